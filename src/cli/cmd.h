@@ -1,0 +1,16 @@
+/* The subcommands of the `crowdloop` binary, one file each (cli/cmd_<name>.c), listed in the
+ * table of main.c. Each takes the arguments after its name (argv[0] is the subcommand name) and
+ * returns the process exit status. */
+#ifndef CROWDLOOP_CLI_CMD_H
+#define CROWDLOOP_CLI_CMD_H
+
+int cmd_serve(int argc, char **argv);    /* run the server */
+int cmd_admin(int argc, char **argv);    /* local admin: `admin create --username U` */
+int cmd_login(int argc, char **argv);    /* store a token for a server in the config dir */
+int cmd_logout(int argc, char **argv);   /* revoke and forget the stored token */
+int cmd_projects(int argc, char **argv); /* list projects */
+int cmd_import(int argc, char **argv);   /* upload files to a project, with a progress bar */
+int cmd_export(int argc, char **argv);   /* download a project's export to a file */
+int cmd_stats(int argc, char **argv);    /* print a project's figures */
+
+#endif

@@ -1,0 +1,26 @@
+/* Checking a submitted annotation against its project's kind and labels and its item (label in
+ * the set, box inside the image, span inside the text). Shapes are in docs/API.md. */
+#ifndef CROWDLOOP_CORE_ANNOTATION_H
+#define CROWDLOOP_CORE_ANNOTATION_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/project.h"
+#include "util/err.h"
+
+/* What a validator needs to know of the item being labeled. */
+typedef struct item_facts {
+	item_type type;
+	const char *text;   /* text items: UTF-8, NUL-terminated; NULL for images */
+	int64_t width;      /* image items: pixels */
+	int64_t height;
+} item_facts;
+
+/* Returns 0 when `annotation` is a valid answer for the project and item; otherwise
+ * CL_EANNOTATION with err->message naming the problem (e.g. "boxes[2]: label \"dog\" is not
+ * in the project's label set"). Unknown keys are refused too. Borrowed arguments. */
+int annotation_validate(const project *p, const item_facts *item, const json_t *annotation,
+			cl_error *err);
+
+#endif

@@ -1,0 +1,60 @@
+/* Parsing raw data uploads into items: JSONL, CSV, text files, images and zip/tar archives
+ * (libarchive). Pure parsing: hashing, dedupe and storing are the caller's. Every entry is
+ * either handed to sink->item or reported to sink->reject with a reason; nothing is dropped. */
+#ifndef CROWDLOOP_CORE_IMPORT_H
+#define CROWDLOOP_CORE_IMPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/project.h"
+
+typedef struct import_limits {
+	size_t max_text_bytes;     /* longer text is rejected: "text too long" (64 KiB) */
+	size_t max_image_bytes;    /* (32 MiB) */
+	int max_image_side;        /* pixels (16384) */
+	size_t max_entry_bytes;    /* any one archive entry, before parsing it (256 MiB) */
+	size_t max_entries;        /* items + rejections in one import (2,000,000) */
+} import_limits;
+
+/* The defaults listed above. */
+void import_limits_default(import_limits *lim);
+
+typedef struct import_entry {
+	const char *source;          /* file or archive entry name, "body" for a plain body */
+	long line;                   /* 1-based line for JSONL/CSV, 0 otherwise */
+	item_type type;
+	const char *text;            /* ITEM_TEXT: valid UTF-8, not empty, NUL-terminated */
+	size_t text_len;
+	const unsigned char *bytes;  /* ITEM_IMAGE: the file as uploaded */
+	size_t bytes_len;
+	const char *mime;            /* ITEM_IMAGE: from the bytes' signature, e.g. "image/png" */
+	int width, height;           /* ITEM_IMAGE */
+	const json_t *meta;          /* borrowed object, or NULL */
+} import_entry;
+
+/* Where parsed entries go. Everything passed is borrowed for the call only. A callback that
+ * returns non-zero stops the parse, and import_parse returns that value. */
+typedef struct import_sink {
+	int (*item)(void *ctx, const import_entry *e);
+	int (*reject)(void *ctx, const char *source, long line, const char *reason);
+	void *ctx;
+} import_sink;
+
+/* Parses one upload. `content_type` (may be NULL or "application/octet-stream") picks the
+ * format; otherwise the extension of `source` does, then the bytes' signature. Formats:
+ * application/x-ndjson|application/jsonl|.jsonl, text/csv|.csv, text/plain|.txt (the whole file
+ * is one item), images (.png .jpg .jpeg .gif .bmp, decoded with stb_image to prove they are
+ * whole), application/zip|application/x-tar|application/gzip|.zip|.tar|.tar.gz|.tgz.
+ * Archive entries with "..", an absolute path or a link are rejected ("unsafe path",
+ * "link in archive"); directories are skipped; nested archives are rejected.
+ * Returns 0 when the upload was read (even if every entry was rejected), CL_EMEDIA for an
+ * unknown format of a plain body, or a sink's non-zero value. */
+int import_parse(const char *content_type, const char *source, const unsigned char *data,
+		 size_t len, const import_limits *lim, const import_sink *sink);
+
+/* Validates UTF-8 (no overlongs, no surrogates). */
+int import_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,69 @@
+/* A project's settings as the domain sees them: kind, labels, pay, review policy, limits;
+ * parsing and checking them from JSON, and writing them back as JSON. */
+#ifndef CROWDLOOP_CORE_PROJECT_H
+#define CROWDLOOP_CORE_PROJECT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+typedef enum task_kind {
+	KIND_TEXT_CLASS,
+	KIND_IMAGE_CLASS,
+	KIND_IMAGE_BBOX,
+	KIND_TEXT_SPANS,
+} task_kind;
+
+typedef enum item_type { ITEM_TEXT, ITEM_IMAGE } item_type;
+
+#define PROJECT_MAX_LABELS 500
+#define PROJECT_MAX_LABEL_LEN 100
+
+typedef struct project {
+	int64_t id;
+	int64_t org_id;
+	char name[201 * 4];
+	task_kind kind;
+	json_t *labels;         /* owned: array of distinct non-empty strings */
+	bool multi_label;
+	char *instructions;     /* owned, markdown */
+	int64_t price;          /* minor units per approved task */
+	int64_t reviewer_fee;   /* minor units per review */
+	char currency[8];
+	bool review_sample;     /* false: full review */
+	double review_rate;     /* (0,1], used when review_sample */
+	int overlap;            /* annotations per item */
+	int lease_seconds;
+	int max_rounds;
+	char status[8];         /* draft, open, paused, closed */
+	bool is_public;
+	int64_t created_at;     /* ms */
+} project;
+
+/* "text_class" <-> KIND_TEXT_CLASS. Parse returns CL_EINVAL for an unknown name. */
+const char *task_kind_name(task_kind kind);
+int task_kind_parse(const char *name, task_kind *out);
+/* The item type a kind labels (text or image). */
+item_type task_kind_item_type(task_kind kind);
+const char *item_type_name(item_type type);
+
+/* Sets the defaults of a new project (full review, overlap 1, 30-minute lease, 3 rounds, draft,
+ * private). The project owns nothing yet. */
+void project_init(project *p);
+/* Frees what the project owns. */
+void project_release(project *p);
+
+/* Applies the fields of `in` (a ProjectInput object, docs/API.md) to `p`. `creating` allows
+ * `kind`; otherwise `kind` and `org_id` are refused. Unknown fields and wrong types answer
+ * CL_EINVAL with a message naming the field. Nothing changes in `p` on failure. */
+int project_apply_json(project *p, const json_t *in, bool creating, cl_error *err);
+
+/* True when `label` is one of the project's labels. */
+bool project_has_label(const project *p, const char *label);
+
+/* A new JSON object for the API (caller owns the reference). */
+json_t *project_to_json(const project *p);
+
+#endif

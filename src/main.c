@@ -1,0 +1,42 @@
+/* crowdloop: one binary for the server, its local admin commands and the API client. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{"serve", cmd_serve, "run the server (--data DIR --listen ADDR:PORT [--demo])"},
+	{"admin", cmd_admin, "local administration: admin create --username U"},
+	{"login", cmd_login, "log in to a server and keep the token"},
+	{"logout", cmd_logout, "revoke and forget the kept token"},
+	{"projects", cmd_projects, "list the projects you can see"},
+	{"import", cmd_import, "upload data files to a project"},
+	{"export", cmd_export, "download a project's approved annotations"},
+	{"stats", cmd_stats, "print a project's progress and quality figures"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: crowdloop <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\n`crowdloop <command> --help` describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "crowdloop: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
