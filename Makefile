@@ -26,7 +26,8 @@ web: deps
 	@if [ -f web/package.json ]; then bash scripts/web.sh; fi
 
 run: build web
-	./build/crowdloop serve --demo --data $(DATA) --listen $(LISTEN)
+	@bash scripts/demo-data.sh build/demo-data
+	CROWDLOOP_DEMO_DATA=build/demo-data ./build/crowdloop serve --demo --data $(DATA) --listen $(LISTEN)
 
 test-release: build web
 	cd build && ctest --output-on-failure -j $(JOBS)

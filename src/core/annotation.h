@@ -9,6 +9,9 @@
 #include "core/project.h"
 #include "util/err.h"
 
+/* Boxes or spans one annotation may hold. */
+#define ANNOTATION_MAX_PARTS 10000
+
 /* What a validator needs to know of the item being labeled. */
 typedef struct item_facts {
 	item_type type;
@@ -19,7 +22,9 @@ typedef struct item_facts {
 
 /* Returns 0 when `annotation` is a valid answer for the project and item; otherwise
  * CL_EANNOTATION with err->message naming the problem (e.g. "boxes[2]: label \"dog\" is not
- * in the project's label set"). Unknown keys are refused too. Borrowed arguments. */
+ * in the project's label set"). Unknown keys are refused too, and so is an item of the other
+ * type (text for an image kind). Zero boxes or zero spans are valid answers; spans may overlap.
+ * Borrowed arguments. */
 int annotation_validate(const project *p, const item_facts *item, const json_t *annotation,
 			cl_error *err);
 

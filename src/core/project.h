@@ -19,7 +19,9 @@ typedef enum task_kind {
 typedef enum item_type { ITEM_TEXT, ITEM_IMAGE } item_type;
 
 #define PROJECT_MAX_LABELS 500
-#define PROJECT_MAX_LABEL_LEN 100
+#define PROJECT_MAX_LABEL_LEN 100        /* bytes */
+#define PROJECT_MAX_INSTRUCTIONS 65536   /* bytes of markdown */
+#define PROJECT_MAX_PRICE 1000000000000LL /* price and reviewer_fee, minor units */
 
 typedef struct project {
 	int64_t id;
@@ -33,7 +35,7 @@ typedef struct project {
 	int64_t reviewer_fee;   /* minor units per review */
 	char currency[8];
 	bool review_sample;     /* false: full review */
-	double review_rate;     /* (0,1], used when review_sample */
+	double review_rate;     /* (0,1], used when review_sample; 0 until one is given */
 	int overlap;            /* annotations per item */
 	int lease_seconds;
 	int max_rounds;
@@ -50,20 +52,26 @@ item_type task_kind_item_type(task_kind kind);
 const char *item_type_name(item_type type);
 
 /* Sets the defaults of a new project (full review, overlap 1, 30-minute lease, 3 rounds, draft,
- * private). The project owns nothing yet. */
+ * private, currency "KRW" until the org's is known). The project owns nothing yet: labels and
+ * instructions are NULL. */
 void project_init(project *p);
 /* Frees what the project owns. */
 void project_release(project *p);
 
 /* Applies the fields of `in` (a ProjectInput object, docs/API.md) to `p`. `creating` allows
- * `kind`; otherwise `kind` and `org_id` are refused. Unknown fields and wrong types answer
- * CL_EINVAL with a message naming the field. Nothing changes in `p` on failure. */
+ * `kind` and `org_id` and requires them with `name` and `labels`; otherwise `kind` and `org_id`
+ * are refused. Unknown fields, read-only ones (`id`, `currency`, `created_at`), wrong types and
+ * values out of range answer CL_EINVAL with a message naming the field; so do `lease_minutes`
+ * with `lease_seconds`, `multi_label` on a kind that is not a classification, and a "sample"
+ * review policy without a review_rate in (0,1]. Nothing changes in `p` on failure. The caller
+ * checks what needs the store (the org exists, labels in use are kept). */
 int project_apply_json(project *p, const json_t *in, bool creating, cl_error *err);
 
-/* True when `label` is one of the project's labels. */
+/* True when `label` is one of the project's labels (a linear scan: at most 500). */
 bool project_has_label(const project *p, const char *label);
 
-/* A new JSON object for the API (caller owns the reference). */
+/* A new JSON object for the API (caller owns the reference; NULL when out of memory): the
+ * Project fields of docs/API.md, lease_minutes rounded up, review_rate null until given. */
 json_t *project_to_json(const project *p);
 
 #endif

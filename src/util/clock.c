@@ -23,6 +23,9 @@ void clock_iso8601(int64_t ms, char out[32])
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
-	snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	/* Years stay within 4 digits for any time this server will see. */
+	unsigned year = (unsigned)(tm.tm_year + 1900) % 10000u;
+	snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year, (unsigned)(tm.tm_mon + 1) % 13u,
+		 (unsigned)tm.tm_mday % 32u, (unsigned)tm.tm_hour % 24u, (unsigned)tm.tm_min % 60u,
+		 (unsigned)tm.tm_sec % 61u, (unsigned)(ms % 1000));
 }

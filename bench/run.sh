@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# The labeling-loop benchmark (`make bench`). Builds crowdloop and crowdloop-loadgen, starts a
+# real `crowdloop serve` on a fresh data directory and a free loopback port, seeds it over HTTP
+# (an org, a manager, an open text_class project with labels pos/neg, 64 workers and 64
+# reviewers with their tokens in files, N items imported as JSONL in chunks of 50,000 lines),
+# then measures: the HTTP ceiling (GET /healthz), full worker/reviewer cycles on 10k items, and
+# the same on a fresh server with 1M items (BENCH_LARGE=0 skips it). Per case it prints cycles/s,
+# p50/p99 per route, the server's peak RSS (VmHWM) and CPU time, the ratio of cycles/s to the
+# healthz requests/s, and at the end the ratio of the 1M figure to the 10k figure. Every step has
+# a time limit and the server is killed on exit. Knobs (environment): BUILD_DIR (default build),
+# BENCH_LARGE, BENCH_CONNECTIONS (64), BENCH_REVIEWERS (reviewer connections, default half),
+# BENCH_DURATION (10 s), BENCH_HEALTHZ_DURATION (5 s), BENCH_SMALL_ITEMS (10000),
+# BENCH_LARGE_ITEMS (1000000), BENCH_KEEP=1 to keep the data directories and server logs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
+BENCH_LARGE=${BENCH_LARGE:-1}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+REVIEWERS=${BENCH_REVIEWERS:-$((CONNECTIONS / 2))}
+DURATION=${BENCH_DURATION:-10}
+HEALTHZ_DURATION=${BENCH_HEALTHZ_DURATION:-5}
+SMALL_ITEMS=${BENCH_SMALL_ITEMS:-10000}
+LARGE_ITEMS=${BENCH_LARGE_ITEMS:-1000000}
+USERS=64
+CHUNK=50000
+
+BIN=$BUILD_DIR/crowdloop
+LOADGEN=$BUILD_DIR/crowdloop-loadgen
+SERVER_PID=
+DATA_DIRS=()
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+stop_server() {
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	SERVER_PID=
+}
+
+cleanup() {
+	stop_server
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		[ ${#DATA_DIRS[@]} -gt 0 ] && log "kept: ${DATA_DIRS[*]}"
+	else
+		for d in "${DATA_DIRS[@]}"; do rm -rf "$d"; done
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Field KEY of a loadgen RESULT line ($2); empty when absent.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# VmHWM of the server in MiB.
+server_hwm_mib() {
+	awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?"
+}
+
+# utime + stime of the server in seconds.
+server_cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+		"/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
+}
+
+# Builds what the benchmark runs.
+build() {
+	if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+		cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	fi
+	cmake --build "$BUILD_DIR" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null
+	[ -x "$BIN" ] && [ -x "$LOADGEN" ] || die "build did not produce $BIN and $LOADGEN"
+}
+
+# Starts a server on a fresh data directory: sets DATA, PORT, SERVER_PID.
+start_server() {
+	DATA=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-bench-XXXXXX")
+	DATA_DIRS+=("$DATA")
+	python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$DATA/admin.pw"
+	chmod 600 "$DATA/admin.pw"
+	timeout 60 "$BIN" admin create --data "$DATA" --username admin \
+		--password-file "$DATA/admin.pw" >"$DATA/admin-create.log" 2>&1 \
+		|| die "admin create failed: $(tail -5 "$DATA/admin-create.log")"
+	PORT=$(free_port)
+	"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/server.log" 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 300); do
+		kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -5 "$DATA/server.log")"
+		if curl -fsS -m 2 "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
+			log "server pid $SERVER_PID on 127.0.0.1:$PORT, data $DATA"
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "server did not answer /healthz within 30 s"
+}
+
+# Seeds the running server with ITEMS items ($1): writes $DATA/project_id, workers.tok,
+# reviewers.tok.
+seed() {
+	timeout 3600 python3 - "$PORT" "$DATA" "$1" "$USERS" "$CHUNK" <<'PY'
+import http.client, json, secrets, sys, time
+from concurrent.futures import ThreadPoolExecutor
+
+port, data, items, users, chunk = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), \
+    int(sys.argv[4]), int(sys.argv[5])
+
+def call(method, path, body=None, token=None, ctype="application/json", timeout=120):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        hdrs = {}
+        if token:
+            hdrs["Authorization"] = "Bearer " + token
+        if body is not None:
+            if not isinstance(body, (bytes, str)):
+                body = json.dumps(body)
+            hdrs["Content-Type"] = ctype
+        c.request(method, "/api/v1" + path, body=body, headers=hdrs)
+        r = c.getresponse()
+        raw = r.read()
+        return r.status, (json.loads(raw) if raw else None)
+    finally:
+        c.close()
+
+def ok(expect, res, what):
+    status, body = res
+    if status != expect:
+        sys.exit("seed: %s: HTTP %d %r" % (what, status, body))
+    return body
+
+def login(name, pw):
+    return ok(200, call("POST", "/auth/login", {"username": name, "password": pw}),
+              "login " + name)["token"]
+
+t0 = time.time()
+with open(data + "/admin.pw") as f:
+    admin = login("admin", f.read().strip())
+org = ok(201, call("POST", "/orgs", {"name": "bench"}, admin), "create org")
+
+def make_user(name):
+    pw = secrets.token_urlsafe(12)
+    u = ok(201, call("POST", "/users", {"username": name, "password": pw}, admin),
+           "create user " + name)
+    return u["id"], login(name, pw)
+
+mgr_id, manager = make_user("bench_manager")
+ok(201, call("POST", "/orgs/%d/members" % org["id"], {"user_id": mgr_id, "role": "manager"},
+             admin), "add manager")
+project = ok(201, call("POST", "/projects", {
+    "org_id": org["id"], "name": "bench", "kind": "text_class", "labels": ["pos", "neg"],
+    "status": "open"}, manager), "create project")
+pid = project["id"]
+
+names = ["bench_w%03d" % i for i in range(users)] + ["bench_r%03d" % i for i in range(users)]
+with ThreadPoolExecutor(4) as pool:
+    made = list(pool.map(make_user, names))
+def add(arg):
+    (uid, _), role = arg
+    ok(201, call("POST", "/projects/%d/members" % pid, {"user_id": uid, "role": role}, manager),
+       "add member")
+with ThreadPoolExecutor(4) as pool:
+    list(pool.map(add, [(m, "worker") for m in made[:users]] +
+                       [(m, "reviewer") for m in made[users:]]))
+with open(data + "/workers.tok", "w") as f:
+    f.write("".join(tok + "\n" for _, tok in made[:users]))
+with open(data + "/reviewers.tok", "w") as f:
+    f.write("".join(tok + "\n" for _, tok in made[users:]))
+t1 = time.time()
+print("seed: org, manager, project %d, %d workers and %d reviewers in %.1f s"
+      % (pid, users, users, t1 - t0), file=sys.stderr)
+
+accepted = 0
+for start in range(0, items, chunk):
+    n = min(chunk, items - start)
+    body = "".join(json.dumps({"text": "bench item %d: a short review text number %d to label"
+                                       % (i, i * 7919 % 1000003)}) + "\n"
+                   for i in range(start, start + n)).encode()
+    rep = ok(200, call("POST", "/projects/%d/items" % pid, body, manager,
+                       ctype="application/x-ndjson", timeout=1800), "import")
+    if rep["accepted"] != n:
+        sys.exit("seed: import chunk at %d: accepted %d of %d (duplicates %d, rejected %d)"
+                 % (start, rep["accepted"], n, rep["duplicates"], rep["rejected"]))
+    accepted += rep["accepted"]
+t2 = time.time()
+print("seed: imported %d items in %.1f s (%.0f items/s)"
+      % (accepted, t2 - t1, accepted / max(t2 - t1, 1e-9)), file=sys.stderr)
+with open(data + "/project_id", "w") as f:
+    f.write("%d\n" % pid)
+with open(data + "/import_s", "w") as f:
+    f.write("%.1f\n" % (t2 - t1))
+PY
+}
+
+# Runs the loadgen with the given arguments; prints its report and leaves the RESULT line in
+# LAST_RESULT.
+loadgen() {
+	local out
+	out=$(timeout $(( ${DURATION%.*} + ${HEALTHZ_DURATION%.*} + 60 )) "$LOADGEN" --port "$PORT" "$@") \
+		|| { printf '%s\n' "$out"; die "loadgen failed"; }
+	printf '%s\n' "$out" | grep -v '^RESULT '
+	LAST_RESULT=$(printf '%s\n' "$out" | grep '^RESULT ' | tail -1)
+}
+
+declare -A FIG
+
+# One cycles case on the running server: $1 = label, $2 = items.
+cycles_case() {
+	local label=$1 items=$2 cpu0 cpu1
+	local max=$(( items * 9 / 10 ))
+	echo
+	echo "== cycles, $label items: $CONNECTIONS connections ($((CONNECTIONS - REVIEWERS)) workers," \
+		"$REVIEWERS reviewers), ${DURATION} s or $max approvals =="
+	echo "\$ crowdloop-loadgen --port $PORT --cycles --connections $CONNECTIONS --reviewers $REVIEWERS" \
+		"--duration $DURATION --max-cycles $max --project $(cat "$DATA/project_id")" \
+		"--workers-file workers.tok --reviewers-file reviewers.tok"
+	cpu0=$(server_cpu_s)
+	loadgen --cycles --connections "$CONNECTIONS" --reviewers "$REVIEWERS" \
+		--duration "$DURATION" --max-cycles "$max" --project "$(cat "$DATA/project_id")" \
+		--workers-file "$DATA/workers.tok" --reviewers-file "$DATA/reviewers.tok"
+	cpu1=$(server_cpu_s)
+	local r=$LAST_RESULT
+	FIG[$label.cps]=$(field cycles_per_s "$r")
+	FIG[$label.rps]=$(field rps "$r")
+	FIG[$label.elapsed]=$(field elapsed_s "$r")
+	FIG[$label.errors]=$(( $(field errors "$r") ))
+	FIG[$label.non2xx]=$(field non2xx "$r")
+	local k
+	for k in task_next submit review_next review; do
+		FIG[$label.$k.p50]=$(field "${k}_p50_us" "$r")
+		FIG[$label.$k.p99]=$(field "${k}_p99_us" "$r")
+	done
+	FIG[$label.rss]=$(server_hwm_mib)
+	FIG[$label.cpu]=$(awk -v a="$cpu0" -v b="$cpu1" -v t="${FIG[$label.elapsed]}" \
+		'BEGIN { printf "%.0f", t > 0 ? 100 * (b - a) / t : 0 }')
+	FIG[$label.import]=$(cat "$DATA/import_s")
+	FIG[$label.ratio]=$(awk -v c="${FIG[$label.cps]}" -v h="${FIG[healthz.rps]}" \
+		'BEGIN { if (h > 0) printf "%.3f", c / h; else print "?" }')
+	echo "server: peak RSS (VmHWM) ${FIG[$label.rss]} MiB, CPU ${FIG[$label.cpu]}% of one core" \
+		"during the run; items imported in ${FIG[$label.import]} s"
+	echo "cycles/s ÷ healthz requests/s = ${FIG[$label.cps]} / ${FIG[healthz.rps]}" \
+		"= ${FIG[$label.ratio]}"
+}
+
+ms() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else printf "%.2f", u / 1000 }'; }
+
+summary_row() {
+	local l=$1
+	printf '| %s | %s | %s | %s/%s | %s/%s | %s/%s | %s/%s | %s | %s |\n' "$l" \
+		"${FIG[$l.cps]}" "${FIG[$l.rps]}" \
+		"$(ms "${FIG[$l.task_next.p50]}")" "$(ms "${FIG[$l.task_next.p99]}")" \
+		"$(ms "${FIG[$l.submit.p50]}")" "$(ms "${FIG[$l.submit.p99]}")" \
+		"$(ms "${FIG[$l.review_next.p50]}")" "$(ms "${FIG[$l.review_next.p99]}")" \
+		"$(ms "${FIG[$l.review.p50]}")" "$(ms "${FIG[$l.review.p99]}")" \
+		"${FIG[$l.rss]}" "${FIG[$l.ratio]}"
+}
+
+main() {
+	command -v curl >/dev/null || die "curl is needed"
+	command -v python3 >/dev/null || die "python3 is needed"
+	log "building in $BUILD_DIR"
+	build
+	echo "crowdloop labeling-loop benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
+		"$(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
+		"$(uname -sr)"
+	echo "build: $BUILD_DIR ($(sed -n 's/^CMAKE_BUILD_TYPE:[^=]*=//p' "$BUILD_DIR/CMakeCache.txt"))"
+
+	start_server
+	log "seeding $SMALL_ITEMS items"
+	seed "$SMALL_ITEMS"
+
+	echo
+	echo "== healthz ceiling: $CONNECTIONS connections, ${HEALTHZ_DURATION} s =="
+	echo "\$ crowdloop-loadgen --port $PORT --healthz --connections $CONNECTIONS --duration $HEALTHZ_DURATION"
+	loadgen --healthz --connections "$CONNECTIONS" --duration "$HEALTHZ_DURATION"
+	FIG[healthz.rps]=$(field rps "$LAST_RESULT")
+
+	cycles_case 10k "$SMALL_ITEMS"
+	stop_server
+
+	if [ "$BENCH_LARGE" != 0 ]; then
+		start_server
+		log "seeding $LARGE_ITEMS items (this takes a while)"
+		seed "$LARGE_ITEMS"
+		cycles_case 1M "$LARGE_ITEMS"
+		stop_server
+	fi
+
+	echo
+	echo "== summary ($CONNECTIONS connections; latencies in ms, p50/p99) =="
+	echo "healthz ceiling: ${FIG[healthz.rps]} requests/s"
+	echo "| items | cycles/s | requests/s | tasks/next | submit | reviews/next | review | server peak RSS MiB | cycles/s ÷ healthz req/s |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	summary_row 10k
+	[ "$BENCH_LARGE" != 0 ] && summary_row 1M
+	if [ "$BENCH_LARGE" != 0 ]; then
+		echo "1M ÷ 10k cycles/s: $(awk -v a="${FIG[1M.cps]}" -v b="${FIG[10k.cps]}" \
+			'BEGIN { if (b > 0) printf "%.3f", a / b; else print "?" }')"
+	fi
+	local l
+	for l in 10k 1M; do
+		[ -n "${FIG[$l.cps]:-}" ] || continue
+		if [ "${FIG[$l.errors]}" != 0 ] || [ "${FIG[$l.non2xx]}" != 0 ]; then
+			echo "note: $l case had ${FIG[$l.non2xx]} non-2xx answers and ${FIG[$l.errors]} errors (see above)"
+		fi
+	done
+}
+
+main "$@"

@@ -1,0 +1,92 @@
+/* The REST API: one api_<resource>.c per resource (parse, authorize, call the store, answer),
+ * the route table in routes.c, and what they share: the application context and the project
+ * access check. */
+#ifndef CROWDLOOP_API_API_H
+#define CROWDLOOP_API_API_H
+
+#include "core/access.h"
+#include "core/project.h"
+#include "http/http.h"
+#include "store/store.h"
+
+/* What every handler reaches through r->app. */
+typedef struct app {
+	db *db;
+	char data_dir[2048];
+	char web_dir[2048];
+	bool allow_signup;
+	bool secure_cookies; /* behind TLS: cookies get the Secure flag */
+} app;
+
+static inline app *api_app(http_request *r)
+{
+	return (app *)r->app;
+}
+
+/* The route table and its size. */
+extern const route api_routes[];
+extern const size_t api_routes_count;
+
+/* Authenticates from the bearer token or the session cookie (with CSRF for state changes). */
+int api_authenticate(http_request *r);
+/* Serves the web app's files for GETs that match no route. */
+int api_static(http_request *r);
+
+/* Loads project `id` into *p (project_init'ed by the caller) and the caller's rights. Answers
+ * 404 when the caller may not see it and 403 when a right in `need` is missing. */
+int api_project_access(http_request *r, int64_t id, unsigned need, project *p, unsigned *rights);
+
+/* Reads a required string member; 400 naming it when missing or not a string. */
+int api_string(http_request *r, const json_t *o, const char *key, const char **out);
+/* Refuses members not in `allowed` (NULL-terminated) with 400 naming the first. */
+int api_only_keys(http_request *r, const json_t *o, const char *const *allowed);
+
+/* A new, empty import report. */
+json_t *api_import_report_new(void);
+/* Imports one upload into a project (parse, dedupe, store, tasks), adding to `report`. Used by
+ * the import route and the demo seeding. */
+int api_import(app *a, const project *p, const char *content_type, const char *source,
+	       const void *data, size_t len, json_t *report, cl_error *err);
+
+/* Parses a membership body {user_id|username, role}, role one of `roles`. */
+int api_member_body(http_request *r, json_t **body, int64_t *user_id, const char **role,
+		    const char *const *roles);
+
+/* Handlers, by file. */
+int api_auth_login(http_request *r);
+int api_auth_logout(http_request *r);
+int api_auth_signup(http_request *r);
+int api_me(http_request *r);
+int api_me_projects(http_request *r);
+int api_users_create(http_request *r);
+int api_users_list(http_request *r);
+int api_orgs_create(http_request *r);
+int api_orgs_list(http_request *r);
+int api_orgs_get(http_request *r);
+int api_orgs_member_add(http_request *r);
+int api_orgs_members(http_request *r);
+int api_projects_create(http_request *r);
+int api_projects_list(http_request *r);
+int api_projects_get(http_request *r);
+int api_projects_patch(http_request *r);
+int api_projects_member_add(http_request *r);
+int api_projects_members(http_request *r);
+int api_items_import(http_request *r);
+int api_items_list(http_request *r);
+int api_items_get(http_request *r);
+int api_items_asset(http_request *r);
+int api_tasks_next(http_request *r);
+int api_tasks_submit(http_request *r);
+int api_tasks_release(http_request *r);
+int api_reviews_next(http_request *r);
+int api_tasks_review(http_request *r);
+int api_tasks_resolve(http_request *r);
+int api_tasks_get(http_request *r);
+int api_tasks_list(http_request *r);
+int api_stats(http_request *r);
+int api_export(http_request *r);
+int api_healthz(http_request *r);
+int api_metrics(http_request *r);
+int api_openapi(http_request *r);
+
+#endif

@@ -1,0 +1,47 @@
+/* Shared by the handlers: the project access check and small JSON readers. */
+#include "api/api.h"
+
+#include <string.h>
+
+int api_project_access(http_request *r, int64_t id, unsigned need, project *p, unsigned *rights)
+{
+	app *a = api_app(r);
+	if (store_project_get(a->db, id, p))
+		return http_fail(r, CL_ENOTFOUND, NULL, "project not found");
+	char org_role[16], member_role[16];
+	store_project_roles(a->db, p->id, p->org_id, r->user.id, org_role, member_role);
+	unsigned got = access_project(r->user.is_admin, org_role[0] ? org_role : NULL,
+				      member_role[0] ? member_role : NULL, p->is_public, p->status);
+	if (rights)
+		*rights = got;
+	/* Someone who may not see the project learns nothing of it, not even that it exists. */
+	if (!(got & ACCESS_SEE))
+		return http_fail(r, CL_ENOTFOUND, NULL, "project not found");
+	if ((got & need) != need)
+		return http_fail(r, CL_EFORBIDDEN, NULL, "your role in this project does not allow this");
+	return 0;
+}
+
+int api_string(http_request *r, const json_t *o, const char *key, const char **out)
+{
+	json_t *v = json_object_get(o, key);
+	if (!json_is_string(v))
+		return http_fail(r, CL_EINVAL, NULL, "\"%s\" must be a string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int api_only_keys(http_request *r, const json_t *o, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)o, key, v)
+	{
+		bool ok = false;
+		for (const char *const *a = allowed; *a && !ok; a++)
+			ok = !strcmp(*a, key);
+		if (!ok)
+			return http_fail(r, CL_EINVAL, "unknown_field", "unknown field \"%.64s\"", key);
+	}
+	return 0;
+}

@@ -1,0 +1,258 @@
+/* Items: importing raw data (JSONL, CSV, files, archives) into a project with an import report,
+ * listing and reading items, and serving their assets with a server-chosen Content-Type. */
+#include "api/api.h"
+#include "core/import.h"
+#include "store/blobs.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define IMPORT_BATCH 10000
+
+/* An import in progress: entries are batched into store transactions. */
+typedef struct import_run {
+	app *a;
+	const project *p;
+	item_new batch[IMPORT_BATCH];
+	size_t n;
+	json_t *report;
+	cl_error *err;
+} import_run;
+
+static void batch_clear(import_run *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		free((char *)x->batch[i].text);
+		free((char *)x->batch[i].blob);
+		free((char *)x->batch[i].mime);
+		free((char *)x->batch[i].meta);
+		free((char *)x->batch[i].source);
+	}
+	x->n = 0;
+}
+
+static int batch_flush(import_run *x)
+{
+	if (!x->n)
+		return 0;
+	int rc = store_items_insert(x->a->db, x->p->id, x->p->overlap, x->batch, x->n, x->report,
+				    x->err);
+	batch_clear(x);
+	return rc;
+}
+
+static int on_reject(void *ctx, const char *source, long line, const char *reason)
+{
+	import_run *x = ctx;
+	json_t *o = json_pack("{s:s,s:s}", "source", source ? source : "body", "reason", reason);
+	if (line > 0)
+		json_object_set_new(o, "line", json_integer(line));
+	json_array_append_new(json_object_get(x->report, "rejections"), o);
+	json_object_set_new(x->report, "rejected",
+			    json_integer((json_int_t)json_array_size(
+				    json_object_get(x->report, "rejections"))));
+	return 0;
+}
+
+static int on_item(void *ctx, const import_entry *e)
+{
+	import_run *x = ctx;
+	if (e->type != task_kind_item_type(x->p->kind)) {
+		char reason[96];
+		snprintf(reason, sizeof reason, "wrong item type for project (%s in a %s project)",
+			 item_type_name(e->type), task_kind_name(x->p->kind));
+		return on_reject(ctx, e->source, e->line, reason);
+	}
+	item_new *it = &x->batch[x->n];
+	memset(it, 0, sizeof *it);
+	it->type = e->type;
+	it->line = e->line;
+	if (e->type == ITEM_TEXT) {
+		blob_hash(e->text, e->text_len, it->hash);
+		it->text = strndup(e->text, e->text_len);
+	} else {
+		blob_hash(e->bytes, e->bytes_len, it->hash);
+		if (blob_put(x->a->data_dir, it->hash, e->bytes, e->bytes_len))
+			return cl_fail(x->err, CL_EINTERNAL, NULL, "cannot store an image");
+		it->blob = strdup(it->hash);
+		it->mime = strdup(e->mime);
+		it->width = e->width;
+		it->height = e->height;
+	}
+	it->source = strdup(e->source ? e->source : "body");
+	it->meta = e->meta && json_object_size(e->meta) ? json_dumps(e->meta, JSON_COMPACT) : NULL;
+	x->n++;
+	return x->n == IMPORT_BATCH ? batch_flush(x) : 0;
+}
+
+json_t *api_import_report_new(void)
+{
+	return json_pack("{s:i,s:i,s:i,s:[],s:[],s:[]}", "accepted", 0, "duplicates", 0,
+			 "rejected", 0, "item_ids", "duplicate_entries", "rejections");
+}
+
+int api_import(app *a, const project *p, const char *content_type, const char *source,
+	       const void *data, size_t len, json_t *report, cl_error *err)
+{
+	import_run *x = calloc(1, sizeof *x);
+	if (!x)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	x->a = a;
+	x->p = p;
+	x->report = report;
+	x->err = err;
+	import_limits lim;
+	import_limits_default(&lim);
+	import_sink sink = {on_item, on_reject, x};
+	int rc = import_parse(content_type, source, data, len, &lim, &sink);
+	if (rc == CL_EMEDIA)
+		rc = cl_fail(err, CL_EMEDIA, NULL, "unsupported Content-Type \"%s\" for an import",
+			     content_type ? content_type : "");
+	if (!rc)
+		rc = batch_flush(x);
+	batch_clear(x);
+	free(x);
+	return rc;
+}
+
+int api_items_import(http_request *r)
+{
+	project p;
+	project_init(&p);
+	json_t *report = NULL;
+	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
+	if (rc)
+		goto out;
+	if (!strcmp(p.status, "closed")) {
+		rc = http_fail(r, CL_ECONFLICT, NULL, "the project is closed");
+		goto out;
+	}
+	report = api_import_report_new();
+	if (r->files) {
+		/* Parts are typed by their names and bytes, never by what the client claimed. */
+		for (http_file *f = r->files; f && !rc; f = f->next)
+			rc = api_import(api_app(r), &p, NULL, f->filename, f->data.data, f->data.len,
+					report, &r->err);
+	} else if (r->content_type && !strncasecmp(r->content_type, "multipart/", 10)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "the multipart body holds no files");
+	} else if (!r->body.len) {
+		rc = http_fail(r, CL_EINVAL, NULL, "the request body is empty");
+	} else {
+		char type[128] = "";
+		if (r->content_type) {
+			snprintf(type, sizeof type, "%s", r->content_type);
+			type[strcspn(type, "; ")] = '\0';
+		}
+		if (!type[0])
+			rc = http_fail(r, CL_EMEDIA, NULL, "say what the body is with Content-Type");
+		else
+			rc = api_import(api_app(r), &p, type, "body", r->body.data, r->body.len,
+					report, &r->err);
+	}
+	if (!rc) {
+		http_json(r, 200, report);
+		report = NULL;
+	}
+out:
+	json_decref(report);
+	project_release(&p);
+	return rc;
+}
+
+int api_items_list(http_request *r)
+{
+	static const char *const keys[] = {"limit", "cursor", "sort", "type", NULL};
+	project p;
+	project_init(&p);
+	int64_t cursor, next;
+	int limit;
+	bool desc;
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		rc = http_query_check(r, keys);
+	if (!rc)
+		rc = http_page(r, &cursor, &limit, &desc);
+	const char *type = http_query(r, "type");
+	if (!rc && type && strcmp(type, "text") && strcmp(type, "image"))
+		rc = http_fail(r, CL_EINVAL, NULL, "unknown type filter \"%.32s\"", type);
+	if (!rc)
+		http_json_page(r, store_items_list(api_app(r)->db, p.id, type, cursor, limit, desc,
+						   &next),
+			       next);
+	project_release(&p);
+	return rc;
+}
+
+/* Items are readable by the project's staff and by anyone who may label or review in it. */
+static int item_access(http_request *r, int64_t project_id)
+{
+	project p;
+	project_init(&p);
+	unsigned rights = 0;
+	int rc = api_project_access(r, project_id, 0, &p, &rights);
+	project_release(&p);
+	if (!rc && !(rights & (ACCESS_READ_DATA | ACCESS_LABEL | ACCESS_REVIEW)))
+		rc = http_fail(r, CL_ENOTFOUND, NULL, "item not found");
+	return rc;
+}
+
+int api_items_get(http_request *r)
+{
+	int64_t project_id;
+	json_t *item = store_item_get(api_app(r)->db, r->ids[0], &project_id);
+	if (!item)
+		return http_fail(r, CL_ENOTFOUND, NULL, "item not found");
+	int rc = item_access(r, project_id);
+	if (rc) {
+		json_decref(item);
+		return rc == CL_ENOTFOUND || rc == CL_EFORBIDDEN
+			       ? http_fail(r, CL_ENOTFOUND, NULL, "item not found")
+			       : rc;
+	}
+	http_json(r, 200, item);
+	return 0;
+}
+
+int api_items_asset(http_request *r)
+{
+	app *a = api_app(r);
+	int64_t project_id;
+	char type[8], blob[80], mime[40];
+	char *text = NULL;
+	if (store_item_asset(a->db, r->ids[0], &project_id, type, blob, mime, &text))
+		return http_fail(r, CL_ENOTFOUND, NULL, "item not found");
+	int rc = item_access(r, project_id);
+	if (rc) {
+		free(text);
+		return http_fail(r, CL_ENOTFOUND, NULL, "item not found");
+	}
+	if (!strcmp(type, "text")) {
+		http_bytes(r, 200, "text/plain; charset=utf-8", text ? text : "",
+			   text ? strlen(text) : 0);
+		free(text);
+	} else {
+		free(text);
+		char path[4096];
+		int fd = -1;
+		struct stat sb;
+		if (blob_path(a->data_dir, blob, path, sizeof path) ||
+		    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb)) {
+			if (fd >= 0)
+				close(fd);
+			return http_fail(r, CL_EINTERNAL, NULL, "the item's file is missing");
+		}
+		r->response = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+		r->status = 200;
+		/* The type was found from the bytes at import; never what a client claimed. */
+		http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, mime);
+	}
+	http_header(r, "Cache-Control", "private, max-age=86400");
+	http_header(r, "Content-Security-Policy", "sandbox; default-src 'none'");
+	http_header(r, "Content-Disposition", "inline");
+	return 0;
+}

@@ -1,0 +1,147 @@
+/* Organizations (the clients) and their members. */
+#include "api/api.h"
+
+#include <ctype.h>
+#include <string.h>
+
+/* Loads an org visible to the caller (admin or member); 404 otherwise. *role is the caller's. */
+static int org_access(http_request *r, int64_t id, char role[16], json_t **org)
+{
+	app *a = api_app(r);
+	*org = store_org_get(a->db, id);
+	if (!*org)
+		return http_fail(r, CL_ENOTFOUND, NULL, "organization not found");
+	if (store_org_role(a->db, id, r->user.id, role) && !r->user.is_admin) {
+		json_decref(*org);
+		*org = NULL;
+		return http_fail(r, CL_ENOTFOUND, NULL, "organization not found");
+	}
+	return 0;
+}
+
+int api_orgs_create(http_request *r)
+{
+	static const char *const keys[] = {"name", "currency", NULL};
+	json_t *body = NULL, *org = NULL;
+	const char *name, *currency = "KRW";
+	int rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	if (!rc)
+		rc = api_string(r, body, "name", &name);
+	if (!rc && (!*name || strlen(name) > 200))
+		rc = http_fail(r, CL_EINVAL, NULL, "\"name\" must be 1 to 200 characters");
+	if (!rc && json_object_get(body, "currency")) {
+		rc = api_string(r, body, "currency", &currency);
+		bool ok = !rc && strlen(currency) == 3;
+		for (int i = 0; ok && i < 3; i++)
+			ok = isupper((unsigned char)currency[i]);
+		if (!rc && !ok)
+			rc = http_fail(r, CL_EINVAL, NULL,
+				       "\"currency\" must be an ISO 4217 code such as KRW or USD");
+	}
+	if (!rc)
+		rc = store_org_create(api_app(r)->db, name, currency, &org, &r->err);
+	if (!rc)
+		http_json(r, 201, org);
+	json_decref(body);
+	return rc;
+}
+
+int api_orgs_list(http_request *r)
+{
+	static const char *const keys[] = {NULL};
+	int rc = http_query_check(r, keys);
+	if (rc)
+		return rc;
+	http_json_page(r, store_orgs_list(api_app(r)->db, &r->user), 0);
+	return 0;
+}
+
+int api_orgs_get(http_request *r)
+{
+	char role[16];
+	json_t *org;
+	int rc = org_access(r, r->ids[0], role, &org);
+	if (!rc)
+		http_json(r, 200, org);
+	return rc;
+}
+
+/* {"user_id": N} or {"username": "..."} -> the id; 404 when no such user. */
+static int member_user(http_request *r, const json_t *body, int64_t *user_id)
+{
+	json_t *id = json_object_get(body, "user_id");
+	json_t *name = json_object_get(body, "username");
+	if (id) {
+		if (!json_is_integer(id) || json_integer_value(id) <= 0)
+			return http_fail(r, CL_EINVAL, NULL, "\"user_id\" must be a positive integer");
+		*user_id = json_integer_value(id);
+		json_t *u = store_user_get(api_app(r)->db, *user_id);
+		if (!u)
+			return http_fail(r, CL_ENOTFOUND, "user_not_found", "no such user");
+		json_decref(u);
+		return 0;
+	}
+	if (!json_is_string(name))
+		return http_fail(r, CL_EINVAL, NULL, "give \"user_id\" or \"username\"");
+	if (store_user_id(api_app(r)->db, json_string_value(name), user_id))
+		return http_fail(r, CL_ENOTFOUND, "user_not_found", "no such user");
+	return 0;
+}
+
+/* Shared by org and project membership routes: parses {user_id|username, role}. */
+int api_member_body(http_request *r, json_t **body, int64_t *user_id, const char **role,
+		    const char *const *roles)
+{
+	static const char *const keys[] = {"user_id", "username", "role", NULL};
+	int rc = http_body_json(r, body);
+	if (!rc)
+		rc = api_only_keys(r, *body, keys);
+	if (!rc)
+		rc = api_string(r, *body, "role", role);
+	if (rc)
+		return rc;
+	bool ok = false;
+	for (const char *const *x = roles; *x && !ok; x++)
+		ok = !strcmp(*x, *role);
+	if (!ok)
+		return http_fail(r, CL_EINVAL, NULL, "unknown role \"%.32s\"", *role);
+	return member_user(r, *body, user_id);
+}
+
+int api_orgs_member_add(http_request *r)
+{
+	static const char *const roles[] = {"owner", "manager", "engineer", NULL};
+	char my_role[16];
+	json_t *org, *body = NULL;
+	int rc = org_access(r, r->ids[0], my_role, &org);
+	if (rc)
+		return rc;
+	json_decref(org);
+	if (!r->user.is_admin && strcmp(my_role, "owner")) {
+		return http_fail(r, CL_EFORBIDDEN, NULL, "only an owner may change members");
+	}
+	int64_t user_id;
+	const char *role;
+	rc = api_member_body(r, &body, &user_id, &role, roles);
+	if (!rc)
+		rc = store_org_member_set(api_app(r)->db, r->ids[0], user_id, role, &r->err);
+	if (!rc)
+		http_json(r, 201, json_pack("{s:I,s:I,s:s}", "org_id", (json_int_t)r->ids[0],
+					    "user_id", (json_int_t)user_id, "role", role));
+	json_decref(body);
+	return rc;
+}
+
+int api_orgs_members(http_request *r)
+{
+	char role[16];
+	json_t *org;
+	int rc = org_access(r, r->ids[0], role, &org);
+	if (rc)
+		return rc;
+	json_decref(org);
+	http_json_page(r, store_org_members(api_app(r)->db, r->ids[0]), 0);
+	return 0;
+}

@@ -1,0 +1,98 @@
+/* Health, Prometheus metrics and the OpenAPI document made from the route table. */
+#include "api/api.h"
+#include "core/task.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int api_healthz(http_request *r)
+{
+	static const char body[] = "{\"status\":\"ok\"}";
+	http_bytes(r, 200, "application/json", body, sizeof body - 1);
+	return 0;
+}
+
+int api_metrics(http_request *r)
+{
+	buf out;
+	buf_init(&out, 0);
+	http_metrics_render(http_request_server(r), &out);
+	int64_t counts[8];
+	store_task_state_counts(api_app(r)->db, counts);
+	buf_puts(&out, "# HELP crowdloop_tasks Tasks by state.\n# TYPE crowdloop_tasks gauge\n");
+	for (int s = 0; s < TASK_STATE_COUNT; s++)
+		buf_printf(&out, "crowdloop_tasks{state=\"%s\"} %lld\n", task_state_name((task_state)s),
+			   (long long)counts[s]);
+	http_bytes(r, 200, "text/plain; version=0.0.4", out.data, out.len);
+	buf_release(&out);
+	return 0;
+}
+
+/* "/api/v1/tasks/{id}/review" -> the same path with its parameters declared. */
+static json_t *path_params(const char *pattern)
+{
+	json_t *params = json_array();
+	int n = 0;
+	for (const char *p = pattern; (p = strchr(p, '{')); p++) {
+		const char *end = strchr(p, '}');
+		if (!end)
+			break;
+		char name[32];
+		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
+		if (n++)
+			snprintf(name, sizeof name, "id%d", n);
+		json_array_append_new(params,
+				      json_pack("{s:s,s:s,s:b,s:{s:s,s:s}}", "name", name, "in", "path",
+						"required", 1, "schema", "type", "integer", "format",
+						"int64"));
+	}
+	return params;
+}
+
+int api_openapi(http_request *r)
+{
+	json_t *paths = json_object();
+	for (size_t i = 0; i < api_routes_count; i++) {
+		const route *rt = &api_routes[i];
+		/* OpenAPI wants distinct parameter names: {id} twice is not a problem here since
+		 * no route has two ids. */
+		json_t *item = json_object_get(paths, rt->pattern);
+		if (!item) {
+			item = json_object();
+			json_object_set_new(paths, rt->pattern, item);
+		}
+		char method[8];
+		size_t k;
+		for (k = 0; rt->method[k] && k < sizeof method - 1; k++)
+			method[k] = (char)(rt->method[k] | 0x20);
+		method[k] = '\0';
+		json_t *op = json_pack(
+			"{s:s,s:o,s:{s:{s:s},s:{s:s,s:{s:{s:{s:s}}}}}}", "summary",
+			rt->summary ? rt->summary : "", "parameters", path_params(rt->pattern),
+			"responses", "200", "description", "success", "default", "description",
+			"error", "content", "application/json", "schema", "$ref",
+			"#/components/schemas/Error");
+		if (!(rt->flags & ROUTE_PUBLIC))
+			json_object_set_new(op, "security", json_pack("[{s:[]},{s:[]}]", "bearer",
+								      "session"));
+		if (!strcmp(rt->method, "POST") || !strcmp(rt->method, "PATCH"))
+			json_object_set_new(
+				op, "requestBody",
+				json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", 0, "content",
+					  (rt->flags & ROUTE_UPLOAD) ? "multipart/form-data"
+								     : "application/json",
+					  "schema", "type", "object"));
+		json_object_set_new(item, method, op);
+	}
+	json_t *doc = json_pack(
+		"{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:o,s:{s:{s:{s:s,s:s},s:{s:s,s:s,s:s}},"
+		"s:{s:{s:s,s:{s:{s:s,s:{s:{s:s},s:{s:s}}}}}}}}",
+		"openapi", "3.0.3", "info", "title", "crowdloop", "version", "1",
+		"description", "Crowd labeling with full review, datasets and models. See docs/API.md.",
+		"servers", "url", "/", "paths", paths, "components", "securitySchemes", "bearer",
+		"type", "http", "scheme", "bearer", "session", "type", "apiKey", "in", "cookie", "name",
+		"cl_session", "schemas", "Error", "type", "object", "properties", "error", "type",
+		"object", "properties", "code", "type", "string", "message", "type", "string");
+	http_json(r, 200, doc);
+	return 0;
+}

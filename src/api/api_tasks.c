@@ -1,0 +1,290 @@
+/* The labeling loop over HTTP: next task, submit, release, next review, review decision,
+ * manager resolution of escalated tasks, and reading tasks with their history. */
+#include "api/api.h"
+#include "core/annotation.h"
+#include "core/task.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REASON_MAX 2000
+
+/* Loads the task's project with `need`; a caller who may not see the project gets 404. */
+static int task_access(http_request *r, unsigned need, task_ref *t, project *p,
+		       unsigned *rights)
+{
+	if (store_task_ref(api_app(r)->db, r->ids[0], t))
+		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+	return api_project_access(r, t->project_id, need, p, rights);
+}
+
+/* Validates an annotation of a task against its project and item; *text gets the compact JSON
+ * to store (caller frees). */
+static int validate(http_request *r, const project *p, int64_t task_id, const json_t *ann,
+		    char **text)
+{
+	if (!json_is_object(ann))
+		return http_fail(r, CL_EANNOTATION, NULL, "\"annotation\" must be an object");
+	item_facts facts = {.type = task_kind_item_type(p->kind)};
+	char *item_text = NULL;
+	if (store_task_item_text(api_app(r)->db, task_id, &item_text, &facts.width, &facts.height))
+		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+	facts.text = item_text;
+	int rc = annotation_validate(p, &facts, ann, &r->err);
+	free(item_text);
+	if (rc)
+		return rc;
+	*text = json_dumps(ann, JSON_COMPACT);
+	return *text ? 0 : CL_ENOMEM;
+}
+
+int api_tasks_next(http_request *r)
+{
+	project p;
+	project_init(&p);
+	json_t *task = NULL;
+	int rc = api_project_access(r, r->ids[0], ACCESS_LABEL, &p, NULL);
+	if (!rc)
+		rc = store_task_next(api_app(r)->db, &p, r->user.id, &task, &r->err);
+	if (!rc) {
+		if (task)
+			http_json(r, 200, task);
+		else
+			http_no_content(r);
+	}
+	project_release(&p);
+	return rc;
+}
+
+int api_tasks_submit(http_request *r)
+{
+	static const char *const keys[] = {"annotation", NULL};
+	project p;
+	project_init(&p);
+	task_ref t;
+	json_t *body = NULL, *task = NULL;
+	char *ann = NULL;
+	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
+	if (!rc)
+		rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	if (!rc && t.worker_id != r->user.id)
+		rc = http_fail(r, CL_ECONFLICT, "not_lease_holder", "the task is not leased to you");
+	if (!rc)
+		rc = validate(r, &p, t.id, json_object_get(body, "annotation"), &ann);
+	if (!rc) {
+		/* A sampled review policy approves the rest without a reviewer. */
+		bool skip = p.review_sample &&
+			    (double)randombytes_uniform(1000000) / 1e6 >= p.review_rate;
+		rc = store_task_submit(api_app(r)->db, t.id, r->user.id, ann, skip, &task, &r->err);
+	}
+	if (!rc)
+		http_json(r, 200, task);
+	free(ann);
+	json_decref(body);
+	project_release(&p);
+	return rc;
+}
+
+int api_tasks_release(http_request *r)
+{
+	project p;
+	project_init(&p);
+	task_ref t;
+	json_t *task = NULL;
+	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
+	if (!rc)
+		rc = store_task_release(api_app(r)->db, t.id, r->user.id, &task, &r->err);
+	if (!rc)
+		http_json(r, 200, task);
+	project_release(&p);
+	return rc;
+}
+
+int api_reviews_next(http_request *r)
+{
+	project p;
+	project_init(&p);
+	json_t *task = NULL;
+	int rc = api_project_access(r, r->ids[0], ACCESS_REVIEW, &p, NULL);
+	if (!rc)
+		rc = store_review_next(api_app(r)->db, &p, r->user.id, &task, &r->err);
+	if (!rc) {
+		if (task)
+			http_json(r, 200, task);
+		else
+			http_no_content(r);
+	}
+	project_release(&p);
+	return rc;
+}
+
+static int optional_string(http_request *r, const json_t *body, const char *key, size_t max,
+			   const char **out)
+{
+	json_t *v = json_object_get(body, key);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return http_fail(r, CL_EINVAL, NULL, "\"%s\" must be a string", key);
+	if (strlen(json_string_value(v)) > max)
+		return http_fail(r, CL_EINVAL, NULL, "\"%s\" is longer than %zu bytes", key, max);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int api_tasks_review(http_request *r)
+{
+	static const char *const keys[] = {"decision", "reason", "reason_template", "annotation",
+					   NULL};
+	project p;
+	project_init(&p);
+	task_ref t;
+	json_t *body = NULL, *task = NULL;
+	char *ann = NULL;
+	const char *decision;
+	review_decision dec = {0};
+	int rc = task_access(r, ACCESS_REVIEW, &t, &p, NULL);
+	if (!rc)
+		rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	if (!rc)
+		rc = api_string(r, body, "decision", &decision);
+	if (!rc)
+		rc = optional_string(r, body, "reason", REASON_MAX, &dec.reason);
+	if (!rc)
+		rc = optional_string(r, body, "reason_template", 200, &dec.reason_template);
+	if (rc)
+		goto out;
+	if (t.worker_id == r->user.id) {
+		rc = http_fail(r, CL_EFORBIDDEN, "own_work", "you cannot review your own work");
+		goto out;
+	}
+	if (!strcmp(decision, "approve")) {
+		dec.action = TASK_APPROVE;
+	} else if (!strcmp(decision, "reject")) {
+		dec.action = TASK_REJECT;
+		const char *s = dec.reason;
+		while (s && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+			s++;
+		if (!s || !*s) {
+			rc = http_fail(r, CL_EANNOTATION, "reason_required",
+				       "a rejection needs a reason the worker can act on");
+			goto out;
+		}
+	} else if (!strcmp(decision, "fix")) {
+		dec.action = TASK_FIX;
+		rc = validate(r, &p, t.id, json_object_get(body, "annotation"), &ann);
+		if (rc)
+			goto out;
+		dec.annotation = ann;
+	} else {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve, reject or fix");
+		goto out;
+	}
+	rc = store_task_review(api_app(r)->db, &p, t.id, r->user.id, &dec, &task, &r->err);
+	if (!rc)
+		http_json(r, 200, task);
+out:
+	free(ann);
+	json_decref(body);
+	project_release(&p);
+	return rc;
+}
+
+int api_tasks_resolve(http_request *r)
+{
+	static const char *const keys[] = {"decision", "annotation", "reason", NULL};
+	project p;
+	project_init(&p);
+	task_ref t;
+	json_t *body = NULL, *task = NULL;
+	char *ann = NULL;
+	const char *decision, *reason = NULL;
+	int action = 0;
+	int rc = task_access(r, ACCESS_MANAGE, &t, &p, NULL);
+	if (!rc)
+		rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	if (!rc)
+		rc = api_string(r, body, "decision", &decision);
+	if (!rc)
+		rc = optional_string(r, body, "reason", REASON_MAX, &reason);
+	if (rc)
+		goto out;
+	if (!strcmp(decision, "approve")) {
+		action = TASK_RESOLVE_APPROVE;
+		json_t *a = json_object_get(body, "annotation");
+		if (a && !json_is_null(a) && (rc = validate(r, &p, t.id, a, &ann)))
+			goto out;
+	} else if (!strcmp(decision, "discard")) {
+		action = TASK_DISCARD;
+	} else {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve or discard");
+		goto out;
+	}
+	rc = store_task_resolve(api_app(r)->db, t.id, r->user.id, action, ann, reason, &task,
+				&r->err);
+	if (!rc)
+		http_json(r, 200, task);
+out:
+	free(ann);
+	json_decref(body);
+	project_release(&p);
+	return rc;
+}
+
+int api_tasks_get(http_request *r)
+{
+	project p;
+	project_init(&p);
+	task_ref t;
+	unsigned rights = 0;
+	int rc = task_access(r, 0, &t, &p, &rights);
+	/* Besides the project's staff, only the task's own worker and reviewer may read it. */
+	if (!rc && !(rights & ACCESS_READ_DATA) && t.worker_id != r->user.id &&
+	    t.reviewer_id != r->user.id)
+		rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+	if (!rc) {
+		json_t *task = store_task_get(api_app(r)->db, t.id, true);
+		if (!task)
+			rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+		else
+			http_json(r, 200, task);
+	}
+	project_release(&p);
+	return rc;
+}
+
+int api_tasks_list(http_request *r)
+{
+	static const char *const keys[] = {"limit", "cursor", "sort", "state", "worker_id", NULL};
+	project p;
+	project_init(&p);
+	int64_t cursor, next, worker;
+	int limit;
+	bool desc;
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		rc = http_query_check(r, keys);
+	if (!rc)
+		rc = http_page(r, &cursor, &limit, &desc);
+	if (!rc)
+		rc = http_query_id(r, "worker_id", &worker);
+	const char *state = http_query(r, "state");
+	task_state s;
+	if (!rc && state && task_state_parse(state, &s))
+		rc = http_fail(r, CL_EINVAL, NULL, "unknown state filter \"%.32s\"", state);
+	if (!rc) {
+		json_t *items = store_tasks_list(api_app(r)->db, p.id, state, worker, cursor, limit,
+						 desc, &next);
+		http_json_page(r, items, next);
+	}
+	project_release(&p);
+	return rc;
+}

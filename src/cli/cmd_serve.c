@@ -1,0 +1,139 @@
+/* `crowdloop serve`: opens the store, starts the HTTP server and runs until SIGINT or SIGTERM,
+ * then lets requests in flight finish and closes the store cleanly. */
+#include "api/api.h"
+#include "cli/cmd.h"
+#include "cli/demo.h"
+#include "core/auth.h"
+#include "util/log.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: crowdloop serve [options]\n"
+		"  --data DIR          where the store and files live (default: data)\n"
+		"  --listen ADDR:PORT  address to bind (default: 127.0.0.1:8080)\n"
+		"  --allow-signup      let workers create their own accounts\n"
+		"  --demo              seed a demo organization, projects and accounts\n"
+		"  --web DIR           the built web app (default: the source tree's web/dist)\n"
+		"  --io-threads N      HTTP I/O threads (default: the number of cores)\n"
+		"  --handlers N        request handler threads (default: 64)\n"
+		"  --sync normal|full  SQLite synchronous mode (default: full)\n"
+		"  --secure-cookies    mark session cookies Secure (behind TLS)\n"
+		"  --quiet             no log line per request\n");
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"listen", required_argument, NULL, 'l'},
+		{"allow-signup", no_argument, NULL, 's'},
+		{"demo", no_argument, NULL, 'D'},
+		{"web", required_argument, NULL, 'w'},
+		{"io-threads", required_argument, NULL, 'i'},
+		{"handlers", required_argument, NULL, 'H'},
+		{"sync", required_argument, NULL, 'y'},
+		{"secure-cookies", no_argument, NULL, 'c'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{0, 0, 0, 0},
+	};
+	static app a;
+	const char *data = "data", *listen = "127.0.0.1:8080", *web = CROWDLOOP_WEB_DIR;
+	bool demo = false, durable = true;
+	int io = 0, handlers = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': data = optarg; break;
+		case 'l': listen = optarg; break;
+		case 's': a.allow_signup = true; break;
+		case 'D': demo = true; break;
+		case 'w': web = optarg; break;
+		case 'i': io = (int)strtol(optarg, NULL, 10); break;
+		case 'H': handlers = (int)strtol(optarg, NULL, 10); break;
+		case 'y':
+			if (strcmp(optarg, "normal") && strcmp(optarg, "full")) {
+				usage(stderr);
+				return 2;
+			}
+			durable = !strcmp(optarg, "full");
+			break;
+		case 'c': a.secure_cookies = true; break;
+		case 'q': setenv("CROWDLOOP_QUIET_REQUESTS", "1", 1); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (auth_init()) {
+		log_error("msg=\"cannot initialize libsodium\"");
+		return 1;
+	}
+	if (mkdir(data, 0700) && access(data, W_OK)) {
+		log_error("msg=\"cannot use the data directory\" dir=\"%s\"", data);
+		return 1;
+	}
+	char *abs = realpath(data, NULL);
+	snprintf(a.data_dir, sizeof a.data_dir, "%s", abs ? abs : data);
+	free(abs);
+	snprintf(a.web_dir, sizeof a.web_dir, "%s", web);
+
+	/* Signals are taken by sigwait below; every thread started from here inherits the mask. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	cl_error err = {0};
+	if (db_open(a.data_dir, durable, &a.db, &err)) {
+		log_error("msg=\"%s\"", err.message);
+		return 1;
+	}
+	db_set_periodic(a.db, store_leases_expire, NULL, 1000);
+
+	http_config cfg = {
+		.listen = listen,
+		.io_threads = io,
+		.handler_threads = handlers,
+		.routes = api_routes,
+		.n_routes = api_routes_count,
+		.authenticate = api_authenticate,
+		.fallback = api_static,
+		.app = &a,
+	};
+	http_server *srv;
+	if (http_server_start(&cfg, &srv, &err)) {
+		log_error("msg=\"%s\"", err.message);
+		db_close(a.db);
+		return 1;
+	}
+	char host[256];
+	snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
+	char url[300];
+	snprintf(url, sizeof url, "http://%s:%d", host, http_server_port(srv));
+	if (demo && demo_seed(&a, url)) {
+		http_server_stop(srv, 0);
+		db_close(a.db);
+		return 1;
+	}
+	log_info("msg=\"listening\" url=%s data=\"%s\"", url, a.data_dir);
+	fprintf(stderr, "crowdloop: listening on %s\n", url);
+
+	int sig = 0;
+	sigwait(&stop, &sig);
+	log_info("msg=\"stopping\" signal=%d", sig);
+	http_server_stop(srv, 10000);
+	db_close(a.db);
+	log_info("msg=\"stopped\"");
+	return 0;
+}

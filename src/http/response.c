@@ -1,0 +1,98 @@
+/* Building answers: JSON bodies, list pages, raw bytes and the uniform error body. */
+#include "http/internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_response(http_request *r, int status, struct MHD_Response *resp)
+{
+	if (r->response)
+		MHD_destroy_response(r->response);
+	r->response = resp;
+	r->status = status;
+}
+
+void http_json(http_request *r, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	if (!text) {
+		http_error_reply(r, CL_ENOMEM);
+		return;
+	}
+	size_t len = strlen(text);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	set_response(r, status, resp);
+}
+
+void http_json_page(http_request *r, json_t *items, int64_t next)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "items", items);
+	if (next) {
+		char cur[24];
+		snprintf(cur, sizeof cur, "%lld", (long long)next);
+		json_object_set_new(o, "next_cursor", json_string(cur));
+	} else {
+		json_object_set_new(o, "next_cursor", json_null());
+	}
+	http_json(r, 200, o);
+}
+
+void http_bytes(http_request *r, int status, const char *content_type, const void *data,
+		size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	set_response(r, status, resp);
+}
+
+void http_no_content(http_request *r)
+{
+	set_response(r, 204, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+}
+
+int http_fail(http_request *r, int code, const char *name, const char *fmt, ...)
+{
+	r->err.code = code;
+	snprintf(r->err.name, sizeof r->err.name, "%s", name ? name : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->err.message, sizeof r->err.message, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void http_error_reply(http_request *r, int code)
+{
+	const char *name = r->err.code == code && r->err.name[0] ? r->err.name : cl_err_name(code);
+	const char *message = r->err.code == code && r->err.message[0] ? r->err.message : NULL;
+	if (!message) {
+		switch (code) {
+		case CL_EUNAUTH: message = "authentication required"; break;
+		case CL_ENOTFOUND: message = "not found"; break;
+		case CL_EFORBIDDEN: message = "not allowed"; break;
+		case CL_ETOOBIG: message = "too large"; break;
+		case CL_ECONFLICT: message = "conflicts with the current state"; break;
+		case CL_EUNAVAIL: message = "the server is shutting down"; break;
+		default: message = "internal error"; break;
+		}
+	}
+	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", name, "message", message);
+	http_json(r, cl_err_http_status(code), body);
+	if (code == CL_ERATE && r->response)
+		MHD_add_response_header(r->response, "Retry-After", "60");
+	if (code == CL_EUNAUTH && r->response)
+		MHD_add_response_header(r->response, "WWW-Authenticate", "Bearer");
+}
+
+void http_header(http_request *r, const char *name, const char *value)
+{
+	if (r->response)
+		MHD_add_response_header(r->response, name, value);
+}

@@ -1,0 +1,508 @@
+/* libmicrohttpd glue: reads each request (headers, query, body with limits, multipart parts),
+ * matches the route, then either runs the handler on the I/O thread (ROUTE_INLINE) or suspends
+ * the connection and hands the request to the handler pool, whose threads may block on the
+ * store's group commit; the finished request resumes its connection and MHD sends the answer.
+ * The first call for a request only sets *req_cls, which keeps connections alive. */
+#include "http/http.h"
+#include "http/internal.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum phase { PHASE_READING, PHASE_RUNNING, PHASE_DONE };
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Matches "/api/v1/tasks/{id}" against a path; ids go to r->ids. */
+static bool route_match(const char *pattern, const char *path, int64_t ids[2], int *n_ids)
+{
+	int n = 0;
+	while (*pattern && *path) {
+		if (*pattern == '{') {
+			while (*pattern && *pattern != '}')
+				pattern++;
+			if (*pattern)
+				pattern++;
+			int64_t v = 0;
+			int digits = 0;
+			while (*path >= '0' && *path <= '9') {
+				if (v > (INT64_MAX - 9) / 10)
+					return false;
+				v = v * 10 + (*path++ - '0');
+				digits++;
+			}
+			if (!digits || v <= 0 || (*path && *path != '/') || n >= 2)
+				return false;
+			ids[n++] = v;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	*n_ids = n;
+	return !*pattern && !*path;
+}
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	(void)kind;
+	http_request *r = cls;
+	if (r->n_query >= HTTP_MAX_QUERY) {
+		r->query_overflow = true;
+		return MHD_NO;
+	}
+	r->query[r->n_query].key = strdup(key);
+	r->query[r->n_query].value = strdup(value ? value : "");
+	r->n_query++;
+	return MHD_YES;
+}
+
+static void copy_cookie(http_request *r)
+{
+	const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "cl_session");
+	r->session_cookie = dup_or_null(cookie);
+}
+
+static void copy_remote(http_request *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(r->remote, sizeof r->remote, "?");
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->remote,
+			  sizeof r->remote);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->remote,
+			  sizeof r->remote);
+}
+
+static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *filename, const char *content_type,
+			       const char *transfer_encoding, const char *data, uint64_t off,
+			       size_t size)
+{
+	(void)kind;
+	(void)transfer_encoding;
+	http_request *r = cls;
+	if (!filename) /* plain form fields are not used by any route */
+		return MHD_YES;
+	http_file *f = r->files_tail;
+	if (off == 0 || !f) {
+		f = calloc(1, sizeof *f);
+		if (!f)
+			return MHD_NO;
+		f->field = dup_or_null(key);
+		f->filename = dup_or_null(filename);
+		f->content_type = dup_or_null(content_type);
+		buf_init(&f->data, HTTP_UPLOAD_MAX_BYTES);
+		if (r->files_tail)
+			r->files_tail->next = f;
+		else
+			r->files = f;
+		r->files_tail = f;
+	}
+	if (size && buf_append(&f->data, data, size)) {
+		r->early_error = CL_ETOOBIG;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static void request_free(http_request *r)
+{
+	free(r->authorization);
+	free(r->session_cookie);
+	free(r->csrf_header);
+	free(r->content_type);
+	free(r->content_encoding);
+	for (int i = 0; i < r->n_query; i++) {
+		free(r->query[i].key);
+		free(r->query[i].value);
+	}
+	buf_release(&r->body);
+	for (http_file *f = r->files, *nx; f; f = nx) {
+		nx = f->next;
+		free(f->field);
+		free(f->filename);
+		free(f->content_type);
+		buf_release(&f->data);
+		free(f);
+	}
+	if (r->pp)
+		MHD_destroy_post_processor(r->pp);
+	if (r->response)
+		MHD_destroy_response(r->response);
+	free(r);
+}
+
+/* Security headers every answer carries. */
+static void add_common_headers(http_request *r)
+{
+	struct MHD_Response *resp = r->response;
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	if (!MHD_get_response_header(resp, "Content-Security-Policy"))
+		MHD_add_response_header(
+			resp, "Content-Security-Policy",
+			"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+			"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
+			"base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+	if (!MHD_get_response_header(resp, "Cache-Control"))
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+}
+
+/* Authentication, roles and the handler: what both the inline and the pooled paths run. */
+static void dispatch(http_server *s, http_request *r)
+{
+	const route *rt = r->route;
+	int rc = 0;
+	if (r->early_error) {
+		rc = r->early_error == CL_ETOOBIG
+			     ? http_fail(r, CL_ETOOBIG, NULL, "the request body is over %zu bytes",
+					 r->body_limit)
+			     : r->early_error;
+	} else if (!rt) {
+		rc = s->cfg.fallback ? s->cfg.fallback(r) : CL_ENOTFOUND;
+		if (rc == CL_ENOTFOUND && !r->response)
+			rc = http_fail(r, CL_ENOTFOUND, NULL, "no route for %s %s", r->method,
+				       r->path);
+	} else if (r->query_overflow) {
+		rc = http_fail(r, CL_EINVAL, NULL, "too many query parameters");
+	} else {
+		if (!(rt->flags & ROUTE_PUBLIC)) {
+			rc = s->cfg.authenticate(r);
+			if (rc && (rt->flags & ROUTE_OPTIONAL_AUTH) && !r->authorization &&
+			    !r->session_cookie)
+				rc = 0;
+		}
+		if (!rc && (rt->flags & ROUTE_ADMIN) && !r->user.is_admin)
+			rc = http_fail(r, CL_EFORBIDDEN, NULL, "this route is for administrators");
+		if (!rc)
+			rc = rt->handler(r);
+	}
+	if (rc && r->response) {
+		MHD_destroy_response(r->response);
+		r->response = NULL;
+	}
+	if (rc)
+		http_error_reply(r, rc);
+	if (!r->response)
+		http_error_reply(r, CL_EINTERNAL);
+	add_common_headers(r);
+}
+
+/* ---- handler pool ---- */
+
+static void *pool_main(void *arg)
+{
+	http_server *s = arg;
+	for (;;) {
+		pthread_mutex_lock(&s->pool_lock);
+		while (!s->queue_head && !s->pool_stop)
+			pthread_cond_wait(&s->pool_wake, &s->pool_lock);
+		if (!s->queue_head) {
+			pthread_mutex_unlock(&s->pool_lock);
+			break;
+		}
+		struct queued *q = s->queue_head;
+		s->queue_head = q->next;
+		if (!s->queue_head)
+			s->queue_tail = NULL;
+		pthread_mutex_unlock(&s->pool_lock);
+
+		http_request *r = q->r;
+		free(q);
+		dispatch(s, r);
+		r->phase = PHASE_DONE;
+		MHD_resume_connection(r->conn);
+	}
+	return NULL;
+}
+
+static int pool_push(http_server *s, http_request *r)
+{
+	struct queued *q = malloc(sizeof *q);
+	if (!q)
+		return -1;
+	q->r = r;
+	q->next = NULL;
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->queue_tail)
+		s->queue_tail->next = q;
+	else
+		s->queue_head = q;
+	s->queue_tail = q;
+	pthread_cond_signal(&s->pool_wake);
+	pthread_mutex_unlock(&s->pool_lock);
+	return 0;
+}
+
+/* ---- MHD callbacks ---- */
+
+static http_request *request_new(http_server *s, struct MHD_Connection *conn, const char *url,
+				 const char *method)
+{
+	http_request *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->conn = conn;
+	r->method = method;
+	r->app = s->cfg.app;
+	r->server = s;
+	r->start_ns = clock_mono_ns();
+	r->route_index = -1;
+	snprintf(r->path, sizeof r->path, "%s", url);
+	for (size_t i = 0; i < s->cfg.n_routes; i++) {
+		const route *rt = &s->cfg.routes[i];
+		if (strcmp(rt->method, method) &&
+		    !(!strcmp(method, "HEAD") && !strcmp(rt->method, "GET")))
+			continue;
+		if (route_match(rt->pattern, r->path, r->ids, &r->n_ids)) {
+			r->route = rt;
+			r->route_index = (int)i;
+			break;
+		}
+	}
+	r->authorization = dup_or_null(
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+	r->csrf_header = dup_or_null(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								 "X-CSRF-Token"));
+	r->content_type = dup_or_null(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								  MHD_HTTP_HEADER_CONTENT_TYPE));
+	r->content_encoding = dup_or_null(MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING));
+	copy_cookie(r);
+	copy_remote(r);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
+
+	r->body_limit = r->route && (r->route->flags & ROUTE_UPLOAD) ? HTTP_UPLOAD_MAX_BYTES
+								     : HTTP_JSON_MAX_BYTES;
+	buf_init(&r->body, r->body_limit);
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > r->body_limit)
+		r->early_error = CL_ETOOBIG;
+	if (!r->early_error && r->route && (r->route->flags & ROUTE_UPLOAD) && r->content_type &&
+	    !strncasecmp(r->content_type, "multipart/form-data", 19)) {
+		r->pp = MHD_create_post_processor(conn, 64 * 1024, on_part, r);
+		if (!r->pp)
+			r->early_error = CL_EINVAL;
+	}
+	return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	(void)version;
+	http_server *s = cls;
+	http_request *r = *req_cls;
+	if (!r) {
+		r = request_new(s, conn, url, method);
+		if (!r)
+			return MHD_NO;
+		*req_cls = r;
+		__atomic_add_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!r->early_error) {
+			if (r->pp) {
+				if (MHD_post_process(r->pp, upload_data, *upload_data_size) != MHD_YES &&
+				    !r->early_error)
+					r->early_error = CL_EINVAL;
+			} else if (buf_append(&r->body, upload_data, *upload_data_size)) {
+				r->early_error = CL_ETOOBIG;
+			}
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->phase == PHASE_READING) {
+		if (r->early_error == CL_EINVAL)
+			r->early_error = http_fail(r, CL_EINVAL, NULL, "malformed multipart body");
+		if ((r->route && (r->route->flags & ROUTE_INLINE)) || r->early_error) {
+			dispatch(s, r);
+			r->phase = PHASE_DONE;
+		} else {
+			r->phase = PHASE_RUNNING;
+			MHD_suspend_connection(conn);
+			if (pool_push(s, r)) {
+				MHD_resume_connection(conn);
+				return MHD_NO;
+			}
+			return MHD_YES;
+		}
+	}
+	if (r->phase == PHASE_RUNNING)
+		return MHD_YES;
+	return MHD_queue_response(conn, (unsigned)r->status, r->response);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)conn;
+	http_server *s = cls;
+	http_request *r = *req_cls;
+	if (!r)
+		return;
+	double secs = (double)(clock_mono_ns() - r->start_ns) / 1e9;
+	int status = r->response ? r->status : 0;
+	metrics_observe(s, r->route_index, status, secs);
+	if (s->log_requests || status >= 500)
+		log_line(status >= 500 ? LOG_ERROR : LOG_INFO,
+			 "method=%s path=\"%.200s\" route=\"%s\" status=%d dur_ms=%.3f user=%lld "
+			 "remote=%s%s",
+			 r->method, r->path, r->route ? r->route->pattern : "-", status, secs * 1000,
+			 r->authed ? (long long)r->user.id : 0LL, r->remote,
+			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	request_free(r);
+	*req_cls = NULL;
+	__atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
+}
+
+static int parse_listen(const char *listen, struct sockaddr_in *sa, cl_error *err)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || (size_t)(colon - listen) >= sizeof host)
+		return cl_fail(err, CL_EINVAL, NULL, "--listen wants ADDRESS:PORT, got \"%s\"", listen);
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535)
+		return cl_fail(err, CL_EINVAL, NULL, "bad port in \"%s\"", listen);
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (!strcmp(host, "localhost"))
+		snprintf(host, sizeof host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return cl_fail(err, CL_EINVAL, NULL, "bad IPv4 address in \"%s\"", listen);
+	return 0;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '"'))
+		msg[--n] = '\0';
+	log_warn("msg=\"http: %s\"", msg);
+}
+
+int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
+{
+	http_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	s->cfg = *cfg;
+	s->log_requests = true;
+	const char *quiet = getenv("CROWDLOOP_QUIET_REQUESTS");
+	if (quiet && *quiet == '1')
+		s->log_requests = false;
+	struct sockaddr_in sa;
+	int rc = parse_listen(cfg->listen, &sa, err);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	metrics_init(s);
+	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_cond_init(&s->pool_wake, NULL);
+	s->n_pool = cfg->handler_threads > 0 ? cfg->handler_threads : 64;
+	s->pool = calloc((size_t)s->n_pool, sizeof *s->pool);
+	for (int i = 0; i < s->n_pool; i++)
+		pthread_create(&s->pool[i], NULL, pool_main, s);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned io = (unsigned)(cfg->io_threads > 0 ? cfg->io_threads : (cores > 0 ? cores : 2));
+	s->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			MHD_USE_ERROR_LOG | MHD_USE_ITC,
+		0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, io, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+	if (!s->daemon) {
+		http_server_stop(s, 0);
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot listen on %s", cfg->listen);
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : ntohs(sa.sin_port);
+	*out = s;
+	return 0;
+}
+
+int http_server_port(const http_server *s)
+{
+	return s->port;
+}
+
+void http_server_stop(http_server *s, int grace_ms)
+{
+	if (!s)
+		return;
+	if (s->daemon) {
+		MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+		/* In-flight requests finish; idle keep-alive connections do not count. */
+		int64_t until = clock_mono_ns() + (int64_t)grace_ms * 1000000;
+		while (__atomic_load_n(&s->in_flight, __ATOMIC_SEQ_CST) > 0 &&
+		       clock_mono_ns() < until)
+			usleep(10000);
+		int left = __atomic_load_n(&s->in_flight, __ATOMIC_SEQ_CST);
+		if (left > 0) {
+			/* Requests still queued must not run after the store closes. */
+			log_warn("msg=\"stopping with requests in flight\" count=%d", left);
+		}
+		pthread_mutex_lock(&s->pool_lock);
+		s->pool_stop = true;
+		pthread_cond_broadcast(&s->pool_wake);
+		pthread_mutex_unlock(&s->pool_lock);
+		for (int i = 0; i < s->n_pool; i++)
+			pthread_join(s->pool[i], NULL);
+		s->n_pool = 0;
+		MHD_stop_daemon(s->daemon);
+	}
+	pthread_mutex_lock(&s->pool_lock);
+	s->pool_stop = true;
+	pthread_cond_broadcast(&s->pool_wake);
+	pthread_mutex_unlock(&s->pool_lock);
+	for (int i = 0; i < s->n_pool; i++)
+		pthread_join(s->pool[i], NULL);
+	free(s->pool);
+	metrics_release(s);
+	pthread_mutex_destroy(&s->pool_lock);
+	pthread_cond_destroy(&s->pool_wake);
+	free(s);
+}
+
+const http_server *http_request_server(const http_request *r)
+{
+	return r->server;
+}

@@ -1,0 +1,416 @@
+/* SQLite connections, statement cache, group-committing writer thread and migrations.
+ *
+ * Every state change goes through db_write(): callers queue a job and sleep; the writer takes
+ * all queued jobs, runs each in a SAVEPOINT of one BEGIN IMMEDIATE transaction and commits
+ * once. One writer means SQLite never answers "database is locked" to a request, and the
+ * commit cost is shared by the whole group. */
+#include "store/db.h"
+#include "store/migrations.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STMT_CACHE_SLOTS 256
+#define GROUP_MAX 512
+
+struct db_conn {
+	sqlite3 *h;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE_SLOTS];
+	db_conn *next_reader; /* list of readers to close */
+};
+
+typedef struct db_job {
+	db_write_fn fn;
+	void *ctx;
+	cl_error *err;
+	int rc;
+	sem_t done;
+	struct db_job *next;
+} db_job;
+
+struct db {
+	char path[4096];
+	bool durable;
+	db_conn *writer;
+	pthread_t writer_thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	db_job *head, *tail;
+	bool stopping;
+	db_write_fn periodic;
+	void *periodic_ctx;
+	int periodic_ms;
+	pthread_key_t reader_key;
+	db_conn *readers;
+	pthread_mutex_t readers_lock;
+};
+
+static int conn_open(const char *path, bool writer, bool durable, db_conn **out)
+{
+	db_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return CL_ENOMEM;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &c->h, flags, NULL) != SQLITE_OK) {
+		log_error("msg=\"cannot open database\" path=\"%s\" error=\"%s\"", path,
+			  c->h ? sqlite3_errmsg(c->h) : "out of memory");
+		sqlite3_close(c->h);
+		free(c);
+		return CL_EINTERNAL;
+	}
+	sqlite3_busy_timeout(c->h, 10000);
+	sqlite3_extended_result_codes(c->h, 1);
+	char pragmas[256];
+	snprintf(pragmas, sizeof pragmas,
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+		 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d;",
+		 durable ? "FULL" : "NORMAL", writer ? 65536 : 16384);
+	char *msg = NULL;
+	if (sqlite3_exec(c->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("msg=\"cannot configure database\" error=\"%s\"", msg ? msg : "?");
+		sqlite3_free(msg);
+		sqlite3_close(c->h);
+		free(c);
+		return CL_EINTERNAL;
+	}
+	*out = c;
+	return 0;
+}
+
+void db_conn_close(db_conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < STMT_CACHE_SLOTS; i++)
+		sqlite3_finalize(c->cache[i].st);
+	sqlite3_close(c->h);
+	free(c);
+}
+
+sqlite3 *db_handle(db_conn *c)
+{
+	return c->h;
+}
+
+sqlite3_stmt *db_stmt(db_conn *c, const char *sql)
+{
+	uintptr_t h = (uintptr_t)sql;
+	unsigned slot = (unsigned)((h >> 3) ^ (h >> 11)) % STMT_CACHE_SLOTS;
+	for (unsigned n = 0; n < STMT_CACHE_SLOTS; n++, slot = (slot + 1) % STMT_CACHE_SLOTS) {
+		if (c->cache[slot].sql == sql) {
+			sqlite3_stmt *st = c->cache[slot].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+		if (!c->cache[slot].sql) {
+			sqlite3_stmt *st = NULL;
+			if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+			    SQLITE_OK) {
+				log_error("msg=\"prepare failed\" error=\"%s\" sql=\"%.120s\"",
+					  sqlite3_errmsg(c->h), sql);
+				abort(); /* SQL text is ours: a bad statement is a bug */
+			}
+			c->cache[slot].sql = sql;
+			c->cache[slot].st = st;
+			return st;
+		}
+	}
+	log_error("msg=\"statement cache full\"");
+	abort();
+}
+
+int db_step(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT)
+		log_error("msg=\"sqlite step failed\" rc=%d error=\"%s\" sql=\"%.120s\"", rc,
+			  sqlite3_errmsg(sqlite3_db_handle(st)), sqlite3_sql(st));
+	return rc;
+}
+
+int db_exec_stmt(sqlite3_stmt *st, cl_error *err)
+{
+	int rc = db_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return cl_fail(err, CL_ECONFLICT, NULL, "conflicts with existing data");
+	return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+}
+
+void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+void db_bind_int(sqlite3_stmt *st, int i, int64_t v)
+{
+	sqlite3_bind_int64(st, i, v);
+}
+
+const char *db_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
+static int exec_sql(db_conn *c, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(c->h, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_error("msg=\"sql failed\" rc=%d error=\"%s\" sql=\"%.80s\"", rc, msg ? msg : "?",
+			  sql);
+		sqlite3_free(msg);
+		return CL_EINTERNAL;
+	}
+	return 0;
+}
+
+static int migrate(db_conn *c, cl_error *err)
+{
+	if (exec_sql(c, "CREATE TABLE IF NOT EXISTS schema_migrations("
+			"version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"))
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot create the migrations table");
+	for (size_t i = 0; i < migrations_count; i++) {
+		const migration *m = &migrations[i];
+		sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM schema_migrations WHERE version = ?");
+		db_bind_int(st, 1, m->version);
+		int have = db_step(st) == SQLITE_ROW;
+		sqlite3_reset(st);
+		if (have)
+			continue;
+		/* Each migration and its record commit together, or not at all. */
+		if (exec_sql(c, "BEGIN IMMEDIATE"))
+			return cl_fail(err, CL_EINTERNAL, NULL, "cannot begin migration");
+		if (exec_sql(c, m->sql)) {
+			exec_sql(c, "ROLLBACK");
+			return cl_fail(err, CL_EINTERNAL, NULL, "migration %d failed", m->version);
+		}
+		st = db_stmt(c, "INSERT INTO schema_migrations(version, applied_at) "
+				"VALUES (?, strftime('%s','now'))");
+		db_bind_int(st, 1, m->version);
+		if (db_exec_stmt(st, err) || exec_sql(c, "COMMIT")) {
+			exec_sql(c, "ROLLBACK");
+			return cl_fail(err, CL_EINTERNAL, NULL, "migration %d failed", m->version);
+		}
+		log_info("msg=\"migration applied\" version=%d name=\"%s\"", m->version, m->name);
+	}
+	return 0;
+}
+
+static void run_group(db *d, db_job *jobs)
+{
+	db_conn *c = d->writer;
+	int begin = exec_sql(c, "BEGIN IMMEDIATE");
+	for (db_job *j = jobs; j; j = j->next) {
+		if (begin) {
+			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+			continue;
+		}
+		exec_sql(c, "SAVEPOINT job");
+		j->rc = j->fn(c, j->ctx, j->err);
+		if (j->rc)
+			exec_sql(c, "ROLLBACK TO job");
+		exec_sql(c, "RELEASE job");
+	}
+	if (!begin && exec_sql(c, "COMMIT")) {
+		exec_sql(c, "ROLLBACK");
+		for (db_job *j = jobs; j; j = j->next)
+			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "commit failed");
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	db *d = arg;
+	struct timespec next_periodic;
+	clock_gettime(CLOCK_REALTIME, &next_periodic);
+	for (;;) {
+		pthread_mutex_lock(&d->lock);
+		while (!d->head && !d->stopping) {
+			if (!d->periodic) {
+				pthread_cond_wait(&d->wake, &d->lock);
+				continue;
+			}
+			if (pthread_cond_timedwait(&d->wake, &d->lock, &next_periodic) == ETIMEDOUT)
+				break;
+		}
+		db_job *jobs = d->head;
+		int n = 0;
+		db_job *last = NULL;
+		for (db_job *j = jobs; j && n < GROUP_MAX; j = j->next, n++)
+			last = j;
+		if (last) {
+			d->head = last->next;
+			if (!d->head)
+				d->tail = NULL;
+			last->next = NULL;
+		}
+		bool stop = d->stopping && !d->head && !jobs;
+		pthread_mutex_unlock(&d->lock);
+
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (d->periodic && (now.tv_sec > next_periodic.tv_sec ||
+				    (now.tv_sec == next_periodic.tv_sec &&
+				     now.tv_nsec >= next_periodic.tv_nsec))) {
+			db_job pj = {.fn = d->periodic, .ctx = d->periodic_ctx};
+			cl_error e;
+			pj.err = &e;
+			run_group(d, &pj);
+			int64_t ns = (int64_t)now.tv_nsec + (int64_t)d->periodic_ms * 1000000;
+			next_periodic.tv_sec = now.tv_sec + (time_t)(ns / 1000000000);
+			next_periodic.tv_nsec = (long)(ns % 1000000000);
+		}
+		if (jobs) {
+			run_group(d, jobs);
+			for (db_job *j = jobs, *nx; j; j = nx) {
+				nx = j->next; /* j lives on a waiter's stack: read before waking it */
+				sem_post(&j->done);
+			}
+		}
+		if (stop)
+			break;
+	}
+	return NULL;
+}
+
+int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err)
+{
+	cl_error local;
+	db_job j = {.fn = fn, .ctx = ctx, .err = err ? err : &local};
+	sem_init(&j.done, 0, 0);
+	pthread_mutex_lock(&d->lock);
+	if (d->stopping) {
+		pthread_mutex_unlock(&d->lock);
+		sem_destroy(&j.done);
+		return cl_fail(err, CL_EUNAVAIL, NULL, "the server is shutting down");
+	}
+	if (d->tail)
+		d->tail->next = &j;
+	else
+		d->head = &j;
+	d->tail = &j;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	while (sem_wait(&j.done) && errno == EINTR)
+		;
+	sem_destroy(&j.done);
+	return j.rc;
+}
+
+void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms)
+{
+	pthread_mutex_lock(&d->lock);
+	d->periodic = fn;
+	d->periodic_ctx = ctx;
+	d->periodic_ms = period_ms;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
+int db_open(const char *dir, bool durable, db **out, cl_error *err)
+{
+	db *d = calloc(1, sizeof *d);
+	if (!d)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	snprintf(d->path, sizeof d->path, "%s/crowdloop.db", dir);
+	d->durable = durable;
+	int rc = conn_open(d->path, true, durable, &d->writer);
+	if (rc) {
+		free(d);
+		return cl_fail(err, rc, NULL, "cannot open the store at %s", d->path);
+	}
+	rc = migrate(d->writer, err);
+	if (rc) {
+		db_conn_close(d->writer);
+		free(d);
+		return rc;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->wake, NULL);
+	pthread_mutex_init(&d->readers_lock, NULL);
+	pthread_key_create(&d->reader_key, NULL);
+	if (pthread_create(&d->writer_thread, NULL, writer_main, d)) {
+		db_conn_close(d->writer);
+		free(d);
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the writer thread");
+	}
+	*out = d;
+	return 0;
+}
+
+void db_close(db *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->writer_thread, NULL);
+	for (db_conn *r = d->readers, *nx; r; r = nx) {
+		nx = r->next_reader;
+		db_conn_close(r);
+	}
+	exec_sql(d->writer, "PRAGMA wal_checkpoint(TRUNCATE)");
+	db_conn_close(d->writer);
+	pthread_key_delete(d->reader_key);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->wake);
+	pthread_mutex_destroy(&d->readers_lock);
+	free(d);
+}
+
+const char *db_path(const db *d)
+{
+	return d->path;
+}
+
+db_conn *db_reader(db *d)
+{
+	db_conn *c = pthread_getspecific(d->reader_key);
+	if (c)
+		return c;
+	if (conn_open(d->path, false, d->durable, &c))
+		abort(); /* the file opened for the writer a moment ago */
+	pthread_mutex_lock(&d->readers_lock);
+	c->next_reader = d->readers;
+	d->readers = c;
+	pthread_mutex_unlock(&d->readers_lock);
+	pthread_setspecific(d->reader_key, c);
+	return c;
+}
+
+db_conn *db_conn_open_reader(db *d)
+{
+	db_conn *c = NULL;
+	if (conn_open(d->path, false, d->durable, &c))
+		return NULL;
+	return c;
+}
+
+void db_read_begin(db_conn *c)
+{
+	exec_sql(c, "BEGIN");
+}
+
+void db_read_end(db_conn *c)
+{
+	exec_sql(c, "COMMIT");
+}

@@ -1,0 +1,64 @@
+/* SQLite connections for the store: cached prepared statements, one writer thread that runs
+ * every state change and commits them in groups (many jobs, one transaction, one fsync), and
+ * one read connection per thread. WAL mode lets readers run beside the writer. */
+#ifndef CROWDLOOP_STORE_DB_H
+#define CROWDLOOP_STORE_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+typedef struct db db;
+typedef struct db_conn db_conn;
+
+/* Opens (creating) DIR/crowdloop.db, applies pending migrations and starts the writer thread.
+ * `durable` selects synchronous=FULL (else NORMAL, which survives a killed process but not a
+ * power cut). */
+int db_open(const char *dir, bool durable, db **out, cl_error *err);
+/* Stops the writer after it has finished queued jobs, closes every connection. */
+void db_close(db *d);
+/* The path of the database file (owned by d). */
+const char *db_path(const db *d);
+
+/* A write job: runs in the writer thread inside a savepoint of the current group transaction.
+ * Returning non-zero rolls back what the job wrote (the rest of the group commits). */
+typedef int (*db_write_fn)(db_conn *c, void *ctx, cl_error *err);
+
+/* Runs `fn` in the writer thread and waits until its group has committed. Returns fn's result,
+ * or CL_EINTERNAL/CL_EUNAVAIL when the commit failed or the store is closing. */
+int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err);
+
+/* Registers a job the writer runs about every `period_ms` (lease expiry). One only. */
+void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms);
+
+/* The calling thread's read connection (opened on first use, closed by db_close). */
+db_conn *db_reader(db *d);
+/* A connection of its own for a long read (an export stream); close with db_conn_close. */
+db_conn *db_conn_open_reader(db *d);
+void db_conn_close(db_conn *c);
+
+/* Begins/ends a read transaction on a reader, so several queries see one snapshot. */
+void db_read_begin(db_conn *c);
+void db_read_end(db_conn *c);
+
+/* A prepared statement for `sql`, cached per connection by the address of the literal, reset
+ * and with bindings cleared. `sql` must be a string literal (static storage). */
+sqlite3_stmt *db_stmt(db_conn *c, const char *sql);
+/* The raw handle, for sqlite3_changes / last_insert_rowid / errmsg. */
+sqlite3 *db_handle(db_conn *c);
+
+/* Runs a statement that returns no rows (after binding); returns 0, CL_ECONFLICT on a
+ * constraint violation, CL_EINTERNAL otherwise (logged). Resets the statement. */
+int db_exec_stmt(sqlite3_stmt *st, cl_error *err);
+/* sqlite3_step with errors logged; returns SQLITE_ROW, SQLITE_DONE or the error. */
+int db_step(sqlite3_stmt *st);
+
+/* Bind helpers: text NULL binds NULL. Index is 1-based as in SQLite. */
+void db_bind_text(sqlite3_stmt *st, int i, const char *s);
+void db_bind_int(sqlite3_stmt *st, int i, int64_t v);
+/* Column text as a C string ("" for NULL). */
+const char *db_col_text(sqlite3_stmt *st, int i);
+
+#endif

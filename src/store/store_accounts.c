@@ -1,0 +1,338 @@
+/* Users, tokens, organizations and their members. */
+#include "store/store.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static json_t *user_json(sqlite3_stmt *st)
+{
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, 3), at);
+	return json_pack("{s:I,s:s,s:b,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+			 "username", db_col_text(st, 1), "is_admin", sqlite3_column_int(st, 2),
+			 "created_at", at);
+}
+
+struct user_create {
+	const char *username, *hash;
+	bool is_admin;
+	json_t *out;
+};
+
+static int user_create_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct user_create *u = ctx;
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO users(username, password_hash, is_admin, "
+				      "created_at) VALUES (?,?,?,?) "
+				      "RETURNING id, username, is_admin, created_at");
+	db_bind_text(st, 1, u->username);
+	db_bind_text(st, 2, u->hash);
+	db_bind_int(st, 3, u->is_admin);
+	db_bind_int(st, 4, clock_now_ms());
+	int rc = db_step(st);
+	if (rc == SQLITE_ROW)
+		u->out = user_json(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return cl_fail(err, CL_ECONFLICT, "username_taken", "the username is taken");
+	return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+}
+
+int store_user_create(db *d, const char *username, const char *password_hash, bool is_admin,
+		      json_t **out_user, cl_error *err)
+{
+	struct user_create u = {username, password_hash, is_admin, NULL};
+	int rc = db_write(d, user_create_job, &u, err);
+	if (out_user)
+		*out_user = u.out;
+	else
+		json_decref(u.out);
+	return rc;
+}
+
+int store_user_credentials(db *d, const char *username, int64_t *id, bool *is_admin, char *hash,
+			   size_t hash_size)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id, is_admin, password_hash FROM users "
+						 "WHERE username = ?");
+	db_bind_text(st, 1, username);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*is_admin = sqlite3_column_int(st, 1);
+		snprintf(hash, hash_size, "%s", db_col_text(st, 2));
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_user_id(db *d, const char *username, int64_t *id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id FROM users WHERE username = ?");
+	db_bind_text(st, 1, username);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+json_t *store_user_get(db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id, username, is_admin, created_at "
+						 "FROM users WHERE id = ?");
+	db_bind_int(st, 1, id);
+	json_t *u = db_step(st) == SQLITE_ROW ? user_json(st) : NULL;
+	sqlite3_reset(st);
+	return u;
+}
+
+json_t *store_users_list(db *d, int64_t cursor, int limit, bool desc, int64_t *next)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st =
+		desc ? db_stmt(c, "SELECT id, username, is_admin, created_at FROM users "
+				  "WHERE id < ? ORDER BY id DESC LIMIT ?")
+		     : db_stmt(c, "SELECT id, username, is_admin, created_at FROM users "
+				  "WHERE id > ? ORDER BY id LIMIT ?");
+	db_bind_int(st, 1, cursor ? cursor : (desc ? INT64_MAX : 0));
+	db_bind_int(st, 2, limit + 1);
+	json_t *items = json_array();
+	*next = 0;
+	int n = 0;
+	while (db_step(st) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*next = json_integer_value(
+				json_object_get(json_array_get(items, (size_t)limit - 1), "id"));
+			break;
+		}
+		json_array_append_new(items, user_json(st));
+	}
+	sqlite3_reset(st);
+	return items;
+}
+
+struct token_create {
+	int64_t user_id, expires_at;
+	const char *digest, *csrf;
+};
+
+static int token_create_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct token_create *t = ctx;
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO tokens(user_id, token_hash, csrf_hash, "
+				      "created_at, expires_at) VALUES (?,?,?,?,?)");
+	db_bind_int(st, 1, t->user_id);
+	db_bind_text(st, 2, t->digest);
+	db_bind_text(st, 3, t->csrf);
+	db_bind_int(st, 4, clock_now_ms());
+	db_bind_int(st, 5, t->expires_at);
+	return db_exec_stmt(st, err);
+}
+
+int store_token_create(db *d, int64_t user_id, const char *token_digest, const char *csrf_digest,
+		       int64_t expires_at, cl_error *err)
+{
+	struct token_create t = {user_id, expires_at, token_digest, csrf_digest};
+	return db_write(d, token_create_job, &t, err);
+}
+
+int store_token_principal(db *d, const char *token_digest, int64_t now, principal *p)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d),
+				   "SELECT t.id, t.csrf_hash, u.id, u.username, u.is_admin "
+				   "FROM tokens t JOIN users u ON u.id = t.user_id "
+				   "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ?");
+	db_bind_text(st, 1, token_digest);
+	db_bind_int(st, 2, now);
+	int rc = CL_EUNAUTH;
+	if (db_step(st) == SQLITE_ROW) {
+		p->token_id = sqlite3_column_int64(st, 0);
+		snprintf(p->csrf_digest, sizeof p->csrf_digest, "%s", db_col_text(st, 1));
+		p->id = sqlite3_column_int64(st, 2);
+		snprintf(p->username, sizeof p->username, "%s", db_col_text(st, 3));
+		p->is_admin = sqlite3_column_int(st, 4);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int token_revoke_job(db_conn *c, void *ctx, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "UPDATE tokens SET revoked_at = ? WHERE id = ?");
+	db_bind_int(st, 1, clock_now_ms());
+	db_bind_int(st, 2, *(int64_t *)ctx);
+	return db_exec_stmt(st, err);
+}
+
+int store_token_revoke(db *d, int64_t token_id, cl_error *err)
+{
+	return db_write(d, token_revoke_job, &token_id, err);
+}
+
+/* ---- orgs ---- */
+
+static json_t *org_json(sqlite3_stmt *st)
+{
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, 3), at);
+	return json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
+			 db_col_text(st, 1), "currency", db_col_text(st, 2), "created_at", at);
+}
+
+struct org_create {
+	const char *name, *currency;
+	json_t *out;
+};
+
+static int org_create_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct org_create *o = ctx;
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO orgs(name, currency, created_at) VALUES (?,?,?) "
+				      "RETURNING id, name, currency, created_at");
+	db_bind_text(st, 1, o->name);
+	db_bind_text(st, 2, o->currency);
+	db_bind_int(st, 3, clock_now_ms());
+	int rc = db_step(st);
+	if (rc == SQLITE_ROW)
+		o->out = org_json(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return cl_fail(err, CL_ECONFLICT, "name_taken", "an organization with that name exists");
+	return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+}
+
+int store_org_create(db *d, const char *name, const char *currency, json_t **out, cl_error *err)
+{
+	struct org_create o = {name, currency, NULL};
+	int rc = db_write(d, org_create_job, &o, err);
+	*out = o.out;
+	return rc;
+}
+
+json_t *store_org_get(db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id, name, currency, created_at FROM orgs "
+						 "WHERE id = ?");
+	db_bind_int(st, 1, id);
+	json_t *o = db_step(st) == SQLITE_ROW ? org_json(st) : NULL;
+	sqlite3_reset(st);
+	return o;
+}
+
+json_t *store_orgs_list(db *d, const principal *p)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st =
+		p->is_admin
+			? db_stmt(c, "SELECT id, name, currency, created_at FROM orgs "
+				     "WHERE ? >= 0 ORDER BY id LIMIT 1000")
+			: db_stmt(c, "SELECT o.id, o.name, o.currency, o.created_at FROM orgs o "
+				     "JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ? "
+				     "ORDER BY o.id LIMIT 1000");
+	db_bind_int(st, 1, p->id);
+	json_t *items = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(items, org_json(st));
+	sqlite3_reset(st);
+	return items;
+}
+
+int store_org_role(db *d, int64_t org_id, int64_t user_id, char role[16])
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT role FROM org_members "
+						 "WHERE org_id = ? AND user_id = ?");
+	db_bind_int(st, 1, org_id);
+	db_bind_int(st, 2, user_id);
+	int rc = CL_ENOTFOUND;
+	role[0] = '\0';
+	if (db_step(st) == SQLITE_ROW) {
+		snprintf(role, 16, "%s", db_col_text(st, 0));
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+struct member_set {
+	int64_t group_id, user_id;
+	const char *role;
+};
+
+static int org_member_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct member_set *m = ctx;
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO org_members(org_id, user_id, role) VALUES (?,?,?) "
+				      "ON CONFLICT(org_id, user_id) DO UPDATE SET role = excluded.role");
+	db_bind_int(st, 1, m->group_id);
+	db_bind_int(st, 2, m->user_id);
+	db_bind_text(st, 3, m->role);
+	return db_exec_stmt(st, err);
+}
+
+int store_org_member_set(db *d, int64_t org_id, int64_t user_id, const char *role, cl_error *err)
+{
+	struct member_set m = {org_id, user_id, role};
+	return db_write(d, org_member_job, &m, err);
+}
+
+json_t *store_org_members(db *d, int64_t org_id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d),
+				   "SELECT m.user_id, u.username, m.role FROM org_members m "
+				   "JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY m.user_id");
+	db_bind_int(st, 1, org_id);
+	json_t *items = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(items,
+				      json_pack("{s:I,s:s,s:s}", "user_id",
+						(json_int_t)sqlite3_column_int64(st, 0), "username",
+						db_col_text(st, 1), "role", db_col_text(st, 2)));
+	sqlite3_reset(st);
+	return items;
+}
+
+static int project_member_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct member_set *m = ctx;
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO project_members(project_id, user_id, role) "
+				      "VALUES (?,?,?) ON CONFLICT(project_id, user_id) "
+				      "DO UPDATE SET role = excluded.role");
+	db_bind_int(st, 1, m->group_id);
+	db_bind_int(st, 2, m->user_id);
+	db_bind_text(st, 3, m->role);
+	return db_exec_stmt(st, err);
+}
+
+int store_project_member_set(db *d, int64_t project_id, int64_t user_id, const char *role,
+			     cl_error *err)
+{
+	struct member_set m = {project_id, user_id, role};
+	return db_write(d, project_member_job, &m, err);
+}
+
+json_t *store_project_members(db *d, int64_t project_id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d),
+				   "SELECT m.user_id, u.username, m.role FROM project_members m "
+				   "JOIN users u ON u.id = m.user_id WHERE m.project_id = ? "
+				   "ORDER BY m.user_id");
+	db_bind_int(st, 1, project_id);
+	json_t *items = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(items,
+				      json_pack("{s:I,s:s,s:s}", "user_id",
+						(json_int_t)sqlite3_column_int64(st, 0), "username",
+						db_col_text(st, 1), "role", db_col_text(st, 2)));
+	sqlite3_reset(st);
+	return items;
+}

@@ -1,0 +1,187 @@
+/* Items: imported raw data and the tasks each one starts with. */
+#include "store/store.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ITEM_COLUMNS "id, project_id, type, content_hash, text, mime, width, height, meta, created_at"
+
+static json_t *item_json(sqlite3_stmt *st)
+{
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, 9), at);
+	json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+			      "project_id", (json_int_t)sqlite3_column_int64(st, 1), "type",
+			      db_col_text(st, 2), "content_hash", db_col_text(st, 3), "created_at", at);
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+		json_object_set_new(o, "text", json_string(db_col_text(st, 4)));
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		json_object_set_new(o, "mime", json_string(db_col_text(st, 5)));
+		json_object_set_new(o, "width", json_integer(sqlite3_column_int64(st, 6)));
+		json_object_set_new(o, "height", json_integer(sqlite3_column_int64(st, 7)));
+	}
+	json_t *meta = sqlite3_column_type(st, 8) != SQLITE_NULL
+			       ? json_loads(db_col_text(st, 8), 0, NULL)
+			       : NULL;
+	json_object_set_new(o, "meta", meta ? meta : json_object());
+	return o;
+}
+
+struct items_insert {
+	int64_t project_id;
+	int overlap;
+	const item_new *items;
+	size_t n;
+	json_t *report;
+};
+
+static json_t *entry_ref(const item_new *it, int64_t item_id)
+{
+	json_t *o = json_pack("{s:s,s:I}", "source", it->source ? it->source : "body", "item_id",
+			      (json_int_t)item_id);
+	if (it->line > 0)
+		json_object_set_new(o, "line", json_integer(it->line));
+	return o;
+}
+
+static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct items_insert *a = ctx;
+	int64_t now = clock_now_ms();
+	json_t *ids = json_object_get(a->report, "item_ids");
+	json_t *dups = json_object_get(a->report, "duplicate_entries");
+	int64_t accepted = 0, duplicates = 0;
+	/* Report arrays are appended to only after the whole job succeeded, so a rollback leaves
+	 * no ids of rows that do not exist. */
+	json_t *new_ids = json_array(), *new_dups = json_array();
+	for (size_t i = 0; i < a->n; i++) {
+		const item_new *it = &a->items[i];
+		sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
+					      " blob, mime, width, height, meta, created_at)"
+					      " VALUES (?,?,?,?,?,?,?,?,?,?)"
+					      " ON CONFLICT(project_id, content_hash) DO NOTHING");
+		db_bind_int(st, 1, a->project_id);
+		db_bind_text(st, 2, item_type_name(it->type));
+		db_bind_text(st, 3, it->hash);
+		db_bind_text(st, 4, it->text);
+		db_bind_text(st, 5, it->blob);
+		db_bind_text(st, 6, it->mime);
+		if (it->type == ITEM_IMAGE) {
+			db_bind_int(st, 7, it->width);
+			db_bind_int(st, 8, it->height);
+		}
+		db_bind_text(st, 9, it->meta);
+		db_bind_int(st, 10, now);
+		int rc = db_exec_stmt(st, err);
+		if (rc)
+			goto fail;
+		if (sqlite3_changes(db_handle(c)) == 0) {
+			st = db_stmt(c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
+			db_bind_int(st, 1, a->project_id);
+			db_bind_text(st, 2, it->hash);
+			int64_t existing = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+			sqlite3_reset(st);
+			json_array_append_new(new_dups, entry_ref(it, existing));
+			duplicates++;
+			continue;
+		}
+		int64_t item_id = sqlite3_last_insert_rowid(db_handle(c));
+		for (int slot = 0; slot < a->overlap; slot++) {
+			st = db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
+					" VALUES (?,?,?,'open',?)");
+			db_bind_int(st, 1, a->project_id);
+			db_bind_int(st, 2, item_id);
+			db_bind_int(st, 3, slot);
+			db_bind_int(st, 4, now);
+			if ((rc = db_exec_stmt(st, err)))
+				goto fail;
+		}
+		json_array_append_new(new_ids, json_integer(item_id));
+		accepted++;
+	}
+	json_array_extend(ids, new_ids);
+	json_array_extend(dups, new_dups);
+	json_decref(new_ids);
+	json_decref(new_dups);
+	json_object_set_new(a->report, "accepted",
+			    json_integer(json_integer_value(json_object_get(a->report, "accepted")) +
+					 accepted));
+	json_object_set_new(a->report, "duplicates",
+			    json_integer(json_integer_value(json_object_get(a->report, "duplicates")) +
+					 duplicates));
+	return 0;
+fail:
+	json_decref(new_ids);
+	json_decref(new_dups);
+	return cl_fail(err, CL_EINTERNAL, NULL, "could not store the items");
+}
+
+int store_items_insert(db *d, int64_t project_id, int overlap, const item_new *items, size_t n,
+		       json_t *report, cl_error *err)
+{
+	struct items_insert a = {project_id, overlap, items, n, report};
+	return db_write(d, items_insert_job, &a, err);
+}
+
+json_t *store_item_get(db *d, int64_t id, int64_t *project_id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " ITEM_COLUMNS " FROM items WHERE id = ?");
+	db_bind_int(st, 1, id);
+	json_t *o = NULL;
+	if (db_step(st) == SQLITE_ROW) {
+		o = item_json(st);
+		*project_id = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return o;
+}
+
+int store_item_asset(db *d, int64_t id, int64_t *project_id, char type[8], char blob[80],
+		     char mime[40], char **text)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT project_id, type, blob, mime, text "
+						 "FROM items WHERE id = ?");
+	db_bind_int(st, 1, id);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		*project_id = sqlite3_column_int64(st, 0);
+		snprintf(type, 8, "%s", db_col_text(st, 1));
+		snprintf(blob, 80, "%s", db_col_text(st, 2));
+		snprintf(mime, 40, "%s", db_col_text(st, 3));
+		*text = sqlite3_column_type(st, 4) != SQLITE_NULL ? strdup(db_col_text(st, 4)) : NULL;
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+json_t *store_items_list(db *d, int64_t project_id, const char *type, int64_t cursor, int limit,
+			 bool desc, int64_t *next)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st =
+		desc ? db_stmt(c, "SELECT " ITEM_COLUMNS " FROM items WHERE project_id = ?1"
+				  " AND (?2 IS NULL OR type = ?2) AND id < ?3 ORDER BY id DESC LIMIT ?4")
+		     : db_stmt(c, "SELECT " ITEM_COLUMNS " FROM items WHERE project_id = ?1"
+				  " AND (?2 IS NULL OR type = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
+	db_bind_int(st, 1, project_id);
+	db_bind_text(st, 2, type);
+	db_bind_int(st, 3, cursor ? cursor : (desc ? INT64_MAX : 0));
+	db_bind_int(st, 4, limit + 1);
+	json_t *items = json_array();
+	int64_t last = 0;
+	int n = 0;
+	*next = 0;
+	while (db_step(st) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*next = last;
+			break;
+		}
+		last = sqlite3_column_int64(st, 0);
+		json_array_append_new(items, item_json(st));
+	}
+	sqlite3_reset(st);
+	return items;
+}

@@ -1,0 +1,257 @@
+/* Projects: settings rows, the caller's roles in them, and the lists a user sees. */
+#include "store/store.h"
+#include "core/access.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROJECT_COLUMNS                                                                        \
+	"p.id, p.org_id, p.name, p.kind, p.labels, p.multi_label, p.instructions, p.price,"   \
+	" p.reviewer_fee, p.review_sample, p.review_rate, p.overlap, p.lease_seconds,"        \
+	" p.max_rounds, p.status, p.is_public, p.created_at, o.currency"
+
+/* Fills p from a row of PROJECT_COLUMNS; p must be project_init'ed. */
+static void project_from_row(sqlite3_stmt *st, project *p)
+{
+	p->id = sqlite3_column_int64(st, 0);
+	p->org_id = sqlite3_column_int64(st, 1);
+	snprintf(p->name, sizeof p->name, "%s", db_col_text(st, 2));
+	task_kind_parse(db_col_text(st, 3), &p->kind);
+	json_decref(p->labels);
+	p->labels = json_loads(db_col_text(st, 4), 0, NULL);
+	if (!p->labels)
+		p->labels = json_array();
+	p->multi_label = sqlite3_column_int(st, 5);
+	free(p->instructions);
+	p->instructions = strdup(db_col_text(st, 6));
+	p->price = sqlite3_column_int64(st, 7);
+	p->reviewer_fee = sqlite3_column_int64(st, 8);
+	p->review_sample = sqlite3_column_int(st, 9);
+	p->review_rate = sqlite3_column_double(st, 10);
+	p->overlap = sqlite3_column_int(st, 11);
+	p->lease_seconds = sqlite3_column_int(st, 12);
+	p->max_rounds = sqlite3_column_int(st, 13);
+	snprintf(p->status, sizeof p->status, "%s", db_col_text(st, 14));
+	p->is_public = sqlite3_column_int(st, 15);
+	p->created_at = sqlite3_column_int64(st, 16);
+	snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 17));
+}
+
+static void bind_settings(sqlite3_stmt *st, const project *p, char *labels)
+{
+	db_bind_text(st, 1, p->name);
+	db_bind_text(st, 2, task_kind_name(p->kind));
+	db_bind_text(st, 3, labels);
+	db_bind_int(st, 4, p->multi_label);
+	db_bind_text(st, 5, p->instructions ? p->instructions : "");
+	db_bind_int(st, 6, p->price);
+	db_bind_int(st, 7, p->reviewer_fee);
+	db_bind_int(st, 8, p->review_sample);
+	sqlite3_bind_double(st, 9, p->review_rate);
+	db_bind_int(st, 10, p->overlap);
+	db_bind_int(st, 11, p->lease_seconds);
+	db_bind_int(st, 12, p->max_rounds);
+	db_bind_text(st, 13, p->status);
+	db_bind_int(st, 14, p->is_public);
+}
+
+static int project_create_job(db_conn *c, void *ctx, cl_error *err)
+{
+	project *p = ctx;
+	sqlite3_stmt *st = db_stmt(c, "SELECT currency FROM orgs WHERE id = ?");
+	db_bind_int(st, 1, p->org_id);
+	if (db_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return cl_fail(err, CL_ENOTFOUND, NULL, "organization not found");
+	}
+	snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+	char *labels = json_dumps(p->labels, JSON_COMPACT);
+	p->created_at = clock_now_ms();
+	st = db_stmt(c, "INSERT INTO projects(name, kind, labels, multi_label, instructions, price,"
+			" reviewer_fee, review_sample, review_rate, overlap, lease_seconds, max_rounds,"
+			" status, is_public, org_id, created_at)"
+			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	bind_settings(st, p, labels);
+	db_bind_int(st, 15, p->org_id);
+	db_bind_int(st, 16, p->created_at);
+	int rc = db_exec_stmt(st, err);
+	free(labels);
+	if (!rc)
+		p->id = sqlite3_last_insert_rowid(db_handle(c));
+	return rc;
+}
+
+int store_project_create(db *d, project *p, cl_error *err)
+{
+	return db_write(d, project_create_job, p, err);
+}
+
+int store_project_get(db *d, int64_t id, project *p)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " PROJECT_COLUMNS
+						 " FROM projects p JOIN orgs o ON o.id = p.org_id"
+						 " WHERE p.id = ?");
+	db_bind_int(st, 1, id);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		project_from_row(st, p);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int project_update_job(db_conn *c, void *ctx, cl_error *err)
+{
+	const project *p = ctx;
+	/* Labels already used by tasks may not disappear: their annotations would dangle. */
+	sqlite3_stmt *st = db_stmt(c, "SELECT labels, EXISTS(SELECT 1 FROM tasks WHERE project_id = ?"
+				      " AND round > 0) FROM projects WHERE id = ?");
+	db_bind_int(st, 1, p->id);
+	db_bind_int(st, 2, p->id);
+	if (db_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
+	}
+	json_t *old = json_loads(db_col_text(st, 0), 0, NULL);
+	bool used = sqlite3_column_int(st, 1);
+	sqlite3_reset(st);
+	if (used && old) {
+		size_t i;
+		json_t *l;
+		json_array_foreach(old, i, l)
+		{
+			if (!project_has_label(p, json_string_value(l))) {
+				int rc = cl_fail(err, CL_ECONFLICT, "labels_in_use",
+						 "label \"%s\" is in use and cannot be removed",
+						 json_string_value(l));
+				json_decref(old);
+				return rc;
+			}
+		}
+	}
+	json_decref(old);
+	char *labels = json_dumps(p->labels, JSON_COMPACT);
+	st = db_stmt(c, "UPDATE projects SET name=?, kind=?, labels=?, multi_label=?, instructions=?,"
+			" price=?, reviewer_fee=?, review_sample=?, review_rate=?, overlap=?,"
+			" lease_seconds=?, max_rounds=?, status=?, is_public=? WHERE id = ?");
+	bind_settings(st, p, labels);
+	db_bind_int(st, 15, p->id);
+	int rc = db_exec_stmt(st, err);
+	free(labels);
+	return rc;
+}
+
+int store_project_update(db *d, const project *p, cl_error *err)
+{
+	return db_write(d, project_update_job, (void *)p, err);
+}
+
+void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user_id,
+			 char org_role[16], char member_role[16])
+{
+	db_conn *c = db_reader(d);
+	store_org_role(d, org_id, user_id, org_role);
+	sqlite3_stmt *st = db_stmt(c, "SELECT role FROM project_members "
+				      "WHERE project_id = ? AND user_id = ?");
+	db_bind_int(st, 1, project_id);
+	db_bind_int(st, 2, user_id);
+	member_role[0] = '\0';
+	if (db_step(st) == SQLITE_ROW)
+		snprintf(member_role, 16, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+}
+
+json_t *store_projects_list(db *d, const principal *pr, const char *status, const char *kind,
+			    int64_t org_id, int64_t cursor, int limit, bool desc, int64_t *next)
+{
+	db_conn *c = db_reader(d);
+	/* Visible: an admin sees all; others their orgs', their memberships and public ones. */
+	sqlite3_stmt *st = db_stmt(
+		c, "SELECT " PROJECT_COLUMNS ", om.role, pm.role FROM projects p"
+		   " JOIN orgs o ON o.id = p.org_id"
+		   " LEFT JOIN org_members om ON om.org_id = p.org_id AND om.user_id = ?1"
+		   " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
+		   " WHERE (?2 OR om.role IS NOT NULL OR pm.role IS NOT NULL"
+		   "        OR (p.is_public AND p.status IN ('open','paused')))"
+		   " AND (?3 IS NULL OR p.status = ?3) AND (?4 IS NULL OR p.kind = ?4)"
+		   " AND (?5 = 0 OR p.org_id = ?5)"
+		   " AND CASE WHEN ?6 THEN p.id < ?7 ELSE p.id > ?7 END"
+		   " ORDER BY CASE WHEN ?6 THEN -p.id ELSE p.id END LIMIT ?8");
+	db_bind_int(st, 1, pr->id);
+	db_bind_int(st, 2, pr->is_admin);
+	db_bind_text(st, 3, status);
+	db_bind_text(st, 4, kind);
+	db_bind_int(st, 5, org_id);
+	db_bind_int(st, 6, desc);
+	db_bind_int(st, 7, cursor ? cursor : (desc ? INT64_MAX : 0));
+	db_bind_int(st, 8, limit + 1);
+	json_t *items = json_array();
+	*next = 0;
+	int n = 0;
+	project p;
+	project_init(&p);
+	while (db_step(st) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*next = p.id;
+			break;
+		}
+		project_from_row(st, &p);
+		json_t *o = project_to_json(&p);
+		const char *om = (const char *)sqlite3_column_text(st, 18);
+		const char *pm = (const char *)sqlite3_column_text(st, 19);
+		json_object_set_new(o, "my_role", json_string(access_role_name(pr->is_admin, om, pm)));
+		json_array_append_new(items, o);
+	}
+	project_release(&p);
+	sqlite3_reset(st);
+	return items;
+}
+
+json_t *store_my_projects(db *d, const principal *pr)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st = db_stmt(
+		c, "SELECT " PROJECT_COLUMNS ", pm.role,"
+		   " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
+		   "   AND t.state = 'approved'),"
+		   " (SELECT coalesce(sum(t.rejections),0) FROM tasks t WHERE t.project_id = p.id"
+		   "   AND t.worker_id = ?1),"
+		   " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
+		   "   AND t.state IN ('submitted','in_review')),"
+		   " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
+		   "   AND t.state IN ('assigned','rework')),"
+		   " (SELECT count(*) FROM events e WHERE e.actor_id = ?1 AND e.project_id = p.id"
+		   "   AND e.type IN ('approve','reject','fix'))"
+		   " FROM projects p JOIN orgs o ON o.id = p.org_id"
+		   " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
+		   " WHERE p.status IN ('open','paused')"
+		   "   AND (pm.role IS NOT NULL OR p.is_public)"
+		   " ORDER BY p.id LIMIT 1000");
+	db_bind_int(st, 1, pr->id);
+	json_t *items = json_array();
+	project p;
+	project_init(&p);
+	while (db_step(st) == SQLITE_ROW) {
+		project_from_row(st, &p);
+		json_t *o = project_to_json(&p);
+		const char *pm = (const char *)sqlite3_column_text(st, 18);
+		int64_t approved = sqlite3_column_int64(st, 19);
+		int64_t reviews = sqlite3_column_int64(st, 23);
+		json_object_set_new(o, "my_role", json_string(pm ? pm : "worker"));
+		json_object_set_new(
+			o, "my_figures",
+			json_pack("{s:I,s:I,s:I,s:I,s:I}", "approved", (json_int_t)approved,
+				  "rejected", (json_int_t)sqlite3_column_int64(st, 20),
+				  "pending_review", (json_int_t)sqlite3_column_int64(st, 21),
+				  "in_progress", (json_int_t)sqlite3_column_int64(st, 22), "earnings",
+				  (json_int_t)(approved * p.price + reviews * p.reviewer_fee)));
+		json_array_append_new(items, o);
+	}
+	project_release(&p);
+	sqlite3_reset(st);
+	return items;
+}

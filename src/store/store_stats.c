@@ -1,0 +1,203 @@
+/* A project's figures (counts by state, throughput, first-pass approval, per worker) and the
+ * streamed export of approved annotations. */
+#include "store/store.h"
+#include "core/task.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	json_t *o = json_pack("{s:I}", "project_id", (json_int_t)project_id);
+
+	sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM items WHERE project_id = ?");
+	db_bind_int(st, 1, project_id);
+	json_object_set_new(o, "items", json_integer(db_step(st) == SQLITE_ROW
+							     ? sqlite3_column_int64(st, 0)
+							     : 0));
+	sqlite3_reset(st);
+
+	json_t *states = json_object();
+	for (int s = 0; s < TASK_STATE_COUNT; s++)
+		json_object_set_new(states, task_state_name((task_state)s), json_integer(0));
+	int64_t total = 0;
+	st = db_stmt(c, "SELECT state, count(*) FROM tasks WHERE project_id = ? GROUP BY state");
+	db_bind_int(st, 1, project_id);
+	while (db_step(st) == SQLITE_ROW) {
+		json_object_set_new(states, db_col_text(st, 0),
+				    json_integer(sqlite3_column_int64(st, 1)));
+		total += sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	json_object_set_new(o, "tasks", states);
+	json_object_set_new(o, "total_tasks", json_integer(total));
+
+	/* Approvals per hour over the last day, from the event log. */
+	int64_t hour = 3600 * 1000, since = (now / hour - 23) * hour;
+	int64_t buckets[24] = {0};
+	st = db_stmt(c, "SELECT at / 3600000, count(*) FROM events WHERE project_id = ?"
+			" AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
+			" GROUP BY 1");
+	db_bind_int(st, 1, project_id);
+	db_bind_int(st, 2, since);
+	while (db_step(st) == SQLITE_ROW) {
+		int64_t b = sqlite3_column_int64(st, 0) - since / hour;
+		if (b >= 0 && b < 24)
+			buckets[b] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	json_t *per_hour = json_array();
+	for (int i = 0; i < 24; i++) {
+		char at[32];
+		clock_iso8601(since + i * hour, at);
+		json_array_append_new(per_hour, json_pack("{s:s,s:I}", "hour", at, "approved",
+							  (json_int_t)buckets[i]));
+	}
+	json_object_set_new(o, "approved_per_hour", per_hour);
+
+	st = db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
+			" AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?");
+	db_bind_int(st, 1, project_id);
+	db_bind_int(st, 2, now - hour);
+	json_object_set_new(o, "approved_last_hour",
+			    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
+	sqlite3_reset(st);
+
+	st = db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
+			" AND type IN ('approve','fix','reject')");
+	db_bind_int(st, 1, project_id);
+	json_object_set_new(o, "reviews",
+			    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
+	sqlite3_reset(st);
+
+	/* Per worker: their tasks' outcomes, and the reviews they did. */
+	json_t *workers = json_array();
+	int64_t approved_all = 0, first_pass_all = 0;
+	st = db_stmt(c, "SELECT w.id, u.username, sum(w.submitted), sum(w.approved),"
+			" sum(w.rejected), sum(w.first_pass), sum(w.reviews) FROM ("
+			"  SELECT worker_id AS id, count(*) FILTER (WHERE round > 0) AS submitted,"
+			"   count(*) FILTER (WHERE state = 'approved') AS approved,"
+			"   sum(rejections) AS rejected,"
+			"   count(*) FILTER (WHERE state = 'approved' AND first_pass) AS first_pass,"
+			"   0 AS reviews"
+			"  FROM tasks WHERE project_id = ?1 AND worker_id IS NOT NULL GROUP BY worker_id"
+			"  UNION ALL"
+			"  SELECT actor_id, 0, 0, 0, 0, count(*) FROM events WHERE project_id = ?1"
+			"   AND type IN ('approve','fix','reject') GROUP BY actor_id"
+			" ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
+	db_bind_int(st, 1, project_id);
+	while (db_step(st) == SQLITE_ROW) {
+		approved_all += sqlite3_column_int64(st, 3);
+		first_pass_all += sqlite3_column_int64(st, 5);
+		json_array_append_new(
+			workers,
+			json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I}", "user_id",
+				  (json_int_t)sqlite3_column_int64(st, 0), "username",
+				  db_col_text(st, 1), "submitted",
+				  (json_int_t)sqlite3_column_int64(st, 2), "approved",
+				  (json_int_t)sqlite3_column_int64(st, 3), "rejected",
+				  (json_int_t)sqlite3_column_int64(st, 4), "first_pass_approved",
+				  (json_int_t)sqlite3_column_int64(st, 5), "reviews_done",
+				  (json_int_t)sqlite3_column_int64(st, 6)));
+	}
+	sqlite3_reset(st);
+	json_object_set_new(o, "workers", workers);
+	json_object_set_new(o, "first_pass_approval_rate",
+			    approved_all ? json_real((double)first_pass_all / (double)approved_all)
+					 : json_null());
+	db_read_end(c);
+	return o;
+}
+
+void store_task_state_counts(db *d, int64_t counts[8])
+{
+	memset(counts, 0, 8 * sizeof counts[0]);
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT state, count(*) FROM tasks GROUP BY state");
+	while (db_step(st) == SQLITE_ROW) {
+		task_state s;
+		if (!task_state_parse(db_col_text(st, 0), &s) && s < 8)
+			counts[s] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+}
+
+struct export_cursor {
+	db_conn *c;
+	sqlite3_stmt *st;
+};
+
+export_cursor *store_export_open(db *d, int64_t project_id)
+{
+	export_cursor *x = calloc(1, sizeof *x);
+	if (!x)
+		return NULL;
+	x->c = db_conn_open_reader(d);
+	if (!x->c) {
+		free(x);
+		return NULL;
+	}
+	db_read_begin(x->c);
+	x->st = db_stmt(x->c, "SELECT t.id, t.item_id, t.slot, i.type, i.text, a.data, t.worker_id,"
+			      " t.reviewer_id, t.round, t.approved_at"
+			      " FROM tasks t JOIN items i ON i.id = t.item_id"
+			      " JOIN annotations a ON a.id = t.annotation_id"
+			      " WHERE t.project_id = ? AND t.state = 'approved'"
+			      " ORDER BY t.priority DESC, t.id");
+	db_bind_int(x->st, 1, project_id);
+	return x;
+}
+
+int store_export_next(export_cursor *x, buf *out)
+{
+	int rc = db_step(x->st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return CL_EINTERNAL;
+	sqlite3_stmt *st = x->st;
+	json_t *o = json_pack("{s:I,s:I,s:i}", "task_id", (json_int_t)sqlite3_column_int64(st, 0),
+			      "item_id", (json_int_t)sqlite3_column_int64(st, 1), "slot",
+			      sqlite3_column_int(st, 2));
+	if (!strcmp(db_col_text(st, 3), "text")) {
+		json_object_set_new(o, "text", json_string(db_col_text(st, 4)));
+	} else {
+		char asset[64];
+		snprintf(asset, sizeof asset, "/api/v1/items/%lld/asset",
+			 (long long)sqlite3_column_int64(st, 1));
+		json_object_set_new(o, "asset", json_string(asset));
+	}
+	json_t *ann = json_loads(db_col_text(st, 5), 0, NULL);
+	json_object_set_new(o, "annotation", ann ? ann : json_null());
+	json_object_set_new(o, "worker_id", json_integer(sqlite3_column_int64(st, 6)));
+	json_object_set_new(o, "reviewer_id",
+			    sqlite3_column_type(st, 7) == SQLITE_NULL
+				    ? json_null()
+				    : json_integer(sqlite3_column_int64(st, 7)));
+	json_object_set_new(o, "round", json_integer(sqlite3_column_int(st, 8)));
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, 9), at);
+	json_object_set_new(o, "approved_at", json_string(at));
+	char *line = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!line)
+		return CL_ENOMEM;
+	rc = buf_puts(out, line);
+	free(line);
+	if (!rc)
+		rc = buf_append(out, "\n", 1);
+	return rc ? rc : 1;
+}
+
+void store_export_close(export_cursor *x)
+{
+	if (!x)
+		return;
+	sqlite3_reset(x->st);
+	db_read_end(x->c);
+	db_conn_close(x->c);
+	free(x);
+}

@@ -1,0 +1,668 @@
+/* Tasks through the full-review state machine (core/task.h): claim, submit, release, review,
+ * resolve and lease expiry, each one transaction that also appends its event. */
+#include "store/store.h"
+#include "core/task.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct task_row {
+	int64_t id, project_id, item_id, worker_id, reviewer_id, lease_until, annotation_id;
+	int round, rejections;
+	task_state state;
+} task_row;
+
+static int task_load(db_conn *c, int64_t id, task_row *t)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT id, project_id, item_id, coalesce(worker_id, 0),"
+				      " coalesce(reviewer_id, 0), coalesce(lease_until, 0),"
+				      " coalesce(annotation_id, 0), round, rejections, state"
+				      " FROM tasks WHERE id = ?");
+	db_bind_int(st, 1, id);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		t->id = sqlite3_column_int64(st, 0);
+		t->project_id = sqlite3_column_int64(st, 1);
+		t->item_id = sqlite3_column_int64(st, 2);
+		t->worker_id = sqlite3_column_int64(st, 3);
+		t->reviewer_id = sqlite3_column_int64(st, 4);
+		t->lease_until = sqlite3_column_int64(st, 5);
+		t->annotation_id = sqlite3_column_int64(st, 6);
+		t->round = sqlite3_column_int(st, 7);
+		t->rejections = sqlite3_column_int(st, 8);
+		rc = task_state_parse(db_col_text(st, 9), &t->state) ? CL_EINTERNAL : 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Appends the event of a transition. `payload` is a JSON object (stolen) or NULL. */
+static int event_add(db_conn *c, const task_row *t, int64_t actor, task_action a, task_state to,
+		     json_t *payload, int64_t now, cl_error *err)
+{
+	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	json_decref(payload);
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
+				      " from_state, to_state, payload) VALUES (?,?,?,?,?,?,?,?)");
+	db_bind_int(st, 1, t->project_id);
+	db_bind_int(st, 2, t->id);
+	if (actor)
+		db_bind_int(st, 3, actor);
+	db_bind_int(st, 4, now);
+	db_bind_text(st, 5, task_action_event(a));
+	db_bind_text(st, 6, task_state_name(t->state));
+	db_bind_text(st, 7, task_state_name(to));
+	db_bind_text(st, 8, text);
+	free(text);
+	return db_exec_stmt(st, err);
+}
+
+/* Checks the state machine, then writes the new state and the event. The columns that change
+ * besides the state are set by the caller's UPDATE before or after; this keeps the check and
+ * the event in one place. */
+static int transition(db_conn *c, task_row *t, int64_t actor, task_action a, bool exhausted,
+		      json_t *payload, int64_t now, task_state *to, cl_error *err)
+{
+	if (task_transition(t->state, a, exhausted, to)) {
+		json_decref(payload);
+		return cl_fail(err, CL_ECONFLICT, NULL, "the task is %s; it cannot be %s now",
+			       task_state_name(t->state), task_action_event(a));
+	}
+	int rc = event_add(c, t, actor, a, *to, payload, now, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ? WHERE id = ?");
+	db_bind_text(st, 1, task_state_name(*to));
+	db_bind_int(st, 2, now);
+	db_bind_int(st, 3, t->id);
+	rc = db_exec_stmt(st, err);
+	t->state = *to;
+	return rc;
+}
+
+static int64_t annotation_add(db_conn *c, const task_row *t, int round, int64_t author,
+			      const char *source, const char *data, int64_t now, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO annotations(task_id, round, author_id, source,"
+				      " data, created_at) VALUES (?,?,?,?,?,?)");
+	db_bind_int(st, 1, t->id);
+	db_bind_int(st, 2, round);
+	db_bind_int(st, 3, author);
+	db_bind_text(st, 4, source);
+	db_bind_text(st, 5, data);
+	db_bind_int(st, 6, now);
+	if (db_exec_stmt(st, err))
+		return 0;
+	return sqlite3_last_insert_rowid(db_handle(c));
+}
+
+/* ---- JSON views ---- */
+
+static json_t *time_or_null(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_null();
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, col), at);
+	return json_string(at);
+}
+
+static json_t *id_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
+							   : json_integer(sqlite3_column_int64(st, col));
+}
+
+static json_t *json_col(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_null();
+	json_t *v = json_loads(db_col_text(st, col), 0, NULL);
+	return v ? v : json_null();
+}
+
+#define TASK_COLUMNS                                                                            \
+	"t.id, t.project_id, t.item_id, t.slot, t.state, t.round, t.worker_id, t.reviewer_id,"  \
+	" t.lease_until, t.rejection, a.data, t.approved_at"
+
+static json_t *task_row_json(sqlite3_stmt *st)
+{
+	json_t *o = json_pack("{s:I,s:I,s:I,s:i,s:s,s:i}", "id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "project_id",
+			      (json_int_t)sqlite3_column_int64(st, 1), "item_id",
+			      (json_int_t)sqlite3_column_int64(st, 2), "slot",
+			      sqlite3_column_int(st, 3), "state", db_col_text(st, 4), "round",
+			      sqlite3_column_int(st, 5));
+	json_object_set_new(o, "worker_id", id_or_null(st, 6));
+	json_object_set_new(o, "reviewer_id", id_or_null(st, 7));
+	json_object_set_new(o, "lease_expires_at", time_or_null(st, 8));
+	json_object_set_new(o, "last_rejection", json_col(st, 9));
+	json_object_set_new(o, "annotation", json_col(st, 10));
+	json_object_set_new(o, "approved_at", time_or_null(st, 11));
+	return o;
+}
+
+static json_t *task_json(db_conn *c, int64_t id, bool with_events)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
+				      " ON a.id = t.annotation_id WHERE t.id = ?");
+	db_bind_int(st, 1, id);
+	json_t *o = NULL;
+	if (db_step(st) == SQLITE_ROW)
+		o = task_row_json(st);
+	sqlite3_reset(st);
+	if (!o)
+		return NULL;
+	int64_t item_id = json_integer_value(json_object_get(o, "item_id"));
+	int64_t project_id = json_integer_value(json_object_get(o, "project_id"));
+
+	st = db_stmt(c, "SELECT id, type, text, mime, width, height, meta FROM items WHERE id = ?");
+	db_bind_int(st, 1, item_id);
+	if (db_step(st) == SQLITE_ROW) {
+		json_t *it = json_pack("{s:I,s:s}", "id", (json_int_t)item_id, "type",
+				       db_col_text(st, 1));
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			json_object_set_new(it, "text", json_string(db_col_text(st, 2)));
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			json_object_set_new(it, "mime", json_string(db_col_text(st, 3)));
+			json_object_set_new(it, "width", json_integer(sqlite3_column_int64(st, 4)));
+			json_object_set_new(it, "height", json_integer(sqlite3_column_int64(st, 5)));
+		}
+		json_t *meta = json_col(st, 6);
+		json_object_set_new(it, "meta", json_is_object(meta) ? meta : json_object());
+		if (!json_is_object(meta))
+			json_decref(meta);
+		json_object_set_new(o, "item", it);
+	}
+	sqlite3_reset(st);
+
+	st = db_stmt(c, "SELECT id, name, kind, labels, multi_label, instructions FROM projects"
+			" WHERE id = ?");
+	db_bind_int(st, 1, project_id);
+	if (db_step(st) == SQLITE_ROW)
+		json_object_set_new(o, "project",
+				    json_pack("{s:I,s:s,s:s,s:o,s:b,s:s}", "id",
+					      (json_int_t)project_id, "name", db_col_text(st, 1),
+					      "kind", db_col_text(st, 2), "labels", json_col(st, 3),
+					      "multi_label", sqlite3_column_int(st, 4),
+					      "instructions", db_col_text(st, 5)));
+	sqlite3_reset(st);
+
+	if (with_events) {
+		json_t *events = json_array();
+		st = db_stmt(c, "SELECT id, at, actor_id, type, from_state, to_state, payload"
+				" FROM events WHERE task_id = ? ORDER BY id");
+		db_bind_int(st, 1, id);
+		while (db_step(st) == SQLITE_ROW) {
+			json_t *e = json_pack("{s:I,s:o,s:o,s:s,s:s,s:s,s:o}", "id",
+					      (json_int_t)sqlite3_column_int64(st, 0), "at",
+					      time_or_null(st, 1), "actor_id", id_or_null(st, 2),
+					      "type", db_col_text(st, 3), "from", db_col_text(st, 4),
+					      "to", db_col_text(st, 5), "payload", json_col(st, 6));
+			json_array_append_new(events, e);
+		}
+		sqlite3_reset(st);
+		json_object_set_new(o, "events", events);
+	}
+	return o;
+}
+
+json_t *store_task_get(db *d, int64_t task_id, bool with_events)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	json_t *o = task_json(c, task_id, with_events);
+	db_read_end(c);
+	return o;
+}
+
+int store_task_ref(db *d, int64_t task_id, task_ref *t)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id, project_id, coalesce(worker_id, 0),"
+						 " coalesce(reviewer_id, 0), state FROM tasks"
+						 " WHERE id = ?");
+	db_bind_int(st, 1, task_id);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		t->id = sqlite3_column_int64(st, 0);
+		t->project_id = sqlite3_column_int64(st, 1);
+		t->worker_id = sqlite3_column_int64(st, 2);
+		t->reviewer_id = sqlite3_column_int64(st, 3);
+		snprintf(t->state, sizeof t->state, "%s", db_col_text(st, 4));
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_task_item_text(db *d, int64_t task_id, char **text, int64_t *width, int64_t *height)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d),
+				   "SELECT i.text, coalesce(i.width, 0), coalesce(i.height, 0)"
+				   " FROM tasks t JOIN items i ON i.id = t.item_id WHERE t.id = ?");
+	db_bind_int(st, 1, task_id);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		*text = sqlite3_column_type(st, 0) != SQLITE_NULL ? strdup(db_col_text(st, 0)) : NULL;
+		*width = sqlite3_column_int64(st, 1);
+		*height = sqlite3_column_int64(st, 2);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+json_t *store_tasks_list(db *d, int64_t project_id, const char *state, int64_t worker_id,
+			 int64_t cursor, int limit, bool desc, int64_t *next)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st =
+		desc ? db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
+				  " ON a.id = t.annotation_id WHERE t.project_id = ?1"
+				  " AND (?2 IS NULL OR t.state = ?2) AND (?3 = 0 OR t.worker_id = ?3)"
+				  " AND t.id < ?4 ORDER BY t.id DESC LIMIT ?5")
+		     : db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
+				  " ON a.id = t.annotation_id WHERE t.project_id = ?1"
+				  " AND (?2 IS NULL OR t.state = ?2) AND (?3 = 0 OR t.worker_id = ?3)"
+				  " AND t.id > ?4 ORDER BY t.id LIMIT ?5");
+	db_bind_int(st, 1, project_id);
+	db_bind_text(st, 2, state);
+	db_bind_int(st, 3, worker_id);
+	db_bind_int(st, 4, cursor ? cursor : (desc ? INT64_MAX : 0));
+	db_bind_int(st, 5, limit + 1);
+	json_t *items = json_array();
+	int64_t last = 0;
+	int n = 0;
+	*next = 0;
+	while (db_step(st) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*next = last;
+			break;
+		}
+		last = sqlite3_column_int64(st, 0);
+		json_array_append_new(items, task_row_json(st));
+	}
+	sqlite3_reset(st);
+	return items;
+}
+
+/* ---- transitions ---- */
+
+struct task_job {
+	const project *p;
+	int64_t task_id, user_id, now;
+	const char *annotation;
+	bool auto_approve;
+	const review_decision *dec;
+	int action;
+	const char *reason;
+	json_t *out;
+};
+
+static int64_t first_id(db_conn *c, sqlite3_stmt *st)
+{
+	(void)c;
+	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return id;
+}
+
+static int lease(db_conn *c, task_row *t, int64_t holder, bool review, int64_t until,
+		 cl_error *err)
+{
+	sqlite3_stmt *st =
+		review ? db_stmt(c, "UPDATE tasks SET reviewer_id = ?, lease_until = ? WHERE id = ?")
+		       : db_stmt(c, "UPDATE tasks SET worker_id = ?, lease_until = ? WHERE id = ?");
+	db_bind_int(st, 1, holder);
+	db_bind_int(st, 2, until);
+	db_bind_int(st, 3, t->id);
+	return db_exec_stmt(st, err);
+}
+
+static int task_next_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct task_job *j = ctx;
+	const project *p = j->p;
+	if (strcmp(p->status, "open"))
+		return cl_fail(err, CL_ECONFLICT, "project_not_open", "the project is %s, not open",
+			       p->status);
+	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks WHERE worker_id = ? AND project_id = ?"
+				      " AND state = 'rework' ORDER BY id LIMIT 1");
+	db_bind_int(st, 1, j->user_id);
+	db_bind_int(st, 2, p->id);
+	int64_t id = first_id(c, st);
+	bool claim = true;
+	if (!id) {
+		st = db_stmt(c, "SELECT id FROM tasks WHERE worker_id = ? AND project_id = ?"
+				" AND state = 'assigned' AND lease_until > ? ORDER BY id LIMIT 1");
+		db_bind_int(st, 1, j->user_id);
+		db_bind_int(st, 2, p->id);
+		db_bind_int(st, 3, j->now);
+		id = first_id(c, st);
+		claim = id == 0;
+	}
+	if (!id) {
+		/* By priority then age, skipping items this worker already has a slot of. */
+		st = db_stmt(c, "SELECT t.id FROM tasks t WHERE t.project_id = ? AND t.state = 'open'"
+				" AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"
+				" AND u.worker_id = ?) ORDER BY t.priority DESC, t.id LIMIT 1");
+		db_bind_int(st, 1, p->id);
+		db_bind_int(st, 2, j->user_id);
+		id = first_id(c, st);
+	}
+	if (!id)
+		return 0;
+	if (claim) {
+		task_row t;
+		task_state to;
+		int rc = task_load(c, id, &t);
+		json_t *payload = t.round ? json_pack("{s:i}", "round", t.round + 1) : NULL;
+		if (!rc)
+			rc = transition(c, &t, j->user_id, TASK_CLAIM, false, payload, j->now, &to, err);
+		if (!rc)
+			rc = lease(c, &t, j->user_id, false, j->now + (int64_t)p->lease_seconds * 1000,
+				   err);
+		if (rc)
+			return rc;
+	}
+	j->out = task_json(c, id, false);
+	return 0;
+}
+
+int store_task_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
+{
+	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
+	int rc = db_write(d, task_next_job, &j, err);
+	*task = j.out;
+	return rc;
+}
+
+/* The lease checks shared by submit, release and review. */
+static int check_holder(const task_row *t, int64_t user, bool review, int64_t now, cl_error *err)
+{
+	task_state want = review ? TASK_IN_REVIEW : TASK_ASSIGNED;
+	int64_t holder = review ? t->reviewer_id : t->worker_id;
+	if (t->state != want || holder != user)
+		return cl_fail(err, CL_ECONFLICT, "not_lease_holder",
+			       "the task is %s and not leased to you", task_state_name(t->state));
+	if (t->lease_until <= now)
+		return cl_fail(err, CL_ECONFLICT, "lease_expired", "your lease on the task expired");
+	return 0;
+}
+
+static int approve_columns(db_conn *c, const task_row *t, bool first_pass, int64_t annotation_id,
+			   int64_t now, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET approved_at = ?, first_pass = ?,"
+				      " lease_until = NULL, annotation_id = ? WHERE id = ?");
+	db_bind_int(st, 1, now);
+	db_bind_int(st, 2, first_pass);
+	db_bind_int(st, 3, annotation_id);
+	db_bind_int(st, 4, t->id);
+	return db_exec_stmt(st, err);
+}
+
+static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct task_job *j = ctx;
+	task_row t;
+	task_state to;
+	int rc = task_load(c, j->task_id, &t);
+	if (rc)
+		return cl_fail(err, rc, NULL, "task not found");
+	if ((rc = check_holder(&t, j->user_id, false, j->now, err)))
+		return rc;
+	int round = t.round + 1;
+	int64_t aid = annotation_add(c, &t, round, j->user_id, "submit", j->annotation, j->now, err);
+	if (!aid)
+		return CL_EINTERNAL;
+	rc = transition(c, &t, j->user_id, TASK_SUBMIT, false,
+			json_pack("{s:I,s:i}", "annotation_id", (json_int_t)aid, "round", round),
+			j->now, &to, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET round = ?, annotation_id = ?,"
+				      " lease_until = NULL, reviewer_id = NULL WHERE id = ?");
+	db_bind_int(st, 1, round);
+	db_bind_int(st, 2, aid);
+	db_bind_int(st, 3, t.id);
+	if ((rc = db_exec_stmt(st, err)))
+		return rc;
+	if (j->auto_approve) {
+		rc = transition(c, &t, 0, TASK_AUTO_APPROVE, false, NULL, j->now, &to, err);
+		if (!rc)
+			rc = approve_columns(c, &t, t.rejections == 0, aid, j->now, err);
+		if (rc)
+			return rc;
+	}
+	j->out = task_json(c, t.id, false);
+	return 0;
+}
+
+int store_task_submit(db *d, int64_t task_id, int64_t user_id, const char *annotation,
+		      bool auto_approve, json_t **task, cl_error *err)
+{
+	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms(),
+			     .annotation = annotation, .auto_approve = auto_approve};
+	int rc = db_write(d, task_submit_job, &j, err);
+	*task = j.out;
+	return rc;
+}
+
+static int task_release_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct task_job *j = ctx;
+	task_row t;
+	task_state to;
+	int rc = task_load(c, j->task_id, &t);
+	if (rc)
+		return cl_fail(err, rc, NULL, "task not found");
+	if ((rc = check_holder(&t, j->user_id, false, j->now, err)))
+		return rc;
+	if ((rc = transition(c, &t, j->user_id, TASK_RELEASE, false, NULL, j->now, &to, err)))
+		return rc;
+	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET worker_id = NULL, lease_until = NULL"
+				      " WHERE id = ?");
+	db_bind_int(st, 1, t.id);
+	if ((rc = db_exec_stmt(st, err)))
+		return rc;
+	j->out = task_json(c, t.id, false);
+	return 0;
+}
+
+int store_task_release(db *d, int64_t task_id, int64_t user_id, json_t **task, cl_error *err)
+{
+	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms()};
+	int rc = db_write(d, task_release_job, &j, err);
+	*task = j.out;
+	return rc;
+}
+
+static int review_next_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct task_job *j = ctx;
+	const project *p = j->p;
+	if (strcmp(p->status, "open") && strcmp(p->status, "paused"))
+		return cl_fail(err, CL_ECONFLICT, "project_not_open", "the project is %s", p->status);
+	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks WHERE reviewer_id = ? AND"
+				      " state = 'in_review' AND project_id = ? AND lease_until > ?"
+				      " ORDER BY id LIMIT 1");
+	db_bind_int(st, 1, j->user_id);
+	db_bind_int(st, 2, p->id);
+	db_bind_int(st, 3, j->now);
+	int64_t id = first_id(c, st);
+	if (!id) {
+		st = db_stmt(c, "SELECT id FROM tasks WHERE project_id = ? AND state = 'submitted'"
+				" AND worker_id <> ? ORDER BY priority DESC, id LIMIT 1");
+		db_bind_int(st, 1, p->id);
+		db_bind_int(st, 2, j->user_id);
+		id = first_id(c, st);
+		if (!id)
+			return 0;
+		task_row t;
+		task_state to;
+		int rc = task_load(c, id, &t);
+		if (!rc)
+			rc = transition(c, &t, j->user_id, TASK_REVIEW_CLAIM, false, NULL, j->now, &to,
+					err);
+		if (!rc)
+			rc = lease(c, &t, j->user_id, true,
+				   j->now + (int64_t)p->lease_seconds * 1000, err);
+		if (rc)
+			return rc;
+	}
+	j->out = task_json(c, id, true);
+	return 0;
+}
+
+int store_review_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
+{
+	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
+	int rc = db_write(d, review_next_job, &j, err);
+	*task = j.out;
+	return rc;
+}
+
+static int task_review_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct task_job *j = ctx;
+	const review_decision *dec = j->dec;
+	task_row t;
+	task_state to;
+	int rc = task_load(c, j->task_id, &t);
+	if (rc)
+		return cl_fail(err, rc, NULL, "task not found");
+	if ((rc = check_holder(&t, j->user_id, true, j->now, err)))
+		return rc;
+	if (t.worker_id == j->user_id)
+		return cl_fail(err, CL_EFORBIDDEN, "own_work", "you cannot review your own work");
+	if (dec->action == TASK_APPROVE) {
+		rc = transition(c, &t, j->user_id, TASK_APPROVE, false, NULL, j->now, &to, err);
+		if (!rc)
+			rc = approve_columns(c, &t, t.rejections == 0, t.annotation_id, j->now, err);
+	} else if (dec->action == TASK_FIX) {
+		int64_t aid = annotation_add(c, &t, t.round, j->user_id, "fix", dec->annotation,
+					     j->now, err);
+		if (!aid)
+			return CL_EINTERNAL;
+		rc = transition(c, &t, j->user_id, TASK_FIX, false,
+				json_pack("{s:I,s:I}", "annotation_id", (json_int_t)aid,
+					  "previous_annotation_id", (json_int_t)t.annotation_id),
+				j->now, &to, err);
+		if (!rc)
+			rc = approve_columns(c, &t, false, aid, j->now, err);
+	} else {
+		bool exhausted = t.round >= j->p->max_rounds;
+		json_t *payload = json_pack("{s:s,s:s?,s:i}", "reason", dec->reason,
+					    "reason_template", dec->reason_template, "round", t.round);
+		rc = transition(c, &t, j->user_id, TASK_REJECT, exhausted, payload, j->now, &to, err);
+		if (rc)
+			return rc;
+		char at[32];
+		clock_iso8601(j->now, at);
+		json_t *rej = json_pack("{s:s,s:s?,s:I,s:s,s:i}", "reason", dec->reason,
+					"reason_template", dec->reason_template, "reviewer_id",
+					(json_int_t)j->user_id, "at", at, "round", t.round);
+		char *rej_text = json_dumps(rej, JSON_COMPACT);
+		json_decref(rej);
+		sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET rejections = rejections + 1,"
+					      " rejection = ?, lease_until = NULL WHERE id = ?");
+		db_bind_text(st, 1, rej_text);
+		db_bind_int(st, 2, t.id);
+		rc = db_exec_stmt(st, err);
+		free(rej_text);
+	}
+	if (rc)
+		return rc;
+	j->out = task_json(c, t.id, false);
+	return 0;
+}
+
+int store_task_review(db *d, const project *p, int64_t task_id, int64_t user_id,
+		      const review_decision *dec, json_t **task, cl_error *err)
+{
+	struct task_job j = {.p = p, .task_id = task_id, .user_id = user_id,
+			     .now = clock_now_ms(), .dec = dec};
+	int rc = db_write(d, task_review_job, &j, err);
+	*task = j.out;
+	return rc;
+}
+
+static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct task_job *j = ctx;
+	task_row t;
+	task_state to;
+	int rc = task_load(c, j->task_id, &t);
+	if (rc)
+		return cl_fail(err, rc, NULL, "task not found");
+	if (j->action == TASK_DISCARD) {
+		rc = transition(c, &t, j->user_id, TASK_DISCARD, false,
+				j->reason ? json_pack("{s:s}", "reason", j->reason) : NULL, j->now,
+				&to, err);
+	} else {
+		int64_t aid = t.annotation_id;
+		if (t.state == TASK_ESCALATED && j->annotation) {
+			aid = annotation_add(c, &t, t.round, j->user_id, "resolve", j->annotation,
+					     j->now, err);
+			if (!aid)
+				return CL_EINTERNAL;
+		}
+		rc = transition(c, &t, j->user_id, TASK_RESOLVE_APPROVE, false,
+				json_pack("{s:I}", "annotation_id", (json_int_t)aid), j->now, &to, err);
+		if (!rc)
+			rc = approve_columns(c, &t, false, aid, j->now, err);
+	}
+	if (rc)
+		return rc;
+	j->out = task_json(c, t.id, false);
+	return 0;
+}
+
+int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action,
+		       const char *annotation, const char *reason, json_t **task, cl_error *err)
+{
+	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms(),
+			     .action = action, .annotation = annotation, .reason = reason};
+	int rc = db_write(d, task_resolve_job, &j, err);
+	*task = j.out;
+	return rc;
+}
+
+int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)ctx;
+	int64_t now = clock_now_ms();
+	/* Bounded per run so one sweep never holds the writer long; the next run continues. */
+	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks WHERE state IN ('assigned','in_review')"
+				      " AND lease_until IS NOT NULL AND lease_until <= ? LIMIT 2000");
+	db_bind_int(st, 1, now);
+	int64_t ids[2000];
+	int n = 0;
+	while (n < 2000 && db_step(st) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	for (int i = 0; i < n; i++) {
+		task_row t;
+		task_state to;
+		if (task_load(c, ids[i], &t))
+			continue;
+		bool review = t.state == TASK_IN_REVIEW;
+		json_t *payload = json_pack("{s:I}", review ? "reviewer_id" : "worker_id",
+					    (json_int_t)(review ? t.reviewer_id : t.worker_id));
+		int rc = transition(c, &t, 0, review ? TASK_REVIEW_EXPIRE : TASK_EXPIRE, false,
+				    payload, now, &to, err);
+		if (rc)
+			return rc;
+		st = review ? db_stmt(c, "UPDATE tasks SET reviewer_id = NULL, lease_until = NULL"
+					 " WHERE id = ?")
+			    : db_stmt(c, "UPDATE tasks SET worker_id = NULL, lease_until = NULL"
+					 " WHERE id = ?");
+		db_bind_int(st, 1, t.id);
+		if ((rc = db_exec_stmt(st, err)))
+			return rc;
+	}
+	return 0;
+}

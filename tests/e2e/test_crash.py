@@ -1,0 +1,154 @@
+"""kill -9 in the middle of many submits: every acknowledged submit survives exactly once, the
+server comes back on the same data directory, and the store passes an integrity check."""
+import os
+import sqlite3
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (API, Client, Server, World, list_all, main, make_users,  # noqa: E402
+                     sqlite_query)
+
+THREADS = 32
+ITEMS = 3000
+
+
+class CrashTest(unittest.TestCase):
+
+    def setUp(self):
+        self.server = Server()
+        self.server.create_admin()
+        self.server.start()
+
+    def tearDown(self):
+        if self.server.proc is not None:
+            sys.stderr.write("" if not self._outcome.success else "")
+        self.server.cleanup()
+
+    def test_kill9_mid_submits(self):
+        s = self.server
+        w = World(s)
+        p = w.project()
+        pid = p["id"]
+        texts = ["crash item %05d" % i for i in range(ITEMS)]
+        for i in range(0, ITEMS, 1000):
+            w.import_texts(pid, texts[i:i + 1000])
+        users = make_users(w, "kw", THREADS, threads=8)
+        for _, uid in users:
+            w.add_member(pid, uid, "worker")
+
+        lock = threading.Lock()
+        acked = {}          # task id -> (worker id, round, annotation)
+        other = []          # statuses that are neither 2xx nor 204 before the kill
+        stop = threading.Event()
+
+        def loop(token, uid):
+            c = Client(s.port, token, timeout=30)
+            n = 0
+            while not stop.is_set():
+                try:
+                    r = c.post(API + "/projects/%d/tasks/next" % pid)
+                    if r.status == 204:
+                        return
+                    if r.status != 200:
+                        with lock:
+                            other.append(("next", r.status, r.body[:200]))
+                        return
+                    t = r.json()
+                    n += 1
+                    ann = {"labels": ["pos" if (t["id"] * 7 + uid) % 3 else "neg"]}
+                    r = c.post(API + "/tasks/%d/submit" % t["id"], {"annotation": ann})
+                except (OSError, ValueError):
+                    return  # the server is gone
+                if 200 <= r.status < 300:
+                    body = r.json()
+                    with lock:
+                        acked[t["id"]] = (uid, body["round"], ann)
+                else:
+                    with lock:
+                        other.append(("submit", r.status, r.body[:200]))
+                    return
+
+        threads = [threading.Thread(target=loop, args=(c.token, uid)) for c, uid in users]
+        for t in threads:
+            t.start()
+        # let a good number of submits land, then pull the plug mid-flight
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with lock:
+                if len(acked) >= 400:
+                    break
+            time.sleep(0.01)
+        s.kill9()
+        stop.set()
+        for t in threads:
+            t.join(60)
+        self.assertFalse([t for t in threads if t.is_alive()], "client threads hung")
+        self.assertEqual(other, [])
+        self.assertGreater(len(acked), 50, "too few submits before the kill to mean much")
+        self.assertLess(len(acked), ITEMS, "the kill came after all the work was done")
+
+        # restart on the same data directory
+        s2 = Server(data_dir=s.data_dir, admin_password=s.admin_password)
+        s2.start()
+        self.server_two = s2
+        try:
+            m = s2.login(w.manager_name, w.manager_password) if hasattr(w, "manager_name") \
+                else s2.admin()
+            for tid, (uid, rnd, ann) in acked.items():
+                r = m.get(API + "/tasks/%d" % tid)
+                self.assertEqual(r.status, 200, r)
+                t = r.json()
+                self.assertIn(t["state"], ("submitted", "in_review", "approved"), t)
+                self.assertEqual(t["worker_id"], uid, t)
+                self.assertEqual(t["round"], rnd, t)
+                self.assertEqual(t["annotation"], ann, t)
+                subs = [e for e in t["events"] if e["type"] == "submit"]
+                self.assertEqual(len(subs), 1, t["events"])
+            # every task (acknowledged or not) has at most one submit a round
+            tasks = list_all(m, API + "/projects/%d/tasks" % pid)
+            self.assertEqual(len(tasks), ITEMS)
+            submitted = {t["id"] for t in tasks if t["state"] == "submitted"}
+            self.assertTrue(set(acked) <= submitted)
+            # the server still works: a worker carries on
+            c, uid = users[0]
+            c2 = Client(s2.port, c.token)
+            r = c2.post(API + "/projects/%d/tasks/next" % pid)
+            self.assertEqual(r.status, 200, r)
+            r = c2.post(API + "/tasks/%d/submit" % r.json()["id"],
+                        {"annotation": {"labels": ["pos"]}})
+            self.assertEqual(r.status, 200, r)
+        finally:
+            rc = s2.stop()
+        self.assertEqual(rc, 0, "server did not stop cleanly: " + s2.tail()[-1000:])
+
+        d = s.data_dir
+        rows = sqlite_query(d, """
+            SELECT task_id, round_no, COUNT(*) FROM (
+              SELECT e.task_id AS task_id,
+                     (SELECT COUNT(*) FROM events e2 WHERE e2.task_id = e.task_id
+                        AND e2.type = 'submit' AND e2.id <= e.id) AS round_no
+              FROM events e WHERE e.project_id = %d AND e.type = 'submit')
+            GROUP BY task_id, round_no HAVING COUNT(*) <> 1""" % pid)
+        self.assertEqual(rows, [])
+        per_task = dict(sqlite_query(d, """
+            SELECT task_id, COUNT(*) FROM events WHERE project_id = %d AND type = 'submit'
+            GROUP BY task_id""" % pid))
+        for tid in acked:
+            self.assertEqual(per_task.get(tid), 1, tid)
+        ann_rows = dict(sqlite_query(d, """
+            SELECT task_id, COUNT(*) FROM annotations WHERE task_id IN (%s) GROUP BY task_id"""
+                                     % ",".join(str(t) for t in acked)))
+        self.assertEqual({t: ann_rows.get(t) for t in acked}, {t: 1 for t in acked})
+        db = sqlite3.connect(os.path.join(d, "crowdloop.db"))
+        try:
+            self.assertEqual(db.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+            self.assertEqual(db.execute("PRAGMA foreign_key_check").fetchall(), [])
+        finally:
+            db.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+// The REST API client. The session lives in the HttpOnly cookie the login sets; the CSRF
+// token is kept in memory only and sent on every request that changes state.
+
+let csrf = null;
+let onUnauthorized = () => {};
+
+export function setCsrf(token) { csrf = token || null; }
+export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function headersFor(method, extra) {
+  const headers = { Accept: 'application/json', ...extra };
+  if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
+  return headers;
+}
+
+export async function request(method, path, body, opts = {}) {
+  const extra = {};
+  let payload = body;
+  if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Blob) && !(body instanceof FormData)) {
+    extra['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  } else if (opts.contentType) {
+    extra['Content-Type'] = opts.contentType;
+  }
+  let r;
+  try {
+    r = await fetch('/api/v1' + path, {
+      method, body: payload ?? undefined, headers: headersFor(method, extra),
+      credentials: 'same-origin', cache: 'no-store', signal: opts.signal,
+    });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', e.message);
+  }
+  if (r.status === 204) return null;
+  const ct = r.headers.get('Content-Type') || '';
+  const data = ct.includes('json') ? await r.json().catch(() => null) : await r.text();
+  if (!r.ok) {
+    const e = (data && data.error) || {};
+    const err = new ApiError(r.status, e.code || 'http_' + r.status, e.message || r.statusText);
+    if (r.status === 401 && !opts.quiet) onUnauthorized(err);
+    throw err;
+  }
+  return data;
+}
+
+export const get = (path, opts) => request('GET', path, undefined, opts);
+export const post = (path, body, opts) => request('POST', path, body, opts);
+export const patch = (path, body, opts) => request('PATCH', path, body, opts);
+
+// Follows next_cursor until the list ends or `max` items have come.
+export async function list(path, max = 1000) {
+  const items = [];
+  let cursor = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await get(path + sep + 'limit=' + Math.min(500, max - items.length) +
+      (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+    items.push(...(page.items || []));
+    cursor = page.next_cursor;
+  } while (cursor && items.length < max);
+  return items;
+}
+
+// An upload with progress events, which fetch() does not give for request bodies.
+export function upload(path, body, { contentType, onProgress } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/v1' + path);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (csrf) xhr.setRequestHeader('X-CSRF-Token', csrf);
+    if (contentType) xhr.setRequestHeader('Content-Type', contentType);
+    xhr.upload.onprogress = (e) => onProgress && onProgress(e.loaded, e.lengthComputable ? e.total : 0);
+    xhr.onload = () => {
+      let data = null;
+      try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else {
+        const e = (data && data.error) || {};
+        if (xhr.status === 401) onUnauthorized();
+        reject(new ApiError(xhr.status, e.code || 'http_' + xhr.status, e.message || xhr.statusText));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'network error'));
+    xhr.send(body);
+  });
+}
+
+export const assetUrl = (itemId) => '/api/v1/items/' + encodeURIComponent(itemId) + '/asset';

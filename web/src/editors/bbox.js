@@ -1,0 +1,250 @@
+// image_bbox: draw, move, resize and delete boxes with Annotorious; pick the label with the
+// buttons or keys 1-9 (for the selected box, or the next one drawn); zoom with the buttons,
+// + and -, or Ctrl+wheel; pan with the scroll bars, Space+drag or the middle button.
+import { createImageAnnotator } from '@annotorious/annotorious';
+import '@annotorious/annotorious/annotorious.css';
+import { h, replace, labelColor } from '../dom.js';
+import { t } from '../i18n/index.js';
+import { labelPalette, digitIndex, loadImage } from './common.js';
+
+let seq = 0;
+const tagOf = (a) => (a.bodies || []).find((b) => b.purpose === 'tagging')?.value;
+const body = (id, label) => ({ id: id + '-l', annotation: id, purpose: 'tagging', value: label, created: new Date() });
+
+function toAnnotation(box) {
+  const id = 'box-' + (++seq);
+  const { x, y, w, h: hh } = box;
+  return {
+    id,
+    bodies: [body(id, box.label)],
+    target: {
+      annotation: id,
+      selector: { type: 'RECTANGLE', geometry: { x, y, w, h: hh, bounds: { minX: x, minY: y, maxX: x + w, maxY: y + hh } } },
+    },
+  };
+}
+
+export async function createBoxEditor(host, side, task, opts) {
+  const { labels } = task.project;
+  let editable = !!opts.editable;
+  let current = labels[0];
+  let selectedId = null;
+  const img = opts.preloaded || await loadImage(task.item.id);
+  const W = img.naturalWidth || task.item.width;
+  const H = img.naturalHeight || task.item.height;
+  img.className = 'bbox-image';
+  img.dataset.testid = 'task-image';
+
+  const stage = h('div', { class: 'bbox-stage' }, img);
+  const viewport = h('div', { class: 'bbox-viewport', 'data-testid': 'bbox-viewport' }, stage);
+  const zoomLabel = h('span', { class: 'zoom-label', 'data-testid': 'zoom-label' });
+  const tools = h('div', { class: 'bbox-tools' },
+    h('button', { type: 'button', class: 'btn btn-sm', title: t('bbox.zoomOut') + ' (-)', 'aria-label': t('bbox.zoomOut'), onclick: () => zoomBy(1 / 1.25) }, '−'),
+    zoomLabel,
+    h('button', { type: 'button', class: 'btn btn-sm', title: t('bbox.zoomIn') + ' (+)', 'aria-label': t('bbox.zoomIn'), onclick: () => zoomBy(1.25) }, '+'),
+    h('button', { type: 'button', class: 'btn btn-sm', title: '0', onclick: () => fit() }, t('bbox.fit')),
+    h('button', { type: 'button', class: 'btn btn-sm', onclick: () => setZoom(1) }, '100%'),
+    h('span', { class: 'muted small hint' }, t('bbox.hint')),
+    h('span', { class: 'muted small dims' }, W + '×' + H));
+  host.append(tools, viewport);
+
+  // Zoom keeps the image point under the anchor (the pointer, or the middle) in place.
+  let zoom = 1;
+  function setZoom(z, cx, cy) {
+    z = Math.min(16, Math.max(0.05, z));
+    const vr = viewport.getBoundingClientRect();
+    cx = cx ?? vr.left + vr.width / 2;
+    cy = cy ?? vr.top + vr.height / 2;
+    const before = img.getBoundingClientRect();
+    const ix = (cx - before.left) / zoom;
+    const iy = (cy - before.top) / zoom;
+    zoom = z;
+    img.style.width = W * z + 'px';
+    img.style.height = H * z + 'px';
+    const after = img.getBoundingClientRect();
+    viewport.scrollLeft += after.left + ix * z - cx;
+    viewport.scrollTop += after.top + iy * z - cy;
+    zoomLabel.textContent = Math.round(z * 100) + '%';
+  }
+  const zoomBy = (f, cx, cy) => setZoom(zoom * f, cx, cy);
+  function fit() {
+    const vw = viewport.clientWidth - 16;
+    const vh = viewport.clientHeight - 16;
+    setZoom(Math.min(vw / W, vh / H, 4));
+  }
+  fit();
+
+  const anno = createImageAnnotator(img, {
+    drawingEnabled: editable,
+    drawingMode: 'drag',
+    userSelectAction: editable ? 'EDIT' : 'NONE',
+    theme: 'light',
+    style: (a, state) => {
+      const c = labelColor(labels, tagOf(a));
+      return { fill: c, fillOpacity: state && state.selected ? 0.28 : 0.14, stroke: c, strokeOpacity: 1, strokeWidth: state && state.selected ? 3 : 2 };
+    },
+  });
+  anno.element.classList.add('bbox-annotator');
+
+  const palette = labelPalette(labels, { onPick: pick, title: t('bbox.labelFor') });
+  const list = h('ol', { class: 'item-list', 'data-testid': 'box-list' });
+  const count = h('span', { class: 'count' });
+  side.append(palette.el, h('div', { class: 'side-title' }, t('bbox.boxes'), ' ', count), list,
+    h('p', { class: 'muted small' }, t('bbox.help')));
+
+  function pick(label) {
+    current = label;
+    if (editable && selectedId) {
+      const a = anno.getAnnotationById(selectedId);
+      if (a && tagOf(a) !== label) anno.updateAnnotation({ ...a, bodies: [body(a.id, label)] });
+    }
+    markPalette();
+  }
+  function markPalette() {
+    const a = selectedId && anno.getAnnotationById(selectedId);
+    palette.mark(new Set([a ? tagOf(a) : current]));
+  }
+
+  anno.on('createAnnotation', (a) => {
+    if (!tagOf(a)) anno.updateAnnotation({ ...a, bodies: [body(a.id, current)] });
+  });
+  anno.on('selectionChanged', (sel) => {
+    selectedId = sel && sel.length ? sel[0].id : null;
+    markPalette();
+    drawList();
+  });
+
+  let pending = 0;
+  anno.state.store.observe(() => {
+    if (!pending) pending = requestAnimationFrame(() => { pending = 0; drawList(); });
+    opts.onChange(false);
+  });
+
+  function drawList() {
+    const anns = anno.getAnnotations();
+    count.textContent = '(' + anns.length + ')';
+    replace(list, anns.map((a) => {
+      const g = a.target.selector.geometry;
+      const label = tagOf(a);
+      const sel = h('select', {
+        'aria-label': t('label.labels'), disabled: !editable,
+        onchange: (e) => anno.updateAnnotation({ ...anno.getAnnotationById(a.id), bodies: [body(a.id, e.target.value)] }),
+      }, labels.map((l) => h('option', { value: l, selected: l === label }, l)));
+      return h('li', {
+        class: ['item-row', a.id === selectedId && 'selected'], 'data-testid': 'box-row', 'data-label': label,
+        onclick: (e) => { if (e.target.tagName !== 'SELECT' && e.target.tagName !== 'BUTTON') anno.setSelected(a.id, editable); },
+      },
+      h('span', { class: 'chip', style: { background: labelColor(labels, label) } }),
+      sel,
+      h('span', { class: 'muted small' }, Math.round(g.w) + '×' + Math.round(g.h)),
+      editable ? h('button', { type: 'button', class: 'btn-icon', title: t('common.delete'), 'aria-label': t('common.delete'), 'data-testid': 'box-delete', onclick: () => remove(a.id) }, '×') : null);
+    }));
+  }
+
+  function remove(id) {
+    if (selectedId === id) { anno.cancelSelected(); selectedId = null; }
+    anno.removeAnnotation(id);
+  }
+
+  // Pan: Space+drag or the middle button, ahead of the drawing tool.
+  let space = false;
+  let pan = null;
+  const onDown = (e) => {
+    if (!(space || e.button === 1)) return;
+    e.stopPropagation();
+    e.preventDefault();
+    pan = { x: e.clientX, y: e.clientY, sl: viewport.scrollLeft, st: viewport.scrollTop };
+    viewport.setPointerCapture(e.pointerId);
+    viewport.classList.add('panning');
+  };
+  const onMove = (e) => {
+    if (!pan) return;
+    e.stopPropagation();
+    viewport.scrollLeft = pan.sl - (e.clientX - pan.x);
+    viewport.scrollTop = pan.st - (e.clientY - pan.y);
+  };
+  const onUp = (e) => {
+    if (!pan) return;
+    e.stopPropagation();
+    pan = null;
+    viewport.classList.remove('panning');
+  };
+  const onWheel = (e) => {
+    if (!e.ctrlKey && !e.metaKey) return;
+    e.preventDefault();
+    zoomBy(Math.exp(-e.deltaY / 400), e.clientX, e.clientY);
+  };
+  const onKeyUp = (e) => {
+    if (e.code === 'Space') { space = false; viewport.classList.remove('pan-ready'); }
+  };
+  viewport.addEventListener('pointerdown', onDown, true);
+  viewport.addEventListener('pointermove', onMove, true);
+  viewport.addEventListener('pointerup', onUp, true);
+  viewport.addEventListener('wheel', onWheel, { passive: false });
+  window.addEventListener('keyup', onKeyUp);
+
+  function set(ann) {
+    anno.cancelSelected();
+    selectedId = null;
+    const boxes = ((ann && ann.boxes) || []).filter((b) => b.w > 0 && b.h > 0);
+    anno.setAnnotations(boxes.map(toAnnotation), true);
+    drawList();
+    markPalette();
+  }
+
+  // Boxes in whole pixels, clipped to the image.
+  function get() {
+    const boxes = [];
+    for (const a of anno.getAnnotations()) {
+      const g = a.target.selector.geometry;
+      const x0 = Math.max(0, Math.round(g.x));
+      const y0 = Math.max(0, Math.round(g.y));
+      const x1 = Math.min(W, Math.round(g.x + g.w));
+      const y1 = Math.min(H, Math.round(g.y + g.h));
+      if (x1 - x0 < 1 || y1 - y0 < 1) continue;
+      boxes.push({ x: x0, y: y0, w: x1 - x0, h: y1 - y0, label: tagOf(a) || current });
+    }
+    return { boxes };
+  }
+
+  set(task.annotation);
+
+  return {
+    get,
+    set,
+    validate: () => null,
+    setEditable(b) {
+      editable = b;
+      anno.cancelSelected();
+      anno.setDrawingEnabled(b);
+      anno.setUserSelectAction(b ? 'EDIT' : 'NONE');
+      drawList();
+    },
+    key(e, field) {
+      if (field) return false;
+      if (e.code === 'Space') {
+        space = true;
+        viewport.classList.add('pan-ready');
+        return true;
+      }
+      const i = digitIndex(e);
+      if (i >= 0 && i < labels.length) { pick(labels[i]); return true; }
+      if (e.ctrlKey || e.metaKey || e.altKey) return false;
+      if (e.key === '+' || e.key === '=') { zoomBy(1.25); return true; }
+      if (e.key === '-') { zoomBy(1 / 1.25); return true; }
+      if (e.key === '0') { fit(); return true; }
+      if ((e.key === 'Delete' || e.key === 'Backspace') && editable && selectedId) { remove(selectedId); return true; }
+      if (e.key === 'Escape' && selectedId) { anno.cancelSelected(); return true; }
+      return false;
+    },
+    destroy() {
+      viewport.removeEventListener('pointerdown', onDown, true);
+      viewport.removeEventListener('pointermove', onMove, true);
+      viewport.removeEventListener('pointerup', onUp, true);
+      viewport.removeEventListener('wheel', onWheel);
+      window.removeEventListener('keyup', onKeyUp);
+      if (pending) cancelAnimationFrame(pending);
+      anno.destroy();
+    },
+  };
+}

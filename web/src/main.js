@@ -1,0 +1,152 @@
+import './styles.css';
+import * as api from './api.js';
+import { h, replace, toast, inField } from './dom.js';
+import { t, LANGS, getLang, setLang } from './i18n/index.js';
+import { session, navigate, setRenderer, refreshMe, inAnyOrg } from './core.js';
+import { loginView } from './views/login.js';
+import { homeView } from './views/home.js';
+import { labelView } from './views/label.js';
+import { reviewView } from './views/review.js';
+import { manageView, createProjectView } from './views/manage.js';
+import { uploadView } from './views/upload.js';
+import { dashboardView } from './views/dashboard.js';
+import { resolveView } from './views/resolve.js';
+import { adminView } from './views/admin.js';
+
+
+const routes = [
+  [/^\/login$/, loginView, { public: true }],
+  [/^\/$/, homeView],
+  [/^\/p\/(\d+)\/label$/, labelView, { wide: true }],
+  [/^\/p\/(\d+)\/review$/, reviewView, { wide: true }],
+  [/^\/p\/(\d+)\/upload$/, uploadView],
+  [/^\/p\/(\d+)$/, dashboardView],
+  [/^\/tasks\/(\d+)\/resolve$/, resolveView, { wide: true }],
+  [/^\/manage$/, manageView],
+  [/^\/manage\/new$/, createProjectView],
+  [/^\/admin$/, adminView],
+];
+
+const app = document.getElementById('app');
+let current = null; // { cleanups, keyHandlers, abort }
+
+function teardown() {
+  if (!current) return;
+  current.abort.abort();
+  for (const fn of current.cleanups.reverse()) {
+    try { fn(); } catch (e) { console.error(e); }
+  }
+  current = null;
+}
+
+function header(route) {
+  const me = session.me;
+  const path = location.pathname;
+  const link = (href, label, test) => h('a', {
+    href, class: path === href || (href !== '/' && path.startsWith(href)) ? 'active' : null, 'data-testid': test,
+  }, label);
+  const langSel = h('select', {
+    class: 'lang', 'aria-label': t('nav.language'), 'data-testid': 'lang',
+    onchange: (e) => { setLang(e.target.value); render(); },
+  }, Object.entries(LANGS).map(([k, v]) => h('option', { value: k, selected: k === getLang() }, v)));
+  return h('header', { class: 'topbar' + (route && route.wide ? ' wide' : '') },
+    h('a', { href: '/', class: 'brand' }, h('span', { class: 'brand-dot' }), 'crowdloop'),
+    me ? h('nav', null,
+      link('/', t('nav.home'), 'nav-home'),
+      inAnyOrg(me) ? link('/manage', t('nav.manage'), 'nav-manage') : null,
+      me.is_admin ? link('/admin', t('nav.admin'), 'nav-admin') : null) : h('nav'),
+    h('div', { class: 'topbar-right' },
+      langSel,
+      me ? h('span', { class: 'whoami', 'data-testid': 'whoami' }, me.username) : null,
+      me ? h('button', { class: 'btn btn-ghost btn-sm', 'data-testid': 'logout', onclick: logout }, t('nav.logout')) : null));
+}
+
+async function logout() {
+  try { await api.post('/auth/logout'); } catch { /* the session may be gone already */ }
+  session.me = null;
+  api.setCsrf(null);
+  navigate('/login');
+}
+
+function render() {
+  teardown();
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  let match = null;
+  let view = null;
+  let opts = {};
+  for (const [re, fn, o] of routes) {
+    match = path.match(re);
+    if (match) { view = fn; opts = o || {}; break; }
+  }
+  if (!session.me && !opts.public) {
+    const next = location.pathname + location.search;
+    history.replaceState(null, '', '/login' + (next !== '/' ? '?next=' + encodeURIComponent(next) : ''));
+    return render();
+  }
+  const main = h('main', { class: 'main' + (opts.wide ? ' main-wide' : '') });
+  replace(app, header(opts), main);
+  current = { cleanups: [], keyHandlers: [], abort: new AbortController() };
+  const ctx = {
+    signal: current.abort.signal,
+    onCleanup: (fn) => current.cleanups.push(fn),
+    onKey: (fn) => current.keyHandlers.push(fn),
+    get alive() { return !this.signal.aborted; },
+  };
+  if (!view) {
+    main.appendChild(h('div', { class: 'empty' }, h('h1', null, t('nav.notFound')), h('a', { href: '/' }, t('nav.home'))));
+    return;
+  }
+  document.title = 'crowdloop';
+  Promise.resolve(view(main, match.slice(1), ctx)).catch((e) => {
+    if (ctx.signal.aborted || e.name === 'AbortError') return;
+    console.error(e);
+    if (e.status === 401) return;
+    main.appendChild(h('div', { class: 'error-box', role: 'alert' }, e.message || String(e)));
+  });
+}
+
+// One keydown listener for the whole app, ahead of any library's own: a key the current
+// view handles goes no further.
+window.addEventListener('keydown', (e) => {
+  if (!current || e.isComposing) return;
+  for (const fn of current.keyHandlers) {
+    if (fn(e, inField(e)) === true) {
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
+  }
+}, true);
+
+// Links inside the app change the route without a page load.
+document.addEventListener('click', (e) => {
+  const a = e.target.closest && e.target.closest('a[href]');
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const href = a.getAttribute('href');
+  if (!href.startsWith('/') || href.startsWith('/api/') || a.hasAttribute('download') || a.target) return;
+  e.preventDefault();
+  if (href !== location.pathname + location.search) navigate(href);
+});
+window.addEventListener('popstate', render);
+
+api.setUnauthorizedHandler(() => {
+  if (!session.me) return;
+  session.me = null;
+  api.setCsrf(null);
+  toast(t('login.expired'));
+  render();
+});
+
+setRenderer(render);
+
+async function boot() {
+  try {
+    await refreshMe();
+  } catch (e) {
+    if (e.status !== 401) console.error(e);
+    session.me = null;
+  }
+  render();
+}
+
+boot();

@@ -1,0 +1,113 @@
+// Upload data into a project: files and archives (multipart), or pasted texts (JSONL), with a
+// progress bar, then the import report line by line.
+import * as api from '../api.js';
+import { h, replace } from '../dom.js';
+import { t, fmtNumber } from '../i18n/index.js';
+import { kindName } from './home.js';
+
+const fmtBytes = (n) => (n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(1) + ' KiB' : (n / 1048576).toFixed(1) + ' MiB');
+
+export async function uploadView(root, [pid], ctx) {
+  const project = await api.get('/projects/' + pid, { signal: ctx.signal });
+  if (!ctx.alive) return;
+  const isText = project.kind === 'text_class' || project.kind === 'text_spans';
+  root.appendChild(h('div', { class: 'page-head' },
+    h('div', null, h('h1', null, t('upload.title')), h('p', { class: 'muted' }, project.name, ' · ', kindName(project.kind))),
+    h('a', { class: 'btn', href: '/p/' + pid, 'data-testid': 'to-dashboard' }, t('upload.toDashboard'))));
+
+  let files = [];
+  const fileInput = h('input', {
+    type: 'file', multiple: true, id: 'files', 'data-testid': 'file-input',
+    accept: isText ? '.txt,.jsonl,.ndjson,.csv,.zip,.tar,.tgz,.gz' : '.png,.jpg,.jpeg,.gif,.bmp,.zip,.tar,.tgz,.gz',
+    onchange: () => { files = Array.from(fileInput.files); showFiles(); },
+  });
+  const fileList = h('ul', { class: 'file-list' });
+  const drop = h('label', { class: 'dropzone', htmlFor: 'files', 'data-testid': 'dropzone' },
+    h('strong', null, t('upload.drop')), h('span', { class: 'muted small' }, isText ? t('upload.typesText') : t('upload.typesImage')), fileInput);
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    files = Array.from(e.dataTransfer.files);
+    showFiles();
+  });
+  function showFiles() {
+    replace(fileList, files.map((f) => h('li', null, f.name, ' ', h('span', { class: 'muted small' }, fmtBytes(f.size)))));
+    sendFilesBtn.disabled = !files.length;
+  }
+  const sendFilesBtn = h('button', { type: 'button', class: 'btn btn-primary', disabled: true, 'data-testid': 'upload-files', onclick: () => sendFiles() }, t('upload.send'));
+
+  const paste = isText ? h('textarea', { rows: 6, placeholder: t('upload.pastePlaceholder'), 'data-testid': 'paste-text' }) : null;
+  const sendPasteBtn = isText ? h('button', { type: 'button', class: 'btn', 'data-testid': 'upload-paste', onclick: () => sendPaste() }, t('upload.sendPaste')) : null;
+
+  const bar = h('progress', { max: 100, value: 0, 'data-testid': 'upload-progress' });
+  const barText = h('span', { class: 'muted small', 'data-testid': 'upload-progress-text' });
+  const progress = h('div', { class: 'progress-row', hidden: true }, bar, barText);
+  const report = h('div', { class: 'report', 'data-testid': 'import-report' });
+
+  root.append(
+    h('section', { class: 'card' }, h('h2', null, t('upload.files')), drop, fileList, h('div', { class: 'card-actions' }, sendFilesBtn)),
+    isText ? h('section', { class: 'card' }, h('h2', null, t('upload.paste')), h('p', { class: 'muted small' }, t('upload.pasteHint')), paste, h('div', { class: 'card-actions' }, sendPasteBtn)) : null,
+    progress, report);
+
+  async function send(body, contentType) {
+    progress.hidden = false;
+    bar.value = 0;
+    bar.removeAttribute('data-done');
+    barText.textContent = '';
+    for (const b of [sendFilesBtn, sendPasteBtn]) if (b) b.disabled = true;
+    try {
+      const r = await api.upload('/projects/' + pid + '/items', body, {
+        contentType,
+        onProgress: (loaded, total) => {
+          if (total) bar.value = Math.round((loaded / total) * 100);
+          barText.textContent = total ? t('upload.sent', { done: fmtBytes(loaded), total: fmtBytes(total) }) : fmtBytes(loaded);
+          if (total && loaded >= total) barText.textContent = t('upload.processing');
+        },
+      });
+      bar.value = 100;
+      bar.dataset.done = 'true';
+      barText.textContent = t('upload.finished');
+      showReport(r);
+    } catch (e) {
+      barText.textContent = '';
+      replace(report, h('div', { class: 'error-box', role: 'alert' }, e.message));
+    } finally {
+      sendFilesBtn.disabled = !files.length;
+      if (sendPasteBtn) sendPasteBtn.disabled = false;
+    }
+  }
+
+  function sendFiles() {
+    if (!files.length) return;
+    const fd = new FormData();
+    for (const f of files) fd.append('file', f, f.name);
+    send(fd);
+  }
+  function sendPaste() {
+    const lines = paste.value.split('\n').map((s) => s.replace(/\r$/, '')).filter((s) => s.trim());
+    if (!lines.length) return;
+    send(lines.map((text) => JSON.stringify({ text })).join('\n') + '\n', 'application/x-ndjson');
+  }
+
+  function showReport(r) {
+    const where = (x) => x.source + (x.line ? ':' + x.line : '');
+    const lines = [];
+    for (const d of r.duplicate_entries || []) {
+      lines.push(h('li', { class: 'rep-dup', 'data-kind': 'duplicate' }, h('span', { class: 'rep-where' }, where(d)), ' ', t('upload.duplicateOf', { id: d.item_id })));
+    }
+    for (const x of r.rejections || []) {
+      lines.push(h('li', { class: 'rep-rej', 'data-kind': 'rejected' }, h('span', { class: 'rep-where' }, where(x)), ' ', x.reason));
+    }
+    replace(report,
+      h('section', { class: 'card' },
+        h('h2', null, t('upload.report')),
+        h('div', { class: 'figures' },
+          h('div', { class: 'figure', 'data-fig': 'accepted' }, h('div', { class: 'figure-value' }, fmtNumber(r.accepted)), h('div', { class: 'figure-label' }, t('upload.accepted'))),
+          h('div', { class: 'figure', 'data-fig': 'duplicates' }, h('div', { class: 'figure-value' }, fmtNumber(r.duplicates)), h('div', { class: 'figure-label' }, t('upload.duplicates'))),
+          h('div', { class: 'figure', 'data-fig': 'rejected' }, h('div', { class: 'figure-value' }, fmtNumber(r.rejected)), h('div', { class: 'figure-label' }, t('upload.rejected')))),
+        lines.length ? h('ol', { class: 'report-lines', 'data-testid': 'report-lines' }, lines) : h('p', { class: 'muted' }, t('upload.allAccepted')),
+        h('div', { class: 'card-actions' }, h('a', { class: 'btn btn-primary', href: '/p/' + pid }, t('upload.toDashboard')))));
+  }
+}
