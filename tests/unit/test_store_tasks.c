@@ -1,0 +1,268 @@
+/* The task loop against a real SQLite store in a temporary directory: leases, claim order,
+ * reviewer != author, rework to the same worker, escalation, lease expiry, and many threads
+ * claiming at once through the group-committing writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/task.h"
+#include "store/store.h"
+
+typedef struct fixture {
+	char dir[64];
+	db *d;
+	project p;
+	int64_t w1, w2, rv;
+} fixture;
+
+static int64_t user(db *d, const char *name)
+{
+	json_t *u = NULL;
+	cl_error err;
+	assert_int_equal(store_user_create(d, name, "x", false, &u, &err), 0);
+	int64_t id = json_integer_value(json_object_get(u, "id"));
+	json_decref(u);
+	return id;
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/crowdloop-unit-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	cl_error err = {0};
+	assert_int_equal(db_open(f->dir, false, &f->d, &err), 0);
+	json_t *org = NULL;
+	assert_int_equal(store_org_create(f->d, "org", "KRW", &org, &err), 0);
+	project_init(&f->p);
+	f->p.org_id = json_integer_value(json_object_get(org, "id"));
+	json_decref(org);
+	json_decref(f->p.labels);
+	f->p.labels = json_pack("[s,s]", "a", "b");
+	snprintf(f->p.name, sizeof f->p.name, "p");
+	snprintf(f->p.status, sizeof f->p.status, "open");
+	f->p.kind = KIND_TEXT_CLASS;
+	f->p.max_rounds = 2;
+	f->p.lease_seconds = 60;
+	f->p.overlap = 1;
+	assert_int_equal(store_project_create(f->d, &f->p, &err), 0);
+	item_new items[3];
+	memset(items, 0, sizeof items);
+	const char *texts[] = {"one", "two", "three"};
+	for (int i = 0; i < 3; i++) {
+		items[i].type = ITEM_TEXT;
+		snprintf(items[i].hash, sizeof items[i].hash, "hash%d", i);
+		items[i].text = texts[i];
+	}
+	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
+				   "item_ids", "duplicate_entries");
+	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, 3, report, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(report, "accepted")), 3);
+	json_decref(report);
+	f->w1 = user(f->d, "w1");
+	f->w2 = user(f->d, "w2");
+	f->rv = user(f->d, "rv");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	db_close(f->d);
+	project_release(&f->p);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static int64_t next_task(fixture *f, int64_t user_id, const char *want_state)
+{
+	json_t *t = NULL;
+	cl_error err;
+	assert_int_equal(store_task_next(f->d, &f->p, user_id, &t, &err), 0);
+	if (!t)
+		return 0;
+	assert_string_equal(json_string_value(json_object_get(t, "state")), want_state);
+	int64_t id = json_integer_value(json_object_get(t, "id"));
+	json_decref(t);
+	return id;
+}
+
+static int64_t next_review(fixture *f, int64_t user_id)
+{
+	json_t *t = NULL;
+	cl_error err;
+	assert_int_equal(store_review_next(f->d, &f->p, user_id, &t, &err), 0);
+	int64_t id = t ? json_integer_value(json_object_get(t, "id")) : 0;
+	json_decref(t);
+	return id;
+}
+
+static int submit(fixture *f, int64_t task, int64_t user_id)
+{
+	json_t *t = NULL;
+	cl_error err;
+	int rc = store_task_submit(f->d, task, user_id, "{\"labels\":[\"a\"]}", false, &t, &err);
+	json_decref(t);
+	return rc;
+}
+
+static int review(fixture *f, int64_t task, int64_t user_id, int action)
+{
+	review_decision dec = {.action = action, .reason = "wrong label"};
+	json_t *t = NULL;
+	cl_error err;
+	int rc = store_task_review(f->d, &f->p, task, user_id, &dec, &t, &err);
+	json_decref(t);
+	return rc;
+}
+
+static const char *state_of(fixture *f, int64_t task)
+{
+	static char s[16];
+	task_ref r;
+	assert_int_equal(store_task_ref(f->d, task, &r), 0);
+	snprintf(s, sizeof s, "%s", r.state);
+	return s;
+}
+
+static void test_lease_is_exclusive_and_repeatable(void **state)
+{
+	fixture *f = *state;
+	int64_t a = next_task(f, f->w1, "assigned");
+	assert_true(a > 0);
+	/* Claiming twice returns the same lease. */
+	assert_int_equal(next_task(f, f->w1, "assigned"), a);
+	int64_t b = next_task(f, f->w2, "assigned");
+	assert_true(b > 0 && b != a);
+	/* Only the holder may submit. */
+	assert_int_equal(submit(f, a, f->w2), CL_ECONFLICT);
+	assert_int_equal(submit(f, a, f->w1), 0);
+	assert_string_equal(state_of(f, a), "submitted");
+	/* Submitting twice is a conflict, not a second annotation. */
+	assert_int_equal(submit(f, a, f->w1), CL_ECONFLICT);
+}
+
+static void test_reviewer_never_gets_own_work(void **state)
+{
+	fixture *f = *state;
+	int64_t a = next_task(f, f->w1, "assigned");
+	assert_int_equal(submit(f, a, f->w1), 0);
+	assert_int_equal(next_review(f, f->w1), 0);
+	assert_int_equal(next_review(f, f->rv), a);
+	assert_string_equal(state_of(f, a), "in_review");
+}
+
+static void test_reject_rework_escalate(void **state)
+{
+	fixture *f = *state;
+	int64_t a = next_task(f, f->w1, "assigned");
+	assert_int_equal(submit(f, a, f->w1), 0);
+	assert_int_equal(next_review(f, f->rv), a);
+	assert_int_equal(review(f, a, f->rv, TASK_REJECT), 0);
+	assert_string_equal(state_of(f, a), "rework");
+	/* Another worker never gets it; its worker gets it first, before new work. */
+	int64_t other = next_task(f, f->w2, "assigned");
+	assert_true(other != a);
+	assert_int_equal(next_task(f, f->w1, "assigned"), a);
+	assert_int_equal(submit(f, a, f->w1), 0);
+	assert_int_equal(next_review(f, f->rv), a);
+	/* max_rounds is 2: the second rejection escalates. */
+	assert_int_equal(review(f, a, f->rv, TASK_REJECT), 0);
+	assert_string_equal(state_of(f, a), "escalated");
+	json_t *t = NULL;
+	cl_error err;
+	assert_int_equal(store_task_resolve(f->d, a, f->rv, TASK_DISCARD, NULL, "bad item", &t, &err),
+			 0);
+	json_decref(t);
+	assert_string_equal(state_of(f, a), "discarded");
+	/* Events: claim, submit, review_claim, reject, claim, submit, review_claim, reject, discard */
+	t = store_task_get(f->d, a, true);
+	json_t *events = json_object_get(t, "events");
+	assert_int_equal(json_array_size(events), 9);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(events, 7), "to")),
+			    "escalated");
+	json_decref(t);
+}
+
+static void test_lease_expiry_returns_task(void **state)
+{
+	fixture *f = *state;
+	f->p.lease_seconds = 1;
+	int64_t a = next_task(f, f->w1, "assigned");
+	usleep(1100 * 1000);
+	/* The holder's lease ran out: submitting is refused even before the sweep. */
+	assert_int_equal(submit(f, a, f->w1), CL_ECONFLICT);
+	cl_error err;
+	assert_int_equal(db_write(f->d, store_leases_expire, NULL, &err), 0);
+	assert_string_equal(state_of(f, a), "open");
+	/* Open again: another worker may take it. */
+	assert_int_equal(next_task(f, f->w2, "assigned"), a);
+}
+
+struct claimer {
+	fixture *f;
+	int64_t user;
+	int64_t got;
+};
+
+static void *claim_thread(void *arg)
+{
+	struct claimer *c = arg;
+	json_t *t = NULL;
+	cl_error err;
+	if (!store_task_next(c->f->d, &c->f->p, c->user, &t, &err) && t)
+		c->got = json_integer_value(json_object_get(t, "id"));
+	json_decref(t);
+	return NULL;
+}
+
+static void test_concurrent_claims_never_share(void **state)
+{
+	fixture *f = *state;
+	enum { N = 8 };
+	struct claimer c[N];
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "c%d", i);
+		c[i] = (struct claimer){f, user(f->d, name), 0};
+	}
+	for (int i = 0; i < N; i++)
+		pthread_create(&th[i], NULL, claim_thread, &c[i]);
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	int got = 0;
+	for (int i = 0; i < N; i++) {
+		if (!c[i].got)
+			continue;
+		got++;
+		for (int j = i + 1; j < N; j++)
+			assert_true(c[i].got != c[j].got);
+	}
+	/* Three items, overlap 1: exactly three claims succeed. */
+	assert_int_equal(got, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lease_is_exclusive_and_repeatable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reviewer_never_gets_own_work, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_rework_escalate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_expiry_returns_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
