@@ -46,16 +46,19 @@ static int batch_flush(import_run *x)
 	return rc;
 }
 
-static int on_reject(void *ctx, const char *source, long line, const char *reason)
+static void report_reject(json_t *report, const char *source, long line, const char *reason)
 {
-	import_run *x = ctx;
 	json_t *o = json_pack("{s:s,s:s}", "source", source ? source : "body", "reason", reason);
 	if (line > 0)
 		json_object_set_new(o, "line", json_integer(line));
-	json_array_append_new(json_object_get(x->report, "rejections"), o);
-	json_object_set_new(x->report, "rejected",
-			    json_integer((json_int_t)json_array_size(
-				    json_object_get(x->report, "rejections"))));
+	json_t *list = json_object_get(report, "rejections");
+	json_array_append_new(list, o);
+	json_object_set_new(report, "rejected", json_integer((json_int_t)json_array_size(list)));
+}
+
+static int on_reject(void *ctx, const char *source, long line, const char *reason)
+{
+	report_reject(((import_run *)ctx)->report, source, line, reason);
 	return 0;
 }
 
@@ -135,9 +138,13 @@ int api_items_import(http_request *r)
 	report = api_import_report_new();
 	if (r->files) {
 		/* Parts are typed by their names and bytes, never by what the client claimed. */
-		for (http_file *f = r->files; f && !rc; f = f->next)
-			rc = api_import(api_app(r), &p, NULL, f->filename, f->data.data, f->data.len,
-					report, &r->err);
+		for (http_file *f = r->files; f && !rc; f = f->next) {
+			if (import_path_unsafe(f->filename))
+				report_reject(report, f->filename, 0, "unsafe path");
+			else
+				rc = api_import(api_app(r), &p, NULL, f->filename, f->data.data,
+						f->data.len, report, &r->err);
+		}
 	} else if (r->content_type && !strncasecmp(r->content_type, "multipart/", 10)) {
 		rc = http_fail(r, CL_EINVAL, NULL, "the multipart body holds no files");
 	} else if (!r->body.len) {
@@ -180,10 +187,11 @@ int api_items_list(http_request *r)
 	const char *type = http_query(r, "type");
 	if (!rc && type && strcmp(type, "text") && strcmp(type, "image"))
 		rc = http_fail(r, CL_EINVAL, NULL, "unknown type filter \"%.32s\"", type);
-	if (!rc)
-		http_json_page(r, store_items_list(api_app(r)->db, p.id, type, cursor, limit, desc,
-						   &next),
-			       next);
+	if (!rc) {
+		json_t *items = store_items_list(api_app(r)->db, p.id, type, cursor, limit, desc,
+						 &next);
+		http_json_page(r, items, next);
+	}
 	project_release(&p);
 	return rc;
 }

@@ -15,7 +15,7 @@ const route api_routes[] = {
 	{"GET", V1 "/me", api_me, 0, "the caller, orgs and projects"},
 	{"GET", V1 "/me/projects", api_me_projects, 0, "projects I label or review, with my figures"},
 	{"POST", V1 "/users", api_users_create, ROUTE_ADMIN, "create a user"},
-	{"GET", V1 "/users", api_users_list, ROUTE_ADMIN, "list users"},
+	{"GET", V1 "/users", api_users_list, ROUTE_ADMIN | ROUTE_QUERY, "list users"},
 
 	{"POST", V1 "/orgs", api_orgs_create, ROUTE_ADMIN, "create an organization"},
 	{"GET", V1 "/orgs", api_orgs_list, 0, "my organizations"},
@@ -24,19 +24,19 @@ const route api_routes[] = {
 	{"GET", V1 "/orgs/{id}/members", api_orgs_members, 0, "org members"},
 
 	{"POST", V1 "/projects", api_projects_create, 0, "create a project"},
-	{"GET", V1 "/projects", api_projects_list, 0, "projects I may see"},
+	{"GET", V1 "/projects", api_projects_list, ROUTE_QUERY, "projects I may see"},
 	{"GET", V1 "/projects/{id}", api_projects_get, 0, "a project"},
 	{"PATCH", V1 "/projects/{id}", api_projects_patch, 0, "change a project's settings"},
 	{"POST", V1 "/projects/{id}/members", api_projects_member_add, 0, "add a worker or reviewer"},
 	{"GET", V1 "/projects/{id}/members", api_projects_members, 0, "project members"},
 	{"POST", V1 "/projects/{id}/items", api_items_import, ROUTE_UPLOAD,
 	 "import data: JSONL, CSV, files, archives"},
-	{"GET", V1 "/projects/{id}/items", api_items_list, 0, "a project's items"},
+	{"GET", V1 "/projects/{id}/items", api_items_list, ROUTE_QUERY, "a project's items"},
 	{"GET", V1 "/items/{id}", api_items_get, 0, "an item"},
 	{"GET", V1 "/items/{id}/asset", api_items_asset, 0, "an item's image or text"},
 
 	{"POST", V1 "/projects/{id}/tasks/next", api_tasks_next, 0, "lease my next task"},
-	{"GET", V1 "/projects/{id}/tasks", api_tasks_list, 0, "a project's tasks"},
+	{"GET", V1 "/projects/{id}/tasks", api_tasks_list, ROUTE_QUERY, "a project's tasks"},
 	{"POST", V1 "/tasks/{id}/submit", api_tasks_submit, 0, "submit an annotation"},
 	{"POST", V1 "/tasks/{id}/release", api_tasks_release, 0, "give a leased task back"},
 	{"POST", V1 "/projects/{id}/reviews/next", api_reviews_next, 0, "lease my next review"},
@@ -44,8 +44,8 @@ const route api_routes[] = {
 	{"POST", V1 "/tasks/{id}/resolve", api_tasks_resolve, 0, "decide an escalated task"},
 	{"GET", V1 "/tasks/{id}", api_tasks_get, 0, "a task with its event history"},
 
-	{"GET", V1 "/projects/{id}/stats", api_stats, 0, "progress and quality figures"},
-	{"GET", V1 "/projects/{id}/export", api_export, 0, "approved annotations, streamed"},
+	{"GET", V1 "/projects/{id}/stats", api_stats, ROUTE_QUERY, "progress and quality figures"},
+	{"GET", V1 "/projects/{id}/export", api_export, ROUTE_QUERY, "approved annotations, streamed"},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

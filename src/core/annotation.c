@@ -132,8 +132,8 @@ static int validate_class(const project *p, const json_t *a, cl_error *err)
 			if (json_equal(l, json_array_get(labels, j))) {
 				char q[48];
 				msg_quote(json_string_value(l), json_string_length(l), q);
-				return fail(err, "%s: duplicate label \"%s\" (also labels[%zu])", path, q,
-					    j);
+				return fail(err, "%s: duplicate label \"%s\" (also labels[%zu])",
+					    path, q, j);
 			}
 		}
 	}
@@ -153,8 +153,7 @@ static int box_number(const json_t *box, const char *where, const char *name, do
 	return 0;
 }
 
-static int validate_bbox(const project *p, const item_facts *item, const json_t *a,
-			 cl_error *err)
+static int validate_bbox(const project *p, const item_facts *item, const json_t *a, cl_error *err)
 {
 	static const char *const box_keys[] = {"x", "y", "w", "h", "label", NULL};
 	if (item->width <= 0 || item->height <= 0)
@@ -231,8 +230,7 @@ static json_int_t utf8_length(const char *s)
 	return n;
 }
 
-static int validate_spans(const project *p, const item_facts *item, const json_t *a,
-			  cl_error *err)
+static int validate_spans(const project *p, const item_facts *item, const json_t *a, cl_error *err)
 {
 	static const char *const span_keys[] = {"start", "end", "label", NULL};
 	const json_t *spans;
@@ -284,17 +282,14 @@ int annotation_validate(const project *p, const item_facts *item, const json_t *
 		return fail(err, "the annotation must be a JSON object");
 	item_type want = task_kind_item_type(p->kind);
 	if (item->type != want)
-		return fail(err, "a %s project labels %s items, not %s items",
+		return fail(err, "%s projects label %s items, not %s items",
 			    task_kind_name(p->kind), item_type_name(want),
 			    item_type_name(item->type));
 	switch (p->kind) {
 	case KIND_TEXT_CLASS:
-	case KIND_IMAGE_CLASS:
-		return validate_class(p, annotation, err);
-	case KIND_IMAGE_BBOX:
-		return validate_bbox(p, item, annotation, err);
-	case KIND_TEXT_SPANS:
-		return validate_spans(p, item, annotation, err);
+	case KIND_IMAGE_CLASS: return validate_class(p, annotation, err);
+	case KIND_IMAGE_BBOX: return validate_bbox(p, item, annotation, err);
+	case KIND_TEXT_SPANS: return validate_spans(p, item, annotation, err);
 	}
 	return fail(err, "unknown task kind");
 }

@@ -12,6 +12,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,10 +150,8 @@ static bool is_space(uint32_t cp)
 	case 0x202f:
 	case 0x205f:
 	case 0x3000:
-	case 0xfeff:
-		return true;
-	default:
-		return cp >= 0x2000 && cp <= 0x200b;
+	case 0xfeff: return true;
+	default: return cp >= 0x2000 && cp <= 0x200b;
 	}
 }
 
@@ -190,16 +189,16 @@ static void skip_bom(const unsigned char **d, size_t *n)
 	}
 }
 
-static int text_item(import_ctx *c, const char *source, long line, const char *text,
-		     size_t len, const json_t *meta)
+static int text_item(import_ctx *c, const char *source, long line, const char *text, size_t len,
+		     const json_t *meta)
 {
 	import_entry e = {
-		.source = source,
-		.line = line,
-		.type = ITEM_TEXT,
-		.text = text,
-		.text_len = len,
-		.meta = meta,
+	    .source = source,
+	    .line = line,
+	    .type = ITEM_TEXT,
+	    .text = text,
+	    .text_len = len,
+	    .meta = meta,
 	};
 	return emit_item(c, &e);
 }
@@ -257,8 +256,8 @@ static int jsonl_line(import_ctx *c, const char *source, long line, const unsign
 			why = text_problem(c, json_string_value(text), json_string_length(text));
 	}
 	int rc = why ? emit_reject(c, source, line, why)
-		     : text_item(c, source, line, json_string_value(text),
-				 json_string_length(text), meta);
+		     : text_item(c, source, line, json_string_value(text), json_string_length(text),
+				 meta);
 	json_decref(o);
 	return rc;
 }
@@ -302,8 +301,8 @@ typedef struct csv_record {
 	buf data;
 	csv_field *fields;
 	size_t count, cap;
-	long line;      /* where the record starts */
-	bool blank;     /* an empty line */
+	long line;	/* where the record starts */
+	bool blank;	/* an empty line */
 	bool malformed; /* an unterminated quote, or text after a closing quote */
 } csv_record;
 
@@ -344,7 +343,8 @@ static int csv_quoted(csv_reader *r, csv_record *rec)
 		const unsigned char *q = memchr(r->d + r->pos, '"', r->n - r->pos);
 		size_t end = q ? (size_t)(q - r->d) : r->n;
 		for (size_t i = r->pos; i < end; i++)
-			if (r->d[i] == '\n' || (r->d[i] == '\r' && (i + 1 >= r->n || r->d[i + 1] != '\n')))
+			if (r->d[i] == '\n' ||
+			    (r->d[i] == '\r' && (i + 1 >= r->n || r->d[i + 1] != '\n')))
 				r->line++;
 		int rc = buf_append(&rec->data, r->d + r->pos, end - r->pos);
 		if (rc)
@@ -458,7 +458,8 @@ static int csv_row(import_ctx *c, const char *source, const csv_record *rec, cha
 			continue;
 		if (!meta && !(meta = json_object()))
 			return CL_ENOMEM;
-		if (json_object_set_new(meta, names[i], json_stringn(csv_str(rec, i), rec->fields[i].len))) {
+		if (json_object_set_new(meta, names[i],
+					json_stringn(csv_str(rec, i), rec->fields[i].len))) {
 			json_decref(meta);
 			return CL_ENOMEM;
 		}
@@ -543,8 +544,8 @@ static const char *image_mime(const unsigned char *d, size_t n)
 		return "image/gif";
 	/* "BM" alone starts too many texts: also ask for a known DIB header size. */
 	if (n >= 18 && d[0] == 'B' && d[1] == 'M') {
-		uint32_t dib = d[14] | (uint32_t)d[15] << 8 | (uint32_t)d[16] << 16 |
-			       (uint32_t)d[17] << 24;
+		uint32_t dib =
+		    d[14] | (uint32_t)d[15] << 8 | (uint32_t)d[16] << 16 | (uint32_t)d[17] << 24;
 		if (dib == 12 || dib == 40 || dib == 52 || dib == 56 || dib == 108 || dib == 124)
 			return "image/bmp";
 	}
@@ -576,13 +577,13 @@ static int parse_image(import_ctx *c, const char *source, const unsigned char *d
 		return emit_reject(c, source, 0, "undecodable image");
 	stbi_image_free(pixels);
 	import_entry e = {
-		.source = source,
-		.type = ITEM_IMAGE,
-		.bytes = d,
-		.bytes_len = n,
-		.mime = mime,
-		.width = w,
-		.height = h,
+	    .source = source,
+	    .type = ITEM_IMAGE,
+	    .bytes = d,
+	    .bytes_len = n,
+	    .mime = mime,
+	    .width = w,
+	    .height = h,
 	};
 	return emit_item(c, &e);
 }
@@ -595,35 +596,34 @@ static const struct {
 	const char *type;
 	enum format format;
 } content_types[] = {
-	{"application/x-ndjson", FMT_JSONL},
-	{"application/jsonl", FMT_JSONL},
-	{"application/x-jsonlines", FMT_JSONL},
-	{"application/ndjson", FMT_JSONL},
-	{"text/csv", FMT_CSV},
-	{"text/plain", FMT_TXT},
-	{"image/png", FMT_IMAGE},
-	{"image/jpeg", FMT_IMAGE},
-	{"image/gif", FMT_IMAGE},
-	{"image/bmp", FMT_IMAGE},
-	{"image/x-ms-bmp", FMT_IMAGE},
-	{"application/zip", FMT_ARCHIVE},
-	{"application/x-zip-compressed", FMT_ARCHIVE},
-	{"application/x-tar", FMT_ARCHIVE},
-	{"application/gzip", FMT_ARCHIVE},
-	{"application/x-gzip", FMT_ARCHIVE},
-	{"application/x-gtar", FMT_ARCHIVE},
-	{"application/x-compressed-tar", FMT_ARCHIVE},
+    {"application/x-ndjson", FMT_JSONL},
+    {"application/jsonl", FMT_JSONL},
+    {"application/x-jsonlines", FMT_JSONL},
+    {"application/ndjson", FMT_JSONL},
+    {"text/csv", FMT_CSV},
+    {"text/plain", FMT_TXT},
+    {"image/png", FMT_IMAGE},
+    {"image/jpeg", FMT_IMAGE},
+    {"image/gif", FMT_IMAGE},
+    {"image/bmp", FMT_IMAGE},
+    {"image/x-ms-bmp", FMT_IMAGE},
+    {"application/zip", FMT_ARCHIVE},
+    {"application/x-zip-compressed", FMT_ARCHIVE},
+    {"application/x-tar", FMT_ARCHIVE},
+    {"application/gzip", FMT_ARCHIVE},
+    {"application/x-gzip", FMT_ARCHIVE},
+    {"application/x-gtar", FMT_ARCHIVE},
+    {"application/x-compressed-tar", FMT_ARCHIVE},
 };
 
 static const struct {
 	const char *ext;
 	enum format format;
 } extensions[] = {
-	{".jsonl", FMT_JSONL}, {".ndjson", FMT_JSONL}, {".csv", FMT_CSV},
-	{".txt", FMT_TXT},     {".png", FMT_IMAGE},    {".jpg", FMT_IMAGE},
-	{".jpeg", FMT_IMAGE},  {".gif", FMT_IMAGE},    {".bmp", FMT_IMAGE},
-	{".zip", FMT_ARCHIVE}, {".tar", FMT_ARCHIVE},  {".tar.gz", FMT_ARCHIVE},
-	{".tgz", FMT_ARCHIVE},
+    {".jsonl", FMT_JSONL}, {".ndjson", FMT_JSONL}, {".csv", FMT_CSV},	  {".txt", FMT_TXT},
+    {".png", FMT_IMAGE},   {".jpg", FMT_IMAGE},	   {".jpeg", FMT_IMAGE},  {".gif", FMT_IMAGE},
+    {".bmp", FMT_IMAGE},   {".zip", FMT_ARCHIVE},  {".tar", FMT_ARCHIVE}, {".tar.gz", FMT_ARCHIVE},
+    {".tgz", FMT_ARCHIVE},
 };
 
 /* "text/csv; charset=utf-8" -> FMT_CSV; unknown or generic types -> FMT_NONE. */
@@ -657,6 +657,16 @@ static enum format format_of_name(const char *name)
 	return FMT_NONE;
 }
 
+/* True when the last path component has an extension ("a.bin"; ".hidden" has none). Only
+ * names without one are sniffed: "report.docx" is not taken for a zip archive. */
+static bool has_extension(const char *name)
+{
+	const char *base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	const char *dot = strrchr(base, '.');
+	return dot && dot != base;
+}
+
 static enum format format_of_bytes(const unsigned char *d, size_t n)
 {
 	if (image_mime(d, n))
@@ -668,22 +678,16 @@ static enum format format_of_bytes(const unsigned char *d, size_t n)
 
 static int parse_archive(import_ctx *c, const char *source, const unsigned char *d, size_t n);
 
-static int parse_format(import_ctx *c, enum format f, const char *source,
-			const unsigned char *d, size_t n)
+static int parse_format(import_ctx *c, enum format f, const char *source, const unsigned char *d,
+			size_t n)
 {
 	switch (f) {
-	case FMT_JSONL:
-		return parse_jsonl(c, source, d, n);
-	case FMT_CSV:
-		return parse_csv(c, source, d, n);
-	case FMT_TXT:
-		return parse_txt(c, source, d, n);
-	case FMT_IMAGE:
-		return parse_image(c, source, d, n);
-	case FMT_ARCHIVE:
-		return parse_archive(c, source, d, n);
-	case FMT_NONE:
-		break;
+	case FMT_JSONL: return parse_jsonl(c, source, d, n);
+	case FMT_CSV: return parse_csv(c, source, d, n);
+	case FMT_TXT: return parse_txt(c, source, d, n);
+	case FMT_IMAGE: return parse_image(c, source, d, n);
+	case FMT_ARCHIVE: return parse_archive(c, source, d, n);
+	case FMT_NONE: break;
 	}
 	return CL_EMEDIA;
 }
@@ -692,7 +696,7 @@ static int parse_format(import_ctx *c, enum format f, const char *source,
 
 /* True for a path that could land outside the folder it is unpacked in: empty, absolute
  * (also "C:" or "\"), or with a ".." component ("/" and "\" both separate). */
-static bool path_unsafe(const char *p)
+bool import_path_unsafe(const char *p)
 {
 	if (!*p || *p == '/' || *p == '\\')
 		return true;
@@ -778,7 +782,7 @@ static int archive_entry_parse(import_ctx *c, struct archive *a, struct archive_
 	if (entry_source(name, archive_source, path))
 		return CL_ENOMEM;
 	const char *source = name->data;
-	if (path_unsafe(path))
+	if (import_path_unsafe(path))
 		return emit_reject(c, source, 0, "unsafe path");
 	mode_t type = archive_entry_filetype(e);
 	if (type == AE_IFDIR)
@@ -792,6 +796,8 @@ static int archive_entry_parse(import_ctx *c, struct archive *a, struct archive_
 	enum format f = format_of_name(path);
 	if (f == FMT_ARCHIVE)
 		return emit_reject(c, source, 0, "nested archive");
+	if (f == FMT_NONE && has_extension(path))
+		return emit_reject(c, source, 0, "unsupported file type");
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
 	    (uint64_t)archive_entry_size(e) > c->lim.max_entry_bytes)
 		return emit_reject(c, source, 0, "entry too large");
@@ -801,8 +807,8 @@ static int archive_entry_parse(import_ctx *c, struct archive *a, struct archive_
 		return rc;
 	if (why)
 		return emit_reject(c, source, 0, why);
-	const unsigned char *bytes = data->data ? (const unsigned char *)data->data
-						: (const unsigned char *)"";
+	const unsigned char *bytes =
+	    data->data ? (const unsigned char *)data->data : (const unsigned char *)"";
 	if (f == FMT_NONE) {
 		f = format_of_bytes(bytes, data->len);
 		if (f == FMT_ARCHIVE)
@@ -815,9 +821,19 @@ static int archive_entry_parse(import_ctx *c, struct archive *a, struct archive_
 
 static int parse_archive(import_ctx *c, const char *source, const unsigned char *d, size_t n)
 {
+	/* libarchive converts entry names through the thread's locale; under the "C" locale a
+	 * UTF-8 name does not convert and comes back empty. A UTF-8 locale for this thread alone
+	 * keeps names intact without touching the process. */
+	locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	locale_t old = utf8 ? uselocale(utf8) : (locale_t)0;
 	struct archive *a = archive_read_new();
-	if (!a)
+	if (!a) {
+		if (utf8) {
+			uselocale(old);
+			freelocale(utf8);
+		}
 		return CL_ENOMEM;
+	}
 	buf name, data;
 	buf_init(&name, 0);
 	buf_init(&data, c->lim.max_entry_bytes);
@@ -845,6 +861,10 @@ static int parse_archive(import_ctx *c, const char *source, const unsigned char 
 	}
 out:
 	archive_read_free(a);
+	if (utf8) {
+		uselocale(old);
+		freelocale(utf8);
+	}
 	buf_release(&name);
 	buf_release(&data);
 	return rc;
@@ -865,7 +885,7 @@ int import_parse(const char *content_type, const char *source, const unsigned ch
 	enum format f = format_of_type(content_type);
 	if (f == FMT_NONE)
 		f = format_of_name(source);
-	if (f == FMT_NONE)
+	if (f == FMT_NONE && !has_extension(source))
 		f = format_of_bytes(data, len);
 	if (f == FMT_NONE)
 		return CL_EMEDIA;

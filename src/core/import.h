@@ -5,6 +5,7 @@
 #define CROWDLOOP_CORE_IMPORT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,11 +51,29 @@ typedef struct import_sink {
  * Archive entries with "..", an absolute path or a link are rejected ("unsafe path",
  * "link in archive"); directories are skipped; nested archives are rejected.
  * Returns 0 when the upload was read (even if every entry was rejected), CL_EMEDIA for an
- * unknown format of a plain body, or a sink's non-zero value. */
+ * unknown format of a plain body, or a sink's non-zero value.
+ *
+ * Details: `source` NULL reads as "body", `lim` NULL as the defaults. Only a name without an
+ * extension is sniffed: an unknown extension is CL_EMEDIA for the upload and "unsupported file
+ * type" for an archive entry. A UTF-8 BOM at the start
+ * of JSONL, CSV and text is skipped; blank JSONL lines and empty CSV lines are skipped; text
+ * that is only white space is "empty text", and a NUL byte in text counts as "invalid UTF-8".
+ * Other reasons: "\"meta\" must be an object" (JSONL), "CSV has no \"text\" column" (the whole
+ * file, line 0), "malformed CSV" (an unterminated quote, or text after a closing quote),
+ * "too many fields" (a non-empty field past the header's columns), "malformed archive",
+ * "entry too large" (past max_entry_bytes), "nested archive", "unsupported file type".
+ * Archive entry sources are "<source>/<path>" without a leading "./"; macOS metadata entries
+ * ("__MACOSX/", "._*", ".DS_Store") are skipped like directories. Past max_entries the parse
+ * stops with CL_ETOOBIG; CL_ENOMEM when memory runs out. */
 int import_parse(const char *content_type, const char *source, const unsigned char *data,
 		 size_t len, const import_limits *lim, const import_sink *sink);
 
-/* Validates UTF-8 (no overlongs, no surrogates). */
+/* True for a file name that could land outside a folder: empty, absolute, or with a ".."
+ * component. Used for archive entries and uploaded file names alike. */
+bool import_path_unsafe(const char *name);
+
+/* Validates UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF): 1 when `s` is valid,
+ * 0 when not. */
 int import_utf8_valid(const char *s, size_t len);
 
 #endif

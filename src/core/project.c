@@ -11,10 +11,10 @@
 #include <string.h>
 
 static const char *const kind_names[] = {
-	[KIND_TEXT_CLASS] = "text_class",
-	[KIND_IMAGE_CLASS] = "image_class",
-	[KIND_IMAGE_BBOX] = "image_bbox",
-	[KIND_TEXT_SPANS] = "text_spans",
+    [KIND_TEXT_CLASS] = "text_class",
+    [KIND_IMAGE_CLASS] = "image_class",
+    [KIND_IMAGE_BBOX] = "image_bbox",
+    [KIND_TEXT_SPANS] = "text_spans",
 };
 
 #define KIND_COUNT (sizeof kind_names / sizeof kind_names[0])
@@ -73,9 +73,9 @@ void project_release(project *p)
 
 /* The copy under construction and what the input named, for the rules between fields. */
 struct apply {
-	project next;        /* labels and instructions still borrowed from the original */
-	json_t *labels;      /* new labels, owned until the swap */
-	char *instructions;  /* new instructions, owned until the swap */
+	project next;	    /* labels and instructions still borrowed from the original */
+	json_t *labels;	    /* new labels, owned until the swap */
+	char *instructions; /* new instructions, owned until the swap */
 	bool creating;
 	bool has_name, has_kind, has_labels, has_org_id;
 	bool has_lease_minutes, has_lease_seconds, has_review_rate;
@@ -157,7 +157,8 @@ static int get_enum(const char *key, const json_t *v, const char *const *choices
 	char list[160] = "";
 	size_t used = 0;
 	for (int i = 0; choices[i]; i++) {
-		int n = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
+		int n =
+		    snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
 		if (n < 0 || (size_t)n >= sizeof list - used)
 			break;
 		used += (size_t)n;
@@ -233,13 +234,13 @@ static int set_labels(struct apply *a, const char *key, const json_t *v, cl_erro
 			goto out;
 		}
 		if (len > PROJECT_MAX_LABEL_LEN) {
-			rc = cl_fail(err, CL_EINVAL, NULL, "%s[%zu] is longer than %d bytes", key, i,
-				     PROJECT_MAX_LABEL_LEN);
+			rc = cl_fail(err, CL_EINVAL, NULL, "%s[%zu] is longer than %d bytes", key,
+				     i, PROJECT_MAX_LABEL_LEN);
 			goto out;
 		}
 		if (memchr(s, '\0', len)) {
-			rc = cl_fail(err, CL_EINVAL, NULL, "%s[%zu] must not contain NUL characters",
-				     key, i);
+			rc = cl_fail(err, CL_EINVAL, NULL,
+				     "%s[%zu] must not contain NUL characters", key, i);
 			goto out;
 		}
 		const json_t *first = json_object_get(seen, s);
@@ -394,25 +395,25 @@ static const struct field {
 	const char *name;
 	int (*set)(struct apply *a, const char *key, const json_t *v, cl_error *err);
 } fields[] = {
-	{"name", set_name},
-	{"kind", set_kind},
-	{"org_id", set_org_id},
-	{"labels", set_labels},
-	{"multi_label", set_multi_label},
-	{"instructions", set_instructions},
-	{"price", set_price},
-	{"reviewer_fee", set_reviewer_fee},
-	{"review_policy", set_review_policy},
-	{"review_rate", set_review_rate},
-	{"overlap", set_overlap},
-	{"lease_minutes", set_lease_minutes},
-	{"lease_seconds", set_lease_seconds},
-	{"max_rounds", set_max_rounds},
-	{"status", set_status},
-	{"visibility", set_visibility},
-	{"id", set_read_only},
-	{"currency", set_read_only},
-	{"created_at", set_read_only},
+    {"name", set_name},
+    {"kind", set_kind},
+    {"org_id", set_org_id},
+    {"labels", set_labels},
+    {"multi_label", set_multi_label},
+    {"instructions", set_instructions},
+    {"price", set_price},
+    {"reviewer_fee", set_reviewer_fee},
+    {"review_policy", set_review_policy},
+    {"review_rate", set_review_rate},
+    {"overlap", set_overlap},
+    {"lease_minutes", set_lease_minutes},
+    {"lease_seconds", set_lease_seconds},
+    {"max_rounds", set_max_rounds},
+    {"status", set_status},
+    {"visibility", set_visibility},
+    {"id", set_read_only},
+    {"currency", set_read_only},
+    {"created_at", set_read_only},
 };
 
 static const struct field *field_find(const char *name)
@@ -496,7 +497,8 @@ bool project_has_label(const project *p, const char *label)
 	json_t *l;
 	json_array_foreach(p->labels, i, l)
 	{
-		if (strcmp(json_string_value(l), label) == 0)
+		const char *s = json_string_value(l);
+		if (s && strcmp(s, label) == 0)
 			return true;
 	}
 	return false;
@@ -536,8 +538,8 @@ json_t *project_to_json(const project *p)
 	bad_set |= json_object_set_new(o, "lease_seconds", json_integer(p->lease_seconds));
 	bad_set |= json_object_set_new(o, "max_rounds", json_integer(p->max_rounds));
 	bad_set |= json_object_set_new(o, "status", json_string(p->status));
-	bad_set |= json_object_set_new(o, "visibility",
-				       json_string(p->is_public ? "public" : "private"));
+	bad_set |=
+	    json_object_set_new(o, "visibility", json_string(p->is_public ? "public" : "private"));
 	bad_set |= json_object_set_new(o, "created_at", json_string(created));
 	if (bad_set) {
 		json_decref(o);

@@ -27,6 +27,7 @@ enum route_flags {
 	ROUTE_UPLOAD = 1 << 2, /* body up to HTTP_UPLOAD_MAX_BYTES, multipart parsed */
 	ROUTE_INLINE = 1 << 3, /* cheap and non-blocking: runs on the I/O thread */
 	ROUTE_OPTIONAL_AUTH = 1 << 4, /* authenticates when credentials come, else anonymous */
+	ROUTE_QUERY = 1 << 5,  /* takes query parameters (the handler allow-lists them) */
 };
 
 typedef struct route {

@@ -1,0 +1,281 @@
+/* Unit tests of core/annotation. Most cases are data: each .json file under
+ * tests/data/annotation/ holds a ProjectInput (applied as a new project), an item
+ * ({"type":"text","text"} or {"type":"image","width","height"}) and a list of cases, each an
+ * annotation with either "ok": true or "error": a piece of the expected message; a case may
+ * bring its own "item". Hand-written cases cover messages built from long or odd user strings,
+ * and the cap on parts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/annotation.h"
+#include "util/buf.h"
+
+static char *data_dir(void)
+{
+	const char *env = getenv("CROWDLOOP_TEST_DATA");
+	buf b;
+	buf_init(&b, 4096);
+	if (env && *env)
+		buf_printf(&b, "%s/annotation", env);
+	else
+		buf_printf(&b, "%s/tests/data/annotation", CROWDLOOP_SOURCE_DIR);
+	return buf_detach(&b, NULL);
+}
+
+/* Reads an item description; returns false when it is not one. */
+static bool item_from_json(const json_t *j, item_facts *item)
+{
+	const char *type = json_string_value(json_object_get(j, "type"));
+	memset(item, 0, sizeof *item);
+	if (type && strcmp(type, "text") == 0) {
+		item->type = ITEM_TEXT;
+		item->text = json_string_value(json_object_get(j, "text"));
+		return item->text != NULL;
+	}
+	if (type && strcmp(type, "image") == 0) {
+		item->type = ITEM_IMAGE;
+		item->width = json_integer_value(json_object_get(j, "width"));
+		item->height = json_integer_value(json_object_get(j, "height"));
+		return true;
+	}
+	return false;
+}
+
+/* Runs one case; on a mismatch appends a line to `problems`. */
+static void run_case(const project *p, const item_facts *file_item, const json_t *c, size_t index,
+		     buf *problems)
+{
+	const char *name = json_string_value(json_object_get(c, "name"));
+	char label[160];
+	snprintf(label, sizeof label, "case %zu (%s)", index, name ? name : "unnamed");
+	const json_t *annotation = json_object_get(c, "annotation");
+	const json_t *want_error = json_object_get(c, "error");
+	bool want_ok = json_is_true(json_object_get(c, "ok"));
+	if (!annotation || want_ok == (want_error != NULL)) {
+		buf_printf(problems, "%s: needs \"annotation\" and one of \"ok\" or \"error\"\n",
+			   label);
+		return;
+	}
+	item_facts item = *file_item;
+	const json_t *own = json_object_get(c, "item");
+	if (own && !item_from_json(own, &item)) {
+		buf_printf(problems, "%s: bad \"item\"\n", label);
+		return;
+	}
+	cl_error err;
+	memset(&err, 0, sizeof err);
+	int rc = annotation_validate(p, &item, annotation, &err);
+	if (want_ok) {
+		if (rc)
+			buf_printf(problems, "%s: want ok, got %d: %s\n", label, rc, err.message);
+		return;
+	}
+	if (rc != CL_EANNOTATION) {
+		buf_printf(problems, "%s: want CL_EANNOTATION, got %d\n", label, rc);
+		return;
+	}
+	if (err.code != CL_EANNOTATION)
+		buf_printf(problems, "%s: err.code %d\n", label, err.code);
+	if (!strstr(err.message, json_string_value(want_error)))
+		buf_printf(problems, "%s: want \"%s\" in \"%s\"\n", label,
+			   json_string_value(want_error), err.message);
+	/* The message goes out in a JSON body: it must be a valid string. */
+	json_t *s = json_string(err.message);
+	if (!s)
+		buf_printf(problems, "%s: message is not valid UTF-8\n", label);
+	json_decref(s);
+}
+
+static void test_file(void **state)
+{
+	const char *path = *state;
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, 0, &jerr);
+	if (!doc)
+		fail_msg("%s:%d: %s", path, jerr.line, jerr.text);
+	project p;
+	project_init(&p);
+	cl_error err;
+	memset(&err, 0, sizeof err);
+	int rc = project_apply_json(&p, json_object_get(doc, "project"), true, &err);
+	item_facts item;
+	bool item_ok = item_from_json(json_object_get(doc, "item"), &item);
+	const json_t *cases = json_object_get(doc, "cases");
+	buf problems;
+	buf_init(&problems, 0);
+	if (rc)
+		buf_printf(&problems, "bad project: %s\n", err.message);
+	else if (!item_ok)
+		buf_puts(&problems, "bad item\n");
+	else if (!json_is_array(cases) || json_array_size(cases) == 0)
+		buf_puts(&problems, "no cases\n");
+	else
+		for (size_t i = 0; i < json_array_size(cases); i++)
+			run_case(&p, &item, json_array_get(cases, i), i, &problems);
+	bool ok = problems.len == 0;
+	if (!ok)
+		print_error("%s:\n%s", path, problems.data);
+	buf_release(&problems);
+	project_release(&p);
+	json_decref(doc);
+	assert_true(ok);
+}
+
+static void make_project(project *p, const char *input)
+{
+	json_t *in = json_loads(input, 0, NULL);
+	assert_non_null(in);
+	project_init(p);
+	cl_error err;
+	assert_int_equal(project_apply_json(p, in, true, &err), 0);
+	json_decref(in);
+}
+
+static void test_long_labels_in_messages(void **state)
+{
+	(void)state;
+	project p;
+	make_project(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"text_class\",\"labels\":[\"a\"]}");
+	item_facts item = {.type = ITEM_TEXT, .text = "t"};
+	/* 300 three-byte characters: the message is cut at a character boundary. */
+	buf b;
+	buf_init(&b, 0);
+	for (int i = 0; i < 300; i++)
+		buf_puts(&b, "\xed\x95\x9c");
+	json_t *a = json_pack("{s:[s]}", "labels", b.data);
+	cl_error err;
+	assert_int_equal(annotation_validate(&p, &item, a, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "...\" is not in the project's label set"));
+	json_t *s = json_string(err.message);
+	assert_non_null(s);
+	json_decref(s);
+	json_decref(a);
+	/* Control characters and unknown keys are shown tamed. */
+	a = json_pack("{s:[s]}", "labels", "a\nb\x1b");
+	assert_int_equal(annotation_validate(&p, &item, a, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "label \"a?b?\""));
+	json_decref(a);
+	a = json_pack("{s:[s],s:i}", "labels", "a", b.data, 1);
+	assert_int_equal(annotation_validate(&p, &item, a, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "unknown key \""));
+	s = json_string(err.message);
+	assert_non_null(s);
+	json_decref(s);
+	json_decref(a);
+	/* A label holding NUL is never in the set, even when its prefix is. */
+	a = json_object();
+	json_t *labels = json_array();
+	json_array_append_new(labels, json_stringn("a\0b", 3));
+	json_object_set_new(a, "labels", labels);
+	assert_int_equal(annotation_validate(&p, &item, a, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "is not in the project's label set"));
+	json_decref(a);
+	buf_release(&b);
+	project_release(&p);
+}
+
+static void test_parts_cap(void **state)
+{
+	(void)state;
+	project p;
+	make_project(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"text_spans\",\"labels\":[\"X\"]}");
+	item_facts item = {.type = ITEM_TEXT, .text = "abc"};
+	json_t *spans = json_array();
+	for (int i = 0; i < ANNOTATION_MAX_PARTS; i++)
+		json_array_append_new(
+		    spans, json_pack("{s:i,s:i,s:s}", "start", 0, "end", 3, "label", "X"));
+	json_t *a = json_pack("{s:O}", "spans", spans);
+	cl_error err;
+	assert_int_equal(annotation_validate(&p, &item, a, &err), 0);
+	json_array_append_new(spans,
+			      json_pack("{s:i,s:i,s:s}", "start", 0, "end", 3, "label", "X"));
+	assert_int_equal(annotation_validate(&p, &item, a, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "spans may hold at most 10000 entries"));
+	json_decref(a);
+	json_decref(spans);
+	project_release(&p);
+}
+
+static void test_null_err(void **state)
+{
+	(void)state;
+	project p;
+	make_project(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"image_class\",\"labels\":[\"a\"]}");
+	item_facts item = {.type = ITEM_IMAGE, .width = 1, .height = 1};
+	json_t *a = json_pack("{s:[s]}", "labels", "b");
+	assert_int_equal(annotation_validate(&p, &item, a, NULL), CL_EANNOTATION);
+	json_decref(a);
+	project_release(&p);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(void)
+{
+	static const struct CMUnitTest fixed[] = {
+	    cmocka_unit_test(test_long_labels_in_messages),
+	    cmocka_unit_test(test_parts_cap),
+	    cmocka_unit_test(test_null_err),
+	};
+	int failed = cmocka_run_group_tests(fixed, NULL, NULL);
+
+	char *dir = data_dir();
+	DIR *dh = opendir(dir);
+	if (!dh) {
+		fprintf(stderr, "cannot open %s\n", dir);
+		free(dir);
+		return 1;
+	}
+	char **paths = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(dh))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			paths = realloc(paths, cap * sizeof *paths);
+		}
+		buf b;
+		buf_init(&b, 0);
+		buf_printf(&b, "%s/%s", dir, de->d_name);
+		paths[n++] = buf_detach(&b, NULL);
+	}
+	closedir(dh);
+	free(dir);
+	qsort(paths, n, sizeof *paths, by_name);
+	struct CMUnitTest *tests = calloc(n ? n : 1, sizeof *tests);
+	for (size_t i = 0; i < n; i++) {
+		const char *slash = strrchr(paths[i], '/');
+		tests[i].name = slash ? slash + 1 : paths[i];
+		tests[i].test_func = test_file;
+		tests[i].initial_state = paths[i];
+	}
+	if (n == 0) {
+		fprintf(stderr, "no annotation cases found\n");
+		failed++;
+	} else {
+		failed += _cmocka_run_group_tests("annotation_cases", tests, n, NULL, NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(tests);
+	return failed ? 1 : 0;
+}
