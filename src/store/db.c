@@ -213,22 +213,37 @@ static int migrate(db_conn *c, cl_error *err)
 	return 0;
 }
 
+/* A transaction-control statement from the cache: the writer runs these for every job, so
+ * parsing them each time would cost more than most jobs. */
+static int run_cached(db_conn *c, const char *sql)
+{
+	sqlite3_stmt *st = db_stmt(c, sql);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_error("msg=\"transaction control failed\" sql=\"%s\" error=\"%s\"", sql,
+			  sqlite3_errmsg(c->h));
+		return CL_EINTERNAL;
+	}
+	return 0;
+}
+
 static void run_group(db *d, db_job *jobs)
 {
 	db_conn *c = d->writer;
-	int begin = exec_sql(c, "BEGIN IMMEDIATE");
+	int begin = run_cached(c, "BEGIN IMMEDIATE");
 	for (db_job *j = jobs; j; j = j->next) {
 		if (begin) {
 			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
 			continue;
 		}
-		exec_sql(c, "SAVEPOINT job");
+		run_cached(c, "SAVEPOINT job");
 		j->rc = j->fn(c, j->ctx, j->err);
 		if (j->rc)
-			exec_sql(c, "ROLLBACK TO job");
-		exec_sql(c, "RELEASE job");
+			run_cached(c, "ROLLBACK TO job");
+		run_cached(c, "RELEASE job");
 	}
-	if (!begin && exec_sql(c, "COMMIT")) {
+	if (!begin && run_cached(c, "COMMIT")) {
 		exec_sql(c, "ROLLBACK");
 		for (db_job *j = jobs; j; j = j->next)
 			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "commit failed");

@@ -298,7 +298,7 @@ struct task_job {
 	const review_decision *dec;
 	int action;
 	const char *reason;
-	json_t *out;
+	int64_t out; /* the task to answer with, read after the commit */
 };
 
 static int64_t first_id(db_conn *c, sqlite3_stmt *st)
@@ -367,7 +367,7 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 		if (rc)
 			return rc;
 	}
-	j->out = task_json(c, id, false);
+	j->out = id;
 	return 0;
 }
 
@@ -375,7 +375,7 @@ int store_task_next(db *d, const project *p, int64_t user_id, json_t **task, cl_
 {
 	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
 	int rc = db_write(d, task_next_job, &j, err);
-	*task = j.out;
+	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
 	return rc;
 }
 
@@ -437,7 +437,7 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 		if (rc)
 			return rc;
 	}
-	j->out = task_json(c, t.id, false);
+	j->out = t.id;
 	return 0;
 }
 
@@ -447,7 +447,7 @@ int store_task_submit(db *d, int64_t task_id, int64_t user_id, const char *annot
 	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms(),
 			     .annotation = annotation, .auto_approve = auto_approve};
 	int rc = db_write(d, task_submit_job, &j, err);
-	*task = j.out;
+	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
 	return rc;
 }
 
@@ -468,7 +468,7 @@ static int task_release_job(db_conn *c, void *ctx, cl_error *err)
 	db_bind_int(st, 1, t.id);
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
-	j->out = task_json(c, t.id, false);
+	j->out = t.id;
 	return 0;
 }
 
@@ -476,7 +476,7 @@ int store_task_release(db *d, int64_t task_id, int64_t user_id, json_t **task, c
 {
 	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms()};
 	int rc = db_write(d, task_release_job, &j, err);
-	*task = j.out;
+	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
 	return rc;
 }
 
@@ -513,7 +513,7 @@ static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 		if (rc)
 			return rc;
 	}
-	j->out = task_json(c, id, true);
+	j->out = id;
 	return 0;
 }
 
@@ -521,7 +521,7 @@ int store_review_next(db *d, const project *p, int64_t user_id, json_t **task, c
 {
 	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
 	int rc = db_write(d, review_next_job, &j, err);
-	*task = j.out;
+	*task = !rc && j.out ? store_task_get(d, j.out, true) : NULL;
 	return rc;
 }
 
@@ -576,7 +576,7 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	if (rc)
 		return rc;
-	j->out = task_json(c, t.id, false);
+	j->out = t.id;
 	return 0;
 }
 
@@ -586,7 +586,7 @@ int store_task_review(db *d, const project *p, int64_t task_id, int64_t user_id,
 	struct task_job j = {.p = p, .task_id = task_id, .user_id = user_id,
 			     .now = clock_now_ms(), .dec = dec};
 	int rc = db_write(d, task_review_job, &j, err);
-	*task = j.out;
+	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
 	return rc;
 }
 
@@ -617,7 +617,7 @@ static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	if (rc)
 		return rc;
-	j->out = task_json(c, t.id, false);
+	j->out = t.id;
 	return 0;
 }
 
@@ -627,7 +627,7 @@ int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action,
 	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms(),
 			     .action = action, .annotation = annotation, .reason = reason};
 	int rc = db_write(d, task_resolve_job, &j, err);
-	*task = j.out;
+	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
 	return rc;
 }
 
