@@ -111,6 +111,7 @@ int api_import(app *a, const project *p, const char *content_type, const char *s
 	x->err = err;
 	import_limits lim;
 	import_limits_default(&lim);
+	lim.project = p; /* Label Studio and COCO pre-annotations are mapped onto it */
 	import_sink sink = {on_item, on_reject, x};
 	int rc = import_parse(content_type, source, data, len, &lim, &sink);
 	if (rc == CL_EMEDIA)
@@ -155,10 +156,23 @@ int api_items_import(http_request *r)
 			snprintf(type, sizeof type, "%s", r->content_type);
 			type[strcspn(type, "; ")] = '\0';
 		}
+		/* `Content-Disposition: attachment; filename="x.jsonl"` names the source in the
+		 * report; the name is only a label, and an unsafe one is refused like an upload's. */
+		char source[256] = "body";
+		const char *fn = r->content_disposition ? strstr(r->content_disposition, "filename=\"")
+							: NULL;
+		if (fn) {
+			snprintf(source, sizeof source, "%s", fn + 10);
+			source[strcspn(source, "\"")] = '\0';
+			if (!source[0])
+				snprintf(source, sizeof source, "body");
+		}
 		if (!type[0])
 			rc = http_fail(r, CL_EMEDIA, NULL, "say what the body is with Content-Type");
+		else if (import_path_unsafe(source))
+			report_reject(report, source, 0, "unsafe path");
 		else
-			rc = api_import(api_app(r), &p, type, "body", r->body.data, r->body.len,
+			rc = api_import(api_app(r), &p, type, source, r->body.data, r->body.len,
 					report, &r->err);
 	}
 	if (!rc) {

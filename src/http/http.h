@@ -60,6 +60,7 @@ struct http_request {
 	char *csrf_header;
 	char *content_type;
 	char *content_encoding;
+	char *content_disposition;
 	char remote[64];
 	struct {
 		char *key, *value;

@@ -131,6 +131,7 @@ static void request_free(http_request *r)
 	free(r->csrf_header);
 	free(r->content_type);
 	free(r->content_encoding);
+	free(r->content_disposition);
 	for (int i = 0; i < r->n_query; i++) {
 		free(r->query[i].key);
 		free(r->query[i].value);
@@ -291,6 +292,8 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 								  MHD_HTTP_HEADER_CONTENT_TYPE));
 	r->content_encoding = dup_or_null(MHD_lookup_connection_value(
 		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING));
+	r->content_disposition = dup_or_null(MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_DISPOSITION));
 	copy_cookie(r);
 	copy_remote(r);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r);

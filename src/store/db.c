@@ -420,12 +420,14 @@ db_conn *db_conn_open_reader(db *d)
 	return c;
 }
 
+static int run_cached(db_conn *c, const char *sql);
+
 void db_read_begin(db_conn *c)
 {
-	exec_sql(c, "BEGIN");
+	run_cached(c, "BEGIN");
 }
 
 void db_read_end(db_conn *c)
 {
-	exec_sql(c, "COMMIT");
+	run_cached(c, "COMMIT");
 }
