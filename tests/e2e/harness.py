@@ -125,20 +125,21 @@ class Server:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited: " + self.tail())
+            c = Client(self.port, timeout=2)
             try:
-                c = Client(self.port, timeout=2)
                 if c.get("/healthz").status == 200:
-                    c.close()
                     return self
             except OSError:
                 pass
+            finally:
+                c.close()
             time.sleep(0.05)
         raise RuntimeError("server did not start: " + self.tail())
 
-    def tail(self):
+    def tail(self, size=4000):
         try:
             with open(self.log_path, "rb") as f:
-                return f.read()[-4000:].decode(errors="replace")
+                return f.read()[-size:].decode(errors="replace")
         except OSError:
             return ""
 
@@ -146,8 +147,9 @@ class Server:
         return Client(self.port, token)
 
     def login(self, username, password):
-        r = Client(self.port).post("/api/v1/auth/login",
-                                   {"username": username, "password": password})
+        c = Client(self.port)
+        r = c.post("/api/v1/auth/login", {"username": username, "password": password})
+        c.close()
         assert r.status == 200, r
         return Client(self.port, r.json()["token"])
 
@@ -166,7 +168,16 @@ class Server:
             self.log.close()
         rc = self.proc.returncode if self.proc else None
         self.proc = None
+        self.check_log()
         return rc
+
+    def check_log(self):
+        """Fails when the server reported a sanitizer finding (ASan, UBSan, LeakSanitizer)."""
+        log = self.tail(200000)
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in log:
+                raise AssertionError("the server reported a sanitizer finding:\n"
+                                     + log[log.index(marker) - 200:][:6000])
 
     def kill9(self):
         self.proc.kill()
@@ -235,7 +246,11 @@ class World:
 
 
 def main():
-    unittest.main(verbosity=2)
+    # Clients left to the garbage collector are normal here; keep other warnings visible.
+    import warnings
+    warnings.simplefilter("default")
+    warnings.simplefilter("ignore", ResourceWarning)
+    unittest.main(verbosity=2, warnings=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,9 +377,10 @@ def list_all(client, path, limit=500):
     """Follows next_cursor through a list route; returns all items."""
     from urllib.parse import quote
     out = []
+    seen = set()
     sep = "&" if "?" in path else "?"
     url = "%s%slimit=%d" % (path, sep, limit)
-    for _ in range(100000):
+    while True:
         r = client.get(url)
         assert r.status == 200, (url, r)
         page = r.json()
@@ -372,8 +388,11 @@ def list_all(client, path, limit=500):
         cur = page.get("next_cursor")
         if not cur:
             return out
+        if not page["items"] or cur in seen:
+            raise AssertionError("GET %s: next_cursor %r never ends (page of %d items)"
+                                 % (url, cur, len(page["items"])))
+        seen.add(cur)
         url = "%s%slimit=%d&cursor=%s" % (path, sep, limit, quote(cur, safe=""))
-    raise AssertionError("pagination did not end: " + path)
 
 
 def table_names(data_dir):
@@ -414,3 +433,21 @@ def wait_for(pred, timeout=10.0, step=0.05):
         if v or time.time() > deadline:
             return v
         time.sleep(step)
+
+
+def signup_users(server, prefix, n, threads=2):
+    """n users through POST /auth/signup (the server must run with --allow-signup): one password
+    hash each instead of two. Returns [(client, id)]."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_):
+        name = "%s_%s" % (prefix, secrets.token_hex(4))
+        c = Client(server.port)
+        r = c.post("/api/v1/auth/signup", {"username": name,
+                                           "password": secrets.token_urlsafe(12)})
+        c.close()
+        assert r.status == 201, r
+        return Client(server.port, r.json()["token"]), r.json()["user"]["id"]
+
+    with ThreadPoolExecutor(threads) as ex:
+        return list(ex.map(one, range(n)))

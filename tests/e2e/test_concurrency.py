@@ -8,7 +8,7 @@ import time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (API, Client, ServerTestCase, list_all, main, make_users,  # noqa: E402
+from harness import (API, Client, ServerTestCase, list_all, main, signup_users,  # noqa: E402
                      sqlite_query)
 
 WORKERS = int(os.environ.get("CROWDLOOP_E2E_WORKERS", "64"))
@@ -110,6 +110,7 @@ def reviewer_loop(rec, c, uid, pid, workers_done, stop):
 
 
 class ConcurrencyTest(ServerTestCase):
+    server_args = ("--allow-signup",)
 
     def test_many_workers_and_reviewers(self):
         w = self.world
@@ -120,8 +121,8 @@ class ConcurrencyTest(ServerTestCase):
             rep = w.import_texts(pid, texts[i:i + 500])
             self.assertEqual(rep["accepted"], len(texts[i:i + 500]), rep)
         t0 = time.time()
-        workers = make_users(w, "cw", WORKERS, threads=8)
-        reviewers = make_users(w, "cr", REVIEWERS, threads=4)
+        workers = signup_users(self.server, "cw", WORKERS)
+        reviewers = signup_users(self.server, "cr", REVIEWERS)
         for _, uid in workers:
             w.add_member(pid, uid, "worker")
         for _, uid in reviewers:
