@@ -81,6 +81,7 @@ struct http_request {
 	int status;
 	cl_error err;
 	int phase;                /* private to server.c */
+	bool queued;              /* private to server.c */
 	int64_t start_ns;
 	void *app;                /* the application context from http_server_start */
 	const struct http_server *server;

@@ -33,6 +33,8 @@ struct http_server {
 	struct queued *queue_head, *queue_tail;
 	bool pool_stop;
 	int in_flight;
+	int suspended;  /* connections waiting on the handler pool */
+	bool stopping;  /* new requests answer 503 and close */
 	route_metrics *metrics; /* n_routes + 1: the last is "no route" */
 };
 

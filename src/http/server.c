@@ -345,21 +345,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (r->phase == PHASE_READING) {
 		if (r->early_error == CL_EINVAL)
 			r->early_error = http_fail(r, CL_EINVAL, NULL, "malformed multipart body");
+		bool stopping = __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
+		if (stopping && !r->early_error)
+			r->early_error = http_fail(r, CL_EUNAVAIL, NULL, "the server is shutting down");
 		if ((r->route && (r->route->flags & ROUTE_INLINE)) || r->early_error) {
 			dispatch(s, r);
+			if (stopping)
+				MHD_add_response_header(r->response, MHD_HTTP_HEADER_CONNECTION, "close");
 			r->phase = PHASE_DONE;
+			r->queued = true;
+			return MHD_queue_response(conn, (unsigned)r->status, r->response);
 		} else {
 			r->phase = PHASE_RUNNING;
+			__atomic_add_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
 			MHD_suspend_connection(conn);
 			if (pool_push(s, r)) {
+				__atomic_sub_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
 				MHD_resume_connection(conn);
 				return MHD_NO;
 			}
 			return MHD_YES;
 		}
+	} else if (r->phase == PHASE_DONE && !r->queued) {
+		__atomic_sub_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
 	}
 	if (r->phase == PHASE_RUNNING)
 		return MHD_YES;
+	r->queued = true;
 	return MHD_queue_response(conn, (unsigned)r->status, r->response);
 }
 
@@ -472,40 +484,48 @@ void http_server_stop(http_server *s, int grace_ms)
 {
 	if (!s)
 		return;
+	bool clean = true;
 	if (s->daemon) {
 		MHD_socket fd = MHD_quiesce_daemon(s->daemon);
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
-		/* In-flight requests finish; idle keep-alive connections do not count. */
+		/* From here every new request answers 503 and closes its connection; the requests
+		 * in flight finish, up to the grace period. */
+		__atomic_store_n(&s->stopping, true, __ATOMIC_SEQ_CST);
 		int64_t until = clock_mono_ns() + (int64_t)grace_ms * 1000000;
 		while (__atomic_load_n(&s->in_flight, __ATOMIC_SEQ_CST) > 0 &&
 		       clock_mono_ns() < until)
 			usleep(10000);
-		int left = __atomic_load_n(&s->in_flight, __ATOMIC_SEQ_CST);
-		if (left > 0) {
-			/* Requests still queued must not run after the store closes. */
-			log_warn("msg=\"stopping with requests in flight\" count=%d", left);
-		}
-		pthread_mutex_lock(&s->pool_lock);
-		s->pool_stop = true;
-		pthread_cond_broadcast(&s->pool_wake);
-		pthread_mutex_unlock(&s->pool_lock);
-		for (int i = 0; i < s->n_pool; i++)
-			pthread_join(s->pool[i], NULL);
-		s->n_pool = 0;
-		MHD_stop_daemon(s->daemon);
 	}
+	/* The pool drains its queue before its threads exit, so every suspended connection is
+	 * resumed; MHD must have taken each one back before it may stop. */
 	pthread_mutex_lock(&s->pool_lock);
 	s->pool_stop = true;
 	pthread_cond_broadcast(&s->pool_wake);
 	pthread_mutex_unlock(&s->pool_lock);
 	for (int i = 0; i < s->n_pool; i++)
 		pthread_join(s->pool[i], NULL);
-	free(s->pool);
-	metrics_release(s);
-	pthread_mutex_destroy(&s->pool_lock);
-	pthread_cond_destroy(&s->pool_wake);
-	free(s);
+	if (s->daemon) {
+		int64_t until = clock_mono_ns() + (int64_t)5000 * 1000000;
+		while (__atomic_load_n(&s->suspended, __ATOMIC_SEQ_CST) > 0 &&
+		       clock_mono_ns() < until)
+			usleep(10000);
+		int left = __atomic_load_n(&s->suspended, __ATOMIC_SEQ_CST);
+		if (left > 0) {
+			/* MHD aborts when stopped with suspended connections: leave it to the exit. */
+			log_error("msg=\"connections still suspended at stop\" count=%d", left);
+			clean = false;
+		} else {
+			MHD_stop_daemon(s->daemon);
+		}
+	}
+	if (clean) {
+		free(s->pool);
+		metrics_release(s);
+		pthread_mutex_destroy(&s->pool_lock);
+		pthread_cond_destroy(&s->pool_wake);
+		free(s);
+	}
 }
 
 const http_server *http_request_server(const http_request *r)
