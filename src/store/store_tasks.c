@@ -59,9 +59,8 @@ static int event_add(db_conn *c, const task_row *t, int64_t actor, task_action a
 	return db_exec_stmt(st, err);
 }
 
-/* Checks the state machine, then writes the new state and the event. The columns that change
- * besides the state are set by the caller's UPDATE before or after; this keeps the check and
- * the event in one place. */
+/* Checks the state machine and appends the event; the caller's one UPDATE then writes the new
+ * state together with the columns that change with it. */
 static int transition(db_conn *c, task_row *t, int64_t actor, task_action a, bool exhausted,
 		      json_t *payload, int64_t now, task_state *to, cl_error *err)
 {
@@ -71,13 +70,6 @@ static int transition(db_conn *c, task_row *t, int64_t actor, task_action a, boo
 			       task_state_name(t->state), task_action_event(a));
 	}
 	int rc = event_add(c, t, actor, a, *to, payload, now, err);
-	if (rc)
-		return rc;
-	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ? WHERE id = ?");
-	db_bind_text(st, 1, task_state_name(*to));
-	db_bind_int(st, 2, now);
-	db_bind_int(st, 3, t->id);
-	rc = db_exec_stmt(st, err);
 	t->state = *to;
 	return rc;
 }
@@ -171,6 +163,9 @@ static json_t *task_json(db_conn *c, int64_t id, bool with_events)
 			json_object_set_new(it, "height", json_integer(sqlite3_column_int64(st, 5)));
 		}
 		json_t *meta = json_col(st, 6);
+		/* An imported pre-annotation (core/import_tools.h) is the worker's starting point. */
+		json_t *pre = json_object_get(meta, "preannotation");
+		json_object_set(o, "preannotation", json_is_object(pre) ? pre : json_null());
 		json_object_set_new(it, "meta", json_is_object(meta) ? meta : json_object());
 		if (!json_is_object(meta))
 			json_decref(meta);
@@ -310,14 +305,18 @@ static int64_t first_id(db_conn *c, sqlite3_stmt *st)
 }
 
 static int lease(db_conn *c, task_row *t, int64_t holder, bool review, int64_t until,
-		 cl_error *err)
+		 int64_t now, cl_error *err)
 {
 	sqlite3_stmt *st =
-		review ? db_stmt(c, "UPDATE tasks SET reviewer_id = ?, lease_until = ? WHERE id = ?")
-		       : db_stmt(c, "UPDATE tasks SET worker_id = ?, lease_until = ? WHERE id = ?");
-	db_bind_int(st, 1, holder);
-	db_bind_int(st, 2, until);
-	db_bind_int(st, 3, t->id);
+		review ? db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, reviewer_id = ?,"
+				    " lease_until = ? WHERE id = ?")
+		       : db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, worker_id = ?,"
+				    " lease_until = ? WHERE id = ?");
+	db_bind_text(st, 1, task_state_name(t->state));
+	db_bind_int(st, 2, now);
+	db_bind_int(st, 3, holder);
+	db_bind_int(st, 4, until);
+	db_bind_int(st, 5, t->id);
 	return db_exec_stmt(st, err);
 }
 
@@ -363,7 +362,7 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 			rc = transition(c, &t, j->user_id, TASK_CLAIM, false, payload, j->now, &to, err);
 		if (!rc)
 			rc = lease(c, &t, j->user_id, false, j->now + (int64_t)p->lease_seconds * 1000,
-				   err);
+				   j->now, err);
 		if (rc)
 			return rc;
 	}
@@ -395,12 +394,15 @@ static int check_holder(const task_row *t, int64_t user, bool review, int64_t no
 static int approve_columns(db_conn *c, const task_row *t, bool first_pass, int64_t annotation_id,
 			   int64_t now, cl_error *err)
 {
-	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET approved_at = ?, first_pass = ?,"
-				      " lease_until = NULL, annotation_id = ? WHERE id = ?");
-	db_bind_int(st, 1, now);
-	db_bind_int(st, 2, first_pass);
-	db_bind_int(st, 3, annotation_id);
-	db_bind_int(st, 4, t->id);
+	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, approved_at = ?,"
+				      " first_pass = ?, lease_until = NULL, annotation_id = ?"
+				      " WHERE id = ?");
+	db_bind_text(st, 1, task_state_name(t->state));
+	db_bind_int(st, 2, now);
+	db_bind_int(st, 3, now);
+	db_bind_int(st, 4, first_pass);
+	db_bind_int(st, 5, annotation_id);
+	db_bind_int(st, 6, t->id);
 	return db_exec_stmt(st, err);
 }
 
@@ -423,11 +425,14 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 			j->now, &to, err);
 	if (rc)
 		return rc;
-	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET round = ?, annotation_id = ?,"
-				      " lease_until = NULL, reviewer_id = NULL WHERE id = ?");
-	db_bind_int(st, 1, round);
-	db_bind_int(st, 2, aid);
-	db_bind_int(st, 3, t.id);
+	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, round = ?,"
+				      " annotation_id = ?, lease_until = NULL, reviewer_id = NULL"
+				      " WHERE id = ?");
+	db_bind_text(st, 1, task_state_name(t.state));
+	db_bind_int(st, 2, j->now);
+	db_bind_int(st, 3, round);
+	db_bind_int(st, 4, aid);
+	db_bind_int(st, 5, t.id);
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
 	if (j->auto_approve) {
@@ -463,9 +468,10 @@ static int task_release_job(db_conn *c, void *ctx, cl_error *err)
 		return rc;
 	if ((rc = transition(c, &t, j->user_id, TASK_RELEASE, false, NULL, j->now, &to, err)))
 		return rc;
-	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET worker_id = NULL, lease_until = NULL"
-				      " WHERE id = ?");
-	db_bind_int(st, 1, t.id);
+	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = 'open', updated_at = ?,"
+				      " worker_id = NULL, lease_until = NULL WHERE id = ?");
+	db_bind_int(st, 1, j->now);
+	db_bind_int(st, 2, t.id);
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
 	j->out = t.id;
@@ -509,7 +515,7 @@ static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 					err);
 		if (!rc)
 			rc = lease(c, &t, j->user_id, true,
-				   j->now + (int64_t)p->lease_seconds * 1000, err);
+				   j->now + (int64_t)p->lease_seconds * 1000, j->now, err);
 		if (rc)
 			return rc;
 	}
@@ -567,10 +573,13 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 					(json_int_t)j->user_id, "at", at, "round", t.round);
 		char *rej_text = json_dumps(rej, JSON_COMPACT);
 		json_decref(rej);
-		sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET rejections = rejections + 1,"
-					      " rejection = ?, lease_until = NULL WHERE id = ?");
-		db_bind_text(st, 1, rej_text);
-		db_bind_int(st, 2, t.id);
+		sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?,"
+					      " rejections = rejections + 1, rejection = ?,"
+					      " lease_until = NULL WHERE id = ?");
+		db_bind_text(st, 1, task_state_name(t.state));
+		db_bind_int(st, 2, j->now);
+		db_bind_text(st, 3, rej_text);
+		db_bind_int(st, 4, t.id);
 		rc = db_exec_stmt(st, err);
 		free(rej_text);
 	}
@@ -602,6 +611,13 @@ static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
 		rc = transition(c, &t, j->user_id, TASK_DISCARD, false,
 				j->reason ? json_pack("{s:s}", "reason", j->reason) : NULL, j->now,
 				&to, err);
+		if (!rc) {
+			sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = 'discarded',"
+						      " updated_at = ?, lease_until = NULL WHERE id = ?");
+			db_bind_int(st, 1, j->now);
+			db_bind_int(st, 2, t.id);
+			rc = db_exec_stmt(st, err);
+		}
 	} else {
 		int64_t aid = t.annotation_id;
 		if (t.state == TASK_ESCALATED && j->annotation) {
@@ -656,11 +672,12 @@ int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
 				    payload, now, &to, err);
 		if (rc)
 			return rc;
-		st = review ? db_stmt(c, "UPDATE tasks SET reviewer_id = NULL, lease_until = NULL"
-					 " WHERE id = ?")
-			    : db_stmt(c, "UPDATE tasks SET worker_id = NULL, lease_until = NULL"
-					 " WHERE id = ?");
-		db_bind_int(st, 1, t.id);
+		st = review ? db_stmt(c, "UPDATE tasks SET state = 'submitted', updated_at = ?,"
+					 " reviewer_id = NULL, lease_until = NULL WHERE id = ?")
+			    : db_stmt(c, "UPDATE tasks SET state = 'open', updated_at = ?,"
+					 " worker_id = NULL, lease_until = NULL WHERE id = ?");
+		db_bind_int(st, 1, now);
+		db_bind_int(st, 2, t.id);
 		if ((rc = db_exec_stmt(st, err)))
 			return rc;
 	}
