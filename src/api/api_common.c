@@ -6,10 +6,9 @@
 int api_project_access(http_request *r, int64_t id, unsigned need, project *p, unsigned *rights)
 {
 	app *a = api_app(r);
-	if (store_project_get(a->db, id, p))
-		return http_fail(r, CL_ENOTFOUND, NULL, "project not found");
 	char org_role[16], member_role[16];
-	store_project_roles(a->db, p->id, p->org_id, r->user.id, org_role, member_role);
+	if (store_project_get_for(a->db, id, r->user.id, p, org_role, member_role))
+		return http_fail(r, CL_ENOTFOUND, NULL, "project not found");
 	unsigned got = access_project(r->user.is_admin, org_role[0] ? org_role : NULL,
 				      member_role[0] ? member_role : NULL, p->is_public, p->status);
 	if (rights)

@@ -51,7 +51,7 @@ int cmd_admin(int argc, char **argv)
 		fprintf(stderr, "crowdloop: %s\n", problem);
 		return 1;
 	}
-	char password[1100];
+	char password[PASSWORD_MAX_BYTES + 2];
 	if (password_read(file, "CROWDLOOP_ADMIN_PASSWORD", "Password for the new admin: ",
 			  password, sizeof password))
 		return 1;

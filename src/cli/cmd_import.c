@@ -72,6 +72,8 @@ static long long count_of(json_t *report, const char *key)
 
 static void print_report(const char *file, json_t *report)
 {
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
 	client_fput_text(stdout, file);
 	printf(": accepted %lld, duplicates %lld, rejected %lld\n", count_of(report, "accepted"),
 	       count_of(report, "duplicates"), count_of(report, "rejected"));
@@ -80,9 +82,12 @@ static void print_report(const char *file, json_t *report)
 	json_array_foreach(json_object_get(report, "rejections"), i, r) {
 		char tmp[32];
 		json_t *line = json_object_get(r, "line");
+		const char *source = client_json_text(json_object_get(r, "source"), tmp, sizeof tmp);
+		/* A plain (non-multipart) body is named "body" by the server; name the file. */
+		if (!strcmp(source, "body"))
+			source = base;
 		fputs("  rejected ", stdout);
-		client_fput_text(stdout, client_json_text(json_object_get(r, "source"), tmp,
-							  sizeof tmp));
+		client_fput_text(stdout, source);
 		if (json_is_integer(line))
 			printf(" line %lld", (long long)json_integer_value(line));
 		fputs(": ", stdout);

@@ -5,6 +5,7 @@
  * token in use with POST /auth/logout and then removes it from the credentials file. */
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "cli/password.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,7 +16,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#define PASSWORD_MAX 1024  /* the server's limit, in bytes */
 
 static void login_usage(FILE *out)
 {
@@ -46,105 +46,6 @@ static void logout_usage(FILE *out)
 		"  -h, --help    show this help\n");
 }
 
-/* Drops one trailing "\n" or "\r\n". */
-static void chomp(char *s)
-{
-	size_t n = strlen(s);
-	if (n && s[n - 1] == '\n')
-		s[--n] = '\0';
-	if (n && s[n - 1] == '\r')
-		s[--n] = '\0';
-}
-
-/* Reads the first line of `path` ("-": stdin) into out; returns 0 or -1 after printing. */
-static int read_password_file(const char *path, char *out, size_t size)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!f) {
-		fprintf(stderr, "crowdloop login: cannot open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	int rc = 0;
-	if (!fgets(out, (int)size, f)) {
-		out[0] = '\0';
-		if (ferror(f)) {
-			fprintf(stderr, "crowdloop login: cannot read %s: %s\n", path,
-				strerror(errno));
-			rc = -1;
-		}
-	}
-	if (rc == 0 && strlen(out) == size - 1 && out[size - 2] != '\n') {
-		fprintf(stderr, "crowdloop login: the password in %s is longer than %d bytes\n",
-			path, PASSWORD_MAX);
-		rc = -1;
-	}
-	if (f != stdin)
-		fclose(f);
-	return rc;
-}
-
-/* The terminal settings to put back if a signal ends the prompt. */
-static struct termios saved_termios;
-static volatile sig_atomic_t echo_off;
-
-static void restore_echo_and_die(int sig)
-{
-	if (echo_off)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Asks on the terminal with echo off; returns 0 or -1 after printing. */
-static int prompt_password(const char *username, const char *server, char *out, size_t size)
-{
-	if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr, "crowdloop login: no password given and stdin is not a terminal; "
-				"use --password-file FILE or set CROWDLOOP_PASSWORD\n");
-		return -1;
-	}
-	if (tcgetattr(STDIN_FILENO, &saved_termios)) {
-		fprintf(stderr, "crowdloop login: cannot read the terminal settings: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	struct sigaction sa = {0}, old_int, old_term, old_quit, old_hup;
-	sa.sa_handler = restore_echo_and_die;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGQUIT, &sa, &old_quit);
-	sigaction(SIGHUP, &sa, &old_hup);
-
-	struct termios quiet = saved_termios;
-	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
-	quiet.c_lflag |= ICANON;
-	fprintf(stderr, "Password for %s at %s: ", username, server);
-	fflush(stderr);
-	int rc = 0;
-	echo_off = 1;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)) {
-		echo_off = 0;
-		fprintf(stderr, "\ncrowdloop login: cannot turn off echo: %s\n", strerror(errno));
-		rc = -1;
-	} else {
-		if (!fgets(out, (int)size, stdin)) {
-			out[0] = '\0';
-			rc = -1;
-		}
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
-		echo_off = 0;
-		fputc('\n', stderr);
-		if (rc)
-			fprintf(stderr, "crowdloop login: no password read\n");
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	return rc;
-}
-
 /* True for http:// URLs to another machine, where the password would travel in clear. */
 static int cleartext_remote(const char *url)
 {
@@ -168,7 +69,7 @@ int cmd_login(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *server = NULL, *username = NULL, *password_file = NULL;
-	char password[PASSWORD_MAX + 2];
+	char password[PASSWORD_MAX_BYTES + 2];
 	client c;
 	json_t *body = NULL, *answer = NULL;
 	int ret = 1;
@@ -209,21 +110,10 @@ int cmd_login(int argc, char **argv)
 		goto out;
 	}
 
-	const char *env_password = getenv("CROWDLOOP_PASSWORD");
-	if (password_file) {
-		if (read_password_file(password_file, password, sizeof password))
-			goto out;
-	} else if (env_password && *env_password) {
-		if (strlen(env_password) > PASSWORD_MAX) {
-			fprintf(stderr, "crowdloop login: CROWDLOOP_PASSWORD is longer than %d "
-					"bytes\n", PASSWORD_MAX);
-			goto out;
-		}
-		snprintf(password, sizeof password, "%s", env_password);
-	} else if (prompt_password(username, c.server, password, sizeof password)) {
+	char prompt[600];
+	snprintf(prompt, sizeof prompt, "Password for %s at %s: ", username, c.server);
+	if (password_read(password_file, "CROWDLOOP_PASSWORD", prompt, password, sizeof password))
 		goto out;
-	}
-	chomp(password);
 	if (!password[0]) {
 		fprintf(stderr, "crowdloop login: the password is empty\n");
 		goto out;

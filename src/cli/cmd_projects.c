@@ -140,7 +140,8 @@ int cmd_projects(int argc, char **argv)
 		if (json_array_extend(all, items))
 			goto out;
 		const char *next = json_string_value(json_object_get(page, "next_cursor"));
-		if (!next || !*next)
+		/* An empty page ends the list too, so a stray cursor cannot loop forever. */
+		if (!next || !*next || json_array_size(items) == 0)
 			break;
 		if ((cursor && !strcmp(cursor, next)) || pages >= MAX_PAGES) {
 			fprintf(stderr, "crowdloop projects: the server repeats its list cursor\n");

@@ -16,7 +16,7 @@ static void set_response(http_request *r, int status, struct MHD_Response *resp)
 
 void http_json(http_request *r, int status, json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (!text) {
 		http_error_reply(r, CL_ENOMEM);

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/dataset.h"
+#include "core/export.h"
 #include "core/project.h"
 #include "store/db.h"
 #include "util/buf.h"
@@ -60,6 +62,10 @@ json_t *store_org_members(db *d, int64_t org_id);
 
 /* Inserts p (p->id and p->created_at are set). */
 int store_project_create(db *d, project *p, cl_error *err);
+/* Loads a project and a user's org role and project member role (empty when none) in one
+ * read; CL_ENOTFOUND when missing. */
+int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char org_role[16],
+			  char member_role[16]);
 /* Loads a project; CL_ENOTFOUND when missing. Release with project_release. */
 int store_project_get(db *d, int64_t id, project *p);
 /* Writes every setting of p back. `labels_may_shrink` is false once tasks exist: then a label
@@ -162,5 +168,36 @@ export_cursor *store_export_open(db *d, int64_t project_id);
  * error. */
 int store_export_next(export_cursor *c, buf *out);
 void store_export_close(export_cursor *c);
+
+/* ---- dataset versions (store_datasets.c) ----
+ * A version is a sealed snapshot of a project's approved annotations: rows copy the annotation
+ * text (canonical JSON) at snapshot time, so later reviews cannot change them. */
+
+/* Snapshots project p's approved tasks as its next version, in one write job: each row gets its
+ * split from its item's content hash, the version its content hash and counts. *out: the
+ * Dataset object (docs/API.md). */
+int store_dataset_create(db *d, const project *p, const dataset_ratios *ratios,
+			 const char *note, int64_t user_id, json_t **out, cl_error *err);
+/* The Dataset object of a version and its project id; NULL when missing. */
+json_t *store_dataset_get(db *d, int64_t id, int64_t *project_id);
+/* A page of a project's versions by id. */
+json_t *store_datasets_list(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
+			    int64_t *next);
+/* Deletes a version and its rows; CL_ECONFLICT ("dataset_in_use") when it is its project's
+ * latest version, CL_ENOTFOUND when missing. */
+int store_dataset_delete(db *d, int64_t id, cl_error *err);
+/* What changed from version `against` to version `id` (rows keyed by task): up to `limit`
+ * entries in each of "added", "removed", "changed", with full counts. */
+json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit);
+
+/* A read snapshot of export rows on a connection of its own: a version's rows when
+ * dataset_id > 0, else the project's approved tasks; both in task id order. */
+typedef struct store_rows store_rows;
+store_rows *store_rows_open(db *d, int64_t project_id, int64_t dataset_id);
+/* Fills *row (strings valid until the next call): 1, 0 at the end, or a negative code. */
+int store_rows_next(store_rows *c, export_row *row);
+/* Back to the first row of the same snapshot. */
+int store_rows_rewind(store_rows *c);
+void store_rows_close(store_rows *c);
 
 #endif

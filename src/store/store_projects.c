@@ -89,6 +89,31 @@ int store_project_create(db *d, project *p, cl_error *err)
 	return db_write(d, project_create_job, p, err);
 }
 
+int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char org_role[16],
+			  char member_role[16])
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d),
+				   "SELECT " PROJECT_COLUMNS ", om.role, pm.role"
+				   " FROM projects p JOIN orgs o ON o.id = p.org_id"
+				   " LEFT JOIN org_members om ON om.org_id = p.org_id AND om.user_id = ?2"
+				   " LEFT JOIN project_members pm ON pm.project_id = p.id"
+				   " AND pm.user_id = ?2 WHERE p.id = ?1");
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, user_id);
+	int rc = CL_ENOTFOUND;
+	org_role[0] = member_role[0] = '\0';
+	if (db_step(st) == SQLITE_ROW) {
+		project_from_row(st, p);
+		if (sqlite3_column_type(st, 18) != SQLITE_NULL)
+			snprintf(org_role, 16, "%s", db_col_text(st, 18));
+		if (sqlite3_column_type(st, 19) != SQLITE_NULL)
+			snprintf(member_role, 16, "%s", db_col_text(st, 19));
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 int store_project_get(db *d, int64_t id, project *p)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " PROJECT_COLUMNS

@@ -74,24 +74,26 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 			    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
 	sqlite3_reset(st);
 
-	/* Per worker: their tasks' outcomes, and the reviews they did. */
+	/* Per worker: their tasks' outcomes, and the reviews they did. The first-pass rate is
+	 * over tasks that had a decision: approved ones and rejected ones not yet approved. */
 	json_t *workers = json_array();
-	int64_t approved_all = 0, first_pass_all = 0;
+	int64_t decided_all = 0, first_pass_all = 0;
 	st = db_stmt(c, "SELECT w.id, u.username, sum(w.submitted), sum(w.approved),"
-			" sum(w.rejected), sum(w.first_pass), sum(w.reviews) FROM ("
+			" sum(w.rejected), sum(w.first_pass), sum(w.reviews), sum(w.decided) FROM ("
 			"  SELECT worker_id AS id, count(*) FILTER (WHERE round > 0) AS submitted,"
 			"   count(*) FILTER (WHERE state = 'approved') AS approved,"
 			"   sum(rejections) AS rejected,"
 			"   count(*) FILTER (WHERE state = 'approved' AND first_pass) AS first_pass,"
-			"   0 AS reviews"
+			"   0 AS reviews,"
+			"   count(*) FILTER (WHERE state = 'approved' OR rejections > 0) AS decided"
 			"  FROM tasks WHERE project_id = ?1 AND worker_id IS NOT NULL GROUP BY worker_id"
 			"  UNION ALL"
-			"  SELECT actor_id, 0, 0, 0, 0, count(*) FROM events WHERE project_id = ?1"
+			"  SELECT actor_id, 0, 0, 0, 0, count(*), 0 FROM events WHERE project_id = ?1"
 			"   AND type IN ('approve','fix','reject') GROUP BY actor_id"
 			" ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
 	db_bind_int(st, 1, project_id);
 	while (db_step(st) == SQLITE_ROW) {
-		approved_all += sqlite3_column_int64(st, 3);
+		decided_all += sqlite3_column_int64(st, 7);
 		first_pass_all += sqlite3_column_int64(st, 5);
 		json_array_append_new(
 			workers,
@@ -107,7 +109,7 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	sqlite3_reset(st);
 	json_object_set_new(o, "workers", workers);
 	json_object_set_new(o, "first_pass_approval_rate",
-			    approved_all ? json_real((double)first_pass_all / (double)approved_all)
+			    decided_all ? json_real((double)first_pass_all / (double)decided_all)
 					 : json_null());
 	db_read_end(c);
 	return o;

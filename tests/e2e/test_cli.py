@@ -4,7 +4,9 @@ CSV and zip files, export to a file, stats and logout, plus their failure paths 
 no terminal, unknown project, broken download stream). Each run uses its own XDG_CONFIG_HOME."""
 import json
 import os
+import pty
 import secrets
+import select
 import shutil
 import socket
 import stat
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 import zipfile
 
@@ -69,6 +72,36 @@ class CliTest(unittest.TestCase):
                              "%s -> %d\nstdout: %s\nstderr: %s" % (args, p.returncode, out, err))
         return p.returncode, out, err
 
+    def cli_on_terminal(self, *args, answer=None, env=None):
+        """Runs the binary with stdin and stderr on a pseudo-terminal (stdout a pipe); types
+        `answer` and a newline once a prompt appears. Returns (code, stdout, terminal)."""
+        master, slave = pty.openpty()
+        p = subprocess.Popen([BIN] + list(args), env=env or self.env(), stdin=slave,
+                             stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        seen, typed = b"", answer is None
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    chunk = b""
+                if not chunk and p.poll() is not None:
+                    break
+                seen += chunk
+            elif p.poll() is not None:
+                break
+            if not typed and b"Password for" in seen:
+                os.write(master, answer.encode() + b"\n")
+                typed = True
+        out = p.stdout.read().decode(errors="replace")
+        p.stdout.close()
+        code = p.wait(30)
+        os.close(master)
+        return code, out, seen.decode(errors="replace")
+
     def credentials_path(self):
         return os.path.join(self.config_home, "crowdloop", "credentials.json")
 
@@ -100,9 +133,10 @@ class CliTest(unittest.TestCase):
                 path += "&cursor=" + cursor
             r = self.world.admin.get(path)
             self.assertEqual(r.status, 200, r)
-            got += r.json()["items"]
+            page = r.json()["items"]
+            got += page
             cursor = r.json()["next_cursor"]
-            if not cursor:
+            if not cursor or not page:
                 return got
 
     # ---- login ----
@@ -130,6 +164,15 @@ class CliTest(unittest.TestCase):
         r = self.server.client(token).get("/api/v1/me")
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["username"], self.username)
+
+    def test_login_prompts_on_the_terminal_without_echo(self):
+        code, out, term = self.cli_on_terminal(
+            "login", "--server", self.url, "--username", self.username, answer=self.password)
+        self.assertEqual(code, 0, out + term)
+        self.assertIn("Password for %s at %s:" % (self.username, self.url), term)
+        self.assertNotIn(self.password, term)  # echo was off
+        token = self.credentials()["token"]
+        self.assertEqual(self.server.client(token).get("/api/v1/me").status, 200)
 
     def test_login_server_from_environment(self):
         env = self.env(CROWDLOOP_SERVER=self.url, CROWDLOOP_PASSWORD=self.password)
@@ -256,6 +299,27 @@ class CliTest(unittest.TestCase):
         # The CSV's other column went into meta.
         gamma = [i for i in items if i["text"] == "gamma"][0]
         self.assertEqual(gamma["meta"].get("lang"), "en")
+
+    def test_import_and_export_show_progress_on_a_terminal(self):
+        self.login()
+        p = self.project()
+        path = os.path.join(self.tmp, "bar.jsonl")
+        with open(path, "w") as f:
+            for i in range(2000):
+                f.write(json.dumps({"text": "progress %d" % i}) + "\n")
+        code, out, term = self.cli_on_terminal("import", "--project", str(p["id"]), path)
+        self.assertEqual(code, 0, out + term)
+        self.assertIn("bar.jsonl: accepted 2000", out)
+        self.assertIn("100%", term)
+        self.assertIn("\r", term)
+        p, _, _, _ = self.labeled_project()
+        dest = os.path.join(self.tmp, "out.jsonl")
+        code, out, term = self.cli_on_terminal("export", "--project", str(p["id"]), "-o", dest)
+        self.assertEqual(code, 0, out + term)
+        self.assertRegex(term, r"\r\x1b\[Kexport +\d+ B")
+        self.assertIn("Exported project %d to %s" % (p["id"], dest), term)
+        with open(dest) as f:
+            self.assertEqual(len(f.readlines()), 2)
 
     def test_import_json_report_matches_items(self):
         self.login()
