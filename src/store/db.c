@@ -348,8 +348,9 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 	d->durable = durable;
 	int rc = conn_open(d->path, true, durable, &d->writer);
 	if (rc) {
+		cl_fail(err, rc, NULL, "cannot open the store at %s", d->path);
 		free(d);
-		return cl_fail(err, rc, NULL, "cannot open the store at %s", d->path);
+		return rc;
 	}
 	rc = migrate(d->writer, err);
 	if (rc) {
