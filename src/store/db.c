@@ -149,6 +149,24 @@ int db_exec_stmt(sqlite3_stmt *st, cl_error *err)
 	return cl_fail(err, CL_EINTERNAL, NULL, "store error");
 }
 
+json_t *db_page(sqlite3_stmt *st, int limit, json_t *(*row)(sqlite3_stmt *st), int64_t *next)
+{
+	json_t *items = json_array();
+	int64_t last = 0;
+	int n = 0;
+	*next = 0;
+	while (db_step(st) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*next = last;
+			break;
+		}
+		last = sqlite3_column_int64(st, 0);
+		json_array_append_new(items, row(st));
+	}
+	sqlite3_reset(st);
+	return items;
+}
+
 void db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)

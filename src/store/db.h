@@ -4,6 +4,7 @@
 #ifndef CROWDLOOP_STORE_DB_H
 #define CROWDLOOP_STORE_DB_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,6 +55,11 @@ sqlite3 *db_handle(db_conn *c);
 int db_exec_stmt(sqlite3_stmt *st, cl_error *err);
 /* sqlite3_step with errors logged; returns SQLITE_ROW, SQLITE_DONE or the error. */
 int db_step(sqlite3_stmt *st);
+
+/* Steps a list query bound to return `limit` + 1 rows whose column 0 is the id: a new array of
+ * row(st) for the first `limit` rows; *next is the last row's id when more remain, else 0.
+ * Resets the statement. */
+json_t *db_page(sqlite3_stmt *st, int limit, json_t *(*row)(sqlite3_stmt *st), int64_t *next);
 
 /* Bind helpers: text NULL binds NULL. Index is 1-based as in SQLite. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *s);

@@ -103,19 +103,7 @@ json_t *store_users_list(db *d, int64_t cursor, int limit, bool desc, int64_t *n
 				  "WHERE id > ? ORDER BY id LIMIT ?");
 	db_bind_int(st, 1, cursor ? cursor : (desc ? INT64_MAX : 0));
 	db_bind_int(st, 2, limit + 1);
-	json_t *items = json_array();
-	*next = 0;
-	int n = 0;
-	while (db_step(st) == SQLITE_ROW) {
-		if (n++ == limit) {
-			*next = json_integer_value(
-				json_object_get(json_array_get(items, (size_t)limit - 1), "id"));
-			break;
-		}
-		json_array_append_new(items, user_json(st));
-	}
-	sqlite3_reset(st);
-	return items;
+	return db_page(st, limit, user_json, next);
 }
 
 struct token_create {

@@ -170,18 +170,5 @@ json_t *store_items_list(db *d, int64_t project_id, const char *type, int64_t cu
 	db_bind_text(st, 2, type);
 	db_bind_int(st, 3, cursor ? cursor : (desc ? INT64_MAX : 0));
 	db_bind_int(st, 4, limit + 1);
-	json_t *items = json_array();
-	int64_t last = 0;
-	int n = 0;
-	*next = 0;
-	while (db_step(st) == SQLITE_ROW) {
-		if (n++ == limit) {
-			*next = last;
-			break;
-		}
-		last = sqlite3_column_int64(st, 0);
-		json_array_append_new(items, item_json(st));
-	}
-	sqlite3_reset(st);
-	return items;
+	return db_page(st, limit, item_json, next);
 }

@@ -267,20 +267,7 @@ json_t *store_tasks_list(db *d, int64_t project_id, const char *state, int64_t w
 	db_bind_int(st, 3, worker_id);
 	db_bind_int(st, 4, cursor ? cursor : (desc ? INT64_MAX : 0));
 	db_bind_int(st, 5, limit + 1);
-	json_t *items = json_array();
-	int64_t last = 0;
-	int n = 0;
-	*next = 0;
-	while (db_step(st) == SQLITE_ROW) {
-		if (n++ == limit) {
-			*next = last;
-			break;
-		}
-		last = sqlite3_column_int64(st, 0);
-		json_array_append_new(items, task_row_json(st));
-	}
-	sqlite3_reset(st);
-	return items;
+	return db_page(st, limit, task_row_json, next);
 }
 
 /* ---- transitions ---- */
