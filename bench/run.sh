@@ -10,7 +10,8 @@
 # a time limit and the server is killed on exit. Knobs (environment): BUILD_DIR (default build),
 # BENCH_LARGE, BENCH_CONNECTIONS (64), BENCH_REVIEWERS (reviewer connections, default half),
 # BENCH_DURATION (10 s), BENCH_HEALTHZ_DURATION (5 s), BENCH_SMALL_ITEMS (10000),
-# BENCH_LARGE_ITEMS (1000000), BENCH_KEEP=1 to keep the data directories and server logs.
+# BENCH_LARGE_ITEMS (1000000), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
+# "--sync normal --quiet"), BENCH_KEEP=1 to keep the data directories and server logs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,8 +24,15 @@ DURATION=${BENCH_DURATION:-10}
 HEALTHZ_DURATION=${BENCH_HEALTHZ_DURATION:-5}
 SMALL_ITEMS=${BENCH_SMALL_ITEMS:-10000}
 LARGE_ITEMS=${BENCH_LARGE_ITEMS:-1000000}
+read -r -a SERVE_ARGS <<<"${BENCH_SERVE_ARGS:-}"
 USERS=64
 CHUNK=50000
+
+# 10000 -> 10k, 1000000 -> 1M: the names of the cases.
+human() { awk -v n="$1" 'BEGIN { if (n % 1000000 == 0) printf "%dM", n / 1000000;
+	else if (n % 1000 == 0) printf "%dk", n / 1000; else printf "%d", n }'; }
+SMALL=$(human "$SMALL_ITEMS")
+LARGE=$(human "$LARGE_ITEMS")
 
 BIN=$BUILD_DIR/crowdloop
 LOADGEN=$BUILD_DIR/crowdloop-loadgen
@@ -70,6 +78,17 @@ server_hwm_mib() {
 	awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?"
 }
 
+# Resets the server's VmHWM (Linux: 5 > clear_refs) so that the next reading is the peak of the
+# case alone, not of the seeding (argon2id logins take 64 MiB each).
+reset_hwm() {
+	echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || log "cannot reset VmHWM; peak RSS includes seeding"
+}
+
+# VmRSS of the server in MiB.
+server_rss_mib() {
+	awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?"
+}
+
 # utime + stime of the server in seconds.
 server_cpu_s() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
@@ -79,9 +98,11 @@ server_cpu_s() {
 # Builds what the benchmark runs.
 build() {
 	if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-		cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+		cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null \
+			|| die "cmake configure failed"
 	fi
-	cmake --build "$BUILD_DIR" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null
+	cmake --build "$BUILD_DIR" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null \
+		|| die "build failed (compiler output above)"
 	[ -x "$BIN" ] && [ -x "$LOADGEN" ] || die "build did not produce $BIN and $LOADGEN"
 }
 
@@ -95,7 +116,8 @@ start_server() {
 		--password-file "$DATA/admin.pw" >"$DATA/admin-create.log" 2>&1 \
 		|| die "admin create failed: $(tail -5 "$DATA/admin-create.log")"
 	PORT=$(free_port)
-	"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/server.log" 2>&1 &
+	"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" ${SERVE_ARGS[@]+"${SERVE_ARGS[@]}"} \
+		>"$DATA/server.log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 300); do
 		kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -5 "$DATA/server.log")"
@@ -226,6 +248,9 @@ cycles_case() {
 	echo "\$ crowdloop-loadgen --port $PORT --cycles --connections $CONNECTIONS --reviewers $REVIEWERS" \
 		"--duration $DURATION --max-cycles $max --project $(cat "$DATA/project_id")" \
 		"--workers-file workers.tok --reviewers-file reviewers.tok"
+	FIG[$label.rss_seed]=$(server_hwm_mib)
+	reset_hwm
+	echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 	cpu0=$(server_cpu_s)
 	loadgen --cycles --connections "$CONNECTIONS" --reviewers "$REVIEWERS" \
 		--duration "$DURATION" --max-cycles "$max" --project "$(cat "$DATA/project_id")" \
@@ -243,12 +268,14 @@ cycles_case() {
 		FIG[$label.$k.p99]=$(field "${k}_p99_us" "$r")
 	done
 	FIG[$label.rss]=$(server_hwm_mib)
+	FIG[$label.rss_now]=$(server_rss_mib)
 	FIG[$label.cpu]=$(awk -v a="$cpu0" -v b="$cpu1" -v t="${FIG[$label.elapsed]}" \
-		'BEGIN { printf "%.0f", t > 0 ? 100 * (b - a) / t : 0 }')
+		'BEGIN { printf "%.0f", (t > 0 ? 100 * (b - a) / t : 0) }')
 	FIG[$label.import]=$(cat "$DATA/import_s")
 	FIG[$label.ratio]=$(awk -v c="${FIG[$label.cps]}" -v h="${FIG[healthz.rps]}" \
 		'BEGIN { if (h > 0) printf "%.3f", c / h; else print "?" }')
-	echo "server: peak RSS (VmHWM) ${FIG[$label.rss]} MiB, CPU ${FIG[$label.cpu]}% of one core" \
+	echo "server: peak RSS (VmHWM) during the case ${FIG[$label.rss]} MiB (seeding included:" \
+		"${FIG[$label.rss_seed]} MiB), RSS at the end ${FIG[$label.rss_now]} MiB, CPU ${FIG[$label.cpu]}% of one core" \
 		"during the run; items imported in ${FIG[$label.import]} s"
 	echo "cycles/s ÷ healthz requests/s = ${FIG[$label.cps]} / ${FIG[healthz.rps]}" \
 		"= ${FIG[$label.ratio]}"
@@ -258,13 +285,13 @@ ms() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else printf "%.2f", u / 10
 
 summary_row() {
 	local l=$1
-	printf '| %s | %s | %s | %s/%s | %s/%s | %s/%s | %s/%s | %s | %s |\n' "$l" \
+	printf '| %s | %s | %s | %s/%s | %s/%s | %s/%s | %s/%s | %s | %s | %s |\n' "$l" \
 		"${FIG[$l.cps]}" "${FIG[$l.rps]}" \
 		"$(ms "${FIG[$l.task_next.p50]}")" "$(ms "${FIG[$l.task_next.p99]}")" \
 		"$(ms "${FIG[$l.submit.p50]}")" "$(ms "${FIG[$l.submit.p99]}")" \
 		"$(ms "${FIG[$l.review_next.p50]}")" "$(ms "${FIG[$l.review_next.p99]}")" \
 		"$(ms "${FIG[$l.review.p50]}")" "$(ms "${FIG[$l.review.p99]}")" \
-		"${FIG[$l.rss]}" "${FIG[$l.ratio]}"
+		"${FIG[$l.rss]}" "${FIG[$l.cpu]}" "${FIG[$l.ratio]}"
 }
 
 main() {
@@ -276,7 +303,8 @@ main() {
 	echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
 		"$(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)," \
 		"$(uname -sr)"
-	echo "build: $BUILD_DIR ($(sed -n 's/^CMAKE_BUILD_TYPE:[^=]*=//p' "$BUILD_DIR/CMakeCache.txt"))"
+	echo "build: $BUILD_DIR ($(sed -n 's/^CMAKE_BUILD_TYPE:[^=]*=//p' "$BUILD_DIR/CMakeCache.txt"))," \
+		"serve options: ${BENCH_SERVE_ARGS:-(defaults)}"
 
 	start_server
 	log "seeding $SMALL_ITEMS items"
@@ -285,34 +313,46 @@ main() {
 	echo
 	echo "== healthz ceiling: $CONNECTIONS connections, ${HEALTHZ_DURATION} s =="
 	echo "\$ crowdloop-loadgen --port $PORT --healthz --connections $CONNECTIONS --duration $HEALTHZ_DURATION"
+	local cpu0 cpu1
+	echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+	cpu0=$(server_cpu_s)
 	loadgen --healthz --connections "$CONNECTIONS" --duration "$HEALTHZ_DURATION"
+	cpu1=$(server_cpu_s)
 	FIG[healthz.rps]=$(field rps "$LAST_RESULT")
+	echo "server: CPU $(awk -v a="$cpu0" -v b="$cpu1" -v t="$(field elapsed_s "$LAST_RESULT")" \
+		'BEGIN { printf "%.0f", (t > 0 ? 100 * (b - a) / t : 0) }')% of one core during the run"
 
-	cycles_case 10k "$SMALL_ITEMS"
+	cycles_case "$SMALL" "$SMALL_ITEMS"
 	stop_server
 
 	if [ "$BENCH_LARGE" != 0 ]; then
 		start_server
 		log "seeding $LARGE_ITEMS items (this takes a while)"
 		seed "$LARGE_ITEMS"
-		cycles_case 1M "$LARGE_ITEMS"
+		cycles_case "$LARGE" "$LARGE_ITEMS"
 		stop_server
 	fi
 
 	echo
 	echo "== summary ($CONNECTIONS connections; latencies in ms, p50/p99) =="
 	echo "healthz ceiling: ${FIG[healthz.rps]} requests/s"
-	echo "| items | cycles/s | requests/s | tasks/next | submit | reviews/next | review | server peak RSS MiB | cycles/s ÷ healthz req/s |"
-	echo "|---|---|---|---|---|---|---|---|---|"
-	summary_row 10k
-	[ "$BENCH_LARGE" != 0 ] && summary_row 1M
+	echo "| items | cycles/s | requests/s | tasks/next | submit | reviews/next | review | server peak RSS MiB | server CPU % | cycles/s ÷ healthz req/s |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	summary_row "$SMALL"
+	[ "$BENCH_LARGE" != 0 ] && summary_row "$LARGE"
 	if [ "$BENCH_LARGE" != 0 ]; then
-		echo "1M ÷ 10k cycles/s: $(awk -v a="${FIG[1M.cps]}" -v b="${FIG[10k.cps]}" \
-			'BEGIN { if (b > 0) printf "%.3f", a / b; else print "?" }')"
+		echo "$LARGE ÷ $SMALL cycles/s: $(awk -v a="${FIG[$LARGE.cps]}" -v b="${FIG[$SMALL.cps]}" \
+			'BEGIN { if (b > 0) printf "%.3f (target ≥ 0.8: %s)", a / b, (a / b >= 0.8) ? "met" : "NOT met"; else print "?" }')"
 	fi
-	local l
-	for l in 10k 1M; do
+	local l k worst
+	for l in "$SMALL" "$LARGE"; do
 		[ -n "${FIG[$l.cps]:-}" ] || continue
+		worst=0
+		for k in task_next submit review_next review; do
+			[ "${FIG[$l.$k.p99]:-0}" -gt "$worst" ] && worst=${FIG[$l.$k.p99]}
+		done
+		echo "target ≥ 5,000 cycles/s with p99 < 20 ms ($l): $(awk -v c="${FIG[$l.cps]}" -v w="$worst" \
+			'BEGIN { printf "%s (%.1f cycles/s, worst p99 %.2f ms)", (c >= 5000 && w < 20000) ? "met" : "NOT met", c, w / 1000 }')"
 		if [ "${FIG[$l.errors]}" != 0 ] || [ "${FIG[$l.non2xx]}" != 0 ]; then
 			echo "note: $l case had ${FIG[$l.non2xx]} non-2xx answers and ${FIG[$l.errors]} errors (see above)"
 		fi

@@ -17,6 +17,9 @@ static const struct command {
 	{"import", cmd_import, "upload data files to a project"},
 	{"export", cmd_export, "download a project's approved annotations"},
 	{"stats", cmd_stats, "print a project's progress and quality figures"},
+	{"gold", cmd_gold, "add gold items (known answers) from a JSONL file"},
+	{"audit", cmd_audit, "sample approved tasks for an audit, record verdicts"},
+	{"payouts", cmd_payouts, "list and decide workers' payout requests (admin)"},
 };
 
 static void usage(FILE *out)

@@ -41,10 +41,14 @@ const options = {
 async function writeIndex(metafile) {
   let js = null;
   let css = null;
+  const preload = [];
+  const url = (file) => '/' + path.relative('dist', file).split(path.sep).join('/');
   for (const [file, out] of Object.entries(metafile.outputs)) {
     if (out.entryPoint === 'src/main.js') {
-      js = '/' + path.relative('dist', file).split(path.sep).join('/');
-      if (out.cssBundle) css = '/' + path.relative('dist', out.cssBundle).split(path.sep).join('/');
+      js = url(file);
+      if (out.cssBundle) css = url(out.cssBundle);
+      // Chunks the entry imports statically: fetched at once rather than after the entry.
+      for (const imp of out.imports) if (imp.kind === 'import-statement' && !imp.external) preload.push(url(imp.path));
     }
   }
   if (!js) throw new Error('no entry bundle in the build output');
@@ -57,7 +61,7 @@ async function writeIndex(metafile) {
 <meta name="color-scheme" content="light">
 <title>crowdloop</title>
 <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%232563eb'/%3E%3C/svg%3E">
-${css ? `<link rel="stylesheet" href="${css}">\n` : ''}<script type="module" src="${js}"></script>
+${css ? `<link rel="stylesheet" href="${css}">\n` : ''}${preload.map((p) => `<link rel="modulepreload" href="${p}">\n`).join('')}<script type="module" src="${js}"></script>
 </head>
 <body>
 <div id="app" aria-live="polite"></div>

@@ -16,6 +16,7 @@ typedef struct app {
 	char web_dir[2048];
 	bool allow_signup;
 	bool secure_cookies; /* behind TLS: cookies get the Secure flag */
+	int64_t min_wage;    /* per hour, for the fair-pay check; 0: LEDGER_DEFAULT_MIN_WAGE */
 } app;
 
 static inline app *api_app(http_request *r)
@@ -84,9 +85,64 @@ int api_tasks_resolve(http_request *r);
 int api_tasks_get(http_request *r);
 int api_tasks_list(http_request *r);
 int api_stats(http_request *r);
-int api_export(http_request *r);
 int api_healthz(http_request *r);
 int api_metrics(http_request *r);
 int api_openapi(http_request *r);
+
+/* Dataset versions and exports (api_datasets.c). */
+int api_datasets_create(http_request *r);
+int api_datasets_list(http_request *r);
+int api_datasets_get(http_request *r);
+int api_datasets_diff(http_request *r);
+int api_datasets_delete(http_request *r);
+int api_datasets_export(http_request *r);
+/* GET /projects/{id}/export in every format (replaces api_export's JSONL-only answer). */
+int api_projects_export(http_request *r);
+
+/* Workforce and quality: ledger and pay (api_ledger.c). */
+int api_orgs_fund(http_request *r);
+int api_orgs_budget(http_request *r);
+int api_projects_deposit(http_request *r);
+int api_projects_budget(http_request *r);
+int api_projects_fair_pay(http_request *r);
+int api_me_balance(http_request *r);
+int api_me_ledger(http_request *r);
+int api_me_payout_request(http_request *r);
+int api_me_payouts(http_request *r);
+int api_payouts_list(http_request *r);
+int api_payouts_approve(http_request *r);
+int api_payouts_reject(http_request *r);
+int api_ledger_accounts(http_request *r);
+int api_ledger_check(http_request *r);
+/* Gold, honeypots, audits, consensus, figures (api_quality.c). */
+int api_quality_settings_get(http_request *r);
+int api_quality_settings_patch(http_request *r);
+int api_gold_add(http_request *r);
+int api_gold_list(http_request *r);
+int api_audits_create(http_request *r);
+int api_audits_list(http_request *r);
+int api_audits_get(http_request *r);
+int api_audits_verdict(http_request *r);
+int api_quality_figures(http_request *r);
+int api_consensus(http_request *r);
+int api_agreement(http_request *r);
+int api_role_changes(http_request *r);
+int api_me_quality(http_request *r);
+/* Academy (api_academy.c). The gate answers 403 "qualification_required" naming the course
+ * when the caller lacks one the project requires (staff who manage it are exempt). */
+int api_academy_gate(http_request *r, const project *p, unsigned rights);
+int api_courses_create(http_request *r);
+int api_courses_list(http_request *r);
+int api_courses_get(http_request *r);
+int api_courses_question_add(http_request *r);
+int api_courses_practice(http_request *r);
+int api_courses_practice_try(http_request *r);
+int api_courses_exam_start(http_request *r);
+int api_exams_submit(http_request *r);
+int api_me_qualifications(http_request *r);
+/* Matching (api_matching.c). */
+int api_me_matches(http_request *r);
+int api_projects_matches(http_request *r);
+int api_projects_invite(http_request *r);
 
 #endif

@@ -44,7 +44,10 @@ int api_tasks_next(http_request *r)
 	project p;
 	project_init(&p);
 	json_t *task = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_LABEL, &p, NULL);
+	unsigned rights = 0;
+	int rc = api_project_access(r, r->ids[0], ACCESS_LABEL, &p, &rights);
+	if (!rc)
+		rc = api_academy_gate(r, &p, rights);
 	if (!rc)
 		rc = store_task_next(api_app(r)->db, &p, r->user.id, &task, &r->err);
 	if (!rc) {

@@ -12,5 +12,8 @@ int cmd_projects(int argc, char **argv); /* list projects */
 int cmd_import(int argc, char **argv);   /* upload files to a project, with a progress bar */
 int cmd_export(int argc, char **argv);   /* download a project's export to a file */
 int cmd_stats(int argc, char **argv);    /* print a project's figures */
+int cmd_gold(int argc, char **argv);     /* add gold items from a JSONL file */
+int cmd_audit(int argc, char **argv);    /* sample an audit, record verdicts, quality line */
+int cmd_payouts(int argc, char **argv);  /* list and decide payouts (admin) */
 
 #endif

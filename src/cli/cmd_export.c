@@ -1,5 +1,6 @@
-/* `crowdloop export --project ID [--format jsonl] [-o FILE]`: streams a project's approved
- * annotations from GET /projects/{id}/export to FILE, or to stdout. A file is written as
+/* `crowdloop export --project ID | --dataset ID [--format jsonl] [--no-images] [-o FILE]`:
+ * streams a project's approved annotations from GET /projects/{id}/export (or a dataset
+ * version's from GET /datasets/{id}/export) to FILE, or to stdout. A file is written as
  * FILE.part and renamed to FILE only once the whole answer has arrived and reached the disk;
  * an error answer, a broken stream or an interrupting signal removes the .part, so FILE is
  * either the complete export or untouched. On a terminal the bytes received are shown. */
@@ -18,14 +19,17 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: crowdloop export [--server URL] --project ID [--format FORMAT] [-o FILE]\n"
+		"usage: crowdloop export [--server URL] (--project ID | --dataset ID)\n"
+		"                        [--format FORMAT] [--no-images] [-o FILE]\n"
 		"\n"
 		"Downloads a project's approved annotations. With -o the file appears only when\n"
 		"the download is complete (it is written as FILE.part first).\n"
 		"\n"
 		"  --server URL       server to ask (default: $CROWDLOOP_SERVER, then the stored one)\n"
-		"  --project ID       the project\n"
-		"  --format FORMAT    export format (default jsonl)\n"
+		"  --project ID       the project (its approved annotations as they are now)\n"
+		"  --dataset ID       a dataset version instead of a project\n"
+		"  --format FORMAT    jsonl (default), csv, coco, yolo, voc, conll, labelstudio\n"
+		"  --no-images        yolo and voc: leave the images out of the zip\n"
 		"  -o, --output FILE  write to FILE instead of stdout\n"
 		"  -h, --help         show this help\n");
 }
@@ -57,13 +61,16 @@ int cmd_export(int argc, char **argv)
 	static const struct option opts[] = {
 		{"server", required_argument, NULL, 's'},
 		{"project", required_argument, NULL, 'p'},
+		{"dataset", required_argument, NULL, 'd'},
+		{"no-images", no_argument, NULL, 'n'},
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *server = NULL, *format = "jsonl", *output = NULL;
-	long long project = 0;
+	long long project = 0, dataset = 0;
+	int no_images = 0;
 	client c;
 	FILE *out = NULL;
 	char *esc = NULL;
@@ -81,6 +88,15 @@ int cmd_export(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'd':
+			dataset = client_parse_id(optarg);
+			if (!dataset) {
+				fprintf(stderr, "crowdloop export: --dataset takes a dataset id, "
+						"not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'n': no_images = 1; break;
 		case 'f': format = optarg; break;
 		case 'o': output = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -89,12 +105,14 @@ int cmd_export(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc || !project || !*format) {
+	if (optind < argc || !project == !dataset || !*format) {
 		if (optind < argc)
 			fprintf(stderr, "crowdloop export: unexpected argument '%s'\n", argv[optind]);
 		else
-			fprintf(stderr, "crowdloop export: %s\n", !project ? "--project is required"
-									   : "--format is empty");
+			fprintf(stderr, "crowdloop export: %s\n",
+				!project && !dataset ? "--project or --dataset is required"
+				: project && dataset ? "give --project or --dataset, not both"
+						     : "--format is empty");
 		usage(stderr);
 		return 2;
 	}
@@ -133,8 +151,9 @@ int cmd_export(int argc, char **argv)
 	}
 
 	char path[1024];
-	if (snprintf(path, sizeof path, "/projects/%lld/export?format=%s", project, esc) >=
-	    (int)sizeof path) {
+	if (snprintf(path, sizeof path, "/%s/%lld/export?format=%s%s",
+		     dataset ? "datasets" : "projects", dataset ? dataset : project, esc,
+		     no_images ? "&images=false" : "") >= (int)sizeof path) {
 		fprintf(stderr, "crowdloop export: the format name is too long\n");
 		goto out;
 	}
@@ -168,7 +187,8 @@ int cmd_export(int argc, char **argv)
 		}
 		part_path[0] = '\0';
 		if (isatty(STDERR_FILENO))
-			fprintf(stderr, "Exported project %lld to %s\n", project, output);
+			fprintf(stderr, "Exported %s %lld to %s\n", dataset ? "dataset" : "project",
+				dataset ? dataset : project, output);
 	} else if (fflush(stdout)) {
 		perror("crowdloop export: stdout");
 		goto out;

@@ -27,6 +27,7 @@ static void usage(FILE *out)
 		"  --handlers N        request handler threads (default: 64)\n"
 		"  --sync normal|full  SQLite synchronous mode (default: full)\n"
 		"  --secure-cookies    mark session cookies Secure (behind TLS)\n"
+		"  --min-wage N        hourly minimum wage for the fair-pay check (default 10320)\n"
 		"  --quiet             no log line per request\n");
 }
 
@@ -43,6 +44,7 @@ int cmd_serve(int argc, char **argv)
 		{"sync", required_argument, NULL, 'y'},
 		{"secure-cookies", no_argument, NULL, 'c'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"min-wage", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -69,6 +71,13 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'c': a.secure_cookies = true; break;
 		case 'q': setenv("CROWDLOOP_QUIET_REQUESTS", "1", 1); break;
+		case 'm':
+			a.min_wage = strtoll(optarg, NULL, 10);
+			if (a.min_wage <= 0) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

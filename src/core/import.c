@@ -6,6 +6,7 @@
  * the sink's item callback or in its reject callback with one of the reasons of docs/API.md;
  * the caller hashes, dedupes and stores. */
 #include "core/import.h"
+#include "core/import_tools.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -32,7 +33,16 @@
 #pragma GCC diagnostic ignored "-Wtype-limits"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+/* stb_image copies 0 bytes to a NULL buffer when a PNG's first IDAT chunk is empty; memcpy
+ * with a NULL pointer is undefined even then, so inside stb_image copies go through a wrapper
+ * that skips empty ones. */
+static void *stb_copy(void *dst, const void *src, size_t n)
+{
+	return n ? memcpy(dst, src, n) : dst;
+}
+#define memcpy(dst, src, n) stb_copy(dst, src, n)
 #include <stb_image.h>
+#undef memcpy
 #pragma GCC diagnostic pop
 
 void import_limits_default(import_limits *lim)
@@ -42,6 +52,7 @@ void import_limits_default(import_limits *lim)
 	lim->max_image_side = 16384;
 	lim->max_entry_bytes = 256 * 1024 * 1024;
 	lim->max_entries = 2000000;
+	lim->project = NULL;
 }
 
 int import_utf8_valid(const char *s, size_t len)
@@ -561,6 +572,44 @@ static bool archive_signature(const unsigned char *d, size_t n)
 	return n >= 262 && memcmp(d + 257, "ustar", 5) == 0;
 }
 
+/* The stb_image in use (2.27) trusts the code counts of a JPEG Huffman table: a table of more
+ * than 256 codes writes past its arrays. Such a file is corrupt anyway, so it is refused before
+ * decoding. The walk follows stb_image's: marker segments by their length, a DHT segment table
+ * by table (reading past the end as zeros, as it does), entropy-coded data byte by byte. */
+static bool jpeg_tables_sane(const unsigned char *d, size_t n)
+{
+	size_t i = 2;
+	while (i + 1 < n) {
+		if (d[i] != 0xff || d[i + 1] == 0xff) {
+			i++;
+			continue;
+		}
+		unsigned m = d[i + 1];
+		if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd7)) {
+			i += 2; /* a stuffed byte or a marker without a length */
+			continue;
+		}
+		if (m == 0xd9)
+			return true;
+		size_t len = i + 3 < n ? (size_t)d[i + 2] << 8 | d[i + 3] : 0;
+		if (m == 0xc4) {
+			size_t t = i + 4;
+			long left = (long)len - 2;
+			while (left > 0 && t < n) {
+				size_t codes = 0;
+				for (size_t k = 1; k <= 16 && t + k < n; k++)
+					codes += d[t + k];
+				if (codes > 256)
+					return false;
+				t += 17 + codes;
+				left -= (long)(17 + codes);
+			}
+		}
+		i += 2 + (len < 2 ? 2 : len);
+	}
+	return true;
+}
+
 /* Size limits first (the header alone says how big the pixels are), then a full decode. */
 static int parse_image(import_ctx *c, const char *source, const unsigned char *d, size_t n)
 {
@@ -568,6 +617,8 @@ static int parse_image(import_ctx *c, const char *source, const unsigned char *d
 		return emit_reject(c, source, 0, "image too large");
 	const char *mime = image_mime(d, n);
 	int w, h, comp;
+	if (mime && strcmp(mime, "image/jpeg") == 0 && !jpeg_tables_sane(d, n))
+		return emit_reject(c, source, 0, "undecodable image");
 	if (!mime || !stbi_info_from_memory(d, (int)n, &w, &h, &comp))
 		return emit_reject(c, source, 0, "undecodable image");
 	if (w > c->lim.max_image_side || h > c->lim.max_image_side)
@@ -882,6 +933,10 @@ int import_parse(const char *content_type, const char *source, const unsigned ch
 		source = "body";
 	if (!data)
 		data = (const unsigned char *)"";
+	/* Label Studio and COCO imports, and archives that hold one, are import_tools.c's. */
+	int tools = import_tools_parse(content_type, source, data, len, &c.lim, sink);
+	if (tools != IMPORT_TOOLS_NOT_MINE)
+		return tools;
 	enum format f = format_of_type(content_type);
 	if (f == FMT_NONE)
 		f = format_of_name(source);

@@ -17,6 +17,9 @@ typedef struct import_limits {
 	int max_image_side;        /* pixels (16384) */
 	size_t max_entry_bytes;    /* any one archive entry, before parsing it (256 MiB) */
 	size_t max_entries;        /* items + rejections in one import (2,000,000) */
+	/* The project Label Studio and COCO pre-annotations are mapped onto (import_tools.h);
+	 * NULL (the default): converted by their own types, unchecked. Borrowed. */
+	const project *project;
 } import_limits;
 
 /* The defaults listed above. */

@@ -155,19 +155,12 @@ json_t *store_tasks_list(db *d, int64_t project_id, const char *state, int64_t w
 /* Returns expired leases (periodic writer job). */
 int store_leases_expire(db_conn *c, void *ctx, cl_error *err);
 
-/* ---- figures and export (store_stats.c) ---- */
+/* ---- figures (store_stats.c) ---- */
 
 json_t *store_project_stats(db *d, int64_t project_id, int64_t now);
 /* Counts of tasks by state across all projects, for /metrics. */
 void store_task_state_counts(db *d, int64_t counts[8]);
 
-typedef struct export_cursor export_cursor;
-/* Opens a snapshot of a project's approved tasks on a connection of its own. */
-export_cursor *store_export_open(db *d, int64_t project_id);
-/* Appends the next JSONL line to out; returns 1 when a line was added, 0 at the end, <0 on an
- * error. */
-int store_export_next(export_cursor *c, buf *out);
-void store_export_close(export_cursor *c);
 
 /* ---- dataset versions (store_datasets.c) ----
  * A version is a sealed snapshot of a project's approved annotations: rows copy the annotation

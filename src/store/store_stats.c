@@ -1,5 +1,4 @@
-/* A project's figures (counts by state, throughput, first-pass approval, per worker) and the
- * streamed export of approved annotations. */
+/* A project's figures: counts by state, throughput, first-pass approval, per worker. */
 #include "store/store.h"
 #include "core/task.h"
 #include "util/clock.h"
@@ -125,81 +124,4 @@ void store_task_state_counts(db *d, int64_t counts[8])
 			counts[s] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-}
-
-struct export_cursor {
-	db_conn *c;
-	sqlite3_stmt *st;
-};
-
-export_cursor *store_export_open(db *d, int64_t project_id)
-{
-	export_cursor *x = calloc(1, sizeof *x);
-	if (!x)
-		return NULL;
-	x->c = db_conn_open_reader(d);
-	if (!x->c) {
-		free(x);
-		return NULL;
-	}
-	db_read_begin(x->c);
-	x->st = db_stmt(x->c, "SELECT t.id, t.item_id, t.slot, i.type, i.text, a.data, t.worker_id,"
-			      " t.reviewer_id, t.round, t.approved_at"
-			      " FROM tasks t JOIN items i ON i.id = t.item_id"
-			      " JOIN annotations a ON a.id = t.annotation_id"
-			      " WHERE t.project_id = ? AND t.state = 'approved'"
-			      " ORDER BY t.priority DESC, t.id");
-	db_bind_int(x->st, 1, project_id);
-	return x;
-}
-
-int store_export_next(export_cursor *x, buf *out)
-{
-	int rc = db_step(x->st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return CL_EINTERNAL;
-	sqlite3_stmt *st = x->st;
-	json_t *o = json_pack("{s:I,s:I,s:i}", "task_id", (json_int_t)sqlite3_column_int64(st, 0),
-			      "item_id", (json_int_t)sqlite3_column_int64(st, 1), "slot",
-			      sqlite3_column_int(st, 2));
-	if (!strcmp(db_col_text(st, 3), "text")) {
-		json_object_set_new(o, "text", json_string(db_col_text(st, 4)));
-	} else {
-		char asset[64];
-		snprintf(asset, sizeof asset, "/api/v1/items/%lld/asset",
-			 (long long)sqlite3_column_int64(st, 1));
-		json_object_set_new(o, "asset", json_string(asset));
-	}
-	json_t *ann = json_loads(db_col_text(st, 5), 0, NULL);
-	json_object_set_new(o, "annotation", ann ? ann : json_null());
-	json_object_set_new(o, "worker_id", json_integer(sqlite3_column_int64(st, 6)));
-	json_object_set_new(o, "reviewer_id",
-			    sqlite3_column_type(st, 7) == SQLITE_NULL
-				    ? json_null()
-				    : json_integer(sqlite3_column_int64(st, 7)));
-	json_object_set_new(o, "round", json_integer(sqlite3_column_int(st, 8)));
-	char at[32];
-	clock_iso8601(sqlite3_column_int64(st, 9), at);
-	json_object_set_new(o, "approved_at", json_string(at));
-	char *line = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (!line)
-		return CL_ENOMEM;
-	rc = buf_puts(out, line);
-	free(line);
-	if (!rc)
-		rc = buf_append(out, "\n", 1);
-	return rc ? rc : 1;
-}
-
-void store_export_close(export_cursor *x)
-{
-	if (!x)
-		return;
-	sqlite3_reset(x->st);
-	db_read_end(x->c);
-	db_conn_close(x->c);
-	free(x);
 }

@@ -1,6 +1,7 @@
 /* Tasks through the full-review state machine (core/task.h): claim, submit, release, review,
  * resolve and lease expiry, each one transaction that also appends its event. */
 #include "store/store.h"
+#include "store/store_quality.h"
 #include "core/task.h"
 #include "util/clock.h"
 
@@ -330,6 +331,10 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 		claim = id == 0;
 	}
 	if (!id) {
+		/* A funded project stops handing out new work its budget cannot pay for. */
+		int rc = store_ledger_claim_check(c, p, err);
+		if (rc)
+			return rc;
 		/* By priority then age, skipping items this worker already has a slot of. */
 		st = db_stmt(c, "SELECT t.id FROM tasks t WHERE t.project_id = ? AND t.state = 'open'"
 				" AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"
@@ -337,6 +342,9 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 		db_bind_int(st, 1, p->id);
 		db_bind_int(st, 2, j->user_id);
 		id = first_id(c, st);
+		/* Gold tasks are mixed in only while real work remains, so they look like it. */
+		if (id)
+			id = store_quality_gold_pick(c, p, j->user_id, id, j->now);
 	}
 	if (!id)
 		return 0;
@@ -393,6 +401,15 @@ static int approve_columns(db_conn *c, const task_row *t, bool first_pass, int64
 	return db_exec_stmt(st, err);
 }
 
+/* What every approval does in its transaction: pay the worker and look at promotion. */
+static int on_approved(db_conn *c, const task_row *t, int64_t now, cl_error *err)
+{
+	int rc = store_ledger_on_approve(c, t->project_id, t->id, t->worker_id, now, err);
+	if (!rc)
+		rc = store_quality_after_approve(c, t->project_id, t->worker_id, now, err);
+	return rc;
+}
+
 static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct task_job *j = ctx;
@@ -422,10 +439,14 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 	db_bind_int(st, 5, t.id);
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
+	if ((rc = store_quality_on_submit(c, t.id, round, j->user_id, j->annotation, j->now, err)))
+		return rc;
 	if (j->auto_approve) {
 		rc = transition(c, &t, 0, TASK_AUTO_APPROVE, false, NULL, j->now, &to, err);
 		if (!rc)
 			rc = approve_columns(c, &t, t.rejections == 0, aid, j->now, err);
+		if (!rc)
+			rc = on_approved(c, &t, j->now, err);
 		if (rc)
 			return rc;
 	}
@@ -494,6 +515,8 @@ static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 		id = first_id(c, st);
 		if (!id)
 			return 0;
+		/* A honeypot stands in for real work only while real work is waiting. */
+		id = store_quality_honeypot_pick(c, p, j->user_id, id, j->now);
 		task_row t;
 		task_state to;
 		int rc = task_load(c, id, &t);
@@ -531,10 +554,20 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 		return rc;
 	if (t.worker_id == j->user_id)
 		return cl_fail(err, CL_EFORBIDDEN, "own_work", "you cannot review your own work");
+	bool honeypot = false;
+	rc = store_quality_honeypot_review(c, t.id, j->user_id, dec->action, dec->reason,
+					   dec->annotation, j->now, &honeypot, err);
+	if (rc || honeypot) {
+		j->out = rc ? 0 : t.id;
+		return rc;
+	}
+	int reviewed_round = t.round;
 	if (dec->action == TASK_APPROVE) {
 		rc = transition(c, &t, j->user_id, TASK_APPROVE, false, NULL, j->now, &to, err);
 		if (!rc)
 			rc = approve_columns(c, &t, t.rejections == 0, t.annotation_id, j->now, err);
+		if (!rc)
+			rc = on_approved(c, &t, j->now, err);
 	} else if (dec->action == TASK_FIX) {
 		int64_t aid = annotation_add(c, &t, t.round, j->user_id, "fix", dec->annotation,
 					     j->now, err);
@@ -546,6 +579,8 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 				j->now, &to, err);
 		if (!rc)
 			rc = approve_columns(c, &t, false, aid, j->now, err);
+		if (!rc)
+			rc = on_approved(c, &t, j->now, err);
 	} else {
 		bool exhausted = t.round >= j->p->max_rounds;
 		json_t *payload = json_pack("{s:s,s:s?,s:i}", "reason", dec->reason,
@@ -570,6 +605,10 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 		rc = db_exec_stmt(st, err);
 		free(rej_text);
 	}
+	/* Every review decision earns the reviewer's fee, once per task and round. */
+	if (!rc)
+		rc = store_ledger_on_review(c, t.project_id, t.id, reviewed_round, j->user_id,
+					    j->now, err);
 	if (rc)
 		return rc;
 	j->out = t.id;
@@ -617,6 +656,8 @@ static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
 				json_pack("{s:I}", "annotation_id", (json_int_t)aid), j->now, &to, err);
 		if (!rc)
 			rc = approve_columns(c, &t, false, aid, j->now, err);
+		if (!rc)
+			rc = on_approved(c, &t, j->now, err);
 	}
 	if (rc)
 		return rc;

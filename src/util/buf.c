@@ -82,8 +82,11 @@ int buf_printf(buf *b, const char *fmt, ...)
 
 char *buf_detach(buf *b, size_t *len)
 {
-	if (!b->data && buf_reserve(b, 0))
-		return NULL;
+	if (!b->data) {
+		if (buf_reserve(b, 0))
+			return NULL;
+		b->data[0] = '\0';
+	}
 	char *p = b->data;
 	if (len)
 		*len = b->len;

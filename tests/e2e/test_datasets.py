@@ -78,6 +78,12 @@ class DatasetTests(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         return r.json()
 
+    def tasks(self, pid):
+        """Every task of a project, each with its item and pre-annotation."""
+        page = self.world.manager.get(API + "/projects/%d/tasks?limit=500" % pid).json()
+        return [self.world.manager.get(API + "/tasks/%d" % t["id"]).json()
+                for t in page["items"]]
+
     def text_class(self, texts, **fields):
         p = self.project(kind="text_class", labels=["pos", "neg"], **fields)
         self.world.import_texts(p["id"], texts)
@@ -371,16 +377,7 @@ class DatasetTests(ServerTestCase):
                                     headers={"Content-Type": "application/json"})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["accepted"], 2, r.json())
-        got = {}
-        while True:
-            r = self.worker.post(API + "/projects/%d/tasks/next" % q["id"])
-            if r.status == 204:
-                break
-            t = r.json()
-            got[t["item"]["text"]] = t["preannotation"]
-            self.worker.post(API + "/tasks/%d/release" % t["id"])
-            if len(got) == 2:
-                break
+        got = {t["item"]["text"]: t["preannotation"] for t in self.tasks(q["id"])}
         self.assertEqual(got, answers)
         # a label the project lacks is reported, the item still comes
         other = self.project(kind="text_spans", labels=["PER"])
@@ -411,17 +408,10 @@ class DatasetTests(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["accepted"], 3, r.json())
         seen = 0
-        while True:
-            r = self.worker.post(API + "/projects/%d/tasks/next" % c["id"])
-            if r.status == 204 or seen == 3:
-                break
-            t = r.json()
-            pre = t["preannotation"]
-            want = hashes[t["item"]["meta"] and
-                          hashlib.sha256(self.world.manager.get(
-                              API + "/items/%d/asset" % t["item_id"]).body).hexdigest()]
-            self.assertEqual(pre, {"boxes": want} if want else {"boxes": []})
-            self.worker.post(API + "/tasks/%d/release" % t["id"])
+        for t in self.tasks(c["id"]):
+            asset = self.world.manager.get(API + "/items/%d/asset" % t["item_id"]).body
+            want = hashes[hashlib.sha256(asset).hexdigest()]
+            self.assertEqual(t["preannotation"], {"boxes": want})
             seen += 1
         self.assertEqual(seen, 3)
 
@@ -431,7 +421,7 @@ class DatasetTests(ServerTestCase):
                              "SELECT blob FROM items WHERE project_id = %d ORDER BY id DESC"
                              % p["id"])
         victim = blobs[0][0]
-        os.unlink(os.path.join(self.server.data_dir, "blobs", victim[:2], victim))
+        os.unlink(os.path.join(self.server.data_dir, "blobs", victim[:2], victim[2:]))
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
         conn.request("GET", API + "/projects/%d/export?format=yolo" % p["id"],
                      headers={"Authorization": "Bearer " + self.world.manager.token})
@@ -444,6 +434,34 @@ class DatasetTests(ServerTestCase):
         z = zipfile.ZipFile(io.BytesIO(self.export("/projects/%d" % p["id"], "yolo",
                                                    images="false").body))
         self.assertIsNone(z.testzip())
+
+    def test_cli_exports_a_dataset_to_a_file(self):
+        import subprocess
+        import tempfile
+        from harness import BIN
+        p = self.text_class(["cli %d" % i for i in range(3)])
+        self.label(p["id"], lambda t: {"labels": ["pos"]})
+        v = self.snapshot(p["id"])
+        tmp = tempfile.mkdtemp(prefix="crowdloop-ds-cli-")
+        env = dict(os.environ, CROWDLOOP_TOKEN=self.world.manager.token, HOME=tmp,
+                   XDG_CONFIG_HOME=tmp)
+        out = os.path.join(tmp, "v.csv")
+        url = "http://127.0.0.1:%d" % self.server.port
+        r = subprocess.run([BIN, "export", "--server", url, "--dataset", str(v["id"]),
+                            "--format", "csv", "-o", out], env=env, capture_output=True)
+        self.assertEqual(r.returncode, 0, r)
+        with open(out, newline="") as f:
+            self.assertEqual(len(list(csv.DictReader(f))), 3)
+        self.assertFalse(os.path.exists(out + ".part"))
+        # a format the kind cannot take leaves no file behind
+        bad = os.path.join(tmp, "v.conll")
+        r = subprocess.run([BIN, "export", "--server", url, "--dataset", str(v["id"]),
+                            "--format", "conll", "-o", bad], env=env, capture_output=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertFalse(os.path.exists(bad) or os.path.exists(bad + ".part"))
+        r = subprocess.run([BIN, "export", "--server", url, "--dataset", "1", "--project", "1"],
+                           env=env, capture_output=True)
+        self.assertEqual(r.returncode, 2)
 
 
 if __name__ == "__main__":

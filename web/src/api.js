@@ -60,12 +60,21 @@ export const patch = (path, body, opts) => request('PATCH', path, body, opts);
 export async function list(path, max = 1000) {
   const items = [];
   let cursor = null;
+  let paged = true;
   do {
     const sep = path.includes('?') ? '&' : '?';
-    const page = await get(path + sep + 'limit=' + Math.min(500, max - items.length) +
-      (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
-    items.push(...(page.items || []));
-    cursor = page.next_cursor;
+    let page;
+    try {
+      page = await get(paged ? path + sep + 'limit=' + Math.min(500, max - items.length) +
+        (cursor ? '&cursor=' + encodeURIComponent(cursor) : '') : path);
+    } catch (e) {
+      // A list route that takes no paging parameters answers 400: ask once without them.
+      if (!(paged && !cursor && e.status === 400 && /limit/.test(e.message))) throw e;
+      paged = false;
+      page = await get(path);
+    }
+    items.push(...((page && page.items) || []));
+    cursor = paged ? page && page.next_cursor : null;
   } while (cursor && items.length < max);
   return items;
 }

@@ -3,8 +3,11 @@ import * as api from './api.js';
 
 export const session = { me: null };
 let renderFn = () => {};
-export function setRenderer(fn) { renderFn = fn; }
+let headerFn = () => {};
+export function setRenderer(fn, header) { renderFn = fn; headerFn = header || headerFn; }
 export function rerender() { renderFn(); }
+// Draws the top bar again (its menus depend on the user's roles) without touching the view.
+export function redrawHeader() { headerFn(); }
 
 export function navigate(path, { replace = false } = {}) {
   if (replace) history.replaceState(null, '', path);
@@ -12,11 +15,22 @@ export function navigate(path, { replace = false } = {}) {
   renderFn();
 }
 
-export async function refreshMe() {
-  const me = await api.get('/me', { quiet: true });
-  session.me = me;
-  if (me && me.csrf_token) api.setCsrf(me.csrf_token);
-  return me;
+export function refreshMe() {
+  session.loading = api.get('/me', { quiet: true }).then((me) => {
+    session.me = me;
+    if (me && me.csrf_token) api.setCsrf(me.csrf_token);
+    return me;
+  });
+  return session.loading;
+}
+
+// The signed-in user with org and project roles (GET /me): right after login only the login
+// answer's user is known, and views that depend on roles wait for the rest.
+export async function fullMe() {
+  if (session.loading) {
+    try { await session.loading; } catch { /* keep what we have */ }
+  }
+  return session.me;
 }
 
 const MANAGER_ROLES = new Set(['owner', 'manager']);

@@ -1,3 +1,5 @@
+import '@annotorious/annotorious/annotorious.css';
+import '@recogito/text-annotator/text-annotator.css';
 import './styles.css';
 import * as api from './api.js';
 import { h, replace, toast, inField } from './dom.js';
@@ -29,6 +31,7 @@ const routes = [
 
 const app = document.getElementById('app');
 let current = null; // { cleanups, keyHandlers, abort }
+let currentOpts = {};
 
 function teardown() {
   if (!current) return;
@@ -84,6 +87,7 @@ function render() {
     return render();
   }
   const main = h('main', { class: 'main' + (opts.wide ? ' main-wide' : '') });
+  currentOpts = opts;
   replace(app, header(opts), main);
   current = { cleanups: [], keyHandlers: [], abort: new AbortController() };
   const ctx = {
@@ -137,7 +141,12 @@ api.setUnauthorizedHandler(() => {
   render();
 });
 
-setRenderer(render);
+function redrawHeader() {
+  const old = app.querySelector('header.topbar');
+  if (old) old.replaceWith(header(currentOpts));
+}
+
+setRenderer(render, redrawHeader);
 
 async function boot() {
   try {

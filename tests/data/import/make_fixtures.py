@@ -242,6 +242,7 @@ def main():
         ("inner.zip", inner_zip),
         ("inner.tar.gz", inner_tgz),
         ("program.exe", b"MZ\x90\x00"),
+        ("backup.png.bak", tiny_png),
         ("png_without_extension", tiny_png),
         ("zip_without_extension", inner_zip),
         ("__MACOSX/._a.png", b"\x00\x05\x16\x07"),

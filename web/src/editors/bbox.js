@@ -2,7 +2,6 @@
 // buttons or keys 1-9 (for the selected box, or the next one drawn); zoom with the buttons,
 // + and -, or Ctrl+wheel; pan with the scroll bars, Space+drag or the middle button.
 import { createImageAnnotator } from '@annotorious/annotorious';
-import '@annotorious/annotorious/annotorious.css';
 import { h, replace, labelColor } from '../dom.js';
 import { t } from '../i18n/index.js';
 import { labelPalette, digitIndex, loadImage } from './common.js';
@@ -92,22 +91,37 @@ export async function createBoxEditor(host, side, task, opts) {
   side.append(palette.el, h('div', { class: 'side-title' }, t('bbox.boxes'), ' ', count), list,
     h('p', { class: 'muted small' }, t('bbox.help')));
 
+  // The selection as the annotator holds it now (its events arrive a moment later).
+  const selectedNow = () => {
+    const sel = anno.getSelected();
+    return sel && sel.length ? sel[0].id : null;
+  };
+
   function pick(label) {
     current = label;
-    if (editable && selectedId) {
-      const a = anno.getAnnotationById(selectedId);
-      if (a && tagOf(a) !== label) anno.updateAnnotation({ ...a, bodies: [body(a.id, label)] });
+    const id = selectedNow();
+    if (editable && id) {
+      const a = anno.getAnnotationById(id);
+      if (a && tagOf(a) !== label) {
+        anno.updateAnnotation({ ...a, bodies: [body(a.id, label)] });
+        opts.onChange(true);
+      }
     }
     markPalette();
   }
   function markPalette() {
-    const a = selectedId && anno.getAnnotationById(selectedId);
+    const id = selectedNow();
+    const a = id && anno.getAnnotationById(id);
     palette.mark(new Set([a ? tagOf(a) : current]));
   }
 
+  // Whole steps (a new shape, a new label, a removal) are undo steps at once; moves and
+  // resizes are recorded when they pause.
   anno.on('createAnnotation', (a) => {
     if (!tagOf(a)) anno.updateAnnotation({ ...a, bodies: [body(a.id, current)] });
+    opts.onChange(true);
   });
+  anno.on('deleteAnnotation', () => opts.onChange(true));
   anno.on('selectionChanged', (sel) => {
     selectedId = sel && sel.length ? sel[0].id : null;
     markPalette();
@@ -128,7 +142,10 @@ export async function createBoxEditor(host, side, task, opts) {
       const label = tagOf(a);
       const sel = h('select', {
         'aria-label': t('label.labels'), disabled: !editable,
-        onchange: (e) => anno.updateAnnotation({ ...anno.getAnnotationById(a.id), bodies: [body(a.id, e.target.value)] }),
+        onchange: (e) => {
+          anno.updateAnnotation({ ...anno.getAnnotationById(a.id), bodies: [body(a.id, e.target.value)] });
+          opts.onChange(true);
+        },
       }, labels.map((l) => h('option', { value: l, selected: l === label }, l)));
       return h('li', {
         class: ['item-row', a.id === selectedId && 'selected'], 'data-testid': 'box-row', 'data-label': label,
@@ -142,8 +159,10 @@ export async function createBoxEditor(host, side, task, opts) {
   }
 
   function remove(id) {
-    if (selectedId === id) { anno.cancelSelected(); selectedId = null; }
+    if (selectedNow() === id) anno.cancelSelected();
+    if (selectedId === id) selectedId = null;
     anno.removeAnnotation(id);
+    opts.onChange(true);
   }
 
   // Pan: Space+drag or the middle button, ahead of the drawing tool.
@@ -197,10 +216,11 @@ export async function createBoxEditor(host, side, task, opts) {
     const boxes = [];
     for (const a of anno.getAnnotations()) {
       const g = a.target.selector.geometry;
-      const x0 = Math.max(0, Math.round(g.x));
-      const y0 = Math.max(0, Math.round(g.y));
-      const x1 = Math.min(W, Math.round(g.x + g.w));
-      const y1 = Math.min(H, Math.round(g.y + g.h));
+      const b = g.bounds || { minX: g.x, minY: g.y, maxX: g.x + g.w, maxY: g.y + g.h };
+      const x0 = Math.max(0, Math.round(b.minX));
+      const y0 = Math.max(0, Math.round(b.minY));
+      const x1 = Math.min(W, Math.round(b.maxX));
+      const y1 = Math.min(H, Math.round(b.maxY));
       if (x1 - x0 < 1 || y1 - y0 < 1) continue;
       boxes.push({ x: x0, y: y0, w: x1 - x0, h: y1 - y0, label: tagOf(a) || current });
     }
@@ -233,8 +253,9 @@ export async function createBoxEditor(host, side, task, opts) {
       if (e.key === '+' || e.key === '=') { zoomBy(1.25); return true; }
       if (e.key === '-') { zoomBy(1 / 1.25); return true; }
       if (e.key === '0') { fit(); return true; }
-      if ((e.key === 'Delete' || e.key === 'Backspace') && editable && selectedId) { remove(selectedId); return true; }
-      if (e.key === 'Escape' && selectedId) { anno.cancelSelected(); return true; }
+      const id = selectedNow();
+      if ((e.key === 'Delete' || e.key === 'Backspace') && editable && id) { remove(id); return true; }
+      if (e.key === 'Escape' && id) { anno.cancelSelected(); selectedId = null; markPalette(); drawList(); return true; }
       return false;
     },
     destroy() {

@@ -1,7 +1,6 @@
 // text_spans: select text with the mouse to mark a span with the current label (buttons or
 // keys 1-9); click a span to select it, then relabel it with a key or remove it with Delete.
 import { createTextAnnotator } from '@recogito/text-annotator';
-import '@recogito/text-annotator/text-annotator.css';
 import { h, replace, labelColor } from '../dom.js';
 import { t } from '../i18n/index.js';
 import { labelPalette, digitIndex, textBlock, cpToU16, u16ToCp } from './common.js';
@@ -55,22 +54,37 @@ export async function createSpanEditor(host, side, task, opts) {
     return { id, bodies: [body(id, span.label)], target: { annotation: id, selector: [{ quote: text.slice(s, e), start: s, end: e }] } };
   }
 
+  // The selection as the annotator holds it now (its events arrive a moment later).
+  const selectedNow = () => {
+    const sel = anno.getSelected();
+    return sel && sel.length ? sel[0].id : null;
+  };
+
   function pick(label) {
     current = label;
-    if (editable && selectedId) {
-      const a = anno.getAnnotationById(selectedId);
-      if (a && tagOf(a) !== label) anno.updateAnnotation({ ...a, bodies: [body(a.id, label)] });
+    const id = selectedNow();
+    if (editable && id) {
+      const a = anno.getAnnotationById(id);
+      if (a && tagOf(a) !== label) {
+        anno.updateAnnotation({ ...a, bodies: [body(a.id, label)] });
+        opts.onChange(true);
+      }
     }
     markPalette();
   }
   function markPalette() {
-    const a = selectedId && anno.getAnnotationById(selectedId);
+    const id = selectedNow();
+    const a = id && anno.getAnnotationById(id);
     palette.mark(new Set([a ? tagOf(a) : current]));
   }
 
+  // Whole steps (a new shape, a new label, a removal) are undo steps at once; moves and
+  // resizes are recorded when they pause.
   anno.on('createAnnotation', (a) => {
     if (!tagOf(a)) anno.updateAnnotation({ ...a, bodies: [body(a.id, current)] });
+    opts.onChange(true);
   });
+  anno.on('deleteAnnotation', () => opts.onChange(true));
   anno.on('selectionChanged', (sel) => {
     selectedId = sel && sel.length ? sel[0].id : null;
     markPalette();
@@ -104,15 +118,20 @@ export async function createSpanEditor(host, side, task, opts) {
       h('span', { class: 'quote' }, cps.slice(o.start, o.end).join('')),
       h('select', {
         'aria-label': t('label.labels'), disabled: !editable,
-        onchange: (e) => anno.updateAnnotation({ ...anno.getAnnotationById(a.id), bodies: [body(a.id, e.target.value)] }),
+        onchange: (e) => {
+          anno.updateAnnotation({ ...anno.getAnnotationById(a.id), bodies: [body(a.id, e.target.value)] });
+          opts.onChange(true);
+        },
       }, labels.map((l) => h('option', { value: l, selected: l === label }, l))),
       editable ? h('button', { type: 'button', class: 'btn-icon', title: t('common.delete'), 'aria-label': t('common.delete'), 'data-testid': 'span-delete', onclick: () => remove(a.id) }, '×') : null);
     }));
   }
 
   function remove(id) {
-    if (selectedId === id) { anno.cancelSelected(); selectedId = null; }
+    if (selectedNow() === id) anno.cancelSelected();
+    if (selectedId === id) selectedId = null;
     anno.removeAnnotation(id);
+    opts.onChange(true);
   }
 
   function set(ann) {
@@ -142,8 +161,9 @@ export async function createSpanEditor(host, side, task, opts) {
       const i = digitIndex(e);
       if (i >= 0 && i < labels.length) { pick(labels[i]); return true; }
       if (e.ctrlKey || e.metaKey || e.altKey) return false;
-      if ((e.key === 'Delete' || e.key === 'Backspace') && editable && selectedId) { remove(selectedId); return true; }
-      if (e.key === 'Escape' && selectedId) { anno.cancelSelected(); return true; }
+      const id = selectedNow();
+      if ((e.key === 'Delete' || e.key === 'Backspace') && editable && id) { remove(id); return true; }
+      if (e.key === 'Escape' && id) { anno.cancelSelected(); selectedId = null; markPalette(); drawList(); return true; }
       return false;
     },
     destroy() {

@@ -72,10 +72,12 @@ export default {
   'guide.title': 'Instructions',
   'guide.none': 'This project has no instructions.',
 
+  'label.keys': '1–9 label · Ctrl+Enter submit · Ctrl+Z undo · ? instructions',
   'label.labels': 'Labels',
   'label.multi': 'several allowed',
   'label.submit': 'Submit',
   'label.skip': 'Skip',
+  'label.skipSame': 'No other task is free right now, so this one came back.',
   'label.undo': 'Undo',
   'label.taskNo': 'Task #{id}',
   'label.roundNo': 'Round {n}',
@@ -103,6 +105,7 @@ export default {
   'spans.spans': 'Spans',
   'spans.help': 'Select text to mark it with the current label. Click a span, then 1–9 to relabel or Delete to remove.',
 
+  'review.keys': 'A approve · R reject · F fix, then Ctrl+Enter · ? instructions',
   'review.approve': 'Approve',
   'review.reject': 'Reject',
   'review.fix': 'Fix',
@@ -144,6 +147,8 @@ export default {
   'event.discard': 'Discarded',
   'event.auto_approve': 'Approved without review',
 
+  'resolve.escalatedTitle': 'Rejected in all {n} rounds: a manager decides',
+  'resolve.hint': 'Approve the answer as it is or after fixing it, or discard the task.',
   'resolve.approve': 'Approve',
   'resolve.discard': 'Discard',
   'resolve.discardReason': 'Reason to discard (optional)',
@@ -170,7 +175,7 @@ export default {
   'create.labelsPlaceholder': 'positive\nnegative',
   'create.multi': 'Several labels per item',
   'create.instructions': 'Instructions',
-  'create.instructionsHint': 'Markdown. Workers open it with one click.',
+  'create.instructionsHint': 'Markdown (HTML tags show as text). Workers open it with one click.',
   'create.instructionsPlaceholder': '# How to label\n\n- …',
   'create.preview': 'Preview',
   'create.payAndReview': 'Pay and review',

@@ -72,10 +72,12 @@ export default {
   'guide.title': '작업 가이드',
   'guide.none': '이 프로젝트에는 작업 가이드가 없습니다.',
 
+  'label.keys': '1–9 라벨 · Ctrl+Enter 제출 · Ctrl+Z 실행 취소 · ? 작업 가이드',
   'label.labels': '라벨',
   'label.multi': '여러 개 선택 가능',
   'label.submit': '제출',
   'label.skip': '건너뛰기',
+  'label.skipSame': '지금 받을 수 있는 다른 작업이 없어 같은 작업이 다시 배정되었습니다.',
   'label.undo': '실행 취소',
   'label.taskNo': '작업 #{id}',
   'label.roundNo': '{n}차',
@@ -103,6 +105,7 @@ export default {
   'spans.spans': '구간',
   'spans.help': '텍스트를 드래그해 선택하면 현재 라벨로 표시됩니다. 구간을 클릭한 뒤 1–9로 라벨을 바꾸거나 Delete로 지웁니다.',
 
+  'review.keys': 'A 승인 · R 반려 · F 수정 후 Ctrl+Enter · ? 작업 가이드',
   'review.approve': '승인',
   'review.reject': '반려',
   'review.fix': '수정',
@@ -144,6 +147,8 @@ export default {
   'event.discard': '폐기',
   'event.auto_approve': '검수 없이 승인',
 
+  'resolve.escalatedTitle': '{n}차 제출까지 반려되어 관리자 확인이 필요합니다',
+  'resolve.hint': '현재 라벨링 결과를 그대로 또는 고쳐서 승인하거나, 작업을 폐기하세요.',
   'resolve.approve': '승인',
   'resolve.discard': '폐기',
   'resolve.discardReason': '폐기 사유 (선택)',
@@ -170,7 +175,7 @@ export default {
   'create.labelsPlaceholder': '긍정\n부정',
   'create.multi': '데이터 하나에 라벨 여러 개',
   'create.instructions': '작업 가이드',
-  'create.instructionsHint': '마크다운. 작업자는 한 번 클릭으로 엽니다.',
+  'create.instructionsHint': '마크다운 (HTML 태그는 글자 그대로 보입니다). 작업자는 한 번 클릭으로 엽니다.',
   'create.instructionsPlaceholder': '# 라벨링 방법\n\n- …',
   'create.preview': '미리 보기',
   'create.payAndReview': '단가와 검수',

@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber, fmtPercent, fmtTime, fmtHour, fmtMoney } from '../i18n/index.js';
-import { session, managesOrg } from '../core.js';
+import { session, managesOrg, fullMe } from '../core.js';
 import { kindName } from './home.js';
 import { templateText } from './taskview.js';
 
@@ -15,7 +15,7 @@ export async function dashboardView(root, [pid], ctx) {
   ctx.onCleanup(() => chart && chart.destroy());
   const project = await api.get('/projects/' + pid, { signal: ctx.signal });
   if (!ctx.alive) return;
-  const manager = managesOrg(session.me, project.org_id);
+  const manager = managesOrg(await fullMe(), project.org_id);
 
   const statusBadge = h('span', { class: 'badge badge-status-' + project.status, 'data-testid': 'project-status' }, t('status.' + project.status));
   const statusBtns = manager ? STATUSES.map((s) => h('button', {
@@ -42,8 +42,8 @@ export async function dashboardView(root, [pid], ctx) {
       statusBtns.length ? h('div', { class: 'btn-group' }, statusBtns) : null,
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/upload', 'data-testid': 'to-upload' }, t('dash.upload')) : null,
       h('a', { class: 'btn', href: '/api/v1/projects/' + pid + '/export?format=jsonl', download: 'project-' + pid + '.jsonl', 'data-testid': 'export' }, t('dash.export')),
-      h('a', { class: 'btn', href: '/p/' + pid + '/review' }, t('home.review')),
-      h('a', { class: 'btn btn-primary', href: '/p/' + pid + '/label' }, t('home.start')))));
+      manager ? h('a', { class: 'btn', href: '/p/' + pid + '/review' }, t('home.review')) : null,
+      manager ? h('a', { class: 'btn btn-primary', href: '/p/' + pid + '/label' }, t('home.start')) : null)));
 
   const figs = h('section', { class: 'figures', 'data-testid': 'dash-figures' });
   const stateBox = h('section', { class: 'card' });
@@ -58,7 +58,14 @@ export async function dashboardView(root, [pid], ctx) {
   async function load(withMembers) {
     const [stats, rework, escalated, members] = await Promise.all([
       api.get('/projects/' + pid + '/stats', { signal: ctx.signal }),
-      api.get('/projects/' + pid + '/tasks?state=rework&sort=-id&limit=20', { signal: ctx.signal }),
+      // Rejected tasks: waiting for rework, or back with the worker, or reworked and waiting
+      // for the next review; each still carries its last rejection.
+      Promise.all(['rework', 'assigned', 'submitted', 'in_review'].map((st) =>
+        api.get('/projects/' + pid + '/tasks?state=' + st + '&sort=-id&limit=50', { signal: ctx.signal })))
+        .then((pages) => ({
+          items: pages.flatMap((pg) => pg.items || []).filter((x) => x.last_rejection)
+            .sort((a, b) => String(b.last_rejection.at).localeCompare(String(a.last_rejection.at))).slice(0, 20),
+        })),
       api.get('/projects/' + pid + '/tasks?state=escalated&sort=-id&limit=50', { signal: ctx.signal }),
       withMembers ? api.list('/projects/' + pid + '/members', 1000).catch(() => []) : null,
     ]);
@@ -137,9 +144,10 @@ export async function dashboardView(root, [pid], ctx) {
   function drawRework(items, names) {
     replace(rejectBox, h('h2', null, t('dash.rejections')), items.length ? h('table', { class: 'table', 'data-testid': 'rejections' },
       h('thead', null, h('tr', null, h('th', null, t('dash.task')), h('th', null, t('dash.worker')), h('th', null, t('dash.round')),
-        h('th', null, t('label.reason')), h('th', null, t('dash.when')))),
-      h('tbody', null, items.map((x) => h('tr', { 'data-task-id': x.id },
+        h('th', null, t('project.status')), h('th', null, t('label.reason')), h('th', null, t('dash.when')))),
+      h('tbody', null, items.map((x) => h('tr', { 'data-task-id': x.id, 'data-state': x.state },
         h('td', null, '#' + x.id), h('td', null, names[x.worker_id] || '#' + x.worker_id), h('td', null, String(x.round ?? '')),
+        h('td', null, h('span', { class: 'badge badge-' + x.state }, t('state.' + x.state))),
         h('td', { class: 'reason-cell' }, reasonOf(x)), h('td', { class: 'muted' }, fmtTime(x.last_rejection && x.last_rejection.at))))))
       : h('p', { class: 'muted' }, t('dash.noRejections')));
   }

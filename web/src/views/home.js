@@ -1,13 +1,13 @@
 import * as api from '../api.js';
 import { h } from '../dom.js';
 import { t, fmtMoney, fmtNumber } from '../i18n/index.js';
-import { session, canManage } from '../core.js';
+import { session, canManage, fullMe } from '../core.js';
 
 export const kindName = (kind) => t('kind.' + kind);
 const REVIEW_ROLES = new Set(['reviewer', 'owner', 'manager', 'admin']);
 
 export async function homeView(root, _params, ctx) {
-  const me = session.me;
+  const me = await fullMe();
   root.appendChild(h('div', { class: 'page-head' },
     h('h1', null, t('home.title')),
     canManage(me) ? h('a', { class: 'btn', href: '/manage/new' }, t('manage.new')) : null));

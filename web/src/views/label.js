@@ -71,11 +71,13 @@ export async function labelView(root, [pid], ctx) {
     frame.el.classList.toggle('busy', b);
   }
 
-  async function claim() {
+  async function claim(retry = true) {
     try {
       return await api.post('/projects/' + pid + '/tasks/next', undefined, { signal: ctx.signal });
     } catch (e) {
-      if (e.code === 'project_not_open' || e.status === 409) { empty('label.notOpen'); return undefined; }
+      if (e.code === 'project_not_open') { empty('label.notOpen'); return undefined; }
+      // Another state change got there first: ask once more.
+      if (e.status === 409 && retry) return claim(false);
       throw e;
     }
   }
@@ -92,22 +94,28 @@ export async function labelView(root, [pid], ctx) {
   async function show(next, image) {
     clearInterval(poll);
     if (editor) { editor.destroy(); editor = null; }
+    frame.el.dataset.ready = 'false';
     frame.reset();
     task = next;
     const p = next.project;
+    // A task that came back from review: claiming it leases it again, so its state is
+    // "assigned" by now, but the reviewer's reason is still on it.
+    const rework = next.state === 'rework' || !!next.last_rejection;
     frame.title.textContent = p.name;
     replace(frame.meta,
       h('span', { class: 'badge badge-kind' }, kindName(p.kind)),
       h('span', null, t('label.taskNo', { id: next.id })),
-      next.round > 0 ? h('span', null, t('label.roundNo', { n: next.round + (next.state === 'rework' ? 1 : 0) })) : null,
-      next.state === 'rework' ? h('span', { class: 'badge badge-reject' }, t('state.rework')) : null);
+      rework ? h('span', null, t('label.roundNo', { n: (next.round || 1) + 1 })) : null,
+      rework ? h('span', { class: 'badge badge-reject' }, t('state.rework')) : null);
     frame.setGuide(p.instructions);
-    const banner = next.state === 'rework' ? rejectionBanner(next) : null;
+    const banner = rework ? rejectionBanner(next) : null;
     if (banner) frame.banner.appendChild(banner);
     frame.el.dataset.taskId = next.id;
     frame.el.dataset.taskState = next.state;
+    frame.el.dataset.rework = rework ? 'true' : 'false';
     frame.el.dataset.kind = p.kind;
     editor = await createEditor(frame.data, frame.side, next, { editable: true, preloaded: image, onChange });
+    frame.side.appendChild(h('p', { class: 'keys-help' }, t('label.keys')));
     undo = [];
     committed = JSON.stringify(editor.get());
     undoBtn.disabled = true;
@@ -168,10 +176,12 @@ export async function labelView(root, [pid], ctx) {
 
   async function skip() {
     if (!task || busy) return;
+    const skipped = task.id;
     setBusy(true);
     try {
       await api.post('/tasks/' + task.id + '/release');
       await loadNext();
+      if (task && task.id === skipped) toast(t('label.skipSame'), 'ok');
     } catch (e) {
       if (e.status === 409) { await loadNext().catch(fail); return; }
       fail(e);

@@ -1,7 +1,7 @@
 import * as api from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n/index.js';
-import { session, navigate, refreshMe } from '../core.js';
+import { session, navigate, refreshMe, redrawHeader } from '../core.js';
 
 function nextPath() {
   const next = new URLSearchParams(location.search).get('next') || '/';
@@ -32,9 +32,9 @@ export function loginView(root) {
       const r = await api.post('/auth/login', { username: user.value.trim(), password: pass.value }, { quiet: true });
       api.setCsrf(r.csrf_token);
       session.me = r.user;
-      // Org and project roles come with GET /me; the menus depend on them.
-      try { await refreshMe(); } catch { /* keep the login answer's user */ }
       navigate(nextPath(), { replace: true });
+      // Org and project roles come with GET /me; the menus are drawn again when they do.
+      refreshMe().then(redrawHeader, () => {});
     } catch (err) {
       msg.textContent = err.status === 401 ? t('login.wrong') : err.status === 429 ? t('login.tooMany') : err.message;
       btn.disabled = false;

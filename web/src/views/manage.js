@@ -2,13 +2,13 @@
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtTime, fmtMoney } from '../i18n/index.js';
-import { session, navigate, canManage, managesOrg } from '../core.js';
+import { session, navigate, canManage, managesOrg, fullMe } from '../core.js';
 import { kindName } from './home.js';
 
 export const KINDS = ['text_class', 'image_class', 'image_bbox', 'text_spans'];
 
 export async function manageView(root, _params, ctx) {
-  const me = session.me;
+  const me = await fullMe();
   root.appendChild(h('div', { class: 'page-head' },
     h('h1', null, t('manage.title')),
     canManage(me) ? h('a', { class: 'btn btn-primary', href: '/manage/new', 'data-testid': 'new-project' }, t('manage.new')) : null));
@@ -42,7 +42,7 @@ function field(label, input, hint, attrs) {
 }
 
 export async function createProjectView(root, _params, ctx) {
-  const me = session.me;
+  const me = await fullMe();
   root.appendChild(h('div', { class: 'page-head' }, h('h1', null, t('create.title'))));
   const orgs = (await api.list('/orgs', 500)).filter((o) => managesOrg(me, o.id));
   if (!ctx.alive) return;

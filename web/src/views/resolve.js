@@ -23,7 +23,7 @@ export async function resolveView(root, [taskId], ctx) {
     h('span', { class: 'badge badge-' + task.state, 'data-testid': 'task-state' }, t('state.' + task.state)));
   frame.setGuide(p.instructions);
   frame.el.dataset.taskId = task.id;
-  const banner = rejectionBanner(task);
+  const banner = rejectionBanner(task, { title: t('resolve.escalatedTitle', { n: task.round ?? '' }), hint: t('resolve.hint') });
   if (banner) frame.banner.appendChild(banner);
 
   const editable = task.state === 'escalated';

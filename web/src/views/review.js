@@ -62,8 +62,9 @@ export async function reviewView(root, [pid], ctx) {
     try {
       next = await api.post('/projects/' + pid + '/reviews/next', undefined, { signal: ctx.signal });
     } catch (e) {
-      if (e.status === 409) { empty('label.notOpen'); return; }
-      throw e;
+      if (e.code === 'project_not_open') { empty('label.notOpen'); return; }
+      if (e.status !== 409) throw e;
+      next = await api.post('/projects/' + pid + '/reviews/next', undefined, { signal: ctx.signal });
     }
     if (!ctx.alive) return;
     if (!next) { empty('review.none'); return; }
@@ -75,6 +76,7 @@ export async function reviewView(root, [pid], ctx) {
   async function show(next, image) {
     clearInterval(poll);
     if (editor) { editor.destroy(); editor = null; }
+    frame.el.dataset.ready = 'false';
     frame.reset();
     task = next;
     fixing = false;
@@ -94,7 +96,7 @@ export async function reviewView(root, [pid], ctx) {
     frame.el.dataset.kind = p.kind;
     const editorSide = h('div');
     const hist = h('div', { class: 'history-box' }, h('div', { class: 'side-title' }, t('review.history')), h('p', { class: 'muted small' }, t('common.loading')));
-    frame.side.append(editorSide, hist);
+    frame.side.append(editorSide, hist, h('p', { class: 'keys-help' }, t('review.keys')));
     editor = await createEditor(frame.data, editorSide, next, { editable: false, preloaded: image, onChange: () => {} });
     original = JSON.stringify(editor.get());
     setBusy(false);

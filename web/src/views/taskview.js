@@ -53,16 +53,16 @@ export function guideButton(frame) {
 }
 
 // The reviewer's reason when a task came back, shown above the data.
-export function rejectionBanner(task) {
+export function rejectionBanner(task, { title, hint } = {}) {
   const r = task.last_rejection;
   if (!r) return null;
   const tpl = r.reason_template ? templateText(r.reason_template) : null;
   return h('div', { class: 'banner banner-reject', role: 'alert', 'data-testid': 'rejection' },
-    h('div', { class: 'banner-title' }, t('label.returned', { round: task.round ?? '' })),
+    h('div', { class: 'banner-title' }, title || t('label.returned', { round: task.round ?? '' })),
     h('div', null, h('strong', null, t('label.reason'), ': '),
       tpl && tpl !== r.reason ? h('span', { class: 'badge badge-reject' }, tpl) : null, ' ',
       h('span', { class: 'reason-text', 'data-testid': 'rejection-reason' }, r.reason || '')),
-    h('div', { class: 'muted small' }, fmtTime(r.at), ' · ', t('label.reworkHint')));
+    h('div', { class: 'muted small' }, fmtTime(r.at), ' · ', hint || t('label.reworkHint')));
 }
 
 export const TEMPLATES = ['wrong_label', 'missed', 'boundary', 'guideline', 'unclear'];

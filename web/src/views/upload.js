@@ -109,5 +109,6 @@ export async function uploadView(root, [pid], ctx) {
           h('div', { class: 'figure', 'data-fig': 'rejected' }, h('div', { class: 'figure-value' }, fmtNumber(r.rejected)), h('div', { class: 'figure-label' }, t('upload.rejected')))),
         lines.length ? h('ol', { class: 'report-lines', 'data-testid': 'report-lines' }, lines) : h('p', { class: 'muted' }, t('upload.allAccepted')),
         h('div', { class: 'card-actions' }, h('a', { class: 'btn btn-primary', href: '/p/' + pid }, t('upload.toDashboard')))));
+    progress.scrollIntoView({ block: 'start', behavior: 'instant' });
   }
 }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Export benchmark: N approved image_bbox annotations (one box each) seeded straight into the
+# store with one SQLite statement per table, then exported over HTTP as JSONL and as COCO by a
+# fresh `crowdloop serve` each time. Prints annotations per second and the server's peak RSS
+# (VmHWM) per format and size.
+#
+#   bench/export_bench.sh [BUILD_DIR] [SIZES...]     e.g. bench/export_bench.sh build 100000 1000000
+set -euo pipefail
+BUILD=${1:-build}
+shift || true
+SIZES=${*:-100000 1000000}
+BIN=$(cd "$BUILD" && pwd)/crowdloop
+PORT=${PORT:-18777}
+URL=http://127.0.0.1:$PORT/api/v1
+
+serve() {
+	"$BIN" serve --data "$1" --listen 127.0.0.1:$PORT >"$1/server.log" 2>&1 &
+	SERVER=$!
+	for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && return; sleep 0.1; done
+	echo "server did not start" >&2; exit 1
+}
+stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
+
+printf '%-10s %-6s %12s %10s %14s %12s\n' annotations format seconds MB annotations/s peak_RSS_MB
+for N in $SIZES; do
+	DIR=$(mktemp -d /tmp/crowdloop-bench-XXXXXX)
+	PW=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+	printf '%s\n' "$PW" >"$DIR/pw"
+	"$BIN" admin create --data "$DIR" --username admin --password-file "$DIR/pw" >/dev/null
+	serve "$DIR"
+	TOKEN=$(curl -sf "$URL/auth/login" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$PW\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+	AUTH="Authorization: Bearer $TOKEN"
+	ORG=$(curl -sf "$URL/orgs" -H "$AUTH" -H 'Content-Type: application/json' -d '{"name":"bench"}' |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	PID=$(curl -sf "$URL/projects" -H "$AUTH" -H 'Content-Type: application/json' \
+		-d "{\"org_id\":$ORG,\"name\":\"bench\",\"kind\":\"image_bbox\",\"labels\":[\"cat\",\"dog\"]}" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	stop
+	python3 - "$DIR/crowdloop.db" "$PID" "$N" <<'PY'
+import sqlite3, sys
+db, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+c = sqlite3.connect(db)
+c.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;")
+now = 1795000000000
+with c:
+    c.execute("""WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?)
+        INSERT INTO items(id, project_id, type, content_hash, blob, mime, width, height, created_at)
+        SELECT i, ?, 'image', printf('%064x', i), printf('%064x', i), 'image/png', 640, 480, ?
+        FROM k""", (n, pid, now))
+    c.execute("""INSERT INTO tasks(id, project_id, item_id, slot, state, worker_id, reviewer_id,
+        round, first_pass, annotation_id, updated_at, approved_at)
+        SELECT id, ?, id, 0, 'approved', 1, 1, 1, 1, id, ?, ? FROM items""", (pid, now, now))
+    c.execute("""INSERT INTO annotations(id, task_id, round, author_id, source, data, created_at)
+        SELECT id, id, 1, 1, 'worker', '{"boxes":[{"x":' || (id % 500) || ',"y":12.5,"w":100,'
+        || '"h":80,"label":"' || CASE id % 2 WHEN 0 THEN 'cat' ELSE 'dog' END || '"}]}', ?
+        FROM tasks""", (now,))
+c.close()
+PY
+	for FMT in jsonl coco; do
+		serve "$DIR"
+		START=$(date +%s.%N)
+		BYTES=$(curl -sf -H "$AUTH" "$URL/projects/$PID/export?format=$FMT" -o /dev/null -w '%{size_download}')
+		END=$(date +%s.%N)
+		HWM=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
+		stop
+		python3 -c "
+s = $END - $START
+print('%-10d %-6s %12.2f %10.1f %14.0f %12.1f' % ($N, '$FMT', s, $BYTES / 1e6, $N / s, $HWM / 1024))"
+	done
+	rm -rf "$DIR"
+done

@@ -1,0 +1,340 @@
+/* The academy over HTTP: courses with a lesson, practice questions that show the answer and
+ * its explanation after each try, an exam scored on the server with a pass score and a retry
+ * cooldown, the qualifications passing grants, and the gate that keeps unqualified workers
+ * from claiming tasks of a project that requires a course. */
+#include "api/api.h"
+#include "core/annotation.h"
+#include "store/store_quality.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int api_academy_gate(http_request *r, const project *p, unsigned rights)
+{
+	if (rights & ACCESS_MANAGE)
+		return 0;
+	quality_settings s;
+	app *a = api_app(r);
+	store_quality_settings_load(db_reader(a->db), p->id, &s);
+	char name[256];
+	int64_t course = store_academy_missing(a->db, r->user.id, &s, name);
+	if (!course)
+		return 0;
+	return http_fail(r, CL_EFORBIDDEN, "qualification_required",
+			 "this project requires course %lld (\"%.120s\"): pass its exam at "
+			 "/api/v1/courses/%lld",
+			 (long long)course, name, (long long)course);
+}
+
+int api_courses_create(http_request *r)
+{
+	static const char *const keys[] = {"kind",      "name",      "lesson",
+					   "labels",    "multi_label", "pass_score",
+					   "exam_size", "cooldown_seconds", NULL};
+	app *a = api_app(r);
+	if (!r->user.is_admin && !store_user_manages_any_org(a->db, r->user.id))
+		return http_fail(r, CL_EFORBIDDEN, NULL, "only admins and org managers write courses");
+	json_t *body = NULL, *out = NULL;
+	const char *kind, *name;
+	course_new c = {.pass_score = 0.8, .exam_size = 10, .cooldown_seconds = 3600, .lesson = ""};
+	char *labels = NULL;
+	project tmp;
+	project_init(&tmp);
+	int rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	if (!rc)
+		rc = api_string(r, body, "kind", &kind);
+	if (!rc && task_kind_parse(kind, &c.kind))
+		rc = http_fail(r, CL_EINVAL, NULL, "unknown kind \"%.32s\"", kind);
+	if (!rc)
+		rc = api_string(r, body, "name", &name);
+	if (!rc && (!name[0] || strlen(name) > 200))
+		rc = http_fail(r, CL_EINVAL, NULL, "\"name\" must be 1..200 bytes");
+	if (rc)
+		goto out;
+	c.name = name;
+	/* Labels are checked by the project rules they mirror. */
+	json_t *pin = json_pack("{s:s,s:s,s:O,s:I}", "name", name, "kind", kind, "labels",
+				json_object_get(body, "labels") ? json_object_get(body, "labels")
+								: json_null(),
+				"org_id", (json_int_t)1);
+	if (json_object_get(body, "multi_label"))
+		json_object_set(pin, "multi_label", json_object_get(body, "multi_label"));
+	rc = project_apply_json(&tmp, pin, true, &r->err);
+	json_decref(pin);
+	if (rc)
+		goto out;
+	labels = json_dumps(tmp.labels, JSON_COMPACT);
+	c.labels = labels;
+	c.multi_label = tmp.multi_label;
+	json_t *v = json_object_get(body, "lesson");
+	if (v && (!json_is_string(v) || json_string_length(v) > PROJECT_MAX_INSTRUCTIONS)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"lesson\" must be markdown up to 64 KiB");
+		goto out;
+	}
+	if (v)
+		c.lesson = json_string_value(v);
+	v = json_object_get(body, "pass_score");
+	if (v && (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 1)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"pass_score\" must be in (0,1]");
+		goto out;
+	}
+	if (v)
+		c.pass_score = json_number_value(v);
+	v = json_object_get(body, "exam_size");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 500)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"exam_size\" must be in 1..500");
+		goto out;
+	}
+	if (v)
+		c.exam_size = (int)json_integer_value(v);
+	v = json_object_get(body, "cooldown_seconds");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		  json_integer_value(v) > 30 * 86400)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"cooldown_seconds\" must be in 0..2592000");
+		goto out;
+	}
+	if (v)
+		c.cooldown_seconds = (int)json_integer_value(v);
+	rc = store_course_create(a->db, &c, r->user.id, &out, &r->err);
+	if (!rc)
+		http_json(r, 201, out);
+out:
+	free(labels);
+	project_release(&tmp);
+	json_decref(body);
+	return rc;
+}
+
+int api_courses_list(http_request *r)
+{
+	http_json_page(r, store_courses_list(api_app(r)->db, r->user.id), 0);
+	return 0;
+}
+
+int api_courses_get(http_request *r)
+{
+	json_t *o = store_course_get(api_app(r)->db, r->ids[0], r->user.id);
+	if (!o)
+		return http_fail(r, CL_ENOTFOUND, NULL, "course not found");
+	http_json(r, 200, o);
+	return 0;
+}
+
+/* Validates `ann` as an answer to a question whose item is `item` ({"text"} or
+ * {"width","height"}) in course project cp. */
+static int check_answer(http_request *r, const project *cp, const json_t *item,
+			const json_t *ann)
+{
+	if (!json_is_object(ann))
+		return http_fail(r, CL_EANNOTATION, NULL, "the answer must be an object");
+	item_facts f = {.type = task_kind_item_type(cp->kind),
+			.text = json_string_value(json_object_get(item, "text")),
+			.width = json_integer_value(json_object_get(item, "width")),
+			.height = json_integer_value(json_object_get(item, "height"))};
+	return annotation_validate(cp, &f, ann, &r->err);
+}
+
+int api_courses_question_add(http_request *r)
+{
+	static const char *const keys[] = {"role", "item", "answer", "explanation", "from_project",
+					   NULL};
+	app *a = api_app(r);
+	project cp;
+	project_init(&cp);
+	json_t *body = NULL, *out = NULL;
+	char *item = NULL, *answer = NULL;
+	const char *role;
+	int rc = 0;
+	if (store_course_project(a->db, r->ids[0], &cp)) {
+		rc = http_fail(r, CL_ENOTFOUND, NULL, "course not found");
+		goto out;
+	}
+	if (!r->user.is_admin && cp.org_id != r->user.id) {
+		rc = http_fail(r, CL_EFORBIDDEN, NULL, "only the course's author or an admin may"
+			       " add questions");
+		goto out;
+	}
+	rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	if (!rc)
+		rc = api_string(r, body, "role", &role);
+	if (!rc && strcmp(role, "practice") && strcmp(role, "exam"))
+		rc = http_fail(r, CL_EINVAL, NULL, "\"role\" must be practice or exam");
+	if (rc)
+		goto out;
+	json_t *from = json_object_get(body, "from_project");
+	if (from) {
+		/* Exam questions copied from a project's gold items, for its managers. */
+		project p;
+		project_init(&p);
+		if (!json_is_integer(from) || strcmp(role, "exam"))
+			rc = http_fail(r, CL_EINVAL, NULL, "\"from_project\" takes a project id, with"
+				       " role exam");
+		if (!rc)
+			rc = api_project_access(r, json_integer_value(from), ACCESS_MANAGE, &p, NULL);
+		int added = 0;
+		if (!rc)
+			rc = store_course_questions_from_gold(a->db, cp.id, p.id, &added, &r->err);
+		if (!rc)
+			http_json(r, 201, json_pack("{s:i}", "added", added));
+		project_release(&p);
+		goto out;
+	}
+	json_t *it = json_object_get(body, "item"), *ans = json_object_get(body, "answer");
+	json_t *expl = json_object_get(body, "explanation");
+	if (!json_is_object(it)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"item\" must be an object ({\"text\"} or"
+			       " {\"width\",\"height\",\"image_url\"})");
+		goto out;
+	}
+	if (expl && !json_is_string(expl)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"explanation\" must be a string");
+		goto out;
+	}
+	if ((rc = check_answer(r, &cp, it, ans)))
+		goto out;
+	item = json_dumps(it, JSON_COMPACT);
+	answer = json_dumps(ans, JSON_COMPACT);
+	rc = store_course_question_add(a->db, cp.id, role, item, answer,
+				       expl ? json_string_value(expl) : "", &out, &r->err);
+	if (!rc)
+		http_json(r, 201, out);
+out:
+	free(item);
+	free(answer);
+	json_decref(body);
+	project_release(&cp);
+	return rc;
+}
+
+int api_courses_practice(http_request *r)
+{
+	json_t *o = store_course_get(api_app(r)->db, r->ids[0], 0);
+	if (!o)
+		return http_fail(r, CL_ENOTFOUND, NULL, "course not found");
+	json_decref(o);
+	http_json_page(r, store_course_practice(api_app(r)->db, r->ids[0]), 0);
+	return 0;
+}
+
+int api_courses_practice_try(http_request *r)
+{
+	static const char *const keys[] = {"annotation", NULL};
+	app *a = api_app(r);
+	project cp;
+	project_init(&cp);
+	json_t *body = NULL, *item = NULL, *answer = NULL;
+	char *expl = NULL;
+	int rc = 0;
+	if (store_course_project(a->db, r->ids[0], &cp) ||
+	    store_course_practice_answer(a->db, r->ids[0], r->ids[1], &item, &answer, &expl)) {
+		rc = http_fail(r, CL_ENOTFOUND, NULL, "practice question not found");
+		goto out;
+	}
+	rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	json_t *ann = json_object_get(body, "annotation");
+	if (!rc)
+		rc = check_answer(r, &cp, item, ann);
+	if (!rc) {
+		double score = quality_gold_score(cp.kind, answer, ann);
+		/* Practice teaches: the answer and why come back after every try. */
+		http_json(r, 200, json_pack("{s:b,s:f,s:O,s:s}", "correct", score >= 1.0 - 1e-9,
+					    "score", score, "answer", answer, "explanation", expl));
+	}
+out:
+	free(expl);
+	json_decref(item);
+	json_decref(answer);
+	json_decref(body);
+	project_release(&cp);
+	return rc;
+}
+
+int api_courses_exam_start(http_request *r)
+{
+	json_t *out = NULL;
+	int rc = store_exam_start(api_app(r)->db, r->ids[0], r->user.id, &out, &r->err);
+	if (!rc)
+		http_json(r, 201, out);
+	return rc;
+}
+
+int api_exams_submit(http_request *r)
+{
+	static const char *const keys[] = {"answers", NULL};
+	app *a = api_app(r);
+	int64_t user, course;
+	bool finished;
+	json_t *body = NULL, *qs = NULL, *out = NULL;
+	project cp;
+	project_init(&cp);
+	int rc = 0;
+	if (store_exam_attempt(a->db, r->ids[0], &user, &course, &finished) || user != r->user.id) {
+		rc = http_fail(r, CL_ENOTFOUND, NULL, "exam attempt not found");
+		goto out;
+	}
+	if (finished) {
+		rc = http_fail(r, CL_ECONFLICT, "exam_finished", "this attempt is already scored");
+		goto out;
+	}
+	rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	json_t *answers = json_object_get(body, "answers");
+	if (!rc && !json_is_array(answers))
+		rc = http_fail(r, CL_EINVAL, NULL, "\"answers\" must be an array of"
+			       " {\"question_id\",\"annotation\"}");
+	if (rc || store_course_project(a->db, course, &cp))
+		goto out;
+	qs = store_exam_questions(a->db, r->ids[0]);
+	size_t n = json_array_size(qs), i;
+	double sum = 0;
+	json_t *q;
+	json_array_foreach(qs, i, q)
+	{
+		json_int_t qid = json_integer_value(json_object_get(q, "id"));
+		size_t k;
+		json_t *e;
+		json_array_foreach(answers, k, e)
+		{
+			if (json_integer_value(json_object_get(e, "question_id")) != qid)
+				continue;
+			json_t *ann = json_object_get(e, "annotation");
+			/* An invalid answer scores 0, as an unanswered one does. */
+			cl_error ignored;
+			item_facts f = {.type = task_kind_item_type(cp.kind),
+					.text = json_string_value(json_object_get(
+						json_object_get(q, "item"), "text")),
+					.width = json_integer_value(json_object_get(
+						json_object_get(q, "item"), "width")),
+					.height = json_integer_value(json_object_get(
+						json_object_get(q, "item"), "height"))};
+			if (json_is_object(ann) && !annotation_validate(&cp, &f, ann, &ignored))
+				sum += quality_gold_score(cp.kind, json_object_get(q, "answer"), ann);
+			break;
+		}
+	}
+	json_t *course_o = store_course_get(a->db, course, 0);
+	double pass = json_real_value(json_object_get(course_o, "pass_score"));
+	json_decref(course_o);
+	double score = n ? sum / (double)n : 0;
+	rc = store_exam_finish(a->db, r->ids[0], score, score >= pass - 1e-9, &out, &r->err);
+	if (!rc)
+		http_json(r, 200, out);
+out:
+	json_decref(qs);
+	json_decref(body);
+	project_release(&cp);
+	return rc;
+}
+
+int api_me_qualifications(http_request *r)
+{
+	http_json_page(r, store_qualifications(api_app(r)->db, r->user.id), 0);
+	return 0;
+}

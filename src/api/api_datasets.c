@@ -1,0 +1,349 @@
+/* Dataset versions (create, list, describe, diff, delete) and every export: a version's or the
+ * live project's approved annotations in any format of core/export.h, streamed as a chunked
+ * answer in constant memory. Rows come from a read snapshot on a connection of its own, the
+ * writer turns each into bytes as the client reads; a failure mid-stream (a missing image, a
+ * store error) aborts the chunked answer so the client sees a broken stream, never a clean end
+ * of a cut file. */
+#include "api/api.h"
+#include "store/blobs.h"
+#include "util/log.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DIFF_LIMIT_DEFAULT 1000
+#define DIFF_LIMIT_MAX 10000
+#define EXPORT_BLOB_MAX (64u << 20)
+
+/* Loads a version and checks the caller may read its project's data; 404 otherwise. */
+static int dataset_access(http_request *r, int64_t id, unsigned need, project *p,
+			  json_t **dataset, unsigned *rights)
+{
+	int64_t project_id = 0;
+	*dataset = store_dataset_get(api_app(r)->db, id, &project_id);
+	if (!*dataset)
+		return http_fail(r, CL_ENOTFOUND, NULL, "dataset not found");
+	int rc = api_project_access(r, project_id, need, p, rights);
+	if (rc == CL_ENOTFOUND || (rc == CL_EFORBIDDEN && !(need & ACCESS_MANAGE)))
+		rc = http_fail(r, CL_ENOTFOUND, NULL, "dataset not found");
+	if (rc) {
+		json_decref(*dataset);
+		*dataset = NULL;
+	}
+	return rc;
+}
+
+int api_datasets_create(http_request *r)
+{
+	static const char *const fields[] = {"split", "note", NULL};
+	project p;
+	project_init(&p);
+	json_t *body = NULL, *out = NULL;
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (rc)
+		goto out;
+	/* An empty body takes every default. */
+	if (r->body.len && (rc = http_body_json(r, &body)))
+		goto out;
+	if (body && (rc = api_only_keys(r, body, fields)))
+		goto out;
+	dataset_ratios ratios;
+	if ((rc = dataset_ratios_parse(json_object_get(body, "split"), &ratios, &r->err)))
+		goto out;
+	json_t *note = json_object_get(body, "note");
+	if (note && (!json_is_string(note) || json_string_length(note) > 1000)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"note\" must be a string up to 1000 bytes");
+		goto out;
+	}
+	rc = store_dataset_create(api_app(r)->db, &p, &ratios, note ? json_string_value(note) : "",
+				  r->user.id, &out, &r->err);
+	if (!rc) {
+		http_json(r, 201, out);
+		out = NULL;
+	}
+out:
+	json_decref(body);
+	json_decref(out);
+	project_release(&p);
+	return rc;
+}
+
+int api_datasets_list(http_request *r)
+{
+	static const char *const keys[] = {"limit", "cursor", "sort", NULL};
+	project p;
+	project_init(&p);
+	int64_t cursor, next;
+	int limit;
+	bool desc;
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		rc = http_query_check(r, keys);
+	if (!rc)
+		rc = http_page(r, &cursor, &limit, &desc);
+	if (!rc)
+		http_json_page(r, store_datasets_list(api_app(r)->db, p.id, cursor, limit, desc,
+						      &next),
+			       next);
+	project_release(&p);
+	return rc;
+}
+
+int api_datasets_get(http_request *r)
+{
+	static const char *const keys[] = {NULL};
+	project p;
+	project_init(&p);
+	json_t *ds = NULL;
+	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, NULL);
+	if (!rc)
+		rc = http_query_check(r, keys);
+	if (!rc) {
+		http_json(r, 200, ds);
+		ds = NULL;
+	}
+	json_decref(ds);
+	project_release(&p);
+	return rc;
+}
+
+int api_datasets_diff(http_request *r)
+{
+	static const char *const keys[] = {"against", "limit", NULL};
+	project p;
+	project_init(&p);
+	json_t *ds = NULL, *other = NULL;
+	int64_t against = 0, limit = 0, other_project = 0;
+	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, NULL);
+	if (!rc)
+		rc = http_query_check(r, keys);
+	if (!rc)
+		rc = http_query_id(r, "against", &against);
+	if (!rc)
+		rc = http_query_id(r, "limit", &limit);
+	if (!rc && !against)
+		rc = http_fail(r, CL_EINVAL, NULL, "say which version to compare with: ?against=ID");
+	if (!rc && limit > DIFF_LIMIT_MAX)
+		rc = http_fail(r, CL_EINVAL, NULL, "limit is at most %d", DIFF_LIMIT_MAX);
+	if (!rc) {
+		other = store_dataset_get(api_app(r)->db, against, &other_project);
+		/* Versions of another project are as unknown as missing ones. */
+		if (!other || other_project != p.id)
+			rc = http_fail(r, CL_ENOTFOUND, NULL,
+				       "dataset %lld is not a version of this project",
+				       (long long)against);
+	}
+	if (!rc)
+		http_json(r, 200,
+			  store_dataset_diff(api_app(r)->db, r->ids[0], against,
+					     limit ? (int)limit : DIFF_LIMIT_DEFAULT));
+	json_decref(ds);
+	json_decref(other);
+	project_release(&p);
+	return rc;
+}
+
+int api_datasets_delete(http_request *r)
+{
+	project p;
+	project_init(&p);
+	json_t *ds = NULL;
+	unsigned rights = 0;
+	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, &rights);
+	if (!rc) {
+		/* The project's managers, or the engineer who made it. */
+		int64_t creator = json_integer_value(json_object_get(ds, "created_by"));
+		if (!(rights & ACCESS_MANAGE) && creator != r->user.id)
+			rc = http_fail(r, CL_EFORBIDDEN, NULL,
+				       "only a manager of the project or the version's creator may "
+				       "delete it");
+	}
+	if (!rc)
+		rc = store_dataset_delete(api_app(r)->db, r->ids[0], &r->err);
+	if (!rc)
+		http_no_content(r);
+	json_decref(ds);
+	project_release(&p);
+	return rc;
+}
+
+/* ---- streamed export ---- */
+
+typedef struct export_stream {
+	char data_dir[2048];
+	store_rows *rows;
+	export_writer *w;
+	buf pending;
+	size_t sent;
+	bool done;
+	char what[64];
+} export_stream;
+
+static int source_next(void *ctx, export_row *row)
+{
+	return store_rows_next(((export_stream *)ctx)->rows, row);
+}
+
+static int source_rewind(void *ctx)
+{
+	return store_rows_rewind(((export_stream *)ctx)->rows);
+}
+
+static int source_blob(void *ctx, const export_row *row, buf *out)
+{
+	export_stream *x = ctx;
+	char path[4096];
+	out->len = 0;
+	if (!row->blob || blob_path(x->data_dir, row->blob, path, sizeof path))
+		return CL_ENOTFOUND;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return CL_ENOTFOUND;
+	int rc = 0;
+	char chunk[64 * 1024];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n <= 0) {
+			rc = n < 0 ? CL_EINTERNAL : 0;
+			break;
+		}
+		if (out->len + (size_t)n > EXPORT_BLOB_MAX) {
+			rc = CL_ETOOBIG;
+			break;
+		}
+		if ((rc = buf_append(out, chunk, (size_t)n)))
+			break;
+	}
+	close(fd);
+	return rc;
+}
+
+static ssize_t export_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)pos;
+	export_stream *x = cls;
+	while (x->pending.len - x->sent < max && !x->done) {
+		int rc = export_writer_step(x->w, &x->pending);
+		if (rc < 0) {
+			log_error("msg=\"export failed\" export=%s rows=%lld error=\"%s\"", x->what,
+				  (long long)export_writer_rows(x->w), export_writer_error(x->w));
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		if (rc == 0)
+			x->done = true;
+	}
+	size_t avail = x->pending.len - x->sent;
+	if (!avail)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	size_t n = avail < max ? avail : max;
+	memcpy(out, x->pending.data + x->sent, n);
+	x->sent += n;
+	if (x->sent == x->pending.len) {
+		x->pending.len = 0;
+		x->sent = 0;
+	}
+	return (ssize_t)n;
+}
+
+static void export_free(void *cls)
+{
+	export_stream *x = cls;
+	export_writer_free(x->w);
+	store_rows_close(x->rows);
+	buf_release(&x->pending);
+	free(x);
+}
+
+/* Answers the export of a project's approved tasks (dataset_id 0) or of a version, in the
+ * format and with the images that the query asks for. */
+static int export_answer(http_request *r, const project *p, int64_t dataset_id, task_kind kind,
+			 const json_t *labels)
+{
+	static const char *const keys[] = {"format", "images", NULL};
+	int rc = http_query_check(r, keys);
+	if (rc)
+		return rc;
+	const char *name = http_query(r, "format");
+	export_format f = EXPORT_JSONL;
+	if (name && export_format_parse(name, &f))
+		return http_fail(r, CL_EINVAL, "unknown_format",
+				 "unknown export format \"%.32s\" (jsonl, csv, coco, yolo, voc, "
+				 "conll, labelstudio)",
+				 name);
+	if (!export_format_supports(f, kind))
+		return http_fail(r, CL_EINVAL, "unsupported_format",
+				 "%s cannot hold %s annotations", export_format_name(f),
+				 task_kind_name(kind));
+	const char *images = http_query(r, "images");
+	bool with_images = export_format_is_archive(f);
+	if (images) {
+		if (strcmp(images, "true") && strcmp(images, "false"))
+			return http_fail(r, CL_EINVAL, NULL, "images must be true or false");
+		with_images = !strcmp(images, "true");
+		if (with_images && !export_format_is_archive(f))
+			return http_fail(r, CL_EINVAL, NULL,
+					 "only the yolo and voc archives can carry the images");
+	}
+
+	export_stream *x = calloc(1, sizeof *x);
+	if (!x)
+		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
+	snprintf(x->data_dir, sizeof x->data_dir, "%s", api_app(r)->data_dir);
+	snprintf(x->what, sizeof x->what, "%s-%lld.%s", dataset_id ? "dataset" : "project",
+		 (long long)(dataset_id ? dataset_id : p->id), export_format_name(f));
+	buf_init(&x->pending, 0);
+	x->rows = store_rows_open(api_app(r)->db, p->id, dataset_id);
+	export_options o = {.format = f, .kind = kind, .labels = labels, .with_images = with_images};
+	export_source src = {source_next, source_rewind, source_blob, x};
+	if (!x->rows || export_writer_new(&o, &src, &x->w)) {
+		export_free(x);
+		return http_fail(r, CL_EINTERNAL, NULL, "cannot open the export");
+	}
+	r->response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read,
+							 x, export_free);
+	if (!r->response) {
+		export_free(x);
+		return http_fail(r, CL_EINTERNAL, NULL, "cannot start the export");
+	}
+	r->status = 200;
+	http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, export_content_type(f));
+	char disp[160];
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s-%lld%s.%s\"",
+		 dataset_id ? "dataset" : "project", (long long)(dataset_id ? dataset_id : p->id),
+		 f == EXPORT_COCO ? "-coco" : f == EXPORT_LABELSTUDIO ? "-labelstudio" : "",
+		 export_extension(f));
+	http_header(r, "Content-Disposition", disp);
+	return 0;
+}
+
+int api_projects_export(http_request *r)
+{
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		rc = export_answer(r, &p, 0, p.kind, p.labels);
+	project_release(&p);
+	return rc;
+}
+
+int api_datasets_export(http_request *r)
+{
+	project p;
+	project_init(&p);
+	json_t *ds = NULL;
+	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, NULL);
+	task_kind kind = KIND_TEXT_CLASS;
+	if (!rc && task_kind_parse(json_string_value(json_object_get(ds, "kind")), &kind))
+		rc = http_fail(r, CL_EINTERNAL, NULL, "the version's kind is unknown");
+	/* The version's own label list: the project's may have grown since. */
+	if (!rc)
+		rc = export_answer(r, &p, r->ids[0], kind, json_object_get(ds, "labels"));
+	json_decref(ds);
+	project_release(&p);
+	return rc;
+}

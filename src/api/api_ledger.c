@@ -1,0 +1,275 @@
+/* Money over HTTP: an admin funds an org, a manager deposits into a project, budgets and my
+ * earnings, payouts requested by workers and decided by an admin, the ledger's own check, and
+ * the fair-pay figures of a project. */
+#include "api/api.h"
+#include "core/ledger.h"
+#include "store/store_quality.h"
+
+#include <string.h>
+
+#define MEMO_MAX 500
+
+/* {"amount": N, "memo"?: "..."} with amount 1..LEDGER_MAX_AMOUNT. */
+static int amount_body(http_request *r, json_t **body, int64_t *amount, const char **memo,
+		       const char *const *keys)
+{
+	int rc = http_body_json(r, body);
+	if (!rc)
+		rc = api_only_keys(r, *body, keys);
+	if (rc)
+		return rc;
+	json_t *a = json_object_get(*body, "amount");
+	if (!json_is_integer(a) || json_integer_value(a) <= 0 ||
+	    json_integer_value(a) > LEDGER_MAX_AMOUNT)
+		return http_fail(r, CL_EINVAL, NULL,
+				 "\"amount\" must be an integer of minor units in 1..%lld",
+				 (long long)LEDGER_MAX_AMOUNT);
+	*amount = json_integer_value(a);
+	json_t *m = json_object_get(*body, "memo");
+	*memo = NULL;
+	if (m && !json_is_null(m)) {
+		if (!json_is_string(m) || strlen(json_string_value(m)) > MEMO_MAX)
+			return http_fail(r, CL_EINVAL, NULL, "\"memo\" must be a string of up to %d"
+					 " bytes", MEMO_MAX);
+		*memo = json_string_value(m);
+	}
+	return 0;
+}
+
+int api_orgs_fund(http_request *r)
+{
+	static const char *const keys[] = {"amount", "memo", NULL};
+	json_t *body = NULL, *out = NULL;
+	int64_t amount;
+	const char *memo;
+	int rc = amount_body(r, &body, &amount, &memo, keys);
+	if (!rc)
+		rc = store_ledger_fund_org(api_app(r)->db, r->ids[0], amount, r->user.id, memo, &out,
+					   &r->err);
+	if (!rc)
+		http_json(r, 201, out);
+	json_decref(body);
+	return rc;
+}
+
+int api_orgs_budget(http_request *r)
+{
+	char role[16];
+	app *a = api_app(r);
+	if (store_org_role(a->db, r->ids[0], r->user.id, role) && !r->user.is_admin)
+		return http_fail(r, CL_ENOTFOUND, NULL, "organization not found");
+	json_t *o = store_ledger_org(a->db, r->ids[0]);
+	if (!o)
+		return http_fail(r, CL_ENOTFOUND, NULL, "organization not found");
+	http_json(r, 200, o);
+	return 0;
+}
+
+int api_projects_deposit(http_request *r)
+{
+	static const char *const keys[] = {"amount", "memo", NULL};
+	project p;
+	project_init(&p);
+	json_t *body = NULL, *out = NULL;
+	int64_t amount;
+	const char *memo;
+	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
+	if (!rc)
+		rc = amount_body(r, &body, &amount, &memo, keys);
+	if (!rc)
+		rc = store_ledger_deposit(api_app(r)->db, p.id, amount, r->user.id, memo, &out,
+					  &r->err);
+	if (!rc)
+		http_json(r, 201, out);
+	json_decref(body);
+	project_release(&p);
+	return rc;
+}
+
+int api_projects_budget(http_request *r)
+{
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc) {
+		json_t *o = store_ledger_project(api_app(r)->db, &p);
+		if (o)
+			http_json(r, 200, o);
+		else
+			rc = http_fail(r, CL_ENOTFOUND, NULL, "project not found");
+	}
+	project_release(&p);
+	return rc;
+}
+
+int api_projects_fair_pay(http_request *r)
+{
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc) {
+		app *a = api_app(r);
+		http_json(r, 200, store_fair_pay(a->db, &p, a->min_wage > 0
+								 ? a->min_wage
+								 : LEDGER_DEFAULT_MIN_WAGE));
+	}
+	project_release(&p);
+	return rc;
+}
+
+int api_me_balance(http_request *r)
+{
+	http_json(r, 200, store_ledger_me(api_app(r)->db, r->user.id));
+	return 0;
+}
+
+int api_me_ledger(http_request *r)
+{
+	static const char *const keys[] = {"limit", "cursor", NULL};
+	int64_t cursor, next;
+	int limit;
+	bool desc;
+	int rc = http_query_check(r, keys);
+	if (!rc)
+		rc = http_page(r, &cursor, &limit, &desc);
+	if (!rc)
+		http_json_page(r, store_ledger_my_entries(api_app(r)->db, r->user.id, cursor, limit,
+							  &next),
+			       next);
+	return rc;
+}
+
+int api_me_payout_request(http_request *r)
+{
+	static const char *const keys[] = {"amount", "currency", NULL};
+	json_t *body = NULL, *out = NULL;
+	int64_t amount = 0;
+	char currency[8] = "";
+	int rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	if (rc)
+		goto out;
+	json_t *a = json_object_get(body, "amount");
+	if (!json_is_integer(a) || json_integer_value(a) <= 0 ||
+	    json_integer_value(a) > LEDGER_MAX_AMOUNT) {
+		rc = http_fail(r, CL_EINVAL, NULL,
+			       "\"amount\" must be an integer of minor units in 1..%lld",
+			       (long long)LEDGER_MAX_AMOUNT);
+		goto out;
+	}
+	amount = json_integer_value(a);
+	json_t *cur = json_object_get(body, "currency");
+	if (cur) {
+		if (!json_is_string(cur) || strlen(json_string_value(cur)) >= sizeof currency ||
+		    !json_string_value(cur)[0]) {
+			rc = http_fail(r, CL_EINVAL, NULL, "\"currency\" must be a currency code");
+			goto out;
+		}
+		strncat(currency, json_string_value(cur), sizeof currency - 1);
+	} else {
+		/* One balance: its currency; several: the caller must say which. */
+		json_t *me = store_ledger_me(api_app(r)->db, r->user.id);
+		json_t *bal = json_object_get(me, "balances");
+		size_t nb = json_array_size(bal);
+		if (nb == 1)
+			strncat(currency,
+				json_string_value(json_object_get(json_array_get(bal, 0), "currency")),
+				sizeof currency - 1);
+		json_decref(me);
+		if (!currency[0]) {
+			rc = http_fail(r, CL_ECONFLICT, "insufficient_funds", "%s",
+				       nb ? "say which \"currency\"" : "you have no balance yet");
+			goto out;
+		}
+	}
+	rc = store_payout_request(api_app(r)->db, r->user.id, currency, amount, &out, &r->err);
+	if (!rc)
+		http_json(r, 201, out);
+out:
+	json_decref(body);
+	return rc;
+}
+
+static int payouts_list(http_request *r, int64_t user_id, bool admin)
+{
+	static const char *const keys[] = {"limit", "cursor", "status", "user_id", NULL};
+	static const char *const mine[] = {"limit", "cursor", "status", NULL};
+	int64_t cursor, next, user = user_id;
+	int limit;
+	bool desc;
+	int rc = http_query_check(r, admin ? keys : mine);
+	if (!rc)
+		rc = http_page(r, &cursor, &limit, &desc);
+	if (!rc && admin)
+		rc = http_query_id(r, "user_id", &user);
+	const char *status = http_query(r, "status");
+	if (!rc && status && strcmp(status, "requested") && strcmp(status, "approved") &&
+	    strcmp(status, "rejected"))
+		rc = http_fail(r, CL_EINVAL, NULL, "unknown status filter \"%.32s\"", status);
+	if (!rc)
+		http_json_page(r, store_payouts_list(api_app(r)->db, status, user, cursor, limit,
+						     &next),
+			       next);
+	return rc;
+}
+
+int api_me_payouts(http_request *r)
+{
+	return payouts_list(r, r->user.id, false);
+}
+
+int api_payouts_list(http_request *r)
+{
+	return payouts_list(r, 0, true);
+}
+
+static int payout_decide(http_request *r, bool approve)
+{
+	static const char *const keys[] = {"note", NULL};
+	json_t *body = NULL, *out = NULL;
+	const char *note = NULL;
+	int rc = 0;
+	if (r->body.len) {
+		rc = http_body_json(r, &body);
+		if (!rc)
+			rc = api_only_keys(r, body, keys);
+		json_t *n = json_object_get(body, "note");
+		if (!rc && n && !json_is_null(n)) {
+			if (!json_is_string(n) || strlen(json_string_value(n)) > MEMO_MAX)
+				rc = http_fail(r, CL_EINVAL, NULL, "\"note\" must be a string of up"
+						" to %d bytes", MEMO_MAX);
+			else
+				note = json_string_value(n);
+		}
+	}
+	if (!rc)
+		rc = store_payout_decide(api_app(r)->db, r->ids[0], r->user.id, approve, note, &out,
+					 &r->err);
+	if (!rc)
+		http_json(r, 200, out);
+	json_decref(body);
+	return rc;
+}
+
+int api_payouts_approve(http_request *r)
+{
+	return payout_decide(r, true);
+}
+
+int api_payouts_reject(http_request *r)
+{
+	return payout_decide(r, false);
+}
+
+int api_ledger_accounts(http_request *r)
+{
+	http_json(r, 200, json_pack("{s:o}", "items", store_ledger_accounts(api_app(r)->db)));
+	return 0;
+}
+
+int api_ledger_check(http_request *r)
+{
+	http_json(r, 200, store_ledger_check(api_app(r)->db));
+	return 0;
+}

@@ -1,0 +1,328 @@
+/* Quality over HTTP: a project's quality settings, gold items (answers only ever to those who
+ * manage the project), audits and their verdicts, the quality figures with Wilson intervals,
+ * consolidated answers and agreement, promotions and demotions, and my own figures. */
+#include "api/api.h"
+#include "core/annotation.h"
+#include "store/blobs.h"
+#include "store/store_quality.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GOLD_MAX_ITEMS 10000
+#define AUDIT_MAX 10000
+
+int api_quality_settings_get(http_request *r)
+{
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		http_json(r, 200, store_quality_settings_get(api_app(r)->db, p.id));
+	project_release(&p);
+	return rc;
+}
+
+int api_quality_settings_patch(http_request *r)
+{
+	project p;
+	project_init(&p);
+	json_t *body = NULL, *out = NULL;
+	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
+	if (!rc)
+		rc = http_body_json(r, &body);
+	if (!rc)
+		rc = store_quality_settings_put(api_app(r)->db, p.id, body, &out, &r->err);
+	if (!rc)
+		http_json(r, 200, out);
+	json_decref(body);
+	project_release(&p);
+	return rc;
+}
+
+/* Checks one gold entry and fills g; answers are validated like a submission. */
+static int gold_entry(http_request *r, const project *p, size_t i, json_t *e, gold_new *g,
+		      char **answer_text)
+{
+	static const char *const keys[] = {"item_id", "text", "answer", "explanation", NULL};
+	if (!json_is_object(e))
+		return http_fail(r, CL_EINVAL, NULL, "items[%zu] must be an object", i);
+	int rc = api_only_keys(r, e, keys);
+	if (rc)
+		return rc;
+	json_t *id = json_object_get(e, "item_id"), *text = json_object_get(e, "text");
+	json_t *expl = json_object_get(e, "explanation");
+	item_facts facts = {.type = task_kind_item_type(p->kind)};
+	json_t *item = NULL;
+	if (id) {
+		int64_t pid = 0;
+		if (!json_is_integer(id) || json_integer_value(id) <= 0)
+			return http_fail(r, CL_EINVAL, NULL, "items[%zu].item_id must be an id", i);
+		item = store_item_get(api_app(r)->db, json_integer_value(id), &pid);
+		if (!item || pid != p->id) {
+			json_decref(item);
+			return http_fail(r, CL_EINVAL, NULL, "items[%zu]: item %lld is not in this"
+					 " project", i, (long long)json_integer_value(id));
+		}
+		g->item_id = json_integer_value(id);
+		facts.text = json_string_value(json_object_get(item, "text"));
+		facts.width = json_integer_value(json_object_get(item, "width"));
+		facts.height = json_integer_value(json_object_get(item, "height"));
+	} else if (json_is_string(text) && json_string_length(text) > 0 &&
+		   json_string_length(text) <= 65536 && facts.type == ITEM_TEXT) {
+		g->text = json_string_value(text);
+		blob_hash(g->text, strlen(g->text), g->hash);
+		facts.text = g->text;
+	} else {
+		return http_fail(r, CL_EINVAL, NULL, "items[%zu] needs \"item_id\"%s", i,
+				 facts.type == ITEM_TEXT ? " or \"text\" (1..65536 bytes)" : "");
+	}
+	if (expl && !json_is_null(expl)) {
+		if (!json_is_string(expl) || json_string_length(expl) > 4000) {
+			json_decref(item);
+			return http_fail(r, CL_EINVAL, NULL, "items[%zu].explanation must be a string"
+					 " of up to 4000 bytes", i);
+		}
+		g->explanation = json_string_value(expl);
+	}
+	json_t *ans = json_object_get(e, "answer");
+	if (!json_is_object(ans))
+		rc = http_fail(r, CL_EANNOTATION, NULL, "items[%zu].answer must be an object", i);
+	else
+		rc = annotation_validate(p, &facts, ans, &r->err);
+	if (rc == CL_EANNOTATION) {
+		char msg[sizeof r->err.message];
+		snprintf(msg, sizeof msg, "%s", r->err.message);
+		rc = http_fail(r, CL_EANNOTATION, NULL, "items[%zu].answer: %s", i, msg);
+	}
+	json_decref(item);
+	if (rc)
+		return rc;
+	*answer_text = json_dumps(ans, JSON_COMPACT);
+	g->answer = *answer_text;
+	return 0;
+}
+
+int api_gold_add(http_request *r)
+{
+	static const char *const keys[] = {"items", NULL};
+	project p;
+	project_init(&p);
+	json_t *body = NULL;
+	gold_new *g = NULL;
+	char **texts = NULL;
+	size_t n = 0;
+	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
+	if (!rc)
+		rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	if (rc)
+		goto out;
+	json_t *items = json_object_get(body, "items");
+	n = json_array_size(items);
+	if (!json_is_array(items) || n == 0 || n > GOLD_MAX_ITEMS) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"items\" must be an array of 1..%d gold items",
+			       GOLD_MAX_ITEMS);
+		goto out;
+	}
+	g = calloc(n, sizeof *g);
+	texts = calloc(n, sizeof *texts);
+	if (!g || !texts) {
+		rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = gold_entry(r, &p, i, json_array_get(items, i), &g[i], &texts[i]);
+	if (rc)
+		goto out;
+	json_t *report = json_object();
+	rc = store_gold_add(api_app(r)->db, &p, g, n, r->user.id, report, &r->err);
+	if (!rc)
+		http_json(r, 200, report);
+	else
+		json_decref(report);
+out:
+	for (size_t i = 0; texts && i < n; i++)
+		free(texts[i]);
+	free(texts);
+	free(g);
+	json_decref(body);
+	project_release(&p);
+	return rc;
+}
+
+int api_gold_list(http_request *r)
+{
+	static const char *const keys[] = {"limit", "cursor", NULL};
+	project p;
+	project_init(&p);
+	int64_t cursor, next;
+	int limit;
+	bool desc;
+	/* Answers are for those who manage the project, never for its workers. */
+	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
+	if (!rc)
+		rc = http_query_check(r, keys);
+	if (!rc)
+		rc = http_page(r, &cursor, &limit, &desc);
+	if (!rc)
+		http_json_page(r, store_gold_list(api_app(r)->db, p.id, cursor, limit, &next), next);
+	project_release(&p);
+	return rc;
+}
+
+int api_audits_create(http_request *r)
+{
+	static const char *const keys[] = {"size", NULL};
+	project p;
+	project_init(&p);
+	json_t *body = NULL, *out = NULL;
+	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
+	if (!rc)
+		rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	json_t *size = json_object_get(body, "size");
+	if (!rc && (!json_is_integer(size) || json_integer_value(size) < 1 ||
+		    json_integer_value(size) > AUDIT_MAX))
+		rc = http_fail(r, CL_EINVAL, NULL, "\"size\" must be an integer in 1..%d", AUDIT_MAX);
+	if (!rc)
+		rc = store_audit_create(api_app(r)->db, p.id, (int)json_integer_value(size),
+					r->user.id, &out, &r->err);
+	if (!rc)
+		http_json(r, 201, out);
+	json_decref(body);
+	project_release(&p);
+	return rc;
+}
+
+int api_audits_list(http_request *r)
+{
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		http_json_page(r, store_audits_list(api_app(r)->db, p.id), 0);
+	project_release(&p);
+	return rc;
+}
+
+/* Loads an audit and checks the caller's right on its project. */
+static int audit_access(http_request *r, unsigned need, json_t **audit)
+{
+	int64_t pid = 0;
+	*audit = store_audit_get(api_app(r)->db, r->ids[0], &pid);
+	if (!*audit)
+		return http_fail(r, CL_ENOTFOUND, NULL, "audit not found");
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, pid, need, &p, NULL);
+	project_release(&p);
+	if (rc == CL_ENOTFOUND)
+		rc = http_fail(r, CL_ENOTFOUND, NULL, "audit not found");
+	if (rc) {
+		json_decref(*audit);
+		*audit = NULL;
+	}
+	return rc;
+}
+
+int api_audits_get(http_request *r)
+{
+	json_t *a;
+	int rc = audit_access(r, ACCESS_READ_DATA, &a);
+	if (!rc)
+		http_json(r, 200, a);
+	return rc;
+}
+
+int api_audits_verdict(http_request *r)
+{
+	static const char *const keys[] = {"verdict", "note", NULL};
+	json_t *a = NULL, *body = NULL, *out = NULL;
+	const char *verdict = NULL, *note = NULL;
+	int rc = audit_access(r, ACCESS_MANAGE, &a);
+	json_decref(a);
+	if (!rc)
+		rc = http_body_json(r, &body);
+	if (!rc)
+		rc = api_only_keys(r, body, keys);
+	if (!rc)
+		rc = api_string(r, body, "verdict", &verdict);
+	if (!rc && strcmp(verdict, "correct") && strcmp(verdict, "incorrect"))
+		rc = http_fail(r, CL_EINVAL, NULL, "\"verdict\" must be correct or incorrect");
+	json_t *n = json_object_get(body, "note");
+	if (!rc && n && !json_is_null(n)) {
+		if (!json_is_string(n) || json_string_length(n) > 2000)
+			rc = http_fail(r, CL_EINVAL, NULL, "\"note\" must be a string of up to 2000"
+				       " bytes");
+		else
+			note = json_string_value(n);
+	}
+	if (!rc)
+		rc = store_audit_verdict(api_app(r)->db, r->ids[0], r->ids[1],
+					 !strcmp(verdict, "correct"), note, r->user.id, &out, &r->err);
+	if (!rc)
+		http_json(r, 200, out);
+	json_decref(body);
+	return rc;
+}
+
+int api_quality_figures(http_request *r)
+{
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		http_json(r, 200, store_quality_figures(api_app(r)->db, &p));
+	project_release(&p);
+	return rc;
+}
+
+int api_consensus(http_request *r)
+{
+	static const char *const keys[] = {"limit", "cursor", NULL};
+	project p;
+	project_init(&p);
+	int64_t cursor, next;
+	int limit;
+	bool desc;
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		rc = http_query_check(r, keys);
+	if (!rc)
+		rc = http_page(r, &cursor, &limit, &desc);
+	if (!rc)
+		http_json_page(r, store_consensus(api_app(r)->db, &p, cursor, limit, &next), next);
+	project_release(&p);
+	return rc;
+}
+
+int api_agreement(http_request *r)
+{
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		http_json(r, 200, store_agreement(api_app(r)->db, &p));
+	project_release(&p);
+	return rc;
+}
+
+int api_role_changes(http_request *r)
+{
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	if (!rc)
+		http_json_page(r, store_role_changes(api_app(r)->db, p.id), 0);
+	project_release(&p);
+	return rc;
+}
+
+int api_me_quality(http_request *r)
+{
+	http_json(r, 200, store_quality_me(api_app(r)->db, r->user.id));
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* Quality arithmetic, pure so every figure is unit-tested against hand-computed cases: Wilson
+ * score intervals, consolidation of overlapping annotations (majority vote for classification,
+ * box matching at IoU >= 0.5 with a label vote, span overlap vote), agreement (Krippendorff's
+ * alpha for nominal data, mean IoU, span F1), gold scoring, planted errors for review honeypots,
+ * a project's quality settings and the promotion and demotion rules. */
+#ifndef CROWDLOOP_CORE_QUALITY_H
+#define CROWDLOOP_CORE_QUALITY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/project.h"
+#include "util/err.h"
+
+#define QUALITY_Z95 1.959963984540054
+#define QUALITY_MATCH_IOU 0.5
+
+/* A proportion k/n with its Wilson score interval. */
+typedef struct quality_interval {
+	long k, n;
+	double p, lo, hi; /* all 0 when n == 0 */
+} quality_interval;
+
+/* The Wilson score interval of k successes in n trials at `z` (QUALITY_Z95 for 95%). */
+quality_interval quality_wilson(long k, long n, double z);
+/* The interval as JSON {"k","n","p","lo","hi"} with p/lo/hi null when n == 0 (new reference). */
+json_t *quality_interval_json(const quality_interval *q);
+
+/* Intersection over union of two boxes given as x, y, w, h. */
+double quality_box_iou(const double a[4], const double b[4]);
+
+/* Agreement of two annotations of one item, in [0,1]: classification 1 when the label sets are
+ * equal else 0; image_bbox the mean IoU of boxes matched greedily at IoU >= 0.5 over the larger
+ * count (both empty: 1); text_spans the F1 of exactly equal (start, end, label) spans (both
+ * empty: 1). Borrowed arguments; malformed input scores 0. */
+double quality_similarity(task_kind kind, const json_t *a, const json_t *b);
+double quality_mean_iou(const json_t *a, const json_t *b);
+double quality_span_f1(const json_t *a, const json_t *b);
+
+/* The score of an answer against a gold answer, in [0,1]: classification 1/0 (exact label set),
+ * image_bbox the F1 of boxes matched at IoU >= 0.5 with equal labels, text_spans the exact span
+ * F1. An answer is correct when its score is 1. */
+double quality_gold_score(task_kind kind, const json_t *gold, const json_t *answer);
+
+/* Consolidates the n annotations of one item into one (new reference; NULL when n == 0):
+ * - classification: the most voted label (ties: the smallest by strcmp); multi-label: every
+ *   label more than half the annotators chose (the most voted one when none is);
+ * - image_bbox: boxes clustered annotator by annotator (a box joins the cluster whose first box
+ *   it overlaps most at IoU >= 0.5 and which has no box of the same annotator yet); clusters
+ *   backed by more than half the annotators become a box of their mean coordinates (rounded to
+ *   0.01) and most voted label;
+ * - text_spans: the same with interval IoU >= 0.5; a kept span has the lower median start and
+ *   end and the most voted label.
+ * *agreement (when not NULL) gets the mean similarity of the inputs to the result. */
+json_t *quality_consolidate(task_kind kind, bool multi_label, json_t *const *anns, size_t n,
+			    double *agreement);
+
+/* Krippendorff's alpha for nominal data. values[u * coders + c] is coder c's value for unit u,
+ * NULL when missing; units with fewer than two values are not pairable and are skipped.
+ * Returns NAN when fewer than two pairable values exist, 1 when the expected disagreement is
+ * zero (every value equal). */
+double quality_alpha_nominal(const char *const *values, size_t units, size_t coders);
+/* The nominal value of a classification annotation: its labels sorted and joined with '|'.
+ * Returns a malloc'd string or NULL when malformed. */
+char *quality_class_value(const json_t *annotation);
+
+/* A copy of `gold` with one planted error, for a review honeypot (new reference), or NULL when
+ * none can be made (e.g. a one-label project): classification swaps the label for another of
+ * `labels`; image_bbox relabels a box, or drops it when there is one label; text_spans the same
+ * with a span. `pick` (any number, e.g. random) chooses which part and which label. */
+json_t *quality_plant_error(task_kind kind, const json_t *gold, const json_t *labels,
+			    uint32_t pick);
+
+/* A project's quality and workforce settings (docs/API.md, QualitySettings). */
+#define QUALITY_MAX_COURSES 16
+typedef struct quality_settings {
+	double gold_rate;             /* share of claims that get a gold task, [0,1] */
+	double honeypot_rate;         /* share of review claims that get a honeypot, [0,1] */
+	int64_t required_courses[QUALITY_MAX_COURSES];
+	int n_required;
+	bool auto_promote;
+	int promote_min_approved;
+	double promote_min_first_pass; /* first-pass approvals / approvals */
+	double promote_min_gold;       /* gold accuracy */
+	int promote_min_gold_n;        /* gold answers needed before promotion (0: not needed) */
+	bool auto_demote;
+	int demote_min_checks;         /* honeypots + audited approvals before a demotion */
+	double demote_below;           /* reviewer accuracy under which a reviewer is demoted */
+} quality_settings;
+
+/* Defaults: no gold or honeypots, automatic promotion at 50 approvals with 90% first-pass and
+ * 90% gold accuracy (when gold exists), demotion under 80% accuracy after 5 checks. */
+void quality_settings_init(quality_settings *s);
+/* Applies the members of `in` to s; unknown members, wrong types and out-of-range values answer
+ * CL_EINVAL naming the member, and s is unchanged then. */
+int quality_settings_apply_json(quality_settings *s, const json_t *in, cl_error *err);
+/* New reference. */
+json_t *quality_settings_to_json(const quality_settings *s);
+
+/* What promotion looks at for one worker in one project. */
+typedef struct quality_worker_figures {
+	long approved, first_pass, gold_n, gold_correct;
+} quality_worker_figures;
+
+/* True when the worker passes every promotion threshold. */
+bool quality_should_promote(const quality_settings *s, const quality_worker_figures *f);
+/* True when a reviewer with `passed` of `checks` (honeypots caught + audits passed) falls under
+ * the demotion threshold. */
+bool quality_should_demote(const quality_settings *s, long checks, long passed);
+
+#endif

@@ -1,0 +1,689 @@
+/* The pay ledger in SQL: accounts made on first use, balanced transactions posted with an
+ * idempotency key (so an approval or a review can never pay twice), balances kept by a trigger
+ * and guarded by a CHECK (so no account but the external one goes below zero), budget checks
+ * at claim time, payouts, and the figures that read it. */
+#include "store/store_quality.h"
+#include "core/ledger.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The account for (kind, owner, currency), made when missing; 0 on a store error. */
+static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *currency,
+		       int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_accounts(kind, owner_id, currency,"
+				      " created_at) VALUES (?,?,?,?)"
+				      " ON CONFLICT(kind, owner_id, currency) DO NOTHING");
+	db_bind_text(st, 1, kind);
+	db_bind_int(st, 2, owner);
+	db_bind_text(st, 3, currency);
+	db_bind_int(st, 4, now);
+	if (db_exec_stmt(st, NULL))
+		return 0;
+	st = db_stmt(c, "SELECT id FROM ledger_accounts WHERE kind = ? AND owner_id = ?"
+			" AND currency = ?");
+	db_bind_text(st, 1, kind);
+	db_bind_int(st, 2, owner);
+	db_bind_text(st, 3, currency);
+	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return id;
+}
+
+/* An existing account's id and balance; 0 when it does not exist. */
+static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const char *currency,
+			    int64_t *balance)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT id, balance FROM ledger_accounts WHERE kind = ?"
+				      " AND owner_id = ? AND currency = ?");
+	db_bind_text(st, 1, kind);
+	db_bind_int(st, 2, owner);
+	db_bind_text(st, 3, currency);
+	int64_t id = 0;
+	if (balance)
+		*balance = 0;
+	if (db_step(st) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		if (balance)
+			*balance = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return id;
+}
+
+typedef struct post_ref {
+	const char *idem;
+	int64_t project_id, task_id, user_id, actor_id;
+	const char *memo;
+} post_ref;
+
+/* Posts a checked transaction. Returns 0 (with *txn_id), 1 when a transaction with the same
+ * idempotency key exists (nothing posted), CL_ECONFLICT "insufficient_funds" when an account
+ * would go below zero, or another error. The caller's job rolls back on failure. */
+static int post(db_conn *c, const ledger_txn *t, const post_ref *r, int64_t now, int64_t *txn_id,
+		cl_error *err)
+{
+	if (ledger_check(t))
+		return cl_fail(err, CL_EINTERNAL, NULL, "unbalanced ledger transaction");
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_txns(kind, project_id, task_id, user_id,"
+				      " actor_id, idem, memo, created_at) VALUES (?,?,?,?,?,?,?,?)"
+				      " ON CONFLICT(idem) DO NOTHING");
+	db_bind_text(st, 1, t->kind);
+	if (r->project_id)
+		db_bind_int(st, 2, r->project_id);
+	if (r->task_id)
+		db_bind_int(st, 3, r->task_id);
+	if (r->user_id)
+		db_bind_int(st, 4, r->user_id);
+	if (r->actor_id)
+		db_bind_int(st, 5, r->actor_id);
+	db_bind_text(st, 6, r->idem);
+	db_bind_text(st, 7, r->memo);
+	db_bind_int(st, 8, now);
+	int rc = db_exec_stmt(st, err);
+	if (rc)
+		return rc;
+	if (sqlite3_changes(db_handle(c)) == 0)
+		return 1;
+	int64_t id = sqlite3_last_insert_rowid(db_handle(c));
+	for (int i = 0; i < t->n; i++) {
+		st = db_stmt(c, "INSERT INTO ledger_entries(txn_id, account_id, amount)"
+				" VALUES (?,?,?)");
+		db_bind_int(st, 1, id);
+		db_bind_int(st, 2, t->e[i].account);
+		db_bind_int(st, 3, t->e[i].amount);
+		int s = db_step(st);
+		sqlite3_reset(st);
+		if ((s & 0xff) == SQLITE_CONSTRAINT)
+			return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
+				       "the account does not hold enough for this");
+		if (s != SQLITE_DONE)
+			return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+	}
+	if (txn_id)
+		*txn_id = id;
+	return 0;
+}
+
+typedef struct project_pay {
+	int64_t price, fee, org_id;
+	int max_rounds;
+	char currency[8];
+} project_pay;
+
+static int project_pay_load(db_conn *c, int64_t project_id, project_pay *pp)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT p.price, p.reviewer_fee, p.org_id, p.max_rounds,"
+				      " o.currency FROM projects p JOIN orgs o ON o.id = p.org_id"
+				      " WHERE p.id = ?");
+	db_bind_int(st, 1, project_id);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		pp->price = sqlite3_column_int64(st, 0);
+		pp->fee = sqlite3_column_int64(st, 1);
+		pp->org_id = sqlite3_column_int64(st, 2);
+		pp->max_rounds = sqlite3_column_int(st, 3);
+		snprintf(pp->currency, sizeof pp->currency, "%s", db_col_text(st, 4));
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* What work in progress may still cost: each unfinished task its price, and the fees of the
+ * reviews it may still get (at least one, up to the rounds left). */
+static int reserved(db_conn *c, int64_t project_id, const project_pay *pp, int64_t *out)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT count(*), coalesce(sum(max(1, ? - rejections)), 0)"
+				      " FROM tasks WHERE project_id = ? AND state IN"
+				      " ('assigned','submitted','in_review','rework','escalated')");
+	db_bind_int(st, 1, pp->max_rounds);
+	db_bind_int(st, 2, project_id);
+	int64_t tasks = 0, reviews = 0;
+	if (db_step(st) == SQLITE_ROW) {
+		tasks = sqlite3_column_int64(st, 0);
+		reviews = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return ledger_reserve(tasks, reviews, pp->price, pp->fee, out);
+}
+
+int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err)
+{
+	if (!p->price && !p->reviewer_fee)
+		return 0;
+	project_pay pp;
+	if (project_pay_load(c, p->id, &pp))
+		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
+	int64_t balance;
+	if (!account_find(c, "project", p->id, pp.currency, &balance))
+		return 0; /* unfunded: not metered */
+	int64_t held, one, need;
+	if (reserved(c, p->id, &pp, &held) || ledger_reserve(1, pp.max_rounds, pp.price, pp.fee, &one) ||
+	    __builtin_add_overflow(held, one, &need) || need > balance)
+		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
+			       "the project's budget cannot cover more work; the org must deposit");
+	return 0;
+}
+
+int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
+			    int64_t now, cl_error *err)
+{
+	project_pay pp;
+	if (!worker_id || project_pay_load(c, project_id, &pp) || pp.price <= 0)
+		return 0;
+	int64_t from = account_find(c, "project", project_id, pp.currency, NULL);
+	if (!from)
+		return 0;
+	int64_t to = account(c, "worker", worker_id, pp.currency, now);
+	if (!to)
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+	ledger_txn t;
+	ledger_txn_init(&t, "pay");
+	ledger_move(&t, from, to, pp.price);
+	char idem[48];
+	snprintf(idem, sizeof idem, "pay:%lld", (long long)task_id);
+	post_ref r = {.idem = idem, .project_id = project_id, .task_id = task_id,
+		      .user_id = worker_id};
+	int rc = post(c, &t, &r, now, NULL, err);
+	if (rc == CL_ECONFLICT)
+		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
+			       "the project's budget cannot pay for this approval");
+	return rc < 0 ? rc : 0;
+}
+
+int store_ledger_on_review(db_conn *c, int64_t project_id, int64_t task_id, int round,
+			   int64_t reviewer_id, int64_t now, cl_error *err)
+{
+	project_pay pp;
+	if (!reviewer_id || project_pay_load(c, project_id, &pp) || pp.fee <= 0)
+		return 0;
+	int64_t from = account_find(c, "project", project_id, pp.currency, NULL);
+	if (!from)
+		return 0;
+	int64_t to = account(c, "worker", reviewer_id, pp.currency, now);
+	if (!to)
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+	ledger_txn t;
+	ledger_txn_init(&t, "fee");
+	ledger_move(&t, from, to, pp.fee);
+	char idem[64];
+	snprintf(idem, sizeof idem, "fee:%lld:%d", (long long)task_id, round);
+	post_ref r = {.idem = idem, .project_id = project_id, .task_id = task_id,
+		      .user_id = reviewer_id};
+	int rc = post(c, &t, &r, now, NULL, err);
+	if (rc == CL_ECONFLICT)
+		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
+			       "the project's budget cannot pay for this review");
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- deposits ---- */
+
+static json_t *txn_json(db_conn *c, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT id, kind, project_id, task_id, user_id, actor_id,"
+				      " memo, created_at FROM ledger_txns WHERE id = ?");
+	db_bind_int(st, 1, id);
+	json_t *o = NULL;
+	if (db_step(st) == SQLITE_ROW) {
+		char at[32];
+		clock_iso8601(sqlite3_column_int64(st, 7), at);
+		o = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "kind", db_col_text(st, 1),
+			      "at", at);
+		static const char *const keys[] = {"project_id", "task_id", "user_id", "actor_id"};
+		for (int k = 0; k < 4; k++)
+			json_object_set_new(o, keys[k],
+					    sqlite3_column_type(st, 2 + k) == SQLITE_NULL
+						    ? json_null()
+						    : json_integer(sqlite3_column_int64(st, 2 + k)));
+		json_object_set_new(o, "memo", sqlite3_column_type(st, 6) == SQLITE_NULL
+						       ? json_null()
+						       : json_string(db_col_text(st, 6)));
+	}
+	sqlite3_reset(st);
+	if (!o)
+		return NULL;
+	json_t *entries = json_array();
+	st = db_stmt(c, "SELECT a.kind, a.owner_id, a.currency, e.amount FROM ledger_entries e"
+			" JOIN ledger_accounts a ON a.id = e.account_id WHERE e.txn_id = ?"
+			" ORDER BY e.id");
+	db_bind_int(st, 1, id);
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(entries,
+				      json_pack("{s:s,s:I,s:s,s:I}", "account", db_col_text(st, 0),
+						"owner_id", (json_int_t)sqlite3_column_int64(st, 1),
+						"currency", db_col_text(st, 2), "amount",
+						(json_int_t)sqlite3_column_int64(st, 3)));
+	sqlite3_reset(st);
+	json_object_set_new(o, "entries", entries);
+	return o;
+}
+
+struct money_job {
+	int64_t org_id, project_id, user_id, payout_id, actor, amount;
+	const char *memo, *currency;
+	bool approve;
+	int64_t txn, out_id;
+};
+
+static int fund_org_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct money_job *j = ctx;
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *st = db_stmt(c, "SELECT currency FROM orgs WHERE id = ?");
+	db_bind_int(st, 1, j->org_id);
+	char cur[8] = "";
+	if (db_step(st) == SQLITE_ROW)
+		snprintf(cur, sizeof cur, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+	if (!cur[0])
+		return cl_fail(err, CL_ENOTFOUND, NULL, "organization not found");
+	int64_t ext = account(c, "external", 0, cur, now), org = account(c, "org", j->org_id, cur, now);
+	ledger_txn t;
+	ledger_txn_init(&t, "fund");
+	if (!ext || !org || ledger_move(&t, ext, org, j->amount))
+		return cl_fail(err, CL_EINVAL, NULL, "\"amount\" must be 1..%lld",
+			       (long long)LEDGER_MAX_AMOUNT);
+	post_ref r = {.actor_id = j->actor, .memo = j->memo};
+	return post(c, &t, &r, now, &j->txn, err);
+}
+
+int store_ledger_fund_org(db *d, int64_t org_id, int64_t amount, int64_t actor,
+			  const char *memo, json_t **out, cl_error *err)
+{
+	struct money_job j = {.org_id = org_id, .amount = amount, .actor = actor, .memo = memo};
+	int rc = db_write(d, fund_org_job, &j, err);
+	*out = rc ? NULL : txn_json(db_reader(d), j.txn);
+	return rc;
+}
+
+static int deposit_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct money_job *j = ctx;
+	int64_t now = clock_now_ms();
+	project_pay pp;
+	if (project_pay_load(c, j->project_id, &pp))
+		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
+	int64_t org = account(c, "org", pp.org_id, pp.currency, now);
+	int64_t prj = account(c, "project", j->project_id, pp.currency, now);
+	ledger_txn t;
+	ledger_txn_init(&t, "deposit");
+	if (!org || !prj || ledger_move(&t, org, prj, j->amount))
+		return cl_fail(err, CL_EINVAL, NULL, "\"amount\" must be 1..%lld",
+			       (long long)LEDGER_MAX_AMOUNT);
+	post_ref r = {.project_id = j->project_id, .actor_id = j->actor, .memo = j->memo};
+	int rc = post(c, &t, &r, now, &j->txn, err);
+	if (rc == CL_ECONFLICT)
+		return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
+			       "the organization's budget holds less than that");
+	return rc;
+}
+
+int store_ledger_deposit(db *d, int64_t project_id, int64_t amount, int64_t actor,
+			 const char *memo, json_t **out, cl_error *err)
+{
+	struct money_job j = {.project_id = project_id, .amount = amount, .actor = actor,
+			      .memo = memo};
+	int rc = db_write(d, deposit_job, &j, err);
+	*out = rc ? NULL : txn_json(db_reader(d), j.txn);
+	return rc;
+}
+
+json_t *store_ledger_org(db *d, int64_t org_id)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st = db_stmt(c, "SELECT o.currency, coalesce(a.balance, 0) FROM orgs o"
+				      " LEFT JOIN ledger_accounts a ON a.kind = 'org'"
+				      " AND a.owner_id = o.id AND a.currency = o.currency"
+				      " WHERE o.id = ?");
+	db_bind_int(st, 1, org_id);
+	json_t *o = NULL;
+	if (db_step(st) == SQLITE_ROW)
+		o = json_pack("{s:I,s:s,s:I}", "org_id", (json_int_t)org_id, "currency",
+			      db_col_text(st, 0), "balance", (json_int_t)sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return o;
+}
+
+json_t *store_ledger_project(db *d, const project *p)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	project_pay pp;
+	json_t *o = NULL;
+	if (project_pay_load(c, p->id, &pp))
+		goto out;
+	int64_t balance, held = 0;
+	int64_t acct = account_find(c, "project", p->id, pp.currency, &balance);
+	reserved(c, p->id, &pp, &held);
+	o = json_pack("{s:I,s:s,s:b,s:I,s:I,s:I}", "project_id", (json_int_t)p->id, "currency",
+		      pp.currency, "funded", acct != 0, "balance", (json_int_t)balance, "reserved",
+		      (json_int_t)held, "available",
+		      (json_int_t)(balance > held ? balance - held : 0));
+	sqlite3_stmt *st = db_stmt(c, "SELECT t.kind, coalesce(sum(e.amount), 0) FROM ledger_txns t"
+				      " JOIN ledger_entries e ON e.txn_id = t.id"
+				      " WHERE t.project_id = ? AND e.account_id = ? GROUP BY t.kind");
+	db_bind_int(st, 1, p->id);
+	db_bind_int(st, 2, acct);
+	int64_t pay = 0, fee = 0, dep = 0;
+	while (db_step(st) == SQLITE_ROW) {
+		const char *k = db_col_text(st, 0);
+		int64_t v = sqlite3_column_int64(st, 1);
+		if (!strcmp(k, "pay"))
+			pay = -v;
+		else if (!strcmp(k, "fee"))
+			fee = -v;
+		else if (!strcmp(k, "deposit"))
+			dep = v;
+	}
+	sqlite3_reset(st);
+	json_object_set_new(o, "paid_to_workers", json_integer(pay));
+	json_object_set_new(o, "paid_to_reviewers", json_integer(fee));
+	json_object_set_new(o, "deposited", json_integer(dep));
+out:
+	db_read_end(c);
+	return o;
+}
+
+json_t *store_ledger_me(db *d, int64_t user_id)
+{
+	db_conn *c = db_reader(d);
+	json_t *items = json_array();
+	sqlite3_stmt *st = db_stmt(c, "SELECT a.currency, a.balance,"
+				      " (SELECT coalesce(sum(amount), 0) FROM payouts p"
+				      "  WHERE p.user_id = a.owner_id AND p.currency = a.currency"
+				      "  AND p.status = 'requested'),"
+				      " (SELECT coalesce(sum(amount), 0) FROM payouts p"
+				      "  WHERE p.user_id = a.owner_id AND p.currency = a.currency"
+				      "  AND p.status = 'approved')"
+				      " FROM ledger_accounts a WHERE a.kind = 'worker' AND a.owner_id = ?"
+				      " ORDER BY a.currency");
+	db_bind_int(st, 1, user_id);
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(items, json_pack("{s:s,s:I,s:I,s:I}", "currency",
+						       db_col_text(st, 0), "balance",
+						       (json_int_t)sqlite3_column_int64(st, 1),
+						       "on_hold", (json_int_t)sqlite3_column_int64(st, 2),
+						       "paid_out",
+						       (json_int_t)sqlite3_column_int64(st, 3)));
+	sqlite3_reset(st);
+	return json_pack("{s:I,s:o}", "user_id", (json_int_t)user_id, "balances", items);
+}
+
+json_t *store_ledger_my_entries(db *d, int64_t user_id, int64_t cursor, int limit,
+				int64_t *next)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st = db_stmt(c, "SELECT e.id, t.id, t.kind, t.project_id, t.task_id, a.currency,"
+				      " e.amount, t.created_at FROM ledger_entries e"
+				      " JOIN ledger_accounts a ON a.id = e.account_id"
+				      " JOIN ledger_txns t ON t.id = e.txn_id"
+				      " WHERE a.kind = 'worker' AND a.owner_id = ? AND e.id < ?"
+				      " ORDER BY e.id DESC LIMIT ?");
+	db_bind_int(st, 1, user_id);
+	db_bind_int(st, 2, cursor ? cursor : INT64_MAX);
+	db_bind_int(st, 3, limit + 1);
+	json_t *items = json_array();
+	int n = 0;
+	int64_t last = 0;
+	*next = 0;
+	while (db_step(st) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*next = last;
+			break;
+		}
+		last = sqlite3_column_int64(st, 0);
+		char at[32];
+		clock_iso8601(sqlite3_column_int64(st, 7), at);
+		json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:I,s:s}", "id", (json_int_t)last, "txn_id",
+				      (json_int_t)sqlite3_column_int64(st, 1), "kind",
+				      db_col_text(st, 2), "currency", db_col_text(st, 5), "amount",
+				      (json_int_t)sqlite3_column_int64(st, 6), "at", at);
+		json_object_set_new(o, "project_id",
+				    sqlite3_column_type(st, 3) == SQLITE_NULL
+					    ? json_null()
+					    : json_integer(sqlite3_column_int64(st, 3)));
+		json_object_set_new(o, "task_id", sqlite3_column_type(st, 4) == SQLITE_NULL
+							  ? json_null()
+							  : json_integer(sqlite3_column_int64(st, 4)));
+		json_array_append_new(items, o);
+	}
+	sqlite3_reset(st);
+	return items;
+}
+
+json_t *store_ledger_accounts(db *d)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st = db_stmt(c, "SELECT id, kind, owner_id, currency, balance"
+				      " FROM ledger_accounts ORDER BY id");
+	json_t *items = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(items, json_pack("{s:I,s:s,s:I,s:s,s:I}", "id",
+						       (json_int_t)sqlite3_column_int64(st, 0), "kind",
+						       db_col_text(st, 1), "owner_id",
+						       (json_int_t)sqlite3_column_int64(st, 2),
+						       "currency", db_col_text(st, 3), "balance",
+						       (json_int_t)sqlite3_column_int64(st, 4)));
+	sqlite3_reset(st);
+	return items;
+}
+
+json_t *store_ledger_check(db *d)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	json_t *problems = json_array();
+	sqlite3_stmt *st = db_stmt(c, "SELECT txn_id, sum(amount), count(*) FROM ledger_entries"
+				      " GROUP BY txn_id HAVING sum(amount) <> 0 OR count(*) < 2"
+				      " LIMIT 100");
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(problems,
+				      json_pack("{s:s,s:I,s:I}", "problem", "unbalanced", "txn_id",
+						(json_int_t)sqlite3_column_int64(st, 0), "sum",
+						(json_int_t)sqlite3_column_int64(st, 1)));
+	sqlite3_reset(st);
+	st = db_stmt(c, "SELECT a.id, a.kind, a.balance, coalesce(sum(e.amount), 0)"
+			" FROM ledger_accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id"
+			" GROUP BY a.id HAVING a.balance <> coalesce(sum(e.amount), 0)"
+			" OR (a.balance < 0 AND a.kind <> 'external') LIMIT 100");
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(problems,
+				      json_pack("{s:s,s:I,s:s,s:I,s:I}", "problem", "balance",
+						"account_id", (json_int_t)sqlite3_column_int64(st, 0),
+						"kind", db_col_text(st, 1), "balance",
+						(json_int_t)sqlite3_column_int64(st, 2), "sum",
+						(json_int_t)sqlite3_column_int64(st, 3)));
+	sqlite3_reset(st);
+	int64_t counts[3] = {0};
+	static const char *const sql[3] = {"SELECT count(*) FROM ledger_txns",
+					   "SELECT count(*) FROM ledger_entries",
+					   "SELECT count(*) FROM ledger_accounts"};
+	for (int i = 0; i < 3; i++) {
+		st = db_stmt(c, sql[i]);
+		if (db_step(st) == SQLITE_ROW)
+			counts[i] = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	/* Every transaction must have entries at all. */
+	st = db_stmt(c, "SELECT t.id FROM ledger_txns t WHERE NOT EXISTS"
+			" (SELECT 1 FROM ledger_entries e WHERE e.txn_id = t.id) LIMIT 100");
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(problems, json_pack("{s:s,s:I}", "problem", "empty", "txn_id",
+							  (json_int_t)sqlite3_column_int64(st, 0)));
+	sqlite3_reset(st);
+	db_read_end(c);
+	return json_pack("{s:b,s:I,s:I,s:I,s:o}", "ok", json_array_size(problems) == 0, "txns",
+			 (json_int_t)counts[0], "entries", (json_int_t)counts[1], "accounts",
+			 (json_int_t)counts[2], "problems", problems);
+}
+
+/* ---- payouts ---- */
+
+static json_t *payout_json(db_conn *c, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT id, user_id, currency, amount, status, note,"
+				      " requested_at, decided_at, decided_by FROM payouts WHERE id = ?");
+	db_bind_int(st, 1, id);
+	json_t *o = NULL;
+	if (db_step(st) == SQLITE_ROW) {
+		char at[32];
+		clock_iso8601(sqlite3_column_int64(st, 6), at);
+		o = json_pack("{s:I,s:I,s:s,s:I,s:s,s:s}", "id", (json_int_t)id, "user_id",
+			      (json_int_t)sqlite3_column_int64(st, 1), "currency", db_col_text(st, 2),
+			      "amount", (json_int_t)sqlite3_column_int64(st, 3), "status",
+			      db_col_text(st, 4), "requested_at", at);
+		json_object_set_new(o, "note", sqlite3_column_type(st, 5) == SQLITE_NULL
+						       ? json_null()
+						       : json_string(db_col_text(st, 5)));
+		if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+			clock_iso8601(sqlite3_column_int64(st, 7), at);
+			json_object_set_new(o, "decided_at", json_string(at));
+			json_object_set_new(o, "decided_by",
+					    json_integer(sqlite3_column_int64(st, 8)));
+		} else {
+			json_object_set_new(o, "decided_at", json_null());
+			json_object_set_new(o, "decided_by", json_null());
+		}
+	}
+	sqlite3_reset(st);
+	return o;
+}
+
+static int payout_request_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct money_job *j = ctx;
+	int64_t now = clock_now_ms();
+	int64_t balance;
+	int64_t from = account_find(c, "worker", j->user_id, j->currency, &balance);
+	if (!from || balance < j->amount)
+		return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
+			       "your balance in %s is %lld", j->currency, (long long)balance);
+	int64_t hold = account(c, "payout_hold", 0, j->currency, now);
+	ledger_txn t;
+	ledger_txn_init(&t, "payout_request");
+	if (!hold || ledger_move(&t, from, hold, j->amount))
+		return cl_fail(err, CL_EINVAL, NULL, "\"amount\" must be 1..%lld",
+			       (long long)LEDGER_MAX_AMOUNT);
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO payouts(user_id, currency, amount, status,"
+				      " requested_at) VALUES (?,?,?,'requested',?)");
+	db_bind_int(st, 1, j->user_id);
+	db_bind_text(st, 2, j->currency);
+	db_bind_int(st, 3, j->amount);
+	db_bind_int(st, 4, now);
+	int rc = db_exec_stmt(st, err);
+	if (rc)
+		return rc;
+	j->out_id = sqlite3_last_insert_rowid(db_handle(c));
+	char idem[48];
+	snprintf(idem, sizeof idem, "payout:%lld", (long long)j->out_id);
+	post_ref r = {.idem = idem, .user_id = j->user_id, .actor_id = j->user_id};
+	return post(c, &t, &r, now, NULL, err);
+}
+
+int store_payout_request(db *d, int64_t user_id, const char *currency, int64_t amount,
+			 json_t **out, cl_error *err)
+{
+	struct money_job j = {.user_id = user_id, .currency = currency, .amount = amount};
+	int rc = db_write(d, payout_request_job, &j, err);
+	*out = rc ? NULL : payout_json(db_reader(d), j.out_id);
+	return rc;
+}
+
+static int payout_decide_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct money_job *j = ctx;
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *st = db_stmt(c, "SELECT user_id, currency, amount, status FROM payouts"
+				      " WHERE id = ?");
+	db_bind_int(st, 1, j->payout_id);
+	int64_t user = 0, amount = 0;
+	char cur[8] = "", status[16] = "";
+	if (db_step(st) == SQLITE_ROW) {
+		user = sqlite3_column_int64(st, 0);
+		snprintf(cur, sizeof cur, "%s", db_col_text(st, 1));
+		amount = sqlite3_column_int64(st, 2);
+		snprintf(status, sizeof status, "%s", db_col_text(st, 3));
+	}
+	sqlite3_reset(st);
+	if (!user)
+		return cl_fail(err, CL_ENOTFOUND, NULL, "payout not found");
+	if (strcmp(status, "requested"))
+		return cl_fail(err, CL_ECONFLICT, "payout_decided", "the payout is already %s",
+			       status);
+	int64_t hold = account(c, "payout_hold", 0, cur, now);
+	int64_t to = j->approve ? account(c, "payouts", 0, cur, now)
+				: account(c, "worker", user, cur, now);
+	ledger_txn t;
+	ledger_txn_init(&t, j->approve ? "payout" : "payout_rejected");
+	if (!hold || !to || ledger_move(&t, hold, to, amount))
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+	char idem[48];
+	snprintf(idem, sizeof idem, "payout_decision:%lld", (long long)j->payout_id);
+	post_ref r = {.idem = idem, .user_id = user, .actor_id = j->actor, .memo = j->memo};
+	int rc = post(c, &t, &r, now, NULL, err);
+	if (rc)
+		return rc < 0 ? rc : cl_fail(err, CL_ECONFLICT, "payout_decided", "already decided");
+	st = db_stmt(c, "UPDATE payouts SET status = ?, note = ?, decided_at = ?, decided_by = ?"
+			" WHERE id = ?");
+	db_bind_text(st, 1, j->approve ? "approved" : "rejected");
+	db_bind_text(st, 2, j->memo);
+	db_bind_int(st, 3, now);
+	db_bind_int(st, 4, j->actor);
+	db_bind_int(st, 5, j->payout_id);
+	return db_exec_stmt(st, err);
+}
+
+int store_payout_decide(db *d, int64_t payout_id, int64_t admin_id, bool approve,
+			const char *note, json_t **out, cl_error *err)
+{
+	struct money_job j = {.payout_id = payout_id, .actor = admin_id, .approve = approve,
+			      .memo = note};
+	int rc = db_write(d, payout_decide_job, &j, err);
+	*out = rc ? NULL : payout_json(db_reader(d), payout_id);
+	return rc;
+}
+
+json_t *store_payouts_list(db *d, const char *status, int64_t user_id, int64_t cursor,
+			   int limit, int64_t *next)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM payouts WHERE (?1 IS NULL OR status = ?1)"
+				      " AND (?2 = 0 OR user_id = ?2) AND id < ?3"
+				      " ORDER BY id DESC LIMIT ?4");
+	db_bind_text(st, 1, status);
+	db_bind_int(st, 2, user_id);
+	db_bind_int(st, 3, cursor ? cursor : INT64_MAX);
+	db_bind_int(st, 4, limit + 1);
+	int64_t ids[501] = {0};
+	int n = 0;
+	while (n <= limit && n < 501 && db_step(st) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	*next = 0;
+	if (n > limit) {
+		n = limit;
+		*next = ids[limit - 1];
+	}
+	json_t *items = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(items, payout_json(c, ids[i]));
+	return items;
+}
+
+int store_payout_owner(db *d, int64_t payout_id, int64_t *user_id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT user_id FROM payouts WHERE id = ?");
+	db_bind_int(st, 1, payout_id);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		*user_id = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}

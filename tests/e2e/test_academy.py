@@ -1,0 +1,127 @@
+"""The academy over HTTP: courses, practice with the answer and explanation after each try, an
+exam on gold items scored on the server, the retry cooldown, and the qualification gate on
+claims (403 naming the course)."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import API, ServerTestCase, main, make_users  # noqa: E402
+
+
+class AcademyTest(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.users = make_users(cls.world, "ac", 4)
+
+    def course(self, **kw):
+        body = {"kind": "text_class", "name": "course-%f" % time.time(),
+                "labels": ["pos", "neg"], "lesson": "# Sentiment\n\nRead, then choose.",
+                "pass_score": 0.75, "exam_size": 4, "cooldown_seconds": 2}
+        body.update(kw)
+        r = self.world.manager.post(API + "/courses", body)
+        self.assertEqual(r.status, 201, r)
+        return r.json()
+
+    def test_practice_shows_answers(self):
+        c = self.course()
+        m = self.world.manager
+        r = m.post(API + "/courses/%d/questions" % c["id"],
+                   {"role": "practice", "item": {"text": "I love it"},
+                    "answer": {"labels": ["pos"]}, "explanation": "love is positive"})
+        self.assertEqual(r.status, 201, r)
+        qid = r.json()["id"]
+        self.assertError(m.post(API + "/courses/%d/questions" % c["id"],
+                                {"role": "practice", "item": {"text": "x"},
+                                 "answer": {"labels": ["meh"]}}), 422)
+        w, _ = self.users[0]
+        self.assertError(w.post(API + "/courses", {"kind": "text_class", "name": "nope",
+                                                   "labels": ["a"]}), 403)
+        qs = w.get(API + "/courses/%d/practice" % c["id"]).json()["items"]
+        self.assertEqual(qs, [{"id": qid, "item": {"text": "I love it"}}])
+        r = w.post(API + "/courses/%d/practice/%d" % (c["id"], qid),
+                   {"annotation": {"labels": ["neg"]}})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["correct"], False)
+        self.assertEqual(r.json()["answer"], {"labels": ["pos"]})
+        self.assertEqual(r.json()["explanation"], "love is positive")
+        got = w.get(API + "/courses/%d" % c["id"]).json()
+        self.assertEqual(got["lesson"], "# Sentiment\n\nRead, then choose.")
+        self.assertFalse(got["qualified"])
+
+    def test_exam_cooldown_and_gate(self):
+        m = self.world.manager
+        c = self.course()
+        p = self.world.project(labels=["pos", "neg"])
+        w, wid = self.users[1]
+        self.world.add_member(p["id"], wid, "worker")
+        self.world.import_texts(p["id"], ["gate one", "gate two"])
+        gold = [{"text": "exam q %d" % i, "answer": {"labels": ["pos" if i % 2 else "neg"]}}
+                for i in range(4)]
+        r = m.post(API + "/projects/%d/gold" % p["id"], {"items": gold})
+        self.assertEqual(r.status, 200, r)
+        r = m.post(API + "/courses/%d/questions" % c["id"],
+                   {"role": "exam", "from_project": p["id"]})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["added"], 4)
+        r = m.patch(API + "/projects/%d/quality-settings" % p["id"],
+                    {"required_courses": [c["id"]]})
+        self.assertEqual(r.status, 200, r)
+        self.assertError(m.patch(API + "/projects/%d/quality-settings" % p["id"],
+                                 {"required_courses": [999999]}), 400)
+
+        # Unqualified: the claim names the course to take.
+        err = self.assertError(w.post(API + "/projects/%d/tasks/next" % p["id"]), 403,
+                               "qualification_required")
+        self.assertIn("/courses/%d" % c["id"], err["message"])
+        # Managers are not gated.
+        self.assertEqual(m.post(API + "/projects/%d/tasks/next" % p["id"]).status, 200)
+
+        truth = {g["text"]: g["answer"] for g in gold}
+        r = w.post(API + "/courses/%d/exam" % c["id"])
+        self.assertEqual(r.status, 201, r)
+        exam = r.json()
+        self.assertEqual(len(exam["questions"]), 4)
+        for q in exam["questions"]:
+            self.assertEqual(set(q), {"id", "item"})
+            self.assertNotIn("answer", json_text(q))
+        # Half right: 0.5 < 0.75, failed.
+        answers = []
+        for i, q in enumerate(exam["questions"]):
+            right = truth[q["item"]["text"]]
+            wrong = {"labels": ["neg" if right["labels"] == ["pos"] else "pos"]}
+            answers.append({"question_id": q["id"], "annotation": right if i < 2 else wrong})
+        r = w.post(API + "/exams/%d/submit" % exam["attempt_id"], {"answers": answers})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["score"], r.json()["passed"]), (0.5, False))
+        self.assertError(w.post(API + "/exams/%d/submit" % exam["attempt_id"],
+                                {"answers": answers}), 409, "exam_finished")
+        # The cooldown holds a retry back, and says until when.
+        self.assertError(w.post(API + "/courses/%d/exam" % c["id"]), 409, "exam_cooldown")
+        self.assertIsNotNone(w.get(API + "/courses/%d" % c["id"]).json()["retry_at"])
+        # Someone else's attempt is not mine to submit.
+        o, _ = self.users[2]
+        self.assertError(o.post(API + "/exams/%d/submit" % exam["attempt_id"],
+                                {"answers": []}), 404)
+        time.sleep(2.1)
+        exam = w.post(API + "/courses/%d/exam" % c["id"]).json()
+        answers = [{"question_id": q["id"], "annotation": truth[q["item"]["text"]]}
+                   for q in exam["questions"]]
+        r = w.post(API + "/exams/%d/submit" % exam["attempt_id"], {"answers": answers})
+        self.assertEqual((r.json()["score"], r.json()["passed"]), (1.0, True))
+        quals = w.get(API + "/me/qualifications").json()["items"]
+        self.assertEqual([q["course_id"] for q in quals], [c["id"]])
+        self.assertError(w.post(API + "/courses/%d/exam" % c["id"]), 409, "already_qualified")
+        # Qualified: the claim goes through.
+        self.assertEqual(w.post(API + "/projects/%d/tasks/next" % p["id"]).status, 200)
+
+
+def json_text(v):
+    import json
+    return json.dumps(v)
+
+
+if __name__ == "__main__":
+    main()
