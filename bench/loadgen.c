@@ -41,16 +41,16 @@
 enum route { R_HEALTHZ, R_TASK_NEXT, R_SUBMIT, R_REVIEW_NEXT, R_REVIEW, R_COUNT };
 
 static const char *const route_names[R_COUNT] = {
-	"GET /healthz",
-	"POST /projects/{id}/tasks/next",
-	"POST /tasks/{id}/submit",
-	"POST /projects/{id}/reviews/next",
-	"POST /tasks/{id}/review",
+    "GET /healthz",
+    "POST /projects/{id}/tasks/next",
+    "POST /tasks/{id}/submit",
+    "POST /projects/{id}/reviews/next",
+    "POST /tasks/{id}/review",
 };
 
 /* Short names for the RESULT line. */
 static const char *const route_keys[R_COUNT] = {
-	"healthz", "task_next", "submit", "review_next", "review",
+    "healthz", "task_next", "submit", "review_next", "review",
 };
 
 enum role { ROLE_HEALTHZ, ROLE_WORKER, ROLE_REVIEWER };
@@ -58,7 +58,7 @@ enum role { ROLE_HEALTHZ, ROLE_WORKER, ROLE_REVIEWER };
 enum cstate {
 	C_READY,      /* connected, nothing in flight (connect phase only) */
 	C_CONNECTING, /* non-blocking connect in progress */
-	C_BUSY,       /* a request is being sent or its answer read */
+	C_BUSY,	      /* a request is being sent or its answer read */
 	C_SLEEPING,   /* backing off until wake_at; fd < 0 means reconnect then */
 };
 
@@ -66,17 +66,17 @@ struct conn {
 	int fd;
 	enum role role;
 	enum cstate state;
-	enum route route;    /* route of the request in flight */
+	enum route route; /* route of the request in flight */
 	const char *token;
-	long long task_id;   /* the task leased by this connection, 0 when none */
-	int want_out;        /* EPOLLOUT is in the interest set */
+	long long task_id; /* the task leased by this connection, 0 when none */
+	int want_out;	   /* EPOLLOUT is in the interest set */
 	char out[OUT_CAP];
 	size_t out_len, out_off;
 	char *in;
 	size_t in_len, in_cap;
-	uint64_t sent_at;    /* ns, when the request was issued */
-	uint64_t wake_at;    /* ns, for C_SLEEPING */
-	uint64_t deadline;   /* ns, for C_BUSY and C_CONNECTING */
+	uint64_t sent_at;  /* ns, when the request was issued */
+	uint64_t wake_at;  /* ns, for C_SLEEPING */
+	uint64_t deadline; /* ns, for C_BUSY and C_CONNECTING */
 };
 
 struct route_stats {
@@ -96,7 +96,7 @@ struct options {
 	struct in_addr host;
 	int port;
 	int connections;
-	int reviewers;   /* -1: half */
+	int reviewers; /* -1: half */
 	double duration, warmup, timeout;
 	long long project;
 	const char *workers_file, *reviewers_file;
@@ -113,7 +113,7 @@ static volatile sig_atomic_t stop_flag;
 static struct route_stats rstats[R_COUNT];
 static uint64_t status_counts[600];
 static uint64_t status_other;
-static uint64_t cycles;        /* approvals inside the measured window */
+static uint64_t cycles;	       /* approvals inside the measured window */
 static uint64_t cycles_total;  /* approvals since the start, warm-up included */
 static uint64_t measure_start; /* ns; 0 until the measured window opens */
 static struct {
@@ -139,7 +139,8 @@ static void usage(FILE *f)
 	      "         [--connections 64] [--duration 10] [--warmup 0] [--timeout 10]\n"
 	      "  --cycles also needs: --project ID --workers-file F --reviewers-file F\n"
 	      "         [--reviewers N (reviewer connections, default half)] [--backoff-ms 2]\n"
-	      "         [--max-cycles N (stop after N approvals, 0: no limit)]\n", f);
+	      "         [--max-cycles N (stop after N approvals, 0: no limit)]\n",
+	      f);
 }
 
 /* Parses a whole decimal integer in [lo, hi]; returns 0 or -1. */
@@ -243,7 +244,7 @@ static int parse_args(int argc, char **argv)
 			return -1;
 		}
 		continue;
-bad:
+	bad:
 		fprintf(stderr, "loadgen: bad value for %s: %s\n", a, v);
 		return -1;
 	}
@@ -253,7 +254,8 @@ bad:
 	}
 	if (opt.cycles) {
 		if (!opt.project || !opt.workers_file || !opt.reviewers_file) {
-			fprintf(stderr, "loadgen: --cycles needs --project, --workers-file and --reviewers-file\n");
+			fprintf(stderr, "loadgen: --cycles needs --project, --workers-file and "
+					"--reviewers-file\n");
 			return -1;
 		}
 		if (opt.reviewers < 0)
@@ -281,18 +283,20 @@ static int load_tokens(const char *path, char ***out)
 	while (n < MAX_CONNS && fgets(line, sizeof line, f)) {
 		size_t len = strlen(line);
 		if (len == sizeof line - 1 && line[len - 1] != '\n') {
-			fprintf(stderr, "loadgen: %s: token longer than %d bytes\n", path, MAX_TOKEN);
+			fprintf(stderr, "loadgen: %s: token longer than %d bytes\n", path,
+				MAX_TOKEN);
 			goto fail;
 		}
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '
-			       || line[len - 1] == '\t'))
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+			       line[len - 1] == ' ' || line[len - 1] == '\t'))
 			line[--len] = '\0';
 		if (!len)
 			continue;
 		for (size_t i = 0; i < len; i++) {
 			unsigned char ch = (unsigned char)line[i];
 			if (ch <= ' ' || ch >= 0x7f) {
-				fprintf(stderr, "loadgen: %s: token with a control or space byte\n", path);
+				fprintf(stderr, "loadgen: %s: token with a control or space byte\n",
+					path);
 				goto fail;
 			}
 		}
@@ -434,8 +438,8 @@ static void start_connect(struct conn *c)
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port),
-				 .sin_addr = opt.host};
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port), .sin_addr = opt.host};
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
 		close(fd);
 		errs.connect++;
@@ -481,10 +485,11 @@ static void build_request(struct conn *c)
 			const char *body = worker ? submit : approve;
 			size_t blen = worker ? sizeof submit - 1 : sizeof approve - 1;
 			c->route = worker ? R_SUBMIT : R_REVIEW;
-			n = snprintf(c->out, OUT_CAP,
-				     "POST /api/v1/tasks/%lld/%s HTTP/1.1\r\n%s"
-				     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-				     c->task_id, worker ? "submit" : "review", hdr, blen, body);
+			n = snprintf(
+			    c->out, OUT_CAP,
+			    "POST /api/v1/tasks/%lld/%s HTTP/1.1\r\n%s"
+			    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			    c->task_id, worker ? "submit" : "review", hdr, blen, body);
 		}
 	}
 	c->out_len = n > 0 && n < OUT_CAP ? (size_t)n : 0;
@@ -729,12 +734,14 @@ static long long json_top_id(const char *s, size_t n)
 			i++;
 			if (depth != 1 || klen != 2 || memcmp(s + start, "id", 2) != 0)
 				continue;
-			while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+			while (i < n &&
+			       (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
 				i++;
 			if (i >= n || s[i] != ':')
 				continue;
 			i++;
-			while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+			while (i < n &&
+			       (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
 				i++;
 			long long v = 0;
 			int digits = 0;
@@ -768,8 +775,7 @@ static void on_response(struct conn *c, const struct response *r, uint64_t done)
 
 	record(c->route, st, c->sent_at, done);
 	switch (c->route) {
-	case R_HEALTHZ:
-		break;
+	case R_HEALTHZ: break;
 	case R_TASK_NEXT:
 	case R_REVIEW_NEXT:
 		if (st == 200) {
@@ -797,8 +803,7 @@ static void on_response(struct conn *c, const struct response *r, uint64_t done)
 		}
 		again = ok;
 		break;
-	case R_COUNT:
-		break;
+	case R_COUNT: break;
 	}
 	if (r->close) {
 		errs.server_close++;
@@ -836,7 +841,8 @@ static void on_readable(struct conn *c)
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (got <= 0) {
-			/* Closed (or reset). Idle connections closed by the server are not errors. */
+			/* Closed (or reset). Idle connections closed by the server are not errors.
+			 */
 			if (c->state == C_BUSY)
 				errs.reset++;
 			else
@@ -873,8 +879,8 @@ static void on_event(struct conn *c, uint32_t events)
 	if (c->state == C_CONNECTING) {
 		int err = 0;
 		socklen_t len = sizeof err;
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err
-		    || (events & (EPOLLERR | EPOLLHUP))) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err ||
+		    (events & (EPOLLERR | EPOLLHUP))) {
 			errs.connect++;
 			reconnect_later(c, RECONNECT_DELAY_NS * 10);
 			return;
@@ -947,8 +953,8 @@ static double cpu_seconds(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6
-	       + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void report(double elapsed, double cpu)
@@ -980,7 +986,8 @@ static void report(double elapsed, double cpu)
 			continue;
 		printf("%-34s %9llu %9llu %7llu %8llu %8llu %8llu %8llu\n", route_names[r],
 		       (unsigned long long)s->count, (unsigned long long)s->ok,
-		       (unsigned long long)s->no_content, (unsigned long long)(s->sum_us / s->count),
+		       (unsigned long long)s->no_content,
+		       (unsigned long long)(s->sum_us / s->count),
 		       (unsigned long long)hist_percentile(s, 0.50),
 		       (unsigned long long)hist_percentile(s, 0.99), (unsigned long long)s->max_us);
 	}
@@ -1009,8 +1016,8 @@ static void report(double elapsed, double cpu)
 	       "cycles_per_s=%.1f non2xx=%llu errors=%llu loadgen_cpu_pct=%.0f",
 	       opt.healthz ? "healthz" : "cycles", nconns, elapsed, (unsigned long long)total, rps,
 	       (unsigned long long)cycles, cps, (unsigned long long)non2xx,
-	       (unsigned long long)(errs.connect + errs.reset + errs.timeout + errs.parse
-				    + errs.no_id),
+	       (unsigned long long)(errs.connect + errs.reset + errs.timeout + errs.parse +
+				    errs.no_id),
 	       elapsed > 0 ? 100 * cpu / elapsed : 0);
 	for (int r = 0; r < R_COUNT; r++) {
 		const struct route_stats *s = &rstats[r];
@@ -1125,8 +1132,8 @@ int main(int argc, char **argv)
 	}
 	now = now_ns();
 	double cpu = measure_start ? cpu_seconds() - cpu0 : 0;
-	double elapsed = measure_start && now > measure_start ? (double)(now - measure_start) / 1e9
-							      : 0;
+	double elapsed =
+	    measure_start && now > measure_start ? (double)(now - measure_start) / 1e9 : 0;
 	for (int i = 0; i < nconns; i++) {
 		close_conn(&conns[i]);
 		free(conns[i].in);

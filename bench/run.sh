@@ -305,6 +305,9 @@ main() {
 		"$(uname -sr)"
 	echo "build: $BUILD_DIR ($(sed -n 's/^CMAKE_BUILD_TYPE:[^=]*=//p' "$BUILD_DIR/CMakeCache.txt"))," \
 		"serve options: ${BENCH_SERVE_ARGS:-(defaults)}"
+	echo "source: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
+		[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] \
+			&& echo ' with uncommitted changes')"
 
 	start_server
 	log "seeding $SMALL_ITEMS items"

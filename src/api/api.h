@@ -37,6 +37,10 @@ int api_static(http_request *r);
  * 404 when the caller may not see it and 403 when a right in `need` is missing. */
 int api_project_access(http_request *r, int64_t id, unsigned need, project *p, unsigned *rights);
 
+/* Answers a small whole list (steals `items`, ascending by the integer member `id_key`) as a
+ * page with the usual limit, cursor and sort parameters. */
+int api_page_array(http_request *r, json_t *items, const char *id_key);
+
 /* Reads a required string member; 400 naming it when missing or not a string. */
 int api_string(http_request *r, const json_t *o, const char *key, const char **out);
 /* Refuses members not in `allowed` (NULL-terminated) with 400 naming the first. */

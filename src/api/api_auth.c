@@ -200,8 +200,7 @@ int api_me(http_request *r)
 
 int api_me_projects(http_request *r)
 {
-	http_json_page(r, store_my_projects(api_app(r)->db, &r->user), 0);
-	return 0;
+	return api_page_array(r, store_my_projects(api_app(r)->db, &r->user), "id");
 }
 
 int api_users_create(http_request *r)

@@ -44,3 +44,37 @@ int api_only_keys(http_request *r, const json_t *o, const char *const *allowed)
 	}
 	return 0;
 }
+
+int api_page_array(http_request *r, json_t *items, const char *id_key)
+{
+	static const char *const keys[] = {"limit", "cursor", "sort", NULL};
+	int64_t cursor, next = 0;
+	int limit;
+	bool desc;
+	int rc = http_query_check(r, keys);
+	if (!rc)
+		rc = http_page(r, &cursor, &limit, &desc);
+	if (rc) {
+		json_decref(items);
+		return rc;
+	}
+	/* These lists are small and come whole from the store, ascending by id; the page is cut
+	 * here so they answer the same parameters as every other list. */
+	json_t *page = json_array();
+	size_t n = json_array_size(items);
+	for (size_t k = 0; k < n; k++) {
+		json_t *it = json_array_get(items, desc ? n - 1 - k : k);
+		int64_t id = json_integer_value(json_object_get(it, id_key));
+		if (cursor && (desc ? id >= cursor : id <= cursor))
+			continue;
+		if ((int)json_array_size(page) == limit) {
+			next = json_integer_value(json_object_get(json_array_get(page, (size_t)limit - 1),
+								  id_key));
+			break;
+		}
+		json_array_append(page, it);
+	}
+	json_decref(items);
+	http_json_page(r, page, next);
+	return 0;
+}

@@ -50,12 +50,7 @@ int api_orgs_create(http_request *r)
 
 int api_orgs_list(http_request *r)
 {
-	static const char *const keys[] = {NULL};
-	int rc = http_query_check(r, keys);
-	if (rc)
-		return rc;
-	http_json_page(r, store_orgs_list(api_app(r)->db, &r->user), 0);
-	return 0;
+	return api_page_array(r, store_orgs_list(api_app(r)->db, &r->user), "id");
 }
 
 int api_orgs_get(http_request *r)
@@ -142,6 +137,5 @@ int api_orgs_members(http_request *r)
 	if (rc)
 		return rc;
 	json_decref(org);
-	http_json_page(r, store_org_members(api_app(r)->db, r->ids[0]), 0);
-	return 0;
+	return api_page_array(r, store_org_members(api_app(r)->db, r->ids[0]), "user_id");
 }

@@ -148,9 +148,13 @@ int api_projects_members(http_request *r)
 {
 	project p;
 	project_init(&p);
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	unsigned rights = 0;
+	/* Reviewers see who they review; workers do not see each other. */
+	int rc = api_project_access(r, r->ids[0], 0, &p, &rights);
+	if (!rc && !(rights & (ACCESS_READ_DATA | ACCESS_REVIEW)))
+		rc = http_fail(r, CL_EFORBIDDEN, NULL, "your role in this project does not allow this");
 	if (!rc)
-		http_json_page(r, store_project_members(api_app(r)->db, p.id), 0);
+		rc = api_page_array(r, store_project_members(api_app(r)->db, p.id), "user_id");
 	project_release(&p);
 	return rc;
 }

@@ -175,7 +175,7 @@ static int validate_bbox(const project *p, const item_facts *item, const json_t 
 		rc = check_keys(box, box_keys, prefix, err);
 		if (rc)
 			return rc;
-		double x, y, w, h;
+		double x = 0, y = 0, w = 0, h = 0;
 		if ((rc = box_number(box, where, "x", &x, err)) ||
 		    (rc = box_number(box, where, "y", &y, err)) ||
 		    (rc = box_number(box, where, "w", &w, err)) ||
@@ -250,7 +250,7 @@ static int validate_spans(const project *p, const item_facts *item, const json_t
 		rc = check_keys(span, span_keys, prefix, err);
 		if (rc)
 			return rc;
-		json_int_t start, end;
+		json_int_t start = 0, end = 0;
 		if ((rc = span_int(span, where, "start", &start, err)) ||
 		    (rc = span_int(span, where, "end", &end, err)))
 			return rc;

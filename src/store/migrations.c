@@ -200,6 +200,10 @@ const migration migrations[] = {
 	 "CREATE TABLE qualifications("
 	 " user_id INTEGER NOT NULL, course_id INTEGER NOT NULL, granted_at INTEGER NOT NULL,"
 	 " attempt_id INTEGER, PRIMARY KEY (user_id, course_id)) WITHOUT ROWID;"},
+	{4, "tasks a worker gave back are not offered to them again",
+	 "CREATE TABLE task_skips("
+	 " task_id INTEGER NOT NULL REFERENCES tasks(id), user_id INTEGER NOT NULL,"
+	 " at INTEGER NOT NULL, PRIMARY KEY (task_id, user_id)) WITHOUT ROWID;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

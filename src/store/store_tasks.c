@@ -336,9 +336,11 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 		if (rc)
 			return rc;
 		/* By priority then age, skipping items this worker already has a slot of. */
-		st = db_stmt(c, "SELECT t.id FROM tasks t WHERE t.project_id = ? AND t.state = 'open'"
+		st = db_stmt(c, "SELECT t.id FROM tasks t WHERE t.project_id = ?1 AND t.state = 'open'"
 				" AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"
-				" AND u.worker_id = ?) ORDER BY t.priority DESC, t.id LIMIT 1");
+				" AND u.worker_id = ?2)"
+				" AND NOT EXISTS (SELECT 1 FROM task_skips k WHERE k.task_id = t.id"
+				" AND k.user_id = ?2) ORDER BY t.priority DESC, t.id LIMIT 1");
 		db_bind_int(st, 1, p->id);
 		db_bind_int(st, 2, j->user_id);
 		id = first_id(c, st);
@@ -480,6 +482,13 @@ static int task_release_job(db_conn *c, void *ctx, cl_error *err)
 				      " worker_id = NULL, lease_until = NULL WHERE id = ?");
 	db_bind_int(st, 1, j->now);
 	db_bind_int(st, 2, t.id);
+	if ((rc = db_exec_stmt(st, err)))
+		return rc;
+	/* Giving a task back means "not for me": it goes to others, not back to this worker. */
+	st = db_stmt(c, "INSERT OR IGNORE INTO task_skips(task_id, user_id, at) VALUES (?,?,?)");
+	db_bind_int(st, 1, t.id);
+	db_bind_int(st, 2, j->user_id);
+	db_bind_int(st, 3, j->now);
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
 	j->out = t.id;

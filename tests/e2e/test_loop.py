@@ -391,6 +391,18 @@ class LoopTest(ServerTestCase):
         self.assertEqual(self.types(self.get_task(t["id"])),
                          ["claim", "release", "claim", "submit"])
 
+    def test_skip_is_not_offered_back(self):
+        p, _ = self.proj(["skip a", "skip b"], workers=[self.w1_id, self.w2_id])
+        pid = p["id"]
+        a = self.claim(self.w1, pid)
+        self.assertEqual(self.w1.post(API + "/tasks/%d/release" % a["id"]).status, 200)
+        # The worker who gave it back gets the other task, then nothing; others still get it.
+        b = self.claim(self.w1, pid)
+        self.assertNotEqual(b["id"], a["id"])
+        self.submit_ok(self.w1, b["id"], POS)
+        self.assertEqual(nxt(self.w1, pid).status, 204)
+        self.assertEqual(self.claim(self.w2, pid)["id"], a["id"])
+
     # -- overlap and reviewers -----------------------------------------------------------
 
     def test_overlap_two(self):

@@ -116,9 +116,9 @@ test('a manager creates a project of each kind and uploads data through the UI',
     name: 'Scene colors', kind: 'image_class', labels: ['red', 'green', 'purple', 'orange'], multi: true,
     instructions: '# Colors\n\nPick every color of the object.',
   });
-  rep = await uploadFiles(page, [0, 1].map((i) => ({ name: `scene${i}.png`, mimeType: 'image/png', buffer: scenePng(i) }))
+  rep = await uploadFiles(page, [0, 1, 4].map((i) => ({ name: `scene${i}.png`, mimeType: 'image/png', buffer: scenePng(i) }))
     .concat([{ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not an image') }]));
-  assert.deepEqual(rep, { accepted: 2, duplicates: 0, rejected: 1 });
+  assert.deepEqual(rep, { accepted: 3, duplicates: 0, rejected: 1 });
 
   projects.image_bbox = await createProject(page, {
     name: 'Find the objects', kind: 'image_bbox', labels: ['object', 'ground'],
@@ -141,7 +141,7 @@ test('a manager creates a project of each kind and uploads data through the UI',
     await invite(page, p.id, worker.username, 'worker');
     await invite(page, p.id, reviewer.username, 'reviewer');
     const items = await api(world.manager, 'GET', `/projects/${p.id}/items`);
-    assert.equal(items.items.length, p.kind === 'text_class' ? 3 : 2);
+    assert.equal(items.items.length, p.kind === 'text_class' || p.kind === 'image_class' ? 3 : 2);
     const members = await api(world.manager, 'GET', `/projects/${p.id}/members`);
     assert.deepEqual(members.items.map((m) => [m.username, m.role]).sort(),
       [[reviewer.username, 'reviewer'], [worker.username, 'worker']].sort());
@@ -195,11 +195,13 @@ test('a worker labels each kind through the UI', async () => {
   id = await waitTask(page, id);
   t = await getTask(imgTask);
   assert.deepEqual(t.annotation, { labels: ['red', 'orange'] });
-  // Skip gives the task back (the server may hand the same one out again).
+  // Skip gives the task back; it goes to others, and this worker gets the next one.
   const skipped = id;
   await page.click('[data-testid=skip]');
-  await page.waitForFunction(() => document.querySelector('.work').dataset.ready === 'true');
+  await page.waitForFunction((s) => document.querySelector('.work').dataset.ready === 'true' &&
+    Number(document.querySelector('.work').dataset.taskId) !== s, skipped);
   id = await page.evaluate(() => Number(document.querySelector('.work').dataset.taskId));
+  assert.notEqual(id, skipped);
   assert.ok((await getTask(skipped)).events.some((e) => e.type === 'release'));
   await page.keyboard.press('3');
   await page.keyboard.press('Control+Enter');
@@ -391,6 +393,7 @@ test('a reviewer rejects with a reason, the worker reworks, the reviewer approve
 
   // The reviewer sees the second round with its history, and approves.
   await page.click('text=다시 확인');
+  await page.waitForSelector('.work[data-ready=true]');
   id = await waitTask(page);
   assert.equal(id, rejected);
   await page.waitForSelector('[data-testid=history] [data-event=reject]');

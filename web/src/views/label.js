@@ -64,11 +64,15 @@ export async function labelView(root, [pid], ctx) {
     undoBtn.disabled = undo.length === 0;
   }
 
+  // data-ready tells tests and the benchmark what the view shows: 'loading' while a task is
+  // being handed in or fetched, 'true' with a task, 'empty' with none.
   function setBusy(b) {
     busy = b;
     submitBtn.disabled = b;
     skipBtn.disabled = b;
     frame.el.classList.toggle('busy', b);
+    if (b) frame.el.dataset.ready = 'loading';
+    else if (task && frame.el.dataset.ready === 'loading') frame.el.dataset.ready = 'true';
   }
 
   async function claim(retry = true) {
@@ -83,6 +87,7 @@ export async function labelView(root, [pid], ctx) {
   }
 
   async function loadNext() {
+    frame.el.dataset.ready = 'loading';
     const next = await claim();
     if (!ctx.alive || next === undefined) return;
     if (!next) { empty('label.noneLeft'); return; }

@@ -55,9 +55,12 @@ export async function reviewView(root, [pid], ctx) {
     busy = b;
     for (const x of [approveBtn, rejectBtn, fixBtn]) x.disabled = b || !task;
     frame.el.classList.toggle('busy', b);
+    if (b) frame.el.dataset.ready = 'loading';
+    else if (task && frame.el.dataset.ready === 'loading') frame.el.dataset.ready = 'true';
   }
 
   async function loadNext() {
+    frame.el.dataset.ready = 'loading';
     let next;
     try {
       next = await api.post('/projects/' + pid + '/reviews/next', undefined, { signal: ctx.signal });
