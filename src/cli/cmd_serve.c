@@ -24,7 +24,7 @@ static void usage(FILE *out)
 		"  --demo              seed a demo organization, projects and accounts\n"
 		"  --web DIR           the built web app (default: the source tree's web/dist)\n"
 		"  --io-threads N      HTTP I/O threads (default: the number of cores)\n"
-		"  --handlers N        request handler threads (default: 64)\n"
+		"  --handlers N        request handler threads (default: 8 per core)\n"
 		"  --sync normal|full  SQLite synchronous mode (default: full)\n"
 		"  --secure-cookies    mark session cookies Secure (behind TLS)\n"
 		"  --min-wage N        hourly minimum wage for the fair-pay check (default 10320)\n"
