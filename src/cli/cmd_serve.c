@@ -24,7 +24,8 @@ static void usage(FILE *out)
 		"  --demo              seed a demo organization, projects and accounts\n"
 		"  --web DIR           the built web app (default: the source tree's web/dist)\n"
 		"  --io-threads N      HTTP I/O threads (default: the number of cores)\n"
-		"  --handlers N        request handler threads (default: 8 per core)\n"
+		"  --handlers N        request handler threads (default: 8 per core; 0: handlers run on\n"
+		"                      the I/O threads)\n"
 		"  --sync normal|full  SQLite synchronous mode (default: full)\n"
 		"  --secure-cookies    mark session cookies Secure (behind TLS)\n"
 		"  --min-wage N        hourly minimum wage for the fair-pay check (default 10320)\n"
@@ -61,7 +62,11 @@ int cmd_serve(int argc, char **argv)
 		case 'D': demo = true; break;
 		case 'w': web = optarg; break;
 		case 'i': io = (int)strtol(optarg, NULL, 10); break;
-		case 'H': handlers = (int)strtol(optarg, NULL, 10); break;
+		case 'H':
+			handlers = (int)strtol(optarg, NULL, 10);
+			if (handlers == 0)
+				handlers = -1;
+			break;
 		case 'y':
 			if (strcmp(optarg, "normal") && strcmp(optarg, "full")) {
 				usage(stderr);

@@ -126,7 +126,8 @@ const char *http_header_value(const http_request *r, const char *name);
 typedef struct http_config {
 	const char *listen;       /* "127.0.0.1:8080" */
 	int io_threads;           /* MHD thread pool size; 0: the number of cores */
-	int handler_threads;      /* blocking handler pool; 0: 8 per core */
+	int handler_threads;      /* blocking handler pool; 0: 8 per core; -1: none, handlers
+	                           * run on the I/O threads (then size io_threads for it) */
 	const route *routes;
 	size_t n_routes;
 	/* Fills r->user from credentials; returns 0, or CL_EUNAUTH. Runs before ROUTE handlers. */

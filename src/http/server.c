@@ -348,7 +348,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		bool stopping = __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
 		if (stopping && !r->early_error)
 			r->early_error = http_fail(r, CL_EUNAVAIL, NULL, "the server is shutting down");
-		if ((r->route && (r->route->flags & ROUTE_INLINE)) || r->early_error) {
+		if ((r->route && (r->route->flags & ROUTE_INLINE)) || r->early_error || !s->n_pool) {
 			dispatch(s, r);
 			if (stopping)
 				MHD_add_response_header(r->response, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -455,7 +455,8 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 		cores = 2;
 	/* Enough handlers that many writes meet in one group commit, few enough that the
 	 * cores do not spend their time switching between them (measured in bench/). */
-	s->n_pool = cfg->handler_threads > 0 ? cfg->handler_threads : (int)(8 * cores);
+	s->n_pool = cfg->handler_threads > 0 ? cfg->handler_threads
+		    : cfg->handler_threads < 0 ? 0 : (int)(8 * cores);
 	s->pool = calloc((size_t)s->n_pool, sizeof *s->pool);
 	for (int i = 0; i < s->n_pool; i++)
 		pthread_create(&s->pool[i], NULL, pool_main, s);

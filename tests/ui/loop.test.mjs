@@ -228,7 +228,11 @@ test('a worker labels each kind through the UI', async () => {
   await page.mouse.down();
   await page.mouse.move(r.x + r.w * 0.3, r.y + r.h * 0.9, { steps: 5 });
   await page.mouse.up();
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=box-row]').length === 2);
+  // The new box's row shows its label once the editor has applied it: wait for both.
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid=box-row]')];
+    return rows.length === 2 && rows.every((e) => e.dataset.label);
+  });
   assert.deepEqual(await page.$$eval('[data-testid=box-row]', (els) => els.map((e) => e.dataset.label)), ['object', 'ground']);
   await page.keyboard.press('Delete');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=box-row]').length === 1);
