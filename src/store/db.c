@@ -75,10 +75,7 @@ static int conn_open(const char *path, bool writer, bool durable, db_conn **out)
 	char pragmas[256];
 	snprintf(pragmas, sizeof pragmas,
 		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-		 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=%d;"
-		 /* Readers lose their page cache whenever the writer commits; mapping the file
-		  * lets them re-read pages without a read() each. */
-		 "PRAGMA mmap_size=1073741824;",
+		 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=%d;",
 		 durable ? "FULL" : "NORMAL", writer ? 65536 : 16384, writer ? 0 : 1000);
 	char *msg = NULL;
 	if (sqlite3_exec(c->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
