@@ -83,15 +83,17 @@ static int prompt_password(const char *env, const char *prompt, char *out, size_
 	struct termios quiet = saved_termios;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
 	quiet.c_lflag |= ICANON;
-	fprintf(stderr, "%s", prompt);
-	fflush(stderr);
 	int rc = 0;
 	echo_off = 1;
+	/* Echo goes off before the prompt shows: an answer typed at the prompt must not be
+	 * flushed away by TCSAFLUSH, nor echoed. */
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)) {
 		echo_off = 0;
-		fprintf(stderr, "\ncrowdloop: cannot turn off echo: %s\n", strerror(errno));
+		fprintf(stderr, "crowdloop: cannot turn off echo: %s\n", strerror(errno));
 		rc = -1;
 	} else {
+		fprintf(stderr, "%s", prompt);
+		fflush(stderr);
 		if (!fgets(out, (int)size, stdin)) {
 			out[0] = '\0';
 			rc = -1;

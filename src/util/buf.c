@@ -80,6 +80,20 @@ int buf_printf(buf *b, const char *fmt, ...)
 	return rc;
 }
 
+int buf_put_int(buf *b, long long v)
+{
+	char digits[24];
+	int n = 0;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		digits[sizeof digits - 1 - n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		digits[sizeof digits - 1 - n++] = '-';
+	return buf_append(b, digits + sizeof digits - n, (size_t)n);
+}
+
 char *buf_detach(buf *b, size_t *len)
 {
 	if (!b->data) {

@@ -96,6 +96,8 @@ class CliTest(unittest.TestCase):
             if not typed and b"Password for" in seen:
                 os.write(master, answer.encode() + b"\n")
                 typed = True
+        if p.poll() is None:  # stuck past the deadline: fail, never hang the suite
+            p.kill()
         out = p.stdout.read().decode(errors="replace")
         p.stdout.close()
         code = p.wait(30)
