@@ -3,6 +3,7 @@
  * wrong types and values outside the item, and its message names the path of the first problem
  * found, such as `boxes[1].w must be > 0`, in the order of the input. */
 #include "core/annotation.h"
+#include "util/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,33 +28,6 @@ static int fail(cl_error *err, const char *fmt, ...)
 	return CL_EANNOTATION;
 }
 
-/* Copies at most 40 bytes of the UTF-8 string `s` into `out` for a message: whole characters
- * only, control characters as '?', and "..." where it was cut, so the message stays valid
- * UTF-8 and short. */
-static void msg_quote(const char *s, size_t len, char out[48])
-{
-	size_t o = 0, i = 0;
-	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		if (i + n > len)
-			n = 1;
-		if (o + n > 40) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (n == 1 && (c < 0x20 || c >= 0x7f)) {
-			out[o++] = '?';
-		} else {
-			memcpy(out + o, s + i, n);
-			o += n;
-		}
-		i += n;
-	}
-	out[o] = '\0';
-}
-
 /* Refuses any key of `obj` not in `allowed` (NULL-terminated); `where` prefixes the message. */
 static int check_keys(const json_t *obj, const char *const *allowed, const char *where,
 		      cl_error *err)
@@ -67,7 +41,7 @@ static int check_keys(const json_t *obj, const char *const *allowed, const char 
 			known = strcmp(key, allowed[i]) == 0;
 		if (!known) {
 			char q[48];
-			msg_quote(key, strlen(key), q);
+			text_quote(key, strlen(key), q);
 			return fail(err, "%sunknown key \"%s\"", where, q);
 		}
 	}
@@ -85,7 +59,7 @@ static int check_label(const project *p, const json_t *v, const char *path, cons
 	size_t len = json_string_length(v);
 	if (memchr(s, '\0', len) || !project_has_label(p, s)) {
 		char q[48];
-		msg_quote(s, len, q);
+		text_quote(s, len, q);
 		return fail(err, "%s: label \"%s\" is not in the project's label set", owner, q);
 	}
 	return 0;
@@ -131,7 +105,7 @@ static int validate_class(const project *p, const json_t *a, cl_error *err)
 		for (size_t j = 0; j < i; j++) {
 			if (json_equal(l, json_array_get(labels, j))) {
 				char q[48];
-				msg_quote(json_string_value(l), json_string_length(l), q);
+				text_quote(json_string_value(l), json_string_length(l), q);
 				return fail(err, "%s: duplicate label \"%s\" (also labels[%zu])",
 					    path, q, j);
 			}

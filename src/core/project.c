@@ -5,6 +5,7 @@
  * nothing. */
 #include "core/project.h"
 #include "util/clock.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,33 +81,6 @@ struct apply {
 	bool has_name, has_kind, has_labels, has_org_id;
 	bool has_lease_minutes, has_lease_seconds, has_review_rate;
 };
-
-/* Copies at most 40 bytes of the UTF-8 string `s` into `out` for a message: whole characters
- * only, control characters as '?', and "..." where it was cut, so the message stays valid
- * UTF-8 and short. */
-static void msg_quote(const char *s, size_t len, char out[48])
-{
-	size_t o = 0, i = 0;
-	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		if (i + n > len)
-			n = 1;
-		if (o + n > 40) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (n == 1 && (c < 0x20 || c >= 0x7f)) {
-			out[o++] = '?';
-		} else {
-			memcpy(out + o, s + i, n);
-			o += n;
-		}
-		i += n;
-	}
-	out[o] = '\0';
-}
 
 /* Counts the code points of a valid UTF-8 string. */
 static size_t utf8_chars(const char *s, size_t len)
@@ -246,7 +220,7 @@ static int set_labels(struct apply *a, const char *key, const json_t *v, cl_erro
 		const json_t *first = json_object_get(seen, s);
 		if (first) {
 			char q[48];
-			msg_quote(s, len, q);
+			text_quote(s, len, q);
 			rc = cl_fail(err, CL_EINVAL, NULL, "%s[%zu]: label \"%s\" repeats %s[%lld]",
 				     key, i, q, key, (long long)json_integer_value(first));
 			goto out;
@@ -461,7 +435,7 @@ int project_apply_json(project *p, const json_t *in, bool creating, cl_error *er
 		const struct field *f = field_find(key);
 		if (!f) {
 			char q[48];
-			msg_quote(key, strlen(key), q);
+			text_quote(key, strlen(key), q);
 			rc = cl_fail(err, CL_EINVAL, NULL, "unknown field \"%s\"", q);
 			goto out;
 		}
