@@ -308,6 +308,32 @@ static int lease(db_conn *c, task_row *t, int64_t holder, bool review, int64_t u
 	return db_exec_stmt(st, err);
 }
 
+/* Claims task `id` for j->user_id (to label, or to review) and leases it. */
+static int lease_task(db_conn *c, struct task_job *j, int64_t id, bool review, cl_error *err)
+{
+	task_row t;
+	task_state to;
+	int rc = task_load(c, id, &t);
+	if (rc)
+		return cl_fail(err, rc, NULL, "task not found");
+	json_t *payload = !review && t.round ? json_pack("{s:i}", "round", t.round + 1) : NULL;
+	rc = transition(c, &t, j->user_id, review ? TASK_REVIEW_CLAIM : TASK_CLAIM, false, payload,
+			j->now, &to, err);
+	if (!rc)
+		rc = lease(c, &t, j->user_id, review, j->now + (int64_t)j->p->lease_seconds * 1000,
+			   j->now, err);
+	return rc;
+}
+
+/* Runs a task job and answers with the task it names, read after the commit. */
+static int run_task_job(db *d, db_write_fn fn, struct task_job *j, bool with_events,
+			json_t **task, cl_error *err)
+{
+	int rc = db_write(d, fn, j, err);
+	*task = !rc && j->out ? store_task_get(d, j->out, with_events) : NULL;
+	return rc;
+}
+
 static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct task_job *j = ctx;
@@ -351,15 +377,7 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 	if (!id)
 		return 0;
 	if (claim) {
-		task_row t;
-		task_state to;
-		int rc = task_load(c, id, &t);
-		json_t *payload = t.round ? json_pack("{s:i}", "round", t.round + 1) : NULL;
-		if (!rc)
-			rc = transition(c, &t, j->user_id, TASK_CLAIM, false, payload, j->now, &to, err);
-		if (!rc)
-			rc = lease(c, &t, j->user_id, false, j->now + (int64_t)p->lease_seconds * 1000,
-				   j->now, err);
+		int rc = lease_task(c, j, id, false, err);
 		if (rc)
 			return rc;
 	}
@@ -370,9 +388,7 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 int store_task_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
 {
 	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
-	int rc = db_write(d, task_next_job, &j, err);
-	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
-	return rc;
+	return run_task_job(d, task_next_job, &j, false, task, err);
 }
 
 /* The lease checks shared by submit, release and review. */
@@ -461,9 +477,7 @@ int store_task_submit(db *d, int64_t task_id, int64_t user_id, const char *annot
 {
 	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms(),
 			     .annotation = annotation, .auto_approve = auto_approve};
-	int rc = db_write(d, task_submit_job, &j, err);
-	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
-	return rc;
+	return run_task_job(d, task_submit_job, &j, false, task, err);
 }
 
 static int task_release_job(db_conn *c, void *ctx, cl_error *err)
@@ -498,9 +512,7 @@ static int task_release_job(db_conn *c, void *ctx, cl_error *err)
 int store_task_release(db *d, int64_t task_id, int64_t user_id, json_t **task, cl_error *err)
 {
 	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms()};
-	int rc = db_write(d, task_release_job, &j, err);
-	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
-	return rc;
+	return run_task_job(d, task_release_job, &j, false, task, err);
 }
 
 static int review_next_job(db_conn *c, void *ctx, cl_error *err)
@@ -526,15 +538,7 @@ static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 			return 0;
 		/* A honeypot stands in for real work only while real work is waiting. */
 		id = store_quality_honeypot_pick(c, p, j->user_id, id, j->now);
-		task_row t;
-		task_state to;
-		int rc = task_load(c, id, &t);
-		if (!rc)
-			rc = transition(c, &t, j->user_id, TASK_REVIEW_CLAIM, false, NULL, j->now, &to,
-					err);
-		if (!rc)
-			rc = lease(c, &t, j->user_id, true,
-				   j->now + (int64_t)p->lease_seconds * 1000, j->now, err);
+		int rc = lease_task(c, j, id, true, err);
 		if (rc)
 			return rc;
 	}
@@ -545,9 +549,7 @@ static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 int store_review_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
 {
 	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
-	int rc = db_write(d, review_next_job, &j, err);
-	*task = !rc && j.out ? store_task_get(d, j.out, true) : NULL;
-	return rc;
+	return run_task_job(d, review_next_job, &j, true, task, err);
 }
 
 static int task_review_job(db_conn *c, void *ctx, cl_error *err)
@@ -629,9 +631,7 @@ int store_task_review(db *d, const project *p, int64_t task_id, int64_t user_id,
 {
 	struct task_job j = {.p = p, .task_id = task_id, .user_id = user_id,
 			     .now = clock_now_ms(), .dec = dec};
-	int rc = db_write(d, task_review_job, &j, err);
-	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
-	return rc;
+	return run_task_job(d, task_review_job, &j, false, task, err);
 }
 
 static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
@@ -679,9 +679,7 @@ int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action,
 {
 	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms(),
 			     .action = action, .annotation = annotation, .reason = reason};
-	int rc = db_write(d, task_resolve_job, &j, err);
-	*task = !rc && j.out ? store_task_get(d, j.out, false) : NULL;
-	return rc;
+	return run_task_job(d, task_resolve_job, &j, false, task, err);
 }
 
 int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
