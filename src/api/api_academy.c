@@ -109,7 +109,7 @@ out:
 
 int api_courses_list(http_request *r)
 {
-	http_json_page(r, store_courses_list(api_app(r)->db, r->user.id), 0);
+	http_json_page(r, store_courses_list(api_app(r)->db, r->user.id), NULL);
 	return 0;
 }
 
@@ -216,7 +216,7 @@ int api_courses_practice(http_request *r)
 	if (!o)
 		return http_fail(r, CL_ENOTFOUND, NULL, "course not found");
 	json_decref(o);
-	http_json_page(r, store_course_practice(api_app(r)->db, r->ids[0]), 0);
+	http_json_page(r, store_course_practice(api_app(r)->db, r->ids[0]), NULL);
 	return 0;
 }
 
@@ -335,6 +335,6 @@ out:
 
 int api_me_qualifications(http_request *r)
 {
-	http_json_page(r, store_qualifications(api_app(r)->db, r->user.id), 0);
+	http_json_page(r, store_qualifications(api_app(r)->db, r->user.id), NULL);
 	return 0;
 }

@@ -238,6 +238,6 @@ int api_users_list(http_request *r)
 	if (rc)
 		return rc;
 	json_t *items = store_users_list(api_app(r)->db, cursor, limit, desc, &next);
-	http_json_page(r, items, next);
+	http_json_page(r, items, &next);
 	return 0;
 }

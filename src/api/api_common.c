@@ -75,6 +75,6 @@ int api_page_array(http_request *r, json_t *items, const char *id_key)
 		json_array_append(page, it);
 	}
 	json_decref(items);
-	http_json_page(r, page, next);
+	http_json_page(r, page, &next);
 	return 0;
 }

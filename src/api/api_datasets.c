@@ -87,8 +87,7 @@ int api_datasets_list(http_request *r)
 		rc = http_page(r, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_datasets_list(api_app(r)->db, p.id, cursor, limit, desc,
-						      &next),
-			       next);
+						      &next), &next);
 	project_release(&p);
 	return rc;
 }

@@ -204,7 +204,7 @@ int api_items_list(http_request *r)
 	if (!rc) {
 		json_t *items = store_items_list(api_app(r)->db, p.id, type, cursor, limit, desc,
 						 &next);
-		http_json_page(r, items, next);
+		http_json_page(r, items, &next);
 	}
 	project_release(&p);
 	return rc;

@@ -134,8 +134,7 @@ int api_me_ledger(http_request *r)
 		rc = http_page(r, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_ledger_my_entries(api_app(r)->db, r->user.id, cursor, limit,
-							  &next),
-			       next);
+							  &next), &next);
 	return rc;
 }
 
@@ -209,8 +208,7 @@ static int payouts_list(http_request *r, int64_t user_id, bool admin)
 		rc = http_fail(r, CL_EINVAL, NULL, "unknown status filter \"%.32s\"", status);
 	if (!rc)
 		http_json_page(r, store_payouts_list(api_app(r)->db, status, user, cursor, limit,
-						     &next),
-			       next);
+						     &next), &next);
 	return rc;
 }
 

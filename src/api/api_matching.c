@@ -5,7 +5,7 @@
 
 int api_me_matches(http_request *r)
 {
-	http_json_page(r, store_matches_for_worker(api_app(r)->db, &r->user), 0);
+	http_json_page(r, store_matches_for_worker(api_app(r)->db, &r->user), NULL);
 	return 0;
 }
 
@@ -15,7 +15,7 @@ int api_projects_matches(http_request *r)
 	project_init(&p);
 	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
 	if (!rc)
-		http_json_page(r, store_matches_for_project(api_app(r)->db, &p), 0);
+		http_json_page(r, store_matches_for_project(api_app(r)->db, &p), NULL);
 	project_release(&p);
 	return rc;
 }

@@ -77,7 +77,7 @@ int api_projects_list(http_request *r)
 		return http_fail(r, CL_EINVAL, NULL, "unknown kind filter \"%.32s\"", kind);
 	json_t *items = store_projects_list(api_app(r)->db, &r->user, status, kind, org_id, cursor,
 					    limit, desc, &next);
-	http_json_page(r, items, next);
+	http_json_page(r, items, &next);
 	return 0;
 }
 

@@ -167,7 +167,7 @@ int api_gold_list(http_request *r)
 	if (!rc)
 		rc = http_page(r, &cursor, &limit, &desc);
 	if (!rc)
-		http_json_page(r, store_gold_list(api_app(r)->db, p.id, cursor, limit, &next), next);
+		http_json_page(r, store_gold_list(api_app(r)->db, p.id, cursor, limit, &next), &next);
 	project_release(&p);
 	return rc;
 }
@@ -203,7 +203,7 @@ int api_audits_list(http_request *r)
 	project_init(&p);
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		http_json_page(r, store_audits_list(api_app(r)->db, p.id), 0);
+		http_json_page(r, store_audits_list(api_app(r)->db, p.id), NULL);
 	project_release(&p);
 	return rc;
 }
@@ -294,7 +294,7 @@ int api_consensus(http_request *r)
 	if (!rc)
 		rc = http_page(r, &cursor, &limit, &desc);
 	if (!rc)
-		http_json_page(r, store_consensus(api_app(r)->db, &p, cursor, limit, &next), next);
+		http_json_page(r, store_consensus(api_app(r)->db, &p, cursor, limit, &next), &next);
 	project_release(&p);
 	return rc;
 }
@@ -316,7 +316,7 @@ int api_role_changes(http_request *r)
 	project_init(&p);
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		http_json_page(r, store_role_changes(api_app(r)->db, p.id), 0);
+		http_json_page(r, store_role_changes(api_app(r)->db, p.id), NULL);
 	project_release(&p);
 	return rc;
 }

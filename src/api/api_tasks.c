@@ -286,7 +286,7 @@ int api_tasks_list(http_request *r)
 	if (!rc) {
 		json_t *items = store_tasks_list(api_app(r)->db, p.id, state, worker, cursor, limit,
 						 desc, &next);
-		http_json_page(r, items, next);
+		http_json_page(r, items, &next);
 	}
 	project_release(&p);
 	return rc;

@@ -91,8 +91,10 @@ struct http_request {
 
 /* Answers `body` (stolen) as JSON with `status`. */
 void http_json(http_request *r, int status, json_t *body);
-/* Answers a list page: {"items": items (stolen), "next_cursor": next or null}. */
-void http_json_page(http_request *r, json_t *items, int64_t next);
+/* Answers a list page: {"items": items (stolen), "next_cursor": *next, or null when next is
+ * NULL or 0}. A pointer, so a call may fill *next in its own arguments: it is read here, after
+ * they were all evaluated. */
+void http_json_page(http_request *r, json_t *items, const int64_t *next);
 /* Answers raw bytes (copied) with a content type. */
 void http_bytes(http_request *r, int status, const char *content_type, const void *data,
 		size_t len);

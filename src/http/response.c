@@ -29,13 +29,13 @@ void http_json(http_request *r, int status, json_t *body)
 	set_response(r, status, resp);
 }
 
-void http_json_page(http_request *r, json_t *items, int64_t next)
+void http_json_page(http_request *r, json_t *items, const int64_t *next)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "items", items);
-	if (next) {
+	if (next && *next) {
 		char cur[24];
-		snprintf(cur, sizeof cur, "%lld", (long long)next);
+		snprintf(cur, sizeof cur, "%lld", (long long)*next);
 		json_object_set_new(o, "next_cursor", json_string(cur));
 	} else {
 		json_object_set_new(o, "next_cursor", json_null());
