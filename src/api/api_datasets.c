@@ -262,7 +262,7 @@ static void export_free(void *cls)
 static int export_answer(http_request *r, const project *p, int64_t dataset_id, task_kind kind,
 			 const json_t *labels)
 {
-	static const char *const keys[] = {"format", "images", NULL};
+	static const char *const keys[] = {"format", "images", "answers", NULL};
 	int rc = http_query_check(r, keys);
 	if (rc)
 		return rc;
@@ -288,6 +288,15 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 					 "only the yolo and voc archives can carry the images");
 	}
 
+	/* Consolidated answers are the product; every annotator's own is there for whoever
+	 * studies the crowd. A version holds what it sealed. */
+	const char *answers = http_query(r, "answers");
+	if (answers && strcmp(answers, "consolidated") && (strcmp(answers, "all") || dataset_id))
+		return http_fail(r, CL_EINVAL, NULL,
+				 dataset_id ? "a dataset version holds consolidated answers only"
+					    : "answers must be consolidated or all");
+	bool all_answers = answers && !strcmp(answers, "all");
+
 	export_stream *x = calloc(1, sizeof *x);
 	if (!x)
 		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
@@ -295,7 +304,7 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 	snprintf(x->what, sizeof x->what, "%s-%lld.%s", dataset_id ? "dataset" : "project",
 		 (long long)(dataset_id ? dataset_id : p->id), export_format_name(f));
 	buf_init(&x->pending, 0);
-	x->rows = store_rows_open(api_app(r)->db, p->id, dataset_id);
+	x->rows = store_rows_open(api_app(r)->db, p, dataset_id, all_answers);
 	export_options o = {.format = f, .kind = kind, .labels = labels, .with_images = with_images};
 	export_source src = {source_next, source_rewind, source_blob, x};
 	if (!x->rows || export_writer_new(&o, &src, &x->w)) {

@@ -1,4 +1,5 @@
-/* `crowdloop export --project ID | --dataset ID [--format jsonl] [--no-images] [-o FILE]`:
+/* `crowdloop export --project ID | --dataset ID [--format jsonl] [--no-images] [--all-answers]
+ *  [-o FILE]`:
  * streams a project's approved annotations from GET /projects/{id}/export (or a dataset
  * version's from GET /datasets/{id}/export) to FILE, or to stdout. A file is written as
  * FILE.part and renamed to FILE only once the whole answer has arrived and reached the disk;
@@ -20,7 +21,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: crowdloop export [--server URL] (--project ID | --dataset ID)\n"
-		"                        [--format FORMAT] [--no-images] [-o FILE]\n"
+		"                        [--format FORMAT] [--no-images] [--all-answers] [-o FILE]\n"
 		"\n"
 		"Downloads a project's approved annotations. With -o the file appears only when\n"
 		"the download is complete (it is written as FILE.part first).\n"
@@ -30,6 +31,8 @@ static void usage(FILE *out)
 		"  --dataset ID       a dataset version instead of a project\n"
 		"  --format FORMAT    jsonl (default), csv, coco, yolo, voc, conll, labelstudio\n"
 		"  --no-images        yolo and voc: leave the images out of the zip\n"
+		"  --all-answers      with overlap: every approved annotation, not one\n"
+		"                     consolidated answer per item (projects only)\n"
 		"  -o, --output FILE  write to FILE instead of stdout\n"
 		"  -h, --help         show this help\n");
 }
@@ -63,6 +66,7 @@ int cmd_export(int argc, char **argv)
 		{"project", required_argument, NULL, 'p'},
 		{"dataset", required_argument, NULL, 'd'},
 		{"no-images", no_argument, NULL, 'n'},
+		{"all-answers", no_argument, NULL, 'a'},
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
@@ -70,7 +74,7 @@ int cmd_export(int argc, char **argv)
 	};
 	const char *server = NULL, *format = "jsonl", *output = NULL;
 	long long project = 0, dataset = 0;
-	int no_images = 0;
+	int no_images = 0, all_answers = 0;
 	client c;
 	FILE *out = NULL;
 	char *esc = NULL;
@@ -97,6 +101,7 @@ int cmd_export(int argc, char **argv)
 			}
 			break;
 		case 'n': no_images = 1; break;
+		case 'a': all_answers = 1; break;
 		case 'f': format = optarg; break;
 		case 'o': output = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -151,9 +156,10 @@ int cmd_export(int argc, char **argv)
 	}
 
 	char path[1024];
-	if (snprintf(path, sizeof path, "/%s/%lld/export?format=%s%s",
+	if (snprintf(path, sizeof path, "/%s/%lld/export?format=%s%s%s",
 		     dataset ? "datasets" : "projects", dataset ? dataset : project, esc,
-		     no_images ? "&images=false" : "") >= (int)sizeof path) {
+		     no_images ? "&images=false" : "", all_answers ? "&answers=all" : "") >=
+	    (int)sizeof path) {
 		fprintf(stderr, "crowdloop export: the format name is too long\n");
 		goto out;
 	}

@@ -417,10 +417,18 @@ static int jsonl_row(export_writer *w, const export_row *r, buf *out)
 	rc = rc ? rc : buf_puts(out, ",\"annotation\":");
 	rc = rc ? rc : buf_puts(out, r->annotation && *r->annotation ? r->annotation : "null");
 	rc = rc ? rc : buf_puts(out, ",\"worker_id\":");
-	rc = rc ? rc : buf_put_int(out, r->worker_id);
+	if (!rc)
+		rc = r->worker_id ? buf_put_int(out, r->worker_id) : buf_puts(out, "null");
 	rc = rc ? rc : buf_puts(out, ",\"reviewer_id\":");
 	if (!rc)
 		rc = r->reviewer_id ? buf_put_int(out, r->reviewer_id) : buf_puts(out, "null");
+	if (!rc && r->annotators > 1) {
+		rc = buf_puts(out, ",\"annotators\":");
+		rc = rc ? rc : buf_put_int(out, r->annotators);
+		rc = rc ? rc : buf_puts(out, ",\"agreement\":");
+		rc = rc ? rc : (r->agreement >= 0 ? export_number(out, r->agreement)
+						  : buf_puts(out, "null"));
+	}
 	char at[32];
 	clock_iso8601(r->approved_at, at);
 	rc = rc ? rc : buf_puts(out, ",\"round\":");
@@ -494,7 +502,11 @@ static int csv_row(export_writer *w, const export_row *r, buf *out)
 	char at[32];
 	clock_iso8601(r->approved_at, at);
 	if (!rc)
-		rc = buf_printf(out, ",%lld,", (long long)r->worker_id);
+		rc = buf_puts(out, ",");
+	if (!rc && r->worker_id)
+		rc = buf_printf(out, "%lld", (long long)r->worker_id);
+	if (!rc)
+		rc = buf_puts(out, ",");
 	if (!rc && r->reviewer_id)
 		rc = buf_printf(out, "%lld", (long long)r->reviewer_id);
 	if (!rc)
@@ -864,9 +876,13 @@ static int ls_row(export_writer *w, const export_row *r, buf *out)
 				 r->slot, "content_hash", r->content_hash ? r->content_hash : "");
 	if (r->split)
 		json_object_set_new(meta, "split", json_string(r->split));
-	json_t *ann = json_pack("{s:I,s:I,s:o,s:s,s:b}", "id", (json_int_t)r->task_id,
-				"completed_by", (json_int_t)r->worker_id, "result",
-				ls_result(w, r, a), "created_at", at, "was_cancelled", 0);
+	/* A consolidated row has no one author. */
+	json_t *ann = json_pack("{s:I}", "id", (json_int_t)r->task_id);
+	if (r->worker_id)
+		json_object_set_new(ann, "completed_by", json_integer(r->worker_id));
+	json_object_set_new(ann, "result", ls_result(w, r, a));
+	json_object_set_new(ann, "created_at", json_string(at));
+	json_object_set_new(ann, "was_cancelled", json_false());
 	if (r->reviewer_id)
 		json_object_set_new(ann, "reviewed_by", json_integer(r->reviewer_id));
 	json_t *task = json_pack("{s:I,s:o,s:o,s:[o]}", "id", (json_int_t)r->task_id, "data",

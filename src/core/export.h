@@ -33,6 +33,8 @@ typedef struct export_row {
 	int round;
 	int64_t approved_at;       /* ms since the epoch */
 	const char *split;         /* "train"/"validation"/"test" for a version, NULL live */
+	int annotators;            /* annotations consolidated into this row (1: the task's own) */
+	double agreement;          /* their mean agreement with the result, < 0 when none */
 } export_row;
 
 /* Where rows come from. The rows of a second pass (after rewind) are the same as the first. */

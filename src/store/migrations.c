@@ -204,6 +204,9 @@ const migration migrations[] = {
 	 "CREATE TABLE task_skips("
 	 " task_id INTEGER NOT NULL REFERENCES tasks(id), user_id INTEGER NOT NULL,"
 	 " at INTEGER NOT NULL, PRIMARY KEY (task_id, user_id)) WITHOUT ROWID;"},
+	{5, "dataset rows say how many annotations were consolidated into them",
+	 "ALTER TABLE dataset_rows ADD COLUMN annotators INTEGER NOT NULL DEFAULT 1;"
+	 "ALTER TABLE dataset_rows ADD COLUMN agreement REAL;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

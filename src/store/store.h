@@ -184,9 +184,11 @@ int store_dataset_delete(db *d, int64_t id, cl_error *err);
 json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit);
 
 /* A read snapshot of export rows on a connection of its own: a version's rows when
- * dataset_id > 0, else the project's approved tasks; both in task id order. */
+ * dataset_id > 0, else project p's approved work without its gold items: one consolidated row
+ * per finished item when p asks for k > 1 annotations per item (unless `all_answers`), else one
+ * row per approved task. */
 typedef struct store_rows store_rows;
-store_rows *store_rows_open(db *d, int64_t project_id, int64_t dataset_id);
+store_rows *store_rows_open(db *d, const project *p, int64_t dataset_id, bool all_answers);
 /* Fills *row (strings valid until the next call): 1, 0 at the end, or a negative code. */
 int store_rows_next(store_rows *c, export_row *row);
 /* Back to the first row of the same snapshot. */

@@ -1,6 +1,7 @@
 /* Dataset versions: the snapshot job that copies a project's approved annotations into sealed
  * rows (split by item hash, canonical annotation text, content hash, counts), reading versions,
  * their diff and deletion, and the row cursor every export reads from. */
+#include "core/quality.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -38,6 +39,219 @@ static json_t *dataset_json(sqlite3_stmt *st)
 			 (json_int_t)sqlite3_column_int64(st, 10), "counts",
 			 json_text_col(st, 11, json_object()), "note", db_col_text(st, 12),
 			 "created_by", (json_int_t)sqlite3_column_int64(st, 13), "created_at", at);
+}
+
+/* ---- reading approved rows ----
+ *
+ * Every reader of approved work (the live export, the snapshot that seals a version) gets its
+ * rows from one statement with the columns below, and through one reader that leaves out gold
+ * items (their answers are the platform's, not the crowd's work) and, when a project asks for k
+ * annotations per item, turns the approved annotations of each finished item into one
+ * consolidated row. */
+
+#define ROW_COLUMNS                                                                             \
+	"t.id, t.item_id, t.slot, i.type, i.text, i.blob, i.mime, i.width, i.height,"           \
+	" i.content_hash, a.data, t.worker_id, t.reviewer_id, t.round, t.approved_at"
+#define ROW_FROM_TASKS                                                                          \
+	" FROM tasks t JOIN items i ON i.id = t.item_id JOIN annotations a ON a.id = t.annotation_id"
+#define ROW_NOT_GOLD " AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"
+/* An item is finished when none of its tasks is still being worked on or reviewed. */
+#define ROW_FINISHED                                                                            \
+	" AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"                    \
+	" AND u.state NOT IN ('approved', 'discarded'))"
+
+#define MAX_PER_ITEM 64
+
+typedef struct row_reader {
+	sqlite3_stmt *st;
+	bool group;         /* consolidate the rows of each item */
+	task_kind kind;
+	bool multi_label;
+	int ahead;          /* 1: st holds the next group's first row; -1: st is done */
+	/* A group's item, copied since reading past it moves the statement on. */
+	char *text, *blob, *mime, *hash, *split, *annotation;
+} row_reader;
+
+static const char *text_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		       ? NULL
+		       : (const char *)sqlite3_column_text(st, col);
+}
+
+/* Fills r from the statement's current row; strings borrowed from the statement. */
+static void row_from_stmt(sqlite3_stmt *st, export_row *r)
+{
+	r->task_id = sqlite3_column_int64(st, 0);
+	r->item_id = sqlite3_column_int64(st, 1);
+	r->slot = sqlite3_column_int(st, 2);
+	r->type = !strcmp(db_col_text(st, 3), "image") ? ITEM_IMAGE : ITEM_TEXT;
+	r->text = text_or_null(st, 4);
+	r->blob = text_or_null(st, 5);
+	r->mime = text_or_null(st, 6);
+	r->width = sqlite3_column_int64(st, 7);
+	r->height = sqlite3_column_int64(st, 8);
+	r->content_hash = db_col_text(st, 9);
+	r->annotation = db_col_text(st, 10);
+	r->worker_id = sqlite3_column_int64(st, 11);
+	r->reviewer_id = sqlite3_column_int64(st, 12);
+	r->round = sqlite3_column_int(st, 13);
+	r->approved_at = sqlite3_column_int64(st, 14);
+	r->split = sqlite3_column_count(st) > 15 ? text_or_null(st, 15) : NULL;
+	r->annotators = 1;
+	r->agreement = -1;
+	if (sqlite3_column_count(st) > 17) {
+		r->annotators = sqlite3_column_int(st, 16);
+		if (sqlite3_column_type(st, 17) != SQLITE_NULL)
+			r->agreement = sqlite3_column_double(st, 17);
+	}
+}
+
+static void reader_clear(row_reader *x)
+{
+	char **owned[] = {&x->text, &x->blob, &x->mime, &x->hash, &x->split, &x->annotation};
+	for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) {
+		free(*owned[i]);
+		*owned[i] = NULL;
+	}
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* The next group of rows sharing an item, consolidated into one. Rows of an item arrive
+ * together in slot order (the statements order by item, then slot). */
+static int reader_next_group(row_reader *x, export_row *r)
+{
+	int rc = x->ahead ? (x->ahead > 0 ? SQLITE_ROW : SQLITE_DONE) : db_step(x->st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return CL_EINTERNAL;
+	reader_clear(x);
+	row_from_stmt(x->st, r);
+	x->text = dup_or_null(r->text);
+	x->blob = dup_or_null(r->blob);
+	x->mime = dup_or_null(r->mime);
+	x->hash = dup_or_null(r->content_hash);
+	x->split = dup_or_null(r->split);
+	if ((r->text && !x->text) || (r->blob && !x->blob) || !x->hash)
+		return CL_ENOMEM;
+	json_t *anns[MAX_PER_ITEM];
+	size_t n = 0;
+	int err = 0;
+	do {
+		export_row one;
+		row_from_stmt(x->st, &one);
+		if (one.item_id != r->item_id)
+			break;
+		json_t *a = json_loads(one.annotation, 0, NULL);
+		if (!a)
+			err = CL_EINTERNAL;
+		else if (n < MAX_PER_ITEM)
+			anns[n++] = a;
+		else
+			json_decref(a);
+		if (one.task_id < r->task_id)
+			r->task_id = one.task_id;
+		if (one.round > r->round)
+			r->round = one.round;
+		if (one.approved_at > r->approved_at)
+			r->approved_at = one.approved_at;
+	} while ((rc = db_step(x->st)) == SQLITE_ROW);
+	x->ahead = rc == SQLITE_ROW ? 1 : -1;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = CL_EINTERNAL;
+	double agreement = 0;
+	json_t *cons = err ? NULL : quality_consolidate(x->kind, x->multi_label, anns, n, &agreement);
+	for (size_t i = 0; i < n; i++)
+		json_decref(anns[i]);
+	x->annotation = cons ? json_dumps(cons, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(cons);
+	if (err || !x->annotation)
+		return err ? err : CL_EINTERNAL;
+	r->text = x->text;
+	r->blob = x->blob;
+	r->mime = x->mime;
+	r->content_hash = x->hash;
+	r->split = x->split;
+	r->annotation = x->annotation;
+	r->slot = 0;
+	r->worker_id = 0;
+	r->reviewer_id = 0;
+	r->annotators = (int)n;
+	r->agreement = n > 1 ? agreement : -1;
+	return 1;
+}
+
+static int reader_next(row_reader *x, export_row *r)
+{
+	if (x->group)
+		return reader_next_group(x, r);
+	int rc = db_step(x->st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return CL_EINTERNAL;
+	row_from_stmt(x->st, r);
+	return 1;
+}
+
+static void reader_rewind(row_reader *x)
+{
+	sqlite3_reset(x->st);
+	x->ahead = 0;
+}
+
+static void reader_close(row_reader *x)
+{
+	/* db_stmt hands out statements reset and cleared; leave this one reset for reuse. */
+	if (x->st)
+		sqlite3_reset(x->st);
+	reader_clear(x);
+}
+
+/* Whether a project's items carry gold answers: when none do, the export statement skips the
+ * check for each row. */
+static bool project_has_gold(db_conn *c, int64_t project_id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM gold_items WHERE project_id = ? LIMIT 1");
+	db_bind_int(st, 1, project_id);
+	bool yes = db_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return yes;
+}
+
+/* Opens the approved rows of project p on connection c. `by_hash` orders them by item content
+ * hash (the order a version's hash is defined over), else by task id, or by item id when they
+ * are consolidated. `all_answers` keeps every approved annotation of an item apart. */
+static void reader_open_project(row_reader *x, db_conn *c, const project *p, bool by_hash,
+				bool all_answers)
+{
+	memset(x, 0, sizeof *x);
+	x->group = p->overlap > 1 && !all_answers;
+	x->kind = p->kind;
+	x->multi_label = p->multi_label;
+	if (by_hash)
+		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_TASKS " WHERE t.project_id = ?"
+				   " AND t.state = 'approved'" ROW_NOT_GOLD ROW_FINISHED
+				   " ORDER BY i.content_hash, t.slot");
+	else if (x->group)
+		/* Items first (CROSS JOIN fixes the order), then each item's tasks by slot: the
+		 * rows arrive grouped without a sort, however many there are. */
+		x->st = db_stmt(c, "SELECT " ROW_COLUMNS " FROM items i CROSS JOIN tasks t"
+				   " ON t.item_id = i.id JOIN annotations a ON a.id = t.annotation_id"
+				   " WHERE i.project_id = ? AND t.state = 'approved'" ROW_NOT_GOLD
+				   ROW_FINISHED " ORDER BY i.id, t.slot");
+	else if (project_has_gold(c, p->id))
+		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_TASKS " WHERE t.project_id = ?"
+				   " AND t.state = 'approved'" ROW_NOT_GOLD " ORDER BY t.id");
+	else
+		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_TASKS " WHERE t.project_id = ?"
+				   " AND t.state = 'approved' ORDER BY t.id");
+	db_bind_int(x->st, 1, p->id);
 }
 
 /* ---- the snapshot ---- */
@@ -107,30 +321,25 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 	dataset_hasher_init(&h, p->kind, labels);
 	int64_t rows = 0, items = 0;
 	char last_hash[65] = "";
-	sqlite3_stmt *q = db_stmt(c, "SELECT t.id, t.item_id, t.slot, i.content_hash, a.data,"
-				     " t.worker_id, t.reviewer_id, t.round, t.approved_at"
-				     " FROM tasks t JOIN items i ON i.id = t.item_id"
-				     " JOIN annotations a ON a.id = t.annotation_id"
-				     " WHERE t.project_id = ? AND t.state = 'approved'"
-				     " ORDER BY i.content_hash, t.slot");
-	db_bind_int(q, 1, p->id);
+	row_reader rd;
+	reader_open_project(&rd, c, p, true, false);
+	export_row r;
 	int step;
-	while ((step = db_step(q)) == SQLITE_ROW) {
-		const char *item_hash = db_col_text(q, 3);
-		char *canon = dataset_canonical_json(db_col_text(q, 4));
+	while ((step = reader_next(&rd, &r)) == 1) {
+		char *canon = dataset_canonical_json(r.annotation);
 		if (!canon) {
 			rc = cl_fail(err, CL_EINTERNAL, NULL, "task %lld has an unreadable annotation",
-				     (long long)sqlite3_column_int64(q, 0));
+				     (long long)r.task_id);
 			break;
 		}
-		dataset_split split = dataset_split_of(item_hash, a->ratios);
-		dataset_hasher_row(&h, item_hash, sqlite3_column_int(q, 2), split, canon);
+		dataset_split split = dataset_split_of(r.content_hash, a->ratios);
+		dataset_hasher_row(&h, r.content_hash, r.slot, split, canon);
 		json_t *sc = json_object_get(counts, dataset_split_name(split));
 		counts_bump(sc, "rows");
-		if (strcmp(last_hash, item_hash)) {
+		if (strcmp(last_hash, r.content_hash)) {
 			counts_bump(sc, "items");
 			items++;
-			snprintf(last_hash, sizeof last_hash, "%s", item_hash);
+			snprintf(last_hash, sizeof last_hash, "%s", r.content_hash);
 		}
 		json_t *ann = json_loads(canon, 0, NULL);
 		dataset_count_labels(ann, json_object_get(sc, "labels"));
@@ -138,29 +347,32 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 		json_decref(ann);
 
 		st = db_stmt(c, "INSERT INTO dataset_rows(dataset_id, task_id, item_id, slot, item_hash,"
-				" split, annotation, worker_id, reviewer_id, round, approved_at)"
-				" VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+				" split, annotation, worker_id, reviewer_id, round, approved_at,"
+				" annotators, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
 		db_bind_int(st, 1, a->id);
-		db_bind_int(st, 2, sqlite3_column_int64(q, 0));
-		db_bind_int(st, 3, sqlite3_column_int64(q, 1));
-		db_bind_int(st, 4, sqlite3_column_int(q, 2));
-		db_bind_text(st, 5, item_hash);
+		db_bind_int(st, 2, r.task_id);
+		db_bind_int(st, 3, r.item_id);
+		db_bind_int(st, 4, r.slot);
+		db_bind_text(st, 5, r.content_hash);
 		db_bind_text(st, 6, dataset_split_name(split));
 		db_bind_text(st, 7, canon);
-		if (sqlite3_column_type(q, 5) != SQLITE_NULL)
-			db_bind_int(st, 8, sqlite3_column_int64(q, 5));
-		if (sqlite3_column_type(q, 6) != SQLITE_NULL)
-			db_bind_int(st, 9, sqlite3_column_int64(q, 6));
-		db_bind_int(st, 10, sqlite3_column_int(q, 7));
-		db_bind_int(st, 11, sqlite3_column_int64(q, 8));
+		if (r.worker_id)
+			db_bind_int(st, 8, r.worker_id);
+		if (r.reviewer_id)
+			db_bind_int(st, 9, r.reviewer_id);
+		db_bind_int(st, 10, r.round);
+		db_bind_int(st, 11, r.approved_at);
+		db_bind_int(st, 12, r.annotators);
+		if (r.agreement >= 0)
+			sqlite3_bind_double(st, 13, r.agreement);
 		rc = db_exec_stmt(st, err);
 		free(canon);
 		if (rc)
 			break;
 		rows++;
 	}
-	sqlite3_reset(q);
-	if (!rc && step != SQLITE_DONE)
+	reader_close(&rd);
+	if (!rc && step < 0)
 		rc = cl_fail(err, CL_EINTERNAL, NULL, "reading the approved tasks failed");
 	if (rc)
 		goto out;
@@ -347,10 +559,10 @@ json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit)
 
 struct store_rows {
 	db_conn *c;
-	sqlite3_stmt *st;
+	row_reader rd;
 };
 
-store_rows *store_rows_open(db *d, int64_t project_id, int64_t dataset_id)
+store_rows *store_rows_open(db *d, const project *p, int64_t dataset_id, bool all_answers)
 {
 	store_rows *x = calloc(1, sizeof *x);
 	if (!x)
@@ -363,62 +575,28 @@ store_rows *store_rows_open(db *d, int64_t project_id, int64_t dataset_id)
 	/* One read transaction for the cursor's life: a second pass sees the same rows. */
 	db_read_begin(x->c);
 	if (dataset_id > 0) {
-		x->st = db_stmt(x->c, "SELECT r.task_id, r.item_id, r.slot, i.type, i.text, i.blob,"
-				      " i.mime, i.width, i.height, r.item_hash, r.annotation,"
-				      " r.worker_id, r.reviewer_id, r.round, r.approved_at, r.split"
-				      " FROM dataset_rows r JOIN items i ON i.id = r.item_id"
-				      " WHERE r.dataset_id = ? ORDER BY r.task_id");
-		db_bind_int(x->st, 1, dataset_id);
+		/* A version's rows are already what it sealed: one per item when consolidated. */
+		x->rd.st = db_stmt(x->c, "SELECT r.task_id, r.item_id, r.slot, i.type, i.text, i.blob,"
+					 " i.mime, i.width, i.height, r.item_hash, r.annotation,"
+					 " r.worker_id, r.reviewer_id, r.round, r.approved_at, r.split,"
+					 " r.annotators, r.agreement"
+					 " FROM dataset_rows r JOIN items i ON i.id = r.item_id"
+					 " WHERE r.dataset_id = ? ORDER BY r.task_id");
+		db_bind_int(x->rd.st, 1, dataset_id);
 	} else {
-		x->st = db_stmt(x->c, "SELECT t.id, t.item_id, t.slot, i.type, i.text, i.blob,"
-				      " i.mime, i.width, i.height, i.content_hash, a.data,"
-				      " t.worker_id, t.reviewer_id, t.round, t.approved_at, NULL"
-				      " FROM tasks t JOIN items i ON i.id = t.item_id"
-				      " JOIN annotations a ON a.id = t.annotation_id"
-				      " WHERE t.project_id = ? AND t.state = 'approved' ORDER BY t.id");
-		db_bind_int(x->st, 1, project_id);
+		reader_open_project(&x->rd, x->c, p, false, all_answers);
 	}
 	return x;
 }
 
-static const char *text_or_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL
-		       ? NULL
-		       : (const char *)sqlite3_column_text(st, col);
-}
-
 int store_rows_next(store_rows *x, export_row *r)
 {
-	int rc = db_step(x->st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return CL_EINTERNAL;
-	sqlite3_stmt *st = x->st;
-	r->task_id = sqlite3_column_int64(st, 0);
-	r->item_id = sqlite3_column_int64(st, 1);
-	r->slot = sqlite3_column_int(st, 2);
-	const char *type = db_col_text(st, 3);
-	r->type = !strcmp(type, "image") ? ITEM_IMAGE : ITEM_TEXT;
-	r->text = text_or_null(st, 4);
-	r->blob = text_or_null(st, 5);
-	r->mime = text_or_null(st, 6);
-	r->width = sqlite3_column_int64(st, 7);
-	r->height = sqlite3_column_int64(st, 8);
-	r->content_hash = db_col_text(st, 9);
-	r->annotation = db_col_text(st, 10);
-	r->worker_id = sqlite3_column_int64(st, 11);
-	r->reviewer_id = sqlite3_column_int64(st, 12);
-	r->round = sqlite3_column_int(st, 13);
-	r->approved_at = sqlite3_column_int64(st, 14);
-	r->split = text_or_null(st, 15);
-	return 1;
+	return reader_next(&x->rd, r);
 }
 
 int store_rows_rewind(store_rows *x)
 {
-	sqlite3_reset(x->st);
+	reader_rewind(&x->rd);
 	return 0;
 }
 
@@ -426,8 +604,7 @@ void store_rows_close(store_rows *x)
 {
 	if (!x)
 		return;
-	/* db_stmt hands out statements reset and cleared; leave this one reset for reuse. */
-	sqlite3_reset(x->st);
+	reader_close(&x->rd);
 	db_read_end(x->c);
 	db_conn_close(x->c);
 	free(x);

@@ -273,6 +273,75 @@ class QualityTest(ServerTestCase):
         self.assertEqual(per[ws[2][1]], 0.5)
         self.assertEqual(per[ws[0][1]], 1.0)
 
+    def test_exports_hold_consolidated_answers_and_no_gold(self):
+        ws = self.users[9:12]
+        p = self.proj(workers=[u for _, u in ws], texts=["cx one", "cx two", "cx three"],
+                      overlap=3, review_policy="sample", review_rate=0.000001,
+                      labels=["pos", "neg"], settings={"gold_rate": 1.0})
+        pid = p["id"]
+        self.gold(pid, [{"text": "cx gold", "answer": {"labels": ["neg"]}}])
+        votes = {"cx one": ["pos", "pos", "neg"], "cx two": ["neg", "neg", "neg"],
+                 "cx three": ["pos", None, None]}
+        seen_gold = 0
+        for i, (c, uid) in enumerate(ws):
+            while True:
+                r = nxt(c, pid)
+                if r.status == 204:
+                    break
+                t = r.json()
+                text = t["item"]["text"]
+                if text == "cx gold":
+                    seen_gold += 1
+                    label = "neg"
+                else:
+                    label = votes[text][i]
+                if label is None:  # item three stays unfinished
+                    r = c.post(API + "/tasks/%d/release" % t["id"])
+                    self.assertEqual(r.status, 200, r)
+                    continue
+                r = submit(c, t["id"], {"labels": [label]})
+                self.assertEqual(r.status, 200, r)
+        self.assertEqual(seen_gold, 3)
+        m = self.world.manager
+
+        def jsonl(path):
+            r = m.get(API + path)
+            self.assertEqual(r.status, 200, r)
+            return [json.loads(line) for line in r.body.decode().splitlines() if line]
+
+        rows = jsonl("/projects/%d/export?format=jsonl" % pid)
+        # One row per finished item, holding the majority; gold and the unfinished item absent.
+        self.assertEqual(sorted(x["text"] for x in rows), ["cx one", "cx two"])
+        by_text = {x["text"]: x for x in rows}
+        self.assertEqual(by_text["cx one"]["annotation"], {"labels": ["pos"]})
+        self.assertEqual(by_text["cx one"]["annotators"], 3)
+        self.assertAlmostEqual(by_text["cx one"]["agreement"], 2 / 3)
+        self.assertIsNone(by_text["cx one"]["worker_id"])
+        self.assertEqual(by_text["cx two"]["annotation"], {"labels": ["neg"]})
+        self.assertAlmostEqual(by_text["cx two"]["agreement"], 1.0)
+        # Every annotator's own answer on request: 3 + 3 + 1, still without gold.
+        raw = jsonl("/projects/%d/export?format=jsonl&answers=all" % pid)
+        self.assertEqual(len(raw), 7)
+        self.assertNotIn("cx gold", [x["text"] for x in raw])
+        self.assertEqual(sorted(x["annotation"]["labels"][0] for x in raw
+                                if x["text"] == "cx one"), ["neg", "pos", "pos"])
+        csv_text = m.get(API + "/projects/%d/export?format=csv" % pid).body.decode()
+        self.assertEqual(len(csv_text.strip().splitlines()), 3)
+        self.assertNotIn("cx gold", csv_text)
+        r = m.get(API + "/projects/%d/export?format=jsonl&answers=some" % pid)
+        self.assertEqual(r.status, 400, r)
+        # A version seals the same consolidated rows.
+        r = m.post(API + "/projects/%d/datasets" % pid, {})
+        self.assertEqual(r.status, 201, r)
+        ds = r.json()
+        self.assertEqual((ds["rows"], ds["items"]), (2, 2))
+        self.assertEqual(ds["counts"]["labels"], {"pos": 1, "neg": 1})
+        vrows = jsonl("/datasets/%d/export?format=jsonl" % ds["id"])
+        self.assertEqual({x["text"]: (x["annotation"], x["annotators"]) for x in vrows},
+                         {"cx one": ({"labels": ["pos"]}, 3), "cx two": ({"labels": ["neg"]}, 3)})
+        r = m.get(API + "/datasets/%d/export?format=jsonl&answers=all" % ds["id"])
+        self.assertEqual(r.status, 400, r)
+
     # -- fair pay and matching -----------------------------------------------------------
 
     def test_fair_pay_and_matching(self):
