@@ -225,7 +225,14 @@ static ssize_t export_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	(void)pos;
 	export_stream *x = cls;
-	while (x->pending.len - x->sent < max && !x->done) {
+	/* What the last call could not send moves to the front, so the buffer stays about one
+	 * block long instead of growing by each call's overshoot. */
+	if (x->sent) {
+		memmove(x->pending.data, x->pending.data + x->sent, x->pending.len - x->sent);
+		x->pending.len -= x->sent;
+		x->sent = 0;
+	}
+	while (x->pending.len < max && !x->done) {
 		int rc = export_writer_step(x->w, &x->pending);
 		if (rc < 0) {
 			log_error("msg=\"export failed\" export=%s rows=%lld error=\"%s\"", x->what,

@@ -118,7 +118,30 @@ int export_number(buf *out, double v)
 	if (!isfinite(v))
 		return buf_append(out, "0", 1);
 	if (v == floor(v) && fabs(v) < 1e15)
-		return buf_printf(out, "%.0f", v);
+		return buf_put_int(out, (long long)v);
+	/* Coordinates mostly have one to three decimals: when v is exactly the double nearest to
+	 * n / 10^d, the digits of n read back as v, with no printf or strtod. */
+	static const double scale[] = {10, 100, 1000};
+	double mag = fabs(v);
+	for (int d = 0; d < 3 && mag < 1e12; d++) {
+		double n = round(mag * scale[d]);
+		if (n / scale[d] != mag)
+			continue;
+		long long whole = (long long)(n / scale[d]);
+		long long frac = (long long)n - whole * (long long)scale[d];
+		char digits[4] = {0};
+		for (int i = d; i >= 0; i--) {
+			digits[i] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		int len = d + 1;
+		while (len > 1 && digits[len - 1] == '0')
+			len--;
+		int rc = v < 0 ? buf_append(out, "-", 1) : 0;
+		rc = rc ? rc : buf_put_int(out, whole);
+		rc = rc ? rc : buf_append(out, ".", 1);
+		return rc ? rc : buf_append(out, digits, (size_t)len);
+	}
 	char s[40];
 	snprintf(s, sizeof s, "%.15g", v);
 	if (strtod(s, NULL) != v)
@@ -538,10 +561,17 @@ static int coco_head(export_writer *w, buf *out)
 /* Images are one per row (task), so with overlap each annotator's boxes stay apart. */
 static int coco_image(export_writer *w, const export_row *r, buf *out)
 {
-	return buf_printf(out, "%s{\"id\":%lld,\"file_name\":\"%lld.%s\",\"width\":%lld,"
-			       "\"height\":%lld}",
-			  w->pieces++ ? "," : "", (long long)r->task_id, (long long)r->item_id,
-			  mime_ext(r->mime), (long long)r->width, (long long)r->height);
+	int rc = buf_puts(out, w->pieces++ ? ",{\"id\":" : "{\"id\":");
+	rc = rc ? rc : buf_put_int(out, r->task_id);
+	rc = rc ? rc : buf_puts(out, ",\"file_name\":\"");
+	rc = rc ? rc : buf_put_int(out, r->item_id);
+	rc = rc ? rc : buf_append(out, ".", 1);
+	rc = rc ? rc : buf_puts(out, mime_ext(r->mime));
+	rc = rc ? rc : buf_puts(out, "\",\"width\":");
+	rc = rc ? rc : buf_put_int(out, r->width);
+	rc = rc ? rc : buf_puts(out, ",\"height\":");
+	rc = rc ? rc : buf_put_int(out, r->height);
+	return rc ? rc : buf_append(out, "}", 1);
 }
 
 static int coco_annotations(export_writer *w, const export_row *r, buf *out)
@@ -561,10 +591,13 @@ static int coco_annotations(export_writer *w, const export_row *r, buf *out)
 		int64_t cat = label_index(w, json_object_get(v, "label"));
 		if (rc)
 			break;
-		rc = buf_printf(out, "%s{\"id\":%lld,\"image_id\":%lld,\"category_id\":%lld,"
-				     "\"bbox\":[",
-				w->pieces++ ? "," : "", (long long)++w->ann_id,
-				(long long)r->task_id, (long long)(cat + 1));
+		rc = buf_puts(out, w->pieces++ ? ",{\"id\":" : "{\"id\":");
+		rc = rc ? rc : buf_put_int(out, ++w->ann_id);
+		rc = rc ? rc : buf_puts(out, ",\"image_id\":");
+		rc = rc ? rc : buf_put_int(out, r->task_id);
+		rc = rc ? rc : buf_puts(out, ",\"category_id\":");
+		rc = rc ? rc : buf_put_int(out, cat + 1);
+		rc = rc ? rc : buf_puts(out, ",\"bbox\":[");
 		rc = rc ? rc : export_number(out, x);
 		rc = rc ? rc : buf_append(out, ",", 1);
 		rc = rc ? rc : export_number(out, y);

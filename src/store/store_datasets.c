@@ -54,6 +54,9 @@ static json_t *dataset_json(sqlite3_stmt *st)
 	" i.content_hash, a.data, t.worker_id, t.reviewer_id, t.round, t.approved_at"
 #define ROW_FROM_TASKS                                                                          \
 	" FROM tasks t JOIN items i ON i.id = t.item_id JOIN annotations a ON a.id = t.annotation_id"
+#define ROW_FROM_ITEMS                                                                          \
+	" FROM items i CROSS JOIN tasks t ON t.item_id = i.id"                                  \
+	" JOIN annotations a ON a.id = t.annotation_id"
 #define ROW_NOT_GOLD " AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"
 /* An item is finished when none of its tasks is still being worked on or reviewed. */
 #define ROW_FINISHED                                                                            \
@@ -234,17 +237,16 @@ static void reader_open_project(row_reader *x, db_conn *c, const project *p, boo
 	x->group = p->overlap > 1 && !all_answers;
 	x->kind = p->kind;
 	x->multi_label = p->multi_label;
+	/* Items first (CROSS JOIN fixes the order: an index of items gives it), then each item's
+	 * tasks by slot: the rows arrive grouped without a sort, however many there are. */
 	if (by_hash)
-		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_TASKS " WHERE t.project_id = ?"
+		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_ITEMS " WHERE i.project_id = ?"
 				   " AND t.state = 'approved'" ROW_NOT_GOLD ROW_FINISHED
 				   " ORDER BY i.content_hash, t.slot");
 	else if (x->group)
-		/* Items first (CROSS JOIN fixes the order), then each item's tasks by slot: the
-		 * rows arrive grouped without a sort, however many there are. */
-		x->st = db_stmt(c, "SELECT " ROW_COLUMNS " FROM items i CROSS JOIN tasks t"
-				   " ON t.item_id = i.id JOIN annotations a ON a.id = t.annotation_id"
-				   " WHERE i.project_id = ? AND t.state = 'approved'" ROW_NOT_GOLD
-				   ROW_FINISHED " ORDER BY i.id, t.slot");
+		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_ITEMS " WHERE i.project_id = ?"
+				   " AND t.state = 'approved'" ROW_NOT_GOLD ROW_FINISHED
+				   " ORDER BY i.id, t.slot");
 	else if (project_has_gold(c, p->id))
 		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_TASKS " WHERE t.project_id = ?"
 				   " AND t.state = 'approved'" ROW_NOT_GOLD " ORDER BY t.id");
