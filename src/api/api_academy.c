@@ -20,6 +20,7 @@ int api_academy_gate(http_request *r, const project *p, unsigned rights)
 	int64_t course = store_academy_missing(a->db, r->user.id, &s, name);
 	if (!course)
 		return 0;
+	r->err_detail = json_pack("{s:I}", "course_id", (json_int_t)course);
 	return http_fail(r, CL_EFORBIDDEN, "qualification_required",
 			 "this project requires course %lld (\"%.120s\"): pass its exam at "
 			 "/api/v1/courses/%lld",

@@ -80,6 +80,7 @@ struct http_request {
 	struct MHD_Response *response;
 	int status;
 	cl_error err;
+	json_t *err_detail;       /* extra members of the error object, owned; NULL when none */
 	int phase;                /* private to server.c */
 	bool queued;              /* private to server.c */
 	int64_t start_ns;

@@ -84,6 +84,8 @@ void http_error_reply(http_request *r, int code)
 		}
 	}
 	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", name, "message", message);
+	if (r->err.code == code && r->err_detail)
+		json_object_update_missing(json_object_get(body, "error"), r->err_detail);
 	http_json(r, cl_err_http_status(code), body);
 	if (code == CL_ERATE && r->response)
 		MHD_add_response_header(r->response, "Retry-After", "60");

@@ -126,6 +126,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 
 static void request_free(http_request *r)
 {
+	json_decref(r->err_detail);
 	free(r->authorization);
 	free(r->session_cookie);
 	free(r->csrf_header);

@@ -17,7 +17,7 @@ static json_t *json_text(const char *s)
 static json_t *course_json(db_conn *c, int64_t id, int64_t user_id)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, kind, name, lesson, labels, multi_label,"
-				      " pass_score, exam_size, cooldown_seconds, created_at,"
+				      " pass_score, exam_size, cooldown_seconds, created_at, created_by,"
 				      " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
 				      "  AND q.role = 'practice'),"
 				      " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
@@ -36,8 +36,11 @@ static json_t *course_json(db_conn *c, int64_t id, int64_t user_id)
 			      "multi_label", sqlite3_column_int(st, 5), "pass_score",
 			      sqlite3_column_double(st, 6), "exam_size", sqlite3_column_int(st, 7),
 			      "cooldown_seconds", cooldown, "created_at", at, "practice_questions",
-			      (json_int_t)sqlite3_column_int64(st, 10), "exam_questions",
-			      (json_int_t)sqlite3_column_int64(st, 11));
+			      (json_int_t)sqlite3_column_int64(st, 11), "exam_questions",
+			      (json_int_t)sqlite3_column_int64(st, 12));
+		json_object_set_new(o, "created_by", sqlite3_column_type(st, 10) == SQLITE_NULL
+							     ? json_null()
+							     : json_integer(sqlite3_column_int64(st, 10)));
 	}
 	sqlite3_reset(st);
 	if (!o || !user_id)

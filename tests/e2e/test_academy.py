@@ -76,6 +76,8 @@ class AcademyTest(ServerTestCase):
         err = self.assertError(w.post(API + "/projects/%d/tasks/next" % p["id"]), 403,
                                "qualification_required")
         self.assertIn("/courses/%d" % c["id"], err["message"])
+        self.assertEqual(err["course_id"], c["id"])
+        self.assertEqual(c["created_by"], self.world.manager_id)
         # Managers are not gated.
         self.assertEqual(m.post(API + "/projects/%d/tasks/next" % p["id"]).status, 200)
 

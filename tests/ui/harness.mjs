@@ -199,6 +199,14 @@ function chunk(type, data) {
   crc.writeUInt32BE(crc32(td));
   return Buffer.concat([len, td, crc]);
 }
+// A started server with its admin, and the World (org, manager) every browser test begins with.
+export async function startWorld(opts) {
+  const server = new Server(opts);
+  server.createAdmin();
+  await server.start();
+  return { server, world: await World.create(server) };
+}
+
 export function makePng(w, hgt, paint) {
   const raw = Buffer.alloc((w * 3 + 1) * hgt);
   for (let y = 0; y < hgt; y++) {
@@ -283,4 +291,24 @@ export async function waitTask(page, notId = null) {
     const el = document.querySelector('.work');
     return el.dataset.ready === 'empty' ? null : Number(el.dataset.taskId);
   });
+}
+
+// Nothing from the data became an element with a handler, a script, or a frame, and the page
+// saw no dialog, script error or policy violation.
+export async function assertInert(page) {
+  const found = await page.evaluate(() => {
+    const bad = [];
+    for (const el of document.querySelectorAll('*')) {
+      for (const a of el.attributes) {
+        if (/^on/i.test(a.name)) bad.push(el.tagName + ' ' + a.name);
+        if ((a.name === 'href' || a.name === 'src') && /^\s*javascript:/i.test(a.value)) bad.push(el.tagName + ' ' + a.name + '=' + a.value);
+      }
+      if (el.tagName === 'IFRAME' || el.tagName === 'OBJECT' || el.tagName === 'EMBED') bad.push(el.tagName);
+      if (el.tagName === 'SCRIPT' && !el.src) bad.push('inline script');
+      if (el.tagName === 'svg' && el.closest('#app') && !el.closest('.bbox-annotator')) bad.push('svg');
+    }
+    return bad;
+  });
+  if (found.length) throw new Error('live markup from data: ' + found.join(', '));
+  page.assertClean();
 }

@@ -3,7 +3,7 @@
 // with A and R. No mouse event is sent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, World, launchBrowser, newPage, screenshot, waitTask } from './harness.mjs';
+import { launchBrowser, newPage, screenshot, waitTask, startWorld } from './harness.mjs';
 
 let server;
 let world;
@@ -15,10 +15,7 @@ let multi;
 const TEXTS = ['첫 번째 문장', '두 번째 문장', '세 번째 문장', '네 번째 문장', '다섯 번째 문장'];
 
 before(async () => {
-  server = new Server();
-  server.createAdmin();
-  await server.start();
-  world = await World.create(server);
+  ({ server, world } = await startWorld());
   worker = await world.user('worker');
   reviewer = await world.user('reviewer');
   single = await world.project({ name: '문장 분류', labels: ['긍정', '부정', '중립'], price: 50,

@@ -5,7 +5,7 @@
 // step is checked on the page and against the API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, World, launchBrowser, newPage, login, screenshot, scenePng, waitTask } from './harness.mjs';
+import { launchBrowser, newPage, login, screenshot, scenePng, waitTask, startWorld } from './harness.mjs';
 
 let server;
 let world;
@@ -24,10 +24,7 @@ const TEXTS = {
 };
 
 before(async () => {
-  server = new Server();
-  server.createAdmin();
-  await server.start();
-  world = await World.create(server);
+  ({ server, world } = await startWorld());
   worker = await world.user('worker');
   reviewer = await world.user('reviewer');
   browser = await launchBrowser();

@@ -2,7 +2,7 @@
 // their characters and run nothing: any dialog, script error or policy violation fails.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, World, launchBrowser, newPage, login, screenshot, waitTask } from './harness.mjs';
+import { launchBrowser, newPage, login, screenshot, waitTask, assertInert, startWorld } from './harness.mjs';
 
 const TEXTS = [
   '<img src=x onerror=alert(1)>',
@@ -37,10 +37,7 @@ let project;
 let spans;
 
 before(async () => {
-  server = new Server();
-  server.createAdmin();
-  await server.start();
-  world = await World.create(server);
+  ({ server, world } = await startWorld());
   worker = await world.user('worker');
   reviewer = await world.user('reviewer');
   project = await world.project({ name: NAME, labels: LABELS, instructions: INSTRUCTIONS });
@@ -57,25 +54,6 @@ after(async () => {
   if (browser) await browser.close();
   if (server) await server.cleanup();
 });
-
-async function assertInert(page) {
-  // Nothing from the data became an element with a handler, a script, or a frame.
-  const found = await page.evaluate(() => {
-    const bad = [];
-    for (const el of document.querySelectorAll('*')) {
-      for (const a of el.attributes) {
-        if (/^on/i.test(a.name)) bad.push(el.tagName + ' ' + a.name);
-        if ((a.name === 'href' || a.name === 'src') && /^\s*javascript:/i.test(a.value)) bad.push(el.tagName + ' ' + a.name + '=' + a.value);
-      }
-      if (el.tagName === 'IFRAME' || el.tagName === 'OBJECT' || el.tagName === 'EMBED') bad.push(el.tagName);
-      if (el.tagName === 'SCRIPT' && !el.src) bad.push('inline script');
-      if (el.tagName === 'svg' && el.closest('#app') && !el.closest('.bbox-annotator')) bad.push('svg');
-    }
-    return bad;
-  });
-  assert.deepEqual(found, []);
-  page.assertClean();
-}
 
 test('task text, labels, instructions and project names show as text', async () => {
   const page = await newPage(browser);

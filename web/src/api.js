@@ -8,10 +8,11 @@ export function setCsrf(token) { csrf = token || null; }
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, detail = {}) {
     super(message || code);
     this.status = status;
     this.code = code;
+    this.detail = detail; // the error object's other members, e.g. course_id
   }
 }
 
@@ -45,7 +46,7 @@ export async function request(method, path, body, opts = {}) {
   const data = ct.includes('json') ? await r.json().catch(() => null) : await r.text();
   if (!r.ok) {
     const e = (data && data.error) || {};
-    const err = new ApiError(r.status, e.code || 'http_' + r.status, e.message || r.statusText);
+    const err = new ApiError(r.status, e.code || 'http_' + r.status, e.message || r.statusText, e);
     if (r.status === 401 && !opts.quiet) onUnauthorized(err);
     throw err;
   }

@@ -14,6 +14,9 @@ import { uploadView } from './views/upload.js';
 import { dashboardView } from './views/dashboard.js';
 import { resolveView } from './views/resolve.js';
 import { adminView } from './views/admin.js';
+import { academyView, courseView } from './views/academy.js';
+import { earningsView, payoutsAdminView } from './views/earnings.js';
+import { qualityView } from './views/quality.js';
 
 
 const routes = [
@@ -23,10 +26,15 @@ const routes = [
   [/^\/p\/(\d+)\/review$/, reviewView, { wide: true }],
   [/^\/p\/(\d+)\/upload$/, uploadView],
   [/^\/p\/(\d+)$/, dashboardView],
+  [/^\/p\/(\d+)\/quality$/, qualityView],
   [/^\/tasks\/(\d+)\/resolve$/, resolveView, { wide: true }],
   [/^\/manage$/, manageView],
   [/^\/manage\/new$/, createProjectView],
   [/^\/admin$/, adminView],
+  [/^\/admin\/payouts$/, payoutsAdminView],
+  [/^\/academy$/, academyView],
+  [/^\/academy\/(\d+)$/, courseView],
+  [/^\/earnings$/, earningsView],
 ];
 
 const app = document.getElementById('app');
@@ -56,6 +64,8 @@ function header(route) {
     h('a', { href: '/', class: 'brand' }, h('span', { class: 'brand-dot' }), 'crowdloop'),
     me ? h('nav', null,
       link('/', t('nav.home'), 'nav-home'),
+      link('/academy', t('nav.academy'), 'nav-academy'),
+      link('/earnings', t('nav.earnings'), 'nav-earnings'),
       inAnyOrg(me) ? link('/manage', t('nav.manage'), 'nav-manage') : null,
       me.is_admin ? link('/admin', t('nav.admin'), 'nav-admin') : null) : h('nav'),
     h('div', { class: 'topbar-right' },

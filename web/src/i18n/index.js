@@ -57,6 +57,23 @@ export function fmtMoney(minor, currency = 'KRW') {
   }
 }
 
+// The decimals a currency's minor unit has (KRW 0, USD 2).
+export function currencyDigits(currency = 'KRW') {
+  try { return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits; } catch { return 0; }
+}
+
+// An amount typed in major units ("12.50") as an integer of minor units.
+export function toMinor(value, currency) {
+  return Math.round(Math.max(0, Number(value) || 0) * 10 ** currencyDigits(currency));
+}
+
+// A Wilson interval {k, n, p, lo, hi} as "99.2% (98.6–99.6), n=800", or "—" with no data.
+export function fmtInterval(iv) {
+  if (!iv || !iv.n || iv.p == null) return '—';
+  const f = new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return f.format(iv.p * 100) + '% (' + f.format(iv.lo * 100) + '–' + f.format(iv.hi * 100) + '), n=' + fmtNumber(iv.n);
+}
+
 export function fmtPercent(x) {
   if (x === null || x === undefined) return '—';
   return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(x);

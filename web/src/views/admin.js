@@ -11,7 +11,8 @@ export async function adminView(root, _params, ctx) {
     root.appendChild(h('div', { class: 'error-box' }, t('admin.only')));
     return;
   }
-  root.appendChild(h('div', { class: 'page-head' }, h('h1', null, t('admin.title'))));
+  root.appendChild(h('div', { class: 'page-head' }, h('h1', null, t('admin.title')),
+    h('a', { class: 'btn', href: '/admin/payouts', 'data-testid': 'to-payouts' }, t('payout.title'))));
   const usersBox = h('section', { class: 'card' });
   const orgsBox = h('section', { class: 'card' });
   root.append(h('div', { class: 'grid-2 align-start' }, usersBox, orgsBox));

@@ -4,6 +4,7 @@ import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber, fmtPercent, fmtTime, fmtHour, fmtMoney } from '../i18n/index.js';
 import { session, managesOrg, fullMe } from '../core.js';
+import { figure } from '../widgets.js';
 import { kindName } from './home.js';
 import { templateText } from './taskview.js';
 
@@ -41,6 +42,7 @@ export async function dashboardView(root, [pid], ctx) {
     h('div', { class: 'head-actions' },
       statusBtns.length ? h('div', { class: 'btn-group' }, statusBtns) : null,
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/upload', 'data-testid': 'to-upload' }, t('dash.upload')) : null,
+      h('a', { class: 'btn', href: '/p/' + pid + '/quality', 'data-testid': 'to-quality' }, t('quality.title')),
       h('a', { class: 'btn', href: '/api/v1/projects/' + pid + '/export?format=jsonl', download: 'project-' + pid + '.jsonl', 'data-testid': 'export' }, t('dash.export')),
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/review' }, t('home.review')) : null,
       manager ? h('a', { class: 'btn btn-primary', href: '/p/' + pid + '/label' }, t('home.start')) : null)));
@@ -81,19 +83,16 @@ export async function dashboardView(root, [pid], ctx) {
     if (members) drawMembers(members);
   }
 
-  function fig(key, label, value) {
-    return h('div', { class: 'figure', 'data-fig': key }, h('div', { class: 'figure-value' }, value), h('div', { class: 'figure-label' }, label));
-  }
   function drawFigures(s) {
     const tasks = s.tasks || {};
     replace(figs,
-      fig('items', t('dash.items'), fmtNumber(s.items)),
-      fig('total_tasks', t('dash.tasks'), fmtNumber(s.total_tasks)),
-      fig('approved', t('state.approved'), fmtNumber(tasks.approved || 0)),
-      fig('done', t('dash.done'), s.total_tasks ? fmtPercent(((tasks.approved || 0) + (tasks.discarded || 0)) / s.total_tasks) : '—'),
-      fig('first_pass', t('dash.firstPass'), fmtPercent(s.first_pass_approval_rate)),
-      fig('last_hour', t('dash.lastHour'), fmtNumber(s.approved_last_hour)),
-      fig('reviews', t('dash.reviews'), fmtNumber(s.reviews)));
+      figure('items', t('dash.items'), fmtNumber(s.items)),
+      figure('total_tasks', t('dash.tasks'), fmtNumber(s.total_tasks)),
+      figure('approved', t('state.approved'), fmtNumber(tasks.approved || 0)),
+      figure('done', t('dash.done'), s.total_tasks ? fmtPercent(((tasks.approved || 0) + (tasks.discarded || 0)) / s.total_tasks) : '—'),
+      figure('first_pass', t('dash.firstPass'), fmtPercent(s.first_pass_approval_rate)),
+      figure('last_hour', t('dash.lastHour'), fmtNumber(s.approved_last_hour)),
+      figure('reviews', t('dash.reviews'), fmtNumber(s.reviews)));
   }
   function drawStates(s) {
     const tasks = s.tasks || {};

@@ -80,6 +80,11 @@ export async function labelView(root, [pid], ctx) {
       return await api.post('/projects/' + pid + '/tasks/next', undefined, { signal: ctx.signal });
     } catch (e) {
       if (e.code === 'project_not_open') { empty('label.notOpen'); return undefined; }
+      // The project asks for a course first.
+      if (e.code === 'qualification_required' && e.detail.course_id) {
+        empty('label.needCourse', e.detail.course_id);
+        return undefined;
+      }
       // Another state change got there first: ask once more.
       if (e.status === 409 && retry) return claim(false);
       throw e;
@@ -128,7 +133,7 @@ export async function labelView(root, [pid], ctx) {
     frame.el.dataset.ready = 'true';
   }
 
-  function empty(key) {
+  function empty(key, course) {
     if (editor) { editor.destroy(); editor = null; }
     task = null;
     frame.reset();
@@ -138,11 +143,16 @@ export async function labelView(root, [pid], ctx) {
     submitBtn.disabled = true;
     skipBtn.disabled = true;
     undoBtn.disabled = true;
+    const courseLink = course ? h('a', { class: 'btn btn-primary', href: '/academy/' + course, 'data-testid': 'need-course' }, t('label.toCourse')) : null;
+    if (course) {
+      api.get('/courses/' + course, { signal: ctx.signal })
+        .then((c) => { courseLink.textContent = t('label.toCourseNamed', { name: c.name }); }).catch(() => {});
+    }
     frame.data.appendChild(h('div', { class: 'empty', 'data-testid': 'no-task' },
       h('h2', null, t(key)),
-      h('p', { class: 'muted' }, t('label.noneHint')),
+      h('p', { class: 'muted' }, t(course ? 'label.needCourseHint' : 'label.noneHint')),
       h('div', { class: 'card-actions' },
-        h('button', { type: 'button', class: 'btn btn-primary', onclick: () => loadNext().catch(fail) }, t('label.checkAgain')),
+        courseLink || h('button', { type: 'button', class: 'btn btn-primary', onclick: () => loadNext().catch(fail) }, t('label.checkAgain')),
         h('a', { class: 'btn', href: '/' }, t('nav.home')))));
     // Work may come back (a lease expires, a review rejects): look again now and then.
     clearInterval(poll);

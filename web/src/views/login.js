@@ -32,9 +32,11 @@ export function loginView(root) {
       const r = await api.post('/auth/login', { username: user.value.trim(), password: pass.value }, { quiet: true });
       api.setCsrf(r.csrf_token);
       session.me = r.user;
+      // Org and project roles come with GET /me, asked before the next view starts so that
+      // views waiting on fullMe() get them; the menus are drawn again when they come.
+      const full = refreshMe();
       navigate(nextPath(), { replace: true });
-      // Org and project roles come with GET /me; the menus are drawn again when they do.
-      refreshMe().then(redrawHeader, () => {});
+      full.then(redrawHeader, () => {});
     } catch (err) {
       msg.textContent = err.status === 401 ? t('login.wrong') : err.status === 429 ? t('login.tooMany') : err.message;
       btn.disabled = false;

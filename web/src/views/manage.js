@@ -1,8 +1,9 @@
 // The manager's list of projects and the create-project form.
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
-import { t, fmtTime, fmtMoney } from '../i18n/index.js';
+import { t, fmtTime, fmtMoney, toMinor } from '../i18n/index.js';
 import { session, navigate, canManage, managesOrg, fullMe } from '../core.js';
+import { field } from '../widgets.js';
 import { kindName } from './home.js';
 
 export const KINDS = ['text_class', 'image_class', 'image_bbox', 'text_spans'];
@@ -37,10 +38,6 @@ export async function manageView(root, _params, ctx) {
       h('td', { class: 'muted' }, fmtTime(p.created_at))))))));
 }
 
-function field(label, input, hint, attrs) {
-  return h('div', { class: 'field', ...attrs }, h('label', { htmlFor: input.id }, label), input, hint ? h('div', { class: 'hint' }, hint) : null);
-}
-
 export async function createProjectView(root, _params, ctx) {
   const me = await fullMe();
   root.appendChild(h('div', { class: 'page-head' }, h('h1', null, t('create.title'))));
@@ -51,9 +48,6 @@ export async function createProjectView(root, _params, ctx) {
     return;
   }
   const currencyOf = (id) => orgs.find((o) => o.id === +id)?.currency || 'KRW';
-  const digitsOf = (c) => {
-    try { return new Intl.NumberFormat('en', { style: 'currency', currency: c }).resolvedOptions().maximumFractionDigits; } catch { return 0; }
-  };
 
   const org = h('select', { id: 'f-org', 'data-testid': 'f-org' }, orgs.map((o) => h('option', { value: o.id }, o.name + ' (' + o.currency + ')')));
   const name = h('input', { id: 'f-name', required: true, maxlength: 200, 'data-testid': 'f-name' });
@@ -137,7 +131,7 @@ export async function createProjectView(root, _params, ctx) {
     if (!name.value.trim()) { err.textContent = t('create.needName'); name.focus(); return; }
     if (!ls.length) { err.textContent = t('create.needLabels'); labels.focus(); return; }
     const currency = currencyOf(org.value);
-    const minor = (v) => Math.round(Math.max(0, Number(v) || 0) * 10 ** digitsOf(currency));
+    const minor = (v) => toMinor(v, currency);
     const body = {
       org_id: +org.value,
       name: name.value.trim(),

@@ -1,0 +1,256 @@
+// A project's quality page: estimated quality from audits (Wilson interval), gold accuracy per
+// worker, reviewer accuracy from honeypots and audits, agreement, fair pay, the budget, role
+// changes, audits with their verdicts, the quality settings, and workers ranked for the project
+// with an invite.
+import * as api from '../api.js';
+import { h, replace, toast } from '../dom.js';
+import { t, fmtNumber, fmtPercent, fmtTime, fmtMoney, fmtInterval } from '../i18n/index.js';
+import { managesOrg, fullMe } from '../core.js';
+import { summarize } from '../editors/index.js';
+import { figure, table, badge, field } from '../widgets.js';
+import { matchFigures } from './home.js';
+
+const flagList = (flags) => (flags || []).map((f) => badge(t('quality.flag.' + f), 'reject'));
+const roleText = (r) => (r ? t('role.' + r) : '—');
+
+export async function qualityView(root, [pid], ctx) {
+  const project = await api.get('/projects/' + pid, { signal: ctx.signal });
+  if (!ctx.alive) return;
+  const manager = managesOrg(await fullMe(), project.org_id);
+  const cur = project.currency;
+  root.appendChild(h('div', { class: 'page-head' },
+    h('div', null, h('h1', null, t('quality.title')), h('div', { class: 'project-meta' }, h('span', { 'data-testid': 'project-name' }, project.name))),
+    h('div', { class: 'head-actions' }, h('a', { class: 'btn', href: '/p/' + pid, 'data-testid': 'to-dashboard' }, t('upload.toDashboard')))));
+
+  const figs = h('section', { class: 'figures', 'data-testid': 'quality-figures' });
+  const workersBox = h('section', { class: 'card table-card' });
+  const reviewersBox = h('section', { class: 'card table-card' });
+  const agreementBox = h('section', { class: 'card table-card' });
+  const payBox = h('section', { class: 'card table-card' });
+  const budgetBox = h('section', { class: 'card' });
+  const auditsBox = h('section', { class: 'card table-card' });
+  const auditBox = h('section', { class: 'card table-card', hidden: true, 'data-testid': 'audit' });
+  const rolesBox = h('section', { class: 'card table-card' });
+  const settingsBox = h('section', { class: 'card' });
+  const matchesBox = h('section', { class: 'card table-card' });
+  root.append(figs, workersBox, reviewersBox, h('div', { class: 'grid-2 align-start' }, agreementBox, budgetBox), payBox,
+    auditsBox, auditBox, rolesBox, settingsBox, manager ? matchesBox : null);
+
+  const names = {};
+  const nameOf = (id) => (id == null ? '—' : names[id] || '#' + id);
+
+  async function loadFigures() {
+    const [q, agreement, pay, budget, roles] = await Promise.all(['quality', 'agreement', 'fair-pay', 'budget', 'role-changes']
+      .map((x) => api.get('/projects/' + pid + '/' + x, { signal: ctx.signal })));
+    if (!ctx.alive) return;
+    for (const w of [...q.workers, ...q.reviewers]) names[w.user_id] = w.username;
+    replace(figs,
+      figure('estimated_quality', t('quality.estimated'), h('span', { 'data-testid': 'estimated-quality' }, fmtInterval(q.estimated_quality)), 'fig-accent'),
+      figure('gold', t('quality.goldAccuracy'), fmtInterval(q.gold.accuracy)),
+      figure('gold_items', t('quality.goldItems'), fmtNumber(q.gold.items)),
+      figure('honeypots', t('quality.honeypots'), t('quality.caughtOf', { k: fmtNumber(q.honeypots.caught), n: fmtNumber(q.honeypots.decided) })));
+
+    const agreeOf = Object.fromEntries((agreement.workers || []).map((w) => [w.user_id, w.agreement]));
+    replace(workersBox, h('h2', null, t('dash.workers')), table([
+      { label: t('dash.worker'), cell: (w) => w.username },
+      { label: t('admin.role'), cell: (w) => roleText(w.role) },
+      { label: t('dash.submitted'), num: true, cell: (w) => fmtNumber(w.submitted) },
+      { label: t('state.approved'), num: true, cell: (w) => fmtNumber(w.approved) },
+      { label: t('quality.firstPassRate'), num: true, cell: (w) => fmtPercent(w.first_pass_rate) },
+      { label: t('quality.rejections'), num: true, cell: (w) => fmtNumber(w.rejections) },
+      { label: t('quality.goldAccuracy'), num: true, cell: (w) => h('span', { 'data-testid': 'gold-accuracy' }, fmtInterval(w.gold_accuracy)) },
+      { label: t('quality.agreement'), num: true, cell: (w) => fmtPercent(agreeOf[w.user_id]) },
+      { label: t('quality.flags'), cell: (w) => flagList(w.flags) },
+    ], q.workers, { testid: 'quality-workers', attrs: (w) => ({ 'data-user-id': w.user_id }), empty: t('dash.noWorkers') }));
+
+    replace(reviewersBox, h('h2', null, t('quality.reviewers')), h('p', { class: 'hint' }, t('quality.reviewerHint')), table([
+      { label: t('review.worker'), cell: (r) => r.username },
+      { label: t('admin.role'), cell: (r) => roleText(r.role) },
+      { label: t('dash.reviewsDone'), num: true, cell: (r) => fmtNumber(r.reviews) },
+      { label: t('quality.honeypots'), num: true, cell: (r) => t('quality.caughtOf', { k: fmtNumber(r.honeypots_caught), n: fmtNumber(r.honeypots) }) },
+      { label: t('quality.audits'), num: true, cell: (r) => t('quality.passedOf', { k: fmtNumber(r.audits_passed), n: fmtNumber(r.audits) }) },
+      { label: t('quality.accuracy'), num: true, cell: (r) => h('span', { 'data-testid': 'reviewer-accuracy' }, fmtInterval(r.accuracy)) },
+      { label: t('quality.flags'), cell: (r) => flagList(r.flags) },
+    ], q.reviewers, { testid: 'quality-reviewers', attrs: (r) => ({ 'data-user-id': r.user_id }), empty: t('quality.noReviewers') }));
+
+    const measure = agreement.alpha !== undefined ? ['alpha', agreement.alpha] : agreement.mean_iou !== undefined
+      ? ['mean_iou', agreement.mean_iou] : ['span_f1', agreement.span_f1];
+    replace(agreementBox, h('h2', null, t('quality.agreement')),
+      h('div', { class: 'figures', 'data-testid': 'agreement' },
+        figure('pairwise', t('quality.pairwise'), fmtPercent(agreement.pairwise)),
+        figure(measure[0], t('quality.measure.' + measure[0]), measure[1] == null ? '—' : measure[1].toFixed(3)),
+        figure('overlap', t('quality.overlapItems'), fmtNumber(agreement.items_with_overlap) + ' / ' + fmtNumber(agreement.items))));
+
+    replace(budgetBox, h('h2', null, t('quality.budget')), budget.funded
+      ? h('div', { class: 'figures', 'data-testid': 'budget' },
+        figure('balance', t('quality.balance'), fmtMoney(budget.balance, budget.currency)),
+        figure('reserved', t('quality.reserved'), fmtMoney(budget.reserved, budget.currency)),
+        figure('available', t('quality.available'), fmtMoney(budget.available, budget.currency)),
+        figure('deposited', t('quality.deposited'), fmtMoney(budget.deposited, budget.currency)),
+        figure('paid_to_workers', t('quality.paidWorkers'), fmtMoney(budget.paid_to_workers, budget.currency)),
+        figure('paid_to_reviewers', t('quality.paidReviewers'), fmtMoney(budget.paid_to_reviewers, budget.currency)))
+      : h('p', { class: 'muted', 'data-testid': 'budget' }, t('quality.unfunded')));
+
+    replace(payBox, h('h2', null, t('quality.fairPay')),
+      h('p', { class: pay.below_min_wage ? 'banner banner-reject' : 'muted', 'data-testid': 'fair-pay-summary', 'data-below': String(!!pay.below_min_wage) },
+        t('quality.medianHourly', { pay: pay.median_hourly == null ? '—' : fmtMoney(pay.median_hourly, pay.currency), min: fmtMoney(pay.min_wage, pay.currency) }),
+        pay.below_min_wage ? [' ', h('strong', null, t('quality.belowMinWage')), ' ',
+          pay.suggested_price != null ? t('quality.suggestedPrice', { price: fmtMoney(pay.suggested_price, pay.currency), now: fmtMoney(pay.price, pay.currency) }) : ''] : null),
+      table([
+        { label: t('dash.worker'), cell: (w) => w.username },
+        { label: t('quality.activeTime'), num: true, cell: (w) => t('quality.minutes', { n: fmtNumber(Math.round(w.active_seconds / 60)) }) },
+        { label: t('dash.submitted'), num: true, cell: (w) => fmtNumber(w.submissions) },
+        { label: t('state.approved'), num: true, cell: (w) => fmtNumber(w.approved) },
+        { label: t('quality.earned'), num: true, cell: (w) => fmtMoney(w.earned, pay.currency) },
+        { label: t('quality.hourly'), num: true, cell: (w) => h('span', { class: w.hourly < pay.min_wage ? 'neg' : null }, fmtMoney(w.hourly, pay.currency)) },
+      ], pay.workers, { testid: 'fair-pay', attrs: (w) => ({ 'data-user-id': w.user_id }), empty: t('dash.noWorkers') }));
+
+    const figText = (f) => Object.entries(f || {}).filter(([k]) => k !== 'user_id')
+      .map(([k, v]) => k + ' ' + (typeof v === 'number' && !Number.isInteger(v) ? fmtPercent(v) : String(v))).join(' · ');
+    replace(rolesBox, h('h2', null, t('quality.roleChanges')), table([
+      { label: t('dash.when'), cell: (r) => fmtTime(r.at) },
+      { label: t('dash.worker'), cell: (r) => r.username },
+      { label: t('quality.change'), cell: (r) => badge(t('quality.change.' + r.change), r.change === 'demote' ? 'reject' : 'approved') },
+      { label: t('quality.figures'), class: 'small muted', cell: (r) => figText(r.figures) },
+    ], roles.items || [], { testid: 'role-changes', empty: t('quality.noRoleChanges') }));
+  }
+
+  // Audits: a manager samples approved tasks and gives each a verdict.
+  async function loadAudits(openId) {
+    const audits = (await api.get('/projects/' + pid + '/audits', { signal: ctx.signal })).items || [];
+    if (!ctx.alive) return;
+    const size = h('input', { type: 'number', min: 1, max: 10000, value: '20', 'data-testid': 'audit-size', class: 'inline-input' });
+    replace(auditsBox, h('h2', null, t('quality.audits')), h('p', { class: 'hint' }, t('quality.auditHint')),
+      manager ? h('form', {
+        class: 'inline-form', 'data-testid': 'audit-form',
+        onsubmit: async (e) => {
+          e.preventDefault();
+          try {
+            const a = await api.post('/projects/' + pid + '/audits', { size: +size.value || 20 });
+            await loadAudits(a.id);
+          } catch (err) { toast(err.code === 'nothing_to_audit' ? t('quality.nothingToAudit') : err.message); }
+        },
+      }, h('label', null, t('quality.auditSize'), ' ', size), h('button', { type: 'submit', class: 'btn btn-primary' }, t('quality.newAudit'))) : null,
+      table([
+        { label: 'ID', num: true, cell: (a) => String(a.id) },
+        { label: t('common.created'), cell: (a) => fmtTime(a.created_at) },
+        { label: t('quality.decided'), num: true, cell: (a) => fmtNumber(a.decided) + ' / ' + fmtNumber(a.size) },
+        { label: t('quality.correct'), num: true, cell: (a) => fmtNumber(a.correct) },
+        { label: '', cell: (a) => h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'audit-open', onclick: () => openAudit(a.id) }, t('quality.openAudit')) },
+      ], audits, { testid: 'audits', attrs: (a) => ({ 'data-audit-id': a.id }), empty: t('quality.noAudits') }));
+    if (openId) await openAudit(openId);
+  }
+
+  async function openAudit(id) {
+    const a = await api.get('/audits/' + id, { signal: ctx.signal });
+    if (!ctx.alive) return;
+    auditBox.hidden = false;
+    auditBox.dataset.auditId = a.id;
+    const verdictCell = (x) => {
+      if (!manager) return x.verdict ? t('quality.verdict.' + x.verdict) : '—';
+      const note = h('input', { placeholder: t('quality.note'), value: x.note || '', maxlength: 2000, 'data-testid': 'audit-note' });
+      const give = (verdict) => async () => {
+        try {
+          await api.post('/audits/' + a.id + '/tasks/' + x.task_id, note.value.trim() ? { verdict, note: note.value.trim() } : { verdict });
+          await Promise.all([openAudit(a.id), loadAudits(), loadFigures()]);
+        } catch (err) { toast(err.message); }
+      };
+      return h('div', { class: 'inline-form' },
+        x.verdict ? badge(t('quality.verdict.' + x.verdict), x.verdict === 'correct' ? 'approved' : 'reject') : null,
+        note,
+        h('button', { type: 'button', class: 'btn btn-sm btn-approve', 'data-testid': 'verdict-correct', onclick: give('correct') }, t('quality.verdict.correct')),
+        h('button', { type: 'button', class: 'btn btn-sm btn-reject', 'data-testid': 'verdict-incorrect', onclick: give('incorrect') }, t('quality.verdict.incorrect')));
+    };
+    replace(auditBox, h('h2', null, t('quality.auditNo', { id: a.id }), ' ',
+      h('span', { class: 'count' }, t('quality.passedOf', { k: fmtNumber(a.correct), n: fmtNumber(a.decided) }))),
+    table([
+      { label: t('dash.task'), cell: (x) => '#' + x.task_id },
+      { label: t('quality.item'), class: 'reason-cell', cell: (x) => (x.item.type === 'text' ? x.item.text : t('quality.image', { w: x.item.width, h: x.item.height })) },
+      { label: t('quality.answer'), cell: (x) => summarize(project.kind, x.annotation) },
+      { label: t('dash.worker'), cell: (x) => nameOf(x.worker_id) },
+      { label: t('quality.reviewer'), cell: (x) => nameOf(x.reviewer_id) },
+      { label: t('quality.verdict'), cell: verdictCell },
+    ], a.items, { testid: 'audit-items', attrs: (x) => ({ 'data-task-id': x.task_id, 'data-verdict': x.verdict || '' }) }));
+  }
+
+  // Gold and honeypot rates, required courses, promotion and demotion thresholds.
+  async function loadSettings() {
+    const [s, courses] = await Promise.all([
+      api.get('/projects/' + pid + '/quality-settings', { signal: ctx.signal }),
+      api.get('/courses', { signal: ctx.signal }).then((r) => r.items, () => []),
+    ]);
+    if (!ctx.alive) return;
+    const pct = (key) => h('input', { type: 'number', min: 0, max: 100, step: 'any', value: String(+(s[key] * 100).toFixed(2)), 'data-testid': 's-' + key, disabled: !manager });
+    const int = (key) => h('input', { type: 'number', min: 0, step: 1, value: String(s[key]), 'data-testid': 's-' + key, disabled: !manager });
+    const bool = (key) => h('input', { type: 'checkbox', checked: !!s[key], 'data-testid': 's-' + key, disabled: !manager });
+    const inputs = {
+      gold_rate: pct('gold_rate'), honeypot_rate: pct('honeypot_rate'),
+      auto_promote: bool('auto_promote'), promote_min_approved: int('promote_min_approved'),
+      promote_min_first_pass: pct('promote_min_first_pass'), promote_min_gold: pct('promote_min_gold'),
+      promote_min_gold_answers: int('promote_min_gold_answers'),
+      auto_demote: bool('auto_demote'), demote_min_checks: int('demote_min_checks'), demote_below: pct('demote_below'),
+    };
+    const required = new Set(s.required_courses || []);
+    const courseBoxes = courses.map((c) => h('input', { type: 'checkbox', value: String(c.id), checked: required.has(c.id), disabled: !manager, 'data-course-id': c.id }));
+    const check = (key) => h('label', { class: 'check' }, inputs[key], ' ', t('quality.s.' + key));
+    replace(settingsBox, h('h2', null, t('quality.settings')), h('form', {
+      'data-testid': 'quality-settings',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const body = { required_courses: courseBoxes.filter((b) => b.checked).map((b) => +b.value) };
+        for (const [k, el] of Object.entries(inputs)) {
+          if (el.type === 'checkbox') body[k] = el.checked;
+          else if (el.step === '1') body[k] = Math.max(0, Math.round(+el.value || 0));
+          else body[k] = Math.min(1, Math.max(0, (+el.value || 0) / 100));
+        }
+        try {
+          await api.patch('/projects/' + pid + '/quality-settings', body);
+          toast(t('quality.saved'), 'ok');
+          await loadSettings();
+        } catch (err) { toast(err.message); }
+      },
+    },
+    h('div', { class: 'grid-4' },
+      field(t('quality.s.gold_rate'), inputs.gold_rate, t('quality.s.goldHint')),
+      field(t('quality.s.honeypot_rate'), inputs.honeypot_rate, t('quality.s.honeypotHint'))),
+    h('fieldset', null, h('legend', null, t('quality.s.promotion')), check('auto_promote'),
+      h('div', { class: 'grid-4' },
+        field(t('quality.s.promote_min_approved'), inputs.promote_min_approved),
+        field(t('quality.s.promote_min_first_pass'), inputs.promote_min_first_pass),
+        field(t('quality.s.promote_min_gold'), inputs.promote_min_gold),
+        field(t('quality.s.promote_min_gold_answers'), inputs.promote_min_gold_answers))),
+    h('fieldset', null, h('legend', null, t('quality.s.demotion')), check('auto_demote'),
+      h('div', { class: 'grid-4' },
+        field(t('quality.s.demote_min_checks'), inputs.demote_min_checks),
+        field(t('quality.s.demote_below'), inputs.demote_below))),
+    h('fieldset', { 'data-testid': 's-courses' }, h('legend', null, t('quality.s.required_courses')),
+      courses.length ? courses.map((c, i) => h('label', { class: 'check course-check' }, courseBoxes[i], ' ', c.name, ' ', h('span', { class: 'muted small' }, '(' + t('kind.' + c.kind) + ')')))
+        : h('p', { class: 'muted' }, t('academy.noCourses'))),
+    manager ? h('div', { class: 'card-actions' }, h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 's-save' }, t('quality.save'))) : null));
+  }
+
+  // Workers ranked for this project, with the figures of each rank and an invite.
+  async function loadMatches() {
+    const list = (await api.get('/projects/' + pid + '/matches', { signal: ctx.signal })).items || [];
+    if (!ctx.alive) return;
+    replace(matchesBox, h('h2', null, t('match.workersTitle')), h('p', { class: 'hint' }, t('match.workersHint')), table([
+      { label: '#', num: true, cell: (m) => String(list.indexOf(m) + 1) },
+      { label: t('dash.worker'), cell: (m) => m.username },
+      { label: t('match.scoreCol'), num: true, cell: (m) => fmtPercent(m.score) },
+      { label: t('match.why'), cell: (m) => matchFigures(m.figures || {}, false) },
+      { label: '', cell: (m) => (m.member_role ? badge(roleText(m.member_role))
+        : h('button', {
+          type: 'button', class: 'btn btn-sm btn-primary', 'data-testid': 'invite',
+          onclick: async () => {
+            try {
+              await api.post('/projects/' + pid + '/invites', { user_id: m.user_id });
+              toast(t('dash.invited', { name: m.username }), 'ok');
+              await loadMatches();
+            } catch (err) { toast(err.message); }
+          },
+        }, t('match.invite'))) },
+    ], list, { testid: 'matches', attrs: (m) => ({ 'data-user-id': m.user_id, 'data-member': m.member_role || '' }), empty: t('match.noWorkers') }));
+  }
+
+  await Promise.all([loadFigures(), loadAudits(), loadSettings(), manager ? loadMatches() : null]);
+}
