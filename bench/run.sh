@@ -73,6 +73,14 @@ free_port() {
 # Field KEY of a loadgen RESULT line ($2); empty when absent.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
+# The store writer's group commits and write jobs so far, from /metrics: "COMMITS JOBS".
+writer_counts() {
+	curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
+		/^crowdloop_db_commits_total / { c = $2 }
+		/^crowdloop_db_write_jobs_total / { j = $2 }
+		END { printf "%d %d", c, j }'
+}
+
 # VmHWM of the server in MiB.
 server_hwm_mib() {
 	awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?"
@@ -252,10 +260,13 @@ cycles_case() {
 	reset_hwm
 	echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 	cpu0=$(server_cpu_s)
+	local w0 w1
+	w0=$(writer_counts)
 	loadgen --cycles --connections "$CONNECTIONS" --reviewers "$REVIEWERS" \
 		--duration "$DURATION" --max-cycles "$max" --project "$(cat "$DATA/project_id")" \
 		--workers-file "$DATA/workers.tok" --reviewers-file "$DATA/reviewers.tok"
 	cpu1=$(server_cpu_s)
+	w1=$(writer_counts)
 	local r=$LAST_RESULT
 	FIG[$label.cps]=$(field cycles_per_s "$r")
 	FIG[$label.rps]=$(field rps "$r")
@@ -277,6 +288,10 @@ cycles_case() {
 	echo "server: peak RSS (VmHWM) during the case ${FIG[$label.rss]} MiB (seeding included:" \
 		"${FIG[$label.rss_seed]} MiB), RSS at the end ${FIG[$label.rss_now]} MiB, CPU ${FIG[$label.cpu]}% of one core" \
 		"during the run; items imported in ${FIG[$label.import]} s"
+	echo "$w0 $w1" | awk -v t="${FIG[$label.elapsed]}" -v rps="${FIG[$label.rps]}" -v cpu="${FIG[$label.cpu]}" '{
+		c = $3 - $1; j = $4 - $2
+		printf "store writer: %d group commits (%.0f/s), %.1f write jobs per commit;", c, c / t, (c ? j / c : 0)
+		printf " server CPU per request %.0f us\n", (rps > 0 ? cpu * 10000 / rps : 0) }'
 	echo "cycles/s ÷ healthz requests/s = ${FIG[$label.cps]} / ${FIG[healthz.rps]}" \
 		"= ${FIG[$label.ratio]}"
 }

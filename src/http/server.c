@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -218,6 +219,7 @@ static void dispatch(http_server *s, http_request *r)
 static void *pool_main(void *arg)
 {
 	http_server *s = arg;
+	prctl(PR_SET_NAME, "cl-handler");
 	for (;;) {
 		pthread_mutex_lock(&s->pool_lock);
 		while (!s->queue_head && !s->pool_stop)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #define STMT_CACHE_SLOTS 256
@@ -55,6 +56,8 @@ struct db {
 	pthread_key_t reader_key;
 	db_conn *readers;
 	pthread_mutex_t readers_lock;
+	/* Written by the writer thread only, read by /metrics. */
+	_Atomic uint64_t commits, jobs;
 };
 
 static int conn_open(const char *path, bool writer, bool durable, db_conn **out)
@@ -274,6 +277,7 @@ static void run_group(db *d, db_job *jobs)
 static void *writer_main(void *arg)
 {
 	db *d = arg;
+	prctl(PR_SET_NAME, "cl-writer");
 	struct timespec next_periodic;
 	clock_gettime(CLOCK_REALTIME, &next_periodic);
 	for (;;) {
@@ -315,6 +319,8 @@ static void *writer_main(void *arg)
 		}
 		if (jobs) {
 			run_group(d, jobs);
+			d->commits++;
+			d->jobs += (uint64_t)n;
 			for (db_job *j = jobs, *nx; j; j = nx) {
 				nx = j->next; /* j lives on a waiter's stack: read before waking it */
 				sem_post(&j->done);
@@ -331,6 +337,7 @@ static void *writer_main(void *arg)
 static void *checkpoint_main(void *arg)
 {
 	db *d = arg;
+	prctl(PR_SET_NAME, "cl-checkpoint");
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
 		struct timespec until;
@@ -468,6 +475,12 @@ void db_close(db *d)
 const char *db_path(const db *d)
 {
 	return d->path;
+}
+
+void db_write_stats(db *d, uint64_t *commits, uint64_t *jobs)
+{
+	*commits = d->commits;
+	*jobs = d->jobs;
 }
 
 db_conn *db_reader(db *d)

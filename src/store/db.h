@@ -36,6 +36,8 @@ void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms);
 
 /* The calling thread's read connection (opened on first use, closed by db_close). */
 db_conn *db_reader(db *d);
+/* Group commits and the write jobs they held since the store opened. */
+void db_write_stats(db *d, uint64_t *commits, uint64_t *jobs);
 /* A connection of its own for a long read (an export stream); close with db_conn_close. */
 db_conn *db_conn_open_reader(db *d);
 void db_conn_close(db_conn *c);

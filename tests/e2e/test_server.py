@@ -20,8 +20,8 @@ def metric(text, name, **labels):
     """The value of one sample line of Prometheus text, 0 when absent."""
     want = ",".join('%s="%s"' % kv for kv in labels.items())
     for line in text.splitlines():
-        m = re.match(r"^(\w+)\{(.*)\} (\S+)$", line)
-        if m and m.group(1) == name and m.group(2) == want:
+        m = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
+        if m and m.group(1) == name and (m.group(2) or "") == want:
             return float(m.group(3))
     return 0.0
 
@@ -69,6 +69,13 @@ class ServerTest(unittest.TestCase):
                       % route, after)
         self.assertEqual(metric(after, "crowdloop_tasks", state="submitted"), 1)
         self.assertEqual(metric(after, "crowdloop_tasks", state="open"), 2)
+        # Two claims and a submit went through the store's writer, in one group commit or more.
+        jobs = (metric(after, "crowdloop_db_write_jobs_total")
+                - metric(before, "crowdloop_db_write_jobs_total"))
+        commits = (metric(after, "crowdloop_db_commits_total")
+                   - metric(before, "crowdloop_db_commits_total"))
+        self.assertGreaterEqual(jobs, 3)
+        self.assertTrue(1 <= commits <= jobs, (commits, jobs))
 
         log = s.tail(100000)
         lines = [l for l in log.splitlines()
