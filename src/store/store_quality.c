@@ -972,6 +972,7 @@ json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int6
 				      " AND t.state = 'approved' AND t.item_id > ?"
 				      " AND NOT EXISTS (SELECT 1 FROM gold_items g"
 				      " WHERE g.item_id = t.item_id) ORDER BY t.item_id LIMIT ?");
+	sqlite3_stmt *text = db_stmt(c, "SELECT text FROM items WHERE id = ?");
 	db_bind_int(st, 1, p->id);
 	db_bind_int(st, 2, cursor);
 	db_bind_int(st, 3, limit + 1);
@@ -999,6 +1000,12 @@ json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int6
 				      "annotations", (json_int_t)k, "complete", (int)k >= p->overlap,
 				      "workers", who, "consolidated", cons ? cons : json_null());
 		json_object_set_new(o, "agreement", k > 1 ? json_real(agreement) : json_null());
+		db_bind_int(text, 1, ids[i]);
+		json_object_set_new(o, "text", db_step(text) == SQLITE_ROW &&
+						       sqlite3_column_type(text, 0) != SQLITE_NULL
+					       ? json_string(db_col_text(text, 0))
+					       : json_null());
+		sqlite3_reset(text);
 		json_array_append_new(items, o);
 		for (size_t q = 0; q < k; q++)
 			json_decref(anns[q]);

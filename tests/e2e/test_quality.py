@@ -261,6 +261,7 @@ class QualityTest(ServerTestCase):
         by_item = {c["item_id"]: c for c in cons}
         first, second = sorted(by_item)
         self.assertEqual(by_item[first]["consolidated"], {"labels": ["pos"]})
+        self.assertEqual(by_item[first]["text"], "cs one")
         self.assertAlmostEqual(by_item[first]["agreement"], 2 / 3)
         self.assertEqual(by_item[second]["consolidated"], {"labels": ["neg"]})
         self.assertTrue(by_item[first]["complete"])

@@ -1,7 +1,7 @@
-// Admin: users and organizations (with their members).
+// Admin: users, organizations (with their members) and funds added to an org's budget.
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
-import { t, fmtTime } from '../i18n/index.js';
+import { t, fmtTime, fmtMoney, toMinor, currencyDigits } from '../i18n/index.js';
 import { session } from '../core.js';
 
 const ORG_ROLES = ['owner', 'manager', 'engineer'];
@@ -15,7 +15,8 @@ export async function adminView(root, _params, ctx) {
     h('a', { class: 'btn', href: '/admin/payouts', 'data-testid': 'to-payouts' }, t('payout.title'))));
   const usersBox = h('section', { class: 'card' });
   const orgsBox = h('section', { class: 'card' });
-  root.append(h('div', { class: 'grid-2 align-start' }, usersBox, orgsBox));
+  const fundsBox = h('section', { class: 'card', 'data-testid': 'funds' });
+  root.append(h('div', { class: 'grid-2 align-start' }, usersBox, h('div', null, orgsBox, fundsBox)));
 
   async function drawUsers() {
     const users = await api.list('/users?sort=id', 5000);
@@ -61,6 +62,52 @@ export async function adminView(root, _params, ctx) {
     }, name, currency, h('button', { type: 'submit', class: 'btn btn-primary' }, t('admin.createOrg')));
     replace(orgsBox, h('h2', null, t('admin.orgs'), ' ', h('span', { class: 'count' }, '(' + orgs.length + ')')), form,
       h('div', { class: 'org-list', 'data-testid': 'orgs' }, orgs.map(orgCard)));
+    drawFunds(orgs);
+  }
+
+  // Money from outside the platform into an org's budget, which its managers then deposit
+  // into projects. The picked org's balance is shown and redrawn after each addition.
+  function drawFunds(orgs) {
+    const byId = Object.fromEntries(orgs.map((o) => [o.id, o]));
+    const org = h('select', { required: true, 'data-testid': 'funds-org', 'aria-label': t('admin.orgs') },
+      orgs.map((o) => h('option', { value: String(o.id) }, o.name + ' (' + o.currency + ')')));
+    const amount = h('input', { type: 'number', min: 0, step: 'any', required: true, class: 'inline-input', 'data-testid': 'funds-amount', 'aria-label': t('earnings.amount') });
+    const memo = h('input', { maxlength: 500, placeholder: t('budget.memo'), 'data-testid': 'funds-memo' });
+    const balance = h('strong', { 'data-testid': 'funds-balance' }, '—');
+    const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'funds-error' });
+    const currency = () => (byId[org.value] || {}).currency || 'KRW';
+    async function showBalance() {
+      amount.step = String(10 ** -currencyDigits(currency()));
+      replace(balance, '…');
+      if (!org.value) { replace(balance, '—'); return; }
+      try {
+        const b = await api.get('/orgs/' + org.value + '/budget', { signal: ctx.signal });
+        if (String(b.org_id) === org.value) replace(balance, fmtMoney(b.balance, b.currency));
+      } catch { replace(balance, '—'); }
+    }
+    org.addEventListener('change', showBalance);
+    replace(fundsBox, h('h2', null, t('funds.title')), h('p', { class: 'hint' }, t('funds.hint')),
+      orgs.length ? [
+        h('form', {
+          class: 'inline-form', 'data-testid': 'funds-form',
+          onsubmit: async (e) => {
+            e.preventDefault();
+            const minor = toMinor(amount.value, currency());
+            if (!minor) { amount.focus(); return; }
+            replace(error);
+            try {
+              await api.post('/orgs/' + org.value + '/funds', memo.value.trim() ? { amount: minor, memo: memo.value.trim() } : { amount: minor });
+              toast(t('funds.added', { amount: fmtMoney(minor, currency()), name: byId[org.value].name }), 'ok');
+              amount.value = '';
+              memo.value = '';
+              await showBalance();
+            } catch (err) { replace(error, err.message); }
+          },
+        }, org, amount, memo, h('button', { type: 'submit', class: 'btn btn-primary' }, t('funds.submit'))),
+        error,
+        h('p', null, t('funds.balance'), ' ', balance)]
+        : h('p', { class: 'muted' }, t('funds.noOrgs')));
+    showBalance();
   }
 
   function orgCard(o) {

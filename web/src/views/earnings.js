@@ -1,8 +1,8 @@
-// Money: my balance, ledger lines and payouts with a request form; and the admin's payout
-// queue, approved or rejected with a note.
+// Money: my balance, ledger lines and payouts with a request form, and my quality (gold accuracy
+// per kind, reviewer accuracy); and the admin's payout queue, approved or rejected with a note.
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
-import { t, fmtMoney, fmtTime, toMinor, currencyDigits } from '../i18n/index.js';
+import { t, fmtMoney, fmtTime, toMinor, currencyDigits, fmtInterval } from '../i18n/index.js';
 import { session } from '../core.js';
 import { figure, table, badge } from '../widgets.js';
 
@@ -19,13 +19,15 @@ export async function earningsView(root, _params, ctx) {
   const requestBox = h('section', { class: 'card' });
   const payoutsBox = h('section', { class: 'card table-card' });
   const ledgerBox = h('section', { class: 'card table-card' });
-  root.append(figs, h('div', { class: 'grid-2 align-start' }, requestBox, payoutsBox), ledgerBox);
+  const qualityBox = h('section', { class: 'card table-card', 'data-testid': 'my-quality' });
+  root.append(figs, h('div', { class: 'grid-2 align-start' }, requestBox, payoutsBox), ledgerBox, qualityBox);
 
   async function load() {
-    const [me, payouts, ledger] = await Promise.all([
+    const [me, payouts, ledger, quality] = await Promise.all([
       api.get('/me/balance', { signal: ctx.signal }),
       api.list('/me/payouts', 500),
       api.get('/me/ledger?limit=' + LEDGER_PAGE, { signal: ctx.signal }),
+      api.get('/me/quality', { signal: ctx.signal }),
     ]);
     if (!ctx.alive) return;
     const balances = me.balances.length ? me.balances : [{ currency: 'KRW', balance: 0, on_hold: 0, paid_out: 0 }];
@@ -42,6 +44,19 @@ export async function earningsView(root, _params, ctx) {
       { label: t('payout.note'), class: 'reason-cell', cell: (p) => h('span', { 'data-testid': 'payout-note' }, p.note || '') },
     ], payouts, { testid: 'my-payouts', attrs: (p) => ({ 'data-payout-id': p.id }), empty: t('earnings.noPayouts') }));
     drawLedger(ledger);
+    drawQuality(quality);
+  }
+
+  // My gold accuracy per kind of task and my accuracy as a reviewer, as Wilson intervals.
+  function drawQuality(q) {
+    const kinds = Object.entries(q.gold_accuracy || {}).map(([kind, iv]) => ({ kind, iv }));
+    replace(qualityBox, h('h2', null, t('myQuality.title')), h('p', { class: 'hint' }, t('myQuality.hint')),
+      h('div', { class: 'figures' },
+        figure('reviewer_accuracy', t('myQuality.reviewer'), h('span', { 'data-testid': 'my-reviewer-accuracy' }, fmtInterval(q.reviewer_accuracy)))),
+      table([
+        { label: t('myQuality.kind'), cell: (r) => t('kind.' + r.kind) },
+        { label: t('quality.goldAccuracy'), num: true, cell: (r) => h('span', { 'data-testid': 'my-gold-accuracy' }, fmtInterval(r.iv)) },
+      ], kinds, { testid: 'my-gold', attrs: (r) => ({ 'data-kind': r.kind }), empty: t('myQuality.noGold') }));
   }
 
   function drawRequest(balances) {

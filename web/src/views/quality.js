@@ -1,17 +1,32 @@
 // A project's quality page: estimated quality from audits (Wilson interval), gold accuracy per
-// worker, reviewer accuracy from honeypots and audits, agreement, fair pay, the budget, role
+// worker, reviewer accuracy from honeypots and audits, agreement, fair pay, the budget with a
+// deposit form, consolidated answers when items overlap, gold items with a form to add one, role
 // changes, audits with their verdicts, the quality settings, and workers ranked for the project
 // with an invite.
 import * as api from '../api.js';
-import { h, replace, toast } from '../dom.js';
-import { t, fmtNumber, fmtPercent, fmtTime, fmtMoney, fmtInterval } from '../i18n/index.js';
+import { h, replace, append, toast } from '../dom.js';
+import { t, fmtNumber, fmtPercent, fmtTime, fmtMoney, fmtInterval, toMinor, currencyDigits } from '../i18n/index.js';
 import { managesOrg, fullMe } from '../core.js';
 import { summarize } from '../editors/index.js';
+import { labelPalette } from '../editors/common.js';
 import { figure, table, badge, field } from '../widgets.js';
 import { matchFigures } from './home.js';
 
 const flagList = (flags) => (flags || []).map((f) => badge(t('quality.flag.' + f), 'reject'));
 const roleText = (r) => (r ? t('role.' + r) : '—');
+const CONSENSUS_PAGE = 20;
+
+// An answer on one line: its labels, or how many boxes or spans with their labels counted.
+export function answerText(ann) {
+  if (!ann) return '—';
+  if (Array.isArray(ann.labels)) return ann.labels.join(', ') || '∅';
+  const parts = Array.isArray(ann.boxes) ? ['quality.nBoxes', ann.boxes] : Array.isArray(ann.spans) ? ['quality.nSpans', ann.spans] : null;
+  if (!parts) return JSON.stringify(ann);
+  const counts = new Map();
+  for (const x of parts[1]) counts.set(x.label, (counts.get(x.label) || 0) + 1);
+  const list = [...counts].map(([l, n]) => (n > 1 ? l + ' ×' + n : l)).join(', ');
+  return t(parts[0], { n: fmtNumber(parts[1].length) }) + (list ? ': ' + list : '');
+}
 
 export async function qualityView(root, [pid], ctx) {
   const project = await api.get('/projects/' + pid, { signal: ctx.signal });
@@ -33,8 +48,11 @@ export async function qualityView(root, [pid], ctx) {
   const rolesBox = h('section', { class: 'card table-card' });
   const settingsBox = h('section', { class: 'card' });
   const matchesBox = h('section', { class: 'card table-card' });
-  root.append(figs, workersBox, reviewersBox, h('div', { class: 'grid-2 align-start' }, agreementBox, budgetBox), payBox,
-    auditsBox, auditBox, rolesBox, settingsBox, manager ? matchesBox : null);
+  const consensusBox = h('section', { class: 'card table-card', 'data-testid': 'consensus-box' });
+  const goldBox = h('section', { class: 'card table-card', 'data-testid': 'gold-box' });
+  const overlapped = project.overlap > 1;
+  append(root, [figs, workersBox, reviewersBox, h('div', { class: 'grid-2 align-start' }, agreementBox, budgetBox), payBox,
+    overlapped ? consensusBox : null, manager ? goldBox : null, auditsBox, auditBox, rolesBox, settingsBox, manager ? matchesBox : null]);
 
   const names = {};
   const nameOf = (id) => (id == null ? '—' : names[id] || '#' + id);
@@ -89,7 +107,8 @@ export async function qualityView(root, [pid], ctx) {
         figure('deposited', t('quality.deposited'), fmtMoney(budget.deposited, budget.currency)),
         figure('paid_to_workers', t('quality.paidWorkers'), fmtMoney(budget.paid_to_workers, budget.currency)),
         figure('paid_to_reviewers', t('quality.paidReviewers'), fmtMoney(budget.paid_to_reviewers, budget.currency)))
-      : h('p', { class: 'muted', 'data-testid': 'budget' }, t('quality.unfunded')));
+      : h('p', { class: 'muted', 'data-testid': 'budget' }, t('quality.unfunded')),
+    manager ? depositForm(budget.currency) : null);
 
     replace(payBox, h('h2', null, t('quality.fairPay')),
       h('p', { class: pay.below_min_wage ? 'banner banner-reject' : 'muted', 'data-testid': 'fair-pay-summary', 'data-below': String(!!pay.below_min_wage) },
@@ -114,6 +133,139 @@ export async function qualityView(root, [pid], ctx) {
       { label: t('quality.figures'), class: 'small muted', cell: (r) => figText(r.figures) },
     ], roles.items || [], { testid: 'role-changes', empty: t('quality.noRoleChanges') }));
   }
+
+  // A deposit from the org's budget into the project's (org owners and managers); the org's
+  // balance is shown beside it, and the figures above are redrawn after.
+  function depositForm(currency) {
+    const amount = h('input', { type: 'number', min: 0, step: String(10 ** -currencyDigits(currency)), required: true, class: 'inline-input', 'data-testid': 'deposit-amount', 'aria-label': t('earnings.amount') });
+    const memo = h('input', { maxlength: 500, placeholder: t('budget.memo'), class: 'inline-input', 'data-testid': 'deposit-memo' });
+    const orgBalance = h('span', { 'data-testid': 'org-balance' }, '…');
+    const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'deposit-error' });
+    api.get('/orgs/' + project.org_id + '/budget', { signal: ctx.signal })
+      .then((o) => replace(orgBalance, fmtMoney(o.balance, o.currency)), () => replace(orgBalance, '—'));
+    return h('div', { class: 'subform' },
+      h('h3', null, t('budget.deposit')),
+      h('p', { class: 'hint' }, t('budget.depositHint'), ' ', t('budget.orgBalance'), ' ', orgBalance),
+      h('form', {
+        class: 'inline-form', 'data-testid': 'deposit-form',
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const minor = toMinor(amount.value, currency);
+          if (!minor) { amount.focus(); return; }
+          replace(error);
+          try {
+            await api.post('/projects/' + pid + '/deposits', memo.value.trim() ? { amount: minor, memo: memo.value.trim() } : { amount: minor });
+            toast(t('budget.deposited', { amount: fmtMoney(minor, currency) }), 'ok');
+            await loadFigures();
+          } catch (err) { replace(error, err.code === 'insufficient_funds' ? t('budget.insufficient') : err.message); }
+        },
+      }, amount, memo, h('button', { type: 'submit', class: 'btn btn-primary' }, t('budget.depositSubmit'))),
+      error);
+  }
+
+  // Consolidated answers per item when items are labeled more than once, a page at a time.
+  async function loadConsensus() {
+    const cols = [
+      { label: t('quality.item'), class: 'reason-cell', cell: (c) => h('span', { 'data-testid': 'consensus-item' }, c.text ?? '#' + c.item_id) },
+      { label: t('consensus.annotations'), num: true, cell: (c) => fmtNumber(c.annotations) + ' / ' + fmtNumber(project.overlap) },
+      { label: t('consensus.complete'), cell: (c) => (c.complete ? badge(t('common.yes'), 'approved') : badge(t('common.no'))) },
+      { label: t('quality.agreement'), num: true, cell: (c) => h('span', { 'data-testid': 'consensus-agreement' }, fmtPercent(c.agreement)) },
+      { label: t('consensus.answer'), cell: (c) => h('span', { 'data-testid': 'consensus-answer' }, answerText(c.consolidated)) },
+    ];
+    const attrs = (c) => ({ 'data-item-id': c.item_id, 'data-complete': String(!!c.complete) });
+    const page = (cursor) => api.get('/projects/' + pid + '/consensus?limit=' + CONSENSUS_PAGE + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''), { signal: ctx.signal });
+    const first = await page(null);
+    if (!ctx.alive) return;
+    const tbl = table(cols, first.items, { testid: 'consensus', attrs, empty: t('consensus.none') });
+    let cursor = first.next_cursor;
+    const more = h('button', {
+      type: 'button', class: 'btn', 'data-testid': 'consensus-more', hidden: !cursor,
+      onclick: async () => {
+        more.disabled = true;
+        try {
+          const next = await page(cursor);
+          tbl.querySelector('tbody').append(...table(cols, next.items, { attrs }).querySelectorAll('tbody tr'));
+          cursor = next.next_cursor;
+          more.hidden = !cursor;
+        } catch (err) { toast(err.message); }
+        more.disabled = false;
+      },
+    }, t('earnings.more'));
+    replace(consensusBox, h('h2', null, t('consensus.title')), h('p', { class: 'hint' }, t('consensus.hint', { n: fmtNumber(project.overlap) })),
+      tbl, h('div', { class: 'card-actions' }, more));
+  }
+
+  // Gold items (managers only: the answers never reach workers) and a form to add one. A text
+  // project's gold is a new text; an image project's marks an item it already has. The answer
+  // is picked on the label buttons for classification, else given as annotation JSON.
+  const goldList = h('div');
+  const isText = !project.kind.startsWith('image_');
+  const classify = project.kind.endsWith('_class');
+  function goldForm() {
+    const item = isText
+      ? h('textarea', { rows: 3, required: true, maxlength: 65536, 'data-testid': 'gold-text' })
+      : h('input', { type: 'number', min: 1, step: 1, required: true, 'data-testid': 'gold-item-id', class: 'inline-input' });
+    let picked = new Set();
+    const palette = classify ? labelPalette(project.labels, {
+      multi: project.multi_label, title: t('academy.answer'),
+      onPick: (label) => {
+        if (project.multi_label) { if (picked.has(label)) picked.delete(label); else picked.add(label); }
+        else picked = new Set([label]);
+        palette.mark(picked);
+      },
+    }) : null;
+    if (palette) palette.el.classList.add('palette-inline');
+    const answerJson = classify ? null : h('textarea', {
+      rows: 3, required: true, 'data-testid': 'gold-answer-json',
+      placeholder: project.kind === 'text_spans' ? '{"spans":[{"start":0,"end":5,"label":"…"}]}' : '{"boxes":[{"x":10,"y":10,"w":50,"h":40,"label":"…"}]}',
+    });
+    const explanation = h('textarea', { rows: 2, maxlength: 4000, 'data-testid': 'gold-explanation' });
+    const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'gold-error' });
+    return h('form', {
+      class: 'subform', 'data-testid': 'gold-form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        replace(error);
+        let answer;
+        if (classify) answer = { labels: project.labels.filter((l) => picked.has(l)) };
+        else {
+          try { answer = JSON.parse(answerJson.value); } catch { replace(error, t('gold.badJson')); answerJson.focus(); return; }
+        }
+        const entry = isText ? { text: item.value, answer } : { item_id: Math.round(+item.value), answer };
+        if (explanation.value.trim()) entry.explanation = explanation.value;
+        try {
+          await api.post('/projects/' + pid + '/gold', { items: [entry] });
+          toast(t('gold.added'), 'ok');
+          item.value = '';
+          explanation.value = '';
+          if (answerJson) answerJson.value = '';
+          picked = new Set();
+          if (palette) palette.mark(picked);
+          await Promise.all([loadGold(), loadFigures()]);
+        } catch (err) { replace(error, err.message); }
+      },
+    },
+    h('h3', null, t('gold.add')),
+    field(isText ? t('academy.questionText') : t('gold.itemId'), item),
+    classify ? h('div', { class: 'field', 'data-testid': 'gold-answer' }, palette.el)
+      : field(t('gold.answerJson'), answerJson),
+    field(t('gold.explanation'), explanation),
+    error,
+    h('div', { class: 'card-actions' }, h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'gold-submit' }, t('gold.addSubmit'))));
+  }
+
+  async function loadGold() {
+    const list = await api.list('/projects/' + pid + '/gold', 5000);
+    if (!ctx.alive) return;
+    replace(goldList, table([
+      { label: t('quality.item'), class: 'reason-cell', cell: (g) => h('span', { 'data-testid': 'gold-item' }, g.type === 'text' && g.text != null ? g.text : '#' + g.item_id) },
+      { label: t('academy.answer'), cell: (g) => h('span', { 'data-testid': 'gold-answer-text' }, answerText(g.answer)) },
+      { label: t('gold.explanationCol'), class: 'reason-cell', cell: (g) => h('span', { 'data-testid': 'gold-explanation-text' }, g.explanation || '') },
+      { label: t('gold.answers'), num: true, cell: (g) => fmtNumber(g.answers) },
+      { label: t('quality.correct'), num: true, cell: (g) => h('span', { 'data-testid': 'gold-correct' }, fmtNumber(g.correct)) },
+    ], list, { testid: 'gold', attrs: (g) => ({ 'data-item-id': g.item_id }), empty: t('gold.none') }));
+  }
+  if (manager) replace(goldBox, h('h2', null, t('quality.goldItems')), h('p', { class: 'hint' }, t('gold.hint')), goldList, goldForm());
 
   // Audits: a manager samples approved tasks and gives each a verdict.
   async function loadAudits(openId) {
@@ -252,5 +404,6 @@ export async function qualityView(root, [pid], ctx) {
     ], list, { testid: 'matches', attrs: (m) => ({ 'data-user-id': m.user_id, 'data-member': m.member_role || '' }), empty: t('match.noWorkers') }));
   }
 
-  await Promise.all([loadFigures(), loadAudits(), loadSettings(), manager ? loadMatches() : null]);
+  await Promise.all([loadFigures(), loadAudits(), loadSettings(), manager ? loadMatches() : null,
+    overlapped ? loadConsensus() : null, manager ? loadGold() : null]);
 }
