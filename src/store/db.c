@@ -20,6 +20,11 @@
 #define STMT_CACHE_SLOTS 256
 #define GROUP_MAX 512
 
+/* WAL frames (pages) past which the checkpointer restarts the WAL: 4096 frames = 16 MiB. */
+#define WAL_RESTART_FRAMES 4096
+/* What a restarted WAL file is cut back to (PRAGMA journal_size_limit). */
+#define WAL_KEEP_BYTES (32 << 20)
+
 struct db_conn {
 	sqlite3 *h;
 	struct {
@@ -78,8 +83,10 @@ static int conn_open(const char *path, bool writer, bool durable, db_conn **out)
 	char pragmas[256];
 	snprintf(pragmas, sizeof pragmas,
 		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-		 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=%d;",
-		 durable ? "FULL" : "NORMAL", writer ? 65536 : 16384, writer ? 0 : 1000);
+		 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=%d;"
+		 "PRAGMA journal_size_limit=%d;",
+		 durable ? "FULL" : "NORMAL", writer ? 65536 : 16384, writer ? 0 : 1000,
+		 WAL_KEEP_BYTES);
 	char *msg = NULL;
 	if (sqlite3_exec(c->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		log_error("msg=\"cannot configure database\" error=\"%s\"", msg ? msg : "?");
@@ -354,6 +361,14 @@ static void *checkpoint_main(void *arg)
 		int log = 0, done = 0;
 		int rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
 						   &log, &done);
+		/* Under steady traffic some reader always holds a snapshot inside the WAL, so the
+		 * writer never gets to start it over and it grows without end (hundreds of MB a
+		 * minute): every commit then lands on newly allocated file blocks and every reader
+		 * searches a longer WAL index. Past a size, a RESTART checkpoint waits the few
+		 * moments until readers have moved on, and the next commit rewinds the WAL. */
+		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES)
+			rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
+						       SQLITE_CHECKPOINT_RESTART, &log, &done);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_warn("msg=\"checkpoint failed\" rc=%d", rc);
 		pthread_mutex_lock(&d->lock);
