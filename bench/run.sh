@@ -73,12 +73,14 @@ free_port() {
 # Field KEY of a loadgen RESULT line ($2); empty when absent.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# The store writer's group commits and write jobs so far, from /metrics: "COMMITS JOBS".
+# The store writer's group commits, write jobs and WAL pages so far, from /metrics:
+# "COMMITS JOBS PAGES".
 writer_counts() {
 	curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
 		/^crowdloop_db_commits_total / { c = $2 }
 		/^crowdloop_db_write_jobs_total / { j = $2 }
-		END { printf "%d %d", c, j }'
+		/^crowdloop_db_pages_written_total / { p = $2 }
+		END { printf "%d %d %d", c, j, p }'
 }
 
 # VmHWM of the server in MiB.
@@ -289,8 +291,8 @@ cycles_case() {
 		"${FIG[$label.rss_seed]} MiB), RSS at the end ${FIG[$label.rss_now]} MiB, CPU ${FIG[$label.cpu]}% of one core" \
 		"during the run; items imported in ${FIG[$label.import]} s"
 	echo "$w0 $w1" | awk -v t="${FIG[$label.elapsed]}" -v rps="${FIG[$label.rps]}" -v cpu="${FIG[$label.cpu]}" '{
-		c = $3 - $1; j = $4 - $2
-		printf "store writer: %d group commits (%.0f/s), %.1f write jobs per commit;", c, c / t, (c ? j / c : 0)
+		c = $4 - $1; j = $5 - $2; p = $6 - $3
+		printf "store writer: %d group commits (%.0f/s), %.1f write jobs and %.1f WAL pages per commit;", c, c / t, (c ? j / c : 0), (c ? p / c : 0)
 		printf " server CPU per request %.0f us\n", (rps > 0 ? cpu * 10000 / rps : 0) }'
 	echo "cycles/s ÷ healthz requests/s = ${FIG[$label.cps]} / ${FIG[healthz.rps]}" \
 		"= ${FIG[$label.ratio]}"

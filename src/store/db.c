@@ -62,7 +62,7 @@ struct db {
 	db_conn *readers;
 	pthread_mutex_t readers_lock;
 	/* Written by the writer thread only, read by /metrics. */
-	_Atomic uint64_t commits, jobs;
+	_Atomic uint64_t commits, jobs, pages;
 };
 
 static int conn_open(const char *path, bool writer, bool durable, db_conn **out)
@@ -326,6 +326,9 @@ static void *writer_main(void *arg)
 		}
 		if (jobs) {
 			run_group(d, jobs);
+			int cur = 0, hi = 0;
+			sqlite3_db_status(d->writer->h, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1);
+			d->pages += (uint64_t)cur;
 			d->commits++;
 			d->jobs += (uint64_t)n;
 			for (db_job *j = jobs, *nx; j; j = nx) {
@@ -492,10 +495,11 @@ const char *db_path(const db *d)
 	return d->path;
 }
 
-void db_write_stats(db *d, uint64_t *commits, uint64_t *jobs)
+void db_write_stats(db *d, uint64_t *commits, uint64_t *jobs, uint64_t *pages)
 {
 	*commits = d->commits;
 	*jobs = d->jobs;
+	*pages = d->pages;
 }
 
 db_conn *db_reader(db *d)

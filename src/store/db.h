@@ -36,8 +36,9 @@ void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms);
 
 /* The calling thread's read connection (opened on first use, closed by db_close). */
 db_conn *db_reader(db *d);
-/* Group commits and the write jobs they held since the store opened. */
-void db_write_stats(db *d, uint64_t *commits, uint64_t *jobs);
+/* Group commits, the write jobs they held and the pages they wrote to the WAL since the store
+ * opened. */
+void db_write_stats(db *d, uint64_t *commits, uint64_t *jobs, uint64_t *pages);
 /* A connection of its own for a long read (an export stream); close with db_conn_close. */
 db_conn *db_conn_open_reader(db *d);
 void db_conn_close(db_conn *c);
