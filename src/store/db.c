@@ -344,10 +344,23 @@ static void *writer_main(void *arg)
 
 /* Copies the WAL back into the database file from a connection of its own, so the writer
  * never stalls on a checkpoint's fsyncs; PASSIVE never blocks the writer or the readers. */
+/* The checkpointer's busy handler: CHECKPOINT_BUSY_WAITS waits of 100 us, then SQLITE_BUSY. */
+#define CHECKPOINT_BUSY_WAITS 100
+static int checkpoint_busy(void *ctx, int count)
+{
+	(void)ctx;
+	if (count >= CHECKPOINT_BUSY_WAITS)
+		return 0;
+	struct timespec ts = {0, 100 * 1000};
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 static void *checkpoint_main(void *arg)
 {
 	db *d = arg;
 	prctl(PR_SET_NAME, "cl-checkpoint");
+	sqlite3_busy_handler(d->checkpointer->h, checkpoint_busy, NULL);
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
 		struct timespec until;
@@ -367,8 +380,11 @@ static void *checkpoint_main(void *arg)
 		/* Under steady traffic some reader always holds a snapshot inside the WAL, so the
 		 * writer never gets to start it over and it grows without end (hundreds of MB a
 		 * minute): every commit then lands on newly allocated file blocks and every reader
-		 * searches a longer WAL index. Past a size, a RESTART checkpoint waits the few
-		 * moments until readers have moved on, and the next commit rewinds the WAL. */
+		 * searches a longer WAL index. Past a size, a RESTART checkpoint waits until readers
+		 * have moved on, and the next commit rewinds the WAL. It holds the write lock while
+		 * it waits, so its wait is cut short (checkpoint_busy): when readers keep it out,
+		 * it gives up (after 10 ms) and tries again at the next round rather than stall the
+		 * writer. */
 		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES)
 			rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
 						       SQLITE_CHECKPOINT_RESTART, &log, &done);

@@ -97,8 +97,8 @@ static void test_wal_stays_bounded(void **state)
 	long long peak = 0;
 	uint64_t c0, j0, p0, c1, j1, p1;
 	db_write_stats(f->d, &c0, &j0, &p0);
-	/* 12,000 commits of 8 KiB rows: about 100 MiB of WAL when it never starts over. */
-	for (int i = 0; i < 12000; i++) {
+	/* 20,000 commits of 8 KiB rows: over 300 MiB of WAL when it never starts over. */
+	for (int i = 0; i < 20000; i++) {
 		assert_int_equal(db_write(f->d, insert_row, NULL, &err), 0);
 		long long size = file_size(wal);
 		if (size > peak)
@@ -108,12 +108,13 @@ static void test_wal_stays_bounded(void **state)
 	for (int i = 0; i < 4; i++)
 		pthread_join(readers[i], NULL);
 	db_write_stats(f->d, &c1, &j1, &p1);
-	assert_int_equal(j1 - j0, 12000);
+	assert_int_equal(j1 - j0, 20000);
 	/* Each row takes two pages of its own (8 KiB in 4 KiB pages). */
-	assert_true(p1 - p0 >= 2 * 12000);
-	assert_true(c1 - c0 >= 1 && c1 - c0 <= 12000);
-	/* The restart threshold (16 MiB) plus what arrives while a checkpoint runs. */
-	if (peak > 48LL << 20)
+	assert_true(p1 - p0 >= 2 * 20000);
+	assert_true(c1 - c0 >= 1 && c1 - c0 <= 20000);
+	/* The restart threshold (16 MiB) plus what arrives while readers keep a restart out
+	 * (on a busy machine, a few rounds of the checkpointer). */
+	if (peak > 96LL << 20)
 		fail_msg("the WAL grew to %lld bytes", peak);
 }
 
