@@ -30,6 +30,9 @@ extern const size_t api_routes_count;
 
 /* Authenticates from the bearer token or the session cookie (with CSRF for state changes). */
 int api_authenticate(http_request *r);
+/* Answers item `item_id`'s image or text with a server-chosen Content-Type; with check_access,
+ * only to a caller who may see its project (404 otherwise). */
+int api_item_asset_send(http_request *r, int64_t item_id, bool check_access);
 /* Serves the web app's files for GETs that match no route. */
 int api_static(http_request *r);
 
@@ -139,6 +142,7 @@ int api_courses_create(http_request *r);
 int api_courses_list(http_request *r);
 int api_courses_get(http_request *r);
 int api_courses_question_add(http_request *r);
+int api_courses_question_asset(http_request *r);
 int api_courses_practice(http_request *r);
 int api_courses_practice_try(http_request *r);
 int api_courses_exam_start(http_request *r);

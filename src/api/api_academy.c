@@ -137,6 +137,53 @@ static int check_answer(http_request *r, const project *cp, const json_t *item,
 	return annotation_validate(cp, &f, ann, &r->err);
 }
 
+/* A question made from an item of a project the caller manages ({"item_id"}): *out gets what
+ * the question stores, {"item_id","width","height"} or {"item_id","text"}. */
+static int project_item(http_request *r, const project *cp, const json_t *in, json_t **out)
+{
+	json_t *id = json_object_get(in, "item_id");
+	if (!json_is_integer(id) || json_object_size(in) != 1)
+		return http_fail(r, CL_EINVAL, NULL, "{\"item_id\"} takes an item id and nothing else");
+	int64_t project_id;
+	json_t *item = store_item_get(api_app(r)->db, json_integer_value(id), &project_id);
+	if (!item)
+		return http_fail(r, CL_ENOTFOUND, NULL, "item not found");
+	project p;
+	project_init(&p);
+	int rc = api_project_access(r, project_id, ACCESS_MANAGE, &p, NULL);
+	project_release(&p);
+	if (rc) {
+		json_decref(item);
+		/* Someone who may not manage the item's project learns nothing of it. */
+		return rc == CL_EFORBIDDEN ? http_fail(r, CL_ENOTFOUND, NULL, "item not found") : rc;
+	}
+	const char *type = json_string_value(json_object_get(item, "type"));
+	if (!type || strcmp(type, task_kind_item_type(cp->kind) == ITEM_IMAGE ? "image" : "text")) {
+		json_decref(item);
+		return http_fail(r, CL_EINVAL, NULL, "the item is not of the course's kind");
+	}
+	*out = !strcmp(type, "image")
+		       ? json_pack("{s:O,s:O,s:O}", "item_id", id, "width",
+				   json_object_get(item, "width"), "height",
+				   json_object_get(item, "height"))
+		       : json_pack("{s:O,s:O}", "item_id", id, "text", json_object_get(item, "text"));
+	json_decref(item);
+	return *out ? 0 : CL_ENOMEM;
+}
+
+int api_courses_question_asset(http_request *r)
+{
+	json_t *o = store_course_get(api_app(r)->db, r->ids[0], 0);
+	if (!o)
+		return http_fail(r, CL_ENOTFOUND, NULL, "course not found");
+	json_decref(o);
+	/* Courses are open to every signed-in user, and so are the items their questions show. */
+	int64_t item = store_course_question_item(api_app(r)->db, r->ids[0], r->ids[1]);
+	if (!item)
+		return http_fail(r, CL_ENOTFOUND, NULL, "the question shows no item");
+	return api_item_asset_send(r, item, false);
+}
+
 int api_courses_question_add(http_request *r)
 {
 	static const char *const keys[] = {"role", "item", "answer", "explanation", "from_project",
@@ -187,9 +234,16 @@ int api_courses_question_add(http_request *r)
 	json_t *it = json_object_get(body, "item"), *ans = json_object_get(body, "answer");
 	json_t *expl = json_object_get(body, "explanation");
 	if (!json_is_object(it)) {
-		rc = http_fail(r, CL_EINVAL, NULL, "\"item\" must be an object ({\"text\"} or"
-			       " {\"width\",\"height\",\"image_url\"})");
+		rc = http_fail(r, CL_EINVAL, NULL, "\"item\" must be an object ({\"text\"},"
+			       " {\"item_id\"} or {\"width\",\"height\",\"image_url\"})");
 		goto out;
+	}
+	json_t *from_item = NULL;
+	if (json_object_get(it, "item_id")) {
+		if ((rc = project_item(r, &cp, it, &from_item)))
+			goto out;
+		it = from_item;
+		json_object_set_new(body, "item", from_item); /* owned by body from here */
 	}
 	if (expl && !json_is_string(expl)) {
 		rc = http_fail(r, CL_EINVAL, NULL, "\"explanation\" must be a string");

@@ -107,6 +107,8 @@ const route api_routes[] = {
 	{"GET", V1 "/courses/{id}", api_courses_get, 0, "a course and its lesson"},
 	{"POST", V1 "/courses/{id}/questions", api_courses_question_add, 0,
 	 "add practice or exam questions"},
+	{"GET", V1 "/courses/{id}/questions/{id}/asset", api_courses_question_asset, 0,
+	 "the image or text a course question shows"},
 	{"GET", V1 "/courses/{id}/practice", api_courses_practice, 0, "practice questions"},
 	{"POST", V1 "/courses/{id}/practice/{id}", api_courses_practice_try, 0,
 	 "try a practice question: the answer and explanation come back"},

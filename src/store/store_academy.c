@@ -221,6 +221,36 @@ int store_course_questions_from_gold(db *d, int64_t course_id, int64_t project_i
 	return rc;
 }
 
+/* A question's item as a learner sees it: one taken from a project (an "item_id") shows through
+ * the course's own asset route, so a learner needs no access to that project and never sees
+ * which item it is. New reference. */
+static json_t *shown_item(int64_t course_id, int64_t question_id, const char *item_text)
+{
+	json_t *item = json_text(item_text);
+	if (!json_is_integer(json_object_get(item, "item_id")))
+		return item;
+	json_object_del(item, "item_id");
+	if (!json_is_string(json_object_get(item, "text"))) {
+		char url[96];
+		snprintf(url, sizeof url, "/api/v1/courses/%lld/questions/%lld/asset",
+			 (long long)course_id, (long long)question_id);
+		json_object_del(item, "text");
+		json_object_set_new(item, "image_url", json_string(url));
+	}
+	return item;
+}
+
+int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT json_extract(item, '$.item_id')"
+						 " FROM course_questions WHERE id = ? AND course_id = ?");
+	db_bind_int(st, 1, question_id);
+	db_bind_int(st, 2, course_id);
+	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return id;
+}
+
 json_t *store_course_practice(db *d, int64_t course_id)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id, item FROM course_questions"
@@ -228,10 +258,12 @@ json_t *store_course_practice(db *d, int64_t course_id)
 						 " ORDER BY id LIMIT 500");
 	db_bind_int(st, 1, course_id);
 	json_t *items = json_array();
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(items, json_pack("{s:I,s:o}", "id",
-						       (json_int_t)sqlite3_column_int64(st, 0), "item",
-						       json_text(db_col_text(st, 1))));
+	while (db_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		json_array_append_new(items, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
+						       shown_item(course_id, id,
+								  db_col_text(st, 1))));
+	}
 	sqlite3_reset(st);
 	return items;
 }
@@ -328,10 +360,11 @@ int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl
 	/* The answers stay here: the exam is scored on the server. */
 	json_array_foreach(qs, i, q)
 	{
-		json_t *item = json_deep_copy(json_object_get(q, "item"));
-		json_object_del(item, "item_id");
-		json_array_append_new(shown, json_pack("{s:O,s:o}", "id", json_object_get(q, "id"),
-						       "item", item));
+		int64_t id = json_integer_value(json_object_get(q, "id"));
+		char *text = json_dumps(json_object_get(q, "item"), JSON_COMPACT);
+		json_array_append_new(shown, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
+						       shown_item(course_id, id, text ? text : "{}")));
+		free(text);
 	}
 	json_decref(qs);
 	*out = json_pack("{s:I,s:I,s:o}", "attempt_id", (json_int_t)j.attempt_id, "course_id",

@@ -159,6 +159,8 @@ int store_course_question_add(db *d, int64_t course_id, const char *role, const 
 /* Copies a project's gold items as exam questions; *added the count. */
 int store_course_questions_from_gold(db *d, int64_t course_id, int64_t project_id,
 				     int *added, cl_error *err);
+/* The project item a question of course_id shows (one added with an "item_id"), 0 when none. */
+int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id);
 /* Practice questions without answers. */
 json_t *store_course_practice(db *d, int64_t course_id);
 /* A practice question's item, answer and explanation (new references in *q); CL_ENOTFOUND. */

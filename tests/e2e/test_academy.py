@@ -6,7 +6,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, ServerTestCase, main, make_users  # noqa: E402
+from harness import (API, ServerTestCase, main, make_users, multipart,  # noqa: E402
+                     png_bytes)
 
 
 class AcademyTest(ServerTestCase):
@@ -50,6 +51,57 @@ class AcademyTest(ServerTestCase):
         got = w.get(API + "/courses/%d" % c["id"]).json()
         self.assertEqual(got["lesson"], "# Sentiment\n\nRead, then choose.")
         self.assertFalse(got["qualified"])
+
+    def test_image_questions_from_project_items(self):
+        m = self.world.manager
+        p = self.world.project(kind="image_class", labels=["cat", "dog"])
+        body, ctype = multipart([("file", "cat.png", "image/png", png_bytes(12, 8))])
+        r = m.post(API + "/projects/%d/items" % p["id"], body, headers={"Content-Type": ctype})
+        self.assertEqual(r.status, 200, r)
+        item_id = r.json()["item_ids"][0]
+        c = self.course(kind="image_class", labels=["cat", "dog"])
+        q = API + "/courses/%d/questions" % c["id"]
+        r = m.post(q, {"role": "practice", "item": {"item_id": item_id},
+                       "answer": {"labels": ["cat"]}, "explanation": "whiskers"})
+        self.assertEqual(r.status, 201, r)
+        qid = r.json()["id"]
+        # Not an image of this kind, not an item, or an item of a project the caller cannot
+        # manage: refused, nothing added.
+        text = self.world.project()
+        tid = self.world.import_texts(text["id"], ["a sentence"])["item_ids"][0]
+        self.assertError(m.post(q, {"role": "practice", "item": {"item_id": tid},
+                                    "answer": {"labels": ["cat"]}}), 400)
+        self.assertError(m.post(q, {"role": "practice", "item": {"item_id": 999999},
+                                    "answer": {"labels": ["cat"]}}), 404)
+        other, other_id = self.world.user("om")
+        r = self.world.admin.post(API + "/orgs", {"name": "other-org-%f" % time.time()})
+        self.assertEqual(r.status, 201, r)
+        r = self.world.admin.post(API + "/orgs/%d/members" % r.json()["id"],
+                                  {"user_id": other_id, "role": "manager"})
+        self.assertEqual(r.status, 201, r)
+        oc = other.post(API + "/courses", {"kind": "image_class", "name": "oc-%f" % time.time(),
+                                          "labels": ["cat", "dog"]}).json()
+        self.assertError(other.post(API + "/courses/%d/questions" % oc["id"],
+                                    {"role": "practice", "item": {"item_id": item_id},
+                                     "answer": {"labels": ["cat"]}}), 404)
+        self.assertEqual(len(m.get(API + "/courses/%d/practice" % c["id"]).json()["items"]), 1)
+        # A learner outside the project sees the image through the course, never its item id.
+        w, _ = self.users[1]
+        self.assertIn(w.get(API + "/items/%d/asset" % item_id).status, (403, 404))
+        qs = w.get(API + "/courses/%d/practice" % c["id"]).json()["items"]
+        url = "/api/v1/courses/%d/questions/%d/asset" % (c["id"], qid)
+        self.assertEqual(qs, [{"id": qid, "item": {"width": 12, "height": 8, "image_url": url}}])
+        r = w.get(url)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), "image/png")
+        self.assertEqual(r.body, png_bytes(12, 8))
+        # Questions that show no project item, and questions of another course: 404.
+        r = m.post(q, {"role": "practice", "item": {"width": 4, "height": 4},
+                       "answer": {"labels": ["dog"]}})
+        self.assertEqual(r.status, 201, r)
+        self.assertError(w.get(API + "/courses/%d/questions/%d/asset" % (c["id"], r.json()["id"])),
+                         404)
+        self.assertError(w.get(API + "/courses/%d/questions/%d/asset" % (oc["id"], qid)), 404)
 
     def test_exam_cooldown_and_gate(self):
         m = self.world.manager

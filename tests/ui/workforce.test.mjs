@@ -6,7 +6,7 @@
 // ranked for a project and invited. Names and texts with markup show as text throughout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, login, screenshot, waitTask, assertInert, token, startWorld } from './harness.mjs';
+import { launchBrowser, newPage, login, screenshot, waitTask, assertInert, token, startWorld, makePng } from './harness.mjs';
 
 const COURSE = '<img src=x onerror=alert("course")> basics ' + token();
 const EXPLANATION = '<b onmouseover=alert(1)>Loving it</b> is positive';
@@ -152,6 +152,27 @@ test('a worker practices, passes the exam of a required course, and may then lab
   const quals = await api(worker2.client, 'GET', '/me/qualifications');
   assert.deepEqual(quals.items, []);
   await assertInert(sp);
+});
+
+test('an image question made from a project item shows to a learner outside that project', async () => {
+  const p = await world.project({ kind: 'image_class', labels: ['cat', 'dog'] });
+  const png = makePng(24, 16, (x) => (x < 12 ? [250, 0, 0] : [0, 0, 250]));
+  const [itemId] = (await world.importImages(p.id, [['cat.png', png]])).item_ids;
+  const c = await api(world.manager, 'POST', '/courses', { kind: 'image_class', name: 'Images ' + token(), labels: ['cat', 'dog'] });
+  await api(world.manager, 'POST', `/courses/${c.id}/questions`, { role: 'practice', item: { item_id: itemId }, answer: { labels: ['cat'] }, explanation: 'pointed ears' });
+  const learner = await world.user('learner');
+  const wp = await newPage(browser);
+  await login(wp, server.base, learner.username, learner.password, `/academy/${c.id}`);
+  const img = await wp.waitForSelector('[data-testid=practice] [data-testid=task-image]');
+  // The picture arrived through the course (the learner may not open the item itself).
+  await wp.waitForFunction((el) => el.complete && el.naturalWidth === 24 && el.naturalHeight === 16, img);
+  const direct = await wp.evaluate((id) => fetch(`/api/v1/items/${id}/asset`).then((r) => r.status), itemId);
+  assert.equal(direct, 404);
+  await wp.click('[data-testid=practice] .label-btn[data-label="cat"]');
+  await wp.click('[data-testid=practice-check]');
+  await wp.waitForSelector('[data-testid=practice-result] [data-correct=true]');
+  await assertInert(wp);
+  await wp.close();
 });
 
 test('earnings show approved work; a payout is paid and another rejected by an admin', async () => {

@@ -6,7 +6,6 @@ import { h, replace, toast } from '../dom.js';
 import { t, fmtTime, fmtPercent, fmtNumber } from '../i18n/index.js';
 import { canManage, fullMe, navigate } from '../core.js';
 import { createEditor, summarize } from '../editors/index.js';
-import { loadImage } from '../editors/common.js';
 import { table, badge, field } from '../widgets.js';
 import { kindName } from './home.js';
 import { KINDS } from './manage.js';
@@ -79,7 +78,7 @@ function courseForm() {
 }
 
 // A question's item drawn with the editor of the course's kind. Image questions carry a
-// data: URL or an item of a project I may see.
+// data: URL or the course's own asset route (for an item taken from a project).
 async function questionEditor(host, course, q) {
   const data = h('div', { class: 'quiz-data' });
   const side = h('div', { class: 'quiz-side' });
@@ -92,8 +91,6 @@ async function questionEditor(host, course, q) {
       image = new Image();
       image.src = item.image_url;
       await image.decode().catch(() => {});
-    } else if (item.item_id) {
-      image = await loadImage(item.item_id);
     } else {
       data.appendChild(h('p', { class: 'muted' }, t('label.imageFailed')));
     }
@@ -240,7 +237,7 @@ function questionForm(course) {
   const classify = course.kind.endsWith('_class');
   const isText = !course.kind.startsWith('image_');
   const role = h('select', { 'data-testid': 'q-role' }, ['practice', 'exam'].map((r) => h('option', { value: r }, t('academy.role.' + r))));
-  const item = h('textarea', { rows: 3, required: true, 'data-testid': 'q-item', placeholder: isText ? '' : '{"width":640,"height":480,"image_url":"data:image/png;base64,…"}' });
+  const item = h('textarea', { rows: 3, required: true, 'data-testid': 'q-item', placeholder: isText ? '' : '{"item_id":123}  —  {"width":640,"height":480,"image_url":"data:image/png;base64,…"}' });
   const answer = classify
     ? h('select', { multiple: !!course.multi_label, 'data-testid': 'q-answer' }, course.labels.map((l) => h('option', { value: l }, l)))
     : h('textarea', { rows: 3, required: true, 'data-testid': 'q-answer', placeholder: course.kind === 'text_spans' ? '{"spans":[{"start":0,"end":5,"label":"…"}]}' : '{"boxes":[…]}' });
