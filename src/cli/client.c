@@ -7,6 +7,7 @@
 #include "cli/client.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/fs.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -102,23 +103,6 @@ int client_config_load(client_config *cfg)
 	return 0;
 }
 
-/* mkdir -p, each directory it makes owner-only. */
-static int make_dirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int rc = mkdir(path, 0700);
-		*p = '/';
-		if (rc && errno != EEXIST)
-			return -1;
-	}
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 static int write_all(int fd, const char *data, size_t len)
 {
 	while (len) {
@@ -146,7 +130,7 @@ int client_config_save(const client_config *cfg)
 				"(set HOME or XDG_CONFIG_HOME)\n");
 		return -1;
 	}
-	if (make_dirs(dir)) {
+	if (fs_make_dirs(dir)) {
 		fprintf(stderr, "crowdloop: cannot create %s: %s\n", dir, strerror(errno));
 		return -1;
 	}

@@ -4,7 +4,9 @@
 #include "cli/password.h"
 #include "core/auth.h"
 #include "store/store.h"
+#include "util/fs.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,7 +70,11 @@ int cmd_admin(int argc, char **argv)
 		fprintf(stderr, "crowdloop: cannot hash the password\n");
 		return 1;
 	}
-	mkdir(data, 0700);
+	if (fs_make_dirs(data)) {
+		fprintf(stderr, "crowdloop: cannot make the data directory %s: %s\n", data,
+			strerror(errno));
+		return 1;
+	}
 	db *d;
 	cl_error err = {0};
 	if (db_open(data, true, &d, &err)) {

@@ -4,6 +4,7 @@
 #include "cli/cmd.h"
 #include "cli/demo.h"
 #include "core/auth.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 #include <getopt.h>
@@ -91,7 +92,7 @@ int cmd_serve(int argc, char **argv)
 		log_error("msg=\"cannot initialize libsodium\"");
 		return 1;
 	}
-	if (mkdir(data, 0700) && access(data, W_OK)) {
+	if (fs_make_dirs(data) || access(data, W_OK)) {
 		log_error("msg=\"cannot use the data directory\" dir=\"%s\"", data);
 		return 1;
 	}
