@@ -3,6 +3,7 @@
  * Fashion-MNIST test images from Debian's dataset-fashion-mnist, turned into PNG here. */
 #include "cli/demo.h"
 #include "core/auth.h"
+#include "store/store_quality.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -172,6 +173,87 @@ static const char image_spec[] =
 	"\"reviewer_fee\":4,\"instructions\":\"# Clothing\\n\\nPick the kind of garment shown.\\n\\n"
 	"이미지의 의류 종류를 고르세요.\"}";
 
+/* The workforce side of the demo: money in the org and both projects, gold items on the
+ * sentiment project (the dataset's own labels are the known answers) mixed into claims and
+ * review queues, and a course whose exam is made of those gold items. */
+static int seed_quality(app *a, int64_t org_id, int64_t admin_id, int64_t manager_id,
+			const project *text, const project *image)
+{
+	cl_error err = {0};
+	json_t *out = NULL;
+	int rc = store_ledger_fund_org(a->db, org_id, 10000000, admin_id, "demo budget", &out, &err);
+	json_decref(out);
+	for (int i = 0; !rc && i < 2; i++) {
+		out = NULL;
+		rc = store_ledger_deposit(a->db, i ? image->id : text->id, i ? 1000000 : 2000000,
+					  manager_id, "demo deposit", &out, &err);
+		json_decref(out);
+	}
+	int64_t next = 0;
+	json_t *items = rc ? NULL : store_items_list(a->db, text->id, "text", 0, 23, false, &next);
+	size_t n = json_array_size(items), n_gold = n > 20 ? 20 : n;
+	gold_new gold[20];
+	char answers[20][64], explanations[20][96];
+	for (size_t i = 0; i < n_gold; i++) {
+		json_t *it = json_array_get(items, i), *meta = json_object_get(it, "meta");
+		const char *label = json_string_value(json_object_get(meta, "original_label"));
+		const char *source = json_string_value(json_object_get(meta, "source"));
+		snprintf(answers[i], sizeof answers[i], "{\"labels\":[\"%s\"]}",
+			 label && !strcmp(label, "positive") ? "positive" : "negative");
+		snprintf(explanations[i], sizeof explanations[i],
+			 "The label the review's author gave (%s).", source ? source : "UCI");
+		gold[i] = (gold_new){.item_id = json_integer_value(json_object_get(it, "id")),
+				     .answer = answers[i], .explanation = explanations[i]};
+	}
+	json_t *report = json_object();
+	if (!rc && n_gold)
+		rc = store_gold_add(a->db, text, gold, n_gold, manager_id, report, &err);
+	json_decref(report);
+	json_t *settings = json_pack("{s:f,s:f}", "gold_rate", 0.05, "honeypot_rate", 0.05);
+	out = NULL;
+	if (!rc)
+		rc = store_quality_settings_put(a->db, text->id, settings, &out, &err);
+	json_decref(settings);
+	json_decref(out);
+
+	course_new c = {.kind = KIND_TEXT_CLASS, .name = "Sentiment basics · 감정 분류 기초",
+			.lesson = "# Sentiment\n\nChoose **positive** when the writer is pleased and "
+				  "**negative** when not. Judge the writer, not the topic.\n\n"
+				  "작성자가 만족하면 **positive**, 아니면 **negative**. 주제가 아니라 "
+				  "작성자의 감정을 보세요.",
+			.labels = "[\"positive\",\"negative\"]", .pass_score = 0.8, .exam_size = 5,
+			.cooldown_seconds = 600};
+	json_t *course = NULL;
+	if (!rc)
+		rc = store_course_create(a->db, &c, manager_id, &course, &err);
+	int64_t course_id = json_integer_value(json_object_get(course, "id"));
+	json_decref(course);
+	for (size_t i = n_gold; !rc && i < n; i++) {
+		json_t *it = json_array_get(items, i);
+		const char *label = json_string_value(
+			json_object_get(json_object_get(it, "meta"), "original_label"));
+		json_t *item = json_pack("{s:O}", "text", json_object_get(it, "text"));
+		char *item_text = json_dumps(item, JSON_COMPACT), answer[64];
+		json_decref(item);
+		snprintf(answer, sizeof answer, "{\"labels\":[\"%s\"]}",
+			 label && !strcmp(label, "positive") ? "positive" : "negative");
+		out = NULL;
+		rc = item_text ? store_course_question_add(a->db, course_id, "practice", item_text,
+							   answer, "The review's own label.", &out,
+							   &err)
+			       : -1;
+		free(item_text);
+		json_decref(out);
+	}
+	int added = 0;
+	if (!rc)
+		rc = store_course_questions_from_gold(a->db, course_id, text->id, &added, &err);
+	json_decref(items);
+	if (rc)
+		log_error("msg=\"demo: quality seeding failed\" error=\"%s\"", err.message);
+	return rc ? -1 : 0;
+}
+
 int demo_seed(app *a, const char *url)
 {
 	char logins[4096];
@@ -209,6 +291,8 @@ int demo_seed(app *a, const char *url)
 			store_project_member_set(a->db, text.id, ids[i], role, &err);
 			store_project_member_set(a->db, image.id, ids[i], role, &err);
 		}
+		if (!rc)
+			rc = seed_quality(a, org_id, ids[0], ids[1], &text, &image);
 		if (!rc) {
 			int fd = open(logins, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 			f = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -222,6 +306,8 @@ int demo_seed(app *a, const char *url)
 					image.name,
 					(long long)json_integer_value(
 						json_object_get(image_report, "accepted")));
+				fprintf(f, "  budget: 10,000,000 KRW, 3,000,000 deposited; 20 gold items "
+					   "and the course \"Sentiment basics\" in the academy\n");
 				fprintf(f, "Logins (username / password):\n");
 				const char *what[] = {"administrator", "org manager", "worker", "worker",
 						      "reviewer"};

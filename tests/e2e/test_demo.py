@@ -1,0 +1,116 @@
+"""The demo that `make run` serves: `crowdloop serve --demo` on a data directory whose parents
+do not exist yet seeds the org, both projects, the accounts with generated passwords (kept in a
+0600 file), the budget, gold items whose answers are the dataset's own labels, and a course
+whose exam is made of them; a second start seeds nothing again."""
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import API, Server, main  # noqa: E402
+
+
+def logins(path):
+    users = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3 and parts[0] in ("admin", "manager", "worker1", "worker2",
+                                                "reviewer"):
+                users[parts[0]] = parts[1]
+    return users
+
+
+@unittest.skipUnless(os.path.exists("/usr/share/datasets/fashion-mnist"),
+                     "needs Debian's dataset-fashion-mnist (scripts/deps.sh installs it)")
+class DemoTest(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="crowdloop-demo-")
+        self.sentences = []
+        for i in range(30):
+            label = "positive" if i % 3 else "negative"
+            self.sentences.append({"text": "demo sentence %d is %s" % (i, label),
+                                   "meta": {"source": "test", "original_label": label}})
+        with open(os.path.join(self.tmp, "sentences.jsonl"), "w") as f:
+            for s in self.sentences:
+                f.write(json.dumps(s) + "\n")
+        self.old_env = os.environ.get("CROWDLOOP_DEMO_DATA")
+        os.environ["CROWDLOOP_DEMO_DATA"] = self.tmp
+
+    def tearDown(self):
+        if self.old_env is None:
+            os.environ.pop("CROWDLOOP_DEMO_DATA", None)
+        else:
+            os.environ["CROWDLOOP_DEMO_DATA"] = self.old_env
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, data):
+        s = Server(data_dir=data, extra_args=["--demo"])
+        s.log_path = os.path.join(self.tmp, "server.log")
+        s.start()
+        # The server answers /healthz while it seeds; the demo is there once it says where.
+        deadline = time.time() + 300
+        while "crowdloop: listening" not in s.tail(100000):
+            if time.time() > deadline or s.proc.poll() is not None:
+                s.stop()
+                self.fail("the demo did not come up: " + s.tail())
+            time.sleep(0.1)
+        return s
+
+    def test_demo_seeds_once(self):
+        data = os.path.join(self.tmp, "not", "yet", "there")
+        s = self.start(data)
+        try:
+            path = os.path.join(data, "demo-logins.txt")
+            self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+            pw = logins(path)
+            self.assertEqual(sorted(pw), ["admin", "manager", "reviewer", "worker1", "worker2"])
+            self.assertEqual(len(set(pw.values())), 5)
+            m = s.login("manager", pw["manager"])
+            projects = m.get(API + "/projects").json()["items"]
+            self.assertEqual(sorted(p["kind"] for p in projects), ["image_class", "text_class"])
+            text = next(p for p in projects if p["kind"] == "text_class")
+            image = next(p for p in projects if p["kind"] == "image_class")
+            self.assertEqual(len(m.get(API + "/projects/%d/items?limit=100" % text["id"])
+                                 .json()["items"]), 30)
+            self.assertEqual(len(m.get(API + "/projects/%d/items?limit=100" % image["id"])
+                                 .json()["items"]), 100)
+            budget = m.get(API + "/projects/%d/budget" % text["id"]).json()
+            self.assertEqual((budget["deposited"], budget["available"]), (2000000, 2000000))
+            # Gold answers are the dataset's own labels of the first 20 sentences.
+            gold = m.get(API + "/projects/%d/gold?limit=100" % text["id"]).json()["items"]
+            truth = {x["text"]: x["meta"]["original_label"] for x in self.sentences}
+            self.assertEqual(len(gold), 20)
+            for g in gold:
+                self.assertEqual(g["answer"], {"labels": [truth[g["text"]]]})
+            settings = m.get(API + "/projects/%d/quality-settings" % text["id"]).json()
+            self.assertEqual(settings["gold_rate"], 0.05)
+            w = s.login("worker1", pw["worker1"])
+            courses = w.get(API + "/courses").json()["items"]
+            self.assertEqual(len(courses), 1)
+            self.assertEqual((courses[0]["practice_questions"], courses[0]["exam_questions"]),
+                             (3, 20))
+            self.assertFalse(courses[0]["qualified"])
+            r = w.post(API + "/projects/%d/tasks/next" % text["id"])
+            self.assertEqual(r.status, 200, r)
+        finally:
+            s.stop()
+        # A second start finds the demo and seeds nothing again.
+        s = self.start(data)
+        try:
+            self.assertEqual(logins(os.path.join(data, "demo-logins.txt")), pw)
+            m = s.login("manager", pw["manager"])
+            self.assertEqual(len(m.get(API + "/projects").json()["items"]), 2)
+            self.assertEqual(len(m.get(API + "/courses").json()["items"]), 1)
+        finally:
+            s.stop()
+
+
+if __name__ == "__main__":
+    main()
