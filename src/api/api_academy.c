@@ -5,6 +5,7 @@
 #include "api/api.h"
 #include "core/annotation.h"
 #include "store/store_quality.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,7 @@ int api_courses_create(http_request *r)
 	json_decref(pin);
 	if (rc)
 		goto out;
-	labels = json_dumps(tmp.labels, JSON_COMPACT);
+	labels = json_dumps(tmp.labels, JSON_OUT);
 	c.labels = labels;
 	c.multi_label = tmp.multi_label;
 	json_t *v = json_object_get(body, "lesson");
@@ -251,8 +252,8 @@ int api_courses_question_add(http_request *r)
 	}
 	if ((rc = check_answer(r, &cp, it, ans)))
 		goto out;
-	item = json_dumps(it, JSON_COMPACT);
-	answer = json_dumps(ans, JSON_COMPACT);
+	item = json_dumps(it, JSON_OUT);
+	answer = json_dumps(ans, JSON_OUT);
 	rc = store_course_question_add(a->db, cp.id, role, item, answer,
 				       expl ? json_string_value(expl) : "", &out, &r->err);
 	if (!rc)

@@ -3,6 +3,7 @@
 #include "api/api.h"
 #include "core/import.h"
 #include "store/blobs.h"
+#include "util/json.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -88,7 +89,7 @@ static int on_item(void *ctx, const import_entry *e)
 		it->height = e->height;
 	}
 	it->source = strdup(e->source ? e->source : "body");
-	it->meta = e->meta && json_object_size(e->meta) ? json_dumps(e->meta, JSON_COMPACT) : NULL;
+	it->meta = e->meta && json_object_size(e->meta) ? json_dumps(e->meta, JSON_OUT) : NULL;
 	x->n++;
 	return x->n == IMPORT_BATCH ? batch_flush(x) : 0;
 }

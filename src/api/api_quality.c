@@ -5,6 +5,7 @@
 #include "core/annotation.h"
 #include "store/blobs.h"
 #include "store/store_quality.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +99,7 @@ static int gold_entry(http_request *r, const project *p, size_t i, json_t *e, go
 	json_decref(item);
 	if (rc)
 		return rc;
-	*answer_text = json_dumps(ans, JSON_COMPACT);
+	*answer_text = json_dumps(ans, JSON_OUT);
 	g->answer = *answer_text;
 	return 0;
 }

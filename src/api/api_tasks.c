@@ -3,6 +3,7 @@
 #include "api/api.h"
 #include "core/annotation.h"
 #include "core/task.h"
+#include "util/json.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ static int validate(http_request *r, const project *p, int64_t task_id, const js
 	free(item_text);
 	if (rc)
 		return rc;
-	*text = json_dumps(ann, JSON_COMPACT);
+	*text = json_dumps(ann, JSON_OUT);
 	return *text ? 0 : CL_ENOMEM;
 }
 

@@ -8,6 +8,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -474,7 +475,7 @@ long client_post_json(client *c, const char *path, const json_t *body, json_t **
 	if (answer)
 		*answer = NULL;
 	if (body) {
-		text = json_dumps(body, JSON_COMPACT);
+		text = json_dumps(body, JSON_OUT);
 		if (!text) {
 			fprintf(stderr, "crowdloop: out of memory\n");
 			return 0;

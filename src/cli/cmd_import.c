@@ -7,6 +7,7 @@
  * duplicates). */
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -186,7 +187,7 @@ int cmd_import(int argc, char **argv)
 			goto out;
 		}
 		if (as_json) {
-			json_dumpf(report, stdout, JSON_COMPACT);
+			json_dumpf(report, stdout, JSON_OUT);
 			putchar('\n');
 		} else {
 			print_report(argv[i], report);

@@ -5,6 +5,7 @@
 #include "core/auth.h"
 #include "store/store_quality.h"
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <archive.h>
@@ -233,7 +234,7 @@ static int seed_quality(app *a, int64_t org_id, int64_t admin_id, int64_t manage
 		const char *label = json_string_value(
 			json_object_get(json_object_get(it, "meta"), "original_label"));
 		json_t *item = json_pack("{s:O}", "text", json_object_get(it, "text"));
-		char *item_text = json_dumps(item, JSON_COMPACT), answer[64];
+		char *item_text = json_dumps(item, JSON_OUT), answer[64];
 		json_decref(item);
 		snprintf(answer, sizeof answer, "{\"labels\":[\"%s\"]}",
 			 label && !strcmp(label, "positive") ? "positive" : "negative");

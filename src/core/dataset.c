@@ -2,6 +2,7 @@
  * version and the label counts. Pure functions over strings and JSON, unit-tested in
  * tests/unit/test_dataset.c. */
 #include "core/dataset.h"
+#include "util/json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -110,7 +111,7 @@ char *dataset_canonical_json(const char *json_text)
 	json_t *v = json_loads(json_text, JSON_DECODE_ANY, NULL);
 	if (!v)
 		return NULL;
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	char *s = json_dumps(v, JSON_OUT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 	json_decref(v);
 	return s;
 }

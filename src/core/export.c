@@ -6,6 +6,7 @@
  * holds validated, compact JSON, and skipping the parse is most of their speed. */
 #include "core/export.h"
 #include "util/clock.h"
+#include "util/json.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -920,7 +921,7 @@ static int ls_row(export_writer *w, const export_row *r, buf *out)
 		json_object_set_new(ann, "reviewed_by", json_integer(r->reviewer_id));
 	json_t *task = json_pack("{s:I,s:o,s:o,s:[o]}", "id", (json_int_t)r->task_id, "data",
 				 data, "meta", meta, "annotations", ann);
-	char *s = task ? json_dumps(task, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+	char *s = task ? json_dumps(task, JSON_OUT) : NULL;
 	json_decref(task);
 	json_decref(a);
 	if (!s)

@@ -9,6 +9,7 @@
 #include "core/export.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/json.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -354,7 +355,7 @@ static int ls_task(tools_run *x, const json_t *task, const char *source, long li
 	if (json_is_string(text)) {
 		/* Through the JSONL parser, for the same text checks as any import. */
 		json_t *o = json_pack("{s:O}", "text", text);
-		char *s = json_dumps(o, JSON_COMPACT);
+		char *s = json_dumps(o, JSON_OUT);
 		json_decref(o);
 		if (!s)
 			return CL_ENOMEM;

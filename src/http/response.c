@@ -1,5 +1,6 @@
 /* Building answers: JSON bodies, list pages, raw bytes and the uniform error body. */
 #include "http/internal.h"
+#include "util/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@ static void set_response(http_request *r, int status, struct MHD_Response *resp)
 
 void http_json(http_request *r, int status, json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = json_dumps(body, JSON_OUT);
 	json_decref(body);
 	if (!text) {
 		http_error_reply(r, CL_ENOMEM);

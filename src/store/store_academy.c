@@ -3,6 +3,7 @@
  * the qualifications passing grants. */
 #include "store/store_quality.h"
 #include "util/clock.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,7 +362,7 @@ int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl
 	json_array_foreach(qs, i, q)
 	{
 		int64_t id = json_integer_value(json_object_get(q, "id"));
-		char *text = json_dumps(json_object_get(q, "item"), JSON_COMPACT);
+		char *text = json_dumps(json_object_get(q, "item"), JSON_OUT);
 		json_array_append_new(shown, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
 						       shown_item(course_id, id, text ? text : "{}")));
 		free(text);

@@ -4,6 +4,7 @@
 #include "core/quality.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <stdio.h>
@@ -171,7 +172,7 @@ static int reader_next_group(row_reader *x, export_row *r)
 	json_t *cons = err ? NULL : quality_consolidate(x->kind, x->multi_label, anns, n, &agreement);
 	for (size_t i = 0; i < n; i++)
 		json_decref(anns[i]);
-	x->annotation = cons ? json_dumps(cons, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	x->annotation = cons ? json_dumps(cons, JSON_OUT | JSON_SORT_KEYS) : NULL;
 	json_decref(cons);
 	if (err || !x->annotation)
 		return err ? err : CL_EINTERNAL;
@@ -288,7 +289,7 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 	struct dataset_create *a = ctx;
 	const project *p = a->p;
 	int64_t now = clock_now_ms();
-	char *labels = json_dumps(p->labels, JSON_COMPACT);
+	char *labels = json_dumps(p->labels, JSON_OUT);
 	json_t *counts = counts_new();
 	char *counts_text = NULL;
 	int rc = labels ? 0 : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
@@ -381,7 +382,7 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 
 	char digest[65];
 	dataset_hasher_final(&h, digest);
-	counts_text = json_dumps(counts, JSON_COMPACT);
+	counts_text = json_dumps(counts, JSON_OUT);
 	st = db_stmt(c, "UPDATE dataset_versions SET content_hash = ?, rows = ?, items = ?,"
 			" counts = ? WHERE id = ?");
 	db_bind_text(st, 1, digest);

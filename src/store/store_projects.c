@@ -2,6 +2,7 @@
 #include "store/store.h"
 #include "core/access.h"
 #include "util/clock.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,7 @@ static int project_create_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 0));
 	sqlite3_reset(st);
-	char *labels = json_dumps(p->labels, JSON_COMPACT);
+	char *labels = json_dumps(p->labels, JSON_OUT);
 	p->created_at = clock_now_ms();
 	st = db_stmt(c, "INSERT INTO projects(name, kind, labels, multi_label, instructions, price,"
 			" reviewer_fee, review_sample, review_rate, overlap, lease_seconds, max_rounds,"
@@ -159,7 +160,7 @@ static int project_update_job(db_conn *c, void *ctx, cl_error *err)
 		}
 	}
 	json_decref(old);
-	char *labels = json_dumps(p->labels, JSON_COMPACT);
+	char *labels = json_dumps(p->labels, JSON_OUT);
 	st = db_stmt(c, "UPDATE projects SET name=?, kind=?, labels=?, multi_label=?, instructions=?,"
 			" price=?, reviewer_fee=?, review_sample=?, review_rate=?, overlap=?,"
 			" lease_seconds=?, max_rounds=?, status=?, is_public=? WHERE id = ?");

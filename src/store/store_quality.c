@@ -6,6 +6,7 @@
 #include "core/ledger.h"
 #include "core/task.h"
 #include "util/clock.h"
+#include "util/json.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -84,7 +85,7 @@ static int settings_put_job(db_conn *c, void *ctx, cl_error *err)
 				       (long long)j->s.required_courses[i]);
 	}
 	json_t *o = quality_settings_to_json(&j->s);
-	char *text = json_dumps(o, JSON_COMPACT);
+	char *text = json_dumps(o, JSON_OUT);
 	json_decref(o);
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO project_quality(project_id, settings) VALUES (?,?)"
 				      " ON CONFLICT(project_id) DO UPDATE SET settings = excluded.settings");
@@ -110,7 +111,7 @@ static int role_event(db_conn *c, int64_t project_id, int64_t user_id, const cha
 		      cl_error *err)
 {
 	json_object_set_new(figures, "user_id", json_integer(user_id));
-	char *text = json_dumps(figures, JSON_COMPACT);
+	char *text = json_dumps(figures, JSON_OUT);
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
 				      " from_state, to_state, payload) VALUES (?,NULL,NULL,?,?,?,?,?)");
 	db_bind_int(st, 1, project_id);
@@ -494,7 +495,7 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 	json_decref(gold);
 	if (!bad)
 		return real_id;
-	char *text = json_dumps(bad, JSON_COMPACT);
+	char *text = json_dumps(bad, JSON_OUT);
 	json_decref(bad);
 	int64_t id = new_slot_task(c, p->id, item, "submitted", now);
 	int64_t aid = 0;
@@ -554,7 +555,7 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 	const char *type = action == TASK_APPROVE ? "approve" : action == TASK_FIX ? "fix" : "reject";
 	json_t *payload = action == TASK_REJECT ? json_pack("{s:s?,s:i}", "reason", reason, "round", 1)
 						: NULL;
-	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	char *text = payload ? json_dumps(payload, JSON_OUT) : NULL;
 	json_decref(payload);
 	/* The task only ever existed to be reviewed: the decision closes it. */
 	st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type, from_state,"

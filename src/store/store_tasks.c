@@ -4,6 +4,7 @@
 #include "store/store_quality.h"
 #include "core/task.h"
 #include "util/clock.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ static int task_load(db_conn *c, int64_t id, task_row *t)
 static int event_add(db_conn *c, const task_row *t, int64_t actor, task_action a, task_state to,
 		     json_t *payload, int64_t now, cl_error *err)
 {
-	char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	char *text = payload ? json_dumps(payload, JSON_OUT) : NULL;
 	json_decref(payload);
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
 				      " from_state, to_state, payload) VALUES (?,?,?,?,?,?,?,?)");
@@ -604,7 +605,7 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 		json_t *rej = json_pack("{s:s,s:s?,s:I,s:s,s:i}", "reason", dec->reason,
 					"reason_template", dec->reason_template, "reviewer_id",
 					(json_int_t)j->user_id, "at", at, "round", t.round);
-		char *rej_text = json_dumps(rej, JSON_COMPACT);
+		char *rej_text = json_dumps(rej, JSON_OUT);
 		json_decref(rej);
 		sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?,"
 					      " rejections = rejections + 1, rejection = ?,"

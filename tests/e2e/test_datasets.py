@@ -91,6 +91,18 @@ class DatasetTests(ServerTestCase):
 
     # -- versions -----------------------------------------------------------------------------
 
+    def test_numbers_read_back_as_sent(self):
+        p = self.project(kind="image_bbox", labels=["car"])
+        self.import_images(p["id"], [(200, 100)])
+        box = {"x": 12.3, "y": 0.1, "w": 100.7, "h": 20.25, "label": "car"}
+        t = self.label(p["id"], lambda t: {"boxes": [box]})[0]
+        # Stored, answered and exported as sent: no 12.300000000000001.
+        for body in (self.world.manager.get(API + "/tasks/%d" % t["id"]).body.decode(),
+                     self.export("/projects/%d" % p["id"], "jsonl").body.decode()):
+            self.assertIn('"x":12.3,', body.replace(" ", ""))
+            self.assertIn('"w":100.7,', body.replace(" ", ""))
+            self.assertNotIn("0000000", body)
+
     def test_version_is_immutable(self):
         p = self.text_class(["imm %d" % i for i in range(6)])
         pid = p["id"]
