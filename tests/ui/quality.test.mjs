@@ -1,10 +1,11 @@
 // What a manager used to do through the API, in the browser: gold items added on the quality
-// page (a bad answer shows the server's 422 message), consolidated answers of an overlap-3
+// page (a bad answer shows the server's 422 message; spans marked and boxes drawn with the
+// project's own editor), consolidated answers of an overlap-3
 // project paged with "More", a deposit into a project's budget and funds an admin adds to an
 // org, and a worker's own gold accuracy on the earnings page. Data with markup shows as text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, login, assertInert, token, startWorld, screenshot } from './harness.mjs';
+import { launchBrowser, newPage, login, assertInert, token, startWorld, screenshot, makePng } from './harness.mjs';
 
 const EXPLANATION = '<img src=x onerror=alert("gold")> loving it is positive';
 const GOLD_TEXT = 'I <b onmouseover=alert(1)>love</b> this ' + token();
@@ -73,6 +74,99 @@ test('a manager adds a gold item with the label buttons; a bad answer shows the 
   assert.equal(await mp.getAttribute('[data-testid=gold-answer] .label-btn[data-label=pos]', 'aria-pressed'), 'false');
   await mp.locator('[data-testid=gold-box]').scrollIntoViewIfNeeded();
   await screenshot(mp, 'quality-gold');
+  await assertInert(mp);
+});
+
+test('a manager marks a span on a typed text with the spans editor and adds it as gold', async () => {
+  const p = await world.project({ name: 'gold-spans-' + token(), kind: 'text_spans', labels: ['PER', 'LOC'] });
+  // The emoji counts one code point but two UTF-16 units: the offsets must be code points.
+  const TEXT = '😀 Ana flew from Seoul to Paris <b>today</b>.';
+  const mp = await newPage(browser);
+  await login(mp, server.base, world.managerUser.username, world.managerUser.password, `/p/${p.id}/quality`);
+  await mp.waitForSelector('[data-testid=gold-form]');
+  assert.equal(await mp.$('[data-testid=gold-answer-json]'), null);
+  assert.equal(await mp.isVisible('[data-testid=gold-editor]'), false);
+
+  await mp.fill('[data-testid=gold-text]', TEXT);
+  await mp.click('[data-testid=gold-mark]');
+  const ed = '[data-testid=gold-editor]';
+  await mp.waitForSelector(`${ed} [data-testid=task-text]`);
+  assert.equal(await text(mp, `${ed} [data-testid=task-text]`), TEXT);
+  assert.equal(await mp.getAttribute('[data-testid=gold-text]', 'readonly'), '');
+  await mp.locator(ed).scrollIntoViewIfNeeded();
+  await mp.click(`${ed} .label-btn[data-label=LOC]`);
+  await selectText(mp, ed, 'Paris');
+  assert.equal(await mp.getAttribute(`${ed} [data-testid=span-row]`, 'data-label'), 'LOC');
+  await screenshot(mp, 'quality-gold-spans');
+  await mp.click('[data-testid=gold-submit]');
+  await mp.waitForSelector('[data-testid=gold] tbody tr');
+  assert.equal(await text(mp, '[data-testid=gold-error]'), '');
+
+  const start = Array.from(TEXT).indexOf('P');
+  assert.equal(start, 25);
+  const { items } = await api(world.manager, 'GET', `/projects/${p.id}/gold`);
+  assert.equal(items.length, 1);
+  assert.equal(items[0].text, TEXT);
+  assert.deepEqual(items[0].answer, { spans: [{ start, end: start + 5, label: 'LOC' }] });
+  assert.match(await text(mp, `[data-testid=gold] tr[data-item-id="${items[0].item_id}"] [data-testid=gold-answer-text]`), /^spans \(1\): LOC$/);
+  // The form is ready for the next one.
+  assert.equal(await mp.inputValue('[data-testid=gold-text]'), '');
+  assert.equal(await mp.isVisible(ed), false);
+  await assertInert(mp);
+});
+
+test('a manager draws a box on a picked image item with the bbox editor and adds it as gold', async () => {
+  const p = await world.project({ name: 'gold-boxes-' + token(), kind: 'image_bbox', labels: ['object', 'ground'] });
+  const W = 320;
+  const H = 240;
+  const png = (c) => makePng(W, H, (x, y) => (x > 80 && x < 200 && y > 60 && y < 160 ? c : [200, 210, 230]));
+  await world.importImages(p.id, [['a.png', png([200, 30, 30])], ['b.png', png([30, 160, 60])]]);
+  const [second, first] = (await api(world.manager, 'GET', `/projects/${p.id}/items?type=image&sort=-id`)).items;
+  const mp = await newPage(browser);
+  await login(mp, server.base, world.managerUser.username, world.managerUser.password, `/p/${p.id}/quality`);
+  await mp.waitForSelector(`[data-testid=gold-pick] option[value="${first.id}"]`, { state: 'attached' });
+  const ed = '[data-testid=gold-editor]';
+  const img = `${ed} [data-testid=task-image]`;
+
+  // An item ID typed, then the submit button: the image opens to draw on, nothing is added yet.
+  await mp.fill('[data-testid=gold-item-id]', String(first.id));
+  await mp.click('[data-testid=gold-submit]');
+  await mp.waitForSelector(`${ed}[data-for="${first.id}"] .bbox-annotator svg`);
+  assert.deepEqual((await api(world.manager, 'GET', `/projects/${p.id}/gold`)).items, []);
+
+  // The other image picked from the list replaces it; a box drawn there with "ground".
+  await mp.selectOption('[data-testid=gold-pick]', String(second.id));
+  await mp.waitForSelector(`${ed}[data-for="${second.id}"] .bbox-annotator svg`);
+  assert.equal(await mp.inputValue('[data-testid=gold-item-id]'), String(second.id));
+  assert.equal(await mp.getAttribute(img, 'src'), `/api/v1/items/${second.id}/asset`);
+  await mp.locator(ed).scrollIntoViewIfNeeded();
+  await mp.click(`${ed} .label-btn[data-label=ground]`);
+  const r = await mp.$eval(img, (e) => { const b = e.getBoundingClientRect(); return { x: b.x, y: b.y, w: b.width, h: b.height }; });
+  await mp.mouse.move(r.x + r.w * 0.25, r.y + r.h * 0.25);
+  await mp.mouse.down();
+  await mp.mouse.move(r.x + r.w * 0.45, r.y + r.h * 0.4, { steps: 4 });
+  await mp.mouse.move(r.x + r.w * 0.6, r.y + r.h * 0.55, { steps: 4 });
+  await mp.mouse.up();
+  await mp.waitForSelector(`${ed} [data-testid=box-row][data-label=ground]`);
+  await screenshot(mp, 'quality-gold-boxes');
+  await mp.click('[data-testid=gold-submit]');
+  await mp.waitForSelector('[data-testid=gold] tbody tr');
+  assert.equal(await text(mp, '[data-testid=gold-error]'), '');
+
+  const { items } = await api(world.manager, 'GET', `/projects/${p.id}/gold`);
+  assert.equal(items.length, 1);
+  assert.equal(items[0].item_id, second.id);
+  const { boxes } = items[0].answer;
+  assert.equal(boxes.length, 1);
+  const [b] = boxes;
+  assert.equal(b.label, 'ground');
+  assert.ok(b.w > 0 && b.h > 0, JSON.stringify(b));
+  assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.w <= W && b.y + b.h <= H, JSON.stringify(b));
+  // Where it was drawn: from a quarter of the image to 60% across and 55% down.
+  const near = (got, want) => Math.abs(got - want) <= 0.04 * Math.max(W, H);
+  assert.ok(near(b.x, W * 0.25) && near(b.y, H * 0.25) && near(b.x + b.w, W * 0.6) && near(b.y + b.h, H * 0.55), JSON.stringify(b));
+  assert.match(await text(mp, `[data-testid=gold] tr[data-item-id="${second.id}"] [data-testid=gold-answer-text]`), /^boxes \(1\): ground$/);
+  assert.equal(await mp.isVisible(ed), false);
   await assertInert(mp);
 });
 
@@ -226,3 +320,32 @@ test('an admin adds funds to an org picked from a list; the manager deposits int
   assert.equal(await ep.$('[data-testid=gold-box]'), null);
   await assertInert(ep);
 });
+
+// Drags the mouse across the first occurrence of `word` in the text of the editor in `scope`,
+// and waits for the span editor to list it.
+async function selectText(page, scope, word) {
+  const r = await page.$eval(`${scope} [data-testid=task-text]`, (el, w) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const i = n.textContent.indexOf(w);
+      if (i < 0) continue;
+      const range = document.createRange();
+      range.setStart(n, i);
+      range.setEnd(n, i + 1);
+      const a = range.getBoundingClientRect();
+      range.setStart(n, i + w.length - 1);
+      range.setEnd(n, i + w.length);
+      const b = range.getBoundingClientRect();
+      return { x0: a.left + 1, y: (a.top + a.bottom) / 2, x1: b.right - 1 };
+    }
+    return null;
+  }, word);
+  assert.ok(r, 'text not found: ' + word);
+  await page.mouse.move(r.x0, r.y);
+  await page.mouse.down();
+  await page.mouse.move((r.x0 + r.x1) / 2, r.y, { steps: 3 });
+  await page.mouse.move(r.x1, r.y, { steps: 3 });
+  await page.waitForTimeout(60); // the annotator reads the selection after a short debounce
+  await page.mouse.up();
+  await page.waitForFunction(([s, w]) => Array.from(document.querySelectorAll(`${s} [data-testid=span-row] .quote`)).some((q) => q.textContent === w), [scope, word]);
+}
