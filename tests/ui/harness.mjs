@@ -207,6 +207,39 @@ export async function startWorld(opts) {
   return { server, world: await World.create(server) };
 }
 
+// Drags the mouse across the first occurrence of `word` in the task text of the editor inside
+// `scope` (a selector; '' for the page), as a person selects, and waits for the span editor to
+// list it.
+export async function selectText(page, word, scope = '') {
+  const r = await page.$eval(`${scope} [data-testid=task-text]`.trim(), (el, w) => {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const i = n.textContent.indexOf(w);
+      if (i < 0) continue;
+      const range = document.createRange();
+      range.setStart(n, i);
+      range.setEnd(n, i + 1);
+      const a = range.getBoundingClientRect();
+      range.setStart(n, i + w.length - 1);
+      range.setEnd(n, i + w.length);
+      const b = range.getBoundingClientRect();
+      return { x0: a.left + 1, y: (a.top + a.bottom) / 2, x1: b.right - 1 };
+    }
+    return null;
+  }, word);
+  if (!r) throw new Error('text not found: ' + word);
+  await page.mouse.move(r.x0, r.y);
+  await page.mouse.down();
+  await page.mouse.move((r.x0 + r.x1) / 2, r.y, { steps: 3 });
+  await page.mouse.move(r.x1, r.y, { steps: 3 });
+  // A person rests a moment at the end of a selection; the annotator reads it after a short
+  // debounce.
+  await page.waitForTimeout(60);
+  await page.mouse.up();
+  await page.waitForFunction(([s, w]) => Array.from(document.querySelectorAll(`${s} [data-testid=span-row] .quote`.trim()))
+    .some((q) => q.textContent === w), [scope, word]);
+}
+
 export function makePng(w, hgt, paint) {
   const raw = Buffer.alloc((w * 3 + 1) * hgt);
   for (let y = 0; y < hgt; y++) {

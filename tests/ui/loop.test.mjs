@@ -5,7 +5,7 @@
 // step is checked on the page and against the API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, login, screenshot, scenePng, waitTask, startWorld } from './harness.mjs';
+import { launchBrowser, newPage, login, screenshot, scenePng, waitTask, startWorld, selectText } from './harness.mjs';
 
 let server;
 let world;
@@ -310,36 +310,6 @@ test('a worker labels each kind through the UI', async () => {
   page.assertClean();
 });
 
-// Drags the mouse across the first occurrence of `word` in the task text.
-async function selectText(page, word) {
-  const r = await page.evaluate((w) => {
-    const el = document.querySelector('[data-testid=task-text]');
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const i = n.textContent.indexOf(w);
-      if (i < 0) continue;
-      const range = document.createRange();
-      range.setStart(n, i);
-      range.setEnd(n, i + 1);
-      const a = range.getBoundingClientRect();
-      range.setStart(n, i + w.length - 1);
-      range.setEnd(n, i + w.length);
-      const b = range.getBoundingClientRect();
-      return { x0: a.left + 1, y: (a.top + a.bottom) / 2, x1: b.right - 1 };
-    }
-    return null;
-  }, word);
-  assert.ok(r, 'text not found: ' + word);
-  await page.mouse.move(r.x0, r.y);
-  await page.mouse.down();
-  await page.mouse.move((r.x0 + r.x1) / 2, r.y, { steps: 3 });
-  await page.mouse.move(r.x1, r.y, { steps: 3 });
-  // A person rests a moment at the end of a selection; the annotator reads it after a
-  // short debounce.
-  await page.waitForTimeout(60);
-  await page.mouse.up();
-  await page.waitForFunction((w) => Array.from(document.querySelectorAll('[data-testid=span-row] .quote')).some((q) => q.textContent === w), word);
-}
 
 test('a reviewer rejects with a reason, the worker reworks, the reviewer approves', async () => {
   const page = reviewerPage;

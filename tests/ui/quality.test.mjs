@@ -5,7 +5,7 @@
 // org, and a worker's own gold accuracy on the earnings page. Data with markup shows as text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, login, assertInert, token, startWorld, screenshot, makePng } from './harness.mjs';
+import { launchBrowser, newPage, login, assertInert, token, startWorld, screenshot, makePng, selectText } from './harness.mjs';
 
 const EXPLANATION = '<img src=x onerror=alert("gold")> loving it is positive';
 const GOLD_TEXT = 'I <b onmouseover=alert(1)>love</b> this ' + token();
@@ -95,7 +95,7 @@ test('a manager marks a span on a typed text with the spans editor and adds it a
   assert.equal(await mp.getAttribute('[data-testid=gold-text]', 'readonly'), '');
   await mp.locator(ed).scrollIntoViewIfNeeded();
   await mp.click(`${ed} .label-btn[data-label=LOC]`);
-  await selectText(mp, ed, 'Paris');
+  await selectText(mp, 'Paris', ed);
   assert.equal(await mp.getAttribute(`${ed} [data-testid=span-row]`, 'data-label'), 'LOC');
   await screenshot(mp, 'quality-gold-spans');
   await mp.click('[data-testid=gold-submit]');
@@ -321,31 +321,3 @@ test('an admin adds funds to an org picked from a list; the manager deposits int
   await assertInert(ep);
 });
 
-// Drags the mouse across the first occurrence of `word` in the text of the editor in `scope`,
-// and waits for the span editor to list it.
-async function selectText(page, scope, word) {
-  const r = await page.$eval(`${scope} [data-testid=task-text]`, (el, w) => {
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const i = n.textContent.indexOf(w);
-      if (i < 0) continue;
-      const range = document.createRange();
-      range.setStart(n, i);
-      range.setEnd(n, i + 1);
-      const a = range.getBoundingClientRect();
-      range.setStart(n, i + w.length - 1);
-      range.setEnd(n, i + w.length);
-      const b = range.getBoundingClientRect();
-      return { x0: a.left + 1, y: (a.top + a.bottom) / 2, x1: b.right - 1 };
-    }
-    return null;
-  }, word);
-  assert.ok(r, 'text not found: ' + word);
-  await page.mouse.move(r.x0, r.y);
-  await page.mouse.down();
-  await page.mouse.move((r.x0 + r.x1) / 2, r.y, { steps: 3 });
-  await page.mouse.move(r.x1, r.y, { steps: 3 });
-  await page.waitForTimeout(60); // the annotator reads the selection after a short debounce
-  await page.mouse.up();
-  await page.waitForFunction(([s, w]) => Array.from(document.querySelectorAll(`${s} [data-testid=span-row] .quote`)).some((q) => q.textContent === w), [scope, word]);
-}
