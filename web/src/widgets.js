@@ -1,6 +1,7 @@
 // Pieces several views draw the same way: a figure tile and a table of rows. Cells go through
 // h(), so data always becomes text.
-import { h } from './dom.js';
+import { h, toast } from './dom.js';
+import { t } from './i18n/index.js';
 
 export function figure(key, label, value, extra) {
   return h('div', { class: ['figure', extra], 'data-fig': key },
@@ -26,4 +27,25 @@ let fieldIds = 0;
 export function field(label, input, hint, attrs) {
   if (!input.id) input.id = 'f-auto-' + ++fieldIds;
   return h('div', { class: 'field', ...attrs }, h('label', { htmlFor: input.id }, label), input, hint ? h('div', { class: 'hint' }, hint) : null);
+}
+
+// A table of a cursor-paged list: the first page, and a "more" button (testid + '-more') that
+// appends the next pages, loadPage(cursor) -> {items, next_cursor}, until there are none.
+export function pagedTable(cols, first, loadPage, { testid, attrs, empty } = {}) {
+  const tbl = table(cols, first.items, { testid, attrs, empty });
+  let cursor = first.next_cursor;
+  const more = h('button', {
+    type: 'button', class: 'btn', 'data-testid': testid + '-more', hidden: !cursor,
+    onclick: async () => {
+      more.disabled = true;
+      try {
+        const next = await loadPage(cursor);
+        tbl.querySelector('tbody').append(...table(cols, next.items, { attrs }).querySelectorAll('tbody tr'));
+        cursor = next.next_cursor;
+        more.hidden = !cursor;
+      } catch (err) { toast(err.message); }
+      more.disabled = false;
+    },
+  }, t('earnings.more'));
+  return { table: tbl, more };
 }

@@ -4,7 +4,7 @@ import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtMoney, fmtTime, toMinor, currencyDigits, fmtInterval } from '../i18n/index.js';
 import { session } from '../core.js';
-import { figure, table, badge } from '../widgets.js';
+import { figure, table, badge, pagedTable } from '../widgets.js';
 
 const LEDGER_PAGE = 20;
 const STATUSES = ['requested', 'approved', 'rejected'];
@@ -90,21 +90,9 @@ export async function earningsView(root, _params, ctx) {
       { label: t('dash.task'), cell: (e) => (e.task_id ? '#' + e.task_id : '') },
       { label: t('earnings.amount'), num: true, cell: (e) => h('span', { class: e.amount < 0 ? 'neg' : 'pos' }, fmtMoney(e.amount, e.currency)) },
     ];
-    const tbl = table(cols, first.items, { testid: 'ledger', attrs: (e) => ({ 'data-entry-id': e.id, 'data-kind': e.kind }), empty: t('earnings.noLedger') });
-    let cursor = first.next_cursor;
-    const more = h('button', {
-      type: 'button', class: 'btn', 'data-testid': 'ledger-more', hidden: !cursor,
-      onclick: async () => {
-        more.disabled = true;
-        try {
-          const page = await api.get('/me/ledger?limit=' + LEDGER_PAGE + '&cursor=' + encodeURIComponent(cursor), { signal: ctx.signal });
-          tbl.querySelector('tbody').append(...table(cols, page.items, { attrs: (e) => ({ 'data-entry-id': e.id, 'data-kind': e.kind }) }).querySelectorAll('tbody tr'));
-          cursor = page.next_cursor;
-          more.hidden = !cursor;
-        } catch (err) { toast(err.message); }
-        more.disabled = false;
-      },
-    }, t('earnings.more'));
+    const { table: tbl, more } = pagedTable(cols, first,
+      (cursor) => api.get('/me/ledger?limit=' + LEDGER_PAGE + '&cursor=' + encodeURIComponent(cursor), { signal: ctx.signal }),
+      { testid: 'ledger', attrs: (e) => ({ 'data-entry-id': e.id, 'data-kind': e.kind }), empty: t('earnings.noLedger') });
     replace(ledgerBox, h('h2', null, t('earnings.ledger')), tbl, h('div', { class: 'card-actions' }, more));
   }
 

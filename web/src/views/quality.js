@@ -9,7 +9,7 @@ import { t, fmtNumber, fmtPercent, fmtTime, fmtMoney, fmtInterval, toMinor, curr
 import { managesOrg, fullMe } from '../core.js';
 import { summarize, createEditor } from '../editors/index.js';
 import { labelPalette } from '../editors/common.js';
-import { figure, table, badge, field } from '../widgets.js';
+import { figure, table, badge, field, pagedTable } from '../widgets.js';
 import { matchFigures } from './home.js';
 
 const flagList = (flags) => (flags || []).map((f) => badge(t('quality.flag.' + f), 'reject'));
@@ -176,21 +176,7 @@ export async function qualityView(root, [pid], ctx) {
     const page = (cursor) => api.get('/projects/' + pid + '/consensus?limit=' + CONSENSUS_PAGE + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''), { signal: ctx.signal });
     const first = await page(null);
     if (!ctx.alive) return;
-    const tbl = table(cols, first.items, { testid: 'consensus', attrs, empty: t('consensus.none') });
-    let cursor = first.next_cursor;
-    const more = h('button', {
-      type: 'button', class: 'btn', 'data-testid': 'consensus-more', hidden: !cursor,
-      onclick: async () => {
-        more.disabled = true;
-        try {
-          const next = await page(cursor);
-          tbl.querySelector('tbody').append(...table(cols, next.items, { attrs }).querySelectorAll('tbody tr'));
-          cursor = next.next_cursor;
-          more.hidden = !cursor;
-        } catch (err) { toast(err.message); }
-        more.disabled = false;
-      },
-    }, t('earnings.more'));
+    const { table: tbl, more } = pagedTable(cols, first, page, { testid: 'consensus', attrs, empty: t('consensus.none') });
     replace(consensusBox, h('h2', null, t('consensus.title')), h('p', { class: 'hint' }, t('consensus.hint', { n: fmtNumber(project.overlap) })),
       tbl, h('div', { class: 'card-actions' }, more));
   }
