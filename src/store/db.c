@@ -342,8 +342,6 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Copies the WAL back into the database file from a connection of its own, so the writer
- * never stalls on a checkpoint's fsyncs; PASSIVE never blocks the writer or the readers. */
 /* The checkpointer's busy handler: CHECKPOINT_BUSY_WAITS waits of 100 us, then SQLITE_BUSY. */
 #define CHECKPOINT_BUSY_WAITS 100
 static int checkpoint_busy(void *ctx, int count)
@@ -356,6 +354,8 @@ static int checkpoint_busy(void *ctx, int count)
 	return 1;
 }
 
+/* Copies the WAL back into the database file from a connection of its own, so the writer
+ * never stalls on a checkpoint's fsyncs; PASSIVE never blocks the writer or the readers. */
 static void *checkpoint_main(void *arg)
 {
 	db *d = arg;
