@@ -3,7 +3,6 @@
  * the qualifications passing grants. */
 #include "store/store_quality.h"
 #include "util/clock.h"
-#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,10 +223,9 @@ int store_course_questions_from_gold(db *d, int64_t course_id, int64_t project_i
 
 /* A question's item as a learner sees it: one taken from a project (an "item_id") shows through
  * the course's own asset route, so a learner needs no access to that project and never sees
- * which item it is. New reference. */
-static json_t *shown_item(int64_t course_id, int64_t question_id, const char *item_text)
+ * which item it is. Takes `item` (an object of its own) and returns it changed. */
+static json_t *shown_item(int64_t course_id, int64_t question_id, json_t *item)
 {
-	json_t *item = json_text(item_text);
 	if (!json_is_integer(json_object_get(item, "item_id")))
 		return item;
 	json_object_del(item, "item_id");
@@ -263,7 +261,7 @@ json_t *store_course_practice(db *d, int64_t course_id)
 		int64_t id = sqlite3_column_int64(st, 0);
 		json_array_append_new(items, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
 						       shown_item(course_id, id,
-								  db_col_text(st, 1))));
+								  json_text(db_col_text(st, 1)))));
 	}
 	sqlite3_reset(st);
 	return items;
@@ -362,10 +360,10 @@ int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl
 	json_array_foreach(qs, i, q)
 	{
 		int64_t id = json_integer_value(json_object_get(q, "id"));
-		char *text = json_dumps(json_object_get(q, "item"), JSON_OUT);
+		json_t *item = json_deep_copy(json_object_get(q, "item"));
 		json_array_append_new(shown, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
-						       shown_item(course_id, id, text ? text : "{}")));
-		free(text);
+						       shown_item(course_id, id,
+								  item ? item : json_object())));
 	}
 	json_decref(qs);
 	*out = json_pack("{s:I,s:I,s:o}", "attempt_id", (json_int_t)j.attempt_id, "course_id",

@@ -1,7 +1,6 @@
 /* Time sources. */
 #include "util/clock.h"
 
-#include <stdio.h>
 #include <time.h>
 
 int64_t clock_now_ms(void)
