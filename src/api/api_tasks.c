@@ -255,7 +255,7 @@ int api_tasks_get(http_request *r)
 	    t.reviewer_id != r->user.id)
 		rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
 	if (!rc) {
-		json_t *task = store_task_get(api_app(r)->db, t.id, true);
+		json_t *task = store_task_get(api_app(r)->db, t.id);
 		if (!task)
 			rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
 		else

@@ -521,3 +521,11 @@ json_t *project_to_json(const project *p)
 	}
 	return o;
 }
+
+json_t *project_brief_json(const project *p)
+{
+	json_t *labels = p->labels ? json_incref(p->labels) : json_array();
+	return json_pack("{s:I,s:s,s:s,s:o,s:b,s:s}", "id", (json_int_t)p->id, "name", p->name,
+			 "kind", task_kind_name(p->kind), "labels", labels, "multi_label",
+			 p->multi_label, "instructions", p->instructions ? p->instructions : "");
+}

@@ -19,8 +19,8 @@ typedef enum task_kind {
 typedef enum item_type { ITEM_TEXT, ITEM_IMAGE } item_type;
 
 #define PROJECT_MAX_LABELS 500
-#define PROJECT_MAX_LABEL_LEN 100        /* bytes */
-#define PROJECT_MAX_INSTRUCTIONS 65536   /* bytes of markdown */
+#define PROJECT_MAX_LABEL_LEN 100	  /* bytes */
+#define PROJECT_MAX_INSTRUCTIONS 65536	  /* bytes of markdown */
 #define PROJECT_MAX_PRICE 1000000000000LL /* price and reviewer_fee, minor units */
 
 typedef struct project {
@@ -28,20 +28,20 @@ typedef struct project {
 	int64_t org_id;
 	char name[201 * 4];
 	task_kind kind;
-	json_t *labels;         /* owned: array of distinct non-empty strings */
+	json_t *labels; /* owned: array of distinct non-empty strings */
 	bool multi_label;
-	char *instructions;     /* owned, markdown */
-	int64_t price;          /* minor units per approved task */
-	int64_t reviewer_fee;   /* minor units per review */
+	char *instructions;   /* owned, markdown */
+	int64_t price;	      /* minor units per approved task */
+	int64_t reviewer_fee; /* minor units per review */
 	char currency[8];
-	bool review_sample;     /* false: full review */
-	double review_rate;     /* (0,1], used when review_sample; 0 until one is given */
-	int overlap;            /* annotations per item */
+	bool review_sample; /* false: full review */
+	double review_rate; /* (0,1], used when review_sample; 0 until one is given */
+	int overlap;	    /* annotations per item */
 	int lease_seconds;
 	int max_rounds;
-	char status[8];         /* draft, open, paused, closed */
+	char status[8]; /* draft, open, paused, closed */
 	bool is_public;
-	int64_t created_at;     /* ms */
+	int64_t created_at; /* ms */
 } project;
 
 /* "text_class" <-> KIND_TEXT_CLASS. Parse returns CL_EINVAL for an unknown name. */
@@ -73,5 +73,9 @@ bool project_has_label(const project *p, const char *label);
 /* A new JSON object for the API (caller owns the reference; NULL when out of memory): the
  * Project fields of docs/API.md, lease_minutes rounded up, review_rate null until given. */
 json_t *project_to_json(const project *p);
+
+/* The project as a task answer shows it (caller owns the reference): id, name, kind, labels,
+ * multi_label and instructions. */
+json_t *project_brief_json(const project *p);
 
 #endif

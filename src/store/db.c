@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,12 @@
 
 struct db_conn {
 	sqlite3 *h;
+	db *owner; /* NULL until the store adopts it */
+	bool is_writer;
+	struct {
+		void *mem;
+		void (*release)(void *mem);
+	} memo[DB_MEMO_COUNT];
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -63,7 +70,26 @@ struct db {
 	pthread_mutex_t readers_lock;
 	/* Written by the writer thread only, read by /metrics. */
 	_Atomic uint64_t commits, jobs, pages;
+	/* Access-table epochs (db_access_epoch): what readers see, bumped after a commit that
+	 * changed those tables; and the writer's own, bumped at each change as it happens. */
+	_Atomic uint64_t access_epoch;
+	uint64_t writer_epoch;
+	bool access_changed;
 };
+
+/* Epochs come from one process-wide counter, so two stores (or a store reopened at the same
+ * address) never share one and a memo can never be mistaken for another store's. */
+static _Atomic uint64_t epoch_source;
+
+static uint64_t next_epoch(void)
+{
+	return atomic_fetch_add(&epoch_source, 1) + 1;
+}
+
+/* The tables whose rows decide who someone is and what they may do in a project. */
+static const char *const access_tables[] = {"users",	       "tokens",   "orgs",
+					    "org_members",     "projects", "project_members",
+					    "project_quality", "courses",  "qualifications"};
 
 static int conn_open(const char *path, bool writer, bool durable, db_conn **out)
 {
@@ -103,6 +129,11 @@ void db_conn_close(db_conn *c)
 {
 	if (!c)
 		return;
+	for (int i = 0; i < DB_MEMO_COUNT; i++) {
+		if (c->memo[i].mem && c->memo[i].release)
+			c->memo[i].release(c->memo[i].mem);
+		free(c->memo[i].mem);
+	}
 	for (int i = 0; i < STMT_CACHE_SLOTS; i++)
 		sqlite3_finalize(c->cache[i].st);
 	sqlite3_close(c->h);
@@ -127,8 +158,8 @@ sqlite3_stmt *db_stmt(db_conn *c, const char *sql)
 		}
 		if (!c->cache[slot].sql) {
 			sqlite3_stmt *st = NULL;
-			if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-			    SQLITE_OK) {
+			if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+					       NULL) != SQLITE_OK) {
 				log_error("msg=\"prepare failed\" error=\"%s\" sql=\"%.120s\"",
 					  sqlite3_errmsg(c->h), sql);
 				abort(); /* SQL text is ours: a bad statement is a bug */
@@ -204,8 +235,8 @@ static int exec_sql(db_conn *c, const char *sql)
 	char *msg = NULL;
 	int rc = sqlite3_exec(c->h, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		log_error("msg=\"sql failed\" rc=%d error=\"%s\" sql=\"%.80s\"", rc, msg ? msg : "?",
-			  sql);
+		log_error("msg=\"sql failed\" rc=%d error=\"%s\" sql=\"%.80s\"", rc,
+			  msg ? msg : "?", sql);
 		sqlite3_free(msg);
 		return CL_EINTERNAL;
 	}
@@ -269,16 +300,81 @@ static void run_group(db *d, db_job *jobs)
 			continue;
 		}
 		run_cached(c, "SAVEPOINT job");
+		uint64_t epoch = d->writer_epoch;
 		j->rc = j->fn(c, j->ctx, j->err);
-		if (j->rc)
+		if (j->rc) {
 			run_cached(c, "ROLLBACK TO job");
+			/* What the job changed is undone: what it memoized from it is stale. */
+			if (d->writer_epoch != epoch)
+				d->writer_epoch = next_epoch();
+		}
 		run_cached(c, "RELEASE job");
 	}
 	if (!begin && run_cached(c, "COMMIT")) {
 		exec_sql(c, "ROLLBACK");
+		d->writer_epoch = next_epoch();
 		for (db_job *j = jobs; j; j = j->next)
 			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "commit failed");
 	}
+	/* After the commit, so a reader that sees the new epoch also sees the new rows. */
+	if (d->access_changed) {
+		d->access_changed = false;
+		atomic_store_explicit(&d->access_epoch, next_epoch(), memory_order_release);
+	}
+}
+
+/* The SQL function the access-table triggers call on the writer's connection. */
+static void access_changed(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	db *d = sqlite3_user_data(ctx);
+	d->writer_epoch = next_epoch();
+	d->access_changed = true;
+	sqlite3_result_null(ctx);
+}
+
+/* Temporary triggers (the writer's connection only, never stored in the file): every change to
+ * an access table, by any statement of any job, moves the epochs. */
+static int watch_access_tables(db *d)
+{
+	if (sqlite3_create_function(d->writer->h, "cl_access_changed", 0, SQLITE_UTF8, d,
+				    access_changed, NULL, NULL) != SQLITE_OK)
+		return CL_EINTERNAL;
+	static const char *const ops[] = {"INSERT", "UPDATE", "DELETE"};
+	for (size_t t = 0; t < sizeof access_tables / sizeof *access_tables; t++) {
+		for (int o = 0; o < 3; o++) {
+			char sql[256];
+			snprintf(sql, sizeof sql,
+				 "CREATE TEMP TRIGGER cl_watch_%s_%d AFTER %s ON main.%s"
+				 " BEGIN SELECT cl_access_changed(); END",
+				 access_tables[t], o, ops[o], access_tables[t]);
+			if (exec_sql(d->writer, sql))
+				return CL_EINTERNAL;
+		}
+	}
+	return 0;
+}
+
+uint64_t db_access_epoch(db_conn *c)
+{
+	if (!c->owner)
+		return 0;
+	if (c->is_writer)
+		return c->owner->writer_epoch;
+	/* Inside a longer read transaction the snapshot may predate the epoch read now. */
+	if (!sqlite3_get_autocommit(c->h))
+		return 0;
+	return atomic_load_explicit(&c->owner->access_epoch, memory_order_acquire);
+}
+
+void *db_conn_memo(db_conn *c, db_memo which, size_t size, void (*release)(void *mem))
+{
+	if (!c->memo[which].mem) {
+		c->memo[which].mem = calloc(1, size);
+		c->memo[which].release = release;
+	}
+	return c->memo[which].mem;
 }
 
 static void *writer_main(void *arg)
@@ -313,9 +409,9 @@ static void *writer_main(void *arg)
 
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		if (d->periodic && (now.tv_sec > next_periodic.tv_sec ||
-				    (now.tv_sec == next_periodic.tv_sec &&
-				     now.tv_nsec >= next_periodic.tv_nsec))) {
+		if (d->periodic &&
+		    (now.tv_sec > next_periodic.tv_sec || (now.tv_sec == next_periodic.tv_sec &&
+							   now.tv_nsec >= next_periodic.tv_nsec))) {
 			db_job pj = {.fn = d->periodic, .ctx = d->periodic_ctx};
 			cl_error e;
 			pj.err = &e;
@@ -332,7 +428,8 @@ static void *writer_main(void *arg)
 			d->commits++;
 			d->jobs += (uint64_t)n;
 			for (db_job *j = jobs, *nx; j; j = nx) {
-				nx = j->next; /* j lives on a waiter's stack: read before waking it */
+				nx = j->next; /* j lives on a waiter's stack: read before waking it
+					       */
 				sem_post(&j->done);
 			}
 		}
@@ -375,16 +472,16 @@ static void *checkpoint_main(void *arg)
 			break;
 		pthread_mutex_unlock(&d->lock);
 		int log = 0, done = 0;
-		int rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
-						   &log, &done);
+		int rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
+						   SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 		/* Under steady traffic some reader always holds a snapshot inside the WAL, so the
 		 * writer never gets to start it over and it grows without end (hundreds of MB a
 		 * minute): every commit then lands on newly allocated file blocks and every reader
-		 * searches a longer WAL index. Past a size, a RESTART checkpoint waits until readers
-		 * have moved on, and the next commit rewinds the WAL. It holds the write lock while
-		 * it waits, so its wait is cut short (checkpoint_busy): when readers keep it out,
-		 * it gives up (after 10 ms) and tries again at the next round rather than stall the
-		 * writer. */
+		 * searches a longer WAL index. Past a size, a RESTART checkpoint waits until
+		 * readers have moved on, and the next commit rewinds the WAL. It holds the write
+		 * lock while it waits, so its wait is cut short (checkpoint_busy): when readers
+		 * keep it out, it gives up (after 10 ms) and tries again at the next round rather
+		 * than stall the writer. */
 		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES)
 			rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
 						       SQLITE_CHECKPOINT_RESTART, &log, &done);
@@ -453,6 +550,12 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 		return rc;
 	}
 	rc = migrate(d->writer, err);
+	d->writer->owner = d;
+	d->writer->is_writer = true;
+	d->writer_epoch = next_epoch();
+	atomic_store(&d->access_epoch, next_epoch());
+	if (!rc && watch_access_tables(d))
+		rc = cl_fail(err, CL_EINTERNAL, NULL, "cannot watch the access tables");
 	if (rc) {
 		db_conn_close(d->writer);
 		free(d);
@@ -525,6 +628,7 @@ db_conn *db_reader(db *d)
 		return c;
 	if (conn_open(d->path, false, d->durable, &c))
 		abort(); /* the file opened for the writer a moment ago */
+	c->owner = d;
 	pthread_mutex_lock(&d->readers_lock);
 	c->next_reader = d->readers;
 	d->readers = c;
@@ -538,6 +642,7 @@ db_conn *db_conn_open_reader(db *d)
 	db_conn *c = NULL;
 	if (conn_open(d->path, false, d->durable, &c))
 		return NULL;
+	c->owner = d;
 	return c;
 }
 

@@ -43,6 +43,17 @@ void db_write_stats(db *d, uint64_t *commits, uint64_t *jobs, uint64_t *pages);
 db_conn *db_conn_open_reader(db *d);
 void db_conn_close(db_conn *c);
 
+/* A number that changes whenever the rows that say who someone is and what they may do (users,
+ * tokens, orgs, projects, their members, quality settings, courses, qualifications) may have
+ * changed as `c` sees them; 0 when `c` cannot tell (inside a read transaction). A memo of those
+ * rows stamped with the epoch it was read under is current while the epoch is the same. The
+ * writer moves the readers' epoch after committing such a change, and its own at the change. */
+uint64_t db_access_epoch(db_conn *c);
+/* Per-connection memos of the access tables, one of each kind per connection. */
+typedef enum { DB_MEMO_PRINCIPALS, DB_MEMO_PROJECTS, DB_MEMO_QUALITY, DB_MEMO_COUNT } db_memo;
+/* The connection's memo `which`: `size` zeroed bytes on first use (NULL when out of memory);
+ * `release` (may be NULL) frees what the memo owns when the connection closes. */
+void *db_conn_memo(db_conn *c, db_memo which, size_t size, void (*release)(void *mem));
 /* Begins/ends a read transaction on a reader, so several queries see one snapshot. */
 void db_read_begin(db_conn *c);
 void db_read_end(db_conn *c);

@@ -148,8 +148,8 @@ int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action,
 		       const char *annotation, const char *reason, json_t **task, cl_error *err);
 /* The annotation and item facts a submit or fix is validated against. */
 int store_task_item_text(db *d, int64_t task_id, char **text, int64_t *width, int64_t *height);
-/* A Task object with item and project summary, and events when asked. */
-json_t *store_task_get(db *d, int64_t task_id, bool with_events);
+/* A Task object with its item, project summary and events. */
+json_t *store_task_get(db *d, int64_t task_id);
 json_t *store_tasks_list(db *d, int64_t project_id, const char *state, int64_t worker_id,
 			 int64_t cursor, int limit, bool desc, int64_t *next);
 /* Returns expired leases (periodic writer job). */

@@ -96,11 +96,10 @@ json_t *store_user_get(db *d, int64_t id)
 json_t *store_users_list(db *d, int64_t cursor, int limit, bool desc, int64_t *next)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st =
-		desc ? db_stmt(c, "SELECT id, username, is_admin, created_at FROM users "
-				  "WHERE id < ? ORDER BY id DESC LIMIT ?")
-		     : db_stmt(c, "SELECT id, username, is_admin, created_at FROM users "
-				  "WHERE id > ? ORDER BY id LIMIT ?");
+	sqlite3_stmt *st = desc ? db_stmt(c, "SELECT id, username, is_admin, created_at FROM users "
+					     "WHERE id < ? ORDER BY id DESC LIMIT ?")
+				: db_stmt(c, "SELECT id, username, is_admin, created_at FROM users "
+					     "WHERE id > ? ORDER BY id LIMIT ?");
 	db_bind_int(st, 1, cursor ? cursor : (desc ? INT64_MAX : 0));
 	db_bind_int(st, 2, limit + 1);
 	return db_page(st, limit, user_json, next);
@@ -131,12 +130,41 @@ int store_token_create(db *d, int64_t user_id, const char *token_digest, const c
 	return db_write(d, token_create_job, &t, err);
 }
 
+/* Principals by token digest, memoized per connection (db_access_epoch): a request's
+ * authentication is then one lookup instead of a query. */
+#define PRINCIPAL_MEMO_SLOTS 256
+struct principal_memo {
+	struct {
+		uint64_t epoch;
+		char digest[65];
+		int64_t expires_at;
+		principal p;
+	} slot[PRINCIPAL_MEMO_SLOTS];
+};
+
+static unsigned digest_slot(const char *digest)
+{
+	unsigned h = 2166136261u;
+	for (const char *s = digest; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % PRINCIPAL_MEMO_SLOTS;
+}
+
 int store_token_principal(db *d, const char *token_digest, int64_t now, principal *p)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT t.id, t.csrf_hash, u.id, u.username, u.is_admin "
-				   "FROM tokens t JOIN users u ON u.id = t.user_id "
-				   "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ?");
+	db_conn *c = db_reader(d);
+	uint64_t epoch = db_access_epoch(c);
+	struct principal_memo *m = db_conn_memo(c, DB_MEMO_PRINCIPALS, sizeof *m, NULL);
+	unsigned i = digest_slot(token_digest);
+	if (m && epoch && m->slot[i].epoch == epoch && !strcmp(m->slot[i].digest, token_digest) &&
+	    m->slot[i].expires_at > now) {
+		*p = m->slot[i].p;
+		return 0;
+	}
+	sqlite3_stmt *st = db_stmt(c, "SELECT t.id, t.csrf_hash, u.id, u.username, u.is_admin,"
+				      " t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id"
+				      " WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+				      " AND t.expires_at > ?");
 	db_bind_text(st, 1, token_digest);
 	db_bind_int(st, 2, now);
 	int rc = CL_EUNAUTH;
@@ -146,6 +174,12 @@ int store_token_principal(db *d, const char *token_digest, int64_t now, principa
 		p->id = sqlite3_column_int64(st, 2);
 		snprintf(p->username, sizeof p->username, "%s", db_col_text(st, 3));
 		p->is_admin = sqlite3_column_int(st, 4);
+		if (m && epoch) {
+			m->slot[i].epoch = epoch;
+			snprintf(m->slot[i].digest, sizeof m->slot[i].digest, "%s", token_digest);
+			m->slot[i].expires_at = sqlite3_column_int64(st, 5);
+			m->slot[i].p = *p;
+		}
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -195,7 +229,8 @@ static int org_create_job(db_conn *c, void *ctx, cl_error *err)
 	if (rc == SQLITE_ROW)
 		return 0;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return cl_fail(err, CL_ECONFLICT, "name_taken", "an organization with that name exists");
+		return cl_fail(err, CL_ECONFLICT, "name_taken",
+			       "an organization with that name exists");
 	return cl_fail(err, CL_EINTERNAL, NULL, "store error");
 }
 
@@ -221,8 +256,7 @@ json_t *store_orgs_list(db *d, const principal *p)
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st =
-		p->is_admin
-			? db_stmt(c, "SELECT id, name, currency, created_at FROM orgs "
+	    p->is_admin ? db_stmt(c, "SELECT id, name, currency, created_at FROM orgs "
 				     "WHERE ? >= 0 ORDER BY id LIMIT 1000")
 			: db_stmt(c, "SELECT o.id, o.name, o.currency, o.created_at FROM orgs o "
 				     "JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ? "
@@ -259,8 +293,9 @@ struct member_set {
 static int org_member_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct member_set *m = ctx;
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO org_members(org_id, user_id, role) VALUES (?,?,?) "
-				      "ON CONFLICT(org_id, user_id) DO UPDATE SET role = excluded.role");
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO org_members(org_id, user_id, role) VALUES (?,?,?) "
+		       "ON CONFLICT(org_id, user_id) DO UPDATE SET role = excluded.role");
 	db_bind_int(st, 1, m->group_id);
 	db_bind_int(st, 2, m->user_id);
 	db_bind_text(st, 3, m->role);
@@ -275,9 +310,9 @@ int store_org_member_set(db *d, int64_t org_id, int64_t user_id, const char *rol
 
 json_t *store_org_members(db *d, int64_t org_id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT m.user_id, u.username, m.role FROM org_members m "
-				   "JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY m.user_id");
+	sqlite3_stmt *st = db_stmt(
+	    db_reader(d), "SELECT m.user_id, u.username, m.role FROM org_members m "
+			  "JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY m.user_id");
 	db_bind_int(st, 1, org_id);
 	json_t *items = json_array();
 	while (db_step(st) == SQLITE_ROW)
@@ -310,10 +345,10 @@ int store_project_member_set(db *d, int64_t project_id, int64_t user_id, const c
 
 json_t *store_project_members(db *d, int64_t project_id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT m.user_id, u.username, m.role FROM project_members m "
-				   "JOIN users u ON u.id = m.user_id WHERE m.project_id = ? "
-				   "ORDER BY m.user_id");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT m.user_id, u.username, m.role FROM project_members m "
+				  "JOIN users u ON u.id = m.user_id WHERE m.project_id = ? "
+				  "ORDER BY m.user_id");
 	db_bind_int(st, 1, project_id);
 	json_t *items = json_array();
 	while (db_step(st) == SQLITE_ROW)

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROJECT_COLUMNS                                                                        \
-	"p.id, p.org_id, p.name, p.kind, p.labels, p.multi_label, p.instructions, p.price,"   \
-	" p.reviewer_fee, p.review_sample, p.review_rate, p.overlap, p.lease_seconds,"        \
+#define PROJECT_COLUMNS                                                                            \
+	"p.id, p.org_id, p.name, p.kind, p.labels, p.multi_label, p.instructions, p.price,"        \
+	" p.reviewer_fee, p.review_sample, p.review_rate, p.overlap, p.lease_seconds,"             \
 	" p.max_rounds, p.status, p.is_public, p.created_at, o.currency"
 
 /* Fills p from a row of PROJECT_COLUMNS; p must be project_init'ed. */
@@ -71,10 +71,11 @@ static int project_create_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_reset(st);
 	char *labels = json_dumps(p->labels, JSON_OUT);
 	p->created_at = clock_now_ms();
-	st = db_stmt(c, "INSERT INTO projects(name, kind, labels, multi_label, instructions, price,"
-			" reviewer_fee, review_sample, review_rate, overlap, lease_seconds, max_rounds,"
-			" status, is_public, org_id, created_at)"
-			" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	st = db_stmt(
+	    c, "INSERT INTO projects(name, kind, labels, multi_label, instructions, price,"
+	       " reviewer_fee, review_sample, review_rate, overlap, lease_seconds, max_rounds,"
+	       " status, is_public, org_id, created_at)"
+	       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	bind_settings(st, p, labels);
 	db_bind_int(st, 15, p->org_id);
 	db_bind_int(st, 16, p->created_at);
@@ -90,15 +91,54 @@ int store_project_create(db *d, project *p, cl_error *err)
 	return db_write(d, project_create_job, p, err);
 }
 
+/* A project with one user's roles in it, memoized per connection (db_access_epoch). */
+#define PROJECT_MEMO_SLOTS 256
+struct project_memo {
+	struct {
+		uint64_t epoch;
+		int64_t user_id;
+		project p; /* owns its labels and instructions */
+		char org_role[16], member_role[16];
+	} slot[PROJECT_MEMO_SLOTS];
+};
+
+static void project_memo_release(void *mem)
+{
+	struct project_memo *m = mem;
+	for (int i = 0; i < PROJECT_MEMO_SLOTS; i++)
+		project_release(&m->slot[i].p);
+}
+
+/* Copies `from` into the project_init'ed `to`, which then owns its own references. */
+static void project_copy(project *to, const project *from)
+{
+	project_release(to);
+	*to = *from;
+	to->labels = json_incref(from->labels);
+	to->instructions = from->instructions ? strdup(from->instructions) : NULL;
+}
+
 int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char org_role[16],
 			  char member_role[16])
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT " PROJECT_COLUMNS ", om.role, pm.role"
-				   " FROM projects p JOIN orgs o ON o.id = p.org_id"
-				   " LEFT JOIN org_members om ON om.org_id = p.org_id AND om.user_id = ?2"
-				   " LEFT JOIN project_members pm ON pm.project_id = p.id"
-				   " AND pm.user_id = ?2 WHERE p.id = ?1");
+	db_conn *c = db_reader(d);
+	uint64_t epoch = db_access_epoch(c);
+	struct project_memo *m = db_conn_memo(c, DB_MEMO_PROJECTS, sizeof *m, project_memo_release);
+	unsigned i =
+	    (unsigned)((uint64_t)id * 2654435761u ^ (uint64_t)user_id) % PROJECT_MEMO_SLOTS;
+	if (m && epoch && m->slot[i].epoch == epoch && m->slot[i].p.id == id &&
+	    m->slot[i].user_id == user_id) {
+		project_copy(p, &m->slot[i].p);
+		memcpy(org_role, m->slot[i].org_role, 16);
+		memcpy(member_role, m->slot[i].member_role, 16);
+		return 0;
+	}
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT " PROJECT_COLUMNS ", om.role, pm.role"
+		       " FROM projects p JOIN orgs o ON o.id = p.org_id"
+		       " LEFT JOIN org_members om ON om.org_id = p.org_id AND om.user_id = ?2"
+		       " LEFT JOIN project_members pm ON pm.project_id = p.id"
+		       " AND pm.user_id = ?2 WHERE p.id = ?1");
 	db_bind_int(st, 1, id);
 	db_bind_int(st, 2, user_id);
 	int rc = CL_ENOTFOUND;
@@ -112,6 +152,13 @@ int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char o
 		rc = 0;
 	}
 	sqlite3_reset(st);
+	if (!rc && m && epoch) {
+		project_copy(&m->slot[i].p, p);
+		m->slot[i].epoch = epoch;
+		m->slot[i].user_id = user_id;
+		memcpy(m->slot[i].org_role, org_role, 16);
+		memcpy(m->slot[i].member_role, member_role, 16);
+	}
 	return rc;
 }
 
@@ -134,8 +181,9 @@ static int project_update_job(db_conn *c, void *ctx, cl_error *err)
 {
 	const project *p = ctx;
 	/* Labels already used by tasks may not disappear: their annotations would dangle. */
-	sqlite3_stmt *st = db_stmt(c, "SELECT labels, EXISTS(SELECT 1 FROM tasks WHERE project_id = ?"
-				      " AND round > 0) FROM projects WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT labels, EXISTS(SELECT 1 FROM tasks WHERE project_id = ?"
+		       " AND round > 0) FROM projects WHERE id = ?");
 	db_bind_int(st, 1, p->id);
 	db_bind_int(st, 2, p->id);
 	if (db_step(st) != SQLITE_ROW) {
@@ -161,9 +209,10 @@ static int project_update_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	json_decref(old);
 	char *labels = json_dumps(p->labels, JSON_OUT);
-	st = db_stmt(c, "UPDATE projects SET name=?, kind=?, labels=?, multi_label=?, instructions=?,"
-			" price=?, reviewer_fee=?, review_sample=?, review_rate=?, overlap=?,"
-			" lease_seconds=?, max_rounds=?, status=?, is_public=? WHERE id = ?");
+	st = db_stmt(c,
+		     "UPDATE projects SET name=?, kind=?, labels=?, multi_label=?, instructions=?,"
+		     " price=?, reviewer_fee=?, review_sample=?, review_rate=?, overlap=?,"
+		     " lease_seconds=?, max_rounds=?, status=?, is_public=? WHERE id = ?");
 	bind_settings(st, p, labels);
 	db_bind_int(st, 15, p->id);
 	int rc = db_exec_stmt(st, err);
@@ -196,17 +245,17 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
 {
 	db_conn *c = db_reader(d);
 	/* Visible: an admin sees all; others their orgs', their memberships and public ones. */
-	sqlite3_stmt *st = db_stmt(
-		c, "SELECT " PROJECT_COLUMNS ", om.role, pm.role FROM projects p"
-		   " JOIN orgs o ON o.id = p.org_id"
-		   " LEFT JOIN org_members om ON om.org_id = p.org_id AND om.user_id = ?1"
-		   " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
-		   " WHERE (?2 OR om.role IS NOT NULL OR pm.role IS NOT NULL"
-		   "        OR (p.is_public AND p.status IN ('open','paused')))"
-		   " AND (?3 IS NULL OR p.status = ?3) AND (?4 IS NULL OR p.kind = ?4)"
-		   " AND (?5 = 0 OR p.org_id = ?5)"
-		   " AND CASE WHEN ?6 THEN p.id < ?7 ELSE p.id > ?7 END"
-		   " ORDER BY CASE WHEN ?6 THEN -p.id ELSE p.id END LIMIT ?8");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT " PROJECT_COLUMNS ", om.role, pm.role FROM projects p"
+		       " JOIN orgs o ON o.id = p.org_id"
+		       " LEFT JOIN org_members om ON om.org_id = p.org_id AND om.user_id = ?1"
+		       " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
+		       " WHERE (?2 OR om.role IS NOT NULL OR pm.role IS NOT NULL"
+		       "        OR (p.is_public AND p.status IN ('open','paused')))"
+		       " AND (?3 IS NULL OR p.status = ?3) AND (?4 IS NULL OR p.kind = ?4)"
+		       " AND (?5 = 0 OR p.org_id = ?5)"
+		       " AND CASE WHEN ?6 THEN p.id < ?7 ELSE p.id > ?7 END"
+		       " ORDER BY CASE WHEN ?6 THEN -p.id ELSE p.id END LIMIT ?8");
 	db_bind_int(st, 1, pr->id);
 	db_bind_int(st, 2, pr->is_admin);
 	db_bind_text(st, 3, status);
@@ -229,7 +278,8 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
 		json_t *o = project_to_json(&p);
 		const char *om = (const char *)sqlite3_column_text(st, 18);
 		const char *pm = (const char *)sqlite3_column_text(st, 19);
-		json_object_set_new(o, "my_role", json_string(access_role_name(pr->is_admin, om, pm)));
+		json_object_set_new(o, "my_role",
+				    json_string(access_role_name(pr->is_admin, om, pm)));
 		json_array_append_new(items, o);
 	}
 	project_release(&p);
@@ -241,22 +291,22 @@ json_t *store_my_projects(db *d, const principal *pr)
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(
-		c, "SELECT " PROJECT_COLUMNS ", pm.role,"
-		   " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
-		   "   AND t.state = 'approved'),"
-		   " (SELECT coalesce(sum(t.rejections),0) FROM tasks t WHERE t.project_id = p.id"
-		   "   AND t.worker_id = ?1),"
-		   " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
-		   "   AND t.state IN ('submitted','in_review')),"
-		   " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
-		   "   AND t.state IN ('assigned','rework')),"
-		   " (SELECT count(*) FROM events e WHERE e.actor_id = ?1 AND e.project_id = p.id"
-		   "   AND e.type IN ('approve','reject','fix'))"
-		   " FROM projects p JOIN orgs o ON o.id = p.org_id"
-		   " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
-		   " WHERE p.status IN ('open','paused')"
-		   "   AND (pm.role IS NOT NULL OR p.is_public)"
-		   " ORDER BY p.id LIMIT 1000");
+	    c, "SELECT " PROJECT_COLUMNS ", pm.role,"
+	       " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
+	       "   AND t.state = 'approved'),"
+	       " (SELECT coalesce(sum(t.rejections),0) FROM tasks t WHERE t.project_id = p.id"
+	       "   AND t.worker_id = ?1),"
+	       " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
+	       "   AND t.state IN ('submitted','in_review')),"
+	       " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
+	       "   AND t.state IN ('assigned','rework')),"
+	       " (SELECT count(*) FROM events e WHERE e.actor_id = ?1 AND e.project_id = p.id"
+	       "   AND e.type IN ('approve','reject','fix'))"
+	       " FROM projects p JOIN orgs o ON o.id = p.org_id"
+	       " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
+	       " WHERE p.status IN ('open','paused')"
+	       "   AND (pm.role IS NOT NULL OR p.is_public)"
+	       " ORDER BY p.id LIMIT 1000");
 	db_bind_int(st, 1, pr->id);
 	json_t *items = json_array();
 	project p;
@@ -269,12 +319,12 @@ json_t *store_my_projects(db *d, const principal *pr)
 		int64_t reviews = sqlite3_column_int64(st, 23);
 		json_object_set_new(o, "my_role", json_string(pm ? pm : "worker"));
 		json_object_set_new(
-			o, "my_figures",
-			json_pack("{s:I,s:I,s:I,s:I,s:I}", "approved", (json_int_t)approved,
-				  "rejected", (json_int_t)sqlite3_column_int64(st, 20),
-				  "pending_review", (json_int_t)sqlite3_column_int64(st, 21),
-				  "in_progress", (json_int_t)sqlite3_column_int64(st, 22), "earnings",
-				  (json_int_t)(approved * p.price + reviews * p.reviewer_fee)));
+		    o, "my_figures",
+		    json_pack("{s:I,s:I,s:I,s:I,s:I}", "approved", (json_int_t)approved, "rejected",
+			      (json_int_t)sqlite3_column_int64(st, 20), "pending_review",
+			      (json_int_t)sqlite3_column_int64(st, 21), "in_progress",
+			      (json_int_t)sqlite3_column_int64(st, 22), "earnings",
+			      (json_int_t)(approved * p.price + reviews * p.reviewer_fee)));
 		json_array_append_new(items, o);
 	}
 	project_release(&p);

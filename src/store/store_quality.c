@@ -22,8 +22,9 @@ static json_t *json_text(const char *s)
 
 static json_t *id_or_null(sqlite3_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		   ? json_null()
+		   : json_integer(sqlite3_column_int64(st, col));
 }
 
 static int64_t one_int(sqlite3_stmt *st)
@@ -43,8 +44,26 @@ static bool chance(double rate)
 
 /* ---- settings ---- */
 
+/* Settings by project, memoized per connection (db_access_epoch): claims, submits and
+ * approvals read them in every job. */
+#define QUALITY_MEMO_SLOTS 64
+struct quality_memo {
+	struct {
+		uint64_t epoch;
+		int64_t project_id;
+		quality_settings s;
+	} slot[QUALITY_MEMO_SLOTS];
+};
+
 void store_quality_settings_load(db_conn *c, int64_t project_id, quality_settings *s)
 {
+	uint64_t epoch = db_access_epoch(c);
+	struct quality_memo *m = db_conn_memo(c, DB_MEMO_QUALITY, sizeof *m, NULL);
+	unsigned i = (unsigned)((uint64_t)project_id % QUALITY_MEMO_SLOTS);
+	if (m && epoch && m->slot[i].epoch == epoch && m->slot[i].project_id == project_id) {
+		*s = m->slot[i].s;
+		return;
+	}
 	quality_settings_init(s);
 	sqlite3_stmt *st = db_stmt(c, "SELECT settings FROM project_quality WHERE project_id = ?");
 	db_bind_int(st, 1, project_id);
@@ -55,6 +74,11 @@ void store_quality_settings_load(db_conn *c, int64_t project_id, quality_setting
 		json_decref(j);
 	}
 	sqlite3_reset(st);
+	if (m && epoch) {
+		m->slot[i].epoch = epoch;
+		m->slot[i].project_id = project_id;
+		m->slot[i].s = *s;
+	}
 }
 
 json_t *store_quality_settings_get(db *d, int64_t project_id)
@@ -81,14 +105,16 @@ static int settings_put_job(db_conn *c, void *ctx, cl_error *err)
 		sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM courses WHERE id = ?");
 		db_bind_int(st, 1, j->s.required_courses[i]);
 		if (!one_int(st))
-			return cl_fail(err, CL_EINVAL, "unknown_course", "course %lld does not exist",
+			return cl_fail(err, CL_EINVAL, "unknown_course",
+				       "course %lld does not exist",
 				       (long long)j->s.required_courses[i]);
 	}
 	json_t *o = quality_settings_to_json(&j->s);
 	char *text = json_dumps(o, JSON_OUT);
 	json_decref(o);
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO project_quality(project_id, settings) VALUES (?,?)"
-				      " ON CONFLICT(project_id) DO UPDATE SET settings = excluded.settings");
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO project_quality(project_id, settings) VALUES (?,?)"
+		       " ON CONFLICT(project_id) DO UPDATE SET settings = excluded.settings");
 	db_bind_int(st, 1, j->project_id);
 	db_bind_text(st, 2, text);
 	free(text);
@@ -107,13 +133,13 @@ int store_quality_settings_put(db *d, int64_t project_id, const json_t *in, json
 /* ---- events of role changes ---- */
 
 static int role_event(db_conn *c, int64_t project_id, int64_t user_id, const char *change,
-		      const char *from, const char *to, json_t *figures, int64_t now,
-		      cl_error *err)
+		      const char *from, const char *to, json_t *figures, int64_t now, cl_error *err)
 {
 	json_object_set_new(figures, "user_id", json_integer(user_id));
 	char *text = json_dumps(figures, JSON_OUT);
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
-				      " from_state, to_state, payload) VALUES (?,NULL,NULL,?,?,?,?,?)");
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
+		       " from_state, to_state, payload) VALUES (?,NULL,NULL,?,?,?,?,?)");
 	db_bind_int(st, 1, project_id);
 	db_bind_int(st, 2, now);
 	db_bind_text(st, 3, change);
@@ -164,8 +190,9 @@ static void worker_figures(db_conn *c, int64_t project_id, int64_t user_id,
 			   quality_worker_figures *f)
 {
 	memset(f, 0, sizeof *f);
-	sqlite3_stmt *st = db_stmt(c, "SELECT count(*), coalesce(sum(first_pass), 0) FROM tasks"
-				      " WHERE worker_id = ? AND project_id = ? AND state = 'approved'");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT count(*), coalesce(sum(first_pass), 0) FROM tasks"
+		       " WHERE worker_id = ? AND project_id = ? AND state = 'approved'");
 	db_bind_int(st, 1, user_id);
 	db_bind_int(st, 2, project_id);
 	if (db_step(st) == SQLITE_ROW) {
@@ -220,8 +247,8 @@ int store_quality_after_approve(db_conn *c, int64_t project_id, int64_t worker_i
 	if (f.gold_n)
 		json_object_set_new(fig, "gold_accuracy",
 				    json_real((double)f.gold_correct / (double)f.gold_n));
-	return role_event(c, project_id, worker_id, "promote", role[0] ? role : "none",
-			  "reviewer", fig, now, err);
+	return role_event(c, project_id, worker_id, "promote", role[0] ? role : "none", "reviewer",
+			  fig, now, err);
 }
 
 /* A reviewer's checks in a project: honeypots decided and audited approvals. */
@@ -270,8 +297,8 @@ static int check_demote(db_conn *c, int64_t project_id, int64_t reviewer, int64_
 	if (rc)
 		return rc;
 	json_t *fig = json_pack("{s:I,s:I,s:I,s:I,s:f,s:f}", "honeypots", (json_int_t)hp,
-				"honeypots_caught", (json_int_t)caught, "audits", (json_int_t)audits,
-				"audits_passed", (json_int_t)passed, "accuracy",
+				"honeypots_caught", (json_int_t)caught, "audits",
+				(json_int_t)audits, "audits_passed", (json_int_t)passed, "accuracy",
 				(double)(caught + passed) / (double)(hp + audits), "threshold",
 				s.demote_below);
 	return role_event(c, project_id, reviewer, "demote", "reviewer", "worker", fig, now, err);
@@ -282,9 +309,10 @@ static int check_demote(db_conn *c, int64_t project_id, int64_t reviewer, int64_
 static int64_t new_slot_task(db_conn *c, int64_t project_id, int64_t item_id, const char *state,
 			     int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state,"
-				      " updated_at) VALUES (?1, ?2, (SELECT coalesce(max(slot), -1) + 1"
-				      " FROM tasks WHERE item_id = ?2), ?3, ?4)");
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state,"
+		       " updated_at) VALUES (?1, ?2, (SELECT coalesce(max(slot), -1) + 1"
+		       " FROM tasks WHERE item_id = ?2), ?3, ?4)");
 	db_bind_int(st, 1, project_id);
 	db_bind_int(st, 2, item_id);
 	db_bind_text(st, 3, state);
@@ -301,9 +329,10 @@ int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, i
 	store_quality_settings_load(c, p->id, &s);
 	if (!chance(s.gold_rate))
 		return open_id;
-	sqlite3_stmt *st = db_stmt(c, "SELECT g.item_id FROM gold_items g WHERE g.project_id = ?"
-				      " AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = g.item_id"
-				      " AND u.worker_id = ?) ORDER BY random() LIMIT 1");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT g.item_id FROM gold_items g WHERE g.project_id = ?"
+		       " AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = g.item_id"
+		       " AND u.worker_id = ?) ORDER BY random() LIMIT 1");
 	db_bind_int(st, 1, p->id);
 	db_bind_int(st, 2, user_id);
 	int64_t item = one_int(st);
@@ -316,9 +345,10 @@ int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, i
 int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t worker_id,
 			    const char *annotation, int64_t now, cl_error *err)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT g.answer, p.kind, t.project_id, t.item_id FROM tasks t"
-				      " JOIN gold_items g ON g.item_id = t.item_id"
-				      " JOIN projects p ON p.id = t.project_id WHERE t.id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT g.answer, p.kind, t.project_id, t.item_id FROM tasks t"
+		       " JOIN gold_items g ON g.item_id = t.item_id"
+		       " JOIN projects p ON p.id = t.project_id WHERE t.id = ?");
 	db_bind_int(st, 1, task_id);
 	if (db_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -374,10 +404,11 @@ static int gold_add_job(db_conn *c, void *ctx, cl_error *err)
 					       "items[%zu]: item %lld is not in this project", i,
 					       (long long)item);
 		} else {
-			sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash,"
-						      " text, meta, created_at) VALUES (?,'text',?,?,"
-						      "'{}',?) ON CONFLICT(project_id, content_hash)"
-						      " DO NOTHING");
+			sqlite3_stmt *st =
+			    db_stmt(c, "INSERT INTO items(project_id, type, content_hash,"
+				       " text, meta, created_at) VALUES (?,'text',?,?,"
+				       "'{}',?) ON CONFLICT(project_id, content_hash)"
+				       " DO NOTHING");
 			db_bind_int(st, 1, j->p->id);
 			db_bind_text(st, 2, g->hash);
 			db_bind_text(st, 3, g->text);
@@ -395,10 +426,11 @@ static int gold_add_job(db_conn *c, void *ctx, cl_error *err)
 				item = one_int(st);
 			}
 		}
-		sqlite3_stmt *st = db_stmt(c, "INSERT INTO gold_items(item_id, project_id, answer,"
-					      " explanation, created_by, created_at) VALUES (?,?,?,?,?,?)"
-					      " ON CONFLICT(item_id) DO UPDATE SET answer = excluded.answer,"
-					      " explanation = excluded.explanation");
+		sqlite3_stmt *st =
+		    db_stmt(c, "INSERT INTO gold_items(item_id, project_id, answer,"
+			       " explanation, created_by, created_at) VALUES (?,?,?,?,?,?)"
+			       " ON CONFLICT(item_id) DO UPDATE SET answer = excluded.answer,"
+			       " explanation = excluded.explanation");
 		db_bind_int(st, 1, item);
 		db_bind_int(st, 2, j->p->id);
 		db_bind_text(st, 3, g->answer);
@@ -429,12 +461,13 @@ int store_gold_add(db *d, const project *p, const gold_new *g, size_t n, int64_t
 json_t *store_gold_list(db *d, int64_t project_id, int64_t cursor, int limit, int64_t *next)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st = db_stmt(c, "SELECT g.item_id, g.answer, g.explanation, i.type, i.text,"
-				      " (SELECT count(*) FROM gold_results r WHERE r.item_id = g.item_id),"
-				      " (SELECT coalesce(sum(correct), 0) FROM gold_results r"
-				      "  WHERE r.item_id = g.item_id)"
-				      " FROM gold_items g JOIN items i ON i.id = g.item_id"
-				      " WHERE g.project_id = ? AND g.item_id > ? ORDER BY g.item_id LIMIT ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT g.item_id, g.answer, g.explanation, i.type, i.text,"
+		       " (SELECT count(*) FROM gold_results r WHERE r.item_id = g.item_id),"
+		       " (SELECT coalesce(sum(correct), 0) FROM gold_results r"
+		       "  WHERE r.item_id = g.item_id)"
+		       " FROM gold_items g JOIN items i ON i.id = g.item_id"
+		       " WHERE g.project_id = ? AND g.item_id > ? ORDER BY g.item_id LIMIT ?");
 	db_bind_int(st, 1, project_id);
 	db_bind_int(st, 2, cursor);
 	db_bind_int(st, 3, limit + 1);
@@ -490,8 +523,8 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 		gold = json_loads(db_col_text(st, 1), 0, NULL);
 	}
 	sqlite3_reset(st);
-	json_t *bad = gold ? quality_plant_error(p->kind, gold, p->labels, randombytes_random())
-			   : NULL;
+	json_t *bad =
+	    gold ? quality_plant_error(p->kind, gold, p->labels, randombytes_random()) : NULL;
 	json_decref(gold);
 	if (!bad)
 		return real_id;
@@ -552,9 +585,11 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 		json_decref(f);
 	}
 	json_decref(gold);
-	const char *type = action == TASK_APPROVE ? "approve" : action == TASK_FIX ? "fix" : "reject";
-	json_t *payload = action == TASK_REJECT ? json_pack("{s:s?,s:i}", "reason", reason, "round", 1)
-						: NULL;
+	const char *type = action == TASK_APPROVE ? "approve"
+			   : action == TASK_FIX	  ? "fix"
+						  : "reject";
+	json_t *payload =
+	    action == TASK_REJECT ? json_pack("{s:s?,s:i}", "reason", reason, "round", 1) : NULL;
 	char *text = payload ? json_dumps(payload, JSON_OUT) : NULL;
 	json_decref(payload);
 	/* The task only ever existed to be reviewed: the decision closes it. */
@@ -660,10 +695,11 @@ json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id)
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
-	sqlite3_stmt *st = db_stmt(c, "SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"
-				      " (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"
-				      " (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"
-				      "  AND verdict = 'correct') FROM audits a WHERE a.id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"
+		       " (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"
+		       " (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"
+		       "  AND verdict = 'correct') FROM audits a WHERE a.id = ?");
 	db_bind_int(st, 1, audit_id);
 	json_t *o = NULL;
 	if (db_step(st) == SQLITE_ROW) {
@@ -686,7 +722,8 @@ json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id)
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
 			json_object_set_new(item, "text", json_string(db_col_text(st, 3)));
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-			json_object_set_new(item, "width", json_integer(sqlite3_column_int64(st, 4)));
+			json_object_set_new(item, "width",
+					    json_integer(sqlite3_column_int64(st, 4)));
 			json_object_set_new(item, "height",
 					    json_integer(sqlite3_column_int64(st, 5)));
 		}
@@ -694,12 +731,14 @@ json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id)
 				      (json_int_t)sqlite3_column_int64(st, 0), "item", item,
 				      "annotation", json_text(db_col_text(st, 6)), "worker_id",
 				      id_or_null(st, 7), "reviewer_id", id_or_null(st, 8));
-		json_object_set_new(e, "verdict", sqlite3_column_type(st, 9) == SQLITE_NULL
-							  ? json_null()
-							  : json_string(db_col_text(st, 9)));
-		json_object_set_new(e, "note", sqlite3_column_type(st, 10) == SQLITE_NULL
-						       ? json_null()
-						       : json_string(db_col_text(st, 10)));
+		json_object_set_new(e, "verdict",
+				    sqlite3_column_type(st, 9) == SQLITE_NULL
+					? json_null()
+					: json_string(db_col_text(st, 9)));
+		json_object_set_new(e, "note",
+				    sqlite3_column_type(st, 10) == SQLITE_NULL
+					? json_null()
+					: json_string(db_col_text(st, 10)));
 		json_array_append_new(items, e);
 	}
 	sqlite3_reset(st);
@@ -712,11 +751,12 @@ out:
 json_t *store_audits_list(db *d, int64_t project_id)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st = db_stmt(c, "SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"
-				      " (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"
-				      " (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"
-				      "  AND verdict = 'correct') FROM audits a WHERE a.project_id = ?"
-				      " ORDER BY a.id DESC LIMIT 500");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"
+		       " (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"
+		       " (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"
+		       "  AND verdict = 'correct') FROM audits a WHERE a.project_id = ?"
+		       " ORDER BY a.id DESC LIMIT 500");
 	db_bind_int(st, 1, project_id);
 	json_t *items = json_array();
 	while (db_step(st) == SQLITE_ROW)
@@ -729,9 +769,10 @@ static int audit_verdict_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct audit_job *j = ctx;
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *st = db_stmt(c, "UPDATE audit_items SET verdict = ?, note = ?, auditor_id = ?,"
-				      " decided_at = ? WHERE audit_id = ? AND task_id = ?"
-				      " RETURNING project_id, coalesce(reviewer_id, 0)");
+	sqlite3_stmt *st =
+	    db_stmt(c, "UPDATE audit_items SET verdict = ?, note = ?, auditor_id = ?,"
+		       " decided_at = ? WHERE audit_id = ? AND task_id = ?"
+		       " RETURNING project_id, coalesce(reviewer_id, 0)");
 	db_bind_text(st, 1, j->correct ? "correct" : "incorrect");
 	db_bind_text(st, 2, j->note);
 	db_bind_int(st, 3, j->actor);
@@ -750,11 +791,14 @@ static int audit_verdict_job(db_conn *c, void *ctx, cl_error *err)
 	return check_demote(c, project_id, reviewer, now, err);
 }
 
-int store_audit_verdict(db *d, int64_t audit_id, int64_t task_id, bool correct,
-			const char *note, int64_t actor, json_t **out, cl_error *err)
+int store_audit_verdict(db *d, int64_t audit_id, int64_t task_id, bool correct, const char *note,
+			int64_t actor, json_t **out, cl_error *err)
 {
-	struct audit_job j = {.audit_id = audit_id, .task_id = task_id, .correct = correct,
-			      .note = note, .actor = actor};
+	struct audit_job j = {.audit_id = audit_id,
+			      .task_id = task_id,
+			      .correct = correct,
+			      .note = note,
+			      .actor = actor};
 	int rc = db_write(d, audit_verdict_job, &j, err);
 	int64_t pid;
 	*out = rc ? NULL : store_audit_get(d, audit_id, &pid);
@@ -808,8 +852,9 @@ json_t *store_quality_figures(db *d, const project *p)
 	sqlite3_reset(st);
 	st = db_stmt(c, "SELECT count(*) FROM gold_items WHERE project_id = ?");
 	db_bind_int(st, 1, p->id);
-	json_object_set_new(o, "gold", json_pack("{s:I,s:o}", "items", (json_int_t)one_int(st),
-						 "accuracy", interval(gk, gn)));
+	json_object_set_new(
+	    o, "gold",
+	    json_pack("{s:I,s:o}", "items", (json_int_t)one_int(st), "accuracy", interval(gk, gn)));
 	st = db_stmt(c, "SELECT count(*), count(*) FILTER (WHERE outcome = 'caught') FROM honeypots"
 			" WHERE project_id = ? AND outcome IS NOT NULL");
 	db_bind_int(st, 1, p->id);
@@ -819,46 +864,50 @@ json_t *store_quality_figures(db *d, const project *p)
 		hk = (long)sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	json_object_set_new(o, "honeypots", json_pack("{s:I,s:I}", "decided", (json_int_t)hn,
-						      "caught", (json_int_t)hk));
+	json_object_set_new(
+	    o, "honeypots",
+	    json_pack("{s:I,s:I}", "decided", (json_int_t)hn, "caught", (json_int_t)hk));
 
 	/* Workers: outcomes of their tasks and their gold answers. */
 	json_t *workers = json_array();
-	st = db_stmt(c, "SELECT u.id, u.username, coalesce(pm.role, ''),"
-			" (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = u.id"
-			"  AND t.round > 0),"
-			" (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = u.id"
-			"  AND t.state = 'approved'),"
-			" (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = u.id"
-			"  AND t.state = 'approved' AND t.first_pass),"
-			" (SELECT coalesce(sum(rejections), 0) FROM tasks t WHERE t.project_id = ?1"
-			"  AND t.worker_id = u.id),"
-			" (SELECT count(*) FROM gold_results g WHERE g.project_id = ?1"
-			"  AND g.worker_id = u.id),"
-			" (SELECT coalesce(sum(correct), 0) FROM gold_results g WHERE g.project_id = ?1"
-			"  AND g.worker_id = u.id)"
-			" FROM users u LEFT JOIN project_members pm ON pm.project_id = ?1"
-			" AND pm.user_id = u.id WHERE u.id IN (SELECT worker_id FROM tasks"
-			" WHERE project_id = ?1 AND worker_id IS NOT NULL) ORDER BY u.id");
+	st = db_stmt(
+	    c, "SELECT u.id, u.username, coalesce(pm.role, ''),"
+	       " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = u.id"
+	       "  AND t.round > 0),"
+	       " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = u.id"
+	       "  AND t.state = 'approved'),"
+	       " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = u.id"
+	       "  AND t.state = 'approved' AND t.first_pass),"
+	       " (SELECT coalesce(sum(rejections), 0) FROM tasks t WHERE t.project_id = ?1"
+	       "  AND t.worker_id = u.id),"
+	       " (SELECT count(*) FROM gold_results g WHERE g.project_id = ?1"
+	       "  AND g.worker_id = u.id),"
+	       " (SELECT coalesce(sum(correct), 0) FROM gold_results g WHERE g.project_id = ?1"
+	       "  AND g.worker_id = u.id)"
+	       " FROM users u LEFT JOIN project_members pm ON pm.project_id = ?1"
+	       " AND pm.user_id = u.id WHERE u.id IN (SELECT worker_id FROM tasks"
+	       " WHERE project_id = ?1 AND worker_id IS NOT NULL) ORDER BY u.id");
 	db_bind_int(st, 1, p->id);
 	while (db_step(st) == SQLITE_ROW) {
-		long sub = (long)sqlite3_column_int64(st, 3), ap = (long)sqlite3_column_int64(st, 4);
-		long fp = (long)sqlite3_column_int64(st, 5), g_n = (long)sqlite3_column_int64(st, 7);
+		long sub = (long)sqlite3_column_int64(st, 3),
+		     ap = (long)sqlite3_column_int64(st, 4);
+		long fp = (long)sqlite3_column_int64(st, 5),
+		     g_n = (long)sqlite3_column_int64(st, 7);
 		long g_k = (long)sqlite3_column_int64(st, 8);
 		quality_interval gq = quality_wilson(g_k, g_n, QUALITY_Z95);
-		json_t *w = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:o}", "user_id",
-				      (json_int_t)sqlite3_column_int64(st, 0), "username",
-				      db_col_text(st, 1), "role", db_col_text(st, 2), "submitted",
-				      (json_int_t)sub, "approved", (json_int_t)ap, "first_pass_approved",
-				      (json_int_t)fp, "rejections",
-				      (json_int_t)sqlite3_column_int64(st, 6), "gold_accuracy",
-				      quality_interval_json(&gq));
+		json_t *w =
+		    json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:o}", "user_id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "username",
+			      db_col_text(st, 1), "role", db_col_text(st, 2), "submitted",
+			      (json_int_t)sub, "approved", (json_int_t)ap, "first_pass_approved",
+			      (json_int_t)fp, "rejections", (json_int_t)sqlite3_column_int64(st, 6),
+			      "gold_accuracy", quality_interval_json(&gq));
 		json_object_set_new(w, "first_pass_rate",
 				    ap ? json_real((double)fp / (double)ap) : json_null());
 		/* Mostly wrong on known answers, with enough of them to be sure. */
 		bool spam = g_n >= 8 && gq.hi < 0.7;
-		json_object_set_new(w, "flags", spam ? json_pack("[s]", "suspected_spammer")
-						     : json_array());
+		json_object_set_new(w, "flags",
+				    spam ? json_pack("[s]", "suspected_spammer") : json_array());
 		json_array_append_new(workers, w);
 	}
 	sqlite3_reset(st);
@@ -891,14 +940,14 @@ json_t *store_quality_figures(db *d, const project *p)
 		quality_interval rq = quality_wilson(caught + passed, hp + audits, QUALITY_Z95);
 		json_t *r = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "user_id",
 				      (json_int_t)ids[i], "username", names[i], "role", roles[i],
-				      "reviews", (json_int_t)reviews[i], "honeypots", (json_int_t)hp,
-				      "honeypots_caught", (json_int_t)caught, "audits",
-				      (json_int_t)audits, "audits_passed", (json_int_t)passed,
-				      "accuracy", quality_interval_json(&rq));
-		bool careless = hp + audits >= s.demote_min_checks && hp + audits > 0 &&
-				rq.p < s.demote_below;
-		json_object_set_new(r, "flags", careless ? json_pack("[s]", "careless_reviewer")
-							 : json_array());
+				      "reviews", (json_int_t)reviews[i], "honeypots",
+				      (json_int_t)hp, "honeypots_caught", (json_int_t)caught,
+				      "audits", (json_int_t)audits, "audits_passed",
+				      (json_int_t)passed, "accuracy", quality_interval_json(&rq));
+		bool careless =
+		    hp + audits >= s.demote_min_checks && hp + audits > 0 && rq.p < s.demote_below;
+		json_object_set_new(
+		    r, "flags", careless ? json_pack("[s]", "careless_reviewer") : json_array());
 		json_array_append_new(reviewers, r);
 	}
 	json_object_set_new(o, "reviewers", reviewers);
@@ -914,9 +963,9 @@ json_t *store_quality_me(db *d, int64_t user_id)
 				      " FROM gold_results WHERE worker_id = ? GROUP BY kind");
 	db_bind_int(st, 1, user_id);
 	while (db_step(st) == SQLITE_ROW)
-		json_object_set_new(kinds, db_col_text(st, 0),
-				    interval((long)sqlite3_column_int64(st, 2),
-					     (long)sqlite3_column_int64(st, 1)));
+		json_object_set_new(
+		    kinds, db_col_text(st, 0),
+		    interval((long)sqlite3_column_int64(st, 2), (long)sqlite3_column_int64(st, 1)));
 	sqlite3_reset(st);
 	st = db_stmt(c, "SELECT count(*), count(*) FILTER (WHERE outcome = 'caught') FROM honeypots"
 			" WHERE reviewer_id = ? AND outcome IS NOT NULL");
@@ -946,9 +995,10 @@ json_t *store_quality_me(db *d, int64_t user_id)
 static size_t item_annotations(db_conn *c, int64_t item_id, json_t **anns, int64_t *workers,
 			       size_t max)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT a.data, coalesce(t.worker_id, 0) FROM tasks t"
-				      " JOIN annotations a ON a.id = t.annotation_id"
-				      " WHERE t.item_id = ? AND t.state = 'approved' ORDER BY t.slot");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT a.data, coalesce(t.worker_id, 0) FROM tasks t"
+		       " JOIN annotations a ON a.id = t.annotation_id"
+		       " WHERE t.item_id = ? AND t.state = 'approved' ORDER BY t.slot");
 	db_bind_int(st, 1, item_id);
 	size_t n = 0;
 	while (n < max && db_step(st) == SQLITE_ROW) {
@@ -969,10 +1019,11 @@ json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int6
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
-	sqlite3_stmt *st = db_stmt(c, "SELECT DISTINCT t.item_id FROM tasks t WHERE t.project_id = ?"
-				      " AND t.state = 'approved' AND t.item_id > ?"
-				      " AND NOT EXISTS (SELECT 1 FROM gold_items g"
-				      " WHERE g.item_id = t.item_id) ORDER BY t.item_id LIMIT ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT DISTINCT t.item_id FROM tasks t WHERE t.project_id = ?"
+		       " AND t.state = 'approved' AND t.item_id > ?"
+		       " AND NOT EXISTS (SELECT 1 FROM gold_items g"
+		       " WHERE g.item_id = t.item_id) ORDER BY t.item_id LIMIT ?");
 	sqlite3_stmt *text = db_stmt(c, "SELECT text FROM items WHERE id = ?");
 	db_bind_int(st, 1, p->id);
 	db_bind_int(st, 2, cursor);
@@ -997,15 +1048,17 @@ json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int6
 		json_t *who = json_array();
 		for (size_t q = 0; q < k; q++)
 			json_array_append_new(who, json_integer(workers[q]));
-		json_t *o = json_pack("{s:I,s:I,s:b,s:o,s:o}", "item_id", (json_int_t)ids[i],
-				      "annotations", (json_int_t)k, "complete", (int)k >= p->overlap,
-				      "workers", who, "consolidated", cons ? cons : json_null());
+		json_t *o =
+		    json_pack("{s:I,s:I,s:b,s:o,s:o}", "item_id", (json_int_t)ids[i], "annotations",
+			      (json_int_t)k, "complete", (int)k >= p->overlap, "workers", who,
+			      "consolidated", cons ? cons : json_null());
 		json_object_set_new(o, "agreement", k > 1 ? json_real(agreement) : json_null());
 		db_bind_int(text, 1, ids[i]);
-		json_object_set_new(o, "text", db_step(text) == SQLITE_ROW &&
-						       sqlite3_column_type(text, 0) != SQLITE_NULL
-					       ? json_string(db_col_text(text, 0))
-					       : json_null());
+		json_object_set_new(o, "text",
+				    db_step(text) == SQLITE_ROW &&
+					    sqlite3_column_type(text, 0) != SQLITE_NULL
+					? json_string(db_col_text(text, 0))
+					: json_null());
 		sqlite3_reset(text);
 		json_array_append_new(items, o);
 		for (size_t q = 0; q < k; q++)
@@ -1027,9 +1080,10 @@ json_t *store_agreement(db *d, const project *p)
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	bool classes = p->kind == KIND_TEXT_CLASS || p->kind == KIND_IMAGE_CLASS;
-	sqlite3_stmt *st = db_stmt(c, "SELECT DISTINCT t.item_id FROM tasks t WHERE t.project_id = ?"
-				      " AND t.state = 'approved' AND NOT EXISTS (SELECT 1 FROM"
-				      " gold_items g WHERE g.item_id = t.item_id) ORDER BY 1 LIMIT 100000");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT DISTINCT t.item_id FROM tasks t WHERE t.project_id = ?"
+		       " AND t.state = 'approved' AND NOT EXISTS (SELECT 1 FROM"
+		       " gold_items g WHERE g.item_id = t.item_id) ORDER BY 1 LIMIT 100000");
 	db_bind_int(st, 1, p->id);
 	size_t cap = 1024, nitems = 0;
 	int64_t *items = malloc(cap * sizeof *items);
@@ -1084,11 +1138,12 @@ json_t *store_agreement(db *d, const project *p)
 	json_t *o = json_pack("{s:I,s:s,s:I,s:I}", "project_id", (json_int_t)p->id, "kind",
 			      task_kind_name(p->kind), "items", (json_int_t)nitems,
 			      "items_with_overlap", (json_int_t)overlapped);
-	json_object_set_new(o, "pairwise", pairs ? json_real(pair_sum / (double)pairs) : json_null());
+	json_object_set_new(o, "pairwise",
+			    pairs ? json_real(pair_sum / (double)pairs) : json_null());
 	if (classes) {
-		double alpha = values ? quality_alpha_nominal((const char *const *)values, nitems,
-							      coders)
-				      : NAN;
+		double alpha =
+		    values ? quality_alpha_nominal((const char *const *)values, nitems, coders)
+			   : NAN;
 		json_object_set_new(o, "alpha", isnan(alpha) ? json_null() : json_real(alpha));
 	} else {
 		json_object_set_new(o, p->kind == KIND_IMAGE_BBOX ? "mean_iou" : "span_f1",
@@ -1097,12 +1152,11 @@ json_t *store_agreement(db *d, const project *p)
 	json_t *ws = json_array();
 	for (size_t w = 0; w < nw; w++) {
 		json_t *u = store_user_get(d, wa[w].id);
-		json_array_append_new(ws, json_pack("{s:I,s:s,s:I,s:f}", "user_id",
-						    (json_int_t)wa[w].id, "username",
-						    u ? json_string_value(json_object_get(u, "username"))
-						      : "",
-						    "items", (json_int_t)wa[w].n, "agreement",
-						    wa[w].sum / (double)wa[w].n));
+		json_array_append_new(
+		    ws,
+		    json_pack("{s:I,s:s,s:I,s:f}", "user_id", (json_int_t)wa[w].id, "username",
+			      u ? json_string_value(json_object_get(u, "username")) : "", "items",
+			      (json_int_t)wa[w].n, "agreement", wa[w].sum / (double)wa[w].n));
 		json_decref(u);
 	}
 	json_object_set_new(o, "workers", ws);
@@ -1118,21 +1172,21 @@ json_t *store_agreement(db *d, const project *p)
 json_t *store_role_changes(db *d, int64_t project_id)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st = db_stmt(c, "SELECT r.id, r.user_id, u.username, r.change, r.figures, r.at"
-				      " FROM role_changes r JOIN users u ON u.id = r.user_id"
-				      " WHERE r.project_id = ? ORDER BY r.id LIMIT 1000");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT r.id, r.user_id, u.username, r.change, r.figures, r.at"
+		       " FROM role_changes r JOIN users u ON u.id = r.user_id"
+		       " WHERE r.project_id = ? ORDER BY r.id LIMIT 1000");
 	db_bind_int(st, 1, project_id);
 	json_t *items = json_array();
 	while (db_step(st) == SQLITE_ROW) {
 		char at[32];
 		clock_iso8601(sqlite3_column_int64(st, 5), at);
-		json_array_append_new(items, json_pack("{s:I,s:I,s:s,s:s,s:o,s:s}", "id",
-						       (json_int_t)sqlite3_column_int64(st, 0),
-						       "user_id",
-						       (json_int_t)sqlite3_column_int64(st, 1),
-						       "username", db_col_text(st, 2), "change",
-						       db_col_text(st, 3), "figures",
-						       json_text(db_col_text(st, 4)), "at", at));
+		json_array_append_new(
+		    items, json_pack("{s:I,s:I,s:s,s:s,s:o,s:s}", "id",
+				     (json_int_t)sqlite3_column_int64(st, 0), "user_id",
+				     (json_int_t)sqlite3_column_int64(st, 1), "username",
+				     db_col_text(st, 2), "change", db_col_text(st, 3), "figures",
+				     json_text(db_col_text(st, 4)), "at", at));
 	}
 	sqlite3_reset(st);
 	return items;
@@ -1157,19 +1211,19 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 	db_read_begin(c);
 	/* Active time: from each submit back to the same worker's latest claim of that task. */
 	sqlite3_stmt *st = db_stmt(
-		c, "SELECT s.actor_id, u.username, count(*), coalesce(sum(s.at - coalesce((SELECT"
-		   " max(k.at) FROM events k WHERE k.task_id = s.task_id AND k.type = 'claim'"
-		   " AND k.actor_id = s.actor_id AND k.at <= s.at), s.at)), 0),"
-		   " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = s.actor_id"
-		   "  AND t.state = 'approved'),"
-		   " (SELECT coalesce(sum(e.amount), 0) FROM ledger_txns x JOIN ledger_entries e"
-		   "  ON e.txn_id = x.id JOIN ledger_accounts a ON a.id = e.account_id"
-		   "  WHERE x.project_id = ?1 AND x.kind = 'pay' AND x.user_id = s.actor_id"
-		   "  AND a.kind = 'worker'),"
-		   " EXISTS(SELECT 1 FROM ledger_accounts a WHERE a.kind = 'project'"
-		   "  AND a.owner_id = ?1)"
-		   " FROM events s JOIN users u ON u.id = s.actor_id WHERE s.project_id = ?1"
-		   " AND s.type = 'submit' GROUP BY s.actor_id ORDER BY s.actor_id LIMIT 10000");
+	    c, "SELECT s.actor_id, u.username, count(*), coalesce(sum(s.at - coalesce((SELECT"
+	       " max(k.at) FROM events k WHERE k.task_id = s.task_id AND k.type = 'claim'"
+	       " AND k.actor_id = s.actor_id AND k.at <= s.at), s.at)), 0),"
+	       " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = s.actor_id"
+	       "  AND t.state = 'approved'),"
+	       " (SELECT coalesce(sum(e.amount), 0) FROM ledger_txns x JOIN ledger_entries e"
+	       "  ON e.txn_id = x.id JOIN ledger_accounts a ON a.id = e.account_id"
+	       "  WHERE x.project_id = ?1 AND x.kind = 'pay' AND x.user_id = s.actor_id"
+	       "  AND a.kind = 'worker'),"
+	       " EXISTS(SELECT 1 FROM ledger_accounts a WHERE a.kind = 'project'"
+	       "  AND a.owner_id = ?1)"
+	       " FROM events s JOIN users u ON u.id = s.actor_id WHERE s.project_id = ?1"
+	       " AND s.type = 'submit' GROUP BY s.actor_id ORDER BY s.actor_id LIMIT 10000");
 	db_bind_int(st, 1, p->id);
 	size_t cap = 64, n = 0;
 	pay_row *rows = malloc(cap * sizeof *rows);
@@ -1198,13 +1252,13 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 	size_t timed = 0;
 	for (size_t i = 0; rows && i < n; i++) {
 		json_array_append_new(
-			workers, json_pack("{s:I,s:s,s:f,s:I,s:I,s:I,s:I}", "user_id",
-					   (json_int_t)rows[i].user, "username", rows[i].name,
-					   "active_seconds", (double)rows[i].active_ms / 1000.0,
-					   "submissions", (json_int_t)rows[i].submissions, "approved",
-					   (json_int_t)rows[i].approved, "earned",
-					   (json_int_t)rows[i].earned, "hourly",
-					   (json_int_t)rows[i].hourly));
+		    workers,
+		    json_pack("{s:I,s:s,s:f,s:I,s:I,s:I,s:I}", "user_id", (json_int_t)rows[i].user,
+			      "username", rows[i].name, "active_seconds",
+			      (double)rows[i].active_ms / 1000.0, "submissions",
+			      (json_int_t)rows[i].submissions, "approved",
+			      (json_int_t)rows[i].approved, "earned", (json_int_t)rows[i].earned,
+			      "hourly", (json_int_t)rows[i].hourly));
 		if (rows[i].active_ms > 0)
 			rows[timed++] = rows[i];
 	}
@@ -1222,7 +1276,8 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 		int64_t tasks = m->approved ? m->approved : m->submissions;
 		int64_t suggest = ledger_suggest_price(min_wage, m->active_ms, tasks);
 		json_object_set_new(o, "suggested_price",
-				    below && suggest > p->price ? json_integer(suggest) : json_null());
+				    below && suggest > p->price ? json_integer(suggest)
+								: json_null());
 	} else {
 		json_object_set_new(o, "median_hourly", json_null());
 		json_object_set_new(o, "below_min_wage", json_false());
@@ -1266,10 +1321,11 @@ static void figures_for_kind(db_conn *c, int64_t user, const char *kind, kind_fi
 		f->last_at = sqlite3_column_int64(st, 3);
 	}
 	sqlite3_reset(st);
-	st = db_stmt(c, "SELECT avg(s.at - (SELECT max(k.at) FROM events k WHERE k.task_id = s.task_id"
-			" AND k.type = 'claim' AND k.actor_id = s.actor_id AND k.at <= s.at))"
-			" FROM events s JOIN projects p ON p.id = s.project_id"
-			" WHERE s.actor_id = ? AND s.type = 'submit' AND p.kind = ?");
+	st = db_stmt(c,
+		     "SELECT avg(s.at - (SELECT max(k.at) FROM events k WHERE k.task_id = s.task_id"
+		     " AND k.type = 'claim' AND k.actor_id = s.actor_id AND k.at <= s.at))"
+		     " FROM events s JOIN projects p ON p.id = s.project_id"
+		     " WHERE s.actor_id = ? AND s.type = 'submit' AND p.kind = ?");
 	db_bind_int(st, 1, user);
 	db_bind_text(st, 2, kind);
 	if (db_step(st) == SQLITE_ROW)
@@ -1293,9 +1349,9 @@ static double fit(const kind_figures *f, int64_t now, json_t *why)
 	json_object_set_new(why, "avg_seconds_per_task",
 			    f->submissions ? json_real(f->avg_seconds) : json_null());
 	json_object_set_new(why, "days_since_last_task", days >= 0 ? json_real(days) : json_null());
-	json_object_set_new(why, "weights", json_pack("{s:f,s:f,s:f,s:f}", "gold_accuracy", 0.4,
-						      "approval_rate", 0.3, "speed", 0.15,
-						      "recency", 0.15));
+	json_object_set_new(why, "weights",
+			    json_pack("{s:f,s:f,s:f,s:f}", "gold_accuracy", 0.4, "approval_rate",
+				      0.3, "speed", 0.15, "recency", 0.15));
 	return 0.4 * acc + 0.3 * appr + 0.15 * speed + 0.15 * recency;
 }
 
@@ -1336,13 +1392,14 @@ json_t *store_matches_for_worker(db *d, const principal *pr)
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *st = db_stmt(c, "SELECT p.id, p.name, p.kind, p.price, o.currency,"
-				      " coalesce(pm.role, ''),"
-				      " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id"
-				      "  AND t.state = 'open') FROM projects p JOIN orgs o ON o.id = p.org_id"
-				      " LEFT JOIN project_members pm ON pm.project_id = p.id"
-				      " AND pm.user_id = ?1 WHERE p.status = 'open'"
-				      " AND (pm.role IS NOT NULL OR p.is_public) ORDER BY p.id LIMIT 500");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT p.id, p.name, p.kind, p.price, o.currency,"
+		       " coalesce(pm.role, ''),"
+		       " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id"
+		       "  AND t.state = 'open') FROM projects p JOIN orgs o ON o.id = p.org_id"
+		       " LEFT JOIN project_members pm ON pm.project_id = p.id"
+		       " AND pm.user_id = ?1 WHERE p.status = 'open'"
+		       " AND (pm.role IS NOT NULL OR p.is_public) ORDER BY p.id LIMIT 500");
 	db_bind_int(st, 1, pr->id);
 	typedef struct cand {
 		int64_t id, price, open;
@@ -1388,12 +1445,12 @@ json_t *store_matches_for_worker(db *d, const principal *pr)
 		json_object_set_new(why, "qualified", json_boolean(qualified));
 		json_object_set_new(why, "missing_courses", missing);
 		json_object_set_new(why, "open_tasks", json_integer(k->open));
-		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:I,s:s,s:s,s:f,s:o}",
-						       "project_id", (json_int_t)k->id, "name",
-						       k->name, "kind", k->kind, "price",
-						       (json_int_t)k->price, "currency", k->currency,
-						       "my_role", k->role[0] ? k->role : "worker",
-						       "score", score, "figures", why));
+		json_array_append_new(
+		    items,
+		    json_pack("{s:I,s:s,s:s,s:I,s:s,s:s,s:f,s:o}", "project_id", (json_int_t)k->id,
+			      "name", k->name, "kind", k->kind, "price", (json_int_t)k->price,
+			      "currency", k->currency, "my_role", k->role[0] ? k->role : "worker",
+			      "score", score, "figures", why));
 	}
 	free(cs);
 	db_read_end(c);
@@ -1409,13 +1466,14 @@ json_t *store_matches_for_project(db *d, const project *p)
 	store_quality_settings_load(c, p->id, &s);
 	const char *kind = task_kind_name(p->kind);
 	/* Candidates: whoever has labeled this kind anywhere, or holds a required course. */
-	sqlite3_stmt *st = db_stmt(c, "SELECT u.id, u.username, coalesce(pm.role, '') FROM users u"
-				      " LEFT JOIN project_members pm ON pm.project_id = ?1"
-				      " AND pm.user_id = u.id WHERE u.id IN (SELECT t.worker_id FROM tasks t"
-				      " JOIN projects q ON q.id = t.project_id WHERE q.kind = ?2"
-				      " AND t.worker_id IS NOT NULL AND t.round > 0"
-				      " UNION SELECT user_id FROM qualifications q JOIN courses c"
-				      " ON c.id = q.course_id WHERE c.kind = ?2) ORDER BY u.id LIMIT 2000");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT u.id, u.username, coalesce(pm.role, '') FROM users u"
+		       " LEFT JOIN project_members pm ON pm.project_id = ?1"
+		       " AND pm.user_id = u.id WHERE u.id IN (SELECT t.worker_id FROM tasks t"
+		       " JOIN projects q ON q.id = t.project_id WHERE q.kind = ?2"
+		       " AND t.worker_id IS NOT NULL AND t.round > 0"
+		       " UNION SELECT user_id FROM qualifications q JOIN courses c"
+		       " ON c.id = q.course_id WHERE c.kind = ?2) ORDER BY u.id LIMIT 2000");
 	db_bind_int(st, 1, p->id);
 	db_bind_text(st, 2, kind);
 	typedef struct cand {

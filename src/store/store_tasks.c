@@ -105,8 +105,9 @@ static json_t *time_or_null(sqlite3_stmt *st, int col)
 
 static json_t *id_or_null(sqlite3_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
-							   : json_integer(sqlite3_column_int64(st, col));
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		   ? json_null()
+		   : json_integer(sqlite3_column_int64(st, col));
 }
 
 static json_t *json_col(sqlite3_stmt *st, int col)
@@ -117,18 +118,17 @@ static json_t *json_col(sqlite3_stmt *st, int col)
 	return v ? v : json_null();
 }
 
-#define TASK_COLUMNS                                                                            \
-	"t.id, t.project_id, t.item_id, t.slot, t.state, t.round, t.worker_id, t.reviewer_id,"  \
+#define TASK_COLUMNS                                                                               \
+	"t.id, t.project_id, t.item_id, t.slot, t.state, t.round, t.worker_id, t.reviewer_id,"     \
 	" t.lease_until, t.rejection, a.data, t.approved_at"
 
 static json_t *task_row_json(sqlite3_stmt *st)
 {
-	json_t *o = json_pack("{s:I,s:I,s:I,s:i,s:s,s:i}", "id",
-			      (json_int_t)sqlite3_column_int64(st, 0), "project_id",
-			      (json_int_t)sqlite3_column_int64(st, 1), "item_id",
-			      (json_int_t)sqlite3_column_int64(st, 2), "slot",
-			      sqlite3_column_int(st, 3), "state", db_col_text(st, 4), "round",
-			      sqlite3_column_int(st, 5));
+	json_t *o =
+	    json_pack("{s:I,s:I,s:I,s:i,s:s,s:i}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+		      "project_id", (json_int_t)sqlite3_column_int64(st, 1), "item_id",
+		      (json_int_t)sqlite3_column_int64(st, 2), "slot", sqlite3_column_int(st, 3),
+		      "state", db_col_text(st, 4), "round", sqlite3_column_int(st, 5));
 	json_object_set_new(o, "worker_id", id_or_null(st, 6));
 	json_object_set_new(o, "reviewer_id", id_or_null(st, 7));
 	json_object_set_new(o, "lease_expires_at", time_or_null(st, 8));
@@ -138,34 +138,30 @@ static json_t *task_row_json(sqlite3_stmt *st)
 	return o;
 }
 
-static json_t *task_json(db_conn *c, int64_t id, bool with_events)
-{
-	sqlite3_stmt *st = db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
-				      " ON a.id = t.annotation_id WHERE t.id = ?");
-	db_bind_int(st, 1, id);
-	json_t *o = NULL;
-	if (db_step(st) == SQLITE_ROW)
-		o = task_row_json(st);
-	sqlite3_reset(st);
-	if (!o)
-		return NULL;
-	int64_t item_id = json_integer_value(json_object_get(o, "item_id"));
-	int64_t project_id = json_integer_value(json_object_get(o, "project_id"));
+/* What a task answer carries besides the task's own fields: the answer to a state change is the
+ * task alone; a claim also carries its item and project, a review claim also the history. */
+typedef enum { TASK_BARE, TASK_WITH_ITEM, TASK_WITH_HISTORY } task_detail;
 
-	st = db_stmt(c, "SELECT id, type, text, mime, width, height, meta FROM items WHERE id = ?");
+/* The item a task labels, with its imported pre-annotation set on the task `o`. */
+static void item_json(db_conn *c, json_t *o, int64_t item_id)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT id, type, text, mime, width, height, meta FROM items WHERE id = ?");
 	db_bind_int(st, 1, item_id);
 	if (db_step(st) == SQLITE_ROW) {
-		json_t *it = json_pack("{s:I,s:s}", "id", (json_int_t)item_id, "type",
-				       db_col_text(st, 1));
+		json_t *it =
+		    json_pack("{s:I,s:s}", "id", (json_int_t)item_id, "type", db_col_text(st, 1));
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
 			json_object_set_new(it, "text", json_string(db_col_text(st, 2)));
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
 			json_object_set_new(it, "mime", json_string(db_col_text(st, 3)));
 			json_object_set_new(it, "width", json_integer(sqlite3_column_int64(st, 4)));
-			json_object_set_new(it, "height", json_integer(sqlite3_column_int64(st, 5)));
+			json_object_set_new(it, "height",
+					    json_integer(sqlite3_column_int64(st, 5)));
 		}
 		json_t *meta = json_col(st, 6);
-		/* An imported pre-annotation (core/import_tools.h) is the worker's starting point. */
+		/* An imported pre-annotation (core/import_tools.h) is the worker's starting point.
+		 */
 		json_t *pre = json_object_get(meta, "preannotation");
 		json_object_set(o, "preannotation", json_is_object(pre) ? pre : json_null());
 		json_object_set_new(it, "meta", json_is_object(meta) ? meta : json_object());
@@ -174,45 +170,84 @@ static json_t *task_json(db_conn *c, int64_t id, bool with_events)
 		json_object_set_new(o, "item", it);
 	}
 	sqlite3_reset(st);
+}
 
-	st = db_stmt(c, "SELECT id, name, kind, labels, multi_label, instructions FROM projects"
-			" WHERE id = ?");
-	db_bind_int(st, 1, project_id);
-	if (db_step(st) == SQLITE_ROW)
-		json_object_set_new(o, "project",
-				    json_pack("{s:I,s:s,s:s,s:o,s:b,s:s}", "id",
-					      (json_int_t)project_id, "name", db_col_text(st, 1),
-					      "kind", db_col_text(st, 2), "labels", json_col(st, 3),
-					      "multi_label", sqlite3_column_int(st, 4),
-					      "instructions", db_col_text(st, 5)));
-	sqlite3_reset(st);
-
-	if (with_events) {
-		json_t *events = json_array();
-		st = db_stmt(c, "SELECT id, at, actor_id, type, from_state, to_state, payload"
-				" FROM events WHERE task_id = ? ORDER BY id");
-		db_bind_int(st, 1, id);
-		while (db_step(st) == SQLITE_ROW) {
-			json_t *e = json_pack("{s:I,s:o,s:o,s:s,s:s,s:s,s:o}", "id",
-					      (json_int_t)sqlite3_column_int64(st, 0), "at",
-					      time_or_null(st, 1), "actor_id", id_or_null(st, 2),
-					      "type", db_col_text(st, 3), "from", db_col_text(st, 4),
-					      "to", db_col_text(st, 5), "payload", json_col(st, 6));
-			json_array_append_new(events, e);
-		}
-		sqlite3_reset(st);
-		json_object_set_new(o, "events", events);
+/* The project part of a task answer, from `p` when the caller has it loaded. */
+static void project_part(db_conn *c, json_t *o, int64_t project_id, const project *p)
+{
+	if (p) {
+		json_object_set_new(o, "project", project_brief_json(p));
+		return;
 	}
+	sqlite3_stmt *st = db_stmt(c, "SELECT name, kind, labels, multi_label, instructions"
+				      " FROM projects WHERE id = ?");
+	db_bind_int(st, 1, project_id);
+	if (db_step(st) == SQLITE_ROW) {
+		project q;
+		project_init(&q);
+		q.id = project_id;
+		snprintf(q.name, sizeof q.name, "%s", db_col_text(st, 0));
+		task_kind_parse(db_col_text(st, 1), &q.kind);
+		q.labels = json_loads(db_col_text(st, 2), 0, NULL);
+		q.multi_label = sqlite3_column_int(st, 3);
+		q.instructions = strdup(db_col_text(st, 4));
+		json_object_set_new(o, "project", project_brief_json(&q));
+		project_release(&q);
+	}
+	sqlite3_reset(st);
+}
+
+static void events_part(db_conn *c, json_t *o, int64_t id)
+{
+	json_t *events = json_array();
+	sqlite3_stmt *st = db_stmt(c, "SELECT id, at, actor_id, type, from_state, to_state, payload"
+				      " FROM events WHERE task_id = ? ORDER BY id");
+	db_bind_int(st, 1, id);
+	while (db_step(st) == SQLITE_ROW) {
+		json_t *e = json_pack("{s:I,s:o,s:o,s:s,s:s,s:s,s:o}", "id",
+				      (json_int_t)sqlite3_column_int64(st, 0), "at",
+				      time_or_null(st, 1), "actor_id", id_or_null(st, 2), "type",
+				      db_col_text(st, 3), "from", db_col_text(st, 4), "to",
+				      db_col_text(st, 5), "payload", json_col(st, 6));
+		json_array_append_new(events, e);
+	}
+	sqlite3_reset(st);
+	json_object_set_new(o, "events", events);
+}
+
+/* A task answer with what `detail` asks for; `p` (may be NULL) is its project when loaded. */
+static json_t *task_json(db_conn *c, int64_t id, task_detail detail, const project *p)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
+				      " ON a.id = t.annotation_id WHERE t.id = ?");
+	db_bind_int(st, 1, id);
+	json_t *o = NULL;
+	if (db_step(st) == SQLITE_ROW)
+		o = task_row_json(st);
+	sqlite3_reset(st);
+	if (!o || detail == TASK_BARE)
+		return o;
+	item_json(c, o, json_integer_value(json_object_get(o, "item_id")));
+	project_part(c, o, json_integer_value(json_object_get(o, "project_id")), p);
+	if (detail == TASK_WITH_HISTORY)
+		events_part(c, o, id);
 	return o;
 }
 
-json_t *store_task_get(db *d, int64_t task_id, bool with_events)
+static json_t *task_read(db *d, int64_t task_id, task_detail detail, const project *p)
 {
 	db_conn *c = db_reader(d);
+	if (detail == TASK_BARE)
+		return task_json(c, task_id, detail, p);
 	db_read_begin(c);
-	json_t *o = task_json(c, task_id, with_events);
+	json_t *o = task_json(c, task_id, detail, p);
 	db_read_end(c);
 	return o;
+}
+
+json_t *store_task_get(db *d, int64_t task_id)
+{
+	return task_read(d, task_id, TASK_WITH_HISTORY, NULL);
 }
 
 int store_task_ref(db *d, int64_t task_id, task_ref *t)
@@ -236,13 +271,14 @@ int store_task_ref(db *d, int64_t task_id, task_ref *t)
 
 int store_task_item_text(db *d, int64_t task_id, char **text, int64_t *width, int64_t *height)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT i.text, coalesce(i.width, 0), coalesce(i.height, 0)"
-				   " FROM tasks t JOIN items i ON i.id = t.item_id WHERE t.id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT i.text, coalesce(i.width, 0), coalesce(i.height, 0)"
+				  " FROM tasks t JOIN items i ON i.id = t.item_id WHERE t.id = ?");
 	db_bind_int(st, 1, task_id);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
-		*text = sqlite3_column_type(st, 0) != SQLITE_NULL ? strdup(db_col_text(st, 0)) : NULL;
+		*text =
+		    sqlite3_column_type(st, 0) != SQLITE_NULL ? strdup(db_col_text(st, 0)) : NULL;
 		*width = sqlite3_column_int64(st, 1);
 		*height = sqlite3_column_int64(st, 2);
 		rc = 0;
@@ -256,14 +292,14 @@ json_t *store_tasks_list(db *d, int64_t project_id, const char *state, int64_t w
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st =
-		desc ? db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
-				  " ON a.id = t.annotation_id WHERE t.project_id = ?1"
-				  " AND (?2 IS NULL OR t.state = ?2) AND (?3 = 0 OR t.worker_id = ?3)"
-				  " AND t.id < ?4 ORDER BY t.id DESC LIMIT ?5")
-		     : db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
-				  " ON a.id = t.annotation_id WHERE t.project_id = ?1"
-				  " AND (?2 IS NULL OR t.state = ?2) AND (?3 = 0 OR t.worker_id = ?3)"
-				  " AND t.id > ?4 ORDER BY t.id LIMIT ?5");
+	    desc ? db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
+			      " ON a.id = t.annotation_id WHERE t.project_id = ?1"
+			      " AND (?2 IS NULL OR t.state = ?2) AND (?3 = 0 OR t.worker_id = ?3)"
+			      " AND t.id < ?4 ORDER BY t.id DESC LIMIT ?5")
+		 : db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
+			      " ON a.id = t.annotation_id WHERE t.project_id = ?1"
+			      " AND (?2 IS NULL OR t.state = ?2) AND (?3 = 0 OR t.worker_id = ?3)"
+			      " AND t.id > ?4 ORDER BY t.id LIMIT ?5");
 	db_bind_int(st, 1, project_id);
 	db_bind_text(st, 2, state);
 	db_bind_int(st, 3, worker_id);
@@ -293,14 +329,14 @@ static int64_t first_id(db_conn *c, sqlite3_stmt *st)
 	return id;
 }
 
-static int lease(db_conn *c, task_row *t, int64_t holder, bool review, int64_t until,
-		 int64_t now, cl_error *err)
+static int lease(db_conn *c, task_row *t, int64_t holder, bool review, int64_t until, int64_t now,
+		 cl_error *err)
 {
 	sqlite3_stmt *st =
-		review ? db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, reviewer_id = ?,"
-				    " lease_until = ? WHERE id = ?")
-		       : db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, worker_id = ?,"
-				    " lease_until = ? WHERE id = ?");
+	    review ? db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, reviewer_id = ?,"
+				" lease_until = ? WHERE id = ?")
+		   : db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, worker_id = ?,"
+				" lease_until = ? WHERE id = ?");
 	db_bind_text(st, 1, task_state_name(t->state));
 	db_bind_int(st, 2, now);
 	db_bind_int(st, 3, holder);
@@ -327,11 +363,11 @@ static int lease_task(db_conn *c, struct task_job *j, int64_t id, bool review, c
 }
 
 /* Runs a task job and answers with the task it names, read after the commit. */
-static int run_task_job(db *d, db_write_fn fn, struct task_job *j, bool with_events,
+static int run_task_job(db *d, db_write_fn fn, struct task_job *j, task_detail detail,
 			json_t **task, cl_error *err)
 {
 	int rc = db_write(d, fn, j, err);
-	*task = !rc && j->out ? store_task_get(d, j->out, with_events) : NULL;
+	*task = !rc && j->out ? task_read(d, j->out, detail, j->p) : NULL;
 	return rc;
 }
 
@@ -363,11 +399,12 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 		if (rc)
 			return rc;
 		/* By priority then age, skipping items this worker already has a slot of. */
-		st = db_stmt(c, "SELECT t.id FROM tasks t WHERE t.project_id = ?1 AND t.state = 'open'"
-				" AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"
-				" AND u.worker_id = ?2)"
-				" AND NOT EXISTS (SELECT 1 FROM task_skips k WHERE k.task_id = t.id"
-				" AND k.user_id = ?2) ORDER BY t.priority DESC, t.id LIMIT 1");
+		st = db_stmt(c,
+			     "SELECT t.id FROM tasks t WHERE t.project_id = ?1 AND t.state = 'open'"
+			     " AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"
+			     " AND u.worker_id = ?2)"
+			     " AND NOT EXISTS (SELECT 1 FROM task_skips k WHERE k.task_id = t.id"
+			     " AND k.user_id = ?2) ORDER BY t.priority DESC, t.id LIMIT 1");
 		db_bind_int(st, 1, p->id);
 		db_bind_int(st, 2, j->user_id);
 		id = first_id(c, st);
@@ -389,7 +426,7 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 int store_task_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
 {
 	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
-	return run_task_job(d, task_next_job, &j, false, task, err);
+	return run_task_job(d, task_next_job, &j, TASK_WITH_ITEM, task, err);
 }
 
 /* The lease checks shared by submit, release and review. */
@@ -401,7 +438,8 @@ static int check_holder(const task_row *t, int64_t user, bool review, int64_t no
 		return cl_fail(err, CL_ECONFLICT, "not_lease_holder",
 			       "the task is %s and not leased to you", task_state_name(t->state));
 	if (t->lease_until <= now)
-		return cl_fail(err, CL_ECONFLICT, "lease_expired", "your lease on the task expired");
+		return cl_fail(err, CL_ECONFLICT, "lease_expired",
+			       "your lease on the task expired");
 	return 0;
 }
 
@@ -440,7 +478,8 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 	if ((rc = check_holder(&t, j->user_id, false, j->now, err)))
 		return rc;
 	int round = t.round + 1;
-	int64_t aid = annotation_add(c, &t, round, j->user_id, "submit", j->annotation, j->now, err);
+	int64_t aid =
+	    annotation_add(c, &t, round, j->user_id, "submit", j->annotation, j->now, err);
 	if (!aid)
 		return CL_EINTERNAL;
 	rc = transition(c, &t, j->user_id, TASK_SUBMIT, false,
@@ -476,9 +515,12 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 int store_task_submit(db *d, int64_t task_id, int64_t user_id, const char *annotation,
 		      bool auto_approve, json_t **task, cl_error *err)
 {
-	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms(),
-			     .annotation = annotation, .auto_approve = auto_approve};
-	return run_task_job(d, task_submit_job, &j, false, task, err);
+	struct task_job j = {.task_id = task_id,
+			     .user_id = user_id,
+			     .now = clock_now_ms(),
+			     .annotation = annotation,
+			     .auto_approve = auto_approve};
+	return run_task_job(d, task_submit_job, &j, TASK_BARE, task, err);
 }
 
 static int task_release_job(db_conn *c, void *ctx, cl_error *err)
@@ -513,7 +555,7 @@ static int task_release_job(db_conn *c, void *ctx, cl_error *err)
 int store_task_release(db *d, int64_t task_id, int64_t user_id, json_t **task, cl_error *err)
 {
 	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms()};
-	return run_task_job(d, task_release_job, &j, false, task, err);
+	return run_task_job(d, task_release_job, &j, TASK_BARE, task, err);
 }
 
 static int review_next_job(db_conn *c, void *ctx, cl_error *err)
@@ -521,7 +563,8 @@ static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 	struct task_job *j = ctx;
 	const project *p = j->p;
 	if (strcmp(p->status, "open") && strcmp(p->status, "paused"))
-		return cl_fail(err, CL_ECONFLICT, "project_not_open", "the project is %s", p->status);
+		return cl_fail(err, CL_ECONFLICT, "project_not_open", "the project is %s",
+			       p->status);
 	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks WHERE reviewer_id = ? AND"
 				      " state = 'in_review' AND project_id = ? AND lease_until > ?"
 				      " ORDER BY id LIMIT 1");
@@ -550,7 +593,7 @@ static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 int store_review_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
 {
 	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
-	return run_task_job(d, review_next_job, &j, true, task, err);
+	return run_task_job(d, review_next_job, &j, TASK_WITH_HISTORY, task, err);
 }
 
 static int task_review_job(db_conn *c, void *ctx, cl_error *err)
@@ -577,12 +620,13 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 	if (dec->action == TASK_APPROVE) {
 		rc = transition(c, &t, j->user_id, TASK_APPROVE, false, NULL, j->now, &to, err);
 		if (!rc)
-			rc = approve_columns(c, &t, t.rejections == 0, t.annotation_id, j->now, err);
+			rc =
+			    approve_columns(c, &t, t.rejections == 0, t.annotation_id, j->now, err);
 		if (!rc)
 			rc = on_approved(c, &t, j->now, err);
 	} else if (dec->action == TASK_FIX) {
-		int64_t aid = annotation_add(c, &t, t.round, j->user_id, "fix", dec->annotation,
-					     j->now, err);
+		int64_t aid =
+		    annotation_add(c, &t, t.round, j->user_id, "fix", dec->annotation, j->now, err);
 		if (!aid)
 			return CL_EINTERNAL;
 		rc = transition(c, &t, j->user_id, TASK_FIX, false,
@@ -595,9 +639,11 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 			rc = on_approved(c, &t, j->now, err);
 	} else {
 		bool exhausted = t.round >= j->p->max_rounds;
-		json_t *payload = json_pack("{s:s,s:s?,s:i}", "reason", dec->reason,
-					    "reason_template", dec->reason_template, "round", t.round);
-		rc = transition(c, &t, j->user_id, TASK_REJECT, exhausted, payload, j->now, &to, err);
+		json_t *payload =
+		    json_pack("{s:s,s:s?,s:i}", "reason", dec->reason, "reason_template",
+			      dec->reason_template, "round", t.round);
+		rc = transition(c, &t, j->user_id, TASK_REJECT, exhausted, payload, j->now, &to,
+				err);
 		if (rc)
 			return rc;
 		char at[32];
@@ -630,9 +676,9 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 int store_task_review(db *d, const project *p, int64_t task_id, int64_t user_id,
 		      const review_decision *dec, json_t **task, cl_error *err)
 {
-	struct task_job j = {.p = p, .task_id = task_id, .user_id = user_id,
-			     .now = clock_now_ms(), .dec = dec};
-	return run_task_job(d, task_review_job, &j, false, task, err);
+	struct task_job j = {
+	    .p = p, .task_id = task_id, .user_id = user_id, .now = clock_now_ms(), .dec = dec};
+	return run_task_job(d, task_review_job, &j, TASK_BARE, task, err);
 }
 
 static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
@@ -648,8 +694,9 @@ static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
 				j->reason ? json_pack("{s:s}", "reason", j->reason) : NULL, j->now,
 				&to, err);
 		if (!rc) {
-			sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = 'discarded',"
-						      " updated_at = ?, lease_until = NULL WHERE id = ?");
+			sqlite3_stmt *st =
+			    db_stmt(c, "UPDATE tasks SET state = 'discarded',"
+				       " updated_at = ?, lease_until = NULL WHERE id = ?");
 			db_bind_int(st, 1, j->now);
 			db_bind_int(st, 2, t.id);
 			rc = db_exec_stmt(st, err);
@@ -663,7 +710,8 @@ static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
 				return CL_EINTERNAL;
 		}
 		rc = transition(c, &t, j->user_id, TASK_RESOLVE_APPROVE, false,
-				json_pack("{s:I}", "annotation_id", (json_int_t)aid), j->now, &to, err);
+				json_pack("{s:I}", "annotation_id", (json_int_t)aid), j->now, &to,
+				err);
 		if (!rc)
 			rc = approve_columns(c, &t, false, aid, j->now, err);
 		if (!rc)
@@ -675,12 +723,16 @@ static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
 	return 0;
 }
 
-int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action,
-		       const char *annotation, const char *reason, json_t **task, cl_error *err)
+int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action, const char *annotation,
+		       const char *reason, json_t **task, cl_error *err)
 {
-	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms(),
-			     .action = action, .annotation = annotation, .reason = reason};
-	return run_task_job(d, task_resolve_job, &j, false, task, err);
+	struct task_job j = {.task_id = task_id,
+			     .user_id = user_id,
+			     .now = clock_now_ms(),
+			     .action = action,
+			     .annotation = annotation,
+			     .reason = reason};
+	return run_task_job(d, task_resolve_job, &j, TASK_BARE, task, err);
 }
 
 int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
@@ -688,8 +740,9 @@ int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
 	(void)ctx;
 	int64_t now = clock_now_ms();
 	/* Bounded per run so one sweep never holds the writer long; the next run continues. */
-	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks WHERE state IN ('assigned','in_review')"
-				      " AND lease_until IS NOT NULL AND lease_until <= ? LIMIT 2000");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT id FROM tasks WHERE state IN ('assigned','in_review')"
+		       " AND lease_until IS NOT NULL AND lease_until <= ? LIMIT 2000");
 	db_bind_int(st, 1, now);
 	int64_t ids[2000];
 	int n = 0;

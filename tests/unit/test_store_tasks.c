@@ -188,7 +188,7 @@ static void test_reject_rework_escalate(void **state)
 	json_decref(t);
 	assert_string_equal(state_of(f, a), "discarded");
 	/* Events: claim, submit, review_claim, reject, claim, submit, review_claim, reject, discard */
-	t = store_task_get(f->d, a, true);
+	t = store_task_get(f->d, a);
 	json_t *events = json_object_get(t, "events");
 	assert_int_equal(json_array_size(events), 9);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(events, 7), "to")),
