@@ -5,6 +5,10 @@
  * The first call for a request only sets *req_cls, which keeps connections alive. */
 #include "http/http.h"
 #include "http/internal.h"
+
+/* MHD's per-connection pool: request line, headers and read buffer (bodies stream through it).
+ * MHD zeroes it for every request, so a larger one costs every request. */
+#define CONNECTION_MEMORY (16 * 1024)
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -472,7 +476,7 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 		MHD_OPTION_THREAD_POOL_SIZE, io, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
 	if (!s->daemon) {
 		http_server_stop(s, 0);
 		return cl_fail(err, CL_EINTERNAL, NULL, "cannot listen on %s", cfg->listen);
