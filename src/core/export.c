@@ -7,6 +7,7 @@
 #include "core/export.h"
 #include "util/clock.h"
 #include "util/json.h"
+#include "util/json_write.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -78,77 +79,6 @@ bool export_format_is_archive(export_format f)
 }
 
 /* ---- small writers ---- */
-
-int export_json_string(buf *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	int rc = buf_append(out, "\"", 1);
-	const char *run = s;
-	for (; !rc && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch >= 0x20 && ch != '"' && ch != '\\')
-			continue;
-		rc = buf_append(out, run, (size_t)(s - run));
-		run = s + 1;
-		char esc[7] = {'\\', 0};
-		size_t n = 2;
-		switch (ch) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[ch >> 4];
-			esc[5] = hex[ch & 15];
-			n = 6;
-		}
-		if (!rc)
-			rc = buf_append(out, esc, n);
-	}
-	if (!rc)
-		rc = buf_append(out, run, (size_t)(s - run));
-	return rc ? rc : buf_append(out, "\"", 1);
-}
-
-int export_number(buf *out, double v)
-{
-	if (!isfinite(v))
-		return buf_append(out, "0", 1);
-	if (v == floor(v) && fabs(v) < 1e15)
-		return buf_put_int(out, (long long)v);
-	/* Coordinates mostly have one to three decimals: when v is exactly the double nearest to
-	 * n / 10^d, the digits of n read back as v, with no printf or strtod. */
-	static const double scale[] = {10, 100, 1000};
-	double mag = fabs(v);
-	for (int d = 0; d < 3 && mag < 1e12; d++) {
-		double n = round(mag * scale[d]);
-		if (n / scale[d] != mag)
-			continue;
-		long long whole = (long long)(n / scale[d]);
-		long long frac = (long long)n - whole * (long long)scale[d];
-		char digits[4] = {0};
-		for (int i = d; i >= 0; i--) {
-			digits[i] = (char)('0' + frac % 10);
-			frac /= 10;
-		}
-		int len = d + 1;
-		while (len > 1 && digits[len - 1] == '0')
-			len--;
-		int rc = v < 0 ? buf_append(out, "-", 1) : 0;
-		rc = rc ? rc : buf_put_int(out, whole);
-		rc = rc ? rc : buf_append(out, ".", 1);
-		return rc ? rc : buf_append(out, digits, (size_t)len);
-	}
-	char s[40];
-	snprintf(s, sizeof s, "%.15g", v);
-	if (strtod(s, NULL) != v)
-		snprintf(s, sizeof s, "%.17g", v);
-	return buf_puts(out, s);
-}
 
 /* Decodes one code point of valid UTF-8; returns its length in bytes (0 at the end). */
 static size_t utf8_next(const char *s, uint32_t *cp)
@@ -429,7 +359,8 @@ static int jsonl_row(export_writer *w, const export_row *r, buf *out)
 	rc = rc ? rc : buf_put_int(out, r->slot);
 	if (!rc && r->type == ITEM_TEXT) {
 		rc = buf_puts(out, ",\"text\":");
-		rc = rc ? rc : export_json_string(out, r->text ? r->text : "");
+		const char *text = r->text ? r->text : "";
+		rc = rc ? rc : json_write_string(out, text, strlen(text));
 	} else if (!rc) {
 		rc = buf_puts(out, ",\"asset\":\"/api/v1/items/");
 		rc = rc ? rc : buf_put_int(out, r->item_id);
@@ -450,7 +381,7 @@ static int jsonl_row(export_writer *w, const export_row *r, buf *out)
 		rc = buf_puts(out, ",\"annotators\":");
 		rc = rc ? rc : buf_put_int(out, r->annotators);
 		rc = rc ? rc : buf_puts(out, ",\"agreement\":");
-		rc = rc ? rc : (r->agreement >= 0 ? export_number(out, r->agreement)
+		rc = rc ? rc : (r->agreement >= 0 ? json_write_number(out, r->agreement)
 						  : buf_puts(out, "null"));
 	}
 	char at[32];
@@ -552,7 +483,7 @@ static int coco_head(export_writer *w, buf *out)
 		if (!rc)
 			rc = buf_printf(out, "%s{\"id\":%zu,\"name\":", i ? "," : "", i + 1);
 		if (!rc)
-			rc = export_json_string(out, json_string_value(v));
+			rc = json_write_string(out, json_string_value(v), json_string_length(v));
 		if (!rc)
 			rc = buf_puts(out, ",\"supercategory\":\"\"}");
 	}
@@ -599,15 +530,15 @@ static int coco_annotations(export_writer *w, const export_row *r, buf *out)
 		rc = rc ? rc : buf_puts(out, ",\"category_id\":");
 		rc = rc ? rc : buf_put_int(out, cat + 1);
 		rc = rc ? rc : buf_puts(out, ",\"bbox\":[");
-		rc = rc ? rc : export_number(out, x);
+		rc = rc ? rc : json_write_number(out, x);
 		rc = rc ? rc : buf_append(out, ",", 1);
-		rc = rc ? rc : export_number(out, y);
+		rc = rc ? rc : json_write_number(out, y);
 		rc = rc ? rc : buf_append(out, ",", 1);
-		rc = rc ? rc : export_number(out, bw);
+		rc = rc ? rc : json_write_number(out, bw);
 		rc = rc ? rc : buf_append(out, ",", 1);
-		rc = rc ? rc : export_number(out, bh);
+		rc = rc ? rc : json_write_number(out, bh);
 		rc = rc ? rc : buf_puts(out, "],\"area\":");
-		rc = rc ? rc : export_number(out, bw * bh);
+		rc = rc ? rc : json_write_number(out, bw * bh);
 		rc = rc ? rc : buf_puts(out, ",\"iscrowd\":0,\"segmentation\":[]}");
 	}
 	/* Classification: an annotation per chosen label, without a box. */
@@ -645,7 +576,7 @@ static int yolo_head(export_writer *w)
 	json_array_foreach(w->labels, i, v)
 	{
 		rc = rc ? rc : buf_puts(b, i ? ", " : "");
-		rc = rc ? rc : export_json_string(b, json_string_value(v));
+		rc = rc ? rc : json_write_string(b, json_string_value(v), json_string_length(v));
 	}
 	rc = rc ? rc : buf_puts(b, "]\n");
 	if (!rc)

@@ -93,10 +93,6 @@ void export_writer_free(export_writer *w);
 
 /* ---- helpers shared with the importers ---- */
 
-/* Appends `s` as a JSON string literal (quotes included). */
-int export_json_string(buf *out, const char *s);
-/* Appends a number in its shortest form that reads back equal ("10", "0.1"). */
-int export_number(buf *out, double v);
 /* The UTF-16 length of the first `cp` code points of UTF-8 `s` (Label Studio's offsets), and
  * back: the code points in the first `u16` UTF-16 units. Both stop at the end of `s`. */
 int64_t export_cp_to_utf16(const char *s, int64_t cp);

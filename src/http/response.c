@@ -1,6 +1,7 @@
 /* Building answers: JSON bodies, list pages, raw bytes and the uniform error body. */
 #include "http/internal.h"
 #include "util/json.h"
+#include "util/json_write.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,13 +18,17 @@ static void set_response(http_request *r, int status, struct MHD_Response *resp)
 
 void http_json(http_request *r, int status, json_t *body)
 {
-	char *text = json_dumps(body, JSON_OUT);
+	buf b;
+	buf_init(&b, 0);
+	int rc = body ? json_write(&b, body) : CL_EINTERNAL;
 	json_decref(body);
+	size_t len = 0;
+	char *text = rc ? NULL : buf_detach(&b, &len);
+	buf_release(&b);
 	if (!text) {
-		http_error_reply(r, CL_ENOMEM);
+		http_error_reply(r, rc == CL_EINTERNAL ? CL_EINTERNAL : CL_ENOMEM);
 		return;
 	}
-	size_t len = strlen(text);
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");

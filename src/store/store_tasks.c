@@ -215,39 +215,37 @@ static void events_part(db_conn *c, json_t *o, int64_t id)
 	json_object_set_new(o, "events", events);
 }
 
-/* A task answer with what `detail` asks for; `p` (may be NULL) is its project when loaded. */
-static json_t *task_json(db_conn *c, int64_t id, task_detail detail, const project *p)
+/* The task's own fields as an answer shows them (NULL when there is no such task). */
+static json_t *task_row_read(db_conn *c, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
 				      " ON a.id = t.annotation_id WHERE t.id = ?");
 	db_bind_int(st, 1, id);
-	json_t *o = NULL;
-	if (db_step(st) == SQLITE_ROW)
-		o = task_row_json(st);
+	json_t *o = db_step(st) == SQLITE_ROW ? task_row_json(st) : NULL;
 	sqlite3_reset(st);
-	if (!o || detail == TASK_BARE)
-		return o;
-	item_json(c, o, json_integer_value(json_object_get(o, "item_id")));
-	project_part(c, o, json_integer_value(json_object_get(o, "project_id")), p);
-	if (detail == TASK_WITH_HISTORY)
-		events_part(c, o, id);
 	return o;
 }
 
-static json_t *task_read(db *d, int64_t task_id, task_detail detail, const project *p)
+/* Adds what `detail` asks for to the task fields `o`, in one read transaction; `p` (may be
+ * NULL) is the task's project when the caller has it. */
+static void task_details(db *d, json_t *o, task_detail detail, const project *p)
 {
+	if (!o || detail == TASK_BARE)
+		return;
 	db_conn *c = db_reader(d);
-	if (detail == TASK_BARE)
-		return task_json(c, task_id, detail, p);
 	db_read_begin(c);
-	json_t *o = task_json(c, task_id, detail, p);
+	item_json(c, o, json_integer_value(json_object_get(o, "item_id")));
+	project_part(c, o, json_integer_value(json_object_get(o, "project_id")), p);
+	if (detail == TASK_WITH_HISTORY)
+		events_part(c, o, json_integer_value(json_object_get(o, "id")));
 	db_read_end(c);
-	return o;
 }
 
 json_t *store_task_get(db *d, int64_t task_id)
 {
-	return task_read(d, task_id, TASK_WITH_HISTORY, NULL);
+	json_t *o = task_row_read(db_reader(d), task_id);
+	task_details(d, o, TASK_WITH_HISTORY, NULL);
+	return o;
 }
 
 int store_task_ref(db *d, int64_t task_id, task_ref *t)
@@ -318,7 +316,9 @@ struct task_job {
 	const review_decision *dec;
 	int action;
 	const char *reason;
-	int64_t out; /* the task to answer with, read after the commit */
+	db_write_fn fn;
+	int64_t out; /* the task to answer with */
+	json_t *row; /* its fields after the change, read by the writer */
 };
 
 static int64_t first_id(db_conn *c, sqlite3_stmt *st)
@@ -362,13 +362,34 @@ static int lease_task(db_conn *c, struct task_job *j, int64_t id, bool review, c
 	return rc;
 }
 
-/* Runs a task job and answers with the task it names, read after the commit. */
+/* Runs j->fn, then reads the fields of the task it names on the writer's connection, where
+ * the row's pages were just written: cheaper than a reader's transaction after the commit,
+ * whose page cache every commit empties. */
+static int task_job_with_row(db_conn *c, void *ctx, cl_error *err)
+{
+	struct task_job *j = ctx;
+	int rc = j->fn(c, j, err);
+	if (!rc && j->out)
+		j->row = task_row_read(c, j->out);
+	return rc;
+}
+
+/* Runs a task job and answers with the task it names, with what `detail` asks for. */
 static int run_task_job(db *d, db_write_fn fn, struct task_job *j, task_detail detail,
 			json_t **task, cl_error *err)
 {
-	int rc = db_write(d, fn, j, err);
-	*task = !rc && j->out ? task_read(d, j->out, detail, j->p) : NULL;
-	return rc;
+	j->fn = fn;
+	int rc = db_write(d, task_job_with_row, j, err);
+	*task = NULL;
+	if (rc) {
+		json_decref(j->row); /* the job ran but its group did not commit */
+		return rc;
+	}
+	if (j->row) {
+		task_details(d, j->row, detail, j->p);
+		*task = j->row;
+	}
+	return 0;
 }
 
 static int task_next_job(db_conn *c, void *ctx, cl_error *err)

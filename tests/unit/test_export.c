@@ -303,63 +303,11 @@ static void test_utf16(void **state)
 	assert_int_equal(export_cp_to_utf16(t, 99), 5);
 	assert_int_equal(export_utf16_to_cp(t, 3), 2);
 	assert_int_equal(export_utf16_to_cp(t, 5), 4);
-	buf b;
-	buf_init(&b, 0);
-	assert_int_equal(export_number(&b, 10), 0);
-	assert_int_equal(export_number(&b, 0.1), 0);
-	assert_int_equal(export_json_string(&b, "q\"\\\n\x01"), 0);
-	assert_string_equal(b.data, "100.1\"q\\\"\\\\\\n\\u0001\"");
-	buf_release(&b);
-}
-
-/* Numbers print in the shortest form that reads back equal: known cases, then random values of
- * up to three decimals and arbitrary doubles, each read back with strtod and compared with the
- * shortest %.{1..17}g form. */
-static void test_numbers(void **state)
-{
-	(void)state;
-	static const struct {
-		double v;
-		const char *want;
-	} cases[] = {
-		{0, "0"},        {-0.0, "0"},     {12.5, "12.5"},   {-3.25, "-3.25"},
-		{0.1, "0.1"},    {100.01, "100.01"}, {639.999, "639.999"}, {-0.005, "-0.005"},
-		{1e15, "1e+15"}, {0.1 + 0.2, "0.30000000000000004"}, {1.0 / 3, "0.333333333333333"
-									       "31"},
-	};
-	buf b;
-	buf_init(&b, 0);
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		b.len = 0;
-		assert_int_equal(export_number(&b, cases[i].v), 0);
-		assert_string_equal(b.data, cases[i].want);
-	}
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
-	for (int i = 0; i < 100000; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		double v = i % 2 ? (double)(int64_t)(x % 20000001) / 1000.0 - 10000.0
-				 : (double)(x >> 11) / (double)(1ULL << 53) * 1e6;
-		b.len = 0;
-		assert_int_equal(export_number(&b, v), 0);
-		assert_true(strtod(b.data, NULL) == v);
-		char shortest[40];
-		for (int prec = 1; prec <= 17; prec++) {
-			snprintf(shortest, sizeof shortest, "%.*g", prec, v);
-			if (strtod(shortest, NULL) == v)
-				break;
-		}
-		/* Same digits count as the shortest %g form (which may use an exponent). */
-		assert_true(strlen(b.data) <= strlen(shortest) + 1);
-	}
-	buf_release(&b);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_source_failure),
 		cmocka_unit_test(test_missing_image),
