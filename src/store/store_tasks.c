@@ -406,8 +406,11 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 	int64_t id = first_id(c, st);
 	bool claim = true;
 	if (!id) {
-		st = db_stmt(c, "SELECT id FROM tasks WHERE worker_id = ? AND project_id = ?"
-				" AND state = 'assigned' AND lease_until > ? ORDER BY id LIMIT 1");
+		/* By the worker's own index: the planner would rather range over every live lease
+		 * (tasks_lease), which costs as many rows as workers are busy. */
+		st = db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_worker WHERE worker_id = ?"
+				" AND project_id = ? AND state = 'assigned' AND lease_until > ?"
+				" ORDER BY id LIMIT 1");
 		db_bind_int(st, 1, j->user_id);
 		db_bind_int(st, 2, p->id);
 		db_bind_int(st, 3, j->now);
@@ -586,9 +589,9 @@ static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 	if (strcmp(p->status, "open") && strcmp(p->status, "paused"))
 		return cl_fail(err, CL_ECONFLICT, "project_not_open", "the project is %s",
 			       p->status);
-	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks WHERE reviewer_id = ? AND"
-				      " state = 'in_review' AND project_id = ? AND lease_until > ?"
-				      " ORDER BY id LIMIT 1");
+	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_reviewer"
+				      " WHERE reviewer_id = ? AND state = 'in_review' AND project_id = ?"
+				      " AND lease_until > ? ORDER BY id LIMIT 1");
 	db_bind_int(st, 1, j->user_id);
 	db_bind_int(st, 2, p->id);
 	db_bind_int(st, 3, j->now);
