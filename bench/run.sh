@@ -73,14 +73,15 @@ free_port() {
 # Field KEY of a loadgen RESULT line ($2); empty when absent.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# The store writer's group commits, write jobs and WAL pages so far, from /metrics:
-# "COMMITS JOBS PAGES".
+# The store writer's group commits, write jobs, WAL pages and WAL flushes so far, from /metrics:
+# "COMMITS JOBS PAGES SYNCS".
 writer_counts() {
 	curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
 		/^crowdloop_db_commits_total / { c = $2 }
 		/^crowdloop_db_write_jobs_total / { j = $2 }
 		/^crowdloop_db_pages_written_total / { p = $2 }
-		END { printf "%d %d %d", c, j, p }'
+		/^crowdloop_db_syncs_total / { s = $2 }
+		END { printf "%d %d %d %d", c, j, p, s }'
 }
 
 # VmHWM of the server in MiB.
@@ -291,8 +292,8 @@ cycles_case() {
 		"${FIG[$label.rss_seed]} MiB), RSS at the end ${FIG[$label.rss_now]} MiB, CPU ${FIG[$label.cpu]}% of one core" \
 		"during the run; items imported in ${FIG[$label.import]} s"
 	echo "$w0 $w1" | awk -v t="${FIG[$label.elapsed]}" -v rps="${FIG[$label.rps]}" -v cpu="${FIG[$label.cpu]}" '{
-		c = $4 - $1; j = $5 - $2; p = $6 - $3
-		printf "store writer: %d group commits (%.0f/s), %.1f write jobs and %.1f WAL pages per commit;", c, c / t, (c ? j / c : 0), (c ? p / c : 0)
+		c = $5 - $1; j = $6 - $2; p = $7 - $3; s = $8 - $4
+		printf "store writer: %d group commits (%.0f/s), %.1f write jobs and %.1f WAL pages per commit, %.0f WAL flushes/s;", c, c / t, (c ? j / c : 0), (c ? p / c : 0), s / t
 		printf " server CPU per request %.0f us\n", (rps > 0 ? cpu * 10000 / rps : 0) }'
 	echo "cycles/s ÷ healthz requests/s = ${FIG[$label.cps]} / ${FIG[healthz.rps]}" \
 		"= ${FIG[$label.ratio]}"

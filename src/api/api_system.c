@@ -23,8 +23,8 @@ int api_metrics(http_request *r)
 	for (int s = 0; s < TASK_STATE_COUNT; s++)
 		buf_printf(&out, "crowdloop_tasks{state=\"%s\"} %lld\n", task_state_name((task_state)s),
 			   (long long)counts[s]);
-	uint64_t commits, jobs, pages;
-	db_write_stats(api_app(r)->db, &commits, &jobs, &pages);
+	db_stats st;
+	db_write_stats(api_app(r)->db, &st);
 	buf_printf(&out, "# HELP crowdloop_db_commits_total Group commits of the store's writer.\n"
 			 "# TYPE crowdloop_db_commits_total counter\ncrowdloop_db_commits_total %llu\n"
 			 "# HELP crowdloop_db_write_jobs_total State changes committed (or refused) in "
@@ -32,8 +32,12 @@ int api_metrics(http_request *r)
 			 "crowdloop_db_write_jobs_total %llu\n"
 			 "# HELP crowdloop_db_pages_written_total Pages those commits wrote to the WAL.\n"
 			 "# TYPE crowdloop_db_pages_written_total counter\n"
-			 "crowdloop_db_pages_written_total %llu\n",
-		   (unsigned long long)commits, (unsigned long long)jobs, (unsigned long long)pages);
+			 "crowdloop_db_pages_written_total %llu\n"
+			 "# HELP crowdloop_db_syncs_total Flushes of the WAL to disk that made those "
+			 "commits durable.\n# TYPE crowdloop_db_syncs_total counter\n"
+			 "crowdloop_db_syncs_total %llu\n",
+		   (unsigned long long)st.commits, (unsigned long long)st.jobs,
+		   (unsigned long long)st.pages, (unsigned long long)st.syncs);
 	http_bytes(r, 200, "text/plain; version=0.0.4", out.data, out.len);
 	buf_release(&out);
 	return 0;

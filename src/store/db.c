@@ -15,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define STMT_CACHE_SLOTS 256
 #define GROUP_MAX 512
@@ -47,6 +50,8 @@ typedef struct db_job {
 	cl_error *err;
 	int rc;
 	sem_t done;
+	bool detached; /* the writer's own (the periodic job): freed, not waited on */
+	cl_error own_err;
 	struct db_job *next;
 } db_job;
 
@@ -75,6 +80,14 @@ struct db {
 	_Atomic uint64_t access_epoch;
 	uint64_t writer_epoch;
 	bool access_changed;
+	/* Durable stores: the committed group waiting for the syncer's flush of the WAL (under
+	 * `lock`; at most one at a time). */
+	pthread_t sync_thread;
+	pthread_cond_t sync_wake;
+	db_job *unsynced;
+	bool sync_busy, sync_stopping;
+	int wal_fd;
+	_Atomic uint64_t syncs;
 };
 
 /* Epochs come from one process-wide counter, so two stores (or a store reopened at the same
@@ -290,15 +303,40 @@ static int run_cached(db_conn *c, const char *sql)
 	return 0;
 }
 
-static void run_group(db *d, db_job *jobs)
+/* The group the writer is building: its jobs ran inside one open transaction, which one
+ * COMMIT will make theirs. */
+typedef struct group {
+	db_job *head, *tail;
+	int n;
+	bool open;
+} group;
+
+static void wake_jobs(db_job *jobs)
+{
+	for (db_job *j = jobs, *nx; j; j = nx) {
+		nx = j->next; /* j lives on a waiter's stack: read before waking it */
+		if (j->detached)
+			free(j);
+		else
+			sem_post(&j->done);
+	}
+}
+
+/* Runs `jobs` (a list) in the group's transaction, each in a savepoint of its own. */
+static void group_run(db *d, group *g, db_job *jobs)
 {
 	db_conn *c = d->writer;
-	int begin = run_cached(c, "BEGIN IMMEDIATE");
-	for (db_job *j = jobs; j; j = j->next) {
-		if (begin) {
-			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
-			continue;
+	if (!g->open) {
+		if (run_cached(c, "BEGIN IMMEDIATE")) {
+			for (db_job *j = jobs; j; j = j->next)
+				j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+			wake_jobs(jobs);
+			return;
 		}
+		g->open = true;
+	}
+	for (db_job *j = jobs, *nx; j; j = nx) {
+		nx = j->next;
 		run_cached(c, "SAVEPOINT job");
 		uint64_t epoch = d->writer_epoch;
 		j->rc = j->fn(c, j->ctx, j->err);
@@ -309,8 +347,23 @@ static void run_group(db *d, db_job *jobs)
 				d->writer_epoch = next_epoch();
 		}
 		run_cached(c, "RELEASE job");
+		j->next = NULL;
+		if (g->tail)
+			g->tail->next = j;
+		else
+			g->head = j;
+		g->tail = j;
+		g->n++;
 	}
-	if (!begin && run_cached(c, "COMMIT")) {
+}
+
+/* Commits the group and returns its jobs, their results final (a failed commit fails them
+ * all). */
+static db_job *group_commit(db *d, group *g)
+{
+	db_conn *c = d->writer;
+	db_job *jobs = g->head;
+	if (run_cached(c, "COMMIT")) {
 		exec_sql(c, "ROLLBACK");
 		d->writer_epoch = next_epoch();
 		for (db_job *j = jobs; j; j = j->next)
@@ -321,6 +374,13 @@ static void run_group(db *d, db_job *jobs)
 		d->access_changed = false;
 		atomic_store_explicit(&d->access_epoch, next_epoch(), memory_order_release);
 	}
+	int cur = 0, hi = 0;
+	sqlite3_db_status(c->h, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1);
+	d->pages += (uint64_t)cur;
+	d->commits++;
+	d->jobs += (uint64_t)g->n;
+	*g = (group){0};
+	return jobs;
 }
 
 /* The SQL function the access-table triggers call on the writer's connection. */
@@ -377,15 +437,104 @@ void *db_conn_memo(db_conn *c, db_memo which, size_t size, void (*release)(void 
 	return c->memo[which].mem;
 }
 
+/* Flushes the WAL file to disk, through a descriptor of our own (opened on first need, and
+ * again when the path names another file than the one it holds). */
+static int sync_wal(db *d)
+{
+	char wal[sizeof d->path + 8];
+	snprintf(wal, sizeof wal, "%s-wal", d->path);
+	struct stat by_path, by_fd;
+	if (d->wal_fd >= 0 &&
+	    (stat(wal, &by_path) || fstat(d->wal_fd, &by_fd) || by_path.st_ino != by_fd.st_ino ||
+	     by_path.st_dev != by_fd.st_dev)) {
+		close(d->wal_fd);
+		d->wal_fd = -1;
+	}
+	if (d->wal_fd < 0)
+		d->wal_fd = open(wal, O_RDWR | O_CLOEXEC);
+	if (d->wal_fd < 0 || fdatasync(d->wal_fd)) {
+		log_error("msg=\"cannot flush the WAL\" path=\"%s\" error=\"%s\"", wal,
+			  strerror(errno));
+		return CL_EINTERNAL;
+	}
+	d->syncs++;
+	return 0;
+}
+
+/* Durable stores: flushes the WAL for each committed group the writer hands over, and only then
+ * answers the group's callers. */
+static void *sync_main(void *arg)
+{
+	db *d = arg;
+	prctl(PR_SET_NAME, "cl-sync");
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		while (!d->unsynced && !d->sync_stopping)
+			pthread_cond_wait(&d->sync_wake, &d->lock);
+		db_job *jobs = d->unsynced;
+		if (!jobs)
+			break;
+		d->unsynced = NULL;
+		pthread_mutex_unlock(&d->lock);
+		if (sync_wal(d))
+			for (db_job *j = jobs; j; j = j->next)
+				if (!j->rc)
+					j->rc = cl_fail(j->err, CL_EINTERNAL, NULL,
+							"the store could not flush to disk");
+		wake_jobs(jobs);
+		pthread_mutex_lock(&d->lock);
+		d->sync_busy = false;
+		pthread_cond_signal(&d->wake);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* Commits the group; a durable store hands it to the syncer (the caller holds d->lock and has
+ * seen the syncer idle), any other answers its callers at once. */
+static void commit_locked(db *d, group *g)
+{
+	pthread_mutex_unlock(&d->lock);
+	db_job *jobs = group_commit(d, g);
+	pthread_mutex_lock(&d->lock);
+	if (!d->durable) {
+		pthread_mutex_unlock(&d->lock);
+		wake_jobs(jobs);
+		pthread_mutex_lock(&d->lock);
+		return;
+	}
+	d->unsynced = jobs;
+	d->sync_busy = true;
+	pthread_cond_signal(&d->sync_wake);
+}
+
+static bool periodic_due(db *d, struct timespec *next)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!d->periodic || now.tv_sec < next->tv_sec ||
+	    (now.tv_sec == next->tv_sec && now.tv_nsec < next->tv_nsec))
+		return false;
+	int64_t ns = (int64_t)now.tv_nsec + (int64_t)d->periodic_ms * 1000000;
+	next->tv_sec = now.tv_sec + (time_t)(ns / 1000000000);
+	next->tv_nsec = (long)(ns % 1000000000);
+	return true;
+}
+
+/* The writer: a pipelined group commit. While the syncer flushes one committed group, the
+ * writer runs the jobs arriving meanwhile inside the next group's open transaction, and
+ * commits that group as soon as the flush is done; so the disk's flush time is spent running
+ * jobs, and a group holds what arrived during one flush. */
 static void *writer_main(void *arg)
 {
 	db *d = arg;
 	prctl(PR_SET_NAME, "cl-writer");
 	struct timespec next_periodic;
 	clock_gettime(CLOCK_REALTIME, &next_periodic);
+	group g = {0};
+	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		pthread_mutex_lock(&d->lock);
-		while (!d->head && !d->stopping) {
+		while (!d->head && !d->stopping && !(g.open && !d->sync_busy)) {
 			if (!d->periodic) {
 				pthread_cond_wait(&d->wake, &d->lock);
 				continue;
@@ -394,48 +543,48 @@ static void *writer_main(void *arg)
 				break;
 		}
 		db_job *jobs = d->head;
-		int n = 0;
 		db_job *last = NULL;
-		for (db_job *j = jobs; j && n < GROUP_MAX; j = j->next, n++)
+		int n = 0;
+		for (db_job *j = jobs; j && g.n + n < GROUP_MAX; j = j->next, n++)
 			last = j;
 		if (last) {
 			d->head = last->next;
 			if (!d->head)
 				d->tail = NULL;
 			last->next = NULL;
+		} else {
+			jobs = NULL;
 		}
-		bool stop = d->stopping && !d->head && !jobs;
 		pthread_mutex_unlock(&d->lock);
 
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (d->periodic &&
-		    (now.tv_sec > next_periodic.tv_sec || (now.tv_sec == next_periodic.tv_sec &&
-							   now.tv_nsec >= next_periodic.tv_nsec))) {
-			db_job pj = {.fn = d->periodic, .ctx = d->periodic_ctx};
-			cl_error e;
-			pj.err = &e;
-			run_group(d, &pj);
-			int64_t ns = (int64_t)now.tv_nsec + (int64_t)d->periodic_ms * 1000000;
-			next_periodic.tv_sec = now.tv_sec + (time_t)(ns / 1000000000);
-			next_periodic.tv_nsec = (long)(ns % 1000000000);
-		}
-		if (jobs) {
-			run_group(d, jobs);
-			int cur = 0, hi = 0;
-			sqlite3_db_status(d->writer->h, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1);
-			d->pages += (uint64_t)cur;
-			d->commits++;
-			d->jobs += (uint64_t)n;
-			for (db_job *j = jobs, *nx; j; j = nx) {
-				nx = j->next; /* j lives on a waiter's stack: read before waking it
-					       */
-				sem_post(&j->done);
+		if (periodic_due(d, &next_periodic)) {
+			db_job *pj = calloc(1, sizeof *pj);
+			if (pj) {
+				pj->fn = d->periodic;
+				pj->ctx = d->periodic_ctx;
+				pj->err = &pj->own_err;
+				pj->detached = true;
+				pj->next = jobs;
+				jobs = pj;
 			}
 		}
-		if (stop)
+		if (jobs)
+			group_run(d, &g, jobs);
+
+		pthread_mutex_lock(&d->lock);
+		bool full = g.n >= GROUP_MAX;
+		if (g.open && (!d->sync_busy || !d->durable || full || d->stopping)) {
+			while (d->sync_busy)
+				pthread_cond_wait(&d->wake, &d->lock);
+			commit_locked(d, &g);
+		}
+		if (d->stopping && !d->head && !g.open)
 			break;
 	}
+	/* The last group's flush, before the store closes. */
+	while (d->sync_busy)
+		pthread_cond_wait(&d->wake, &d->lock);
+	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
 
@@ -572,6 +721,15 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 		free(d);
 		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the checkpoint thread");
 	}
+	/* Durable: the writer commits without flushing and the syncer flushes (writer_main). */
+	d->wal_fd = -1;
+	pthread_cond_init(&d->sync_wake, NULL);
+	if (durable && (exec_sql(d->writer, "PRAGMA synchronous=NORMAL") ||
+			pthread_create(&d->sync_thread, NULL, sync_main, d))) {
+		db_conn_close(d->writer);
+		free(d);
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the sync thread");
+	}
 	if (pthread_create(&d->writer_thread, NULL, writer_main, d)) {
 		db_conn_close(d->writer);
 		free(d);
@@ -590,6 +748,16 @@ void db_close(db *d)
 	pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
 	pthread_join(d->writer_thread, NULL);
+	if (d->durable) {
+		pthread_mutex_lock(&d->lock);
+		d->sync_stopping = true;
+		pthread_cond_signal(&d->sync_wake);
+		pthread_mutex_unlock(&d->lock);
+		pthread_join(d->sync_thread, NULL);
+	}
+	if (d->wal_fd >= 0)
+		close(d->wal_fd);
+	pthread_cond_destroy(&d->sync_wake);
 	pthread_mutex_lock(&d->lock);
 	pthread_cond_signal(&d->checkpoint_wake);
 	pthread_mutex_unlock(&d->lock);
@@ -614,11 +782,12 @@ const char *db_path(const db *d)
 	return d->path;
 }
 
-void db_write_stats(db *d, uint64_t *commits, uint64_t *jobs, uint64_t *pages)
+void db_write_stats(db *d, db_stats *out)
 {
-	*commits = d->commits;
-	*jobs = d->jobs;
-	*pages = d->pages;
+	out->commits = d->commits;
+	out->jobs = d->jobs;
+	out->pages = d->pages;
+	out->syncs = d->syncs;
 }
 
 db_conn *db_reader(db *d)

@@ -15,8 +15,8 @@ typedef struct db db;
 typedef struct db_conn db_conn;
 
 /* Opens (creating) DIR/crowdloop.db, applies pending migrations and starts the writer thread.
- * `durable` selects synchronous=FULL (else NORMAL, which survives a killed process but not a
- * power cut). */
+ * `durable`: a write is acknowledged only once the WAL holding it is flushed to disk (else
+ * on commit, which survives a killed process but not a power cut). */
 int db_open(const char *dir, bool durable, db **out, cl_error *err);
 /* Stops the writer after it has finished queued jobs, closes every connection. */
 void db_close(db *d);
@@ -36,9 +36,13 @@ void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms);
 
 /* The calling thread's read connection (opened on first use, closed by db_close). */
 db_conn *db_reader(db *d);
-/* Group commits, the write jobs they held and the pages they wrote to the WAL since the store
- * opened. */
-void db_write_stats(db *d, uint64_t *commits, uint64_t *jobs, uint64_t *pages);
+/* What the writer did since the store opened: group commits, the write jobs they held, the
+ * pages they wrote to the WAL, and the flushes of the WAL that made them durable (one flush
+ * covers every group committed while the previous one ran; none when not durable). */
+typedef struct db_stats {
+	uint64_t commits, jobs, pages, syncs;
+} db_stats;
+void db_write_stats(db *d, db_stats *out);
 /* A connection of its own for a long read (an export stream); close with db_conn_close. */
 db_conn *db_conn_open_reader(db *d);
 void db_conn_close(db_conn *c);

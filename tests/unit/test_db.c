@@ -96,8 +96,8 @@ static void test_wal_stays_bounded(void **state)
 	char wal[128];
 	snprintf(wal, sizeof wal, "%s/crowdloop.db-wal", f->dir);
 	long long peak = 0;
-	uint64_t c0, j0, p0, c1, j1, p1;
-	db_write_stats(f->d, &c0, &j0, &p0);
+	db_stats s0, s1;
+	db_write_stats(f->d, &s0);
 	/* 20,000 commits of 8 KiB rows: over 300 MiB of WAL when it never starts over. */
 	for (int i = 0; i < 20000; i++) {
 		assert_int_equal(db_write(f->d, insert_row, NULL, &err), 0);
@@ -108,15 +108,75 @@ static void test_wal_stays_bounded(void **state)
 	atomic_store(&f->stop, true);
 	for (int i = 0; i < 4; i++)
 		pthread_join(readers[i], NULL);
-	db_write_stats(f->d, &c1, &j1, &p1);
-	assert_int_equal(j1 - j0, 20000);
+	db_write_stats(f->d, &s1);
+	assert_int_equal(s1.jobs - s0.jobs, 20000);
 	/* Each row takes two pages of its own (8 KiB in 4 KiB pages). */
-	assert_true(p1 - p0 >= 2 * 20000);
-	assert_true(c1 - c0 >= 1 && c1 - c0 <= 20000);
+	assert_true(s1.pages - s0.pages >= 2 * 20000);
+	assert_true(s1.commits - s0.commits >= 1 && s1.commits - s0.commits <= 20000);
 	/* The restart threshold (16 MiB) plus what arrives while readers keep a restart out
 	 * (on a busy machine, a few rounds of the checkpointer). */
 	if (peak > 96LL << 20)
 		fail_msg("the WAL grew to %lld bytes", peak);
+}
+
+static int setup_durable(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	snprintf(f->dir, sizeof f->dir, "/tmp/crowdloop-db-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	cl_error err;
+	assert_int_equal(db_open(f->dir, true, &f->d, &err), 0);
+	*state = f;
+	return 0;
+}
+
+static void *durable_writer_main(void *arg)
+{
+	fixture *f = arg;
+	cl_error err;
+	for (int i = 0; i < 50; i++)
+		if (db_write(f->d, insert_row, NULL, &err))
+			return (void *)1;
+	return NULL;
+}
+
+/* A durable store answers a write only after a flush of the WAL that began after its commit:
+ * one thread writing in turn sees a flush per write; many threads at once share flushes. */
+static void test_durable_writes_are_flushed_before_the_answer(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	assert_int_equal(db_write(f->d, create_table, NULL, &err), 0);
+	db_stats s0, s1, s2;
+	db_write_stats(f->d, &s0);
+	for (int i = 0; i < 50; i++) {
+		db_stats before, after;
+		db_write_stats(f->d, &before);
+		assert_int_equal(db_write(f->d, insert_row, NULL, &err), 0);
+		db_write_stats(f->d, &after);
+		assert_true(after.syncs > before.syncs);
+	}
+	db_write_stats(f->d, &s1);
+	assert_true(s1.syncs - s0.syncs >= 50);
+	pthread_t writers[8];
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&writers[i], NULL, durable_writer_main, f), 0);
+	for (int i = 0; i < 8; i++) {
+		void *failed = NULL;
+		pthread_join(writers[i], &failed);
+		assert_null(failed);
+	}
+	db_write_stats(f->d, &s2);
+	assert_int_equal(s2.jobs - s1.jobs, 400);
+	assert_true(s2.syncs - s1.syncs >= 1);
+	assert_true(s2.syncs - s1.syncs <= s2.commits - s1.commits);
+	/* Every acknowledged row is in the file after the store closes and opens again. */
+	db_close(f->d);
+	assert_int_equal(db_open(f->dir, true, &f->d, &err), 0);
+	sqlite3_stmt *st = db_stmt(db_reader(f->d), "SELECT count(*) FROM filler");
+	assert_int_equal(db_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 450);
+	sqlite3_reset(st);
 }
 
 static int add_user(db_conn *c, void *ctx, cl_error *err)
@@ -203,6 +263,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_memo_is_per_connection_and_zeroed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_durable_writes_are_flushed_before_the_answer,
+						setup_durable, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_stays_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
