@@ -27,7 +27,9 @@ static void usage(FILE *out)
 		"  --io-threads N      HTTP I/O threads (default: the number of cores)\n"
 		"  --handlers N        request handler threads (default: 8 per core; 0: handlers run on\n"
 		"                      the I/O threads)\n"
-		"  --sync normal|full  SQLite synchronous mode (default: full)\n"
+		"  --sync normal|full  full (default): a write is answered once the WAL holding it\n"
+		"                      is flushed to disk; normal: once committed (survives a\n"
+		"                      killed process, not a power cut)\n"
 		"  --secure-cookies    mark session cookies Secure (behind TLS)\n"
 		"  --min-wage N        hourly minimum wage for the fair-pay check (default 10320)\n"
 		"  --quiet             no log line per request\n");

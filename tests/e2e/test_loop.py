@@ -137,12 +137,22 @@ class LoopTest(ServerTestCase):
         s = self.submit_ok(self.w1, t1["id"], POS)
         self.assertEqual(s["round"], 1)
         self.assertEqual(s["annotation"], POS)
+        # a state change answers with the task's new state (TaskState), without item or project
+        self.assertEqual((s["id"], s["item_id"], s["worker_id"]),
+                         (t1["id"], t1["item_id"], self.w1_id))
+        self.assertIsNone(s["lease_expires_at"])
+        self.assertNotIn("item", s)
+        self.assertNotIn("project", s)
         # submitting again is a state conflict
         self.assertEqual(submit(self.w1, t1["id"], NEG).status, 409)
         rv = self.review_claim(self.r1, pid)
         self.assertEqual(rv["id"], t1["id"])
         self.assertEqual(rv["reviewer_id"], self.r1_id)
         self.assertEqual(rv["annotation"], POS)
+        # a review claim carries the item, the project and the history
+        self.assertEqual(rv["item"]["text"], t1["item"]["text"])
+        self.assertEqual(rv["project"]["labels"], ["pos", "neg"])
+        self.assertEqual(self.types(rv), ["claim", "submit", "review_claim"])
         # a second reviewer does not get the task under review
         self.assertEqual(rnext(self.r2, pid).status, 204)
         # a worker cannot claim reviews

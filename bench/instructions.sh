@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Instructions per labeling cycle, counted by valgrind's callgrind: a figure that does not move
+# with the machine's load, unlike cycles/s, so two builds can be compared one change at a time.
+# Seeds a store with bench/run.sh's seeding (a normal server: argon2id logins are too slow
+# under valgrind), then restarts `crowdloop serve` on a copy of it under callgrind, runs
+# CYCLES full cycles (claim, submit, review claim, approve) at 16 connections and prints the
+# server's instructions per cycle and its most expensive functions (inclusive). Threads run one
+# at a time under valgrind, so group commits hold about one job: commit costs weigh more than
+# in a real run. Knobs: BUILD_DIR (default build), CYCLES (1500), TOP (25 functions),
+# OUT (callgrind file, default a temporary one, kept and named at the end).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
+CYCLES=${CYCLES:-1500}
+TOP=${TOP:-25}
+command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is needed" >&2; exit 1; }
+command -v callgrind_annotate >/dev/null || { echo "instructions.sh: callgrind_annotate is needed" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-instr-XXXXXX")
+OUT=${OUT:-$WORK/callgrind.out}
+VPID=
+cleanup() {
+	[ -n "$VPID" ] && kill -TERM "$VPID" 2>/dev/null && wait "$VPID" 2>/dev/null || true
+	rm -rf "$WORK/seed" "$WORK/run"
+}
+trap cleanup EXIT
+
+cmake --build "$BUILD_DIR" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null
+
+# The seeding: bench/run.sh with a one-second cycles case, its data directory kept.
+log=$WORK/seed.log
+BUILD_DIR=$BUILD_DIR BENCH_KEEP=1 BENCH_LARGE=0 BENCH_DURATION=1 BENCH_HEALTHZ_DURATION=1 \
+	BENCH_SMALL_ITEMS=$((CYCLES * 4 + 10000)) bash "$ROOT/bench/run.sh" >"$log" 2>&1 \
+	|| { tail -20 "$log" >&2; exit 1; }
+seed=$(sed -n 's/.*kept: \([^ ]*\).*/\1/p' "$log" | tail -1)
+[ -d "$seed" ] || { echo "instructions.sh: no seeded store in $log" >&2; exit 1; }
+mv "$seed" "$WORK/run"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+CROWDLOOP_QUIET_REQUESTS=1 valgrind --tool=callgrind --callgrind-out-file="$OUT" \
+	"$BUILD_DIR/crowdloop" serve --data "$WORK/run" --listen "127.0.0.1:$PORT" \
+	>"$WORK/server.log" 2>&1 &
+VPID=$!
+for _ in $(seq 600); do
+	curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+result=$("$BUILD_DIR/crowdloop-loadgen" --port "$PORT" --cycles --connections 16 --reviewers 8 \
+	--duration 900 --max-cycles "$CYCLES" --warmup 0 --project "$(cat "$WORK/run/project_id")" \
+	--workers-file "$WORK/run/workers.tok" --reviewers-file "$WORK/run/reviewers.tok" | grep '^RESULT')
+kill -TERM "$VPID"
+wait "$VPID" 2>/dev/null || true
+VPID=
+cycles=$(sed -n 's/.* cycles=\([0-9]*\).*/\1/p' <<<"$result")
+total=$(callgrind_annotate "$OUT" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
+echo "crowdloop instructions per cycle, $(date -u +%Y-%m-%dT%H:%M:%SZ), source $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "cycles: $cycles; server instructions (callgrind Ir, start and stop included): $total"
+awk -v t="$total" -v c="$cycles" 'BEGIN { if (c > 0) printf "instructions per cycle: %.0f (per request: %.0f)\n", t / c, t / c / 4 }'
+echo
+echo "most expensive functions, inclusive (Ir per cycle):"
+callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | grep -v 'PROGRAM TOTALS' \
+	| awk '!seen[$NF]++' | head -"$TOP" | awk -v c="$cycles" '{ n = $1; gsub(",", "", n); $1 = ""; $2 = ""; printf "%10.0f  %s\n", n / c, $0 }'
+echo
+echo "callgrind data: $OUT (callgrind_annotate --inclusive=yes $OUT)"
