@@ -60,7 +60,9 @@ echo "cycles: $cycles; server instructions (callgrind Ir, start and stop include
 awk -v t="$total" -v c="$cycles" 'BEGIN { if (c > 0) printf "instructions per cycle: %.0f (per request: %.0f)\n", t / c, t / c / 4 }'
 echo
 echo "most expensive functions, inclusive (Ir per cycle):"
-callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | grep -v 'PROGRAM TOTALS' \
-	| awk '!seen[$NF]++' | head -"$TOP" | awk -v c="$cycles" '{ n = $1; gsub(",", "", n); $1 = ""; $2 = ""; printf "%10.0f  %s\n", n / c, $0 }'
+callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | grep -E '^ *[0-9,]+ \(' \
+	| grep -v -e 'PROGRAM TOTALS' -e 'start_thread' -e 'clone' | awk '!seen[$NF]++' | head -"$TOP" \
+	| awk -v c="$cycles" '{ n = $1; gsub(",", "", n); line = $0
+		sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", line); printf "%10.0f  %s\n", n / c, line }'
 echo
 echo "callgrind data: $OUT (callgrind_annotate --inclusive=yes $OUT)"
