@@ -40,23 +40,43 @@ static int validate(http_request *r, const project *p, int64_t task_id, const js
 	return *text ? 0 : CL_ENOMEM;
 }
 
-int api_tasks_next(http_request *r)
+/* The answer of a task change started by one of the loop's routes, once it is durable. */
+static int change_finish(http_request *r)
 {
-	project p;
-	project_init(&p);
 	json_t *task = NULL;
-	unsigned rights = 0;
-	int rc = api_project_access(r, r->ids[0], ACCESS_LABEL, &p, &rights);
-	if (!rc)
-		rc = api_academy_gate(r, &p, rights);
-	if (!rc)
-		rc = store_task_next(api_app(r)->db, &p, r->user.id, &task, &r->err);
+	int rc = store_task_change_answer(api_app(r)->db, r->defer_ctx, &task, &r->err);
 	if (!rc) {
 		if (task)
 			http_json(r, 200, task);
 		else
 			http_no_content(r);
 	}
+	return rc;
+}
+
+/* Runs a prepared change (`rc` is the result of preparing *tc; a pointer, as C leaves the order
+ * of arguments open) without blocking the I/O thread: the request waits, suspended, and
+ * change_finish answers it when the store is done (ROUTE_ASYNC). */
+static int change_defer(http_request *r, int rc, task_change **tc)
+{
+	if (rc)
+		return rc;
+	http_defer(r, change_finish, *tc, store_task_change_free);
+	store_task_change_run(api_app(r)->db, *tc, http_wake, r);
+	return HTTP_DEFERRED;
+}
+
+int api_tasks_next(http_request *r)
+{
+	project p;
+	project_init(&p);
+	unsigned rights = 0;
+	task_change *tc = NULL;
+	int rc = api_project_access(r, r->ids[0], ACCESS_LABEL, &p, &rights);
+	if (!rc)
+		rc = api_academy_gate(r, &p, rights);
+	if (!rc)
+		rc = change_defer(r, store_task_next_start(&p, r->user.id, &tc), &tc);
 	project_release(&p);
 	return rc;
 }
@@ -67,8 +87,9 @@ int api_tasks_submit(http_request *r)
 	project p;
 	project_init(&p);
 	task_ref t;
-	json_t *body = NULL, *task = NULL;
+	json_t *body = NULL;
 	char *ann = NULL;
+	task_change *tc = NULL;
 	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
@@ -82,10 +103,8 @@ int api_tasks_submit(http_request *r)
 		/* A sampled review policy approves the rest without a reviewer. */
 		bool skip = p.review_sample &&
 			    (double)randombytes_uniform(1000000) / 1e6 >= p.review_rate;
-		rc = store_task_submit(api_app(r)->db, t.id, r->user.id, ann, skip, &task, &r->err);
+		rc = change_defer(r, store_task_submit_start(t.id, r->user.id, ann, skip, &tc), &tc);
 	}
-	if (!rc)
-		http_json(r, 200, task);
 	free(ann);
 	json_decref(body);
 	project_release(&p);
@@ -111,16 +130,10 @@ int api_reviews_next(http_request *r)
 {
 	project p;
 	project_init(&p);
-	json_t *task = NULL;
+	task_change *tc = NULL;
 	int rc = api_project_access(r, r->ids[0], ACCESS_REVIEW, &p, NULL);
 	if (!rc)
-		rc = store_review_next(api_app(r)->db, &p, r->user.id, &task, &r->err);
-	if (!rc) {
-		if (task)
-			http_json(r, 200, task);
-		else
-			http_no_content(r);
-	}
+		rc = change_defer(r, store_review_next_start(&p, r->user.id, &tc), &tc);
 	project_release(&p);
 	return rc;
 }
@@ -147,7 +160,8 @@ int api_tasks_review(http_request *r)
 	project p;
 	project_init(&p);
 	task_ref t;
-	json_t *body = NULL, *task = NULL;
+	json_t *body = NULL;
+	task_change *tc = NULL;
 	char *ann = NULL;
 	const char *decision;
 	review_decision dec = {0};
@@ -190,9 +204,7 @@ int api_tasks_review(http_request *r)
 		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve, reject or fix");
 		goto out;
 	}
-	rc = store_task_review(api_app(r)->db, &p, t.id, r->user.id, &dec, &task, &r->err);
-	if (!rc)
-		http_json(r, 200, task);
+	rc = change_defer(r, store_task_review_start(&p, t.id, r->user.id, &dec, &tc), &tc);
 out:
 	free(ann);
 	json_decref(body);

@@ -35,12 +35,12 @@ const route api_routes[] = {
 	{"GET", V1 "/items/{id}", api_items_get, 0, "an item"},
 	{"GET", V1 "/items/{id}/asset", api_items_asset, 0, "an item's image or text"},
 
-	{"POST", V1 "/projects/{id}/tasks/next", api_tasks_next, 0, "lease my next task"},
+	{"POST", V1 "/projects/{id}/tasks/next", api_tasks_next, ROUTE_ASYNC, "lease my next task"},
 	{"GET", V1 "/projects/{id}/tasks", api_tasks_list, ROUTE_QUERY, "a project's tasks"},
-	{"POST", V1 "/tasks/{id}/submit", api_tasks_submit, 0, "submit an annotation"},
+	{"POST", V1 "/tasks/{id}/submit", api_tasks_submit, ROUTE_ASYNC, "submit an annotation"},
 	{"POST", V1 "/tasks/{id}/release", api_tasks_release, 0, "give a leased task back"},
-	{"POST", V1 "/projects/{id}/reviews/next", api_reviews_next, 0, "lease my next review"},
-	{"POST", V1 "/tasks/{id}/review", api_tasks_review, 0, "approve, reject or fix"},
+	{"POST", V1 "/projects/{id}/reviews/next", api_reviews_next, ROUTE_ASYNC, "lease my next review"},
+	{"POST", V1 "/tasks/{id}/review", api_tasks_review, ROUTE_ASYNC, "approve, reject or fix"},
 	{"POST", V1 "/tasks/{id}/resolve", api_tasks_resolve, 0, "decide an escalated task"},
 	{"GET", V1 "/tasks/{id}", api_tasks_get, 0, "a task with its event history"},
 

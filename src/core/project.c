@@ -522,6 +522,14 @@ json_t *project_to_json(const project *p)
 	return o;
 }
 
+void project_copy(project *to, const project *from)
+{
+	project_release(to);
+	*to = *from;
+	to->labels = json_incref(from->labels);
+	to->instructions = from->instructions ? strdup(from->instructions) : NULL;
+}
+
 json_t *project_brief_json(const project *p)
 {
 	json_t *labels = p->labels ? json_incref(p->labels) : json_array();

@@ -57,6 +57,8 @@ const char *item_type_name(item_type type);
 void project_init(project *p);
 /* Frees what the project owns. */
 void project_release(project *p);
+/* Makes `to` (project_init'ed or released) a copy of `from` with references of its own. */
+void project_copy(project *to, const project *from);
 
 /* Applies the fields of `in` (a ProjectInput object, docs/API.md) to `p`. `creating` allows
  * `kind` and `org_id` and requires them with `name` and `labels`; otherwise `kind` and `org_id`

@@ -28,6 +28,8 @@ enum route_flags {
 	ROUTE_INLINE = 1 << 3, /* cheap and non-blocking: runs on the I/O thread */
 	ROUTE_OPTIONAL_AUTH = 1 << 4, /* authenticates when credentials come, else anonymous */
 	ROUTE_QUERY = 1 << 5,  /* takes query parameters (the handler allow-lists them) */
+	ROUTE_ASYNC = 1 << 6,  /* runs on the I/O thread and never blocks: work it waits for
+				* ends through http_defer/http_wake */
 };
 
 typedef struct route {
@@ -83,10 +85,28 @@ struct http_request {
 	json_t *err_detail;       /* extra members of the error object, owned; NULL when none */
 	int phase;                /* private to server.c */
 	bool queued;              /* private to server.c */
+	http_handler finish;      /* set by http_defer */
+	void *defer_ctx;
+	void (*defer_free)(void *ctx);
+	int wake_rc;
+	_Atomic bool woken;
 	int64_t start_ns;
 	void *app;                /* the application context from http_server_start */
 	const struct http_server *server;
 };
+
+/* ---- work that ends on another thread (server.c) ---- */
+
+/* What a ROUTE_ASYNC handler returns after http_defer. */
+#define HTTP_DEFERRED 1
+/* For a ROUTE_ASYNC handler about to start work that ends on another thread: holds the
+ * connection's answer back. The handler then starts the work and returns HTTP_DEFERRED; when
+ * starting fails, it calls http_wake itself. `ctx` is freed with `free_ctx` (may be NULL) when
+ * the request ends. */
+void http_defer(http_request *r, http_handler finish, void *ctx, void (*free_ctx)(void *ctx));
+/* From any thread once the work is done (`rc` is kept in r->wake_rc): finish(r) then runs on
+ * an I/O thread, and its result answers the request as a handler's would. */
+void http_wake(void *r, int rc);
 
 /* ---- answering (response.c) ---- */
 

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,8 @@ static void request_free(http_request *r)
 		MHD_destroy_post_processor(r->pp);
 	if (r->response)
 		MHD_destroy_response(r->response);
+	if (r->defer_free)
+		r->defer_free(r->defer_ctx);
 	free(r);
 }
 
@@ -175,7 +178,10 @@ static void add_common_headers(http_request *r)
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
-/* Authentication, roles and the handler: what both the inline and the pooled paths run. */
+static void finish_request(http_request *r, int rc);
+
+/* Authentication, roles and the handler: what both the inline and the pooled paths run. A
+ * deferred handler's answer is made later, by its finish function (http_defer). */
 static void dispatch(http_server *s, http_request *r)
 {
 	const route *rt = r->route;
@@ -206,7 +212,15 @@ static void dispatch(http_server *s, http_request *r)
 			rc = http_fail(r, CL_EFORBIDDEN, NULL, "this route is for administrators");
 		if (!rc)
 			rc = rt->handler(r);
+		if (rc == HTTP_DEFERRED)
+			return;
 	}
+	finish_request(r, rc);
+}
+
+/* The answer of a handler's result: its error, or an internal error when it made none. */
+static void finish_request(http_request *r, int rc)
+{
 	if (rc && r->response) {
 		MHD_destroy_response(r->response);
 		r->response = NULL;
@@ -263,6 +277,27 @@ static int pool_push(http_server *s, http_request *r)
 	pthread_cond_signal(&s->pool_wake);
 	pthread_mutex_unlock(&s->pool_lock);
 	return 0;
+}
+
+/* ---- deferred answers ---- */
+
+void http_defer(http_request *r, http_handler finish, void *ctx, void (*free_ctx)(void *ctx))
+{
+	http_server *s = (http_server *)r->server;
+	r->finish = finish;
+	r->defer_ctx = ctx;
+	r->defer_free = free_ctx;
+	r->phase = PHASE_RUNNING;
+	__atomic_add_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
+	MHD_suspend_connection(r->conn);
+}
+
+void http_wake(void *arg, int rc)
+{
+	http_request *r = arg;
+	r->wake_rc = rc;
+	atomic_store_explicit(&r->woken, true, memory_order_release);
+	MHD_resume_connection(r->conn);
 }
 
 /* ---- MHD callbacks ---- */
@@ -355,8 +390,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		bool stopping = __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
 		if (stopping && !r->early_error)
 			r->early_error = http_fail(r, CL_EUNAVAIL, NULL, "the server is shutting down");
-		if ((r->route && (r->route->flags & ROUTE_INLINE)) || r->early_error || !s->n_pool) {
+		if ((r->route && (r->route->flags & (ROUTE_INLINE | ROUTE_ASYNC))) || r->early_error ||
+		    !s->n_pool) {
 			dispatch(s, r);
+			if (r->finish)
+				return MHD_YES; /* deferred: http_wake resumes the connection */
 			if (stopping)
 				MHD_add_response_header(r->response, MHD_HTTP_HEADER_CONNECTION, "close");
 			r->phase = PHASE_DONE;
@@ -373,6 +411,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			}
 			return MHD_YES;
 		}
+	} else if (r->phase == PHASE_RUNNING && r->finish &&
+		   atomic_load_explicit(&r->woken, memory_order_acquire)) {
+		finish_request(r, r->finish(r));
+		r->phase = PHASE_DONE;
+		__atomic_sub_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
 	} else if (r->phase == PHASE_DONE && !r->queued) {
 		__atomic_sub_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
 	}
@@ -467,7 +510,9 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 	s->pool = calloc((size_t)s->n_pool, sizeof *s->pool);
 	for (int i = 0; i < s->n_pool; i++)
 		pthread_create(&s->pool[i], NULL, pool_main, s);
-	unsigned io = (unsigned)(cfg->io_threads > 0 ? cfg->io_threads : cores);
+	/* The labeling loop's routes run on the I/O threads (ROUTE_ASYNC): a few per core keep the
+	 * cores busy while some of them read from the store (measured in bench/). */
+	unsigned io = (unsigned)(cfg->io_threads > 0 ? cfg->io_threads : 4 * cores);
 	s->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 			MHD_USE_ERROR_LOG | MHD_USE_ITC,

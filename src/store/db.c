@@ -49,9 +49,11 @@ typedef struct db_job {
 	void *ctx;
 	cl_error *err;
 	int rc;
-	sem_t done;
+	sem_t done_sem;
 	bool detached; /* the writer's own (the periodic job): freed, not waited on */
 	cl_error own_err;
+	db_done_fn done; /* db_write_async: called instead of waking a waiter, then freed */
+	void *done_arg;
 	struct db_job *next;
 } db_job;
 
@@ -315,10 +317,12 @@ static void wake_jobs(db_job *jobs)
 {
 	for (db_job *j = jobs, *nx; j; j = nx) {
 		nx = j->next; /* j lives on a waiter's stack: read before waking it */
-		if (j->detached)
+		if (j->done)
+			j->done(j->done_arg, j->rc);
+		if (j->detached || j->done)
 			free(j);
 		else
-			sem_post(&j->done);
+			sem_post(&j->done_sem);
 	}
 }
 
@@ -646,11 +650,11 @@ int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err)
 {
 	cl_error local;
 	db_job j = {.fn = fn, .ctx = ctx, .err = err ? err : &local};
-	sem_init(&j.done, 0, 0);
+	sem_init(&j.done_sem, 0, 0);
 	pthread_mutex_lock(&d->lock);
 	if (d->stopping) {
 		pthread_mutex_unlock(&d->lock);
-		sem_destroy(&j.done);
+		sem_destroy(&j.done_sem);
 		return cl_fail(err, CL_EUNAVAIL, NULL, "the server is shutting down");
 	}
 	if (d->tail)
@@ -660,10 +664,32 @@ int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err)
 	d->tail = &j;
 	pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
-	while (sem_wait(&j.done) && errno == EINTR)
+	while (sem_wait(&j.done_sem) && errno == EINTR)
 		;
-	sem_destroy(&j.done);
+	sem_destroy(&j.done_sem);
 	return j.rc;
+}
+
+int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg)
+{
+	db_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	*j = (db_job){.fn = fn, .ctx = ctx, .err = err, .done = done, .done_arg = arg};
+	pthread_mutex_lock(&d->lock);
+	if (d->stopping) {
+		pthread_mutex_unlock(&d->lock);
+		free(j);
+		return cl_fail(err, CL_EUNAVAIL, NULL, "the server is shutting down");
+	}
+	if (d->tail)
+		d->tail->next = j;
+	else
+		d->head = j;
+	d->tail = j;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
 }
 
 void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms)

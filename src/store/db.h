@@ -31,6 +31,12 @@ typedef int (*db_write_fn)(db_conn *c, void *ctx, cl_error *err);
  * or CL_EINTERNAL/CL_EUNAVAIL when the commit failed or the store is closing. */
 int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err);
 
+/* Like db_write, but returns at once (0, or CL_EUNAVAIL when the store is closing, and then
+ * `done` is never called): done(arg, rc) runs on a store thread once the job's group is
+ * durable or has failed, with fn's result. ctx and err must live until then; `done` should
+ * only hand the outcome on, as the store's threads wait for it. */
+typedef void (*db_done_fn)(void *arg, int rc);
+int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg);
 /* Registers a job the writer runs about every `period_ms` (lease expiry). One only. */
 void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms);
 

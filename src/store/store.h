@@ -142,6 +142,23 @@ typedef struct review_decision {
 
 int store_task_review(db *d, const project *p, int64_t task_id, int64_t user_id,
 		      const review_decision *dec, json_t **task, cl_error *err);
+
+/* The same four changes started without waiting for them, for threads that must not block
+ * (the HTTP I/O threads). A *_start call copies what the change needs (the caller's project,
+ * annotation and decision may go away) and queues nothing; store_task_change_run queues it,
+ * and done(arg, rc) runs on a store thread once the change is durable or has failed (also at
+ * once when it cannot be queued). store_task_change_answer then gives what the blocking call
+ * would have: the rc, *err, and the task (NULL for "nothing to claim"). */
+typedef struct task_change task_change;
+int store_task_next_start(const project *p, int64_t user_id, task_change **out);
+int store_task_submit_start(int64_t task_id, int64_t user_id, const char *annotation,
+			    bool auto_approve, task_change **out);
+int store_review_next_start(const project *p, int64_t user_id, task_change **out);
+int store_task_review_start(const project *p, int64_t task_id, int64_t user_id,
+			    const review_decision *dec, task_change **out);
+void store_task_change_run(db *d, task_change *tc, db_done_fn done, void *arg);
+int store_task_change_answer(db *d, task_change *tc, json_t **task, cl_error *err);
+void store_task_change_free(void *tc);
 /* A manager's decision on an escalated task: TASK_RESOLVE_APPROVE (annotation optional) or
  * TASK_DISCARD. */
 int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action,

@@ -109,15 +109,6 @@ static void project_memo_release(void *mem)
 		project_release(&m->slot[i].p);
 }
 
-/* Copies `from` into the project_init'ed `to`, which then owns its own references. */
-static void project_copy(project *to, const project *from)
-{
-	project_release(to);
-	*to = *from;
-	to->labels = json_incref(from->labels);
-	to->instructions = from->instructions ? strdup(from->instructions) : NULL;
-}
-
 int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char org_role[16],
 			  char member_role[16])
 {

@@ -796,3 +796,137 @@ int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
 	}
 	return 0;
 }
+
+/* ---- changes started without waiting ---- */
+
+struct task_change {
+	struct task_job j;
+	task_detail detail;
+	project p; /* copies of what the job reads: the request's may be gone by then */
+	char *annotation;
+	review_decision dec;
+	char *reason, *reason_template, *fix;
+	cl_error err;
+	int rc;
+	db_done_fn done;
+	void *done_arg;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static task_change *change_new(const project *p, int64_t task_id, int64_t user_id,
+			       task_detail detail)
+{
+	task_change *tc = calloc(1, sizeof *tc);
+	if (!tc)
+		return NULL;
+	project_init(&tc->p);
+	if (p) {
+		project_copy(&tc->p, p);
+		tc->j.p = &tc->p;
+	}
+	tc->j.task_id = task_id;
+	tc->j.user_id = user_id;
+	tc->j.now = clock_now_ms();
+	tc->detail = detail;
+	return tc;
+}
+
+int store_task_next_start(const project *p, int64_t user_id, task_change **out)
+{
+	*out = change_new(p, 0, user_id, TASK_WITH_ITEM);
+	if (!*out)
+		return CL_ENOMEM;
+	(*out)->j.fn = task_next_job;
+	return 0;
+}
+
+int store_task_submit_start(int64_t task_id, int64_t user_id, const char *annotation,
+			    bool auto_approve, task_change **out)
+{
+	task_change *tc = *out = change_new(NULL, task_id, user_id, TASK_BARE);
+	if (!tc)
+		return CL_ENOMEM;
+	tc->annotation = dup_or_null(annotation);
+	tc->j.annotation = tc->annotation;
+	tc->j.auto_approve = auto_approve;
+	tc->j.fn = task_submit_job;
+	return 0;
+}
+
+int store_review_next_start(const project *p, int64_t user_id, task_change **out)
+{
+	*out = change_new(p, 0, user_id, TASK_WITH_HISTORY);
+	if (!*out)
+		return CL_ENOMEM;
+	(*out)->j.fn = review_next_job;
+	return 0;
+}
+
+int store_task_review_start(const project *p, int64_t task_id, int64_t user_id,
+			    const review_decision *dec, task_change **out)
+{
+	task_change *tc = *out = change_new(p, task_id, user_id, TASK_BARE);
+	if (!tc)
+		return CL_ENOMEM;
+	tc->reason = dup_or_null(dec->reason);
+	tc->reason_template = dup_or_null(dec->reason_template);
+	tc->fix = dup_or_null(dec->annotation);
+	tc->dec = (review_decision){.action = dec->action, .reason = tc->reason,
+				    .reason_template = tc->reason_template,
+				    .annotation = tc->fix};
+	tc->j.dec = &tc->dec;
+	tc->j.fn = task_review_job;
+	return 0;
+}
+
+static void change_done(void *arg, int rc)
+{
+	task_change *tc = arg;
+	tc->rc = rc;
+	tc->done(tc->done_arg, rc);
+}
+
+void store_task_change_run(db *d, task_change *tc, db_done_fn done, void *arg)
+{
+	tc->done = done;
+	tc->done_arg = arg;
+	int rc = db_write_async(d, task_job_with_row, &tc->j, &tc->err, change_done, tc);
+	if (rc) {
+		tc->rc = rc;
+		done(arg, rc);
+	}
+}
+
+int store_task_change_answer(db *d, task_change *tc, json_t **task, cl_error *err)
+{
+	*task = NULL;
+	if (tc->rc) {
+		if (err)
+			*err = tc->err;
+		return tc->rc;
+	}
+	if (tc->j.row) {
+		task_details(d, tc->j.row, tc->detail, tc->j.p);
+		*task = tc->j.row;
+		tc->j.row = NULL;
+	}
+	return 0;
+}
+
+void store_task_change_free(void *arg)
+{
+	task_change *tc = arg;
+	if (!tc)
+		return;
+	json_decref(tc->j.row);
+	project_release(&tc->p);
+	free(tc->annotation);
+	free(tc->reason);
+	free(tc->reason_template);
+	free(tc->fix);
+	free(tc);
+}
