@@ -1,14 +1,12 @@
 /* libmicrohttpd glue: reads each request (headers, query, body with limits, multipart parts),
- * matches the route, then either runs the handler on the I/O thread (ROUTE_INLINE) or suspends
- * the connection and hands the request to the handler pool, whose threads may block on the
- * store's group commit; the finished request resumes its connection and MHD sends the answer.
- * The first call for a request only sets *req_cls, which keeps connections alive. */
+ * matches the route, then either runs the handler on the I/O thread (ROUTE_INLINE, and
+ * ROUTE_ASYNC, whose handler may suspend the connection until work on another thread is done:
+ * http_defer/http_wake) or suspends the connection and hands the request to the handler pool,
+ * whose threads may block on the store's group commit; the finished request resumes its
+ * connection and MHD sends the answer. The first call for a request only sets *req_cls, which
+ * keeps connections alive. */
 #include "http/http.h"
 #include "http/internal.h"
-
-/* MHD's per-connection pool: request line, headers and read buffer (bodies stream through it).
- * MHD zeroes it for every request, so a larger one costs every request. */
-#define CONNECTION_MEMORY (16 * 1024)
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -23,6 +21,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* MHD's per-connection pool: request line, headers and read buffer (bodies stream through it).
+ * MHD zeroes it for every request, so a larger one costs every request. */
+#define CONNECTION_MEMORY (16 * 1024)
 
 enum phase { PHASE_READING, PHASE_RUNNING, PHASE_DONE };
 

@@ -6,6 +6,8 @@
 #include "util/clock.h"
 #include "util/json.h"
 
+#include <errno.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,23 +376,6 @@ static int task_job_with_row(db_conn *c, void *ctx, cl_error *err)
 	return rc;
 }
 
-/* Runs a task job and answers with the task it names, with what `detail` asks for. */
-static int run_task_job(db *d, db_write_fn fn, struct task_job *j, task_detail detail,
-			json_t **task, cl_error *err)
-{
-	j->fn = fn;
-	int rc = db_write(d, task_job_with_row, j, err);
-	*task = NULL;
-	if (rc) {
-		json_decref(j->row); /* the job ran but its group did not commit */
-		return rc;
-	}
-	if (j->row) {
-		task_details(d, j->row, detail, j->p);
-		*task = j->row;
-	}
-	return 0;
-}
 
 static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 {
@@ -447,11 +432,6 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 	return 0;
 }
 
-int store_task_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
-{
-	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
-	return run_task_job(d, task_next_job, &j, TASK_WITH_ITEM, task, err);
-}
 
 /* The lease checks shared by submit, release and review. */
 static int check_holder(const task_row *t, int64_t user, bool review, int64_t now, cl_error *err)
@@ -536,16 +516,6 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 	return 0;
 }
 
-int store_task_submit(db *d, int64_t task_id, int64_t user_id, const char *annotation,
-		      bool auto_approve, json_t **task, cl_error *err)
-{
-	struct task_job j = {.task_id = task_id,
-			     .user_id = user_id,
-			     .now = clock_now_ms(),
-			     .annotation = annotation,
-			     .auto_approve = auto_approve};
-	return run_task_job(d, task_submit_job, &j, TASK_BARE, task, err);
-}
 
 static int task_release_job(db_conn *c, void *ctx, cl_error *err)
 {
@@ -576,11 +546,6 @@ static int task_release_job(db_conn *c, void *ctx, cl_error *err)
 	return 0;
 }
 
-int store_task_release(db *d, int64_t task_id, int64_t user_id, json_t **task, cl_error *err)
-{
-	struct task_job j = {.task_id = task_id, .user_id = user_id, .now = clock_now_ms()};
-	return run_task_job(d, task_release_job, &j, TASK_BARE, task, err);
-}
 
 static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 {
@@ -614,11 +579,6 @@ static int review_next_job(db_conn *c, void *ctx, cl_error *err)
 	return 0;
 }
 
-int store_review_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
-{
-	struct task_job j = {.p = p, .user_id = user_id, .now = clock_now_ms()};
-	return run_task_job(d, review_next_job, &j, TASK_WITH_HISTORY, task, err);
-}
 
 static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 {
@@ -697,13 +657,6 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 	return 0;
 }
 
-int store_task_review(db *d, const project *p, int64_t task_id, int64_t user_id,
-		      const review_decision *dec, json_t **task, cl_error *err)
-{
-	struct task_job j = {
-	    .p = p, .task_id = task_id, .user_id = user_id, .now = clock_now_ms(), .dec = dec};
-	return run_task_job(d, task_review_job, &j, TASK_BARE, task, err);
-}
 
 static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
 {
@@ -747,17 +700,6 @@ static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
 	return 0;
 }
 
-int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action, const char *annotation,
-		       const char *reason, json_t **task, cl_error *err)
-{
-	struct task_job j = {.task_id = task_id,
-			     .user_id = user_id,
-			     .now = clock_now_ms(),
-			     .action = action,
-			     .annotation = annotation,
-			     .reason = reason};
-	return run_task_job(d, task_resolve_job, &j, TASK_BARE, task, err);
-}
 
 int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
 {
@@ -929,4 +871,82 @@ void store_task_change_free(void *arg)
 	free(tc->reason_template);
 	free(tc->fix);
 	free(tc);
+}
+
+/* ---- the same changes, waited for ---- */
+
+static void wake_waiter(void *arg, int rc)
+{
+	(void)rc;
+	sem_post(arg);
+}
+
+/* Runs a prepared change (`rc`: the result of preparing it) and waits until it is durable. */
+static int change_wait(db *d, int rc, task_change *tc, json_t **task, cl_error *err)
+{
+	*task = NULL;
+	if (rc)
+		return cl_fail(err, rc, NULL, "out of memory");
+	sem_t done;
+	sem_init(&done, 0, 0);
+	store_task_change_run(d, tc, wake_waiter, &done);
+	while (sem_wait(&done) && errno == EINTR)
+		;
+	sem_destroy(&done);
+	rc = store_task_change_answer(d, tc, task, err);
+	store_task_change_free(tc);
+	return rc;
+}
+
+int store_task_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
+{
+	task_change *tc = NULL;
+	int rc = store_task_next_start(p, user_id, &tc);
+	return change_wait(d, rc, tc, task, err);
+}
+
+int store_task_submit(db *d, int64_t task_id, int64_t user_id, const char *annotation,
+		      bool auto_approve, json_t **task, cl_error *err)
+{
+	task_change *tc = NULL;
+	int rc = store_task_submit_start(task_id, user_id, annotation, auto_approve, &tc);
+	return change_wait(d, rc, tc, task, err);
+}
+
+int store_review_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
+{
+	task_change *tc = NULL;
+	int rc = store_review_next_start(p, user_id, &tc);
+	return change_wait(d, rc, tc, task, err);
+}
+
+int store_task_review(db *d, const project *p, int64_t task_id, int64_t user_id,
+		      const review_decision *dec, json_t **task, cl_error *err)
+{
+	task_change *tc = NULL;
+	int rc = store_task_review_start(p, task_id, user_id, dec, &tc);
+	return change_wait(d, rc, tc, task, err);
+}
+
+int store_task_release(db *d, int64_t task_id, int64_t user_id, json_t **task, cl_error *err)
+{
+	task_change *tc = change_new(NULL, task_id, user_id, TASK_BARE);
+	if (tc)
+		tc->j.fn = task_release_job;
+	return change_wait(d, tc ? 0 : CL_ENOMEM, tc, task, err);
+}
+
+int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action,
+		       const char *annotation, const char *reason, json_t **task, cl_error *err)
+{
+	task_change *tc = change_new(NULL, task_id, user_id, TASK_BARE);
+	if (tc) {
+		tc->annotation = dup_or_null(annotation);
+		tc->reason = dup_or_null(reason);
+		tc->j.annotation = tc->annotation;
+		tc->j.reason = tc->reason;
+		tc->j.action = action;
+		tc->j.fn = task_resolve_job;
+	}
+	return change_wait(d, tc ? 0 : CL_ENOMEM, tc, task, err);
 }
