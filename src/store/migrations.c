@@ -207,6 +207,16 @@ const migration migrations[] = {
 	{5, "dataset rows say how many annotations were consolidated into them",
 	 "ALTER TABLE dataset_rows ADD COLUMN annotators INTEGER NOT NULL DEFAULT 1;"
 	 "ALTER TABLE dataset_rows ADD COLUMN agreement REAL;"},
+	{6, "claim events stay out of the statistics indexes",
+	 /* Claims and review claims are half of all events and no statistic reads them through
+	  * these indexes (queries name the same condition, EVENTS_COUNTED in store.h), so every
+	  * claim costs two index entries fewer. */
+	 "DROP INDEX events_project_type_at;"
+	 "DROP INDEX events_actor;"
+	 "CREATE INDEX events_project_type_at ON events(project_id, type, at)"
+	 " WHERE type NOT IN ('claim','review_claim');"
+	 "CREATE INDEX events_actor ON events(actor_id, project_id, type)"
+	 " WHERE type NOT IN ('claim','review_claim');"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -292,7 +292,7 @@ json_t *store_my_projects(db *d, const principal *pr)
 	       " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
 	       "   AND t.state IN ('assigned','rework')),"
 	       " (SELECT count(*) FROM events e WHERE e.actor_id = ?1 AND e.project_id = p.id"
-	       "   AND e.type IN ('approve','reject','fix'))"
+	       "   AND e.type IN ('approve','reject','fix') AND e.type NOT IN ('claim','review_claim'))"
 	       " FROM projects p JOIN orgs o ON o.id = p.org_id"
 	       " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
 	       " WHERE p.status IN ('open','paused')"

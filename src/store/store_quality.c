@@ -919,6 +919,7 @@ json_t *store_quality_figures(db *d, const project *p)
 			" JOIN users u ON u.id = e.actor_id LEFT JOIN project_members pm"
 			" ON pm.project_id = e.project_id AND pm.user_id = u.id"
 			" WHERE e.project_id = ? AND e.type IN ('approve','fix','reject')"
+			" AND e.type NOT IN ('claim','review_claim')"
 			" GROUP BY u.id ORDER BY u.id");
 	db_bind_int(st, 1, p->id);
 	int64_t ids[256];
@@ -1223,7 +1224,8 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 	       " EXISTS(SELECT 1 FROM ledger_accounts a WHERE a.kind = 'project'"
 	       "  AND a.owner_id = ?1)"
 	       " FROM events s JOIN users u ON u.id = s.actor_id WHERE s.project_id = ?1"
-	       " AND s.type = 'submit' GROUP BY s.actor_id ORDER BY s.actor_id LIMIT 10000");
+	       " AND s.type = 'submit' AND s.type NOT IN ('claim','review_claim')"
+	       " GROUP BY s.actor_id ORDER BY s.actor_id LIMIT 10000");
 	db_bind_int(st, 1, p->id);
 	size_t cap = 64, n = 0;
 	pay_row *rows = malloc(cap * sizeof *rows);
@@ -1325,7 +1327,8 @@ static void figures_for_kind(db_conn *c, int64_t user, const char *kind, kind_fi
 		     "SELECT avg(s.at - (SELECT max(k.at) FROM events k WHERE k.task_id = s.task_id"
 		     " AND k.type = 'claim' AND k.actor_id = s.actor_id AND k.at <= s.at))"
 		     " FROM events s JOIN projects p ON p.id = s.project_id"
-		     " WHERE s.actor_id = ? AND s.type = 'submit' AND p.kind = ?");
+		     " WHERE s.actor_id = ? AND s.type = 'submit' AND p.kind = ?"
+		     " AND s.type NOT IN ('claim','review_claim')");
 	db_bind_int(st, 1, user);
 	db_bind_text(st, 2, kind);
 	if (db_step(st) == SQLITE_ROW)

@@ -40,6 +40,7 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	int64_t buckets[24] = {0};
 	st = db_stmt(c, "SELECT at / 3600000, count(*) FROM events WHERE project_id = ?"
 			" AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
+			" AND type NOT IN ('claim','review_claim')"
 			" GROUP BY 1");
 	db_bind_int(st, 1, project_id);
 	db_bind_int(st, 2, since);
@@ -59,7 +60,8 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	json_object_set_new(o, "approved_per_hour", per_hour);
 
 	st = db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
-			" AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?");
+			" AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
+			" AND type NOT IN ('claim','review_claim')");
 	db_bind_int(st, 1, project_id);
 	db_bind_int(st, 2, now - hour);
 	json_object_set_new(o, "approved_last_hour",
@@ -67,7 +69,7 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	sqlite3_reset(st);
 
 	st = db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
-			" AND type IN ('approve','fix','reject')");
+			" AND type IN ('approve','fix','reject') AND type NOT IN ('claim','review_claim')");
 	db_bind_int(st, 1, project_id);
 	json_object_set_new(o, "reviews",
 			    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
@@ -88,7 +90,8 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 			"  FROM tasks WHERE project_id = ?1 AND worker_id IS NOT NULL GROUP BY worker_id"
 			"  UNION ALL"
 			"  SELECT actor_id, 0, 0, 0, 0, count(*), 0 FROM events WHERE project_id = ?1"
-			"   AND type IN ('approve','fix','reject') GROUP BY actor_id"
+			"   AND type IN ('approve','fix','reject') AND type NOT IN ('claim','review_claim')"
+			"   GROUP BY actor_id"
 			" ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
 	db_bind_int(st, 1, project_id);
 	while (db_step(st) == SQLITE_ROW) {
