@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +25,25 @@ typedef struct fixture {
 	atomic_bool stop;
 } fixture;
 
-static int setup(void **state)
+static int open_store(void **state, bool durable)
 {
 	fixture *f = calloc(1, sizeof *f);
 	snprintf(f->dir, sizeof f->dir, "/tmp/crowdloop-db-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	cl_error err;
-	assert_int_equal(db_open(f->dir, false, &f->d, &err), 0);
+	assert_int_equal(db_open(f->dir, durable, &f->d, &err), 0);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return open_store(state, false);
+}
+
+static int setup_durable(void **state)
+{
+	return open_store(state, true);
 }
 
 static int teardown(void **state)
@@ -117,17 +128,6 @@ static void test_wal_stays_bounded(void **state)
 	 * (on a busy machine, a few rounds of the checkpointer). */
 	if (peak > 96LL << 20)
 		fail_msg("the WAL grew to %lld bytes", peak);
-}
-
-static int setup_durable(void **state)
-{
-	fixture *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/crowdloop-db-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	cl_error err;
-	assert_int_equal(db_open(f->dir, true, &f->d, &err), 0);
-	*state = f;
-	return 0;
 }
 
 static void *durable_writer_main(void *arg)
