@@ -49,11 +49,9 @@ typedef struct db_job {
 	void *ctx;
 	cl_error *err;
 	int rc;
-	sem_t done_sem;
-	bool detached; /* the writer's own (the periodic job): freed, not waited on */
-	cl_error own_err;
-	db_done_fn done; /* db_write_async: called instead of waking a waiter, then freed */
+	db_done_fn done; /* told the outcome once the job is durable; the job is then freed */
 	void *done_arg;
+	cl_error own_err; /* for a job nobody waits on (the periodic one) */
 	struct db_job *next;
 } db_job;
 
@@ -316,13 +314,9 @@ typedef struct group {
 static void wake_jobs(db_job *jobs)
 {
 	for (db_job *j = jobs, *nx; j; j = nx) {
-		nx = j->next; /* j lives on a waiter's stack: read before waking it */
-		if (j->done)
-			j->done(j->done_arg, j->rc);
-		if (j->detached || j->done)
-			free(j);
-		else
-			sem_post(&j->done_sem);
+		nx = j->next;
+		j->done(j->done_arg, j->rc);
+		free(j);
 	}
 }
 
@@ -512,6 +506,12 @@ static void commit_locked(db *d, group *g)
 	pthread_cond_signal(&d->sync_wake);
 }
 
+static void periodic_done(void *arg, int rc)
+{
+	(void)arg;
+	(void)rc;
+}
+
 static bool periodic_due(db *d, struct timespec *next)
 {
 	struct timespec now;
@@ -567,7 +567,7 @@ static void *writer_main(void *arg)
 				pj->fn = d->periodic;
 				pj->ctx = d->periodic_ctx;
 				pj->err = &pj->own_err;
-				pj->detached = true;
+				pj->done = periodic_done;
 				pj->next = jobs;
 				jobs = pj;
 			}
@@ -646,28 +646,38 @@ static void *checkpoint_main(void *arg)
 	return NULL;
 }
 
+void db_wait_init(db_wait *w)
+{
+	sem_init(&w->done, 0, 0);
+	w->rc = 0;
+}
+
+void db_wait_done(void *arg, int rc)
+{
+	db_wait *w = arg;
+	w->rc = rc;
+	sem_post(&w->done);
+}
+
+int db_wait_for(db_wait *w)
+{
+	while (sem_wait(&w->done) && errno == EINTR)
+		;
+	sem_destroy(&w->done);
+	return w->rc;
+}
+
 int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err)
 {
 	cl_error local;
-	db_job j = {.fn = fn, .ctx = ctx, .err = err ? err : &local};
-	sem_init(&j.done_sem, 0, 0);
-	pthread_mutex_lock(&d->lock);
-	if (d->stopping) {
-		pthread_mutex_unlock(&d->lock);
-		sem_destroy(&j.done_sem);
-		return cl_fail(err, CL_EUNAVAIL, NULL, "the server is shutting down");
+	db_wait w;
+	db_wait_init(&w);
+	int rc = db_write_async(d, fn, ctx, err ? err : &local, db_wait_done, &w);
+	if (rc) {
+		sem_destroy(&w.done);
+		return rc;
 	}
-	if (d->tail)
-		d->tail->next = &j;
-	else
-		d->head = &j;
-	d->tail = &j;
-	pthread_cond_signal(&d->wake);
-	pthread_mutex_unlock(&d->lock);
-	while (sem_wait(&j.done_sem) && errno == EINTR)
-		;
-	sem_destroy(&j.done_sem);
-	return j.rc;
+	return db_wait_for(&w);
 }
 
 int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg)

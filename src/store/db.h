@@ -5,6 +5,7 @@
 #define CROWDLOOP_STORE_DB_H
 
 #include <jansson.h>
+#include <semaphore.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +38,15 @@ int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err);
  * only hand the outcome on, as the store's threads wait for it. */
 typedef void (*db_done_fn)(void *arg, int rc);
 int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg);
+/* Waiting for a db_write_async job (db_write is one): init, pass db_wait_done and the db_wait
+ * as done/arg, then db_wait_for returns the job's result. */
+typedef struct db_wait {
+	sem_t done;
+	int rc;
+} db_wait;
+void db_wait_init(db_wait *w);
+void db_wait_done(void *w, int rc);
+int db_wait_for(db_wait *w);
 /* Registers a job the writer runs about every `period_ms` (lease expiry). One only. */
 void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms);
 

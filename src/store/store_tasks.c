@@ -6,8 +6,6 @@
 #include "util/clock.h"
 #include "util/json.h"
 
-#include <errno.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -875,24 +873,16 @@ void store_task_change_free(void *arg)
 
 /* ---- the same changes, waited for ---- */
 
-static void wake_waiter(void *arg, int rc)
-{
-	(void)rc;
-	sem_post(arg);
-}
-
 /* Runs a prepared change (`rc`: the result of preparing it) and waits until it is durable. */
 static int change_wait(db *d, int rc, task_change *tc, json_t **task, cl_error *err)
 {
 	*task = NULL;
 	if (rc)
 		return cl_fail(err, rc, NULL, "out of memory");
-	sem_t done;
-	sem_init(&done, 0, 0);
-	store_task_change_run(d, tc, wake_waiter, &done);
-	while (sem_wait(&done) && errno == EINTR)
-		;
-	sem_destroy(&done);
+	db_wait w;
+	db_wait_init(&w);
+	store_task_change_run(d, tc, db_wait_done, &w);
+	db_wait_for(&w);
 	rc = store_task_change_answer(d, tc, task, err);
 	store_task_change_free(tc);
 	return rc;
