@@ -217,6 +217,13 @@ const migration migrations[] = {
 	 " WHERE type NOT IN ('claim','review_claim');"
 	 "CREATE INDEX events_actor ON events(actor_id, project_id, type)"
 	 " WHERE type NOT IN ('claim','review_claim');"},
+	{7, "fewer task indexes to keep up on every transition",
+	 /* A claim changes a task's worker and lease, so each of these cost an entry moved on
+	  * nearly every transition. The item's slots are found through UNIQUE (item_id, slot),
+	  * k rows at most; live leases through tasks_queue per project, as many rows as
+	  * workers are busy (store_leases_expire). */
+	 "DROP INDEX tasks_item_worker;"
+	 "DROP INDEX tasks_lease;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -390,7 +390,7 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 	bool claim = true;
 	if (!id) {
 		/* By the worker's own index: the planner would rather range over every live lease
-		 * (tasks_lease), which costs as many rows as workers are busy. */
+		 * (tasks_queue), which costs as many rows as workers are busy. */
 		st = db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_worker WHERE worker_id = ?"
 				" AND project_id = ? AND state = 'assigned' AND lease_until > ?"
 				" ORDER BY id LIMIT 1");
@@ -703,10 +703,13 @@ int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
 {
 	(void)ctx;
 	int64_t now = clock_now_ms();
-	/* Bounded per run so one sweep never holds the writer long; the next run continues. */
+	/* Through each project's queue index: leased tasks are as many as busy workers, and no
+	 * index on the lease itself costs an entry moved on every claim. Bounded per run so
+	 * one sweep never holds the writer long; the next run continues. */
 	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT id FROM tasks WHERE state IN ('assigned','in_review')"
-		       " AND lease_until IS NOT NULL AND lease_until <= ? LIMIT 2000");
+	    db_stmt(c, "SELECT t.id FROM projects p CROSS JOIN tasks t ON t.project_id = p.id"
+		       " AND t.state IN ('assigned','in_review')"
+		       " WHERE t.lease_until IS NOT NULL AND t.lease_until <= ? LIMIT 2000");
 	db_bind_int(st, 1, now);
 	int64_t ids[2000];
 	int n = 0;

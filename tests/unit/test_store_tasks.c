@@ -199,15 +199,26 @@ static void test_reject_rework_escalate(void **state)
 static void test_lease_expiry_returns_task(void **state)
 {
 	fixture *f = *state;
+	/* A submitted task under a one-second review lease, and a one-second claim. */
+	int64_t b = next_task(f, f->w2, "assigned");
+	assert_int_equal(submit(f, b, f->w2), 0);
 	f->p.lease_seconds = 1;
+	assert_int_equal(next_review(f, f->rv), b);
 	int64_t a = next_task(f, f->w1, "assigned");
 	usleep(1100 * 1000);
+	/* A lease taken after they ran out is left alone by the sweep. */
+	f->p.lease_seconds = 60;
+	int64_t c = next_task(f, f->w2, "assigned");
 	/* The holder's lease ran out: submitting is refused even before the sweep. */
 	assert_int_equal(submit(f, a, f->w1), CL_ECONFLICT);
 	cl_error err;
 	assert_int_equal(db_write(f->d, store_leases_expire, NULL, &err), 0);
 	assert_string_equal(state_of(f, a), "open");
+	assert_string_equal(state_of(f, b), "submitted");
+	assert_string_equal(state_of(f, c), "assigned");
 	/* Open again: another worker may take it. */
+	assert_int_equal(next_task(f, f->w2, "assigned"), c);
+	assert_int_equal(submit(f, c, f->w2), 0);
 	assert_int_equal(next_task(f, f->w2, "assigned"), a);
 }
 
