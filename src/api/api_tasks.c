@@ -11,28 +11,50 @@
 
 #define REASON_MAX 2000
 
-/* Loads the task's project with `need`; a caller who may not see the project gets 404. */
+/* Loads the task's project with `need`; a caller who may not see the project gets 404. With
+ * `item` (its text freed by item_facts_release), also what an annotation of the task is
+ * validated against, in the same read. */
 static int task_access(http_request *r, unsigned need, task_ref *t, project *p,
-		       unsigned *rights)
+		       unsigned *rights, item_facts *item)
 {
-	if (store_task_ref(api_app(r)->db, r->ids[0], t))
+	db *d = api_app(r)->db;
+	char *text = NULL;
+	int rc = item ? store_task_ref_item(d, r->ids[0], t, &text, &item->width, &item->height)
+		      : store_task_ref(d, r->ids[0], t);
+	if (rc)
 		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	return api_project_access(r, t->project_id, need, p, rights);
+	rc = api_project_access(r, t->project_id, need, p, rights);
+	if (item) {
+		item->type = task_kind_item_type(p->kind);
+		item->text = text;
+	}
+	return rc;
 }
 
-/* Validates an annotation of a task against its project and item; *text gets the compact JSON
- * to store (caller frees). */
-static int validate(http_request *r, const project *p, int64_t task_id, const json_t *ann,
-		    char **text)
+static void item_facts_release(item_facts *item)
+{
+	free((char *)item->text);
+	item->text = NULL;
+}
+
+/* Validates an annotation of task `task_id` against its project and `item` (read here when
+ * NULL); *text gets the compact JSON to store (caller frees). */
+static int validate(http_request *r, const project *p, int64_t task_id, const item_facts *item,
+		    const json_t *ann, char **text)
 {
 	if (!json_is_object(ann))
 		return http_fail(r, CL_EANNOTATION, NULL, "\"annotation\" must be an object");
-	item_facts facts = {.type = task_kind_item_type(p->kind)};
+	item_facts read = {.type = task_kind_item_type(p->kind)};
 	char *item_text = NULL;
-	if (store_task_item_text(api_app(r)->db, task_id, &item_text, &facts.width, &facts.height))
-		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	facts.text = item_text;
-	int rc = annotation_validate(p, &facts, ann, &r->err);
+	task_ref t;
+	if (!item) {
+		if (store_task_ref_item(api_app(r)->db, task_id, &t, &item_text, &read.width,
+					&read.height))
+			return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+		read.text = item_text;
+		item = &read;
+	}
+	int rc = annotation_validate(p, item, ann, &r->err);
 	free(item_text);
 	if (rc)
 		return rc;
@@ -43,14 +65,16 @@ static int validate(http_request *r, const project *p, int64_t task_id, const js
 /* The answer of a task change started by one of the loop's routes, once it is durable. */
 static int change_finish(http_request *r)
 {
-	json_t *task = NULL;
+	buf task;
+	buf_init(&task, 0);
 	int rc = store_task_change_answer(api_app(r)->db, r->defer_ctx, &task, &r->err);
 	if (!rc) {
-		if (task)
-			http_json(r, 200, task);
+		if (task.len)
+			http_json_text(r, 200, &task);
 		else
 			http_no_content(r);
 	}
+	buf_release(&task);
 	return rc;
 }
 
@@ -87,10 +111,11 @@ int api_tasks_submit(http_request *r)
 	project p;
 	project_init(&p);
 	task_ref t;
+	item_facts item = {0};
 	json_t *body = NULL;
 	char *ann = NULL;
 	task_change *tc = NULL;
-	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
+	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL, &item);
 	if (!rc)
 		rc = http_body_json(r, &body);
 	if (!rc)
@@ -98,13 +123,14 @@ int api_tasks_submit(http_request *r)
 	if (!rc && t.worker_id != r->user.id)
 		rc = http_fail(r, CL_ECONFLICT, "not_lease_holder", "the task is not leased to you");
 	if (!rc)
-		rc = validate(r, &p, t.id, json_object_get(body, "annotation"), &ann);
+		rc = validate(r, &p, t.id, &item, json_object_get(body, "annotation"), &ann);
 	if (!rc) {
 		/* A sampled review policy approves the rest without a reviewer. */
 		bool skip = p.review_sample &&
 			    (double)randombytes_uniform(1000000) / 1e6 >= p.review_rate;
 		rc = change_defer(r, store_task_submit_start(t.id, r->user.id, ann, skip, &tc), &tc);
 	}
+	item_facts_release(&item);
 	free(ann);
 	json_decref(body);
 	project_release(&p);
@@ -117,7 +143,7 @@ int api_tasks_release(http_request *r)
 	project_init(&p);
 	task_ref t;
 	json_t *task = NULL;
-	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
+	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL, NULL);
 	if (!rc)
 		rc = store_task_release(api_app(r)->db, t.id, r->user.id, &task, &r->err);
 	if (!rc)
@@ -165,7 +191,7 @@ int api_tasks_review(http_request *r)
 	char *ann = NULL;
 	const char *decision;
 	review_decision dec = {0};
-	int rc = task_access(r, ACCESS_REVIEW, &t, &p, NULL);
+	int rc = task_access(r, ACCESS_REVIEW, &t, &p, NULL, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
 	if (!rc)
@@ -196,7 +222,7 @@ int api_tasks_review(http_request *r)
 		}
 	} else if (!strcmp(decision, "fix")) {
 		dec.action = TASK_FIX;
-		rc = validate(r, &p, t.id, json_object_get(body, "annotation"), &ann);
+		rc = validate(r, &p, t.id, NULL, json_object_get(body, "annotation"), &ann);
 		if (rc)
 			goto out;
 		dec.annotation = ann;
@@ -222,7 +248,7 @@ int api_tasks_resolve(http_request *r)
 	char *ann = NULL;
 	const char *decision, *reason = NULL;
 	int action = 0;
-	int rc = task_access(r, ACCESS_MANAGE, &t, &p, NULL);
+	int rc = task_access(r, ACCESS_MANAGE, &t, &p, NULL, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
 	if (!rc)
@@ -236,7 +262,7 @@ int api_tasks_resolve(http_request *r)
 	if (!strcmp(decision, "approve")) {
 		action = TASK_RESOLVE_APPROVE;
 		json_t *a = json_object_get(body, "annotation");
-		if (a && !json_is_null(a) && (rc = validate(r, &p, t.id, a, &ann)))
+		if (a && !json_is_null(a) && (rc = validate(r, &p, t.id, NULL, a, &ann)))
 			goto out;
 	} else if (!strcmp(decision, "discard")) {
 		action = TASK_DISCARD;
@@ -261,7 +287,7 @@ int api_tasks_get(http_request *r)
 	project_init(&p);
 	task_ref t;
 	unsigned rights = 0;
-	int rc = task_access(r, 0, &t, &p, &rights);
+	int rc = task_access(r, 0, &t, &p, &rights, NULL);
 	/* Besides the project's staff, only the task's own worker and reviewer may read it. */
 	if (!rc && !(rights & ACCESS_READ_DATA) && t.worker_id != r->user.id &&
 	    t.reviewer_id != r->user.id)

@@ -5,6 +5,7 @@
  * nothing. */
 #include "core/project.h"
 #include "util/clock.h"
+#include "util/json_write.h"
 #include "util/text.h"
 
 #include <stdio.h>
@@ -530,10 +531,20 @@ void project_copy(project *to, const project *from)
 	to->instructions = from->instructions ? strdup(from->instructions) : NULL;
 }
 
-json_t *project_brief_json(const project *p)
+int project_brief_write(buf *out, const project *p)
 {
-	json_t *labels = p->labels ? json_incref(p->labels) : json_array();
-	return json_pack("{s:I,s:s,s:s,s:o,s:b,s:s}", "id", (json_int_t)p->id, "name", p->name,
-			 "kind", task_kind_name(p->kind), "labels", labels, "multi_label",
-			 p->multi_label, "instructions", p->instructions ? p->instructions : "");
+	int rc = buf_puts(out, "{\"id\":");
+	rc = rc ? rc : buf_put_int(out, p->id);
+	rc = rc ? rc : buf_puts(out, ",\"name\":");
+	rc = rc ? rc : json_write_string(out, p->name, strlen(p->name));
+	rc = rc ? rc : buf_puts(out, ",\"kind\":");
+	const char *kind = task_kind_name(p->kind);
+	rc = rc ? rc : json_write_string(out, kind, strlen(kind));
+	rc = rc ? rc : buf_puts(out, ",\"labels\":");
+	rc = rc ? rc : p->labels ? json_write(out, p->labels) : buf_puts(out, "[]");
+	rc = rc ? rc : buf_puts(out, p->multi_label ? ",\"multi_label\":true" : ",\"multi_label\":false");
+	rc = rc ? rc : buf_puts(out, ",\"instructions\":");
+	const char *ins = p->instructions ? p->instructions : "";
+	rc = rc ? rc : json_write_string(out, ins, strlen(ins));
+	return rc ? rc : buf_puts(out, "}");
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 
 typedef enum task_kind {
@@ -76,8 +77,8 @@ bool project_has_label(const project *p, const char *label);
  * Project fields of docs/API.md, lease_minutes rounded up, review_rate null until given. */
 json_t *project_to_json(const project *p);
 
-/* The project as a task answer shows it (caller owns the reference): id, name, kind, labels,
- * multi_label and instructions. */
-json_t *project_brief_json(const project *p);
+/* Appends the project as a task answer shows it, as a JSON object: id, name, kind, labels,
+ * multi_label and instructions. Returns 0, or CL_ETOOBIG/CL_ENOMEM from the buffer. */
+int project_brief_write(buf *out, const project *p);
 
 #endif

@@ -112,6 +112,9 @@ void http_wake(void *r, int rc);
 
 /* Answers `body` (stolen) as JSON with `status`. */
 void http_json(http_request *r, int status, json_t *body);
+/* Answers JSON text already written into `body`, whose bytes it takes (the buffer is left
+ * empty). */
+void http_json_text(http_request *r, int status, buf *body);
 /* Answers a list page: {"items": items (stolen), "next_cursor": *next, or null when next is
  * NULL or 0}. A pointer, so a call may fill *next in its own arguments: it is read here, after
  * they were all evaluated. */

@@ -16,23 +16,31 @@ static void set_response(http_request *r, int status, struct MHD_Response *resp)
 	r->status = status;
 }
 
-void http_json(http_request *r, int status, json_t *body)
+void http_json_text(http_request *r, int status, buf *body)
 {
-	buf b;
-	buf_init(&b, 0);
-	int rc = body ? json_write(&b, body) : CL_EINTERNAL;
-	json_decref(body);
 	size_t len = 0;
-	char *text = rc ? NULL : buf_detach(&b, &len);
-	buf_release(&b);
+	char *text = buf_detach(body, &len);
 	if (!text) {
-		http_error_reply(r, rc == CL_EINTERNAL ? CL_EINTERNAL : CL_ENOMEM);
+		http_error_reply(r, CL_ENOMEM);
 		return;
 	}
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	set_response(r, status, resp);
+}
+
+void http_json(http_request *r, int status, json_t *body)
+{
+	buf b;
+	buf_init(&b, 0);
+	int rc = body ? json_write(&b, body) : CL_EINTERNAL;
+	json_decref(body);
+	if (rc)
+		http_error_reply(r, rc == CL_EINTERNAL ? CL_EINTERNAL : CL_ENOMEM);
+	else
+		http_json_text(r, status, &b);
+	buf_release(&b);
 }
 
 void http_json_page(http_request *r, json_t *items, const int64_t *next)

@@ -223,7 +223,10 @@ const migration migrations[] = {
 	  * k rows at most; live leases through tasks_queue per project, as many rows as
 	  * workers are busy (store_leases_expire). */
 	 "DROP INDEX tasks_item_worker;"
-	 "DROP INDEX tasks_lease;"},
+	 "DROP INDEX tasks_lease;"
+	 /* A reviewer's own live lease is all this index is read for; finished reviews leave it. */
+	 "DROP INDEX tasks_reviewer;"
+	 "CREATE INDEX tasks_reviewer ON tasks(reviewer_id, project_id) WHERE state = 'in_review';"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -122,6 +122,10 @@ typedef struct task_ref {
 
 /* Who holds or held a task, for authorization; CL_ENOTFOUND when missing. */
 int store_task_ref(db *d, int64_t task_id, task_ref *t);
+/* The same, and in the same read what an annotation of the task is validated against: its
+ * item's text (*text, caller frees; NULL for images) and size. */
+int store_task_ref_item(db *d, int64_t task_id, task_ref *t, char **text, int64_t *width,
+			int64_t *height);
 /* The next task for a worker (rework, then live lease, then open), leased; *task NULL when
  * there is none. */
 int store_task_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err);
@@ -148,7 +152,8 @@ int store_task_review(db *d, const project *p, int64_t task_id, int64_t user_id,
  * annotation and decision may go away) and queues nothing; store_task_change_run queues it,
  * and done(arg, rc) runs on a store thread once the change is durable or has failed (also at
  * once when it cannot be queued). store_task_change_answer then gives what the blocking call
- * would have: the rc, *err, and the task (NULL for "nothing to claim"). */
+ * would have: the rc, *err, and the task as JSON text appended to `task` (nothing for "nothing
+ * to claim"). */
 typedef struct task_change task_change;
 int store_task_next_start(const project *p, int64_t user_id, task_change **out);
 int store_task_submit_start(int64_t task_id, int64_t user_id, const char *annotation,
@@ -157,14 +162,12 @@ int store_review_next_start(const project *p, int64_t user_id, task_change **out
 int store_task_review_start(const project *p, int64_t task_id, int64_t user_id,
 			    const review_decision *dec, task_change **out);
 void store_task_change_run(db *d, task_change *tc, db_done_fn done, void *arg);
-int store_task_change_answer(db *d, task_change *tc, json_t **task, cl_error *err);
+int store_task_change_answer(db *d, task_change *tc, buf *task, cl_error *err);
 void store_task_change_free(void *tc);
 /* A manager's decision on an escalated task: TASK_RESOLVE_APPROVE (annotation optional) or
  * TASK_DISCARD. */
 int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action,
 		       const char *annotation, const char *reason, json_t **task, cl_error *err);
-/* The annotation and item facts a submit or fix is validated against. */
-int store_task_item_text(db *d, int64_t task_id, char **text, int64_t *width, int64_t *height);
 /* A Task object with its item, project summary and events. */
 json_t *store_task_get(db *d, int64_t task_id);
 json_t *store_tasks_list(db *d, int64_t project_id, const char *state, int64_t worker_id,

@@ -5,6 +5,7 @@
 #include "core/task.h"
 #include "util/clock.h"
 #include "util/json.h"
+#include "util/json_write.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,92 +93,177 @@ static int64_t annotation_add(db_conn *c, const task_row *t, int round, int64_t 
 	return sqlite3_last_insert_rowid(db_handle(c));
 }
 
-/* ---- JSON views ---- */
-
-static json_t *time_or_null(sqlite3_stmt *st, int col)
-{
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		return json_null();
-	char at[32];
-	clock_iso8601(sqlite3_column_int64(st, col), at);
-	return json_string(at);
-}
-
-static json_t *id_or_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL
-		   ? json_null()
-		   : json_integer(sqlite3_column_int64(st, col));
-}
-
-static json_t *json_col(sqlite3_stmt *st, int col)
-{
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		return json_null();
-	json_t *v = json_loads(db_col_text(st, col), 0, NULL);
-	return v ? v : json_null();
-}
+/* ---- answers ----
+ * A task answer is written as JSON text straight from the rows it reads: stored annotations,
+ * rejections, item metadata and event payloads are JSON the store wrote itself, so they go in
+ * as they are. Callers that want a jansson value parse the text, so one writer defines every
+ * task answer. */
 
 #define TASK_COLUMNS                                                                               \
 	"t.id, t.project_id, t.item_id, t.slot, t.state, t.round, t.worker_id, t.reviewer_id,"     \
 	" t.lease_until, t.rejection, a.data, t.approved_at"
 
-static json_t *task_row_json(sqlite3_stmt *st)
+/* A task's own fields, copied out of a TASK_COLUMNS row; 0 stands for NULL ids and times. */
+typedef struct task_fields {
+	int64_t id, project_id, item_id, worker_id, reviewer_id, lease_until, approved_at;
+	int slot, round;
+	char state[16];
+	char *rejection, *annotation; /* stored JSON texts, or NULL */
+} task_fields;
+
+static char *col_dup(sqlite3_stmt *st, int col)
 {
-	json_t *o =
-	    json_pack("{s:I,s:I,s:I,s:i,s:s,s:i}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-		      "project_id", (json_int_t)sqlite3_column_int64(st, 1), "item_id",
-		      (json_int_t)sqlite3_column_int64(st, 2), "slot", sqlite3_column_int(st, 3),
-		      "state", db_col_text(st, 4), "round", sqlite3_column_int(st, 5));
-	json_object_set_new(o, "worker_id", id_or_null(st, 6));
-	json_object_set_new(o, "reviewer_id", id_or_null(st, 7));
-	json_object_set_new(o, "lease_expires_at", time_or_null(st, 8));
-	json_object_set_new(o, "last_rejection", json_col(st, 9));
-	json_object_set_new(o, "annotation", json_col(st, 10));
-	json_object_set_new(o, "approved_at", time_or_null(st, 11));
-	return o;
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : strdup(db_col_text(st, col));
+}
+
+static void task_fields_read(sqlite3_stmt *st, task_fields *f)
+{
+	f->id = sqlite3_column_int64(st, 0);
+	f->project_id = sqlite3_column_int64(st, 1);
+	f->item_id = sqlite3_column_int64(st, 2);
+	f->slot = sqlite3_column_int(st, 3);
+	snprintf(f->state, sizeof f->state, "%s", db_col_text(st, 4));
+	f->round = sqlite3_column_int(st, 5);
+	f->worker_id = sqlite3_column_int64(st, 6);
+	f->reviewer_id = sqlite3_column_int64(st, 7);
+	f->lease_until = sqlite3_column_int64(st, 8);
+	f->rejection = col_dup(st, 9);
+	f->annotation = col_dup(st, 10);
+	f->approved_at = sqlite3_column_int64(st, 11);
+}
+
+static void task_fields_release(task_fields *f)
+{
+	free(f->rejection);
+	free(f->annotation);
+	f->rejection = f->annotation = NULL;
+}
+
+/* Writers of the pieces; each takes the previous result and does nothing after a failure. */
+static int put(buf *b, int rc, const char *text)
+{
+	return rc ? rc : buf_puts(b, text);
+}
+
+static int put_string(buf *b, int rc, const char *s)
+{
+	return rc ? rc : json_write_string(b, s, strlen(s));
+}
+
+static int put_id(buf *b, int rc, int64_t id)
+{
+	return rc ? rc : id ? buf_put_int(b, id) : buf_puts(b, "null");
+}
+
+static int put_time(buf *b, int rc, int64_t ms)
+{
+	if (rc || !ms)
+		return put(b, rc, "null");
+	char at[32];
+	clock_iso8601(ms, at);
+	return put_string(b, rc, at);
+}
+
+/* Stored JSON text as it is; NULL as null. */
+static int put_stored(buf *b, int rc, const char *json)
+{
+	return put(b, rc, json ? json : "null");
+}
+
+static int put_col_string(buf *b, int rc, sqlite3_stmt *st, int col)
+{
+	if (rc)
+		return rc;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return buf_puts(b, "null");
+	return json_write_string(b, db_col_text(st, col), (size_t)sqlite3_column_bytes(st, col));
+}
+
+/* The task's own fields, leaving the object open for the details. */
+static int task_fields_write(buf *b, const task_fields *f)
+{
+	int rc = put(b, 0, "{\"id\":");
+	rc = put_id(b, rc, f->id);
+	rc = put(b, rc, ",\"project_id\":");
+	rc = put_id(b, rc, f->project_id);
+	rc = put(b, rc, ",\"item_id\":");
+	rc = put_id(b, rc, f->item_id);
+	rc = put(b, rc, ",\"slot\":");
+	rc = rc ? rc : buf_put_int(b, f->slot);
+	rc = put(b, rc, ",\"state\":");
+	rc = put_string(b, rc, f->state);
+	rc = put(b, rc, ",\"round\":");
+	rc = rc ? rc : buf_put_int(b, f->round);
+	rc = put(b, rc, ",\"worker_id\":");
+	rc = put_id(b, rc, f->worker_id);
+	rc = put(b, rc, ",\"reviewer_id\":");
+	rc = put_id(b, rc, f->reviewer_id);
+	rc = put(b, rc, ",\"lease_expires_at\":");
+	rc = put_time(b, rc, f->lease_until);
+	rc = put(b, rc, ",\"last_rejection\":");
+	rc = put_stored(b, rc, f->rejection);
+	rc = put(b, rc, ",\"annotation\":");
+	rc = put_stored(b, rc, f->annotation);
+	rc = put(b, rc, ",\"approved_at\":");
+	return put_time(b, rc, f->approved_at);
 }
 
 /* What a task answer carries besides the task's own fields: the answer to a state change is the
  * task alone; a claim also carries its item and project, a review claim also the history. */
 typedef enum { TASK_BARE, TASK_WITH_ITEM, TASK_WITH_HISTORY } task_detail;
 
-/* The item a task labels, with its imported pre-annotation set on the task `o`. */
-static void item_json(db_conn *c, json_t *o, int64_t item_id)
+/* The task's imported pre-annotation (core/import_tools.h), the worker's starting point, and
+ * its item. Only metadata that names a pre-annotation is parsed. */
+static int item_write(db_conn *c, buf *b, int64_t item_id)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT id, type, text, mime, width, height, meta FROM items WHERE id = ?");
 	db_bind_int(st, 1, item_id);
+	int rc = 0;
 	if (db_step(st) == SQLITE_ROW) {
-		json_t *it =
-		    json_pack("{s:I,s:s}", "id", (json_int_t)item_id, "type", db_col_text(st, 1));
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			json_object_set_new(it, "text", json_string(db_col_text(st, 2)));
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-			json_object_set_new(it, "mime", json_string(db_col_text(st, 3)));
-			json_object_set_new(it, "width", json_integer(sqlite3_column_int64(st, 4)));
-			json_object_set_new(it, "height",
-					    json_integer(sqlite3_column_int64(st, 5)));
+		const char *meta = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL
+									     : db_col_text(st, 6);
+		json_t *parsed = meta && strstr(meta, "\"preannotation\"")
+				     ? json_loads(meta, 0, NULL)
+				     : NULL;
+		json_t *pre = json_object_get(parsed, "preannotation");
+		rc = put(b, rc, ",\"preannotation\":");
+		rc = rc ? rc : json_is_object(pre) ? json_write(b, pre) : buf_puts(b, "null");
+		rc = put(b, rc, ",\"item\":{\"id\":");
+		rc = put_id(b, rc, item_id);
+		rc = put(b, rc, ",\"type\":");
+		rc = put_col_string(b, rc, st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			rc = put(b, rc, ",\"text\":");
+			rc = put_col_string(b, rc, st, 2);
 		}
-		json_t *meta = json_col(st, 6);
-		/* An imported pre-annotation (core/import_tools.h) is the worker's starting point.
-		 */
-		json_t *pre = json_object_get(meta, "preannotation");
-		json_object_set(o, "preannotation", json_is_object(pre) ? pre : json_null());
-		json_object_set_new(it, "meta", json_is_object(meta) ? meta : json_object());
-		if (!json_is_object(meta))
-			json_decref(meta);
-		json_object_set_new(o, "item", it);
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			rc = put(b, rc, ",\"mime\":");
+			rc = put_col_string(b, rc, st, 3);
+			rc = put(b, rc, ",\"width\":");
+			rc = rc ? rc : buf_put_int(b, sqlite3_column_int64(st, 4));
+			rc = put(b, rc, ",\"height\":");
+			rc = rc ? rc : buf_put_int(b, sqlite3_column_int64(st, 5));
+		}
+		rc = put(b, rc, ",\"meta\":");
+		if (parsed)
+			rc = rc ? rc : json_is_object(parsed) ? json_write(b, parsed) : buf_puts(b, "{}");
+		else
+			rc = put(b, rc, meta && meta[0] == '{' ? meta : "{}");
+		rc = put(b, rc, "}");
+		json_decref(parsed);
 	}
 	sqlite3_reset(st);
+	return rc;
 }
 
 /* The project part of a task answer, from `p` when the caller has it loaded. */
-static void project_part(db_conn *c, json_t *o, int64_t project_id, const project *p)
+static int project_write(db_conn *c, buf *b, int64_t project_id, const project *p)
 {
+	int rc = 0;
 	if (p) {
-		json_object_set_new(o, "project", project_brief_json(p));
-		return;
+		rc = put(b, rc, ",\"project\":");
+		return rc ? rc : project_brief_write(b, p);
 	}
 	sqlite3_stmt *st = db_stmt(c, "SELECT name, kind, labels, multi_label, instructions"
 				      " FROM projects WHERE id = ?");
@@ -188,97 +274,149 @@ static void project_part(db_conn *c, json_t *o, int64_t project_id, const projec
 		q.id = project_id;
 		snprintf(q.name, sizeof q.name, "%s", db_col_text(st, 0));
 		task_kind_parse(db_col_text(st, 1), &q.kind);
+		json_decref(q.labels);
 		q.labels = json_loads(db_col_text(st, 2), 0, NULL);
 		q.multi_label = sqlite3_column_int(st, 3);
 		q.instructions = strdup(db_col_text(st, 4));
-		json_object_set_new(o, "project", project_brief_json(&q));
+		rc = put(b, rc, ",\"project\":");
+		rc = rc ? rc : project_brief_write(b, &q);
 		project_release(&q);
 	}
 	sqlite3_reset(st);
+	return rc;
 }
 
-static void events_part(db_conn *c, json_t *o, int64_t id)
+static int events_write(db_conn *c, buf *b, int64_t id)
 {
-	json_t *events = json_array();
+	int rc = put(b, 0, ",\"events\":[");
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, at, actor_id, type, from_state, to_state, payload"
 				      " FROM events WHERE task_id = ? ORDER BY id");
 	db_bind_int(st, 1, id);
-	while (db_step(st) == SQLITE_ROW) {
-		json_t *e = json_pack("{s:I,s:o,s:o,s:s,s:s,s:s,s:o}", "id",
-				      (json_int_t)sqlite3_column_int64(st, 0), "at",
-				      time_or_null(st, 1), "actor_id", id_or_null(st, 2), "type",
-				      db_col_text(st, 3), "from", db_col_text(st, 4), "to",
-				      db_col_text(st, 5), "payload", json_col(st, 6));
-		json_array_append_new(events, e);
+	for (bool first = true; !rc && db_step(st) == SQLITE_ROW; first = false) {
+		rc = put(b, rc, first ? "{\"id\":" : ",{\"id\":");
+		rc = put_id(b, rc, sqlite3_column_int64(st, 0));
+		rc = put(b, rc, ",\"at\":");
+		rc = put_time(b, rc, sqlite3_column_int64(st, 1));
+		rc = put(b, rc, ",\"actor_id\":");
+		rc = put_id(b, rc, sqlite3_column_int64(st, 2));
+		rc = put(b, rc, ",\"type\":");
+		rc = put_col_string(b, rc, st, 3);
+		rc = put(b, rc, ",\"from\":");
+		rc = put_col_string(b, rc, st, 4);
+		rc = put(b, rc, ",\"to\":");
+		rc = put_col_string(b, rc, st, 5);
+		rc = put(b, rc, ",\"payload\":");
+		rc = put_stored(b, rc,
+				sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : db_col_text(st, 6));
+		rc = put(b, rc, "}");
 	}
 	sqlite3_reset(st);
-	json_object_set_new(o, "events", events);
+	return put(b, rc, "]");
 }
 
-/* The task's own fields as an answer shows them (NULL when there is no such task). */
-static json_t *task_row_read(db_conn *c, int64_t id)
+/* The whole answer for task `f`: its fields and what `detail` asks for, read in one read
+ * transaction; `p` (may be NULL) is the task's project when the caller has it. */
+static int task_answer_write(db *d, buf *b, const task_fields *f, task_detail detail,
+			     const project *p)
+{
+	int rc = task_fields_write(b, f);
+	if (!rc && detail != TASK_BARE) {
+		db_conn *c = db_reader(d);
+		db_read_begin(c);
+		rc = item_write(c, b, f->item_id);
+		if (!rc)
+			rc = project_write(c, b, f->project_id, p);
+		if (!rc && detail == TASK_WITH_HISTORY)
+			rc = events_write(c, b, f->id);
+		db_read_end(c);
+	}
+	return put(b, rc, "}");
+}
+
+/* Parses a written answer, for callers that want a jansson value (NULL when out of memory). */
+static json_t *answer_json(buf *b, int rc)
+{
+	json_t *o = rc ? NULL : json_loadb(b->data, b->len, 0, NULL);
+	buf_release(b);
+	return o;
+}
+
+/* The task's fields after a change, or for reading it; false when there is no such task. */
+static bool task_fields_load(db_conn *c, int64_t id, task_fields *f)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
 				      " ON a.id = t.annotation_id WHERE t.id = ?");
 	db_bind_int(st, 1, id);
-	json_t *o = db_step(st) == SQLITE_ROW ? task_row_json(st) : NULL;
+	bool found = db_step(st) == SQLITE_ROW;
+	if (found)
+		task_fields_read(st, f);
 	sqlite3_reset(st);
-	return o;
+	return found;
 }
 
-/* Adds what `detail` asks for to the task fields `o`, in one read transaction; `p` (may be
- * NULL) is the task's project when the caller has it. */
-static void task_details(db *d, json_t *o, task_detail detail, const project *p)
+static json_t *task_row_json(sqlite3_stmt *st)
 {
-	if (!o || detail == TASK_BARE)
-		return;
-	db_conn *c = db_reader(d);
-	db_read_begin(c);
-	item_json(c, o, json_integer_value(json_object_get(o, "item_id")));
-	project_part(c, o, json_integer_value(json_object_get(o, "project_id")), p);
-	if (detail == TASK_WITH_HISTORY)
-		events_part(c, o, json_integer_value(json_object_get(o, "id")));
-	db_read_end(c);
+	task_fields f;
+	task_fields_read(st, &f);
+	buf b;
+	buf_init(&b, 0);
+	int rc = task_fields_write(&b, &f);
+	task_fields_release(&f);
+	return answer_json(&b, put(&b, rc, "}"));
 }
 
 json_t *store_task_get(db *d, int64_t task_id)
 {
-	json_t *o = task_row_read(db_reader(d), task_id);
-	task_details(d, o, TASK_WITH_HISTORY, NULL);
-	return o;
+	task_fields f;
+	if (!task_fields_load(db_reader(d), task_id, &f))
+		return NULL;
+	buf b;
+	buf_init(&b, 0);
+	int rc = task_answer_write(d, &b, &f, TASK_WITH_HISTORY, NULL);
+	task_fields_release(&f);
+	return answer_json(&b, rc);
+}
+
+#define TASK_REF_COLUMNS "t.id, t.project_id, coalesce(t.worker_id, 0), coalesce(t.reviewer_id, 0), t.state"
+
+static void task_ref_read(sqlite3_stmt *st, task_ref *t)
+{
+	t->id = sqlite3_column_int64(st, 0);
+	t->project_id = sqlite3_column_int64(st, 1);
+	t->worker_id = sqlite3_column_int64(st, 2);
+	t->reviewer_id = sqlite3_column_int64(st, 3);
+	snprintf(t->state, sizeof t->state, "%s", db_col_text(st, 4));
 }
 
 int store_task_ref(db *d, int64_t task_id, task_ref *t)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id, project_id, coalesce(worker_id, 0),"
-						 " coalesce(reviewer_id, 0), state FROM tasks"
-						 " WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT " TASK_REF_COLUMNS " FROM tasks t WHERE t.id = ?");
 	db_bind_int(st, 1, task_id);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
-		t->id = sqlite3_column_int64(st, 0);
-		t->project_id = sqlite3_column_int64(st, 1);
-		t->worker_id = sqlite3_column_int64(st, 2);
-		t->reviewer_id = sqlite3_column_int64(st, 3);
-		snprintf(t->state, sizeof t->state, "%s", db_col_text(st, 4));
+		task_ref_read(st, t);
 		rc = 0;
 	}
 	sqlite3_reset(st);
 	return rc;
 }
 
-int store_task_item_text(db *d, int64_t task_id, char **text, int64_t *width, int64_t *height)
+int store_task_ref_item(db *d, int64_t task_id, task_ref *t, char **text, int64_t *width,
+			int64_t *height)
 {
-	sqlite3_stmt *st =
-	    db_stmt(db_reader(d), "SELECT i.text, coalesce(i.width, 0), coalesce(i.height, 0)"
-				  " FROM tasks t JOIN items i ON i.id = t.item_id WHERE t.id = ?");
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " TASK_REF_COLUMNS ", i.text,"
+						 " coalesce(i.width, 0), coalesce(i.height, 0)"
+						 " FROM tasks t JOIN items i ON i.id = t.item_id"
+						 " WHERE t.id = ?");
 	db_bind_int(st, 1, task_id);
 	int rc = CL_ENOTFOUND;
+	*text = NULL;
 	if (db_step(st) == SQLITE_ROW) {
-		*text =
-		    sqlite3_column_type(st, 0) != SQLITE_NULL ? strdup(db_col_text(st, 0)) : NULL;
-		*width = sqlite3_column_int64(st, 1);
-		*height = sqlite3_column_int64(st, 2);
+		task_ref_read(st, t);
+		*text = col_dup(st, 5);
+		*width = sqlite3_column_int64(st, 6);
+		*height = sqlite3_column_int64(st, 7);
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -318,7 +456,8 @@ struct task_job {
 	const char *reason;
 	db_write_fn fn;
 	int64_t out; /* the task to answer with */
-	json_t *row; /* its fields after the change, read by the writer */
+	task_fields row; /* its fields after the change, read by the writer */
+	bool has_row;
 };
 
 static int64_t first_id(db_conn *c, sqlite3_stmt *st)
@@ -370,7 +509,7 @@ static int task_job_with_row(db_conn *c, void *ctx, cl_error *err)
 	struct task_job *j = ctx;
 	int rc = j->fn(c, j, err);
 	if (!rc && j->out)
-		j->row = task_row_read(c, j->out);
+		j->has_row = task_fields_load(c, j->out, &j->row);
 	return rc;
 }
 
@@ -844,20 +983,17 @@ void store_task_change_run(db *d, task_change *tc, db_done_fn done, void *arg)
 	}
 }
 
-int store_task_change_answer(db *d, task_change *tc, json_t **task, cl_error *err)
+int store_task_change_answer(db *d, task_change *tc, buf *task, cl_error *err)
 {
-	*task = NULL;
 	if (tc->rc) {
 		if (err)
 			*err = tc->err;
 		return tc->rc;
 	}
-	if (tc->j.row) {
-		task_details(d, tc->j.row, tc->detail, tc->j.p);
-		*task = tc->j.row;
-		tc->j.row = NULL;
-	}
-	return 0;
+	if (!tc->j.has_row)
+		return 0;
+	int rc = task_answer_write(d, task, &tc->j.row, tc->detail, tc->j.p);
+	return rc ? cl_fail(err, rc, NULL, "the answer does not fit in memory") : 0;
 }
 
 void store_task_change_free(void *arg)
@@ -865,7 +1001,7 @@ void store_task_change_free(void *arg)
 	task_change *tc = arg;
 	if (!tc)
 		return;
-	json_decref(tc->j.row);
+	task_fields_release(&tc->j.row);
 	project_release(&tc->p);
 	free(tc->annotation);
 	free(tc->reason);
@@ -886,7 +1022,12 @@ static int change_wait(db *d, int rc, task_change *tc, json_t **task, cl_error *
 	db_wait_init(&w);
 	store_task_change_run(d, tc, db_wait_done, &w);
 	db_wait_for(&w);
-	rc = store_task_change_answer(d, tc, task, err);
+	buf b;
+	buf_init(&b, 0);
+	rc = store_task_change_answer(d, tc, &b, err);
+	if (!rc && b.len && !(*task = answer_json(&b, 0)))
+		rc = cl_fail(err, CL_EINTERNAL, NULL, "the task answer could not be read back");
+	buf_release(&b);
 	store_task_change_free(tc);
 	return rc;
 }

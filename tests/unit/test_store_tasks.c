@@ -196,6 +196,78 @@ static void test_reject_rework_escalate(void **state)
 	json_decref(t);
 }
 
+/* Answers are written as text from the stored rows: every kind of value must come back as it
+ * went in, escapes and stored JSON included. */
+static void test_answers_carry_what_was_stored(void **state)
+{
+	fixture *f = *state;
+	const char *text = "say \"hi\"\n\tback\\slash \xea\xb0\x80 </script>";
+	item_new it = {.type = ITEM_TEXT, .text = text,
+		       .meta = "{\"src\":\"x\",\"preannotation\":{\"labels\":[\"b\"]}}"};
+	snprintf(it.hash, sizeof it.hash, "hash-answers");
+	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
+				   "item_ids", "duplicate_entries");
+	cl_error err;
+	assert_int_equal(store_items_insert(f->d, f->p.id, 1, &it, 1, report, &err), 0);
+	json_decref(report);
+	free(f->p.instructions);
+	f->p.instructions = strdup("# Rules\n\"quote\" and \\");
+	/* The three fixture items come first; the fourth is ours. */
+	int64_t ids[4];
+	for (int i = 0; i < 4; i++) {
+		ids[i] = next_task(f, f->w1, "assigned");
+		if (i < 3)
+			assert_int_equal(submit(f, ids[i], f->w1), 0);
+	}
+	json_t *t = NULL;
+	assert_int_equal(store_task_next(f->d, &f->p, f->w1, &t, &err), 0);
+	assert_non_null(t);
+	assert_int_equal(json_integer_value(json_object_get(t, "id")), ids[3]);
+	json_t *item = json_object_get(t, "item");
+	assert_string_equal(json_string_value(json_object_get(item, "text")), text);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(item, "meta"), "src")),
+			    "x");
+	json_t *want = json_pack("{s:[s]}", "labels", "b");
+	assert_true(json_equal(json_object_get(t, "preannotation"), want));
+	json_decref(want);
+	json_t *proj = json_object_get(t, "project");
+	assert_string_equal(json_string_value(json_object_get(proj, "instructions")),
+			    f->p.instructions);
+	assert_int_equal(json_array_size(json_object_get(proj, "labels")), 2);
+	assert_true(json_is_false(json_object_get(proj, "multi_label")));
+	assert_true(json_is_null(json_object_get(t, "annotation")));
+	assert_true(json_is_string(json_object_get(t, "lease_expires_at")));
+	json_decref(t);
+	/* Submitted and rejected: the stored annotation and rejection come back as objects, and
+	 * the reviewer's claim carries the history. */
+	assert_int_equal(submit(f, ids[3], f->w1), 0);
+	int64_t got = 0;
+	while ((got = next_review(f, f->rv)) && got != ids[3])
+		assert_int_equal(review(f, got, f->rv, TASK_APPROVE), 0);
+	assert_int_equal(got, ids[3]);
+	assert_int_equal(review(f, ids[3], f->rv, TASK_REJECT), 0);
+	t = store_task_get(f->d, ids[3]);
+	assert_non_null(t);
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(json_object_get(t, "annotation"), "labels"), 0)),
+			    "a");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(t, "last_rejection"), "reason")),
+	    "wrong label");
+	json_t *events = json_object_get(t, "events");
+	assert_int_equal(json_array_size(events), 4);
+	json_t *last = json_array_get(events, 3);
+	assert_string_equal(json_string_value(json_object_get(last, "type")), "reject");
+	assert_string_equal(json_string_value(json_object_get(last, "to")), "rework");
+	assert_int_equal(json_integer_value(json_object_get(last, "actor_id")), f->rv);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(last, "payload"), "reason")),
+	    "wrong label");
+	assert_true(json_is_null(json_object_get(json_array_get(events, 0), "payload")));
+	assert_true(json_is_null(json_object_get(t, "approved_at")));
+	json_decref(t);
+}
+
 static void test_lease_expiry_returns_task(void **state)
 {
 	fixture *f = *state;
@@ -273,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reviewer_never_gets_own_work, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_rework_escalate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_expiry_returns_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answers_carry_what_was_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
