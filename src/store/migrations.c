@@ -227,6 +227,10 @@ const migration migrations[] = {
 	 /* A reviewer's own live lease is all this index is read for; finished reviews leave it. */
 	 "DROP INDEX tasks_reviewer;"
 	 "CREATE INDEX tasks_reviewer ON tasks(reviewer_id, project_id) WHERE state = 'in_review';"},
+	{8, "a reviewer's own checks are found without a scan",
+	 /* GET /me/quality counts them across projects. */
+	 "CREATE INDEX honeypots_reviewer ON honeypots(reviewer_id) WHERE outcome IS NOT NULL;"
+	 "CREATE INDEX audit_items_reviewer ON audit_items(reviewer_id);"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
