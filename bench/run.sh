@@ -9,7 +9,9 @@
 # healthz requests/s, and at the end the ratio of the 1M figure to the 10k figure. Every step has
 # a time limit and the server is killed on exit. Knobs (environment): BUILD_DIR (default build),
 # BENCH_LARGE, BENCH_CONNECTIONS (64), BENCH_REVIEWERS (reviewer connections, default half),
-# BENCH_DURATION (10 s), BENCH_HEALTHZ_DURATION (5 s), BENCH_SMALL_ITEMS (10000),
+# BENCH_DURATION (10 s), BENCH_WARMUP (1 s of cycles before each cycles case is measured: the
+# first requests prepare statements and fill caches), BENCH_HEALTHZ_DURATION (5 s),
+# BENCH_SMALL_ITEMS (10000),
 # BENCH_LARGE_ITEMS (1000000), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
 # "--sync normal --quiet"), BENCH_KEEP=1 to keep the data directories and server logs.
 set -euo pipefail
@@ -21,6 +23,7 @@ BENCH_LARGE=${BENCH_LARGE:-1}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 REVIEWERS=${BENCH_REVIEWERS:-$((CONNECTIONS / 2))}
 DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-1}
 HEALTHZ_DURATION=${BENCH_HEALTHZ_DURATION:-5}
 SMALL_ITEMS=${BENCH_SMALL_ITEMS:-10000}
 LARGE_ITEMS=${BENCH_LARGE_ITEMS:-1000000}
@@ -255,21 +258,24 @@ cycles_case() {
 	local max=$(( items * 9 / 10 ))
 	echo
 	echo "== cycles, $label items: $CONNECTIONS connections ($((CONNECTIONS - REVIEWERS)) workers," \
-		"$REVIEWERS reviewers), ${DURATION} s or $max approvals =="
+		"$REVIEWERS reviewers), ${DURATION} s after ${WARMUP} s of warm-up, or $max approvals =="
 	echo "\$ crowdloop-loadgen --port $PORT --cycles --connections $CONNECTIONS --reviewers $REVIEWERS" \
-		"--duration $DURATION --max-cycles $max --project $(cat "$DATA/project_id")" \
+		"--warmup $WARMUP --duration $DURATION --max-cycles $max --project $(cat "$DATA/project_id")" \
 		"--workers-file workers.tok --reviewers-file reviewers.tok"
 	FIG[$label.rss_seed]=$(server_hwm_mib)
 	reset_hwm
 	echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-	cpu0=$(server_cpu_s)
-	local w0 w1
-	w0=$(writer_counts)
-	loadgen --cycles --connections "$CONNECTIONS" --reviewers "$REVIEWERS" \
+	# The server's CPU time and writer counts as the measured part starts, after the warm-up.
+	local w0 w1 start=$DATA/measure_start
+	( sleep "$WARMUP"; echo "$(server_cpu_s) $(writer_counts)" >"$start" ) &
+	local sampler=$!
+	loadgen --cycles --connections "$CONNECTIONS" --reviewers "$REVIEWERS" --warmup "$WARMUP" \
 		--duration "$DURATION" --max-cycles "$max" --project "$(cat "$DATA/project_id")" \
 		--workers-file "$DATA/workers.tok" --reviewers-file "$DATA/reviewers.tok"
 	cpu1=$(server_cpu_s)
 	w1=$(writer_counts)
+	wait "$sampler" || true
+	read -r cpu0 w0 <"$start" || die "no start sample of the server's counters"
 	local r=$LAST_RESULT
 	FIG[$label.cps]=$(field cycles_per_s "$r")
 	FIG[$label.rps]=$(field rps "$r")
