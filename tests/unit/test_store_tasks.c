@@ -294,6 +294,60 @@ static void test_lease_expiry_returns_task(void **state)
 	assert_int_equal(next_task(f, f->w2, "assigned"), a);
 }
 
+/* Statements of connection `h` that stepped through a whole table or index (the counters
+ * reset); `exempt` is a fragment of SQL allowed to (NULL: none). */
+static int full_scans(sqlite3 *h, const char *exempt)
+{
+	int n = 0;
+	for (sqlite3_stmt *st = sqlite3_next_stmt(h, NULL); st; st = sqlite3_next_stmt(h, st)) {
+		int steps = sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
+		const char *sql = sqlite3_sql(st);
+		if (steps && !(exempt && strstr(sql, exempt))) {
+			fprintf(stderr, "full scan (%d steps): %s\n", steps, sql);
+			n++;
+		}
+	}
+	return n;
+}
+
+static int writer_full_scans(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)err;
+	/* The lease sweep walks the projects table, one row per project, to reach each
+	 * project's leased tasks through its queue index. */
+	*(int *)ctx = full_scans(db_handle(c), "FROM projects p CROSS JOIN tasks t");
+	return 0;
+}
+
+/* The loop's reads and writes go through indexes only, whatever the store's size: with a full
+ * scan anywhere, 1M items would be slower than 10k. */
+static void test_loop_queries_never_scan(void **state)
+{
+	fixture *f = *state;
+	f->p.lease_seconds = 1;
+	int64_t a = next_task(f, f->w1, "assigned");
+	int64_t b = next_task(f, f->w2, "assigned");
+	assert_int_equal(submit(f, a, f->w1), 0);
+	assert_int_equal(submit(f, b, f->w2), 0);
+	assert_int_equal(next_review(f, f->rv), a);
+	assert_int_equal(review(f, a, f->rv, TASK_APPROVE), 0);
+	assert_int_equal(next_review(f, f->rv), b);
+	assert_int_equal(review(f, b, f->rv, TASK_REJECT), 0);
+	assert_int_equal(next_task(f, f->w2, "assigned"), b); /* back from rework */
+	int64_t c = next_task(f, f->w1, "assigned");
+	usleep(1100 * 1000);
+	cl_error err;
+	assert_int_equal(db_write(f->d, store_leases_expire, NULL, &err), 0);
+	assert_string_equal(state_of(f, c), "open");
+	json_t *t = store_task_get(f->d, a);
+	assert_non_null(t);
+	json_decref(t);
+	int writer = -1;
+	assert_int_equal(db_write(f->d, writer_full_scans, &writer, &err), 0);
+	assert_int_equal(writer, 0);
+	assert_int_equal(full_scans(db_handle(db_reader(f->d)), NULL), 0);
+}
+
 struct claimer {
 	fixture *f;
 	int64_t user;
@@ -346,6 +400,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reject_rework_escalate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_expiry_returns_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answers_carry_what_was_stored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_queries_never_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
