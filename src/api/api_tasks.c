@@ -14,8 +14,8 @@
 /* Loads the task's project with `need`; a caller who may not see the project gets 404. With
  * `item` (its text freed by item_facts_release), also what an annotation of the task is
  * validated against, in the same read. */
-static int task_access(http_request *r, unsigned need, task_ref *t, project *p,
-		       unsigned *rights, item_facts *item)
+static int task_access(http_request *r, unsigned need, task_ref *t, project *p, unsigned *rights,
+		       item_facts *item)
 {
 	db *d = api_app(r)->db;
 	char *text = NULL;

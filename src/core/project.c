@@ -542,7 +542,8 @@ int project_brief_write(buf *out, const project *p)
 	rc = rc ? rc : json_write_string(out, kind, strlen(kind));
 	rc = rc ? rc : buf_puts(out, ",\"labels\":");
 	rc = rc ? rc : p->labels ? json_write(out, p->labels) : buf_puts(out, "[]");
-	rc = rc ? rc : buf_puts(out, p->multi_label ? ",\"multi_label\":true" : ",\"multi_label\":false");
+	rc = rc ? rc : buf_puts(out, ",\"multi_label\":");
+	rc = rc ? rc : buf_puts(out, p->multi_label ? "true" : "false");
 	rc = rc ? rc : buf_puts(out, ",\"instructions\":");
 	const char *ins = p->instructions ? p->instructions : "";
 	rc = rc ? rc : json_write_string(out, ins, strlen(ins));

@@ -221,11 +221,10 @@ static int item_write(db_conn *c, buf *b, int64_t item_id)
 	db_bind_int(st, 1, item_id);
 	int rc = 0;
 	if (db_step(st) == SQLITE_ROW) {
-		const char *meta = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL
-									     : db_col_text(st, 6);
-		json_t *parsed = meta && strstr(meta, "\"preannotation\"")
-				     ? json_loads(meta, 0, NULL)
-				     : NULL;
+		const char *meta =
+		    sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : db_col_text(st, 6);
+		bool named = meta && strstr(meta, "\"preannotation\"");
+		json_t *parsed = named ? json_loads(meta, 0, NULL) : NULL;
 		json_t *pre = json_object_get(parsed, "preannotation");
 		rc = put(b, rc, ",\"preannotation\":");
 		rc = rc ? rc : json_is_object(pre) ? json_write(b, pre) : buf_puts(b, "null");
@@ -246,10 +245,12 @@ static int item_write(db_conn *c, buf *b, int64_t item_id)
 			rc = rc ? rc : buf_put_int(b, sqlite3_column_int64(st, 5));
 		}
 		rc = put(b, rc, ",\"meta\":");
-		if (parsed)
-			rc = rc ? rc : json_is_object(parsed) ? json_write(b, parsed) : buf_puts(b, "{}");
-		else
+		if (!named)
 			rc = put(b, rc, meta && meta[0] == '{' ? meta : "{}");
+		else if (!json_is_object(parsed))
+			rc = put(b, rc, "{}");
+		else if (!rc)
+			rc = json_write(b, parsed);
 		rc = put(b, rc, "}");
 		json_decref(parsed);
 	}
@@ -306,8 +307,8 @@ static int events_write(db_conn *c, buf *b, int64_t id)
 		rc = put(b, rc, ",\"to\":");
 		rc = put_col_string(b, rc, st, 5);
 		rc = put(b, rc, ",\"payload\":");
-		rc = put_stored(b, rc,
-				sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : db_col_text(st, 6));
+		rc = put_stored(
+		    b, rc, sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : db_col_text(st, 6));
 		rc = put(b, rc, "}");
 	}
 	sqlite3_reset(st);
@@ -377,7 +378,8 @@ json_t *store_task_get(db *d, int64_t task_id)
 	return answer_json(&b, rc);
 }
 
-#define TASK_REF_COLUMNS "t.id, t.project_id, coalesce(t.worker_id, 0), coalesce(t.reviewer_id, 0), t.state"
+#define TASK_REF_COLUMNS                                                                           \
+	"t.id, t.project_id, coalesce(t.worker_id, 0), coalesce(t.reviewer_id, 0), t.state"
 
 static void task_ref_read(sqlite3_stmt *st, task_ref *t)
 {

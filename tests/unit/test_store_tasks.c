@@ -202,7 +202,8 @@ static void test_answers_carry_what_was_stored(void **state)
 {
 	fixture *f = *state;
 	const char *text = "say \"hi\"\n\tback\\slash \xea\xb0\x80 </script>";
-	item_new it = {.type = ITEM_TEXT, .text = text,
+	item_new it = {.type = ITEM_TEXT,
+		       .text = text,
 		       .meta = "{\"src\":\"x\",\"preannotation\":{\"labels\":[\"b\"]}}"};
 	snprintf(it.hash, sizeof it.hash, "hash-answers");
 	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
@@ -225,8 +226,8 @@ static void test_answers_carry_what_was_stored(void **state)
 	assert_int_equal(json_integer_value(json_object_get(t, "id")), ids[3]);
 	json_t *item = json_object_get(t, "item");
 	assert_string_equal(json_string_value(json_object_get(item, "text")), text);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(item, "meta"), "src")),
-			    "x");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(item, "meta"), "src")), "x");
 	json_t *want = json_pack("{s:[s]}", "labels", "b");
 	assert_true(json_equal(json_object_get(t, "preannotation"), want));
 	json_decref(want);
