@@ -76,15 +76,19 @@ free_port() {
 # Field KEY of a loadgen RESULT line ($2); empty when absent.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# The store writer's group commits, write jobs, WAL pages and WAL flushes so far, from /metrics:
-# "COMMITS JOBS PAGES SYNCS".
+# The store writer's group commits, write jobs, WAL pages and WAL flushes so far, and the
+# seconds it spent running jobs, committing and flushing, from /metrics:
+# "COMMITS JOBS PAGES SYNCS RUN_S COMMIT_S FLUSH_S".
 writer_counts() {
 	curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
 		/^crowdloop_db_commits_total / { c = $2 }
 		/^crowdloop_db_write_jobs_total / { j = $2 }
 		/^crowdloop_db_pages_written_total / { p = $2 }
 		/^crowdloop_db_syncs_total / { s = $2 }
-		END { printf "%d %d %d %d", c, j, p, s }'
+		/^crowdloop_db_writer_run_seconds_total / { r = $2 }
+		/^crowdloop_db_writer_commit_seconds_total / { w = $2 }
+		/^crowdloop_db_flush_seconds_total / { f = $2 }
+		END { printf "%d %d %d %d %.6f %.6f %.6f", c, j, p, s, r, w, f }'
 }
 
 # VmHWM of the server in MiB.
@@ -298,9 +302,11 @@ cycles_case() {
 		"${FIG[$label.rss_seed]} MiB), RSS at the end ${FIG[$label.rss_now]} MiB, CPU ${FIG[$label.cpu]}% of one core" \
 		"during the run; items imported in ${FIG[$label.import]} s"
 	echo "$w0 $w1" | awk -v t="${FIG[$label.elapsed]}" -v rps="${FIG[$label.rps]}" -v cpu="${FIG[$label.cpu]}" '{
-		c = $5 - $1; j = $6 - $2; p = $7 - $3; s = $8 - $4
+		c = $8 - $1; j = $9 - $2; p = $10 - $3; s = $11 - $4
+		r = $12 - $5; w = $13 - $6; f = $14 - $7
 		printf "store writer: %d group commits (%.0f/s), %.1f write jobs and %.1f WAL pages per commit, %.0f WAL flushes/s;", c, c / t, (c ? j / c : 0), (c ? p / c : 0), s / t
-		printf " server CPU per request %.0f us\n", (rps > 0 ? cpu * 10000 / rps : 0) }'
+		printf " server CPU per request %.0f us\n", (rps > 0 ? cpu * 10000 / rps : 0)
+		printf "writer thread busy %.0f%% of the time: per commit %.2f ms running jobs and %.2f ms committing; %.2f ms per flush\n", (t > 0 ? 100 * (r + w) / t : 0), (c ? 1000 * r / c : 0), (c ? 1000 * w / c : 0), (s ? 1000 * f / s : 0) }'
 	echo "cycles/s ÷ healthz requests/s = ${FIG[$label.cps]} / ${FIG[healthz.rps]}" \
 		"= ${FIG[$label.ratio]}"
 }

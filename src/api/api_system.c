@@ -38,6 +38,17 @@ int api_metrics(http_request *r)
 			 "crowdloop_db_syncs_total %llu\n",
 		   (unsigned long long)st.commits, (unsigned long long)st.jobs,
 		   (unsigned long long)st.pages, (unsigned long long)st.syncs);
+	buf_printf(&out,
+		   "# HELP crowdloop_db_writer_run_seconds_total Time the store's writer thread spent "
+		   "running write jobs.\n# TYPE crowdloop_db_writer_run_seconds_total counter\n"
+		   "crowdloop_db_writer_run_seconds_total %.6f\n"
+		   "# HELP crowdloop_db_writer_commit_seconds_total Time it spent committing groups "
+		   "(writing the WAL).\n# TYPE crowdloop_db_writer_commit_seconds_total counter\n"
+		   "crowdloop_db_writer_commit_seconds_total %.6f\n"
+		   "# HELP crowdloop_db_flush_seconds_total Time spent flushing the WAL to disk.\n"
+		   "# TYPE crowdloop_db_flush_seconds_total counter\n"
+		   "crowdloop_db_flush_seconds_total %.6f\n",
+		   (double)st.run_ns / 1e9, (double)st.commit_ns / 1e9, (double)st.flush_ns / 1e9);
 	http_bytes(r, 200, "text/plain; version=0.0.4", out.data, out.len);
 	buf_release(&out);
 	return 0;

@@ -73,8 +73,8 @@ struct db {
 	pthread_key_t reader_key;
 	db_conn *readers;
 	pthread_mutex_t readers_lock;
-	/* Written by the writer thread only, read by /metrics. */
-	_Atomic uint64_t commits, jobs, pages;
+	/* Written by the writer thread only, read by /metrics; times in nanoseconds. */
+	_Atomic uint64_t commits, jobs, pages, run_ns, commit_ns;
 	/* Access-table epochs (db_access_epoch): what readers see, bumped after a commit that
 	 * changed those tables; and the writer's own, bumped at each change as it happens. */
 	_Atomic uint64_t access_epoch;
@@ -87,8 +87,15 @@ struct db {
 	db_job *unsynced;
 	bool sync_busy, sync_stopping;
 	int wal_fd;
-	_Atomic uint64_t syncs;
+	_Atomic uint64_t syncs, flush_ns; /* written by the syncer only */
 };
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 /* Epochs come from one process-wide counter, so two stores (or a store reopened at the same
  * address) never share one and a memo can never be mistaken for another store's. */
@@ -361,7 +368,10 @@ static db_job *group_commit(db *d, group *g)
 {
 	db_conn *c = d->writer;
 	db_job *jobs = g->head;
-	if (run_cached(c, "COMMIT")) {
+	uint64_t t0 = monotonic_ns();
+	int failed = run_cached(c, "COMMIT");
+	d->commit_ns += monotonic_ns() - t0;
+	if (failed) {
 		exec_sql(c, "ROLLBACK");
 		d->writer_epoch = next_epoch();
 		for (db_job *j = jobs; j; j = j->next)
@@ -450,12 +460,14 @@ static int sync_wal(db *d)
 	}
 	if (d->wal_fd < 0)
 		d->wal_fd = open(wal, O_RDWR | O_CLOEXEC);
+	uint64_t t0 = monotonic_ns();
 	if (d->wal_fd < 0 || fdatasync(d->wal_fd)) {
 		log_error("msg=\"cannot flush the WAL\" path=\"%s\" error=\"%s\"", wal,
 			  strerror(errno));
 		return CL_EINTERNAL;
 	}
 	d->syncs++;
+	d->flush_ns += monotonic_ns() - t0;
 	return 0;
 }
 
@@ -572,8 +584,11 @@ static void *writer_main(void *arg)
 				jobs = pj;
 			}
 		}
-		if (jobs)
+		if (jobs) {
+			uint64_t t0 = monotonic_ns();
 			group_run(d, &g, jobs);
+			d->run_ns += monotonic_ns() - t0;
+		}
 
 		pthread_mutex_lock(&d->lock);
 		bool full = g.n >= GROUP_MAX;
@@ -824,6 +839,9 @@ void db_write_stats(db *d, db_stats *out)
 	out->jobs = d->jobs;
 	out->pages = d->pages;
 	out->syncs = d->syncs;
+	out->run_ns = d->run_ns;
+	out->commit_ns = d->commit_ns;
+	out->flush_ns = d->flush_ns;
 }
 
 db_conn *db_reader(db *d)

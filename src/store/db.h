@@ -57,6 +57,9 @@ db_conn *db_reader(db *d);
  * covers every group committed while the previous one ran; none when not durable). */
 typedef struct db_stats {
 	uint64_t commits, jobs, pages, syncs;
+	/* Nanoseconds the writer spent running jobs and committing groups, and the syncer
+	 * flushing the WAL: the writer is the one thread every change passes through. */
+	uint64_t run_ns, commit_ns, flush_ns;
 } db_stats;
 void db_write_stats(db *d, db_stats *out);
 /* A connection of its own for a long read (an export stream); close with db_conn_close. */

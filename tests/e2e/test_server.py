@@ -76,6 +76,11 @@ class ServerTest(unittest.TestCase):
                    - metric(before, "crowdloop_db_commits_total"))
         self.assertGreaterEqual(jobs, 3)
         self.assertTrue(1 <= commits <= jobs, (commits, jobs))
+        # The writer's and the flush's clocks moved with them.
+        for name in ("crowdloop_db_writer_run_seconds_total",
+                     "crowdloop_db_writer_commit_seconds_total",
+                     "crowdloop_db_flush_seconds_total"):
+            self.assertGreater(metric(after, name), metric(before, name), name)
 
         log = s.tail(100000)
         lines = [l for l in log.splitlines()

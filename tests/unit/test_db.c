@@ -158,6 +158,10 @@ static void test_durable_writes_are_flushed_before_the_answer(void **state)
 	}
 	db_write_stats(f->d, &s1);
 	assert_true(s1.syncs - s0.syncs >= 50);
+	/* Each of those writes ran a job, committed and flushed: all three clocks moved. */
+	assert_true(s1.run_ns > s0.run_ns);
+	assert_true(s1.commit_ns > s0.commit_ns);
+	assert_true(s1.flush_ns > s0.flush_ns);
 	pthread_t writers[8];
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(pthread_create(&writers[i], NULL, durable_writer_main, f), 0);
