@@ -111,8 +111,17 @@ out:
 
 int api_courses_list(http_request *r)
 {
-	http_json_page(r, store_courses_list(api_app(r)->db, r->user.id), NULL);
-	return 0;
+	static const char *const keys[] = {"limit", "cursor", NULL};
+	int64_t cursor, next;
+	int limit;
+	bool desc;
+	int rc = http_query_check(r, keys);
+	if (!rc)
+		rc = http_page(r, &cursor, &limit, &desc);
+	if (!rc)
+		http_json_page(r, store_courses_list(api_app(r)->db, r->user.id, cursor, limit, &next),
+			       &next);
+	return rc;
 }
 
 int api_courses_get(http_request *r)

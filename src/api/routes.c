@@ -103,7 +103,7 @@ const route api_routes[] = {
 
 	/* Academy. */
 	{"POST", V1 "/courses", api_courses_create, 0, "create a course"},
-	{"GET", V1 "/courses", api_courses_list, 0, "courses with my standing"},
+	{"GET", V1 "/courses", api_courses_list, ROUTE_QUERY, "courses with my standing"},
 	{"GET", V1 "/courses/{id}", api_courses_get, 0, "a course and its lesson"},
 	{"POST", V1 "/courses/{id}/questions", api_courses_question_add, 0,
 	 "add practice or exam questions"},

@@ -118,15 +118,22 @@ json_t *store_course_get(db *d, int64_t course_id, int64_t user_id)
 	return course_json(db_reader(d), course_id, user_id);
 }
 
-json_t *store_courses_list(db *d, int64_t user_id)
+json_t *store_courses_list(db *d, int64_t user_id, int64_t cursor, int limit, int64_t *next)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM courses ORDER BY id LIMIT 500");
-	int64_t ids[500];
+	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM courses WHERE id > ? ORDER BY id LIMIT ?");
+	db_bind_int(st, 1, cursor);
+	db_bind_int(st, 2, limit + 1);
+	int64_t ids[501] = {0};
 	int n = 0;
-	while (n < 500 && db_step(st) == SQLITE_ROW)
+	while (n <= limit && n < 501 && db_step(st) == SQLITE_ROW)
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	*next = 0;
+	if (n > limit) {
+		n = limit;
+		*next = ids[limit - 1];
+	}
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++) {
 		json_t *o = course_json(c, ids[i], user_id);

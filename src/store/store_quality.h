@@ -149,7 +149,9 @@ int store_course_create(db *d, const course_new *c, int64_t actor, json_t **out,
 			cl_error *err);
 /* A course for a user: lesson, counts and the user's standing (qualified, retry_at). */
 json_t *store_course_get(db *d, int64_t course_id, int64_t user_id);
-json_t *store_courses_list(db *d, int64_t user_id);
+/* A page of courses in id order after `cursor` (0: from the start), without their lessons;
+ * *next is the cursor of the page after, 0 at the end. */
+json_t *store_courses_list(db *d, int64_t user_id, int64_t cursor, int limit, int64_t *next);
 /* The course's kind, labels and multi_label, to validate answers; CL_ENOTFOUND. */
 int store_course_project(db *d, int64_t course_id, project *p);
 /* Adds a question (answers validated by the caller). */

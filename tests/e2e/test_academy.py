@@ -52,6 +52,29 @@ class AcademyTest(ServerTestCase):
         self.assertEqual(got["lesson"], "# Sentiment\n\nRead, then choose.")
         self.assertFalse(got["qualified"])
 
+    def test_course_list_pages_by_cursor(self):
+        made = [self.course()["id"] for _ in range(3)]
+        w, _ = self.users[0]
+        seen, cursor, pages = [], None, 0
+        while True:
+            q = "?limit=2" + ("&cursor=" + cursor if cursor else "")
+            r = w.get(API + "/courses" + q)
+            self.assertEqual(r.status, 200, r)
+            page = r.json()
+            self.assertLessEqual(len(page["items"]), 2)
+            self.assertTrue(all("lesson" not in c for c in page["items"]))
+            seen += [c["id"] for c in page["items"]]
+            pages += 1
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        # Every course once, oldest first, over as many pages as two a page takes.
+        self.assertEqual(seen, sorted(set(seen)))
+        self.assertTrue(set(made) <= set(seen))
+        self.assertEqual(pages, (len(seen) + 1) // 2)
+        self.assertError(w.get(API + "/courses?limit=0"), 400)
+        self.assertError(w.get(API + "/courses?order=name"), 400)
+
     def test_image_questions_from_project_items(self):
         m = self.world.manager
         p = self.world.project(kind="image_class", labels=["cat", "dog"])

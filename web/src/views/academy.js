@@ -21,8 +21,11 @@ function standing(c) {
 export async function academyView(root, _params, ctx) {
   const me = await fullMe();
   root.appendChild(h('div', { class: 'page-head' }, h('h1', null, t('academy.title'))));
-  // These lists come whole (no paging parameters).
-  const [courses, quals] = await Promise.all(['/courses', '/me/qualifications'].map((p) => api.get(p, { signal: ctx.signal }).then((r) => r.items)));
+  // Courses come in pages; my qualifications whole (no paging parameters).
+  const [courses, quals] = await Promise.all([
+    api.list('/courses'),
+    api.get('/me/qualifications', { signal: ctx.signal }).then((r) => r.items),
+  ]);
   if (!ctx.alive) return;
   root.append(
     h('section', { class: 'card' }, h('h2', null, t('academy.myQualifications')),

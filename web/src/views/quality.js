@@ -393,7 +393,7 @@ export async function qualityView(root, [pid], ctx) {
   async function loadSettings() {
     const [s, courses] = await Promise.all([
       api.get('/projects/' + pid + '/quality-settings', { signal: ctx.signal }),
-      api.get('/courses', { signal: ctx.signal }).then((r) => r.items, () => []),
+      api.list('/courses').catch(() => []),
     ]);
     if (!ctx.alive) return;
     const pct = (key) => h('input', { type: 'number', min: 0, max: 100, step: 'any', value: String(+(s[key] * 100).toFixed(2)), 'data-testid': 's-' + key, disabled: !manager });
