@@ -115,9 +115,7 @@ int api_courses_list(http_request *r)
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	int rc = http_query_check(r, keys);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+	int rc = http_page(r, keys, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_courses_list(api_app(r)->db, r->user.id, cursor, limit, &next),
 			       &next);

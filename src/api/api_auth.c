@@ -232,9 +232,7 @@ int api_users_list(http_request *r)
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	int rc = http_query_check(r, keys);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+	int rc = http_page(r, keys, &cursor, &limit, &desc);
 	if (rc)
 		return rc;
 	json_t *items = store_users_list(api_app(r)->db, cursor, limit, desc, &next);

@@ -51,9 +51,7 @@ int api_page_array(http_request *r, json_t *items, const char *id_key)
 	int64_t cursor, next = 0;
 	int limit;
 	bool desc;
-	int rc = http_query_check(r, keys);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+	int rc = http_page(r, keys, &cursor, &limit, &desc);
 	if (rc) {
 		json_decref(items);
 		return rc;

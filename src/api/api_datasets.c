@@ -82,9 +82,7 @@ int api_datasets_list(http_request *r)
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_query_check(r, keys);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+		rc = http_page(r, keys, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_datasets_list(api_app(r)->db, p.id, cursor, limit, desc,
 						      &next), &next);

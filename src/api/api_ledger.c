@@ -129,9 +129,7 @@ int api_me_ledger(http_request *r)
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	int rc = http_query_check(r, keys);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+	int rc = http_page(r, keys, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_ledger_my_entries(api_app(r)->db, r->user.id, cursor, limit,
 							  &next), &next);
@@ -197,9 +195,7 @@ static int payouts_list(http_request *r, int64_t user_id, bool admin)
 	int64_t cursor, next, user = user_id;
 	int limit;
 	bool desc;
-	int rc = http_query_check(r, admin ? keys : mine);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+	int rc = http_page(r, admin ? keys : mine, &cursor, &limit, &desc);
 	if (!rc && admin)
 		rc = http_query_id(r, "user_id", &user);
 	const char *status = http_query(r, "status");

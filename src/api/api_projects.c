@@ -56,9 +56,7 @@ int api_projects_list(http_request *r)
 	int64_t cursor, next, org_id;
 	int limit;
 	bool desc;
-	int rc = http_query_check(r, keys);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+	int rc = http_page(r, keys, &cursor, &limit, &desc);
 	if (!rc)
 		rc = http_query_id(r, "org_id", &org_id);
 	if (rc)

@@ -164,9 +164,7 @@ int api_gold_list(http_request *r)
 	/* Answers are for those who manage the project, never for its workers. */
 	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
 	if (!rc)
-		rc = http_query_check(r, keys);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+		rc = http_page(r, keys, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_gold_list(api_app(r)->db, p.id, cursor, limit, &next), &next);
 	project_release(&p);
@@ -291,9 +289,7 @@ int api_consensus(http_request *r)
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_query_check(r, keys);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+		rc = http_page(r, keys, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_consensus(api_app(r)->db, &p, cursor, limit, &next), &next);
 	project_release(&p);

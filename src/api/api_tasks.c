@@ -313,9 +313,7 @@ int api_tasks_list(http_request *r)
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_query_check(r, keys);
-	if (!rc)
-		rc = http_page(r, &cursor, &limit, &desc);
+		rc = http_page(r, keys, &cursor, &limit, &desc);
 	if (!rc)
 		rc = http_query_id(r, "worker_id", &worker);
 	const char *state = http_query(r, "state");

@@ -138,8 +138,10 @@ void http_header(http_request *r, const char *name, const char *value);
 const char *http_query(const http_request *r, const char *key);
 /* 400 naming the first query key not in `allowed` (NULL-terminated). */
 int http_query_check(http_request *r, const char *const *allowed);
-/* limit (1-500, default 50), cursor (an id) and sort (`id`/`-id`) of a list route. */
-int http_page(http_request *r, int64_t *cursor, int *limit, bool *desc);
+/* The query of a list route: 400 naming the first key not in `allowed` (http_query_check),
+ * then limit (1-500, default 50), cursor (an id) and sort (`id`/`-id`). */
+int http_page(http_request *r, const char *const *allowed, int64_t *cursor, int *limit,
+	      bool *desc);
 /* An integer query value (0 when absent); 400 when not a positive integer. */
 int http_query_id(http_request *r, const char *key, int64_t *out);
 /* Parses the body as a JSON object (Content-Type must be JSON, depth <= 32); new reference. */

@@ -53,11 +53,15 @@ int http_query_id(http_request *r, const char *key, int64_t *out)
 	return 0;
 }
 
-int http_page(http_request *r, int64_t *cursor, int *limit, bool *desc)
+int http_page(http_request *r, const char *const *allowed, int64_t *cursor, int *limit,
+	      bool *desc)
 {
 	*cursor = 0;
 	*limit = 50;
 	*desc = false;
+	int rc = http_query_check(r, allowed);
+	if (rc)
+		return rc;
 	const char *v = http_query(r, "limit");
 	int64_t n;
 	if (v) {
