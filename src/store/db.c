@@ -6,6 +6,7 @@
  * commit cost is shared by the whole group. */
 #include "store/db.h"
 #include "store/migrations.h"
+#include "store/wal_vfs.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -117,7 +118,10 @@ static int conn_open(const char *path, bool writer, bool durable, db_conn **out)
 	if (!c)
 		return CL_ENOMEM;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	if (sqlite3_open_v2(path, &c->h, flags, NULL) != SQLITE_OK) {
+	/* A durable store's writer gathers each commit's WAL writes into one (wal_vfs.h); its
+	 * syncer flushes them. */
+	const char *vfs = writer && durable ? WAL_VFS_NAME : NULL;
+	if (sqlite3_open_v2(path, &c->h, flags, vfs) != SQLITE_OK) {
 		log_error("msg=\"cannot open database\" path=\"%s\" error=\"%s\"", path,
 			  c->h ? sqlite3_errmsg(c->h) : "out of memory");
 		sqlite3_close(c->h);
@@ -732,6 +736,8 @@ void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms)
 static void sqlite_configure(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (wal_vfs_register())
+		log_error("msg=\"cannot register the WAL-gathering VFS\"");
 }
 
 int db_open(const char *dir, bool durable, db **out, cl_error *err)
@@ -743,6 +749,7 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 	snprintf(d->path, sizeof d->path, "%s/crowdloop.db", dir);
 	d->durable = durable;
+	d->wal_fd = -1;
 	int rc = conn_open(d->path, true, durable, &d->writer);
 	if (rc) {
 		cl_fail(err, rc, NULL, "cannot open the store at %s", d->path);
@@ -750,6 +757,10 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 		return rc;
 	}
 	rc = migrate(d->writer, err);
+	/* The writer's commits reach the WAL file without a flush (wal_vfs.h); the syncer is not
+	 * running yet. */
+	if (!rc && durable && sync_wal(d))
+		rc = cl_fail(err, CL_EINTERNAL, NULL, "cannot flush the store at %s", d->path);
 	d->writer->owner = d;
 	d->writer->is_writer = true;
 	d->writer_epoch = next_epoch();
@@ -758,6 +769,8 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 		rc = cl_fail(err, CL_EINTERNAL, NULL, "cannot watch the access tables");
 	if (rc) {
 		db_conn_close(d->writer);
+		if (d->wal_fd >= 0)
+			close(d->wal_fd);
 		free(d);
 		return rc;
 	}
@@ -769,20 +782,24 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 	if (conn_open(d->path, false, durable, &d->checkpointer) ||
 	    pthread_create(&d->checkpoint_thread, NULL, checkpoint_main, d)) {
 		db_conn_close(d->writer);
+		if (d->wal_fd >= 0)
+			close(d->wal_fd);
 		free(d);
 		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the checkpoint thread");
 	}
 	/* Durable: the writer commits without flushing and the syncer flushes (writer_main). */
-	d->wal_fd = -1;
 	pthread_cond_init(&d->sync_wake, NULL);
-	if (durable && (exec_sql(d->writer, "PRAGMA synchronous=NORMAL") ||
-			pthread_create(&d->sync_thread, NULL, sync_main, d))) {
+	if (durable && pthread_create(&d->sync_thread, NULL, sync_main, d)) {
 		db_conn_close(d->writer);
+		if (d->wal_fd >= 0)
+			close(d->wal_fd);
 		free(d);
 		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the sync thread");
 	}
 	if (pthread_create(&d->writer_thread, NULL, writer_main, d)) {
 		db_conn_close(d->writer);
+		if (d->wal_fd >= 0)
+			close(d->wal_fd);
 		free(d);
 		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the writer thread");
 	}
