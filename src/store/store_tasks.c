@@ -315,21 +315,35 @@ static int events_write(db_conn *c, buf *b, int64_t id)
 	return put(b, rc, "]");
 }
 
-/* The whole answer for task `f`: its fields and what `detail` asks for, read in one read
+/* What a claim's answer adds to the task's fields, read on `c`: the item and, with
+ * TASK_WITH_HISTORY, the task's events. */
+static int task_detail_write(db_conn *c, buf *b, const task_fields *f, task_detail detail)
+{
+	int rc = item_write(c, b, f->item_id);
+	if (!rc && detail == TASK_WITH_HISTORY)
+		rc = events_write(c, b, f->id);
+	return rc;
+}
+
+/* The whole answer for task `f`: its fields and what `detail` asks for. `detail_text` is that
+ * detail as the writer wrote it in the change's transaction, or NULL to read it here in one read
  * transaction; `p` (may be NULL) is the task's project when the caller has it. */
 static int task_answer_write(db *d, buf *b, const task_fields *f, task_detail detail,
-			     const project *p)
+			     const project *p, const buf *detail_text)
 {
 	int rc = task_fields_write(b, f);
 	if (!rc && detail != TASK_BARE) {
-		db_conn *c = db_reader(d);
-		db_read_begin(c);
-		rc = item_write(c, b, f->item_id);
+		db_conn *c = NULL;
+		if (!detail_text || !p) {
+			c = db_reader(d);
+			db_read_begin(c);
+		}
+		rc = detail_text ? buf_append(b, detail_text->data, detail_text->len)
+				 : task_detail_write(c, b, f, detail);
 		if (!rc)
 			rc = project_write(c, b, f->project_id, p);
-		if (!rc && detail == TASK_WITH_HISTORY)
-			rc = events_write(c, b, f->id);
-		db_read_end(c);
+		if (c)
+			db_read_end(c);
 	}
 	return put(b, rc, "}");
 }
@@ -373,7 +387,7 @@ json_t *store_task_get(db *d, int64_t task_id)
 		return NULL;
 	buf b;
 	buf_init(&b, 0);
-	int rc = task_answer_write(d, &b, &f, TASK_WITH_HISTORY, NULL);
+	int rc = task_answer_write(d, &b, &f, TASK_WITH_HISTORY, NULL, NULL);
 	task_fields_release(&f);
 	return answer_json(&b, rc);
 }
@@ -460,6 +474,8 @@ struct task_job {
 	int64_t out; /* the task to answer with */
 	task_fields row; /* its fields after the change, read by the writer */
 	bool has_row;
+	task_detail detail; /* what the answer carries besides the fields */
+	buf detail_text; /* that detail, written by the writer (task_detail_write) */
 };
 
 static int64_t first_id(db_conn *c, sqlite3_stmt *st)
@@ -503,16 +519,20 @@ static int lease_task(db_conn *c, struct task_job *j, int64_t id, bool review, c
 	return rc;
 }
 
-/* Runs j->fn, then reads the fields of the task it names on the writer's connection, where
- * the row's pages were just written: cheaper than a reader's transaction after the commit,
- * whose page cache every commit empties. */
+/* Runs j->fn, then reads what the answer needs of the task it names on the writer's
+ * connection, where the pages are in the cache: cheaper than a reader's transaction after the
+ * commit, whose page cache every commit empties. */
 static int task_job_with_row(db_conn *c, void *ctx, cl_error *err)
 {
 	struct task_job *j = ctx;
 	int rc = j->fn(c, j, err);
-	if (!rc && j->out)
-		j->has_row = task_fields_load(c, j->out, &j->row);
-	return rc;
+	if (rc || !j->out)
+		return rc;
+	j->has_row = task_fields_load(c, j->out, &j->row);
+	if (j->has_row && j->detail != TASK_BARE &&
+	    task_detail_write(c, &j->detail_text, &j->row, j->detail))
+		return cl_fail(err, CL_ENOMEM, NULL, "the task answer does not fit in memory");
+	return 0;
 }
 
 
@@ -885,7 +905,6 @@ int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
 
 struct task_change {
 	struct task_job j;
-	task_detail detail;
 	project p; /* copies of what the job reads: the request's may be gone by then */
 	char *annotation;
 	review_decision dec;
@@ -915,7 +934,8 @@ static task_change *change_new(const project *p, int64_t task_id, int64_t user_i
 	tc->j.task_id = task_id;
 	tc->j.user_id = user_id;
 	tc->j.now = clock_now_ms();
-	tc->detail = detail;
+	tc->j.detail = detail;
+	buf_init(&tc->j.detail_text, 0);
 	return tc;
 }
 
@@ -994,7 +1014,7 @@ int store_task_change_answer(db *d, task_change *tc, buf *task, cl_error *err)
 	}
 	if (!tc->j.has_row)
 		return 0;
-	int rc = task_answer_write(d, task, &tc->j.row, tc->detail, tc->j.p);
+	int rc = task_answer_write(d, task, &tc->j.row, tc->j.detail, tc->j.p, &tc->j.detail_text);
 	return rc ? cl_fail(err, rc, NULL, "the answer does not fit in memory") : 0;
 }
 
@@ -1004,6 +1024,7 @@ void store_task_change_free(void *arg)
 	if (!tc)
 		return;
 	task_fields_release(&tc->j.row);
+	buf_release(&tc->j.detail_text);
 	project_release(&tc->p);
 	free(tc->annotation);
 	free(tc->reason);
