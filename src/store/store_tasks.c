@@ -475,7 +475,7 @@ struct task_job {
 	task_fields row; /* its fields after the change, read by the writer */
 	bool has_row;
 	task_detail detail; /* what the answer carries besides the fields */
-	buf detail_text; /* that detail, written by the writer (task_detail_write) */
+	buf detail_text;    /* that detail, written by the writer (task_detail_write) */
 };
 
 static int64_t first_id(db_conn *c, sqlite3_stmt *st)
