@@ -231,6 +231,17 @@ const migration migrations[] = {
 	 /* GET /me/quality counts them across projects. */
 	 "CREATE INDEX honeypots_reviewer ON honeypots(reviewer_id) WHERE outcome IS NOT NULL;"
 	 "CREATE INDEX audit_items_reviewer ON audit_items(reviewer_id);"},
+	{9, "a task's worker index entry moves only when its worker does",
+	 /* With the state in its key, every transition moved a task's entry, and every open task
+	  * had one under NULL. Now a claim adds the entry and nothing else moves it. A worker's
+	  * live tasks (a lease, a rework) are what each claim looks up: they have an index of
+	  * their own, of one or two entries a worker. Per-worker counts by state read the
+	  * worker's rows in the project. */
+	 "DROP INDEX tasks_worker;"
+	 "CREATE INDEX tasks_worker ON tasks(worker_id, project_id) WHERE worker_id IS NOT NULL;"
+	 /* Written as an OR so that SQLite sees `state = 'rework'` implies it. */
+	 "CREATE INDEX tasks_worker_live ON tasks(worker_id, project_id)"
+	 " WHERE state = 'assigned' OR state = 'rework';"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

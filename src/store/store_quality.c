@@ -329,10 +329,11 @@ int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, i
 	store_quality_settings_load(c, p->id, &s);
 	if (!chance(s.gold_rate))
 		return open_id;
+	/* Slots looked up by item, never by worker (see task_next_job). */
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT g.item_id FROM gold_items g WHERE g.project_id = ?"
 		       " AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = g.item_id"
-		       " AND u.worker_id = ?) ORDER BY random() LIMIT 1");
+		       " AND +u.worker_id = ?) ORDER BY random() LIMIT 1");
 	db_bind_int(st, 1, p->id);
 	db_bind_int(st, 2, user_id);
 	int64_t item = one_int(st);

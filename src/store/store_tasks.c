@@ -543,8 +543,9 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 	if (strcmp(p->status, "open"))
 		return cl_fail(err, CL_ECONFLICT, "project_not_open", "the project is %s, not open",
 			       p->status);
-	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks WHERE worker_id = ? AND project_id = ?"
-				      " AND state = 'rework' ORDER BY id LIMIT 1");
+	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_worker_live"
+				      " WHERE worker_id = ? AND project_id = ? AND state = 'rework'"
+				      " ORDER BY id LIMIT 1");
 	db_bind_int(st, 1, j->user_id);
 	db_bind_int(st, 2, p->id);
 	int64_t id = first_id(c, st);
@@ -552,9 +553,10 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 	if (!id) {
 		/* By the worker's own index: the planner would rather range over every live lease
 		 * (tasks_queue), which costs as many rows as workers are busy. */
-		st = db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_worker WHERE worker_id = ?"
-				" AND project_id = ? AND state = 'assigned' AND lease_until > ?"
-				" ORDER BY id LIMIT 1");
+		st = db_stmt(c,
+			     "SELECT id FROM tasks INDEXED BY tasks_worker_live WHERE worker_id = ?"
+			     " AND project_id = ? AND state = 'assigned' AND lease_until > ?"
+			     " ORDER BY id LIMIT 1");
 		db_bind_int(st, 1, j->user_id);
 		db_bind_int(st, 2, p->id);
 		db_bind_int(st, 3, j->now);
@@ -566,11 +568,13 @@ static int task_next_job(db_conn *c, void *ctx, cl_error *err)
 		int rc = store_ledger_claim_check(c, p, err);
 		if (rc)
 			return rc;
-		/* By priority then age, skipping items this worker already has a slot of. */
+		/* By priority then age, skipping items this worker already has a slot of: looked up
+		 * by item (k slots), never by worker (+ keeps the planner off tasks_worker, whose
+		 * range grows with the worker's history). */
 		st = db_stmt(c,
 			     "SELECT t.id FROM tasks t WHERE t.project_id = ?1 AND t.state = 'open'"
 			     " AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"
-			     " AND u.worker_id = ?2)"
+			     " AND +u.worker_id = ?2)"
 			     " AND NOT EXISTS (SELECT 1 FROM task_skips k WHERE k.task_id = t.id"
 			     " AND k.user_id = ?2) ORDER BY t.priority DESC, t.id LIMIT 1");
 		db_bind_int(st, 1, p->id);

@@ -349,6 +349,63 @@ static void test_loop_queries_never_scan(void **state)
 	assert_int_equal(full_scans(db_handle(db_reader(f->d)), NULL), 0);
 }
 
+/* The writer's statements' VM steps since the last call (the counters reset). */
+static int writer_steps(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)err;
+	long n = 0;
+	for (sqlite3_stmt *st = sqlite3_next_stmt(db_handle(c), NULL); st;
+	     st = sqlite3_next_stmt(db_handle(c), st))
+		n += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
+	*(long *)ctx = n;
+	return 0;
+}
+
+/* Claims a task for `user_id` (its id in *task) and gives the steps the writer took for it. */
+static long claim_steps(fixture *f, int64_t user_id, int64_t *task)
+{
+	long steps = 0;
+	cl_error err;
+	assert_int_equal(db_write(f->d, writer_steps, &steps, &err), 0);
+	*task = next_task(f, user_id, "assigned");
+	assert_int_not_equal(*task, 0);
+	assert_int_equal(db_write(f->d, writer_steps, &steps, &err), 0);
+	return steps;
+}
+
+/* A claim looks up the worker's live tasks and the item's other slots, never the worker's whole
+ * history: a worker with 300 tasks done claims in as many steps as one with 10. */
+static void test_claims_do_not_grow_with_the_workers_history(void **state)
+{
+	fixture *f = *state;
+	enum { N = 320 };
+	item_new items[N];
+	char texts[N][16];
+	memset(items, 0, sizeof items);
+	for (int i = 0; i < N; i++) {
+		items[i].type = ITEM_TEXT;
+		snprintf(items[i].hash, sizeof items[i].hash, "history%d", i);
+		snprintf(texts[i], sizeof texts[i], "text %d", i);
+		items[i].text = texts[i];
+	}
+	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
+				   "item_ids", "duplicate_entries");
+	cl_error err;
+	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, N, report, &err), 0);
+	json_decref(report);
+	long early = 0, late = 0;
+	for (int done = 0; done <= 300; done++) {
+		int64_t id;
+		long steps = claim_steps(f, f->w1, &id);
+		if (done == 10)
+			early = steps;
+		late = steps;
+		assert_int_equal(submit(f, id, f->w1), 0);
+	}
+	if (late > early + early / 2)
+		fail_msg("a claim took %ld steps after 10 tasks, %ld after 300", early, late);
+}
+
 struct claimer {
 	fixture *f;
 	int64_t user;
@@ -402,6 +459,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lease_expiry_returns_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answers_carry_what_was_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop_queries_never_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims_do_not_grow_with_the_workers_history,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
