@@ -131,8 +131,11 @@ int store_token_create(db *d, int64_t user_id, const char *token_digest, const c
 }
 
 /* Principals by token digest, memoized per connection (db_access_epoch): a request's
- * authentication is then one lookup instead of a query. */
+ * authentication is then one lookup instead of a query. A digest may sit in any of
+ * PRINCIPAL_MEMO_WAYS slots from its hash, so that two busy tokens whose hashes meet do not
+ * push each other out on every request. */
 #define PRINCIPAL_MEMO_SLOTS 256
+#define PRINCIPAL_MEMO_WAYS 4
 struct principal_memo {
 	struct {
 		uint64_t epoch;
@@ -155,11 +158,18 @@ int store_token_principal(db *d, const char *token_digest, int64_t now, principa
 	db_conn *c = db_reader(d);
 	uint64_t epoch = db_access_epoch(c);
 	struct principal_memo *m = db_conn_memo(c, DB_MEMO_PRINCIPALS, sizeof *m, NULL);
-	unsigned i = digest_slot(token_digest);
-	if (m && epoch && m->slot[i].epoch == epoch && !strcmp(m->slot[i].digest, token_digest) &&
-	    m->slot[i].expires_at > now) {
-		*p = m->slot[i].p;
-		return 0;
+	unsigned first = digest_slot(token_digest), i = first;
+	for (unsigned w = 0; m && epoch && w < PRINCIPAL_MEMO_WAYS; w++) {
+		unsigned k = (first + w) % PRINCIPAL_MEMO_SLOTS;
+		if (m->slot[k].epoch == epoch && !strcmp(m->slot[k].digest, token_digest)) {
+			if (m->slot[k].expires_at <= now)
+				break;
+			*p = m->slot[k].p;
+			return 0;
+		}
+		/* Where to memoize it if it is not there: the first slot no current digest uses. */
+		if (i == first && m->slot[k].epoch != epoch)
+			i = k;
 	}
 	sqlite3_stmt *st = db_stmt(c, "SELECT t.id, t.csrf_hash, u.id, u.username, u.is_admin,"
 				      " t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id"
