@@ -146,7 +146,7 @@ static int conn_open(const char *path, bool writer, bool durable, db_conn **out)
 	if (!c)
 		return CL_ENOMEM;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	/* A durable store's writer gathers each commit's WAL writes into one (wal_vfs.h); its
+	/* A durable store's writer gathers each commit's WAL writes together (wal_vfs.h); its
 	 * syncer flushes them. */
 	const char *vfs = writer && durable ? WAL_VFS_NAME : NULL;
 	if (sqlite3_open_v2(path, &c->h, flags, vfs) != SQLITE_OK) {

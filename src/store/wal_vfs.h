@@ -1,6 +1,6 @@
 /* A SQLite VFS over the platform's own that gathers a connection's WAL writes in memory and
- * writes them out with one call when the WAL is synced: a commit's frames (two writes each: a
- * header, then the page) leave in one write instead of two system calls a page. */
+ * writes them out together when the WAL is synced: a commit's frames (two writes each: a
+ * header, then the page) leave in one write per 124 KiB instead of two system calls a page. */
 #ifndef CROWDLOOP_STORE_WAL_VFS_H
 #define CROWDLOOP_STORE_WAL_VFS_H
 
