@@ -3,9 +3,9 @@
  * SQLite writes each WAL frame with two calls (its 24-byte header, then the page), so a commit of
  * fifty pages cost a hundred pwrite() calls on the writer thread, the store's one serial path.
  * Here a WAL file opened through this VFS keeps those writes in a buffer and writes it in one
- * call per 124 KiB when SQLite syncs the WAL, which on a synchronous=FULL connection it does after the last
- * frame of a commit and before it publishes the commit to readers: so readers never see a frame
- * that is not in the file, and a failed write fails the commit as it would have without the
+ * call per 124 KiB when SQLite syncs the WAL, which on a synchronous=FULL connection it does after
+ * the last frame of a commit and before it publishes the commit to readers: so readers never see a
+ * frame that is not in the file, and a failed write fails the commit as it would have without the
  * buffer. The sync itself is left to the store's syncer, which flushes the file once per
  * group. Anything else done to the WAL file (a read, a truncation, its size, closing it) first
  * writes what is buffered. Every other file passes through to the platform's VFS untouched. */
