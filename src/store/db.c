@@ -33,7 +33,7 @@
 /* The writer's page cache. Every commit costs in proportion to it: at the end of each
  * transaction SQLite truncates its page cache to the database's size, and the cache walks its
  * whole hash table to do so (perf: pcache1TruncateUnsafe, a fifth of the writer's time at 1M
- * items with 64 MiB). Measured at 1M items: 0.29-0.47 ms per commit with 64 MiB, 0.25 with 32,
+ * items with 64 MiB). Measured at 1M items: 0.27-0.47 ms per commit with 64 MiB, 0.25 with 32,
  * 0.16 with 16, and still under one miss a commit. Imports, whose index inserts range over the
  * whole store, are slower with less (1M items in 40 s instead of 30). */
 #define WRITER_CACHE_KIB 16384
