@@ -44,6 +44,12 @@ int api_project_access(http_request *r, int64_t id, unsigned need, project *p, u
  * page with the usual limit, cursor and sort parameters. */
 int api_page_array(http_request *r, json_t *items, const char *id_key);
 
+/* A list of the caller's own, as the store pages it: json_t of the page, *next the cursor. */
+typedef json_t *(*api_my_list_fn)(db *d, int64_t user_id, int64_t cursor, int limit, int64_t *next);
+
+/* Answers a page of the caller's own list (`limit`, `cursor`; oldest first) from `list`. */
+int api_my_page(http_request *r, api_my_list_fn list);
+
 /* Reads a required string member; 400 naming it when missing or not a string. */
 int api_string(http_request *r, const json_t *o, const char *key, const char **out);
 /* Refuses members not in `allowed` (NULL-terminated) with 400 naming the first. */

@@ -111,15 +111,7 @@ out:
 
 int api_courses_list(http_request *r)
 {
-	static const char *const keys[] = {"limit", "cursor", NULL};
-	int64_t cursor, next;
-	int limit;
-	bool desc;
-	int rc = http_page(r, keys, &cursor, &limit, &desc);
-	if (!rc)
-		http_json_page(r, store_courses_list(api_app(r)->db, r->user.id, cursor, limit, &next),
-			       &next);
-	return rc;
+	return api_my_page(r, store_courses_list);
 }
 
 int api_courses_get(http_request *r)

@@ -125,15 +125,7 @@ int api_me_balance(http_request *r)
 
 int api_me_ledger(http_request *r)
 {
-	static const char *const keys[] = {"limit", "cursor", NULL};
-	int64_t cursor, next;
-	int limit;
-	bool desc;
-	int rc = http_page(r, keys, &cursor, &limit, &desc);
-	if (!rc)
-		http_json_page(r, store_ledger_my_entries(api_app(r)->db, r->user.id, cursor, limit,
-							  &next), &next);
-	return rc;
+	return api_my_page(r, store_ledger_my_entries);
 }
 
 int api_me_payout_request(http_request *r)
