@@ -80,11 +80,16 @@ static int change_finish(http_request *r)
 
 /* Runs a prepared change (`rc` is the result of preparing *tc; a pointer, as C leaves the order
  * of arguments open) without blocking the I/O thread: the request waits, suspended, and
- * change_finish answers it when the store is done (ROUTE_ASYNC). */
-static int change_defer(http_request *r, int rc, task_change **tc)
+ * change_finish answers it when the store is done (ROUTE_ASYNC). `chain` (a project, or NULL)
+ * adds the caller's next claim in it to the change: a labeling claim after a submit, a review
+ * claim after a review (`review`). */
+static int change_defer(http_request *r, int rc, task_change **tc, const project *chain,
+			bool review)
 {
 	if (rc)
 		return rc;
+	if (chain)
+		store_task_change_chain(*tc, chain, review);
 	http_defer(r, change_finish, *tc, store_task_change_free);
 	store_task_change_run(api_app(r)->db, *tc, http_wake, r);
 	return HTTP_DEFERRED;
@@ -100,14 +105,25 @@ int api_tasks_next(http_request *r)
 	if (!rc)
 		rc = api_academy_gate(r, &p, rights);
 	if (!rc)
-		rc = change_defer(r, store_task_next_start(&p, r->user.id, &tc), &tc);
+		rc = change_defer(r, store_task_next_start(&p, r->user.id, &tc), &tc, NULL, false);
 	project_release(&p);
 	return rc;
 }
 
+/* The optional "next" of a submit or review: true asks for the caller's next claim in the same
+ * request. */
+static int want_next(http_request *r, const json_t *body, bool *next)
+{
+	json_t *v = json_object_get(body, "next");
+	*next = v && json_is_true(v);
+	if (v && !json_is_boolean(v))
+		return http_fail(r, CL_EINVAL, NULL, "\"next\" must be true or false");
+	return 0;
+}
+
 int api_tasks_submit(http_request *r)
 {
-	static const char *const keys[] = {"annotation", NULL};
+	static const char *const keys[] = {"annotation", "next", NULL};
 	project p;
 	project_init(&p);
 	task_ref t;
@@ -115,20 +131,28 @@ int api_tasks_submit(http_request *r)
 	json_t *body = NULL;
 	char *ann = NULL;
 	task_change *tc = NULL;
-	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL, &item);
+	unsigned rights = 0;
+	bool next = false;
+	int rc = task_access(r, ACCESS_LABEL, &t, &p, &rights, &item);
 	if (!rc)
 		rc = http_body_json(r, &body);
 	if (!rc)
 		rc = api_only_keys(r, body, keys);
+	if (!rc)
+		rc = want_next(r, body, &next);
 	if (!rc && t.worker_id != r->user.id)
 		rc = http_fail(r, CL_ECONFLICT, "not_lease_holder", "the task is not leased to you");
 	if (!rc)
 		rc = validate(r, &p, t.id, &item, json_object_get(body, "annotation"), &ann);
+	/* The next claim is refused as a claim alone would be, before anything changes. */
+	if (!rc && next)
+		rc = api_academy_gate(r, &p, rights);
 	if (!rc) {
 		/* A sampled review policy approves the rest without a reviewer. */
 		bool skip = p.review_sample &&
 			    (double)randombytes_uniform(1000000) / 1e6 >= p.review_rate;
-		rc = change_defer(r, store_task_submit_start(t.id, r->user.id, ann, skip, &tc), &tc);
+		rc = change_defer(r, store_task_submit_start(t.id, r->user.id, ann, skip, &tc), &tc,
+				  next ? &p : NULL, false);
 	}
 	item_facts_release(&item);
 	free(ann);
@@ -159,7 +183,7 @@ int api_reviews_next(http_request *r)
 	task_change *tc = NULL;
 	int rc = api_project_access(r, r->ids[0], ACCESS_REVIEW, &p, NULL);
 	if (!rc)
-		rc = change_defer(r, store_review_next_start(&p, r->user.id, &tc), &tc);
+		rc = change_defer(r, store_review_next_start(&p, r->user.id, &tc), &tc, NULL, true);
 	project_release(&p);
 	return rc;
 }
@@ -181,8 +205,8 @@ static int optional_string(http_request *r, const json_t *body, const char *key,
 
 int api_tasks_review(http_request *r)
 {
-	static const char *const keys[] = {"decision", "reason", "reason_template", "annotation",
-					   NULL};
+	static const char *const keys[] = {"decision",	 "reason", "reason_template",
+					   "annotation", "next",   NULL};
 	project p;
 	project_init(&p);
 	task_ref t;
@@ -191,11 +215,14 @@ int api_tasks_review(http_request *r)
 	char *ann = NULL;
 	const char *decision;
 	review_decision dec = {0};
+	bool next = false;
 	int rc = task_access(r, ACCESS_REVIEW, &t, &p, NULL, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
 	if (!rc)
 		rc = api_only_keys(r, body, keys);
+	if (!rc)
+		rc = want_next(r, body, &next);
 	if (!rc)
 		rc = api_string(r, body, "decision", &decision);
 	if (!rc)
@@ -230,7 +257,8 @@ int api_tasks_review(http_request *r)
 		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve, reject or fix");
 		goto out;
 	}
-	rc = change_defer(r, store_task_review_start(&p, t.id, r->user.id, &dec, &tc), &tc);
+	rc = change_defer(r, store_task_review_start(&p, t.id, r->user.id, &dec, &tc), &tc,
+			  next ? &p : NULL, true);
 out:
 	free(ann);
 	json_decref(body);

@@ -362,6 +362,33 @@ static void wake_jobs(db_job *jobs)
 	}
 }
 
+/* Runs fn in a savepoint: `sql` is its SAVEPOINT, ROLLBACK TO and RELEASE. When fn fails, what
+ * it wrote is undone, and whatever was memoized from it is stale. */
+static int in_savepoint(db_conn *c, const char *const sql[3], db_write_fn fn, void *ctx,
+			cl_error *err)
+{
+	db *d = c->owner;
+	if (run_cached(c, sql[0]))
+		return cl_fail(err, CL_EINTERNAL, NULL, "store unavailable");
+	uint64_t epoch = d->writer_epoch;
+	int rc = fn(c, ctx, err);
+	if (rc) {
+		run_cached(c, sql[1]);
+		if (d->writer_epoch != epoch)
+			d->writer_epoch = next_epoch();
+	}
+	run_cached(c, sql[2]);
+	return rc;
+}
+
+static const char *const job_savepoint[3] = {"SAVEPOINT job", "ROLLBACK TO job", "RELEASE job"};
+static const char *const part_savepoint[3] = {"SAVEPOINT part", "ROLLBACK TO part", "RELEASE part"};
+
+int db_job_part(db_conn *c, db_write_fn fn, void *ctx, cl_error *err)
+{
+	return in_savepoint(c, part_savepoint, fn, ctx, err);
+}
+
 /* Runs `jobs` (a list) in the group's transaction, each in a savepoint of its own. */
 static void group_run(db *d, group *g, db_job *jobs)
 {
@@ -377,16 +404,7 @@ static void group_run(db *d, group *g, db_job *jobs)
 	}
 	for (db_job *j = jobs, *nx; j; j = nx) {
 		nx = j->next;
-		run_cached(c, "SAVEPOINT job");
-		uint64_t epoch = d->writer_epoch;
-		j->rc = j->fn(c, j->ctx, j->err);
-		if (j->rc) {
-			run_cached(c, "ROLLBACK TO job");
-			/* What the job changed is undone: what it memoized from it is stale. */
-			if (d->writer_epoch != epoch)
-				d->writer_epoch = next_epoch();
-		}
-		run_cached(c, "RELEASE job");
+		j->rc = in_savepoint(c, job_savepoint, j->fn, j->ctx, j->err);
 		j->next = NULL;
 		if (g->tail)
 			g->tail->next = j;

@@ -476,6 +476,9 @@ struct task_job {
 	bool has_row;
 	task_detail detail; /* what the answer carries besides the fields */
 	buf detail_text;    /* that detail, written by the writer (task_detail_write) */
+	struct task_job *then; /* a claim chained to this change, or NULL */
+	int rc;		       /* that claim's result, and why it was refused */
+	cl_error err;
 };
 
 static int64_t first_id(db_conn *c, sqlite3_stmt *st)
@@ -526,12 +529,17 @@ static int task_job_with_row(db_conn *c, void *ctx, cl_error *err)
 {
 	struct task_job *j = ctx;
 	int rc = j->fn(c, j, err);
-	if (rc || !j->out)
+	if (rc)
 		return rc;
-	j->has_row = task_fields_load(c, j->out, &j->row);
-	if (j->has_row && j->detail != TASK_BARE &&
-	    task_detail_write(c, &j->detail_text, &j->row, j->detail))
-		return cl_fail(err, CL_ENOMEM, NULL, "the task answer does not fit in memory");
+	if (j->out) {
+		j->has_row = task_fields_load(c, j->out, &j->row);
+		if (j->has_row && j->detail != TASK_BARE &&
+		    task_detail_write(c, &j->detail_text, &j->row, j->detail))
+			return cl_fail(err, CL_ENOMEM, NULL,
+				       "the task answer does not fit in memory");
+	}
+	if (j->then)
+		j->then->rc = db_job_part(c, task_job_with_row, j->then, &j->then->err);
 	return 0;
 }
 
@@ -909,6 +917,7 @@ int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
 
 struct task_change {
 	struct task_job j;
+	struct task_job next; /* the chained claim (j.then), when there is one */
 	project p; /* copies of what the job reads: the request's may be gone by then */
 	char *annotation;
 	review_decision dec;
@@ -991,6 +1000,23 @@ int store_task_review_start(const project *p, int64_t task_id, int64_t user_id,
 	return 0;
 }
 
+void store_task_change_chain(task_change *tc, const project *p, bool review)
+{
+	if (!tc->j.p) {
+		project_copy(&tc->p, p);
+		tc->j.p = &tc->p;
+	}
+	tc->next = (struct task_job){
+	    .p = tc->j.p,
+	    .user_id = tc->j.user_id,
+	    .now = tc->j.now,
+	    .detail = review ? TASK_WITH_HISTORY : TASK_WITH_ITEM,
+	    .fn = review ? review_next_job : task_next_job,
+	};
+	buf_init(&tc->next.detail_text, 0);
+	tc->j.then = &tc->next;
+}
+
 static void change_done(void *arg, int rc)
 {
 	task_change *tc = arg;
@@ -1019,6 +1045,25 @@ int store_task_change_answer(db *d, task_change *tc, buf *task, cl_error *err)
 	if (!tc->j.has_row)
 		return 0;
 	int rc = task_answer_write(d, task, &tc->j.row, tc->j.detail, tc->j.p, &tc->j.detail_text);
+	const struct task_job *n = tc->j.then;
+	if (!rc && n) {
+		/* The change's answer with the claim's added before its closing brace. */
+		task->len--;
+		rc = buf_puts(task, ",\"next\":");
+		if (!rc && n->has_row)
+			rc = task_answer_write(d, task, &n->row, n->detail, n->p, &n->detail_text);
+		else if (!rc)
+			rc = buf_puts(task, "null");
+		if (!rc && n->rc) {
+			rc = buf_puts(task, ",\"next_error\":{\"code\":");
+			rc =
+			    put_string(task, rc, n->err.name[0] ? n->err.name : cl_err_name(n->rc));
+			rc = put(task, rc, ",\"message\":");
+			rc = put_string(task, rc, n->err.message);
+			rc = put(task, rc, "}");
+		}
+		rc = put(task, rc, "}");
+	}
 	return rc ? cl_fail(err, rc, NULL, "the answer does not fit in memory") : 0;
 }
 
@@ -1029,6 +1074,8 @@ void store_task_change_free(void *arg)
 		return;
 	task_fields_release(&tc->j.row);
 	buf_release(&tc->j.detail_text);
+	task_fields_release(&tc->next.row);
+	buf_release(&tc->next.detail_text);
 	project_release(&tc->p);
 	free(tc->annotation);
 	free(tc->reason);

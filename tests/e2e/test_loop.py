@@ -187,6 +187,97 @@ class LoopTest(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertError(nxt(self.w1, p["id"]), 409)
 
+    def test_chained_submit_and_review(self):
+        p, items = self.proj(["ch a", "ch b", "ch c"], workers=[self.w1_id],
+                             reviewers=[self.r1_id])
+        pid = p["id"]
+        t1 = self.claim(self.w1, pid)
+        # Without "next" the answer is the task alone.
+        self.assertNotIn("next", self.get_task(t1["id"], self.w1))
+        # A "next" that is not a boolean is refused, and nothing is submitted.
+        r = self.w1.post(API + "/tasks/%d/submit" % t1["id"], {"annotation": POS, "next": "yes"})
+        self.assertError(r, 400)
+        self.assertEqual(self.get_task(t1["id"])["state"], "assigned")
+
+        # Submit and claim the next task in one request.
+        r = self.w1.post(API + "/tasks/%d/submit" % t1["id"], {"annotation": POS, "next": True})
+        self.assertEqual(r.status, 200, r)
+        a = r.json()
+        self.assertEqual((a["id"], a["state"]), (t1["id"], "submitted"))
+        n = a["next"]
+        self.assertNotIn("next_error", a)
+        self.assertNotEqual(n["id"], t1["id"])
+        self.assertEqual((n["state"], n["worker_id"]), ("assigned", self.w1_id))
+        self.assertIsNotNone(n["lease_expires_at"])
+        self.assertIn(n["item"]["text"], ("ch a", "ch b", "ch c"))
+        self.assertEqual(n["project"]["labels"], ["pos", "neg"])
+        # It is the worker's lease: tasks/next gives the same task back.
+        self.assertEqual(self.claim(self.w1, pid)["id"], n["id"])
+        self.assertEqual(self.types(self.get_task(n["id"])), ["claim"])
+        t2 = n
+        a = self.w1.post(API + "/tasks/%d/submit" % t2["id"],
+                         {"annotation": NEG, "next": True}).json()
+        t3 = a["next"]
+        self.assertNotIn(t3["id"], (t1["id"], t2["id"]))
+
+        # Review and claim the next review in one request.
+        self.assertEqual(self.review_claim(self.r1, pid)["id"], t1["id"])
+        r = review(self.r1, t1["id"], {"decision": "approve", "next": True})
+        self.assertEqual(r.status, 200, r)
+        a = r.json()
+        self.assertEqual(a["state"], "approved")
+        n = a["next"]
+        self.assertEqual((n["id"], n["state"], n["reviewer_id"]),
+                         (t2["id"], "in_review", self.r1_id))
+        self.assertEqual(n["annotation"], NEG)
+        self.assertEqual([e["type"] for e in n["events"]], ["claim", "submit", "review_claim"])
+        # A rejection chains too; nothing is left to review: "next" is null, and no error.
+        a = review(self.r1, t2["id"], {"decision": "reject", "reason": "not negative",
+                                       "next": True}).json()
+        self.assertEqual(a["state"], "rework")
+        self.assertIsNone(a["next"])
+        self.assertNotIn("next_error", a)
+        # The worker's rework comes first, as tasks/next would give it.
+        a = self.w1.post(API + "/tasks/%d/submit" % t3["id"],
+                         {"annotation": POS, "next": True}).json()
+        self.assertEqual(a["state"], "submitted")
+        self.assertEqual(a["next"]["id"], t2["id"])
+        self.assertEqual(a["next"]["last_rejection"]["reason"], "not negative")
+        # Nothing left to claim: null.
+        a = self.w1.post(API + "/tasks/%d/submit" % t2["id"],
+                         {"annotation": POS, "next": True}).json()
+        self.assertEqual(a["state"], "submitted")
+        self.assertIsNone(a["next"])
+        self.assertNotIn("next_error", a)
+
+    def test_chained_claim_refused_keeps_the_submit(self):
+        p, _ = self.proj(["cr a", "cr b"], workers=[self.w2_id], reviewers=[self.r2_id])
+        pid = p["id"]
+        t = self.claim(self.w2, pid)
+        r = self.world.manager.patch(API + "/projects/%d" % pid, {"status": "paused"})
+        self.assertEqual(r.status, 200, r)
+        r = self.w2.post(API + "/tasks/%d/submit" % t["id"], {"annotation": POS, "next": True})
+        self.assertEqual(r.status, 200, r)
+        a = r.json()
+        self.assertEqual(a["state"], "submitted")
+        self.assertIsNone(a["next"])
+        self.assertEqual(a["next_error"]["code"], "project_not_open")
+        self.assertTrue(a["next_error"]["message"])
+        self.assertEqual(self.get_task(t["id"])["state"], "submitted")
+        # The refused claim left nothing behind: no other task is leased, no claim event.
+        tasks = list_all(self.world.manager, API + "/projects/%d/tasks" % pid)
+        self.assertEqual(sorted(x["state"] for x in tasks), ["open", "submitted"])
+        # A closed project refuses the chained review claim; the decision stands.
+        r = self.world.manager.patch(API + "/projects/%d" % pid, {"status": "open"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.review_claim(self.r2, pid)["id"], t["id"])
+        r = self.world.manager.patch(API + "/projects/%d" % pid, {"status": "closed"})
+        self.assertEqual(r.status, 200, r)
+        a = review(self.r2, t["id"], {"decision": "approve", "next": True}).json()
+        self.assertEqual(a["state"], "approved")
+        self.assertIsNone(a["next"])
+        self.assertEqual(a["next_error"]["code"], "project_not_open")
+
     def test_reject_rework_reapprove(self):
         p, items = self.proj(["rw a", "rw b", "rw c"], workers=[self.w1_id, self.w2_id],
                              reviewers=[self.r1_id])
