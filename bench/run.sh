@@ -4,7 +4,10 @@
 # (an org, a manager, an open text_class project with labels pos/neg, 64 workers and 64
 # reviewers with their tokens in files, N items imported as JSONL in chunks of 50,000 lines),
 # then measures: the HTTP ceiling (GET /healthz), full worker/reviewer cycles on 10k items, and
-# the same on a fresh server with 1M items (BENCH_LARGE=0 skips it). Per case it prints cycles/s,
+# the same on a fresh server with 1M items (BENCH_LARGE=0 skips it). Each cycles case runs twice:
+# with a request per step (claim, submit, review claim, approve), then chained (submit and
+# approve ask for the next task in the same request, "next": true; BENCH_CHAINED=0 skips it),
+# the 10k one on a fresh server and items, the 1M one on the same. Per case it prints cycles/s,
 # p50/p99 per route, the server's peak RSS (VmHWM) and CPU time, the ratio of cycles/s to the
 # healthz requests/s, and at the end the ratio of the 1M figure to the 10k figure. Every step has
 # a time limit and the server is killed on exit. Knobs (environment): BUILD_DIR (default build),
@@ -12,7 +15,7 @@
 # BENCH_DURATION (10 s), BENCH_WARMUP (1 s of cycles before each cycles case is measured: the
 # first requests prepare statements and fill caches), BENCH_HEALTHZ_DURATION (5 s),
 # BENCH_SMALL_ITEMS (10000),
-# BENCH_LARGE_ITEMS (1000000), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
+# BENCH_LARGE_ITEMS (1000000), BENCH_CHAINED (1), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
 # "--sync normal --quiet"), BENCH_KEEP=1 to keep the data directories and server logs.
 set -euo pipefail
 
@@ -27,6 +30,7 @@ WARMUP=${BENCH_WARMUP:-1}
 HEALTHZ_DURATION=${BENCH_HEALTHZ_DURATION:-5}
 SMALL_ITEMS=${BENCH_SMALL_ITEMS:-10000}
 LARGE_ITEMS=${BENCH_LARGE_ITEMS:-1000000}
+CHAINED=${BENCH_CHAINED:-1}
 read -r -a SERVE_ARGS <<<"${BENCH_SERVE_ARGS:-}"
 USERS=64
 CHUNK=50000
@@ -256,14 +260,16 @@ loadgen() {
 
 declare -A FIG
 
-# One cycles case on the running server: $1 = label, $2 = items.
+# One cycles case on the running server: $1 = label, $2 = items, $3 = "chained" for chained
+# requests.
 cycles_case() {
-	local label=$1 items=$2 cpu0 cpu1
-	local max=$(( items * 9 / 10 ))
+	local label=$1 items=$2 mode=${3:-} cpu0 cpu1
+	local max=$(( items * 9 / 10 )) chained=()
+	[ "$mode" = chained ] && chained=(--chained)
 	echo
-	echo "== cycles, $label items: $CONNECTIONS connections ($((CONNECTIONS - REVIEWERS)) workers," \
+	echo "== cycles${mode:+ ($mode)}, $label items: $CONNECTIONS connections ($((CONNECTIONS - REVIEWERS)) workers," \
 		"$REVIEWERS reviewers), ${DURATION} s after ${WARMUP} s of warm-up, or $max approvals =="
-	echo "\$ crowdloop-loadgen --port $PORT --cycles --connections $CONNECTIONS --reviewers $REVIEWERS" \
+	echo "\$ crowdloop-loadgen --port $PORT --cycles${mode:+ --$mode} --connections $CONNECTIONS --reviewers $REVIEWERS" \
 		"--warmup $WARMUP --duration $DURATION --max-cycles $max --project $(cat "$DATA/project_id")" \
 		"--workers-file workers.tok --reviewers-file reviewers.tok"
 	FIG[$label.rss_seed]=$(server_hwm_mib)
@@ -273,7 +279,7 @@ cycles_case() {
 	local w0 w1 start=$DATA/measure_start
 	( sleep "$WARMUP"; echo "$(server_cpu_s) $(writer_counts)" >"$start" ) &
 	local sampler=$!
-	loadgen --cycles --connections "$CONNECTIONS" --reviewers "$REVIEWERS" --warmup "$WARMUP" \
+	loadgen --cycles ${chained[@]+"${chained[@]}"} --connections "$CONNECTIONS" --reviewers "$REVIEWERS" --warmup "$WARMUP" \
 		--duration "$DURATION" --max-cycles "$max" --project "$(cat "$DATA/project_id")" \
 		--workers-file "$DATA/workers.tok" --reviewers-file "$DATA/reviewers.tok"
 	cpu1=$(server_cpu_s)
@@ -358,11 +364,20 @@ main() {
 	cycles_case "$SMALL" "$SMALL_ITEMS"
 	stop_server
 
+	if [ "$CHAINED" != 0 ]; then
+		start_server
+		log "seeding $SMALL_ITEMS items for the chained case"
+		seed "$SMALL_ITEMS"
+		cycles_case "$SMALL-chained" "$SMALL_ITEMS" chained
+		stop_server
+	fi
+
 	if [ "$BENCH_LARGE" != 0 ]; then
 		start_server
 		log "seeding $LARGE_ITEMS items (this takes a while)"
 		seed "$LARGE_ITEMS"
 		cycles_case "$LARGE" "$LARGE_ITEMS"
+		[ "$CHAINED" != 0 ] && cycles_case "$LARGE-chained" "$LARGE_ITEMS" chained
 		stop_server
 	fi
 
@@ -371,14 +386,16 @@ main() {
 	echo "healthz ceiling: ${FIG[healthz.rps]} requests/s"
 	echo "| items | cycles/s | requests/s | tasks/next | submit | reviews/next | review | server peak RSS MiB | server CPU % | cycles/s ÷ healthz req/s |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
-	summary_row "$SMALL"
-	[ "$BENCH_LARGE" != 0 ] && summary_row "$LARGE"
-	if [ "$BENCH_LARGE" != 0 ]; then
-		echo "$LARGE ÷ $SMALL cycles/s: $(awk -v a="${FIG[$LARGE.cps]}" -v b="${FIG[$SMALL.cps]}" \
+	local l k worst suffix
+	for l in "$SMALL" "$LARGE" "$SMALL-chained" "$LARGE-chained"; do
+		[ -n "${FIG[$l.cps]:-}" ] && summary_row "$l"
+	done
+	for suffix in "" "-chained"; do
+		[ -n "${FIG[$LARGE$suffix.cps]:-}" ] && [ -n "${FIG[$SMALL$suffix.cps]:-}" ] || continue
+		echo "$LARGE ÷ $SMALL cycles/s${suffix:+ (chained)}: $(awk -v a="${FIG[$LARGE$suffix.cps]}" -v b="${FIG[$SMALL$suffix.cps]}" \
 			'BEGIN { if (b > 0) printf "%.3f (target ≥ 0.8: %s)", a / b, (a / b >= 0.8) ? "met" : "NOT met"; else print "?" }')"
-	fi
-	local l k worst
-	for l in "$SMALL" "$LARGE"; do
+	done
+	for l in "$SMALL" "$LARGE" "$SMALL-chained" "$LARGE-chained"; do
 		[ -n "${FIG[$l.cps]:-}" ] || continue
 		worst=0
 		for k in task_next submit review_next review; do
