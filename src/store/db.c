@@ -62,6 +62,7 @@ typedef struct db_job {
 	db_done_fn done; /* told the outcome once the job is durable; the job is then freed */
 	void *done_arg;
 	cl_error own_err; /* for a job nobody waits on (the periodic one) */
+	bool rerunnable;  /* may run again after a rollback (db_write_async_rerunnable) */
 	struct db_job *next;
 } db_job;
 
@@ -389,7 +390,75 @@ int db_job_part(db_conn *c, db_write_fn fn, void *ctx, cl_error *err)
 	return in_savepoint(c, part_savepoint, fn, ctx, err);
 }
 
-/* Runs `jobs` (a list) in the group's transaction, each in a savepoint of its own. */
+static void group_add(group *g, db_job *j)
+{
+	j->next = NULL;
+	if (g->tail)
+		g->tail->next = j;
+	else
+		g->head = j;
+	g->tail = j;
+	g->n++;
+}
+
+/* Rerunnable jobs in a row share the savepoint "run": SQLite journals a page the first time a
+ * savepoint changes it, so jobs that touch the same pages (the same index and table ends) pay
+ * for each page once per run instead of once per job. A job of the run that fails without
+ * writing needs nothing undone. One that fails after writing has its writes mixed with the
+ * run's: the run is rolled back and its jobs run again, each in a savepoint of its own. */
+typedef struct run {
+	db_job *head, *tail;
+	bool open;
+} run;
+
+static void run_end(db *d, group *g, run *r, bool undo)
+{
+	db_conn *c = d->writer;
+	if (!r->open)
+		return;
+	if (undo) {
+		run_cached(c, "ROLLBACK TO run");
+		d->writer_epoch = next_epoch();
+	}
+	run_cached(c, "RELEASE run");
+	/* Gone when SQLite rolled the whole transaction back (I/O error, full disk). */
+	bool lost = sqlite3_get_autocommit(c->h);
+	for (db_job *j = r->head, *nx; j; j = nx) {
+		nx = j->next;
+		if (undo && lost)
+			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+		else if (undo)
+			j->rc = in_savepoint(c, job_savepoint, j->fn, j->ctx, j->err);
+		group_add(g, j);
+	}
+	*r = (run){0};
+}
+
+static void run_job(db *d, group *g, run *r, db_job *j)
+{
+	db_conn *c = d->writer;
+	if (!r->open) {
+		if (run_cached(c, "SAVEPOINT run")) {
+			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+			group_add(g, j);
+			return;
+		}
+		r->open = true;
+	}
+	sqlite3_int64 before = sqlite3_total_changes64(c->h);
+	j->rc = j->fn(c, j->ctx, j->err);
+	j->next = NULL;
+	if (r->tail)
+		r->tail->next = j;
+	else
+		r->head = j;
+	r->tail = j;
+	if (j->rc && sqlite3_total_changes64(c->h) != before)
+		run_end(d, g, r, true);
+}
+
+/* Runs `jobs` (a list) in the group's transaction, each in a savepoint of its own or in a run
+ * (above). */
 static void group_run(db *d, group *g, db_job *jobs)
 {
 	db_conn *c = d->writer;
@@ -402,17 +471,26 @@ static void group_run(db *d, group *g, db_job *jobs)
 		}
 		g->open = true;
 	}
+	run r = {0};
 	for (db_job *j = jobs, *nx; j; j = nx) {
 		nx = j->next;
+		/* An I/O error or a full disk rolls the whole transaction back: the group's commit
+		 * will fail its jobs, and the rest must not run outside it. */
+		if (sqlite3_get_autocommit(c->h)) {
+			run_end(d, g, &r, false);
+			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+			group_add(g, j);
+			continue;
+		}
+		if (j->rerunnable) {
+			run_job(d, g, &r, j);
+			continue;
+		}
+		run_end(d, g, &r, false);
 		j->rc = in_savepoint(c, job_savepoint, j->fn, j->ctx, j->err);
-		j->next = NULL;
-		if (g->tail)
-			g->tail->next = j;
-		else
-			g->head = j;
-		g->tail = j;
-		g->n++;
+		group_add(g, j);
 	}
+	run_end(d, g, &r, false);
 }
 
 /* Commits the group and returns its jobs, their results final (a failed commit fails them
@@ -748,12 +826,18 @@ int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err)
 	return db_wait_for(&w);
 }
 
-int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg)
+static int queue_job(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg,
+		     bool rerunnable)
 {
 	db_job *j = calloc(1, sizeof *j);
 	if (!j)
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	*j = (db_job){.fn = fn, .ctx = ctx, .err = err, .done = done, .done_arg = arg};
+	*j = (db_job){.fn = fn,
+		      .ctx = ctx,
+		      .err = err,
+		      .done = done,
+		      .done_arg = arg,
+		      .rerunnable = rerunnable};
 	pthread_mutex_lock(&d->lock);
 	if (d->stopping) {
 		pthread_mutex_unlock(&d->lock);
@@ -768,6 +852,17 @@ int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn d
 	pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
+}
+
+int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg)
+{
+	return queue_job(d, fn, ctx, err, done, arg, false);
+}
+
+int db_write_async_rerunnable(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done,
+			      void *arg)
+{
+	return queue_job(d, fn, ctx, err, done, arg, true);
 }
 
 void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms)

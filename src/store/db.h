@@ -43,6 +43,12 @@ int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err);
  * only hand the outcome on, as the store's threads wait for it. */
 typedef void (*db_done_fn)(void *arg, int rc);
 int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg);
+/* Like db_write_async, for a job that may run more than once before its group commits: fn must
+ * set all it hands back anew each time it runs. Such jobs in a row share one savepoint, which
+ * costs less than one each; when one of them fails after writing, they are rolled back
+ * together and each runs again in a savepoint of its own. */
+int db_write_async_rerunnable(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done,
+			      void *arg);
 /* Waiting for a db_write_async job (db_write is one): init, pass db_wait_done and the db_wait
  * as done/arg, then db_wait_for returns the job's result. */
 typedef struct db_wait {

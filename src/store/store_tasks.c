@@ -522,12 +522,27 @@ static int lease_task(db_conn *c, struct task_job *j, int64_t id, bool review, c
 	return rc;
 }
 
+/* What a run of a task job hands back, cleared: the writer may run the job again
+ * (db_write_async_rerunnable). */
+static void task_job_reset(struct task_job *j)
+{
+	j->out = 0;
+	j->has_row = false;
+	task_fields_release(&j->row);
+	buf_release(&j->detail_text);
+	if (j->then) {
+		task_job_reset(j->then);
+		j->then->rc = 0;
+	}
+}
+
 /* Runs j->fn, then reads what the answer needs of the task it names on the writer's
  * connection, where the pages are in the cache: cheaper than a reader's transaction after the
  * commit, whose page cache every commit empties. */
 static int task_job_with_row(db_conn *c, void *ctx, cl_error *err)
 {
 	struct task_job *j = ctx;
+	task_job_reset(j);
 	int rc = j->fn(c, j, err);
 	if (rc)
 		return rc;
@@ -1028,7 +1043,7 @@ void store_task_change_run(db *d, task_change *tc, db_done_fn done, void *arg)
 {
 	tc->done = done;
 	tc->done_arg = arg;
-	int rc = db_write_async(d, task_job_with_row, &tc->j, &tc->err, change_done, tc);
+	int rc = db_write_async_rerunnable(d, task_job_with_row, &tc->j, &tc->err, change_done, tc);
 	if (rc) {
 		tc->rc = rc;
 		done(arg, rc);
