@@ -383,12 +383,6 @@ static int in_savepoint(db_conn *c, const char *const sql[3], db_write_fn fn, vo
 }
 
 static const char *const job_savepoint[3] = {"SAVEPOINT job", "ROLLBACK TO job", "RELEASE job"};
-static const char *const part_savepoint[3] = {"SAVEPOINT part", "ROLLBACK TO part", "RELEASE part"};
-
-int db_job_part(db_conn *c, db_write_fn fn, void *ctx, cl_error *err)
-{
-	return in_savepoint(c, part_savepoint, fn, ctx, err);
-}
 
 static void group_add(group *g, db_job *j)
 {

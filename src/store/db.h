@@ -28,11 +28,6 @@ const char *db_path(const db *d);
  * Returning non-zero rolls back what the job wrote (the rest of the group commits). */
 typedef int (*db_write_fn)(db_conn *c, void *ctx, cl_error *err);
 
-/* Inside a write job: runs fn(c, ctx, err) in a savepoint of its own, for a part of the job
- * that may fail without failing the job. When fn fails, what it wrote is undone and the job goes
- * on; returns fn's result. */
-int db_job_part(db_conn *c, db_write_fn fn, void *ctx, cl_error *err);
-
 /* Runs `fn` in the writer thread and waits until its group has committed. Returns fn's result,
  * or CL_EINTERNAL/CL_EUNAVAIL when the commit failed or the store is closing. */
 int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err);

@@ -163,10 +163,10 @@ int store_task_review_start(const project *p, int64_t task_id, int64_t user_id,
 			    const review_decision *dec, task_change **out);
 /* Chains to a submit (review false) or a review decision (review true) the caller's next claim
  * in project `p`, made in the same transaction right after the change, as
- * store_task_next_start (store_review_next_start) would make it. A claim that is refused or
- * fails is undone alone: the change stands. The answer then ends with "next" (the claimed task
- * as the claim's own answer has it, or null) and, when the claim was refused, "next_error"
- * ({"code","message"}). */
+ * store_task_next_start (store_review_next_start) would make it. A refused claim changes
+ * nothing and the change stands; a claim that fails after writing (the store failing) fails the
+ * change with it. The answer then ends with "next" (the claimed task as the claim's own answer
+ * has it, or null) and, when the claim was refused, "next_error" ({"code","message"}). */
 void store_task_change_chain(task_change *tc, const project *p, bool review);
 void store_task_change_run(db *d, task_change *tc, db_done_fn done, void *arg);
 int store_task_change_answer(db *d, task_change *tc, buf *task, cl_error *err);

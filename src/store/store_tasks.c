@@ -553,8 +553,17 @@ static int task_job_with_row(db_conn *c, void *ctx, cl_error *err)
 			return cl_fail(err, CL_ENOMEM, NULL,
 				       "the task answer does not fit in memory");
 	}
-	if (j->then)
-		j->then->rc = db_job_part(c, task_job_with_row, j->then, &j->then->err);
+	if (j->then) {
+		/* A claim is refused before it writes, so a refused one leaves the change standing
+		 * with nothing to undo. One that fails after writing fails the whole job. */
+		sqlite3_int64 before = sqlite3_total_changes64(db_handle(c));
+		rc = task_job_with_row(c, j->then, &j->then->err);
+		if (rc && sqlite3_total_changes64(db_handle(c)) != before) {
+			*err = j->then->err;
+			return rc;
+		}
+		j->then->rc = rc;
+	}
 	return 0;
 }
 
