@@ -79,7 +79,13 @@ void db_conn_close(db_conn *c);
  * writer moves the readers' epoch after committing such a change, and its own at the change. */
 uint64_t db_access_epoch(db_conn *c);
 /* Per-connection memos of the access tables, one of each kind per connection. */
-typedef enum { DB_MEMO_PRINCIPALS, DB_MEMO_PROJECTS, DB_MEMO_QUALITY, DB_MEMO_COUNT } db_memo;
+typedef enum {
+	DB_MEMO_PRINCIPALS,
+	DB_MEMO_PROJECTS,
+	DB_MEMO_QUALITY,
+	DB_MEMO_PAY,
+	DB_MEMO_COUNT
+} db_memo;
 /* The connection's memo `which`: `size` zeroed bytes on first use (NULL when out of memory);
  * `release` (may be NULL) frees what the memo owns when the connection closes. */
 void *db_conn_memo(db_conn *c, db_memo which, size_t size, void (*release)(void *mem));

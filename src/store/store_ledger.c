@@ -114,8 +114,26 @@ typedef struct project_pay {
 	char currency[8];
 } project_pay;
 
+/* Pay settings of the projects last paid from, per connection and access epoch (projects and
+ * orgs are access tables): every approval and every review decision reads them. */
+#define PAY_MEMO_SLOTS 16
+struct pay_memo {
+	struct {
+		uint64_t epoch;
+		int64_t project_id;
+		project_pay pp;
+	} slot[PAY_MEMO_SLOTS];
+};
+
 static int project_pay_load(db_conn *c, int64_t project_id, project_pay *pp)
 {
+	uint64_t epoch = db_access_epoch(c);
+	struct pay_memo *m = db_conn_memo(c, DB_MEMO_PAY, sizeof *m, NULL);
+	unsigned k = (unsigned)((uint64_t)project_id % PAY_MEMO_SLOTS);
+	if (m && epoch && m->slot[k].epoch == epoch && m->slot[k].project_id == project_id) {
+		*pp = m->slot[k].pp;
+		return 0;
+	}
 	sqlite3_stmt *st = db_stmt(c, "SELECT p.price, p.reviewer_fee, p.org_id, p.max_rounds,"
 				      " o.currency FROM projects p JOIN orgs o ON o.id = p.org_id"
 				      " WHERE p.id = ?");
@@ -130,6 +148,11 @@ static int project_pay_load(db_conn *c, int64_t project_id, project_pay *pp)
 		rc = 0;
 	}
 	sqlite3_reset(st);
+	if (!rc && m && epoch) {
+		m->slot[k].epoch = epoch;
+		m->slot[k].project_id = project_id;
+		m->slot[k].pp = *pp;
+	}
 	return rc;
 }
 

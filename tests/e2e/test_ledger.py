@@ -109,6 +109,14 @@ class LedgerTest(ServerTestCase):
                                 {"amount": 5}).status, 403)
         lines = w.get(API + "/me/ledger").json()["items"]
         self.assertTrue(any(l["kind"] == "pay" and l["amount"] == 100 for l in lines), lines)
+        # A new price and fee apply from the next approval on (the writer memoizes them).
+        r = self.world.manager.patch(API + "/projects/%d" % p["id"],
+                                     {"price": 250, "reviewer_fee": 25})
+        self.assertEqual(r.status, 200, r)
+        w1, r1 = self.balance(w), self.balance(rv)
+        self.assertEqual(self.cycle(w, rv, p["id"]).status, 200)
+        self.assertEqual(self.balance(w), w1 + 250)
+        self.assertEqual(self.balance(rv), r1 + 25)
         invariants(self, self.server.data_dir)
 
     def test_budget_stops_claims(self):
