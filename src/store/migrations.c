@@ -3,245 +3,259 @@
 #include "store/migrations.h"
 
 const migration migrations[] = {
-	{1, "accounts, projects, items, tasks, events",
-	 "CREATE TABLE users("
-	 " id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,"
-	 " is_admin INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
-	 "CREATE TABLE tokens("
-	 " id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
-	 " token_hash BLOB NOT NULL UNIQUE, csrf_hash BLOB NOT NULL,"
-	 " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER);"
-	 "CREATE TABLE orgs("
-	 " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, currency TEXT NOT NULL,"
-	 " created_at INTEGER NOT NULL);"
-	 "CREATE TABLE org_members("
-	 " org_id INTEGER NOT NULL REFERENCES orgs(id), user_id INTEGER NOT NULL REFERENCES users(id),"
-	 " role TEXT NOT NULL CHECK (role IN ('owner','manager','engineer')),"
-	 " PRIMARY KEY (org_id, user_id)) WITHOUT ROWID;"
-	 "CREATE INDEX org_members_user ON org_members(user_id);"
-	 "CREATE TABLE projects("
-	 " id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs(id),"
-	 " name TEXT NOT NULL, kind TEXT NOT NULL, labels TEXT NOT NULL, multi_label INTEGER NOT NULL,"
-	 " instructions TEXT NOT NULL, price INTEGER NOT NULL, reviewer_fee INTEGER NOT NULL,"
-	 " review_sample INTEGER NOT NULL, review_rate REAL NOT NULL, overlap INTEGER NOT NULL,"
-	 " lease_seconds INTEGER NOT NULL, max_rounds INTEGER NOT NULL, status TEXT NOT NULL,"
-	 " is_public INTEGER NOT NULL, created_at INTEGER NOT NULL);"
-	 "CREATE INDEX projects_org ON projects(org_id);"
-	 "CREATE INDEX projects_public ON projects(is_public, status);"
-	 "CREATE TABLE project_members("
-	 " project_id INTEGER NOT NULL REFERENCES projects(id),"
-	 " user_id INTEGER NOT NULL REFERENCES users(id),"
-	 " role TEXT NOT NULL CHECK (role IN ('worker','reviewer')),"
-	 " PRIMARY KEY (project_id, user_id)) WITHOUT ROWID;"
-	 "CREATE INDEX project_members_user ON project_members(user_id);"
-	 "CREATE TABLE items("
-	 " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
-	 " type TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT, blob TEXT, mime TEXT,"
-	 " width INTEGER, height INTEGER, meta TEXT, created_at INTEGER NOT NULL,"
-	 " UNIQUE (project_id, content_hash));"
-	 "CREATE INDEX items_project ON items(project_id);"
-	 "CREATE TABLE tasks("
-	 " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
-	 " item_id INTEGER NOT NULL REFERENCES items(id), slot INTEGER NOT NULL,"
-	 " state TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 0,"
-	 " worker_id INTEGER, reviewer_id INTEGER, lease_until INTEGER,"
-	 " round INTEGER NOT NULL DEFAULT 0, rejections INTEGER NOT NULL DEFAULT 0,"
-	 " first_pass INTEGER NOT NULL DEFAULT 0, annotation_id INTEGER, rejection TEXT,"
-	 " updated_at INTEGER NOT NULL, approved_at INTEGER,"
-	 " UNIQUE (item_id, slot));"
-	 "CREATE INDEX tasks_queue ON tasks(project_id, state, priority DESC, id);"
-	 "CREATE INDEX tasks_worker ON tasks(worker_id, project_id, state);"
-	 "CREATE INDEX tasks_reviewer ON tasks(reviewer_id, state) WHERE reviewer_id IS NOT NULL;"
-	 "CREATE INDEX tasks_item_worker ON tasks(item_id, worker_id);"
-	 "CREATE INDEX tasks_lease ON tasks(state, lease_until) WHERE lease_until IS NOT NULL;"
-	 "CREATE TABLE annotations("
-	 " id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id),"
-	 " round INTEGER NOT NULL, author_id INTEGER NOT NULL, source TEXT NOT NULL,"
-	 " data TEXT NOT NULL, created_at INTEGER NOT NULL);"
-	 "CREATE INDEX annotations_task ON annotations(task_id);"
-	 "CREATE TABLE events("
-	 " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, task_id INTEGER,"
-	 " actor_id INTEGER, at INTEGER NOT NULL, type TEXT NOT NULL,"
-	 " from_state TEXT, to_state TEXT, payload TEXT);"
-	 "CREATE INDEX events_task ON events(task_id);"
-	 "CREATE INDEX events_project_type_at ON events(project_id, type, at);"
-	 "CREATE INDEX events_actor ON events(actor_id, project_id, type);"
-	 /* Events are append-only: the store refuses to change or remove one. */
-	 "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
-	 " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
-	 "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
-	 " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"},
-	{2, "dataset versions and their rows",
-	 /* A version is sealed once its hash is written: rows can neither be added to it nor
-	  * changed, and the version itself only deleted. */
-	 "CREATE TABLE dataset_versions("
-	 " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
-	 " version INTEGER NOT NULL, kind TEXT NOT NULL, labels TEXT NOT NULL,"
-	 " ratio_train REAL NOT NULL, ratio_validation REAL NOT NULL, ratio_test REAL NOT NULL,"
-	 " content_hash TEXT, rows INTEGER NOT NULL DEFAULT 0, items INTEGER NOT NULL DEFAULT 0,"
-	 " counts TEXT NOT NULL DEFAULT '{}', note TEXT NOT NULL DEFAULT '',"
-	 " created_by INTEGER NOT NULL REFERENCES users(id), created_at INTEGER NOT NULL,"
-	 " UNIQUE (project_id, version));"
-	 "CREATE TABLE dataset_rows("
-	 " dataset_id INTEGER NOT NULL REFERENCES dataset_versions(id),"
-	 " task_id INTEGER NOT NULL, item_id INTEGER NOT NULL, slot INTEGER NOT NULL,"
-	 " item_hash TEXT NOT NULL, split TEXT NOT NULL"
-	 "  CHECK (split IN ('train','validation','test')),"
-	 " annotation TEXT NOT NULL, worker_id INTEGER, reviewer_id INTEGER,"
-	 " round INTEGER NOT NULL, approved_at INTEGER NOT NULL,"
-	 " PRIMARY KEY (dataset_id, task_id)) WITHOUT ROWID;"
-	 "CREATE TRIGGER dataset_versions_sealed BEFORE UPDATE ON dataset_versions"
-	 " WHEN OLD.content_hash IS NOT NULL"
-	 " BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;"
-	 "CREATE TRIGGER dataset_rows_no_update BEFORE UPDATE ON dataset_rows"
-	 " BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;"
-	 "CREATE TRIGGER dataset_rows_sealed BEFORE INSERT ON dataset_rows"
-	 " WHEN (SELECT content_hash FROM dataset_versions WHERE id = NEW.dataset_id) IS NOT NULL"
-	 " BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;"
-	 /* Exports read a project's approved tasks in id order without sorting. */
-	 "CREATE INDEX tasks_approved ON tasks(project_id, id) WHERE state = 'approved';"},
-	{3, "pay ledger, gold, honeypots, audits, academy, role changes",
-	 /* Ledger: entries are append-only and keep each account's balance through a trigger; the
-	  * CHECK on the balance makes any transaction that would overdraw an account fail whole.
-	  * Only the external account (money outside the platform) may go below zero. */
-	 "CREATE TABLE ledger_accounts("
-	 " id INTEGER PRIMARY KEY,"
-	 " kind TEXT NOT NULL"
-	 "  CHECK (kind IN ('external','org','project','worker','payout_hold','payouts')),"
-	 " owner_id INTEGER NOT NULL DEFAULT 0, currency TEXT NOT NULL,"
-	 " balance INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
-	 " CHECK (balance >= 0 OR kind = 'external'),"
-	 " UNIQUE (kind, owner_id, currency));"
-	 "CREATE TABLE ledger_txns("
-	 " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, project_id INTEGER, task_id INTEGER,"
-	 " user_id INTEGER, actor_id INTEGER, idem TEXT UNIQUE, memo TEXT,"
-	 " created_at INTEGER NOT NULL);"
-	 "CREATE INDEX ledger_txns_project ON ledger_txns(project_id, kind, user_id);"
-	 "CREATE TABLE ledger_entries("
-	 " id INTEGER PRIMARY KEY, txn_id INTEGER NOT NULL REFERENCES ledger_txns(id),"
-	 " account_id INTEGER NOT NULL REFERENCES ledger_accounts(id),"
-	 " amount INTEGER NOT NULL CHECK (amount <> 0));"
-	 "CREATE INDEX ledger_entries_txn ON ledger_entries(txn_id);"
-	 "CREATE INDEX ledger_entries_account ON ledger_entries(account_id, id);"
-	 "CREATE TRIGGER ledger_entries_post AFTER INSERT ON ledger_entries BEGIN"
-	 " UPDATE ledger_accounts SET balance = balance + NEW.amount WHERE id = NEW.account_id;"
-	 " END;"
-	 "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries"
-	 " BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;"
-	 "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries"
-	 " BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;"
-	 "CREATE TRIGGER ledger_txns_no_update BEFORE UPDATE ON ledger_txns"
-	 " BEGIN SELECT RAISE(ABORT, 'ledger transactions are append-only'); END;"
-	 "CREATE TRIGGER ledger_txns_no_delete BEFORE DELETE ON ledger_txns"
-	 " BEGIN SELECT RAISE(ABORT, 'ledger transactions are append-only'); END;"
-	 "CREATE TABLE payouts("
-	 " id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
-	 " currency TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount > 0),"
-	 " status TEXT NOT NULL CHECK (status IN ('requested','approved','rejected')),"
-	 " note TEXT, requested_at INTEGER NOT NULL, decided_at INTEGER, decided_by INTEGER);"
-	 "CREATE INDEX payouts_status ON payouts(status, id);"
-	 "CREATE INDEX payouts_user ON payouts(user_id, id);"
-	 /* Quality: settings per project, gold answers kept apart from items so no item route
-	  * can send them, and what each gold answer, honeypot and audit found. */
-	 "CREATE TABLE project_quality("
-	 " project_id INTEGER PRIMARY KEY REFERENCES projects(id), settings TEXT NOT NULL);"
-	 "CREATE TABLE gold_items("
-	 " item_id INTEGER PRIMARY KEY REFERENCES items(id),"
-	 " project_id INTEGER NOT NULL REFERENCES projects(id), answer TEXT NOT NULL,"
-	 " explanation TEXT NOT NULL DEFAULT '', created_by INTEGER, created_at INTEGER NOT NULL);"
-	 "CREATE INDEX gold_items_project ON gold_items(project_id);"
-	 "CREATE TABLE gold_results("
-	 " task_id INTEGER NOT NULL, round INTEGER NOT NULL, project_id INTEGER NOT NULL,"
-	 " item_id INTEGER NOT NULL, worker_id INTEGER NOT NULL, kind TEXT NOT NULL,"
-	 " correct INTEGER NOT NULL, score REAL NOT NULL, at INTEGER NOT NULL,"
-	 " PRIMARY KEY (task_id, round)) WITHOUT ROWID;"
-	 "CREATE INDEX gold_results_worker ON gold_results(worker_id, kind);"
-	 "CREATE INDEX gold_results_project ON gold_results(project_id, worker_id);"
-	 "CREATE TABLE honeypots("
-	 " task_id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, item_id INTEGER NOT NULL,"
-	 " reviewer_id INTEGER, outcome TEXT CHECK (outcome IN ('caught','missed')),"
-	 " decision TEXT, created_at INTEGER NOT NULL, decided_at INTEGER);"
-	 "CREATE INDEX honeypots_project ON honeypots(project_id, reviewer_id);"
-	 "CREATE TABLE audits("
-	 " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
-	 " size INTEGER NOT NULL, created_by INTEGER NOT NULL, created_at INTEGER NOT NULL);"
-	 "CREATE INDEX audits_project ON audits(project_id, id);"
-	 "CREATE TABLE audit_items("
-	 " audit_id INTEGER NOT NULL REFERENCES audits(id), task_id INTEGER NOT NULL,"
-	 " project_id INTEGER NOT NULL, worker_id INTEGER, reviewer_id INTEGER,"
-	 " verdict TEXT CHECK (verdict IN ('correct','incorrect')), note TEXT,"
-	 " auditor_id INTEGER, decided_at INTEGER,"
-	 " PRIMARY KEY (audit_id, task_id)) WITHOUT ROWID;"
-	 "CREATE INDEX audit_items_task ON audit_items(task_id);"
-	 "CREATE INDEX audit_items_project ON audit_items(project_id, verdict);"
-	 "CREATE TABLE role_changes("
-	 " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, user_id INTEGER NOT NULL,"
-	 " change TEXT NOT NULL CHECK (change IN ('promote','demote')), figures TEXT NOT NULL,"
-	 " at INTEGER NOT NULL);"
-	 "CREATE INDEX role_changes_user ON role_changes(project_id, user_id);"
-	 /* Academy: courses per kind, their practice and exam questions, attempts, and the
-	  * qualifications passing grants. */
-	 "CREATE TABLE courses("
-	 " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL UNIQUE,"
-	 " lesson TEXT NOT NULL, labels TEXT NOT NULL, multi_label INTEGER NOT NULL,"
-	 " pass_score REAL NOT NULL, exam_size INTEGER NOT NULL,"
-	 " cooldown_seconds INTEGER NOT NULL, created_by INTEGER, created_at INTEGER NOT NULL);"
-	 "CREATE TABLE course_questions("
-	 " id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL REFERENCES courses(id),"
-	 " role TEXT NOT NULL CHECK (role IN ('practice','exam')), item TEXT NOT NULL,"
-	 " answer TEXT NOT NULL, explanation TEXT NOT NULL DEFAULT '',"
-	 " created_at INTEGER NOT NULL);"
-	 "CREATE INDEX course_questions_course ON course_questions(course_id, role, id);"
-	 "CREATE TABLE exam_attempts("
-	 " id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL REFERENCES courses(id),"
-	 " user_id INTEGER NOT NULL, questions TEXT NOT NULL, started_at INTEGER NOT NULL,"
-	 " finished_at INTEGER, score REAL, passed INTEGER);"
-	 "CREATE INDEX exam_attempts_user ON exam_attempts(user_id, course_id, id);"
-	 "CREATE TABLE qualifications("
-	 " user_id INTEGER NOT NULL, course_id INTEGER NOT NULL, granted_at INTEGER NOT NULL,"
-	 " attempt_id INTEGER, PRIMARY KEY (user_id, course_id)) WITHOUT ROWID;"},
-	{4, "tasks a worker gave back are not offered to them again",
-	 "CREATE TABLE task_skips("
-	 " task_id INTEGER NOT NULL REFERENCES tasks(id), user_id INTEGER NOT NULL,"
-	 " at INTEGER NOT NULL, PRIMARY KEY (task_id, user_id)) WITHOUT ROWID;"},
-	{5, "dataset rows say how many annotations were consolidated into them",
-	 "ALTER TABLE dataset_rows ADD COLUMN annotators INTEGER NOT NULL DEFAULT 1;"
-	 "ALTER TABLE dataset_rows ADD COLUMN agreement REAL;"},
-	{6, "claim events stay out of the statistics indexes",
-	 /* Claims and review claims are half of all events and no statistic reads them through
-	  * these indexes (queries name the same condition, EVENTS_COUNTED in store.h), so every
-	  * claim costs two index entries fewer. */
-	 "DROP INDEX events_project_type_at;"
-	 "DROP INDEX events_actor;"
-	 "CREATE INDEX events_project_type_at ON events(project_id, type, at)"
-	 " WHERE type NOT IN ('claim','review_claim');"
-	 "CREATE INDEX events_actor ON events(actor_id, project_id, type)"
-	 " WHERE type NOT IN ('claim','review_claim');"},
-	{7, "fewer task indexes to keep up on every transition",
-	 /* A claim changes a task's worker and lease, so each of these cost an entry moved on
-	  * nearly every transition. The item's slots are found through UNIQUE (item_id, slot),
-	  * k rows at most; live leases through tasks_queue per project, as many rows as
-	  * workers are busy (store_leases_expire). */
-	 "DROP INDEX tasks_item_worker;"
-	 "DROP INDEX tasks_lease;"
-	 /* A reviewer's own live lease is all this index is read for; finished reviews leave it. */
-	 "DROP INDEX tasks_reviewer;"
-	 "CREATE INDEX tasks_reviewer ON tasks(reviewer_id, project_id) WHERE state = 'in_review';"},
-	{8, "a reviewer's own checks are found without a scan",
-	 /* GET /me/quality counts them across projects. */
-	 "CREATE INDEX honeypots_reviewer ON honeypots(reviewer_id) WHERE outcome IS NOT NULL;"
-	 "CREATE INDEX audit_items_reviewer ON audit_items(reviewer_id);"},
-	{9, "a task's worker index entry moves only when its worker does",
-	 /* With the state in its key, every transition moved a task's entry, and every open task
-	  * had one under NULL. Now a claim adds the entry and nothing else moves it. A worker's
-	  * live tasks (a lease, a rework) are what each claim looks up: they have an index of
-	  * their own, of one or two entries a worker. Per-worker counts by state read the
-	  * worker's rows in the project. */
-	 "DROP INDEX tasks_worker;"
-	 "CREATE INDEX tasks_worker ON tasks(worker_id, project_id) WHERE worker_id IS NOT NULL;"
-	 /* Written as an OR so that SQLite sees `state = 'rework'` implies it. */
-	 "CREATE INDEX tasks_worker_live ON tasks(worker_id, project_id)"
-	 " WHERE state = 'assigned' OR state = 'rework';"},
+    {1, "accounts, projects, items, tasks, events",
+     "CREATE TABLE users("
+     " id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,"
+     " is_admin INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+     "CREATE TABLE tokens("
+     " id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
+     " token_hash BLOB NOT NULL UNIQUE, csrf_hash BLOB NOT NULL,"
+     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER);"
+     "CREATE TABLE orgs("
+     " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, currency TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL);"
+     "CREATE TABLE org_members("
+     " org_id INTEGER NOT NULL REFERENCES orgs(id), user_id INTEGER NOT NULL REFERENCES users(id),"
+     " role TEXT NOT NULL CHECK (role IN ('owner','manager','engineer')),"
+     " PRIMARY KEY (org_id, user_id)) WITHOUT ROWID;"
+     "CREATE INDEX org_members_user ON org_members(user_id);"
+     "CREATE TABLE projects("
+     " id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs(id),"
+     " name TEXT NOT NULL, kind TEXT NOT NULL, labels TEXT NOT NULL, multi_label INTEGER NOT NULL,"
+     " instructions TEXT NOT NULL, price INTEGER NOT NULL, reviewer_fee INTEGER NOT NULL,"
+     " review_sample INTEGER NOT NULL, review_rate REAL NOT NULL, overlap INTEGER NOT NULL,"
+     " lease_seconds INTEGER NOT NULL, max_rounds INTEGER NOT NULL, status TEXT NOT NULL,"
+     " is_public INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+     "CREATE INDEX projects_org ON projects(org_id);"
+     "CREATE INDEX projects_public ON projects(is_public, status);"
+     "CREATE TABLE project_members("
+     " project_id INTEGER NOT NULL REFERENCES projects(id),"
+     " user_id INTEGER NOT NULL REFERENCES users(id),"
+     " role TEXT NOT NULL CHECK (role IN ('worker','reviewer')),"
+     " PRIMARY KEY (project_id, user_id)) WITHOUT ROWID;"
+     "CREATE INDEX project_members_user ON project_members(user_id);"
+     "CREATE TABLE items("
+     " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
+     " type TEXT NOT NULL, content_hash TEXT NOT NULL, text TEXT, blob TEXT, mime TEXT,"
+     " width INTEGER, height INTEGER, meta TEXT, created_at INTEGER NOT NULL,"
+     " UNIQUE (project_id, content_hash));"
+     "CREATE INDEX items_project ON items(project_id);"
+     "CREATE TABLE tasks("
+     " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
+     " item_id INTEGER NOT NULL REFERENCES items(id), slot INTEGER NOT NULL,"
+     " state TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 0,"
+     " worker_id INTEGER, reviewer_id INTEGER, lease_until INTEGER,"
+     " round INTEGER NOT NULL DEFAULT 0, rejections INTEGER NOT NULL DEFAULT 0,"
+     " first_pass INTEGER NOT NULL DEFAULT 0, annotation_id INTEGER, rejection TEXT,"
+     " updated_at INTEGER NOT NULL, approved_at INTEGER,"
+     " UNIQUE (item_id, slot));"
+     "CREATE INDEX tasks_queue ON tasks(project_id, state, priority DESC, id);"
+     "CREATE INDEX tasks_worker ON tasks(worker_id, project_id, state);"
+     "CREATE INDEX tasks_reviewer ON tasks(reviewer_id, state) WHERE reviewer_id IS NOT NULL;"
+     "CREATE INDEX tasks_item_worker ON tasks(item_id, worker_id);"
+     "CREATE INDEX tasks_lease ON tasks(state, lease_until) WHERE lease_until IS NOT NULL;"
+     "CREATE TABLE annotations("
+     " id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id),"
+     " round INTEGER NOT NULL, author_id INTEGER NOT NULL, source TEXT NOT NULL,"
+     " data TEXT NOT NULL, created_at INTEGER NOT NULL);"
+     "CREATE INDEX annotations_task ON annotations(task_id);"
+     "CREATE TABLE events("
+     " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, task_id INTEGER,"
+     " actor_id INTEGER, at INTEGER NOT NULL, type TEXT NOT NULL,"
+     " from_state TEXT, to_state TEXT, payload TEXT);"
+     "CREATE INDEX events_task ON events(task_id);"
+     "CREATE INDEX events_project_type_at ON events(project_id, type, at);"
+     "CREATE INDEX events_actor ON events(actor_id, project_id, type);"
+     /* Events are append-only: the store refuses to change or remove one. */
+     "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+     " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+     "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+     " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"},
+    {2, "dataset versions and their rows",
+     /* A version is sealed once its hash is written: rows can neither be added to it nor
+      * changed, and the version itself only deleted. */
+     "CREATE TABLE dataset_versions("
+     " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
+     " version INTEGER NOT NULL, kind TEXT NOT NULL, labels TEXT NOT NULL,"
+     " ratio_train REAL NOT NULL, ratio_validation REAL NOT NULL, ratio_test REAL NOT NULL,"
+     " content_hash TEXT, rows INTEGER NOT NULL DEFAULT 0, items INTEGER NOT NULL DEFAULT 0,"
+     " counts TEXT NOT NULL DEFAULT '{}', note TEXT NOT NULL DEFAULT '',"
+     " created_by INTEGER NOT NULL REFERENCES users(id), created_at INTEGER NOT NULL,"
+     " UNIQUE (project_id, version));"
+     "CREATE TABLE dataset_rows("
+     " dataset_id INTEGER NOT NULL REFERENCES dataset_versions(id),"
+     " task_id INTEGER NOT NULL, item_id INTEGER NOT NULL, slot INTEGER NOT NULL,"
+     " item_hash TEXT NOT NULL, split TEXT NOT NULL"
+     "  CHECK (split IN ('train','validation','test')),"
+     " annotation TEXT NOT NULL, worker_id INTEGER, reviewer_id INTEGER,"
+     " round INTEGER NOT NULL, approved_at INTEGER NOT NULL,"
+     " PRIMARY KEY (dataset_id, task_id)) WITHOUT ROWID;"
+     "CREATE TRIGGER dataset_versions_sealed BEFORE UPDATE ON dataset_versions"
+     " WHEN OLD.content_hash IS NOT NULL"
+     " BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;"
+     "CREATE TRIGGER dataset_rows_no_update BEFORE UPDATE ON dataset_rows"
+     " BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;"
+     "CREATE TRIGGER dataset_rows_sealed BEFORE INSERT ON dataset_rows"
+     " WHEN (SELECT content_hash FROM dataset_versions WHERE id = NEW.dataset_id) IS NOT NULL"
+     " BEGIN SELECT RAISE(ABORT, 'dataset versions are immutable'); END;"
+     /* Exports read a project's approved tasks in id order without sorting. */
+     "CREATE INDEX tasks_approved ON tasks(project_id, id) WHERE state = 'approved';"},
+    {3, "pay ledger, gold, honeypots, audits, academy, role changes",
+     /* Ledger: entries are append-only and keep each account's balance through a trigger; the
+      * CHECK on the balance makes any transaction that would overdraw an account fail whole.
+      * Only the external account (money outside the platform) may go below zero. */
+     "CREATE TABLE ledger_accounts("
+     " id INTEGER PRIMARY KEY,"
+     " kind TEXT NOT NULL"
+     "  CHECK (kind IN ('external','org','project','worker','payout_hold','payouts')),"
+     " owner_id INTEGER NOT NULL DEFAULT 0, currency TEXT NOT NULL,"
+     " balance INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+     " CHECK (balance >= 0 OR kind = 'external'),"
+     " UNIQUE (kind, owner_id, currency));"
+     "CREATE TABLE ledger_txns("
+     " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, project_id INTEGER, task_id INTEGER,"
+     " user_id INTEGER, actor_id INTEGER, idem TEXT UNIQUE, memo TEXT,"
+     " created_at INTEGER NOT NULL);"
+     "CREATE INDEX ledger_txns_project ON ledger_txns(project_id, kind, user_id);"
+     "CREATE TABLE ledger_entries("
+     " id INTEGER PRIMARY KEY, txn_id INTEGER NOT NULL REFERENCES ledger_txns(id),"
+     " account_id INTEGER NOT NULL REFERENCES ledger_accounts(id),"
+     " amount INTEGER NOT NULL CHECK (amount <> 0));"
+     "CREATE INDEX ledger_entries_txn ON ledger_entries(txn_id);"
+     "CREATE INDEX ledger_entries_account ON ledger_entries(account_id, id);"
+     "CREATE TRIGGER ledger_entries_post AFTER INSERT ON ledger_entries BEGIN"
+     " UPDATE ledger_accounts SET balance = balance + NEW.amount WHERE id = NEW.account_id;"
+     " END;"
+     "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries"
+     " BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;"
+     "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries"
+     " BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;"
+     "CREATE TRIGGER ledger_txns_no_update BEFORE UPDATE ON ledger_txns"
+     " BEGIN SELECT RAISE(ABORT, 'ledger transactions are append-only'); END;"
+     "CREATE TRIGGER ledger_txns_no_delete BEFORE DELETE ON ledger_txns"
+     " BEGIN SELECT RAISE(ABORT, 'ledger transactions are append-only'); END;"
+     "CREATE TABLE payouts("
+     " id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
+     " currency TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount > 0),"
+     " status TEXT NOT NULL CHECK (status IN ('requested','approved','rejected')),"
+     " note TEXT, requested_at INTEGER NOT NULL, decided_at INTEGER, decided_by INTEGER);"
+     "CREATE INDEX payouts_status ON payouts(status, id);"
+     "CREATE INDEX payouts_user ON payouts(user_id, id);"
+     /* Quality: settings per project, gold answers kept apart from items so no item route
+      * can send them, and what each gold answer, honeypot and audit found. */
+     "CREATE TABLE project_quality("
+     " project_id INTEGER PRIMARY KEY REFERENCES projects(id), settings TEXT NOT NULL);"
+     "CREATE TABLE gold_items("
+     " item_id INTEGER PRIMARY KEY REFERENCES items(id),"
+     " project_id INTEGER NOT NULL REFERENCES projects(id), answer TEXT NOT NULL,"
+     " explanation TEXT NOT NULL DEFAULT '', created_by INTEGER, created_at INTEGER NOT NULL);"
+     "CREATE INDEX gold_items_project ON gold_items(project_id);"
+     "CREATE TABLE gold_results("
+     " task_id INTEGER NOT NULL, round INTEGER NOT NULL, project_id INTEGER NOT NULL,"
+     " item_id INTEGER NOT NULL, worker_id INTEGER NOT NULL, kind TEXT NOT NULL,"
+     " correct INTEGER NOT NULL, score REAL NOT NULL, at INTEGER NOT NULL,"
+     " PRIMARY KEY (task_id, round)) WITHOUT ROWID;"
+     "CREATE INDEX gold_results_worker ON gold_results(worker_id, kind);"
+     "CREATE INDEX gold_results_project ON gold_results(project_id, worker_id);"
+     "CREATE TABLE honeypots("
+     " task_id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, item_id INTEGER NOT NULL,"
+     " reviewer_id INTEGER, outcome TEXT CHECK (outcome IN ('caught','missed')),"
+     " decision TEXT, created_at INTEGER NOT NULL, decided_at INTEGER);"
+     "CREATE INDEX honeypots_project ON honeypots(project_id, reviewer_id);"
+     "CREATE TABLE audits("
+     " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
+     " size INTEGER NOT NULL, created_by INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+     "CREATE INDEX audits_project ON audits(project_id, id);"
+     "CREATE TABLE audit_items("
+     " audit_id INTEGER NOT NULL REFERENCES audits(id), task_id INTEGER NOT NULL,"
+     " project_id INTEGER NOT NULL, worker_id INTEGER, reviewer_id INTEGER,"
+     " verdict TEXT CHECK (verdict IN ('correct','incorrect')), note TEXT,"
+     " auditor_id INTEGER, decided_at INTEGER,"
+     " PRIMARY KEY (audit_id, task_id)) WITHOUT ROWID;"
+     "CREATE INDEX audit_items_task ON audit_items(task_id);"
+     "CREATE INDEX audit_items_project ON audit_items(project_id, verdict);"
+     "CREATE TABLE role_changes("
+     " id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, user_id INTEGER NOT NULL,"
+     " change TEXT NOT NULL CHECK (change IN ('promote','demote')), figures TEXT NOT NULL,"
+     " at INTEGER NOT NULL);"
+     "CREATE INDEX role_changes_user ON role_changes(project_id, user_id);"
+     /* Academy: courses per kind, their practice and exam questions, attempts, and the
+      * qualifications passing grants. */
+     "CREATE TABLE courses("
+     " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL UNIQUE,"
+     " lesson TEXT NOT NULL, labels TEXT NOT NULL, multi_label INTEGER NOT NULL,"
+     " pass_score REAL NOT NULL, exam_size INTEGER NOT NULL,"
+     " cooldown_seconds INTEGER NOT NULL, created_by INTEGER, created_at INTEGER NOT NULL);"
+     "CREATE TABLE course_questions("
+     " id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL REFERENCES courses(id),"
+     " role TEXT NOT NULL CHECK (role IN ('practice','exam')), item TEXT NOT NULL,"
+     " answer TEXT NOT NULL, explanation TEXT NOT NULL DEFAULT '',"
+     " created_at INTEGER NOT NULL);"
+     "CREATE INDEX course_questions_course ON course_questions(course_id, role, id);"
+     "CREATE TABLE exam_attempts("
+     " id INTEGER PRIMARY KEY, course_id INTEGER NOT NULL REFERENCES courses(id),"
+     " user_id INTEGER NOT NULL, questions TEXT NOT NULL, started_at INTEGER NOT NULL,"
+     " finished_at INTEGER, score REAL, passed INTEGER);"
+     "CREATE INDEX exam_attempts_user ON exam_attempts(user_id, course_id, id);"
+     "CREATE TABLE qualifications("
+     " user_id INTEGER NOT NULL, course_id INTEGER NOT NULL, granted_at INTEGER NOT NULL,"
+     " attempt_id INTEGER, PRIMARY KEY (user_id, course_id)) WITHOUT ROWID;"},
+    {4, "tasks a worker gave back are not offered to them again",
+     "CREATE TABLE task_skips("
+     " task_id INTEGER NOT NULL REFERENCES tasks(id), user_id INTEGER NOT NULL,"
+     " at INTEGER NOT NULL, PRIMARY KEY (task_id, user_id)) WITHOUT ROWID;"},
+    {5, "dataset rows say how many annotations were consolidated into them",
+     "ALTER TABLE dataset_rows ADD COLUMN annotators INTEGER NOT NULL DEFAULT 1;"
+     "ALTER TABLE dataset_rows ADD COLUMN agreement REAL;"},
+    {6, "claim events stay out of the statistics indexes",
+     /* Claims and review claims are half of all events and no statistic reads them through
+      * these indexes (queries name the same condition, EVENTS_COUNTED in store.h), so every
+      * claim costs two index entries fewer. */
+     "DROP INDEX events_project_type_at;"
+     "DROP INDEX events_actor;"
+     "CREATE INDEX events_project_type_at ON events(project_id, type, at)"
+     " WHERE type NOT IN ('claim','review_claim');"
+     "CREATE INDEX events_actor ON events(actor_id, project_id, type)"
+     " WHERE type NOT IN ('claim','review_claim');"},
+    {7, "fewer task indexes to keep up on every transition",
+     /* A claim changes a task's worker and lease, so each of these cost an entry moved on
+      * nearly every transition. The item's slots are found through UNIQUE (item_id, slot),
+      * k rows at most; live leases through tasks_queue per project, as many rows as
+      * workers are busy (store_leases_expire). */
+     "DROP INDEX tasks_item_worker;"
+     "DROP INDEX tasks_lease;"
+     /* A reviewer's own live lease is all this index is read for; finished reviews leave it. */
+     "DROP INDEX tasks_reviewer;"
+     "CREATE INDEX tasks_reviewer ON tasks(reviewer_id, project_id) WHERE state = 'in_review';"},
+    {8, "a reviewer's own checks are found without a scan",
+     /* GET /me/quality counts them across projects. */
+     "CREATE INDEX honeypots_reviewer ON honeypots(reviewer_id) WHERE outcome IS NOT NULL;"
+     "CREATE INDEX audit_items_reviewer ON audit_items(reviewer_id);"},
+    {9, "a task's worker index entry moves only when its worker does",
+     /* With the state in its key, every transition moved a task's entry, and every open task
+      * had one under NULL. Now a claim adds the entry and nothing else moves it. A worker's
+      * live tasks (a lease, a rework) are what each claim looks up: they have an index of
+      * their own, of one or two entries a worker. Per-worker counts by state read the
+      * worker's rows in the project. */
+     "DROP INDEX tasks_worker;"
+     "CREATE INDEX tasks_worker ON tasks(worker_id, project_id) WHERE worker_id IS NOT NULL;"
+     /* Written as an OR so that SQLite sees `state = 'rework'` implies it. */
+     "CREATE INDEX tasks_worker_live ON tasks(worker_id, project_id)"
+     " WHERE state = 'assigned' OR state = 'rework';"},
+    {10, "the queue index holds only the tasks waiting in a queue",
+     /* With every state in it, each of a cycle's four transitions moved a task's queue entry.
+      * Only open tasks (to claim) and submitted ones (to review) are looked up by queue
+      * order; a cycle now adds and removes three entries instead of moving four. Counts by
+      * state read each state's own index: the queue for open and submitted, tasks_approved
+      * (now with the state in its key, so a count needs no table rows), the workers' and
+      * reviewers' live indexes for leases and rework, and tasks_settled for the rest. */
+     "DROP INDEX tasks_queue;"
+     "CREATE INDEX tasks_queue ON tasks(project_id, state, priority DESC, id)"
+     " WHERE state = 'open' OR state = 'submitted';"
+     "DROP INDEX tasks_approved;"
+     "CREATE INDEX tasks_approved ON tasks(project_id, state, id) WHERE state = 'approved';"
+     "CREATE INDEX tasks_settled ON tasks(project_id, state)"
+     " WHERE state = 'escalated' OR state = 'discarded';"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

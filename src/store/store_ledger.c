@@ -160,9 +160,17 @@ static int project_pay_load(db_conn *c, int64_t project_id, project_pay *pp)
  * reviews it may still get (at least one, up to the rounds left). */
 static int reserved(db_conn *c, int64_t project_id, const project_pay *pp, int64_t *out)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT count(*), coalesce(sum(max(1, ? - rejections)), 0)"
-				      " FROM tasks WHERE project_id = ? AND state IN"
-				      " ('assigned','submitted','in_review','rework','escalated')");
+	/* Each state through its own index (migration 10). */
+	sqlite3_stmt *st = db_stmt(
+	    c,
+	    "SELECT count(*), coalesce(sum(max(1, ?1 - r)), 0) FROM ("
+	    " SELECT rejections AS r FROM tasks INDEXED BY tasks_worker_live"
+	    "  WHERE project_id = ?2 AND (state = 'assigned' OR state = 'rework')"
+	    " UNION ALL SELECT rejections FROM tasks WHERE project_id = ?2 AND state = 'submitted'"
+	    " UNION ALL SELECT rejections FROM tasks INDEXED BY tasks_reviewer"
+	    "  WHERE project_id = ?2 AND state = 'in_review'"
+	    " UNION ALL SELECT rejections FROM tasks INDEXED BY tasks_settled"
+	    "  WHERE project_id = ?2 AND state = 'escalated')");
 	db_bind_int(st, 1, pp->max_rounds);
 	db_bind_int(st, 2, project_id);
 	int64_t tasks = 0, reviews = 0;

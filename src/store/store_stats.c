@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Tasks by state, each state counted through its own index (migration 10); `where` is a
+ * condition and AND, or nothing. */
+#define STATE_COUNTS(where)                                                                        \
+	"SELECT 'open', count(*) FROM tasks WHERE " where " state = 'open'"                        \
+	" UNION ALL SELECT 'submitted', count(*) FROM tasks WHERE " where " state = 'submitted'"   \
+	" UNION ALL SELECT 'approved', count(*) FROM tasks INDEXED BY tasks_approved"              \
+	"  WHERE " where " state = 'approved'"                                                     \
+	" UNION ALL SELECT state, count(*) FROM tasks INDEXED BY tasks_worker_live"                \
+	"  WHERE " where " (state = 'assigned' OR state = 'rework') GROUP BY state"                \
+	" UNION ALL SELECT 'in_review', count(*) FROM tasks INDEXED BY tasks_reviewer"             \
+	"  WHERE " where " state = 'in_review'"                                                    \
+	" UNION ALL SELECT state, count(*) FROM tasks INDEXED BY tasks_settled"                    \
+	"  WHERE " where " (state = 'escalated' OR state = 'discarded') GROUP BY state"
+
 json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 {
 	db_conn *c = db_reader(d);
@@ -24,7 +38,7 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	for (int s = 0; s < TASK_STATE_COUNT; s++)
 		json_object_set_new(states, task_state_name((task_state)s), json_integer(0));
 	int64_t total = 0;
-	st = db_stmt(c, "SELECT state, count(*) FROM tasks WHERE project_id = ? GROUP BY state");
+	st = db_stmt(c, STATE_COUNTS("project_id = ?1 AND"));
 	db_bind_int(st, 1, project_id);
 	while (db_step(st) == SQLITE_ROW) {
 		json_object_set_new(states, db_col_text(st, 0),
@@ -120,7 +134,7 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 void store_task_state_counts(db *d, int64_t counts[8])
 {
 	memset(counts, 0, 8 * sizeof counts[0]);
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT state, count(*) FROM tasks GROUP BY state");
+	sqlite3_stmt *st = db_stmt(db_reader(d), STATE_COUNTS(""));
 	while (db_step(st) == SQLITE_ROW) {
 		task_state s;
 		if (!task_state_parse(db_col_text(st, 0), &s) && s < 8)

@@ -900,13 +900,15 @@ int store_leases_expire(db_conn *c, void *ctx, cl_error *err)
 {
 	(void)ctx;
 	int64_t now = clock_now_ms();
-	/* Through each project's queue index: leased tasks are as many as busy workers, and no
-	 * index on the lease itself costs an entry moved on every claim. Bounded per run so
-	 * one sweep never holds the writer long; the next run continues. */
+	/* Through the indexes of live leases (a worker's lease or rework, a reviewer's lease):
+	 * as many rows as workers are busy, and no index on the lease itself costs an entry moved
+	 * on every claim. Bounded per run so one sweep never holds the writer long; the next run
+	 * continues. */
 	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT t.id FROM projects p CROSS JOIN tasks t ON t.project_id = p.id"
-		       " AND t.state IN ('assigned','in_review')"
-		       " WHERE t.lease_until IS NOT NULL AND t.lease_until <= ? LIMIT 2000");
+	    db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_worker_live WHERE state = 'assigned'"
+		       " AND lease_until <= ?1 UNION ALL"
+		       " SELECT id FROM tasks INDEXED BY tasks_reviewer WHERE state = 'in_review'"
+		       " AND lease_until <= ?1 LIMIT 2000");
 	db_bind_int(st, 1, now);
 	int64_t ids[2000];
 	int n = 0;

@@ -314,9 +314,10 @@ static int full_scans(sqlite3 *h, const char *exempt)
 static int writer_full_scans(db_conn *c, void *ctx, cl_error *err)
 {
 	(void)err;
-	/* The lease sweep walks the projects table, one row per project, to reach each
-	 * project's leased tasks through its queue index. */
-	*(int *)ctx = full_scans(db_handle(c), "FROM projects p CROSS JOIN tasks t");
+	/* The lease sweep walks the indexes of live leases, whose entries are the leases and
+	 * reworks in progress, never the finished or waiting tasks. */
+	*(int *)ctx =
+	    full_scans(db_handle(c), "INDEXED BY tasks_worker_live WHERE state = 'assigned'");
 	return 0;
 }
 
