@@ -1,6 +1,7 @@
 """64 workers and 4 reviewers at once on one project (overlap 2 over 1,000 items): no task is
 ever held by two workers, every item ends with exactly two annotations from two different
-workers, and the server never answers 5xx or leaks a "database is locked"."""
+workers, and the server never answers 5xx or leaks a "database is locked". Once with a request
+per step, once chained (each submit and approval claims the next task in the same request)."""
 import os
 import sys
 import threading
@@ -45,67 +46,94 @@ class Recorder:
         return True
 
 
-def worker_loop(rec, c, uid, pid, stop):
+def took(rec, uid, t):
+    """Records that worker `uid` was given task `t`."""
+    tid = t["id"]
+    with rec.lock:
+        h = rec.holder.get(tid)
+        if h is not None and h != uid:
+            rec.violations.append("task %d given to %d while %d holds it" % (tid, uid, h))
+        if tid in rec.done:
+            rec.violations.append("task %d given to %d after %d submitted it"
+                                  % (tid, uid, rec.done[tid]))
+        if t.get("worker_id") != uid:
+            rec.violations.append("task %d answered with worker_id %r to %d"
+                                  % (tid, t.get("worker_id"), uid))
+        rec.holder[tid] = uid
+
+
+def took_review(rec, uid, t):
+    tid = t["id"]
+    with rec.lock:
+        if tid in rec.reviewed:
+            rec.violations.append("task %d reviewed twice (%d, %d)"
+                                  % (tid, rec.reviewed[tid], uid))
+        rec.reviewed[tid] = uid
+        if t.get("worker_id") == uid:
+            rec.violations.append("reviewer %d got own task %d" % (uid, tid))
+
+
+def worker_loop(rec, c, uid, pid, stop, chained):
     path = API + "/projects/%d/tasks/next" % pid
+    t = None
     while not stop.is_set():
-        r = c.post(path)
-        if not rec.check(uid, "POST", path, r, (200, 204)):
-            return "unexpected"
-        if r.status == 204:
-            return "drained"
-        t = r.json()
+        if t is None:
+            r = c.post(path)
+            if not rec.check(uid, "POST", path, r, (200, 204)):
+                return "unexpected"
+            if r.status == 204:
+                return "drained"
+            t = r.json()
+            took(rec, uid, t)
         tid = t["id"]
-        with rec.lock:
-            h = rec.holder.get(tid)
-            if h is not None and h != uid:
-                rec.violations.append("task %d given to %d while %d holds it" % (tid, uid, h))
-            if tid in rec.done:
-                rec.violations.append("task %d given to %d after %d submitted it"
-                                      % (tid, uid, rec.done[tid]))
-            if t.get("worker_id") != uid:
-                rec.violations.append("task %d answered with worker_id %r to %d"
-                                      % (tid, t.get("worker_id"), uid))
-            rec.holder[tid] = uid
         label = "pos" if (tid + uid) % 2 else "neg"
         sp = API + "/tasks/%d/submit" % tid
-        r = c.post(sp, {"annotation": {"labels": [label]}})
+        body = {"annotation": {"labels": [label]}}
+        if chained:
+            body["next"] = True
+        r = c.post(sp, body)
         if not rec.check(uid, "POST", sp, r, (200,)):
             return "unexpected"
         with rec.lock:
             del rec.holder[tid]
             rec.done[tid] = uid
             rec.items_of[uid].append(t["item_id"])
+        t = r.json()["next"] if chained else None
+        if t is not None:
+            took(rec, uid, t)
     return "stopped"
 
 
-def reviewer_loop(rec, c, uid, pid, workers_done, stop):
+def reviewer_loop(rec, c, uid, pid, workers_done, stop, chained):
     path = API + "/projects/%d/reviews/next" % pid
     idle_after_done = 0
+    t = None
     while not stop.is_set():
-        r = c.post(path)
-        if not rec.check(uid, "POST", path, r, (200, 204)):
-            return "unexpected"
-        if r.status == 204:
-            if workers_done.is_set():
-                idle_after_done += 1
-                if idle_after_done >= 2:
-                    return "drained"
-            time.sleep(0.02)
-            continue
-        idle_after_done = 0
-        t = r.json()
-        tid = t["id"]
-        with rec.lock:
-            if tid in rec.reviewed:
-                rec.violations.append("task %d reviewed twice (%d, %d)"
-                                      % (tid, rec.reviewed[tid], uid))
-            rec.reviewed[tid] = uid
-            if t.get("worker_id") == uid:
-                rec.violations.append("reviewer %d got own task %d" % (uid, tid))
-        rp = API + "/tasks/%d/review" % tid
-        r = c.post(rp, {"decision": "approve"})
+        if t is None:
+            r = c.post(path)
+            if not rec.check(uid, "POST", path, r, (200, 204)):
+                return "unexpected"
+            if r.status == 204:
+                if workers_done.is_set():
+                    idle_after_done += 1
+                    if idle_after_done >= 2:
+                        return "drained"
+                time.sleep(0.02)
+                continue
+            idle_after_done = 0
+            t = r.json()
+            took_review(rec, uid, t)
+        rp = API + "/tasks/%d/review" % t["id"]
+        body = {"decision": "approve"}
+        if chained:
+            body["next"] = True
+        r = c.post(rp, body)
         if not rec.check(uid, "POST", rp, r, (200,)):
             return "unexpected"
+        t = r.json()["next"] if chained else None
+        if t is not None:
+            idle_after_done = 0
+            took_review(rec, uid, t)
     return "stopped"
 
 
@@ -113,16 +141,22 @@ class ConcurrencyTest(ServerTestCase):
     server_args = ("--allow-signup",)
 
     def test_many_workers_and_reviewers(self):
+        self.run_loop(chained=False)
+
+    def test_many_workers_and_reviewers_chained(self):
+        self.run_loop(chained=True)
+
+    def run_loop(self, chained):
         w = self.world
         p = w.project(overlap=K)
         pid = p["id"]
-        texts = ["concurrent item %05d" % i for i in range(ITEMS)]
+        texts = ["concurrent item %s %05d" % (chained, i) for i in range(ITEMS)]
         for i in range(0, ITEMS, 500):
             rep = w.import_texts(pid, texts[i:i + 500])
             self.assertEqual(rep["accepted"], len(texts[i:i + 500]), rep)
         t0 = time.time()
-        workers = signup_users(self.server, "cw", WORKERS)
-        reviewers = signup_users(self.server, "cr", REVIEWERS)
+        workers = signup_users(self.server, "cw%d" % chained, WORKERS)
+        reviewers = signup_users(self.server, "cr%d" % chained, REVIEWERS)
         for _, uid in workers:
             w.add_member(pid, uid, "worker")
         for _, uid in reviewers:
@@ -143,11 +177,12 @@ class ConcurrencyTest(ServerTestCase):
         # each thread talks over its own keep-alive connection
         wthreads = [threading.Thread(target=run, args=("w", worker_loop,
                                                        Client(self.server.port, c.token),
-                                                       uid, pid, stop))
+                                                       uid, pid, stop, chained))
                     for c, uid in workers]
         rthreads = [threading.Thread(target=run, args=("r", reviewer_loop,
                                                        Client(self.server.port, c.token),
-                                                       uid, pid, workers_done, stop))
+                                                       uid, pid, workers_done, stop,
+                                                       chained))
                     for c, uid in reviewers]
         t0 = time.time()
         for t in rthreads + wthreads:
