@@ -95,7 +95,13 @@ export async function labelView(root, [pid], ctx) {
     frame.el.dataset.ready = 'loading';
     const next = await claim();
     if (!ctx.alive || next === undefined) return;
+    await showClaimed(next);
+  }
+
+  // A task this worker now holds (null: none left), from tasks/next or a chained submit.
+  async function showClaimed(next) {
     if (!next) { empty('label.noneLeft'); return; }
+    frame.el.dataset.ready = 'loading';
     const image = await preload(next);
     if (!ctx.alive) return;
     await show(next, image);
@@ -174,11 +180,23 @@ export async function labelView(root, [pid], ctx) {
     const problem = editor.validate();
     if (problem) { toast(t(problem)); return; }
     setBusy(true);
+    const annotation = editor.get();
     try {
-      await api.post('/tasks/' + task.id + '/submit', { annotation: editor.get() });
+      // One round trip: the answer carries the next task, claimed in the same transaction.
+      let r;
+      try {
+        r = await api.post('/tasks/' + task.id + '/submit', { annotation, next: true });
+      } catch (e) {
+        // The project now asks for a course before the next claim: hand this one in alone.
+        if (e.code !== 'qualification_required') throw e;
+        await api.post('/tasks/' + task.id + '/submit', { annotation });
+        r = { next_error: e };
+      }
       done += 1;
       counter.textContent = t('label.doneCount', { n: done });
-      await loadNext();
+      // A refused claim: a plain one says why (project paused, course needed).
+      if (r.next_error) await loadNext();
+      else await showClaimed(r.next);
     } catch (e) {
       if (e.code === 'lease_expired' || e.status === 409) {
         toast(t('label.leaseExpired'));
