@@ -7,13 +7,16 @@
 # server's instructions per cycle and its most expensive functions (inclusive). Threads run one
 # at a time under valgrind, so group commits hold about one job: commit costs weigh more than
 # in a real run. Knobs: BUILD_DIR (default build), CYCLES (1500), TOP (25 functions),
-# OUT (callgrind file, default a temporary one, kept and named at the end).
+# CHAINED (1: submit and approve with "next": true), OUT (callgrind file, default a temporary
+# one, kept and named at the end).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 CYCLES=${CYCLES:-1500}
+chained=()
+[ "${CHAINED:-0}" = 1 ] && chained=(--chained)
 TOP=${TOP:-25}
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is needed" >&2; exit 1; }
 command -v callgrind_annotate >/dev/null || { echo "instructions.sh: callgrind_annotate is needed" >&2; exit 1; }
@@ -31,7 +34,7 @@ cmake --build "$BUILD_DIR" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/
 
 # The seeding: bench/run.sh with a one-second cycles case, its data directory kept.
 log=$WORK/seed.log
-BUILD_DIR=$BUILD_DIR BENCH_KEEP=1 BENCH_LARGE=0 BENCH_DURATION=1 BENCH_HEALTHZ_DURATION=1 \
+BUILD_DIR=$BUILD_DIR BENCH_KEEP=1 BENCH_LARGE=0 BENCH_CHAINED=0 BENCH_DURATION=1 BENCH_HEALTHZ_DURATION=1 \
 	BENCH_SMALL_ITEMS=$((CYCLES * 4 + 10000)) bash "$ROOT/bench/run.sh" >"$log" 2>&1 \
 	|| { tail -20 "$log" >&2; exit 1; }
 seed=$(sed -n 's/.*kept: \([^ ]*\).*/\1/p' "$log" | tail -1)
@@ -47,7 +50,7 @@ for _ in $(seq 600); do
 	curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
 	sleep 0.2
 done
-result=$("$BUILD_DIR/crowdloop-loadgen" --port "$PORT" --cycles --connections 16 --reviewers 8 \
+result=$("$BUILD_DIR/crowdloop-loadgen" --port "$PORT" --cycles ${chained[@]+"${chained[@]}"} --connections 16 --reviewers 8 \
 	--duration 900 --max-cycles "$CYCLES" --warmup 0 --project "$(cat "$WORK/run/project_id")" \
 	--workers-file "$WORK/run/workers.tok" --reviewers-file "$WORK/run/reviewers.tok" | grep '^RESULT')
 kill -TERM "$VPID"

@@ -267,7 +267,7 @@ cycles_case() {
 	local max=$(( items * 9 / 10 )) chained=()
 	[ "$mode" = chained ] && chained=(--chained)
 	echo
-	echo "== cycles${mode:+ ($mode)}, $label items: $CONNECTIONS connections ($((CONNECTIONS - REVIEWERS)) workers," \
+	echo "== cycles${mode:+ ($mode)}, ${label%-chained} items: $CONNECTIONS connections ($((CONNECTIONS - REVIEWERS)) workers," \
 		"$REVIEWERS reviewers), ${DURATION} s after ${WARMUP} s of warm-up, or $max approvals =="
 	echo "\$ crowdloop-loadgen --port $PORT --cycles${mode:+ --$mode} --connections $CONNECTIONS --reviewers $REVIEWERS" \
 		"--warmup $WARMUP --duration $DURATION --max-cycles $max --project $(cat "$DATA/project_id")" \
