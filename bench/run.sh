@@ -7,14 +7,17 @@
 # the same on a fresh server with 1M items (BENCH_LARGE=0 skips it). Each cycles case runs twice:
 # with a request per step (claim, submit, review claim, approve), then chained (submit and
 # approve ask for the next task in the same request, "next": true; BENCH_CHAINED=0 skips it),
-# the 10k one on a fresh server and items, the 1M one on the same. Per case it prints cycles/s,
+# the 1M one on the same server. The 10k case runs BENCH_SMALL_RUNS times (3) in each mode,
+# each on a fresh server and items: at these rates it measures about a second, so one run
+# follows whatever the machine does in that second; the summary takes the run with the median
+# cycles/s and lists the others. Per case it prints cycles/s,
 # p50/p99 per route, the server's peak RSS (VmHWM) and CPU time, the ratio of cycles/s to the
 # healthz requests/s, and at the end the ratio of the 1M figure to the 10k figure. Every step has
 # a time limit and the server is killed on exit. Knobs (environment): BUILD_DIR (default build),
 # BENCH_LARGE, BENCH_CONNECTIONS (64), BENCH_REVIEWERS (reviewer connections, default half),
 # BENCH_DURATION (10 s), BENCH_WARMUP (1 s of cycles before each cycles case is measured: the
 # first requests prepare statements and fill caches), BENCH_HEALTHZ_DURATION (5 s),
-# BENCH_SMALL_ITEMS (10000),
+# BENCH_SMALL_ITEMS (10000), BENCH_SMALL_RUNS (3),
 # BENCH_LARGE_ITEMS (1000000), BENCH_CHAINED (1), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
 # "--sync normal --quiet"), BENCH_KEEP=1 to keep the data directories and server logs.
 set -euo pipefail
@@ -31,6 +34,7 @@ HEALTHZ_DURATION=${BENCH_HEALTHZ_DURATION:-5}
 SMALL_ITEMS=${BENCH_SMALL_ITEMS:-10000}
 LARGE_ITEMS=${BENCH_LARGE_ITEMS:-1000000}
 CHAINED=${BENCH_CHAINED:-1}
+SMALL_RUNS=${BENCH_SMALL_RUNS:-3}
 read -r -a SERVE_ARGS <<<"${BENCH_SERVE_ARGS:-}"
 USERS=64
 CHUNK=50000
@@ -267,7 +271,7 @@ cycles_case() {
 	local max=$(( items * 9 / 10 )) chained=()
 	[ "$mode" = chained ] && chained=(--chained)
 	echo
-	echo "== cycles${mode:+ ($mode)}, ${label%-chained} items: $CONNECTIONS connections ($((CONNECTIONS - REVIEWERS)) workers," \
+	echo "== cycles${mode:+ ($mode)}, $(human "$items") items: $CONNECTIONS connections ($((CONNECTIONS - REVIEWERS)) workers," \
 		"$REVIEWERS reviewers), ${DURATION} s after ${WARMUP} s of warm-up, or $max approvals =="
 	echo "\$ crowdloop-loadgen --port $PORT --cycles${mode:+ --$mode} --connections $CONNECTIONS --reviewers $REVIEWERS" \
 		"--warmup $WARMUP --duration $DURATION --max-cycles $max --project $(cat "$DATA/project_id")" \
@@ -317,6 +321,34 @@ cycles_case() {
 		"= ${FIG[$label.ratio]}"
 }
 
+# The 10k case SMALL_RUNS times in mode $1 ("" or chained), each on a fresh server and items
+# (the first on the server already running); its figures under "$SMALL" or "$SMALL-chained" are
+# those of the run with the median cycles/s.
+small_runs() {
+	local mode=$1 base=$SMALL${1:+-$1} i label key
+	local labels=()
+	for i in $(seq "$SMALL_RUNS"); do
+		if [ -z "$SERVER_PID" ]; then
+			start_server
+			log "seeding $SMALL_ITEMS items"
+			seed "$SMALL_ITEMS"
+		fi
+		label="$base#$i"
+		cycles_case "$label" "$SMALL_ITEMS" ${mode:+"$mode"}
+		stop_server
+		labels+=("$label")
+	done
+	local median
+	median=$(for label in "${labels[@]}"; do echo "${FIG[$label.cps]} $label"; done \
+		| sort -n | awk '{ l[NR] = $2 } END { print l[int((NR + 1) / 2)] }')
+	for key in "${!FIG[@]}"; do
+		[[ $key == "$median."* ]] && FIG[$base.${key#"$median".}]=${FIG[$key]}
+	done
+	FIG[$base.runs]=$(for label in "${labels[@]}"; do printf '%s ' "${FIG[$label.cps]}"; done)
+	echo
+	echo "$base: $SMALL_RUNS runs, cycles/s ${FIG[$base.runs]}; the summary takes the median ($median)"
+}
+
 ms() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else printf "%.2f", u / 1000 }'; }
 
 summary_row() {
@@ -361,16 +393,8 @@ main() {
 	echo "server: CPU $(awk -v a="$cpu0" -v b="$cpu1" -v t="$(field elapsed_s "$LAST_RESULT")" \
 		'BEGIN { printf "%.0f", (t > 0 ? 100 * (b - a) / t : 0) }')% of one core during the run"
 
-	cycles_case "$SMALL" "$SMALL_ITEMS"
-	stop_server
-
-	if [ "$CHAINED" != 0 ]; then
-		start_server
-		log "seeding $SMALL_ITEMS items for the chained case"
-		seed "$SMALL_ITEMS"
-		cycles_case "$SMALL-chained" "$SMALL_ITEMS" chained
-		stop_server
-	fi
+	small_runs ""
+	[ "$CHAINED" != 0 ] && small_runs chained
 
 	if [ "$BENCH_LARGE" != 0 ]; then
 		start_server
@@ -389,6 +413,9 @@ main() {
 	local l k worst suffix
 	for l in "$SMALL" "$LARGE" "$SMALL-chained" "$LARGE-chained"; do
 		[ -n "${FIG[$l.cps]:-}" ] && summary_row "$l"
+	done
+	for l in "$SMALL" "$SMALL-chained"; do
+		[ -n "${FIG[$l.runs]:-}" ] && echo "$l: the median of $SMALL_RUNS runs at cycles/s ${FIG[$l.runs]}"
 	done
 	for suffix in "" "-chained"; do
 		[ -n "${FIG[$LARGE$suffix.cps]:-}" ] && [ -n "${FIG[$SMALL$suffix.cps]:-}" ] || continue
