@@ -399,11 +399,9 @@ static void group_add(group *g, db_job *j)
  * savepoint changes it, so jobs that touch the same pages (the same index and table ends) pay
  * for each page once per run instead of once per job. A job of the run that fails without
  * writing needs nothing undone. One that fails after writing has its writes mixed with the
- * run's: the run is rolled back and its jobs run again, each in a savepoint of its own. */
-typedef struct run {
-	db_job *head, *tail;
-	bool open;
-} run;
+ * run's: the run is rolled back and its jobs run again, each in a savepoint of its own. A run
+ * is kept as a group is: its jobs, and whether its savepoint is open. */
+typedef group run;
 
 static void run_end(db *d, group *g, run *r, bool undo)
 {
@@ -441,12 +439,7 @@ static void run_job(db *d, group *g, run *r, db_job *j)
 	}
 	sqlite3_int64 before = sqlite3_total_changes64(c->h);
 	j->rc = j->fn(c, j->ctx, j->err);
-	j->next = NULL;
-	if (r->tail)
-		r->tail->next = j;
-	else
-		r->head = j;
-	r->tail = j;
+	group_add(r, j);
 	if (j->rc && sqlite3_total_changes64(c->h) != before)
 		run_end(d, g, r, true);
 }
