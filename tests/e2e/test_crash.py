@@ -1,5 +1,6 @@
 """kill -9 in the middle of many submits: every acknowledged submit survives exactly once, the
-server comes back on the same data directory, and the store passes an integrity check."""
+server comes back on the same data directory, and the store passes an integrity check. Once with
+plain submits, once chained, where an acknowledged submit's next claim must survive too."""
 import http.client
 import os
 import sqlite3
@@ -27,6 +28,12 @@ class CrashTest(unittest.TestCase):
         self.server.cleanup()
 
     def test_kill9_mid_submits(self):
+        self.crash(chained=False)
+
+    def test_kill9_mid_chained_submits(self):
+        self.crash(chained=True)
+
+    def crash(self, chained):
         s = self.server
         w = World(s)
         p = w.project()
@@ -40,31 +47,39 @@ class CrashTest(unittest.TestCase):
 
         lock = threading.Lock()
         acked = {}          # task id -> (worker id, round, annotation)
+        claimed = {}        # task id -> worker id, claimed by an acknowledged chained submit
         other = []          # statuses that are neither 2xx nor 204 before the kill
         stop = threading.Event()
 
         def loop(token, uid):
             c = Client(s.port, token, timeout=30)
-            n = 0
+            t = None
             while not stop.is_set():
                 try:
-                    r = c.post(API + "/projects/%d/tasks/next" % pid)
-                    if r.status == 204:
-                        return
-                    if r.status != 200:
-                        with lock:
-                            other.append(("next", r.status, r.body[:200]))
-                        return
-                    t = r.json()
-                    n += 1
+                    if t is None:
+                        r = c.post(API + "/projects/%d/tasks/next" % pid)
+                        if r.status == 204:
+                            return
+                        if r.status != 200:
+                            with lock:
+                                other.append(("next", r.status, r.body[:200]))
+                            return
+                        t = r.json()
                     ann = {"labels": ["pos" if (t["id"] * 7 + uid) % 3 else "neg"]}
-                    r = c.post(API + "/tasks/%d/submit" % t["id"], {"annotation": ann})
+                    body = {"annotation": ann}
+                    if chained:
+                        body["next"] = True
+                    r = c.post(API + "/tasks/%d/submit" % t["id"], body)
                 except (OSError, ValueError, http.client.HTTPException):
                     return  # the server is gone
                 if 200 <= r.status < 300:
                     body = r.json()
+                    nxt = body.get("next") if chained else None
                     with lock:
                         acked[t["id"]] = (uid, body["round"], ann)
+                        if nxt:
+                            claimed[nxt["id"]] = uid
+                    t = nxt
                 else:
                     with lock:
                         other.append(("submit", r.status, r.body[:200]))
@@ -106,6 +121,19 @@ class CrashTest(unittest.TestCase):
                 self.assertEqual(t["annotation"], ann, t)
                 subs = [e for e in t["events"] if e["type"] == "submit"]
                 self.assertEqual(len(subs), 1, t["events"])
+            # a claim acknowledged with its submit is there too: still its worker's, leased
+            # (or submitted, when that submit reached the store but its answer not the client)
+            if chained:
+                self.assertGreater(len(claimed), 50)
+            for tid, uid in claimed.items():
+                if tid in acked:
+                    continue
+                t = m.get(API + "/tasks/%d" % tid).json()
+                self.assertIn(t["state"], ("assigned", "submitted"), t)
+                self.assertEqual(t["worker_id"], uid, t)
+                types = [e["type"] for e in t["events"]]
+                self.assertEqual(types, ["claim"] if t["state"] == "assigned"
+                                 else ["claim", "submit"], t["events"])
             # every task (acknowledged or not) has at most one submit a round
             tasks = list_all(m, API + "/projects/%d/tasks" % pid)
             self.assertEqual(len(tasks), ITEMS)
