@@ -80,16 +80,11 @@ static int change_finish(http_request *r)
 
 /* Runs a prepared change (`rc` is the result of preparing *tc; a pointer, as C leaves the order
  * of arguments open) without blocking the I/O thread: the request waits, suspended, and
- * change_finish answers it when the store is done (ROUTE_ASYNC). `chain` (a project, or NULL)
- * adds the caller's next claim in it to the change: a labeling claim after a submit, a review
- * claim after a review (`review`). */
-static int change_defer(http_request *r, int rc, task_change **tc, const project *chain,
-			bool review)
+ * change_finish answers it when the store is done (ROUTE_ASYNC). */
+static int change_defer(http_request *r, int rc, task_change **tc)
 {
 	if (rc)
 		return rc;
-	if (chain)
-		store_task_change_chain(*tc, chain, review);
 	http_defer(r, change_finish, *tc, store_task_change_free);
 	store_task_change_run(api_app(r)->db, *tc, http_wake, r);
 	return HTTP_DEFERRED;
@@ -105,7 +100,7 @@ int api_tasks_next(http_request *r)
 	if (!rc)
 		rc = api_academy_gate(r, &p, rights);
 	if (!rc)
-		rc = change_defer(r, store_task_next_start(&p, r->user.id, &tc), &tc, NULL, false);
+		rc = change_defer(r, store_task_next_start(&p, r->user.id, &tc), &tc);
 	project_release(&p);
 	return rc;
 }
@@ -151,8 +146,10 @@ int api_tasks_submit(http_request *r)
 		/* A sampled review policy approves the rest without a reviewer. */
 		bool skip = p.review_sample &&
 			    (double)randombytes_uniform(1000000) / 1e6 >= p.review_rate;
-		rc = change_defer(r, store_task_submit_start(t.id, r->user.id, ann, skip, &tc), &tc,
-				  next ? &p : NULL, false);
+		rc = store_task_submit_start(t.id, r->user.id, ann, skip, &tc);
+		if (!rc && next)
+			store_task_change_chain(tc, &p, false);
+		rc = change_defer(r, rc, &tc);
 	}
 	item_facts_release(&item);
 	free(ann);
@@ -183,7 +180,7 @@ int api_reviews_next(http_request *r)
 	task_change *tc = NULL;
 	int rc = api_project_access(r, r->ids[0], ACCESS_REVIEW, &p, NULL);
 	if (!rc)
-		rc = change_defer(r, store_review_next_start(&p, r->user.id, &tc), &tc, NULL, true);
+		rc = change_defer(r, store_review_next_start(&p, r->user.id, &tc), &tc);
 	project_release(&p);
 	return rc;
 }
@@ -257,8 +254,10 @@ int api_tasks_review(http_request *r)
 		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve, reject or fix");
 		goto out;
 	}
-	rc = change_defer(r, store_task_review_start(&p, t.id, r->user.id, &dec, &tc), &tc,
-			  next ? &p : NULL, true);
+	rc = store_task_review_start(&p, t.id, r->user.id, &dec, &tc);
+	if (!rc && next)
+		store_task_change_chain(tc, &p, true);
+	rc = change_defer(r, rc, &tc);
 out:
 	free(ann);
 	json_decref(body);

@@ -363,26 +363,24 @@ static void wake_jobs(db_job *jobs)
 	}
 }
 
-/* Runs fn in a savepoint: `sql` is its SAVEPOINT, ROLLBACK TO and RELEASE. When fn fails, what
- * it wrote is undone, and whatever was memoized from it is stale. */
-static int in_savepoint(db_conn *c, const char *const sql[3], db_write_fn fn, void *ctx,
-			cl_error *err)
+/* Runs job `j` in a savepoint of its own: when it fails, what it wrote is undone, and whatever
+ * was memoized from it is stale. */
+static void run_alone(db *d, db_job *j)
 {
-	db *d = c->owner;
-	if (run_cached(c, sql[0]))
-		return cl_fail(err, CL_EINTERNAL, NULL, "store unavailable");
+	db_conn *c = d->writer;
+	if (run_cached(c, "SAVEPOINT job")) {
+		j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+		return;
+	}
 	uint64_t epoch = d->writer_epoch;
-	int rc = fn(c, ctx, err);
-	if (rc) {
-		run_cached(c, sql[1]);
+	j->rc = j->fn(c, j->ctx, j->err);
+	if (j->rc) {
+		run_cached(c, "ROLLBACK TO job");
 		if (d->writer_epoch != epoch)
 			d->writer_epoch = next_epoch();
 	}
-	run_cached(c, sql[2]);
-	return rc;
+	run_cached(c, "RELEASE job");
 }
-
-static const char *const job_savepoint[3] = {"SAVEPOINT job", "ROLLBACK TO job", "RELEASE job"};
 
 static void group_add(group *g, db_job *j)
 {
@@ -420,7 +418,7 @@ static void run_end(db *d, group *g, run *r, bool undo)
 		if (undo && lost)
 			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
 		else if (undo)
-			j->rc = in_savepoint(c, job_savepoint, j->fn, j->ctx, j->err);
+			run_alone(d, j);
 		group_add(g, j);
 	}
 	*r = (run){0};
@@ -474,7 +472,7 @@ static void group_run(db *d, group *g, db_job *jobs)
 			continue;
 		}
 		run_end(d, g, &r, false);
-		j->rc = in_savepoint(c, job_savepoint, j->fn, j->ctx, j->err);
+		run_alone(d, j);
 		group_add(g, j);
 	}
 	run_end(d, g, &r, false);
