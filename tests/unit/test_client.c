@@ -17,22 +17,14 @@
 #include <unistd.h>
 
 #include "cli/client.h"
+#include "tmpdir.h"
 
 static char tmpdir[64];
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/crowdloop-client-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (tmpdir_make(tmpdir, sizeof tmpdir, "client"))
 		return -1;
 	setenv("XDG_CONFIG_HOME", tmpdir, 1);
 	unsetenv("CROWDLOOP_SERVER");
@@ -43,7 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(tmpdir);
 	return 0;
 }
 

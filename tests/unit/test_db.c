@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "store/db.h"
+#include "tmpdir.h"
 
 typedef struct fixture {
 	char dir[64];
@@ -29,8 +30,7 @@ typedef struct fixture {
 static int open_store(void **state, bool durable)
 {
 	fixture *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/crowdloop-db-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tmpdir_make(f->dir, sizeof f->dir, "db"), 0);
 	cl_error err;
 	assert_int_equal(db_open(f->dir, durable, &f->d, &err), 0);
 	*state = f;
@@ -51,9 +51,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 	db_close(f->d);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(f->dir))
 		fprintf(stderr, "could not remove %s\n", f->dir);
 	free(f);
 	return 0;

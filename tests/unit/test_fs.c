@@ -12,13 +12,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tmpdir.h"
 #include "util/fs.h"
 
 static void test_make_dirs(void **state)
 {
 	(void)state;
-	char root[] = "/tmp/crowdloop-fs-XXXXXX";
-	assert_non_null(mkdtemp(root));
+	char root[64];
+	assert_int_equal(tmpdir_make(root, sizeof root, "fs"), 0);
 	char path[256], file[256];
 	snprintf(path, sizeof path, "%s/a/b/c", root);
 	assert_int_equal(fs_make_dirs(path), 0);
@@ -41,9 +42,7 @@ static void test_make_dirs(void **state)
 	assert_int_equal(errno, ENOTDIR);
 	assert_int_equal(fs_make_dirs(file), -1);
 	assert_int_equal(fs_make_dirs(""), -1);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(root), 0);
 }
 
 int main(void)

@@ -15,6 +15,7 @@
 
 #include "core/task.h"
 #include "store/store.h"
+#include "tmpdir.h"
 
 typedef struct fixture {
 	char dir[64];
@@ -36,8 +37,7 @@ static int64_t user(db *d, const char *name)
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/crowdloop-unit-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tmpdir_make(f->dir, sizeof f->dir, "unit"), 0);
 	cl_error err = {0};
 	assert_int_equal(db_open(f->dir, false, &f->d, &err), 0);
 	json_t *org = NULL;
@@ -79,9 +79,7 @@ static int teardown(void **state)
 	fixture *f = *state;
 	db_close(f->d);
 	project_release(&f->p);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store/wal_vfs.h"
+#include "tmpdir.h"
 
 typedef struct fixture {
 	char dir[64], path[128];
@@ -45,8 +46,7 @@ static int64_t count(sqlite3 *h, const char *sql)
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/crowdloop-walvfs-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(tmpdir_make(f->dir, sizeof f->dir, "walvfs"), 0);
 	snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
 	assert_int_equal(wal_vfs_register(), 0);
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -68,9 +68,7 @@ static int teardown(void **state)
 	fixture *f = *state;
 	sqlite3_close(f->reader);
 	sqlite3_close(f->writer);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove(f->dir))
 		fprintf(stderr, "could not remove %s\n", f->dir);
 	free(f);
 	return 0;
