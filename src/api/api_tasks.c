@@ -11,51 +11,50 @@
 
 #define REASON_MAX 2000
 
-/* Loads the task's project with `need`; a caller who may not see the project gets 404. With
- * `item` (its text freed by item_facts_release), also what an annotation of the task is
- * validated against, in the same read. */
-static int task_access(http_request *r, unsigned need, task_ref *t, project *p, unsigned *rights,
-		       item_facts *item)
+/* Loads the task's project with `need`; a caller who may not see the project gets 404. */
+static int task_access(http_request *r, unsigned need, task_ref *t, project *p, unsigned *rights)
 {
-	db *d = api_app(r)->db;
-	char *text = NULL;
-	int rc = item ? store_task_ref_item(d, r->ids[0], t, &text, &item->width, &item->height)
-		      : store_task_ref(d, r->ids[0], t);
-	if (rc)
+	if (store_task_ref(api_app(r)->db, r->ids[0], t))
 		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	rc = api_project_access(r, t->project_id, need, p, rights);
-	if (item) {
-		item->type = task_kind_item_type(p->kind);
-		item->text = text;
-	}
-	return rc;
+	return api_project_access(r, t->project_id, need, p, rights);
 }
 
-static void item_facts_release(item_facts *item)
+/* The same for the routes whose change the writer checks against the task's holders (submit,
+ * review): only what never changes of the task is read, and the facts of a task this connection
+ * claimed are remembered (store_task_facts). With `with_item`, f has its item's facts. */
+static int task_facts_access(http_request *r, unsigned need, bool with_item, task_facts *f,
+			     project *p, unsigned *rights)
 {
-	free((char *)item->text);
-	item->text = NULL;
+	int rc = store_task_facts(api_app(r)->db, r->ids[0], with_item, f);
+	if (rc == CL_ENOTFOUND)
+		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+	if (rc)
+		return rc;
+	return api_project_access(r, f->project_id, need, p, rights);
 }
 
-/* Validates an annotation of task `task_id` against its project and `item` (read here when
- * NULL); *text gets the compact JSON to store (caller frees). */
-static int validate(http_request *r, const project *p, int64_t task_id, const item_facts *item,
+/* Validates an annotation against the project and the item of `f` (read here when it has no
+ * item's facts yet); *text gets the compact JSON to store (caller frees). */
+static int validate(http_request *r, const project *p, int64_t task_id, const task_facts *f,
 		    const json_t *ann, char **text)
 {
 	if (!json_is_object(ann))
 		return http_fail(r, CL_EANNOTATION, NULL, "\"annotation\" must be an object");
-	item_facts read = {.type = task_kind_item_type(p->kind)};
-	char *item_text = NULL;
-	task_ref t;
-	if (!item) {
-		if (store_task_ref_item(api_app(r)->db, task_id, &t, &item_text, &read.width,
-					&read.height))
-			return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-		read.text = item_text;
-		item = &read;
+	task_facts read = {0};
+	if (!f) {
+		int rc = store_task_facts(api_app(r)->db, task_id, true, &read);
+		if (rc)
+			return rc == CL_ENOTFOUND
+				   ? http_fail(r, CL_ENOTFOUND, NULL, "task not found")
+				   : rc;
+		f = &read;
 	}
-	int rc = annotation_validate(p, item, ann, &r->err);
-	free(item_text);
+	item_facts item = {.type = task_kind_item_type(p->kind),
+			   .text = f->text,
+			   .width = f->width,
+			   .height = f->height};
+	int rc = annotation_validate(p, &item, ann, &r->err);
+	task_facts_release(&read);
 	if (rc)
 		return rc;
 	*text = json_dumps(ann, JSON_OUT);
@@ -121,24 +120,22 @@ int api_tasks_submit(http_request *r)
 	static const char *const keys[] = {"annotation", "next", NULL};
 	project p;
 	project_init(&p);
-	task_ref t;
-	item_facts item = {0};
+	task_facts facts = {0};
 	json_t *body = NULL;
 	char *ann = NULL;
 	task_change *tc = NULL;
 	unsigned rights = 0;
 	bool next = false;
-	int rc = task_access(r, ACCESS_LABEL, &t, &p, &rights, &item);
+	/* Whether the caller holds the lease is the writer's check (not_lease_holder). */
+	int rc = task_facts_access(r, ACCESS_LABEL, true, &facts, &p, &rights);
 	if (!rc)
 		rc = http_body_json(r, &body);
 	if (!rc)
 		rc = api_only_keys(r, body, keys);
 	if (!rc)
 		rc = want_next(r, body, &next);
-	if (!rc && t.worker_id != r->user.id)
-		rc = http_fail(r, CL_ECONFLICT, "not_lease_holder", "the task is not leased to you");
 	if (!rc)
-		rc = validate(r, &p, t.id, &item, json_object_get(body, "annotation"), &ann);
+		rc = validate(r, &p, r->ids[0], &facts, json_object_get(body, "annotation"), &ann);
 	/* The next claim is refused as a claim alone would be, before anything changes. */
 	if (!rc && next)
 		rc = api_academy_gate(r, &p, rights);
@@ -146,12 +143,12 @@ int api_tasks_submit(http_request *r)
 		/* A sampled review policy approves the rest without a reviewer. */
 		bool skip = p.review_sample &&
 			    (double)randombytes_uniform(1000000) / 1e6 >= p.review_rate;
-		rc = store_task_submit_start(t.id, r->user.id, ann, skip, &tc);
+		rc = store_task_submit_start(r->ids[0], r->user.id, ann, skip, &tc);
 		if (!rc && next)
 			store_task_change_chain(tc, &p, false);
 		rc = change_defer(r, rc, &tc);
 	}
-	item_facts_release(&item);
+	task_facts_release(&facts);
 	free(ann);
 	json_decref(body);
 	project_release(&p);
@@ -164,7 +161,7 @@ int api_tasks_release(http_request *r)
 	project_init(&p);
 	task_ref t;
 	json_t *task = NULL;
-	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL, NULL);
+	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
 	if (!rc)
 		rc = store_task_release(api_app(r)->db, t.id, r->user.id, &task, &r->err);
 	if (!rc)
@@ -206,14 +203,16 @@ int api_tasks_review(http_request *r)
 					   "annotation", "next",   NULL};
 	project p;
 	project_init(&p);
-	task_ref t;
+	task_facts facts = {0};
 	json_t *body = NULL;
 	task_change *tc = NULL;
 	char *ann = NULL;
 	const char *decision;
 	review_decision dec = {0};
 	bool next = false;
-	int rc = task_access(r, ACCESS_REVIEW, &t, &p, NULL, NULL);
+	/* Whether the caller holds the review lease, and is not the task's worker (own_work), is
+	 * the writer's check. */
+	int rc = task_facts_access(r, ACCESS_REVIEW, false, &facts, &p, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
 	if (!rc)
@@ -228,10 +227,6 @@ int api_tasks_review(http_request *r)
 		rc = optional_string(r, body, "reason_template", 200, &dec.reason_template);
 	if (rc)
 		goto out;
-	if (t.worker_id == r->user.id) {
-		rc = http_fail(r, CL_EFORBIDDEN, "own_work", "you cannot review your own work");
-		goto out;
-	}
 	if (!strcmp(decision, "approve")) {
 		dec.action = TASK_APPROVE;
 	} else if (!strcmp(decision, "reject")) {
@@ -246,7 +241,7 @@ int api_tasks_review(http_request *r)
 		}
 	} else if (!strcmp(decision, "fix")) {
 		dec.action = TASK_FIX;
-		rc = validate(r, &p, t.id, NULL, json_object_get(body, "annotation"), &ann);
+		rc = validate(r, &p, r->ids[0], NULL, json_object_get(body, "annotation"), &ann);
 		if (rc)
 			goto out;
 		dec.annotation = ann;
@@ -254,7 +249,7 @@ int api_tasks_review(http_request *r)
 		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve, reject or fix");
 		goto out;
 	}
-	rc = store_task_review_start(&p, t.id, r->user.id, &dec, &tc);
+	rc = store_task_review_start(&p, r->ids[0], r->user.id, &dec, &tc);
 	if (!rc && next)
 		store_task_change_chain(tc, &p, true);
 	rc = change_defer(r, rc, &tc);
@@ -275,7 +270,7 @@ int api_tasks_resolve(http_request *r)
 	char *ann = NULL;
 	const char *decision, *reason = NULL;
 	int action = 0;
-	int rc = task_access(r, ACCESS_MANAGE, &t, &p, NULL, NULL);
+	int rc = task_access(r, ACCESS_MANAGE, &t, &p, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
 	if (!rc)
@@ -314,7 +309,7 @@ int api_tasks_get(http_request *r)
 	project_init(&p);
 	task_ref t;
 	unsigned rights = 0;
-	int rc = task_access(r, 0, &t, &p, &rights, NULL);
+	int rc = task_access(r, 0, &t, &p, &rights);
 	/* Besides the project's staff, only the task's own worker and reviewer may read it. */
 	if (!rc && !(rights & ACCESS_READ_DATA) && t.worker_id != r->user.id &&
 	    t.reviewer_id != r->user.id)

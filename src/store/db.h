@@ -78,12 +78,14 @@ void db_conn_close(db_conn *c);
  * rows stamped with the epoch it was read under is current while the epoch is the same. The
  * writer moves the readers' epoch after committing such a change, and its own at the change. */
 uint64_t db_access_epoch(db_conn *c);
-/* Per-connection memos of the access tables, one of each kind per connection. */
+/* Per-connection memos (of the access tables, and of what never changes), one of each kind per
+ * connection. */
 typedef enum {
 	DB_MEMO_PRINCIPALS,
 	DB_MEMO_PROJECTS,
 	DB_MEMO_QUALITY,
 	DB_MEMO_PAY,
+	DB_MEMO_TASK_FACTS,
 	DB_MEMO_COUNT
 } db_memo;
 /* The connection's memo `which`: `size` zeroed bytes on first use (NULL when out of memory);

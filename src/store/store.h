@@ -122,10 +122,19 @@ typedef struct task_ref {
 
 /* Who holds or held a task, for authorization; CL_ENOTFOUND when missing. */
 int store_task_ref(db *d, int64_t task_id, task_ref *t);
-/* The same, and in the same read what an annotation of the task is validated against: its
- * item's text (*text, caller frees; NULL for images) and size. */
-int store_task_ref_item(db *d, int64_t task_id, task_ref *t, char **text, int64_t *width,
-			int64_t *height);
+
+/* What never changes of a task: its project and what an annotation of it is validated against,
+ * its item's text (NULL for images) and size. */
+typedef struct task_facts {
+	int64_t project_id;
+	char *text; /* owned; task_facts_release frees it */
+	int64_t width, height;
+} task_facts;
+/* The facts of task `task_id`, its item's only `with_item`; CL_ENOTFOUND when missing. Tasks
+ * this thread handed out in a claim's answer are remembered, so the submit or decision that
+ * follows on the same connection reads nothing. */
+int store_task_facts(db *d, int64_t task_id, bool with_item, task_facts *f);
+void task_facts_release(task_facts *f);
 /* The next task for a worker (rework, then live lease, then open), leased; *task NULL when
  * there is none. */
 int store_task_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err);

@@ -212,9 +212,15 @@ static int task_fields_write(buf *b, const task_fields *f)
  * task alone; a claim also carries its item and project, a review claim also the history. */
 typedef enum { TASK_BARE, TASK_WITH_ITEM, TASK_WITH_HISTORY } task_detail;
 
+/* Copies what an annotation is validated against from an items row (text, width and height in
+ * columns 2, 4 and 5); false when the text is too long to be worth remembering, or when out of
+ * memory. */
+static bool item_facts_copy(sqlite3_stmt *st, task_facts *facts);
+
 /* The task's imported pre-annotation (core/import_tools.h), the worker's starting point, and
- * its item. Only metadata that names a pre-annotation is parsed. */
-static int item_write(db_conn *c, buf *b, int64_t item_id)
+ * its item. Only metadata that names a pre-annotation is parsed. With `facts`, also copies the
+ * item's facts there; facts->project_id is left to the caller. */
+static int item_write(db_conn *c, buf *b, int64_t item_id, task_facts *facts, bool *has_facts)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT id, type, text, mime, width, height, meta FROM items WHERE id = ?");
@@ -253,6 +259,8 @@ static int item_write(db_conn *c, buf *b, int64_t item_id)
 			rc = json_write(b, parsed);
 		rc = put(b, rc, "}");
 		json_decref(parsed);
+		if (facts)
+			*has_facts = item_facts_copy(st, facts);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -317,9 +325,10 @@ static int events_write(db_conn *c, buf *b, int64_t id)
 
 /* What a claim's answer adds to the task's fields, read on `c`: the item and, with
  * TASK_WITH_HISTORY, the task's events. */
-static int task_detail_write(db_conn *c, buf *b, const task_fields *f, task_detail detail)
+static int task_detail_write(db_conn *c, buf *b, const task_fields *f, task_detail detail,
+			     task_facts *facts, bool *has_facts)
 {
-	int rc = item_write(c, b, f->item_id);
+	int rc = item_write(c, b, f->item_id, facts, has_facts);
 	if (!rc && detail == TASK_WITH_HISTORY)
 		rc = events_write(c, b, f->id);
 	return rc;
@@ -339,7 +348,7 @@ static int task_answer_write(db *d, buf *b, const task_fields *f, task_detail de
 			db_read_begin(c);
 		}
 		rc = detail_text ? buf_append(b, detail_text->data, detail_text->len)
-				 : task_detail_write(c, b, f, detail);
+				 : task_detail_write(c, b, f, detail, NULL, NULL);
 		if (!rc)
 			rc = project_write(c, b, f->project_id, p);
 		if (c)
@@ -418,22 +427,91 @@ int store_task_ref(db *d, int64_t task_id, task_ref *t)
 	return rc;
 }
 
-int store_task_ref_item(db *d, int64_t task_id, task_ref *t, char **text, int64_t *width,
-			int64_t *height)
+#define FACTS_SLOTS 256
+#define FACTS_TEXT_MAX (16 << 10)
+
+/* The facts of tasks that claims answered on this connection's thread handed out: the submit or
+ * decision comes back on the same HTTP connection, which one I/O thread serves. A slot per task
+ * id modulo FACTS_SLOTS; a task whose slot another took is read again. */
+struct facts_memo {
+	struct facts_slot {
+		int64_t task_id;
+		bool has_item;
+		task_facts f;
+	} slot[FACTS_SLOTS];
+};
+
+static void facts_memo_release(void *mem)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " TASK_REF_COLUMNS ", i.text,"
-						 " coalesce(i.width, 0), coalesce(i.height, 0)"
+	struct facts_memo *m = mem;
+	for (int i = 0; i < FACTS_SLOTS; i++)
+		task_facts_release(&m->slot[i].f);
+}
+
+static struct facts_memo *facts_memo(db *d)
+{
+	return db_conn_memo(db_reader(d), DB_MEMO_TASK_FACTS, sizeof(struct facts_memo),
+			    facts_memo_release);
+}
+
+void task_facts_release(task_facts *f)
+{
+	free(f->text);
+	f->text = NULL;
+}
+
+static bool item_facts_copy(sqlite3_stmt *st, task_facts *facts)
+{
+	facts->text = NULL;
+	facts->width = sqlite3_column_int64(st, 4);
+	facts->height = sqlite3_column_int64(st, 5);
+	if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+		return true;
+	if (sqlite3_column_bytes(st, 2) > FACTS_TEXT_MAX)
+		return false;
+	facts->text = strdup(db_col_text(st, 2));
+	return facts->text != NULL;
+}
+
+/* Keeps the facts of a task just handed out; takes facts->text. */
+static void facts_remember(db *d, int64_t task_id, task_facts *facts)
+{
+	struct facts_memo *m = facts_memo(d);
+	if (!m)
+		return;
+	struct facts_slot *s = &m->slot[task_id & (FACTS_SLOTS - 1)];
+	task_facts_release(&s->f);
+	s->task_id = task_id;
+	s->has_item = true;
+	s->f = *facts;
+	facts->text = NULL;
+}
+
+int store_task_facts(db *d, int64_t task_id, bool with_item, task_facts *f)
+{
+	*f = (task_facts){0};
+	struct facts_memo *m = facts_memo(d);
+	struct facts_slot *s = m ? &m->slot[task_id & (FACTS_SLOTS - 1)] : NULL;
+	if (s && s->task_id == task_id && (s->has_item || !with_item)) {
+		*f = s->f;
+		f->text = NULL;
+		if (with_item && s->f.text && !(f->text = strdup(s->f.text)))
+			return CL_ENOMEM;
+		return 0;
+	}
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT t.project_id, i.text, i.width, i.height"
 						 " FROM tasks t JOIN items i ON i.id = t.item_id"
 						 " WHERE t.id = ?");
 	db_bind_int(st, 1, task_id);
 	int rc = CL_ENOTFOUND;
-	*text = NULL;
 	if (db_step(st) == SQLITE_ROW) {
-		task_ref_read(st, t);
-		*text = col_dup(st, 5);
-		*width = sqlite3_column_int64(st, 6);
-		*height = sqlite3_column_int64(st, 7);
+		f->project_id = sqlite3_column_int64(st, 0);
+		f->width = sqlite3_column_int64(st, 2);
+		f->height = sqlite3_column_int64(st, 3);
 		rc = 0;
+		if (with_item && sqlite3_column_type(st, 1) != SQLITE_NULL &&
+		    !(f->text = strdup(db_col_text(st, 1))))
+			rc = CL_ENOMEM;
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -476,6 +554,8 @@ struct task_job {
 	bool has_row;
 	task_detail detail; /* what the answer carries besides the fields */
 	buf detail_text;    /* that detail, written by the writer (task_detail_write) */
+	task_facts facts;   /* with an item in the detail, its facts (has_facts) */
+	bool has_facts;
 	struct task_job *then; /* a claim chained to this change, or NULL */
 	int rc;		       /* that claim's result, and why it was refused */
 	cl_error err;
@@ -530,6 +610,8 @@ static void task_job_reset(struct task_job *j)
 	j->has_row = false;
 	task_fields_release(&j->row);
 	buf_release(&j->detail_text);
+	task_facts_release(&j->facts);
+	j->has_facts = false;
 	if (j->then) {
 		task_job_reset(j->then);
 		j->then->rc = 0;
@@ -549,9 +631,11 @@ static int task_job_with_row(db_conn *c, void *ctx, cl_error *err)
 	if (j->out) {
 		j->has_row = task_fields_load(c, j->out, &j->row);
 		if (j->has_row && j->detail != TASK_BARE &&
-		    task_detail_write(c, &j->detail_text, &j->row, j->detail))
+		    task_detail_write(c, &j->detail_text, &j->row, j->detail, &j->facts,
+				      &j->has_facts))
 			return cl_fail(err, CL_ENOMEM, NULL,
 				       "the task answer does not fit in memory");
+		j->facts.project_id = j->row.project_id;
 	}
 	if (j->then) {
 		/* A claim is refused before it writes, so a refused one leaves the change standing
@@ -784,10 +868,10 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 	int rc = task_load(c, j->task_id, &t);
 	if (rc)
 		return cl_fail(err, rc, NULL, "task not found");
-	if ((rc = check_holder(&t, j->user_id, true, j->now, err)))
-		return rc;
 	if (t.worker_id == j->user_id)
 		return cl_fail(err, CL_EFORBIDDEN, "own_work", "you cannot review your own work");
+	if ((rc = check_holder(&t, j->user_id, true, j->now, err)))
+		return rc;
 	bool honeypot = false;
 	rc = store_quality_honeypot_review(c, t.id, j->user_id, dec->action, dec->reason,
 					   dec->annotation, j->now, &honeypot, err);
@@ -1071,7 +1155,11 @@ int store_task_change_answer(db *d, task_change *tc, buf *task, cl_error *err)
 	if (!tc->j.has_row)
 		return 0;
 	int rc = task_answer_write(d, task, &tc->j.row, tc->j.detail, tc->j.p, &tc->j.detail_text);
-	const struct task_job *n = tc->j.then;
+	struct task_job *n = tc->j.then;
+	if (tc->j.has_facts)
+		facts_remember(d, tc->j.row.id, &tc->j.facts);
+	if (n && n->has_row && n->has_facts)
+		facts_remember(d, n->row.id, &n->facts);
 	if (!rc && n) {
 		/* The change's answer with the claim's added before its closing brace. */
 		task->len--;
@@ -1100,8 +1188,10 @@ void store_task_change_free(void *arg)
 		return;
 	task_fields_release(&tc->j.row);
 	buf_release(&tc->j.detail_text);
+	task_facts_release(&tc->j.facts);
 	task_fields_release(&tc->next.row);
 	buf_release(&tc->next.detail_text);
+	task_facts_release(&tc->next.facts);
 	project_release(&tc->p);
 	free(tc->annotation);
 	free(tc->reason);

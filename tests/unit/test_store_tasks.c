@@ -349,6 +349,60 @@ static void test_loop_queries_never_scan(void **state)
 }
 
 /* The writer's statements' VM steps since the last call (the counters reset). */
+/* The statements' steps on this thread's reader connection so far. */
+static long reader_steps(db *d)
+{
+	long n = 0;
+	sqlite3 *h = db_handle(db_reader(d));
+	for (sqlite3_stmt *st = sqlite3_next_stmt(h, NULL); st; st = sqlite3_next_stmt(h, st))
+		n += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 0);
+	return n;
+}
+
+/* A task's project and item, as its submit and review read them: a task this thread's claim
+ * handed out answers from memory with what the claim's answer carried, any other from the
+ * store, the same. */
+static void test_task_facts_of_claimed_tasks_read_nothing(void **state)
+{
+	fixture *f = *state;
+	json_t *t = NULL;
+	cl_error err;
+	assert_int_equal(store_task_next(f->d, &f->p, f->w1, &t, &err), 0);
+	int64_t claimed = json_integer_value(json_object_get(t, "id"));
+	char text[32];
+	snprintf(text, sizeof text, "%s",
+		 json_string_value(json_object_get(json_object_get(t, "item"), "text")));
+	json_decref(t);
+
+	long before = reader_steps(f->d);
+	task_facts facts;
+	assert_int_equal(store_task_facts(f->d, claimed, true, &facts), 0);
+	assert_int_equal(reader_steps(f->d), before);
+	assert_int_equal(facts.project_id, f->p.id);
+	assert_string_equal(facts.text, text);
+	task_facts_release(&facts);
+
+	/* The others were never handed out here: read, with the same facts a claim gives. */
+	int seen = 0;
+	for (int64_t id = claimed - 2; id <= claimed + 2; id++) {
+		if (id == claimed || store_task_ref(f->d, id, &(task_ref){0}))
+			continue;
+		before = reader_steps(f->d);
+		assert_int_equal(store_task_facts(f->d, id, true, &facts), 0);
+		assert_true(reader_steps(f->d) > before);
+		assert_int_equal(facts.project_id, f->p.id);
+		assert_non_null(facts.text);
+		assert_string_not_equal(facts.text, text);
+		task_facts_release(&facts);
+		json_t *got = NULL;
+		assert_int_equal(store_task_next(f->d, &f->p, f->w2, &got, &err), 0);
+		json_decref(got);
+		seen++;
+	}
+	assert_int_equal(seen, 2);
+	assert_int_equal(store_task_facts(f->d, claimed + 1000, false, &facts), CL_ENOTFOUND);
+}
+
 static int writer_steps(db_conn *c, void *ctx, cl_error *err)
 {
 	(void)err;
@@ -452,15 +506,18 @@ static void test_concurrent_claims_never_share(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lease_is_exclusive_and_repeatable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reviewer_never_gets_own_work, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reject_rework_escalate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lease_expiry_returns_task, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_answers_carry_what_was_stored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_loop_queries_never_scan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_claims_do_not_grow_with_the_workers_history,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lease_is_exclusive_and_repeatable, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_reviewer_never_gets_own_work, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reject_rework_escalate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lease_expiry_returns_task, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_answers_carry_what_was_stored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_task_facts_of_claimed_tasks_read_nothing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_loop_queries_never_scan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_claims_do_not_grow_with_the_workers_history, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
