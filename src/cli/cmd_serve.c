@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+
+/* How long a request's log line may wait to be written with others. */
+#define REQUEST_LOG_MS 200
 
 static void usage(FILE *out)
 {
@@ -146,11 +150,16 @@ int cmd_serve(int argc, char **argv)
 	log_info("msg=\"listening\" url=%s data=\"%s\"", url, a.data_dir);
 	fprintf(stderr, "crowdloop: listening on %s\n", url);
 
-	int sig = 0;
-	sigwait(&stop, &sig);
+	/* A line per request: written in batches, and at least every REQUEST_LOG_MS. */
+	log_buffer(REQUEST_LOG_MS);
+	const struct timespec tick = {0, REQUEST_LOG_MS * 1000000L};
+	int sig;
+	while ((sig = sigtimedwait(&stop, NULL, &tick)) < 0)
+		log_flush();
 	log_info("msg=\"stopping\" signal=%d", sig);
 	http_server_stop(srv, 10000);
 	db_close(a.db);
+	log_buffer(0);
 	log_info("msg=\"stopped\"");
 	return 0;
 }

@@ -82,9 +82,15 @@ class ServerTest(unittest.TestCase):
                      "crowdloop_db_flush_seconds_total"):
             self.assertGreater(metric(after, name), metric(before, name), name)
 
-        log = s.tail(100000)
-        lines = [l for l in log.splitlines()
-                 if 'path="/api/v1/tasks/%d/submit"' % task["id"] in l]
+        # Request lines are written in batches, at least every 200 ms.
+        deadline = time.monotonic() + 5
+        while True:
+            log = s.tail(100000)
+            lines = [l for l in log.splitlines()
+                     if 'path="/api/v1/tasks/%d/submit"' % task["id"] in l]
+            if lines or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.assertEqual(len(lines), 1, log[-2000:])
         self.assertRegex(lines[0], r"^ts=\S+ level=info method=POST .* status=200 dur_ms=[0-9.]+ "
                                    r"user=%d " % wid)
