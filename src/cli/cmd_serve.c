@@ -28,7 +28,7 @@ static void usage(FILE *out)
 		"  --allow-signup      let workers create their own accounts\n"
 		"  --demo              seed a demo organization, projects and accounts\n"
 		"  --web DIR           the built web app (default: the source tree's web/dist)\n"
-		"  --io-threads N      HTTP I/O threads (default: 4 per core)\n"
+		"  --io-threads N      HTTP I/O threads (default: 2 per core)\n"
 		"  --handlers N        request handler threads (default: 8 per core; 0: handlers run on\n"
 		"                      the I/O threads)\n"
 		"  --sync normal|full  full (default): a write is answered once the WAL holding it\n"

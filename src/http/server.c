@@ -516,9 +516,10 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 	s->pool = calloc((size_t)s->n_pool, sizeof *s->pool);
 	for (int i = 0; i < s->n_pool; i++)
 		pthread_create(&s->pool[i], NULL, pool_main, s);
-	/* The labeling loop's routes run on the I/O threads (ROUTE_ASYNC): a few per core keep the
-	 * cores busy while some of them read from the store (measured in bench/). */
-	unsigned io = (unsigned)(cfg->io_threads > 0 ? cfg->io_threads : 4 * cores);
+	/* The labeling loop's routes run on the I/O threads (ROUTE_ASYNC). Two per core: they
+	 * rarely wait on the store now that a claimed task's submit or decision reads nothing,
+	 * and more of them switch more (measured in bench/, docs/BENCHMARKS.md run 11). */
+	unsigned io = (unsigned)(cfg->io_threads > 0 ? cfg->io_threads : 2 * cores);
 	s->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 			MHD_USE_ERROR_LOG | MHD_USE_ITC,
