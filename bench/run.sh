@@ -19,7 +19,9 @@
 # first requests prepare statements and fill caches), BENCH_HEALTHZ_DURATION (5 s),
 # BENCH_SMALL_ITEMS (10000), BENCH_SMALL_RUNS (3),
 # BENCH_LARGE_ITEMS (1000000), BENCH_CHAINED (1), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
-# "--sync normal --quiet"), BENCH_KEEP=1 to keep the data directories and server logs.
+# "--sync normal --quiet"), BENCH_KEEP=1 to keep the data directories and server logs,
+# BENCH_SEED_DIR=DIR to only seed BENCH_SMALL_ITEMS items and leave the stopped store in DIR (for
+# bench/compare.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -380,6 +382,12 @@ main() {
 	start_server
 	log "seeding $SMALL_ITEMS items"
 	seed "$SMALL_ITEMS"
+	if [ -n "${BENCH_SEED_DIR:-}" ]; then
+		stop_server
+		mv "$DATA" "$BENCH_SEED_DIR" || die "cannot move the seeded store to $BENCH_SEED_DIR"
+		log "seeded store in $BENCH_SEED_DIR"
+		return 0
+	fi
 
 	echo
 	echo "== healthz ceiling: $CONNECTIONS connections, ${HEALTHZ_DURATION} s =="

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Compares two builds on the labeling loop: `bash bench/compare.sh BUILD_A BUILD_B` (build
+# directories; each is built first). On this kind of shared VM the machine's speed drifts by
+# 20-40% within minutes, more than most changes are worth, so one run of each says little.
+# Here both servers run at once, each on its own copy of one seeded store, and short bursts of
+# cycles alternate between them (A, B, A, B, ...): each pair of bursts sees nearly the same
+# machine, and the median of the pairs' ratios B/A is the comparison. Prints every pair (cycles/s
+# and server CPU µs per request of each) and the medians of B/A. Knobs (environment):
+# COMPARE_ROUNDS (pairs, 10), COMPARE_BURST (seconds of cycles per burst after 0.5 s of warm-up,
+# 3), COMPARE_ITEMS (items seeded, 400000: enough for every burst), COMPARE_CHAINED=1 (chained
+# requests), COMPARE_ARGS_A / COMPARE_ARGS_B (extra `crowdloop serve` options of each).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -eq 2 ] || { echo "usage: bash bench/compare.sh BUILD_A BUILD_B" >&2; exit 2; }
+abs() { case $1 in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
+A=$(abs "$1")
+B=$(abs "$2")
+ROUNDS=${COMPARE_ROUNDS:-10}
+BURST=${COMPARE_BURST:-3}
+ITEMS=${COMPARE_ITEMS:-400000}
+read -r -a ARGS_A <<<"${COMPARE_ARGS_A:-}"
+read -r -a ARGS_B <<<"${COMPARE_ARGS_B:-}"
+CHAINED=()
+[ "${COMPARE_CHAINED:-0}" = 1 ] && CHAINED=(--chained)
+
+log() { printf '[compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-compare-XXXXXX")
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for b in "$A" "$B"; do
+	if [ ! -f "$b/CMakeCache.txt" ]; then
+		cmake -S "$ROOT" -B "$b" -DCMAKE_BUILD_TYPE=Release >/dev/null || die "configure $b failed"
+	fi
+	cmake --build "$b" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null \
+		|| die "build of $b failed"
+done
+
+log "seeding $ITEMS items with $A"
+BUILD_DIR=$A BENCH_SMALL_ITEMS=$ITEMS BENCH_SEED_DIR=$WORK/seed bash "$ROOT/bench/run.sh" \
+	>"$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -5 "$WORK/seed.log")"
+cp -a "$WORK/seed" "$WORK/a"
+cp -a "$WORK/seed" "$WORK/b"
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Starts build $1's server on store $2 with options $3...; prints "PID PORT".
+serve() {
+	local bin=$1/crowdloop data=$2 p
+	shift 2
+	p=$(port)
+	"$bin" serve --data "$data" --listen "127.0.0.1:$p" "$@" >"$data/server.log" 2>&1 &
+	local pid=$!
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || die "server exited: $(tail -5 "$data/server.log")"
+		curl -fsS -m 2 "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && { echo "$pid $p"; return; }
+		sleep 0.1
+	done
+	die "server on $data did not answer /healthz"
+}
+read -r PID_A PORT_A < <(serve "$A" "$WORK/a" ${ARGS_A[@]+"${ARGS_A[@]}"})
+PIDS+=("$PID_A")
+read -r PID_B PORT_B < <(serve "$B" "$WORK/b" ${ARGS_B[@]+"${ARGS_B[@]}"})
+PIDS+=("$PID_B")
+
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+# One burst against the server ($1 pid, $2 port, $3 store): "CYCLES_PER_S CPU_US_PER_REQUEST".
+burst() {
+	local c0 c1 out
+	c0=$(cpu_s "$1")
+	out=$("$A/crowdloop-loadgen" --port "$2" --cycles ${CHAINED[@]+"${CHAINED[@]}"} \
+		--connections 64 --warmup 0.5 --duration "$BURST" --project "$(cat "$3/project_id")" \
+		--workers-file "$3/workers.tok" --reviewers-file "$3/reviewers.tok" | grep '^RESULT ') \
+		|| die "loadgen failed"
+	c1=$(cpu_s "$1")
+	awk -v a="$c0" -v b="$c1" -v t="$BURST" -v r="$out" 'BEGIN {
+		n = split(r, kv, " "); for (i = 1; i <= n; i++) { split(kv[i], x, "="); f[x[1]] = x[2] }
+		# The CPU sample spans the warm-up too; the requests of the whole burst are estimated
+		# at the measured rate.
+		printf "%s %.1f\n", f["cycles_per_s"], (f["rps"] > 0 ? (b - a) * 1e6 / (f["rps"] * (t + 0.5)) : 0) }'
+}
+
+echo "A: $A ${COMPARE_ARGS_A:-}"
+echo "B: $B ${COMPARE_ARGS_B:-}"
+echo "$ROUNDS pairs of ${BURST} s bursts, 64 connections${CHAINED[*]:+, chained}, $ITEMS items"
+echo "| pair | A cycles/s | A CPU µs/request | B cycles/s | B CPU µs/request |"
+echo "|---|---|---|---|---|"
+for i in $(seq "$ROUNDS"); do
+	read -r ca ua < <(burst "$PID_A" "$PORT_A" "$WORK/a")
+	read -r cb ub < <(burst "$PID_B" "$PORT_B" "$WORK/b")
+	echo "| $i | $ca | $ua | $cb | $ub |"
+	echo "$ca $ua $cb $ub" >>"$WORK/pairs"
+done
+awk '{ r[NR] = $3 / $1; u[NR] = $4 / $2; sa += $1; sb += $3 }
+	function median(v, n,   i, j, t) {
+		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+	END { printf "B/A: cycles/s %.3f, server CPU per request %.3f (medians of %d pairs); mean cycles/s A %.0f, B %.0f\n",
+		median(r, NR), median(u, NR), NR, sa / NR, sb / NR }' "$WORK/pairs"
