@@ -16,7 +16,8 @@
 # a time limit and the server is killed on exit. Knobs (environment): BUILD_DIR (default build),
 # BENCH_LARGE, BENCH_CONNECTIONS (64), BENCH_REVIEWERS (reviewer connections, default half),
 # BENCH_DURATION (10 s), BENCH_WARMUP (1 s of cycles before each cycles case is measured: the
-# first requests prepare statements and fill caches), BENCH_HEALTHZ_DURATION (5 s),
+# first requests prepare statements and fill caches; it ends early once a fifth of the case's
+# approvals are done, so that a fast machine still measures the 10k case), BENCH_HEALTHZ_DURATION (5 s),
 # BENCH_SMALL_ITEMS (10000), BENCH_SMALL_RUNS (3),
 # BENCH_LARGE_ITEMS (1000000), BENCH_CHAINED (1), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
 # "--sync normal --quiet"), BENCH_KEEP=1 to keep the data directories and server logs,
@@ -274,7 +275,7 @@ cycles_case() {
 	[ "$mode" = chained ] && chained=(--chained)
 	echo
 	echo "== cycles${mode:+ ($mode)}, $(human "$items") items: $CONNECTIONS connections ($((CONNECTIONS - REVIEWERS)) workers," \
-		"$REVIEWERS reviewers), ${DURATION} s after ${WARMUP} s of warm-up, or $max approvals =="
+		"$REVIEWERS reviewers), ${DURATION} s after ${WARMUP} s of warm-up (or $((max / 5)) approvals), or $max approvals =="
 	echo "\$ crowdloop-loadgen --port $PORT --cycles${mode:+ --$mode} --connections $CONNECTIONS --reviewers $REVIEWERS" \
 		"--warmup $WARMUP --duration $DURATION --max-cycles $max --project $(cat "$DATA/project_id")" \
 		"--workers-file workers.tok --reviewers-file reviewers.tok"
@@ -282,12 +283,20 @@ cycles_case() {
 	reset_hwm
 	echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 	# The server's CPU time and writer counts as the measured part starts, after the warm-up.
-	local w0 w1 start=$DATA/measure_start
-	( sleep "$WARMUP"; echo "$(server_cpu_s) $(writer_counts)" >"$start" ) &
+	# The load generator creates $mark as its measured window opens: at the end of the warm-up,
+	# or earlier once a fifth of the approvals are done.
+	local w0 w1 start=$DATA/measure_start mark=$DATA/measuring
+	rm -f "$start" "$mark"
+	( exec {idle}<> <(:) # read -t on it waits 10 ms without starting a process
+	  for _ in $(seq $(( (${WARMUP%.*} + 5) * 100 ))); do
+		[ -e "$mark" ] && break
+		read -r -t 0.01 -u "$idle" || true
+	  done
+	  echo "$(server_cpu_s) $(writer_counts)" >"$start" ) &
 	local sampler=$!
 	loadgen --cycles ${chained[@]+"${chained[@]}"} --connections "$CONNECTIONS" --reviewers "$REVIEWERS" --warmup "$WARMUP" \
 		--duration "$DURATION" --max-cycles "$max" --project "$(cat "$DATA/project_id")" \
-		--workers-file "$DATA/workers.tok" --reviewers-file "$DATA/reviewers.tok"
+		--workers-file "$DATA/workers.tok" --reviewers-file "$DATA/reviewers.tok" --mark "$mark"
 	cpu1=$(server_cpu_s)
 	w1=$(writer_counts)
 	wait "$sampler" || true
