@@ -1324,12 +1324,16 @@ static void figures_for_kind(db_conn *c, int64_t user, const char *kind, kind_fi
 		f->last_at = sqlite3_column_int64(st, 3);
 	}
 	sqlite3_reset(st);
+	/* Through the worker's tasks: their submits are on tasks that name them, rework coming
+	 * back to its worker, except where a reworked task's lease ran out and someone else took
+	 * it. */
 	st = db_stmt(c,
 		     "SELECT avg(s.at - (SELECT max(k.at) FROM events k WHERE k.task_id = s.task_id"
 		     " AND k.type = 'claim' AND k.actor_id = s.actor_id AND k.at <= s.at))"
-		     " FROM events s JOIN projects p ON p.id = s.project_id"
-		     " WHERE s.actor_id = ? AND s.type = 'submit' AND p.kind = ?"
-		     " AND s.type NOT IN ('claim','review_claim')");
+		     " FROM tasks t JOIN projects p ON p.id = t.project_id"
+		     " JOIN events s ON s.task_id = t.id"
+		     " WHERE t.worker_id = ?1 AND p.kind = ?2 AND s.actor_id = ?1"
+		     " AND s.type = 'submit'");
 	db_bind_int(st, 1, user);
 	db_bind_text(st, 2, kind);
 	if (db_step(st) == SQLITE_ROW)

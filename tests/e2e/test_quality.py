@@ -347,7 +347,7 @@ class QualityTest(ServerTestCase):
 
     def test_fair_pay_and_matching(self):
         (w, wid), (rv, rid) = self.users[0], self.users[1]
-        cheap = self.proj(workers=[wid], reviewers=[rid], price=1,
+        cheap = self.proj(workers=[wid], reviewers=[rid], price=1, reviewer_fee=2,
                           texts=["fp %d" % i for i in range(3)])
         for _ in range(3):
             t = nxt(w, cheap["id"]).json()
@@ -378,6 +378,12 @@ class QualityTest(ServerTestCase):
         top = [x for x in m if x["project_id"] == cheap["id"]][0]
         self.assertEqual(top["figures"]["approved"] >= 3, True)
         self.assertIn("approval_rate", top["figures"])
+        # Time per task, from each submit back to its claim: three of them took 0.5 s or more.
+        self.assertGreater(top["figures"]["avg_seconds_per_task"], 0)
+        # The reviewer's three decisions are counted in their earnings at the project's fee.
+        mine = [x for x in rv.get(API + "/me/projects").json()["items"]
+                if x["id"] == cheap["id"]][0]["my_figures"]
+        self.assertEqual((mine["approved"], mine["earnings"]), (0, 3 * 2))
         # For the manager: workers ranked for a project, and an invite.
         ranked = self.world.manager.get(API + "/projects/%d/matches" % rich["id"]).json()
         self.assertIn(wid, [x["user_id"] for x in ranked["items"]])
