@@ -260,18 +260,15 @@ const migration migrations[] = {
      /* events_actor put each active worker's and reviewer's next entry on a leaf page of their
       * own, so a group commit wrote one such page per person in it: a third of a commit's WAL
       * pages at 1M items. It answered two questions: how many review decisions someone made
-      * in a project (/me/projects), kept here as a count that the insert of the decision's
-      * event bumps; and a worker's time per submit for matching, which reaches the submits
-      * through the worker's tasks (tasks_worker) and their events (events_task). */
+      * in a project (/me/projects), kept here as a count that each decision's job bumps
+      * (store_review_counted; a trigger would give every event insert a statement journal);
+      * and a worker's time per submit for matching, which reaches the submits through the
+      * worker's tasks (tasks_worker) and their events (events_task). */
      "CREATE TABLE review_counts(user_id INTEGER NOT NULL, project_id INTEGER NOT NULL,"
      " decisions INTEGER NOT NULL, PRIMARY KEY (user_id, project_id)) WITHOUT ROWID;"
      "INSERT INTO review_counts SELECT actor_id, project_id, count(*) FROM events"
      " WHERE type IN ('approve','reject','fix') AND actor_id IS NOT NULL"
      " GROUP BY actor_id, project_id;"
-     "CREATE TRIGGER events_review_count AFTER INSERT ON events"
-     " WHEN NEW.type IN ('approve','reject','fix') AND NEW.actor_id IS NOT NULL BEGIN"
-     " INSERT INTO review_counts VALUES (NEW.actor_id, NEW.project_id, 1)"
-     " ON CONFLICT (user_id, project_id) DO UPDATE SET decisions = decisions + 1; END;"
      "DROP INDEX events_actor;"},
 };
 

@@ -559,6 +559,23 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 	return db_exec_stmt(st, NULL) ? real_id : id;
 }
 
+int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err)
+{
+	/* An UPDATE, then an INSERT the first time: single-row statements need no statement
+	 * journal, as an upsert would. */
+	sqlite3_stmt *st = db_stmt(c, "UPDATE review_counts SET decisions = decisions + 1"
+				      " WHERE user_id = ? AND project_id = ?");
+	db_bind_int(st, 1, reviewer_id);
+	db_bind_int(st, 2, project_id);
+	int rc = db_exec_stmt(st, err);
+	if (rc || sqlite3_changes(db_handle(c)))
+		return rc;
+	st = db_stmt(c, "INSERT INTO review_counts(user_id, project_id, decisions) VALUES (?,?,1)");
+	db_bind_int(st, 1, reviewer_id);
+	db_bind_int(st, 2, project_id);
+	return db_exec_stmt(st, err);
+}
+
 int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_id, int action,
 				  const char *reason, const char *fix, int64_t now, bool *handled,
 				  cl_error *err)
@@ -604,6 +621,8 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 	db_bind_text(st, 6, text);
 	free(text);
 	int rc = db_exec_stmt(st, err);
+	if (!rc)
+		rc = store_review_counted(c, reviewer_id, project_id, err);
 	if (rc)
 		return rc;
 	st = db_stmt(c, "UPDATE tasks SET state = 'discarded', lease_until = NULL, updated_at = ?"

@@ -40,6 +40,9 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_id, int action,
 				  const char *reason, const char *fix, int64_t now, bool *handled,
 				  cl_error *err);
+/* Counts a review decision (approve, reject or fix, honeypots included) of `reviewer_id` in a
+ * project: what /me/projects pays reviewers by. */
+int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err);
 /* After an approval of a worker's task: checks the worker's promotion. */
 int store_quality_after_approve(db_conn *c, int64_t project_id, int64_t worker_id, int64_t now,
 				cl_error *err);

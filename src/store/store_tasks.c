@@ -59,7 +59,10 @@ static int event_add(db_conn *c, const task_row *t, int64_t actor, task_action a
 	db_bind_text(st, 7, task_state_name(to));
 	db_bind_text(st, 8, text);
 	free(text);
-	return db_exec_stmt(st, err);
+	int rc = db_exec_stmt(st, err);
+	if (!rc && actor && (a == TASK_APPROVE || a == TASK_REJECT || a == TASK_FIX))
+		rc = store_review_counted(c, actor, t->project_id, err);
+	return rc;
 }
 
 /* Checks the state machine and appends the event; the caller's one UPDATE then writes the new
