@@ -8,8 +8,9 @@
 # with a request per step (claim, submit, review claim, approve), then chained (submit and
 # approve ask for the next task in the same request, "next": true; BENCH_CHAINED=0 skips it),
 # the 1M one on the same server. The 10k case runs BENCH_SMALL_RUNS times (3) in each mode,
-# each on a fresh server and items: at these rates it measures about a second, so one run
-# follows whatever the machine does in that second; the summary takes the run with the median
+# each on a fresh server and items: at these rates it measures about two seconds, so one run
+# follows whatever the machine does then; the 1M case BENCH_LARGE_RUNS times (3) in each mode,
+# one after the other on its server. The summary takes the run with the median
 # cycles/s and lists the others. Per case it prints cycles/s,
 # p50/p99 per route, the server's peak RSS (VmHWM) and CPU time, the ratio of cycles/s to the
 # healthz requests/s, and at the end the ratio of the 1M figure to the 10k figure. Every step has
@@ -18,7 +19,7 @@
 # BENCH_DURATION (10 s), BENCH_WARMUP (1 s of cycles before each cycles case is measured: the
 # first requests prepare statements and fill caches; it ends early once a fifth of the case's
 # approvals are done, so that a fast machine still measures the 10k case), BENCH_HEALTHZ_DURATION (5 s),
-# BENCH_SMALL_ITEMS (10000), BENCH_SMALL_RUNS (3),
+# BENCH_SMALL_ITEMS (10000), BENCH_SMALL_RUNS (3), BENCH_LARGE_RUNS (3),
 # BENCH_LARGE_ITEMS (1000000), BENCH_CHAINED (1), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
 # "--sync normal --quiet"), BENCH_KEEP=1 to keep the data directories and server logs,
 # BENCH_SEED_DIR=DIR to only seed BENCH_SMALL_ITEMS items and leave the stopped store in DIR (for
@@ -38,6 +39,7 @@ SMALL_ITEMS=${BENCH_SMALL_ITEMS:-10000}
 LARGE_ITEMS=${BENCH_LARGE_ITEMS:-1000000}
 CHAINED=${BENCH_CHAINED:-1}
 SMALL_RUNS=${BENCH_SMALL_RUNS:-3}
+LARGE_RUNS=${BENCH_LARGE_RUNS:-3}
 read -r -a SERVE_ARGS <<<"${BENCH_SERVE_ARGS:-}"
 USERS=64
 CHUNK=50000
@@ -332,21 +334,22 @@ cycles_case() {
 		"= ${FIG[$label.ratio]}"
 }
 
-# The 10k case SMALL_RUNS times in mode $1 ("" or chained), each on a fresh server and items
-# (the first on the server already running); its figures under "$SMALL" or "$SMALL-chained" are
-# those of the run with the median cycles/s.
-small_runs() {
-	local mode=$1 base=$SMALL${1:+-$1} i label key
-	local labels=()
-	for i in $(seq "$SMALL_RUNS"); do
+# A cycles case $3 times in mode $4 ("" or chained): $1 = its name (10k, 1M), $2 = items. With
+# $5 = fresh, each run on a fresh server and items (the first on the server already running),
+# else all on the running server. Its figures under "$1" or "$1-chained" are those of the run
+# with the median cycles/s.
+median_runs() {
+	local name=$1 items=$2 runs=$3 mode=$4 fresh=$5 i label key
+	local base=$name${mode:+-$mode} labels=()
+	for i in $(seq "$runs"); do
 		if [ -z "$SERVER_PID" ]; then
 			start_server
-			log "seeding $SMALL_ITEMS items"
-			seed "$SMALL_ITEMS"
+			log "seeding $items items"
+			seed "$items"
 		fi
 		label="$base#$i"
-		cycles_case "$label" "$SMALL_ITEMS" ${mode:+"$mode"}
-		stop_server
+		cycles_case "$label" "$items" ${mode:+"$mode"}
+		[ "$fresh" = fresh ] && stop_server
 		labels+=("$label")
 	done
 	local median
@@ -356,8 +359,9 @@ small_runs() {
 		[[ $key == "$median."* ]] && FIG[$base.${key#"$median".}]=${FIG[$key]}
 	done
 	FIG[$base.runs]=$(for label in "${labels[@]}"; do printf '%s ' "${FIG[$label.cps]}"; done)
+	FIG[$base.nruns]=$runs
 	echo
-	echo "$base: $SMALL_RUNS runs, cycles/s ${FIG[$base.runs]}; the summary takes the median ($median)"
+	echo "$base: $runs runs, cycles/s ${FIG[$base.runs]}; the summary takes the median ($median)"
 }
 
 ms() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else printf "%.2f", u / 1000 }'; }
@@ -410,15 +414,15 @@ main() {
 	echo "server: CPU $(awk -v a="$cpu0" -v b="$cpu1" -v t="$(field elapsed_s "$LAST_RESULT")" \
 		'BEGIN { printf "%.0f", (t > 0 ? 100 * (b - a) / t : 0) }')% of one core during the run"
 
-	small_runs ""
-	[ "$CHAINED" != 0 ] && small_runs chained
+	median_runs "$SMALL" "$SMALL_ITEMS" "$SMALL_RUNS" "" fresh
+	[ "$CHAINED" != 0 ] && median_runs "$SMALL" "$SMALL_ITEMS" "$SMALL_RUNS" chained fresh
 
 	if [ "$BENCH_LARGE" != 0 ]; then
 		start_server
 		log "seeding $LARGE_ITEMS items (this takes a while)"
 		seed "$LARGE_ITEMS"
-		cycles_case "$LARGE" "$LARGE_ITEMS"
-		[ "$CHAINED" != 0 ] && cycles_case "$LARGE-chained" "$LARGE_ITEMS" chained
+		median_runs "$LARGE" "$LARGE_ITEMS" "$LARGE_RUNS" "" same
+		[ "$CHAINED" != 0 ] && median_runs "$LARGE" "$LARGE_ITEMS" "$LARGE_RUNS" chained same
 		stop_server
 	fi
 
@@ -431,8 +435,8 @@ main() {
 	for l in "$SMALL" "$LARGE" "$SMALL-chained" "$LARGE-chained"; do
 		[ -n "${FIG[$l.cps]:-}" ] && summary_row "$l"
 	done
-	for l in "$SMALL" "$SMALL-chained"; do
-		[ -n "${FIG[$l.runs]:-}" ] && echo "$l: the median of $SMALL_RUNS runs at cycles/s ${FIG[$l.runs]}"
+	for l in "$SMALL" "$LARGE" "$SMALL-chained" "$LARGE-chained"; do
+		[ -n "${FIG[$l.runs]:-}" ] && echo "$l: the median of ${FIG[$l.nruns]} runs at cycles/s ${FIG[$l.runs]}"
 	done
 	for suffix in "" "-chained"; do
 		[ -n "${FIG[$LARGE$suffix.cps]:-}" ] && [ -n "${FIG[$SMALL$suffix.cps]:-}" ] || continue
