@@ -261,7 +261,8 @@ const migration migrations[] = {
       * own, so a group commit wrote one such page per person in it: a third of a commit's WAL
       * pages at 1M items. It answered two questions: how many review decisions someone made
       * in a project (/me/projects), kept here as a count that each decision's job bumps
-      * (store_review_counted; a trigger would give every event insert a statement journal);
+      * (store_review_counted; a trigger, making every event insert change two tables, would run
+      * each in a statement journal);
       * and a worker's time per submit for matching, which reaches the submits through the
       * worker's tasks (tasks_worker) and their events (events_task). */
      "CREATE TABLE review_counts(user_id INTEGER NOT NULL, project_id INTEGER NOT NULL,"

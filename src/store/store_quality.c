@@ -561,8 +561,7 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 
 int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err)
 {
-	/* An UPDATE, then an INSERT the first time: single-row statements need no statement
-	 * journal, as an upsert would. */
+	/* An UPDATE, then an INSERT for a reviewer's first decision in the project. */
 	sqlite3_stmt *st = db_stmt(c, "UPDATE review_counts SET decisions = decisions + 1"
 				      " WHERE user_id = ? AND project_id = ?");
 	db_bind_int(st, 1, reviewer_id);

@@ -433,14 +433,13 @@ int store_task_ref(db *d, int64_t task_id, task_ref *t)
 #define FACTS_SLOTS 256
 #define FACTS_TEXT_MAX (16 << 10)
 
-/* The facts of tasks that claims answered on this connection's thread handed out: the submit or
- * decision comes back on the same HTTP connection, which one I/O thread serves. A slot per task
- * id modulo FACTS_SLOTS; a task whose slot another took is read again. */
+/* The facts of the tasks this connection's thread handed out in claims' answers: the submit or
+ * decision that follows comes on the same HTTP connection, which one I/O thread serves. A slot
+ * per task id modulo FACTS_SLOTS; a task whose slot another took is read again. */
 struct facts_memo {
 	struct facts_slot {
 		int64_t task_id;
-		bool has_item;
-		task_facts f;
+		task_facts f; /* with the item's facts: claims' answers carry the item */
 	} slot[FACTS_SLOTS];
 };
 
@@ -485,7 +484,6 @@ static void facts_remember(db *d, int64_t task_id, task_facts *facts)
 	struct facts_slot *s = &m->slot[task_id & (FACTS_SLOTS - 1)];
 	task_facts_release(&s->f);
 	s->task_id = task_id;
-	s->has_item = true;
 	s->f = *facts;
 	facts->text = NULL;
 }
@@ -495,7 +493,7 @@ int store_task_facts(db *d, int64_t task_id, bool with_item, task_facts *f)
 	*f = (task_facts){0};
 	struct facts_memo *m = facts_memo(d);
 	struct facts_slot *s = m ? &m->slot[task_id & (FACTS_SLOTS - 1)] : NULL;
-	if (s && s->task_id == task_id && (s->has_item || !with_item)) {
+	if (s && s->task_id == task_id) {
 		*f = s->f;
 		f->text = NULL;
 		if (with_item && s->f.text && !(f->text = strdup(s->f.text)))
