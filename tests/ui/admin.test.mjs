@@ -88,7 +88,8 @@ test('an admin creates users and an organization with members', async () => {
   await admin.ok('POST', '/api/v1/users', { username: bob, password: pw });
   await admin.ok('POST', `/api/v1/orgs/${o.id}/members`, { username: bob, role: 'manager' });
   await login(mp, server.base, bob, pw);
-  assert.equal(await mp.isVisible('[data-testid=nav-manage]'), true);
+  // The menu gains its org entries once GET /me answers, just after the login's own answer.
+  await mp.waitForSelector('[data-testid=nav-manage]');
   assert.equal(await mp.isVisible('[data-testid=nav-admin]'), false);
   await mp.goto(server.base + '/manage/new');
   await mp.waitForSelector('[data-testid=f-org]');
