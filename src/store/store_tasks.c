@@ -7,6 +7,7 @@
 #include "util/json.h"
 #include "util/json_write.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,10 +216,14 @@ static int task_fields_write(buf *b, const task_fields *f)
  * task alone; a claim also carries its item and project, a review claim also the history. */
 typedef enum { TASK_BARE, TASK_WITH_ITEM, TASK_WITH_HISTORY } task_detail;
 
-/* Copies what an annotation is validated against from an items row (text, width and height in
- * columns 2, 4 and 5); false when the text is too long to be worth remembering, or when out of
- * memory. */
-static bool item_facts_copy(sqlite3_stmt *st, task_facts *facts);
+/* Where an item's facts are in a row read by item_write or store_task_facts. */
+enum { FACTS_COL_TEXT = 2, FACTS_COL_WIDTH = 4, FACTS_COL_HEIGHT = 5 };
+/* The longest item text the facts memo keeps (store_task_facts). */
+#define FACTS_TEXT_MAX (16 << 10)
+
+/* Copies what an annotation is validated against from such a row: CL_EINVAL when the text is
+ * longer than `max_text`, CL_ENOMEM when out of memory. */
+static int item_facts_copy(sqlite3_stmt *st, int max_text, task_facts *facts);
 
 /* The task's imported pre-annotation (core/import_tools.h), the worker's starting point, and
  * its item. Only metadata that names a pre-annotation is parsed. With `facts`, also copies the
@@ -263,7 +268,7 @@ static int item_write(db_conn *c, buf *b, int64_t item_id, task_facts *facts, bo
 		rc = put(b, rc, "}");
 		json_decref(parsed);
 		if (facts)
-			*has_facts = item_facts_copy(st, facts);
+			*has_facts = !item_facts_copy(st, FACTS_TEXT_MAX, facts);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -431,7 +436,6 @@ int store_task_ref(db *d, int64_t task_id, task_ref *t)
 }
 
 #define FACTS_SLOTS 256
-#define FACTS_TEXT_MAX (16 << 10)
 
 /* The facts of the tasks this connection's thread handed out in claims' answers: the submit or
  * decision that follows comes on the same HTTP connection, which one I/O thread serves. A slot
@@ -462,17 +466,17 @@ void task_facts_release(task_facts *f)
 	f->text = NULL;
 }
 
-static bool item_facts_copy(sqlite3_stmt *st, task_facts *facts)
+static int item_facts_copy(sqlite3_stmt *st, int max_text, task_facts *facts)
 {
 	facts->text = NULL;
-	facts->width = sqlite3_column_int64(st, 4);
-	facts->height = sqlite3_column_int64(st, 5);
-	if (sqlite3_column_type(st, 2) == SQLITE_NULL)
-		return true;
-	if (sqlite3_column_bytes(st, 2) > FACTS_TEXT_MAX)
-		return false;
-	facts->text = strdup(db_col_text(st, 2));
-	return facts->text != NULL;
+	facts->width = sqlite3_column_int64(st, FACTS_COL_WIDTH);
+	facts->height = sqlite3_column_int64(st, FACTS_COL_HEIGHT);
+	if (sqlite3_column_type(st, FACTS_COL_TEXT) == SQLITE_NULL)
+		return 0;
+	if (sqlite3_column_bytes(st, FACTS_COL_TEXT) > max_text)
+		return CL_EINVAL;
+	facts->text = strdup(db_col_text(st, FACTS_COL_TEXT));
+	return facts->text ? 0 : CL_ENOMEM;
 }
 
 /* Keeps the facts of a task just handed out; takes facts->text. */
@@ -500,19 +504,17 @@ int store_task_facts(db *d, int64_t task_id, bool with_item, task_facts *f)
 			return CL_ENOMEM;
 		return 0;
 	}
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT t.project_id, i.text, i.width, i.height"
-						 " FROM tasks t JOIN items i ON i.id = t.item_id"
-						 " WHERE t.id = ?");
+	/* The item's columns where item_write has them (FACTS_COL_*). */
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT t.project_id, NULL, iif(?2, i.text, NULL), NULL,"
+				  " i.width, i.height FROM tasks t JOIN items i ON i.id = t.item_id"
+				  " WHERE t.id = ?1");
 	db_bind_int(st, 1, task_id);
+	db_bind_int(st, 2, with_item);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
 		f->project_id = sqlite3_column_int64(st, 0);
-		f->width = sqlite3_column_int64(st, 2);
-		f->height = sqlite3_column_int64(st, 3);
-		rc = 0;
-		if (with_item && sqlite3_column_type(st, 1) != SQLITE_NULL &&
-		    !(f->text = strdup(db_col_text(st, 1))))
-			rc = CL_ENOMEM;
+		rc = item_facts_copy(st, INT_MAX, f);
 	}
 	sqlite3_reset(st);
 	return rc;
