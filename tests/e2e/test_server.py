@@ -4,6 +4,7 @@ that lets requests in flight finish and closes the store cleanly."""
 import os
 import re
 import signal
+import subprocess
 import sqlite3
 import sys
 import threading
@@ -11,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, Client, Server, World, main, signup_users  # noqa: E402
+from harness import API, BIN, Client, Server, World, main, signup_users  # noqa: E402
 
 DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "API.md")
 
@@ -94,6 +95,22 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(len(lines), 1, log[-2000:])
         self.assertRegex(lines[0], r"^ts=\S+ level=info method=POST .* status=200 dur_ms=[0-9.]+ "
                                    r"user=%d " % wid)
+
+    def test_a_taken_port_refuses_a_second_server(self):
+        # Two servers sharing one port would split the requests between two stores.
+        other = Server()
+        try:
+            other.create_admin()
+            done = subprocess.run(
+                [BIN, "serve", "--data", other.data_dir, "--listen",
+                 "127.0.0.1:%d" % self.server.port], capture_output=True, timeout=30)
+        finally:
+            other.cleanup()
+        self.assertNotEqual(done.returncode, 0)
+        err = done.stderr.decode()
+        self.assertIn("cannot listen on 127.0.0.1:%d" % self.server.port, err)
+        self.assertIn("in use", err)
+        self.assertEqual(self.server.client().get("/healthz").status, 200)
 
     def test_openapi_covers_every_documented_route(self):
         doc = open(DOCS).read()
