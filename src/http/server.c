@@ -24,7 +24,7 @@
 
 /* MHD's per-connection pool: request line, headers and read buffer (bodies stream through it).
  * MHD zeroes it for every request, so a larger one costs every request. */
-#define CONNECTION_MEMORY (16 * 1024)
+#define CONNECTION_MEMORY (8 * 1024)
 
 enum phase { PHASE_READING, PHASE_RUNNING, PHASE_DONE };
 
