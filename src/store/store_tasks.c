@@ -42,12 +42,10 @@ static int task_load(db_conn *c, int64_t id, task_row *t)
 	return rc;
 }
 
-/* Appends the event of a transition. `payload` is a JSON object (stolen) or NULL. */
+/* Appends the event of a transition. `payload` is JSON object text or NULL. */
 static int event_add(db_conn *c, const task_row *t, int64_t actor, task_action a, task_state to,
-		     json_t *payload, int64_t now, cl_error *err)
+		     const char *payload, int64_t now, cl_error *err)
 {
-	char *text = payload ? json_dumps(payload, JSON_OUT) : NULL;
-	json_decref(payload);
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
 				      " from_state, to_state, payload) VALUES (?,?,?,?,?,?,?,?)");
 	db_bind_int(st, 1, t->project_id);
@@ -58,26 +56,34 @@ static int event_add(db_conn *c, const task_row *t, int64_t actor, task_action a
 	db_bind_text(st, 5, task_action_event(a));
 	db_bind_text(st, 6, task_state_name(t->state));
 	db_bind_text(st, 7, task_state_name(to));
-	db_bind_text(st, 8, text);
-	free(text);
+	db_bind_text(st, 8, payload);
 	int rc = db_exec_stmt(st, err);
 	if (!rc && actor && (a == TASK_APPROVE || a == TASK_REJECT || a == TASK_FIX))
 		rc = store_review_counted(c, actor, t->project_id, err);
 	return rc;
 }
 
-/* Checks the state machine and appends the event; the caller's one UPDATE then writes the new
- * state together with the columns that change with it. */
+/* Checks the state machine and appends the event (its payload JSON text or NULL); the caller's
+ * one UPDATE then writes the new state together with the columns that change with it. */
+static int transition_text(db_conn *c, task_row *t, int64_t actor, task_action a, bool exhausted,
+			   const char *payload, int64_t now, task_state *to, cl_error *err)
+{
+	if (task_transition(t->state, a, exhausted, to))
+		return cl_fail(err, CL_ECONFLICT, NULL, "the task is %s; it cannot be %s now",
+			       task_state_name(t->state), task_action_event(a));
+	int rc = event_add(c, t, actor, a, *to, payload, now, err);
+	t->state = *to;
+	return rc;
+}
+
+/* transition_text with the payload a JSON object (stolen) or NULL. */
 static int transition(db_conn *c, task_row *t, int64_t actor, task_action a, bool exhausted,
 		      json_t *payload, int64_t now, task_state *to, cl_error *err)
 {
-	if (task_transition(t->state, a, exhausted, to)) {
-		json_decref(payload);
-		return cl_fail(err, CL_ECONFLICT, NULL, "the task is %s; it cannot be %s now",
-			       task_state_name(t->state), task_action_event(a));
-	}
-	int rc = event_add(c, t, actor, a, *to, payload, now, err);
-	t->state = *to;
+	char *text = payload ? json_dumps(payload, JSON_OUT) : NULL;
+	json_decref(payload);
+	int rc = transition_text(c, t, actor, a, exhausted, text, now, to, err);
+	free(text);
 	return rc;
 }
 
@@ -768,9 +774,11 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 	    annotation_add(c, &t, round, j->user_id, "submit", j->annotation, j->now, err);
 	if (!aid)
 		return CL_EINTERNAL;
-	rc = transition(c, &t, j->user_id, TASK_SUBMIT, false,
-			json_pack("{s:I,s:i}", "annotation_id", (json_int_t)aid, "round", round),
-			j->now, &to, err);
+	/* The payload as jansson writes it, without building a JSON value for it. */
+	char payload[64];
+	snprintf(payload, sizeof payload, "{\"annotation_id\":%lld,\"round\":%d}", (long long)aid,
+		 round);
+	rc = transition_text(c, &t, j->user_id, TASK_SUBMIT, false, payload, j->now, &to, err);
 	if (rc)
 		return rc;
 	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, round = ?,"
