@@ -1,13 +1,15 @@
-/* crowdloop-loadgen: a load generator for the crowdloop HTTP API. One thread runs an epoll event
- * loop over N keep-alive HTTP/1.1 connections on plain sockets, so the generator stays cheap and
- * leaves the CPU to the server under test. `--healthz` hammers GET /healthz to measure the HTTP
- * ceiling; `--cycles` splits the connections between simulated workers (tasks/next, then submit)
- * and reviewers (reviews/next, then approve), each connection with its own bearer token, and
- * counts full cycles (approvals). With `--chained` each submit and approval asks for the next
- * task in the same request ("next": true), so a worker or reviewer goes back to tasks/next or
- * reviews/next only when that came back empty. Every round trip lands in a per-route log-linear
- * histogram that is exact to the microsecond below 2 ms and within 0.1% above; at the end it prints
- * rates, p50/p99/max per route, non-2xx answers by status and errors, plus one `RESULT key=value
+/* crowdloop-loadgen: a load generator for the crowdloop HTTP API. `--threads` threads (2) each run
+ * an epoll event loop over their share of N keep-alive HTTP/1.1 connections on plain sockets, so
+ * the generator stays cheap and leaves the CPU to the server under test, while a group of answers
+ * that arrives at once is not answered one client after another as a single thread would.
+ * `--healthz` hammers GET /healthz to measure the HTTP ceiling; `--cycles` splits the connections
+ * between simulated workers (tasks/next, then submit) and reviewers (reviews/next, then approve),
+ * each connection with its own bearer token, and counts full cycles (approvals). With `--chained`
+ * each submit and approval asks for the next task in the same request ("next": true), so a worker
+ * or reviewer goes back to tasks/next or reviews/next only when that came back empty. Every round
+ * trip lands in a per-route log-linear histogram that is exact to the microsecond below 2 ms and
+ * within 0.1% above; at the end it prints rates, p50/p99/max per route, non-2xx answers by status
+ * and errors, plus one `RESULT key=value
  * ...` line for scripts. Every loop is bounded: the run stops after --duration (or --max-cycles),
  * each request has a timeout, and buffers have caps. */
 #include <arpa/inet.h>
@@ -15,7 +17,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,23 +109,36 @@ struct options {
 	long backoff_ms;
 	long long max_cycles;
 	const char *mark_file;
+	int threads;
+};
+
+/* What a thread counts; added to `merged` when it ends. */
+struct stats {
+	struct route_stats rstats[R_COUNT];
+	uint64_t status_counts[600];
+	uint64_t status_other;
+	uint64_t cycles; /* approvals inside the measured window */
+	struct {
+		uint64_t connect, reset, timeout, parse, no_id, server_close;
+	} errs;
 };
 
 static struct options opt;
-static struct conn *conns;
-static int nconns;
-static int epfd = -1;
 static volatile sig_atomic_t stop_flag;
 
-static struct route_stats rstats[R_COUNT];
-static uint64_t status_counts[600];
-static uint64_t status_other;
-static uint64_t cycles;	       /* approvals inside the measured window */
-static uint64_t cycles_total;  /* approvals since the start, warm-up included */
-static uint64_t measure_start; /* ns; 0 until the measured window opens */
-static struct {
-	uint64_t connect, reset, timeout, parse, no_id, server_close;
-} errs;
+/* Each thread's own connections, epoll set and counts. */
+static __thread struct conn *conns;
+static __thread int nconns;
+static __thread int epfd = -1;
+static __thread struct stats mine;
+
+/* Shared by the threads. */
+static struct stats merged;
+static pthread_mutex_t total_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t cycles_total;  /* approvals since the start, warm-up included */
+static _Atomic uint64_t measure_start; /* ns; 0 until the measured window opens */
+static double cpu0;		       /* the process's CPU seconds when it opened */
+static uint64_t warm_end, end_at;      /* ns: the warm-up's end and the run's */
 
 static uint64_t now_ns(void)
 {
@@ -132,16 +149,19 @@ static uint64_t now_ns(void)
 
 static double cpu_seconds(void);
 
-/* Opens the measured window at `now` (and tells --mark's file); the CPU time so far. */
-static double start_measuring(uint64_t now)
+/* Opens the measured window at `now` (and tells --mark's file), noting the CPU time so far;
+ * the first thread to call it does. */
+static void start_measuring(uint64_t now)
 {
-	measure_start = now;
+	uint64_t closed = 0;
+	if (!atomic_compare_exchange_strong(&measure_start, &closed, now))
+		return;
+	cpu0 = cpu_seconds();
 	if (opt.mark_file) {
 		FILE *f = fopen(opt.mark_file, "w");
 		if (f)
 			fclose(f);
 	}
-	return cpu_seconds();
 }
 
 static void on_signal(int sig)
@@ -153,7 +173,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fputs("usage: crowdloop-loadgen --port PORT [--host 127.0.0.1] (--healthz | --cycles)\n"
-	      "         [--connections 64] [--duration 10] [--warmup 0] [--timeout 10]\n"
+	      "         [--connections 64] [--threads 2] [--duration 10] [--warmup 0] [--timeout "
+	      "10]\n"
 	      "  --cycles also needs: --project ID --workers-file F --reviewers-file F\n"
 	      "         [--reviewers N (reviewer connections, default half)] [--backoff-ms 2]\n"
 	      "         [--max-cycles N (stop after N approvals, 0: no limit)]\n"
@@ -189,6 +210,7 @@ static int parse_seconds(const char *s, double lo, double hi, double *out)
 static int parse_args(int argc, char **argv)
 {
 	opt.connections = 64;
+	opt.threads = 2;
 	opt.reviewers = -1;
 	opt.duration = 10;
 	opt.warmup = 0;
@@ -233,6 +255,10 @@ static int parse_args(int argc, char **argv)
 			if (parse_ll(v, 1, MAX_CONNS, &n))
 				goto bad;
 			opt.connections = (int)n;
+		} else if (strcmp(a, "--threads") == 0) {
+			if (parse_ll(v, 1, 64, &n))
+				goto bad;
+			opt.threads = (int)n;
 		} else if (strcmp(a, "--reviewers") == 0) {
 			if (parse_ll(v, 0, MAX_CONNS, &n))
 				goto bad;
@@ -399,7 +425,7 @@ static void record(enum route r, int status, uint64_t sent_at, uint64_t done)
 {
 	if (!measure_start || sent_at < measure_start)
 		return;
-	struct route_stats *s = &rstats[r];
+	struct route_stats *s = &mine.rstats[r];
 	uint64_t us = (done - sent_at) / 1000;
 	s->count++;
 	s->sum_us += us;
@@ -411,9 +437,9 @@ static void record(enum route r, int status, uint64_t sent_at, uint64_t done)
 		if (status == 204)
 			s->no_content++;
 	} else if (status >= 100 && status < 600) {
-		status_counts[status]++;
+		mine.status_counts[status]++;
 	} else {
-		status_other++;
+		mine.status_other++;
 	}
 }
 
@@ -458,7 +484,7 @@ static void start_connect(struct conn *c)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		errs.connect++;
+		mine.errs.connect++;
 		sleep_conn(c, RECONNECT_DELAY_NS * 10);
 		return;
 	}
@@ -468,14 +494,14 @@ static void start_connect(struct conn *c)
 	    .sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port), .sin_addr = opt.host};
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
 		close(fd);
-		errs.connect++;
+		mine.errs.connect++;
 		sleep_conn(c, RECONNECT_DELAY_NS * 10);
 		return;
 	}
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		close(fd);
-		errs.connect++;
+		mine.errs.connect++;
 		sleep_conn(c, RECONNECT_DELAY_NS * 10);
 		return;
 	}
@@ -555,7 +581,7 @@ static void flush_out(struct conn *c)
 			set_events(c, 1);
 			return;
 		}
-		errs.reset++;
+		mine.errs.reset++;
 		reconnect_later(c, RECONNECT_DELAY_NS);
 		return;
 	}
@@ -817,7 +843,7 @@ static int take_next(struct conn *c, const struct response *r)
 {
 	long long id = json_next_id(r->body, r->body_len);
 	if (id < 0)
-		errs.no_id++;
+		mine.errs.no_id++;
 	c->task_id = id > 0 ? id : 0;
 	return id > 0;
 }
@@ -844,7 +870,7 @@ static void on_response(struct conn *c, const struct response *r, uint64_t done)
 			if (id > 0) {
 				c->task_id = id;
 			} else {
-				errs.no_id++;
+				mine.errs.no_id++;
 				again = 0;
 			}
 		} else {
@@ -859,15 +885,16 @@ static void on_response(struct conn *c, const struct response *r, uint64_t done)
 		c->task_id = 0;
 		if (st == 200) {
 			cycles_total++;
-			if (measure_start && c->sent_at >= measure_start)
-				cycles++;
+			uint64_t from = measure_start;
+			if (from && c->sent_at >= from)
+				mine.cycles++;
 		}
 		again = opt.chained && st == 200 ? take_next(c, r) : ok;
 		break;
 	case R_COUNT: break;
 	}
 	if (r->close) {
-		errs.server_close++;
+		mine.errs.server_close++;
 		reconnect_later(c, again ? 0 : backoff_ns());
 		return;
 	}
@@ -883,13 +910,13 @@ static void on_readable(struct conn *c)
 		if (c->in_cap - c->in_len < 4096) {
 			size_t cap = c->in_cap ? c->in_cap * 2 : 16384;
 			if (cap > IN_CAP_MAX + 4096) {
-				errs.parse++;
+				mine.errs.parse++;
 				reconnect_later(c, RECONNECT_DELAY_NS);
 				return;
 			}
 			char *p = realloc(c->in, cap);
 			if (!p) {
-				errs.parse++;
+				mine.errs.parse++;
 				reconnect_later(c, RECONNECT_DELAY_NS);
 				return;
 			}
@@ -905,15 +932,15 @@ static void on_readable(struct conn *c)
 			/* Closed (or reset). Idle connections closed by the server are not errors.
 			 */
 			if (c->state == C_BUSY)
-				errs.reset++;
+				mine.errs.reset++;
 			else
-				errs.server_close++;
+				mine.errs.server_close++;
 			reconnect_later(c, c->state == C_BUSY ? RECONNECT_DELAY_NS : 0);
 			return;
 		}
 		if (c->state != C_BUSY) {
 			/* Bytes nobody asked for. */
-			errs.parse++;
+			mine.errs.parse++;
 			reconnect_later(c, RECONNECT_DELAY_NS);
 			return;
 		}
@@ -922,7 +949,7 @@ static void on_readable(struct conn *c)
 		struct response r;
 		int rc = parse_response(c, &r);
 		if (rc < 0) {
-			errs.parse++;
+			mine.errs.parse++;
 			reconnect_later(c, RECONNECT_DELAY_NS);
 			return;
 		}
@@ -942,7 +969,7 @@ static void on_event(struct conn *c, uint32_t events)
 		socklen_t len = sizeof err;
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err ||
 		    (events & (EPOLLERR | EPOLLHUP))) {
-			errs.connect++;
+			mine.errs.connect++;
 			reconnect_later(c, RECONNECT_DELAY_NS * 10);
 			return;
 		}
@@ -980,7 +1007,7 @@ static uint64_t run_timers(uint64_t now)
 			}
 		} else if (c->state == C_BUSY || c->state == C_CONNECTING) {
 			if (c->deadline <= now) {
-				errs.timeout++;
+				mine.errs.timeout++;
 				reconnect_later(c, RECONNECT_DELAY_NS);
 			}
 		}
@@ -1022,28 +1049,29 @@ static void report(double elapsed, double cpu)
 {
 	uint64_t total = 0, ok = 0, non2xx = 0;
 	for (int r = 0; r < R_COUNT; r++) {
-		total += rstats[r].count;
-		ok += rstats[r].ok;
+		total += merged.rstats[r].count;
+		ok += merged.rstats[r].ok;
 	}
 	non2xx = total - ok;
 	double rps = elapsed > 0 ? (double)total / elapsed : 0;
-	double cps = elapsed > 0 ? (double)cycles / elapsed : 0;
+	double cps = elapsed > 0 ? (double)merged.cycles / elapsed : 0;
 
 	if (opt.healthz)
-		printf("mode healthz: %d connections, %.2f s measured\n", nconns, elapsed);
+		printf("mode healthz: %d connections, %.2f s measured\n", opt.connections, elapsed);
 	else
 		printf("mode cycles%s: %d connections (%d workers, %d reviewers), project %lld, "
 		       "%.2f s measured\n",
-		       opt.chained ? " (chained)" : "", nconns, nconns - opt.reviewers,
-		       opt.reviewers, opt.project, elapsed);
+		       opt.chained ? " (chained)" : "", opt.connections,
+		       opt.connections - opt.reviewers, opt.reviewers, opt.project, elapsed);
 	printf("requests: %llu (%.1f/s), 2xx %llu, non-2xx %llu\n", (unsigned long long)total, rps,
 	       (unsigned long long)ok, (unsigned long long)non2xx);
 	if (opt.cycles)
-		printf("full cycles (approvals): %llu (%.1f/s)\n", (unsigned long long)cycles, cps);
+		printf("full cycles (approvals): %llu (%.1f/s)\n",
+		       (unsigned long long)merged.cycles, cps);
 	printf("%-34s %9s %9s %7s %8s %8s %8s %8s\n", "route", "count", "2xx", "204", "mean_us",
 	       "p50_us", "p99_us", "max_us");
 	for (int r = 0; r < R_COUNT; r++) {
-		const struct route_stats *s = &rstats[r];
+		const struct route_stats *s = &merged.rstats[r];
 		if (!s->count)
 			continue;
 		printf("%-34s %9llu %9llu %7llu %8llu %8llu %8llu %8llu\n", route_names[r],
@@ -1056,35 +1084,35 @@ static void report(double elapsed, double cpu)
 	printf("non-2xx by status:");
 	int any = 0;
 	for (int st = 0; st < 600; st++) {
-		if (status_counts[st]) {
-			printf(" %d=%llu", st, (unsigned long long)status_counts[st]);
+		if (merged.status_counts[st]) {
+			printf(" %d=%llu", st, (unsigned long long)merged.status_counts[st]);
 			any = 1;
 		}
 	}
-	if (status_other) {
-		printf(" other=%llu", (unsigned long long)status_other);
+	if (merged.status_other) {
+		printf(" other=%llu", (unsigned long long)merged.status_other);
 		any = 1;
 	}
 	printf("%s\n", any ? "" : " none");
 	printf("errors: connect %llu, reset %llu, timeout %llu, parse %llu, no_id %llu; "
 	       "server closes %llu\n",
-	       (unsigned long long)errs.connect, (unsigned long long)errs.reset,
-	       (unsigned long long)errs.timeout, (unsigned long long)errs.parse,
-	       (unsigned long long)errs.no_id, (unsigned long long)errs.server_close);
+	       (unsigned long long)merged.errs.connect, (unsigned long long)merged.errs.reset,
+	       (unsigned long long)merged.errs.timeout, (unsigned long long)merged.errs.parse,
+	       (unsigned long long)merged.errs.no_id, (unsigned long long)merged.errs.server_close);
 	printf("loadgen cpu: %.2f s (%.0f%% of one core)\n", cpu,
 	       elapsed > 0 ? 100 * cpu / elapsed : 0);
 
 	printf("RESULT mode=%s chained=%d connections=%d elapsed_s=%.3f requests=%llu rps=%.1f "
 	       "cycles=%llu "
 	       "cycles_per_s=%.1f non2xx=%llu errors=%llu loadgen_cpu_pct=%.0f",
-	       opt.healthz ? "healthz" : "cycles", opt.chained, nconns, elapsed,
-	       (unsigned long long)total, rps, (unsigned long long)cycles, cps,
+	       opt.healthz ? "healthz" : "cycles", opt.chained, opt.connections, elapsed,
+	       (unsigned long long)total, rps, (unsigned long long)merged.cycles, cps,
 	       (unsigned long long)non2xx,
-	       (unsigned long long)(errs.connect + errs.reset + errs.timeout + errs.parse +
-				    errs.no_id),
+	       (unsigned long long)(merged.errs.connect + merged.errs.reset + merged.errs.timeout +
+				    merged.errs.parse + merged.errs.no_id),
 	       elapsed > 0 ? 100 * cpu / elapsed : 0);
 	for (int r = 0; r < R_COUNT; r++) {
-		const struct route_stats *s = &rstats[r];
+		const struct route_stats *s = &merged.rstats[r];
 		if (!s->count)
 			continue;
 		printf(" %s_count=%llu %s_p50_us=%llu %s_p99_us=%llu %s_max_us=%llu", route_keys[r],
@@ -1097,6 +1125,97 @@ static void report(double elapsed, double cpu)
 	fflush(stdout);
 }
 
+/* One thread's share of the connections: every `threads`-th one. */
+struct shard {
+	pthread_t thread;
+	struct conn *conns;
+	int n;
+	int connected; /* after the connect phase */
+};
+
+/* The threads meet twice: once all have connected (the main thread then starts the clock),
+ * and once the clock is set. */
+static pthread_barrier_t connected_all, clock_set;
+
+static void merge_stats(void)
+{
+	pthread_mutex_lock(&total_lock);
+	for (int r = 0; r < R_COUNT; r++) {
+		struct route_stats *to = &merged.rstats[r];
+		const struct route_stats *from = &mine.rstats[r];
+		to->count += from->count;
+		to->ok += from->ok;
+		to->no_content += from->no_content;
+		to->sum_us += from->sum_us;
+		if (from->max_us > to->max_us)
+			to->max_us = from->max_us;
+		for (unsigned i = 0; i < HIST_BUCKETS; i++)
+			to->hist[i] += from->hist[i];
+	}
+	for (int i = 0; i < 600; i++)
+		merged.status_counts[i] += mine.status_counts[i];
+	merged.status_other += mine.status_other;
+	merged.cycles += mine.cycles;
+	merged.errs.connect += mine.errs.connect;
+	merged.errs.reset += mine.errs.reset;
+	merged.errs.timeout += mine.errs.timeout;
+	merged.errs.parse += mine.errs.parse;
+	merged.errs.no_id += mine.errs.no_id;
+	merged.errs.server_close += mine.errs.server_close;
+	pthread_mutex_unlock(&total_lock);
+}
+
+static void *shard_main(void *arg)
+{
+	struct shard *sh = arg;
+	conns = sh->conns;
+	nconns = sh->n;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	for (int i = 0; i < nconns && epfd >= 0; i++)
+		start_connect(&conns[i]);
+
+	/* Connect phase: open every connection before the clock starts (bounded). */
+	uint64_t connect_end = now_ns() + CONNECT_PHASE_NS;
+	for (;;) {
+		int ready = 0;
+		for (int i = 0; i < nconns; i++)
+			ready += conns[i].state == C_READY;
+		if (ready == nconns || now_ns() >= connect_end || stop_flag || epfd < 0)
+			break;
+		loop_once(connect_end);
+	}
+	for (int i = 0; i < nconns; i++)
+		sh->connected += conns[i].state == C_READY;
+	pthread_barrier_wait(&connected_all);
+	pthread_barrier_wait(&clock_set);
+
+	/* Go: every ready connection issues its first request. During the warm-up requests flow
+	 * but nothing is recorded. */
+	for (int i = 0; running && i < nconns; i++)
+		if (conns[i].state == C_READY)
+			issue(&conns[i]);
+	while (running && !stop_flag) {
+		uint64_t now = now_ns();
+		if (!measure_start &&
+		    (now >= warm_end ||
+		     (opt.max_cycles && cycles_total >= (uint64_t)opt.max_cycles / 5)))
+			start_measuring(now);
+		if (now >= end_at)
+			break;
+		if (opt.max_cycles && cycles_total >= (uint64_t)opt.max_cycles)
+			break;
+		loop_once(measure_start ? end_at : warm_end);
+	}
+	for (int i = 0; i < nconns; i++) {
+		close_conn(&conns[i]);
+		free(conns[i].in);
+	}
+	if (epfd >= 0)
+		close(epfd);
+	merge_stats();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (parse_args(argc, argv))
@@ -1104,9 +1223,9 @@ int main(int argc, char **argv)
 
 	char **wtok = NULL, **rtok = NULL;
 	int nw = 0, nr = 0;
-	nconns = opt.connections;
+	int total_conns = opt.connections;
 	int reviewers = opt.cycles ? opt.reviewers : 0;
-	int workers = opt.cycles ? nconns - reviewers : 0;
+	int workers = opt.cycles ? total_conns - reviewers : 0;
 	if (opt.cycles) {
 		if (workers && (nw = load_tokens(opt.workers_file, &wtok)) < 0)
 			return 2;
@@ -1122,14 +1241,23 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	conns = calloc((size_t)nconns, sizeof *conns);
-	if (epfd < 0 || !conns) {
+	int threads = opt.threads < total_conns ? opt.threads : total_conns;
+	struct shard *shards = calloc((size_t)threads, sizeof *shards);
+	if (!shards) {
 		fprintf(stderr, "loadgen: out of resources\n");
 		return 1;
 	}
-	for (int i = 0; i < nconns; i++) {
-		struct conn *c = &conns[i];
+	for (int t = 0; t < threads; t++) {
+		shards[t].conns = calloc((size_t)(total_conns / threads + 1), sizeof(struct conn));
+		if (!shards[t].conns) {
+			fprintf(stderr, "loadgen: out of resources\n");
+			return 1;
+		}
+	}
+	/* Connection i goes to thread i % threads, so each thread has workers and reviewers. */
+	for (int i = 0; i < total_conns; i++) {
+		struct shard *sh = &shards[i % threads];
+		struct conn *c = &sh->conns[sh->n++];
 		c->fd = -1;
 		if (opt.healthz) {
 			c->role = ROLE_HEALTHZ;
@@ -1140,77 +1268,54 @@ int main(int argc, char **argv)
 			c->role = ROLE_REVIEWER;
 			c->token = rtok[(i - workers) % nr];
 		}
-		start_connect(c);
 	}
 
-	/* Connect phase: open every connection before the clock starts (bounded). */
-	uint64_t connect_end = now_ns() + CONNECT_PHASE_NS;
-	for (;;) {
-		int ready = 0;
-		for (int i = 0; i < nconns; i++)
-			ready += conns[i].state == C_READY;
-		uint64_t now = now_ns();
-		if (ready == nconns || now >= connect_end || stop_flag)
-			break;
-		loop_once(connect_end);
-	}
+	pthread_barrier_init(&connected_all, NULL, (unsigned)threads + 1);
+	pthread_barrier_init(&clock_set, NULL, (unsigned)threads + 1);
+	for (int t = 0; t < threads; t++)
+		if (pthread_create(&shards[t].thread, NULL, shard_main, &shards[t])) {
+			fprintf(stderr, "loadgen: cannot start a thread\n");
+			return 1;
+		}
+	pthread_barrier_wait(&connected_all);
 	int connected = 0;
-	for (int i = 0; i < nconns; i++)
-		connected += conns[i].state == C_READY;
-	if (!connected) {
+	for (int t = 0; t < threads; t++)
+		connected += shards[t].connected;
+	if (!connected)
 		fprintf(stderr, "loadgen: cannot connect to port %d\n", opt.port);
-		return 1;
-	}
-	if (connected < nconns)
+	else if (connected < total_conns)
 		fprintf(stderr, "loadgen: warning: only %d of %d connections opened\n", connected,
-			nconns);
+			total_conns);
 
-	/* Go: every ready connection issues its first request. */
 	uint64_t t0 = now_ns();
-	uint64_t warm_end = t0 + (uint64_t)(opt.warmup * 1e9);
-	uint64_t end = warm_end + (uint64_t)(opt.duration * 1e9);
-	double cpu0 = 0;
-	measure_start = 0;
-	if (opt.warmup <= 0)
-		cpu0 = start_measuring(t0);
-	/* During the warm-up requests flow but nothing is recorded. */
-	running = 1;
-	for (int i = 0; i < nconns; i++)
-		if (conns[i].state == C_READY)
-			issue(&conns[i]);
-	uint64_t now = t0;
-	while (!stop_flag) {
-		now = now_ns();
-		if (!measure_start &&
-		    (now >= warm_end ||
-		     (opt.max_cycles && cycles_total >= (uint64_t)opt.max_cycles / 5)))
-			cpu0 = start_measuring(now);
-		if (now >= end)
-			break;
-		if (opt.max_cycles && cycles_total >= (uint64_t)opt.max_cycles)
-			break;
-		loop_once(measure_start ? end : warm_end);
-	}
-	now = now_ns();
-	double cpu = measure_start ? cpu_seconds() - cpu0 : 0;
-	double elapsed =
-	    measure_start && now > measure_start ? (double)(now - measure_start) / 1e9 : 0;
-	for (int i = 0; i < nconns; i++) {
-		close_conn(&conns[i]);
-		free(conns[i].in);
-	}
-	close(epfd);
+	warm_end = t0 + (uint64_t)(opt.warmup * 1e9);
+	end_at = warm_end + (uint64_t)(opt.duration * 1e9);
+	if (connected && opt.warmup <= 0)
+		start_measuring(t0);
+	running = connected > 0;
+	pthread_barrier_wait(&clock_set);
+	for (int t = 0; t < threads; t++)
+		pthread_join(shards[t].thread, NULL);
+	if (!connected)
+		return 1;
+
+	uint64_t now = now_ns();
+	uint64_t from = measure_start;
+	double cpu = from ? cpu_seconds() - cpu0 : 0;
+	double elapsed = from && now > from ? (double)(now - from) / 1e9 : 0;
 	report(elapsed, cpu);
 
 	uint64_t ok = 0;
 	for (int r = 0; r < R_COUNT; r++)
-		ok += rstats[r].ok;
+		ok += merged.rstats[r].ok;
 	for (int i = 0; wtok && wtok[i]; i++)
 		free(wtok[i]);
 	for (int i = 0; rtok && rtok[i]; i++)
 		free(rtok[i]);
 	free(wtok);
 	free(rtok);
-	free(conns);
+	for (int t = 0; t < threads; t++)
+		free(shards[t].conns);
+	free(shards);
 	return ok ? 0 : 1;
 }
