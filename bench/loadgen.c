@@ -9,9 +9,8 @@
  * or reviewer goes back to tasks/next or reviews/next only when that came back empty. Every round
  * trip lands in a per-route log-linear histogram that is exact to the microsecond below 2 ms and
  * within 0.1% above; at the end it prints rates, p50/p99/max per route, non-2xx answers by status
- * and errors, plus one `RESULT key=value
- * ...` line for scripts. Every loop is bounded: the run stops after --duration (or --max-cycles),
- * each request has a timeout, and buffers have caps. */
+ * and errors, plus one `RESULT key=value ...` line for scripts. Every loop is bounded: the run
+ * stops after --duration (or --max-cycles), each request has a timeout, and buffers have caps. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -134,7 +133,7 @@ static __thread struct stats mine;
 
 /* Shared by the threads. */
 static struct stats merged;
-static pthread_mutex_t total_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t merged_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint64_t cycles_total;  /* approvals since the start, warm-up included */
 static _Atomic uint64_t measure_start; /* ns; 0 until the measured window opens */
 static double cpu0;		       /* the process's CPU seconds when it opened */
@@ -1139,7 +1138,7 @@ static pthread_barrier_t connected_all, clock_set;
 
 static void merge_stats(void)
 {
-	pthread_mutex_lock(&total_lock);
+	pthread_mutex_lock(&merged_lock);
 	for (int r = 0; r < R_COUNT; r++) {
 		struct route_stats *to = &merged.rstats[r];
 		const struct route_stats *from = &mine.rstats[r];
@@ -1162,7 +1161,7 @@ static void merge_stats(void)
 	merged.errs.parse += mine.errs.parse;
 	merged.errs.no_id += mine.errs.no_id;
 	merged.errs.server_close += mine.errs.server_close;
-	pthread_mutex_unlock(&total_lock);
+	pthread_mutex_unlock(&merged_lock);
 }
 
 static void *shard_main(void *arg)
