@@ -214,12 +214,13 @@ static int mark(db_conn *c, void *ctx, cl_error *err)
 	return rc;
 }
 
-static sem_t gate_open;
+static sem_t gate_entered, gate_open;
 static int wait_at_gate(db_conn *c, void *ctx, cl_error *err)
 {
 	(void)c;
 	(void)ctx;
 	(void)err;
+	sem_post(&gate_entered);
 	sem_wait(&gate_open);
 	return 0;
 }
@@ -229,11 +230,14 @@ static void test_rerunnable_jobs_fail_alone(void **state)
 	fixture *f = *state;
 	cl_error err;
 	assert_int_equal(db_write(f->d, create_marks, NULL, &err), 0);
-	/* Hold the writer so that the four jobs queue up and run in one group, in one run. */
+	/* Hold the writer so that the four jobs queue up and run in one group, in one run: they
+	 * are queued only once the writer runs the gate, so none of them joins the gate's batch. */
+	sem_init(&gate_entered, 0, 0);
 	sem_init(&gate_open, 0, 0);
 	db_wait gate;
 	db_wait_init(&gate);
 	assert_int_equal(db_write_async(f->d, wait_at_gate, NULL, &err, db_wait_done, &gate), 0);
+	sem_wait(&gate_entered);
 	mark_job jobs[4] = {
 	    {.name = "a"},
 	    {.name = "b", .fail_after_write = true},
@@ -268,6 +272,7 @@ static void test_rerunnable_jobs_fail_alone(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "a,d");
 	sqlite3_reset(st);
 	sem_destroy(&gate_open);
+	sem_destroy(&gate_entered);
 }
 
 static int add_user(db_conn *c, void *ctx, cl_error *err)
