@@ -567,13 +567,14 @@ void *db_conn_memo(db_conn *c, db_memo which, size_t size, void (*release)(void 
  * ext4 without a journal every such time costs the flush a second disk write for the inode. */
 static int sync_wal(db *d)
 {
-	char wal[sizeof d->path + 8];
-	snprintf(wal, sizeof wal, "%s-wal", d->path);
-	if (d->wal_fd < 0)
+	if (d->wal_fd < 0) {
+		char wal[sizeof d->path + 8];
+		snprintf(wal, sizeof wal, "%s-wal", d->path);
 		d->wal_fd = open(wal, O_RDWR | O_CLOEXEC);
+	}
 	uint64_t t0 = monotonic_ns();
 	if (d->wal_fd < 0 || fdatasync(d->wal_fd)) {
-		log_error("msg=\"cannot flush the WAL\" path=\"%s\" error=\"%s\"", wal,
+		log_error("msg=\"cannot flush the WAL\" path=\"%s-wal\" error=\"%s\"", d->path,
 			  strerror(errno));
 		return CL_EINTERNAL;
 	}
