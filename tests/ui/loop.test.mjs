@@ -336,13 +336,30 @@ test('a reviewer rejects with a reason, the worker reworks, the reviewer approve
   assert.equal(t.state, 'rework', JSON.stringify(t.events));
   assert.equal(t.last_rejection.reason, '리뷰 내용은 긍정적입니다. 다시 확인해 주세요.');
   assert.equal(t.last_rejection.reason_template, 'wrong_label');
-  // Approve the rest with A.
+  // Approve the rest with A: one request a decision, whose answer is the next submission with
+  // its history (drawn by the worker's name).
+  const calls = [];
+  const onRequest = (req) => {
+    const u = new URL(req.url());
+    if (u.pathname.startsWith('/api/')) calls.push(req.method() + ' ' + u.pathname);
+  };
+  page.on('request', onRequest);
+  let approvals = 0;
   while (id) {
     await page.keyboard.press('a');
+    approvals += 1;
     const next = await waitTask(page, id);
     assert.equal((await getTask(id)).state, 'approved');
+    if (next) {
+      const submitted = await page.textContent('[data-testid=history] [data-event=submit]');
+      assert.ok(submitted.includes(worker.username), submitted);
+    }
     id = next;
   }
+  page.off('request', onRequest);
+  assert.ok(approvals >= 2, `approvals: ${approvals}`);
+  assert.equal(calls.length, approvals, calls.join('\n'));
+  for (const c of calls) assert.match(c, /^POST \/api\/v1\/tasks\/\d+\/review$/);
 
   // The worker: the rejected task comes first, with the reason and the earlier answer.
   const wp = workerPage;
