@@ -21,22 +21,25 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: crowdloop serve [options]\n"
-		"  --data DIR          where the store and files live (default: data)\n"
-		"  --listen ADDR:PORT  address to bind (default: 127.0.0.1:8080)\n"
-		"  --allow-signup      let workers create their own accounts\n"
-		"  --demo              seed a demo organization, projects and accounts\n"
-		"  --web DIR           the built web app (default: the source tree's web/dist)\n"
-		"  --io-threads N      HTTP I/O threads (default: 2 per core)\n"
-		"  --handlers N        request handler threads (default: 8 per core; 0: handlers run on\n"
-		"                      the I/O threads)\n"
-		"  --sync normal|full  full (default): a write is answered once the WAL holding it\n"
-		"                      is flushed to disk; normal: once committed (survives a\n"
-		"                      killed process, not a power cut)\n"
-		"  --secure-cookies    mark session cookies Secure (behind TLS)\n"
-		"  --min-wage N        hourly minimum wage for the fair-pay check (default 10320)\n"
-		"  --quiet             no log line per request\n");
+	fprintf(
+	    out,
+	    "usage: crowdloop serve [options]\n"
+	    "  --data DIR          where the store and files live (default: data)\n"
+	    "  --listen ADDR:PORT  address to bind: IPv4, localhost, or IPv6 in brackets\n"
+	    "                      ([::1]:8080) (default: 127.0.0.1:8080)\n"
+	    "  --allow-signup      let workers create their own accounts\n"
+	    "  --demo              seed a demo organization, projects and accounts\n"
+	    "  --web DIR           the built web app (default: the source tree's web/dist)\n"
+	    "  --io-threads N      HTTP I/O threads (default: 2 per core)\n"
+	    "  --handlers N        request handler threads (default: 8 per core; 0: handlers run "
+	    "on\n"
+	    "                      the I/O threads)\n"
+	    "  --sync normal|full  full (default): a write is answered once the WAL holding it\n"
+	    "                      is flushed to disk; normal: once committed (survives a\n"
+	    "                      killed process, not a power cut)\n"
+	    "  --secure-cookies    mark session cookies Secure (behind TLS)\n"
+	    "  --min-wage N        hourly minimum wage for the fair-pay check (default 10320)\n"
+	    "  --quiet             no log line per request\n");
 }
 
 int cmd_serve(int argc, char **argv)

@@ -454,7 +454,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	__atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
 }
 
-static int parse_listen(const char *listen, struct sockaddr_in *sa, cl_error *err)
+/* ADDRESS:PORT, the address an IPv4 one, `localhost`, or an IPv6 one in brackets ([::1]). */
+static int parse_listen(const char *listen, struct sockaddr_storage *sa, cl_error *err)
 {
 	char host[256];
 	const char *colon = strrchr(listen, ':');
@@ -464,14 +465,30 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, cl_error *er
 	host[colon - listen] = '\0';
 	char *end;
 	long port = strtol(colon + 1, &end, 10);
-	if (*end || port < 0 || port > 65535)
+	if (!colon[1] || *end || port < 0 || port > 65535)
 		return cl_fail(err, CL_EINVAL, NULL, "bad port in \"%s\"", listen);
 	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
+	size_t n = strlen(host);
+	if (host[0] == '[') {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		if (n < 3 || host[n - 1] != ']')
+			return cl_fail(err, CL_EINVAL, NULL, "bad IPv6 address in \"%s\"", listen);
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+			return cl_fail(err, CL_EINVAL, NULL, "bad IPv6 address in \"%s\"", listen);
+		return 0;
+	}
+	struct sockaddr_in *in = (struct sockaddr_in *)sa;
+	in->sin_family = AF_INET;
+	in->sin_port = htons((uint16_t)port);
 	if (!strcmp(host, "localhost"))
 		snprintf(host, sizeof host, "127.0.0.1");
-	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+	if (strchr(host, ':'))
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "an IPv6 address goes in brackets: \"[%s]:%ld\"", host, port);
+	if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
 		return cl_fail(err, CL_EINVAL, NULL, "bad IPv4 address in \"%s\"", listen);
 	return 0;
 }
@@ -497,7 +514,7 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 	const char *quiet = getenv("CROWDLOOP_QUIET_REQUESTS");
 	if (quiet && *quiet == '1')
 		s->log_requests = false;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	int rc = parse_listen(cfg->listen, &sa, err);
 	if (rc) {
 		free(s);
@@ -522,7 +539,7 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 	unsigned io = (unsigned)(cfg->io_threads > 0 ? cfg->io_threads : 2 * cores);
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-		MHD_USE_ERROR_LOG | MHD_USE_ITC,
+		MHD_USE_ERROR_LOG | MHD_USE_ITC | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, io,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -533,7 +550,9 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 		return cl_fail(err, CL_EINTERNAL, NULL, "cannot listen on %s", cfg->listen);
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = di ? di->port : ntohs(sa.sin_port);
+	s->port = di ? di->port
+		     : ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+						      : ((struct sockaddr_in *)&sa)->sin_port);
 	*out = s;
 	return 0;
 }

@@ -1,9 +1,12 @@
 """The server itself: keep-alive, one structured log line per request, Prometheus metrics that
 move with the traffic, the OpenAPI document covering every documented route, and a SIGTERM
 that lets requests in flight finish and closes the store cleanly."""
+import http.client
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sqlite3
 import sys
@@ -111,6 +114,60 @@ class ServerTest(unittest.TestCase):
         self.assertIn("cannot listen on 127.0.0.1:%d" % self.server.port, err)
         self.assertIn("in use", err)
         self.assertEqual(self.server.client().get("/healthz").status, 200)
+
+    def test_listens_on_ipv6_loopback_when_told(self):
+        try:
+            with socket.socket(socket.AF_INET6) as probe:
+                probe.bind(("::1", 0))
+                port = probe.getsockname()[1]
+        except OSError as e:
+            self.skipTest("no IPv6 loopback here: %s" % e)
+        other = Server()
+        other.create_admin()
+        log = open(other.log_path, "ab")
+        proc = subprocess.Popen([BIN, "serve", "--data", other.data_dir, "--listen",
+                                 "[::1]:%d" % port], stdout=log, stderr=log)
+        try:
+            status = None
+            for _ in range(300):
+                try:
+                    c = http.client.HTTPConnection("::1", port, timeout=2)
+                    c.request("POST", API + "/auth/login", body=json.dumps(
+                        {"username": "admin", "password": other.admin_password}),
+                        headers={"Content-Type": "application/json"})
+                    r = c.getresponse()
+                    status, body = r.status, json.loads(r.read())
+                    c.close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            self.assertEqual(status, 200)
+            self.assertEqual(body["user"]["username"], "admin")
+            self.assertIn("listening on http://[::1]:%d" % port, other.tail())
+            # Bound to the IPv6 loopback alone: the IPv4 one does not answer on that port.
+            with socket.socket() as v4:
+                self.assertNotEqual(v4.connect_ex(("127.0.0.1", port)), 0)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            log.close()
+            other.cleanup()
+        self.assertEqual(proc.returncode, 0)
+
+    def test_a_malformed_listen_address_is_refused(self):
+        other = Server()
+        self.addCleanup(other.cleanup)
+        other.create_admin()
+        for listen, message in [("::1:8080", 'an IPv6 address goes in brackets: "[::1]:8080"'),
+                                ("[::1:8080", "bad IPv6 address"),
+                                ("[nope]:8080", "bad IPv6 address"),
+                                ("256.0.0.1:8080", "bad IPv4 address"),
+                                ("127.0.0.1:", "bad port"),
+                                ("127.0.0.1", "wants ADDRESS:PORT")]:
+            done = subprocess.run([BIN, "serve", "--data", other.data_dir, "--listen", listen],
+                                  capture_output=True, timeout=30)
+            self.assertNotEqual(done.returncode, 0, listen)
+            self.assertIn(message, done.stderr.decode(), listen)
 
     def test_openapi_covers_every_documented_route(self):
         doc = open(DOCS).read()
