@@ -271,6 +271,16 @@ const migration migrations[] = {
      " WHERE type IN ('approve','reject','fix') AND actor_id IS NOT NULL"
      " GROUP BY actor_id, project_id;"
      "DROP INDEX events_actor;"},
+    {12, "a worker's approvals are counted per project instead of over their tasks",
+     /* Promotion reads a worker's approved and first-pass counts after every approval of their
+      * work. Counted over the worker's tasks (tasks_worker), that cost a table row per task the
+      * worker ever had in the project, on the writer, for as long as they stay a worker. */
+     "CREATE TABLE approval_counts(user_id INTEGER NOT NULL, project_id INTEGER NOT NULL,"
+     " approved INTEGER NOT NULL, first_pass INTEGER NOT NULL,"
+     " PRIMARY KEY (user_id, project_id)) WITHOUT ROWID;"
+     "INSERT INTO approval_counts SELECT worker_id, project_id, count(*), sum(first_pass != 0)"
+     " FROM tasks WHERE state = 'approved' AND worker_id IS NOT NULL"
+     " GROUP BY worker_id, project_id;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

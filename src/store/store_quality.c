@@ -190,9 +190,8 @@ static void worker_figures(db_conn *c, int64_t project_id, int64_t user_id,
 			   quality_worker_figures *f)
 {
 	memset(f, 0, sizeof *f);
-	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT count(*), coalesce(sum(first_pass), 0) FROM tasks"
-		       " WHERE worker_id = ? AND project_id = ? AND state = 'approved'");
+	sqlite3_stmt *st = db_stmt(c, "SELECT approved, first_pass FROM approval_counts"
+				      " WHERE user_id = ? AND project_id = ?");
 	db_bind_int(st, 1, user_id);
 	db_bind_int(st, 2, project_id);
 	if (db_step(st) == SQLITE_ROW) {
@@ -557,6 +556,20 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 	db_bind_int(st, 3, item);
 	db_bind_int(st, 4, now);
 	return db_exec_stmt(st, NULL) ? real_id : id;
+}
+
+int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
+			   cl_error *err)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO approval_counts(user_id, project_id, approved,"
+		       " first_pass) VALUES (?,?,1,?) ON CONFLICT (user_id, project_id)"
+		       " DO UPDATE SET approved = approved + 1,"
+		       " first_pass = first_pass + excluded.first_pass");
+	db_bind_int(st, 1, worker_id);
+	db_bind_int(st, 2, project_id);
+	db_bind_int(st, 3, first_pass);
+	return db_exec_stmt(st, err);
 }
 
 int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err)

@@ -40,6 +40,10 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_id, int action,
 				  const char *reason, const char *fix, int64_t now, bool *handled,
 				  cl_error *err);
+/* Counts an approval of `worker_id`'s task in a project, and whether it passed at its first
+ * review: what promotion reads (every approval goes through here, in its job). */
+int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
+			   cl_error *err);
 /* Counts a review decision (approve, reject or fix, honeypots included) of `reviewer_id` in a
  * project: what /me/projects pays reviewers by. */
 int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err);

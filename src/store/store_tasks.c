@@ -747,7 +747,10 @@ static int approve_columns(db_conn *c, const task_row *t, bool first_pass, int64
 	db_bind_int(st, 4, first_pass);
 	db_bind_int(st, 5, annotation_id);
 	db_bind_int(st, 6, t->id);
-	return db_exec_stmt(st, err);
+	int rc = db_exec_stmt(st, err);
+	if (!rc && t->worker_id)
+		rc = store_approval_counted(c, t->worker_id, t->project_id, first_pass, err);
+	return rc;
 }
 
 /* What every approval does in its transaction: pay the worker and look at promotion. */

@@ -15,6 +15,7 @@
 
 #include "core/task.h"
 #include "store/store.h"
+#include "store/store_quality.h"
 #include "tmpdir.h"
 
 typedef struct fixture {
@@ -459,6 +460,107 @@ static void test_claims_do_not_grow_with_the_workers_history(void **state)
 		fail_msg("a claim took %ld steps after 10 tasks, %ld after 300", early, late);
 }
 
+/* Runs `action` on `task` as the reviewer and gives the steps the writer took for it. */
+static long review_steps(fixture *f, int64_t task, int action)
+{
+	long steps = 0;
+	cl_error err;
+	assert_int_equal(db_write(f->d, writer_steps, &steps, &err), 0);
+	assert_int_equal(next_review(f, f->rv), task);
+	assert_int_equal(review(f, task, f->rv, action), 0);
+	assert_int_equal(db_write(f->d, writer_steps, &steps, &err), 0);
+	return steps;
+}
+
+/* A worker's approved and first-pass counts in the project, as promotion reads them. */
+static void approval_counts(db *d, int64_t worker, int64_t project, long *approved,
+			    long *first_pass)
+{
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db_reader(d)),
+					    "SELECT approved, first_pass FROM approval_counts"
+					    " WHERE user_id = ? AND project_id = ?",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, worker);
+	sqlite3_bind_int64(st, 2, project);
+	*approved = *first_pass = -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*approved = (long)sqlite3_column_int64(st, 0);
+		*first_pass = (long)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+}
+
+/* Every approval asks whether its worker is due for promotion. While the worker is not, that
+ * must not cost more the more they have done: the 300th approval takes the steps of the 10th.
+ * The counts it reads are kept by the approvals, and migration 12 rebuilds them from the tasks. */
+static void test_approvals_do_not_grow_with_the_workers_history(void **state)
+{
+	fixture *f = *state;
+	enum { N = 300 };
+	item_new items[N];
+	char texts[N][16];
+	memset(items, 0, sizeof items);
+	for (int i = 0; i < N; i++) {
+		items[i].type = ITEM_TEXT;
+		snprintf(items[i].hash, sizeof items[i].hash, "approved%d", i);
+		snprintf(texts[i], sizeof texts[i], "text %d", i);
+		items[i].text = texts[i];
+	}
+	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
+				   "item_ids", "duplicate_entries");
+	cl_error err;
+	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, N, report, &err), 0);
+	json_decref(report);
+	/* Promotion stays out of reach, so every approval looks at the worker's figures. */
+	json_t *settings = json_pack("{s:i}", "promote_min_approved", 1000000), *saved = NULL;
+	assert_int_equal(store_quality_settings_put(f->d, f->p.id, settings, &saved, &err), 0);
+	json_decref(settings);
+	json_decref(saved);
+
+	/* The first task is rejected once: approved later, it is not first-pass. */
+	int64_t first = next_task(f, f->w1, "assigned");
+	assert_int_equal(submit(f, first, f->w1), 0);
+	review_steps(f, first, TASK_REJECT);
+	assert_int_equal(next_task(f, f->w1, "assigned"), first);
+	assert_int_equal(submit(f, first, f->w1), 0);
+	review_steps(f, first, TASK_APPROVE);
+	long early = 0, late = 0;
+	for (int done = 1; done <= N; done++) {
+		int64_t id = next_task(f, f->w1, "assigned");
+		assert_int_not_equal(id, 0);
+		assert_int_equal(submit(f, id, f->w1), 0);
+		long steps = review_steps(f, id, TASK_APPROVE);
+		if (done == 10)
+			early = steps;
+		late = steps;
+	}
+	if (late > early + early / 2)
+		fail_msg("an approval took %ld steps after 10, %ld after %d", early, late, N);
+	long approved, first_pass;
+	approval_counts(f->d, f->w1, f->p.id, &approved, &first_pass);
+	assert_int_equal(approved, N + 1);
+	assert_int_equal(first_pass, N);
+
+	/* Migration 12 on a store that had none: the same counts, from the tasks. */
+	char path[128];
+	snprintf(path, sizeof path, "%s/crowdloop.db", f->dir);
+	db_close(f->d);
+	sqlite3 *h = NULL;
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+				      "DROP TABLE approval_counts;"
+				      "DELETE FROM schema_migrations WHERE version = 12;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(db_open(f->dir, false, &f->d, &err), 0);
+	approval_counts(f->d, f->w1, f->p.id, &approved, &first_pass);
+	assert_int_equal(approved, N + 1);
+	assert_int_equal(first_pass, N);
+}
+
 struct claimer {
 	fixture *f;
 	int64_t user;
@@ -517,6 +619,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_loop_queries_never_scan, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_claims_do_not_grow_with_the_workers_history, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_approvals_do_not_grow_with_the_workers_history,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
