@@ -271,16 +271,22 @@ const migration migrations[] = {
      " WHERE type IN ('approve','reject','fix') AND actor_id IS NOT NULL"
      " GROUP BY actor_id, project_id;"
      "DROP INDEX events_actor;"},
-    {12, "a worker's approvals are counted per project instead of over their tasks",
-     /* Promotion reads a worker's approved and first-pass counts after every approval of their
-      * work. Counted over the worker's tasks (tasks_worker), that cost a table row per task the
-      * worker ever had in the project, on the writer, for as long as they stay a worker. */
-     "CREATE TABLE approval_counts(user_id INTEGER NOT NULL, project_id INTEGER NOT NULL,"
-     " approved INTEGER NOT NULL, first_pass INTEGER NOT NULL,"
+    {12, "a worker's approvals and gold answers are counted per project",
+     /* Promotion reads a worker's approved, first-pass and gold figures after every approval
+      * of their work. Counted over the worker's tasks and gold results, that cost a row per
+      * task the worker ever had in the project, on the writer, for as long as they stay a
+      * worker. */
+     "CREATE TABLE worker_counts(user_id INTEGER NOT NULL, project_id INTEGER NOT NULL,"
+     " approved INTEGER NOT NULL DEFAULT 0, first_pass INTEGER NOT NULL DEFAULT 0,"
+     " gold_answers INTEGER NOT NULL DEFAULT 0, gold_correct INTEGER NOT NULL DEFAULT 0,"
      " PRIMARY KEY (user_id, project_id)) WITHOUT ROWID;"
-     "INSERT INTO approval_counts SELECT worker_id, project_id, count(*), sum(first_pass != 0)"
-     " FROM tasks WHERE state = 'approved' AND worker_id IS NOT NULL"
-     " GROUP BY worker_id, project_id;"},
+     "INSERT INTO worker_counts(user_id, project_id, approved, first_pass)"
+     " SELECT worker_id, project_id, count(*), sum(first_pass != 0) FROM tasks"
+     " WHERE state = 'approved' AND worker_id IS NOT NULL GROUP BY worker_id, project_id;"
+     "INSERT INTO worker_counts(user_id, project_id, gold_answers, gold_correct)"
+     " SELECT worker_id, project_id, count(*), sum(correct != 0) FROM gold_results WHERE true"
+     " GROUP BY worker_id, project_id ON CONFLICT (user_id, project_id) DO UPDATE SET"
+     " gold_answers = excluded.gold_answers, gold_correct = excluded.gold_correct;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -190,24 +190,43 @@ static void worker_figures(db_conn *c, int64_t project_id, int64_t user_id,
 			   quality_worker_figures *f)
 {
 	memset(f, 0, sizeof *f);
-	sqlite3_stmt *st = db_stmt(c, "SELECT approved, first_pass FROM approval_counts"
-				      " WHERE user_id = ? AND project_id = ?");
+	sqlite3_stmt *st = db_stmt(c, "SELECT approved, first_pass, gold_answers, gold_correct"
+				      " FROM worker_counts WHERE user_id = ? AND project_id = ?");
 	db_bind_int(st, 1, user_id);
 	db_bind_int(st, 2, project_id);
 	if (db_step(st) == SQLITE_ROW) {
 		f->approved = (long)sqlite3_column_int64(st, 0);
 		f->first_pass = (long)sqlite3_column_int64(st, 1);
+		f->gold_n = (long)sqlite3_column_int64(st, 2);
+		f->gold_correct = (long)sqlite3_column_int64(st, 3);
 	}
 	sqlite3_reset(st);
-	st = db_stmt(c, "SELECT count(*), coalesce(sum(correct), 0) FROM gold_results"
-			" WHERE project_id = ? AND worker_id = ?");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, user_id);
-	if (db_step(st) == SQLITE_ROW) {
-		f->gold_n = (long)sqlite3_column_int64(st, 0);
-		f->gold_correct = (long)sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
+}
+
+/* Adds to a worker's figures in a project (worker_counts, migration 12); the row is made on
+ * the first need. */
+static int worker_counted(db_conn *c, int64_t worker_id, int64_t project_id, int approved,
+			  int first_pass, int gold_answers, int gold_correct, cl_error *err)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO worker_counts(user_id, project_id, approved, first_pass,"
+		       " gold_answers, gold_correct) VALUES (?1,?2,?3,?4,?5,?6)"
+		       " ON CONFLICT (user_id, project_id) DO UPDATE SET approved = approved + ?3,"
+		       " first_pass = first_pass + ?4, gold_answers = gold_answers + ?5,"
+		       " gold_correct = gold_correct + ?6");
+	db_bind_int(st, 1, worker_id);
+	db_bind_int(st, 2, project_id);
+	db_bind_int(st, 3, approved);
+	db_bind_int(st, 4, first_pass);
+	db_bind_int(st, 5, gold_answers);
+	db_bind_int(st, 6, gold_correct);
+	return db_exec_stmt(st, err);
+}
+
+int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
+			   cl_error *err)
+{
+	return worker_counted(c, worker_id, project_id, 1, first_pass, 0, 0, err);
 }
 
 int store_quality_after_approve(db_conn *c, int64_t project_id, int64_t worker_id, int64_t now,
@@ -365,6 +384,16 @@ int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t work
 	double score = gold && ann ? quality_gold_score(kind, gold, ann) : 0;
 	json_decref(gold);
 	json_decref(ann);
+	/* A round scored again replaces its result: the worker's counts take the difference. */
+	st = db_stmt(c, "SELECT correct FROM gold_results WHERE task_id = ? AND round = ?");
+	db_bind_int(st, 1, task_id);
+	db_bind_int(st, 2, round);
+	int had = db_step(st) == SQLITE_ROW ? (sqlite3_column_int(st, 0) != 0) : -1;
+	sqlite3_reset(st);
+	int correct = score >= 1.0 - 1e-9;
+	int rc = worker_counted(c, worker_id, project_id, 0, 0, had < 0, correct - (had > 0), err);
+	if (rc)
+		return rc;
 	st = db_stmt(c, "INSERT OR REPLACE INTO gold_results(task_id, round, project_id, item_id,"
 			" worker_id, kind, correct, score, at) VALUES (?,?,?,?,?,?,?,?,?)");
 	db_bind_int(st, 1, task_id);
@@ -373,7 +402,7 @@ int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t work
 	db_bind_int(st, 4, item_id);
 	db_bind_int(st, 5, worker_id);
 	db_bind_text(st, 6, kind_name);
-	db_bind_int(st, 7, score >= 1.0 - 1e-9);
+	db_bind_int(st, 7, correct);
 	sqlite3_bind_double(st, 8, score);
 	db_bind_int(st, 9, now);
 	return db_exec_stmt(st, err);
@@ -556,20 +585,6 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 	db_bind_int(st, 3, item);
 	db_bind_int(st, 4, now);
 	return db_exec_stmt(st, NULL) ? real_id : id;
-}
-
-int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
-			   cl_error *err)
-{
-	sqlite3_stmt *st =
-	    db_stmt(c, "INSERT INTO approval_counts(user_id, project_id, approved,"
-		       " first_pass) VALUES (?,?,1,?) ON CONFLICT (user_id, project_id)"
-		       " DO UPDATE SET approved = approved + 1,"
-		       " first_pass = first_pass + excluded.first_pass");
-	db_bind_int(st, 1, worker_id);
-	db_bind_int(st, 2, project_id);
-	db_bind_int(st, 3, first_pass);
-	return db_exec_stmt(st, err);
 }
 
 int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err)

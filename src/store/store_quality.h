@@ -41,7 +41,8 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 				  const char *reason, const char *fix, int64_t now, bool *handled,
 				  cl_error *err);
 /* Counts an approval of `worker_id`'s task in a project, and whether it passed at its first
- * review: what promotion reads (every approval goes through here, in its job). */
+ * review, in the worker's figures that promotion reads (worker_counts, which a submit's gold
+ * score adds to as well). Every approval goes through here, in its job. */
 int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
 			   cl_error *err);
 /* Counts a review decision (approve, reject or fix, honeypots included) of `reviewer_id` in a

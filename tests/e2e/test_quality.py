@@ -239,6 +239,46 @@ class QualityTest(ServerTestCase):
                           " WHERE project_id = %d AND type = 'promote'" % pid)
         self.assertEqual(ev, [("promote", "worker", "reviewer")])
 
+    def test_promotion_counts_gold_answers(self):
+        # Two workers label the same mix of gold and real items and have the same approvals;
+        # the one who misses a gold answer stays a worker.
+        outcome = {}
+        for (w, wid), (rv, rid), miss in ((self.users[5], self.users[6], False),
+                                          (self.users[7], self.users[8], True)):
+            p = self.proj(workers=[wid], reviewers=[rid], texts=["pg %d" % i for i in range(3)],
+                          settings={"gold_rate": 1.0, "promote_min_approved": 2,
+                                    "promote_min_first_pass": 0.5, "promote_min_gold": 1.0,
+                                    "promote_min_gold_answers": 2})
+            pid = p["id"]
+            gold = set(self.gold(pid, [{"text": "gold pg %d" % i, "answer": {"labels": ["pos"]}}
+                                       for i in range(2)]))
+            golds = 0
+            while True:
+                r = nxt(w, pid)
+                if r.status == 204 or rnext(w, pid).status != 403:
+                    break
+                t = r.json()
+                wrong = miss and t["item_id"] in gold and golds == 0
+                golds += t["item_id"] in gold
+                self.assertEqual(submit(w, t["id"], {"labels": ["neg" if wrong else "pos"]})
+                                 .status, 200)
+                t = rnext(rv, pid)
+                if t.status == 200:
+                    self.assertEqual(review(rv, t.json()["id"], "approve").status, 200)
+            self.assertEqual(golds, 2)
+            changes = self.world.manager.get(
+                API + "/projects/%d/role-changes" % pid).json()["items"]
+            outcome[miss] = [(c["user_id"], c["figures"]) for c in changes]
+            counts = sqlite_query(self.server.data_dir, "SELECT gold_answers, gold_correct"
+                                  " FROM worker_counts WHERE user_id = %d AND project_id = %d"
+                                  % (wid, pid))
+            self.assertEqual(counts, [(2, 1 if miss else 2)])
+        promoted = outcome[False]
+        self.assertEqual(len(promoted), 1, promoted)
+        self.assertEqual(promoted[0][0], self.users[5][1])
+        self.assertEqual((promoted[0][1]["gold_answers"], promoted[0][1]["gold_correct"]), (2, 2))
+        self.assertEqual(outcome[True], [])
+
     # -- consensus -----------------------------------------------------------------------
 
     def test_consensus_and_agreement(self):

@@ -472,29 +472,31 @@ static long review_steps(fixture *f, int64_t task, int action)
 	return steps;
 }
 
-/* A worker's approved and first-pass counts in the project, as promotion reads them. */
-static void approval_counts(db *d, int64_t worker, int64_t project, long *approved,
-			    long *first_pass)
+/* A worker's figures in the project as promotion reads them: approved, first-pass, gold
+ * answers and correct gold answers (-1 each without a row). */
+static void worker_figures_of(db *d, int64_t worker, int64_t project, long out[4])
 {
 	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db_reader(d)),
-					    "SELECT approved, first_pass FROM approval_counts"
-					    " WHERE user_id = ? AND project_id = ?",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db_handle(db_reader(d)),
+			       "SELECT approved, first_pass, gold_answers, gold_correct"
+			       " FROM worker_counts WHERE user_id = ? AND project_id = ?",
+			       -1, &st, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_int64(st, 1, worker);
 	sqlite3_bind_int64(st, 2, project);
-	*approved = *first_pass = -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*approved = (long)sqlite3_column_int64(st, 0);
-		*first_pass = (long)sqlite3_column_int64(st, 1);
-	}
+	for (int i = 0; i < 4; i++)
+		out[i] = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		for (int i = 0; i < 4; i++)
+			out[i] = (long)sqlite3_column_int64(st, i);
 	sqlite3_finalize(st);
 }
 
 /* Every approval asks whether its worker is due for promotion. While the worker is not, that
  * must not cost more the more they have done: the 300th approval takes the steps of the 10th.
- * The counts it reads are kept by the approvals, and migration 12 rebuilds them from the tasks. */
+ * The counts it reads are kept by the approvals, and migration 12 rebuilds them from the tasks
+ * and the gold results. */
 static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 {
 	fixture *f = *state;
@@ -538,27 +540,35 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	}
 	if (late > early + early / 2)
 		fail_msg("an approval took %ld steps after 10, %ld after %d", early, late, N);
-	long approved, first_pass;
-	approval_counts(f->d, f->w1, f->p.id, &approved, &first_pass);
-	assert_int_equal(approved, N + 1);
-	assert_int_equal(first_pass, N);
+	long fig[4];
+	worker_figures_of(f->d, f->w1, f->p.id, fig);
+	assert_int_equal(fig[0], N + 1);
+	assert_int_equal(fig[1], N);
+	assert_int_equal(fig[2], 0);
 
-	/* Migration 12 on a store that had none: the same counts, from the tasks. */
+	/* Migration 12 on a store that had none: the same counts, from the tasks, and the gold
+	 * answers from their results (two here, one of them right). */
 	char path[128];
 	snprintf(path, sizeof path, "%s/crowdloop.db", f->dir);
 	db_close(f->d);
 	sqlite3 *h = NULL;
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h,
-				      "DROP TABLE approval_counts;"
-				      "DELETE FROM schema_migrations WHERE version = 12;",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "DROP TABLE worker_counts; DELETE FROM schema_migrations WHERE version = 12;"
+		 "INSERT INTO gold_results(task_id, round, project_id, item_id, worker_id, kind,"
+		 " correct, score, at) VALUES (%lld, 1, %lld, 1, %lld, 'text_class', 1, 1, 0),"
+		 " (%lld, 2, %lld, 1, %lld, 'text_class', 0, 0, 0);",
+		 (long long)first, (long long)f->p.id, (long long)f->w1, (long long)first,
+		 (long long)f->p.id, (long long)f->w1);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	assert_int_equal(db_open(f->dir, false, &f->d, &err), 0);
-	approval_counts(f->d, f->w1, f->p.id, &approved, &first_pass);
-	assert_int_equal(approved, N + 1);
-	assert_int_equal(first_pass, N);
+	worker_figures_of(f->d, f->w1, f->p.id, fig);
+	assert_int_equal(fig[0], N + 1);
+	assert_int_equal(fig[1], N);
+	assert_int_equal(fig[2], 2);
+	assert_int_equal(fig[3], 1);
 }
 
 struct claimer {
