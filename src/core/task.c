@@ -32,6 +32,12 @@ const char *task_action_event(task_action a)
 	return (unsigned)a < TASK_ACTION_COUNT ? action_events[a] : "unknown";
 }
 
+bool task_state_live(task_state s)
+{
+	return s == TASK_ASSIGNED || s == TASK_SUBMITTED || s == TASK_IN_REVIEW ||
+	       s == TASK_REWORK || s == TASK_ESCALATED;
+}
+
 int task_transition(task_state from, task_action a, bool rounds_exhausted, task_state *to)
 {
 	task_state next;

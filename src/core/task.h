@@ -39,6 +39,11 @@ int task_state_parse(const char *name, task_state *out);
 /* The event type an action writes ("claim", "review_claim", ...). */
 const char *task_action_event(task_action a);
 
+/* Whether a task in state `s` is work in progress that may still cost its price and review fees
+ * (assigned, submitted, in review, rework, escalated): what a funded project's budget holds
+ * money for. */
+bool task_state_live(task_state s);
+
 /* Sets *to to the state `a` leads to from `from` and returns 0, or returns -1 when the action is
  * not allowed there. `rounds_exhausted` (the task has had max_rounds submissions) turns a
  * reject into an escalation. */

@@ -287,6 +287,16 @@ const migration migrations[] = {
      " SELECT worker_id, project_id, count(*), sum(correct != 0) FROM gold_results WHERE true"
      " GROUP BY worker_id, project_id ON CONFLICT (user_id, project_id) DO UPDATE SET"
      " gold_answers = excluded.gold_answers, gold_correct = excluded.gold_correct;"},
+    {13, "a project's work in progress is counted by rejections, for the budget check",
+     /* Every claim in a funded project checks that the balance covers the work in progress
+      * (task_state_live) and one task more; read from the tasks, that cost a row per task in
+      * progress, the whole review backlog included. Each transition keeps these counts
+      * (store_ledger_live); a task's fees still owed depend on its rejections. */
+     "CREATE TABLE live_tasks(project_id INTEGER NOT NULL, rejections INTEGER NOT NULL,"
+     " n INTEGER NOT NULL, PRIMARY KEY (project_id, rejections)) WITHOUT ROWID;"
+     "INSERT INTO live_tasks SELECT project_id, rejections, count(*) FROM tasks"
+     " WHERE state IN ('assigned', 'submitted', 'in_review', 'rework', 'escalated')"
+     " GROUP BY project_id, rejections;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -160,17 +160,10 @@ static int project_pay_load(db_conn *c, int64_t project_id, project_pay *pp)
  * reviews it may still get (at least one, up to the rounds left). */
 static int reserved(db_conn *c, int64_t project_id, const project_pay *pp, int64_t *out)
 {
-	/* Each state through its own index (migration 10). */
-	sqlite3_stmt *st = db_stmt(
-	    c,
-	    "SELECT count(*), coalesce(sum(max(1, ?1 - r)), 0) FROM ("
-	    " SELECT rejections AS r FROM tasks INDEXED BY tasks_worker_live"
-	    "  WHERE project_id = ?2 AND (state = 'assigned' OR state = 'rework')"
-	    " UNION ALL SELECT rejections FROM tasks WHERE project_id = ?2 AND state = 'submitted'"
-	    " UNION ALL SELECT rejections FROM tasks INDEXED BY tasks_reviewer"
-	    "  WHERE project_id = ?2 AND state = 'in_review'"
-	    " UNION ALL SELECT rejections FROM tasks INDEXED BY tasks_settled"
-	    "  WHERE project_id = ?2 AND state = 'escalated')");
+	/* A task with r rejections may still cost max(1, max_rounds - r) review fees. */
+	sqlite3_stmt *st = db_stmt(c, "SELECT coalesce(sum(n), 0),"
+				      " coalesce(sum(n * max(1, ?1 - rejections)), 0)"
+				      " FROM live_tasks WHERE project_id = ?2");
 	db_bind_int(st, 1, pp->max_rounds);
 	db_bind_int(st, 2, project_id);
 	int64_t tasks = 0, reviews = 0;
@@ -180,6 +173,24 @@ static int reserved(db_conn *c, int64_t project_id, const project_pay *pp, int64
 	}
 	sqlite3_reset(st);
 	return ledger_reserve(tasks, reviews, pp->price, pp->fee, out);
+}
+
+int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta, cl_error *err)
+{
+	/* An UPDATE, then an INSERT for the first task in progress with so many rejections. */
+	sqlite3_stmt *st = db_stmt(c, "UPDATE live_tasks SET n = n + ?3"
+				      " WHERE project_id = ?1 AND rejections = ?2");
+	db_bind_int(st, 1, project_id);
+	db_bind_int(st, 2, rejections);
+	db_bind_int(st, 3, delta);
+	int rc = db_exec_stmt(st, err);
+	if (rc || sqlite3_changes(db_handle(c)))
+		return rc;
+	st = db_stmt(c, "INSERT INTO live_tasks(project_id, rejections, n) VALUES (?,?,?)");
+	db_bind_int(st, 1, project_id);
+	db_bind_int(st, 2, rejections);
+	db_bind_int(st, 3, delta);
+	return db_exec_stmt(st, err);
 }
 
 int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err)

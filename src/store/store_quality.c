@@ -337,7 +337,12 @@ static int64_t new_slot_task(db_conn *c, int64_t project_id, int64_t item_id, co
 	db_bind_int(st, 4, now);
 	if (db_exec_stmt(st, NULL))
 		return 0;
-	return sqlite3_last_insert_rowid(db_handle(c));
+	int64_t id = sqlite3_last_insert_rowid(db_handle(c));
+	task_state ts;
+	if (!task_state_parse(state, &ts) && task_state_live(ts) &&
+	    store_ledger_live(c, project_id, 0, 1, NULL))
+		return 0;
+	return id;
 }
 
 int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, int64_t open_id,
@@ -657,6 +662,9 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 	db_bind_int(st, 1, now);
 	db_bind_int(st, 2, task_id);
 	if ((rc = db_exec_stmt(st, err)))
+		return rc;
+	/* A honeypot is made submitted, never rejected, and leaves the work in progress here. */
+	if ((rc = store_ledger_live(c, project_id, 0, -1, err)))
 		return rc;
 	st = db_stmt(c, "UPDATE honeypots SET outcome = ?, decision = ?, reviewer_id = ?,"
 			" decided_at = ? WHERE task_id = ?");

@@ -15,6 +15,10 @@
  * cover the work in progress plus one more task. Unfunded projects (never deposited to) and
  * free ones (price and fee 0) are not limited. */
 int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err);
+/* Counts `delta` tasks with `rejections` rejections into (or out of) the project's work in
+ * progress (task_state_live), which the budget check reads. Every change of a task's state
+ * between live and not, or of a live task's rejections, goes through here in its job. */
+int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta, cl_error *err);
 /* Credits the worker the project's price for an approved task, once per task. */
 int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
 			    int64_t now, cl_error *err);

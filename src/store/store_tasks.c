@@ -60,6 +60,14 @@ static int event_add(db_conn *c, const task_row *t, int64_t actor, task_action a
 	int rc = db_exec_stmt(st, err);
 	if (!rc && actor && (a == TASK_APPROVE || a == TASK_REJECT || a == TASK_FIX))
 		rc = store_review_counted(c, actor, t->project_id, err);
+	/* The work in progress the budget holds money for: a reject adds a rejection (the caller's
+	 * UPDATE), which moves the task to the next count. */
+	bool was = task_state_live(t->state), is = task_state_live(to);
+	if (!rc && was && (!is || a == TASK_REJECT))
+		rc = store_ledger_live(c, t->project_id, t->rejections, -1, err);
+	if (!rc && is && (!was || a == TASK_REJECT))
+		rc =
+		    store_ledger_live(c, t->project_id, t->rejections + (a == TASK_REJECT), 1, err);
 	return rc;
 }
 

@@ -169,7 +169,38 @@ class Server:
         rc = self.proc.returncode if self.proc else None
         self.proc = None
         self.check_log()
+        if rc is not None:
+            self.check_counts()
         return rc
+
+    # What the store keeps counted, against the rows it counts: each pair of queries must agree.
+    COUNTS = [
+        ("work in progress by rejections (live_tasks)",
+         "SELECT project_id, rejections, count(*) FROM tasks WHERE state IN"
+         " ('assigned', 'submitted', 'in_review', 'rework', 'escalated') GROUP BY 1, 2",
+         "SELECT project_id, rejections, n FROM live_tasks WHERE n != 0"),
+        ("approvals per worker (worker_counts)",
+         "SELECT worker_id, project_id, count(*), sum(first_pass != 0) FROM tasks"
+         " WHERE state = 'approved' AND worker_id IS NOT NULL GROUP BY 1, 2",
+         "SELECT user_id, project_id, approved, first_pass FROM worker_counts"
+         " WHERE approved != 0 OR first_pass != 0"),
+        ("gold answers per worker (worker_counts)",
+         "SELECT worker_id, project_id, count(*), sum(correct != 0) FROM gold_results"
+         " GROUP BY 1, 2",
+         "SELECT user_id, project_id, gold_answers, gold_correct FROM worker_counts"
+         " WHERE gold_answers != 0 OR gold_correct != 0"),
+    ]
+
+    def check_counts(self):
+        """Fails when a count the server keeps disagrees with the rows it stands for."""
+        if not os.path.exists(os.path.join(self.data_dir, "crowdloop.db")):
+            return
+        for what, truth, kept in self.COUNTS:
+            want = sorted(sqlite_query(self.data_dir, truth))
+            got = sorted(sqlite_query(self.data_dir, kept))
+            if want != got:
+                raise AssertionError("the store's %s disagree with its rows: kept %r, rows %r"
+                                     % (what, got[:20], want[:20]))
 
     def check_log(self):
         """Fails when the server reported a sanitizer finding (ASan, UBSan, LeakSanitizer)."""

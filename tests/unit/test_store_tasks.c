@@ -163,29 +163,83 @@ static void test_reviewer_never_gets_own_work(void **state)
 	assert_string_equal(state_of(f, a), "in_review");
 }
 
+/* The rows of `sql` (three integers each) on this thread's reader, as one string. */
+static void rows_of(db *d, const char *sql, char *out, size_t size)
+{
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db_reader(d)), sql, -1, &st, NULL),
+			 SQLITE_OK);
+	size_t n = 0;
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW && n < size)
+		n += (size_t)snprintf(
+		    out + n, size - n, "%lld/%lld/%lld ", (long long)sqlite3_column_int64(st, 0),
+		    (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2));
+	sqlite3_finalize(st);
+}
+
+/* The work in progress the budget check reads (live_tasks) is what the tasks say, and holds
+ * `want` tasks. */
+static void check_live(fixture *f, int want)
+{
+	char kept[512], rows[512];
+	rows_of(f->d,
+		"SELECT project_id, rejections, n FROM live_tasks WHERE n != 0"
+		" ORDER BY project_id, rejections",
+		kept, sizeof kept);
+	rows_of(f->d,
+		"SELECT project_id, rejections, count(*) FROM tasks WHERE state IN"
+		" ('assigned', 'submitted', 'in_review', 'rework', 'escalated')"
+		" GROUP BY project_id, rejections ORDER BY project_id, rejections",
+		rows, sizeof rows);
+	assert_string_equal(kept, rows);
+	long long n = 0;
+	for (const char *p = kept; *p;) {
+		long long pid, r, k;
+		int used = 0;
+		if (sscanf(p, "%lld/%lld/%lld %n", &pid, &r, &k, &used) != 3)
+			break;
+		n += k;
+		p += used;
+	}
+	assert_int_equal(n, want);
+}
+
 static void test_reject_rework_escalate(void **state)
 {
 	fixture *f = *state;
+	check_live(f, 0);
 	int64_t a = next_task(f, f->w1, "assigned");
+	check_live(f, 1);
 	assert_int_equal(submit(f, a, f->w1), 0);
 	assert_int_equal(next_review(f, f->rv), a);
+	check_live(f, 1);
 	assert_int_equal(review(f, a, f->rv, TASK_REJECT), 0);
 	assert_string_equal(state_of(f, a), "rework");
+	check_live(f, 1);
 	/* Another worker never gets it; its worker gets it first, before new work. */
 	int64_t other = next_task(f, f->w2, "assigned");
 	assert_true(other != a);
+	check_live(f, 2);
 	assert_int_equal(next_task(f, f->w1, "assigned"), a);
 	assert_int_equal(submit(f, a, f->w1), 0);
 	assert_int_equal(next_review(f, f->rv), a);
 	/* max_rounds is 2: the second rejection escalates. */
 	assert_int_equal(review(f, a, f->rv, TASK_REJECT), 0);
 	assert_string_equal(state_of(f, a), "escalated");
+	check_live(f, 2);
 	json_t *t = NULL;
 	cl_error err;
 	assert_int_equal(store_task_resolve(f->d, a, f->rv, TASK_DISCARD, NULL, "bad item", &t, &err),
 			 0);
 	json_decref(t);
 	assert_string_equal(state_of(f, a), "discarded");
+	check_live(f, 1);
+	/* A release gives the other task back: nothing is in progress. */
+	json_t *rel = NULL;
+	assert_int_equal(store_task_release(f->d, other, f->w2, &rel, &err), 0);
+	json_decref(rel);
+	check_live(f, 0);
 	/* Events: claim, submit, review_claim, reject, claim, submit, review_claim, reject, discard */
 	t = store_task_get(f->d, a);
 	json_t *events = json_object_get(t, "events");
@@ -284,10 +338,12 @@ static void test_lease_expiry_returns_task(void **state)
 	/* The holder's lease ran out: submitting is refused even before the sweep. */
 	assert_int_equal(submit(f, a, f->w1), CL_ECONFLICT);
 	cl_error err;
+	check_live(f, 3);
 	assert_int_equal(db_write(f->d, store_leases_expire, NULL, &err), 0);
 	assert_string_equal(state_of(f, a), "open");
 	assert_string_equal(state_of(f, b), "submitted");
 	assert_string_equal(state_of(f, c), "assigned");
+	check_live(f, 2);
 	/* Open again: another worker may take it. */
 	assert_int_equal(next_task(f, f->w2, "assigned"), c);
 	assert_int_equal(submit(f, c, f->w2), 0);
@@ -496,7 +552,7 @@ static void worker_figures_of(db *d, int64_t worker, int64_t project, long out[4
 /* Every approval asks whether its worker is due for promotion. While the worker is not, that
  * must not cost more the more they have done: the 300th approval takes the steps of the 10th.
  * The counts it reads are kept by the approvals, and migration 12 rebuilds them from the tasks
- * and the gold results. */
+ * and the gold results (as 13 does the work in progress). */
 static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 {
 	fixture *f = *state;
@@ -545,9 +601,13 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_int_equal(fig[0], N + 1);
 	assert_int_equal(fig[1], N);
 	assert_int_equal(fig[2], 0);
+	check_live(f, 0);
+	int64_t held = next_task(f, f->w1, "assigned");
+	assert_int_not_equal(held, 0);
+	check_live(f, 1);
 
-	/* Migration 12 on a store that had none: the same counts, from the tasks, and the gold
-	 * answers from their results (two here, one of them right). */
+	/* Migrations 12 and 13 on a store that had neither: the same counts, from the tasks, and
+	 * the gold answers from their results (two here, one of them right). */
 	char path[128];
 	snprintf(path, sizeof path, "%s/crowdloop.db", f->dir);
 	db_close(f->d);
@@ -555,7 +615,8 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	char sql[512];
 	snprintf(sql, sizeof sql,
-		 "DROP TABLE worker_counts; DELETE FROM schema_migrations WHERE version = 12;"
+		 "DROP TABLE worker_counts; DROP TABLE live_tasks;"
+		 "DELETE FROM schema_migrations WHERE version IN (12, 13);"
 		 "INSERT INTO gold_results(task_id, round, project_id, item_id, worker_id, kind,"
 		 " correct, score, at) VALUES (%lld, 1, %lld, 1, %lld, 'text_class', 1, 1, 0),"
 		 " (%lld, 2, %lld, 1, %lld, 'text_class', 0, 0, 0);",
@@ -569,6 +630,7 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_int_equal(fig[1], N);
 	assert_int_equal(fig[2], 2);
 	assert_int_equal(fig[3], 1);
+	check_live(f, 1);
 }
 
 struct claimer {

@@ -73,6 +73,21 @@ static void test_terminal_states_are_final(void **state)
 	}
 }
 
+/* Work in progress, which a funded project's budget holds money for: every state between a
+ * claim and a final decision, and none before or after. */
+static void test_live_states(void **state)
+{
+	(void)state;
+	static const bool live[TASK_STATE_COUNT] = {
+	    [TASK_ASSIGNED] = true, [TASK_SUBMITTED] = true, [TASK_IN_REVIEW] = true,
+	    [TASK_REWORK] = true,   [TASK_ESCALATED] = true,
+	};
+	for (int s = 0; s < TASK_STATE_COUNT; s++)
+		if (task_state_live((task_state)s) != live[s])
+			fail_msg("%s: live %d, expected %d", task_state_name((task_state)s),
+				 task_state_live((task_state)s), live[s]);
+}
+
 static void test_names_round_trip(void **state)
 {
 	(void)state;
@@ -90,9 +105,10 @@ static void test_names_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_pair),
-		cmocka_unit_test(test_terminal_states_are_final),
-		cmocka_unit_test(test_names_round_trip),
+	    cmocka_unit_test(test_every_pair),
+	    cmocka_unit_test(test_terminal_states_are_final),
+	    cmocka_unit_test(test_names_round_trip),
+	    cmocka_unit_test(test_live_states),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
