@@ -483,26 +483,36 @@ static long claim_steps(fixture *f, int64_t user_id, int64_t *task)
 	return steps;
 }
 
-/* A claim looks up the worker's live tasks and the item's other slots, never the worker's whole
- * history: a worker with 300 tasks done claims in as many steps as one with 10. */
-static void test_claims_do_not_grow_with_the_workers_history(void **state)
+/* Imports `n` more text items into the fixture's project, hashed "<prefix><i>". */
+static void add_items(fixture *f, const char *prefix, int n)
 {
-	fixture *f = *state;
-	enum { N = 320 };
-	item_new items[N];
-	char texts[N][16];
-	memset(items, 0, sizeof items);
-	for (int i = 0; i < N; i++) {
+	item_new *items = calloc((size_t)n, sizeof *items);
+	char(*texts)[32] = calloc((size_t)n, sizeof *texts);
+	assert_non_null(items);
+	assert_non_null(texts);
+	for (int i = 0; i < n; i++) {
 		items[i].type = ITEM_TEXT;
-		snprintf(items[i].hash, sizeof items[i].hash, "history%d", i);
+		snprintf(items[i].hash, sizeof items[i].hash, "%s%d", prefix, i);
 		snprintf(texts[i], sizeof texts[i], "text %d", i);
 		items[i].text = texts[i];
 	}
 	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
 				   "item_ids", "duplicate_entries");
 	cl_error err;
-	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, N, report, &err), 0);
+	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, (size_t)n, report, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(report, "accepted")), n);
 	json_decref(report);
+	free(texts);
+	free(items);
+}
+
+/* A claim looks up the worker's live tasks and the item's other slots, never the worker's whole
+ * history: a worker with 300 tasks done claims in as many steps as one with 10. */
+static void test_claims_do_not_grow_with_the_workers_history(void **state)
+{
+	fixture *f = *state;
+	enum { N = 320 };
+	add_items(f, "history", N);
 	long early = 0, late = 0;
 	for (int done = 0; done <= 300; done++) {
 		int64_t id;
@@ -557,20 +567,8 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 {
 	fixture *f = *state;
 	enum { N = 300 };
-	item_new items[N];
-	char texts[N][16];
-	memset(items, 0, sizeof items);
-	for (int i = 0; i < N; i++) {
-		items[i].type = ITEM_TEXT;
-		snprintf(items[i].hash, sizeof items[i].hash, "approved%d", i);
-		snprintf(texts[i], sizeof texts[i], "text %d", i);
-		items[i].text = texts[i];
-	}
-	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
-				   "item_ids", "duplicate_entries");
+	add_items(f, "approved", N);
 	cl_error err;
-	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, N, report, &err), 0);
-	json_decref(report);
 	/* Promotion stays out of reach, so every approval looks at the worker's figures. */
 	json_t *settings = json_pack("{s:i}", "promote_min_approved", 1000000), *saved = NULL;
 	assert_int_equal(store_quality_settings_put(f->d, f->p.id, settings, &saved, &err), 0);
