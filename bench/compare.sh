@@ -8,7 +8,8 @@
 # and server CPU µs per request of each) and the medians of B/A. Knobs (environment):
 # COMPARE_ROUNDS (pairs, 10), COMPARE_BURST (seconds of cycles per burst after 0.5 s of warm-up,
 # 3), COMPARE_ITEMS (items seeded, 400000: enough for every burst), COMPARE_CHAINED=1 (chained
-# requests), COMPARE_ARGS_A / COMPARE_ARGS_B (extra `crowdloop serve` options of each).
+# requests), COMPARE_ARGS_A / COMPARE_ARGS_B (extra `crowdloop serve` options of each);
+# bench/run.sh's BENCH_PRICE and BENCH_FEE seed a funded project instead of a free one.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

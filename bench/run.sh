@@ -20,7 +20,10 @@
 # first requests prepare statements and fill caches; it ends early once a fifth of the case's
 # approvals are done, so that a fast machine still measures the 10k case), BENCH_HEALTHZ_DURATION (5 s),
 # BENCH_SMALL_ITEMS (10000), BENCH_SMALL_RUNS (3), BENCH_LARGE_RUNS (3),
-# BENCH_LARGE_ITEMS (1000000), BENCH_CHAINED (1), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
+# BENCH_LARGE_ITEMS (1000000), BENCH_PRICE and BENCH_FEE (the project's price per approved task
+# and reviewer fee in minor units, default 0: a free project; either set makes it a funded one,
+# deposited enough for every item, so each claim checks the budget and each decision pays),
+# BENCH_CHAINED (1), BENCH_SERVE_ARGS (extra `crowdloop serve` options, e.g.
 # "--sync normal --quiet"), BENCH_KEEP=1 to keep the data directories and server logs,
 # BENCH_SEED_DIR=DIR to only seed BENCH_SMALL_ITEMS items and leave the stopped store in DIR (for
 # bench/compare.sh).
@@ -39,6 +42,8 @@ SMALL_ITEMS=${BENCH_SMALL_ITEMS:-10000}
 LARGE_ITEMS=${BENCH_LARGE_ITEMS:-1000000}
 CHAINED=${BENCH_CHAINED:-1}
 SMALL_RUNS=${BENCH_SMALL_RUNS:-3}
+PRICE=${BENCH_PRICE:-0}
+FEE=${BENCH_FEE:-0}
 LARGE_RUNS=${BENCH_LARGE_RUNS:-3}
 read -r -a SERVE_ARGS <<<"${BENCH_SERVE_ARGS:-}"
 USERS=64
@@ -164,12 +169,13 @@ start_server() {
 # Seeds the running server with ITEMS items ($1): writes $DATA/project_id, workers.tok,
 # reviewers.tok.
 seed() {
-	timeout 3600 python3 - "$PORT" "$DATA" "$1" "$USERS" "$CHUNK" <<'PY'
+	timeout 3600 python3 - "$PORT" "$DATA" "$1" "$USERS" "$CHUNK" "$PRICE" "$FEE" <<'PY'
 import http.client, json, secrets, sys, time
 from concurrent.futures import ThreadPoolExecutor
 
 port, data, items, users, chunk = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), \
     int(sys.argv[4]), int(sys.argv[5])
+price, fee = int(sys.argv[6]), int(sys.argv[7])
 
 def call(method, path, body=None, token=None, ctype="application/json", timeout=120):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -214,8 +220,14 @@ ok(201, call("POST", "/orgs/%d/members" % org["id"], {"user_id": mgr_id, "role":
              admin), "add manager")
 project = ok(201, call("POST", "/projects", {
     "org_id": org["id"], "name": "bench", "kind": "text_class", "labels": ["pos", "neg"],
-    "status": "open"}, manager), "create project")
+    "status": "open", "price": price, "reviewer_fee": fee}, manager), "create project")
 pid = project["id"]
+if price or fee:
+    # Funded for every item at the most it can cost (its price and a fee per round).
+    budget = items * (price + project["max_rounds"] * fee)
+    ok(201, call("POST", "/orgs/%d/funds" % org["id"], {"amount": budget}, admin), "fund org")
+    ok(201, call("POST", "/projects/%d/deposits" % pid, {"amount": budget}, manager),
+       "deposit to project")
 
 names = ["bench_w%03d" % i for i in range(users)] + ["bench_r%03d" % i for i in range(users)]
 with ThreadPoolExecutor(4) as pool:
