@@ -743,8 +743,10 @@ static int check_holder(const task_row *t, int64_t user, bool review, int64_t no
 	return 0;
 }
 
-static int approve_columns(db_conn *c, const task_row *t, bool first_pass, int64_t annotation_id,
-			   int64_t now, cl_error *err)
+/* What every approval does in its transaction, after its transition: the task's columns, the
+ * worker's counts, their pay, and a look at their promotion. */
+static int approve_task(db_conn *c, const task_row *t, bool first_pass, int64_t annotation_id,
+			int64_t now, cl_error *err)
 {
 	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, approved_at = ?,"
 				      " first_pass = ?, lease_until = NULL, annotation_id = ?"
@@ -758,13 +760,8 @@ static int approve_columns(db_conn *c, const task_row *t, bool first_pass, int64
 	int rc = db_exec_stmt(st, err);
 	if (!rc && t->worker_id)
 		rc = store_approval_counted(c, t->worker_id, t->project_id, first_pass, err);
-	return rc;
-}
-
-/* What every approval does in its transaction: pay the worker and look at promotion. */
-static int on_approved(db_conn *c, const task_row *t, int64_t now, cl_error *err)
-{
-	int rc = store_ledger_on_approve(c, t->project_id, t->id, t->worker_id, now, err);
+	if (!rc)
+		rc = store_ledger_on_approve(c, t->project_id, t->id, t->worker_id, now, err);
 	if (!rc)
 		rc = store_quality_after_approve(c, t->project_id, t->worker_id, now, err);
 	return rc;
@@ -807,9 +804,7 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 	if (j->auto_approve) {
 		rc = transition(c, &t, 0, TASK_AUTO_APPROVE, false, NULL, j->now, &to, err);
 		if (!rc)
-			rc = approve_columns(c, &t, t.rejections == 0, aid, j->now, err);
-		if (!rc)
-			rc = on_approved(c, &t, j->now, err);
+			rc = approve_task(c, &t, t.rejections == 0, aid, j->now, err);
 		if (rc)
 			return rc;
 	}
@@ -905,10 +900,7 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 	if (dec->action == TASK_APPROVE) {
 		rc = transition(c, &t, j->user_id, TASK_APPROVE, false, NULL, j->now, &to, err);
 		if (!rc)
-			rc =
-			    approve_columns(c, &t, t.rejections == 0, t.annotation_id, j->now, err);
-		if (!rc)
-			rc = on_approved(c, &t, j->now, err);
+			rc = approve_task(c, &t, t.rejections == 0, t.annotation_id, j->now, err);
 	} else if (dec->action == TASK_FIX) {
 		int64_t aid =
 		    annotation_add(c, &t, t.round, j->user_id, "fix", dec->annotation, j->now, err);
@@ -919,9 +911,7 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 					  "previous_annotation_id", (json_int_t)t.annotation_id),
 				j->now, &to, err);
 		if (!rc)
-			rc = approve_columns(c, &t, false, aid, j->now, err);
-		if (!rc)
-			rc = on_approved(c, &t, j->now, err);
+			rc = approve_task(c, &t, false, aid, j->now, err);
 	} else {
 		bool exhausted = t.round >= j->p->max_rounds;
 		json_t *payload =
@@ -991,9 +981,7 @@ static int task_resolve_job(db_conn *c, void *ctx, cl_error *err)
 				json_pack("{s:I}", "annotation_id", (json_int_t)aid), j->now, &to,
 				err);
 		if (!rc)
-			rc = approve_columns(c, &t, false, aid, j->now, err);
-		if (!rc)
-			rc = on_approved(c, &t, j->now, err);
+			rc = approve_task(c, &t, false, aid, j->now, err);
 	}
 	if (rc)
 		return rc;
