@@ -324,7 +324,7 @@ static int check_demote(db_conn *c, int64_t project_id, int64_t reviewer, int64_
 
 /* ---- gold ---- */
 
-static int64_t new_slot_task(db_conn *c, int64_t project_id, int64_t item_id, const char *state,
+static int64_t new_slot_task(db_conn *c, int64_t project_id, int64_t item_id, task_state state,
 			     int64_t now)
 {
 	sqlite3_stmt *st =
@@ -333,14 +333,12 @@ static int64_t new_slot_task(db_conn *c, int64_t project_id, int64_t item_id, co
 		       " FROM tasks WHERE item_id = ?2), ?3, ?4)");
 	db_bind_int(st, 1, project_id);
 	db_bind_int(st, 2, item_id);
-	db_bind_text(st, 3, state);
+	db_bind_text(st, 3, task_state_name(state));
 	db_bind_int(st, 4, now);
 	if (db_exec_stmt(st, NULL))
 		return 0;
 	int64_t id = sqlite3_last_insert_rowid(db_handle(c));
-	task_state ts;
-	if (!task_state_parse(state, &ts) && task_state_live(ts) &&
-	    store_ledger_live(c, project_id, 0, 1, NULL))
+	if (task_state_live(state) && store_ledger_live(c, project_id, 0, 1, NULL))
 		return 0;
 	return id;
 }
@@ -362,7 +360,7 @@ int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, i
 	int64_t item = one_int(st);
 	if (!item)
 		return open_id;
-	int64_t id = new_slot_task(c, p->id, item, "open", now);
+	int64_t id = new_slot_task(c, p->id, item, TASK_OPEN, now);
 	return id ? id : open_id;
 }
 
@@ -564,7 +562,7 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 		return real_id;
 	char *text = json_dumps(bad, JSON_OUT);
 	json_decref(bad);
-	int64_t id = new_slot_task(c, p->id, item, "submitted", now);
+	int64_t id = new_slot_task(c, p->id, item, TASK_SUBMITTED, now);
 	int64_t aid = 0;
 	if (id) {
 		st = db_stmt(c, "INSERT INTO annotations(task_id, round, author_id, source, data,"
