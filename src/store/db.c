@@ -248,6 +248,21 @@ int db_exec_stmt(sqlite3_stmt *st, cl_error *err)
 	return cl_fail(err, CL_EINTERNAL, NULL, "store error");
 }
 
+int db_count(db_conn *c, const char *update, const char *insert, const int64_t *args, int n,
+	     cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, update);
+	for (int i = 0; i < n; i++)
+		db_bind_int(st, i + 1, args[i]);
+	int rc = db_exec_stmt(st, err);
+	if (rc || sqlite3_changes(c->h))
+		return rc;
+	st = db_stmt(c, insert);
+	for (int i = 0; i < n; i++)
+		db_bind_int(st, i + 1, args[i]);
+	return db_exec_stmt(st, err);
+}
+
 json_t *db_page(sqlite3_stmt *st, int limit, json_t *(*row)(sqlite3_stmt *st), int64_t *next)
 {
 	json_t *items = json_array();

@@ -104,6 +104,11 @@ sqlite3 *db_handle(db_conn *c);
 /* Runs a statement that returns no rows (after binding); returns 0, CL_ECONFLICT on a
  * constraint violation, CL_EINTERNAL otherwise (logged). Resets the statement. */
 int db_exec_stmt(sqlite3_stmt *st, cl_error *err);
+/* Adds to a counting row: runs `update`, and `insert` when it changed no row (the first count);
+ * both take args[0..n-1] as ?1..?n. One seek where the row is there, as it nearly always is,
+ * against two for INSERT ... ON CONFLICT DO UPDATE. Returns as db_exec_stmt. */
+int db_count(db_conn *c, const char *update, const char *insert, const int64_t *args, int n,
+	     cl_error *err);
 /* sqlite3_step with errors logged; returns SQLITE_ROW, SQLITE_DONE or the error. */
 int db_step(sqlite3_stmt *st);
 

@@ -177,13 +177,10 @@ static int reserved(db_conn *c, int64_t project_id, const project_pay *pp, int64
 
 int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta, cl_error *err)
 {
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO live_tasks(project_id, rejections, n)"
-				      " VALUES (?1,?2,?3) ON CONFLICT (project_id, rejections)"
-				      " DO UPDATE SET n = n + ?3");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, rejections);
-	db_bind_int(st, 3, delta);
-	return db_exec_stmt(st, err);
+	return db_count(
+	    c, "UPDATE live_tasks SET n = n + ?3 WHERE project_id = ?1 AND rejections = ?2",
+	    "INSERT INTO live_tasks(project_id, rejections, n) VALUES (?1,?2,?3)",
+	    (int64_t[]){project_id, rejections, delta}, 3, err);
 }
 
 int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err)

@@ -208,19 +208,15 @@ static void worker_figures(db_conn *c, int64_t project_id, int64_t user_id,
 static int worker_counted(db_conn *c, int64_t worker_id, int64_t project_id, int approved,
 			  int first_pass, int gold_answers, int gold_correct, cl_error *err)
 {
-	sqlite3_stmt *st =
-	    db_stmt(c, "INSERT INTO worker_counts(user_id, project_id, approved, first_pass,"
-		       " gold_answers, gold_correct) VALUES (?1,?2,?3,?4,?5,?6)"
-		       " ON CONFLICT (user_id, project_id) DO UPDATE SET approved = approved + ?3,"
-		       " first_pass = first_pass + ?4, gold_answers = gold_answers + ?5,"
-		       " gold_correct = gold_correct + ?6");
-	db_bind_int(st, 1, worker_id);
-	db_bind_int(st, 2, project_id);
-	db_bind_int(st, 3, approved);
-	db_bind_int(st, 4, first_pass);
-	db_bind_int(st, 5, gold_answers);
-	db_bind_int(st, 6, gold_correct);
-	return db_exec_stmt(st, err);
+	return db_count(
+	    c,
+	    "UPDATE worker_counts SET approved = approved + ?3,"
+	    " first_pass = first_pass + ?4, gold_answers = gold_answers + ?5,"
+	    " gold_correct = gold_correct + ?6 WHERE user_id = ?1 AND project_id = ?2",
+	    "INSERT INTO worker_counts(user_id, project_id, approved, first_pass,"
+	    " gold_answers, gold_correct) VALUES (?1,?2,?3,?4,?5,?6)",
+	    (int64_t[]){worker_id, project_id, approved, first_pass, gold_answers, gold_correct}, 6,
+	    err);
 }
 
 int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
@@ -592,18 +588,12 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 
 int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err)
 {
-	/* An UPDATE, then an INSERT for a reviewer's first decision in the project. */
-	sqlite3_stmt *st = db_stmt(c, "UPDATE review_counts SET decisions = decisions + 1"
-				      " WHERE user_id = ? AND project_id = ?");
-	db_bind_int(st, 1, reviewer_id);
-	db_bind_int(st, 2, project_id);
-	int rc = db_exec_stmt(st, err);
-	if (rc || sqlite3_changes(db_handle(c)))
-		return rc;
-	st = db_stmt(c, "INSERT INTO review_counts(user_id, project_id, decisions) VALUES (?,?,1)");
-	db_bind_int(st, 1, reviewer_id);
-	db_bind_int(st, 2, project_id);
-	return db_exec_stmt(st, err);
+	return db_count(
+	    c,
+	    "UPDATE review_counts SET decisions = decisions + 1"
+	    " WHERE user_id = ?1 AND project_id = ?2",
+	    "INSERT INTO review_counts(user_id, project_id, decisions) VALUES (?1,?2,1)",
+	    (int64_t[]){reviewer_id, project_id}, 2, err);
 }
 
 int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_id, int action,
