@@ -339,6 +339,45 @@ static int64_t new_slot_task(db_conn *c, int64_t project_id, int64_t item_id, ta
 	return id;
 }
 
+/* A gold item of the project at random, one `user_id` has no slot of (0: any), or 0. It is
+ * the first such item from a random point of the project's gold item ids, wrapping around: a
+ * few index steps however many gold items the project has, where sorting them all by random()
+ * cost every pick a row per gold item, on the writer. An item after a wider gap in the ids is
+ * picked a little more often. Slots are looked up by item, never by worker (see task_next_job):
+ * a worker who has seen most of the gold walks past the items they have. */
+static int64_t random_gold(db_conn *c, int64_t project_id, int64_t user_id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT (SELECT item_id FROM gold_items WHERE project_id = ?1"
+				      " ORDER BY item_id LIMIT 1), (SELECT item_id FROM gold_items"
+				      " WHERE project_id = ?1 ORDER BY item_id DESC LIMIT 1)");
+	db_bind_int(st, 1, project_id);
+	int64_t lo = 0, hi = 0;
+	if (db_step(st) == SQLITE_ROW) {
+		lo = sqlite3_column_int64(st, 0);
+		hi = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (!lo)
+		return 0;
+	uint64_t span = (uint64_t)(hi - lo) + 1, r = 0;
+	randombytes_buf(&r, sizeof r);
+	int64_t from = lo + (int64_t)(r % span);
+	/* From the point to the end, then from the start up to the point. */
+	st = db_stmt(c, "SELECT g.item_id FROM gold_items g WHERE g.project_id = ?1"
+			" AND g.item_id >= ?3 AND g.item_id < ?4 AND NOT EXISTS (SELECT 1"
+			" FROM tasks u WHERE u.item_id = g.item_id AND +u.worker_id = ?2)"
+			" ORDER BY g.item_id LIMIT 1");
+	int64_t item = 0;
+	for (int pass = 0; pass < 2 && !item; pass++) {
+		db_bind_int(st, 1, project_id);
+		db_bind_int(st, 2, user_id);
+		db_bind_int(st, 3, pass ? lo : from);
+		db_bind_int(st, 4, pass ? from : hi + 1);
+		item = one_int(st);
+	}
+	return item;
+}
+
 int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, int64_t open_id,
 				int64_t now)
 {
@@ -346,14 +385,7 @@ int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, i
 	store_quality_settings_load(c, p->id, &s);
 	if (!chance(s.gold_rate))
 		return open_id;
-	/* Slots looked up by item, never by worker (see task_next_job). */
-	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT g.item_id FROM gold_items g WHERE g.project_id = ?"
-		       " AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = g.item_id"
-		       " AND +u.worker_id = ?) ORDER BY random() LIMIT 1");
-	db_bind_int(st, 1, p->id);
-	db_bind_int(st, 2, user_id);
-	int64_t item = one_int(st);
+	int64_t item = random_gold(c, p->id, user_id);
 	if (!item)
 		return open_id;
 	int64_t id = new_slot_task(c, p->id, item, TASK_OPEN, now);
@@ -541,16 +573,16 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 	store_quality_settings_load(c, p->id, &s);
 	if (!chance(s.honeypot_rate))
 		return real_id;
-	sqlite3_stmt *st = db_stmt(c, "SELECT item_id, answer FROM gold_items WHERE project_id = ?"
-				      " ORDER BY random() LIMIT 1");
-	db_bind_int(st, 1, p->id);
-	int64_t item = 0;
+	int64_t item = random_gold(c, p->id, 0);
 	json_t *gold = NULL;
-	if (db_step(st) == SQLITE_ROW) {
-		item = sqlite3_column_int64(st, 0);
-		gold = json_loads(db_col_text(st, 1), 0, NULL);
+	sqlite3_stmt *st;
+	if (item) {
+		st = db_stmt(c, "SELECT answer FROM gold_items WHERE item_id = ?");
+		db_bind_int(st, 1, item);
+		if (db_step(st) == SQLITE_ROW)
+			gold = json_loads(db_col_text(st, 0), 0, NULL);
+		sqlite3_reset(st);
 	}
-	sqlite3_reset(st);
 	json_t *bad =
 	    gold ? quality_plant_error(p->kind, gold, p->labels, randombytes_random()) : NULL;
 	json_decref(gold);

@@ -526,6 +526,109 @@ static void test_claims_do_not_grow_with_the_workers_history(void **state)
 		fail_msg("a claim took %ld steps after 10 tasks, %ld after 300", early, late);
 }
 
+/* Adds `n` new text items to the project as gold, hashed "<prefix><i>". */
+static void add_gold(fixture *f, const char *prefix, int n)
+{
+	gold_new *g = calloc((size_t)n, sizeof *g);
+	char(*texts)[32] = calloc((size_t)n, sizeof *texts);
+	assert_non_null(g);
+	assert_non_null(texts);
+	for (int i = 0; i < n; i++) {
+		snprintf(texts[i], sizeof texts[i], "gold %s %d", prefix, i);
+		g[i].text = texts[i];
+		snprintf(g[i].hash, sizeof g[i].hash, "%s%d", prefix, i);
+		g[i].answer = "{\"labels\":[\"a\"]}";
+	}
+	json_t *report = json_object();
+	cl_error err;
+	assert_int_equal(store_gold_add(f->d, &f->p, g, (size_t)n, f->rv, report, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(report, "added")), n);
+	json_decref(report);
+	free(texts);
+	free(g);
+}
+
+/* The item of a task, and whether it is gold. */
+static int64_t item_of(fixture *f, int64_t task, bool *gold)
+{
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db_reader(f->d)),
+					    "SELECT t.item_id, g.item_id IS NOT NULL FROM tasks t"
+					    " LEFT JOIN gold_items g ON g.item_id = t.item_id"
+					    " WHERE t.id = ?",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, task);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t item = sqlite3_column_int64(st, 0);
+	*gold = sqlite3_column_int(st, 1) != 0;
+	sqlite3_finalize(st);
+	return item;
+}
+
+static void set_rates(fixture *f, double gold, double honeypot)
+{
+	json_t *in = json_pack("{s:f,s:f}", "gold_rate", gold, "honeypot_rate", honeypot);
+	json_t *saved = NULL;
+	cl_error err;
+	assert_int_equal(store_quality_settings_put(f->d, f->p.id, in, &saved, &err), 0);
+	json_decref(in);
+	json_decref(saved);
+}
+
+/* Gold tasks and honeypots come from a random gold item found through the index: a worker
+ * gets every gold item once and never one they had, and a pick takes as many steps with
+ * 2,000 gold items as with 5 (ordering them all by random() took a row per gold item). */
+static void test_gold_picks_do_not_grow_with_the_gold(void **state)
+{
+	fixture *f = *state;
+	enum { FEW = 5, MANY = 2000 };
+	add_gold(f, "few", FEW);
+	set_rates(f, 1.0, 0);
+	int64_t seen[FEW];
+	long few_steps = 0;
+	for (int i = 0; i < FEW; i++) {
+		int64_t task;
+		long steps = claim_steps(f, f->w1, &task);
+		if (i == 0)
+			few_steps = steps;
+		bool gold = false;
+		seen[i] = item_of(f, task, &gold);
+		assert_true(gold);
+		for (int k = 0; k < i; k++)
+			assert_int_not_equal(seen[k], seen[i]);
+		assert_int_equal(submit(f, task, f->w1), 0);
+	}
+	/* Every gold item done: w1 gets real work. */
+	bool gold = true;
+	int64_t task = next_task(f, f->w1, "assigned");
+	item_of(f, task, &gold);
+	assert_false(gold);
+
+	add_gold(f, "many", MANY);
+	long many_steps = claim_steps(f, f->w2, &task);
+	item_of(f, task, &gold);
+	assert_true(gold);
+	if (many_steps > 2 * few_steps)
+		fail_msg("a gold claim took %ld steps with %d gold items, %ld with %d", few_steps,
+			 FEW, many_steps, FEW + MANY);
+	assert_int_equal(submit(f, task, f->w2), 0);
+
+	/* A honeypot for the reviewer, from any gold item, in as few steps. */
+	set_rates(f, 0, 1.0);
+	long steps = 0;
+	cl_error err;
+	assert_int_equal(db_write(f->d, writer_steps, &steps, &err), 0);
+	int64_t pot = next_review(f, f->rv);
+	assert_int_equal(db_write(f->d, writer_steps, &steps, &err), 0);
+	assert_int_not_equal(pot, 0);
+	item_of(f, pot, &gold);
+	assert_true(gold);
+	if (steps > 2 * few_steps)
+		fail_msg("a honeypot review claim took %ld steps with %d gold items", steps,
+			 FEW + MANY);
+}
+
 /* Runs `action` on `task` as the reviewer and gives the steps the writer took for it. */
 static long review_steps(fixture *f, int64_t task, int action)
 {
@@ -691,6 +794,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_approvals_do_not_grow_with_the_workers_history,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gold_picks_do_not_grow_with_the_gold, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
