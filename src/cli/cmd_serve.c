@@ -25,8 +25,8 @@ static void usage(FILE *out)
 	    out,
 	    "usage: crowdloop serve [options]\n"
 	    "  --data DIR          where the store and files live (default: data)\n"
-	    "  --listen ADDR:PORT  address to bind; IPv6 in brackets, [::1]:8080\n"
-	    "                      (default: 127.0.0.1:8080)\n"
+	    "  --listen ADDR:PORT  address to bind; IPv6 in brackets, [::1]:8080; [::]:8080\n"
+	    "                      is every address, IPv4 too (default: 127.0.0.1:8080)\n"
 	    "  --allow-signup      let workers create their own accounts\n"
 	    "  --demo              seed a demo organization, projects and accounts\n"
 	    "  --web DIR           the built web app (default: the source tree's web/dist)\n"

@@ -95,9 +95,15 @@ static void copy_remote(http_request *r)
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->remote,
 			  sizeof r->remote);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->remote,
-			  sizeof r->remote);
+	else if (sa->sa_family == AF_INET6) {
+		/* An IPv4 client of a dual-stack socket ([::]) as its IPv4 address, so the login
+		 * throttle and the log name it as they do on an IPv4 socket. */
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, &a->s6_addr[12], r->remote, sizeof r->remote);
+		else
+			inet_ntop(AF_INET6, a, r->remote, sizeof r->remote);
+	}
 }
 
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -537,9 +543,16 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 	 * rarely wait on the store now that a claimed task's submit or decision reads nothing,
 	 * and more of them switch more (measured in bench/, docs/BENCHMARKS.md run 11). */
 	unsigned io = (unsigned)(cfg->io_threads > 0 ? cfg->io_threads : 2 * cores);
+	/* [::] means every address, IPv4 ones too, as it does for most servers; an IPv6 socket
+	 * is otherwise IPv6 alone. */
+	unsigned family = 0;
+	if (sa.ss_family == AF_INET6)
+		family = IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr)
+			     ? MHD_USE_DUAL_STACK
+			     : MHD_USE_IPv6;
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-		MHD_USE_ERROR_LOG | MHD_USE_ITC | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		MHD_USE_ERROR_LOG | MHD_USE_ITC | family,
 	    0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, io,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,

@@ -115,44 +115,78 @@ class ServerTest(unittest.TestCase):
         self.assertIn("in use", err)
         self.assertEqual(self.server.client().get("/healthz").status, 200)
 
-    def test_listens_on_ipv6_loopback_when_told(self):
-        try:
-            with socket.socket(socket.AF_INET6) as probe:
-                probe.bind(("::1", 0))
-                port = probe.getsockname()[1]
-        except OSError as e:
-            self.skipTest("no IPv6 loopback here: %s" % e)
+    def login_over(self, host, port, password, tries=300):
+        """Logs in as admin at host:port, retrying while the server starts: (status, body)."""
+        for _ in range(tries):
+            try:
+                c = http.client.HTTPConnection(host, port, timeout=2)
+                c.request("POST", API + "/auth/login", body=json.dumps(
+                    {"username": "admin", "password": password}),
+                    headers={"Content-Type": "application/json"})
+                r = c.getresponse()
+                status, body = r.status, json.loads(r.read())
+                c.close()
+                return status, body
+            except OSError:
+                time.sleep(0.1)
+        return None, None
+
+    def serve_on(self, listen):
+        """A second server listening on `listen`, stopped (and checked) at cleanup."""
         other = Server()
         other.create_admin()
         log = open(other.log_path, "ab")
-        proc = subprocess.Popen([BIN, "serve", "--data", other.data_dir, "--listen",
-                                 "[::1]:%d" % port], stdout=log, stderr=log)
-        try:
-            status = None
-            for _ in range(300):
-                try:
-                    c = http.client.HTTPConnection("::1", port, timeout=2)
-                    c.request("POST", API + "/auth/login", body=json.dumps(
-                        {"username": "admin", "password": other.admin_password}),
-                        headers={"Content-Type": "application/json"})
-                    r = c.getresponse()
-                    status, body = r.status, json.loads(r.read())
-                    c.close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            self.assertEqual(status, 200)
-            self.assertEqual(body["user"]["username"], "admin")
-            self.assertIn("listening on http://[::1]:%d" % port, other.tail())
-            # Bound to the IPv6 loopback alone: the IPv4 one does not answer on that port.
-            with socket.socket() as v4:
-                self.assertNotEqual(v4.connect_ex(("127.0.0.1", port)), 0)
-        finally:
+        proc = subprocess.Popen([BIN, "serve", "--data", other.data_dir, "--listen", listen],
+                                stdout=log, stderr=log)
+
+        def stop():
             proc.terminate()
             proc.wait(timeout=30)
             log.close()
             other.cleanup()
-        self.assertEqual(proc.returncode, 0)
+            self.assertEqual(proc.returncode, 0)
+        self.addCleanup(stop)
+        return other
+
+    def ipv6_port(self, host):
+        try:
+            with socket.socket(socket.AF_INET6) as probe:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+                probe.bind((host, 0))
+                return probe.getsockname()[1]
+        except OSError as e:
+            self.skipTest("no IPv6 here: %s" % e)
+
+    def test_listens_on_ipv6_loopback_when_told(self):
+        port = self.ipv6_port("::1")
+        other = self.serve_on("[::1]:%d" % port)
+        status, body = self.login_over("::1", port, other.admin_password)
+        self.assertEqual(status, 200)
+        self.assertEqual(body["user"]["username"], "admin")
+        self.assertIn("listening on http://[::1]:%d" % port, other.tail())
+        # Bound to the IPv6 loopback alone: the IPv4 one does not answer on that port.
+        with socket.socket() as v4:
+            self.assertNotEqual(v4.connect_ex(("127.0.0.1", port)), 0)
+
+    def test_unspecified_ipv6_listens_on_ipv4_too(self):
+        # [::] is every address, as for most servers: IPv4 clients are answered too, and
+        # logged (and throttled) by their IPv4 address.
+        port = self.ipv6_port("::")
+        other = self.serve_on("[::]:%d" % port)
+        status, body = self.login_over("::1", port, other.admin_password)
+        self.assertEqual(status, 200, body)
+        status, body = self.login_over("127.0.0.1", port, other.admin_password, tries=1)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["user"]["username"], "admin")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            log = other.tail()
+            logins = [l for l in log.splitlines() if 'path="/api/v1/auth/login"' in l]
+            if len(logins) >= 2:
+                break
+            time.sleep(0.05)
+        self.assertTrue(any("remote=127.0.0.1" in l for l in logins), log[-2000:])
+        self.assertTrue(any("remote=::1" in l for l in logins), log[-2000:])
 
     def test_a_malformed_listen_address_is_refused(self):
         other = Server()
