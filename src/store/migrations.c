@@ -297,6 +297,13 @@ const migration migrations[] = {
      "INSERT INTO live_tasks SELECT project_id, rejections, count(*) FROM tasks"
      " WHERE state IN ('assigned', 'submitted', 'in_review', 'rework', 'escalated')"
      " GROUP BY project_id, rejections;"},
+    {14, "a project's ledger transactions are indexed by kind, not by person",
+     /* With the person in the key, every active worker and reviewer had the leaf page their
+      * next pay or fee went to, so a group commit of a funded project wrote a page per person
+      * paid in it: 16 of its 73 WAL pages. Fair pay, which looked up each worker's pay
+      * through it, sums the project's pay per person in one pass instead. */
+     "DROP INDEX ledger_txns_project;"
+     "CREATE INDEX ledger_txns_project ON ledger_txns(project_id, kind);"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -1281,6 +1281,31 @@ static int pay_row_cmp(const void *a, const void *b)
 	return x->hourly < y->hourly ? -1 : x->hourly > y->hourly;
 }
 
+static int pay_row_user_cmp(const void *key, const void *row)
+{
+	int64_t u = *(const int64_t *)key, v = ((const pay_row *)row)->user;
+	return u < v ? -1 : u > v;
+}
+
+/* Adds what the project's ledger paid each worker to their row (rows sorted by user), in one
+ * pass over the project's pay transactions. */
+static void paid_per_worker(db_conn *c, int64_t project_id, pay_row *rows, size_t n)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT x.user_id, sum(e.amount) FROM ledger_txns x JOIN ledger_entries e"
+		       " ON e.txn_id = x.id JOIN ledger_accounts a ON a.id = e.account_id"
+		       " WHERE x.project_id = ? AND x.kind = 'pay' AND a.kind = 'worker'"
+		       " GROUP BY x.user_id");
+	db_bind_int(st, 1, project_id);
+	while (db_step(st) == SQLITE_ROW) {
+		int64_t user = sqlite3_column_int64(st, 0);
+		pay_row *r = bsearch(&user, rows, n, sizeof *rows, pay_row_user_cmp);
+		if (r)
+			r->earned = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+}
+
 json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 {
 	db_conn *c = db_reader(d);
@@ -1292,10 +1317,6 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 	       " AND k.actor_id = s.actor_id AND k.at <= s.at), s.at)), 0),"
 	       " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = s.actor_id"
 	       "  AND t.state = 'approved'),"
-	       " (SELECT coalesce(sum(e.amount), 0) FROM ledger_txns x JOIN ledger_entries e"
-	       "  ON e.txn_id = x.id JOIN ledger_accounts a ON a.id = e.account_id"
-	       "  WHERE x.project_id = ?1 AND x.kind = 'pay' AND x.user_id = s.actor_id"
-	       "  AND a.kind = 'worker'),"
 	       " EXISTS(SELECT 1 FROM ledger_accounts a WHERE a.kind = 'project'"
 	       "  AND a.owner_id = ?1)"
 	       " FROM events s JOIN users u ON u.id = s.actor_id WHERE s.project_id = ?1"
@@ -1303,6 +1324,7 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 	       " GROUP BY s.actor_id ORDER BY s.actor_id LIMIT 10000");
 	db_bind_int(st, 1, p->id);
 	size_t cap = 64, n = 0;
+	bool funded = false;
 	pay_row *rows = malloc(cap * sizeof *rows);
 	while (rows && db_step(st) == SQLITE_ROW) {
 		if (n == cap) {
@@ -1318,13 +1340,16 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 		r->submissions = sqlite3_column_int64(st, 2);
 		r->active_ms = sqlite3_column_int64(st, 3);
 		r->approved = sqlite3_column_int64(st, 4);
-		/* Funded projects pay through the ledger; others owe approved x price. */
-		r->earned = sqlite3_column_int(st, 6) ? sqlite3_column_int64(st, 5)
-						      : r->approved * p->price;
-		r->hourly = ledger_hourly(r->earned, r->active_ms);
+		funded = sqlite3_column_int(st, 5) != 0;
+		/* Funded projects pay through the ledger (below); others owe approved x price. */
+		r->earned = funded ? 0 : r->approved * p->price;
 	}
 	sqlite3_reset(st);
+	if (funded && rows)
+		paid_per_worker(c, p->id, rows, n);
 	db_read_end(c);
+	for (size_t i = 0; rows && i < n; i++)
+		rows[i].hourly = ledger_hourly(rows[i].earned, rows[i].active_ms);
 	json_t *workers = json_array();
 	size_t timed = 0;
 	for (size_t i = 0; rows && i < n; i++) {

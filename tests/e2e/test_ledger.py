@@ -86,6 +86,23 @@ class LedgerTest(ServerTestCase):
                 return b["balance"]
         return 0
 
+    def test_fair_pay_reads_what_the_ledger_paid(self):
+        # A funded project's fair pay counts what each worker was paid, at the price of the
+        # time: here two approvals at 100 and one at 300 for one worker, one at 300 for the
+        # other (approvals x today's price would say 900 and 300).
+        p = self.project(4, price=100, fee=10, fund=10000)
+        (w1, w1id), (w2, w2id) = self.workers[0], self.workers[1]
+        rv = self.reviewers[0][0]
+        for _ in range(2):
+            self.assertEqual(self.cycle(w1, rv, p["id"]).status, 200)
+        r = self.world.manager.patch(API + "/projects/%d" % p["id"], {"price": 300})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.cycle(w1, rv, p["id"]).status, 200)
+        self.assertEqual(self.cycle(w2, rv, p["id"]).status, 200)
+        fp = self.world.manager.get(API + "/projects/%d/fair-pay" % p["id"]).json()
+        got = {x["user_id"]: (x["approved"], x["earned"]) for x in fp["workers"]}
+        self.assertEqual(got, {w1id: (3, 500), w2id: (1, 300)})
+
     def test_pay_on_approval_and_fees(self):
         p = self.project(3, price=100, fee=10, fund=10000)
         (w, wid), (rv, rid) = self.workers[0], self.reviewers[0]
