@@ -10,29 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The account for (kind, owner, currency), made when missing; 0 on a store error. */
-static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *currency,
-		       int64_t now)
-{
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_accounts(kind, owner_id, currency,"
-				      " created_at) VALUES (?,?,?,?)"
-				      " ON CONFLICT(kind, owner_id, currency) DO NOTHING");
-	db_bind_text(st, 1, kind);
-	db_bind_int(st, 2, owner);
-	db_bind_text(st, 3, currency);
-	db_bind_int(st, 4, now);
-	if (db_exec_stmt(st, NULL))
-		return 0;
-	st = db_stmt(c, "SELECT id FROM ledger_accounts WHERE kind = ? AND owner_id = ?"
-			" AND currency = ?");
-	db_bind_text(st, 1, kind);
-	db_bind_int(st, 2, owner);
-	db_bind_text(st, 3, currency);
-	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return id;
-}
-
 /* An existing account's id and balance; 0 when it does not exist. */
 static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const char *currency,
 			    int64_t *balance)
@@ -52,6 +29,26 @@ static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const c
 	}
 	sqlite3_reset(st);
 	return id;
+}
+
+/* The account for (kind, owner, currency), made when missing; 0 on a store error. Looked up
+ * first: it nearly always exists, and an insert that conflicts costs more than the lookup. */
+static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *currency,
+		       int64_t now)
+{
+	int64_t id = account_find(c, kind, owner, currency, NULL);
+	if (id)
+		return id;
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_accounts(kind, owner_id, currency,"
+				      " created_at) VALUES (?,?,?,?)"
+				      " ON CONFLICT(kind, owner_id, currency) DO NOTHING");
+	db_bind_text(st, 1, kind);
+	db_bind_int(st, 2, owner);
+	db_bind_text(st, 3, currency);
+	db_bind_int(st, 4, now);
+	if (db_exec_stmt(st, NULL))
+		return 0;
+	return account_find(c, kind, owner, currency, NULL);
 }
 
 typedef struct post_ref {
