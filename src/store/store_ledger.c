@@ -199,8 +199,9 @@ int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err)
 }
 
 int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
-			    int64_t now, cl_error *err)
+			    int64_t now, int64_t *paid, cl_error *err)
 {
+	*paid = 0;
 	project_pay pp;
 	if (!worker_id || project_pay_load(c, project_id, &pp) || pp.price <= 0)
 		return 0;
@@ -221,6 +222,8 @@ int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
 			       "the project's budget cannot pay for this approval");
+	if (rc == 0)
+		*paid = pp.price;
 	return rc < 0 ? rc : 0;
 }
 

@@ -203,26 +203,42 @@ static void worker_figures(db_conn *c, int64_t project_id, int64_t user_id,
 	sqlite3_reset(st);
 }
 
-/* Adds to a worker's figures in a project (worker_counts, migration 12); the row is made on
- * the first need. */
-static int worker_counted(db_conn *c, int64_t worker_id, int64_t project_id, int approved,
-			  int first_pass, int gold_answers, int gold_correct, cl_error *err)
+/* What one job adds to a worker's figures in a project. */
+typedef struct worker_delta {
+	int64_t approved, first_pass, gold_answers, gold_correct, submissions, active_ms, paid;
+} worker_delta;
+
+/* Adds to a worker's figures in a project (worker_counts, migrations 12 and 15); the row is
+ * made on the first need. */
+static int worker_counted(db_conn *c, int64_t worker_id, int64_t project_id, const worker_delta *d,
+			  cl_error *err)
 {
 	return db_count(
 	    c,
 	    "UPDATE worker_counts SET approved = approved + ?3,"
 	    " first_pass = first_pass + ?4, gold_answers = gold_answers + ?5,"
-	    " gold_correct = gold_correct + ?6 WHERE user_id = ?1 AND project_id = ?2",
-	    "INSERT INTO worker_counts(user_id, project_id, approved, first_pass,"
-	    " gold_answers, gold_correct) VALUES (?1,?2,?3,?4,?5,?6)",
-	    (int64_t[]){worker_id, project_id, approved, first_pass, gold_answers, gold_correct}, 6,
-	    err);
+	    " gold_correct = gold_correct + ?6, submissions = submissions + ?7,"
+	    " active_ms = active_ms + ?8, paid = paid + ?9 WHERE user_id = ?1 AND project_id = ?2",
+	    "INSERT INTO worker_counts(user_id, project_id, approved, first_pass, gold_answers,"
+	    " gold_correct, submissions, active_ms, paid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	    (int64_t[]){worker_id, project_id, d->approved, d->first_pass, d->gold_answers,
+			d->gold_correct, d->submissions, d->active_ms, d->paid},
+	    9, err);
 }
 
 int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
-			   cl_error *err)
+			   int64_t paid, cl_error *err)
 {
-	return worker_counted(c, worker_id, project_id, 1, first_pass, 0, 0, err);
+	return worker_counted(
+	    c, worker_id, project_id,
+	    &(worker_delta){.approved = 1, .first_pass = first_pass, .paid = paid}, err);
+}
+
+int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, int64_t active_ms,
+			 cl_error *err)
+{
+	return worker_counted(c, worker_id, project_id,
+			      &(worker_delta){.submissions = 1, .active_ms = active_ms}, err);
 }
 
 int store_quality_after_approve(db_conn *c, int64_t project_id, int64_t worker_id, int64_t now,
@@ -422,7 +438,9 @@ int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t work
 	int had = db_step(st) == SQLITE_ROW ? (sqlite3_column_int(st, 0) != 0) : -1;
 	sqlite3_reset(st);
 	int correct = score >= 1.0 - 1e-9;
-	int rc = worker_counted(c, worker_id, project_id, 0, 0, had < 0, correct - (had > 0), err);
+	int rc = worker_counted(
+	    c, worker_id, project_id,
+	    &(worker_delta){.gold_answers = had < 0, .gold_correct = correct - (had > 0)}, err);
 	if (rc)
 		return rc;
 	st = db_stmt(c, "INSERT OR REPLACE INTO gold_results(task_id, round, project_id, item_id,"
@@ -1281,50 +1299,20 @@ static int pay_row_cmp(const void *a, const void *b)
 	return x->hourly < y->hourly ? -1 : x->hourly > y->hourly;
 }
 
-static int pay_row_user_cmp(const void *key, const void *row)
-{
-	int64_t u = *(const int64_t *)key, v = ((const pay_row *)row)->user;
-	return u < v ? -1 : u > v;
-}
-
-/* Adds what the project's ledger paid each worker to their row (rows sorted by user), in one
- * pass over the project's pay transactions. */
-static void paid_per_worker(db_conn *c, int64_t project_id, pay_row *rows, size_t n)
-{
-	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT x.user_id, sum(e.amount) FROM ledger_txns x JOIN ledger_entries e"
-		       " ON e.txn_id = x.id JOIN ledger_accounts a ON a.id = e.account_id"
-		       " WHERE x.project_id = ? AND x.kind = 'pay' AND a.kind = 'worker'"
-		       " GROUP BY x.user_id");
-	db_bind_int(st, 1, project_id);
-	while (db_step(st) == SQLITE_ROW) {
-		int64_t user = sqlite3_column_int64(st, 0);
-		pay_row *r = bsearch(&user, rows, n, sizeof *rows, pay_row_user_cmp);
-		if (r)
-			r->earned = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-}
-
 json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
-	/* Active time: from each submit back to the same worker's latest claim of that task. */
+	/* Each worker's submissions, their time from each claim to its submit, approvals and what
+	 * the ledger paid them, as their jobs counted them (worker_counts). */
 	sqlite3_stmt *st = db_stmt(
-	    c, "SELECT s.actor_id, u.username, count(*), coalesce(sum(s.at - coalesce((SELECT"
-	       " max(k.at) FROM events k WHERE k.task_id = s.task_id AND k.type = 'claim'"
-	       " AND k.actor_id = s.actor_id AND k.at <= s.at), s.at)), 0),"
-	       " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = s.actor_id"
-	       "  AND t.state = 'approved'),"
+	    c, "SELECT w.user_id, u.username, w.submissions, w.active_ms, w.approved, w.paid,"
 	       " EXISTS(SELECT 1 FROM ledger_accounts a WHERE a.kind = 'project'"
 	       "  AND a.owner_id = ?1)"
-	       " FROM events s JOIN users u ON u.id = s.actor_id WHERE s.project_id = ?1"
-	       " AND s.type = 'submit' AND s.type NOT IN ('claim','review_claim')"
-	       " GROUP BY s.actor_id ORDER BY s.actor_id LIMIT 10000");
+	       " FROM worker_counts w JOIN users u ON u.id = w.user_id"
+	       " WHERE w.project_id = ?1 AND w.submissions > 0 ORDER BY w.user_id LIMIT 10000");
 	db_bind_int(st, 1, p->id);
 	size_t cap = 64, n = 0;
-	bool funded = false;
 	pay_row *rows = malloc(cap * sizeof *rows);
 	while (rows && db_step(st) == SQLITE_ROW) {
 		if (n == cap) {
@@ -1340,16 +1328,13 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 		r->submissions = sqlite3_column_int64(st, 2);
 		r->active_ms = sqlite3_column_int64(st, 3);
 		r->approved = sqlite3_column_int64(st, 4);
-		funded = sqlite3_column_int(st, 5) != 0;
-		/* Funded projects pay through the ledger (below); others owe approved x price. */
-		r->earned = funded ? 0 : r->approved * p->price;
+		/* Funded projects pay through the ledger; others owe approved x price. */
+		r->earned = sqlite3_column_int(st, 6) ? sqlite3_column_int64(st, 5)
+						      : r->approved * p->price;
+		r->hourly = ledger_hourly(r->earned, r->active_ms);
 	}
 	sqlite3_reset(st);
-	if (funded && rows)
-		paid_per_worker(c, p->id, rows, n);
 	db_read_end(c);
-	for (size_t i = 0; rows && i < n; i++)
-		rows[i].hourly = ledger_hourly(rows[i].earned, rows[i].active_ms);
 	json_t *workers = json_array();
 	size_t timed = 0;
 	for (size_t i = 0; rows && i < n; i++) {

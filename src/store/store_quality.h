@@ -19,9 +19,10 @@ int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err);
  * progress (task_state_live), which the budget check reads. Every change of a task's state
  * between live and not, or of a live task's rejections, goes through here in its job. */
 int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta, cl_error *err);
-/* Credits the worker the project's price for an approved task, once per task. */
+/* Credits the worker the project's price for an approved task, once per task; *paid what it
+ * credited (0 for a free or unfunded project, or a task paid before). */
 int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
-			    int64_t now, cl_error *err);
+			    int64_t now, int64_t *paid, cl_error *err);
 /* Credits the reviewer the project's fee for the review of `round` of a task (round 0: a
  * honeypot), once per task and round. */
 int store_ledger_on_review(db_conn *c, int64_t project_id, int64_t task_id, int round,
@@ -44,11 +45,15 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_id, int action,
 				  const char *reason, const char *fix, int64_t now, bool *handled,
 				  cl_error *err);
-/* Counts an approval of `worker_id`'s task in a project, and whether it passed at its first
- * review, in the worker's figures that promotion reads (worker_counts, which a submit's gold
- * score adds to as well). Every approval goes through here, in its job. */
+/* Counts an approval of `worker_id`'s task in a project, whether it passed at its first
+ * review, and what the ledger paid for it, in the worker's figures that promotion and fair pay
+ * read (worker_counts, which a submit's gold score adds to as well). Every approval goes
+ * through here, in its job. */
 int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
-			   cl_error *err);
+			   int64_t paid, cl_error *err);
+/* Counts a submit and its time since the task's claim in the worker's figures. */
+int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, int64_t active_ms,
+			 cl_error *err);
 /* Counts a review decision (approve, reject or fix, honeypots included) of `reviewer_id` in a
  * project: what /me/projects pays reviewers by. */
 int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err);

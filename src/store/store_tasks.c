@@ -14,6 +14,7 @@
 
 typedef struct task_row {
 	int64_t id, project_id, item_id, worker_id, reviewer_id, lease_until, annotation_id;
+	int64_t claimed_at; /* the worker's latest claim; 0 when unknown */
 	int round, rejections;
 	task_state state;
 } task_row;
@@ -22,8 +23,8 @@ static int task_load(db_conn *c, int64_t id, task_row *t)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, project_id, item_id, coalesce(worker_id, 0),"
 				      " coalesce(reviewer_id, 0), coalesce(lease_until, 0),"
-				      " coalesce(annotation_id, 0), round, rejections, state"
-				      " FROM tasks WHERE id = ?");
+				      " coalesce(annotation_id, 0), round, rejections, state,"
+				      " coalesce(claimed_at, 0) FROM tasks WHERE id = ?");
 	db_bind_int(st, 1, id);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
@@ -37,6 +38,7 @@ static int task_load(db_conn *c, int64_t id, task_row *t)
 		t->round = sqlite3_column_int(st, 7);
 		t->rejections = sqlite3_column_int(st, 8);
 		rc = task_state_parse(db_col_text(st, 9), &t->state) ? CL_EINTERNAL : 0;
+		t->claimed_at = sqlite3_column_int64(st, 10);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -592,8 +594,8 @@ static int lease(db_conn *c, task_row *t, int64_t holder, bool review, int64_t u
 	sqlite3_stmt *st =
 	    review ? db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, reviewer_id = ?,"
 				" lease_until = ? WHERE id = ?")
-		   : db_stmt(c, "UPDATE tasks SET state = ?, updated_at = ?, worker_id = ?,"
-				" lease_until = ? WHERE id = ?");
+		   : db_stmt(c, "UPDATE tasks SET state = ?1, updated_at = ?2, worker_id = ?3,"
+				" lease_until = ?4, claimed_at = ?2 WHERE id = ?5");
 	db_bind_text(st, 1, task_state_name(t->state));
 	db_bind_int(st, 2, now);
 	db_bind_int(st, 3, holder);
@@ -758,10 +760,12 @@ static int approve_task(db_conn *c, const task_row *t, bool first_pass, int64_t 
 	db_bind_int(st, 5, annotation_id);
 	db_bind_int(st, 6, t->id);
 	int rc = db_exec_stmt(st, err);
-	if (!rc && t->worker_id)
-		rc = store_approval_counted(c, t->worker_id, t->project_id, first_pass, err);
+	int64_t paid = 0;
 	if (!rc)
-		rc = store_ledger_on_approve(c, t->project_id, t->id, t->worker_id, now, err);
+		rc =
+		    store_ledger_on_approve(c, t->project_id, t->id, t->worker_id, now, &paid, err);
+	if (!rc && t->worker_id)
+		rc = store_approval_counted(c, t->worker_id, t->project_id, first_pass, paid, err);
 	if (!rc)
 		rc = store_quality_after_approve(c, t->project_id, t->worker_id, now, err);
 	return rc;
@@ -798,6 +802,9 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 	db_bind_int(st, 4, aid);
 	db_bind_int(st, 5, t.id);
 	if ((rc = db_exec_stmt(st, err)))
+		return rc;
+	if ((rc = store_submit_counted(c, j->user_id, t.project_id,
+				       t.claimed_at ? j->now - t.claimed_at : 0, err)))
 		return rc;
 	if ((rc = store_quality_on_submit(c, t.id, round, j->user_id, j->annotation, j->now, err)))
 		return rc;

@@ -189,6 +189,18 @@ class Server:
          " GROUP BY 1, 2",
          "SELECT user_id, project_id, gold_answers, gold_correct FROM worker_counts"
          " WHERE gold_answers != 0 OR gold_correct != 0"),
+        ("submissions and time from claim to submit per worker (worker_counts)",
+         "SELECT s.actor_id, s.project_id, count(*), coalesce(sum(s.at - coalesce((SELECT"
+         " max(k.at) FROM events k WHERE k.task_id = s.task_id AND k.type = 'claim'"
+         " AND k.actor_id = s.actor_id AND k.at <= s.at), s.at)), 0) FROM events s"
+         " WHERE s.type = 'submit' GROUP BY 1, 2",
+         "SELECT user_id, project_id, submissions, active_ms FROM worker_counts"
+         " WHERE submissions != 0 OR active_ms != 0"),
+        ("pay per worker (worker_counts)",
+         "SELECT x.user_id, x.project_id, sum(e.amount) FROM ledger_txns x"
+         " JOIN ledger_entries e ON e.txn_id = x.id JOIN ledger_accounts a"
+         " ON a.id = e.account_id WHERE x.kind = 'pay' AND a.kind = 'worker' GROUP BY 1, 2",
+         "SELECT user_id, project_id, paid FROM worker_counts WHERE paid != 0"),
     ]
 
     def check_counts(self):

@@ -643,23 +643,37 @@ static long review_steps(fixture *f, int64_t task, int action)
 
 /* A worker's figures in the project as promotion reads them: approved, first-pass, gold
  * answers and correct gold answers (-1 each without a row). */
-static void worker_figures_of(db *d, int64_t worker, int64_t project, long out[4])
+enum { FIGURES = 6 };
+static void worker_figures_of(db *d, int64_t worker, int64_t project, long out[FIGURES])
 {
 	sqlite3_stmt *st = NULL;
-	assert_int_equal(
-	    sqlite3_prepare_v2(db_handle(db_reader(d)),
-			       "SELECT approved, first_pass, gold_answers, gold_correct"
-			       " FROM worker_counts WHERE user_id = ? AND project_id = ?",
-			       -1, &st, NULL),
-	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(
+			     db_handle(db_reader(d)),
+			     "SELECT approved, first_pass, gold_answers, gold_correct, submissions,"
+			     " active_ms FROM worker_counts WHERE user_id = ? AND project_id = ?",
+			     -1, &st, NULL),
+			 SQLITE_OK);
 	sqlite3_bind_int64(st, 1, worker);
 	sqlite3_bind_int64(st, 2, project);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < FIGURES; i++)
 		out[i] = -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < FIGURES; i++)
 			out[i] = (long)sqlite3_column_int64(st, i);
 	sqlite3_finalize(st);
+}
+
+/* A reader's one integer answer to `sql` with `a` bound to ?1. */
+static int64_t read_int(db *d, const char *sql, int64_t a)
+{
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db_reader(d)), sql, -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, a);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 /* Every approval asks whether its worker is due for promotion. While the worker is not, that
@@ -680,6 +694,7 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 
 	/* The first task is rejected once: approved later, it is not first-pass. */
 	int64_t first = next_task(f, f->w1, "assigned");
+	usleep(20 * 1000); /* time from claim to submit that the counts keep */
 	assert_int_equal(submit(f, first, f->w1), 0);
 	review_steps(f, first, TASK_REJECT);
 	assert_int_equal(next_task(f, f->w1, "assigned"), first);
@@ -697,7 +712,7 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	}
 	if (late > early + early / 2)
 		fail_msg("an approval took %ld steps after 10, %ld after %d", early, late, N);
-	long fig[4];
+	long fig[FIGURES];
 	worker_figures_of(f->d, f->w1, f->p.id, fig);
 	assert_int_equal(fig[0], N + 1);
 	assert_int_equal(fig[1], N);
@@ -707,8 +722,19 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_int_not_equal(held, 0);
 	check_live(f, 1);
 
-	/* Migrations 12 and 13 on a store that had neither: the same counts, from the tasks, and
-	 * the gold answers from their results (two here, one of them right). */
+	/* Migrations 12, 13 and 15 on a store that had none of them: the same counts, from the
+	 * tasks and their events, the gold answers from their results (two here, one of them
+	 * right), and the held task's claim time from its claim event. */
+	long kept[FIGURES];
+	memcpy(kept, fig, sizeof kept);
+	assert_int_equal(kept[4], N + 2); /* the first task was submitted twice */
+	assert_true(kept[5] >= 20);
+	int64_t claimed = read_int(f->d, "SELECT claimed_at FROM tasks WHERE id = ?1", held);
+	assert_true(claimed > 0);
+	assert_int_equal(
+	    read_int(f->d, "SELECT max(at) FROM events WHERE task_id = ?1 AND type = 'claim'",
+		     held),
+	    claimed);
 	char path[128];
 	snprintf(path, sizeof path, "%s/crowdloop.db", f->dir);
 	db_close(f->d);
@@ -717,7 +743,8 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	char sql[512];
 	snprintf(sql, sizeof sql,
 		 "DROP TABLE worker_counts; DROP TABLE live_tasks;"
-		 "DELETE FROM schema_migrations WHERE version IN (12, 13);"
+		 "ALTER TABLE tasks DROP COLUMN claimed_at;"
+		 "DELETE FROM schema_migrations WHERE version IN (12, 13, 15);"
 		 "INSERT INTO gold_results(task_id, round, project_id, item_id, worker_id, kind,"
 		 " correct, score, at) VALUES (%lld, 1, %lld, 1, %lld, 'text_class', 1, 1, 0),"
 		 " (%lld, 2, %lld, 1, %lld, 'text_class', 0, 0, 0);",
@@ -731,7 +758,16 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_int_equal(fig[1], N);
 	assert_int_equal(fig[2], 2);
 	assert_int_equal(fig[3], 1);
+	assert_int_equal(fig[4], kept[4]);
+	assert_int_equal(fig[5], kept[5]);
+	assert_int_equal(read_int(f->d, "SELECT claimed_at FROM tasks WHERE id = ?1", held),
+			 claimed);
 	check_live(f, 1);
+	/* The held task's submit counts from its claim, as before the migrations. */
+	assert_int_equal(submit(f, held, f->w1), 0);
+	worker_figures_of(f->d, f->w1, f->p.id, fig);
+	assert_int_equal(fig[4], kept[4] + 1);
+	assert_true(fig[5] >= kept[5] && fig[5] - kept[5] < 60 * 1000);
 }
 
 struct claimer {
