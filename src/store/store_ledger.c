@@ -250,6 +250,13 @@ int store_ledger_on_review(db_conn *c, int64_t project_id, int64_t task_id, int 
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
 			       "the project's budget cannot pay for this review");
+	if (rc == 0)
+		rc = db_count(c,
+			      "UPDATE review_counts SET paid = paid + ?3"
+			      " WHERE user_id = ?1 AND project_id = ?2",
+			      "INSERT INTO review_counts(user_id, project_id, decisions, paid)"
+			      " VALUES (?1,?2,0,?3)",
+			      (int64_t[]){reviewer_id, project_id, pp.fee}, 3, err);
 	return rc < 0 ? rc : 0;
 }
 
@@ -396,21 +403,22 @@ json_t *store_ledger_project(db *d, const project *p)
 		      pp.currency, "funded", acct != 0, "balance", (json_int_t)balance, "reserved",
 		      (json_int_t)held, "available",
 		      (json_int_t)(balance > held ? balance - held : 0));
-	sqlite3_stmt *st = db_stmt(c, "SELECT t.kind, coalesce(sum(e.amount), 0) FROM ledger_txns t"
-				      " JOIN ledger_entries e ON e.txn_id = t.id"
-				      " WHERE t.project_id = ? AND e.account_id = ? GROUP BY t.kind");
+	/* Pay and fees as the approvals and decisions counted them, per person; deposits, few,
+	 * from the ledger, through the project's deposit transactions (by the account's entries,
+	 * which the planner prefers, it would read every pay and fee). */
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT (SELECT coalesce(sum(paid), 0) FROM worker_counts WHERE project_id = ?1),"
+	       " (SELECT coalesce(sum(paid), 0) FROM review_counts WHERE project_id = ?1),"
+	       " (SELECT coalesce(sum(e.amount), 0) FROM ledger_txns t CROSS JOIN ledger_entries e"
+	       "  ON e.txn_id = t.id WHERE t.project_id = ?1 AND t.kind = 'deposit'"
+	       "  AND +e.account_id = ?2)");
 	db_bind_int(st, 1, p->id);
 	db_bind_int(st, 2, acct);
 	int64_t pay = 0, fee = 0, dep = 0;
-	while (db_step(st) == SQLITE_ROW) {
-		const char *k = db_col_text(st, 0);
-		int64_t v = sqlite3_column_int64(st, 1);
-		if (!strcmp(k, "pay"))
-			pay = -v;
-		else if (!strcmp(k, "fee"))
-			fee = -v;
-		else if (!strcmp(k, "deposit"))
-			dep = v;
+	if (db_step(st) == SQLITE_ROW) {
+		pay = sqlite3_column_int64(st, 0);
+		fee = sqlite3_column_int64(st, 1);
+		dep = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
 	json_object_set_new(o, "paid_to_workers", json_integer(pay));

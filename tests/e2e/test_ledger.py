@@ -3,12 +3,14 @@ transaction, the budget check at claim time, payouts, 100 concurrent approvals t
 and the ledger's invariants after a randomized run of thousands of state changes."""
 import os
 import random
+import sqlite3
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, Client, ServerTestCase, main, make_users, sqlite_query  # noqa: E402
+from harness import (API, Client, Server, ServerTestCase, World, main, make_users,  # noqa: E402
+                     sqlite_query)
 
 POS = {"labels": ["pos"]}
 NEG = {"labels": ["neg"]}
@@ -102,6 +104,60 @@ class LedgerTest(ServerTestCase):
         fp = self.world.manager.get(API + "/projects/%d/fair-pay" % p["id"]).json()
         got = {x["user_id"]: (x["approved"], x["earned"]) for x in fp["workers"]}
         self.assertEqual(got, {w1id: (3, 500), w2id: (1, 300)})
+
+    def test_migrations_rebuild_the_pay_counts(self):
+        # Migrations 15 and 16 fill the counts that fair pay and the budget read (pay, fees,
+        # submissions, time from claim to submit, a held task's claim time) from the ledger
+        # and the events of a store that had none: after a restart both pages answer as
+        # before, and the counts match their rows (checked as the server stops).
+        s = Server()
+        self.addCleanup(s.cleanup)
+        s.create_admin()
+        s.start()
+        w = World(s)
+        r = w.admin.post(API + "/orgs/%d/funds" % w.org["id"], {"amount": 5000})
+        self.assertEqual(r.status, 201, r)
+        p = w.project(price=100, reviewer_fee=10)
+        (w1, w1id), (w2, w2id), (rv, rvid) = w.user("mw"), w.user("mw"), w.user("mr")
+        for uid, role in ((w1id, "worker"), (w2id, "worker"), (rvid, "reviewer")):
+            w.add_member(p["id"], uid, role)
+        w.import_texts(p["id"], ["migrate %d" % i for i in range(6)])
+        r = w.manager.post(API + "/projects/%d/deposits" % p["id"], {"amount": 5000})
+        self.assertEqual(r.status, 201, r)
+        for worker, decision in ((w1, "approve"), (w1, "reject"), (w2, "approve"),
+                                 (w1, "approve")):
+            t = worker.post(API + "/projects/%d/tasks/next" % p["id"]).json()
+            self.assertEqual(worker.post(API + "/tasks/%d/submit" % t["id"],
+                                         {"annotation": POS}).status, 200)
+            t = rv.post(API + "/projects/%d/reviews/next" % p["id"]).json()
+            body = {"decision": decision}
+            if decision == "reject":
+                body["reason"] = "wrong"
+            self.assertEqual(rv.post(API + "/tasks/%d/review" % t["id"], body).status, 200)
+        held = w2.post(API + "/projects/%d/tasks/next" % p["id"]).json()["id"]
+        pages = ("/projects/%d/budget" % p["id"], "/projects/%d/fair-pay" % p["id"])
+        before = [w.manager.get(API + page).json() for page in pages]
+        self.assertEqual((before[0]["paid_to_workers"], before[0]["paid_to_reviewers"]),
+                         (300, 40))
+        s.stop()
+        db = sqlite3.connect(os.path.join(s.data_dir, "crowdloop.db"))
+        db.executescript(
+            "DROP INDEX worker_counts_project; DROP INDEX review_counts_project;"
+            "ALTER TABLE worker_counts DROP COLUMN submissions;"
+            "ALTER TABLE worker_counts DROP COLUMN active_ms;"
+            "ALTER TABLE worker_counts DROP COLUMN paid;"
+            "ALTER TABLE review_counts DROP COLUMN paid;"
+            "ALTER TABLE tasks DROP COLUMN claimed_at;"
+            "DELETE FROM schema_migrations WHERE version IN (15, 16);")
+        db.close()
+        s.start()
+        after = [w.manager.get(API + page).json() for page in pages]
+        self.assertEqual(after, before)
+        self.assertEqual(w2.post(API + "/tasks/%d/submit" % held,
+                                 {"annotation": POS}).status, 200)
+        fp = w.manager.get(API + pages[1]).json()
+        mine = [x for x in fp["workers"] if x["user_id"] == w2id][0]
+        self.assertEqual(mine["submissions"], 2)
 
     def test_pay_on_approval_and_fees(self):
         p = self.project(3, price=100, fee=10, fund=10000)
