@@ -342,6 +342,15 @@ const migration migrations[] = {
      " AND x.project_id IS NOT NULL GROUP BY x.user_id, x.project_id"
      " ON CONFLICT (user_id, project_id) DO UPDATE SET paid = excluded.paid;"
      "CREATE INDEX review_counts_project ON review_counts(project_id);"},
+    {17, "a worker's latest submit is kept with their counts, for matching",
+     /* Matching read each candidate's whole history on a kind (their tasks, and each submit
+      * with its claim: 1.2 s to rank 32 workers at 95k approvals); it now adds up their
+      * per-project counts, and takes their recency from the latest submit. */
+     "ALTER TABLE worker_counts ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
+     "INSERT INTO worker_counts(user_id, project_id, last_at)"
+     " SELECT actor_id, project_id, max(at) FROM events WHERE type = 'submit'"
+     " AND actor_id IS NOT NULL GROUP BY actor_id, project_id"
+     " ON CONFLICT (user_id, project_id) DO UPDATE SET last_at = excluded.last_at;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -203,9 +203,9 @@ static void worker_figures(db_conn *c, int64_t project_id, int64_t user_id,
 	sqlite3_reset(st);
 }
 
-/* What one job adds to a worker's figures in a project. */
+/* What one job adds to a worker's figures in a project; `at`, when set, is a submit's time. */
 typedef struct worker_delta {
-	int64_t approved, first_pass, gold_answers, gold_correct, submissions, active_ms, paid;
+	int64_t approved, first_pass, gold_answers, gold_correct, submissions, active_ms, paid, at;
 } worker_delta;
 
 /* Adds to a worker's figures in a project (worker_counts, migrations 12 and 15); the row is
@@ -218,12 +218,14 @@ static int worker_counted(db_conn *c, int64_t worker_id, int64_t project_id, con
 	    "UPDATE worker_counts SET approved = approved + ?3,"
 	    " first_pass = first_pass + ?4, gold_answers = gold_answers + ?5,"
 	    " gold_correct = gold_correct + ?6, submissions = submissions + ?7,"
-	    " active_ms = active_ms + ?8, paid = paid + ?9 WHERE user_id = ?1 AND project_id = ?2",
+	    " active_ms = active_ms + ?8, paid = paid + ?9, last_at = max(last_at, ?10)"
+	    " WHERE user_id = ?1 AND project_id = ?2",
 	    "INSERT INTO worker_counts(user_id, project_id, approved, first_pass, gold_answers,"
-	    " gold_correct, submissions, active_ms, paid) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	    " gold_correct, submissions, active_ms, paid, last_at)"
+	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
 	    (int64_t[]){worker_id, project_id, d->approved, d->first_pass, d->gold_answers,
-			d->gold_correct, d->submissions, d->active_ms, d->paid},
-	    9, err);
+			d->gold_correct, d->submissions, d->active_ms, d->paid, d->at},
+	    10, err);
 }
 
 int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
@@ -235,10 +237,11 @@ int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bo
 }
 
 int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, int64_t active_ms,
-			 cl_error *err)
+			 int64_t now, cl_error *err)
 {
 	return worker_counted(c, worker_id, project_id,
-			      &(worker_delta){.submissions = 1, .active_ms = active_ms}, err);
+			      &(worker_delta){.submissions = 1, .active_ms = active_ms, .at = now},
+			      err);
 }
 
 int store_quality_after_approve(db_conn *c, int64_t project_id, int64_t worker_id, int64_t now,
@@ -1382,46 +1385,30 @@ typedef struct kind_figures {
 	int64_t last_at;
 } kind_figures;
 
+/* A worker's history on a kind: their counts in every project of that kind (worker_counts). */
 static void figures_for_kind(db_conn *c, int64_t user, const char *kind, kind_figures *f)
 {
 	memset(f, 0, sizeof *f);
-	sqlite3_stmt *st = db_stmt(c, "SELECT count(*), coalesce(sum(correct), 0) FROM gold_results"
-				      " WHERE worker_id = ? AND kind = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT coalesce(sum(w.gold_answers), 0), coalesce(sum(w.gold_correct), 0),"
+		       " coalesce(sum(w.approved), 0), coalesce(sum(w.first_pass), 0),"
+		       " coalesce(sum(w.submissions), 0), coalesce(sum(w.active_ms), 0),"
+		       " coalesce(max(w.last_at), 0)"
+		       " FROM worker_counts w JOIN projects p ON p.id = w.project_id"
+		       " WHERE w.user_id = ? AND p.kind = ?");
 	db_bind_int(st, 1, user);
 	db_bind_text(st, 2, kind);
 	if (db_step(st) == SQLITE_ROW) {
 		f->gold_n = (long)sqlite3_column_int64(st, 0);
 		f->gold_k = (long)sqlite3_column_int64(st, 1);
+		f->approved = (long)sqlite3_column_int64(st, 2);
+		f->first_pass = (long)sqlite3_column_int64(st, 3);
+		f->submissions = (long)sqlite3_column_int64(st, 4);
+		int64_t active_ms = sqlite3_column_int64(st, 5);
+		f->avg_seconds =
+		    f->submissions ? (double)active_ms / (double)f->submissions / 1000.0 : 0;
+		f->last_at = sqlite3_column_int64(st, 6);
 	}
-	sqlite3_reset(st);
-	st = db_stmt(c, "SELECT count(*) FILTER (WHERE t.state = 'approved'),"
-			" count(*) FILTER (WHERE t.state = 'approved' AND t.first_pass),"
-			" count(*) FILTER (WHERE t.round > 0), max(t.updated_at)"
-			" FROM tasks t JOIN projects p ON p.id = t.project_id"
-			" WHERE t.worker_id = ? AND p.kind = ?");
-	db_bind_int(st, 1, user);
-	db_bind_text(st, 2, kind);
-	if (db_step(st) == SQLITE_ROW) {
-		f->approved = (long)sqlite3_column_int64(st, 0);
-		f->first_pass = (long)sqlite3_column_int64(st, 1);
-		f->submissions = (long)sqlite3_column_int64(st, 2);
-		f->last_at = sqlite3_column_int64(st, 3);
-	}
-	sqlite3_reset(st);
-	/* Through the worker's tasks: their submits are on tasks that name them, rework coming
-	 * back to its worker, except where a reworked task's lease ran out and someone else took
-	 * it. */
-	st = db_stmt(c,
-		     "SELECT avg(s.at - (SELECT max(k.at) FROM events k WHERE k.task_id = s.task_id"
-		     " AND k.type = 'claim' AND k.actor_id = s.actor_id AND k.at <= s.at))"
-		     " FROM tasks t JOIN projects p ON p.id = t.project_id"
-		     " JOIN events s ON s.task_id = t.id"
-		     " WHERE t.worker_id = ?1 AND p.kind = ?2 AND s.actor_id = ?1"
-		     " AND s.type = 'submit'");
-	db_bind_int(st, 1, user);
-	db_bind_text(st, 2, kind);
-	if (db_step(st) == SQLITE_ROW)
-		f->avg_seconds = sqlite3_column_double(st, 0) / 1000.0;
 	sqlite3_reset(st);
 }
 
@@ -1561,9 +1548,9 @@ json_t *store_matches_for_project(db *d, const project *p)
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT u.id, u.username, coalesce(pm.role, '') FROM users u"
 		       " LEFT JOIN project_members pm ON pm.project_id = ?1"
-		       " AND pm.user_id = u.id WHERE u.id IN (SELECT t.worker_id FROM tasks t"
-		       " JOIN projects q ON q.id = t.project_id WHERE q.kind = ?2"
-		       " AND t.worker_id IS NOT NULL AND t.round > 0"
+		       " AND pm.user_id = u.id WHERE u.id IN (SELECT w.user_id FROM worker_counts w"
+		       " JOIN projects q ON q.id = w.project_id WHERE q.kind = ?2"
+		       " AND w.submissions > 0"
 		       " UNION SELECT user_id FROM qualifications q JOIN courses c"
 		       " ON c.id = q.course_id WHERE c.kind = ?2) ORDER BY u.id LIMIT 2000");
 	db_bind_int(st, 1, p->id);

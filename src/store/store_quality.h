@@ -51,9 +51,9 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
  * through here, in its job. */
 int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
 			   int64_t paid, cl_error *err);
-/* Counts a submit and its time since the task's claim in the worker's figures. */
+/* Counts a submit at `now` and its time since the task's claim in the worker's figures. */
 int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, int64_t active_ms,
-			 cl_error *err);
+			 int64_t now, cl_error *err);
 /* Counts a review decision (approve, reject or fix, honeypots included) of `reviewer_id` in a
  * project: what /me/projects pays reviewers by. */
 int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err);

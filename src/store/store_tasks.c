@@ -804,7 +804,7 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
 	if ((rc = store_submit_counted(c, j->user_id, t.project_id,
-				       t.claimed_at ? j->now - t.claimed_at : 0, err)))
+				       t.claimed_at ? j->now - t.claimed_at : 0, j->now, err)))
 		return rc;
 	if ((rc = store_quality_on_submit(c, t.id, round, j->user_id, j->annotation, j->now, err)))
 		return rc;

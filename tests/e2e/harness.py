@@ -201,6 +201,9 @@ class Server:
          " JOIN ledger_entries e ON e.txn_id = x.id JOIN ledger_accounts a"
          " ON a.id = e.account_id WHERE x.kind = 'pay' AND a.kind = 'worker' GROUP BY 1, 2",
          "SELECT user_id, project_id, paid FROM worker_counts WHERE paid != 0"),
+        ("latest submit per worker (worker_counts)",
+         "SELECT actor_id, project_id, max(at) FROM events WHERE type = 'submit' GROUP BY 1, 2",
+         "SELECT user_id, project_id, last_at FROM worker_counts WHERE last_at != 0"),
         ("fees per reviewer (review_counts)",
          "SELECT x.user_id, x.project_id, sum(e.amount) FROM ledger_txns x"
          " JOIN ledger_entries e ON e.txn_id = x.id JOIN ledger_accounts a"

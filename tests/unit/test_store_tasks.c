@@ -722,13 +722,19 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_int_not_equal(held, 0);
 	check_live(f, 1);
 
-	/* Migrations 12, 13 and 15 on a store that had none of them: the same counts, from the
+	/* Migrations 12, 13, 15 and 17 on a store that had none of them: the same counts, from the
 	 * tasks and their events, the gold answers from their results (two here, one of them
 	 * right), and the held task's claim time from its claim event. */
 	long kept[FIGURES];
 	memcpy(kept, fig, sizeof kept);
 	assert_int_equal(kept[4], N + 2); /* the first task was submitted twice */
 	assert_true(kept[5] >= 20);
+	const char *last_sql = "SELECT last_at FROM worker_counts WHERE user_id = ?1";
+	int64_t last = read_int(f->d, last_sql, f->w1);
+	assert_int_equal(
+	    read_int(f->d, "SELECT max(at) FROM events WHERE actor_id = ?1 AND type = 'submit'",
+		     f->w1),
+	    last);
 	int64_t claimed = read_int(f->d, "SELECT claimed_at FROM tasks WHERE id = ?1", held);
 	assert_true(claimed > 0);
 	assert_int_equal(
@@ -744,7 +750,7 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	snprintf(sql, sizeof sql,
 		 "DROP TABLE worker_counts; DROP TABLE live_tasks;"
 		 "ALTER TABLE tasks DROP COLUMN claimed_at;"
-		 "DELETE FROM schema_migrations WHERE version IN (12, 13, 15);"
+		 "DELETE FROM schema_migrations WHERE version IN (12, 13, 15, 17);"
 		 "INSERT INTO gold_results(task_id, round, project_id, item_id, worker_id, kind,"
 		 " correct, score, at) VALUES (%lld, 1, %lld, 1, %lld, 'text_class', 1, 1, 0),"
 		 " (%lld, 2, %lld, 1, %lld, 'text_class', 0, 0, 0);",
@@ -762,6 +768,7 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_int_equal(fig[5], kept[5]);
 	assert_int_equal(read_int(f->d, "SELECT claimed_at FROM tasks WHERE id = ?1", held),
 			 claimed);
+	assert_int_equal(read_int(f->d, last_sql, f->w1), last);
 	check_live(f, 1);
 	/* The held task's submit counts from its claim, as before the migrations. */
 	assert_int_equal(submit(f, held, f->w1), 0);
