@@ -1011,12 +1011,11 @@ json_t *store_quality_figures(db *d, const project *p)
 
 	/* Reviewers: anyone who decided a review here. */
 	json_t *reviewers = json_array();
-	st = db_stmt(c, "SELECT u.id, u.username, coalesce(pm.role, ''), count(*) FROM events e"
-			" JOIN users u ON u.id = e.actor_id LEFT JOIN project_members pm"
-			" ON pm.project_id = e.project_id AND pm.user_id = u.id"
-			" WHERE e.project_id = ? AND e.type IN ('approve','fix','reject')"
-			" AND e.type NOT IN ('claim','review_claim')"
-			" GROUP BY u.id ORDER BY u.id");
+	st = db_stmt(c, "SELECT u.id, u.username, coalesce(pm.role, ''), r.decisions"
+			" FROM review_counts r JOIN users u ON u.id = r.user_id"
+			" LEFT JOIN project_members pm ON pm.project_id = r.project_id"
+			" AND pm.user_id = u.id WHERE r.project_id = ? AND r.decisions > 0"
+			" ORDER BY u.id");
 	db_bind_int(st, 1, p->id);
 	int64_t ids[256];
 	char names[256][72];

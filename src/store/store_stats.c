@@ -82,8 +82,9 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 			    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
 	sqlite3_reset(st);
 
-	st = db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
-			" AND type IN ('approve','fix','reject') AND type NOT IN ('claim','review_claim')");
+	/* Review decisions (approve, fix, reject) as each decision's job counted them. */
+	st = db_stmt(c,
+		     "SELECT coalesce(sum(decisions), 0) FROM review_counts WHERE project_id = ?");
 	db_bind_int(st, 1, project_id);
 	json_object_set_new(o, "reviews",
 			    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
@@ -93,20 +94,20 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	 * over tasks that had a decision: approved ones and rejected ones not yet approved. */
 	json_t *workers = json_array();
 	int64_t decided_all = 0, first_pass_all = 0;
-	st = db_stmt(c, "SELECT w.id, u.username, sum(w.submitted), sum(w.approved),"
-			" sum(w.rejected), sum(w.first_pass), sum(w.reviews), sum(w.decided) FROM ("
-			"  SELECT worker_id AS id, count(*) FILTER (WHERE round > 0) AS submitted,"
-			"   count(*) FILTER (WHERE state = 'approved') AS approved,"
-			"   sum(rejections) AS rejected,"
-			"   count(*) FILTER (WHERE state = 'approved' AND first_pass) AS first_pass,"
-			"   0 AS reviews,"
-			"   count(*) FILTER (WHERE state = 'approved' OR rejections > 0) AS decided"
-			"  FROM tasks WHERE project_id = ?1 AND worker_id IS NOT NULL GROUP BY worker_id"
-			"  UNION ALL"
-			"  SELECT actor_id, 0, 0, 0, 0, count(*), 0 FROM events WHERE project_id = ?1"
-			"   AND type IN ('approve','fix','reject') AND type NOT IN ('claim','review_claim')"
-			"   GROUP BY actor_id"
-			" ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
+	st = db_stmt(
+	    c, "SELECT w.id, u.username, sum(w.submitted), sum(w.approved),"
+	       " sum(w.rejected), sum(w.first_pass), sum(w.reviews), sum(w.decided) FROM ("
+	       "  SELECT worker_id AS id, count(*) FILTER (WHERE round > 0) AS submitted,"
+	       "   count(*) FILTER (WHERE state = 'approved') AS approved,"
+	       "   sum(rejections) AS rejected,"
+	       "   count(*) FILTER (WHERE state = 'approved' AND first_pass) AS first_pass,"
+	       "   0 AS reviews,"
+	       "   count(*) FILTER (WHERE state = 'approved' OR rejections > 0) AS decided"
+	       "  FROM tasks WHERE project_id = ?1 AND worker_id IS NOT NULL GROUP BY worker_id"
+	       "  UNION ALL"
+	       "  SELECT user_id, 0, 0, 0, 0, decisions, 0 FROM review_counts"
+	       "   WHERE project_id = ?1 AND decisions > 0"
+	       " ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
 	db_bind_int(st, 1, project_id);
 	while (db_step(st) == SQLITE_ROW) {
 		decided_all += sqlite3_column_int64(st, 7);

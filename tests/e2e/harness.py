@@ -204,6 +204,10 @@ class Server:
         ("latest submit per worker (worker_counts)",
          "SELECT actor_id, project_id, max(at) FROM events WHERE type = 'submit' GROUP BY 1, 2",
          "SELECT user_id, project_id, last_at FROM worker_counts WHERE last_at != 0"),
+        ("review decisions per reviewer (review_counts)",
+         "SELECT actor_id, project_id, count(*) FROM events WHERE type IN"
+         " ('approve', 'reject', 'fix') AND actor_id IS NOT NULL GROUP BY 1, 2",
+         "SELECT user_id, project_id, decisions FROM review_counts WHERE decisions != 0"),
         ("fees per reviewer (review_counts)",
          "SELECT x.user_id, x.project_id, sum(e.amount) FROM ledger_txns x"
          " JOIN ledger_entries e ON e.txn_id = x.id JOIN ledger_accounts a"
