@@ -198,6 +198,33 @@ int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err)
 	return 0;
 }
 
+/* Moves `amount` from a funded project's account to `person`'s as a `kind` transaction, once
+ * per idempotency key; *paid the amount moved, 0 when the project is unfunded or the key was
+ * paid before. `what` names the work paid for in the refusal. */
+static int pay_from_project(db_conn *c, const project_pay *pp, int64_t project_id, int64_t task_id,
+			    int64_t person, const char *kind, int64_t amount, const char *idem,
+			    const char *what, int64_t now, int64_t *paid, cl_error *err)
+{
+	int64_t from = account_find(c, "project", project_id, pp->currency, NULL);
+	if (!from)
+		return 0;
+	int64_t to = account(c, "worker", person, pp->currency, now);
+	if (!to)
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+	ledger_txn t;
+	ledger_txn_init(&t, kind);
+	ledger_move(&t, from, to, amount);
+	post_ref r = {
+	    .idem = idem, .project_id = project_id, .task_id = task_id, .user_id = person};
+	int rc = post(c, &t, &r, now, NULL, err);
+	if (rc == CL_ECONFLICT)
+		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
+			       "the project's budget cannot pay for this %s", what);
+	if (rc == 0)
+		*paid = amount;
+	return rc < 0 ? rc : 0;
+}
+
 int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
 			    int64_t now, int64_t *paid, cl_error *err)
 {
@@ -205,59 +232,23 @@ int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int
 	project_pay pp;
 	if (!worker_id || project_pay_load(c, project_id, &pp) || pp.price <= 0)
 		return 0;
-	int64_t from = account_find(c, "project", project_id, pp.currency, NULL);
-	if (!from)
-		return 0;
-	int64_t to = account(c, "worker", worker_id, pp.currency, now);
-	if (!to)
-		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
-	ledger_txn t;
-	ledger_txn_init(&t, "pay");
-	ledger_move(&t, from, to, pp.price);
 	char idem[48];
 	snprintf(idem, sizeof idem, "pay:%lld", (long long)task_id);
-	post_ref r = {.idem = idem, .project_id = project_id, .task_id = task_id,
-		      .user_id = worker_id};
-	int rc = post(c, &t, &r, now, NULL, err);
-	if (rc == CL_ECONFLICT)
-		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
-			       "the project's budget cannot pay for this approval");
-	if (rc == 0)
-		*paid = pp.price;
-	return rc < 0 ? rc : 0;
+	return pay_from_project(c, &pp, project_id, task_id, worker_id, "pay", pp.price, idem,
+				"approval", now, paid, err);
 }
 
 int store_ledger_on_review(db_conn *c, int64_t project_id, int64_t task_id, int round,
-			   int64_t reviewer_id, int64_t now, cl_error *err)
+			   int64_t reviewer_id, int64_t now, int64_t *paid, cl_error *err)
 {
+	*paid = 0;
 	project_pay pp;
 	if (!reviewer_id || project_pay_load(c, project_id, &pp) || pp.fee <= 0)
 		return 0;
-	int64_t from = account_find(c, "project", project_id, pp.currency, NULL);
-	if (!from)
-		return 0;
-	int64_t to = account(c, "worker", reviewer_id, pp.currency, now);
-	if (!to)
-		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
-	ledger_txn t;
-	ledger_txn_init(&t, "fee");
-	ledger_move(&t, from, to, pp.fee);
 	char idem[64];
 	snprintf(idem, sizeof idem, "fee:%lld:%d", (long long)task_id, round);
-	post_ref r = {.idem = idem, .project_id = project_id, .task_id = task_id,
-		      .user_id = reviewer_id};
-	int rc = post(c, &t, &r, now, NULL, err);
-	if (rc == CL_ECONFLICT)
-		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
-			       "the project's budget cannot pay for this review");
-	if (rc == 0)
-		rc = db_count(c,
-			      "UPDATE review_counts SET paid = paid + ?3"
-			      " WHERE user_id = ?1 AND project_id = ?2",
-			      "INSERT INTO review_counts(user_id, project_id, decisions, paid)"
-			      " VALUES (?1,?2,0,?3)",
-			      (int64_t[]){reviewer_id, project_id, pp.fee}, 3, err);
-	return rc < 0 ? rc : 0;
+	return pay_from_project(c, &pp, project_id, task_id, reviewer_id, "fee", pp.fee, idem,
+				"review", now, paid, err);
 }
 
 /* ---- deposits ---- */

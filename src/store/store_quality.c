@@ -639,14 +639,15 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 	return db_exec_stmt(st, NULL) ? real_id : id;
 }
 
-int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err)
+int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, int64_t paid,
+			 cl_error *err)
 {
-	return db_count(
-	    c,
-	    "UPDATE review_counts SET decisions = decisions + 1"
-	    " WHERE user_id = ?1 AND project_id = ?2",
-	    "INSERT INTO review_counts(user_id, project_id, decisions) VALUES (?1,?2,1)",
-	    (int64_t[]){reviewer_id, project_id}, 2, err);
+	return db_count(c,
+			"UPDATE review_counts SET decisions = decisions + 1, paid = paid + ?3"
+			" WHERE user_id = ?1 AND project_id = ?2",
+			"INSERT INTO review_counts(user_id, project_id, decisions, paid)"
+			" VALUES (?1,?2,1,?3)",
+			(int64_t[]){reviewer_id, project_id, paid}, 3, err);
 }
 
 int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_id, int action,
@@ -694,8 +695,6 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 	db_bind_text(st, 6, text);
 	free(text);
 	int rc = db_exec_stmt(st, err);
-	if (!rc)
-		rc = store_review_counted(c, reviewer_id, project_id, err);
 	if (rc)
 		return rc;
 	st = db_stmt(c, "UPDATE tasks SET state = 'discarded', lease_until = NULL, updated_at = ?"
@@ -716,7 +715,10 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 	db_bind_int(st, 5, task_id);
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
-	if ((rc = store_ledger_on_review(c, project_id, task_id, 0, reviewer_id, now, err)))
+	int64_t paid = 0;
+	if ((rc =
+		 store_ledger_on_review(c, project_id, task_id, 0, reviewer_id, now, &paid, err)) ||
+	    (rc = store_review_counted(c, reviewer_id, project_id, paid, err)))
 		return rc;
 	return check_demote(c, project_id, reviewer_id, now, err);
 }

@@ -24,9 +24,9 @@ int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta,
 int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
 			    int64_t now, int64_t *paid, cl_error *err);
 /* Credits the reviewer the project's fee for the review of `round` of a task (round 0: a
- * honeypot), once per task and round. */
+ * honeypot), once per task and round; *paid what it credited, as store_ledger_on_approve. */
 int store_ledger_on_review(db_conn *c, int64_t project_id, int64_t task_id, int round,
-			   int64_t reviewer_id, int64_t now, cl_error *err);
+			   int64_t reviewer_id, int64_t now, int64_t *paid, cl_error *err);
 
 /* Maybe swaps the open task a worker is about to claim for a new task on a gold item of the
  * project, at the project's gold rate; returns the task to claim (`open_id` or the gold one). */
@@ -55,8 +55,10 @@ int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bo
 int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, int64_t active_ms,
 			 int64_t now, cl_error *err);
 /* Counts a review decision (approve, reject or fix, honeypots included) of `reviewer_id` in a
- * project: what /me/projects pays reviewers by. */
-int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, cl_error *err);
+ * project and the fee the ledger paid for it: what /me/projects pays reviewers by, and what
+ * the budget reports as paid to reviewers. Every decision goes through here, in its job. */
+int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, int64_t paid,
+			 cl_error *err);
 /* After an approval of a worker's task: checks the worker's promotion. */
 int store_quality_after_approve(db_conn *c, int64_t project_id, int64_t worker_id, int64_t now,
 				cl_error *err);

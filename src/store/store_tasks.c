@@ -60,8 +60,6 @@ static int event_add(db_conn *c, const task_row *t, int64_t actor, task_action a
 	db_bind_text(st, 7, task_state_name(to));
 	db_bind_text(st, 8, payload);
 	int rc = db_exec_stmt(st, err);
-	if (!rc && actor && (a == TASK_APPROVE || a == TASK_REJECT || a == TASK_FIX))
-		rc = store_review_counted(c, actor, t->project_id, err);
 	/* The work in progress the budget holds money for: a reject adds a rejection (the caller's
 	 * UPDATE), which moves the task to the next count. */
 	bool was = task_state_live(t->state), is = task_state_live(to);
@@ -945,10 +943,13 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 		rc = db_exec_stmt(st, err);
 		free(rej_text);
 	}
-	/* Every review decision earns the reviewer's fee, once per task and round. */
+	/* Every review decision earns the reviewer's fee, once per task and round, and counts. */
+	int64_t paid = 0;
 	if (!rc)
 		rc = store_ledger_on_review(c, t.project_id, t.id, reviewed_round, j->user_id,
-					    j->now, err);
+					    j->now, &paid, err);
+	if (!rc)
+		rc = store_review_counted(c, j->user_id, t.project_id, paid, err);
 	if (rc)
 		return rc;
 	j->out = t.id;
