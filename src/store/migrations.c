@@ -304,25 +304,28 @@ const migration migrations[] = {
       * through it, reads it from worker_counts (15). */
      "DROP INDEX ledger_txns_project;"
      "CREATE INDEX ledger_txns_project ON ledger_txns(project_id, kind);"},
-    {15, "a worker's submissions, active time and pay are counted per project",
+    {15, "a worker's submissions, active time, latest submit and pay are counted per project",
      /* Fair pay read a project's whole history on every request: each submit event with its
-      * claim, and each pay transaction (1.4 s at 95k approvals). Each submit now adds its time
-      * since the claim (tasks.claimed_at, set by the claim) and each approval what it paid,
-      * in their own jobs. worker_counts_project lists a project's workers; its entries move
-      * only when a worker's first count in a project is made. */
+      * claim, and each pay transaction (1.4 s at 95k approvals); matching read each candidate's
+      * whole history on a kind (1.2 s to rank 32 workers). Each submit now adds its time since
+      * the claim (tasks.claimed_at, set by the claim) and keeps its time, each approval adds
+      * what it paid, in their own jobs; matching adds up a worker's projects of the kind.
+      * worker_counts_project lists a project's workers; its entries move only when a
+      * worker's first count in a project is made. */
      "ALTER TABLE tasks ADD COLUMN claimed_at INTEGER;"
      "UPDATE tasks SET claimed_at = (SELECT max(e.at) FROM events e WHERE e.task_id = tasks.id"
      " AND e.type = 'claim' AND e.actor_id = tasks.worker_id) WHERE state = 'assigned';"
      "ALTER TABLE worker_counts ADD COLUMN submissions INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE worker_counts ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE worker_counts ADD COLUMN paid INTEGER NOT NULL DEFAULT 0;"
-     "INSERT INTO worker_counts(user_id, project_id, submissions, active_ms)"
+     "ALTER TABLE worker_counts ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
+     "INSERT INTO worker_counts(user_id, project_id, submissions, active_ms, last_at)"
      " SELECT s.actor_id, s.project_id, count(*), coalesce(sum(s.at - coalesce((SELECT"
      " max(k.at) FROM events k WHERE k.task_id = s.task_id AND k.type = 'claim'"
-     " AND k.actor_id = s.actor_id AND k.at <= s.at), s.at)), 0) FROM events s"
+     " AND k.actor_id = s.actor_id AND k.at <= s.at), s.at)), 0), max(s.at) FROM events s"
      " WHERE s.type = 'submit' AND s.actor_id IS NOT NULL GROUP BY s.actor_id, s.project_id"
      " ON CONFLICT (user_id, project_id) DO UPDATE SET submissions = excluded.submissions,"
-     " active_ms = excluded.active_ms;"
+     " active_ms = excluded.active_ms, last_at = excluded.last_at;"
      "INSERT INTO worker_counts(user_id, project_id, paid)"
      " SELECT x.user_id, x.project_id, sum(e.amount) FROM ledger_txns x"
      " JOIN ledger_entries e ON e.txn_id = x.id JOIN ledger_accounts a ON a.id = e.account_id"
@@ -342,15 +345,6 @@ const migration migrations[] = {
      " AND x.project_id IS NOT NULL GROUP BY x.user_id, x.project_id"
      " ON CONFLICT (user_id, project_id) DO UPDATE SET paid = excluded.paid;"
      "CREATE INDEX review_counts_project ON review_counts(project_id);"},
-    {17, "a worker's latest submit is kept with their counts, for matching",
-     /* Matching read each candidate's whole history on a kind (their tasks, and each submit
-      * with its claim: 1.2 s to rank 32 workers at 95k approvals); it now adds up their
-      * per-project counts, and takes their recency from the latest submit. */
-     "ALTER TABLE worker_counts ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;"
-     "INSERT INTO worker_counts(user_id, project_id, last_at)"
-     " SELECT actor_id, project_id, max(at) FROM events WHERE type = 'submit'"
-     " AND actor_id IS NOT NULL GROUP BY actor_id, project_id"
-     " ON CONFLICT (user_id, project_id) DO UPDATE SET last_at = excluded.last_at;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -208,7 +208,7 @@ typedef struct worker_delta {
 	int64_t approved, first_pass, gold_answers, gold_correct, submissions, active_ms, paid, at;
 } worker_delta;
 
-/* Adds to a worker's figures in a project (worker_counts, migrations 12, 15 and 17); the row is
+/* Adds to a worker's figures in a project (worker_counts, migrations 12 and 15); the row is
  * made on the first need. */
 static int worker_counted(db_conn *c, int64_t worker_id, int64_t project_id, const worker_delta *d,
 			  cl_error *err)

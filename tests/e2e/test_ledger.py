@@ -146,6 +146,7 @@ class LedgerTest(ServerTestCase):
             "ALTER TABLE worker_counts DROP COLUMN submissions;"
             "ALTER TABLE worker_counts DROP COLUMN active_ms;"
             "ALTER TABLE worker_counts DROP COLUMN paid;"
+            "ALTER TABLE worker_counts DROP COLUMN last_at;"
             "ALTER TABLE review_counts DROP COLUMN paid;"
             "ALTER TABLE tasks DROP COLUMN claimed_at;"
             "DELETE FROM schema_migrations WHERE version IN (15, 16);")
