@@ -345,6 +345,41 @@ const migration migrations[] = {
      " AND x.project_id IS NOT NULL GROUP BY x.user_id, x.project_id"
      " ON CONFLICT (user_id, project_id) DO UPDATE SET paid = excluded.paid;"
      "CREATE INDEX review_counts_project ON review_counts(project_id);"},
+    {17, "a worker's submitted tasks, rejections and decided tasks are counted per project",
+     /* Statistics and the quality report read every task of a project for these, a row per
+      * task (0.23 s at 167k tasks worked): now each submit, rejection and approval counts
+      * them for the worker whose work it is. A task's first decision always judges its first
+      * submission, so `decided` goes to the author of round 1. */
+     "ALTER TABLE worker_counts ADD COLUMN tasks_submitted INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE worker_counts ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE worker_counts ADD COLUMN decided INTEGER NOT NULL DEFAULT 0;"
+     "INSERT INTO worker_counts(user_id, project_id, tasks_submitted)"
+     " SELECT a.author_id, t.project_id, count(DISTINCT a.task_id) FROM annotations a"
+     " JOIN tasks t ON t.id = a.task_id WHERE a.source = 'submit' GROUP BY 1, 2"
+     " ON CONFLICT (user_id, project_id) DO UPDATE SET"
+     " tasks_submitted = excluded.tasks_submitted;"
+     "INSERT INTO worker_counts(user_id, project_id, rejected)"
+     " SELECT a.author_id, e.project_id, count(*) FROM events e JOIN annotations a"
+     " ON a.task_id = e.task_id AND a.round = json_extract(e.payload, '$.round')"
+     " AND a.source = 'submit' WHERE e.type = 'reject' GROUP BY 1, 2"
+     " ON CONFLICT (user_id, project_id) DO UPDATE SET rejected = excluded.rejected;"
+     "INSERT INTO worker_counts(user_id, project_id, decided)"
+     " SELECT a.author_id, t.project_id, count(*) FROM tasks t JOIN annotations a"
+     " ON a.task_id = t.id AND a.round = 1 AND a.source = 'submit'"
+     " WHERE t.state = 'approved' OR t.rejections > 0 GROUP BY 1, 2"
+     " ON CONFLICT (user_id, project_id) DO UPDATE SET decided = excluded.decided;"},
+    {18, "a project's items and tasks are counted",
+     /* Statistics and the metrics counted a project's items and open tasks through their
+      * indexes, an entry each (0.15 s at a million). Items and tasks are only ever added:
+      * each job that adds some counts them, and the open tasks are what the other states,
+      * each counted or small, leave. */
+     "CREATE TABLE project_counts(project_id INTEGER PRIMARY KEY,"
+     " items INTEGER NOT NULL DEFAULT 0, tasks INTEGER NOT NULL DEFAULT 0);"
+     "INSERT INTO project_counts(project_id, items)"
+     " SELECT project_id, count(*) FROM items GROUP BY project_id;"
+     "INSERT INTO project_counts(project_id, tasks)"
+     " SELECT project_id, count(*) FROM tasks GROUP BY project_id"
+     " ON CONFLICT (project_id) DO UPDATE SET tasks = excluded.tasks;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -1,5 +1,6 @@
 /* Items: imported raw data and the tasks each one starts with. */
 #include "store/store.h"
+#include "store/store_quality.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -44,6 +45,16 @@ static json_t *entry_ref(const item_new *it, int64_t item_id)
 	if (it->line > 0)
 		json_object_set_new(o, "line", json_integer(it->line));
 	return o;
+}
+
+int store_project_counted(db_conn *c, int64_t project_id, int64_t items, int64_t tasks,
+			  cl_error *err)
+{
+	return db_count(c,
+			"UPDATE project_counts SET items = items + ?2, tasks = tasks + ?3"
+			" WHERE project_id = ?1",
+			"INSERT INTO project_counts(project_id, items, tasks) VALUES (?1,?2,?3)",
+			(int64_t[]){project_id, items, tasks}, 3, err);
 }
 
 static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
@@ -101,6 +112,9 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 		json_array_append_new(new_ids, json_integer(item_id));
 		accepted++;
 	}
+	if (accepted &&
+	    store_project_counted(c, a->project_id, accepted, accepted * (int64_t)a->overlap, err))
+		goto fail;
 	json_array_extend(ids, new_ids);
 	json_array_extend(dups, new_dups);
 	json_decref(new_ids);

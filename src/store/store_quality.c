@@ -206,10 +206,11 @@ static void worker_figures(db_conn *c, int64_t project_id, int64_t user_id,
 /* What one job adds to a worker's figures in a project; `at`, when set, is a submit's time. */
 typedef struct worker_delta {
 	int64_t approved, first_pass, gold_answers, gold_correct, submissions, active_ms, paid, at;
+	int64_t tasks_submitted, rejected, decided;
 } worker_delta;
 
-/* Adds to a worker's figures in a project (worker_counts, migrations 12 and 15); the row is
- * made on the first need. */
+/* Adds to a worker's figures in a project (worker_counts, migrations 12, 15 and 17); the row
+ * is made on the first need. */
 static int worker_counted(db_conn *c, int64_t worker_id, int64_t project_id, const worker_delta *d,
 			  cl_error *err)
 {
@@ -218,29 +219,43 @@ static int worker_counted(db_conn *c, int64_t worker_id, int64_t project_id, con
 	    "UPDATE worker_counts SET approved = approved + ?3,"
 	    " first_pass = first_pass + ?4, gold_answers = gold_answers + ?5,"
 	    " gold_correct = gold_correct + ?6, submissions = submissions + ?7,"
-	    " active_ms = active_ms + ?8, paid = paid + ?9, last_at = max(last_at, ?10)"
-	    " WHERE user_id = ?1 AND project_id = ?2",
+	    " active_ms = active_ms + ?8, paid = paid + ?9, last_at = max(last_at, ?10),"
+	    " tasks_submitted = tasks_submitted + ?11, rejected = rejected + ?12,"
+	    " decided = decided + ?13 WHERE user_id = ?1 AND project_id = ?2",
 	    "INSERT INTO worker_counts(user_id, project_id, approved, first_pass, gold_answers,"
-	    " gold_correct, submissions, active_ms, paid, last_at)"
-	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+	    " gold_correct, submissions, active_ms, paid, last_at, tasks_submitted, rejected,"
+	    " decided) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
 	    (int64_t[]){worker_id, project_id, d->approved, d->first_pass, d->gold_answers,
-			d->gold_correct, d->submissions, d->active_ms, d->paid, d->at},
-	    10, err);
+			d->gold_correct, d->submissions, d->active_ms, d->paid, d->at,
+			d->tasks_submitted, d->rejected, d->decided},
+	    13, err);
 }
 
 int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
-			   int64_t paid, cl_error *err)
+			   bool first_decision, int64_t paid, cl_error *err)
 {
 	return worker_counted(
 	    c, worker_id, project_id,
-	    &(worker_delta){.approved = 1, .first_pass = first_pass, .paid = paid}, err);
+	    &(worker_delta){
+		.approved = 1, .first_pass = first_pass, .decided = first_decision, .paid = paid},
+	    err);
 }
 
-int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, int64_t active_ms,
-			 int64_t now, cl_error *err)
+int store_rejection_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_decision,
+			    cl_error *err)
 {
 	return worker_counted(c, worker_id, project_id,
-			      &(worker_delta){.submissions = 1, .active_ms = active_ms, .at = now},
+			      &(worker_delta){.rejected = 1, .decided = first_decision}, err);
+}
+
+int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_of_task,
+			 int64_t active_ms, int64_t now, cl_error *err)
+{
+	return worker_counted(c, worker_id, project_id,
+			      &(worker_delta){.submissions = 1,
+					      .tasks_submitted = first_of_task,
+					      .active_ms = active_ms,
+					      .at = now},
 			      err);
 }
 
@@ -353,6 +368,8 @@ static int64_t new_slot_task(db_conn *c, int64_t project_id, int64_t item_id, ta
 	if (db_exec_stmt(st, NULL))
 		return 0;
 	int64_t id = sqlite3_last_insert_rowid(db_handle(c));
+	if (store_project_counted(c, project_id, 0, 1, NULL))
+		return 0;
 	if (task_state_live(state) && store_ledger_live(c, project_id, 0, 1, NULL))
 		return 0;
 	return id;
@@ -499,6 +516,8 @@ static int gold_add_job(db_conn *c, void *ctx, cl_error *err)
 				return rc;
 			if (sqlite3_changes(db_handle(c))) {
 				item = sqlite3_last_insert_rowid(db_handle(c));
+				if ((rc = store_project_counted(c, j->p->id, 1, 0, err)))
+					return rc;
 			} else {
 				st = db_stmt(c, "SELECT id FROM items WHERE project_id = ?"
 						" AND content_hash = ?");
@@ -966,25 +985,16 @@ json_t *store_quality_figures(db *d, const project *p)
 	    o, "honeypots",
 	    json_pack("{s:I,s:I}", "decided", (json_int_t)hn, "caught", (json_int_t)hk));
 
-	/* Workers: outcomes of their tasks and their gold answers. */
+	/* Workers: the outcomes of their work and their gold answers, as each job counted them
+	 * (worker_counts). */
 	json_t *workers = json_array();
 	st = db_stmt(
-	    c, "SELECT u.id, u.username, coalesce(pm.role, ''),"
-	       " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = u.id"
-	       "  AND t.round > 0),"
-	       " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = u.id"
-	       "  AND t.state = 'approved'),"
-	       " (SELECT count(*) FROM tasks t WHERE t.project_id = ?1 AND t.worker_id = u.id"
-	       "  AND t.state = 'approved' AND t.first_pass),"
-	       " (SELECT coalesce(sum(rejections), 0) FROM tasks t WHERE t.project_id = ?1"
-	       "  AND t.worker_id = u.id),"
-	       " (SELECT count(*) FROM gold_results g WHERE g.project_id = ?1"
-	       "  AND g.worker_id = u.id),"
-	       " (SELECT coalesce(sum(correct), 0) FROM gold_results g WHERE g.project_id = ?1"
-	       "  AND g.worker_id = u.id)"
-	       " FROM users u LEFT JOIN project_members pm ON pm.project_id = ?1"
-	       " AND pm.user_id = u.id WHERE u.id IN (SELECT worker_id FROM tasks"
-	       " WHERE project_id = ?1 AND worker_id IS NOT NULL) ORDER BY u.id");
+	    c, "SELECT u.id, u.username, coalesce(pm.role, ''), w.tasks_submitted, w.approved,"
+	       " w.first_pass, w.rejected, w.gold_answers, w.gold_correct FROM worker_counts w"
+	       " JOIN users u ON u.id = w.user_id LEFT JOIN project_members pm"
+	       " ON pm.project_id = ?1 AND pm.user_id = u.id WHERE w.project_id = ?1"
+	       " AND (w.tasks_submitted > 0 OR w.approved > 0 OR w.rejected > 0"
+	       " OR w.gold_answers > 0) ORDER BY u.id");
 	db_bind_int(st, 1, p->id);
 	while (db_step(st) == SQLITE_ROW) {
 		long sub = (long)sqlite3_column_int64(st, 3),
@@ -1467,19 +1477,29 @@ static bool holds_course(db_conn *c, int64_t user, int64_t course)
 	return one_int(st) > 0;
 }
 
+/* A project's open tasks as what its counted tasks (project_counts) leave after its work in
+ * progress (live_tasks), its approvals (worker_counts) and its discarded tasks: a few rows
+ * however many tasks wait. */
+#define OPEN_TASKS(project)                                                                        \
+	"(coalesce((SELECT tasks FROM project_counts WHERE project_id = " project "), 0)"          \
+	" - coalesce((SELECT sum(n) FROM live_tasks WHERE project_id = " project "), 0)"           \
+	" - coalesce((SELECT sum(approved) FROM worker_counts WHERE project_id = " project "), 0)" \
+	" - (SELECT count(*) FROM tasks INDEXED BY tasks_settled WHERE project_id = " project      \
+	" AND state = 'discarded'))"
+
 json_t *store_matches_for_worker(db *d, const principal *pr)
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT p.id, p.name, p.kind, p.price, o.currency,"
-		       " coalesce(pm.role, ''),"
-		       " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id"
-		       "  AND t.state = 'open') FROM projects p JOIN orgs o ON o.id = p.org_id"
-		       " LEFT JOIN project_members pm ON pm.project_id = p.id"
-		       " AND pm.user_id = ?1 WHERE p.status = 'open'"
-		       " AND (pm.role IS NOT NULL OR p.is_public) ORDER BY p.id LIMIT 500");
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT p.id, p.name, p.kind, p.price, o.currency,"
+	       " coalesce(pm.role, ''),"
+	       " " OPEN_TASKS(
+		   "p.id") " FROM projects p JOIN orgs o ON o.id = p.org_id"
+			   " LEFT JOIN project_members pm ON pm.project_id = p.id"
+			   " AND pm.user_id = ?1 WHERE p.status = 'open'"
+			   " AND (pm.role IS NOT NULL OR p.is_public) ORDER BY p.id LIMIT 500");
 	db_bind_int(st, 1, pr->id);
 	typedef struct cand {
 		int64_t id, price, open;

@@ -19,6 +19,10 @@ int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err);
  * progress (task_state_live), which the budget check reads. Every change of a task's state
  * between live and not, or of a live task's rejections, goes through here in its job. */
 int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta, cl_error *err);
+/* Counts `items` new items and `tasks` new tasks into a project's totals (project_counts),
+ * which statistics read. Every job that adds items or tasks goes through here. */
+int store_project_counted(db_conn *c, int64_t project_id, int64_t items, int64_t tasks,
+			  cl_error *err);
 /* Credits the worker the project's price for an approved task, once per task; *paid what it
  * credited (0 for a free or unfunded project, or a task paid before). */
 int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
@@ -46,14 +50,19 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 				  const char *reason, const char *fix, int64_t now, bool *handled,
 				  cl_error *err);
 /* Counts an approval of `worker_id`'s task in a project, whether it passed at its first
- * review, and what the ledger paid for it, in the worker's figures that promotion and fair pay
- * read (worker_counts, which a submit's gold score adds to as well). Every approval goes
- * through here, in its job. */
+ * review, whether it was the task's first decision, and what the ledger paid for it, in the
+ * worker's figures that promotion, fair pay and statistics read (worker_counts, which a
+ * submit's gold score adds to as well). Every approval goes through here, in its job. */
 int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
-			   int64_t paid, cl_error *err);
-/* Counts a submit at `now` and its time since the task's claim in the worker's figures. */
-int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, int64_t active_ms,
-			 int64_t now, cl_error *err);
+			   bool first_decision, int64_t paid, cl_error *err);
+/* Counts a rejection of `worker_id`'s submission, and whether it was the task's first
+ * decision. Every rejection goes through here, in its job. */
+int store_rejection_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_decision,
+			    cl_error *err);
+/* Counts a submit at `now` and its time since the task's claim in the worker's figures;
+ * `first_of_task` when the worker never submitted this task before. */
+int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_of_task,
+			 int64_t active_ms, int64_t now, cl_error *err);
 /* Counts a review decision (approve, reject or fix, honeypots included) of `reviewer_id` in a
  * project and the fee the ledger paid for it: what /me/projects pays reviewers by, and what
  * the budget reports as paid to reviewers. Every decision goes through here, in its job. */

@@ -7,19 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tasks by state, each state counted through its own index (migration 10); `where` is a
- * condition and AND, or nothing. */
+/* Tasks by state: approved ones as the approvals counted them (worker_counts), the work in
+ * progress and the settled ones through their own small indexes (migration 10), the review
+ * backlog project by project (its index also holds the open tasks), and the open ones as what
+ * the others leave of the tasks counted (project_counts). Nothing here reads an entry per open
+ * or approved task. `where` is a condition and AND, or nothing. */
 #define STATE_COUNTS(where)                                                                        \
-	"SELECT 'open', count(*) FROM tasks WHERE " where " state = 'open'"                        \
-	" UNION ALL SELECT 'submitted', count(*) FROM tasks WHERE " where " state = 'submitted'"   \
-	" UNION ALL SELECT 'approved', count(*) FROM tasks INDEXED BY tasks_approved"              \
-	"  WHERE " where " state = 'approved'"                                                     \
+	"WITH c(state, n) AS ("                                                                    \
+	" SELECT 'submitted', coalesce(sum((SELECT count(*) FROM tasks t"                          \
+	"  WHERE t.project_id = p.project_id AND t.state = 'submitted')), 0)"                      \
+	"  FROM project_counts p WHERE " where " true"                                             \
+	" UNION ALL SELECT 'approved', coalesce(sum(approved), 0) FROM worker_counts"              \
+	"  WHERE " where " true"                                                                   \
 	" UNION ALL SELECT state, count(*) FROM tasks INDEXED BY tasks_worker_live"                \
 	"  WHERE " where " (state = 'assigned' OR state = 'rework') GROUP BY state"                \
 	" UNION ALL SELECT 'in_review', count(*) FROM tasks INDEXED BY tasks_reviewer"             \
 	"  WHERE " where " state = 'in_review'"                                                    \
 	" UNION ALL SELECT state, count(*) FROM tasks INDEXED BY tasks_settled"                    \
-	"  WHERE " where " (state = 'escalated' OR state = 'discarded') GROUP BY state"
+	"  WHERE " where " (state = 'escalated' OR state = 'discarded') GROUP BY state)"           \
+	" SELECT state, n FROM c UNION ALL SELECT 'open', (SELECT coalesce(sum(tasks), 0)"         \
+	" FROM project_counts WHERE " where " true) - (SELECT coalesce(sum(n), 0) FROM c)"
 
 json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 {
@@ -27,7 +34,7 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	db_read_begin(c);
 	json_t *o = json_pack("{s:I}", "project_id", (json_int_t)project_id);
 
-	sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM items WHERE project_id = ?");
+	sqlite3_stmt *st = db_stmt(c, "SELECT items FROM project_counts WHERE project_id = ?");
 	db_bind_int(st, 1, project_id);
 	json_object_set_new(o, "items", json_integer(db_step(st) == SQLITE_ROW
 							     ? sqlite3_column_int64(st, 0)
@@ -90,24 +97,21 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 			    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
 	sqlite3_reset(st);
 
-	/* Per worker: their tasks' outcomes, and the reviews they did. The first-pass rate is
-	 * over tasks that had a decision: approved ones and rejected ones not yet approved. */
+	/* Per worker: the outcomes of their work, and the reviews they did, as each job counted
+	 * them (worker_counts, review_counts). The first-pass rate is over tasks that had a
+	 * decision: approved ones and rejected ones not yet approved. */
 	json_t *workers = json_array();
 	int64_t decided_all = 0, first_pass_all = 0;
-	st = db_stmt(
-	    c, "SELECT w.id, u.username, sum(w.submitted), sum(w.approved),"
-	       " sum(w.rejected), sum(w.first_pass), sum(w.reviews), sum(w.decided) FROM ("
-	       "  SELECT worker_id AS id, count(*) FILTER (WHERE round > 0) AS submitted,"
-	       "   count(*) FILTER (WHERE state = 'approved') AS approved,"
-	       "   sum(rejections) AS rejected,"
-	       "   count(*) FILTER (WHERE state = 'approved' AND first_pass) AS first_pass,"
-	       "   0 AS reviews,"
-	       "   count(*) FILTER (WHERE state = 'approved' OR rejections > 0) AS decided"
-	       "  FROM tasks WHERE project_id = ?1 AND worker_id IS NOT NULL GROUP BY worker_id"
-	       "  UNION ALL"
-	       "  SELECT user_id, 0, 0, 0, 0, decisions, 0 FROM review_counts"
-	       "   WHERE project_id = ?1 AND decisions > 0"
-	       " ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
+	st = db_stmt(c,
+		     "SELECT w.id, u.username, sum(w.submitted), sum(w.approved),"
+		     " sum(w.rejected), sum(w.first_pass), sum(w.reviews), sum(w.decided) FROM ("
+		     "  SELECT user_id AS id, tasks_submitted AS submitted, approved, rejected,"
+		     "   first_pass, 0 AS reviews, decided FROM worker_counts WHERE project_id = ?1"
+		     "   AND (tasks_submitted > 0 OR approved > 0 OR rejected > 0)"
+		     "  UNION ALL"
+		     "  SELECT user_id, 0, 0, 0, 0, decisions, 0 FROM review_counts"
+		     "   WHERE project_id = ?1 AND decisions > 0"
+		     " ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
 	db_bind_int(st, 1, project_id);
 	while (db_step(st) == SQLITE_ROW) {
 		decided_all += sqlite3_column_int64(st, 7);

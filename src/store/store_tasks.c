@@ -763,10 +763,23 @@ static int approve_task(db_conn *c, const task_row *t, bool first_pass, int64_t 
 		rc =
 		    store_ledger_on_approve(c, t->project_id, t->id, t->worker_id, now, &paid, err);
 	if (!rc && t->worker_id)
-		rc = store_approval_counted(c, t->worker_id, t->project_id, first_pass, paid, err);
+		rc = store_approval_counted(c, t->worker_id, t->project_id, first_pass,
+					    t->rejections == 0, paid, err);
 	if (!rc)
 		rc = store_quality_after_approve(c, t->project_id, t->worker_id, now, err);
 	return rc;
+}
+
+/* Whether `user_id` submitted task `task_id` before (its annotations, a few per task). */
+static bool submitted_before(db_conn *c, int64_t task_id, int64_t user_id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM annotations WHERE task_id = ?"
+				      " AND author_id = ? AND source = 'submit'");
+	db_bind_int(st, 1, task_id);
+	db_bind_int(st, 2, user_id);
+	bool found = db_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
 }
 
 static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
@@ -780,6 +793,8 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 	if ((rc = check_holder(&t, j->user_id, false, j->now, err)))
 		return rc;
 	int round = t.round + 1;
+	/* A reworked task can come back to another worker after its lease ran out. */
+	bool first_of_task = round == 1 || !submitted_before(c, t.id, j->user_id);
 	int64_t aid =
 	    annotation_add(c, &t, round, j->user_id, "submit", j->annotation, j->now, err);
 	if (!aid)
@@ -801,7 +816,7 @@ static int task_submit_job(db_conn *c, void *ctx, cl_error *err)
 	db_bind_int(st, 5, t.id);
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
-	if ((rc = store_submit_counted(c, j->user_id, t.project_id,
+	if ((rc = store_submit_counted(c, j->user_id, t.project_id, first_of_task,
 				       t.claimed_at ? j->now - t.claimed_at : 0, j->now, err)))
 		return rc;
 	if ((rc = store_quality_on_submit(c, t.id, round, j->user_id, j->annotation, j->now, err)))
@@ -942,6 +957,9 @@ static int task_review_job(db_conn *c, void *ctx, cl_error *err)
 		db_bind_int(st, 4, t.id);
 		rc = db_exec_stmt(st, err);
 		free(rej_text);
+		if (!rc && t.worker_id)
+			rc = store_rejection_counted(c, t.worker_id, t.project_id,
+						     t.rejections == 0, err);
 	}
 	/* Every review decision earns the reviewer's fee, once per task and round, and counts. */
 	int64_t paid = 0;

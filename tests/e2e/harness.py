@@ -179,6 +179,17 @@ class Server:
          "SELECT project_id, rejections, count(*) FROM tasks WHERE state IN"
          " ('assigned', 'submitted', 'in_review', 'rework', 'escalated') GROUP BY 1, 2",
          "SELECT project_id, rejections, n FROM live_tasks WHERE n != 0"),
+        ("items and tasks per project (project_counts)",
+         "SELECT p.id, (SELECT count(*) FROM items i WHERE i.project_id = p.id),"
+         " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id) FROM projects p"
+         " WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.id)"
+         " OR EXISTS (SELECT 1 FROM items i WHERE i.project_id = p.id)",
+         "SELECT project_id, items, tasks FROM project_counts WHERE items != 0 OR tasks != 0"),
+        # Statistics count a project's approved tasks as the approvals counted them.
+        ("approved tasks per project (worker_counts)",
+         "SELECT project_id, count(*) FROM tasks WHERE state = 'approved' GROUP BY 1",
+         "SELECT project_id, sum(approved) FROM worker_counts GROUP BY 1"
+         " HAVING sum(approved) != 0"),
         ("approvals per worker (worker_counts)",
          "SELECT worker_id, project_id, count(*), sum(first_pass != 0) FROM tasks"
          " WHERE state = 'approved' AND worker_id IS NOT NULL GROUP BY 1, 2",
@@ -204,6 +215,28 @@ class Server:
         ("latest submit per worker (worker_counts)",
          "SELECT actor_id, project_id, max(at) FROM events WHERE type = 'submit' GROUP BY 1, 2",
          "SELECT user_id, project_id, last_at FROM worker_counts WHERE last_at != 0"),
+        ("tasks submitted per worker (worker_counts)",
+         "SELECT a.author_id, t.project_id, count(DISTINCT a.task_id) FROM annotations a"
+         " JOIN tasks t ON t.id = a.task_id WHERE a.source = 'submit' GROUP BY 1, 2",
+         "SELECT user_id, project_id, tasks_submitted FROM worker_counts"
+         " WHERE tasks_submitted != 0"),
+        # A rejection counts for the author of the round it judged.
+        ("rejections per worker (worker_counts)",
+         "SELECT a.author_id, e.project_id, count(*) FROM events e JOIN annotations a"
+         " ON a.task_id = e.task_id AND a.source = 'submit'"
+         " AND a.round = json_extract(e.payload, '$.round') WHERE e.type = 'reject'"
+         " GROUP BY 1, 2",
+         "SELECT user_id, project_id, rejected FROM worker_counts WHERE rejected != 0"),
+        # A task's first decision, whatever it was, counts for the worker it judged.
+        ("decided tasks per worker (worker_counts)",
+         "SELECT a.author_id, f.project_id, count(*) FROM (SELECT task_id, project_id,"
+         " min(id) AS first FROM events WHERE type IN"
+         " ('approve', 'fix', 'reject', 'auto_approve', 'resolve_approve')"
+         " AND to_state != 'discarded' GROUP BY task_id) f JOIN events e ON e.id = f.first"
+         " JOIN annotations a ON a.task_id = f.task_id AND a.source = 'submit'"
+         " AND a.round = (SELECT max(b.round) FROM annotations b WHERE b.task_id = f.task_id"
+         " AND b.source = 'submit' AND b.created_at <= e.at) GROUP BY 1, 2",
+         "SELECT user_id, project_id, decided FROM worker_counts WHERE decided != 0"),
         ("review decisions per reviewer (review_counts)",
          "SELECT actor_id, project_id, count(*) FROM events WHERE type IN"
          " ('approve', 'reject', 'fix') AND actor_id IS NOT NULL GROUP BY 1, 2",

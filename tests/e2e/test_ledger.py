@@ -105,11 +105,13 @@ class LedgerTest(ServerTestCase):
         got = {x["user_id"]: (x["approved"], x["earned"]) for x in fp["workers"]}
         self.assertEqual(got, {w1id: (3, 500), w2id: (1, 300)})
 
-    def test_migrations_rebuild_the_pay_counts(self):
-        # Migrations 15 and 16 fill the counts that fair pay and the budget read (pay, fees,
-        # submissions, time from claim to submit, a held task's claim time) from the ledger
-        # and the events of a store that had none: after a restart both pages answer as
-        # before, and the counts match their rows (checked as the server stops).
+    def test_migrations_rebuild_the_worker_counts(self):
+        # Migrations 15 to 18 fill the counts that fair pay, the budget, statistics and the
+        # quality report read (pay, fees, submissions, time from claim to submit, a held
+        # task's claim time, tasks submitted, rejections, decided tasks, a project's items and
+        # tasks) from the ledger, the events, the annotations and the rows of a store that had
+        # none: after a restart every page answers as before, and the counts match their rows
+        # (checked as the server stops).
         s = Server()
         self.addCleanup(s.cleanup)
         s.create_admin()
@@ -124,8 +126,9 @@ class LedgerTest(ServerTestCase):
         w.import_texts(p["id"], ["migrate %d" % i for i in range(6)])
         r = w.manager.post(API + "/projects/%d/deposits" % p["id"], {"amount": 5000})
         self.assertEqual(r.status, 201, r)
+        # The last task stays rejected, in rework: decided, not approved.
         for worker, decision in ((w1, "approve"), (w1, "reject"), (w2, "approve"),
-                                 (w1, "approve")):
+                                 (w1, "approve"), (w1, "reject")):
             t = worker.post(API + "/projects/%d/tasks/next" % p["id"]).json()
             self.assertEqual(worker.post(API + "/tasks/%d/submit" % t["id"],
                                          {"annotation": POS}).status, 200)
@@ -136,9 +139,21 @@ class LedgerTest(ServerTestCase):
             self.assertEqual(rv.post(API + "/tasks/%d/review" % t["id"], body).status, 200)
         held = w2.post(API + "/projects/%d/tasks/next" % p["id"]).json()["id"]
         pages = ("/projects/%d/budget" % p["id"], "/projects/%d/fair-pay" % p["id"])
+        figures = ("/projects/%d/stats" % p["id"], "/projects/%d/quality" % p["id"])
+
+        def workers():
+            stats, quality = [w.manager.get(API + page).json() for page in figures]
+            return (stats["workers"], quality["workers"], stats["items"], stats["tasks"],
+                    stats["first_pass_approval_rate"])
         before = [w.manager.get(API + page).json() for page in pages]
+        workers_before = workers()
+        self.assertEqual((workers_before[2], workers_before[3]["open"],
+                          workers_before[3]["approved"], workers_before[3]["rework"]),
+                         (6, 1, 3, 1))
+        mine = [x for x in workers_before[0] if x["user_id"] == w1id][0]
+        self.assertEqual((mine["submitted"], mine["approved"], mine["rejected"]), (3, 2, 2))
         self.assertEqual((before[0]["paid_to_workers"], before[0]["paid_to_reviewers"]),
-                         (300, 40))
+                         (300, 50))
         s.stop()
         db = sqlite3.connect(os.path.join(s.data_dir, "crowdloop.db"))
         db.executescript(
@@ -149,11 +164,16 @@ class LedgerTest(ServerTestCase):
             "ALTER TABLE worker_counts DROP COLUMN last_at;"
             "ALTER TABLE review_counts DROP COLUMN paid;"
             "ALTER TABLE tasks DROP COLUMN claimed_at;"
-            "DELETE FROM schema_migrations WHERE version IN (15, 16);")
+            "ALTER TABLE worker_counts DROP COLUMN tasks_submitted;"
+            "ALTER TABLE worker_counts DROP COLUMN rejected;"
+            "ALTER TABLE worker_counts DROP COLUMN decided;"
+            "DROP TABLE project_counts;"
+            "DELETE FROM schema_migrations WHERE version IN (15, 16, 17, 18);")
         db.close()
         s.start()
         after = [w.manager.get(API + page).json() for page in pages]
         self.assertEqual(after, before)
+        self.assertEqual(workers(), workers_before)
         self.assertEqual(w2.post(API + "/tasks/%d/submit" % held,
                                  {"annotation": POS}).status, 200)
         fp = w.manager.get(API + pages[1]).json()

@@ -663,6 +663,39 @@ class LoopTest(ServerTestCase):
         self.assertEqual(s2["total_tasks"], 1)
         self.assertEqual(s2["tasks"].get("open"), 1)
 
+    def test_figures_count_each_workers_own_work(self):
+        """A reworked task whose lease runs out goes to another worker: the rejection and the
+        first decision stay with the worker who was rejected, the approval goes to the one
+        whose submission was approved, in statistics, the quality report and /me/projects."""
+        p, _ = self.proj(["handed over"], workers=[self.w1_id, self.w2_id],
+                         reviewers=[self.r1_id], lease_seconds=1)
+        pid = p["id"]
+        t = self.claim(self.w1, pid)
+        self.submit_ok(self.w1, t["id"], POS)
+        self.review_claim(self.r1, pid)
+        self.review_ok(self.r1, t["id"], {"decision": "reject", "reason": "no"}, "rework")
+        self.assertEqual(self.claim(self.w1, pid)["id"], t["id"])
+        time.sleep(2.5)
+        self.assertEqual(self.claim(self.w2, pid)["id"], t["id"])
+        self.submit_ok(self.w2, t["id"], NEG)
+        self.review_claim(self.r1, pid)
+        self.review_ok(self.r1, t["id"], {"decision": "approve"}, "approved")
+        m = self.world.manager
+        s = m.get(API + "/projects/%d/stats" % pid).json()
+        got = {x["user_id"]: (x["submitted"], x["approved"], x["rejected"],
+                              x["first_pass_approved"]) for x in s["workers"]
+               if x["user_id"] != self.r1_id}
+        self.assertEqual(got, {self.w1_id: (1, 0, 1, 0), self.w2_id: (1, 1, 0, 0)})
+        self.assertEqual(s["first_pass_approval_rate"], 0)
+        q = m.get(API + "/projects/%d/quality" % pid).json()
+        got = {x["user_id"]: (x["submitted"], x["approved"], x["rejections"])
+               for x in q["workers"]}
+        self.assertEqual(got, {self.w1_id: (1, 0, 1), self.w2_id: (1, 1, 0)})
+        for c, want in ((self.w1, (0, 1)), (self.w2, (1, 0))):
+            mine = [x for x in c.get(API + "/me/projects").json()["items"]
+                    if x["id"] == pid][0]["my_figures"]
+            self.assertEqual((mine["approved"], mine["rejected"]), want)
+
     def test_sample_review_policy(self):
         n = 40
         p, _ = self.proj(["sample %d" % i for i in range(n)], workers=[self.w1_id],

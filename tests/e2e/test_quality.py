@@ -417,6 +417,10 @@ class QualityTest(ServerTestCase):
         self.assertEqual(scores, sorted(scores, reverse=True))
         top = [x for x in m if x["project_id"] == cheap["id"]][0]
         self.assertEqual(top["figures"]["approved"] >= 3, True)
+        # Open tasks: none left in the cheap project, its one in the rich one.
+        self.assertEqual(top["figures"]["open_tasks"], 0)
+        self.assertEqual([x for x in m if x["project_id"] == rich["id"]][0]["figures"]
+                         ["open_tasks"], 1)
         self.assertIn("approval_rate", top["figures"])
         # Time per task, from each submit back to its claim: three of them took 0.5 s or more.
         self.assertGreater(top["figures"]["avg_seconds_per_task"], 0)

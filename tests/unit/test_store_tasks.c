@@ -643,14 +643,15 @@ static long review_steps(fixture *f, int64_t task, int action)
 
 /* A worker's figures in the project as promotion reads them: approved, first-pass, gold
  * answers and correct gold answers (-1 each without a row). */
-enum { FIGURES = 6 };
+enum { FIGURES = 9 };
 static void worker_figures_of(db *d, int64_t worker, int64_t project, long out[FIGURES])
 {
 	sqlite3_stmt *st = NULL;
 	assert_int_equal(sqlite3_prepare_v2(
 			     db_handle(db_reader(d)),
 			     "SELECT approved, first_pass, gold_answers, gold_correct, submissions,"
-			     " active_ms FROM worker_counts WHERE user_id = ? AND project_id = ?",
+			     " active_ms, tasks_submitted, rejected, decided FROM worker_counts"
+			     " WHERE user_id = ? AND project_id = ?",
 			     -1, &st, NULL),
 			 SQLITE_OK);
 	sqlite3_bind_int64(st, 1, worker);
@@ -717,14 +718,18 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_int_equal(fig[0], N + 1);
 	assert_int_equal(fig[1], N);
 	assert_int_equal(fig[2], 0);
+	/* N + 1 tasks submitted (the first twice), one rejection, N + 1 first decisions. */
+	assert_int_equal(fig[6], N + 1);
+	assert_int_equal(fig[7], 1);
+	assert_int_equal(fig[8], N + 1);
 	check_live(f, 0);
 	int64_t held = next_task(f, f->w1, "assigned");
 	assert_int_not_equal(held, 0);
 	check_live(f, 1);
 
-	/* Migrations 12, 13 and 15 on a store that had none of them: the same counts, from the
-	 * tasks and their events, the gold answers from their results (two here, one of them
-	 * right), and the held task's claim time from its claim event. */
+	/* Migrations 12, 13, 15 and 17 on a store that had none of them: the same counts, from
+	 * the tasks, their annotations and events, the gold answers from their results (two here,
+	 * one of them right), and the held task's claim time from its claim event. */
 	long kept[FIGURES];
 	memcpy(kept, fig, sizeof kept);
 	assert_int_equal(kept[4], N + 2); /* the first task was submitted twice */
@@ -750,7 +755,7 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	snprintf(sql, sizeof sql,
 		 "DROP TABLE worker_counts; DROP TABLE live_tasks;"
 		 "ALTER TABLE tasks DROP COLUMN claimed_at;"
-		 "DELETE FROM schema_migrations WHERE version IN (12, 13, 15);"
+		 "DELETE FROM schema_migrations WHERE version IN (12, 13, 15, 17);"
 		 "INSERT INTO gold_results(task_id, round, project_id, item_id, worker_id, kind,"
 		 " correct, score, at) VALUES (%lld, 1, %lld, 1, %lld, 'text_class', 1, 1, 0),"
 		 " (%lld, 2, %lld, 1, %lld, 'text_class', 0, 0, 0);",
@@ -766,6 +771,9 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_int_equal(fig[3], 1);
 	assert_int_equal(fig[4], kept[4]);
 	assert_int_equal(fig[5], kept[5]);
+	assert_int_equal(fig[6], kept[6]);
+	assert_int_equal(fig[7], kept[7]);
+	assert_int_equal(fig[8], kept[8]);
 	assert_int_equal(read_int(f->d, "SELECT claimed_at FROM tasks WHERE id = ?1", held),
 			 claimed);
 	assert_int_equal(read_int(f->d, last_sql, f->w1), last);
