@@ -278,16 +278,21 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
 	return items;
 }
 
+/* My figures per project: approvals and rejections as counted (worker_counts), my work waiting
+ * for review through the project's review backlog and the tasks in review, my work in hand
+ * through the live work's index: none of them reads a row per task I ever did. */
 json_t *store_my_projects(db *d, const principal *pr)
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(
 	    c, "SELECT " PROJECT_COLUMNS ", pm.role,"
 	       " coalesce(w.approved, 0), coalesce(w.rejected, 0),"
-	       " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
-	       "   AND t.state IN ('submitted','in_review')),"
-	       " (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.worker_id = ?1"
-	       "   AND t.state IN ('assigned','rework')),"
+	       " (SELECT count(*) FROM tasks t INDEXED BY tasks_queue WHERE t.project_id = p.id"
+	       "   AND t.state = 'submitted' AND t.worker_id = ?1)"
+	       " + (SELECT count(*) FROM tasks t INDEXED BY tasks_reviewer"
+	       "   WHERE t.state = 'in_review' AND t.project_id = p.id AND t.worker_id = ?1),"
+	       " (SELECT count(*) FROM tasks t INDEXED BY tasks_worker_live WHERE t.worker_id = ?1"
+	       "   AND t.project_id = p.id AND (t.state = 'assigned' OR t.state = 'rework')),"
 	       " coalesce(r.decisions, 0)"
 	       " FROM projects p JOIN orgs o ON o.id = p.org_id"
 	       " LEFT JOIN worker_counts w ON w.user_id = ?1 AND w.project_id = p.id"

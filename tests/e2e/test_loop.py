@@ -670,11 +670,22 @@ class LoopTest(ServerTestCase):
         p, _ = self.proj(["handed over"], workers=[self.w1_id, self.w2_id],
                          reviewers=[self.r1_id], lease_seconds=1)
         pid = p["id"]
+
+        def in_hand(c):
+            mine = [x for x in c.get(API + "/me/projects").json()["items"]
+                    if x["id"] == pid][0]["my_figures"]
+            return mine["in_progress"], mine["pending_review"]
+        self.assertEqual(in_hand(self.w1), (0, 0))
         t = self.claim(self.w1, pid)
+        self.assertEqual(in_hand(self.w1), (1, 0))
         self.submit_ok(self.w1, t["id"], POS)
+        self.assertEqual(in_hand(self.w1), (0, 1))
         self.review_claim(self.r1, pid)
+        self.assertEqual(in_hand(self.w1), (0, 1))
         self.review_ok(self.r1, t["id"], {"decision": "reject", "reason": "no"}, "rework")
+        self.assertEqual(in_hand(self.w1), (1, 0))
         self.assertEqual(self.claim(self.w1, pid)["id"], t["id"])
+        self.assertEqual(in_hand(self.w1), (1, 0))
         time.sleep(2.5)
         self.assertEqual(self.claim(self.w2, pid)["id"], t["id"])
         self.submit_ok(self.w2, t["id"], NEG)
@@ -691,6 +702,7 @@ class LoopTest(ServerTestCase):
         got = {x["user_id"]: (x["submitted"], x["approved"], x["rejections"])
                for x in q["workers"]}
         self.assertEqual(got, {self.w1_id: (1, 0, 1), self.w2_id: (1, 1, 0)})
+        self.assertEqual((in_hand(self.w1), in_hand(self.w2)), ((0, 0), (0, 0)))
         for c, want in ((self.w1, (0, 1)), (self.w2, (1, 0))):
             mine = [x for x in c.get(API + "/me/projects").json()["items"]
                     if x["id"] == pid][0]["my_figures"]
