@@ -449,12 +449,15 @@ json_t *store_ledger_my_entries(db *d, int64_t user_id, int64_t cursor, int limi
 				int64_t *next)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st = db_stmt(c, "SELECT e.id, t.id, t.kind, t.project_id, t.task_id, a.currency,"
-				      " e.amount, t.created_at FROM ledger_entries e"
-				      " JOIN ledger_accounts a ON a.id = e.account_id"
-				      " JOIN ledger_txns t ON t.id = e.txn_id"
-				      " WHERE a.kind = 'worker' AND a.owner_id = ? AND e.id < ?"
-				      " ORDER BY e.id DESC LIMIT ?");
+	/* A page of each of the person's accounts (one per currency) in index order, then those
+	 * few merged: a page costs the same however many entries came before it. */
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT e.id, t.id, t.kind, t.project_id, t.task_id, a.currency, e.amount,"
+	       " t.created_at FROM ledger_accounts a JOIN ledger_entries e ON e.id IN"
+	       " (SELECT x.id FROM ledger_entries x WHERE x.account_id = a.id AND x.id < ?2"
+	       "  ORDER BY x.id DESC LIMIT ?3)"
+	       " JOIN ledger_txns t ON t.id = e.txn_id WHERE a.kind = 'worker' AND a.owner_id = ?1"
+	       " ORDER BY e.id DESC LIMIT ?3");
 	db_bind_int(st, 1, user_id);
 	db_bind_int(st, 2, cursor ? cursor : INT64_MAX);
 	db_bind_int(st, 3, limit + 1);

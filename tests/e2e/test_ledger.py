@@ -105,6 +105,43 @@ class LedgerTest(ServerTestCase):
         got = {x["user_id"]: (x["approved"], x["earned"]) for x in fp["workers"]}
         self.assertEqual(got, {w1id: (3, 500), w2id: (1, 300)})
 
+    def test_my_ledger_pages_across_currencies(self):
+        # A worker paid by two orgs in two currencies holds two accounts: the pages of
+        # /me/ledger run newest first across both, each entry once, none left out.
+        w = self.world
+        usd = w.admin.post(API + "/orgs", {"name": "usd org", "currency": "USD"}).json()
+        r = w.admin.post(API + "/orgs/%d/members" % usd["id"],
+                         {"user_id": w.manager_id, "role": "manager"})
+        self.assertEqual(r.status, 201, r)
+        r = w.admin.post(API + "/orgs/%d/funds" % usd["id"], {"amount": 1000})
+        self.assertEqual(r.status, 201, r)
+        krw_project = self.project(4, price=100, fee=10, fund=1000)
+        usd_project = self.project(4, price=7, fee=1, org_id=usd["id"])
+        r = w.manager.post(API + "/projects/%d/deposits" % usd_project["id"], {"amount": 1000})
+        self.assertEqual(r.status, 201, r)
+        (worker, wid), rv = self.workers[3], self.reviewers[1][0]
+        for p in (krw_project, usd_project, usd_project, krw_project, usd_project):
+            self.assertEqual(self.cycle(worker, rv, p["id"]).status, 200)
+        seen, cursor = [], None
+        while True:
+            r = worker.get(API + "/me/ledger?limit=2" + ("&cursor=%s" % cursor if cursor else ""))
+            self.assertEqual(r.status, 200, r)
+            page = r.json()
+            self.assertLessEqual(len(page["items"]), 2)
+            seen += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        want = sqlite_query(self.server.data_dir,
+                            "SELECT e.id, a.currency, e.amount FROM ledger_entries e"
+                            " JOIN ledger_accounts a ON a.id = e.account_id"
+                            " WHERE a.kind = 'worker' AND a.owner_id = %d ORDER BY e.id DESC"
+                            % wid)
+        self.assertEqual([(x["id"], x["currency"], x["amount"]) for x in seen],
+                         [tuple(x) for x in want])
+        self.assertEqual([x["amount"] for x in seen if x["currency"] == "USD"], [7, 7, 7])
+        self.assertGreaterEqual(len([x for x in seen if x["currency"] == "KRW"]), 2)
+
     def test_migrations_rebuild_the_worker_counts(self):
         # Migrations 15 to 18 fill the counts that fair pay, the budget, statistics and the
         # quality report read (pay, fees, submissions, time from claim to submit, a held

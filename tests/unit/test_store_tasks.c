@@ -785,6 +785,69 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	assert_true(fig[5] >= kept[5] && fig[5] - kept[5] < 60 * 1000);
 }
 
+/* Steps this thread's reader takes for each report a page shows: the task counts by state
+ * (statistics and the metrics), a worker's projects and matches, the quality report. */
+enum { REPORTS = 4 };
+static void report_steps(fixture *f, long out[REPORTS])
+{
+	principal me = {.id = f->w1};
+	json_t *got[REPORTS];
+	int64_t counts[8];
+	for (int i = 0; i < REPORTS; i++) {
+		long before = reader_steps(f->d);
+		got[i] = NULL;
+		if (i == 0)
+			store_task_state_counts(f->d, counts);
+		else if (i == 1)
+			got[i] = store_my_projects(f->d, &me);
+		else if (i == 2)
+			got[i] = store_matches_for_worker(f->d, &me);
+		else
+			got[i] = store_quality_figures(f->d, &f->p);
+		out[i] = reader_steps(f->d) - before;
+		if (i)
+			assert_non_null(got[i]);
+		json_decref(got[i]);
+	}
+}
+
+/* Those reports read counts and the work in progress, never a row per task done: the same
+ * steps after 300 approvals as after 10, and the same figures as the tasks give. */
+static void test_reports_do_not_grow_with_the_project(void **state)
+{
+	fixture *f = *state;
+	enum { N = 300 };
+	add_items(f, "report", N + 5);
+	cl_error err;
+	assert_int_equal(store_project_member_set(f->d, f->p.id, f->w1, "worker", &err), 0);
+	long early[REPORTS] = {0}, late[REPORTS] = {0};
+	for (int done = 1; done <= N; done++) {
+		int64_t id = next_task(f, f->w1, "assigned");
+		assert_int_equal(submit(f, id, f->w1), 0);
+		review_steps(f, id, TASK_APPROVE);
+		if (done == 10)
+			report_steps(f, early);
+	}
+	report_steps(f, late);
+	static const char *const names[REPORTS] = {"task counts", "my projects", "my matches",
+						   "quality report"};
+	for (int i = 0; i < REPORTS; i++)
+		if (late[i] > early[i] + early[i] / 2)
+			fail_msg("%s took %ld steps after 10 approvals, %ld after %d", names[i],
+				 early[i], late[i], N);
+	int64_t counts[8];
+	store_task_state_counts(f->d, counts);
+	assert_int_equal(counts[TASK_APPROVED], N);
+	assert_int_equal(
+	    counts[TASK_OPEN],
+	    read_int(f->d, "SELECT count(*) FROM tasks WHERE state = 'open' AND ?1", 1));
+	principal me = {.id = f->w1};
+	json_t *mine = store_my_projects(f->d, &me);
+	json_t *fig = json_object_get(json_array_get(mine, 0), "my_figures");
+	assert_int_equal(json_integer_value(json_object_get(fig, "approved")), N);
+	json_decref(mine);
+}
+
 struct claimer {
 	fixture *f;
 	int64_t user;
@@ -846,6 +909,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_approvals_do_not_grow_with_the_workers_history,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gold_picks_do_not_grow_with_the_gold, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_reports_do_not_grow_with_the_project, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
