@@ -1477,29 +1477,21 @@ static bool holds_course(db_conn *c, int64_t user, int64_t course)
 	return one_int(st) > 0;
 }
 
-/* A project's open tasks as what its counted tasks (project_counts) leave after its work in
- * progress (live_tasks), its approvals (worker_counts) and its discarded tasks: a few rows
- * however many tasks wait. */
-#define OPEN_TASKS(project)                                                                        \
-	"(coalesce((SELECT tasks FROM project_counts WHERE project_id = " project "), 0)"          \
-	" - coalesce((SELECT sum(n) FROM live_tasks WHERE project_id = " project "), 0)"           \
-	" - coalesce((SELECT sum(approved) FROM worker_counts WHERE project_id = " project "), 0)" \
-	" - (SELECT count(*) FROM tasks INDEXED BY tasks_settled WHERE project_id = " project      \
-	" AND state = 'discarded'))"
-
 json_t *store_matches_for_worker(db *d, const principal *pr)
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *st = db_stmt(
-	    c, "SELECT p.id, p.name, p.kind, p.price, o.currency,"
-	       " coalesce(pm.role, ''),"
-	       " " OPEN_TASKS(
-		   "p.id") " FROM projects p JOIN orgs o ON o.id = p.org_id"
-			   " LEFT JOIN project_members pm ON pm.project_id = p.id"
-			   " AND pm.user_id = ?1 WHERE p.status = 'open'"
-			   " AND (pm.role IS NOT NULL OR p.is_public) ORDER BY p.id LIMIT 500");
+	/* Open projects I may work on, with their open tasks. */
+#define CANDIDATES_OPEN OPEN_TASKS("p.id")
+	sqlite3_stmt *st = db_stmt(c, "SELECT p.id, p.name, p.kind, p.price, o.currency,"
+				      " coalesce(pm.role, ''), " CANDIDATES_OPEN
+				      " FROM projects p JOIN orgs o ON o.id = p.org_id"
+				      " LEFT JOIN project_members pm ON pm.project_id = p.id"
+				      " AND pm.user_id = ?1 WHERE p.status = 'open'"
+				      " AND (pm.role IS NOT NULL OR p.is_public) ORDER BY p.id"
+				      " LIMIT 500");
+#undef CANDIDATES_OPEN
 	db_bind_int(st, 1, pr->id);
 	typedef struct cand {
 		int64_t id, price, open;

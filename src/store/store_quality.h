@@ -23,6 +23,15 @@ int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta,
  * which statistics read. Every job that adds items or tasks goes through here. */
 int store_project_counted(db_conn *c, int64_t project_id, int64_t items, int64_t tasks,
 			  cl_error *err);
+/* SQL for the open tasks of the project whose id is the SQL expression `project`: what its
+ * counted tasks leave after its work in progress (live_tasks), its approvals (worker_counts)
+ * and its discarded tasks; a few rows however many tasks wait. */
+#define OPEN_TASKS(project)                                                                        \
+	"(coalesce((SELECT tasks FROM project_counts WHERE project_id = " project "), 0)"          \
+	" - coalesce((SELECT sum(n) FROM live_tasks WHERE project_id = " project "), 0)"           \
+	" - coalesce((SELECT sum(approved) FROM worker_counts WHERE project_id = " project "), 0)" \
+	" - (SELECT count(*) FROM tasks INDEXED BY tasks_settled WHERE project_id = " project      \
+	" AND state = 'discarded'))"
 /* Credits the worker the project's price for an approved task, once per task; *paid what it
  * credited (0 for a free or unfunded project, or a task paid before). */
 int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,

@@ -1,5 +1,6 @@
 /* A project's figures: counts by state, throughput, first-pass approval, per worker. */
 #include "store/store.h"
+#include "store/store_quality.h"
 #include "core/task.h"
 #include "util/clock.h"
 
@@ -7,14 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tasks by state: approved ones as the approvals counted them (worker_counts), the work in
- * progress and the settled ones through their own small indexes (migration 10), the review
- * backlog project by project (its index also holds the open tasks), and the open ones as what
- * the others leave of the tasks counted (project_counts). Nothing here reads an entry per open
- * or approved task. `where` is a condition and AND, or nothing. */
+/* Tasks by state: the open ones as counted (OPEN_TASKS), the approved ones as the approvals
+ * counted them (worker_counts), the work in progress and the settled ones through their own
+ * small indexes (migration 10), the review backlog project by project (its index also holds
+ * the open tasks). Nothing here reads an entry per open or approved task. `where` is a
+ * condition and AND, or nothing. */
+#define OPEN_OF_P OPEN_TASKS("p.project_id")
 #define STATE_COUNTS(where)                                                                        \
-	"WITH c(state, n) AS ("                                                                    \
-	" SELECT 'submitted', coalesce(sum((SELECT count(*) FROM tasks t"                          \
+	"SELECT 'open', coalesce(sum(" OPEN_OF_P "), 0) FROM project_counts p"                     \
+	"  WHERE " where " true"                                                                   \
+	" UNION ALL SELECT 'submitted', coalesce(sum((SELECT count(*) FROM tasks t"                \
 	"  WHERE t.project_id = p.project_id AND t.state = 'submitted')), 0)"                      \
 	"  FROM project_counts p WHERE " where " true"                                             \
 	" UNION ALL SELECT 'approved', coalesce(sum(approved), 0) FROM worker_counts"              \
@@ -24,9 +27,7 @@
 	" UNION ALL SELECT 'in_review', count(*) FROM tasks INDEXED BY tasks_reviewer"             \
 	"  WHERE " where " state = 'in_review'"                                                    \
 	" UNION ALL SELECT state, count(*) FROM tasks INDEXED BY tasks_settled"                    \
-	"  WHERE " where " (state = 'escalated' OR state = 'discarded') GROUP BY state)"           \
-	" SELECT state, n FROM c UNION ALL SELECT 'open', (SELECT coalesce(sum(tasks), 0)"         \
-	" FROM project_counts WHERE " where " true) - (SELECT coalesce(sum(n), 0) FROM c)"
+	"  WHERE " where " (state = 'escalated' OR state = 'discarded') GROUP BY state"
 
 json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 {
