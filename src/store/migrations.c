@@ -380,6 +380,12 @@ const migration migrations[] = {
      "INSERT INTO project_counts(project_id, tasks)"
      " SELECT project_id, count(*) FROM tasks GROUP BY project_id"
      " ON CONFLICT (project_id) DO UPDATE SET tasks = excluded.tasks;"},
+    {19, "a project's tasks are listed in id order through an index",
+     /* The task list walked the table by id and skipped the other projects' tasks, and with
+      * a state filter every task of another state: a page of open tasks read the whole
+      * approved part of the project first (0.63 s at 174k approved). A task's project never
+      * changes, so this index moves only when tasks are added. */
+     "CREATE INDEX tasks_project ON tasks(project_id);"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -534,25 +534,92 @@ int store_task_facts(db *d, int64_t task_id, bool with_item, task_facts *f)
 	return rc;
 }
 
+/* A page of a project's tasks in id order, walking `index` under condition `cond` (a state
+ * condition that implies the index's own, for a partial one). */
+#define TASK_PAGE(index, cond, op, dir)                                                            \
+	"SELECT " TASK_COLUMNS " FROM tasks t INDEXED BY " index " LEFT JOIN annotations a"        \
+	" ON a.id = t.annotation_id WHERE t.project_id = ?1 AND " cond                             \
+	" AND (?3 = 0 OR t.worker_id = ?3) AND t.id " op " ?4 ORDER BY t.id " dir " LIMIT ?5"
+#define TASK_PAGES(index, cond)                                                                    \
+	{                                                                                          \
+		TASK_PAGE(index, cond, ">", "ASC"), TASK_PAGE(index, cond, "<", "DESC")            \
+	}
+
+/* The states whose tasks an index of their own holds, each walked through it: in id order for
+ * the settled ones, whole and sorted for the work in progress (as many as are in hand). */
+static const struct {
+	const char *state;
+	const char *sql[2]; /* ascending, descending */
+} task_pages_by_state[] = {
+    {"approved", TASK_PAGES("tasks_approved", "t.state = 'approved'")},
+    {"escalated", TASK_PAGES("tasks_settled", "t.state = 'escalated'")},
+    {"discarded", TASK_PAGES("tasks_settled", "t.state = 'discarded'")},
+    {"assigned", TASK_PAGES("tasks_worker_live", "t.state = 'assigned'")},
+    {"rework", TASK_PAGES("tasks_worker_live", "t.state = 'rework'")},
+    {"in_review", TASK_PAGES("tasks_reviewer", "t.state = 'in_review'")},
+};
+static const char *const task_pages_of_project[2] =
+    TASK_PAGES("tasks_project", "(?2 IS NULL OR t.state = ?2)");
+static const char *const task_pages_of_worker[2] =
+    TASK_PAGES("tasks_worker", "t.worker_id = ?3 AND (?2 IS NULL OR t.state = ?2)");
+
+/* The first and last ids of a project's open or submitted tasks, through the queue index: its
+ * priorities one by one (a few), each a seek. */
+#define QUEUE_ENDS(state)                                                                          \
+	"WITH RECURSIVE pr(p) AS (SELECT (SELECT max(priority) FROM tasks INDEXED BY tasks_queue"  \
+	"  WHERE project_id = ?1 AND state = '" state "')"                                         \
+	" UNION ALL SELECT (SELECT max(priority) FROM tasks INDEXED BY tasks_queue"                \
+	"  WHERE project_id = ?1 AND state = '" state "' AND priority < pr.p) FROM pr"             \
+	"  WHERE pr.p IS NOT NULL)"                                                                \
+	" SELECT min((SELECT min(id) FROM tasks INDEXED BY tasks_queue WHERE project_id = ?1"      \
+	"  AND state = '" state "' AND priority = pr.p)),"                                         \
+	" max((SELECT max(id) FROM tasks INDEXED BY tasks_queue WHERE project_id = ?1"             \
+	"  AND state = '" state "' AND priority = pr.p)) FROM pr WHERE pr.p IS NOT NULL"
+
+/* Where a walk of the project's tasks in one of the queue's states may start, so that it does
+ * not read the tasks before the first of them (or after the last): the project's approved
+ * part, most of all. False when the project has none in that state. */
+static bool queue_start(db_conn *c, int64_t project_id, const char *state, bool desc,
+			int64_t *cursor)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, strcmp(state, "open") ? QUEUE_ENDS("submitted") : QUEUE_ENDS("open"));
+	db_bind_int(st, 1, project_id);
+	bool any = db_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+	if (any && !desc && sqlite3_column_int64(st, 0) - 1 > *cursor)
+		*cursor = sqlite3_column_int64(st, 0) - 1;
+	if (any && desc && sqlite3_column_int64(st, 1) + 1 < *cursor)
+		*cursor = sqlite3_column_int64(st, 1) + 1;
+	sqlite3_reset(st);
+	return any;
+}
+
 json_t *store_tasks_list(db *d, int64_t project_id, const char *state, int64_t worker_id,
 			 int64_t cursor, int limit, bool desc, int64_t *next)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st =
-	    desc ? db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
-			      " ON a.id = t.annotation_id WHERE t.project_id = ?1"
-			      " AND (?2 IS NULL OR t.state = ?2) AND (?3 = 0 OR t.worker_id = ?3)"
-			      " AND t.id < ?4 ORDER BY t.id DESC LIMIT ?5")
-		 : db_stmt(c, "SELECT " TASK_COLUMNS " FROM tasks t LEFT JOIN annotations a"
-			      " ON a.id = t.annotation_id WHERE t.project_id = ?1"
-			      " AND (?2 IS NULL OR t.state = ?2) AND (?3 = 0 OR t.worker_id = ?3)"
-			      " AND t.id > ?4 ORDER BY t.id LIMIT ?5");
+	db_read_begin(c);
+	/* A worker's tasks through their own index; else a state's own index when it has one;
+	 * else the project's, from the first task in the state asked for. */
+	const char *sql = worker_id ? task_pages_of_worker[desc] : task_pages_of_project[desc];
+	int64_t from = cursor ? cursor : (desc ? INT64_MAX : 0);
+	bool empty = false;
+	for (size_t i = 0;
+	     state && !worker_id && i < sizeof task_pages_by_state / sizeof *task_pages_by_state;
+	     i++)
+		if (!strcmp(state, task_pages_by_state[i].state))
+			sql = task_pages_by_state[i].sql[desc];
+	if (state && !worker_id && (!strcmp(state, "open") || !strcmp(state, "submitted")))
+		empty = !queue_start(c, project_id, state, desc, &from);
+	sqlite3_stmt *st = db_stmt(c, sql);
 	db_bind_int(st, 1, project_id);
 	db_bind_text(st, 2, state);
 	db_bind_int(st, 3, worker_id);
-	db_bind_int(st, 4, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 5, limit + 1);
-	return db_page(st, limit, task_row_json, next);
+	db_bind_int(st, 4, from);
+	db_bind_int(st, 5, empty ? 0 : limit + 1);
+	json_t *page = db_page(st, limit, task_row_json, next);
+	db_read_end(c);
+	return page;
 }
 
 /* ---- transitions ---- */

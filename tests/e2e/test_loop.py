@@ -663,6 +663,62 @@ class LoopTest(ServerTestCase):
         self.assertEqual(s2["total_tasks"], 1)
         self.assertEqual(s2["tasks"].get("open"), 1)
 
+    def test_task_lists_by_state_both_ways(self):
+        """The task list in each state, in either order and a page of one or two at a time,
+        holds exactly the project's tasks in that state (each state is walked through an index
+        of its own, or from its first task)."""
+        p, _ = self.proj(["by state %d" % i for i in range(9)],
+                         workers=[self.w1_id, self.w2_id, self.w3_id],
+                         reviewers=[self.r1_id, self.r2_id], max_rounds=2)
+        pid = p["id"]
+        w1, w2, w3, r1, r2 = self.w1, self.w2, self.w3, self.r1, self.r2
+
+        def cycle(worker, decision, expect):
+            t = self.claim(worker, pid)
+            self.submit_ok(worker, t["id"], POS)
+            self.assertEqual(self.review_claim(r1, pid)["id"], t["id"])
+            body = {"decision": decision}
+            if decision == "reject":
+                body["reason"] = "again"
+            self.review_ok(r1, t["id"], body, expect)
+            return t["id"]
+        cycle(w2, "approve", "approved")
+        for _ in range(2):  # discarded, then escalated
+            tid = cycle(w1, "reject", "rework")
+            self.assertEqual(cycle(w1, "reject", "escalated"), tid)
+            if _ == 0:
+                r = resolve(self.world.manager, tid, {"decision": "discard", "reason": "no"})
+                self.assertEqual(r.status, 200, r)
+        cycle(w3, "reject", "rework")
+        t = self.claim(w2, pid)
+        self.submit_ok(w2, t["id"], POS)
+        self.assertEqual(self.review_claim(r2, pid)["id"], t["id"])  # in review
+        t = self.claim(w2, pid)
+        self.submit_ok(w2, t["id"], POS)  # submitted
+        self.claim(w2, pid)  # assigned
+        states = dict(sqlite_query(self.server.data_dir,
+                                   "SELECT state, count(*) FROM tasks WHERE project_id = %d"
+                                   " GROUP BY 1" % pid))
+        self.assertEqual(states, {"open": 2, "assigned": 1, "submitted": 1, "in_review": 1,
+                                  "rework": 1, "approved": 1, "escalated": 1, "discarded": 1})
+        for state in [None] + sorted(states):
+            for desc in (False, True):
+                for worker in (None, self.w2_id):
+                    want = [r[0] for r in sqlite_query(
+                        self.server.data_dir,
+                        "SELECT id FROM tasks WHERE project_id = %d%s%s ORDER BY id%s"
+                        % (pid, " AND state = '%s'" % state if state else "",
+                           " AND worker_id = %d" % worker if worker else "",
+                           " DESC" if desc else ""))]
+                    query = "&".join(x for x in (
+                        "state=" + state if state else "", "sort=-id" if desc else "",
+                        "worker_id=%d" % worker if worker else "") if x)
+                    for limit in (1, 2):
+                        got = list_all(self.world.manager, API + "/projects/%d/tasks%s"
+                                       % (pid, "?" + query if query else ""), limit)
+                        self.assertEqual([x["id"] for x in got], want, (query, limit))
+                        self.assertTrue(all(x["state"] == state for x in got if state))
+
     def test_figures_count_each_workers_own_work(self):
         """A reworked task whose lease runs out goes to another worker: the rejection and the
         first decision stay with the worker who was rejected, the approval goes to the one

@@ -786,8 +786,9 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 }
 
 /* Steps this thread's reader takes for each report a page shows: the task counts by state
- * (statistics and the metrics), a worker's projects and matches, the quality report. */
-enum { REPORTS = 4 };
+ * (statistics and the metrics), a worker's projects and matches, the quality report, and the
+ * first page of the project's open tasks. */
+enum { REPORTS = 5 };
 static void report_steps(fixture *f, long out[REPORTS])
 {
 	principal me = {.id = f->w1};
@@ -802,8 +803,11 @@ static void report_steps(fixture *f, long out[REPORTS])
 			got[i] = store_my_projects(f->d, &me);
 		else if (i == 2)
 			got[i] = store_matches_for_worker(f->d, &me);
-		else
+		else if (i == 3)
 			got[i] = store_quality_figures(f->d, &f->p);
+		else
+			got[i] =
+			    store_tasks_list(f->d, f->p.id, "open", 0, 0, 2, false, &(int64_t){0});
 		out[i] = reader_steps(f->d) - before;
 		if (i)
 			assert_non_null(got[i]);
@@ -811,8 +815,9 @@ static void report_steps(fixture *f, long out[REPORTS])
 	}
 }
 
-/* Those reports read counts and the work in progress, never a row per task done: the same
- * steps after 300 approvals as after 10, and the same figures as the tasks give. */
+/* Those reports read counts and the work in progress, never a row per task done, and the
+ * open tasks' page starts at the first of them: the same steps after 300 approvals as after
+ * 10, and the same figures as the tasks give. */
 static void test_reports_do_not_grow_with_the_project(void **state)
 {
 	fixture *f = *state;
@@ -830,7 +835,7 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 	}
 	report_steps(f, late);
 	static const char *const names[REPORTS] = {"task counts", "my projects", "my matches",
-						   "quality report"};
+						   "quality report", "open tasks"};
 	for (int i = 0; i < REPORTS; i++)
 		if (late[i] > early[i] + early[i] / 2)
 			fail_msg("%s took %ld steps after 10 approvals, %ld after %d", names[i],
@@ -846,6 +851,9 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 	json_t *fig = json_object_get(json_array_get(mine, 0), "my_figures");
 	assert_int_equal(json_integer_value(json_object_get(fig, "approved")), N);
 	json_decref(mine);
+	json_t *open = store_tasks_list(f->d, f->p.id, "open", 0, 0, 100, false, &(int64_t){0});
+	assert_int_equal(json_array_size(open), counts[TASK_OPEN]);
+	json_decref(open);
 }
 
 struct claimer {
