@@ -200,7 +200,13 @@ int api_items_list(http_request *r)
 	const char *type = http_query(r, "type");
 	if (!rc && type && strcmp(type, "text") && strcmp(type, "image"))
 		rc = http_fail(r, CL_EINVAL, NULL, "unknown type filter \"%.32s\"", type);
-	if (!rc) {
+	/* A project holds items of its kind's one type alone (imports refuse the other; a kind
+	 * never changes): the other type's filter finds nothing, without reading every item to
+	 * be sure of it. */
+	if (!rc && type && strcmp(type, item_type_name(task_kind_item_type(p.kind)))) {
+		next = 0;
+		http_json_page(r, json_array(), &next);
+	} else if (!rc) {
 		json_t *items = store_items_list(api_app(r)->db, p.id, type, cursor, limit, desc,
 						 &next);
 		http_json_page(r, items, &next);

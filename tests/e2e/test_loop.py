@@ -842,6 +842,17 @@ class LoopTest(ServerTestCase):
         self.assertEqual(r.body, big)
         self.assertEqual(r.header("Content-Type"), "image/png")
         self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
+        # the item list's type filter: this project's images, and no text
+        m = self.world.manager
+        got = list_all(m, API + "/projects/%d/items?type=image" % pid, 1)
+        self.assertEqual(sorted(x["id"] for x in got), sorted(rep["item_ids"]))
+        self.assertEqual(m.get(API + "/projects/%d/items?type=text" % pid).json(),
+                         {"items": [], "next_cursor": None})
+        tp, tids = self.proj(["typed a", "typed b", "typed c"])
+        got = list_all(m, API + "/projects/%d/items?type=text&sort=-id" % tp["id"], 2)
+        self.assertEqual([x["id"] for x in got], sorted(tids, reverse=True))
+        self.assertEqual(m.get(API + "/projects/%d/items?type=image" % tp["id"]).json()["items"],
+                         [])
         # re-importing the same image is a duplicate
         body, ctype = multipart([("file", "again.png", "image/png", big)])
         rep2 = self.world.manager.post(API + "/projects/%d/items" % pid, body,
