@@ -279,28 +279,32 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
 }
 
 /* My figures per project: approvals and rejections as counted (worker_counts), my work waiting
- * for review through the project's review backlog and the tasks in review, my work in hand
- * through the live work's index: none of them reads a row per task I ever did. */
+ * for review through the project's review backlog and the tasks in review (read once for all
+ * projects), my work in hand through the live work's index: none of them reads a row per task
+ * I ever did. */
 json_t *store_my_projects(db *d, const principal *pr)
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(
-	    c, "SELECT " PROJECT_COLUMNS ", pm.role,"
-	       " coalesce(w.approved, 0), coalesce(w.rejected, 0),"
-	       " (SELECT count(*) FROM tasks t INDEXED BY tasks_queue WHERE t.project_id = p.id"
-	       "   AND t.state = 'submitted' AND t.worker_id = ?1)"
-	       " + (SELECT count(*) FROM tasks t INDEXED BY tasks_reviewer"
-	       "   WHERE t.state = 'in_review' AND t.project_id = p.id AND t.worker_id = ?1),"
-	       " (SELECT count(*) FROM tasks t INDEXED BY tasks_worker_live WHERE t.worker_id = ?1"
-	       "   AND t.project_id = p.id AND (t.state = 'assigned' OR t.state = 'rework')),"
-	       " coalesce(r.decisions, 0)"
-	       " FROM projects p JOIN orgs o ON o.id = p.org_id"
-	       " LEFT JOIN worker_counts w ON w.user_id = ?1 AND w.project_id = p.id"
-	       " LEFT JOIN review_counts r ON r.user_id = ?1 AND r.project_id = p.id"
-	       " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
-	       " WHERE p.status IN ('open','paused')"
-	       "   AND (pm.role IS NOT NULL OR p.is_public)"
-	       " ORDER BY p.id LIMIT 1000");
+	    c,
+	    "SELECT " PROJECT_COLUMNS ", pm.role,"
+	    " coalesce(w.approved, 0), coalesce(w.rejected, 0),"
+	    " (SELECT count(*) FROM tasks t INDEXED BY tasks_queue WHERE t.project_id = p.id"
+	    "   AND t.state = 'submitted' AND t.worker_id = ?1)"
+	    " + coalesce(ir.n, 0),"
+	    " (SELECT count(*) FROM tasks t INDEXED BY tasks_worker_live WHERE t.worker_id = ?1"
+	    "   AND t.project_id = p.id AND (t.state = 'assigned' OR t.state = 'rework')),"
+	    " coalesce(r.decisions, 0)"
+	    " FROM projects p JOIN orgs o ON o.id = p.org_id"
+	    " LEFT JOIN worker_counts w ON w.user_id = ?1 AND w.project_id = p.id"
+	    " LEFT JOIN review_counts r ON r.user_id = ?1 AND r.project_id = p.id"
+	    " LEFT JOIN (SELECT t.project_id, count(*) AS n FROM tasks t INDEXED BY tasks_reviewer"
+	    "   WHERE t.state = 'in_review' AND t.worker_id = ?1 GROUP BY t.project_id) ir"
+	    "   ON ir.project_id = p.id"
+	    " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
+	    " WHERE p.status IN ('open','paused')"
+	    "   AND (pm.role IS NOT NULL OR p.is_public)"
+	    " ORDER BY p.id LIMIT 1000");
 	db_bind_int(st, 1, pr->id);
 	json_t *items = json_array();
 	project p;
