@@ -538,8 +538,8 @@ int store_task_facts(db *d, int64_t task_id, bool with_item, task_facts *f)
  * condition that implies the index's own, for a partial one). */
 #define TASK_PAGE(index, cond, op, dir)                                                            \
 	"SELECT " TASK_COLUMNS " FROM tasks t INDEXED BY " index " LEFT JOIN annotations a"        \
-	" ON a.id = t.annotation_id WHERE t.project_id = ?1 AND " cond                             \
-	" AND (?3 = 0 OR t.worker_id = ?3) AND t.id " op " ?4 ORDER BY t.id " dir " LIMIT ?5"
+	" ON a.id = t.annotation_id WHERE t.project_id = ?1 AND " cond " AND t.id " op " ?4"       \
+	" ORDER BY t.id " dir " LIMIT ?5"
 #define TASK_PAGES(index, cond)                                                                    \
 	{                                                                                          \
 		TASK_PAGE(index, cond, ">", "ASC"), TASK_PAGE(index, cond, "<", "DESC")            \
