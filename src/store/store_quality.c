@@ -1127,24 +1127,33 @@ json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int6
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
+	/* Each item is met at its first approved task, walking the approved tasks' index: a page
+	 * reads its own rows, however many tasks the project has approved. An item's tasks are
+	 * made with it, so this is item order. */
 	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT DISTINCT t.item_id FROM tasks t WHERE t.project_id = ?"
-		       " AND t.state = 'approved' AND t.item_id > ?"
-		       " AND NOT EXISTS (SELECT 1 FROM gold_items g"
-		       " WHERE g.item_id = t.item_id) ORDER BY t.item_id LIMIT ?");
+	    db_stmt(c, "SELECT t.id, t.item_id FROM tasks t WHERE t.project_id = ?1"
+		       " AND t.state = 'approved' AND t.id > ?2"
+		       " AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.item_id = t.item_id"
+		       " AND s.state = 'approved' AND s.id < t.id)"
+		       " AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"
+		       " ORDER BY t.id LIMIT ?3");
 	sqlite3_stmt *text = db_stmt(c, "SELECT text FROM items WHERE id = ?");
 	db_bind_int(st, 1, p->id);
 	db_bind_int(st, 2, cursor);
 	db_bind_int(st, 3, limit + 1);
 	int64_t *ids = calloc((size_t)limit + 1, sizeof *ids);
+	int64_t last_task = 0;
 	int n = 0;
-	while (ids && n <= limit && db_step(st) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
+	while (ids && n <= limit && db_step(st) == SQLITE_ROW) {
+		if (n < limit)
+			last_task = sqlite3_column_int64(st, 0);
+		ids[n++] = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	*next = 0;
 	if (n > limit) {
 		n = limit;
-		*next = ids[limit - 1];
+		*next = last_task;
 	}
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++) {

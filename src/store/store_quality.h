@@ -157,7 +157,8 @@ int store_audit_verdict(db *d, int64_t audit_id, int64_t task_id, bool correct,
 json_t *store_quality_figures(db *d, const project *p);
 /* The caller's own figures across projects: gold accuracy per kind, reviewer accuracy. */
 json_t *store_quality_me(db *d, int64_t user_id);
-/* Consolidated answers per item, a page by item id. */
+/* Consolidated answers per item with an approved annotation, a page in item order (the
+ * cursor: the first approved task of the page's last item). */
 json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int64_t *next);
 /* Agreement per project and per worker. */
 json_t *store_agreement(db *d, const project *p);

@@ -305,6 +305,16 @@ class QualityTest(ServerTestCase):
         self.assertAlmostEqual(by_item[first]["agreement"], 2 / 3)
         self.assertEqual(by_item[second]["consolidated"], {"labels": ["neg"]})
         self.assertTrue(by_item[first]["complete"])
+        # A page at a time: each item once, though each has three approved tasks.
+        paged, cursor = [], None
+        while True:
+            url = API + "/projects/%d/consensus?limit=1" % pid
+            page = self.world.manager.get(url + ("&cursor=" + cursor if cursor else "")).json()
+            paged += [(c["item_id"], c["annotations"]) for c in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        self.assertEqual(paged, [(first, 3), (second, 3)])
         ag = self.world.manager.get(API + "/projects/%d/agreement" % pid).json()
         # Units (pos,pos,neg) and (neg,neg,neg): D_o = 2, n = 6, n_pos = 2, n_neg = 4:
         # alpha = 1 - 5 * 2 / (36 - 20) = 0.375.

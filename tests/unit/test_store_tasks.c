@@ -788,7 +788,7 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 /* Steps this thread's reader takes for each report a page shows: the task counts by state
  * (statistics and the metrics), a worker's projects and matches, the quality report, and the
  * first page of the project's open tasks. */
-enum { REPORTS = 5 };
+enum { REPORTS = 6 };
 static void report_steps(fixture *f, long out[REPORTS])
 {
 	principal me = {.id = f->w1};
@@ -805,9 +805,11 @@ static void report_steps(fixture *f, long out[REPORTS])
 			got[i] = store_matches_for_worker(f->d, &me);
 		else if (i == 3)
 			got[i] = store_quality_figures(f->d, &f->p);
-		else
+		else if (i == 4)
 			got[i] =
 			    store_tasks_list(f->d, f->p.id, "open", 0, 0, 2, false, &(int64_t){0});
+		else
+			got[i] = store_consensus(f->d, &f->p, 0, 2, &(int64_t){0});
 		out[i] = reader_steps(f->d) - before;
 		if (i)
 			assert_non_null(got[i]);
@@ -815,9 +817,9 @@ static void report_steps(fixture *f, long out[REPORTS])
 	}
 }
 
-/* Those reports read counts and the work in progress, never a row per task done, and the
- * open tasks' page starts at the first of them: the same steps after 300 approvals as after
- * 10, and the same figures as the tasks give. */
+/* Those reports read counts and the work in progress, never a row per task done; the open
+ * tasks' page starts at the first of them and a consensus page reads its own items: the same
+ * steps after 300 approvals as after 10, and the same figures as the tasks give. */
 static void test_reports_do_not_grow_with_the_project(void **state)
 {
 	fixture *f = *state;
@@ -834,8 +836,9 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 			report_steps(f, early);
 	}
 	report_steps(f, late);
-	static const char *const names[REPORTS] = {"task counts", "my projects", "my matches",
-						   "quality report", "open tasks"};
+	static const char *const names[REPORTS] = {"task counts", "my projects",
+						   "my matches",  "quality report",
+						   "open tasks",  "consensus page"};
 	for (int i = 0; i < REPORTS; i++)
 		if (late[i] > early[i] + early[i] / 2)
 			fail_msg("%s took %ld steps after 10 approvals, %ld after %d", names[i],
@@ -854,6 +857,25 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 	json_t *open = store_tasks_list(f->d, f->p.id, "open", 0, 0, 100, false, &(int64_t){0});
 	assert_int_equal(json_array_size(open), counts[TASK_OPEN]);
 	json_decref(open);
+	/* Page by page, every approved item once, in item order. */
+	int64_t cursor = 0, last_item = 0;
+	int seen = 0;
+	do {
+		int64_t next = 0;
+		json_t *page = store_consensus(f->d, &f->p, cursor, 7, &next);
+		size_t i;
+		json_t *c;
+		json_array_foreach(page, i, c)
+		{
+			int64_t item = json_integer_value(json_object_get(c, "item_id"));
+			assert_true(item > last_item);
+			last_item = item;
+			seen++;
+		}
+		json_decref(page);
+		cursor = next;
+	} while (cursor);
+	assert_int_equal(seen, N);
 }
 
 struct claimer {
