@@ -490,55 +490,85 @@ json_t *quality_consolidate(task_kind kind, bool multi_label, json_t *const *ann
 
 /* ---- Krippendorff's alpha, nominal ---- */
 
+/* Observed disagreement per unit: ordered pairs of different values / (m_u - 1); expected
+ * disagreement from the totals n_c of each value over pairable units. With nominal data no
+ * coincidence matrix is needed: sum_{c != k} n_c n_k = n^2 - sum_c n_c^2. */
+struct alpha_value {
+	char *value;
+	double n;
+};
+
+static struct alpha_value *alpha_value(quality_alpha *a, const char *v)
+{
+	for (size_t i = 0; i < a->nvalues; i++)
+		if (!strcmp(a->values[i].value, v))
+			return &a->values[i];
+	if (a->nvalues == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 8;
+		struct alpha_value *more = realloc(a->values, cap * sizeof *more);
+		if (!more)
+			return NULL;
+		a->values = more;
+		a->cap = cap;
+	}
+	char *copy = strdup(v);
+	if (!copy)
+		return NULL;
+	a->values[a->nvalues] = (struct alpha_value){copy, 0};
+	return &a->values[a->nvalues++];
+}
+
+int quality_alpha_add(quality_alpha *a, const char *const *values, size_t m)
+{
+	const char *unit[64];
+	size_t n = 0;
+	for (size_t i = 0; i < m && n < sizeof unit / sizeof *unit; i++)
+		if (values[i])
+			unit[n++] = values[i];
+	if (n < 2 || a->failed)
+		return a->failed ? CL_ENOMEM : 0;
+	double same = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct alpha_value *v = alpha_value(a, unit[i]);
+		if (!v) {
+			a->failed = true;
+			return CL_ENOMEM;
+		}
+		v->n++;
+		for (size_t j = 0; j < n; j++)
+			same += j != i && !strcmp(unit[i], unit[j]);
+	}
+	a->observed += ((double)n * (double)(n - 1) - same) / (double)(n - 1);
+	a->pairable += (double)n;
+	return 0;
+}
+
+double quality_alpha_result(const quality_alpha *a)
+{
+	if (a->failed || a->pairable < 2)
+		return NAN;
+	double sq = 0;
+	for (size_t i = 0; i < a->nvalues; i++)
+		sq += a->values[i].n * a->values[i].n;
+	double expected = a->pairable * a->pairable - sq;
+	return expected <= 0 ? 1.0 : 1.0 - (a->pairable - 1.0) * a->observed / expected;
+}
+
+void quality_alpha_free(quality_alpha *a)
+{
+	for (size_t i = 0; i < a->nvalues; i++)
+		free(a->values[i].value);
+	free(a->values);
+	*a = (quality_alpha){0};
+}
+
 double quality_alpha_nominal(const char *const *values, size_t units, size_t coders)
 {
-	/* Observed disagreement per unit: ordered pairs of different values / (m_u - 1); expected
-	 * disagreement from the totals n_c of each value over pairable units. With nominal data
-	 * no coincidence matrix is needed: sum_{c != k} n_c n_k = n^2 - sum_c n_c^2. */
-	double d_o = 0, n_total = 0;
-	const char **pool = calloc(units * coders + 1, sizeof *pool);
-	const char **unit = calloc(coders + 1, sizeof *unit);
-	size_t npool = 0;
-	double r = NAN;
-	if (!pool || !unit)
-		goto out;
-	for (size_t u = 0; u < units; u++) {
-		size_t m = 0;
-		for (size_t c = 0; c < coders; c++)
-			if (values[u * coders + c])
-				unit[m++] = values[u * coders + c];
-		if (m < 2)
-			continue;
-		qsort(unit, m, sizeof *unit, str_cmp);
-		double same = 0;
-		for (size_t i = 0; i < m;) {
-			size_t j = i;
-			while (j < m && !strcmp(unit[j], unit[i]))
-				j++;
-			same += (double)(j - i) * (double)(j - i - 1);
-			i = j;
-		}
-		d_o += ((double)m * (double)(m - 1) - same) / (double)(m - 1);
-		n_total += (double)m;
-		for (size_t i = 0; i < m; i++)
-			pool[npool++] = unit[i];
-	}
-	if (n_total < 2)
-		goto out;
-	qsort(pool, npool, sizeof *pool, str_cmp);
-	double sq = 0;
-	for (size_t i = 0; i < npool;) {
-		size_t j = i;
-		while (j < npool && !strcmp(pool[j], pool[i]))
-			j++;
-		sq += (double)(j - i) * (double)(j - i);
-		i = j;
-	}
-	double d_e = n_total * n_total - sq;
-	r = d_e <= 0 ? 1.0 : 1.0 - (n_total - 1.0) * d_o / d_e;
-out:
-	free(pool);
-	free(unit);
+	quality_alpha a = {0};
+	for (size_t u = 0; u < units; u++)
+		quality_alpha_add(&a, values + u * coders, coders);
+	double r = quality_alpha_result(&a);
+	quality_alpha_free(&a);
 	return r;
 }
 

@@ -62,6 +62,20 @@ json_t *quality_consolidate(task_kind kind, bool multi_label, json_t *const *ann
  * Returns NAN when fewer than two pairable values exist, 1 when the expected disagreement is
  * zero (every value equal). */
 double quality_alpha_nominal(const char *const *values, size_t units, size_t coders);
+
+/* The same alpha built a unit at a time, for data too large to hold: it keeps the observed
+ * disagreement and a count per distinct value, not the units. Start from {0}; each add takes
+ * one unit's m values (NULL ones skipped); quality_alpha_result answers as above. Returns
+ * CL_ENOMEM when memory runs out (the alpha is then NAN). */
+typedef struct quality_alpha {
+	double observed, pairable;
+	struct alpha_value *values;
+	size_t nvalues, cap;
+	bool failed;
+} quality_alpha;
+int quality_alpha_add(quality_alpha *a, const char *const *values, size_t m);
+double quality_alpha_result(const quality_alpha *a);
+void quality_alpha_free(quality_alpha *a);
 /* The nominal value of a classification annotation: its labels sorted and joined with '|'.
  * Returns a malloc'd string or NULL when malformed. */
 char *quality_class_value(const json_t *annotation);

@@ -1123,13 +1123,13 @@ static size_t item_annotations(db_conn *c, int64_t item_id, json_t **anns, int64
 
 #define MAX_PER_ITEM 64
 
-json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int64_t *next)
+/* The project's items with an approved annotation (gold left out), in item order, after the
+ * approved task `after`, at most `limit` (-1: all): column 0 is the item's first approved task,
+ * column 1 the item. Each item is met at its first approved task, walking the approved tasks'
+ * index, so a page reads only its own rows. An item's tasks are made with it: task order is
+ * item order. */
+static sqlite3_stmt *approved_items(db_conn *c, int64_t project_id, int64_t after, int limit)
 {
-	db_conn *c = db_reader(d);
-	db_read_begin(c);
-	/* Each item is met at its first approved task, walking the approved tasks' index: a page
-	 * reads its own rows, however many tasks the project has approved. An item's tasks are
-	 * made with it, so this is item order. */
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT t.id, t.item_id FROM tasks t WHERE t.project_id = ?1"
 		       " AND t.state = 'approved' AND t.id > ?2"
@@ -1137,10 +1137,18 @@ json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int6
 		       " AND s.state = 'approved' AND s.id < t.id)"
 		       " AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"
 		       " ORDER BY t.id LIMIT ?3");
+	db_bind_int(st, 1, project_id);
+	db_bind_int(st, 2, after);
+	db_bind_int(st, 3, limit);
+	return st;
+}
+
+json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int64_t *next)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	sqlite3_stmt *st = approved_items(c, p->id, cursor, limit + 1);
 	sqlite3_stmt *text = db_stmt(c, "SELECT text FROM items WHERE id = ?");
-	db_bind_int(st, 1, p->id);
-	db_bind_int(st, 2, cursor);
-	db_bind_int(st, 3, limit + 1);
 	int64_t *ids = calloc((size_t)limit + 1, sizeof *ids);
 	int64_t last_task = 0;
 	int n = 0;
@@ -1186,45 +1194,73 @@ json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int6
 	return items;
 }
 
+/* Each worker's agreement with the consolidated answers, by user id in an open-addressed
+ * table: a project may have any number of workers. */
 typedef struct worker_agree {
 	int64_t id;
 	double sum;
 	long n;
+	bool used;
 } worker_agree;
+
+typedef struct agree_table {
+	worker_agree *slots;
+	size_t cap, n;
+} agree_table;
+
+static worker_agree *agree_find(agree_table *t, int64_t id)
+{
+	if (2 * (t->n + 1) > t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		worker_agree *slots = calloc(cap, sizeof *slots);
+		if (!slots)
+			return NULL;
+		for (size_t i = 0; i < t->cap; i++) {
+			if (!t->slots[i].used)
+				continue;
+			size_t h = (size_t)t->slots[i].id & (cap - 1);
+			while (slots[h].used)
+				h = (h + 1) & (cap - 1);
+			slots[h] = t->slots[i];
+		}
+		free(t->slots);
+		t->slots = slots;
+		t->cap = cap;
+	}
+	size_t h = (size_t)id & (t->cap - 1);
+	while (t->slots[h].used && t->slots[h].id != id)
+		h = (h + 1) & (t->cap - 1);
+	if (!t->slots[h].used) {
+		t->slots[h] = (worker_agree){.id = id, .used = true};
+		t->n++;
+	}
+	return &t->slots[h];
+}
+
+static int agree_by_user(const void *a, const void *b)
+{
+	const worker_agree *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
 
 json_t *store_agreement(db *d, const project *p)
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	bool classes = p->kind == KIND_TEXT_CLASS || p->kind == KIND_IMAGE_CLASS;
-	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT DISTINCT t.item_id FROM tasks t WHERE t.project_id = ?"
-		       " AND t.state = 'approved' AND NOT EXISTS (SELECT 1 FROM"
-		       " gold_items g WHERE g.item_id = t.item_id) ORDER BY 1 LIMIT 100000");
-	db_bind_int(st, 1, p->id);
-	size_t cap = 1024, nitems = 0;
-	int64_t *items = malloc(cap * sizeof *items);
-	while (items && db_step(st) == SQLITE_ROW) {
-		if (nitems == cap) {
-			int64_t *bigger = realloc(items, 2 * cap * sizeof *items);
-			if (!bigger)
-				break;
-			items = bigger;
-			cap *= 2;
-		}
-		items[nitems++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	size_t coders = p->overlap > 1 ? (size_t)p->overlap : 2;
-	char **values = classes ? calloc(nitems * coders + 1, sizeof *values) : NULL;
-	worker_agree *wa = calloc(256, sizeof *wa);
-	size_t nw = 0, overlapped = 0;
+	quality_alpha alpha = {0};
+	agree_table workers = {0};
+	bool short_of_memory = false;
+	size_t nitems = 0, overlapped = 0;
 	double pair_sum = 0;
 	long pairs = 0;
-	for (size_t i = 0; items && wa && i < nitems; i++) {
+	sqlite3_stmt *st = approved_items(c, p->id, 0, -1);
+	while (db_step(st) == SQLITE_ROW) {
+		nitems++;
 		json_t *anns[MAX_PER_ITEM];
-		int64_t workers[MAX_PER_ITEM];
-		size_t k = item_annotations(c, items[i], anns, workers, MAX_PER_ITEM);
+		int64_t who[MAX_PER_ITEM];
+		size_t k =
+		    item_annotations(c, sqlite3_column_int64(st, 1), anns, who, MAX_PER_ITEM);
 		if (k >= 2) {
 			overlapped++;
 			json_t *cons = quality_consolidate(p->kind, p->multi_label, anns, k, NULL);
@@ -1233,56 +1269,65 @@ json_t *store_agreement(db *d, const project *p)
 					pair_sum += quality_similarity(p->kind, anns[a], anns[b]);
 					pairs++;
 				}
-				double sim = cons ? quality_similarity(p->kind, anns[a], cons) : 0;
-				size_t w = 0;
-				while (w < nw && wa[w].id != workers[a])
-					w++;
-				if (w == nw && nw < 256)
-					wa[nw++] = (worker_agree){.id = workers[a]};
-				if (w < nw) {
-					wa[w].sum += sim;
-					wa[w].n++;
+				worker_agree *w = agree_find(&workers, who[a]);
+				if (!w) {
+					short_of_memory = true;
+					continue;
 				}
+				w->sum += cons ? quality_similarity(p->kind, anns[a], cons) : 0;
+				w->n++;
 			}
 			json_decref(cons);
 		}
+		char *values[MAX_PER_ITEM];
 		for (size_t a = 0; a < k; a++) {
-			if (values && a < coders)
-				values[i * coders + a] = quality_class_value(anns[a]);
+			values[a] = classes ? quality_class_value(anns[a]) : NULL;
 			json_decref(anns[a]);
 		}
+		if (classes && quality_alpha_add(&alpha, (const char *const *)values, k))
+			short_of_memory = true;
+		for (size_t a = 0; a < k; a++)
+			free(values[a]);
 	}
+	sqlite3_reset(st);
 	json_t *o = json_pack("{s:I,s:s,s:I,s:I}", "project_id", (json_int_t)p->id, "kind",
 			      task_kind_name(p->kind), "items", (json_int_t)nitems,
 			      "items_with_overlap", (json_int_t)overlapped);
 	json_object_set_new(o, "pairwise",
 			    pairs ? json_real(pair_sum / (double)pairs) : json_null());
 	if (classes) {
-		double alpha =
-		    values ? quality_alpha_nominal((const char *const *)values, nitems, coders)
-			   : NAN;
-		json_object_set_new(o, "alpha", isnan(alpha) ? json_null() : json_real(alpha));
+		double a = quality_alpha_result(&alpha);
+		json_object_set_new(o, "alpha", isnan(a) ? json_null() : json_real(a));
 	} else {
 		json_object_set_new(o, p->kind == KIND_IMAGE_BBOX ? "mean_iou" : "span_f1",
 				    pairs ? json_real(pair_sum / (double)pairs) : json_null());
 	}
+	/* Packed to the front, then by user id. */
+	size_t nw = 0;
+	for (size_t i = 0; i < workers.cap; i++)
+		if (workers.slots[i].used)
+			workers.slots[nw++] = workers.slots[i];
+	if (nw)
+		qsort(workers.slots, nw, sizeof *workers.slots, agree_by_user);
 	json_t *ws = json_array();
 	for (size_t w = 0; w < nw; w++) {
-		json_t *u = store_user_get(d, wa[w].id);
+		const worker_agree *wa = &workers.slots[w];
+		json_t *u = store_user_get(d, wa->id);
 		json_array_append_new(
 		    ws,
-		    json_pack("{s:I,s:s,s:I,s:f}", "user_id", (json_int_t)wa[w].id, "username",
+		    json_pack("{s:I,s:s,s:I,s:f}", "user_id", (json_int_t)wa->id, "username",
 			      u ? json_string_value(json_object_get(u, "username")) : "", "items",
-			      (json_int_t)wa[w].n, "agreement", wa[w].sum / (double)wa[w].n));
+			      (json_int_t)wa->n, "agreement", wa->sum / (double)wa->n));
 		json_decref(u);
 	}
 	json_object_set_new(o, "workers", ws);
-	for (size_t i = 0; values && i < nitems * coders; i++)
-		free(values[i]);
-	free(values);
-	free(wa);
-	free(items);
+	quality_alpha_free(&alpha);
+	free(workers.slots);
 	db_read_end(c);
+	if (short_of_memory) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 

@@ -484,7 +484,7 @@ static long claim_steps(fixture *f, int64_t user_id, int64_t *task)
 }
 
 /* Imports `n` more text items into the fixture's project, hashed "<prefix><i>". */
-static void add_items(fixture *f, const char *prefix, int n)
+static void add_items_overlapped(fixture *f, const char *prefix, int n, int overlap)
 {
 	item_new *items = calloc((size_t)n, sizeof *items);
 	char(*texts)[32] = calloc((size_t)n, sizeof *texts);
@@ -499,11 +499,17 @@ static void add_items(fixture *f, const char *prefix, int n)
 	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
 				   "item_ids", "duplicate_entries");
 	cl_error err;
-	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, (size_t)n, report, &err), 0);
+	assert_int_equal(store_items_insert(f->d, f->p.id, overlap, items, (size_t)n, report, &err),
+			 0);
 	assert_int_equal(json_integer_value(json_object_get(report, "accepted")), n);
 	json_decref(report);
 	free(texts);
 	free(items);
+}
+
+static void add_items(fixture *f, const char *prefix, int n)
+{
+	add_items_overlapped(f, prefix, n, 1);
 }
 
 /* A claim looks up the worker's live tasks and the item's other slots, never the worker's whole
@@ -878,6 +884,47 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 	assert_int_equal(seen, N);
 }
 
+/* The agreement report reads every approved item and counts every worker, however many: here
+ * more workers than items (each item has two), all agreeing. */
+static void test_agreement_counts_every_worker(void **state)
+{
+	fixture *f = *state;
+	enum { ITEMS = 150, WORKERS = 2 * ITEMS };
+	f->p.overlap = 2;
+	add_items_overlapped(f, "agree", ITEMS, 2);
+	cl_error err;
+	for (int i = 0; i < WORKERS + 3; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "a%d", i);
+		int64_t w = user(f->d, name);
+		assert_int_equal(store_project_member_set(f->d, f->p.id, w, "worker", &err), 0);
+		int64_t id = next_task(f, w, "assigned");
+		assert_true(id > 0);
+		assert_int_equal(submit(f, id, w), 0);
+		review_steps(f, id, TASK_APPROVE);
+	}
+	json_t *o = store_agreement(f->d, &f->p);
+	assert_non_null(o);
+	/* The fixture's three items have one task each. */
+	assert_int_equal(json_integer_value(json_object_get(o, "items")), ITEMS + 3);
+	assert_int_equal(json_integer_value(json_object_get(o, "items_with_overlap")), ITEMS);
+	assert_true(json_real_value(json_object_get(o, "alpha")) == 1.0);
+	json_t *ws = json_object_get(o, "workers");
+	assert_int_equal(json_array_size(ws), WORKERS);
+	int64_t last = 0;
+	size_t i;
+	json_t *w;
+	json_array_foreach(ws, i, w)
+	{
+		int64_t id = json_integer_value(json_object_get(w, "user_id"));
+		assert_true(id > last);
+		last = id;
+		assert_int_equal(json_integer_value(json_object_get(w, "items")), 1);
+		assert_true(json_real_value(json_object_get(w, "agreement")) == 1.0);
+	}
+	json_decref(o);
+}
+
 struct claimer {
 	fixture *f;
 	int64_t user;
@@ -942,6 +989,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_reports_do_not_grow_with_the_project, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_agreement_counts_every_worker, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
