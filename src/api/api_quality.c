@@ -200,9 +200,18 @@ int api_audits_list(http_request *r)
 {
 	project p;
 	project_init(&p);
+	static const char *const keys[] = {"limit", "cursor", "sort", NULL};
+	int64_t cursor, next;
+	int limit;
+	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		http_json_page(r, store_audits_list(api_app(r)->db, p.id), NULL);
+		rc = http_page(r, keys, &cursor, &limit, &desc);
+	/* Newest first unless asked otherwise: the audit a manager just made leads. */
+	desc = desc || !http_query(r, "sort");
+	if (!rc)
+		http_json_page(
+		    r, store_audits_list(api_app(r)->db, p.id, cursor, limit, desc, &next), &next);
 	project_release(&p);
 	return rc;
 }
@@ -311,9 +320,16 @@ int api_role_changes(http_request *r)
 {
 	project p;
 	project_init(&p);
+	static const char *const keys[] = {"limit", "cursor", "sort", NULL};
+	int64_t cursor, next;
+	int limit;
+	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		http_json_page(r, store_role_changes(api_app(r)->db, p.id), NULL);
+		rc = http_page(r, keys, &cursor, &limit, &desc);
+	if (!rc)
+		http_json_page(
+		    r, store_role_changes(api_app(r)->db, p.id, cursor, limit, desc, &next), &next);
 	project_release(&p);
 	return rc;
 }

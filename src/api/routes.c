@@ -92,7 +92,7 @@ const route api_routes[] = {
     {"GET", V1 "/projects/{id}/gold", api_gold_list, ROUTE_QUERY, "gold items and answers"},
     {"POST", V1 "/projects/{id}/audits", api_audits_create, 0,
      "sample approved tasks for an audit"},
-    {"GET", V1 "/projects/{id}/audits", api_audits_list, 0, "a project's audits"},
+    {"GET", V1 "/projects/{id}/audits", api_audits_list, ROUTE_QUERY, "a project's audits"},
     {"GET", V1 "/audits/{id}", api_audits_get, 0, "an audit with its tasks"},
     {"POST", V1 "/audits/{id}/tasks/{id}", api_audits_verdict, 0,
      "record an audited task as correct or incorrect"},
@@ -102,7 +102,8 @@ const route api_routes[] = {
      "consolidated answers of overlapping annotations"},
     {"GET", V1 "/projects/{id}/agreement", api_agreement, 0,
      "agreement per project and per worker"},
-    {"GET", V1 "/projects/{id}/role-changes", api_role_changes, 0, "promotions and demotions"},
+    {"GET", V1 "/projects/{id}/role-changes", api_role_changes, ROUTE_QUERY,
+     "promotions and demotions"},
     {"GET", V1 "/me/quality", api_me_quality, 0, "my gold and reviewer accuracy"},
 
     /* Academy. */

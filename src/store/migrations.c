@@ -386,6 +386,8 @@ const migration migrations[] = {
       * approved part of the project first (0.63 s at 174k approved). A task's project never
       * changes, so this index moves only when tasks are added. */
      "CREATE INDEX tasks_project ON tasks(project_id);"},
+    {20, "a project's role changes are listed in id order through an index",
+     "CREATE INDEX role_changes_project ON role_changes(project_id, id);"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

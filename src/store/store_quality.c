@@ -865,21 +865,23 @@ out:
 	return o;
 }
 
-json_t *store_audits_list(db *d, int64_t project_id)
+#define AUDIT_HEAD_QUERY                                                                           \
+	"SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"                           \
+	" (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"                     \
+	" (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"                             \
+	"  AND verdict = 'correct') FROM audits a WHERE a.project_id = ?1"
+
+json_t *store_audits_list(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
+			  int64_t *next)
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"
-		       " (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"
-		       " (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"
-		       "  AND verdict = 'correct') FROM audits a WHERE a.project_id = ?"
-		       " ORDER BY a.id DESC LIMIT 500");
+	    desc ? db_stmt(c, AUDIT_HEAD_QUERY " AND a.id < ?2 ORDER BY a.id DESC LIMIT ?3")
+		 : db_stmt(c, AUDIT_HEAD_QUERY " AND a.id > ?2 ORDER BY a.id LIMIT ?3");
 	db_bind_int(st, 1, project_id);
-	json_t *items = json_array();
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(items, audit_head(st));
-	sqlite3_reset(st);
-	return items;
+	db_bind_int(st, 2, cursor ? cursor : (desc ? INT64_MAX : 0));
+	db_bind_int(st, 3, limit + 1);
+	return db_page(st, limit, audit_head, next);
 }
 
 static int audit_verdict_job(db_conn *c, void *ctx, cl_error *err)
@@ -1331,27 +1333,31 @@ json_t *store_agreement(db *d, const project *p)
 	return o;
 }
 
-json_t *store_role_changes(db *d, int64_t project_id)
+static json_t *role_change_json(sqlite3_stmt *st)
+{
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, 5), at);
+	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+			 "user_id", (json_int_t)sqlite3_column_int64(st, 1), "username",
+			 db_col_text(st, 2), "change", db_col_text(st, 3), "figures",
+			 json_text(db_col_text(st, 4)), "at", at);
+}
+
+#define ROLE_CHANGE_QUERY                                                                          \
+	"SELECT r.id, r.user_id, u.username, r.change, r.figures, r.at"                            \
+	" FROM role_changes r JOIN users u ON u.id = r.user_id WHERE r.project_id = ?1"
+
+json_t *store_role_changes(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
+			   int64_t *next)
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT r.id, r.user_id, u.username, r.change, r.figures, r.at"
-		       " FROM role_changes r JOIN users u ON u.id = r.user_id"
-		       " WHERE r.project_id = ? ORDER BY r.id LIMIT 1000");
+	    desc ? db_stmt(c, ROLE_CHANGE_QUERY " AND r.id < ?2 ORDER BY r.id DESC LIMIT ?3")
+		 : db_stmt(c, ROLE_CHANGE_QUERY " AND r.id > ?2 ORDER BY r.id LIMIT ?3");
 	db_bind_int(st, 1, project_id);
-	json_t *items = json_array();
-	while (db_step(st) == SQLITE_ROW) {
-		char at[32];
-		clock_iso8601(sqlite3_column_int64(st, 5), at);
-		json_array_append_new(
-		    items, json_pack("{s:I,s:I,s:s,s:s,s:o,s:s}", "id",
-				     (json_int_t)sqlite3_column_int64(st, 0), "user_id",
-				     (json_int_t)sqlite3_column_int64(st, 1), "username",
-				     db_col_text(st, 2), "change", db_col_text(st, 3), "figures",
-				     json_text(db_col_text(st, 4)), "at", at));
-	}
-	sqlite3_reset(st);
-	return items;
+	db_bind_int(st, 2, cursor ? cursor : (desc ? INT64_MAX : 0));
+	db_bind_int(st, 3, limit + 1);
+	return db_page(st, limit, role_change_json, next);
 }
 
 /* ---- fair pay ---- */

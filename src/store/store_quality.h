@@ -148,7 +148,8 @@ json_t *store_gold_answer(db *d, int64_t item_id);
 int store_audit_create(db *d, int64_t project_id, int size, int64_t actor, json_t **out,
 		       cl_error *err);
 json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id);
-json_t *store_audits_list(db *d, int64_t project_id);
+json_t *store_audits_list(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
+			  int64_t *next);
 /* Records a verdict on one task of an audit; may demote the task's reviewer. */
 int store_audit_verdict(db *d, int64_t audit_id, int64_t task_id, bool correct,
 			const char *note, int64_t actor, json_t **out, cl_error *err);
@@ -163,7 +164,8 @@ json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int6
 /* Agreement per project and per worker. */
 json_t *store_agreement(db *d, const project *p);
 /* Promotions and demotions of a project. */
-json_t *store_role_changes(db *d, int64_t project_id);
+json_t *store_role_changes(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
+			   int64_t *next);
 /* Effective hourly earnings per worker and the project's flag against `min_wage`. */
 json_t *store_fair_pay(db *d, const project *p, int64_t min_wage);
 /* Open projects ranked for a worker, each with the figures behind its rank. */

@@ -206,8 +206,19 @@ class QualityTest(ServerTestCase):
         # Another audit samples only what was not audited.
         r = self.world.manager.post(API + "/projects/%d/audits" % pid, {"size": 10})
         self.assertEqual(r.json()["size"], 2)
+        second = r.json()["id"]
         r = self.world.manager.post(API + "/projects/%d/audits" % pid, {"size": 10})
         self.assertError(r, 409, "nothing_to_audit")
+        # Audits list newest first a page at a time, or oldest first when asked.
+        audits = API + "/projects/%d/audits" % pid
+        page = self.world.manager.get(audits + "?limit=1").json()
+        self.assertEqual([a["id"] for a in page["items"]], [second])
+        page = self.world.manager.get(audits + "?limit=1&cursor=" + page["next_cursor"]).json()
+        self.assertEqual([a["id"] for a in page["items"]], [audit["id"]])
+        self.assertIsNone(page["next_cursor"])
+        page = self.world.manager.get(audits + "?sort=id").json()
+        self.assertEqual([a["id"] for a in page["items"]], [audit["id"], second])
+        self.assertError(self.world.manager.get(audits + "?sort=size"), 400, "unknown_sort")
 
     # -- promotion -----------------------------------------------------------------------
 

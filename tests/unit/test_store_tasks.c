@@ -925,6 +925,49 @@ static void test_agreement_counts_every_worker(void **state)
 	json_decref(o);
 }
 
+static int exec_sql_job(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)err;
+	return sqlite3_exec(db_handle(c), ctx, NULL, NULL, NULL) == SQLITE_OK ? 0 : CL_EINTERNAL;
+}
+
+/* Role changes page by id both ways, only the project's own. */
+static void test_role_changes_page_both_ways(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 7)"
+		 " INSERT INTO role_changes(project_id, user_id, change, figures, at)"
+		 " SELECT CASE WHEN i %% 3 = 0 THEN %lld ELSE %lld END, %lld, 'promote', '{}', i"
+		 " FROM n",
+		 (long long)(f->p.id + 1), (long long)f->p.id, (long long)f->w1);
+	assert_int_equal(db_write(f->d, exec_sql_job, sql, &err), 0);
+	/* Rows 1, 2, 4, 5 and 7 are the project's. */
+	static const int64_t want[] = {1, 2, 4, 5, 7};
+	for (int desc = 0; desc < 2; desc++) {
+		int64_t cursor = 0;
+		int seen = 0;
+		do {
+			int64_t next = 0;
+			json_t *page = store_role_changes(f->d, f->p.id, cursor, 2, desc, &next);
+			assert_true(json_array_size(page) <= 2);
+			size_t i;
+			json_t *c;
+			json_array_foreach(page, i, c)
+			{
+				int64_t id = json_integer_value(json_object_get(c, "id"));
+				assert_int_equal(id, want[desc ? 4 - seen : seen]);
+				seen++;
+			}
+			json_decref(page);
+			cursor = next;
+		} while (cursor);
+		assert_int_equal(seen, 5);
+	}
+}
+
 struct claimer {
 	fixture *f;
 	int64_t user;
@@ -990,6 +1033,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reports_do_not_grow_with_the_project, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_agreement_counts_every_worker, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_role_changes_page_both_ways, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
