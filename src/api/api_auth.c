@@ -228,11 +228,10 @@ int api_users_create(http_request *r)
 
 int api_users_list(http_request *r)
 {
-	static const char *const keys[] = {"limit", "cursor", "sort", NULL};
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	int rc = http_page(r, keys, &cursor, &limit, &desc);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (rc)
 		return rc;
 	json_t *items = store_users_list(api_app(r)->db, cursor, limit, desc, &next);

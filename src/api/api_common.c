@@ -47,11 +47,10 @@ int api_only_keys(http_request *r, const json_t *o, const char *const *allowed)
 
 int api_my_page(http_request *r, api_my_list_fn list)
 {
-	static const char *const keys[] = {"limit", "cursor", NULL};
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	int rc = http_page(r, keys, &cursor, &limit, &desc);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, list(api_app(r)->db, r->user.id, cursor, limit, &next), &next);
 	return rc;
@@ -59,11 +58,10 @@ int api_my_page(http_request *r, api_my_list_fn list)
 
 int api_page_array(http_request *r, json_t *items, const char *id_key)
 {
-	static const char *const keys[] = {"limit", "cursor", "sort", NULL};
 	int64_t cursor, next = 0;
 	int limit;
 	bool desc;
-	int rc = http_page(r, keys, &cursor, &limit, &desc);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (rc) {
 		json_decref(items);
 		return rc;

@@ -74,7 +74,6 @@ out:
 
 int api_datasets_list(http_request *r)
 {
-	static const char *const keys[] = {"limit", "cursor", "sort", NULL};
 	project p;
 	project_init(&p);
 	int64_t cursor, next;
@@ -82,7 +81,7 @@ int api_datasets_list(http_request *r)
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_page(r, keys, &cursor, &limit, &desc);
+		rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_datasets_list(api_app(r)->db, p.id, cursor, limit, desc,
 						      &next), &next);
@@ -92,13 +91,10 @@ int api_datasets_list(http_request *r)
 
 int api_datasets_get(http_request *r)
 {
-	static const char *const keys[] = {NULL};
 	project p;
 	project_init(&p);
 	json_t *ds = NULL;
 	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, NULL);
-	if (!rc)
-		rc = http_query_check(r, keys);
 	if (!rc) {
 		http_json(r, 200, ds);
 		ds = NULL;
@@ -110,14 +106,13 @@ int api_datasets_get(http_request *r)
 
 int api_datasets_diff(http_request *r)
 {
-	static const char *const keys[] = {"against", "limit", NULL};
 	project p;
 	project_init(&p);
 	json_t *ds = NULL, *other = NULL;
 	int64_t against = 0, limit = 0, other_project = 0;
 	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, NULL);
 	if (!rc)
-		rc = http_query_check(r, keys);
+		rc = http_query_check(r, NULL);
 	if (!rc)
 		rc = http_query_id(r, "against", &against);
 	if (!rc)
@@ -267,8 +262,7 @@ static void export_free(void *cls)
 static int export_answer(http_request *r, const project *p, int64_t dataset_id, task_kind kind,
 			 const json_t *labels)
 {
-	static const char *const keys[] = {"format", "images", "answers", NULL};
-	int rc = http_query_check(r, keys);
+	int rc = http_query_check(r, NULL);
 	if (rc)
 		return rc;
 	const char *name = http_query(r, "format");

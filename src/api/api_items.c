@@ -188,7 +188,6 @@ out:
 
 int api_items_list(http_request *r)
 {
-	static const char *const keys[] = {"limit", "cursor", "sort", "type", NULL};
 	project p;
 	project_init(&p);
 	int64_t cursor, next;
@@ -196,7 +195,7 @@ int api_items_list(http_request *r)
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_page(r, keys, &cursor, &limit, &desc);
+		rc = http_page(r, NULL, &cursor, &limit, &desc);
 	const char *type = http_query(r, "type");
 	if (!rc && type && strcmp(type, "text") && strcmp(type, "image"))
 		rc = http_fail(r, CL_EINVAL, NULL, "unknown type filter \"%.32s\"", type);

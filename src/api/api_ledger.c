@@ -182,12 +182,10 @@ out:
 
 static int payouts_list(http_request *r, int64_t user_id, bool admin)
 {
-	static const char *const keys[] = {"limit", "cursor", "status", "user_id", NULL};
-	static const char *const mine[] = {"limit", "cursor", "status", NULL};
 	int64_t cursor, next, user = user_id;
 	int limit;
 	bool desc;
-	int rc = http_page(r, admin ? keys : mine, &cursor, &limit, &desc);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc && admin)
 		rc = http_query_id(r, "user_id", &user);
 	const char *status = http_query(r, "status");

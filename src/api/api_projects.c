@@ -51,12 +51,10 @@ out:
 
 int api_projects_list(http_request *r)
 {
-	static const char *const keys[] = {"limit", "cursor", "sort", "status", "kind", "org_id",
-					   NULL};
 	int64_t cursor, next, org_id;
 	int limit;
 	bool desc;
-	int rc = http_page(r, keys, &cursor, &limit, &desc);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
 		rc = http_query_id(r, "org_id", &org_id);
 	if (rc)

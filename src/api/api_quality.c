@@ -155,7 +155,6 @@ out:
 
 int api_gold_list(http_request *r)
 {
-	static const char *const keys[] = {"limit", "cursor", NULL};
 	project p;
 	project_init(&p);
 	int64_t cursor, next;
@@ -164,7 +163,7 @@ int api_gold_list(http_request *r)
 	/* Answers are for those who manage the project, never for its workers. */
 	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
 	if (!rc)
-		rc = http_page(r, keys, &cursor, &limit, &desc);
+		rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_gold_list(api_app(r)->db, p.id, cursor, limit, &next), &next);
 	project_release(&p);
@@ -200,13 +199,12 @@ int api_audits_list(http_request *r)
 {
 	project p;
 	project_init(&p);
-	static const char *const keys[] = {"limit", "cursor", "sort", NULL};
 	int64_t cursor, next;
 	int limit;
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_page(r, keys, &cursor, &limit, &desc);
+		rc = http_page(r, NULL, &cursor, &limit, &desc);
 	/* Newest first unless asked otherwise: the audit a manager just made leads. */
 	desc = desc || !http_query(r, "sort");
 	if (!rc)
@@ -290,7 +288,6 @@ int api_quality_figures(http_request *r)
 
 int api_consensus(http_request *r)
 {
-	static const char *const keys[] = {"limit", "cursor", NULL};
 	project p;
 	project_init(&p);
 	int64_t cursor, next;
@@ -298,7 +295,7 @@ int api_consensus(http_request *r)
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_page(r, keys, &cursor, &limit, &desc);
+		rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(r, store_consensus(api_app(r)->db, &p, cursor, limit, &next), &next);
 	project_release(&p);
@@ -320,13 +317,12 @@ int api_role_changes(http_request *r)
 {
 	project p;
 	project_init(&p);
-	static const char *const keys[] = {"limit", "cursor", "sort", NULL};
 	int64_t cursor, next;
 	int limit;
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_page(r, keys, &cursor, &limit, &desc);
+		rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
 		http_json_page(
 		    r, store_role_changes(api_app(r)->db, p.id, cursor, limit, desc, &next), &next);

@@ -75,6 +75,22 @@ static json_t *path_params(const char *pattern)
 	return params;
 }
 
+/* A route's query parameters, optional all: ids and counts are integers, the rest strings
+ * (a cursor is opaque). */
+static void query_params(json_t *params, const char *const *query)
+{
+	static const char *const integers[] = {"limit", "against", "worker_id", "org_id",
+					       "user_id"};
+	for (const char *const *q = query; q && *q; q++) {
+		bool integer = false;
+		for (size_t i = 0; i < sizeof integers / sizeof *integers; i++)
+			integer = integer || !strcmp(*q, integers[i]);
+		json_array_append_new(params, json_pack("{s:s,s:s,s:b,s:{s:s}}", "name", *q, "in",
+							"query", "required", 0, "schema", "type",
+							integer ? "integer" : "string"));
+	}
+}
+
 int api_openapi(http_request *r)
 {
 	json_t *paths = json_object();
@@ -98,6 +114,7 @@ int api_openapi(http_request *r)
 			"responses", "200", "description", "success", "default", "description",
 			"error", "content", "application/json", "schema", "$ref",
 			"#/components/schemas/Error");
+		query_params(json_object_get(op, "parameters"), rt->query);
 		if (!(rt->flags & ROUTE_PUBLIC))
 			json_object_set_new(op, "security", json_pack("[{s:[]},{s:[]}]", "bearer",
 								      "session"));

@@ -327,7 +327,6 @@ int api_tasks_get(http_request *r)
 
 int api_tasks_list(http_request *r)
 {
-	static const char *const keys[] = {"limit", "cursor", "sort", "state", "worker_id", NULL};
 	project p;
 	project_init(&p);
 	int64_t cursor, next, worker;
@@ -335,7 +334,7 @@ int api_tasks_list(http_request *r)
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_page(r, keys, &cursor, &limit, &desc);
+		rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
 		rc = http_query_id(r, "worker_id", &worker);
 	const char *state = http_query(r, "state");

@@ -22,14 +22,13 @@ typedef struct http_request http_request;
 typedef int (*http_handler)(http_request *r);
 
 enum route_flags {
-	ROUTE_PUBLIC = 1 << 0, /* no authentication */
-	ROUTE_ADMIN = 1 << 1,  /* authenticated admin only */
-	ROUTE_UPLOAD = 1 << 2, /* body up to HTTP_UPLOAD_MAX_BYTES, multipart parsed */
-	ROUTE_INLINE = 1 << 3, /* cheap and non-blocking: runs on the I/O thread */
+	ROUTE_PUBLIC = 1 << 0,	      /* no authentication */
+	ROUTE_ADMIN = 1 << 1,	      /* authenticated admin only */
+	ROUTE_UPLOAD = 1 << 2,	      /* body up to HTTP_UPLOAD_MAX_BYTES, multipart parsed */
+	ROUTE_INLINE = 1 << 3,	      /* cheap and non-blocking: runs on the I/O thread */
 	ROUTE_OPTIONAL_AUTH = 1 << 4, /* authenticates when credentials come, else anonymous */
-	ROUTE_QUERY = 1 << 5,  /* takes query parameters (the handler allow-lists them) */
-	ROUTE_ASYNC = 1 << 6,  /* runs on the I/O thread and never blocks: work it waits for
-				* ends through http_defer/http_wake */
+	ROUTE_ASYNC = 1 << 6,	      /* runs on the I/O thread and never blocks: work it waits for
+				       * ends through http_defer/http_wake */
 };
 
 typedef struct route {
@@ -38,6 +37,10 @@ typedef struct route {
 	http_handler handler;
 	unsigned flags;
 	const char *summary; /* one line for the OpenAPI document */
+	/* The query parameters it takes (NULL-ended), which the OpenAPI document lists and
+	 * http_query_check(r, NULL) allows; the handler checks them after its access checks, so
+	 * another tenant's object answers 404 whatever the query. NULL: none, refused at once. */
+	const char *const *query;
 } route;
 
 /* One uploaded file of a multipart body. */
@@ -136,7 +139,7 @@ void http_header(http_request *r, const char *name, const char *value);
 
 /* The query value for key, or NULL. */
 const char *http_query(const http_request *r, const char *key);
-/* 400 naming the first query key not in `allowed` (NULL-terminated). */
+/* 400 naming the first query key not in `allowed` (NULL-terminated; NULL: the route's). */
 int http_query_check(http_request *r, const char *const *allowed);
 /* The query of a list route: 400 naming the first key not in `allowed` (http_query_check),
  * then limit (1-500, default 50), cursor (an id) and sort (`id`/`-id`). */

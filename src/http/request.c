@@ -17,6 +17,9 @@ const char *http_query(const http_request *r, const char *key)
 
 int http_query_check(http_request *r, const char *const *allowed)
 {
+	static const char *const none[] = {NULL};
+	if (!allowed)
+		allowed = r->route && r->route->query ? r->route->query : none;
 	for (int i = 0; i < r->n_query; i++) {
 		bool ok = false;
 		for (const char *const *a = allowed; *a && !ok; a++)

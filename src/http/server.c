@@ -206,7 +206,7 @@ static void dispatch(http_server *s, http_request *r)
 				       r->path);
 	} else if (r->query_overflow) {
 		rc = http_fail(r, CL_EINVAL, NULL, "too many query parameters");
-	} else if (r->n_query && !(rt->flags & ROUTE_QUERY)) {
+	} else if (r->n_query && !rt->query) {
 		rc = http_fail(r, CL_EINVAL, "unknown_parameter", "this route takes no query parameter "
 				 "(got \"%.64s\")", r->query[0].key);
 	} else {

@@ -217,6 +217,41 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(sorted(documented - served), [], "documented but not served")
         self.assertEqual(sorted(served - documented), [], "served but not documented")
 
+    def test_openapi_lists_the_query_each_route_takes(self):
+        # Every declared query parameter is taken (a bad value may still be refused, never the
+        # name), and any other is refused by name, on every route of a project or an org.
+        w = World(self.server)
+        p = w.project()
+        spec = w.admin.get(API + "/openapi.json").json()
+        ids = {"/api/v1/projects/{id}": p["id"], "/api/v1/orgs/{id}": w.org["id"]}
+        taken = 0
+        for path, ops in spec["paths"].items():
+            if "get" not in ops:
+                continue
+            url = path
+            for prefix, oid in ids.items():
+                if path.startswith(prefix):
+                    url = path.replace("{id}", str(oid))
+            if "{" in url:
+                continue
+            r = w.admin.get(url + "?bogus=1")
+            self.assertEqual((r.status, r.json()["error"]["code"]), (400, "unknown_parameter"),
+                             path)
+            self.assertIn("bogus", r.json()["error"]["message"], path)
+            for q in ops["get"]["parameters"]:
+                if q["in"] != "query":
+                    continue
+                r = w.admin.get(url + "?%s=1" % q["name"])
+                if r.status == 400:
+                    self.assertNotEqual(r.json()["error"]["code"], "unknown_parameter",
+                                        (path, q["name"]))
+                taken += 1
+        # limit/cursor/sort and the filters of the lists, the export's options.
+        self.assertGreater(taken, 40)
+        tasks = spec["paths"]["/api/v1/projects/{id}/tasks"]["get"]["parameters"]
+        self.assertEqual({q["name"] for q in tasks if q["in"] == "query"},
+                         {"limit", "cursor", "sort", "state", "worker_id"})
+
     def test_sigterm_finishes_requests_in_flight(self):
         s = self.server
         w = World(s)
