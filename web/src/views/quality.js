@@ -58,149 +58,61 @@ export async function qualityView(root, [pid], ctx) {
   const nameOf = (id) => (id == null ? '—' : names[id] || '#' + id);
 
   async function loadFigures() {
-	  // Role changes newest first, a page at a time.
-	  const rolePage = (cursor) =>
-	      api.get('/projects/' + pid + '/role-changes?sort=-id' +
-			  (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''),
-		      {signal : ctx.signal});
-	  const [q, agreement, pay, budget, roles] = await Promise.all([
-		  ...['quality', 'agreement', 'fair-pay', 'budget'].map(
-		      (x) => api.get('/projects/' + pid + '/' + x, {signal : ctx.signal})),
-		  rolePage(null)
-	  ]);
-	  if (!ctx.alive)
-		  return;
-	  for (const w of [...q.workers, ...q.reviewers])
-		  names[w.user_id] = w.username;
-	  replace(
-	      figs,
-	      figure('estimated_quality', t('quality.estimated'),
-		     h('span', {'data-testid' : 'estimated-quality'},
-		       fmtInterval(q.estimated_quality)),
-		     'fig-accent'),
-	      figure('gold', t('quality.goldAccuracy'), fmtInterval(q.gold.accuracy)),
-	      figure('gold_items', t('quality.goldItems'), fmtNumber(q.gold.items)),
-	      figure('honeypots', t('quality.honeypots'),
-		     t('quality.caughtOf',
-		       {k : fmtNumber(q.honeypots.caught), n : fmtNumber(q.honeypots.decided)})));
+    // Role changes newest first, a page at a time.
+    const rolePage = (cursor) => api.get('/projects/' + pid + '/role-changes?sort=-id' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''), { signal: ctx.signal });
+    const [q, agreement, pay, budget, roles] = await Promise.all([...['quality', 'agreement', 'fair-pay', 'budget']
+      .map((x) => api.get('/projects/' + pid + '/' + x, { signal: ctx.signal })), rolePage(null)]);
+    if (!ctx.alive) return;
+    for (const w of [...q.workers, ...q.reviewers]) names[w.user_id] = w.username;
+    replace(figs,
+      figure('estimated_quality', t('quality.estimated'), h('span', { 'data-testid': 'estimated-quality' }, fmtInterval(q.estimated_quality)), 'fig-accent'),
+      figure('gold', t('quality.goldAccuracy'), fmtInterval(q.gold.accuracy)),
+      figure('gold_items', t('quality.goldItems'), fmtNumber(q.gold.items)),
+      figure('honeypots', t('quality.honeypots'), t('quality.caughtOf', { k: fmtNumber(q.honeypots.caught), n: fmtNumber(q.honeypots.decided) })));
 
-	  const agreeOf =
-	      Object.fromEntries((agreement.workers || []).map((w) => [w.user_id, w.agreement]));
-	  replace(workersBox, h('h2', null, t('dash.workers')),
-		  table(
-		      [
-			      {label : t('dash.worker'), cell : (w) => w.username},
-			      {label : t('admin.role'), cell : (w) => roleText(w.role)},
-			      {
-				      label : t('dash.submitted'),
-				      num : true,
-				      cell : (w) => fmtNumber(w.submitted)
-			      },
-			      {
-				      label : t('state.approved'),
-				      num : true,
-				      cell : (w) => fmtNumber(w.approved)
-			      },
-			      {
-				      label : t('quality.firstPassRate'),
-				      num : true,
-				      cell : (w) => fmtPercent(w.first_pass_rate)
-			      },
-			      {
-				      label : t('quality.rejections'),
-				      num : true,
-				      cell : (w) => fmtNumber(w.rejections)
-			      },
-			      {
-				      label : t('quality.goldAccuracy'),
-				      num : true,
-				      cell : (w) => h('span', {'data-testid' : 'gold-accuracy'},
-						      fmtInterval(w.gold_accuracy))
-			      },
-			      {
-				      label : t('quality.agreement'),
-				      num : true,
-				      cell : (w) => fmtPercent(agreeOf[w.user_id])
-			      },
-			      {label : t('quality.flags'), cell : (w) => flagList(w.flags)},
-		      ],
-		      q.workers, {
-			      testid : 'quality-workers',
-			      attrs : (w) => ({'data-user-id' : w.user_id}),
-			      empty : t('dash.noWorkers')
-		      }));
+    const agreeOf = Object.fromEntries((agreement.workers || []).map((w) => [w.user_id, w.agreement]));
+    replace(workersBox, h('h2', null, t('dash.workers')), table([
+      { label: t('dash.worker'), cell: (w) => w.username },
+      { label: t('admin.role'), cell: (w) => roleText(w.role) },
+      { label: t('dash.submitted'), num: true, cell: (w) => fmtNumber(w.submitted) },
+      { label: t('state.approved'), num: true, cell: (w) => fmtNumber(w.approved) },
+      { label: t('quality.firstPassRate'), num: true, cell: (w) => fmtPercent(w.first_pass_rate) },
+      { label: t('quality.rejections'), num: true, cell: (w) => fmtNumber(w.rejections) },
+      { label: t('quality.goldAccuracy'), num: true, cell: (w) => h('span', { 'data-testid': 'gold-accuracy' }, fmtInterval(w.gold_accuracy)) },
+      { label: t('quality.agreement'), num: true, cell: (w) => fmtPercent(agreeOf[w.user_id]) },
+      { label: t('quality.flags'), cell: (w) => flagList(w.flags) },
+    ], q.workers, { testid: 'quality-workers', attrs: (w) => ({ 'data-user-id': w.user_id }), empty: t('dash.noWorkers') }));
 
-	  replace(reviewersBox, h('h2', null, t('quality.reviewers')),
-		  h('p', {class : 'hint'}, t('quality.reviewerHint')),
-		  table(
-		      [
-			      {label : t('review.worker'), cell : (r) => r.username},
-			      {label : t('admin.role'), cell : (r) => roleText(r.role)},
-			      {
-				      label : t('dash.reviewsDone'),
-				      num : true,
-				      cell : (r) => fmtNumber(r.reviews)
-			      },
-			      {
-				      label : t('quality.honeypots'),
-				      num : true,
-				      cell : (r) => t('quality.caughtOf', {
-					      k : fmtNumber(r.honeypots_caught),
-					      n : fmtNumber(r.honeypots)
-				      })
-			      },
-			      {
-				      label : t('quality.audits'),
-				      num : true,
-				      cell : (r) => t(
-					  'quality.passedOf',
-					  {k : fmtNumber(r.audits_passed), n : fmtNumber(r.audits)})
-			      },
-			      {
-				      label : t('quality.accuracy'),
-				      num : true,
-				      cell : (r) => h('span', {'data-testid' : 'reviewer-accuracy'},
-						      fmtInterval(r.accuracy))
-			      },
-			      {label : t('quality.flags'), cell : (r) => flagList(r.flags)},
-		      ],
-		      q.reviewers, {
-			      testid : 'quality-reviewers',
-			      attrs : (r) => ({'data-user-id' : r.user_id}),
-			      empty : t('quality.noReviewers')
-		      }));
+    replace(reviewersBox, h('h2', null, t('quality.reviewers')), h('p', { class: 'hint' }, t('quality.reviewerHint')), table([
+      { label: t('review.worker'), cell: (r) => r.username },
+      { label: t('admin.role'), cell: (r) => roleText(r.role) },
+      { label: t('dash.reviewsDone'), num: true, cell: (r) => fmtNumber(r.reviews) },
+      { label: t('quality.honeypots'), num: true, cell: (r) => t('quality.caughtOf', { k: fmtNumber(r.honeypots_caught), n: fmtNumber(r.honeypots) }) },
+      { label: t('quality.audits'), num: true, cell: (r) => t('quality.passedOf', { k: fmtNumber(r.audits_passed), n: fmtNumber(r.audits) }) },
+      { label: t('quality.accuracy'), num: true, cell: (r) => h('span', { 'data-testid': 'reviewer-accuracy' }, fmtInterval(r.accuracy)) },
+      { label: t('quality.flags'), cell: (r) => flagList(r.flags) },
+    ], q.reviewers, { testid: 'quality-reviewers', attrs: (r) => ({ 'data-user-id': r.user_id }), empty: t('quality.noReviewers') }));
 
-	  const measure = agreement.alpha !== undefined	     ? [ 'alpha', agreement.alpha ]
-			  : agreement.mean_iou !== undefined ? [ 'mean_iou', agreement.mean_iou ]
-							     : [ 'span_f1', agreement.span_f1 ];
-	  replace(agreementBox, h('h2', null, t('quality.agreement')),
-		  h('div', {class : 'figures', 'data-testid' : 'agreement'},
-		    figure('pairwise', t('quality.pairwise'), fmtPercent(agreement.pairwise)),
-		    figure(measure[0], t('quality.measure.' + measure[0]),
-			   measure[1] == null ? '—' : measure[1].toFixed(3)),
-		    figure('overlap', t('quality.overlapItems'),
-			   fmtNumber(agreement.items_with_overlap) + ' / ' +
-			       fmtNumber(agreement.items))));
+    const measure = agreement.alpha !== undefined ? ['alpha', agreement.alpha] : agreement.mean_iou !== undefined
+      ? ['mean_iou', agreement.mean_iou] : ['span_f1', agreement.span_f1];
+    replace(agreementBox, h('h2', null, t('quality.agreement')),
+      h('div', { class: 'figures', 'data-testid': 'agreement' },
+        figure('pairwise', t('quality.pairwise'), fmtPercent(agreement.pairwise)),
+        figure(measure[0], t('quality.measure.' + measure[0]), measure[1] == null ? '—' : measure[1].toFixed(3)),
+        figure('overlap', t('quality.overlapItems'), fmtNumber(agreement.items_with_overlap) + ' / ' + fmtNumber(agreement.items))));
 
-	  replace(budgetBox, h('h2', null, t('quality.budget')),
-		  budget.funded
-		      ? h('div', {class : 'figures', 'data-testid' : 'budget'},
-			  figure('balance', t('quality.balance'),
-				 fmtMoney(budget.balance, budget.currency)),
-			  figure('reserved', t('quality.reserved'),
-				 fmtMoney(budget.reserved, budget.currency)),
-			  figure('available', t('quality.available'),
-				 fmtMoney(budget.available, budget.currency)),
-			  figure('deposited', t('quality.deposited'),
-				 fmtMoney(budget.deposited, budget.currency)),
-			  figure('paid_to_workers', t('quality.paidWorkers'),
-				 fmtMoney(budget.paid_to_workers, budget.currency)),
-			  figure('paid_to_reviewers', t('quality.paidReviewers'),
-				 fmtMoney(budget.paid_to_reviewers, budget.currency)))
-		      : h('p', {class : 'muted', 'data-testid' : 'budget'}, t('quality.unfunded')),
-		  manager ? depositForm(budget.currency) : null);
+    replace(budgetBox, h('h2', null, t('quality.budget')), budget.funded
+      ? h('div', { class: 'figures', 'data-testid': 'budget' },
+        figure('balance', t('quality.balance'), fmtMoney(budget.balance, budget.currency)),
+        figure('reserved', t('quality.reserved'), fmtMoney(budget.reserved, budget.currency)),
+        figure('available', t('quality.available'), fmtMoney(budget.available, budget.currency)),
+        figure('deposited', t('quality.deposited'), fmtMoney(budget.deposited, budget.currency)),
+        figure('paid_to_workers', t('quality.paidWorkers'), fmtMoney(budget.paid_to_workers, budget.currency)),
+        figure('paid_to_reviewers', t('quality.paidReviewers'), fmtMoney(budget.paid_to_reviewers, budget.currency)))
+      : h('p', { class: 'muted', 'data-testid': 'budget' }, t('quality.unfunded')),
+    manager ? depositForm(budget.currency) : null);
 
-	  replace(payBox, h('h2', null, t('quality.fairPay')),
+    replace(payBox, h('h2', null, t('quality.fairPay')),
       h('p', { class: pay.below_min_wage ? 'banner banner-reject' : 'muted', 'data-testid': 'fair-pay-summary', 'data-below': String(!!pay.below_min_wage) },
         t('quality.medianHourly', { pay: pay.median_hourly == null ? '—' : fmtMoney(pay.median_hourly, pay.currency), min: fmtMoney(pay.min_wage, pay.currency) }),
         pay.below_min_wage ? [' ', h('strong', null, t('quality.belowMinWage')), ' ',
@@ -214,31 +126,15 @@ export async function qualityView(root, [pid], ctx) {
         { label: t('quality.hourly'), num: true, cell: (w) => h('span', { class: w.hourly < pay.min_wage ? 'neg' : null }, fmtMoney(w.hourly, pay.currency)) },
       ], pay.workers, { testid: 'fair-pay', attrs: (w) => ({ 'data-user-id': w.user_id }), empty: t('dash.noWorkers') }));
 
-	  const figText = (f) =>
-	      Object.entries(f || {})
-		  .filter(([ k ]) => k !== 'user_id')
-		  .map(([ k, v ]) => k + ' ' +
-				     (typeof v === 'number' && !Number.isInteger(v) ? fmtPercent(v)
-										    : String(v)))
-		  .join(' · ');
-	  const roleTable = pagedTable(
-	      [
-		      {label : t('dash.when'), cell : (r) => fmtTime(r.at)},
-		      {label : t('dash.worker'), cell : (r) => r.username},
-		      {
-			      label : t('quality.change'),
-			      cell : (r) => badge(t('quality.change.' + r.change),
-						  r.change === 'demote' ? 'reject' : 'approved')
-		      },
-		      {
-			      label : t('quality.figures'),
-			      class : 'small muted',
-			      cell : (r) => figText(r.figures)
-		      },
-	      ],
-	      roles, rolePage, {testid : 'role-changes', empty : t('quality.noRoleChanges')});
-	  replace(rolesBox, h('h2', null, t('quality.roleChanges')), roleTable.table,
-		  h('div', {class : 'card-actions'}, roleTable.more));
+    const figText = (f) => Object.entries(f || {}).filter(([k]) => k !== 'user_id')
+      .map(([k, v]) => k + ' ' + (typeof v === 'number' && !Number.isInteger(v) ? fmtPercent(v) : String(v))).join(' · ');
+    const roleTable = pagedTable([
+      { label: t('dash.when'), cell: (r) => fmtTime(r.at) },
+      { label: t('dash.worker'), cell: (r) => r.username },
+      { label: t('quality.change'), cell: (r) => badge(t('quality.change.' + r.change), r.change === 'demote' ? 'reject' : 'approved') },
+      { label: t('quality.figures'), class: 'small muted', cell: (r) => figText(r.figures) },
+    ], roles, rolePage, { testid: 'role-changes', empty: t('quality.noRoleChanges') });
+    replace(rolesBox, h('h2', null, t('quality.roleChanges')), roleTable.table, h('div', { class: 'card-actions' }, roleTable.more));
   }
 
   // A deposit from the org's budget into the project's (org owners and managers); the org's
@@ -440,76 +336,30 @@ export async function qualityView(root, [pid], ctx) {
 
   // Audits: a manager samples approved tasks and gives each a verdict.
   async function loadAudits(openId) {
-	  const auditPage = (cursor) =>
-	      api.get('/projects/' + pid + '/audits' +
-			  (cursor ? '?cursor=' + encodeURIComponent(cursor) : ''),
-		      {signal : ctx.signal});
-	  const audits = await auditPage(null);
-	  if (!ctx.alive)
-		  return;
-	  const auditTable = pagedTable(
-	      [
-		      {label : 'ID', num : true, cell : (a) => String(a.id)},
-		      {label : t('common.created'), cell : (a) => fmtTime(a.created_at)},
-		      {
-			      label : t('quality.decided'),
-			      num : true,
-			      cell : (a) => fmtNumber(a.decided) + ' / ' + fmtNumber(a.size)
-		      },
-		      {
-			      label : t('quality.correct'),
-			      num : true,
-			      cell : (a) => fmtNumber(a.correct)
-		      },
-		      {
-			      label : '',
-			      cell : (a) => h('button', {
-				      type : 'button',
-				      class : 'btn btn-sm',
-				      'data-testid' : 'audit-open',
-				      onclick : () => openAudit(a.id)
-			      },
-					      t('quality.openAudit'))
-		      },
-	      ],
-	      audits, auditPage, {
-		      testid : 'audits',
-		      attrs : (a) => ({'data-audit-id' : a.id}),
-		      empty : t('quality.noAudits')
-	      });
-	  const size = h('input', {
-		  type : 'number',
-		  min : 1,
-		  max : 10000,
-		  value : '20',
-		  'data-testid' : 'audit-size',
-		  class : 'inline-input'
-	  });
-	  replace(auditsBox, h('h2', null, t('quality.audits')),
-		  h('p', {class : 'hint'}, t('quality.auditHint')),
-		  manager ? h('form', {
-			  class : 'inline-form',
-			  'data-testid' : 'audit-form',
-			  onsubmit : async (e) => {
-				  e.preventDefault();
-				  try {
-					  const a = await api.post('/projects/' + pid + '/audits',
-								   {size : +size.value || 20});
-					  await loadAudits(a.id);
-				  } catch (err) {
-					  toast(err.code === 'nothing_to_audit'
-						    ? t('quality.nothingToAudit')
-						    : err.message);
-				  }
-			  },
-		  },
-			      h('label', null, t('quality.auditSize'), ' ', size),
-			      h('button', {type : 'submit', class : 'btn btn-primary'},
-				t('quality.newAudit')))
-			  : null,
-		  auditTable.table, h('div', {class : 'card-actions'}, auditTable.more));
-	  if (openId)
-		  await openAudit(openId);
+    const auditPage = (cursor) => api.get('/projects/' + pid + '/audits' + (cursor ? '?cursor=' + encodeURIComponent(cursor) : ''), { signal: ctx.signal });
+    const audits = await auditPage(null);
+    if (!ctx.alive) return;
+    const auditTable = pagedTable([
+      { label: 'ID', num: true, cell: (a) => String(a.id) },
+      { label: t('common.created'), cell: (a) => fmtTime(a.created_at) },
+      { label: t('quality.decided'), num: true, cell: (a) => fmtNumber(a.decided) + ' / ' + fmtNumber(a.size) },
+      { label: t('quality.correct'), num: true, cell: (a) => fmtNumber(a.correct) },
+      { label: '', cell: (a) => h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'audit-open', onclick: () => openAudit(a.id) }, t('quality.openAudit')) },
+    ], audits, auditPage, { testid: 'audits', attrs: (a) => ({ 'data-audit-id': a.id }), empty: t('quality.noAudits') });
+    const size = h('input', { type: 'number', min: 1, max: 10000, value: '20', 'data-testid': 'audit-size', class: 'inline-input' });
+    replace(auditsBox, h('h2', null, t('quality.audits')), h('p', { class: 'hint' }, t('quality.auditHint')),
+      manager ? h('form', {
+        class: 'inline-form', 'data-testid': 'audit-form',
+        onsubmit: async (e) => {
+          e.preventDefault();
+          try {
+            const a = await api.post('/projects/' + pid + '/audits', { size: +size.value || 20 });
+            await loadAudits(a.id);
+          } catch (err) { toast(err.code === 'nothing_to_audit' ? t('quality.nothingToAudit') : err.message); }
+        },
+      }, h('label', null, t('quality.auditSize'), ' ', size), h('button', { type: 'submit', class: 'btn btn-primary' }, t('quality.newAudit'))) : null,
+      auditTable.table, h('div', { class: 'card-actions' }, auditTable.more));
+    if (openId) await openAudit(openId);
   }
 
   async function openAudit(id) {
