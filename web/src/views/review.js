@@ -20,13 +20,9 @@ export async function reviewView(root, [pid], ctx) {
   let dialog = null;
   const names = {};
   // Awaited before the first task is drawn, so that its history names people from the start.
-  const membersLoaded =
-      api.get('/projects/' + pid + '/members', {signal : ctx.signal, quiet : true})
-	  .then((r) => {
-		  for (const m of (r && r.items) || [])
-			  names[m.user_id] = m.username;
-	  })
-	  .catch(() => {});
+  const membersLoaded = api.get('/projects/' + pid + '/members', { signal: ctx.signal, quiet: true })
+    .then((r) => { for (const m of (r && r.items) || []) names[m.user_id] = m.username; })
+    .catch(() => {});
 
   const approveBtn = h('button', { type: 'button', class: 'btn btn-approve', 'data-testid': 'approve', onclick: () => (fixing ? fix() : approve()) },
     t('review.approve'), ' ', h('kbd', null, 'A'));
@@ -80,17 +76,12 @@ export async function reviewView(root, [pid], ctx) {
 
   // A submission this reviewer now holds (null: none waiting), from reviews/next or a chained
   // decision.
-  async function showClaimed(next)
-  {
-	  if (!next) {
-		  empty('review.none');
-		  return;
-	  }
-	  frame.el.dataset.ready = 'loading';
-	  const [image] = await Promise.all([ preload(next), membersLoaded ]);
-	  if (!ctx.alive)
-		  return;
-	  await show(next, image);
+  async function showClaimed(next) {
+    if (!next) { empty('review.none'); return; }
+    frame.el.dataset.ready = 'loading';
+    const [image] = await Promise.all([preload(next), membersLoaded]);
+    if (!ctx.alive) return;
+    await show(next, image);
   }
 
   async function show(next, image) {
@@ -120,8 +111,7 @@ export async function reviewView(root, [pid], ctx) {
     editor = await createEditor(frame.data, editorSide, next, { editable: false, preloaded: image, onChange: () => {} });
     original = JSON.stringify(editor.get());
     // A claim carries the task's history; the names of its people arrive with the members.
-    replace(hist, h('div', {class : 'side-title'}, t('review.history')),
-	    historyList(next.events || [], names));
+    replace(hist, h('div', { class: 'side-title' }, t('review.history')), historyList(next.events || [], names));
     setBusy(false);
     frame.el.dataset.ready = 'true';
   }
@@ -156,16 +146,14 @@ export async function reviewView(root, [pid], ctx) {
     if (!task || busy) return;
     setBusy(true);
     try {
-	    // One round trip: the answer carries the next submission to review, claimed with it.
-	    const r = await api.post('/tasks/' + task.id + '/review', {...body, next : true});
-	    done += 1;
-	    counter.textContent = t('review.doneCount', {n : done});
-	    toast(t('review.done.' + body.decision), 'ok');
-	    // A refused claim (the project closed meanwhile): a plain one says why.
-	    if (r.next_error)
-		    await loadNext();
-	    else
-		    await showClaimed(r.next);
+      // One round trip: the answer carries the next submission to review, claimed with it.
+      const r = await api.post('/tasks/' + task.id + '/review', { ...body, next: true });
+      done += 1;
+      counter.textContent = t('review.doneCount', { n: done });
+      toast(t('review.done.' + body.decision), 'ok');
+      // A refused claim (the project closed meanwhile): a plain one says why.
+      if (r.next_error) await loadNext();
+      else await showClaimed(r.next);
     } catch (e) {
       if (e.status === 409) { toast(t('review.leaseExpired')); await loadNext().catch(fail); return; }
       fail(e);
