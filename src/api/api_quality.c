@@ -203,10 +203,11 @@ int api_audits_list(http_request *r)
 	int limit;
 	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc)
+	if (!rc) {
 		rc = http_page(r, NULL, &cursor, &limit, &desc);
-	/* Newest first unless asked otherwise: the audit a manager just made leads. */
-	desc = desc || !http_query(r, "sort");
+		/* Newest first unless asked otherwise: the audit a manager just made leads. */
+		desc = desc || !http_query(r, "sort");
+	}
 	if (!rc)
 		http_json_page(
 		    r, store_audits_list(api_app(r)->db, p.id, cursor, limit, desc, &next), &next);
