@@ -520,23 +520,25 @@ static struct alpha_value *alpha_value(quality_alpha *a, const char *v)
 
 int quality_alpha_add(quality_alpha *a, const char *const *values, size_t m)
 {
-	const char *unit[64];
+	if (a->failed)
+		return CL_ENOMEM;
 	size_t n = 0;
-	for (size_t i = 0; i < m && n < sizeof unit / sizeof *unit; i++)
-		if (values[i])
-			unit[n++] = values[i];
-	if (n < 2 || a->failed)
-		return a->failed ? CL_ENOMEM : 0;
+	for (size_t i = 0; i < m; i++)
+		n += values[i] != NULL;
+	if (n < 2)
+		return 0;
 	double same = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct alpha_value *v = alpha_value(a, unit[i]);
+	for (size_t i = 0; i < m; i++) {
+		if (!values[i])
+			continue;
+		struct alpha_value *v = alpha_value(a, values[i]);
 		if (!v) {
 			a->failed = true;
 			return CL_ENOMEM;
 		}
 		v->n++;
-		for (size_t j = 0; j < n; j++)
-			same += j != i && !strcmp(unit[i], unit[j]);
+		for (size_t j = 0; j < m; j++)
+			same += j != i && values[j] && !strcmp(values[i], values[j]);
 	}
 	a->observed += ((double)n * (double)(n - 1) - same) / (double)(n - 1);
 	a->pairable += (double)n;

@@ -558,6 +558,18 @@ int store_gold_add(db *d, const project *p, const gold_new *g, size_t n, int64_t
 	return rc;
 }
 
+static json_t *gold_row(sqlite3_stmt *st)
+{
+	json_t *o = json_pack(
+	    "{s:I,s:o,s:s,s:s,s:I,s:I}", "item_id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "answer", json_text(db_col_text(st, 1)), "explanation", db_col_text(st, 2), "type",
+	    db_col_text(st, 3), "answers", (json_int_t)sqlite3_column_int64(st, 5), "correct",
+	    (json_int_t)sqlite3_column_int64(st, 6));
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+		json_object_set_new(o, "text", json_string(db_col_text(st, 4)));
+	return o;
+}
+
 json_t *store_gold_list(db *d, int64_t project_id, int64_t cursor, int limit, int64_t *next)
 {
 	db_conn *c = db_reader(d);
@@ -571,27 +583,7 @@ json_t *store_gold_list(db *d, int64_t project_id, int64_t cursor, int limit, in
 	db_bind_int(st, 1, project_id);
 	db_bind_int(st, 2, cursor);
 	db_bind_int(st, 3, limit + 1);
-	json_t *items = json_array();
-	int n = 0;
-	int64_t last = 0;
-	*next = 0;
-	while (db_step(st) == SQLITE_ROW) {
-		if (n++ == limit) {
-			*next = last;
-			break;
-		}
-		last = sqlite3_column_int64(st, 0);
-		json_t *o = json_pack("{s:I,s:o,s:s,s:s,s:I,s:I}", "item_id", (json_int_t)last,
-				      "answer", json_text(db_col_text(st, 1)), "explanation",
-				      db_col_text(st, 2), "type", db_col_text(st, 3), "answers",
-				      (json_int_t)sqlite3_column_int64(st, 5), "correct",
-				      (json_int_t)sqlite3_column_int64(st, 6));
-		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-			json_object_set_new(o, "text", json_string(db_col_text(st, 4)));
-		json_array_append_new(items, o);
-	}
-	sqlite3_reset(st);
-	return items;
+	return db_page(st, limit, gold_row, next);
 }
 
 json_t *store_gold_answer(db *d, int64_t item_id)
