@@ -40,9 +40,13 @@ int api_static(http_request *r);
  * 404 when the caller may not see it and 403 when a right in `need` is missing. */
 int api_project_access(http_request *r, int64_t id, unsigned need, project *p, unsigned *rights);
 
-/* Answers a small whole list (steals `items`, ascending by the integer member `id_key`) as a
- * page with the usual limit, cursor and sort parameters. */
-int api_page_array(http_request *r, json_t *items, const char *id_key);
+/* A list the store pages for one owner (a project, an org, a user): the page, *next the
+ * cursor. */
+typedef json_t *(*api_list_fn)(db *d, int64_t owner, int64_t cursor, int limit, bool desc,
+			       int64_t *next);
+
+/* Answers a page of `owner`'s list with the route's limit, cursor and sort. */
+int api_list_page(http_request *r, api_list_fn list, int64_t owner);
 
 /* A list of the caller's own, as the store pages it: json_t of the page, *next the cursor. */
 typedef json_t *(*api_my_list_fn)(db *d, int64_t user_id, int64_t cursor, int limit, int64_t *next);

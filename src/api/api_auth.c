@@ -172,13 +172,17 @@ int api_auth_signup(http_request *r)
 	return rc;
 }
 
+/* /me carries the first of the caller's orgs and projects; their lists page the rest. */
+#define ME_LIST_MAX 1000
+
 int api_me(http_request *r)
 {
 	app *a = api_app(r);
 	json_t *me = store_user_get(a->db, r->user.id);
 	if (!me)
 		return http_fail(r, CL_EUNAUTH, NULL, "the account no longer exists");
-	json_t *orgs = store_orgs_list(a->db, &r->user);
+	int64_t next;
+	json_t *orgs = store_orgs_list(a->db, &r->user, 0, ME_LIST_MAX, false, &next);
 	size_t i;
 	json_t *o;
 	json_array_foreach(orgs, i, o)
@@ -188,7 +192,8 @@ int api_me(http_request *r)
 		json_object_set_new(o, "role", json_string(role[0] ? role : "admin"));
 	}
 	json_object_set_new(me, "orgs", orgs);
-	json_object_set_new(me, "projects", store_my_projects(a->db, &r->user));
+	json_object_set_new(me, "projects",
+			    store_my_projects(a->db, r->user.id, 0, ME_LIST_MAX, false, &next));
 	if (r->via_cookie && r->session_cookie) {
 		char csrf[AUTH_DIGEST_HEX];
 		csrf_of(r->session_cookie, csrf);
@@ -200,7 +205,7 @@ int api_me(http_request *r)
 
 int api_me_projects(http_request *r)
 {
-	return api_page_array(r, store_my_projects(api_app(r)->db, &r->user), "id");
+	return api_list_page(r, store_my_projects, r->user.id);
 }
 
 int api_users_create(http_request *r)

@@ -56,33 +56,13 @@ int api_my_page(http_request *r, api_my_list_fn list)
 	return rc;
 }
 
-int api_page_array(http_request *r, json_t *items, const char *id_key)
+int api_list_page(http_request *r, api_list_fn list, int64_t owner)
 {
-	int64_t cursor, next = 0;
+	int64_t cursor, next;
 	int limit;
 	bool desc;
 	int rc = http_page(r, NULL, &cursor, &limit, &desc);
-	if (rc) {
-		json_decref(items);
-		return rc;
-	}
-	/* These lists are small and come whole from the store, ascending by id; the page is cut
-	 * here so they answer the same parameters as every other list. */
-	json_t *page = json_array();
-	size_t n = json_array_size(items);
-	for (size_t k = 0; k < n; k++) {
-		json_t *it = json_array_get(items, desc ? n - 1 - k : k);
-		int64_t id = json_integer_value(json_object_get(it, id_key));
-		if (cursor && (desc ? id >= cursor : id <= cursor))
-			continue;
-		if ((int)json_array_size(page) == limit) {
-			next = json_integer_value(json_object_get(json_array_get(page, (size_t)limit - 1),
-								  id_key));
-			break;
-		}
-		json_array_append(page, it);
-	}
-	json_decref(items);
-	http_json_page(r, page, &next);
-	return 0;
+	if (!rc)
+		http_json_page(r, list(api_app(r)->db, owner, cursor, limit, desc, &next), &next);
+	return rc;
 }

@@ -50,7 +50,15 @@ int api_orgs_create(http_request *r)
 
 int api_orgs_list(http_request *r)
 {
-	return api_page_array(r, store_orgs_list(api_app(r)->db, &r->user), "id");
+	int64_t cursor, next;
+	int limit;
+	bool desc;
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
+	if (!rc)
+		http_json_page(
+		    r, store_orgs_list(api_app(r)->db, &r->user, cursor, limit, desc, &next),
+		    &next);
+	return rc;
 }
 
 int api_orgs_get(http_request *r)
@@ -137,5 +145,5 @@ int api_orgs_members(http_request *r)
 	if (rc)
 		return rc;
 	json_decref(org);
-	return api_page_array(r, store_org_members(api_app(r)->db, r->ids[0]), "user_id");
+	return api_list_page(r, store_org_members, r->ids[0]);
 }

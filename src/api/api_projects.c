@@ -150,7 +150,7 @@ int api_projects_members(http_request *r)
 	if (!rc && !(rights & (ACCESS_READ_DATA | ACCESS_REVIEW)))
 		rc = http_fail(r, CL_EFORBIDDEN, NULL, "your role in this project does not allow this");
 	if (!rc)
-		rc = api_page_array(r, store_project_members(api_app(r)->db, p.id), "user_id");
+		rc = api_list_page(r, store_project_members, p.id);
 	project_release(&p);
 	return rc;
 }

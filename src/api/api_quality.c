@@ -318,15 +318,9 @@ int api_role_changes(http_request *r)
 {
 	project p;
 	project_init(&p);
-	int64_t cursor, next;
-	int limit;
-	bool desc;
 	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
 	if (!rc)
-		rc = http_page(r, NULL, &cursor, &limit, &desc);
-	if (!rc)
-		http_json_page(
-		    r, store_role_changes(api_app(r)->db, p.id, cursor, limit, desc, &next), &next);
+		rc = api_list_page(r, store_role_changes, p.id);
 	project_release(&p);
 	return rc;
 }

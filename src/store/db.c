@@ -281,6 +281,12 @@ json_t *db_page(sqlite3_stmt *st, int limit, json_t *(*row)(sqlite3_stmt *st), i
 	return items;
 }
 
+void db_bind_page(sqlite3_stmt *st, int64_t cursor, int limit, bool desc)
+{
+	db_bind_int(st, 2, cursor ? cursor : (desc ? INT64_MAX : 0));
+	db_bind_int(st, 3, limit + 1);
+}
+
 void db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)

@@ -51,12 +51,14 @@ int store_org_create(db *d, const char *name, const char *currency, json_t **out
 		     cl_error *err);
 json_t *store_org_get(db *d, int64_t id);
 /* Orgs of a user (all orgs for an admin), as a list page. */
-json_t *store_orgs_list(db *d, const principal *p);
+json_t *store_orgs_list(db *d, const principal *p, int64_t cursor, int limit, bool desc,
+			int64_t *next);
 /* "owner"/"manager"/"engineer" copied to role, or CL_ENOTFOUND when not a member. */
 int store_org_role(db *d, int64_t org_id, int64_t user_id, char role[16]);
 int store_org_member_set(db *d, int64_t org_id, int64_t user_id, const char *role,
 			 cl_error *err);
-json_t *store_org_members(db *d, int64_t org_id);
+json_t *store_org_members(db *d, int64_t org_id, int64_t cursor, int limit, bool desc,
+			  int64_t *next);
 
 /* ---- projects ---- */
 
@@ -77,11 +79,13 @@ void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user
 /* Projects the principal may see, a page by id. Filters may be NULL / 0. */
 json_t *store_projects_list(db *d, const principal *p, const char *status, const char *kind,
 			    int64_t org_id, int64_t cursor, int limit, bool desc, int64_t *next);
-/* Projects the principal labels or reviews in, with my_role and my_figures. */
-json_t *store_my_projects(db *d, const principal *p);
+/* Projects the user labels or reviews in, with my_role and my_figures, as a list page. */
+json_t *store_my_projects(db *d, int64_t user_id, int64_t cursor, int limit, bool desc,
+			  int64_t *next);
 int store_project_member_set(db *d, int64_t project_id, int64_t user_id, const char *role,
 			     cl_error *err);
-json_t *store_project_members(db *d, int64_t project_id);
+json_t *store_project_members(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
+			      int64_t *next);
 
 /* ---- items (store_items.c) ---- */
 

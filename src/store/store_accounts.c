@@ -262,21 +262,20 @@ json_t *store_org_get(db *d, int64_t id)
 	return o;
 }
 
-json_t *store_orgs_list(db *d, const principal *p)
+#define ADMIN_ORGS "SELECT id, name, currency, created_at FROM orgs WHERE ?1 >= 0"
+#define MEMBER_ORGS                                                                                \
+	"SELECT o.id, o.name, o.currency, o.created_at FROM orgs o"                                \
+	" JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ?1"
+
+json_t *store_orgs_list(db *d, const principal *p, int64_t cursor, int limit, bool desc,
+			int64_t *next)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st =
-	    p->is_admin ? db_stmt(c, "SELECT id, name, currency, created_at FROM orgs "
-				     "WHERE ? >= 0 ORDER BY id LIMIT 1000")
-			: db_stmt(c, "SELECT o.id, o.name, o.currency, o.created_at FROM orgs o "
-				     "JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ? "
-				     "ORDER BY o.id LIMIT 1000");
+	sqlite3_stmt *st = p->is_admin ? db_stmt(c, DB_PAGE_SQL(desc, ADMIN_ORGS, "id"))
+				       : db_stmt(c, DB_PAGE_SQL(desc, MEMBER_ORGS, "o.id"));
 	db_bind_int(st, 1, p->id);
-	json_t *items = json_array();
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(items, org_json(st));
-	sqlite3_reset(st);
-	return items;
+	db_bind_page(st, cursor, limit, desc);
+	return db_page(st, limit, org_json, next);
 }
 
 int store_org_role(db *d, int64_t org_id, int64_t user_id, char role[16])
@@ -318,20 +317,23 @@ int store_org_member_set(db *d, int64_t org_id, int64_t user_id, const char *rol
 	return db_write(d, org_member_job, &m, err);
 }
 
-json_t *store_org_members(db *d, int64_t org_id)
+static json_t *member_json(sqlite3_stmt *st)
 {
-	sqlite3_stmt *st = db_stmt(
-	    db_reader(d), "SELECT m.user_id, u.username, m.role FROM org_members m "
-			  "JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY m.user_id");
+	return json_pack("{s:I,s:s,s:s}", "user_id", (json_int_t)sqlite3_column_int64(st, 0),
+			 "username", db_col_text(st, 1), "role", db_col_text(st, 2));
+}
+
+#define ORG_MEMBERS                                                                                \
+	"SELECT m.user_id, u.username, m.role FROM org_members m"                                  \
+	" JOIN users u ON u.id = m.user_id WHERE m.org_id = ?1"
+
+json_t *store_org_members(db *d, int64_t org_id, int64_t cursor, int limit, bool desc,
+			  int64_t *next)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, ORG_MEMBERS, "m.user_id"));
 	db_bind_int(st, 1, org_id);
-	json_t *items = json_array();
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(items,
-				      json_pack("{s:I,s:s,s:s}", "user_id",
-						(json_int_t)sqlite3_column_int64(st, 0), "username",
-						db_col_text(st, 1), "role", db_col_text(st, 2)));
-	sqlite3_reset(st);
-	return items;
+	db_bind_page(st, cursor, limit, desc);
+	return db_page(st, limit, member_json, next);
 }
 
 static int project_member_job(db_conn *c, void *ctx, cl_error *err)
@@ -353,19 +355,15 @@ int store_project_member_set(db *d, int64_t project_id, int64_t user_id, const c
 	return db_write(d, project_member_job, &m, err);
 }
 
-json_t *store_project_members(db *d, int64_t project_id)
+#define PROJECT_MEMBERS                                                                            \
+	"SELECT m.user_id, u.username, m.role FROM project_members m"                              \
+	" JOIN users u ON u.id = m.user_id WHERE m.project_id = ?1"
+
+json_t *store_project_members(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
+			      int64_t *next)
 {
-	sqlite3_stmt *st =
-	    db_stmt(db_reader(d), "SELECT m.user_id, u.username, m.role FROM project_members m "
-				  "JOIN users u ON u.id = m.user_id WHERE m.project_id = ? "
-				  "ORDER BY m.user_id");
+	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, PROJECT_MEMBERS, "m.user_id"));
 	db_bind_int(st, 1, project_id);
-	json_t *items = json_array();
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(items,
-				      json_pack("{s:I,s:s,s:s}", "user_id",
-						(json_int_t)sqlite3_column_int64(st, 0), "username",
-						db_col_text(st, 1), "role", db_col_text(st, 2)));
-	sqlite3_reset(st);
-	return items;
+	db_bind_page(st, cursor, limit, desc);
+	return db_page(st, limit, member_json, next);
 }

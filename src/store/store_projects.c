@@ -282,50 +282,51 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
  * for review through the project's review backlog and the tasks in review (read once for all
  * projects), my work in hand through the live work's index: none of them reads a row per task
  * I ever did. */
-json_t *store_my_projects(db *d, const principal *pr)
+static json_t *my_project_json(sqlite3_stmt *st)
 {
-	db_conn *c = db_reader(d);
-	sqlite3_stmt *st = db_stmt(
-	    c,
-	    "SELECT " PROJECT_COLUMNS ", pm.role,"
-	    " coalesce(w.approved, 0), coalesce(w.rejected, 0),"
-	    " (SELECT count(*) FROM tasks t INDEXED BY tasks_queue WHERE t.project_id = p.id"
-	    "   AND t.state = 'submitted' AND t.worker_id = ?1)"
-	    " + coalesce(ir.n, 0),"
-	    " (SELECT count(*) FROM tasks t INDEXED BY tasks_worker_live WHERE t.worker_id = ?1"
-	    "   AND t.project_id = p.id AND (t.state = 'assigned' OR t.state = 'rework')),"
-	    " coalesce(r.decisions, 0)"
-	    " FROM projects p JOIN orgs o ON o.id = p.org_id"
-	    " LEFT JOIN worker_counts w ON w.user_id = ?1 AND w.project_id = p.id"
-	    " LEFT JOIN review_counts r ON r.user_id = ?1 AND r.project_id = p.id"
-	    " LEFT JOIN (SELECT t.project_id, count(*) AS n FROM tasks t INDEXED BY tasks_reviewer"
-	    "   WHERE t.state = 'in_review' AND t.worker_id = ?1 GROUP BY t.project_id) ir"
-	    "   ON ir.project_id = p.id"
-	    " LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"
-	    " WHERE p.status IN ('open','paused')"
-	    "   AND (pm.role IS NOT NULL OR p.is_public)"
-	    " ORDER BY p.id LIMIT 1000");
-	db_bind_int(st, 1, pr->id);
-	json_t *items = json_array();
 	project p;
 	project_init(&p);
-	while (db_step(st) == SQLITE_ROW) {
-		project_from_row(st, &p);
-		json_t *o = project_to_json(&p);
-		const char *pm = (const char *)sqlite3_column_text(st, 18);
-		int64_t approved = sqlite3_column_int64(st, 19);
-		int64_t reviews = sqlite3_column_int64(st, 23);
-		json_object_set_new(o, "my_role", json_string(pm ? pm : "worker"));
-		json_object_set_new(
-		    o, "my_figures",
-		    json_pack("{s:I,s:I,s:I,s:I,s:I}", "approved", (json_int_t)approved, "rejected",
-			      (json_int_t)sqlite3_column_int64(st, 20), "pending_review",
-			      (json_int_t)sqlite3_column_int64(st, 21), "in_progress",
-			      (json_int_t)sqlite3_column_int64(st, 22), "earnings",
-			      (json_int_t)(approved * p.price + reviews * p.reviewer_fee)));
-		json_array_append_new(items, o);
-	}
+	project_from_row(st, &p);
+	json_t *o = project_to_json(&p);
+	const char *pm = (const char *)sqlite3_column_text(st, 18);
+	int64_t approved = sqlite3_column_int64(st, 19);
+	int64_t reviews = sqlite3_column_int64(st, 23);
+	json_object_set_new(o, "my_role", json_string(pm ? pm : "worker"));
+	json_object_set_new(o, "my_figures",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "approved", (json_int_t)approved,
+				      "rejected", (json_int_t)sqlite3_column_int64(st, 20),
+				      "pending_review", (json_int_t)sqlite3_column_int64(st, 21),
+				      "in_progress", (json_int_t)sqlite3_column_int64(st, 22),
+				      "earnings",
+				      (json_int_t)(approved * p.price + reviews * p.reviewer_fee)));
 	project_release(&p);
-	sqlite3_reset(st);
-	return items;
+	return o;
+}
+
+#define MY_PROJECTS                                                                                \
+	"SELECT " PROJECT_COLUMNS ", pm.role,"                                                     \
+	" coalesce(w.approved, 0), coalesce(w.rejected, 0),"                                       \
+	" (SELECT count(*) FROM tasks t INDEXED BY tasks_queue WHERE t.project_id = p.id"          \
+	"   AND t.state = 'submitted' AND t.worker_id = ?1)"                                       \
+	" + coalesce(ir.n, 0),"                                                                    \
+	" (SELECT count(*) FROM tasks t INDEXED BY tasks_worker_live WHERE t.worker_id = ?1"       \
+	"   AND t.project_id = p.id AND (t.state = 'assigned' OR t.state = 'rework')),"            \
+	" coalesce(r.decisions, 0)"                                                                \
+	" FROM projects p JOIN orgs o ON o.id = p.org_id"                                          \
+	" LEFT JOIN worker_counts w ON w.user_id = ?1 AND w.project_id = p.id"                     \
+	" LEFT JOIN review_counts r ON r.user_id = ?1 AND r.project_id = p.id"                     \
+	" LEFT JOIN (SELECT t.project_id, count(*) AS n FROM tasks t INDEXED BY tasks_reviewer"    \
+	"   WHERE t.state = 'in_review' AND t.worker_id = ?1 GROUP BY t.project_id) ir"            \
+	"   ON ir.project_id = p.id"                                                               \
+	" LEFT JOIN project_members pm ON pm.project_id = p.id AND pm.user_id = ?1"                \
+	" WHERE p.status IN ('open','paused')"                                                     \
+	"   AND (pm.role IS NOT NULL OR p.is_public)"
+
+json_t *store_my_projects(db *d, int64_t user_id, int64_t cursor, int limit, bool desc,
+			  int64_t *next)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, MY_PROJECTS, "p.id"));
+	db_bind_int(st, 1, user_id);
+	db_bind_page(st, cursor, limit, desc);
+	return db_page(st, limit, my_project_json, next);
 }

@@ -867,12 +867,9 @@ json_t *store_audits_list(db *d, int64_t project_id, int64_t cursor, int limit, 
 			  int64_t *next)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st =
-	    desc ? db_stmt(c, AUDIT_HEAD_QUERY " AND a.id < ?2 ORDER BY a.id DESC LIMIT ?3")
-		 : db_stmt(c, AUDIT_HEAD_QUERY " AND a.id > ?2 ORDER BY a.id LIMIT ?3");
+	sqlite3_stmt *st = db_stmt(c, DB_PAGE_SQL(desc, AUDIT_HEAD_QUERY, "a.id"));
 	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 3, limit + 1);
+	db_bind_page(st, cursor, limit, desc);
 	return db_page(st, limit, audit_head, next);
 }
 
@@ -1343,12 +1340,9 @@ json_t *store_role_changes(db *d, int64_t project_id, int64_t cursor, int limit,
 			   int64_t *next)
 {
 	db_conn *c = db_reader(d);
-	sqlite3_stmt *st =
-	    desc ? db_stmt(c, ROLE_CHANGE_QUERY " AND r.id < ?2 ORDER BY r.id DESC LIMIT ?3")
-		 : db_stmt(c, ROLE_CHANGE_QUERY " AND r.id > ?2 ORDER BY r.id LIMIT ?3");
+	sqlite3_stmt *st = db_stmt(c, DB_PAGE_SQL(desc, ROLE_CHANGE_QUERY, "r.id"));
 	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 3, limit + 1);
+	db_bind_page(st, cursor, limit, desc);
 	return db_page(st, limit, role_change_json, next);
 }
 

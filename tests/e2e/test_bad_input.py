@@ -245,6 +245,50 @@ class BadInputTest(ServerTestCase):
         r = self.m.get(API + "/projects/%d/items?limit=500" % p["id"])
         self.assertIsNone(r.json()["next_cursor"], r)
 
+    def test_member_lists_and_my_lists_page_in_sql(self):
+        # Lists that used to come whole and be cut in memory: each page from the store, in
+        # both orders, every row once.
+        w = self.world
+        p = w.project(visibility="private")
+        worker, wid = w.user("pgw")
+        members = [w.manager_id]
+        for role in ("worker", "reviewer", "worker"):
+            _, uid = w.user("pgm")
+            w.add_member(p["id"], uid, role)
+            members.append(uid)
+        w.add_member(p["id"], wid, "worker")
+        mine = [p["id"]]
+        for _ in range(2):
+            q = w.project(visibility="private")
+            w.add_member(q["id"], wid, "worker")
+            mine.append(q["id"])
+        for _ in range(2):
+            _, uid = w.user("pgo")
+            r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
+                             {"user_id": uid, "role": "engineer"})
+            self.assertEqual(r.status, 201, r)
+        org_members = [m["user_id"] for m in list_all(
+            w.admin, API + "/orgs/%d/members" % w.org["id"])]
+        self.assertEqual(len(org_members), 3)
+        orgs = [o["id"] for o in list_all(w.admin, API + "/orgs")]
+        self.assertIn(w.org["id"], orgs)
+        want = {
+            "/projects/%d/members" % p["id"]: (w.manager, "user_id", sorted(members[1:] + [wid])),
+            "/orgs/%d/members" % w.org["id"]: (w.admin, "user_id", sorted(org_members)),
+            "/orgs": (w.admin, "id", sorted(orgs)),
+            "/me/projects": (worker, "id", sorted(mine)),
+        }
+        for path, (client, key, ids) in want.items():
+            for limit in (1, 2):
+                with self.subTest(path=path, limit=limit):
+                    got = [x[key] for x in list_all(client, API + path, limit)]
+                    self.assertEqual(got, ids)
+                    got = [x[key] for x in list_all(client, API + path + "?sort=-id", limit)]
+                    self.assertEqual(got, ids[::-1])
+        page = worker.get(API + "/me/projects?limit=2").json()
+        self.assertEqual([x["id"] for x in page["items"]], sorted(mine)[:2])
+        self.assertIsNotNone(page["next_cursor"])
+
     # -- unsafe names in uploads and archives ------------------------------------------------
 
     def import_(self, pid, body, ctype):

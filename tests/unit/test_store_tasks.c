@@ -806,7 +806,7 @@ static void report_steps(fixture *f, long out[REPORTS])
 		if (i == 0)
 			store_task_state_counts(f->d, counts);
 		else if (i == 1)
-			got[i] = store_my_projects(f->d, &me);
+			got[i] = store_my_projects(f->d, f->w1, 0, 50, false, &(int64_t){0});
 		else if (i == 2)
 			got[i] = store_matches_for_worker(f->d, &me);
 		else if (i == 3)
@@ -855,8 +855,7 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 	assert_int_equal(
 	    counts[TASK_OPEN],
 	    read_int(f->d, "SELECT count(*) FROM tasks WHERE state = 'open' AND ?1", 1));
-	principal me = {.id = f->w1};
-	json_t *mine = store_my_projects(f->d, &me);
+	json_t *mine = store_my_projects(f->d, f->w1, 0, 50, false, &(int64_t){0});
 	json_t *fig = json_object_get(json_array_get(mine, 0), "my_figures");
 	assert_int_equal(json_integer_value(json_object_get(fig, "approved")), N);
 	json_decref(mine);
@@ -923,6 +922,67 @@ static void test_agreement_counts_every_worker(void **state)
 		assert_true(json_real_value(json_object_get(w, "agreement")) == 1.0);
 	}
 	json_decref(o);
+}
+
+/* A worker's projects and a project's members are pages the store reads: past a thousand
+ * projects, and in the same steps with 300 members as with 10. */
+static void test_my_projects_and_members_page_in_the_store(void **state)
+{
+	fixture *f = *state;
+	enum { PROJECTS = 1005 };
+	cl_error err;
+	for (int i = 0; i < PROJECTS; i++) {
+		project q;
+		project_init(&q);
+		q.org_id = f->p.org_id;
+		json_decref(q.labels);
+		q.labels = json_pack("[s]", "a");
+		snprintf(q.name, sizeof q.name, "public %d", i);
+		snprintf(q.status, sizeof q.status, "open");
+		q.kind = KIND_TEXT_CLASS;
+		q.is_public = true;
+		assert_int_equal(store_project_create(f->d, &q, &err), 0);
+		project_release(&q);
+	}
+	int64_t cursor = 0, last = 0;
+	int seen = 0;
+	do {
+		int64_t next = 0;
+		json_t *page = store_my_projects(f->d, f->w1, cursor, 500, false, &next);
+		size_t i;
+		json_t *o;
+		json_array_foreach(page, i, o)
+		{
+			int64_t id = json_integer_value(json_object_get(o, "id"));
+			assert_true(id > last);
+			last = id;
+			seen++;
+		}
+		json_decref(page);
+		cursor = next;
+	} while (cursor);
+	assert_int_equal(seen, PROJECTS);
+
+	long steps[2];
+	for (int round = 0, added = 0; round < 2; round++) {
+		for (; added < (round ? 300 : 10); added++) {
+			char name[16];
+			snprintf(name, sizeof name, "m%d", added);
+			assert_int_equal(store_project_member_set(f->d, f->p.id, user(f->d, name),
+								  "worker", &err),
+					 0);
+		}
+		long before = reader_steps(f->d);
+		int64_t next = 0;
+		json_t *page = store_project_members(f->d, f->p.id, 0, 5, false, &next);
+		steps[round] = reader_steps(f->d) - before;
+		assert_int_equal(json_array_size(page), 5);
+		assert_true(next > 0);
+		json_decref(page);
+	}
+	if (steps[1] > steps[0] + steps[0] / 2)
+		fail_msg("a page of members took %ld steps with 10 members, %ld with 300", steps[0],
+			 steps[1]);
 }
 
 static int exec_sql_job(db_conn *c, void *ctx, cl_error *err)
@@ -1034,6 +1094,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_agreement_counts_every_worker, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_role_changes_page_both_ways, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_my_projects_and_members_page_in_the_store, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
