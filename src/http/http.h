@@ -120,7 +120,7 @@ void http_json(http_request *r, int status, json_t *body);
 void http_json_text(http_request *r, int status, buf *body);
 /* Answers a list page: {"items": items (stolen), "next_cursor": *next, or null when next is
  * NULL or 0}. A pointer, so a call may fill *next in its own arguments: it is read here, after
- * they were all evaluated. */
+ * they were all evaluated. NULL items (the store failed) answer 500. */
 void http_json_page(http_request *r, json_t *items, const int64_t *next);
 /* Answers raw bytes (copied) with a content type. */
 void http_bytes(http_request *r, int status, const char *content_type, const void *data,

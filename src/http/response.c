@@ -45,6 +45,11 @@ void http_json(http_request *r, int status, json_t *body)
 
 void http_json_page(http_request *r, json_t *items, const int64_t *next)
 {
+	if (!items) {
+		/* The store could not make the page: 500, as http_json answers a missing body. */
+		http_json(r, 200, NULL);
+		return;
+	}
 	json_t *o = json_object();
 	json_object_set_new(o, "items", items);
 	if (next && *next) {

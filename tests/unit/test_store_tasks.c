@@ -991,6 +991,43 @@ static int exec_sql_job(db_conn *c, void *ctx, cl_error *err)
 	return sqlite3_exec(db_handle(c), ctx, NULL, NULL, NULL) == SQLITE_OK ? 0 : CL_EINTERNAL;
 }
 
+/* A project's ranking reads every candidate, not the first by id: among 2,500 workers who
+ * labeled its kind, the best is the newest, and it leads; the answer holds the best 500. */
+static void test_matches_rank_every_candidate(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	char sql[1024];
+	/* Average workers (half their approvals first pass), then one with all of them. */
+	snprintf(sql, sizeof sql,
+		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)"
+		 " INSERT INTO users(username, password_hash, created_at)"
+		 " SELECT 'cand' || i, 'x', 0 FROM n;"
+		 "INSERT INTO worker_counts(user_id, project_id, approved, first_pass, submissions)"
+		 " SELECT id, %lld, 10, CASE WHEN username = 'cand2500' THEN 10 ELSE 5 END, 10"
+		 " FROM users WHERE username LIKE 'cand%%'",
+		 (long long)f->p.id);
+	assert_int_equal(db_write(f->d, exec_sql_job, sql, &err), 0);
+	int64_t best = read_int(f->d, "SELECT id FROM users WHERE username = 'cand2500' AND ?1", 1);
+	json_t *ranked = store_matches_for_project(f->d, &f->p);
+	assert_non_null(ranked);
+	assert_int_equal(json_array_size(ranked), 500);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(ranked, 0), "user_id")),
+			 best);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(ranked, 0), "username")), "cand2500");
+	double last = 2;
+	size_t i;
+	json_t *o;
+	json_array_foreach(ranked, i, o)
+	{
+		double score = json_real_value(json_object_get(o, "score"));
+		assert_true(score <= last);
+		last = score;
+	}
+	json_decref(ranked);
+}
+
 /* Role changes page by id both ways, only the project's own. */
 static void test_role_changes_page_both_ways(void **state)
 {
@@ -1094,6 +1131,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_agreement_counts_every_worker, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_role_changes_page_both_ways, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_matches_rank_every_candidate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_my_projects_and_members_page_in_the_store, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_claims_never_share, setup, teardown),
