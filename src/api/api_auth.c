@@ -80,10 +80,7 @@ static int start_session(http_request *r, int64_t user_id, int status)
 static int read_credentials(http_request *r, json_t **body, const char **username,
 			    const char **password)
 {
-	static const char *const keys[] = {"username", "password", NULL};
 	int rc = http_body_json(r, body);
-	if (!rc)
-		rc = api_only_keys(r, *body, keys);
 	if (!rc)
 		rc = api_string(r, *body, "username", username);
 	if (!rc)
@@ -210,12 +207,9 @@ int api_me_projects(http_request *r)
 
 int api_users_create(http_request *r)
 {
-	static const char *const keys[] = {"username", "password", "is_admin", NULL};
 	json_t *body = NULL, *user = NULL;
 	const char *username, *password;
 	int rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	if (!rc)
 		rc = api_string(r, body, "username", &username);
 	if (!rc)

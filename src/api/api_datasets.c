@@ -39,7 +39,6 @@ static int dataset_access(http_request *r, int64_t id, unsigned need, project *p
 
 int api_datasets_create(http_request *r)
 {
-	static const char *const fields[] = {"split", "note", NULL};
 	project p;
 	project_init(&p);
 	json_t *body = NULL, *out = NULL;
@@ -48,8 +47,6 @@ int api_datasets_create(http_request *r)
 		goto out;
 	/* An empty body takes every default. */
 	if (r->body.len && (rc = http_body_json(r, &body)))
-		goto out;
-	if (body && (rc = api_only_keys(r, body, fields)))
 		goto out;
 	dataset_ratios ratios;
 	if ((rc = dataset_ratios_parse(json_object_get(body, "split"), &ratios, &r->err)))

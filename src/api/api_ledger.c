@@ -10,12 +10,9 @@
 #define MEMO_MAX 500
 
 /* {"amount": N, "memo"?: "..."} with amount 1..LEDGER_MAX_AMOUNT. */
-static int amount_body(http_request *r, json_t **body, int64_t *amount, const char **memo,
-		       const char *const *keys)
+static int amount_body(http_request *r, json_t **body, int64_t *amount, const char **memo)
 {
 	int rc = http_body_json(r, body);
-	if (!rc)
-		rc = api_only_keys(r, *body, keys);
 	if (rc)
 		return rc;
 	json_t *a = json_object_get(*body, "amount");
@@ -38,11 +35,10 @@ static int amount_body(http_request *r, json_t **body, int64_t *amount, const ch
 
 int api_orgs_fund(http_request *r)
 {
-	static const char *const keys[] = {"amount", "memo", NULL};
 	json_t *body = NULL, *out = NULL;
 	int64_t amount;
 	const char *memo;
-	int rc = amount_body(r, &body, &amount, &memo, keys);
+	int rc = amount_body(r, &body, &amount, &memo);
 	if (!rc)
 		rc = store_ledger_fund_org(api_app(r)->db, r->ids[0], amount, r->user.id, memo, &out,
 					   &r->err);
@@ -67,7 +63,6 @@ int api_orgs_budget(http_request *r)
 
 int api_projects_deposit(http_request *r)
 {
-	static const char *const keys[] = {"amount", "memo", NULL};
 	project p;
 	project_init(&p);
 	json_t *body = NULL, *out = NULL;
@@ -75,7 +70,7 @@ int api_projects_deposit(http_request *r)
 	const char *memo;
 	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
 	if (!rc)
-		rc = amount_body(r, &body, &amount, &memo, keys);
+		rc = amount_body(r, &body, &amount, &memo);
 	if (!rc)
 		rc = store_ledger_deposit(api_app(r)->db, p.id, amount, r->user.id, memo, &out,
 					  &r->err);
@@ -130,13 +125,10 @@ int api_me_ledger(http_request *r)
 
 int api_me_payout_request(http_request *r)
 {
-	static const char *const keys[] = {"amount", "currency", NULL};
 	json_t *body = NULL, *out = NULL;
 	int64_t amount = 0;
 	char currency[8] = "";
 	int rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	if (rc)
 		goto out;
 	json_t *a = json_object_get(body, "amount");
@@ -210,14 +202,11 @@ int api_payouts_list(http_request *r)
 
 static int payout_decide(http_request *r, bool approve)
 {
-	static const char *const keys[] = {"note", NULL};
 	json_t *body = NULL, *out = NULL;
 	const char *note = NULL;
 	int rc = 0;
 	if (r->body.len) {
 		rc = http_body_json(r, &body);
-		if (!rc)
-			rc = api_only_keys(r, body, keys);
 		json_t *n = json_object_get(body, "note");
 		if (!rc && n && !json_is_null(n)) {
 			if (!json_is_string(n) || strlen(json_string_value(n)) > MEMO_MAX)

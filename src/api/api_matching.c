@@ -22,15 +22,12 @@ int api_projects_matches(http_request *r)
 
 int api_projects_invite(http_request *r)
 {
-	static const char *const keys[] = {"user_id", NULL};
 	project p;
 	project_init(&p);
 	json_t *body = NULL;
 	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	json_t *id = json_object_get(body, "user_id");
 	if (!rc && (!json_is_integer(id) || json_integer_value(id) <= 0))
 		rc = http_fail(r, CL_EINVAL, NULL, "\"user_id\" must be a positive integer");

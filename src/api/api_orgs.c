@@ -21,12 +21,9 @@ static int org_access(http_request *r, int64_t id, char role[16], json_t **org)
 
 int api_orgs_create(http_request *r)
 {
-	static const char *const keys[] = {"name", "currency", NULL};
 	json_t *body = NULL, *org = NULL;
 	const char *name, *currency = "KRW";
 	int rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	if (!rc)
 		rc = api_string(r, body, "name", &name);
 	if (!rc && (!*name || strlen(name) > 200))
@@ -97,10 +94,7 @@ static int member_user(http_request *r, const json_t *body, int64_t *user_id)
 int api_member_body(http_request *r, json_t **body, int64_t *user_id, const char **role,
 		    const char *const *roles)
 {
-	static const char *const keys[] = {"user_id", "username", "role", NULL};
 	int rc = http_body_json(r, body);
-	if (!rc)
-		rc = api_only_keys(r, *body, keys);
 	if (!rc)
 		rc = api_string(r, *body, "role", role);
 	if (rc)

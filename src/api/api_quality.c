@@ -106,7 +106,6 @@ static int gold_entry(http_request *r, const project *p, size_t i, json_t *e, go
 
 int api_gold_add(http_request *r)
 {
-	static const char *const keys[] = {"items", NULL};
 	project p;
 	project_init(&p);
 	json_t *body = NULL;
@@ -116,8 +115,6 @@ int api_gold_add(http_request *r)
 	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	if (rc)
 		goto out;
 	json_t *items = json_object_get(body, "items");
@@ -172,15 +169,12 @@ int api_gold_list(http_request *r)
 
 int api_audits_create(http_request *r)
 {
-	static const char *const keys[] = {"size", NULL};
 	project p;
 	project_init(&p);
 	json_t *body = NULL, *out = NULL;
 	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	json_t *size = json_object_get(body, "size");
 	if (!rc && (!json_is_integer(size) || json_integer_value(size) < 1 ||
 		    json_integer_value(size) > AUDIT_MAX))
@@ -246,15 +240,12 @@ int api_audits_get(http_request *r)
 
 int api_audits_verdict(http_request *r)
 {
-	static const char *const keys[] = {"verdict", "note", NULL};
 	json_t *a = NULL, *body = NULL, *out = NULL;
 	const char *verdict = NULL, *note = NULL;
 	int rc = audit_access(r, ACCESS_MANAGE, &a);
 	json_decref(a);
 	if (!rc)
 		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	if (!rc)
 		rc = api_string(r, body, "verdict", &verdict);
 	if (!rc && strcmp(verdict, "correct") && strcmp(verdict, "incorrect"))

@@ -91,6 +91,36 @@ static void query_params(json_t *params, const char *const *query)
 	}
 }
 
+/* A route's JSON body as a schema: its declared fields, nothing else; on a PATCH none is
+ * required. A field of any type carries no "type" (JSON Schema's "any value"). */
+static json_t *body_schema(const route *rt)
+{
+	bool patch = !strcmp(rt->method, "PATCH");
+	json_t *props = json_object(), *required = json_array();
+	for (const json_field *f = rt->body; f->name; f++) {
+		json_t *p = json_object();
+		const char *type = json_field_type_name(f->type);
+		if (type)
+			json_object_set_new(p, "type", json_string(type));
+		if (f->flags & JSON_FIELD_NULLABLE)
+			json_object_set_new(p, "nullable", json_true());
+		if (f->flags & JSON_FIELD_READ_ONLY)
+			json_object_set_new(p, "readOnly", json_true());
+		json_object_set_new(props, f->name, p);
+		if ((f->flags & JSON_FIELD_REQUIRED) && !patch)
+			json_array_append_new(required, json_string(f->name));
+	}
+	json_t *schema = json_pack("{s:s,s:o,s:b}", "type", "object", "properties", props,
+				   "additionalProperties", 0);
+	bool any_required = json_array_size(required) > 0;
+	if (any_required)
+		json_object_set_new(schema, "required", required);
+	else
+		json_decref(required);
+	return json_pack("{s:b,s:{s:{s:o}}}", "required", any_required, "content",
+			 "application/json", "schema", schema);
+}
+
 int api_openapi(http_request *r)
 {
 	json_t *paths = json_object();
@@ -118,13 +148,13 @@ int api_openapi(http_request *r)
 		if (!(rt->flags & ROUTE_PUBLIC))
 			json_object_set_new(op, "security", json_pack("[{s:[]},{s:[]}]", "bearer",
 								      "session"));
-		if (!strcmp(rt->method, "POST") || !strcmp(rt->method, "PATCH"))
-			json_object_set_new(
-				op, "requestBody",
-				json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", 0, "content",
-					  (rt->flags & ROUTE_UPLOAD) ? "multipart/form-data"
-								     : "application/json",
-					  "schema", "type", "object"));
+		if (rt->body)
+			json_object_set_new(op, "requestBody", body_schema(rt));
+		else if (rt->flags & ROUTE_UPLOAD)
+			json_object_set_new(op, "requestBody",
+					    json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", 1,
+						      "content", "multipart/form-data", "schema",
+						      "type", "object"));
 		json_object_set_new(item, method, op);
 	}
 	json_t *doc = json_pack(

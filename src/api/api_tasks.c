@@ -117,7 +117,6 @@ static int want_next(http_request *r, const json_t *body, bool *next)
 
 int api_tasks_submit(http_request *r)
 {
-	static const char *const keys[] = {"annotation", "next", NULL};
 	project p;
 	project_init(&p);
 	task_facts facts = {0};
@@ -130,8 +129,6 @@ int api_tasks_submit(http_request *r)
 	int rc = task_facts_access(r, ACCESS_LABEL, true, &facts, &p, &rights);
 	if (!rc)
 		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	if (!rc)
 		rc = want_next(r, body, &next);
 	if (!rc)
@@ -199,8 +196,6 @@ static int optional_string(http_request *r, const json_t *body, const char *key,
 
 int api_tasks_review(http_request *r)
 {
-	static const char *const keys[] = {"decision",	 "reason", "reason_template",
-					   "annotation", "next",   NULL};
 	project p;
 	project_init(&p);
 	task_facts facts = {0};
@@ -215,8 +210,6 @@ int api_tasks_review(http_request *r)
 	int rc = task_facts_access(r, ACCESS_REVIEW, false, &facts, &p, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	if (!rc)
 		rc = want_next(r, body, &next);
 	if (!rc)
@@ -262,7 +255,6 @@ out:
 
 int api_tasks_resolve(http_request *r)
 {
-	static const char *const keys[] = {"decision", "annotation", "reason", NULL};
 	project p;
 	project_init(&p);
 	task_ref t;
@@ -273,8 +265,6 @@ int api_tasks_resolve(http_request *r)
 	int rc = task_access(r, ACCESS_MANAGE, &t, &p, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_only_keys(r, body, keys);
 	if (!rc)
 		rc = api_string(r, body, "decision", &decision);
 	if (!rc)

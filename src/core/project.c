@@ -357,19 +357,34 @@ static int set_visibility(struct apply *a, const char *key, const json_t *v, cl_
 	return rc;
 }
 
-/* Fields a Project answer carries that no input may set. */
-static int set_read_only(struct apply *a, const char *key, const json_t *v, cl_error *err)
-{
-	(void)a;
-	(void)v;
-	return bad(err, "%s cannot be set", key);
-}
+const json_field project_fields[] = {
+    {"name", JSON_FIELD_STRING, JSON_FIELD_REQUIRED},
+    {"kind", JSON_FIELD_STRING, JSON_FIELD_REQUIRED},
+    {"org_id", JSON_FIELD_INTEGER, JSON_FIELD_REQUIRED},
+    {"labels", JSON_FIELD_ARRAY, JSON_FIELD_REQUIRED},
+    {"multi_label", JSON_FIELD_BOOLEAN, 0},
+    {"instructions", JSON_FIELD_STRING, 0},
+    {"price", JSON_FIELD_INTEGER, 0},
+    {"reviewer_fee", JSON_FIELD_INTEGER, 0},
+    {"review_policy", JSON_FIELD_STRING, 0},
+    {"review_rate", JSON_FIELD_NUMBER, 0},
+    {"overlap", JSON_FIELD_INTEGER, 0},
+    {"lease_minutes", JSON_FIELD_INTEGER, 0},
+    {"lease_seconds", JSON_FIELD_INTEGER, 0},
+    {"max_rounds", JSON_FIELD_INTEGER, 0},
+    {"status", JSON_FIELD_STRING, 0},
+    {"visibility", JSON_FIELD_STRING, 0},
+    {"id", JSON_FIELD_INTEGER, JSON_FIELD_READ_ONLY},
+    {"currency", JSON_FIELD_STRING, JSON_FIELD_READ_ONLY},
+    {"created_at", JSON_FIELD_STRING, JSON_FIELD_READ_ONLY},
+    {NULL, 0, 0},
+};
 
-/* Every field of ProjectInput, with its setter. */
+/* The setter of each settable field of project_fields. */
 static const struct field {
 	const char *name;
 	int (*set)(struct apply *a, const char *key, const json_t *v, cl_error *err);
-} fields[] = {
+} setters[] = {
     {"name", set_name},
     {"kind", set_kind},
     {"org_id", set_org_id},
@@ -386,16 +401,13 @@ static const struct field {
     {"max_rounds", set_max_rounds},
     {"status", set_status},
     {"visibility", set_visibility},
-    {"id", set_read_only},
-    {"currency", set_read_only},
-    {"created_at", set_read_only},
 };
 
 static const struct field *field_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-		if (strcmp(fields[i].name, name) == 0)
-			return &fields[i];
+	for (size_t i = 0; i < sizeof setters / sizeof setters[0]; i++)
+		if (strcmp(setters[i].name, name) == 0)
+			return &setters[i];
 	return NULL;
 }
 
@@ -428,16 +440,16 @@ int project_apply_json(project *p, const json_t *in, bool creating, cl_error *er
 	if (!json_is_object(in))
 		return bad(err, "%s", "a project must be a JSON object");
 	struct apply a = {.next = *p, .creating = creating};
-	int rc = 0;
+	int rc = json_fields_check(in, project_fields, false, err);
+	if (rc)
+		return rc;
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)in, key, v)
 	{
 		const struct field *f = field_find(key);
 		if (!f) {
-			char q[48];
-			text_quote(key, strlen(key), q);
-			rc = cl_fail(err, CL_EINVAL, NULL, "unknown field \"%s\"", q);
+			rc = cl_fail(err, CL_EINTERNAL, NULL, "no setter for field \"%.64s\"", key);
 			goto out;
 		}
 		rc = f->set(&a, key, v, err);

@@ -9,6 +9,7 @@
 
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/json_fields.h"
 
 typedef enum task_kind {
 	KIND_TEXT_CLASS,
@@ -69,6 +70,11 @@ void project_copy(project *to, const project *from);
  * review policy without a review_rate in (0,1]. Nothing changes in `p` on failure. The caller
  * checks what needs the store (the org exists, labels in use are kept). */
 int project_apply_json(project *p, const json_t *in, bool creating, cl_error *err);
+
+/* The fields of a project's JSON input, with those a new project needs marked required; the
+ * answer's id, currency and created_at are read-only. The project routes declare their bodies
+ * with it (api/routes.c). */
+extern const json_field project_fields[];
 
 /* True when `label` is one of the project's labels (a linear scan: at most 500). */
 bool project_has_label(const project *p, const char *label);

@@ -678,16 +678,31 @@ static int get_bool(const json_t *v, const char *key, bool *out, cl_error *err)
 	return 0;
 }
 
+const json_field quality_settings_fields[] = {
+    {"gold_rate", JSON_FIELD_NUMBER, 0},
+    {"honeypot_rate", JSON_FIELD_NUMBER, 0},
+    {"auto_promote", JSON_FIELD_BOOLEAN, 0},
+    {"promote_min_approved", JSON_FIELD_INTEGER, 0},
+    {"promote_min_first_pass", JSON_FIELD_NUMBER, 0},
+    {"promote_min_gold", JSON_FIELD_NUMBER, 0},
+    {"promote_min_gold_answers", JSON_FIELD_INTEGER, 0},
+    {"auto_demote", JSON_FIELD_BOOLEAN, 0},
+    {"demote_min_checks", JSON_FIELD_INTEGER, 0},
+    {"demote_below", JSON_FIELD_NUMBER, 0},
+    {"required_courses", JSON_FIELD_ARRAY, 0},
+    {NULL, 0, 0},
+};
+
 int quality_settings_apply_json(quality_settings *s, const json_t *in, cl_error *err)
 {
-	if (!json_is_object(in))
-		return cl_fail(err, CL_EINVAL, NULL, "settings must be an object");
+	int rc = json_fields_check(in, quality_settings_fields, false, err);
+	if (rc)
+		return rc;
 	quality_settings t = *s;
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)in, key, v)
 	{
-		int rc;
 		if (!strcmp(key, "gold_rate"))
 			rc = get_rate(v, key, &t.gold_rate, err);
 		else if (!strcmp(key, "honeypot_rate"))
@@ -724,7 +739,7 @@ int quality_settings_apply_json(quality_settings *s, const json_t *in, cl_error 
 					t.required_courses[t.n_required++] = json_integer_value(id);
 			}
 		} else
-			rc = cl_fail(err, CL_EINVAL, "unknown_field", "unknown field \"%.64s\"", key);
+			rc = cl_fail(err, CL_EINTERNAL, NULL, "no reader for field \"%.64s\"", key);
 		if (rc)
 			return rc;
 	}

@@ -110,6 +110,9 @@ void quality_settings_init(quality_settings *s);
 /* Applies the members of `in` to s; unknown members, wrong types and out-of-range values answer
  * CL_EINVAL naming the member, and s is unchanged then. */
 int quality_settings_apply_json(quality_settings *s, const json_t *in, cl_error *err);
+/* The members quality_settings_apply_json takes, with their types (api/routes.c declares the
+ * settings route's body with it). */
+extern const json_field quality_settings_fields[];
 /* New reference. */
 json_t *quality_settings_to_json(const quality_settings *s);
 

@@ -12,6 +12,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/json_fields.h"
 
 #define HTTP_JSON_MAX_BYTES (1u << 20)      /* 1 MiB */
 #define HTTP_UPLOAD_MAX_BYTES (256u << 20)  /* 256 MiB */
@@ -41,6 +42,9 @@ typedef struct route {
 	 * http_query_check(r, NULL) allows; the handler checks them after its access checks, so
 	 * another tenant's object answers 404 whatever the query. NULL: none, refused at once. */
 	const char *const *query;
+	/* The fields of its JSON body (ended by a NULL name), which the OpenAPI document describes
+	 * and http_body_json checks (required ones except on a PATCH). NULL: no JSON body. */
+	const json_field *body;
 } route;
 
 /* One uploaded file of a multipart body. */
@@ -147,7 +151,8 @@ int http_page(http_request *r, const char *const *allowed, int64_t *cursor, int 
 	      bool *desc);
 /* An integer query value (0 when absent); 400 when not a positive integer. */
 int http_query_id(http_request *r, const char *key, int64_t *out);
-/* Parses the body as a JSON object (Content-Type must be JSON, depth <= 32); new reference. */
+/* Parses the body as a JSON object (Content-Type must be JSON, depth <= 32) and checks it against
+ * the route's declared fields (route.body); new reference. */
 int http_body_json(http_request *r, json_t **out);
 /* The value of a request header (looked up on the connection; valid during the request). */
 const char *http_header_value(const http_request *r, const char *name);

@@ -129,6 +129,13 @@ int http_body_json(http_request *r, json_t **out)
 		json_decref(v);
 		return http_fail(r, CL_EINVAL, "malformed_json", "the body must be a JSON object");
 	}
+	const json_field *fields = r->route ? r->route->body : NULL;
+	int rc =
+	    fields ? json_fields_check(v, fields, strcmp(r->method, "PATCH") != 0, &r->err) : 0;
+	if (rc) {
+		json_decref(v);
+		return rc;
+	}
 	*out = v;
 	return 0;
 }

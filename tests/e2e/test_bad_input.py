@@ -140,6 +140,121 @@ class BadInputTest(ServerTestCase):
         self.assertEqual(self.worker.get(API + "/tasks/%d" % t["id"]).json()["state"],
                          "assigned")
 
+    # A value of each declared type that is of none of the others, and a wrong one for each.
+    WRONG = {"string": 12345, "integer": "12", "number": "1.5", "boolean": "yes",
+             "object": [1], "array": {"a": 1}}
+    # JSON-body routes this test cannot reach with a valid caller and object, and why.
+    UNREACHED = {
+        ("POST", "/api/v1/auth/signup"): "self-signup is off on this server",
+        ("POST", "/api/v1/tasks/{id}/review"): "covered by the loop suites' bad reviews",
+        ("POST", "/api/v1/tasks/{id}/resolve"): "needs an escalated task",
+        ("POST", "/api/v1/audits/{id}/tasks/{id}"): "needs an audit of approved tasks",
+        ("POST", "/api/v1/payouts/{id}/approve"): "needs a payout request",
+        ("POST", "/api/v1/payouts/{id}/reject"): "needs a payout request",
+        ("POST", "/api/v1/courses/{id}/questions"): "needs a course",
+        ("POST", "/api/v1/courses/{id}/practice/{id}"): "needs a practice question",
+        ("POST", "/api/v1/exams/{id}/submit"): "needs an exam attempt",
+    }
+
+    def test_every_declared_body_field_is_checked(self):
+        """Each JSON body route's fields, as /api/v1/openapi.json declares them: a wrong type,
+        a null where none is allowed, a missing required field and an unknown field each answer
+        400 naming the field, and nothing is written."""
+        doc = self.world.admin.get(API + "/openapi.json").json()
+        schemas = {}
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                content = op.get("requestBody", {}).get("content", {})
+                if "application/json" in content:
+                    schemas[(method.upper(), path)] = content["application/json"]["schema"]
+        admin, m = self.world.admin, self.m
+        p = self.world.project()
+        self.world.add_member(p["id"], self.worker_id, "worker")
+        self.world.import_texts(p["id"], ["declared fields item"])
+        task = self.worker.post(API + "/projects/%d/tasks/next" % p["id"]).json()
+        org = self.world.org["id"]
+        pid = p["id"]
+        cases = {
+            ("POST", "/api/v1/auth/login"): (Client(self.server.port), "/auth/login",
+                                             {"username": "nobody", "password": "secret-pw"}),
+            ("POST", "/api/v1/users"): (admin, "/users",
+                                        {"username": "declared_u", "password": "password123"}),
+            ("POST", "/api/v1/orgs"): (admin, "/orgs", {"name": "declared-org"}),
+            ("POST", "/api/v1/orgs/{id}/members"): (admin, "/orgs/%d/members" % org,
+                                                    {"user_id": self.worker_id,
+                                                     "role": "engineer"}),
+            ("POST", "/api/v1/orgs/{id}/funds"): (admin, "/orgs/%d/funds" % org,
+                                                  {"amount": 100}),
+            ("POST", "/api/v1/projects"): (m, "/projects", self.project_body()),
+            ("PATCH", "/api/v1/projects/{id}"): (m, "/projects/%d" % pid, {}),
+            ("POST", "/api/v1/projects/{id}/members"): (m, "/projects/%d/members" % pid,
+                                                        {"user_id": self.worker_id,
+                                                         "role": "reviewer"}),
+            ("POST", "/api/v1/projects/{id}/datasets"): (m, "/projects/%d/datasets" % pid, {}),
+            ("POST", "/api/v1/projects/{id}/deposits"): (m, "/projects/%d/deposits" % pid,
+                                                         {"amount": 1}),
+            ("PATCH", "/api/v1/projects/{id}/quality-settings"): (
+                m, "/projects/%d/quality-settings" % pid, {}),
+            ("POST", "/api/v1/projects/{id}/gold"): (
+                m, "/projects/%d/gold" % pid,
+                {"items": [{"text": "gold", "answer": {"labels": ["pos"]}}]}),
+            ("POST", "/api/v1/projects/{id}/audits"): (m, "/projects/%d/audits" % pid,
+                                                       {"size": 1}),
+            ("POST", "/api/v1/projects/{id}/invites"): (m, "/projects/%d/invites" % pid,
+                                                        {"user_id": self.worker_id}),
+            ("POST", "/api/v1/me/payouts"): (self.worker, "/me/payouts", {"amount": 1}),
+            ("POST", "/api/v1/courses"): (admin, "/courses",
+                                          {"kind": "text_class", "name": "declared course",
+                                           "labels": ["a", "b"]}),
+            ("POST", "/api/v1/tasks/{id}/submit"): (self.worker, "/tasks/%d/submit" % task["id"],
+                                                    {"annotation": {"labels": ["pos"]}}),
+        }
+        self.assertEqual(set(schemas), set(cases) | set(self.UNREACHED))
+        before = table_counts(self.server.data_dir, ("orgs", "users", "projects", "items",
+                                                     "tasks", "events", "annotations",
+                                                     "ledger_txns", "project_members",
+                                                     "org_members", "gold_items", "audits",
+                                                     "courses", "payouts", "dataset_versions"))
+        settings = m.get(API + "/projects/%d/quality-settings" % pid).json()
+        project = m.get(API + "/projects/%d" % pid).json()
+
+        def refused(route, body, name):
+            client, path, _ = cases[route]
+            r = client.request(route[0], API + path, body)
+            err = self.assertError(r, 400)
+            self.assertIn('"%s"' % name, err["message"])
+            return err
+
+        for route, (client, path, base) in cases.items():
+            schema = schemas[route]
+            self.assertFalse(schema["additionalProperties"], route)
+            for name, prop in schema["properties"].items():
+                with self.subTest(route=route, field=name):
+                    if prop.get("readOnly"):
+                        refused(route, dict(base, **{name: 1}), name)
+                        continue
+                    if "type" not in prop:
+                        continue
+                    refused(route, dict(base, **{name: self.WRONG[prop["type"]]}), name)
+                    if not prop.get("nullable"):
+                        refused(route, dict(base, **{name: None}), name)
+            for name in schema.get("required", []):
+                with self.subTest(route=route, missing=name):
+                    body = dict(base)
+                    body.pop(name, None)
+                    refused(route, body, name)
+            with self.subTest(route=route, unknown=True):
+                err = refused(route, dict(base, zz_undeclared=1), "zz_undeclared")
+                self.assertEqual(err["code"], "unknown_field")
+        # A PATCH requires nothing: an empty one is a valid change of nothing.
+        self.assertNotIn("required", schemas[("PATCH", "/api/v1/projects/{id}")])
+        self.assertIn("annotation", schemas[("POST", "/api/v1/tasks/{id}/submit")]["required"])
+        self.assertEqual(table_counts(self.server.data_dir, tuple(before)), before)
+        self.assertEqual(m.get(API + "/projects/%d/quality-settings" % pid).json(), settings)
+        self.assertEqual(m.get(API + "/projects/%d" % pid).json(), project)
+        self.assertEqual(self.worker.get(API + "/tasks/%d" % task["id"]).json()["state"],
+                         "assigned")
+
     def test_json_body_over_1mib(self):
         n = self.project_count()
         body = json.dumps(self.project_body(instructions="x" * (MiB + 1024))).encode()

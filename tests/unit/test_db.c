@@ -124,9 +124,10 @@ static void test_wal_stays_bounded(void **state)
 	assert_true(s1.pages - s0.pages >= 2 * 20000);
 	assert_true(s1.commits - s0.commits >= 1 && s1.commits - s0.commits <= 20000);
 	/* The restart threshold (16 MiB) plus what arrives while readers keep a restart out: on
-	 * a busy machine under the sanitizers, several rounds of the checkpointer (106 MiB was
-	 * seen). Never starting over would pass 300 MiB. */
-	if (peak > 160LL << 20)
+	 * a busy machine, several rounds of the checkpointer (106 MiB was seen under the
+	 * sanitizers, 178 MiB beside a parallel test run). Never starting over would pass
+	 * 300 MiB. */
+	if (peak > 240LL << 20)
 		fail_msg("the WAL grew to %lld bytes", peak);
 }
 
