@@ -105,6 +105,8 @@ int api_stats(http_request *r);
 int api_healthz(http_request *r);
 int api_metrics(http_request *r);
 int api_openapi(http_request *r);
+/* The OpenAPI document's components.schemas (api/openapi_schemas.c); new reference. */
+json_t *api_openapi_schemas(void);
 
 /* Dataset versions and exports (api_datasets.c). */
 int api_datasets_create(http_request *r);

@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "core/task.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,35 @@ static json_t *body_schema(const route *rt)
 			 "application/json", "schema", schema);
 }
 
+/* The route's answer (route.answer, "200 Task" or "200 Task[]") in `responses`; a plain
+ * "200 success" when the route does not describe its answer. */
+static void answer_schema(json_t *responses, const char *answer)
+{
+	char status[4] = "200", name[64] = "";
+	if (answer)
+		sscanf(answer, "%3s %63s", status, name);
+	size_t n = strlen(name);
+	bool page = n > 2 && !strcmp(name + n - 2, "[]");
+	if (page)
+		name[n - 2] = '\0';
+	if (!name[0]) {
+		json_object_set_new(responses, status,
+				    json_pack("{s:s}", "description", "success"));
+		return;
+	}
+	char ref[96];
+	snprintf(ref, sizeof ref, "#/components/schemas/%s", name);
+	json_t *schema = json_pack("{s:s}", "$ref", ref);
+	if (page)
+		schema = json_pack("{s:s,s:[s,s],s:{s:{s:s,s:o},s:{s:s,s:b}}}", "type", "object",
+				   "required", "items", "next_cursor", "properties", "items",
+				   "type", "array", "items", schema, "next_cursor", "type",
+				   "string", "nullable", 1);
+	json_object_set_new(responses, status,
+			    json_pack("{s:s,s:{s:{s:o}}}", "description", "success", "content",
+				      "application/json", "schema", schema));
+}
+
 int api_openapi(http_request *r)
 {
 	json_t *paths = json_object();
@@ -138,12 +168,12 @@ int api_openapi(http_request *r)
 		for (k = 0; rt->method[k] && k < sizeof method - 1; k++)
 			method[k] = (char)(rt->method[k] | 0x20);
 		method[k] = '\0';
-		json_t *op = json_pack(
-			"{s:s,s:o,s:{s:{s:s},s:{s:s,s:{s:{s:{s:s}}}}}}", "summary",
-			rt->summary ? rt->summary : "", "parameters", path_params(rt->pattern),
-			"responses", "200", "description", "success", "default", "description",
-			"error", "content", "application/json", "schema", "$ref",
-			"#/components/schemas/Error");
+		json_t *op = json_pack("{s:s,s:o,s:{s:{s:s,s:{s:{s:{s:s}}}}}}", "summary",
+				       rt->summary ? rt->summary : "", "parameters",
+				       path_params(rt->pattern), "responses", "default",
+				       "description", "error", "content", "application/json",
+				       "schema", "$ref", "#/components/schemas/Error");
+		answer_schema(json_object_get(op, "responses"), rt->answer);
 		query_params(json_object_get(op, "parameters"), rt->query);
 		if (!(rt->flags & ROUTE_PUBLIC))
 			json_object_set_new(op, "security", json_pack("[{s:[]},{s:[]}]", "bearer",
@@ -158,14 +188,12 @@ int api_openapi(http_request *r)
 		json_object_set_new(item, method, op);
 	}
 	json_t *doc = json_pack(
-		"{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:o,s:{s:{s:{s:s,s:s},s:{s:s,s:s,s:s}},"
-		"s:{s:{s:s,s:{s:{s:s,s:{s:{s:s},s:{s:s}}}}}}}}",
-		"openapi", "3.0.3", "info", "title", "crowdloop", "version", "1",
-		"description", "Crowd labeling with full review, datasets and models. See docs/API.md.",
-		"servers", "url", "/", "paths", paths, "components", "securitySchemes", "bearer",
-		"type", "http", "scheme", "bearer", "session", "type", "apiKey", "in", "cookie", "name",
-		"cl_session", "schemas", "Error", "type", "object", "properties", "error", "type",
-		"object", "properties", "code", "type", "string", "message", "type", "string");
+	    "{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:o,s:{s:{s:{s:s,s:s},s:{s:s,s:s,s:s}},s:o}}",
+	    "openapi", "3.0.3", "info", "title", "crowdloop", "version", "1", "description",
+	    "Crowd labeling with full review, datasets and models. See docs/API.md.", "servers",
+	    "url", "/", "paths", paths, "components", "securitySchemes", "bearer", "type", "http",
+	    "scheme", "bearer", "session", "type", "apiKey", "in", "cookie", "name", "cl_session",
+	    "schemas", api_openapi_schemas());
 	http_json(r, 200, doc);
 	return 0;
 }

@@ -45,6 +45,9 @@ typedef struct route {
 	/* The fields of its JSON body (ended by a NULL name), which the OpenAPI document describes
 	 * and http_body_json checks (required ones except on a PATCH). NULL: no JSON body. */
 	const json_field *body;
+	/* The status and schema of its answer in the OpenAPI document: "200 Task", or "200 Task[]"
+	 * for a page of them (components.schemas, api/openapi_schemas.c). NULL: not described. */
+	const char *answer;
 } route;
 
 /* One uploaded file of a multipart body. */

@@ -252,6 +252,100 @@ class ServerTest(unittest.TestCase):
         self.assertEqual({q["name"] for q in tasks if q["in"] == "query"},
                          {"limit", "cursor", "sort", "state", "worker_id"})
 
+    def conforms(self, spec, schema, value, where):
+        """Checks `value` against an OpenAPI 3.0 schema: $ref, allOf, type, nullable, enum,
+        required, properties and items. Strict: a key the schema does not list fails, so the
+        document must name every field an answer carries."""
+        if "$ref" in schema:
+            node = spec
+            for part in schema["$ref"].lstrip("#/").split("/"):
+                node = node[part]
+            return self.conforms(spec, node, value, where)
+        if value is None:
+            self.assertTrue(schema.get("nullable") or not schema, "%s: null" % where)
+            return
+        for sub in schema.get("allOf", []):
+            self.conforms(spec, sub, value, where)
+        types = {"object": dict, "array": list, "string": str, "boolean": bool,
+                 "integer": int, "number": (int, float)}
+        if "type" in schema:
+            self.assertIsInstance(value, types[schema["type"]], where)
+            if schema["type"] in ("integer", "number"):
+                self.assertNotIsInstance(value, bool, where)
+        if "enum" in schema:
+            self.assertIn(value, schema["enum"], where)
+        if isinstance(value, dict) and "properties" in schema:
+            for key in schema.get("required", []):
+                self.assertIn(key, value, "%s: %s missing" % (where, key))
+            for key, v in value.items():
+                self.assertIn(key, schema["properties"], "%s: %s not in the schema" % (where, key))
+                self.conforms(spec, schema["properties"][key], v, "%s.%s" % (where, key))
+        if isinstance(value, list) and "items" in schema:
+            for i, v in enumerate(value):
+                self.conforms(spec, schema["items"], v, "%s[%d]" % (where, i))
+
+    def test_answers_match_their_openapi_schemas(self):
+        # The loop's answers, as a worker, a reviewer and a manager get them, each checked against
+        # the schema and status its route declares.
+        s = self.server
+        w = World(s)
+        spec = Client(s.port).get(API + "/openapi.json").json()
+        worker, worker_id = w.user("oa_w")
+        reviewer, reviewer_id = w.user("oa_r")
+        checked = set()
+
+        def check(method, pattern, r):
+            answer = spec["paths"][pattern][method.lower()]["responses"]
+            self.assertIn(str(r.status), answer, (pattern, r))
+            schema = answer[str(r.status)]["content"]["application/json"]["schema"]
+            self.conforms(spec, schema, r.json(), "%s %s" % (method, pattern))
+            checked.add((method, pattern))
+            return r.json()
+
+        p = check("POST", "/api/v1/projects", w.manager.post(API + "/projects", {
+            "org_id": w.org["id"], "name": "openapi", "kind": "text_class",
+            "labels": ["pos", "neg"], "status": "open", "max_rounds": 1}))
+        pid = p["id"]
+        check("GET", "/api/v1/projects/{id}", w.manager.get(API + "/projects/%d" % pid))
+        check("PATCH", "/api/v1/projects/{id}",
+              w.manager.patch(API + "/projects/%d" % pid, {"instructions": "Say how it feels."}))
+        check("GET", "/api/v1/projects", w.manager.get(API + "/projects"))
+        w.add_member(pid, worker_id, "worker")
+        w.add_member(pid, reviewer_id, "reviewer")
+        w.import_texts(pid, ["good", "bad", "so so"])
+        ann = {"annotation": {"labels": ["pos"]}}
+        t = check("POST", "/api/v1/projects/{id}/tasks/next",
+                  worker.post(API + "/projects/%d/tasks/next" % pid))
+        check("POST", "/api/v1/tasks/{id}/release", worker.post(API + "/tasks/%d/release" % t["id"]))
+        t = worker.post(API + "/projects/%d/tasks/next" % pid).json()
+        done = check("POST", "/api/v1/tasks/{id}/submit",
+                     worker.post(API + "/tasks/%d/submit" % t["id"], dict(ann, next=True)))
+        self.assertIsNotNone(done["next"])
+        check("POST", "/api/v1/tasks/{id}/submit",
+              worker.post(API + "/tasks/%d/submit" % done["next"]["id"], ann))
+        rv = check("POST", "/api/v1/projects/{id}/reviews/next",
+                   reviewer.post(API + "/projects/%d/reviews/next" % pid))
+        self.assertTrue(rv["events"])
+        check("POST", "/api/v1/tasks/{id}/review",
+              reviewer.post(API + "/tasks/%d/review" % rv["id"],
+                            {"decision": "approve", "next": True}))
+        # The second submission, rejected: with max_rounds 1 its first round was its last.
+        rv = reviewer.post(API + "/projects/%d/reviews/next" % pid).json()
+        r = check("POST", "/api/v1/tasks/{id}/review",
+                  reviewer.post(API + "/tasks/%d/review" % rv["id"],
+                                {"decision": "reject", "reason": "not positive"}))
+        self.assertEqual(r["state"], "escalated", r)
+        check("POST", "/api/v1/tasks/{id}/resolve",
+              w.manager.post(API + "/tasks/%d/resolve" % rv["id"],
+                             {"decision": "approve", "annotation": {"labels": ["neg"]}}))
+        check("GET", "/api/v1/tasks/{id}", w.manager.get(API + "/tasks/%d" % rv["id"]))
+        check("GET", "/api/v1/projects/{id}/tasks", w.manager.get(API + "/projects/%d/tasks" % pid))
+        declared = {(m.upper(), path) for path, ops in spec["paths"].items()
+                    for m, op in ops.items()
+                    if any("content" in a for code, a in op["responses"].items()
+                           if code != "default")}
+        self.assertEqual(checked, declared)
+
     def test_sigterm_finishes_requests_in_flight(self):
         s = self.server
         w = World(s)
