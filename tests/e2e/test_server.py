@@ -340,6 +340,24 @@ class ServerTest(unittest.TestCase):
                              {"decision": "approve", "annotation": {"labels": ["neg"]}}))
         check("GET", "/api/v1/tasks/{id}", w.manager.get(API + "/tasks/%d" % rv["id"]))
         check("GET", "/api/v1/projects/{id}/tasks", w.manager.get(API + "/projects/%d/tasks" % pid))
+        item_id = t["item_id"]
+        check("GET", "/api/v1/items/{id}", w.manager.get(API + "/items/%d" % item_id))
+        check("GET", "/api/v1/projects/{id}/items", w.manager.get(API + "/projects/%d/items" % pid))
+        body = '{"text": "fine"}\n{"text": "fine"}\n{"text": ""}\n'
+        report = check("POST", "/api/v1/projects/{id}/items",
+                       w.manager.post(API + "/projects/%d/items" % pid, body,
+                                      headers={"Content-Type": "application/x-ndjson"}))
+        self.assertEqual((report["accepted"], report["duplicates"], report["rejected"]), (1, 1, 1))
+        check("GET", "/api/v1/projects/{id}/members",
+              w.manager.get(API + "/projects/%d/members" % pid))
+        check("POST", "/api/v1/users", w.admin.post(API + "/users", {
+            "username": "oa_new", "password": "password123"}))
+        check("GET", "/api/v1/users", w.admin.get(API + "/users"))
+        org = check("POST", "/api/v1/orgs", w.admin.post(API + "/orgs", {"name": "oa-org"}))
+        check("GET", "/api/v1/orgs", w.manager.get(API + "/orgs"))
+        check("GET", "/api/v1/orgs/{id}", w.admin.get(API + "/orgs/%d" % org["id"]))
+        check("GET", "/api/v1/orgs/{id}/members",
+              w.manager.get(API + "/orgs/%d/members" % w.org["id"]))
         declared = {(m.upper(), path) for path, ops in spec["paths"].items()
                     for m, op in ops.items()
                     if any("content" in a for code, a in op["responses"].items()
