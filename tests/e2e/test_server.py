@@ -340,6 +340,15 @@ class ServerTest(unittest.TestCase):
                              {"decision": "approve", "annotation": {"labels": ["neg"]}}))
         check("GET", "/api/v1/tasks/{id}", w.manager.get(API + "/tasks/%d" % rv["id"]))
         check("GET", "/api/v1/projects/{id}/tasks", w.manager.get(API + "/projects/%d/tasks" % pid))
+        stats = check("GET", "/api/v1/projects/{id}/stats",
+                      w.manager.get(API + "/projects/%d/stats" % pid))
+        self.assertTrue(stats["workers"])
+        ds = check("POST", "/api/v1/projects/{id}/datasets",
+                   w.manager.post(API + "/projects/%d/datasets" % pid, {"note": "v1"}))
+        self.assertEqual(ds["rows"], 2)
+        check("GET", "/api/v1/datasets/{id}", w.manager.get(API + "/datasets/%d" % ds["id"]))
+        check("GET", "/api/v1/projects/{id}/datasets",
+              w.manager.get(API + "/projects/%d/datasets" % pid))
         item_id = t["item_id"]
         check("GET", "/api/v1/items/{id}", w.manager.get(API + "/items/%d" % item_id))
         check("GET", "/api/v1/projects/{id}/items", w.manager.get(API + "/projects/%d/items" % pid))
