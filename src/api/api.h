@@ -66,9 +66,9 @@ json_t *api_import_report_new(void);
 int api_import(app *a, const project *p, const char *content_type, const char *source,
 	       const void *data, size_t len, json_t *report, cl_error *err);
 
-/* Parses a membership body {user_id|username, role}, role one of `roles`. */
-int api_member_body(http_request *r, json_t **body, int64_t *user_id, const char **role,
-		    const char *const *roles);
+/* Parses a membership body {user_id|username, role}; the route's declared body (api/routes.c)
+ * holds the roles it takes. */
+int api_member_body(http_request *r, json_t **body, int64_t *user_id, const char **role);
 
 /* Handlers, by file. */
 int api_auth_login(http_request *r);

@@ -121,7 +121,6 @@ int api_projects_patch(http_request *r)
 
 int api_projects_member_add(http_request *r)
 {
-	static const char *const roles[] = {"worker", "reviewer", NULL};
 	project p;
 	project_init(&p);
 	json_t *body = NULL;
@@ -129,7 +128,7 @@ int api_projects_member_add(http_request *r)
 	const char *role;
 	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
 	if (!rc)
-		rc = api_member_body(r, &body, &user_id, &role, roles);
+		rc = api_member_body(r, &body, &user_id, &role);
 	if (!rc)
 		rc = store_project_member_set(api_app(r)->db, p.id, user_id, role, &r->err);
 	if (!rc)

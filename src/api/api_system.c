@@ -107,6 +107,12 @@ static json_t *body_schema(const route *rt)
 			json_object_set_new(p, "nullable", json_true());
 		if (f->flags & JSON_FIELD_READ_ONLY)
 			json_object_set_new(p, "readOnly", json_true());
+		if (f->choices) {
+			json_t *choices = json_array();
+			for (const char *const *c = f->choices; *c; c++)
+				json_array_append_new(choices, json_string(*c));
+			json_object_set_new(p, "enum", choices);
+		}
 		json_object_set_new(props, f->name, p);
 		if ((f->flags & JSON_FIELD_REQUIRED) && !patch)
 			json_array_append_new(required, json_string(f->name));

@@ -7,21 +7,26 @@
 #define V1 "/api/v1"
 
 /* Query parameters, for the routes that take some. */
-#define QUERY(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define QUERY(...) LIST(__VA_ARGS__)
 #define NO_QUERY QUERY(NULL)
 #define PAGE_KEYS "limit", "cursor", "sort"
 #define PAGE QUERY(PAGE_KEYS)
 #define EXPORT QUERY("format", "images", "answers")
 
-/* JSON body fields: optional, required, or optional and nullable (null means absent). */
-#define BODY(...) ((const json_field[]){__VA_ARGS__, {NULL, 0, 0}})
+/* JSON body fields: optional, required, optional and nullable (null means absent), and a
+ * required string from a list. */
+#define BODY(...) ((const json_field[]){__VA_ARGS__, {NULL, 0, 0, NULL}})
 // clang-format off
-#define OPT(name, type) {name, JSON_FIELD_##type, 0}
-#define REQ(name, type) {name, JSON_FIELD_##type, JSON_FIELD_REQUIRED}
-#define NUL(name, type) {name, JSON_FIELD_##type, JSON_FIELD_NULLABLE}
+#define OPT(name, type) {name, JSON_FIELD_##type, 0, NULL}
+#define REQ(name, type) {name, JSON_FIELD_##type, JSON_FIELD_REQUIRED, NULL}
+#define NUL(name, type) {name, JSON_FIELD_##type, JSON_FIELD_NULLABLE, NULL}
+#define ONE_OF(name, ...) {name, JSON_FIELD_STRING, JSON_FIELD_REQUIRED, LIST(__VA_ARGS__)}
+#define KIND {"kind", JSON_FIELD_STRING, JSON_FIELD_REQUIRED, task_kind_names}
 // clang-format on
 #define CREDENTIALS BODY(REQ("username", STRING), REQ("password", STRING))
-#define MEMBER BODY(OPT("user_id", INTEGER), OPT("username", STRING), REQ("role", STRING))
+#define MEMBER(...)                                                                                \
+	BODY(OPT("user_id", INTEGER), OPT("username", STRING), ONE_OF("role", __VA_ARGS__))
 #define AMOUNT BODY(REQ("amount", INTEGER), NUL("memo", STRING))
 #define NOTE BODY(NUL("note", STRING))
 
@@ -48,7 +53,7 @@ const route api_routes[] = {
     {"GET", V1 "/orgs", api_orgs_list, 0, "my organizations", PAGE, NULL, "200 Org[]"},
     {"GET", V1 "/orgs/{id}", api_orgs_get, 0, "an organization", NULL, NULL, "200 Org"},
     {"POST", V1 "/orgs/{id}/members", api_orgs_member_add, 0, "add or change an org member", NULL,
-     MEMBER, NULL},
+     MEMBER("owner", "manager", "engineer"), NULL},
     {"GET", V1 "/orgs/{id}/members", api_orgs_members, 0, "org members", PAGE, NULL,
      "200 Member[]"},
 
@@ -60,7 +65,7 @@ const route api_routes[] = {
     {"PATCH", V1 "/projects/{id}", api_projects_patch, 0, "change a project's settings", NULL,
      project_fields, "200 Project"},
     {"POST", V1 "/projects/{id}/members", api_projects_member_add, 0, "add a worker or reviewer",
-     NULL, MEMBER, NULL},
+     NULL, MEMBER("worker", "reviewer"), NULL},
     {"GET", V1 "/projects/{id}/members", api_projects_members, 0, "project members", PAGE, NULL,
      "200 Member[]"},
     {"POST", V1 "/projects/{id}/items", api_items_import, ROUTE_UPLOAD,
@@ -84,11 +89,12 @@ const route api_routes[] = {
      "lease my next review", NULL, NULL, "200 Task"},
     {"POST", V1 "/tasks/{id}/review", api_tasks_review, ROUTE_ASYNC,
      "approve, reject or fix (\"next\": true also claims the next review)", NULL,
-     BODY(REQ("decision", STRING), NUL("reason", STRING), NUL("reason_template", STRING),
-	  OPT("annotation", ANY), OPT("next", BOOLEAN)),
+     BODY(ONE_OF("decision", "approve", "reject", "fix"), NUL("reason", STRING),
+	  NUL("reason_template", STRING), OPT("annotation", ANY), OPT("next", BOOLEAN)),
      "200 Task"},
     {"POST", V1 "/tasks/{id}/resolve", api_tasks_resolve, 0, "decide an escalated task", NULL,
-     BODY(REQ("decision", STRING), OPT("annotation", ANY), NUL("reason", STRING)), "200 Task"},
+     BODY(ONE_OF("decision", "approve", "discard"), OPT("annotation", ANY), NUL("reason", STRING)),
+     "200 Task"},
     {"GET", V1 "/tasks/{id}", api_tasks_get, 0, "a task with its event history", NULL, NULL,
      "200 Task"},
 
@@ -157,7 +163,7 @@ const route api_routes[] = {
     {"GET", V1 "/audits/{id}", api_audits_get, 0, "an audit with its tasks", NULL, NULL, NULL},
     {"POST", V1 "/audits/{id}/tasks/{id}", api_audits_verdict, 0,
      "record an audited task as correct or incorrect", NULL,
-     BODY(REQ("verdict", STRING), NUL("note", STRING)), NULL},
+     BODY(ONE_OF("verdict", "correct", "incorrect"), NUL("note", STRING)), NULL},
     {"GET", V1 "/projects/{id}/quality", api_quality_figures, 0,
      "estimated quality, gold accuracy, reviewer accuracy", NULL, NULL, NULL},
     {"GET", V1 "/projects/{id}/consensus", api_consensus, 0,
@@ -170,17 +176,17 @@ const route api_routes[] = {
 
     /* Academy. */
     {"POST", V1 "/courses", api_courses_create, 0, "create a course", NULL,
-     BODY(REQ("kind", STRING), REQ("name", STRING), REQ("labels", ARRAY),
-	  OPT("multi_label", BOOLEAN), OPT("lesson", STRING), OPT("pass_score", NUMBER),
-	  OPT("exam_size", INTEGER), OPT("cooldown_seconds", INTEGER)),
+     BODY(KIND, REQ("name", STRING), REQ("labels", ARRAY), OPT("multi_label", BOOLEAN),
+	  OPT("lesson", STRING), OPT("pass_score", NUMBER), OPT("exam_size", INTEGER),
+	  OPT("cooldown_seconds", INTEGER)),
      NULL},
     {"GET", V1 "/courses", api_courses_list, 0, "courses with my standing",
      QUERY("limit", "cursor"), NULL, NULL},
     {"GET", V1 "/courses/{id}", api_courses_get, 0, "a course and its lesson", NULL, NULL, NULL},
     {"POST", V1 "/courses/{id}/questions", api_courses_question_add, 0,
      "add practice or exam questions", NULL,
-     BODY(REQ("role", STRING), OPT("item", OBJECT), OPT("answer", ANY), OPT("explanation", ANY),
-	  OPT("from_project", INTEGER)),
+     BODY(ONE_OF("role", "practice", "exam"), OPT("item", OBJECT), OPT("answer", ANY),
+	  OPT("explanation", ANY), OPT("from_project", INTEGER)),
      NULL},
     {"GET", V1 "/courses/{id}/questions/{id}/asset", api_courses_question_asset, 0,
      "the image or text a course question shows", NULL, NULL, NULL},

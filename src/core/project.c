@@ -12,19 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[] = {
+const char *const task_kind_names[] = {
     [KIND_TEXT_CLASS] = "text_class",
     [KIND_IMAGE_CLASS] = "image_class",
     [KIND_IMAGE_BBOX] = "image_bbox",
     [KIND_TEXT_SPANS] = "text_spans",
+    NULL,
 };
 
-#define KIND_COUNT (sizeof kind_names / sizeof kind_names[0])
+#define KIND_COUNT (sizeof task_kind_names / sizeof task_kind_names[0] - 1)
+
+static const char *const review_policies[] = {"full", "sample", NULL};
+static const char *const statuses[] = {"draft", "open", "paused", "closed", NULL};
+static const char *const visibilities[] = {"private", "public", NULL};
 
 const char *task_kind_name(task_kind kind)
 {
 	if ((unsigned)kind < KIND_COUNT)
-		return kind_names[kind];
+		return task_kind_names[kind];
 	return "unknown";
 }
 
@@ -33,7 +38,7 @@ int task_kind_parse(const char *name, task_kind *out)
 	if (!name)
 		return CL_EINVAL;
 	for (size_t i = 0; i < KIND_COUNT; i++) {
-		if (strcmp(name, kind_names[i]) == 0) {
+		if (strcmp(name, task_kind_names[i]) == 0) {
 			*out = (task_kind)i;
 			return 0;
 		}
@@ -280,9 +285,8 @@ static int set_reviewer_fee(struct apply *a, const char *key, const json_t *v, c
 
 static int set_review_policy(struct apply *a, const char *key, const json_t *v, cl_error *err)
 {
-	static const char *const choices[] = {"full", "sample", NULL};
 	int i;
-	int rc = get_enum(key, v, choices, &i, err);
+	int rc = get_enum(key, v, review_policies, &i, err);
 	if (!rc)
 		a->next.review_sample = i == 1;
 	return rc;
@@ -339,45 +343,43 @@ static int set_max_rounds(struct apply *a, const char *key, const json_t *v, cl_
 
 static int set_status(struct apply *a, const char *key, const json_t *v, cl_error *err)
 {
-	static const char *const choices[] = {"draft", "open", "paused", "closed", NULL};
 	int i;
-	int rc = get_enum(key, v, choices, &i, err);
+	int rc = get_enum(key, v, statuses, &i, err);
 	if (!rc)
-		snprintf(a->next.status, sizeof a->next.status, "%s", choices[i]);
+		snprintf(a->next.status, sizeof a->next.status, "%s", statuses[i]);
 	return rc;
 }
 
 static int set_visibility(struct apply *a, const char *key, const json_t *v, cl_error *err)
 {
-	static const char *const choices[] = {"private", "public", NULL};
 	int i;
-	int rc = get_enum(key, v, choices, &i, err);
+	int rc = get_enum(key, v, visibilities, &i, err);
 	if (!rc)
 		a->next.is_public = i == 1;
 	return rc;
 }
 
 const json_field project_fields[] = {
-    {"name", JSON_FIELD_STRING, JSON_FIELD_REQUIRED},
-    {"kind", JSON_FIELD_STRING, JSON_FIELD_REQUIRED},
-    {"org_id", JSON_FIELD_INTEGER, JSON_FIELD_REQUIRED},
-    {"labels", JSON_FIELD_ARRAY, JSON_FIELD_REQUIRED},
-    {"multi_label", JSON_FIELD_BOOLEAN, 0},
-    {"instructions", JSON_FIELD_STRING, 0},
-    {"price", JSON_FIELD_INTEGER, 0},
-    {"reviewer_fee", JSON_FIELD_INTEGER, 0},
-    {"review_policy", JSON_FIELD_STRING, 0},
-    {"review_rate", JSON_FIELD_NUMBER, 0},
-    {"overlap", JSON_FIELD_INTEGER, 0},
-    {"lease_minutes", JSON_FIELD_INTEGER, 0},
-    {"lease_seconds", JSON_FIELD_INTEGER, 0},
-    {"max_rounds", JSON_FIELD_INTEGER, 0},
-    {"status", JSON_FIELD_STRING, 0},
-    {"visibility", JSON_FIELD_STRING, 0},
-    {"id", JSON_FIELD_INTEGER, JSON_FIELD_READ_ONLY},
-    {"currency", JSON_FIELD_STRING, JSON_FIELD_READ_ONLY},
-    {"created_at", JSON_FIELD_STRING, JSON_FIELD_READ_ONLY},
-    {NULL, 0, 0},
+    {"name", JSON_FIELD_STRING, JSON_FIELD_REQUIRED, NULL},
+    {"kind", JSON_FIELD_STRING, JSON_FIELD_REQUIRED, task_kind_names},
+    {"org_id", JSON_FIELD_INTEGER, JSON_FIELD_REQUIRED, NULL},
+    {"labels", JSON_FIELD_ARRAY, JSON_FIELD_REQUIRED, NULL},
+    {"multi_label", JSON_FIELD_BOOLEAN, 0, NULL},
+    {"instructions", JSON_FIELD_STRING, 0, NULL},
+    {"price", JSON_FIELD_INTEGER, 0, NULL},
+    {"reviewer_fee", JSON_FIELD_INTEGER, 0, NULL},
+    {"review_policy", JSON_FIELD_STRING, 0, review_policies},
+    {"review_rate", JSON_FIELD_NUMBER, 0, NULL},
+    {"overlap", JSON_FIELD_INTEGER, 0, NULL},
+    {"lease_minutes", JSON_FIELD_INTEGER, 0, NULL},
+    {"lease_seconds", JSON_FIELD_INTEGER, 0, NULL},
+    {"max_rounds", JSON_FIELD_INTEGER, 0, NULL},
+    {"status", JSON_FIELD_STRING, 0, statuses},
+    {"visibility", JSON_FIELD_STRING, 0, visibilities},
+    {"id", JSON_FIELD_INTEGER, JSON_FIELD_READ_ONLY, NULL},
+    {"currency", JSON_FIELD_STRING, JSON_FIELD_READ_ONLY, NULL},
+    {"created_at", JSON_FIELD_STRING, JSON_FIELD_READ_ONLY, NULL},
+    {NULL, 0, 0, NULL},
 };
 
 /* The setter of each settable field of project_fields. */

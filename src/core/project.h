@@ -75,6 +75,8 @@ int project_apply_json(project *p, const json_t *in, bool creating, cl_error *er
  * answer's id, currency and created_at are read-only. The project routes declare their bodies
  * with it (api/routes.c). */
 extern const json_field project_fields[];
+/* The kinds' names in task_kind order, NULL-ended. */
+extern const char *const task_kind_names[];
 
 /* True when `label` is one of the project's labels (a linear scan: at most 500). */
 bool project_has_label(const project *p, const char *label);

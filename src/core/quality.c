@@ -679,18 +679,18 @@ static int get_bool(const json_t *v, const char *key, bool *out, cl_error *err)
 }
 
 const json_field quality_settings_fields[] = {
-    {"gold_rate", JSON_FIELD_NUMBER, 0},
-    {"honeypot_rate", JSON_FIELD_NUMBER, 0},
-    {"auto_promote", JSON_FIELD_BOOLEAN, 0},
-    {"promote_min_approved", JSON_FIELD_INTEGER, 0},
-    {"promote_min_first_pass", JSON_FIELD_NUMBER, 0},
-    {"promote_min_gold", JSON_FIELD_NUMBER, 0},
-    {"promote_min_gold_answers", JSON_FIELD_INTEGER, 0},
-    {"auto_demote", JSON_FIELD_BOOLEAN, 0},
-    {"demote_min_checks", JSON_FIELD_INTEGER, 0},
-    {"demote_below", JSON_FIELD_NUMBER, 0},
-    {"required_courses", JSON_FIELD_ARRAY, 0},
-    {NULL, 0, 0},
+    {"gold_rate", JSON_FIELD_NUMBER, 0, NULL},
+    {"honeypot_rate", JSON_FIELD_NUMBER, 0, NULL},
+    {"auto_promote", JSON_FIELD_BOOLEAN, 0, NULL},
+    {"promote_min_approved", JSON_FIELD_INTEGER, 0, NULL},
+    {"promote_min_first_pass", JSON_FIELD_NUMBER, 0, NULL},
+    {"promote_min_gold", JSON_FIELD_NUMBER, 0, NULL},
+    {"promote_min_gold_answers", JSON_FIELD_INTEGER, 0, NULL},
+    {"auto_demote", JSON_FIELD_BOOLEAN, 0, NULL},
+    {"demote_min_checks", JSON_FIELD_INTEGER, 0, NULL},
+    {"demote_below", JSON_FIELD_NUMBER, 0, NULL},
+    {"required_courses", JSON_FIELD_ARRAY, 0, NULL},
+    {NULL, 0, 0, NULL},
 };
 
 int quality_settings_apply_json(quality_settings *s, const json_t *in, cl_error *err)

@@ -1,6 +1,7 @@
 /* Checking a JSON object against its declared fields (json_fields.h). */
 #include "util/json_fields.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const json_field *json_field_find(const json_field *fields, const char *name)
@@ -54,6 +55,25 @@ static bool type_ok(json_field_type t, const json_t *v)
 	return true;
 }
 
+static bool choice_ok(const char *const *choices, const char *s)
+{
+	for (const char *const *c = choices; *c; c++)
+		if (!strcmp(*c, s))
+			return true;
+	return false;
+}
+
+/* "\"decision\" must be one of approve, reject, fix" */
+static int choice_fail(const json_field *f, cl_error *err)
+{
+	char list[160] = "";
+	size_t n = 0;
+	for (const char *const *c = f->choices; *c && n < sizeof list; c++)
+		n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+				      c == f->choices ? "" : ", ", *c);
+	return cl_fail(err, CL_EINVAL, NULL, "\"%s\" must be one of %s", f->name, list);
+}
+
 int json_fields_check(const json_t *o, const json_field *fields, bool enforce_required,
 		      cl_error *err)
 {
@@ -73,6 +93,8 @@ int json_fields_check(const json_t *o, const json_field *fields, bool enforce_re
 				    : !type_ok(f->type, v))
 			return cl_fail(err, CL_EINVAL, NULL, "\"%s\" must be %s", f->name,
 				       type_phrase(f->type));
+		if (f->choices && json_is_string(v) && !choice_ok(f->choices, json_string_value(v)))
+			return choice_fail(f, err);
 	}
 	for (const json_field *f = fields; enforce_required && f->name; f++)
 		if ((f->flags & JSON_FIELD_REQUIRED) && !json_object_get(o, f->name))

@@ -28,10 +28,12 @@ typedef struct json_field {
 	const char *name; /* NULL ends a list */
 	json_field_type type;
 	unsigned flags;
+	const char *const *choices; /* a string field's allowed values (NULL-ended), or NULL */
 } json_field;
 
 /* Checks object `o` against `fields` (a list ended by a NULL name): no other key, each value of
- * its field's type, and, when `enforce_required`, each required field present. Returns 0, or
+ * its field's type and among its choices, and, when `enforce_required`, each required field
+ * present. Returns 0, or
  * CL_EINVAL with `err` naming the first field in fault ("unknown_field" for a key not listed). */
 int json_fields_check(const json_t *o, const json_field *fields, bool enforce_required,
 		      cl_error *err);

@@ -236,6 +236,9 @@ class BadInputTest(ServerTestCase):
                     if "type" not in prop:
                         continue
                     refused(route, dict(base, **{name: self.WRONG[prop["type"]]}), name)
+                    if "enum" in prop:
+                        err = refused(route, dict(base, **{name: "zz-not-a-choice"}), name)
+                        self.assertIn(", ".join(prop["enum"]), err["message"])
                     if not prop.get("nullable"):
                         refused(route, dict(base, **{name: None}), name)
             for name in schema.get("required", []):
@@ -249,6 +252,10 @@ class BadInputTest(ServerTestCase):
         # A PATCH requires nothing: an empty one is a valid change of nothing.
         self.assertNotIn("required", schemas[("PATCH", "/api/v1/projects/{id}")])
         self.assertIn("annotation", schemas[("POST", "/api/v1/tasks/{id}/submit")]["required"])
+        self.assertEqual(schemas[("POST", "/api/v1/tasks/{id}/review")]["properties"]
+                         ["decision"]["enum"], ["approve", "reject", "fix"])
+        self.assertEqual(schemas[("POST", "/api/v1/projects/{id}/members")]["properties"]
+                         ["role"]["enum"], ["worker", "reviewer"])
         self.assertEqual(table_counts(self.server.data_dir, tuple(before)), before)
         self.assertEqual(m.get(API + "/projects/%d/quality-settings" % pid).json(), settings)
         self.assertEqual(m.get(API + "/projects/%d" % pid).json(), project)

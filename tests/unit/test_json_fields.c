@@ -13,16 +13,19 @@
 #include "core/quality.h"
 #include "util/json_fields.h"
 
+static const char *const decisions[] = {"approve", "reject", NULL};
+
 static const json_field fields[] = {
-    {"name", JSON_FIELD_STRING, JSON_FIELD_REQUIRED},
-    {"count", JSON_FIELD_INTEGER, 0},
-    {"rate", JSON_FIELD_NUMBER, 0},
-    {"on", JSON_FIELD_BOOLEAN, 0},
-    {"split", JSON_FIELD_OBJECT, JSON_FIELD_NULLABLE},
-    {"labels", JSON_FIELD_ARRAY, 0},
-    {"annotation", JSON_FIELD_ANY, 0},
-    {"id", JSON_FIELD_INTEGER, JSON_FIELD_READ_ONLY},
-    {NULL, 0, 0},
+    {"name", JSON_FIELD_STRING, JSON_FIELD_REQUIRED, NULL},
+    {"count", JSON_FIELD_INTEGER, 0, NULL},
+    {"rate", JSON_FIELD_NUMBER, 0, NULL},
+    {"on", JSON_FIELD_BOOLEAN, 0, NULL},
+    {"split", JSON_FIELD_OBJECT, JSON_FIELD_NULLABLE, NULL},
+    {"labels", JSON_FIELD_ARRAY, 0, NULL},
+    {"annotation", JSON_FIELD_ANY, 0, NULL},
+    {"id", JSON_FIELD_INTEGER, JSON_FIELD_READ_ONLY, NULL},
+    {"decision", JSON_FIELD_STRING, 0, decisions},
+    {NULL, 0, 0, NULL},
 };
 
 static void test_bodies(void **state)
@@ -57,6 +60,10 @@ static void test_bodies(void **state)
 	    {"{\"name\":\"a\",\"split\":[]}", true, "\"split\" must be an object", NULL},
 	    {"{\"name\":\"a\",\"labels\":{}}", true, "\"labels\" must be an array", NULL},
 	    {"{\"name\":\"a\",\"id\":7}", true, "\"id\" cannot be set", NULL},
+	    {"{\"name\":\"a\",\"decision\":\"reject\"}", true, NULL, NULL},
+	    {"{\"name\":\"a\",\"decision\":\"maybe\"}", true,
+	     "\"decision\" must be one of approve, reject", NULL},
+	    {"{\"name\":\"a\",\"decision\":1}", true, "\"decision\" must be a string", NULL},
 	    {"[]", true, "must be a JSON object", NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -208,7 +208,7 @@ static void test_field_errors(void **state)
 	    {"{\"price\":1.5}", "\"price\" must be an integer"},
 	    {"{\"price\":1000000000001}", "price must be an integer from 0"},
 	    {"{\"reviewer_fee\":\"10\"}", "\"reviewer_fee\" must be an integer"},
-	    {"{\"review_policy\":\"half\"}", "review_policy must be one of full, sample"},
+	    {"{\"review_policy\":\"half\"}", "\"review_policy\" must be one of full, sample"},
 	    {"{\"review_rate\":0}", "review_rate must be a number in (0,1]"},
 	    {"{\"review_rate\":1.5}", "review_rate must be a number in (0,1]"},
 	    {"{\"review_rate\":-0.1}", "review_rate must be a number in (0,1]"},
@@ -225,9 +225,9 @@ static void test_field_errors(void **state)
 	    {"{\"lease_minutes\":10,\"lease_seconds\":600}", "lease_minutes or lease_seconds"},
 	    {"{\"max_rounds\":0}", "max_rounds must be an integer from 1 to 20"},
 	    {"{\"max_rounds\":21}", "max_rounds must be an integer from 1 to 20"},
-	    {"{\"status\":\"archived\"}", "status must be one of draft, open, paused, closed"},
+	    {"{\"status\":\"archived\"}", "\"status\" must be one of draft, open, paused, closed"},
 	    {"{\"status\":true}", "\"status\" must be a string"},
-	    {"{\"visibility\":\"secret\"}", "visibility must be one of private, public"},
+	    {"{\"visibility\":\"secret\"}", "\"visibility\" must be one of private, public"},
 	    {"{\"colour\":\"red\"}", "unknown field \"colour\""},
 	    {"{\"id\":5}", "\"id\" cannot be set"},
 	    {"{\"currency\":\"EUR\"}", "\"currency\" cannot be set"},
@@ -445,7 +445,8 @@ static void test_every_status_and_kind(void **state)
 	}
 	project_init(&p);
 	apply_expect(&p, "{\"org_id\":1,\"name\":\"n\",\"kind\":\"video\",\"labels\":[\"a\"]}",
-		     true, "kind must be one of text_class, image_class, image_bbox, text_spans");
+		     true,
+		     "\"kind\" must be one of text_class, image_class, image_bbox, text_spans");
 	project_release(&p);
 }
 
