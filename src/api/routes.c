@@ -190,7 +190,7 @@ const route api_routes[] = {
      NULL},
     {"GET", V1 "/courses/{id}/questions/{id}/asset", api_courses_question_asset, 0,
      "the image or text a course question shows", NULL, NULL, NULL},
-    {"GET", V1 "/courses/{id}/practice", api_courses_practice, 0, "practice questions", NULL, NULL,
+    {"GET", V1 "/courses/{id}/practice", api_courses_practice, 0, "practice questions", PAGE, NULL,
      NULL},
     {"POST", V1 "/courses/{id}/practice/{id}", api_courses_practice_try, 0,
      "try a practice question: the answer and explanation come back", NULL,

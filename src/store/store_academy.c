@@ -257,21 +257,25 @@ int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id
 	return id;
 }
 
-json_t *store_course_practice(db *d, int64_t course_id)
+static json_t *practice_json(sqlite3_stmt *st)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id, item FROM course_questions"
-						 " WHERE course_id = ? AND role = 'practice'"
-						 " ORDER BY id LIMIT 500");
+	int64_t id = sqlite3_column_int64(st, 0);
+	return json_pack(
+	    "{s:I,s:o}", "id", (json_int_t)id, "item",
+	    shown_item(sqlite3_column_int64(st, 2), id, json_text(db_col_text(st, 1))));
+}
+
+#define PRACTICE_QUERY                                                                             \
+	"SELECT id, item, course_id FROM course_questions"                                         \
+	" WHERE course_id = ?1 AND role = 'practice'"
+
+json_t *store_course_practice(db *d, int64_t course_id, int64_t cursor, int limit, bool desc,
+			      int64_t *next)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, PRACTICE_QUERY, "id"));
 	db_bind_int(st, 1, course_id);
-	json_t *items = json_array();
-	while (db_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		json_array_append_new(items, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
-						       shown_item(course_id, id,
-								  json_text(db_col_text(st, 1)))));
-	}
-	sqlite3_reset(st);
-	return items;
+	db_bind_page(st, cursor, limit, desc);
+	return db_page(st, limit, practice_json, next);
 }
 
 int store_course_practice_answer(db *d, int64_t course_id, int64_t question_id, json_t **item,

@@ -203,8 +203,10 @@ int store_course_questions_from_gold(db *d, int64_t course_id, int64_t project_i
 				     int *added, cl_error *err);
 /* The project item a question of course_id shows (one added with an "item_id"), 0 when none. */
 int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id);
-/* Practice questions without answers. */
-json_t *store_course_practice(db *d, int64_t course_id);
+/* A page of a course's practice questions, without answers, in id order after `cursor`; *next as
+ * for db_page. New reference. */
+json_t *store_course_practice(db *d, int64_t course_id, int64_t cursor, int limit, bool desc,
+			      int64_t *next);
 /* A practice question's item, answer and explanation (new references in *q); CL_ENOTFOUND. */
 int store_course_practice_answer(db *d, int64_t course_id, int64_t question_id, json_t **item,
 				 json_t **answer, char **explanation);

@@ -52,6 +52,30 @@ class AcademyTest(ServerTestCase):
         self.assertEqual(got["lesson"], "# Sentiment\n\nRead, then choose.")
         self.assertFalse(got["qualified"])
 
+    def test_practice_pages_by_cursor(self):
+        c = self.course()
+        m = self.world.manager
+        made = []
+        for i in range(5):
+            r = m.post(API + "/courses/%d/questions" % c["id"],
+                       {"role": "practice", "item": {"text": "page %d" % i},
+                        "answer": {"labels": ["pos"]}})
+            self.assertEqual(r.status, 201, r)
+            made.append(r.json()["id"])
+        w, _ = self.users[0]
+        for sort, want in (("id", made), ("-id", made[::-1])):
+            seen, cursor = [], None
+            while True:
+                q = "?limit=2&sort=%s" % sort + ("&cursor=" + cursor if cursor else "")
+                page = w.get(API + "/courses/%d/practice%s" % (c["id"], q)).json()
+                self.assertLessEqual(len(page["items"]), 2)
+                seen += [x["id"] for x in page["items"]]
+                cursor = page["next_cursor"]
+                if not cursor:
+                    break
+            self.assertEqual(seen, want, sort)
+        self.assertError(w.get(API + "/courses/%d/practice?answers=1" % c["id"]), 400)
+
     def test_course_list_pages_by_cursor(self):
         made = [self.course()["id"] for _ in range(3)]
         w, _ = self.users[0]

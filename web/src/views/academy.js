@@ -137,7 +137,7 @@ export async function courseView(root, [cid], ctx) {
   const practiceBox = h('section', { class: 'card', 'data-testid': 'practice' });
   const examBox = h('section', { class: 'card', 'data-testid': 'exam' });
   root.append(practiceBox, examBox);
-  const questions = (await api.get('/courses/' + cid + '/practice', { signal: ctx.signal })).items;
+  const questions = await api.list('/courses/' + cid + '/practice', 10000);
   if (!ctx.alive) return;
   let pEditor = null;
   async function practice(i) {
