@@ -128,6 +128,28 @@ static json_t *body_schema(const route *rt)
 			 "application/json", "schema", schema);
 }
 
+/* What an upload route (an import) takes, by Content-Type: JSON lines, CSV, files in a
+ * multipart form, or an archive (docs/API.md, "Import bodies"). */
+static json_t *upload_body(void)
+{
+	static const char *const text[] = {"application/x-ndjson", "application/jsonl", "text/csv"};
+	static const char *const binary[] = {"application/zip", "application/x-tar",
+					     "application/gzip"};
+	json_t *content = json_object();
+	for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+		json_object_set_new(content, text[i],
+				    json_pack("{s:{s:s}}", "schema", "type", "string"));
+	for (size_t i = 0; i < sizeof binary / sizeof *binary; i++)
+		json_object_set_new(
+		    content, binary[i],
+		    json_pack("{s:{s:s,s:s}}", "schema", "type", "string", "format", "binary"));
+	json_object_set_new(content, "multipart/form-data",
+			    json_pack("{s:{s:s,s:{s:{s:s,s:{s:s,s:s}}}}}", "schema", "type",
+				      "object", "properties", "file", "type", "array", "items",
+				      "type", "string", "format", "binary"));
+	return json_pack("{s:b,s:o}", "required", 1, "content", content);
+}
+
 /* The route's answer (route.answer, "200 Task" or "200 Task[]") in `responses`; a plain
  * "200 success" when the route does not describe its answer. */
 static void answer_schema(json_t *responses, const char *answer)
@@ -187,10 +209,7 @@ int api_openapi(http_request *r)
 		if (rt->body)
 			json_object_set_new(op, "requestBody", body_schema(rt));
 		else if (rt->flags & ROUTE_UPLOAD)
-			json_object_set_new(op, "requestBody",
-					    json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", 1,
-						      "content", "multipart/form-data", "schema",
-						      "type", "object"));
+			json_object_set_new(op, "requestBody", upload_body());
 		json_object_set_new(item, method, op);
 	}
 	json_t *doc = json_pack(

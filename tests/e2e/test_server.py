@@ -357,6 +357,9 @@ class ServerTest(unittest.TestCase):
                        w.manager.post(API + "/projects/%d/items" % pid, body,
                                       headers={"Content-Type": "application/x-ndjson"}))
         self.assertEqual((report["accepted"], report["duplicates"], report["rejected"]), (1, 1, 1))
+        imports = spec["paths"]["/api/v1/projects/{id}/items"]["post"]["requestBody"]["content"]
+        self.assertLessEqual({"application/x-ndjson", "text/csv", "multipart/form-data",
+                              "application/zip"}, set(imports))
         check("GET", "/api/v1/projects/{id}/members",
               w.manager.get(API + "/projects/%d/members" % pid))
         check("POST", "/api/v1/users", w.admin.post(API + "/users", {
