@@ -262,15 +262,7 @@ int api_courses_practice(http_request *r)
 	if (!o)
 		return http_fail(r, CL_ENOTFOUND, NULL, "course not found");
 	json_decref(o);
-	int64_t cursor, next;
-	int limit;
-	bool desc;
-	int rc = http_page(r, NULL, &cursor, &limit, &desc);
-	if (!rc)
-		http_json_page(
-		    r, store_course_practice(api_app(r)->db, r->ids[0], cursor, limit, desc, &next),
-		    &next);
-	return rc;
+	return api_list_page(r, store_course_practice, r->ids[0]);
 }
 
 int api_courses_practice_try(http_request *r)
