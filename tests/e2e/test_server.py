@@ -370,6 +370,33 @@ class ServerTest(unittest.TestCase):
         check("GET", "/api/v1/orgs/{id}", w.admin.get(API + "/orgs/%d" % org["id"]))
         check("GET", "/api/v1/orgs/{id}/members",
               w.manager.get(API + "/orgs/%d/members" % w.org["id"]))
+        course = check("POST", "/api/v1/courses", w.manager.post(API + "/courses", {
+            "kind": "text_class", "name": "oa course", "labels": ["pos", "neg"],
+            "lesson": "Read, then choose.", "exam_size": 1, "pass_score": 0.5}))
+        cq = API + "/courses/%d/questions" % course["id"]
+        practice = w.manager.post(cq, {"role": "practice", "item": {"text": "x"},
+                                       "answer": {"labels": ["pos"]}, "explanation": "why"})
+        self.assertEqual(practice.status, 201, practice)
+        r = w.manager.post(cq, {"role": "exam", "item": {"text": "y"},
+                                "answer": {"labels": ["pos"]}})
+        self.assertEqual(r.status, 201, r)
+        check("GET", "/api/v1/courses", worker.get(API + "/courses"))
+        check("GET", "/api/v1/courses/{id}", worker.get(API + "/courses/%d" % course["id"]))
+        check("GET", "/api/v1/courses/{id}/practice",
+              worker.get(API + "/courses/%d/practice" % course["id"]))
+        check("POST", "/api/v1/courses/{id}/practice/{id}",
+              worker.post(API + "/courses/%d/practice/%d" % (course["id"],
+                                                             practice.json()["id"]),
+                          {"annotation": {"labels": ["neg"]}}))
+        exam = check("POST", "/api/v1/courses/{id}/exam",
+                     worker.post(API + "/courses/%d/exam" % course["id"]))
+        result = check("POST", "/api/v1/exams/{id}/submit",
+                       worker.post(API + "/exams/%d/submit" % exam["attempt_id"], {"answers": [
+                           {"question_id": q["id"], "annotation": {"labels": ["pos"]}}
+                           for q in exam["questions"]]}))
+        self.assertTrue(result["qualified"], result)
+        quals = check("GET", "/api/v1/me/qualifications", worker.get(API + "/me/qualifications"))
+        self.assertEqual([q["course_id"] for q in quals["items"]], [course["id"]])
         declared = {(m.upper(), path) for path, ops in spec["paths"].items()
                     for m, op in ops.items()
                     if any("content" in a for code, a in op["responses"].items()
