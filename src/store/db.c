@@ -281,10 +281,13 @@ json_t *db_page(sqlite3_stmt *st, int limit, json_t *(*row)(sqlite3_stmt *st), i
 	return items;
 }
 
-void db_bind_page(sqlite3_stmt *st, int64_t cursor, int limit, bool desc)
+json_t *db_owned_page(sqlite3_stmt *st, int64_t owner, int64_t cursor, int limit, bool desc,
+		      json_t *(*row)(sqlite3_stmt *st), int64_t *next)
 {
+	db_bind_int(st, 1, owner);
 	db_bind_int(st, 2, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 3, limit + 1);
+	db_bind_int(st, 3, limit + 1); /* one more row: db_page sees whether another page follows */
+	return db_page(st, limit, row, next);
 }
 
 void db_bind_text(sqlite3_stmt *st, int i, const char *s)

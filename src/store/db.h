@@ -117,15 +117,16 @@ int db_step(sqlite3_stmt *st);
  * Resets the statement. */
 json_t *db_page(sqlite3_stmt *st, int limit, json_t *(*row)(sqlite3_stmt *st), int64_t *next);
 
-/* The text of a page of `base` (a query whose WHERE binds ?1) in `key` order, after the cursor
- * ?2, at most ?3 rows; both directions come from one base text. Bind ?2 and ?3 with
- * db_bind_page. */
+/* The text of a page of `base` (a query whose WHERE binds ?1, the list's owner) in `key` order,
+ * after the cursor ?2, at most ?3 rows; both directions come from one base text. Run it with
+ * db_owned_page. */
 #define DB_PAGE_SQL(desc, base, key)                                                               \
 	((desc) ? base " AND " key " < ?2 ORDER BY " key " DESC LIMIT ?3"                          \
 		: base " AND " key " > ?2 ORDER BY " key " LIMIT ?3")
-/* Binds a DB_PAGE_SQL statement's cursor (0: from the start) and limit (one more row, so that
- * db_page sees whether another page follows). */
-void db_bind_page(sqlite3_stmt *st, int64_t cursor, int limit, bool desc);
+/* Binds a DB_PAGE_SQL statement's owner, cursor (0: from the start) and limit, and answers its
+ * page as db_page does. */
+json_t *db_owned_page(sqlite3_stmt *st, int64_t owner, int64_t cursor, int limit, bool desc,
+		      json_t *(*row)(sqlite3_stmt *st), int64_t *next);
 
 /* Bind helpers: text NULL binds NULL. Index is 1-based as in SQLite. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *s);

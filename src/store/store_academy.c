@@ -273,9 +273,7 @@ json_t *store_course_practice(db *d, int64_t course_id, int64_t cursor, int limi
 			      int64_t *next)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, PRACTICE_QUERY, "id"));
-	db_bind_int(st, 1, course_id);
-	db_bind_page(st, cursor, limit, desc);
-	return db_page(st, limit, practice_json, next);
+	return db_owned_page(st, course_id, cursor, limit, desc, practice_json, next);
 }
 
 int store_course_practice_answer(db *d, int64_t course_id, int64_t question_id, json_t **item,

@@ -273,9 +273,7 @@ json_t *store_orgs_list(db *d, const principal *p, int64_t cursor, int limit, bo
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = p->is_admin ? db_stmt(c, DB_PAGE_SQL(desc, ADMIN_ORGS, "id"))
 				       : db_stmt(c, DB_PAGE_SQL(desc, MEMBER_ORGS, "o.id"));
-	db_bind_int(st, 1, p->id);
-	db_bind_page(st, cursor, limit, desc);
-	return db_page(st, limit, org_json, next);
+	return db_owned_page(st, p->id, cursor, limit, desc, org_json, next);
 }
 
 int store_org_role(db *d, int64_t org_id, int64_t user_id, char role[16])
@@ -331,9 +329,7 @@ json_t *store_org_members(db *d, int64_t org_id, int64_t cursor, int limit, bool
 			  int64_t *next)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, ORG_MEMBERS, "m.user_id"));
-	db_bind_int(st, 1, org_id);
-	db_bind_page(st, cursor, limit, desc);
-	return db_page(st, limit, member_json, next);
+	return db_owned_page(st, org_id, cursor, limit, desc, member_json, next);
 }
 
 static int project_member_job(db_conn *c, void *ctx, cl_error *err)
@@ -363,7 +359,5 @@ json_t *store_project_members(db *d, int64_t project_id, int64_t cursor, int lim
 			      int64_t *next)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, PROJECT_MEMBERS, "m.user_id"));
-	db_bind_int(st, 1, project_id);
-	db_bind_page(st, cursor, limit, desc);
-	return db_page(st, limit, member_json, next);
+	return db_owned_page(st, project_id, cursor, limit, desc, member_json, next);
 }

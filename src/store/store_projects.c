@@ -326,7 +326,5 @@ json_t *store_my_projects(db *d, int64_t user_id, int64_t cursor, int limit, boo
 			  int64_t *next)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, MY_PROJECTS, "p.id"));
-	db_bind_int(st, 1, user_id);
-	db_bind_page(st, cursor, limit, desc);
-	return db_page(st, limit, my_project_json, next);
+	return db_owned_page(st, user_id, cursor, limit, desc, my_project_json, next);
 }

@@ -579,11 +579,8 @@ json_t *store_gold_list(db *d, int64_t project_id, int64_t cursor, int limit, in
 		       " (SELECT coalesce(sum(correct), 0) FROM gold_results r"
 		       "  WHERE r.item_id = g.item_id)"
 		       " FROM gold_items g JOIN items i ON i.id = g.item_id"
-		       " WHERE g.project_id = ? AND g.item_id > ? ORDER BY g.item_id LIMIT ?");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, cursor);
-	db_bind_int(st, 3, limit + 1);
-	return db_page(st, limit, gold_row, next);
+		       " WHERE g.project_id = ?1 AND g.item_id > ?2 ORDER BY g.item_id LIMIT ?3");
+	return db_owned_page(st, project_id, cursor, limit, false, gold_row, next);
 }
 
 json_t *store_gold_answer(db *d, int64_t item_id)
@@ -868,9 +865,7 @@ json_t *store_audits_list(db *d, int64_t project_id, int64_t cursor, int limit, 
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(c, DB_PAGE_SQL(desc, AUDIT_HEAD_QUERY, "a.id"));
-	db_bind_int(st, 1, project_id);
-	db_bind_page(st, cursor, limit, desc);
-	return db_page(st, limit, audit_head, next);
+	return db_owned_page(st, project_id, cursor, limit, desc, audit_head, next);
 }
 
 static int audit_verdict_job(db_conn *c, void *ctx, cl_error *err)
@@ -1341,9 +1336,7 @@ json_t *store_role_changes(db *d, int64_t project_id, int64_t cursor, int limit,
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(c, DB_PAGE_SQL(desc, ROLE_CHANGE_QUERY, "r.id"));
-	db_bind_int(st, 1, project_id);
-	db_bind_page(st, cursor, limit, desc);
-	return db_page(st, limit, role_change_json, next);
+	return db_owned_page(st, project_id, cursor, limit, desc, role_change_json, next);
 }
 
 /* ---- fair pay ---- */
