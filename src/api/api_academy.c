@@ -200,8 +200,6 @@ int api_courses_question_add(http_request *r)
 	rc = http_body_json(r, &body);
 	if (!rc)
 		rc = api_string(r, body, "role", &role);
-	if (!rc && strcmp(role, "practice") && strcmp(role, "exam"))
-		rc = http_fail(r, CL_EINVAL, NULL, "\"role\" must be practice or exam");
 	if (rc)
 		goto out;
 	json_t *from = json_object_get(body, "from_project");

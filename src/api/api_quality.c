@@ -248,8 +248,6 @@ int api_audits_verdict(http_request *r)
 		rc = http_body_json(r, &body);
 	if (!rc)
 		rc = api_string(r, body, "verdict", &verdict);
-	if (!rc && strcmp(verdict, "correct") && strcmp(verdict, "incorrect"))
-		rc = http_fail(r, CL_EINVAL, NULL, "\"verdict\" must be correct or incorrect");
 	json_t *n = json_object_get(body, "note");
 	if (!rc && n && !json_is_null(n)) {
 		if (!json_is_string(n) || json_string_length(n) > 2000)
