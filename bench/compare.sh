@@ -8,7 +8,9 @@
 # and server CPU µs per request of each) and the medians of B/A. Knobs (environment):
 # COMPARE_ROUNDS (pairs, 10), COMPARE_BURST (seconds of cycles per burst after 0.5 s of warm-up,
 # 3), COMPARE_ITEMS (items seeded, 400000: enough for every burst), COMPARE_CHAINED=1 (chained
-# requests), COMPARE_ARGS_A / COMPARE_ARGS_B (extra `crowdloop serve` options of each);
+# requests), COMPARE_ARGS_A / COMPARE_ARGS_B (extra `crowdloop serve` options of each),
+# COMPARE_ENV_A / COMPARE_ENV_B (NAME=VALUE environment settings of each server),
+# COMPARE_SEED (a store seeded before by bench/run.sh's BENCH_SEED_DIR, used instead of seeding);
 # bench/run.sh's BENCH_PRICE and BENCH_FEE seed a funded project instead of a free one.
 set -euo pipefail
 
@@ -22,6 +24,8 @@ BURST=${COMPARE_BURST:-3}
 ITEMS=${COMPARE_ITEMS:-400000}
 read -r -a ARGS_A <<<"${COMPARE_ARGS_A:-}"
 read -r -a ARGS_B <<<"${COMPARE_ARGS_B:-}"
+read -r -a ENV_A <<<"${COMPARE_ENV_A:-}"
+read -r -a ENV_B <<<"${COMPARE_ENV_B:-}"
 CHAINED=()
 [ "${COMPARE_CHAINED:-0}" = 1 ] && CHAINED=(--chained)
 
@@ -46,20 +50,26 @@ for b in "$A" "$B"; do
 		|| die "build of $b failed"
 done
 
-log "seeding $ITEMS items with $A"
-BUILD_DIR=$A BENCH_SMALL_ITEMS=$ITEMS BENCH_SEED_DIR=$WORK/seed bash "$ROOT/bench/run.sh" \
-	>"$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -5 "$WORK/seed.log")"
-cp -a "$WORK/seed" "$WORK/a"
-cp -a "$WORK/seed" "$WORK/b"
+SEED=${COMPARE_SEED:-$WORK/seed}
+if [ -z "${COMPARE_SEED:-}" ]; then
+	log "seeding $ITEMS items with $A"
+	BUILD_DIR=$A BENCH_SMALL_ITEMS=$ITEMS BENCH_SEED_DIR=$SEED bash "$ROOT/bench/run.sh" \
+		>"$WORK/seed.log" 2>&1 || die "seeding failed: $(tail -5 "$WORK/seed.log")"
+fi
+[ -f "$SEED/project_id" ] || die "$SEED is not a seeded store"
+cp -a "$SEED" "$WORK/a"
+cp -a "$SEED" "$WORK/b"
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Starts build $1's server on store $2 with options $3...; prints "PID PORT".
+# Starts build $1's server on store $2 with environment settings $3 (one word, spaces between)
+# and options $4...; prints "PID PORT".
 serve() {
-	local bin=$1/crowdloop data=$2 p
-	shift 2
+	local bin=$1/crowdloop data=$2 vars=$3 p
+	shift 3
 	p=$(port)
-	"$bin" serve --data "$data" --listen "127.0.0.1:$p" "$@" >"$data/server.log" 2>&1 &
+	# shellcheck disable=SC2086 # the settings are words
+	env $vars "$bin" serve --data "$data" --listen "127.0.0.1:$p" "$@" >"$data/server.log" 2>&1 &
 	local pid=$!
 	for _ in $(seq 300); do
 		kill -0 "$pid" 2>/dev/null || die "server exited: $(tail -5 "$data/server.log")"
@@ -68,9 +78,9 @@ serve() {
 	done
 	die "server on $data did not answer /healthz"
 }
-read -r PID_A PORT_A < <(serve "$A" "$WORK/a" ${ARGS_A[@]+"${ARGS_A[@]}"})
+read -r PID_A PORT_A < <(serve "$A" "$WORK/a" "${ENV_A[*]:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
 PIDS+=("$PID_A")
-read -r PID_B PORT_B < <(serve "$B" "$WORK/b" ${ARGS_B[@]+"${ARGS_B[@]}"})
+read -r PID_B PORT_B < <(serve "$B" "$WORK/b" "${ENV_B[*]:-}" ${ARGS_B[@]+"${ARGS_B[@]}"})
 PIDS+=("$PID_B")
 
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
@@ -91,8 +101,8 @@ burst() {
 		printf "%s %.1f\n", f["cycles_per_s"], (f["rps"] > 0 ? (b - a) * 1e6 / (f["rps"] * (t + 0.5)) : 0) }'
 }
 
-echo "A: $A ${COMPARE_ARGS_A:-}"
-echo "B: $B ${COMPARE_ARGS_B:-}"
+echo "A: $A ${COMPARE_ENV_A:-} ${COMPARE_ARGS_A:-}"
+echo "B: $B ${COMPARE_ENV_B:-} ${COMPARE_ARGS_B:-}"
 echo "$ROUNDS pairs of ${BURST} s bursts, 64 connections${CHAINED[*]:+, chained}, $ITEMS items"
 echo "| pair | A cycles/s | A CPU µs/request | B cycles/s | B CPU µs/request |"
 echo "|---|---|---|---|---|"

@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,10 @@ static void usage(FILE *out)
 	    "  --sync normal|full  full (default): a write is answered once the WAL holding it\n"
 	    "                      is flushed to disk; normal: once committed (survives a\n"
 	    "                      killed process, not a power cut)\n"
+	    "  --sched batch|normal  batch (default): the server's threads run under Linux's\n"
+	    "                      SCHED_BATCH policy, so a woken thread waits for the running\n"
+	    "                      one's time slice instead of preempting it; normal: the\n"
+	    "                      default policy\n"
 	    "  --secure-cookies    mark session cookies Secure (behind TLS)\n"
 	    "  --min-wage N        hourly minimum wage for the fair-pay check (default 10320)\n"
 	    "  --quiet             no log line per request\n");
@@ -44,23 +49,24 @@ static void usage(FILE *out)
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"listen", required_argument, NULL, 'l'},
-		{"allow-signup", no_argument, NULL, 's'},
-		{"demo", no_argument, NULL, 'D'},
-		{"web", required_argument, NULL, 'w'},
-		{"io-threads", required_argument, NULL, 'i'},
-		{"handlers", required_argument, NULL, 'H'},
-		{"sync", required_argument, NULL, 'y'},
-		{"secure-cookies", no_argument, NULL, 'c'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"min-wage", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{0, 0, 0, 0},
+	    {"data", required_argument, NULL, 'd'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"allow-signup", no_argument, NULL, 's'},
+	    {"demo", no_argument, NULL, 'D'},
+	    {"web", required_argument, NULL, 'w'},
+	    {"io-threads", required_argument, NULL, 'i'},
+	    {"handlers", required_argument, NULL, 'H'},
+	    {"sync", required_argument, NULL, 'y'},
+	    {"sched", required_argument, NULL, 'S'},
+	    {"secure-cookies", no_argument, NULL, 'c'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"min-wage", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0, 0, 0, 0},
 	};
 	static app a;
 	const char *data = "data", *listen = "127.0.0.1:8080", *web = CROWDLOOP_WEB_DIR;
-	bool demo = false, durable = true;
+	bool demo = false, durable = true, batch = true;
 	int io = 0, handlers = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -82,6 +88,13 @@ int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			durable = !strcmp(optarg, "full");
+			break;
+		case 'S':
+			if (strcmp(optarg, "batch") && strcmp(optarg, "normal")) {
+				usage(stderr);
+				return 2;
+			}
+			batch = !strcmp(optarg, "batch");
 			break;
 		case 'c': a.secure_cookies = true; break;
 		case 'q': setenv("CROWDLOOP_QUIET_REQUESTS", "1", 1); break;
@@ -108,6 +121,18 @@ int cmd_serve(int argc, char **argv)
 	snprintf(a.data_dir, sizeof a.data_dir, "%s", abs ? abs : data);
 	free(abs);
 	snprintf(a.web_dir, sizeof a.web_dir, "%s", web);
+
+	/* Every thread started from here inherits the policy. A request hops between threads
+	 * (I/O thread, store writer, syncer, back to an I/O thread) and a group commit wakes
+	 * dozens at once: under the default policy each wake-up may preempt the thread that
+	 * made it, halfway through its batch, and the cores spend their time switching
+	 * (docs/BENCHMARKS.md, run 20). */
+	if (batch) {
+		struct sched_param sp = {0};
+		if (sched_setscheduler(0, SCHED_BATCH, &sp))
+			log_warn(
+			    "msg=\"cannot use SCHED_BATCH, running under the default policy\"");
+	}
 
 	/* Signals are taken by sigwait below; every thread started from here inherits the mask. */
 	sigset_t stop;

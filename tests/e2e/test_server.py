@@ -203,6 +203,37 @@ class ServerTest(unittest.TestCase):
             self.assertNotEqual(done.returncode, 0, listen)
             self.assertIn(message, done.stderr.decode(), listen)
 
+    def test_threads_run_under_the_batch_policy_unless_told(self):
+        SCHED_OTHER, SCHED_BATCH = 0, 3
+
+        def policies(proc):
+            """The scheduling policy of each of the process's threads, by thread name."""
+            found = {}
+            for tid in os.listdir("/proc/%d/task" % proc.pid):
+                with open("/proc/%d/task/%s/stat" % (proc.pid, tid)) as f:
+                    stat = f.read()
+                name = stat[stat.index("(") + 1:stat.rindex(")")]
+                # Fields after the name start at the third (state); the policy is the 41st.
+                found.setdefault(name, set()).add(int(stat[stat.rindex(")") + 2:].split()[38]))
+            return found
+
+        # The writer, the syncer, the checkpointer and the HTTP threads all exist by now.
+        default = policies(self.server.proc)
+        for name in ("cl-writer", "cl-sync", "cl-checkpoint", "MHD-worker"):
+            self.assertIn(name, default)
+        self.assertEqual(set().union(*default.values()), {SCHED_BATCH}, default)
+
+        normal = Server(extra_args=["--sched", "normal"])
+        self.addCleanup(normal.cleanup)
+        normal.create_admin()
+        normal.start()
+        self.assertEqual(set().union(*policies(normal.proc).values()), {SCHED_OTHER})
+
+        done = subprocess.run([BIN, "serve", "--data", normal.data_dir, "--sched", "fifo"],
+                              capture_output=True, timeout=30)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("--sched batch|normal", done.stderr.decode())
+
     def test_openapi_covers_every_documented_route(self):
         doc = open(DOCS).read()
         documented = set()
