@@ -37,10 +37,10 @@ static void usage(FILE *out)
 	    "  --sync normal|full  full (default): a write is answered once the WAL holding it\n"
 	    "                      is flushed to disk; normal: once committed (survives a\n"
 	    "                      killed process, not a power cut)\n"
-	    "  --sched batch|normal  batch (default): the server's threads run under Linux's\n"
-	    "                      SCHED_BATCH policy, so a woken thread waits for the running\n"
-	    "                      one's time slice instead of preempting it; normal: the\n"
-	    "                      default policy\n"
+	    "  --sched batch|normal  batch (default): the server's threads (all but the one\n"
+	    "                      that waits on the disk) run under Linux's SCHED_BATCH policy,\n"
+	    "                      so a woken thread waits for the running one's time slice\n"
+	    "                      instead of preempting it; normal: the default policy\n"
 	    "  --secure-cookies    mark session cookies Secure (behind TLS)\n"
 	    "  --min-wage N        hourly minimum wage for the fair-pay check (default 10320)\n"
 	    "  --quiet             no log line per request\n");
@@ -122,11 +122,11 @@ int cmd_serve(int argc, char **argv)
 	free(abs);
 	snprintf(a.web_dir, sizeof a.web_dir, "%s", web);
 
-	/* Every thread started from here inherits the policy. A request hops between threads
-	 * (I/O thread, store writer, syncer, back to an I/O thread) and a group commit wakes
-	 * dozens at once: under the default policy each wake-up may preempt the thread that
-	 * made it, halfway through its batch, and the cores spend their time switching
-	 * (docs/BENCHMARKS.md, run 20). */
+	/* Every thread started from here inherits the policy (the store's syncer alone sets its
+	 * own). A request hops between threads (I/O thread, store writer, syncer, back to an I/O
+	 * thread) and a flushed group wakes dozens at once: under the default policy each wake-up
+	 * may preempt the thread that made it, halfway through its batch, and the cores spend
+	 * their time switching (docs/BENCHMARKS.md, after run 19). */
 	if (batch) {
 		struct sched_param sp = {0};
 		if (sched_setscheduler(0, SCHED_BATCH, &sp))

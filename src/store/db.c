@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -613,6 +614,12 @@ static void *sync_main(void *arg)
 {
 	db *d = arg;
 	prctl(PR_SET_NAME, "cl-sync");
+	/* Whatever policy the server's other threads run under (serve --sched), this one keeps the
+	 * default: it sleeps on the disk, and every request of a group waits until it runs again
+	 * to answer them. A SCHED_BATCH thread woken by the flush's end would wait for the running
+	 * thread's time slice (docs/BENCHMARKS.md, run 20). */
+	struct sched_param sp = {0};
+	sched_setscheduler(0, SCHED_OTHER, &sp);
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		while (!d->unsynced && !d->sync_stopping)

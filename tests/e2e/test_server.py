@@ -217,10 +217,12 @@ class ServerTest(unittest.TestCase):
                 found.setdefault(name, set()).add(int(stat[stat.rindex(")") + 2:].split()[38]))
             return found
 
-        # The writer, the syncer, the checkpointer and the HTTP threads all exist by now.
+        # The writer, the syncer, the checkpointer and the HTTP threads all exist by now. The
+        # syncer, which sleeps on the disk, keeps the default policy.
         default = policies(self.server.proc)
         for name in ("cl-writer", "cl-sync", "cl-checkpoint", "MHD-worker"):
             self.assertIn(name, default)
+        self.assertEqual(default.pop("cl-sync"), {SCHED_OTHER})
         self.assertEqual(set().union(*default.values()), {SCHED_BATCH}, default)
 
         normal = Server(extra_args=["--sched", "normal"])
