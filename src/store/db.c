@@ -617,7 +617,7 @@ static void *sync_main(void *arg)
 	/* Whatever policy the server's other threads run under (serve --sched), this one keeps the
 	 * default: it sleeps on the disk, and every request of a group waits until it runs again
 	 * to answer them. A SCHED_BATCH thread woken by the flush's end would wait for the running
-	 * thread's time slice (docs/BENCHMARKS.md, run 20). */
+	 * thread's time slice (docs/BENCHMARKS.md, after run 19). */
 	struct sched_param sp = {0};
 	sched_setscheduler(0, SCHED_OTHER, &sp);
 	pthread_mutex_lock(&d->lock);
