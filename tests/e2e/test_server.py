@@ -430,6 +430,45 @@ class ServerTest(unittest.TestCase):
         self.assertTrue(result["qualified"], result)
         quals = check("GET", "/api/v1/me/qualifications", worker.get(API + "/me/qualifications"))
         self.assertEqual([q["course_id"] for q in quals["items"]], [course["id"]])
+
+        # The pay ledger, through one paid approval and two payouts.
+        paid = w.project(price=100, reviewer_fee=10)
+        w.add_member(paid["id"], worker_id, "worker")
+        w.add_member(paid["id"], reviewer_id, "reviewer")
+        w.import_texts(paid["id"], ["paid"])
+        fund = check("POST", "/api/v1/orgs/{id}/funds",
+                     w.admin.post(API + "/orgs/%d/funds" % w.org["id"],
+                                  {"amount": 500, "memo": "invoice"}))
+        self.assertEqual(sorted(e["account"] for e in fund["entries"]), ["external", "org"])
+        check("POST", "/api/v1/projects/{id}/deposits",
+              w.manager.post(API + "/projects/%d/deposits" % paid["id"], {"amount": 300}))
+        check("GET", "/api/v1/orgs/{id}/budget",
+              w.manager.get(API + "/orgs/%d/budget" % w.org["id"]))
+        t = worker.post(API + "/projects/%d/tasks/next" % paid["id"]).json()
+        worker.post(API + "/tasks/%d/submit" % t["id"], ann)
+        rv = reviewer.post(API + "/projects/%d/reviews/next" % paid["id"]).json()
+        self.assertEqual(reviewer.post(API + "/tasks/%d/review" % rv["id"],
+                                       {"decision": "approve"}).status, 200)
+        budget = check("GET", "/api/v1/projects/{id}/budget",
+                       w.manager.get(API + "/projects/%d/budget" % paid["id"]))
+        self.assertEqual((budget["paid_to_workers"], budget["paid_to_reviewers"]), (100, 10))
+        fair = check("GET", "/api/v1/projects/{id}/fair-pay",
+                     w.manager.get(API + "/projects/%d/fair-pay" % paid["id"]))
+        self.assertEqual([x["user_id"] for x in fair["workers"]], [worker_id])
+        check("GET", "/api/v1/me/balance", worker.get(API + "/me/balance"))
+        lines = check("GET", "/api/v1/me/ledger", worker.get(API + "/me/ledger"))
+        self.assertEqual([x["amount"] for x in lines["items"]], [100])
+        po = check("POST", "/api/v1/me/payouts", worker.post(API + "/me/payouts", {"amount": 60}))
+        check("GET", "/api/v1/me/payouts", worker.get(API + "/me/payouts"))
+        check("GET", "/api/v1/payouts", w.admin.get(API + "/payouts"))
+        check("POST", "/api/v1/payouts/{id}/approve",
+              w.admin.post(API + "/payouts/%d/approve" % po["id"], {"note": "sent"}))
+        po = worker.post(API + "/me/payouts", {"amount": 40}).json()
+        check("POST", "/api/v1/payouts/{id}/reject",
+              w.admin.post(API + "/payouts/%d/reject" % po["id"]))
+        check("GET", "/api/v1/ledger/accounts", w.admin.get(API + "/ledger/accounts"))
+        self.assertTrue(check("GET", "/api/v1/ledger/check",
+                              w.admin.get(API + "/ledger/check"))["ok"])
         declared = {(m.upper(), path) for path, ops in spec["paths"].items()
                     for m, op in ops.items()
                     if any("content" in a for code, a in op["responses"].items()
