@@ -46,6 +46,15 @@ static void usage(FILE *out)
 	    "  --quiet             no log line per request\n");
 }
 
+/* An option that takes one of two words: *on is whether it is `yes`; true for any other word. */
+static bool either(const char *arg, const char *yes, const char *no, bool *on)
+{
+	if (strcmp(arg, yes) && strcmp(arg, no))
+		return true;
+	*on = !strcmp(arg, yes);
+	return false;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -66,7 +75,7 @@ int cmd_serve(int argc, char **argv)
 	};
 	static app a;
 	const char *data = "data", *listen = "127.0.0.1:8080", *web = CROWDLOOP_WEB_DIR;
-	bool demo = false, durable = true, batch = true;
+	bool demo = false, durable = true, batch = true, bad_word = false;
 	int io = 0, handlers = 0, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -82,20 +91,8 @@ int cmd_serve(int argc, char **argv)
 			if (handlers == 0)
 				handlers = -1;
 			break;
-		case 'y':
-			if (strcmp(optarg, "normal") && strcmp(optarg, "full")) {
-				usage(stderr);
-				return 2;
-			}
-			durable = !strcmp(optarg, "full");
-			break;
-		case 'S':
-			if (strcmp(optarg, "batch") && strcmp(optarg, "normal")) {
-				usage(stderr);
-				return 2;
-			}
-			batch = !strcmp(optarg, "batch");
-			break;
+		case 'y': bad_word |= either(optarg, "full", "normal", &durable); break;
+		case 'S': bad_word |= either(optarg, "batch", "normal", &batch); break;
 		case 'c': a.secure_cookies = true; break;
 		case 'q': setenv("CROWDLOOP_QUIET_REQUESTS", "1", 1); break;
 		case 'm':
@@ -108,6 +105,10 @@ int cmd_serve(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (bad_word) {
+		usage(stderr);
+		return 2;
 	}
 	if (auth_init()) {
 		log_error("msg=\"cannot initialize libsodium\"");
