@@ -469,6 +469,23 @@ class ServerTest(unittest.TestCase):
         check("GET", "/api/v1/ledger/accounts", w.admin.get(API + "/ledger/accounts"))
         self.assertTrue(check("GET", "/api/v1/ledger/check",
                               w.admin.get(API + "/ledger/check"))["ok"])
+
+        # Quality settings, and an audit of the paid project's one approved task.
+        qs = API + "/projects/%d/quality-settings" % paid["id"]
+        check("GET", "/api/v1/projects/{id}/quality-settings", w.manager.get(qs))
+        settings = check("PATCH", "/api/v1/projects/{id}/quality-settings",
+                         w.manager.patch(qs, {"honeypot_rate": 0.25}))
+        self.assertEqual(settings["honeypot_rate"], 0.25)
+        audit = check("POST", "/api/v1/projects/{id}/audits",
+                      w.manager.post(API + "/projects/%d/audits" % paid["id"], {"size": 1}))
+        self.assertEqual([x["task_id"] for x in audit["items"]], [rv["id"]])
+        check("GET", "/api/v1/audits/{id}", w.manager.get(API + "/audits/%d" % audit["id"]))
+        audit = check("POST", "/api/v1/audits/{id}/tasks/{id}",
+                      w.manager.post(API + "/audits/%d/tasks/%d" % (audit["id"], rv["id"]),
+                                     {"verdict": "correct", "note": "fine"}))
+        self.assertEqual(audit["items"][0]["verdict"], "correct")
+        check("GET", "/api/v1/projects/{id}/audits",
+              w.manager.get(API + "/projects/%d/audits" % paid["id"]))
         declared = {(m.upper(), path) for path, ops in spec["paths"].items()
                     for m, op in ops.items()
                     if any("content" in a for code, a in op["responses"].items()
