@@ -1,5 +1,6 @@
 /* Health, Prometheus metrics and the OpenAPI document made from the route table. */
 #include "api/api.h"
+#include "core/quality.h"
 #include "core/task.h"
 
 #include <stdio.h>
@@ -92,13 +93,14 @@ static void query_params(json_t *params, const char *const *query)
 	}
 }
 
-/* A route's JSON body as a schema: its declared fields, nothing else; on a PATCH none is
- * required. A field of any type carries no "type" (JSON Schema's "any value"). */
-static json_t *body_schema(const route *rt)
+enum fields_required { REQUIRE_DECLARED, REQUIRE_NONE, REQUIRE_ALL };
+
+/* An object of declared fields as a schema, nothing else allowed. A field of any type carries
+ * no "type" (JSON Schema's "any value"). */
+static json_t *fields_schema(const json_field *fields, enum fields_required which)
 {
-	bool patch = !strcmp(rt->method, "PATCH");
 	json_t *props = json_object(), *required = json_array();
-	for (const json_field *f = rt->body; f->name; f++) {
+	for (const json_field *f = fields; f->name; f++) {
 		json_t *p = json_object();
 		const char *type = json_field_type_name(f->type);
 		if (type)
@@ -114,18 +116,27 @@ static json_t *body_schema(const route *rt)
 			json_object_set_new(p, "enum", choices);
 		}
 		json_object_set_new(props, f->name, p);
-		if ((f->flags & JSON_FIELD_REQUIRED) && !patch)
+		if (which == REQUIRE_ALL ||
+		    (which == REQUIRE_DECLARED && (f->flags & JSON_FIELD_REQUIRED)))
 			json_array_append_new(required, json_string(f->name));
 	}
 	json_t *schema = json_pack("{s:s,s:o,s:b}", "type", "object", "properties", props,
 				   "additionalProperties", 0);
-	bool any_required = json_array_size(required) > 0;
-	if (any_required)
+	if (json_array_size(required))
 		json_object_set_new(schema, "required", required);
 	else
 		json_decref(required);
-	return json_pack("{s:b,s:{s:{s:o}}}", "required", any_required, "content",
-			 "application/json", "schema", schema);
+	return schema;
+}
+
+/* A route's JSON body: its declared fields; on a PATCH none is required. */
+static json_t *body_schema(const route *rt)
+{
+	json_t *schema =
+	    fields_schema(rt->body, !strcmp(rt->method, "PATCH") ? REQUIRE_NONE : REQUIRE_DECLARED);
+	return json_pack("{s:b,s:{s:{s:o}}}", "required",
+			 json_object_get(schema, "required") != NULL, "content", "application/json",
+			 "schema", schema);
 }
 
 /* What an upload route (an import) takes, by Content-Type: JSON lines, CSV, files in a
@@ -219,6 +230,9 @@ int api_openapi(http_request *r)
 	    "url", "/", "paths", paths, "components", "securitySchemes", "bearer", "type", "http",
 	    "scheme", "bearer", "session", "type", "apiKey", "in", "cookie", "name", "cl_session",
 	    "schemas", api_openapi_schemas());
+	/* The quality settings answer with every field their PATCH body declares. */
+	json_object_set_new(json_object_get(json_object_get(doc, "components"), "schemas"),
+			    "QualitySettings", fields_schema(quality_settings_fields, REQUIRE_ALL));
 	http_json(r, 200, doc);
 	return 0;
 }

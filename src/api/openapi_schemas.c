@@ -305,21 +305,6 @@ static const char schemas[] =
     "  \"below_min_wage\":{\"type\":\"boolean\"},"
     "  \"suggested_price\":{\"type\":\"integer\",\"nullable\":true}}},"
 
-    "\"QualitySettings\":{\"type\":\"object\","
-    " \"required\":[\"gold_rate\",\"honeypot_rate\",\"required_courses\",\"auto_promote\","
-    "  \"promote_min_approved\",\"promote_min_first_pass\",\"promote_min_gold\","
-    "  \"promote_min_gold_answers\",\"auto_demote\",\"demote_min_checks\",\"demote_below\"],"
-    " \"properties\":{"
-    "  \"gold_rate\":{\"type\":\"number\"},\"honeypot_rate\":{\"type\":\"number\"},"
-    "  \"required_courses\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
-    "  \"auto_promote\":{\"type\":\"boolean\"},"
-    "  \"promote_min_approved\":{\"type\":\"integer\"},"
-    "  \"promote_min_first_pass\":{\"type\":\"number\"},"
-    "  \"promote_min_gold\":{\"type\":\"number\"},"
-    "  \"promote_min_gold_answers\":{\"type\":\"integer\"},"
-    "  \"auto_demote\":{\"type\":\"boolean\"},\"demote_min_checks\":{\"type\":\"integer\"},"
-    "  \"demote_below\":{\"type\":\"number\"}}},"
-
     /* An audit; `items` (its sampled tasks) is left out of the list's pages. */
     "\"Audit\":{\"type\":\"object\","
     " \"required\":[\"id\",\"project_id\",\"size\",\"created_by\",\"created_at\","
