@@ -24,8 +24,6 @@ BURST=${COMPARE_BURST:-3}
 ITEMS=${COMPARE_ITEMS:-400000}
 read -r -a ARGS_A <<<"${COMPARE_ARGS_A:-}"
 read -r -a ARGS_B <<<"${COMPARE_ARGS_B:-}"
-read -r -a ENV_A <<<"${COMPARE_ENV_A:-}"
-read -r -a ENV_B <<<"${COMPARE_ENV_B:-}"
 CHAINED=()
 [ "${COMPARE_CHAINED:-0}" = 1 ] && CHAINED=(--chained)
 
@@ -78,9 +76,9 @@ serve() {
 	done
 	die "server on $data did not answer /healthz"
 }
-read -r PID_A PORT_A < <(serve "$A" "$WORK/a" "${ENV_A[*]:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
+read -r PID_A PORT_A < <(serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
 PIDS+=("$PID_A")
-read -r PID_B PORT_B < <(serve "$B" "$WORK/b" "${ENV_B[*]:-}" ${ARGS_B[@]+"${ARGS_B[@]}"})
+read -r PID_B PORT_B < <(serve "$B" "$WORK/b" "${COMPARE_ENV_B:-}" ${ARGS_B[@]+"${ARGS_B[@]}"})
 PIDS+=("$PID_B")
 
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
