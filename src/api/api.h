@@ -12,6 +12,7 @@
 /* What every handler reaches through r->app. */
 typedef struct app {
 	db *db;
+	store store; /* the same store, through its operations (store/ops.h) */
 	char data_dir[2048];
 	char web_dir[2048];
 	bool allow_signup;

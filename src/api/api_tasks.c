@@ -2,30 +2,28 @@
  * manager resolution of escalated tasks, and reading tasks with their history. */
 #include "api/api.h"
 #include "core/annotation.h"
-#include "core/task.h"
+#include "api/task_json.h"
+#include "core/task_loop.h"
 #include "util/json.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define REASON_MAX 2000
 
 /* Loads the task's project with `need`; a caller who may not see the project gets 404. */
 static int task_access(http_request *r, unsigned need, task_ref *t, project *p, unsigned *rights)
 {
-	if (store_task_ref(api_app(r)->db, r->ids[0], t))
+	if (api_app(r)->store.ops->task_ref(api_app(r)->db, r->ids[0], t))
 		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
 	return api_project_access(r, t->project_id, need, p, rights);
 }
 
 /* The same for the routes whose change the writer checks against the task's holders (submit,
  * review): only what never changes of the task is read, and the facts of a task this connection
- * claimed are remembered (store_task_facts). With `with_item`, f has its item's facts. */
+ * claimed are remembered (store_ops.task_facts). With `with_item`, f has its item's facts. */
 static int task_facts_access(http_request *r, unsigned need, bool with_item, task_facts *f,
 			     project *p, unsigned *rights)
 {
-	int rc = store_task_facts(api_app(r)->db, r->ids[0], with_item, f);
+	int rc = api_app(r)->store.ops->task_facts(api_app(r)->db, r->ids[0], with_item, f);
 	if (rc == CL_ENOTFOUND)
 		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
 	if (rc)
@@ -42,7 +40,7 @@ static int validate(http_request *r, const project *p, int64_t task_id, const ta
 		return http_fail(r, CL_EANNOTATION, NULL, "\"annotation\" must be an object");
 	task_facts read = {0};
 	if (!f) {
-		int rc = store_task_facts(api_app(r)->db, task_id, true, &read);
+		int rc = api_app(r)->store.ops->task_facts(api_app(r)->db, task_id, true, &read);
 		if (rc)
 			return rc == CL_ENOTFOUND
 				   ? http_fail(r, CL_ENOTFOUND, NULL, "task not found")
@@ -66,7 +64,9 @@ static int change_finish(http_request *r)
 {
 	buf task;
 	buf_init(&task, 0);
-	int rc = store_task_change_answer(api_app(r)->db, r->defer_ctx, &task, &r->err);
+	int rc = task_change_finish(r->defer_ctx, &r->err);
+	if (!rc && task_json_change_write(&task, r->defer_ctx))
+		rc = http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
 	if (!rc) {
 		if (task.len)
 			http_json_text(r, 200, &task);
@@ -84,8 +84,8 @@ static int change_defer(http_request *r, int rc, task_change **tc)
 {
 	if (rc)
 		return rc;
-	http_defer(r, change_finish, *tc, store_task_change_free);
-	store_task_change_run(api_app(r)->db, *tc, http_wake, r);
+	http_defer(r, change_finish, *tc, task_change_free);
+	task_change_run(*tc, http_wake, r);
 	return HTTP_DEFERRED;
 }
 
@@ -99,7 +99,8 @@ int api_tasks_next(http_request *r)
 	if (!rc)
 		rc = api_academy_gate(r, &p, rights);
 	if (!rc)
-		rc = change_defer(r, store_task_next_start(&p, r->user.id, &tc), &tc);
+		rc =
+		    change_defer(r, task_claim_start(&api_app(r)->store, &p, r->user.id, &tc), &tc);
 	project_release(&p);
 	return rc;
 }
@@ -137,12 +138,9 @@ int api_tasks_submit(http_request *r)
 	if (!rc && next)
 		rc = api_academy_gate(r, &p, rights);
 	if (!rc) {
-		/* A sampled review policy approves the rest without a reviewer. */
-		bool skip = p.review_sample &&
-			    (double)randombytes_uniform(1000000) / 1e6 >= p.review_rate;
-		rc = store_task_submit_start(r->ids[0], r->user.id, ann, skip, &tc);
+		rc = task_submit_start(&api_app(r)->store, &p, r->ids[0], r->user.id, ann, &tc);
 		if (!rc && next)
-			store_task_change_chain(tc, &p, false);
+			task_change_chain(tc, &p, false);
 		rc = change_defer(r, rc, &tc);
 	}
 	task_facts_release(&facts);
@@ -152,17 +150,32 @@ int api_tasks_submit(http_request *r)
 	return rc;
 }
 
+/* Runs a change that answers at once (release, resolve) and answers its task. */
+static int change_answer_now(http_request *r, int rc, task_change *tc)
+{
+	if (!rc)
+		rc = task_change_wait(tc, &r->err);
+	buf task;
+	buf_init(&task, 0);
+	if (!rc && task_json_change_write(&task, tc))
+		rc = http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
+	if (!rc)
+		http_json_text(r, 200, &task);
+	buf_release(&task);
+	task_change_free(tc);
+	return rc;
+}
+
 int api_tasks_release(http_request *r)
 {
 	project p;
 	project_init(&p);
 	task_ref t;
-	json_t *task = NULL;
+	task_change *tc = NULL;
 	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
 	if (!rc)
-		rc = store_task_release(api_app(r)->db, t.id, r->user.id, &task, &r->err);
-	if (!rc)
-		http_json(r, 200, task);
+		rc = change_answer_now(
+		    r, task_release_start(&api_app(r)->store, t.id, r->user.id, &tc), tc);
 	project_release(&p);
 	return rc;
 }
@@ -174,24 +187,25 @@ int api_reviews_next(http_request *r)
 	task_change *tc = NULL;
 	int rc = api_project_access(r, r->ids[0], ACCESS_REVIEW, &p, NULL);
 	if (!rc)
-		rc = change_defer(r, store_review_next_start(&p, r->user.id, &tc), &tc);
+		rc = change_defer(r, review_claim_start(&api_app(r)->store, &p, r->user.id, &tc),
+				  &tc);
 	project_release(&p);
 	return rc;
 }
 
-static int optional_string(http_request *r, const json_t *body, const char *key, size_t max,
-			   const char **out)
+static const char *optional_string(const json_t *body, const char *key)
 {
-	json_t *v = json_object_get(body, key);
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return http_fail(r, CL_EINVAL, NULL, "\"%s\" must be a string", key);
-	if (strlen(json_string_value(v)) > max)
-		return http_fail(r, CL_EINVAL, NULL, "\"%s\" is longer than %zu bytes", key, max);
-	*out = json_string_value(v);
-	return 0;
+	return json_string_value(json_object_get(body, key));
+}
+
+/* The decision's action; the route's declared body holds the choices. */
+static task_action decision_action(const char *decision)
+{
+	if (!strcmp(decision, "reject"))
+		return TASK_REJECT;
+	if (!strcmp(decision, "fix"))
+		return TASK_FIX;
+	return TASK_APPROVE;
 }
 
 int api_tasks_review(http_request *r)
@@ -202,7 +216,6 @@ int api_tasks_review(http_request *r)
 	json_t *body = NULL;
 	task_change *tc = NULL;
 	char *ann = NULL;
-	const char *decision;
 	review_decision dec = {0};
 	bool next = false;
 	/* Whether the caller holds the review lease, and is not the task's worker (own_work), is
@@ -212,39 +225,20 @@ int api_tasks_review(http_request *r)
 		rc = http_body_json(r, &body);
 	if (!rc)
 		rc = want_next(r, body, &next);
-	if (!rc)
-		rc = api_string(r, body, "decision", &decision);
-	if (!rc)
-		rc = optional_string(r, body, "reason", REASON_MAX, &dec.reason);
-	if (!rc)
-		rc = optional_string(r, body, "reason_template", 200, &dec.reason_template);
 	if (rc)
 		goto out;
-	if (!strcmp(decision, "approve")) {
-		dec.action = TASK_APPROVE;
-	} else if (!strcmp(decision, "reject")) {
-		dec.action = TASK_REJECT;
-		const char *s = dec.reason;
-		while (s && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
-			s++;
-		if (!s || !*s) {
-			rc = http_fail(r, CL_EANNOTATION, "reason_required",
-				       "a rejection needs a reason the worker can act on");
-			goto out;
-		}
-	} else if (!strcmp(decision, "fix")) {
-		dec.action = TASK_FIX;
+	dec.action = decision_action(json_string_value(json_object_get(body, "decision")));
+	dec.reason = optional_string(body, "reason");
+	dec.reason_template = optional_string(body, "reason_template");
+	if (dec.action == TASK_FIX) {
 		rc = validate(r, &p, r->ids[0], NULL, json_object_get(body, "annotation"), &ann);
 		if (rc)
 			goto out;
 		dec.annotation = ann;
-	} else {
-		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve, reject or fix");
-		goto out;
 	}
-	rc = store_task_review_start(&p, r->ids[0], r->user.id, &dec, &tc);
+	rc = task_review_start(&api_app(r)->store, &p, r->ids[0], r->user.id, &dec, &tc, &r->err);
 	if (!rc && next)
-		store_task_change_chain(tc, &p, true);
+		task_change_chain(tc, &p, true);
 	rc = change_defer(r, rc, &tc);
 out:
 	free(ann);
@@ -258,34 +252,22 @@ int api_tasks_resolve(http_request *r)
 	project p;
 	project_init(&p);
 	task_ref t;
-	json_t *body = NULL, *task = NULL;
+	json_t *body = NULL;
 	char *ann = NULL;
-	const char *decision, *reason = NULL;
-	int action = 0;
+	task_change *tc = NULL;
 	int rc = task_access(r, ACCESS_MANAGE, &t, &p, NULL);
 	if (!rc)
 		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_string(r, body, "decision", &decision);
-	if (!rc)
-		rc = optional_string(r, body, "reason", REASON_MAX, &reason);
 	if (rc)
 		goto out;
-	if (!strcmp(decision, "approve")) {
-		action = TASK_RESOLVE_APPROVE;
-		json_t *a = json_object_get(body, "annotation");
-		if (a && !json_is_null(a) && (rc = validate(r, &p, t.id, NULL, a, &ann)))
-			goto out;
-	} else if (!strcmp(decision, "discard")) {
-		action = TASK_DISCARD;
-	} else {
-		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve or discard");
+	bool discard = !strcmp(json_string_value(json_object_get(body, "decision")), "discard");
+	json_t *a = json_object_get(body, "annotation");
+	if (!discard && a && !json_is_null(a) && (rc = validate(r, &p, t.id, NULL, a, &ann)))
 		goto out;
-	}
-	rc = store_task_resolve(api_app(r)->db, t.id, r->user.id, action, ann, reason, &task,
-				&r->err);
-	if (!rc)
-		http_json(r, 200, task);
+	rc = task_resolve_start(&api_app(r)->store, t.id, r->user.id,
+				discard ? TASK_DISCARD : TASK_RESOLVE_APPROVE, ann,
+				optional_string(body, "reason"), &tc, &r->err);
+	rc = change_answer_now(r, rc, tc);
 out:
 	free(ann);
 	json_decref(body);
@@ -304,15 +286,39 @@ int api_tasks_get(http_request *r)
 	if (!rc && !(rights & ACCESS_READ_DATA) && t.worker_id != r->user.id &&
 	    t.reviewer_id != r->user.id)
 		rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	if (!rc) {
-		json_t *task = store_task_get(api_app(r)->db, t.id);
-		if (!task)
-			rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+	task_view v;
+	if (!rc &&
+	    !api_app(r)->store.ops->task_view_read(api_app(r)->db, t.id, TASK_WITH_HISTORY, &v))
+		rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+	else if (!rc) {
+		buf task;
+		buf_init(&task, 0);
+		if (task_json_write(&task, &v, &p))
+			rc = http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
 		else
-			http_json(r, 200, task);
+			http_json_text(r, 200, &task);
+		buf_release(&task);
+		task_view_release(&v);
 	}
 	project_release(&p);
 	return rc;
+}
+
+/* A page of tasks as a JSON array (NULL when out of memory). */
+static json_t *tasks_page(app *a, const task_query *q, int64_t *next)
+{
+	task_view *v = NULL;
+	int n = a->store.ops->tasks_page(a->db, q, &v, next);
+	json_t *items = n < 0 ? NULL : json_array();
+	for (int i = 0; i < n; i++) {
+		if (items && json_array_append_new(items, task_json(&v[i], NULL))) {
+			json_decref(items);
+			items = NULL;
+		}
+		task_view_release(&v[i]);
+	}
+	free(v);
+	return items;
 }
 
 int api_tasks_list(http_request *r)
@@ -332,9 +338,8 @@ int api_tasks_list(http_request *r)
 	if (!rc && state && task_state_parse(state, &s))
 		rc = http_fail(r, CL_EINVAL, NULL, "unknown state filter \"%.32s\"", state);
 	if (!rc) {
-		json_t *items = store_tasks_list(api_app(r)->db, p.id, state, worker, cursor, limit,
-						 desc, &next);
-		http_json_page(r, items, &next);
+		task_query q = {p.id, state, worker, cursor, limit, desc};
+		http_json_page(r, tasks_page(api_app(r), &q, &next), &next);
 	}
 	project_release(&p);
 	return rc;

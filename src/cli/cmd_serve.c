@@ -4,6 +4,7 @@
 #include "cli/cmd.h"
 #include "cli/demo.h"
 #include "core/auth.h"
+#include "core/task_loop.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -148,7 +149,8 @@ int cmd_serve(int argc, char **argv)
 		log_error("msg=\"%s\"", err.message);
 		return 1;
 	}
-	db_set_periodic(a.db, store_leases_expire, NULL, 1000);
+	a.store = (store){.ops = &store_sqlite_ops, .db = a.db};
+	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 
 	http_config cfg = {
 		.listen = listen,

@@ -1,11 +1,8 @@
 /* The task state machine as a table. */
 #include "core/task.h"
 
+#include <stdlib.h>
 #include <string.h>
-
-static const char *const state_names[TASK_STATE_COUNT] = {
-	"open", "assigned", "submitted", "in_review", "rework", "approved", "escalated", "discarded",
-};
 
 static const char *const action_events[TASK_ACTION_COUNT] = {
 	"claim", "submit", "release", "lease_expired", "review_claim", "review_lease_expired",
@@ -14,13 +11,13 @@ static const char *const action_events[TASK_ACTION_COUNT] = {
 
 const char *task_state_name(task_state s)
 {
-	return (unsigned)s < TASK_STATE_COUNT ? state_names[s] : "unknown";
+	return (unsigned)s < TASK_STATE_COUNT ? task_state_names[s] : "unknown";
 }
 
 int task_state_parse(const char *name, task_state *out)
 {
 	for (int i = 0; i < TASK_STATE_COUNT; i++)
-		if (!strcmp(name, state_names[i])) {
+		if (!strcmp(name, task_state_names[i])) {
 			*out = (task_state)i;
 			return 0;
 		}
@@ -99,4 +96,29 @@ int task_transition(task_state from, task_action a, bool rounds_exhausted, task_
 	}
 	*to = next;
 	return 0;
+}
+
+void task_view_release(task_view *v)
+{
+	free(v->rejection);
+	free(v->annotation);
+	free(v->item.type);
+	free(v->item.text);
+	free(v->item.mime);
+	free(v->item.meta);
+	for (size_t i = 0; i < v->n_events; i++) {
+		task_view_event *e = &v->events[i];
+		free(e->type);
+		free(e->from);
+		free(e->to);
+		free(e->payload);
+	}
+	free(v->events);
+	*v = (task_view){0};
+}
+
+void task_facts_release(task_facts *f)
+{
+	free(f->text);
+	f->text = NULL;
 }

@@ -5,33 +5,8 @@
 
 #include <stdbool.h>
 
-typedef enum task_state {
-	TASK_OPEN,
-	TASK_ASSIGNED,
-	TASK_SUBMITTED,
-	TASK_IN_REVIEW,
-	TASK_REWORK,
-	TASK_APPROVED,
-	TASK_ESCALATED,
-	TASK_DISCARDED,
-	TASK_STATE_COUNT
-} task_state;
-
-typedef enum task_action {
-	TASK_CLAIM,          /* open|rework -> assigned */
-	TASK_SUBMIT,         /* assigned -> submitted */
-	TASK_RELEASE,        /* assigned -> open */
-	TASK_EXPIRE,         /* assigned -> open (lease ran out) */
-	TASK_REVIEW_CLAIM,   /* submitted -> in_review */
-	TASK_REVIEW_EXPIRE,  /* in_review -> submitted */
-	TASK_APPROVE,        /* in_review -> approved */
-	TASK_FIX,            /* in_review -> approved, with the reviewer's edit */
-	TASK_REJECT,         /* in_review -> rework, or escalated when rounds ran out */
-	TASK_AUTO_APPROVE,   /* submitted -> approved (sampled review skipped it) */
-	TASK_RESOLVE_APPROVE,/* escalated -> approved, by a manager */
-	TASK_DISCARD,        /* escalated -> discarded, by a manager */
-	TASK_ACTION_COUNT
-} task_action;
+#include "core/task_types.h"
+#include "store/ops.h"
 
 /* "open" <-> TASK_OPEN; parse returns -1 for an unknown name. */
 const char *task_state_name(task_state s);
@@ -48,5 +23,9 @@ bool task_state_live(task_state s);
  * not allowed there. `rounds_exhausted` (the task has had max_rounds submissions) turns a
  * reject into an escalation. */
 int task_transition(task_state from, task_action a, bool rounds_exhausted, task_state *to);
+
+/* Frees what a view or facts own (store/ops.h), leaving them empty. */
+void task_view_release(task_view *v);
+void task_facts_release(task_facts *f);
 
 #endif

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/task_json.h"
 #include "core/task.h"
+#include "core/task_loop.h"
 #include "store/store.h"
 #include "store/store_quality.h"
 #include "tmpdir.h"
@@ -24,6 +26,106 @@ typedef struct fixture {
 	project p;
 	int64_t w1, w2, rv;
 } fixture;
+
+/* The loop's use cases through the real path (start, run on the writer, wait, answer as the
+ * API writes it), as blocking calls for the tests. */
+static int change_done(int rc, task_change *tc, json_t **task, cl_error *err)
+{
+	*task = NULL;
+	if (!rc)
+		rc = task_change_wait(tc, err);
+	buf b;
+	buf_init(&b, 0);
+	if (!rc)
+		assert_int_equal(task_json_change_write(&b, tc), 0);
+	if (!rc && b.len)
+		assert_non_null(*task = json_loadb(b.data, b.len, 0, NULL));
+	buf_release(&b);
+	task_change_free(tc);
+	return rc;
+}
+
+static store store_of(db *d)
+{
+	return (store){.ops = &store_sqlite_ops, .db = d};
+}
+
+static int loop_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
+{
+	store s = store_of(d);
+	task_change *tc = NULL;
+	int rc = task_claim_start(&s, p, user_id, &tc);
+	return change_done(rc, tc, task, err);
+}
+
+static int loop_review_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err)
+{
+	store s = store_of(d);
+	task_change *tc = NULL;
+	int rc = review_claim_start(&s, p, user_id, &tc);
+	return change_done(rc, tc, task, err);
+}
+
+static int loop_submit(db *d, const project *p, int64_t task_id, int64_t user_id,
+		       const char *annotation, json_t **task, cl_error *err)
+{
+	store s = store_of(d);
+	task_change *tc = NULL;
+	int rc = task_submit_start(&s, p, task_id, user_id, annotation, &tc);
+	return change_done(rc, tc, task, err);
+}
+
+static int loop_review(db *d, const project *p, int64_t task_id, int64_t user_id,
+		       const review_decision *dec, json_t **task, cl_error *err)
+{
+	store s = store_of(d);
+	task_change *tc = NULL;
+	int rc = task_review_start(&s, p, task_id, user_id, dec, &tc, err);
+	return change_done(rc, tc, task, err);
+}
+
+static int loop_release(db *d, int64_t task_id, int64_t user_id, json_t **task, cl_error *err)
+{
+	store s = store_of(d);
+	task_change *tc = NULL;
+	int rc = task_release_start(&s, task_id, user_id, &tc);
+	return change_done(rc, tc, task, err);
+}
+
+static int loop_resolve(db *d, int64_t task_id, int64_t user_id, task_action action,
+			const char *annotation, const char *reason, json_t **task, cl_error *err)
+{
+	store s = store_of(d);
+	task_change *tc = NULL;
+	int rc = task_resolve_start(&s, task_id, user_id, action, annotation, reason, &tc, err);
+	return change_done(rc, tc, task, err);
+}
+
+/* A task as GET /tasks/{id} answers it (without the project). */
+static json_t *loop_get(db *d, int64_t task_id)
+{
+	task_view v;
+	if (!store_sqlite_ops.task_view_read(d, task_id, TASK_WITH_HISTORY, &v))
+		return NULL;
+	json_t *t = task_json(&v, NULL);
+	task_view_release(&v);
+	return t;
+}
+
+static json_t *loop_list(db *d, int64_t project_id, const char *state, int limit)
+{
+	task_query q = {.project_id = project_id, .state = state, .limit = limit};
+	task_view *v = NULL;
+	int64_t next;
+	int n = store_sqlite_ops.tasks_page(d, &q, &v, &next);
+	json_t *items = json_array();
+	for (int i = 0; i < n; i++) {
+		json_array_append_new(items, task_json(&v[i], NULL));
+		task_view_release(&v[i]);
+	}
+	free(v);
+	return items;
+}
 
 static int64_t user(db *d, const char *name)
 {
@@ -89,7 +191,7 @@ static int64_t next_task(fixture *f, int64_t user_id, const char *want_state)
 {
 	json_t *t = NULL;
 	cl_error err;
-	assert_int_equal(store_task_next(f->d, &f->p, user_id, &t, &err), 0);
+	assert_int_equal(loop_next(f->d, &f->p, user_id, &t, &err), 0);
 	if (!t)
 		return 0;
 	assert_string_equal(json_string_value(json_object_get(t, "state")), want_state);
@@ -102,7 +204,7 @@ static int64_t next_review(fixture *f, int64_t user_id)
 {
 	json_t *t = NULL;
 	cl_error err;
-	assert_int_equal(store_review_next(f->d, &f->p, user_id, &t, &err), 0);
+	assert_int_equal(loop_review_next(f->d, &f->p, user_id, &t, &err), 0);
 	int64_t id = t ? json_integer_value(json_object_get(t, "id")) : 0;
 	json_decref(t);
 	return id;
@@ -112,7 +214,7 @@ static int submit(fixture *f, int64_t task, int64_t user_id)
 {
 	json_t *t = NULL;
 	cl_error err;
-	int rc = store_task_submit(f->d, task, user_id, "{\"labels\":[\"a\"]}", false, &t, &err);
+	int rc = loop_submit(f->d, &f->p, task, user_id, "{\"labels\":[\"a\"]}", &t, &err);
 	json_decref(t);
 	return rc;
 }
@@ -122,7 +224,7 @@ static int review(fixture *f, int64_t task, int64_t user_id, int action)
 	review_decision dec = {.action = action, .reason = "wrong label"};
 	json_t *t = NULL;
 	cl_error err;
-	int rc = store_task_review(f->d, &f->p, task, user_id, &dec, &t, &err);
+	int rc = loop_review(f->d, &f->p, task, user_id, &dec, &t, &err);
 	json_decref(t);
 	return rc;
 }
@@ -131,8 +233,8 @@ static const char *state_of(fixture *f, int64_t task)
 {
 	static char s[16];
 	task_ref r;
-	assert_int_equal(store_task_ref(f->d, task, &r), 0);
-	snprintf(s, sizeof s, "%s", r.state);
+	assert_int_equal(store_sqlite_ops.task_ref(f->d, task, &r), 0);
+	snprintf(s, sizeof s, "%s", task_state_name(r.state));
 	return s;
 }
 
@@ -230,18 +332,18 @@ static void test_reject_rework_escalate(void **state)
 	check_live(f, 2);
 	json_t *t = NULL;
 	cl_error err;
-	assert_int_equal(store_task_resolve(f->d, a, f->rv, TASK_DISCARD, NULL, "bad item", &t, &err),
-			 0);
+	assert_int_equal(loop_resolve(f->d, a, f->rv, TASK_DISCARD, NULL, "bad item", &t, &err), 0);
 	json_decref(t);
 	assert_string_equal(state_of(f, a), "discarded");
 	check_live(f, 1);
 	/* A release gives the other task back: nothing is in progress. */
 	json_t *rel = NULL;
-	assert_int_equal(store_task_release(f->d, other, f->w2, &rel, &err), 0);
+	assert_int_equal(loop_release(f->d, other, f->w2, &rel, &err), 0);
 	json_decref(rel);
 	check_live(f, 0);
-	/* Events: claim, submit, review_claim, reject, claim, submit, review_claim, reject, discard */
-	t = store_task_get(f->d, a);
+	/* Events: claim, submit, review_claim, reject, claim, submit, review_claim, reject, discard
+	 */
+	t = loop_get(f->d, a);
 	json_t *events = json_object_get(t, "events");
 	assert_int_equal(json_array_size(events), 9);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(events, 7), "to")),
@@ -274,7 +376,7 @@ static void test_answers_carry_what_was_stored(void **state)
 			assert_int_equal(submit(f, ids[i], f->w1), 0);
 	}
 	json_t *t = NULL;
-	assert_int_equal(store_task_next(f->d, &f->p, f->w1, &t, &err), 0);
+	assert_int_equal(loop_next(f->d, &f->p, f->w1, &t, &err), 0);
 	assert_non_null(t);
 	assert_int_equal(json_integer_value(json_object_get(t, "id")), ids[3]);
 	json_t *item = json_object_get(t, "item");
@@ -300,7 +402,7 @@ static void test_answers_carry_what_was_stored(void **state)
 		assert_int_equal(review(f, got, f->rv, TASK_APPROVE), 0);
 	assert_int_equal(got, ids[3]);
 	assert_int_equal(review(f, ids[3], f->rv, TASK_REJECT), 0);
-	t = store_task_get(f->d, ids[3]);
+	t = loop_get(f->d, ids[3]);
 	assert_non_null(t);
 	assert_string_equal(json_string_value(json_array_get(
 				json_object_get(json_object_get(t, "annotation"), "labels"), 0)),
@@ -339,7 +441,7 @@ static void test_lease_expiry_returns_task(void **state)
 	assert_int_equal(submit(f, a, f->w1), CL_ECONFLICT);
 	cl_error err;
 	check_live(f, 3);
-	assert_int_equal(db_write(f->d, store_leases_expire, NULL, &err), 0);
+	assert_int_equal(db_write(f->d, task_leases_expire, (void *)&store_sqlite_ops, &err), 0);
 	assert_string_equal(state_of(f, a), "open");
 	assert_string_equal(state_of(f, b), "submitted");
 	assert_string_equal(state_of(f, c), "assigned");
@@ -394,9 +496,9 @@ static void test_loop_queries_never_scan(void **state)
 	int64_t c = next_task(f, f->w1, "assigned");
 	usleep(1100 * 1000);
 	cl_error err;
-	assert_int_equal(db_write(f->d, store_leases_expire, NULL, &err), 0);
+	assert_int_equal(db_write(f->d, task_leases_expire, (void *)&store_sqlite_ops, &err), 0);
 	assert_string_equal(state_of(f, c), "open");
-	json_t *t = store_task_get(f->d, a);
+	json_t *t = loop_get(f->d, a);
 	assert_non_null(t);
 	json_decref(t);
 	int writer = -1;
@@ -424,7 +526,7 @@ static void test_task_facts_of_claimed_tasks_read_nothing(void **state)
 	fixture *f = *state;
 	json_t *t = NULL;
 	cl_error err;
-	assert_int_equal(store_task_next(f->d, &f->p, f->w1, &t, &err), 0);
+	assert_int_equal(loop_next(f->d, &f->p, f->w1, &t, &err), 0);
 	int64_t claimed = json_integer_value(json_object_get(t, "id"));
 	char text[32];
 	snprintf(text, sizeof text, "%s",
@@ -433,7 +535,7 @@ static void test_task_facts_of_claimed_tasks_read_nothing(void **state)
 
 	long before = reader_steps(f->d);
 	task_facts facts;
-	assert_int_equal(store_task_facts(f->d, claimed, true, &facts), 0);
+	assert_int_equal(store_sqlite_ops.task_facts(f->d, claimed, true, &facts), 0);
 	assert_int_equal(reader_steps(f->d), before);
 	assert_int_equal(facts.project_id, f->p.id);
 	assert_string_equal(facts.text, text);
@@ -442,22 +544,23 @@ static void test_task_facts_of_claimed_tasks_read_nothing(void **state)
 	/* The others were never handed out here: read, with the same facts a claim gives. */
 	int seen = 0;
 	for (int64_t id = claimed - 2; id <= claimed + 2; id++) {
-		if (id == claimed || store_task_ref(f->d, id, &(task_ref){0}))
+		if (id == claimed || store_sqlite_ops.task_ref(f->d, id, &(task_ref){0}))
 			continue;
 		before = reader_steps(f->d);
-		assert_int_equal(store_task_facts(f->d, id, true, &facts), 0);
+		assert_int_equal(store_sqlite_ops.task_facts(f->d, id, true, &facts), 0);
 		assert_true(reader_steps(f->d) > before);
 		assert_int_equal(facts.project_id, f->p.id);
 		assert_non_null(facts.text);
 		assert_string_not_equal(facts.text, text);
 		task_facts_release(&facts);
 		json_t *got = NULL;
-		assert_int_equal(store_task_next(f->d, &f->p, f->w2, &got, &err), 0);
+		assert_int_equal(loop_next(f->d, &f->p, f->w2, &got, &err), 0);
 		json_decref(got);
 		seen++;
 	}
 	assert_int_equal(seen, 2);
-	assert_int_equal(store_task_facts(f->d, claimed + 1000, false, &facts), CL_ENOTFOUND);
+	assert_int_equal(store_sqlite_ops.task_facts(f->d, claimed + 1000, false, &facts),
+			 CL_ENOTFOUND);
 }
 
 static int writer_steps(db_conn *c, void *ctx, cl_error *err)
@@ -812,8 +915,7 @@ static void report_steps(fixture *f, long out[REPORTS])
 		else if (i == 3)
 			got[i] = store_quality_figures(f->d, &f->p);
 		else if (i == 4)
-			got[i] =
-			    store_tasks_list(f->d, f->p.id, "open", 0, 0, 2, false, &(int64_t){0});
+			got[i] = loop_list(f->d, f->p.id, "open", 2);
 		else
 			got[i] = store_consensus(f->d, &f->p, 0, 2, &(int64_t){0});
 		out[i] = reader_steps(f->d) - before;
@@ -859,7 +961,7 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 	json_t *fig = json_object_get(json_array_get(mine, 0), "my_figures");
 	assert_int_equal(json_integer_value(json_object_get(fig, "approved")), N);
 	json_decref(mine);
-	json_t *open = store_tasks_list(f->d, f->p.id, "open", 0, 0, 100, false, &(int64_t){0});
+	json_t *open = loop_list(f->d, f->p.id, "open", 100);
 	assert_int_equal(json_array_size(open), counts[TASK_OPEN]);
 	json_decref(open);
 	/* Page by page, every approved item once, in item order. */
@@ -1076,7 +1178,7 @@ static void *claim_thread(void *arg)
 	struct claimer *c = arg;
 	json_t *t = NULL;
 	cl_error err;
-	if (!store_task_next(c->f->d, &c->f->p, c->user, &t, &err) && t)
+	if (!loop_next(c->f->d, &c->f->p, c->user, &t, &err) && t)
 		c->got = json_integer_value(json_object_get(t, "id"));
 	json_decref(t);
 	return NULL;
