@@ -150,9 +150,11 @@ int api_tasks_submit(http_request *r)
 	return rc;
 }
 
-/* Runs a change that answers at once (release, resolve) and answers its task. */
-static int change_answer_now(http_request *r, int rc, task_change *tc)
+/* Runs a change that answers at once (release, resolve) and answers its task; `rc` is the
+ * result of preparing *tc, which is read here, after every argument was evaluated. */
+static int change_answer_now(http_request *r, int rc, task_change **tcp)
 {
+	task_change *tc = *tcp;
 	if (!rc)
 		rc = task_change_wait(tc, &r->err);
 	buf task;
@@ -175,7 +177,7 @@ int api_tasks_release(http_request *r)
 	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
 	if (!rc)
 		rc = change_answer_now(
-		    r, task_release_start(&api_app(r)->store, t.id, r->user.id, &tc), tc);
+		    r, task_release_start(&api_app(r)->store, t.id, r->user.id, &tc), &tc);
 	project_release(&p);
 	return rc;
 }
@@ -267,7 +269,7 @@ int api_tasks_resolve(http_request *r)
 	rc = task_resolve_start(&api_app(r)->store, t.id, r->user.id,
 				discard ? TASK_DISCARD : TASK_RESOLVE_APPROVE, ann,
 				optional_string(body, "reason"), &tc, &r->err);
-	rc = change_answer_now(r, rc, tc);
+	rc = change_answer_now(r, rc, &tc);
 out:
 	free(ann);
 	json_decref(body);
