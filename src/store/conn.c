@@ -213,6 +213,19 @@ const char *db_col_text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
+json_t *db_col_json(sqlite3_stmt *st, int i)
+{
+	json_t *v = json_loads(db_col_text(st, i), 0, NULL);
+	return v ? v : json_null();
+}
+
+int64_t db_one_int(sqlite3_stmt *st)
+{
+	int64_t v = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return v;
+}
+
 int db_exec_sql(db_conn *c, const char *sql)
 {
 	char *msg = NULL;

@@ -90,6 +90,12 @@ void db_bind_text(sqlite3_stmt *st, int i, const char *s);
 void db_bind_int(sqlite3_stmt *st, int i, int64_t v);
 /* Column text as a C string ("" for NULL). */
 const char *db_col_text(sqlite3_stmt *st, int i);
+/* Column text parsed as a JSON array or object (a new reference); JSON null when it is NULL or
+ * not JSON. */
+json_t *db_col_json(sqlite3_stmt *st, int i);
+/* Steps a bound statement and answers column 0 of its first row as an integer, 0 when there is
+ * no row; resets the statement. */
+int64_t db_one_int(sqlite3_stmt *st);
 
 /* ---- between the store's connection, writer and checkpointer files ---- */
 

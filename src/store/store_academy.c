@@ -1,7 +1,7 @@
 /* The academy in SQL: courses per task kind, practice and exam questions (exam answers never
  * leave the store except to score), exam attempts with a retry cooldown after a failure, and
  * the qualifications passing grants. */
-#include "store/store_quality.h"
+#include "store/store_academy.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -16,13 +16,14 @@ static json_t *json_text(const char *s)
 
 static json_t *course_json(db_conn *c, int64_t id, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT id, kind, name, lesson, labels, multi_label,"
-				      " pass_score, exam_size, cooldown_seconds, created_at, created_by,"
-				      " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
-				      "  AND q.role = 'practice'),"
-				      " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
-				      "  AND q.role = 'exam')"
-				      " FROM courses c WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT id, kind, name, lesson, labels, multi_label,"
+		       " pass_score, exam_size, cooldown_seconds, created_at, created_by,"
+		       " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
+		       "  AND q.role = 'practice'),"
+		       " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
+		       "  AND q.role = 'exam')"
+		       " FROM courses c WHERE id = ?");
 	db_bind_int(st, 1, id);
 	json_t *o = NULL;
 	int cooldown = 0;
@@ -31,16 +32,18 @@ static json_t *course_json(db_conn *c, int64_t id, int64_t user_id)
 		clock_iso8601(sqlite3_column_int64(st, 9), at);
 		cooldown = sqlite3_column_int(st, 8);
 		o = json_pack("{s:I,s:s,s:s,s:s,s:o,s:b,s:f,s:i,s:i,s:s,s:I,s:I}", "id",
-			      (json_int_t)id, "kind", db_col_text(st, 1), "name", db_col_text(st, 2),
-			      "lesson", db_col_text(st, 3), "labels", json_text(db_col_text(st, 4)),
-			      "multi_label", sqlite3_column_int(st, 5), "pass_score",
-			      sqlite3_column_double(st, 6), "exam_size", sqlite3_column_int(st, 7),
-			      "cooldown_seconds", cooldown, "created_at", at, "practice_questions",
+			      (json_int_t)id, "kind", db_col_text(st, 1), "name",
+			      db_col_text(st, 2), "lesson", db_col_text(st, 3), "labels",
+			      json_text(db_col_text(st, 4)), "multi_label",
+			      sqlite3_column_int(st, 5), "pass_score", sqlite3_column_double(st, 6),
+			      "exam_size", sqlite3_column_int(st, 7), "cooldown_seconds", cooldown,
+			      "created_at", at, "practice_questions",
 			      (json_int_t)sqlite3_column_int64(st, 11), "exam_questions",
 			      (json_int_t)sqlite3_column_int64(st, 12));
-		json_object_set_new(o, "created_by", sqlite3_column_type(st, 10) == SQLITE_NULL
-							     ? json_null()
-							     : json_integer(sqlite3_column_int64(st, 10)));
+		json_object_set_new(o, "created_by",
+				    sqlite3_column_type(st, 10) == SQLITE_NULL
+					? json_null()
+					: json_integer(sqlite3_column_int64(st, 10)));
 	}
 	sqlite3_reset(st);
 	if (!o || !user_id)
@@ -84,9 +87,10 @@ struct course_job {
 static int course_create_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct course_job *j = ctx;
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO courses(kind, name, lesson, labels, multi_label,"
-				      " pass_score, exam_size, cooldown_seconds, created_by, created_at)"
-				      " VALUES (?,?,?,?,?,?,?,?,?,?)");
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO courses(kind, name, lesson, labels, multi_label,"
+		       " pass_score, exam_size, cooldown_seconds, created_by, created_at)"
+		       " VALUES (?,?,?,?,?,?,?,?,?,?)");
 	db_bind_text(st, 1, task_kind_name(j->in->kind));
 	db_bind_text(st, 2, j->in->name);
 	db_bind_text(st, 3, j->in->lesson);
@@ -104,8 +108,7 @@ static int course_create_job(db_conn *c, void *ctx, cl_error *err)
 	return rc;
 }
 
-int store_course_create(db *d, const course_new *c, int64_t actor, json_t **out,
-			cl_error *err)
+int store_course_create(db *d, const course_new *c, int64_t actor, json_t **out, cl_error *err)
 {
 	struct course_job j = {.in = c, .actor = actor};
 	int rc = db_write(d, course_create_job, &j, err);
@@ -186,8 +189,11 @@ int store_course_question_add(db *d, int64_t course_id, const char *role, const 
 			      const char *answer, const char *explanation, json_t **out,
 			      cl_error *err)
 {
-	struct course_job j = {.course_id = course_id, .role = role, .item = item,
-			       .answer = answer, .explanation = explanation};
+	struct course_job j = {.course_id = course_id,
+			       .role = role,
+			       .item = item,
+			       .answer = answer,
+			       .explanation = explanation};
 	int rc = db_write(d, question_add_job, &j, err);
 	*out = rc ? NULL
 		  : json_pack("{s:I,s:I,s:s,s:o}", "id", (json_int_t)j.id, "course_id",
@@ -206,11 +212,12 @@ static int from_gold_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_reset(st);
 	if (!same)
 		return cl_fail(err, CL_EINVAL, NULL, "the project's kind is not the course's");
-	st = db_stmt(c, "INSERT INTO course_questions(course_id, role, item, answer, explanation,"
-			" created_at) SELECT ?1, 'exam', json_object('text', i.text, 'width', i.width,"
-			" 'height', i.height, 'item_id', i.id), g.answer, g.explanation, ?3"
-			" FROM gold_items g JOIN items i ON i.id = g.item_id WHERE g.project_id = ?2"
-			" ORDER BY g.item_id");
+	st = db_stmt(c,
+		     "INSERT INTO course_questions(course_id, role, item, answer, explanation,"
+		     " created_at) SELECT ?1, 'exam', json_object('text', i.text, 'width', i.width,"
+		     " 'height', i.height, 'item_id', i.id), g.answer, g.explanation, ?3"
+		     " FROM gold_items g JOIN items i ON i.id = g.item_id WHERE g.project_id = ?2"
+		     " ORDER BY g.item_id");
 	db_bind_int(st, 1, j->course_id);
 	db_bind_int(st, 2, j->project_id);
 	db_bind_int(st, 3, clock_now_ms());
@@ -219,8 +226,8 @@ static int from_gold_job(db_conn *c, void *ctx, cl_error *err)
 	return rc;
 }
 
-int store_course_questions_from_gold(db *d, int64_t course_id, int64_t project_id,
-				     int *added, cl_error *err)
+int store_course_questions_from_gold(db *d, int64_t course_id, int64_t project_id, int *added,
+				     cl_error *err)
 {
 	struct course_job j = {.course_id = course_id, .project_id = project_id};
 	int rc = db_write(d, from_gold_job, &j, err);
@@ -248,8 +255,9 @@ static json_t *shown_item(int64_t course_id, int64_t question_id, json_t *item)
 
 int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT json_extract(item, '$.item_id')"
-						 " FROM course_questions WHERE id = ? AND course_id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT json_extract(item, '$.item_id')"
+				  " FROM course_questions WHERE id = ? AND course_id = ?");
 	db_bind_int(st, 1, question_id);
 	db_bind_int(st, 2, course_id);
 	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -279,9 +287,10 @@ json_t *store_course_practice(db *d, int64_t course_id, int64_t cursor, int limi
 int store_course_practice_answer(db *d, int64_t course_id, int64_t question_id, json_t **item,
 				 json_t **answer, char **explanation)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT item, answer, explanation"
-						 " FROM course_questions WHERE id = ? AND course_id = ?"
-						 " AND role = 'practice'");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT item, answer, explanation"
+				  " FROM course_questions WHERE id = ? AND course_id = ?"
+				  " AND role = 'practice'");
 	db_bind_int(st, 1, question_id);
 	db_bind_int(st, 2, course_id);
 	int rc = CL_ENOTFOUND;
@@ -299,7 +308,8 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct course_job *j = ctx;
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *st = db_stmt(c, "SELECT exam_size, cooldown_seconds FROM courses WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT exam_size, cooldown_seconds FROM courses WHERE id = ?");
 	db_bind_int(st, 1, j->course_id);
 	int size = 0, cooldown = 0;
 	bool found = false;
@@ -317,7 +327,8 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 	bool qualified = db_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
 	sqlite3_reset(st);
 	if (qualified)
-		return cl_fail(err, CL_ECONFLICT, "already_qualified", "you already passed this course");
+		return cl_fail(err, CL_ECONFLICT, "already_qualified",
+			       "you already passed this course");
 	st = db_stmt(c, "SELECT finished_at FROM exam_attempts WHERE user_id = ? AND course_id = ?"
 			" AND finished_at IS NOT NULL AND NOT passed ORDER BY id DESC LIMIT 1");
 	db_bind_int(st, 1, j->user_id);
@@ -340,7 +351,8 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_reset(st);
 	if (!ids || !strcmp(ids, "[]")) {
 		free(ids);
-		return cl_fail(err, CL_ECONFLICT, "no_exam", "the course has no exam questions yet");
+		return cl_fail(err, CL_ECONFLICT, "no_exam",
+			       "the course has no exam questions yet");
 	}
 	st = db_stmt(c, "INSERT INTO exam_attempts(course_id, user_id, questions, started_at)"
 			" VALUES (?,?,?,?)");
@@ -370,9 +382,9 @@ int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl
 	{
 		int64_t id = json_integer_value(json_object_get(q, "id"));
 		json_t *item = json_deep_copy(json_object_get(q, "item"));
-		json_array_append_new(shown, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
-						       shown_item(course_id, id,
-								  item ? item : json_object())));
+		json_array_append_new(
+		    shown, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
+				     shown_item(course_id, id, item ? item : json_object())));
 	}
 	json_decref(qs);
 	*out = json_pack("{s:I,s:I,s:o}", "attempt_id", (json_int_t)j.attempt_id, "course_id",
@@ -383,8 +395,9 @@ int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl
 int store_exam_attempt(db *d, int64_t attempt_id, int64_t *user_id, int64_t *course_id,
 		       bool *finished)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT user_id, course_id, finished_at IS NOT NULL"
-						 " FROM exam_attempts WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT user_id, course_id, finished_at IS NOT NULL"
+				  " FROM exam_attempts WHERE id = ?");
 	db_bind_int(st, 1, attempt_id);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
@@ -399,17 +412,18 @@ int store_exam_attempt(db *d, int64_t attempt_id, int64_t *user_id, int64_t *cou
 
 json_t *store_exam_questions(db *d, int64_t attempt_id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT q.id, q.item, q.answer FROM exam_attempts a"
-						 " JOIN json_each(a.questions) e"
-						 " JOIN course_questions q ON q.id = e.value"
-						 " WHERE a.id = ? ORDER BY e.key");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT q.id, q.item, q.answer FROM exam_attempts a"
+				  " JOIN json_each(a.questions) e"
+				  " JOIN course_questions q ON q.id = e.value"
+				  " WHERE a.id = ? ORDER BY e.key");
 	db_bind_int(st, 1, attempt_id);
 	json_t *items = json_array();
 	while (db_step(st) == SQLITE_ROW)
 		json_array_append_new(items, json_pack("{s:I,s:o,s:o}", "id",
-						       (json_int_t)sqlite3_column_int64(st, 0), "item",
-						       json_text(db_col_text(st, 1)), "answer",
-						       json_text(db_col_text(st, 2))));
+						       (json_int_t)sqlite3_column_int64(st, 0),
+						       "item", json_text(db_col_text(st, 1)),
+						       "answer", json_text(db_col_text(st, 2))));
 	sqlite3_reset(st);
 	return items;
 }
@@ -432,7 +446,8 @@ static int exam_finish_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	sqlite3_reset(st);
 	if (!user)
-		return cl_fail(err, CL_ECONFLICT, "exam_finished", "this attempt is already scored");
+		return cl_fail(err, CL_ECONFLICT, "exam_finished",
+			       "this attempt is already scored");
 	if (!j->passed)
 		return 0;
 	st = db_stmt(c, "INSERT INTO qualifications(user_id, course_id, granted_at, attempt_id)"
@@ -467,16 +482,15 @@ json_t *store_qualifications(db *d, int64_t user_id)
 		char at[32];
 		clock_iso8601(sqlite3_column_int64(st, 3), at);
 		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s}", "course_id",
-						       (json_int_t)sqlite3_column_int64(st, 0), "name",
-						       db_col_text(st, 1), "kind", db_col_text(st, 2),
-						       "granted_at", at));
+						       (json_int_t)sqlite3_column_int64(st, 0),
+						       "name", db_col_text(st, 1), "kind",
+						       db_col_text(st, 2), "granted_at", at));
 	}
 	sqlite3_reset(st);
 	return items;
 }
 
-int64_t store_academy_missing(db *d, int64_t user_id, const quality_settings *s,
-			      char name[256])
+int64_t store_academy_missing(db *d, int64_t user_id, const quality_settings *s, char name[256])
 {
 	db_conn *c = db_reader(d);
 	for (int i = 0; i < s->n_required; i++) {
@@ -499,8 +513,9 @@ int64_t store_academy_missing(db *d, int64_t user_id, const quality_settings *s,
 
 bool store_user_manages_any_org(db *d, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT EXISTS(SELECT 1 FROM org_members"
-						 " WHERE user_id = ? AND role IN ('owner','manager'))");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT EXISTS(SELECT 1 FROM org_members"
+				  " WHERE user_id = ? AND role IN ('owner','manager'))");
 	db_bind_int(st, 1, user_id);
 	bool yes = db_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
 	sqlite3_reset(st);

@@ -1,5 +1,5 @@
 /* Users, tokens, organizations and their members. */
-#include "store/store.h"
+#include "store/store_accounts.h"
 #include "util/clock.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Projects: settings rows, the caller's roles in them, and the lists a user sees. */
-#include "store/store.h"
+#include "store/store_projects.h"
 #include "core/access.h"
 #include "util/clock.h"
 #include "util/json.h"
