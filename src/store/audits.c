@@ -24,9 +24,7 @@ static int audit_create_job(db_conn *c, void *ctx, cl_error *err)
 	int64_t now = clock_now_ms();
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO audits(project_id, size, created_by, created_at)"
 				      " VALUES (?,0,?,?)");
-	db_bind_int(st, 1, j->project_id);
-	db_bind_int(st, 2, j->actor);
-	db_bind_int(st, 3, now);
+	db_bind(st, DB_INT(j->project_id), DB_INT(j->actor), DB_INT(now));
 	int rc = db_exec_stmt(st, err);
 	if (rc)
 		return rc;
@@ -37,9 +35,7 @@ static int audit_create_job(db_conn *c, void *ctx, cl_error *err)
 			" AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"
 			" AND NOT EXISTS (SELECT 1 FROM audit_items a WHERE a.task_id = t.id)"
 			" ORDER BY random() LIMIT ?3");
-	db_bind_int(st, 1, j->audit_id);
-	db_bind_int(st, 2, j->project_id);
-	db_bind_int(st, 3, j->size);
+	db_bind(st, DB_INT(j->audit_id), DB_INT(j->project_id), DB_INT(j->size));
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
 	int n = sqlite3_changes(db_handle(c));
@@ -47,8 +43,7 @@ static int audit_create_job(db_conn *c, void *ctx, cl_error *err)
 		return cl_fail(err, CL_ECONFLICT, "nothing_to_audit",
 			       "no approved task is left to audit");
 	st = db_stmt(c, "UPDATE audits SET size = ? WHERE id = ?");
-	db_bind_int(st, 1, n);
-	db_bind_int(st, 2, j->audit_id);
+	db_bind(st, DB_INT(n), DB_INT(j->audit_id));
 	return db_exec_stmt(st, err);
 }
 
@@ -154,12 +149,8 @@ static int audit_verdict_job(db_conn *c, void *ctx, cl_error *err)
 	    db_stmt(c, "UPDATE audit_items SET verdict = ?, note = ?, auditor_id = ?,"
 		       " decided_at = ? WHERE audit_id = ? AND task_id = ?"
 		       " RETURNING project_id, coalesce(reviewer_id, 0)");
-	db_bind_text(st, 1, j->correct ? "correct" : "incorrect");
-	db_bind_text(st, 2, j->note);
-	db_bind_int(st, 3, j->actor);
-	db_bind_int(st, 4, now);
-	db_bind_int(st, 5, j->audit_id);
-	db_bind_int(st, 6, j->task_id);
+	db_bind(st, DB_TEXT(j->correct ? "correct" : "incorrect"), DB_TEXT(j->note),
+		DB_INT(j->actor), DB_INT(now), DB_INT(j->audit_id), DB_INT(j->task_id));
 	int64_t project_id = 0, reviewer = 0;
 	if (db_step(st) == SQLITE_ROW) {
 		project_id = sqlite3_column_int64(st, 0);

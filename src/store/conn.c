@@ -207,6 +207,18 @@ void db_bind_int(sqlite3_stmt *st, int i, int64_t v)
 	sqlite3_bind_int64(st, i, v);
 }
 
+void db_bind_values(sqlite3_stmt *st, const db_value *values, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const db_value *v = &values[i];
+		switch (v->type) {
+		case DB_VALUE_INT: sqlite3_bind_int64(st, i + 1, v->i); break;
+		case DB_VALUE_TEXT: db_bind_text(st, i + 1, v->text); break;
+		case DB_VALUE_REAL: sqlite3_bind_double(st, i + 1, v->real); break;
+		}
+	}
+}
+
 const char *db_col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);

@@ -88,6 +88,27 @@ json_t *db_owned_page(sqlite3_stmt *st, int64_t owner, int64_t cursor, int limit
 /* Bind helpers: text NULL binds NULL. Index is 1-based as in SQLite. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *s);
 void db_bind_int(sqlite3_stmt *st, int i, int64_t v);
+
+/* One value to bind, made with DB_INT, DB_TEXT or DB_REAL (each converts its argument as a
+ * function parameter of that type would). */
+typedef struct db_value {
+	enum { DB_VALUE_INT, DB_VALUE_TEXT, DB_VALUE_REAL } type;
+	union {
+		int64_t i;
+		const char *text; /* NULL binds NULL; copied by SQLite */
+		double real;
+	};
+} db_value;
+#define DB_INT(v) ((db_value){.type = DB_VALUE_INT, .i = (v)})
+#define DB_TEXT(v) ((db_value){.type = DB_VALUE_TEXT, .text = (v)})
+#define DB_REAL(v) ((db_value){.type = DB_VALUE_REAL, .real = (v)})
+/* Binds values[0..n-1] to ?1..?n. */
+void db_bind_values(sqlite3_stmt *st, const db_value *values, int n);
+/* Binds its values to ?1, ?2, ... in order: db_bind(st, DB_INT(project_id), DB_TEXT(name)).
+ * The values are evaluated in no set order, as a function's arguments are. */
+#define db_bind(st, ...)                                                                           \
+	db_bind_values((st), (const db_value[]){__VA_ARGS__},                                      \
+		       (int)(sizeof((const db_value[]){__VA_ARGS__}) / sizeof(db_value)))
 /* Column text as a C string ("" for NULL). */
 const char *db_col_text(sqlite3_stmt *st, int i);
 /* Column text parsed as a JSON array or object (a new reference); JSON null when it is NULL or

@@ -46,9 +46,7 @@ static sqlite3_stmt *approved_items(db_conn *c, int64_t project_id, int64_t afte
 		       " AND s.state = 'approved' AND s.id < t.id)"
 		       " AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"
 		       " ORDER BY t.id LIMIT ?3");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, after);
-	db_bind_int(st, 3, limit);
+	db_bind(st, DB_INT(project_id), DB_INT(after), DB_INT(limit));
 	return st;
 }
 

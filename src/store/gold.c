@@ -28,10 +28,8 @@ int64_t store_gold_slot_task(db_conn *c, int64_t project_id, int64_t item_id, ta
 	    db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state,"
 		       " updated_at) VALUES (?1, ?2, (SELECT coalesce(max(slot), -1) + 1"
 		       " FROM tasks WHERE item_id = ?2), ?3, ?4)");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, item_id);
-	db_bind_text(st, 3, task_state_name(state));
-	db_bind_int(st, 4, now);
+	db_bind(st, DB_INT(project_id), DB_INT(item_id), DB_TEXT(task_state_name(state)),
+		DB_INT(now));
 	if (db_exec_stmt(st, NULL))
 		return 0;
 	int64_t id = sqlite3_last_insert_rowid(db_handle(c));
@@ -72,10 +70,8 @@ static int64_t random_gold(db_conn *c, int64_t project_id, int64_t user_id)
 			" ORDER BY g.item_id LIMIT 1");
 	int64_t item = 0;
 	for (int pass = 0; pass < 2 && !item; pass++) {
-		db_bind_int(st, 1, project_id);
-		db_bind_int(st, 2, user_id);
-		db_bind_int(st, 3, pass ? lo : from);
-		db_bind_int(st, 4, pass ? from : hi + 1);
+		db_bind(st, DB_INT(project_id), DB_INT(user_id), DB_INT(pass ? lo : from),
+			DB_INT(pass ? from : hi + 1));
 		item = db_one_int(st);
 	}
 	return item;
@@ -123,8 +119,7 @@ int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t work
 	json_decref(ann);
 	/* A round scored again replaces its result: the worker's counts take the difference. */
 	st = db_stmt(c, "SELECT correct FROM gold_results WHERE task_id = ? AND round = ?");
-	db_bind_int(st, 1, task_id);
-	db_bind_int(st, 2, round);
+	db_bind(st, DB_INT(task_id), DB_INT(round));
 	int had = db_step(st) == SQLITE_ROW ? (sqlite3_column_int(st, 0) != 0) : -1;
 	sqlite3_reset(st);
 	int correct = score >= 1.0 - 1e-9;
@@ -135,15 +130,9 @@ int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t work
 		return rc;
 	st = db_stmt(c, "INSERT OR REPLACE INTO gold_results(task_id, round, project_id, item_id,"
 			" worker_id, kind, correct, score, at) VALUES (?,?,?,?,?,?,?,?,?)");
-	db_bind_int(st, 1, task_id);
-	db_bind_int(st, 2, round);
-	db_bind_int(st, 3, project_id);
-	db_bind_int(st, 4, item_id);
-	db_bind_int(st, 5, worker_id);
-	db_bind_text(st, 6, kind_name);
-	db_bind_int(st, 7, correct);
-	sqlite3_bind_double(st, 8, score);
-	db_bind_int(st, 9, now);
+	db_bind(st, DB_INT(task_id), DB_INT(round), DB_INT(project_id), DB_INT(item_id),
+		DB_INT(worker_id), DB_TEXT(kind_name), DB_INT(correct), DB_REAL(score),
+		DB_INT(now));
 	return db_exec_stmt(st, err);
 }
 
@@ -165,8 +154,7 @@ static int gold_add_job(db_conn *c, void *ctx, cl_error *err)
 		if (item) {
 			sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM items WHERE id = ?"
 						      " AND project_id = ?");
-			db_bind_int(st, 1, item);
-			db_bind_int(st, 2, j->p->id);
+			db_bind(st, DB_INT(item), DB_INT(j->p->id));
 			if (!db_one_int(st))
 				return cl_fail(err, CL_EINVAL, NULL,
 					       "items[%zu]: item %lld is not in this project", i,
@@ -177,10 +165,8 @@ static int gold_add_job(db_conn *c, void *ctx, cl_error *err)
 				       " text, meta, created_at) VALUES (?,'text',?,?,"
 				       "'{}',?) ON CONFLICT(project_id, content_hash)"
 				       " DO NOTHING");
-			db_bind_int(st, 1, j->p->id);
-			db_bind_text(st, 2, g->hash);
-			db_bind_text(st, 3, g->text);
-			db_bind_int(st, 4, now);
+			db_bind(st, DB_INT(j->p->id), DB_TEXT(g->hash), DB_TEXT(g->text),
+				DB_INT(now));
 			int rc = db_exec_stmt(st, err);
 			if (rc)
 				return rc;
@@ -191,8 +177,7 @@ static int gold_add_job(db_conn *c, void *ctx, cl_error *err)
 			} else {
 				st = db_stmt(c, "SELECT id FROM items WHERE project_id = ?"
 						" AND content_hash = ?");
-				db_bind_int(st, 1, j->p->id);
-				db_bind_text(st, 2, g->hash);
+				db_bind(st, DB_INT(j->p->id), DB_TEXT(g->hash));
 				item = db_one_int(st);
 			}
 		}
@@ -201,12 +186,9 @@ static int gold_add_job(db_conn *c, void *ctx, cl_error *err)
 			       " explanation, created_by, created_at) VALUES (?,?,?,?,?,?)"
 			       " ON CONFLICT(item_id) DO UPDATE SET answer = excluded.answer,"
 			       " explanation = excluded.explanation");
-		db_bind_int(st, 1, item);
-		db_bind_int(st, 2, j->p->id);
-		db_bind_text(st, 3, g->answer);
-		db_bind_text(st, 4, g->explanation ? g->explanation : "");
-		db_bind_int(st, 5, j->actor);
-		db_bind_int(st, 6, now);
+		db_bind(st, DB_INT(item), DB_INT(j->p->id), DB_TEXT(g->answer),
+			DB_TEXT(g->explanation ? g->explanation : ""), DB_INT(j->actor),
+			DB_INT(now));
 		int rc = db_exec_stmt(st, err);
 		if (rc)
 			return rc;

@@ -40,9 +40,7 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 	if (id) {
 		st = db_stmt(c, "INSERT INTO annotations(task_id, round, author_id, source, data,"
 				" created_at) VALUES (?,1,0,'honeypot',?,?)");
-		db_bind_int(st, 1, id);
-		db_bind_text(st, 2, text);
-		db_bind_int(st, 3, now);
+		db_bind(st, DB_INT(id), DB_TEXT(text), DB_INT(now));
 		if (!db_exec_stmt(st, NULL))
 			aid = sqlite3_last_insert_rowid(db_handle(c));
 	}
@@ -50,16 +48,12 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 	if (!aid)
 		return real_id;
 	st = db_stmt(c, "UPDATE tasks SET round = 1, annotation_id = ? WHERE id = ?");
-	db_bind_int(st, 1, aid);
-	db_bind_int(st, 2, id);
+	db_bind(st, DB_INT(aid), DB_INT(id));
 	if (db_exec_stmt(st, NULL))
 		return real_id;
 	st = db_stmt(c, "INSERT INTO honeypots(task_id, project_id, item_id, created_at)"
 			" VALUES (?,?,?,?)");
-	db_bind_int(st, 1, id);
-	db_bind_int(st, 2, p->id);
-	db_bind_int(st, 3, item);
-	db_bind_int(st, 4, now);
+	db_bind(st, DB_INT(id), DB_INT(p->id), DB_INT(item), DB_INT(now));
 	return db_exec_stmt(st, NULL) ? real_id : id;
 }
 
@@ -100,20 +94,15 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 	/* The task only ever existed to be reviewed: the decision closes it. */
 	st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type, from_state,"
 			" to_state, payload) VALUES (?,?,?,?,?,'in_review','discarded',?)");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, task_id);
-	db_bind_int(st, 3, reviewer_id);
-	db_bind_int(st, 4, now);
-	db_bind_text(st, 5, type);
-	db_bind_text(st, 6, text);
+	db_bind(st, DB_INT(project_id), DB_INT(task_id), DB_INT(reviewer_id), DB_INT(now),
+		DB_TEXT(type), DB_TEXT(text));
 	free(text);
 	int rc = db_exec_stmt(st, err);
 	if (rc)
 		return rc;
 	st = db_stmt(c, "UPDATE tasks SET state = 'discarded', lease_until = NULL, updated_at = ?"
 			" WHERE id = ?");
-	db_bind_int(st, 1, now);
-	db_bind_int(st, 2, task_id);
+	db_bind(st, DB_INT(now), DB_INT(task_id));
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
 	/* A honeypot is made submitted, never rejected, and leaves the work in progress here. */
@@ -121,11 +110,8 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 		return rc;
 	st = db_stmt(c, "UPDATE honeypots SET outcome = ?, decision = ?, reviewer_id = ?,"
 			" decided_at = ? WHERE task_id = ?");
-	db_bind_text(st, 1, caught ? "caught" : "missed");
-	db_bind_text(st, 2, type);
-	db_bind_int(st, 3, reviewer_id);
-	db_bind_int(st, 4, now);
-	db_bind_int(st, 5, task_id);
+	db_bind(st, DB_TEXT(caught ? "caught" : "missed"), DB_TEXT(type), DB_INT(reviewer_id),
+		DB_INT(now), DB_INT(task_id));
 	if ((rc = db_exec_stmt(st, err)))
 		return rc;
 	int64_t paid = 0;

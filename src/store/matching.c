@@ -27,8 +27,7 @@ static void figures_for_kind(db_conn *c, int64_t user, const char *kind, kind_fi
 		       " coalesce(max(w.last_at), 0)"
 		       " FROM worker_counts w JOIN projects p ON p.id = w.project_id"
 		       " WHERE w.user_id = ? AND p.kind = ?");
-	db_bind_int(st, 1, user);
-	db_bind_text(st, 2, kind);
+	db_bind(st, DB_INT(user), DB_TEXT(kind));
 	if (db_step(st) == SQLITE_ROW) {
 		f->gold_n = (long)sqlite3_column_int64(st, 0);
 		f->gold_k = (long)sqlite3_column_int64(st, 1);
@@ -116,8 +115,7 @@ static bool holds_course(db_conn *c, int64_t user, int64_t course)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM qualifications WHERE user_id = ?"
 				      " AND course_id = ?");
-	db_bind_int(st, 1, user);
-	db_bind_int(st, 2, course);
+	db_bind(st, DB_INT(user), DB_INT(course));
 	return db_one_int(st) > 0;
 }
 
@@ -295,8 +293,7 @@ json_t *store_matches_for_project(db *d, const project *p)
 	for (size_t i = 0; i < top; i++) {
 		json_t *why = json_object();
 		double score = worker_score(c, rank[i].id, kind, &s, now, why);
-		db_bind_int(who, 1, p->id);
-		db_bind_int(who, 2, rank[i].id);
+		db_bind(who, DB_INT(p->id), DB_INT(rank[i].id));
 		bool found = db_step(who) == SQLITE_ROW;
 		json_t *o =
 		    json_pack("{s:I,s:s,s:f,s:o}", "user_id", (json_int_t)rank[i].id, "username",

@@ -13,8 +13,7 @@ void store_reviewer_checks(db_conn *c, int64_t project_id, int64_t reviewer, lon
 	sqlite3_stmt *st = db_stmt(c, "SELECT count(*), count(*) FILTER (WHERE outcome = 'caught')"
 				      " FROM honeypots WHERE project_id = ? AND reviewer_id = ?"
 				      " AND outcome IS NOT NULL");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, reviewer);
+	db_bind(st, DB_INT(project_id), DB_INT(reviewer));
 	*hp = *caught = *audits = *passed = 0;
 	if (db_step(st) == SQLITE_ROW) {
 		*hp = (long)sqlite3_column_int64(st, 0);
@@ -24,8 +23,7 @@ void store_reviewer_checks(db_conn *c, int64_t project_id, int64_t reviewer, lon
 	st = db_stmt(c, "SELECT count(*), count(*) FILTER (WHERE verdict = 'correct')"
 			" FROM audit_items WHERE project_id = ? AND reviewer_id = ?"
 			" AND verdict IS NOT NULL");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, reviewer);
+	db_bind(st, DB_INT(project_id), DB_INT(reviewer));
 	if (db_step(st) == SQLITE_ROW) {
 		*audits = (long)sqlite3_column_int64(st, 0);
 		*passed = (long)sqlite3_column_int64(st, 1);

@@ -76,8 +76,7 @@ static int settings_put_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO project_quality(project_id, settings) VALUES (?,?)"
 		       " ON CONFLICT(project_id) DO UPDATE SET settings = excluded.settings");
-	db_bind_int(st, 1, j->project_id);
-	db_bind_text(st, 2, text);
+	db_bind(st, DB_INT(j->project_id), DB_TEXT(text));
 	free(text);
 	return db_exec_stmt(st, err);
 }

@@ -20,21 +20,14 @@ static int role_event(db_conn *c, int64_t project_id, int64_t user_id, const cha
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
 		       " from_state, to_state, payload) VALUES (?,NULL,NULL,?,?,?,?,?)");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, now);
-	db_bind_text(st, 3, change);
-	db_bind_text(st, 4, from);
-	db_bind_text(st, 5, to);
-	db_bind_text(st, 6, text);
+	db_bind(st, DB_INT(project_id), DB_INT(now), DB_TEXT(change), DB_TEXT(from), DB_TEXT(to),
+		DB_TEXT(text));
 	int rc = db_exec_stmt(st, err);
 	if (!rc) {
 		st = db_stmt(c, "INSERT INTO role_changes(project_id, user_id, change, figures, at)"
 				" VALUES (?,?,?,?,?)");
-		db_bind_int(st, 1, project_id);
-		db_bind_int(st, 2, user_id);
-		db_bind_text(st, 3, change);
-		db_bind_text(st, 4, text);
-		db_bind_int(st, 5, now);
+		db_bind(st, DB_INT(project_id), DB_INT(user_id), DB_TEXT(change), DB_TEXT(text),
+			DB_INT(now));
 		rc = db_exec_stmt(st, err);
 	}
 	free(text);
@@ -46,8 +39,7 @@ static void member_role(db_conn *c, int64_t project_id, int64_t user_id, char ro
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT role FROM project_members WHERE project_id = ?"
 				      " AND user_id = ?");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, user_id);
+	db_bind(st, DB_INT(project_id), DB_INT(user_id));
 	role[0] = '\0';
 	if (db_step(st) == SQLITE_ROW)
 		snprintf(role, 16, "%s", db_col_text(st, 0));
@@ -60,9 +52,7 @@ static int set_member_role(db_conn *c, int64_t project_id, int64_t user_id, cons
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO project_members(project_id, user_id, role)"
 				      " VALUES (?,?,?) ON CONFLICT(project_id, user_id)"
 				      " DO UPDATE SET role = excluded.role");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, user_id);
-	db_bind_text(st, 3, role);
+	db_bind(st, DB_INT(project_id), DB_INT(user_id), DB_TEXT(role));
 	return db_exec_stmt(st, err);
 }
 
@@ -72,8 +62,7 @@ static void worker_figures(db_conn *c, int64_t project_id, int64_t user_id,
 	memset(f, 0, sizeof *f);
 	sqlite3_stmt *st = db_stmt(c, "SELECT approved, first_pass, gold_answers, gold_correct"
 				      " FROM worker_counts WHERE user_id = ? AND project_id = ?");
-	db_bind_int(st, 1, user_id);
-	db_bind_int(st, 2, project_id);
+	db_bind(st, DB_INT(user_id), DB_INT(project_id));
 	if (db_step(st) == SQLITE_ROW) {
 		f->approved = (long)sqlite3_column_int64(st, 0);
 		f->first_pass = (long)sqlite3_column_int64(st, 1);
@@ -101,8 +90,7 @@ int store_quality_after_approve(db_conn *c, int64_t project_id, int64_t worker_i
 				      " ON p.org_id = m.org_id WHERE p.id = ?1 AND m.user_id = ?2)"
 				      " OR EXISTS(SELECT 1 FROM role_changes WHERE project_id = ?1"
 				      " AND user_id = ?2 AND change = 'demote')");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, worker_id);
+	db_bind(st, DB_INT(project_id), DB_INT(worker_id));
 	if (db_one_int(st))
 		return 0;
 	quality_worker_figures f;

@@ -49,15 +49,13 @@ static json_t *course_json(db_conn *c, int64_t id, int64_t user_id)
 	if (!o || !user_id)
 		return o;
 	st = db_stmt(c, "SELECT count(*) FROM qualifications WHERE user_id = ? AND course_id = ?");
-	db_bind_int(st, 1, user_id);
-	db_bind_int(st, 2, id);
+	db_bind(st, DB_INT(user_id), DB_INT(id));
 	bool qualified = db_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
 	sqlite3_reset(st);
 	json_object_set_new(o, "qualified", json_boolean(qualified));
 	st = db_stmt(c, "SELECT finished_at, passed, score FROM exam_attempts WHERE user_id = ?"
 			" AND course_id = ? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1");
-	db_bind_int(st, 1, user_id);
-	db_bind_int(st, 2, id);
+	db_bind(st, DB_INT(user_id), DB_INT(id));
 	json_t *retry = json_null(), *last = json_null();
 	if (db_step(st) == SQLITE_ROW) {
 		last = json_real(sqlite3_column_double(st, 2));
@@ -91,16 +89,10 @@ static int course_create_job(db_conn *c, void *ctx, cl_error *err)
 	    db_stmt(c, "INSERT INTO courses(kind, name, lesson, labels, multi_label,"
 		       " pass_score, exam_size, cooldown_seconds, created_by, created_at)"
 		       " VALUES (?,?,?,?,?,?,?,?,?,?)");
-	db_bind_text(st, 1, task_kind_name(j->in->kind));
-	db_bind_text(st, 2, j->in->name);
-	db_bind_text(st, 3, j->in->lesson);
-	db_bind_text(st, 4, j->in->labels);
-	db_bind_int(st, 5, j->in->multi_label);
-	sqlite3_bind_double(st, 6, j->in->pass_score);
-	db_bind_int(st, 7, j->in->exam_size);
-	db_bind_int(st, 8, j->in->cooldown_seconds);
-	db_bind_int(st, 9, j->actor);
-	db_bind_int(st, 10, clock_now_ms());
+	db_bind(st, DB_TEXT(task_kind_name(j->in->kind)), DB_TEXT(j->in->name),
+		DB_TEXT(j->in->lesson), DB_TEXT(j->in->labels), DB_INT(j->in->multi_label),
+		DB_REAL(j->in->pass_score), DB_INT(j->in->exam_size),
+		DB_INT(j->in->cooldown_seconds), DB_INT(j->actor), DB_INT(clock_now_ms()));
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "name_taken", "a course with that name exists");
@@ -125,8 +117,7 @@ json_t *store_courses_list(db *d, int64_t user_id, int64_t cursor, int limit, in
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM courses WHERE id > ? ORDER BY id LIMIT ?");
-	db_bind_int(st, 1, cursor);
-	db_bind_int(st, 2, limit + 1);
+	db_bind(st, DB_INT(cursor), DB_INT(limit + 1));
 	int64_t ids[501] = {0};
 	int n = 0;
 	while (n <= limit && n < 501 && db_step(st) == SQLITE_ROW)
@@ -174,12 +165,8 @@ static int question_add_job(db_conn *c, void *ctx, cl_error *err)
 	struct course_job *j = ctx;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO course_questions(course_id, role, item, answer,"
 				      " explanation, created_at) VALUES (?,?,?,?,?,?)");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_text(st, 2, j->role);
-	db_bind_text(st, 3, j->item);
-	db_bind_text(st, 4, j->answer);
-	db_bind_text(st, 5, j->explanation ? j->explanation : "");
-	db_bind_int(st, 6, clock_now_ms());
+	db_bind(st, DB_INT(j->course_id), DB_TEXT(j->role), DB_TEXT(j->item), DB_TEXT(j->answer),
+		DB_TEXT(j->explanation ? j->explanation : ""), DB_INT(clock_now_ms()));
 	int rc = db_exec_stmt(st, err);
 	j->id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
@@ -206,8 +193,7 @@ static int from_gold_job(db_conn *c, void *ctx, cl_error *err)
 	struct course_job *j = ctx;
 	sqlite3_stmt *st = db_stmt(c, "SELECT (SELECT kind FROM courses WHERE id = ?1) ="
 				      " (SELECT kind FROM projects WHERE id = ?2)");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_int(st, 2, j->project_id);
+	db_bind(st, DB_INT(j->course_id), DB_INT(j->project_id));
 	bool same = db_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	if (!same)
@@ -218,9 +204,7 @@ static int from_gold_job(db_conn *c, void *ctx, cl_error *err)
 		     " 'height', i.height, 'item_id', i.id), g.answer, g.explanation, ?3"
 		     " FROM gold_items g JOIN items i ON i.id = g.item_id WHERE g.project_id = ?2"
 		     " ORDER BY g.item_id");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_int(st, 2, j->project_id);
-	db_bind_int(st, 3, clock_now_ms());
+	db_bind(st, DB_INT(j->course_id), DB_INT(j->project_id), DB_INT(clock_now_ms()));
 	int rc = db_exec_stmt(st, err);
 	j->added = sqlite3_changes(db_handle(c));
 	return rc;
@@ -258,8 +242,7 @@ int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id
 	sqlite3_stmt *st =
 	    db_stmt(db_reader(d), "SELECT json_extract(item, '$.item_id')"
 				  " FROM course_questions WHERE id = ? AND course_id = ?");
-	db_bind_int(st, 1, question_id);
-	db_bind_int(st, 2, course_id);
+	db_bind(st, DB_INT(question_id), DB_INT(course_id));
 	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return id;
@@ -291,8 +274,7 @@ int store_course_practice_answer(db *d, int64_t course_id, int64_t question_id, 
 	    db_stmt(db_reader(d), "SELECT item, answer, explanation"
 				  " FROM course_questions WHERE id = ? AND course_id = ?"
 				  " AND role = 'practice'");
-	db_bind_int(st, 1, question_id);
-	db_bind_int(st, 2, course_id);
+	db_bind(st, DB_INT(question_id), DB_INT(course_id));
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
 		*item = json_text(db_col_text(st, 0));
@@ -322,8 +304,7 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 	if (!found)
 		return cl_fail(err, CL_ENOTFOUND, NULL, "course not found");
 	st = db_stmt(c, "SELECT count(*) FROM qualifications WHERE user_id = ? AND course_id = ?");
-	db_bind_int(st, 1, j->user_id);
-	db_bind_int(st, 2, j->course_id);
+	db_bind(st, DB_INT(j->user_id), DB_INT(j->course_id));
 	bool qualified = db_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
 	sqlite3_reset(st);
 	if (qualified)
@@ -331,8 +312,7 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 			       "you already passed this course");
 	st = db_stmt(c, "SELECT finished_at FROM exam_attempts WHERE user_id = ? AND course_id = ?"
 			" AND finished_at IS NOT NULL AND NOT passed ORDER BY id DESC LIMIT 1");
-	db_bind_int(st, 1, j->user_id);
-	db_bind_int(st, 2, j->course_id);
+	db_bind(st, DB_INT(j->user_id), DB_INT(j->course_id));
 	int64_t failed_at = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	if (failed_at && failed_at + (int64_t)cooldown * 1000 > now) {
@@ -343,8 +323,7 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	st = db_stmt(c, "SELECT json_group_array(id) FROM (SELECT id FROM course_questions"
 			" WHERE course_id = ? AND role = 'exam' ORDER BY random() LIMIT ?)");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_int(st, 2, size);
+	db_bind(st, DB_INT(j->course_id), DB_INT(size));
 	char *ids = NULL;
 	if (db_step(st) == SQLITE_ROW)
 		ids = strdup(db_col_text(st, 0));
@@ -356,10 +335,7 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	st = db_stmt(c, "INSERT INTO exam_attempts(course_id, user_id, questions, started_at)"
 			" VALUES (?,?,?,?)");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_int(st, 2, j->user_id);
-	db_bind_text(st, 3, ids);
-	db_bind_int(st, 4, now);
+	db_bind(st, DB_INT(j->course_id), DB_INT(j->user_id), DB_TEXT(ids), DB_INT(now));
 	free(ids);
 	int rc = db_exec_stmt(st, err);
 	j->attempt_id = sqlite3_last_insert_rowid(db_handle(c));
@@ -435,10 +411,7 @@ static int exam_finish_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st = db_stmt(c, "UPDATE exam_attempts SET finished_at = ?, score = ?,"
 				      " passed = ? WHERE id = ? AND finished_at IS NULL"
 				      " RETURNING user_id, course_id");
-	db_bind_int(st, 1, now);
-	sqlite3_bind_double(st, 2, j->score);
-	db_bind_int(st, 3, j->passed);
-	db_bind_int(st, 4, j->attempt_id);
+	db_bind(st, DB_INT(now), DB_REAL(j->score), DB_INT(j->passed), DB_INT(j->attempt_id));
 	int64_t user = 0, course = 0;
 	if (db_step(st) == SQLITE_ROW) {
 		user = sqlite3_column_int64(st, 0);
@@ -452,10 +425,7 @@ static int exam_finish_job(db_conn *c, void *ctx, cl_error *err)
 		return 0;
 	st = db_stmt(c, "INSERT INTO qualifications(user_id, course_id, granted_at, attempt_id)"
 			" VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
-	db_bind_int(st, 1, user);
-	db_bind_int(st, 2, course);
-	db_bind_int(st, 3, now);
-	db_bind_int(st, 4, j->attempt_id);
+	db_bind(st, DB_INT(user), DB_INT(course), DB_INT(now), DB_INT(j->attempt_id));
 	return db_exec_stmt(st, err);
 }
 
@@ -497,8 +467,7 @@ int64_t store_academy_missing(db *d, int64_t user_id, const quality_settings *s,
 		sqlite3_stmt *st = db_stmt(c, "SELECT c.name, EXISTS(SELECT 1 FROM qualifications q"
 					      " WHERE q.user_id = ? AND q.course_id = c.id)"
 					      " FROM courses c WHERE c.id = ?");
-		db_bind_int(st, 1, user_id);
-		db_bind_int(st, 2, s->required_courses[i]);
+		db_bind(st, DB_INT(user_id), DB_INT(s->required_courses[i]));
 		bool missing = false;
 		if (db_step(st) == SQLITE_ROW && !sqlite3_column_int(st, 1)) {
 			snprintf(name, 256, "%s", db_col_text(st, 0));

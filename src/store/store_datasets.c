@@ -308,16 +308,10 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 		     "INSERT INTO dataset_versions(project_id, version, kind, labels, ratio_train,"
 		     " ratio_validation, ratio_test, note, created_by, created_at)"
 		     " VALUES (?,?,?,?,?,?,?,?,?,?)");
-	db_bind_int(st, 1, p->id);
-	db_bind_int(st, 2, version);
-	db_bind_text(st, 3, task_kind_name(p->kind));
-	db_bind_text(st, 4, labels);
-	sqlite3_bind_double(st, 5, a->ratios->train);
-	sqlite3_bind_double(st, 6, a->ratios->validation);
-	sqlite3_bind_double(st, 7, a->ratios->test);
-	db_bind_text(st, 8, a->note ? a->note : "");
-	db_bind_int(st, 9, a->user_id);
-	db_bind_int(st, 10, now);
+	db_bind(st, DB_INT(p->id), DB_INT(version), DB_TEXT(task_kind_name(p->kind)),
+		DB_TEXT(labels), DB_REAL(a->ratios->train), DB_REAL(a->ratios->validation),
+		DB_REAL(a->ratios->test), DB_TEXT(a->note ? a->note : ""), DB_INT(a->user_id),
+		DB_INT(now));
 	if ((rc = db_exec_stmt(st, err)))
 		goto out;
 	a->id = sqlite3_last_insert_rowid(db_handle(c));
@@ -357,13 +351,9 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 		    c, "INSERT INTO dataset_rows(dataset_id, task_id, item_id, slot, item_hash,"
 		       " split, annotation, worker_id, reviewer_id, round, approved_at,"
 		       " annotators, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-		db_bind_int(st, 1, a->id);
-		db_bind_int(st, 2, r.task_id);
-		db_bind_int(st, 3, r.item_id);
-		db_bind_int(st, 4, r.slot);
-		db_bind_text(st, 5, r.content_hash);
-		db_bind_text(st, 6, dataset_split_name(split));
-		db_bind_text(st, 7, canon);
+		db_bind(st, DB_INT(a->id), DB_INT(r.task_id), DB_INT(r.item_id), DB_INT(r.slot),
+			DB_TEXT(r.content_hash), DB_TEXT(dataset_split_name(split)),
+			DB_TEXT(canon));
 		if (r.worker_id)
 			db_bind_int(st, 8, r.worker_id);
 		if (r.reviewer_id)
@@ -390,11 +380,8 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 	counts_text = json_dumps(counts, JSON_OUT);
 	st = db_stmt(c, "UPDATE dataset_versions SET content_hash = ?, rows = ?, items = ?,"
 			" counts = ? WHERE id = ?");
-	db_bind_text(st, 1, digest);
-	db_bind_int(st, 2, rows);
-	db_bind_int(st, 3, items);
-	db_bind_text(st, 4, counts_text);
-	db_bind_int(st, 5, a->id);
+	db_bind(st, DB_TEXT(digest), DB_INT(rows), DB_INT(items), DB_TEXT(counts_text),
+		DB_INT(a->id));
 	rc = db_exec_stmt(st, err);
 out:
 	free(labels);
@@ -441,9 +428,8 @@ json_t *store_datasets_list(db *d, int64_t project_id, int64_t cursor, int limit
 		 : db_stmt(c, "SELECT " DATASET_COLUMNS " FROM dataset_versions"
 			      " WHERE project_id = ?1 AND content_hash IS NOT NULL AND id > ?2"
 			      " ORDER BY id LIMIT ?3");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 3, limit + 1);
+	db_bind(st, DB_INT(project_id), DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)),
+		DB_INT(limit + 1));
 	json_t *items = json_array();
 	int64_t last = 0;
 	int n = 0;
@@ -515,8 +501,7 @@ static json_t *diff_missing(db_conn *c, int64_t a, int64_t b, int limit, int64_t
 		       " WHERE x.dataset_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
 		       " dataset_rows y WHERE y.dataset_id = ?2 AND y.task_id = x.task_id)"
 		       " ORDER BY x.task_id");
-	db_bind_int(st, 1, a);
-	db_bind_int(st, 2, b);
+	db_bind(st, DB_INT(a), DB_INT(b));
 	json_t *list = json_array();
 	*count = 0;
 	while (db_step(st) == SQLITE_ROW)
@@ -540,8 +525,7 @@ json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit)
 		       " JOIN dataset_rows y ON y.dataset_id = ?2 AND y.task_id = x.task_id"
 		       " WHERE x.dataset_id = ?1 AND (x.annotation != y.annotation"
 		       " OR x.split != y.split) ORDER BY x.task_id");
-	db_bind_int(st, 1, id);
-	db_bind_int(st, 2, against);
+	db_bind(st, DB_INT(id), DB_INT(against));
 	while (db_step(st) == SQLITE_ROW) {
 		if (n_changed++ >= limit)
 			continue;

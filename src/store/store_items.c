@@ -76,12 +76,8 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 			       " blob, mime, width, height, meta, created_at)"
 			       " VALUES (?,?,?,?,?,?,?,?,?,?)"
 			       " ON CONFLICT(project_id, content_hash) DO NOTHING");
-		db_bind_int(st, 1, a->project_id);
-		db_bind_text(st, 2, item_type_name(it->type));
-		db_bind_text(st, 3, it->hash);
-		db_bind_text(st, 4, it->text);
-		db_bind_text(st, 5, it->blob);
-		db_bind_text(st, 6, it->mime);
+		db_bind(st, DB_INT(a->project_id), DB_TEXT(item_type_name(it->type)),
+			DB_TEXT(it->hash), DB_TEXT(it->text), DB_TEXT(it->blob), DB_TEXT(it->mime));
 		if (it->type == ITEM_IMAGE) {
 			db_bind_int(st, 7, it->width);
 			db_bind_int(st, 8, it->height);
@@ -94,8 +90,7 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 		if (sqlite3_changes(db_handle(c)) == 0) {
 			st = db_stmt(
 			    c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
-			db_bind_int(st, 1, a->project_id);
-			db_bind_text(st, 2, it->hash);
+			db_bind(st, DB_INT(a->project_id), DB_TEXT(it->hash));
 			int64_t existing =
 			    db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 			sqlite3_reset(st);
@@ -108,10 +103,8 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 			st = db_stmt(
 			    c, "INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
 			       " VALUES (?,?,?,'open',?)");
-			db_bind_int(st, 1, a->project_id);
-			db_bind_int(st, 2, item_id);
-			db_bind_int(st, 3, slot);
-			db_bind_int(st, 4, now);
+			db_bind(st, DB_INT(a->project_id), DB_INT(item_id), DB_INT(slot),
+				DB_INT(now));
 			if ((rc = db_exec_stmt(st, err)))
 				goto fail;
 		}
@@ -189,9 +182,7 @@ json_t *store_items_list(db *d, int64_t project_id, const char *type, int64_t cu
 			     " AND (?2 IS NULL OR type = ?2) AND id < ?3 ORDER BY id DESC LIMIT ?4")
 		: db_stmt(c, "SELECT " ITEM_COLUMNS " FROM items WHERE project_id = ?1"
 			     " AND (?2 IS NULL OR type = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
-	db_bind_int(st, 1, project_id);
-	db_bind_text(st, 2, type);
-	db_bind_int(st, 3, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 4, limit + 1);
+	db_bind(st, DB_INT(project_id), DB_TEXT(type),
+		DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)), DB_INT(limit + 1));
 	return db_page(st, limit, item_json, next);
 }

@@ -17,9 +17,7 @@ static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const c
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, balance FROM ledger_accounts WHERE kind = ?"
 				      " AND owner_id = ? AND currency = ?");
-	db_bind_text(st, 1, kind);
-	db_bind_int(st, 2, owner);
-	db_bind_text(st, 3, currency);
+	db_bind(st, DB_TEXT(kind), DB_INT(owner), DB_TEXT(currency));
 	int64_t id = 0;
 	if (balance)
 		*balance = 0;
@@ -43,10 +41,7 @@ static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_accounts(kind, owner_id, currency,"
 				      " created_at) VALUES (?,?,?,?)"
 				      " ON CONFLICT(kind, owner_id, currency) DO NOTHING");
-	db_bind_text(st, 1, kind);
-	db_bind_int(st, 2, owner);
-	db_bind_text(st, 3, currency);
-	db_bind_int(st, 4, now);
+	db_bind(st, DB_TEXT(kind), DB_INT(owner), DB_TEXT(currency), DB_INT(now));
 	if (db_exec_stmt(st, NULL))
 		return 0;
 	return account_find(c, kind, owner, currency, NULL);
@@ -90,9 +85,7 @@ static int post(db_conn *c, const ledger_txn *t, const post_ref *r, int64_t now,
 	for (int i = 0; i < t->n; i++) {
 		st = db_stmt(c, "INSERT INTO ledger_entries(txn_id, account_id, amount)"
 				" VALUES (?,?,?)");
-		db_bind_int(st, 1, id);
-		db_bind_int(st, 2, t->e[i].account);
-		db_bind_int(st, 3, t->e[i].amount);
+		db_bind(st, DB_INT(id), DB_INT(t->e[i].account), DB_INT(t->e[i].amount));
 		int s = db_step(st);
 		sqlite3_reset(st);
 		if ((s & 0xff) == SQLITE_CONSTRAINT)
@@ -162,8 +155,7 @@ static int reserved(db_conn *c, int64_t project_id, const project_pay *pp, int64
 	sqlite3_stmt *st = db_stmt(c, "SELECT coalesce(sum(n), 0),"
 				      " coalesce(sum(n * max(1, ?1 - rejections)), 0)"
 				      " FROM live_tasks WHERE project_id = ?2");
-	db_bind_int(st, 1, pp->max_rounds);
-	db_bind_int(st, 2, project_id);
+	db_bind(st, DB_INT(pp->max_rounds), DB_INT(project_id));
 	int64_t tasks = 0, reviews = 0;
 	if (db_step(st) == SQLITE_ROW) {
 		tasks = sqlite3_column_int64(st, 0);
@@ -408,8 +400,7 @@ json_t *store_ledger_project(db *d, const project *p)
 	       " (SELECT coalesce(sum(e.amount), 0) FROM ledger_txns t CROSS JOIN ledger_entries e"
 	       "  ON e.txn_id = t.id WHERE t.project_id = ?1 AND t.kind = 'deposit'"
 	       "  AND +e.account_id = ?2)");
-	db_bind_int(st, 1, p->id);
-	db_bind_int(st, 2, acct);
+	db_bind(st, DB_INT(p->id), DB_INT(acct));
 	int64_t pay = 0, fee = 0, dep = 0;
 	if (db_step(st) == SQLITE_ROW) {
 		pay = sqlite3_column_int64(st, 0);
@@ -462,9 +453,7 @@ json_t *store_ledger_my_entries(db *d, int64_t user_id, int64_t cursor, int limi
 	       "  ORDER BY x.id DESC LIMIT ?3)"
 	       " JOIN ledger_txns t ON t.id = e.txn_id WHERE a.kind = 'worker' AND a.owner_id = ?1"
 	       " ORDER BY e.id DESC LIMIT ?3");
-	db_bind_int(st, 1, user_id);
-	db_bind_int(st, 2, cursor ? cursor : INT64_MAX);
-	db_bind_int(st, 3, limit + 1);
+	db_bind(st, DB_INT(user_id), DB_INT(cursor ? cursor : INT64_MAX), DB_INT(limit + 1));
 	json_t *items = json_array();
 	int n = 0;
 	int64_t last = 0;
@@ -612,10 +601,7 @@ static int payout_request_job(db_conn *c, void *ctx, cl_error *err)
 			       (long long)LEDGER_MAX_AMOUNT);
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO payouts(user_id, currency, amount, status,"
 				      " requested_at) VALUES (?,?,?,'requested',?)");
-	db_bind_int(st, 1, j->user_id);
-	db_bind_text(st, 2, j->currency);
-	db_bind_int(st, 3, j->amount);
-	db_bind_int(st, 4, now);
+	db_bind(st, DB_INT(j->user_id), DB_TEXT(j->currency), DB_INT(j->amount), DB_INT(now));
 	int rc = db_exec_stmt(st, err);
 	if (rc)
 		return rc;
@@ -672,11 +658,8 @@ static int payout_decide_job(db_conn *c, void *ctx, cl_error *err)
 			      : cl_fail(err, CL_ECONFLICT, "payout_decided", "already decided");
 	st = db_stmt(c, "UPDATE payouts SET status = ?, note = ?, decided_at = ?, decided_by = ?"
 			" WHERE id = ?");
-	db_bind_text(st, 1, j->approve ? "approved" : "rejected");
-	db_bind_text(st, 2, j->memo);
-	db_bind_int(st, 3, now);
-	db_bind_int(st, 4, j->actor);
-	db_bind_int(st, 5, j->payout_id);
+	db_bind(st, DB_TEXT(j->approve ? "approved" : "rejected"), DB_TEXT(j->memo), DB_INT(now),
+		DB_INT(j->actor), DB_INT(j->payout_id));
 	return db_exec_stmt(st, err);
 }
 
@@ -697,10 +680,8 @@ json_t *store_payouts_list(db *d, const char *status, int64_t user_id, int64_t c
 	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM payouts WHERE (?1 IS NULL OR status = ?1)"
 				      " AND (?2 = 0 OR user_id = ?2) AND id < ?3"
 				      " ORDER BY id DESC LIMIT ?4");
-	db_bind_text(st, 1, status);
-	db_bind_int(st, 2, user_id);
-	db_bind_int(st, 3, cursor ? cursor : INT64_MAX);
-	db_bind_int(st, 4, limit + 1);
+	db_bind(st, DB_TEXT(status), DB_INT(user_id), DB_INT(cursor ? cursor : INT64_MAX),
+		DB_INT(limit + 1));
 	int64_t ids[501] = {0};
 	int n = 0;
 	while (n <= limit && n < 501 && db_step(st) == SQLITE_ROW)

@@ -64,8 +64,7 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 		       " AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
 		       " AND type NOT IN ('claim','review_claim')"
 		       " GROUP BY 1");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, since);
+	db_bind(st, DB_INT(project_id), DB_INT(since));
 	while (db_step(st) == SQLITE_ROW) {
 		int64_t b = sqlite3_column_int64(st, 0) - since / hour;
 		if (b >= 0 && b < 24)
@@ -85,8 +84,7 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	    db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
 		       " AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
 		       " AND type NOT IN ('claim','review_claim')");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, now - hour);
+	db_bind(st, DB_INT(project_id), DB_INT(now - hour));
 	json_object_set_new(
 	    o, "approved_last_hour",
 	    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
