@@ -150,75 +150,70 @@ static int agree_by_user(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-json_t *store_agreement(db *d, const project *p)
+/* What store_agreement gathers over a project's items. */
+typedef struct agree_tally {
+	const project *p;
+	bool classes, short_of_memory;
+	quality_alpha alpha;
+	agree_table workers;
+	size_t items, overlapped;
+	double pair_sum;
+	long pairs;
+} agree_tally;
+
+/* Adds k >= 2 overlapping annotations of one item: their pairs' similarity, and each worker's
+ * agreement with the consolidated answer. */
+static void agree_overlap(agree_tally *t, json_t **anns, const int64_t *who, size_t k)
 {
-	db_conn *c = db_reader(d);
-	db_read_begin(c);
-	bool classes = p->kind == KIND_TEXT_CLASS || p->kind == KIND_IMAGE_CLASS;
-	quality_alpha alpha = {0};
-	agree_table workers = {0};
-	bool short_of_memory = false;
-	size_t nitems = 0, overlapped = 0;
-	double pair_sum = 0;
-	long pairs = 0;
-	sqlite3_stmt *st = approved_items(c, p->id, 0, -1);
-	while (db_step(st) == SQLITE_ROW) {
-		nitems++;
-		json_t *anns[MAX_PER_ITEM];
-		int64_t who[MAX_PER_ITEM];
-		size_t k =
-		    item_annotations(c, sqlite3_column_int64(st, 1), anns, who, MAX_PER_ITEM);
-		if (k >= 2) {
-			overlapped++;
-			json_t *cons = quality_consolidate(p->kind, p->multi_label, anns, k, NULL);
-			for (size_t a = 0; a < k; a++) {
-				for (size_t b = a + 1; b < k; b++) {
-					pair_sum += quality_similarity(p->kind, anns[a], anns[b]);
-					pairs++;
-				}
-				worker_agree *w = agree_find(&workers, who[a]);
-				if (!w) {
-					short_of_memory = true;
-					continue;
-				}
-				w->sum += cons ? quality_similarity(p->kind, anns[a], cons) : 0;
-				w->n++;
-			}
-			json_decref(cons);
+	const project *p = t->p;
+	t->overlapped++;
+	json_t *cons = quality_consolidate(p->kind, p->multi_label, anns, k, NULL);
+	for (size_t a = 0; a < k; a++) {
+		for (size_t b = a + 1; b < k; b++) {
+			t->pair_sum += quality_similarity(p->kind, anns[a], anns[b]);
+			t->pairs++;
 		}
-		char *values[MAX_PER_ITEM];
-		for (size_t a = 0; a < k; a++) {
-			values[a] = classes ? quality_class_value(anns[a]) : NULL;
-			json_decref(anns[a]);
+		worker_agree *w = agree_find(&t->workers, who[a]);
+		if (!w) {
+			t->short_of_memory = true;
+			continue;
 		}
-		if (classes && quality_alpha_add(&alpha, (const char *const *)values, k))
-			short_of_memory = true;
-		for (size_t a = 0; a < k; a++)
-			free(values[a]);
+		w->sum += cons ? quality_similarity(p->kind, anns[a], cons) : 0;
+		w->n++;
 	}
-	sqlite3_reset(st);
-	json_t *o = json_pack("{s:I,s:s,s:I,s:I}", "project_id", (json_int_t)p->id, "kind",
-			      task_kind_name(p->kind), "items", (json_int_t)nitems,
-			      "items_with_overlap", (json_int_t)overlapped);
-	json_object_set_new(o, "pairwise",
-			    pairs ? json_real(pair_sum / (double)pairs) : json_null());
-	if (classes) {
-		double a = quality_alpha_result(&alpha);
-		json_object_set_new(o, "alpha", isnan(a) ? json_null() : json_real(a));
-	} else {
-		json_object_set_new(o, p->kind == KIND_IMAGE_BBOX ? "mean_iou" : "span_f1",
-				    pairs ? json_real(pair_sum / (double)pairs) : json_null());
+	json_decref(cons);
+}
+
+/* Adds one item's k approved annotations to the tally, and releases them. */
+static void agree_item(agree_tally *t, json_t **anns, const int64_t *who, size_t k)
+{
+	t->items++;
+	if (k >= 2)
+		agree_overlap(t, anns, who, k);
+	char *values[MAX_PER_ITEM];
+	for (size_t a = 0; a < k; a++) {
+		values[a] = t->classes ? quality_class_value(anns[a]) : NULL;
+		json_decref(anns[a]);
 	}
+	if (t->classes && quality_alpha_add(&t->alpha, (const char *const *)values, k))
+		t->short_of_memory = true;
+	for (size_t a = 0; a < k; a++)
+		free(values[a]);
+}
+
+/* Each worker's agreement, by user id; packs and sorts the table's slots in place. */
+static json_t *agree_workers_json(db *d, agree_table *workers)
+{
 	/* Packed to the front, then by user id. */
 	size_t nw = 0;
-	for (size_t i = 0; i < workers.cap; i++)
-		if (workers.slots[i].used)
-			workers.slots[nw++] = workers.slots[i];
+	for (size_t i = 0; i < workers->cap; i++)
+		if (workers->slots[i].used)
+			workers->slots[nw++] = workers->slots[i];
 	if (nw)
-		qsort(workers.slots, nw, sizeof *workers.slots, agree_by_user);
+		qsort(workers->slots, nw, sizeof *workers->slots, agree_by_user);
 	json_t *ws = json_array();
 	for (size_t w = 0; w < nw; w++) {
-		const worker_agree *wa = &workers.slots[w];
+		const worker_agree *wa = &workers->slots[w];
 		json_t *u = store_user_get(d, wa->id);
 		json_array_append_new(
 		    ws,
@@ -227,11 +222,41 @@ json_t *store_agreement(db *d, const project *p)
 			      (json_int_t)wa->n, "agreement", wa->sum / (double)wa->n));
 		json_decref(u);
 	}
-	json_object_set_new(o, "workers", ws);
-	quality_alpha_free(&alpha);
-	free(workers.slots);
+	return ws;
+}
+
+json_t *store_agreement(db *d, const project *p)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	agree_tally t = {.p = p,
+			 .classes = p->kind == KIND_TEXT_CLASS || p->kind == KIND_IMAGE_CLASS};
+	sqlite3_stmt *st = approved_items(c, p->id, 0, -1);
+	while (db_step(st) == SQLITE_ROW) {
+		json_t *anns[MAX_PER_ITEM];
+		int64_t who[MAX_PER_ITEM];
+		size_t k =
+		    item_annotations(c, sqlite3_column_int64(st, 1), anns, who, MAX_PER_ITEM);
+		agree_item(&t, anns, who, k);
+	}
+	sqlite3_reset(st);
+	json_t *o = json_pack("{s:I,s:s,s:I,s:I}", "project_id", (json_int_t)p->id, "kind",
+			      task_kind_name(p->kind), "items", (json_int_t)t.items,
+			      "items_with_overlap", (json_int_t)t.overlapped);
+	double mean = t.pairs ? t.pair_sum / (double)t.pairs : 0;
+	json_object_set_new(o, "pairwise", t.pairs ? json_real(mean) : json_null());
+	if (t.classes) {
+		double a = quality_alpha_result(&t.alpha);
+		json_object_set_new(o, "alpha", isnan(a) ? json_null() : json_real(a));
+	} else {
+		json_object_set_new(o, p->kind == KIND_IMAGE_BBOX ? "mean_iou" : "span_f1",
+				    t.pairs ? json_real(mean) : json_null());
+	}
+	json_object_set_new(o, "workers", agree_workers_json(d, &t.workers));
+	quality_alpha_free(&t.alpha);
+	free(t.workers.slots);
 	db_read_end(c);
-	if (short_of_memory) {
+	if (t.short_of_memory) {
 		json_decref(o);
 		return NULL;
 	}

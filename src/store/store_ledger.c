@@ -723,12 +723,13 @@ static int pay_row_cmp(const void *a, const void *b)
 	return x->hourly < y->hourly ? -1 : x->hourly > y->hourly;
 }
 
-json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
+/* Each worker's row of fair pay in project p, as their jobs counted them (worker_counts); *n
+ * their count. NULL when memory runs out: every worker or no report, as a median of some would
+ * mislead. */
+static pay_row *pay_rows(db_conn *c, const project *p, size_t *n)
 {
-	db_conn *c = db_reader(d);
-	db_read_begin(c);
 	/* Each worker's submissions, their time from each claim to its submit, approvals and what
-	 * the ledger paid them, as their jobs counted them (worker_counts). */
+	 * the ledger paid them. */
 	sqlite3_stmt *st = db_stmt(
 	    c, "SELECT w.user_id, u.username, w.submissions, w.active_ms, w.approved, w.paid,"
 	       " EXISTS(SELECT 1 FROM ledger_accounts a WHERE a.kind = 'project'"
@@ -736,13 +737,13 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 	       " FROM worker_counts w JOIN users u ON u.id = w.user_id"
 	       " WHERE w.project_id = ?1 AND w.submissions > 0 ORDER BY w.user_id");
 	db_bind_int(st, 1, p->id);
-	size_t cap = 64, n = 0;
+	size_t cap = 64;
+	*n = 0;
 	pay_row *rows = malloc(cap * sizeof *rows);
 	while (rows && db_step(st) == SQLITE_ROW) {
-		if (n == cap) {
+		if (*n == cap) {
 			pay_row *bigger = realloc(rows, 2 * cap * sizeof *rows);
 			if (!bigger) {
-				/* Every worker or no report: a median of some would mislead. */
 				free(rows);
 				rows = NULL;
 				break;
@@ -750,7 +751,7 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 			rows = bigger;
 			cap *= 2;
 		}
-		pay_row *r = &rows[n++];
+		pay_row *r = &rows[(*n)++];
 		r->user = sqlite3_column_int64(st, 0);
 		snprintf(r->name, sizeof r->name, "%s", db_col_text(st, 1));
 		r->submissions = sqlite3_column_int64(st, 2);
@@ -762,44 +763,62 @@ json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
 		r->hourly = ledger_hourly(r->earned, r->active_ms);
 	}
 	sqlite3_reset(st);
+	return rows;
+}
+
+static json_t *pay_row_json(const pay_row *r)
+{
+	return json_pack("{s:I,s:s,s:f,s:I,s:I,s:I,s:I}", "user_id", (json_int_t)r->user,
+			 "username", r->name, "active_seconds", (double)r->active_ms / 1000.0,
+			 "submissions", (json_int_t)r->submissions, "approved",
+			 (json_int_t)r->approved, "earned", (json_int_t)r->earned, "hourly",
+			 (json_int_t)r->hourly);
+}
+
+/* The median hourly earnings of the `timed` workers with time on record (sorted in place) into
+ * o, against the minimum wage, with the price that would pay the median worker that much. */
+static void pay_median(json_t *o, pay_row *timed_rows, size_t timed, const project *p,
+		       int64_t min_wage)
+{
+	if (!timed) {
+		json_object_set_new(o, "median_hourly", json_null());
+		json_object_set_new(o, "below_min_wage", json_false());
+		json_object_set_new(o, "suggested_price", json_null());
+		return;
+	}
+	qsort(timed_rows, timed, sizeof *timed_rows, pay_row_cmp);
+	const pay_row *m = &timed_rows[(timed - 1) / 2];
+	bool below = m->hourly < min_wage;
+	json_object_set_new(o, "median_hourly", json_integer(m->hourly));
+	json_object_set_new(o, "below_min_wage", json_boolean(below));
+	/* The price at which the median worker's pace earns the minimum wage; with nothing
+	 * approved yet, their submissions stand in for approvals. */
+	int64_t tasks = m->approved ? m->approved : m->submissions;
+	int64_t suggest = ledger_suggest_price(min_wage, m->active_ms, tasks);
+	json_object_set_new(o, "suggested_price",
+			    below && suggest > p->price ? json_integer(suggest) : json_null());
+}
+
+json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	size_t n;
+	pay_row *rows = pay_rows(c, p, &n);
 	db_read_end(c);
 	if (!rows)
 		return NULL;
 	json_t *workers = json_array();
 	size_t timed = 0;
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(
-		    workers,
-		    json_pack("{s:I,s:s,s:f,s:I,s:I,s:I,s:I}", "user_id", (json_int_t)rows[i].user,
-			      "username", rows[i].name, "active_seconds",
-			      (double)rows[i].active_ms / 1000.0, "submissions",
-			      (json_int_t)rows[i].submissions, "approved",
-			      (json_int_t)rows[i].approved, "earned", (json_int_t)rows[i].earned,
-			      "hourly", (json_int_t)rows[i].hourly));
+		json_array_append_new(workers, pay_row_json(&rows[i]));
 		if (rows[i].active_ms > 0)
 			rows[timed++] = rows[i];
 	}
 	json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:o}", "project_id", (json_int_t)p->id, "currency",
 			      p->currency, "min_wage", (json_int_t)min_wage, "price",
 			      (json_int_t)p->price, "workers", workers);
-	if (timed) {
-		qsort(rows, timed, sizeof *rows, pay_row_cmp);
-		const pay_row *m = &rows[(timed - 1) / 2];
-		bool below = m->hourly < min_wage;
-		json_object_set_new(o, "median_hourly", json_integer(m->hourly));
-		json_object_set_new(o, "below_min_wage", json_boolean(below));
-		/* The price at which the median worker's pace earns the minimum wage; with nothing
-		 * approved yet, their submissions stand in for approvals. */
-		int64_t tasks = m->approved ? m->approved : m->submissions;
-		int64_t suggest = ledger_suggest_price(min_wage, m->active_ms, tasks);
-		json_object_set_new(o, "suggested_price",
-				    below && suggest > p->price ? json_integer(suggest)
-								: json_null());
-	} else {
-		json_object_set_new(o, "median_hourly", json_null());
-		json_object_set_new(o, "below_min_wage", json_false());
-		json_object_set_new(o, "suggested_price", json_null());
-	}
+	pay_median(o, rows, timed, p, min_wage);
 	free(rows);
 	return o;
 }
