@@ -1,7 +1,7 @@
 /* The academy in SQL: courses per task kind, practice and exam questions (exam answers never
  * leave the store except to score), exam attempts with a retry cooldown after a failure, and
  * the qualifications passing grants. */
-#include "store/store_quality.h"
+#include "store/store_academy.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -16,13 +16,14 @@ static json_t *json_text(const char *s)
 
 static json_t *course_json(db_conn *c, int64_t id, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT id, kind, name, lesson, labels, multi_label,"
-				      " pass_score, exam_size, cooldown_seconds, created_at, created_by,"
-				      " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
-				      "  AND q.role = 'practice'),"
-				      " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
-				      "  AND q.role = 'exam')"
-				      " FROM courses c WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT id, kind, name, lesson, labels, multi_label,"
+		       " pass_score, exam_size, cooldown_seconds, created_at, created_by,"
+		       " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
+		       "  AND q.role = 'practice'),"
+		       " (SELECT count(*) FROM course_questions q WHERE q.course_id = c.id"
+		       "  AND q.role = 'exam')"
+		       " FROM courses c WHERE id = ?");
 	db_bind_int(st, 1, id);
 	json_t *o = NULL;
 	int cooldown = 0;
@@ -31,30 +32,30 @@ static json_t *course_json(db_conn *c, int64_t id, int64_t user_id)
 		clock_iso8601(sqlite3_column_int64(st, 9), at);
 		cooldown = sqlite3_column_int(st, 8);
 		o = json_pack("{s:I,s:s,s:s,s:s,s:o,s:b,s:f,s:i,s:i,s:s,s:I,s:I}", "id",
-			      (json_int_t)id, "kind", db_col_text(st, 1), "name", db_col_text(st, 2),
-			      "lesson", db_col_text(st, 3), "labels", json_text(db_col_text(st, 4)),
-			      "multi_label", sqlite3_column_int(st, 5), "pass_score",
-			      sqlite3_column_double(st, 6), "exam_size", sqlite3_column_int(st, 7),
-			      "cooldown_seconds", cooldown, "created_at", at, "practice_questions",
+			      (json_int_t)id, "kind", db_col_text(st, 1), "name",
+			      db_col_text(st, 2), "lesson", db_col_text(st, 3), "labels",
+			      json_text(db_col_text(st, 4)), "multi_label",
+			      sqlite3_column_int(st, 5), "pass_score", sqlite3_column_double(st, 6),
+			      "exam_size", sqlite3_column_int(st, 7), "cooldown_seconds", cooldown,
+			      "created_at", at, "practice_questions",
 			      (json_int_t)sqlite3_column_int64(st, 11), "exam_questions",
 			      (json_int_t)sqlite3_column_int64(st, 12));
-		json_object_set_new(o, "created_by", sqlite3_column_type(st, 10) == SQLITE_NULL
-							     ? json_null()
-							     : json_integer(sqlite3_column_int64(st, 10)));
+		json_object_set_new(o, "created_by",
+				    sqlite3_column_type(st, 10) == SQLITE_NULL
+					? json_null()
+					: json_integer(sqlite3_column_int64(st, 10)));
 	}
 	sqlite3_reset(st);
 	if (!o || !user_id)
 		return o;
 	st = db_stmt(c, "SELECT count(*) FROM qualifications WHERE user_id = ? AND course_id = ?");
-	db_bind_int(st, 1, user_id);
-	db_bind_int(st, 2, id);
+	db_bind(st, DB_INT(user_id), DB_INT(id));
 	bool qualified = db_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
 	sqlite3_reset(st);
 	json_object_set_new(o, "qualified", json_boolean(qualified));
 	st = db_stmt(c, "SELECT finished_at, passed, score FROM exam_attempts WHERE user_id = ?"
 			" AND course_id = ? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1");
-	db_bind_int(st, 1, user_id);
-	db_bind_int(st, 2, id);
+	db_bind(st, DB_INT(user_id), DB_INT(id));
 	json_t *retry = json_null(), *last = json_null();
 	if (db_step(st) == SQLITE_ROW) {
 		last = json_real(sqlite3_column_double(st, 2));
@@ -84,19 +85,14 @@ struct course_job {
 static int course_create_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct course_job *j = ctx;
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO courses(kind, name, lesson, labels, multi_label,"
-				      " pass_score, exam_size, cooldown_seconds, created_by, created_at)"
-				      " VALUES (?,?,?,?,?,?,?,?,?,?)");
-	db_bind_text(st, 1, task_kind_name(j->in->kind));
-	db_bind_text(st, 2, j->in->name);
-	db_bind_text(st, 3, j->in->lesson);
-	db_bind_text(st, 4, j->in->labels);
-	db_bind_int(st, 5, j->in->multi_label);
-	sqlite3_bind_double(st, 6, j->in->pass_score);
-	db_bind_int(st, 7, j->in->exam_size);
-	db_bind_int(st, 8, j->in->cooldown_seconds);
-	db_bind_int(st, 9, j->actor);
-	db_bind_int(st, 10, clock_now_ms());
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO courses(kind, name, lesson, labels, multi_label,"
+		       " pass_score, exam_size, cooldown_seconds, created_by, created_at)"
+		       " VALUES (?,?,?,?,?,?,?,?,?,?)");
+	db_bind(st, DB_TEXT(task_kind_name(j->in->kind)), DB_TEXT(j->in->name),
+		DB_TEXT(j->in->lesson), DB_TEXT(j->in->labels), DB_INT(j->in->multi_label),
+		DB_REAL(j->in->pass_score), DB_INT(j->in->exam_size),
+		DB_INT(j->in->cooldown_seconds), DB_INT(j->actor), DB_INT(clock_now_ms()));
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "name_taken", "a course with that name exists");
@@ -104,8 +100,7 @@ static int course_create_job(db_conn *c, void *ctx, cl_error *err)
 	return rc;
 }
 
-int store_course_create(db *d, const course_new *c, int64_t actor, json_t **out,
-			cl_error *err)
+int store_course_create(db *d, const course_new *c, int64_t actor, json_t **out, cl_error *err)
 {
 	struct course_job j = {.in = c, .actor = actor};
 	int rc = db_write(d, course_create_job, &j, err);
@@ -122,8 +117,7 @@ json_t *store_courses_list(db *d, int64_t user_id, int64_t cursor, int limit, in
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM courses WHERE id > ? ORDER BY id LIMIT ?");
-	db_bind_int(st, 1, cursor);
-	db_bind_int(st, 2, limit + 1);
+	db_bind(st, DB_INT(cursor), DB_INT(limit + 1));
 	int64_t ids[501] = {0};
 	int n = 0;
 	while (n <= limit && n < 501 && db_step(st) == SQLITE_ROW)
@@ -171,12 +165,8 @@ static int question_add_job(db_conn *c, void *ctx, cl_error *err)
 	struct course_job *j = ctx;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO course_questions(course_id, role, item, answer,"
 				      " explanation, created_at) VALUES (?,?,?,?,?,?)");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_text(st, 2, j->role);
-	db_bind_text(st, 3, j->item);
-	db_bind_text(st, 4, j->answer);
-	db_bind_text(st, 5, j->explanation ? j->explanation : "");
-	db_bind_int(st, 6, clock_now_ms());
+	db_bind(st, DB_INT(j->course_id), DB_TEXT(j->role), DB_TEXT(j->item), DB_TEXT(j->answer),
+		DB_TEXT(j->explanation ? j->explanation : ""), DB_INT(clock_now_ms()));
 	int rc = db_exec_stmt(st, err);
 	j->id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
@@ -186,8 +176,11 @@ int store_course_question_add(db *d, int64_t course_id, const char *role, const 
 			      const char *answer, const char *explanation, json_t **out,
 			      cl_error *err)
 {
-	struct course_job j = {.course_id = course_id, .role = role, .item = item,
-			       .answer = answer, .explanation = explanation};
+	struct course_job j = {.course_id = course_id,
+			       .role = role,
+			       .item = item,
+			       .answer = answer,
+			       .explanation = explanation};
 	int rc = db_write(d, question_add_job, &j, err);
 	*out = rc ? NULL
 		  : json_pack("{s:I,s:I,s:s,s:o}", "id", (json_int_t)j.id, "course_id",
@@ -200,27 +193,25 @@ static int from_gold_job(db_conn *c, void *ctx, cl_error *err)
 	struct course_job *j = ctx;
 	sqlite3_stmt *st = db_stmt(c, "SELECT (SELECT kind FROM courses WHERE id = ?1) ="
 				      " (SELECT kind FROM projects WHERE id = ?2)");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_int(st, 2, j->project_id);
+	db_bind(st, DB_INT(j->course_id), DB_INT(j->project_id));
 	bool same = db_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	if (!same)
 		return cl_fail(err, CL_EINVAL, NULL, "the project's kind is not the course's");
-	st = db_stmt(c, "INSERT INTO course_questions(course_id, role, item, answer, explanation,"
-			" created_at) SELECT ?1, 'exam', json_object('text', i.text, 'width', i.width,"
-			" 'height', i.height, 'item_id', i.id), g.answer, g.explanation, ?3"
-			" FROM gold_items g JOIN items i ON i.id = g.item_id WHERE g.project_id = ?2"
-			" ORDER BY g.item_id");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_int(st, 2, j->project_id);
-	db_bind_int(st, 3, clock_now_ms());
+	st = db_stmt(c,
+		     "INSERT INTO course_questions(course_id, role, item, answer, explanation,"
+		     " created_at) SELECT ?1, 'exam', json_object('text', i.text, 'width', i.width,"
+		     " 'height', i.height, 'item_id', i.id), g.answer, g.explanation, ?3"
+		     " FROM gold_items g JOIN items i ON i.id = g.item_id WHERE g.project_id = ?2"
+		     " ORDER BY g.item_id");
+	db_bind(st, DB_INT(j->course_id), DB_INT(j->project_id), DB_INT(clock_now_ms()));
 	int rc = db_exec_stmt(st, err);
 	j->added = sqlite3_changes(db_handle(c));
 	return rc;
 }
 
-int store_course_questions_from_gold(db *d, int64_t course_id, int64_t project_id,
-				     int *added, cl_error *err)
+int store_course_questions_from_gold(db *d, int64_t course_id, int64_t project_id, int *added,
+				     cl_error *err)
 {
 	struct course_job j = {.course_id = course_id, .project_id = project_id};
 	int rc = db_write(d, from_gold_job, &j, err);
@@ -248,10 +239,10 @@ static json_t *shown_item(int64_t course_id, int64_t question_id, json_t *item)
 
 int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT json_extract(item, '$.item_id')"
-						 " FROM course_questions WHERE id = ? AND course_id = ?");
-	db_bind_int(st, 1, question_id);
-	db_bind_int(st, 2, course_id);
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT json_extract(item, '$.item_id')"
+				  " FROM course_questions WHERE id = ? AND course_id = ?");
+	db_bind(st, DB_INT(question_id), DB_INT(course_id));
 	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return id;
@@ -279,11 +270,11 @@ json_t *store_course_practice(db *d, int64_t course_id, int64_t cursor, int limi
 int store_course_practice_answer(db *d, int64_t course_id, int64_t question_id, json_t **item,
 				 json_t **answer, char **explanation)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT item, answer, explanation"
-						 " FROM course_questions WHERE id = ? AND course_id = ?"
-						 " AND role = 'practice'");
-	db_bind_int(st, 1, question_id);
-	db_bind_int(st, 2, course_id);
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT item, answer, explanation"
+				  " FROM course_questions WHERE id = ? AND course_id = ?"
+				  " AND role = 'practice'");
+	db_bind(st, DB_INT(question_id), DB_INT(course_id));
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
 		*item = json_text(db_col_text(st, 0));
@@ -299,7 +290,8 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct course_job *j = ctx;
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *st = db_stmt(c, "SELECT exam_size, cooldown_seconds FROM courses WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT exam_size, cooldown_seconds FROM courses WHERE id = ?");
 	db_bind_int(st, 1, j->course_id);
 	int size = 0, cooldown = 0;
 	bool found = false;
@@ -312,16 +304,15 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 	if (!found)
 		return cl_fail(err, CL_ENOTFOUND, NULL, "course not found");
 	st = db_stmt(c, "SELECT count(*) FROM qualifications WHERE user_id = ? AND course_id = ?");
-	db_bind_int(st, 1, j->user_id);
-	db_bind_int(st, 2, j->course_id);
+	db_bind(st, DB_INT(j->user_id), DB_INT(j->course_id));
 	bool qualified = db_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
 	sqlite3_reset(st);
 	if (qualified)
-		return cl_fail(err, CL_ECONFLICT, "already_qualified", "you already passed this course");
+		return cl_fail(err, CL_ECONFLICT, "already_qualified",
+			       "you already passed this course");
 	st = db_stmt(c, "SELECT finished_at FROM exam_attempts WHERE user_id = ? AND course_id = ?"
 			" AND finished_at IS NOT NULL AND NOT passed ORDER BY id DESC LIMIT 1");
-	db_bind_int(st, 1, j->user_id);
-	db_bind_int(st, 2, j->course_id);
+	db_bind(st, DB_INT(j->user_id), DB_INT(j->course_id));
 	int64_t failed_at = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	if (failed_at && failed_at + (int64_t)cooldown * 1000 > now) {
@@ -332,22 +323,19 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	st = db_stmt(c, "SELECT json_group_array(id) FROM (SELECT id FROM course_questions"
 			" WHERE course_id = ? AND role = 'exam' ORDER BY random() LIMIT ?)");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_int(st, 2, size);
+	db_bind(st, DB_INT(j->course_id), DB_INT(size));
 	char *ids = NULL;
 	if (db_step(st) == SQLITE_ROW)
 		ids = strdup(db_col_text(st, 0));
 	sqlite3_reset(st);
 	if (!ids || !strcmp(ids, "[]")) {
 		free(ids);
-		return cl_fail(err, CL_ECONFLICT, "no_exam", "the course has no exam questions yet");
+		return cl_fail(err, CL_ECONFLICT, "no_exam",
+			       "the course has no exam questions yet");
 	}
 	st = db_stmt(c, "INSERT INTO exam_attempts(course_id, user_id, questions, started_at)"
 			" VALUES (?,?,?,?)");
-	db_bind_int(st, 1, j->course_id);
-	db_bind_int(st, 2, j->user_id);
-	db_bind_text(st, 3, ids);
-	db_bind_int(st, 4, now);
+	db_bind(st, DB_INT(j->course_id), DB_INT(j->user_id), DB_TEXT(ids), DB_INT(now));
 	free(ids);
 	int rc = db_exec_stmt(st, err);
 	j->attempt_id = sqlite3_last_insert_rowid(db_handle(c));
@@ -370,9 +358,9 @@ int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl
 	{
 		int64_t id = json_integer_value(json_object_get(q, "id"));
 		json_t *item = json_deep_copy(json_object_get(q, "item"));
-		json_array_append_new(shown, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
-						       shown_item(course_id, id,
-								  item ? item : json_object())));
+		json_array_append_new(
+		    shown, json_pack("{s:I,s:o}", "id", (json_int_t)id, "item",
+				     shown_item(course_id, id, item ? item : json_object())));
 	}
 	json_decref(qs);
 	*out = json_pack("{s:I,s:I,s:o}", "attempt_id", (json_int_t)j.attempt_id, "course_id",
@@ -383,8 +371,9 @@ int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl
 int store_exam_attempt(db *d, int64_t attempt_id, int64_t *user_id, int64_t *course_id,
 		       bool *finished)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT user_id, course_id, finished_at IS NOT NULL"
-						 " FROM exam_attempts WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT user_id, course_id, finished_at IS NOT NULL"
+				  " FROM exam_attempts WHERE id = ?");
 	db_bind_int(st, 1, attempt_id);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
@@ -399,17 +388,18 @@ int store_exam_attempt(db *d, int64_t attempt_id, int64_t *user_id, int64_t *cou
 
 json_t *store_exam_questions(db *d, int64_t attempt_id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT q.id, q.item, q.answer FROM exam_attempts a"
-						 " JOIN json_each(a.questions) e"
-						 " JOIN course_questions q ON q.id = e.value"
-						 " WHERE a.id = ? ORDER BY e.key");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT q.id, q.item, q.answer FROM exam_attempts a"
+				  " JOIN json_each(a.questions) e"
+				  " JOIN course_questions q ON q.id = e.value"
+				  " WHERE a.id = ? ORDER BY e.key");
 	db_bind_int(st, 1, attempt_id);
 	json_t *items = json_array();
 	while (db_step(st) == SQLITE_ROW)
 		json_array_append_new(items, json_pack("{s:I,s:o,s:o}", "id",
-						       (json_int_t)sqlite3_column_int64(st, 0), "item",
-						       json_text(db_col_text(st, 1)), "answer",
-						       json_text(db_col_text(st, 2))));
+						       (json_int_t)sqlite3_column_int64(st, 0),
+						       "item", json_text(db_col_text(st, 1)),
+						       "answer", json_text(db_col_text(st, 2))));
 	sqlite3_reset(st);
 	return items;
 }
@@ -421,10 +411,7 @@ static int exam_finish_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st = db_stmt(c, "UPDATE exam_attempts SET finished_at = ?, score = ?,"
 				      " passed = ? WHERE id = ? AND finished_at IS NULL"
 				      " RETURNING user_id, course_id");
-	db_bind_int(st, 1, now);
-	sqlite3_bind_double(st, 2, j->score);
-	db_bind_int(st, 3, j->passed);
-	db_bind_int(st, 4, j->attempt_id);
+	db_bind(st, DB_INT(now), DB_REAL(j->score), DB_INT(j->passed), DB_INT(j->attempt_id));
 	int64_t user = 0, course = 0;
 	if (db_step(st) == SQLITE_ROW) {
 		user = sqlite3_column_int64(st, 0);
@@ -432,15 +419,13 @@ static int exam_finish_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	sqlite3_reset(st);
 	if (!user)
-		return cl_fail(err, CL_ECONFLICT, "exam_finished", "this attempt is already scored");
+		return cl_fail(err, CL_ECONFLICT, "exam_finished",
+			       "this attempt is already scored");
 	if (!j->passed)
 		return 0;
 	st = db_stmt(c, "INSERT INTO qualifications(user_id, course_id, granted_at, attempt_id)"
 			" VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
-	db_bind_int(st, 1, user);
-	db_bind_int(st, 2, course);
-	db_bind_int(st, 3, now);
-	db_bind_int(st, 4, j->attempt_id);
+	db_bind(st, DB_INT(user), DB_INT(course), DB_INT(now), DB_INT(j->attempt_id));
 	return db_exec_stmt(st, err);
 }
 
@@ -467,24 +452,22 @@ json_t *store_qualifications(db *d, int64_t user_id)
 		char at[32];
 		clock_iso8601(sqlite3_column_int64(st, 3), at);
 		json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:s}", "course_id",
-						       (json_int_t)sqlite3_column_int64(st, 0), "name",
-						       db_col_text(st, 1), "kind", db_col_text(st, 2),
-						       "granted_at", at));
+						       (json_int_t)sqlite3_column_int64(st, 0),
+						       "name", db_col_text(st, 1), "kind",
+						       db_col_text(st, 2), "granted_at", at));
 	}
 	sqlite3_reset(st);
 	return items;
 }
 
-int64_t store_academy_missing(db *d, int64_t user_id, const quality_settings *s,
-			      char name[256])
+int64_t store_academy_missing(db *d, int64_t user_id, const quality_settings *s, char name[256])
 {
 	db_conn *c = db_reader(d);
 	for (int i = 0; i < s->n_required; i++) {
 		sqlite3_stmt *st = db_stmt(c, "SELECT c.name, EXISTS(SELECT 1 FROM qualifications q"
 					      " WHERE q.user_id = ? AND q.course_id = c.id)"
 					      " FROM courses c WHERE c.id = ?");
-		db_bind_int(st, 1, user_id);
-		db_bind_int(st, 2, s->required_courses[i]);
+		db_bind(st, DB_INT(user_id), DB_INT(s->required_courses[i]));
 		bool missing = false;
 		if (db_step(st) == SQLITE_ROW && !sqlite3_column_int(st, 1)) {
 			snprintf(name, 256, "%s", db_col_text(st, 0));
@@ -499,8 +482,9 @@ int64_t store_academy_missing(db *d, int64_t user_id, const quality_settings *s,
 
 bool store_user_manages_any_org(db *d, int64_t user_id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT EXISTS(SELECT 1 FROM org_members"
-						 " WHERE user_id = ? AND role IN ('owner','manager'))");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT EXISTS(SELECT 1 FROM org_members"
+				  " WHERE user_id = ? AND role IN ('owner','manager'))");
 	db_bind_int(st, 1, user_id);
 	bool yes = db_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
 	sqlite3_reset(st);

@@ -1,5 +1,5 @@
 /* Users, tokens, organizations and their members. */
-#include "store/store.h"
+#include "store/store_accounts.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -26,10 +26,8 @@ static int user_create_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO users(username, password_hash, is_admin, "
 				      "created_at) VALUES (?,?,?,?) "
 				      "RETURNING id, username, is_admin, created_at");
-	db_bind_text(st, 1, u->username);
-	db_bind_text(st, 2, u->hash);
-	db_bind_int(st, 3, u->is_admin);
-	db_bind_int(st, 4, clock_now_ms());
+	db_bind(st, DB_TEXT(u->username), DB_TEXT(u->hash), DB_INT(u->is_admin),
+		DB_INT(clock_now_ms()));
 	int rc = db_step(st);
 	if (rc == SQLITE_ROW)
 		u->out = user_json(st);
@@ -100,8 +98,7 @@ json_t *store_users_list(db *d, int64_t cursor, int limit, bool desc, int64_t *n
 					     "WHERE id < ? ORDER BY id DESC LIMIT ?")
 				: db_stmt(c, "SELECT id, username, is_admin, created_at FROM users "
 					     "WHERE id > ? ORDER BY id LIMIT ?");
-	db_bind_int(st, 1, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 2, limit + 1);
+	db_bind(st, DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)), DB_INT(limit + 1));
 	return db_page(st, limit, user_json, next);
 }
 
@@ -115,11 +112,8 @@ static int token_create_job(db_conn *c, void *ctx, cl_error *err)
 	struct token_create *t = ctx;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO tokens(user_id, token_hash, csrf_hash, "
 				      "created_at, expires_at) VALUES (?,?,?,?,?)");
-	db_bind_int(st, 1, t->user_id);
-	db_bind_text(st, 2, t->digest);
-	db_bind_text(st, 3, t->csrf);
-	db_bind_int(st, 4, clock_now_ms());
-	db_bind_int(st, 5, t->expires_at);
+	db_bind(st, DB_INT(t->user_id), DB_TEXT(t->digest), DB_TEXT(t->csrf),
+		DB_INT(clock_now_ms()), DB_INT(t->expires_at));
 	return db_exec_stmt(st, err);
 }
 
@@ -175,8 +169,7 @@ int store_token_principal(db *d, const char *token_digest, int64_t now, principa
 				      " t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id"
 				      " WHERE t.token_hash = ? AND t.revoked_at IS NULL"
 				      " AND t.expires_at > ?");
-	db_bind_text(st, 1, token_digest);
-	db_bind_int(st, 2, now);
+	db_bind(st, DB_TEXT(token_digest), DB_INT(now));
 	int rc = CL_EUNAUTH;
 	if (db_step(st) == SQLITE_ROW) {
 		p->token_id = sqlite3_column_int64(st, 0);
@@ -199,8 +192,7 @@ int store_token_principal(db *d, const char *token_digest, int64_t now, principa
 static int token_revoke_job(db_conn *c, void *ctx, cl_error *err)
 {
 	sqlite3_stmt *st = db_stmt(c, "UPDATE tokens SET revoked_at = ? WHERE id = ?");
-	db_bind_int(st, 1, clock_now_ms());
-	db_bind_int(st, 2, *(int64_t *)ctx);
+	db_bind(st, DB_INT(clock_now_ms()), DB_INT(*(int64_t *)ctx));
 	return db_exec_stmt(st, err);
 }
 
@@ -229,9 +221,7 @@ static int org_create_job(db_conn *c, void *ctx, cl_error *err)
 	struct org_create *o = ctx;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO orgs(name, currency, created_at) VALUES (?,?,?) "
 				      "RETURNING id, name, currency, created_at");
-	db_bind_text(st, 1, o->name);
-	db_bind_text(st, 2, o->currency);
-	db_bind_int(st, 3, clock_now_ms());
+	db_bind(st, DB_TEXT(o->name), DB_TEXT(o->currency), DB_INT(clock_now_ms()));
 	int rc = db_step(st);
 	if (rc == SQLITE_ROW)
 		o->out = org_json(st);
@@ -280,8 +270,7 @@ int store_org_role(db *d, int64_t org_id, int64_t user_id, char role[16])
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT role FROM org_members "
 						 "WHERE org_id = ? AND user_id = ?");
-	db_bind_int(st, 1, org_id);
-	db_bind_int(st, 2, user_id);
+	db_bind(st, DB_INT(org_id), DB_INT(user_id));
 	int rc = CL_ENOTFOUND;
 	role[0] = '\0';
 	if (db_step(st) == SQLITE_ROW) {
@@ -303,9 +292,7 @@ static int org_member_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO org_members(org_id, user_id, role) VALUES (?,?,?) "
 		       "ON CONFLICT(org_id, user_id) DO UPDATE SET role = excluded.role");
-	db_bind_int(st, 1, m->group_id);
-	db_bind_int(st, 2, m->user_id);
-	db_bind_text(st, 3, m->role);
+	db_bind(st, DB_INT(m->group_id), DB_INT(m->user_id), DB_TEXT(m->role));
 	return db_exec_stmt(st, err);
 }
 
@@ -338,9 +325,7 @@ static int project_member_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO project_members(project_id, user_id, role) "
 				      "VALUES (?,?,?) ON CONFLICT(project_id, user_id) "
 				      "DO UPDATE SET role = excluded.role");
-	db_bind_int(st, 1, m->group_id);
-	db_bind_int(st, 2, m->user_id);
-	db_bind_text(st, 3, m->role);
+	db_bind(st, DB_INT(m->group_id), DB_INT(m->user_id), DB_TEXT(m->role));
 	return db_exec_stmt(st, err);
 }
 

@@ -2,7 +2,7 @@
  * rows (split by item hash, canonical annotation text, content hash, counts), reading versions,
  * their diff and deletion, and the row cursor every export reads from. */
 #include "core/quality.h"
-#include "store/store.h"
+#include "store/store_datasets.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DATASET_COLUMNS                                                                         \
-	"id, project_id, version, kind, labels, ratio_train, ratio_validation, ratio_test,"     \
+#define DATASET_COLUMNS                                                                            \
+	"id, project_id, version, kind, labels, ratio_train, ratio_validation, ratio_test,"        \
 	" content_hash, rows, items, counts, note, created_by, created_at"
 
 static json_t *json_text_col(sqlite3_stmt *st, int col, json_t *fallback)
@@ -29,8 +29,8 @@ static json_t *dataset_json(sqlite3_stmt *st)
 {
 	char at[32];
 	clock_iso8601(sqlite3_column_int64(st, 14), at);
-	return json_pack("{s:I,s:I,s:i,s:s,s:o,s:{s:f,s:f,s:f},s:s,s:I,s:I,s:o,s:s,s:I,s:s}",
-			 "id", (json_int_t)sqlite3_column_int64(st, 0), "project_id",
+	return json_pack("{s:I,s:I,s:i,s:s,s:o,s:{s:f,s:f,s:f},s:s,s:I,s:I,s:o,s:s,s:I,s:s}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "project_id",
 			 (json_int_t)sqlite3_column_int64(st, 1), "version",
 			 sqlite3_column_int(st, 2), "kind", db_col_text(st, 3), "labels",
 			 json_text_col(st, 4, json_array()), "split", "train",
@@ -50,28 +50,29 @@ static json_t *dataset_json(sqlite3_stmt *st)
  * annotations per item, turns the approved annotations of each finished item into one
  * consolidated row. */
 
-#define ROW_COLUMNS                                                                             \
-	"t.id, t.item_id, t.slot, i.type, i.text, i.blob, i.mime, i.width, i.height,"           \
+#define ROW_COLUMNS                                                                                \
+	"t.id, t.item_id, t.slot, i.type, i.text, i.blob, i.mime, i.width, i.height,"              \
 	" i.content_hash, a.data, t.worker_id, t.reviewer_id, t.round, t.approved_at"
-#define ROW_FROM_TASKS                                                                          \
-	" FROM tasks t JOIN items i ON i.id = t.item_id JOIN annotations a ON a.id = t.annotation_id"
-#define ROW_FROM_ITEMS                                                                          \
-	" FROM items i CROSS JOIN tasks t ON t.item_id = i.id"                                  \
+#define ROW_FROM_TASKS                                                                             \
+	" FROM tasks t JOIN items i ON i.id = t.item_id JOIN annotations a ON a.id = "             \
+	"t.annotation_id"
+#define ROW_FROM_ITEMS                                                                             \
+	" FROM items i CROSS JOIN tasks t ON t.item_id = i.id"                                     \
 	" JOIN annotations a ON a.id = t.annotation_id"
 #define ROW_NOT_GOLD " AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"
 /* An item is finished when none of its tasks is still being worked on or reviewed. */
-#define ROW_FINISHED                                                                            \
-	" AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"                    \
+#define ROW_FINISHED                                                                               \
+	" AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"                       \
 	" AND u.state NOT IN ('approved', 'discarded'))"
 
 #define MAX_PER_ITEM 64
 
 typedef struct row_reader {
 	sqlite3_stmt *st;
-	bool group;         /* consolidate the rows of each item */
+	bool group; /* consolidate the rows of each item */
 	task_kind kind;
 	bool multi_label;
-	int ahead;          /* 1: st holds the next group's first row; -1: st is done */
+	int ahead; /* 1: st holds the next group's first row; -1: st is done */
 	/* A group's item, copied since reading past it moves the statement on. */
 	char *text, *blob, *mime, *hash, *split, *annotation;
 } row_reader;
@@ -79,8 +80,8 @@ typedef struct row_reader {
 static const char *text_or_null(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL
-		       ? NULL
-		       : (const char *)sqlite3_column_text(st, col);
+		   ? NULL
+		   : (const char *)sqlite3_column_text(st, col);
 }
 
 /* Fills r from the statement's current row; strings borrowed from the statement. */
@@ -169,7 +170,8 @@ static int reader_next_group(row_reader *x, export_row *r)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		err = CL_EINTERNAL;
 	double agreement = 0;
-	json_t *cons = err ? NULL : quality_consolidate(x->kind, x->multi_label, anns, n, &agreement);
+	json_t *cons =
+	    err ? NULL : quality_consolidate(x->kind, x->multi_label, anns, n, &agreement);
 	for (size_t i = 0; i < n; i++)
 		json_decref(anns[i]);
 	x->annotation = cons ? json_dumps(cons, JSON_OUT | JSON_SORT_KEYS) : NULL;
@@ -302,19 +304,14 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 	int version = db_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
 	sqlite3_reset(st);
 
-	st = db_stmt(c, "INSERT INTO dataset_versions(project_id, version, kind, labels, ratio_train,"
-			" ratio_validation, ratio_test, note, created_by, created_at)"
-			" VALUES (?,?,?,?,?,?,?,?,?,?)");
-	db_bind_int(st, 1, p->id);
-	db_bind_int(st, 2, version);
-	db_bind_text(st, 3, task_kind_name(p->kind));
-	db_bind_text(st, 4, labels);
-	sqlite3_bind_double(st, 5, a->ratios->train);
-	sqlite3_bind_double(st, 6, a->ratios->validation);
-	sqlite3_bind_double(st, 7, a->ratios->test);
-	db_bind_text(st, 8, a->note ? a->note : "");
-	db_bind_int(st, 9, a->user_id);
-	db_bind_int(st, 10, now);
+	st = db_stmt(c,
+		     "INSERT INTO dataset_versions(project_id, version, kind, labels, ratio_train,"
+		     " ratio_validation, ratio_test, note, created_by, created_at)"
+		     " VALUES (?,?,?,?,?,?,?,?,?,?)");
+	db_bind(st, DB_INT(p->id), DB_INT(version), DB_TEXT(task_kind_name(p->kind)),
+		DB_TEXT(labels), DB_REAL(a->ratios->train), DB_REAL(a->ratios->validation),
+		DB_REAL(a->ratios->test), DB_TEXT(a->note ? a->note : ""), DB_INT(a->user_id),
+		DB_INT(now));
 	if ((rc = db_exec_stmt(st, err)))
 		goto out;
 	a->id = sqlite3_last_insert_rowid(db_handle(c));
@@ -331,8 +328,9 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 	while ((step = reader_next(&rd, &r)) == 1) {
 		char *canon = dataset_canonical_json(r.annotation);
 		if (!canon) {
-			rc = cl_fail(err, CL_EINTERNAL, NULL, "task %lld has an unreadable annotation",
-				     (long long)r.task_id);
+			rc =
+			    cl_fail(err, CL_EINTERNAL, NULL,
+				    "task %lld has an unreadable annotation", (long long)r.task_id);
 			break;
 		}
 		dataset_split split = dataset_split_of(r.content_hash, a->ratios);
@@ -349,16 +347,13 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 		dataset_count_labels(ann, json_object_get(counts, "labels"));
 		json_decref(ann);
 
-		st = db_stmt(c, "INSERT INTO dataset_rows(dataset_id, task_id, item_id, slot, item_hash,"
-				" split, annotation, worker_id, reviewer_id, round, approved_at,"
-				" annotators, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-		db_bind_int(st, 1, a->id);
-		db_bind_int(st, 2, r.task_id);
-		db_bind_int(st, 3, r.item_id);
-		db_bind_int(st, 4, r.slot);
-		db_bind_text(st, 5, r.content_hash);
-		db_bind_text(st, 6, dataset_split_name(split));
-		db_bind_text(st, 7, canon);
+		st = db_stmt(
+		    c, "INSERT INTO dataset_rows(dataset_id, task_id, item_id, slot, item_hash,"
+		       " split, annotation, worker_id, reviewer_id, round, approved_at,"
+		       " annotators, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		db_bind(st, DB_INT(a->id), DB_INT(r.task_id), DB_INT(r.item_id), DB_INT(r.slot),
+			DB_TEXT(r.content_hash), DB_TEXT(dataset_split_name(split)),
+			DB_TEXT(canon));
 		if (r.worker_id)
 			db_bind_int(st, 8, r.worker_id);
 		if (r.reviewer_id)
@@ -385,11 +380,8 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 	counts_text = json_dumps(counts, JSON_OUT);
 	st = db_stmt(c, "UPDATE dataset_versions SET content_hash = ?, rows = ?, items = ?,"
 			" counts = ? WHERE id = ?");
-	db_bind_text(st, 1, digest);
-	db_bind_int(st, 2, rows);
-	db_bind_int(st, 3, items);
-	db_bind_text(st, 4, counts_text);
-	db_bind_int(st, 5, a->id);
+	db_bind(st, DB_TEXT(digest), DB_INT(rows), DB_INT(items), DB_TEXT(counts_text),
+		DB_INT(a->id));
 	rc = db_exec_stmt(st, err);
 out:
 	free(labels);
@@ -398,8 +390,8 @@ out:
 	return rc;
 }
 
-int store_dataset_create(db *d, const project *p, const dataset_ratios *ratios,
-			 const char *note, int64_t user_id, json_t **out, cl_error *err)
+int store_dataset_create(db *d, const project *p, const dataset_ratios *ratios, const char *note,
+			 int64_t user_id, json_t **out, cl_error *err)
 {
 	struct dataset_create a = {p, ratios, note, user_id, 0};
 	*out = NULL;
@@ -430,15 +422,14 @@ json_t *store_datasets_list(db *d, int64_t project_id, int64_t cursor, int limit
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st =
-		desc ? db_stmt(c, "SELECT " DATASET_COLUMNS " FROM dataset_versions"
-				  " WHERE project_id = ?1 AND content_hash IS NOT NULL AND id < ?2"
-				  " ORDER BY id DESC LIMIT ?3")
-		     : db_stmt(c, "SELECT " DATASET_COLUMNS " FROM dataset_versions"
-				  " WHERE project_id = ?1 AND content_hash IS NOT NULL AND id > ?2"
-				  " ORDER BY id LIMIT ?3");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 3, limit + 1);
+	    desc ? db_stmt(c, "SELECT " DATASET_COLUMNS " FROM dataset_versions"
+			      " WHERE project_id = ?1 AND content_hash IS NOT NULL AND id < ?2"
+			      " ORDER BY id DESC LIMIT ?3")
+		 : db_stmt(c, "SELECT " DATASET_COLUMNS " FROM dataset_versions"
+			      " WHERE project_id = ?1 AND content_hash IS NOT NULL AND id > ?2"
+			      " ORDER BY id LIMIT ?3");
+	db_bind(st, DB_INT(project_id), DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)),
+		DB_INT(limit + 1));
 	json_t *items = json_array();
 	int64_t last = 0;
 	int n = 0;
@@ -505,12 +496,12 @@ static json_t *diff_ref(sqlite3_stmt *st)
 /* Rows of version a that version b lacks. */
 static json_t *diff_missing(db_conn *c, int64_t a, int64_t b, int limit, int64_t *count)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT x.task_id, x.item_id, x.slot FROM dataset_rows x"
-				      " WHERE x.dataset_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
-				      " dataset_rows y WHERE y.dataset_id = ?2 AND y.task_id = x.task_id)"
-				      " ORDER BY x.task_id");
-	db_bind_int(st, 1, a);
-	db_bind_int(st, 2, b);
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT x.task_id, x.item_id, x.slot FROM dataset_rows x"
+		       " WHERE x.dataset_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
+		       " dataset_rows y WHERE y.dataset_id = ?2 AND y.task_id = x.task_id)"
+		       " ORDER BY x.task_id");
+	db_bind(st, DB_INT(a), DB_INT(b));
 	json_t *list = json_array();
 	*count = 0;
 	while (db_step(st) == SQLITE_ROW)
@@ -528,13 +519,13 @@ json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit)
 	json_t *added = diff_missing(c, id, against, limit, &n_added);
 	json_t *removed = diff_missing(c, against, id, limit, &n_removed);
 	json_t *changed = json_array();
-	sqlite3_stmt *st = db_stmt(c, "SELECT x.task_id, x.item_id, x.slot, y.annotation,"
-				      " x.annotation, y.split, x.split FROM dataset_rows x"
-				      " JOIN dataset_rows y ON y.dataset_id = ?2 AND y.task_id = x.task_id"
-				      " WHERE x.dataset_id = ?1 AND (x.annotation != y.annotation"
-				      " OR x.split != y.split) ORDER BY x.task_id");
-	db_bind_int(st, 1, id);
-	db_bind_int(st, 2, against);
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT x.task_id, x.item_id, x.slot, y.annotation,"
+		       " x.annotation, y.split, x.split FROM dataset_rows x"
+		       " JOIN dataset_rows y ON y.dataset_id = ?2 AND y.task_id = x.task_id"
+		       " WHERE x.dataset_id = ?1 AND (x.annotation != y.annotation"
+		       " OR x.split != y.split) ORDER BY x.task_id");
+	db_bind(st, DB_INT(id), DB_INT(against));
 	while (db_step(st) == SQLITE_ROW) {
 		if (n_changed++ >= limit)
 			continue;
@@ -551,11 +542,11 @@ json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit)
 	}
 	sqlite3_reset(st);
 	db_read_end(c);
-	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I},s:b}", "dataset_id",
-			 (json_int_t)id, "against", (json_int_t)against, "added", added, "removed",
-			 removed, "changed", changed, "counts", "added", (json_int_t)n_added,
-			 "removed", (json_int_t)n_removed, "changed", (json_int_t)n_changed,
-			 "truncated", n_added > limit || n_removed > limit || n_changed > limit);
+	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I},s:b}", "dataset_id", (json_int_t)id,
+			 "against", (json_int_t)against, "added", added, "removed", removed,
+			 "changed", changed, "counts", "added", (json_int_t)n_added, "removed",
+			 (json_int_t)n_removed, "changed", (json_int_t)n_changed, "truncated",
+			 n_added > limit || n_removed > limit || n_changed > limit);
 }
 
 /* ---- the export cursor ---- */
@@ -579,12 +570,13 @@ store_rows *store_rows_open(db *d, const project *p, int64_t dataset_id, bool al
 	db_read_begin(x->c);
 	if (dataset_id > 0) {
 		/* A version's rows are already what it sealed: one per item when consolidated. */
-		x->rd.st = db_stmt(x->c, "SELECT r.task_id, r.item_id, r.slot, i.type, i.text, i.blob,"
-					 " i.mime, i.width, i.height, r.item_hash, r.annotation,"
-					 " r.worker_id, r.reviewer_id, r.round, r.approved_at, r.split,"
-					 " r.annotators, r.agreement"
-					 " FROM dataset_rows r JOIN items i ON i.id = r.item_id"
-					 " WHERE r.dataset_id = ? ORDER BY r.task_id");
+		x->rd.st =
+		    db_stmt(x->c, "SELECT r.task_id, r.item_id, r.slot, i.type, i.text, i.blob,"
+				  " i.mime, i.width, i.height, r.item_hash, r.annotation,"
+				  " r.worker_id, r.reviewer_id, r.round, r.approved_at, r.split,"
+				  " r.annotators, r.agreement"
+				  " FROM dataset_rows r JOIN items i ON i.id = r.item_id"
+				  " WHERE r.dataset_id = ? ORDER BY r.task_id");
 		db_bind_int(x->rd.st, 1, dataset_id);
 	} else {
 		reader_open_project(&x->rd, x->c, p, false, all_answers);

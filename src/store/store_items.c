@@ -1,21 +1,23 @@
 /* Items: imported raw data and the tasks each one starts with. */
-#include "store/store.h"
-#include "store/store_quality.h"
+#include "store/store_items.h"
+#include "store/store_ledger.h"
 #include "util/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ITEM_COLUMNS "id, project_id, type, content_hash, text, mime, width, height, meta, created_at"
+#define ITEM_COLUMNS                                                                               \
+	"id, project_id, type, content_hash, text, mime, width, height, meta, created_at"
 
 static json_t *item_json(sqlite3_stmt *st)
 {
 	char at[32];
 	clock_iso8601(sqlite3_column_int64(st, 9), at);
-	json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-			      "project_id", (json_int_t)sqlite3_column_int64(st, 1), "type",
-			      db_col_text(st, 2), "content_hash", db_col_text(st, 3), "created_at", at);
+	json_t *o =
+	    json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+		      "project_id", (json_int_t)sqlite3_column_int64(st, 1), "type",
+		      db_col_text(st, 2), "content_hash", db_col_text(st, 3), "created_at", at);
 	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 		json_object_set_new(o, "text", json_string(db_col_text(st, 4)));
 	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
@@ -24,8 +26,8 @@ static json_t *item_json(sqlite3_stmt *st)
 		json_object_set_new(o, "height", json_integer(sqlite3_column_int64(st, 7)));
 	}
 	json_t *meta = sqlite3_column_type(st, 8) != SQLITE_NULL
-			       ? json_loads(db_col_text(st, 8), 0, NULL)
-			       : NULL;
+			   ? json_loads(db_col_text(st, 8), 0, NULL)
+			   : NULL;
 	json_object_set_new(o, "meta", meta ? meta : json_object());
 	return o;
 }
@@ -69,16 +71,13 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 	json_t *new_ids = json_array(), *new_dups = json_array();
 	for (size_t i = 0; i < a->n; i++) {
 		const item_new *it = &a->items[i];
-		sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
-					      " blob, mime, width, height, meta, created_at)"
-					      " VALUES (?,?,?,?,?,?,?,?,?,?)"
-					      " ON CONFLICT(project_id, content_hash) DO NOTHING");
-		db_bind_int(st, 1, a->project_id);
-		db_bind_text(st, 2, item_type_name(it->type));
-		db_bind_text(st, 3, it->hash);
-		db_bind_text(st, 4, it->text);
-		db_bind_text(st, 5, it->blob);
-		db_bind_text(st, 6, it->mime);
+		sqlite3_stmt *st =
+		    db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
+			       " blob, mime, width, height, meta, created_at)"
+			       " VALUES (?,?,?,?,?,?,?,?,?,?)"
+			       " ON CONFLICT(project_id, content_hash) DO NOTHING");
+		db_bind(st, DB_INT(a->project_id), DB_TEXT(item_type_name(it->type)),
+			DB_TEXT(it->hash), DB_TEXT(it->text), DB_TEXT(it->blob), DB_TEXT(it->mime));
 		if (it->type == ITEM_IMAGE) {
 			db_bind_int(st, 7, it->width);
 			db_bind_int(st, 8, it->height);
@@ -89,10 +88,11 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 		if (rc)
 			goto fail;
 		if (sqlite3_changes(db_handle(c)) == 0) {
-			st = db_stmt(c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
-			db_bind_int(st, 1, a->project_id);
-			db_bind_text(st, 2, it->hash);
-			int64_t existing = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+			st = db_stmt(
+			    c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
+			db_bind(st, DB_INT(a->project_id), DB_TEXT(it->hash));
+			int64_t existing =
+			    db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 			sqlite3_reset(st);
 			json_array_append_new(new_dups, entry_ref(it, existing));
 			duplicates++;
@@ -100,12 +100,11 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 		}
 		int64_t item_id = sqlite3_last_insert_rowid(db_handle(c));
 		for (int slot = 0; slot < a->overlap; slot++) {
-			st = db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
-					" VALUES (?,?,?,'open',?)");
-			db_bind_int(st, 1, a->project_id);
-			db_bind_int(st, 2, item_id);
-			db_bind_int(st, 3, slot);
-			db_bind_int(st, 4, now);
+			st = db_stmt(
+			    c, "INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
+			       " VALUES (?,?,?,'open',?)");
+			db_bind(st, DB_INT(a->project_id), DB_INT(item_id), DB_INT(slot),
+				DB_INT(now));
 			if ((rc = db_exec_stmt(st, err)))
 				goto fail;
 		}
@@ -119,12 +118,13 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 	json_array_extend(dups, new_dups);
 	json_decref(new_ids);
 	json_decref(new_dups);
-	json_object_set_new(a->report, "accepted",
-			    json_integer(json_integer_value(json_object_get(a->report, "accepted")) +
-					 accepted));
-	json_object_set_new(a->report, "duplicates",
-			    json_integer(json_integer_value(json_object_get(a->report, "duplicates")) +
-					 duplicates));
+	json_object_set_new(
+	    a->report, "accepted",
+	    json_integer(json_integer_value(json_object_get(a->report, "accepted")) + accepted));
+	json_object_set_new(
+	    a->report, "duplicates",
+	    json_integer(json_integer_value(json_object_get(a->report, "duplicates")) +
+			 duplicates));
 	return 0;
 fail:
 	json_decref(new_ids);
@@ -164,7 +164,8 @@ int store_item_asset(db *d, int64_t id, int64_t *project_id, char type[8], char 
 		snprintf(type, 8, "%s", db_col_text(st, 1));
 		snprintf(blob, 80, "%s", db_col_text(st, 2));
 		snprintf(mime, 40, "%s", db_col_text(st, 3));
-		*text = sqlite3_column_type(st, 4) != SQLITE_NULL ? strdup(db_col_text(st, 4)) : NULL;
+		*text =
+		    sqlite3_column_type(st, 4) != SQLITE_NULL ? strdup(db_col_text(st, 4)) : NULL;
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -176,13 +177,12 @@ json_t *store_items_list(db *d, int64_t project_id, const char *type, int64_t cu
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st =
-		desc ? db_stmt(c, "SELECT " ITEM_COLUMNS " FROM items WHERE project_id = ?1"
-				  " AND (?2 IS NULL OR type = ?2) AND id < ?3 ORDER BY id DESC LIMIT ?4")
-		     : db_stmt(c, "SELECT " ITEM_COLUMNS " FROM items WHERE project_id = ?1"
-				  " AND (?2 IS NULL OR type = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
-	db_bind_int(st, 1, project_id);
-	db_bind_text(st, 2, type);
-	db_bind_int(st, 3, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 4, limit + 1);
+	    desc
+		? db_stmt(c, "SELECT " ITEM_COLUMNS " FROM items WHERE project_id = ?1"
+			     " AND (?2 IS NULL OR type = ?2) AND id < ?3 ORDER BY id DESC LIMIT ?4")
+		: db_stmt(c, "SELECT " ITEM_COLUMNS " FROM items WHERE project_id = ?1"
+			     " AND (?2 IS NULL OR type = ?2) AND id > ?3 ORDER BY id LIMIT ?4");
+	db_bind(st, DB_INT(project_id), DB_TEXT(type),
+		DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)), DB_INT(limit + 1));
 	return db_page(st, limit, item_json, next);
 }

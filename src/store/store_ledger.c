@@ -1,8 +1,9 @@
 /* The pay ledger in SQL: accounts made on first use, balanced transactions posted with an
  * idempotency key (so an approval or a review can never pay twice), balances kept by a trigger
  * and guarded by a CHECK (so no account but the external one goes below zero), budget checks
- * at claim time, payouts, and the figures that read it. */
-#include "store/store_quality.h"
+ * at claim time, payouts, and the figures that read it, fair pay among them: each worker's
+ * effective hourly earnings against a minimum wage. */
+#include "store/store_ledger.h"
 #include "core/ledger.h"
 #include "util/clock.h"
 
@@ -16,9 +17,7 @@ static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const c
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, balance FROM ledger_accounts WHERE kind = ?"
 				      " AND owner_id = ? AND currency = ?");
-	db_bind_text(st, 1, kind);
-	db_bind_int(st, 2, owner);
-	db_bind_text(st, 3, currency);
+	db_bind(st, DB_TEXT(kind), DB_INT(owner), DB_TEXT(currency));
 	int64_t id = 0;
 	if (balance)
 		*balance = 0;
@@ -42,10 +41,7 @@ static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_accounts(kind, owner_id, currency,"
 				      " created_at) VALUES (?,?,?,?)"
 				      " ON CONFLICT(kind, owner_id, currency) DO NOTHING");
-	db_bind_text(st, 1, kind);
-	db_bind_int(st, 2, owner);
-	db_bind_text(st, 3, currency);
-	db_bind_int(st, 4, now);
+	db_bind(st, DB_TEXT(kind), DB_INT(owner), DB_TEXT(currency), DB_INT(now));
 	if (db_exec_stmt(st, NULL))
 		return 0;
 	return account_find(c, kind, owner, currency, NULL);
@@ -89,9 +85,7 @@ static int post(db_conn *c, const ledger_txn *t, const post_ref *r, int64_t now,
 	for (int i = 0; i < t->n; i++) {
 		st = db_stmt(c, "INSERT INTO ledger_entries(txn_id, account_id, amount)"
 				" VALUES (?,?,?)");
-		db_bind_int(st, 1, id);
-		db_bind_int(st, 2, t->e[i].account);
-		db_bind_int(st, 3, t->e[i].amount);
+		db_bind(st, DB_INT(id), DB_INT(t->e[i].account), DB_INT(t->e[i].amount));
 		int s = db_step(st);
 		sqlite3_reset(st);
 		if ((s & 0xff) == SQLITE_CONSTRAINT)
@@ -161,8 +155,7 @@ static int reserved(db_conn *c, int64_t project_id, const project_pay *pp, int64
 	sqlite3_stmt *st = db_stmt(c, "SELECT coalesce(sum(n), 0),"
 				      " coalesce(sum(n * max(1, ?1 - rejections)), 0)"
 				      " FROM live_tasks WHERE project_id = ?2");
-	db_bind_int(st, 1, pp->max_rounds);
-	db_bind_int(st, 2, project_id);
+	db_bind(st, DB_INT(pp->max_rounds), DB_INT(project_id));
 	int64_t tasks = 0, reviews = 0;
 	if (db_step(st) == SQLITE_ROW) {
 		tasks = sqlite3_column_int64(st, 0);
@@ -191,7 +184,8 @@ int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err)
 	if (!account_find(c, "project", p->id, pp.currency, &balance))
 		return 0; /* unfunded: not metered */
 	int64_t held, one, need;
-	if (reserved(c, p->id, &pp, &held) || ledger_reserve(1, pp.max_rounds, pp.price, pp.fee, &one) ||
+	if (reserved(c, p->id, &pp, &held) ||
+	    ledger_reserve(1, pp.max_rounds, pp.price, pp.fee, &one) ||
 	    __builtin_add_overflow(held, one, &need) || need > balance)
 		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
 			       "the project's budget cannot cover more work; the org must deposit");
@@ -268,11 +262,12 @@ static json_t *txn_json(db_conn *c, int64_t id)
 		for (int k = 0; k < 4; k++)
 			json_object_set_new(o, keys[k],
 					    sqlite3_column_type(st, 2 + k) == SQLITE_NULL
-						    ? json_null()
-						    : json_integer(sqlite3_column_int64(st, 2 + k)));
-		json_object_set_new(o, "memo", sqlite3_column_type(st, 6) == SQLITE_NULL
-						       ? json_null()
-						       : json_string(db_col_text(st, 6)));
+						? json_null()
+						: json_integer(sqlite3_column_int64(st, 2 + k)));
+		json_object_set_new(o, "memo",
+				    sqlite3_column_type(st, 6) == SQLITE_NULL
+					? json_null()
+					: json_string(db_col_text(st, 6)));
 	}
 	sqlite3_reset(st);
 	if (!o)
@@ -312,7 +307,8 @@ static int fund_org_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_reset(st);
 	if (!cur[0])
 		return cl_fail(err, CL_ENOTFOUND, NULL, "organization not found");
-	int64_t ext = account(c, "external", 0, cur, now), org = account(c, "org", j->org_id, cur, now);
+	int64_t ext = account(c, "external", 0, cur, now),
+		org = account(c, "org", j->org_id, cur, now);
 	ledger_txn t;
 	ledger_txn_init(&t, "fund");
 	if (!ext || !org || ledger_move(&t, ext, org, j->amount))
@@ -322,8 +318,8 @@ static int fund_org_job(db_conn *c, void *ctx, cl_error *err)
 	return post(c, &t, &r, now, &j->txn, err);
 }
 
-int store_ledger_fund_org(db *d, int64_t org_id, int64_t amount, int64_t actor,
-			  const char *memo, json_t **out, cl_error *err)
+int store_ledger_fund_org(db *d, int64_t org_id, int64_t amount, int64_t actor, const char *memo,
+			  json_t **out, cl_error *err)
 {
 	struct money_job j = {.org_id = org_id, .amount = amount, .actor = actor, .memo = memo};
 	int rc = db_write(d, fund_org_job, &j, err);
@@ -353,11 +349,11 @@ static int deposit_job(db_conn *c, void *ctx, cl_error *err)
 	return rc;
 }
 
-int store_ledger_deposit(db *d, int64_t project_id, int64_t amount, int64_t actor,
-			 const char *memo, json_t **out, cl_error *err)
+int store_ledger_deposit(db *d, int64_t project_id, int64_t amount, int64_t actor, const char *memo,
+			 json_t **out, cl_error *err)
 {
-	struct money_job j = {.project_id = project_id, .amount = amount, .actor = actor,
-			      .memo = memo};
+	struct money_job j = {
+	    .project_id = project_id, .amount = amount, .actor = actor, .memo = memo};
 	int rc = db_write(d, deposit_job, &j, err);
 	*out = rc ? NULL : txn_json(db_reader(d), j.txn);
 	return rc;
@@ -374,7 +370,8 @@ json_t *store_ledger_org(db *d, int64_t org_id)
 	json_t *o = NULL;
 	if (db_step(st) == SQLITE_ROW)
 		o = json_pack("{s:I,s:s,s:I}", "org_id", (json_int_t)org_id, "currency",
-			      db_col_text(st, 0), "balance", (json_int_t)sqlite3_column_int64(st, 1));
+			      db_col_text(st, 0), "balance",
+			      (json_int_t)sqlite3_column_int64(st, 1));
 	sqlite3_reset(st);
 	return o;
 }
@@ -403,8 +400,7 @@ json_t *store_ledger_project(db *d, const project *p)
 	       " (SELECT coalesce(sum(e.amount), 0) FROM ledger_txns t CROSS JOIN ledger_entries e"
 	       "  ON e.txn_id = t.id WHERE t.project_id = ?1 AND t.kind = 'deposit'"
 	       "  AND +e.account_id = ?2)");
-	db_bind_int(st, 1, p->id);
-	db_bind_int(st, 2, acct);
+	db_bind(st, DB_INT(p->id), DB_INT(acct));
 	int64_t pay = 0, fee = 0, dep = 0;
 	if (db_step(st) == SQLITE_ROW) {
 		pay = sqlite3_column_int64(st, 0);
@@ -424,29 +420,28 @@ json_t *store_ledger_me(db *d, int64_t user_id)
 {
 	db_conn *c = db_reader(d);
 	json_t *items = json_array();
-	sqlite3_stmt *st = db_stmt(c, "SELECT a.currency, a.balance,"
-				      " (SELECT coalesce(sum(amount), 0) FROM payouts p"
-				      "  WHERE p.user_id = a.owner_id AND p.currency = a.currency"
-				      "  AND p.status = 'requested'),"
-				      " (SELECT coalesce(sum(amount), 0) FROM payouts p"
-				      "  WHERE p.user_id = a.owner_id AND p.currency = a.currency"
-				      "  AND p.status = 'approved')"
-				      " FROM ledger_accounts a WHERE a.kind = 'worker' AND a.owner_id = ?"
-				      " ORDER BY a.currency");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT a.currency, a.balance,"
+		       " (SELECT coalesce(sum(amount), 0) FROM payouts p"
+		       "  WHERE p.user_id = a.owner_id AND p.currency = a.currency"
+		       "  AND p.status = 'requested'),"
+		       " (SELECT coalesce(sum(amount), 0) FROM payouts p"
+		       "  WHERE p.user_id = a.owner_id AND p.currency = a.currency"
+		       "  AND p.status = 'approved')"
+		       " FROM ledger_accounts a WHERE a.kind = 'worker' AND a.owner_id = ?"
+		       " ORDER BY a.currency");
 	db_bind_int(st, 1, user_id);
 	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(items, json_pack("{s:s,s:I,s:I,s:I}", "currency",
-						       db_col_text(st, 0), "balance",
-						       (json_int_t)sqlite3_column_int64(st, 1),
-						       "on_hold", (json_int_t)sqlite3_column_int64(st, 2),
-						       "paid_out",
-						       (json_int_t)sqlite3_column_int64(st, 3)));
+		json_array_append_new(
+		    items, json_pack("{s:s,s:I,s:I,s:I}", "currency", db_col_text(st, 0), "balance",
+				     (json_int_t)sqlite3_column_int64(st, 1), "on_hold",
+				     (json_int_t)sqlite3_column_int64(st, 2), "paid_out",
+				     (json_int_t)sqlite3_column_int64(st, 3)));
 	sqlite3_reset(st);
 	return json_pack("{s:I,s:o}", "user_id", (json_int_t)user_id, "balances", items);
 }
 
-json_t *store_ledger_my_entries(db *d, int64_t user_id, int64_t cursor, int limit,
-				int64_t *next)
+json_t *store_ledger_my_entries(db *d, int64_t user_id, int64_t cursor, int limit, int64_t *next)
 {
 	db_conn *c = db_reader(d);
 	/* A page of each of the person's accounts (one per currency) in index order, then those
@@ -458,9 +453,7 @@ json_t *store_ledger_my_entries(db *d, int64_t user_id, int64_t cursor, int limi
 	       "  ORDER BY x.id DESC LIMIT ?3)"
 	       " JOIN ledger_txns t ON t.id = e.txn_id WHERE a.kind = 'worker' AND a.owner_id = ?1"
 	       " ORDER BY e.id DESC LIMIT ?3");
-	db_bind_int(st, 1, user_id);
-	db_bind_int(st, 2, cursor ? cursor : INT64_MAX);
-	db_bind_int(st, 3, limit + 1);
+	db_bind(st, DB_INT(user_id), DB_INT(cursor ? cursor : INT64_MAX), DB_INT(limit + 1));
 	json_t *items = json_array();
 	int n = 0;
 	int64_t last = 0;
@@ -479,11 +472,12 @@ json_t *store_ledger_my_entries(db *d, int64_t user_id, int64_t cursor, int limi
 				      (json_int_t)sqlite3_column_int64(st, 6), "at", at);
 		json_object_set_new(o, "project_id",
 				    sqlite3_column_type(st, 3) == SQLITE_NULL
-					    ? json_null()
-					    : json_integer(sqlite3_column_int64(st, 3)));
-		json_object_set_new(o, "task_id", sqlite3_column_type(st, 4) == SQLITE_NULL
-							  ? json_null()
-							  : json_integer(sqlite3_column_int64(st, 4)));
+					? json_null()
+					: json_integer(sqlite3_column_int64(st, 3)));
+		json_object_set_new(o, "task_id",
+				    sqlite3_column_type(st, 4) == SQLITE_NULL
+					? json_null()
+					: json_integer(sqlite3_column_int64(st, 4)));
 		json_array_append_new(items, o);
 	}
 	sqlite3_reset(st);
@@ -498,8 +492,8 @@ json_t *store_ledger_accounts(db *d)
 	json_t *items = json_array();
 	while (db_step(st) == SQLITE_ROW)
 		json_array_append_new(items, json_pack("{s:I,s:s,s:I,s:s,s:I}", "id",
-						       (json_int_t)sqlite3_column_int64(st, 0), "kind",
-						       db_col_text(st, 1), "owner_id",
+						       (json_int_t)sqlite3_column_int64(st, 0),
+						       "kind", db_col_text(st, 1), "owner_id",
 						       (json_int_t)sqlite3_column_int64(st, 2),
 						       "currency", db_col_text(st, 3), "balance",
 						       (json_int_t)sqlite3_column_int64(st, 4)));
@@ -526,12 +520,12 @@ json_t *store_ledger_check(db *d)
 			" GROUP BY a.id HAVING a.balance <> coalesce(sum(e.amount), 0)"
 			" OR (a.balance < 0 AND a.kind <> 'external') LIMIT 100");
 	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(problems,
-				      json_pack("{s:s,s:I,s:s,s:I,s:I}", "problem", "balance",
-						"account_id", (json_int_t)sqlite3_column_int64(st, 0),
-						"kind", db_col_text(st, 1), "balance",
-						(json_int_t)sqlite3_column_int64(st, 2), "sum",
-						(json_int_t)sqlite3_column_int64(st, 3)));
+		json_array_append_new(
+		    problems,
+		    json_pack("{s:s,s:I,s:s,s:I,s:I}", "problem", "balance", "account_id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1),
+			      "balance", (json_int_t)sqlite3_column_int64(st, 2), "sum",
+			      (json_int_t)sqlite3_column_int64(st, 3)));
 	sqlite3_reset(st);
 	int64_t counts[3] = {0};
 	static const char *const sql[3] = {"SELECT count(*) FROM ledger_txns",
@@ -560,20 +554,22 @@ json_t *store_ledger_check(db *d)
 
 static json_t *payout_json(db_conn *c, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT id, user_id, currency, amount, status, note,"
-				      " requested_at, decided_at, decided_by FROM payouts WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT id, user_id, currency, amount, status, note,"
+		       " requested_at, decided_at, decided_by FROM payouts WHERE id = ?");
 	db_bind_int(st, 1, id);
 	json_t *o = NULL;
 	if (db_step(st) == SQLITE_ROW) {
 		char at[32];
 		clock_iso8601(sqlite3_column_int64(st, 6), at);
 		o = json_pack("{s:I,s:I,s:s,s:I,s:s,s:s}", "id", (json_int_t)id, "user_id",
-			      (json_int_t)sqlite3_column_int64(st, 1), "currency", db_col_text(st, 2),
-			      "amount", (json_int_t)sqlite3_column_int64(st, 3), "status",
-			      db_col_text(st, 4), "requested_at", at);
-		json_object_set_new(o, "note", sqlite3_column_type(st, 5) == SQLITE_NULL
-						       ? json_null()
-						       : json_string(db_col_text(st, 5)));
+			      (json_int_t)sqlite3_column_int64(st, 1), "currency",
+			      db_col_text(st, 2), "amount", (json_int_t)sqlite3_column_int64(st, 3),
+			      "status", db_col_text(st, 4), "requested_at", at);
+		json_object_set_new(o, "note",
+				    sqlite3_column_type(st, 5) == SQLITE_NULL
+					? json_null()
+					: json_string(db_col_text(st, 5)));
 		if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
 			clock_iso8601(sqlite3_column_int64(st, 7), at);
 			json_object_set_new(o, "decided_at", json_string(at));
@@ -605,10 +601,7 @@ static int payout_request_job(db_conn *c, void *ctx, cl_error *err)
 			       (long long)LEDGER_MAX_AMOUNT);
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO payouts(user_id, currency, amount, status,"
 				      " requested_at) VALUES (?,?,?,'requested',?)");
-	db_bind_int(st, 1, j->user_id);
-	db_bind_text(st, 2, j->currency);
-	db_bind_int(st, 3, j->amount);
-	db_bind_int(st, 4, now);
+	db_bind(st, DB_INT(j->user_id), DB_TEXT(j->currency), DB_INT(j->amount), DB_INT(now));
 	int rc = db_exec_stmt(st, err);
 	if (rc)
 		return rc;
@@ -619,8 +612,8 @@ static int payout_request_job(db_conn *c, void *ctx, cl_error *err)
 	return post(c, &t, &r, now, NULL, err);
 }
 
-int store_payout_request(db *d, int64_t user_id, const char *currency, int64_t amount,
-			 json_t **out, cl_error *err)
+int store_payout_request(db *d, int64_t user_id, const char *currency, int64_t amount, json_t **out,
+			 cl_error *err)
 {
 	struct money_job j = {.user_id = user_id, .currency = currency, .amount = amount};
 	int rc = db_write(d, payout_request_job, &j, err);
@@ -650,8 +643,8 @@ static int payout_decide_job(db_conn *c, void *ctx, cl_error *err)
 		return cl_fail(err, CL_ECONFLICT, "payout_decided", "the payout is already %s",
 			       status);
 	int64_t hold = account(c, "payout_hold", 0, cur, now);
-	int64_t to = j->approve ? account(c, "payouts", 0, cur, now)
-				: account(c, "worker", user, cur, now);
+	int64_t to =
+	    j->approve ? account(c, "payouts", 0, cur, now) : account(c, "worker", user, cur, now);
 	ledger_txn t;
 	ledger_txn_init(&t, j->approve ? "payout" : "payout_rejected");
 	if (!hold || !to || ledger_move(&t, hold, to, amount))
@@ -661,38 +654,34 @@ static int payout_decide_job(db_conn *c, void *ctx, cl_error *err)
 	post_ref r = {.idem = idem, .user_id = user, .actor_id = j->actor, .memo = j->memo};
 	int rc = post(c, &t, &r, now, NULL, err);
 	if (rc)
-		return rc < 0 ? rc : cl_fail(err, CL_ECONFLICT, "payout_decided", "already decided");
+		return rc < 0 ? rc
+			      : cl_fail(err, CL_ECONFLICT, "payout_decided", "already decided");
 	st = db_stmt(c, "UPDATE payouts SET status = ?, note = ?, decided_at = ?, decided_by = ?"
 			" WHERE id = ?");
-	db_bind_text(st, 1, j->approve ? "approved" : "rejected");
-	db_bind_text(st, 2, j->memo);
-	db_bind_int(st, 3, now);
-	db_bind_int(st, 4, j->actor);
-	db_bind_int(st, 5, j->payout_id);
+	db_bind(st, DB_TEXT(j->approve ? "approved" : "rejected"), DB_TEXT(j->memo), DB_INT(now),
+		DB_INT(j->actor), DB_INT(j->payout_id));
 	return db_exec_stmt(st, err);
 }
 
-int store_payout_decide(db *d, int64_t payout_id, int64_t admin_id, bool approve,
-			const char *note, json_t **out, cl_error *err)
+int store_payout_decide(db *d, int64_t payout_id, int64_t admin_id, bool approve, const char *note,
+			json_t **out, cl_error *err)
 {
-	struct money_job j = {.payout_id = payout_id, .actor = admin_id, .approve = approve,
-			      .memo = note};
+	struct money_job j = {
+	    .payout_id = payout_id, .actor = admin_id, .approve = approve, .memo = note};
 	int rc = db_write(d, payout_decide_job, &j, err);
 	*out = rc ? NULL : payout_json(db_reader(d), payout_id);
 	return rc;
 }
 
-json_t *store_payouts_list(db *d, const char *status, int64_t user_id, int64_t cursor,
-			   int limit, int64_t *next)
+json_t *store_payouts_list(db *d, const char *status, int64_t user_id, int64_t cursor, int limit,
+			   int64_t *next)
 {
 	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM payouts WHERE (?1 IS NULL OR status = ?1)"
 				      " AND (?2 = 0 OR user_id = ?2) AND id < ?3"
 				      " ORDER BY id DESC LIMIT ?4");
-	db_bind_text(st, 1, status);
-	db_bind_int(st, 2, user_id);
-	db_bind_int(st, 3, cursor ? cursor : INT64_MAX);
-	db_bind_int(st, 4, limit + 1);
+	db_bind(st, DB_TEXT(status), DB_INT(user_id), DB_INT(cursor ? cursor : INT64_MAX),
+		DB_INT(limit + 1));
 	int64_t ids[501] = {0};
 	int n = 0;
 	while (n <= limit && n < 501 && db_step(st) == SQLITE_ROW)
@@ -720,4 +709,116 @@ int store_payout_owner(db *d, int64_t payout_id, int64_t *user_id)
 	}
 	sqlite3_reset(st);
 	return rc;
+}
+/* ---- fair pay ---- */
+
+typedef struct pay_row {
+	int64_t user, active_ms, submissions, approved, earned, hourly;
+	char name[72];
+} pay_row;
+
+static int pay_row_cmp(const void *a, const void *b)
+{
+	const pay_row *x = a, *y = b;
+	return x->hourly < y->hourly ? -1 : x->hourly > y->hourly;
+}
+
+/* Each worker's row of fair pay in project p, as their jobs counted them (worker_counts); *n
+ * their count. NULL when memory runs out: every worker or no report, as a median of some would
+ * mislead. */
+static pay_row *pay_rows(db_conn *c, const project *p, size_t *n)
+{
+	/* Each worker's submissions, their time from each claim to its submit, approvals and what
+	 * the ledger paid them. */
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT w.user_id, u.username, w.submissions, w.active_ms, w.approved, w.paid,"
+	       " EXISTS(SELECT 1 FROM ledger_accounts a WHERE a.kind = 'project'"
+	       "  AND a.owner_id = ?1)"
+	       " FROM worker_counts w JOIN users u ON u.id = w.user_id"
+	       " WHERE w.project_id = ?1 AND w.submissions > 0 ORDER BY w.user_id");
+	db_bind_int(st, 1, p->id);
+	size_t cap = 64;
+	*n = 0;
+	pay_row *rows = malloc(cap * sizeof *rows);
+	while (rows && db_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			pay_row *bigger = realloc(rows, 2 * cap * sizeof *rows);
+			if (!bigger) {
+				free(rows);
+				rows = NULL;
+				break;
+			}
+			rows = bigger;
+			cap *= 2;
+		}
+		pay_row *r = &rows[(*n)++];
+		r->user = sqlite3_column_int64(st, 0);
+		snprintf(r->name, sizeof r->name, "%s", db_col_text(st, 1));
+		r->submissions = sqlite3_column_int64(st, 2);
+		r->active_ms = sqlite3_column_int64(st, 3);
+		r->approved = sqlite3_column_int64(st, 4);
+		/* Funded projects pay through the ledger; others owe approved x price. */
+		r->earned = sqlite3_column_int(st, 6) ? sqlite3_column_int64(st, 5)
+						      : r->approved * p->price;
+		r->hourly = ledger_hourly(r->earned, r->active_ms);
+	}
+	sqlite3_reset(st);
+	return rows;
+}
+
+static json_t *pay_row_json(const pay_row *r)
+{
+	return json_pack("{s:I,s:s,s:f,s:I,s:I,s:I,s:I}", "user_id", (json_int_t)r->user,
+			 "username", r->name, "active_seconds", (double)r->active_ms / 1000.0,
+			 "submissions", (json_int_t)r->submissions, "approved",
+			 (json_int_t)r->approved, "earned", (json_int_t)r->earned, "hourly",
+			 (json_int_t)r->hourly);
+}
+
+/* The median hourly earnings of the `timed` workers with time on record (sorted in place) into
+ * o, against the minimum wage, with the price that would pay the median worker that much. */
+static void pay_median(json_t *o, pay_row *timed_rows, size_t timed, const project *p,
+		       int64_t min_wage)
+{
+	if (!timed) {
+		json_object_set_new(o, "median_hourly", json_null());
+		json_object_set_new(o, "below_min_wage", json_false());
+		json_object_set_new(o, "suggested_price", json_null());
+		return;
+	}
+	qsort(timed_rows, timed, sizeof *timed_rows, pay_row_cmp);
+	const pay_row *m = &timed_rows[(timed - 1) / 2];
+	bool below = m->hourly < min_wage;
+	json_object_set_new(o, "median_hourly", json_integer(m->hourly));
+	json_object_set_new(o, "below_min_wage", json_boolean(below));
+	/* The price at which the median worker's pace earns the minimum wage; with nothing
+	 * approved yet, their submissions stand in for approvals. */
+	int64_t tasks = m->approved ? m->approved : m->submissions;
+	int64_t suggest = ledger_suggest_price(min_wage, m->active_ms, tasks);
+	json_object_set_new(o, "suggested_price",
+			    below && suggest > p->price ? json_integer(suggest) : json_null());
+}
+
+json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	size_t n;
+	pay_row *rows = pay_rows(c, p, &n);
+	db_read_end(c);
+	if (!rows)
+		return NULL;
+	json_t *workers = json_array();
+	size_t timed = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(workers, pay_row_json(&rows[i]));
+		if (rows[i].active_ms > 0)
+			rows[timed++] = rows[i];
+	}
+	json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:o}", "project_id", (json_int_t)p->id, "currency",
+			      p->currency, "min_wage", (json_int_t)min_wage, "price",
+			      (json_int_t)p->price, "workers", workers);
+	pay_median(o, rows, timed, p, min_wage);
+	free(rows);
+	return o;
 }

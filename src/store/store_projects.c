@@ -1,5 +1,5 @@
 /* Projects: settings rows, the caller's roles in them, and the lists a user sees. */
-#include "store/store.h"
+#include "store/store_projects.h"
 #include "core/access.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -42,20 +42,11 @@ static void project_from_row(sqlite3_stmt *st, project *p)
 
 static void bind_settings(sqlite3_stmt *st, const project *p, char *labels)
 {
-	db_bind_text(st, 1, p->name);
-	db_bind_text(st, 2, task_kind_name(p->kind));
-	db_bind_text(st, 3, labels);
-	db_bind_int(st, 4, p->multi_label);
-	db_bind_text(st, 5, p->instructions ? p->instructions : "");
-	db_bind_int(st, 6, p->price);
-	db_bind_int(st, 7, p->reviewer_fee);
-	db_bind_int(st, 8, p->review_sample);
-	sqlite3_bind_double(st, 9, p->review_rate);
-	db_bind_int(st, 10, p->overlap);
-	db_bind_int(st, 11, p->lease_seconds);
-	db_bind_int(st, 12, p->max_rounds);
-	db_bind_text(st, 13, p->status);
-	db_bind_int(st, 14, p->is_public);
+	db_bind(st, DB_TEXT(p->name), DB_TEXT(task_kind_name(p->kind)), DB_TEXT(labels),
+		DB_INT(p->multi_label), DB_TEXT(p->instructions ? p->instructions : ""),
+		DB_INT(p->price), DB_INT(p->reviewer_fee), DB_INT(p->review_sample),
+		DB_REAL(p->review_rate), DB_INT(p->overlap), DB_INT(p->lease_seconds),
+		DB_INT(p->max_rounds), DB_TEXT(p->status), DB_INT(p->is_public));
 }
 
 static int project_create_job(db_conn *c, void *ctx, cl_error *err)
@@ -130,8 +121,7 @@ int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char o
 		       " LEFT JOIN org_members om ON om.org_id = p.org_id AND om.user_id = ?2"
 		       " LEFT JOIN project_members pm ON pm.project_id = p.id"
 		       " AND pm.user_id = ?2 WHERE p.id = ?1");
-	db_bind_int(st, 1, id);
-	db_bind_int(st, 2, user_id);
+	db_bind(st, DB_INT(id), DB_INT(user_id));
 	int rc = CL_ENOTFOUND;
 	org_role[0] = member_role[0] = '\0';
 	if (db_step(st) == SQLITE_ROW) {
@@ -175,8 +165,7 @@ static int project_update_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT labels, EXISTS(SELECT 1 FROM tasks WHERE project_id = ?"
 		       " AND round > 0) FROM projects WHERE id = ?");
-	db_bind_int(st, 1, p->id);
-	db_bind_int(st, 2, p->id);
+	db_bind(st, DB_INT(p->id), DB_INT(p->id));
 	if (db_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
@@ -223,8 +212,7 @@ void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user
 	store_org_role(d, org_id, user_id, org_role);
 	sqlite3_stmt *st = db_stmt(c, "SELECT role FROM project_members "
 				      "WHERE project_id = ? AND user_id = ?");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, user_id);
+	db_bind(st, DB_INT(project_id), DB_INT(user_id));
 	member_role[0] = '\0';
 	if (db_step(st) == SQLITE_ROW)
 		snprintf(member_role, 16, "%s", db_col_text(st, 0));
@@ -247,14 +235,9 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
 		       " AND (?5 = 0 OR p.org_id = ?5)"
 		       " AND CASE WHEN ?6 THEN p.id < ?7 ELSE p.id > ?7 END"
 		       " ORDER BY CASE WHEN ?6 THEN -p.id ELSE p.id END LIMIT ?8");
-	db_bind_int(st, 1, pr->id);
-	db_bind_int(st, 2, pr->is_admin);
-	db_bind_text(st, 3, status);
-	db_bind_text(st, 4, kind);
-	db_bind_int(st, 5, org_id);
-	db_bind_int(st, 6, desc);
-	db_bind_int(st, 7, cursor ? cursor : (desc ? INT64_MAX : 0));
-	db_bind_int(st, 8, limit + 1);
+	db_bind(st, DB_INT(pr->id), DB_INT(pr->is_admin), DB_TEXT(status), DB_TEXT(kind),
+		DB_INT(org_id), DB_INT(desc), DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)),
+		DB_INT(limit + 1));
 	json_t *items = json_array();
 	*next = 0;
 	int n = 0;

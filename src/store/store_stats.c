@@ -1,6 +1,6 @@
 /* A project's figures: counts by state, throughput, first-pass approval, per worker. */
-#include "store/store.h"
-#include "store/store_quality.h"
+#include "store/store_stats.h"
+#include "store/store_ledger.h"
 #include "core/task.h"
 #include "util/clock.h"
 
@@ -37,9 +37,8 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 
 	sqlite3_stmt *st = db_stmt(c, "SELECT items FROM project_counts WHERE project_id = ?");
 	db_bind_int(st, 1, project_id);
-	json_object_set_new(o, "items", json_integer(db_step(st) == SQLITE_ROW
-							     ? sqlite3_column_int64(st, 0)
-							     : 0));
+	json_object_set_new(
+	    o, "items", json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
 	sqlite3_reset(st);
 
 	json_t *states = json_object();
@@ -60,12 +59,12 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	/* Approvals per hour over the last day, from the event log. */
 	int64_t hour = 3600 * 1000, since = (now / hour - 23) * hour;
 	int64_t buckets[24] = {0};
-	st = db_stmt(c, "SELECT at / 3600000, count(*) FROM events WHERE project_id = ?"
-			" AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
-			" AND type NOT IN ('claim','review_claim')"
-			" GROUP BY 1");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, since);
+	st =
+	    db_stmt(c, "SELECT at / 3600000, count(*) FROM events WHERE project_id = ?"
+		       " AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
+		       " AND type NOT IN ('claim','review_claim')"
+		       " GROUP BY 1");
+	db_bind(st, DB_INT(project_id), DB_INT(since));
 	while (db_step(st) == SQLITE_ROW) {
 		int64_t b = sqlite3_column_int64(st, 0) - since / hour;
 		if (b >= 0 && b < 24)
@@ -81,21 +80,23 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	}
 	json_object_set_new(o, "approved_per_hour", per_hour);
 
-	st = db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
-			" AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
-			" AND type NOT IN ('claim','review_claim')");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, now - hour);
-	json_object_set_new(o, "approved_last_hour",
-			    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
+	st =
+	    db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
+		       " AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
+		       " AND type NOT IN ('claim','review_claim')");
+	db_bind(st, DB_INT(project_id), DB_INT(now - hour));
+	json_object_set_new(
+	    o, "approved_last_hour",
+	    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
 	sqlite3_reset(st);
 
 	/* Review decisions (approve, fix, reject) as each decision's job counted them. */
 	st = db_stmt(c,
 		     "SELECT coalesce(sum(decisions), 0) FROM review_counts WHERE project_id = ?");
 	db_bind_int(st, 1, project_id);
-	json_object_set_new(o, "reviews",
-			    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
+	json_object_set_new(
+	    o, "reviews",
+	    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
 	sqlite3_reset(st);
 
 	/* Per worker: the outcomes of their work, and the reviews they did, as each job counted
@@ -118,21 +119,21 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 		decided_all += sqlite3_column_int64(st, 7);
 		first_pass_all += sqlite3_column_int64(st, 5);
 		json_array_append_new(
-			workers,
-			json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I}", "user_id",
-				  (json_int_t)sqlite3_column_int64(st, 0), "username",
-				  db_col_text(st, 1), "submitted",
-				  (json_int_t)sqlite3_column_int64(st, 2), "approved",
-				  (json_int_t)sqlite3_column_int64(st, 3), "rejected",
-				  (json_int_t)sqlite3_column_int64(st, 4), "first_pass_approved",
-				  (json_int_t)sqlite3_column_int64(st, 5), "reviews_done",
-				  (json_int_t)sqlite3_column_int64(st, 6)));
+		    workers,
+		    json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I}", "user_id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "username",
+			      db_col_text(st, 1), "submitted",
+			      (json_int_t)sqlite3_column_int64(st, 2), "approved",
+			      (json_int_t)sqlite3_column_int64(st, 3), "rejected",
+			      (json_int_t)sqlite3_column_int64(st, 4), "first_pass_approved",
+			      (json_int_t)sqlite3_column_int64(st, 5), "reviews_done",
+			      (json_int_t)sqlite3_column_int64(st, 6)));
 	}
 	sqlite3_reset(st);
 	json_object_set_new(o, "workers", workers);
 	json_object_set_new(o, "first_pass_approval_rate",
 			    decided_all ? json_real((double)first_pass_all / (double)decided_all)
-					 : json_null());
+					: json_null());
 	db_read_end(c);
 	return o;
 }

@@ -10,26 +10,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cases.h"
 #include "core/annotation.h"
 #include "util/buf.h"
-
-static char *data_dir(void)
-{
-	const char *env = getenv("CROWDLOOP_TEST_DATA");
-	buf b;
-	buf_init(&b, 4096);
-	if (env && *env)
-		buf_printf(&b, "%s/annotation", env);
-	else
-		buf_printf(&b, "%s/tests/data/annotation", CROWDLOOP_SOURCE_DIR);
-	return buf_detach(&b, NULL);
-}
 
 /* Reads an item description; returns false when it is not one. */
 static bool item_from_json(const json_t *j, item_facts *item)
@@ -97,11 +85,8 @@ static void run_case(const project *p, const item_facts *file_item, const json_t
 
 static void test_file(void **state)
 {
-	const char *path = *state;
-	json_error_t jerr;
-	json_t *doc = json_load_file(path, 0, &jerr);
-	if (!doc)
-		fail_msg("%s:%d: %s", path, jerr.line, jerr.text);
+	const char *name = *state;
+	json_t *doc = cases_load_json("annotation", name);
 	project p;
 	project_init(&p);
 	cl_error err;
@@ -123,7 +108,7 @@ static void test_file(void **state)
 			run_case(&p, &item, json_array_get(cases, i), i, &problems);
 	bool ok = problems.len == 0;
 	if (!ok)
-		print_error("%s:\n%s", path, problems.data);
+		print_error("%s:\n%s", name, problems.data);
 	buf_release(&problems);
 	project_release(&p);
 	json_decref(doc);
@@ -220,9 +205,10 @@ static void test_null_err(void **state)
 	project_release(&p);
 }
 
-static int by_name(const void *a, const void *b)
+static bool is_case(const char *name)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t len = strlen(name);
+	return len >= 5 && strcmp(name + len - 5, ".json") == 0;
 }
 
 int main(void)
@@ -234,48 +220,6 @@ int main(void)
 	};
 	int failed = cmocka_run_group_tests(fixed, NULL, NULL);
 
-	char *dir = data_dir();
-	DIR *dh = opendir(dir);
-	if (!dh) {
-		fprintf(stderr, "cannot open %s\n", dir);
-		free(dir);
-		return 1;
-	}
-	char **paths = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while ((de = readdir(dh))) {
-		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 5, ".json") != 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			paths = realloc(paths, cap * sizeof *paths);
-		}
-		buf b;
-		buf_init(&b, 0);
-		buf_printf(&b, "%s/%s", dir, de->d_name);
-		paths[n++] = buf_detach(&b, NULL);
-	}
-	closedir(dh);
-	free(dir);
-	qsort(paths, n, sizeof *paths, by_name);
-	struct CMUnitTest *tests = calloc(n ? n : 1, sizeof *tests);
-	for (size_t i = 0; i < n; i++) {
-		const char *slash = strrchr(paths[i], '/');
-		tests[i].name = slash ? slash + 1 : paths[i];
-		tests[i].test_func = test_file;
-		tests[i].initial_state = paths[i];
-	}
-	if (n == 0) {
-		fprintf(stderr, "no annotation cases found\n");
-		failed++;
-	} else {
-		failed += _cmocka_run_group_tests("annotation_cases", tests, n, NULL, NULL);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	free(tests);
+	failed += cases_run("annotation", is_case, test_file, 1);
 	return failed ? 1 : 0;
 }

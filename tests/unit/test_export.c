@@ -13,43 +13,15 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cases.h"
 #include "core/export.h"
 #include "util/buf.h"
 #include "util/err.h"
-
-static char *data_path(const char *rel)
-{
-	const char *env = getenv("CROWDLOOP_TEST_DATA");
-	buf b;
-	buf_init(&b, 4096);
-	if (env && *env)
-		buf_printf(&b, "%s/export/%s", env, rel);
-	else
-		buf_printf(&b, "%s/tests/data/export/%s", CROWDLOOP_SOURCE_DIR, rel);
-	return buf_detach(&b, NULL);
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	buf b;
-	buf_init(&b, 0);
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		assert_int_equal(buf_append(&b, chunk, n), 0);
-	fclose(f);
-	assert_int_equal(buf_append(&b, "", 0), 0);
-	return buf_detach(&b, len);
-}
 
 /* ---- a source over a JSON array of rows ---- */
 
@@ -153,19 +125,14 @@ static int run_writer(const export_options *o, json_rows *rows, buf *out)
 	return rc;
 }
 
-static void check_case(const char *name)
+static void test_case(void **state)
 {
+	const char *name = *state;
 	char rel[256];
 	snprintf(rel, sizeof rel, "%s/rows.json", name);
-	char *path = data_path(rel);
-	json_error_t je;
-	json_t *doc = json_load_file(path, 0, &je);
-	if (!doc)
-		fail_msg("%s: %s", path, je.text);
-	free(path);
+	json_t *doc = cases_load_json("export", rel);
 	task_kind kind;
 	assert_int_equal(task_kind_parse(str(doc, "kind"), &kind), 0);
-	bool update = getenv("CROWDLOOP_UPDATE_EXPECTED") && *getenv("CROWDLOOP_UPDATE_EXPECTED");
 	for (int f = 0; f < EXPORT_FORMAT_COUNT; f++) {
 		if (!export_format_supports((export_format)f, kind))
 			continue;
@@ -183,45 +150,15 @@ static void check_case(const char *name)
 			zip_listing(&out, &got);
 		else
 			buf_append(&got, out.data ? out.data : "", out.len);
-		snprintf(rel, sizeof rel, "%s/expected.%s", name, export_format_name((export_format)f));
-		char *exp_path = data_path(rel);
-		if (update) {
-			FILE *fp = fopen(exp_path, "wb");
-			assert_non_null(fp);
-			fwrite(got.data ? got.data : "", 1, got.len, fp);
-			fclose(fp);
-		}
-		size_t exp_len;
-		char *expected = read_file(exp_path, &exp_len);
-		if (!expected)
-			fail_msg("missing %s", exp_path);
-		if (exp_len != got.len || memcmp(expected, got.data ? got.data : "", got.len))
-			fail_msg("%s differs; got:\n%.*s", exp_path, (int)got.len,
-				 got.data ? got.data : "");
-		free(expected);
+		snprintf(rel, sizeof rel, "%s/expected.%s", name,
+			 export_format_name((export_format)f));
+		char *exp_path = cases_path("export", rel);
+		assert_true(cases_expect(name, exp_path, got.data ? got.data : "", got.len));
 		free(exp_path);
 		buf_release(&out);
 		buf_release(&got);
 	}
 	json_decref(doc);
-}
-
-static void test_cases(void **state)
-{
-	(void)state;
-	char *dir = data_path("");
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	int n = 0;
-	for (struct dirent *e; (e = readdir(d));) {
-		if (e->d_name[0] == '.')
-			continue;
-		check_case(e->d_name);
-		n++;
-	}
-	closedir(d);
-	free(dir);
-	assert_true(n >= 5);
 }
 
 /* A source that fails mid-way fails the writer; it never ends as if complete. */
@@ -237,8 +174,8 @@ static void test_source_failure(void **state)
 		if (!export_format_supports((export_format)f, KIND_TEXT_CLASS))
 			continue;
 		json_rows src = {.rows = rows, .fail_at = 2};
-		export_options o = {.format = (export_format)f, .kind = KIND_TEXT_CLASS,
-				    .labels = labels};
+		export_options o = {
+		    .format = (export_format)f, .kind = KIND_TEXT_CLASS, .labels = labels};
 		buf out;
 		buf_init(&out, 0);
 		assert_true(run_writer(&o, &src, &out) < 0);
@@ -257,8 +194,8 @@ static void test_missing_image(void **state)
 				 "image/png", "annotation", "boxes");
 	json_t *labels = json_pack("[s]", "x");
 	json_rows src = {.rows = rows, .missing_blob = true};
-	export_options o = {.format = EXPORT_YOLO, .kind = KIND_IMAGE_BBOX, .labels = labels,
-			    .with_images = true};
+	export_options o = {
+	    .format = EXPORT_YOLO, .kind = KIND_IMAGE_BBOX, .labels = labels, .with_images = true};
 	buf out;
 	buf_init(&out, 0);
 	assert_true(run_writer(&o, &src, &out) < 0);
@@ -296,7 +233,8 @@ static void test_formats(void **state)
 static void test_utf16(void **state)
 {
 	(void)state;
-	const char *t = "a\xf0\x9f\x8e\x89" "b\xed\x95\x9c"; /* a 🎉 b 한 */
+	const char *t = "a\xf0\x9f\x8e\x89"
+			"b\xed\x95\x9c"; /* a 🎉 b 한 */
 	assert_int_equal(export_cp_to_utf16(t, 0), 0);
 	assert_int_equal(export_cp_to_utf16(t, 2), 3);
 	assert_int_equal(export_cp_to_utf16(t, 4), 5);
@@ -308,11 +246,13 @@ static void test_utf16(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_source_failure),
-		cmocka_unit_test(test_missing_image),
-		cmocka_unit_test(test_formats),
-		cmocka_unit_test(test_utf16),
+	    cmocka_unit_test(test_source_failure),
+	    cmocka_unit_test(test_missing_image),
+	    cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_utf16),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	/* One case per folder: rows.json and an expected file per format that supports its kind. */
+	failed += cases_run("export", NULL, test_case, 5);
+	return failed ? 1 : 0;
 }

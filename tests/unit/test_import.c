@@ -11,55 +11,23 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cases.h"
 #include "core/import.h"
 #include "util/buf.h"
 #include "util/err.h"
 
-static char *data_dir(void)
-{
-	const char *env = getenv("CROWDLOOP_TEST_DATA");
-	buf b;
-	buf_init(&b, 4096);
-	if (env && *env)
-		buf_printf(&b, "%s/import", env);
-	else
-		buf_printf(&b, "%s/tests/data/import", CROWDLOOP_SOURCE_DIR);
-	return buf_detach(&b, NULL);
-}
-
-/* The whole file, NUL-terminated; NULL when it cannot be read. */
-static unsigned char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	buf b;
-	buf_init(&b, 0);
-	char chunk[8192];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		assert_int_equal(buf_append(&b, chunk, n), 0);
-	fclose(f);
-	/* An empty append NUL-terminates even a file of no bytes. */
-	assert_int_equal(buf_append(&b, "", 0), 0);
-	return (unsigned char *)buf_detach(&b, len);
-}
-
 static unsigned char *read_fixture(const char *name, size_t *len)
 {
-	char *dir = data_dir();
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	free(dir);
-	unsigned char *d = read_file(path, len);
+	char *path = cases_path("import", name);
+	unsigned char *d = (unsigned char *)cases_read(path, len);
 	if (!d)
 		fail_msg("cannot read %s", path);
+	free(path);
 	return d;
 }
 
@@ -148,32 +116,18 @@ static const char *out_text(recorder *r)
 static void test_fixture(void **state)
 {
 	const char *name = *state;
-	size_t len, elen;
+	size_t len;
 	unsigned char *d = read_fixture(name, &len);
 	recorder r;
 	recorder_init(&r);
 	run(&r, NULL, name, d, len, NULL);
 
-	char *dir = data_dir();
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s.expected", dir, name);
-	free(dir);
-	const char *update = getenv("CROWDLOOP_UPDATE_EXPECTED");
-	if (update && *update && strcmp(update, "0") != 0) {
-		FILE *f = fopen(path, "wb");
-		assert_non_null(f);
-		fputs(out_text(&r), f);
-		fclose(f);
-	}
-	char *want = (char *)read_file(path, &elen);
-	bool same = want && strcmp(want, out_text(&r)) == 0;
-	/* stderr directly: cmocka's own printing cuts long messages. */
-	if (!want)
-		fprintf(stderr, "%s: missing %s\n", name, path);
-	else if (!same)
-		fprintf(stderr, "%s: output differs from %s\n--- expected\n%s--- got\n%s", name,
-			path, want, out_text(&r));
-	free(want);
+	char expected[512];
+	snprintf(expected, sizeof expected, "%s.expected", name);
+	char *path = cases_path("import", expected);
+	const char *got = out_text(&r);
+	bool same = cases_expect(name, path, got, strlen(got));
+	free(path);
 	free(d);
 	buf_release(&r.out);
 	assert_true(same);
@@ -189,11 +143,6 @@ static bool is_input(const char *name)
 	if (n >= 3 && strcmp(name + n - 3, ".py") == 0)
 		return false;
 	return strncmp(name, "README", 6) != 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* ---- hand-written cases ---- */
@@ -406,43 +355,6 @@ int main(void)
 	};
 	int failed = cmocka_run_group_tests(fixed, NULL, NULL);
 
-	char *dir = data_dir();
-	DIR *dh = opendir(dir);
-	if (!dh) {
-		fprintf(stderr, "cannot open %s\n", dir);
-		free(dir);
-		return 1;
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while ((de = readdir(dh))) {
-		if (!is_input(de->d_name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			names = realloc(names, cap * sizeof *names);
-		}
-		names[n++] = strdup(de->d_name);
-	}
-	closedir(dh);
-	free(dir);
-	qsort(names, n, sizeof *names, by_name);
-	struct CMUnitTest *tests = calloc(n ? n : 1, sizeof *tests);
-	for (size_t i = 0; i < n; i++) {
-		tests[i].name = names[i];
-		tests[i].test_func = test_fixture;
-		tests[i].initial_state = names[i];
-	}
-	if (n == 0) {
-		fprintf(stderr, "no import fixtures found\n");
-		failed++;
-	} else {
-		failed += _cmocka_run_group_tests("import_fixtures", tests, n, NULL, NULL);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	free(tests);
+	failed += cases_run("import", is_input, test_fixture, 1);
 	return failed ? 1 : 0;
 }

@@ -12,18 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cases.h"
 #include "core/quality.h"
 
 static json_t *load(const char *name)
 {
-	const char *dir = getenv("CROWDLOOP_TEST_DATA");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/quality/%s", dir ? dir : "tests/data", name);
-	json_error_t e;
-	json_t *j = json_load_file(path, 0, &e);
-	if (!j)
-		fail_msg("%s: %s (line %d)", path, e.text, e.line);
-	return j;
+	return cases_load_json("quality", name);
 }
 
 static void assert_near(double got, double want, double tol, const char *what)
@@ -106,9 +100,9 @@ static void test_consolidate(void **state)
 		for (size_t k = 0; k < n; k++)
 			arr[k] = json_array_get(anns, k);
 		double agreement = -1;
-		json_t *got = quality_consolidate(kind_of(c), json_is_true(json_object_get(c,
-										 "multi_label")),
-						  arr, n, &agreement);
+		json_t *got =
+		    quality_consolidate(kind_of(c), json_is_true(json_object_get(c, "multi_label")),
+					arr, n, &agreement);
 		const char *name = json_string_value(json_object_get(c, "name"));
 		if (!got || !json_near(got, json_object_get(c, "expected"))) {
 			char *s = got ? json_dumps(got, JSON_COMPACT) : NULL;
@@ -166,7 +160,7 @@ static void test_alpha(void **state)
 		for (size_t u = 0; u < nu; u++)
 			for (size_t k = 0; k < nc; k++)
 				v[u * nc + k] =
-					json_string_value(json_array_get(json_array_get(units, u), k));
+				    json_string_value(json_array_get(json_array_get(units, u), k));
 		double got = quality_alpha_nominal(v, nu, nc);
 		json_t *want = json_object_get(c, "alpha");
 		char what[64];
@@ -254,28 +248,28 @@ static void test_promotion_rules(void **state)
 	s.promote_min_first_pass = 0.9;
 	s.promote_min_gold = 0.8;
 	quality_worker_figures f = {.approved = 10, .first_pass = 9};
-	assert_true(quality_should_promote(&s, &f));      /* exactly at both thresholds */
+	assert_true(quality_should_promote(&s, &f)); /* exactly at both thresholds */
 	f.approved = 9;
-	assert_false(quality_should_promote(&s, &f));     /* one approval short */
+	assert_false(quality_should_promote(&s, &f)); /* one approval short */
 	f = (quality_worker_figures){.approved = 10, .first_pass = 8};
-	assert_false(quality_should_promote(&s, &f));     /* first pass 80% < 90% */
-	f = (quality_worker_figures){.approved = 10, .first_pass = 10, .gold_n = 5,
-				     .gold_correct = 4};
-	assert_true(quality_should_promote(&s, &f));      /* gold 80% */
+	assert_false(quality_should_promote(&s, &f)); /* first pass 80% < 90% */
+	f = (quality_worker_figures){
+	    .approved = 10, .first_pass = 10, .gold_n = 5, .gold_correct = 4};
+	assert_true(quality_should_promote(&s, &f)); /* gold 80% */
 	f.gold_correct = 3;
-	assert_false(quality_should_promote(&s, &f));     /* gold 60% */
+	assert_false(quality_should_promote(&s, &f)); /* gold 60% */
 	s.promote_min_gold_n = 6;
 	f.gold_correct = 5;
-	assert_false(quality_should_promote(&s, &f));     /* too few gold answers */
+	assert_false(quality_should_promote(&s, &f)); /* too few gold answers */
 	s.promote_min_gold_n = 0;
 	s.auto_promote = false;
 	assert_false(quality_should_promote(&s, &f));
 
 	s.demote_min_checks = 5;
 	s.demote_below = 0.8;
-	assert_false(quality_should_demote(&s, 4, 0));   /* too few checks */
-	assert_true(quality_should_demote(&s, 5, 3));    /* 60% */
-	assert_false(quality_should_demote(&s, 5, 4));   /* 80% is not under 80% */
+	assert_false(quality_should_demote(&s, 4, 0)); /* too few checks */
+	assert_true(quality_should_demote(&s, 5, 3));  /* 60% */
+	assert_false(quality_should_demote(&s, 5, 4)); /* 80% is not under 80% */
 	s.auto_demote = false;
 	assert_false(quality_should_demote(&s, 10, 0));
 }
@@ -283,13 +277,13 @@ static void test_promotion_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wilson),
-		cmocka_unit_test(test_consolidate),
-		cmocka_unit_test(test_similarity_and_gold),
-		cmocka_unit_test(test_alpha),
-		cmocka_unit_test(test_plant_error),
-		cmocka_unit_test(test_settings),
-		cmocka_unit_test(test_promotion_rules),
+	    cmocka_unit_test(test_wilson),
+	    cmocka_unit_test(test_consolidate),
+	    cmocka_unit_test(test_similarity_and_gold),
+	    cmocka_unit_test(test_alpha),
+	    cmocka_unit_test(test_plant_error),
+	    cmocka_unit_test(test_settings),
+	    cmocka_unit_test(test_promotion_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

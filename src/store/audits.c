@@ -1,0 +1,178 @@
+/* Audits in SQL: a sample of a project's approved tasks that a manager checks again; each verdict
+ * counts towards the task's reviewer's accuracy and may demote them. */
+#include "store/audits.h"
+#include "store/role_events.h"
+#include "util/clock.h"
+
+static json_t *id_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		   ? json_null()
+		   : json_integer(sqlite3_column_int64(st, col));
+}
+
+struct audit_job {
+	int64_t project_id, audit_id, task_id, actor;
+	int size;
+	bool correct;
+	const char *note;
+};
+
+static int audit_create_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct audit_job *j = ctx;
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO audits(project_id, size, created_by, created_at)"
+				      " VALUES (?,0,?,?)");
+	db_bind(st, DB_INT(j->project_id), DB_INT(j->actor), DB_INT(now));
+	int rc = db_exec_stmt(st, err);
+	if (rc)
+		return rc;
+	j->audit_id = sqlite3_last_insert_rowid(db_handle(c));
+	st = db_stmt(c, "INSERT INTO audit_items(audit_id, task_id, project_id, worker_id,"
+			" reviewer_id) SELECT ?1, t.id, t.project_id, t.worker_id, t.reviewer_id"
+			" FROM tasks t WHERE t.project_id = ?2 AND t.state = 'approved'"
+			" AND NOT EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"
+			" AND NOT EXISTS (SELECT 1 FROM audit_items a WHERE a.task_id = t.id)"
+			" ORDER BY random() LIMIT ?3");
+	db_bind(st, DB_INT(j->audit_id), DB_INT(j->project_id), DB_INT(j->size));
+	if ((rc = db_exec_stmt(st, err)))
+		return rc;
+	int n = sqlite3_changes(db_handle(c));
+	if (!n)
+		return cl_fail(err, CL_ECONFLICT, "nothing_to_audit",
+			       "no approved task is left to audit");
+	st = db_stmt(c, "UPDATE audits SET size = ? WHERE id = ?");
+	db_bind(st, DB_INT(n), DB_INT(j->audit_id));
+	return db_exec_stmt(st, err);
+}
+
+int store_audit_create(db *d, int64_t project_id, int size, int64_t actor, json_t **out,
+		       cl_error *err)
+{
+	struct audit_job j = {.project_id = project_id, .size = size, .actor = actor};
+	int rc = db_write(d, audit_create_job, &j, err);
+	int64_t pid;
+	*out = rc ? NULL : store_audit_get(d, j.audit_id, &pid);
+	return rc;
+}
+
+static json_t *audit_head(sqlite3_stmt *st)
+{
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, 4), at);
+	return json_pack("{s:I,s:I,s:I,s:I,s:s,s:I,s:I}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "project_id",
+			 (json_int_t)sqlite3_column_int64(st, 1), "size",
+			 (json_int_t)sqlite3_column_int64(st, 2), "created_by",
+			 (json_int_t)sqlite3_column_int64(st, 3), "created_at", at, "decided",
+			 (json_int_t)sqlite3_column_int64(st, 5), "correct",
+			 (json_int_t)sqlite3_column_int64(st, 6));
+}
+
+json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"
+		       " (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"
+		       " (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"
+		       "  AND verdict = 'correct') FROM audits a WHERE a.id = ?");
+	db_bind_int(st, 1, audit_id);
+	json_t *o = NULL;
+	if (db_step(st) == SQLITE_ROW) {
+		o = audit_head(st);
+		*project_id = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (!o)
+		goto out;
+	json_t *items = json_array();
+	st = db_stmt(c, "SELECT ai.task_id, t.item_id, i.type, i.text, i.width, i.height, a.data,"
+			" ai.worker_id, ai.reviewer_id, ai.verdict, ai.note FROM audit_items ai"
+			" JOIN tasks t ON t.id = ai.task_id JOIN items i ON i.id = t.item_id"
+			" LEFT JOIN annotations a ON a.id = t.annotation_id"
+			" WHERE ai.audit_id = ? ORDER BY ai.task_id");
+	db_bind_int(st, 1, audit_id);
+	while (db_step(st) == SQLITE_ROW) {
+		json_t *item = json_pack("{s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 1),
+					 "type", db_col_text(st, 2));
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			json_object_set_new(item, "text", json_string(db_col_text(st, 3)));
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+			json_object_set_new(item, "width",
+					    json_integer(sqlite3_column_int64(st, 4)));
+			json_object_set_new(item, "height",
+					    json_integer(sqlite3_column_int64(st, 5)));
+		}
+		json_t *e = json_pack("{s:I,s:o,s:o,s:o,s:o}", "task_id",
+				      (json_int_t)sqlite3_column_int64(st, 0), "item", item,
+				      "annotation", db_col_json(st, 6), "worker_id",
+				      id_or_null(st, 7), "reviewer_id", id_or_null(st, 8));
+		json_object_set_new(e, "verdict",
+				    sqlite3_column_type(st, 9) == SQLITE_NULL
+					? json_null()
+					: json_string(db_col_text(st, 9)));
+		json_object_set_new(e, "note",
+				    sqlite3_column_type(st, 10) == SQLITE_NULL
+					? json_null()
+					: json_string(db_col_text(st, 10)));
+		json_array_append_new(items, e);
+	}
+	sqlite3_reset(st);
+	json_object_set_new(o, "items", items);
+out:
+	db_read_end(c);
+	return o;
+}
+
+#define AUDIT_HEAD_QUERY                                                                           \
+	"SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"                           \
+	" (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"                     \
+	" (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"                             \
+	"  AND verdict = 'correct') FROM audits a WHERE a.project_id = ?1"
+
+json_t *store_audits_list(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
+			  int64_t *next)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st = db_stmt(c, DB_PAGE_SQL(desc, AUDIT_HEAD_QUERY, "a.id"));
+	return db_owned_page(st, project_id, cursor, limit, desc, audit_head, next);
+}
+
+static int audit_verdict_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct audit_job *j = ctx;
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *st =
+	    db_stmt(c, "UPDATE audit_items SET verdict = ?, note = ?, auditor_id = ?,"
+		       " decided_at = ? WHERE audit_id = ? AND task_id = ?"
+		       " RETURNING project_id, coalesce(reviewer_id, 0)");
+	db_bind(st, DB_TEXT(j->correct ? "correct" : "incorrect"), DB_TEXT(j->note),
+		DB_INT(j->actor), DB_INT(now), DB_INT(j->audit_id), DB_INT(j->task_id));
+	int64_t project_id = 0, reviewer = 0;
+	if (db_step(st) == SQLITE_ROW) {
+		project_id = sqlite3_column_int64(st, 0);
+		reviewer = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (!project_id)
+		return cl_fail(err, CL_ENOTFOUND, NULL, "task %lld is not in this audit",
+			       (long long)j->task_id);
+	return store_role_check_demote(c, project_id, reviewer, now, err);
+}
+
+int store_audit_verdict(db *d, int64_t audit_id, int64_t task_id, bool correct, const char *note,
+			int64_t actor, json_t **out, cl_error *err)
+{
+	struct audit_job j = {.audit_id = audit_id,
+			      .task_id = task_id,
+			      .correct = correct,
+			      .note = note,
+			      .actor = actor};
+	int rc = db_write(d, audit_verdict_job, &j, err);
+	int64_t pid;
+	*out = rc ? NULL : store_audit_get(d, audit_id, &pid);
+	return rc;
+}

@@ -1,0 +1,23 @@
+/* Audits in SQL (audits.c): samples of approved tasks a manager checks again. JSON answers are new
+ * references. */
+#ifndef CROWDLOOP_STORE_AUDITS_H
+#define CROWDLOOP_STORE_AUDITS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/db.h"
+#include "util/err.h"
+
+/* Samples up to `size` approved tasks (no gold, no honeypots, not audited before). */
+int store_audit_create(db *d, int64_t project_id, int size, int64_t actor, json_t **out,
+		       cl_error *err);
+json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id);
+json_t *store_audits_list(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
+			  int64_t *next);
+/* Records a verdict on one task of an audit; may demote the task's reviewer. */
+int store_audit_verdict(db *d, int64_t audit_id, int64_t task_id, bool correct, const char *note,
+			int64_t actor, json_t **out, cl_error *err);
+
+#endif

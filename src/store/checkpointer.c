@@ -1,0 +1,82 @@
+/* The store's checkpointer: a thread that copies the WAL back into the database file from a
+ * connection of its own, and restarts the WAL when it grows past a size. */
+#include "store/checkpointer.h"
+#include "store/db_internal.h"
+
+#include <sys/prctl.h>
+
+/* WAL frames (pages) past which the checkpointer restarts the WAL: 4096 frames = 16 MiB. */
+#define WAL_RESTART_FRAMES 4096
+
+/* The checkpointer's busy handler: CHECKPOINT_BUSY_WAITS waits of 100 us, then SQLITE_BUSY. */
+#define CHECKPOINT_BUSY_WAITS 100
+static int checkpoint_busy(void *ctx, int count)
+{
+	(void)ctx;
+	if (count >= CHECKPOINT_BUSY_WAITS)
+		return 0;
+	struct timespec ts = {0, 100 * 1000};
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* Copies the WAL back into the database file from a connection of its own, so the writer
+ * never stalls on a checkpoint's fsyncs; PASSIVE never blocks the writer or the readers. */
+static void *checkpoint_main(void *arg)
+{
+	db *d = arg;
+	prctl(PR_SET_NAME, "cl-checkpoint");
+	sqlite3_busy_handler(d->checkpointer->h, checkpoint_busy, NULL);
+	pthread_mutex_lock(&d->lock);
+	while (!d->stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&d->checkpoint_wake, &d->lock, &until);
+		if (d->stopping)
+			break;
+		pthread_mutex_unlock(&d->lock);
+		int log = 0, done = 0;
+		int rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
+						   SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		/* Under steady traffic some reader always holds a snapshot inside the WAL, so the
+		 * writer never gets to start it over and it grows without end (hundreds of MB a
+		 * minute): every commit then lands on newly allocated file blocks and every reader
+		 * searches a longer WAL index. Past a size, a RESTART checkpoint waits until
+		 * readers have moved on, and the next commit rewinds the WAL. It holds the write
+		 * lock while it waits, so its wait is cut short (checkpoint_busy): when readers
+		 * keep it out, it gives up (after 10 ms) and tries again at the next round rather
+		 * than stall the writer. */
+		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES)
+			rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
+						       SQLITE_CHECKPOINT_RESTART, &log, &done);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warn("msg=\"checkpoint failed\" rc=%d", rc);
+		pthread_mutex_lock(&d->lock);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+int db_checkpointer_start(db *d, cl_error *err)
+{
+	pthread_cond_init(&d->checkpoint_wake, NULL);
+	if (db_conn_open(d->path, false, d->durable, &d->checkpointer) ||
+	    pthread_create(&d->checkpoint_thread, NULL, checkpoint_main, d))
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the checkpoint thread");
+	return 0;
+}
+
+void db_checkpointer_stop(db *d)
+{
+	pthread_mutex_lock(&d->lock);
+	pthread_cond_signal(&d->checkpoint_wake);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->checkpoint_thread, NULL);
+	db_conn_close(d->checkpointer);
+	pthread_cond_destroy(&d->checkpoint_wake);
+}

@@ -1,0 +1,245 @@
+/* Gold items in SQL: known answers a manager adds, mixed into a worker's claims at the project's
+ * gold rate and scored when submitted; honeypots (honeypots.c) are drawn from them too. */
+#include "store/gold.h"
+#include "core/task.h"
+#include "store/quality_settings.h"
+#include "store/store_items.h"
+#include "store/store_ledger.h"
+#include "store/worker_counts.h"
+#include "util/clock.h"
+#include "util/json.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* True with probability `rate`. */
+static bool chance(double rate)
+{
+	if (rate <= 0)
+		return false;
+	return (double)randombytes_uniform(1000000) < rate * 1e6;
+}
+
+int64_t store_gold_slot_task(db_conn *c, int64_t project_id, int64_t item_id, task_state state,
+			     int64_t now)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state,"
+		       " updated_at) VALUES (?1, ?2, (SELECT coalesce(max(slot), -1) + 1"
+		       " FROM tasks WHERE item_id = ?2), ?3, ?4)");
+	db_bind(st, DB_INT(project_id), DB_INT(item_id), DB_TEXT(task_state_name(state)),
+		DB_INT(now));
+	if (db_exec_stmt(st, NULL))
+		return 0;
+	int64_t id = sqlite3_last_insert_rowid(db_handle(c));
+	if (store_project_counted(c, project_id, 0, 1, NULL))
+		return 0;
+	if (task_state_live(state) && store_ledger_live(c, project_id, 0, 1, NULL))
+		return 0;
+	return id;
+}
+
+/* A gold item of the project at random, one `user_id` has no slot of (0: any), or 0. It is
+ * the first such item from a random point of the project's gold item ids, wrapping around: a
+ * few index steps however many gold items the project has, where sorting them all by random()
+ * cost every pick a row per gold item, on the writer. An item after a wider gap in the ids is
+ * picked a little more often. Slots are looked up by item, never by worker (see task_next_job):
+ * a worker who has seen most of the gold walks past the items they have. */
+static int64_t random_gold(db_conn *c, int64_t project_id, int64_t user_id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT (SELECT item_id FROM gold_items WHERE project_id = ?1"
+				      " ORDER BY item_id LIMIT 1), (SELECT item_id FROM gold_items"
+				      " WHERE project_id = ?1 ORDER BY item_id DESC LIMIT 1)");
+	db_bind_int(st, 1, project_id);
+	int64_t lo = 0, hi = 0;
+	if (db_step(st) == SQLITE_ROW) {
+		lo = sqlite3_column_int64(st, 0);
+		hi = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (!lo)
+		return 0;
+	uint64_t span = (uint64_t)(hi - lo) + 1, r = 0;
+	randombytes_buf(&r, sizeof r);
+	int64_t from = lo + (int64_t)(r % span);
+	/* From the point to the end, then from the start up to the point. */
+	st = db_stmt(c, "SELECT g.item_id FROM gold_items g WHERE g.project_id = ?1"
+			" AND g.item_id >= ?3 AND g.item_id < ?4 AND NOT EXISTS (SELECT 1"
+			" FROM tasks u WHERE u.item_id = g.item_id AND +u.worker_id = ?2)"
+			" ORDER BY g.item_id LIMIT 1");
+	int64_t item = 0;
+	for (int pass = 0; pass < 2 && !item; pass++) {
+		db_bind(st, DB_INT(project_id), DB_INT(user_id), DB_INT(pass ? lo : from),
+			DB_INT(pass ? from : hi + 1));
+		item = db_one_int(st);
+	}
+	return item;
+}
+
+int64_t store_gold_draw(db_conn *c, int64_t project_id, int64_t user_id, double rate)
+{
+	return chance(rate) ? random_gold(c, project_id, user_id) : 0;
+}
+
+int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, int64_t open_id,
+				int64_t now)
+{
+	quality_settings s;
+	store_quality_settings_load(c, p->id, &s);
+	int64_t item = store_gold_draw(c, p->id, user_id, s.gold_rate);
+	if (!item)
+		return open_id;
+	int64_t id = store_gold_slot_task(c, p->id, item, TASK_OPEN, now);
+	return id ? id : open_id;
+}
+
+int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t worker_id,
+			    const char *annotation, int64_t now, cl_error *err)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT g.answer, p.kind, t.project_id, t.item_id FROM tasks t"
+		       " JOIN gold_items g ON g.item_id = t.item_id"
+		       " JOIN projects p ON p.id = t.project_id WHERE t.id = ?");
+	db_bind_int(st, 1, task_id);
+	if (db_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	json_t *gold = json_loads(db_col_text(st, 0), 0, NULL);
+	char kind_name[32];
+	snprintf(kind_name, sizeof kind_name, "%s", db_col_text(st, 1));
+	int64_t project_id = sqlite3_column_int64(st, 2), item_id = sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	task_kind kind = KIND_TEXT_CLASS;
+	task_kind_parse(kind_name, &kind);
+	json_t *ann = json_loads(annotation, 0, NULL);
+	double score = gold && ann ? quality_gold_score(kind, gold, ann) : 0;
+	json_decref(gold);
+	json_decref(ann);
+	/* A round scored again replaces its result: the worker's counts take the difference. */
+	st = db_stmt(c, "SELECT correct FROM gold_results WHERE task_id = ? AND round = ?");
+	db_bind(st, DB_INT(task_id), DB_INT(round));
+	int had = db_step(st) == SQLITE_ROW ? (sqlite3_column_int(st, 0) != 0) : -1;
+	sqlite3_reset(st);
+	int correct = score >= 1.0 - 1e-9;
+	int rc = store_worker_counted(
+	    c, worker_id, project_id,
+	    &(worker_delta){.gold_answers = had < 0, .gold_correct = correct - (had > 0)}, err);
+	if (rc)
+		return rc;
+	st = db_stmt(c, "INSERT OR REPLACE INTO gold_results(task_id, round, project_id, item_id,"
+			" worker_id, kind, correct, score, at) VALUES (?,?,?,?,?,?,?,?,?)");
+	db_bind(st, DB_INT(task_id), DB_INT(round), DB_INT(project_id), DB_INT(item_id),
+		DB_INT(worker_id), DB_TEXT(kind_name), DB_INT(correct), DB_REAL(score),
+		DB_INT(now));
+	return db_exec_stmt(st, err);
+}
+
+struct gold_job {
+	const project *p;
+	const gold_new *g;
+	size_t n;
+	int64_t actor;
+	json_t *ids;
+};
+
+static int gold_add_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct gold_job *j = ctx;
+	int64_t now = clock_now_ms();
+	for (size_t i = 0; i < j->n; i++) {
+		const gold_new *g = &j->g[i];
+		int64_t item = g->item_id;
+		if (item) {
+			sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM items WHERE id = ?"
+						      " AND project_id = ?");
+			db_bind(st, DB_INT(item), DB_INT(j->p->id));
+			if (!db_one_int(st))
+				return cl_fail(err, CL_EINVAL, NULL,
+					       "items[%zu]: item %lld is not in this project", i,
+					       (long long)item);
+		} else {
+			sqlite3_stmt *st =
+			    db_stmt(c, "INSERT INTO items(project_id, type, content_hash,"
+				       " text, meta, created_at) VALUES (?,'text',?,?,"
+				       "'{}',?) ON CONFLICT(project_id, content_hash)"
+				       " DO NOTHING");
+			db_bind(st, DB_INT(j->p->id), DB_TEXT(g->hash), DB_TEXT(g->text),
+				DB_INT(now));
+			int rc = db_exec_stmt(st, err);
+			if (rc)
+				return rc;
+			if (sqlite3_changes(db_handle(c))) {
+				item = sqlite3_last_insert_rowid(db_handle(c));
+				if ((rc = store_project_counted(c, j->p->id, 1, 0, err)))
+					return rc;
+			} else {
+				st = db_stmt(c, "SELECT id FROM items WHERE project_id = ?"
+						" AND content_hash = ?");
+				db_bind(st, DB_INT(j->p->id), DB_TEXT(g->hash));
+				item = db_one_int(st);
+			}
+		}
+		sqlite3_stmt *st =
+		    db_stmt(c, "INSERT INTO gold_items(item_id, project_id, answer,"
+			       " explanation, created_by, created_at) VALUES (?,?,?,?,?,?)"
+			       " ON CONFLICT(item_id) DO UPDATE SET answer = excluded.answer,"
+			       " explanation = excluded.explanation");
+		db_bind(st, DB_INT(item), DB_INT(j->p->id), DB_TEXT(g->answer),
+			DB_TEXT(g->explanation ? g->explanation : ""), DB_INT(j->actor),
+			DB_INT(now));
+		int rc = db_exec_stmt(st, err);
+		if (rc)
+			return rc;
+		json_array_append_new(j->ids, json_integer(item));
+	}
+	return 0;
+}
+
+int store_gold_add(db *d, const project *p, const gold_new *g, size_t n, int64_t actor,
+		   json_t *report, cl_error *err)
+{
+	struct gold_job j = {.p = p, .g = g, .n = n, .actor = actor, .ids = json_array()};
+	int rc = db_write(d, gold_add_job, &j, err);
+	if (!rc) {
+		json_object_set_new(report, "added", json_integer((json_int_t)n));
+		json_object_set(report, "item_ids", j.ids);
+	}
+	json_decref(j.ids);
+	return rc;
+}
+
+static json_t *gold_row(sqlite3_stmt *st)
+{
+	json_t *o = json_pack("{s:I,s:o,s:s,s:s,s:I,s:I}", "item_id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "answer", db_col_json(st, 1),
+			      "explanation", db_col_text(st, 2), "type", db_col_text(st, 3),
+			      "answers", (json_int_t)sqlite3_column_int64(st, 5), "correct",
+			      (json_int_t)sqlite3_column_int64(st, 6));
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+		json_object_set_new(o, "text", json_string(db_col_text(st, 4)));
+	return o;
+}
+
+json_t *store_gold_list(db *d, int64_t project_id, int64_t cursor, int limit, int64_t *next)
+{
+	db_conn *c = db_reader(d);
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT g.item_id, g.answer, g.explanation, i.type, i.text,"
+		       " (SELECT count(*) FROM gold_results r WHERE r.item_id = g.item_id),"
+		       " (SELECT coalesce(sum(correct), 0) FROM gold_results r"
+		       "  WHERE r.item_id = g.item_id)"
+		       " FROM gold_items g JOIN items i ON i.id = g.item_id"
+		       " WHERE g.project_id = ?1 AND g.item_id > ?2 ORDER BY g.item_id LIMIT ?3");
+	return db_owned_page(st, project_id, cursor, limit, false, gold_row, next);
+}
+
+json_t *store_gold_answer(db *d, int64_t item_id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT answer FROM gold_items WHERE item_id = ?");
+	db_bind_int(st, 1, item_id);
+	json_t *v = db_step(st) == SQLITE_ROW ? json_loads(db_col_text(st, 0), 0, NULL) : NULL;
+	sqlite3_reset(st);
+	return v;
+}

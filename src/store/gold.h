@@ -1,0 +1,48 @@
+/* Gold items in SQL (gold.c): known answers mixed into workers' claims and scored at submit.
+ * Functions taking a db_conn run inside a write job of the task they belong to. */
+#ifndef CROWDLOOP_STORE_GOLD_H
+#define CROWDLOOP_STORE_GOLD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/project.h"
+#include "core/task.h"
+#include "store/db.h"
+#include "util/err.h"
+
+/* One gold item to add: an existing item of the project (item_id > 0) or new text. */
+typedef struct gold_new {
+	int64_t item_id;
+	const char *text; /* new text item: its content and hash (hex) */
+	char hash[65];
+	const char *answer; /* validated annotation JSON */
+	const char *explanation;
+} gold_new;
+
+/* Adds gold items in one transaction; report gets "added", "item_ids". New text items get no
+ * tasks of their own: gold tasks are made per worker at claim time. */
+int store_gold_add(db *d, const project *p, const gold_new *g, size_t n, int64_t actor,
+		   json_t *report, cl_error *err);
+/* A manager's page of gold items with answers. */
+json_t *store_gold_list(db *d, int64_t project_id, int64_t cursor, int limit, int64_t *next);
+/* The gold answer of an item of the project (new reference) or NULL when not gold. */
+json_t *store_gold_answer(db *d, int64_t item_id);
+
+/* Maybe swaps the open task a worker is about to claim for a new task on a gold item of the
+ * project, at the project's gold rate; returns the task to claim (`open_id` or the gold one). */
+int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, int64_t open_id,
+				int64_t now);
+/* Scores a submission when the task's item is gold. */
+int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t worker_id,
+			    const char *annotation, int64_t now, cl_error *err);
+/* A gold item of the project drawn with probability `rate`, one `user_id` has no task of (0:
+ * any); 0 when the draw says no or there is none. */
+int64_t store_gold_draw(db_conn *c, int64_t project_id, int64_t user_id, double rate);
+/* A new task of item `item_id` in `state`, in the item's next slot, counted in the project's
+ * totals and work in progress; its id, or 0 when it could not be made. */
+int64_t store_gold_slot_task(db_conn *c, int64_t project_id, int64_t item_id, task_state state,
+			     int64_t now);
+
+#endif

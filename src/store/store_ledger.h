@@ -1,0 +1,78 @@
+/* The pay ledger in SQL (store_ledger.c): the budget check and work in progress that the task jobs
+ * consult, pay on approval and review, deposits, balances, payouts, the ledger's own check, and
+ * fair pay. Functions taking a db_conn run inside a write job, in the same transaction as the
+ * task transition they belong to. JSON answers are new references. */
+#ifndef CROWDLOOP_STORE_STORE_LEDGER_H
+#define CROWDLOOP_STORE_STORE_LEDGER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/project.h"
+#include "store/db.h"
+#include "util/err.h"
+
+/* Refuses a new claim (CL_ECONFLICT "budget_exhausted") when a funded project's balance cannot
+ * cover the work in progress plus one more task. Unfunded projects (never deposited to) and
+ * free ones (price and fee 0) are not limited. */
+int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err);
+/* Counts `delta` tasks with `rejections` rejections into (or out of) the project's work in
+ * progress (task_state_live), which the budget check reads. Every change of a task's state
+ * between live and not, or of a live task's rejections, goes through here in its job. */
+int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta, cl_error *err);
+/* SQL for the open tasks of the project whose id is the SQL expression `project`: what its
+ * counted tasks leave after its work in progress (live_tasks), its approvals (worker_counts)
+ * and its discarded tasks; a few rows however many tasks wait. */
+#define OPEN_TASKS(project)                                                                        \
+	"(coalesce((SELECT tasks FROM project_counts WHERE project_id = " project "), 0)"          \
+	" - coalesce((SELECT sum(n) FROM live_tasks WHERE project_id = " project "), 0)"           \
+	" - coalesce((SELECT sum(approved) FROM worker_counts WHERE project_id = " project "), 0)" \
+	" - (SELECT count(*) FROM tasks INDEXED BY tasks_settled WHERE project_id = " project      \
+	" AND state = 'discarded'))"
+/* Credits the worker the project's price for an approved task, once per task; *paid what it
+ * credited (0 for a free or unfunded project, or a task paid before). */
+int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
+			    int64_t now, int64_t *paid, cl_error *err);
+/* Credits the reviewer the project's fee for the review of `round` of a task (round 0: a
+ * honeypot), once per task and round; *paid what it credited, as store_ledger_on_approve. */
+int store_ledger_on_review(db_conn *c, int64_t project_id, int64_t task_id, int round,
+			   int64_t reviewer_id, int64_t now, int64_t *paid, cl_error *err);
+
+/* Money into an org's budget from outside (admin): external -> org. */
+int store_ledger_fund_org(db *d, int64_t org_id, int64_t amount, int64_t actor, const char *memo,
+			  json_t **out, cl_error *err);
+/* An org's budget into one of its projects: org -> project. */
+int store_ledger_deposit(db *d, int64_t project_id, int64_t amount, int64_t actor, const char *memo,
+			 json_t **out, cl_error *err);
+/* {"org_id","currency","balance"}. */
+json_t *store_ledger_org(db *d, int64_t org_id);
+/* {"project_id","currency","funded","balance","reserved","available","paid_to_workers",
+ * "paid_to_reviewers","deposited"}. */
+json_t *store_ledger_project(db *d, const project *p);
+/* My balances per currency with what is on hold for payouts. */
+json_t *store_ledger_me(db *d, int64_t user_id);
+/* A page of the ledger lines of my account(s): newest first. */
+json_t *store_ledger_my_entries(db *d, int64_t user_id, int64_t cursor, int limit, int64_t *next);
+/* Every account with its balance (admin). */
+json_t *store_ledger_accounts(db *d);
+/* Verifies the ledger: every transaction sums to zero, every balance equals the sum of its
+ * entries, none below zero but the external one. {"ok","txns","entries","accounts","problems"}. */
+json_t *store_ledger_check(db *d);
+
+/* A worker asks for `amount` of their balance: worker -> payout hold. */
+int store_payout_request(db *d, int64_t user_id, const char *currency, int64_t amount, json_t **out,
+			 cl_error *err);
+/* An admin approves (hold -> paid out) or rejects (hold -> worker) a requested payout. */
+int store_payout_decide(db *d, int64_t payout_id, int64_t admin_id, bool approve, const char *note,
+			json_t **out, cl_error *err);
+/* Payouts by id, newest first; status may be NULL, user_id 0 for all. */
+json_t *store_payouts_list(db *d, const char *status, int64_t user_id, int64_t cursor, int limit,
+			   int64_t *next);
+/* The owner of a payout; CL_ENOTFOUND when missing. */
+int store_payout_owner(db *d, int64_t payout_id, int64_t *user_id);
+
+/* Effective hourly earnings per worker and the project's flag against `min_wage`. */
+json_t *store_fair_pay(db *d, const project *p, int64_t min_wage);
+
+#endif

@@ -1,0 +1,523 @@
+/* The store's writer: one thread that runs every state change and commits them in groups, the
+ * syncer that flushes a durable store's WAL, and the periodic job.
+ *
+ * Every state change goes through db_write(): callers queue a job and sleep; the writer takes
+ * all queued jobs, runs each in a SAVEPOINT of one BEGIN IMMEDIATE transaction and commits
+ * once. One writer means SQLite never answers "database is locked" to a request, and the
+ * commit cost is shared by the whole group. */
+#include "store/db_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define GROUP_MAX 512
+
+/* The tables whose rows decide who someone is and what they may do in a project. */
+static const char *const access_tables[] = {"users",	       "tokens",   "orgs",
+					    "org_members",     "projects", "project_members",
+					    "project_quality", "courses",  "qualifications"};
+
+/* The group the writer is building: its jobs ran inside one open transaction, which one
+ * COMMIT will make theirs. */
+typedef struct group {
+	db_job *head, *tail;
+	int n;
+	bool open;
+} group;
+
+static void wake_jobs(db_job *jobs)
+{
+	for (db_job *j = jobs, *nx; j; j = nx) {
+		nx = j->next;
+		j->done(j->done_arg, j->rc);
+		free(j);
+	}
+}
+
+/* Runs job `j` in a savepoint of its own: when it fails, what it wrote is undone, and whatever
+ * was memoized from it is stale. */
+static void run_alone(db *d, db_job *j)
+{
+	db_conn *c = d->writer;
+	if (run_cached(c, "SAVEPOINT job")) {
+		j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+		return;
+	}
+	uint64_t epoch = d->writer_epoch;
+	j->rc = j->fn(c, j->ctx, j->err);
+	if (j->rc) {
+		run_cached(c, "ROLLBACK TO job");
+		if (d->writer_epoch != epoch)
+			d->writer_epoch = next_epoch();
+	}
+	run_cached(c, "RELEASE job");
+}
+
+static void group_add(group *g, db_job *j)
+{
+	j->next = NULL;
+	if (g->tail)
+		g->tail->next = j;
+	else
+		g->head = j;
+	g->tail = j;
+	g->n++;
+}
+
+/* Rerunnable jobs in a row share the savepoint "run": SQLite journals a page the first time a
+ * savepoint changes it, so jobs that touch the same pages (the same index and table ends) pay
+ * for each page once per run instead of once per job. A job of the run that fails without
+ * writing needs nothing undone. One that fails after writing has its writes mixed with the
+ * run's: the run is rolled back and its jobs run again, each in a savepoint of its own. A run
+ * is kept as a group is: its jobs, and whether its savepoint is open. */
+typedef group run;
+
+static void run_end(db *d, group *g, run *r, bool undo)
+{
+	db_conn *c = d->writer;
+	if (!r->open)
+		return;
+	if (undo) {
+		run_cached(c, "ROLLBACK TO run");
+		d->writer_epoch = next_epoch();
+	}
+	run_cached(c, "RELEASE run");
+	/* Gone when SQLite rolled the whole transaction back (I/O error, full disk). */
+	bool lost = sqlite3_get_autocommit(c->h);
+	for (db_job *j = r->head, *nx; j; j = nx) {
+		nx = j->next;
+		if (undo && lost)
+			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+		else if (undo)
+			run_alone(d, j);
+		group_add(g, j);
+	}
+	*r = (run){0};
+}
+
+static void run_job(db *d, group *g, run *r, db_job *j)
+{
+	db_conn *c = d->writer;
+	if (!r->open) {
+		if (run_cached(c, "SAVEPOINT run")) {
+			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+			group_add(g, j);
+			return;
+		}
+		r->open = true;
+	}
+	sqlite3_int64 before = sqlite3_total_changes64(c->h);
+	j->rc = j->fn(c, j->ctx, j->err);
+	group_add(r, j);
+	if (j->rc && sqlite3_total_changes64(c->h) != before)
+		run_end(d, g, r, true);
+}
+
+/* Runs `jobs` (a list) in the group's transaction, each in a savepoint of its own or in a run
+ * (above). */
+static void group_run(db *d, group *g, db_job *jobs)
+{
+	db_conn *c = d->writer;
+	if (!g->open) {
+		if (run_cached(c, "BEGIN IMMEDIATE")) {
+			for (db_job *j = jobs; j; j = j->next)
+				j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+			wake_jobs(jobs);
+			return;
+		}
+		g->open = true;
+	}
+	run r = {0};
+	for (db_job *j = jobs, *nx; j; j = nx) {
+		nx = j->next;
+		/* An I/O error or a full disk rolls the whole transaction back: the group's commit
+		 * will fail its jobs, and the rest must not run outside it. */
+		if (sqlite3_get_autocommit(c->h)) {
+			run_end(d, g, &r, false);
+			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+			group_add(g, j);
+			continue;
+		}
+		if (j->rerunnable) {
+			run_job(d, g, &r, j);
+			continue;
+		}
+		run_end(d, g, &r, false);
+		run_alone(d, j);
+		group_add(g, j);
+	}
+	run_end(d, g, &r, false);
+}
+
+/* Commits the group and returns its jobs, their results final (a failed commit fails them
+ * all). */
+static db_job *group_commit(db *d, group *g)
+{
+	db_conn *c = d->writer;
+	db_job *jobs = g->head;
+	uint64_t t0 = monotonic_ns();
+	int failed = run_cached(c, "COMMIT");
+	d->commit_ns += monotonic_ns() - t0;
+	if (failed) {
+		db_exec_sql(c, "ROLLBACK");
+		d->writer_epoch = next_epoch();
+		for (db_job *j = jobs; j; j = j->next)
+			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "commit failed");
+	}
+	/* After the commit, so a reader that sees the new epoch also sees the new rows. */
+	if (d->access_changed) {
+		d->access_changed = false;
+		atomic_store_explicit(&d->access_epoch, next_epoch(), memory_order_release);
+	}
+	int cur = 0, hi = 0;
+	sqlite3_db_status(c->h, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1);
+	d->pages += (uint64_t)cur;
+	d->commits++;
+	d->jobs += (uint64_t)g->n;
+	*g = (group){0};
+	return jobs;
+}
+
+/* The SQL function the access-table triggers call on the writer's connection. */
+static void access_changed(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	db *d = sqlite3_user_data(ctx);
+	d->writer_epoch = next_epoch();
+	d->access_changed = true;
+	sqlite3_result_null(ctx);
+}
+
+/* Temporary triggers (the writer's connection only, never stored in the file): every change to
+ * an access table, by any statement of any job, moves the epochs. */
+static int watch_access_tables(db *d)
+{
+	if (sqlite3_create_function(d->writer->h, "cl_access_changed", 0, SQLITE_UTF8, d,
+				    access_changed, NULL, NULL) != SQLITE_OK)
+		return CL_EINTERNAL;
+	static const char *const ops[] = {"INSERT", "UPDATE", "DELETE"};
+	for (size_t t = 0; t < sizeof access_tables / sizeof *access_tables; t++) {
+		for (int o = 0; o < 3; o++) {
+			char sql[256];
+			snprintf(sql, sizeof sql,
+				 "CREATE TEMP TRIGGER cl_watch_%s_%d AFTER %s ON main.%s"
+				 " BEGIN SELECT cl_access_changed(); END",
+				 access_tables[t], o, ops[o], access_tables[t]);
+			if (db_exec_sql(d->writer, sql))
+				return CL_EINTERNAL;
+		}
+	}
+	return 0;
+}
+
+/* Flushes the WAL file to disk, through a descriptor of our own, opened on first need. The file
+ * stays the same one while the writer's connection is open: SQLite deletes a WAL only when the
+ * last connection to the database closes. Not checking it again per flush also matters for the
+ * flush itself: a stat() makes the kernel give the file's next write a fine-grained time, and on
+ * ext4 without a journal every such time costs the flush a second disk write for the inode. */
+static int sync_wal(db *d)
+{
+	if (d->wal_fd < 0) {
+		char wal[sizeof d->path + 8];
+		snprintf(wal, sizeof wal, "%s-wal", d->path);
+		d->wal_fd = open(wal, O_RDWR | O_CLOEXEC);
+	}
+	uint64_t t0 = monotonic_ns();
+	if (d->wal_fd < 0 || fdatasync(d->wal_fd)) {
+		log_error("msg=\"cannot flush the WAL\" path=\"%s-wal\" error=\"%s\"", d->path,
+			  strerror(errno));
+		return CL_EINTERNAL;
+	}
+	d->syncs++;
+	d->flush_ns += monotonic_ns() - t0;
+	return 0;
+}
+
+/* Durable stores: flushes the WAL for each committed group the writer hands over, and only then
+ * answers the group's callers. */
+static void *sync_main(void *arg)
+{
+	db *d = arg;
+	prctl(PR_SET_NAME, "cl-sync");
+	/* Whatever policy the server's other threads run under (serve --sched), this one keeps the
+	 * default: it sleeps on the disk, and every request of a group waits until it runs again
+	 * to answer them. A SCHED_BATCH thread woken by the flush's end would wait for the running
+	 * thread's time slice (docs/BENCHMARKS.md, after run 19). */
+	struct sched_param sp = {0};
+	sched_setscheduler(0, SCHED_OTHER, &sp);
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		while (!d->unsynced && !d->sync_stopping)
+			pthread_cond_wait(&d->sync_wake, &d->lock);
+		db_job *jobs = d->unsynced;
+		if (!jobs)
+			break;
+		d->unsynced = NULL;
+		pthread_mutex_unlock(&d->lock);
+		if (sync_wal(d))
+			for (db_job *j = jobs; j; j = j->next)
+				if (!j->rc)
+					j->rc = cl_fail(j->err, CL_EINTERNAL, NULL,
+							"the store could not flush to disk");
+		wake_jobs(jobs);
+		pthread_mutex_lock(&d->lock);
+		d->sync_busy = false;
+		pthread_cond_signal(&d->wake);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* Commits the group; a durable store hands it to the syncer (the caller holds d->lock and has
+ * seen the syncer idle), any other answers its callers at once. */
+static void commit_locked(db *d, group *g)
+{
+	pthread_mutex_unlock(&d->lock);
+	db_job *jobs = group_commit(d, g);
+	pthread_mutex_lock(&d->lock);
+	if (!d->durable) {
+		pthread_mutex_unlock(&d->lock);
+		wake_jobs(jobs);
+		pthread_mutex_lock(&d->lock);
+		return;
+	}
+	d->unsynced = jobs;
+	d->sync_busy = true;
+	pthread_cond_signal(&d->sync_wake);
+}
+
+static void periodic_done(void *arg, int rc)
+{
+	(void)arg;
+	(void)rc;
+}
+
+static bool periodic_due(db *d, struct timespec *next)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!d->periodic || now.tv_sec < next->tv_sec ||
+	    (now.tv_sec == next->tv_sec && now.tv_nsec < next->tv_nsec))
+		return false;
+	int64_t ns = (int64_t)now.tv_nsec + (int64_t)d->periodic_ms * 1000000;
+	next->tv_sec = now.tv_sec + (time_t)(ns / 1000000000);
+	next->tv_nsec = (long)(ns % 1000000000);
+	return true;
+}
+
+/* The writer: a pipelined group commit. While the syncer flushes one committed group, the
+ * writer runs the jobs arriving meanwhile inside the next group's open transaction, and
+ * commits that group as soon as the flush is done; so the disk's flush time is spent running
+ * jobs, and a group holds what arrived during one flush. */
+static void *writer_main(void *arg)
+{
+	db *d = arg;
+	prctl(PR_SET_NAME, "cl-writer");
+	struct timespec next_periodic;
+	clock_gettime(CLOCK_REALTIME, &next_periodic);
+	group g = {0};
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		while (!d->head && !d->stopping && !(g.open && !d->sync_busy)) {
+			if (!d->periodic) {
+				pthread_cond_wait(&d->wake, &d->lock);
+				continue;
+			}
+			if (pthread_cond_timedwait(&d->wake, &d->lock, &next_periodic) == ETIMEDOUT)
+				break;
+		}
+		db_job *jobs = d->head;
+		db_job *last = NULL;
+		int n = 0;
+		for (db_job *j = jobs; j && g.n + n < GROUP_MAX; j = j->next, n++)
+			last = j;
+		if (last) {
+			d->head = last->next;
+			if (!d->head)
+				d->tail = NULL;
+			last->next = NULL;
+		} else {
+			jobs = NULL;
+		}
+		pthread_mutex_unlock(&d->lock);
+
+		if (periodic_due(d, &next_periodic)) {
+			db_job *pj = calloc(1, sizeof *pj);
+			if (pj) {
+				pj->fn = d->periodic;
+				pj->ctx = d->periodic_ctx;
+				pj->err = &pj->own_err;
+				pj->done = periodic_done;
+				pj->next = jobs;
+				jobs = pj;
+			}
+		}
+		if (jobs) {
+			uint64_t t0 = monotonic_ns();
+			group_run(d, &g, jobs);
+			d->run_ns += monotonic_ns() - t0;
+		}
+
+		pthread_mutex_lock(&d->lock);
+		bool full = g.n >= GROUP_MAX;
+		if (g.open && (!d->sync_busy || !d->durable || full || d->stopping)) {
+			while (d->sync_busy)
+				pthread_cond_wait(&d->wake, &d->lock);
+			commit_locked(d, &g);
+		}
+		if (d->stopping && !d->head && !g.open)
+			break;
+	}
+	/* The last group's flush, before the store closes. */
+	while (d->sync_busy)
+		pthread_cond_wait(&d->wake, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+void db_wait_init(db_wait *w)
+{
+	sem_init(&w->done, 0, 0);
+	w->rc = 0;
+}
+
+void db_wait_done(void *arg, int rc)
+{
+	db_wait *w = arg;
+	w->rc = rc;
+	sem_post(&w->done);
+}
+
+int db_wait_for(db_wait *w)
+{
+	while (sem_wait(&w->done) && errno == EINTR)
+		;
+	sem_destroy(&w->done);
+	return w->rc;
+}
+
+int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err)
+{
+	cl_error local;
+	db_wait w;
+	db_wait_init(&w);
+	int rc = db_write_async(d, fn, ctx, err ? err : &local, db_wait_done, &w);
+	if (rc) {
+		sem_destroy(&w.done);
+		return rc;
+	}
+	return db_wait_for(&w);
+}
+
+static int queue_job(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg,
+		     bool rerunnable)
+{
+	db_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	*j = (db_job){.fn = fn,
+		      .ctx = ctx,
+		      .err = err,
+		      .done = done,
+		      .done_arg = arg,
+		      .rerunnable = rerunnable};
+	pthread_mutex_lock(&d->lock);
+	if (d->stopping) {
+		pthread_mutex_unlock(&d->lock);
+		free(j);
+		return cl_fail(err, CL_EUNAVAIL, NULL, "the server is shutting down");
+	}
+	if (d->tail)
+		d->tail->next = j;
+	else
+		d->head = j;
+	d->tail = j;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg)
+{
+	return queue_job(d, fn, ctx, err, done, arg, false);
+}
+
+int db_write_async_rerunnable(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done,
+			      void *arg)
+{
+	return queue_job(d, fn, ctx, err, done, arg, true);
+}
+
+void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms)
+{
+	pthread_mutex_lock(&d->lock);
+	d->periodic = fn;
+	d->periodic_ctx = ctx;
+	d->periodic_ms = period_ms;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void db_write_stats(db *d, db_stats *out)
+{
+	out->commits = d->commits;
+	out->jobs = d->jobs;
+	out->pages = d->pages;
+	out->syncs = d->syncs;
+	out->run_ns = d->run_ns;
+	out->commit_ns = d->commit_ns;
+	out->flush_ns = d->flush_ns;
+}
+
+int db_writer_adopt(db *d, cl_error *err)
+{
+	/* The writer's commits reach the WAL file without a flush (wal_vfs.h); the syncer is not
+	 * running yet. */
+	if (d->durable && sync_wal(d))
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot flush the store at %s", d->path);
+	d->writer->owner = d;
+	d->writer->is_writer = true;
+	d->writer_epoch = next_epoch();
+	atomic_store(&d->access_epoch, next_epoch());
+	if (watch_access_tables(d))
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot watch the access tables");
+	return 0;
+}
+
+int db_writer_start(db *d, cl_error *err)
+{
+	/* Durable: the writer commits without flushing and the syncer flushes (writer_main). */
+	pthread_cond_init(&d->sync_wake, NULL);
+	if (d->durable && pthread_create(&d->sync_thread, NULL, sync_main, d))
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the sync thread");
+	if (pthread_create(&d->writer_thread, NULL, writer_main, d))
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the writer thread");
+	return 0;
+}
+
+void db_writer_stop(db *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->writer_thread, NULL);
+	if (d->durable) {
+		pthread_mutex_lock(&d->lock);
+		d->sync_stopping = true;
+		pthread_cond_signal(&d->sync_wake);
+		pthread_mutex_unlock(&d->lock);
+		pthread_join(d->sync_thread, NULL);
+	}
+	if (d->wal_fd >= 0)
+		close(d->wal_fd);
+	pthread_cond_destroy(&d->sync_wake);
+}
