@@ -2,6 +2,7 @@
  * manage the project), audits and their verdicts, the quality figures with Wilson intervals,
  * consolidated answers and agreement, promotions and demotions, and my own figures. */
 #include "api/api.h"
+#include "core/audit.h"
 #include "core/annotation.h"
 #include "store/blobs.h"
 #include "store/store_quality.h"
@@ -257,8 +258,11 @@ int api_audits_verdict(http_request *r)
 			note = json_string_value(n);
 	}
 	if (!rc)
-		rc = store_audit_verdict(api_app(r)->db, r->ids[0], r->ids[1],
-					 !strcmp(verdict, "correct"), note, r->user.id, &out, &r->err);
+		rc = audit_verdict(&api_app(r)->store, r->ids[0], r->ids[1],
+				   !strcmp(verdict, "correct"), note, r->user.id, &r->err);
+	int64_t project_id;
+	if (!rc && !(out = store_audit_get(api_app(r)->db, r->ids[0], &project_id)))
+		rc = http_fail(r, CL_EINTERNAL, NULL, "the audit could not be read back");
 	if (!rc)
 		http_json(r, 200, out);
 	json_decref(body);

@@ -1,6 +1,8 @@
 /* What every approval does, whoever approves (a reviewer, a fix, the sampled policy, a manager's
  * resolution): the task's row, the worker's pay on approval and no sooner, their counts, and a
  * look at their promotion. */
+#include "core/pay.h"
+#include "core/roles.h"
 #include "core/task_job.h"
 
 int task_job_approve(store_tx *tx, task_job *j, const task_row *t, bool first_pass,
@@ -10,11 +12,12 @@ int task_job_approve(store_tx *tx, task_job *j, const task_row *t, bool first_pa
 	int rc = s->task_approved(tx, t, first_pass, annotation_id, j->now, err);
 	int64_t paid = 0;
 	if (!rc)
-		rc = s->pay_approval(tx, t->project_id, t->id, t->worker_id, j->now, &paid, err);
+		rc = pay_approval(tx, s, t->project_id, t->id, t->worker_id, j->now, &paid, err);
+	worker_delta d = {
+	    .approved = 1, .first_pass = first_pass, .decided = t->rejections == 0, .paid = paid};
 	if (!rc && t->worker_id)
-		rc = s->count_approval(tx, t->worker_id, t->project_id, first_pass,
-				       t->rejections == 0, paid, err);
+		rc = s->worker_count(tx, t->worker_id, t->project_id, &d, err);
 	if (!rc)
-		rc = s->promotion_check(tx, t->project_id, t->worker_id, j->now, err);
+		rc = role_promote_check(tx, s, t->project_id, t->worker_id, j->now, err);
 	return rc;
 }

@@ -1,5 +1,8 @@
 /* Claims and leases: a worker's next task, a reviewer's next review, giving a task back, and
  * leases that run out. A claim is a lease: never two holders at once. */
+#include "core/gold.h"
+#include "core/honeypot.h"
+#include "core/pay.h"
 #include "core/task_job.h"
 #include "util/clock.h"
 
@@ -28,12 +31,12 @@ static int lease_task(store_tx *tx, task_job *j, int64_t id, bool review, cl_err
 static int open_task(store_tx *tx, task_job *j, int64_t *id, cl_error *err)
 {
 	const store_ops *s = j->ops;
-	int rc = s->budget_claim_check(tx, j->p, err);
+	int rc = pay_claim_check(tx, s, j->p, err);
 	if (rc)
 		return rc;
 	*id = s->open_task_for(tx, j->p->id, j->user_id);
 	if (*id)
-		*id = s->gold_pick(tx, j->p, j->user_id, *id, j->now);
+		*id = gold_pick(tx, s, j->p, j->user_id, *id, j->now);
 	return 0;
 }
 
@@ -80,7 +83,7 @@ int review_claim_job(store_tx *tx, void *ctx, cl_error *err)
 		if (!id)
 			return 0;
 		/* A honeypot stands in for real work only while real work is waiting. */
-		id = j->ops->honeypot_pick(tx, p, j->user_id, id, j->now);
+		id = honeypot_pick(tx, j->ops, p, id, j->now);
 		int rc = lease_task(tx, j, id, true, err);
 		if (rc)
 			return rc;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/project.h"
+#include "core/quality_types.h"
 #include "util/err.h"
 
 #define QUALITY_Z95 1.959963984540054
@@ -87,23 +88,6 @@ char *quality_class_value(const json_t *annotation);
 json_t *quality_plant_error(task_kind kind, const json_t *gold, const json_t *labels,
 			    uint32_t pick);
 
-/* A project's quality and workforce settings (docs/API.md, QualitySettings). */
-#define QUALITY_MAX_COURSES 16
-typedef struct quality_settings {
-	double gold_rate;             /* share of claims that get a gold task, [0,1] */
-	double honeypot_rate;         /* share of review claims that get a honeypot, [0,1] */
-	int64_t required_courses[QUALITY_MAX_COURSES];
-	int n_required;
-	bool auto_promote;
-	int promote_min_approved;
-	double promote_min_first_pass; /* first-pass approvals / approvals */
-	double promote_min_gold;       /* gold accuracy */
-	int promote_min_gold_n;        /* gold answers needed before promotion (0: not needed) */
-	bool auto_demote;
-	int demote_min_checks;         /* honeypots + audited approvals before a demotion */
-	double demote_below;           /* reviewer accuracy under which a reviewer is demoted */
-} quality_settings;
-
 /* Defaults: no gold or honeypots, automatic promotion at 50 approvals with 90% first-pass and
  * 90% gold accuracy (when gold exists), demotion under 80% accuracy after 5 checks. */
 void quality_settings_init(quality_settings *s);
@@ -115,11 +99,6 @@ int quality_settings_apply_json(quality_settings *s, const json_t *in, cl_error 
 extern const json_field quality_settings_fields[];
 /* New reference. */
 json_t *quality_settings_to_json(const quality_settings *s);
-
-/* What promotion looks at for one worker in one project. */
-typedef struct quality_worker_figures {
-	long approved, first_pass, gold_n, gold_correct;
-} quality_worker_figures;
 
 /* True when the worker passes every promotion threshold. */
 bool quality_should_promote(const quality_settings *s, const quality_worker_figures *f);

@@ -2,6 +2,8 @@
  * reason, which sends the task back to the same worker, or to a manager once its rounds are
  * spent; a manager approves or discards an escalated task. Every review decision pays the
  * reviewer's fee once per task and round. */
+#include "core/honeypot.h"
+#include "core/pay.h"
 #include "core/task_job.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -56,8 +58,9 @@ static int reject(store_tx *tx, task_job *j, task_row *t, cl_error *err)
 	rc = j->ops->task_rejected(tx, t, text, j->now, err);
 	free(text);
 	if (!rc && t->worker_id)
-		rc = j->ops->count_rejection(tx, t->worker_id, t->project_id, t->rejections == 0,
-					     err);
+		rc = j->ops->worker_count(tx, t->worker_id, t->project_id,
+					  &(worker_delta){.rejected = 1, .decided = t->rejections == 0},
+					  err);
 	return rc;
 }
 
@@ -101,8 +104,7 @@ int task_review_job(store_tx *tx, void *ctx, cl_error *err)
 	if ((rc = task_job_check_holder(j, &t, true, err)))
 		return rc;
 	bool honeypot = false;
-	rc = j->ops->honeypot_decide(tx, t.id, j->user_id, dec->action, dec->reason,
-				     dec->annotation, j->now, &honeypot, err);
+	rc = honeypot_decide(tx, j->ops, &t, j->user_id, dec, j->now, &honeypot, err);
 	if (rc || honeypot) {
 		j->out = rc ? 0 : t.id;
 		return rc;
@@ -112,10 +114,10 @@ int task_review_job(store_tx *tx, void *ctx, cl_error *err)
 		return rc;
 	/* Every review decision earns the reviewer's fee, once per task and round, and counts. */
 	int64_t paid = 0;
-	rc = j->ops->pay_review(tx, t.project_id, t.id, reviewed_round, j->user_id, j->now, &paid,
-				err);
+	rc = pay_review(tx, j->ops, t.project_id, t.id, reviewed_round, j->user_id, j->now, &paid,
+			err);
 	if (!rc)
-		rc = j->ops->count_review(tx, j->user_id, t.project_id, paid, err);
+		rc = j->ops->review_count(tx, j->user_id, t.project_id, paid, err);
 	if (!rc)
 		j->out = t.id;
 	return rc;

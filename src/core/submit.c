@@ -1,5 +1,6 @@
 /* Submitting an annotation: the lease holder's work goes to review, or, under a sampled review
  * policy, some of it is approved at once. */
+#include "core/gold.h"
 #include "core/task_job.h"
 
 #include <sodium.h>
@@ -16,11 +17,13 @@ bool task_review_skipped(const project *p)
 static int submit_counted(store_tx *tx, task_job *j, const task_row *t, bool first_of_task,
 			  cl_error *err)
 {
-	int rc = j->ops->count_submit(tx, j->user_id, t->project_id, first_of_task,
-				      t->claimed_at ? j->now - t->claimed_at : 0, j->now, err);
+	worker_delta d = {.submissions = 1,
+			  .tasks_submitted = first_of_task,
+			  .active_ms = t->claimed_at ? j->now - t->claimed_at : 0,
+			  .at = j->now};
+	int rc = j->ops->worker_count(tx, j->user_id, t->project_id, &d, err);
 	if (!rc)
-		rc =
-		    j->ops->gold_score(tx, t->id, t->round, j->user_id, j->annotation, j->now, err);
+		rc = gold_score(tx, j->ops, t->id, t->round, j->user_id, j->annotation, j->now, err);
 	return rc;
 }
 

@@ -1,7 +1,6 @@
 /* Audits in SQL: a sample of a project's approved tasks that a manager checks again; each verdict
  * counts towards the task's reviewer's accuracy and may demote them. */
 #include "store/audits.h"
-#include "store/role_events.h"
 #include "util/clock.h"
 
 static json_t *id_or_null(sqlite3_stmt *st, int col)
@@ -14,8 +13,6 @@ static json_t *id_or_null(sqlite3_stmt *st, int col)
 struct audit_job {
 	int64_t project_id, audit_id, task_id, actor;
 	int size;
-	bool correct;
-	const char *note;
 };
 
 static int audit_create_job(db_conn *c, void *ctx, cl_error *err)
@@ -141,38 +138,24 @@ json_t *store_audits_list(db *d, int64_t project_id, int64_t cursor, int limit, 
 	return db_owned_page(st, project_id, cursor, limit, desc, audit_head, next);
 }
 
-static int audit_verdict_job(db_conn *c, void *ctx, cl_error *err)
+int store_audit_verdict_set(db_conn *c, int64_t audit_id, int64_t task_id, bool correct,
+			    const char *note, int64_t auditor_id, int64_t now, int64_t *project_id,
+			    int64_t *reviewer_id, cl_error *err)
 {
-	struct audit_job *j = ctx;
-	int64_t now = clock_now_ms();
 	sqlite3_stmt *st =
 	    db_stmt(c, "UPDATE audit_items SET verdict = ?, note = ?, auditor_id = ?,"
 		       " decided_at = ? WHERE audit_id = ? AND task_id = ?"
 		       " RETURNING project_id, coalesce(reviewer_id, 0)");
-	db_bind(st, DB_TEXT(j->correct ? "correct" : "incorrect"), DB_TEXT(j->note),
-		DB_INT(j->actor), DB_INT(now), DB_INT(j->audit_id), DB_INT(j->task_id));
-	int64_t project_id = 0, reviewer = 0;
+	db_bind(st, DB_TEXT(correct ? "correct" : "incorrect"), DB_TEXT(note), DB_INT(auditor_id),
+		DB_INT(now), DB_INT(audit_id), DB_INT(task_id));
+	*project_id = *reviewer_id = 0;
 	if (db_step(st) == SQLITE_ROW) {
-		project_id = sqlite3_column_int64(st, 0);
-		reviewer = sqlite3_column_int64(st, 1);
+		*project_id = sqlite3_column_int64(st, 0);
+		*reviewer_id = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	if (!project_id)
+	if (!*project_id)
 		return cl_fail(err, CL_ENOTFOUND, NULL, "task %lld is not in this audit",
-			       (long long)j->task_id);
-	return store_role_check_demote(c, project_id, reviewer, now, err);
-}
-
-int store_audit_verdict(db *d, int64_t audit_id, int64_t task_id, bool correct, const char *note,
-			int64_t actor, json_t **out, cl_error *err)
-{
-	struct audit_job j = {.audit_id = audit_id,
-			      .task_id = task_id,
-			      .correct = correct,
-			      .note = note,
-			      .actor = actor};
-	int rc = db_write(d, audit_verdict_job, &j, err);
-	int64_t pid;
-	*out = rc ? NULL : store_audit_get(d, audit_id, &pid);
-	return rc;
+			       (long long)task_id);
+	return 0;
 }

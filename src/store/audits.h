@@ -16,8 +16,9 @@ int store_audit_create(db *d, int64_t project_id, int size, int64_t actor, json_
 json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id);
 json_t *store_audits_list(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
 			  int64_t *next);
-/* Records a verdict on one task of an audit; may demote the task's reviewer. */
-int store_audit_verdict(db *d, int64_t audit_id, int64_t task_id, bool correct, const char *note,
-			int64_t actor, json_t **out, cl_error *err);
+/* Records a verdict on one task of an audit (store_ops.audit_verdict_set). */
+int store_audit_verdict_set(db_conn *c, int64_t audit_id, int64_t task_id, bool correct,
+			    const char *note, int64_t auditor_id, int64_t now, int64_t *project_id,
+			    int64_t *reviewer_id, cl_error *err);
 
 #endif

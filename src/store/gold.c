@@ -1,7 +1,6 @@
-/* Gold items in SQL: known answers a manager adds, mixed into a worker's claims at the project's
- * gold rate and scored when submitted; honeypots (honeypots.c) are drawn from them too. */
+/* Gold items in SQL: known answers a manager adds, the draw of one for a claim, a task of a new
+ * slot, and the scores of submissions; core/gold.c decides when, and how a score is made. */
 #include "store/gold.h"
-#include "core/task.h"
 #include "store/quality_settings.h"
 #include "store/store_items.h"
 #include "store/store_ledger.h"
@@ -12,14 +11,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-/* True with probability `rate`. */
-static bool chance(double rate)
-{
-	if (rate <= 0)
-		return false;
-	return (double)randombytes_uniform(1000000) < rate * 1e6;
-}
+#include <string.h>
 
 int64_t store_gold_slot_task(db_conn *c, int64_t project_id, int64_t item_id, task_state state,
 			     int64_t now)
@@ -28,14 +20,12 @@ int64_t store_gold_slot_task(db_conn *c, int64_t project_id, int64_t item_id, ta
 	    db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state,"
 		       " updated_at) VALUES (?1, ?2, (SELECT coalesce(max(slot), -1) + 1"
 		       " FROM tasks WHERE item_id = ?2), ?3, ?4)");
-	db_bind(st, DB_INT(project_id), DB_INT(item_id), DB_TEXT(task_state_name(state)),
+	db_bind(st, DB_INT(project_id), DB_INT(item_id), DB_TEXT(task_state_names[state]),
 		DB_INT(now));
 	if (db_exec_stmt(st, NULL))
 		return 0;
 	int64_t id = sqlite3_last_insert_rowid(db_handle(c));
 	if (store_project_counted(c, project_id, 0, 1, NULL))
-		return 0;
-	if (task_state_live(state) && store_ledger_live(c, project_id, 0, 1, NULL))
 		return 0;
 	return id;
 }
@@ -44,9 +34,9 @@ int64_t store_gold_slot_task(db_conn *c, int64_t project_id, int64_t item_id, ta
  * the first such item from a random point of the project's gold item ids, wrapping around: a
  * few index steps however many gold items the project has, where sorting them all by random()
  * cost every pick a row per gold item, on the writer. An item after a wider gap in the ids is
- * picked a little more often. Slots are looked up by item, never by worker (see task_next_job):
- * a worker who has seen most of the gold walks past the items they have. */
-static int64_t random_gold(db_conn *c, int64_t project_id, int64_t user_id)
+ * picked a little more often. Slots are looked up by item, never by worker (see
+ * task_rows_open_for): a worker who has seen most of the gold walks past the items they have. */
+int64_t store_gold_item_draw(db_conn *c, int64_t project_id, int64_t user_id)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT (SELECT item_id FROM gold_items WHERE project_id = ?1"
 				      " ORDER BY item_id LIMIT 1), (SELECT item_id FROM gold_items"
@@ -77,62 +67,69 @@ static int64_t random_gold(db_conn *c, int64_t project_id, int64_t user_id)
 	return item;
 }
 
-int64_t store_gold_draw(db_conn *c, int64_t project_id, int64_t user_id, double rate)
+/* The gold answer, kind, project and item of a task's item; false when it is not gold. */
+static bool gold_row_read(sqlite3_stmt *st, gold_of_task *g)
 {
-	return chance(rate) ? random_gold(c, project_id, user_id) : 0;
+	bool found = db_step(st) == SQLITE_ROW;
+	if (found) {
+		g->answer = strdup(db_col_text(st, 0));
+		g->kind = KIND_TEXT_CLASS;
+		for (int k = 0; task_kind_names[k]; k++)
+			if (!strcmp(task_kind_names[k], db_col_text(st, 1)))
+				g->kind = (task_kind)k;
+		g->project_id = sqlite3_column_int64(st, 2);
+		g->item_id = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_reset(st);
+	return found && g->answer;
 }
 
-int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, int64_t open_id,
-				int64_t now)
-{
-	quality_settings s;
-	store_quality_settings_load(c, p->id, &s);
-	int64_t item = store_gold_draw(c, p->id, user_id, s.gold_rate);
-	if (!item)
-		return open_id;
-	int64_t id = store_gold_slot_task(c, p->id, item, TASK_OPEN, now);
-	return id ? id : open_id;
-}
-
-int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t worker_id,
-			    const char *annotation, int64_t now, cl_error *err)
+bool store_gold_of_task(db_conn *c, int64_t task_id, gold_of_task *g)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT g.answer, p.kind, t.project_id, t.item_id FROM tasks t"
 		       " JOIN gold_items g ON g.item_id = t.item_id"
 		       " JOIN projects p ON p.id = t.project_id WHERE t.id = ?");
 	db_bind_int(st, 1, task_id);
-	if (db_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return 0;
-	}
-	json_t *gold = json_loads(db_col_text(st, 0), 0, NULL);
-	char kind_name[32];
-	snprintf(kind_name, sizeof kind_name, "%s", db_col_text(st, 1));
-	int64_t project_id = sqlite3_column_int64(st, 2), item_id = sqlite3_column_int64(st, 3);
+	return gold_row_read(st, g);
+}
+
+bool store_honeypot_of_task(db_conn *c, int64_t task_id, gold_of_task *g)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT g.answer, p.kind, h.project_id, h.item_id"
+				      " FROM honeypots h JOIN gold_items g ON g.item_id = h.item_id"
+				      " JOIN projects p ON p.id = h.project_id"
+				      " WHERE h.task_id = ? AND h.outcome IS NULL");
+	db_bind_int(st, 1, task_id);
+	return gold_row_read(st, g);
+}
+
+char *store_gold_item_answer(db_conn *c, int64_t item_id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT answer FROM gold_items WHERE item_id = ?");
+	db_bind_int(st, 1, item_id);
+	char *answer = db_step(st) == SQLITE_ROW ? strdup(db_col_text(st, 0)) : NULL;
 	sqlite3_reset(st);
-	task_kind kind = KIND_TEXT_CLASS;
-	task_kind_parse(kind_name, &kind);
-	json_t *ann = json_loads(annotation, 0, NULL);
-	double score = gold && ann ? quality_gold_score(kind, gold, ann) : 0;
-	json_decref(gold);
-	json_decref(ann);
-	/* A round scored again replaces its result: the worker's counts take the difference. */
-	st = db_stmt(c, "SELECT correct FROM gold_results WHERE task_id = ? AND round = ?");
+	return answer;
+}
+
+int store_gold_result_get(db_conn *c, int64_t task_id, int round)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT correct FROM gold_results WHERE task_id = ? AND round = ?");
 	db_bind(st, DB_INT(task_id), DB_INT(round));
 	int had = db_step(st) == SQLITE_ROW ? (sqlite3_column_int(st, 0) != 0) : -1;
 	sqlite3_reset(st);
-	int correct = score >= 1.0 - 1e-9;
-	int rc = store_worker_counted(
-	    c, worker_id, project_id,
-	    &(worker_delta){.gold_answers = had < 0, .gold_correct = correct - (had > 0)}, err);
-	if (rc)
-		return rc;
-	st = db_stmt(c, "INSERT OR REPLACE INTO gold_results(task_id, round, project_id, item_id,"
-			" worker_id, kind, correct, score, at) VALUES (?,?,?,?,?,?,?,?,?)");
-	db_bind(st, DB_INT(task_id), DB_INT(round), DB_INT(project_id), DB_INT(item_id),
-		DB_INT(worker_id), DB_TEXT(kind_name), DB_INT(correct), DB_REAL(score),
-		DB_INT(now));
+	return had;
+}
+
+int store_gold_result_put(db_conn *c, const gold_result *r, cl_error *err)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT OR REPLACE INTO gold_results(task_id, round, project_id, item_id,"
+		       " worker_id, kind, correct, score, at) VALUES (?,?,?,?,?,?,?,?,?)");
+	db_bind(st, DB_INT(r->task_id), DB_INT(r->round), DB_INT(r->project_id),
+		DB_INT(r->item_id), DB_INT(r->worker_id), DB_TEXT(task_kind_names[r->kind]),
+		DB_INT(r->correct), DB_REAL(r->score), DB_INT(r->at));
 	return db_exec_stmt(st, err);
 }
 

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "core/project.h"
-#include "core/task.h"
 #include "store/db.h"
+#include "store/ops.h"
 #include "util/err.h"
 
 /* One gold item to add: an existing item of the project (item_id > 0) or new text. */
@@ -30,19 +30,20 @@ json_t *store_gold_list(db *d, int64_t project_id, int64_t cursor, int limit, in
 /* The gold answer of an item of the project (new reference) or NULL when not gold. */
 json_t *store_gold_answer(db *d, int64_t item_id);
 
-/* Maybe swaps the open task a worker is about to claim for a new task on a gold item of the
- * project, at the project's gold rate; returns the task to claim (`open_id` or the gold one). */
-int64_t store_quality_gold_pick(db_conn *c, const project *p, int64_t user_id, int64_t open_id,
-				int64_t now);
-/* Scores a submission when the task's item is gold. */
-int store_quality_on_submit(db_conn *c, int64_t task_id, int round, int64_t worker_id,
-			    const char *annotation, int64_t now, cl_error *err);
-/* A gold item of the project drawn with probability `rate`, one `user_id` has no task of (0:
- * any); 0 when the draw says no or there is none. */
-int64_t store_gold_draw(db_conn *c, int64_t project_id, int64_t user_id, double rate);
+/* A gold item of the project at random that `user_id` has no slot of (0: any); 0: none. */
+int64_t store_gold_item_draw(db_conn *c, int64_t project_id, int64_t user_id);
 /* A new task of item `item_id` in `state`, in the item's next slot, counted in the project's
- * totals and work in progress; its id, or 0 when it could not be made. */
+ * totals; its id, or 0 when it could not be made. */
 int64_t store_gold_slot_task(db_conn *c, int64_t project_id, int64_t item_id, task_state state,
 			     int64_t now);
+/* The gold answer behind a task's item (store_ops.gold_of_task), or behind an undecided
+ * honeypot (store_ops.honeypot_of_task). */
+bool store_gold_of_task(db_conn *c, int64_t task_id, gold_of_task *g);
+bool store_honeypot_of_task(db_conn *c, int64_t task_id, gold_of_task *g);
+/* The gold answer of an item as JSON text (caller frees), NULL when not gold. */
+char *store_gold_item_answer(db_conn *c, int64_t item_id);
+/* A round's earlier score (-1: none, else correct), and a round's score recorded. */
+int store_gold_result_get(db_conn *c, int64_t task_id, int round);
+int store_gold_result_put(db_conn *c, const gold_result *r, cl_error *err);
 
 #endif

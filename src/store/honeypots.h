@@ -3,23 +3,18 @@
 #ifndef CROWDLOOP_STORE_HONEYPOTS_H
 #define CROWDLOOP_STORE_HONEYPOTS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/project.h"
 #include "store/db.h"
 #include "util/err.h"
 
-/* Maybe makes a honeypot (a gold item with a planted error, already submitted) for a reviewer,
- * at the project's honeypot rate; returns its task id (state submitted) or `real_id`. */
-int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t reviewer_id,
-				    int64_t real_id, int64_t now);
-/* Decides a review of a honeypot: records caught or missed, closes the task as discarded with
- * the reviewer's decision as its event, pays the fee and may demote. *handled false when the
- * task is no honeypot (nothing done). `action` is TASK_APPROVE, TASK_REJECT or TASK_FIX. */
-int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_id, int action,
-				  const char *reason, const char *fix, int64_t now, bool *handled,
-				  cl_error *err);
+/* A honeypot on gold item `item_id`: a submitted task of a new slot whose annotation is
+ * `planted` (JSON text); its task id, or 0 when it could not be made. */
+int64_t store_honeypot_add(db_conn *c, int64_t project_id, int64_t item_id, const char *planted,
+			   int64_t now);
+/* Records a reviewer's decision on a honeypot, caught or missed. */
+int store_honeypot_decided(db_conn *c, int64_t task_id, int64_t reviewer_id, const char *decision,
+			   bool caught, int64_t now, cl_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/project.h"
+#include "core/quality_types.h"
 #include "core/task_types.h"
 #include "store/db.h"
 #include "util/err.h"
@@ -64,6 +65,44 @@ typedef struct task_view {
 	task_view_event *events; /* TASK_WITH_HISTORY */
 	size_t n_events;
 } task_view;
+
+/* What one job adds to a worker's figures in a project; `at`, when set, is a submit's time. */
+typedef struct worker_delta {
+	int64_t approved, first_pass, gold_answers, gold_correct, submissions, active_ms, paid, at;
+	int64_t tasks_submitted, rejected, decided;
+} worker_delta;
+
+/* A gold item's known answer as a task of it finds it: the answer's JSON text (owned: free it),
+ * and the task's project, item and kind. */
+typedef struct gold_of_task {
+	char *answer;
+	int64_t project_id, item_id;
+	task_kind kind;
+} gold_of_task;
+
+/* The score of one round of a task on a gold item. */
+typedef struct gold_result {
+	int64_t task_id, project_id, item_id, worker_id, at;
+	int round;
+	task_kind kind;
+	bool correct;
+	double score;
+} gold_result;
+
+/* What a project pays: its price per approved task, its fee per review, in the org's currency. */
+typedef struct project_pay {
+	int64_t price, fee, org_id;
+	int max_rounds;
+	char currency[8];
+} project_pay;
+
+/* A payment from a funded project's account to a person's, once per idempotency key. */
+typedef struct ledger_payment {
+	const char *kind; /* "pay", "fee" */
+	int64_t project_id, task_id, person, amount;
+	const char *currency;
+	const char *idem;
+} ledger_payment;
 
 /* A filter of a project's task list. */
 typedef struct task_query {
@@ -154,50 +193,79 @@ typedef struct store_ops {
 	 * or decision that follows on the same connection reads nothing. */
 	void (*task_facts_remember)(db *d, int64_t id, task_facts *f);
 
-	/* ---- budget and pay (ledger) ---- */
-	/* Refuses a new claim a funded project's budget cannot pay for. */
-	int (*budget_claim_check)(store_tx *tx, const project *p, cl_error *err);
+	/* ---- pay (ledger) ---- */
+	/* What project `id` pays; CL_ENOTFOUND when missing. */
+	int (*project_pay)(store_tx *tx, int64_t id, project_pay *pp);
+	/* The balance of the (kind, owner, currency) account; false when it does not exist. */
+	bool (*account_balance)(store_tx *tx, const char *kind, int64_t owner,
+				const char *currency, int64_t *balance);
+	/* The project's live tasks, and the review fees they may still cost under max_rounds. */
+	void (*live_work)(store_tx *tx, int64_t project_id, int max_rounds, int64_t *tasks,
+			  int64_t *reviews);
 	/* Counts `delta` live tasks with `rejections` rejections into the project's work in
 	 * progress, which the budget holds money for. */
 	int (*budget_live_count)(store_tx *tx, int64_t project_id, int rejections, int delta,
 				 cl_error *err);
-	/* Pays the worker of an approved task; *paid what it credited. */
-	int (*pay_approval)(store_tx *tx, int64_t project_id, int64_t task_id, int64_t worker_id,
-			    int64_t now, int64_t *paid, cl_error *err);
-	/* Pays the reviewer of a task's round; *paid what it credited. */
-	int (*pay_review)(store_tx *tx, int64_t project_id, int64_t task_id, int round,
-			  int64_t reviewer_id, int64_t now, int64_t *paid, cl_error *err);
-
-	/* ---- quality: gold, honeypots, the workers' figures ---- */
-	/* Maybe swaps the open task `open_id` for a new task on a gold item; returns the one to
-	 * claim. */
-	int64_t (*gold_pick)(store_tx *tx, const project *p, int64_t worker_id, int64_t open_id,
-			     int64_t now);
-	/* Scores a submission of a gold item. */
-	int (*gold_score)(store_tx *tx, int64_t task_id, int round, int64_t worker_id,
-			  const char *annotation, int64_t now, cl_error *err);
-	/* Maybe makes a honeypot for the reviewer; returns its task id or `real_id`. */
-	int64_t (*honeypot_pick)(store_tx *tx, const project *p, int64_t reviewer_id,
-				 int64_t real_id, int64_t now);
-	/* Decides a review of a honeypot; *handled false when the task is none. */
-	int (*honeypot_decide)(store_tx *tx, int64_t task_id, int64_t reviewer_id, int action,
-			       const char *reason, const char *fix, int64_t now, bool *handled,
-			       cl_error *err);
-	/* Counts a worker's submit and the time since the claim. */
-	int (*count_submit)(store_tx *tx, int64_t worker_id, int64_t project_id, bool first_of_task,
-			    int64_t active_ms, int64_t now, cl_error *err);
-	/* Counts an approval of a worker's task and what it paid. */
-	int (*count_approval)(store_tx *tx, int64_t worker_id, int64_t project_id, bool first_pass,
-			      bool first_decision, int64_t paid, cl_error *err);
-	/* Counts a rejection of a worker's submission. */
-	int (*count_rejection)(store_tx *tx, int64_t worker_id, int64_t project_id,
-			       bool first_decision, cl_error *err);
-	/* Counts a reviewer's decision and the fee it paid. */
-	int (*count_review)(store_tx *tx, int64_t reviewer_id, int64_t project_id, int64_t paid,
+	/* Posts a payment: 0 with *paid its amount; 0 with *paid 0 when the project has no account
+	 * (unfunded) or the key was paid before; CL_ECONFLICT when the project cannot cover it. */
+	int (*payment_post)(store_tx *tx, const ledger_payment *pay, int64_t now, int64_t *paid,
 			    cl_error *err);
-	/* Checks the worker's promotion after an approval. */
-	int (*promotion_check)(store_tx *tx, int64_t project_id, int64_t worker_id, int64_t now,
+
+	/* ---- quality: gold, honeypots ---- */
+	/* The project's quality settings (defaults when none were saved). */
+	void (*quality_settings_load)(store_tx *tx, int64_t project_id, quality_settings *s);
+	/* A gold item of the project at random that `worker_id` has no slot of (0: any); 0: none. */
+	int64_t (*gold_item_draw)(store_tx *tx, int64_t project_id, int64_t worker_id);
+	/* A new task for a new slot of item `item_id`, in `state`; its id, 0 on failure. */
+	int64_t (*task_add)(store_tx *tx, int64_t project_id, int64_t item_id, task_state state,
+			    int64_t now);
+	/* The gold answer of task `task_id`'s item; false when the item is not gold. */
+	bool (*gold_of_task)(store_tx *tx, int64_t task_id, gold_of_task *g);
+	/* The gold answer of an item (JSON text, caller frees), NULL when not gold. */
+	char *(*gold_answer)(store_tx *tx, int64_t item_id);
+	/* Whether a round was scored before: -1 no, else whether it was correct. */
+	int (*gold_result_get)(store_tx *tx, int64_t task_id, int round);
+	/* Records (or replaces) a round's score. */
+	int (*gold_result_put)(store_tx *tx, const gold_result *r, cl_error *err);
+	/* A honeypot: a submitted task on gold item `item_id` with the `planted` annotation (JSON
+	 * text); its task id, 0 on failure. */
+	int64_t (*honeypot_add)(store_tx *tx, int64_t project_id, int64_t item_id,
+				const char *planted, int64_t now);
+	/* The gold answer behind undecided honeypot `task_id`; false when the task is none. */
+	bool (*honeypot_of_task)(store_tx *tx, int64_t task_id, gold_of_task *g);
+	/* Records a reviewer's decision (event type) on a honeypot, caught or missed. */
+	int (*honeypot_decided)(store_tx *tx, int64_t task_id, int64_t reviewer_id,
+				const char *decision, bool caught, int64_t now, cl_error *err);
+
+	/* ---- the workers' figures and roles ---- */
+	/* Adds `d` to a worker's figures in a project. */
+	int (*worker_count)(store_tx *tx, int64_t worker_id, int64_t project_id,
+			    const worker_delta *d, cl_error *err);
+	/* Counts a reviewer's decision in a project and the fee it paid. */
+	int (*review_count)(store_tx *tx, int64_t reviewer_id, int64_t project_id, int64_t paid,
+			    cl_error *err);
+	/* What promotion looks at of a worker in a project. */
+	void (*worker_figures)(store_tx *tx, int64_t project_id, int64_t user_id,
+			       quality_worker_figures *f);
+	/* A reviewer's honeypots (caught) and audited approvals (passed) in a project. */
+	void (*reviewer_checks)(store_tx *tx, int64_t project_id, int64_t reviewer_id, long *hp,
+				long *caught, long *audits, long *passed);
+	/* The user's member role in the project ("worker", "reviewer"), "" when none. */
+	void (*member_role)(store_tx *tx, int64_t project_id, int64_t user_id, char role[16]);
+	/* Sets the user's member role in the project. */
+	int (*member_role_set)(store_tx *tx, int64_t project_id, int64_t user_id, const char *role,
 			       cl_error *err);
+	/* Whether the user is org staff of the project's org, or was demoted in it before. */
+	bool (*promotion_barred)(store_tx *tx, int64_t project_id, int64_t user_id);
+	/* Records a role change with the figures behind it (JSON object text). */
+	int (*role_event_add)(store_tx *tx, int64_t project_id, int64_t user_id, const char *change,
+			      const char *from, const char *to, const char *figures, int64_t now,
+			      cl_error *err);
+	/* Records an audit's verdict on a task; *project_id and *reviewer_id (0: none) of the task,
+	 * CL_ENOTFOUND when the task is not in the audit. */
+	int (*audit_verdict_set)(store_tx *tx, int64_t audit_id, int64_t task_id, bool correct,
+				 const char *note, int64_t auditor_id, int64_t now,
+				 int64_t *project_id, int64_t *reviewer_id, cl_error *err);
 } store_ops;
 
 /* A store: its backend's operations and handle. */

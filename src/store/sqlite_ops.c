@@ -1,8 +1,15 @@
 /* SQLite's store operations: the table core's use cases call (store/ops.h), each slot the SQLite
  * function that does it. */
 #include "store/ops.h"
-#include "store/store_quality.h"
+#include "store/audits.h"
+#include "store/gold.h"
+#include "store/honeypots.h"
+#include "store/quality_figures.h"
+#include "store/quality_settings.h"
+#include "store/role_events.h"
+#include "store/store_ledger.h"
 #include "store/task_rows.h"
+#include "store/worker_counts.h"
 
 const store_ops store_sqlite_ops = {
     .write = db_write,
@@ -35,18 +42,30 @@ const store_ops store_sqlite_ops = {
     .task_facts = task_rows_facts,
     .task_facts_remember = task_rows_facts_remember,
 
-    .budget_claim_check = store_ledger_claim_check,
+    .project_pay = store_project_pay,
+    .account_balance = store_account_balance,
+    .live_work = store_live_work,
     .budget_live_count = store_ledger_live,
-    .pay_approval = store_ledger_on_approve,
-    .pay_review = store_ledger_on_review,
+    .payment_post = store_payment_post,
 
-    .gold_pick = store_quality_gold_pick,
-    .gold_score = store_quality_on_submit,
-    .honeypot_pick = store_quality_honeypot_pick,
-    .honeypot_decide = store_quality_honeypot_review,
-    .count_submit = store_submit_counted,
-    .count_approval = store_approval_counted,
-    .count_rejection = store_rejection_counted,
-    .count_review = store_review_counted,
-    .promotion_check = store_quality_after_approve,
+    .quality_settings_load = store_quality_settings_load,
+    .gold_item_draw = store_gold_item_draw,
+    .task_add = store_gold_slot_task,
+    .gold_of_task = store_gold_of_task,
+    .gold_answer = store_gold_item_answer,
+    .gold_result_get = store_gold_result_get,
+    .gold_result_put = store_gold_result_put,
+    .honeypot_add = store_honeypot_add,
+    .honeypot_of_task = store_honeypot_of_task,
+    .honeypot_decided = store_honeypot_decided,
+
+    .worker_count = store_worker_counted,
+    .review_count = store_review_counted,
+    .worker_figures = store_worker_figures,
+    .reviewer_checks = store_reviewer_checks,
+    .member_role = store_member_role,
+    .member_role_set = store_member_role_set,
+    .promotion_barred = store_promotion_barred,
+    .role_event_add = store_role_event_add,
+    .audit_verdict_set = store_audit_verdict_set,
 };

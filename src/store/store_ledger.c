@@ -99,12 +99,6 @@ static int post(db_conn *c, const ledger_txn *t, const post_ref *r, int64_t now,
 	return 0;
 }
 
-typedef struct project_pay {
-	int64_t price, fee, org_id;
-	int max_rounds;
-	char currency[8];
-} project_pay;
-
 /* Pay settings of the projects last paid from, per connection and access epoch (projects and
  * orgs are access tables): every approval and every review decision reads them. */
 #define PAY_MEMO_SLOTS 16
@@ -116,7 +110,7 @@ struct pay_memo {
 	} slot[PAY_MEMO_SLOTS];
 };
 
-static int project_pay_load(db_conn *c, int64_t project_id, project_pay *pp)
+int store_project_pay(db_conn *c, int64_t project_id, project_pay *pp)
 {
 	uint64_t epoch = db_access_epoch(c);
 	struct pay_memo *m = db_conn_memo(c, DB_MEMO_PAY, sizeof *m, NULL);
@@ -147,22 +141,20 @@ static int project_pay_load(db_conn *c, int64_t project_id, project_pay *pp)
 	return rc;
 }
 
-/* What work in progress may still cost: each unfinished task its price, and the fees of the
- * reviews it may still get (at least one, up to the rounds left). */
-static int reserved(db_conn *c, int64_t project_id, const project_pay *pp, int64_t *out)
+void store_live_work(db_conn *c, int64_t project_id, int max_rounds, int64_t *tasks,
+		     int64_t *reviews)
 {
 	/* A task with r rejections may still cost max(1, max_rounds - r) review fees. */
 	sqlite3_stmt *st = db_stmt(c, "SELECT coalesce(sum(n), 0),"
 				      " coalesce(sum(n * max(1, ?1 - rejections)), 0)"
 				      " FROM live_tasks WHERE project_id = ?2");
-	db_bind(st, DB_INT(pp->max_rounds), DB_INT(project_id));
-	int64_t tasks = 0, reviews = 0;
+	db_bind(st, DB_INT(max_rounds), DB_INT(project_id));
+	*tasks = *reviews = 0;
 	if (db_step(st) == SQLITE_ROW) {
-		tasks = sqlite3_column_int64(st, 0);
-		reviews = sqlite3_column_int64(st, 1);
+		*tasks = sqlite3_column_int64(st, 0);
+		*reviews = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	return ledger_reserve(tasks, reviews, pp->price, pp->fee, out);
 }
 
 int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta, cl_error *err)
@@ -173,76 +165,33 @@ int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta,
 	    (int64_t[]){project_id, rejections, delta}, 3, err);
 }
 
-int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err)
+bool store_account_balance(db_conn *c, const char *kind, int64_t owner, const char *currency,
+			   int64_t *balance)
 {
-	if (!p->price && !p->reviewer_fee)
-		return 0;
-	project_pay pp;
-	if (project_pay_load(c, p->id, &pp))
-		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
-	int64_t balance;
-	if (!account_find(c, "project", p->id, pp.currency, &balance))
-		return 0; /* unfunded: not metered */
-	int64_t held, one, need;
-	if (reserved(c, p->id, &pp, &held) ||
-	    ledger_reserve(1, pp.max_rounds, pp.price, pp.fee, &one) ||
-	    __builtin_add_overflow(held, one, &need) || need > balance)
-		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
-			       "the project's budget cannot cover more work; the org must deposit");
-	return 0;
+	return account_find(c, kind, owner, currency, balance) != 0;
 }
 
-/* Moves `amount` from a funded project's account to `person`'s as a `kind` transaction, once
- * per idempotency key; *paid the amount moved, 0 when the project is unfunded or the key was
- * paid before. `what` names the work paid for in the refusal. */
-static int pay_from_project(db_conn *c, const project_pay *pp, int64_t project_id, int64_t task_id,
-			    int64_t person, const char *kind, int64_t amount, const char *idem,
-			    const char *what, int64_t now, int64_t *paid, cl_error *err)
+int store_payment_post(db_conn *c, const ledger_payment *pay, int64_t now, int64_t *paid,
+		       cl_error *err)
 {
-	int64_t from = account_find(c, "project", project_id, pp->currency, NULL);
+	*paid = 0;
+	int64_t from = account_find(c, "project", pay->project_id, pay->currency, NULL);
 	if (!from)
 		return 0;
-	int64_t to = account(c, "worker", person, pp->currency, now);
+	int64_t to = account(c, "worker", pay->person, pay->currency, now);
 	if (!to)
 		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
 	ledger_txn t;
-	ledger_txn_init(&t, kind);
-	ledger_move(&t, from, to, amount);
-	post_ref r = {
-	    .idem = idem, .project_id = project_id, .task_id = task_id, .user_id = person};
+	ledger_txn_init(&t, pay->kind);
+	ledger_move(&t, from, to, pay->amount);
+	post_ref r = {.idem = pay->idem,
+		      .project_id = pay->project_id,
+		      .task_id = pay->task_id,
+		      .user_id = pay->person};
 	int rc = post(c, &t, &r, now, NULL, err);
-	if (rc == CL_ECONFLICT)
-		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
-			       "the project's budget cannot pay for this %s", what);
 	if (rc == 0)
-		*paid = amount;
+		*paid = pay->amount;
 	return rc < 0 ? rc : 0;
-}
-
-int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
-			    int64_t now, int64_t *paid, cl_error *err)
-{
-	*paid = 0;
-	project_pay pp;
-	if (!worker_id || project_pay_load(c, project_id, &pp) || pp.price <= 0)
-		return 0;
-	char idem[48];
-	snprintf(idem, sizeof idem, "pay:%lld", (long long)task_id);
-	return pay_from_project(c, &pp, project_id, task_id, worker_id, "pay", pp.price, idem,
-				"approval", now, paid, err);
-}
-
-int store_ledger_on_review(db_conn *c, int64_t project_id, int64_t task_id, int round,
-			   int64_t reviewer_id, int64_t now, int64_t *paid, cl_error *err)
-{
-	*paid = 0;
-	project_pay pp;
-	if (!reviewer_id || project_pay_load(c, project_id, &pp) || pp.fee <= 0)
-		return 0;
-	char idem[64];
-	snprintf(idem, sizeof idem, "fee:%lld:%d", (long long)task_id, round);
-	return pay_from_project(c, &pp, project_id, task_id, reviewer_id, "fee", pp.fee, idem,
-				"review", now, paid, err);
 }
 
 /* ---- deposits ---- */
@@ -332,7 +281,7 @@ static int deposit_job(db_conn *c, void *ctx, cl_error *err)
 	struct money_job *j = ctx;
 	int64_t now = clock_now_ms();
 	project_pay pp;
-	if (project_pay_load(c, j->project_id, &pp))
+	if (store_project_pay(c, j->project_id, &pp))
 		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
 	int64_t org = account(c, "org", pp.org_id, pp.currency, now);
 	int64_t prj = account(c, "project", j->project_id, pp.currency, now);
@@ -382,11 +331,13 @@ json_t *store_ledger_project(db *d, const project *p)
 	db_read_begin(c);
 	project_pay pp;
 	json_t *o = NULL;
-	if (project_pay_load(c, p->id, &pp))
+	if (store_project_pay(c, p->id, &pp))
 		goto out;
 	int64_t balance, held = 0;
 	int64_t acct = account_find(c, "project", p->id, pp.currency, &balance);
-	reserved(c, p->id, &pp, &held);
+	int64_t tasks, reviews;
+	store_live_work(c, p->id, pp.max_rounds, &tasks, &reviews);
+	ledger_reserve(tasks, reviews, pp.price, pp.fee, &held);
 	o = json_pack("{s:I,s:s,s:b,s:I,s:I,s:I}", "project_id", (json_int_t)p->id, "currency",
 		      pp.currency, "funded", acct != 0, "balance", (json_int_t)balance, "reserved",
 		      (json_int_t)held, "available",

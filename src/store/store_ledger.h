@@ -1,5 +1,5 @@
-/* The pay ledger in SQL (store_ledger.c): the budget check and work in progress that the task jobs
- * consult, pay on approval and review, deposits, balances, payouts, the ledger's own check, and
+/* The pay ledger in SQL (store_ledger.c): what the budget check and the payments of core/pay.c
+ * read and write, deposits, balances, payouts, the ledger's own check, and
  * fair pay. Functions taking a db_conn run inside a write job, in the same transaction as the
  * task transition they belong to. JSON answers are new references. */
 #ifndef CROWDLOOP_STORE_STORE_LEDGER_H
@@ -11,12 +11,19 @@
 
 #include "core/project.h"
 #include "store/db.h"
+#include "store/ops.h"
 #include "util/err.h"
 
-/* Refuses a new claim (CL_ECONFLICT "budget_exhausted") when a funded project's balance cannot
- * cover the work in progress plus one more task. Unfunded projects (never deposited to) and
- * free ones (price and fee 0) are not limited. */
-int store_ledger_claim_check(db_conn *c, const project *p, cl_error *err);
+/* The rows core/pay.c reads and writes (store/ops.h documents each as its slot): what a
+ * project pays (kept per connection and access epoch), an account's balance, the work in
+ * progress, and a payment posted once per idempotency key. */
+int store_project_pay(db_conn *c, int64_t project_id, project_pay *pp);
+bool store_account_balance(db_conn *c, const char *kind, int64_t owner, const char *currency,
+			   int64_t *balance);
+void store_live_work(db_conn *c, int64_t project_id, int max_rounds, int64_t *tasks,
+		     int64_t *reviews);
+int store_payment_post(db_conn *c, const ledger_payment *pay, int64_t now, int64_t *paid,
+		       cl_error *err);
 /* Counts `delta` tasks with `rejections` rejections into (or out of) the project's work in
  * progress (task_state_live), which the budget check reads. Every change of a task's state
  * between live and not, or of a live task's rejections, goes through here in its job. */
@@ -30,15 +37,6 @@ int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta,
 	" - coalesce((SELECT sum(approved) FROM worker_counts WHERE project_id = " project "), 0)" \
 	" - (SELECT count(*) FROM tasks INDEXED BY tasks_settled WHERE project_id = " project      \
 	" AND state = 'discarded'))"
-/* Credits the worker the project's price for an approved task, once per task; *paid what it
- * credited (0 for a free or unfunded project, or a task paid before). */
-int store_ledger_on_approve(db_conn *c, int64_t project_id, int64_t task_id, int64_t worker_id,
-			    int64_t now, int64_t *paid, cl_error *err);
-/* Credits the reviewer the project's fee for the review of `round` of a task (round 0: a
- * honeypot), once per task and round; *paid what it credited, as store_ledger_on_approve. */
-int store_ledger_on_review(db_conn *c, int64_t project_id, int64_t task_id, int round,
-			   int64_t reviewer_id, int64_t now, int64_t *paid, cl_error *err);
-
 /* Money into an org's budget from outside (admin): external -> org. */
 int store_ledger_fund_org(db *d, int64_t org_id, int64_t amount, int64_t actor, const char *memo,
 			  json_t **out, cl_error *err);

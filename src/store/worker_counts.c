@@ -25,34 +25,6 @@ int store_worker_counted(db_conn *c, int64_t worker_id, int64_t project_id, cons
 	    13, err);
 }
 
-int store_approval_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_pass,
-			   bool first_decision, int64_t paid, cl_error *err)
-{
-	return store_worker_counted(
-	    c, worker_id, project_id,
-	    &(worker_delta){
-		.approved = 1, .first_pass = first_pass, .decided = first_decision, .paid = paid},
-	    err);
-}
-
-int store_rejection_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_decision,
-			    cl_error *err)
-{
-	return store_worker_counted(c, worker_id, project_id,
-				    &(worker_delta){.rejected = 1, .decided = first_decision}, err);
-}
-
-int store_submit_counted(db_conn *c, int64_t worker_id, int64_t project_id, bool first_of_task,
-			 int64_t active_ms, int64_t now, cl_error *err)
-{
-	return store_worker_counted(c, worker_id, project_id,
-				    &(worker_delta){.submissions = 1,
-						    .tasks_submitted = first_of_task,
-						    .active_ms = active_ms,
-						    .at = now},
-				    err);
-}
-
 int store_review_counted(db_conn *c, int64_t reviewer_id, int64_t project_id, int64_t paid,
 			 cl_error *err)
 {
