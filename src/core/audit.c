@@ -20,8 +20,8 @@ static int verdict_job(store_tx *tx, void *ctx, cl_error *err)
 	return rc ? rc : role_demote_check(tx, j->ops, project_id, reviewer_id, now, err);
 }
 
-int audit_verdict(const store *s, int64_t audit_id, int64_t task_id, bool correct,
-		  const char *note, int64_t auditor_id, cl_error *err)
+int audit_verdict(const store *s, int64_t audit_id, int64_t task_id, bool correct, const char *note,
+		  int64_t auditor_id, cl_error *err)
 {
 	struct verdict_job j = {s->ops, audit_id, task_id, auditor_id, correct, note};
 	return s->ops->write(s->db, verdict_job, &j, err);

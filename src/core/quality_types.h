@@ -9,18 +9,18 @@
 /* A project's quality and workforce settings (docs/API.md, QualitySettings). */
 #define QUALITY_MAX_COURSES 16
 typedef struct quality_settings {
-	double gold_rate;             /* share of claims that get a gold task, [0,1] */
-	double honeypot_rate;         /* share of review claims that get a honeypot, [0,1] */
+	double gold_rate;     /* share of claims that get a gold task, [0,1] */
+	double honeypot_rate; /* share of review claims that get a honeypot, [0,1] */
 	int64_t required_courses[QUALITY_MAX_COURSES];
 	int n_required;
 	bool auto_promote;
 	int promote_min_approved;
 	double promote_min_first_pass; /* first-pass approvals / approvals */
 	double promote_min_gold;       /* gold accuracy */
-	int promote_min_gold_n;        /* gold answers needed before promotion (0: not needed) */
+	int promote_min_gold_n;	       /* gold answers needed before promotion (0: not needed) */
 	bool auto_demote;
-	int demote_min_checks;         /* honeypots + audited approvals before a demotion */
-	double demote_below;           /* reviewer accuracy under which a reviewer is demoted */
+	int demote_min_checks; /* honeypots + audited approvals before a demotion */
+	double demote_below;   /* reviewer accuracy under which a reviewer is demoted */
 } quality_settings;
 
 /* What promotion looks at for one worker in one project. */

@@ -58,9 +58,9 @@ static int reject(store_tx *tx, task_job *j, task_row *t, cl_error *err)
 	rc = j->ops->task_rejected(tx, t, text, j->now, err);
 	free(text);
 	if (!rc && t->worker_id)
-		rc = j->ops->worker_count(tx, t->worker_id, t->project_id,
-					  &(worker_delta){.rejected = 1, .decided = t->rejections == 0},
-					  err);
+		rc = j->ops->worker_count(
+		    tx, t->worker_id, t->project_id,
+		    &(worker_delta){.rejected = 1, .decided = t->rejections == 0}, err);
 	return rc;
 }
 

@@ -23,7 +23,8 @@ static int submit_counted(store_tx *tx, task_job *j, const task_row *t, bool fir
 			  .at = j->now};
 	int rc = j->ops->worker_count(tx, j->user_id, t->project_id, &d, err);
 	if (!rc)
-		rc = gold_score(tx, j->ops, t->id, t->round, j->user_id, j->annotation, j->now, err);
+		rc =
+		    gold_score(tx, j->ops, t->id, t->round, j->user_id, j->annotation, j->now, err);
 	return rc;
 }
 

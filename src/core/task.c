@@ -5,8 +5,8 @@
 #include <string.h>
 
 static const char *const action_events[TASK_ACTION_COUNT] = {
-	"claim", "submit", "release", "lease_expired", "review_claim", "review_lease_expired",
-	"approve", "fix", "reject", "auto_approve", "resolve_approve", "discard",
+    "claim",   "submit", "release", "lease_expired", "review_claim",	"review_lease_expired",
+    "approve", "fix",	 "reject",  "auto_approve",  "resolve_approve", "discard",
 };
 
 const char *task_state_name(task_state s)
@@ -91,8 +91,7 @@ int task_transition(task_state from, task_action a, bool rounds_exhausted, task_
 			return -1;
 		next = TASK_DISCARDED;
 		break;
-	default:
-		return -1;
+	default: return -1;
 	}
 	*to = next;
 	return 0;

@@ -115,7 +115,8 @@ char *store_gold_item_answer(db_conn *c, int64_t item_id)
 
 int store_gold_result_get(db_conn *c, int64_t task_id, int round)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT correct FROM gold_results WHERE task_id = ? AND round = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT correct FROM gold_results WHERE task_id = ? AND round = ?");
 	db_bind(st, DB_INT(task_id), DB_INT(round));
 	int had = db_step(st) == SQLITE_ROW ? (sqlite3_column_int(st, 0) != 0) : -1;
 	sqlite3_reset(st);
@@ -127,9 +128,9 @@ int store_gold_result_put(db_conn *c, const gold_result *r, cl_error *err)
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT OR REPLACE INTO gold_results(task_id, round, project_id, item_id,"
 		       " worker_id, kind, correct, score, at) VALUES (?,?,?,?,?,?,?,?,?)");
-	db_bind(st, DB_INT(r->task_id), DB_INT(r->round), DB_INT(r->project_id),
-		DB_INT(r->item_id), DB_INT(r->worker_id), DB_TEXT(task_kind_names[r->kind]),
-		DB_INT(r->correct), DB_REAL(r->score), DB_INT(r->at));
+	db_bind(st, DB_INT(r->task_id), DB_INT(r->round), DB_INT(r->project_id), DB_INT(r->item_id),
+		DB_INT(r->worker_id), DB_TEXT(task_kind_names[r->kind]), DB_INT(r->correct),
+		DB_REAL(r->score), DB_INT(r->at));
 	return db_exec_stmt(st, err);
 }
 

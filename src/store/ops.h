@@ -197,8 +197,8 @@ typedef struct store_ops {
 	/* What project `id` pays; CL_ENOTFOUND when missing. */
 	int (*project_pay)(store_tx *tx, int64_t id, project_pay *pp);
 	/* The balance of the (kind, owner, currency) account; false when it does not exist. */
-	bool (*account_balance)(store_tx *tx, const char *kind, int64_t owner,
-				const char *currency, int64_t *balance);
+	bool (*account_balance)(store_tx *tx, const char *kind, int64_t owner, const char *currency,
+				int64_t *balance);
 	/* The project's live tasks, and the review fees they may still cost under max_rounds. */
 	void (*live_work)(store_tx *tx, int64_t project_id, int max_rounds, int64_t *tasks,
 			  int64_t *reviews);
@@ -214,7 +214,8 @@ typedef struct store_ops {
 	/* ---- quality: gold, honeypots ---- */
 	/* The project's quality settings (defaults when none were saved). */
 	void (*quality_settings_load)(store_tx *tx, int64_t project_id, quality_settings *s);
-	/* A gold item of the project at random that `worker_id` has no slot of (0: any); 0: none. */
+	/* A gold item of the project at random that `worker_id` has no slot of (0: any); 0: none.
+	 */
 	int64_t (*gold_item_draw)(store_tx *tx, int64_t project_id, int64_t worker_id);
 	/* A new task for a new slot of item `item_id`, in `state`; its id, 0 on failure. */
 	int64_t (*task_add)(store_tx *tx, int64_t project_id, int64_t item_id, task_state state,

@@ -1,0 +1,279 @@
+/* Core's rules over a store of its own: a store_ops table whose slots read and record plain
+ * fields, so pay, the budget check, promotion and demotion are checked without SQL, through
+ * the same table a backend fills. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/pay.h"
+#include "core/quality.h"
+#include "core/roles.h"
+
+/* What the fake store holds and what it was asked to write. */
+static struct fake {
+	project_pay pay;
+	bool funded;
+	int64_t balance, live_tasks, live_reviews;
+	ledger_payment posted;
+	char posted_idem[64];
+	int payments;
+	quality_settings settings;
+	char role[16];
+	bool barred;
+	quality_worker_figures figures;
+	long hp, caught, audits, passed;
+	char new_role[16], change[16];
+	int role_events;
+} fk;
+
+static int fake_project_pay(store_tx *tx, int64_t id, project_pay *pp)
+{
+	(void)tx;
+	(void)id;
+	*pp = fk.pay;
+	return 0;
+}
+
+static bool fake_account_balance(store_tx *tx, const char *kind, int64_t owner,
+				 const char *currency, int64_t *balance)
+{
+	(void)tx;
+	(void)kind;
+	(void)owner;
+	(void)currency;
+	*balance = fk.balance;
+	return fk.funded;
+}
+
+static void fake_live_work(store_tx *tx, int64_t project_id, int max_rounds, int64_t *tasks,
+			   int64_t *reviews)
+{
+	(void)tx;
+	(void)project_id;
+	(void)max_rounds;
+	*tasks = fk.live_tasks;
+	*reviews = fk.live_reviews;
+}
+
+static int fake_payment_post(store_tx *tx, const ledger_payment *pay, int64_t now, int64_t *paid,
+			     cl_error *err)
+{
+	(void)tx;
+	(void)now;
+	if (pay->amount > fk.balance)
+		return cl_fail(err, CL_ECONFLICT, "insufficient_funds", "not enough");
+	fk.posted = *pay;
+	snprintf(fk.posted_idem, sizeof fk.posted_idem, "%s", pay->idem);
+	fk.payments++;
+	*paid = pay->amount;
+	return 0;
+}
+
+static void fake_settings(store_tx *tx, int64_t project_id, quality_settings *s)
+{
+	(void)tx;
+	(void)project_id;
+	*s = fk.settings;
+}
+
+static void fake_member_role(store_tx *tx, int64_t project_id, int64_t user_id, char role[16])
+{
+	(void)tx;
+	(void)project_id;
+	(void)user_id;
+	snprintf(role, 16, "%s", fk.role);
+}
+
+static int fake_member_role_set(store_tx *tx, int64_t project_id, int64_t user_id, const char *role,
+				cl_error *err)
+{
+	(void)tx;
+	(void)project_id;
+	(void)user_id;
+	(void)err;
+	snprintf(fk.new_role, sizeof fk.new_role, "%s", role);
+	return 0;
+}
+
+static bool fake_barred(store_tx *tx, int64_t project_id, int64_t user_id)
+{
+	(void)tx;
+	(void)project_id;
+	(void)user_id;
+	return fk.barred;
+}
+
+static void fake_figures(store_tx *tx, int64_t project_id, int64_t user_id,
+			 quality_worker_figures *f)
+{
+	(void)tx;
+	(void)project_id;
+	(void)user_id;
+	*f = fk.figures;
+}
+
+static void fake_checks(store_tx *tx, int64_t project_id, int64_t reviewer_id, long *hp,
+			long *caught, long *audits, long *passed)
+{
+	(void)tx;
+	(void)project_id;
+	(void)reviewer_id;
+	*hp = fk.hp;
+	*caught = fk.caught;
+	*audits = fk.audits;
+	*passed = fk.passed;
+}
+
+static int fake_role_event(store_tx *tx, int64_t project_id, int64_t user_id, const char *change,
+			   const char *from, const char *to, const char *figures, int64_t now,
+			   cl_error *err)
+{
+	(void)tx;
+	(void)project_id;
+	(void)user_id;
+	(void)from;
+	(void)to;
+	(void)figures;
+	(void)now;
+	(void)err;
+	snprintf(fk.change, sizeof fk.change, "%s", change);
+	fk.role_events++;
+	return 0;
+}
+
+static const store_ops fake_ops = {
+    .project_pay = fake_project_pay,
+    .account_balance = fake_account_balance,
+    .live_work = fake_live_work,
+    .payment_post = fake_payment_post,
+    .quality_settings_load = fake_settings,
+    .member_role = fake_member_role,
+    .member_role_set = fake_member_role_set,
+    .promotion_barred = fake_barred,
+    .worker_figures = fake_figures,
+    .reviewer_checks = fake_checks,
+    .role_event_add = fake_role_event,
+};
+
+static int reset(void **state)
+{
+	(void)state;
+	memset(&fk, 0, sizeof fk);
+	fk.pay = (project_pay){.price = 100, .fee = 10, .org_id = 1, .max_rounds = 3};
+	snprintf(fk.pay.currency, sizeof fk.pay.currency, "KRW");
+	quality_settings_init(&fk.settings);
+	return 0;
+}
+
+static void test_claim_check_reserves_work_in_progress(void **state)
+{
+	(void)state;
+	project p;
+	project_init(&p);
+	p.id = 7;
+	p.price = 100;
+	p.reviewer_fee = 10;
+	cl_error err = {0};
+	/* Unfunded projects are not metered. */
+	assert_int_equal(pay_claim_check(NULL, &fake_ops, &p, &err), 0);
+	/* Two live tasks with 3 reviews left each hold 2 * 100 + 6 * 10 = 260; one more needs
+	 * 100 + 3 * 10 = 130: 390 in all. */
+	fk.funded = true;
+	fk.live_tasks = 2;
+	fk.live_reviews = 6;
+	fk.balance = 390;
+	assert_int_equal(pay_claim_check(NULL, &fake_ops, &p, &err), 0);
+	fk.balance = 389;
+	assert_int_equal(pay_claim_check(NULL, &fake_ops, &p, &err), CL_ECONFLICT);
+	assert_string_equal(err.name, "budget_exhausted");
+	/* A free project is never limited. */
+	p.price = p.reviewer_fee = 0;
+	assert_int_equal(pay_claim_check(NULL, &fake_ops, &p, &err), 0);
+	project_release(&p);
+}
+
+static void test_pay_once_per_task_and_round(void **state)
+{
+	(void)state;
+	cl_error err = {0};
+	int64_t paid = -1;
+	fk.balance = 1000;
+	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 42, 5, 0, &paid, &err), 0);
+	assert_int_equal(paid, 100);
+	assert_string_equal(fk.posted_idem, "pay:42");
+	assert_string_equal(fk.posted.kind, "pay");
+	assert_int_equal(fk.posted.person, 5);
+	assert_int_equal(pay_review(NULL, &fake_ops, 7, 42, 2, 9, 0, &paid, &err), 0);
+	assert_int_equal(paid, 10);
+	assert_string_equal(fk.posted_idem, "fee:42:2");
+	/* No worker (a honeypot's author), nothing to pay. */
+	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 43, 0, 0, &paid, &err), 0);
+	assert_int_equal(paid, 0);
+	assert_int_equal(fk.payments, 2);
+	/* A budget that cannot cover the payment refuses it by name. */
+	fk.balance = 50;
+	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 44, 5, 0, &paid, &err), CL_ECONFLICT);
+	assert_string_equal(err.name, "budget_exhausted");
+}
+
+static void test_promotion_thresholds(void **state)
+{
+	(void)state;
+	cl_error err = {0};
+	fk.settings.promote_min_approved = 10;
+	fk.settings.promote_min_first_pass = 0.9;
+	fk.figures = (quality_worker_figures){.approved = 10, .first_pass = 9};
+	snprintf(fk.role, sizeof fk.role, "worker");
+	fk.barred = true; /* org staff, or demoted here before */
+	assert_int_equal(role_promote_check(NULL, &fake_ops, 1, 5, 0, &err), 0);
+	assert_int_equal(fk.role_events, 0);
+	fk.barred = false;
+	fk.figures.first_pass = 8; /* 80% first pass: under the threshold */
+	assert_int_equal(role_promote_check(NULL, &fake_ops, 1, 5, 0, &err), 0);
+	assert_int_equal(fk.role_events, 0);
+	fk.figures.first_pass = 9;
+	assert_int_equal(role_promote_check(NULL, &fake_ops, 1, 5, 0, &err), 0);
+	assert_int_equal(fk.role_events, 1);
+	assert_string_equal(fk.change, "promote");
+	assert_string_equal(fk.new_role, "reviewer");
+}
+
+static void test_demotion_only_of_reviewers_under_threshold(void **state)
+{
+	(void)state;
+	cl_error err = {0};
+	fk.settings.demote_min_checks = 5;
+	fk.settings.demote_below = 0.8;
+	fk.hp = 4;
+	fk.caught = 2;
+	fk.audits = 1;
+	fk.passed = 1; /* 3 of 5: 60% */
+	snprintf(fk.role, sizeof fk.role, "worker");
+	assert_int_equal(role_demote_check(NULL, &fake_ops, 1, 9, 0, &err), 0);
+	assert_int_equal(fk.role_events, 0); /* no reviewer role to lose */
+	snprintf(fk.role, sizeof fk.role, "reviewer");
+	fk.audits = 0; /* 4 checks: too few to judge */
+	assert_int_equal(role_demote_check(NULL, &fake_ops, 1, 9, 0, &err), 0);
+	assert_int_equal(fk.role_events, 0);
+	fk.audits = 1;
+	assert_int_equal(role_demote_check(NULL, &fake_ops, 1, 9, 0, &err), 0);
+	assert_int_equal(fk.role_events, 1);
+	assert_string_equal(fk.change, "demote");
+	assert_string_equal(fk.new_role, "worker");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_claim_check_reserves_work_in_progress, reset),
+	    cmocka_unit_test_setup(test_pay_once_per_task_and_round, reset),
+	    cmocka_unit_test_setup(test_promotion_thresholds, reset),
+	    cmocka_unit_test_setup(test_demotion_only_of_reviewers_under_threshold, reset),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
