@@ -2,8 +2,8 @@
  * manage the project), audits and their verdicts, the quality figures with Wilson intervals,
  * consolidated answers and agreement, promotions and demotions, and my own figures. */
 #include "api/api.h"
-#include "core/audit.h"
 #include "core/annotation.h"
+#include "core/audit.h"
 #include "store/blobs.h"
 #include "store/store_quality.h"
 #include "util/json.h"
@@ -63,10 +63,8 @@ static int gold_entry(http_request *r, const project *p, size_t i, json_t *e, go
 		item = store_item_get(api_app(r)->db, json_integer_value(id), &pid);
 		if (!item || pid != p->id) {
 			json_decref(item);
-			return http_fail(r, CL_EINVAL, NULL,
-					 "items[%zu]: item %lld is not in this"
-					 " project",
-					 i, (long long)json_integer_value(id));
+			return http_fail(r, CL_EINVAL, NULL, "items[%zu]: item %lld is not in this"
+					 " project", i, (long long)json_integer_value(id));
 		}
 		g->item_id = json_integer_value(id);
 		facts.text = json_string_value(json_object_get(item, "text"));
@@ -84,10 +82,8 @@ static int gold_entry(http_request *r, const project *p, size_t i, json_t *e, go
 	if (expl && !json_is_null(expl)) {
 		if (!json_is_string(expl) || json_string_length(expl) > 4000) {
 			json_decref(item);
-			return http_fail(r, CL_EINVAL, NULL,
-					 "items[%zu].explanation must be a string"
-					 " of up to 4000 bytes",
-					 i);
+			return http_fail(r, CL_EINVAL, NULL, "items[%zu].explanation must be a string"
+					 " of up to 4000 bytes", i);
 		}
 		g->explanation = json_string_value(expl);
 	}
@@ -167,8 +163,7 @@ int api_gold_list(http_request *r)
 	if (!rc)
 		rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
-		http_json_page(r, store_gold_list(api_app(r)->db, p.id, cursor, limit, &next),
-			       &next);
+		http_json_page(r, store_gold_list(api_app(r)->db, p.id, cursor, limit, &next), &next);
 	project_release(&p);
 	return rc;
 }
@@ -184,8 +179,7 @@ int api_audits_create(http_request *r)
 	json_t *size = json_object_get(body, "size");
 	if (!rc && (!json_is_integer(size) || json_integer_value(size) < 1 ||
 		    json_integer_value(size) > AUDIT_MAX))
-		rc = http_fail(r, CL_EINVAL, NULL, "\"size\" must be an integer in 1..%d",
-			       AUDIT_MAX);
+		rc = http_fail(r, CL_EINVAL, NULL, "\"size\" must be an integer in 1..%d", AUDIT_MAX);
 	if (!rc)
 		rc = store_audit_create(api_app(r)->db, p.id, (int)json_integer_value(size),
 					r->user.id, &out, &r->err);
@@ -258,8 +252,7 @@ int api_audits_verdict(http_request *r)
 	json_t *n = json_object_get(body, "note");
 	if (!rc && n && !json_is_null(n)) {
 		if (!json_is_string(n) || json_string_length(n) > 2000)
-			rc = http_fail(r, CL_EINVAL, NULL,
-				       "\"note\" must be a string of up to 2000"
+			rc = http_fail(r, CL_EINVAL, NULL, "\"note\" must be a string of up to 2000"
 				       " bytes");
 		else
 			note = json_string_value(n);
