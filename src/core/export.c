@@ -158,20 +158,32 @@ static int xml_text(buf *out, const char *s)
 	return rc;
 }
 
-/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
-static int csv_field(buf *out, const char *s)
+/* RFC 4180: a field of `len` bytes with a comma, quote or line break is quoted, quotes doubled.
+ * A field a spreadsheet would read as a formula (it begins with '=', '+', '-', '@', a tab or a
+ * carriage return) is quoted and starts with a ' (OWASP's advice on CSV injection). */
+static int csv_field_n(buf *out, const char *s, size_t len)
 {
-	if (!s[strcspn(s, ",\"\r\n")])
-		return buf_puts(out, s);
-	int rc = buf_append(out, "\"", 1);
-	for (const char *q; !rc && (q = strchr(s, '"')); s = q + 1) {
+	bool formula = len && s[0] && strchr("=+-@\t\r", s[0]);
+	bool quote = formula;
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+	if (!quote)
+		return buf_append(out, s, len);
+	int rc = buf_append(out, formula ? "\"'" : "\"", formula ? 2 : 1);
+	const char *end = s + len;
+	for (const char *q; !rc && (q = memchr(s, '"', (size_t)(end - s))); s = q + 1) {
 		rc = buf_append(out, s, (size_t)(q - s + 1));
 		if (!rc)
 			rc = buf_append(out, "\"", 1);
 	}
 	if (!rc)
-		rc = buf_puts(out, s);
+		rc = buf_append(out, s, (size_t)(end - s));
 	return rc ? rc : buf_append(out, "\"", 1);
+}
+
+static int csv_field(buf *out, const char *s)
+{
+	return csv_field_n(out, s, strlen(s));
 }
 
 static const char *mime_ext(const char *mime)
@@ -449,7 +461,7 @@ static int csv_row(export_writer *w, const export_row *r, buf *out)
 	if (!rc)
 		rc = joined_labels(a, tmp);
 	if (!rc)
-		rc = csv_field(out, tmp->data ? tmp->data : "");
+		rc = csv_field_n(out, tmp->data ? tmp->data : "", tmp->len);
 	if (!rc)
 		rc = buf_append(out, ",", 1);
 	if (!rc)
