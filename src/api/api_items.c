@@ -4,6 +4,7 @@
 #include "core/import.h"
 #include "store/blobs.h"
 #include "util/json.h"
+#include "util/json_read.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +13,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Request bodies and imported files share one nesting limit. */
+_Static_assert(HTTP_JSON_MAX_DEPTH == JSON_READ_MAX_DEPTH, "one JSON depth limit");
 
 #define IMPORT_BATCH 10000
 

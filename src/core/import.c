@@ -9,6 +9,7 @@
 #include "core/import_tools.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/json_read.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -249,11 +250,13 @@ static int jsonl_line(import_ctx *c, const char *source, long line, const unsign
 	if (!import_utf8_valid((const char *)s, len))
 		return emit_reject(c, source, line, "invalid UTF-8");
 	json_error_t jerr;
-	json_t *o = json_loadb((const char *)s, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *o = json_read((const char *)s, len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *why = NULL;
 	const json_t *text = NULL, *meta = NULL;
 	if (!json_is_object(o)) {
-		why = "malformed JSON";
+		why = !o && !json_depth_ok((const char *)s, len, JSON_READ_MAX_DEPTH)
+			  ? JSON_READ_TOO_DEEP
+			  : "malformed JSON";
 	} else {
 		text = json_object_get(o, "text");
 		meta = json_object_get(o, "meta");

@@ -10,6 +10,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/json_read.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -453,7 +454,9 @@ static int coco_index(tools_run *x, const char *source)
 static int json_load(tools_run *x, const char *source, const unsigned char *d, size_t n)
 {
 	json_error_t e;
-	x->doc = json_loadb((const char *)d, n, JSON_REJECT_DUPLICATES, &e);
+	x->doc = json_read((const char *)d, n, JSON_REJECT_DUPLICATES, &e);
+	if (!x->doc && !json_depth_ok((const char *)d, n, JSON_READ_MAX_DEPTH))
+		return report(x, source, 0, JSON_READ_TOO_DEEP);
 	if (!x->doc)
 		return report(x, source, e.line > 0 ? e.line : 0, "malformed JSON");
 	x->tool = tool_of(x->doc);
@@ -550,7 +553,7 @@ static int archive_find_json(tools_run *x, const unsigned char *d, size_t n, buf
 			continue;
 		if (entry_bytes(w.a, data))
 			break;
-		json_t *doc = json_loadb(data->data, data->len, 0, NULL);
+		json_t *doc = json_read(data->data, data->len, 0, NULL);
 		if (tool_of(doc) != TOOL_NONE) {
 			name->len = 0;
 			found = !buf_puts(name, path);

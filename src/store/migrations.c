@@ -388,6 +388,15 @@ const migration migrations[] = {
      "CREATE INDEX tasks_project ON tasks(project_id);"},
     {20, "a project's role changes are listed in id order through an index",
      "CREATE INDEX role_changes_project ON role_changes(project_id, id);"},
+    {21, "usernames are unique without regard to case",
+     /* Usernames are ASCII ([A-Za-z0-9_.-]), so NOCASE folds every letter they may hold. Of
+      * accounts whose names differ only by case the oldest keeps its name and each later one
+      * becomes "<name>-<id>" (cut to stay within 64 characters): they still sign in by their
+      * new name, and nothing else refers to a user by name. */
+     "UPDATE users SET username = substr(username, 1, 63 - length(id)) || '-' || id"
+     " WHERE EXISTS (SELECT 1 FROM users o WHERE o.username = users.username COLLATE NOCASE"
+     " AND o.id < users.id);"
+     "CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE);"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];
