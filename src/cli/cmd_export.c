@@ -142,7 +142,7 @@ int cmd_export(int argc, char **argv)
 	if (output) {
 		/* Handlers first: from the moment the .part exists, a signal removes it. */
 		catch_signals(remove_part_and_die);
-		int fd = open(part_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		int fd = open(part_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0 || !(out = fdopen(fd, "wb"))) {
 			fprintf(stderr, "crowdloop export: cannot create %s: %s\n", part_path,
 				strerror(errno));

@@ -7,9 +7,11 @@
 #include "store/migrations.h"
 #include "store/wal_vfs.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* What a restarted WAL file is cut back to (PRAGMA journal_size_limit). */
@@ -313,6 +315,27 @@ static void sqlite_configure(void)
 		log_error("msg=\"cannot register the WAL-gathering VFS\"");
 }
 
+/* The store's files are the owner's alone (0600): the database is created so before SQLite
+ * opens it (SQLite gives its WAL and shared-memory files the database's mode), and a file an
+ * older version left readable by others is narrowed. */
+static int store_files_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return CL_EINTERNAL;
+	struct stat sb;
+	int rc = fstat(fd, &sb) || ((sb.st_mode & 077) && fchmod(fd, 0600)) ? CL_EINTERNAL : 0;
+	close(fd);
+	static const char *const side[] = {"-wal", "-shm", "-journal"};
+	for (size_t i = 0; !rc && i < sizeof side / sizeof side[0]; i++) {
+		char p[sizeof ((db *)0)->path + 16];
+		snprintf(p, sizeof p, "%s%s", path, side[i]);
+		if (!stat(p, &sb) && (sb.st_mode & 077) && chmod(p, 0600))
+			rc = CL_EINTERNAL;
+	}
+	return rc;
+}
+
 int db_open(const char *dir, bool durable, db **out, cl_error *err)
 {
 	static pthread_once_t configured = PTHREAD_ONCE_INIT;
@@ -323,6 +346,10 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 	snprintf(d->path, sizeof d->path, "%s/crowdloop.db", dir);
 	d->durable = durable;
 	d->wal_fd = -1;
+	if (store_files_private(d->path)) {
+		free(d);
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot create the store at %s", d->path);
+	}
 	int rc = db_conn_open(d->path, true, durable, &d->writer);
 	if (rc) {
 		cl_fail(err, rc, NULL, "cannot open the store at %s", d->path);

@@ -198,5 +198,51 @@ class UsernameMigrationTests(unittest.TestCase):
             s.cleanup()
 
 
+class FileModeTests(Labeling):
+
+    def test_every_file_is_the_owners(self):
+        import subprocess
+        import tempfile
+        from harness import BIN
+        p = self.project(kind="image_class", labels=["a", "b"])
+        self.import_images(p["id"], [("m.png", png_bytes(6, 6))])
+        self.label(p["id"], lambda t: {"labels": ["a"]})
+        tmp = tempfile.mkdtemp(prefix="crowdloop-modes-")
+        env = dict(os.environ, CROWDLOOP_TOKEN=self.world.manager.token, HOME=tmp,
+                   XDG_CONFIG_HOME=tmp)
+        out = os.path.join(tmp, "p.csv")
+        r = subprocess.run([BIN, "export", "--server", "http://127.0.0.1:%d" % self.server.port,
+                            "--project", str(p["id"]), "--format", "csv", "-o", out],
+                           env=env, capture_output=True)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
+        seen = set()
+        for root, dirs, files in os.walk(self.server.data_dir):
+            for d in dirs:
+                mode = stat.S_IMODE(os.stat(os.path.join(root, d)).st_mode)
+                self.assertEqual(mode, 0o700, os.path.join(root, d))
+            for f in files:
+                path = os.path.join(root, f)
+                if path == self.server.log_path:
+                    continue  # the test's own capture of the server's output
+                self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600, path)
+                seen.add(os.path.basename(path))
+        self.assertTrue({"crowdloop.db", "crowdloop.db-wal", "crowdloop.db-shm"} <= seen, seen)
+        self.assertTrue(len(seen) > 3, seen)  # a blob as well
+
+    def test_older_store_files_are_narrowed(self):
+        s = Server()
+        try:
+            s.create_admin()
+            db = os.path.join(s.data_dir, "crowdloop.db")
+            os.chmod(db, 0o644)
+            s.start()
+            self.assertEqual(stat.S_IMODE(os.stat(db).st_mode), 0o600)
+            for side in ("-wal", "-shm"):
+                self.assertEqual(stat.S_IMODE(os.stat(db + side).st_mode), 0o600, side)
+        finally:
+            s.cleanup()
+
+
 if __name__ == "__main__":
     main()
