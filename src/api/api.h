@@ -59,6 +59,9 @@ int api_my_page(http_request *r, api_my_list_fn list);
 int api_string(http_request *r, const json_t *o, const char *key, const char **out);
 /* Refuses members not in `allowed` (NULL-terminated) with 400 naming the first. */
 int api_only_keys(http_request *r, const json_t *o, const char *const *allowed);
+/* Answers 429 too_many_requests with `message` and a Retry-After of `wait_ms` rounded up to
+ * whole seconds (the route's real wait, not the server's default); returns 0. */
+int api_rate_limited(http_request *r, int64_t wait_ms, const char *message);
 
 /* A new, empty import report. */
 json_t *api_import_report_new(void);

@@ -100,22 +100,28 @@ int api_auth_login(http_request *r)
 	snprintf(ukey, sizeof ukey, "u:%.64s", username);
 	snprintf(akey, sizeof akey, "a:%s", r->remote);
 	int64_t now = clock_now_ms();
-	if (auth_throttle_check(ukey, now) || auth_throttle_check(akey, now)) {
-		rc = http_fail(r, CL_ERATE, NULL, "too many failed logins; try again later");
+	int64_t wait = auth_throttle_check(ukey, now), addr_wait = auth_throttle_check(akey, now);
+	if (wait || addr_wait) {
+		rc = api_rate_limited(r, wait > addr_wait ? wait : addr_wait,
+				      "too many failed logins; try again later");
 		goto out;
 	}
 	int64_t id;
 	bool is_admin;
 	char hash[AUTH_HASH_LEN];
-	bool ok;
-	if (store_user_credentials(a->db, username, &id, &is_admin, hash, sizeof hash)) {
+	bool ok, known = !store_user_credentials(a->db, username, &id, &is_admin, hash, sizeof hash);
+	if (!known) {
 		auth_password_verify_dummy(password);
 		ok = false;
 	} else {
 		ok = auth_password_verify(hash, password);
 	}
 	if (!ok) {
-		auth_throttle_fail(ukey, now);
+		/* An account's lock is kept apart, where other names' failures cannot evict it. */
+		if (known)
+			auth_throttle_fail_account(ukey, now);
+		else
+			auth_throttle_fail(ukey, now);
 		auth_throttle_fail(akey, now);
 		rc = http_fail(r, CL_EUNAUTH, "bad_credentials", "wrong username or password");
 		goto out;

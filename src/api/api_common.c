@@ -1,6 +1,8 @@
-/* Shared by the handlers: the project access check and small JSON readers. */
+/* Shared by the handlers: the project access check, small JSON readers and the answer of a
+ * throttled request. */
 #include "api/api.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int api_project_access(http_request *r, int64_t id, unsigned need, project *p, unsigned *rights)
@@ -65,4 +67,15 @@ int api_list_page(http_request *r, api_list_fn list, int64_t owner)
 	if (!rc)
 		http_json_page(r, list(api_app(r)->db, owner, cursor, limit, desc, &next), &next);
 	return rc;
+}
+
+int api_rate_limited(http_request *r, int64_t wait_ms, const char *message)
+{
+	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", cl_err_name(CL_ERATE), "message",
+				 message);
+	http_json(r, cl_err_http_status(CL_ERATE), body);
+	char secs[24];
+	snprintf(secs, sizeof secs, "%lld", (long long)((wait_ms + 999) / 1000));
+	http_header(r, "Retry-After", secs);
+	return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int auth_init(void)
@@ -84,26 +85,39 @@ const char *auth_password_problem(const char *p)
 	return NULL;
 }
 
-/* The throttle keeps the last failures of a bounded number of keys; the oldest key is evicted
- * when full, which errs on the side of letting a login through rather than locking one out. */
+/* Two tables of failures. Addresses and unknown usernames share a bounded table whose oldest key
+ * is evicted when full, which errs on the side of letting a login through. Existing accounts
+ * have their own table that grows and never evicts: nobody else's failures, however many, can
+ * lift an account's lock. It holds an entry per account that failed within the window (entries
+ * whose failures all left it are dropped when it grows), so it is bounded by the accounts. */
 #define THROTTLE_KEYS 4096
 
-static struct throttle_entry {
+typedef struct throttle_entry {
 	char key[80];
 	int64_t fails[AUTH_THROTTLE_LIMIT]; /* ring of failure times */
 	int count;
 	int64_t last;
-} throttle[THROTTLE_KEYS];
+} throttle_entry;
+
+static throttle_entry throttle[THROTTLE_KEYS];
+static throttle_entry *accounts; /* open addressing, a power of two of slots */
+static size_t accounts_cap, accounts_used;
 static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct throttle_entry *throttle_find(const char *key, bool create, int64_t now)
+static uint32_t throttle_hash(const char *key)
 {
-	struct throttle_entry *oldest = NULL;
 	uint32_t h = 2166136261u;
 	for (const char *p = key; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+static throttle_entry *throttle_find(const char *key, bool create, int64_t now)
+{
+	throttle_entry *oldest = NULL;
+	uint32_t h = throttle_hash(key);
 	for (int n = 0; n < 16; n++) {
-		struct throttle_entry *e = &throttle[(h + (uint32_t)n) % THROTTLE_KEYS];
+		throttle_entry *e = &throttle[(h + (uint32_t)n) % THROTTLE_KEYS];
 		if (!strcmp(e->key, key))
 			return e;
 		if (!oldest || !e->key[0] || e->last < oldest->last)
@@ -119,35 +133,97 @@ static struct throttle_entry *throttle_find(const char *key, bool create, int64_
 	return oldest;
 }
 
+/* The slot of `key` in the accounts' table: its entry, or the empty slot where it goes. */
+static throttle_entry *account_slot(throttle_entry *table, size_t cap, const char *key)
+{
+	for (size_t i = throttle_hash(key) & (cap - 1);; i = (i + 1) & (cap - 1))
+		if (!table[i].key[0] || !strcmp(table[i].key, key))
+			return &table[i];
+}
+
+/* Doubles the table (or starts it), keeping the entries that failed within the window. */
+static int accounts_grow(int64_t now)
+{
+	size_t cap = accounts_cap ? accounts_cap * 2 : 256;
+	throttle_entry *t = calloc(cap, sizeof *t);
+	if (!t)
+		return -1;
+	size_t used = 0;
+	for (size_t i = 0; i < accounts_cap; i++) {
+		throttle_entry *e = &accounts[i];
+		if (e->key[0] && now - e->last < AUTH_THROTTLE_WINDOW_MS) {
+			*account_slot(t, cap, e->key) = *e;
+			used++;
+		}
+	}
+	free(accounts);
+	accounts = t;
+	accounts_cap = cap;
+	accounts_used = used;
+	return 0;
+}
+
+static throttle_entry *account_find(const char *key, bool create, int64_t now)
+{
+	if (!accounts_cap && !create)
+		return NULL;
+	if ((accounts_used + 1) * 4 > accounts_cap * 3 && create && accounts_grow(now))
+		return NULL;
+	throttle_entry *e = account_slot(accounts, accounts_cap, key);
+	if (e->key[0] || !create)
+		return e->key[0] ? e : NULL;
+	snprintf(e->key, sizeof e->key, "%s", key);
+	accounts_used++;
+	return e;
+}
+
+static int64_t entry_wait(const throttle_entry *e, int64_t now)
+{
+	if (!e || e->count < AUTH_THROTTLE_LIMIT)
+		return 0;
+	int64_t oldest = e->fails[e->count % AUTH_THROTTLE_LIMIT];
+	return now - oldest < AUTH_THROTTLE_WINDOW_MS ? AUTH_THROTTLE_WINDOW_MS - (now - oldest) : 0;
+}
+
+static void entry_fail(throttle_entry *e, int64_t now)
+{
+	e->fails[e->count % AUTH_THROTTLE_LIMIT] = now;
+	e->count++;
+	e->last = now;
+}
+
 int64_t auth_throttle_check(const char *key, int64_t now)
 {
-	int64_t wait = 0;
 	pthread_mutex_lock(&throttle_lock);
-	struct throttle_entry *e = throttle_find(key, false, now);
-	if (e && e->count >= AUTH_THROTTLE_LIMIT) {
-		int64_t oldest = e->fails[e->count % AUTH_THROTTLE_LIMIT];
-		if (now - oldest < AUTH_THROTTLE_WINDOW_MS)
-			wait = AUTH_THROTTLE_WINDOW_MS - (now - oldest);
-	}
+	int64_t wait = entry_wait(throttle_find(key, false, now), now);
+	int64_t own = entry_wait(account_find(key, false, now), now);
 	pthread_mutex_unlock(&throttle_lock);
-	return wait;
+	return own > wait ? own : wait;
 }
 
 void auth_throttle_fail(const char *key, int64_t now)
 {
 	pthread_mutex_lock(&throttle_lock);
-	struct throttle_entry *e = throttle_find(key, true, now);
-	e->fails[e->count % AUTH_THROTTLE_LIMIT] = now;
-	e->count++;
-	e->last = now;
+	entry_fail(throttle_find(key, true, now), now);
+	pthread_mutex_unlock(&throttle_lock);
+}
+
+void auth_throttle_fail_account(const char *key, int64_t now)
+{
+	pthread_mutex_lock(&throttle_lock);
+	throttle_entry *e = account_find(key, true, now);
+	/* Out of memory: the shared table still counts the failure. */
+	entry_fail(e ? e : throttle_find(key, true, now), now);
 	pthread_mutex_unlock(&throttle_lock);
 }
 
 void auth_throttle_reset(const char *key)
 {
 	pthread_mutex_lock(&throttle_lock);
-	struct throttle_entry *e = throttle_find(key, false, 0);
+	throttle_entry *e = throttle_find(key, false, 0);
 	if (e)
+		e->count = 0;
+	if ((e = account_find(key, false, 0)))
 		e->count = 0;
 	pthread_mutex_unlock(&throttle_lock);
 }

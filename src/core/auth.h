@@ -35,9 +35,13 @@ const char *auth_password_problem(const char *password);
  * `window_ms` the key is refused until the oldest failure leaves the window. */
 #define AUTH_THROTTLE_LIMIT 5
 #define AUTH_THROTTLE_WINDOW_MS (15 * 60 * 1000)
-/* 0 when allowed, else the milliseconds to wait. */
+/* 0 when allowed, else the milliseconds until the lock ends. */
 int64_t auth_throttle_check(const char *key, int64_t now_ms);
+/* Counts a failure of an address or an unknown username (a bounded table that may forget). */
 void auth_throttle_fail(const char *key, int64_t now_ms);
+/* Counts a failure of an existing account's username: kept until it leaves the window, whatever
+ * other keys fail meanwhile. */
+void auth_throttle_fail_account(const char *key, int64_t now_ms);
 void auth_throttle_reset(const char *key);
 
 #endif

@@ -244,5 +244,69 @@ class FileModeTests(Labeling):
             s.cleanup()
 
 
+def fnv_slot(key, slots=4096):
+    h = 2166136261
+    for b in key.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % slots
+
+
+def login_from(port, address, username, password):
+    """POST /auth/login from a chosen loopback source address; returns the Response."""
+    import http.client
+    from harness import Response
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(address, 0))
+    try:
+        c.request("POST", API + "/auth/login",
+                  json.dumps({"username": username, "password": password}),
+                  {"Content-Type": "application/json"})
+        resp = c.getresponse()
+        return Response(resp.status, resp.getheaders(), resp.read())
+    finally:
+        c.close()
+
+
+class LoginThrottleTests(ServerTestCase):
+
+    def test_lock_survives_other_names_and_says_how_long(self):
+        port = self.server.port
+        name = "victim_" + secrets.token_hex(3)
+        pw = secrets.token_urlsafe(12)
+        r = self.world.admin.post(API + "/users", {"username": name, "password": pw})
+        self.assertEqual(r.status, 201, r)
+        statuses = [login_from(port, "127.0.0.2", name, "wrong-password").status
+                    for _ in range(5)]
+        self.assertEqual(statuses, [401] * 5)
+        r = login_from(port, "127.0.0.3", name, pw)
+        self.assertError(r, 429)
+        # the lock lasts 15 minutes from the first failure, and Retry-After says so
+        self.assertGreater(int(r.header("Retry-After")), 850, r.headers)
+        self.assertLessEqual(int(r.header("Retry-After")), 900, r.headers)
+        # failures of many usernames that land where the victim's lock is kept, from many
+        # addresses (four each, under the address throttle)
+        want = fnv_slot("u:" + name)
+        names = []
+        while len(names) < 20:
+            n = "x" + secrets.token_hex(6)
+            if fnv_slot("u:" + n) == want:
+                names.append(n)
+        for i, n in enumerate(names):
+            r = login_from(port, "127.0.0.%d" % (10 + i // 4), n, "wrong-password")
+            self.assertEqual(r.status, 401, r)
+        r = login_from(port, "127.0.0.30", name, pw)
+        self.assertError(r, 429)
+        # an unknown username is throttled as an account is: no oracle for which names exist
+        ghost = "ghost_" + secrets.token_hex(3)
+        for _ in range(5):
+            self.assertEqual(login_from(port, "127.0.0.31", ghost, "wrong-password").status, 401)
+        self.assertError(login_from(port, "127.0.0.32", ghost, "wrong-password"), 429)
+        # the address throttle answers its own wait too
+        for i in range(5):
+            login_from(port, "127.0.0.33", "someone%d" % i, "wrong-password")
+        r = login_from(port, "127.0.0.33", name, pw)
+        self.assertError(r, 429)
+        self.assertGreater(int(r.header("Retry-After")), 850, r.headers)
+
+
 if __name__ == "__main__":
     main()
