@@ -9,6 +9,10 @@
 
 #define LEDGER_MAX_ENTRIES 8
 #define LEDGER_MAX_AMOUNT 1000000000000000LL /* 10^15 minor units per move */
+/* No account's balance passes ±10^17 minor units (the external account's negative balance
+ * bounds all money ever funded in a currency), so a balance plus a move, and the sums the
+ * ledger check takes, stay exact in 64-bit integers. The store enforces both bounds. */
+#define LEDGER_MAX_BALANCE 100000000000000000LL
 #define LEDGER_DEFAULT_MIN_WAGE 10320        /* KRW per hour */
 
 typedef struct ledger_entry {

@@ -397,6 +397,21 @@ const migration migrations[] = {
      " WHERE EXISTS (SELECT 1 FROM users o WHERE o.username = users.username COLLATE NOCASE"
      " AND o.id < users.id);"
      "CREATE UNIQUE INDEX users_username_nocase ON users(username COLLATE NOCASE);"},
+    {22, "ledger amounts and balances are bounded integers",
+     /* LEDGER_MAX_AMOUNT and LEDGER_MAX_BALANCE (core/ledger.h). Past 2^63 SQLite turns an
+      * integer sum into a REAL that the INTEGER column keeps as it is; within these bounds no
+      * balance plus a move comes near, and nothing but an integer is ever stored. */
+     "CREATE TRIGGER ledger_entries_bounded BEFORE INSERT ON ledger_entries"
+     " WHEN typeof(NEW.amount) <> 'integer'"
+     "  OR NEW.amount NOT BETWEEN -1000000000000000 AND 1000000000000000"
+     " BEGIN SELECT RAISE(ABORT, 'ledger amount out of bounds'); END;"
+     "CREATE TRIGGER ledger_accounts_bounded BEFORE UPDATE OF balance ON ledger_accounts"
+     " WHEN typeof(NEW.balance) <> 'integer'"
+     "  OR NEW.balance NOT BETWEEN -100000000000000000 AND 100000000000000000"
+     " BEGIN SELECT RAISE(ABORT, 'ledger balance out of bounds'); END;"
+     "CREATE TRIGGER ledger_accounts_bounded_insert BEFORE INSERT ON ledger_accounts"
+     " WHEN typeof(NEW.balance) <> 'integer' OR NEW.balance <> 0"
+     " BEGIN SELECT RAISE(ABORT, 'a ledger account starts at zero'); END;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -6,6 +6,7 @@
 #include "store/store_ledger.h"
 #include "core/ledger.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,10 @@ static int post(db_conn *c, const ledger_txn *t, const post_ref *r, int64_t now,
 		db_bind(st, DB_INT(id), DB_INT(t->e[i].account), DB_INT(t->e[i].amount));
 		int s = db_step(st);
 		sqlite3_reset(st);
+		if (s == SQLITE_CONSTRAINT_TRIGGER)
+			return cl_fail(err, CL_EINVAL, "balance_limit",
+				       "an account's balance would pass %lld minor units",
+				       (long long)LEDGER_MAX_BALANCE);
 		if ((s & 0xff) == SQLITE_CONSTRAINT)
 			return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
 				       "the account does not hold enough for this");
@@ -452,32 +457,76 @@ json_t *store_ledger_accounts(db *d)
 	return items;
 }
 
+/* Steps a query of the ledger check to its end. A query that cannot finish (SQLite's sum()
+ * stops on an integer overflow rather than round) is a problem itself: the check is never ok
+ * over figures it could not add up exactly. */
+static void check_query(db_conn *c, sqlite3_stmt *st, const char *what, json_t *problems,
+			json_t *(*row)(sqlite3_stmt *st))
+{
+	int rc;
+	while ((rc = db_step(st)) == SQLITE_ROW)
+		json_array_append_new(problems, row(st));
+	if (rc != SQLITE_DONE) {
+		log_error("msg=\"ledger check cannot sum\" query=%s error=\"%s\"", what,
+			  sqlite3_errmsg(db_handle(c)));
+		json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "problem", "unsummable",
+							  "query", what, "error",
+							  sqlite3_errmsg(db_handle(c))));
+	}
+	sqlite3_reset(st);
+}
+
+static json_t *unbalanced_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:s,s:I,s:I}", "problem", "unbalanced", "txn_id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "sum",
+			 (json_int_t)sqlite3_column_int64(st, 1));
+}
+
+static json_t *balance_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:s,s:I,s:s,s:I,s:I}", "problem", "balance", "account_id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1),
+			 "balance", (json_int_t)sqlite3_column_int64(st, 2), "sum",
+			 (json_int_t)sqlite3_column_int64(st, 3));
+}
+
+static json_t *inexact_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:s,s:s,s:I,s:s}", "problem", "not_an_exact_integer", "table",
+			 db_col_text(st, 0), "id", (json_int_t)sqlite3_column_int64(st, 1), "value",
+			 db_col_text(st, 2));
+}
+
+static json_t *empty_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:s,s:I}", "problem", "empty", "txn_id",
+			 (json_int_t)sqlite3_column_int64(st, 0));
+}
+
 json_t *store_ledger_check(db *d)
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	json_t *problems = json_array();
-	sqlite3_stmt *st = db_stmt(c, "SELECT txn_id, sum(amount), count(*) FROM ledger_entries"
-				      " GROUP BY txn_id HAVING sum(amount) <> 0 OR count(*) < 2"
-				      " LIMIT 100");
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(problems,
-				      json_pack("{s:s,s:I,s:I}", "problem", "unbalanced", "txn_id",
-						(json_int_t)sqlite3_column_int64(st, 0), "sum",
-						(json_int_t)sqlite3_column_int64(st, 1)));
-	sqlite3_reset(st);
+	/* Amounts and balances that are not integers within their bounds (a REAL left by an
+	 * overflow, a value stored past the bounds) cannot be summed exactly. */
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT 'ledger_entries', id, CAST(amount AS TEXT) FROM ledger_entries"
+	       " WHERE typeof(amount) <> 'integer' OR abs(amount) > ?1"
+	       " UNION ALL SELECT 'ledger_accounts', id, CAST(balance AS TEXT) FROM ledger_accounts"
+	       " WHERE typeof(balance) <> 'integer' OR abs(balance) > ?2 LIMIT 100");
+	db_bind(st, DB_INT(LEDGER_MAX_AMOUNT), DB_INT(LEDGER_MAX_BALANCE));
+	check_query(c, st, "bounds", problems, inexact_row);
+	st = db_stmt(c, "SELECT txn_id, sum(amount), count(*) FROM ledger_entries"
+			" GROUP BY txn_id HAVING sum(amount) <> 0 OR count(*) < 2"
+			" LIMIT 100");
+	check_query(c, st, "transactions", problems, unbalanced_row);
 	st = db_stmt(c, "SELECT a.id, a.kind, a.balance, coalesce(sum(e.amount), 0)"
 			" FROM ledger_accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id"
 			" GROUP BY a.id HAVING a.balance <> coalesce(sum(e.amount), 0)"
 			" OR (a.balance < 0 AND a.kind <> 'external') LIMIT 100");
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(
-		    problems,
-		    json_pack("{s:s,s:I,s:s,s:I,s:I}", "problem", "balance", "account_id",
-			      (json_int_t)sqlite3_column_int64(st, 0), "kind", db_col_text(st, 1),
-			      "balance", (json_int_t)sqlite3_column_int64(st, 2), "sum",
-			      (json_int_t)sqlite3_column_int64(st, 3)));
-	sqlite3_reset(st);
+	check_query(c, st, "balances", problems, balance_row);
 	int64_t counts[3] = {0};
 	static const char *const sql[3] = {"SELECT count(*) FROM ledger_txns",
 					   "SELECT count(*) FROM ledger_entries",
@@ -491,10 +540,7 @@ json_t *store_ledger_check(db *d)
 	/* Every transaction must have entries at all. */
 	st = db_stmt(c, "SELECT t.id FROM ledger_txns t WHERE NOT EXISTS"
 			" (SELECT 1 FROM ledger_entries e WHERE e.txn_id = t.id) LIMIT 100");
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(problems, json_pack("{s:s,s:I}", "problem", "empty", "txn_id",
-							  (json_int_t)sqlite3_column_int64(st, 0)));
-	sqlite3_reset(st);
+	check_query(c, st, "entries", problems, empty_row);
 	db_read_end(c);
 	return json_pack("{s:b,s:I,s:I,s:I,s:o}", "ok", json_array_size(problems) == 0, "txns",
 			 (json_int_t)counts[0], "entries", (json_int_t)counts[1], "accounts",

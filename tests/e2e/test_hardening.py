@@ -14,8 +14,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (API, Server, ServerTestCase, World, main, multipart,  # noqa: E402
-                     png_bytes, sqlite_query)
+from harness import (API, Server, ServerTestCase, World, assert_error,  # noqa: E402
+                     main, multipart, png_bytes, sqlite_query)
 
 
 class Labeling(ServerTestCase):
@@ -306,6 +306,57 @@ class LoginThrottleTests(ServerTestCase):
         r = login_from(port, "127.0.0.33", name, pw)
         self.assertError(r, 429)
         self.assertGreater(int(r.header("Retry-After")), 850, r.headers)
+
+
+class LedgerBoundTests(unittest.TestCase):
+    """A server of its own: the test damages its store."""
+
+    def test_balances_are_bounded_and_the_check_sums_exactly(self):
+        import sqlite3
+        s = Server()
+        try:
+            s.create_admin()
+            s.start()
+            w = World(s)
+            fund = API + "/orgs/%d/funds" % w.org["id"]
+            top = 10 ** 15  # the largest single move
+            for _ in range(100):
+                r = w.admin.post(fund, {"amount": top})
+                self.assertEqual(r.status, 201, r)
+            # 10^17 in the org's account: one more minor unit would pass the bound
+            r = w.admin.post(fund, {"amount": 1})
+            assert_error(self, r, 400, "balance_limit")
+            r = w.admin.get(API + "/ledger/check")
+            self.assertEqual(r.status, 200, r)
+            self.assertTrue(r.json()["ok"], r.json())
+            rows = sqlite_query(s.data_dir, "SELECT DISTINCT typeof(balance) FROM ledger_accounts"
+                                " UNION SELECT DISTINCT typeof(amount) FROM ledger_entries")
+            self.assertEqual(rows, [("integer",)])
+            s.stop()
+            # a store damaged as an older version could leave it: entries past 2^63 in all,
+            # and a balance kept as REAL
+            db = sqlite3.connect(os.path.join(s.data_dir, "crowdloop.db"))
+            for t in ("ledger_entries_bounded", "ledger_accounts_bounded",
+                      "ledger_entries_post"):
+                db.execute("DROP TRIGGER IF EXISTS %s" % t)
+            acct, txn = db.execute("SELECT account_id, txn_id FROM ledger_entries"
+                                   " WHERE amount > 0 LIMIT 1").fetchone()
+            for _ in range(2):
+                db.execute("INSERT INTO ledger_entries(txn_id, account_id, amount)"
+                           " VALUES (?, ?, ?)", (txn, acct, 5 * 10 ** 18))
+            db.execute("UPDATE ledger_accounts SET balance = 9.3e18 WHERE id = ?", (acct,))
+            db.commit()
+            db.close()
+            s.start()
+            r = s.admin().get(API + "/ledger/check")
+            self.assertEqual(r.status, 200, r)
+            check = r.json()
+            self.assertFalse(check["ok"], check)
+            kinds = {p["problem"] for p in check["problems"]}
+            self.assertIn("unsummable", kinds, check)
+            self.assertIn("not_an_exact_integer", kinds, check)
+        finally:
+            s.cleanup()
 
 
 if __name__ == "__main__":
