@@ -18,6 +18,7 @@ typedef struct app {
 	bool allow_signup;
 	bool secure_cookies; /* behind TLS: cookies get the Secure flag */
 	int64_t min_wage;    /* per hour, for the fair-pay check; 0: LEDGER_DEFAULT_MIN_WAGE */
+	int64_t max_image_pixels; /* an imported image's pixel budget; 0: IMPORT_MAX_IMAGE_PIXELS */
 } app;
 
 static inline app *api_app(http_request *r)

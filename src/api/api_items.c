@@ -117,6 +117,8 @@ int api_import(app *a, const project *p, const char *content_type, const char *s
 	import_limits lim;
 	import_limits_default(&lim);
 	lim.project = p; /* Label Studio and COCO pre-annotations are mapped onto it */
+	if (a->max_image_pixels)
+		lim.max_image_pixels = a->max_image_pixels;
 	import_sink sink = {on_item, on_reject, x};
 	int rc = import_parse(content_type, source, data, len, &lim, &sink);
 	if (rc == CL_EMEDIA)

@@ -44,6 +44,8 @@ static void usage(FILE *out)
 	    "                      instead of preempting it; normal: the default policy\n"
 	    "  --secure-cookies    mark session cookies Secure (behind TLS)\n"
 	    "  --min-wage N        hourly minimum wage for the fair-pay check (default 10320)\n"
+	    "  --max-image-megapixels N  refuse imported images of more pixels, read from\n"
+	    "                      their header before decoding (default 50)\n"
 	    "  --quiet             no log line per request\n");
 }
 
@@ -71,6 +73,7 @@ int cmd_serve(int argc, char **argv)
 	    {"secure-cookies", no_argument, NULL, 'c'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"min-wage", required_argument, NULL, 'm'},
+	    {"max-image-megapixels", required_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -102,6 +105,14 @@ int cmd_serve(int argc, char **argv)
 				usage(stderr);
 				return 2;
 			}
+			break;
+		case 'P':
+			a.max_image_pixels = strtoll(optarg, NULL, 10);
+			if (a.max_image_pixels <= 0 || a.max_image_pixels > 1000000) {
+				usage(stderr);
+				return 2;
+			}
+			a.max_image_pixels *= 1000000;
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -15,6 +15,7 @@
 #include <archive_entry.h>
 #include <limits.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ void import_limits_default(import_limits *lim)
 	lim->max_text_bytes = 64 * 1024;
 	lim->max_image_bytes = 32 * 1024 * 1024;
 	lim->max_image_side = 16384;
+	lim->max_image_pixels = IMPORT_MAX_IMAGE_PIXELS;
 	lim->max_entry_bytes = 256 * 1024 * 1024;
 	lim->max_entries = 2000000;
 	lim->project = NULL;
@@ -613,7 +615,36 @@ static bool jpeg_tables_sane(const unsigned char *d, size_t n)
 	return true;
 }
 
-/* Size limits first (the header alone says how big the pixels are), then a full decode. */
+static pthread_mutex_t heavy_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t heavy_done = PTHREAD_COND_INITIALIZER;
+static int heavy_running;
+
+/* Decodes the image to prove it whole. A large one waits for one of IMPORT_HEAVY_DECODES turns,
+ * so that imports running together never hold more than that many large pixel buffers. */
+static bool image_decodes(const unsigned char *d, size_t n, int64_t pixels)
+{
+	bool heavy = pixels >= IMPORT_HEAVY_PIXELS;
+	if (heavy) {
+		pthread_mutex_lock(&heavy_lock);
+		while (heavy_running >= IMPORT_HEAVY_DECODES)
+			pthread_cond_wait(&heavy_done, &heavy_lock);
+		heavy_running++;
+		pthread_mutex_unlock(&heavy_lock);
+	}
+	int w, h, comp;
+	unsigned char *px = stbi_load_from_memory(d, (int)n, &w, &h, &comp, 0);
+	stbi_image_free(px);
+	if (heavy) {
+		pthread_mutex_lock(&heavy_lock);
+		heavy_running--;
+		pthread_cond_signal(&heavy_done);
+		pthread_mutex_unlock(&heavy_lock);
+	}
+	return px != NULL;
+}
+
+/* Size limits first (the header alone says how big the pixels are: a small file may hold a
+ * huge image), then a full decode. */
 static int parse_image(import_ctx *c, const char *source, const unsigned char *d, size_t n)
 {
 	if (n > c->lim.max_image_bytes || n > INT_MAX)
@@ -624,12 +655,11 @@ static int parse_image(import_ctx *c, const char *source, const unsigned char *d
 		return emit_reject(c, source, 0, "undecodable image");
 	if (!mime || !stbi_info_from_memory(d, (int)n, &w, &h, &comp))
 		return emit_reject(c, source, 0, "undecodable image");
-	if (w > c->lim.max_image_side || h > c->lim.max_image_side)
+	if (w > c->lim.max_image_side || h > c->lim.max_image_side ||
+	    (int64_t)w * h > c->lim.max_image_pixels)
 		return emit_reject(c, source, 0, "image too large");
-	unsigned char *pixels = stbi_load_from_memory(d, (int)n, &w, &h, &comp, 0);
-	if (!pixels)
+	if (!image_decodes(d, n, (int64_t)w * h))
 		return emit_reject(c, source, 0, "undecodable image");
-	stbi_image_free(pixels);
 	import_entry e = {
 	    .source = source,
 	    .type = ITEM_IMAGE,

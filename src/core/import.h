@@ -11,10 +11,19 @@
 
 #include "core/project.h"
 
+/* The default pixel budget of an imported image: 50 megapixels. */
+#define IMPORT_MAX_IMAGE_PIXELS 50000000LL
+/* At most this many images of IMPORT_HEAVY_PIXELS or more decode at once, across all imports:
+ * each holds its whole pixel buffer (up to 4 bytes a pixel) while it decodes. */
+#define IMPORT_HEAVY_PIXELS (1LL << 20)
+#define IMPORT_HEAVY_DECODES 2
+
 typedef struct import_limits {
 	size_t max_text_bytes;     /* longer text is rejected: "text too long" (64 KiB) */
 	size_t max_image_bytes;    /* (32 MiB) */
 	int max_image_side;        /* pixels (16384) */
+	int64_t max_image_pixels;  /* width × height, read from the header before any decode
+				    * (IMPORT_MAX_IMAGE_PIXELS, `crowdloop serve --max-image-megapixels`) */
 	size_t max_entry_bytes;    /* any one archive entry, before parsing it (256 MiB) */
 	size_t max_entries;        /* items + rejections in one import (2,000,000) */
 	/* The project Label Studio and COCO pre-annotations are mapped onto (import_tools.h);

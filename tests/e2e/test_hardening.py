@@ -359,5 +359,86 @@ class LedgerBoundTests(unittest.TestCase):
             s.cleanup()
 
 
+def flat_png(width, height, first=0):
+    """A PNG of black pixels but the first (of value `first`): a few hundred kilobytes however
+    many pixels it holds."""
+    import struct
+    import zlib
+    from harness import png_bytes
+    head = png_bytes(1, 1)[:8]
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    z = zlib.compressobj(9)
+    row = bytes(1 + 3 * width)
+    idat = (z.compress(b"\x00" + bytes([first]) + row[2:])
+            + b"".join(z.compress(row) for _ in range(height - 1)) + z.flush())
+    return (head + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def peak_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+class ImageBombTests(Labeling):
+    server_args = ("--max-image-megapixels", "1")
+
+    def test_pixel_budget_is_a_setting(self):
+        p = self.project(kind="image_class", labels=["a", "b"])
+        rep = self.import_images(p["id"], [("ok.png", png_bytes(1000, 1000)),
+                                           ("big.png", png_bytes(1001, 1000))])
+        self.assertEqual(rep["accepted"], 1, rep)
+        self.assertEqual([(x["source"], x["reason"]) for x in rep["rejections"]],
+                         [("big.png", "image too large")], rep)
+
+
+class ImageBombDefaultTests(Labeling):
+
+    def test_bombs_are_refused_from_the_header(self):
+        p = self.project(kind="image_class", labels=["a", "b"])
+        bomb = flat_png(8000, 7000)  # 56 megapixels, sides within 16384
+        self.assertLess(len(bomb), 1 << 20)
+        before = peak_rss_kib(self.server.proc.pid)
+        rep = self.import_images(p["id"], [("bomb.png", bomb)])
+        self.assertEqual(rep["accepted"], 0, rep)
+        self.assertEqual(rep["rejections"][0]["reason"], "image too large", rep)
+        # never decoded: a decode would take 168 MB
+        self.assertLess(peak_rss_kib(self.server.proc.pid) - before, 64 * 1024)
+
+    def test_large_decodes_are_bounded_together(self):
+        import threading
+        p = self.project(kind="image_class", labels=["a", "b"])
+        # 16 megapixels each, within the budget: stb_image holds the inflated rows and the
+        # pixels, 96 MB, while it decodes one
+        n = 8
+        bodies = [multipart([("file", "big%d.png" % i, "image/png", flat_png(4000, 4000, i + 1))])
+                  for i in range(n)]
+        before = peak_rss_kib(self.server.proc.pid)
+        statuses = []
+
+        def one(i):
+            body, ctype = bodies[i]
+            c = self.server.client(self.world.manager.token)
+            r = c.post(API + "/projects/%d/items" % p["id"], body,
+                       headers={"Content-Type": ctype})
+            statuses.append((r.status, r.json().get("accepted")))
+            c.close()
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(statuses, [(200, 1)] * n)
+        grown = peak_rss_kib(self.server.proc.pid) - before
+        # two decodes at once (192 MB), never eight (768 MB)
+        self.assertLess(grown, 300 * 1024, grown)
+
+
 if __name__ == "__main__":
     main()

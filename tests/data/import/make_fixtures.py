@@ -220,6 +220,8 @@ def main():
     write("tiny.png", tiny_png)
     write("truncated.png", tiny_png[: len(tiny_png) // 2])
     write("huge_side.png", png_header_only(20000, 1))
+    # Sides within 16384 but 56 megapixels: refused from the header, never decoded.
+    write("many_pixels.png", png_header_only(8000, 7000))
     write("tiny.jpg", jpeg(3, 2))
     write("tiny.gif", gif(3, 2))
     write("tiny.bmp", bmp(3, 2))
