@@ -840,17 +840,27 @@ static int ls_row(export_writer *w, const export_row *r, buf *out)
 	json_t *a = row_annotation(w, r);
 	if (!a)
 		return CL_EINTERNAL;
-	char at[32], asset[64];
+	char at[32], asset[64], file[96];
 	clock_iso8601(r->approved_at, at);
 	json_t *data;
 	if (r->type == ITEM_TEXT) {
 		data = json_pack("{s:s}", "text", r->text ? r->text : "");
 	} else {
-		snprintf(asset, sizeof asset, "/api/v1/items/%lld/asset", (long long)r->item_id);
-		data = json_pack("{s:s}", "image", asset);
+		/* The image's file name is its content hash: unique, and what an import of this
+		 * JSON with the images beside it matches (the URL stays in meta.asset). */
+		if (r->content_hash && r->content_hash[0])
+			snprintf(file, sizeof file, "%.64s.%s", r->content_hash, mime_ext(r->mime));
+		else
+			snprintf(file, sizeof file, "%lld.%s", (long long)r->item_id,
+				 mime_ext(r->mime));
+		data = json_pack("{s:s}", "image", file);
 	}
 	json_t *meta = json_pack("{s:I,s:i,s:s}", "item_id", (json_int_t)r->item_id, "slot",
 				 r->slot, "content_hash", r->content_hash ? r->content_hash : "");
+	if (r->type != ITEM_TEXT) {
+		snprintf(asset, sizeof asset, "/api/v1/items/%lld/asset", (long long)r->item_id);
+		json_object_set_new(meta, "asset", json_string(asset));
+	}
 	if (r->split)
 		json_object_set_new(meta, "split", json_string(r->split));
 	/* A consolidated row has no one author. */

@@ -15,6 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <locale.h>
+#include <sodium.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,7 +31,11 @@ typedef struct tools_run {
 	const import_sink *out;
 	enum tool tool;
 	json_t *doc;          /* the parsed JSON */
-	json_t *by_name;      /* image base name -> {"record": ..., "used": bool} */
+	/* Image records waiting for their file in the archive, each a slot
+	 * {"record","line","name","used"}: all of them in order, and indexes from a base name and
+	 * from a content hash (meta.content_hash, as crowdloop's own export writes it) to the
+	 * slots that carry it, so records sharing a name are matched in turn, never overwritten. */
+	json_t *pending, *by_name, *by_hash;
 	json_t *coco_names;   /* COCO: category id (as text) -> name */
 	json_t *coco_anns;    /* COCO: image id (as text) -> [annotations] */
 	/* The record whose item is being parsed now. */
@@ -342,6 +347,59 @@ static int inner_parse(tools_run *x, const char *content_type, const char *sourc
 	return import_parse(content_type, source, d, n, &lim, &s);
 }
 
+/* ---- image records waiting for their files ---- */
+
+static int index_add(json_t *index, const char *key, json_t *slot)
+{
+	json_t *list = json_object_get(index, key);
+	if (!list && json_object_set_new(index, key, list = json_array()))
+		return CL_ENOMEM;
+	return json_array_append(list, slot) ? CL_ENOMEM : 0;
+}
+
+/* The first slot under `key` whose file has not come yet, now marked used; NULL if none. */
+static json_t *index_take(json_t *index, const char *key)
+{
+	size_t i;
+	json_t *slot;
+	json_array_foreach(json_object_get(index, key), i, slot)
+	{
+		if (!json_is_true(json_object_get(slot, "used"))) {
+			json_object_set_new(slot, "used", json_true());
+			return slot;
+		}
+	}
+	return NULL;
+}
+
+static int pending_add(tools_run *x, const char *name, const char *hash, const json_t *record,
+		       long line)
+{
+	json_t *slot = json_pack("{s:O,s:I,s:s}", "record", record, "line", (json_int_t)line,
+				 "name", name);
+	int rc = !slot || json_array_append(x->pending, slot) ? CL_ENOMEM : 0;
+	if (!rc)
+		rc = index_add(x->by_name, name, slot);
+	if (!rc && hash && strlen(hash) == 64)
+		rc = index_add(x->by_hash, hash, slot);
+	json_decref(slot);
+	return rc;
+}
+
+/* The record an archive entry's file belongs to: the first waiting one with its content hash,
+ * else the first waiting one with its base name. */
+static const json_t *pending_take(tools_run *x, const char *path, const buf *data)
+{
+	unsigned char d[crypto_hash_sha256_BYTES];
+	char hex[65];
+	crypto_hash_sha256(d, (const unsigned char *)(data->data ? data->data : ""), data->len);
+	sodium_bin2hex(hex, sizeof hex, d, sizeof d);
+	json_t *slot = index_take(x->by_hash, hex);
+	if (!slot)
+		slot = index_take(x->by_name, base_name(path));
+	return slot ? json_object_get(slot, "record") : NULL;
+}
+
 /* ---- Label Studio ---- */
 
 static int ls_task(tools_run *x, const json_t *task, const char *source, long line)
@@ -372,9 +430,10 @@ static int ls_task(tools_run *x, const json_t *task, const char *source, long li
 				    "images in one archive)",
 				    name);
 		else
-			json_object_set_new(x->by_name, name,
-					    json_pack("{s:O,s:I}", "record", task, "line",
-						      (json_int_t)line));
+			rc = pending_add(x, name,
+					 json_string_value(json_object_get(
+					     json_object_get(task, "meta"), "content_hash")),
+					 task, line);
 	} else {
 		rc = report(x, source, line, "a Label Studio task needs data.text or data.image");
 	}
@@ -439,9 +498,7 @@ static int coco_index(tools_run *x, const char *source)
 				    "images in one archive)",
 				    base_name(file));
 		} else {
-			json_object_set_new(x->by_name, base_name(file),
-					    json_pack("{s:O,s:I}", "record", v, "line",
-						      (json_int_t)i + 1));
+			rc = pending_add(x, base_name(file), NULL, v, (long)i + 1);
 		}
 		if (rc)
 			break;
@@ -599,27 +656,24 @@ static int archive_import(tools_run *x, const char *source, const unsigned char 
 								     : "malformed archive");
 			continue;
 		}
-		json_t *slot = json_object_get(x->by_name, base_name(path));
-		if (slot && !json_is_true(json_object_get(slot, "used"))) {
-			json_object_set_new(slot, "used", json_true());
-			x->record = json_object_get(slot, "record");
-		}
+		x->record = pending_take(x, path, &data);
 		/* The entry is imported under its own name, with the record's pre-annotation. */
 		x->source = NULL;
 		x->line = 0;
 		rc = inner_parse(x, NULL, name.data, (const unsigned char *)data.data, data.len);
 		x->record = NULL;
 	}
-	/* Records whose image never came. */
-	const char *key;
+	/* Records whose image never came: every one is reported, none is dropped unsaid. */
+	size_t i;
 	json_t *slot;
-	json_object_foreach(x->by_name, key, slot)
+	json_array_foreach(x->pending, i, slot)
 	{
 		if (rc)
 			break;
 		if (!json_is_true(json_object_get(slot, "used")))
 			rc = report(x, json_path, json_integer_value(json_object_get(slot, "line")),
-				    "image \"%.100s\" is not in the upload", key);
+				    "image \"%.100s\" is not in the upload",
+				    json_string_value(json_object_get(slot, "name")));
 	}
 out:
 	walk_close(&w);
@@ -658,7 +712,9 @@ int import_tools_parse(const char *content_type, const char *source, const unsig
 		buf_init(&w, 0);
 		rc = buf_printf(&w, "%s/%s", source, json_name.data);
 		where = buf_detach(&w, NULL);
+		x.pending = json_array();
 		x.by_name = json_object();
+		x.by_hash = json_object();
 		if (!rc)
 			rc = json_load(&x, where, (const unsigned char *)json_data.data, json_data.len);
 		if (!rc)
@@ -668,7 +724,9 @@ int import_tools_parse(const char *content_type, const char *source, const unsig
 		free(where);
 	}
 	json_decref(x.doc);
+	json_decref(x.pending);
 	json_decref(x.by_name);
+	json_decref(x.by_hash);
 	json_decref(x.coco_names);
 	json_decref(x.coco_anns);
 	buf_release(&json_name);

@@ -440,5 +440,137 @@ class ImageBombDefaultTests(Labeling):
         self.assertLess(grown, 300 * 1024, grown)
 
 
+class RoundTripTests(Labeling):
+    """What crowdloop exports in a format it can import comes back with its annotations: Label
+    Studio for every kind, COCO for the image kinds."""
+
+    ANSWERS = {
+        "text_class": (["pos", "neg"], lambda i: {"labels": [["pos", "neg"][i % 2]]}),
+        "text_spans": (["PER", "LOC"], lambda i: {"spans": [{"start": 0, "end": 3,
+                                                             "label": ["PER", "LOC"][i % 2]}]}
+                       if i % 3 else {"spans": []}),
+        "image_class": (["cat", "dog"], lambda i: {"labels": [["cat", "dog"][i % 2]]}),
+        "image_bbox": (["cat", "dog & co"], lambda i: {"boxes": [
+            {"x": 1, "y": 2, "w": 3 + i, "h": 4, "label": ["cat", "dog & co"][i % 2]}]}
+            if i % 3 else {"boxes": []}),
+    }
+
+    def labeled(self, kind):
+        """A project of `kind` with three approved tasks; returns (project, {key: answer}) where
+        key is the text or the image's content."""
+        import hashlib
+        labels, answer = self.ANSWERS[kind]
+        p = self.project(kind=kind, labels=labels)
+        if kind.startswith("text"):
+            texts = ["Ann %d went home" % i for i in range(3)]
+            self.world.import_texts(p["id"], texts)
+            key = {t: i for i, t in enumerate(texts)}
+            done = self.label(p["id"], lambda t: answer(key[t["item"]["text"]]))
+            return p, {t["item"]["text"]: answer(key[t["item"]["text"]]) for t in done}
+        # three images, two of them uploaded under the same file name
+        imgs = [("a/photo.png", png_bytes(20 + i, 10 + i, (i * 60, 9, 9))) for i in range(2)]
+        imgs.append(("other.png", png_bytes(30, 30, (7, 7, 7))))
+        rep = self.import_images(p["id"], imgs)
+        self.assertEqual(rep["accepted"], 3, rep)
+        key = {png_bytes(20 + i, 10 + i, (i * 60, 9, 9)): i for i in range(2)}
+        key[imgs[2][1]] = 2
+
+        def asset(t):
+            return self.world.manager.get(API + "/items/%d/asset" % t["item_id"]).body
+        done = self.label(p["id"], lambda t: answer(key[asset(t)]))
+        self.assertEqual(len(done), 3)
+        return p, {hashlib.sha256(b).hexdigest(): answer(i) for b, i in key.items()}
+
+    def got(self, pid):
+        import hashlib
+        out = {}
+        for t in self.tasks(pid):
+            if t["item"].get("type") == "text" or "text" in t["item"]:
+                k = t["item"]["text"]
+            else:
+                k = hashlib.sha256(self.world.manager.get(
+                    API + "/items/%d/asset" % t["item_id"]).body).hexdigest()
+            out[k] = t.get("preannotation")
+        return out
+
+    def zip_with_images(self, name, doc, p, names):
+        """A zip of the JSON and each item's image under names(task, bytes)."""
+        import zipfile
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr(name, doc)
+            for t in self.tasks(p["id"]):
+                data = self.world.manager.get(API + "/items/%d/asset" % t["item_id"]).body
+                z.writestr(names(t, data), data)
+        return buf.getvalue()
+
+    def reimport(self, kind, body, ctype):
+        labels, _ = self.ANSWERS[kind]
+        q = self.project(kind=kind, labels=labels)
+        rep = self.post_items(q["id"], body, ctype)
+        self.assertEqual(rep["rejected"], 0, rep)
+        self.assertEqual(rep["accepted"], 3, rep)
+        return q
+
+    def test_labelstudio_every_kind(self):
+        import hashlib
+        for kind in ("text_class", "text_spans", "image_class", "image_bbox"):
+            with self.subTest(kind=kind):
+                p, want = self.labeled(kind)
+                ls = self.export(p["id"], "labelstudio")
+                if kind.startswith("text"):
+                    q = self.reimport(kind, ls, "application/json")
+                    self.assertEqual(self.got(q["id"]), want)
+                    continue
+                tasks = json.loads(ls)
+                names = [t["data"]["image"] for t in tasks]
+                self.assertEqual(len(set(names)), 3, names)
+                # the images under the names the JSON gives them
+                by_hash = {t["meta"]["content_hash"]: t["data"]["image"] for t in tasks}
+                body = self.zip_with_images(
+                    "tasks.json", ls, p,
+                    lambda t, d: "imgs/" + by_hash[hashlib.sha256(d).hexdigest()])
+                q = self.reimport(kind, body, "application/zip")
+                self.assertEqual(self.got(q["id"]), want)
+                # the images under other names (as a YOLO export names them): matched by content
+                body = self.zip_with_images("tasks.json", ls, p,
+                                            lambda t, d: "images/%d.png" % t["item_id"])
+                q = self.reimport(kind, body, "application/zip")
+                self.assertEqual(self.got(q["id"]), want)
+
+    def test_coco_image_kinds(self):
+        for kind in ("image_class", "image_bbox"):
+            with self.subTest(kind=kind):
+                p, want = self.labeled(kind)
+                coco = self.export(p["id"], "coco")
+                files = {im["id"]: im["file_name"] for im in json.loads(coco)["images"]}
+                task_of_item = {t["item_id"]: t["id"] for t in self.tasks(p["id"])}
+                body = self.zip_with_images(
+                    "annotations.json", coco, p,
+                    lambda t, d: "imgs/" + files[task_of_item[t["item_id"]]])
+                q = self.reimport(kind, body, "application/zip")
+                self.assertEqual(self.got(q["id"]), want)
+
+    def test_every_dropped_task_is_reported(self):
+        import zipfile
+        p = self.project(kind="image_class", labels=["cat", "dog"])
+        tasks = [{"data": {"image": "/x/%s/dup.png" % d},
+                  "annotations": [{"result": [{"type": "choices", "from_name": "label",
+                                               "to_name": "image",
+                                               "value": {"choices": ["cat"]}}]}]}
+                 for d in ("a", "b", "c")]
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("tasks.json", json.dumps(tasks))
+            z.writestr("one/dup.png", png_bytes(5, 5, (1, 2, 3)))
+            z.writestr("two/dup.png", png_bytes(6, 6, (1, 2, 3)))
+        rep = self.post_items(p["id"], buf.getvalue(), "application/zip")
+        self.assertEqual(rep["accepted"], 2, rep)
+        self.assertEqual(rep["rejected"], 1, rep)
+        self.assertIn("dup.png", rep["rejections"][0]["reason"], rep)
+        self.assertEqual(sorted(t.get("preannotation") == {"labels": ["cat"]}
+                                for t in self.tasks(p["id"])), [True, True])
+
+
 if __name__ == "__main__":
     main()
