@@ -109,7 +109,8 @@ int api_auth_login(http_request *r)
 	int64_t id;
 	bool is_admin;
 	char hash[AUTH_HASH_LEN];
-	bool ok, known = !store_user_credentials(a->db, username, &id, &is_admin, hash, sizeof hash);
+	bool ok;
+	bool known = !store_user_credentials(a->db, username, &id, &is_admin, hash, sizeof hash);
 	if (!known) {
 		auth_password_verify_dummy(password);
 		ok = false;

@@ -182,7 +182,8 @@ static int64_t entry_wait(const throttle_entry *e, int64_t now)
 	if (!e || e->count < AUTH_THROTTLE_LIMIT)
 		return 0;
 	int64_t oldest = e->fails[e->count % AUTH_THROTTLE_LIMIT];
-	return now - oldest < AUTH_THROTTLE_WINDOW_MS ? AUTH_THROTTLE_WINDOW_MS - (now - oldest) : 0;
+	return now - oldest < AUTH_THROTTLE_WINDOW_MS ? AUTH_THROTTLE_WINDOW_MS - (now - oldest)
+						      : 0;
 }
 
 static void entry_fail(throttle_entry *e, int64_t now)

@@ -22,8 +22,9 @@ typedef struct import_limits {
 	size_t max_text_bytes;     /* longer text is rejected: "text too long" (64 KiB) */
 	size_t max_image_bytes;    /* (32 MiB) */
 	int max_image_side;        /* pixels (16384) */
-	int64_t max_image_pixels;  /* width × height, read from the header before any decode
-				    * (IMPORT_MAX_IMAGE_PIXELS, `crowdloop serve --max-image-megapixels`) */
+	/* Width × height, read from the header before any decode (IMPORT_MAX_IMAGE_PIXELS;
+	 * `crowdloop serve --max-image-megapixels`). */
+	int64_t max_image_pixels;
 	size_t max_entry_bytes;    /* any one archive entry, before parsing it (256 MiB) */
 	size_t max_entries;        /* items + rejections in one import (2,000,000) */
 	/* The project Label Studio and COCO pre-annotations are mapped onto (import_tools.h);

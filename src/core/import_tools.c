@@ -375,8 +375,8 @@ static json_t *index_take(json_t *index, const char *key)
 static int pending_add(tools_run *x, const char *name, const char *hash, const json_t *record,
 		       long line)
 {
-	json_t *slot = json_pack("{s:O,s:I,s:s}", "record", record, "line", (json_int_t)line,
-				 "name", name);
+	json_t *slot =
+	    json_pack("{s:O,s:I,s:s}", "record", record, "line", (json_int_t)line, "name", name);
 	int rc = !slot || json_array_append(x->pending, slot) ? CL_ENOMEM : 0;
 	if (!rc)
 		rc = index_add(x->by_name, name, slot);

@@ -320,7 +320,7 @@ static void sqlite_configure(void)
  * older version left readable by others is narrowed. */
 static int store_files_private(const char *path)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return CL_EINTERNAL;
 	struct stat sb;
@@ -328,7 +328,7 @@ static int store_files_private(const char *path)
 	close(fd);
 	static const char *const side[] = {"-wal", "-shm", "-journal"};
 	for (size_t i = 0; !rc && i < sizeof side / sizeof side[0]; i++) {
-		char p[sizeof ((db *)0)->path + 16];
+		char p[4200]; /* a db's path (4096) and the suffix */
 		snprintf(p, sizeof p, "%s%s", path, side[i]);
 		if (!stat(p, &sb) && (sb.st_mode & 077) && chmod(p, 0600))
 			rc = CL_EINTERNAL;

@@ -469,9 +469,9 @@ static void check_query(db_conn *c, sqlite3_stmt *st, const char *what, json_t *
 	if (rc != SQLITE_DONE) {
 		log_error("msg=\"ledger check cannot sum\" query=%s error=\"%s\"", what,
 			  sqlite3_errmsg(db_handle(c)));
-		json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "problem", "unsummable",
-							  "query", what, "error",
-							  sqlite3_errmsg(db_handle(c))));
+		json_array_append_new(problems,
+				      json_pack("{s:s,s:s,s:s}", "problem", "unsummable", "query",
+						what, "error", sqlite3_errmsg(db_handle(c))));
 	}
 	sqlite3_reset(st);
 }
