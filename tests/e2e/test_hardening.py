@@ -551,6 +551,23 @@ class RoundTripTests(Labeling):
                 q = self.reimport(kind, body, "application/zip")
                 self.assertEqual(self.got(q["id"]), want)
 
+    def test_items_through_jsonl_and_csv(self):
+        # JSONL and CSV bring the items back (they carry no pre-annotation), text as it was
+        # written: quotes, commas and line breaks included
+        for kind in ("text_class", "text_spans"):
+            for fmt, ctype in (("jsonl", "application/x-ndjson"), ("csv", "text/csv")):
+                with self.subTest(kind=kind, fmt=fmt):
+                    labels, answer = self.ANSWERS[kind]
+                    p = self.project(kind=kind, labels=labels)
+                    texts = ["Ann, \"Bo\"\nand Cy", "Dee went home", "Eve 🎉 here"]
+                    self.world.import_texts(p["id"], texts)
+                    self.label(p["id"], lambda t: answer(1))
+                    q = self.project(kind=kind, labels=labels)
+                    rep = self.post_items(q["id"], self.export(p["id"], fmt), ctype)
+                    self.assertEqual(rep["accepted"], 3, rep)
+                    self.assertEqual(sorted(t["item"]["text"] for t in self.tasks(q["id"])),
+                                     sorted(texts))
+
     def test_every_dropped_task_is_reported(self):
         import zipfile
         p = self.project(kind="image_class", labels=["cat", "dog"])
