@@ -11,28 +11,6 @@
 
 #define REASON_MAX 2000
 
-/* Loads the task's project with `need`; a caller who may not see the project gets 404. */
-static int task_access(http_request *r, unsigned need, task_ref *t, project *p, unsigned *rights)
-{
-	if (store_task_ref(api_app(r)->db, r->ids[0], t))
-		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	return api_project_access(r, t->project_id, need, p, rights);
-}
-
-/* The same for the routes whose change the writer checks against the task's holders (submit,
- * review): only what never changes of the task is read, and the facts of a task this connection
- * claimed are remembered (store_task_facts). With `with_item`, f has its item's facts. */
-static int task_facts_access(http_request *r, unsigned need, bool with_item, task_facts *f,
-			     project *p, unsigned *rights)
-{
-	int rc = store_task_facts(api_app(r)->db, r->ids[0], with_item, f);
-	if (rc == CL_ENOTFOUND)
-		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	if (rc)
-		return rc;
-	return api_project_access(r, f->project_id, need, p, rights);
-}
-
 /* Validates an annotation against the project and the item of `f` (read here when it has no
  * item's facts yet); *text gets the compact JSON to store (caller frees). */
 static int validate(http_request *r, const project *p, int64_t task_id, const task_facts *f,
@@ -91,104 +69,67 @@ static int change_defer(http_request *r, int rc, task_change **tc)
 
 int api_tasks_next(http_request *r)
 {
-	project p;
-	project_init(&p);
-	unsigned rights = 0;
+	api_scope *s = api_scope_of(r);
 	task_change *tc = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_LABEL, &p, &rights);
+	int rc = api_academy_gate(r, &s->project, s->rights);
 	if (!rc)
-		rc = api_academy_gate(r, &p, rights);
-	if (!rc)
-		rc = change_defer(r, store_task_next_start(&p, r->user.id, &tc), &tc);
-	project_release(&p);
+		rc = change_defer(r, store_task_next_start(&s->project, r->user.id, &tc), &tc);
 	return rc;
-}
-
-/* The optional "next" of a submit or review: true asks for the caller's next claim in the same
- * request. */
-static int want_next(http_request *r, const json_t *body, bool *next)
-{
-	json_t *v = json_object_get(body, "next");
-	*next = v && json_is_true(v);
-	if (v && !json_is_boolean(v))
-		return http_fail(r, CL_EINVAL, NULL, "\"next\" must be true or false");
-	return 0;
 }
 
 int api_tasks_submit(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_facts facts = {0};
+	api_scope *s = api_scope_of(r);
+	project *p = &s->project;
 	json_t *body = NULL;
 	char *ann = NULL;
 	task_change *tc = NULL;
-	unsigned rights = 0;
-	bool next = false;
 	/* Whether the caller holds the lease is the writer's check (not_lease_holder). */
-	int rc = task_facts_access(r, ACCESS_LABEL, true, &facts, &p, &rights);
+	int rc = http_body_json(r, &body);
+	bool next = json_is_true(json_object_get(body, "next"));
 	if (!rc)
-		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = want_next(r, body, &next);
-	if (!rc)
-		rc = validate(r, &p, r->ids[0], &facts, json_object_get(body, "annotation"), &ann);
+		rc =
+		    validate(r, p, r->ids[0], &s->facts, json_object_get(body, "annotation"), &ann);
 	/* The next claim is refused as a claim alone would be, before anything changes. */
 	if (!rc && next)
-		rc = api_academy_gate(r, &p, rights);
+		rc = api_academy_gate(r, p, s->rights);
 	if (!rc) {
 		/* A sampled review policy approves the rest without a reviewer. */
-		bool skip = p.review_sample &&
-			    (double)randombytes_uniform(1000000) / 1e6 >= p.review_rate;
+		bool skip = p->review_sample &&
+			    (double)randombytes_uniform(1000000) / 1e6 >= p->review_rate;
 		rc = store_task_submit_start(r->ids[0], r->user.id, ann, skip, &tc);
 		if (!rc && next)
-			store_task_change_chain(tc, &p, false);
+			store_task_change_chain(tc, p, false);
 		rc = change_defer(r, rc, &tc);
 	}
-	task_facts_release(&facts);
 	free(ann);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
 int api_tasks_release(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_ref t;
 	json_t *task = NULL;
-	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
-	if (!rc)
-		rc = store_task_release(api_app(r)->db, t.id, r->user.id, &task, &r->err);
+	int rc = store_task_release(api_app(r)->db, r->ids[0], r->user.id, &task, &r->err);
 	if (!rc)
 		http_json(r, 200, task);
-	project_release(&p);
 	return rc;
 }
 
 int api_reviews_next(http_request *r)
 {
-	project p;
-	project_init(&p);
 	task_change *tc = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_REVIEW, &p, NULL);
-	if (!rc)
-		rc = change_defer(r, store_review_next_start(&p, r->user.id, &tc), &tc);
-	project_release(&p);
-	return rc;
+	return change_defer(r, store_review_next_start(&api_scope_of(r)->project, r->user.id, &tc),
+			    &tc);
 }
 
+/* A string the route declares (null or absent: *out NULL), up to `max` bytes. */
 static int optional_string(http_request *r, const json_t *body, const char *key, size_t max,
 			   const char **out)
 {
 	json_t *v = json_object_get(body, key);
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v))
-		return http_fail(r, CL_EINVAL, NULL, "\"%s\" must be a string", key);
-	if (strlen(json_string_value(v)) > max)
+	*out = json_string_value(v);
+	if (*out && strlen(*out) > max)
 		return http_fail(r, CL_EINVAL, NULL, "\"%s\" is longer than %zu bytes", key, max);
 	*out = json_string_value(v);
 	return 0;
@@ -196,24 +137,16 @@ static int optional_string(http_request *r, const json_t *body, const char *key,
 
 int api_tasks_review(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_facts facts = {0};
+	project *p = &api_scope_of(r)->project;
 	json_t *body = NULL;
 	task_change *tc = NULL;
 	char *ann = NULL;
-	const char *decision;
 	review_decision dec = {0};
-	bool next = false;
 	/* Whether the caller holds the review lease, and is not the task's worker (own_work), is
 	 * the writer's check. */
-	int rc = task_facts_access(r, ACCESS_REVIEW, false, &facts, &p, NULL);
-	if (!rc)
-		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = want_next(r, body, &next);
-	if (!rc)
-		rc = api_string(r, body, "decision", &decision);
+	int rc = http_body_json(r, &body);
+	bool next = json_is_true(json_object_get(body, "next"));
+	const char *decision = json_string_value(json_object_get(body, "decision"));
 	if (!rc)
 		rc = optional_string(r, body, "reason", REASON_MAX, &dec.reason);
 	if (!rc)
@@ -232,41 +165,32 @@ int api_tasks_review(http_request *r)
 				       "a rejection needs a reason the worker can act on");
 			goto out;
 		}
-	} else if (!strcmp(decision, "fix")) {
+	} else { /* "fix", the last the route declares */
 		dec.action = TASK_FIX;
-		rc = validate(r, &p, r->ids[0], NULL, json_object_get(body, "annotation"), &ann);
+		rc = validate(r, p, r->ids[0], NULL, json_object_get(body, "annotation"), &ann);
 		if (rc)
 			goto out;
 		dec.annotation = ann;
-	} else {
-		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve, reject or fix");
-		goto out;
 	}
-	rc = store_task_review_start(&p, r->ids[0], r->user.id, &dec, &tc);
+	rc = store_task_review_start(p, r->ids[0], r->user.id, &dec, &tc);
 	if (!rc && next)
-		store_task_change_chain(tc, &p, true);
+		store_task_change_chain(tc, p, true);
 	rc = change_defer(r, rc, &tc);
 out:
 	free(ann);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
 int api_tasks_resolve(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_ref t;
+	project *p = &api_scope_of(r)->project;
 	json_t *body = NULL, *task = NULL;
 	char *ann = NULL;
-	const char *decision, *reason = NULL;
+	const char *reason = NULL;
 	int action = 0;
-	int rc = task_access(r, ACCESS_MANAGE, &t, &p, NULL);
-	if (!rc)
-		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_string(r, body, "decision", &decision);
+	int rc = http_body_json(r, &body);
+	const char *decision = json_string_value(json_object_get(body, "decision"));
 	if (!rc)
 		rc = optional_string(r, body, "reason", REASON_MAX, &reason);
 	if (rc)
@@ -274,57 +198,37 @@ int api_tasks_resolve(http_request *r)
 	if (!strcmp(decision, "approve")) {
 		action = TASK_RESOLVE_APPROVE;
 		json_t *a = json_object_get(body, "annotation");
-		if (a && !json_is_null(a) && (rc = validate(r, &p, t.id, NULL, a, &ann)))
+		if (a && !json_is_null(a) && (rc = validate(r, p, r->ids[0], NULL, a, &ann)))
 			goto out;
-	} else if (!strcmp(decision, "discard")) {
+	} else { /* "discard", the other the route declares */
 		action = TASK_DISCARD;
-	} else {
-		rc = http_fail(r, CL_EINVAL, NULL, "\"decision\" must be approve or discard");
-		goto out;
 	}
-	rc = store_task_resolve(api_app(r)->db, t.id, r->user.id, action, ann, reason, &task,
+	rc = store_task_resolve(api_app(r)->db, r->ids[0], r->user.id, action, ann, reason, &task,
 				&r->err);
 	if (!rc)
 		http_json(r, 200, task);
 out:
 	free(ann);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
 int api_tasks_get(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_ref t;
-	unsigned rights = 0;
-	int rc = task_access(r, 0, &t, &p, &rights);
-	/* Besides the project's staff, only the task's own worker and reviewer may read it. */
-	if (!rc && !(rights & ACCESS_READ_DATA) && t.worker_id != r->user.id &&
-	    t.reviewer_id != r->user.id)
-		rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	if (!rc) {
-		json_t *task = store_task_get(api_app(r)->db, t.id);
-		if (!task)
-			rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-		else
-			http_json(r, 200, task);
-	}
-	project_release(&p);
-	return rc;
+	json_t *task = store_task_get(api_app(r)->db, r->ids[0]);
+	if (!task)
+		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+	http_json(r, 200, task);
+	return 0;
 }
 
 int api_tasks_list(http_request *r)
 {
-	project p;
-	project_init(&p);
+	project *p = &api_scope_of(r)->project;
 	int64_t cursor, next, worker;
 	int limit;
 	bool desc;
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc)
-		rc = http_page(r, NULL, &cursor, &limit, &desc);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
 		rc = http_query_id(r, "worker_id", &worker);
 	const char *state = http_query(r, "state");
@@ -332,10 +236,9 @@ int api_tasks_list(http_request *r)
 	if (!rc && state && task_state_parse(state, &s))
 		rc = http_fail(r, CL_EINVAL, NULL, "unknown state filter \"%.32s\"", state);
 	if (!rc) {
-		json_t *items = store_tasks_list(api_app(r)->db, p.id, state, worker, cursor, limit,
-						 desc, &next);
+		json_t *items = store_tasks_list(api_app(r)->db, p->id, state, worker, cursor,
+						 limit, desc, &next);
 		http_json_page(r, items, &next);
 	}
-	project_release(&p);
 	return rc;
 }

@@ -140,6 +140,8 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 
 static void request_free(http_request *r)
 {
+	if (r->scope && r->server->cfg.release)
+		r->server->cfg.release(r);
 	json_decref(r->err_detail);
 	free(r->authorization);
 	free(r->session_cookie);
@@ -188,7 +190,7 @@ static void add_common_headers(http_request *r)
 
 static void finish_request(http_request *r, int rc);
 
-/* Authentication, roles and the handler: what both the inline and the pooled paths run. A
+/* Authentication, access and the handler: what both the inline and the pooled paths run. A
  * deferred handler's answer is made later, by its finish function (http_defer). */
 static void dispatch(http_server *s, http_request *r)
 {
@@ -216,8 +218,8 @@ static void dispatch(http_server *s, http_request *r)
 			    !r->session_cookie)
 				rc = 0;
 		}
-		if (!rc && (rt->flags & ROUTE_ADMIN) && !r->user.is_admin)
-			rc = http_fail(r, CL_EFORBIDDEN, NULL, "this route is for administrators");
+		if (!rc && s->cfg.authorize)
+			rc = s->cfg.authorize(r);
 		if (!rc)
 			rc = rt->handler(r);
 		if (rc == HTTP_DEFERRED)
