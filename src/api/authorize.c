@@ -342,7 +342,11 @@ void api_permissions_markdown(buf *out)
 		 "still fail on its content or state). In another project of the same org a "
 		 "worker or reviewer is answered as an outsider; in another org everyone but an "
 		 "administrator is. \"Its own\" lets a task's worker or reviewer, a dataset's "
-		 "creator or an exam's taker in as well.\n\n");
+		 "creator or an exam's taker in as well; the table shows what everyone else "
+		 "gets (a task held by another, another's dataset, course or exam attempt). "
+		 "✓† is allowed by the table, after which the handler checks the caller's "
+		 "role on what the body names (the org a project is made in, the project "
+		 "gold is copied from) and may answer 403 or 404.\n\n");
 	buf_puts(out, "| route | object | access |");
 	for (const char *const *role = api_roles; *role; role++)
 		buf_printf(out, " %s |", *role);
@@ -361,7 +365,7 @@ void api_permissions_markdown(buf *out)
 			if (v)
 				buf_printf(out, " %d |", v);
 			else
-				buf_puts(out, " ✓ |");
+				buf_puts(out, (rt->access & API_BODY) ? " ✓† |" : " ✓ |");
 		}
 		buf_puts(out, "\n");
 	}
