@@ -98,6 +98,7 @@ struct http_request {
 	json_t *err_detail;       /* extra members of the error object, owned; NULL when none */
 	int phase;                /* private to server.c */
 	bool queued;              /* private to server.c */
+	bool admitted;		  /* private to server.c: authenticated and authorized */
 	http_handler finish;      /* set by http_defer */
 	void *defer_ctx;
 	void (*defer_free)(void *ctx);
