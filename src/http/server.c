@@ -429,6 +429,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		return MHD_YES;
 	}
+	if (r->queued) {
+		/* Answered on its headers: a body MHD still reads (it stops reading only a POST's
+		 * or a PUT's) is dropped, and the answer stays the one queued. */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (*upload_data_size) {
 		if (!r->early_error) {
 			if (r->pp) {
