@@ -217,6 +217,8 @@ int api_openapi(http_request *r)
 		if (!(rt->flags & ROUTE_PUBLIC))
 			json_object_set_new(op, "security", json_pack("[{s:[]},{s:[]}]", "bearer",
 								      "session"));
+		/* Who may call it, as the table declares and dispatch checks (api/authorize.c). */
+		json_object_set_new(op, "x-access", api_access_json(rt));
 		if (rt->body)
 			json_object_set_new(op, "requestBody", body_schema(rt));
 		else if (rt->flags & ROUTE_UPLOAD)

@@ -153,14 +153,16 @@ int cmd_serve(int argc, char **argv)
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 
 	http_config cfg = {
-		.listen = listen,
-		.io_threads = io,
-		.handler_threads = handlers,
-		.routes = api_routes,
-		.n_routes = api_routes_count,
-		.authenticate = api_authenticate,
-		.fallback = api_static,
-		.app = &a,
+	    .listen = listen,
+	    .io_threads = io,
+	    .handler_threads = handlers,
+	    .routes = api_routes,
+	    .n_routes = api_routes_count,
+	    .authenticate = api_authenticate,
+	    .authorize = api_authorize,
+	    .release = api_release,
+	    .fallback = api_static,
+	    .app = &a,
 	};
 	http_server *srv;
 	if (http_server_start(&cfg, &srv, &err)) {
