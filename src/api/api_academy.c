@@ -3,6 +3,7 @@
  * cooldown, the qualifications passing grants, and the gate that keeps unqualified workers
  * from claiming tasks of a project that requires a course. */
 #include "api/api.h"
+#include "core/academy.h"
 #include "core/annotation.h"
 #include "store/store_quality.h"
 #include "util/json.h"
@@ -12,13 +13,9 @@
 
 int api_academy_gate(http_request *r, const project *p, unsigned rights)
 {
-	if (rights & ACCESS_MANAGE)
-		return 0;
-	quality_settings s;
-	app *a = api_app(r);
-	store_quality_settings_load(db_reader(a->db), p->id, &s);
 	char name[256];
-	int64_t course = store_academy_missing(a->db, r->user.id, &s, name);
+	int64_t course =
+	    academy_gate(&api_app(r)->store, p, r->user.id, rights & ACCESS_MANAGE, name);
 	if (!course)
 		return 0;
 	r->err_detail = json_pack("{s:I}", "course_id", (json_int_t)course);
@@ -267,8 +264,11 @@ out:
 
 int api_courses_exam_start(http_request *r)
 {
-	json_t *out = NULL;
-	int rc = store_exam_start(api_app(r)->db, r->ids[0], r->user.id, &out, &r->err);
+	int64_t attempt;
+	int rc = exam_start(&api_app(r)->store, r->ids[0], r->user.id, &attempt, &r->err);
+	json_t *out = rc ? NULL : store_exam_shown(api_app(r)->db, attempt, r->ids[0]);
+	if (!rc && !out)
+		rc = http_fail(r, CL_EINTERNAL, NULL, "the attempt could not be read back");
 	if (!rc)
 		http_json(r, 201, out);
 	return rc;
@@ -276,59 +276,19 @@ int api_courses_exam_start(http_request *r)
 
 int api_exams_submit(http_request *r)
 {
-	app *a = api_app(r);
-	int64_t course = api_scope_of(r)->course_id;
-	json_t *body = NULL, *qs = NULL, *out = NULL;
-	project cp;
-	project_init(&cp);
-	int rc = 0;
-	if (api_scope_of(r)->finished) {
-		rc = http_fail(r, CL_ECONFLICT, "exam_finished", "this attempt is already scored");
-		goto out;
-	}
-	rc = http_body_json(r, &body);
-	json_t *answers = json_object_get(body, "answers");
-	if (rc || store_course_project(a->db, course, &cp))
-		goto out;
-	qs = store_exam_questions(a->db, r->ids[0]);
-	size_t n = json_array_size(qs), i;
-	double sum = 0;
-	json_t *q;
-	json_array_foreach(qs, i, q)
-	{
-		json_int_t qid = json_integer_value(json_object_get(q, "id"));
-		size_t k;
-		json_t *e;
-		json_array_foreach(answers, k, e)
-		{
-			if (json_integer_value(json_object_get(e, "question_id")) != qid)
-				continue;
-			json_t *ann = json_object_get(e, "annotation");
-			/* An invalid answer scores 0, as an unanswered one does. */
-			cl_error ignored;
-			item_facts f = {.type = task_kind_item_type(cp.kind),
-					.text = json_string_value(json_object_get(
-						json_object_get(q, "item"), "text")),
-					.width = json_integer_value(json_object_get(
-						json_object_get(q, "item"), "width")),
-					.height = json_integer_value(json_object_get(
-						json_object_get(q, "item"), "height"))};
-			if (json_is_object(ann) && !annotation_validate(&cp, &f, ann, &ignored))
-				sum += quality_gold_score(cp.kind, json_object_get(q, "answer"), ann);
-			break;
-		}
-	}
-	json_t *course_o = store_course_get(a->db, course, 0);
-	double pass = json_real_value(json_object_get(course_o, "pass_score"));
-	json_decref(course_o);
-	double score = n ? sum / (double)n : 0;
-	rc = store_exam_finish(a->db, r->ids[0], score, score >= pass - 1e-9, &out, &r->err);
+	api_scope *s = api_scope_of(r);
+	json_t *body = NULL;
+	double score = 0;
+	bool passed = false;
+	int rc = http_body_json(r, &body);
 	if (!rc)
-		http_json(r, 200, out);
-out:
-	json_decref(qs);
+		rc = exam_submit(&api_app(r)->store, r->ids[0], s->course_id, s->finished,
+				 json_object_get(body, "answers"), &score, &passed, &r->err);
+	if (!rc)
+		http_json(r, 200,
+			  json_pack("{s:I,s:f,s:b,s:b}", "attempt_id", (json_int_t)r->ids[0],
+				    "score", score, "passed", passed, "qualified", passed));
 	json_decref(body);
-	project_release(&cp);
 	return rc;
 }
 
