@@ -44,6 +44,7 @@ const route api_routes[] = {
     {"GET", V1 "/me", api_me, 0, "the caller, orgs and projects", NULL, NULL, NULL},
     {"GET", V1 "/me/projects", api_me_projects, 0, "projects I label or review, with my figures",
      PAGE, NULL, NULL},
+    {"GET", V1 "/formats", api_formats, 0, "upload and export formats", NULL, NULL, "200 Formats"},
     {"POST", V1 "/users", api_users_create, ROUTE_ADMIN, "create a user", NULL,
      BODY(REQ("username", STRING), REQ("password", STRING), OPT("is_admin", BOOLEAN)), "201 User"},
     {"GET", V1 "/users", api_users_list, ROUTE_ADMIN, "list users", PAGE, NULL, "200 User[]"},

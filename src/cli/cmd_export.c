@@ -5,8 +5,10 @@
  * FILE.part and renamed to FILE only once the whole answer has arrived and reached the disk;
  * an error answer, a broken stream or an interrupting signal removes the .part, so FILE is
  * either the complete export or untouched. On a terminal the bytes received are shown. */
+#include "api/api.h"
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "cli/formats.h"
 #include "cli/options.h"
 #include "cli/terminal.h"
 
@@ -151,6 +153,37 @@ static int export_to(client *c, const export_args *a)
 	return 0;
 }
 
+/* Checks a --format given on the command line against the server's export formats (the
+ * default, jsonl, is left to the export request itself); -1 when it is one, else the exit
+ * status. */
+static int check_format(client *c, const char *format)
+{
+	json_t *formats = NULL;
+	int ret = -1;
+	if (formats_fetch(c, &formats))
+		return 1;
+	if (!formats_export_named(formats, format)) {
+		fprintf(stderr, "crowdloop export: %s has no export format '", c->server);
+		terminal_fput_text(stderr, format);
+		fputs("'; it has ", stderr);
+		formats_print_export_names(stderr, formats);
+		fputc('\n', stderr);
+		ret = 2;
+	}
+	json_decref(formats);
+	return ret;
+}
+
+/* The formats this version's server writes; the command asks the server itself. */
+static void print_formats(FILE *out)
+{
+	json_t *formats = api_formats_answer();
+	fprintf(out, "\nFormats, and the project kinds each can hold (the server is asked for the "
+		     "ones it has):\n");
+	formats_print_exports(out, formats);
+	json_decref(formats);
+}
+
 /* Checks the options together; -1 when they fit, else the exit status of a usage error. */
 static int check_args(const options_spec *spec, export_args *a)
 {
@@ -158,7 +191,7 @@ static int check_args(const options_spec *spec, export_args *a)
 		return options_usage_error(spec, "--project or --dataset is required");
 	if (a->project && a->dataset)
 		return options_usage_error(spec, "give --project or --dataset, not both");
-	if (!*a->format)
+	if (a->format && !*a->format)
 		return options_usage_error(spec, "--format is empty");
 	if (a->output && (!*a->output || !strcmp(a->output, "-")))
 		a->output = NULL;
@@ -171,15 +204,14 @@ static int check_args(const options_spec *spec, export_args *a)
 
 int cmd_export(int argc, char **argv)
 {
-	export_args a = {.format = "jsonl"};
+	export_args a = {0};
 	const cli_option opts[] = {
 	    OPT_SERVER(&a.server),
 	    OPT_ID("project", &a.project, "ID",
-		   "the project (its approved annotations as they are "
-		   "now)"),
+		   "the project (its approved annotations as they are now)"),
 	    OPT_ID("dataset", &a.dataset, "ID", "a dataset version instead of a project"),
 	    OPT_STRING(0, "format", &a.format, "FORMAT",
-		       "jsonl (default), csv, coco, yolo, voc, conll, labelstudio"),
+		       "one of the formats below (default jsonl)"),
 	    OPT_BOOL("no-images", &a.no_images, "yolo and voc: leave the images out of the zip"),
 	    OPT_BOOL("all-answers", &a.all_answers,
 		     "with overlap: every approved annotation, not one\n"
@@ -195,6 +227,7 @@ int cmd_export(int argc, char **argv)
 		      "[--server URL] --dataset ID [--format FORMAT] [--no-images] [-o FILE]"),
 	    .about = "Downloads a project's approved annotations. With -o the file appears only "
 		     "when\nthe download is complete (it is written as FILE.part first).",
+	    .print_notes = print_formats,
 	    .options = opts,
 	};
 	int operand, ret = options_parse(&spec, argc, argv, &operand);
@@ -204,9 +237,13 @@ int cmd_export(int argc, char **argv)
 		return ret;
 
 	client c;
-	ret = 1;
-	if (client_open(&c, a.server, 1) == 0 && export_to(&c, &a) == 0)
-		ret = 0;
+	ret = client_open(&c, a.server, 1) ? 1 : -1;
+	if (ret < 0 && a.format)
+		ret = check_format(&c, a.format);
+	if (!a.format)
+		a.format = "jsonl";
+	if (ret < 0)
+		ret = export_to(&c, &a) ? 1 : 0;
 	if (part_path[0]) {
 		unlink(part_path);
 		part_path[0] = '\0';

@@ -25,8 +25,7 @@ static void column_widths(json_t *items, int width[NCOLS])
 
 	for (size_t k = 0; k < NCOLS; k++)
 		width[k] = terminal_text_width(columns[k]);
-	json_array_foreach(items, i, p)
-	{
+	json_array_foreach(items, i, p) {
 		for (size_t k = 0; k < NCOLS; k++) {
 			int w = terminal_text_width(
 			    terminal_json_text(json_object_get(p, fields[k]), tmp, sizeof tmp));
@@ -60,8 +59,7 @@ static void print_table(json_t *items)
 
 	column_widths(items, width);
 	print_row(columns, width);
-	json_array_foreach(items, i, p)
-	{
+	json_array_foreach(items, i, p) {
 		for (size_t k = 0; k < NCOLS; k++)
 			cells[k] = terminal_json_text(json_object_get(p, fields[k]), tmp[k],
 						      sizeof tmp[k]);

@@ -56,8 +56,7 @@ static void worker_widths(json_t *workers, int width[NWCOLS])
 
 	for (size_t k = 0; k < NWCOLS; k++)
 		width[k] = terminal_text_width(worker_cols[k]);
-	json_array_foreach(workers, i, w)
-	{
+	json_array_foreach(workers, i, w) {
 		for (size_t k = 0; k < NWCOLS; k++) {
 			int n = terminal_text_width(worker_cell(w, k, tmp, sizeof tmp));
 			if (n > width[k])
@@ -80,8 +79,7 @@ static void print_workers(json_t *workers)
 		terminal_fput_cell(stdout, worker_cols[k], width[k], k > 0);
 		fputs(k + 1 < NWCOLS ? "  " : "\n", stdout);
 	}
-	json_array_foreach(workers, i, w)
-	{
+	json_array_foreach(workers, i, w) {
 		for (size_t k = 0; k < NWCOLS; k++) {
 			terminal_fput_cell(stdout, worker_cell(w, k, tmp, sizeof tmp), width[k],
 					   k > 0);
@@ -97,8 +95,7 @@ static void print_states(json_t *tasks)
 	json_t *n;
 	int width = 9;
 
-	json_object_foreach(tasks, key, n)
-	{
+	json_object_foreach(tasks, key, n) {
 		int w = terminal_text_width(key);
 		if (w > width)
 			width = w < 24 ? w : 24;
@@ -106,8 +103,7 @@ static void print_states(json_t *tasks)
 	printf("\ntasks by state:\n");
 	for (size_t i = 0; i < NSTATES; i++)
 		print_state(states[i], json_object_get(tasks, states[i]), width);
-	json_object_foreach(tasks, key, n)
-	{
+	json_object_foreach(tasks, key, n) {
 		if (!known_state(key))
 			print_state(key, n, width);
 	}
