@@ -292,7 +292,7 @@ static size_t collect_cb(char *data, size_t size, size_t n, void *arg)
 static void take_answer(client *c, long status, const buf *body, json_t **answer)
 {
 	json_t *json = body->len ? json_loadb(body->data, body->len, 0, NULL) : NULL;
-	if (status < 200 || status > 299)
+	if (!client_status_ok(status))
 		print_http_error(c, status, json, body->data, body->len);
 	if (answer)
 		*answer = json;
@@ -329,46 +329,52 @@ static long perform_json(client *c, json_t **answer)
 	return status;
 }
 
-long client_get_json(client *c, const char *path, json_t **answer)
+/* A GET (body_text NULL) or a POST of JSON text; see client_get_json. */
+static long request_json(client *c, const char *path, const char *body_text, json_t **answer)
 {
 	struct curl_slist *headers = NULL;
 	long status = 0;
 	if (answer)
 		*answer = NULL;
-	if (prepare(c, path, &headers, NULL) == 0) {
-		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	if (prepare(c, path, &headers, body_text ? "application/json" : NULL) == 0) {
+		curl_easy_setopt(c->curl, body_text ? CURLOPT_POST : CURLOPT_HTTPGET, 1L);
+		if (body_text) {
+			curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body_text);
+			curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+					 (curl_off_t)strlen(body_text));
+		}
 		status = perform_json(c, answer);
 	}
 	curl_slist_free_all(headers);
 	return status;
 }
 
+long client_get_json(client *c, const char *path, json_t **answer)
+{
+	return request_json(c, path, NULL, answer);
+}
+
 long client_post_json(client *c, const char *path, const json_t *body, json_t **answer)
 {
-	struct curl_slist *headers = NULL;
 	char *text = body ? json_dumps(body, JSON_OUT) : NULL;
-	long status = 0;
-
-	if (answer)
-		*answer = NULL;
 	if (body && !text) {
+		if (answer)
+			*answer = NULL;
 		print_no_memory();
 		return 0;
 	}
-	if (prepare(c, path, &headers, "application/json") == 0) {
-		curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, text ? text : "");
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)(text ? strlen(text) : 0));
-		status = perform_json(c, answer);
-	}
-	curl_slist_free_all(headers);
+	long status = request_json(c, path, text ? text : "", answer);
 	if (text) {
 		/* Login bodies carry a password. */
 		explicit_bzero(text, strlen(text));
 		free(text);
 	}
 	return status;
+}
+
+int client_status_ok(long status)
+{
+	return status >= 200 && status <= 299;
 }
 
 /* ---- download ---- */
@@ -400,7 +406,7 @@ static size_t download_cb(char *data, size_t size, size_t n, void *arg)
 
 	if (d->status == 0)
 		download_start(d);
-	if (d->status < 200 || d->status > 299) {
+	if (!client_status_ok(d->status)) {
 		/* Keep the start of an error body; drop the rest. */
 		if (d->error_body.len < ERROR_BODY_MAX) {
 			size_t room = ERROR_BODY_MAX - d->error_body.len;
@@ -431,7 +437,7 @@ static long download_failed(client *c, const struct download *d, CURLcode res, l
 	if (d->write_errno) {
 		fprintf(stderr, "crowdloop: cannot write the download: %s\n",
 			strerror(d->write_errno));
-	} else if (d->status >= 200 && d->status <= 299) {
+	} else if (client_status_ok(d->status)) {
 		fprintf(stderr, "crowdloop: the download from %s broke off after %lld bytes: %s\n",
 			c->server, (long long)d->done,
 			c->errbuf[0] ? c->errbuf : curl_easy_strerror(res));
@@ -462,7 +468,7 @@ long client_download(client *c, const char *path, FILE *out, client_progress_fn 
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 		if (res != CURLE_OK)
 			status = download_failed(c, &d, res, status);
-		else if (status < 200 || status > 299)
+		else if (!client_status_ok(status))
 			print_download_error(c, status, &d.error_body);
 	}
 	buf_release(&d.error_body);

@@ -45,6 +45,9 @@ void client_drop_token(client *c);
 long client_get_json(client *c, const char *path, json_t **answer);
 long client_post_json(client *c, const char *path, const json_t *body, json_t **answer);
 
+/* Whether an HTTP status is a success (2xx); 0 (no answer) is not. */
+int client_status_ok(long status);
+
 /* Progress of a transfer: bytes so far and the total, or -1 when the total is unknown. */
 typedef void (*client_progress_fn)(void *arg, int64_t done, int64_t total);
 

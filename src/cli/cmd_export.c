@@ -122,7 +122,7 @@ static int download(client *c, const export_args *a, FILE *out)
 			       isatty(STDERR_FILENO) && (a->output || !isatty(STDOUT_FILENO)));
 	long status = client_download(c, path, out, terminal_progress_update, &bar);
 	terminal_progress_end(&bar);
-	return status >= 200 && status <= 299 ? 0 : -1;
+	return client_status_ok(status) ? 0 : -1;
 }
 
 /* Writes the export to -o's file through its .part, or to stdout; 0, or -1 after printing

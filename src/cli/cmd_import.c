@@ -109,7 +109,7 @@ static int import_file(client *c, const char *path, const char *file, const json
 {
 	json_t *report = NULL;
 	long status = upload(c, path, file, type, &report);
-	int ok = status >= 200 && status <= 299;
+	int ok = client_status_ok(status);
 	if (ok && !json_is_object(report))
 		fprintf(stderr,
 			"crowdloop import: the server's answer for %s is not an import "

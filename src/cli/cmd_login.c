@@ -93,7 +93,7 @@ static int log_in(client *c, const char *username, const char *password_file)
 	int rc = -1;
 	if (body) {
 		long status = client_post_json(c, "/auth/login", body, &answer);
-		if (status >= 200 && status <= 299)
+		if (client_status_ok(status))
 			rc = keep_token(c, answer, username);
 	}
 	wipe_member(body, "password");
@@ -183,7 +183,7 @@ int cmd_logout(int argc, char **argv)
 		goto out; /* not revoked: keep the token so that logout can be retried */
 	if (status == 401)
 		fprintf(stderr, "crowdloop logout: the token was no longer valid\n");
-	else if (status < 200 || status > 299)
+	else if (!client_status_ok(status))
 		goto out;
 	if (forget_token(&c) == 0)
 		ret = 0;

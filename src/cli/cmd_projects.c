@@ -84,7 +84,7 @@ static int fetch_page(client *c, long long page_size, const char *cursor, json_t
 		return -1;
 	}
 	long status = client_get_json(c, path, page);
-	if (status < 200 || status > 299)
+	if (!client_status_ok(status))
 		return -1;
 	if (!json_is_array(json_object_get(*page, "items"))) {
 		fprintf(stderr, "crowdloop projects: the server's answer has no items list\n");

@@ -148,9 +148,9 @@ static json_t *fetch_stats(client *c, long long project)
 	json_t *st = NULL;
 	snprintf(path, sizeof path, "/projects/%lld/stats", project);
 	long status = client_get_json(c, path, &st);
-	if (status >= 200 && status <= 299 && json_is_object(st))
+	if (client_status_ok(status) && json_is_object(st))
 		return st;
-	if (status >= 200 && status <= 299)
+	if (client_status_ok(status))
 		fprintf(stderr, "crowdloop stats: the server's answer is not a JSON object\n");
 	json_decref(st);
 	return NULL;

@@ -17,7 +17,7 @@ int formats_fetch(client *c, json_t **out)
 		return *out ? 0 : -1;
 	}
 	long status = client_get_json(c, "/formats", out);
-	if (status >= 200 && status <= 299 && json_is_array(json_object_get(*out, "uploads")) &&
+	if (client_status_ok(status) && json_is_array(json_object_get(*out, "uploads")) &&
 	    json_is_array(json_object_get(*out, "exports")))
 		return 0;
 	fprintf(stderr,
