@@ -148,13 +148,17 @@ static json_t *upload_media(const upload_type *t)
 	return json_pack("{s:{s:s}}", "schema", "type", "string");
 }
 
-/* What an upload route (an import) takes, by Content-Type: every type of core/upload_type.h
- * (aliases included), or files in a multipart form (docs/API.md, "Import bodies"). */
+/* What an upload route (an import) takes, by Content-Type: the types of core/upload_type.h
+ * (aliases included), or files in a multipart form (docs/API.md, "Import bodies"). Label Studio
+ * and COCO files are left out: in this document application/json marks a route whose body is
+ * the JSON fields it declares; docs/API.md and GET /formats describe them. */
 static json_t *upload_body(void)
 {
 	json_t *content = json_object();
 	for (size_t i = 0; i < upload_types_count; i++) {
 		const upload_type *t = &upload_types[i];
+		if (t->parser == UPLOAD_TOOL_JSON)
+			continue;
 		json_object_set_new(content, t->content_type, upload_media(t));
 		for (const char *const *a = t->aliases; *a; a++)
 			json_object_set_new(content, *a, upload_media(t));

@@ -4,7 +4,9 @@
  * version's from GET /datasets/{id}/export) to FILE, or to stdout. A file is written as
  * FILE.part and renamed to FILE only once the whole answer has arrived and reached the disk;
  * an error answer, a broken stream or an interrupting signal removes the .part, so FILE is
- * either the complete export or untouched. On a terminal the bytes received are shown. */
+ * either the complete export or untouched. On a terminal the bytes received are shown. A
+ * --format given is first checked against the server's formats (GET /formats), so that a typo
+ * is a usage error naming the formats there are. */
 #include "api/api.h"
 #include "cli/client.h"
 #include "cli/cmd.h"
