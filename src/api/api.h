@@ -187,6 +187,11 @@ int api_openapi(http_request *r);
 /* The OpenAPI document's components.schemas (api/openapi_schemas.c); new reference. */
 json_t *api_openapi_schemas(void);
 
+/* GET /api/v1/formats (api_formats.c): the accepted upload types and the export formats. */
+int api_formats(http_request *r);
+/* That route's answer, made from core's tables; a new reference, NULL without memory. */
+json_t *api_formats_answer(void);
+
 /* Dataset versions and exports (api_datasets.c). */
 int api_datasets_create(http_request *r);
 int api_datasets_list(http_request *r);

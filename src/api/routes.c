@@ -51,6 +51,8 @@ const route api_routes[] = {
     {"POST", V1 "/auth/signup", api_auth_signup, PUBLIC, ROUTE_PUBLIC, "self-signup, when enabled",
      NULL, CREDENTIALS, NULL},
     {"GET", V1 "/me", api_me, USER, 0, "the caller, orgs and projects", NULL, NULL, NULL},
+    {"GET", V1 "/formats", api_formats, USER, 0, "upload and export formats", NULL, NULL,
+     "200 Formats"},
     {"GET", V1 "/me/projects", api_me_projects, USER, 0,
      "projects I label or review, with my figures", PAGE, NULL, NULL},
     {"POST", V1 "/users", api_users_create, ADMIN, 0, "create a user", NULL,
