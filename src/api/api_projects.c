@@ -1,5 +1,6 @@
 /* Projects: create, list, read, change settings, members. */
 #include "api/api.h"
+#include "core/project_change.h"
 
 #include <string.h>
 
@@ -93,7 +94,7 @@ int api_projects_patch(http_request *r)
 	if (!rc)
 		rc = project_apply_json(p, body, false, &r->err);
 	if (!rc)
-		rc = store_project_update(api_app(r)->db, p, &r->err);
+		rc = project_update(&api_app(r)->store, p, &r->err);
 	if (!rc)
 		http_json(r, 200, project_to_json(p));
 	json_decref(body);

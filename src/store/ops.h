@@ -270,6 +270,13 @@ typedef struct store_ops {
 				 const char *note, int64_t auditor_id, int64_t now,
 				 int64_t *project_id, int64_t *reviewer_id, cl_error *err);
 
+	/* ---- projects ---- */
+	/* A project's labels (new reference) and whether any of its tasks was labeled;
+	 * CL_ENOTFOUND when missing. */
+	int (*project_labels)(store_tx *tx, int64_t project_id, json_t **labels, bool *labeled);
+	/* Writes every setting of p back. */
+	int (*project_save)(store_tx *tx, const project *p, cl_error *err);
+
 	/* ---- the academy ---- */
 	/* A course's exam size, retry cooldown and pass score; CL_ENOTFOUND when missing. */
 	int (*course_exam)(store_tx *tx, int64_t course_id, int *size, int *cooldown_seconds,

@@ -8,6 +8,7 @@
 #include "store/quality_settings.h"
 #include "store/role_events.h"
 #include "store/store_academy.h"
+#include "store/store_projects.h"
 #include "store/store_ledger.h"
 #include "store/task_rows.h"
 #include "store/worker_counts.h"
@@ -75,6 +76,9 @@ const store_ops store_sqlite_ops = {
     .promotion_barred = store_promotion_barred,
     .role_event_add = store_role_event_add,
     .audit_verdict_set = store_audit_verdict_set,
+
+    .project_labels = store_project_labels,
+    .project_save = store_project_save,
 
     .course_exam = store_course_exam,
     .qualified = store_qualified,
