@@ -31,7 +31,7 @@ int api_orgs_fund(http_request *r)
 {
 	json_t *body = NULL, *out = NULL;
 	int64_t amount;
-	const char *memo;
+	const char *memo = NULL;
 	int rc = amount_body(r, &body, &amount, &memo);
 	if (!rc)
 		rc = store_ledger_fund_org(api_app(r)->db, r->ids[0], amount, r->user.id, memo, &out,
@@ -55,7 +55,7 @@ int api_projects_deposit(http_request *r)
 {
 	json_t *body = NULL, *out = NULL;
 	int64_t amount;
-	const char *memo;
+	const char *memo = NULL;
 	int rc = amount_body(r, &body, &amount, &memo);
 	if (!rc)
 		rc = store_ledger_deposit(api_app(r)->db, r->ids[0], amount, r->user.id, memo, &out,
