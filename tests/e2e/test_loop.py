@@ -105,6 +105,23 @@ class LoopTest(ServerTestCase):
 
     # -- the loop ----------------------------------------------------------------------------
 
+    def test_labels_in_use_stay(self):
+        """Before any task is labeled a label may go; once one is, the label set may only grow."""
+        p, _ = self.proj(["labels one", "labels two"], workers=[self.w1_id],
+                         labels=["pos", "neg", "odd"])
+        mgr, path = self.world.manager, API + "/projects/%d" % p["id"]
+        r = mgr.patch(path, {"labels": ["pos", "neg"]})
+        self.assertEqual(r.status, 200, r)
+        t = self.claim(self.w1, p["id"])
+        self.submit_ok(self.w1, t["id"], NEG)
+        r = mgr.patch(path, {"labels": ["pos"]})
+        self.assertError(r, 409)
+        self.assertEqual(r.json()["error"]["code"], "labels_in_use", r)
+        self.assertIn('"neg"', r.json()["error"]["message"])
+        r = mgr.patch(path, {"labels": ["pos", "neg", "new"]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["labels"], ["pos", "neg", "new"])
+
     def test_claim_submit_approve(self):
         p, items = self.proj(["loop one", "loop two"], workers=[self.w1_id, self.w2_id],
                              reviewers=[self.r1_id, self.r2_id])
