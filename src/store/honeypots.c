@@ -57,6 +57,52 @@ int64_t store_quality_honeypot_pick(db_conn *c, const project *p, int64_t review
 	return db_exec_stmt(st, NULL) ? real_id : id;
 }
 
+/* Whether a reviewer's decision `action` on a honeypot caught its planted error: a rejection
+ * does, and a fix does when it matches the gold answer. */
+static bool honeypot_caught(int action, const char *fix, const json_t *gold, task_kind kind)
+{
+	if (action != TASK_FIX)
+		return action == TASK_REJECT;
+	json_t *f = json_loads(fix, 0, NULL);
+	bool caught = gold && f && quality_gold_score(kind, gold, f) >= 1.0 - 1e-9;
+	json_decref(f);
+	return caught;
+}
+
+/* The event type of a review decision. */
+static const char *decision_type(int action)
+{
+	return action == TASK_APPROVE ? "approve" : action == TASK_FIX ? "fix" : "reject";
+}
+
+/* Closes honeypot task `task_id` as discarded with the reviewer's decision `action` as its event:
+ * the task only ever existed to be reviewed. */
+static int honeypot_close(db_conn *c, int64_t project_id, int64_t task_id, int64_t reviewer_id,
+			  int action, const char *reason, int64_t now, cl_error *err)
+{
+	const char *type = decision_type(action);
+	json_t *payload =
+	    action == TASK_REJECT ? json_pack("{s:s?,s:i}", "reason", reason, "round", 1) : NULL;
+	char *text = payload ? json_dumps(payload, JSON_OUT) : NULL;
+	json_decref(payload);
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type, from_state,"
+		       " to_state, payload) VALUES (?,?,?,?,?,'in_review','discarded',?)");
+	db_bind(st, DB_INT(project_id), DB_INT(task_id), DB_INT(reviewer_id), DB_INT(now),
+		DB_TEXT(type), DB_TEXT(text));
+	free(text);
+	int rc = db_exec_stmt(st, err);
+	if (rc)
+		return rc;
+	st = db_stmt(c, "UPDATE tasks SET state = 'discarded', lease_until = NULL, updated_at = ?"
+			" WHERE id = ?");
+	db_bind(st, DB_INT(now), DB_INT(task_id));
+	if ((rc = db_exec_stmt(st, err)))
+		return rc;
+	/* A honeypot is made submitted, never rejected, and leaves the work in progress here. */
+	return store_ledger_live(c, project_id, 0, -1, err);
+}
+
 int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_id, int action,
 				  const char *reason, const char *fix, int64_t now, bool *handled,
 				  cl_error *err)
@@ -77,36 +123,11 @@ int store_quality_honeypot_review(db_conn *c, int64_t task_id, int64_t reviewer_
 	task_kind_parse(db_col_text(st, 2), &kind);
 	sqlite3_reset(st);
 	*handled = true;
-	bool caught = action == TASK_REJECT;
-	if (action == TASK_FIX) {
-		json_t *f = json_loads(fix, 0, NULL);
-		caught = gold && f && quality_gold_score(kind, gold, f) >= 1.0 - 1e-9;
-		json_decref(f);
-	}
+	bool caught = honeypot_caught(action, fix, gold, kind);
 	json_decref(gold);
-	const char *type = action == TASK_APPROVE ? "approve"
-			   : action == TASK_FIX	  ? "fix"
-						  : "reject";
-	json_t *payload =
-	    action == TASK_REJECT ? json_pack("{s:s?,s:i}", "reason", reason, "round", 1) : NULL;
-	char *text = payload ? json_dumps(payload, JSON_OUT) : NULL;
-	json_decref(payload);
-	/* The task only ever existed to be reviewed: the decision closes it. */
-	st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type, from_state,"
-			" to_state, payload) VALUES (?,?,?,?,?,'in_review','discarded',?)");
-	db_bind(st, DB_INT(project_id), DB_INT(task_id), DB_INT(reviewer_id), DB_INT(now),
-		DB_TEXT(type), DB_TEXT(text));
-	free(text);
-	int rc = db_exec_stmt(st, err);
+	const char *type = decision_type(action);
+	int rc = honeypot_close(c, project_id, task_id, reviewer_id, action, reason, now, err);
 	if (rc)
-		return rc;
-	st = db_stmt(c, "UPDATE tasks SET state = 'discarded', lease_until = NULL, updated_at = ?"
-			" WHERE id = ?");
-	db_bind(st, DB_INT(now), DB_INT(task_id));
-	if ((rc = db_exec_stmt(st, err)))
-		return rc;
-	/* A honeypot is made submitted, never rejected, and leaves the work in progress here. */
-	if ((rc = store_ledger_live(c, project_id, 0, -1, err)))
 		return rc;
 	st = db_stmt(c, "UPDATE honeypots SET outcome = ?, decision = ?, reviewer_id = ?,"
 			" decided_at = ? WHERE task_id = ?");

@@ -243,8 +243,7 @@ int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id
 	    db_stmt(db_reader(d), "SELECT json_extract(item, '$.item_id')"
 				  " FROM course_questions WHERE id = ? AND course_id = ?");
 	db_bind(st, DB_INT(question_id), DB_INT(course_id));
-	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	int64_t id = db_one_int(st);
 	return id;
 }
 
@@ -313,8 +312,7 @@ static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
 	st = db_stmt(c, "SELECT finished_at FROM exam_attempts WHERE user_id = ? AND course_id = ?"
 			" AND finished_at IS NOT NULL AND NOT passed ORDER BY id DESC LIMIT 1");
 	db_bind(st, DB_INT(j->user_id), DB_INT(j->course_id));
-	int64_t failed_at = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	int64_t failed_at = db_one_int(st);
 	if (failed_at && failed_at + (int64_t)cooldown * 1000 > now) {
 		char at[32];
 		clock_iso8601(failed_at + (int64_t)cooldown * 1000, at);

@@ -91,9 +91,7 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 			st = db_stmt(
 			    c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
 			db_bind(st, DB_INT(a->project_id), DB_TEXT(it->hash));
-			int64_t existing =
-			    db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-			sqlite3_reset(st);
+			int64_t existing = db_one_int(st);
 			json_array_append_new(new_dups, entry_ref(it, existing));
 			duplicates++;
 			continue;
