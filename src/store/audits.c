@@ -58,8 +58,7 @@ int store_audit_create(db *d, int64_t project_id, int size, int64_t actor, json_
 {
 	struct audit_job j = {.project_id = project_id, .size = size, .actor = actor};
 	int rc = db_write(d, audit_create_job, &j, err);
-	int64_t pid;
-	*out = rc ? NULL : store_audit_get(d, j.audit_id, &pid);
+	*out = rc ? NULL : store_audit_get(d, j.audit_id, &(int64_t){0});
 	return rc;
 }
 
@@ -175,7 +174,6 @@ int store_audit_verdict(db *d, int64_t audit_id, int64_t task_id, bool correct, 
 			      .note = note,
 			      .actor = actor};
 	int rc = db_write(d, audit_verdict_job, &j, err);
-	int64_t pid;
-	*out = rc ? NULL : store_audit_get(d, audit_id, &pid);
+	*out = rc ? NULL : store_audit_get(d, audit_id, &(int64_t){0});
 	return rc;
 }
