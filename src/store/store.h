@@ -59,10 +59,10 @@ int store_task_release(db *d, int64_t task_id, int64_t user_id, json_t **task, c
 int store_review_next(db *d, const project *p, int64_t user_id, json_t **task, cl_error *err);
 
 typedef struct review_decision {
-	int action;	    /* TASK_APPROVE, TASK_REJECT or TASK_FIX */
-	const char *reason; /* reject */
+	int action;                 /* TASK_APPROVE, TASK_REJECT or TASK_FIX */
+	const char *reason;         /* reject */
 	const char *reason_template;
-	const char *annotation; /* fix: validated JSON text */
+	const char *annotation;     /* fix: validated JSON text */
 } review_decision;
 
 int store_task_review(db *d, const project *p, int64_t task_id, int64_t user_id,
@@ -94,8 +94,8 @@ int store_task_change_answer(db *d, task_change *tc, buf *task, cl_error *err);
 void store_task_change_free(void *tc);
 /* A manager's decision on an escalated task: TASK_RESOLVE_APPROVE (annotation optional) or
  * TASK_DISCARD. */
-int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action, const char *annotation,
-		       const char *reason, json_t **task, cl_error *err);
+int store_task_resolve(db *d, int64_t task_id, int64_t user_id, int action,
+		       const char *annotation, const char *reason, json_t **task, cl_error *err);
 /* A Task object with its item, project summary and events. */
 json_t *store_task_get(db *d, int64_t task_id);
 json_t *store_tasks_list(db *d, int64_t project_id, const char *state, int64_t worker_id,
