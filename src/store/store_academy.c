@@ -241,8 +241,7 @@ int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id
 	    db_stmt(db_reader(d), "SELECT json_extract(item, '$.item_id')"
 				  " FROM course_questions WHERE id = ? AND course_id = ?");
 	db_bind(st, DB_INT(question_id), DB_INT(course_id));
-	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	int64_t id = db_one_int(st);
 	return id;
 }
 

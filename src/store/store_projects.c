@@ -196,10 +196,7 @@ void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user
 	sqlite3_stmt *st = db_stmt(c, "SELECT role FROM project_members "
 				      "WHERE project_id = ? AND user_id = ?");
 	db_bind(st, DB_INT(project_id), DB_INT(user_id));
-	member_role[0] = '\0';
-	if (db_step(st) == SQLITE_ROW)
-		snprintf(member_role, 16, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
+	db_one_text(st, member_role, 16);
 }
 
 json_t *store_projects_list(db *d, const principal *pr, const char *status, const char *kind,
