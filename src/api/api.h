@@ -37,7 +37,7 @@ enum api_object {
 	API_PROJECT,	/* /projects/{id} */
 	API_TASK,	/* /tasks/{id}: who holds it (task_ref) */
 	API_TASK_FACTS, /* /tasks/{id} of the labeling loop: what never changes of it (task_facts,
-			 * remembered from the claim, so nothing is read) */
+			 * remembered from a claim on the same connection, else read once) */
 	API_TASK_ITEM,	/* the same with its item's facts, to validate an annotation */
 	API_ITEM,	/* /items/{id} */
 	API_DATASET,	/* /datasets/{id} */

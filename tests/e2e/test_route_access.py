@@ -131,8 +131,9 @@ class RouteAccessTest(ServerTestCase):
             cls.ok(w.admin.post(API + "/courses/%d/questions" % c["id"], {
                 "role": "exam", "item": {"text": "exam %d" % i}, "answer": {"labels": ["pos"]}}),
                 201)
-        taker = cls.user("taker")[0]
-        cls.exam = cls.ok(taker.post(API + "/courses/%d/exam" % c["id"]), 201)["attempt_id"]
+        cls.taker = cls.user("taker")[0]
+        cls.exam = cls.ok(cls.taker.post(API + "/courses/%d/exam" % c["id"]),
+                          201)["attempt_id"]
 
     # -- one call ------------------------------------------------------------------------
 
@@ -248,9 +249,30 @@ class RouteAccessTest(ServerTestCase):
             self.assertEqual(r.status, want, "%s as %s (%s): %r" % (path, role, relation, r))
             self.assertError(r, want)
 
+    def test_owners_pass_where_the_table_says_its_own(self):
+        """The walk calls on objects others own; "own" routes let their owner in as well:
+        a task's worker reads it, a dataset's creator (an engineer) deletes it, an exam's
+        taker hands it in, while the same callers are refused another's."""
+        doc = self.world.admin.get(API + "/openapi.json").json()
+        own = {(m.upper(), path) for path, item in doc["paths"].items()
+               for m, op in item.items() if op["x-access"]["own"]}
+        self.assertTrue({("GET", API + "/tasks/{id}"), ("DELETE", API + "/datasets/{id}"),
+                         ("POST", API + "/exams/{id}/submit")} <= own, own)
+        r = self.hw.get(API + "/tasks/%d" % self.own["task"])
+        self.assertEqual(r.status, 200, r)
+        self.assertError(self.clients["worker"].get(API + "/tasks/%d" % self.own["task"]), 404)
+        eng = self.clients["engineer"]
+        r = eng.post(API + "/projects/%d/datasets" % self.own["project"], {})
+        self.assertEqual(r.status, 201, r)
+        mine = r.json()["id"]
+        self.assertError(eng.request("DELETE", API + "/datasets/%d" % self.fresh_dataset("own")),
+                         403)
+        self.assertEqual(eng.request("DELETE", API + "/datasets/%d" % mine).status, 204)
+        r = self.taker.post(API + "/exams/%d/submit" % self.exam, {"answers": []})
+        self.assertEqual(r.status, 200, r)
+
     def test_declared_refusals_change_nothing_on_the_labeling_loop(self):
-        """The loop's routes refuse before reading the task's state: a refused submit or
-        review leaves the held task as it was."""
+        """A submit or review the table refuses leaves the held task as it was."""
         before = self.world.admin.get(API + "/tasks/%d" % self.own["task"]).json()
         for role in ("anonymous", "outsider", "engineer"):
             c = self.clients[role]
