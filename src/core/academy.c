@@ -30,10 +30,11 @@ static int exam_start_job(store_tx *tx, void *ctx, cl_error *err)
 		return cl_fail(err, CL_ECONFLICT, "exam_cooldown",
 			       "you may retry the exam after %s", at);
 	}
-	int rc = j->ops->exam_attempt_add(tx, j->course_id, j->user_id, size, now, &j->attempt_id,
-					  err);
+	int rc =
+	    j->ops->exam_attempt_add(tx, j->course_id, j->user_id, size, now, &j->attempt_id, err);
 	if (!rc && !j->attempt_id)
-		return cl_fail(err, CL_ECONFLICT, "no_exam", "the course has no exam questions yet");
+		return cl_fail(err, CL_ECONFLICT, "no_exam",
+			       "the course has no exam questions yet");
 	return rc;
 }
 
@@ -81,7 +82,8 @@ double exam_score(const project *cp, const json_t *questions, const json_t *answ
 	json_t *q;
 	json_array_foreach(questions, i, q)
 	{
-		const json_t *ann = answer_to(answers, json_integer_value(json_object_get(q, "id")));
+		const json_t *ann =
+		    answer_to(answers, json_integer_value(json_object_get(q, "id")));
 		if (ann)
 			sum += answer_score(cp, q, ann);
 	}
@@ -99,7 +101,8 @@ static int exam_finish_job(store_tx *tx, void *ctx, cl_error *err)
 	j->passed = j->score >= pass - 1e-9;
 	if (!j->ops->exam_attempt_finish(tx, j->attempt_id, j->score, j->passed, now, &user,
 					 &course))
-		return cl_fail(err, CL_ECONFLICT, "exam_finished", "this attempt is already scored");
+		return cl_fail(err, CL_ECONFLICT, "exam_finished",
+			       "this attempt is already scored");
 	return j->passed ? j->ops->qualification_add(tx, user, course, j->attempt_id, now, err) : 0;
 }
 
@@ -107,7 +110,8 @@ int exam_submit(const store *s, int64_t attempt_id, int64_t course_id, bool fini
 		const json_t *answers, double *score, bool *passed, cl_error *err)
 {
 	if (finished)
-		return cl_fail(err, CL_ECONFLICT, "exam_finished", "this attempt is already scored");
+		return cl_fail(err, CL_ECONFLICT, "exam_finished",
+			       "this attempt is already scored");
 	project cp;
 	project_init(&cp);
 	int rc = s->ops->course_project(s->db, course_id, &cp);
