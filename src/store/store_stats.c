@@ -1,7 +1,7 @@
 /* A project's figures: counts by state, throughput, first-pass approval, per worker. */
 #include "store/store_stats.h"
 #include "store/store_ledger.h"
-#include "core/task.h"
+#include "core/task_types.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -34,7 +34,7 @@ static void stats_tasks(db_conn *c, int64_t project_id, json_t *o)
 {
 	json_t *states = json_object();
 	for (int s = 0; s < TASK_STATE_COUNT; s++)
-		json_object_set_new(states, task_state_name((task_state)s), json_integer(0));
+		json_object_set_new(states, task_state_names[s], json_integer(0));
 	int64_t total = 0;
 	sqlite3_stmt *st = db_stmt(c, STATE_COUNTS("project_id = ?1 AND"));
 	db_bind_int(st, 1, project_id);
@@ -147,9 +147,9 @@ void store_task_state_counts(db *d, int64_t counts[8])
 	memset(counts, 0, 8 * sizeof counts[0]);
 	sqlite3_stmt *st = db_stmt(db_reader(d), STATE_COUNTS(""));
 	while (db_step(st) == SQLITE_ROW) {
-		task_state s;
-		if (!task_state_parse(db_col_text(st, 0), &s) && s < 8)
-			counts[s] = sqlite3_column_int64(st, 1);
+		for (int s = 0; s < TASK_STATE_COUNT && s < 8; s++)
+			if (!strcmp(db_col_text(st, 0), task_state_names[s]))
+				counts[s] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
 }
