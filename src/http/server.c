@@ -63,6 +63,16 @@ static bool route_match(const char *pattern, const char *path, int64_t ids[2], i
 	return !*pattern && !*path;
 }
 
+/* The first query key given twice, NULL when none: `limit=1&limit=2` is ambiguous. */
+static const char *repeated_key(const http_request *r)
+{
+	for (int i = 0; i < r->n_query; i++)
+		for (int j = 0; j < i; j++)
+			if (!strcmp(r->query[i].key, r->query[j].key))
+				return r->query[i].key;
+	return NULL;
+}
+
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
 				     const char *value)
 {
@@ -215,6 +225,10 @@ static int admit(http_server *s, http_request *r)
 		return 0;
 	if (r->query_overflow)
 		return http_fail(r, CL_EINVAL, NULL, "too many query parameters");
+	const char *twice = repeated_key(r);
+	if (twice)
+		return http_fail(r, CL_EINVAL, "repeated_parameter",
+				 "query parameter \"%.64s\" is given more than once", twice);
 	if (r->n_query && !rt->query)
 		return http_fail(r, CL_EINVAL, "unknown_parameter",
 				 "this route takes no query parameter (got \"%.64s\")",
