@@ -298,8 +298,11 @@ int local_start(local_job *job, const local_spec *spec, cl_error *err)
 	close(logfd);
 	if (cgfd >= 0)
 		close(cgfd);
-	if (pid < 0)
+	if (pid < 0) {
+		if (job->cgroup[0])
+			rmdir(job->cgroup);
 		return cl_fail(err, CL_EINTERNAL, "job_start", "fork: %s", strerror(saved));
+	}
 	job->pid = pid;
 	local_proc p;
 	if (local_proc_read(pid, &p) == CL_OK)
