@@ -336,11 +336,12 @@ int sched_org_set(sched *s, int64_t id, const sched_org_limits *lim)
 	return CL_OK;
 }
 
-/* Takes a slot for `a` and indexes it; the slot's index, or a negative error code. */
-static int32_t enter(sched *s, const sched_job *a)
+/* Takes a slot for `a` and indexes it; the slot's index, or a negative error code. With
+ * `quota`, an ask over its org's quota is refused. */
+static int32_t enter(sched *s, const sched_job *a, int quota)
 {
 	int32_t oi = org_find(s, a->org);
-	if (!ask_ok(s, oi == NONE ? NULL : &s->orgs[oi], a))
+	if (!ask_ok(s, oi == NONE || !quota ? NULL : &s->orgs[oi], a))
 		return CL_EINVAL;
 	if (index_find(s, a->id) != NONE)
 		return CL_ECONFLICT;
@@ -360,7 +361,7 @@ static int32_t enter(sched *s, const sched_job *a)
 
 int sched_submit(sched *s, const sched_job *job)
 {
-	int32_t i = enter(s, job);
+	int32_t i = enter(s, job, 1);
 	if (i < 0)
 		return i;
 	list_append(s, &s->orgs[s->slots[i].org], i);
@@ -371,9 +372,11 @@ int sched_adopt(sched *s, const sched_job *job, uint64_t gpu_mask)
 {
 	if (__builtin_popcountll(gpu_mask) != job->gpus)
 		return CL_EINVAL;
-	if ((gpu_mask & s->free.gpu_mask) != gpu_mask)
+	if ((gpu_mask & s->free.gpu_mask) != gpu_mask || job->cpus > s->free.cpus ||
+	    job->mem_bytes > s->free.mem_bytes)
 		return CL_ECONFLICT;
-	int32_t i = enter(s, job);
+	/* It runs already: a quota lowered while the server was down holds back others, not it. */
+	int32_t i = enter(s, job, 0);
 	if (i < 0)
 		return i;
 	hold(s, i, gpu_mask);

@@ -81,7 +81,9 @@ int sched_org_set(sched *s, int64_t org, const sched_org_limits *limits);
  * CL_ENOMEM. */
 int sched_submit(sched *s, const sched_job *job);
 /* Marks `job` running on `gpu_mask` without queueing it: a job found still running after a
- * restart. CL_ECONFLICT when its id is live or a device is held, CL_EINVAL as sched_submit. */
+ * restart, taken even over its org's quota (adopt them all before placing). CL_ECONFLICT when
+ * its id is live, a device is held, or the node's free cpus or memory cannot hold it; CL_EINVAL
+ * when its ask is out of range, over the node, or `gpu_mask` is not `gpus` devices. */
 int sched_adopt(sched *s, const sched_job *job, uint64_t gpu_mask);
 /* Removes a queued job. CL_ENOTFOUND when `id` is not queued (a running job ends by
  * sched_finish). */

@@ -404,6 +404,16 @@ static void test_refusals_and_adopt(void **state)
 	assert_int_equal(out[0].gpu_mask, 1);
 	assert_int_equal(sched_finish(s, 7), CL_OK);
 	assert_int_equal(sched_finish(s, 7), CL_ENOTFOUND);
+	/* Adopted over a quota lowered meanwhile: it runs, and holds the org's queue back; never
+	 * over what the node has free. */
+	assert_int_equal(sched_adopt(s, &(sched_job){9, 1, 4, 0, 0, 0}, 0), CL_ECONFLICT);
+	assert_int_equal(sched_finish(s, 8), CL_OK);
+	assert_int_equal(sched_adopt(s, &(sched_job){9, 1, 4, 0, 0, 0}, 0), CL_OK);
+	assert_int_equal(sched_adopt(s, &(sched_job){10, 1, 1, 0, 1, 0}, 0), CL_EINVAL);
+	submit(s, 11, 1, 1, 0, 9);
+	assert_int_equal(sched_place(s, out, 4), 0);
+	assert_int_equal(sched_finish(s, 9), CL_OK);
+	assert_int_equal(sched_place(s, out, 4), 1);
 	sched_usage u;
 	assert_int_equal(sched_org_usage(s, 3, &u), CL_ENOTFOUND);
 	sched_free(s);
