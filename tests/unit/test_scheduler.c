@@ -168,10 +168,16 @@ static void check_quota_order(const sched_placement *out, size_t n, size_t k)
 }
 
 /* One pass: each placement was queued, FIFO within its org and priority, then the invariants. */
+/* A digest of every placement of a run, to compare two runs. */
+static uint64_t placed_digest;
+
 static void pass(sched *s)
 {
 	static sched_placement out[MAXJOBS];
 	size_t n = sched_place(s, out, MAXJOBS);
+	for (size_t k = 0; k < n; k++)
+		placed_digest = (placed_digest ^ (uint64_t)out[k].id ^ out[k].gpu_mask << 32) *
+				0x100000001B3ull;
 	for (size_t k = 0; k < n; k++) {
 		tjob *j = &jobs[out[k].id];
 		assert_int_equal(j->state, SCHED_QUEUED);
@@ -231,6 +237,7 @@ static void run_random(uint64_t seed, int steps)
 {
 	rng_state = seed;
 	njobs = 0;
+	placed_digest = 0xCBF29CE484222325ull;
 	sched *s = sched_new(&node);
 	assert_non_null(s);
 	for (int o = 0; o < NORGS; o++)
@@ -254,6 +261,18 @@ static void test_random_invariants(void **state)
 	(void)state;
 	for (uint64_t seed = 1; seed <= 4; seed++)
 		run_random(seed * 0x9E3779B97F4A7C15ull, 3000);
+}
+
+/* Deterministic: the same calls in the same order place the same jobs on the same devices. */
+static void test_deterministic(void **state)
+{
+	(void)state;
+	run_random(42, 2000);
+	uint64_t first = placed_digest;
+	run_random(42, 2000);
+	assert_int_equal(placed_digest, first);
+	run_random(43, 2000);
+	assert_int_not_equal(placed_digest, first);
 }
 
 static void submit(sched *s, int64_t id, int64_t org, int cpus, int gpus, int prio)
@@ -438,10 +457,10 @@ static void test_many_ids(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_random_invariants), cmocka_unit_test(test_priority_then_fifo),
-	    cmocka_unit_test(test_fair_share),	      cmocka_unit_test(test_no_starvation),
-	    cmocka_unit_test(test_quota_and_gpus),    cmocka_unit_test(test_refusals_and_adopt),
-	    cmocka_unit_test(test_many_ids),
+	    cmocka_unit_test(test_random_invariants),  cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_priority_then_fifo), cmocka_unit_test(test_fair_share),
+	    cmocka_unit_test(test_no_starvation),      cmocka_unit_test(test_quota_and_gpus),
+	    cmocka_unit_test(test_refusals_and_adopt), cmocka_unit_test(test_many_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
