@@ -215,10 +215,17 @@ static void child_say(int fd, const char *text)
 		(void)0; /* nowhere else to say it */
 }
 
+/* Sets `resource` to `soft` (hard: `slack` above it), within the hard limit the server has. */
 static void child_limit(int resource, int64_t soft, int64_t slack)
 {
-	struct rlimit r = {(rlim_t)soft, (rlim_t)(soft + slack)};
-	if (soft > 0 && setrlimit(resource, &r) != 0)
+	struct rlimit now, r = {(rlim_t)soft, (rlim_t)(soft + slack)};
+	if (soft <= 0 || getrlimit(resource, &now) != 0)
+		return;
+	if (now.rlim_max != RLIM_INFINITY && r.rlim_max > now.rlim_max)
+		r.rlim_max = now.rlim_max;
+	if (r.rlim_cur > r.rlim_max)
+		r.rlim_cur = r.rlim_max;
+	if (setrlimit(resource, &r) != 0)
 		child_say(2, "crowdloop: a resource limit could not be set\n");
 }
 
@@ -252,13 +259,12 @@ static void child_run(const local_spec *spec, char **envp, int logfd, int nullfd
 
 /* ---- start, adopt ---- */
 
-static int spec_check(local_job *job, const local_spec *spec, cl_error *err)
+/* Fills `job` from the spec's log, grace and time limit. */
+static int job_init(local_job *job, const local_spec *spec, cl_error *err)
 {
-	if (!spec->argv || !spec->argv[0] || !spec->workdir || !spec->log_path)
+	if (!spec->log_path || strlen(spec->log_path) >= sizeof job->log_path)
 		return cl_fail(err, CL_EINVAL, "bad_job",
-			       "a job needs a command, a directory and a log");
-	if (strlen(spec->log_path) >= sizeof job->log_path)
-		return cl_fail(err, CL_EINVAL, "bad_job", "the log path is too long");
+			       "a job needs a log path, of a sane length");
 	memset(job, 0, sizeof *job);
 	snprintf(job->log_path, sizeof job->log_path, "%s", spec->log_path);
 	job->grace_ms = spec->grace_ms > 0 ? spec->grace_ms : LOCAL_GRACE_MS;
@@ -283,7 +289,9 @@ static pid_t spawn(const local_spec *spec, char **envp, int logfd, int cgfd)
 
 int local_start(local_job *job, const local_spec *spec, cl_error *err)
 {
-	int rc = spec_check(job, spec, err);
+	if (!spec->argv || !spec->argv[0] || !spec->workdir)
+		return cl_fail(err, CL_EINVAL, "bad_job", "a job needs a command and a directory");
+	int rc = job_init(job, spec, err);
 	if (rc != CL_OK)
 		return rc;
 	int logfd = open(spec->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -314,7 +322,7 @@ int local_adopt(local_job *job, pid_t pid, uint64_t start_time, const local_spec
 {
 	if (pid <= 0 || !proc_same(pid, start_time))
 		return CL_ENOTFOUND;
-	if (spec_check(job, spec, NULL) != CL_OK)
+	if (job_init(job, spec, NULL) != CL_OK)
 		return CL_EINVAL;
 	job->pid = pid;
 	job->start_time = start_time;

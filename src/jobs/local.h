@@ -74,14 +74,16 @@ typedef struct local_proc {
 	uint64_t start_time; /* field 22 */
 } local_proc;
 
-/* Starts `spec`'s command into `job`. CL_EINVAL for a missing argv, workdir or log path, or paths
- * too long; CL_EINTERNAL (with the reason in `err`) when the log cannot be opened or fork fails.
- * A command that cannot be executed is started all the same and exits 127, said in its log. */
+/* Starts `spec`'s command into `job`. CL_EINVAL for a missing argv, workdir or log path, or a
+ * log path too long; CL_EINTERNAL (with the reason in `err`) when the log cannot be opened or fork
+ * fails. A command that cannot be executed is started all the same and exits 127, said in its log.
+ */
 int local_start(local_job *job, const local_spec *spec, cl_error *err);
 
 /* Takes up a job of an earlier server: CL_OK when `pid` is alive, leads its process group and
  * started at `start_time`; CL_ENOTFOUND (lost) otherwise, a pid reused by another process
- * included. Of `spec` it uses log_path, time_limit_ms and grace_ms. */
+ * included; CL_EINVAL without a log path. Of `spec` it uses log_path, time_limit_ms and
+ * grace_ms. */
 int local_adopt(local_job *job, pid_t pid, uint64_t start_time, const local_spec *spec);
 
 /* Advances `job` without blocking: reaps its exit, applies the time limit, sends SIGKILL when

@@ -53,7 +53,8 @@ static void wait_done(local_job *job)
 
 static void run_shell(local_job *job, local_spec *spec, const char *script)
 {
-	char *argv[] = {"sh", "-c", (char *)script, NULL};
+	static char *argv[] = {"sh", "-c", NULL, NULL}; /* outlives the call, as spec->argv does */
+	argv[2] = (char *)script;
 	spec->argv = argv;
 	spec->workdir = dir;
 	spec->log_path = log_path;
@@ -234,6 +235,8 @@ static void test_adopt(void **state)
 	local_job job, again;
 	local_spec spec = {.grace_ms = 5000};
 	run_shell(&job, &spec, "exec sleep 600");
+	/* What an adopter knows of a job: its log and limits, not its command. */
+	spec = (local_spec){.log_path = log_path, .grace_ms = 5000};
 	assert_int_equal(local_adopt(&again, job.pid, job.start_time + 1, &spec), CL_ENOTFOUND);
 	assert_int_equal(local_adopt(&again, job.pid, job.start_time, &spec), CL_OK);
 	assert_int_equal(local_poll(&again), LOCAL_RUNNING);
