@@ -201,3 +201,11 @@ json_t *store_items_list(db *d, int64_t project_id, const char *type, int64_t cu
 		DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)), DB_INT(limit + 1));
 	return db_page(st, limit, item_json, next);
 }
+
+bool store_item_worked_by(db *d, int64_t item_id, int64_t user_id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT EXISTS(SELECT 1 FROM tasks WHERE item_id = ?1"
+						 " AND (worker_id = ?2 OR reviewer_id = ?2))");
+	db_bind(st, DB_INT(item_id), DB_INT(user_id));
+	return db_one_int(st) != 0;
+}

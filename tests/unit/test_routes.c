@@ -124,8 +124,10 @@ static void test_known_answers(void **state)
 	const route *task = find("GET", "/api/v1/tasks/{id}");
 	assert_int_equal(api_access_verdict(task, "worker", "own"), 404);
 	assert_int_equal(api_access_verdict(task, "engineer", "own"), 0);
+	/* A worker reads an item only through a task of theirs (owns), never by id alone. */
 	const route *item = find("GET", "/api/v1/items/{id}");
-	assert_int_equal(api_access_verdict(item, "worker", "own"), 0);
+	assert_int_equal(api_access_verdict(item, "worker", "own"), 404);
+	assert_int_equal(api_access_verdict(item, "engineer", "own"), 0);
 	assert_int_equal(api_access_verdict(item, "worker", "same_org"), 404);
 	const route *members = find("GET", "/api/v1/projects/{id}/members");
 	assert_int_equal(api_access_verdict(members, "worker", "own"), 403);
