@@ -16,7 +16,7 @@ import { resolveView } from './views/resolve.js';
 import { adminView } from './views/admin.js';
 import { academyView, courseView } from './views/academy.js';
 import { earningsView, payoutsAdminView } from './views/earnings.js';
-import { qualityView } from './views/quality.js';
+import { qualityView } from './views/quality/index.js';
 
 
 const routes = [
