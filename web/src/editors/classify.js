@@ -1,7 +1,7 @@
-// text_class and image_class: the data and the label buttons (keys 1-9; toggles when the
-// project is multi-label).
+// text_class and image_class: the data and the label buttons (each with its key; toggles when
+// the project is multi-label).
 import { h } from '../dom.js';
-import { labelPalette, digitIndex, loadImage, textBlock } from './common.js';
+import { labelPalette, keyIndex, loadImage, textBlock } from './common.js';
 
 export async function createClassEditor(host, side, task, opts) {
   const { labels, multi_label: multi } = task.project;
@@ -46,8 +46,8 @@ export async function createClassEditor(host, side, task, opts) {
     validate: () => (selected.size === 0 ? 'label.pickOne' : null),
     key(e, field) {
       if (field) return false;
-      const i = digitIndex(e);
-      if (i >= 0 && i < labels.length) { pick(labels[i]); return true; }
+      const i = keyIndex(e, palette.keys);
+      if (i >= 0) { pick(labels[i]); return true; }
       return false;
     },
     destroy() {},
