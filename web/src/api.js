@@ -106,3 +106,25 @@ export function upload(path, body, { contentType, onProgress } = {}) {
 }
 
 export const assetUrl = (itemId) => '/api/v1/items/' + encodeURIComponent(itemId) + '/asset';
+
+// The upload types and export formats the server accepts (GET /formats), fetched once per page
+// load: {uploads: [{content_type, extensions, description}], exports: [{name, content_type,
+// extension, kinds, description}]}. A failed fetch is not kept, so the next call asks again.
+let formatsOnce = null;
+export function formats() {
+  if (!formatsOnce) formatsOnce = get('/formats', { quiet: true }).catch((e) => { formatsOnce = null; throw e; });
+  return formatsOnce;
+}
+
+// The upload types a project of this kind takes: images (and archives of them) for image
+// kinds, everything else for text kinds.
+const ARCHIVE = /zip|tar|gzip/;
+export function uploadTypesFor(list, kind) {
+  const image = kind.startsWith('image_');
+  return (list || []).filter((u) => ARCHIVE.test(u.content_type) || (u.content_type || '').startsWith('image/') === image);
+}
+
+// The export formats that can hold a project of this kind.
+export function exportFormatsFor(list, kind) {
+  return (list || []).filter((f) => !f.kinds || f.kinds.includes(kind));
+}

@@ -43,7 +43,7 @@ export async function dashboardView(root, [pid], ctx) {
       statusBtns.length ? h('div', { class: 'btn-group' }, statusBtns) : null,
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/upload', 'data-testid': 'to-upload' }, t('dash.upload')) : null,
       h('a', { class: 'btn', href: '/p/' + pid + '/quality', 'data-testid': 'to-quality' }, t('quality.title')),
-      h('a', { class: 'btn', href: '/api/v1/projects/' + pid + '/export?format=jsonl', download: 'project-' + pid + '.jsonl', 'data-testid': 'export' }, t('dash.export')),
+      exportControl(pid, project.kind, ctx),
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/review' }, t('home.review')) : null,
       manager ? h('a', { class: 'btn btn-primary', href: '/p/' + pid + '/label' }, t('home.start')) : null)));
 
@@ -183,4 +183,29 @@ export async function dashboardView(root, [pid], ctx) {
   await load(true);
   const timer = setInterval(() => { if (!document.hidden) load(false).catch(() => {}); }, 15000);
   ctx.onCleanup(() => clearInterval(timer));
+}
+
+// The export link, in JSONL until the server's list of formats (GET /formats) arrives; then a
+// choice of the formats that can hold this kind of project.
+export function exportControl(pid, kind, ctx, base = '/api/v1/projects/' + pid + '/export') {
+  const link = h('a', { class: 'btn', 'data-testid': 'export' });
+  const choose = (f) => {
+    link.href = base + '?format=' + encodeURIComponent(f.name);
+    link.download = 'project-' + pid + '.' + f.extension;
+    link.title = f.description || '';
+    link.textContent = t('dash.export', { format: f.name.toUpperCase() });
+  };
+  choose({ name: 'jsonl', extension: 'jsonl' });
+  const box = h('span', { class: 'btn-group export-control' }, link);
+  api.formats().then((all) => {
+    const list = api.exportFormatsFor(all.exports, kind);
+    if (!ctx.alive || !list.length) return;
+    const pick = h('select', {
+      class: 'inline-input', 'aria-label': t('dash.exportFormat'), 'data-testid': 'export-format',
+      onchange: () => choose(list.find((f) => f.name === pick.value)),
+    }, list.map((f) => h('option', { value: f.name, title: f.description || '', selected: f.name === 'jsonl' }, f.name.toUpperCase())));
+    choose(list.find((f) => f.name === pick.value));
+    box.prepend(pick);
+  }, () => {});
+  return box;
 }

@@ -1,7 +1,7 @@
 // Upload data into a project: files and archives (multipart), or pasted texts (JSONL), with a
 // progress bar, then the import report line by line.
 import * as api from '../api.js';
-import { h, replace } from '../dom.js';
+import { h, replace, append } from '../dom.js';
 import { t, fmtNumber } from '../i18n/index.js';
 import { kindName } from './home.js';
 
@@ -18,12 +18,22 @@ export async function uploadView(root, [pid], ctx) {
   let files = [];
   const fileInput = h('input', {
     type: 'file', multiple: true, id: 'files', 'data-testid': 'file-input',
-    accept: isText ? '.txt,.jsonl,.ndjson,.csv,.zip,.tar,.tgz,.gz' : '.png,.jpg,.jpeg,.gif,.bmp,.zip,.tar,.tgz,.gz',
     onchange: () => { files = Array.from(fileInput.files); showFiles(); },
   });
   const fileList = h('ul', { class: 'file-list' });
+  const types = h('span', { class: 'muted small', 'data-testid': 'upload-types' });
   const drop = h('label', { class: 'dropzone', htmlFor: 'files', 'data-testid': 'dropzone' },
-    h('strong', null, t('upload.drop')), h('span', { class: 'muted small' }, isText ? t('upload.typesText') : t('upload.typesImage')), fileInput);
+    h('strong', null, t('upload.drop')), types, fileInput);
+  // The types this kind takes, as the server lists them; without the list the chooser offers
+  // every file and the server's report says what it refused.
+  api.formats().then((f) => {
+    const list = api.uploadTypesFor(f.uploads, project.kind);
+    const exts = [...new Set(list.flatMap((u) => u.extensions || []).map((x) => (x.startsWith('.') ? x : '.' + x)))];
+    if (!ctx.alive || !exts.length) return;
+    fileInput.accept = exts.join(',');
+    replace(types, t('upload.types', { list: exts.join(', ') }));
+    types.title = list.map((u) => u.description).filter(Boolean).join('\n');
+  }, () => {});
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => {
@@ -46,10 +56,10 @@ export async function uploadView(root, [pid], ctx) {
   const progress = h('div', { class: 'progress-row', hidden: true }, bar, barText);
   const report = h('div', { class: 'report', 'data-testid': 'import-report' });
 
-  root.append(
+  append(root, [
     h('section', { class: 'card' }, h('h2', null, t('upload.files')), drop, fileList, h('div', { class: 'card-actions' }, sendFilesBtn)),
     isText ? h('section', { class: 'card' }, h('h2', null, t('upload.paste')), h('p', { class: 'muted small' }, t('upload.pasteHint')), paste, h('div', { class: 'card-actions' }, sendPasteBtn)) : null,
-    progress, report);
+    progress, report]);
 
   async function send(body, contentType) {
     progress.hidden = false;
