@@ -1,10 +1,11 @@
 // image_bbox: draw, move, resize and delete boxes with Annotorious; pick the label with the
-// buttons or their keys (for a box clicked, or the next one drawn); zoom with the buttons,
-// + and -, or Ctrl+wheel; pan with the scroll bars, Space+drag or the middle button.
+// buttons or their keys (for a box clicked, or the next one drawn); zoom and pan as
+// viewport.js does.
 import { createImageAnnotator } from '@annotorious/annotorious';
 import { h, replace, labelColor } from '../dom.js';
 import { t } from '../i18n/index.js';
 import { loadImage } from './common.js';
+import { imageViewport } from './viewport.js';
 import { annotatorKernel, newId, tagOf, tagBody } from './annotator.js';
 
 function toAnnotation(box) {
@@ -28,44 +29,9 @@ export async function createBoxEditor(host, side, task, opts) {
   img.className = 'bbox-image';
   img.dataset.testid = 'task-image';
 
-  const stage = h('div', { class: 'bbox-stage' }, img);
-  const viewport = h('div', { class: 'bbox-viewport', 'data-testid': 'bbox-viewport' }, stage);
-  const zoomLabel = h('span', { class: 'zoom-label', 'data-testid': 'zoom-label' });
-  const tools = h('div', { class: 'bbox-tools' },
-    h('button', { type: 'button', class: 'btn btn-sm', title: t('bbox.zoomOut') + ' (-)', 'aria-label': t('bbox.zoomOut'), onclick: () => zoomBy(1 / 1.25) }, '−'),
-    zoomLabel,
-    h('button', { type: 'button', class: 'btn btn-sm', title: t('bbox.zoomIn') + ' (+)', 'aria-label': t('bbox.zoomIn'), onclick: () => zoomBy(1.25) }, '+'),
-    h('button', { type: 'button', class: 'btn btn-sm', title: '0', onclick: () => fit() }, t('bbox.fit')),
-    h('button', { type: 'button', class: 'btn btn-sm', onclick: () => setZoom(1) }, '100%'),
-    h('span', { class: 'muted small hint' }, t('bbox.hint')),
-    h('span', { class: 'muted small dims' }, W + '×' + H));
-  host.append(tools, viewport);
-
-  // Zoom keeps the image point under the anchor (the pointer, or the middle) in place.
-  let zoom = 1;
-  function setZoom(z, cx, cy) {
-    z = Math.min(16, Math.max(0.05, z));
-    const vr = viewport.getBoundingClientRect();
-    cx = cx ?? vr.left + vr.width / 2;
-    cy = cy ?? vr.top + vr.height / 2;
-    const before = img.getBoundingClientRect();
-    const ix = (cx - before.left) / zoom;
-    const iy = (cy - before.top) / zoom;
-    zoom = z;
-    img.style.width = W * z + 'px';
-    img.style.height = H * z + 'px';
-    const after = img.getBoundingClientRect();
-    viewport.scrollLeft += after.left + ix * z - cx;
-    viewport.scrollTop += after.top + iy * z - cy;
-    zoomLabel.textContent = Math.round(z * 100) + '%';
-  }
-  const zoomBy = (f, cx, cy) => setZoom(zoom * f, cx, cy);
-  function fit() {
-    const vw = viewport.clientWidth - 16;
-    const vh = viewport.clientHeight - 16;
-    setZoom(Math.min(vw / W, vh / H, 4));
-  }
-  fit();
+  // Editing hints, shown only while the boxes can be edited.
+  const hint = h('span', { class: 'muted small hint', hidden: !opts.editable }, t('bbox.hint'));
+  const view = imageViewport(host, img, W, H, { tools: [hint] });
 
   const anno = createImageAnnotator(img, {
     drawingEnabled: !!opts.editable,
@@ -84,13 +50,15 @@ export async function createBoxEditor(host, side, task, opts) {
     enable(b) {
       anno.setDrawingEnabled(b);
       anno.setUserSelectAction(b ? 'EDIT' : 'NONE');
+      hint.hidden = !b;
+      help.hidden = !b;
     },
     draw: () => drawList(),
   });
   const list = h('ol', { class: 'item-list', 'data-testid': 'box-list' });
   const count = h('span', { class: 'count' });
-  side.append(kernel.palette.el, h('div', { class: 'side-title' }, t('bbox.boxes'), ' ', count), list,
-    h('p', { class: 'muted small' }, t('bbox.help')));
+  const help = h('p', { class: 'muted small', hidden: !opts.editable }, t('bbox.help'));
+  side.append(kernel.palette.el, h('div', { class: 'side-title' }, t('bbox.boxes'), ' ', count), list, help);
 
   function drawList() {
     const anns = anno.getAnnotations();
@@ -112,43 +80,6 @@ export async function createBoxEditor(host, side, task, opts) {
       kernel.editable ? h('button', { type: 'button', class: 'btn-icon', title: t('common.delete'), 'aria-label': t('common.delete'), 'data-testid': 'box-delete', onclick: () => kernel.remove(a.id) }, '×') : null);
     }));
   }
-
-  // Pan: Space+drag or the middle button, ahead of the drawing tool.
-  let space = false;
-  let pan = null;
-  const onDown = (e) => {
-    if (!(space || e.button === 1)) return;
-    e.stopPropagation();
-    e.preventDefault();
-    pan = { x: e.clientX, y: e.clientY, sl: viewport.scrollLeft, st: viewport.scrollTop };
-    viewport.setPointerCapture(e.pointerId);
-    viewport.classList.add('panning');
-  };
-  const onMove = (e) => {
-    if (!pan) return;
-    e.stopPropagation();
-    viewport.scrollLeft = pan.sl - (e.clientX - pan.x);
-    viewport.scrollTop = pan.st - (e.clientY - pan.y);
-  };
-  const onUp = (e) => {
-    if (!pan) return;
-    e.stopPropagation();
-    pan = null;
-    viewport.classList.remove('panning');
-  };
-  const onWheel = (e) => {
-    if (!e.ctrlKey && !e.metaKey) return;
-    e.preventDefault();
-    zoomBy(Math.exp(-e.deltaY / 400), e.clientX, e.clientY);
-  };
-  const onKeyUp = (e) => {
-    if (e.code === 'Space') { space = false; viewport.classList.remove('pan-ready'); }
-  };
-  viewport.addEventListener('pointerdown', onDown, true);
-  viewport.addEventListener('pointermove', onMove, true);
-  viewport.addEventListener('pointerup', onUp, true);
-  viewport.addEventListener('wheel', onWheel, { passive: false });
-  window.addEventListener('keyup', onKeyUp);
 
   function set(ann) {
     const boxes = ((ann && ann.boxes) || []).filter((b) => b.w > 0 && b.h > 0);
@@ -179,24 +110,11 @@ export async function createBoxEditor(host, side, task, opts) {
     validate: () => null,
     setEditable: kernel.setEditable,
     key(e, field) {
-      if (!field && e.code === 'Space') {
-        space = true;
-        viewport.classList.add('pan-ready');
-        return true;
-      }
-      return kernel.key(e, field, (k) => {
-        if (k.key === '+' || k.key === '=') { zoomBy(1.25); return true; }
-        if (k.key === '-') { zoomBy(1 / 1.25); return true; }
-        if (k.key === '0') { fit(); return true; }
-        return false;
-      });
+      if (!field && e.code === 'Space') return view.key(e);
+      return kernel.key(e, field, view.key);
     },
     destroy() {
-      viewport.removeEventListener('pointerdown', onDown, true);
-      viewport.removeEventListener('pointermove', onMove, true);
-      viewport.removeEventListener('pointerup', onUp, true);
-      viewport.removeEventListener('wheel', onWheel);
-      window.removeEventListener('keyup', onKeyUp);
+      view.destroy();
       kernel.destroy();
     },
   };

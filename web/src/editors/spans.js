@@ -29,13 +29,15 @@ export async function createSpanEditor(host, side, task, opts) {
     enable(b) {
       anno.setAnnotatingEnabled(b);
       anno.setUserSelectAction(b ? 'EDIT' : 'SELECT');
+      help.hidden = !b;
     },
     draw: () => drawList(),
   });
   const list = h('ol', { class: 'item-list', 'data-testid': 'span-list' });
   const count = h('span', { class: 'count' });
-  side.append(kernel.palette.el, h('div', { class: 'side-title' }, t('spans.spans'), ' ', count), list,
-    h('p', { class: 'muted small' }, t('spans.help')));
+  // Editing hints, shown only while the spans can be edited.
+  const help = h('p', { class: 'muted small', hidden: !opts.editable }, t('spans.help'));
+  side.append(kernel.palette.el, h('div', { class: 'side-title' }, t('spans.spans'), ' ', count), list, help);
 
   // A span's offsets in code points, from the first to the last of its ranges.
   function offsets(a) {
