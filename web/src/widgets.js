@@ -49,3 +49,48 @@ export function pagedTable(cols, first, loadPage, { testid, attrs, empty } = {})
   }, t('earnings.more'));
   return { table: tbl, more };
 }
+
+// A message under a form field (the .field around the input), or none with an empty one.
+export function fieldError(input, message) {
+  const box = input.closest('.field') || input.parentElement;
+  let el = box.querySelector(':scope > .field-error');
+  if (!el) {
+    el = h('div', { class: 'field-error', role: 'alert', 'data-testid': 'field-error' });
+    input.after(el);
+  }
+  el.textContent = message || '';
+  el.hidden = !message;
+  if (message) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+}
+
+// Checks the shown number inputs against their min, max and step (the server's ranges) and
+// marks each that is wrong; the first wrong one, focused, or null.
+export function checkNumbers(inputs) {
+  let first = null;
+  for (const input of inputs) {
+    if (input.closest('[hidden]')) { fieldError(input, ''); continue; }
+    const v = input.validity;
+    let msg = '';
+    if (v.badInput || (input.required && input.value === '')) msg = t('form.number');
+    else if (v.rangeUnderflow || v.rangeOverflow) {
+      msg = input.max !== '' ? t('form.range', { min: input.min, max: input.max }) : t('form.atLeast', { min: input.min });
+    } else if (v.stepMismatch) msg = t('form.whole');
+    fieldError(input, msg);
+    if (msg && !first) first = input;
+  }
+  if (first) first.focus();
+  return first;
+}
+
+// A 400 whose message names a field ("price must be ...") shown under that field; fields maps
+// the body's keys to their inputs. False when the error names none of them.
+export function serverFieldError(err, fields) {
+  if (err.status !== 400) return false;
+  const key = /^(\w+)/.exec(err.message || '')?.[1];
+  const input = key && fields[key];
+  if (!input) return false;
+  fieldError(input, err.message);
+  input.focus();
+  return true;
+}

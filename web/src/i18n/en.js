@@ -208,6 +208,10 @@ export default {
   'create.needLabels': 'Give at least one label.',
   'create.done': 'Project created',
 
+  'form.number': 'Enter a number.',
+  'form.range': 'Enter a number from {min} to {max}.',
+  'form.atLeast': 'Enter a number of at least {min}.',
+  'form.whole': 'Enter a whole number.',
   'upload.title': 'Upload data',
   'upload.toDashboard': 'Dashboard',
   'upload.files': 'Files',

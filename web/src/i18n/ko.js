@@ -208,6 +208,10 @@ export default {
   'create.needLabels': '라벨을 하나 이상 입력하세요.',
   'create.done': '프로젝트를 만들었습니다',
 
+  'form.number': '숫자를 입력하세요.',
+  'form.range': '{min}에서 {max} 사이의 숫자를 입력하세요.',
+  'form.atLeast': '{min} 이상의 숫자를 입력하세요.',
+  'form.whole': '정수를 입력하세요.',
   'upload.title': '데이터 올리기',
   'upload.toDashboard': '대시보드',
   'upload.files': '파일',

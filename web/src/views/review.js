@@ -136,13 +136,14 @@ export async function reviewView(root, [pid], ctx) {
     }, h('kbd', null, 'Alt+' + (i + 1)), ' ', templateText(code)));
     function pickTemplate(code) {
       template = template === code ? null : code;
+      if (template) err.textContent = '';
       for (const c of chips) {
         const on = c.dataset.template === template;
         c.classList.toggle('on', on);
         c.setAttribute('aria-pressed', on ? 'true' : 'false');
       }
     }
-    const err = h('p', { class: 'form-error', role: 'alert' });
+    const err = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'reason-error' });
     const confirmBtn = h('button', { type: 'button', class: 'btn btn-reject', 'data-testid': 'reject-confirm', onclick: confirm },
       t('review.rejectConfirm'), ' ', h('kbd', null, 'Ctrl+Enter'));
     const box = h('div', { class: 'modal-backdrop', 'data-testid': 'reject-dialog' },
@@ -155,6 +156,8 @@ export async function reviewView(root, [pid], ctx) {
           h('button', { type: 'button', class: 'btn', onclick: close }, t('common.cancel'), ' ', h('kbd', null, 'Esc')),
           confirmBtn)));
     document.body.appendChild(box);
+    // A reason typed answers "give a reason".
+    text.addEventListener('input', () => { if (text.value.trim()) err.textContent = ''; });
     text.focus();
     function close() { box.remove(); dialog = null; }
     function confirm() {

@@ -5,7 +5,7 @@
 // both, and errors. A page gives what is its own: its buttons, its meta line, its side panel,
 // its keys.
 import * as api from '../api.js';
-import { h, replace, toast } from '../dom.js';
+import { h, replace, toast, clearErrors } from '../dom.js';
 import { t } from '../i18n/index.js';
 import { createEditor, preload } from '../editors/index.js';
 import { taskFrame } from './taskview.js';
@@ -138,6 +138,8 @@ export function taskPage(root, ctx, pid, spec) {
     setBusy(true);
     try {
       const r = await send();
+      // Handed in: what went wrong before (nothing picked, say) is answered.
+      clearErrors();
       done(r);
       // A refused claim (project paused, course needed): a plain one says why.
       if (r.next_error) await loadNext();

@@ -3,7 +3,7 @@
 import * as api from '../../api.js';
 import { h, replace, toast } from '../../dom.js';
 import { t, fmtMoney, toMinor, currencyDigits } from '../../i18n/index.js';
-import { figure } from '../../widgets.js';
+import { figure, fieldError, checkNumbers } from '../../widgets.js';
 
 export function budgetSection(page) {
   const { pid, project, manager, ctx } = page;
@@ -26,7 +26,8 @@ export function budgetSection(page) {
 
   // The org's balance is shown beside the form, and the page's figures are redrawn after.
   function depositForm(currency) {
-    const amount = h('input', { type: 'number', min: 0, step: String(10 ** -currencyDigits(currency)), required: true, class: 'inline-input', 'data-testid': 'deposit-amount', 'aria-label': t('earnings.amount') });
+    const unit = String(10 ** -currencyDigits(currency));
+    const amount = h('input', { type: 'number', min: unit, step: unit, required: true, class: 'inline-input', 'data-testid': 'deposit-amount', 'aria-label': t('earnings.amount'), oninput: () => fieldError(amount, '') });
     const memo = h('input', { maxlength: 500, placeholder: t('budget.memo'), class: 'inline-input', 'data-testid': 'deposit-memo' });
     const orgBalance = h('span', { 'data-testid': 'org-balance' }, '…');
     const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'deposit-error' });
@@ -36,11 +37,11 @@ export function budgetSection(page) {
       h('h3', null, t('budget.deposit')),
       h('p', { class: 'hint' }, t('budget.depositHint'), ' ', t('budget.orgBalance'), ' ', orgBalance),
       h('form', {
-        class: 'inline-form', 'data-testid': 'deposit-form',
+        class: 'inline-form', 'data-testid': 'deposit-form', novalidate: true,
         onsubmit: async (e) => {
           e.preventDefault();
+          if (checkNumbers([amount])) return;
           const minor = toMinor(amount.value, currency);
-          if (!minor) { amount.focus(); return; }
           replace(error);
           try {
             await api.post('/projects/' + pid + '/deposits', memo.value.trim() ? { amount: minor, memo: memo.value.trim() } : { amount: minor });
