@@ -1,5 +1,6 @@
 // The REST API client. The session lives in the HttpOnly cookie the login sets; the CSRF
 // token is kept in memory only and sent on every request that changes state.
+import { t } from './i18n/index.js';
 
 let csrf = null;
 let onUnauthorized = () => {};
@@ -7,9 +8,15 @@ let onUnauthorized = () => {};
 export function setCsrf(token) { csrf = token || null; }
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
+// An error answer. Its message is in the user's language when its code has a translation
+// (error.<code> in the string tables); the server's own words stay in serverMessage, and
+// codes whose message names the field at fault (bad_request, say) keep the server's words.
 export class ApiError extends Error {
   constructor(status, code, message, detail = {}) {
-    super(message || code);
+    const key = 'error.' + code;
+    const mine = t(key);
+    super(mine !== key ? mine : message || code);
+    this.serverMessage = message || code;
     this.status = status;
     this.code = code;
     this.detail = detail; // the error object's other members, e.g. course_id

@@ -107,7 +107,7 @@ function render() {
     get alive() { return !this.signal.aborted; },
   };
   if (!view) {
-    main.appendChild(h('div', { class: 'empty' }, h('h1', null, t('nav.notFound')), h('a', { href: '/' }, t('nav.home'))));
+    main.appendChild(problemPage('not-found'));
     return;
   }
   document.title = 'crowdloop';
@@ -115,8 +115,20 @@ function render() {
     if (ctx.signal.aborted || e.name === 'AbortError') return;
     console.error(e);
     if (e.status === 401) return;
-    main.appendChild(h('div', { class: 'error-box', role: 'alert' }, e.message || String(e)));
+    // A page this role cannot open, or of something that is not there: said so in place of
+    // the view's half-drawn cards.
+    if (e.status === 403) replace(main, problemPage('no-access'));
+    else if (e.status === 404) replace(main, problemPage('not-found'));
+    else main.appendChild(h('div', { class: 'error-box', role: 'alert' }, e.message || String(e)));
   });
+}
+
+function problemPage(kind) {
+  const key = kind === 'no-access' ? 'forbidden' : 'notFound';
+  return h('div', { class: 'empty problem', role: 'alert', 'data-testid': kind },
+    h('h1', null, t('problem.' + key + 'Title')),
+    h('p', { class: 'muted' }, t('problem.' + key + 'Hint')),
+    h('div', { class: 'card-actions' }, h('a', { class: 'btn btn-primary', href: '/' }, t('nav.home'))));
 }
 
 // One keydown listener for the whole app, ahead of any library's own: a key the current
