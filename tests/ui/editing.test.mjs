@@ -91,6 +91,22 @@ test('every label has a key, shown on its chip', async () => {
   page.assertClean();
 });
 
+test('past the last key, a filter (/) finds a label and Enter picks it', async () => {
+  const labels = Array.from({ length: 40 }, (_, i) => 'label' + (i + 1));
+  const p = await projectFor({ labels });
+  await world.importTexts(p.id, ['one']);
+  const page = await workerAt(`/p/${p.id}/label`);
+  assert.equal(await page.locator('.label-btn kbd').count(), 36);
+  await page.keyboard.press('/');
+  await page.waitForSelector('[data-testid=label-filter]:focus');
+  await page.keyboard.type('label38');
+  assert.equal(await page.locator('.label-btn:visible').count(), 1);
+  await page.keyboard.press('Enter');
+  assert.equal(await page.getAttribute('.label-btn[data-label=label38]', 'aria-pressed'), 'true');
+  assert.equal(await page.locator('.label-btn:visible').count(), 40);
+  page.assertClean();
+});
+
 test('a label key after drawing a box labels the next box, not the one just drawn', async () => {
   const p = await projectFor({ kind: 'image_bbox', labels: ['car', 'person'] });
   await world.importImages(p.id, [['a.png', scenePng(1)]]);

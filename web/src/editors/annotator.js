@@ -3,7 +3,7 @@
 // selected, relabeling and removing, the undo steps reported to the page, and the list of
 // shapes redrawn when the library's store changes. An editor gives the library's annotator and
 // how to draw its list; it keeps only what is its own (geometry, zoom, the answer's shape).
-import { labelPalette, labelKeys, keyIndex } from './common.js';
+import { labelPalette, labelKeys } from './common.js';
 
 let seq = 0;
 export const newId = (prefix) => prefix + '-' + (++seq);
@@ -131,7 +131,8 @@ export function annotatorKernel(anno, { labels, editable, onChange, title, reser
     // about the editor's own keys (zoom, say) once modifier keys are ruled out.
     key(e, field, own) {
       if (field) return false;
-      const i = keyIndex(e, keys);
+      const i = palette.keyIndex(e);
+      if (i === -2) return true;
       if (i >= 0) { pick(labels[i]); return true; }
       if (e.ctrlKey || e.metaKey || e.altKey) return false;
       if (own && own(e)) return true;

@@ -1,6 +1,6 @@
 // text_class and image_class: the data and the label buttons (each with its key; toggles when
 // the project is multi-label); an image zooms and pans as in the box editor.
-import { labelPalette, labelKeys, keyIndex, loadImage, textBlock } from './common.js';
+import { labelPalette, labelKeys, loadImage, textBlock } from './common.js';
 import { imageViewport } from './viewport.js';
 
 export async function createClassEditor(host, side, task, opts) {
@@ -47,7 +47,8 @@ export async function createClassEditor(host, side, task, opts) {
     validate: () => (selected.size === 0 ? 'label.pickOne' : null),
     key(e, field) {
       if (field) return false;
-      const i = keyIndex(e, palette.keys);
+      const i = palette.keyIndex(e);
+      if (i === -2) return true;
       if (i >= 0) { pick(labels[i]); return true; }
       return view ? view.key(e) : false;
     },

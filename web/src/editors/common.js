@@ -17,12 +17,37 @@ export function labelPalette(labels, { onPick, title, multi, keys = labelKeys(la
     style: { '--label-color': labelColor(labels, label) },
     onclick: () => onPick(label),
   }, keys[i] ? h('kbd', null, keys[i].toUpperCase()) : h('span', { class: 'kbd-gap' }), h('span', { class: 'label-name' }, label)));
+  // More labels than keys: a filter (/ focuses it) narrows the buttons as one types, and Enter
+  // picks the first left.
+  const filter = labels.length > keys.length ? h('input', {
+    type: 'search', class: 'label-filter', placeholder: t('label.filter'), 'aria-label': t('label.filter'),
+    'aria-keyshortcuts': '/', 'data-testid': 'label-filter',
+    oninput: () => narrow(),
+    onkeydown: (e) => {
+      if (e.key !== 'Enter' && e.key !== 'Escape') return;
+      e.preventDefault();
+      const first = buttons.find((b) => !b.hidden);
+      if (e.key === 'Enter' && first) first.click();
+      filter.value = '';
+      narrow();
+      filter.blur();
+    },
+  }) : null;
+  function narrow() {
+    const q = filter.value.trim().toLowerCase();
+    for (const b of buttons) b.hidden = !!q && !b.dataset.label.toLowerCase().includes(q);
+  }
   const el = h('div', { class: 'palette', role: multi ? 'group' : 'radiogroup', 'aria-label': title || t('label.labels'), 'data-testid': 'palette' },
     h('div', { class: 'side-title' }, title || t('label.labels'), multi ? h('span', { class: 'muted small' }, ' · ', t('label.multi')) : null),
-    buttons);
+    filter, buttons);
   return {
     el,
     keys,
+    // The label a key press picks, the filter focused by /, or -1.
+    keyIndex(e) {
+      if (filter && e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey) { filter.focus(); return -2; }
+      return keyIndex(e, keys);
+    },
     mark(active) {
       for (const b of buttons) {
         const on = active.has(b.dataset.label);

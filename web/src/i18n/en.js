@@ -77,6 +77,7 @@ export default {
 
   'label.keys': '1–9 label · Ctrl+Enter submit · Ctrl+Z undo · ? instructions',
   'label.labels': 'Labels',
+  'label.filter': 'Find a label (/)',
   'label.multi': 'several allowed',
   'label.submit': 'Submit',
   'label.skip': 'Skip',

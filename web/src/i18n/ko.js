@@ -77,6 +77,7 @@ export default {
 
   'label.keys': '1–9 라벨 · Ctrl+Enter 제출 · Ctrl+Z 실행 취소 · ? 작업 가이드',
   'label.labels': '라벨',
+  'label.filter': '라벨 찾기 (/)',
   'label.multi': '여러 개 선택 가능',
   'label.submit': '제출',
   'label.skip': '건너뛰기',
