@@ -75,7 +75,7 @@ export default {
   'guide.title': 'Instructions',
   'guide.none': 'This project has no instructions.',
 
-  'label.keys': '1–9 label · Ctrl+Enter submit · Ctrl+Z undo · ? instructions',
+  'label.keys': 'A label\'s key picks it · Ctrl+Enter submit · Ctrl+Z undo · ? instructions',
   'label.labels': 'Labels',
   'label.filter': 'Find a label (/)',
   'label.multi': 'several allowed',
@@ -107,11 +107,11 @@ export default {
   'bbox.hint': 'Drag to draw · Space+drag to pan · Ctrl+wheel to zoom',
   'bbox.labelFor': 'Label for boxes',
   'bbox.boxes': 'Boxes',
-  'bbox.help': 'Click a box to select it: drag its handles to resize, press 1–9 to relabel, Delete to remove. No box is a valid answer.',
+  'bbox.help': 'Click a box to select it: drag its handles to resize, press a label\'s key to relabel, Delete to remove. A label\'s key before drawing labels the next box. No box is a valid answer.',
 
   'spans.labelFor': 'Label for spans',
   'spans.spans': 'Spans',
-  'spans.help': 'Select text to mark it with the current label. Click a span, then 1–9 to relabel or Delete to remove.',
+  'spans.help': 'Select text to mark it with the current label. Click a span, then a label\'s key to relabel it or Delete to remove it.',
 
   'review.keys': 'A approve · R reject · F fix, then Ctrl+Enter · ? instructions',
   'review.approve': 'Approve',
@@ -179,7 +179,7 @@ export default {
   'create.title': 'New project',
   'create.noOrg': 'You manage no organization, so you cannot create a project.',
   'create.labels': 'Labels',
-  'create.labelsHint': 'One per line. The first nine get the keys 1–9.',
+  'create.labelsHint': 'One per line. Each gets a key: 1–9, 0, then letters (image kinds keep 0 for fitting the image).',
   'create.labelsPlaceholder': 'positive\nnegative',
   'create.multi': 'Several labels per item',
   'create.instructions': 'Instructions',

@@ -75,7 +75,7 @@ export default {
   'guide.title': '작업 가이드',
   'guide.none': '이 프로젝트에는 작업 가이드가 없습니다.',
 
-  'label.keys': '1–9 라벨 · Ctrl+Enter 제출 · Ctrl+Z 실행 취소 · ? 작업 가이드',
+  'label.keys': '라벨에 적힌 키로 선택 · Ctrl+Enter 제출 · Ctrl+Z 실행 취소 · ? 작업 가이드',
   'label.labels': '라벨',
   'label.filter': '라벨 찾기 (/)',
   'label.multi': '여러 개 선택 가능',
@@ -107,11 +107,11 @@ export default {
   'bbox.hint': '드래그: 박스 그리기 · Space+드래그: 이동 · Ctrl+휠: 확대/축소',
   'bbox.labelFor': '박스 라벨',
   'bbox.boxes': '박스',
-  'bbox.help': '박스를 클릭해 선택한 뒤 모서리를 끌어 크기를 바꾸고, 1–9로 라벨을 바꾸고, Delete로 지웁니다. 박스가 없어도 제출할 수 있습니다.',
+  'bbox.help': '박스를 클릭해 선택한 뒤 모서리를 끌어 크기를 바꾸고, 라벨 키로 라벨을 바꾸고, Delete로 지웁니다. 그리기 전에 누른 라벨 키는 다음 박스의 라벨이 됩니다. 박스가 없어도 제출할 수 있습니다.',
 
   'spans.labelFor': '구간 라벨',
   'spans.spans': '구간',
-  'spans.help': '텍스트를 드래그해 선택하면 현재 라벨로 표시됩니다. 구간을 클릭한 뒤 1–9로 라벨을 바꾸거나 Delete로 지웁니다.',
+  'spans.help': '텍스트를 드래그해 선택하면 현재 라벨로 표시됩니다. 구간을 클릭한 뒤 라벨 키로 라벨을 바꾸거나 Delete로 지웁니다.',
 
   'review.keys': 'A 승인 · R 반려 · F 수정 후 Ctrl+Enter · ? 작업 가이드',
   'review.approve': '승인',
@@ -179,7 +179,7 @@ export default {
   'create.title': '새 프로젝트',
   'create.noOrg': '관리하는 조직이 없어 프로젝트를 만들 수 없습니다.',
   'create.labels': '라벨',
-  'create.labelsHint': '한 줄에 하나씩. 앞의 아홉 개는 1–9 키로 고릅니다.',
+  'create.labelsHint': '한 줄에 하나씩. 라벨마다 키가 붙습니다: 1–9, 0, 그다음 영문자 (이미지 종류는 0을 이미지 맞춤에 씁니다).',
   'create.labelsPlaceholder': '긍정\n부정',
   'create.multi': '데이터 하나에 라벨 여러 개',
   'create.instructions': '작업 가이드',
