@@ -11,11 +11,13 @@ import { createEditor, preload } from '../editors/index.js';
 import { taskFrame } from './taskview.js';
 import { kindName } from './home.js';
 
-// spec: claimPath (POST, answers the next task or null); claimError(e, page) (true when the
-// page handled a refused claim); ready (a promise awaited before the first task is drawn);
+// spec: claimPath (POST, answers the next task or null); claimError(e) (true when the page
+// handled a refused claim); ready (a promise awaited before the first task is drawn);
 // meta(task) (the meta line's extra parts); mount(task, image) (draws the page's side and
-// returns the editor); onBusy(busy, task); onShown(task); onEmpty(); empty: { testid, hint,
-// action(key, extra), poll(key) (ms, or 0) }; keys(e, field, busy).
+// returns the editor); onBusy(busy, task); onShown(task); onEmpty(); empty: { none (the key
+// said with no task left), testid, hint(key, extra), action(key, extra) (a button in place of
+// "check again"), poll(key) (ms, or 0) }; keysFirst(e, field) (a dialog's, ahead of all:
+// undefined to pass); keys(e, field, busy).
 export function taskPage(root, ctx, pid, spec) {
   const frame = taskFrame(root);
   let task = null;
@@ -133,7 +135,7 @@ export function taskPage(root, ctx, pid, spec) {
 
   // Hands the task in with send() (one round trip: its answer carries the next task, claimed in
   // the same transaction), then shows that one. A conflict (the lease ran out, someone else
-  // decided) says so with conflictKey and claims afresh.
+  // decided) says so with the string conflict(e) names, and claims afresh.
   async function handIn(send, { done, conflict }) {
     setBusy(true);
     try {
