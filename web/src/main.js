@@ -4,7 +4,7 @@ import './styles.css';
 import * as api from './api.js';
 import { h, replace, toast, inField } from './dom.js';
 import { t, LANGS, getLang, setLang } from './i18n/index.js';
-import { session, navigate, setRenderer, refreshMe, inAnyOrg } from './core.js';
+import { session, navigate, setRenderer, refreshMe, inAnyOrg, sessionKnown, markSession } from './core.js';
 import { loginView } from './views/login.js';
 import { homeView } from './views/home.js';
 import { labelView } from './views/label.js';
@@ -78,6 +78,7 @@ async function logout() {
   try { await api.post('/auth/logout'); } catch { /* the session may be gone already */ }
   session.me = null;
   api.setCsrf(null);
+  markSession(false);
   navigate('/login');
 }
 
@@ -156,6 +157,7 @@ document.addEventListener('click', (e) => {
 window.addEventListener('popstate', render);
 
 api.setUnauthorizedHandler(() => {
+  markSession(false);
   if (!session.me) return;
   session.me = null;
   api.setCsrf(null);
@@ -171,11 +173,14 @@ function redrawHeader() {
 setRenderer(render, redrawHeader);
 
 async function boot() {
-  try {
-    await refreshMe();
-  } catch (e) {
-    if (e.status !== 401) console.error(e);
-    session.me = null;
+  if (sessionKnown()) {
+    try {
+      await refreshMe();
+    } catch (e) {
+      if (e.status === 401) markSession(false);
+      else console.error(e);
+      session.me = null;
+    }
   }
   render();
 }

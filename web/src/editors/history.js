@@ -1,11 +1,16 @@
 // An editor's undo history: the states of its answer, recorded when the editor reports a change
-// (at once for a whole step, after a pause for a move still going on), up to 200 of them.
+// (at once for a whole step, after a pause for a move still going on), up to 200 of them. An
+// undone state can be redone until the answer changes anew.
 export function createHistory(editorOf, onState) {
   let undo = [];
+  let redo = [];
   let committed = null;
   let timer = 0;
 
-  // Records a state when the answer differs from the last one recorded.
+  const tell = () => onState(undo.length > 0, redo.length > 0);
+
+  // Records a state when the answer differs from the last one recorded; a new change drops
+  // what could have been redone.
   function commit() {
     clearTimeout(timer);
     const editor = editorOf();
@@ -15,8 +20,18 @@ export function createHistory(editorOf, onState) {
       undo.push(committed);
       if (undo.length > 200) undo.shift();
       committed = cur;
+      redo = [];
     }
-    onState(undo.length > 0);
+    tell();
+  }
+  // Moves one state from `from` to `to` and shows it.
+  function step(from, to) {
+    commit();
+    if (!from.length) return;
+    to.push(committed);
+    committed = from.pop();
+    editorOf().set(JSON.parse(committed));
+    tell();
   }
   return {
     commit,
@@ -26,20 +41,16 @@ export function createHistory(editorOf, onState) {
       if (immediate) commit();
       else timer = setTimeout(commit, 300);
     },
-    undo() {
-      commit();
-      if (!undo.length) return;
-      committed = undo.pop();
-      editorOf().set(JSON.parse(committed));
-      onState(undo.length > 0);
-    },
+    undo() { step(undo, redo); },
+    redo() { step(redo, undo); },
     // Starts afresh from the editor's answer now.
     reset() {
       clearTimeout(timer);
       undo = [];
+      redo = [];
       const editor = editorOf();
       committed = editor ? JSON.stringify(editor.get()) : null;
-      onState(false);
+      tell();
     },
     destroy() { clearTimeout(timer); },
   };

@@ -75,7 +75,7 @@ export default {
   'guide.title': 'Instructions',
   'guide.none': 'This project has no instructions.',
 
-  'label.keys': 'A label\'s key picks it · Ctrl+Enter submit · Ctrl+Z undo · ? instructions',
+  'label.keys': 'A label\'s key picks it · Ctrl+Enter submit · Ctrl+Z undo · Ctrl+Y redo · ? instructions',
   'label.labels': 'Labels',
   'label.filter': 'Find a label (/)',
   'label.multi': 'several allowed',
@@ -83,6 +83,7 @@ export default {
   'label.skip': 'Skip',
   'label.skipSame': 'No other task is free right now, so this one came back.',
   'label.undo': 'Undo',
+  'label.redo': 'Redo',
   'label.taskNo': 'Task #{id}',
   'label.roundNo': 'Round {n}',
   'label.doneCount': '{n} submitted',

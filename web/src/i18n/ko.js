@@ -75,7 +75,7 @@ export default {
   'guide.title': '작업 가이드',
   'guide.none': '이 프로젝트에는 작업 가이드가 없습니다.',
 
-  'label.keys': '라벨에 적힌 키로 선택 · Ctrl+Enter 제출 · Ctrl+Z 실행 취소 · ? 작업 가이드',
+  'label.keys': '라벨에 적힌 키로 선택 · Ctrl+Enter 제출 · Ctrl+Z 실행 취소 · Ctrl+Y 다시 실행 · ? 작업 가이드',
   'label.labels': '라벨',
   'label.filter': '라벨 찾기 (/)',
   'label.multi': '여러 개 선택 가능',
@@ -83,6 +83,7 @@ export default {
   'label.skip': '건너뛰기',
   'label.skipSame': '지금 받을 수 있는 다른 작업이 없어 같은 작업이 다시 배정되었습니다.',
   'label.undo': '실행 취소',
+  'label.redo': '다시 실행',
   'label.taskNo': '작업 #{id}',
   'label.roundNo': '{n}차',
   'label.doneCount': '{n}건 제출',

@@ -9,7 +9,10 @@ import { taskPage } from './taskpage.js';
 
 export async function labelView(root, [pid], ctx) {
   let done = 0;
-  const history = createHistory(() => page.editor, (can) => { undoBtn.disabled = !can; });
+  const history = createHistory(() => page.editor, (canUndo, canRedo) => {
+    undoBtn.disabled = !canUndo;
+    redoBtn.disabled = !canRedo;
+  });
   ctx.onCleanup(() => history.destroy());
 
   const page = taskPage(root, ctx, pid, {
@@ -57,7 +60,10 @@ export async function labelView(root, [pid], ctx) {
     },
     keys(e, field, busy) {
       if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') { submit(); return true; }
-      if ((e.ctrlKey || e.metaKey) && !e.shiftKey && (e.key === 'z' || e.key === 'Z') && !field) { history.undo(); return true; }
+      const z = e.key === 'z' || e.key === 'Z';
+      if ((e.ctrlKey || e.metaKey) && !e.shiftKey && z && !field) { history.undo(); return true; }
+      // Redo: Ctrl+Y, or Ctrl+Shift+Z (Cmd+Shift+Z on a Mac).
+      if ((e.ctrlKey || e.metaKey) && ((e.shiftKey && z) || (!e.shiftKey && (e.key === 'y' || e.key === 'Y'))) && !field) { history.redo(); return true; }
       if (busy) return false;
       return page.editor.key(e, field) === true;
     },
@@ -65,11 +71,12 @@ export async function labelView(root, [pid], ctx) {
   const { frame } = page;
 
   const undoBtn = h('button', { type: 'button', class: 'btn', disabled: true, title: 'Ctrl+Z', 'data-testid': 'undo', onclick: () => history.undo() }, t('label.undo'));
+  const redoBtn = h('button', { type: 'button', class: 'btn', disabled: true, title: 'Ctrl+Y', 'data-testid': 'redo', onclick: () => history.redo() }, t('label.redo'));
   const skipBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'skip', onclick: skip }, t('label.skip'));
   const submitBtn = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'submit', onclick: submit },
     t('label.submit'), ' ', h('kbd', null, 'Ctrl+Enter'));
   const counter = h('span', { class: 'muted small', 'data-testid': 'done-count' });
-  replace(frame.actions, counter, guideButton(frame), undoBtn, skipBtn, submitBtn);
+  replace(frame.actions, counter, guideButton(frame), undoBtn, redoBtn, skipBtn, submitBtn);
 
   function isRework(next) {
     return next.state === 'rework' || !!next.last_rejection;
