@@ -308,7 +308,8 @@ export async function login(page, base, username, password, next = '') {
   await page.fill('[data-testid=login-username]', username);
   await page.fill('[data-testid=login-password]', password);
   await page.click('[data-testid=login-submit]');
-  await page.waitForSelector('[data-testid=whoami]');
+  // Attached rather than visible: on a phone the name sits in the folded menu.
+  await page.waitForSelector('[data-testid=whoami]', { state: 'attached' });
 }
 
 export async function screenshot(page, name) {

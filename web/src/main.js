@@ -2,7 +2,7 @@ import '@annotorious/annotorious/annotorious.css';
 import '@recogito/text-annotator/text-annotator.css';
 import './styles.css';
 import * as api from './api.js';
-import { h, replace, toast, inField } from './dom.js';
+import { h, append, replace, toast, inField } from './dom.js';
 import { t, LANGS, getLang, setLang } from './i18n/index.js';
 import { session, navigate, setRenderer, refreshMe, inAnyOrg, sessionKnown, markSession } from './core.js';
 import { loginView } from './views/login.js';
@@ -60,18 +60,28 @@ function header(route) {
     class: 'lang', 'aria-label': t('nav.language'), 'data-testid': 'lang',
     onchange: (e) => { setLang(e.target.value); render(); },
   }, Object.entries(LANGS).map(([k, v]) => h('option', { value: k, selected: k === getLang() }, v)));
-  return h('header', { class: 'topbar' + (route && route.wide ? ' wide' : '') },
-    h('a', { href: '/', class: 'brand' }, h('span', { class: 'brand-dot' }), 'crowdloop'),
-    me ? h('nav', null,
-      link('/', t('nav.home'), 'nav-home'),
-      link('/academy', t('nav.academy'), 'nav-academy'),
-      link('/earnings', t('nav.earnings'), 'nav-earnings'),
-      inAnyOrg(me) ? link('/manage', t('nav.manage'), 'nav-manage') : null,
-      me.is_admin ? link('/admin', t('nav.admin'), 'nav-admin') : null) : h('nav'),
-    h('div', { class: 'topbar-right' },
-      langSel,
-      me ? h('span', { class: 'whoami', 'data-testid': 'whoami' }, me.username) : null,
-      me ? h('button', { class: 'btn btn-ghost btn-sm', 'data-testid': 'logout', onclick: logout }, t('nav.logout')) : null));
+  // On a narrow screen the links, the language and the account fold into a menu opened by
+  // the toggle (CSS shows the toggle below 700 px; on wider screens the menu is always laid out).
+  const bar = h('header', { class: 'topbar' + (route && route.wide ? ' wide' : '') });
+  const toggle = h('button', {
+    type: 'button', class: 'menu-toggle', 'aria-label': t('nav.menu'), 'aria-expanded': 'false',
+    'aria-controls': 'topbar-menu', 'data-testid': 'menu-toggle',
+    onclick: () => toggle.setAttribute('aria-expanded', String(bar.classList.toggle('open'))),
+  }, h('span', { class: 'menu-icon', 'aria-hidden': 'true' }));
+  return append(bar,
+    [h('a', { href: '/', class: 'brand' }, h('span', { class: 'brand-dot' }), 'crowdloop'),
+      toggle,
+      h('div', { class: 'topbar-menu', id: 'topbar-menu', 'data-testid': 'topbar-menu' },
+        me ? h('nav', null,
+          link('/', t('nav.home'), 'nav-home'),
+          link('/academy', t('nav.academy'), 'nav-academy'),
+          link('/earnings', t('nav.earnings'), 'nav-earnings'),
+          inAnyOrg(me) ? link('/manage', t('nav.manage'), 'nav-manage') : null,
+          me.is_admin ? link('/admin', t('nav.admin'), 'nav-admin') : null) : h('nav'),
+        h('div', { class: 'topbar-right' },
+          langSel,
+          me ? h('span', { class: 'whoami', 'data-testid': 'whoami' }, me.username) : null,
+          me ? h('button', { class: 'btn btn-ghost btn-sm', 'data-testid': 'logout', onclick: logout }, t('nav.logout')) : null))]);
 }
 
 async function logout() {

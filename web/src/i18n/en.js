@@ -7,6 +7,7 @@ export default {
   'nav.admin': 'Admin',
   'nav.logout': 'Log out',
   'nav.language': 'Language',
+  'nav.menu': 'Menu',
 
   'common.loading': 'Loading…',
   'common.cancel': 'Cancel',

@@ -7,6 +7,7 @@ export default {
   'nav.admin': '관리자',
   'nav.logout': '로그아웃',
   'nav.language': '언어',
+  'nav.menu': '메뉴',
 
   'common.loading': '불러오는 중…',
   'common.cancel': '취소',
