@@ -4,12 +4,13 @@ import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber, fmtPercent, fmtTime, fmtHour, fmtMoney } from '../i18n/index.js';
 import { session, managesOrg, fullMe } from '../core.js';
-import { figure } from '../widgets.js';
+import { figure, MIN_SAMPLE } from '../widgets.js';
 import { kindName } from './home.js';
 import { templateText } from './taskview.js';
 
 export const STATES = ['open', 'assigned', 'submitted', 'in_review', 'rework', 'approved', 'escalated', 'discarded'];
 const STATUSES = ['open', 'paused', 'closed'];
+const decided = (tasks) => ['approved', 'rework', 'escalated', 'discarded'].reduce((n, k) => n + (tasks[k] || 0), 0);
 
 export async function dashboardView(root, [pid], ctx) {
   let chart = null;
@@ -90,7 +91,11 @@ export async function dashboardView(root, [pid], ctx) {
       figure('total_tasks', t('dash.tasks'), fmtNumber(s.total_tasks)),
       figure('approved', t('state.approved'), fmtNumber(tasks.approved || 0)),
       figure('done', t('dash.done'), s.total_tasks ? fmtPercent(((tasks.approved || 0) + (tasks.discarded || 0)) / s.total_tasks) : '—'),
-      figure('first_pass', t('dash.firstPass'), fmtPercent(s.first_pass_approval_rate)),
+      // The rate's own denominator (tasks with a decision) is not in the answer; the tasks
+      // decided now bound it, enough to tell a rate of a handful from one of many.
+      figure('first_pass', t('dash.firstPass'), decided(tasks) < MIN_SAMPLE && s.first_pass_approval_rate != null
+        ? h('span', { class: 'too-few', 'data-sample': 'small', title: t('figure.tooFewHint', { min: MIN_SAMPLE }) }, fmtPercent(s.first_pass_approval_rate), ' · ', t('figure.tooLittle'))
+        : fmtPercent(s.first_pass_approval_rate)),
       figure('last_hour', t('dash.lastHour'), fmtNumber(s.approved_last_hour)),
       figure('reviews', t('dash.reviews'), fmtNumber(s.reviews)));
   }

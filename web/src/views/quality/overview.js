@@ -3,7 +3,7 @@
 import * as api from '../../api.js';
 import { h, replace } from '../../dom.js';
 import { t, fmtNumber, fmtPercent, fmtInterval } from '../../i18n/index.js';
-import { figure, table } from '../../widgets.js';
+import { figure, table, rate } from '../../widgets.js';
 import { flagList, roleText } from './common.js';
 
 export function overviewSection(page) {
@@ -30,7 +30,7 @@ export function overviewSection(page) {
       { label: t('admin.role'), cell: (w) => roleText(w.role) },
       { label: t('dash.submitted'), num: true, cell: (w) => fmtNumber(w.submitted) },
       { label: t('state.approved'), num: true, cell: (w) => fmtNumber(w.approved) },
-      { label: t('quality.firstPassRate'), num: true, cell: (w) => fmtPercent(w.first_pass_rate) },
+      { label: t('quality.firstPassRate'), num: true, cell: (w) => h('span', { 'data-testid': 'first-pass-rate' }, rate(w.first_pass_approved, w.approved)) },
       { label: t('quality.rejections'), num: true, cell: (w) => fmtNumber(w.rejections) },
       { label: t('quality.goldAccuracy'), num: true, cell: (w) => h('span', { 'data-testid': 'gold-accuracy' }, fmtInterval(w.gold_accuracy)) },
       { label: t('quality.agreement'), num: true, cell: (w) => fmtPercent(agreeOf[w.user_id]) },
