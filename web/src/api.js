@@ -87,10 +87,16 @@ export async function list(path, max = 1000) {
   return items;
 }
 
-// An upload with progress events, which fetch() does not give for request bodies.
-export function upload(path, body, { contentType, onProgress } = {}) {
+// An upload with progress events, which fetch() does not give for request bodies. An aborted
+// `signal` cancels it: the request is cut off and the promise rejects with an AbortError.
+export function upload(path, body, { contentType, onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) { reject(new DOMException('upload cancelled', 'AbortError')); return; }
     const xhr = new XMLHttpRequest();
+    const onAbort = () => xhr.abort();
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    xhr.onloadend = () => signal && signal.removeEventListener('abort', onAbort);
+    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
     xhr.open('POST', '/api/v1' + path);
     xhr.withCredentials = true;
     xhr.setRequestHeader('Accept', 'application/json');

@@ -102,7 +102,13 @@ export async function dashboardView(root, [pid], ctx) {
   function drawStates(s) {
     const tasks = s.tasks || {};
     const total = STATES.reduce((n, k) => n + (tasks[k] || 0), 0) || 1;
+    // Done: approved or discarded, of all tasks.
+    const done = (tasks.approved || 0) + (tasks.discarded || 0);
+    const all = s.total_tasks || 0;
     replace(stateBox,
+      h('div', { class: 'project-progress', 'data-testid': 'project-progress', 'data-done': String(done), 'data-total': String(all) },
+        h('progress', { max: all || 1, value: done, 'aria-label': t('dash.done') }),
+        h('span', { class: 'progress-text' }, all ? t('dash.doneOf', { done: fmtNumber(done), total: fmtNumber(all), pct: fmtPercent(done / all) }) : t('dash.noTasks'))),
       h('h2', null, t('dash.progress')),
       h('div', { class: 'statebar', role: 'img', 'aria-label': t('dash.progress') },
         STATES.filter((k) => tasks[k]).map((k) => h('div', { class: 'seg seg-' + k, style: { flexGrow: String(tasks[k] / total) }, title: t('state.' + k) + ': ' + tasks[k] }))),

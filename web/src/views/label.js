@@ -75,7 +75,7 @@ export async function labelView(root, [pid], ctx) {
   const skipBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'skip', onclick: skip }, t('label.skip'));
   const submitBtn = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'submit', onclick: submit },
     t('label.submit'), ' ', h('kbd', null, 'Ctrl+Enter'));
-  const counter = h('span', { class: 'muted small', 'data-testid': 'done-count' });
+  const counter = h('span', { class: 'muted small', 'data-testid': 'done-count' }, t('label.doneCount', { n: 0 }));
   replace(frame.actions, counter, guideButton(frame), undoBtn, redoBtn, skipBtn, submitBtn);
 
   function isRework(next) {

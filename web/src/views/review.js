@@ -77,7 +77,7 @@ export async function reviewView(root, [pid], ctx) {
     t('review.reject'), ' ', h('kbd', null, 'R'));
   const fixBtn = h('button', { type: 'button', class: 'btn', 'data-testid': 'fix', onclick: () => startFix() },
     t('review.fix'), ' ', h('kbd', null, 'F'));
-  const counter = h('span', { class: 'muted small', 'data-testid': 'done-count' });
+  const counter = h('span', { class: 'muted small', 'data-testid': 'done-count' }, t('review.doneCount', { n: 0 }));
   replace(frame.actions, counter, guideButton(frame), fixBtn, rejectBtn, approveBtn);
 
   function decide(body) {

@@ -53,7 +53,11 @@ export async function uploadView(root, [pid], ctx) {
 
   const bar = h('progress', { max: 100, value: 0, 'data-testid': 'upload-progress' });
   const barText = h('span', { class: 'muted small', 'data-testid': 'upload-progress-text' });
-  const progress = h('div', { class: 'progress-row', hidden: true }, bar, barText);
+  // The upload under way, which the cancel button (or leaving the page) stops.
+  let sending = null;
+  ctx.onCleanup(() => sending && sending.abort());
+  const cancelBtn = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'upload-cancel', hidden: true, onclick: () => sending && sending.abort() }, t('upload.cancel'));
+  const progress = h('div', { class: 'progress-row', hidden: true }, bar, barText, cancelBtn);
   const report = h('div', { class: 'report', 'data-testid': 'import-report' });
 
   append(root, [
@@ -67,13 +71,18 @@ export async function uploadView(root, [pid], ctx) {
     bar.removeAttribute('data-done');
     barText.textContent = '';
     for (const b of [sendFilesBtn, sendPasteBtn]) if (b) b.disabled = true;
+    sending = new AbortController();
+    let sentAll = false;
+    cancelBtn.hidden = false;
+    cancelBtn.disabled = false;
     try {
       const r = await api.upload('/projects/' + pid + '/items', body, {
         contentType,
+        signal: sending.signal,
         onProgress: (loaded, total) => {
           if (total) bar.value = Math.round((loaded / total) * 100);
           barText.textContent = total ? t('upload.sent', { done: fmtBytes(loaded), total: fmtBytes(total) }) : fmtBytes(loaded);
-          if (total && loaded >= total) barText.textContent = t('upload.processing');
+          if (total && loaded >= total) { barText.textContent = t('upload.processing'); sentAll = true; }
         },
       });
       bar.value = 100;
@@ -81,9 +90,21 @@ export async function uploadView(root, [pid], ctx) {
       barText.textContent = t('upload.finished');
       showReport(r);
     } catch (e) {
-      barText.textContent = '';
-      replace(report, h('div', { class: 'error-box', role: 'alert' }, e.message));
+      if (!ctx.alive) return;
+      if (e.name === 'AbortError') {
+        // Cut off while the body was still going: nothing of it was imported (the server reads
+        // the whole upload before it imports). Once all was sent, the server may be importing.
+        bar.value = 0;
+        barText.textContent = t(sentAll ? 'upload.cancelledLate' : 'upload.cancelled');
+        bar.dataset.done = 'cancelled';
+        replace(report);
+      } else {
+        barText.textContent = '';
+        replace(report, h('div', { class: 'error-box', role: 'alert' }, e.message));
+      }
     } finally {
+      sending = null;
+      cancelBtn.hidden = true;
       sendFilesBtn.disabled = !files.length;
       if (sendPasteBtn) sendPasteBtn.disabled = false;
     }
