@@ -17,6 +17,8 @@ import { adminView } from './views/admin.js';
 import { academyView, courseView } from './views/academy.js';
 import { earningsView, payoutsAdminView } from './views/earnings.js';
 import { qualityView } from './views/quality/index.js';
+import { settingsView } from './views/settings.js';
+import { datasetsView } from './views/datasets.js';
 
 
 const routes = [
@@ -27,6 +29,8 @@ const routes = [
   [/^\/p\/(\d+)\/upload$/, uploadView],
   [/^\/p\/(\d+)$/, dashboardView],
   [/^\/p\/(\d+)\/quality$/, qualityView],
+  [/^\/p\/(\d+)\/settings$/, settingsView],
+  [/^\/p\/(\d+)\/datasets$/, datasetsView],
   [/^\/tasks\/(\d+)\/resolve$/, resolveView, { wide: true }],
   [/^\/manage$/, manageView],
   [/^\/manage\/new$/, createProjectView],
@@ -124,8 +128,9 @@ function render() {
   document.title = 'crowdloop';
   Promise.resolve(view(main, match.slice(1), ctx)).catch((e) => {
     if (ctx.signal.aborted || e.name === 'AbortError') return;
-    console.error(e);
     if (e.status === 401) return;
+    // No access and not found are answers the page shows, not faults of the app.
+    if (e.status !== 403 && e.status !== 404) console.error(e);
     // A page this role cannot open, or of something that is not there: said so in place of
     // the view's half-drawn cards.
     if (e.status === 403) replace(main, problemPage('no-access'));

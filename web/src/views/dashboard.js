@@ -43,6 +43,8 @@ export async function dashboardView(root, [pid], ctx) {
     h('div', { class: 'head-actions' },
       statusBtns.length ? h('div', { class: 'btn-group' }, statusBtns) : null,
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/upload', 'data-testid': 'to-upload' }, t('dash.upload')) : null,
+      manager ? h('a', { class: 'btn', href: '/p/' + pid + '/settings', 'data-testid': 'to-settings' }, t('settings.link')) : null,
+      h('a', { class: 'btn', href: '/p/' + pid + '/datasets', 'data-testid': 'to-datasets' }, t('datasets.link')),
       h('a', { class: 'btn', href: '/p/' + pid + '/quality', 'data-testid': 'to-quality' }, t('quality.title')),
       exportControl(pid, project.kind, ctx),
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/review' }, t('home.review')) : null,
