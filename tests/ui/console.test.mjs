@@ -109,7 +109,8 @@ test('a reviewer\'s pages log nothing', async () => {
 test('a manager\'s pages log nothing', async () => {
   const page = await quietPage();
   await login(page, server.base, world.managerUser.username, world.managerUser.password);
-  await visit(page, ['/', '/manage', '/manage/new', `/p/${text.id}`, `/p/${boxes.id}`, `/p/${text.id}/upload`,
+  await visit(page, ['/', '/manage', '/manage/new', `/p/${text.id}`, `/p/${boxes.id}`, `/p/${text.id}/settings`,
+    `/p/${text.id}/datasets`, `/p/${boxes.id}/datasets`, `/p/${text.id}/upload`,
     `/p/${boxes.id}/upload`, `/p/${text.id}/quality`, `/p/${boxes.id}/quality`, `/p/${text.id}/label`, '/academy', '/earnings']);
   assertQuiet(page);
 });
@@ -117,6 +118,7 @@ test('a manager\'s pages log nothing', async () => {
 test('an admin\'s pages log nothing', async () => {
   const page = await quietPage();
   await login(page, server.base, 'admin', server.adminPassword);
-  await visit(page, ['/', '/admin', '/admin/payouts', '/manage', `/p/${text.id}`, `/p/${text.id}/quality`, '/academy']);
+  await visit(page, ['/', '/admin', '/admin/payouts', '/manage', `/p/${text.id}`, `/p/${text.id}/quality`,
+    `/p/${text.id}/settings`, `/p/${text.id}/datasets`, '/academy']);
   assertQuiet(page);
 });

@@ -140,3 +140,17 @@ test('a reviewer approves with a tap; the page fits the screen', async () => {
   await assertOnScreen(page, '[data-testid=reject-dialog] [data-testid=reason-text]');
   page.assertClean();
 });
+
+test('the manager\'s pages fit the screen too', async () => {
+  const page = await phone('en-US');
+  await login(page, server.base, world.managerUser.username, world.managerUser.password, `/p/${project.id}`);
+  await page.waitForSelector('[data-testid=project-progress]');
+  await assertFits(page, 'dashboard');
+  for (const [path, sel] of [[`/p/${project.id}/settings`, '[data-testid=settings-form]'], [`/p/${project.id}/datasets`, '[data-testid=dataset-versions] h2'],
+    [`/p/${project.id}/quality`, '[data-testid=quality-figures] .figure'], [`/p/${project.id}/upload`, '[data-testid=dropzone]'], ['/manage', 'main h1']]) {
+    await page.goto(server.base + path);
+    await page.waitForSelector(sel);
+    await assertFits(page, path);
+  }
+  page.assertClean();
+});
