@@ -18,7 +18,7 @@ export function navigate(path, { replace = false } = {}) {
 // Whether this browser holds a session, as far as the app knows: the cookie is HttpOnly, so a
 // mark in localStorage says a login happened and no logout or 401 came since. Without it the
 // app does not ask GET /me, whose 401 every visit to /login would show in the console.
-const SIGNED_IN = 'cl_signed_in';
+const SIGNED_IN = 'crowdloop.signedIn';
 export function sessionKnown() {
   try { return localStorage.getItem(SIGNED_IN) === '1'; } catch { return true; }
 }

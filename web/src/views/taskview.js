@@ -54,7 +54,7 @@ export function taskFrame(root) {
 
 // The instructions are part of the job: on a wide screen (1400 px and more, where the task
 // keeps room beside them) they are open from the start, unless the person closed them before.
-const GUIDE_PREF = 'cl_guide';
+const GUIDE_PREF = 'crowdloop.guide';
 const WIDE_GUIDE = '(min-width: 1400px)';
 function guideOpenAtStart() {
   let pref = null;
