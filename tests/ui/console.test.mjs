@@ -112,6 +112,11 @@ test('a manager\'s pages log nothing', async () => {
   await visit(page, ['/', '/manage', '/manage/new', `/p/${text.id}`, `/p/${boxes.id}`, `/p/${text.id}/settings`,
     `/p/${text.id}/datasets`, `/p/${boxes.id}/datasets`, `/p/${text.id}/upload`,
     `/p/${boxes.id}/upload`, `/p/${text.id}/quality`, `/p/${boxes.id}/quality`, `/p/${text.id}/label`, '/academy', '/earnings']);
+  // The settings page's username field asks for the ranked workers when it is first focused.
+  await visit(page, [`/p/${text.id}/settings`]);
+  await page.waitForSelector('[data-testid=add-member-username]');
+  await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/projects/${text.id}/matches`)), page.focus('[data-testid=add-member-username]')]);
+  await page.waitForLoadState('networkidle');
   assertQuiet(page);
 });
 

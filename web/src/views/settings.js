@@ -155,7 +155,9 @@ function projectForm(project, hasTasks, ctx) {
 // ranked workers for its managers (GET /projects/{id}/matches); none when neither answers.
 async function knownUsernames(pid, me, ctx) {
   try {
-    const list = me.is_admin ? await api.list('/users?sort=id', 2000) : await api.list('/projects/' + pid + '/matches', 500);
+    // The matches route takes no paging: one answer, the best 500.
+    const list = me.is_admin ? await api.list('/users?sort=id', 2000)
+      : ((await api.get('/projects/' + pid + '/matches', { signal: ctx.signal })).items || []);
     return ctx.alive ? list.map((u) => u.username).filter(Boolean) : [];
   } catch { return []; }
 }
