@@ -7,7 +7,7 @@
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *help;
+	const char *help; /* NULL: not listed in the usage */
 } commands[] = {
 	{"serve", cmd_serve, "run the server (--data DIR --listen ADDR:PORT [--demo])"},
 	{"admin", cmd_admin, "local administration: admin create --username U"},
@@ -20,13 +20,15 @@ static const struct command {
 	{"gold", cmd_gold, "add gold items (known answers) from a JSONL file"},
 	{"audit", cmd_audit, "sample approved tasks for an audit, record verdicts"},
 	{"payouts", cmd_payouts, "list and decide workers' payout requests (admin)"},
+	{"permissions", cmd_permissions, NULL},
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: crowdloop <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
+		if (commands[i].help)
+			fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\n`crowdloop <command> --help` describes a command's options.\n");
 }
 

@@ -1,6 +1,7 @@
-/* The REST API: one api_<resource>.c per resource (parse, authorize, call the store, answer),
- * the route table in routes.c, and what they share: the application context and the project
- * access check. */
+/* The REST API: one api_<resource>.c per resource (parse, call the store, answer), the route
+ * table in routes.c with each route's object and access, the authorization that runs them
+ * before any handler (authorize.c), and what handlers share: the application context and the
+ * object dispatch loaded for them. */
 #ifndef CROWDLOOP_API_API_H
 #define CROWDLOOP_API_API_H
 
@@ -30,16 +31,95 @@ static inline app *api_app(http_request *r)
 extern const route api_routes[];
 extern const size_t api_routes_count;
 
+/* What a route's path names (route.object): the object dispatch loads, and whose project's
+ * rights it checks, before the handler runs. */
+enum api_object {
+	API_NONE,	/* nothing: the caller's own (/me), a collection, or objects in the body */
+	API_PROJECT,	/* /projects/{id} */
+	API_TASK,	/* /tasks/{id}: who holds it (task_ref) */
+	API_TASK_FACTS, /* /tasks/{id} of the labeling loop: what never changes of it (task_facts,
+			 * remembered from a claim on the same connection, else read once) */
+	API_TASK_ITEM,	/* the same with its item's facts, to validate an annotation */
+	API_ITEM,	/* /items/{id} */
+	API_DATASET,	/* /datasets/{id} */
+	API_AUDIT,	/* /audits/{id} */
+	API_ORG,	/* /orgs/{id} */
+	API_COURSE,	/* /courses/{id} */
+	API_EXAM,	/* /exams/{id}: an exam attempt */
+	API_PAYOUT,	/* /payouts/{id} (administrators only: nothing to load) */
+	API_OBJECT_COUNT
+};
+
+/* The access a route needs (route.access): one of the first six, or project rights
+ * (ACCESS_* of core/access.h) on a route whose object lies in a project, with modifiers.
+ * Zero declares nothing, which the route test and dispatch refuse. */
+enum api_access {
+	API_PUBLIC = 1 << 8,	  /* anyone, without credentials */
+	API_USER = 1 << 9,	  /* any signed-in user (and, with an object, it must exist) */
+	API_ADMIN = 1 << 10,	  /* administrators */
+	API_STAFF = 1 << 11,	  /* administrators and the owners and managers of any org */
+	API_ORG_MEMBER = 1 << 12, /* administrators and the members of the org */
+	API_ORG_OWNER = 1 << 13,  /* administrators and the owners of the org */
+	API_ANY = 1 << 16,	  /* one of the rights listed is enough (else all of them) */
+	API_OWN = 1 << 17,	  /* its owner may too: the task's worker or reviewer, the dataset's
+				   * creator, the course's author, the exam's taker */
+	API_HIDE = 1 << 18,	  /* a caller without the access learns nothing: 404, not 403 */
+	API_BODY = 1 << 19,	  /* the handler checks the caller's role on what the body names */
+};
+
+/* What dispatch loaded for the handler (r->scope), by the route's object. */
+typedef struct api_scope {
+	project project;      /* the object's project (a course's own settings for API_COURSE) */
+	unsigned rights;      /* the caller's rights in it (ACCESS_*) */
+	char org_role[16];    /* the caller's role in the project's org or the org; "" when none */
+	char member_role[16]; /* the caller's role among the project's members; "" when none */
+	task_ref task;	      /* API_TASK */
+	task_facts facts;     /* API_TASK_FACTS, API_TASK_ITEM */
+	json_t *object;	      /* the item, dataset, audit or org as answered (owned), or NULL */
+	int64_t course_id;    /* API_EXAM: the attempt's course */
+	bool finished;	      /* API_EXAM: already scored */
+} api_scope;
+
+/* The object a route's authorization loaded; NULL on a route without one. */
+static inline api_scope *api_scope_of(http_request *r)
+{
+	return (api_scope *)r->scope;
+}
+
+/* Checks the caller's access to the route's object as declared (http_config.authorize):
+ * 401 without credentials, 404 when the object is missing or not visible to the caller (as
+ * another tenant's is), 403 when visible but the role is too low; loads r->scope. */
+int api_authorize(http_request *r);
+/* Frees r->scope (http_config.release). */
+void api_release(http_request *r);
+/* The status a role gets from a route's declaration: 0 when allowed, else 401, 403 or 404.
+ * `role` is anonymous, outsider, worker, reviewer, engineer, manager, owner or admin;
+ * `relation` is own (the role's own project or org), same_org (another project of that org)
+ * or other_org. */
+int api_access_verdict(const route *rt, const char *role, const char *relation);
+/* The role and relation names api_access_verdict takes, NULL-ended. */
+extern const char *const api_roles[];
+extern const char *const api_relations[];
+/* The name of a route's object ("project", "task", ...; "none"), and its access in words
+ * ("project rights: manage", "administrators", ...) into `out`. */
+const char *api_object_name(const route *rt);
+void api_access_words(const route *rt, char *out, size_t size);
+/* The route's access as the OpenAPI document's x-access member; new reference. */
+json_t *api_access_json(const route *rt);
+/* docs/PERMISSIONS.md: every route × role, made from the table. */
+void api_permissions_markdown(buf *out);
+
 /* Authenticates from the bearer token or the session cookie (with CSRF for state changes). */
 int api_authenticate(http_request *r);
-/* Answers item `item_id`'s image or text with a server-chosen Content-Type; with check_access,
- * only to a caller who may see its project (404 otherwise). */
-int api_item_asset_send(http_request *r, int64_t item_id, bool check_access);
+/* Answers item `item_id`'s image or text with a server-chosen Content-Type; its caller has
+ * checked who may see it. */
+int api_item_asset_send(http_request *r, int64_t item_id);
 /* Serves the web app's files for GETs that match no route. */
 int api_static(http_request *r);
 
 /* Loads project `id` into *p (project_init'ed by the caller) and the caller's rights. Answers
- * 404 when the caller may not see it and 403 when a right in `need` is missing. */
+ * 404 when the caller may not see it and 403 when a right in `need` is missing. For projects a
+ * body names; the route's own object is checked by dispatch (api_authorize). */
 int api_project_access(http_request *r, int64_t id, unsigned need, project *p, unsigned *rights);
 
 /* A list the store pages for one owner (a project, an org, a user): the page, *next the
@@ -56,8 +136,6 @@ typedef json_t *(*api_my_list_fn)(db *d, int64_t user_id, int64_t cursor, int li
 /* Answers a page of the caller's own list (`limit`, `cursor`; oldest first) from `list`. */
 int api_my_page(http_request *r, api_my_list_fn list);
 
-/* Reads a required string member; 400 naming it when missing or not a string. */
-int api_string(http_request *r, const json_t *o, const char *key, const char **out);
 /* Refuses members not in `allowed` (NULL-terminated) with 400 naming the first. */
 int api_only_keys(http_request *r, const json_t *o, const char *const *allowed);
 /* Answers 429 too_many_requests with `message` and a Retry-After of `wait_ms` rounded up to
@@ -112,6 +190,11 @@ int api_metrics(http_request *r);
 int api_openapi(http_request *r);
 /* The OpenAPI document's components.schemas (api/openapi_schemas.c); new reference. */
 json_t *api_openapi_schemas(void);
+
+/* GET /api/v1/formats (api_formats.c): the accepted upload types and the export formats. */
+int api_formats(http_request *r);
+/* That route's answer, made from core's tables; a new reference, NULL without memory. */
+json_t *api_formats_answer(void);
 
 /* Dataset versions and exports (api_datasets.c). */
 int api_datasets_create(http_request *r);

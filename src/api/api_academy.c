@@ -3,6 +3,7 @@
  * cooldown, the qualifications passing grants, and the gate that keeps unqualified workers
  * from claiming tasks of a project that requires a course. */
 #include "api/api.h"
+#include "core/academy.h"
 #include "core/annotation.h"
 #include "store/store_quality.h"
 #include "util/json.h"
@@ -12,13 +13,9 @@
 
 int api_academy_gate(http_request *r, const project *p, unsigned rights)
 {
-	if (rights & ACCESS_MANAGE)
-		return 0;
-	quality_settings s;
-	app *a = api_app(r);
-	store_quality_settings_load(db_reader(a->db), p->id, &s);
 	char name[256];
-	int64_t course = store_academy_missing(a->db, r->user.id, &s, name);
+	int64_t course =
+	    academy_gate(&api_app(r)->store, p, r->user.id, rights & ACCESS_MANAGE, name);
 	if (!course)
 		return 0;
 	r->err_detail = json_pack("{s:I}", "course_id", (json_int_t)course);
@@ -31,21 +28,16 @@ int api_academy_gate(http_request *r, const project *p, unsigned rights)
 int api_courses_create(http_request *r)
 {
 	app *a = api_app(r);
-	if (!r->user.is_admin && !store_user_manages_any_org(a->db, r->user.id))
-		return http_fail(r, CL_EFORBIDDEN, NULL, "only admins and org managers write courses");
 	json_t *body = NULL, *out = NULL;
-	const char *kind, *name;
 	course_new c = {.pass_score = 0.8, .exam_size = 10, .cooldown_seconds = 3600, .lesson = ""};
 	char *labels = NULL;
 	project tmp;
 	project_init(&tmp);
 	int rc = http_body_json(r, &body);
+	const char *kind = json_string_value(json_object_get(body, "kind"));
+	const char *name = json_string_value(json_object_get(body, "name"));
 	if (!rc)
-		rc = api_string(r, body, "kind", &kind);
-	if (!rc && task_kind_parse(kind, &c.kind))
-		rc = http_fail(r, CL_EINVAL, NULL, "unknown kind \"%.32s\"", kind);
-	if (!rc)
-		rc = api_string(r, body, "name", &name);
+		task_kind_parse(kind, &c.kind); /* one of task_kind_names (routes.c) */
 	if (!rc && (!name[0] || strlen(name) > 200))
 		rc = http_fail(r, CL_EINVAL, NULL, "\"name\" must be 1..200 bytes");
 	if (rc)
@@ -66,29 +58,28 @@ int api_courses_create(http_request *r)
 	c.labels = labels;
 	c.multi_label = tmp.multi_label;
 	json_t *v = json_object_get(body, "lesson");
-	if (v && (!json_is_string(v) || json_string_length(v) > PROJECT_MAX_INSTRUCTIONS)) {
+	if (v && json_string_length(v) > PROJECT_MAX_INSTRUCTIONS) {
 		rc = http_fail(r, CL_EINVAL, NULL, "\"lesson\" must be markdown up to 64 KiB");
 		goto out;
 	}
 	if (v)
 		c.lesson = json_string_value(v);
 	v = json_object_get(body, "pass_score");
-	if (v && (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 1)) {
+	if (v && (json_number_value(v) <= 0 || json_number_value(v) > 1)) {
 		rc = http_fail(r, CL_EINVAL, NULL, "\"pass_score\" must be in (0,1]");
 		goto out;
 	}
 	if (v)
 		c.pass_score = json_number_value(v);
 	v = json_object_get(body, "exam_size");
-	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 500)) {
+	if (v && (json_integer_value(v) < 1 || json_integer_value(v) > 500)) {
 		rc = http_fail(r, CL_EINVAL, NULL, "\"exam_size\" must be in 1..500");
 		goto out;
 	}
 	if (v)
 		c.exam_size = (int)json_integer_value(v);
 	v = json_object_get(body, "cooldown_seconds");
-	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		  json_integer_value(v) > 30 * 86400)) {
+	if (v && (json_integer_value(v) < 0 || json_integer_value(v) > 30 * 86400)) {
 		rc = http_fail(r, CL_EINVAL, NULL, "\"cooldown_seconds\" must be in 0..2592000");
 		goto out;
 	}
@@ -112,6 +103,7 @@ int api_courses_list(http_request *r)
 int api_courses_get(http_request *r)
 {
 	json_t *o = store_course_get(api_app(r)->db, r->ids[0], r->user.id);
+	/* Gone since dispatch found it: as missing. */
 	if (!o)
 		return http_fail(r, CL_ENOTFOUND, NULL, "course not found");
 	http_json(r, 200, o);
@@ -168,38 +160,21 @@ static int project_item(http_request *r, const project *cp, const json_t *in, js
 
 int api_courses_question_asset(http_request *r)
 {
-	json_t *o = store_course_get(api_app(r)->db, r->ids[0], 0);
-	if (!o)
-		return http_fail(r, CL_ENOTFOUND, NULL, "course not found");
-	json_decref(o);
 	/* Courses are open to every signed-in user, and so are the items their questions show. */
 	int64_t item = store_course_question_item(api_app(r)->db, r->ids[0], r->ids[1]);
 	if (!item)
 		return http_fail(r, CL_ENOTFOUND, NULL, "the question shows no item");
-	return api_item_asset_send(r, item, false);
+	return api_item_asset_send(r, item);
 }
 
 int api_courses_question_add(http_request *r)
 {
 	app *a = api_app(r);
-	project cp;
-	project_init(&cp);
+	const project *cp = &api_scope_of(r)->project;
 	json_t *body = NULL, *out = NULL;
 	char *item = NULL, *answer = NULL;
-	const char *role;
-	int rc = 0;
-	if (store_course_project(a->db, r->ids[0], &cp)) {
-		rc = http_fail(r, CL_ENOTFOUND, NULL, "course not found");
-		goto out;
-	}
-	if (!r->user.is_admin && cp.org_id != r->user.id) {
-		rc = http_fail(r, CL_EFORBIDDEN, NULL, "only the course's author or an admin may"
-			       " add questions");
-		goto out;
-	}
-	rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_string(r, body, "role", &role);
+	int rc = http_body_json(r, &body);
+	const char *role = json_string_value(json_object_get(body, "role"));
 	if (rc)
 		goto out;
 	json_t *from = json_object_get(body, "from_project");
@@ -214,7 +189,7 @@ int api_courses_question_add(http_request *r)
 			rc = api_project_access(r, json_integer_value(from), ACCESS_MANAGE, &p, NULL);
 		int added = 0;
 		if (!rc)
-			rc = store_course_questions_from_gold(a->db, cp.id, p.id, &added, &r->err);
+			rc = store_course_questions_from_gold(a->db, cp->id, p.id, &added, &r->err);
 		if (!rc)
 			http_json(r, 201, json_pack("{s:i}", "added", added));
 		project_release(&p);
@@ -229,7 +204,7 @@ int api_courses_question_add(http_request *r)
 	}
 	json_t *from_item = NULL;
 	if (json_object_get(it, "item_id")) {
-		if ((rc = project_item(r, &cp, it, &from_item)))
+		if ((rc = project_item(r, cp, it, &from_item)))
 			goto out;
 		it = from_item;
 		json_object_set_new(body, "item", from_item); /* owned by body from here */
@@ -238,11 +213,11 @@ int api_courses_question_add(http_request *r)
 		rc = http_fail(r, CL_EINVAL, NULL, "\"explanation\" must be a string");
 		goto out;
 	}
-	if ((rc = check_answer(r, &cp, it, ans)))
+	if ((rc = check_answer(r, cp, it, ans)))
 		goto out;
 	item = json_dumps(it, JSON_OUT);
 	answer = json_dumps(ans, JSON_OUT);
-	rc = store_course_question_add(a->db, cp.id, role, item, answer,
+	rc = store_course_question_add(a->db, cp->id, role, item, answer,
 				       expl ? json_string_value(expl) : "", &out, &r->err);
 	if (!rc)
 		http_json(r, 201, out);
@@ -250,38 +225,31 @@ out:
 	free(item);
 	free(answer);
 	json_decref(body);
-	project_release(&cp);
 	return rc;
 }
 
 int api_courses_practice(http_request *r)
 {
-	json_t *o = store_course_get(api_app(r)->db, r->ids[0], 0);
-	if (!o)
-		return http_fail(r, CL_ENOTFOUND, NULL, "course not found");
-	json_decref(o);
 	return api_list_page(r, store_course_practice, r->ids[0]);
 }
 
 int api_courses_practice_try(http_request *r)
 {
-	app *a = api_app(r);
-	project cp;
-	project_init(&cp);
+	const project *cp = &api_scope_of(r)->project;
 	json_t *body = NULL, *item = NULL, *answer = NULL;
 	char *expl = NULL;
 	int rc = 0;
-	if (store_course_project(a->db, r->ids[0], &cp) ||
-	    store_course_practice_answer(a->db, r->ids[0], r->ids[1], &item, &answer, &expl)) {
+	if (store_course_practice_answer(api_app(r)->db, r->ids[0], r->ids[1], &item, &answer,
+					 &expl)) {
 		rc = http_fail(r, CL_ENOTFOUND, NULL, "practice question not found");
 		goto out;
 	}
 	rc = http_body_json(r, &body);
 	json_t *ann = json_object_get(body, "annotation");
 	if (!rc)
-		rc = check_answer(r, &cp, item, ann);
+		rc = check_answer(r, cp, item, ann);
 	if (!rc) {
-		double score = quality_gold_score(cp.kind, answer, ann);
+		double score = quality_gold_score(cp->kind, answer, ann);
 		/* Practice teaches: the answer and why come back after every try. */
 		http_json(r, 200, json_pack("{s:b,s:f,s:O,s:s}", "correct", score >= 1.0 - 1e-9,
 					    "score", score, "answer", answer, "explanation", expl));
@@ -291,14 +259,16 @@ out:
 	json_decref(item);
 	json_decref(answer);
 	json_decref(body);
-	project_release(&cp);
 	return rc;
 }
 
 int api_courses_exam_start(http_request *r)
 {
-	json_t *out = NULL;
-	int rc = store_exam_start(api_app(r)->db, r->ids[0], r->user.id, &out, &r->err);
+	int64_t attempt;
+	int rc = exam_start(&api_app(r)->store, r->ids[0], r->user.id, &attempt, &r->err);
+	json_t *out = rc ? NULL : store_exam_shown(api_app(r)->db, attempt, r->ids[0]);
+	if (!rc && !out)
+		rc = http_fail(r, CL_EINTERNAL, NULL, "the attempt could not be read back");
 	if (!rc)
 		http_json(r, 201, out);
 	return rc;
@@ -306,67 +276,19 @@ int api_courses_exam_start(http_request *r)
 
 int api_exams_submit(http_request *r)
 {
-	app *a = api_app(r);
-	int64_t user, course;
-	bool finished;
-	json_t *body = NULL, *qs = NULL, *out = NULL;
-	project cp;
-	project_init(&cp);
-	int rc = 0;
-	if (store_exam_attempt(a->db, r->ids[0], &user, &course, &finished) || user != r->user.id) {
-		rc = http_fail(r, CL_ENOTFOUND, NULL, "exam attempt not found");
-		goto out;
-	}
-	if (finished) {
-		rc = http_fail(r, CL_ECONFLICT, "exam_finished", "this attempt is already scored");
-		goto out;
-	}
-	rc = http_body_json(r, &body);
-	json_t *answers = json_object_get(body, "answers");
-	if (!rc && !json_is_array(answers))
-		rc = http_fail(r, CL_EINVAL, NULL, "\"answers\" must be an array of"
-			       " {\"question_id\",\"annotation\"}");
-	if (rc || store_course_project(a->db, course, &cp))
-		goto out;
-	qs = store_exam_questions(a->db, r->ids[0]);
-	size_t n = json_array_size(qs), i;
-	double sum = 0;
-	json_t *q;
-	json_array_foreach(qs, i, q)
-	{
-		json_int_t qid = json_integer_value(json_object_get(q, "id"));
-		size_t k;
-		json_t *e;
-		json_array_foreach(answers, k, e)
-		{
-			if (json_integer_value(json_object_get(e, "question_id")) != qid)
-				continue;
-			json_t *ann = json_object_get(e, "annotation");
-			/* An invalid answer scores 0, as an unanswered one does. */
-			cl_error ignored;
-			item_facts f = {.type = task_kind_item_type(cp.kind),
-					.text = json_string_value(json_object_get(
-						json_object_get(q, "item"), "text")),
-					.width = json_integer_value(json_object_get(
-						json_object_get(q, "item"), "width")),
-					.height = json_integer_value(json_object_get(
-						json_object_get(q, "item"), "height"))};
-			if (json_is_object(ann) && !annotation_validate(&cp, &f, ann, &ignored))
-				sum += quality_gold_score(cp.kind, json_object_get(q, "answer"), ann);
-			break;
-		}
-	}
-	json_t *course_o = store_course_get(a->db, course, 0);
-	double pass = json_real_value(json_object_get(course_o, "pass_score"));
-	json_decref(course_o);
-	double score = n ? sum / (double)n : 0;
-	rc = store_exam_finish(a->db, r->ids[0], score, score >= pass - 1e-9, &out, &r->err);
+	api_scope *s = api_scope_of(r);
+	json_t *body = NULL;
+	double score = 0;
+	bool passed = false;
+	int rc = http_body_json(r, &body);
 	if (!rc)
-		http_json(r, 200, out);
-out:
-	json_decref(qs);
+		rc = exam_submit(&api_app(r)->store, r->ids[0], s->course_id, s->finished,
+				 json_object_get(body, "answers"), &score, &passed, &r->err);
+	if (!rc)
+		http_json(r, 200,
+			  json_pack("{s:I,s:f,s:b,s:b}", "attempt_id", (json_int_t)r->ids[0],
+				    "score", score, "passed", passed, "qualified", passed));
 	json_decref(body);
-	project_release(&cp);
 	return rc;
 }
 

@@ -81,10 +81,8 @@ static int read_credentials(http_request *r, json_t **body, const char **usernam
 			    const char **password)
 {
 	int rc = http_body_json(r, body);
-	if (!rc)
-		rc = api_string(r, *body, "username", username);
-	if (!rc)
-		rc = api_string(r, *body, "password", password);
+	*username = json_string_value(json_object_get(*body, "username"));
+	*password = json_string_value(json_object_get(*body, "password"));
 	return rc;
 }
 
@@ -216,16 +214,10 @@ int api_users_create(http_request *r)
 {
 	json_t *body = NULL, *user = NULL;
 	const char *username, *password;
-	int rc = http_body_json(r, &body);
+	int rc = read_credentials(r, &body, &username, &password);
 	if (!rc)
-		rc = api_string(r, body, "username", &username);
-	if (!rc)
-		rc = api_string(r, body, "password", &password);
-	json_t *admin = json_object_get(body, "is_admin");
-	if (!rc && admin && !json_is_boolean(admin))
-		rc = http_fail(r, CL_EINVAL, NULL, "\"is_admin\" must be a boolean");
-	if (!rc)
-		rc = create_user(r, username, password, json_is_true(admin), &user);
+		rc = create_user(r, username, password,
+				 json_is_true(json_object_get(body, "is_admin")), &user);
 	if (!rc)
 		http_json(r, 201, user);
 	json_decref(body);

@@ -1,5 +1,5 @@
-/* Shared by the handlers: the project access check, small JSON readers and the answer of a
- * throttled request. */
+/* Shared by the handlers: the access check of a project a body names, list pages, the
+ * unknown-key check and the answer of a throttled request. */
 #include "api/api.h"
 
 #include <stdio.h>
@@ -20,15 +20,6 @@ int api_project_access(http_request *r, int64_t id, unsigned need, project *p, u
 		return http_fail(r, CL_ENOTFOUND, NULL, "project not found");
 	if ((got & need) != need)
 		return http_fail(r, CL_EFORBIDDEN, NULL, "your role in this project does not allow this");
-	return 0;
-}
-
-int api_string(http_request *r, const json_t *o, const char *key, const char **out)
-{
-	json_t *v = json_object_get(o, key);
-	if (!json_is_string(v))
-		return http_fail(r, CL_EINVAL, NULL, "\"%s\" must be a string", key);
-	*out = json_string_value(v);
 	return 0;
 }
 

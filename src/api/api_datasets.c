@@ -19,32 +19,10 @@
 #define DIFF_LIMIT_MAX 10000
 #define EXPORT_BLOB_MAX (64u << 20)
 
-/* Loads a version and checks the caller may read its project's data; 404 otherwise. */
-static int dataset_access(http_request *r, int64_t id, unsigned need, project *p,
-			  json_t **dataset, unsigned *rights)
-{
-	int64_t project_id = 0;
-	*dataset = store_dataset_get(api_app(r)->db, id, &project_id);
-	if (!*dataset)
-		return http_fail(r, CL_ENOTFOUND, NULL, "dataset not found");
-	int rc = api_project_access(r, project_id, need, p, rights);
-	if (rc == CL_ENOTFOUND || (rc == CL_EFORBIDDEN && !(need & ACCESS_MANAGE)))
-		rc = http_fail(r, CL_ENOTFOUND, NULL, "dataset not found");
-	if (rc) {
-		json_decref(*dataset);
-		*dataset = NULL;
-	}
-	return rc;
-}
-
 int api_datasets_create(http_request *r)
 {
-	project p;
-	project_init(&p);
 	json_t *body = NULL, *out = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (rc)
-		goto out;
+	int rc = 0;
 	/* An empty body takes every default. */
 	if (r->body.len && (rc = http_body_json(r, &body)))
 		goto out;
@@ -52,12 +30,12 @@ int api_datasets_create(http_request *r)
 	if ((rc = dataset_ratios_parse(json_object_get(body, "split"), &ratios, &r->err)))
 		goto out;
 	json_t *note = json_object_get(body, "note");
-	if (note && (!json_is_string(note) || json_string_length(note) > 1000)) {
+	if (note && json_string_length(note) > 1000) {
 		rc = http_fail(r, CL_EINVAL, NULL, "\"note\" must be a string up to 1000 bytes");
 		goto out;
 	}
-	rc = store_dataset_create(api_app(r)->db, &p, &ratios, note ? json_string_value(note) : "",
-				  r->user.id, &out, &r->err);
+	rc = store_dataset_create(api_app(r)->db, &api_scope_of(r)->project, &ratios,
+				  note ? json_string_value(note) : "", r->user.id, &out, &r->err);
 	if (!rc) {
 		http_json(r, 201, out);
 		out = NULL;
@@ -65,51 +43,33 @@ int api_datasets_create(http_request *r)
 out:
 	json_decref(body);
 	json_decref(out);
-	project_release(&p);
 	return rc;
 }
 
 int api_datasets_list(http_request *r)
 {
-	project p;
-	project_init(&p);
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
-		rc = http_page(r, NULL, &cursor, &limit, &desc);
-	if (!rc)
-		http_json_page(r, store_datasets_list(api_app(r)->db, p.id, cursor, limit, desc,
-						      &next), &next);
-	project_release(&p);
+		http_json_page(
+		    r, store_datasets_list(api_app(r)->db, r->ids[0], cursor, limit, desc, &next),
+		    &next);
 	return rc;
 }
 
 int api_datasets_get(http_request *r)
 {
-	project p;
-	project_init(&p);
-	json_t *ds = NULL;
-	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, NULL);
-	if (!rc) {
-		http_json(r, 200, ds);
-		ds = NULL;
-	}
-	json_decref(ds);
-	project_release(&p);
-	return rc;
+	http_json(r, 200, json_incref(api_scope_of(r)->object));
+	return 0;
 }
 
 int api_datasets_diff(http_request *r)
 {
-	project p;
-	project_init(&p);
-	json_t *ds = NULL, *other = NULL;
+	json_t *other = NULL;
 	int64_t against = 0, limit = 0, other_project = 0;
-	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, NULL);
-	if (!rc)
-		rc = http_query_check(r, NULL);
+	int rc = http_query_check(r, NULL);
 	if (!rc)
 		rc = http_query_id(r, "against", &against);
 	if (!rc)
@@ -121,7 +81,7 @@ int api_datasets_diff(http_request *r)
 	if (!rc) {
 		other = store_dataset_get(api_app(r)->db, against, &other_project);
 		/* Versions of another project are as unknown as missing ones. */
-		if (!other || other_project != p.id)
+		if (!other || other_project != api_scope_of(r)->project.id)
 			rc = http_fail(r, CL_ENOTFOUND, NULL,
 				       "dataset %lld is not a version of this project",
 				       (long long)against);
@@ -130,33 +90,16 @@ int api_datasets_diff(http_request *r)
 		http_json(r, 200,
 			  store_dataset_diff(api_app(r)->db, r->ids[0], against,
 					     limit ? (int)limit : DIFF_LIMIT_DEFAULT));
-	json_decref(ds);
 	json_decref(other);
-	project_release(&p);
 	return rc;
 }
 
+/* The project's managers, or the engineer who made it (routes.c). */
 int api_datasets_delete(http_request *r)
 {
-	project p;
-	project_init(&p);
-	json_t *ds = NULL;
-	unsigned rights = 0;
-	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, &rights);
-	if (!rc) {
-		/* The project's managers, or the engineer who made it. */
-		int64_t creator = json_integer_value(json_object_get(ds, "created_by"));
-		if (!(rights & ACCESS_MANAGE) && creator != r->user.id)
-			rc = http_fail(r, CL_EFORBIDDEN, NULL,
-				       "only a manager of the project or the version's creator may "
-				       "delete it");
-	}
-	if (!rc)
-		rc = store_dataset_delete(api_app(r)->db, r->ids[0], &r->err);
+	int rc = store_dataset_delete(api_app(r)->db, r->ids[0], &r->err);
 	if (!rc)
 		http_no_content(r);
-	json_decref(ds);
-	project_release(&p);
 	return rc;
 }
 
@@ -326,28 +269,16 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 
 int api_projects_export(http_request *r)
 {
-	project p;
-	project_init(&p);
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc)
-		rc = export_answer(r, &p, 0, p.kind, p.labels);
-	project_release(&p);
-	return rc;
+	const project *p = &api_scope_of(r)->project;
+	return export_answer(r, p, 0, p->kind, p->labels);
 }
 
 int api_datasets_export(http_request *r)
 {
-	project p;
-	project_init(&p);
-	json_t *ds = NULL;
-	int rc = dataset_access(r, r->ids[0], ACCESS_READ_DATA, &p, &ds, NULL);
+	const api_scope *s = api_scope_of(r);
 	task_kind kind = KIND_TEXT_CLASS;
-	if (!rc && task_kind_parse(json_string_value(json_object_get(ds, "kind")), &kind))
-		rc = http_fail(r, CL_EINTERNAL, NULL, "the version's kind is unknown");
+	if (task_kind_parse(json_string_value(json_object_get(s->object, "kind")), &kind))
+		return http_fail(r, CL_EINTERNAL, NULL, "the version's kind is unknown");
 	/* The version's own label list: the project's may have grown since. */
-	if (!rc)
-		rc = export_answer(r, &p, r->ids[0], kind, json_object_get(ds, "labels"));
-	json_decref(ds);
-	project_release(&p);
-	return rc;
+	return export_answer(r, &s->project, r->ids[0], kind, json_object_get(s->object, "labels"));
 }

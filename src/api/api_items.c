@@ -133,13 +133,10 @@ int api_import(app *a, const project *p, const char *content_type, const char *s
 
 int api_items_import(http_request *r)
 {
-	project p;
-	project_init(&p);
+	const project *p = &api_scope_of(r)->project;
 	json_t *report = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
-	if (rc)
-		goto out;
-	if (!strcmp(p.status, "closed")) {
+	int rc = 0;
+	if (!strcmp(p->status, "closed")) {
 		rc = http_fail(r, CL_ECONFLICT, NULL, "the project is closed");
 		goto out;
 	}
@@ -150,7 +147,7 @@ int api_items_import(http_request *r)
 			if (import_path_unsafe(f->filename))
 				report_reject(report, f->filename, 0, "unsafe path");
 			else
-				rc = api_import(api_app(r), &p, NULL, f->filename, f->data.data,
+				rc = api_import(api_app(r), p, NULL, f->filename, f->data.data,
 						f->data.len, report, &r->err);
 		}
 	} else if (r->content_type && !strncasecmp(r->content_type, "multipart/", 10)) {
@@ -179,7 +176,7 @@ int api_items_import(http_request *r)
 		else if (import_path_unsafe(source))
 			report_reject(report, source, 0, "unsafe path");
 		else
-			rc = api_import(api_app(r), &p, type, source, r->body.data, r->body.len,
+			rc = api_import(api_app(r), p, type, source, r->body.data, r->body.len,
 					report, &r->err);
 	}
 	if (!rc) {
@@ -188,74 +185,47 @@ int api_items_import(http_request *r)
 	}
 out:
 	json_decref(report);
-	project_release(&p);
 	return rc;
 }
 
 int api_items_list(http_request *r)
 {
-	project p;
-	project_init(&p);
+	const project *p = &api_scope_of(r)->project;
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc)
-		rc = http_page(r, NULL, &cursor, &limit, &desc);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	const char *type = http_query(r, "type");
 	if (!rc && type && strcmp(type, "text") && strcmp(type, "image"))
 		rc = http_fail(r, CL_EINVAL, NULL, "unknown type filter \"%.32s\"", type);
 	/* A project holds items of its kind's one type alone (imports refuse the other; a kind
 	 * never changes): the other type's filter finds nothing, without reading every item to
 	 * be sure of it. */
-	if (!rc && type && strcmp(type, item_type_name(task_kind_item_type(p.kind)))) {
+	if (!rc && type && strcmp(type, item_type_name(task_kind_item_type(p->kind)))) {
 		next = 0;
 		http_json_page(r, json_array(), &next);
 	} else if (!rc) {
-		json_t *items = store_items_list(api_app(r)->db, p.id, type, cursor, limit, desc,
-						 &next);
+		json_t *items =
+		    store_items_list(api_app(r)->db, p->id, type, cursor, limit, desc, &next);
 		http_json_page(r, items, &next);
 	}
-	project_release(&p);
 	return rc;
 }
 
-/* Items are readable by the project's staff and by anyone who may label or review in it. */
-static int item_access(http_request *r, int64_t project_id)
-{
-	project p;
-	project_init(&p);
-	unsigned rights = 0;
-	int rc = api_project_access(r, project_id, 0, &p, &rights);
-	project_release(&p);
-	if (!rc && !(rights & (ACCESS_READ_DATA | ACCESS_LABEL | ACCESS_REVIEW)))
-		rc = http_fail(r, CL_ENOTFOUND, NULL, "item not found");
-	return rc;
-}
-
+/* Items are readable by the project's staff and by anyone who may label or review in it: the
+ * route's declaration (ITEM_VISIBLE in api/authorize.c). */
 int api_items_get(http_request *r)
 {
-	int64_t project_id;
-	json_t *item = store_item_get(api_app(r)->db, r->ids[0], &project_id);
-	if (!item)
-		return http_fail(r, CL_ENOTFOUND, NULL, "item not found");
-	int rc = item_access(r, project_id);
-	if (rc) {
-		json_decref(item);
-		return rc == CL_ENOTFOUND || rc == CL_EFORBIDDEN
-			       ? http_fail(r, CL_ENOTFOUND, NULL, "item not found")
-			       : rc;
-	}
-	http_json(r, 200, item);
+	http_json(r, 200, json_incref(api_scope_of(r)->object));
 	return 0;
 }
 
 int api_items_asset(http_request *r)
 {
-	return api_item_asset_send(r, r->ids[0], true);
+	return api_item_asset_send(r, r->ids[0]);
 }
 
-int api_item_asset_send(http_request *r, int64_t item_id, bool check_access)
+int api_item_asset_send(http_request *r, int64_t item_id)
 {
 	app *a = api_app(r);
 	int64_t project_id;
@@ -263,10 +233,6 @@ int api_item_asset_send(http_request *r, int64_t item_id, bool check_access)
 	char *text = NULL;
 	if (store_item_asset(a->db, item_id, &project_id, type, blob, mime, &text))
 		return http_fail(r, CL_ENOTFOUND, NULL, "item not found");
-	if (check_access && item_access(r, project_id)) {
-		free(text);
-		return http_fail(r, CL_ENOTFOUND, NULL, "item not found");
-	}
 	if (!strcmp(type, "text")) {
 		http_bytes(r, 200, "text/plain; charset=utf-8", text ? text : "",
 			   text ? strlen(text) : 0);

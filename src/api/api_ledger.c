@@ -15,21 +15,15 @@ static int amount_body(http_request *r, json_t **body, int64_t *amount, const ch
 	int rc = http_body_json(r, body);
 	if (rc)
 		return rc;
-	json_t *a = json_object_get(*body, "amount");
-	if (!json_is_integer(a) || json_integer_value(a) <= 0 ||
-	    json_integer_value(a) > LEDGER_MAX_AMOUNT)
+	*amount = json_integer_value(json_object_get(*body, "amount"));
+	if (*amount <= 0 || *amount > LEDGER_MAX_AMOUNT)
 		return http_fail(r, CL_EINVAL, NULL,
 				 "\"amount\" must be an integer of minor units in 1..%lld",
 				 (long long)LEDGER_MAX_AMOUNT);
-	*amount = json_integer_value(a);
-	json_t *m = json_object_get(*body, "memo");
-	*memo = NULL;
-	if (m && !json_is_null(m)) {
-		if (!json_is_string(m) || strlen(json_string_value(m)) > MEMO_MAX)
-			return http_fail(r, CL_EINVAL, NULL, "\"memo\" must be a string of up to %d"
-					 " bytes", MEMO_MAX);
-		*memo = json_string_value(m);
-	}
+	*memo = json_string_value(json_object_get(*body, "memo"));
+	if (*memo && strlen(*memo) > MEMO_MAX)
+		return http_fail(r, CL_EINVAL, NULL, "\"memo\" must be a string of up to %d bytes",
+				 MEMO_MAX);
 	return 0;
 }
 
@@ -37,7 +31,7 @@ int api_orgs_fund(http_request *r)
 {
 	json_t *body = NULL, *out = NULL;
 	int64_t amount;
-	const char *memo;
+	const char *memo = NULL;
 	int rc = amount_body(r, &body, &amount, &memo);
 	if (!rc)
 		rc = store_ledger_fund_org(api_app(r)->db, r->ids[0], amount, r->user.id, memo, &out,
@@ -50,11 +44,7 @@ int api_orgs_fund(http_request *r)
 
 int api_orgs_budget(http_request *r)
 {
-	char role[16];
-	app *a = api_app(r);
-	if (store_org_role(a->db, r->ids[0], r->user.id, role) && !r->user.is_admin)
-		return http_fail(r, CL_ENOTFOUND, NULL, "organization not found");
-	json_t *o = store_ledger_org(a->db, r->ids[0]);
+	json_t *o = store_ledger_org(api_app(r)->db, r->ids[0]);
 	if (!o)
 		return http_fail(r, CL_ENOTFOUND, NULL, "organization not found");
 	http_json(r, 200, o);
@@ -63,53 +53,35 @@ int api_orgs_budget(http_request *r)
 
 int api_projects_deposit(http_request *r)
 {
-	project p;
-	project_init(&p);
 	json_t *body = NULL, *out = NULL;
 	int64_t amount;
-	const char *memo;
-	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
+	const char *memo = NULL;
+	int rc = amount_body(r, &body, &amount, &memo);
 	if (!rc)
-		rc = amount_body(r, &body, &amount, &memo);
-	if (!rc)
-		rc = store_ledger_deposit(api_app(r)->db, p.id, amount, r->user.id, memo, &out,
+		rc = store_ledger_deposit(api_app(r)->db, r->ids[0], amount, r->user.id, memo, &out,
 					  &r->err);
 	if (!rc)
 		http_json(r, 201, out);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
 int api_projects_budget(http_request *r)
 {
-	project p;
-	project_init(&p);
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc) {
-		json_t *o = store_ledger_project(api_app(r)->db, &p);
-		if (o)
-			http_json(r, 200, o);
-		else
-			rc = http_fail(r, CL_ENOTFOUND, NULL, "project not found");
-	}
-	project_release(&p);
-	return rc;
+	json_t *o = store_ledger_project(api_app(r)->db, &api_scope_of(r)->project);
+	if (!o)
+		return http_fail(r, CL_ENOTFOUND, NULL, "project not found");
+	http_json(r, 200, o);
+	return 0;
 }
 
 int api_projects_fair_pay(http_request *r)
 {
-	project p;
-	project_init(&p);
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc) {
-		app *a = api_app(r);
-		http_json(r, 200, store_fair_pay(a->db, &p, a->min_wage > 0
-								 ? a->min_wage
-								 : LEDGER_DEFAULT_MIN_WAGE));
-	}
-	project_release(&p);
-	return rc;
+	app *a = api_app(r);
+	http_json(r, 200,
+		  store_fair_pay(a->db, &api_scope_of(r)->project,
+				 a->min_wage > 0 ? a->min_wage : LEDGER_DEFAULT_MIN_WAGE));
+	return 0;
 }
 
 int api_me_balance(http_request *r)
@@ -131,18 +103,16 @@ int api_me_payout_request(http_request *r)
 	int rc = http_body_json(r, &body);
 	if (rc)
 		goto out;
-	json_t *a = json_object_get(body, "amount");
-	if (!json_is_integer(a) || json_integer_value(a) <= 0 ||
-	    json_integer_value(a) > LEDGER_MAX_AMOUNT) {
+	amount = json_integer_value(json_object_get(body, "amount"));
+	if (amount <= 0 || amount > LEDGER_MAX_AMOUNT) {
 		rc = http_fail(r, CL_EINVAL, NULL,
 			       "\"amount\" must be an integer of minor units in 1..%lld",
 			       (long long)LEDGER_MAX_AMOUNT);
 		goto out;
 	}
-	amount = json_integer_value(a);
 	json_t *cur = json_object_get(body, "currency");
 	if (cur) {
-		if (!json_is_string(cur) || strlen(json_string_value(cur)) >= sizeof currency ||
+		if (strlen(json_string_value(cur)) >= sizeof currency ||
 		    !json_string_value(cur)[0]) {
 			rc = http_fail(r, CL_EINVAL, NULL, "\"currency\" must be a currency code");
 			goto out;
@@ -207,14 +177,12 @@ static int payout_decide(http_request *r, bool approve)
 	int rc = 0;
 	if (r->body.len) {
 		rc = http_body_json(r, &body);
-		json_t *n = json_object_get(body, "note");
-		if (!rc && n && !json_is_null(n)) {
-			if (!json_is_string(n) || strlen(json_string_value(n)) > MEMO_MAX)
-				rc = http_fail(r, CL_EINVAL, NULL, "\"note\" must be a string of up"
-						" to %d bytes", MEMO_MAX);
-			else
-				note = json_string_value(n);
-		}
+		note = json_string_value(json_object_get(body, "note"));
+		if (!rc && note && strlen(note) > MEMO_MAX)
+			rc = http_fail(r, CL_EINVAL, NULL,
+				       "\"note\" must be a string of up to %d"
+				       " bytes",
+				       MEMO_MAX);
 	}
 	if (!rc)
 		rc = store_payout_decide(api_app(r)->db, r->ids[0], r->user.id, approve, note, &out,

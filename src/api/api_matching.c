@@ -11,25 +11,18 @@ int api_me_matches(http_request *r)
 
 int api_projects_matches(http_request *r)
 {
-	project p;
-	project_init(&p);
-	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
-	if (!rc)
-		http_json_page(r, store_matches_for_project(api_app(r)->db, &p), NULL);
-	project_release(&p);
-	return rc;
+	http_json_page(r, store_matches_for_project(api_app(r)->db, &api_scope_of(r)->project),
+		       NULL);
+	return 0;
 }
 
 int api_projects_invite(http_request *r)
 {
-	project p;
-	project_init(&p);
+	const project *p = &api_scope_of(r)->project;
 	json_t *body = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
-	if (!rc)
-		rc = http_body_json(r, &body);
+	int rc = http_body_json(r, &body);
 	json_t *id = json_object_get(body, "user_id");
-	if (!rc && (!json_is_integer(id) || json_integer_value(id) <= 0))
+	if (!rc && json_integer_value(id) <= 0)
 		rc = http_fail(r, CL_EINVAL, NULL, "\"user_id\" must be a positive integer");
 	json_t *u = NULL;
 	if (!rc && !(u = store_user_get(api_app(r)->db, json_integer_value(id))))
@@ -37,18 +30,18 @@ int api_projects_invite(http_request *r)
 	json_decref(u);
 	char org_role[16], member_role[16];
 	if (!rc) {
-		store_project_roles(api_app(r)->db, p.id, p.org_id, json_integer_value(id), org_role,
-				    member_role);
+		store_project_roles(api_app(r)->db, p->id, p->org_id, json_integer_value(id),
+				    org_role, member_role);
 		/* An invite never lowers a reviewer to a worker. */
 		if (!member_role[0])
-			rc = store_project_member_set(api_app(r)->db, p.id, json_integer_value(id),
+			rc = store_project_member_set(api_app(r)->db, p->id, json_integer_value(id),
 						      "worker", &r->err);
 	}
 	if (!rc)
-		http_json(r, 201, json_pack("{s:I,s:I,s:s}", "project_id", (json_int_t)p.id,
-					    "user_id", (json_int_t)json_integer_value(id), "role",
-					    member_role[0] ? member_role : "worker"));
+		http_json(r, 201,
+			  json_pack("{s:I,s:I,s:s}", "project_id", (json_int_t)p->id, "user_id",
+				    (json_int_t)json_integer_value(id), "role",
+				    member_role[0] ? member_role : "worker"));
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }

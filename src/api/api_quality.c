@@ -16,29 +16,19 @@
 
 int api_quality_settings_get(http_request *r)
 {
-	project p;
-	project_init(&p);
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc)
-		http_json(r, 200, store_quality_settings_get(api_app(r)->db, p.id));
-	project_release(&p);
-	return rc;
+	http_json(r, 200, store_quality_settings_get(api_app(r)->db, r->ids[0]));
+	return 0;
 }
 
 int api_quality_settings_patch(http_request *r)
 {
-	project p;
-	project_init(&p);
 	json_t *body = NULL, *out = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
+	int rc = http_body_json(r, &body);
 	if (!rc)
-		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = store_quality_settings_put(api_app(r)->db, p.id, body, &out, &r->err);
+		rc = store_quality_settings_put(api_app(r)->db, r->ids[0], body, &out, &r->err);
 	if (!rc)
 		http_json(r, 200, out);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
@@ -107,20 +97,16 @@ static int gold_entry(http_request *r, const project *p, size_t i, json_t *e, go
 
 int api_gold_add(http_request *r)
 {
-	project p;
-	project_init(&p);
+	const project *p = &api_scope_of(r)->project;
 	json_t *body = NULL;
 	gold_new *g = NULL;
 	char **texts = NULL;
 	size_t n = 0;
-	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
-	if (!rc)
-		rc = http_body_json(r, &body);
+	int rc = http_body_json(r, &body);
 	if (rc)
 		goto out;
-	json_t *items = json_object_get(body, "items");
-	n = json_array_size(items);
-	if (!json_is_array(items) || n == 0 || n > GOLD_MAX_ITEMS) {
+	n = json_array_size(json_object_get(body, "items"));
+	if (n == 0 || n > GOLD_MAX_ITEMS) {
 		rc = http_fail(r, CL_EINVAL, NULL, "\"items\" must be an array of 1..%d gold items",
 			       GOLD_MAX_ITEMS);
 		goto out;
@@ -132,11 +118,12 @@ int api_gold_add(http_request *r)
 		goto out;
 	}
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = gold_entry(r, &p, i, json_array_get(items, i), &g[i], &texts[i]);
+		rc = gold_entry(r, p, i, json_array_get(json_object_get(body, "items"), i), &g[i],
+				&texts[i]);
 	if (rc)
 		goto out;
 	json_t *report = json_object();
-	rc = store_gold_add(api_app(r)->db, &p, g, n, r->user.id, report, &r->err);
+	rc = store_gold_add(api_app(r)->db, p, g, n, r->user.id, report, &r->err);
 	if (!rc)
 		http_json(r, 200, report);
 	else
@@ -147,111 +134,68 @@ out:
 	free(texts);
 	free(g);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
 int api_gold_list(http_request *r)
 {
-	project p;
-	project_init(&p);
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	/* Answers are for those who manage the project, never for its workers. */
-	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
+	/* Answers are for those who manage the project, never for its workers (routes.c). */
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
-		rc = http_page(r, NULL, &cursor, &limit, &desc);
-	if (!rc)
-		http_json_page(r, store_gold_list(api_app(r)->db, p.id, cursor, limit, &next), &next);
-	project_release(&p);
+		http_json_page(r, store_gold_list(api_app(r)->db, r->ids[0], cursor, limit, &next),
+			       &next);
 	return rc;
 }
 
 int api_audits_create(http_request *r)
 {
-	project p;
-	project_init(&p);
 	json_t *body = NULL, *out = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_MANAGE, &p, NULL);
-	if (!rc)
-		rc = http_body_json(r, &body);
-	json_t *size = json_object_get(body, "size");
-	if (!rc && (!json_is_integer(size) || json_integer_value(size) < 1 ||
-		    json_integer_value(size) > AUDIT_MAX))
+	int rc = http_body_json(r, &body);
+	json_int_t size = json_integer_value(json_object_get(body, "size"));
+	if (!rc && (size < 1 || size > AUDIT_MAX))
 		rc = http_fail(r, CL_EINVAL, NULL, "\"size\" must be an integer in 1..%d", AUDIT_MAX);
 	if (!rc)
-		rc = store_audit_create(api_app(r)->db, p.id, (int)json_integer_value(size),
-					r->user.id, &out, &r->err);
+		rc = store_audit_create(api_app(r)->db, r->ids[0], (int)size, r->user.id, &out,
+					&r->err);
 	if (!rc)
 		http_json(r, 201, out);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
 int api_audits_list(http_request *r)
 {
-	project p;
-	project_init(&p);
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc) {
-		rc = http_page(r, NULL, &cursor, &limit, &desc);
-		/* Newest first unless asked otherwise: the audit a manager just made leads. */
-		desc = desc || !http_query(r, "sort");
-	}
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
+	/* Newest first unless asked otherwise: the audit a manager just made leads. */
+	desc = desc || !http_query(r, "sort");
 	if (!rc)
 		http_json_page(
-		    r, store_audits_list(api_app(r)->db, p.id, cursor, limit, desc, &next), &next);
-	project_release(&p);
-	return rc;
-}
-
-/* Loads an audit and checks the caller's right on its project. */
-static int audit_access(http_request *r, unsigned need, json_t **audit)
-{
-	int64_t pid = 0;
-	*audit = store_audit_get(api_app(r)->db, r->ids[0], &pid);
-	if (!*audit)
-		return http_fail(r, CL_ENOTFOUND, NULL, "audit not found");
-	project p;
-	project_init(&p);
-	int rc = api_project_access(r, pid, need, &p, NULL);
-	project_release(&p);
-	if (rc == CL_ENOTFOUND)
-		rc = http_fail(r, CL_ENOTFOUND, NULL, "audit not found");
-	if (rc) {
-		json_decref(*audit);
-		*audit = NULL;
-	}
+		    r, store_audits_list(api_app(r)->db, r->ids[0], cursor, limit, desc, &next),
+		    &next);
 	return rc;
 }
 
 int api_audits_get(http_request *r)
 {
-	json_t *a;
-	int rc = audit_access(r, ACCESS_READ_DATA, &a);
-	if (!rc)
-		http_json(r, 200, a);
-	return rc;
+	http_json(r, 200, json_incref(api_scope_of(r)->object));
+	return 0;
 }
 
 int api_audits_verdict(http_request *r)
 {
-	json_t *a = NULL, *body = NULL, *out = NULL;
-	const char *verdict = NULL, *note = NULL;
-	int rc = audit_access(r, ACCESS_MANAGE, &a);
-	json_decref(a);
-	if (!rc)
-		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = api_string(r, body, "verdict", &verdict);
+	json_t *body = NULL, *out = NULL;
+	const char *note = NULL;
+	int rc = http_body_json(r, &body);
+	const char *verdict = json_string_value(json_object_get(body, "verdict"));
 	json_t *n = json_object_get(body, "note");
-	if (!rc && n && !json_is_null(n)) {
-		if (!json_is_string(n) || json_string_length(n) > 2000)
+	if (!rc && json_is_string(n)) {
+		if (json_string_length(n) > 2000)
 			rc = http_fail(r, CL_EINVAL, NULL, "\"note\" must be a string of up to 2000"
 				       " bytes");
 		else
@@ -271,51 +215,31 @@ int api_audits_verdict(http_request *r)
 
 int api_quality_figures(http_request *r)
 {
-	project p;
-	project_init(&p);
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc)
-		http_json(r, 200, store_quality_figures(api_app(r)->db, &p));
-	project_release(&p);
-	return rc;
+	http_json(r, 200, store_quality_figures(api_app(r)->db, &api_scope_of(r)->project));
+	return 0;
 }
 
 int api_consensus(http_request *r)
 {
-	project p;
-	project_init(&p);
+	const project *p = &api_scope_of(r)->project;
 	int64_t cursor, next;
 	int limit;
 	bool desc;
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
-		rc = http_page(r, NULL, &cursor, &limit, &desc);
-	if (!rc)
-		http_json_page(r, store_consensus(api_app(r)->db, &p, cursor, limit, &next), &next);
-	project_release(&p);
+		http_json_page(r, store_consensus(api_app(r)->db, p, cursor, limit, &next), &next);
 	return rc;
 }
 
 int api_agreement(http_request *r)
 {
-	project p;
-	project_init(&p);
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc)
-		http_json(r, 200, store_agreement(api_app(r)->db, &p));
-	project_release(&p);
-	return rc;
+	http_json(r, 200, store_agreement(api_app(r)->db, &api_scope_of(r)->project));
+	return 0;
 }
 
 int api_role_changes(http_request *r)
 {
-	project p;
-	project_init(&p);
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc)
-		rc = api_list_page(r, store_role_changes, p.id);
-	project_release(&p);
-	return rc;
+	return api_list_page(r, store_role_changes, r->ids[0]);
 }
 
 int api_me_quality(http_request *r)

@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "core/quality.h"
 #include "core/task.h"
+#include "core/upload_type.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,21 +140,29 @@ static json_t *body_schema(const route *rt)
 			 "schema", schema);
 }
 
-/* What an upload route (an import) takes, by Content-Type: JSON lines, CSV, files in a
- * multipart form, or an archive (docs/API.md, "Import bodies"). */
+/* A Content-Type of an upload body: text, or bytes for images and archives. */
+static json_t *upload_media(const upload_type *t)
+{
+	if (t->parser == UPLOAD_IMAGE || t->parser == UPLOAD_ARCHIVE)
+		return json_pack("{s:{s:s,s:s}}", "schema", "type", "string", "format", "binary");
+	return json_pack("{s:{s:s}}", "schema", "type", "string");
+}
+
+/* What an upload route (an import) takes, by Content-Type: the types of core/upload_type.h
+ * (aliases included), or files in a multipart form (docs/API.md, "Import bodies"). Label Studio
+ * and COCO files are left out: in this document application/json marks a route whose body is
+ * the JSON fields it declares; docs/API.md and GET /formats describe them. */
 static json_t *upload_body(void)
 {
-	static const char *const text[] = {"application/x-ndjson", "application/jsonl", "text/csv"};
-	static const char *const binary[] = {"application/zip", "application/x-tar",
-					     "application/gzip"};
 	json_t *content = json_object();
-	for (size_t i = 0; i < sizeof text / sizeof *text; i++)
-		json_object_set_new(content, text[i],
-				    json_pack("{s:{s:s}}", "schema", "type", "string"));
-	for (size_t i = 0; i < sizeof binary / sizeof *binary; i++)
-		json_object_set_new(
-		    content, binary[i],
-		    json_pack("{s:{s:s,s:s}}", "schema", "type", "string", "format", "binary"));
+	for (size_t i = 0; i < upload_types_count; i++) {
+		const upload_type *t = &upload_types[i];
+		if (t->parser == UPLOAD_TOOL_JSON)
+			continue;
+		json_object_set_new(content, t->content_type, upload_media(t));
+		for (const char *const *a = t->aliases; *a; a++)
+			json_object_set_new(content, *a, upload_media(t));
+	}
 	json_object_set_new(content, "multipart/form-data",
 			    json_pack("{s:{s:s,s:{s:{s:s,s:{s:s,s:s}}}}}", "schema", "type",
 				      "object", "properties", "file", "type", "array", "items",
@@ -217,6 +226,8 @@ int api_openapi(http_request *r)
 		if (!(rt->flags & ROUTE_PUBLIC))
 			json_object_set_new(op, "security", json_pack("[{s:[]},{s:[]}]", "bearer",
 								      "session"));
+		/* Who may call it, as the table declares and dispatch checks (api/authorize.c). */
+		json_object_set_new(op, "x-access", api_access_json(rt));
 		if (rt->body)
 			json_object_set_new(op, "requestBody", body_schema(rt));
 		else if (rt->flags & ROUTE_UPLOAD)

@@ -1,35 +1,13 @@
 /* The labeling loop over HTTP: next task, submit, release, next review, review decision,
  * manager resolution of escalated tasks, and reading tasks with their history. */
 #include "api/api.h"
-#include "core/annotation.h"
 #include "api/task_json.h"
+#include "core/annotation.h"
 #include "core/task_loop.h"
 #include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Loads the task's project with `need`; a caller who may not see the project gets 404. */
-static int task_access(http_request *r, unsigned need, task_ref *t, project *p, unsigned *rights)
-{
-	if (api_app(r)->store.ops->task_ref(api_app(r)->db, r->ids[0], t))
-		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	return api_project_access(r, t->project_id, need, p, rights);
-}
-
-/* The same for the routes whose change the writer checks against the task's holders (submit,
- * review): only what never changes of the task is read, and the facts of a task this connection
- * claimed are remembered (store_ops.task_facts). With `with_item`, f has its item's facts. */
-static int task_facts_access(http_request *r, unsigned need, bool with_item, task_facts *f,
-			     project *p, unsigned *rights)
-{
-	int rc = api_app(r)->store.ops->task_facts(api_app(r)->db, r->ids[0], with_item, f);
-	if (rc == CL_ENOTFOUND)
-		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	if (rc)
-		return rc;
-	return api_project_access(r, f->project_id, need, p, rights);
-}
 
 /* Validates an annotation against the project and the item of `f` (read here when it has no
  * item's facts yet); *text gets the compact JSON to store (caller frees). */
@@ -91,62 +69,39 @@ static int change_defer(http_request *r, int rc, task_change **tc)
 
 int api_tasks_next(http_request *r)
 {
-	project p;
-	project_init(&p);
-	unsigned rights = 0;
+	api_scope *s = api_scope_of(r);
 	task_change *tc = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_LABEL, &p, &rights);
+	int rc = api_academy_gate(r, &s->project, s->rights);
 	if (!rc)
-		rc = api_academy_gate(r, &p, rights);
-	if (!rc)
-		rc =
-		    change_defer(r, task_claim_start(&api_app(r)->store, &p, r->user.id, &tc), &tc);
-	project_release(&p);
+		rc = change_defer(r, task_claim_start(&api_app(r)->store, &s->project, r->user.id, &tc),
+				  &tc);
 	return rc;
-}
-
-/* The optional "next" of a submit or review: true asks for the caller's next claim in the same
- * request. */
-static int want_next(http_request *r, const json_t *body, bool *next)
-{
-	json_t *v = json_object_get(body, "next");
-	*next = v && json_is_true(v);
-	if (v && !json_is_boolean(v))
-		return http_fail(r, CL_EINVAL, NULL, "\"next\" must be true or false");
-	return 0;
 }
 
 int api_tasks_submit(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_facts facts = {0};
+	api_scope *s = api_scope_of(r);
+	project *p = &s->project;
 	json_t *body = NULL;
 	char *ann = NULL;
 	task_change *tc = NULL;
-	unsigned rights = 0;
-	bool next = false;
 	/* Whether the caller holds the lease is the writer's check (not_lease_holder). */
-	int rc = task_facts_access(r, ACCESS_LABEL, true, &facts, &p, &rights);
+	int rc = http_body_json(r, &body);
+	bool next = json_is_true(json_object_get(body, "next"));
 	if (!rc)
-		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = want_next(r, body, &next);
-	if (!rc)
-		rc = validate(r, &p, r->ids[0], &facts, json_object_get(body, "annotation"), &ann);
+		rc =
+		    validate(r, p, r->ids[0], &s->facts, json_object_get(body, "annotation"), &ann);
 	/* The next claim is refused as a claim alone would be, before anything changes. */
 	if (!rc && next)
-		rc = api_academy_gate(r, &p, rights);
+		rc = api_academy_gate(r, p, s->rights);
 	if (!rc) {
-		rc = task_submit_start(&api_app(r)->store, &p, r->ids[0], r->user.id, ann, &tc);
+		rc = task_submit_start(&api_app(r)->store, p, r->ids[0], r->user.id, ann, &tc);
 		if (!rc && next)
-			task_change_chain(tc, &p, false);
+			task_change_chain(tc, p, false);
 		rc = change_defer(r, rc, &tc);
 	}
-	task_facts_release(&facts);
 	free(ann);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
@@ -170,31 +125,19 @@ static int change_answer_now(http_request *r, int rc, task_change **tcp)
 
 int api_tasks_release(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_ref t;
 	task_change *tc = NULL;
-	int rc = task_access(r, ACCESS_LABEL, &t, &p, NULL);
-	if (!rc)
-		rc = change_answer_now(
-		    r, task_release_start(&api_app(r)->store, t.id, r->user.id, &tc), &tc);
-	project_release(&p);
-	return rc;
+	return change_answer_now(
+	    r, task_release_start(&api_app(r)->store, r->ids[0], r->user.id, &tc), &tc);
 }
 
 int api_reviews_next(http_request *r)
 {
-	project p;
-	project_init(&p);
 	task_change *tc = NULL;
-	int rc = api_project_access(r, r->ids[0], ACCESS_REVIEW, &p, NULL);
-	if (!rc)
-		rc = change_defer(r, review_claim_start(&api_app(r)->store, &p, r->user.id, &tc),
-				  &tc);
-	project_release(&p);
-	return rc;
+	int rc = review_claim_start(&api_app(r)->store, &api_scope_of(r)->project, r->user.id, &tc);
+	return change_defer(r, rc, &tc);
 }
 
+/* A string member the route declares; NULL when null or absent. */
 static const char *optional_string(const json_t *body, const char *key)
 {
 	return json_string_value(json_object_get(body, key));
@@ -212,97 +155,74 @@ static task_action decision_action(const char *decision)
 
 int api_tasks_review(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_facts facts = {0};
+	project *p = &api_scope_of(r)->project;
 	json_t *body = NULL;
 	task_change *tc = NULL;
 	char *ann = NULL;
 	review_decision dec = {0};
-	bool next = false;
 	/* Whether the caller holds the review lease, and is not the task's worker (own_work), is
 	 * the writer's check. */
-	int rc = task_facts_access(r, ACCESS_REVIEW, false, &facts, &p, NULL);
-	if (!rc)
-		rc = http_body_json(r, &body);
-	if (!rc)
-		rc = want_next(r, body, &next);
+	int rc = http_body_json(r, &body);
+	bool next = json_is_true(json_object_get(body, "next"));
 	if (rc)
 		goto out;
 	dec.action = decision_action(json_string_value(json_object_get(body, "decision")));
 	dec.reason = optional_string(body, "reason");
 	dec.reason_template = optional_string(body, "reason_template");
 	if (dec.action == TASK_FIX) {
-		rc = validate(r, &p, r->ids[0], NULL, json_object_get(body, "annotation"), &ann);
+		rc = validate(r, p, r->ids[0], NULL, json_object_get(body, "annotation"), &ann);
 		if (rc)
 			goto out;
 		dec.annotation = ann;
 	}
-	rc = task_review_start(&api_app(r)->store, &p, r->ids[0], r->user.id, &dec, &tc, &r->err);
+	rc = task_review_start(&api_app(r)->store, p, r->ids[0], r->user.id, &dec, &tc, &r->err);
 	if (!rc && next)
-		task_change_chain(tc, &p, true);
+		task_change_chain(tc, p, true);
 	rc = change_defer(r, rc, &tc);
 out:
 	free(ann);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
 int api_tasks_resolve(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_ref t;
+	project *p = &api_scope_of(r)->project;
 	json_t *body = NULL;
 	char *ann = NULL;
 	task_change *tc = NULL;
-	int rc = task_access(r, ACCESS_MANAGE, &t, &p, NULL);
-	if (!rc)
-		rc = http_body_json(r, &body);
+	int rc = http_body_json(r, &body);
 	if (rc)
 		goto out;
 	bool discard = !strcmp(json_string_value(json_object_get(body, "decision")), "discard");
 	json_t *a = json_object_get(body, "annotation");
-	if (!discard && a && !json_is_null(a) && (rc = validate(r, &p, t.id, NULL, a, &ann)))
+	if (!discard && a && !json_is_null(a) && (rc = validate(r, p, r->ids[0], NULL, a, &ann)))
 		goto out;
-	rc = task_resolve_start(&api_app(r)->store, t.id, r->user.id,
+	rc = task_resolve_start(&api_app(r)->store, r->ids[0], r->user.id,
 				discard ? TASK_DISCARD : TASK_RESOLVE_APPROVE, ann,
 				optional_string(body, "reason"), &tc, &r->err);
 	rc = change_answer_now(r, rc, &tc);
 out:
 	free(ann);
 	json_decref(body);
-	project_release(&p);
 	return rc;
 }
 
 int api_tasks_get(http_request *r)
 {
-	project p;
-	project_init(&p);
-	task_ref t;
-	unsigned rights = 0;
-	int rc = task_access(r, 0, &t, &p, &rights);
-	/* Besides the project's staff, only the task's own worker and reviewer may read it. */
-	if (!rc && !(rights & ACCESS_READ_DATA) && t.worker_id != r->user.id &&
-	    t.reviewer_id != r->user.id)
-		rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
 	task_view v;
-	if (!rc &&
-	    !api_app(r)->store.ops->task_view_read(api_app(r)->db, t.id, TASK_WITH_HISTORY, &v))
-		rc = http_fail(r, CL_ENOTFOUND, NULL, "task not found");
-	else if (!rc) {
-		buf task;
-		buf_init(&task, 0);
-		if (task_json_write(&task, &v, &p))
-			rc = http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
-		else
-			http_json_text(r, 200, &task);
-		buf_release(&task);
-		task_view_release(&v);
-	}
-	project_release(&p);
+	if (!api_app(r)->store.ops->task_view_read(api_app(r)->db, r->ids[0], TASK_WITH_HISTORY,
+						    &v))
+		return http_fail(r, CL_ENOTFOUND, NULL, "task not found");
+	buf task;
+	buf_init(&task, 0);
+	int rc = 0;
+	if (task_json_write(&task, &v, &api_scope_of(r)->project))
+		rc = http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
+	else
+		http_json_text(r, 200, &task);
+	buf_release(&task);
+	task_view_release(&v);
 	return rc;
 }
 
@@ -325,14 +245,11 @@ static json_t *tasks_page(app *a, const task_query *q, int64_t *next)
 
 int api_tasks_list(http_request *r)
 {
-	project p;
-	project_init(&p);
+	project *p = &api_scope_of(r)->project;
 	int64_t cursor, next, worker;
 	int limit;
 	bool desc;
-	int rc = api_project_access(r, r->ids[0], ACCESS_READ_DATA, &p, NULL);
-	if (!rc)
-		rc = http_page(r, NULL, &cursor, &limit, &desc);
+	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
 		rc = http_query_id(r, "worker_id", &worker);
 	const char *state = http_query(r, "state");
@@ -340,9 +257,8 @@ int api_tasks_list(http_request *r)
 	if (!rc && state && task_state_parse(state, &s))
 		rc = http_fail(r, CL_EINVAL, NULL, "unknown state filter \"%.32s\"", state);
 	if (!rc) {
-		task_query q = {p.id, state, worker, cursor, limit, desc};
+		task_query q = {p->id, state, worker, cursor, limit, desc};
 		http_json_page(r, tasks_page(api_app(r), &q, &next), &next);
 	}
-	project_release(&p);
 	return rc;
 }

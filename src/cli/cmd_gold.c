@@ -4,20 +4,12 @@
  * server's message naming it. */
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "cli/options.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BATCH 1000
-
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: crowdloop gold [--server URL] --project ID FILE.jsonl\n"
-		     "\n"
-		     "Adds gold items: one JSON object a line with \"text\" (or \"item_id\" of an\n"
-		     "existing item), \"answer\" and an optional \"explanation\".\n");
-}
 
 static int send_batch(client *c, long long project, json_t *items, long long *added)
 {
@@ -33,67 +25,70 @@ static int send_batch(client *c, long long project, json_t *items, long long *ad
 	return st == 200 ? 0 : -1;
 }
 
-int cmd_gold(int argc, char **argv)
+/* Reads the file's lines into batches and sends them; 0, or -1 after printing why. */
+static int send_file(client *c, long long project, const char *file, FILE *f, long long *added)
 {
-	static const struct option opts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"project", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *server = NULL;
-	long long project = 0;
-	optind = 1;
-	for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
-		switch (ch) {
-		case 's': server = optarg; break;
-		case 'p': project = client_parse_id(optarg); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+	json_t *items = json_array();
+	char *line = NULL;
+	size_t cap = 0;
+	long long n = 0;
+	int rc = items ? 0 : -1;
+
+	while (!rc && getline(&line, &cap, f) > 0) {
+		n++;
+		if (strspn(line, " \t\r\n") == strlen(line))
+			continue;
+		json_t *o = json_loads(line, 0, NULL);
+		if (!json_is_object(o)) {
+			fprintf(stderr, "crowdloop: %s:%lld: not a JSON object\n", file, n);
+			json_decref(o);
+			rc = -1;
+		} else if (json_array_append_new(items, o) == 0 &&
+			   json_array_size(items) == BATCH) {
+			rc = send_batch(c, project, items, added);
 		}
 	}
-	if (!project || optind + 1 != argc) {
-		usage(stderr);
-		return 2;
-	}
-	FILE *f = fopen(argv[optind], "r");
+	if (!rc && json_array_size(items))
+		rc = send_batch(c, project, items, added);
+	free(line);
+	json_decref(items);
+	return rc;
+}
+
+int cmd_gold(int argc, char **argv)
+{
+	const char *server = NULL;
+	long long project = 0;
+	const cli_option opts[] = {OPT_SERVER(&server), OPT_PROJECT(&project), OPT_END()};
+	const options_spec spec = {
+	    .command = "gold",
+	    .synopses = USAGE("[--server URL] --project ID FILE.jsonl"),
+	    .about = "Adds gold items: one JSON object a line with \"text\" (or \"item_id\" of an\n"
+		     "existing item), \"answer\" and an optional \"explanation\".",
+	    .operands = -1,
+	    .options = opts,
+	};
+	int operand, ret = options_parse(&spec, argc, argv, &operand);
+	if (ret >= 0)
+		return ret;
+	if (!project)
+		return options_usage_error(&spec, "--project is required");
+	if (operand + 1 != argc)
+		return options_usage_error(&spec, "give one JSONL file");
+
+	FILE *f = fopen(argv[operand], "r");
 	if (!f) {
-		fprintf(stderr, "crowdloop: cannot read %s\n", argv[optind]);
+		fprintf(stderr, "crowdloop: cannot read %s\n", argv[operand]);
 		return 1;
 	}
 	client c;
-	int ret = 1;
-	json_t *items = json_array();
-	long long added = 0, line = 0;
-	if (client_open(&c, server, 1))
-		goto out;
-	char *buf = NULL;
-	size_t cap = 0;
-	while (getline(&buf, &cap, f) > 0) {
-		line++;
-		if (strspn(buf, " \t\r\n") == strlen(buf))
-			continue;
-		json_error_t e;
-		json_t *o = json_loads(buf, 0, &e);
-		if (!json_is_object(o)) {
-			fprintf(stderr, "crowdloop: %s:%lld: not a JSON object\n", argv[optind], line);
-			json_decref(o);
-			free(buf);
-			goto out;
-		}
-		json_array_append_new(items, o);
-		if (json_array_size(items) == BATCH && send_batch(&c, project, items, &added)) {
-			free(buf);
-			goto out;
-		}
+	long long added = 0;
+	ret = 1;
+	if (client_open(&c, server, 1) == 0 &&
+	    send_file(&c, project, argv[operand], f, &added) == 0) {
+		printf("%lld gold items added\n", added);
+		ret = 0;
 	}
-	free(buf);
-	if (json_array_size(items) && send_batch(&c, project, items, &added))
-		goto out;
-	printf("%lld gold items added\n", added);
-	ret = 0;
-out:
-	json_decref(items);
 	client_close(&c);
 	fclose(f);
 	return ret;

@@ -1,50 +1,17 @@
 /* `crowdloop login` and `crowdloop logout`. Login sends a username and password to
- * POST /auth/login and keeps the token it gets in the credentials file (see cli/client.h);
+ * POST /auth/login and keeps the token it gets in the credentials file (see cli/config.h);
  * the password comes from --password-file, else $CROWDLOOP_PASSWORD, else a prompt on the
  * terminal with echo off (restored even when the prompt is interrupted). Logout revokes the
  * token in use with POST /auth/logout and then removes it from the credentials file. */
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "cli/options.h"
 #include "cli/password.h"
+#include "cli/terminal.h"
 
-#include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <termios.h>
-#include <unistd.h>
-
-
-static void login_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: crowdloop login [--server URL] --username NAME [--password-file FILE]\n"
-		"\n"
-		"Logs in and keeps the token in $XDG_CONFIG_HOME/crowdloop/credentials.json\n"
-		"(default ~/.config/crowdloop/credentials.json, readable by you only).\n"
-		"\n"
-		"  --server URL          server to log in to (default: $CROWDLOOP_SERVER, then the\n"
-		"                        stored server, then " CLIENT_DEFAULT_SERVER ")\n"
-		"  --username NAME       account name (default: the stored one)\n"
-		"  --password-file FILE  read the password from the first line of FILE (- for stdin)\n"
-		"  -h, --help            show this help\n"
-		"\n"
-		"Without --password-file the password comes from $CROWDLOOP_PASSWORD, else from a\n"
-		"prompt on the terminal.\n");
-}
-
-static void logout_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: crowdloop logout [--server URL]\n"
-		"\n"
-		"Revokes the token on the server and removes it from the credentials file.\n"
-		"\n"
-		"  --server URL  server to log out of (default: $CROWDLOOP_SERVER, then the stored one)\n"
-		"  -h, --help    show this help\n");
-}
 
 /* True for http:// URLs to another machine, where the password would travel in clear. */
 static int cleartext_remote(const char *url)
@@ -59,169 +26,167 @@ static int cleartext_remote(const char *url)
 	return 1;
 }
 
-int cmd_login(int argc, char **argv)
+/* Wipes the string member `key` of obj (a password or token copied by jansson). */
+static void wipe_member(json_t *obj, const char *key)
 {
-	static const struct option opts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"username", required_argument, NULL, 'u'},
-		{"password-file", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *server = NULL, *username = NULL, *password_file = NULL;
-	char password[PASSWORD_MAX_BYTES + 2];
-	client c;
-	json_t *body = NULL, *answer = NULL;
-	int ret = 1;
+	const char *s = json_string_value(json_object_get(obj, key));
+	if (s)
+		explicit_bzero((char *)s, strlen(s));
+}
 
-	optind = 1;
-	for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
-		switch (ch) {
-		case 's': server = optarg; break;
-		case 'u': username = optarg; break;
-		case 'p': password_file = optarg; break;
-		case 'h': login_usage(stdout); return 0;
-		default:
-			fprintf(stderr, "Try `crowdloop login --help`.\n");
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "crowdloop login: unexpected argument '%s'\n", argv[optind]);
-		login_usage(stderr);
-		return 2;
-	}
+/* The login request's body (new reference), or NULL after printing why; wipes password. */
+static json_t *login_body(client *c, const char *username, const char *password_file)
+{
+	char password[PASSWORD_MAX_BYTES + 2], prompt[600];
+	json_t *body = NULL;
 
 	memset(password, 0, sizeof password);
-	if (client_open(&c, server, 0))
-		goto out;  /* client_open leaves c ready for client_close */
-	/* Log in afresh: whatever token is around is not sent along. */
-	if (c.token) {
-		explicit_bzero(c.token, strlen(c.token));
-		free(c.token);
-		c.token = NULL;
-	}
-	if (!username && c.cfg.username && c.cfg.server && !strcmp(c.cfg.server, c.server))
-		username = c.cfg.username;
-	if (!username || !*username) {
-		fprintf(stderr, "crowdloop login: --username is required\n");
-		login_usage(stderr);
-		ret = 2;
-		goto out;
-	}
-
-	char prompt[600];
-	snprintf(prompt, sizeof prompt, "Password for %s at %s: ", username, c.server);
+	snprintf(prompt, sizeof prompt, "Password for %s at %s: ", username, c->server);
 	if (password_read(password_file, "CROWDLOOP_PASSWORD", prompt, password, sizeof password))
 		goto out;
 	if (!password[0]) {
 		fprintf(stderr, "crowdloop login: the password is empty\n");
 		goto out;
 	}
-	if (cleartext_remote(c.server))
-		fprintf(stderr, "crowdloop login: warning: %s is plain http; the password and the "
-				"token cross the network unencrypted\n", c.server);
-
+	if (cleartext_remote(c->server))
+		fprintf(stderr,
+			"crowdloop login: warning: %s is plain http; the password and the "
+			"token cross the network unencrypted\n",
+			c->server);
 	body = json_pack("{s:s, s:s}", "username", username, "password", password);
-	explicit_bzero(password, sizeof password);
-	if (!body) {
+	if (!body)
 		fprintf(stderr, "crowdloop login: the username or password is not valid UTF-8\n");
-		goto out;
-	}
-	long status = client_post_json(&c, "/auth/login", body, &answer);
-	if (status < 200 || status > 299)
-		goto out;
+out:
+	explicit_bzero(password, sizeof password);
+	return body;
+}
+
+/* Keeps the answer's token for this server and says who is logged in. */
+static int keep_token(client *c, json_t *answer, const char *username)
+{
 	const char *token = json_string_value(json_object_get(answer, "token"));
-	const char *name = json_string_value(
-		json_object_get(json_object_get(answer, "user"), "username"));
+	const char *name =
+	    json_string_value(json_object_get(json_object_get(answer, "user"), "username"));
 	if (!token || !*token) {
 		fprintf(stderr, "crowdloop login: the server's answer has no token\n");
-		goto out;
+		return -1;
 	}
-
-	client_config cfg = {
-		.server = c.server,
-		.token = (char *)token,
-		.username = (char *)(name ? name : username),
+	cli_config cfg = {
+	    .server = c->server,
+	    .token = (char *)token,
+	    .username = (char *)(name ? name : username),
 	};
-	if (client_config_save(&cfg))
-		goto out;
-	printf("Logged in to %s as ", c.server);
-	client_fput_text(stdout, cfg.username);
+	if (config_save(&cfg))
+		return -1;
+	printf("Logged in to %s as ", c->server);
+	terminal_fput_text(stdout, cfg.username);
 	putchar('\n');
 	if (getenv("CROWDLOOP_TOKEN") && *getenv("CROWDLOOP_TOKEN"))
 		fprintf(stderr, "crowdloop login: note: CROWDLOOP_TOKEN is set and is used instead "
 				"of the stored token\n");
-	ret = 0;
-out:
-	explicit_bzero(password, sizeof password);
+	return 0;
+}
+
+static int log_in(client *c, const char *username, const char *password_file)
+{
+	json_t *body = login_body(c, username, password_file), *answer = NULL;
+	int rc = -1;
 	if (body) {
-		/* json_pack copied the password; wipe that copy before freeing it. */
-		json_t *pw = json_object_get(body, "password");
-		const char *s = json_string_value(pw);
-		if (s)
-			explicit_bzero((char *)s, strlen(s));
+		long status = client_post_json(c, "/auth/login", body, &answer);
+		if (client_status_ok(status))
+			rc = keep_token(c, answer, username);
 	}
+	wipe_member(body, "password");
 	json_decref(body);
-	if (answer) {
-		const char *t = json_string_value(json_object_get(answer, "token"));
-		if (t)
-			explicit_bzero((char *)t, strlen(t));
-	}
+	wipe_member(answer, "token");
 	json_decref(answer);
+	return rc;
+}
+
+int cmd_login(int argc, char **argv)
+{
+	const char *server = NULL, *username = NULL, *password_file = NULL;
+	const cli_option opts[] = {
+	    OPT_SERVER(&server),
+	    OPT_STRING(0, "username", &username, "NAME", "account name (default: the stored one)"),
+	    OPT_STRING(0, "password-file", &password_file, "FILE",
+		       "read the password from the first line of FILE (- for stdin)"),
+	    OPT_END(),
+	};
+	const options_spec spec = {
+	    .command = "login",
+	    .synopses = USAGE("[--server URL] --username NAME [--password-file FILE]"),
+	    .about = "Logs in and keeps the token in $XDG_CONFIG_HOME/crowdloop/credentials.json\n"
+		     "(default ~/.config/crowdloop/credentials.json, readable by you only).",
+	    .notes = "Without --password-file the password comes from $CROWDLOOP_PASSWORD, else "
+		     "from a\nprompt on the terminal.",
+	    .options = opts,
+	};
+	int operand, ret = options_parse(&spec, argc, argv, &operand);
+	if (ret >= 0)
+		return ret;
+
+	client c;
+	ret = 1;
+	if (client_open(&c, server, 0))
+		goto out; /* client_open leaves c ready for client_close */
+	/* Log in afresh: whatever token is around is not sent along. */
+	client_drop_token(&c);
+	if (!username && c.cfg.username && c.cfg.server && !strcmp(c.cfg.server, c.server))
+		username = c.cfg.username;
+	if (!username || !*username)
+		ret = options_usage_error(&spec, "--username is required");
+	else if (log_in(&c, username, password_file) == 0)
+		ret = 0;
+out:
 	client_close(&c);
 	return ret;
 }
 
-int cmd_logout(int argc, char **argv)
+/* Forgets a revoked token: removes it from the credentials file, or asks to unset the
+ * variable it came from. */
+static int forget_token(client *c)
 {
-	static const struct option opts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *server = NULL;
-	client c;
-	int ret = 1;
-
-	optind = 1;
-	for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
-		switch (ch) {
-		case 's': server = optarg; break;
-		case 'h': logout_usage(stdout); return 0;
-		default:
-			fprintf(stderr, "Try `crowdloop logout --help`.\n");
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "crowdloop logout: unexpected argument '%s'\n", argv[optind]);
-		logout_usage(stderr);
-		return 2;
-	}
-	if (client_open(&c, server, 1))
-		goto out;
-
-	long status = client_post_json(&c, "/auth/logout", NULL, NULL);
-	if (status == 0)
-		goto out;  /* not revoked: keep the token so that logout can be retried */
-	if (status == 401) {
-		fprintf(stderr, "crowdloop logout: the token was no longer valid\n");
-	} else if (status < 200 || status > 299) {
-		goto out;
-	}
-
-	if (c.token_from_env) {
+	if (c->token_from_env) {
 		fprintf(stderr, "crowdloop logout: the token in CROWDLOOP_TOKEN is revoked; "
 				"unset the variable\n");
-	} else {
-		client_config cfg = c.cfg;
-		cfg.token = NULL;
-		if (client_config_save(&cfg))
-			goto out;
-		printf("Logged out of %s\n", c.server);
+		return 0;
 	}
-	ret = 0;
+	cli_config cfg = c->cfg;
+	cfg.token = NULL;
+	if (config_save(&cfg))
+		return -1;
+	printf("Logged out of %s\n", c->server);
+	return 0;
+}
+
+int cmd_logout(int argc, char **argv)
+{
+	const char *server = NULL;
+	const cli_option opts[] = {OPT_SERVER(&server), OPT_END()};
+	const options_spec spec = {
+	    .command = "logout",
+	    .synopses = USAGE("[--server URL]"),
+	    .about = "Revokes the token on the server and removes it from the credentials file.",
+	    .options = opts,
+	};
+	int operand, ret = options_parse(&spec, argc, argv, &operand);
+	if (ret >= 0)
+		return ret;
+
+	client c;
+	ret = 1;
+	if (client_open(&c, server, 1))
+		goto out;
+	long status = client_post_json(&c, "/auth/logout", NULL, NULL);
+	if (status == 0)
+		goto out; /* not revoked: keep the token so that logout can be retried */
+	if (status == 401)
+		fprintf(stderr, "crowdloop logout: the token was no longer valid\n");
+	else if (!client_status_ok(status))
+		goto out;
+	if (forget_token(&c) == 0)
+		ret = 0;
 out:
 	client_close(&c);
 	return ret;

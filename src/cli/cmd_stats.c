@@ -4,23 +4,10 @@
  * approvals, rejections and reviews. --json prints the server's answer instead. */
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "cli/options.h"
+#include "cli/terminal.h"
 
-#include <getopt.h>
 #include <string.h>
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: crowdloop stats [--server URL] --project ID [--json]\n"
-		"\n"
-		"Prints counts of tasks by state, the first-pass approval rate, approvals in the\n"
-		"last hour and a table per worker.\n"
-		"\n"
-		"  --server URL   server to ask (default: $CROWDLOOP_SERVER, then the stored one)\n"
-		"  --project ID   the project\n"
-		"  --json         print the server's JSON answer\n"
-		"  -h, --help     show this help\n");
-}
 
 /* The task states in the order of the workflow; others the server sends come after. */
 static const char *const states[] = {"open",   "assigned", "submitted", "in_review",
@@ -39,18 +26,46 @@ static void print_state(const char *name, json_t *n, int width)
 {
 	char tmp[32];
 	fputs("  ", stdout);
-	client_fput_cell(stdout, name, width, 0);
+	terminal_fput_cell(stdout, name, width, 0);
 	fputs("  ", stdout);
 	/* A state the server leaves out has no tasks. */
-	client_fput_cell(stdout, n ? client_json_text(n, tmp, sizeof tmp) : "0", 8, 1);
+	terminal_fput_cell(stdout, n ? terminal_json_text(n, tmp, sizeof tmp) : "0", 8, 1);
 	fputc('\n', stdout);
 }
 
-static const char *const worker_cols[] = {"WORKER", "SUBMITTED", "APPROVED", "REJECTED",
-					  "FIRST-PASS", "REVIEWS"};
-static const char *const worker_fields[] = {"username", "submitted", "approved", "rejected",
-					    "first_pass_approved", "reviews_done"};
+static const char *const worker_cols[] = {"WORKER",   "SUBMITTED",  "APPROVED",
+					  "REJECTED", "FIRST-PASS", "REVIEWS"};
+static const char *const worker_fields[] = {"username", "submitted",	       "approved",
+					    "rejected", "first_pass_approved", "reviews_done"};
 #define NWCOLS (sizeof worker_cols / sizeof worker_cols[0])
+
+/* A worker's cell in column k; a worker without a name shows their id. */
+static const char *worker_cell(json_t *w, size_t k, char *tmp, size_t size)
+{
+	json_t *v = json_object_get(w, worker_fields[k]);
+	if (k == 0 && !v)
+		v = json_object_get(w, "user_id");
+	return terminal_json_text(v, tmp, size);
+}
+
+static void worker_widths(json_t *workers, int width[NWCOLS])
+{
+	char tmp[32];
+	size_t i;
+	json_t *w;
+
+	for (size_t k = 0; k < NWCOLS; k++)
+		width[k] = terminal_text_width(worker_cols[k]);
+	json_array_foreach(workers, i, w) {
+		for (size_t k = 0; k < NWCOLS; k++) {
+			int n = terminal_text_width(worker_cell(w, k, tmp, sizeof tmp));
+			if (n > width[k])
+				width[k] = n;
+		}
+	}
+	if (width[0] > 40)
+		width[0] = 40;
+}
 
 static void print_workers(json_t *workers)
 {
@@ -59,50 +74,29 @@ static void print_workers(json_t *workers)
 	size_t i;
 	json_t *w;
 
-	for (size_t k = 0; k < NWCOLS; k++)
-		width[k] = client_text_width(worker_cols[k]);
-	json_array_foreach(workers, i, w) {
-		for (size_t k = 0; k < NWCOLS; k++) {
-			json_t *v = json_object_get(w, worker_fields[k]);
-			if (k == 0 && !v)
-				v = json_object_get(w, "user_id");
-			int n = client_text_width(client_json_text(v, tmp, sizeof tmp));
-			if (n > width[k])
-				width[k] = n;
-		}
-	}
-	if (width[0] > 40)
-		width[0] = 40;
+	worker_widths(workers, width);
 	for (size_t k = 0; k < NWCOLS; k++) {
-		client_fput_cell(stdout, worker_cols[k], width[k], k > 0);
+		terminal_fput_cell(stdout, worker_cols[k], width[k], k > 0);
 		fputs(k + 1 < NWCOLS ? "  " : "\n", stdout);
 	}
 	json_array_foreach(workers, i, w) {
 		for (size_t k = 0; k < NWCOLS; k++) {
-			json_t *v = json_object_get(w, worker_fields[k]);
-			if (k == 0 && !v)
-				v = json_object_get(w, "user_id");
-			client_fput_cell(stdout, client_json_text(v, tmp, sizeof tmp), width[k],
-					 k > 0);
+			terminal_fput_cell(stdout, worker_cell(w, k, tmp, sizeof tmp), width[k],
+					   k > 0);
 			fputs(k + 1 < NWCOLS ? "  " : "\n", stdout);
 		}
 	}
 }
 
-static void print_stats(long long project, json_t *st)
+/* The workflow's states in order, then any others the server counts. */
+static void print_states(json_t *tasks)
 {
-	char a[32], b[32];
-	json_t *tasks = json_object_get(st, "tasks");
 	const char *key;
 	json_t *n;
-
-	printf("project %lld: %s items, %s tasks\n", project,
-	       client_json_text(json_object_get(st, "items"), a, sizeof a),
-	       client_json_text(json_object_get(st, "total_tasks"), b, sizeof b));
-
 	int width = 9;
+
 	json_object_foreach(tasks, key, n) {
-		int w = client_text_width(key);
+		int w = terminal_text_width(key);
 		if (w > width)
 			width = w < 24 ? w : 24;
 	}
@@ -113,7 +107,11 @@ static void print_stats(long long project, json_t *st)
 		if (!known_state(key))
 			print_state(key, n, width);
 	}
+}
 
+static void print_rates(json_t *st)
+{
+	char a[32];
 	json_t *rate = json_object_get(st, "first_pass_approval_rate");
 	printf("\nfirst-pass approval rate:  ");
 	if (json_is_number(rate))
@@ -121,10 +119,19 @@ static void print_stats(long long project, json_t *st)
 	else
 		printf("- (nothing reviewed yet)\n");
 	printf("approved in the last hour: %s\n",
-	       client_json_text(json_object_get(st, "approved_last_hour"), a, sizeof a));
+	       terminal_json_text(json_object_get(st, "approved_last_hour"), a, sizeof a));
 	printf("reviews:                   %s\n",
-	       client_json_text(json_object_get(st, "reviews"), a, sizeof a));
+	       terminal_json_text(json_object_get(st, "reviews"), a, sizeof a));
+}
 
+static void print_stats(long long project, json_t *st)
+{
+	char a[32], b[32];
+	printf("project %lld: %s items, %s tasks\n", project,
+	       terminal_json_text(json_object_get(st, "items"), a, sizeof a),
+	       terminal_json_text(json_object_get(st, "total_tasks"), b, sizeof b));
+	print_states(json_object_get(st, "tasks"));
+	print_rates(st);
 	json_t *workers = json_object_get(st, "workers");
 	if (json_array_size(workers)) {
 		putchar('\n');
@@ -134,68 +141,54 @@ static void print_stats(long long project, json_t *st)
 	}
 }
 
+/* The project's figures (new reference), or NULL after printing why. */
+static json_t *fetch_stats(client *c, long long project)
+{
+	char path[64];
+	json_t *st = NULL;
+	snprintf(path, sizeof path, "/projects/%lld/stats", project);
+	long status = client_get_json(c, path, &st);
+	if (client_status_ok(status) && json_is_object(st))
+		return st;
+	if (client_status_ok(status))
+		fprintf(stderr, "crowdloop stats: the server's answer is not a JSON object\n");
+	json_decref(st);
+	return NULL;
+}
+
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"project", required_argument, NULL, 'p'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *server = NULL;
 	long long project = 0;
-	int as_json = 0;
+	bool as_json = false;
+	const cli_option opts[] = {
+	    OPT_SERVER(&server),
+	    OPT_PROJECT(&project),
+	    OPT_JSON(&as_json, "print the server's JSON answer"),
+	    OPT_END(),
+	};
+	const options_spec spec = {
+	    .command = "stats",
+	    .synopses = USAGE("[--server URL] --project ID [--json]"),
+	    .about = "Prints counts of tasks by state, the first-pass approval rate, approvals in\n"
+		     "the last hour and a table per worker.",
+	    .options = opts,
+	};
+	int operand, ret = options_parse(&spec, argc, argv, &operand);
+	if (ret >= 0)
+		return ret;
+	if (!project)
+		return options_usage_error(&spec, "--project is required");
+
 	client c;
 	json_t *st = NULL;
-	int ret = 1;
-
-	optind = 1;
-	for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
-		switch (ch) {
-		case 's': server = optarg; break;
-		case 'p':
-			project = client_parse_id(optarg);
-			if (!project) {
-				fprintf(stderr, "crowdloop stats: --project takes a project id, "
-						"not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'j': as_json = 1; break;
-		case 'h': usage(stdout); return 0;
-		default:
-			fprintf(stderr, "Try `crowdloop stats --help`.\n");
-			return 2;
-		}
-	}
-	if (optind < argc || !project) {
-		if (optind < argc)
-			fprintf(stderr, "crowdloop stats: unexpected argument '%s'\n", argv[optind]);
-		else
-			fprintf(stderr, "crowdloop stats: --project is required\n");
-		usage(stderr);
-		return 2;
-	}
-	if (client_open(&c, server, 1))
+	ret = 1;
+	if (client_open(&c, server, 1) || !(st = fetch_stats(&c, project)))
 		goto out;
-
-	char path[64];
-	snprintf(path, sizeof path, "/projects/%lld/stats", project);
-	long status = client_get_json(&c, path, &st);
-	if (status < 200 || status > 299)
+	if (as_json && (json_dumpf(st, stdout, JSON_INDENT(2)) || putchar('\n') == EOF))
 		goto out;
-	if (!json_is_object(st)) {
-		fprintf(stderr, "crowdloop stats: the server's answer is not a JSON object\n");
-		goto out;
-	}
-	if (as_json) {
-		if (json_dumpf(st, stdout, JSON_INDENT(2)))
-			goto out;
-		putchar('\n');
-	} else {
+	if (!as_json)
 		print_stats(project, st);
-	}
 	if (fflush(stdout)) {
 		perror("crowdloop stats: stdout");
 		goto out;

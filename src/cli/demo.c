@@ -97,6 +97,28 @@ static int make_project(app *a, int64_t org, const char *spec, project *p)
 	return rc ? -1 : 0;
 }
 
+/* Imports Fashion-MNIST test image i (28×28 grey pixels at px) as a PNG named after its
+ * label. */
+static int import_fashion_image(app *a, const project *p, const unsigned char *px,
+				unsigned char label, size_t i, json_t *report)
+{
+	buf png;
+	buf_init(&png, 0);
+	stbi_write_png_to_func(png_sink, &png, 28, 28, 1, px, 28);
+	char name[64];
+	snprintf(name, sizeof name, "fashion-mnist-test-%05zu-%s.png", i,
+		 label < 10 ? fashion_labels[label] : "unknown");
+	for (char *c = name; *c; c++)
+		if (*c == '/' || *c == ' ')
+			*c = '_';
+	cl_error err = {0};
+	int r = api_import(a, p, NULL, name, png.data, png.len, report, &err);
+	buf_release(&png);
+	if (r)
+		log_error("msg=\"demo: image import failed\" error=\"%s\"", err.message);
+	return r;
+}
+
 static int seed_images(app *a, const project *p, json_t *report)
 {
 	buf images, labels;
@@ -111,30 +133,14 @@ static int seed_images(app *a, const project *p, json_t *report)
 	}
 	const unsigned char *px = (const unsigned char *)images.data + 16;
 	size_t count = (images.len - 16) / (28 * 28);
-	for (size_t i = 0; i < count && i < DEMO_IMAGES; i++) {
-		buf png;
-		buf_init(&png, 0);
-		stbi_write_png_to_func(png_sink, &png, 28, 28, 1, px + i * 28 * 28, 28);
-		char name[64];
-		unsigned char label = (unsigned char)labels.data[8 + i];
-		snprintf(name, sizeof name, "fashion-mnist-test-%05zu-%s.png", i,
-			 label < 10 ? fashion_labels[label] : "unknown");
-		for (char *c = name; *c; c++)
-			if (*c == '/' || *c == ' ')
-				*c = '_';
-		cl_error err = {0};
-		int r = api_import(a, p, NULL, name, png.data, png.len, report, &err);
-		buf_release(&png);
-		if (r) {
-			log_error("msg=\"demo: image import failed\" error=\"%s\"", err.message);
-			goto out;
-		}
-	}
 	rc = 0;
+	for (size_t i = 0; !rc && i < count && i < DEMO_IMAGES; i++)
+		rc = import_fashion_image(a, p, px + i * 28 * 28, (unsigned char)labels.data[8 + i],
+					  i, report);
 out:
 	buf_release(&images);
 	buf_release(&labels);
-	return rc;
+	return rc ? -1 : 0;
 }
 
 static int seed_texts(app *a, const project *p, const char *path, json_t *report)
@@ -174,49 +180,77 @@ static const char image_spec[] =
 	"\"reviewer_fee\":4,\"instructions\":\"# Clothing\\n\\nPick the kind of garment shown.\\n\\n"
 	"이미지의 의류 종류를 고르세요.\"}";
 
-/* The workforce side of the demo: money in the org and both projects, gold items on the
- * sentiment project (the dataset's own labels are the known answers) mixed into claims and
- * review queues, and a course whose exam is made of those gold items. */
-static int seed_quality(app *a, int64_t org_id, int64_t admin_id, int64_t manager_id,
-			const project *text, const project *image)
+/* The known answer of a demo sentence: the label its dataset gave it. */
+static void sentence_answer(json_t *item, char *out, size_t size)
 {
-	cl_error err = {0};
+	const char *label =
+	    json_string_value(json_object_get(json_object_get(item, "meta"), "original_label"));
+	snprintf(out, size, "{\"labels\":[\"%s\"]}",
+		 label && !strcmp(label, "positive") ? "positive" : "negative");
+}
+
+/* Money in the org and in both projects. */
+static int fund_demo(app *a, int64_t org_id, int64_t admin_id, int64_t manager_id,
+		     const project *text, const project *image, cl_error *err)
+{
 	json_t *out = NULL;
-	int rc = store_ledger_fund_org(a->db, org_id, 10000000, admin_id, "demo budget", &out, &err);
+	int rc = store_ledger_fund_org(a->db, org_id, 10000000, admin_id, "demo budget", &out, err);
 	json_decref(out);
 	for (int i = 0; !rc && i < 2; i++) {
 		out = NULL;
 		rc = store_ledger_deposit(a->db, i ? image->id : text->id, i ? 1000000 : 2000000,
-					  manager_id, "demo deposit", &out, &err);
+					  manager_id, "demo deposit", &out, err);
 		json_decref(out);
 	}
-	int64_t next = 0;
-	json_t *items = rc ? NULL : store_items_list(a->db, text->id, "text", 0, 23, false, &next);
-	size_t n = json_array_size(items), n_gold = n > 20 ? 20 : n;
+	return rc;
+}
+
+/* The first n sentences become gold items, mixed into claims and review queues. */
+static int add_gold(app *a, const project *text, int64_t manager_id, json_t *items, size_t n,
+		    cl_error *err)
+{
 	gold_new gold[20];
 	char answers[20][64], explanations[20][96];
-	for (size_t i = 0; i < n_gold; i++) {
+	for (size_t i = 0; i < n && i < 20; i++) {
 		json_t *it = json_array_get(items, i), *meta = json_object_get(it, "meta");
-		const char *label = json_string_value(json_object_get(meta, "original_label"));
 		const char *source = json_string_value(json_object_get(meta, "source"));
-		snprintf(answers[i], sizeof answers[i], "{\"labels\":[\"%s\"]}",
-			 label && !strcmp(label, "positive") ? "positive" : "negative");
+		sentence_answer(it, answers[i], sizeof answers[i]);
 		snprintf(explanations[i], sizeof explanations[i],
 			 "The label the review's author gave (%s).", source ? source : "UCI");
 		gold[i] = (gold_new){.item_id = json_integer_value(json_object_get(it, "id")),
 				     .answer = answers[i], .explanation = explanations[i]};
 	}
-	json_t *report = json_object();
-	if (!rc && n_gold)
-		rc = store_gold_add(a->db, text, gold, n_gold, manager_id, report, &err);
+	json_t *report = json_object(), *out = NULL;
+	int rc = n ? store_gold_add(a->db, text, gold, n, manager_id, report, err) : 0;
 	json_decref(report);
 	json_t *settings = json_pack("{s:f,s:f}", "gold_rate", 0.05, "honeypot_rate", 0.05);
-	out = NULL;
 	if (!rc)
-		rc = store_quality_settings_put(a->db, text->id, settings, &out, &err);
+		rc = store_quality_settings_put(a->db, text->id, settings, &out, err);
 	json_decref(settings);
 	json_decref(out);
+	return rc;
+}
 
+/* A practice question of the course from a demo sentence. */
+static int add_practice(app *a, int64_t course_id, json_t *it, cl_error *err)
+{
+	char answer[64];
+	json_t *item = json_pack("{s:O}", "text", json_object_get(it, "text")), *out = NULL;
+	char *item_text = json_dumps(item, JSON_OUT);
+	json_decref(item);
+	sentence_answer(it, answer, sizeof answer);
+	int rc = item_text ? store_course_question_add(a->db, course_id, "practice", item_text,
+						       answer, "The review's own label.", &out, err)
+			   : -1;
+	free(item_text);
+	json_decref(out);
+	return rc;
+}
+
+/* A course whose practice is the sentences past the gold ones and whose exam is the gold. */
+static int make_course(app *a, int64_t manager_id, const project *text, json_t *items,
+		       size_t n_gold, cl_error *err)
+{
 	course_new c = {.kind = KIND_TEXT_CLASS, .name = "Sentiment basics · 감정 분류 기초",
 			.lesson = "# Sentiment\n\nChoose **positive** when the writer is pleased and "
 				  "**negative** when not. Judge the writer, not the topic.\n\n"
@@ -225,33 +259,128 @@ static int seed_quality(app *a, int64_t org_id, int64_t admin_id, int64_t manage
 			.labels = "[\"positive\",\"negative\"]", .pass_score = 0.8, .exam_size = 5,
 			.cooldown_seconds = 600};
 	json_t *course = NULL;
-	if (!rc)
-		rc = store_course_create(a->db, &c, manager_id, &course, &err);
+	int rc = store_course_create(a->db, &c, manager_id, &course, err);
 	int64_t course_id = json_integer_value(json_object_get(course, "id"));
 	json_decref(course);
-	for (size_t i = n_gold; !rc && i < n; i++) {
-		json_t *it = json_array_get(items, i);
-		const char *label = json_string_value(
-			json_object_get(json_object_get(it, "meta"), "original_label"));
-		json_t *item = json_pack("{s:O}", "text", json_object_get(it, "text"));
-		char *item_text = json_dumps(item, JSON_OUT), answer[64];
-		json_decref(item);
-		snprintf(answer, sizeof answer, "{\"labels\":[\"%s\"]}",
-			 label && !strcmp(label, "positive") ? "positive" : "negative");
-		out = NULL;
-		rc = item_text ? store_course_question_add(a->db, course_id, "practice", item_text,
-							   answer, "The review's own label.", &out,
-							   &err)
-			       : -1;
-		free(item_text);
-		json_decref(out);
-	}
+	for (size_t i = n_gold; !rc && i < json_array_size(items); i++)
+		rc = add_practice(a, course_id, json_array_get(items, i), err);
 	int added = 0;
 	if (!rc)
-		rc = store_course_questions_from_gold(a->db, course_id, text->id, &added, &err);
+		rc = store_course_questions_from_gold(a->db, course_id, text->id, &added, err);
+	return rc;
+}
+
+/* The workforce side of the demo: money in the org and both projects, gold items on the
+ * sentiment project (the dataset's own labels are the known answers) mixed into claims and
+ * review queues, and a course whose exam is made of those gold items. */
+static int seed_quality(app *a, int64_t org_id, int64_t admin_id, int64_t manager_id,
+			const project *text, const project *image)
+{
+	cl_error err = {0};
+	int rc = fund_demo(a, org_id, admin_id, manager_id, text, image, &err);
+	int64_t next = 0;
+	json_t *items = rc ? NULL : store_items_list(a->db, text->id, "text", 0, 23, false, &next);
+	size_t n = json_array_size(items), n_gold = n > 20 ? 20 : n;
+	if (!rc)
+		rc = add_gold(a, text, manager_id, items, n_gold, &err);
+	if (!rc)
+		rc = make_course(a, manager_id, text, items, n_gold, &err);
 	json_decref(items);
 	if (rc)
 		log_error("msg=\"demo: quality seeding failed\" error=\"%s\"", err.message);
+	return rc ? -1 : 0;
+}
+
+/* The demo's accounts, each with a random password. */
+#define N_ACCOUNTS 5
+static const char *const account_names[N_ACCOUNTS] = {"admin", "manager", "worker1", "worker2",
+						      "reviewer"};
+static const char *const account_roles[N_ACCOUNTS] = {"administrator", "org manager", "worker",
+						      "worker", "reviewer"};
+
+/* What the seeding made, for the logins file. */
+typedef struct demo_made {
+	char passwords[N_ACCOUNTS][17];
+	int64_t ids[N_ACCOUNTS];
+	int64_t org_id;
+	project text, image;
+	json_t *text_report, *image_report;
+} demo_made;
+
+/* The accounts, and the org "Demo Labs" with the manager in it. */
+static int make_people(app *a, demo_made *m)
+{
+	for (int i = 0; i < N_ACCOUNTS; i++) {
+		random_password(m->passwords[i]);
+		if (make_user(a, account_names[i], m->passwords[i], i == 0, &m->ids[i]))
+			return -1;
+	}
+	cl_error err = {0};
+	json_t *org = NULL;
+	if (store_org_create(a->db, "Demo Labs", "KRW", &org, &err))
+		return -1;
+	m->org_id = json_integer_value(json_object_get(org, "id"));
+	json_decref(org);
+	store_org_member_set(a->db, m->org_id, m->ids[1], "manager", &err);
+	return 0;
+}
+
+/* Both projects with their data; the workers and the reviewer join both. */
+static int make_projects(app *a, demo_made *m)
+{
+	char data[4096];
+	const char *dir = getenv("CROWDLOOP_DEMO_DATA");
+	snprintf(data, sizeof data, "%s/sentences.jsonl",
+		 dir ? dir : CROWDLOOP_SOURCE_DIR "/build/demo-data");
+	int rc = make_project(a, m->org_id, text_spec, &m->text) ||
+		 make_project(a, m->org_id, image_spec, &m->image) ||
+		 seed_texts(a, &m->text, data, m->text_report) ||
+		 seed_images(a, &m->image, m->image_report);
+	cl_error err = {0};
+	for (int i = 2; !rc && i < N_ACCOUNTS; i++) {
+		const char *role = i == 4 ? "reviewer" : "worker";
+		store_project_member_set(a->db, m->text.id, m->ids[i], role, &err);
+		store_project_member_set(a->db, m->image.id, m->ids[i], role, &err);
+	}
+	return rc;
+}
+
+/* Writes the logins file (0600, only when it does not exist yet). */
+static void write_logins(const char *path, const demo_made *m)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f)
+		return;
+	fprintf(f, "Demo organization \"Demo Labs\"\n");
+	fprintf(f, "  project %lld: %s (%lld sentences)\n", (long long)m->text.id, m->text.name,
+		(long long)json_integer_value(json_object_get(m->text_report, "accepted")));
+	fprintf(f, "  project %lld: %s (%lld images)\n", (long long)m->image.id, m->image.name,
+		(long long)json_integer_value(json_object_get(m->image_report, "accepted")));
+	fprintf(f, "  budget: 10,000,000 KRW, 3,000,000 deposited; 20 gold items "
+		   "and the course \"Sentiment basics\" in the academy\n");
+	fprintf(f, "Logins (username / password):\n");
+	for (int i = 0; i < N_ACCOUNTS; i++)
+		fprintf(f, "  %-9s %-17s %s\n", account_names[i], m->passwords[i],
+			account_roles[i]);
+	fclose(f);
+}
+
+/* Seeds an empty store and writes the logins file; 0, or -1 after logging why. */
+static int seed(app *a, const char *logins)
+{
+	demo_made m = {.text_report = api_import_report_new(),
+		       .image_report = api_import_report_new()};
+	project_init(&m.text);
+	project_init(&m.image);
+	int rc = make_people(a, &m) || make_projects(a, &m) ||
+		 seed_quality(a, m.org_id, m.ids[0], m.ids[1], &m.text, &m.image);
+	if (!rc)
+		write_logins(logins, &m);
+	json_decref(m.text_report);
+	json_decref(m.image_report);
+	project_release(&m.text);
+	project_release(&m.image);
 	return rc ? -1 : 0;
 }
 
@@ -260,73 +389,8 @@ int demo_seed(app *a, const char *url)
 	char logins[4096];
 	snprintf(logins, sizeof logins, "%s/demo-logins.txt", a->data_dir);
 	FILE *f = fopen(logins, "r");
-	if (!f) {
-		const char *names[] = {"admin", "manager", "worker1", "worker2", "reviewer"};
-		char pw[5][17];
-		int64_t ids[5];
-		for (int i = 0; i < 5; i++) {
-			random_password(pw[i]);
-			if (make_user(a, names[i], pw[i], i == 0, &ids[i]))
-				return -1;
-		}
-		cl_error err = {0};
-		json_t *org = NULL;
-		if (store_org_create(a->db, "Demo Labs", "KRW", &org, &err))
-			return -1;
-		int64_t org_id = json_integer_value(json_object_get(org, "id"));
-		json_decref(org);
-		store_org_member_set(a->db, org_id, ids[1], "manager", &err);
-
-		char data[4096];
-		const char *dir = getenv("CROWDLOOP_DEMO_DATA");
-		snprintf(data, sizeof data, "%s/sentences.jsonl",
-			 dir ? dir : CROWDLOOP_SOURCE_DIR "/build/demo-data");
-		project text, image;
-		json_t *text_report = api_import_report_new(), *image_report = api_import_report_new();
-		int rc = make_project(a, org_id, text_spec, &text) ||
-			 make_project(a, org_id, image_spec, &image) ||
-			 seed_texts(a, &text, data, text_report) ||
-			 seed_images(a, &image, image_report);
-		for (int i = 2; !rc && i < 5; i++) {
-			const char *role = i == 4 ? "reviewer" : "worker";
-			store_project_member_set(a->db, text.id, ids[i], role, &err);
-			store_project_member_set(a->db, image.id, ids[i], role, &err);
-		}
-		if (!rc)
-			rc = seed_quality(a, org_id, ids[0], ids[1], &text, &image);
-		if (!rc) {
-			int fd = open(logins, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-			f = fd >= 0 ? fdopen(fd, "w") : NULL;
-			if (f) {
-				fprintf(f, "Demo organization \"Demo Labs\"\n");
-				fprintf(f, "  project %lld: %s (%lld sentences)\n", (long long)text.id,
-					text.name,
-					(long long)json_integer_value(
-						json_object_get(text_report, "accepted")));
-				fprintf(f, "  project %lld: %s (%lld images)\n", (long long)image.id,
-					image.name,
-					(long long)json_integer_value(
-						json_object_get(image_report, "accepted")));
-				fprintf(f, "  budget: 10,000,000 KRW, 3,000,000 deposited; 20 gold items "
-					   "and the course \"Sentiment basics\" in the academy\n");
-				fprintf(f, "Logins (username / password):\n");
-				const char *what[] = {"administrator", "org manager", "worker", "worker",
-						      "reviewer"};
-				for (int i = 0; i < 5; i++)
-					fprintf(f, "  %-9s %-17s %s\n", names[i], pw[i], what[i]);
-				fclose(f);
-			}
-		}
-		json_decref(text_report);
-		json_decref(image_report);
-		project_release(&text);
-		project_release(&image);
-		if (rc)
-			return -1;
-		f = fopen(logins, "r");
-		if (!f)
-			return -1;
-	}
+	if (!f && (seed(a, logins) || !(f = fopen(logins, "r"))))
+		return -1;
 	fprintf(stderr, "\n==== crowdloop demo ====\nOpen %s/ in a browser and log in.\n", url);
 	char line[512];
 	while (fgets(line, sizeof line, f))

@@ -16,22 +16,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-	const char *name, *content_type, *ext;
-} formats[EXPORT_FORMAT_COUNT] = {
-	[EXPORT_JSONL] = {"jsonl", "application/x-ndjson", "jsonl"},
-	[EXPORT_CSV] = {"csv", "text/csv; charset=utf-8", "csv"},
-	[EXPORT_COCO] = {"coco", "application/json", "json"},
-	[EXPORT_YOLO] = {"yolo", "application/zip", "zip"},
-	[EXPORT_VOC] = {"voc", "application/zip", "zip"},
-	[EXPORT_CONLL] = {"conll", "text/plain; charset=utf-8", "conll"},
-	[EXPORT_LABELSTUDIO] = {"labelstudio", "application/json", "json"},
+#define KIND_BIT(k) (1u << (k))
+#define EVERY_KIND                                                                                 \
+	(KIND_BIT(KIND_TEXT_CLASS) | KIND_BIT(KIND_IMAGE_CLASS) | KIND_BIT(KIND_IMAGE_BBOX) |      \
+	 KIND_BIT(KIND_TEXT_SPANS))
+
+const export_format_info export_formats[EXPORT_FORMAT_COUNT] = {
+    [EXPORT_JSONL] = {"jsonl", "application/x-ndjson", "jsonl", EVERY_KIND, false,
+		      "one JSON object a row"},
+    [EXPORT_CSV] = {"csv", "text/csv; charset=utf-8", "csv", EVERY_KIND, false,
+		    "RFC 4180 CSV, the annotation as JSON and its labels joined"},
+    [EXPORT_COCO] = {"coco", "application/json", "json",
+		     KIND_BIT(KIND_IMAGE_BBOX) | KIND_BIT(KIND_IMAGE_CLASS), false,
+		     "COCO: categories, images and their annotations"},
+    [EXPORT_YOLO] = {"yolo", "application/zip", "zip", KIND_BIT(KIND_IMAGE_BBOX), true,
+		     "YOLO (Ultralytics) labels and data.yaml, with the images"},
+    [EXPORT_VOC] = {"voc", "application/zip", "zip", KIND_BIT(KIND_IMAGE_BBOX), true,
+		    "Pascal VOC XML annotations, with the images"},
+    [EXPORT_CONLL] = {"conll", "text/plain; charset=utf-8", "conll", KIND_BIT(KIND_TEXT_SPANS),
+		      false, "CoNLL-2003 BIO tags, one token a line"},
+    [EXPORT_LABELSTUDIO] = {"labelstudio", "application/json", "json", EVERY_KIND, false,
+			    "a Label Studio task array"},
 };
 
 int export_format_parse(const char *name, export_format *out)
 {
 	for (int i = 0; i < EXPORT_FORMAT_COUNT; i++)
-		if (name && !strcmp(name, formats[i].name)) {
+		if (name && !strcmp(name, export_formats[i].name)) {
 			*out = (export_format)i;
 			return 0;
 		}
@@ -40,42 +51,28 @@ int export_format_parse(const char *name, export_format *out)
 
 const char *export_format_name(export_format f)
 {
-	return f < EXPORT_FORMAT_COUNT ? formats[f].name : "";
+	return f < EXPORT_FORMAT_COUNT ? export_formats[f].name : "";
 }
 
 const char *export_content_type(export_format f)
 {
-	return f < EXPORT_FORMAT_COUNT ? formats[f].content_type : "application/octet-stream";
+	return f < EXPORT_FORMAT_COUNT ? export_formats[f].content_type
+				       : "application/octet-stream";
 }
 
 const char *export_extension(export_format f)
 {
-	return f < EXPORT_FORMAT_COUNT ? formats[f].ext : "bin";
+	return f < EXPORT_FORMAT_COUNT ? export_formats[f].extension : "bin";
 }
 
 bool export_format_supports(export_format f, task_kind kind)
 {
-	switch (f) {
-	case EXPORT_JSONL:
-	case EXPORT_CSV:
-	case EXPORT_LABELSTUDIO:
-		return true;
-	case EXPORT_COCO:
-		return kind == KIND_IMAGE_BBOX || kind == KIND_IMAGE_CLASS;
-	case EXPORT_YOLO:
-	case EXPORT_VOC:
-		return kind == KIND_IMAGE_BBOX;
-	case EXPORT_CONLL:
-		return kind == KIND_TEXT_SPANS;
-	case EXPORT_FORMAT_COUNT:
-		break;
-	}
-	return false;
+	return f < EXPORT_FORMAT_COUNT && (export_formats[f].kinds & KIND_BIT(kind));
 }
 
 bool export_format_is_archive(export_format f)
 {
-	return f == EXPORT_YOLO || f == EXPORT_VOC;
+	return f < EXPORT_FORMAT_COUNT && export_formats[f].archive;
 }
 
 /* ---- small writers ---- */

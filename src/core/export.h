@@ -59,6 +59,20 @@ typedef enum export_format {
 	EXPORT_FORMAT_COUNT,
 } export_format;
 
+/* One export format, a row of export_formats: GET /api/v1/formats serves the table, and the
+ * functions below read it. */
+typedef struct export_format_info {
+	const char *name;	  /* the `format` query value: "coco" */
+	const char *content_type; /* of the answer: "application/json" */
+	const char *extension;	  /* of a file that holds it, without the dot: "json" */
+	unsigned kinds;		  /* the task kinds it can hold: bit 1 << kind for each */
+	bool archive;		  /* a zip, the only kind that can carry the images */
+	const char *description;  /* one line for people */
+} export_format_info;
+
+/* Every format, in export_format order. */
+extern const export_format_info export_formats[EXPORT_FORMAT_COUNT];
+
 /* "jsonl", "csv", "coco", "yolo", "voc", "conll", "labelstudio"; parse returns CL_EINVAL. */
 int export_format_parse(const char *name, export_format *out);
 const char *export_format_name(export_format f);

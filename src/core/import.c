@@ -7,6 +7,7 @@
  * the caller hashes, dedupes and stores. */
 #include "core/import.h"
 #include "core/import_tools.h"
+#include "core/upload_type.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json_read.h"
@@ -674,71 +675,21 @@ static int parse_image(import_ctx *c, const char *source, const unsigned char *d
 
 /* ---- formats ---- */
 
-enum format { FMT_NONE, FMT_JSONL, FMT_CSV, FMT_TXT, FMT_IMAGE, FMT_ARCHIVE };
-
-static const struct {
-	const char *type;
-	enum format format;
-} content_types[] = {
-    {"application/x-ndjson", FMT_JSONL},
-    {"application/jsonl", FMT_JSONL},
-    {"application/x-jsonlines", FMT_JSONL},
-    {"application/ndjson", FMT_JSONL},
-    {"text/csv", FMT_CSV},
-    {"text/plain", FMT_TXT},
-    {"image/png", FMT_IMAGE},
-    {"image/jpeg", FMT_IMAGE},
-    {"image/gif", FMT_IMAGE},
-    {"image/bmp", FMT_IMAGE},
-    {"image/x-ms-bmp", FMT_IMAGE},
-    {"application/zip", FMT_ARCHIVE},
-    {"application/x-zip-compressed", FMT_ARCHIVE},
-    {"application/x-tar", FMT_ARCHIVE},
-    {"application/gzip", FMT_ARCHIVE},
-    {"application/x-gzip", FMT_ARCHIVE},
-    {"application/x-gtar", FMT_ARCHIVE},
-    {"application/x-compressed-tar", FMT_ARCHIVE},
-};
-
-static const struct {
-	const char *ext;
-	enum format format;
-} extensions[] = {
-    {".jsonl", FMT_JSONL}, {".ndjson", FMT_JSONL}, {".csv", FMT_CSV},	  {".txt", FMT_TXT},
-    {".png", FMT_IMAGE},   {".jpg", FMT_IMAGE},	   {".jpeg", FMT_IMAGE},  {".gif", FMT_IMAGE},
-    {".bmp", FMT_IMAGE},   {".zip", FMT_ARCHIVE},  {".tar", FMT_ARCHIVE}, {".tar.gz", FMT_ARCHIVE},
-    {".tgz", FMT_ARCHIVE},
-};
-
-/* "text/csv; charset=utf-8" -> FMT_CSV; unknown or generic types -> FMT_NONE. */
-static enum format format_of_type(const char *ct)
+/* The parser for a Content-Type or a file name, from core/upload_type.h's table. Label Studio
+ * and COCO files are import_tools.c's: here they are no format (UPLOAD_NONE). */
+static upload_parser own_parser(const upload_type *t)
 {
-	if (!ct)
-		return FMT_NONE;
-	ct += strspn(ct, " \t");
-	size_t len = strcspn(ct, ";");
-	while (len && strchr(" \t", ct[len - 1]))
-		len--;
-	for (size_t i = 0; i < sizeof content_types / sizeof content_types[0]; i++)
-		if (strlen(content_types[i].type) == len &&
-		    strncasecmp(ct, content_types[i].type, len) == 0)
-			return content_types[i].format;
-	return FMT_NONE;
+	return t && t->parser != UPLOAD_TOOL_JSON ? t->parser : UPLOAD_NONE;
 }
 
-static enum format format_of_name(const char *name)
+static upload_parser format_of_type(const char *ct)
 {
-	if (!name)
-		return FMT_NONE;
-	const char *base = strrchr(name, '/');
-	base = base ? base + 1 : name;
-	size_t len = strlen(base);
-	for (size_t i = 0; i < sizeof extensions / sizeof extensions[0]; i++) {
-		size_t el = strlen(extensions[i].ext);
-		if (len > el && strcasecmp(base + len - el, extensions[i].ext) == 0)
-			return extensions[i].format;
-	}
-	return FMT_NONE;
+	return own_parser(upload_type_of_content_type(ct));
+}
+
+static upload_parser format_of_name(const char *name)
+{
+	return own_parser(upload_type_of_name(name));
 }
 
 /* True when the last path component has an extension ("a.bin"; ".hidden" has none). Only
@@ -751,27 +702,28 @@ static bool has_extension(const char *name)
 	return dot && dot != base;
 }
 
-static enum format format_of_bytes(const unsigned char *d, size_t n)
+static upload_parser format_of_bytes(const unsigned char *d, size_t n)
 {
 	if (image_mime(d, n))
-		return FMT_IMAGE;
+		return UPLOAD_IMAGE;
 	if (archive_signature(d, n))
-		return FMT_ARCHIVE;
-	return FMT_NONE;
+		return UPLOAD_ARCHIVE;
+	return UPLOAD_NONE;
 }
 
 static int parse_archive(import_ctx *c, const char *source, const unsigned char *d, size_t n);
 
-static int parse_format(import_ctx *c, enum format f, const char *source, const unsigned char *d,
+static int parse_format(import_ctx *c, upload_parser f, const char *source, const unsigned char *d,
 			size_t n)
 {
 	switch (f) {
-	case FMT_JSONL: return parse_jsonl(c, source, d, n);
-	case FMT_CSV: return parse_csv(c, source, d, n);
-	case FMT_TXT: return parse_txt(c, source, d, n);
-	case FMT_IMAGE: return parse_image(c, source, d, n);
-	case FMT_ARCHIVE: return parse_archive(c, source, d, n);
-	case FMT_NONE: break;
+	case UPLOAD_JSONL: return parse_jsonl(c, source, d, n);
+	case UPLOAD_CSV: return parse_csv(c, source, d, n);
+	case UPLOAD_TEXT: return parse_txt(c, source, d, n);
+	case UPLOAD_IMAGE: return parse_image(c, source, d, n);
+	case UPLOAD_ARCHIVE: return parse_archive(c, source, d, n);
+	case UPLOAD_TOOL_JSON:
+	case UPLOAD_NONE: break;
 	}
 	return CL_EMEDIA;
 }
@@ -877,10 +829,10 @@ static int archive_entry_parse(import_ctx *c, struct archive *a, struct archive_
 		return emit_reject(c, source, 0, "unsupported file type");
 	if (path_is_os_metadata(path))
 		return 0;
-	enum format f = format_of_name(path);
-	if (f == FMT_ARCHIVE)
+	upload_parser f = format_of_name(path);
+	if (f == UPLOAD_ARCHIVE)
 		return emit_reject(c, source, 0, "nested archive");
-	if (f == FMT_NONE && has_extension(path))
+	if (f == UPLOAD_NONE && has_extension(path))
 		return emit_reject(c, source, 0, "unsupported file type");
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
 	    (uint64_t)archive_entry_size(e) > c->lim.max_entry_bytes)
@@ -893,11 +845,11 @@ static int archive_entry_parse(import_ctx *c, struct archive *a, struct archive_
 		return emit_reject(c, source, 0, why);
 	const unsigned char *bytes =
 	    data->data ? (const unsigned char *)data->data : (const unsigned char *)"";
-	if (f == FMT_NONE) {
+	if (f == UPLOAD_NONE) {
 		f = format_of_bytes(bytes, data->len);
-		if (f == FMT_ARCHIVE)
+		if (f == UPLOAD_ARCHIVE)
 			return emit_reject(c, source, 0, "nested archive");
-		if (f == FMT_NONE)
+		if (f == UPLOAD_NONE)
 			return emit_reject(c, source, 0, "unsupported file type");
 	}
 	return parse_format(c, f, source, bytes, data->len);
@@ -970,12 +922,12 @@ int import_parse(const char *content_type, const char *source, const unsigned ch
 	int tools = import_tools_parse(content_type, source, data, len, &c.lim, sink);
 	if (tools != IMPORT_TOOLS_NOT_MINE)
 		return tools;
-	enum format f = format_of_type(content_type);
-	if (f == FMT_NONE)
+	upload_parser f = format_of_type(content_type);
+	if (f == UPLOAD_NONE)
 		f = format_of_name(source);
-	if (f == FMT_NONE && !has_extension(source))
+	if (f == UPLOAD_NONE && !has_extension(source))
 		f = format_of_bytes(data, len);
-	if (f == FMT_NONE)
+	if (f == UPLOAD_NONE)
 		return CL_EMEDIA;
 	return parse_format(&c, f, source, data, len);
 }

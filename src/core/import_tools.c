@@ -7,6 +7,7 @@
 #include "core/import_tools.h"
 #include "core/annotation.h"
 #include "core/export.h"
+#include "core/upload_type.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
@@ -45,12 +46,6 @@ typedef struct tools_run {
 	size_t entries;
 } tools_run;
 
-static bool ends_with(const char *s, const char *ext)
-{
-	size_t n = strlen(s), e = strlen(ext);
-	return n >= e && !strcasecmp(s + n - e, ext);
-}
-
 static const char *base_name(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -68,20 +63,29 @@ static bool type_is(const char *ct, const char *want)
 	return n == strlen(want) && !strncasecmp(ct, want, n);
 }
 
+/* An archive by its Content-Type, its name, or (with no type or a generic one) its first
+ * bytes. */
 static bool is_archive(const char *ct, const char *source, const unsigned char *d, size_t n)
 {
-	if (type_is(ct, "application/zip") || type_is(ct, "application/x-zip-compressed") ||
-	    type_is(ct, "application/x-tar") || type_is(ct, "application/gzip") ||
-	    type_is(ct, "application/x-gzip") || type_is(ct, "application/x-gtar") ||
-	    type_is(ct, "application/x-compressed-tar"))
-		return true;
-	if (ends_with(source, ".zip") || ends_with(source, ".tar") || ends_with(source, ".tgz") ||
-	    ends_with(source, ".tar.gz"))
+	const upload_type *by_type = upload_type_of_content_type(ct);
+	const upload_type *by_name = upload_type_of_name(source);
+	if ((by_type && by_type->parser == UPLOAD_ARCHIVE) ||
+	    (by_name && by_name->parser == UPLOAD_ARCHIVE))
 		return true;
 	if (ct && !type_is(ct, "application/octet-stream"))
 		return false;
 	return (n >= 4 && !memcmp(d, "PK\x03\x04", 4)) || (n >= 2 && d[0] == 0x1f && d[1] == 0x8b) ||
 	       (n >= 262 && !memcmp(d + 257, "ustar", 5));
+}
+
+/* A Label Studio or COCO file by its Content-Type, or (with no type or a generic one) its
+ * name. */
+static bool is_tool_json(const char *ct, const char *source)
+{
+	const upload_type *t = ct && !type_is(ct, "application/octet-stream")
+				   ? upload_type_of_content_type(ct)
+				   : upload_type_of_name(source);
+	return t && t->parser == UPLOAD_TOOL_JSON;
 }
 
 static enum tool tool_of(const json_t *doc)
@@ -603,7 +607,7 @@ static int archive_find_json(tools_run *x, const unsigned char *d, size_t n, buf
 	struct archive_entry *e;
 	while (!found && archive_read_next_header(w.a, &e) == ARCHIVE_OK) {
 		const char *path = entry_path(e);
-		if (entry_skipped(e, path) || !ends_with(path, ".json") || import_path_unsafe(path))
+		if (entry_skipped(e, path) || !is_tool_json(NULL, path) || import_path_unsafe(path))
 			continue;
 		if (archive_entry_size_is_set(e) &&
 		    (uint64_t)archive_entry_size(e) > x->lim->max_entry_bytes)
@@ -690,9 +694,7 @@ int import_tools_parse(const char *content_type, const char *source, const unsig
 		import_limits_default(&defaults);
 		lim = &defaults;
 	}
-	bool json = type_is(content_type, "application/json") ||
-		    ((!content_type || type_is(content_type, "application/octet-stream")) &&
-		     ends_with(source, ".json"));
+	bool json = is_tool_json(content_type, source);
 	bool archive = !json && is_archive(content_type, source, data, len);
 	if (!json && !archive)
 		return IMPORT_TOOLS_NOT_MINE;

@@ -140,6 +140,9 @@ int task_resolve_job(store_tx *tx, void *ctx, cl_error *err)
 	int rc = task_job_load(tx, j, &t, err);
 	if (rc)
 		return rc;
+	/* Nobody decides, or is paid for, their own work: not even a manager. */
+	if (t.worker_id == j->user_id)
+		return cl_fail(err, CL_EFORBIDDEN, "own_work", "you cannot resolve your own work");
 	if (j->action == TASK_DISCARD) {
 		rc = discard(tx, j, &t, err);
 	} else {

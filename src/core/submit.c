@@ -33,9 +33,7 @@ int task_submit_job(store_tx *tx, void *ctx, cl_error *err)
 	task_job *j = ctx;
 	task_row t;
 	task_state to;
-	int rc = task_job_load(tx, j, &t, err);
-	if (!rc)
-		rc = task_job_check_holder(j, &t, false, err);
+	int rc = task_job_load_held(tx, j, &t, false, err);
 	if (rc)
 		return rc;
 	int round = t.round + 1;

@@ -24,6 +24,12 @@ int task_job_check_holder(const task_job *j, const task_row *t, bool review, cl_
 	return 0;
 }
 
+int task_job_load_held(store_tx *tx, task_job *j, task_row *t, bool review, cl_error *err)
+{
+	int rc = task_job_load(tx, j, t, err);
+	return rc ? rc : task_job_check_holder(j, t, review, err);
+}
+
 /* Keeps the project's count of live work (task_state_live), which a funded budget holds money
  * for: a task entering or leaving it, and a reject, which moves a live task to the next count
  * of rejections. */

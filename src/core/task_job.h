@@ -36,6 +36,9 @@ int task_job_transition_json(store_tx *tx, task_job *j, task_row *t, int64_t act
 			     bool exhausted, json_t *payload, task_state *to, cl_error *err);
 /* Loads task j->task_id; 404 "task not found" when missing. */
 int task_job_load(store_tx *tx, task_job *j, task_row *t, cl_error *err);
+/* Loads task j->task_id and checks that j->user_id holds its live lease (to label, or to
+ * review with `review`). */
+int task_job_load_held(store_tx *tx, task_job *j, task_row *t, bool review, cl_error *err);
 /* The lease checks of submit, release and review: j->user_id holds t's live lease. */
 int task_job_check_holder(const task_job *j, const task_row *t, bool review, cl_error *err);
 /* What every approval does after its transition: the task's row, the worker's pay and counts,

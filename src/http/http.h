@@ -1,6 +1,6 @@
 /* The HTTP edge: libmicrohttpd with an epoll thread pool for I/O and a pool of handler threads
  * that run route handlers (which may block on the store), a route table checked centrally for
- * authentication, roles and body limits, and the helpers handlers answer with. */
+ * authentication, access and body limits, and the helpers handlers answer with. */
 #ifndef CROWDLOOP_HTTP_HTTP_H
 #define CROWDLOOP_HTTP_HTTP_H
 
@@ -24,7 +24,6 @@ typedef int (*http_handler)(http_request *r);
 
 enum route_flags {
 	ROUTE_PUBLIC = 1 << 0,	      /* no authentication */
-	ROUTE_ADMIN = 1 << 1,	      /* authenticated admin only */
 	ROUTE_UPLOAD = 1 << 2,	      /* body up to HTTP_UPLOAD_MAX_BYTES, multipart parsed */
 	ROUTE_INLINE = 1 << 3,	      /* cheap and non-blocking: runs on the I/O thread */
 	ROUTE_OPTIONAL_AUTH = 1 << 4, /* authenticates when credentials come, else anonymous */
@@ -36,6 +35,10 @@ typedef struct route {
 	const char *method;
 	const char *pattern; /* "/api/v1/tasks/{id}/submit": each {..} is a decimal id */
 	http_handler handler;
+	/* What the path's first id names and the access the route needs, in the application's
+	 * terms: http only hands them to http_config.authorize, which runs before the handler. */
+	int object;
+	unsigned access;
 	unsigned flags;
 	const char *summary; /* one line for the OpenAPI document */
 	/* The query parameters it takes (NULL-ended), which the OpenAPI document lists and
@@ -95,6 +98,7 @@ struct http_request {
 	json_t *err_detail;       /* extra members of the error object, owned; NULL when none */
 	int phase;                /* private to server.c */
 	bool queued;              /* private to server.c */
+	bool admitted;		  /* private to server.c: authenticated and authorized */
 	http_handler finish;      /* set by http_defer */
 	void *defer_ctx;
 	void (*defer_free)(void *ctx);
@@ -102,6 +106,8 @@ struct http_request {
 	_Atomic bool woken;
 	int64_t start_ns;
 	void *app;                /* the application context from http_server_start */
+	void *scope;		  /* what http_config.authorize loaded for the handler, or NULL;
+				   * http_config.release frees it when the request ends */
 	const struct http_server *server;
 };
 
@@ -171,6 +177,12 @@ typedef struct http_config {
 	size_t n_routes;
 	/* Fills r->user from credentials; returns 0, or CL_EUNAUTH. Runs before ROUTE handlers. */
 	int (*authenticate)(http_request *r);
+	/* Checks the caller's access to what the route names (route.object, route.access) after
+	 * authentication and before the handler, and may leave what it loaded in r->scope.
+	 * Returns 0, or the error to answer (401, 403, 404). */
+	int (*authorize)(http_request *r);
+	/* Frees r->scope when a request that has one ends. */
+	void (*release)(http_request *r);
 	/* Answers a GET that matched no route (static files); 0 when it answered. */
 	int (*fallback)(http_request *r);
 	void *app;

@@ -63,6 +63,16 @@ static bool route_match(const char *pattern, const char *path, int64_t ids[2], i
 	return !*pattern && !*path;
 }
 
+/* The first query key given twice, NULL when none: `limit=1&limit=2` is ambiguous. */
+static const char *repeated_key(const http_request *r)
+{
+	for (int i = 0; i < r->n_query; i++)
+		for (int j = 0; j < i; j++)
+			if (!strcmp(r->query[i].key, r->query[j].key))
+				return r->query[i].key;
+	return NULL;
+}
+
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
 				     const char *value)
 {
@@ -140,6 +150,8 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 
 static void request_free(http_request *r)
 {
+	if (r->scope && r->server->cfg.release)
+		r->server->cfg.release(r);
 	json_decref(r->err_detail);
 	free(r->authorization);
 	free(r->session_cookie);
@@ -188,38 +200,65 @@ static void add_common_headers(http_request *r)
 
 static void finish_request(http_request *r, int rc);
 
-/* Authentication, roles and the handler: what both the inline and the pooled paths run. A
- * deferred handler's answer is made later, by its finish function (http_defer). */
-static void dispatch(http_server *s, http_request *r)
+/* The answer of an error found while reading the request. */
+static int early_answer(http_request *r)
+{
+	if (r->early_error == CL_ETOOBIG)
+		return http_fail(r, CL_ETOOBIG, NULL, "the request body is over %zu bytes",
+				 r->body_limit);
+	if (r->early_error == CL_EINVAL && !r->err.message[0])
+		return http_fail(r, CL_EINVAL, NULL, "malformed multipart body");
+	return r->early_error;
+}
+
+/* What a request passes before its handler runs: no error found while reading it, a query the
+ * route may take, credentials, and the route's access (http_config.authorize). 0 when the
+ * handler may run. A request that announces a body passes it on its headers alone, before any
+ * of the body is read (on_request), and is not checked again. */
+static int admit(http_server *s, http_request *r)
 {
 	const route *rt = r->route;
 	int rc = 0;
-	if (r->early_error) {
-		rc = r->early_error == CL_ETOOBIG
-			     ? http_fail(r, CL_ETOOBIG, NULL, "the request body is over %zu bytes",
-					 r->body_limit)
-			     : r->early_error;
-	} else if (!rt) {
+	if (r->early_error)
+		return early_answer(r);
+	if (r->admitted)
+		return 0;
+	if (r->query_overflow)
+		return http_fail(r, CL_EINVAL, NULL, "too many query parameters");
+	const char *twice = repeated_key(r);
+	if (twice)
+		return http_fail(r, CL_EINVAL, "repeated_parameter",
+				 "query parameter \"%.64s\" is given more than once", twice);
+	if (r->n_query && !rt->query)
+		return http_fail(r, CL_EINVAL, "unknown_parameter",
+				 "this route takes no query parameter (got \"%.64s\")",
+				 r->query[0].key);
+	if (!(rt->flags & ROUTE_PUBLIC)) {
+		rc = s->cfg.authenticate(r);
+		if (rc && (rt->flags & ROUTE_OPTIONAL_AUTH) && !r->authorization &&
+		    !r->session_cookie)
+			rc = 0;
+	}
+	if (!rc && s->cfg.authorize)
+		rc = s->cfg.authorize(r);
+	r->admitted = !rc;
+	return rc;
+}
+
+/* Admission and the handler: what both the inline and the pooled paths run. A deferred
+ * handler's answer is made later, by its finish function (http_defer). */
+static void dispatch(http_server *s, http_request *r)
+{
+	int rc;
+	if (!r->route && !r->early_error) {
 		rc = s->cfg.fallback ? s->cfg.fallback(r) : CL_ENOTFOUND;
 		if (rc == CL_ENOTFOUND && !r->response)
 			rc = http_fail(r, CL_ENOTFOUND, NULL, "no route for %s %s", r->method,
 				       r->path);
-	} else if (r->query_overflow) {
-		rc = http_fail(r, CL_EINVAL, NULL, "too many query parameters");
-	} else if (r->n_query && !rt->query) {
-		rc = http_fail(r, CL_EINVAL, "unknown_parameter", "this route takes no query parameter "
-				 "(got \"%.64s\")", r->query[0].key);
 	} else {
-		if (!(rt->flags & ROUTE_PUBLIC)) {
-			rc = s->cfg.authenticate(r);
-			if (rc && (rt->flags & ROUTE_OPTIONAL_AUTH) && !r->authorization &&
-			    !r->session_cookie)
-				rc = 0;
-		}
-		if (!rc && (rt->flags & ROUTE_ADMIN) && !r->user.is_admin)
-			rc = http_fail(r, CL_EFORBIDDEN, NULL, "this route is for administrators");
+		rc = admit(s, r);
 		if (!rc)
-			rc = rt->handler(r);
+			rc = r->route->handler(r);
 		if (rc == HTTP_DEFERRED)
 			return;
 	}
@@ -364,6 +403,16 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 	return r;
 }
 
+/* Whether the request's headers announce a body: a length over zero, or chunks. */
+static bool body_announced(struct MHD_Connection *conn)
+{
+	const char *cl =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return (cl && strtoull(cl, NULL, 10) > 0) ||
+	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
@@ -377,6 +426,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		*req_cls = r;
 		__atomic_add_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
+		/* A body is read only for a caller the route admits: a request that announces one
+		 * is refused on its headers (a length over the route's limit, no credentials, no
+		 * access), before `100 Continue` and before any of the body is read. The answer is
+		 * queued now, so MHD closes the connection instead of reading the body. A request
+		 * without a body waits for the second call, which keeps connections alive. */
+		if (body_announced(conn) && (r->route || r->early_error) &&
+		    !__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
+			int rc = admit(s, r);
+			if (rc) {
+				finish_request(r, rc);
+				r->phase = PHASE_DONE;
+				r->queued = true;
+				return MHD_queue_response(conn, (unsigned)r->status, r->response);
+			}
+		}
+		return MHD_YES;
+	}
+	if (r->queued) {
+		/* Answered on its headers: a body MHD still reads (it stops reading only a POST's
+		 * or a PUT's) is dropped, and the answer stays the one queued. */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {

@@ -3,6 +3,12 @@
 #include "store/audits.h"
 #include "util/clock.h"
 
+static json_t *text_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null()
+							   : json_string(db_col_text(st, col));
+}
+
 static json_t *id_or_null(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL
@@ -49,8 +55,7 @@ int store_audit_create(db *d, int64_t project_id, int size, int64_t actor, json_
 {
 	struct audit_job j = {.project_id = project_id, .size = size, .actor = actor};
 	int rc = db_write(d, audit_create_job, &j, err);
-	int64_t pid;
-	*out = rc ? NULL : store_audit_get(d, j.audit_id, &pid);
+	*out = rc ? NULL : store_audit_get(d, j.audit_id, &(int64_t){0});
 	return rc;
 }
 
@@ -65,6 +70,26 @@ static json_t *audit_head(sqlite3_stmt *st)
 			 (json_int_t)sqlite3_column_int64(st, 3), "created_at", at, "decided",
 			 (json_int_t)sqlite3_column_int64(st, 5), "correct",
 			 (json_int_t)sqlite3_column_int64(st, 6));
+}
+
+/* One task of an audit, from a row of store_audit_get's item query. */
+static json_t *audit_item_json(sqlite3_stmt *st)
+{
+	json_t *item = json_pack("{s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 1), "type",
+				 db_col_text(st, 2));
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+		json_object_set_new(item, "text", json_string(db_col_text(st, 3)));
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+		json_object_set_new(item, "width", json_integer(sqlite3_column_int64(st, 4)));
+		json_object_set_new(item, "height", json_integer(sqlite3_column_int64(st, 5)));
+	}
+	json_t *e =
+	    json_pack("{s:I,s:o,s:o,s:o,s:o}", "task_id", (json_int_t)sqlite3_column_int64(st, 0),
+		      "item", item, "annotation", db_col_json(st, 6), "worker_id",
+		      id_or_null(st, 7), "reviewer_id", id_or_null(st, 8));
+	json_object_set_new(e, "verdict", text_or_null(st, 9));
+	json_object_set_new(e, "note", text_or_null(st, 10));
+	return e;
 }
 
 json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id)
@@ -92,31 +117,8 @@ json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id)
 			" LEFT JOIN annotations a ON a.id = t.annotation_id"
 			" WHERE ai.audit_id = ? ORDER BY ai.task_id");
 	db_bind_int(st, 1, audit_id);
-	while (db_step(st) == SQLITE_ROW) {
-		json_t *item = json_pack("{s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 1),
-					 "type", db_col_text(st, 2));
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-			json_object_set_new(item, "text", json_string(db_col_text(st, 3)));
-		if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-			json_object_set_new(item, "width",
-					    json_integer(sqlite3_column_int64(st, 4)));
-			json_object_set_new(item, "height",
-					    json_integer(sqlite3_column_int64(st, 5)));
-		}
-		json_t *e = json_pack("{s:I,s:o,s:o,s:o,s:o}", "task_id",
-				      (json_int_t)sqlite3_column_int64(st, 0), "item", item,
-				      "annotation", db_col_json(st, 6), "worker_id",
-				      id_or_null(st, 7), "reviewer_id", id_or_null(st, 8));
-		json_object_set_new(e, "verdict",
-				    sqlite3_column_type(st, 9) == SQLITE_NULL
-					? json_null()
-					: json_string(db_col_text(st, 9)));
-		json_object_set_new(e, "note",
-				    sqlite3_column_type(st, 10) == SQLITE_NULL
-					? json_null()
-					: json_string(db_col_text(st, 10)));
-		json_array_append_new(items, e);
-	}
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(items, audit_item_json(st));
 	sqlite3_reset(st);
 	json_object_set_new(o, "items", items);
 out:

@@ -240,6 +240,14 @@ int64_t db_one_int(sqlite3_stmt *st)
 	return v;
 }
 
+bool db_one_text(sqlite3_stmt *st, char *out, size_t size)
+{
+	bool found = db_step(st) == SQLITE_ROW;
+	snprintf(out, size, "%s", found ? db_col_text(st, 0) : "");
+	sqlite3_reset(st);
+	return found;
+}
+
 int db_exec_sql(db_conn *c, const char *sql)
 {
 	char *msg = NULL;

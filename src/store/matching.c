@@ -173,12 +173,11 @@ static const kind_figures *figures_of(db_conn *c, int64_t user, const char *kind
 	return &m->of[k];
 }
 
-json_t *store_matches_for_worker(db *d, const principal *pr)
+/* The open projects user `user_id` may work on, with their open tasks, in id order; *n their
+ * count and *max_price the best price among them. *short_of_memory set when some are missing. */
+static project_cand *project_cands(db_conn *c, int64_t user_id, size_t *n, int64_t *max_price,
+				   bool *short_of_memory)
 {
-	db_conn *c = db_reader(d);
-	db_read_begin(c);
-	int64_t now = clock_now_ms();
-	/* Open projects I may work on, with their open tasks. */
 #define CANDIDATES_OPEN OPEN_TASKS("p.id")
 	sqlite3_stmt *st = db_stmt(c, "SELECT p.id, p.name, p.kind, p.price, o.currency,"
 				      " coalesce(pm.role, ''), " CANDIDATES_OPEN
@@ -187,23 +186,23 @@ json_t *store_matches_for_worker(db *d, const principal *pr)
 				      " AND pm.user_id = ?1 WHERE p.status = 'open'"
 				      " AND (pm.role IS NOT NULL OR p.is_public) ORDER BY p.id");
 #undef CANDIDATES_OPEN
-	db_bind_int(st, 1, pr->id);
+	db_bind_int(st, 1, user_id);
 	project_cand *cs = NULL;
-	size_t n = 0, cap = 0;
-	bool short_of_memory = false;
-	int64_t max_price = 0;
+	size_t cap = 0;
+	*n = 0;
+	*max_price = 0;
 	while (db_step(st) == SQLITE_ROW) {
-		if (n == cap) {
+		if (*n == cap) {
 			size_t more = cap ? 2 * cap : 64;
 			project_cand *bigger = realloc(cs, more * sizeof *bigger);
 			if (!bigger) {
-				short_of_memory = true;
+				*short_of_memory = true;
 				break;
 			}
 			cs = bigger;
 			cap = more;
 		}
-		project_cand *k = &cs[n++];
+		project_cand *k = &cs[(*n)++];
 		k->id = sqlite3_column_int64(st, 0);
 		snprintf(k->name, sizeof k->name, "%s", db_col_text(st, 1));
 		snprintf(k->kind, sizeof k->kind, "%s", db_col_text(st, 2));
@@ -211,10 +210,23 @@ json_t *store_matches_for_worker(db *d, const principal *pr)
 		snprintf(k->currency, sizeof k->currency, "%s", db_col_text(st, 4));
 		snprintf(k->role, sizeof k->role, "%s", db_col_text(st, 5));
 		k->open = sqlite3_column_int64(st, 6);
-		if (k->price > max_price)
-			max_price = k->price;
+		if (k->price > *max_price)
+			*max_price = k->price;
 	}
 	sqlite3_reset(st);
+	return cs;
+}
+
+json_t *store_matches_for_worker(db *d, const principal *pr)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	int64_t now = clock_now_ms();
+	size_t n;
+	bool short_of_memory = false;
+	int64_t max_price;
+	/* Open projects I may work on, with their open tasks. */
+	project_cand *cs = project_cands(c, pr->id, &n, &max_price, &short_of_memory);
 	figures_memo memo = {0};
 	ranked *rank = NULL;
 	size_t ranked_n = 0, ranked_cap = 0;

@@ -1,5 +1,5 @@
-/* The numbered schema migrations, applied in order at start (store/db.c). Never edit one that
- * has shipped: add the next number. */
+/* The numbered schema migrations, applied in order at start (db_open, store/conn.c). Never edit
+ * one that has shipped: add the next number. */
 #ifndef CROWDLOOP_STORE_MIGRATIONS_H
 #define CROWDLOOP_STORE_MIGRATIONS_H
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/project.h"
 #include "core/quality_types.h"
 #include "core/task_types.h"
@@ -267,6 +269,40 @@ typedef struct store_ops {
 	int (*audit_verdict_set)(store_tx *tx, int64_t audit_id, int64_t task_id, bool correct,
 				 const char *note, int64_t auditor_id, int64_t now,
 				 int64_t *project_id, int64_t *reviewer_id, cl_error *err);
+
+	/* ---- projects ---- */
+	/* A project's labels (new reference) and whether any of its tasks was labeled;
+	 * CL_ENOTFOUND when missing. */
+	int (*project_labels)(store_tx *tx, int64_t project_id, json_t **labels, bool *labeled);
+	/* Writes every setting of p back. */
+	int (*project_save)(store_tx *tx, const project *p, cl_error *err);
+
+	/* ---- the academy ---- */
+	/* A course's exam size, retry cooldown and pass score; CL_ENOTFOUND when missing. */
+	int (*course_exam)(store_tx *tx, int64_t course_id, int *size, int *cooldown_seconds,
+			   double *pass_score);
+	/* Whether the user holds the course's qualification. */
+	bool (*qualified)(store_tx *tx, int64_t user_id, int64_t course_id);
+	/* When the user's last failed attempt at the course ended, 0 when none. */
+	int64_t (*exam_failed_at)(store_tx *tx, int64_t user_id, int64_t course_id);
+	/* A new attempt on up to `size` exam questions drawn at random; *attempt_id 0 when the
+	 * course has none. */
+	int (*exam_attempt_add)(store_tx *tx, int64_t course_id, int64_t user_id, int size,
+				int64_t now, int64_t *attempt_id, cl_error *err);
+	/* Finishes an attempt with its score; false when it was finished already. */
+	bool (*exam_attempt_finish)(store_tx *tx, int64_t attempt_id, double score, bool passed,
+				    int64_t now, int64_t *user_id, int64_t *course_id);
+	/* Grants a qualification (once). */
+	int (*qualification_add)(store_tx *tx, int64_t user_id, int64_t course_id,
+				 int64_t attempt_id, int64_t now, cl_error *err);
+	/* The project a course's questions are checked against (its kind and labels). */
+	int (*course_project)(db *d, int64_t course_id, project *p);
+	/* An attempt's questions with their answers: [{"id","item","answer"}] (new reference). */
+	json_t *(*exam_questions)(db *d, int64_t attempt_id);
+	/* A project's quality settings, read on the calling thread's connection. */
+	void (*quality_settings_read)(db *d, int64_t project_id, quality_settings *s);
+	/* The first course of `s` the user lacks (0 when none) and its name. */
+	int64_t (*course_missing)(db *d, int64_t user_id, const quality_settings *s, char name[256]);
 } store_ops;
 
 /* A store: its backend's operations and handle. */

@@ -35,10 +35,7 @@ void store_member_role(db_conn *c, int64_t project_id, int64_t user_id, char rol
 	sqlite3_stmt *st = db_stmt(c, "SELECT role FROM project_members WHERE project_id = ?"
 				      " AND user_id = ?");
 	db_bind(st, DB_INT(project_id), DB_INT(user_id));
-	role[0] = '\0';
-	if (db_step(st) == SQLITE_ROW)
-		snprintf(role, 16, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
+	db_one_text(st, role, 16);
 }
 
 int store_member_role_set(db_conn *c, int64_t project_id, int64_t user_id, const char *role,

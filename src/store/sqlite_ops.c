@@ -7,9 +7,17 @@
 #include "store/quality_figures.h"
 #include "store/quality_settings.h"
 #include "store/role_events.h"
+#include "store/store_academy.h"
+#include "store/store_projects.h"
 #include "store/store_ledger.h"
 #include "store/task_rows.h"
 #include "store/worker_counts.h"
+
+/* The project's quality settings on the calling thread's read connection. */
+static void quality_settings_read(db *d, int64_t project_id, quality_settings *s)
+{
+	store_quality_settings_load(db_reader(d), project_id, s);
+}
 
 const store_ops store_sqlite_ops = {
     .write = db_write,
@@ -68,4 +76,18 @@ const store_ops store_sqlite_ops = {
     .promotion_barred = store_promotion_barred,
     .role_event_add = store_role_event_add,
     .audit_verdict_set = store_audit_verdict_set,
+
+    .project_labels = store_project_labels,
+    .project_save = store_project_save,
+
+    .course_exam = store_course_exam,
+    .qualified = store_qualified,
+    .exam_failed_at = store_exam_failed_at,
+    .exam_attempt_add = store_exam_attempt_add,
+    .exam_attempt_finish = store_exam_attempt_finish,
+    .qualification_add = store_qualification_add,
+    .course_project = store_course_project,
+    .exam_questions = store_exam_questions,
+    .quality_settings_read = quality_settings_read,
+    .course_missing = store_academy_missing,
 };

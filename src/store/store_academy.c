@@ -75,10 +75,8 @@ static json_t *course_json(db_conn *c, int64_t id, int64_t user_id)
 
 struct course_job {
 	const course_new *in;
-	int64_t actor, id, course_id, project_id, attempt_id, user_id;
+	int64_t actor, id, course_id, project_id;
 	const char *role, *item, *answer, *explanation;
-	double score;
-	bool passed;
 	int added;
 };
 
@@ -243,8 +241,7 @@ int64_t store_course_question_item(db *d, int64_t course_id, int64_t question_id
 	    db_stmt(db_reader(d), "SELECT json_extract(item, '$.item_id')"
 				  " FROM course_questions WHERE id = ? AND course_id = ?");
 	db_bind(st, DB_INT(question_id), DB_INT(course_id));
-	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	int64_t id = db_one_int(st);
 	return id;
 }
 
@@ -286,70 +283,69 @@ int store_course_practice_answer(db *d, int64_t course_id, int64_t question_id, 
 	return rc;
 }
 
-static int exam_start_job(db_conn *c, void *ctx, cl_error *err)
+int store_course_exam(db_conn *c, int64_t course_id, int *size, int *cooldown_seconds,
+		      double *pass_score)
 {
-	struct course_job *j = ctx;
-	int64_t now = clock_now_ms();
-	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT exam_size, cooldown_seconds FROM courses WHERE id = ?");
-	db_bind_int(st, 1, j->course_id);
-	int size = 0, cooldown = 0;
-	bool found = false;
+	sqlite3_stmt *st = db_stmt(c, "SELECT exam_size, cooldown_seconds, pass_score FROM courses"
+				      " WHERE id = ?");
+	db_bind_int(st, 1, course_id);
+	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
-		size = sqlite3_column_int(st, 0);
-		cooldown = sqlite3_column_int(st, 1);
-		found = true;
+		*size = sqlite3_column_int(st, 0);
+		*cooldown_seconds = sqlite3_column_int(st, 1);
+		*pass_score = sqlite3_column_double(st, 2);
+		rc = 0;
 	}
 	sqlite3_reset(st);
-	if (!found)
-		return cl_fail(err, CL_ENOTFOUND, NULL, "course not found");
-	st = db_stmt(c, "SELECT count(*) FROM qualifications WHERE user_id = ? AND course_id = ?");
-	db_bind(st, DB_INT(j->user_id), DB_INT(j->course_id));
-	bool qualified = db_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
-	sqlite3_reset(st);
-	if (qualified)
-		return cl_fail(err, CL_ECONFLICT, "already_qualified",
-			       "you already passed this course");
-	st = db_stmt(c, "SELECT finished_at FROM exam_attempts WHERE user_id = ? AND course_id = ?"
-			" AND finished_at IS NOT NULL AND NOT passed ORDER BY id DESC LIMIT 1");
-	db_bind(st, DB_INT(j->user_id), DB_INT(j->course_id));
-	int64_t failed_at = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (failed_at && failed_at + (int64_t)cooldown * 1000 > now) {
-		char at[32];
-		clock_iso8601(failed_at + (int64_t)cooldown * 1000, at);
-		return cl_fail(err, CL_ECONFLICT, "exam_cooldown",
-			       "you may retry the exam after %s", at);
-	}
-	st = db_stmt(c, "SELECT json_group_array(id) FROM (SELECT id FROM course_questions"
-			" WHERE course_id = ? AND role = 'exam' ORDER BY random() LIMIT ?)");
-	db_bind(st, DB_INT(j->course_id), DB_INT(size));
+	return rc;
+}
+
+bool store_qualified(db_conn *c, int64_t user_id, int64_t course_id)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT count(*) FROM qualifications WHERE user_id = ? AND course_id = ?");
+	db_bind(st, DB_INT(user_id), DB_INT(course_id));
+	return db_one_int(st) > 0;
+}
+
+int64_t store_exam_failed_at(db_conn *c, int64_t user_id, int64_t course_id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT finished_at FROM exam_attempts WHERE user_id = ?"
+				      " AND course_id = ? AND finished_at IS NOT NULL AND NOT passed"
+				      " ORDER BY id DESC LIMIT 1");
+	db_bind(st, DB_INT(user_id), DB_INT(course_id));
+	return db_one_int(st);
+}
+
+int store_exam_attempt_add(db_conn *c, int64_t course_id, int64_t user_id, int size, int64_t now,
+			   int64_t *attempt_id, cl_error *err)
+{
+	*attempt_id = 0;
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT json_group_array(id) FROM (SELECT id FROM course_questions"
+		       " WHERE course_id = ? AND role = 'exam' ORDER BY random() LIMIT ?)");
+	db_bind(st, DB_INT(course_id), DB_INT(size));
 	char *ids = NULL;
 	if (db_step(st) == SQLITE_ROW)
 		ids = strdup(db_col_text(st, 0));
 	sqlite3_reset(st);
 	if (!ids || !strcmp(ids, "[]")) {
 		free(ids);
-		return cl_fail(err, CL_ECONFLICT, "no_exam",
-			       "the course has no exam questions yet");
+		return 0;
 	}
 	st = db_stmt(c, "INSERT INTO exam_attempts(course_id, user_id, questions, started_at)"
 			" VALUES (?,?,?,?)");
-	db_bind(st, DB_INT(j->course_id), DB_INT(j->user_id), DB_TEXT(ids), DB_INT(now));
+	db_bind(st, DB_INT(course_id), DB_INT(user_id), DB_TEXT(ids), DB_INT(now));
 	free(ids);
 	int rc = db_exec_stmt(st, err);
-	j->attempt_id = sqlite3_last_insert_rowid(db_handle(c));
+	if (!rc)
+		*attempt_id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
 }
 
-int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl_error *err)
+json_t *store_exam_shown(db *d, int64_t attempt_id, int64_t course_id)
 {
-	struct course_job j = {.course_id = course_id, .user_id = user_id};
-	int rc = db_write(d, exam_start_job, &j, err);
-	*out = NULL;
-	if (rc)
-		return rc;
-	json_t *qs = store_exam_questions(d, j.attempt_id);
+	json_t *qs = store_exam_questions(d, attempt_id);
 	json_t *shown = json_array();
 	size_t i;
 	json_t *q;
@@ -363,9 +359,8 @@ int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl
 				     shown_item(course_id, id, item ? item : json_object())));
 	}
 	json_decref(qs);
-	*out = json_pack("{s:I,s:I,s:o}", "attempt_id", (json_int_t)j.attempt_id, "course_id",
+	return json_pack("{s:I,s:I,s:o}", "attempt_id", (json_int_t)attempt_id, "course_id",
 			 (json_int_t)course_id, "questions", shown);
-	return 0;
 }
 
 int store_exam_attempt(db *d, int64_t attempt_id, int64_t *user_id, int64_t *course_id,
@@ -404,40 +399,30 @@ json_t *store_exam_questions(db *d, int64_t attempt_id)
 	return items;
 }
 
-static int exam_finish_job(db_conn *c, void *ctx, cl_error *err)
+bool store_exam_attempt_finish(db_conn *c, int64_t attempt_id, double score, bool passed,
+			       int64_t now, int64_t *user_id, int64_t *course_id)
 {
-	struct course_job *j = ctx;
-	int64_t now = clock_now_ms();
 	sqlite3_stmt *st = db_stmt(c, "UPDATE exam_attempts SET finished_at = ?, score = ?,"
 				      " passed = ? WHERE id = ? AND finished_at IS NULL"
 				      " RETURNING user_id, course_id");
-	db_bind(st, DB_INT(now), DB_REAL(j->score), DB_INT(j->passed), DB_INT(j->attempt_id));
-	int64_t user = 0, course = 0;
+	db_bind(st, DB_INT(now), DB_REAL(score), DB_INT(passed), DB_INT(attempt_id));
+	*user_id = *course_id = 0;
 	if (db_step(st) == SQLITE_ROW) {
-		user = sqlite3_column_int64(st, 0);
-		course = sqlite3_column_int64(st, 1);
+		*user_id = sqlite3_column_int64(st, 0);
+		*course_id = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	if (!user)
-		return cl_fail(err, CL_ECONFLICT, "exam_finished",
-			       "this attempt is already scored");
-	if (!j->passed)
-		return 0;
-	st = db_stmt(c, "INSERT INTO qualifications(user_id, course_id, granted_at, attempt_id)"
-			" VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
-	db_bind(st, DB_INT(user), DB_INT(course), DB_INT(now), DB_INT(j->attempt_id));
-	return db_exec_stmt(st, err);
+	return *user_id != 0;
 }
 
-int store_exam_finish(db *d, int64_t attempt_id, double score, bool passed, json_t **out,
-		      cl_error *err)
+int store_qualification_add(db_conn *c, int64_t user_id, int64_t course_id, int64_t attempt_id,
+			    int64_t now, cl_error *err)
 {
-	struct course_job j = {.attempt_id = attempt_id, .score = score, .passed = passed};
-	int rc = db_write(d, exam_finish_job, &j, err);
-	*out = rc ? NULL
-		  : json_pack("{s:I,s:f,s:b,s:b}", "attempt_id", (json_int_t)attempt_id, "score",
-			      score, "passed", passed, "qualified", passed);
-	return rc;
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO qualifications(user_id, course_id, granted_at, attempt_id)"
+		       " VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
+	db_bind(st, DB_INT(user_id), DB_INT(course_id), DB_INT(now), DB_INT(attempt_id));
+	return db_exec_stmt(st, err);
 }
 
 json_t *store_qualifications(db *d, int64_t user_id)

@@ -46,17 +46,26 @@ json_t *store_course_practice(db *d, int64_t course_id, int64_t cursor, int limi
 /* A practice question's item, answer and explanation (new references in *q); CL_ENOTFOUND. */
 int store_course_practice_answer(db *d, int64_t course_id, int64_t question_id, json_t **item,
 				 json_t **answer, char **explanation);
-/* Starts an exam: CL_ECONFLICT "exam_cooldown" (with the time) while a failed attempt's
- * cooldown runs, "already_qualified" when qualified, "no_exam" without questions. */
-int store_exam_start(db *d, int64_t course_id, int64_t user_id, json_t **out, cl_error *err);
+/* The rows of an exam (store/ops.h documents each as its slot): a course's exam settings, a
+ * qualification held, the last failed attempt's end, a new attempt on questions drawn at random
+ * (*attempt_id 0 when the course has none), an attempt finished once, a qualification granted. */
+int store_course_exam(db_conn *c, int64_t course_id, int *size, int *cooldown_seconds,
+		      double *pass_score);
+bool store_qualified(db_conn *c, int64_t user_id, int64_t course_id);
+int64_t store_exam_failed_at(db_conn *c, int64_t user_id, int64_t course_id);
+int store_exam_attempt_add(db_conn *c, int64_t course_id, int64_t user_id, int size, int64_t now,
+			   int64_t *attempt_id, cl_error *err);
+bool store_exam_attempt_finish(db_conn *c, int64_t attempt_id, double score, bool passed,
+			       int64_t now, int64_t *user_id, int64_t *course_id);
+int store_qualification_add(db_conn *c, int64_t user_id, int64_t course_id, int64_t attempt_id,
+			    int64_t now, cl_error *err);
+/* An attempt as its taker sees it: its questions without their answers (ExamAttempt). */
+json_t *store_exam_shown(db *d, int64_t attempt_id, int64_t course_id);
 /* The attempt's user, course and whether it is finished. */
 int store_exam_attempt(db *d, int64_t attempt_id, int64_t *user_id, int64_t *course_id,
 		       bool *finished);
 /* The attempt's questions with answers, for scoring: [{"id","item","answer"}]. */
 json_t *store_exam_questions(db *d, int64_t attempt_id);
-/* Records the score; grants the qualification when passed. */
-int store_exam_finish(db *d, int64_t attempt_id, double score, bool passed, json_t **out,
-		      cl_error *err);
 /* The user's qualifications. */
 json_t *store_qualifications(db *d, int64_t user_id);
 /* The first course of `s` the user lacks (0 when none) and its name. */

@@ -271,14 +271,7 @@ int store_org_role(db *d, int64_t org_id, int64_t user_id, char role[16])
 	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT role FROM org_members "
 						 "WHERE org_id = ? AND user_id = ?");
 	db_bind(st, DB_INT(org_id), DB_INT(user_id));
-	int rc = CL_ENOTFOUND;
-	role[0] = '\0';
-	if (db_step(st) == SQLITE_ROW) {
-		snprintf(role, 16, "%s", db_col_text(st, 0));
-		rc = 0;
-	}
-	sqlite3_reset(st);
-	return rc;
+	return db_one_text(st, role, 16) ? 0 : CL_ENOTFOUND;
 }
 
 struct member_set {

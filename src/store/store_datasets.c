@@ -286,18 +286,11 @@ static void counts_bump(json_t *split, const char *key)
 			    json_integer(json_integer_value(json_object_get(split, key)) + 1));
 }
 
-static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
+/* Inserts version a's row, numbered after the project's last, as made at `now`; a->id its id. */
+static int version_insert(db_conn *c, struct dataset_create *a, const char *labels, int64_t now,
+			  cl_error *err)
 {
-	struct dataset_create *a = ctx;
 	const project *p = a->p;
-	int64_t now = clock_now_ms();
-	char *labels = json_dumps(p->labels, JSON_OUT);
-	json_t *counts = counts_new();
-	char *counts_text = NULL;
-	int rc = labels ? 0 : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	if (rc)
-		goto out;
-
 	sqlite3_stmt *st = db_stmt(c, "SELECT coalesce(max(version), 0) + 1 FROM dataset_versions"
 				      " WHERE project_id = ?");
 	db_bind_int(st, 1, p->id);
@@ -312,19 +305,62 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 		DB_TEXT(labels), DB_REAL(a->ratios->train), DB_REAL(a->ratios->validation),
 		DB_REAL(a->ratios->test), DB_TEXT(a->note ? a->note : ""), DB_INT(a->user_id),
 		DB_INT(now));
-	if ((rc = db_exec_stmt(st, err)))
-		goto out;
-	a->id = sqlite3_last_insert_rowid(db_handle(c));
+	int rc = db_exec_stmt(st, err);
+	if (!rc)
+		a->id = sqlite3_last_insert_rowid(db_handle(c));
+	return rc;
+}
 
-	/* Rows in (item hash, slot) order, the order the content hash is defined over. */
-	dataset_hasher h;
-	dataset_hasher_init(&h, p->kind, labels);
-	int64_t rows = 0, items = 0;
+/* Counts row r (its canonical annotation `canon`) into its split's counts and the labels';
+ * a row of a new item (rows come in item hash order) counts that item too. */
+static void row_counted(json_t *counts, dataset_split split, const export_row *r, const char *canon,
+			char last_hash[65], int64_t *items)
+{
+	json_t *sc = json_object_get(counts, dataset_split_name(split));
+	counts_bump(sc, "rows");
+	if (strcmp(last_hash, r->content_hash)) {
+		counts_bump(sc, "items");
+		(*items)++;
+		snprintf(last_hash, 65, "%s", r->content_hash);
+	}
+	json_t *ann = json_loads(canon, 0, NULL);
+	dataset_count_labels(ann, json_object_get(sc, "labels"));
+	dataset_count_labels(ann, json_object_get(counts, "labels"));
+	json_decref(ann);
+}
+
+/* Inserts row r of version `dataset_id` in `split`, with its canonical annotation `canon`. */
+static int row_insert(db_conn *c, int64_t dataset_id, const export_row *r, dataset_split split,
+		      const char *canon, cl_error *err)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO dataset_rows(dataset_id, task_id, item_id, slot, item_hash,"
+		       " split, annotation, worker_id, reviewer_id, round, approved_at,"
+		       " annotators, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	db_bind(st, DB_INT(dataset_id), DB_INT(r->task_id), DB_INT(r->item_id), DB_INT(r->slot),
+		DB_TEXT(r->content_hash), DB_TEXT(dataset_split_name(split)), DB_TEXT(canon));
+	if (r->worker_id)
+		db_bind_int(st, 8, r->worker_id);
+	if (r->reviewer_id)
+		db_bind_int(st, 9, r->reviewer_id);
+	db_bind_int(st, 10, r->round);
+	db_bind_int(st, 11, r->approved_at);
+	db_bind_int(st, 12, r->annotators);
+	if (r->agreement >= 0)
+		sqlite3_bind_double(st, 13, r->agreement);
+	return db_exec_stmt(st, err);
+}
+
+/* Copies project p's approved rows into version a, hashing them into h and counting them into
+ * counts; *rows and *items their numbers. */
+static int rows_copy(db_conn *c, struct dataset_create *a, dataset_hasher *h, json_t *counts,
+		     int64_t *rows, int64_t *items, cl_error *err)
+{
 	char last_hash[65] = "";
 	row_reader rd;
-	reader_open_project(&rd, c, p, true, false);
+	reader_open_project(&rd, c, a->p, true, false);
 	export_row r;
-	int step;
+	int step, rc = 0;
 	while ((step = reader_next(&rd, &r)) == 1) {
 		char *canon = dataset_canonical_json(r.annotation);
 		if (!canon) {
@@ -334,52 +370,41 @@ static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
 			break;
 		}
 		dataset_split split = dataset_split_of(r.content_hash, a->ratios);
-		dataset_hasher_row(&h, r.content_hash, r.slot, split, canon);
-		json_t *sc = json_object_get(counts, dataset_split_name(split));
-		counts_bump(sc, "rows");
-		if (strcmp(last_hash, r.content_hash)) {
-			counts_bump(sc, "items");
-			items++;
-			snprintf(last_hash, sizeof last_hash, "%s", r.content_hash);
-		}
-		json_t *ann = json_loads(canon, 0, NULL);
-		dataset_count_labels(ann, json_object_get(sc, "labels"));
-		dataset_count_labels(ann, json_object_get(counts, "labels"));
-		json_decref(ann);
-
-		st = db_stmt(
-		    c, "INSERT INTO dataset_rows(dataset_id, task_id, item_id, slot, item_hash,"
-		       " split, annotation, worker_id, reviewer_id, round, approved_at,"
-		       " annotators, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-		db_bind(st, DB_INT(a->id), DB_INT(r.task_id), DB_INT(r.item_id), DB_INT(r.slot),
-			DB_TEXT(r.content_hash), DB_TEXT(dataset_split_name(split)),
-			DB_TEXT(canon));
-		if (r.worker_id)
-			db_bind_int(st, 8, r.worker_id);
-		if (r.reviewer_id)
-			db_bind_int(st, 9, r.reviewer_id);
-		db_bind_int(st, 10, r.round);
-		db_bind_int(st, 11, r.approved_at);
-		db_bind_int(st, 12, r.annotators);
-		if (r.agreement >= 0)
-			sqlite3_bind_double(st, 13, r.agreement);
-		rc = db_exec_stmt(st, err);
+		dataset_hasher_row(h, r.content_hash, r.slot, split, canon);
+		row_counted(counts, split, &r, canon, last_hash, items);
+		rc = row_insert(c, a->id, &r, split, canon, err);
 		free(canon);
 		if (rc)
 			break;
-		rows++;
+		(*rows)++;
 	}
 	reader_close(&rd);
 	if (!rc && step < 0)
 		rc = cl_fail(err, CL_EINTERNAL, NULL, "reading the approved tasks failed");
-	if (rc)
-		goto out;
+	return rc;
+}
 
+static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct dataset_create *a = ctx;
+	const project *p = a->p;
+	char *labels = json_dumps(p->labels, JSON_OUT);
+	json_t *counts = counts_new();
+	char *counts_text = NULL;
+	int rc = labels ? 0 : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	if (rc || (rc = version_insert(c, a, labels, clock_now_ms(), err)))
+		goto out;
+	/* Rows in (item hash, slot) order, the order the content hash is defined over. */
+	dataset_hasher h;
+	dataset_hasher_init(&h, p->kind, labels);
+	int64_t rows = 0, items = 0;
+	if ((rc = rows_copy(c, a, &h, counts, &rows, &items, err)))
+		goto out;
 	char digest[65];
 	dataset_hasher_final(&h, digest);
 	counts_text = json_dumps(counts, JSON_OUT);
-	st = db_stmt(c, "UPDATE dataset_versions SET content_hash = ?, rows = ?, items = ?,"
-			" counts = ? WHERE id = ?");
+	sqlite3_stmt *st = db_stmt(c, "UPDATE dataset_versions SET content_hash = ?, rows = ?,"
+				      " items = ?, counts = ? WHERE id = ?");
 	db_bind(st, DB_TEXT(digest), DB_INT(rows), DB_INT(items), DB_TEXT(counts_text),
 		DB_INT(a->id));
 	rc = db_exec_stmt(st, err);
@@ -417,33 +442,15 @@ json_t *store_dataset_get(db *d, int64_t id, int64_t *project_id)
 	return o;
 }
 
+#define DATASET_LIST_QUERY                                                                         \
+	"SELECT " DATASET_COLUMNS " FROM dataset_versions"                                         \
+	" WHERE project_id = ?1 AND content_hash IS NOT NULL"
+
 json_t *store_datasets_list(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
 			    int64_t *next)
 {
-	db_conn *c = db_reader(d);
-	sqlite3_stmt *st =
-	    desc ? db_stmt(c, "SELECT " DATASET_COLUMNS " FROM dataset_versions"
-			      " WHERE project_id = ?1 AND content_hash IS NOT NULL AND id < ?2"
-			      " ORDER BY id DESC LIMIT ?3")
-		 : db_stmt(c, "SELECT " DATASET_COLUMNS " FROM dataset_versions"
-			      " WHERE project_id = ?1 AND content_hash IS NOT NULL AND id > ?2"
-			      " ORDER BY id LIMIT ?3");
-	db_bind(st, DB_INT(project_id), DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)),
-		DB_INT(limit + 1));
-	json_t *items = json_array();
-	int64_t last = 0;
-	int n = 0;
-	*next = 0;
-	while (db_step(st) == SQLITE_ROW) {
-		if (n++ == limit) {
-			*next = last;
-			break;
-		}
-		last = sqlite3_column_int64(st, 0);
-		json_array_append_new(items, dataset_json(st));
-	}
-	sqlite3_reset(st);
-	return items;
+	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, DATASET_LIST_QUERY, "id"));
+	return db_owned_page(st, project_id, cursor, limit, desc, dataset_json, next);
 }
 
 /* ---- deletion ---- */

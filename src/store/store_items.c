@@ -59,72 +59,87 @@ int store_project_counted(db_conn *c, int64_t project_id, int64_t items, int64_t
 			(int64_t[]){project_id, items, tasks}, 3, err);
 }
 
+/* Inserts item `it` of the job's project; *item_id its id, or 0 when an item with its content
+ * hash is there already. */
+static int item_insert(db_conn *c, const struct items_insert *a, const item_new *it, int64_t now,
+		       int64_t *item_id, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
+				      " blob, mime, width, height, meta, created_at)"
+				      " VALUES (?,?,?,?,?,?,?,?,?,?)"
+				      " ON CONFLICT(project_id, content_hash) DO NOTHING");
+	db_bind(st, DB_INT(a->project_id), DB_TEXT(item_type_name(it->type)), DB_TEXT(it->hash),
+		DB_TEXT(it->text), DB_TEXT(it->blob), DB_TEXT(it->mime));
+	if (it->type == ITEM_IMAGE) {
+		db_bind_int(st, 7, it->width);
+		db_bind_int(st, 8, it->height);
+	}
+	db_bind_text(st, 9, it->meta);
+	db_bind_int(st, 10, now);
+	int rc = db_exec_stmt(st, err);
+	*item_id =
+	    !rc && sqlite3_changes(db_handle(c)) ? sqlite3_last_insert_rowid(db_handle(c)) : 0;
+	return rc;
+}
+
+/* Makes the job's `overlap` open tasks of a new item. */
+static int item_tasks(db_conn *c, const struct items_insert *a, int64_t item_id, int64_t now,
+		      cl_error *err)
+{
+	for (int slot = 0; slot < a->overlap; slot++) {
+		sqlite3_stmt *st =
+		    db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
+			       " VALUES (?,?,?,'open',?)");
+		db_bind(st, DB_INT(a->project_id), DB_INT(item_id), DB_INT(slot), DB_INT(now));
+		int rc = db_exec_stmt(st, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Adds n to the report's count `key`. */
+static void report_add(json_t *report, const char *key, int64_t n)
+{
+	json_object_set_new(report, key,
+			    json_integer(json_integer_value(json_object_get(report, key)) + n));
+}
+
 static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct items_insert *a = ctx;
 	int64_t now = clock_now_ms();
-	json_t *ids = json_object_get(a->report, "item_ids");
-	json_t *dups = json_object_get(a->report, "duplicate_entries");
 	int64_t accepted = 0, duplicates = 0;
 	/* Report arrays are appended to only after the whole job succeeded, so a rollback leaves
 	 * no ids of rows that do not exist. */
 	json_t *new_ids = json_array(), *new_dups = json_array();
 	for (size_t i = 0; i < a->n; i++) {
 		const item_new *it = &a->items[i];
-		sqlite3_stmt *st =
-		    db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
-			       " blob, mime, width, height, meta, created_at)"
-			       " VALUES (?,?,?,?,?,?,?,?,?,?)"
-			       " ON CONFLICT(project_id, content_hash) DO NOTHING");
-		db_bind(st, DB_INT(a->project_id), DB_TEXT(item_type_name(it->type)),
-			DB_TEXT(it->hash), DB_TEXT(it->text), DB_TEXT(it->blob), DB_TEXT(it->mime));
-		if (it->type == ITEM_IMAGE) {
-			db_bind_int(st, 7, it->width);
-			db_bind_int(st, 8, it->height);
-		}
-		db_bind_text(st, 9, it->meta);
-		db_bind_int(st, 10, now);
-		int rc = db_exec_stmt(st, err);
-		if (rc)
+		int64_t item_id;
+		if (item_insert(c, a, it, now, &item_id, err))
 			goto fail;
-		if (sqlite3_changes(db_handle(c)) == 0) {
-			st = db_stmt(
+		if (!item_id) {
+			sqlite3_stmt *st = db_stmt(
 			    c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
 			db_bind(st, DB_INT(a->project_id), DB_TEXT(it->hash));
-			int64_t existing =
-			    db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-			sqlite3_reset(st);
-			json_array_append_new(new_dups, entry_ref(it, existing));
+			json_array_append_new(new_dups, entry_ref(it, db_one_int(st)));
 			duplicates++;
 			continue;
 		}
-		int64_t item_id = sqlite3_last_insert_rowid(db_handle(c));
-		for (int slot = 0; slot < a->overlap; slot++) {
-			st = db_stmt(
-			    c, "INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
-			       " VALUES (?,?,?,'open',?)");
-			db_bind(st, DB_INT(a->project_id), DB_INT(item_id), DB_INT(slot),
-				DB_INT(now));
-			if ((rc = db_exec_stmt(st, err)))
-				goto fail;
-		}
+		if (item_tasks(c, a, item_id, now, err))
+			goto fail;
 		json_array_append_new(new_ids, json_integer(item_id));
 		accepted++;
 	}
 	if (accepted &&
 	    store_project_counted(c, a->project_id, accepted, accepted * (int64_t)a->overlap, err))
 		goto fail;
-	json_array_extend(ids, new_ids);
-	json_array_extend(dups, new_dups);
+	json_array_extend(json_object_get(a->report, "item_ids"), new_ids);
+	json_array_extend(json_object_get(a->report, "duplicate_entries"), new_dups);
 	json_decref(new_ids);
 	json_decref(new_dups);
-	json_object_set_new(
-	    a->report, "accepted",
-	    json_integer(json_integer_value(json_object_get(a->report, "accepted")) + accepted));
-	json_object_set_new(
-	    a->report, "duplicates",
-	    json_integer(json_integer_value(json_object_get(a->report, "duplicates")) +
-			 duplicates));
+	report_add(a->report, "accepted", accepted);
+	report_add(a->report, "duplicates", duplicates);
 	return 0;
 fail:
 	json_decref(new_ids);
@@ -185,4 +200,12 @@ json_t *store_items_list(db *d, int64_t project_id, const char *type, int64_t cu
 	db_bind(st, DB_INT(project_id), DB_TEXT(type),
 		DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)), DB_INT(limit + 1));
 	return db_page(st, limit, item_json, next);
+}
+
+bool store_item_worked_by(db *d, int64_t item_id, int64_t user_id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT EXISTS(SELECT 1 FROM tasks WHERE item_id = ?1"
+						 " AND (worker_id = ?2 OR reviewer_id = ?2))");
+	db_bind(st, DB_INT(item_id), DB_INT(user_id));
+	return db_one_int(st) != 0;
 }

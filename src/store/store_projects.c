@@ -158,51 +158,34 @@ int store_project_get(db *d, int64_t id, project *p)
 	return rc;
 }
 
-static int project_update_job(db_conn *c, void *ctx, cl_error *err)
+int store_project_labels(db_conn *c, int64_t project_id, json_t **labels, bool *labeled)
 {
-	const project *p = ctx;
-	/* Labels already used by tasks may not disappear: their annotations would dangle. */
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT labels, EXISTS(SELECT 1 FROM tasks WHERE project_id = ?"
 		       " AND round > 0) FROM projects WHERE id = ?");
-	db_bind(st, DB_INT(p->id), DB_INT(p->id));
-	if (db_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
+	db_bind(st, DB_INT(project_id), DB_INT(project_id));
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		*labels = json_loads(db_col_text(st, 0), 0, NULL);
+		*labeled = sqlite3_column_int(st, 1);
+		rc = 0;
 	}
-	json_t *old = json_loads(db_col_text(st, 0), 0, NULL);
-	bool used = sqlite3_column_int(st, 1);
 	sqlite3_reset(st);
-	if (used && old) {
-		size_t i;
-		json_t *l;
-		json_array_foreach(old, i, l)
-		{
-			if (!project_has_label(p, json_string_value(l))) {
-				int rc = cl_fail(err, CL_ECONFLICT, "labels_in_use",
-						 "label \"%s\" is in use and cannot be removed",
-						 json_string_value(l));
-				json_decref(old);
-				return rc;
-			}
-		}
-	}
-	json_decref(old);
+	return rc;
+}
+
+int store_project_save(db_conn *c, const project *p, cl_error *err)
+{
 	char *labels = json_dumps(p->labels, JSON_OUT);
-	st = db_stmt(c,
-		     "UPDATE projects SET name=?, kind=?, labels=?, multi_label=?, instructions=?,"
-		     " price=?, reviewer_fee=?, review_sample=?, review_rate=?, overlap=?,"
-		     " lease_seconds=?, max_rounds=?, status=?, is_public=? WHERE id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(c, "UPDATE projects SET name=?, kind=?, labels=?, multi_label=?, instructions=?,"
+		       " price=?, reviewer_fee=?, review_sample=?, review_rate=?, overlap=?,"
+		       " lease_seconds=?, max_rounds=?, status=?, is_public=? WHERE id = ?");
 	bind_settings(st, p, labels);
 	db_bind_int(st, 15, p->id);
 	int rc = db_exec_stmt(st, err);
 	free(labels);
 	return rc;
-}
-
-int store_project_update(db *d, const project *p, cl_error *err)
-{
-	return db_write(d, project_update_job, (void *)p, err);
 }
 
 void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user_id,
@@ -213,10 +196,7 @@ void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user
 	sqlite3_stmt *st = db_stmt(c, "SELECT role FROM project_members "
 				      "WHERE project_id = ? AND user_id = ?");
 	db_bind(st, DB_INT(project_id), DB_INT(user_id));
-	member_role[0] = '\0';
-	if (db_step(st) == SQLITE_ROW)
-		snprintf(member_role, 16, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
+	db_one_text(st, member_role, 16);
 }
 
 json_t *store_projects_list(db *d, const principal *pr, const char *status, const char *kind,

@@ -20,9 +20,11 @@ int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char o
 			  char member_role[16]);
 /* Loads a project; CL_ENOTFOUND when missing. Release with project_release. */
 int store_project_get(db *d, int64_t id, project *p);
-/* Writes every setting of p back. `labels_may_shrink` is false once tasks exist: then a label
- * set that drops a label is refused with CL_ECONFLICT. */
-int store_project_update(db *d, const project *p, cl_error *err);
+/* A project's labels (new reference) and whether any of its tasks was labeled
+ * (store_ops.project_labels); CL_ENOTFOUND when missing. */
+int store_project_labels(db_conn *c, int64_t project_id, json_t **labels, bool *labeled);
+/* Writes every setting of p back (store_ops.project_save). */
+int store_project_save(db_conn *c, const project *p, cl_error *err);
 /* The caller's roles for a project: org role and project member role (empty when none). */
 void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user_id,
 			 char org_role[16], char member_role[16]);

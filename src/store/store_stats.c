@@ -1,7 +1,7 @@
 /* A project's figures: counts by state, throughput, first-pass approval, per worker. */
 #include "store/store_stats.h"
 #include "store/store_ledger.h"
-#include "core/task.h"
+#include "core/task_types.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -29,23 +29,14 @@
 	" UNION ALL SELECT state, count(*) FROM tasks INDEXED BY tasks_settled"                    \
 	"  WHERE " where " (state = 'escalated' OR state = 'discarded') GROUP BY state"
 
-json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
+/* The project's tasks by state ("tasks") and their total ("total_tasks"), into o. */
+static void stats_tasks(db_conn *c, int64_t project_id, json_t *o)
 {
-	db_conn *c = db_reader(d);
-	db_read_begin(c);
-	json_t *o = json_pack("{s:I}", "project_id", (json_int_t)project_id);
-
-	sqlite3_stmt *st = db_stmt(c, "SELECT items FROM project_counts WHERE project_id = ?");
-	db_bind_int(st, 1, project_id);
-	json_object_set_new(
-	    o, "items", json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
-	sqlite3_reset(st);
-
 	json_t *states = json_object();
 	for (int s = 0; s < TASK_STATE_COUNT; s++)
-		json_object_set_new(states, task_state_name((task_state)s), json_integer(0));
+		json_object_set_new(states, task_state_names[s], json_integer(0));
 	int64_t total = 0;
-	st = db_stmt(c, STATE_COUNTS("project_id = ?1 AND"));
+	sqlite3_stmt *st = db_stmt(c, STATE_COUNTS("project_id = ?1 AND"));
 	db_bind_int(st, 1, project_id);
 	while (db_step(st) == SQLITE_ROW) {
 		json_object_set_new(states, db_col_text(st, 0),
@@ -55,11 +46,16 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	sqlite3_reset(st);
 	json_object_set_new(o, "tasks", states);
 	json_object_set_new(o, "total_tasks", json_integer(total));
+}
 
-	/* Approvals per hour over the last day, from the event log. */
-	int64_t hour = 3600 * 1000, since = (now / hour - 23) * hour;
+#define HOUR_MS (3600 * 1000)
+
+/* Approvals per hour over the last day before `now`, from the event log. */
+static json_t *stats_per_hour(db_conn *c, int64_t project_id, int64_t now)
+{
+	int64_t hour = HOUR_MS, since = (now / hour - 23) * hour;
 	int64_t buckets[24] = {0};
-	st =
+	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT at / 3600000, count(*) FROM events WHERE project_id = ?"
 		       " AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
 		       " AND type NOT IN ('claim','review_claim')"
@@ -78,42 +74,26 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 		json_array_append_new(per_hour, json_pack("{s:s,s:I}", "hour", at, "approved",
 							  (json_int_t)buckets[i]));
 	}
-	json_object_set_new(o, "approved_per_hour", per_hour);
+	return per_hour;
+}
 
-	st =
-	    db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
-		       " AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
-		       " AND type NOT IN ('claim','review_claim')");
-	db_bind(st, DB_INT(project_id), DB_INT(now - hour));
-	json_object_set_new(
-	    o, "approved_last_hour",
-	    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
-	sqlite3_reset(st);
-
-	/* Review decisions (approve, fix, reject) as each decision's job counted them. */
-	st = db_stmt(c,
-		     "SELECT coalesce(sum(decisions), 0) FROM review_counts WHERE project_id = ?");
-	db_bind_int(st, 1, project_id);
-	json_object_set_new(
-	    o, "reviews",
-	    json_integer(db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0));
-	sqlite3_reset(st);
-
-	/* Per worker: the outcomes of their work, and the reviews they did, as each job counted
-	 * them (worker_counts, review_counts). The first-pass rate is over tasks that had a
-	 * decision: approved ones and rejected ones not yet approved. */
+/* Per worker: the outcomes of their work, and the reviews they did, as each job counted them
+ * (worker_counts, review_counts), into o with the project's first-pass rate. That rate is over
+ * tasks that had a decision: approved ones and rejected ones not yet approved. */
+static void stats_workers(db_conn *c, int64_t project_id, json_t *o)
+{
 	json_t *workers = json_array();
 	int64_t decided_all = 0, first_pass_all = 0;
-	st = db_stmt(c,
-		     "SELECT w.id, u.username, sum(w.submitted), sum(w.approved),"
-		     " sum(w.rejected), sum(w.first_pass), sum(w.reviews), sum(w.decided) FROM ("
-		     "  SELECT user_id AS id, tasks_submitted AS submitted, approved, rejected,"
-		     "   first_pass, 0 AS reviews, decided FROM worker_counts WHERE project_id = ?1"
-		     "   AND (tasks_submitted > 0 OR approved > 0 OR rejected > 0)"
-		     "  UNION ALL"
-		     "  SELECT user_id, 0, 0, 0, 0, decisions, 0 FROM review_counts"
-		     "   WHERE project_id = ?1 AND decisions > 0"
-		     " ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT w.id, u.username, sum(w.submitted), sum(w.approved),"
+	       " sum(w.rejected), sum(w.first_pass), sum(w.reviews), sum(w.decided) FROM ("
+	       "  SELECT user_id AS id, tasks_submitted AS submitted, approved, rejected,"
+	       "   first_pass, 0 AS reviews, decided FROM worker_counts WHERE project_id = ?1"
+	       "   AND (tasks_submitted > 0 OR approved > 0 OR rejected > 0)"
+	       "  UNION ALL"
+	       "  SELECT user_id, 0, 0, 0, 0, decisions, 0 FROM review_counts"
+	       "   WHERE project_id = ?1 AND decisions > 0"
+	       " ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
 	db_bind_int(st, 1, project_id);
 	while (db_step(st) == SQLITE_ROW) {
 		decided_all += sqlite3_column_int64(st, 7);
@@ -134,6 +114,30 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	json_object_set_new(o, "first_pass_approval_rate",
 			    decided_all ? json_real((double)first_pass_all / (double)decided_all)
 					: json_null());
+}
+
+json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	json_t *o = json_pack("{s:I}", "project_id", (json_int_t)project_id);
+	sqlite3_stmt *st = db_stmt(c, "SELECT items FROM project_counts WHERE project_id = ?");
+	db_bind_int(st, 1, project_id);
+	json_object_set_new(o, "items", json_integer(db_one_int(st)));
+	stats_tasks(c, project_id, o);
+	json_object_set_new(o, "approved_per_hour", stats_per_hour(c, project_id, now));
+	st =
+	    db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
+		       " AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
+		       " AND type NOT IN ('claim','review_claim')");
+	db_bind(st, DB_INT(project_id), DB_INT(now - HOUR_MS));
+	json_object_set_new(o, "approved_last_hour", json_integer(db_one_int(st)));
+	/* Review decisions (approve, fix, reject) as each decision's job counted them. */
+	st = db_stmt(c,
+		     "SELECT coalesce(sum(decisions), 0) FROM review_counts WHERE project_id = ?");
+	db_bind_int(st, 1, project_id);
+	json_object_set_new(o, "reviews", json_integer(db_one_int(st)));
+	stats_workers(c, project_id, o);
 	db_read_end(c);
 	return o;
 }
@@ -143,9 +147,9 @@ void store_task_state_counts(db *d, int64_t counts[8])
 	memset(counts, 0, 8 * sizeof counts[0]);
 	sqlite3_stmt *st = db_stmt(db_reader(d), STATE_COUNTS(""));
 	while (db_step(st) == SQLITE_ROW) {
-		task_state s;
-		if (!task_state_parse(db_col_text(st, 0), &s) && s < 8)
-			counts[s] = sqlite3_column_int64(st, 1);
+		for (int s = 0; s < TASK_STATE_COUNT && s < 8; s++)
+			if (!strcmp(db_col_text(st, 0), task_state_names[s]))
+				counts[s] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
 }

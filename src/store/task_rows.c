@@ -197,21 +197,13 @@ bool task_rows_submitted_before(db_conn *c, int64_t task_id, int64_t user_id)
 
 /* ---- the queues ---- */
 
-static int64_t first_id(sqlite3_stmt *st)
-{
-	int64_t id = db_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return id;
-}
-
 int64_t task_rows_rework_of(db_conn *c, int64_t project_id, int64_t worker_id)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_worker_live"
 				      " WHERE worker_id = ? AND project_id = ? AND state = 'rework'"
 				      " ORDER BY id LIMIT 1");
-	db_bind_int(st, 1, worker_id);
-	db_bind_int(st, 2, project_id);
-	return first_id(st);
+	db_bind(st, DB_INT(worker_id), DB_INT(project_id));
+	return db_one_int(st);
 }
 
 int64_t task_rows_lease_of(db_conn *c, int64_t project_id, int64_t worker_id, int64_t now)
@@ -222,10 +214,8 @@ int64_t task_rows_lease_of(db_conn *c, int64_t project_id, int64_t worker_id, in
 	    db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_worker_live WHERE worker_id = ?"
 		       " AND project_id = ? AND state = 'assigned' AND lease_until > ?"
 		       " ORDER BY id LIMIT 1");
-	db_bind_int(st, 1, worker_id);
-	db_bind_int(st, 2, project_id);
-	db_bind_int(st, 3, now);
-	return first_id(st);
+	db_bind(st, DB_INT(worker_id), DB_INT(project_id), DB_INT(now));
+	return db_one_int(st);
 }
 
 int64_t task_rows_open_for(db_conn *c, int64_t project_id, int64_t worker_id)
@@ -239,9 +229,8 @@ int64_t task_rows_open_for(db_conn *c, int64_t project_id, int64_t worker_id)
 		       " AND +u.worker_id = ?2)"
 		       " AND NOT EXISTS (SELECT 1 FROM task_skips k WHERE k.task_id = t.id"
 		       " AND k.user_id = ?2) ORDER BY t.priority DESC, t.id LIMIT 1");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, worker_id);
-	return first_id(st);
+	db_bind(st, DB_INT(project_id), DB_INT(worker_id));
+	return db_one_int(st);
 }
 
 int64_t task_rows_review_lease_of(db_conn *c, int64_t project_id, int64_t reviewer_id, int64_t now)
@@ -250,10 +239,8 @@ int64_t task_rows_review_lease_of(db_conn *c, int64_t project_id, int64_t review
 	    db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_reviewer"
 		       " WHERE reviewer_id = ? AND state = 'in_review' AND project_id = ?"
 		       " AND lease_until > ? ORDER BY id LIMIT 1");
-	db_bind_int(st, 1, reviewer_id);
-	db_bind_int(st, 2, project_id);
-	db_bind_int(st, 3, now);
-	return first_id(st);
+	db_bind(st, DB_INT(reviewer_id), DB_INT(project_id), DB_INT(now));
+	return db_one_int(st);
 }
 
 int64_t task_rows_review_waiting_for(db_conn *c, int64_t project_id, int64_t reviewer_id)
@@ -261,9 +248,8 @@ int64_t task_rows_review_waiting_for(db_conn *c, int64_t project_id, int64_t rev
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT id FROM tasks WHERE project_id = ? AND state = 'submitted'"
 		       " AND worker_id <> ? ORDER BY priority DESC, id LIMIT 1");
-	db_bind_int(st, 1, project_id);
-	db_bind_int(st, 2, reviewer_id);
-	return first_id(st);
+	db_bind(st, DB_INT(project_id), DB_INT(reviewer_id));
+	return db_one_int(st);
 }
 
 int task_rows_leases_expired(db_conn *c, int64_t now, int64_t *ids, int max)

@@ -328,6 +328,20 @@ class BadInputTest(ServerTestCase):
             with self.subTest(path=path):
                 self.assertError(self.world.admin.get(API + path), 400)
 
+    def test_repeated_query_params(self):
+        """A key given twice is ambiguous: 400 naming it, on every route, before the access
+        check of a route that takes no query at all."""
+        pid = self.world.project()["id"]
+        for path in ("/projects?limit=1&limit=2", "/projects?status=open&status=draft",
+                     "/projects/%d/tasks?state=open&state=open" % pid,
+                     "/projects/%d/export?format=csv&format=jsonl" % pid):
+            with self.subTest(path=path):
+                r = self.world.admin.get(API + path)
+                self.assertError(r, 400)
+                self.assertEqual(r.json()["error"]["code"], "repeated_parameter", r)
+        r = self.world.admin.get(API + "/projects?limit=1&sort=-id")
+        self.assertEqual(r.status, 200, r)
+
     def test_list_limits_and_cursor(self):
         for path in ("/projects?limit=0", "/projects?limit=501", "/projects?limit=abc",
                      "/projects?cursor=not-a-cursor"):

@@ -105,6 +105,23 @@ class LoopTest(ServerTestCase):
 
     # -- the loop ----------------------------------------------------------------------------
 
+    def test_labels_in_use_stay(self):
+        """Before any task is labeled a label may go; once one is, the label set may only grow."""
+        p, _ = self.proj(["labels one", "labels two"], workers=[self.w1_id],
+                         labels=["pos", "neg", "odd"])
+        mgr, path = self.world.manager, API + "/projects/%d" % p["id"]
+        r = mgr.patch(path, {"labels": ["pos", "neg"]})
+        self.assertEqual(r.status, 200, r)
+        t = self.claim(self.w1, p["id"])
+        self.submit_ok(self.w1, t["id"], NEG)
+        r = mgr.patch(path, {"labels": ["pos"]})
+        self.assertError(r, 409)
+        self.assertEqual(r.json()["error"]["code"], "labels_in_use", r)
+        self.assertIn('"neg"', r.json()["error"]["message"])
+        r = mgr.patch(path, {"labels": ["pos", "neg", "new"]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["labels"], ["pos", "neg", "new"])
+
     def test_claim_submit_approve(self):
         p, items = self.proj(["loop one", "loop two"], workers=[self.w1_id, self.w2_id],
                              reviewers=[self.r1_id, self.r2_id])
@@ -334,6 +351,42 @@ class LoopTest(ServerTestCase):
                                  "review_claim", "approve"])
         rej_ev = [e for e in t["events"] if e["type"] == "reject"][0]
         self.assertEqual((rej_ev["from"], rej_ev["to"]), ("in_review", "rework"))
+
+    def test_nobody_decides_their_own_work(self):
+        """A manager who labeled a task may not resolve it once escalated, nor audit it once
+        approved: another manager does."""
+        m, mid = self.world.manager, self.world.manager_id
+        other, other_id = self.world.user("manager2")
+        r = self.world.admin.post(API + "/orgs/%d/members" % self.world.org["id"],
+                                  {"user_id": other_id, "role": "manager"})
+        self.assertEqual(r.status, 201, r)
+        p, _ = self.proj(["own a", "own b"], reviewers=[self.r1_id], max_rounds=1)
+        pid = p["id"]
+        t = self.claim(m, pid)
+        self.assertEqual(t["worker_id"], mid)
+        self.submit_ok(m, t["id"], POS)
+        self.assertEqual(self.review_claim(self.r1, pid)["id"], t["id"])
+        self.review_ok(self.r1, t["id"], {"decision": "reject", "reason": "no"}, "escalated")
+        for body in ({"decision": "approve"}, {"decision": "approve", "annotation": NEG},
+                     {"decision": "discard"}):
+            r = resolve(m, t["id"], body)
+            self.assertError(r, 403)
+            self.assertEqual(r.json()["error"]["code"], "own_work", r)
+        self.assertEqual(self.get_task(t["id"])["state"], "escalated")
+        r = resolve(other, t["id"], {"decision": "approve"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["state"], "approved")
+        # The approved task audited: not by the manager who labeled it.
+        r = m.post(API + "/projects/%d/audits" % pid, {"size": 5})
+        self.assertEqual(r.status, 201, r)
+        audit = r.json()
+        self.assertIn(t["id"], [e["task_id"] for e in audit["items"]])
+        path = API + "/audits/%d/tasks/%d" % (audit["id"], t["id"])
+        r = m.post(path, {"verdict": "correct"})
+        self.assertError(r, 403)
+        self.assertEqual(r.json()["error"]["code"], "own_work", r)
+        r = other.post(path, {"verdict": "correct"})
+        self.assertEqual(r.status, 200, r)
 
     def test_escalation_and_resolution(self):
         p, items = self.proj(["esc a", "esc b", "esc c"], workers=[self.w1_id],

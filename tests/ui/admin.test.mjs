@@ -66,10 +66,13 @@ test('an admin creates users and an organization with members', async () => {
   assert.deepEqual(members.items.map((m) => [m.username, m.role]), [[name, 'manager']]);
   await screenshot(page, 'admin');
 
-  // Nothing but the language choice in web storage; the session cookie is HttpOnly.
+  // Nothing but the language choice, the mark that a login happened (no token: the session
+  // cookie is HttpOnly) and the instructions' open or closed state in web storage.
   const storage = await page.evaluate(() => ({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie }));
   assert.deepEqual(Object.keys(storage.session), []);
-  assert.ok(Object.keys(storage.local).every((k) => k === 'crowdloop.lang'), JSON.stringify(storage.local));
+  const allowed = { 'crowdloop.lang': /^(ko|en)$/, 'crowdloop.signedIn': /^1$/, 'crowdloop.guide': /^(open|closed)$/ };
+  assert.ok(Object.entries(storage.local).every(([k, v]) => allowed[k] && allowed[k].test(v)), JSON.stringify(storage.local));
+  assert.equal(storage.local['crowdloop.signedIn'], '1');
   assert.ok(!storage.cookie.includes('cl_session'));
 
   // Korean, chosen in the menu, stays after a reload.

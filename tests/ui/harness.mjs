@@ -280,15 +280,22 @@ export function launchBrowser() {
 
 // A page in its own cookie jar, 1280×800, that records dialogs, script errors and policy
 // violations: a test calls page.assertClean() to fail on any.
-export async function newPage(browser, { locale = 'en-US' } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale, acceptDownloads: true });
+export async function newPage(browser, { locale = 'en-US', viewport = { width: 1280, height: 800 }, ...more } = {}) {
+  const context = await browser.newContext({ viewport, locale, acceptDownloads: true, ...more });
   const page = await context.newPage();
   const problems = [];
   page.on('dialog', (d) => { problems.push('dialog: ' + d.type() + ' ' + d.message()); d.dismiss().catch(() => {}); });
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
+  // Every console error and warning, with where it came from: page.consoleLog.
+  const consoleLog = [];
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push('csp: ' + m.text());
+    if (m.type() === 'error' || m.type() === 'warning') {
+      const loc = m.location();
+      consoleLog.push(m.type() + ': ' + m.text() + (loc && loc.url ? ' (' + loc.url.replace(/^https?:\/\/[^/]+/, '') + ')' : '') + ' on ' + page.url().replace(/^https?:\/\/[^/]+/, ''));
+    }
   });
+  page.consoleLog = consoleLog;
   page.problems = problems;
   page.assertClean = () => {
     if (problems.length) throw new Error('page problems:\n' + problems.join('\n'));
@@ -301,7 +308,8 @@ export async function login(page, base, username, password, next = '') {
   await page.fill('[data-testid=login-username]', username);
   await page.fill('[data-testid=login-password]', password);
   await page.click('[data-testid=login-submit]');
-  await page.waitForSelector('[data-testid=whoami]');
+  // Attached rather than visible: on a phone the name sits in the folded menu.
+  await page.waitForSelector('[data-testid=whoami]', { state: 'attached' });
 }
 
 export async function screenshot(page, name) {

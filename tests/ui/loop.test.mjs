@@ -231,6 +231,8 @@ test('a worker labels each kind through the UI', async () => {
     return rows.length === 2 && rows.every((e) => e.dataset.label);
   });
   assert.deepEqual(await page.$$eval('[data-testid=box-row]', (els) => els.map((e) => e.dataset.label)), ['object', 'ground']);
+  // A box just drawn is not selected: pick it in the list, then Delete removes it.
+  await page.click('[data-testid=box-row][data-label=ground] .muted');
   await page.keyboard.press('Delete');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=box-row]').length === 1);
   // Undo brings it back; the row's × removes it again.
@@ -283,6 +285,8 @@ test('a worker labels each kind through the UI', async () => {
   assert.equal(t0.item.text, SPAN_TEXT);
   await selectText(page, '김철수');
   await page.waitForSelector('[data-testid=span-row]');
+  // A span just marked is not selected: a key relabels it once it is clicked.
+  await page.click('[data-testid=span-row] .quote');
   await page.keyboard.press('2');
   await page.mouse.click(5, 300); // deselect
   await page.keyboard.press('2');

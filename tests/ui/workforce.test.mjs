@@ -258,7 +258,9 @@ test('the quality page shows workers, an audit with its Wilson interval, and sav
   await mp.waitForSelector(`[data-testid=quality-workers] tr[data-user-id="${worker.id}"]`);
   assert.equal(await text(mp, '[data-testid=estimated-quality]'), '—');
   const wrow = await mp.$$eval(`[data-testid=quality-workers] tr[data-user-id="${worker.id}"] td`, (tds) => tds.map((td) => td.textContent));
-  assert.deepEqual(wrow.slice(0, 6), [worker.username, 'Worker', '20', '20', '100%', '0']);
+  assert.deepEqual(wrow.slice(0, 6), [worker.username, 'Worker', '20', '20', wrow[4], '0']);
+  // 20 of 20 approved first time, with its interval.
+  assert.match(wrow[4], /^100\.0% \(8\d\.\d–100\.0\), n=20$/);
   assert.equal(await text(mp, `[data-testid=fair-pay] tr[data-user-id="${worker.id}"] td:nth-child(5)`), '₩2,000');
   assert.match(await text(mp, '[data-testid=fair-pay-summary]'), /minimum wage ₩10,320/);
   assert.equal(await text(mp, '[data-testid=budget] [data-fig=paid_to_workers] .figure-value'), '₩2,000');

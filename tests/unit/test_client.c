@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "cli/client.h"
+#include "cli/options.h"
+#include "cli/terminal.h"
 #include "tmpdir.h"
 
 static char tmpdir[64];
@@ -43,14 +45,14 @@ static void test_config_path_follows_xdg(void **state)
 {
 	(void)state;
 	char path[PATH_MAX], want[PATH_MAX];
-	assert_int_equal(client_config_path(path, sizeof path), 0);
+	assert_int_equal(config_path(path, sizeof path), 0);
 	snprintf(want, sizeof want, "%s/crowdloop/credentials.json", tmpdir);
 	assert_string_equal(path, want);
 
 	/* A relative XDG_CONFIG_HOME is ignored, as the XDG spec says. */
 	setenv("XDG_CONFIG_HOME", "relative", 1);
 	setenv("HOME", tmpdir, 1);
-	assert_int_equal(client_config_path(path, sizeof path), 0);
+	assert_int_equal(config_path(path, sizeof path), 0);
 	snprintf(want, sizeof want, "%s/.config/crowdloop/credentials.json", tmpdir);
 	assert_string_equal(path, want);
 	setenv("XDG_CONFIG_HOME", tmpdir, 1);
@@ -59,57 +61,57 @@ static void test_config_path_follows_xdg(void **state)
 static void test_config_round_trip_is_private(void **state)
 {
 	(void)state;
-	client_config cfg = {.server = "http://h:1", .token = "tok", .username = "ann"}, got;
+	cli_config cfg = {.server = "http://h:1", .token = "tok", .username = "ann"}, got;
 	char path[PATH_MAX], dir[PATH_MAX];
 	struct stat st;
 
-	assert_int_equal(client_config_load(&got), 0);  /* no file yet: empty */
+	assert_int_equal(config_load(&got), 0); /* no file yet: empty */
 	assert_null(got.server);
 	assert_null(got.token);
 
-	assert_int_equal(client_config_save(&cfg), 0);
-	assert_int_equal(client_config_path(path, sizeof path), 0);
+	assert_int_equal(config_save(&cfg), 0);
+	assert_int_equal(config_path(path, sizeof path), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	snprintf(dir, sizeof dir, "%s/crowdloop", tmpdir);
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 
-	assert_int_equal(client_config_load(&got), 0);
+	assert_int_equal(config_load(&got), 0);
 	assert_string_equal(got.server, "http://h:1");
 	assert_string_equal(got.token, "tok");
 	assert_string_equal(got.username, "ann");
-	client_config_release(&got);
+	config_release(&got);
 
 	/* Saving without a token drops it. */
 	cfg.token = NULL;
-	assert_int_equal(client_config_save(&cfg), 0);
-	assert_int_equal(client_config_load(&got), 0);
+	assert_int_equal(config_save(&cfg), 0);
+	assert_int_equal(config_load(&got), 0);
 	assert_null(got.token);
 	assert_string_equal(got.username, "ann");
-	client_config_release(&got);
+	config_release(&got);
 }
 
 static void test_malformed_config_is_an_error(void **state)
 {
 	(void)state;
 	char dir[PATH_MAX], path[PATH_MAX];
-	client_config got;
+	cli_config got;
 	snprintf(dir, sizeof dir, "%s/crowdloop", tmpdir);
 	mkdir(dir, 0700);
-	assert_int_equal(client_config_path(path, sizeof path), 0);
+	assert_int_equal(config_path(path, sizeof path), 0);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("{not json", f);
 	fclose(f);
-	assert_int_equal(client_config_load(&got), -1);
+	assert_int_equal(config_load(&got), -1);
 	assert_null(got.server);
 }
 
 static void test_server_and_token_precedence(void **state)
 {
 	(void)state;
-	client_config cfg = {.server = "http://stored:1/", .token = "stored-token"};
+	cli_config cfg = {.server = "http://stored:1/", .token = "stored-token"};
 	client c;
 
 	/* Nothing stored: the default server, no token; a token is then required. */
@@ -120,9 +122,9 @@ static void test_server_and_token_precedence(void **state)
 	assert_int_equal(client_open(&c, NULL, 1), -1);
 	client_close(&c);
 
-	assert_int_equal(client_config_save(&cfg), 0);
+	assert_int_equal(config_save(&cfg), 0);
 	assert_int_equal(client_open(&c, NULL, 1), 0);
-	assert_string_equal(c.server, "http://stored:1");  /* trailing slash dropped */
+	assert_string_equal(c.server, "http://stored:1"); /* trailing slash dropped */
 	assert_string_equal(c.token, "stored-token");
 	client_close(&c);
 
@@ -162,13 +164,13 @@ static void test_server_and_token_precedence(void **state)
 static void test_parse_id(void **state)
 {
 	(void)state;
-	assert_int_equal(client_parse_id("12"), 12);
-	assert_int_equal(client_parse_id("0"), 0);
-	assert_int_equal(client_parse_id("-3"), 0);
-	assert_int_equal(client_parse_id("12x"), 0);
-	assert_int_equal(client_parse_id(" 1"), 0);
-	assert_int_equal(client_parse_id(""), 0);
-	assert_int_equal(client_parse_id("99999999999999999999999"), 0);
+	assert_int_equal(options_parse_id("12"), 12);
+	assert_int_equal(options_parse_id("0"), 0);
+	assert_int_equal(options_parse_id("-3"), 0);
+	assert_int_equal(options_parse_id("12x"), 0);
+	assert_int_equal(options_parse_id(" 1"), 0);
+	assert_int_equal(options_parse_id(""), 0);
+	assert_int_equal(options_parse_id("99999999999999999999999"), 0);
 }
 
 /* Prints one cell into a memory stream and compares the result. */
@@ -178,7 +180,7 @@ static void expect_cell(const char *s, int width, int right, const char *want)
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 	assert_non_null(f);
-	client_fput_cell(f, s, width, right);
+	terminal_fput_cell(f, s, width, right);
 	fclose(f);
 	assert_string_equal(out, want);
 	free(out);
@@ -187,8 +189,8 @@ static void expect_cell(const char *s, int width, int right, const char *want)
 static void test_text_helpers(void **state)
 {
 	(void)state;
-	assert_int_equal(client_text_width("abc"), 3);
-	assert_int_equal(client_text_width("\xea\xb0\x80\xeb\x82\x98"), 4);  /* two Hangul */
+	assert_int_equal(terminal_text_width("abc"), 3);
+	assert_int_equal(terminal_text_width("\xea\xb0\x80\xeb\x82\x98"), 4); /* two Hangul */
 	expect_cell("ab", 4, 0, "ab  ");
 	expect_cell("ab", 4, 1, "  ab");
 	expect_cell("abcdef", 4, 0, "abc~");
@@ -200,12 +202,12 @@ static void test_text_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_config_path_follows_xdg, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_round_trip_is_private, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_config_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_server_and_token_precedence, setup, teardown),
-		cmocka_unit_test(test_parse_id),
-		cmocka_unit_test(test_text_helpers),
+	    cmocka_unit_test_setup_teardown(test_config_path_follows_xdg, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_round_trip_is_private, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed_config_is_an_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_server_and_token_precedence, setup, teardown),
+	    cmocka_unit_test(test_parse_id),
+	    cmocka_unit_test(test_text_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 // The REST API client. The session lives in the HttpOnly cookie the login sets; the CSRF
 // token is kept in memory only and sent on every request that changes state.
+import { t } from './i18n/index.js';
 
 let csrf = null;
 let onUnauthorized = () => {};
@@ -7,9 +8,15 @@ let onUnauthorized = () => {};
 export function setCsrf(token) { csrf = token || null; }
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
+// An error answer. Its message is in the user's language when its code has a translation
+// (error.<code> in the string tables); the server's own words stay in serverMessage, and
+// codes whose message names the field at fault (bad_request, say) keep the server's words.
 export class ApiError extends Error {
   constructor(status, code, message, detail = {}) {
-    super(message || code);
+    const key = 'error.' + code;
+    const mine = t(key);
+    super(mine !== key ? mine : message || code);
+    this.serverMessage = message || code;
     this.status = status;
     this.code = code;
     this.detail = detail; // the error object's other members, e.g. course_id
@@ -80,10 +87,16 @@ export async function list(path, max = 1000) {
   return items;
 }
 
-// An upload with progress events, which fetch() does not give for request bodies.
-export function upload(path, body, { contentType, onProgress } = {}) {
+// An upload with progress events, which fetch() does not give for request bodies. An aborted
+// `signal` cancels it: the request is cut off and the promise rejects with an AbortError.
+export function upload(path, body, { contentType, onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) { reject(new DOMException('upload cancelled', 'AbortError')); return; }
     const xhr = new XMLHttpRequest();
+    const onAbort = () => xhr.abort();
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    xhr.onloadend = () => signal && signal.removeEventListener('abort', onAbort);
+    xhr.onabort = () => reject(new DOMException('upload cancelled', 'AbortError'));
     xhr.open('POST', '/api/v1' + path);
     xhr.withCredentials = true;
     xhr.setRequestHeader('Accept', 'application/json');
@@ -106,3 +119,25 @@ export function upload(path, body, { contentType, onProgress } = {}) {
 }
 
 export const assetUrl = (itemId) => '/api/v1/items/' + encodeURIComponent(itemId) + '/asset';
+
+// The upload types and export formats the server accepts (GET /formats), fetched once per page
+// load: {uploads: [{content_type, extensions, description}], exports: [{name, content_type,
+// extension, kinds, description}]}. A failed fetch is not kept, so the next call asks again.
+let formatsOnce = null;
+export function formats() {
+  if (!formatsOnce) formatsOnce = get('/formats', { quiet: true }).catch((e) => { formatsOnce = null; throw e; });
+  return formatsOnce;
+}
+
+// The upload types a project of this kind takes: images (and archives of them) for image
+// kinds, everything else for text kinds.
+const ARCHIVE = /zip|tar|gzip/;
+export function uploadTypesFor(list, kind) {
+  const image = kind.startsWith('image_');
+  return (list || []).filter((u) => ARCHIVE.test(u.content_type) || (u.content_type || '').startsWith('image/') === image);
+}
+
+// The export formats that can hold a project of this kind.
+export function exportFormatsFor(list, kind) {
+  return (list || []).filter((f) => !f.kinds || f.kinds.includes(kind));
+}

@@ -15,6 +15,20 @@ export function navigate(path, { replace = false } = {}) {
   renderFn();
 }
 
+// Whether this browser holds a session, as far as the app knows: the cookie is HttpOnly, so a
+// mark in localStorage says a login happened and no logout or 401 came since. Without it the
+// app does not ask GET /me, whose 401 every visit to /login would show in the console.
+const SIGNED_IN = 'crowdloop.signedIn';
+export function sessionKnown() {
+  try { return localStorage.getItem(SIGNED_IN) === '1'; } catch { return true; }
+}
+export function markSession(on) {
+  try {
+    if (on) localStorage.setItem(SIGNED_IN, '1');
+    else localStorage.removeItem(SIGNED_IN);
+  } catch { /* storage off: GET /me is asked each time */ }
+}
+
 export function refreshMe() {
   session.loading = api.get('/me', { quiet: true }).then((me) => {
     session.me = me;

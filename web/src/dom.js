@@ -64,7 +64,10 @@ export function kbd(text) {
 }
 
 let toastBox = null;
+// A message at the corner: errors stay 6 s, other news 2.5 s. A success takes away the errors
+// shown before it, which it answers.
 export function toast(message, kind = 'error') {
+  if (kind === 'ok') clearErrors();
   if (!toastBox) {
     toastBox = h('div', { class: 'toasts', role: 'status', 'aria-live': 'assertive' });
     document.body.appendChild(toastBox);
@@ -72,6 +75,11 @@ export function toast(message, kind = 'error') {
   const el = h('div', { class: 'toast toast-' + kind, 'data-testid': 'toast' }, String(message));
   toastBox.appendChild(el);
   setTimeout(() => el.remove(), kind === 'error' ? 6000 : 2500);
+}
+
+// Takes away the error messages shown at the corner.
+export function clearErrors() {
+  if (toastBox) for (const el of toastBox.querySelectorAll('.toast-error')) el.remove();
 }
 
 // Eight colors told apart by people with common color-vision deficiencies.

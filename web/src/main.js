@@ -2,9 +2,9 @@ import '@annotorious/annotorious/annotorious.css';
 import '@recogito/text-annotator/text-annotator.css';
 import './styles.css';
 import * as api from './api.js';
-import { h, replace, toast, inField } from './dom.js';
+import { h, append, replace, toast, inField } from './dom.js';
 import { t, LANGS, getLang, setLang } from './i18n/index.js';
-import { session, navigate, setRenderer, refreshMe, inAnyOrg } from './core.js';
+import { session, navigate, setRenderer, refreshMe, inAnyOrg, sessionKnown, markSession } from './core.js';
 import { loginView } from './views/login.js';
 import { homeView } from './views/home.js';
 import { labelView } from './views/label.js';
@@ -16,7 +16,9 @@ import { resolveView } from './views/resolve.js';
 import { adminView } from './views/admin.js';
 import { academyView, courseView } from './views/academy.js';
 import { earningsView, payoutsAdminView } from './views/earnings.js';
-import { qualityView } from './views/quality.js';
+import { qualityView } from './views/quality/index.js';
+import { settingsView } from './views/settings.js';
+import { datasetsView } from './views/datasets.js';
 
 
 const routes = [
@@ -27,6 +29,8 @@ const routes = [
   [/^\/p\/(\d+)\/upload$/, uploadView],
   [/^\/p\/(\d+)$/, dashboardView],
   [/^\/p\/(\d+)\/quality$/, qualityView],
+  [/^\/p\/(\d+)\/settings$/, settingsView],
+  [/^\/p\/(\d+)\/datasets$/, datasetsView],
   [/^\/tasks\/(\d+)\/resolve$/, resolveView, { wide: true }],
   [/^\/manage$/, manageView],
   [/^\/manage\/new$/, createProjectView],
@@ -60,24 +64,35 @@ function header(route) {
     class: 'lang', 'aria-label': t('nav.language'), 'data-testid': 'lang',
     onchange: (e) => { setLang(e.target.value); render(); },
   }, Object.entries(LANGS).map(([k, v]) => h('option', { value: k, selected: k === getLang() }, v)));
-  return h('header', { class: 'topbar' + (route && route.wide ? ' wide' : '') },
-    h('a', { href: '/', class: 'brand' }, h('span', { class: 'brand-dot' }), 'crowdloop'),
-    me ? h('nav', null,
-      link('/', t('nav.home'), 'nav-home'),
-      link('/academy', t('nav.academy'), 'nav-academy'),
-      link('/earnings', t('nav.earnings'), 'nav-earnings'),
-      inAnyOrg(me) ? link('/manage', t('nav.manage'), 'nav-manage') : null,
-      me.is_admin ? link('/admin', t('nav.admin'), 'nav-admin') : null) : h('nav'),
-    h('div', { class: 'topbar-right' },
-      langSel,
-      me ? h('span', { class: 'whoami', 'data-testid': 'whoami' }, me.username) : null,
-      me ? h('button', { class: 'btn btn-ghost btn-sm', 'data-testid': 'logout', onclick: logout }, t('nav.logout')) : null));
+  // On a narrow screen the links, the language and the account fold into a menu opened by
+  // the toggle (CSS shows the toggle below 700 px; on wider screens the menu is always laid out).
+  const bar = h('header', { class: 'topbar' + (route && route.wide ? ' wide' : '') });
+  const toggle = h('button', {
+    type: 'button', class: 'menu-toggle', 'aria-label': t('nav.menu'), 'aria-expanded': 'false',
+    'aria-controls': 'topbar-menu', 'data-testid': 'menu-toggle',
+    onclick: () => toggle.setAttribute('aria-expanded', String(bar.classList.toggle('open'))),
+  }, h('span', { class: 'menu-icon', 'aria-hidden': 'true' }));
+  return append(bar,
+    [h('a', { href: '/', class: 'brand' }, h('span', { class: 'brand-dot' }), 'crowdloop'),
+      toggle,
+      h('div', { class: 'topbar-menu', id: 'topbar-menu', 'data-testid': 'topbar-menu' },
+        me ? h('nav', null,
+          link('/', t('nav.home'), 'nav-home'),
+          link('/academy', t('nav.academy'), 'nav-academy'),
+          link('/earnings', t('nav.earnings'), 'nav-earnings'),
+          inAnyOrg(me) ? link('/manage', t('nav.manage'), 'nav-manage') : null,
+          me.is_admin ? link('/admin', t('nav.admin'), 'nav-admin') : null) : h('nav'),
+        h('div', { class: 'topbar-right' },
+          langSel,
+          me ? h('span', { class: 'whoami', 'data-testid': 'whoami' }, me.username) : null,
+          me ? h('button', { class: 'btn btn-ghost btn-sm', 'data-testid': 'logout', onclick: logout }, t('nav.logout')) : null))]);
 }
 
 async function logout() {
   try { await api.post('/auth/logout'); } catch { /* the session may be gone already */ }
   session.me = null;
   api.setCsrf(null);
+  markSession(false);
   navigate('/login');
 }
 
@@ -107,16 +122,29 @@ function render() {
     get alive() { return !this.signal.aborted; },
   };
   if (!view) {
-    main.appendChild(h('div', { class: 'empty' }, h('h1', null, t('nav.notFound')), h('a', { href: '/' }, t('nav.home'))));
+    main.appendChild(problemPage('not-found'));
     return;
   }
   document.title = 'crowdloop';
   Promise.resolve(view(main, match.slice(1), ctx)).catch((e) => {
     if (ctx.signal.aborted || e.name === 'AbortError') return;
-    console.error(e);
     if (e.status === 401) return;
-    main.appendChild(h('div', { class: 'error-box', role: 'alert' }, e.message || String(e)));
+    // No access and not found are answers the page shows, not faults of the app.
+    if (e.status !== 403 && e.status !== 404) console.error(e);
+    // A page this role cannot open, or of something that is not there: said so in place of
+    // the view's half-drawn cards.
+    if (e.status === 403) replace(main, problemPage('no-access'));
+    else if (e.status === 404) replace(main, problemPage('not-found'));
+    else main.appendChild(h('div', { class: 'error-box', role: 'alert' }, e.message || String(e)));
   });
+}
+
+function problemPage(kind) {
+  const key = kind === 'no-access' ? 'forbidden' : 'notFound';
+  return h('div', { class: 'empty problem', role: 'alert', 'data-testid': kind },
+    h('h1', null, t('problem.' + key + 'Title')),
+    h('p', { class: 'muted' }, t('problem.' + key + 'Hint')),
+    h('div', { class: 'card-actions' }, h('a', { class: 'btn btn-primary', href: '/' }, t('nav.home'))));
 }
 
 // One keydown listener for the whole app, ahead of any library's own: a key the current
@@ -144,6 +172,7 @@ document.addEventListener('click', (e) => {
 window.addEventListener('popstate', render);
 
 api.setUnauthorizedHandler(() => {
+  markSession(false);
   if (!session.me) return;
   session.me = null;
   api.setCsrf(null);
@@ -159,11 +188,14 @@ function redrawHeader() {
 setRenderer(render, redrawHeader);
 
 async function boot() {
-  try {
-    await refreshMe();
-  } catch (e) {
-    if (e.status !== 401) console.error(e);
-    session.me = null;
+  if (sessionKnown()) {
+    try {
+      await refreshMe();
+    } catch (e) {
+      if (e.status === 401) markSession(false);
+      else console.error(e);
+      session.me = null;
+    }
   }
   render();
 }

@@ -1,21 +1,19 @@
 // image_bbox: draw, move, resize and delete boxes with Annotorious; pick the label with the
-// buttons or keys 1-9 (for the selected box, or the next one drawn); zoom with the buttons,
-// + and -, or Ctrl+wheel; pan with the scroll bars, Space+drag or the middle button.
+// buttons or their keys (for a box clicked, or the next one drawn); zoom and pan as
+// viewport.js does.
 import { createImageAnnotator } from '@annotorious/annotorious';
 import { h, replace, labelColor } from '../dom.js';
 import { t } from '../i18n/index.js';
-import { labelPalette, digitIndex, loadImage } from './common.js';
-
-let seq = 0;
-const tagOf = (a) => (a.bodies || []).find((b) => b.purpose === 'tagging')?.value;
-const body = (id, label) => ({ id: id + '-l', annotation: id, purpose: 'tagging', value: label, created: new Date() });
+import { loadImage } from './common.js';
+import { imageViewport } from './viewport.js';
+import { annotatorKernel, newId, tagOf, tagBody } from './annotator.js';
 
 function toAnnotation(box) {
-  const id = 'box-' + (++seq);
+  const id = newId('box');
   const { x, y, w, h: hh } = box;
   return {
     id,
-    bodies: [body(id, box.label)],
+    bodies: [tagBody(id, box.label)],
     target: {
       annotation: id,
       selector: { type: 'RECTANGLE', geometry: { x, y, w, h: hh, bounds: { minX: x, minY: y, maxX: x + w, maxY: y + hh } } },
@@ -25,58 +23,20 @@ function toAnnotation(box) {
 
 export async function createBoxEditor(host, side, task, opts) {
   const { labels } = task.project;
-  let editable = !!opts.editable;
-  let current = labels[0];
-  let selectedId = null;
   const img = opts.preloaded || await loadImage(task.item.id);
   const W = img.naturalWidth || task.item.width;
   const H = img.naturalHeight || task.item.height;
   img.className = 'bbox-image';
   img.dataset.testid = 'task-image';
 
-  const stage = h('div', { class: 'bbox-stage' }, img);
-  const viewport = h('div', { class: 'bbox-viewport', 'data-testid': 'bbox-viewport' }, stage);
-  const zoomLabel = h('span', { class: 'zoom-label', 'data-testid': 'zoom-label' });
-  const tools = h('div', { class: 'bbox-tools' },
-    h('button', { type: 'button', class: 'btn btn-sm', title: t('bbox.zoomOut') + ' (-)', 'aria-label': t('bbox.zoomOut'), onclick: () => zoomBy(1 / 1.25) }, '−'),
-    zoomLabel,
-    h('button', { type: 'button', class: 'btn btn-sm', title: t('bbox.zoomIn') + ' (+)', 'aria-label': t('bbox.zoomIn'), onclick: () => zoomBy(1.25) }, '+'),
-    h('button', { type: 'button', class: 'btn btn-sm', title: '0', onclick: () => fit() }, t('bbox.fit')),
-    h('button', { type: 'button', class: 'btn btn-sm', onclick: () => setZoom(1) }, '100%'),
-    h('span', { class: 'muted small hint' }, t('bbox.hint')),
-    h('span', { class: 'muted small dims' }, W + '×' + H));
-  host.append(tools, viewport);
-
-  // Zoom keeps the image point under the anchor (the pointer, or the middle) in place.
-  let zoom = 1;
-  function setZoom(z, cx, cy) {
-    z = Math.min(16, Math.max(0.05, z));
-    const vr = viewport.getBoundingClientRect();
-    cx = cx ?? vr.left + vr.width / 2;
-    cy = cy ?? vr.top + vr.height / 2;
-    const before = img.getBoundingClientRect();
-    const ix = (cx - before.left) / zoom;
-    const iy = (cy - before.top) / zoom;
-    zoom = z;
-    img.style.width = W * z + 'px';
-    img.style.height = H * z + 'px';
-    const after = img.getBoundingClientRect();
-    viewport.scrollLeft += after.left + ix * z - cx;
-    viewport.scrollTop += after.top + iy * z - cy;
-    zoomLabel.textContent = Math.round(z * 100) + '%';
-  }
-  const zoomBy = (f, cx, cy) => setZoom(zoom * f, cx, cy);
-  function fit() {
-    const vw = viewport.clientWidth - 16;
-    const vh = viewport.clientHeight - 16;
-    setZoom(Math.min(vw / W, vh / H, 4));
-  }
-  fit();
+  // Editing hints, shown only while the boxes can be edited.
+  const hint = h('span', { class: 'muted small hint', hidden: !opts.editable }, t('bbox.hint'));
+  const view = imageViewport(host, img, W, H, { tools: [hint] });
 
   const anno = createImageAnnotator(img, {
-    drawingEnabled: editable,
+    drawingEnabled: !!opts.editable,
     drawingMode: 'drag',
-    userSelectAction: editable ? 'EDIT' : 'NONE',
+    userSelectAction: opts.editable ? 'EDIT' : 'NONE',
     theme: 'light',
     style: (a, state) => {
       const c = labelColor(labels, tagOf(a));
@@ -85,54 +45,20 @@ export async function createBoxEditor(host, side, task, opts) {
   });
   anno.element.classList.add('bbox-annotator');
 
-  const palette = labelPalette(labels, { onPick: pick, title: t('bbox.labelFor') });
+  const kernel = annotatorKernel(anno, {
+    labels, editable: !!opts.editable, onChange: opts.onChange, title: t('bbox.labelFor'), reserved: '0', selectEditable: true,
+    enable(b) {
+      anno.setDrawingEnabled(b);
+      anno.setUserSelectAction(b ? 'EDIT' : 'NONE');
+      hint.hidden = !b;
+      help.hidden = !b;
+    },
+    draw: () => drawList(),
+  });
   const list = h('ol', { class: 'item-list', 'data-testid': 'box-list' });
   const count = h('span', { class: 'count' });
-  side.append(palette.el, h('div', { class: 'side-title' }, t('bbox.boxes'), ' ', count), list,
-    h('p', { class: 'muted small' }, t('bbox.help')));
-
-  // The selection as the annotator holds it now (its events arrive a moment later).
-  const selectedNow = () => {
-    const sel = anno.getSelected();
-    return sel && sel.length ? sel[0].id : null;
-  };
-
-  function pick(label) {
-    current = label;
-    const id = selectedNow();
-    if (editable && id) {
-      const a = anno.getAnnotationById(id);
-      if (a && tagOf(a) !== label) {
-        anno.updateAnnotation({ ...a, bodies: [body(a.id, label)] });
-        opts.onChange(true);
-      }
-    }
-    markPalette();
-  }
-  function markPalette() {
-    const id = selectedNow();
-    const a = id && anno.getAnnotationById(id);
-    palette.mark(new Set([a ? tagOf(a) : current]));
-  }
-
-  // Whole steps (a new shape, a new label, a removal) are undo steps at once; moves and
-  // resizes are recorded when they pause.
-  anno.on('createAnnotation', (a) => {
-    if (!tagOf(a)) anno.updateAnnotation({ ...a, bodies: [body(a.id, current)] });
-    opts.onChange(true);
-  });
-  anno.on('deleteAnnotation', () => opts.onChange(true));
-  anno.on('selectionChanged', (sel) => {
-    selectedId = sel && sel.length ? sel[0].id : null;
-    markPalette();
-    drawList();
-  });
-
-  let pending = 0;
-  anno.state.store.observe(() => {
-    if (!pending) pending = requestAnimationFrame(() => { pending = 0; drawList(); });
-    opts.onChange(false);
-  });
+  const help = h('p', { class: 'muted small', hidden: !opts.editable }, t('bbox.help'));
+  side.append(kernel.palette.el, h('div', { class: 'side-title' }, t('bbox.boxes'), ' ', count), list, help);
 
   function drawList() {
     const anns = anno.getAnnotations();
@@ -141,74 +67,23 @@ export async function createBoxEditor(host, side, task, opts) {
       const g = a.target.selector.geometry;
       const label = tagOf(a);
       const sel = h('select', {
-        'aria-label': t('label.labels'), disabled: !editable,
-        onchange: (e) => {
-          anno.updateAnnotation({ ...anno.getAnnotationById(a.id), bodies: [body(a.id, e.target.value)] });
-          opts.onChange(true);
-        },
+        'aria-label': t('label.labels'), disabled: !kernel.editable,
+        onchange: (e) => kernel.relabel(a.id, e.target.value),
       }, labels.map((l) => h('option', { value: l, selected: l === label }, l)));
       return h('li', {
-        class: ['item-row', a.id === selectedId && 'selected'], 'data-testid': 'box-row', 'data-label': label,
-        onclick: (e) => { if (e.target.tagName !== 'SELECT' && e.target.tagName !== 'BUTTON') anno.setSelected(a.id, editable); },
+        class: ['item-row', a.id === kernel.selectedId && 'selected'], 'data-testid': 'box-row', 'data-label': label,
+        onclick: (e) => { if (e.target.tagName !== 'SELECT' && e.target.tagName !== 'BUTTON') kernel.select(a.id); },
       },
       h('span', { class: 'chip', style: { background: labelColor(labels, label) } }),
       sel,
       h('span', { class: 'muted small' }, Math.round(g.w) + '×' + Math.round(g.h)),
-      editable ? h('button', { type: 'button', class: 'btn-icon', title: t('common.delete'), 'aria-label': t('common.delete'), 'data-testid': 'box-delete', onclick: () => remove(a.id) }, '×') : null);
+      kernel.editable ? h('button', { type: 'button', class: 'btn-icon', title: t('common.delete'), 'aria-label': t('common.delete'), 'data-testid': 'box-delete', onclick: () => kernel.remove(a.id) }, '×') : null);
     }));
   }
 
-  function remove(id) {
-    if (selectedNow() === id) anno.cancelSelected();
-    if (selectedId === id) selectedId = null;
-    anno.removeAnnotation(id);
-    opts.onChange(true);
-  }
-
-  // Pan: Space+drag or the middle button, ahead of the drawing tool.
-  let space = false;
-  let pan = null;
-  const onDown = (e) => {
-    if (!(space || e.button === 1)) return;
-    e.stopPropagation();
-    e.preventDefault();
-    pan = { x: e.clientX, y: e.clientY, sl: viewport.scrollLeft, st: viewport.scrollTop };
-    viewport.setPointerCapture(e.pointerId);
-    viewport.classList.add('panning');
-  };
-  const onMove = (e) => {
-    if (!pan) return;
-    e.stopPropagation();
-    viewport.scrollLeft = pan.sl - (e.clientX - pan.x);
-    viewport.scrollTop = pan.st - (e.clientY - pan.y);
-  };
-  const onUp = (e) => {
-    if (!pan) return;
-    e.stopPropagation();
-    pan = null;
-    viewport.classList.remove('panning');
-  };
-  const onWheel = (e) => {
-    if (!e.ctrlKey && !e.metaKey) return;
-    e.preventDefault();
-    zoomBy(Math.exp(-e.deltaY / 400), e.clientX, e.clientY);
-  };
-  const onKeyUp = (e) => {
-    if (e.code === 'Space') { space = false; viewport.classList.remove('pan-ready'); }
-  };
-  viewport.addEventListener('pointerdown', onDown, true);
-  viewport.addEventListener('pointermove', onMove, true);
-  viewport.addEventListener('pointerup', onUp, true);
-  viewport.addEventListener('wheel', onWheel, { passive: false });
-  window.addEventListener('keyup', onKeyUp);
-
   function set(ann) {
-    anno.cancelSelected();
-    selectedId = null;
     const boxes = ((ann && ann.boxes) || []).filter((b) => b.w > 0 && b.h > 0);
-    anno.setAnnotations(boxes.map(toAnnotation), true);
-    drawList();
-    markPalette();
+    kernel.load(boxes.map(toAnnotation));
   }
 
   // Boxes in whole pixels, clipped to the image.
@@ -222,7 +97,7 @@ export async function createBoxEditor(host, side, task, opts) {
       const x1 = Math.min(W, Math.round(b.maxX));
       const y1 = Math.min(H, Math.round(b.maxY));
       if (x1 - x0 < 1 || y1 - y0 < 1) continue;
-      boxes.push({ x: x0, y: y0, w: x1 - x0, h: y1 - y0, label: tagOf(a) || current });
+      boxes.push({ x: x0, y: y0, w: x1 - x0, h: y1 - y0, label: kernel.labelOf(a) });
     }
     return { boxes };
   }
@@ -233,39 +108,14 @@ export async function createBoxEditor(host, side, task, opts) {
     get,
     set,
     validate: () => null,
-    setEditable(b) {
-      editable = b;
-      anno.cancelSelected();
-      anno.setDrawingEnabled(b);
-      anno.setUserSelectAction(b ? 'EDIT' : 'NONE');
-      drawList();
-    },
+    setEditable: kernel.setEditable,
     key(e, field) {
-      if (field) return false;
-      if (e.code === 'Space') {
-        space = true;
-        viewport.classList.add('pan-ready');
-        return true;
-      }
-      const i = digitIndex(e);
-      if (i >= 0 && i < labels.length) { pick(labels[i]); return true; }
-      if (e.ctrlKey || e.metaKey || e.altKey) return false;
-      if (e.key === '+' || e.key === '=') { zoomBy(1.25); return true; }
-      if (e.key === '-') { zoomBy(1 / 1.25); return true; }
-      if (e.key === '0') { fit(); return true; }
-      const id = selectedNow();
-      if ((e.key === 'Delete' || e.key === 'Backspace') && editable && id) { remove(id); return true; }
-      if (e.key === 'Escape' && id) { anno.cancelSelected(); selectedId = null; markPalette(); drawList(); return true; }
-      return false;
+      if (!field && e.code === 'Space') return view.key(e);
+      return kernel.key(e, field, view.key);
     },
     destroy() {
-      viewport.removeEventListener('pointerdown', onDown, true);
-      viewport.removeEventListener('pointermove', onMove, true);
-      viewport.removeEventListener('pointerup', onUp, true);
-      viewport.removeEventListener('wheel', onWheel);
-      window.removeEventListener('keyup', onKeyUp);
-      if (pending) cancelAnimationFrame(pending);
-      anno.destroy();
+      view.destroy();
+      kernel.destroy();
     },
   };
 }

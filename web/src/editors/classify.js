@@ -1,22 +1,23 @@
-// text_class and image_class: the data and the label buttons (keys 1-9; toggles when the
-// project is multi-label).
-import { h } from '../dom.js';
-import { labelPalette, digitIndex, loadImage, textBlock } from './common.js';
+// text_class and image_class: the data and the label buttons (each with its key; toggles when
+// the project is multi-label); an image zooms and pans as in the box editor.
+import { labelPalette, labelKeys, loadImage, textBlock } from './common.js';
+import { imageViewport } from './viewport.js';
 
 export async function createClassEditor(host, side, task, opts) {
   const { labels, multi_label: multi } = task.project;
   let editable = !!opts.editable;
   let selected = new Set();
-  let image = null;
+  let view = null;
   if (task.item.type === 'image') {
-    image = opts.preloaded || await loadImage(task.item.id);
-    image.className = 'class-image';
+    const image = opts.preloaded || await loadImage(task.item.id);
+    image.className = 'bbox-image class-image';
     image.dataset.testid = 'task-image';
-    host.appendChild(h('div', { class: 'image-stage' }, image));
+    view = imageViewport(host, image, image.naturalWidth || task.item.width, image.naturalHeight || task.item.height);
   } else {
     host.appendChild(textBlock(task.item.text ?? ''));
   }
-  const palette = labelPalette(labels, { onPick: pick, multi });
+  // An image keeps 0 for fitting it, as in the box editor.
+  const palette = labelPalette(labels, { onPick: pick, multi, keys: labelKeys(labels.length, view ? '0' : '') });
   side.appendChild(palette.el);
 
   function pick(label) {
@@ -46,10 +47,11 @@ export async function createClassEditor(host, side, task, opts) {
     validate: () => (selected.size === 0 ? 'label.pickOne' : null),
     key(e, field) {
       if (field) return false;
-      const i = digitIndex(e);
-      if (i >= 0 && i < labels.length) { pick(labels[i]); return true; }
-      return false;
+      const i = palette.keyIndex(e);
+      if (i === -2) return true;
+      if (i >= 0) { pick(labels[i]); return true; }
+      return view ? view.key(e) : false;
     },
-    destroy() {},
+    destroy() { if (view) view.destroy(); },
   };
 }

@@ -2,18 +2,52 @@ import { h, labelColor } from '../dom.js';
 import { t } from '../i18n/index.js';
 import { assetUrl } from '../api.js';
 
-// The label buttons, with keys 1-9 for the first nine.
-export function labelPalette(labels, { onPick, title, multi }) {
+// Keys for labels in order: 1-9, 0, then the letters a-z, leaving out those an editor keeps
+// for itself (the box editor's 0 fits the image); labels past the last key have none.
+const KEY_ORDER = '1234567890abcdefghijklmnopqrstuvwxyz'.split('');
+export function labelKeys(count, reserved = '') {
+  return KEY_ORDER.filter((k) => !reserved.includes(k)).slice(0, count);
+}
+
+// The label buttons, each with its key shown on the chip.
+export function labelPalette(labels, { onPick, title, multi, keys = labelKeys(labels.length) }) {
   const buttons = labels.map((label, i) => h('button', {
-    type: 'button', class: 'label-btn', 'data-label': label, 'aria-pressed': 'false',
+    type: 'button', class: 'label-btn', 'data-label': label, 'data-key': keys[i] || null, 'aria-pressed': 'false',
+    'aria-keyshortcuts': keys[i] || null,
     style: { '--label-color': labelColor(labels, label) },
     onclick: () => onPick(label),
-  }, i < 9 ? h('kbd', null, String(i + 1)) : h('span', { class: 'kbd-gap' }), h('span', { class: 'label-name' }, label)));
+  }, keys[i] ? h('kbd', null, keys[i].toUpperCase()) : h('span', { class: 'kbd-gap' }), h('span', { class: 'label-name' }, label)));
+  // More labels than keys: a filter (/ focuses it) narrows the buttons as one types, and Enter
+  // picks the first left.
+  const filter = labels.length > keys.length ? h('input', {
+    type: 'search', class: 'label-filter', placeholder: t('label.filter'), 'aria-label': t('label.filter'),
+    'aria-keyshortcuts': '/', 'data-testid': 'label-filter',
+    oninput: () => narrow(),
+    onkeydown: (e) => {
+      if (e.key !== 'Enter' && e.key !== 'Escape') return;
+      e.preventDefault();
+      const first = buttons.find((b) => !b.hidden);
+      if (e.key === 'Enter' && first) first.click();
+      filter.value = '';
+      narrow();
+      filter.blur();
+    },
+  }) : null;
+  function narrow() {
+    const q = filter.value.trim().toLowerCase();
+    for (const b of buttons) b.hidden = !!q && !b.dataset.label.toLowerCase().includes(q);
+  }
   const el = h('div', { class: 'palette', role: multi ? 'group' : 'radiogroup', 'aria-label': title || t('label.labels'), 'data-testid': 'palette' },
     h('div', { class: 'side-title' }, title || t('label.labels'), multi ? h('span', { class: 'muted small' }, ' · ', t('label.multi')) : null),
-    buttons);
+    filter, buttons);
   return {
     el,
+    keys,
+    // The label a key press picks, the filter focused by /, or -1.
+    keyIndex(e) {
+      if (filter && e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey) { filter.focus(); return -2; }
+      return keyIndex(e, keys);
+    },
     mark(active) {
       for (const b of buttons) {
         const on = active.has(b.dataset.label);
@@ -24,12 +58,17 @@ export function labelPalette(labels, { onPick, title, multi }) {
   };
 }
 
-// A digit key 1-9 as a label index, or -1.
-export function digitIndex(e) {
+// The index of the label a key press picks (by the key's place on the keyboard, so that it
+// works whatever the layout or input method), or -1. Digits take Shift as well; letters only
+// alone.
+export function keyIndex(e, keys) {
   if (e.ctrlKey || e.metaKey || e.altKey) return -1;
-  const m = /^(?:Digit|Numpad)([1-9])$/.exec(e.code || '');
-  if (m) return +m[1] - 1;
-  return /^[1-9]$/.test(e.key) ? +e.key - 1 : -1;
+  let k = null;
+  let m = /^(?:Digit|Numpad)([0-9])$/.exec(e.code || '');
+  if (m) k = m[1];
+  else if ((m = /^Key([A-Z])$/.exec(e.code || '')) && !e.shiftKey) k = m[1].toLowerCase();
+  else if (/^[0-9]$/.test(e.key) || (/^[a-z]$/.test(e.key) && !e.shiftKey)) k = e.key;
+  return k == null ? -1 : keys.indexOf(k);
 }
 
 export function loadImage(itemId) {

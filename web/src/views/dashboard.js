@@ -4,12 +4,13 @@ import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber, fmtPercent, fmtTime, fmtHour, fmtMoney } from '../i18n/index.js';
 import { session, managesOrg, fullMe } from '../core.js';
-import { figure } from '../widgets.js';
+import { figure, MIN_SAMPLE } from '../widgets.js';
 import { kindName } from './home.js';
 import { templateText } from './taskview.js';
 
 export const STATES = ['open', 'assigned', 'submitted', 'in_review', 'rework', 'approved', 'escalated', 'discarded'];
 const STATUSES = ['open', 'paused', 'closed'];
+const decided = (tasks) => ['approved', 'rework', 'escalated', 'discarded'].reduce((n, k) => n + (tasks[k] || 0), 0);
 
 export async function dashboardView(root, [pid], ctx) {
   let chart = null;
@@ -42,8 +43,10 @@ export async function dashboardView(root, [pid], ctx) {
     h('div', { class: 'head-actions' },
       statusBtns.length ? h('div', { class: 'btn-group' }, statusBtns) : null,
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/upload', 'data-testid': 'to-upload' }, t('dash.upload')) : null,
+      manager ? h('a', { class: 'btn', href: '/p/' + pid + '/settings', 'data-testid': 'to-settings' }, t('settings.link')) : null,
+      h('a', { class: 'btn', href: '/p/' + pid + '/datasets', 'data-testid': 'to-datasets' }, t('datasets.link')),
       h('a', { class: 'btn', href: '/p/' + pid + '/quality', 'data-testid': 'to-quality' }, t('quality.title')),
-      h('a', { class: 'btn', href: '/api/v1/projects/' + pid + '/export?format=jsonl', download: 'project-' + pid + '.jsonl', 'data-testid': 'export' }, t('dash.export')),
+      exportControl(pid, project.kind, ctx),
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/review' }, t('home.review')) : null,
       manager ? h('a', { class: 'btn btn-primary', href: '/p/' + pid + '/label' }, t('home.start')) : null)));
 
@@ -90,14 +93,24 @@ export async function dashboardView(root, [pid], ctx) {
       figure('total_tasks', t('dash.tasks'), fmtNumber(s.total_tasks)),
       figure('approved', t('state.approved'), fmtNumber(tasks.approved || 0)),
       figure('done', t('dash.done'), s.total_tasks ? fmtPercent(((tasks.approved || 0) + (tasks.discarded || 0)) / s.total_tasks) : '—'),
-      figure('first_pass', t('dash.firstPass'), fmtPercent(s.first_pass_approval_rate)),
+      // The rate's own denominator (tasks with a decision) is not in the answer; the tasks
+      // decided now bound it, enough to tell a rate of a handful from one of many.
+      figure('first_pass', t('dash.firstPass'), decided(tasks) < MIN_SAMPLE && s.first_pass_approval_rate != null
+        ? h('span', { class: 'too-few', 'data-sample': 'small', title: t('figure.tooFewHint', { min: MIN_SAMPLE }) }, fmtPercent(s.first_pass_approval_rate), ' · ', t('figure.tooLittle'))
+        : fmtPercent(s.first_pass_approval_rate)),
       figure('last_hour', t('dash.lastHour'), fmtNumber(s.approved_last_hour)),
       figure('reviews', t('dash.reviews'), fmtNumber(s.reviews)));
   }
   function drawStates(s) {
     const tasks = s.tasks || {};
     const total = STATES.reduce((n, k) => n + (tasks[k] || 0), 0) || 1;
+    // Done: approved or discarded, of all tasks.
+    const done = (tasks.approved || 0) + (tasks.discarded || 0);
+    const all = s.total_tasks || 0;
     replace(stateBox,
+      h('div', { class: 'project-progress', 'data-testid': 'project-progress', 'data-done': String(done), 'data-total': String(all) },
+        h('progress', { max: all || 1, value: done, 'aria-label': t('dash.done') }),
+        h('span', { class: 'progress-text' }, all ? t('dash.doneOf', { done: fmtNumber(done), total: fmtNumber(all), pct: fmtPercent(done / all) }) : t('dash.noTasks'))),
       h('h2', null, t('dash.progress')),
       h('div', { class: 'statebar', role: 'img', 'aria-label': t('dash.progress') },
         STATES.filter((k) => tasks[k]).map((k) => h('div', { class: 'seg seg-' + k, style: { flexGrow: String(tasks[k] / total) }, title: t('state.' + k) + ': ' + tasks[k] }))),
@@ -183,4 +196,29 @@ export async function dashboardView(root, [pid], ctx) {
   await load(true);
   const timer = setInterval(() => { if (!document.hidden) load(false).catch(() => {}); }, 15000);
   ctx.onCleanup(() => clearInterval(timer));
+}
+
+// The export link, in JSONL until the server's list of formats (GET /formats) arrives; then a
+// choice of the formats that can hold this kind of project.
+export function exportControl(pid, kind, ctx, base = '/api/v1/projects/' + pid + '/export') {
+  const link = h('a', { class: 'btn', 'data-testid': 'export' });
+  const choose = (f) => {
+    link.href = base + '?format=' + encodeURIComponent(f.name);
+    link.download = 'project-' + pid + '.' + f.extension;
+    link.title = f.description || '';
+    link.textContent = t('dash.export', { format: f.name.toUpperCase() });
+  };
+  choose({ name: 'jsonl', extension: 'jsonl' });
+  const box = h('span', { class: 'btn-group export-control' }, link);
+  api.formats().then((all) => {
+    const list = api.exportFormatsFor(all.exports, kind);
+    if (!ctx.alive || !list.length) return;
+    const pick = h('select', {
+      class: 'inline-input', 'aria-label': t('dash.exportFormat'), 'data-testid': 'export-format',
+      onchange: () => choose(list.find((f) => f.name === pick.value)),
+    }, list.map((f) => h('option', { value: f.name, title: f.description || '', selected: f.name === 'jsonl' }, f.name.toUpperCase())));
+    choose(list.find((f) => f.name === pick.value));
+    box.prepend(pick);
+  }, () => {});
+  return box;
 }

@@ -4,7 +4,7 @@ import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtMoney, fmtTime, toMinor, currencyDigits, fmtInterval } from '../i18n/index.js';
 import { session } from '../core.js';
-import { figure, table, badge, pagedTable } from '../widgets.js';
+import { figure, table, badge, pagedTable, fieldError, checkNumbers } from '../widgets.js';
 
 const LEDGER_PAGE = 20;
 const STATUSES = ['requested', 'approved', 'rejected'];
@@ -62,18 +62,18 @@ export async function earningsView(root, _params, ctx) {
   function drawRequest(balances) {
     const currency = h('select', { 'data-testid': 'payout-currency', hidden: balances.length < 2 },
       balances.map((b) => h('option', { value: b.currency }, b.currency)));
-    const amount = h('input', { type: 'number', min: 0, step: 'any', required: true, 'data-testid': 'payout-amount', class: 'inline-input' });
-    const sync = () => { amount.step = String(10 ** -currencyDigits(currency.value)); };
+    const amount = h('input', { type: 'number', min: 0, step: 'any', required: true, 'data-testid': 'payout-amount', class: 'inline-input', oninput: () => fieldError(amount, '') });
+    const sync = () => { amount.step = amount.min = String(10 ** -currencyDigits(currency.value)); };
     currency.addEventListener('change', sync);
     sync();
     replace(requestBox, h('h2', null, t('earnings.request')),
       h('p', { class: 'muted' }, t('earnings.requestHint')),
       h('form', {
-        class: 'inline-form', 'data-testid': 'payout-form',
+        class: 'inline-form', 'data-testid': 'payout-form', novalidate: true,
         onsubmit: async (e) => {
           e.preventDefault();
+          if (checkNumbers([amount])) return;
           const minor = toMinor(amount.value, currency.value);
-          if (!minor) { amount.focus(); return; }
           try {
             await api.post('/me/payouts', { amount: minor, currency: currency.value });
             toast(t('earnings.requestedOk'), 'ok');

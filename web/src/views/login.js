@@ -1,7 +1,7 @@
 import * as api from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n/index.js';
-import { session, navigate, refreshMe, redrawHeader } from '../core.js';
+import { session, navigate, refreshMe, redrawHeader, markSession } from '../core.js';
 
 function nextPath() {
   const next = new URLSearchParams(location.search).get('next') || '/';
@@ -32,6 +32,7 @@ export function loginView(root) {
       const r = await api.post('/auth/login', { username: user.value.trim(), password: pass.value }, { quiet: true });
       api.setCsrf(r.csrf_token);
       session.me = r.user;
+      markSession(true);
       // Org and project roles come with GET /me, asked before the next view starts so that
       // views waiting on fullMe() get them; the menus are drawn again when they come.
       const full = refreshMe();

@@ -1,12 +1,14 @@
 // The manager's list of projects and the create-project form.
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
-import { t, fmtTime, fmtMoney, toMinor } from '../i18n/index.js';
+import { t, fmtTime, fmtMoney, toMinor, currencyDigits } from '../i18n/index.js';
 import { session, navigate, canManage, managesOrg, fullMe } from '../core.js';
-import { field } from '../widgets.js';
+import { field, fieldError, checkNumbers, serverFieldError } from '../widgets.js';
+import { labelKeys } from '../editors/common.js';
 import { kindName } from './home.js';
 
 export const KINDS = ['text_class', 'image_class', 'image_bbox', 'text_spans'];
+const MAX_PRICE_MINOR = 1e12; // the server's limit on price and reviewer_fee
 
 export async function manageView(root, _params, ctx) {
   const me = await fullMe();
@@ -60,14 +62,16 @@ export async function createProjectView(root, _params, ctx) {
   const multi = h('input', { id: 'f-multi', type: 'checkbox', 'data-testid': 'f-multi' });
   const instructions = h('textarea', { id: 'f-instructions', rows: 10, placeholder: t('create.instructionsPlaceholder'), 'data-testid': 'f-instructions', oninput: () => preview() });
   const previewBox = h('div', { class: 'markdown preview', 'data-testid': 'instructions-preview' });
-  const price = h('input', { id: 'f-price', type: 'number', min: 0, step: 'any', value: '0', 'data-testid': 'f-price' });
-  const fee = h('input', { id: 'f-fee', type: 'number', min: 0, step: 'any', value: '0', 'data-testid': 'f-fee' });
+  // Number fields carry the server's ranges (price and fee: 0 to 10^12 minor units, the rest
+  // as below), checked before sending.
+  const price = h('input', { id: 'f-price', type: 'number', min: 0, step: 'any', value: '0', required: true, 'data-testid': 'f-price' });
+  const fee = h('input', { id: 'f-fee', type: 'number', min: 0, step: 'any', value: '0', required: true, 'data-testid': 'f-fee' });
   const policy = h('select', { id: 'f-policy', 'data-testid': 'f-policy', onchange: () => sync() },
     h('option', { value: 'full' }, t('create.policyFull')), h('option', { value: 'sample' }, t('create.policySample')));
-  const rate = h('input', { id: 'f-rate', type: 'number', min: 1, max: 100, step: 1, value: '20', 'data-testid': 'f-rate' });
-  const overlap = h('input', { id: 'f-overlap', type: 'number', min: 1, max: 10, step: 1, value: '1', 'data-testid': 'f-overlap' });
-  const lease = h('input', { id: 'f-lease', type: 'number', min: 1, max: 1440, step: 1, value: '30', 'data-testid': 'f-lease' });
-  const rounds = h('input', { id: 'f-rounds', type: 'number', min: 1, max: 20, step: 1, value: '3', 'data-testid': 'f-rounds' });
+  const rate = h('input', { id: 'f-rate', type: 'number', required: true, min: 1, max: 100, step: 1, value: '20', 'data-testid': 'f-rate' });
+  const overlap = h('input', { id: 'f-overlap', type: 'number', required: true, min: 1, max: 10, step: 1, value: '1', 'data-testid': 'f-overlap' });
+  const lease = h('input', { id: 'f-lease', type: 'number', required: true, min: 1, max: 1440, step: 1, value: '30', 'data-testid': 'f-lease' });
+  const rounds = h('input', { id: 'f-rounds', type: 'number', required: true, min: 1, max: 20, step: 1, value: '3', 'data-testid': 'f-rounds' });
   const visibility = h('select', { id: 'f-visibility', 'data-testid': 'f-visibility' },
     h('option', { value: 'private' }, t('create.private')), h('option', { value: 'public' }, t('create.public')));
   const openNow = h('input', { id: 'f-open', type: 'checkbox', checked: true, 'data-testid': 'f-open' });
@@ -107,11 +111,15 @@ export async function createProjectView(root, _params, ctx) {
   }
   function sync() {
     const ls = labelList();
-    replace(labelPreview, ls.map((l, i) => h('span', { class: 'chip-label' }, i < 9 ? h('kbd', null, String(i + 1)) : null, ' ', l)));
+    const keys = labelKeys(ls.length, kind.startsWith('image_') ? '0' : '');
+    replace(labelPreview, ls.map((l, i) => h('span', { class: 'chip-label' }, keys[i] ? h('kbd', null, keys[i].toUpperCase()) : null, ' ', l)));
     multiRow.hidden = !(kind === 'text_class' || kind === 'image_class');
     rateField.hidden = policy.value !== 'sample';
     currencyHint.textContent = t('create.priceHint', { currency: currencyOf(org.value) });
+    for (const x of [price, fee]) x.max = String(MAX_PRICE_MINOR / 10 ** currencyDigits(currencyOf(org.value)));
   }
+  const numbers = [price, fee, rate, overlap, lease, rounds];
+  for (const x of numbers) x.addEventListener('input', () => fieldError(x, ''));
   let previewTimer = 0;
   function preview() {
     clearTimeout(previewTimer);
@@ -130,6 +138,7 @@ export async function createProjectView(root, _params, ctx) {
     const ls = labelList();
     if (!name.value.trim()) { err.textContent = t('create.needName'); name.focus(); return; }
     if (!ls.length) { err.textContent = t('create.needLabels'); labels.focus(); return; }
+    if (checkNumbers(numbers)) return;
     const currency = currencyOf(org.value);
     const minor = (v) => toMinor(v, currency);
     const body = {
@@ -155,7 +164,8 @@ export async function createProjectView(root, _params, ctx) {
       toast(t('create.done'), 'ok');
       navigate('/p/' + p.id + '/upload');
     } catch (e2) {
-      err.textContent = e2.message;
+      const fields = { name, labels, instructions, price, reviewer_fee: fee, review_rate: rate, overlap, lease_minutes: lease, max_rounds: rounds };
+      if (!serverFieldError(e2, fields)) err.textContent = e2.message;
       submitBtn.disabled = false;
     }
   }

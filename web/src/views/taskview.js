@@ -11,9 +11,9 @@ export function taskFrame(root) {
   const data = h('div', { class: 'work-data' });
   const side = h('aside', { class: 'work-side' });
   const guideBody = h('div', { class: 'guide-body markdown', 'data-testid': 'guide-body' });
-  const guide = h('aside', { class: 'guide', hidden: true, 'aria-label': t('guide.title'), 'data-testid': 'guide' },
+  const guide = h('aside', { class: 'guide', hidden: !guideOpenAtStart(), 'aria-label': t('guide.title'), 'data-testid': 'guide' },
     h('div', { class: 'guide-head' }, h('strong', null, t('guide.title')),
-      h('button', { type: 'button', class: 'btn-icon', 'aria-label': t('common.close'), onclick: () => toggleGuide(false) }, '×')),
+      h('button', { type: 'button', class: 'btn-icon', 'aria-label': t('guide.collapse'), title: t('guide.collapse'), 'data-testid': 'guide-close', onclick: () => userToggle(false) }, '×')),
     guideBody);
   const body = h('div', { class: 'work-body' }, data, side, guide);
   const el = h('section', { class: 'work' },
@@ -35,16 +35,36 @@ export function taskFrame(root) {
       }
     }
   }
+  // A person's own opening or closing is remembered for the next pages.
+  function userToggle(show = guide.hidden) {
+    rememberGuide(show);
+    return toggleGuide(show);
+  }
   return {
     el, title, meta, actions, banner, data, side, guide,
     setGuide(src) { guideSource = src || ''; if (!guide.hidden) toggleGuide(true); },
-    toggleGuide,
+    toggleGuide: userToggle,
     reset() {
       replace(data);
       replace(side);
       replace(banner);
     },
   };
+}
+
+// The instructions are part of the job: on a wide screen (1400 px and more, where the task
+// keeps room beside them) they are open from the start, unless the person closed them before.
+const GUIDE_PREF = 'crowdloop.guide';
+const WIDE_GUIDE = '(min-width: 1400px)';
+function guideOpenAtStart() {
+  let pref = null;
+  try { pref = localStorage.getItem(GUIDE_PREF); } catch { /* no storage: the default */ }
+  if (pref === 'closed') return false;
+  return matchMedia(WIDE_GUIDE).matches;
+}
+function rememberGuide(show) {
+  if (!matchMedia(WIDE_GUIDE).matches) return; // a choice on a narrow screen says nothing of wide ones
+  try { localStorage.setItem(GUIDE_PREF, show ? 'open' : 'closed'); } catch { /* not kept */ }
 }
 
 export function guideButton(frame) {

@@ -1,7 +1,7 @@
 // Upload data into a project: files and archives (multipart), or pasted texts (JSONL), with a
 // progress bar, then the import report line by line.
 import * as api from '../api.js';
-import { h, replace } from '../dom.js';
+import { h, replace, append } from '../dom.js';
 import { t, fmtNumber } from '../i18n/index.js';
 import { kindName } from './home.js';
 
@@ -18,12 +18,22 @@ export async function uploadView(root, [pid], ctx) {
   let files = [];
   const fileInput = h('input', {
     type: 'file', multiple: true, id: 'files', 'data-testid': 'file-input',
-    accept: isText ? '.txt,.jsonl,.ndjson,.csv,.zip,.tar,.tgz,.gz' : '.png,.jpg,.jpeg,.gif,.bmp,.zip,.tar,.tgz,.gz',
     onchange: () => { files = Array.from(fileInput.files); showFiles(); },
   });
   const fileList = h('ul', { class: 'file-list' });
+  const types = h('span', { class: 'muted small', 'data-testid': 'upload-types' });
   const drop = h('label', { class: 'dropzone', htmlFor: 'files', 'data-testid': 'dropzone' },
-    h('strong', null, t('upload.drop')), h('span', { class: 'muted small' }, isText ? t('upload.typesText') : t('upload.typesImage')), fileInput);
+    h('strong', null, t('upload.drop')), types, fileInput);
+  // The types this kind takes, as the server lists them; without the list the chooser offers
+  // every file and the server's report says what it refused.
+  api.formats().then((f) => {
+    const list = api.uploadTypesFor(f.uploads, project.kind);
+    const exts = [...new Set(list.flatMap((u) => u.extensions || []).map((x) => (x.startsWith('.') ? x : '.' + x)))];
+    if (!ctx.alive || !exts.length) return;
+    fileInput.accept = exts.join(',');
+    replace(types, t('upload.types', { list: exts.join(', ') }));
+    types.title = list.map((u) => u.description).filter(Boolean).join('\n');
+  }, () => {});
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => {
@@ -43,13 +53,17 @@ export async function uploadView(root, [pid], ctx) {
 
   const bar = h('progress', { max: 100, value: 0, 'data-testid': 'upload-progress' });
   const barText = h('span', { class: 'muted small', 'data-testid': 'upload-progress-text' });
-  const progress = h('div', { class: 'progress-row', hidden: true }, bar, barText);
+  // The upload under way, which the cancel button (or leaving the page) stops.
+  let sending = null;
+  ctx.onCleanup(() => sending && sending.abort());
+  const cancelBtn = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'upload-cancel', hidden: true, onclick: () => sending && sending.abort() }, t('upload.cancel'));
+  const progress = h('div', { class: 'progress-row', hidden: true }, bar, barText, cancelBtn);
   const report = h('div', { class: 'report', 'data-testid': 'import-report' });
 
-  root.append(
+  append(root, [
     h('section', { class: 'card' }, h('h2', null, t('upload.files')), drop, fileList, h('div', { class: 'card-actions' }, sendFilesBtn)),
     isText ? h('section', { class: 'card' }, h('h2', null, t('upload.paste')), h('p', { class: 'muted small' }, t('upload.pasteHint')), paste, h('div', { class: 'card-actions' }, sendPasteBtn)) : null,
-    progress, report);
+    progress, report]);
 
   async function send(body, contentType) {
     progress.hidden = false;
@@ -57,13 +71,18 @@ export async function uploadView(root, [pid], ctx) {
     bar.removeAttribute('data-done');
     barText.textContent = '';
     for (const b of [sendFilesBtn, sendPasteBtn]) if (b) b.disabled = true;
+    sending = new AbortController();
+    let sentAll = false;
+    cancelBtn.hidden = false;
+    cancelBtn.disabled = false;
     try {
       const r = await api.upload('/projects/' + pid + '/items', body, {
         contentType,
+        signal: sending.signal,
         onProgress: (loaded, total) => {
           if (total) bar.value = Math.round((loaded / total) * 100);
           barText.textContent = total ? t('upload.sent', { done: fmtBytes(loaded), total: fmtBytes(total) }) : fmtBytes(loaded);
-          if (total && loaded >= total) barText.textContent = t('upload.processing');
+          if (total && loaded >= total) { barText.textContent = t('upload.processing'); sentAll = true; }
         },
       });
       bar.value = 100;
@@ -71,9 +90,21 @@ export async function uploadView(root, [pid], ctx) {
       barText.textContent = t('upload.finished');
       showReport(r);
     } catch (e) {
-      barText.textContent = '';
-      replace(report, h('div', { class: 'error-box', role: 'alert' }, e.message));
+      if (!ctx.alive) return;
+      if (e.name === 'AbortError') {
+        // Cut off while the body was still going: nothing of it was imported (the server reads
+        // the whole upload before it imports). Once all was sent, the server may be importing.
+        bar.value = 0;
+        barText.textContent = t(sentAll ? 'upload.cancelledLate' : 'upload.cancelled');
+        bar.dataset.done = 'cancelled';
+        replace(report);
+      } else {
+        barText.textContent = '';
+        replace(report, h('div', { class: 'error-box', role: 'alert' }, e.message));
+      }
     } finally {
+      sending = null;
+      cancelBtn.hidden = true;
       sendFilesBtn.disabled = !files.length;
       if (sendPasteBtn) sendPasteBtn.disabled = false;
     }
