@@ -17,10 +17,9 @@ static int verdict_job(store_tx *tx, void *ctx, cl_error *err)
 	int64_t now = clock_now_ms(), project_id, reviewer_id;
 	int rc = j->ops->audit_verdict_set(tx, j->audit_id, j->task_id, j->correct, j->note,
 					   j->auditor_id, now, &project_id, &reviewer_id, err);
-	/* Nobody checks their own work: not the task's worker, not the reviewer who approved it. */
+	/* Nobody checks their own work: the task's worker may not audit it. */
 	task_row t;
-	if (!rc && !j->ops->task_load(tx, j->task_id, &t) &&
-	    (t.worker_id == j->auditor_id || t.reviewer_id == j->auditor_id))
+	if (!rc && !j->ops->task_load(tx, j->task_id, &t) && t.worker_id == j->auditor_id)
 		return cl_fail(err, CL_EFORBIDDEN, "own_work", "you cannot audit your own work");
 	return rc ? rc : role_demote_check(tx, j->ops, project_id, reviewer_id, now, err);
 }
