@@ -355,8 +355,9 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 	d->durable = durable;
 	d->wal_fd = -1;
 	if (store_files_private(d->path)) {
+		cl_fail(err, CL_EINTERNAL, NULL, "cannot create the store at %s", d->path);
 		free(d);
-		return cl_fail(err, CL_EINTERNAL, NULL, "cannot create the store at %s", d->path);
+		return CL_EINTERNAL;
 	}
 	int rc = db_conn_open(d->path, true, durable, &d->writer);
 	if (rc) {
