@@ -378,6 +378,12 @@ def flat_png(width, height, first=0):
             + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 
 
+# Under AddressSanitizer the server's RSS holds the sanitizer's shadow memory and its quarantine
+# of freed blocks, so it measures the sanitizer, not the server: memory bounds are checked in the
+# release build's run, and only what the server answers in the sanitized one.
+SANITIZED = os.environ.get("CROWDLOOP_SANITIZED") == "1"
+
+
 def peak_rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -409,7 +415,8 @@ class ImageBombDefaultTests(Labeling):
         self.assertEqual(rep["accepted"], 0, rep)
         self.assertEqual(rep["rejections"][0]["reason"], "image too large", rep)
         # never decoded: a decode would take 168 MB
-        self.assertLess(peak_rss_kib(self.server.proc.pid) - before, 64 * 1024)
+        if not SANITIZED:
+            self.assertLess(peak_rss_kib(self.server.proc.pid) - before, 64 * 1024)
 
     def test_large_decodes_are_bounded_together(self):
         import threading
@@ -437,7 +444,8 @@ class ImageBombDefaultTests(Labeling):
         self.assertEqual(statuses, [(200, 1)] * n)
         grown = peak_rss_kib(self.server.proc.pid) - before
         # two decodes at once (192 MB), never eight (768 MB)
-        self.assertLess(grown, 300 * 1024, grown)
+        if not SANITIZED:
+            self.assertLess(grown, 300 * 1024, grown)
 
 
 class RoundTripTests(Labeling):
