@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 /* Request bodies and imported files share one nesting limit. */
-_Static_assert(HTTP_JSON_MAX_DEPTH == JSON_READ_MAX_DEPTH, "one JSON depth limit");
 
 #define IMPORT_BATCH 10000
 

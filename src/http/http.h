@@ -13,10 +13,11 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json_fields.h"
+#include "util/json_read.h"
 
 #define HTTP_JSON_MAX_BYTES (1u << 20)      /* 1 MiB */
 #define HTTP_UPLOAD_MAX_BYTES (256u << 20)  /* 256 MiB */
-#define HTTP_JSON_MAX_DEPTH 32
+#define HTTP_JSON_MAX_DEPTH JSON_READ_MAX_DEPTH /* one limit for every JSON read */
 #define HTTP_MAX_QUERY 16
 
 typedef struct http_request http_request;

@@ -1,6 +1,7 @@
 /* Reading requests: query parameters (allow-listed), list paging, JSON bodies with depth and
  * type checks. */
 #include "http/internal.h"
+#include "util/json_read.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -84,30 +85,6 @@ int http_page(http_request *r, const char *const *allowed, int64_t *cursor, int 
 					 "unknown sort key \"%.64s\" (use id or -id)", v);
 	}
 	return 0;
-}
-
-/* Nesting depth of JSON text, ignoring brackets inside strings. */
-static int json_depth_ok(const char *s, size_t len, int max)
-{
-	int depth = 0;
-	bool in_str = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				return 0;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return 1;
 }
 
 int http_body_json(http_request *r, json_t **out)
