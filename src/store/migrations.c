@@ -221,7 +221,7 @@ const migration migrations[] = {
      /* A claim changes a task's worker and lease, so each of these cost an entry moved on
       * nearly every transition. The item's slots are found through UNIQUE (item_id, slot),
       * k rows at most; live leases through tasks_queue per project, as many rows as
-      * workers are busy (store_leases_expire). */
+      * workers are busy (task_leases_expire). */
      "DROP INDEX tasks_item_worker;"
      "DROP INDEX tasks_lease;"
      /* A reviewer's own live lease is all this index is read for; finished reviews leave it. */

@@ -1,8 +1,8 @@
 /* The store side of workforce and quality, gathered: the pay ledger (store_ledger.h), quality
  * settings, worker counts, promotions and demotions, gold items, honeypots, audits, figures,
  * consensus and matching (one header each), and the academy (store_academy.h). Functions taking a
- * db_conn run inside a write job of store_tasks.c, in the same transaction as the task transition
- * they belong to; the others are whole operations of their own. */
+ * db_conn run inside a job of core's use cases, in the same transaction as the change they belong
+ * to; the others are whole operations of their own. */
 #ifndef CROWDLOOP_STORE_STORE_QUALITY_H
 #define CROWDLOOP_STORE_STORE_QUALITY_H
 
