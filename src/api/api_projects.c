@@ -44,6 +44,22 @@ out:
 	return rc;
 }
 
+/* Names the caller's strongest role in each project of a page (my_role), from the org and member
+ * roles the store read, which the answer does not carry. */
+static void my_roles(json_t *items, bool is_admin)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(items, i, o)
+	{
+		const char *om = json_string_value(json_object_get(o, "org_role"));
+		const char *pm = json_string_value(json_object_get(o, "member_role"));
+		json_object_set_new(o, "my_role", json_string(access_role_name(is_admin, om, pm)));
+		json_object_del(o, "org_role");
+		json_object_del(o, "member_role");
+	}
+}
+
 int api_projects_list(http_request *r)
 {
 	int64_t cursor, next, org_id;
@@ -68,6 +84,7 @@ int api_projects_list(http_request *r)
 		return http_fail(r, CL_EINVAL, NULL, "unknown kind filter \"%.32s\"", kind);
 	json_t *items = store_projects_list(api_app(r)->db, &r->user, status, kind, org_id, cursor,
 					    limit, desc, &next);
+	my_roles(items, r->user.is_admin);
 	http_json_page(r, items, &next);
 	return 0;
 }

@@ -1,6 +1,5 @@
 /* Projects: settings rows, the caller's roles in them, and the lists a user sees. */
 #include "store/store_projects.h"
-#include "core/access.h"
 #include "util/clock.h"
 #include "util/json.h"
 
@@ -232,8 +231,9 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
 		json_t *o = project_to_json(&p);
 		const char *om = (const char *)sqlite3_column_text(st, 18);
 		const char *pm = (const char *)sqlite3_column_text(st, 19);
-		json_object_set_new(o, "my_role",
-				    json_string(access_role_name(pr->is_admin, om, pm)));
+		/* The caller's roles as stored; the API names the strongest (my_role). */
+		json_object_set_new(o, "org_role", om ? json_string(om) : json_null());
+		json_object_set_new(o, "member_role", pm ? json_string(pm) : json_null());
 		json_array_append_new(items, o);
 	}
 	project_release(&p);

@@ -28,7 +28,8 @@ int store_project_save(db_conn *c, const project *p, cl_error *err);
 /* The caller's roles for a project: org role and project member role (empty when none). */
 void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user_id,
 			 char org_role[16], char member_role[16]);
-/* Projects the principal may see, a page by id. Filters may be NULL / 0. */
+/* Projects the principal may see, a page by id, each with the principal's "org_role" and
+ * "member_role" (null when none). Filters may be NULL / 0. */
 json_t *store_projects_list(db *d, const principal *p, const char *status, const char *kind,
 			    int64_t org_id, int64_t cursor, int limit, bool desc, int64_t *next);
 /* Projects the user labels or reviews in, with my_role and my_figures, as a list page. */
