@@ -368,6 +368,29 @@ static int slurm_script(const char *script)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The last 2 KiB of one of Slurm's logs, on stderr: what CI shows of a failure. */
+static void log_tail(const char *name)
+{
+	char path[160], text[2048];
+	snprintf(path, sizeof path, "%s/%s", slurm_dir, name);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fseek(f, -(long)(sizeof text - 1), SEEK_END) != 0)
+		rewind(f);
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	fprintf(stderr, "--- the end of %s:\n%s\n", path, text);
+}
+
+/* CROWDLOOP_SLURM_KEEP=1: Slurm's directory and the jobs' are kept, as stop.sh keeps its own. */
+static int keep(void)
+{
+	const char *v = getenv("CROWDLOOP_SLURM_KEEP");
+	return v && !strcmp(v, "1");
+}
+
 static int in_ci(void)
 {
 	const char *ci = getenv("CI");
@@ -409,10 +432,14 @@ int main(void)
 	    cmocka_unit_test(time_limit_ends_the_job),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	if (failed && getenv("CROWDLOOP_SLURM_KEEP"))
-		fprintf(stderr, "test_slurm_executor: Slurm's logs kept in %s\n", slurm_dir);
+	if (failed) {
+		log_tail("slurmctld.log");
+		log_tail("slurmd.log");
+	}
 	slurm_script("stop.sh");
-	if (!getenv("CROWDLOOP_SLURM_KEEP"))
+	if (!keep())
 		tmpdir_remove(dir);
+	else
+		fprintf(stderr, "test_slurm_executor: Slurm's directory kept: %s\n", slurm_dir);
 	return failed ? 1 : 0;
 }
