@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "jobs/command.h"
@@ -340,16 +341,36 @@ static int absolute(const char *path, char *out, size_t size)
 	return snprintf(out, size, "%s/%s", cwd, path) < (int)size ? 0 : -1;
 }
 
-/* Writes the batch script into the working directory; 0, or an errno. */
+/* Writes the batch script into the working directory; 0, or an errno. Written aside and renamed
+ * into place, so that a submission of another job in the same directory never reads half of it. */
 static int script_write(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+	char tmp[PATH_MAX_LEN + 48];
+	snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return errno;
 	ssize_t n = write(fd, batch_script, sizeof batch_script - 1);
-	int saved = errno;
+	int rc = n == (ssize_t)sizeof batch_script - 1 ? 0 : (n < 0 ? errno : EIO);
+	if (rc == 0 && fchmod(fd, 0700) != 0)
+		rc = errno;
 	close(fd);
-	return n == (ssize_t)sizeof batch_script - 1 ? 0 : (n < 0 ? saved : EIO);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = errno;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* Makes the log owner-only before Slurm opens it (to append, keeping its mode): what a job
+ * prints may be secret. 0, or an errno. */
+static int log_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
 }
 
 /* A pipe holding the job's environment for --export-file ("KEY=VALUE\0" each); its read end,
@@ -497,12 +518,17 @@ int slurm_start(slurm_job *job, const slurm_spec *spec, cl_error *err)
 	if (!argv)
 		return cl_fail(err, CL_ENOMEM, "out_of_memory", "no memory for sbatch's arguments");
 	sbatch_argv(argv, &opts, spec, workdir, log);
-	int script_rc = script_write(opts.script);
-	int env_fd = script_rc ? -1 : env_pipe(spec, err);
+	const char *failed_path = log;
+	int file_rc = log_create(log);
+	if (!file_rc) {
+		failed_path = opts.script;
+		file_rc = script_write(opts.script);
+	}
+	int env_fd = file_rc ? -1 : env_pipe(spec, err);
 	command_result *res = env_fd >= 0 ? run(argv, env_fd, err) : NULL;
-	if (script_rc)
-		rc = cl_fail(err, CL_EINTERNAL, "job_start", "%s: %s", opts.script,
-			     strerror(script_rc));
+	if (file_rc)
+		rc = cl_fail(err, CL_EINTERNAL, "job_start", "%s: %s", failed_path,
+			     strerror(file_rc));
 	else if (!res)
 		rc = err->code;
 	else

@@ -33,7 +33,7 @@
 typedef struct slurm_spec {
 	char *const *argv;     /* argv[0] is looked up in the job's PATH on the node */
 	const char *workdir;   /* must exist; the batch script and the exit status go here */
-	const char *log_path;  /* stdout and stderr, appended */
+	const char *log_path;  /* stdout and stderr, appended; made owner-only */
 	char *const *env;      /* "KEY=VALUE" on top of the server's environment; NULL-ended */
 	const char *job_name;  /* letters, digits, '.', '_', '-'; NULL: "crowdloop" */
 	const char *partition; /* the same characters; NULL: the cluster's default */

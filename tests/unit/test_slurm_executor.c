@@ -31,7 +31,7 @@
 #include "tmpdir.h"
 #include "util/clock.h"
 
-static char dir[64], slurm_dir[96], jobs_dir[96];
+static char dir[64], slurm_dir[96], jobs_dir[96], slurm_conf[160];
 static slurm_job time_limited; /* submitted by the first test, followed by the last */
 
 static int64_t ms(void)
@@ -144,6 +144,7 @@ static void job_followed_to_its_exit(void **state)
 			"a b",
 			"$(id)",
 			"'q';",
+			"--time=99",
 			NULL};
 	char *env[] = {"CROWDLOOP_RUN=a,b c=d", NULL};
 	job_paths("follow", workdir, log, sizeof workdir);
@@ -163,10 +164,14 @@ static void job_followed_to_its_exit(void **state)
 	assert_string_equal(job.nodes, "crowdloop-node");
 	assert_string_equal(job.gpus, "");
 	read_text(log, text, sizeof text);
-	assert_non_null(strstr(text, "a b|$(id)|'q';|\n"));
+	/* Arguments reach the command as they are: no shell, and none taken for sbatch's. */
+	assert_non_null(strstr(text, "a b|$(id)|'q';|--time=99|\n"));
 	assert_non_null(strstr(text, "run=a,b c=d\n"));
 	assert_non_null(strstr(text, "cuda=[]\n")); /* a job without GPUs sees none */
 	assert_non_null(strstr(text, "oops\n"));
+	struct stat st;
+	assert_int_equal(stat(log, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	/* The exit-status file the batch script leaves for when Slurm has forgotten the job. */
 	char exit_file[320];
 	snprintf(exit_file, sizeof exit_file, "%s/crowdloop-exit.%lld", workdir, (long long)job.id);
@@ -340,6 +345,46 @@ static void refused_jobs(void **state)
 	assert_int_equal(slurm_start(&job, &spec, &err), CL_EINVAL);
 }
 
+/* A controller that cannot be reached (a configuration naming a port nothing listens on): a
+ * poll says why and changes nothing, a cancel fails and is not taken as sent. scontrol and
+ * scancel retry for a while (about 18 and 9 s) before they give up. */
+static void unreachable_controller_changes_nothing(void **state)
+{
+	(void)state;
+	char dead[160], line[512], workdir[256], log[256];
+	slurm_job job;
+	submit_shell(&job, "unreachable", "exec sleep 600", 0, workdir, log, sizeof workdir);
+	wait_state(&job, SLURM_RUNNING, 60000);
+	snprintf(dead, sizeof dead, "%s/dead.conf", jobs_dir);
+	FILE *in = fopen(slurm_conf, "r"), *out = fopen(dead, "w");
+	assert_non_null(in);
+	assert_non_null(out);
+	while (fgets(line, sizeof line, in))
+		fputs(strncmp(line, "SlurmctldPort=", 14) ? line : "SlurmctldPort=1\n", out);
+	fclose(in);
+	fclose(out);
+	setenv("SLURM_CONF", dead, 1);
+	assert_int_equal(slurm_poll(&job), SLURM_RUNNING);
+	assert_non_null(strstr(job.error, "Unable to contact"));
+	cl_error err = {0};
+	assert_int_equal(slurm_cancel(&job, &err), CL_EUNAVAIL);
+	assert_false(job.cancel_sent);
+	assert_int_equal(job.state, SLURM_RUNNING);
+	setenv("SLURM_CONF", slurm_conf, 1);
+	assert_int_equal(slurm_poll(&job), SLURM_RUNNING);
+	assert_string_equal(job.error, "");
+	assert_int_equal(slurm_cancel(&job, &err), CL_OK);
+	wait_state(&job, SLURM_DONE, 60000);
+	assert_int_equal(job.end, SLURM_CANCELLED);
+}
+
+/* Points the commands at the test's Slurm again, whatever a test left. */
+static int conf_restore(void **state)
+{
+	(void)state;
+	return setenv("SLURM_CONF", slurm_conf, 1);
+}
+
 /* Slurm checks time limits every 30 s: the one-minute job ends within 60 to 90 s of its start. */
 static void time_limit_ends_the_job(void **state)
 {
@@ -417,9 +462,8 @@ int main(void)
 		fprintf(stderr, "test_slurm_executor: FAILED: Slurm did not start\n");
 		return 1;
 	}
-	char conf[160];
-	snprintf(conf, sizeof conf, "%s/slurm.conf", slurm_dir);
-	setenv("SLURM_CONF", conf, 1);
+	snprintf(slurm_conf, sizeof slurm_conf, "%s/slurm.conf", slurm_dir);
+	setenv("SLURM_CONF", slurm_conf, 1);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(time_limit_submitted),
 	    cmocka_unit_test(job_followed_to_its_exit),
@@ -429,6 +473,7 @@ int main(void)
 	    cmocka_unit_test(adopted_by_slurm_id),
 	    cmocka_unit_test(forgotten_job_read_from_its_exit_file),
 	    cmocka_unit_test(refused_jobs),
+	    cmocka_unit_test_teardown(unreachable_controller_changes_nothing, conf_restore),
 	    cmocka_unit_test(time_limit_ends_the_job),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
