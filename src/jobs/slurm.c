@@ -247,7 +247,16 @@ static void forgotten(slurm_job *job)
 	}
 }
 
-/* ---- poll, adopt, cancel ---- */
+/* ---- poll, adopt, cancel, find ---- */
+
+/* Letters, digits, '.', '_', '-': a name that reads the same in every Slurm option. */
+static int name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n <= SLURM_NAME_MAX &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+		   n;
+}
 
 enum slurm_state slurm_poll(slurm_job *job)
 {
@@ -316,16 +325,36 @@ int slurm_cancel(slurm_job *job, cl_error *err)
 	return rc;
 }
 
-/* ---- start ---- */
-
-/* Letters, digits, '.', '_', '-': a name that reads the same in every Slurm option. */
-static int name_ok(const char *name)
+int slurm_find(const char *job_name, int64_t *id, cl_error *err)
 {
-	size_t n = strlen(name);
-	return n > 0 && n <= SLURM_NAME_MAX &&
-	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-		   n;
+	cl_error ignored;
+	if (!err)
+		err = &ignored;
+	if (!job_name || !name_ok(job_name))
+		return cl_fail(err, CL_EINVAL, "bad_job",
+			       "a job name is letters, digits, '.', '_' and '-'");
+	char *argv[] = {"squeue", "-h", "-t", "all", "-n", (char *)job_name, "-o", "%i", NULL};
+	command_result *res = run(argv, -1, err);
+	if (!res)
+		return err->code;
+	int rc = CL_ENOTFOUND;
+	*id = 0;
+	if (res->status != 0)
+		rc = cl_fail(err, CL_EUNAVAIL, "slurm_unavailable", "squeue: %.200s", res->err);
+	for (char *p = res->out, *end; rc == CL_ENOTFOUND && *p; p = end) {
+		long long n = strtoll(p, &end, 10);
+		if (n > *id)
+			*id = n;
+		end += strcspn(end, "\n");
+		end += *end == '\n';
+	}
+	if (rc == CL_ENOTFOUND && *id > 0)
+		rc = CL_OK;
+	free(res);
+	return rc;
 }
+
+/* ---- start ---- */
 
 /* `path` made absolute against the server's directory (sbatch resolves relative ones against
  * --chdir). No '%': Slurm would read it as a pattern in --output. 0, or -1. */

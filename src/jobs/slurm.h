@@ -12,7 +12,8 @@
  * the time limit. A plain Slurm keeps no accounting database: a job disappears from the
  * controller MinJobAge seconds after it ends. slurm_poll() reads `scontrol show job` while the
  * controller keeps the job, then falls back to the exit-status file; a job known to neither is
- * lost. Every command runs with a time limit: an unreachable controller makes a poll report an
+ * lost (scontrol alone, not squeue: one answer holds the state, the exit code and the devices).
+ * Every command runs with a time limit: an unreachable controller makes a poll report an
  * error and change nothing, never a job lost.
  *
  * The commands find the cluster as Slurm's own do: /etc/slurm/slurm.conf, or $SLURM_CONF. */
@@ -95,6 +96,13 @@ enum slurm_state slurm_poll(slurm_job *job);
 /* scancel: Slurm sends SIGTERM to every process of the job, SIGKILL after its KillWait. CL_OK
  * also for a job already ended; CL_EUNAVAIL or CL_EINTERNAL when scancel fails (`err`). */
 int slurm_cancel(slurm_job *job, cl_error *err);
+
+/* Finds the Slurm id of the job named `job_name` (the newest, if several) among the jobs the
+ * controller keeps, ended ones included (squeue -t all): a server that died between sbatch and
+ * recording the id finds its job again instead of submitting it twice, when each job's name is
+ * its own ("crowdloop-42"). CL_OK with `*id`; CL_ENOTFOUND; CL_EINVAL for a bad name;
+ * CL_EUNAVAIL when Slurm could not be asked. */
+int slurm_find(const char *job_name, int64_t *id, cl_error *err);
 
 /* Reads a line of `scontrol show job -o -d` into `job`'s state, end and facts. CL_EINVAL when
  * the line has no JobState. Exposed for the tests. */

@@ -3,7 +3,7 @@
  * failing job's status; cancel ending the job's process; two 1-GPU jobs at once on the node's
  * two fake GPUs getting different devices, as the job itself sees them; Slurm's time limit;
  * adoption by Slurm id by a fresh job state, and the exit-status file when Slurm has forgotten
- * the job; sbatch's refusals.
+ * the job; a job found by its name; an unreachable controller; sbatch's refusals.
  *
  * The time-limited job is submitted first and followed last: Slurm's limits are whole minutes,
  * so it runs while the others do. When Slurm cannot be started here the test is skipped (exit
@@ -162,6 +162,12 @@ static void job_followed_to_its_exit(void **state)
 	assert_int_equal(job.exit_code, 0);
 	assert_string_equal(job.slurm_state, "COMPLETED");
 	assert_string_equal(job.nodes, "crowdloop-node");
+	/* Found again by its name, ended as it is: what a server that died in sbatch needs. */
+	int64_t found = 0;
+	assert_int_equal(slurm_find("follow", &found, NULL), CL_OK);
+	assert_int_equal(found, job.id);
+	assert_int_equal(slurm_find("no-such-job", &found, NULL), CL_ENOTFOUND);
+	assert_int_equal(slurm_find("bad name", &found, NULL), CL_EINVAL);
 	assert_string_equal(job.gpus, "");
 	read_text(log, text, sizeof text);
 	/* Arguments reach the command as they are: no shell, and none taken for sbatch's. */
