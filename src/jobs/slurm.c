@@ -272,13 +272,17 @@ enum slurm_state slurm_poll(slurm_job *job)
 		snprintf(job->error, sizeof job->error, "%s", err.message);
 		return job->state;
 	}
-	if (res->status == 0 && slurm_show_parse(job, res->out) == CL_OK)
-		;
-	else if (res->status != 0 && strstr(res->err, "Invalid job id"))
-		forgotten(job);
-	else
+	if (res->status == 0) {
+		if (slurm_show_parse(job, res->out) != CL_OK)
+			snprintf(job->error, sizeof job->error,
+				 "scontrol: an answer without JobState");
+	} else if (strstr(res->err, "Invalid job id")) {
+		forgotten(
+		    job); /* only this answer means it: a controller that is down says another */
+	} else {
 		first_line(job->error, sizeof job->error,
-			   res->err[0] ? res->err : "scontrol: an answer without JobState");
+			   res->err[0] ? res->err : "scontrol failed");
+	}
 	free(res);
 	return job->state;
 }
