@@ -1,5 +1,6 @@
 /* The Slurm executor: runs a job on a Slurm cluster through its commands, as the local executor
- * (local.h) runs one on this machine, with the same shape: start, poll, cancel, adopt.
+ * (local.h) runs one on this machine, with the same shape: start, poll, cancel, adopt; and
+ * find, for a job submitted by a server that died before it recorded the Slurm id.
  *
  * slurm_start() submits with sbatch: --cpus-per-task, --mem, --gres=gpu:N, --time, --output (the
  * job's log, appended), --chdir, --job-name, --no-requeue (a job never runs twice), and the
@@ -8,13 +9,13 @@
  * working directory: it runs its arguments as the command, so nothing is ever interpolated into a
  * shell string, and writes the command's exit status to crowdloop-exit.<slurm id> there.
  *
- * Slurm does the scheduling, the GPU devices (CUDA_VISIBLE_DEVICES is set by Slurm's gres) and
- * the time limit. A plain Slurm keeps no accounting database: a job disappears from the
- * controller MinJobAge seconds after it ends. slurm_poll() reads `scontrol show job` while the
- * controller keeps the job, then falls back to the exit-status file; a job known to neither is
- * lost (scontrol alone, not squeue: one answer holds the state, the exit code and the devices).
- * Every command runs with a time limit: an unreachable controller makes a poll report an
- * error and change nothing, never a job lost.
+ * Slurm does the scheduling, the GPU devices (CUDA_VISIBLE_DEVICES is set by Slurm's gres; the
+ * script sets it empty for a job given none) and the time limit. A plain Slurm keeps no accounting
+ * database: a job disappears from the controller MinJobAge seconds after it ends. slurm_poll()
+ * reads `scontrol show job` while the controller keeps the job, then falls back to the exit-status
+ * file; a job known to neither is lost (scontrol alone, not squeue: one answer holds the state, the
+ * exit code and the devices). Every command runs with a time limit: an unreachable controller makes
+ * a poll report an error and change nothing, never a job lost.
  *
  * The commands find the cluster as Slurm's own do: /etc/slurm/slurm.conf, or $SLURM_CONF. */
 #ifndef CROWDLOOP_JOBS_SLURM_H
