@@ -85,8 +85,10 @@ int export_preference_pairs_row(const export_row *r, buf *out)
 		const json_t *p;
 		json_array_foreach(pairs, i, p)
 		{
-			if (rc)
-				break;
+			/* A pair no more than half the annotators decided is left out. */
+			if (rc || json_number_value(json_object_get(p, "agreement")) <=
+				      EXPORT_MIN_PAIR_AGREEMENT)
+				continue;
 			rc = pair_line(doc, r, json_string_value(json_object_get(p, "chosen")),
 				       json_string_value(json_object_get(p, "rejected")),
 				       json_object_get(p, "agreement"), out);

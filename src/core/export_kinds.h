@@ -6,8 +6,12 @@
 
 #include "core/export.h"
 
+/* A consolidated pair is exported when more than this share of the annotators decided it. */
+#define EXPORT_MIN_PAIR_AGREEMENT 0.5
+
 /* {"prompt","chosen","rejected","system"?,"messages"?,"item_id","task_id","agreement"?} lines:
- * each pair a consolidated majority decided, or of a single answer every pair its ranking
+ * each pair a consolidated majority of more than half the annotators decided (a pair with
+ * agreement EXPORT_MIN_PAIR_AGREEMENT or less is left out), or of a single answer every pair its ranking
  * orders (the best against each other response without one); ties give no line. */
 int export_preference_pairs_row(const export_row *r, buf *out);
 /* {"messages": [system?, earlier turns, the user's prompt, the assistant's answer]} lines:
