@@ -201,7 +201,7 @@ const route api_routes[] = {
 
     /* Academy. */
     {"POST", V1 "/courses", api_courses_create, ON(NONE, API_STAFF), 0, "create a course", NULL,
-     BODY(KIND, REQ("name", STRING), REQ("labels", ARRAY), OPT("multi_label", BOOLEAN),
+     BODY(KIND, REQ("name", STRING), OPT("labels", ARRAY), OPT("multi_label", BOOLEAN),
 	  OPT("lesson", STRING), OPT("pass_score", NUMBER), OPT("exam_size", INTEGER),
 	  OPT("cooldown_seconds", INTEGER)),
      "201 Course"},

@@ -209,6 +209,35 @@ class KindsTest(ServerTestCase):
         r = self.submit(self.w1, t["id"], dict(ann, reason="더 친절함"))
         self.assertEqual(r.status, 200, r)
 
+    def test_academy_preference_questions(self):
+        """Academy questions of llm_preference are validated and scored like tasks: the known
+        best response is the right answer. The course takes the default criteria and scale."""
+        m = self.world.manager
+        r = m.post(API + "/courses", {"kind": "llm_preference", "name": "c-" + secrets.token_hex(3)})
+        self.assertEqual(r.status, 201, r)
+        cid = r.json()["id"]
+        doc = json.dumps({"prompt": "2+2?", "responses": [{"id": "a", "text": "4"},
+                                                          {"id": "b", "text": "5"}]})
+        ratings = {i: {"helpfulness": 3, "harmlessness": 3, "factuality": 3} for i in "ab"}
+        right = {"best": "a", "order": ["a", "b"], "ratings": ratings}
+        e = self.assertError(m.post(API + "/courses/%d/questions" % cid, {
+            "role": "practice", "item": {"text": doc}, "answer": dict(right, best="z")}), 422)
+        self.assertIn("best must be a response id", e["message"])
+        r = m.post(API + "/courses/%d/questions" % cid,
+                   {"role": "practice", "item": {"text": doc}, "answer": right})
+        self.assertEqual(r.status, 201, r)
+        qid = r.json()["id"]
+        url = API + "/courses/%d/practice/%d" % (cid, qid)
+        r = self.w1.post(url, {"annotation": dict(right, best="b", order=["b", "a"])})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["correct"], False, r)
+        r = self.w1.post(url, {"annotation": dict(right, best=None, ranking=["a", "b"])})
+        self.assertEqual(r.json()["correct"], True, r)
+        e = self.assertError(m.post(API + "/courses", {"kind": "llm_response",
+                                                       "name": "c-" + secrets.token_hex(3)}), 400)
+        self.assertIn("cannot be scored", e["message"])
+        self.assertError(m.post(API + "/courses", {"kind": "text_class", "name": "no labels"}), 400)
+
     # -- llm_response ----------------------------------------------------------------------
 
     def test_llm_response(self):
