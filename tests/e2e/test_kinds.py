@@ -158,6 +158,8 @@ class KindsTest(ServerTestCase):
         firsts = sum(1 for order, _ in answers.values() if order[0] == "a")
         self.assertEqual(ag["first_shown_chosen"]["n"], 2, ag)
         self.assertEqual(ag["first_shown_chosen"]["k"], firsts, ag)
+        r = self.world.manager.get(API + "/projects/%d/quality" % pid)
+        self.assertEqual(r.json()["position_bias"], ag["first_shown_chosen"], r)
 
         # consolidated: the majority over pairs of the two answers, in one row
         rows = lines_of(self.export(pid, "jsonl").body)
