@@ -174,6 +174,14 @@ class KindsTest(ServerTestCase):
         pairs = lines_of(self.export(pid, "preference_pairs").body)
         self.assertEqual(sorted((x["chosen"], x["rejected"], x["agreement"]) for x in pairs),
                          [("4", "22", 1.0), ("4", "<img src=x onerror=alert(1)>", 1.0)], pairs)
+        # pairs=all keeps it
+        pairs = lines_of(self.export(pid, "preference_pairs&pairs=all").body)
+        self.assertIn(("22", "<img src=x onerror=alert(1)>", 0.5),
+                      [(x["chosen"], x["rejected"], x["agreement"]) for x in pairs], pairs)
+        self.assertError(self.world.manager.get(
+            API + "/projects/%d/export?format=jsonl&pairs=all" % pid), 400)
+        self.assertError(self.world.manager.get(
+            API + "/projects/%d/export?format=preference_pairs&pairs=some" % pid), 400)
         # every annotator's own answer: w1's best against each other, w2's ranking's 3 pairs
         rows = lines_of(self.export(pid, "jsonl&answers=all").body)
         self.assertEqual(len(rows), 2, rows)
