@@ -193,6 +193,14 @@ class KindsTest(ServerTestCase):
         self.assertTrue(all(x["prompt"] == "2+2?" for x in pairs), pairs)
         chat = lines_of(self.export(pid, "chat").body)
         self.assertEqual(chat[0]["messages"][-1], {"role": "assistant", "content": "4"}, chat)
+        # a dataset version holds the consolidated row and exports it the same way
+        r = self.world.manager.post(API + "/projects/%d/datasets" % pid, {})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual((r.json()["kind"], r.json()["rows"]), ("llm_preference", 1), r)
+        r = self.world.manager.get(API + "/datasets/%d/export?format=preference_pairs"
+                                   % r.json()["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(lines_of(r.body)), 2, r)
         self.assertEqual(chat[0]["messages"][0], {"role": "system", "content": "Be brief."})
         self.assertError(self.world.manager.get(
             API + "/projects/%d/export?format=ocr_tsv" % pid), 400)
