@@ -258,8 +258,10 @@ static int response_index(const json_t *ids, const json_t *v)
 	size_t i;
 	const json_t *id;
 	json_array_foreach(ids, i, id)
+	{
 		if (json_is_string(v) && json_equal(id, v))
 			return (int)i;
+	}
 	return -1;
 }
 
@@ -282,8 +284,7 @@ static int check_permutation(const json_t *v, const char *name, const json_t *id
 }
 
 /* The response ids in stored order, from the item's document (*doc: caller frees). */
-static int preference_ids(const item_facts *item, json_t **doc, const json_t **ids,
-			  cl_error *err)
+static int preference_ids(const item_facts *item, json_t **doc, const json_t **ids, cl_error *err)
 {
 	*doc = llm_item_parse(item->text, KIND_LLM_PREFERENCE);
 	if (!*doc)
@@ -292,7 +293,9 @@ static int preference_ids(const item_facts *item, json_t **doc, const json_t **i
 	size_t i;
 	const json_t *r;
 	json_array_foreach(llm_item_responses(*doc), i, r)
+	{
 		json_array_append(ordered, json_object_get(r, "id"));
+	}
 	json_object_set_new(*doc, "_ids", ordered);
 	*ids = ordered;
 	return 0;
@@ -380,8 +383,10 @@ static int check_ratings(const project *p, const json_t *ids, const json_t *a, c
 				if (!known) {
 					char q[48];
 					text_quote(key, strlen(key), q);
-					return fail(err, "ratings.%s: \"%s\" is not a criterion of the"
-							 " project", rid, q);
+					return fail(err,
+						    "ratings.%s: \"%s\" is not a criterion of the"
+						    " project",
+						    rid, q);
 				}
 			}
 		}
@@ -392,8 +397,8 @@ static int check_ratings(const project *p, const json_t *ids, const json_t *a, c
 				return fail(err, "ratings.%s.%s is required", rid, cname);
 			if (!json_is_integer(score) || json_integer_value(score) < 1 ||
 			    json_integer_value(score) > p->llm.scale)
-				return fail(err, "ratings.%s.%s must be an integer from 1 to %d", rid,
-					    cname, p->llm.scale);
+				return fail(err, "ratings.%s.%s must be an integer from 1 to %d",
+					    rid, cname, p->llm.scale);
 		}
 	}
 	return 0;
@@ -411,7 +416,8 @@ static int check_reason(const project *p, const json_t *a, cl_error *err)
 	if (reason && !json_is_string(reason))
 		return fail(err, "reason must be a string");
 	if (reason && string_chars(reason) > ANNOTATION_MAX_REASON_CHARS)
-		return fail(err, "reason may be at most %d characters", ANNOTATION_MAX_REASON_CHARS);
+		return fail(err, "reason may be at most %d characters",
+			    ANNOTATION_MAX_REASON_CHARS);
 	const char *s = json_string_value(reason);
 	if (p->llm.require_reason && (!s || strspn(s, " \t\r\n") == strlen(s)))
 		return fail(err, "reason is required: the project asks why");
@@ -421,8 +427,8 @@ static int check_reason(const project *p, const json_t *a, cl_error *err)
 static int validate_preference(const project *p, const item_facts *item, const json_t *a,
 			       cl_error *err)
 {
-	static const char *const keys[] = {"best", "ranking", "tie", "ratings", "reason", "order",
-					   NULL};
+	static const char *const keys[] = {"best",   "ranking", "tie", "ratings",
+					   "reason", "order",	NULL};
 	int rc = check_keys(a, keys, "", err);
 	if (rc)
 		return rc;
@@ -453,7 +459,8 @@ static int validate_response(const project *p, const item_facts *item, const jso
 	const json_t *text = json_object_get(a, "text");
 	if (!text)
 		return fail(err, "text is required");
-	if (!json_is_string(text) || memchr(json_string_value(text), '\0', json_string_length(text)))
+	if (!json_is_string(text) ||
+	    memchr(json_string_value(text), '\0', json_string_length(text)))
 		return fail(err, "text must be a string");
 	json_int_t n = string_chars(text);
 	if (n < p->llm.length_min || n > p->llm.length_max)
@@ -479,7 +486,8 @@ static int check_line_box(const item_facts *item, const json_t *box, const char 
 	double x = 0, y = 0, w = 0, h = 0;
 	if (rc || (rc = box_number(box, path, "x", &x, err)) ||
 	    (rc = box_number(box, path, "y", &y, err)) ||
-	    (rc = box_number(box, path, "w", &w, err)) || (rc = box_number(box, path, "h", &h, err)))
+	    (rc = box_number(box, path, "w", &w, err)) ||
+	    (rc = box_number(box, path, "h", &h, err)))
 		return rc;
 	if (x < 0 || y < 0)
 		return fail(err, "%s.x and .y must be >= 0", path);
@@ -505,7 +513,8 @@ static int check_line(const item_facts *item, const json_t *line, size_t i, cl_e
 	const json_t *text = json_object_get(line, "text");
 	if (!text)
 		return fail(err, "%s.text is required", where);
-	if (!json_is_string(text) || memchr(json_string_value(text), '\0', json_string_length(text)))
+	if (!json_is_string(text) ||
+	    memchr(json_string_value(text), '\0', json_string_length(text)))
 		return fail(err, "%s.text must be a string", where);
 	if (string_chars(text) > ANNOTATION_MAX_LINE_CHARS)
 		return fail(err, "%s.text may be at most %d characters", where,
@@ -532,8 +541,10 @@ static int validate_transcription(const item_facts *item, const json_t *a, cl_er
 	size_t i;
 	const json_t *line;
 	json_array_foreach(lines, i, line)
+	{
 		if ((rc = check_line(item, line, i, err)))
 			return rc;
+	}
 	return 0;
 }
 
@@ -554,7 +565,8 @@ int annotation_rubric_check(const project *p, const json_t *rubric, cl_error *er
 		if (!known) {
 			char q[48];
 			text_quote(key, strlen(key), q);
-			return fail(err, "rubric: \"%s\" is not a criterion of the project's rubric", q);
+			return fail(err,
+				    "rubric: \"%s\" is not a criterion of the project's rubric", q);
 		}
 	}
 	for (int c = 0; c < p->llm.rubric.n; c++) {
