@@ -51,8 +51,8 @@ int task_kind_parse(const char *name, task_kind *out)
 
 item_type task_kind_item_type(task_kind kind)
 {
-	bool image = kind == KIND_IMAGE_CLASS || kind == KIND_IMAGE_BBOX ||
-		     kind == KIND_IMAGE_TRANSCRIPTION;
+	bool image =
+	    kind == KIND_IMAGE_CLASS || kind == KIND_IMAGE_BBOX || kind == KIND_IMAGE_TRANSCRIPTION;
 	return image ? ITEM_IMAGE : ITEM_TEXT;
 }
 
