@@ -347,6 +347,36 @@ static int check_choice(const project *p, const json_t *ids, const json_t *a, cl
 	return 0;
 }
 
+/* An object of scores: an integer 1..scale for every criterion of `c`, no other key. `path`
+ * names it ("ratings.a", "rubric"), `list` the criteria in the message of an unknown key. */
+static int check_scores(const project_criteria *c, int scale, const json_t *obj, const char *path,
+			const char *list, cl_error *err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		bool known = false;
+		for (int i = 0; i < c->n && !known; i++)
+			known = !strcmp(key, c->name[i]);
+		if (!known) {
+			char q[48];
+			text_quote(key, strlen(key), q);
+			return fail(err, "%s: \"%s\" is not a criterion of %s", path, q, list);
+		}
+	}
+	for (int i = 0; i < c->n; i++) {
+		const json_t *score = json_object_get(obj, c->name[i]);
+		if (!score)
+			return fail(err, "%s.%s is required", path, c->name[i]);
+		if (!json_is_integer(score) || json_integer_value(score) < 1 ||
+		    json_integer_value(score) > scale)
+			return fail(err, "%s.%s must be an integer from 1 to %d", path, c->name[i],
+				    scale);
+	}
+	return 0;
+}
+
 /* "ratings": every response, every criterion, an integer 1..scale. */
 static int check_ratings(const project *p, const json_t *ids, const json_t *a, cl_error *err)
 {
@@ -370,36 +400,14 @@ static int check_ratings(const project *p, const json_t *ids, const json_t *a, c
 	const json_t *id;
 	json_array_foreach(ids, i, id)
 	{
-		const char *rid = json_string_value(id);
-		const json_t *r = json_object_get(ratings, rid);
+		char path[32];
+		snprintf(path, sizeof path, "ratings.%s", json_string_value(id));
+		const json_t *r = json_object_get(ratings, json_string_value(id));
 		if (!json_is_object(r))
-			return fail(err, "ratings.%s is required: an object of the criteria", rid);
-		if ((int)json_object_size(r) != p->llm.criteria.n) {
-			json_object_foreach((json_t *)r, key, v)
-			{
-				bool known = false;
-				for (int c = 0; c < p->llm.criteria.n && !known; c++)
-					known = !strcmp(key, p->llm.criteria.name[c]);
-				if (!known) {
-					char q[48];
-					text_quote(key, strlen(key), q);
-					return fail(err,
-						    "ratings.%s: \"%s\" is not a criterion of the"
-						    " project",
-						    rid, q);
-				}
-			}
-		}
-		for (int c = 0; c < p->llm.criteria.n; c++) {
-			const char *cname = p->llm.criteria.name[c];
-			const json_t *score = json_object_get(r, cname);
-			if (!score)
-				return fail(err, "ratings.%s.%s is required", rid, cname);
-			if (!json_is_integer(score) || json_integer_value(score) < 1 ||
-			    json_integer_value(score) > p->llm.scale)
-				return fail(err, "ratings.%s.%s must be an integer from 1 to %d",
-					    rid, cname, p->llm.scale);
-		}
+			return fail(err, "%s is required: an object of the criteria", path);
+		int rc = check_scores(&p->llm.criteria, p->llm.scale, r, path, "the project", err);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -555,31 +563,8 @@ int annotation_rubric_check(const project *p, const json_t *rubric, cl_error *er
 			    task_kind_name(p->kind));
 	if (!json_is_object(rubric))
 		return fail(err, "rubric must be an object of the rubric's criteria");
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)rubric, key, v)
-	{
-		bool known = false;
-		for (int c = 0; c < p->llm.rubric.n && !known; c++)
-			known = !strcmp(key, p->llm.rubric.name[c]);
-		if (!known) {
-			char q[48];
-			text_quote(key, strlen(key), q);
-			return fail(err,
-				    "rubric: \"%s\" is not a criterion of the project's rubric", q);
-		}
-	}
-	for (int c = 0; c < p->llm.rubric.n; c++) {
-		const char *name = p->llm.rubric.name[c];
-		const json_t *score = json_object_get(rubric, name);
-		if (!score)
-			return fail(err, "rubric.%s is required", name);
-		if (!json_is_integer(score) || json_integer_value(score) < 1 ||
-		    json_integer_value(score) > p->llm.scale)
-			return fail(err, "rubric.%s must be an integer from 1 to %d", name,
-				    p->llm.scale);
-	}
-	return 0;
+	return check_scores(&p->llm.rubric, p->llm.scale, rubric, "rubric", "the project's rubric",
+			    err);
 }
 
 int annotation_validate(const project *p, const item_facts *item, const json_t *annotation,
