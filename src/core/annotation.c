@@ -1,5 +1,6 @@
 /* Validation of submitted annotations, one checker per task kind (docs/API.md, "Annotations by
- * kind"): classification labels, image boxes and text spans. Each checker refuses unknown keys,
+ * kind"): classification labels, image boxes, text spans, LLM preferences, written answers and
+ * transcribed lines. Each checker refuses unknown keys,
  * wrong types and values outside the item, and its message names the path of the first problem
  * found, such as `boxes[1].w must be > 0`, in the order of the input. */
 #include "core/annotation.h"
