@@ -504,9 +504,8 @@ static void test_llm_settings(void **state)
 	project_release(&p);
 
 	project_init(&p);
-	apply_expect(&p,
-		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"image_transcription\"}",
-		     true, NULL);
+	apply_expect(&p, "{\"org_id\":1,\"name\":\"n\",\"kind\":\"image_transcription\"}", true,
+		     NULL);
 	assert_int_equal(task_kind_item_type(p.kind), ITEM_IMAGE);
 	json_t *j = project_to_json(&p);
 	assert_null(json_object_get(j, "criteria")); /* the settings are the LLM kinds' */
@@ -522,18 +521,12 @@ static void test_llm_settings(void **state)
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_llm_settings),
-	    cmocka_unit_test(test_kind_names),
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_create_full),
-	    cmocka_unit_test(test_create_requires),
-	    cmocka_unit_test(test_field_errors),
-	    cmocka_unit_test(test_all_or_nothing),
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_labels_limits),
-	    cmocka_unit_test(test_rules_between_fields),
-	    cmocka_unit_test(test_instructions),
-	    cmocka_unit_test(test_every_status_and_kind),
+	    cmocka_unit_test(test_llm_settings),    cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_create_full),
+	    cmocka_unit_test(test_create_requires), cmocka_unit_test(test_field_errors),
+	    cmocka_unit_test(test_all_or_nothing),  cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_labels_limits),   cmocka_unit_test(test_rules_between_fields),
+	    cmocka_unit_test(test_instructions),    cmocka_unit_test(test_every_status_and_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
