@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "core/annotation.h"
 #include "core/audit.h"
+#include "core/gold.h"
 #include "store/blobs.h"
 #include "store/store_quality.h"
 #include "util/json.h"
@@ -105,6 +106,11 @@ int api_gold_add(http_request *r)
 	int rc = http_body_json(r, &body);
 	if (rc)
 		goto out;
+	if (!gold_kind_takes_gold(p->kind)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "%s projects take no gold items: free text has no"
+				 " one right answer", task_kind_name(p->kind));
+		goto out;
+	}
 	n = json_array_size(json_object_get(body, "items"));
 	if (n == 0 || n > GOLD_MAX_ITEMS) {
 		rc = http_fail(r, CL_EINVAL, NULL, "\"items\" must be an array of 1..%d gold items",
@@ -215,7 +221,17 @@ int api_audits_verdict(http_request *r)
 
 int api_quality_figures(http_request *r)
 {
-	http_json(r, 200, store_quality_figures(api_app(r)->db, &api_scope_of(r)->project));
+	const project *p = &api_scope_of(r)->project;
+	json_t *q = store_quality_figures(api_app(r)->db, p);
+	/* The quality page shows llm_preference's position bias: how often the first response
+	 * shown was the one chosen (the agreement figures count it). */
+	if (q && p->kind == KIND_LLM_PREFERENCE) {
+		json_t *ag = store_agreement(api_app(r)->db, p);
+		json_t *bias = json_object_get(ag, "first_shown_chosen");
+		json_object_set(q, "position_bias", bias ? bias : json_null());
+		json_decref(ag);
+	}
+	http_json(r, 200, q);
 	return 0;
 }
 

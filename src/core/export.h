@@ -1,8 +1,9 @@
 /* Streaming export writers: approved rows in, the bytes of a file format out, one row at a
  * time so memory stays constant whatever the number of rows. Formats: JSONL and CSV (every
  * kind), COCO (image_bbox, image_class), YOLO and Pascal VOC (image_bbox, zip archives written
- * with libarchive, optionally with the images), CoNLL-2003 BIO (text_spans) and Label Studio
- * JSON (every kind). A writer pulls rows from an export_source and is itself pulled: each
+ * with libarchive, optionally with the images), CoNLL-2003 BIO (text_spans), Label Studio
+ * JSON (the four labeling kinds), preference pairs and chat JSONL (the LLM kinds) and an OCR
+ * table (image_transcription; core/export_kinds.h). A writer pulls rows from an export_source and is itself pulled: each
  * export_writer_step() appends the next piece of output, so an HTTP response callback or a file
  * loop can drive it. No SQL and no HTTP here. */
 #ifndef CROWDLOOP_CORE_EXPORT_H
@@ -56,6 +57,9 @@ typedef enum export_format {
 	EXPORT_VOC,
 	EXPORT_CONLL,
 	EXPORT_LABELSTUDIO,
+	EXPORT_PREFERENCE_PAIRS,
+	EXPORT_CHAT,
+	EXPORT_OCR_TSV,
 	EXPORT_FORMAT_COUNT,
 } export_format;
 
@@ -73,7 +77,8 @@ typedef struct export_format_info {
 /* Every format, in export_format order. */
 extern const export_format_info export_formats[EXPORT_FORMAT_COUNT];
 
-/* "jsonl", "csv", "coco", "yolo", "voc", "conll", "labelstudio"; parse returns CL_EINVAL. */
+/* "jsonl", "csv", "coco", "yolo", "voc", "conll", "labelstudio", "preference_pairs", "chat",
+ * "ocr_tsv"; parse returns CL_EINVAL. */
 int export_format_parse(const char *name, export_format *out);
 const char *export_format_name(export_format f);
 /* Whether rows of `kind` can be written in format `f`. */
@@ -89,6 +94,7 @@ typedef struct export_options {
 	task_kind kind;
 	const json_t *labels;  /* borrowed array of label names: category / class order */
 	bool with_images;      /* archive formats: pack each image beside its labels */
+	bool all_pairs;	       /* preference_pairs: keep ties and low-agreement pairs */
 } export_options;
 
 typedef struct export_writer export_writer;

@@ -159,6 +159,10 @@ typedef struct agree_tally {
 	size_t items, overlapped;
 	double pair_sum;
 	long pairs;
+	double tau_sum;		  /* llm_preference: Kendall's tau of each pair of answers */
+	long first_chosen, chose; /* llm_preference: the first shown chosen, of the choices */
+	double prefill_cer;	  /* image_transcription: summed CER of pre-fills to answers */
+	long prefilled;		  /* answers whose item had a pre-fill */
 } agree_tally;
 
 /* Adds k >= 2 overlapping annotations of one item: their pairs' similarity, and each worker's
@@ -171,6 +175,8 @@ static void agree_overlap(agree_tally *t, json_t **anns, const int64_t *who, siz
 	for (size_t a = 0; a < k; a++) {
 		for (size_t b = a + 1; b < k; b++) {
 			t->pair_sum += quality_similarity(p->kind, anns[a], anns[b]);
+			if (p->kind == KIND_LLM_PREFERENCE)
+				t->tau_sum += quality_kendall_tau(anns[a], anns[b]);
 			t->pairs++;
 		}
 		worker_agree *w = agree_find(&t->workers, who[a]);
@@ -190,6 +196,11 @@ static void agree_item(agree_tally *t, json_t **anns, const int64_t *who, size_t
 	t->items++;
 	if (k >= 2)
 		agree_overlap(t, anns, who, k);
+	for (size_t a = 0; a < k && t->p->kind == KIND_LLM_PREFERENCE; a++) {
+		int first = quality_first_shown_chosen(anns[a]);
+		t->chose += first >= 0;
+		t->first_chosen += first == 1;
+	}
 	char *values[MAX_PER_ITEM];
 	for (size_t a = 0; a < k; a++) {
 		values[a] = t->classes ? quality_class_value(anns[a]) : NULL;
@@ -225,6 +236,55 @@ static json_t *agree_workers_json(db *d, agree_table *workers)
 	return ws;
 }
 
+/* How much the workers changed an item's pre-fill (an OCR output imported as its
+ * pre-annotation): the CER of the pre-fill against each approved answer. */
+static void agree_prefill(db_conn *c, agree_tally *t, int64_t item_id, json_t **anns, size_t k)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT meta FROM items WHERE id = ?");
+	db_bind_int(st, 1, item_id);
+	json_t *meta = NULL;
+	if (db_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		meta = json_loads(db_col_text(st, 0), 0, NULL);
+	sqlite3_reset(st);
+	const json_t *pre = json_object_get(meta, "preannotation");
+	for (size_t a = 0; a < k && json_is_array(json_object_get(pre, "lines")); a++) {
+		t->prefill_cer += quality_transcription_cer(pre, anns[a]);
+		t->prefilled++;
+	}
+	json_decref(meta);
+}
+
+/* The figure of each kind beside "pairwise": mean IoU, span F1, Kendall's tau and position
+ * bias, character error rate. */
+static void agree_kind_figures(json_t *o, const agree_tally *t, double mean)
+{
+	json_t *none = json_null();
+	switch (t->p->kind) {
+	case KIND_IMAGE_BBOX:
+		json_object_set_new(o, "mean_iou", t->pairs ? json_real(mean) : none);
+		break;
+	case KIND_TEXT_SPANS:
+		json_object_set_new(o, "span_f1", t->pairs ? json_real(mean) : none);
+		break;
+	case KIND_LLM_PREFERENCE: {
+		json_object_set_new(o, "kendall_tau",
+				    t->pairs ? json_real(t->tau_sum / (double)t->pairs) : none);
+		quality_interval q = quality_wilson(t->first_chosen, t->chose, QUALITY_Z95);
+		json_object_set_new(o, "first_shown_chosen", quality_interval_json(&q));
+		break;
+	}
+	case KIND_IMAGE_TRANSCRIPTION:
+		json_object_set_new(o, "cer", t->pairs ? json_real(1 - mean) : none);
+		json_object_set_new(o, "prefill_cer",
+				    t->prefilled ? json_real(t->prefill_cer / (double)t->prefilled)
+						 : none);
+		json_object_set_new(o, "prefilled", json_integer(t->prefilled));
+		break;
+	default: break;
+	}
+	json_decref(none);
+}
+
 json_t *store_agreement(db *d, const project *p)
 {
 	db_conn *c = db_reader(d);
@@ -237,6 +297,8 @@ json_t *store_agreement(db *d, const project *p)
 		int64_t who[MAX_PER_ITEM];
 		size_t k =
 		    item_annotations(c, sqlite3_column_int64(st, 1), anns, who, MAX_PER_ITEM);
+		if (p->kind == KIND_IMAGE_TRANSCRIPTION)
+			agree_prefill(c, &t, sqlite3_column_int64(st, 1), anns, k);
 		agree_item(&t, anns, who, k);
 	}
 	sqlite3_reset(st);
@@ -249,8 +311,7 @@ json_t *store_agreement(db *d, const project *p)
 		double a = quality_alpha_result(&t.alpha);
 		json_object_set_new(o, "alpha", isnan(a) ? json_null() : json_real(a));
 	} else {
-		json_object_set_new(o, p->kind == KIND_IMAGE_BBOX ? "mean_iou" : "span_f1",
-				    t.pairs ? json_real(mean) : json_null());
+		agree_kind_figures(o, &t, mean);
 	}
 	json_object_set_new(o, "workers", agree_workers_json(d, &t.workers));
 	quality_alpha_free(&t.alpha);
