@@ -68,10 +68,14 @@ static json_t *path_params(const char *pattern)
 			break;
 		char name[32];
 		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
-		if (n++)
+		bool is_name = !strcmp(name, "name");
+		if (n++ && !is_name)
 			snprintf(name, sizeof name, "id%d", n);
-		json_array_append_new(params,
-				      json_pack("{s:s,s:s,s:b,s:{s:s,s:s}}", "name", name, "in", "path",
+		json_array_append_new(
+		    params, is_name ? json_pack("{s:s,s:s,s:b,s:{s:s,s:s}}", "name", name, "in", "path",
+						"required", 1, "schema", "type", "string", "pattern",
+						"^[A-Za-z0-9._-]{1,63}$")
+				    : json_pack("{s:s,s:s,s:b,s:{s:s,s:s}}", "name", name, "in", "path",
 						"required", 1, "schema", "type", "integer", "format",
 						"int64"));
 	}

@@ -119,6 +119,7 @@ static int row_from(sqlite3_stmt *st, endpoint_row *e)
 		e->targets = db_col_json(st, 4);
 		e->shadow = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : db_col_json(st, 5);
 		e->revision = sqlite3_column_int64(st, 6);
+		e->log_limit = sqlite3_column_int64(st, 7);
 		rc = 0;
 	}
 	sqlite3_reset(st);

@@ -14,7 +14,7 @@
 
 /* What serving needs of an endpoint. */
 typedef struct endpoint_row {
-	int64_t id, org_id, revision;
+	int64_t id, org_id, revision, log_limit;
 	char name[64];
 	bool active;
 	json_t *targets, *shadow; /* owned; shadow NULL when none */
