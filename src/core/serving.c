@@ -45,6 +45,7 @@ typedef struct endpoint_slot {
 
 struct serving_registry {
 	pthread_mutex_t lock;
+	pthread_cond_t loaded; /* a slot's loading ended: installed or failed */
 	int64_t max_pixels;
 	loaded_model *models;
 	endpoint_slot *slots;
@@ -56,6 +57,7 @@ serving_registry *serving_registry_new(int64_t max_pixels)
 	if (!g)
 		return NULL;
 	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->loaded, NULL);
 	g->max_pixels = max_pixels;
 	return g;
 }
@@ -70,6 +72,7 @@ void serving_registry_free(serving_registry *g)
 		serving_release(s->d);
 		free(s);
 	}
+	pthread_cond_destroy(&g->loaded);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
@@ -212,17 +215,24 @@ static endpoint_slot *slot_find(serving_registry *g, int64_t endpoint_id)
 	return NULL;
 }
 
-void serving_install(serving_registry *g, int64_t endpoint_id, int64_t revision,
-		     serving_deployment *d)
+/* The endpoint's slot, made when missing; NULL without memory. Under the lock. */
+static endpoint_slot *slot_get(serving_registry *g, int64_t endpoint_id)
 {
-	serving_deployment *old = NULL;
-	pthread_mutex_lock(&g->lock);
 	endpoint_slot *s = slot_find(g, endpoint_id);
 	if (!s && (s = calloc(1, sizeof *s))) {
 		s->endpoint_id = endpoint_id;
 		s->next = g->slots;
 		g->slots = s;
 	}
+	return s;
+}
+
+void serving_install(serving_registry *g, int64_t endpoint_id, int64_t revision,
+		     serving_deployment *d)
+{
+	serving_deployment *old = NULL;
+	pthread_mutex_lock(&g->lock);
+	endpoint_slot *s = slot_get(g, endpoint_id);
 	if (s && (!s->d || s->revision < revision)) {
 		old = s->d;
 		s->d = d;
@@ -231,25 +241,30 @@ void serving_install(serving_registry *g, int64_t endpoint_id, int64_t revision,
 	}
 	if (s && s->loading <= revision)
 		s->loading = 0;
+	pthread_cond_broadcast(&g->loaded);
 	pthread_mutex_unlock(&g->lock);
 	serving_release(old);
 	serving_release(d);
 }
 
-/* The installed deployment if it serves (a reference), else NULL and whether this caller is
- * the one to load `revision`. */
+/* The installed deployment if it serves (a reference), else NULL; *load says whether this
+ * caller is the one to load `revision`. With nothing installed yet, the requests that come while
+ * one loads wait for it rather than load the same models again. */
 static serving_deployment *installed(serving_registry *g, int64_t endpoint_id, int64_t revision,
 				     bool *load)
 {
 	serving_deployment *d = NULL;
 	pthread_mutex_lock(&g->lock);
-	endpoint_slot *s = slot_find(g, endpoint_id);
+	endpoint_slot *s;
+	/* The slot is looked up again after each wait: a deleted endpoint's slot is freed. */
+	while ((s = slot_get(g, endpoint_id)) && !s->d && s->loading >= revision)
+		pthread_cond_wait(&g->loaded, &g->lock);
 	*load = true;
 	if (s && s->d && (s->revision >= revision || s->loading >= revision)) {
 		d = s->d;
 		*load = false;
-	} else if (s && s->d) {
-		/* Stale: this request loads the new revision, the others keep the old one. */
+	} else if (s) {
+		/* Stale or missing: this request loads it, the others keep the old one or wait. */
 		s->loading = revision;
 		d = s->d;
 	}
@@ -257,6 +272,17 @@ static serving_deployment *installed(serving_registry *g, int64_t endpoint_id, i
 		atomic_fetch_add(&d->refs, 1);
 	pthread_mutex_unlock(&g->lock);
 	return d;
+}
+
+/* A load that failed: the next request tries again. */
+static void loading_failed(serving_registry *g, int64_t endpoint_id, int64_t revision)
+{
+	pthread_mutex_lock(&g->lock);
+	endpoint_slot *s = slot_find(g, endpoint_id);
+	if (s && s->loading == revision)
+		s->loading = 0;
+	pthread_cond_broadcast(&g->loaded);
+	pthread_mutex_unlock(&g->lock);
 }
 
 int serving_acquire(serving_registry *g, int64_t endpoint_id, int64_t revision,
@@ -273,6 +299,7 @@ int serving_acquire(serving_registry *g, int64_t endpoint_id, int64_t revision,
 	int rc = serving_load(g, targets, shadow, &d, err);
 	if (rc) {
 		/* The old deployment answers until the new one loads. */
+		loading_failed(g, endpoint_id, revision);
 		*out = old;
 		return old ? 0 : rc;
 	}
@@ -295,6 +322,7 @@ void serving_forget(serving_registry *g, int64_t endpoint_id)
 			free(s);
 			break;
 		}
+	pthread_cond_broadcast(&g->loaded);
 	pthread_mutex_unlock(&g->lock);
 	serving_release(old);
 }

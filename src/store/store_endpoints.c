@@ -347,11 +347,14 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	return rc;
 }
 
-/* Keeps the endpoint's newest log_limit predictions; runs every 64th insert, so the log
- * overshoots by at most 64 rows. */
+/* Keeps the endpoint's newest log_limit predictions. It runs on inserts whose id is a multiple
+ * of PREDICTION_TRIM_EVERY (the OFFSET walks log_limit index entries), so an endpoint's log
+ * overshoots its limit by about that many of its own rows times the endpoints sharing the
+ * inserts. */
+#define PREDICTION_TRIM_EVERY 16
 static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, cl_error *err)
 {
-	if (id % 64)
+	if (id % PREDICTION_TRIM_EVERY)
 		return 0;
 	static const char *const trims[] = {
 	    "DELETE FROM prediction_feedback WHERE prediction_id IN (SELECT id FROM predictions"

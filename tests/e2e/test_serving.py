@@ -53,6 +53,7 @@ class ServingTests(ServerTestCase):
         assert r.status == 201, r
         cls.page = render(NANUM, "안녕하세요 세계", "Hello crowdloop")
         cls.english = render(DEJAVU, "Open inference")
+        cls.tiny = render(DEJAVU, "ok")
         cls.endpoint = cls.deploy("ocr-main")
         cls.key = cls.make_key(cls.endpoint["id"], rate_limit=1000)
 
@@ -248,6 +249,22 @@ class ServingTests(ServerTestCase):
         # Another endpoint's key cannot give feedback on it.
         self.assertError(self.caller().post(API + "/predictions/%d/feedback" % pid,
                                             {"correct": True}), 404)
+
+    def test_the_log_is_kept_to_its_limit(self):
+        ep = self.deploy("ocr-bounded", log_limit=3)
+        c = self.caller(self.make_key(ep["id"], rate_limit=1000))
+        body = {"inputs": [{"image_bytes_b64": b64(self.tiny)}]}
+        ids = []
+        for _ in range(40):
+            r = c.post(API + "/endpoints/ocr-bounded/predict", body)
+            self.assertEqual(r.status, 200, r)
+            ids.append(r.json()["predictions"][0]["id"])
+        log = self.engineer.get(API + "/endpoints/%d/predictions?limit=100" % ep["id"]).json()
+        kept = [p["id"] for p in log["items"]]
+        # Trimmed as it is written (every 16th insert), never below the limit.
+        self.assertLessEqual(len(kept), 3 + 16)
+        self.assertGreaterEqual(len(kept), 3)
+        self.assertEqual(kept, sorted(ids)[-len(kept):])
 
     def test_shadow_answers_are_logged_never_returned(self):
         ep = self.deploy("ocr-shadow", shadow={"service": "ocr", "options": {"languages": "eng"}})
