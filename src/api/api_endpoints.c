@@ -63,14 +63,15 @@ int api_endpoints_create(http_request *r)
 	if (!rc)
 		rc = plain_fields(r, body, &f);
 	if (!rc)
-		rc = targets_load(r, json_object_get(body, "targets"), json_object_get(body, "shadow"),
-				  &targets, &shadow, &d);
+		rc = targets_load(r, json_object_get(body, "targets"),
+				  json_object_get(body, "shadow"), &targets, &shadow, &d);
 	if (!rc) {
 		f.targets = targets;
 		f.shadow = shadow;
 		if (!f.log_limit)
 			f.log_limit = ENDPOINT_LOG_DEFAULT;
-		rc = store_endpoint_create(api_app(r)->db, r->ids[0], r->user.id, &f, &out, &r->err);
+		rc =
+		    store_endpoint_create(api_app(r)->db, r->ids[0], r->user.id, &f, &out, &r->err);
 	}
 	if (!rc) {
 		serving_install(api_app(r)->serving, json_integer_value(json_object_get(out, "id")),
@@ -97,8 +98,8 @@ int api_endpoints_get(http_request *r)
 }
 
 /* The new targets and shadow of a change, each the current one when the body leaves it out. */
-static int patch_targets(http_request *r, const json_t *body, json_t **targets,
-			 json_t **shadow, serving_deployment **d)
+static int patch_targets(http_request *r, const json_t *body, json_t **targets, json_t **shadow,
+			 serving_deployment **d)
 {
 	const json_t *cur = api_scope_of(r)->object;
 	const json_t *t = json_object_get(body, "targets");
@@ -209,8 +210,8 @@ int api_endpoint_usage(http_request *r)
 	if (!rc)
 		http_json(r, 200,
 			  json_pack("{s:I,s:I,s:o}", "endpoint_id", (json_int_t)r->ids[0], "days",
-				    (json_int_t)days,
-				    "usage", store_endpoint_usage(api_app(r)->db, r->ids[0], (int)days)));
+				    (json_int_t)days, "usage",
+				    store_endpoint_usage(api_app(r)->db, r->ids[0], (int)days)));
 	return rc;
 }
 

@@ -29,9 +29,9 @@ int api_key_authorize(http_request *r, api_scope *s)
 	const char *h = r->authorization;
 	size_t prefix = strlen(ENDPOINT_KEY_PREFIX);
 	if (!h || strncasecmp(h, "Bearer ", 7) || strncmp(h + 7, ENDPOINT_KEY_PREFIX, prefix))
-		return http_fail(r, CL_EUNAUTH, NULL,
-				 "call with an endpoint key: Authorization: Bearer " ENDPOINT_KEY_PREFIX
-				 "...");
+		return http_fail(
+		    r, CL_EUNAUTH, NULL,
+		    "call with an endpoint key: Authorization: Bearer " ENDPOINT_KEY_PREFIX "...");
 	char digest[AUTH_DIGEST_HEX];
 	endpoint_key k;
 	if (strlen(h + 7) > 128)
@@ -84,10 +84,11 @@ static int caller_input_check(http_request *r, const json_t *in)
 	json_object_foreach((json_t *)in, key, v)
 	{
 		if ((strcmp(key, "image_bytes_b64") && strcmp(key, "text")) || !json_is_string(v))
-			return http_fail(r, CL_EINVAL, NULL,
-					 "an input holds \"image_bytes_b64\" or \"text\" (strings), "
-					 "not \"%.64s\"",
-					 key);
+			return http_fail(
+			    r, CL_EINVAL, NULL,
+			    "an input holds \"image_bytes_b64\" or \"text\" (strings), "
+			    "not \"%.64s\"",
+			    key);
 	}
 	return 0;
 }
@@ -135,8 +136,9 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 	app *a = api_app(r);
 	serving_deployment *d = NULL;
 	if (serving_acquire(a->serving, e->id, e->revision, e->targets, e->shadow, &d, &r->err))
-		return http_fail(r, CL_EUNAVAIL, "model_unavailable", "the endpoint's model cannot "
-								      "be loaded: %s",
+		return http_fail(r, CL_EUNAVAIL, "model_unavailable",
+				 "the endpoint's model cannot "
+				 "be loaded: %s",
 				 r->err.message);
 	serving_answer p, sh;
 	serving_predict(d, input, randombytes_uniform(100), &p, &sh);
@@ -176,9 +178,9 @@ static int predict_inputs(http_request *r, const endpoint_row *e, const json_t *
 			rc = predict_one(r, e, in, NULL, &done);
 		if (rc)
 			return rc;
-		json_array_append_new(answers, json_pack("{s:I,s:s,s:o}", "id", (json_int_t)done.id,
-							 "target", done.target, "output",
-							 done.output));
+		json_array_append_new(answers,
+				      json_pack("{s:I,s:s,s:o}", "id", (json_int_t)done.id,
+						"target", done.target, "output", done.output));
 	}
 	return 0;
 }
@@ -199,8 +201,9 @@ int api_endpoint_predict(http_request *r)
 	if (!rc)
 		rc = predict_inputs(r, &e, inputs, answers);
 	if (!rc) {
-		http_json(r, 200, json_pack("{s:s,s:I,s:O}", "endpoint", e.name, "revision",
-					    (json_int_t)e.revision, "predictions", answers));
+		http_json(r, 200,
+			  json_pack("{s:s,s:I,s:O}", "endpoint", e.name, "revision",
+				    (json_int_t)e.revision, "predictions", answers));
 	}
 	endpoint_row_release(&e);
 	json_decref(answers);
@@ -292,16 +295,15 @@ int api_oip_model(http_request *r)
 		return rc;
 	char version[24];
 	snprintf(version, sizeof version, "%lld", (long long)e.revision);
-	json_t *outputs = serves_ocr(&e)
-			      ? json_pack("[ooo]", tensor_meta("text", "BYTES", -1, 0),
-					  tensor_meta("boxes", "INT32", -1, 4),
-					  tensor_meta("confidences", "FP32", -1, 0))
-			      : json_pack("[o]", tensor_meta("output", "BYTES", 1, 0));
+	json_t *outputs = serves_ocr(&e) ? json_pack("[ooo]", tensor_meta("text", "BYTES", -1, 0),
+						     tensor_meta("boxes", "INT32", -1, 4),
+						     tensor_meta("confidences", "FP32", -1, 0))
+					 : json_pack("[o]", tensor_meta("output", "BYTES", 1, 0));
 	http_json(r, 200,
 		  json_pack("{s:s,s:[s],s:s,s:[o],s:o}", "name", e.name, "versions", version,
 			    "platform", "crowdloop", "inputs",
-			    tensor_meta(serves_ocr(&e) ? "image" : "input", "BYTES", 1, 0), "outputs",
-			    outputs));
+			    tensor_meta(serves_ocr(&e) ? "image" : "input", "BYTES", 1, 0),
+			    "outputs", outputs));
 	endpoint_row_release(&e);
 	return 0;
 }
@@ -338,8 +340,9 @@ static int oip_input(http_request *r, const endpoint_row *e, const json_t *input
 	if (!type || strcmp(type, "BYTES"))
 		return http_fail(r, CL_EINVAL, NULL, "the input tensor's datatype is BYTES");
 	if (json_array_size(data) != 1 || !json_is_string(json_array_get(data, 0)))
-		return http_fail(r, CL_EINVAL, NULL,
-				 "the input tensor's \"data\" holds one string (one image or text)");
+		return http_fail(
+		    r, CL_EINVAL, NULL,
+		    "the input tensor's \"data\" holds one string (one image or text)");
 	const char *s = json_string_value(json_array_get(data, 0));
 	size_t n = json_string_length(json_array_get(data, 0));
 	if (s[0] != '{') {

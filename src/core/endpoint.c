@@ -77,12 +77,14 @@ static int model_check(const json_t *t, const char *models_root, json_t *out, cl
 	if (!dir || dir[0] != '/' || strstr(dir, "/..") || strlen(dir) > 1024)
 		return cl_fail(err, CL_EINVAL, NULL, "\"model_dir\" is an absolute path");
 	if (models_root && !under(dir, models_root))
-		return cl_fail(err, CL_EINVAL, NULL, "\"model_dir\" must lie under %s", models_root);
+		return cl_fail(err, CL_EINVAL, NULL, "\"model_dir\" must lie under %s",
+			       models_root);
 	if (!runtime || !ml_runtime_find(runtime))
 		return cl_fail(err, CL_EINVAL, NULL, "\"runtime\" names no model runtime");
 	if (version && !json_is_null(version) &&
 	    (!json_is_integer(version) || json_integer_value(version) <= 0))
-		return cl_fail(err, CL_EINVAL, NULL, "\"model_version_id\" is a positive id or null");
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "\"model_version_id\" is a positive id or null");
 	json_object_set_new(out, "model_dir", json_string(dir));
 	json_object_set_new(out, "runtime", json_string(runtime));
 	json_object_set(out, "model_version_id", version ? (json_t *)version : json_null());
@@ -103,13 +105,15 @@ static int target_check(const json_t *t, const char *models_root, json_t **out, 
 	json_t *v;
 	json_object_foreach((json_t *)t, key, v)
 	{
-		static const char *const members[] = {"service", "options", "model_dir", "runtime",
-						      "model_version_id", "weight", NULL};
+		static const char *const members[] = {"service", "options",	     "model_dir",
+						      "runtime", "model_version_id", "weight",
+						      NULL};
 		bool ok = false;
 		for (const char *const *m = members; *m && !ok; m++)
 			ok = !strcmp(*m, key);
 		if (!ok)
-			return cl_fail(err, CL_EINVAL, NULL, "a target has no member \"%.64s\"", key);
+			return cl_fail(err, CL_EINVAL, NULL, "a target has no member \"%.64s\"",
+				       key);
 	}
 	*out = json_object();
 	int rc = service ? service_check(t, *out, err) : model_check(t, models_root, *out, err);
@@ -134,8 +138,7 @@ static int weight_of(const json_t *t, size_t n, int *w, cl_error *err)
 	return 0;
 }
 
-static int split_check(const json_t *targets, const char *models_root, json_t **out,
-		       cl_error *err)
+static int split_check(const json_t *targets, const char *models_root, json_t **out, cl_error *err)
 {
 	size_t n = json_array_size(targets);
 	if (!json_is_array(targets) || !n || n > ENDPOINT_MAX_TARGETS)
@@ -187,8 +190,8 @@ void endpoint_target_key(const json_t *target, char *out, size_t size)
 	const char *service = json_string_value(json_object_get(target, "service"));
 	if (service)
 		snprintf(out, size, "%s:%s", service,
-			 json_string_value(json_object_get(json_object_get(target, "options"),
-							   "languages")));
+			 json_string_value(
+			     json_object_get(json_object_get(target, "options"), "languages")));
 	else
 		snprintf(out, size, "model:%s",
 			 json_string_value(json_object_get(target, "model_dir")));
@@ -197,7 +200,8 @@ void endpoint_target_key(const json_t *target, char *out, size_t size)
 int endpoint_rate_check(double rate, cl_error *err)
 {
 	if (!(rate >= ENDPOINT_RATE_MIN && rate <= ENDPOINT_RATE_MAX))
-		return cl_fail(err, CL_EINVAL, NULL, "\"rate_limit\" is from %g to %g requests a second",
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "\"rate_limit\" is from %g to %g requests a second",
 			       ENDPOINT_RATE_MIN, ENDPOINT_RATE_MAX);
 	return 0;
 }

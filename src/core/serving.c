@@ -109,8 +109,7 @@ static loaded_model *model_find(serving_registry *g, const char *key)
 }
 
 /* The loaded model of a target, loading it when no deployment holds it. */
-static int model_ref(serving_registry *g, const json_t *target, loaded_model **out,
-		     cl_error *err)
+static int model_ref(serving_registry *g, const json_t *target, loaded_model **out, cl_error *err)
 {
 	char key[160];
 	endpoint_target_key(target, key, sizeof key);

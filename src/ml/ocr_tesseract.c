@@ -166,7 +166,8 @@ static int ocr_load(const char *dir, ml_model **out, cl_error *err)
 	int rc = 0;
 	const char *runtime = json_string_value(json_object_get(j, "runtime"));
 	if (!runtime || strcmp(runtime, "ocr_tesseract"))
-		rc = cl_fail(err, CL_EINVAL, NULL, "%s does not name the ocr_tesseract runtime", path);
+		rc = cl_fail(err, CL_EINVAL, NULL, "%s does not name the ocr_tesseract runtime",
+			     path);
 	if (!rc)
 		rc = options_from_json(j, &o, err);
 	json_decref(j);
@@ -189,8 +190,8 @@ static int bytes_from_b64(const json_t *b64, ocr_bytes *img, cl_error *err)
 			       OCR_MAX_IMAGE_BYTES);
 	if (!(img->data = malloc(cap)))
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	if (sodium_base642bin(img->data, cap, json_string_value(b64), len, "\n\r ", &img->len,
-			      NULL, sodium_base64_VARIANT_ORIGINAL))
+	if (sodium_base642bin(img->data, cap, json_string_value(b64), len, "\n\r ", &img->len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL))
 		return cl_fail(err, CL_EINVAL, NULL, "\"image_bytes_b64\" is not base64");
 	return 0;
 }
@@ -225,7 +226,8 @@ static int input_bytes(const json_t *input, ocr_bytes *img, cl_error *err)
 		return bytes_from_b64(b64, img, err);
 	if (json_is_string(path))
 		return bytes_from_file(json_string_value(path), img, err);
-	return cl_fail(err, CL_EINVAL, NULL, "the input wants \"image_bytes_b64\" or \"image_path\"");
+	return cl_fail(err, CL_EINVAL, NULL,
+		       "the input wants \"image_bytes_b64\" or \"image_path\"");
 }
 
 /* Decodes the image once its header shows it within the pixel budget. */
@@ -236,7 +238,8 @@ static int image_decode(const ml_model *m, const ocr_bytes *img, PIX **out, cl_e
 	    !stbi_info_from_memory((const unsigned char *)img->data, (int)img->len, &w, &h, &comp))
 		return cl_fail(err, CL_EINVAL, NULL, "the image is not a PNG, JPEG, GIF or BMP");
 	if ((int64_t)w * h > m->opt.max_pixels)
-		return cl_fail(err, CL_ETOOBIG, NULL, "the image has %lld pixels, over the budget of %lld",
+		return cl_fail(err, CL_ETOOBIG, NULL,
+			       "the image has %lld pixels, over the budget of %lld",
 			       (long long)w * h, (long long)m->opt.max_pixels);
 	*out = pixReadMem((const l_uint8 *)img->data, img->len);
 	return *out ? 0 : cl_fail(err, CL_EINVAL, NULL, "the image cannot be decoded");
@@ -265,9 +268,10 @@ static json_t *lines_json(TessBaseAPI *api)
 							RIL_TEXTLINE, &l, &t, &r, &b))
 				json_array_append_new(
 				    lines,
-				    json_pack("{s:o,s:[iiii],s:f}", "text", line_text(text), "box", l,
-					      t, r - l, b - t, "confidence",
-					      TessResultIteratorConfidence(it, RIL_TEXTLINE) / 100.0));
+				    json_pack("{s:o,s:[iiii],s:f}", "text", line_text(text), "box",
+					      l, t, r - l, b - t, "confidence",
+					      TessResultIteratorConfidence(it, RIL_TEXTLINE) /
+						  100.0));
 			TessDeleteText(text);
 		} while (TessResultIteratorNext(it, RIL_TEXTLINE));
 		TessResultIteratorDelete(it);
@@ -281,7 +285,8 @@ static int ocr_predict(ml_model *m, const json_t *input, json_t **out, cl_error 
 	PIX *pix = NULL;
 	ocr_engine *e = NULL;
 	*out = NULL;
-	int rc = json_is_object(input) ? 0 : cl_fail(err, CL_EINVAL, NULL, "the input is not an object");
+	int rc =
+	    json_is_object(input) ? 0 : cl_fail(err, CL_EINVAL, NULL, "the input is not an object");
 	if (!rc)
 		rc = input_bytes(input, &img, err);
 	if (!rc)

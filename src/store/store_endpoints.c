@@ -8,7 +8,7 @@
 #include "util/clock.h"
 
 #define ENDPOINT_COLUMNS                                                                           \
-	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"  \
+	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
 	" updated_at"
 
 static json_t *endpoint_json(sqlite3_stmt *st)
@@ -162,8 +162,8 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	       " log_limit = CASE WHEN ?7 > 0 THEN ?7 ELSE log_limit END,"
 	       " revision = revision + ?8, updated_at = ?9 WHERE id = ?1");
 	db_bind(st, DB_INT(a->id), DB_TEXT(a->f->name), DB_TEXT(a->f->state), DB_TEXT(a->targets),
-		DB_INT(a->shadow_given), DB_TEXT(a->shadow), DB_INT(a->f->log_limit),
-		DB_INT(moves), DB_INT(clock_now_ms()));
+		DB_INT(a->shadow_given), DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(moves),
+		DB_INT(clock_now_ms()));
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -173,8 +173,7 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	return rc;
 }
 
-int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **out,
-			  cl_error *err)
+int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **out, cl_error *err)
 {
 	char *targets = f->targets ? json_text_or_null(f->targets) : NULL;
 	char *shadow = json_text_or_null(f->shadow);
@@ -289,8 +288,9 @@ struct key_revoke {
 static int key_revoke_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct key_revoke *k = ctx;
-	sqlite3_stmt *st = db_stmt(c, "UPDATE endpoint_keys SET revoked_at ="
-				      " coalesce(revoked_at, ?3) WHERE id = ?1 AND endpoint_id = ?2");
+	sqlite3_stmt *st =
+	    db_stmt(c, "UPDATE endpoint_keys SET revoked_at ="
+		       " coalesce(revoked_at, ?3) WHERE id = ?1 AND endpoint_id = ?2");
 	db_bind(st, DB_INT(k->key_id), DB_INT(k->endpoint_id), DB_INT(clock_now_ms()));
 	int rc = db_exec_stmt(st, err);
 	if (!rc && !sqlite3_changes(db_handle(c)))
@@ -306,10 +306,11 @@ int store_key_revoke(db *d, int64_t endpoint_id, int64_t key_id, cl_error *err)
 
 int store_key_find(db *d, const char *digest, endpoint_key *out)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT k.id, k.endpoint_id, e.org_id,"
-						 " k.rate_limit FROM endpoint_keys k JOIN endpoints e"
-						 " ON e.id = k.endpoint_id WHERE k.key_hash = ?"
-						 " AND k.revoked_at IS NULL");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT k.id, k.endpoint_id, e.org_id,"
+				  " k.rate_limit FROM endpoint_keys k JOIN endpoints e"
+				  " ON e.id = k.endpoint_id WHERE k.key_hash = ?"
+				  " AND k.revoked_at IS NULL");
 	db_bind_text(st, 1, digest);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
@@ -411,15 +412,14 @@ static json_t *prediction_json(sqlite3_stmt *st)
 {
 	char at[32];
 	clock_iso8601(sqlite3_column_int64(st, 10), at);
-	json_t *fb = sqlite3_column_type(st, 11) == SQLITE_NULL
-			 ? json_null()
-			 : json_pack("{s:b,s:s?,s:o}", "correct", sqlite3_column_int(st, 11),
-				     "comment", sqlite3_column_type(st, 12) == SQLITE_NULL
-						    ? NULL
-						    : db_col_text(st, 12),
-				     "correction", sqlite3_column_type(st, 13) == SQLITE_NULL
-						       ? json_null()
-						       : db_col_json(st, 13));
+	json_t *fb =
+	    sqlite3_column_type(st, 11) == SQLITE_NULL
+		? json_null()
+		: json_pack("{s:b,s:s?,s:o}", "correct", sqlite3_column_int(st, 11), "comment",
+			    sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : db_col_text(st, 12),
+			    "correction",
+			    sqlite3_column_type(st, 13) == SQLITE_NULL ? json_null()
+								       : db_col_json(st, 13));
 	return json_pack(
 	    "{s:I,s:I,s:s,s:b,s:s?,s:s,s:I,s:o,s:s?,s:I,s:s,s:o}", "id",
 	    (json_int_t)sqlite3_column_int64(st, 0), "key_id",
@@ -433,8 +433,8 @@ static json_t *prediction_json(sqlite3_stmt *st)
 }
 
 #define PREDICTION_LIST_QUERY                                                                      \
-	"SELECT p.id, p.key_id, p.target, p.shadow, p.request_id, p.input_sha256,"                \
-	" p.input_bytes, p.output, p.error, p.latency_us, p.created_at, f.correct, f.comment,"    \
+	"SELECT p.id, p.key_id, p.target, p.shadow, p.request_id, p.input_sha256,"                 \
+	" p.input_bytes, p.output, p.error, p.latency_us, p.created_at, f.correct, f.comment,"     \
 	" f.correction FROM predictions p LEFT JOIN prediction_feedback f"                         \
 	" ON f.prediction_id = p.id WHERE p.endpoint_id = ?1"
 
@@ -447,8 +447,8 @@ json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int l
 
 int64_t store_prediction_endpoint(db *d, int64_t id)
 {
-	sqlite3_stmt *st =
-	    db_stmt(db_reader(d), "SELECT endpoint_id FROM predictions WHERE id = ? AND shadow = 0");
+	sqlite3_stmt *st = db_stmt(
+	    db_reader(d), "SELECT endpoint_id FROM predictions WHERE id = ? AND shadow = 0");
 	db_bind_int(st, 1, id);
 	return db_one_int(st);
 }
@@ -505,11 +505,11 @@ static json_t *usage_json(sqlite3_stmt *st)
 
 json_t *store_endpoint_usage(db *d, int64_t endpoint_id, int days)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT u.key_id, k.name, u.day, u.requests, u.errors"
-				   " FROM endpoint_usage u JOIN endpoint_keys k ON k.id = u.key_id"
-				   " WHERE k.endpoint_id = ?1 AND u.day >= date('now', ?2)"
-				   " ORDER BY u.day DESC, u.key_id");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT u.key_id, k.name, u.day, u.requests, u.errors"
+				  " FROM endpoint_usage u JOIN endpoint_keys k ON k.id = u.key_id"
+				  " WHERE k.endpoint_id = ?1 AND u.day >= date('now', ?2)"
+				  " ORDER BY u.day DESC, u.key_id");
 	char since[32];
 	snprintf(since, sizeof since, "-%d days", days);
 	db_bind(st, DB_INT(endpoint_id), DB_TEXT(since));

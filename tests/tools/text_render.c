@@ -58,8 +58,8 @@ static unsigned char *read_file(const char *path)
 }
 
 /* Draws one line with its baseline at y; its width in pixels. With page NULL, only measures. */
-static int draw_line(const stbtt_fontinfo *font, float scale, const char *text,
-		     unsigned char *page, int width, int y)
+static int draw_line(const stbtt_fontinfo *font, float scale, const char *text, unsigned char *page,
+		     int width, int y)
 {
 	float x = MARGIN;
 	while (*text) {
@@ -72,7 +72,8 @@ static int draw_line(const stbtt_fontinfo *font, float scale, const char *text,
 		if (page) {
 			/* Darkest wins where glyphs touch: the page starts white (255). */
 			int gw = x1 - x0, gh = y1 - y0;
-			unsigned char *glyph = calloc((size_t)(gw > 0 ? gw : 1) * (gh > 0 ? gh : 1), 1);
+			unsigned char *glyph =
+			    calloc((size_t)(gw > 0 ? gw : 1) * (gh > 0 ? gh : 1), 1);
 			stbtt_MakeGlyphBitmap(font, glyph, gw, gh, gw, scale, scale, g);
 			for (int j = 0; j < gh; j++)
 				for (int i = 0; i < gw; i++) {

@@ -189,11 +189,11 @@ static void test_threads_share_a_model(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reads_korean_and_english),
-		cmocka_unit_test(test_reads_dejavu_english),
-		cmocka_unit_test(test_pixel_budget_and_bad_inputs),
-		cmocka_unit_test(test_loads_from_model_dir),
-		cmocka_unit_test(test_threads_share_a_model),
+	    cmocka_unit_test(test_reads_korean_and_english),
+	    cmocka_unit_test(test_reads_dejavu_english),
+	    cmocka_unit_test(test_pixel_budget_and_bad_inputs),
+	    cmocka_unit_test(test_loads_from_model_dir),
+	    cmocka_unit_test(test_threads_share_a_model),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -24,7 +24,12 @@ static void test_endpoint_names(void **state)
 	(void)state;
 	assert_null(endpoint_name_problem("ocr"));
 	assert_null(endpoint_name_problem("ocr-kr-2"));
-	const char *bad[] = {"", "1ocr", "Ocr", "ocr.kr", "ocr kr", "-ocr",
+	const char *bad[] = {"",
+			     "1ocr",
+			     "Ocr",
+			     "ocr.kr",
+			     "ocr kr",
+			     "-ocr",
 			     "a123456789012345678901234567890123456789012345678901234567890123"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		assert_non_null(endpoint_name_problem(bad[i]));
@@ -63,8 +68,8 @@ static void test_targets_check(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof target_cases / sizeof *target_cases; i++) {
 		json_t *t = json_loads(target_cases[i].targets, 0, NULL);
-		json_t *sh = target_cases[i].shadow[0] ? json_loads(target_cases[i].shadow, 0, NULL)
-						       : NULL;
+		json_t *sh =
+		    target_cases[i].shadow[0] ? json_loads(target_cases[i].shadow, 0, NULL) : NULL;
 		json_t *to = NULL, *so = NULL;
 		cl_error err = {0};
 		int rc = endpoint_targets_check(t, sh, "/data/models", &to, &so, &err);
@@ -72,8 +77,8 @@ static void test_targets_check(void **state)
 			if (rc)
 				fail_msg("case %zu: %s", i, err.message);
 			for (size_t j = 0; j < json_array_size(to); j++)
-				assert_true(json_is_integer(json_object_get(json_array_get(to, j),
-									    "weight")));
+				assert_true(json_is_integer(
+				    json_object_get(json_array_get(to, j), "weight")));
 			assert_true(!sh || so);
 		} else {
 			assert_int_equal(rc, CL_EINVAL);
@@ -121,8 +126,8 @@ static void test_limiter_token_bucket(void **state)
 
 static json_t *ocr_targets(const char *languages)
 {
-	json_t *in = json_pack("[{s:s,s:{s:s}}]", "service", "ocr", "options", "languages",
-			       languages);
+	json_t *in =
+	    json_pack("[{s:s,s:{s:s}}]", "service", "ocr", "options", "languages", languages);
 	json_t *out, *shadow;
 	cl_error err = {0};
 	assert_int_equal(endpoint_targets_check(in, NULL, NULL, &out, &shadow, &err), 0);
