@@ -143,6 +143,7 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 	serving_answer p, sh;
 	serving_predict(d, input, randombytes_uniform(100), &p, &sh);
 	serving_release(d);
+	serving_observe(a->serving, e->id, p.rc, p.latency_us);
 	char digest[65];
 	int64_t bytes;
 	input_digest(input, digest, &bytes);

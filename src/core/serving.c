@@ -36,10 +36,12 @@ struct serving_deployment {
 	loaded_model *shadow;
 };
 
-/* An endpoint's installed deployment, and the revision a request is loading, if any. */
+/* An endpoint's installed deployment, the revision a request is loading, if any, and its
+ * figures. */
 typedef struct endpoint_slot {
 	int64_t endpoint_id, revision, loading;
 	serving_deployment *d;
+	serving_stats stats;
 	struct endpoint_slot *next;
 } endpoint_slot;
 
@@ -351,6 +353,49 @@ int serving_predict(serving_deployment *d, const json_t *input, unsigned draw,
 	if (d->shadow)
 		answer(d->shadow, input, shadow);
 	return primary->rc;
+}
+
+/* ---- figures ---- */
+
+const double serving_bucket_bounds[SERVING_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
+						       0.25,  0.5,  1,	   2.5,	 10};
+
+void serving_observe(serving_registry *g, int64_t endpoint_id, int rc, int64_t latency_us)
+{
+	double s = (double)latency_us / 1e6;
+	pthread_mutex_lock(&g->lock);
+	endpoint_slot *slot = slot_get(g, endpoint_id);
+	if (slot) {
+		slot->stats.requests++;
+		slot->stats.errors += rc != 0;
+		slot->stats.seconds += s;
+		for (int i = 0; i < SERVING_BUCKETS; i++)
+			slot->stats.buckets[i] += s <= serving_bucket_bounds[i];
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+void serving_stats_each(serving_registry *g,
+			void (*fn)(void *ctx, int64_t endpoint_id, const serving_stats *st),
+			void *ctx)
+{
+	/* Copied under the lock, reported outside it. */
+	pthread_mutex_lock(&g->lock);
+	size_t n = 0;
+	for (endpoint_slot *s = g->slots; s; s = s->next)
+		n += s->stats.requests > 0;
+	struct {
+		int64_t id;
+		serving_stats st;
+	} *copy = n ? calloc(n, sizeof *copy) : NULL;
+	size_t i = 0;
+	for (endpoint_slot *s = g->slots; copy && s; s = s->next)
+		if (s->stats.requests)
+			copy[i].id = s->endpoint_id, copy[i++].st = s->stats;
+	pthread_mutex_unlock(&g->lock);
+	for (size_t j = 0; j < i; j++)
+		fn(ctx, copy[j].id, &copy[j].st);
+	free(copy);
 }
 
 /* ---- key rate limits: a token bucket per key ---- */

@@ -59,6 +59,25 @@ typedef struct serving_answer {
 int serving_predict(serving_deployment *d, const json_t *input, unsigned draw,
 		    serving_answer *primary, serving_answer *shadow);
 
+/* ---- per-endpoint figures for /metrics ---- */
+
+#define SERVING_BUCKETS 10
+/* The upper bounds, in seconds, of the latency histogram's buckets. */
+extern const double serving_bucket_bounds[SERVING_BUCKETS];
+
+typedef struct serving_stats {
+	uint64_t requests, errors;
+	uint64_t buckets[SERVING_BUCKETS]; /* cumulative: answers within each bound */
+	double seconds;			   /* the sum of latencies */
+} serving_stats;
+
+/* Counts one answer of endpoint `endpoint_id` (an error when rc is not 0). */
+void serving_observe(serving_registry *g, int64_t endpoint_id, int rc, int64_t latency_us);
+/* Calls fn for every endpoint this server answered for, with a copy of its figures. */
+void serving_stats_each(serving_registry *g,
+			void (*fn)(void *ctx, int64_t endpoint_id, const serving_stats *st),
+			void *ctx);
+
 /* ---- key rate limits ---- */
 
 typedef struct serving_limiter serving_limiter;

@@ -239,6 +239,10 @@ class ServingTests(ServerTestCase):
         usage = self.engineer.get(API + "/endpoints/%d/usage" % ep["id"]).json()["usage"]
         self.assertEqual([(u["key_id"], u["requests"], u["errors"]) for u in usage],
                          [(key["id"], 2, 1)])
+        metrics = Client(self.server.port).get("/metrics").body.decode()
+        self.assertIn('crowdloop_endpoint_requests_total{endpoint="%d"} 2' % ep["id"], metrics)
+        self.assertIn('crowdloop_endpoint_errors_total{endpoint="%d"} 1' % ep["id"], metrics)
+        self.assertIn('crowdloop_endpoint_seconds_count{endpoint="%d"} 2' % ep["id"], metrics)
         r = c.post(API + "/predictions/%d/feedback" % pid,
                    {"correct": False, "comment": "a typo", "correction": {"text": "Open"}})
         self.assertEqual(r.status, 200, r)
