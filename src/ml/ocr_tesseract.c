@@ -245,13 +245,13 @@ static int image_decode(const ml_model *m, const ocr_bytes *img, PIX **out, cl_e
 	return *out ? 0 : cl_fail(err, CL_EINVAL, NULL, "the image cannot be decoded");
 }
 
-/* Tesseract's line text without its trailing newline and spaces. */
-static json_t *line_text(char *text)
+/* Cuts Tesseract's line text before its trailing newline and spaces; its length after. */
+static size_t line_trim(char *text)
 {
 	size_t n = strlen(text);
 	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
 		text[--n] = '\0';
-	return json_stringn(text, n);
+	return n;
 }
 
 /* The recognized lines: {"lines":[{"text","box":[x,y,w,h],"confidence"}]}. */
@@ -263,13 +263,14 @@ static json_t *lines_json(TessBaseAPI *api)
 		do {
 			char *text = TessResultIteratorGetUTF8Text(it, RIL_TEXTLINE);
 			int l, t, r, b;
-			if (text && *text &&
+			/* A line of only spaces (a stroke or a speck read as a line) is none. */
+			if (text && line_trim(text) &&
 			    TessPageIteratorBoundingBox(TessResultIteratorGetPageIterator(it),
 							RIL_TEXTLINE, &l, &t, &r, &b))
 				json_array_append_new(
 				    lines,
-				    json_pack("{s:o,s:[iiii],s:f}", "text", line_text(text), "box",
-					      l, t, r - l, b - t, "confidence",
+				    json_pack("{s:s,s:[iiii],s:f}", "text", text, "box", l, t,
+					      r - l, b - t, "confidence",
 					      TessResultIteratorConfidence(it, RIL_TEXTLINE) /
 						  100.0));
 			TessDeleteText(text);
