@@ -325,9 +325,72 @@ int api_oip_model_ready(http_request *r)
 	return 0;
 }
 
+/* The bytes after an inference request's JSON header (the binary-data extension). */
+typedef struct oip_binary {
+	const char *data;
+	size_t len;
+	bool present; /* the request announced a header length */
+} oip_binary;
+
+/* An inference request's JSON: the whole body, or with the binary-data extension the first
+ * Inference-Header-Content-Length bytes, the binary data after them in *bin. */
+static int infer_body(http_request *r, json_t **body, oip_binary *bin)
+{
+	const char *h = http_header_value(r, "Inference-Header-Content-Length");
+	*bin = (oip_binary){NULL, 0, h != NULL};
+	if (!h)
+		return http_body_json(r, body);
+	char *end;
+	unsigned long long n = strtoull(h, &end, 10);
+	if (!*h || *end || !n || n > r->body.len)
+		return http_fail(r, CL_EINVAL, NULL,
+				 "Inference-Header-Content-Length is the JSON header's length, at "
+				 "most the body's");
+	if (!json_depth_ok(r->body.data, n, HTTP_JSON_MAX_DEPTH))
+		return http_fail(r, CL_EINVAL, "too_deep", "JSON nesting is deeper than %d",
+				 HTTP_JSON_MAX_DEPTH);
+	json_error_t je;
+	*body = json_loadb(r->body.data, n, JSON_REJECT_DUPLICATES, &je);
+	int rc = json_is_object(*body)
+		     ? json_fields_check(*body, r->route->body, true, &r->err)
+		     : http_fail(r, CL_EINVAL, "malformed_json", "the JSON header: %s",
+				 *body ? "not an object" : je.text);
+	bin->data = r->body.data + n;
+	bin->len = r->body.len - n;
+	return rc;
+}
+
+/* A tensor's binary data (its parameters' binary_data_size, all of what follows the header)
+ * as the model's input. */
+static int binary_input(http_request *r, const endpoint_row *e, const json_t *t,
+			const oip_binary *bin, json_t **out)
+{
+	const json_t *size = json_object_get(json_object_get(t, "parameters"), "binary_data_size");
+	if (!json_is_integer(size) || (size_t)json_integer_value(size) != bin->len || !bin->len ||
+	    json_object_get(t, "data"))
+		return http_fail(r, CL_EINVAL, NULL,
+				 "the input's parameters.binary_data_size is the length of the "
+				 "binary data after the JSON header, and it has no \"data\"");
+	if (!serves_ocr(e)) {
+		*out = json_pack("{s:s%}", "text", bin->data, bin->len);
+		return *out ? 0 : http_fail(r, CL_EINVAL, NULL, "the input text is not UTF-8");
+	}
+	size_t n = sodium_base64_encoded_len(bin->len, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = malloc(n);
+	if (!b64)
+		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
+	sodium_bin2base64(b64, n, (const unsigned char *)bin->data, bin->len,
+			  sodium_base64_VARIANT_ORIGINAL);
+	*out = json_pack("{s:s}", "image_bytes_b64", b64);
+	free(b64);
+	return 0;
+}
+
 /* The model input of an inference request: one BYTES tensor of one element, the image's
- * base64 or an input's JSON text ({"image_bytes_b64"} or {"text"}). A new reference. */
-static int oip_input(http_request *r, const endpoint_row *e, const json_t *inputs, json_t **out)
+ * base64 or an input's JSON text ({"image_bytes_b64"} or {"text"}), or its binary data. A new
+ * reference. */
+static int oip_input(http_request *r, const endpoint_row *e, const json_t *inputs,
+		     const oip_binary *bin, json_t **out)
 {
 	const json_t *t = json_array_get(inputs, 0);
 	const json_t *data = json_object_get(t, "data");
@@ -340,6 +403,8 @@ static int oip_input(http_request *r, const endpoint_row *e, const json_t *input
 		return http_fail(r, CL_EINVAL, NULL, "a tensor has a \"name\" and a \"shape\"");
 	if (!type || strcmp(type, "BYTES"))
 		return http_fail(r, CL_EINVAL, NULL, "the input tensor's datatype is BYTES");
+	if (bin->present)
+		return binary_input(r, e, t, bin, out);
 	if (json_array_size(data) != 1 || !json_is_string(json_array_get(data, 0)))
 		return http_fail(
 		    r, CL_EINVAL, NULL,
@@ -404,7 +469,8 @@ int api_oip_infer(http_request *r)
 	json_t *body = NULL, *input = NULL;
 	endpoint_row e = {0};
 	prediction_done done = {0};
-	int rc = http_body_json(r, &body);
+	oip_binary bin;
+	int rc = infer_body(r, &body, &bin);
 	const char *request_id = json_string_value(json_object_get(body, "id"));
 	if (!rc && request_id && strlen(request_id) > 128)
 		rc = http_fail(r, CL_EINVAL, NULL, "\"id\" is up to 128 bytes");
@@ -413,7 +479,7 @@ int api_oip_infer(http_request *r)
 	if (!rc && !e.active)
 		rc = http_fail(r, CL_EUNAVAIL, "endpoint_paused", "the endpoint is paused");
 	if (!rc)
-		rc = oip_input(r, &e, json_object_get(body, "inputs"), &input);
+		rc = oip_input(r, &e, json_object_get(body, "inputs"), &bin, &input);
 	if (!rc)
 		rc = predict_one(r, &e, input, request_id, &done);
 	if (!rc)

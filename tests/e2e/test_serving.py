@@ -5,6 +5,7 @@ Keys: none or a revoked one answers 401, another endpoint's 403, another org can
 endpoint (404), a low rate answers 429 with Retry-After. Every prediction is logged and counted;
 feedback is stored with it. Switching the endpoint's target while requests run loses none."""
 import base64
+import json
 import os
 import secrets
 import subprocess
@@ -141,6 +142,32 @@ class ServingTests(ServerTestCase):
         body["inputs"][0]["data"] = ['{"image_bytes_b64": "%s"}' % b64(self.english)]
         r = c.post("/v2/models/ocr-main/infer", body)
         self.assertEqual(self.lines_of(r.json())[0], ["Open inference"])
+
+    def test_oip_binary_data_extension(self):
+        """The image's bytes after the JSON header, as Triton and KServe send them."""
+        header = json.dumps({"id": "bin-1", "inputs": [{
+            "name": "image", "shape": [1], "datatype": "BYTES",
+            "parameters": {"binary_data_size": len(self.english)}}]}).encode()
+        c = self.caller()
+        r = c.post("/v2/models/ocr-main/infer", header + self.english, headers={
+            "Content-Type": "application/octet-stream",
+            "Inference-Header-Content-Length": str(len(header))})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["id"], "bin-1")
+        self.assertEqual(self.lines_of(r.json())[0], ["Open inference"])
+        for length, size in ((len(header) + 10 ** 7, len(self.english)),
+                             ("x", len(self.english)),
+                             (len(header), len(self.english) - 1)):
+            with self.subTest(length=length, size=size):
+                h = json.dumps({"inputs": [{
+                    "name": "image", "shape": [1], "datatype": "BYTES",
+                    "parameters": {"binary_data_size": size}}]}).encode()
+                if length == len(header):
+                    length = len(h)
+                r = c.post("/v2/models/ocr-main/infer", h + self.english, headers={
+                    "Content-Type": "application/octet-stream",
+                    "Inference-Header-Content-Length": str(length)})
+                self.assertError(r, 400)
 
     def test_plain_predict_route(self):
         c = self.caller()
