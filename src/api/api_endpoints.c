@@ -48,9 +48,10 @@ static int targets_load(http_request *r, const json_t *targets, const json_t *sh
 	models_root(r, root, sizeof root);
 	*d = NULL;
 	int rc = endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
-	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &r->err)))
+	cl_error load = {0};
+	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &load)))
 		rc = http_fail(r, CL_EINVAL, "target_unavailable", "a target does not load: %s",
-			       r->err.message);
+			       load.message);
 	return rc;
 }
 

@@ -135,11 +135,10 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 {
 	app *a = api_app(r);
 	serving_deployment *d = NULL;
-	if (serving_acquire(a->serving, e->id, e->revision, e->targets, e->shadow, &d, &r->err))
+	cl_error load = {0};
+	if (serving_acquire(a->serving, e->id, e->revision, e->targets, e->shadow, &d, &load))
 		return http_fail(r, CL_EUNAVAIL, "model_unavailable",
-				 "the endpoint's model cannot "
-				 "be loaded: %s",
-				 r->err.message);
+				 "the endpoint's model cannot be loaded: %s", load.message);
 	serving_answer p, sh;
 	serving_predict(d, input, randombytes_uniform(100), &p, &sh);
 	serving_release(d);
@@ -274,12 +273,29 @@ int api_oip_server(http_request *r)
 }
 
 /* Whether every target is OCR: its tensors are then the lines' texts, boxes and confidences. */
+static bool target_is_ocr(const json_t *t)
+{
+	const char *service = json_string_value(json_object_get(t, "service"));
+	const char *runtime = json_string_value(json_object_get(t, "runtime"));
+	return (service && !strcmp(service, "ocr")) ||
+	       (runtime && !strcmp(runtime, "ocr_tesseract"));
+}
+
 static bool serves_ocr(const endpoint_row *e)
 {
 	for (size_t i = 0; i < json_array_size(e->targets); i++)
-		if (!json_object_get(json_array_get(e->targets, i), "service"))
+		if (!target_is_ocr(json_array_get(e->targets, i)))
 			return false;
 	return true;
+}
+
+/* Whether the endpoint's models read images (a BYTES element is then an image's base64), as
+ * OCR and the image classifiers do; else text. */
+static bool takes_images(const endpoint_row *e)
+{
+	const json_t *t = json_array_get(e->targets, 0);
+	const char *runtime = json_string_value(json_object_get(t, "runtime"));
+	return target_is_ocr(t) || (runtime && !strncmp(runtime, "image_", 6));
 }
 
 static json_t *tensor_meta(const char *name, const char *type, json_int_t d0, json_int_t d1)
@@ -303,7 +319,7 @@ int api_oip_model(http_request *r)
 	http_json(r, 200,
 		  json_pack("{s:s,s:[s],s:s,s:[o],s:o}", "name", e.name, "versions", version,
 			    "platform", "crowdloop", "inputs",
-			    tensor_meta(serves_ocr(&e) ? "image" : "input", "BYTES", 1, 0),
+			    tensor_meta(takes_images(&e) ? "image" : "input", "BYTES", 1, 0),
 			    "outputs", outputs));
 	endpoint_row_release(&e);
 	return 0;
@@ -371,7 +387,7 @@ static int binary_input(http_request *r, const endpoint_row *e, const json_t *t,
 		return http_fail(r, CL_EINVAL, NULL,
 				 "the input's parameters.binary_data_size is the length of the "
 				 "binary data after the JSON header, and it has no \"data\"");
-	if (!serves_ocr(e)) {
+	if (!takes_images(e)) {
 		*out = json_pack("{s:s%}", "text", bin->data, bin->len);
 		return *out ? 0 : http_fail(r, CL_EINVAL, NULL, "the input text is not UTF-8");
 	}
@@ -412,7 +428,7 @@ static int oip_input(http_request *r, const endpoint_row *e, const json_t *input
 	const char *s = json_string_value(json_array_get(data, 0));
 	size_t n = json_string_length(json_array_get(data, 0));
 	if (s[0] != '{') {
-		*out = json_pack("{s:s%}", serves_ocr(e) ? "image_bytes_b64" : "text", s, n);
+		*out = json_pack("{s:s%}", takes_images(e) ? "image_bytes_b64" : "text", s, n);
 		return 0;
 	}
 	json_error_t je;

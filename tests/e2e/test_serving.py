@@ -361,6 +361,30 @@ class ServingTests(ServerTestCase):
                 break
         self.assertEqual(seen, {"ocr:eng", "ocr:kor+eng"})
 
+    def test_a_model_directory_target(self):
+        """A model directory under the server's models/ with its model.json serves; one that
+        does not load is refused before anything is stored."""
+        root = os.path.realpath(os.path.join(self.server.data_dir, "models"))
+        os.makedirs(os.path.join(root, "ocr-eng"), exist_ok=True)
+        with open(os.path.join(root, "ocr-eng", "model.json"), "w") as f:
+            json.dump({"runtime": "ocr_tesseract", "languages": "eng"}, f)
+        org = self.world.org["id"]
+        r = self.engineer.post(API + "/orgs/%d/endpoints" % org, {
+            "name": "broken", "targets": [{"model_dir": root + "/missing",
+                                           "runtime": "ocr_tesseract"}]})
+        self.assertError(r, 400, "target_unavailable")
+        names = [e["name"] for e in
+                 self.engineer.get(API + "/orgs/%d/endpoints" % org).json()["items"]]
+        self.assertNotIn("broken", names)
+        ep = self.deploy("from-dir", targets=[{"model_dir": root + "/ocr-eng",
+                                              "runtime": "ocr_tesseract",
+                                              "model_version_id": None}])
+        c = self.caller(self.make_key(ep["id"]))
+        r = c.post("/v2/models/from-dir/infer", infer_body(self.english))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.lines_of(r.json())[0], ["Open inference"])
+        self.assertEqual(r.json()["parameters"]["target"], "model:%s/ocr-eng" % root)
+
     def test_delete_endpoint(self):
         ep = self.deploy("ocr-gone")
         key = self.make_key(ep["id"])
