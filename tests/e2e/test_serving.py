@@ -180,6 +180,32 @@ class ServingTests(ServerTestCase):
         self.assertEqual(p["target"], "ocr:kor+eng")
         self.assertGreater(p["id"], 0)
 
+    def test_cli_predict(self):
+        with tempfile.TemporaryDirectory() as d:
+            image = os.path.join(d, "page.png")
+            with open(image, "wb") as f:
+                f.write(self.english)
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith("CROWDLOOP_") or k == "CROWDLOOP_BIN"}
+            env["XDG_CONFIG_HOME"] = d
+            url = "http://127.0.0.1:%d" % self.server.port
+            p = subprocess.run([BIN, "predict", "--server", url, "--endpoint", "ocr-main",
+                                "--key", self.key["key"], image, image],
+                               env=env, capture_output=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            preds = json.loads(p.stdout)["predictions"]
+            self.assertEqual([[l["text"] for l in x["output"]["lines"]] for x in preds],
+                             [["Open inference"], ["Open inference"]])
+            env["CROWDLOOP_KEY"] = "clk_wrong"
+            p = subprocess.run([BIN, "predict", "--server", url, "--endpoint", "ocr-main", image],
+                               env=env, capture_output=True, timeout=120)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn(b"401", p.stderr)
+            del env["CROWDLOOP_KEY"]
+            p = subprocess.run([BIN, "predict", "--server", url, "--endpoint", "ocr-main", image],
+                               env=env, capture_output=True, timeout=120)
+            self.assertEqual(p.returncode, 2)
+
     def test_bad_inputs_name_the_problem(self):
         c = self.caller()
         cases = [
