@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config python3 libmicrohttpd-dev libjansson-dev
   libsqlite3-dev sqlite3 libsodium-dev libcurl4-openssl-dev libarchive-dev libstb-dev
   libcmocka-dev libmimalloc-dev dataset-fashion-mnist nodejs npm chromium fonts-nanum
-  slurm-wlm slurm-client munge)
+  slurm-wlm slurm-client munge
+  fonts-dejavu-core libtesseract-dev tesseract-ocr-kor tesseract-ocr-eng)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -20,6 +20,7 @@ static const struct command {
 	{"gold", cmd_gold, "add gold items (known answers) from a JSONL file"},
 	{"audit", cmd_audit, "sample approved tasks for an audit, record verdicts"},
 	{"payouts", cmd_payouts, "list and decide workers' payout requests (admin)"},
+	{"predict", cmd_predict, "ask a serving endpoint about images, with its key"},
 	{"permissions", cmd_permissions, NULL},
 };
 

@@ -20,6 +20,8 @@ typedef struct app {
 	bool secure_cookies; /* behind TLS: cookies get the Secure flag */
 	int64_t min_wage;    /* per hour, for the fair-pay check; 0: LEDGER_DEFAULT_MIN_WAGE */
 	int64_t max_image_pixels; /* an imported image's pixel budget; 0: IMPORT_MAX_IMAGE_PIXELS */
+	struct serving_registry *serving; /* the models endpoints answer with (core/serving.h) */
+	struct serving_limiter *limiter;  /* endpoint keys' rates */
 } app;
 
 static inline app *api_app(http_request *r)
@@ -47,6 +49,7 @@ enum api_object {
 	API_COURSE,	/* /courses/{id} */
 	API_EXAM,	/* /exams/{id}: an exam attempt */
 	API_PAYOUT,	/* /payouts/{id} (administrators only: nothing to load) */
+	API_ENDPOINT,	/* /endpoints/{id}: a serving endpoint of an org */
 	API_OBJECT_COUNT
 };
 
@@ -60,6 +63,11 @@ enum api_access {
 	API_STAFF = 1 << 11,	  /* administrators and the owners and managers of any org */
 	API_ORG_MEMBER = 1 << 12, /* administrators and the members of the org */
 	API_ORG_OWNER = 1 << 13,  /* administrators and the owners of the org */
+	API_ORG_ENGINEER = 1 << 14, /* administrators and the owners and engineers of the org (or
+				     * of the endpoint's org) */
+	API_KEY = 1 << 15,	  /* an endpoint's API key (Authorization: Bearer clk_...), not a
+				   * session: the key names the org, so {name} is the key's org's
+				   * endpoint; rate limited per key (429) before the handler runs */
 	API_ANY = 1 << 16,	  /* one of the rights listed is enough (else all of them) */
 	API_OWN = 1 << 17,	  /* its owner may too: the task's worker or reviewer, the dataset's
 				   * creator, the course's author, the exam's taker */
@@ -77,6 +85,8 @@ typedef struct api_scope {
 	task_facts facts;     /* API_TASK_FACTS, API_TASK_ITEM */
 	json_t *object;	      /* the item, dataset, audit or org as answered (owned), or NULL */
 	int64_t course_id;    /* API_EXAM: the attempt's course */
+	int64_t org_id;	      /* API_ENDPOINT: the endpoint's org */
+	int64_t key_id, key_endpoint_id, key_org_id; /* API_KEY: the caller's key */
 	bool finished;	      /* API_EXAM: already scored */
 } api_scope;
 
@@ -152,6 +162,30 @@ int api_import(app *a, const project *p, const char *content_type, const char *s
 /* Parses a membership body {user_id|username, role}; the route's declared body (api/routes.c)
  * holds the roles it takes. */
 int api_member_body(http_request *r, json_t **body, int64_t *user_id, const char **role);
+
+/* Serving (api_endpoints.c: endpoints, keys, usage, the prediction log; api_inference.c: the
+ * Open Inference Protocol v2, the plain predict route and feedback). */
+int api_endpoints_create(http_request *r);
+int api_endpoints_list(http_request *r);
+int api_endpoints_get(http_request *r);
+int api_endpoints_patch(http_request *r);
+int api_endpoints_delete(http_request *r);
+int api_endpoint_keys_create(http_request *r);
+int api_endpoint_keys_list(http_request *r);
+int api_endpoint_keys_revoke(http_request *r);
+int api_endpoint_usage(http_request *r);
+int api_endpoint_predictions(http_request *r);
+int api_endpoint_predict(http_request *r);
+int api_prediction_feedback(http_request *r);
+int api_oip_live(http_request *r);
+int api_oip_ready(http_request *r);
+int api_oip_server(http_request *r);
+int api_oip_model(http_request *r);
+int api_oip_model_ready(http_request *r);
+int api_oip_infer(http_request *r);
+/* Checks an endpoint key from the Authorization header and takes a request from its rate
+ * (authorize.c calls it for API_KEY routes): 401 without a live key, 429 over its rate. */
+int api_key_authorize(http_request *r, api_scope *s);
 
 /* Handlers, by file. */
 int api_auth_login(http_request *r);

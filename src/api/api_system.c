@@ -1,6 +1,7 @@
 /* Health, Prometheus metrics and the OpenAPI document made from the route table. */
 #include "api/api.h"
 #include "core/quality.h"
+#include "core/serving.h"
 #include "core/task.h"
 #include "core/upload_type.h"
 
@@ -13,6 +14,39 @@ int api_healthz(http_request *r)
 	static const char body[] = "{\"status\":\"ok\"}";
 	http_bytes(r, 200, "application/json", body, sizeof body - 1);
 	return 0;
+}
+
+static void endpoint_metrics(void *ctx, int64_t id, const serving_stats *st)
+{
+	buf *out = ctx;
+	buf_printf(out, "crowdloop_endpoint_requests_total{endpoint=\"%lld\"} %llu\n", (long long)id,
+		   (unsigned long long)st->requests);
+	buf_printf(out, "crowdloop_endpoint_errors_total{endpoint=\"%lld\"} %llu\n", (long long)id,
+		   (unsigned long long)st->errors);
+	for (int i = 0; i < SERVING_BUCKETS; i++)
+		buf_printf(out, "crowdloop_endpoint_seconds_bucket{endpoint=\"%lld\",le=\"%g\"} %llu\n",
+			   (long long)id, serving_bucket_bounds[i], (unsigned long long)st->buckets[i]);
+	buf_printf(out,
+		   "crowdloop_endpoint_seconds_bucket{endpoint=\"%lld\",le=\"+Inf\"} %llu\n"
+		   "crowdloop_endpoint_seconds_sum{endpoint=\"%lld\"} %.6f\n"
+		   "crowdloop_endpoint_seconds_count{endpoint=\"%lld\"} %llu\n",
+		   (long long)id, (unsigned long long)st->requests, (long long)id, st->seconds,
+		   (long long)id, (unsigned long long)st->requests);
+}
+
+/* Each endpoint's predictions by this server: counts, errors and a latency histogram (the
+ * model's time, by endpoint id). */
+static void serving_metrics(app *a, buf *out)
+{
+	if (!a->serving)
+		return;
+	buf_puts(out, "# HELP crowdloop_endpoint_requests_total Predictions answered, by endpoint.\n"
+		      "# TYPE crowdloop_endpoint_requests_total counter\n"
+		      "# HELP crowdloop_endpoint_errors_total Predictions that failed, by endpoint.\n"
+		      "# TYPE crowdloop_endpoint_errors_total counter\n"
+		      "# HELP crowdloop_endpoint_seconds The model's time per prediction.\n"
+		      "# TYPE crowdloop_endpoint_seconds histogram\n");
+	serving_stats_each(a->serving, endpoint_metrics, out);
 }
 
 int api_metrics(http_request *r)
@@ -52,6 +86,7 @@ int api_metrics(http_request *r)
 		   "# TYPE crowdloop_db_flush_seconds_total counter\n"
 		   "crowdloop_db_flush_seconds_total %.6f\n",
 		   (double)st.run_ns / 1e9, (double)st.commit_ns / 1e9, (double)st.flush_ns / 1e9);
+	serving_metrics(api_app(r), &out);
 	http_bytes(r, 200, "text/plain; version=0.0.4", out.data, out.len);
 	buf_release(&out);
 	return 0;
@@ -68,10 +103,14 @@ static json_t *path_params(const char *pattern)
 			break;
 		char name[32];
 		snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
-		if (n++)
+		bool is_name = !strcmp(name, "name");
+		if (n++ && !is_name)
 			snprintf(name, sizeof name, "id%d", n);
-		json_array_append_new(params,
-				      json_pack("{s:s,s:s,s:b,s:{s:s,s:s}}", "name", name, "in", "path",
+		json_array_append_new(
+		    params, is_name ? json_pack("{s:s,s:s,s:b,s:{s:s,s:s}}", "name", name, "in", "path",
+						"required", 1, "schema", "type", "string", "pattern",
+						"^[A-Za-z0-9._-]{1,63}$")
+				    : json_pack("{s:s,s:s,s:b,s:{s:s,s:s}}", "name", name, "in", "path",
 						"required", 1, "schema", "type", "integer", "format",
 						"int64"));
 	}

@@ -5,6 +5,7 @@
  * x-access member and docs/PERMISSIONS.md, through api_access_verdict. */
 #include "api/api.h"
 #include "core/task.h"
+#include "store/store_endpoints.h"
 #include "store/store_quality.h"
 
 #include <stdio.h>
@@ -33,6 +34,7 @@ static const struct object_kind {
     [API_COURSE] = {"course", "course not found", 0},
     [API_EXAM] = {"exam", "exam attempt not found", 0},
     [API_PAYOUT] = {"payout", "payout not found", 0},
+    [API_ENDPOINT] = {"endpoint", "endpoint not found", 0},
 };
 
 const char *const api_roles[] = {"anonymous", "outsider", "worker", "reviewer", "engineer",
@@ -127,6 +129,22 @@ static int load_in_project(http_request *r, api_scope *s)
 	return load_project(r, s, project_id);
 }
 
+/* The org role the route asks for (API_ORG_OWNER, API_ORG_ENGINEER), against the caller's. */
+static int check_org_role(http_request *r, const api_scope *s)
+{
+	unsigned acc = r->route->access;
+	if (r->user.is_admin)
+		return 0;
+	if ((acc & API_ORG_OWNER) && strcmp(s->org_role, "owner"))
+		return http_fail(r, CL_EFORBIDDEN, NULL,
+				 "only an owner of the organization may do this");
+	if ((acc & API_ORG_ENGINEER) && strcmp(s->org_role, "owner") &&
+	    strcmp(s->org_role, "engineer"))
+		return http_fail(r, CL_EFORBIDDEN, NULL,
+				 "only the organization's owners and engineers may do this");
+	return 0;
+}
+
 static int load_org(http_request *r, api_scope *s)
 {
 	db *d = api_app(r)->db;
@@ -134,10 +152,19 @@ static int load_org(http_request *r, api_scope *s)
 	bool member = s->object && !store_org_role(d, r->ids[0], r->user.id, s->org_role);
 	if (!s->object || (!member && !r->user.is_admin))
 		return missing(r);
-	if ((r->route->access & API_ORG_OWNER) && !r->user.is_admin && strcmp(s->org_role, "owner"))
-		return http_fail(r, CL_EFORBIDDEN, NULL,
-				 "only an owner of the organization may do this");
-	return 0;
+	s->org_id = r->ids[0];
+	return check_org_role(r, s);
+}
+
+/* An endpoint is its org's: members see it, the route's org role may act on it. */
+static int load_endpoint(http_request *r, api_scope *s)
+{
+	db *d = api_app(r)->db;
+	s->object = store_endpoint_get(d, r->ids[0], &s->org_id);
+	bool member = s->object && !store_org_role(d, s->org_id, r->user.id, s->org_role);
+	if (!s->object || (!member && !r->user.is_admin))
+		return missing(r);
+	return check_org_role(r, s);
 }
 
 static int load_course(http_request *r, api_scope *s)
@@ -177,15 +204,18 @@ int api_authorize(http_request *r)
 		return http_fail(r, CL_EFORBIDDEN, NULL,
 				 "only administrators and the owners and managers of an org may "
 				 "do this");
-	if (rt->object == API_NONE)
+	if (rt->object == API_NONE && !(acc & API_KEY))
 		return 0;
 	api_scope *s = calloc(1, sizeof *s);
 	if (!s)
 		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
 	project_init(&s->project);
 	r->scope = s;
+	if (acc & API_KEY)
+		return api_key_authorize(r, s);
 	switch (rt->object) {
 	case API_ORG: return load_org(r, s);
+	case API_ENDPOINT: return load_endpoint(r, s);
 	case API_COURSE: return load_course(r, s);
 	case API_EXAM: return load_exam(r, s);
 	default: break;
@@ -239,7 +269,8 @@ int api_access_verdict(const route *rt, const char *role, const char *relation)
 	role_in(role, relation, &org_role, &member_role);
 	if (acc & API_PUBLIC)
 		return 0;
-	if (!strcmp(role, "anonymous") || !acc)
+	/* A session is not an endpoint key. */
+	if (!strcmp(role, "anonymous") || !acc || (acc & API_KEY))
 		return 401;
 	if (acc & API_ADMIN)
 		return admin ? 0 : 403;
@@ -249,8 +280,12 @@ int api_access_verdict(const route *rt, const char *role, const char *relation)
 	case API_NONE:
 	case API_PAYOUT: return 0;
 	case API_ORG:
+	case API_ENDPOINT:
 		if (!admin && !org_role)
 			return 404;
+		if ((acc & API_ORG_ENGINEER) && !admin && strcmp(org_role, "owner") &&
+		    strcmp(org_role, "engineer"))
+			return 403;
 		return (acc & API_ORG_OWNER) && !admin && strcmp(org_role, "owner") ? 403 : 0;
 	case API_COURSE: return (acc & API_OWN) && !admin ? 403 : 0;
 	case API_EXAM: return 404; /* someone else's attempt: its taker's own is theirs alone */
@@ -288,6 +323,10 @@ void api_access_words(const route *rt, char *out, size_t size)
 		SAY("administrators, org owners and managers");
 	else if (acc & API_ORG_OWNER)
 		SAY("org owners");
+	else if (acc & API_ORG_ENGINEER)
+		SAY("org owners and engineers");
+	else if (acc & API_KEY)
+		SAY("an endpoint's API key");
 	else if (acc & API_ORG_MEMBER)
 		SAY("org members");
 	else if (in_project(rt->object) && (acc & RIGHTS_MASK))

@@ -30,10 +30,18 @@
 	BODY(OPT("user_id", INTEGER), OPT("username", STRING), ONE_OF("role", __VA_ARGS__))
 #define AMOUNT BODY(REQ("amount", INTEGER), NUL("memo", STRING))
 #define NOTE BODY(NUL("note", STRING))
+#define ENDPOINT_FIELDS                                                                            \
+	BODY(REQ("name", STRING), REQ("targets", ARRAY), NUL("shadow", OBJECT),                   \
+	     OPT("state", STRING), OPT("log_limit", INTEGER))
+#define OIP_INFER                                                                                  \
+	BODY(OPT("id", STRING), REQ("inputs", ARRAY), OPT("outputs", ARRAY),                      \
+	     OPT("parameters", OBJECT))
 
 /* What a route's path names and the access it needs (api.h: api_object, api_access). */
 #define ON(object, access) API_##object, (access)
 #define PUBLIC ON(NONE, API_PUBLIC)
+#define ENGINEERS(object) ON(object, API_ORG_ENGINEER)
+#define KEY ON(NONE, API_KEY)
 #define USER ON(NONE, API_USER)
 #define ADMIN ON(NONE, API_ADMIN)
 
@@ -235,6 +243,59 @@ const route api_routes[] = {
      "workers ranked for a project", NULL, NULL, NULL},
     {"POST", V1 "/projects/{id}/invites", api_projects_invite, ON(PROJECT, ACCESS_MANAGE), 0,
      "invite a worker", NULL, BODY(REQ("user_id", INTEGER)), NULL},
+
+    /* Serving: endpoints and their keys, managed by the org's owners and engineers. */
+    {"POST", V1 "/orgs/{id}/endpoints", api_endpoints_create, ENGINEERS(ORG), 0,
+     "deploy an endpoint (its targets load first)", NULL, ENDPOINT_FIELDS, "201 Endpoint"},
+    {"GET", V1 "/orgs/{id}/endpoints", api_endpoints_list, ENGINEERS(ORG), 0,
+     "an org's endpoints", PAGE, NULL, "200 Endpoint[]"},
+    {"GET", V1 "/endpoints/{id}", api_endpoints_get, ENGINEERS(ENDPOINT), 0, "an endpoint", NULL,
+     NULL, "200 Endpoint"},
+    {"PATCH", V1 "/endpoints/{id}", api_endpoints_patch, ENGINEERS(ENDPOINT), 0,
+     "change an endpoint: new targets load, then are swapped in", NULL, ENDPOINT_FIELDS,
+     "200 Endpoint"},
+    {"DELETE", V1 "/endpoints/{id}", api_endpoints_delete, ENGINEERS(ENDPOINT), 0,
+     "delete an endpoint with its keys and log", NULL, NULL, NULL},
+    {"POST", V1 "/endpoints/{id}/keys", api_endpoint_keys_create, ENGINEERS(ENDPOINT), 0,
+     "create an API key (answered once)", NULL,
+     BODY(REQ("name", STRING), OPT("rate_limit", NUMBER)), "201 EndpointKey"},
+    {"GET", V1 "/endpoints/{id}/keys", api_endpoint_keys_list, ENGINEERS(ENDPOINT), 0,
+     "an endpoint's keys", PAGE, NULL, "200 EndpointKey[]"},
+    {"DELETE", V1 "/endpoints/{id}/keys/{id}", api_endpoint_keys_revoke, ENGINEERS(ENDPOINT), 0,
+     "revoke a key", NULL, NULL, NULL},
+    {"GET", V1 "/endpoints/{id}/usage", api_endpoint_usage, ENGINEERS(ENDPOINT), 0,
+     "requests and errors per key and day", QUERY("days"), NULL, "200 EndpointUsage"},
+    {"GET", V1 "/endpoints/{id}/predictions", api_endpoint_predictions, ENGINEERS(ENDPOINT), 0,
+     "the prediction log, with feedback", PAGE, NULL, "200 Prediction[]"},
+
+    /* Calling an endpoint with its key: {name} is an endpoint of the key's org. */
+    {"POST", V1 "/endpoints/{name}/predict", api_endpoint_predict, KEY, ROUTE_PUBLIC,
+     "predict: {\"inputs\":[{\"image_bytes_b64\"}|{\"text\"}]}", NULL,
+     BODY(REQ("inputs", ARRAY)), "200 Predictions"},
+    {"POST", V1 "/predictions/{id}/feedback", api_prediction_feedback, KEY, ROUTE_PUBLIC,
+     "feedback on a prediction of the key's endpoint", NULL,
+     BODY(REQ("correct", BOOLEAN), NUL("comment", STRING), OPT("correction", ANY)),
+     "200 Feedback"},
+
+    /* The Open Inference Protocol v2 (KServe, Triton). */
+    {"GET", "/v2/health/live", api_oip_live, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE,
+     "inference server liveness", NULL, NULL, NULL},
+    {"GET", "/v2/health/ready", api_oip_ready, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE,
+     "inference server readiness", NULL, NULL, NULL},
+    {"GET", "/v2", api_oip_server, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE,
+     "inference server metadata", NULL, NULL, NULL},
+    {"GET", "/v2/models/{name}", api_oip_model, KEY, ROUTE_PUBLIC, "model metadata", NULL, NULL,
+     NULL},
+    {"GET", "/v2/models/{name}/versions/{id}", api_oip_model, KEY, ROUTE_PUBLIC,
+     "model metadata of a version (the endpoint's revision)", NULL, NULL, NULL},
+    {"GET", "/v2/models/{name}/ready", api_oip_model_ready, KEY, ROUTE_PUBLIC, "model readiness",
+     NULL, NULL, NULL},
+    {"GET", "/v2/models/{name}/versions/{id}/ready", api_oip_model_ready, KEY, ROUTE_PUBLIC,
+     "model readiness of a version", NULL, NULL, NULL},
+    {"POST", "/v2/models/{name}/infer", api_oip_infer, KEY, ROUTE_PUBLIC, "inference", NULL,
+     OIP_INFER, NULL},
+    {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY, ROUTE_PUBLIC,
+     "inference on a version", NULL, OIP_INFER, NULL},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

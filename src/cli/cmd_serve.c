@@ -5,6 +5,7 @@
 #include "cli/demo.h"
 #include "cli/options.h"
 #include "core/auth.h"
+#include "core/serving.h"
 #include "core/task_loop.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -158,9 +159,27 @@ static void run(const sigset_t *stop)
 	log_info("msg=\"stopping\" signal=%d", sig);
 }
 
+/* Tesseract's OpenMP reads OMP_THREAD_LIMIT when the process starts: without it, each OCR
+ * engine would start a thread per core. The server runs itself again with it set. */
+static void limit_openmp(int argc, char **argv)
+{
+	if (getenv("OMP_THREAD_LIMIT"))
+		return;
+	setenv("OMP_THREAD_LIMIT", "1", 1);
+	char **again = calloc((size_t)argc + 2, sizeof *again);
+	if (!again)
+		return;
+	again[0] = "crowdloop";
+	for (int i = 0; i < argc; i++)
+		again[i + 1] = argv[i];
+	execv("/proc/self/exe", again);
+	free(again); /* exec failed: serve on, with OpenMP's default */
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static app a;
+	limit_openmp(argc, argv);
 	serve_args args = {.data = "data",
 			   .listen = "127.0.0.1:8080",
 			   .web = CROWDLOOP_WEB_DIR,
@@ -187,6 +206,8 @@ int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	a.store = (store){.ops = &store_sqlite_ops, .db = a.db};
+	a.serving = serving_registry_new(a.max_image_pixels);
+	a.limiter = serving_limiter_new();
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 	http_server *srv = NULL;
 	char url[300];
@@ -200,6 +221,8 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "crowdloop: listening on %s\n", url);
 	run(&stop);
 	http_server_stop(srv, 10000);
+	serving_registry_free(a.serving);
+	serving_limiter_free(a.limiter);
 	db_close(a.db);
 	log_buffer(0);
 	log_info("msg=\"stopped\"");

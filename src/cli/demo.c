@@ -3,6 +3,8 @@
  * Fashion-MNIST test images from Debian's dataset-fashion-mnist, turned into PNG here. */
 #include "cli/demo.h"
 #include "core/auth.h"
+#include "core/endpoint.h"
+#include "store/store_endpoints.h"
 #include "store/store_quality.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -305,6 +307,7 @@ typedef struct demo_made {
 	int64_t org_id;
 	project text, image;
 	json_t *text_report, *image_report;
+	char ocr_key[AUTH_TOKEN_LEN + 8]; /* the OCR endpoint's key */
 } demo_made;
 
 /* The accounts, and the org "Demo Labs" with the manager in it. */
@@ -345,6 +348,34 @@ static int make_projects(app *a, demo_made *m)
 	return rc;
 }
 
+/* The OCR service deployed as the endpoint "ocr" of the demo org, with a key, so a fresh demo
+ * answers curl at once. */
+static int seed_serving(app *a, demo_made *m)
+{
+	json_t *want = json_pack("[{s:s}]", "service", "ocr"), *targets = NULL, *shadow = NULL,
+	       *out = NULL, *key = NULL;
+	cl_error err = {0};
+	int rc = endpoint_targets_check(want, NULL, NULL, &targets, &shadow, &err);
+	endpoint_fields f = {.name = "ocr", .targets = targets, .log_limit = ENDPOINT_LOG_DEFAULT};
+	if (!rc)
+		rc = store_endpoint_create(a->db, m->org_id, m->ids[0], &f, &out, &err);
+	char token[AUTH_TOKEN_LEN], digest[AUTH_DIGEST_HEX], prefix[16];
+	auth_token_new(token);
+	snprintf(m->ocr_key, sizeof m->ocr_key, ENDPOINT_KEY_PREFIX "%s", token);
+	auth_token_digest(m->ocr_key, digest);
+	snprintf(prefix, sizeof prefix, "%.10s", m->ocr_key);
+	if (!rc)
+		rc = store_key_create(a->db, json_integer_value(json_object_get(out, "id")),
+				      m->ids[0], "demo", prefix, digest, 50, &key, &err);
+	if (rc)
+		log_error("msg=\"demo: serving seeding failed\" error=\"%s\"", err.message);
+	json_decref(key);
+	json_decref(out);
+	json_decref(targets);
+	json_decref(want);
+	return rc ? -1 : 0;
+}
+
 /* Writes the logins file (0600, only when it does not exist yet). */
 static void write_logins(const char *path, const demo_made *m)
 {
@@ -359,6 +390,12 @@ static void write_logins(const char *path, const demo_made *m)
 		(long long)json_integer_value(json_object_get(m->image_report, "accepted")));
 	fprintf(f, "  budget: 10,000,000 KRW, 3,000,000 deposited; 20 gold items "
 		   "and the course \"Sentiment basics\" in the academy\n");
+	fprintf(f,
+		"  endpoint \"ocr\" (Korean and English OCR), key %s:\n"
+		"    curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n"
+		"      -d \"{\\\"inputs\\\":[{\\\"image_bytes_b64\\\":\\\"$(base64 -w0 page.png)\\\"}]}\" \\\n"
+		"      URL/api/v1/endpoints/ocr/predict\n",
+		m->ocr_key, m->ocr_key);
 	fprintf(f, "Logins (username / password):\n");
 	for (int i = 0; i < N_ACCOUNTS; i++)
 		fprintf(f, "  %-9s %-17s %s\n", account_names[i], m->passwords[i],
@@ -374,7 +411,8 @@ static int seed(app *a, const char *logins)
 	project_init(&m.text);
 	project_init(&m.image);
 	int rc = make_people(a, &m) || make_projects(a, &m) ||
-		 seed_quality(a, m.org_id, m.ids[0], m.ids[1], &m.text, &m.image);
+		 seed_quality(a, m.org_id, m.ids[0], m.ids[1], &m.text, &m.image) ||
+		 seed_serving(a, &m);
 	if (!rc)
 		write_logins(logins, &m);
 	json_decref(m.text_report);

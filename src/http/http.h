@@ -19,6 +19,7 @@
 #define HTTP_UPLOAD_MAX_BYTES (256u << 20)  /* 256 MiB */
 #define HTTP_JSON_MAX_DEPTH JSON_READ_MAX_DEPTH /* one limit for every JSON read */
 #define HTTP_MAX_QUERY 16
+#define HTTP_NAME_MAX 64 /* a {name} path segment's bytes, with its NUL */
 
 typedef struct http_request http_request;
 typedef int (*http_handler)(http_request *r);
@@ -34,7 +35,8 @@ enum route_flags {
 
 typedef struct route {
 	const char *method;
-	const char *pattern; /* "/api/v1/tasks/{id}/submit": each {..} is a decimal id */
+	const char *pattern; /* "/api/v1/tasks/{id}/submit": each {..} is a decimal id, but
+			      * {name}: 1-63 of [A-Za-z0-9._-] (one per route) */
 	http_handler handler;
 	/* What the path's first id names and the access the route needs, in the application's
 	 * terms: http only hands them to http_config.authorize, which runs before the handler. */
@@ -71,6 +73,7 @@ struct http_request {
 	char path[1024];
 	int64_t ids[2];
 	int n_ids;
+	char name[HTTP_NAME_MAX]; /* the route's {name} segment, "" when it has none */
 	char *authorization;      /* copied headers, owned */
 	char *session_cookie;
 	char *csrf_header;

@@ -106,8 +106,15 @@ void http_error_reply(http_request *r, int code)
 	if (r->err.code == code && r->err_detail)
 		json_object_update_missing(json_object_get(body, "error"), r->err_detail);
 	http_json(r, cl_err_http_status(code), body);
-	if (code == CL_ERATE && r->response)
-		MHD_add_response_header(r->response, "Retry-After", "60");
+	if (code == CL_ERATE && r->response) {
+		/* The real wait when the error says it (a key's rate), else a minute. */
+		const json_t *wait = r->err.code == code
+					 ? json_object_get(r->err_detail, "retry_after_s")
+					 : NULL;
+		char secs[24];
+		snprintf(secs, sizeof secs, "%lld", wait ? (long long)json_integer_value(wait) : 60LL);
+		MHD_add_response_header(r->response, "Retry-After", secs);
+	}
 	if (code == CL_EUNAUTH && r->response)
 		MHD_add_response_header(r->response, "WWW-Authenticate", "Bearer");
 }

@@ -33,11 +33,35 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* Matches "/api/v1/tasks/{id}" against a path; ids go to r->ids. */
-static bool route_match(const char *pattern, const char *path, int64_t ids[2], int *n_ids)
+/* A {name} segment: 1 to HTTP_NAME_MAX - 1 of [A-Za-z0-9._-], copied into name. */
+static bool name_match(const char **path, char name[HTTP_NAME_MAX])
+{
+	size_t n = 0;
+	const char *p = *path;
+	for (; *p && *p != '/'; p++, n++) {
+		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-';
+		if (!ok || n + 1 >= HTTP_NAME_MAX)
+			return false;
+		name[n] = *p;
+	}
+	name[n] = '\0';
+	*path = p;
+	return n > 0;
+}
+
+/* Matches "/api/v1/tasks/{id}" against a path; ids go to r->ids, a {name} to r->name. */
+static bool route_match(const char *pattern, const char *path, int64_t ids[2], int *n_ids,
+			char name[HTTP_NAME_MAX])
 {
 	int n = 0;
 	while (*pattern && *path) {
+		if (!strncmp(pattern, "{name}", 6)) {
+			pattern += 6;
+			if (!name_match(&path, name))
+				return false;
+			continue;
+		}
 		if (*pattern == '{') {
 			while (*pattern && *pattern != '}')
 				pattern++;
@@ -367,7 +391,7 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 		if (strcmp(rt->method, method) &&
 		    !(!strcmp(method, "HEAD") && !strcmp(rt->method, "GET")))
 			continue;
-		if (route_match(rt->pattern, r->path, r->ids, &r->n_ids)) {
+		if (route_match(rt->pattern, r->path, r->ids, &r->n_ids, r->name)) {
 			r->route = rt;
 			r->route_index = (int)i;
 			break;

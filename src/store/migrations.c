@@ -416,6 +416,38 @@ const migration migrations[] = {
      /* criteria, scale, require_reason, rank_all, length and rubric as one JSON object
       * (core/project.h, project_llm): read by llm_preference and llm_response projects. */
      "ALTER TABLE projects ADD COLUMN kind_settings TEXT NOT NULL DEFAULT '{}';"},
+    {24, "serving: endpoints, their API keys, usage, the prediction log and feedback",
+     /* An endpoint's targets are JSON ([{"service":"ocr","weight":100}] or a model's
+      * {"model_version_id","model_dir","runtime","weight"}: core/endpoint.h), checked by core
+      * before they are stored; `revision` grows with every change of them, so each serving
+      * process knows when its loaded models are stale. Keys are stored as their SHA-256.
+      * Predictions are trimmed to the endpoint's log_limit as they are written. */
+     "CREATE TABLE endpoints("
+     " id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN ('active', 'paused')),"
+     " targets TEXT NOT NULL, shadow TEXT, revision INTEGER NOT NULL DEFAULT 1,"
+     " log_limit INTEGER NOT NULL, created_by INTEGER NOT NULL REFERENCES users(id),"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (org_id, name));"
+     "CREATE TABLE endpoint_keys("
+     " id INTEGER PRIMARY KEY, endpoint_id INTEGER NOT NULL REFERENCES endpoints(id),"
+     " name TEXT NOT NULL, prefix TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE,"
+     " rate_limit REAL NOT NULL, created_by INTEGER NOT NULL REFERENCES users(id),"
+     " created_at INTEGER NOT NULL, revoked_at INTEGER);"
+     "CREATE INDEX endpoint_keys_endpoint ON endpoint_keys(endpoint_id, id);"
+     "CREATE TABLE endpoint_usage("
+     " key_id INTEGER NOT NULL REFERENCES endpoint_keys(id), day TEXT NOT NULL,"
+     " requests INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (key_id, day)) WITHOUT ROWID;"
+     "CREATE TABLE predictions("
+     " id INTEGER PRIMARY KEY, endpoint_id INTEGER NOT NULL REFERENCES endpoints(id),"
+     " key_id INTEGER REFERENCES endpoint_keys(id), target TEXT NOT NULL,"
+     " shadow INTEGER NOT NULL DEFAULT 0, request_id TEXT, input_sha256 TEXT NOT NULL,"
+     " input_bytes INTEGER NOT NULL, output TEXT, error TEXT, latency_us INTEGER NOT NULL,"
+     " created_at INTEGER NOT NULL);"
+     "CREATE INDEX predictions_endpoint ON predictions(endpoint_id, id);"
+     "CREATE TABLE prediction_feedback("
+     " prediction_id INTEGER PRIMARY KEY REFERENCES predictions(id), correct INTEGER NOT NULL,"
+     " comment TEXT, correction TEXT, created_at INTEGER NOT NULL);"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

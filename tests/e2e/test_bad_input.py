@@ -154,6 +154,11 @@ class BadInputTest(ServerTestCase):
         ("POST", "/api/v1/courses/{id}/questions"): "needs a course",
         ("POST", "/api/v1/courses/{id}/practice/{id}"): "needs a practice question",
         ("POST", "/api/v1/exams/{id}/submit"): "needs an exam attempt",
+        ("POST", "/api/v1/endpoints/{name}/predict"): "needs an endpoint key: test_serving",
+        ("POST", "/api/v1/predictions/{id}/feedback"): "needs an endpoint key: test_serving",
+        ("POST", "/v2/models/{name}/infer"): "needs an endpoint key: test_serving",
+        ("POST", "/v2/models/{name}/versions/{id}/infer"): "needs an endpoint key: "
+                                                           "test_serving",
     }
 
     def test_every_declared_body_field_is_checked(self):
@@ -174,6 +179,9 @@ class BadInputTest(ServerTestCase):
         task = self.worker.post(API + "/projects/%d/tasks/next" % p["id"]).json()
         org = self.world.org["id"]
         pid = p["id"]
+        endpoint = admin.post(API + "/orgs/%d/endpoints" % org, {
+            "name": "declared-ep", "targets": [{"service": "ocr"}]}).json()
+        eid = endpoint["id"]
         cases = {
             ("POST", "/api/v1/auth/login"): (Client(self.server.port), "/auth/login",
                                              {"username": "nobody", "password": "secret-pw"}),
@@ -208,6 +216,12 @@ class BadInputTest(ServerTestCase):
                                            "labels": ["a", "b"]}),
             ("POST", "/api/v1/tasks/{id}/submit"): (self.worker, "/tasks/%d/submit" % task["id"],
                                                     {"annotation": {"labels": ["pos"]}}),
+            ("POST", "/api/v1/orgs/{id}/endpoints"): (
+                admin, "/orgs/%d/endpoints" % org,
+                {"name": "declared-ep2", "targets": [{"service": "ocr"}]}),
+            ("PATCH", "/api/v1/endpoints/{id}"): (admin, "/endpoints/%d" % eid, {}),
+            ("POST", "/api/v1/endpoints/{id}/keys"): (admin, "/endpoints/%d/keys" % eid,
+                                                      {"name": "declared key"}),
         }
         self.assertEqual(set(schemas), set(cases) | set(self.UNREACHED))
         before = table_counts(self.server.data_dir, ("orgs", "users", "projects", "items",
@@ -259,6 +273,8 @@ class BadInputTest(ServerTestCase):
         self.assertEqual(table_counts(self.server.data_dir, tuple(before)), before)
         self.assertEqual(m.get(API + "/projects/%d/quality-settings" % pid).json(), settings)
         self.assertEqual(m.get(API + "/projects/%d" % pid).json(), project)
+        self.assertEqual(admin.get(API + "/endpoints/%d" % eid).json(), endpoint)
+        self.assertEqual(admin.get(API + "/endpoints/%d/keys" % eid).json()["items"], [])
         self.assertEqual(self.worker.get(API + "/tasks/%d" % task["id"]).json()["state"],
                          "assigned")
 

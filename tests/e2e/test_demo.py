@@ -4,6 +4,7 @@ do not exist yet seeds the org, both projects, the accounts with generated passw
 whose exam is made of them; a second start seeds nothing again."""
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -12,7 +13,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, Server, main  # noqa: E402
+from harness import API, Client, Server, main  # noqa: E402
 
 
 def logins(path):
@@ -99,6 +100,12 @@ class DemoTest(unittest.TestCase):
             self.assertFalse(courses[0]["qualified"])
             r = w.post(API + "/projects/%d/tasks/next" % text["id"])
             self.assertEqual(r.status, 200, r)
+            # The OCR service answers the key the logins file shows.
+            with open(path) as f:
+                key = re.search(r"key (clk_\S+):", f.read()).group(1)
+            caller = Client(s.port, token=key)
+            self.assertEqual(caller.get("/v2/models/ocr/ready").status, 200)
+            self.assertEqual(caller.get("/v2/models/ocr").json()["name"], "ocr")
         finally:
             s.stop()
         # A second start finds the demo and seeds nothing again.

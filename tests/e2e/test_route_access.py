@@ -67,9 +67,18 @@ class RouteAccessTest(ServerTestCase):
         held = cls.ok(cls.hw.post(API + "/projects/%d/tasks/next" % p["id"]))
         ds = cls.ok(admin.post(API + "/projects/%d/datasets" % p["id"], {}), 201)
         audit = cls.ok(admin.post(API + "/projects/%d/audits" % p["id"], {"size": 1}), 201)
+        endpoint = cls.endpoint_in(org_id)
+        key = cls.ok(admin.post(API + "/endpoints/%d/keys" % endpoint, {"name": "walk"}), 201)
         return {"project": p["id"], "task": held["id"], "item": rep["item_ids"][0],
                 "dataset": ds["id"], "audit": audit["id"],
-                "audit_task": audit["items"][0]["task_id"], "org": org_id}
+                "audit_task": audit["items"][0]["task_id"], "org": org_id,
+                "endpoint": endpoint, "key": key["id"]}
+
+    @classmethod
+    def endpoint_in(cls, org_id):
+        """A serving endpoint of org_id (the built-in OCR service), made by an admin."""
+        return cls.ok(cls.world.admin.post(API + "/orgs/%d/endpoints" % org_id, {
+            "name": "walk-" + secrets.token_hex(3), "targets": [{"service": "ocr"}]}), 201)["id"]
 
     @classmethod
     def _setup(cls):
@@ -152,14 +161,21 @@ class RouteAccessTest(ServerTestCase):
         obj = access["object"]
         first = {"project": objs["project"], "task": objs["task"], "item": objs["item"],
                  "dataset": objs["dataset"], "audit": objs["audit"], "org": objs["org"],
-                 "course": self.course, "exam": self.exam, "payout": self.payout}.get(obj)
+                 "course": self.course, "exam": self.exam, "payout": self.payout,
+                 "endpoint": objs["endpoint"]}.get(obj)
         if method == "DELETE" and obj == "dataset":
             first = self.fresh_dataset(relation)
-        second = {"audit": objs["audit_task"], "course": self.question}.get(obj)
+        if method == "DELETE" and path == API + "/endpoints/{id}":
+            first = self.endpoint_in(objs["org"])
+        second = {"audit": objs["audit_task"], "course": self.question,
+                  "endpoint": objs["key"]}.get(obj)
         if first is not None:
             path = path.replace("{id}", str(first), 1)
         if second is not None:
             path = path.replace("{id}", str(second), 1)
+        if access["access"] == "an endpoint's API key":
+            # Called with a session, never a key: the path's names matter to no one.
+            path = path.replace("{name}", "walk").replace("{id}", "1")
         self.assertNotIn("{", path, (method, path))
         return path
 
@@ -202,6 +218,10 @@ class RouteAccessTest(ServerTestCase):
             ("POST", "/courses/{id}/practice/{id}"): {"annotation": {"labels": ["pos"]}},
             ("POST", "/exams/{id}/submit"): {"answers": []},
             ("POST", "/projects/{id}/invites"): {"user_id": self.dummy_id},
+            ("POST", "/orgs/{id}/endpoints"): {"name": "walk-" + tag,
+                                               "targets": [{"service": "ocr"}]},
+            ("PATCH", "/endpoints/{id}"): {"log_limit": 100},
+            ("POST", "/endpoints/{id}/keys"): {"name": "walk " + tag},
         }
         return bodies.get((method, path[len(API):] if path.startswith(API) else path))
 

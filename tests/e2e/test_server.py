@@ -1,6 +1,7 @@
 """The server itself: keep-alive, one structured log line per request, Prometheus metrics that
 move with the traffic, the OpenAPI document covering every documented route, and a SIGTERM
 that lets requests in flight finish and closes the store cleanly."""
+import base64
 import http.client
 import json
 import os
@@ -15,7 +16,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, BIN, Client, Server, World, main, signup_users  # noqa: E402
+from harness import (API, BIN, Client, Server, World, main, png_bytes,  # noqa: E402
+                     signup_users)
 
 DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "API.md")
 
@@ -240,7 +242,7 @@ class ServerTest(unittest.TestCase):
         doc = open(DOCS).read()
         documented = set()
         for method, path in re.findall(r"`(GET|POST|PATCH|PUT|DELETE) (/[^`? ]*)`", doc):
-            if not path.startswith(("/api/", "/healthz", "/metrics")):
+            if not path.startswith(("/api/", "/healthz", "/metrics", "/v2")):
                 path = "/api/v1" + path
             documented.add((method.lower(), re.sub(r"\{[^}]+\}", "{id}", path)))
         spec = Client(self.server.port).get(API + "/openapi.json").json()
@@ -487,6 +489,33 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(audit["items"][0]["verdict"], "correct")
         check("GET", "/api/v1/projects/{id}/audits",
               w.manager.get(API + "/projects/%d/audits" % paid["id"]))
+        # Serving: an OCR endpoint with a shadow, a key, a prediction and its feedback, the log
+        # and the usage.
+        eng, eng_id = w.user("oa_e")
+        w.admin.post(API + "/orgs/%d/members" % w.org["id"], {"user_id": eng_id,
+                                                             "role": "engineer"})
+        ep = check("POST", "/api/v1/orgs/{id}/endpoints", eng.post(
+            API + "/orgs/%d/endpoints" % w.org["id"], {
+                "name": "oa-ocr", "targets": [{"service": "ocr"}],
+                "shadow": {"service": "ocr", "options": {"languages": "eng"}}}))
+        epath = API + "/endpoints/%d" % ep["id"]
+        check("GET", "/api/v1/orgs/{id}/endpoints",
+              eng.get(API + "/orgs/%d/endpoints" % w.org["id"]))
+        check("GET", "/api/v1/endpoints/{id}", eng.get(epath))
+        check("PATCH", "/api/v1/endpoints/{id}", eng.patch(epath, {"log_limit": 500}))
+        key = check("POST", "/api/v1/endpoints/{id}/keys", eng.post(epath + "/keys",
+                                                                     {"name": "oa"}))
+        check("GET", "/api/v1/endpoints/{id}/keys", eng.get(epath + "/keys"))
+        caller = Client(s.port, token=key["key"])
+        image = base64.b64encode(png_bytes(40, 20)).decode()
+        pred = check("POST", "/api/v1/endpoints/{name}/predict", caller.post(
+            API + "/endpoints/oa-ocr/predict", {"inputs": [{"image_bytes_b64": image}]}))
+        check("POST", "/api/v1/predictions/{id}/feedback", caller.post(
+            API + "/predictions/%d/feedback" % pred["predictions"][0]["id"],
+            {"correct": True, "comment": "fine"}))
+        log = check("GET", "/api/v1/endpoints/{id}/predictions", eng.get(epath + "/predictions"))
+        self.assertEqual(len(log["items"]), 2)  # the prediction and its shadow's
+        check("GET", "/api/v1/endpoints/{id}/usage", eng.get(epath + "/usage"))
         declared = {(m.upper(), path) for path, ops in spec["paths"].items()
                     for m, op in ops.items()
                     if any("content" in a for code, a in op["responses"].items()

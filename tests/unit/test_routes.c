@@ -13,7 +13,9 @@
 #include "api/api.h"
 
 #define RIGHTS (ACCESS_SEE | ACCESS_LABEL | ACCESS_REVIEW | ACCESS_READ_DATA | ACCESS_MANAGE)
-#define ROLE_KINDS (API_PUBLIC | API_USER | API_ADMIN | API_STAFF | API_ORG_MEMBER | API_ORG_OWNER)
+#define ROLE_KINDS                                                                                 \
+	(API_PUBLIC | API_USER | API_ADMIN | API_STAFF | API_ORG_MEMBER | API_ORG_OWNER |          \
+	 API_ORG_ENGINEER | API_KEY)
 
 static bool in_project(int object)
 {
@@ -54,14 +56,15 @@ static void test_every_route_declares_its_access(void **state)
 		if (!kinds && !(acc & RIGHTS) && !((acc & API_OWN) && rt->object != API_NONE))
 			fail_msg("%s declares modifiers only", what);
 		/* Authentication is http's (ROUTE_PUBLIC), the access the application's: they
-		 * agree. */
-		if (!(acc & API_PUBLIC) != !(rt->flags & ROUTE_PUBLIC))
+		 * agree. An endpoint key is no session: authorize checks it. */
+		if (!(acc & (API_PUBLIC | API_KEY)) != !(rt->flags & ROUTE_PUBLIC))
 			fail_msg("%s: ROUTE_PUBLIC and API_PUBLIC disagree", what);
 		/* The object is the path's first id. */
 		bool needs_id = rt->object != API_NONE;
 		if (needs_id && !count_ids(rt->pattern))
 			fail_msg("%s names an object but its path has no id", what);
-		if (!needs_id && count_ids(rt->pattern) && !(acc & (API_ADMIN | API_PUBLIC)))
+		/* A key route's path names its object through the key. */
+		if (!needs_id && count_ids(rt->pattern) && !(acc & (API_ADMIN | API_PUBLIC | API_KEY)))
 			fail_msg("%s has an id in its path but names no object", what);
 	}
 }
@@ -77,10 +80,13 @@ static void test_verdicts(void **state)
 		for (const char *const *rel = api_relations; *rel; rel++) {
 			assert_int_equal(api_access_verdict(rt, "anonymous", *rel), pub ? 0 : 401);
 			int admin = api_access_verdict(rt, "admin", *rel);
-			assert_int_equal(admin, rt->object == API_EXAM ? 404 : 0);
+			/* A key route takes no session, an administrator's neither. */
+			assert_int_equal(admin, rt->object == API_EXAM	  ? 404
+						: (rt->access & API_KEY) ? 401
+									 : 0);
 			int outsider = api_access_verdict(rt, "outsider", *rel);
 			if (in_project(rt->object) || rt->object == API_ORG ||
-			    rt->object == API_EXAM)
+			    rt->object == API_ENDPOINT || rt->object == API_EXAM)
 				assert_true(outsider == 404 || outsider == 403);
 			if (in_project(rt->object) && !(rt->access & API_ADMIN))
 				assert_int_equal(outsider, 404);
@@ -90,7 +96,8 @@ static void test_verdicts(void **state)
 				/* In another org, a non-admin is an outsider. */
 				if (!strcmp(*rel, "other_org") && strcmp(*role, "admin") &&
 				    strcmp(*role, "anonymous") && !(rt->access & API_ADMIN) &&
-				    (in_project(rt->object) || rt->object == API_ORG))
+				    (in_project(rt->object) || rt->object == API_ORG ||
+				     rt->object == API_ENDPOINT))
 					assert_int_equal(v, 404);
 			}
 		}
@@ -137,6 +144,15 @@ static void test_known_answers(void **state)
 	assert_int_equal(api_access_verdict(org, "manager", "own"), 403);
 	assert_int_equal(api_access_verdict(org, "owner", "own"), 0);
 	assert_int_equal(api_access_verdict(org, "worker", "own"), 404);
+	/* Endpoints are their org's owners' and engineers'; calling one takes its key. */
+	const route *ep = find("PATCH", "/api/v1/endpoints/{id}");
+	assert_int_equal(api_access_verdict(ep, "engineer", "own"), 0);
+	assert_int_equal(api_access_verdict(ep, "owner", "own"), 0);
+	assert_int_equal(api_access_verdict(ep, "manager", "own"), 403);
+	assert_int_equal(api_access_verdict(ep, "worker", "own"), 404);
+	assert_int_equal(api_access_verdict(ep, "engineer", "other_org"), 404);
+	const route *infer = find("POST", "/v2/models/{name}/infer");
+	assert_int_equal(api_access_verdict(infer, "owner", "own"), 401);
 	const route *users = find("GET", "/api/v1/users");
 	assert_int_equal(api_access_verdict(users, "owner", "own"), 403);
 }

@@ -1,0 +1,222 @@
+/* Serving endpoints, managed by their org's owners and engineers: deploy (the targets load
+ * before the endpoint is stored, so a target that cannot load answers 400 and nothing
+ * changes), list, describe, change (a new revision's models load beside the old ones and are
+ * swapped in once loaded), delete; API keys (stored hashed, shown once), usage per key and day,
+ * and the prediction log. Calling an endpoint is api_inference.c's. */
+#include "api/api.h"
+#include "core/auth.h"
+#include "core/endpoint.h"
+#include "core/serving.h"
+#include "store/store_endpoints.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_NAME_MAX 100
+#define USAGE_DAYS_DEFAULT 30
+#define USAGE_DAYS_MAX 366
+
+/* Where a model directory an endpoint serves may lie: the server's own models. */
+static void models_root(http_request *r, char *out, size_t size)
+{
+	snprintf(out, size, "%s/models", api_app(r)->data_dir);
+}
+
+/* The plain fields of a create or change body (name, state, log_limit), into *f. */
+static int plain_fields(http_request *r, const json_t *body, endpoint_fields *f)
+{
+	const char *problem = f->name ? endpoint_name_problem(f->name) : NULL;
+	if (problem)
+		return http_fail(r, CL_EINVAL, NULL, "%s", problem);
+	f->state = json_string_value(json_object_get(body, "state"));
+	if (f->state && strcmp(f->state, "active") && strcmp(f->state, "paused"))
+		return http_fail(r, CL_EINVAL, NULL, "\"state\" is active or paused");
+	const json_t *lim = json_object_get(body, "log_limit");
+	f->log_limit = lim ? json_integer_value(lim) : 0;
+	if (lim && (f->log_limit < 1 || f->log_limit > ENDPOINT_LOG_MAX))
+		return http_fail(r, CL_EINVAL, NULL, "\"log_limit\" is from 1 to %d",
+				 ENDPOINT_LOG_MAX);
+	return 0;
+}
+
+/* Checks targets and shadow and loads them: *targets, *shadow (new references) and *d. */
+static int targets_load(http_request *r, const json_t *targets, const json_t *shadow,
+			json_t **targets_out, json_t **shadow_out, serving_deployment **d)
+{
+	char root[2100];
+	models_root(r, root, sizeof root);
+	*d = NULL;
+	int rc = endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
+	cl_error load = {0};
+	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &load)))
+		rc = http_fail(r, CL_EINVAL, "target_unavailable", "a target does not load: %s",
+			       load.message);
+	return rc;
+}
+
+int api_endpoints_create(http_request *r)
+{
+	json_t *body = NULL, *out = NULL, *targets = NULL, *shadow = NULL;
+	serving_deployment *d = NULL;
+	int rc = http_body_json(r, &body);
+	endpoint_fields f = {.name = json_string_value(json_object_get(body, "name"))};
+	if (!rc)
+		rc = plain_fields(r, body, &f);
+	if (!rc)
+		rc = targets_load(r, json_object_get(body, "targets"),
+				  json_object_get(body, "shadow"), &targets, &shadow, &d);
+	if (!rc) {
+		f.targets = targets;
+		f.shadow = shadow;
+		if (!f.log_limit)
+			f.log_limit = ENDPOINT_LOG_DEFAULT;
+		rc =
+		    store_endpoint_create(api_app(r)->db, r->ids[0], r->user.id, &f, &out, &r->err);
+	}
+	if (!rc) {
+		serving_install(api_app(r)->serving, json_integer_value(json_object_get(out, "id")),
+				json_integer_value(json_object_get(out, "revision")), d);
+		d = NULL;
+		http_json(r, 201, out);
+	}
+	serving_release(d);
+	json_decref(targets);
+	json_decref(shadow);
+	json_decref(body);
+	return rc;
+}
+
+int api_endpoints_list(http_request *r)
+{
+	return api_list_page(r, store_endpoints_list, r->ids[0]);
+}
+
+int api_endpoints_get(http_request *r)
+{
+	http_json(r, 200, json_incref(api_scope_of(r)->object));
+	return 0;
+}
+
+/* The new targets and shadow of a change, each the current one when the body leaves it out. */
+static int patch_targets(http_request *r, const json_t *body, json_t **targets, json_t **shadow,
+			 serving_deployment **d)
+{
+	const json_t *cur = api_scope_of(r)->object;
+	const json_t *t = json_object_get(body, "targets");
+	const json_t *sh = json_object_get(body, "shadow");
+	if (!t && !sh)
+		return 0;
+	return targets_load(r, t ? t : json_object_get(cur, "targets"),
+			    sh ? sh : json_object_get(cur, "shadow"), targets, shadow, d);
+}
+
+int api_endpoints_patch(http_request *r)
+{
+	json_t *body = NULL, *out = NULL, *targets = NULL, *shadow = NULL;
+	serving_deployment *d = NULL;
+	int rc = http_body_json(r, &body);
+	endpoint_fields f = {.name = json_string_value(json_object_get(body, "name"))};
+	if (!rc)
+		rc = plain_fields(r, body, &f);
+	if (!rc)
+		rc = patch_targets(r, body, &targets, &shadow, &d);
+	if (!rc) {
+		f.targets = targets;
+		/* A change of targets stores the shadow too: json null when there is none. */
+		f.shadow = targets ? (shadow ? shadow : json_null()) : NULL;
+		rc = store_endpoint_update(api_app(r)->db, r->ids[0], &f, &out, &r->err);
+	}
+	if (!rc && d) {
+		serving_install(api_app(r)->serving, r->ids[0],
+				json_integer_value(json_object_get(out, "revision")), d);
+		d = NULL;
+	}
+	if (!rc)
+		http_json(r, 200, out);
+	serving_release(d);
+	json_decref(targets);
+	json_decref(shadow);
+	json_decref(body);
+	return rc;
+}
+
+int api_endpoints_delete(http_request *r)
+{
+	int rc = store_endpoint_delete(api_app(r)->db, r->ids[0], &r->err);
+	if (!rc) {
+		serving_forget(api_app(r)->serving, r->ids[0]);
+		http_no_content(r);
+	}
+	return rc;
+}
+
+/* ---- keys ---- */
+
+int api_endpoint_keys_create(http_request *r)
+{
+	json_t *body = NULL, *out = NULL;
+	int rc = http_body_json(r, &body);
+	const char *name = json_string_value(json_object_get(body, "name"));
+	const json_t *rate = json_object_get(body, "rate_limit");
+	double per_s = rate ? json_number_value(rate) : ENDPOINT_RATE_DEFAULT;
+	if (!rc && (!name || !*name || strlen(name) > KEY_NAME_MAX))
+		rc = http_fail(r, CL_EINVAL, NULL, "\"name\" has 1 to %d bytes", KEY_NAME_MAX);
+	if (!rc)
+		rc = endpoint_rate_check(per_s, &r->err);
+	char token[AUTH_TOKEN_LEN], key[AUTH_TOKEN_LEN + 8], digest[AUTH_DIGEST_HEX], prefix[16];
+	auth_token_new(token);
+	snprintf(key, sizeof key, ENDPOINT_KEY_PREFIX "%s", token);
+	auth_token_digest(key, digest);
+	snprintf(prefix, sizeof prefix, "%.10s", key);
+	if (!rc)
+		rc = store_key_create(api_app(r)->db, r->ids[0], r->user.id, name, prefix, digest,
+				      per_s, &out, &r->err);
+	if (!rc) {
+		/* The key itself is answered here once; only its digest is kept. */
+		json_object_set_new(out, "key", json_string(key));
+		http_json(r, 201, out);
+	}
+	sodium_memzero(key, sizeof key);
+	sodium_memzero(token, sizeof token);
+	json_decref(body);
+	return rc;
+}
+
+int api_endpoint_keys_list(http_request *r)
+{
+	return api_list_page(r, store_keys_list, r->ids[0]);
+}
+
+int api_endpoint_keys_revoke(http_request *r)
+{
+	int rc = store_key_revoke(api_app(r)->db, r->ids[0], r->ids[1], &r->err);
+	if (!rc)
+		http_no_content(r);
+	return rc;
+}
+
+/* ---- usage and the log ---- */
+
+int api_endpoint_usage(http_request *r)
+{
+	int64_t days = 0;
+	int rc = http_query_check(r, NULL);
+	if (!rc)
+		rc = http_query_id(r, "days", &days);
+	if (!rc && days > USAGE_DAYS_MAX)
+		rc = http_fail(r, CL_EINVAL, NULL, "days is at most %d", USAGE_DAYS_MAX);
+	if (!days)
+		days = USAGE_DAYS_DEFAULT;
+	if (!rc)
+		http_json(r, 200,
+			  json_pack("{s:I,s:I,s:o}", "endpoint_id", (json_int_t)r->ids[0], "days",
+				    (json_int_t)days, "usage",
+				    store_endpoint_usage(api_app(r)->db, r->ids[0], (int)days)));
+	return rc;
+}
+
+int api_endpoint_predictions(http_request *r)
+{
+	return api_list_page(r, store_predictions_list, r->ids[0]);
+}

@@ -1,0 +1,508 @@
+/* Calling an endpoint: the Open Inference Protocol v2 (/v2/..., as KServe and Triton), the plain
+ * JSON predict route, and feedback on a prediction. Callers hold an endpoint key; the key names
+ * its org, so /v2/models/{name} is the key's org's endpoint `name`, and a key answers only for
+ * its own endpoint (403 for another of its org). Dispatch checked the key and took a request
+ * from its rate (api_key_authorize) before the body was read. Every prediction is logged
+ * (with the shadow target's, which is never answered) and counted in the key's usage.
+ * Callers send image bytes or text, never a server path. */
+#include "api/api.h"
+#include "core/auth.h"
+#include "core/endpoint.h"
+#include "core/serving.h"
+#include "store/store_endpoints.h"
+#include "util/clock.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PREDICT_MAX_INPUTS 16
+#define FEEDBACK_COMMENT_MAX 2000
+#define FEEDBACK_CORRECTION_MAX 65536
+
+/* ---- the key (dispatch, before the handler) ---- */
+
+int api_key_authorize(http_request *r, api_scope *s)
+{
+	const char *h = r->authorization;
+	size_t prefix = strlen(ENDPOINT_KEY_PREFIX);
+	if (!h || strncasecmp(h, "Bearer ", 7) || strncmp(h + 7, ENDPOINT_KEY_PREFIX, prefix))
+		return http_fail(
+		    r, CL_EUNAUTH, NULL,
+		    "call with an endpoint key: Authorization: Bearer " ENDPOINT_KEY_PREFIX "...");
+	char digest[AUTH_DIGEST_HEX];
+	endpoint_key k;
+	if (strlen(h + 7) > 128)
+		return http_fail(r, CL_EUNAUTH, NULL, "invalid or revoked endpoint key");
+	auth_token_digest(h + 7, digest);
+	if (store_key_find(api_app(r)->db, digest, &k))
+		return http_fail(r, CL_EUNAUTH, NULL, "invalid or revoked endpoint key");
+	s->key_id = k.id;
+	s->key_endpoint_id = k.endpoint_id;
+	s->key_org_id = k.org_id;
+	int64_t wait = serving_limiter_take(api_app(r)->limiter, k.id, k.rate, clock_now_ms());
+	if (!wait)
+		return 0;
+	http_fail(r, CL_ERATE, "rate_limited", "this key may make %g requests a second", k.rate);
+	json_decref(r->err_detail);
+	r->err_detail = json_pack("{s:I}", "retry_after_s", (json_int_t)((wait + 999) / 1000));
+	return CL_ERATE;
+}
+
+/* The endpoint the path names, in the key's org, into *e: 404 when missing, 403 when the key is
+ * another endpoint's; on a /versions/{v} path, 404 unless v is the revision served. */
+static int key_endpoint(http_request *r, endpoint_row *e)
+{
+	const api_scope *s = api_scope_of(r);
+	if (store_endpoint_by_name(api_app(r)->db, s->key_org_id, r->name, e))
+		return http_fail(r, CL_ENOTFOUND, NULL, "endpoint \"%s\" not found", r->name);
+	if (e->id != s->key_endpoint_id) {
+		endpoint_row_release(e);
+		return http_fail(r, CL_EFORBIDDEN, "wrong_endpoint",
+				 "this key is for another endpoint");
+	}
+	if (r->n_ids && r->ids[0] != e->revision) {
+		int64_t rev = e->revision;
+		endpoint_row_release(e);
+		return http_fail(r, CL_ENOTFOUND, NULL, "version %lld is not served (it is %lld)",
+				 (long long)r->ids[0], (long long)rev);
+	}
+	return 0;
+}
+
+/* ---- one prediction ---- */
+
+/* An input a caller may send: {"image_bytes_b64"} or {"text"}, never a server path. */
+static int caller_input_check(http_request *r, const json_t *in)
+{
+	const char *key;
+	json_t *v;
+	if (!json_is_object(in))
+		return http_fail(r, CL_EINVAL, NULL, "an input is an object");
+	json_object_foreach((json_t *)in, key, v)
+	{
+		if ((strcmp(key, "image_bytes_b64") && strcmp(key, "text")) || !json_is_string(v))
+			return http_fail(
+			    r, CL_EINVAL, NULL,
+			    "an input holds \"image_bytes_b64\" or \"text\" (strings), "
+			    "not \"%.64s\"",
+			    key);
+	}
+	return 0;
+}
+
+typedef struct prediction_done {
+	int64_t id;
+	char target[160];
+	json_t *output; /* owned */
+} prediction_done;
+
+/* The input's SHA-256 (its compact JSON) and size, for the log. */
+static void input_digest(const json_t *in, char hex[65], int64_t *bytes)
+{
+	char *text = json_dumps(in, JSON_COMPACT | JSON_SORT_KEYS);
+	unsigned char d[crypto_hash_sha256_BYTES];
+	size_t n = text ? strlen(text) : 0;
+	crypto_hash_sha256(d, (const unsigned char *)(text ? text : ""), n);
+	sodium_bin2hex(hex, 65, d, sizeof d);
+	*bytes = (int64_t)n;
+	free(text);
+}
+
+static void record_of(const endpoint_row *e, const api_scope *s, const serving_answer *a,
+		      const char *digest, int64_t bytes, const char *request_id,
+		      prediction_record *rec)
+{
+	*rec = (prediction_record){
+	    .endpoint_id = e->id,
+	    .key_id = s->key_id,
+	    .latency_us = a->latency_us,
+	    .log_limit = e->log_limit,
+	    .target = a->target,
+	    .request_id = request_id,
+	    .input_sha256 = digest,
+	    .input_bytes = bytes,
+	    .output = a->rc ? NULL : a->output,
+	    .error = a->rc ? a->err.message : NULL,
+	};
+}
+
+/* Answers one input with the endpoint's deployment and logs it. */
+static int predict_one(http_request *r, const endpoint_row *e, const json_t *input,
+		       const char *request_id, prediction_done *out)
+{
+	app *a = api_app(r);
+	serving_deployment *d = NULL;
+	cl_error load = {0};
+	if (serving_acquire(a->serving, e->id, e->revision, e->targets, e->shadow, &d, &load))
+		return http_fail(r, CL_EUNAVAIL, "model_unavailable",
+				 "the endpoint's model cannot be loaded: %s", load.message);
+	serving_answer p, sh;
+	serving_predict(d, input, randombytes_uniform(100), &p, &sh);
+	serving_release(d);
+	serving_observe(a->serving, e->id, p.rc, p.latency_us);
+	char digest[65];
+	int64_t bytes;
+	input_digest(input, digest, &bytes);
+	prediction_record rec, shadow;
+	record_of(e, api_scope_of(r), &p, digest, bytes, request_id, &rec);
+	record_of(e, api_scope_of(r), &sh, digest, bytes, request_id, &shadow);
+	shadow.shadow = true;
+	int rc = store_prediction_log(a->db, &rec, &shadow, &out->id, &r->err);
+	json_decref(sh.output);
+	if (!rc && p.rc) {
+		r->err = p.err;
+		rc = p.rc;
+	}
+	if (rc) {
+		json_decref(p.output);
+		return rc;
+	}
+	snprintf(out->target, sizeof out->target, "%s", p.target);
+	out->output = p.output;
+	return 0;
+}
+
+/* ---- the plain route ---- */
+
+static int predict_inputs(http_request *r, const endpoint_row *e, const json_t *inputs,
+			  json_t *answers)
+{
+	for (size_t i = 0; i < json_array_size(inputs); i++) {
+		const json_t *in = json_array_get(inputs, i);
+		int rc = caller_input_check(r, in);
+		prediction_done done = {0};
+		if (!rc)
+			rc = predict_one(r, e, in, NULL, &done);
+		if (rc)
+			return rc;
+		json_array_append_new(answers,
+				      json_pack("{s:I,s:s,s:o}", "id", (json_int_t)done.id,
+						"target", done.target, "output", done.output));
+	}
+	return 0;
+}
+
+int api_endpoint_predict(http_request *r)
+{
+	json_t *body = NULL, *answers = json_array();
+	endpoint_row e = {0};
+	int rc = http_body_json(r, &body);
+	const json_t *inputs = json_object_get(body, "inputs");
+	if (!rc && (!json_array_size(inputs) || json_array_size(inputs) > PREDICT_MAX_INPUTS))
+		rc = http_fail(r, CL_EINVAL, NULL, "\"inputs\" holds 1 to %d inputs",
+			       PREDICT_MAX_INPUTS);
+	if (!rc)
+		rc = key_endpoint(r, &e);
+	if (!rc && !e.active)
+		rc = http_fail(r, CL_EUNAVAIL, "endpoint_paused", "the endpoint is paused");
+	if (!rc)
+		rc = predict_inputs(r, &e, inputs, answers);
+	if (!rc) {
+		http_json(r, 200,
+			  json_pack("{s:s,s:I,s:O}", "endpoint", e.name, "revision",
+				    (json_int_t)e.revision, "predictions", answers));
+	}
+	endpoint_row_release(&e);
+	json_decref(answers);
+	json_decref(body);
+	return rc;
+}
+
+/* ---- feedback ---- */
+
+static int feedback_check(http_request *r, const json_t *body)
+{
+	const json_t *comment = json_object_get(body, "comment");
+	const json_t *correction = json_object_get(body, "correction");
+	if (json_string_length(comment) > FEEDBACK_COMMENT_MAX)
+		return http_fail(r, CL_EINVAL, NULL, "\"comment\" is up to %d bytes",
+				 FEEDBACK_COMMENT_MAX);
+	char *text = correction ? json_dumps(correction, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	size_t n = text ? strlen(text) : 0;
+	free(text);
+	if (n > FEEDBACK_CORRECTION_MAX)
+		return http_fail(r, CL_ETOOBIG, NULL, "\"correction\" is up to %d bytes of JSON",
+				 FEEDBACK_CORRECTION_MAX);
+	return 0;
+}
+
+/* Turning doubtful predictions and negative feedback into labeling tasks comes later; the
+ * feedback is kept with its prediction for it. */
+int api_prediction_feedback(http_request *r)
+{
+	json_t *body = NULL, *out = NULL;
+	int rc = http_body_json(r, &body);
+	if (!rc && store_prediction_endpoint(api_app(r)->db, r->ids[0]) !=
+		       api_scope_of(r)->key_endpoint_id)
+		rc = http_fail(r, CL_ENOTFOUND, NULL, "prediction not found");
+	if (!rc)
+		rc = feedback_check(r, body);
+	if (!rc)
+		rc = store_feedback_put(api_app(r)->db, r->ids[0],
+					json_is_true(json_object_get(body, "correct")),
+					json_string_value(json_object_get(body, "comment")),
+					json_object_get(body, "correction"), &out, &r->err);
+	if (!rc)
+		http_json(r, 200, out);
+	json_decref(body);
+	return rc;
+}
+
+/* ---- the Open Inference Protocol v2 ---- */
+
+int api_oip_live(http_request *r)
+{
+	http_json(r, 200, json_pack("{s:b}", "live", 1));
+	return 0;
+}
+
+int api_oip_ready(http_request *r)
+{
+	http_json(r, 200, json_pack("{s:b}", "ready", 1));
+	return 0;
+}
+
+int api_oip_server(http_request *r)
+{
+	http_json(r, 200,
+		  json_pack("{s:s,s:s,s:[]}", "name", "crowdloop", "version", "1", "extensions"));
+	return 0;
+}
+
+/* Whether every target is OCR: its tensors are then the lines' texts, boxes and confidences. */
+static bool target_is_ocr(const json_t *t)
+{
+	const char *service = json_string_value(json_object_get(t, "service"));
+	const char *runtime = json_string_value(json_object_get(t, "runtime"));
+	return (service && !strcmp(service, "ocr")) ||
+	       (runtime && !strcmp(runtime, "ocr_tesseract"));
+}
+
+static bool serves_ocr(const endpoint_row *e)
+{
+	for (size_t i = 0; i < json_array_size(e->targets); i++)
+		if (!target_is_ocr(json_array_get(e->targets, i)))
+			return false;
+	return true;
+}
+
+/* Whether the endpoint's models read images (a BYTES element is then an image's base64), as
+ * OCR and the image classifiers do; else text. */
+static bool takes_images(const endpoint_row *e)
+{
+	const json_t *t = json_array_get(e->targets, 0);
+	const char *runtime = json_string_value(json_object_get(t, "runtime"));
+	return target_is_ocr(t) || (runtime && !strncmp(runtime, "image_", 6));
+}
+
+static json_t *tensor_meta(const char *name, const char *type, json_int_t d0, json_int_t d1)
+{
+	json_t *shape = d1 ? json_pack("[II]", d0, d1) : json_pack("[I]", d0);
+	return json_pack("{s:s,s:s,s:o}", "name", name, "datatype", type, "shape", shape);
+}
+
+int api_oip_model(http_request *r)
+{
+	endpoint_row e = {0};
+	int rc = key_endpoint(r, &e);
+	if (rc)
+		return rc;
+	char version[24];
+	snprintf(version, sizeof version, "%lld", (long long)e.revision);
+	json_t *outputs = serves_ocr(&e) ? json_pack("[ooo]", tensor_meta("text", "BYTES", -1, 0),
+						     tensor_meta("boxes", "INT32", -1, 4),
+						     tensor_meta("confidences", "FP32", -1, 0))
+					 : json_pack("[o]", tensor_meta("output", "BYTES", 1, 0));
+	http_json(r, 200,
+		  json_pack("{s:s,s:[s],s:s,s:[o],s:o}", "name", e.name, "versions", version,
+			    "platform", "crowdloop", "inputs",
+			    tensor_meta(takes_images(&e) ? "image" : "input", "BYTES", 1, 0),
+			    "outputs", outputs));
+	endpoint_row_release(&e);
+	return 0;
+}
+
+int api_oip_model_ready(http_request *r)
+{
+	endpoint_row e = {0};
+	int rc = key_endpoint(r, &e);
+	if (rc)
+		return rc;
+	serving_deployment *d = NULL;
+	cl_error err = {0};
+	bool ready = e.active && !serving_acquire(api_app(r)->serving, e.id, e.revision, e.targets,
+						  e.shadow, &d, &err);
+	serving_release(d);
+	http_json(r, ready ? 200 : 503, json_pack("{s:s,s:b}", "name", e.name, "ready", ready));
+	endpoint_row_release(&e);
+	return 0;
+}
+
+/* The bytes after an inference request's JSON header (the binary-data extension). */
+typedef struct oip_binary {
+	const char *data;
+	size_t len;
+	bool present; /* the request announced a header length */
+} oip_binary;
+
+/* An inference request's JSON: the whole body, or with the binary-data extension the first
+ * Inference-Header-Content-Length bytes, the binary data after them in *bin. */
+static int infer_body(http_request *r, json_t **body, oip_binary *bin)
+{
+	const char *h = http_header_value(r, "Inference-Header-Content-Length");
+	*bin = (oip_binary){NULL, 0, h != NULL};
+	if (!h)
+		return http_body_json(r, body);
+	char *end;
+	unsigned long long n = strtoull(h, &end, 10);
+	if (!*h || *end || !n || n > r->body.len)
+		return http_fail(r, CL_EINVAL, NULL,
+				 "Inference-Header-Content-Length is the JSON header's length, at "
+				 "most the body's");
+	if (!json_depth_ok(r->body.data, n, HTTP_JSON_MAX_DEPTH))
+		return http_fail(r, CL_EINVAL, "too_deep", "JSON nesting is deeper than %d",
+				 HTTP_JSON_MAX_DEPTH);
+	json_error_t je;
+	*body = json_loadb(r->body.data, n, JSON_REJECT_DUPLICATES, &je);
+	int rc = json_is_object(*body)
+		     ? json_fields_check(*body, r->route->body, true, &r->err)
+		     : http_fail(r, CL_EINVAL, "malformed_json", "the JSON header: %s",
+				 *body ? "not an object" : je.text);
+	bin->data = r->body.data + n;
+	bin->len = r->body.len - n;
+	return rc;
+}
+
+/* A tensor's binary data (its parameters' binary_data_size, all of what follows the header)
+ * as the model's input. */
+static int binary_input(http_request *r, const endpoint_row *e, const json_t *t,
+			const oip_binary *bin, json_t **out)
+{
+	const json_t *size = json_object_get(json_object_get(t, "parameters"), "binary_data_size");
+	if (!json_is_integer(size) || (size_t)json_integer_value(size) != bin->len || !bin->len ||
+	    json_object_get(t, "data"))
+		return http_fail(r, CL_EINVAL, NULL,
+				 "the input's parameters.binary_data_size is the length of the "
+				 "binary data after the JSON header, and it has no \"data\"");
+	if (!takes_images(e)) {
+		*out = json_pack("{s:s%}", "text", bin->data, bin->len);
+		return *out ? 0 : http_fail(r, CL_EINVAL, NULL, "the input text is not UTF-8");
+	}
+	size_t n = sodium_base64_encoded_len(bin->len, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = malloc(n);
+	if (!b64)
+		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
+	sodium_bin2base64(b64, n, (const unsigned char *)bin->data, bin->len,
+			  sodium_base64_VARIANT_ORIGINAL);
+	*out = json_pack("{s:s}", "image_bytes_b64", b64);
+	free(b64);
+	return 0;
+}
+
+/* The model input of an inference request: one BYTES tensor of one element, the image's
+ * base64 or an input's JSON text ({"image_bytes_b64"} or {"text"}), or its binary data. A new
+ * reference. */
+static int oip_input(http_request *r, const endpoint_row *e, const json_t *inputs,
+		     const oip_binary *bin, json_t **out)
+{
+	const json_t *t = json_array_get(inputs, 0);
+	const json_t *data = json_object_get(t, "data");
+	const char *type = json_string_value(json_object_get(t, "datatype"));
+	*out = NULL;
+	if (json_array_size(inputs) != 1)
+		return http_fail(r, CL_EINVAL, NULL, "\"inputs\" holds one tensor");
+	if (!json_is_string(json_object_get(t, "name")) ||
+	    !json_is_array(json_object_get(t, "shape")))
+		return http_fail(r, CL_EINVAL, NULL, "a tensor has a \"name\" and a \"shape\"");
+	if (!type || strcmp(type, "BYTES"))
+		return http_fail(r, CL_EINVAL, NULL, "the input tensor's datatype is BYTES");
+	if (bin->present)
+		return binary_input(r, e, t, bin, out);
+	if (json_array_size(data) != 1 || !json_is_string(json_array_get(data, 0)))
+		return http_fail(
+		    r, CL_EINVAL, NULL,
+		    "the input tensor's \"data\" holds one string (one image or text)");
+	const char *s = json_string_value(json_array_get(data, 0));
+	size_t n = json_string_length(json_array_get(data, 0));
+	if (s[0] != '{') {
+		*out = json_pack("{s:s%}", takes_images(e) ? "image_bytes_b64" : "text", s, n);
+		return 0;
+	}
+	json_error_t je;
+	*out = json_read(s, n, 0, &je);
+	if (!*out)
+		return http_fail(r, CL_EINVAL, NULL, "the input's JSON text: %s", je.text);
+	return caller_input_check(r, *out);
+}
+
+/* OCR's lines as three tensors: text (BYTES), boxes (INT32, n × 4), confidences (FP32). */
+static json_t *ocr_tensors(const json_t *output)
+{
+	const json_t *lines = json_object_get(output, "lines");
+	json_int_t n = (json_int_t)json_array_size(lines);
+	json_t *text = json_array(), *boxes = json_array(), *conf = json_array();
+	for (size_t i = 0; i < json_array_size(lines); i++) {
+		const json_t *l = json_array_get(lines, i);
+		json_array_append(text, json_object_get(l, "text"));
+		for (size_t j = 0; j < 4; j++)
+			json_array_append(boxes, json_array_get(json_object_get(l, "box"), j));
+		json_array_append(conf, json_object_get(l, "confidence"));
+	}
+	return json_pack("[{s:s,s:s,s:[I],s:o},{s:s,s:s,s:[I,i],s:o},{s:s,s:s,s:[I],s:o}]", "name",
+			 "text", "datatype", "BYTES", "shape", n, "data", text, "name", "boxes",
+			 "datatype", "INT32", "shape", n, 4, "data", boxes, "name", "confidences",
+			 "datatype", "FP32", "shape", n, "data", conf);
+}
+
+/* Any other model's answer as one BYTES tensor holding its JSON text. */
+static json_t *json_tensor(const json_t *output)
+{
+	char *text = json_dumps(output, JSON_COMPACT);
+	json_t *t = json_pack("[{s:s,s:s,s:[i],s:[s]}]", "name", "output", "datatype", "BYTES",
+			      "shape", 1, "data", text ? text : "null");
+	free(text);
+	return t;
+}
+
+static json_t *infer_answer(const endpoint_row *e, const char *request_id,
+			    const prediction_done *done)
+{
+	char version[24], id[24];
+	snprintf(version, sizeof version, "%lld", (long long)e->revision);
+	snprintf(id, sizeof id, "%lld", (long long)done->id);
+	return json_pack("{s:s,s:s,s:s,s:{s:I,s:s},s:o}", "model_name", e->name, "model_version",
+			 version, "id", request_id ? request_id : id, "parameters", "prediction_id",
+			 (json_int_t)done->id, "target", done->target, "outputs",
+			 json_object_get(done->output, "lines") ? ocr_tensors(done->output)
+								: json_tensor(done->output));
+}
+
+int api_oip_infer(http_request *r)
+{
+	json_t *body = NULL, *input = NULL;
+	endpoint_row e = {0};
+	prediction_done done = {0};
+	oip_binary bin;
+	int rc = infer_body(r, &body, &bin);
+	const char *request_id = json_string_value(json_object_get(body, "id"));
+	if (!rc && request_id && strlen(request_id) > 128)
+		rc = http_fail(r, CL_EINVAL, NULL, "\"id\" is up to 128 bytes");
+	if (!rc)
+		rc = key_endpoint(r, &e);
+	if (!rc && !e.active)
+		rc = http_fail(r, CL_EUNAVAIL, "endpoint_paused", "the endpoint is paused");
+	if (!rc)
+		rc = oip_input(r, &e, json_object_get(body, "inputs"), &bin, &input);
+	if (!rc)
+		rc = predict_one(r, &e, input, request_id, &done);
+	if (!rc)
+		http_json(r, 200, infer_answer(&e, request_id, &done));
+	json_decref(done.output);
+	json_decref(input);
+	endpoint_row_release(&e);
+	json_decref(body);
+	return rc;
+}

@@ -1,0 +1,207 @@
+/* Endpoint rules (core/endpoint.h): names, targets and their split, key rates. */
+#include "core/endpoint.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml/runtime.h"
+
+/* The built-in services a fresh install serves, by name. */
+static const char *const services[] = {"ocr", NULL};
+
+const char *endpoint_name_problem(const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n > ENDPOINT_NAME_MAX)
+		return "an endpoint name has 1 to 63 characters";
+	if (name[0] < 'a' || name[0] > 'z')
+		return "an endpoint name starts with a lowercase letter";
+	for (size_t i = 1; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '-'))
+			return "an endpoint name holds lowercase letters, digits and '-'";
+	return NULL;
+}
+
+static bool known_service(const char *s)
+{
+	for (const char *const *p = services; *p; p++)
+		if (!strcmp(*p, s))
+			return true;
+	return false;
+}
+
+/* {"languages":"kor+eng"}: the OCR service's options, with the default spelled out. */
+static int ocr_options_check(const json_t *opt, json_t **out, cl_error *err)
+{
+	const json_t *lang = json_object_get(opt, "languages");
+	if (opt && (!json_is_object(opt) || json_object_size(opt) > (lang ? 1u : 0u)))
+		return cl_fail(err, CL_EINVAL, NULL, "the ocr service takes only \"languages\"");
+	const char *l = lang ? json_string_value(lang) : "kor+eng";
+	static const char *const allowed[] = {"kor+eng", "eng+kor", "kor", "eng", NULL};
+	for (const char *const *a = allowed; l && *a; a++)
+		if (!strcmp(*a, l)) {
+			*out = json_pack("{s:s}", "languages", l);
+			return 0;
+		}
+	return cl_fail(err, CL_EINVAL, NULL, "\"languages\" is one of kor+eng, eng+kor, kor, eng");
+}
+
+static int service_check(const json_t *t, json_t *out, cl_error *err)
+{
+	const char *s = json_string_value(json_object_get(t, "service"));
+	if (!s || !known_service(s))
+		return cl_fail(err, CL_EINVAL, NULL, "\"service\" is one of: ocr");
+	json_t *opt = NULL;
+	int rc = ocr_options_check(json_object_get(t, "options"), &opt, err);
+	if (!rc) {
+		json_object_set_new(out, "service", json_string(s));
+		json_object_set_new(out, "options", opt);
+	}
+	return rc;
+}
+
+static bool under(const char *dir, const char *root)
+{
+	size_t n = strlen(root);
+	return !strncmp(dir, root, n) && (dir[n] == '/' || (n && root[n - 1] == '/'));
+}
+
+static int model_check(const json_t *t, const char *models_root, json_t *out, cl_error *err)
+{
+	const char *dir = json_string_value(json_object_get(t, "model_dir"));
+	const char *runtime = json_string_value(json_object_get(t, "runtime"));
+	const json_t *version = json_object_get(t, "model_version_id");
+	if (!dir || dir[0] != '/' || strstr(dir, "/..") || strlen(dir) > 1024)
+		return cl_fail(err, CL_EINVAL, NULL, "\"model_dir\" is an absolute path");
+	if (models_root && !under(dir, models_root))
+		return cl_fail(err, CL_EINVAL, NULL, "\"model_dir\" must lie under %s",
+			       models_root);
+	if (!runtime || !ml_runtime_find(runtime))
+		return cl_fail(err, CL_EINVAL, NULL, "\"runtime\" names no model runtime");
+	if (version && !json_is_null(version) &&
+	    (!json_is_integer(version) || json_integer_value(version) <= 0))
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "\"model_version_id\" is a positive id or null");
+	json_object_set_new(out, "model_dir", json_string(dir));
+	json_object_set_new(out, "runtime", json_string(runtime));
+	json_object_set(out, "model_version_id", version ? (json_t *)version : json_null());
+	return 0;
+}
+
+/* One target, into a new object; its weight is left to the caller. */
+static int target_check(const json_t *t, const char *models_root, json_t **out, cl_error *err)
+{
+	if (!json_is_object(t))
+		return cl_fail(err, CL_EINVAL, NULL, "a target is an object");
+	bool service = json_object_get(t, "service") != NULL;
+	bool model = json_object_get(t, "model_dir") != NULL;
+	if (service == model)
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "a target names either a \"service\" or a \"model_dir\"");
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)t, key, v)
+	{
+		static const char *const members[] = {"service", "options",	     "model_dir",
+						      "runtime", "model_version_id", "weight",
+						      NULL};
+		bool ok = false;
+		for (const char *const *m = members; *m && !ok; m++)
+			ok = !strcmp(*m, key);
+		if (!ok)
+			return cl_fail(err, CL_EINVAL, NULL, "a target has no member \"%.64s\"",
+				       key);
+	}
+	*out = json_object();
+	int rc = service ? service_check(t, *out, err) : model_check(t, models_root, *out, err);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int weight_of(const json_t *t, size_t n, int *w, cl_error *err)
+{
+	const json_t *jw = json_object_get(t, "weight");
+	if (!jw && n == 1) {
+		*w = 100;
+		return 0;
+	}
+	if (!json_is_integer(jw) || json_integer_value(jw) < 0 || json_integer_value(jw) > 100)
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "each target's \"weight\" is an integer from 0 to 100");
+	*w = (int)json_integer_value(jw);
+	return 0;
+}
+
+static int split_check(const json_t *targets, const char *models_root, json_t **out, cl_error *err)
+{
+	size_t n = json_array_size(targets);
+	if (!json_is_array(targets) || !n || n > ENDPOINT_MAX_TARGETS)
+		return cl_fail(err, CL_EINVAL, NULL, "\"targets\" is an array of 1 to %d targets",
+			       ENDPOINT_MAX_TARGETS);
+	*out = json_array();
+	int sum = 0, rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const json_t *t = json_array_get(targets, i);
+		json_t *c = NULL;
+		int w = 0;
+		rc = target_check(t, models_root, &c, err);
+		if (!rc && !(rc = weight_of(t, n, &w, err))) {
+			json_object_set_new(c, "weight", json_integer(w));
+			sum += w;
+		}
+		if (c)
+			json_array_append_new(*out, c);
+	}
+	if (!rc && sum != 100)
+		rc = cl_fail(err, CL_EINVAL, NULL, "the targets' weights sum to %d, not 100", sum);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int endpoint_targets_check(const json_t *targets, const json_t *shadow, const char *models_root,
+			   json_t **targets_out, json_t **shadow_out, cl_error *err)
+{
+	*targets_out = *shadow_out = NULL;
+	int rc = split_check(targets, models_root, targets_out, err);
+	if (rc || !shadow || json_is_null(shadow))
+		return rc;
+	if (json_object_get(shadow, "weight"))
+		rc = cl_fail(err, CL_EINVAL, NULL, "the shadow target takes no \"weight\"");
+	if (!rc)
+		rc = target_check(shadow, models_root, shadow_out, err);
+	if (rc) {
+		json_decref(*targets_out);
+		*targets_out = NULL;
+	}
+	return rc;
+}
+
+void endpoint_target_key(const json_t *target, char *out, size_t size)
+{
+	const char *service = json_string_value(json_object_get(target, "service"));
+	if (service)
+		snprintf(out, size, "%s:%s", service,
+			 json_string_value(
+			     json_object_get(json_object_get(target, "options"), "languages")));
+	else
+		snprintf(out, size, "model:%s",
+			 json_string_value(json_object_get(target, "model_dir")));
+}
+
+int endpoint_rate_check(double rate, cl_error *err)
+{
+	if (!(rate >= ENDPOINT_RATE_MIN && rate <= ENDPOINT_RATE_MAX))
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "\"rate_limit\" is from %g to %g requests a second",
+			       ENDPOINT_RATE_MIN, ENDPOINT_RATE_MAX);
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* Serving endpoints' rules, without HTTP or SQL: an endpoint's name, its targets (what answers:
+ * a built-in service such as "ocr", or a model directory with its runtime) with their traffic
+ * split, its shadow target, and the limits of its keys. Checked before anything is stored. */
+#ifndef CROWDLOOP_CORE_ENDPOINT_H
+#define CROWDLOOP_CORE_ENDPOINT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define ENDPOINT_NAME_MAX 63
+#define ENDPOINT_MAX_TARGETS 4
+/* A key's requests per second: the default, and the range allowed. */
+#define ENDPOINT_RATE_DEFAULT 10.0
+#define ENDPOINT_RATE_MIN 0.01
+#define ENDPOINT_RATE_MAX 100000.0
+/* Predictions kept per endpoint: the default, and the most allowed. */
+#define ENDPOINT_LOG_DEFAULT 10000
+#define ENDPOINT_LOG_MAX 1000000
+/* The prefix of every endpoint key, so a key is told from a session token at a glance. */
+#define ENDPOINT_KEY_PREFIX "clk_"
+
+/* NULL when `name` is a good endpoint name (a lowercase letter, then up to 62 lowercase
+ * letters, digits or '-': never all digits, so /endpoints/{name} and /endpoints/{id} differ),
+ * else what is wrong with it. */
+const char *endpoint_name_problem(const char *name);
+
+/* Checks and completes an endpoint's targets and shadow (borrowed): each target is
+ *   {"service":"ocr","options":{"languages":"kor+eng"},"weight":W} or
+ *   {"model_dir":"/abs/dir","runtime":"ocr_tesseract","model_version_id":N|null,"weight":W}
+ * with weights (integers 0-100) summing to 100; a lone target's weight defaults to 100. The
+ * shadow (may be NULL) is one target without a weight. A model_dir must lie under
+ * `models_root` (when not NULL). *targets_out and *shadow_out (NULL when none) are new
+ * references with every member spelled out. CL_EINVAL naming the problem. */
+int endpoint_targets_check(const json_t *targets, const json_t *shadow, const char *models_root,
+			   json_t **targets_out, json_t **shadow_out, cl_error *err);
+
+/* What identifies a checked target's loaded model: "ocr:kor+eng", "model:/dir". */
+void endpoint_target_key(const json_t *target, char *out, size_t size);
+
+/* Checks a key's rate (requests per second). */
+int endpoint_rate_check(double rate, cl_error *err);
+
+#endif

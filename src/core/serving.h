@@ -1,0 +1,90 @@
+/* In-process serving (serving.c): the models endpoints answer with, loaded once and shared by
+ * every handler thread, and the rate limit of endpoint keys. No HTTP, no SQL: the API hands in
+ * what the store read (an endpoint's revision and checked targets, core/endpoint.h).
+ *
+ * A deployment is an endpoint's loaded targets at one revision. Requests hold a reference to
+ * the deployment they started with; a new revision is loaded beside the old one and swapped in
+ * only once it loaded, and the old one is freed when its last request ends, so no request fails
+ * during a switch. Models are shared between deployments (and endpoints) by what identifies
+ * them (endpoint_target_key), reference-counted. */
+#ifndef CROWDLOOP_CORE_SERVING_H
+#define CROWDLOOP_CORE_SERVING_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+typedef struct serving_registry serving_registry;
+typedef struct serving_deployment serving_deployment;
+
+/* A registry whose OCR models keep images within `max_pixels` (0: the default). NULL without
+ * memory. */
+serving_registry *serving_registry_new(int64_t max_pixels);
+/* Frees the registry; every deployment must have been released. */
+void serving_registry_free(serving_registry *g);
+
+/* Loads a deployment of checked targets and shadow (borrowed; shadow may be NULL), not yet
+ * installed: CL_EINVAL naming a target that does not load. */
+int serving_load(serving_registry *g, const json_t *targets, const json_t *shadow,
+		 serving_deployment **out, cl_error *err);
+/* Makes `d` (stolen) endpoint `endpoint_id`'s deployment at `revision`, unless one of that
+ * revision or newer is there already (then `d` is released). */
+void serving_install(serving_registry *g, int64_t endpoint_id, int64_t revision,
+		     serving_deployment *d);
+/* The endpoint's deployment for a request that read `revision` with these targets from the
+ * store: the installed one when it is that revision or newer, or while another request loads
+ * the newer one; else this request loads it and installs it. Release it with
+ * serving_release. */
+int serving_acquire(serving_registry *g, int64_t endpoint_id, int64_t revision,
+		    const json_t *targets, const json_t *shadow, serving_deployment **out,
+		    cl_error *err);
+void serving_release(serving_deployment *d);
+/* Drops an endpoint's deployment (a deleted endpoint). */
+void serving_forget(serving_registry *g, int64_t endpoint_id);
+
+/* One answer of a target: its output (new reference, NULL on error), its key
+ * ("ocr:kor+eng"), and how long it took. */
+typedef struct serving_answer {
+	json_t *output;
+	char target[160];
+	int64_t latency_us;
+	int rc;
+	cl_error err;
+} serving_answer;
+
+/* Answers `input` with the target the traffic split draws (`draw` in [0, 100): callers pass a
+ * random number), and, when the deployment has a shadow, the shadow's answer in *shadow
+ * (shadow->target empty when none). Returns the primary's result. */
+int serving_predict(serving_deployment *d, const json_t *input, unsigned draw,
+		    serving_answer *primary, serving_answer *shadow);
+
+/* ---- per-endpoint figures for /metrics ---- */
+
+#define SERVING_BUCKETS 10
+/* The upper bounds, in seconds, of the latency histogram's buckets. */
+extern const double serving_bucket_bounds[SERVING_BUCKETS];
+
+typedef struct serving_stats {
+	uint64_t requests, errors;
+	uint64_t buckets[SERVING_BUCKETS]; /* cumulative: answers within each bound */
+	double seconds;			   /* the sum of latencies */
+} serving_stats;
+
+/* Counts one answer of endpoint `endpoint_id` (an error when rc is not 0). */
+void serving_observe(serving_registry *g, int64_t endpoint_id, int rc, int64_t latency_us);
+/* Calls fn for every endpoint this server answered for, with a copy of its figures. */
+void serving_stats_each(serving_registry *g,
+			void (*fn)(void *ctx, int64_t endpoint_id, const serving_stats *st),
+			void *ctx);
+
+/* ---- key rate limits ---- */
+
+typedef struct serving_limiter serving_limiter;
+serving_limiter *serving_limiter_new(void);
+void serving_limiter_free(serving_limiter *l);
+/* Takes one request from key `key_id`'s bucket (`rate` a second, a burst of max(1, rate)):
+ * 0 when allowed, else the milliseconds until a request would be. */
+int64_t serving_limiter_take(serving_limiter *l, int64_t key_id, double rate, int64_t now_ms);
+
+#endif

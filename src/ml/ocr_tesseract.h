@@ -1,0 +1,34 @@
+/* The OCR runtime over Tesseract's C API (ocr_tesseract.c): Korean and English text lines with
+ * their boxes and confidences, from an image's bytes or path. A model holds a pool of engines,
+ * one per thread that is predicting at the time (an engine's init reads the language data, about
+ * 300 ms, so engines are kept and reused); predict() is safe from several threads at once.
+ * OpenMP inside Tesseract must be held to one thread per engine (OMP_THREAD_LIMIT=1, read when
+ * the process starts: `crowdloop serve` sets it for itself). */
+#ifndef CROWDLOOP_ML_OCR_TESSERACT_H
+#define CROWDLOOP_ML_OCR_TESSERACT_H
+
+#include <stdint.h>
+
+#include "ml/runtime.h"
+
+/* The default pixel budget of an image read by OCR, as the importer's (50 megapixels). */
+#define OCR_MAX_PIXELS_DEFAULT 50000000LL
+/* The most bytes of an encoded image (32 MiB). */
+#define OCR_MAX_IMAGE_BYTES (32u << 20)
+
+typedef struct ocr_options {
+	char languages[64]; /* Tesseract's "kor+eng" (the default), "eng", "kor" */
+	int64_t max_pixels; /* width × height, checked on the header before decoding; 0: default */
+} ocr_options;
+
+/* "kor+eng" and the default budget. */
+void ocr_options_default(ocr_options *o);
+/* A model with these options (no directory needed); CL_EINVAL naming a language that is not
+ * installed, CL_ENOMEM. The first engine is made here, so a bad language fails at load. */
+int ocr_tesseract_open(const ocr_options *o, ml_model **out, cl_error *err);
+
+/* The runtime's table: load() reads model.json {"runtime":"ocr_tesseract","languages":"eng",
+ * "max_pixels":N} (each member optional). */
+extern const ml_runtime ml_runtime_ocr_tesseract;
+
+#endif

@@ -1,0 +1,521 @@
+/* Endpoints, keys, usage, the prediction log and feedback in SQL (store/store_endpoints.h). */
+#include "store/store_endpoints.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+
+#define ENDPOINT_COLUMNS                                                                           \
+	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
+	" updated_at"
+
+static json_t *endpoint_json(sqlite3_stmt *st)
+{
+	char created[32], updated[32];
+	clock_iso8601(sqlite3_column_int64(st, 9), created);
+	clock_iso8601(sqlite3_column_int64(st, 10), updated);
+	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:s,s:s}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "org_id",
+			 (json_int_t)sqlite3_column_int64(st, 1), "name", db_col_text(st, 2),
+			 "state", db_col_text(st, 3), "targets", db_col_json(st, 4), "shadow",
+			 db_col_json(st, 5), "revision", (json_int_t)sqlite3_column_int64(st, 6),
+			 "log_limit", (json_int_t)sqlite3_column_int64(st, 7), "created_by",
+			 (json_int_t)sqlite3_column_int64(st, 8), "created_at", created,
+			 "updated_at", updated);
+}
+
+void endpoint_row_release(endpoint_row *e)
+{
+	json_decref(e->targets);
+	json_decref(e->shadow);
+	e->targets = e->shadow = NULL;
+}
+
+/* The JSON text of a member to store: NULL for none or null. A new string to free(). */
+static char *json_text_or_null(const json_t *j)
+{
+	return j && !json_is_null(j) ? json_dumps(j, JSON_COMPACT) : NULL;
+}
+
+/* ---- create ---- */
+
+struct endpoint_create {
+	int64_t org_id, user_id, id;
+	const endpoint_fields *f;
+	const char *targets, *shadow;
+};
+
+static int endpoint_create_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct endpoint_create *a = ctx;
+	int64_t now = clock_now_ms();
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO endpoints(org_id, name, state, targets, shadow,"
+				      " log_limit, created_by, created_at, updated_at)"
+				      " VALUES (?,?,?,?,?,?,?,?,?)");
+	db_bind(st, DB_INT(a->org_id), DB_TEXT(a->f->name),
+		DB_TEXT(a->f->state ? a->f->state : "active"), DB_TEXT(a->targets),
+		DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(a->user_id), DB_INT(now),
+		DB_INT(now));
+	int rc = db_exec_stmt(st, err);
+	if (rc == CL_ECONFLICT)
+		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
+			       "the organization has an endpoint named \"%s\"", a->f->name);
+	a->id = sqlite3_last_insert_rowid(db_handle(c));
+	return rc;
+}
+
+int store_endpoint_create(db *d, int64_t org_id, int64_t user_id, const endpoint_fields *f,
+			  json_t **out, cl_error *err)
+{
+	char *targets = json_text_or_null(f->targets), *shadow = json_text_or_null(f->shadow);
+	struct endpoint_create a = {org_id, user_id, 0, f, targets, shadow};
+	*out = NULL;
+	int rc = db_write(d, endpoint_create_job, &a, err);
+	free(targets);
+	free(shadow);
+	if (rc)
+		return rc;
+	int64_t org;
+	*out = store_endpoint_get(d, a.id, &org);
+	return *out ? 0 : cl_fail(err, CL_EINTERNAL, NULL, "the new endpoint cannot be read");
+}
+
+/* ---- read ---- */
+
+json_t *store_endpoint_get(db *d, int64_t id, int64_t *org_id)
+{
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT " ENDPOINT_COLUMNS " FROM endpoints WHERE id = ?");
+	db_bind_int(st, 1, id);
+	json_t *o = NULL;
+	if (db_step(st) == SQLITE_ROW) {
+		o = endpoint_json(st);
+		*org_id = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return o;
+}
+
+#define ENDPOINT_LIST_QUERY "SELECT " ENDPOINT_COLUMNS " FROM endpoints WHERE org_id = ?1"
+
+json_t *store_endpoints_list(db *d, int64_t org_id, int64_t cursor, int limit, bool desc,
+			     int64_t *next)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, ENDPOINT_LIST_QUERY, "id"));
+	return db_owned_page(st, org_id, cursor, limit, desc, endpoint_json, next);
+}
+
+static int row_from(sqlite3_stmt *st, endpoint_row *e)
+{
+	int rc = CL_ENOTFOUND;
+	memset(e, 0, sizeof *e);
+	if (db_step(st) == SQLITE_ROW) {
+		e->id = sqlite3_column_int64(st, 0);
+		e->org_id = sqlite3_column_int64(st, 1);
+		snprintf(e->name, sizeof e->name, "%s", db_col_text(st, 2));
+		e->active = !strcmp(db_col_text(st, 3), "active");
+		e->targets = db_col_json(st, 4);
+		e->shadow = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : db_col_json(st, 5);
+		e->revision = sqlite3_column_int64(st, 6);
+		e->log_limit = sqlite3_column_int64(st, 7);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row *e)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " ENDPOINT_COLUMNS " FROM endpoints"
+						 " WHERE org_id = ? AND name = ?");
+	db_bind(st, DB_INT(org_id), DB_TEXT(name));
+	return row_from(st, e);
+}
+
+int store_endpoint_row(db *d, int64_t id, endpoint_row *e)
+{
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT " ENDPOINT_COLUMNS " FROM endpoints WHERE id = ?");
+	db_bind_int(st, 1, id);
+	return row_from(st, e);
+}
+
+/* ---- update, delete ---- */
+
+struct endpoint_update {
+	int64_t id;
+	const endpoint_fields *f;
+	const char *targets, *shadow;
+	bool shadow_given;
+};
+
+static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct endpoint_update *a = ctx;
+	bool moves = a->targets || a->shadow_given;
+	/* ?3 and ?5 are NULL when not given: the column keeps its value. */
+	sqlite3_stmt *st = db_stmt(
+	    c, "UPDATE endpoints SET name = coalesce(?2, name), state = coalesce(?3, state),"
+	       " targets = coalesce(?4, targets), shadow = CASE WHEN ?5 THEN ?6 ELSE shadow END,"
+	       " log_limit = CASE WHEN ?7 > 0 THEN ?7 ELSE log_limit END,"
+	       " revision = revision + ?8, updated_at = ?9 WHERE id = ?1");
+	db_bind(st, DB_INT(a->id), DB_TEXT(a->f->name), DB_TEXT(a->f->state), DB_TEXT(a->targets),
+		DB_INT(a->shadow_given), DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(moves),
+		DB_INT(clock_now_ms()));
+	int rc = db_exec_stmt(st, err);
+	if (rc == CL_ECONFLICT)
+		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
+			       "the organization has an endpoint named \"%s\"", a->f->name);
+	if (!rc && !sqlite3_changes(db_handle(c)))
+		return cl_fail(err, CL_ENOTFOUND, NULL, "endpoint not found");
+	return rc;
+}
+
+int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **out, cl_error *err)
+{
+	char *targets = f->targets ? json_text_or_null(f->targets) : NULL;
+	char *shadow = json_text_or_null(f->shadow);
+	struct endpoint_update a = {id, f, targets, shadow, f->shadow != NULL};
+	*out = NULL;
+	int rc = db_write(d, endpoint_update_job, &a, err);
+	free(targets);
+	free(shadow);
+	int64_t org;
+	if (!rc && !(*out = store_endpoint_get(d, id, &org)))
+		rc = cl_fail(err, CL_ENOTFOUND, NULL, "endpoint not found");
+	return rc;
+}
+
+static int endpoint_delete_job(db_conn *c, void *ctx, cl_error *err)
+{
+	int64_t id = *(int64_t *)ctx;
+	static const char *const deletes[] = {
+	    "DELETE FROM prediction_feedback WHERE prediction_id IN"
+	    " (SELECT id FROM predictions WHERE endpoint_id = ?)",
+	    "DELETE FROM predictions WHERE endpoint_id = ?",
+	    "DELETE FROM endpoint_usage WHERE key_id IN"
+	    " (SELECT id FROM endpoint_keys WHERE endpoint_id = ?)",
+	    "DELETE FROM endpoint_keys WHERE endpoint_id = ?",
+	    "DELETE FROM endpoints WHERE id = ?",
+	};
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof deletes / sizeof deletes[0]; i++) {
+		sqlite3_stmt *st = db_stmt(c, deletes[i]);
+		db_bind_int(st, 1, id);
+		rc = db_exec_stmt(st, err);
+	}
+	if (!rc && !sqlite3_changes(db_handle(c)))
+		rc = cl_fail(err, CL_ENOTFOUND, NULL, "endpoint not found");
+	return rc;
+}
+
+int store_endpoint_delete(db *d, int64_t id, cl_error *err)
+{
+	return db_write(d, endpoint_delete_job, &id, err);
+}
+
+/* ---- keys ---- */
+
+#define KEY_COLUMNS "id, endpoint_id, name, prefix, rate_limit, created_by, created_at, revoked_at"
+
+static json_t *key_json(sqlite3_stmt *st)
+{
+	char created[32], revoked[32];
+	clock_iso8601(sqlite3_column_int64(st, 6), created);
+	bool live = sqlite3_column_type(st, 7) == SQLITE_NULL;
+	if (!live)
+		clock_iso8601(sqlite3_column_int64(st, 7), revoked);
+	return json_pack("{s:I,s:I,s:s,s:s,s:f,s:I,s:s,s:o}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "endpoint_id",
+			 (json_int_t)sqlite3_column_int64(st, 1), "name", db_col_text(st, 2),
+			 "prefix", db_col_text(st, 3), "rate_limit", sqlite3_column_double(st, 4),
+			 "created_by", (json_int_t)sqlite3_column_int64(st, 5), "created_at",
+			 created, "revoked_at", live ? json_null() : json_string(revoked));
+}
+
+struct key_create {
+	int64_t endpoint_id, user_id, id;
+	const char *name, *prefix, *digest;
+	double rate;
+};
+
+static int key_create_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct key_create *k = ctx;
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO endpoint_keys(endpoint_id, name, prefix,"
+				      " key_hash, rate_limit, created_by, created_at)"
+				      " VALUES (?,?,?,?,?,?,?)");
+	db_bind(st, DB_INT(k->endpoint_id), DB_TEXT(k->name), DB_TEXT(k->prefix),
+		DB_TEXT(k->digest), DB_REAL(k->rate), DB_INT(k->user_id), DB_INT(clock_now_ms()));
+	int rc = db_exec_stmt(st, err);
+	k->id = sqlite3_last_insert_rowid(db_handle(c));
+	return rc;
+}
+
+int store_key_create(db *d, int64_t endpoint_id, int64_t user_id, const char *name,
+		     const char *prefix, const char *digest, double rate, json_t **out,
+		     cl_error *err)
+{
+	struct key_create k = {endpoint_id, user_id, 0, name, prefix, digest, rate};
+	*out = NULL;
+	int rc = db_write(d, key_create_job, &k, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT " KEY_COLUMNS " FROM endpoint_keys WHERE id = ?");
+	db_bind_int(st, 1, k.id);
+	if (db_step(st) == SQLITE_ROW)
+		*out = key_json(st);
+	sqlite3_reset(st);
+	return *out ? 0 : cl_fail(err, CL_EINTERNAL, NULL, "the new key cannot be read");
+}
+
+#define KEY_LIST_QUERY "SELECT " KEY_COLUMNS " FROM endpoint_keys WHERE endpoint_id = ?1"
+
+json_t *store_keys_list(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
+			int64_t *next)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, KEY_LIST_QUERY, "id"));
+	return db_owned_page(st, endpoint_id, cursor, limit, desc, key_json, next);
+}
+
+struct key_revoke {
+	int64_t endpoint_id, key_id;
+};
+
+static int key_revoke_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct key_revoke *k = ctx;
+	sqlite3_stmt *st =
+	    db_stmt(c, "UPDATE endpoint_keys SET revoked_at ="
+		       " coalesce(revoked_at, ?3) WHERE id = ?1 AND endpoint_id = ?2");
+	db_bind(st, DB_INT(k->key_id), DB_INT(k->endpoint_id), DB_INT(clock_now_ms()));
+	int rc = db_exec_stmt(st, err);
+	if (!rc && !sqlite3_changes(db_handle(c)))
+		rc = cl_fail(err, CL_ENOTFOUND, NULL, "key not found");
+	return rc;
+}
+
+int store_key_revoke(db *d, int64_t endpoint_id, int64_t key_id, cl_error *err)
+{
+	struct key_revoke k = {endpoint_id, key_id};
+	return db_write(d, key_revoke_job, &k, err);
+}
+
+int store_key_find(db *d, const char *digest, endpoint_key *out)
+{
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT k.id, k.endpoint_id, e.org_id,"
+				  " k.rate_limit FROM endpoint_keys k JOIN endpoints e"
+				  " ON e.id = k.endpoint_id WHERE k.key_hash = ?"
+				  " AND k.revoked_at IS NULL");
+	db_bind_text(st, 1, digest);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->endpoint_id = sqlite3_column_int64(st, 1);
+		out->org_id = sqlite3_column_int64(st, 2);
+		out->rate = sqlite3_column_double(st, 3);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* ---- predictions ---- */
+
+struct prediction_log {
+	const prediction_record *p, *shadow;
+	int64_t id;
+};
+
+static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now, int64_t *id,
+			     cl_error *err)
+{
+	char *out = p->output ? json_dumps(p->output, JSON_COMPACT) : NULL;
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO predictions(endpoint_id, key_id, target, shadow,"
+				      " request_id, input_sha256, input_bytes, output, error,"
+				      " latency_us, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->key_id), DB_TEXT(p->target),
+		DB_INT(p->shadow), DB_TEXT(p->request_id), DB_TEXT(p->input_sha256),
+		DB_INT(p->input_bytes), DB_TEXT(out), DB_TEXT(p->error), DB_INT(p->latency_us),
+		DB_INT(now));
+	int rc = db_exec_stmt(st, err);
+	free(out);
+	*id = sqlite3_last_insert_rowid(db_handle(c));
+	return rc;
+}
+
+/* Keeps the endpoint's newest log_limit predictions. It runs on inserts whose id is a multiple
+ * of PREDICTION_TRIM_EVERY (the OFFSET walks log_limit index entries), so an endpoint's log
+ * overshoots its limit by about that many of its own rows times the endpoints sharing the
+ * inserts. */
+#define PREDICTION_TRIM_EVERY 16
+static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, cl_error *err)
+{
+	if (id % PREDICTION_TRIM_EVERY)
+		return 0;
+	static const char *const trims[] = {
+	    "DELETE FROM prediction_feedback WHERE prediction_id IN (SELECT id FROM predictions"
+	    " WHERE endpoint_id = ?1 AND id <= (SELECT id FROM predictions WHERE endpoint_id = ?1"
+	    " ORDER BY id DESC LIMIT 1 OFFSET ?2))",
+	    "DELETE FROM predictions WHERE endpoint_id = ?1 AND id <= (SELECT id FROM predictions"
+	    " WHERE endpoint_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	};
+	int rc = 0;
+	for (size_t i = 0; !rc && i < 2; i++) {
+		sqlite3_stmt *st = db_stmt(c, trims[i]);
+		db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->log_limit));
+		rc = db_exec_stmt(st, err);
+	}
+	return rc;
+}
+
+static int usage_count(db_conn *c, const prediction_record *p, int64_t now, cl_error *err)
+{
+	char day[32];
+	clock_iso8601(now, day);
+	day[10] = '\0';
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO endpoint_usage(key_id, day, requests, errors)"
+				      " VALUES (?1, ?2, 1, ?3) ON CONFLICT (key_id, day) DO UPDATE"
+				      " SET requests = requests + 1, errors = errors + ?3");
+	db_bind(st, DB_INT(p->key_id), DB_TEXT(day), DB_INT(p->error != NULL));
+	return db_exec_stmt(st, err);
+}
+
+static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct prediction_log *a = ctx;
+	int64_t now = clock_now_ms(), shadow_id;
+	int rc = prediction_insert(c, a->p, now, &a->id, err);
+	if (!rc && a->shadow && a->shadow->target && a->shadow->target[0])
+		rc = prediction_insert(c, a->shadow, now, &shadow_id, err);
+	if (!rc && a->p->key_id)
+		rc = usage_count(c, a->p, now, err);
+	if (!rc)
+		rc = prediction_trim(c, a->p, a->id, err);
+	return rc;
+}
+
+int store_prediction_log(db *d, const prediction_record *p, const prediction_record *shadow,
+			 int64_t *id, cl_error *err)
+{
+	struct prediction_log a = {p, shadow, 0};
+	int rc = db_write(d, prediction_log_job, &a, err);
+	*id = a.id;
+	return rc;
+}
+
+static json_t *prediction_json(sqlite3_stmt *st)
+{
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, 10), at);
+	json_t *fb =
+	    sqlite3_column_type(st, 11) == SQLITE_NULL
+		? json_null()
+		: json_pack("{s:b,s:s?,s:o}", "correct", sqlite3_column_int(st, 11), "comment",
+			    sqlite3_column_type(st, 12) == SQLITE_NULL ? NULL : db_col_text(st, 12),
+			    "correction",
+			    sqlite3_column_type(st, 13) == SQLITE_NULL ? json_null()
+								       : db_col_json(st, 13));
+	return json_pack(
+	    "{s:I,s:I,s:s,s:b,s:s?,s:s,s:I,s:o,s:s?,s:I,s:s,s:o}", "id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "key_id",
+	    (json_int_t)sqlite3_column_int64(st, 1), "target", db_col_text(st, 2), "shadow",
+	    sqlite3_column_int(st, 3), "request_id",
+	    sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : db_col_text(st, 4), "input_sha256",
+	    db_col_text(st, 5), "input_bytes", (json_int_t)sqlite3_column_int64(st, 6), "output",
+	    db_col_json(st, 7), "error",
+	    sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : db_col_text(st, 8), "latency_us",
+	    (json_int_t)sqlite3_column_int64(st, 9), "created_at", at, "feedback", fb);
+}
+
+#define PREDICTION_LIST_QUERY                                                                      \
+	"SELECT p.id, p.key_id, p.target, p.shadow, p.request_id, p.input_sha256,"                 \
+	" p.input_bytes, p.output, p.error, p.latency_us, p.created_at, f.correct, f.comment,"     \
+	" f.correction FROM predictions p LEFT JOIN prediction_feedback f"                         \
+	" ON f.prediction_id = p.id WHERE p.endpoint_id = ?1"
+
+json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
+			       int64_t *next)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, PREDICTION_LIST_QUERY, "p.id"));
+	return db_owned_page(st, endpoint_id, cursor, limit, desc, prediction_json, next);
+}
+
+int64_t store_prediction_endpoint(db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(
+	    db_reader(d), "SELECT endpoint_id FROM predictions WHERE id = ? AND shadow = 0");
+	db_bind_int(st, 1, id);
+	return db_one_int(st);
+}
+
+/* ---- feedback ---- */
+
+struct feedback_put {
+	int64_t prediction_id;
+	bool correct;
+	const char *comment, *correction;
+};
+
+static int feedback_put_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct feedback_put *f = ctx;
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO prediction_feedback(prediction_id, correct,"
+				      " comment, correction, created_at) SELECT id, ?2, ?3, ?4, ?5"
+				      " FROM predictions WHERE id = ?1"
+				      " ON CONFLICT (prediction_id) DO UPDATE SET"
+				      " correct = excluded.correct, comment = excluded.comment,"
+				      " correction = excluded.correction,"
+				      " created_at = excluded.created_at");
+	db_bind(st, DB_INT(f->prediction_id), DB_INT(f->correct), DB_TEXT(f->comment),
+		DB_TEXT(f->correction), DB_INT(clock_now_ms()));
+	int rc = db_exec_stmt(st, err);
+	if (!rc && !sqlite3_changes(db_handle(c)))
+		rc = cl_fail(err, CL_ENOTFOUND, NULL, "prediction not found");
+	return rc;
+}
+
+int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
+		       const json_t *correction, json_t **out, cl_error *err)
+{
+	char *corr = json_text_or_null(correction);
+	struct feedback_put f = {prediction_id, correct, comment, corr};
+	int rc = db_write(d, feedback_put_job, &f, err);
+	free(corr);
+	*out = rc ? NULL
+		  : json_pack("{s:I,s:b,s:s?,s:O?}", "prediction_id", (json_int_t)prediction_id,
+			      "correct", correct, "comment", comment, "correction",
+			      correction && !json_is_null(correction) ? correction : NULL);
+	return rc;
+}
+
+/* ---- usage ---- */
+
+static json_t *usage_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:I,s:s,s:s,s:I,s:I}", "key_id", (json_int_t)sqlite3_column_int64(st, 0),
+			 "key_name", db_col_text(st, 1), "day", db_col_text(st, 2), "requests",
+			 (json_int_t)sqlite3_column_int64(st, 3), "errors",
+			 (json_int_t)sqlite3_column_int64(st, 4));
+}
+
+json_t *store_endpoint_usage(db *d, int64_t endpoint_id, int days)
+{
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT u.key_id, k.name, u.day, u.requests, u.errors"
+				  " FROM endpoint_usage u JOIN endpoint_keys k ON k.id = u.key_id"
+				  " WHERE k.endpoint_id = ?1 AND u.day >= date('now', ?2)"
+				  " ORDER BY u.day DESC, u.key_id");
+	char since[32];
+	snprintf(since, sizeof since, "-%d days", days);
+	db_bind(st, DB_INT(endpoint_id), DB_TEXT(since));
+	json_t *list = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(list, usage_json(st));
+	sqlite3_reset(st);
+	return list;
+}

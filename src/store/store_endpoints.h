@@ -1,0 +1,102 @@
+/* Serving endpoints in SQL (store_endpoints.c): endpoints with their checked targets
+ * (core/endpoint.h), their API keys (stored as SHA-256 digests), usage per key and day, the
+ * prediction log kept to each endpoint's log_limit, and feedback on predictions. JSON answers
+ * are new references in the shapes of docs/API.md. */
+#ifndef CROWDLOOP_STORE_STORE_ENDPOINTS_H
+#define CROWDLOOP_STORE_STORE_ENDPOINTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/db.h"
+#include "util/err.h"
+
+/* What serving needs of an endpoint. */
+typedef struct endpoint_row {
+	int64_t id, org_id, revision, log_limit;
+	char name[64];
+	bool active;
+	json_t *targets, *shadow; /* owned; shadow NULL when none */
+} endpoint_row;
+
+void endpoint_row_release(endpoint_row *e);
+
+/* The fields an endpoint is made or changed with; NULL/negative members are left as they are
+ * on a change. `targets` and `shadow` are checked (core/endpoint.h); borrowed. */
+typedef struct endpoint_fields {
+	const char *name, *state;
+	const json_t *targets;
+	const json_t *shadow; /* json null clears it */
+	int64_t log_limit;
+} endpoint_fields;
+
+/* A new endpoint of org `org_id`: *out its Endpoint object. CL_ECONFLICT "endpoint_exists"
+ * when the org has one of that name. */
+int store_endpoint_create(db *d, int64_t org_id, int64_t user_id, const endpoint_fields *f,
+			  json_t **out, cl_error *err);
+/* An endpoint's Endpoint object and its org; NULL when missing. */
+json_t *store_endpoint_get(db *d, int64_t id, int64_t *org_id);
+/* A page of an org's endpoints. */
+json_t *store_endpoints_list(db *d, int64_t org_id, int64_t cursor, int limit, bool desc,
+			     int64_t *next);
+/* Changes an endpoint: a change of its targets or shadow moves its revision. *out: the
+ * Endpoint object after. CL_ENOTFOUND, CL_ECONFLICT "endpoint_exists". */
+int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **out, cl_error *err);
+/* Deletes an endpoint with its keys, usage, predictions and feedback. */
+int store_endpoint_delete(db *d, int64_t id, cl_error *err);
+/* The endpoint of org `org_id` named `name` into *e; CL_ENOTFOUND. */
+int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row *e);
+/* Endpoint `id` into *e; CL_ENOTFOUND. */
+int store_endpoint_row(db *d, int64_t id, endpoint_row *e);
+
+/* ---- keys ---- */
+
+/* A key of endpoint `endpoint_id` stored by its digest; *out the Key object (without the
+ * key). */
+int store_key_create(db *d, int64_t endpoint_id, int64_t user_id, const char *name,
+		     const char *prefix, const char *digest, double rate, json_t **out,
+		     cl_error *err);
+json_t *store_keys_list(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
+			int64_t *next);
+/* Revokes key `key_id` of endpoint `endpoint_id`; CL_ENOTFOUND when it is not one of its. */
+int store_key_revoke(db *d, int64_t endpoint_id, int64_t key_id, cl_error *err);
+
+/* A live (unrevoked) key found by digest. */
+typedef struct endpoint_key {
+	int64_t id, endpoint_id, org_id;
+	double rate;
+} endpoint_key;
+/* CL_ENOTFOUND when no live key has this digest. */
+int store_key_find(db *d, const char *digest, endpoint_key *out);
+
+/* ---- predictions, usage, feedback ---- */
+
+typedef struct prediction_record {
+	int64_t endpoint_id, key_id, latency_us, log_limit;
+	const char *target, *request_id; /* request_id may be NULL */
+	const char *input_sha256;
+	int64_t input_bytes;
+	const json_t *output; /* NULL on error */
+	const char *error;    /* NULL on success */
+	bool shadow;
+} prediction_record;
+
+/* Logs one prediction (and a shadow's, when shadow->target is set) and counts it in the key's
+ * usage of the day, in one transaction; *id is the prediction's id. The endpoint's log is
+ * trimmed to its log_limit. */
+int store_prediction_log(db *d, const prediction_record *p, const prediction_record *shadow,
+			 int64_t *id, cl_error *err);
+/* A page of an endpoint's predictions, newest first by default. */
+json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
+			       int64_t *next);
+/* The endpoint of prediction `id` (0 when missing). */
+int64_t store_prediction_endpoint(db *d, int64_t id);
+/* Stores (replaces) feedback on a prediction; *out the Feedback object. */
+int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
+		       const json_t *correction, json_t **out, cl_error *err);
+/* An endpoint's usage: [{"key_id","day","requests","errors"}] of its keys, newest day first,
+ * up to `days` days. */
+json_t *store_endpoint_usage(db *d, int64_t endpoint_id, int days);
+
+#endif

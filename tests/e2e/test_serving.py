@@ -1,0 +1,424 @@
+"""Serving over HTTP on a fresh server: an org engineer deploys the built-in OCR service as an
+endpoint, makes a key, and reads Korean and English text from images rendered at test time from
+Debian's Nanum and DejaVu fonts, over the Open Inference Protocol v2 and the plain predict route.
+Keys: none or a revoked one answers 401, another endpoint's 403, another org cannot see the
+endpoint (404), a low rate answers 429 with Retry-After. Every prediction is logged and counted;
+feedback is stored with it. Switching the endpoint's target while requests run loses none."""
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import API, BIN, Client, ServerTestCase, main  # noqa: E402
+
+RENDER = os.environ.get("CROWDLOOP_RENDER_TEXT") or os.path.join(
+    os.path.dirname(BIN), "crowdloop-render-text")
+NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def render(font, *lines):
+    """PNG bytes of the lines, drawn now from the font."""
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "page.png")
+        subprocess.run([RENDER, font, "40", out] + list(lines), check=True)
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def infer_body(png, request_id=None):
+    body = {"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "data": [b64(png)]}]}
+    if request_id:
+        body["id"] = request_id
+    return body
+
+
+class ServingTests(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.world
+        cls.engineer, eng_id = w.user("engineer")
+        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
+                         {"user_id": eng_id, "role": "engineer"})
+        assert r.status == 201, r
+        cls.page = render(NANUM, "안녕하세요 세계", "Hello crowdloop")
+        cls.english = render(DEJAVU, "Open inference")
+        cls.tiny = render(DEJAVU, "ok")
+        cls.endpoint = cls.deploy("ocr-main")
+        cls.key = cls.make_key(cls.endpoint["id"], rate_limit=1000)
+
+    @classmethod
+    def deploy(cls, name, **fields):
+        body = {"name": name, "targets": [{"service": "ocr"}]}
+        body.update(fields)
+        r = cls.engineer.post(API + "/orgs/%d/endpoints" % cls.world.org["id"], body)
+        assert r.status == 201, r
+        return r.json()
+
+    @classmethod
+    def make_key(cls, endpoint_id, **fields):
+        body = {"name": "k-" + secrets.token_hex(3)}
+        body.update(fields)
+        r = cls.engineer.post(API + "/endpoints/%d/keys" % endpoint_id, body)
+        assert r.status == 201, r
+        return r.json()
+
+    def caller(self, key=None):
+        return Client(self.server.port, token=(key or self.key)["key"])
+
+    def lines_of(self, answer):
+        out = {o["name"]: o for o in answer["outputs"]}
+        return out["text"]["data"], out
+
+    # -- deploying ----------------------------------------------------------------------------
+
+    def test_deploy_answers_the_endpoint_and_checks_targets(self):
+        e = self.endpoint
+        self.assertEqual(e["name"], "ocr-main")
+        self.assertEqual(e["state"], "active")
+        self.assertEqual(e["targets"], [{"service": "ocr", "options": {"languages": "kor+eng"},
+                                         "weight": 100}])
+        self.assertIsNone(e["shadow"])
+        org = self.world.org["id"]
+        bad = [
+            {"name": "Bad Name", "targets": [{"service": "ocr"}]},
+            {"name": "x", "targets": []},
+            {"name": "x", "targets": [{"service": "asr"}]},
+            {"name": "x", "targets": [{"service": "ocr", "weight": 60},
+                                      {"service": "ocr", "weight": 30}]},
+            {"name": "x", "targets": [{"model_dir": "/etc", "runtime": "ocr_tesseract"}]},
+            {"name": "x", "targets": [{"service": "ocr", "options": {"languages": "xx"}}]},
+        ]
+        for body in bad:
+            with self.subTest(body=body):
+                self.assertError(self.engineer.post(API + "/orgs/%d/endpoints" % org, body), 400)
+        self.assertError(self.engineer.post(API + "/orgs/%d/endpoints" % org, {
+            "name": "ocr-main", "targets": [{"service": "ocr"}]}), 409)
+        # A manager of the org manages no endpoints; the key is shown once, never listed.
+        self.assertError(self.world.manager.get(API + "/endpoints/%d" % e["id"]), 403)
+        self.assertTrue(self.key["key"].startswith("clk_"))
+        keys = self.engineer.get(API + "/endpoints/%d/keys" % e["id"]).json()["items"]
+        self.assertIn(self.key["id"], [k["id"] for k in keys])
+        self.assertNotIn("key", keys[0])
+
+    # -- the Open Inference Protocol and the plain route ----------------------------------------
+
+    def test_oip_health_metadata_and_infer(self):
+        anon = Client(self.server.port)
+        self.assertEqual(anon.get("/v2/health/live").status, 200)
+        self.assertEqual(anon.get("/v2/health/ready").status, 200)
+        self.assertEqual(anon.get("/v2").json()["name"], "crowdloop")
+        c = self.caller()
+        meta = c.get("/v2/models/ocr-main").json()
+        self.assertEqual(meta["name"], "ocr-main")
+        self.assertEqual(meta["inputs"][0]["datatype"], "BYTES")
+        self.assertEqual(c.get("/v2/models/ocr-main/ready").status, 200)
+        version = meta["versions"][0]
+        self.assertEqual(c.get("/v2/models/ocr-main/versions/%s/ready" % version).status, 200)
+        self.assertError(c.get("/v2/models/ocr-main/versions/999/ready"), 404)
+        r = c.post("/v2/models/ocr-main/infer", infer_body(self.page, "req-42"))
+        self.assertEqual(r.status, 200, r)
+        a = r.json()
+        self.assertEqual(a["model_name"], "ocr-main")
+        self.assertEqual(a["id"], "req-42")
+        text, out = self.lines_of(a)
+        self.assertEqual(text, ["안녕하세요 세계", "Hello crowdloop"])
+        self.assertEqual(out["boxes"]["shape"], [2, 4])
+        self.assertEqual(len(out["boxes"]["data"]), 8)
+        self.assertEqual(out["confidences"]["datatype"], "FP32")
+        # The input as a JSON string in the BYTES tensor.
+        body = infer_body(self.english)
+        body["inputs"][0]["data"] = ['{"image_bytes_b64": "%s"}' % b64(self.english)]
+        r = c.post("/v2/models/ocr-main/infer", body)
+        self.assertEqual(self.lines_of(r.json())[0], ["Open inference"])
+
+    def test_oip_binary_data_extension(self):
+        """The image's bytes after the JSON header, as Triton and KServe send them."""
+        header = json.dumps({"id": "bin-1", "inputs": [{
+            "name": "image", "shape": [1], "datatype": "BYTES",
+            "parameters": {"binary_data_size": len(self.english)}}]}).encode()
+        c = self.caller()
+        r = c.post("/v2/models/ocr-main/infer", header + self.english, headers={
+            "Content-Type": "application/octet-stream",
+            "Inference-Header-Content-Length": str(len(header))})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["id"], "bin-1")
+        self.assertEqual(self.lines_of(r.json())[0], ["Open inference"])
+        for length, size in ((len(header) + 10 ** 7, len(self.english)),
+                             ("x", len(self.english)),
+                             (len(header), len(self.english) - 1)):
+            with self.subTest(length=length, size=size):
+                h = json.dumps({"inputs": [{
+                    "name": "image", "shape": [1], "datatype": "BYTES",
+                    "parameters": {"binary_data_size": size}}]}).encode()
+                if length == len(header):
+                    length = len(h)
+                r = c.post("/v2/models/ocr-main/infer", h + self.english, headers={
+                    "Content-Type": "application/octet-stream",
+                    "Inference-Header-Content-Length": str(length)})
+                self.assertError(r, 400)
+
+    def test_plain_predict_route(self):
+        c = self.caller()
+        r = c.post(API + "/endpoints/ocr-main/predict",
+                   {"inputs": [{"image_bytes_b64": b64(self.english)}]})
+        self.assertEqual(r.status, 200, r)
+        p = r.json()["predictions"][0]
+        self.assertEqual([l["text"] for l in p["output"]["lines"]], ["Open inference"])
+        self.assertEqual(len(p["output"]["lines"][0]["box"]), 4)
+        self.assertEqual(p["target"], "ocr:kor+eng")
+        self.assertGreater(p["id"], 0)
+
+    def test_cli_predict(self):
+        with tempfile.TemporaryDirectory() as d:
+            image = os.path.join(d, "page.png")
+            with open(image, "wb") as f:
+                f.write(self.english)
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith("CROWDLOOP_") or k == "CROWDLOOP_BIN"}
+            env["XDG_CONFIG_HOME"] = d
+            url = "http://127.0.0.1:%d" % self.server.port
+            p = subprocess.run([BIN, "predict", "--server", url, "--endpoint", "ocr-main",
+                                "--key", self.key["key"], image, image],
+                               env=env, capture_output=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            preds = json.loads(p.stdout)["predictions"]
+            self.assertEqual([[l["text"] for l in x["output"]["lines"]] for x in preds],
+                             [["Open inference"], ["Open inference"]])
+            env["CROWDLOOP_KEY"] = "clk_wrong"
+            p = subprocess.run([BIN, "predict", "--server", url, "--endpoint", "ocr-main", image],
+                               env=env, capture_output=True, timeout=120)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn(b"401", p.stderr)
+            del env["CROWDLOOP_KEY"]
+            p = subprocess.run([BIN, "predict", "--server", url, "--endpoint", "ocr-main", image],
+                               env=env, capture_output=True, timeout=120)
+            self.assertEqual(p.returncode, 2)
+
+    def test_bad_inputs_name_the_problem(self):
+        c = self.caller()
+        cases = [
+            ({"inputs": [{"image_path": "/etc/passwd"}]}, API + "/endpoints/ocr-main/predict"),
+            ({"inputs": []}, API + "/endpoints/ocr-main/predict"),
+            ({"inputs": [{"image_bytes_b64": b64(b"not an image")}]},
+             API + "/endpoints/ocr-main/predict"),
+            ({"inputs": [{"name": "image", "shape": [1], "datatype": "FP32", "data": [1.0]}]},
+             "/v2/models/ocr-main/infer"),
+            ({"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES",
+                          "data": ['{"image_path": "/etc/passwd"}']}]},
+             "/v2/models/ocr-main/infer"),
+        ]
+        for body, path in cases:
+            with self.subTest(body=str(body)[:80]):
+                self.assertError(c.post(path, body), 400)
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def test_keys_refuse_as_they_should(self):
+        body = infer_body(self.english)
+        self.assertError(Client(self.server.port).post("/v2/models/ocr-main/infer", body), 401)
+        self.assertError(Client(self.server.port, token="clk_nope").post(
+            "/v2/models/ocr-main/infer", body), 401)
+        # A session is not a key.
+        self.assertError(self.engineer.post("/v2/models/ocr-main/infer", body), 401)
+        other = self.deploy("ocr-other")
+        other_key = self.make_key(other["id"])
+        self.assertError(self.caller(other_key).post("/v2/models/ocr-main/infer", body), 403)
+        self.assertError(self.caller().post("/v2/models/nothing-here/infer", body), 404)
+        revoked = self.make_key(self.endpoint["id"])
+        self.assertEqual(self.caller(revoked).get("/v2/models/ocr-main/ready").status, 200)
+        r = self.engineer.request("DELETE", API + "/endpoints/%d/keys/%d" % (
+            self.endpoint["id"], revoked["id"]))
+        self.assertEqual(r.status, 204, r)
+        self.assertError(self.caller(revoked).get("/v2/models/ocr-main/ready"), 401)
+
+    def test_another_org_sees_nothing(self):
+        w = self.world
+        r = w.admin.post(API + "/orgs", {"name": "other-" + secrets.token_hex(3)})
+        other_org = r.json()["id"]
+        stranger, sid = w.user("stranger")
+        w.admin.post(API + "/orgs/%d/members" % other_org, {"user_id": sid, "role": "engineer"})
+        e = self.endpoint["id"]
+        for path in ("/endpoints/%d" % e, "/endpoints/%d/keys" % e,
+                     "/endpoints/%d/predictions" % e, "/endpoints/%d/usage" % e):
+            with self.subTest(path=path):
+                self.assertError(stranger.get(API + path), 404)
+        self.assertError(stranger.post(API + "/endpoints/%d/keys" % e, {"name": "x"}), 404)
+        self.assertError(stranger.get(API + "/orgs/%d/endpoints" % w.org["id"]), 404)
+        # Their own key finds no endpoint of that name in their org.
+        r = stranger.post(API + "/orgs/%d/endpoints" % other_org,
+                          {"name": "theirs", "targets": [{"service": "ocr"}]})
+        self.assertEqual(r.status, 201, r)
+        k = stranger.post(API + "/endpoints/%d/keys" % r.json()["id"], {"name": "k"}).json()
+        self.assertError(self.caller(k).get("/v2/models/ocr-main"), 404)
+
+    def test_rate_limit_answers_429(self):
+        slow = self.make_key(self.endpoint["id"], rate_limit=0.05)
+        c = self.caller(slow)
+        self.assertEqual(c.get("/v2/models/ocr-main/ready").status, 200)
+        r = c.get("/v2/models/ocr-main/ready")
+        self.assertError(r, 429)
+        self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+
+    # -- the log, usage and feedback ----------------------------------------------------------
+
+    def test_predictions_are_logged_counted_and_take_feedback(self):
+        ep = self.deploy("ocr-log")
+        key = self.make_key(ep["id"])
+        c = self.caller(key)
+        r = c.post("/v2/models/ocr-log/infer", infer_body(self.english, "log-1"))
+        self.assertEqual(r.status, 200, r)
+        pid = r.json()["parameters"]["prediction_id"]
+        self.assertError(c.post("/v2/models/ocr-log/infer", {"inputs": [
+            {"name": "image", "shape": [1], "datatype": "BYTES", "data": [b64(b"junk")]}]}), 400)
+        log = self.engineer.get(API + "/endpoints/%d/predictions" % ep["id"]).json()["items"]
+        self.assertEqual(len(log), 2)
+        first = [p for p in log if p["id"] == pid][0]
+        self.assertEqual(first["request_id"], "log-1")
+        self.assertEqual(first["output"]["lines"][0]["text"], "Open inference")
+        self.assertEqual(len(first["input_sha256"]), 64)
+        self.assertIsNotNone([p for p in log if p["id"] != pid][0]["error"])
+        usage = self.engineer.get(API + "/endpoints/%d/usage" % ep["id"]).json()["usage"]
+        self.assertEqual([(u["key_id"], u["requests"], u["errors"]) for u in usage],
+                         [(key["id"], 2, 1)])
+        metrics = Client(self.server.port).get("/metrics").body.decode()
+        self.assertIn('crowdloop_endpoint_requests_total{endpoint="%d"} 2' % ep["id"], metrics)
+        self.assertIn('crowdloop_endpoint_errors_total{endpoint="%d"} 1' % ep["id"], metrics)
+        self.assertIn('crowdloop_endpoint_seconds_count{endpoint="%d"} 2' % ep["id"], metrics)
+        r = c.post(API + "/predictions/%d/feedback" % pid,
+                   {"correct": False, "comment": "a typo", "correction": {"text": "Open"}})
+        self.assertEqual(r.status, 200, r)
+        log = self.engineer.get(API + "/endpoints/%d/predictions" % ep["id"]).json()["items"]
+        fb = [p for p in log if p["id"] == pid][0]["feedback"]
+        self.assertEqual(fb, {"correct": False, "comment": "a typo",
+                              "correction": {"text": "Open"}})
+        # Another endpoint's key cannot give feedback on it.
+        self.assertError(self.caller().post(API + "/predictions/%d/feedback" % pid,
+                                            {"correct": True}), 404)
+
+    def test_the_log_is_kept_to_its_limit(self):
+        ep = self.deploy("ocr-bounded", log_limit=3)
+        c = self.caller(self.make_key(ep["id"], rate_limit=1000))
+        body = {"inputs": [{"image_bytes_b64": b64(self.tiny)}]}
+        ids = []
+        for _ in range(40):
+            r = c.post(API + "/endpoints/ocr-bounded/predict", body)
+            self.assertEqual(r.status, 200, r)
+            ids.append(r.json()["predictions"][0]["id"])
+        log = self.engineer.get(API + "/endpoints/%d/predictions?limit=100" % ep["id"]).json()
+        kept = [p["id"] for p in log["items"]]
+        # Trimmed as it is written (every 16th insert), never below the limit.
+        self.assertLessEqual(len(kept), 3 + 16)
+        self.assertGreaterEqual(len(kept), 3)
+        self.assertEqual(kept, sorted(ids)[-len(kept):])
+
+    def test_shadow_answers_are_logged_never_returned(self):
+        ep = self.deploy("ocr-shadow", shadow={"service": "ocr", "options": {"languages": "eng"}})
+        c = self.caller(self.make_key(ep["id"]))
+        r = c.post(API + "/endpoints/ocr-shadow/predict",
+                   {"inputs": [{"image_bytes_b64": b64(self.english)}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(r.json()["predictions"]), 1)
+        self.assertEqual(r.json()["predictions"][0]["target"], "ocr:kor+eng")
+        log = self.engineer.get(API + "/endpoints/%d/predictions" % ep["id"]).json()["items"]
+        self.assertEqual(sorted((p["target"], p["shadow"]) for p in log),
+                         [("ocr:eng", True), ("ocr:kor+eng", False)])
+
+    # -- switching under load -----------------------------------------------------------------
+
+    def test_switching_targets_under_load_loses_no_request(self):
+        ep = self.deploy("ocr-switch")
+        key = self.make_key(ep["id"], rate_limit=10000)
+        body = infer_body(self.english)
+        failures, answers, stop = [], [], threading.Event()
+
+        def call():
+            c = self.caller(key)
+            while not stop.is_set():
+                r = c.post("/v2/models/ocr-switch/infer", body)
+                if r.status != 200:
+                    failures.append(r)
+                else:
+                    answers.append(r.json()["parameters"]["target"])
+
+        threads = [threading.Thread(target=call) for _ in range(3)]
+        for t in threads:
+            t.start()
+        try:
+            for langs in ("eng", "kor+eng", "eng"):
+                r = self.engineer.patch(API + "/endpoints/%d" % ep["id"], {
+                    "targets": [{"service": "ocr", "options": {"languages": langs}}]})
+                self.assertEqual(r.status, 200, r)
+                n = len(answers)
+                while len(answers) < n + 3 and not failures:
+                    threading.Event().wait(0.05)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertEqual(failures, [])
+        self.assertIn("ocr:eng", answers)
+        self.assertIn("ocr:kor+eng", answers)
+        self.assertEqual(r.json()["revision"], 4)
+
+    def test_traffic_split_sends_to_both_targets(self):
+        ep = self.deploy("ocr-split", targets=[
+            {"service": "ocr", "options": {"languages": "eng"}, "weight": 50},
+            {"service": "ocr", "options": {"languages": "kor+eng"}, "weight": 50}])
+        c = self.caller(self.make_key(ep["id"], rate_limit=1000))
+        seen = set()
+        for _ in range(40):
+            r = c.post(API + "/endpoints/ocr-split/predict",
+                       {"inputs": [{"image_bytes_b64": b64(self.english)}]})
+            self.assertEqual(r.status, 200, r)
+            seen.add(r.json()["predictions"][0]["target"])
+            if len(seen) == 2:
+                break
+        self.assertEqual(seen, {"ocr:eng", "ocr:kor+eng"})
+
+    def test_a_model_directory_target(self):
+        """A model directory under the server's models/ with its model.json serves; one that
+        does not load is refused before anything is stored."""
+        root = os.path.realpath(os.path.join(self.server.data_dir, "models"))
+        os.makedirs(os.path.join(root, "ocr-eng"), exist_ok=True)
+        with open(os.path.join(root, "ocr-eng", "model.json"), "w") as f:
+            json.dump({"runtime": "ocr_tesseract", "languages": "eng"}, f)
+        org = self.world.org["id"]
+        r = self.engineer.post(API + "/orgs/%d/endpoints" % org, {
+            "name": "broken", "targets": [{"model_dir": root + "/missing",
+                                           "runtime": "ocr_tesseract"}]})
+        self.assertError(r, 400, "target_unavailable")
+        names = [e["name"] for e in
+                 self.engineer.get(API + "/orgs/%d/endpoints" % org).json()["items"]]
+        self.assertNotIn("broken", names)
+        ep = self.deploy("from-dir", targets=[{"model_dir": root + "/ocr-eng",
+                                              "runtime": "ocr_tesseract",
+                                              "model_version_id": None}])
+        c = self.caller(self.make_key(ep["id"]))
+        r = c.post("/v2/models/from-dir/infer", infer_body(self.english))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.lines_of(r.json())[0], ["Open inference"])
+        self.assertEqual(r.json()["parameters"]["target"], "model:%s/ocr-eng" % root)
+
+    def test_delete_endpoint(self):
+        ep = self.deploy("ocr-gone")
+        key = self.make_key(ep["id"])
+        r = self.engineer.request("DELETE", API + "/endpoints/%d" % ep["id"])
+        self.assertEqual(r.status, 204, r)
+        self.assertError(self.engineer.get(API + "/endpoints/%d" % ep["id"]), 404)
+        self.assertError(self.caller(key).get("/v2/models/ocr-gone"), 401)
+
+
+if __name__ == "__main__":
+    main()
