@@ -146,6 +146,12 @@ class RouteAccessTest(ServerTestCase):
         self.assertEqual(r.status, 201, r)
         return r.json()["id"]
 
+    def fresh_member(self, relation):
+        r = self.world.admin.post(API + "/projects/%d/members" % self.objects(relation)["project"],
+                                  {"user_id": self.dummy_id, "role": "worker"})
+        self.assertEqual(r.status, 201, r)
+        return self.dummy_id
+
     def path_for(self, method, path, access, relation):
         """The path with its ids: the object of the relation, then the sub-object."""
         objs = self.objects(relation)
@@ -156,6 +162,8 @@ class RouteAccessTest(ServerTestCase):
         if method == "DELETE" and obj == "dataset":
             first = self.fresh_dataset(relation)
         second = {"audit": objs["audit_task"], "course": self.question}.get(obj)
+        if method == "DELETE" and path.endswith("/members/{id}"):
+            second = self.fresh_member(relation)
         if first is not None:
             path = path.replace("{id}", str(first), 1)
         if second is not None:
@@ -202,6 +210,8 @@ class RouteAccessTest(ServerTestCase):
             ("POST", "/courses/{id}/practice/{id}"): {"annotation": {"labels": ["pos"]}},
             ("POST", "/exams/{id}/submit"): {"answers": []},
             ("POST", "/projects/{id}/invites"): {"user_id": self.dummy_id},
+            ("POST", "/projects/{id}/tasks/bulk"): {"action": "priority", "priority": 1,
+                                                    "task_ids": [objs["task"]]},
         }
         return bodies.get((method, path[len(API):] if path.startswith(API) else path))
 
