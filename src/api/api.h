@@ -185,6 +185,7 @@ int api_tasks_review(http_request *r);
 int api_tasks_resolve(http_request *r);
 int api_tasks_get(http_request *r);
 int api_tasks_list(http_request *r);
+int api_projects_export_summary(http_request *r);
 int api_tasks_bulk(http_request *r);
 int api_tasks_annotations(http_request *r);
 int api_tasks_reopen(http_request *r);

@@ -53,6 +53,15 @@ static const char schemas[] =
     "   \"id\":{\"type\":\"integer\"},\"code\":{\"type\":\"string\"},"
     "   \"message\":{\"type\":\"string\"}}}}}},"
 
+    "\"ExportSummary\":{\"type\":\"object\","
+    " \"required\":[\"rows\",\"approved\",\"consolidated\",\"left_out\"],\"properties\":{"
+    "  \"rows\":{\"type\":\"integer\"},\"approved\":{\"type\":\"integer\"},"
+    "  \"consolidated\":{\"type\":\"boolean\"},"
+    "  \"left_out\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+    "   \"required\":[\"reason\",\"tasks\"],\"properties\":{"
+    "   \"reason\":{\"type\":\"string\",\"enum\":[\"gold\",\"unfinished_overlap\"]},"
+    "   \"tasks\":{\"type\":\"integer\"}}}}}},"
+
     "\"TasksLeft\":{\"type\":\"object\",\"required\":[\"project_id\",\"left\"],"
     " \"properties\":{\"project_id\":{\"type\":\"integer\"},\"left\":{\"type\":\"integer\"}}},"
 

@@ -139,6 +139,10 @@ const route api_routes[] = {
      "approved annotations, streamed: jsonl, csv, coco, yolo, voc, conll, labelstudio", EXPORT,
      NULL, NULL},
 
+    {"GET", V1 "/projects/{id}/export/summary", api_projects_export_summary,
+     ON(PROJECT, ACCESS_READ_DATA), 0,
+     "how many rows an export or a new dataset version would hold, and what it leaves out",
+     QUERY("answers", "for"), NULL, "200 ExportSummary"},
     {"POST", V1 "/projects/{id}/datasets", api_datasets_create, ON(PROJECT, ACCESS_READ_DATA), 0,
      "snapshot approved annotations as a new dataset version", NULL,
      BODY(NUL("split", OBJECT), OPT("note", STRING)), "201 Dataset"},

@@ -247,6 +247,58 @@ class DeskTests(ServerTestCase):
                               % (self.worker_id, pid))
         self.assertEqual(counts, [(2, 1)])
 
+    # -- what an export holds ----------------------------------------------------------------
+
+    def label_all(self, c, pid):
+        while True:
+            r = c.post(API + "/projects/%d/tasks/next" % pid)
+            if r.status == 204:
+                return
+            self.assertEqual(r.status, 200, r)
+            tid = r.json()["id"]
+            self.submit(c, tid, "pos")
+            self.review(tid, "approve")
+
+    def summary(self, pid, query=""):
+        r = self.world.manager.get(API + "/projects/%d/export/summary%s" % (pid, query))
+        self.assertEqual(r.status, 200, r)
+        out = r.json()
+        return out["rows"], {x["reason"]: x["tasks"] for x in out["left_out"]}
+
+    def test_export_summary_names_what_is_left_out(self):
+        pid = self.project(["only real item"])
+        r = self.world.manager.patch(API + "/projects/%d/quality-settings" % pid,
+                                     {"gold_rate": 1.0})
+        self.assertEqual(r.status, 200, r)
+        r = self.world.manager.post(API + "/projects/%d/gold" % pid,
+                                    {"items": [{"text": "gold %d" % i,
+                                                "answer": {"labels": ["pos"]}} for i in range(3)]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.summary(pid), (0, {}))
+        self.label_all(self.worker, pid)
+        gold = len(self.tasks(pid, "gold=true&state=approved"))
+        self.assertGreaterEqual(gold, 1)
+        self.assertEqual(self.summary(pid), (1, {"gold": gold}))
+        self.assertEqual(self.summary(pid, "?for=dataset"), (1, {"gold": gold}))
+        # The count is the export's: its lines are the rows.
+        r = self.world.manager.get(API + "/projects/%d/export?format=jsonl" % pid)
+        self.assertEqual(len(r.body.splitlines()), 1)
+
+        # Overlap: an item counts once all its annotators are done.
+        pid = self.project(["overlapped"], overlap=2)
+        self.label_all(self.worker, pid)
+        self.assertEqual(self.summary(pid), (0, {"unfinished_overlap": 1}))
+        self.assertEqual(self.summary(pid, "?answers=all"), (1, {}))
+        r = self.world.manager.get(API + "/projects/%d/export?format=jsonl" % pid)
+        self.assertEqual(r.body.strip(), b"")
+        self.label_all(self.other, pid)
+        self.assertEqual(self.summary(pid), (1, {}))
+        self.assertEqual(self.summary(pid, "?answers=all"), (2, {}))
+        for bad in ("?answers=some", "?for=zip", "?for=dataset&answers=all"):
+            self.assertError(self.world.manager.get(
+                API + "/projects/%d/export/summary%s" % (pid, bad)), 400)
+        self.assertError(self.worker.get(API + "/projects/%d/export/summary" % pid), (403, 404))
+
     # -- members ----------------------------------------------------------------------------
 
     def test_remove_member(self):
