@@ -292,14 +292,16 @@ static int query_filters(http_request *r, task_query *q)
 		char *end;
 		long v = strtol(round, &end, 10);
 		if (*end || !*round || v < 0 || v > 1000)
-			rc = http_fail(r, CL_EINVAL, NULL, "query parameter round must be 0 to 1000");
+			rc = http_fail(r, CL_EINVAL, NULL,
+				       "query parameter round must be 0 to 1000");
 		q->by_round = true;
 		q->round = (int)v;
 	}
 	if (!rc && gold) {
 		q->gold = !strcmp(gold, "true") ? 1 : !strcmp(gold, "false") ? 2 : -1;
 		if (q->gold < 0)
-			rc = http_fail(r, CL_EINVAL, NULL, "query parameter gold must be true or false");
+			rc = http_fail(r, CL_EINVAL, NULL,
+				       "query parameter gold must be true or false");
 	}
 	if (!rc)
 		rc = query_text(r, "label", &q->label);
@@ -310,7 +312,8 @@ static int query_filters(http_request *r, task_query *q)
 	if (!rc)
 		rc = query_time(r, "to", true, &q->to);
 	if (!rc && q->from && q->to && q->from >= q->to)
-		rc = http_fail(r, CL_EINVAL, NULL, "the range's \"from\" must come before its \"to\"");
+		rc = http_fail(r, CL_EINVAL, NULL,
+			       "the range's \"from\" must come before its \"to\"");
 	return rc;
 }
 
@@ -409,7 +412,8 @@ int api_tasks_left(http_request *r)
 {
 	int64_t left = api_app(r)->store.ops->tasks_left_for(api_app(r)->db, r->ids[0], r->user.id,
 							     clock_now_ms());
-	http_json(r, 200, json_pack("{s:I,s:I}", "project_id", (json_int_t)r->ids[0], "left",
-				    (json_int_t)left));
+	http_json(
+	    r, 200,
+	    json_pack("{s:I,s:I}", "project_id", (json_int_t)r->ids[0], "left", (json_int_t)left));
 	return 0;
 }

@@ -5,8 +5,8 @@
 #include <string.h>
 
 static const char *const action_events[TASK_ACTION_COUNT] = {
-    "claim",   "submit", "release", "lease_expired", "review_claim",	"review_lease_expired",
-    "approve", "fix",	 "reject",  "auto_approve",  "resolve_approve", "discard",
+    "claim",   "submit",   "release",  "lease_expired", "review_claim",	   "review_lease_expired",
+    "approve", "fix",	   "reject",   "auto_approve",	"resolve_approve", "discard",
     "revoke",  "withdraw", "priority", "reopen",
 };
 

@@ -24,7 +24,7 @@ int task_bulk_action_parse(const char *name, task_bulk_action *out)
 
 static task_action bulk_task_action(task_bulk_action a)
 {
-	return a == TASK_BULK_RELEASE ? TASK_REVOKE
+	return a == TASK_BULK_RELEASE	? TASK_REVOKE
 	       : a == TASK_BULK_DISCARD ? TASK_WITHDRAW
 					: TASK_PRIORITY;
 }
@@ -34,8 +34,8 @@ static int revoke(store_tx *tx, task_job *j, task_row *t, json_t *payload, cl_er
 {
 	bool review = t->state == TASK_IN_REVIEW;
 	task_state to;
-	int rc = task_job_transition_json(tx, j, t, j->user_id, TASK_REVOKE, false, payload, &to,
-					  err);
+	int rc =
+	    task_job_transition_json(tx, j, t, j->user_id, TASK_REVOKE, false, payload, &to, err);
 	return rc ? rc : j->ops->task_returned(tx, t, review, j->now, err);
 }
 
@@ -82,7 +82,8 @@ static int bulk_job(store_tx *tx, void *ctx, cl_error *err)
 		task_row t;
 		task_state to;
 		if (c->ops->task_load(tx, b->ids[i], &t) || t.project_id != b->project_id) {
-			skip(c->res->skipped, b->ids[i], "not_found", "no such task in the project");
+			skip(c->res->skipped, b->ids[i], "not_found",
+			     "no such task in the project");
 			continue;
 		}
 		if (task_transition(t.state, bulk_task_action(b->action), false, &to)) {
@@ -151,7 +152,8 @@ static int member_remove_job(store_tx *tx, void *ctx, cl_error *err)
 		task_row t;
 		int rc = c->ops->task_load(tx, ids[i], &t);
 		if (!rc)
-			rc = revoke(tx, &j, &t, json_pack("{s:s}", "reason", "member removed"), err);
+			rc =
+			    revoke(tx, &j, &t, json_pack("{s:s}", "reason", "member removed"), err);
 		if (rc)
 			return rc;
 	}

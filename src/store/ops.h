@@ -118,10 +118,10 @@ typedef struct task_query {
 	int64_t reviewer_id; /* 0: any; else the task's reviewer or one who decided a round */
 	bool by_round;	     /* only tasks at `round` */
 	int round;
-	int gold;	     /* 0: any; 1: gold items only; 2: no gold items */
-	const char *label;   /* NULL: any; else a label the current annotation holds */
-	const char *text;    /* NULL: any; else a piece of the item's text, any case */
-	int64_t from, to;    /* 0: open; else last changed in [from, to), ms */
+	int gold;	   /* 0: any; 1: gold items only; 2: no gold items */
+	const char *label; /* NULL: any; else a label the current annotation holds */
+	const char *text;  /* NULL: any; else a piece of the item's text, any case */
+	int64_t from, to;  /* 0: open; else last changed in [from, to), ms */
 } task_query;
 
 /* The row operations of one backend. Every slot that takes a store_tx runs inside a job's

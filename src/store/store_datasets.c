@@ -264,8 +264,8 @@ static void reader_open_project(row_reader *x, db_conn *c, const project *p, boo
 static json_t *left_out(json_t *list, const char *reason, int64_t tasks)
 {
 	if (tasks)
-		json_array_append_new(list,
-				      json_pack("{s:s,s:I}", "reason", reason, "tasks", (json_int_t)tasks));
+		json_array_append_new(
+		    list, json_pack("{s:s,s:I}", "reason", reason, "tasks", (json_int_t)tasks));
 	return list;
 }
 
@@ -275,14 +275,15 @@ json_t *store_export_summary(db *d, const project *p, bool snapshot, bool all_an
 	/* The same conditions as the reader's: gold items never; an item's approved tasks only
 	 * once none of its tasks is still worked on, where rows are consolidated or sealed. */
 	sqlite3_stmt *st = db_stmt(
-	    c, "WITH a AS (SELECT t.item_id, EXISTS (SELECT 1 FROM gold_items g"
-	       "  WHERE g.item_id = t.item_id) AS gold,"
-	       "  NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"
-	       "  AND u.state NOT IN ('approved', 'discarded')) AS finished"
-	       "  FROM tasks t INDEXED BY tasks_approved WHERE t.project_id = ?"
-	       "  AND t.state = 'approved')"
-	       " SELECT count(*), coalesce(sum(gold), 0), coalesce(sum(NOT gold AND NOT finished), 0),"
-	       " count(DISTINCT iif(NOT gold AND finished, item_id, NULL)) FROM a");
+	    c,
+	    "WITH a AS (SELECT t.item_id, EXISTS (SELECT 1 FROM gold_items g"
+	    "  WHERE g.item_id = t.item_id) AS gold,"
+	    "  NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"
+	    "  AND u.state NOT IN ('approved', 'discarded')) AS finished"
+	    "  FROM tasks t INDEXED BY tasks_approved WHERE t.project_id = ?"
+	    "  AND t.state = 'approved')"
+	    " SELECT count(*), coalesce(sum(gold), 0), coalesce(sum(NOT gold AND NOT finished), 0),"
+	    " count(DISTINCT iif(NOT gold AND finished, item_id, NULL)) FROM a");
 	db_bind_int(st, 1, p->id);
 	int64_t approved = 0, gold = 0, unfinished = 0, items = 0;
 	if (db_step(st) == SQLITE_ROW) {

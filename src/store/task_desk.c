@@ -7,11 +7,9 @@
 
 #include <string.h>
 
-int task_desk_priority_set(db_conn *c, const task_row *t, int priority, int64_t now,
-			   cl_error *err)
+int task_desk_priority_set(db_conn *c, const task_row *t, int priority, int64_t now, cl_error *err)
 {
-	sqlite3_stmt *st =
-	    db_stmt(c, "UPDATE tasks SET priority = ?, updated_at = ? WHERE id = ?");
+	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET priority = ?, updated_at = ? WHERE id = ?");
 	db_bind(st, DB_INT(priority), DB_INT(now), DB_INT(t->id));
 	return db_exec_stmt(st, err);
 }
@@ -34,8 +32,7 @@ int task_desk_reopened(db_conn *c, const task_row *t, int64_t until, int64_t now
 	return db_exec_stmt(st, err);
 }
 
-int task_desk_member_leases(db_conn *c, int64_t project_id, int64_t user_id, int64_t *ids,
-			    int max)
+int task_desk_member_leases(db_conn *c, int64_t project_id, int64_t user_id, int64_t *ids, int max)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT id FROM tasks INDEXED BY tasks_worker_live WHERE worker_id = ?1"
@@ -73,11 +70,11 @@ static json_t *iso_time(int64_t ms)
  * by the task's worker, as the task itself shows it: nothing tells it from real work. */
 static json_t *annotations_read(db_conn *c, int64_t task_id)
 {
-	sqlite3_stmt *st = db_stmt(
-	    c, "SELECT a.id, a.round, iif(a.source = 'honeypot', 'submit', a.source),"
-	       " iif(a.source = 'honeypot', t.worker_id, a.author_id), a.created_at, a.data"
-	       " FROM annotations a JOIN tasks t ON t.id = a.task_id WHERE a.task_id = ?"
-	       " ORDER BY a.id");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT a.id, a.round, iif(a.source = 'honeypot', 'submit', a.source),"
+		       " iif(a.source = 'honeypot', t.worker_id, a.author_id), a.created_at, a.data"
+		       " FROM annotations a JOIN tasks t ON t.id = a.task_id WHERE a.task_id = ?"
+		       " ORDER BY a.id");
 	db_bind(st, DB_INT(task_id));
 	json_t *out = json_array();
 	while (out && db_step(st) == SQLITE_ROW) {
@@ -85,12 +82,12 @@ static json_t *annotations_read(db_conn *c, int64_t task_id)
 				     ? json_null()
 				     : json_integer(sqlite3_column_int64(st, 3));
 		json_array_append_new(
-		    out, json_pack("{s:I,s:i,s:s,s:o,s:o,s:o?}", "id",
-				   (json_int_t)sqlite3_column_int64(st, 0), "round",
-				   sqlite3_column_int(st, 1), "source", db_col_text(st, 2),
-				   "author_id", author, "created_at",
-				   iso_time(sqlite3_column_int64(st, 4)), "annotation",
-				   json_loads(db_col_text(st, 5), 0, NULL)));
+		    out,
+		    json_pack("{s:I,s:i,s:s,s:o,s:o,s:o?}", "id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "round",
+			      sqlite3_column_int(st, 1), "source", db_col_text(st, 2), "author_id",
+			      author, "created_at", iso_time(sqlite3_column_int64(st, 4)),
+			      "annotation", json_loads(db_col_text(st, 5), 0, NULL)));
 	}
 	sqlite3_reset(st);
 	return out;
@@ -115,15 +112,14 @@ static json_t *reviews_read(db_conn *c, int64_t task_id)
 	while (out && db_step(st) == SQLITE_ROW) {
 		int64_t actor = sqlite3_column_int64(st, 1);
 		json_array_append_new(
-		    out, json_pack("{s:s,s:o,s:o,s:s?,s:s?,s:i}", "decision", db_col_text(st, 0),
-				   "reviewer_id", actor ? json_integer(actor) : json_null(), "at",
-				   iso_time(sqlite3_column_int64(st, 2)), "reason",
-				   sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL
-									     : db_col_text(st, 3),
-				   "reason_template",
-				   sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL
-									     : db_col_text(st, 4),
-				   "round", sqlite3_column_int(st, 5)));
+		    out,
+		    json_pack("{s:s,s:o,s:o,s:s?,s:s?,s:i}", "decision", db_col_text(st, 0),
+			      "reviewer_id", actor ? json_integer(actor) : json_null(), "at",
+			      iso_time(sqlite3_column_int64(st, 2)), "reason",
+			      sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : db_col_text(st, 3),
+			      "reason_template",
+			      sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : db_col_text(st, 4),
+			      "round", sqlite3_column_int(st, 5)));
 	}
 	sqlite3_reset(st);
 	return out;

@@ -7,11 +7,9 @@
 
 #include "store/ops.h"
 
-int task_desk_priority_set(db_conn *c, const task_row *t, int priority, int64_t now,
-			   cl_error *err);
+int task_desk_priority_set(db_conn *c, const task_row *t, int priority, int64_t now, cl_error *err);
 int task_desk_reopened(db_conn *c, const task_row *t, int64_t until, int64_t now, cl_error *err);
-int task_desk_member_leases(db_conn *c, int64_t project_id, int64_t user_id, int64_t *ids,
-			    int max);
+int task_desk_member_leases(db_conn *c, int64_t project_id, int64_t user_id, int64_t *ids, int max);
 int task_desk_member_remove(db_conn *c, int64_t project_id, int64_t user_id, cl_error *err);
 json_t *task_desk_rounds(db *d, int64_t task_id);
 int64_t task_desk_left_for(db *d, int64_t project_id, int64_t user_id, int64_t now);

@@ -532,7 +532,8 @@ static bool queue_start(db_conn *c, int64_t project_id, const char *state, bool 
 	" ON a.id = t.annotation_id WHERE t.project_id = ?1 AND (?2 IS NULL OR t.state = ?2)"      \
 	" AND (?3 = 0 OR t.worker_id = ?3) AND t.id " op " ?4"                                     \
 	" AND (?6 = 0 OR t.reviewer_id = ?6 OR EXISTS (SELECT 1 FROM events e"                     \
-	"  WHERE e.task_id = t.id AND e.actor_id = ?6 AND e.type IN ('approve', 'fix', 'reject')))" \
+	"  WHERE e.task_id = t.id AND e.actor_id = ?6 AND e.type IN ('approve', 'fix', "           \
+	"'reject')))"                                                                              \
 	" AND (?7 IS NULL OR t.round = ?7)"                                                        \
 	" AND (?8 = 0 OR EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"          \
 	"  = (?8 = 1))"                                                                            \
@@ -540,14 +541,13 @@ static bool queue_start(db_conn *c, int64_t project_id, const char *state, bool 
 	"  AND j.atom = ?9 AND (j.key = 'label' OR j.path = '$.labels')))"                         \
 	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM items i WHERE i.id = t.item_id"                \
 	"  AND instr(lower(i.text), lower(?10)) > 0))"                                             \
-	" AND (?11 = 0 OR t.updated_at >= ?11) AND (?12 = 0 OR t.updated_at < ?12)"               \
+	" AND (?11 = 0 OR t.updated_at >= ?11) AND (?12 = 0 OR t.updated_at < ?12)"                \
 	" ORDER BY t.id " dir " LIMIT ?5"
 /* The project's tasks in id order; or, for gold items only (a few in a thousand), the tasks of
  * the project's gold items, found through their items and sorted: a walk of the whole project
  * would read a thousand tasks for each one it keeps. */
 #define WALK_PROJECT "tasks t INDEXED BY tasks_project"
-#define WALK_GOLD                                                                                  \
-	"gold_items g CROSS JOIN tasks t ON t.item_id = g.item_id AND g.project_id = ?1"
+#define WALK_GOLD "gold_items g CROSS JOIN tasks t ON t.item_id = g.item_id AND g.project_id = ?1"
 static const char *const task_pages_filtered[2][2] = {
     {TASK_FILTERED(WALK_PROJECT, ">", "ASC"), TASK_FILTERED(WALK_PROJECT, "<", "DESC")},
     {TASK_FILTERED(WALK_GOLD, ">", "ASC"), TASK_FILTERED(WALK_GOLD, "<", "DESC")},
@@ -555,8 +555,7 @@ static const char *const task_pages_filtered[2][2] = {
 
 static bool query_filtered(const task_query *q)
 {
-	return q->reviewer_id || q->by_round || q->gold || q->label || q->text || q->from ||
-	       q->to;
+	return q->reviewer_id || q->by_round || q->gold || q->label || q->text || q->from || q->to;
 }
 
 static void filters_bind(sqlite3_stmt *st, const task_query *q)

@@ -146,17 +146,21 @@ static void test_bulk_changes_what_fits_and_names_the_rest(void **state)
 	int64_t held = claim(f, f->w1);
 	assert_int_equal(held, f->ids[0]);
 	int64_t ids[] = {f->ids[0], f->ids[1], 987654321};
-	task_bulk b = {.project_id = f->p.id, .user_id = f->mgr, .action = TASK_BULK_DISCARD,
-		       .ids = ids, .n = 3};
+	task_bulk b = {.project_id = f->p.id,
+		       .user_id = f->mgr,
+		       .action = TASK_BULK_DISCARD,
+		       .ids = ids,
+		       .n = 3};
 	task_bulk_result res;
 	cl_error err;
 	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), 0);
 	assert_int_equal(res.changed, 1);
 	assert_int_equal(json_array_size(res.skipped), 2);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")),
-			    "conflict");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(res.skipped, 1), "code")),
-			    "not_found");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "conflict");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 1), "code")),
+	    "not_found");
 	json_decref(res.skipped);
 	assert_int_equal(state_of(f, f->ids[0]), TASK_ASSIGNED);
 	assert_int_equal(state_of(f, f->ids[1]), TASK_DISCARDED);
@@ -169,8 +173,12 @@ static void test_bulk_changes_what_fits_and_names_the_rest(void **state)
 	assert_int_equal(state_of(f, f->ids[0]), TASK_OPEN);
 	/* Priority: the last task is claimed first. */
 	int64_t last[] = {f->ids[3]};
-	b = (task_bulk){.project_id = f->p.id, .user_id = f->mgr, .action = TASK_BULK_PRIORITY,
-			.priority = 5, .ids = last, .n = 1};
+	b = (task_bulk){.project_id = f->p.id,
+			.user_id = f->mgr,
+			.action = TASK_BULK_PRIORITY,
+			.priority = 5,
+			.ids = last,
+			.n = 1};
 	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), 0);
 	json_decref(res.skipped);
 	assert_int_equal(claim(f, f->w2), f->ids[3]);
@@ -184,8 +192,11 @@ static void test_a_wrong_call_changes_nothing(void **state)
 	int64_t *many = calloc(TASK_BULK_MAX + 1, sizeof *many);
 	for (int i = 0; i <= TASK_BULK_MAX; i++)
 		many[i] = f->ids[0];
-	task_bulk b = {.project_id = f->p.id, .user_id = f->mgr, .action = TASK_BULK_DISCARD,
-		       .ids = many, .n = TASK_BULK_MAX + 1};
+	task_bulk b = {.project_id = f->p.id,
+		       .user_id = f->mgr,
+		       .action = TASK_BULK_DISCARD,
+		       .ids = many,
+		       .n = TASK_BULK_MAX + 1};
 	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), CL_EINVAL);
 	b.n = 1;
 	b.action = TASK_BULK_PRIORITY;
