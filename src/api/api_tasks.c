@@ -375,6 +375,13 @@ int api_tasks_bulk(http_request *r)
 		rc = http_fail(r, CL_EINVAL, NULL, "\"priority\" is required to change priority");
 		goto out;
 	}
+	json_t *worker = json_object_get(body, "worker_id");
+	if (b.action == TASK_BULK_REASSIGN && !json_is_integer(worker)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"worker_id\" is required to reassign");
+		goto out;
+	}
+	b.worker_id = json_integer_value(worker);
+	b.lease_seconds = api_scope_of(r)->project.lease_seconds;
 	json_int_t pv = json_integer_value(priority);
 	b.priority = pv < INT32_MIN ? INT32_MIN : pv > INT32_MAX ? INT32_MAX : (int)pv;
 	b.reason = optional_string(body, "reason");

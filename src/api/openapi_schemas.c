@@ -46,7 +46,7 @@ static const char schemas[] =
 
     "\"BulkResult\":{\"type\":\"object\",\"required\":[\"action\",\"changed\",\"skipped\"],"
     " \"properties\":{"
-    "  \"action\":{\"type\":\"string\",\"enum\":[\"release\",\"discard\",\"priority\"]},"
+    "  \"action\":{\"type\":\"string\",\"enum\":[\"release\",\"discard\",\"priority\",\"reassign\"]},"
     "  \"changed\":{\"type\":\"integer\"},"
     "  \"skipped\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
     "   \"required\":[\"id\",\"code\",\"message\"],\"properties\":{"

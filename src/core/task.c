@@ -7,7 +7,7 @@
 static const char *const action_events[TASK_ACTION_COUNT] = {
     "claim",   "submit",   "release",  "lease_expired", "review_claim",	   "review_lease_expired",
     "approve", "fix",	   "reject",   "auto_approve",	"resolve_approve", "discard",
-    "revoke",  "withdraw", "priority", "reopen",
+    "revoke",  "withdraw", "priority", "reopen", "reassign",
 };
 
 const char *task_state_name(task_state s)
@@ -61,6 +61,11 @@ static int manager_transition(task_state from, task_action a, task_state *to)
 		if (from != TASK_SUBMITTED)
 			return -1;
 		*to = TASK_ASSIGNED;
+		return 0;
+	case TASK_REASSIGN:
+		if (from != TASK_ASSIGNED && from != TASK_REWORK)
+			return -1;
+		*to = from;
 		return 0;
 	default: return -1;
 	}

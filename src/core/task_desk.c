@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const bulk_action_names[] = {"release", "discard", "priority"};
+static const char *const bulk_action_names[] = {"release", "discard", "priority", "reassign"};
 
 int task_bulk_action_parse(const char *name, task_bulk_action *out)
 {
@@ -24,9 +24,9 @@ int task_bulk_action_parse(const char *name, task_bulk_action *out)
 
 static task_action bulk_task_action(task_bulk_action a)
 {
-	return a == TASK_BULK_RELEASE	? TASK_REVOKE
-	       : a == TASK_BULK_DISCARD ? TASK_WITHDRAW
-					: TASK_PRIORITY;
+	static const task_action actions[] = {TASK_REVOKE, TASK_WITHDRAW, TASK_PRIORITY,
+					      TASK_REASSIGN};
+	return actions[a];
 }
 
 /* Ends the lease on t (assigned or in review): the task goes back to its queue. */
@@ -39,6 +39,21 @@ static int revoke(store_tx *tx, task_job *j, task_row *t, json_t *payload, cl_er
 	return rc ? rc : j->ops->task_returned(tx, t, review, j->now, err);
 }
 
+/* Hands t to b->worker_id: a live lease starts anew for them, a rework waits in their queue. */
+static int reassign(store_tx *tx, task_job *j, const task_bulk *b, task_row *t, json_t *payload,
+		    cl_error *err)
+{
+	task_state to;
+	json_object_set_new(payload, "from",
+			    t->worker_id ? json_integer(t->worker_id) : json_null());
+	json_object_set_new(payload, "to", json_integer(b->worker_id));
+	int rc =
+	    task_job_transition_json(tx, j, t, j->user_id, TASK_REASSIGN, false, payload, &to, err);
+	return rc ? rc
+		  : j->ops->task_reassigned(tx, t, b->worker_id,
+					    j->now + (int64_t)b->lease_seconds * 1000, j->now, err);
+}
+
 static int bulk_one(store_tx *tx, task_job *j, const task_bulk *b, task_row *t, cl_error *err)
 {
 	json_t *payload = json_object();
@@ -46,6 +61,8 @@ static int bulk_one(store_tx *tx, task_job *j, const task_bulk *b, task_row *t, 
 		json_object_set_new(payload, "reason", json_string(b->reason));
 	if (b->action == TASK_BULK_RELEASE)
 		return revoke(tx, j, t, payload, err);
+	if (b->action == TASK_BULK_REASSIGN)
+		return reassign(tx, j, b, t, payload, err);
 	task_state to;
 	if (b->action == TASK_BULK_PRIORITY)
 		json_object_set_new(payload, "priority", json_integer(b->priority));
@@ -75,6 +92,13 @@ static int bulk_job(store_tx *tx, void *ctx, cl_error *err)
 	struct bulk_ctx *c = ctx;
 	const task_bulk *b = c->b;
 	task_job j = {.ops = c->ops, .user_id = b->user_id, .now = clock_now_ms()};
+	char role[16];
+	if (b->action == TASK_BULK_REASSIGN) {
+		c->ops->member_role(tx, b->project_id, b->worker_id, role);
+		if (!role[0])
+			return cl_fail(err, CL_EINVAL, NULL,
+				       "\"worker_id\" must name a worker of the project");
+	}
 	/* The writer may run a job again before it commits: the answer is made anew. */
 	json_array_clear(c->res->skipped);
 	c->res->changed = 0;
@@ -90,6 +114,13 @@ static int bulk_job(store_tx *tx, void *ctx, cl_error *err)
 			char why[96];
 			snprintf(why, sizeof why, "the task is %s", task_state_name(t.state));
 			skip(c->res->skipped, t.id, "conflict", why);
+			continue;
+		}
+		/* One worker labels an item once: not a second slot of it for the new worker. */
+		if (b->action == TASK_BULK_REASSIGN &&
+		    c->ops->worker_has_item(tx, t.item_id, b->worker_id)) {
+			skip(c->res->skipped, t.id, "has_item",
+			     "the new worker has a task of this item already");
 			continue;
 		}
 		int rc = bulk_one(tx, &j, b, &t, err);

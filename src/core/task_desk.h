@@ -19,6 +19,7 @@ typedef enum task_bulk_action {
 	TASK_BULK_RELEASE,  /* end the lease: assigned -> open, in_review -> submitted */
 	TASK_BULK_DISCARD,  /* take out of the work: open, submitted, rework, escalated */
 	TASK_BULK_PRIORITY, /* a new priority: open, submitted, rework */
+	TASK_BULK_REASSIGN, /* to another worker of the project: assigned (a new lease), rework */
 } task_bulk_action;
 
 /* One bulk call: what to do to which tasks of which project, by whom. */
@@ -26,6 +27,8 @@ typedef struct task_bulk {
 	int64_t project_id, user_id;
 	task_bulk_action action;
 	int priority;	    /* TASK_BULK_PRIORITY */
+	int64_t worker_id;  /* TASK_BULK_REASSIGN: a member of the project */
+	int lease_seconds;  /* TASK_BULK_REASSIGN: the project's lease */
 	const char *reason; /* optional, kept in each event */
 	const int64_t *ids;
 	int n;
@@ -38,11 +41,12 @@ typedef struct task_bulk_result {
 	json_t *skipped;
 } task_bulk_result;
 
-/* Parses an action's name ("release", "discard", "priority"); -1 when unknown. */
+/* Parses an action's name ("release", "discard", "priority", "reassign"); -1 when unknown. */
 int task_bulk_action_parse(const char *name, task_bulk_action *out);
 /* Runs a bulk call in one transaction: tasks the action does not fit (their state, another
- * project's, missing) are skipped and named, the rest changed. CL_EINVAL (err set) when the
- * call itself is wrong: too many tasks, a priority out of bounds, a reason too long. */
+ * project's, missing; for a reassignment, an item the new worker has a slot of already) are
+ * skipped and named, the rest changed. CL_EINVAL (err set) when the call itself is wrong: too
+ * many tasks, a priority out of bounds, a reason too long, a new worker who is not a member. */
 int task_bulk_run(const store *s, const task_bulk *b, task_bulk_result *res, cl_error *err);
 
 /* Removes `user_id` from project `project_id`'s members, by `actor`; their leases there end

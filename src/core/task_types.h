@@ -32,6 +32,7 @@ typedef enum task_action {
 	TASK_WITHDRAW,	      /* open|submitted|rework|escalated -> discarded, by a manager */
 	TASK_PRIORITY,	      /* open|submitted|rework -> the same state, at a new priority */
 	TASK_REOPEN,	      /* submitted -> assigned: its worker takes the submission back */
+	TASK_REASSIGN,	      /* assigned|rework -> the same state, for another worker */
 	TASK_ACTION_COUNT
 } task_action;
 

@@ -211,6 +211,12 @@ typedef struct store_ops {
 	 * marked withdrawn; its claim's time stays. */
 	int (*task_reopened)(store_tx *tx, const task_row *t, int64_t until, int64_t now,
 			     cl_error *err);
+	/* t (assigned or rework) handed to `worker_id`; an assigned one leased to them until
+	 * `until`, with no claim time of theirs. */
+	int (*task_reassigned)(store_tx *tx, const task_row *t, int64_t worker_id, int64_t until,
+			       int64_t now, cl_error *err);
+	/* Whether `user_id` has a slot of item `item_id` (labeled it, or holds it). */
+	bool (*worker_has_item)(store_tx *tx, int64_t item_id, int64_t user_id);
 	/* Up to `max` tasks the user holds a lease of in the project, to label or to review. */
 	int (*member_leases)(store_tx *tx, int64_t project_id, int64_t user_id, int64_t *ids,
 			     int max);

@@ -39,6 +39,8 @@ const store_ops store_sqlite_ops = {
 
     .task_priority_set = task_desk_priority_set,
     .task_reopened = task_desk_reopened,
+    .task_reassigned = task_desk_reassigned,
+    .worker_has_item = task_desk_worker_has_item,
     .member_leases = task_desk_member_leases,
     .member_remove = task_desk_member_remove,
     .task_rounds = task_desk_rounds,

@@ -32,6 +32,27 @@ int task_desk_reopened(db_conn *c, const task_row *t, int64_t until, int64_t now
 	return db_exec_stmt(st, err);
 }
 
+/* A rework keeps its rejection for the new worker, who finds it first in their queue. A lease
+ * handed over has no claim of theirs to measure their time from: none is counted. */
+int task_desk_reassigned(db_conn *c, const task_row *t, int64_t worker_id, int64_t until,
+			 int64_t now, cl_error *err)
+{
+	sqlite3_stmt *st =
+	    t->state == TASK_ASSIGNED
+		? db_stmt(c, "UPDATE tasks SET worker_id = ?1, lease_until = ?2, claimed_at = NULL,"
+			     " updated_at = ?3 WHERE id = ?4")
+		: db_stmt(c, "UPDATE tasks SET worker_id = ?1, updated_at = ?3 WHERE id = ?4");
+	db_bind(st, DB_INT(worker_id), DB_INT(until), DB_INT(now), DB_INT(t->id));
+	return db_exec_stmt(st, err);
+}
+
+bool task_desk_worker_has_item(db_conn *c, int64_t item_id, int64_t user_id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM tasks WHERE item_id = ? AND +worker_id = ?");
+	db_bind(st, DB_INT(item_id), DB_INT(user_id));
+	return db_one_int(st) == 1;
+}
+
 int task_desk_member_leases(db_conn *c, int64_t project_id, int64_t user_id, int64_t *ids, int max)
 {
 	sqlite3_stmt *st =

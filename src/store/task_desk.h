@@ -9,6 +9,9 @@
 
 int task_desk_priority_set(db_conn *c, const task_row *t, int priority, int64_t now, cl_error *err);
 int task_desk_reopened(db_conn *c, const task_row *t, int64_t until, int64_t now, cl_error *err);
+int task_desk_reassigned(db_conn *c, const task_row *t, int64_t worker_id, int64_t until,
+			 int64_t now, cl_error *err);
+bool task_desk_worker_has_item(db_conn *c, int64_t item_id, int64_t user_id);
 int task_desk_member_leases(db_conn *c, int64_t project_id, int64_t user_id, int64_t *ids, int max);
 int task_desk_member_remove(db_conn *c, int64_t project_id, int64_t user_id, cl_error *err);
 json_t *task_desk_rounds(db *d, int64_t task_id);

@@ -66,6 +66,7 @@ int task_rows_event_add(db_conn *c, const task_row *t, int64_t actor, task_actio
 	    "resolve_approve", "discard",
 	    "revoke",	       "withdraw",
 	    "priority",	       "reopen",
+	    "reassign",
 	};
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
 				      " from_state, to_state, payload) VALUES (?,?,?,?,?,?,?,?)");

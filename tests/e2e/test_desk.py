@@ -146,6 +146,37 @@ class DeskTests(ServerTestCase):
                          " 'withdraw' AND project_id = %d" % pid)[0][0]
         self.assertEqual(n, len(open_now))
 
+    def test_bulk_reassign(self):
+        pid = self.project(["r1", "r2"])
+        held = self.claim(self.worker, pid)
+        r = self.bulk(pid, {"action": "reassign", "task_ids": [held["id"]],
+                            "worker_id": self.other_id, "reason": "on leave"})
+        self.assertEqual(r.json()["changed"], 1, r)
+        got = self.world.manager.get(API + "/tasks/%d" % held["id"]).json()
+        self.assertEqual((got["state"], got["worker_id"]), ("assigned", self.other_id))
+        self.assertEqual(got["events"][-1]["type"], "reassign")
+        # The new holder's claim answers it; the old holder's submit is refused.
+        self.assertEqual(self.claim(self.other, pid)["id"], held["id"])
+        r = self.worker.post(API + "/tasks/%d/submit" % held["id"],
+                             {"annotation": {"labels": ["pos"]}})
+        self.assertError(r, 409)
+        self.submit(self.other, held["id"], "pos")
+        # A rework goes to the new worker's queue; back to one who has the item: has_item.
+        self.review(held["id"], "reject", "again")
+        r = self.bulk(pid, {"action": "reassign", "task_ids": [held["id"]],
+                            "worker_id": self.worker_id})
+        self.assertEqual(r.json()["changed"], 1, r)
+        self.assertEqual(self.claim(self.worker, pid)["id"], held["id"])
+        other = self.claim(self.other, pid)
+        r = self.bulk(pid, {"action": "reassign", "task_ids": [other["id"], held["id"]],
+                            "worker_id": self.worker_id})
+        self.assertEqual({s["id"]: s["code"] for s in r.json()["skipped"]},
+                         {held["id"]: "has_item"})
+        self.assertError(self.bulk(pid, {"action": "reassign", "task_ids": [other["id"]]}), 400)
+        outsider, outsider_id = self.world.user("outsider")
+        self.assertError(self.bulk(pid, {"action": "reassign", "task_ids": [other["id"]],
+                                         "worker_id": outsider_id}), 400)
+
     def test_bulk_release_of_a_review(self):
         pid = self.project(["reviewed"])
         t = self.claim(self.worker, pid)

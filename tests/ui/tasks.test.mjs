@@ -102,6 +102,18 @@ test('the manager filters, opens a task with its rounds, and discards a selectio
   await page.fill('[data-testid=bulk-priority]', '7');
   await page.click('[data-testid=bulk-apply]');
   await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]').dataset.changed === '1');
+  // A task held by the worker, handed to the reviewer (a member too).
+  const held = await worker.client.ok('POST', `${API}/projects/${project.id}/tasks/next`);
+  await page.selectOption('[data-testid=f-state]', 'assigned');
+  await page.click('[data-testid=filters-apply]');
+  await page.waitForSelector(`tr[data-task-id="${held.id}"]`);
+  await page.click(`tr[data-task-id="${held.id}"] [data-testid=select-task]`);
+  await page.selectOption('[data-testid=bulk-action]', 'reassign');
+  await page.selectOption('[data-testid=bulk-worker]', String(reviewer.id));
+  await page.click('[data-testid=bulk-apply]');
+  await page.waitForFunction((id) => document.querySelector(`tr[data-task-id="${id}"]`)?.textContent.includes('reviewer_'), held.id);
+  assert.equal((await world.manager.ok('GET', `${API}/tasks/${held.id}`)).worker_id, reviewer.id);
+  await reviewer.client.ok('POST', `${API}/tasks/${held.id}/release`);
   page.assertClean();
 });
 

@@ -38,6 +38,8 @@ static const struct {
 	{TASK_SUBMITTED, TASK_PRIORITY, false, TASK_SUBMITTED},
 	{TASK_REWORK, TASK_PRIORITY, false, TASK_REWORK},
 	{TASK_SUBMITTED, TASK_REOPEN, false, TASK_ASSIGNED},
+	{TASK_ASSIGNED, TASK_REASSIGN, false, TASK_ASSIGNED},
+	{TASK_REWORK, TASK_REASSIGN, false, TASK_REWORK},
 };
 
 static bool is_allowed(task_state s, task_action a, task_state *to, bool exhausted)
@@ -70,7 +72,7 @@ static void test_every_pair(void **state)
 				}
 			}
 	/* Non-reject rows count twice (exhausted is ignored for them). */
-	assert_int_equal(allowed_count, 22 * 2 + 2);
+	assert_int_equal(allowed_count, 24 * 2 + 2);
 }
 
 static void test_terminal_states_are_final(void **state)

@@ -637,6 +637,8 @@ export default {
   'tasks.action.discard': 'Discard (take out of the work)',
   'tasks.action.priority': 'Set priority',
   'tasks.priority': 'Priority',
+  'tasks.action.reassign': 'Reassign to another worker',
+  'tasks.newWorker': 'New worker',
   'tasks.reason': 'Reason (kept in each task\'s history)',
   'tasks.applyBulk': 'Apply',
   'tasks.bulkDone': '{n} changed, {k} left as they were (their state does not allow it)',

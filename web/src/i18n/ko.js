@@ -637,6 +637,8 @@ export default {
   'tasks.action.discard': '폐기 (작업에서 제외)',
   'tasks.action.priority': '우선순위 지정',
   'tasks.priority': '우선순위',
+  'tasks.action.reassign': '다른 작업자에게 재배정',
+  'tasks.newWorker': '새 작업자',
   'tasks.reason': '사유 (각 작업 이력에 남습니다)',
   'tasks.applyBulk': '적용',
   'tasks.bulkDone': '{n}건 변경, {k}건은 상태상 그대로 둠',

@@ -13,7 +13,7 @@ import { STATES } from './dashboard.js';
 import { loadRounds, roundsView } from './rounds.js';
 
 const FILTERS = ['state', 'worker_id', 'reviewer_id', 'label', 'round', 'gold', 'q', 'from', 'to', 'sort'];
-const ACTIONS = ['release', 'discard', 'priority'];
+const ACTIONS = ['release', 'discard', 'priority', 'reassign'];
 
 export async function tasksView(root, [pid], ctx) {
   const [project, me] = await Promise.all([api.get('/projects/' + pid, { signal: ctx.signal }), fullMe()]);
@@ -30,7 +30,7 @@ export async function tasksView(root, [pid], ctx) {
 
   const listBox = h('section', { class: 'card table-card', 'data-testid': 'task-browser' });
   const detail = h('section', { class: 'card', 'data-testid': 'task-detail', hidden: true });
-  const bulk = manager ? bulkBar() : null;
+  const bulk = manager ? bulkBar(members) : null;
   root.append(
     h('div', { class: 'page-head' },
       h('div', null, h('h1', null, t('tasks.title')), h('p', { class: 'muted' }, project.name)),
@@ -138,14 +138,19 @@ export async function tasksView(root, [pid], ctx) {
     detail.scrollIntoView({ block: 'nearest' });
   }
 
-  function bulkBar() {
+  function bulkBar(people) {
     const action = h('select', { 'data-testid': 'bulk-action', 'aria-label': t('tasks.bulkAction') },
       ACTIONS.map((a) => h('option', { value: a }, t('tasks.action.' + a))));
     const priority = h('input', { type: 'number', min: -1000000, max: 1000000, step: 1, value: '10', class: 'inline-input', 'data-testid': 'bulk-priority', 'aria-label': t('tasks.priority'), hidden: true });
+    const worker = h('select', { 'data-testid': 'bulk-worker', 'aria-label': t('tasks.newWorker'), hidden: true },
+      people.map((m) => h('option', { value: String(m.user_id) }, m.username)));
     const reason = h('input', { maxlength: 2000, class: 'inline-input', 'data-testid': 'bulk-reason', placeholder: t('tasks.reason'), 'aria-label': t('tasks.reason') });
     const label = h('span', { class: 'muted small', 'data-testid': 'bulk-count' });
     const go = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'bulk-apply', disabled: true }, t('tasks.applyBulk'));
-    action.addEventListener('change', () => { priority.hidden = action.value !== 'priority'; });
+    action.addEventListener('change', () => {
+      priority.hidden = action.value !== 'priority';
+      worker.hidden = action.value !== 'reassign';
+    });
     const el = h('form', {
       class: 'card inline-form bulk-bar', 'data-testid': 'bulk-bar',
       onsubmit: async (e) => {
@@ -153,6 +158,7 @@ export async function tasksView(root, [pid], ctx) {
         if (!selected.size) return;
         const body = { action: action.value, task_ids: [...selected] };
         if (action.value === 'priority') body.priority = Number(priority.value);
+        if (action.value === 'reassign') body.worker_id = Number(worker.value);
         if (reason.value.trim()) body.reason = reason.value.trim();
         go.disabled = true;
         try {
@@ -165,7 +171,7 @@ export async function tasksView(root, [pid], ctx) {
         } catch (err) { toast(err.message); }
         go.disabled = !selected.size;
       },
-    }, label, action, priority, reason, go);
+    }, label, action, priority, worker, reason, go);
     return {
       el,
       count(n) {
