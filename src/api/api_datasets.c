@@ -287,6 +287,25 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 	return 0;
 }
 
+int api_projects_export_summary(http_request *r)
+{
+	const char *answers = http_query(r, "answers"), *of = http_query(r, "for");
+	if (answers && strcmp(answers, "consolidated") && strcmp(answers, "all"))
+		return http_fail(r, CL_EINVAL, NULL, "answers must be consolidated or all");
+	if (of && strcmp(of, "export") && strcmp(of, "dataset"))
+		return http_fail(r, CL_EINVAL, NULL, "for must be export or dataset");
+	bool snapshot = of && !strcmp(of, "dataset");
+	if (snapshot && answers && !strcmp(answers, "all"))
+		return http_fail(r, CL_EINVAL, NULL,
+				 "a dataset version holds consolidated answers only");
+	json_t *out = store_export_summary(api_app(r)->db, &api_scope_of(r)->project, snapshot,
+					   answers && !strcmp(answers, "all"));
+	if (!out)
+		return http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
+	http_json(r, 200, out);
+	return 0;
+}
+
 int api_projects_export(http_request *r)
 {
 	const project *p = &api_scope_of(r)->project;

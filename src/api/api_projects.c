@@ -1,6 +1,7 @@
 /* Projects: create, list, read, change settings, members. */
 #include "api/api.h"
 #include "core/project_change.h"
+#include "core/task_desk.h"
 
 #include <string.h>
 
@@ -131,6 +132,15 @@ int api_projects_member_add(http_request *r)
 			  json_pack("{s:I,s:I,s:s}", "project_id", (json_int_t)r->ids[0], "user_id",
 				    (json_int_t)user_id, "role", role));
 	json_decref(body);
+	return rc;
+}
+
+/* The member's leases in the project end with their membership (core/task_desk.c). */
+int api_projects_member_remove(http_request *r)
+{
+	int rc = task_member_remove(&api_app(r)->store, r->ids[0], r->ids[1], r->user.id, &r->err);
+	if (!rc)
+		http_no_content(r);
 	return rc;
 }
 

@@ -3,11 +3,15 @@
 #include "api/api.h"
 #include "api/task_json.h"
 #include "core/annotation.h"
+#include "core/task_desk.h"
 #include "core/task_loop.h"
+#include "util/clock.h"
 #include "util/json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Validates an annotation against the project and the item of `f` (read here when it has no
  * item's facts yet); *text gets the compact JSON to store (caller frees). */
@@ -247,22 +251,180 @@ static json_t *tasks_page(app *a, const task_query *q, int64_t *next)
 	return items;
 }
 
+/* A date or a time of the query, "2026-12-06" or "2026-12-06T09:30:00Z", as ms; a date alone
+ * that ends a range (`end_of_day`) holds that whole day. */
+static int query_time(http_request *r, const char *key, bool end_of_day, int64_t *out)
+{
+	const char *v = http_query(r, key);
+	*out = 0;
+	if (!v)
+		return 0;
+	struct tm tm = {0};
+	int used = 0;
+	bool time = strlen(v) > 10;
+	int n = time ? sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			      &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used)
+		     : sscanf(v, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &used);
+	if (n != (time ? 6 : 3) || v[used] || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_year < 1970)
+		return http_fail(r, CL_EINVAL, NULL,
+				 "query parameter %s must be a date (2026-12-06) or a UTC time"
+				 " (2026-12-06T09:30:00Z)",
+				 key);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = (int64_t)timegm(&tm) * 1000 + (end_of_day && !time ? 86400000 : 0);
+	return 0;
+}
+
+/* A short text filter of the query; NULL when absent. */
+static int query_text(http_request *r, const char *key, const char **out)
+{
+	*out = http_query(r, key);
+	if (*out && (!**out || strlen(*out) > 200))
+		return http_fail(r, CL_EINVAL, NULL, "query parameter %s must be 1 to 200 bytes",
+				 key);
+	return 0;
+}
+
+/* The task browser's filters besides the state and the worker. */
+static int query_filters(http_request *r, task_query *q)
+{
+	const char *round = http_query(r, "round"), *gold = http_query(r, "gold");
+	int rc = http_query_id(r, "reviewer_id", &q->reviewer_id);
+	if (!rc && round) {
+		char *end;
+		long v = strtol(round, &end, 10);
+		if (*end || !*round || v < 0 || v > 1000)
+			rc = http_fail(r, CL_EINVAL, NULL,
+				       "query parameter round must be 0 to 1000");
+		q->by_round = true;
+		q->round = (int)v;
+	}
+	if (!rc && gold) {
+		q->gold = !strcmp(gold, "true") ? 1 : !strcmp(gold, "false") ? 2 : -1;
+		if (q->gold < 0)
+			rc = http_fail(r, CL_EINVAL, NULL,
+				       "query parameter gold must be true or false");
+	}
+	if (!rc)
+		rc = query_text(r, "label", &q->label);
+	if (!rc)
+		rc = query_text(r, "q", &q->text);
+	if (!rc)
+		rc = query_time(r, "from", false, &q->from);
+	if (!rc)
+		rc = query_time(r, "to", true, &q->to);
+	if (!rc && q->from && q->to && q->from >= q->to)
+		rc = http_fail(r, CL_EINVAL, NULL,
+			       "the range's \"from\" must come before its \"to\"");
+	return rc;
+}
+
 int api_tasks_list(http_request *r)
 {
 	project *p = &api_scope_of(r)->project;
-	int64_t cursor, next, worker;
-	int limit;
-	bool desc;
-	int rc = http_page(r, NULL, &cursor, &limit, &desc);
+	int64_t next;
+	task_query q = {.project_id = p->id};
+	int rc = http_page(r, NULL, &q.cursor, &q.limit, &q.desc);
 	if (!rc)
-		rc = http_query_id(r, "worker_id", &worker);
-	const char *state = http_query(r, "state");
+		rc = http_query_id(r, "worker_id", &q.worker_id);
+	q.state = http_query(r, "state");
 	task_state s;
-	if (!rc && state && task_state_parse(state, &s))
-		rc = http_fail(r, CL_EINVAL, NULL, "unknown state filter \"%.32s\"", state);
-	if (!rc) {
-		task_query q = {p->id, state, worker, cursor, limit, desc};
+	if (!rc && q.state && task_state_parse(q.state, &s))
+		rc = http_fail(r, CL_EINVAL, NULL, "unknown state filter \"%.32s\"", q.state);
+	if (!rc)
+		rc = query_filters(r, &q);
+	if (!rc)
 		http_json_page(r, tasks_page(api_app(r), &q, &next), &next);
-	}
 	return rc;
+}
+
+/* The task ids of a bulk call's body into *ids (caller frees); 400 when one is not an id. */
+static int bulk_ids(http_request *r, const json_t *list, int64_t **ids, int *n)
+{
+	size_t count = json_array_size(list);
+	*n = 0;
+	*ids = NULL;
+	if (count < 1 || count > TASK_BULK_MAX)
+		return http_fail(r, CL_EINVAL, NULL, "\"task_ids\" must name 1 to %d tasks",
+				 TASK_BULK_MAX);
+	if (!(*ids = calloc(count, sizeof **ids)))
+		return CL_ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		json_t *v = json_array_get(list, i);
+		if (!json_is_integer(v) || json_integer_value(v) <= 0)
+			return http_fail(r, CL_EINVAL, NULL,
+					 "\"task_ids\" must hold positive integers");
+		(*ids)[i] = json_integer_value(v);
+	}
+	*n = (int)count;
+	return 0;
+}
+
+int api_tasks_bulk(http_request *r)
+{
+	json_t *body = NULL;
+	int64_t *ids = NULL;
+	task_bulk b = {.project_id = r->ids[0], .user_id = r->user.id};
+	task_bulk_result res = {0};
+	int rc = http_body_json(r, &body);
+	if (!rc)
+		rc = bulk_ids(r, json_object_get(body, "task_ids"), &ids, &b.n);
+	if (rc)
+		goto out;
+	task_bulk_action_parse(json_string_value(json_object_get(body, "action")), &b.action);
+	json_t *priority = json_object_get(body, "priority");
+	if (b.action == TASK_BULK_PRIORITY && !json_is_integer(priority)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"priority\" is required to change priority");
+		goto out;
+	}
+	json_t *worker = json_object_get(body, "worker_id");
+	if (b.action == TASK_BULK_REASSIGN && !json_is_integer(worker)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "\"worker_id\" is required to reassign");
+		goto out;
+	}
+	b.worker_id = json_integer_value(worker);
+	b.lease_seconds = api_scope_of(r)->project.lease_seconds;
+	json_int_t pv = json_integer_value(priority);
+	b.priority = pv < INT32_MIN ? INT32_MIN : pv > INT32_MAX ? INT32_MAX : (int)pv;
+	b.reason = optional_string(body, "reason");
+	b.ids = ids;
+	rc = task_bulk_run(&api_app(r)->store, &b, &res, &r->err);
+	if (!rc)
+		http_json(r, 200,
+			  json_pack("{s:s,s:i,s:o}", "action",
+				    json_string_value(json_object_get(body, "action")), "changed",
+				    res.changed, "skipped", res.skipped));
+out:
+	free(ids);
+	json_decref(body);
+	return rc;
+}
+
+int api_tasks_annotations(http_request *r)
+{
+	json_t *rounds = api_app(r)->store.ops->task_rounds(api_app(r)->db, r->ids[0]);
+	if (!rounds)
+		return http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
+	http_json(r, 200, rounds);
+	return 0;
+}
+
+int api_tasks_reopen(http_request *r)
+{
+	task_change *tc = NULL;
+	int rc = task_reopen_start(&api_app(r)->store, &api_scope_of(r)->project, r->ids[0],
+				   r->user.id, &tc);
+	return change_answer_now(r, rc, &tc);
+}
+
+int api_tasks_left(http_request *r)
+{
+	int64_t left = api_app(r)->store.ops->tasks_left_for(api_app(r)->db, r->ids[0], r->user.id,
+							     clock_now_ms());
+	http_json(
+	    r, 200,
+	    json_pack("{s:I,s:I}", "project_id", (json_int_t)r->ids[0], "left", (json_int_t)left));
+	return 0;
 }

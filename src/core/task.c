@@ -5,8 +5,9 @@
 #include <string.h>
 
 static const char *const action_events[TASK_ACTION_COUNT] = {
-    "claim",   "submit", "release", "lease_expired", "review_claim",	"review_lease_expired",
-    "approve", "fix",	 "reject",  "auto_approve",  "resolve_approve", "discard",
+    "claim",   "submit",   "release",  "lease_expired", "review_claim",	   "review_lease_expired",
+    "approve", "fix",	   "reject",   "auto_approve",	"resolve_approve", "discard",
+    "revoke",  "withdraw", "priority", "reopen", "reassign",
 };
 
 const char *task_state_name(task_state s)
@@ -33,6 +34,41 @@ bool task_state_live(task_state s)
 {
 	return s == TASK_ASSIGNED || s == TASK_SUBMITTED || s == TASK_IN_REVIEW ||
 	       s == TASK_REWORK || s == TASK_ESCALATED;
+}
+
+/* The changes a manager makes to the work from the task browser, and a worker's taking back of
+ * their submission: no lease is held by the one who makes them. */
+static int manager_transition(task_state from, task_action a, task_state *to)
+{
+	switch (a) {
+	case TASK_REVOKE:
+		if (from != TASK_ASSIGNED && from != TASK_IN_REVIEW)
+			return -1;
+		*to = from == TASK_ASSIGNED ? TASK_OPEN : TASK_SUBMITTED;
+		return 0;
+	case TASK_WITHDRAW:
+		if (from != TASK_OPEN && from != TASK_SUBMITTED && from != TASK_REWORK &&
+		    from != TASK_ESCALATED)
+			return -1;
+		*to = TASK_DISCARDED;
+		return 0;
+	case TASK_PRIORITY:
+		if (from != TASK_OPEN && from != TASK_SUBMITTED && from != TASK_REWORK)
+			return -1;
+		*to = from;
+		return 0;
+	case TASK_REOPEN:
+		if (from != TASK_SUBMITTED)
+			return -1;
+		*to = TASK_ASSIGNED;
+		return 0;
+	case TASK_REASSIGN:
+		if (from != TASK_ASSIGNED && from != TASK_REWORK)
+			return -1;
+		*to = from;
+		return 0;
+	default: return -1;
+	}
 }
 
 int task_transition(task_state from, task_action a, bool rounds_exhausted, task_state *to)
@@ -91,7 +127,7 @@ int task_transition(task_state from, task_action a, bool rounds_exhausted, task_
 			return -1;
 		next = TASK_DISCARDED;
 		break;
-	default: return -1;
+	default: return manager_transition(from, a, to);
 	}
 	*to = next;
 	return 0;

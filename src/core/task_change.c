@@ -115,6 +115,13 @@ int task_release_start(const store *s, int64_t task_id, int64_t user_id, task_ch
 	return *out ? 0 : CL_ENOMEM;
 }
 
+int task_reopen_start(const store *s, const project *p, int64_t task_id, int64_t user_id,
+		      task_change **out)
+{
+	*out = change_new(s, p, task_id, user_id, TASK_WITH_ITEM, task_reopen_job);
+	return *out ? 0 : CL_ENOMEM;
+}
+
 int review_claim_start(const store *s, const project *p, int64_t user_id, task_change **out)
 {
 	*out = change_new(s, p, 0, user_id, TASK_WITH_HISTORY, review_claim_job);

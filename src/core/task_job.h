@@ -59,5 +59,6 @@ int task_release_job(store_tx *tx, void *ctx, cl_error *err); /* claim.c */
 int task_submit_job(store_tx *tx, void *ctx, cl_error *err);  /* submit.c */
 int task_review_job(store_tx *tx, void *ctx, cl_error *err);  /* review.c */
 int task_resolve_job(store_tx *tx, void *ctx, cl_error *err); /* review.c */
+int task_reopen_job(store_tx *tx, void *ctx, cl_error *err);  /* task_desk.c */
 
 #endif

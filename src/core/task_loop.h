@@ -38,6 +38,10 @@ int task_submit_start(const store *s, const project *p, int64_t task_id, int64_t
 		      const char *annotation, task_change **out);
 /* Gives a leased task back: it goes to others, not back to this worker. */
 int task_release_start(const store *s, int64_t task_id, int64_t user_id, task_change **out);
+/* The caller takes back their submission of task `task_id` in project p while no reviewer has
+ * claimed it: leased to them again, with its item, as a claim answers. */
+int task_reopen_start(const store *s, const project *p, int64_t task_id, int64_t user_id,
+		      task_change **out);
 /* The caller's next review in project p (never their own work), leased. */
 int review_claim_start(const store *s, const project *p, int64_t user_id, task_change **out);
 /* A review decision on task `task_id`; CL_EINVAL/CL_EANNOTATION with err set when the decision

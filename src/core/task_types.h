@@ -28,6 +28,11 @@ typedef enum task_action {
 	TASK_AUTO_APPROVE,    /* submitted -> approved (sampled review skipped it) */
 	TASK_RESOLVE_APPROVE, /* escalated -> approved, by a manager */
 	TASK_DISCARD,	      /* escalated -> discarded, by a manager */
+	TASK_REVOKE,	      /* assigned -> open, in_review -> submitted: a manager ends a lease */
+	TASK_WITHDRAW,	      /* open|submitted|rework|escalated -> discarded, by a manager */
+	TASK_PRIORITY,	      /* open|submitted|rework -> the same state, at a new priority */
+	TASK_REOPEN,	      /* submitted -> assigned: its worker takes the submission back */
+	TASK_REASSIGN,	      /* assigned|rework -> the same state, for another worker */
 	TASK_ACTION_COUNT
 } task_action;
 

@@ -114,6 +114,14 @@ typedef struct task_query {
 	int64_t cursor;	   /* 0: from the start */
 	int limit;
 	bool desc;
+	/* The task browser's filters; any of them set walks the project's tasks with them all. */
+	int64_t reviewer_id; /* 0: any; else the task's reviewer or one who decided a round */
+	bool by_round;	     /* only tasks at `round` */
+	int round;
+	int gold;	   /* 0: any; 1: gold items only; 2: no gold items */
+	const char *label; /* NULL: any; else a label the current annotation holds */
+	const char *text;  /* NULL: any; else a piece of the item's text, any case */
+	int64_t from, to;  /* 0: open; else last changed in [from, to), ms */
 } task_query;
 
 /* The row operations of one backend. Every slot that takes a store_tx runs inside a job's
@@ -194,6 +202,31 @@ typedef struct store_ops {
 	/* Keeps the facts of a task just handed out on this thread (takes f->text), so the submit
 	 * or decision that follows on the same connection reads nothing. */
 	void (*task_facts_remember)(db *d, int64_t id, task_facts *f);
+
+	/* ---- the desk: a manager's changes, a worker's own ---- */
+	/* t's new priority among its state's queue. */
+	int (*task_priority_set)(store_tx *tx, const task_row *t, int priority, int64_t now,
+				 cl_error *err);
+	/* t (submitted) leased to its worker again until `until`, a round back, its submission
+	 * marked withdrawn; its claim's time stays. */
+	int (*task_reopened)(store_tx *tx, const task_row *t, int64_t until, int64_t now,
+			     cl_error *err);
+	/* t (assigned or rework) handed to `worker_id`; an assigned one leased to them until
+	 * `until`, with no claim time of theirs. */
+	int (*task_reassigned)(store_tx *tx, const task_row *t, int64_t worker_id, int64_t until,
+			       int64_t now, cl_error *err);
+	/* Whether `user_id` has a slot of item `item_id` (labeled it, or holds it). */
+	bool (*worker_has_item)(store_tx *tx, int64_t item_id, int64_t user_id);
+	/* Up to `max` tasks the user holds a lease of in the project, to label or to review. */
+	int (*member_leases)(store_tx *tx, int64_t project_id, int64_t user_id, int64_t *ids,
+			     int max);
+	/* Removes the user from the project's members; CL_ENOTFOUND when they are none. */
+	int (*member_remove)(store_tx *tx, int64_t project_id, int64_t user_id, cl_error *err);
+	/* Every annotation of task `id` and the reviews between them:
+	 * {"task_id","annotations":[...],"reviews":[...]} (new reference; NULL out of memory). */
+	json_t *(*task_rounds)(db *d, int64_t id);
+	/* How many tasks of the project a claim may still hand the user. */
+	int64_t (*tasks_left_for)(db *d, int64_t project_id, int64_t user_id, int64_t now);
 
 	/* ---- pay (ledger) ---- */
 	/* What project `id` pays; CL_ENOTFOUND when missing. */

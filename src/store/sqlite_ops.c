@@ -10,6 +10,7 @@
 #include "store/store_academy.h"
 #include "store/store_projects.h"
 #include "store/store_ledger.h"
+#include "store/task_desk.h"
 #include "store/task_rows.h"
 #include "store/worker_counts.h"
 
@@ -35,6 +36,15 @@ const store_ops store_sqlite_ops = {
     .task_discarded = task_rows_discarded,
     .task_skip_add = task_rows_skip_add,
     .task_submitted_before = task_rows_submitted_before,
+
+    .task_priority_set = task_desk_priority_set,
+    .task_reopened = task_desk_reopened,
+    .task_reassigned = task_desk_reassigned,
+    .worker_has_item = task_desk_worker_has_item,
+    .member_leases = task_desk_member_leases,
+    .member_remove = task_desk_member_remove,
+    .task_rounds = task_desk_rounds,
+    .tasks_left_for = task_desk_left_for,
 
     .rework_of = task_rows_rework_of,
     .lease_of = task_rows_lease_of,

@@ -32,6 +32,12 @@ int store_dataset_delete(db *d, int64_t id, cl_error *err);
  * entries in each of "added", "removed", "changed", with full counts. */
 json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit);
 
+/* What project p's export would hold (`snapshot`: a new dataset version, else the live export
+ * with `all_answers` or not), counted as the reader below reads it: {"rows","approved",
+ * "consolidated","left_out":[{"reason":"gold"|"unfinished_overlap","tasks"}]} with only the
+ * reasons that leave something out (new reference; NULL out of memory). */
+json_t *store_export_summary(db *d, const project *p, bool snapshot, bool all_answers);
+
 /* A read snapshot of export rows on a connection of its own: a version's rows when
  * dataset_id > 0, else project p's approved work without its gold items: one consolidated row
  * per finished item when p asks for k > 1 annotations per item (unless `all_answers`), else one

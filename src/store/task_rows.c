@@ -64,6 +64,9 @@ int task_rows_event_add(db_conn *c, const task_row *t, int64_t actor, task_actio
 	    "approve",	       "fix",
 	    "reject",	       "auto_approve",
 	    "resolve_approve", "discard",
+	    "revoke",	       "withdraw",
+	    "priority",	       "reopen",
+	    "reassign",
 	};
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
 				      " from_state, to_state, payload) VALUES (?,?,?,?,?,?,?,?)");
@@ -524,6 +527,52 @@ static bool queue_start(db_conn *c, int64_t project_id, const char *state, bool 
 	return any;
 }
 
+/* The task browser's walk, with every filter; an unset one holds any task. */
+#define TASK_FILTERED(walk, op, dir)                                                               \
+	"SELECT " TASK_COLUMNS " FROM " walk " LEFT JOIN annotations a"                            \
+	" ON a.id = t.annotation_id WHERE t.project_id = ?1 AND (?2 IS NULL OR t.state = ?2)"      \
+	" AND (?3 = 0 OR t.worker_id = ?3) AND t.id " op " ?4"                                     \
+	" AND (?6 = 0 OR t.reviewer_id = ?6 OR EXISTS (SELECT 1 FROM events e"                     \
+	"  WHERE e.task_id = t.id AND e.actor_id = ?6 AND e.type IN ('approve', 'fix', "           \
+	"'reject')))"                                                                              \
+	" AND (?7 IS NULL OR t.round = ?7)"                                                        \
+	" AND (?8 = 0 OR EXISTS (SELECT 1 FROM gold_items g WHERE g.item_id = t.item_id)"          \
+	"  = (?8 = 1))"                                                                            \
+	" AND (?9 IS NULL OR EXISTS (SELECT 1 FROM json_tree(a.data) j WHERE j.type = 'text'"      \
+	"  AND j.atom = ?9 AND (j.key = 'label' OR j.path = '$.labels')))"                         \
+	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM items i WHERE i.id = t.item_id"                \
+	"  AND instr(lower(i.text), lower(?10)) > 0))"                                             \
+	" AND (?11 = 0 OR t.updated_at >= ?11) AND (?12 = 0 OR t.updated_at < ?12)"                \
+	" ORDER BY t.id " dir " LIMIT ?5"
+/* The project's tasks in id order; or, for gold items only (a few in a thousand), the tasks of
+ * the project's gold items, found through their items and sorted: a walk of the whole project
+ * would read a thousand tasks for each one it keeps. */
+#define WALK_PROJECT "tasks t INDEXED BY tasks_project"
+#define WALK_GOLD "gold_items g CROSS JOIN tasks t ON t.item_id = g.item_id AND g.project_id = ?1"
+static const char *const task_pages_filtered[2][2] = {
+    {TASK_FILTERED(WALK_PROJECT, ">", "ASC"), TASK_FILTERED(WALK_PROJECT, "<", "DESC")},
+    {TASK_FILTERED(WALK_GOLD, ">", "ASC"), TASK_FILTERED(WALK_GOLD, "<", "DESC")},
+};
+
+static bool query_filtered(const task_query *q)
+{
+	return q->reviewer_id || q->by_round || q->gold || q->label || q->text || q->from || q->to;
+}
+
+static void filters_bind(sqlite3_stmt *st, const task_query *q)
+{
+	db_bind_int(st, 6, q->reviewer_id);
+	if (q->by_round)
+		db_bind_int(st, 7, q->round);
+	else
+		sqlite3_bind_null(st, 7); /* a cached statement keeps its last bindings */
+	db_bind_int(st, 8, q->gold);
+	db_bind_text(st, 9, q->label);
+	db_bind_text(st, 10, q->text);
+	db_bind_int(st, 11, q->from);
+	db_bind_int(st, 12, q->to);
+}
+
 int task_rows_page(db *d, const task_query *q, task_view **out, int64_t *next)
 {
 	*out = NULL;
@@ -547,7 +596,14 @@ int task_rows_page(db *d, const task_query *q, task_view **out, int64_t *next)
 	if (q->state && !q->worker_id &&
 	    (!strcmp(q->state, "open") || !strcmp(q->state, "submitted")))
 		empty = !queue_start(c, q->project_id, q->state, q->desc, &from);
+	if (query_filtered(q)) {
+		sql = task_pages_filtered[q->gold == 1][q->desc];
+		empty = false;
+		from = q->cursor ? q->cursor : (q->desc ? INT64_MAX : 0);
+	}
 	sqlite3_stmt *st = db_stmt(c, sql);
+	if (query_filtered(q))
+		filters_bind(st, q);
 	db_bind_int(st, 1, q->project_id);
 	db_bind_text(st, 2, q->state);
 	db_bind_int(st, 3, q->worker_id);

@@ -210,6 +210,9 @@ class BadInputTest(ServerTestCase):
                                                        {"size": 1}),
             ("POST", "/api/v1/projects/{id}/invites"): (m, "/projects/%d/invites" % pid,
                                                         {"user_id": self.worker_id}),
+            ("POST", "/api/v1/projects/{id}/tasks/bulk"): (
+                m, "/projects/%d/tasks/bulk" % pid,
+                {"action": "discard", "task_ids": [task["id"]], "reason": "r"}),
             ("POST", "/api/v1/me/payouts"): (self.worker, "/me/payouts", {"amount": 1}),
             ("POST", "/api/v1/courses"): (admin, "/courses",
                                           {"kind": "text_class", "name": "declared course",

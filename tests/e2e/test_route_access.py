@@ -155,6 +155,12 @@ class RouteAccessTest(ServerTestCase):
         self.assertEqual(r.status, 201, r)
         return r.json()["id"]
 
+    def fresh_member(self, relation):
+        r = self.world.admin.post(API + "/projects/%d/members" % self.objects(relation)["project"],
+                                  {"user_id": self.dummy_id, "role": "worker"})
+        self.assertEqual(r.status, 201, r)
+        return self.dummy_id
+
     def path_for(self, method, path, access, relation):
         """The path with its ids: the object of the relation, then the sub-object."""
         objs = self.objects(relation)
@@ -169,6 +175,8 @@ class RouteAccessTest(ServerTestCase):
             first = self.endpoint_in(objs["org"])
         second = {"audit": objs["audit_task"], "course": self.question,
                   "endpoint": objs["key"]}.get(obj)
+        if method == "DELETE" and path.endswith("/members/{id}"):
+            second = self.fresh_member(relation)
         if first is not None:
             path = path.replace("{id}", str(first), 1)
         if second is not None:
@@ -222,6 +230,8 @@ class RouteAccessTest(ServerTestCase):
                                                "targets": [{"service": "ocr"}]},
             ("PATCH", "/endpoints/{id}"): {"log_limit": 100},
             ("POST", "/endpoints/{id}/keys"): {"name": "walk " + tag},
+            ("POST", "/projects/{id}/tasks/bulk"): {"action": "priority", "priority": 1,
+                                                    "task_ids": [objs["task"]]},
         }
         return bodies.get((method, path[len(API):] if path.startswith(API) else path))
 

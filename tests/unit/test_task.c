@@ -28,6 +28,18 @@ static const struct {
 	{TASK_IN_REVIEW, TASK_REJECT, true, TASK_ESCALATED},
 	{TASK_ESCALATED, TASK_RESOLVE_APPROVE, false, TASK_APPROVED},
 	{TASK_ESCALATED, TASK_DISCARD, false, TASK_DISCARDED},
+	{TASK_ASSIGNED, TASK_REVOKE, false, TASK_OPEN},
+	{TASK_IN_REVIEW, TASK_REVOKE, false, TASK_SUBMITTED},
+	{TASK_OPEN, TASK_WITHDRAW, false, TASK_DISCARDED},
+	{TASK_SUBMITTED, TASK_WITHDRAW, false, TASK_DISCARDED},
+	{TASK_REWORK, TASK_WITHDRAW, false, TASK_DISCARDED},
+	{TASK_ESCALATED, TASK_WITHDRAW, false, TASK_DISCARDED},
+	{TASK_OPEN, TASK_PRIORITY, false, TASK_OPEN},
+	{TASK_SUBMITTED, TASK_PRIORITY, false, TASK_SUBMITTED},
+	{TASK_REWORK, TASK_PRIORITY, false, TASK_REWORK},
+	{TASK_SUBMITTED, TASK_REOPEN, false, TASK_ASSIGNED},
+	{TASK_ASSIGNED, TASK_REASSIGN, false, TASK_ASSIGNED},
+	{TASK_REWORK, TASK_REASSIGN, false, TASK_REWORK},
 };
 
 static bool is_allowed(task_state s, task_action a, task_state *to, bool exhausted)
@@ -60,7 +72,7 @@ static void test_every_pair(void **state)
 				}
 			}
 	/* Non-reject rows count twice (exhausted is ignored for them). */
-	assert_int_equal(allowed_count, 12 * 2 + 2);
+	assert_int_equal(allowed_count, 24 * 2 + 2);
 }
 
 static void test_terminal_states_are_final(void **state)

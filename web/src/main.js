@@ -19,6 +19,7 @@ import { earningsView, payoutsAdminView } from './views/earnings.js';
 import { qualityView } from './views/quality/index.js';
 import { settingsView } from './views/settings.js';
 import { datasetsView } from './views/datasets.js';
+import { tasksView } from './views/tasks.js';
 
 
 const routes = [
@@ -31,6 +32,7 @@ const routes = [
   [/^\/p\/(\d+)\/quality$/, qualityView],
   [/^\/p\/(\d+)\/settings$/, settingsView],
   [/^\/p\/(\d+)\/datasets$/, datasetsView],
+  [/^\/p\/(\d+)\/tasks$/, tasksView],
   [/^\/tasks\/(\d+)\/resolve$/, resolveView, { wide: true }],
   [/^\/manage$/, manageView],
   [/^\/manage\/new$/, createProjectView],

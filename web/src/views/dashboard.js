@@ -44,6 +44,7 @@ export async function dashboardView(root, [pid], ctx) {
       statusBtns.length ? h('div', { class: 'btn-group' }, statusBtns) : null,
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/upload', 'data-testid': 'to-upload' }, t('dash.upload')) : null,
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/settings', 'data-testid': 'to-settings' }, t('settings.link')) : null,
+      h('a', { class: 'btn', href: '/p/' + pid + '/tasks', 'data-testid': 'to-tasks' }, t('tasks.link')),
       h('a', { class: 'btn', href: '/p/' + pid + '/datasets', 'data-testid': 'to-datasets' }, t('datasets.link')),
       h('a', { class: 'btn', href: '/p/' + pid + '/quality', 'data-testid': 'to-quality' }, t('quality.title')),
       exportControl(pid, project.kind, ctx),
@@ -171,6 +172,26 @@ export async function dashboardView(root, [pid], ctx) {
         manager ? h('a', { class: 'btn btn-sm', href: '/tasks/' + x.id + '/resolve', 'data-testid': 'resolve-link' }, t('dash.resolve')) : null)))
         : h('p', { class: 'muted' }, t('dash.noEscalated')));
   }
+  // Removing a member ends their leases here (the tasks go back to the queues); asked twice.
+  function removeButton(m) {
+    const btn = h('button', {
+      type: 'button', class: 'btn btn-sm btn-ghost', 'data-testid': 'member-remove',
+      onclick: async () => {
+        if (btn.dataset.confirm !== 'yes') {
+          btn.dataset.confirm = 'yes';
+          btn.textContent = t('dash.removeSure', { name: m.username });
+          return;
+        }
+        btn.disabled = true;
+        try {
+          await api.request('DELETE', '/projects/' + pid + '/members/' + m.user_id);
+          toast(t('dash.removed', { name: m.username }), 'ok');
+          drawMembers(await api.list('/projects/' + pid + '/members', 1000));
+        } catch (err) { toast(err.message); btn.disabled = false; }
+      },
+    }, t('dash.remove'));
+    return btn;
+  }
   function drawMembers(members) {
     const user = h('input', { placeholder: t('admin.username'), 'data-testid': 'invite-username', required: true });
     const role = h('select', { 'data-testid': 'invite-role' }, h('option', { value: 'worker' }, t('role.worker')), h('option', { value: 'reviewer' }, t('role.reviewer')));
@@ -189,7 +210,8 @@ export async function dashboardView(root, [pid], ctx) {
     replace(membersBox, h('h2', null, t('dash.members'), ' ', h('span', { class: 'count' }, '(' + members.length + ')')),
       form,
       members.length ? h('table', { class: 'table', 'data-testid': 'members' },
-        h('tbody', null, members.map((m) => h('tr', { 'data-user-id': m.user_id }, h('td', null, m.username), h('td', null, t('role.' + m.role))))))
+        h('tbody', null, members.map((m) => h('tr', { 'data-user-id': m.user_id }, h('td', null, m.username), h('td', null, t('role.' + m.role)),
+          manager ? h('td', { class: 'num' }, removeButton(m)) : null))))
         : h('p', { class: 'muted' }, t('dash.noMembers')));
   }
 

@@ -35,7 +35,7 @@ export async function datasetsView(root, [pid], ctx) {
 
   const versionsBox = h('section', { class: 'card table-card', 'data-testid': 'dataset-versions' });
   const diffBox = h('section', { class: 'card', 'data-testid': 'dataset-diff', hidden: true });
-  root.append(liveExport(project, stats, list), canCreate ? createForm(pid, () => load()) : null, versionsBox, diffBox);
+  root.append(liveExport(project, stats, list, ctx), canCreate ? createForm(pid, ctx, () => load()) : null, versionsBox, diffBox);
 
   async function load() {
     const versions = await api.list('/projects/' + pid + '/datasets?sort=-id', 1000);
@@ -106,23 +106,50 @@ export async function datasetsView(root, [pid], ctx) {
   await load();
 }
 
-// The live project's export: format, which answers, images; the approved work it holds.
-function liveExport(project, stats, list) {
+// What an export leaves out and why, from the server's count (GET .../export/summary).
+function leftOutLine(summary, testid) {
+  const parts = (summary.left_out || []).map((x) => t('datasets.left.' + x.reason, { n: fmtNumber(x.tasks) }));
+  return h('p', { class: 'small left-out', 'data-testid': testid, hidden: !parts.length }, parts.join(' '));
+}
+
+function summaryOf(pid, query, ctx) {
+  return api.get('/projects/' + pid + '/export/summary?' + query, { signal: ctx.signal });
+}
+
+// The live project's export: format, which answers, images; the rows it will hold and what it
+// leaves out, as the server counts them.
+function liveExport(project, stats, list, ctx) {
   const approved = (stats.tasks && stats.tasks.approved) || 0;
   const overlap = (project.overlap || 1) > 1;
   const answers = h('select', { 'data-testid': 'live-answers', 'aria-label': t('datasets.answers') },
     h('option', { value: 'consolidated' }, t('datasets.consolidated')), h('option', { value: 'all' }, t('datasets.allAnswers')));
-  // One row per approved task, or with overlap (consolidated) one per finished item: at most
-  // as many as the approved tasks.
-  const rowsFor = () => (overlap && answers.value === 'consolidated' ? null : approved);
+  const summaries = {};
+  const which = () => (overlap ? answers.value : 'consolidated');
+  // Until the server's count comes: one row per approved task, or with overlap (consolidated)
+  // one per finished item, which only the server knows.
+  const rowsFor = () => (summaries[which()] ? summaries[which()].rows : overlap && answers.value === 'consolidated' ? null : approved);
   const picker = exportPicker(list, '/api/v1/projects/' + project.id + '/export', 'project-' + project.id, rowsFor(), 'live-export',
     () => (overlap ? '&answers=' + answers.value : ''), rowsFor);
-  answers.addEventListener('change', () => picker.refresh());
+  const count = h('p', { class: 'muted', 'data-testid': 'live-count' }, overlap
+    ? t('datasets.liveOverlap', { n: fmtNumber(approved), k: fmtNumber(project.overlap) })
+    : t('datasets.liveRows', { n: fmtNumber(approved) }));
+  let left = leftOutLine({}, 'live-left-out');
+  async function update() {
+    const key = which();
+    summaries[key] = summaries[key] || await summaryOf(project.id, 'answers=' + key, ctx);
+    if (!ctx.alive || key !== which()) return;
+    const s = summaries[key];
+    count.textContent = t('datasets.summary', { rows: fmtNumber(s.rows), approved: fmtNumber(s.approved) });
+    count.dataset.rows = String(s.rows);
+    const next = leftOutLine(s, 'live-left-out');
+    left.replaceWith(next);
+    left = next;
+    picker.refresh();
+  }
+  answers.addEventListener('change', () => { picker.refresh(); update().catch(() => {}); });
+  update().catch(() => {});
   return h('section', { class: 'card', 'data-testid': 'live-project' },
-    h('h2', null, t('datasets.live')),
-    h('p', { class: 'muted', 'data-testid': 'live-count' }, overlap
-      ? t('datasets.liveOverlap', { n: fmtNumber(approved), k: fmtNumber(project.overlap) })
-      : t('datasets.liveRows', { n: fmtNumber(approved) })),
+    h('h2', null, t('datasets.live')), count, left,
     h('div', { class: 'inline-form' }, overlap ? answers : null, picker));
 }
 
@@ -155,8 +182,20 @@ function exportPicker(list, base, stem, rows, testid, extra = () => '', rowsNow 
   return box;
 }
 
-// A new version: the split's shares in percent (summing to 100) and a note.
-function createForm(pid, done) {
+// A new version: the split's shares in percent (summing to 100) and a note; the rows it will
+// hold and what it leaves out said before it is made.
+function createForm(pid, ctx, done) {
+  const preview = h('p', { class: 'muted small', 'data-testid': 'dataset-preview' });
+  let left = leftOutLine({}, 'dataset-left-out');
+  const showPreview = () => summaryOf(pid, 'for=dataset', ctx).then((s) => {
+    if (!ctx.alive) return;
+    preview.textContent = t('datasets.preview', { n: fmtNumber(s.rows) });
+    preview.dataset.rows = String(s.rows);
+    const next = leftOutLine(s, 'dataset-left-out');
+    left.replaceWith(next);
+    left = next;
+  }, () => {});
+  showPreview();
   const inputs = Object.fromEntries(SPLITS.map((s, i) => [s, h('input', {
     type: 'number', min: 0, max: 100, step: 'any', required: true, value: ['80', '10', '10'][i], class: 'split-input', 'data-testid': 'split-' + s,
   })]));
@@ -180,12 +219,14 @@ function createForm(pid, done) {
         toast(t('datasets.created', { v: d.version, n: fmtNumber(d.rows) }), 'ok');
         note.value = '';
         await done();
+        showPreview();
       } catch (err) { toast(err.message); }
       btn.disabled = false;
     },
   },
   h('h2', null, t('datasets.new')),
   h('p', { class: 'muted small' }, t('datasets.newHint')),
+  preview, left,
   h('div', { class: 'grid-4' }, SPLITS.map((s) => field(t('datasets.' + s) + ' (%)', inputs[s])), field(t('datasets.note'), note)),
   h('div', { class: 'card-actions' }, btn));
   return form;

@@ -41,7 +41,7 @@ export async function labelView(root, [pid], ctx) {
       frame.side.appendChild(h('p', { class: 'keys-help' }, t('label.keys')));
       return editor;
     },
-    onShown: () => history.reset(),
+    onShown: () => { history.reset(); showLeft(); },
     onBusy(b) {
       submitBtn.disabled = b;
       skipBtn.disabled = b;
@@ -50,6 +50,7 @@ export async function labelView(root, [pid], ctx) {
       submitBtn.disabled = true;
       skipBtn.disabled = true;
       history.reset();
+      showLeft();
     },
     empty: {
       none: 'label.noneLeft',
@@ -76,7 +77,35 @@ export async function labelView(root, [pid], ctx) {
   const submitBtn = h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'submit', onclick: submit },
     t('label.submit'), ' ', h('kbd', null, 'Ctrl+Enter'));
   const counter = h('span', { class: 'muted small', 'data-testid': 'done-count' }, t('label.doneCount', { n: 0 }));
-  replace(frame.actions, counter, guideButton(frame), undoBtn, redoBtn, skipBtn, submitBtn);
+  const left = h('span', { class: 'muted small', 'data-testid': 'left-count' });
+  // The submission just handed in may be taken back while no reviewer has claimed it.
+  let lastSubmitted = null;
+  const reopenBtn = h('button', { type: 'button', class: 'btn', hidden: true, 'data-testid': 'reopen', onclick: reopen }, t('label.reopen'));
+  replace(frame.actions, counter, left, guideButton(frame), reopenBtn, undoBtn, redoBtn, skipBtn, submitBtn);
+
+  // How many tasks a claim may still hand me here, counted by the server.
+  function showLeft() {
+    api.get('/projects/' + pid + '/tasks/left', { signal: ctx.signal }).then((r) => {
+      left.dataset.left = String(r.left);
+      left.textContent = t('label.leftCount', { n: r.left });
+    }, () => {});
+  }
+
+  async function reopen() {
+    if (!lastSubmitted || page.busy) return;
+    const id = lastSubmitted;
+    page.setBusy(true);
+    try {
+      const task = await api.post('/tasks/' + id + '/reopen');
+      lastSubmitted = null;
+      reopenBtn.hidden = true;
+      await page.showClaimed(task);
+    } catch (e) {
+      lastSubmitted = null;
+      reopenBtn.hidden = true;
+      page.fail(e);
+    }
+  }
 
   function isRework(next) {
     return next.state === 'rework' || !!next.last_rejection;
@@ -109,6 +138,8 @@ export async function labelView(root, [pid], ctx) {
       done() {
         done += 1;
         counter.textContent = t('label.doneCount', { n: done });
+        lastSubmitted = task.id;
+        reopenBtn.hidden = false;
       },
       conflict: (e) => (e.code === 'lease_expired' || e.status === 409 ? 'label.leaseExpired' : null),
     });

@@ -5,6 +5,7 @@ import { h, replace, toast } from '../dom.js';
 import { t } from '../i18n/index.js';
 import { guideButton, historyList, TEMPLATES, templateText } from './taskview.js';
 import { taskPage } from './taskpage.js';
+import { loadRounds, roundsView } from './rounds.js';
 
 export async function reviewView(root, [pid], ctx) {
   let fixing = false;
@@ -32,7 +33,13 @@ export async function reviewView(root, [pid], ctx) {
       }
       const editorSide = h('div');
       const hist = h('div', { class: 'history-box' }, h('div', { class: 'side-title' }, t('review.history')), h('p', { class: 'muted small' }, t('common.loading')));
-      frame.side.append(editorSide, hist, h('p', { class: 'keys-help' }, t('review.keys')));
+      // From round 2 on: the answer before next to this one, the changes marked.
+      const rounds = (next.round || 1) > 1 ? h('div', { class: 'history-box', 'data-testid': 'review-rounds' }, h('div', { class: 'side-title' }, t('rounds.title'))) : null;
+      if (rounds) {
+        loadRounds(next.id, ctx.signal).then((d) => { if (ctx.alive) rounds.appendChild(roundsView(d, names)); })
+          .catch((e) => { if (e.name !== 'AbortError') rounds.appendChild(h('p', { class: 'muted small' }, e.message)); });
+      }
+      frame.side.append(editorSide, rounds, hist, h('p', { class: 'keys-help' }, t('review.keys')));
       const editor = await page.mountEditor(next, image, editorSide, { editable: false, onChange: () => {} });
       original = JSON.stringify(editor.get());
       // A claim carries the task's history; the names of its people arrive with the members.

@@ -161,7 +161,7 @@ export function taskPage(root, ctx, pid, spec) {
     get task() { return task; },
     get editor() { return editor; },
     get busy() { return busy; },
-    setBusy, loadNext, mountEditor, empty, fail, handIn,
+    setBusy, loadNext, showClaimed, mountEditor, empty, fail, handIn,
     // Starts the page: busy until the first task (or the empty state) is shown.
     async start() {
       setBusy(true);

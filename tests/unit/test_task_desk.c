@@ -1,0 +1,296 @@
+/* The manager's desk against a real SQLite store: bulk calls change only the tasks their
+ * action fits and name the rest, in one transaction; a call that is itself wrong changes
+ * nothing; a worker takes back their submission before review; removing a member ends their
+ * leases; the task browser's filters. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/task_json.h"
+#include "core/task.h"
+#include "core/task_desk.h"
+#include "core/task_loop.h"
+#include "store/store.h"
+#include "tmpdir.h"
+
+typedef struct fixture {
+	char dir[64];
+	db *d;
+	store s;
+	project p;
+	int64_t w1, w2, mgr;
+	int64_t ids[4];
+} fixture;
+
+static int64_t user(db *d, const char *name)
+{
+	json_t *u = NULL;
+	cl_error err;
+	assert_int_equal(store_user_create(d, name, "x", false, &u, &err), 0);
+	int64_t id = json_integer_value(json_object_get(u, "id"));
+	json_decref(u);
+	return id;
+}
+
+static void project_make(fixture *f)
+{
+	cl_error err = {0};
+	json_t *org = NULL;
+	assert_int_equal(store_org_create(f->d, "org", "KRW", &org, &err), 0);
+	project_init(&f->p);
+	f->p.org_id = json_integer_value(json_object_get(org, "id"));
+	json_decref(org);
+	json_decref(f->p.labels);
+	f->p.labels = json_pack("[s,s]", "a", "b");
+	snprintf(f->p.name, sizeof f->p.name, "p");
+	snprintf(f->p.status, sizeof f->p.status, "open");
+	f->p.kind = KIND_TEXT_CLASS;
+	f->p.max_rounds = 2;
+	f->p.lease_seconds = 60;
+	f->p.overlap = 1;
+	assert_int_equal(store_project_create(f->d, &f->p, &err), 0);
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	assert_int_equal(tmpdir_make(f->dir, sizeof f->dir, "unit"), 0);
+	cl_error err = {0};
+	assert_int_equal(db_open(f->dir, false, &f->d, &err), 0);
+	f->s = (store){.ops = &store_sqlite_ops, .db = f->d};
+	project_make(f);
+	item_new items[4];
+	memset(items, 0, sizeof items);
+	const char *texts[] = {"one", "two", "three", "four"};
+	for (int i = 0; i < 4; i++) {
+		items[i].type = ITEM_TEXT;
+		snprintf(items[i].hash, sizeof items[i].hash, "hash%d", i);
+		items[i].text = texts[i];
+	}
+	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
+				   "item_ids", "duplicate_entries");
+	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, 4, report, &err), 0);
+	json_decref(report);
+	f->w1 = user(f->d, "w1");
+	f->w2 = user(f->d, "w2");
+	f->mgr = user(f->d, "mgr");
+	/* The project's tasks, in id order. */
+	task_query q = {.project_id = f->p.id, .limit = 10};
+	task_view *v = NULL;
+	int64_t next;
+	assert_int_equal(store_sqlite_ops.tasks_page(f->d, &q, &v, &next), 4);
+	for (int i = 0; i < 4; i++) {
+		f->ids[i] = v[i].id;
+		task_view_release(&v[i]);
+	}
+	free(v);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	db_close(f->d);
+	project_release(&f->p);
+	assert_int_equal(tmpdir_remove(f->dir), 0);
+	free(f);
+	return 0;
+}
+
+/* Runs a prepared change and frees it; `rc` is the result of preparing *tcp (a pointer: C
+ * leaves the order of arguments open). */
+static int run(int rc, task_change **tcp)
+{
+	task_change *tc = *tcp;
+	cl_error err;
+	if (!rc)
+		rc = task_change_wait(tc, &err);
+	task_change_free(tc);
+	return rc;
+}
+
+static int64_t claim(fixture *f, int64_t user_id)
+{
+	task_change *tc = NULL;
+	assert_int_equal(task_claim_start(&f->s, &f->p, user_id, &tc), 0);
+	cl_error err;
+	assert_int_equal(task_change_wait(tc, &err), 0);
+	int64_t id = task_change_view(tc) ? task_change_view(tc)->id : 0;
+	task_change_free(tc);
+	return id;
+}
+
+static int submit(fixture *f, int64_t id, int64_t user_id)
+{
+	task_change *tc = NULL;
+	return run(task_submit_start(&f->s, &f->p, id, user_id, "{\"labels\":[\"a\"]}", &tc), &tc);
+}
+
+static task_state state_of(fixture *f, int64_t id)
+{
+	task_ref r;
+	assert_int_equal(store_sqlite_ops.task_ref(f->d, id, &r), 0);
+	return r.state;
+}
+
+static void test_bulk_changes_what_fits_and_names_the_rest(void **state)
+{
+	fixture *f = *state;
+	int64_t held = claim(f, f->w1);
+	assert_int_equal(held, f->ids[0]);
+	int64_t ids[] = {f->ids[0], f->ids[1], 987654321};
+	task_bulk b = {.project_id = f->p.id,
+		       .user_id = f->mgr,
+		       .action = TASK_BULK_DISCARD,
+		       .ids = ids,
+		       .n = 3};
+	task_bulk_result res;
+	cl_error err;
+	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), 0);
+	assert_int_equal(res.changed, 1);
+	assert_int_equal(json_array_size(res.skipped), 2);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "conflict");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 1), "code")),
+	    "not_found");
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, f->ids[0]), TASK_ASSIGNED);
+	assert_int_equal(state_of(f, f->ids[1]), TASK_DISCARDED);
+	/* Release: the lease ends, the task is open again and the same worker may claim it. */
+	b.action = TASK_BULK_RELEASE;
+	b.n = 1;
+	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), 0);
+	assert_int_equal(res.changed, 1);
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, f->ids[0]), TASK_OPEN);
+	/* Priority: the last task is claimed first. */
+	int64_t last[] = {f->ids[3]};
+	b = (task_bulk){.project_id = f->p.id,
+			.user_id = f->mgr,
+			.action = TASK_BULK_PRIORITY,
+			.priority = 5,
+			.ids = last,
+			.n = 1};
+	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), 0);
+	json_decref(res.skipped);
+	assert_int_equal(claim(f, f->w2), f->ids[3]);
+}
+
+static void test_a_wrong_call_changes_nothing(void **state)
+{
+	fixture *f = *state;
+	task_bulk_result res;
+	cl_error err;
+	int64_t *many = calloc(TASK_BULK_MAX + 1, sizeof *many);
+	for (int i = 0; i <= TASK_BULK_MAX; i++)
+		many[i] = f->ids[0];
+	task_bulk b = {.project_id = f->p.id,
+		       .user_id = f->mgr,
+		       .action = TASK_BULK_DISCARD,
+		       .ids = many,
+		       .n = TASK_BULK_MAX + 1};
+	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), CL_EINVAL);
+	b.n = 1;
+	b.action = TASK_BULK_PRIORITY;
+	b.priority = TASK_PRIORITY_MAX + 1;
+	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), CL_EINVAL);
+	b.n = 0;
+	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), CL_EINVAL);
+	free(many);
+	assert_int_equal(state_of(f, f->ids[0]), TASK_OPEN);
+	task_bulk_action a;
+	assert_int_equal(task_bulk_action_parse("discard", &a), 0);
+	assert_int_equal(a, TASK_BULK_DISCARD);
+	assert_int_equal(task_bulk_action_parse("approve", &a), -1);
+}
+
+static void test_reopen_before_review_only(void **state)
+{
+	fixture *f = *state;
+	int64_t id = claim(f, f->w1);
+	assert_int_equal(submit(f, id, f->w1), 0);
+	task_change *tc = NULL;
+	/* Not the worker's: refused. */
+	assert_int_equal(run(task_reopen_start(&f->s, &f->p, id, f->w2, &tc), &tc), CL_ECONFLICT);
+	assert_int_equal(run(task_reopen_start(&f->s, &f->p, id, f->w1, &tc), &tc), 0);
+	assert_int_equal(state_of(f, id), TASK_ASSIGNED);
+	/* Held again: the next claim answers it, and it may be submitted again. */
+	assert_int_equal(claim(f, f->w1), id);
+	assert_int_equal(submit(f, id, f->w1), 0);
+	json_t *rounds = store_sqlite_ops.task_rounds(f->d, id);
+	json_t *anns = json_object_get(rounds, "annotations");
+	assert_int_equal(json_array_size(anns), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(anns, 0), "source")),
+			    "withdrawn");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(anns, 1), "round")), 1);
+	json_decref(rounds);
+	/* Under review: no longer. */
+	task_change *rc = NULL;
+	assert_int_equal(review_claim_start(&f->s, &f->p, f->w2, &rc), 0);
+	cl_error err;
+	assert_int_equal(task_change_wait(rc, &err), 0);
+	task_change_free(rc);
+	assert_int_equal(run(task_reopen_start(&f->s, &f->p, id, f->w1, &tc), &tc), CL_ECONFLICT);
+}
+
+static void test_member_removal_ends_leases(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	assert_int_equal(store_project_member_set(f->d, f->p.id, f->w1, "worker", &err), 0);
+	int64_t id = claim(f, f->w1);
+	assert_int_equal(task_member_remove(&f->s, f->p.id, f->w1, f->mgr, &err), 0);
+	assert_int_equal(state_of(f, id), TASK_OPEN);
+	assert_int_equal(task_member_remove(&f->s, f->p.id, f->w1, f->mgr, &err), CL_ENOTFOUND);
+}
+
+static int page_count(fixture *f, task_query q)
+{
+	task_view *v = NULL;
+	int64_t next;
+	q.project_id = f->p.id;
+	q.limit = 10;
+	int n = store_sqlite_ops.tasks_page(f->d, &q, &v, &next);
+	for (int i = 0; i < n; i++)
+		task_view_release(&v[i]);
+	free(v);
+	return n;
+}
+
+static void test_browser_filters(void **state)
+{
+	fixture *f = *state;
+	int64_t id = claim(f, f->w1);
+	assert_int_equal(submit(f, id, f->w1), 0);
+	assert_int_equal(page_count(f, (task_query){.label = "a"}), 1);
+	assert_int_equal(page_count(f, (task_query){.label = "b"}), 0);
+	assert_int_equal(page_count(f, (task_query){.by_round = true, .round = 0}), 3);
+	assert_int_equal(page_count(f, (task_query){.by_round = true, .round = 1}), 1);
+	assert_int_equal(page_count(f, (task_query){.text = "THR"}), 1);
+	assert_int_equal(page_count(f, (task_query){.gold = 1}), 0);
+	assert_int_equal(page_count(f, (task_query){.gold = 2}), 4);
+	assert_int_equal(page_count(f, (task_query){.to = 1}), 0);
+	/* A filter and then none on the same cached statement: the round's binding is gone. */
+	assert_int_equal(page_count(f, (task_query){.gold = 2, .state = "open"}), 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_bulk_changes_what_fits_and_names_the_rest, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_a_wrong_call_changes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_before_review_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_removal_ends_leases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_browser_filters, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
