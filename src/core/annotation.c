@@ -3,6 +3,7 @@
  * wrong types and values outside the item, and its message names the path of the first problem
  * found, such as `boxes[1].w must be > 0`, in the order of the input. */
 #include "core/annotation.h"
+#include "core/llm_item.h"
 #include "util/text.h"
 
 #include <stdarg.h>
@@ -249,6 +250,293 @@ static int validate_spans(const project *p, const item_facts *item, const json_t
 	return 0;
 }
 
+/* ---- llm_preference ---- */
+
+/* The index of string `v` among the responses' ids, or -1. */
+static int response_index(const json_t *ids, const json_t *v)
+{
+	size_t i;
+	const json_t *id;
+	json_array_foreach(ids, i, id)
+		if (json_is_string(v) && json_equal(id, v))
+			return (int)i;
+	return -1;
+}
+
+/* `name` is an array holding each response id once: a permutation of `ids`. */
+static int check_permutation(const json_t *v, const char *name, const json_t *ids, cl_error *err)
+{
+	size_t n = json_array_size(ids);
+	if (!json_is_array(v) || json_array_size(v) != n)
+		return fail(err, "%s must be an array of the %zu response ids", name, n);
+	bool seen[LLM_MAX_RESPONSES] = {false};
+	for (size_t i = 0; i < n; i++) {
+		int k = response_index(ids, json_array_get(v, i));
+		if (k < 0)
+			return fail(err, "%s[%zu] is not a response id of the item", name, i);
+		if (seen[k])
+			return fail(err, "%s[%zu] repeats a response id", name, i);
+		seen[k] = true;
+	}
+	return 0;
+}
+
+/* The response ids in stored order, from the item's document (*doc: caller frees). */
+static int preference_ids(const item_facts *item, json_t **doc, const json_t **ids,
+			  cl_error *err)
+{
+	*doc = llm_item_parse(item->text, KIND_LLM_PREFERENCE);
+	if (!*doc)
+		return fail(err, "the item is not an llm_preference item (a prompt and responses)");
+	json_t *ordered = json_array();
+	size_t i;
+	const json_t *r;
+	json_array_foreach(llm_item_responses(*doc), i, r)
+		json_array_append(ordered, json_object_get(r, "id"));
+	json_object_set_new(*doc, "_ids", ordered);
+	*ids = ordered;
+	return 0;
+}
+
+/* "order": the order the task showed the responses in (any permutation without a task). */
+static int check_order(const item_facts *item, const json_t *doc, const json_t *ids,
+		       const json_t *a, cl_error *err)
+{
+	const json_t *order = json_object_get(a, "order");
+	if (!order)
+		return fail(err, "order is required: the order the responses were shown in");
+	int rc = check_permutation(order, "order", ids, err);
+	if (rc || !item->task_id)
+		return rc;
+	json_t *shown = llm_response_order(item->task_id, doc);
+	bool same = json_equal(shown, order);
+	json_decref(shown);
+	if (!same)
+		return fail(err, "order must be the task's response_order, the order the responses"
+				 " were shown in");
+	return 0;
+}
+
+/* "best", "ranking" and "tie": a pick or a ranking (a ranking when rank_all), tie only without
+ * a best, and a best that heads the ranking. */
+static int check_choice(const project *p, const json_t *ids, const json_t *a, cl_error *err)
+{
+	const json_t *best = json_object_get(a, "best"), *ranking = json_object_get(a, "ranking");
+	const json_t *tie = json_object_get(a, "tie");
+	if (best && !json_is_null(best) && response_index(ids, best) < 0)
+		return fail(err, "best must be a response id of the item or null");
+	if (tie && !json_is_boolean(tie))
+		return fail(err, "tie must be true or false");
+	bool has_best = best && !json_is_null(best);
+	if (json_is_true(tie) && has_best)
+		return fail(err, "tie is allowed only without a best response (best: null)");
+	if (ranking) {
+		int rc = check_permutation(ranking, "ranking", ids, err);
+		if (rc)
+			return rc;
+		if (has_best && !json_equal(best, json_array_get(ranking, 0)))
+			return fail(err, "best must be the first of ranking");
+	}
+	if (p->llm.rank_all && !ranking)
+		return fail(err, "ranking is required: the project ranks every response");
+	if (!has_best && !ranking && !json_is_true(tie))
+		return fail(err, "best or ranking is required (or best null with tie true)");
+	return 0;
+}
+
+/* "ratings": every response, every criterion, an integer 1..scale. */
+static int check_ratings(const project *p, const json_t *ids, const json_t *a, cl_error *err)
+{
+	const json_t *ratings = json_object_get(a, "ratings");
+	if (!json_is_object(ratings))
+		return fail(err, "ratings must be an object of each response's ratings");
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)ratings, key, v)
+	{
+		json_t *k = json_string(key);
+		int known = response_index(ids, k);
+		json_decref(k);
+		if (known < 0) {
+			char q[48];
+			text_quote(key, strlen(key), q);
+			return fail(err, "ratings: \"%s\" is not a response id of the item", q);
+		}
+	}
+	size_t i;
+	const json_t *id;
+	json_array_foreach(ids, i, id)
+	{
+		const char *rid = json_string_value(id);
+		const json_t *r = json_object_get(ratings, rid);
+		if (!json_is_object(r))
+			return fail(err, "ratings.%s is required: an object of the criteria", rid);
+		if ((int)json_object_size(r) != p->llm.criteria.n) {
+			json_object_foreach((json_t *)r, key, v)
+			{
+				bool known = false;
+				for (int c = 0; c < p->llm.criteria.n && !known; c++)
+					known = !strcmp(key, p->llm.criteria.name[c]);
+				if (!known) {
+					char q[48];
+					text_quote(key, strlen(key), q);
+					return fail(err, "ratings.%s: \"%s\" is not a criterion of the"
+							 " project", rid, q);
+				}
+			}
+		}
+		for (int c = 0; c < p->llm.criteria.n; c++) {
+			const char *cname = p->llm.criteria.name[c];
+			const json_t *score = json_object_get(r, cname);
+			if (!score)
+				return fail(err, "ratings.%s.%s is required", rid, cname);
+			if (!json_is_integer(score) || json_integer_value(score) < 1 ||
+			    json_integer_value(score) > p->llm.scale)
+				return fail(err, "ratings.%s.%s must be an integer from 1 to %d", rid,
+					    cname, p->llm.scale);
+		}
+	}
+	return 0;
+}
+
+/* Code points of a JSON string value. */
+static json_int_t string_chars(const json_t *v)
+{
+	return utf8_length(json_string_value(v));
+}
+
+static int check_reason(const project *p, const json_t *a, cl_error *err)
+{
+	const json_t *reason = json_object_get(a, "reason");
+	if (reason && !json_is_string(reason))
+		return fail(err, "reason must be a string");
+	if (reason && string_chars(reason) > ANNOTATION_MAX_REASON_CHARS)
+		return fail(err, "reason may be at most %d characters", ANNOTATION_MAX_REASON_CHARS);
+	const char *s = json_string_value(reason);
+	if (p->llm.require_reason && (!s || strspn(s, " \t\r\n") == strlen(s)))
+		return fail(err, "reason is required: the project asks why");
+	return 0;
+}
+
+static int validate_preference(const project *p, const item_facts *item, const json_t *a,
+			       cl_error *err)
+{
+	static const char *const keys[] = {"best", "ranking", "tie", "ratings", "reason", "order",
+					   NULL};
+	int rc = check_keys(a, keys, "", err);
+	if (rc)
+		return rc;
+	json_t *doc = NULL;
+	const json_t *ids = NULL;
+	rc = preference_ids(item, &doc, &ids, err);
+	rc = rc ? rc : check_order(item, doc, ids, a, err);
+	rc = rc ? rc : check_choice(p, ids, a, err);
+	rc = rc ? rc : check_ratings(p, ids, a, err);
+	rc = rc ? rc : check_reason(p, a, err);
+	json_decref(doc);
+	return rc;
+}
+
+/* ---- llm_response ---- */
+
+static int validate_response(const project *p, const item_facts *item, const json_t *a,
+			     cl_error *err)
+{
+	static const char *const keys[] = {"text", NULL};
+	int rc = check_keys(a, keys, "", err);
+	if (rc)
+		return rc;
+	json_t *doc = llm_item_parse(item->text, KIND_LLM_RESPONSE);
+	json_decref(doc);
+	if (!doc)
+		return fail(err, "the item is not an llm_response item (a prompt)");
+	const json_t *text = json_object_get(a, "text");
+	if (!text)
+		return fail(err, "text is required");
+	if (!json_is_string(text) || memchr(json_string_value(text), '\0', json_string_length(text)))
+		return fail(err, "text must be a string");
+	json_int_t n = string_chars(text);
+	if (n < p->llm.length_min || n > p->llm.length_max)
+		return fail(err, "text must be %lld to %lld characters, not %lld",
+			    (long long)p->llm.length_min, (long long)p->llm.length_max,
+			    (long long)n);
+	return 0;
+}
+
+/* ---- image_transcription ---- */
+
+/* An optional box {"x","y","w","h"} inside the image; `where` names its line. */
+static int check_line_box(const item_facts *item, const json_t *box, const char *where,
+			  cl_error *err)
+{
+	static const char *const keys[] = {"x", "y", "w", "h", NULL};
+	char path[48], prefix[56];
+	snprintf(path, sizeof path, "%s.box", where);
+	snprintf(prefix, sizeof prefix, "%s: ", path);
+	if (!json_is_object(box))
+		return fail(err, "%s must be an object {x, y, w, h}", path);
+	int rc = check_keys(box, keys, prefix, err);
+	double x = 0, y = 0, w = 0, h = 0;
+	if (rc || (rc = box_number(box, path, "x", &x, err)) ||
+	    (rc = box_number(box, path, "y", &y, err)) ||
+	    (rc = box_number(box, path, "w", &w, err)) || (rc = box_number(box, path, "h", &h, err)))
+		return rc;
+	if (x < 0 || y < 0)
+		return fail(err, "%s.x and .y must be >= 0", path);
+	if (!(w > 0) || !(h > 0))
+		return fail(err, "%s.w and .h must be > 0", path);
+	if (x + w > (double)item->width + EDGE_SLACK || y + h > (double)item->height + EDGE_SLACK)
+		return fail(err, "%s is outside the image (%lld x %lld)", path,
+			    (long long)item->width, (long long)item->height);
+	return 0;
+}
+
+static int check_line(const item_facts *item, const json_t *line, size_t i, cl_error *err)
+{
+	static const char *const keys[] = {"text", "box", NULL};
+	char where[32], prefix[40];
+	snprintf(where, sizeof where, "lines[%zu]", i);
+	snprintf(prefix, sizeof prefix, "%s: ", where);
+	if (!json_is_object(line))
+		return fail(err, "%s must be an object", where);
+	int rc = check_keys(line, keys, prefix, err);
+	if (rc)
+		return rc;
+	const json_t *text = json_object_get(line, "text");
+	if (!text)
+		return fail(err, "%s.text is required", where);
+	if (!json_is_string(text) || memchr(json_string_value(text), '\0', json_string_length(text)))
+		return fail(err, "%s.text must be a string", where);
+	if (string_chars(text) > ANNOTATION_MAX_LINE_CHARS)
+		return fail(err, "%s.text may be at most %d characters", where,
+			    ANNOTATION_MAX_LINE_CHARS);
+	const json_t *box = json_object_get(line, "box");
+	return box ? check_line_box(item, box, where, err) : 0;
+}
+
+static int validate_transcription(const item_facts *item, const json_t *a, cl_error *err)
+{
+	if (item->width <= 0 || item->height <= 0)
+		return fail(err, "the image's size is unknown");
+	static const char *const keys[] = {"lines", NULL};
+	int rc = check_keys(a, keys, "", err);
+	if (rc)
+		return rc;
+	const json_t *lines = json_object_get(a, "lines");
+	if (!lines)
+		return fail(err, "lines is required");
+	if (!json_is_array(lines))
+		return fail(err, "lines must be an array");
+	if (json_array_size(lines) > ANNOTATION_MAX_LINES)
+		return fail(err, "lines may hold at most %d entries", ANNOTATION_MAX_LINES);
+	size_t i;
+	const json_t *line;
+	json_array_foreach(lines, i, line)
+		if ((rc = check_line(item, line, i, err)))
+			return rc;
+	return 0;
+}
+
 int annotation_validate(const project *p, const item_facts *item, const json_t *annotation,
 			cl_error *err)
 {
@@ -264,6 +552,9 @@ int annotation_validate(const project *p, const item_facts *item, const json_t *
 	case KIND_IMAGE_CLASS: return validate_class(p, annotation, err);
 	case KIND_IMAGE_BBOX: return validate_bbox(p, item, annotation, err);
 	case KIND_TEXT_SPANS: return validate_spans(p, item, annotation, err);
+	case KIND_LLM_PREFERENCE: return validate_preference(p, item, annotation, err);
+	case KIND_LLM_RESPONSE: return validate_response(p, item, annotation, err);
+	case KIND_IMAGE_TRANSCRIPTION: return validate_transcription(item, annotation, err);
 	}
 	return fail(err, "unknown task kind");
 }

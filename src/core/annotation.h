@@ -18,7 +18,15 @@ typedef struct item_facts {
 	const char *text;   /* text items: UTF-8, NUL-terminated; NULL for images */
 	int64_t width;      /* image items: pixels */
 	int64_t height;
+	/* llm_preference: the task whose shown order (core/llm_item.h) the answer's "order" must
+	 * equal; 0 where no task showed the item (a gold answer, an academy question). */
+	int64_t task_id;
 } item_facts;
+
+/* Lines of an image_transcription answer, and code points of one line or of a reason. */
+#define ANNOTATION_MAX_LINES 1000
+#define ANNOTATION_MAX_LINE_CHARS 10000
+#define ANNOTATION_MAX_REASON_CHARS 10000
 
 /* Returns 0 when `annotation` is a valid answer for the project and item; otherwise
  * CL_EANNOTATION with err->message naming the problem (e.g. "boxes[2]: label \"dog\" is not

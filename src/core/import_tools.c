@@ -186,6 +186,12 @@ static json_t *from_labelstudio(const json_t *results, task_kind kind, const imp
 	case KIND_IMAGE_CLASS: out = json_pack("{s:O}", "labels", labels); break;
 	case KIND_IMAGE_BBOX: out = json_pack("{s:O}", "boxes", boxes); break;
 	case KIND_TEXT_SPANS: out = json_pack("{s:O}", "spans", spans); break;
+	case KIND_LLM_PREFERENCE:
+	case KIND_LLM_RESPONSE:
+	case KIND_IMAGE_TRANSCRIPTION:
+		snprintf(why, why_size, "Label Studio pre-annotations do not fit a %s project",
+			 task_kind_name(kind));
+		break;
 	}
 out:
 	json_decref(labels);
@@ -293,7 +299,7 @@ static json_t *record_annotation(tools_run *x, const import_entry *e, char *why,
 	}
 	if (!ann)
 		return NULL;
-	item_facts facts = {e->type, e->type == ITEM_TEXT ? e->text : NULL, e->width, e->height};
+	item_facts facts = {e->type, e->type == ITEM_TEXT ? e->text : NULL, e->width, e->height, 0};
 	cl_error err;
 	if (annotation_validate(p, &facts, ann, &err)) {
 		snprintf(why, n, "%s", err.message);

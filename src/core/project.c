@@ -17,6 +17,9 @@ const char *const task_kind_names[] = {
     [KIND_IMAGE_CLASS] = "image_class",
     [KIND_IMAGE_BBOX] = "image_bbox",
     [KIND_TEXT_SPANS] = "text_spans",
+    [KIND_LLM_PREFERENCE] = "llm_preference",
+    [KIND_LLM_RESPONSE] = "llm_response",
+    [KIND_IMAGE_TRANSCRIPTION] = "image_transcription",
     NULL,
 };
 
@@ -48,7 +51,15 @@ int task_kind_parse(const char *name, task_kind *out)
 
 item_type task_kind_item_type(task_kind kind)
 {
-	return kind == KIND_IMAGE_CLASS || kind == KIND_IMAGE_BBOX ? ITEM_IMAGE : ITEM_TEXT;
+	return kind == KIND_IMAGE_CLASS || kind == KIND_IMAGE_BBOX || kind == KIND_IMAGE_TRANSCRIPTION
+		   ? ITEM_IMAGE
+		   : ITEM_TEXT;
+}
+
+bool task_kind_uses_labels(task_kind kind)
+{
+	return kind == KIND_TEXT_CLASS || kind == KIND_IMAGE_CLASS || kind == KIND_IMAGE_BBOX ||
+	       kind == KIND_TEXT_SPANS;
 }
 
 const char *item_type_name(item_type type)
@@ -68,6 +79,7 @@ void project_init(project *p)
 	p->max_rounds = 3;
 	snprintf(p->status, sizeof p->status, "draft");
 	p->is_public = false;
+	project_llm_load(&p->llm, NULL);
 }
 
 void project_release(project *p)
@@ -86,6 +98,9 @@ struct apply {
 	bool creating;
 	bool has_name, has_kind, has_labels, has_org_id;
 	bool has_lease_minutes, has_lease_seconds, has_review_rate;
+	/* The LLM settings given, by the kinds they apply to. */
+	bool has_preference_setting, has_response_setting, has_scale;
+	const char *preference_key, *response_key;
 };
 
 /* Counts the code points of a valid UTF-8 string. */
@@ -171,7 +186,9 @@ static int set_kind(struct apply *a, const char *key, const json_t *v, cl_error 
 	if (!a->creating)
 		return bad(err, "%s cannot be changed", key);
 	if (!json_is_string(v) || task_kind_parse(json_string_value(v), &a->next.kind))
-		return bad(err, "%s must be one of text_class, image_class, image_bbox, text_spans",
+		return bad(err,
+			   "%s must be one of text_class, image_class, image_bbox, text_spans,"
+			   " llm_preference, llm_response, image_transcription",
 			   key);
 	a->has_kind = true;
 	return 0;
@@ -359,11 +376,160 @@ static int set_visibility(struct apply *a, const char *key, const json_t *v, cl_
 	return rc;
 }
 
+/* ---- the LLM kinds' settings ---- */
+
+/* A list of criteria: [{"name"}], 1 to PROJECT_MAX_CRITERIA distinct non-blank names. */
+static int get_criteria(const char *key, const json_t *v, project_criteria *out, cl_error *err)
+{
+	size_t n = json_array_size(v);
+	if (!json_is_array(v) || n < 1 || n > PROJECT_MAX_CRITERIA)
+		return cl_fail(err, CL_EINVAL, NULL, "%s must be an array of 1 to %d {\"name\"}",
+			       key, PROJECT_MAX_CRITERIA);
+	project_criteria c = {0};
+	for (size_t i = 0; i < n; i++) {
+		const json_t *e = json_array_get(v, i);
+		const json_t *name = json_object_get(e, "name");
+		if (!json_is_object(e) || json_object_size(e) != 1 || !json_is_string(name))
+			return cl_fail(err, CL_EINVAL, NULL, "%s[%zu] must be {\"name\": string}",
+				       key, i);
+		const char *s = json_string_value(name);
+		size_t len = json_string_length(name);
+		if (len < 1 || len > PROJECT_MAX_CRITERION_LEN || memchr(s, '\0', len) ||
+		    strspn(s, " \t\r\n") == len)
+			return cl_fail(err, CL_EINVAL, NULL,
+				       "%s[%zu].name must be 1 to %d bytes, not blank", key, i,
+				       PROJECT_MAX_CRITERION_LEN);
+		for (int j = 0; j < c.n; j++)
+			if (!strcmp(c.name[j], s))
+				return cl_fail(err, CL_EINVAL, NULL, "%s[%zu]: \"%s\" repeats", key,
+					       i, s);
+		memcpy(c.name[c.n], s, len + 1);
+		c.n++;
+	}
+	*out = c;
+	return 0;
+}
+
+static int set_criteria(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	a->has_preference_setting = true;
+	a->preference_key = "criteria";
+	return get_criteria(key, v, &a->next.llm.criteria, err);
+}
+
+static int set_rubric(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	a->has_response_setting = true;
+	a->response_key = "rubric";
+	return get_criteria(key, v, &a->next.llm.rubric, err);
+}
+
+static int set_scale(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	if (!json_is_integer(v) || (json_integer_value(v) != 5 && json_integer_value(v) != 7))
+		return bad(err, "%s must be 5 or 7", key);
+	a->next.llm.scale = (int)json_integer_value(v);
+	a->has_scale = true;
+	return 0;
+}
+
+static int set_require_reason(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	a->has_preference_setting = true;
+	a->preference_key = "require_reason";
+	return get_bool(key, v, &a->next.llm.require_reason, err);
+}
+
+static int set_rank_all(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	a->has_preference_setting = true;
+	a->preference_key = "rank_all";
+	return get_bool(key, v, &a->next.llm.rank_all, err);
+}
+
+/* {"min","max"}: code points of an llm_response answer, 0 <= min <= max, max >= 1. */
+static int set_length(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	a->has_response_setting = true;
+	a->response_key = "length";
+	const json_t *min = json_object_get(v, "min"), *max = json_object_get(v, "max");
+	if (!json_is_object(v) || !min || !max || json_object_size(v) != 2)
+		return bad(err, "%s must be {\"min\": integer, \"max\": integer}", key);
+	int64_t lo = 0, hi = 0;
+	int rc = get_int("length.min", min, 0, PROJECT_MAX_ANSWER_LEN, &lo, err);
+	rc = rc ? rc : get_int("length.max", max, 1, PROJECT_MAX_ANSWER_LEN, &hi, err);
+	if (!rc && lo > hi)
+		rc = bad(err, "%s.min must be <= max", key);
+	if (!rc) {
+		a->next.llm.length_min = lo;
+		a->next.llm.length_max = hi;
+	}
+	return rc;
+}
+
+static json_t *criteria_json(const project_criteria *c)
+{
+	json_t *arr = json_array();
+	for (int i = 0; arr && i < c->n; i++)
+		json_array_append_new(arr, json_pack("{s:s}", "name", c->name[i]));
+	return arr;
+}
+
+json_t *project_llm_json(const project_llm *s)
+{
+	return json_pack("{s:o,s:i,s:b,s:b,s:{s:I,s:I},s:o}", "criteria",
+			 criteria_json(&s->criteria), "scale", s->scale, "require_reason",
+			 s->require_reason, "rank_all", s->rank_all, "length", "min",
+			 (json_int_t)s->length_min, "max", (json_int_t)s->length_max, "rubric",
+			 criteria_json(&s->rubric));
+}
+
+static void criteria_default(project_criteria *c)
+{
+	static const char *const names[] = {"helpfulness", "harmlessness", "factuality"};
+	c->n = 3;
+	for (int i = 0; i < 3; i++)
+		snprintf(c->name[i], sizeof c->name[i], "%s", names[i]);
+}
+
+void project_llm_load(project_llm *s, const json_t *stored)
+{
+	*s = (project_llm){.scale = 5, .length_min = 1, .length_max = 10000};
+	criteria_default(&s->criteria);
+	criteria_default(&s->rubric);
+	if (!json_is_object(stored))
+		return;
+	/* What the store holds was checked when it was set; a setter reads it again. */
+	struct apply a = {.next.llm = *s};
+	cl_error ignored;
+	const json_t *v;
+	if ((v = json_object_get(stored, "criteria")))
+		set_criteria(&a, "criteria", v, &ignored);
+	if ((v = json_object_get(stored, "rubric")))
+		set_rubric(&a, "rubric", v, &ignored);
+	if ((v = json_object_get(stored, "scale")))
+		set_scale(&a, "scale", v, &ignored);
+	if ((v = json_object_get(stored, "require_reason")))
+		set_require_reason(&a, "require_reason", v, &ignored);
+	if ((v = json_object_get(stored, "rank_all")))
+		set_rank_all(&a, "rank_all", v, &ignored);
+	if ((v = json_object_get(stored, "length")))
+		set_length(&a, "length", v, &ignored);
+	*s = a.next.llm;
+}
+
 const json_field project_fields[] = {
     {"name", JSON_FIELD_STRING, JSON_FIELD_REQUIRED, NULL},
     {"kind", JSON_FIELD_STRING, JSON_FIELD_REQUIRED, task_kind_names},
     {"org_id", JSON_FIELD_INTEGER, JSON_FIELD_REQUIRED, NULL},
-    {"labels", JSON_FIELD_ARRAY, JSON_FIELD_REQUIRED, NULL},
+    /* Required by the kinds that use labels (apply_check). */
+    {"labels", JSON_FIELD_ARRAY, 0, NULL},
+    {"criteria", JSON_FIELD_ARRAY, 0, NULL},
+    {"scale", JSON_FIELD_INTEGER, 0, NULL},
+    {"require_reason", JSON_FIELD_BOOLEAN, 0, NULL},
+    {"rank_all", JSON_FIELD_BOOLEAN, 0, NULL},
+    {"length", JSON_FIELD_OBJECT, 0, NULL},
+    {"rubric", JSON_FIELD_ARRAY, 0, NULL},
     {"multi_label", JSON_FIELD_BOOLEAN, 0, NULL},
     {"instructions", JSON_FIELD_STRING, 0, NULL},
     {"price", JSON_FIELD_INTEGER, 0, NULL},
@@ -403,6 +569,12 @@ static const struct field {
     {"max_rounds", set_max_rounds},
     {"status", set_status},
     {"visibility", set_visibility},
+    {"criteria", set_criteria},
+    {"scale", set_scale},
+    {"require_reason", set_require_reason},
+    {"rank_all", set_rank_all},
+    {"length", set_length},
+    {"rubric", set_rubric},
 };
 
 static const struct field *field_find(const char *name)
@@ -423,7 +595,7 @@ static int apply_check(const struct apply *a, cl_error *err)
 			return bad(err, "%s is required", "name");
 		if (!a->has_kind)
 			return bad(err, "%s is required", "kind");
-		if (!a->has_labels)
+		if (!a->has_labels && task_kind_uses_labels(a->next.kind))
 			return bad(err, "%s is required", "labels");
 	}
 	if (a->has_lease_minutes && a->has_lease_seconds)
@@ -432,6 +604,12 @@ static int apply_check(const struct apply *a, cl_error *err)
 	if (n->multi_label && n->kind != KIND_TEXT_CLASS && n->kind != KIND_IMAGE_CLASS)
 		return bad(err, "multi_label applies only to text_class and image_class, not %s",
 			   task_kind_name(n->kind));
+	if (a->has_preference_setting && n->kind != KIND_LLM_PREFERENCE)
+		return bad(err, "%s applies only to llm_preference", a->preference_key);
+	if (a->has_response_setting && n->kind != KIND_LLM_RESPONSE)
+		return bad(err, "%s applies only to llm_response", a->response_key);
+	if (a->has_scale && n->kind != KIND_LLM_PREFERENCE && n->kind != KIND_LLM_RESPONSE)
+		return bad(err, "%s", "scale applies only to llm_preference and llm_response");
 	if (n->review_sample && !(n->review_rate > 0 && n->review_rate <= 1))
 		return bad(err, "%s", "review_policy \"sample\" needs review_rate in (0,1]");
 	return 0;
@@ -461,6 +639,10 @@ int project_apply_json(project *p, const json_t *in, bool creating, cl_error *er
 	rc = apply_check(&a, err);
 	if (rc)
 		goto out;
+	if (!a.labels && !p->labels && !(a.labels = json_array())) {
+		rc = cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+		goto out;
+	}
 	if (a.labels) {
 		json_decref(p->labels);
 		a.next.labels = a.labels;
@@ -530,6 +712,8 @@ json_t *project_to_json(const project *p)
 	bad_set |=
 	    json_object_set_new(o, "visibility", json_string(p->is_public ? "public" : "private"));
 	bad_set |= json_object_set_new(o, "created_at", json_string(created));
+	if (project_is_llm(p))
+		bad_set |= json_object_update_new(o, project_llm_json(&p->llm));
 	if (bad_set) {
 		json_decref(o);
 		return NULL;
@@ -543,6 +727,29 @@ void project_copy(project *to, const project *from)
 	*to = *from;
 	to->labels = json_incref(from->labels);
 	to->instructions = from->instructions ? strdup(from->instructions) : NULL;
+}
+
+bool project_is_llm(const project *p)
+{
+	return p->kind == KIND_LLM_PREFERENCE || p->kind == KIND_LLM_RESPONSE;
+}
+
+/* The LLM settings as members of an open object: ",\"criteria\":[...],...". */
+static int llm_brief_write(buf *out, const project_llm *s)
+{
+	json_t *o = project_llm_json(s);
+	int rc = o ? 0 : CL_ENOMEM;
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v)
+	{
+		rc = rc ? rc : buf_puts(out, ",");
+		rc = rc ? rc : json_write_string(out, key, strlen(key));
+		rc = rc ? rc : buf_puts(out, ":");
+		rc = rc ? rc : json_write(out, v);
+	}
+	json_decref(o);
+	return rc;
 }
 
 int project_brief_write(buf *out, const project *p)
@@ -561,5 +768,7 @@ int project_brief_write(buf *out, const project *p)
 	rc = rc ? rc : buf_puts(out, ",\"instructions\":");
 	const char *ins = p->instructions ? p->instructions : "";
 	rc = rc ? rc : json_write_string(out, ins, strlen(ins));
+	if (!rc && project_is_llm(p))
+		rc = llm_brief_write(out, &p->llm);
 	return rc ? rc : buf_puts(out, "}");
 }

@@ -16,7 +16,13 @@ typedef enum task_kind {
 	KIND_IMAGE_CLASS,
 	KIND_IMAGE_BBOX,
 	KIND_TEXT_SPANS,
+	KIND_LLM_PREFERENCE,
+	KIND_LLM_RESPONSE,
+	KIND_IMAGE_TRANSCRIPTION,
 } task_kind;
+
+/* How many kinds there are: one past the last. */
+#define TASK_KIND_COUNT (KIND_IMAGE_TRANSCRIPTION + 1)
 
 typedef enum item_type { ITEM_TEXT, ITEM_IMAGE } item_type;
 
@@ -24,6 +30,27 @@ typedef enum item_type { ITEM_TEXT, ITEM_IMAGE } item_type;
 #define PROJECT_MAX_LABEL_LEN 100	  /* bytes */
 #define PROJECT_MAX_INSTRUCTIONS 65536	  /* bytes of markdown */
 #define PROJECT_MAX_PRICE 1000000000000LL /* price and reviewer_fee, minor units */
+#define PROJECT_MAX_CRITERIA 12		  /* criteria or rubric entries */
+#define PROJECT_MAX_CRITERION_LEN 64	  /* bytes of a criterion's name */
+#define PROJECT_MAX_ANSWER_LEN 100000	  /* llm_response: the largest length.max, code points */
+
+/* A list of named criteria (llm_preference ratings, llm_response review rubric). Fixed arrays:
+ * a project is copied by value. */
+typedef struct project_criteria {
+	int n;
+	char name[PROJECT_MAX_CRITERIA][PROJECT_MAX_CRITERION_LEN + 1];
+} project_criteria;
+
+/* The settings of the LLM kinds (docs/API.md, "Kind settings"); kept for every project, read
+ * by the kinds they apply to. */
+typedef struct project_llm {
+	project_criteria criteria; /* llm_preference ratings */
+	project_criteria rubric;   /* llm_response review scores */
+	int scale;		   /* ratings and rubric scores are 1..scale: 5 or 7 */
+	bool require_reason;	   /* llm_preference: a reason must be written */
+	bool rank_all;		   /* llm_preference: rank every response, not only pick the best */
+	int64_t length_min, length_max; /* llm_response: the answer's code points */
+} project_llm;
 
 typedef struct project {
 	int64_t id;
@@ -44,6 +71,7 @@ typedef struct project {
 	char status[8]; /* draft, open, paused, closed */
 	bool is_public;
 	int64_t created_at; /* ms */
+	project_llm llm;
 } project;
 
 /* "text_class" <-> KIND_TEXT_CLASS. Parse returns CL_EINVAL for an unknown name. */
@@ -77,6 +105,19 @@ int project_apply_json(project *p, const json_t *in, bool creating, cl_error *er
 extern const json_field project_fields[];
 /* The kinds' names in task_kind order, NULL-ended. */
 extern const char *const task_kind_names[];
+
+/* Whether a kind's answers name the project's labels (classification, boxes, spans): only those
+ * need labels. */
+bool task_kind_uses_labels(task_kind kind);
+
+/* True for llm_preference and llm_response, whose projects carry the LLM settings. */
+bool project_is_llm(const project *p);
+
+/* The LLM settings as the JSON members the store keeps and the Project answer shows (new
+ * reference, NULL when out of memory), and back: project_llm_load replaces p->llm with what
+ * `stored` holds over the defaults (members missing or malformed keep the default). */
+json_t *project_llm_json(const project_llm *s);
+void project_llm_load(project_llm *s, const json_t *stored);
 
 /* True when `label` is one of the project's labels (a linear scan: at most 500). */
 bool project_has_label(const project *p, const char *label);

@@ -156,7 +156,7 @@ static double project_score(db_conn *c, int64_t user, const project_cand *k, con
 }
 
 /* The figures of a worker on each kind, read once per kind for a ranking of projects. */
-enum { KINDS = KIND_TEXT_SPANS + 1 };
+enum { KINDS = TASK_KIND_COUNT };
 typedef struct figures_memo {
 	kind_figures of[KINDS];
 	bool known[KINDS];

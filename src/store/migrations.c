@@ -412,6 +412,10 @@ const migration migrations[] = {
      "CREATE TRIGGER ledger_accounts_bounded_insert BEFORE INSERT ON ledger_accounts"
      " WHEN typeof(NEW.balance) <> 'integer' OR NEW.balance <> 0"
      " BEGIN SELECT RAISE(ABORT, 'a ledger account starts at zero'); END;"},
+    {23, "projects keep the settings of the LLM kinds",
+     /* criteria, scale, require_reason, rank_all, length and rubric as one JSON object
+      * (core/project.h, project_llm): read by llm_preference and llm_response projects. */
+     "ALTER TABLE projects ADD COLUMN kind_settings TEXT NOT NULL DEFAULT '{}';"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -10,7 +10,9 @@
 #define PROJECT_COLUMNS                                                                            \
 	"p.id, p.org_id, p.name, p.kind, p.labels, p.multi_label, p.instructions, p.price,"        \
 	" p.reviewer_fee, p.review_sample, p.review_rate, p.overlap, p.lease_seconds,"             \
-	" p.max_rounds, p.status, p.is_public, p.created_at, o.currency"
+	" p.max_rounds, p.status, p.is_public, p.created_at, o.currency, p.kind_settings"
+/* The first column after PROJECT_COLUMNS. */
+#define PC 19
 
 /* Fills p from a row of PROJECT_COLUMNS; p must be project_init'ed. */
 static void project_from_row(sqlite3_stmt *st, project *p)
@@ -37,15 +39,29 @@ static void project_from_row(sqlite3_stmt *st, project *p)
 	p->is_public = sqlite3_column_int(st, 15);
 	p->created_at = sqlite3_column_int64(st, 16);
 	snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 17));
+	json_t *kind_settings = json_loads(db_col_text(st, PC + 0), 0, NULL);
+	project_llm_load(&p->llm, kind_settings);
+	json_decref(kind_settings);
 }
 
-static void bind_settings(sqlite3_stmt *st, const project *p, char *labels)
+/* Binds the settings to parameters 1 to 15 (labels and kind_settings: JSON text). */
+static void bind_settings(sqlite3_stmt *st, const project *p, char *labels, char *kind_settings)
 {
 	db_bind(st, DB_TEXT(p->name), DB_TEXT(task_kind_name(p->kind)), DB_TEXT(labels),
 		DB_INT(p->multi_label), DB_TEXT(p->instructions ? p->instructions : ""),
 		DB_INT(p->price), DB_INT(p->reviewer_fee), DB_INT(p->review_sample),
 		DB_REAL(p->review_rate), DB_INT(p->overlap), DB_INT(p->lease_seconds),
-		DB_INT(p->max_rounds), DB_TEXT(p->status), DB_INT(p->is_public));
+		DB_INT(p->max_rounds), DB_TEXT(p->status), DB_INT(p->is_public),
+		DB_TEXT(kind_settings ? kind_settings : "{}"));
+}
+
+/* The LLM settings as stored JSON text (caller frees; NULL when out of memory). */
+static char *kind_settings_text(const project *p)
+{
+	json_t *o = project_llm_json(&p->llm);
+	char *s = o ? json_dumps(o, JSON_OUT) : NULL;
+	json_decref(o);
+	return s;
 }
 
 static int project_create_job(db_conn *c, void *ctx, cl_error *err)
@@ -60,17 +76,19 @@ static int project_create_job(db_conn *c, void *ctx, cl_error *err)
 	snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 0));
 	sqlite3_reset(st);
 	char *labels = json_dumps(p->labels, JSON_OUT);
+	char *kind_settings = kind_settings_text(p);
 	p->created_at = clock_now_ms();
 	st = db_stmt(
 	    c, "INSERT INTO projects(name, kind, labels, multi_label, instructions, price,"
 	       " reviewer_fee, review_sample, review_rate, overlap, lease_seconds, max_rounds,"
-	       " status, is_public, org_id, created_at)"
-	       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-	bind_settings(st, p, labels);
-	db_bind_int(st, 15, p->org_id);
-	db_bind_int(st, 16, p->created_at);
+	       " status, is_public, kind_settings, org_id, created_at)"
+	       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	bind_settings(st, p, labels, kind_settings);
+	db_bind_int(st, 16, p->org_id);
+	db_bind_int(st, 17, p->created_at);
 	int rc = db_exec_stmt(st, err);
 	free(labels);
+	free(kind_settings);
 	if (!rc)
 		p->id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
@@ -125,10 +143,10 @@ int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char o
 	org_role[0] = member_role[0] = '\0';
 	if (db_step(st) == SQLITE_ROW) {
 		project_from_row(st, p);
-		if (sqlite3_column_type(st, 18) != SQLITE_NULL)
-			snprintf(org_role, 16, "%s", db_col_text(st, 18));
-		if (sqlite3_column_type(st, 19) != SQLITE_NULL)
-			snprintf(member_role, 16, "%s", db_col_text(st, 19));
+		if (sqlite3_column_type(st, PC + 0) != SQLITE_NULL)
+			snprintf(org_role, 16, "%s", db_col_text(st, PC + 0));
+		if (sqlite3_column_type(st, PC + 1) != SQLITE_NULL)
+			snprintf(member_role, 16, "%s", db_col_text(st, PC + 1));
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -176,14 +194,17 @@ int store_project_labels(db_conn *c, int64_t project_id, json_t **labels, bool *
 int store_project_save(db_conn *c, const project *p, cl_error *err)
 {
 	char *labels = json_dumps(p->labels, JSON_OUT);
+	char *kind_settings = kind_settings_text(p);
 	sqlite3_stmt *st =
 	    db_stmt(c, "UPDATE projects SET name=?, kind=?, labels=?, multi_label=?, instructions=?,"
 		       " price=?, reviewer_fee=?, review_sample=?, review_rate=?, overlap=?,"
-		       " lease_seconds=?, max_rounds=?, status=?, is_public=? WHERE id = ?");
-	bind_settings(st, p, labels);
-	db_bind_int(st, 15, p->id);
+		       " lease_seconds=?, max_rounds=?, status=?, is_public=?, kind_settings=?"
+		       " WHERE id = ?");
+	bind_settings(st, p, labels, kind_settings);
+	db_bind_int(st, 16, p->id);
 	int rc = db_exec_stmt(st, err);
 	free(labels);
+	free(kind_settings);
 	return rc;
 }
 
@@ -229,8 +250,8 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
 		}
 		project_from_row(st, &p);
 		json_t *o = project_to_json(&p);
-		const char *om = (const char *)sqlite3_column_text(st, 18);
-		const char *pm = (const char *)sqlite3_column_text(st, 19);
+		const char *om = (const char *)sqlite3_column_text(st, PC + 0);
+		const char *pm = (const char *)sqlite3_column_text(st, PC + 1);
 		/* The caller's roles as stored; the API names the strongest (my_role). */
 		json_object_set_new(o, "org_role", om ? json_string(om) : json_null());
 		json_object_set_new(o, "member_role", pm ? json_string(pm) : json_null());
@@ -251,15 +272,15 @@ static json_t *my_project_json(sqlite3_stmt *st)
 	project_init(&p);
 	project_from_row(st, &p);
 	json_t *o = project_to_json(&p);
-	const char *pm = (const char *)sqlite3_column_text(st, 18);
-	int64_t approved = sqlite3_column_int64(st, 19);
-	int64_t reviews = sqlite3_column_int64(st, 23);
+	const char *pm = (const char *)sqlite3_column_text(st, PC + 0);
+	int64_t approved = sqlite3_column_int64(st, PC + 1);
+	int64_t reviews = sqlite3_column_int64(st, PC + 5);
 	json_object_set_new(o, "my_role", json_string(pm ? pm : "worker"));
 	json_object_set_new(o, "my_figures",
 			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "approved", (json_int_t)approved,
-				      "rejected", (json_int_t)sqlite3_column_int64(st, 20),
-				      "pending_review", (json_int_t)sqlite3_column_int64(st, 21),
-				      "in_progress", (json_int_t)sqlite3_column_int64(st, 22),
+				      "rejected", (json_int_t)sqlite3_column_int64(st, PC + 2),
+				      "pending_review", (json_int_t)sqlite3_column_int64(st, PC + 3),
+				      "in_progress", (json_int_t)sqlite3_column_int64(st, PC + 4),
 				      "earnings",
 				      (json_int_t)(approved * p.price + reviews * p.reviewer_fee)));
 	project_release(&p);
