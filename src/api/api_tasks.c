@@ -28,7 +28,8 @@ static int validate(http_request *r, const project *p, int64_t task_id, const ta
 	item_facts item = {.type = task_kind_item_type(p->kind),
 			   .text = f->text,
 			   .width = f->width,
-			   .height = f->height};
+			   .height = f->height,
+			   .task_id = task_id};
 	int rc = annotation_validate(p, &item, ann, &r->err);
 	task_facts_release(&read);
 	if (rc)

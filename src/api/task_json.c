@@ -1,5 +1,6 @@
 /* The Task answer as JSON text, from a task_view (api/task_json.h). */
 #include "api/task_json.h"
+#include "core/llm_item.h"
 #include "util/clock.h"
 #include "util/json_write.h"
 
@@ -84,16 +85,37 @@ static int meta_write(buf *b, int rc, const char *meta, json_t *parsed, bool nam
 	return rc ? rc : json_write(b, parsed);
 }
 
+/* The LLM kinds' item document as "data" (core/llm_item.h), and for llm_preference the order
+ * the task shows its responses in, "response_order", which the answer's "order" must equal. */
+static int llm_write(buf *b, int rc, const task_view *v, const project *p, bool order)
+{
+	json_t *doc = llm_item_parse(v->item.text, p->kind);
+	json_t *shown = order && doc ? llm_response_order(v->id, doc) : NULL;
+	if (order) {
+		rc = put(b, rc, ",\"response_order\":");
+		rc = rc ? rc : shown ? json_write(b, shown) : buf_puts(b, "null");
+	} else {
+		rc = put(b, rc, ",\"data\":");
+		rc = rc ? rc : doc ? json_write(b, doc) : buf_puts(b, "null");
+	}
+	json_decref(shown);
+	json_decref(doc);
+	return rc;
+}
+
 /* The task's imported pre-annotation (core/import_tools.h), the worker's starting point, and
  * its item. Only metadata that names a pre-annotation is parsed. */
-static int item_write(buf *b, const task_view *v)
+static int item_write(buf *b, const task_view *v, const project *p)
 {
 	const struct task_view_item *it = &v->item;
 	bool named = it->meta && strstr(it->meta, "\"preannotation\"");
 	json_t *parsed = named ? json_loads(it->meta, 0, NULL) : NULL;
 	json_t *pre = json_object_get(parsed, "preannotation");
+	bool llm = p && project_is_llm(p);
 	int rc = put(b, 0, ",\"preannotation\":");
 	rc = rc ? rc : json_is_object(pre) ? json_write(b, pre) : buf_puts(b, "null");
+	if (llm && p->kind == KIND_LLM_PREFERENCE)
+		rc = llm_write(b, rc, v, p, true);
 	rc = put(b, rc, ",\"item\":{\"id\":");
 	rc = put_id(b, rc, v->item_id);
 	rc = put(b, rc, ",\"type\":");
@@ -110,6 +132,8 @@ static int item_write(buf *b, const task_view *v)
 		rc = put(b, rc, ",\"height\":");
 		rc = put_int(b, rc, it->height);
 	}
+	if (llm)
+		rc = llm_write(b, rc, v, p, false);
 	rc = meta_write(b, rc, it->meta, parsed, named);
 	json_decref(parsed);
 	return put(b, rc, "}");
@@ -143,7 +167,7 @@ int task_json_write(buf *b, const task_view *v, const project *p)
 {
 	int rc = fields_write(b, v);
 	if (!rc && v->detail != TASK_BARE && v->has_item)
-		rc = item_write(b, v);
+		rc = item_write(b, v, p);
 	if (!rc && v->detail == TASK_WITH_HISTORY)
 		rc = events_write(b, v);
 	if (!rc && v->detail != TASK_BARE && p) {

@@ -7,6 +7,7 @@
  * the caller hashes, dedupes and stores. */
 #include "core/import.h"
 #include "core/import_tools.h"
+#include "core/llm_item.h"
 #include "core/upload_type.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -204,8 +205,8 @@ static void skip_bom(const unsigned char **d, size_t *n)
 	}
 }
 
-static int text_item(import_ctx *c, const char *source, long line, const char *text, size_t len,
-		     const json_t *meta)
+static int plain_item(import_ctx *c, const char *source, long line, const char *text, size_t len,
+		      const json_t *meta)
 {
 	import_entry e = {
 	    .source = source,
@@ -216,6 +217,45 @@ static int text_item(import_ctx *c, const char *source, long line, const char *t
 	    .meta = meta,
 	};
 	return emit_item(c, &e);
+}
+
+static bool llm_project(const import_ctx *c)
+{
+	return c->lim.project && project_is_llm(c->lim.project);
+}
+
+/* An LLM project's item: the document built from `in` (core/llm_item.h), stored as its
+ * canonical JSON text, which must fit the text limit like any text. */
+static int llm_item(import_ctx *c, const char *source, long line, const json_t *in,
+		    const json_t *meta)
+{
+	const char *why;
+	json_t *doc = llm_item_from_json(in, c->lim.project->kind, &why);
+	if (!doc)
+		return emit_reject(c, source, line, why);
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(doc);
+	if (!text)
+		return CL_ENOMEM;
+	size_t len = strlen(text);
+	why = text_problem(c, text, len);
+	int rc = why ? emit_reject(c, source, line, why) : plain_item(c, source, line, text, len, meta);
+	free(text);
+	return rc;
+}
+
+/* A text item; in an LLM project the text is the prompt. */
+static int text_item(import_ctx *c, const char *source, long line, const char *text, size_t len,
+		     const json_t *meta)
+{
+	if (!llm_project(c))
+		return plain_item(c, source, line, text, len, meta);
+	json_t *in = json_pack("{s:s%}", "prompt", text, len);
+	if (!in)
+		return CL_ENOMEM;
+	int rc = llm_item(c, source, line, in, meta);
+	json_decref(in);
+	return rc;
 }
 
 /* A text file: the whole file, less trailing line breaks, is one item. */
@@ -265,16 +305,19 @@ static int jsonl_line(import_ctx *c, const char *source, long line, const unsign
 		meta = json_object_get(o, "meta");
 		if (json_is_null(meta))
 			meta = NULL;
-		if (!json_is_string(text))
+		if (llm_project(c)) /* the document's own checks follow */
+			why = meta && !json_is_object(meta) ? "\"meta\" must be an object" : NULL;
+		else if (!json_is_string(text))
 			why = "missing \"text\"";
 		else if (meta && !json_is_object(meta))
 			why = "\"meta\" must be an object";
 		else
 			why = text_problem(c, json_string_value(text), json_string_length(text));
 	}
-	int rc = why ? emit_reject(c, source, line, why)
-		     : text_item(c, source, line, json_string_value(text), json_string_length(text),
-				 meta);
+	int rc = why		  ? emit_reject(c, source, line, why)
+		 : llm_project(c) ? llm_item(c, source, line, o, meta)
+				  : text_item(c, source, line, json_string_value(text),
+					      json_string_length(text), meta);
 	json_decref(o);
 	return rc;
 }

@@ -263,6 +263,22 @@ static double class_sim(const json_t *a, const json_t *b)
 	return r;
 }
 
+/* Free text agrees only when it is the same: a's text equals b's, or is among b's answers. */
+static double response_sim(const json_t *a, const json_t *b)
+{
+	const json_t *text = json_object_get(a, "text");
+	if (!json_is_string(text))
+		return 0;
+	if (json_equal(text, json_object_get(b, "text")))
+		return 1;
+	size_t i;
+	const json_t *v;
+	json_array_foreach(json_object_get(b, "answers"), i, v)
+		if (json_equal(text, v))
+			return 1;
+	return 0;
+}
+
 double quality_similarity(task_kind kind, const json_t *a, const json_t *b)
 {
 	switch (kind) {
@@ -270,13 +286,49 @@ double quality_similarity(task_kind kind, const json_t *a, const json_t *b)
 		return quality_mean_iou(a, b);
 	case KIND_TEXT_SPANS:
 		return quality_span_f1(a, b);
+	case KIND_LLM_PREFERENCE:
+		return quality_pair_agreement(a, b);
+	case KIND_LLM_RESPONSE:
+		return response_sim(a, b);
+	case KIND_IMAGE_TRANSCRIPTION:
+		return quality_transcription_similarity(a, b);
 	default:
 		return class_sim(a, b);
 	}
 }
 
+/* The best response an answer names: its best, else the head of its ranking; NULL for none. */
+static const json_t *named_best(const json_t *ann)
+{
+	const json_t *best = json_object_get(ann, "best");
+	if (json_is_string(best))
+		return best;
+	const json_t *ranking = json_object_get(ann, "ranking");
+	return json_is_array(ranking) && !json_is_true(json_object_get(ann, "tie"))
+		   ? json_array_get(ranking, 0)
+		   : NULL;
+}
+
+/* Preference gold is the known best response (or a tie, best null); transcription gold passes
+ * at QUALITY_GOLD_CER, else scores 1 - CER; llm_response has no gold (free text). */
+static double kind_gold_score(task_kind kind, const json_t *gold, const json_t *answer)
+{
+	if (kind == KIND_LLM_PREFERENCE) {
+		const json_t *g = named_best(gold), *a = named_best(answer);
+		return (!g && !a) || (g && a && json_equal(g, a)) ? 1 : 0;
+	}
+	if (kind == KIND_IMAGE_TRANSCRIPTION) {
+		double cer = quality_transcription_cer(answer, gold);
+		return cer <= QUALITY_GOLD_CER ? 1 : cer < 1 ? 1 - cer : 0;
+	}
+	return 0;
+}
+
 double quality_gold_score(task_kind kind, const json_t *gold, const json_t *answer)
 {
+	if (kind == KIND_LLM_PREFERENCE || kind == KIND_LLM_RESPONSE ||
+	    kind == KIND_IMAGE_TRANSCRIPTION)
+		return kind_gold_score(kind, gold, answer);
 	if (kind == KIND_TEXT_SPANS)
 		return quality_span_f1(gold, answer);
 	if (kind != KIND_IMAGE_BBOX)
@@ -476,9 +528,15 @@ json_t *quality_consolidate(task_kind kind, bool multi_label, json_t *const *ann
 {
 	if (!n)
 		return NULL;
-	json_t *out = kind == KIND_IMAGE_BBOX || kind == KIND_TEXT_SPANS
-			      ? consolidate_parts(kind, anns, n)
-			      : consolidate_class(multi_label, anns, n);
+	json_t *out;
+	switch (kind) {
+	case KIND_IMAGE_BBOX:
+	case KIND_TEXT_SPANS: out = consolidate_parts(kind, anns, n); break;
+	case KIND_LLM_PREFERENCE: out = quality_consolidate_preference(anns, n); break;
+	case KIND_LLM_RESPONSE: out = quality_consolidate_responses(anns, n); break;
+	case KIND_IMAGE_TRANSCRIPTION: out = quality_consolidate_transcription(anns, n); break;
+	default: out = consolidate_class(multi_label, anns, n); break;
+	}
 	if (out && agreement) {
 		double sum = 0;
 		for (size_t i = 0; i < n; i++)

@@ -17,6 +17,10 @@
 
 #define QUALITY_Z95 1.959963984540054
 #define QUALITY_MATCH_IOU 0.5
+/* A transcription matches its gold answer at this character error rate or under. */
+#define QUALITY_GOLD_CER 0.05
+/* Edit distances fill at most this many cells: past it, a band around the diagonal. */
+#define QUALITY_CER_MAX_CELLS 25000000
 
 /* A proportion k/n with its Wilson score interval. */
 typedef struct quality_interval {
@@ -87,6 +91,46 @@ char *quality_class_value(const json_t *annotation);
  * with a span. `pick` (any number, e.g. random) chooses which part and which label. */
 json_t *quality_plant_error(task_kind kind, const json_t *gold, const json_t *labels,
 			    uint32_t pick);
+
+/* ---- llm_preference: answers compared pair by pair of responses (quality_kinds.c) ---- */
+
+/* How answer `ann` orders responses x and y: 1 when x is preferred, -1 when y is, 0 when it
+ * does not say (a tie, or neither is the best of a pick). A ranking says for every pair; a best
+ * only against the others. */
+int quality_prefers(const json_t *ann, const char *x, const char *y);
+/* The share of response pairs (from a's "order") on which a and b say the same, ties included;
+ * 1 with no pairs. */
+double quality_pair_agreement(const json_t *a, const json_t *b);
+/* Kendall's tau-b of two answers' orders over the response pairs, in [-1, 1]; when either says
+ * nothing on every pair: 1 if both say nothing, else 0. */
+double quality_kendall_tau(const json_t *a, const json_t *b);
+/* 1 when the answer's best (or first ranked) response was the first shown, 0 when another, -1
+ * when it chose none: the position-bias figure counts these. */
+int quality_first_shown_chosen(const json_t *ann);
+/* The majority over pairs of n answers (new reference; NULL when none): each pair's majority
+ * wins a point (an even pair half each); "ranking" by points, then pairwise votes, then id;
+ * "best" the top one or null with "tie" true when two share the top; "pairs" the pairs a
+ * majority decided, {"chosen","rejected","agreement"}; "ratings" the mean of each rating. */
+json_t *quality_consolidate_preference(json_t *const *anns, size_t n);
+
+/* ---- image_transcription and llm_response ---- */
+
+/* The Levenshtein distance over code points of valid UTF-8 a and b (within
+ * QUALITY_CER_MAX_CELLS cells: exact when the distance fits the band around the diagonal). */
+size_t quality_edit_distance(const char *a, const char *b);
+/* The character error rate of `hyp` against `ref`: the distance over ref's code points (an
+ * empty ref: 0 when hyp is empty too, else 1). */
+double quality_cer(const char *hyp, const char *ref);
+/* A transcription's lines joined with '\n' (malloc'd; NULL when out of memory). */
+char *quality_transcription_text(const json_t *ann);
+/* The CER of transcription `hyp` against `ref`. */
+double quality_transcription_cer(const json_t *hyp, const json_t *ref);
+/* 1 - the distance of two transcriptions over the longer one's length: symmetric, in [0,1]. */
+double quality_transcription_similarity(const json_t *a, const json_t *b);
+/* The answer closest to all the others (the least summed distance; the first on a tie). */
+json_t *quality_consolidate_transcription(json_t *const *anns, size_t n);
+/* llm_response keeps every answer: {"answers": [text...], "count": n}. */
+json_t *quality_consolidate_responses(json_t *const *anns, size_t n);
 
 /* Defaults: no gold or honeypots, automatic promotion at 50 approvals with 90% first-pass and
  * 90% gold accuracy (when gold exists), demotion under 80% accuracy after 5 checks. */
