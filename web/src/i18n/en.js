@@ -647,7 +647,7 @@ export default {
   'answer.placeholder': 'Write the answer the model should give',
   'answer.draft': 'The model\'s draft',
   'answer.diff': 'Your changes to the draft',
-  'answer.changed': '{added} words added, {removed} removed',
+  'answer.changed': 'Words added: {added}, removed: {removed}',
   'answer.unchanged': 'No change to the draft yet',
   'answer.count': '{n} characters',
   'answer.range': 'Length',

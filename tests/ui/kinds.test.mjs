@@ -1,0 +1,339 @@
+// The LLM and transcription kinds in the browser: a manager creates each from the form with its
+// settings; a worker compares responses (best by its shown position, ratings and a reason),
+// writes an answer from a draft (length counter, diff), and transcribes an image line by line
+// (a box drawn for a line), all with the keyboard but the box; a reviewer sees each answer
+// read-only, scores the rubric with digits and approves with A. Prompts and responses that look
+// like HTML stay text; on a phone the responses stack.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, newPage, login, screenshot, waitTask, startWorld, assertInert, makePng } from './harness.mjs';
+
+let server;
+let world;
+let browser;
+let worker;
+let reviewer;
+let pref;
+let resp;
+let ocr;
+
+const XSS_PROMPT = '<img src=x onerror=alert(1)>';
+const XSS_RESPONSE = '</script><script>alert(2)</script> **bold?** <b onmouseover=alert(3)>b</b>';
+const PREF_ITEMS = [
+  { prompt: '한국의 수도는 어디인가요?', system: 'Answer briefly.', responses: [{ id: 'a', text: '서울입니다.' }, { id: 'b', text: '부산입니다.' }] },
+  { prompt: XSS_PROMPT, messages: [{ role: 'user', content: 'hi <i>there</i>' }, { role: 'assistant', content: 'hello' }], responses: [{ id: 'x', text: XSS_RESPONSE }, { id: 'y', text: 'plain' }, { id: 'z', text: 'third' }] },
+];
+const DRAFT = 'The capital of France is Lyon.';
+
+before(async () => {
+  ({ server, world } = await startWorld());
+  worker = await world.user('worker');
+  reviewer = await world.user('reviewer');
+  pref = await world.project({ kind: 'llm_preference', labels: undefined, require_reason: true, scale: 5 });
+  resp = await world.project({ kind: 'llm_response', labels: undefined, length: { min: 10, max: 200 }, rubric: [{ name: 'correct' }, { name: 'clear' }], scale: 5 });
+  ocr = await world.project({ kind: 'image_transcription', labels: undefined });
+  for (const p of [pref, resp, ocr]) {
+    await world.addMember(p.id, worker.id, 'worker');
+    await world.addMember(p.id, reviewer.id, 'reviewer');
+  }
+  await importJsonl(pref.id, PREF_ITEMS);
+  await importJsonl(resp.id, [{ prompt: 'What is the capital of France? ' + XSS_PROMPT, draft: DRAFT }]);
+  await world.importImages(ocr.id, [['line.png', makePng(320, 80, (x, y) => (y > 30 && y < 50 && x > 20 && x < 300 && (x >> 3) % 2 ? [20, 20, 20] : [250, 250, 250]))]]);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.cleanup();
+});
+
+function importJsonl(projectId, rows) {
+  const body = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  return world.manager.request('POST', `/api/v1/projects/${projectId}/items`, body, { 'Content-Type': 'application/x-ndjson' })
+    .then((r) => {
+      if (r.status !== 200 || r.json.accepted !== rows.length) throw new Error('import -> ' + r.status + ' ' + r.text);
+      return r.json;
+    });
+}
+
+const getTask = (id) => world.manager.ok('GET', '/api/v1/tasks/' + id);
+// The request bodies a page sends to a path ending in `suffix`.
+function bodiesTo(page, suffix) {
+  const seen = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith(suffix)) seen.push(JSON.parse(r.postData() || 'null')); });
+  return seen;
+}
+
+test('the create form offers the three kinds with their settings', async () => {
+  const page = await newPage(browser, { locale: 'en-US' });
+  await login(page, server.base, world.managerUser.username, world.managerUser.password, '/manage/new');
+  await page.waitForSelector('[data-testid=f-name]');
+  await page.fill('[data-testid=f-name]', 'preference from the form');
+  await page.check('[data-testid=f-kind-llm_preference]');
+  assert.equal(await page.isVisible('[data-testid=f-labels]'), false, 'no labels for an LLM kind');
+  assert.equal(await page.isVisible('[data-testid=f-response-settings]'), false);
+  await page.fill('[data-testid=f-criteria]', 'accuracy\ntone');
+  await page.selectOption('[data-testid=f-scale]', '7');
+  await page.check('[data-testid=f-require-reason]');
+  await page.check('[data-testid=f-rank-all]');
+  await page.click('[data-testid=create-submit]');
+  await page.waitForURL(/\/p\/\d+\/upload$/);
+  let p = await getProject(page.url());
+  assert.equal(p.kind, 'llm_preference');
+  assert.deepEqual(p.criteria, [{ name: 'accuracy' }, { name: 'tone' }]);
+  assert.equal(p.scale, 7);
+  assert.equal(p.require_reason, true);
+  assert.equal(p.rank_all, true);
+
+  await page.goto(server.base + '/manage/new');
+  await page.fill('[data-testid=f-name]', 'answers from the form');
+  await page.check('[data-testid=f-kind-llm_response]');
+  assert.equal(await page.isVisible('[data-testid=f-pref-settings]'), false);
+  await page.fill('[data-testid=f-length-min]', '20');
+  await page.fill('[data-testid=f-length-max]', '10');
+  await page.click('[data-testid=create-submit]');
+  assert.match(await page.textContent('[data-testid=form-error]'), /shortest/i);
+  await page.fill('[data-testid=f-length-max]', '400');
+  await page.fill('[data-testid=f-rubric]', 'follows the guide\ncorrect');
+  await page.click('[data-testid=create-submit]');
+  await page.waitForURL(/\/p\/\d+\/upload$/);
+  p = await getProject(page.url());
+  assert.equal(p.kind, 'llm_response');
+  assert.deepEqual(p.length, { min: 20, max: 400 });
+  assert.deepEqual(p.rubric, [{ name: 'follows the guide' }, { name: 'correct' }]);
+
+  // The settings page shows them and saves a change of one.
+  await page.goto(server.base + `/p/${p.id}/settings`);
+  await page.waitForSelector('[data-testid=s-length-max]');
+  assert.equal(await page.inputValue('[data-testid=s-length-max]'), '400');
+  assert.equal(await page.inputValue('[data-testid=s-rubric]'), 'follows the guide\ncorrect');
+  await page.fill('[data-testid=s-length-max]', '300');
+  await page.click('[data-testid=settings-save]');
+  await page.waitForSelector('[data-testid=toast]');
+  p = await world.manager.ok('GET', '/api/v1/projects/' + p.id);
+  assert.deepEqual(p.length, { min: 20, max: 300 });
+
+  await page.goto(server.base + '/manage/new');
+  await page.check('[data-testid=f-kind-image_transcription]');
+  assert.equal(await page.isVisible('[data-testid=f-labels]'), false);
+  assert.equal(await page.isVisible('[data-testid=f-kind-settings]'), false);
+  page.assertClean();
+});
+
+async function getProject(url) {
+  return world.manager.ok('GET', '/api/v1/projects/' + Number(url.match(/\/p\/(\d+)\//)[1]));
+}
+
+test('llm_preference: pick by position, rate, give a reason, all by keyboard; XSS stays text', async () => {
+  const page = await newPage(browser, { locale: 'ko-KR' });
+  await login(page, server.base, worker.username, worker.password, `/p/${pref.id}/label`);
+  let id = await waitTask(page);
+  const done = {};
+  while (id) {
+    const task = await getTask(id);
+    const shown = await page.$$eval('[data-testid=pref-response]', (els) => els.map((e) => e.dataset.responseId));
+    if (task.response_order) assert.deepEqual(shown, task.response_order);
+    const item = PREF_ITEMS.find((i) => i.responses.length === shown.length);
+    assert.equal(await page.textContent('[data-testid=llm-prompt]'), item.prompt);
+    // Every response's text is shown as it is, in its shown place.
+    const texts = await page.$$eval('[data-testid=pref-response-text]', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(texts, shown.map((rid) => item.responses.find((r) => r.id === rid).text));
+    assert.equal(await page.$$eval('[data-testid=llm-conversation] *:is(img, script, b, i)', (els) => els.length), 0);
+    await assertInert(page);
+
+    // Nothing picked: Ctrl+Enter says so and hands nothing in.
+    await page.keyboard.press('Control+Enter');
+    await page.waitForSelector('[data-testid=toast]');
+    assert.equal((await getTask(id)).state, 'assigned');
+
+    await page.keyboard.press('2');
+    assert.equal(await page.getAttribute('[data-testid=pref-response][data-position="2"] [data-testid=pref-pick]', 'aria-pressed'), 'true');
+    await page.keyboard.press('t');
+    assert.equal(await page.getAttribute('[data-testid=pref-tie]', 'aria-pressed'), 'true');
+    assert.equal(await page.getAttribute('[data-testid=pref-response][data-position="2"] [data-testid=pref-pick]', 'aria-pressed'), 'false');
+    await page.keyboard.press('2');
+    // R goes to the ratings: three criteria a response, a digit each, moving on by itself.
+    await page.keyboard.press('r');
+    const scores = [];
+    for (let i = 0; i < shown.length * 3; i++) {
+      const v = (i % 5) + 1;
+      scores.push(v);
+      await page.keyboard.press(String(v));
+    }
+    // Past the last rating the reason has the focus; the project requires it.
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'pref-reason');
+    await page.keyboard.press('Control+Enter');
+    await page.waitForSelector('[data-testid=toast]');
+    assert.equal((await getTask(id)).state, 'assigned');
+    await page.keyboard.type('두 번째가 더 정확합니다 <b>');
+    if (!Object.keys(done).length) await screenshot(page, 'worker-label-llm_preference');
+    await page.keyboard.press('Control+Enter');
+    const next = await waitTask(page, id);
+    const ann = (await getTask(id)).annotation;
+    assert.equal(ann.best, shown[1]);
+    assert.deepEqual(ann.order, shown);
+    assert.equal(ann.reason, '두 번째가 더 정확합니다 <b>');
+    assert.ok(!ann.tie);
+    shown.forEach((rid, k) => assert.deepEqual(ann.ratings[rid], { helpfulness: scores[k * 3], harmlessness: scores[k * 3 + 1], factuality: scores[k * 3 + 2] }));
+    done[id] = ann;
+    id = next;
+  }
+  assert.equal(Object.keys(done).length, PREF_ITEMS.length);
+  page.assertClean();
+
+  // The review shows the choice, the ratings and the reason read-only, without editing hints.
+  const rp = await newPage(browser, { locale: 'en-US' });
+  await login(rp, server.base, reviewer.username, reviewer.password, `/p/${pref.id}/review`);
+  id = await waitTask(rp);
+  while (id) {
+    const ann = done[id];
+    assert.equal(await rp.getAttribute(`[data-testid=pref-response][data-response-id="${ann.best}"]`, 'class'), 'llm-response best');
+    assert.equal(await rp.inputValue('[data-testid=pref-reason]'), ann.reason);
+    assert.equal(await rp.getAttribute('[data-testid=pref-reason]', 'readonly'), '');
+    assert.equal(await rp.isVisible('[data-testid=pref-help]'), false);
+    assert.equal(await rp.isVisible('[data-testid=pref-pick] kbd'), false);
+    const value = await rp.getAttribute(`[data-testid=pref-response][data-response-id="${ann.best}"] [data-testid=rating-row]`, 'data-value');
+    assert.equal(Number(value), ann.ratings[ann.best].helpfulness);
+    // Keys that edit do nothing here.
+    await rp.keyboard.press('1');
+    assert.equal(await rp.getAttribute(`[data-testid=pref-response][data-response-id="${ann.best}"]`, 'class'), 'llm-response best');
+    await assertInert(rp);
+    await screenshot(rp, 'reviewer-llm_preference');
+    await rp.keyboard.press('a');
+    const next = await waitTask(rp, id);
+    assert.equal((await getTask(id)).state, 'approved');
+    id = next;
+  }
+  rp.assertClean();
+});
+
+test('llm_response: edit the draft within the length range, see the diff; review scores the rubric', async () => {
+  const page = await newPage(browser, { locale: 'en-US' });
+  await login(page, server.base, worker.username, worker.password, `/p/${resp.id}/label`);
+  const id = await waitTask(page);
+  assert.ok(id);
+  assert.equal(await page.textContent('[data-testid=llm-prompt]'), 'What is the capital of France? ' + XSS_PROMPT);
+  assert.equal(await page.textContent('[data-testid=answer-draft]'), DRAFT);
+  // The editor has the focus and starts from the draft.
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'answer-text');
+  assert.equal(await page.inputValue('[data-testid=answer-text]'), DRAFT);
+  assert.equal(await page.getAttribute('[data-testid=answer-length]', 'data-length'), String(DRAFT.length));
+  // Too short: the counter turns, and Ctrl+Enter refuses.
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('Paris.');
+  assert.match(await page.getAttribute('[data-testid=answer-length]', 'class'), /bad/);
+  await page.keyboard.press('Control+Enter');
+  await page.waitForSelector('[data-testid=toast]');
+  assert.equal((await getTask(id)).state, 'assigned');
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('The capital of France is Paris.');
+  // The diff follows a pause in typing.
+  await page.waitForFunction(() => document.querySelector('[data-testid=answer-diff] del')?.textContent === 'Lyon.');
+  assert.equal(await page.textContent('[data-testid=answer-diff] ins'), 'Paris.');
+  assert.match(await page.textContent('[data-testid=answer-diff-stat]'), /added: 1, removed: 1/);
+  assert.doesNotMatch(await page.getAttribute('[data-testid=answer-length]', 'class'), /bad/);
+  await assertInert(page);
+  await screenshot(page, 'worker-label-llm_response');
+  await page.keyboard.press('Control+Enter');
+  assert.equal(await waitTask(page, id), null);
+  assert.deepEqual((await getTask(id)).annotation, { text: 'The capital of France is Paris.' });
+  page.assertClean();
+
+  const rp = await newPage(browser, { locale: 'ko-KR' });
+  const sent = bodiesTo(rp, `/tasks/${id}/review`);
+  await login(rp, server.base, reviewer.username, reviewer.password, `/p/${resp.id}/review`);
+  assert.equal(await waitTask(rp), id);
+  assert.equal(await rp.inputValue('[data-testid=answer-text]'), 'The capital of France is Paris.');
+  assert.equal(await rp.getAttribute('[data-testid=answer-text]', 'readonly'), '');
+  assert.equal(await rp.textContent('[data-testid=answer-diff] del'), 'Lyon.');
+  assert.deepEqual(await rp.$$eval('[data-testid=rubric-row]', (els) => els.map((e) => e.dataset.key)), ['correct', 'clear']);
+  // Approving before the rubric is scored says so.
+  await rp.keyboard.press('a');
+  await rp.waitForSelector('[data-testid=toast]');
+  assert.equal(sent.length, 0);
+  await rp.keyboard.press('5');
+  await rp.keyboard.press('4');
+  await screenshot(rp, 'reviewer-llm_response');
+  await rp.keyboard.press('a');
+  assert.equal(await waitTask(rp, id), null);
+  assert.equal((await getTask(id)).state, 'approved');
+  assert.deepEqual(sent.map((b) => b.rubric), [{ correct: 5, clear: 4 }]);
+  await assertInert(rp);
+  rp.assertClean();
+});
+
+test('image_transcription: lines typed with Enter and Tab, a box drawn for a line; the review shows them', async () => {
+  const page = await newPage(browser, { locale: 'ko-KR' });
+  await login(page, server.base, worker.username, worker.password, `/p/${ocr.id}/label`);
+  const id = await waitTask(page);
+  assert.ok(id);
+  await page.waitForSelector('.bbox-annotator svg');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'line-text');
+  await page.keyboard.type('첫 줄');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('second line');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('drop me');
+  // Backspace on an emptied line takes it away; Shift+Tab goes back a line.
+  for (let i = 0; i < 'drop me'.length + 1; i++) await page.keyboard.press('Backspace');
+  assert.equal(await page.$$eval('[data-testid=line-row]', (els) => els.length), 2);
+  // The box goes to the line being typed: the second.
+  const r = await page.$eval('[data-testid=task-image]', (e) => { const b = e.getBoundingClientRect(); return { x: b.x, y: b.y, w: b.width, h: b.height }; });
+  await page.mouse.move(r.x + r.w * 0.1, r.y + r.h * 0.3);
+  await page.mouse.down();
+  await page.mouse.move(r.x + r.w * 0.5, r.y + r.h * 0.5, { steps: 4 });
+  await page.mouse.move(r.x + r.w * 0.9, r.y + r.h * 0.7, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForSelector('[data-testid=line-row][data-box=true]');
+  assert.deepEqual(await page.$$eval('[data-testid=line-row]', (els) => els.map((e) => e.dataset.box)), ['false', 'true']);
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('End');
+  await page.keyboard.type('입니다');
+  await screenshot(page, 'worker-label-image_transcription');
+  await page.keyboard.press('Control+Enter');
+  assert.equal(await waitTask(page, id), null);
+  const ann = (await getTask(id)).annotation;
+  assert.deepEqual(ann.lines.map((l) => l.text), ['첫 줄입니다', 'second line']);
+  assert.equal(ann.lines[0].box, undefined);
+  const b = ann.lines[1].box;
+  assert.ok(b.x >= 20 && b.x <= 44 && b.w >= 230 && b.w <= 270 && b.y >= 16 && b.h >= 24 && b.h <= 40, JSON.stringify(b));
+  page.assertClean();
+
+  const rp = await newPage(browser, { locale: 'en-US' });
+  await login(rp, server.base, reviewer.username, reviewer.password, `/p/${ocr.id}/review`);
+  assert.equal(await waitTask(rp), id);
+  assert.deepEqual(await rp.$$eval('[data-testid=line-text]', (els) => els.map((e) => [e.value, e.readOnly])), [['첫 줄입니다', true], ['second line', true]]);
+  assert.equal(await rp.isVisible('[data-testid=line-add]'), false);
+  assert.equal(await rp.isVisible('[data-testid=line-delete]'), false);
+  // Fix: the lines become editable; one changed, then approved with the fix.
+  await rp.keyboard.press('f');
+  await rp.click('[data-testid=line-row]:nth-child(2) [data-testid=line-text]');
+  await rp.keyboard.press('End');
+  await rp.keyboard.type('!');
+  await rp.keyboard.press('Control+Enter');
+  assert.equal(await waitTask(rp, id), null);
+  const fixed = await getTask(id);
+  assert.equal(fixed.state, 'approved');
+  assert.deepEqual(fixed.annotation.lines.map((l) => l.text), ['첫 줄입니다', 'second line!']);
+  assert.deepEqual(fixed.annotation.lines[1].box, b);
+  rp.assertClean();
+});
+
+test('on a phone the responses stack and the page fits the screen', async () => {
+  const item = { prompt: 'phone', responses: [{ id: 'a', text: 'one '.repeat(40) }, { id: 'b', text: 'two '.repeat(40) }] };
+  await importJsonl(pref.id, [item]);
+  const page = await newPage(browser, { locale: 'ko-KR', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+  await login(page, server.base, worker.username, worker.password, `/p/${pref.id}/label`);
+  assert.ok(await waitTask(page));
+  const boxes = await page.$$eval('[data-testid=pref-response]', (els) => els.map((e) => { const b = e.getBoundingClientRect(); return { x: b.x, y: b.y, r: b.right, b: b.bottom }; }));
+  assert.equal(boxes.length, 2);
+  assert.ok(boxes[1].y >= boxes[0].b - 1, 'the second response is below the first: ' + JSON.stringify(boxes));
+  assert.ok(boxes.every((b) => b.x >= 0 && b.r <= 390.5), JSON.stringify(boxes));
+  const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(sw <= 390, 'page is ' + sw + ' px wide');
+  await screenshot(page, 'mobile-llm_preference');
+  // Taps work as well as keys.
+  await page.tap('[data-testid=pref-response][data-position="1"] [data-testid=pref-pick]');
+  assert.equal(await page.getAttribute('[data-testid=pref-response][data-position="1"] [data-testid=pref-pick]', 'aria-pressed'), 'true');
+  page.assertClean();
+});
