@@ -194,6 +194,20 @@ test('llm_preference: pick by position, rate, give a reason, all by keyboard; XS
     assert.equal(await rp.isVisible('[data-testid=pref-pick] kbd'), false);
     const value = await rp.getAttribute(`[data-testid=pref-response][data-response-id="${ann.best}"] [data-testid=rating-row]`, 'data-value');
     assert.equal(Number(value), ann.ratings[ann.best].helpfulness);
+    // M shows the responses as markdown made safe: emphasis becomes an element, raw HTML text.
+    const xss = ann.order.includes('x');
+    if (xss) {
+      await rp.keyboard.press('m');
+      await rp.waitForSelector('[data-response-id=x] [data-testid=pref-response-text] strong');
+      const shownX = await rp.$eval('[data-response-id=x] [data-testid=pref-response-text]', (e) => ({ text: e.textContent, bad: e.querySelectorAll('script, b, img').length }));
+      assert.match(shownX.text, /<\/script><script>alert\(2\)<\/script>/);
+      assert.match(shownX.text, /<b onmouseover=alert\(3\)>/);
+      assert.equal(shownX.bad, 0);
+      await assertInert(rp);
+      await screenshot(rp, 'reviewer-llm_preference-formatted');
+      await rp.keyboard.press('m');
+      assert.equal(await rp.textContent('[data-response-id=x] [data-testid=pref-response-text]'), XSS_RESPONSE);
+    }
     // Keys that edit do nothing here.
     await rp.keyboard.press('1');
     assert.equal(await rp.getAttribute(`[data-testid=pref-response][data-response-id="${ann.best}"]`, 'class'), 'llm-response best');
@@ -205,6 +219,38 @@ test('llm_preference: pick by position, rate, give a reason, all by keyboard; XS
     id = next;
   }
   rp.assertClean();
+});
+
+test('llm_preference ranking every response: positions pressed in order, Backspace takes one back', async () => {
+  const ranked = await world.project({ kind: 'llm_preference', labels: undefined, rank_all: true, criteria: [{ name: 'quality' }], scale: 7 });
+  await world.addMember(ranked.id, worker.id, 'worker');
+  await importJsonl(ranked.id, [{ prompt: 'Rank these', responses: ['first answer', 'second answer', 'third answer'] }]);
+  const page = await newPage(browser, { locale: 'en-US' });
+  await login(page, server.base, worker.username, worker.password, `/p/${ranked.id}/label`);
+  const id = await waitTask(page);
+  const shown = await page.$$eval('[data-testid=pref-response]', (els) => els.map((e) => e.dataset.responseId));
+  assert.equal(await page.isVisible('[data-testid=pref-tie]'), false);
+  for (const k of ['3', '1', '2']) await page.keyboard.press(k);
+  await page.keyboard.press('Backspace');
+  assert.deepEqual(await page.$$eval('[data-testid=pref-response]', (els) => els.map((e) => e.dataset.rank)), ['2', '', '1']);
+  await page.keyboard.press('2');
+  // One criterion on a 1-7 scale: 7, 6 and 5 by digits (the reason has the focus after the
+  // last); back in the ratings, the arrows go down to the last and take it down to 4.
+  await page.keyboard.press('r');
+  for (const k of ['7', '6', '5']) await page.keyboard.press(k);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'pref-reason');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('r');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('Control+Enter');
+  assert.equal(await waitTask(page, id), null);
+  const ann = (await getTask(id)).annotation;
+  assert.deepEqual(ann.ranking, [shown[2], shown[0], shown[1]]);
+  assert.equal(ann.best, shown[2]);
+  assert.deepEqual(shown.map((r) => ann.ratings[r].quality), [7, 6, 4]);
+  page.assertClean();
 });
 
 test('llm_response: edit the draft within the length range, see the diff; review scores the rubric', async () => {

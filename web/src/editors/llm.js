@@ -1,6 +1,6 @@
 // What the two LLM kinds share: the item's conversation (system prompt, earlier turns, the
 // prompt) read from the task and drawn as text, and the project's settings with their defaults.
-import { h } from '../dom.js';
+import { h, replace } from '../dom.js';
 import { t } from '../i18n/index.js';
 
 export const DEFAULT_CRITERIA = ['helpfulness', 'harmlessness', 'factuality'];
@@ -65,3 +65,43 @@ function turn(role, text, testid) {
 
 // Code points, as the server counts a length.
 export const codePoints = (s) => Array.from(String(s)).length;
+
+// Responses and drafts are often markdown. They show as plain text, or, with the format switch
+// (M), as markdown made safe by markdown.js (raw HTML stays text), images left as their alt
+// text so that nothing is fetched from elsewhere. The choice is kept for the next tasks.
+const FORMAT_PREF = 'crowdloop.llmFormatted';
+function formattedAtStart() {
+  try { return localStorage.getItem(FORMAT_PREF) === 'on'; } catch { return false; }
+}
+
+export function formatSwitch() {
+  let on = formattedAtStart();
+  const parts = []; // [element, text]
+  const btn = h('button', { type: 'button', class: 'btn btn-sm format-btn', 'data-testid': 'format-toggle', 'aria-pressed': String(on), onclick: () => toggle() },
+    t('llm.formatted'), ' ', h('kbd', null, 'M'));
+  async function draw(el, text) {
+    if (!on) { replace(el, text ?? ''); el.classList.remove('markdown'); return; }
+    const { renderMarkdown } = await import('../markdown.js');
+    const frag = renderMarkdown(text ?? '');
+    for (const img of frag.querySelectorAll('img')) img.replaceWith(img.getAttribute('alt') || '');
+    replace(el, frag);
+    el.classList.add('markdown');
+  }
+  function toggle() {
+    on = !on;
+    btn.setAttribute('aria-pressed', String(on));
+    try { localStorage.setItem(FORMAT_PREF, on ? 'on' : 'off'); } catch { /* not kept */ }
+    for (const [el, text] of parts) draw(el, text);
+  }
+  return {
+    btn,
+    toggle,
+    // A block of text under the switch.
+    part(text, attrs) {
+      const el = textPart('', attrs);
+      parts.push([el, text]);
+      draw(el, text);
+      return el;
+    },
+  };
+}

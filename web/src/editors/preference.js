@@ -7,7 +7,7 @@ import { h } from '../dom.js';
 import { t } from '../i18n/index.js';
 import { keyIndex, labelKeys } from './common.js';
 import { scoreRows } from './scores.js';
-import { llmItem, setting, criteriaRows, DEFAULT_CRITERIA, scaleOf, conversation, textPart } from './llm.js';
+import { llmItem, setting, criteriaRows, DEFAULT_CRITERIA, scaleOf, conversation, formatSwitch } from './llm.js';
 
 const MAX_REASON = 10000;
 
@@ -34,6 +34,7 @@ export function createPreferenceEditor(host, side, task, opts) {
   let tie = false;
   let ranking = [];
 
+  const format = formatSwitch();
   const cards = order.map((id, i) => responseCard(id, i));
   const tieBtn = h('button', { type: 'button', class: 'btn tie-btn', 'data-testid': 'pref-tie', 'aria-pressed': 'false', hidden: rankAll, onclick: () => toggleTie() },
     t('pref.tie'), ' ', h('kbd', { class: 'edit-hint' }, 'T'));
@@ -48,7 +49,7 @@ export function createPreferenceEditor(host, side, task, opts) {
   const root = h('div', { class: 'llm-pref', 'data-testid': 'pref-editor' },
     conversation(data),
     h('div', { class: 'llm-responses', style: { '--columns': String(Math.min(order.length, 3)) } }, cards.map((c) => c.el)),
-    h('div', { class: 'pref-controls' }, tieBtn, resetBtn, status),
+    h('div', { class: 'pref-controls' }, tieBtn, resetBtn, status, h('span', { class: 'spacer' }), format.btn),
     h('label', { class: 'pref-reason-label' }, t('pref.reason'), requireReason ? h('span', { class: 'muted small' }, ' · ', t('pref.required')) : null),
     reason);
   host.appendChild(root);
@@ -71,7 +72,7 @@ export function createPreferenceEditor(host, side, task, opts) {
     });
     const el = h('section', { class: 'llm-response', 'data-testid': 'pref-response', 'data-response-id': id, 'data-position': i + 1 },
       h('div', { class: 'llm-response-head' }, h('strong', null, t('pref.response', { n: i + 1 })), rank, pickBtn),
-      textPart(byId[id].text, { 'data-testid': 'pref-response-text' }),
+      format.part(byId[id].text, { 'data-testid': 'pref-response-text' }),
       h('div', { class: 'ratings' }, scores.el));
     return { id, el, pickBtn, rank, scores };
   }
@@ -177,12 +178,14 @@ export function createPreferenceEditor(host, side, task, opts) {
   return {
     get, set, setEditable, validate,
     keysHelp: rankAll ? 'pref.keysRank' : 'pref.keys',
+    viewKey: (e) => (e.code === 'KeyM' || e.key === 'm') && (format.toggle(), true),
     key(e, field) {
       if (field) {
         if (e.key === 'Escape' && e.target === reason) { reason.blur(); return true; }
         return false;
       }
       for (const c of cards) if (c.scores.key(e)) return true;
+      if (!e.ctrlKey && !e.metaKey && !e.altKey && (e.code === 'KeyM' || e.key === 'm')) { format.toggle(); return true; }
       if (!editable) return false;
       const i = keyIndex(e, keys);
       if (i >= 0) { pick(i); return true; }

@@ -4,7 +4,7 @@
 // Escape leaves it, E goes back to it.
 import { h, replace } from '../dom.js';
 import { t } from '../i18n/index.js';
-import { llmItem, setting, conversation, textPart, codePoints } from './llm.js';
+import { llmItem, setting, conversation, codePoints, formatSwitch } from './llm.js';
 import { diffWords, diffCounts } from './diff.js';
 
 const MAX_TEXT = 100000; // a bound for the text area; the project's range is the rule
@@ -18,6 +18,7 @@ export function lengthRange(project) {
 
 export function createResponseEditor(host, side, task, opts) {
   const data = llmItem(task);
+  const format = formatSwitch();
   const draft = typeof data.draft === 'string' ? data.draft : null;
   const range = lengthRange(task.project);
   let editable = !!opts.editable;
@@ -33,7 +34,7 @@ export function createResponseEditor(host, side, task, opts) {
   const root = h('div', { class: 'llm-answer', 'data-testid': 'answer-editor' },
     conversation(data),
     draft != null ? h('details', { class: 'llm-draft', open: true },
-      h('summary', null, t('answer.draft')), textPart(draft, { 'data-testid': 'answer-draft' })) : null,
+      h('summary', null, t('answer.draft'), ' ', format.btn), format.part(draft, { 'data-testid': 'answer-draft' })) : null,
     h('div', { class: 'answer-head' }, h('label', null, t('answer.label')), counter),
     text,
     draft != null ? h('div', { class: 'answer-diff-box' },
@@ -96,6 +97,7 @@ export function createResponseEditor(host, side, task, opts) {
     set,
     setEditable,
     keysHelp: 'answer.keys',
+    viewKey: (e) => draft != null && (e.code === 'KeyM' || e.key === 'm') && (format.toggle(), true),
     validate() {
       const n = codePoints(text.value.trim());
       if (!n) return 'answer.empty';
@@ -107,7 +109,9 @@ export function createResponseEditor(host, side, task, opts) {
         if (e.key === 'Escape' && e.target === text) { text.blur(); return true; }
         return false;
       }
-      if (editable && !e.ctrlKey && !e.metaKey && !e.altKey && (e.code === 'KeyE' || e.key === 'e')) { focusEnd(); return true; }
+      const plain = !e.ctrlKey && !e.metaKey && !e.altKey;
+      if (plain && draft != null && (e.code === 'KeyM' || e.key === 'm')) { format.toggle(); return true; }
+      if (editable && plain && (e.code === 'KeyE' || e.key === 'e')) { focusEnd(); return true; }
       return false;
     },
     destroy() { clearTimeout(timer); },

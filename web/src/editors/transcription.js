@@ -245,6 +245,7 @@ export async function createTranscriptionEditor(host, side, task, opts) {
   return {
     get, set, setEditable,
     keysHelp: 'transcribe.keys',
+    viewKey: (e) => view.key(e),
     validate: () => (get().lines.some((l) => l.text.trim()) ? null : 'transcribe.empty'),
     key(e, field) {
       if (field) return false;

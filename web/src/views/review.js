@@ -74,7 +74,8 @@ export async function reviewView(root, [pid], ctx) {
       if (k === 'a') { approve(); return true; }
       if (k === 'r') { openReject(); return true; }
       if (k === 'f') { startFix(); return true; }
-      return false;
+      // Keys an editor keeps for looking (zoom, the format of a text) work read-only too.
+      return page.editor.viewKey ? page.editor.viewKey(e) === true : false;
     },
   });
   const { frame } = page;
