@@ -3,6 +3,7 @@
  * cooldown, the qualifications passing grants, and the gate that keeps unqualified workers
  * from claiming tasks of a project that requires a course. */
 #include "api/api.h"
+#include "core/gold.h"
 #include "core/academy.h"
 #include "core/annotation.h"
 #include "store/store_quality.h"
@@ -40,14 +41,18 @@ int api_courses_create(http_request *r)
 		task_kind_parse(kind, &c.kind); /* one of task_kind_names (routes.c) */
 	if (!rc && (!name[0] || strlen(name) > 200))
 		rc = http_fail(r, CL_EINVAL, NULL, "\"name\" must be 1..200 bytes");
+	if (!rc && !gold_kind_takes_gold(c.kind))
+		rc = http_fail(r, CL_EINVAL, NULL, "%s courses cannot be scored: free text has no one"
+			       " right answer", task_kind_name(c.kind));
 	if (rc)
 		goto out;
 	c.name = name;
 	/* Labels are checked by the project rules they mirror. */
-	json_t *pin = json_pack("{s:s,s:s,s:O,s:I}", "name", name, "kind", kind, "labels",
-				json_object_get(body, "labels") ? json_object_get(body, "labels")
-								: json_null(),
-				"org_id", (json_int_t)1);
+	json_t *pin = json_pack("{s:s,s:s,s:I}", "name", name, "kind", kind, "org_id",
+				(json_int_t)1);
+	/* Absent labels are refused where the kind needs them; the LLM kinds take none. */
+	if (json_object_get(body, "labels"))
+		json_object_set(pin, "labels", json_object_get(body, "labels"));
 	if (json_object_get(body, "multi_label"))
 		json_object_set(pin, "multi_label", json_object_get(body, "multi_label"));
 	rc = project_apply_json(&tmp, pin, true, &r->err);

@@ -210,7 +210,7 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 	if (name && export_format_parse(name, &f))
 		return http_fail(r, CL_EINVAL, "unknown_format",
 				 "unknown export format \"%.32s\" (jsonl, csv, coco, yolo, voc, "
-				 "conll, labelstudio)",
+				 "conll, labelstudio, preference_pairs, chat, ocr_tsv)",
 				 name);
 	if (!export_format_supports(f, kind))
 		return http_fail(r, CL_EINVAL, "unsupported_format",

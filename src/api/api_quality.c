@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "core/annotation.h"
 #include "core/audit.h"
+#include "core/gold.h"
 #include "store/blobs.h"
 #include "store/store_quality.h"
 #include "util/json.h"
@@ -105,6 +106,11 @@ int api_gold_add(http_request *r)
 	int rc = http_body_json(r, &body);
 	if (rc)
 		goto out;
+	if (!gold_kind_takes_gold(p->kind)) {
+		rc = http_fail(r, CL_EINVAL, NULL, "%s projects take no gold items: free text has no"
+				 " one right answer", task_kind_name(p->kind));
+		goto out;
+	}
 	n = json_array_size(json_object_get(body, "items"));
 	if (n == 0 || n > GOLD_MAX_ITEMS) {
 		rc = http_fail(r, CL_EINVAL, NULL, "\"items\" must be an array of 1..%d gold items",

@@ -170,6 +170,9 @@ int api_tasks_review(http_request *r)
 	dec.action = decision_action(json_string_value(json_object_get(body, "decision")));
 	dec.reason = optional_string(body, "reason");
 	dec.reason_template = optional_string(body, "reason_template");
+	dec.rubric = json_object_get(body, "rubric");
+	if (dec.rubric && (rc = annotation_rubric_check(p, dec.rubric, &r->err)))
+		goto out;
 	if (dec.action == TASK_FIX) {
 		rc = validate(r, p, r->ids[0], NULL, json_object_get(body, "annotation"), &ann);
 		if (rc)

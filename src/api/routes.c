@@ -106,7 +106,8 @@ const route api_routes[] = {
     {"POST", V1 "/tasks/{id}/review", api_tasks_review, ON(TASK_FACTS, ACCESS_REVIEW), ROUTE_ASYNC,
      "approve, reject or fix (\"next\": true also claims the next review)", NULL,
      BODY(ONE_OF("decision", "approve", "reject", "fix"), NUL("reason", STRING),
-	  NUL("reason_template", STRING), OPT("annotation", ANY), OPT("next", BOOLEAN)),
+	  NUL("reason_template", STRING), OPT("annotation", ANY), OPT("rubric", OBJECT),
+	  OPT("next", BOOLEAN)),
      "200 Task"},
     {"POST", V1 "/tasks/{id}/resolve", api_tasks_resolve, ON(TASK, ACCESS_MANAGE), 0,
      "decide an escalated task", NULL,
@@ -118,7 +119,8 @@ const route api_routes[] = {
     {"GET", V1 "/projects/{id}/stats", api_stats, ON(PROJECT, ACCESS_READ_DATA), 0,
      "progress and quality figures", NO_QUERY, NULL, "200 Stats"},
     {"GET", V1 "/projects/{id}/export", api_projects_export, ON(PROJECT, ACCESS_READ_DATA), 0,
-     "approved annotations, streamed: jsonl, csv, coco, yolo, voc, conll, labelstudio", EXPORT,
+     "approved annotations, streamed: jsonl, csv, coco, yolo, voc, conll, labelstudio,"
+     " preference_pairs, chat, ocr_tsv", EXPORT,
      NULL, NULL},
 
     {"POST", V1 "/projects/{id}/datasets", api_datasets_create, ON(PROJECT, ACCESS_READ_DATA), 0,
@@ -199,7 +201,7 @@ const route api_routes[] = {
 
     /* Academy. */
     {"POST", V1 "/courses", api_courses_create, ON(NONE, API_STAFF), 0, "create a course", NULL,
-     BODY(KIND, REQ("name", STRING), REQ("labels", ARRAY), OPT("multi_label", BOOLEAN),
+     BODY(KIND, REQ("name", STRING), OPT("labels", ARRAY), OPT("multi_label", BOOLEAN),
 	  OPT("lesson", STRING), OPT("pass_score", NUMBER), OPT("exam_size", INTEGER),
 	  OPT("cooldown_seconds", INTEGER)),
      "201 Course"},

@@ -537,6 +537,39 @@ static int validate_transcription(const item_facts *item, const json_t *a, cl_er
 	return 0;
 }
 
+int annotation_rubric_check(const project *p, const json_t *rubric, cl_error *err)
+{
+	if (p->kind != KIND_LLM_RESPONSE)
+		return fail(err, "rubric applies only to llm_response reviews, not %s",
+			    task_kind_name(p->kind));
+	if (!json_is_object(rubric))
+		return fail(err, "rubric must be an object of the rubric's criteria");
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)rubric, key, v)
+	{
+		bool known = false;
+		for (int c = 0; c < p->llm.rubric.n && !known; c++)
+			known = !strcmp(key, p->llm.rubric.name[c]);
+		if (!known) {
+			char q[48];
+			text_quote(key, strlen(key), q);
+			return fail(err, "rubric: \"%s\" is not a criterion of the project's rubric", q);
+		}
+	}
+	for (int c = 0; c < p->llm.rubric.n; c++) {
+		const char *name = p->llm.rubric.name[c];
+		const json_t *score = json_object_get(rubric, name);
+		if (!score)
+			return fail(err, "rubric.%s is required", name);
+		if (!json_is_integer(score) || json_integer_value(score) < 1 ||
+		    json_integer_value(score) > p->llm.scale)
+			return fail(err, "rubric.%s must be an integer from 1 to %d", name,
+				    p->llm.scale);
+	}
+	return 0;
+}
+
 int annotation_validate(const project *p, const item_facts *item, const json_t *annotation,
 			cl_error *err)
 {

@@ -36,4 +36,9 @@ typedef struct item_facts {
 int annotation_validate(const project *p, const item_facts *item, const json_t *annotation,
 			cl_error *err);
 
+/* Checks a review's rubric scores: only on llm_response projects, an object with an integer
+ * 1..scale for every criterion of the project's rubric and nothing else. 0, or CL_EANNOTATION
+ * with the problem named ("rubric.accuracy must be an integer from 1 to 5"). */
+int annotation_rubric_check(const project *p, const json_t *rubric, cl_error *err);
+
 #endif

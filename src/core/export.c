@@ -5,6 +5,7 @@
  * (JSONL, CSV) print the stored annotation text as it is instead of parsing it: the store only
  * holds validated, compact JSON, and skipping the parse is most of their speed. */
 #include "core/export.h"
+#include "core/export_kinds.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/json_write.h"
@@ -17,9 +18,11 @@
 #include <string.h>
 
 #define KIND_BIT(k) (1u << (k))
-#define EVERY_KIND                                                                                 \
+#define LABEL_KINDS                                                                                \
 	(KIND_BIT(KIND_TEXT_CLASS) | KIND_BIT(KIND_IMAGE_CLASS) | KIND_BIT(KIND_IMAGE_BBOX) |      \
 	 KIND_BIT(KIND_TEXT_SPANS))
+#define LLM_KINDS (KIND_BIT(KIND_LLM_PREFERENCE) | KIND_BIT(KIND_LLM_RESPONSE))
+#define EVERY_KIND (LABEL_KINDS | LLM_KINDS | KIND_BIT(KIND_IMAGE_TRANSCRIPTION))
 
 const export_format_info export_formats[EXPORT_FORMAT_COUNT] = {
     [EXPORT_JSONL] = {"jsonl", "application/x-ndjson", "jsonl", EVERY_KIND, false,
@@ -35,8 +38,16 @@ const export_format_info export_formats[EXPORT_FORMAT_COUNT] = {
 		    "Pascal VOC XML annotations, with the images"},
     [EXPORT_CONLL] = {"conll", "text/plain; charset=utf-8", "conll", KIND_BIT(KIND_TEXT_SPANS),
 		      false, "CoNLL-2003 BIO tags, one token a line"},
-    [EXPORT_LABELSTUDIO] = {"labelstudio", "application/json", "json", EVERY_KIND, false,
+    [EXPORT_LABELSTUDIO] = {"labelstudio", "application/json", "json", LABEL_KINDS, false,
 			    "a Label Studio task array"},
+    [EXPORT_PREFERENCE_PAIRS] = {"preference_pairs", "application/x-ndjson", "jsonl",
+				 KIND_BIT(KIND_LLM_PREFERENCE), false,
+				 "prompt/chosen/rejected JSON lines for DPO and reward models"},
+    [EXPORT_CHAT] = {"chat", "application/x-ndjson", "jsonl", LLM_KINDS, false,
+		     "chat-format {\"messages\"} JSON lines for supervised fine-tuning"},
+    [EXPORT_OCR_TSV] = {"ocr_tsv", "text/tab-separated-values; charset=utf-8", "tsv",
+			KIND_BIT(KIND_IMAGE_TRANSCRIPTION), false,
+			"OCR ground truth: image path, line number and text, one line each"},
 };
 
 int export_format_parse(const char *name, export_format *out)
@@ -358,7 +369,6 @@ static json_t *row_annotation(export_writer *w, const export_row *r)
 
 static int jsonl_row(export_writer *w, const export_row *r, buf *out)
 {
-	(void)w;
 	/* The hottest export: built with appends, not printf, since it runs once a row. */
 	int rc = buf_puts(out, "{\"task_id\":");
 	rc = rc ? rc : buf_put_int(out, r->task_id);
@@ -366,7 +376,9 @@ static int jsonl_row(export_writer *w, const export_row *r, buf *out)
 	rc = rc ? rc : buf_put_int(out, r->item_id);
 	rc = rc ? rc : buf_puts(out, ",\"slot\":");
 	rc = rc ? rc : buf_put_int(out, r->slot);
-	if (!rc && r->type == ITEM_TEXT) {
+	if (!rc && (w->o.kind == KIND_LLM_PREFERENCE || w->o.kind == KIND_LLM_RESPONSE)) {
+		rc = export_llm_data(w->o.kind, r, out);
+	} else if (!rc && r->type == ITEM_TEXT) {
 		rc = buf_puts(out, ",\"text\":");
 		const char *text = r->text ? r->text : "";
 		rc = rc ? rc : json_write_string(out, text, strlen(text));
@@ -904,6 +916,15 @@ static int head(export_writer *w, buf *out)
 	}
 }
 
+/* The result of a kind's writer (core/export_kinds.h), with the reason of a failure. */
+static int kind_row(export_writer *w, const export_row *r, int rc)
+{
+	if (rc == CL_EINTERNAL)
+		return fail(w, rc, "task %lld has an unreadable annotation or item",
+			    (long long)r->task_id);
+	return rc;
+}
+
 static int row(export_writer *w, const export_row *r, buf *out, bool second)
 {
 	switch (w->o.format) {
@@ -921,6 +942,12 @@ static int row(export_writer *w, const export_row *r, buf *out, bool second)
 		return conll_row(w, r, out);
 	case EXPORT_LABELSTUDIO:
 		return ls_row(w, r, out);
+	case EXPORT_PREFERENCE_PAIRS:
+		return kind_row(w, r, export_preference_pairs_row(r, out));
+	case EXPORT_CHAT:
+		return kind_row(w, r, export_chat_row(w->o.kind, r, out));
+	case EXPORT_OCR_TSV:
+		return kind_row(w, r, export_ocr_tsv_row(r, out));
 	default:
 		return CL_EINVAL;
 	}

@@ -56,6 +56,9 @@ typedef enum export_format {
 	EXPORT_VOC,
 	EXPORT_CONLL,
 	EXPORT_LABELSTUDIO,
+	EXPORT_PREFERENCE_PAIRS,
+	EXPORT_CHAT,
+	EXPORT_OCR_TSV,
 	EXPORT_FORMAT_COUNT,
 } export_format;
 
@@ -73,7 +76,8 @@ typedef struct export_format_info {
 /* Every format, in export_format order. */
 extern const export_format_info export_formats[EXPORT_FORMAT_COUNT];
 
-/* "jsonl", "csv", "coco", "yolo", "voc", "conll", "labelstudio"; parse returns CL_EINVAL. */
+/* "jsonl", "csv", "coco", "yolo", "voc", "conll", "labelstudio", "preference_pairs", "chat",
+ * "ocr_tsv"; parse returns CL_EINVAL. */
 int export_format_parse(const char *name, export_format *out);
 const char *export_format_name(export_format f);
 /* Whether rows of `kind` can be written in format `f`. */

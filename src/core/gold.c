@@ -66,3 +66,8 @@ int gold_score(store_tx *tx, const store_ops *s, int64_t task_id, int round, int
 			 .score = score};
 	return s->gold_result_put(tx, &r, err);
 }
+
+bool gold_kind_takes_gold(task_kind kind)
+{
+	return kind != KIND_LLM_RESPONSE;
+}

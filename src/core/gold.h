@@ -24,4 +24,8 @@ int64_t gold_pick(store_tx *tx, const store_ops *s, const project *p, int64_t wo
 int gold_score(store_tx *tx, const store_ops *s, int64_t task_id, int round, int64_t worker_id,
 	       const char *annotation, int64_t now, cl_error *err);
 
+/* Whether a kind's projects take gold items: not llm_response, whose free-text answers have no
+ * one right answer to score against (their review scores a rubric instead). */
+bool gold_kind_takes_gold(task_kind kind);
+
 #endif

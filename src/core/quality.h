@@ -95,8 +95,8 @@ json_t *quality_plant_error(task_kind kind, const json_t *gold, const json_t *la
 /* ---- llm_preference: answers compared pair by pair of responses (quality_kinds.c) ---- */
 
 /* How answer `ann` orders responses x and y: 1 when x is preferred, -1 when y is, 0 when it
- * does not say (a tie, or neither is the best of a pick). A ranking says for every pair; a best
- * only against the others. */
+ * does not say (neither is the best of a pick). A ranking says for every pair, a best only
+ * against the others, and "tie": true says nothing on any pair. */
 int quality_prefers(const json_t *ann, const char *x, const char *y);
 /* The share of response pairs (from a's "order") on which a and b say the same, ties included;
  * 1 with no pairs. */

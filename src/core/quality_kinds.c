@@ -28,6 +28,8 @@ static long position_of(const json_t *arr, const char *id)
 
 int quality_prefers(const json_t *ann, const char *x, const char *y)
 {
+	if (json_is_true(json_object_get(ann, "tie")))
+		return 0;
 	const json_t *ranking = json_object_get(ann, "ranking");
 	if (json_is_array(ranking)) {
 		long px = position_of(ranking, x), py = position_of(ranking, y);

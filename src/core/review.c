@@ -30,6 +30,18 @@ int review_decision_check(const review_decision *dec, cl_error *err)
 	return 0;
 }
 
+/* A decision's event payload with the reviewer's rubric scores added, when given (`payload`
+ * stolen, may be NULL; a new reference or NULL). */
+static json_t *with_rubric(json_t *payload, const review_decision *dec)
+{
+	if (!dec->rubric)
+		return payload;
+	if (!payload)
+		payload = json_object();
+	json_object_set_new(payload, "rubric", json_deep_copy(dec->rubric));
+	return payload;
+}
+
 /* The rejection the worker sees, as JSON text (caller frees). */
 static char *rejection_text(const task_job *j, const task_row *t)
 {
@@ -50,8 +62,8 @@ static int reject(store_tx *tx, task_job *j, task_row *t, cl_error *err)
 	bool exhausted = t->round >= j->p->max_rounds;
 	json_t *payload = json_pack("{s:s,s:s?,s:i}", "reason", j->dec->reason, "reason_template",
 				    j->dec->reason_template, "round", t->round);
-	int rc = task_job_transition_json(tx, j, t, j->user_id, TASK_REJECT, exhausted, payload,
-					  &to, err);
+	int rc = task_job_transition_json(tx, j, t, j->user_id, TASK_REJECT, exhausted,
+					  with_rubric(payload, j->dec), &to, err);
 	if (rc)
 		return rc;
 	char *text = rejection_text(j, t);
@@ -73,9 +85,11 @@ static int fix(store_tx *tx, task_job *j, task_row *t, cl_error *err)
 	if (!aid)
 		return CL_EINTERNAL;
 	int rc = task_job_transition_json(tx, j, t, j->user_id, TASK_FIX, false,
-					  json_pack("{s:I,s:I}", "annotation_id", (json_int_t)aid,
-						    "previous_annotation_id",
-						    (json_int_t)t->annotation_id),
+					  with_rubric(json_pack("{s:I,s:I}", "annotation_id",
+								(json_int_t)aid,
+								"previous_annotation_id",
+								(json_int_t)t->annotation_id),
+						      j->dec),
 					  &to, err);
 	return rc ? rc : task_job_approve(tx, j, t, false, aid, err);
 }
@@ -87,7 +101,8 @@ static int decide(store_tx *tx, task_job *j, task_row *t, cl_error *err)
 		return fix(tx, j, t, err);
 	if (j->dec->action == TASK_REJECT)
 		return reject(tx, j, t, err);
-	int rc = task_job_transition(tx, j, t, j->user_id, TASK_APPROVE, false, NULL, &to, err);
+	int rc = task_job_transition_json(tx, j, t, j->user_id, TASK_APPROVE, false,
+					  with_rubric(NULL, j->dec), &to, err);
 	return rc ? rc : task_job_approve(tx, j, t, t->rejections == 0, t->annotation_id, err);
 }
 

@@ -17,6 +17,7 @@ struct task_change {
 	char *annotation;
 	review_decision dec;
 	char *reason, *reason_template, *fix;
+	json_t *rubric; /* the decision's rubric scores, own copy */
 	cl_error err;
 	int rc;
 	db_done_fn done;
@@ -133,10 +134,12 @@ int task_review_start(const store *s, const project *p, int64_t task_id, int64_t
 	tc->reason = dup_or_null(dec->reason);
 	tc->reason_template = dup_or_null(dec->reason_template);
 	tc->fix = dup_or_null(dec->annotation);
+	tc->rubric = dec->rubric ? json_deep_copy(dec->rubric) : NULL;
 	tc->dec = (review_decision){.action = dec->action,
 				    .reason = tc->reason,
 				    .reason_template = tc->reason_template,
-				    .annotation = tc->fix};
+				    .annotation = tc->fix,
+				    .rubric = tc->rubric};
 	tc->j.dec = &tc->dec;
 	return 0;
 }
@@ -271,5 +274,6 @@ void task_change_free(void *arg)
 	free(tc->reason);
 	free(tc->reason_template);
 	free(tc->fix);
+	json_decref(tc->rubric);
 	free(tc);
 }

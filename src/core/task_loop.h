@@ -25,6 +25,7 @@ typedef struct review_decision {
 	const char *reason; /* reject: required, not blank */
 	const char *reason_template;
 	const char *annotation; /* fix: validated JSON text */
+	const json_t *rubric;	/* llm_response: the reviewer's scores, checked; NULL when none */
 } review_decision;
 
 typedef struct task_change task_change;

@@ -159,6 +159,8 @@ typedef struct agree_tally {
 	size_t items, overlapped;
 	double pair_sum;
 	long pairs;
+	double tau_sum; /* llm_preference: Kendall's tau of each pair of answers */
+	long first_chosen, chose; /* llm_preference: the first shown chosen, of the choices */
 } agree_tally;
 
 /* Adds k >= 2 overlapping annotations of one item: their pairs' similarity, and each worker's
@@ -171,6 +173,8 @@ static void agree_overlap(agree_tally *t, json_t **anns, const int64_t *who, siz
 	for (size_t a = 0; a < k; a++) {
 		for (size_t b = a + 1; b < k; b++) {
 			t->pair_sum += quality_similarity(p->kind, anns[a], anns[b]);
+			if (p->kind == KIND_LLM_PREFERENCE)
+				t->tau_sum += quality_kendall_tau(anns[a], anns[b]);
 			t->pairs++;
 		}
 		worker_agree *w = agree_find(&t->workers, who[a]);
@@ -190,6 +194,11 @@ static void agree_item(agree_tally *t, json_t **anns, const int64_t *who, size_t
 	t->items++;
 	if (k >= 2)
 		agree_overlap(t, anns, who, k);
+	for (size_t a = 0; a < k && t->p->kind == KIND_LLM_PREFERENCE; a++) {
+		int first = quality_first_shown_chosen(anns[a]);
+		t->chose += first >= 0;
+		t->first_chosen += first == 1;
+	}
 	char *values[MAX_PER_ITEM];
 	for (size_t a = 0; a < k; a++) {
 		values[a] = t->classes ? quality_class_value(anns[a]) : NULL;
@@ -225,6 +234,29 @@ static json_t *agree_workers_json(db *d, agree_table *workers)
 	return ws;
 }
 
+/* The figure of each kind beside "pairwise": mean IoU, span F1, Kendall's tau and position
+ * bias, character error rate. */
+static void agree_kind_figures(json_t *o, const agree_tally *t, double mean)
+{
+	json_t *none = json_null();
+	switch (t->p->kind) {
+	case KIND_IMAGE_BBOX: json_object_set_new(o, "mean_iou", t->pairs ? json_real(mean) : none); break;
+	case KIND_TEXT_SPANS: json_object_set_new(o, "span_f1", t->pairs ? json_real(mean) : none); break;
+	case KIND_LLM_PREFERENCE: {
+		json_object_set_new(o, "kendall_tau",
+				    t->pairs ? json_real(t->tau_sum / (double)t->pairs) : none);
+		quality_interval q = quality_wilson(t->first_chosen, t->chose, QUALITY_Z95);
+		json_object_set_new(o, "first_shown_chosen", quality_interval_json(&q));
+		break;
+	}
+	case KIND_IMAGE_TRANSCRIPTION:
+		json_object_set_new(o, "cer", t->pairs ? json_real(1 - mean) : none);
+		break;
+	default: break;
+	}
+	json_decref(none);
+}
+
 json_t *store_agreement(db *d, const project *p)
 {
 	db_conn *c = db_reader(d);
@@ -249,8 +281,7 @@ json_t *store_agreement(db *d, const project *p)
 		double a = quality_alpha_result(&t.alpha);
 		json_object_set_new(o, "alpha", isnan(a) ? json_null() : json_real(a));
 	} else {
-		json_object_set_new(o, p->kind == KIND_IMAGE_BBOX ? "mean_iou" : "span_f1",
-				    t.pairs ? json_real(mean) : json_null());
+		agree_kind_figures(o, &t, mean);
 	}
 	json_object_set_new(o, "workers", agree_workers_json(d, &t.workers));
 	quality_alpha_free(&t.alpha);

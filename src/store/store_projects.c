@@ -39,7 +39,7 @@ static void project_from_row(sqlite3_stmt *st, project *p)
 	p->is_public = sqlite3_column_int(st, 15);
 	p->created_at = sqlite3_column_int64(st, 16);
 	snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 17));
-	json_t *kind_settings = json_loads(db_col_text(st, PC + 0), 0, NULL);
+	json_t *kind_settings = json_loads(db_col_text(st, 18), 0, NULL);
 	project_llm_load(&p->llm, kind_settings);
 	json_decref(kind_settings);
 }

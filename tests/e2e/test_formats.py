@@ -20,7 +20,9 @@ from harness import API, BIN, Client, ServerTestCase, main, multipart, png_bytes
 DATA = os.environ.get("CROWDLOOP_TEST_DATA") or os.path.join(
     os.path.dirname(__file__), "..", "data")
 KIND_LABELS = {"text_class": ["pos", "neg"], "image_class": ["cat", "dog"],
-               "image_bbox": ["cat", "dog"], "text_spans": ["PER", "LOC"]}
+               "image_bbox": ["cat", "dog"], "text_spans": ["PER", "LOC"],
+               # The kinds without labels take a list all the same, and ignore it.
+               "llm_preference": ["x"], "llm_response": ["x"], "image_transcription": ["x"]}
 
 
 def unique():

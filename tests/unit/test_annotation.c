@@ -17,13 +17,30 @@
 
 #include "cases.h"
 #include "core/annotation.h"
+#include "core/llm_item.h"
 #include "util/buf.h"
 
-/* Reads an item description; returns false when it is not one. */
+/* Texts the cases' "data" items were written to, freed after each file. */
+static json_t *data_texts;
+
+/* Reads an item description; returns false when it is not one. An LLM item may be given as
+ * {"type":"text","data":{...}}: its document, stored as its text like the importer does. */
 static bool item_from_json(const json_t *j, item_facts *item)
 {
 	const char *type = json_string_value(json_object_get(j, "type"));
 	memset(item, 0, sizeof *item);
+	const json_t *data = json_object_get(j, "data");
+	if (type && strcmp(type, "text") == 0 && data) {
+		char *text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!data_texts)
+			data_texts = json_array();
+		json_array_append_new(data_texts, json_string(text));
+		free(text);
+		item->type = ITEM_TEXT;
+		item->text = json_string_value(json_array_get(data_texts,
+							       json_array_size(data_texts) - 1));
+		return item->text != NULL;
+	}
 	if (type && strcmp(type, "text") == 0) {
 		item->type = ITEM_TEXT;
 		item->text = json_string_value(json_object_get(j, "text"));
@@ -112,6 +129,8 @@ static void test_file(void **state)
 	buf_release(&problems);
 	project_release(&p);
 	json_decref(doc);
+	json_decref(data_texts);
+	data_texts = NULL;
 	assert_true(ok);
 }
 
@@ -205,6 +224,108 @@ static void test_null_err(void **state)
 	project_release(&p);
 }
 
+/* With a task, "order" must be the order that task showed: llm_response_order of its id. */
+static void test_shown_order(void **state)
+{
+	(void)state;
+	project p;
+	make_project(&p, "{\"org_id\":1,\"name\":\"n\",\"kind\":\"llm_preference\","
+			 "\"criteria\":[{\"name\":\"h\"}]}");
+	const char *text = "{\"prompt\":\"p\",\"responses\":[{\"id\":\"a\",\"text\":\"1\"},"
+			   "{\"id\":\"b\",\"text\":\"2\"},{\"id\":\"c\",\"text\":\"3\"}]}";
+	json_t *doc = llm_item_parse(text, KIND_LLM_PREFERENCE);
+	assert_non_null(doc);
+	bool orders_differ = false;
+	for (int64_t task = 1; task <= 12; task++) {
+		json_t *shown = llm_response_order(task, doc);
+		json_t *again = llm_response_order(task, doc);
+		assert_true(json_equal(shown, again)); /* the same on every read */
+		json_t *first = llm_response_order(1, doc);
+		orders_differ |= !json_equal(first, shown);
+		json_decref(first);
+		item_facts item = {.type = ITEM_TEXT, .text = text, .task_id = task};
+		json_t *a = json_pack("{s:s,s:O,s:{s:{s:i},s:{s:i},s:{s:i}}}", "best", "a", "order",
+				      shown, "ratings", "a", "h", 1, "b", "h", 2, "c", "h", 3);
+		cl_error err;
+		assert_int_equal(annotation_validate(&p, &item, a, &err), 0);
+		/* Reversed, it is another order than the one shown. */
+		json_t *rev = json_array();
+		for (size_t i = json_array_size(shown); i-- > 0;)
+			json_array_append(rev, json_array_get(shown, i));
+		json_object_set_new(a, "order", rev);
+		assert_int_equal(annotation_validate(&p, &item, a, &err), CL_EANNOTATION);
+		assert_non_null(strstr(err.message, "order must be the task's response_order"));
+		json_decref(a);
+		json_decref(shown);
+		json_decref(again);
+	}
+	assert_true(orders_differ); /* 12 tasks do not all show one order */
+	json_decref(doc);
+	project_release(&p);
+}
+
+static void test_rubric(void **state)
+{
+	(void)state;
+	project p;
+	make_project(&p, "{\"org_id\":1,\"name\":\"n\",\"kind\":\"llm_response\",\"scale\":7,"
+			 "\"rubric\":[{\"name\":\"accuracy\"},{\"name\":\"tone\"}]}");
+	cl_error err;
+	json_t *r = json_pack("{s:i,s:i}", "accuracy", 7, "tone", 1);
+	assert_int_equal(annotation_rubric_check(&p, r, &err), 0);
+	json_object_set_new(r, "tone", json_integer(8));
+	assert_int_equal(annotation_rubric_check(&p, r, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "rubric.tone must be an integer from 1 to 7"));
+	json_object_del(r, "tone");
+	assert_int_equal(annotation_rubric_check(&p, r, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "rubric.tone is required"));
+	json_object_set_new(r, "tone", json_integer(2));
+	json_object_set_new(r, "style", json_integer(2));
+	assert_int_equal(annotation_rubric_check(&p, r, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "\"style\" is not a criterion"));
+	json_decref(r);
+	project_release(&p);
+	make_project(&p, "{\"org_id\":1,\"name\":\"n\",\"kind\":\"text_class\",\"labels\":[\"a\"]}");
+	r = json_object();
+	assert_int_equal(annotation_rubric_check(&p, r, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "rubric applies only to llm_response"));
+	json_decref(r);
+	project_release(&p);
+}
+
+/* At most ANNOTATION_MAX_LINES lines, each at most ANNOTATION_MAX_LINE_CHARS characters. */
+static void test_transcription_caps(void **state)
+{
+	(void)state;
+	project p;
+	make_project(&p, "{\"org_id\":1,\"name\":\"n\",\"kind\":\"image_transcription\"}");
+	item_facts item = {.type = ITEM_IMAGE, .width = 10, .height = 10};
+	json_t *lines = json_array();
+	for (int i = 0; i < ANNOTATION_MAX_LINES; i++)
+		json_array_append_new(lines, json_pack("{s:s}", "text", "x"));
+	json_t *a = json_pack("{s:O}", "lines", lines);
+	cl_error err;
+	assert_int_equal(annotation_validate(&p, &item, a, &err), 0);
+	json_array_append_new(lines, json_pack("{s:s}", "text", "x"));
+	assert_int_equal(annotation_validate(&p, &item, a, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "lines may hold at most 1000 entries"));
+	json_array_clear(lines);
+	buf b;
+	buf_init(&b, 0);
+	for (int i = 0; i < ANNOTATION_MAX_LINE_CHARS; i++)
+		buf_puts(&b, "\xea\xb0\x80"); /* 가: three bytes, one character */
+	json_array_append_new(lines, json_pack("{s:s}", "text", b.data));
+	assert_int_equal(annotation_validate(&p, &item, a, &err), 0);
+	buf_puts(&b, "a");
+	json_array_set_new(lines, 0, json_pack("{s:s}", "text", b.data));
+	assert_int_equal(annotation_validate(&p, &item, a, &err), CL_EANNOTATION);
+	assert_non_null(strstr(err.message, "lines[0].text may be at most 10000 characters"));
+	buf_release(&b);
+	json_decref(a);
+	json_decref(lines);
+	project_release(&p);
+}
+
 static bool is_case(const char *name)
 {
 	size_t len = strlen(name);
@@ -217,6 +338,9 @@ int main(void)
 	    cmocka_unit_test(test_long_labels_in_messages),
 	    cmocka_unit_test(test_parts_cap),
 	    cmocka_unit_test(test_null_err),
+	    cmocka_unit_test(test_shown_order),
+	    cmocka_unit_test(test_rubric),
+	    cmocka_unit_test(test_transcription_caps),
 	};
 	int failed = cmocka_run_group_tests(fixed, NULL, NULL);
 

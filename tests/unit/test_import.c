@@ -38,6 +38,7 @@ typedef struct recorder {
 	size_t items, rejects;
 	int stop_at; /* return 42 from the Nth callback (1-based); 0: never */
 	size_t calls;
+	bool whole_text; /* print every text whole (LLM documents), not "(long)" past 100 bytes */
 } recorder;
 
 static void recorder_init(recorder *r)
@@ -60,7 +61,7 @@ static int record_item(void *ctx, const import_entry *e)
 		assert_true(e->meta == NULL || json_is_object(e->meta));
 		buf_printf(&r->out, "item text source=%s line=%ld len=%zu", e->source, e->line,
 			   e->text_len);
-		if (e->text_len <= 100) {
+		if (e->text_len <= 100 || r->whole_text) {
 			json_t *s = json_stringn(e->text, e->text_len);
 			char *q = json_dumps(s, JSON_ENCODE_ANY);
 			buf_printf(&r->out, " text=%s", q);
@@ -120,7 +121,19 @@ static void test_fixture(void **state)
 	unsigned char *d = read_fixture(name, &len);
 	recorder r;
 	recorder_init(&r);
-	run(&r, NULL, name, d, len, NULL);
+	/* A file named after an LLM kind is imported into a project of that kind. */
+	project p;
+	project_init(&p);
+	import_limits lim;
+	import_limits_default(&lim);
+	bool llm = !strncmp(name, "llm_preference", 14) || !strncmp(name, "llm_response", 12);
+	if (llm) {
+		p.kind = name[4] == 'p' ? KIND_LLM_PREFERENCE : KIND_LLM_RESPONSE;
+		lim.project = &p;
+		r.whole_text = true;
+	}
+	run(&r, NULL, name, d, len, llm ? &lim : NULL);
+	project_release(&p);
 
 	char expected[512];
 	snprintf(expected, sizeof expected, "%s.expected", name);
