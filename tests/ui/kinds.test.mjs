@@ -365,6 +365,33 @@ test('image_transcription: lines typed with Enter and Tab, a box drawn for a lin
   rp.assertClean();
 });
 
+test('image_transcription: lines pre-filled for the item load to be checked, boxes and all', async () => {
+  await world.importImages(ocr.id, [['receipt.png', makePng(200, 60, (x, y) => (y > 20 && y < 40 && x > 10 && x < 110 ? [0, 0, 0] : [255, 255, 255]))]]);
+  const page = await newPage(browser, { locale: 'ko-KR' });
+  // The pre-fill an OCR pass leaves on a task (the server's "preannotation"), given to this claim.
+  await page.route(`**/api/v1/projects/${ocr.id}/tasks/next`, async (route) => {
+    const r = await route.fetch();
+    const task = await r.json();
+    task.preannotation = { lines: [{ text: 'OCR 결과', box: [10, 20, 100, 20] }, { text: '<img src=x onerror=alert(9)>' }] };
+    await route.fulfill({ response: r, json: task });
+  });
+  await login(page, server.base, worker.username, worker.password, `/p/${ocr.id}/label`);
+  const id = await waitTask(page);
+  assert.ok(id);
+  assert.equal(await page.isVisible('[data-testid=prefill-note]'), true);
+  assert.deepEqual(await page.$$eval('[data-testid=line-text]', (els) => els.map((e) => e.value)), ['OCR 결과', '<img src=x onerror=alert(9)>']);
+  assert.deepEqual(await page.$$eval('[data-testid=line-row]', (els) => els.map((e) => e.dataset.box)), ['true', 'false']);
+  await assertInert(page);
+  // The first line has the focus: corrected, the second removed with its row's button.
+  await page.keyboard.press('End');
+  await page.keyboard.type(' 수정');
+  await page.click('[data-testid=line-row]:nth-child(2) [data-testid=line-delete]');
+  await page.keyboard.press('Control+Enter');
+  assert.equal(await waitTask(page, id), null);
+  assert.deepEqual((await getTask(id)).annotation, { lines: [{ text: 'OCR 결과 수정', box: { x: 10, y: 20, w: 100, h: 20 } }] });
+  page.assertClean();
+});
+
 test('on a phone the responses stack and the page fits the screen', async () => {
   const item = { prompt: 'phone', responses: [{ id: 'a', text: 'one '.repeat(40) }, { id: 'b', text: 'two '.repeat(40) }] };
   await importJsonl(pref.id, [item]);
