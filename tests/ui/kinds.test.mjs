@@ -283,7 +283,6 @@ test('llm_response: edit the draft within the length range, see the diff; review
   await page.keyboard.press('Control+Enter');
   assert.equal(await waitTask(page, id), null);
   assert.deepEqual((await getTask(id)).annotation, { text: 'The capital of France is Paris.' });
-  page.assertClean();
 
   const rp = await newPage(browser, { locale: 'ko-KR' });
   const sent = bodiesTo(rp, `/tasks/${id}/review`);
@@ -297,15 +296,43 @@ test('llm_response: edit the draft within the length range, see the diff; review
   await rp.keyboard.press('a');
   await rp.waitForSelector('[data-testid=toast]');
   assert.equal(sent.length, 0);
+  // A low score and a rejection: the scores go with it.
+  await rp.keyboard.press('2');
+  await rp.keyboard.press('1');
+  await rp.keyboard.press('r');
+  await rp.keyboard.type('Say why Lyon is wrong.');
+  await rp.keyboard.press('Control+Enter');
+  assert.equal(await waitTask(rp, id), null);
+  assert.equal((await getTask(id)).state, 'rework');
+
+  // The worker gets it back with the answer as it was, and adds a sentence.
+  await page.goto(server.base + `/p/${resp.id}/label`);
+  assert.equal(await waitTask(page), id);
+  assert.equal(await page.textContent('[data-testid=rejection-reason]'), 'Say why Lyon is wrong.');
+  assert.equal(await page.inputValue('[data-testid=answer-text]'), 'The capital of France is Paris.');
+  await page.keyboard.type(' Lyon is its third city.');
+  await page.keyboard.press('Control+Enter');
+  assert.equal(await waitTask(page, id), null);
+
+  // The second review shows the first one's scores in the history; 5 and 4 approve.
+  await rp.goto(server.base + `/p/${resp.id}/review`);
+  assert.equal(await waitTask(rp), id);
+  await rp.waitForSelector('[data-testid=hist-rubric]');
+  assert.match(await rp.textContent('[data-testid=hist-rubric]'), /correct 2 · clear 1/);
   await rp.keyboard.press('5');
   await rp.keyboard.press('4');
   await screenshot(rp, 'reviewer-llm_response');
   await rp.keyboard.press('a');
   assert.equal(await waitTask(rp, id), null);
-  assert.equal((await getTask(id)).state, 'approved');
-  assert.deepEqual(sent.map((b) => b.rubric), [{ correct: 5, clear: 4 }]);
+  const done = await getTask(id);
+  assert.equal(done.state, 'approved');
+  assert.equal(done.annotation.text, 'The capital of France is Paris. Lyon is its third city.');
+  assert.deepEqual(sent.map((b) => [b.decision, b.rubric]), [['reject', { correct: 2, clear: 1 }], ['approve', { correct: 5, clear: 4 }]]);
+  const approval = done.events.find((e) => e.to === 'approved');
+  assert.deepEqual(approval.payload.rubric, { correct: 5, clear: 4 });
   await assertInert(rp);
   rp.assertClean();
+  page.assertClean();
 });
 
 test('image_transcription: lines typed with Enter and Tab, a box drawn for a line; the review shows them', async () => {

@@ -24,7 +24,7 @@ export function rubricPanel(project) {
     key: (e) => scores.key(e),
     focusFirst: () => scores.focusFirst(),
     get: () => scores.get(),
-    scored: () => Object.keys(scores.get()).length > 0,
+    complete: () => scores.missing() < 0,
     validate() {
       const i = scores.missing();
       if (i < 0) return null;

@@ -93,11 +93,11 @@ export async function reviewView(root, [pid], ctx) {
   function decide(body) {
     const { task } = page;
     if (!task || page.busy) return undefined;
-    // A rubric is scored whole before an approval; a rejection may carry what was scored.
+    // A rubric is scored whole before an approval; a rejection carries it when it is whole.
     if (rubric) {
       const problem = body.decision === 'reject' ? null : rubric.validate();
       if (problem) { toast(t(problem)); return undefined; }
-      if (rubric.scored()) body = { ...body, rubric: rubric.get() };
+      if (rubric.complete()) body = { ...body, rubric: rubric.get() };
     }
     return page.handIn(() => api.post('/tasks/' + task.id + '/review', { ...body, next: true }), {
       done() {
