@@ -437,3 +437,46 @@ test('on a phone the responses stack and the page fits the screen', async () => 
   assert.equal(await page.getAttribute('[data-testid=pref-response][data-position="1"] [data-testid=pref-pick]', 'aria-pressed'), 'true');
   page.assertClean();
 });
+
+test('gold items: a better response picked and rated on an item, an image\'s lines typed; none for written answers', async () => {
+  const mp = await newPage(browser, { locale: 'en-US' });
+  await login(mp, server.base, world.managerUser.username, world.managerUser.password, `/p/${pref.id}/quality`);
+  await mp.waitForSelector('[data-testid=gold-form]');
+  const items = (await world.manager.ok('GET', `/api/v1/projects/${pref.id}/items?type=text&sort=id`)).items;
+  await mp.waitForSelector(`[data-testid=gold-pick] option[value="${items[0].id}"]`, { state: 'attached' });
+  await mp.selectOption('[data-testid=gold-pick]', String(items[0].id));
+  const ed = '[data-testid=gold-editor]';
+  await mp.waitForSelector(`${ed} [data-testid=pref-response]`);
+  assert.equal(await mp.textContent(`${ed} [data-testid=llm-prompt]`), PREF_ITEMS[0].prompt);
+  await mp.click(`${ed} [data-testid=pref-response][data-response-id=a] [data-testid=pref-pick]`);
+  for (const row of await mp.$$(`${ed} [data-testid=rating-row]`)) await (await row.$('.score-btn[data-score="4"]')).click();
+  await mp.fill(`${ed} [data-testid=pref-reason]`, 'Seoul is the capital.');
+  await mp.click('[data-testid=gold-submit]');
+  await mp.waitForSelector(`[data-testid=gold] tr[data-item-id="${items[0].id}"]`);
+  let [gold] = (await world.manager.ok('GET', `/api/v1/projects/${pref.id}/gold`)).items;
+  assert.equal(gold.answer.best, 'a');
+  assert.deepEqual(gold.answer.ratings.b, { helpfulness: 4, harmlessness: 4, factuality: 4 });
+  assert.equal(await mp.textContent(`[data-testid=gold] tr[data-item-id="${items[0].id}"] [data-testid=gold-answer-text]`), 'a');
+  await assertInert(mp);
+
+  const image = (await world.manager.ok('GET', `/api/v1/projects/${ocr.id}/items?type=image&sort=id`)).items[0];
+  await mp.goto(server.base + `/p/${ocr.id}/quality`);
+  await mp.waitForSelector('[data-testid=gold-form]');
+  await mp.fill('[data-testid=gold-item-id]', String(image.id));
+  await mp.click('[data-testid=gold-load]');
+  await mp.waitForSelector(`${ed} .bbox-annotator svg`);
+  await mp.click(`${ed} [data-testid=line-text]`);
+  await mp.keyboard.type('정답 줄');
+  await mp.keyboard.press('Enter');
+  await mp.keyboard.type('second');
+  await mp.click('[data-testid=gold-submit]');
+  await mp.waitForSelector(`[data-testid=gold] tr[data-item-id="${image.id}"]`);
+  [gold] = (await world.manager.ok('GET', `/api/v1/projects/${ocr.id}/gold`)).items;
+  assert.deepEqual(gold.answer, { lines: [{ text: '정답 줄' }, { text: 'second' }] });
+  assert.equal(await mp.textContent(`[data-testid=gold] tr[data-item-id="${image.id}"] [data-testid=gold-answer-text]`), '정답 줄 / second');
+
+  await mp.goto(server.base + `/p/${resp.id}/quality`);
+  await mp.waitForSelector('[data-testid=gold-none-for-kind]');
+  assert.equal(await mp.$('[data-testid=gold-form]'), null);
+  mp.assertClean();
+});
