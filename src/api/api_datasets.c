@@ -197,6 +197,19 @@ static void export_free(void *cls)
 	free(x);
 }
 
+/* The `pairs` query of a preference_pairs export: "decided" (the default: ties and pairs no
+ * majority of the annotators decided are left out) or "all" (kept). */
+static int pairs_option(http_request *r, export_format f, bool *all_pairs)
+{
+	const char *pairs = http_query(r, "pairs");
+	*all_pairs = pairs && !strcmp(pairs, "all");
+	if (pairs && strcmp(pairs, "all") && strcmp(pairs, "decided"))
+		return http_fail(r, CL_EINVAL, NULL, "pairs must be decided or all");
+	if (pairs && f != EXPORT_PREFERENCE_PAIRS)
+		return http_fail(r, CL_EINVAL, NULL, "pairs applies to the preference_pairs format");
+	return 0;
+}
+
 /* Answers the export of a project's approved tasks (dataset_id 0) or of a version, in the
  * format and with the images that the query asks for. */
 static int export_answer(http_request *r, const project *p, int64_t dataset_id, task_kind kind,
@@ -235,6 +248,9 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 				 dataset_id ? "a dataset version holds consolidated answers only"
 					    : "answers must be consolidated or all");
 	bool all_answers = answers && !strcmp(answers, "all");
+	bool all_pairs;
+	if ((rc = pairs_option(r, f, &all_pairs)))
+		return rc;
 
 	export_stream *x = calloc(1, sizeof *x);
 	if (!x)
@@ -244,7 +260,11 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 		 (long long)(dataset_id ? dataset_id : p->id), export_format_name(f));
 	buf_init(&x->pending, 0);
 	x->rows = store_rows_open(api_app(r)->db, p, dataset_id, all_answers);
-	export_options o = {.format = f, .kind = kind, .labels = labels, .with_images = with_images};
+	export_options o = {.format = f,
+			    .kind = kind,
+			    .labels = labels,
+			    .with_images = with_images,
+			    .all_pairs = all_pairs};
 	export_source src = {source_next, source_rewind, source_blob, x};
 	if (!x->rows || export_writer_new(&o, &src, &x->w)) {
 		export_free(x);

@@ -221,7 +221,17 @@ int api_audits_verdict(http_request *r)
 
 int api_quality_figures(http_request *r)
 {
-	http_json(r, 200, store_quality_figures(api_app(r)->db, &api_scope_of(r)->project));
+	const project *p = &api_scope_of(r)->project;
+	json_t *q = store_quality_figures(api_app(r)->db, p);
+	/* The quality page shows llm_preference's position bias: how often the first response
+	 * shown was the one chosen (the agreement figures count it). */
+	if (q && p->kind == KIND_LLM_PREFERENCE) {
+		json_t *ag = store_agreement(api_app(r)->db, p);
+		json_t *bias = json_object_get(ag, "first_shown_chosen");
+		json_object_set(q, "position_bias", bias ? bias : json_null());
+		json_decref(ag);
+	}
+	http_json(r, 200, q);
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 #define NO_QUERY QUERY(NULL)
 #define PAGE_KEYS "limit", "cursor", "sort"
 #define PAGE QUERY(PAGE_KEYS)
-#define EXPORT QUERY("format", "images", "answers")
+#define EXPORT QUERY("format", "images", "answers", "pairs")
 
 /* JSON body fields: optional, required, optional and nullable (null means absent), and a
  * required string from a list. */

@@ -943,7 +943,7 @@ static int row(export_writer *w, const export_row *r, buf *out, bool second)
 	case EXPORT_LABELSTUDIO:
 		return ls_row(w, r, out);
 	case EXPORT_PREFERENCE_PAIRS:
-		return kind_row(w, r, export_preference_pairs_row(r, out));
+		return kind_row(w, r, export_preference_pairs_row(r, w->o.all_pairs, out));
 	case EXPORT_CHAT:
 		return kind_row(w, r, export_chat_row(w->o.kind, r, out));
 	case EXPORT_OCR_TSV:

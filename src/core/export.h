@@ -93,6 +93,7 @@ typedef struct export_options {
 	task_kind kind;
 	const json_t *labels;  /* borrowed array of label names: category / class order */
 	bool with_images;      /* archive formats: pack each image beside its labels */
+	bool all_pairs;	       /* preference_pairs: keep ties and low-agreement pairs */
 } export_options;
 
 typedef struct export_writer export_writer;

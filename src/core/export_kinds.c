@@ -29,7 +29,7 @@ static int put_line(buf *out, json_t *v)
 }
 
 static int pair_line(const json_t *doc, const export_row *r, const char *chosen,
-		     const char *rejected, const json_t *agreement, buf *out)
+		     const char *rejected, const json_t *agreement, bool tie, buf *out)
 {
 	const char *ct = llm_item_response_text(doc, chosen);
 	const char *rt = llm_item_response_text(doc, rejected);
@@ -44,7 +44,23 @@ static int pair_line(const json_t *doc, const export_row *r, const char *chosen,
 		json_object_set(o, "messages", json_object_get(doc, "messages"));
 	if (o && agreement)
 		json_object_set(o, "agreement", (json_t *)agreement);
+	if (o && tie)
+		json_object_set_new(o, "tie", json_true());
 	return put_line(out, o);
+}
+
+/* Every pair of responses in stored order, as ties. */
+static int tie_pairs(const json_t *doc, const export_row *r, buf *out)
+{
+	const json_t *rs = llm_item_responses(doc);
+	int rc = 0;
+	for (size_t i = 0; !rc && i < json_array_size(rs); i++)
+		for (size_t j = i + 1; !rc && j < json_array_size(rs); j++)
+			rc = pair_line(
+			    doc, r, json_string_value(json_object_get(json_array_get(rs, i), "id")),
+			    json_string_value(json_object_get(json_array_get(rs, j), "id")), NULL, true,
+			    out);
+	return rc;
 }
 
 /* The pairs one answer orders: its ranking's, or its best against each other response. */
@@ -59,7 +75,7 @@ static int answer_pairs(const json_t *doc, const export_row *r, const json_t *an
 			for (size_t j = i + 1; !rc && j < n; j++)
 				rc = pair_line(doc, r, json_string_value(json_array_get(ranking, i)),
 					       json_string_value(json_array_get(ranking, j)), NULL,
-					       out);
+					       false, out);
 		return rc;
 	}
 	size_t i;
@@ -68,12 +84,12 @@ static int answer_pairs(const json_t *doc, const export_row *r, const json_t *an
 	{
 		const char *id = json_string_value(json_object_get(resp, "id"));
 		if (best && id && strcmp(id, best) && !rc)
-			rc = pair_line(doc, r, best, id, NULL, out);
+			rc = pair_line(doc, r, best, id, NULL, false, out);
 	}
 	return rc;
 }
 
-int export_preference_pairs_row(const export_row *r, buf *out)
+int export_preference_pairs_row(const export_row *r, bool all_pairs, buf *out)
 {
 	json_t *doc, *ann;
 	int rc = row_read(KIND_LLM_PREFERENCE, r, &doc, &ann);
@@ -86,13 +102,15 @@ int export_preference_pairs_row(const export_row *r, buf *out)
 		json_array_foreach(pairs, i, p)
 		{
 			/* A pair no more than half the annotators decided is left out. */
-			if (rc || json_number_value(json_object_get(p, "agreement")) <=
-				      EXPORT_MIN_PAIR_AGREEMENT)
+			if (rc || (!all_pairs && json_number_value(json_object_get(p, "agreement")) <=
+							 EXPORT_MIN_PAIR_AGREEMENT))
 				continue;
 			rc = pair_line(doc, r, json_string_value(json_object_get(p, "chosen")),
 				       json_string_value(json_object_get(p, "rejected")),
-				       json_object_get(p, "agreement"), out);
+				       json_object_get(p, "agreement"), false, out);
 		}
+	} else if (json_is_true(json_object_get(ann, "tie"))) {
+		rc = all_pairs ? tie_pairs(doc, r, out) : 0;
 	} else {
 		rc = answer_pairs(doc, r, ann, out);
 	}

@@ -131,12 +131,38 @@ static json_t *ls_labels(const json_t *value, const char *key)
 	return json_is_array(l) ? l : NULL;
 }
 
+/* The lines of a Label Studio OCR region (a "textarea" result: "text" a list of strings, the
+ * region's box in percent of the image when it has one), appended to `lines`. */
+static void ls_lines(const json_t *v, const import_entry *e, json_t *lines)
+{
+	const json_t *x = json_object_get(v, "x"), *y = json_object_get(v, "y");
+	const json_t *w = json_object_get(v, "width"), *h = json_object_get(v, "height");
+	bool boxed = json_is_number(x) && json_is_number(y) && json_is_number(w) &&
+		     json_is_number(h) && e->width > 0 && e->height > 0;
+	size_t i;
+	const json_t *t;
+	json_array_foreach(json_object_get(v, "text"), i, t)
+	{
+		json_t *line = json_pack("{s:O}", "text", t);
+		if (line && boxed)
+			json_object_set_new(
+			    line, "box",
+			    json_pack("{s:f,s:f,s:f,s:f}", "x",
+				      round6(json_number_value(x) * e->width / 100), "y",
+				      round6(json_number_value(y) * e->height / 100), "w",
+				      round6(json_number_value(w) * e->width / 100), "h",
+				      round6(json_number_value(h) * e->height / 100)));
+		json_array_append_new(lines, line);
+	}
+}
+
 /* Builds crowdloop's annotation for `kind` from a Label Studio result list; NULL with `why`
  * when a result cannot be mapped. */
 static json_t *from_labelstudio(const json_t *results, task_kind kind, const import_entry *e,
 				char *why, size_t why_size)
 {
 	json_t *labels = json_array(), *boxes = json_array(), *spans = json_array();
+	json_t *lines = json_array();
 	json_t *out = NULL;
 	size_t i;
 	json_t *r;
@@ -175,6 +201,12 @@ static json_t *from_labelstudio(const json_t *results, task_kind kind, const imp
 							(json_int_t)export_utf16_to_cp(e->text, s), "end",
 							(json_int_t)export_utf16_to_cp(e->text, en),
 							"label", json_array_get(names, 0)));
+		} else if (kind == KIND_IMAGE_TRANSCRIPTION && !strcmp(type, "textarea")) {
+			ls_lines(v, e, lines);
+		} else if (kind == KIND_IMAGE_TRANSCRIPTION &&
+			   (!strcmp(type, "rectangle") || !strcmp(type, "rectanglelabels") ||
+			    !strcmp(type, "labels"))) {
+			continue; /* the region's textarea carries its box */
 		} else {
 			snprintf(why, why_size, "a Label Studio \"%.40s\" result does not fit a %s project",
 				 type, task_kind_name(kind));
@@ -186,14 +218,15 @@ static json_t *from_labelstudio(const json_t *results, task_kind kind, const imp
 	case KIND_IMAGE_CLASS: out = json_pack("{s:O}", "labels", labels); break;
 	case KIND_IMAGE_BBOX: out = json_pack("{s:O}", "boxes", boxes); break;
 	case KIND_TEXT_SPANS: out = json_pack("{s:O}", "spans", spans); break;
+	case KIND_IMAGE_TRANSCRIPTION: out = json_pack("{s:O}", "lines", lines); break;
 	case KIND_LLM_PREFERENCE:
 	case KIND_LLM_RESPONSE:
-	case KIND_IMAGE_TRANSCRIPTION:
 		snprintf(why, why_size, "Label Studio pre-annotations do not fit a %s project",
 			 task_kind_name(kind));
 		break;
 	}
 out:
+	json_decref(lines);
 	json_decref(labels);
 	json_decref(boxes);
 	json_decref(spans);

@@ -161,6 +161,8 @@ typedef struct agree_tally {
 	long pairs;
 	double tau_sum; /* llm_preference: Kendall's tau of each pair of answers */
 	long first_chosen, chose; /* llm_preference: the first shown chosen, of the choices */
+	double prefill_cer;	  /* image_transcription: summed CER of pre-fills to answers */
+	long prefilled;		  /* answers whose item had a pre-fill */
 } agree_tally;
 
 /* Adds k >= 2 overlapping annotations of one item: their pairs' similarity, and each worker's
@@ -234,6 +236,24 @@ static json_t *agree_workers_json(db *d, agree_table *workers)
 	return ws;
 }
 
+/* How much the workers changed an item's pre-fill (an OCR output imported as its
+ * pre-annotation): the CER of the pre-fill against each approved answer. */
+static void agree_prefill(db_conn *c, agree_tally *t, int64_t item_id, json_t **anns, size_t k)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT meta FROM items WHERE id = ?");
+	db_bind_int(st, 1, item_id);
+	json_t *meta = NULL;
+	if (db_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		meta = json_loads(db_col_text(st, 0), 0, NULL);
+	sqlite3_reset(st);
+	const json_t *pre = json_object_get(meta, "preannotation");
+	for (size_t a = 0; a < k && json_is_array(json_object_get(pre, "lines")); a++) {
+		t->prefill_cer += quality_transcription_cer(pre, anns[a]);
+		t->prefilled++;
+	}
+	json_decref(meta);
+}
+
 /* The figure of each kind beside "pairwise": mean IoU, span F1, Kendall's tau and position
  * bias, character error rate. */
 static void agree_kind_figures(json_t *o, const agree_tally *t, double mean)
@@ -251,6 +271,10 @@ static void agree_kind_figures(json_t *o, const agree_tally *t, double mean)
 	}
 	case KIND_IMAGE_TRANSCRIPTION:
 		json_object_set_new(o, "cer", t->pairs ? json_real(1 - mean) : none);
+		json_object_set_new(o, "prefill_cer", t->prefilled ? json_real(t->prefill_cer /
+									 (double)t->prefilled)
+								     : none);
+		json_object_set_new(o, "prefilled", json_integer(t->prefilled));
 		break;
 	default: break;
 	}
@@ -269,6 +293,8 @@ json_t *store_agreement(db *d, const project *p)
 		int64_t who[MAX_PER_ITEM];
 		size_t k =
 		    item_annotations(c, sqlite3_column_int64(st, 1), anns, who, MAX_PER_ITEM);
+		if (p->kind == KIND_IMAGE_TRANSCRIPTION)
+			agree_prefill(c, &t, sqlite3_column_int64(st, 1), anns, k);
 		agree_item(&t, anns, who, k);
 	}
 	sqlite3_reset(st);

@@ -2,10 +2,12 @@
 projects created with their settings, items imported in the public layouts, tasks claimed,
 answers submitted (valid 200, invalid 422 naming the problem), reviewed (with rubric scores),
 agreement figures read, and exported in each kind's formats."""
+import io
 import json
 import os
 import secrets
 import sys
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import API, ServerTestCase, main, make_users, multipart, png_bytes  # noqa: E402
@@ -158,6 +160,8 @@ class KindsTest(ServerTestCase):
         firsts = sum(1 for order, _ in answers.values() if order[0] == "a")
         self.assertEqual(ag["first_shown_chosen"]["n"], 2, ag)
         self.assertEqual(ag["first_shown_chosen"]["k"], firsts, ag)
+        r = self.world.manager.get(API + "/projects/%d/quality" % pid)
+        self.assertEqual(r.json()["position_bias"], ag["first_shown_chosen"], r)
 
         # consolidated: the majority over pairs of the two answers, in one row
         rows = lines_of(self.export(pid, "jsonl").body)
@@ -170,6 +174,14 @@ class KindsTest(ServerTestCase):
         pairs = lines_of(self.export(pid, "preference_pairs").body)
         self.assertEqual(sorted((x["chosen"], x["rejected"], x["agreement"]) for x in pairs),
                          [("4", "22", 1.0), ("4", "<img src=x onerror=alert(1)>", 1.0)], pairs)
+        # pairs=all keeps it
+        pairs = lines_of(self.export(pid, "preference_pairs&pairs=all").body)
+        self.assertIn(("22", "<img src=x onerror=alert(1)>", 0.5),
+                      [(x["chosen"], x["rejected"], x["agreement"]) for x in pairs], pairs)
+        self.assertError(self.world.manager.get(
+            API + "/projects/%d/export?format=jsonl&pairs=all" % pid), 400)
+        self.assertError(self.world.manager.get(
+            API + "/projects/%d/export?format=preference_pairs&pairs=some" % pid), 400)
         # every annotator's own answer: w1's best against each other, w2's ranking's 3 pairs
         rows = lines_of(self.export(pid, "jsonl&answers=all").body)
         self.assertEqual(len(rows), 2, rows)
@@ -181,6 +193,14 @@ class KindsTest(ServerTestCase):
         self.assertTrue(all(x["prompt"] == "2+2?" for x in pairs), pairs)
         chat = lines_of(self.export(pid, "chat").body)
         self.assertEqual(chat[0]["messages"][-1], {"role": "assistant", "content": "4"}, chat)
+        # a dataset version holds the consolidated row and exports it the same way
+        r = self.world.manager.post(API + "/projects/%d/datasets" % pid, {})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual((r.json()["kind"], r.json()["rows"]), ("llm_preference", 1), r)
+        r = self.world.manager.get(API + "/datasets/%d/export?format=preference_pairs"
+                                   % r.json()["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(lines_of(r.body)), 2, r)
         self.assertEqual(chat[0]["messages"][0], {"role": "system", "content": "Be brief."})
         self.assertError(self.world.manager.get(
             API + "/projects/%d/export?format=ocr_tsv" % pid), 400)
@@ -323,6 +343,35 @@ class KindsTest(ServerTestCase):
         self.assertEqual(rows[0]["annotation"], ann, rows)
         self.assertError(self.world.manager.get(
             API + "/projects/%d/export?format=labelstudio" % pid), 400)
+
+
+    def test_transcription_prefill_from_label_studio(self):
+        """An OCR output in Label Studio's layout (rectangle and textarea results per region)
+        pre-fills the task; the agreement route says how much the workers changed it."""
+        p = self.project("image_transcription")
+        pid = p["id"]
+        region = {"x": 0, "y": 0, "width": 50, "height": 50}
+        tasks = [{"data": {"image": "receipt.png"}, "predictions": [{"result": [
+            {"id": "r1", "type": "rectangle", "value": dict(region, rotation=0)},
+            {"id": "r1", "type": "textarea", "value": dict(region, text=["합계 12,000"])}]}]}]
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("tasks.json", json.dumps(tasks))
+            z.writestr("receipt.png", png_bytes(120, 40, (1, 2, 3)))
+        r = self.world.manager.post(API + "/projects/%d/items" % pid, buf.getvalue(),
+                                    headers={"Content-Type": "application/zip"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["accepted"], r.json()["rejected"]), (1, 0), r.json())
+        t = self.claim(self.w1, pid)
+        pre = {"lines": [{"text": "합계 12,000", "box": {"x": 0, "y": 0, "w": 60, "h": 20}}]}
+        self.assertEqual(t["preannotation"], pre, t)
+        fixed = {"lines": [dict(pre["lines"][0], text="합계 12,000원")]}
+        self.assertEqual(self.submit(self.w1, t["id"], fixed).status, 200)
+        self.approve_all(pid, 1)
+        ag = self.world.manager.get(API + "/projects/%d/agreement" % pid).json()
+        # one character added to the ten of the approved text
+        self.assertEqual(ag["prefilled"], 1, ag)
+        self.assertAlmostEqual(ag["prefill_cer"], 0.1, places=6)
 
 
 if __name__ == "__main__":
