@@ -442,6 +442,10 @@ test('gold items: a better response picked and rated on an item, an image\'s lin
   const mp = await newPage(browser, { locale: 'en-US' });
   await login(mp, server.base, world.managerUser.username, world.managerUser.password, `/p/${pref.id}/quality`);
   await mp.waitForSelector('[data-testid=gold-form]');
+  // Position bias: both approved answers chose the response shown second.
+  await mp.waitForSelector('[data-testid=position-bias]');
+  assert.equal(await mp.textContent('[data-testid=position-bias]'), '0 of 2: too few to rate');
+  assert.equal(await mp.isVisible('[data-testid=agreement] [data-fig=kendall_tau]'), true);
   const items = (await world.manager.ok('GET', `/api/v1/projects/${pref.id}/items?type=text&sort=id`)).items;
   await mp.waitForSelector(`[data-testid=gold-pick] option[value="${items[0].id}"]`, { state: 'attached' });
   await mp.selectOption('[data-testid=gold-pick]', String(items[0].id));
@@ -462,6 +466,8 @@ test('gold items: a better response picked and rated on an item, an image\'s lin
   const image = (await world.manager.ok('GET', `/api/v1/projects/${ocr.id}/items?type=image&sort=id`)).items[0];
   await mp.goto(server.base + `/p/${ocr.id}/quality`);
   await mp.waitForSelector('[data-testid=gold-form]');
+  await mp.waitForSelector('[data-testid=agreement] [data-fig=cer]');
+  assert.equal(await mp.textContent('[data-testid=prefill-cer]'), '—');
   await mp.fill('[data-testid=gold-item-id]', String(image.id));
   await mp.click('[data-testid=gold-load]');
   await mp.waitForSelector(`${ed} .bbox-annotator svg`);
