@@ -30,17 +30,16 @@ export function kindSettings(prefix) {
   const rubric = h('textarea', { rows: 4, 'data-testid': tid('rubric'), placeholder: DEFAULT_CRITERIA.join('\n') });
 
   const scaleField = field(t('kinds.scale'), scale, t('kinds.scaleHint'));
-  const pref = h('div', { 'data-testid': tid('pref-settings') },
-    h('div', { class: 'grid-2' },
-      field(t('kinds.criteria'), criteria, t('kinds.criteriaHint')),
-      h('div', null,
-        h('label', { class: 'check' }, requireReason, ' ', t('kinds.requireReason')),
-        h('label', { class: 'check' }, rankAll, ' ', t('kinds.rankAll')))));
+  // Left: the lists and the range; right: the scale and the switches.
+  const pref = field(t('kinds.criteria'), criteria, t('kinds.criteriaHint'), { 'data-testid': tid('pref-settings') });
+  const prefChecks = h('div', { class: 'check-column' },
+    h('label', { class: 'check' }, requireReason, ' ', t('kinds.requireReason')),
+    h('label', { class: 'check' }, rankAll, ' ', t('kinds.rankAll')));
   const resp = h('div', { 'data-testid': tid('response-settings') },
-    h('div', { class: 'grid-2' },
-      h('div', { class: 'grid-2' }, field(t('kinds.lengthMin'), minLen), field(t('kinds.lengthMax'), maxLen, t('kinds.lengthHint'))),
-      field(t('kinds.rubric'), rubric, t('kinds.rubricHint'))));
-  const el = h('fieldset', { 'data-testid': tid('kind-settings') }, h('legend', null, t('kinds.settings')), pref, resp, scaleField);
+    h('div', { class: 'grid-2' }, field(t('kinds.lengthMin'), minLen), field(t('kinds.lengthMax'), maxLen, t('kinds.lengthHint'))),
+    field(t('kinds.rubric'), rubric, t('kinds.rubricHint')));
+  const el = h('fieldset', { 'data-testid': tid('kind-settings') }, h('legend', null, t('kinds.settings')),
+    h('div', { class: 'grid-2' }, h('div', null, pref, resp), h('div', null, scaleField, prefChecks)));
   let kind = null;
 
   return {
@@ -52,6 +51,7 @@ export function kindSettings(prefix) {
       kind = k;
       el.hidden = !LLM_KINDS.includes(k);
       pref.hidden = k !== 'llm_preference';
+      prefChecks.hidden = k !== 'llm_preference';
       resp.hidden = k !== 'llm_response';
     },
     // The fields as a project carries them (a new project: the defaults).

@@ -84,15 +84,15 @@ export async function createProjectView(root, _params, ctx) {
   const kindFields = kindSettings('f');
   kindFields.fill();
   const labelsBox = h('div', null, field(t('create.labels'), labels, t('create.labelsHint')), labelPreview, multiRow);
+  // Without labels, the instructions take the whole width.
+  const labelsGrid = h('div', { class: 'grid-2' }, labelsBox, h('div', null, field(t('create.instructions'), instructions, t('create.instructionsHint'))));
 
   const form = h('form', { class: 'card form-card', onsubmit: submit, novalidate: true },
     h('div', { class: 'grid-2' }, field(t('project.org'), org), field(t('project.name'), name)),
     h('fieldset', null, h('legend', null, t('project.kind')), h('div', { class: 'kind-grid' }, kindCards)),
-    h('div', { class: 'grid-2' },
-      labelsBox,
-      h('div', null, field(t('create.instructions'), instructions, t('create.instructionsHint')))),
-    kindFields.el,
+    labelsGrid,
     h('div', { class: 'field' }, h('label', null, t('create.preview')), previewBox),
+    kindFields.el,
     h('fieldset', null, h('legend', null, t('create.payAndReview')),
       h('div', { class: 'grid-4' },
         field(t('project.price'), price, currencyHint),
@@ -120,6 +120,7 @@ export async function createProjectView(root, _params, ctx) {
     replace(labelPreview, ls.map((l, i) => h('span', { class: 'chip-label' }, keys[i] ? h('kbd', null, keys[i].toUpperCase()) : null, ' ', l)));
     multiRow.hidden = !(kind === 'text_class' || kind === 'image_class');
     labelsBox.hidden = LABEL_FREE_KINDS.includes(kind);
+    labelsGrid.classList.toggle('grid-1', labelsBox.hidden);
     kindFields.sync(kind);
     rateField.hidden = policy.value !== 'sample';
     currencyHint.textContent = t('create.priceHint', { currency: currencyOf(org.value) });
