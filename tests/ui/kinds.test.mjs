@@ -213,9 +213,23 @@ test('llm_preference: pick by position, rate, give a reason, all by keyboard; XS
     assert.equal(await rp.getAttribute(`[data-testid=pref-response][data-response-id="${ann.best}"]`, 'class'), 'llm-response best');
     await assertInert(rp);
     await screenshot(rp, 'reviewer-llm_preference');
-    await rp.keyboard.press('a');
+    if (!xss) {
+      await rp.keyboard.press('a');
+      const next = await waitTask(rp, id);
+      assert.equal((await getTask(id)).state, 'approved');
+      id = next;
+      continue;
+    }
+    // F: the reviewer's fix picks the first shown instead, and approves with it.
+    await rp.keyboard.press('f');
+    assert.equal(await rp.isVisible('[data-testid=pref-help]'), true);
+    await rp.keyboard.press('1');
+    await rp.keyboard.press('Control+Enter');
     const next = await waitTask(rp, id);
-    assert.equal((await getTask(id)).state, 'approved');
+    const fixed = await getTask(id);
+    assert.equal(fixed.state, 'approved');
+    assert.equal(fixed.annotation.best, ann.order[0]);
+    assert.deepEqual(fixed.annotation.ratings, ann.ratings);
     id = next;
   }
   rp.assertClean();
@@ -232,7 +246,13 @@ test('llm_preference ranking every response: positions pressed in order, Backspa
   assert.equal(await page.isVisible('[data-testid=pref-tie]'), false);
   for (const k of ['3', '1', '2']) await page.keyboard.press(k);
   await page.keyboard.press('Backspace');
-  assert.deepEqual(await page.$$eval('[data-testid=pref-response]', (els) => els.map((e) => e.dataset.rank)), ['2', '', '1']);
+  const ranks = () => page.$$eval('[data-testid=pref-response]', (els) => els.map((e) => e.dataset.rank));
+  assert.deepEqual(await ranks(), ['2', '', '1']);
+  // Undo and redo step through the ranking.
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await ranks(), ['2', '3', '1']);
+  await page.keyboard.press('Control+y');
+  assert.deepEqual(await ranks(), ['2', '', '1']);
   await page.keyboard.press('2');
   // One criterion on a 1-7 scale: 7, 6 and 5 by digits (the reason has the focus after the
   // last); back in the ratings, the arrows go down to the last and take it down to 4.
@@ -442,9 +462,9 @@ test('gold items: a better response picked and rated on an item, an image\'s lin
   const mp = await newPage(browser, { locale: 'en-US' });
   await login(mp, server.base, world.managerUser.username, world.managerUser.password, `/p/${pref.id}/quality`);
   await mp.waitForSelector('[data-testid=gold-form]');
-  // Position bias: both approved answers chose the response shown second.
+  // Position bias: of the two approved answers, the fixed one chose the response shown first.
   await mp.waitForSelector('[data-testid=position-bias]');
-  assert.equal(await mp.textContent('[data-testid=position-bias]'), '0 of 2: too few to rate');
+  assert.equal(await mp.textContent('[data-testid=position-bias]'), '1 of 2: too few to rate');
   assert.equal(await mp.isVisible('[data-testid=agreement] [data-fig=kendall_tau]'), true);
   const items = (await world.manager.ok('GET', `/api/v1/projects/${pref.id}/items?type=text&sort=id`)).items;
   await mp.waitForSelector(`[data-testid=gold-pick] option[value="${items[0].id}"]`, { state: 'attached' });
