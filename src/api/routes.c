@@ -120,8 +120,8 @@ const route api_routes[] = {
      "progress and quality figures", NO_QUERY, NULL, "200 Stats"},
     {"GET", V1 "/projects/{id}/export", api_projects_export, ON(PROJECT, ACCESS_READ_DATA), 0,
      "approved annotations, streamed: jsonl, csv, coco, yolo, voc, conll, labelstudio,"
-     " preference_pairs, chat, ocr_tsv", EXPORT,
-     NULL, NULL},
+     " preference_pairs, chat, ocr_tsv",
+     EXPORT, NULL, NULL},
 
     {"POST", V1 "/projects/{id}/datasets", api_datasets_create, ON(PROJECT, ACCESS_READ_DATA), 0,
      "snapshot approved annotations as a new dataset version", NULL,

@@ -1,5 +1,6 @@
 /* Validation of submitted annotations, one checker per task kind (docs/API.md, "Annotations by
- * kind"): classification labels, image boxes and text spans. Each checker refuses unknown keys,
+ * kind"): classification labels, image boxes, text spans, LLM preferences, written answers and
+ * transcribed lines. Each checker refuses unknown keys,
  * wrong types and values outside the item, and its message names the path of the first problem
  * found, such as `boxes[1].w must be > 0`, in the order of the input. */
 #include "core/annotation.h"
@@ -258,8 +259,10 @@ static int response_index(const json_t *ids, const json_t *v)
 	size_t i;
 	const json_t *id;
 	json_array_foreach(ids, i, id)
+	{
 		if (json_is_string(v) && json_equal(id, v))
 			return (int)i;
+	}
 	return -1;
 }
 
@@ -282,8 +285,7 @@ static int check_permutation(const json_t *v, const char *name, const json_t *id
 }
 
 /* The response ids in stored order, from the item's document (*doc: caller frees). */
-static int preference_ids(const item_facts *item, json_t **doc, const json_t **ids,
-			  cl_error *err)
+static int preference_ids(const item_facts *item, json_t **doc, const json_t **ids, cl_error *err)
 {
 	*doc = llm_item_parse(item->text, KIND_LLM_PREFERENCE);
 	if (!*doc)
@@ -292,7 +294,9 @@ static int preference_ids(const item_facts *item, json_t **doc, const json_t **i
 	size_t i;
 	const json_t *r;
 	json_array_foreach(llm_item_responses(*doc), i, r)
+	{
 		json_array_append(ordered, json_object_get(r, "id"));
+	}
 	json_object_set_new(*doc, "_ids", ordered);
 	*ids = ordered;
 	return 0;
@@ -344,6 +348,36 @@ static int check_choice(const project *p, const json_t *ids, const json_t *a, cl
 	return 0;
 }
 
+/* An object of scores: an integer 1..scale for every criterion of `c`, no other key. `path`
+ * names it ("ratings.a", "rubric"), `list` the criteria in the message of an unknown key. */
+static int check_scores(const project_criteria *c, int scale, const json_t *obj, const char *path,
+			const char *list, cl_error *err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		bool known = false;
+		for (int i = 0; i < c->n && !known; i++)
+			known = !strcmp(key, c->name[i]);
+		if (!known) {
+			char q[48];
+			text_quote(key, strlen(key), q);
+			return fail(err, "%s: \"%s\" is not a criterion of %s", path, q, list);
+		}
+	}
+	for (int i = 0; i < c->n; i++) {
+		const json_t *score = json_object_get(obj, c->name[i]);
+		if (!score)
+			return fail(err, "%s.%s is required", path, c->name[i]);
+		if (!json_is_integer(score) || json_integer_value(score) < 1 ||
+		    json_integer_value(score) > scale)
+			return fail(err, "%s.%s must be an integer from 1 to %d", path, c->name[i],
+				    scale);
+	}
+	return 0;
+}
+
 /* "ratings": every response, every criterion, an integer 1..scale. */
 static int check_ratings(const project *p, const json_t *ids, const json_t *a, cl_error *err)
 {
@@ -367,34 +401,14 @@ static int check_ratings(const project *p, const json_t *ids, const json_t *a, c
 	const json_t *id;
 	json_array_foreach(ids, i, id)
 	{
-		const char *rid = json_string_value(id);
-		const json_t *r = json_object_get(ratings, rid);
+		char path[32];
+		snprintf(path, sizeof path, "ratings.%s", json_string_value(id));
+		const json_t *r = json_object_get(ratings, json_string_value(id));
 		if (!json_is_object(r))
-			return fail(err, "ratings.%s is required: an object of the criteria", rid);
-		if ((int)json_object_size(r) != p->llm.criteria.n) {
-			json_object_foreach((json_t *)r, key, v)
-			{
-				bool known = false;
-				for (int c = 0; c < p->llm.criteria.n && !known; c++)
-					known = !strcmp(key, p->llm.criteria.name[c]);
-				if (!known) {
-					char q[48];
-					text_quote(key, strlen(key), q);
-					return fail(err, "ratings.%s: \"%s\" is not a criterion of the"
-							 " project", rid, q);
-				}
-			}
-		}
-		for (int c = 0; c < p->llm.criteria.n; c++) {
-			const char *cname = p->llm.criteria.name[c];
-			const json_t *score = json_object_get(r, cname);
-			if (!score)
-				return fail(err, "ratings.%s.%s is required", rid, cname);
-			if (!json_is_integer(score) || json_integer_value(score) < 1 ||
-			    json_integer_value(score) > p->llm.scale)
-				return fail(err, "ratings.%s.%s must be an integer from 1 to %d", rid,
-					    cname, p->llm.scale);
-		}
+			return fail(err, "%s is required: an object of the criteria", path);
+		int rc = check_scores(&p->llm.criteria, p->llm.scale, r, path, "the project", err);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -411,7 +425,8 @@ static int check_reason(const project *p, const json_t *a, cl_error *err)
 	if (reason && !json_is_string(reason))
 		return fail(err, "reason must be a string");
 	if (reason && string_chars(reason) > ANNOTATION_MAX_REASON_CHARS)
-		return fail(err, "reason may be at most %d characters", ANNOTATION_MAX_REASON_CHARS);
+		return fail(err, "reason may be at most %d characters",
+			    ANNOTATION_MAX_REASON_CHARS);
 	const char *s = json_string_value(reason);
 	if (p->llm.require_reason && (!s || strspn(s, " \t\r\n") == strlen(s)))
 		return fail(err, "reason is required: the project asks why");
@@ -421,8 +436,8 @@ static int check_reason(const project *p, const json_t *a, cl_error *err)
 static int validate_preference(const project *p, const item_facts *item, const json_t *a,
 			       cl_error *err)
 {
-	static const char *const keys[] = {"best", "ranking", "tie", "ratings", "reason", "order",
-					   NULL};
+	static const char *const keys[] = {"best",   "ranking", "tie", "ratings",
+					   "reason", "order",	NULL};
 	int rc = check_keys(a, keys, "", err);
 	if (rc)
 		return rc;
@@ -453,7 +468,8 @@ static int validate_response(const project *p, const item_facts *item, const jso
 	const json_t *text = json_object_get(a, "text");
 	if (!text)
 		return fail(err, "text is required");
-	if (!json_is_string(text) || memchr(json_string_value(text), '\0', json_string_length(text)))
+	if (!json_is_string(text) ||
+	    memchr(json_string_value(text), '\0', json_string_length(text)))
 		return fail(err, "text must be a string");
 	json_int_t n = string_chars(text);
 	if (n < p->llm.length_min || n > p->llm.length_max)
@@ -479,7 +495,8 @@ static int check_line_box(const item_facts *item, const json_t *box, const char 
 	double x = 0, y = 0, w = 0, h = 0;
 	if (rc || (rc = box_number(box, path, "x", &x, err)) ||
 	    (rc = box_number(box, path, "y", &y, err)) ||
-	    (rc = box_number(box, path, "w", &w, err)) || (rc = box_number(box, path, "h", &h, err)))
+	    (rc = box_number(box, path, "w", &w, err)) ||
+	    (rc = box_number(box, path, "h", &h, err)))
 		return rc;
 	if (x < 0 || y < 0)
 		return fail(err, "%s.x and .y must be >= 0", path);
@@ -505,7 +522,8 @@ static int check_line(const item_facts *item, const json_t *line, size_t i, cl_e
 	const json_t *text = json_object_get(line, "text");
 	if (!text)
 		return fail(err, "%s.text is required", where);
-	if (!json_is_string(text) || memchr(json_string_value(text), '\0', json_string_length(text)))
+	if (!json_is_string(text) ||
+	    memchr(json_string_value(text), '\0', json_string_length(text)))
 		return fail(err, "%s.text must be a string", where);
 	if (string_chars(text) > ANNOTATION_MAX_LINE_CHARS)
 		return fail(err, "%s.text may be at most %d characters", where,
@@ -532,8 +550,10 @@ static int validate_transcription(const item_facts *item, const json_t *a, cl_er
 	size_t i;
 	const json_t *line;
 	json_array_foreach(lines, i, line)
+	{
 		if ((rc = check_line(item, line, i, err)))
 			return rc;
+	}
 	return 0;
 }
 
@@ -544,30 +564,8 @@ int annotation_rubric_check(const project *p, const json_t *rubric, cl_error *er
 			    task_kind_name(p->kind));
 	if (!json_is_object(rubric))
 		return fail(err, "rubric must be an object of the rubric's criteria");
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)rubric, key, v)
-	{
-		bool known = false;
-		for (int c = 0; c < p->llm.rubric.n && !known; c++)
-			known = !strcmp(key, p->llm.rubric.name[c]);
-		if (!known) {
-			char q[48];
-			text_quote(key, strlen(key), q);
-			return fail(err, "rubric: \"%s\" is not a criterion of the project's rubric", q);
-		}
-	}
-	for (int c = 0; c < p->llm.rubric.n; c++) {
-		const char *name = p->llm.rubric.name[c];
-		const json_t *score = json_object_get(rubric, name);
-		if (!score)
-			return fail(err, "rubric.%s is required", name);
-		if (!json_is_integer(score) || json_integer_value(score) < 1 ||
-		    json_integer_value(score) > p->llm.scale)
-			return fail(err, "rubric.%s must be an integer from 1 to %d", name,
-				    p->llm.scale);
-	}
-	return 0;
+	return check_scores(&p->llm.rubric, p->llm.scale, rubric, "rubric", "the project's rubric",
+			    err);
 }
 
 int annotation_validate(const project *p, const item_facts *item, const json_t *annotation,

@@ -1,5 +1,6 @@
 /* Checking a submitted annotation against its project's kind and labels and its item (label in
- * the set, box inside the image, span inside the text). Shapes are in docs/API.md. */
+ * the set, box inside the image, span inside the text, responses of the item rated on the
+ * project's criteria, an answer within the length range, transcribed lines inside the image). Shapes are in docs/API.md. */
 #ifndef CROWDLOOP_CORE_ANNOTATION_H
 #define CROWDLOOP_CORE_ANNOTATION_H
 

@@ -1,8 +1,9 @@
 /* Streaming export writers: approved rows in, the bytes of a file format out, one row at a
  * time so memory stays constant whatever the number of rows. Formats: JSONL and CSV (every
  * kind), COCO (image_bbox, image_class), YOLO and Pascal VOC (image_bbox, zip archives written
- * with libarchive, optionally with the images), CoNLL-2003 BIO (text_spans) and Label Studio
- * JSON (every kind). A writer pulls rows from an export_source and is itself pulled: each
+ * with libarchive, optionally with the images), CoNLL-2003 BIO (text_spans), Label Studio
+ * JSON (the four labeling kinds), preference pairs and chat JSONL (the LLM kinds) and an OCR
+ * table (image_transcription; core/export_kinds.h). A writer pulls rows from an export_source and is itself pulled: each
  * export_writer_step() appends the next piece of output, so an HTTP response callback or a file
  * loop can drive it. No SQL and no HTTP here. */
 #ifndef CROWDLOOP_CORE_EXPORT_H

@@ -58,8 +58,8 @@ static int tie_pairs(const json_t *doc, const export_row *r, buf *out)
 		for (size_t j = i + 1; !rc && j < json_array_size(rs); j++)
 			rc = pair_line(
 			    doc, r, json_string_value(json_object_get(json_array_get(rs, i), "id")),
-			    json_string_value(json_object_get(json_array_get(rs, j), "id")), NULL, true,
-			    out);
+			    json_string_value(json_object_get(json_array_get(rs, j), "id")), NULL,
+			    true, out);
 	return rc;
 }
 
@@ -73,9 +73,10 @@ static int answer_pairs(const json_t *doc, const export_row *r, const json_t *an
 		size_t n = json_array_size(ranking);
 		for (size_t i = 0; !rc && i < n; i++)
 			for (size_t j = i + 1; !rc && j < n; j++)
-				rc = pair_line(doc, r, json_string_value(json_array_get(ranking, i)),
-					       json_string_value(json_array_get(ranking, j)), NULL,
-					       false, out);
+				rc =
+				    pair_line(doc, r, json_string_value(json_array_get(ranking, i)),
+					      json_string_value(json_array_get(ranking, j)), NULL,
+					      false, out);
 		return rc;
 	}
 	size_t i;
@@ -102,8 +103,8 @@ int export_preference_pairs_row(const export_row *r, bool all_pairs, buf *out)
 		json_array_foreach(pairs, i, p)
 		{
 			/* A pair no more than half the annotators decided is left out. */
-			if (rc || (!all_pairs && json_number_value(json_object_get(p, "agreement")) <=
-							 EXPORT_MIN_PAIR_AGREEMENT))
+			if (rc || (!all_pairs && json_number_value(json_object_get(
+						     p, "agreement")) <= EXPORT_MIN_PAIR_AGREEMENT))
 				continue;
 			rc = pair_line(doc, r, json_string_value(json_object_get(p, "chosen")),
 				       json_string_value(json_object_get(p, "rejected")),
@@ -125,12 +126,14 @@ static json_t *conversation(const json_t *doc)
 	json_t *msgs = json_array();
 	const json_t *system = json_object_get(doc, "system");
 	if (system)
-		json_array_append_new(msgs, json_pack("{s:s,s:O}", "role", "system", "content",
-						      system));
+		json_array_append_new(msgs,
+				      json_pack("{s:s,s:O}", "role", "system", "content", system));
 	size_t i;
 	const json_t *m;
 	json_array_foreach(json_object_get(doc, "messages"), i, m)
+	{
 		json_array_append(msgs, (json_t *)m);
+	}
 	json_array_append_new(msgs, json_pack("{s:s,s:O}", "role", "user", "content",
 					      json_object_get(doc, "prompt")));
 	return msgs;
@@ -154,14 +157,17 @@ int export_chat_row(task_kind kind, const export_row *r, buf *out)
 	if (kind == KIND_LLM_PREFERENCE) {
 		const char *best = json_string_value(json_object_get(ann, "best"));
 		if (!best && !json_is_true(json_object_get(ann, "tie")))
-			best = json_string_value(json_array_get(json_object_get(ann, "ranking"), 0));
+			best =
+			    json_string_value(json_array_get(json_object_get(ann, "ranking"), 0));
 		rc = chat_line(doc, llm_item_response_text(doc, best), out);
 	} else if (json_object_get(ann, "answers")) {
 		size_t i;
 		const json_t *a;
 		json_array_foreach(json_object_get(ann, "answers"), i, a)
+		{
 			if (!rc)
 				rc = chat_line(doc, json_string_value(a), out);
+		}
 	} else {
 		rc = chat_line(doc, json_string_value(json_object_get(ann, "text")), out);
 	}

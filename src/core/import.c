@@ -239,7 +239,8 @@ static int llm_item(import_ctx *c, const char *source, long line, const json_t *
 		return CL_ENOMEM;
 	size_t len = strlen(text);
 	why = text_problem(c, text, len);
-	int rc = why ? emit_reject(c, source, line, why) : plain_item(c, source, line, text, len, meta);
+	int rc =
+	    why ? emit_reject(c, source, line, why) : plain_item(c, source, line, text, len, meta);
 	free(text);
 	return rc;
 }

@@ -42,7 +42,7 @@ static const json_t *answer_text(const json_t *v)
 /* What a build gathers before it checks the whole. */
 typedef struct build {
 	json_t *doc;
-	json_t *turns;		/* user and assistant turns before the prompt */
+	json_t *turns;		  /* user and assistant turns before the prompt */
 	const json_t *last_reply; /* a final assistant turn, after the prompt */
 } build;
 
@@ -79,8 +79,8 @@ static const char *read_messages(build *b, const json_t *msgs, bool take_prompt)
 			json_object_set(b->doc, "prompt", (json_t *)content);
 			continue;
 		}
-		json_array_append_new(b->turns, json_pack("{s:s,s:O}", "role", role, "content",
-							  content));
+		json_array_append_new(b->turns,
+				      json_pack("{s:s,s:O}", "role", role, "content", content));
 	}
 	return NULL;
 }

@@ -15,8 +15,8 @@
 
 #define LLM_MIN_RESPONSES 2
 #define LLM_MAX_RESPONSES 9
-#define LLM_MAX_MESSAGES 200     /* earlier turns of a conversation */
-#define LLM_MAX_RESPONSE_ID 16   /* bytes: [A-Za-z0-9_-] */
+#define LLM_MAX_MESSAGES 200   /* earlier turns of a conversation */
+#define LLM_MAX_RESPONSE_ID 16 /* bytes: [A-Za-z0-9_-] */
 
 /* Builds the item document of a `kind` item (KIND_LLM_PREFERENCE or KIND_LLM_RESPONSE) from one
  * imported JSON object, in any of the layouts docs/API.md lists: {"prompt", "system"?,

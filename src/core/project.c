@@ -51,9 +51,9 @@ int task_kind_parse(const char *name, task_kind *out)
 
 item_type task_kind_item_type(task_kind kind)
 {
-	return kind == KIND_IMAGE_CLASS || kind == KIND_IMAGE_BBOX || kind == KIND_IMAGE_TRANSCRIPTION
-		   ? ITEM_IMAGE
-		   : ITEM_TEXT;
+	bool image =
+	    kind == KIND_IMAGE_CLASS || kind == KIND_IMAGE_BBOX || kind == KIND_IMAGE_TRANSCRIPTION;
+	return image ? ITEM_IMAGE : ITEM_TEXT;
 }
 
 bool task_kind_uses_labels(task_kind kind)

@@ -123,11 +123,12 @@ void project_llm_load(project_llm *s, const json_t *stored);
 bool project_has_label(const project *p, const char *label);
 
 /* A new JSON object for the API (caller owns the reference; NULL when out of memory): the
- * Project fields of docs/API.md, lease_minutes rounded up, review_rate null until given. */
+ * Project fields of docs/API.md, lease_minutes rounded up, review_rate null until given, the
+ * LLM settings for the LLM kinds. */
 json_t *project_to_json(const project *p);
 
 /* Appends the project as a task answer shows it, as a JSON object: id, name, kind, labels,
- * multi_label and instructions. Returns 0, or CL_ETOOBIG/CL_ENOMEM from the buffer. */
+ * multi_label and instructions, and the LLM settings for the LLM kinds. Returns 0, or CL_ETOOBIG/CL_ENOMEM from the buffer. */
 int project_brief_write(buf *out, const project *p);
 
 #endif

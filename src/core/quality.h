@@ -1,7 +1,9 @@
 /* Quality arithmetic, pure so every figure is unit-tested against hand-computed cases: Wilson
  * score intervals, consolidation of overlapping annotations (majority vote for classification,
- * box matching at IoU >= 0.5 with a label vote, span overlap vote), agreement (Krippendorff's
- * alpha for nominal data, mean IoU, span F1), gold scoring, planted errors for review honeypots,
+ * box matching at IoU >= 0.5 with a label vote, span overlap vote, a majority over pairs of
+ * responses, the closest transcription, every written answer), agreement (Krippendorff's
+ * alpha for nominal data, mean IoU, span F1, pairwise preference agreement and Kendall's tau,
+ * character error rate), gold scoring, planted errors for review honeypots,
  * a project's quality settings and the promotion and demotion rules. */
 #ifndef CROWDLOOP_CORE_QUALITY_H
 #define CROWDLOOP_CORE_QUALITY_H
@@ -39,17 +41,21 @@ double quality_box_iou(const double a[4], const double b[4]);
 /* Agreement of two annotations of one item, in [0,1]: classification 1 when the label sets are
  * equal else 0; image_bbox the mean IoU of boxes matched greedily at IoU >= 0.5 over the larger
  * count (both empty: 1); text_spans the F1 of exactly equal (start, end, label) spans (both
- * empty: 1). Borrowed arguments; malformed input scores 0. */
+ * empty: 1); llm_preference quality_pair_agreement; llm_response 1 when the texts are equal (or
+ * a's is among b's answers); image_transcription quality_transcription_similarity. Borrowed arguments; malformed input scores 0. */
 double quality_similarity(task_kind kind, const json_t *a, const json_t *b);
 double quality_mean_iou(const json_t *a, const json_t *b);
 double quality_span_f1(const json_t *a, const json_t *b);
 
 /* The score of an answer against a gold answer, in [0,1]: classification 1/0 (exact label set),
  * image_bbox the F1 of boxes matched at IoU >= 0.5 with equal labels, text_spans the exact span
- * F1. An answer is correct when its score is 1. */
+ * F1, llm_preference 1/0 (the same best response, or both a tie), image_transcription 1 at a CER
+ * of QUALITY_GOLD_CER or less, else 1 - CER (0 at 1 or more), llm_response 0 (no gold). An answer is correct when its score is 1. */
 double quality_gold_score(task_kind kind, const json_t *gold, const json_t *answer);
 
-/* Consolidates the n annotations of one item into one (new reference; NULL when n == 0):
+/* Consolidates the n annotations of one item into one (new reference; NULL when n == 0); the
+ * LLM and transcription kinds as quality_consolidate_preference, _responses and _transcription
+ * below:
  * - classification: the most voted label (ties: the smallest by strcmp); multi-label: every
  *   label more than half the annotators chose (the most voted one when none is);
  * - image_bbox: boxes clustered annotator by annotator (a box joins the cluster whose first box

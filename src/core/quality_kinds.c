@@ -21,8 +21,10 @@ static long position_of(const json_t *arr, const char *id)
 	size_t i;
 	const json_t *v;
 	json_array_foreach(arr, i, v)
+	{
 		if (json_is_string(v) && !strcmp(json_string_value(v), id))
 			return (long)i;
+	}
 	return -1;
 }
 
@@ -159,9 +161,9 @@ static json_t *mean_ratings(json_t *const *anns, size_t n, const json_t *ids)
 		const char *crit;
 		json_t *s;
 		json_object_foreach(sums, crit, s)
-			json_object_set_new(means, crit,
-					    json_real(round2(json_real_value(json_array_get(s, 0)) /
-							     json_real_value(json_array_get(s, 1)))));
+		    json_object_set_new(means, crit,
+					json_real(round2(json_real_value(json_array_get(s, 0)) /
+							 json_real_value(json_array_get(s, 1)))));
 		json_decref(sums);
 		json_object_set_new(out, id, means);
 	}
@@ -309,7 +311,9 @@ char *quality_transcription_text(const json_t *ann)
 	size_t i;
 	const json_t *line;
 	json_array_foreach(json_object_get(ann, "lines"), i, line)
+	{
 		len += strlen(line_text(line)) + 1;
+	}
 	char *out = malloc(len), *at = out;
 	if (!out)
 		return NULL;

@@ -84,13 +84,12 @@ static int fix(store_tx *tx, task_job *j, task_row *t, cl_error *err)
 					     j->dec->annotation, j->now, err);
 	if (!aid)
 		return CL_EINTERNAL;
-	int rc = task_job_transition_json(tx, j, t, j->user_id, TASK_FIX, false,
-					  with_rubric(json_pack("{s:I,s:I}", "annotation_id",
-								(json_int_t)aid,
-								"previous_annotation_id",
-								(json_int_t)t->annotation_id),
-						      j->dec),
-					  &to, err);
+	int rc = task_job_transition_json(
+	    tx, j, t, j->user_id, TASK_FIX, false,
+	    with_rubric(json_pack("{s:I,s:I}", "annotation_id", (json_int_t)aid,
+				  "previous_annotation_id", (json_int_t)t->annotation_id),
+			j->dec),
+	    &to, err);
 	return rc ? rc : task_job_approve(tx, j, t, false, aid, err);
 }
 

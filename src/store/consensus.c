@@ -159,7 +159,7 @@ typedef struct agree_tally {
 	size_t items, overlapped;
 	double pair_sum;
 	long pairs;
-	double tau_sum; /* llm_preference: Kendall's tau of each pair of answers */
+	double tau_sum;		  /* llm_preference: Kendall's tau of each pair of answers */
 	long first_chosen, chose; /* llm_preference: the first shown chosen, of the choices */
 	double prefill_cer;	  /* image_transcription: summed CER of pre-fills to answers */
 	long prefilled;		  /* answers whose item had a pre-fill */
@@ -260,8 +260,12 @@ static void agree_kind_figures(json_t *o, const agree_tally *t, double mean)
 {
 	json_t *none = json_null();
 	switch (t->p->kind) {
-	case KIND_IMAGE_BBOX: json_object_set_new(o, "mean_iou", t->pairs ? json_real(mean) : none); break;
-	case KIND_TEXT_SPANS: json_object_set_new(o, "span_f1", t->pairs ? json_real(mean) : none); break;
+	case KIND_IMAGE_BBOX:
+		json_object_set_new(o, "mean_iou", t->pairs ? json_real(mean) : none);
+		break;
+	case KIND_TEXT_SPANS:
+		json_object_set_new(o, "span_f1", t->pairs ? json_real(mean) : none);
+		break;
 	case KIND_LLM_PREFERENCE: {
 		json_object_set_new(o, "kendall_tau",
 				    t->pairs ? json_real(t->tau_sum / (double)t->pairs) : none);
@@ -271,9 +275,9 @@ static void agree_kind_figures(json_t *o, const agree_tally *t, double mean)
 	}
 	case KIND_IMAGE_TRANSCRIPTION:
 		json_object_set_new(o, "cer", t->pairs ? json_real(1 - mean) : none);
-		json_object_set_new(o, "prefill_cer", t->prefilled ? json_real(t->prefill_cer /
-									 (double)t->prefilled)
-								     : none);
+		json_object_set_new(o, "prefill_cer",
+				    t->prefilled ? json_real(t->prefill_cer / (double)t->prefilled)
+						 : none);
 		json_object_set_new(o, "prefilled", json_integer(t->prefilled));
 		break;
 	default: break;

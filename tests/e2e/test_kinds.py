@@ -205,6 +205,47 @@ class KindsTest(ServerTestCase):
         self.assertError(self.world.manager.get(
             API + "/projects/%d/export?format=ocr_tsv" % pid), 400)
 
+    def test_preference_gold(self):
+        """Gold llm_preference items carry the known best response; a worker's answer is
+        scored against it like any gold answer."""
+        p = self.project("llm_preference", criteria=[{"name": "h"}])
+        pid = p["id"]
+        self.import_jsonl(pid, [{"prompt": "real work", "responses": ["x", "y"]}])
+        m = self.world.manager
+        r = m.patch(API + "/projects/%d/quality-settings" % pid, {"gold_rate": 1.0})
+        self.assertEqual(r.status, 200, r)
+        docs = [json.dumps({"prompt": "gold %d" % i, "responses": [
+            {"id": "good", "text": "right"}, {"id": "bad", "text": "wrong"}]}) for i in range(2)]
+        gold = {"best": "good", "order": ["bad", "good"],
+                "ratings": {"good": {"h": 5}, "bad": {"h": 1}}}
+        e = self.assertError(m.post(API + "/projects/%d/gold" % pid, {"items": [
+            {"text": docs[0], "answer": dict(gold, best="nope")}]}), 422)
+        self.assertIn("items[0].answer: best must be a response id", e["message"])
+        r = m.post(API + "/projects/%d/gold" % pid,
+                   {"items": [{"text": d, "answer": gold} for d in docs]})
+        self.assertEqual(r.status, 200, r)
+        gold_ids = set(r.json()["item_ids"])
+        scored = []
+        for _ in range(3):
+            r = self.w2.post(API + "/projects/%d/tasks/next" % pid)
+            if r.status != 200:
+                break
+            t = r.json()
+            ids = [x["id"] for x in t["item"]["data"]["responses"]]
+            ratings = {i: {"h": 3} for i in ids}
+            is_gold = t["item_id"] in gold_ids
+            # the first gold task right, the second wrong
+            best = ("good" if not scored else "bad") if is_gold else ids[0]
+            r = self.submit(self.w2, t["id"], {"best": best, "order": t["response_order"],
+                                               "ratings": ratings})
+            self.assertEqual(r.status, 200, r)
+            if is_gold:
+                scored.append(best == "good")
+        self.assertEqual(scored, [True, False])
+        q = m.get(API + "/projects/%d/quality" % pid).json()
+        me = [x for x in q["workers"] if x["user_id"] == self.w2_id][0]
+        self.assertEqual((me["gold_accuracy"]["k"], me["gold_accuracy"]["n"]), (1, 2), me)
+
     def test_preference_pairs_import(self):
         p = self.project("llm_preference", rank_all=True, require_reason=True)
         rep = self.import_jsonl(p["id"], [

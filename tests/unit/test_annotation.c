@@ -37,8 +37,8 @@ static bool item_from_json(const json_t *j, item_facts *item)
 		json_array_append_new(data_texts, json_string(text));
 		free(text);
 		item->type = ITEM_TEXT;
-		item->text = json_string_value(json_array_get(data_texts,
-							       json_array_size(data_texts) - 1));
+		item->text =
+		    json_string_value(json_array_get(data_texts, json_array_size(data_texts) - 1));
 		return item->text != NULL;
 	}
 	if (type && strcmp(type, "text") == 0) {
@@ -285,7 +285,8 @@ static void test_rubric(void **state)
 	assert_non_null(strstr(err.message, "\"style\" is not a criterion"));
 	json_decref(r);
 	project_release(&p);
-	make_project(&p, "{\"org_id\":1,\"name\":\"n\",\"kind\":\"text_class\",\"labels\":[\"a\"]}");
+	make_project(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"text_class\",\"labels\":[\"a\"]}");
 	r = json_object();
 	assert_int_equal(annotation_rubric_check(&p, r, &err), CL_EANNOTATION);
 	assert_non_null(strstr(err.message, "rubric applies only to llm_response"));

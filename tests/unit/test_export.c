@@ -193,18 +193,21 @@ static void test_all_pairs(void **state)
 	(void)state;
 	json_t *rows = json_loads(
 	    "[{\"task_id\":1,\"item_id\":1,\"text\":\"{\\\"prompt\\\":\\\"p\\\",\\\"responses\\\":"
-	    "[{\\\"id\\\":\\\"a\\\",\\\"text\\\":\\\"A\\\"},{\\\"id\\\":\\\"b\\\",\\\"text\\\":\\\"B\\\"}]}\","
+	    "[{\\\"id\\\":\\\"a\\\",\\\"text\\\":\\\"A\\\"},{\\\"id\\\":\\\"b\\\",\\\"text\\\":"
+	    "\\\"B\\\"}]}\","
 	    "\"annotation\":{\"best\":null,\"tie\":true,\"order\":[\"a\",\"b\"]}},"
 	    "{\"task_id\":2,\"item_id\":2,\"text\":\"{\\\"prompt\\\":\\\"q\\\",\\\"responses\\\":"
-	    "[{\\\"id\\\":\\\"a\\\",\\\"text\\\":\\\"A\\\"},{\\\"id\\\":\\\"b\\\",\\\"text\\\":\\\"B\\\"}]}\","
+	    "[{\\\"id\\\":\\\"a\\\",\\\"text\\\":\\\"A\\\"},{\\\"id\\\":\\\"b\\\",\\\"text\\\":"
+	    "\\\"B\\\"}]}\","
 	    "\"annotation\":{\"best\":\"b\",\"ranking\":[\"b\",\"a\"],\"tie\":false,"
 	    "\"pairs\":[{\"chosen\":\"b\",\"rejected\":\"a\",\"agreement\":0.5}]}}]",
 	    0, NULL);
 	assert_non_null(rows);
 	for (int all = 0; all < 2; all++) {
 		json_rows src = {.rows = rows};
-		export_options o = {
-		    .format = EXPORT_PREFERENCE_PAIRS, .kind = KIND_LLM_PREFERENCE, .all_pairs = all};
+		export_options o = {.format = EXPORT_PREFERENCE_PAIRS,
+				    .kind = KIND_LLM_PREFERENCE,
+				    .all_pairs = all};
 		buf out;
 		buf_init(&out, 0);
 		assert_int_equal(run_writer(&o, &src, &out), 0);
@@ -281,10 +284,8 @@ static void test_utf16(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_source_failure),
-	    cmocka_unit_test(test_missing_image),
-	    cmocka_unit_test(test_all_pairs),
-	    cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_source_failure), cmocka_unit_test(test_missing_image),
+	    cmocka_unit_test(test_all_pairs),	   cmocka_unit_test(test_formats),
 	    cmocka_unit_test(test_utf16),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,9 +95,9 @@ static void test_gold(void **state)
 	size_t i;
 	json_t *c;
 	json_array_foreach(json_object_get(data, "gold"), i, c)
-		assert_near(quality_gold_score(kind_of(c), json_object_get(c, "gold"),
-					       json_object_get(c, "answer")),
-			    num(c, "score"), "gold", i);
+	    assert_near(quality_gold_score(kind_of(c), json_object_get(c, "gold"),
+					   json_object_get(c, "answer")),
+			num(c, "score"), "gold", i);
 }
 
 /* Texts too long for the full table (10,000 x 10,000 cells) go through the band around the
@@ -140,9 +140,12 @@ int main(void)
 {
 	data = cases_load_json("quality", "kinds.json");
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_preference_pairs), cmocka_unit_test(test_consolidate),
-	    cmocka_unit_test(test_cer),		     cmocka_unit_test(test_gold),
-	    cmocka_unit_test(test_long_edit_distance), cmocka_unit_test(test_first_shown),
+	    cmocka_unit_test(test_preference_pairs),
+	    cmocka_unit_test(test_consolidate),
+	    cmocka_unit_test(test_cer),
+	    cmocka_unit_test(test_gold),
+	    cmocka_unit_test(test_long_edit_distance),
+	    cmocka_unit_test(test_first_shown),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	json_decref(data);
