@@ -455,6 +455,15 @@ test('on a phone the responses stack and the page fits the screen', async () => 
   // Taps work as well as keys.
   await page.tap('[data-testid=pref-response][data-position="1"] [data-testid=pref-pick]');
   assert.equal(await page.getAttribute('[data-testid=pref-response][data-position="1"] [data-testid=pref-pick]', 'aria-pressed'), 'true');
+
+  // The answer editor fits as well, the draft and the diff above the thumb's buttons.
+  await importJsonl(resp.id, [{ prompt: '휴대폰에서 답변 쓰기', draft: 'A draft that is long enough to wrap on a narrow screen, '.repeat(3) }]);
+  await page.goto(server.base + `/p/${resp.id}/label`);
+  assert.ok(await waitTask(page));
+  const editor = await page.$eval('[data-testid=answer-text]', (e) => { const b = e.getBoundingClientRect(); return { x: b.x, r: b.right }; });
+  assert.ok(editor.x >= 0 && editor.r <= 390.5, JSON.stringify(editor));
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390);
+  await screenshot(page, 'mobile-llm_response');
   page.assertClean();
 });
 
