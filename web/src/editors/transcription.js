@@ -159,7 +159,8 @@ export async function createTranscriptionEditor(host, side, task, opts) {
 
   // Numbers, colors and box marks follow the lines' order.
   function drawRows() {
-    replace(list, lines.map((l) => l.row));
+    // Rows move only when the lines changed order, so that the line being typed keeps the focus.
+    if (list.children.length !== lines.length || lines.some((l, i) => list.children[i] !== l.row)) replace(list, lines.map((l) => l.row));
     lines.forEach((l, i) => {
       l.chip.textContent = String(i + 1);
       l.chip.style.background = l.annId ? COLORS[i % COLORS.length] : 'transparent';
