@@ -113,6 +113,14 @@ test('the create form offers the three kinds with their settings', async () => {
   p = await world.manager.ok('GET', '/api/v1/projects/' + p.id);
   assert.deepEqual(p.length, { min: 20, max: 300 });
 
+  // Prompts pasted one per line become the project's items.
+  await page.goto(server.base + `/p/${p.id}/upload`);
+  await page.fill('[data-testid=paste-text]', 'First prompt?\n두 번째 프롬프트?\n');
+  await page.click('[data-testid=upload-paste]');
+  await page.waitForSelector('[data-testid=import-report] [data-fig=accepted]');
+  const items = (await world.manager.ok('GET', `/api/v1/projects/${p.id}/items?sort=id`)).items;
+  assert.deepEqual(items.map((i) => JSON.parse(i.text).prompt), ['First prompt?', '두 번째 프롬프트?']);
+
   await page.goto(server.base + '/manage/new');
   await page.check('[data-testid=f-kind-image_transcription]');
   assert.equal(await page.isVisible('[data-testid=f-labels]'), false);
