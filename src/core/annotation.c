@@ -284,8 +284,9 @@ static int check_permutation(const json_t *v, const char *name, const json_t *id
 	return 0;
 }
 
-/* The response ids in stored order, from the item's document (*doc: caller frees). */
-static int preference_ids(const item_facts *item, json_t **doc, const json_t **ids, cl_error *err)
+/* The item's document and its response ids in stored order (both new references: the caller
+ * frees them). */
+static int preference_ids(const item_facts *item, json_t **doc, json_t **ids, cl_error *err)
 {
 	*doc = llm_item_parse(item->text, KIND_LLM_PREFERENCE);
 	if (!*doc)
@@ -297,7 +298,6 @@ static int preference_ids(const item_facts *item, json_t **doc, const json_t **i
 	{
 		json_array_append(ordered, json_object_get(r, "id"));
 	}
-	json_object_set_new(*doc, "_ids", ordered);
 	*ids = ordered;
 	return 0;
 }
@@ -441,13 +441,13 @@ static int validate_preference(const project *p, const item_facts *item, const j
 	int rc = check_keys(a, keys, "", err);
 	if (rc)
 		return rc;
-	json_t *doc = NULL;
-	const json_t *ids = NULL;
+	json_t *doc = NULL, *ids = NULL;
 	rc = preference_ids(item, &doc, &ids, err);
 	rc = rc ? rc : check_order(item, doc, ids, a, err);
 	rc = rc ? rc : check_choice(p, ids, a, err);
 	rc = rc ? rc : check_ratings(p, ids, a, err);
 	rc = rc ? rc : check_reason(p, a, err);
+	json_decref(ids);
 	json_decref(doc);
 	return rc;
 }

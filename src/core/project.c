@@ -399,10 +399,14 @@ static int get_criteria(const char *key, const json_t *v, project_criteria *out,
 			return cl_fail(err, CL_EINVAL, NULL,
 				       "%s[%zu].name must be 1 to %d bytes, not blank", key, i,
 				       PROJECT_MAX_CRITERION_LEN);
-		for (int j = 0; j < c.n; j++)
-			if (!strcmp(c.name[j], s))
+		for (int j = 0; j < c.n; j++) {
+			if (!strcmp(c.name[j], s)) {
+				char q[48];
+				text_quote(s, len, q);
 				return cl_fail(err, CL_EINVAL, NULL, "%s[%zu]: \"%s\" repeats", key,
-					       i, s);
+					       i, q);
+			}
+		}
 		memcpy(c.name[c.n], s, len + 1);
 		c.n++;
 	}

@@ -450,20 +450,83 @@ static void test_every_status_and_kind(void **state)
 	project_release(&p);
 }
 
+/* The LLM kinds: no labels needed, their settings checked, refused on the kinds they do not
+ * apply to, and read back from the JSON the store keeps. */
+static void test_llm_settings(void **state)
+{
+	(void)state;
+	project p;
+	project_init(&p);
+	apply_expect(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"llm_preference\",\"scale\":7,"
+		     "\"criteria\":[{\"name\":\"honesty\"}],\"rank_all\":true}",
+		     true, NULL);
+	assert_int_equal(task_kind_item_type(p.kind), ITEM_TEXT);
+	assert_int_equal(json_array_size(p.labels), 0);
+	assert_int_equal(p.llm.scale, 7);
+	assert_true(p.llm.rank_all);
+	assert_int_equal(p.llm.criteria.n, 1);
+	assert_string_equal(p.llm.criteria.name[0], "honesty");
+	/* stored and read back */
+	json_t *stored = project_llm_json(&p.llm);
+	project_llm rd;
+	project_llm_load(&rd, stored);
+	assert_int_equal(rd.scale, 7);
+	assert_true(rd.rank_all && !rd.require_reason);
+	assert_int_equal(rd.criteria.n, 1);
+	assert_string_equal(rd.criteria.name[0], "honesty");
+	assert_int_equal(rd.rubric.n, 3); /* the default, kept for every project */
+	assert_int_equal(rd.length_max, 10000);
+	json_decref(stored);
+	apply_expect(&p, "{\"scale\":6}", false, "scale must be 5 or 7");
+	apply_expect(&p, "{\"length\":{\"min\":1,\"max\":9}}", false,
+		     "length applies only to llm_response");
+	apply_expect(&p, "{\"criteria\":[]}", false, "criteria must be an array of 1 to 12");
+	apply_expect(&p, "{\"criteria\":[{\"name\":\"a\"},{\"name\":\"a\"}]}", false,
+		     "criteria[1]: \"a\" repeats");
+	apply_expect(&p, "{\"criteria\":[{\"name\":\" \"}]}", false, "not blank");
+	assert_int_equal(p.llm.scale, 7); /* nothing changed */
+	project_release(&p);
+
+	project_init(&p);
+	apply_expect(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"llm_response\","
+		     "\"length\":{\"min\":5,\"max\":4}}",
+		     true, "length.min must be <= max");
+	apply_expect(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"llm_response\","
+		     "\"length\":{\"min\":0,\"max\":100001}}",
+		     true, "length.max must be an integer from 1 to 100000");
+	apply_expect(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"llm_response\","
+		     "\"require_reason\":true}",
+		     true, "require_reason applies only to llm_preference");
+	project_release(&p);
+
+	project_init(&p);
+	apply_expect(&p, "{\"org_id\":1,\"name\":\"n\",\"kind\":\"image_transcription\"}", true,
+		     NULL);
+	assert_int_equal(task_kind_item_type(p.kind), ITEM_IMAGE);
+	json_t *j = project_to_json(&p);
+	assert_null(json_object_get(j, "criteria")); /* the settings are the LLM kinds' */
+	json_decref(j);
+	apply_expect(&p, "{\"scale\":5}", false, "scale applies only to llm_preference and");
+	project_release(&p);
+	project_init(&p);
+	apply_expect(&p, "{\"org_id\":1,\"name\":\"n\",\"kind\":\"text_class\"}", true,
+		     "labels is required");
+	project_release(&p);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_kind_names),
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_create_full),
-	    cmocka_unit_test(test_create_requires),
-	    cmocka_unit_test(test_field_errors),
-	    cmocka_unit_test(test_all_or_nothing),
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_labels_limits),
-	    cmocka_unit_test(test_rules_between_fields),
-	    cmocka_unit_test(test_instructions),
-	    cmocka_unit_test(test_every_status_and_kind),
+	    cmocka_unit_test(test_llm_settings),    cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_create_full),
+	    cmocka_unit_test(test_create_requires), cmocka_unit_test(test_field_errors),
+	    cmocka_unit_test(test_all_or_nothing),  cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_labels_limits),   cmocka_unit_test(test_rules_between_fields),
+	    cmocka_unit_test(test_instructions),    cmocka_unit_test(test_every_status_and_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
