@@ -437,7 +437,14 @@ test('image_transcription: lines pre-filled for the item load to be checked, box
   assert.deepEqual(await page.$$eval('[data-testid=line-text]', (els) => els.map((e) => e.value)), ['OCR 결과', '<img src=x onerror=alert(9)>']);
   assert.deepEqual(await page.$$eval('[data-testid=line-row]', (els) => els.map((e) => e.dataset.box)), ['true', 'false']);
   await assertInert(page);
-  // The first line has the focus: corrected, the second removed with its row's button.
+  // Escape leaves the lines; Delete then takes the current line's box away, and undo brings it back.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Delete');
+  assert.deepEqual(await page.$$eval('[data-testid=line-row]', (els) => els.map((e) => e.dataset.box)), ['false', 'false']);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await page.$$eval('[data-testid=line-row]', (els) => els.map((e) => e.dataset.box)), ['true', 'false']);
+  // The first line, corrected; the second removed with its row's button.
+  await page.click('[data-testid=line-row]:nth-child(1) [data-testid=line-text]');
   await page.keyboard.press('End');
   await page.keyboard.type(' 수정');
   await page.click('[data-testid=line-row]:nth-child(2) [data-testid=line-delete]');

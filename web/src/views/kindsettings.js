@@ -87,7 +87,7 @@ export function kindSettings(prefix) {
         // The server takes both bounds together; an empty one is no bound.
         body.length = { min: minLen.value === '' ? 0 : +minLen.value, max: maxLen.value === '' ? MAX_LENGTH : +maxLen.value };
         const list = lineList(rubric);
-        if (list.length) body.rubric = list.map((name) => ({ name }));
+        body.rubric = (list.length ? list : DEFAULT_CRITERIA).map((name) => ({ name }));
         body.scale = +scale.value;
       }
       return body;
