@@ -530,3 +530,21 @@ test('gold items: a better response picked and rated on an item, an image\'s lin
   assert.equal(await mp.$('[data-testid=gold-form]'), null);
   mp.assertClean();
 });
+
+test('the manager\'s pages of each new kind open cleanly, in Korean', async () => {
+  const page = await newPage(browser, { locale: 'ko-KR' });
+  await login(page, server.base, world.managerUser.username, world.managerUser.password);
+  for (const p of [pref, resp, ocr]) {
+    for (const [path, sel] of [[`/p/${p.id}`, '[data-testid=project-progress]'], [`/p/${p.id}/datasets`, '[data-testid=dataset-versions] h2'],
+      [`/p/${p.id}/quality`, '[data-testid=quality-figures] .figure'], [`/p/${p.id}/upload`, '[data-testid=dropzone]'],
+      [`/p/${p.id}/settings`, '[data-testid=settings-form]']]) {
+      await page.goto(server.base + path);
+      await page.waitForSelector(sel);
+      await assertInert(page);
+    }
+    assert.equal(await page.isVisible('[data-testid=s-kind-settings]'), p.kind !== 'image_transcription', p.kind);
+    assert.equal(await page.isVisible('[data-testid=s-labels]'), false, p.kind);
+  }
+  assert.match(await page.textContent('[data-testid=settings-project]'), /· 이미지 전사$/);
+  page.assertClean();
+});
