@@ -9,6 +9,7 @@ import { createEditor, summarize } from '../editors/index.js';
 import { table, badge, field } from '../widgets.js';
 import { kindName } from './home.js';
 import { KINDS } from './manage.js';
+import { LABEL_FREE_KINDS } from './kindsettings.js';
 
 // My standing in a course: qualified, waiting out the cooldown, last score, or not taken.
 function standing(c) {
@@ -48,9 +49,18 @@ export async function academyView(root, _params, ctx) {
 // A manager's new course: kind, labels, the lesson (markdown), pass score, exam size, cooldown.
 function courseForm() {
   const name = h('input', { required: true, maxlength: 200, 'data-testid': 'c-name' });
-  const kind = h('select', { 'data-testid': 'c-kind' }, KINDS.map((k) => h('option', { value: k }, kindName(k))));
+  // Written answers have no one right answer: there are no courses of them.
+  const kind = h('select', { 'data-testid': 'c-kind', onchange: () => syncLabels() },
+    KINDS.filter((k) => k !== 'llm_response').map((k) => h('option', { value: k }, kindName(k))));
   const labels = h('textarea', { rows: 3, required: true, placeholder: t('create.labelsPlaceholder'), 'data-testid': 'c-labels' });
+  // The kinds without labels ask for none.
+  function syncLabels() {
+    const free = LABEL_FREE_KINDS.includes(kind.value);
+    labelsBox.hidden = free;
+    labels.required = !free;
+  }
   const multi = h('input', { type: 'checkbox', 'data-testid': 'c-multi' });
+  const labelsBox = h('div', null, field(t('create.labels'), labels, t('create.labelsHint')), h('label', { class: 'check' }, multi, ' ', t('create.multi')));
   const lesson = h('textarea', { rows: 6, placeholder: t('create.instructionsPlaceholder'), 'data-testid': 'c-lesson' });
   const pass = h('input', { type: 'number', min: 1, max: 100, value: '80', 'data-testid': 'c-pass' });
   const size = h('input', { type: 'number', min: 1, max: 500, value: '10', 'data-testid': 'c-size' });
@@ -62,7 +72,7 @@ function courseForm() {
       try {
         const c = await api.post('/courses', {
           name: name.value.trim(), kind: kind.value, multi_label: multi.checked, lesson: lesson.value,
-          labels: labels.value.split('\n').map((s) => s.trim()).filter(Boolean),
+          ...(LABEL_FREE_KINDS.includes(kind.value) ? {} : { labels: labels.value.split('\n').map((s) => s.trim()).filter(Boolean) }),
           pass_score: Math.min(1, Math.max(0.01, (+pass.value || 80) / 100)),
           exam_size: +size.value || 10, cooldown_seconds: Math.round((+cooldown.value || 0) * 60),
         });
@@ -73,7 +83,7 @@ function courseForm() {
   }, h('h2', null, t('academy.newCourse')),
   h('div', { class: 'grid-2' }, field(t('project.name'), name), field(t('project.kind'), kind)),
   h('div', { class: 'grid-2' },
-    h('div', null, field(t('create.labels'), labels, t('create.labelsHint')), h('label', { class: 'check' }, multi, ' ', t('create.multi'))),
+    labelsBox,
     field(t('academy.lesson'), lesson, t('create.instructionsHint'))),
   h('div', { class: 'grid-4' }, field(t('academy.passScorePct'), pass), field(t('academy.examSize'), size),
     field(t('academy.cooldownMin'), cooldown)),
@@ -234,16 +244,24 @@ export async function courseView(root, [cid], ctx) {
   if (me.is_admin || (course.created_by && course.created_by === me.id)) root.appendChild(questionForm(course));
 }
 
+// The shapes a question's item text and answer take, where they are JSON.
+const ITEM_SHAPES = { llm_preference: '{"prompt":"…","responses":[{"id":"a","text":"…"},{"id":"b","text":"…"}]}' };
+const ANSWER_SHAPES = {
+  text_spans: '{"spans":[{"start":0,"end":5,"label":"…"}]}',
+  llm_preference: '{"best":"a","ratings":{"a":{"helpfulness":4,…},"b":{…}},"reason":"…","order":["a","b"]}',
+  image_transcription: '{"lines":[{"text":"…","box":{"x":0,"y":0,"w":10,"h":10}}]}',
+};
+
 // A manager's new practice or exam question: the text (or item JSON for image kinds), the
 // answer (a label for classification, else annotation JSON) and an explanation.
 function questionForm(course) {
   const classify = course.kind.endsWith('_class');
   const isText = !course.kind.startsWith('image_');
   const role = h('select', { 'data-testid': 'q-role' }, ['practice', 'exam'].map((r) => h('option', { value: r }, t('academy.role.' + r))));
-  const item = h('textarea', { rows: 3, required: true, 'data-testid': 'q-item', placeholder: isText ? '' : '{"item_id":123}  —  {"width":640,"height":480,"image_url":"data:image/png;base64,…"}' });
+  const item = h('textarea', { rows: 3, required: true, 'data-testid': 'q-item', placeholder: isText ? ITEM_SHAPES[course.kind] || '' : '{"item_id":123}  —  {"width":640,"height":480,"image_url":"data:image/png;base64,…"}' });
   const answer = classify
     ? h('select', { multiple: !!course.multi_label, 'data-testid': 'q-answer' }, course.labels.map((l) => h('option', { value: l }, l)))
-    : h('textarea', { rows: 3, required: true, 'data-testid': 'q-answer', placeholder: course.kind === 'text_spans' ? '{"spans":[{"start":0,"end":5,"label":"…"}]}' : '{"boxes":[…]}' });
+    : h('textarea', { rows: 3, required: true, 'data-testid': 'q-answer', placeholder: ANSWER_SHAPES[course.kind] || '{"boxes":[…]}' });
   const explanation = h('textarea', { rows: 2, 'data-testid': 'q-explanation' });
   return h('form', {
     class: 'card form-card', 'data-testid': 'question-form',

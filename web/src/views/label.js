@@ -38,7 +38,8 @@ export async function labelView(root, [pid], ctx) {
       frame.el.dataset.taskState = next.state;
       frame.el.dataset.rework = rework ? 'true' : 'false';
       const editor = await page.mountEditor(next, image, frame.side, { editable: true, onChange: history.onChange });
-      frame.side.appendChild(h('p', { class: 'keys-help' }, t('label.keys')));
+      // An editor with keys of its own names them; the others share the label keys' line.
+      frame.side.appendChild(h('p', { class: 'keys-help', 'data-testid': 'keys-help' }, t(editor.keysHelp || 'label.keys')));
       return editor;
     },
     onShown: () => { history.reset(); showLeft(); },

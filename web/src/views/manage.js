@@ -6,8 +6,9 @@ import { session, navigate, canManage, managesOrg, fullMe } from '../core.js';
 import { field, fieldError, checkNumbers, serverFieldError } from '../widgets.js';
 import { labelKeys } from '../editors/common.js';
 import { kindName } from './home.js';
+import { kindSettings, LABEL_FREE_KINDS } from './kindsettings.js';
 
-export const KINDS = ['text_class', 'image_class', 'image_bbox', 'text_spans'];
+export const KINDS = ['text_class', 'image_class', 'image_bbox', 'text_spans', 'llm_preference', 'llm_response', 'image_transcription'];
 const MAX_PRICE_MINOR = 1e12; // the server's limit on price and reviewer_fee
 
 export async function manageView(root, _params, ctx) {
@@ -80,14 +81,18 @@ export async function createProjectView(root, _params, ctx) {
   const multiRow = h('label', { class: 'check' }, multi, ' ', t('create.multi'));
   const rateField = field(t('create.rate'), rate, t('create.rateHint'));
   const currencyHint = h('span');
+  const kindFields = kindSettings('f');
+  kindFields.fill();
+  const labelsBox = h('div', null, field(t('create.labels'), labels, t('create.labelsHint')), labelPreview, multiRow);
+  // Without labels, the instructions take the whole width.
+  const labelsGrid = h('div', { class: 'grid-2' }, labelsBox, h('div', null, field(t('create.instructions'), instructions, t('create.instructionsHint'))));
 
   const form = h('form', { class: 'card form-card', onsubmit: submit, novalidate: true },
     h('div', { class: 'grid-2' }, field(t('project.org'), org), field(t('project.name'), name)),
     h('fieldset', null, h('legend', null, t('project.kind')), h('div', { class: 'kind-grid' }, kindCards)),
-    h('div', { class: 'grid-2' },
-      h('div', null, field(t('create.labels'), labels, t('create.labelsHint')), labelPreview, multiRow),
-      h('div', null, field(t('create.instructions'), instructions, t('create.instructionsHint')))),
+    labelsGrid,
     h('div', { class: 'field' }, h('label', null, t('create.preview')), previewBox),
+    kindFields.el,
     h('fieldset', null, h('legend', null, t('create.payAndReview')),
       h('div', { class: 'grid-4' },
         field(t('project.price'), price, currencyHint),
@@ -114,11 +119,14 @@ export async function createProjectView(root, _params, ctx) {
     const keys = labelKeys(ls.length, kind.startsWith('image_') ? '0' : '');
     replace(labelPreview, ls.map((l, i) => h('span', { class: 'chip-label' }, keys[i] ? h('kbd', null, keys[i].toUpperCase()) : null, ' ', l)));
     multiRow.hidden = !(kind === 'text_class' || kind === 'image_class');
+    labelsBox.hidden = LABEL_FREE_KINDS.includes(kind);
+    labelsGrid.classList.toggle('grid-1', labelsBox.hidden);
+    kindFields.sync(kind);
     rateField.hidden = policy.value !== 'sample';
     currencyHint.textContent = t('create.priceHint', { currency: currencyOf(org.value) });
     for (const x of [price, fee]) x.max = String(MAX_PRICE_MINOR / 10 ** currencyDigits(currencyOf(org.value)));
   }
-  const numbers = [price, fee, rate, overlap, lease, rounds];
+  const numbers = [price, fee, rate, overlap, lease, rounds, ...kindFields.numbers];
   for (const x of numbers) x.addEventListener('input', () => fieldError(x, ''));
   let previewTimer = 0;
   function preview() {
@@ -137,15 +145,19 @@ export async function createProjectView(root, _params, ctx) {
     err.textContent = '';
     const ls = labelList();
     if (!name.value.trim()) { err.textContent = t('create.needName'); name.focus(); return; }
-    if (!ls.length) { err.textContent = t('create.needLabels'); labels.focus(); return; }
+    const withLabels = !LABEL_FREE_KINDS.includes(kind);
+    if (withLabels && !ls.length) { err.textContent = t('create.needLabels'); labels.focus(); return; }
     if (checkNumbers(numbers)) return;
+    const kindProblem = kindFields.check();
+    if (kindProblem) { err.textContent = t(kindProblem); return; }
     const currency = currencyOf(org.value);
     const minor = (v) => toMinor(v, currency);
     const body = {
       org_id: +org.value,
       name: name.value.trim(),
       kind,
-      labels: ls,
+      ...(withLabels ? { labels: ls } : {}),
+      ...kindFields.values(),
       instructions: instructions.value,
       price: minor(price.value),
       reviewer_fee: minor(fee.value),
@@ -164,7 +176,7 @@ export async function createProjectView(root, _params, ctx) {
       toast(t('create.done'), 'ok');
       navigate('/p/' + p.id + '/upload');
     } catch (e2) {
-      const fields = { name, labels, instructions, price, reviewer_fee: fee, review_rate: rate, overlap, lease_minutes: lease, max_rounds: rounds };
+      const fields = { name, labels, instructions, price, reviewer_fee: fee, review_rate: rate, overlap, lease_minutes: lease, max_rounds: rounds, ...kindFields.fields };
       if (!serverFieldError(e2, fields)) err.textContent = e2.message;
       submitBtn.disabled = false;
     }

@@ -6,12 +6,14 @@ import { t } from '../i18n/index.js';
 import { guideButton, historyList, TEMPLATES, templateText } from './taskview.js';
 import { taskPage } from './taskpage.js';
 import { loadRounds, roundsView } from './rounds.js';
+import { rubricPanel } from '../editors/rubric.js';
 
 export async function reviewView(root, [pid], ctx) {
   let fixing = false;
   let done = 0;
   let original = null;
   let dialog = null;
+  let rubric = null;
   const names = {};
   // Awaited before the first task is drawn, so that its history names people from the start.
   const membersLoaded = api.get('/projects/' + pid + '/members', { signal: ctx.signal, quiet: true })
@@ -42,6 +44,12 @@ export async function reviewView(root, [pid], ctx) {
       frame.side.append(editorSide, rounds, hist, h('p', { class: 'keys-help' }, t('review.keys')));
       const editor = await page.mountEditor(next, image, editorSide, { editable: false, onChange: () => {} });
       original = JSON.stringify(editor.get());
+      // A project that reviews by rubric: the reviewer's scores go with the decision.
+      rubric = rubricPanel(next.project);
+      if (rubric) {
+        editorSide.appendChild(rubric.el);
+        rubric.focusFirst();
+      }
       // A claim carries the task's history; the names of its people arrive with the members.
       replace(hist, h('div', { class: 'side-title' }, t('review.history')), historyList(next.events || [], names));
       return editor;
@@ -61,6 +69,7 @@ export async function reviewView(root, [pid], ctx) {
     keysFirst: (e, field) => (dialog ? dialog.key(e, field) : undefined),
     keys(e, field, busy) {
       if (busy) return false;
+      if (!field && rubric && rubric.key(e)) return true;
       const plain = !e.ctrlKey && !e.metaKey && !e.altKey;
       if ((e.ctrlKey || e.metaKey) && e.key === 'Enter' && fixing) { fix(); return true; }
       if (fixing) {
@@ -72,7 +81,8 @@ export async function reviewView(root, [pid], ctx) {
       if (k === 'a') { approve(); return true; }
       if (k === 'r') { openReject(); return true; }
       if (k === 'f') { startFix(); return true; }
-      return false;
+      // Keys an editor keeps for looking (zoom, the format of a text) work read-only too.
+      return page.editor.viewKey ? page.editor.viewKey(e) === true : false;
     },
   });
   const { frame } = page;
@@ -90,6 +100,12 @@ export async function reviewView(root, [pid], ctx) {
   function decide(body) {
     const { task } = page;
     if (!task || page.busy) return undefined;
+    // A rubric is scored whole before an approval; a rejection carries it when it is whole.
+    if (rubric) {
+      const problem = body.decision === 'reject' ? null : rubric.validate();
+      if (problem) { toast(t(problem)); return undefined; }
+      if (rubric.complete()) body = { ...body, rubric: rubric.get() };
+    }
     return page.handIn(() => api.post('/tasks/' + task.id + '/review', { ...body, next: true }), {
       done() {
         done += 1;
@@ -122,7 +138,7 @@ export async function reviewView(root, [pid], ctx) {
   }
   function fix() {
     const { editor } = page;
-    const problem = editor.validate();
+    const problem = editor.validate() || (rubric && rubric.validate());
     if (problem) { toast(t(problem)); return; }
     const ann = editor.get();
     const changed = JSON.stringify(ann) !== original;

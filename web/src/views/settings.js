@@ -9,6 +9,8 @@ import { t, fmtNumber, toMinor, currencyDigits } from '../i18n/index.js';
 import { managesOrg, fullMe } from '../core.js';
 import { field, fieldError, checkNumbers, serverFieldError, table } from '../widgets.js';
 import { kindName } from './home.js';
+import { kindSettings, LABEL_FREE_KINDS } from './kindsettings.js';
+import { setting } from '../editors/llm.js';
 
 const MAX_PRICE_MINOR = 1e12; // the server's limit on price and reviewer_fee
 const STATUSES = ['draft', 'open', 'paused', 'closed'];
@@ -38,6 +40,9 @@ function projectForm(project, hasTasks, ctx) {
   const digits = currencyDigits(p.currency);
   const major = (minor) => String((minor || 0) / 10 ** digits);
   const classification = p.kind === 'text_class' || p.kind === 'image_class';
+  const withLabels = !LABEL_FREE_KINDS.includes(p.kind);
+  const kindFields = kindSettings('s');
+  kindFields.sync(p.kind);
 
   const name = h('input', { required: true, maxlength: 200, 'data-testid': 's-name' });
   const instructions = h('textarea', { rows: 8, 'data-testid': 's-instructions' });
@@ -59,14 +64,14 @@ function projectForm(project, hasTasks, ctx) {
   const err = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'settings-error' });
   const saveBtn = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'settings-save' }, t('settings.save'));
   const rateField = field(t('create.rate'), rate, t('create.rateHint'));
-  const numbers = [price, fee, rate, overlap, lease, rounds];
+  const numbers = [price, fee, rate, overlap, lease, rounds, ...kindFields.numbers];
   for (const x of numbers) x.addEventListener('input', () => fieldError(x, ''));
 
   function fill() {
     name.value = p.name;
     instructions.value = p.instructions || '';
-    replace(fixedLabels, hasTasks ? p.labels.map((l) => h('span', { class: 'chip-label', 'data-label': l }, l)) : null);
-    labels.value = hasTasks ? '' : p.labels.join('\n');
+    replace(fixedLabels, hasTasks ? (p.labels || []).map((l) => h('span', { class: 'chip-label', 'data-label': l }, l)) : null);
+    labels.value = hasTasks ? '' : (p.labels || []).join('\n');
     multi.checked = !!p.multi_label;
     price.value = major(p.price);
     fee.value = major(p.reviewer_fee);
@@ -77,12 +82,13 @@ function projectForm(project, hasTasks, ctx) {
     rounds.value = String(p.max_rounds || 3);
     status.value = p.status;
     visibility.value = p.visibility || 'private';
+    kindFields.fill(p);
     sync();
   }
   function sync() { rateField.hidden = policy.value !== 'sample'; }
 
   function typedLabels() {
-    const seen = new Set(hasTasks ? p.labels : []);
+    const seen = new Set(hasTasks ? p.labels || [] : []);
     return labels.value.split('\n').map((s) => s.trim()).filter((s) => s && !seen.has(s) && seen.add(s));
   }
 
@@ -92,7 +98,8 @@ function projectForm(project, hasTasks, ctx) {
     const set = (k, v) => { if (JSON.stringify(v) !== JSON.stringify(p[k])) body[k] = v; };
     set('name', name.value.trim());
     set('instructions', instructions.value);
-    set('labels', hasTasks ? [...p.labels, ...typedLabels()] : typedLabels());
+    if (withLabels) set('labels', hasTasks ? [...(p.labels || []), ...typedLabels()] : typedLabels());
+    for (const [k, v] of Object.entries(kindFields.values())) if (JSON.stringify(v) !== JSON.stringify(setting(p, k, null))) body[k] = v;
     if (classification) set('multi_label', multi.checked);
     set('price', toMinor(price.value, p.currency));
     set('reviewer_fee', toMinor(fee.value, p.currency));
@@ -110,8 +117,10 @@ function projectForm(project, hasTasks, ctx) {
     e.preventDefault();
     err.textContent = '';
     if (!name.value.trim()) { err.textContent = t('create.needName'); name.focus(); return; }
-    if (!hasTasks && !typedLabels().length) { err.textContent = t('create.needLabels'); labels.focus(); return; }
+    if (withLabels && !hasTasks && !typedLabels().length) { err.textContent = t('create.needLabels'); labels.focus(); return; }
     if (checkNumbers(numbers)) return;
+    const kindProblem = kindFields.check();
+    if (kindProblem) { err.textContent = t(kindProblem); return; }
     const body = changes();
     if (!Object.keys(body).length) { toast(t('settings.unchanged'), 'ok'); return; }
     saveBtn.disabled = true;
@@ -120,7 +129,7 @@ function projectForm(project, hasTasks, ctx) {
       fill();
       toast(t('settings.saved'), 'ok');
     } catch (e2) {
-      const fields = { name, labels, instructions, price, reviewer_fee: fee, review_rate: rate, overlap, lease_minutes: lease, max_rounds: rounds };
+      const fields = { name, labels, instructions, price, reviewer_fee: fee, review_rate: rate, overlap, lease_minutes: lease, max_rounds: rounds, ...kindFields.fields };
       if (!serverFieldError(e2, fields)) err.textContent = e2.message;
     }
     if (ctx.alive) saveBtn.disabled = false;
@@ -129,11 +138,12 @@ function projectForm(project, hasTasks, ctx) {
   const form = h('form', { class: 'card form-card', novalidate: true, onsubmit: save, 'data-testid': 'settings-form' },
     h('div', { class: 'grid-2' }, field(t('project.name'), name), field(t('project.status'), status)),
     h('div', { class: 'grid-2' },
-      h('div', null,
+      h('div', { hidden: !withLabels },
         hasTasks ? h('div', { class: 'field' }, h('label', null, t('create.labels')), fixedLabels, h('div', { class: 'hint' }, t('settings.labelsGrowOnly'))) : null,
         field(hasTasks ? t('settings.addLabels') : t('create.labels'), labels, t('create.labelsHint')),
         classification ? h('label', { class: 'check' }, multi, ' ', t('create.multi')) : null),
       field(t('create.instructions'), instructions, t('create.instructionsHint'))),
+    kindFields.el,
     h('fieldset', null, h('legend', null, t('create.payAndReview')),
       h('div', { class: 'grid-4' },
         field(t('project.price'), price, t('create.priceHint', { currency: p.currency })),

@@ -107,7 +107,15 @@ export function historyList(events, names = {}) {
       h('span', { class: 'hist-type' }, t('event.' + ev.type) === 'event.' + ev.type ? ev.type : t('event.' + ev.type)),
       ' ', h('span', { class: 'muted small' }, who(ev.actor_id), ' · ', fmtTime(ev.at)),
       p.reason ? h('div', { class: 'hist-reason' },
-        p.reason_template ? h('span', { class: 'badge badge-reject' }, templateText(p.reason_template)) : null, ' ', p.reason) : null));
+        p.reason_template ? h('span', { class: 'badge badge-reject' }, templateText(p.reason_template)) : null, ' ', p.reason) : null,
+      rubricScores(p.rubric)));
   }
   return h('ol', { class: 'history', 'data-testid': 'history' }, items);
+}
+
+// A review's rubric scores (llm_response), as "criterion 4 · criterion 5".
+function rubricScores(rubric) {
+  if (!rubric || typeof rubric !== 'object') return null;
+  const parts = Object.entries(rubric).map(([name, score]) => name + ' ' + score);
+  return parts.length ? h('div', { class: 'muted small hist-rubric', 'data-testid': 'hist-rubric' }, t('rubric.title'), ': ', parts.join(' · ')) : null;
 }

@@ -10,7 +10,8 @@ const fmtBytes = (n) => (n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(
 export async function uploadView(root, [pid], ctx) {
   const project = await api.get('/projects/' + pid, { signal: ctx.signal });
   if (!ctx.alive) return;
-  const isText = project.kind === 'text_class' || project.kind === 'text_spans';
+  // Texts pasted one per line: items of the text kinds, prompts of an llm_response project.
+  const isText = ['text_class', 'text_spans', 'llm_response'].includes(project.kind);
   root.appendChild(h('div', { class: 'page-head' },
     h('div', null, h('h1', null, t('upload.title')), h('p', { class: 'muted' }, project.name, ' · ', kindName(project.kind))),
     h('a', { class: 'btn', href: '/p/' + pid, 'data-testid': 'to-dashboard' }, t('upload.toDashboard'))));

@@ -11,11 +11,19 @@ import { labelPalette } from '../../editors/common.js';
 import { table, field } from '../../widgets.js';
 import { answerText } from './common.js';
 
+const ON_ITEM_KINDS = ['image_bbox', 'image_transcription', 'llm_preference'];
+const NO_GOLD_KINDS = ['llm_response'];
+const HINTS = { image_bbox: 'gold.boxesHint', image_transcription: 'gold.linesHint', llm_preference: 'gold.prefHint' };
+
 export function goldSection(page) {
   const { pid, project, ctx } = page;
   const el = h('section', { class: 'card table-card', 'data-testid': 'gold-box' });
   const goldList = h('div');
-  const isText = !project.kind.startsWith('image_');
+  // Kinds whose gold answer is given on an item the project has, with the project's editor
+  // (boxes or lines drawn on its image, responses compared), rather than on a text typed here.
+  const onItem = ON_ITEM_KINDS.includes(project.kind);
+  const itemType = project.kind.startsWith('image_') ? 'image' : 'text';
+  const isText = itemType === 'text' && !onItem;
   const classify = project.kind.endsWith('_class');
   let goldEditor = null; // the open span or box editor of the gold form, if any
   ctx.onCleanup(() => { if (goldEditor) goldEditor.destroy(); goldEditor = null; });
@@ -68,7 +76,7 @@ export function goldSection(page) {
           return false;
         }
         if (n !== opening || !ctx.alive) return false;
-        if (it.project_id !== project.id || it.type !== 'image') { replace(error, t('gold.notImage')); return false; }
+        if (it.project_id !== project.id || it.type !== itemType) { replace(error, t(itemType === 'image' ? 'gold.notImage' : 'gold.notItem')); return false; }
       }
       const data = h('div', { class: 'gold-editor-data' });
       const side = h('div', { class: 'gold-editor-side' });
@@ -92,22 +100,23 @@ export function goldSection(page) {
       type: 'button', class: 'btn', 'data-testid': 'gold-mark',
       onclick: () => { if (goldEditor) { closeEditor(); item.focus(); } else openEditor(); },
     }, t('gold.markSpans')) : null;
-    // image_bbox: the image of the item given, or of one picked from the project's latest.
-    const boxes = project.kind === 'image_bbox';
+    // image_bbox, image_transcription, llm_preference: the item given, or one picked from the
+    // project's latest.
+    const boxes = onItem;
     const pick = boxes ? h('select', {
       class: 'inline-input', hidden: true, 'data-testid': 'gold-pick', 'aria-label': t('gold.pick'),
       onchange: () => { if (pick.value) { item.value = pick.value; openEditor(); } },
     }) : null;
     if (boxes) {
-      api.get('/projects/' + pid + '/items?type=image&limit=20&sort=-id', { signal: ctx.signal }).then((r) => {
+      api.get('/projects/' + pid + '/items?type=' + itemType + '&limit=20&sort=-id', { signal: ctx.signal }).then((r) => {
         const list = r.items || [];
-        replace(pick, h('option', { value: '' }, t('gold.pick')),
+        replace(pick, h('option', { value: '' }, t(itemType === 'image' ? 'gold.pick' : 'gold.pickItem')),
           list.map((x) => h('option', { value: String(x.id) }, '#' + x.id + (x.width ? ' · ' + x.width + '×' + x.height : ''))));
         pick.hidden = !list.length;
       }, () => {});
       item.addEventListener('input', () => { if (goldEditor && String(goldEditor.itemId) !== item.value) closeEditor(); });
     }
-    const show = boxes ? h('button', { type: 'button', class: 'btn', 'data-testid': 'gold-load', onclick: () => openEditor() }, t('gold.showImage')) : null;
+    const show = boxes ? h('button', { type: 'button', class: 'btn', 'data-testid': 'gold-load', onclick: () => openEditor() }, t(itemType === 'image' ? 'gold.showImage' : 'gold.showItem')) : null;
 
     return h('form', {
       class: 'subform', 'data-testid': 'gold-form',
@@ -139,7 +148,7 @@ export function goldSection(page) {
     h('h3', null, t('gold.add')),
     field(isText ? t('academy.questionText') : t('gold.itemId'), item),
     spans ? h('div', { class: 'inline-form' }, step, h('span', { class: 'hint' }, t('gold.spansHint'))) : null,
-    boxes ? h('div', { class: 'inline-form' }, pick, show, h('span', { class: 'hint' }, t('gold.boxesHint'))) : null,
+    boxes ? h('div', { class: 'inline-form' }, pick, show, h('span', { class: 'hint' }, t(HINTS[project.kind]))) : null,
     classify ? h('div', { class: 'field', 'data-testid': 'gold-answer' }, palette.el) : host,
     field(t('gold.explanation'), explanation),
     error,
@@ -158,6 +167,8 @@ export function goldSection(page) {
     ], list, { testid: 'gold', attrs: (g) => ({ 'data-item-id': g.item_id }), empty: t('gold.none') }));
   }
 
-  replace(el, h('h2', null, t('quality.goldItems')), h('p', { class: 'hint' }, t('gold.hint')), goldList, goldForm());
+  // Free text has no one right answer: such a project takes no gold items.
+  const form = NO_GOLD_KINDS.includes(project.kind) ? h('p', { class: 'muted', 'data-testid': 'gold-none-for-kind' }, t('gold.noneForKind')) : goldForm();
+  replace(el, h('h2', null, t('quality.goldItems')), h('p', { class: 'hint' }, t('gold.hint')), goldList, form);
   return { el, load };
 }

@@ -47,13 +47,31 @@ export function overviewSection(page) {
       { label: t('quality.flags'), cell: (r) => flagList(r.flags) },
     ], q.reviewers, { testid: 'quality-reviewers', attrs: (r) => ({ 'data-user-id': r.user_id }), empty: t('quality.noReviewers') }));
 
-    const measure = agreement.alpha !== undefined ? ['alpha', agreement.alpha] : agreement.mean_iou !== undefined
-      ? ['mean_iou', agreement.mean_iou] : ['span_f1', agreement.span_f1];
+    const name = MEASURES.find((m) => agreement[m] !== undefined) || 'span_f1';
+    const measure = [name, agreement[name]];
     replace(agreementBox, h('h2', null, t('quality.agreement')),
       h('div', { class: 'figures', 'data-testid': 'agreement' },
         figure('pairwise', t('quality.pairwise'), fmtPercent(agreement.pairwise)),
         figure(measure[0], t('quality.measure.' + measure[0]), measure[1] == null ? '—' : measure[1].toFixed(3)),
-        figure('overlap', t('quality.overlapItems'), fmtNumber(agreement.items_with_overlap) + ' / ' + fmtNumber(agreement.items))));
+        figure('overlap', t('quality.overlapItems'), fmtNumber(agreement.items_with_overlap) + ' / ' + fmtNumber(agreement.items)),
+        kindFigures(agreement)));
   }
   return { figs, workersBox, reviewersBox, agreementBox, load };
+}
+
+// The agreement measure of each kind: classification, boxes, spans, rankings, transcriptions.
+const MEASURES = ['alpha', 'mean_iou', 'span_f1', 'kendall_tau', 'cer'];
+
+// What only some kinds measure: how often the response shown first was chosen (position bias,
+// near 1 in the number of responses when position does not matter), and how far the workers
+// moved a transcription's pre-fill (its character error rate against the approved text).
+function kindFigures(a) {
+  const out = [];
+  const first = a.first_shown_chosen;
+  if (first) out.push(figure('first_shown_chosen', t('quality.firstShownChosen'), h('span', { 'data-testid': 'position-bias' }, rate(first.k, first.n))));
+  if (a.prefill_cer !== undefined) {
+    out.push(figure('prefill_cer', t('quality.prefillCer'), h('span', { 'data-testid': 'prefill-cer' },
+      a.prefill_cer == null ? '—' : fmtPercent(a.prefill_cer) + ' · ' + t('quality.prefilledOf', { n: fmtNumber(a.prefilled || 0) }))));
+  }
+  return out;
 }
