@@ -26,6 +26,7 @@ typedef struct serve_args {
 	const char *data, *listen, *web, *sync, *sched;
 	bool demo, quiet;
 	long long io_threads, handlers, min_wage, max_image_megapixels;
+	long long per_address, header_timeout;
 } serve_args;
 
 static const char *const sync_words[] = {"full", "normal", NULL};
@@ -49,6 +50,12 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 	    OPT_INT("handlers", &args->handlers, 0, 4096, "N",
 		    "request handler threads (default: 8 per core; 0: handlers\n"
 		    "run on the I/O threads)"),
+	    OPT_INT("max-connections-per-address", &args->per_address, 0, HTTP_MAX_CONNECTIONS, "N",
+		    "connections one client address may hold (default 128;\n"
+		    "0: no limit, for a proxy in front that limits them)"),
+	    OPT_INT("header-timeout", &args->header_timeout, 1, 3600, "SECONDS",
+		    "time a request's whole header may take to arrive, and an\n"
+		    "idle connection may wait for its next request (default 30)"),
 	    OPT_CHOICE("sync", &args->sync, sync_words,
 		       "full (default): a write is answered once the WAL holding it\n"
 		       "is flushed to disk; normal: once committed (survives a\n"
@@ -127,6 +134,9 @@ static int start_http(app *a, const serve_args *args, http_server **srv, char *u
 	    .listen = args->listen,
 	    .io_threads = (int)args->io_threads,
 	    .handler_threads = handlers,
+	    .max_per_address = args->per_address < 0 ? 0 : args->per_address == 0 ? -1
+									     : (int)args->per_address,
+	    .header_timeout_s = (int)args->header_timeout,
 	    .routes = api_routes,
 	    .n_routes = api_routes_count,
 	    .authenticate = api_authenticate,
@@ -166,7 +176,8 @@ int cmd_serve(int argc, char **argv)
 			   .web = CROWDLOOP_WEB_DIR,
 			   .sync = "full",
 			   .sched = "batch",
-			   .handlers = -1};
+			   .handlers = -1,
+			   .per_address = -1};
 	int done = parse(argc, argv, &args, &a);
 	if (done >= 0)
 		return done;

@@ -19,6 +19,9 @@
 #define HTTP_UPLOAD_MAX_BYTES (256u << 20)  /* 256 MiB */
 #define HTTP_JSON_MAX_DEPTH JSON_READ_MAX_DEPTH /* one limit for every JSON read */
 #define HTTP_MAX_QUERY 16
+#define HTTP_MAX_CONNECTIONS 4096
+#define HTTP_PER_ADDRESS_DEFAULT 128 /* connections per client address */
+#define HTTP_HEADER_TIMEOUT_DEFAULT 30 /* seconds for a request's whole header */
 
 typedef struct http_request http_request;
 typedef int (*http_handler)(http_request *r);
@@ -100,6 +103,7 @@ struct http_request {
 	int phase;                /* private to server.c */
 	bool queued;              /* private to server.c */
 	bool admitted;		  /* private to server.c: authenticated and authorized */
+	struct conn_watch *watch; /* private to server.c: its connection's header deadline */
 	http_handler finish;      /* set by http_defer */
 	void *defer_ctx;
 	void (*defer_free)(void *ctx);
@@ -174,6 +178,10 @@ typedef struct http_config {
 	int io_threads;           /* MHD thread pool size; 0: the number of cores */
 	int handler_threads;      /* blocking handler pool; 0: 8 per core; -1: none, handlers
 	                           * run on the I/O threads (then size io_threads for it) */
+	int max_per_address;      /* connections one client address may hold; 0: the default
+	                           * (HTTP_PER_ADDRESS_DEFAULT), -1: no limit */
+	int header_timeout_s;     /* seconds a request's whole header may take; 0: the default
+	                           * (HTTP_HEADER_TIMEOUT_DEFAULT) */
 	const route *routes;
 	size_t n_routes;
 	/* Fills r->user from credentials; returns 0, or CL_EUNAUTH. Runs before ROUTE handlers. */

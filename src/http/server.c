@@ -425,6 +425,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!r)
 			return MHD_NO;
 		*req_cls = r;
+		r->watch = deadline_header_read(conn);
 		__atomic_add_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
 		/* A body is read only for a caller the route admits: a request that announces one
 		 * is refused on its headers (a length over the route's limit, no credentials, no
@@ -525,6 +526,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		    r->method, r->path, r->route ? r->route->pattern : "-", status, us / 1000,
 		    us % 1000, r->authed ? (long long)r->user.id : 0LL, r->remote,
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	deadline_request_done(r->watch);
 	request_free(r);
 	*req_cls = NULL;
 	__atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
@@ -616,6 +618,14 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 	/* [::] means every address, IPv4 ones too, as it does for most servers; an IPv6 socket
 	 * is otherwise IPv6 alone. */
 	unsigned family = 0;
+	unsigned per_address = cfg->max_per_address < 0	   ? 0 /* MHD: no limit */
+			       : cfg->max_per_address > 0 ? (unsigned)cfg->max_per_address
+							   : HTTP_PER_ADDRESS_DEFAULT;
+	if (deadline_start(&s->watch, cfg->header_timeout_s > 0 ? cfg->header_timeout_s
+								  : HTTP_HEADER_TIMEOUT_DEFAULT)) {
+		http_server_stop(s, 0);
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the header deadline's thread");
+	}
 	if (sa.ss_family == AF_INET6)
 		family = IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr)
 			     ? MHD_USE_DUAL_STACK
@@ -625,8 +635,10 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 		MHD_USE_ERROR_LOG | MHD_USE_ITC | family,
 	    0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, io,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+	    deadline_on_connection, &s->watch, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
 	if (!s->daemon) {
 		http_server_stop(s, 0);
@@ -684,11 +696,17 @@ void http_server_stop(http_server *s, int grace_ms)
 			MHD_stop_daemon(s->daemon);
 		}
 	}
+	/* After MHD: its last notifications take the watcher's lock. */
+	deadline_stop(&s->watch);
 	if (clean) {
 		free(s->pool);
 		metrics_release(s);
 		pthread_mutex_destroy(&s->pool_lock);
 		pthread_cond_destroy(&s->pool_wake);
+		if (s->watch.limit_ns) {
+			pthread_mutex_destroy(&s->watch.lock);
+			pthread_cond_destroy(&s->watch.wake);
+		}
 		free(s);
 	}
 }
