@@ -84,7 +84,11 @@ static int on_item(void *ctx, const import_entry *e)
 		it->text = strndup(e->text, e->text_len);
 	} else {
 		blob_hash(e->bytes, e->bytes_len, it->hash);
-		if (blob_put(x->a->data_dir, it->hash, e->bytes, e->bytes_len))
+		int rc = blob_put(x->a->data_dir, it->hash, e->bytes, e->bytes_len);
+		if (rc == CL_EUNAVAIL)
+			return cl_fail(x->err, rc, "store_full",
+				       "the store cannot write: its disk is full; try again later");
+		if (rc)
 			return cl_fail(x->err, CL_EINTERNAL, NULL, "cannot store an image");
 		it->blob = strdup(it->hash);
 		it->mime = strdup(e->mime);

@@ -98,7 +98,7 @@ void http_error_reply(http_request *r, int code)
 		case CL_EFORBIDDEN: message = "not allowed"; break;
 		case CL_ETOOBIG: message = "too large"; break;
 		case CL_ECONFLICT: message = "conflicts with the current state"; break;
-		case CL_EUNAVAIL: message = "the server is shutting down"; break;
+		case CL_EUNAVAIL: message = "unavailable for now; try again later"; break;
 		default: message = "internal error"; break;
 		}
 	}
@@ -106,8 +106,9 @@ void http_error_reply(http_request *r, int code)
 	if (r->err.code == code && r->err_detail)
 		json_object_update_missing(json_object_get(body, "error"), r->err_detail);
 	http_json(r, cl_err_http_status(code), body);
-	if (code == CL_ERATE && r->response)
-		MHD_add_response_header(r->response, "Retry-After", "60");
+	if ((code == CL_ERATE || code == CL_EUNAVAIL) && r->response &&
+	    !MHD_get_response_header(r->response, "Retry-After"))
+		MHD_add_response_header(r->response, "Retry-After", code == CL_ERATE ? "60" : "30");
 	if (code == CL_EUNAUTH && r->response)
 		MHD_add_response_header(r->response, "WWW-Authenticate", "Bearer");
 }

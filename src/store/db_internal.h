@@ -75,6 +75,9 @@ struct db {
 	bool sync_busy, sync_stopping;
 	int wal_fd;
 	_Atomic uint64_t syncs, flush_ns; /* written by the syncer only */
+	/* The last write failed for want of disk space; cleared by the next commit that writes
+	 * (db_can_write). */
+	_Atomic bool disk_full;
 };
 
 static inline uint64_t monotonic_ns(void)

@@ -52,6 +52,8 @@ typedef struct db_stats {
 	uint64_t run_ns, commit_ns, flush_ns;
 } db_stats;
 void db_write_stats(db *d, db_stats *out);
+/* False after a write failed for want of disk space, until a later commit writes again. */
+bool db_can_write(db *d);
 /* ---- for db_open and db_close (conn.c) ---- */
 
 /* Makes the freshly migrated writer connection the store's: flushes a durable store's WAL,
