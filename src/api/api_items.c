@@ -155,7 +155,7 @@ int api_items_import(http_request *r)
 		}
 	} else if (r->content_type && !strncasecmp(r->content_type, "multipart/", 10)) {
 		rc = http_fail(r, CL_EINVAL, NULL, "the multipart body holds no files");
-	} else if (!r->body.len) {
+	} else if (!r->upload.len) {
 		rc = http_fail(r, CL_EINVAL, NULL, "the request body is empty");
 	} else {
 		char type[128] = "";
@@ -179,7 +179,7 @@ int api_items_import(http_request *r)
 		else if (import_path_unsafe(source))
 			report_reject(report, source, 0, "unsafe path");
 		else
-			rc = api_import(api_app(r), p, type, source, r->body.data, r->body.len,
+			rc = api_import(api_app(r), p, type, source, r->upload.data, r->upload.len,
 					report, &r->err);
 	}
 	if (!rc) {

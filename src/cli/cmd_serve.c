@@ -130,6 +130,13 @@ static void block_stop_signals(sigset_t *stop)
 static int start_http(app *a, const serve_args *args, http_server **srv, char *url, size_t size)
 {
 	int handlers = args->handlers < 0 ? 0 : args->handlers == 0 ? -1 : (int)args->handlers;
+	/* Uploads are spooled next to the store, on its disk and under its 0700 folder. */
+	static char spool[sizeof a->data_dir + 16];
+	snprintf(spool, sizeof spool, "%s/uploads", a->data_dir);
+	if (fs_make_dirs(spool)) {
+		log_error("msg=\"cannot make the uploads folder\" dir=\"%s\"", spool);
+		return -1;
+	}
 	http_config cfg = {
 	    .listen = args->listen,
 	    .io_threads = (int)args->io_threads,
@@ -143,6 +150,7 @@ static int start_http(app *a, const serve_args *args, http_server **srv, char *u
 	    .authorize = api_authorize,
 	    .release = api_release,
 	    .fallback = api_static,
+	    .spool_dir = spool,
 	    .app = a,
 	};
 	cl_error err = {0};

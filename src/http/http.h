@@ -57,12 +57,20 @@ typedef struct route {
 	const char *answer;
 } route;
 
+/* An upload's bytes, written to an unnamed 0600 file in the spool directory as they arrive
+ * and mapped read-only once the body is complete (spool.c). */
+typedef struct http_spool {
+	int fd;		  /* -1 until the first byte */
+	size_t len, max;
+	const char *data; /* the mapping, NUL-terminated, once complete; NULL when empty */
+} http_spool;
+
 /* One uploaded file of a multipart body. */
 typedef struct http_file {
 	char *field;
 	char *filename;     /* as sent; never used as a path */
 	char *content_type;
-	buf data;
+	http_spool data;
 	struct http_file *next;
 } http_file;
 
@@ -86,7 +94,9 @@ struct http_request {
 	} query[HTTP_MAX_QUERY];
 	int n_query;
 	bool query_overflow;
-	buf body;
+	buf body;		  /* the body of a route without ROUTE_UPLOAD */
+	http_spool upload;	  /* the body of a ROUTE_UPLOAD route that is not multipart */
+	size_t body_read;	  /* bytes of the body read so far, whatever holds them */
 	http_file *files, *files_tail;
 	struct MHD_PostProcessor *pp;
 	size_t body_limit;
@@ -171,6 +181,18 @@ int http_body_json(http_request *r, json_t **out);
 /* The value of a request header (looked up on the connection; valid during the request). */
 const char *http_header_value(const http_request *r, const char *name);
 
+/* ---- upload spools (spool.c) ---- */
+
+/* An empty spool that takes up to `max` bytes. */
+void http_spool_init(http_spool *sp, size_t max);
+/* Appends to the spool's file (made in `dir` on the first byte): 0, CL_ETOOBIG past its max,
+ * CL_EUNAVAIL when the disk is full, CL_EINTERNAL. */
+int http_spool_append(http_spool *sp, const char *dir, const void *data, size_t n);
+/* Maps what was written, for reading through sp->data: 0 or an error. */
+int http_spool_finish(http_spool *sp);
+/* Unmaps and closes; the file goes with its descriptor. */
+void http_spool_release(http_spool *sp);
+
 /* ---- the server (server.c) ---- */
 
 typedef struct http_config {
@@ -190,6 +212,8 @@ typedef struct http_config {
 	 * authentication and before the handler, and may leave what it loaded in r->scope.
 	 * Returns 0, or the error to answer (401, 403, 404). */
 	int (*authorize)(http_request *r);
+	/* Where uploads are spooled (the data directory's uploads/, 0700); NULL: /tmp. */
+	const char *spool_dir;
 	/* Frees r->scope when a request that has one ends. */
 	void (*release)(http_request *r);
 	/* Answers a GET that matched no route (static files); 0 when it answered. */

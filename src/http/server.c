@@ -116,6 +116,11 @@ static void copy_remote(http_request *r)
 	}
 }
 
+static const char *spool_dir(const http_request *r)
+{
+	return r->server->cfg.spool_dir ? r->server->cfg.spool_dir : "/tmp";
+}
+
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
 			       const char *filename, const char *content_type,
 			       const char *transfer_encoding, const char *data, uint64_t off,
@@ -134,15 +139,16 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 		f->field = dup_or_null(key);
 		f->filename = dup_or_null(filename);
 		f->content_type = dup_or_null(content_type);
-		buf_init(&f->data, HTTP_UPLOAD_MAX_BYTES);
+		http_spool_init(&f->data, HTTP_UPLOAD_MAX_BYTES);
 		if (r->files_tail)
 			r->files_tail->next = f;
 		else
 			r->files = f;
 		r->files_tail = f;
 	}
-	if (size && buf_append(&f->data, data, size)) {
-		r->early_error = CL_ETOOBIG;
+	int rc = size ? http_spool_append(&f->data, spool_dir(r), data, size) : 0;
+	if (rc) {
+		r->early_error = rc;
 		return MHD_NO;
 	}
 	return MHD_YES;
@@ -164,12 +170,13 @@ static void request_free(http_request *r)
 		free(r->query[i].value);
 	}
 	buf_release(&r->body);
+	http_spool_release(&r->upload);
 	for (http_file *f = r->files, *nx; f; f = nx) {
 		nx = f->next;
 		free(f->field);
 		free(f->filename);
 		free(f->content_type);
-		buf_release(&f->data);
+		http_spool_release(&f->data);
 		free(f);
 	}
 	if (r->pp)
@@ -208,6 +215,9 @@ static int early_answer(http_request *r)
 				 r->body_limit);
 	if (r->early_error == CL_EINVAL && !r->err.message[0])
 		return http_fail(r, CL_EINVAL, NULL, "malformed multipart body");
+	if (r->early_error == CL_EUNAVAIL && !r->err.message[0])
+		return http_fail(r, CL_EUNAVAIL, "store_full",
+				 "the upload cannot be kept: the disk is full; try again later");
 	return r->early_error;
 }
 
@@ -390,6 +400,7 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 	r->body_limit = r->route && (r->route->flags & ROUTE_UPLOAD) ? HTTP_UPLOAD_MAX_BYTES
 								     : HTTP_JSON_MAX_BYTES;
 	buf_init(&r->body, r->body_limit);
+	http_spool_init(&r->upload, r->body_limit);
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > r->body_limit)
@@ -411,6 +422,34 @@ static bool body_announced(struct MHD_Connection *conn)
 	return (cl && strtoull(cl, NULL, 10) > 0) ||
 	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					   MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/* Takes a piece of the body: to the multipart parser, the upload's spool or the body's buffer.
+ * Whatever holds it, the body stops at the route's limit. */
+static void read_body(http_request *r, const char *data, size_t n)
+{
+	if (n > r->body_limit - r->body_read) {
+		r->early_error = CL_ETOOBIG;
+		return;
+	}
+	r->body_read += n;
+	if (r->pp) {
+		if (MHD_post_process(r->pp, data, n) != MHD_YES && !r->early_error)
+			r->early_error = CL_EINVAL;
+	} else if (r->route && (r->route->flags & ROUTE_UPLOAD)) {
+		r->early_error = http_spool_append(&r->upload, spool_dir(r), data, n);
+	} else if (buf_append(&r->body, data, n)) {
+		r->early_error = CL_ETOOBIG;
+	}
+}
+
+/* The body is all read: the spools are mapped for the handler. 0 or an error. */
+static int body_complete(http_request *r)
+{
+	int rc = http_spool_finish(&r->upload);
+	for (http_file *f = r->files; f && !rc; f = f->next)
+		rc = http_spool_finish(&f->data);
+	return rc;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -451,19 +490,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!r->early_error) {
-			if (r->pp) {
-				if (MHD_post_process(r->pp, upload_data, *upload_data_size) != MHD_YES &&
-				    !r->early_error)
-					r->early_error = CL_EINVAL;
-			} else if (buf_append(&r->body, upload_data, *upload_data_size)) {
-				r->early_error = CL_ETOOBIG;
-			}
-		}
+		if (!r->early_error)
+			read_body(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (r->phase == PHASE_READING) {
+		if (!r->early_error)
+			r->early_error = body_complete(r);
 		if (r->early_error == CL_EINVAL)
 			r->early_error = http_fail(r, CL_EINVAL, NULL, "malformed multipart body");
 		bool stopping = __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
