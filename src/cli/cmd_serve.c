@@ -154,6 +154,8 @@ static int start_http(app *a, const serve_args *args, http_server **srv, char *u
 	    .app = a,
 	};
 	cl_error err = {0};
+	/* Each thread that runs requests reads through a connection of its own. */
+	db_set_readers(a->db, http_config_threads(&cfg));
 	if (http_server_start(&cfg, srv, &err)) {
 		log_error("msg=\"%s\"", err.message);
 		return -1;

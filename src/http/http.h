@@ -223,6 +223,8 @@ typedef struct http_config {
 
 typedef struct http_server http_server;
 
+/* The threads a server started with `cfg` runs requests on (I/O and handlers). */
+int http_config_threads(const http_config *cfg);
 /* Starts listening; *out owns the daemon and the pools. */
 int http_server_start(const http_config *cfg, http_server **out, cl_error *err);
 /* The port actually bound (useful with port 0). */

@@ -616,6 +616,33 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("msg=\"http: %s\"", msg);
 }
 
+static long cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 2 : n;
+}
+
+/* Enough handlers that many writes meet in one group commit, few enough that the cores do not
+ * spend their time switching between them (measured in bench/). */
+static int handler_count(const http_config *cfg)
+{
+	return cfg->handler_threads > 0 ? cfg->handler_threads
+	       : cfg->handler_threads < 0 ? 0 : (int)(8 * cores());
+}
+
+/* The labeling loop's routes run on the I/O threads (ROUTE_ASYNC). Two per core: they rarely
+ * wait on the store now that a claimed task's submit or decision reads nothing, and more of
+ * them switch more (measured in bench/, docs/BENCHMARKS.md run 11). */
+static int io_count(const http_config *cfg)
+{
+	return cfg->io_threads > 0 ? cfg->io_threads : (int)(2 * cores());
+}
+
+int http_config_threads(const http_config *cfg)
+{
+	return handler_count(cfg) + io_count(cfg);
+}
+
 int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 {
 	http_server *s = calloc(1, sizeof *s);
@@ -635,20 +662,11 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 	metrics_init(s);
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_cond_init(&s->pool_wake, NULL);
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	if (cores < 1)
-		cores = 2;
-	/* Enough handlers that many writes meet in one group commit, few enough that the
-	 * cores do not spend their time switching between them (measured in bench/). */
-	s->n_pool = cfg->handler_threads > 0 ? cfg->handler_threads
-		    : cfg->handler_threads < 0 ? 0 : (int)(8 * cores);
+	s->n_pool = handler_count(cfg);
 	s->pool = calloc((size_t)s->n_pool, sizeof *s->pool);
 	for (int i = 0; i < s->n_pool; i++)
 		pthread_create(&s->pool[i], NULL, pool_main, s);
-	/* The labeling loop's routes run on the I/O threads (ROUTE_ASYNC). Two per core: they
-	 * rarely wait on the store now that a claimed task's submit or decision reads nothing,
-	 * and more of them switch more (measured in bench/, docs/BENCHMARKS.md run 11). */
-	unsigned io = (unsigned)(cfg->io_threads > 0 ? cfg->io_threads : 2 * cores);
+	unsigned io = (unsigned)io_count(cfg);
 	/* [::] means every address, IPv4 ones too, as it does for most servers; an IPv6 socket
 	 * is otherwise IPv6 alone. */
 	unsigned family = 0;

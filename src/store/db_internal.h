@@ -78,6 +78,7 @@ struct db {
 	/* The last write failed for want of disk space; cleared by the next commit that writes
 	 * (db_can_write). */
 	_Atomic bool disk_full;
+	int readers_expected; /* threads that read, which share the readers' cache budget */
 };
 
 static inline uint64_t monotonic_ns(void)
