@@ -9,6 +9,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,7 +24,7 @@
 
 /* What the command line asks for. */
 typedef struct serve_args {
-	const char *data, *listen, *web, *sync, *sched;
+	const char *data, *listen, *web, *sync, *sched, *tls_cert, *tls_key;
 	bool demo, quiet;
 	long long io_threads, handlers, min_wage, max_image_megapixels;
 	long long per_address, header_timeout;
@@ -66,7 +67,12 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 		       "so a woken thread waits for the running one's time slice\n"
 		       "instead of preempting it; normal: the default policy"),
 	    OPT_BOOL("secure-cookies", &a->secure_cookies,
-		     "mark session cookies Secure (behind TLS)"),
+		     "mark session cookies Secure (behind a TLS proxy; implied\n"
+		     "by --tls-cert)"),
+	    OPT_STRING(0, "tls-cert", &args->tls_cert, "FILE",
+		       "serve HTTPS with this certificate chain (PEM); needs\n"
+		       "--tls-key; answers then carry Strict-Transport-Security"),
+	    OPT_STRING(0, "tls-key", &args->tls_key, "FILE", "the certificate's private key (PEM)"),
 	    OPT_INT("min-wage", &args->min_wage, 1, 0, "N",
 		    "hourly minimum wage for the fair-pay check (default 10320)"),
 	    OPT_INT("max-image-megapixels", &args->max_image_megapixels, 1, 1000000, "N",
@@ -126,8 +132,51 @@ static void block_stop_signals(sigset_t *stop)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* A PEM file of serve's, read whole; NULL after logging why. */
+static char *read_pem(const char *path, const char *what)
+{
+	char *pem = fs_read_all(path, 1 << 20);
+	if (!pem)
+		log_error("msg=\"cannot read the TLS %s\" path=\"%s\" error=\"%s\"", what, path,
+			  strerror(errno));
+	return pem;
+}
+
+/* Reads --tls-cert and --tls-key into cfg; 0, or -1 after logging why. */
+static int use_tls(app *a, const serve_args *args, http_config *cfg)
+{
+	if (!args->tls_cert && !args->tls_key)
+		return 0;
+	if (!args->tls_cert || !args->tls_key) {
+		log_error("msg=\"--tls-cert and --tls-key go together\"");
+		return -1;
+	}
+	char *cert = read_pem(args->tls_cert, "certificate");
+	char *key = cert ? read_pem(args->tls_key, "key") : NULL;
+	if (!key) {
+		free(cert);
+		return -1;
+	}
+	cfg->tls_cert_pem = cert;
+	cfg->tls_key_pem = key;
+	a->secure_cookies = true;
+	return 0;
+}
+
+/* After the server stopped (MHD may read them while it runs): the key is wiped. */
+static void forget_tls(http_config *cfg)
+{
+	if (cfg->tls_key_pem) {
+		explicit_bzero((char *)cfg->tls_key_pem, strlen(cfg->tls_key_pem));
+		free((char *)cfg->tls_key_pem);
+	}
+	free((char *)cfg->tls_cert_pem);
+	cfg->tls_cert_pem = cfg->tls_key_pem = NULL;
+}
+
 /* Starts the HTTP server on the open store; 0, or -1 after logging why. */
-static int start_http(app *a, const serve_args *args, http_server **srv, char *url, size_t size)
+static int start_http(app *a, const serve_args *args, http_server **srv, http_config *tls,
+		      char *url, size_t size)
 {
 	int handlers = args->handlers < 0 ? 0 : args->handlers == 0 ? -1 : (int)args->handlers;
 	/* Uploads are spooled next to the store, on its disk and under its 0700 folder. */
@@ -156,13 +205,18 @@ static int start_http(app *a, const serve_args *args, http_server **srv, char *u
 	cl_error err = {0};
 	/* Each thread that runs requests reads through a connection of its own. */
 	db_set_readers(a->db, http_config_threads(&cfg));
-	if (http_server_start(&cfg, srv, &err)) {
+	if (use_tls(a, args, &cfg))
+		return -1;
+	int rc = http_server_start(&cfg, srv, &err);
+	bool https = cfg.tls_cert_pem != NULL;
+	*tls = cfg;
+	if (rc) {
 		log_error("msg=\"%s\"", err.message);
 		return -1;
 	}
 	const char *colon = strrchr(args->listen, ':');
-	snprintf(url, size, "http://%.*s:%d", colon ? (int)(colon - args->listen) : 0, args->listen,
-		 http_server_port(*srv));
+	snprintf(url, size, "%s://%.*s:%d", https ? "https" : "http",
+		 colon ? (int)(colon - args->listen) : 0, args->listen, http_server_port(*srv));
 	return 0;
 }
 
@@ -210,10 +264,13 @@ int cmd_serve(int argc, char **argv)
 	a.store = (store){.ops = &store_sqlite_ops, .db = a.db};
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 	http_server *srv = NULL;
+	http_config tls = {0};
 	char url[300];
-	if (start_http(&a, &args, &srv, url, sizeof url) || (args.demo && demo_seed(&a, url))) {
+	if (start_http(&a, &args, &srv, &tls, url, sizeof url) ||
+	    (args.demo && demo_seed(&a, url))) {
 		if (srv)
 			http_server_stop(srv, 0);
+		forget_tls(&tls);
 		db_close(a.db);
 		return 1;
 	}
@@ -221,6 +278,7 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "crowdloop: listening on %s\n", url);
 	run(&stop);
 	http_server_stop(srv, 10000);
+	forget_tls(&tls);
 	db_close(a.db);
 	log_buffer(0);
 	log_info("msg=\"stopped\"");

@@ -212,6 +212,9 @@ typedef struct http_config {
 	 * authentication and before the handler, and may leave what it loaded in r->scope.
 	 * Returns 0, or the error to answer (401, 403, 404). */
 	int (*authorize)(http_request *r);
+	/* TLS: the certificate chain and the private key, PEM text (borrowed until start returns);
+	 * NULL: plain HTTP. With TLS every answer carries Strict-Transport-Security. */
+	const char *tls_cert_pem, *tls_key_pem;
 	/* Where uploads are spooled (the data directory's uploads/, 0700); NULL: /tmp. */
 	const char *spool_dir;
 	/* Frees r->scope when a request that has one ends. */

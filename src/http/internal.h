@@ -48,6 +48,7 @@ struct http_server {
 	bool stopping;  /* new requests answer 503 and close */
 	route_metrics *metrics; /* n_routes + 1: the last is "no route" */
 	header_watch watch;
+	bool tls; /* answers carry Strict-Transport-Security */
 };
 
 void metrics_init(http_server *s);

@@ -203,6 +203,10 @@ static void add_common_headers(http_request *r)
 			"base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
 	if (!MHD_get_response_header(resp, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	/* A browser that met the server over TLS never tries it in the clear again. */
+	if (r->server->tls)
+		MHD_add_response_header(resp, "Strict-Transport-Security",
+					"max-age=31536000; includeSubDomains");
 }
 
 static void finish_request(http_request *r, int rc);
@@ -682,16 +686,25 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 		family = IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr)
 			     ? MHD_USE_DUAL_STACK
 			     : MHD_USE_IPv6;
+	s->tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+	if (s->tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		http_server_stop(s, 0);
+		return cl_fail(err, CL_EINVAL, NULL, "this libmicrohttpd was built without TLS");
+	}
+	/* Without TLS the key and certificate options are ended early: MHD reads options up to the
+	 * first MHD_OPTION_END. */
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-		MHD_USE_ERROR_LOG | MHD_USE_ITC | family,
+		MHD_USE_ERROR_LOG | MHD_USE_ITC | family | (s->tls ? MHD_USE_TLS : 0),
 	    0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, io,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
 	    deadline_on_connection, &s->watch, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+	    s->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cfg->tls_cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem, MHD_OPTION_END);
 	if (!s->daemon) {
 		http_server_stop(s, 0);
 		return cl_fail(err, CL_EINTERNAL, NULL, "cannot listen on %s", cfg->listen);
