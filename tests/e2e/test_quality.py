@@ -159,8 +159,16 @@ class QualityTest(ServerTestCase):
         seen = 0
         for _ in range(3):
             t = rnext(good, pid).json()
-            self.assertIsNone(t["worker_id"])
+            # It passes for the worker's submission: their id, their claim and submit before
+            # the review claim, in the order of their times.
+            self.assertEqual(t["worker_id"], wid)
             self.assertNotEqual(t["annotation"], {"labels": ["pos"]})
+            full = good.get(API + "/tasks/%d" % t["id"]).json()
+            events = [(e["type"], e["actor_id"]) for e in full["events"]]
+            self.assertEqual(events[:2], [("claim", wid), ("submit", wid)], events)
+            self.assertEqual(events[2], ("review_claim", gid), events)
+            times = [e["at"] for e in full["events"]]
+            self.assertEqual(times, sorted(times))
             r = review(good, t["id"], "reject")
             self.assertEqual(r.status, 200, r)
             seen += 1
