@@ -86,6 +86,8 @@ static int on_item(void *ctx, const import_entry *e)
 		blob_hash(e->bytes, e->bytes_len, it->hash);
 		int rc = blob_put(x->a->data_dir, it->hash, e->bytes, e->bytes_len);
 		if (rc == CL_EUNAVAIL)
+			db_disk_full(x->a->db);
+		if (rc == CL_EUNAVAIL)
 			return cl_fail(x->err, rc, "store_full",
 				       "the store cannot write: its disk is full; try again later");
 		if (rc)

@@ -174,6 +174,12 @@ static void forget_tls(http_config *cfg)
 	cfg->tls_cert_pem = cfg->tls_key_pem = NULL;
 }
 
+/* An upload's spool met a full disk: the store's disk, under the data directory. */
+static void spool_disk_full(void *arg)
+{
+	db_disk_full(((app *)arg)->db);
+}
+
 /* Starts the HTTP server on the open store; 0, or -1 after logging why. */
 static int start_http(app *a, const serve_args *args, http_server **srv, http_config *tls,
 		      char *url, size_t size)
@@ -200,6 +206,7 @@ static int start_http(app *a, const serve_args *args, http_server **srv, http_co
 	    .release = api_release,
 	    .fallback = api_static,
 	    .spool_dir = spool,
+	    .disk_full = spool_disk_full,
 	    .app = a,
 	};
 	cl_error err = {0};

@@ -217,6 +217,8 @@ typedef struct http_config {
 	const char *tls_cert_pem, *tls_key_pem;
 	/* Where uploads are spooled (the data directory's uploads/, 0700); NULL: /tmp. */
 	const char *spool_dir;
+	/* Told (with `app`) when a spool met a full disk, which is the store's disk; may be NULL. */
+	void (*disk_full)(void *app);
 	/* Frees r->scope when a request that has one ends. */
 	void (*release)(http_request *r);
 	/* Answers a GET that matched no route (static files); 0 when it answered. */

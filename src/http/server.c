@@ -121,6 +121,14 @@ static const char *spool_dir(const http_request *r)
 	return r->server->cfg.spool_dir ? r->server->cfg.spool_dir : "/tmp";
 }
 
+/* A spool's error ends the request's reading; a full disk is also the store's news. */
+static void spool_failed(http_request *r, int rc)
+{
+	r->early_error = rc;
+	if (rc == CL_EUNAVAIL && r->server->cfg.disk_full)
+		r->server->cfg.disk_full(r->server->cfg.app);
+}
+
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
 			       const char *filename, const char *content_type,
 			       const char *transfer_encoding, const char *data, uint64_t off,
@@ -148,7 +156,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 	}
 	int rc = size ? http_spool_append(&f->data, spool_dir(r), data, size) : 0;
 	if (rc) {
-		r->early_error = rc;
+		spool_failed(r, rc);
 		return MHD_NO;
 	}
 	return MHD_YES;
@@ -441,7 +449,9 @@ static void read_body(http_request *r, const char *data, size_t n)
 		if (MHD_post_process(r->pp, data, n) != MHD_YES && !r->early_error)
 			r->early_error = CL_EINVAL;
 	} else if (r->route && (r->route->flags & ROUTE_UPLOAD)) {
-		r->early_error = http_spool_append(&r->upload, spool_dir(r), data, n);
+		int rc = http_spool_append(&r->upload, spool_dir(r), data, n);
+		if (rc)
+			spool_failed(r, rc);
 	} else if (buf_append(&r->body, data, n)) {
 		r->early_error = CL_ETOOBIG;
 	}
@@ -453,6 +463,8 @@ static int body_complete(http_request *r)
 	int rc = http_spool_finish(&r->upload);
 	for (http_file *f = r->files; f && !rc; f = f->next)
 		rc = http_spool_finish(&f->data);
+	if (rc)
+		spool_failed(r, rc);
 	return rc;
 }
 

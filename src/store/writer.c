@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define GROUP_MAX 512
@@ -32,11 +33,42 @@ typedef struct group {
 	bool open;
 } group;
 
+/* Space to be freed, after a write failed for want of it, before the store says it can write. */
+#define DISK_FREED_BYTES (1 << 20)
+
+/* Bytes free to the server on the store's file system. */
+static int64_t disk_free(const db *d)
+{
+	struct statvfs sv;
+	if (statvfs(d->path, &sv))
+		return 0;
+	return (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
+}
+
+static void disk_is_full(db *d)
+{
+	if (!atomic_exchange(&d->disk_full, true))
+		atomic_store(&d->disk_free_when_full, disk_free(d));
+}
+
+void db_disk_full(db *d)
+{
+	disk_is_full(d);
+}
+
 /* Notes a failure of the last statement on `c` for want of disk space. */
 static void note_full(db *d, db_conn *c)
 {
 	if ((sqlite3_extended_errcode(c->h) & 0xff) == SQLITE_FULL)
-		atomic_store(&d->disk_full, true);
+		disk_is_full(d);
+}
+
+/* After a commit that wrote: the store can write again once space was freed. */
+static void note_written(db *d)
+{
+	if (atomic_load(&d->disk_full) &&
+	    disk_free(d) >= atomic_load(&d->disk_free_when_full) + DISK_FREED_BYTES)
+		atomic_store(&d->disk_full, false);
 }
 
 /* Answers each job's caller. A store error while the disk is full is the disk's: the caller
@@ -197,7 +229,7 @@ static db_job *group_commit(db *d, group *g)
 	sqlite3_db_status(c->h, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1);
 	d->pages += (uint64_t)cur;
 	if (!failed && cur > 0)
-		atomic_store(&d->disk_full, false);
+		note_written(d);
 	d->commits++;
 	d->jobs += (uint64_t)g->n;
 	*g = (group){0};
@@ -252,7 +284,7 @@ static int sync_wal(db *d)
 	uint64_t t0 = monotonic_ns();
 	if (d->wal_fd < 0 || fdatasync(d->wal_fd)) {
 		if (errno == ENOSPC)
-			atomic_store(&d->disk_full, true);
+			disk_is_full(d);
 		log_error("msg=\"cannot flush the WAL\" path=\"%s-wal\" error=\"%s\"", d->path,
 			  strerror(errno));
 		return CL_EINTERNAL;
