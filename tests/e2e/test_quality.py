@@ -190,6 +190,10 @@ class QualityTest(ServerTestCase):
         self.assertEqual(revs[bid]["accuracy"]["k"], 0)
         self.assertIn("careless_reviewer", revs[bid]["flags"])
         self.assertEqual(q["honeypots"], {"decided": 6, "caught": 3})
+        # The worker's own list of tasks holds their six, never a honeypot.
+        mine = self.world.manager.get(API + "/projects/%d/tasks?worker_id=%d&limit=500"
+                                      % (pid, wid)).json()["items"]
+        self.assertEqual(len(mine), 6)
         # Honeypots never count as the project's approved data.
         tasks = sqlite_query(self.server.data_dir, "SELECT count(*) FROM tasks t JOIN honeypots h"
                              " ON h.task_id = t.id WHERE t.state <> 'discarded'")
