@@ -55,7 +55,7 @@ void deadline_on_connection(void *cls, struct MHD_Connection *conn, void **socke
 	header_watch *w = cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		conn_watch *c = ci ? calloc(1, sizeof *c) : NULL;
 		*socket_context = c;
 		if (!c)
@@ -74,7 +74,7 @@ void deadline_on_connection(void *cls, struct MHD_Connection *conn, void **socke
 conn_watch *deadline_header_read(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	conn_watch *c = ci ? ci->socket_context : NULL;
 	if (c)
 		atomic_store_explicit(&c->awaiting, false, memory_order_relaxed);

@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.labels = json_pack("[sss]", "PER", "ORG", "x");
 	item_facts item = {.type = task_kind_item_type(p.kind), .width = 640, .height = 480};
 	if (item.type == ITEM_TEXT)
-		item.text = "Ana met Bob at the \xc3\xa9" "cole in Paris.";
+		item.text = "Ana met Bob at the \xc3\xa9"
+			    "cole in Paris.";
 	const char *s = (const char *)data + 1;
 	json_error_t e;
 	json_t *a = json_depth_ok(s, size - 1, JSON_READ_MAX_DEPTH)

@@ -11,13 +11,20 @@
 static const struct {
 	const char *content_type, *source;
 } names[] = {
-    {"application/x-ndjson", "body"}, {"text/csv", "body"},
-    {"text/plain", "body"},	      {"application/zip", "body"},
-    {"application/x-tar", "body"},    {"application/gzip", "body"},
-    {NULL, "a.png"},		      {NULL, "a.jpg"},
-    {NULL, "a.gif"},		      {NULL, "a.bmp"},
-    {NULL, "labelstudio.json"},	      {NULL, "coco.json"},
-    {"application/json", "body"},     {NULL, "data"},
+    {"application/x-ndjson", "body"},
+    {"text/csv", "body"},
+    {"text/plain", "body"},
+    {"application/zip", "body"},
+    {"application/x-tar", "body"},
+    {"application/gzip", "body"},
+    {NULL, "a.png"},
+    {NULL, "a.jpg"},
+    {NULL, "a.gif"},
+    {NULL, "a.bmp"},
+    {NULL, "labelstudio.json"},
+    {NULL, "coco.json"},
+    {"application/json", "body"},
+    {NULL, "data"},
 };
 
 static int on_item(void *ctx, const import_entry *e)
