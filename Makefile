@@ -2,12 +2,16 @@
 #   make run    install what is missing, build, and serve a demo on http://127.0.0.1:8080
 #   make test   install what is missing, build, and pass every test (also under ASan+UBSan)
 #   make bench  the load benchmarks of bench/ (figures in docs/BENCHMARKS.md)
+#   make fuzz   the libFuzzer harnesses of tests/fuzz/, FUZZ_SECONDS (60) each, with clang
 
 JOBS    ?= $(shell nproc)
 DATA    ?= data/demo
 LISTEN  ?= 127.0.0.1:8080
 
-.PHONY: all deps build build-asan web run test test-release test-asan bench clean
+FUZZ_SECONDS ?= 60
+FUZZERS := json_body import annotation
+
+.PHONY: all deps build build-asan web run test test-release test-asan bench fuzz clean
 
 all: build
 
@@ -41,5 +45,21 @@ test: test-release test-asan
 bench: build
 	bash bench/run.sh
 
+# Each harness starts from its seed corpus (tests/fuzz/corpus/NAME, kept in git) and writes what
+# it finds to build-fuzz/corpus/NAME; a crash leaves its input in build-fuzz/crashes/.
+fuzz: deps
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCROWDLOOP_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZERS))
+	@mkdir -p build-fuzz/crashes
+	@set -e; for f in $(FUZZERS); do \
+	  mkdir -p build-fuzz/corpus/$$f; \
+	  echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+	    build-fuzz/fuzz_$$f build-fuzz/corpus/$$f tests/fuzz/corpus/$$f \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
+	    -artifact_prefix=build-fuzz/crashes/$$f- -print_final_stats=1; \
+	done
+
 clean:
-	rm -rf build build-asan web/dist
+	rm -rf build build-asan build-fuzz web/dist

@@ -158,6 +158,10 @@ json_t *api_import_report_new(void);
  * the import route and the demo seeding. */
 int api_import(app *a, const project *p, const char *content_type, const char *source,
 	       const void *data, size_t len, json_t *report, cl_error *err);
+/* Parses one upload without writing anything: 0 when api_import would not stop at a limit
+ * (entries, archive expansion, CPU time), so that an import is all or nothing. */
+int api_import_check(app *a, const project *p, const char *content_type, const char *source,
+		     const void *data, size_t len, cl_error *err);
 
 /* Parses a membership body {user_id|username, role}; the route's declared body (api/routes.c)
  * holds the roles it takes. */

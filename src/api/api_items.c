@@ -84,7 +84,13 @@ static int on_item(void *ctx, const import_entry *e)
 		it->text = strndup(e->text, e->text_len);
 	} else {
 		blob_hash(e->bytes, e->bytes_len, it->hash);
-		if (blob_put(x->a->data_dir, it->hash, e->bytes, e->bytes_len))
+		int rc = blob_put(x->a->data_dir, it->hash, e->bytes, e->bytes_len);
+		if (rc == CL_EUNAVAIL)
+			db_disk_full(x->a->db);
+		if (rc == CL_EUNAVAIL)
+			return cl_fail(x->err, rc, "store_full",
+				       "the store cannot write: its disk is full; try again later");
+		if (rc)
 			return cl_fail(x->err, CL_EINTERNAL, NULL, "cannot store an image");
 		it->blob = strdup(it->hash);
 		it->mime = strdup(e->mime);
@@ -103,6 +109,55 @@ json_t *api_import_report_new(void)
 			 "rejected", 0, "item_ids", "duplicate_entries", "rejections");
 }
 
+static int count_nothing(void *ctx, const import_entry *e)
+{
+	(void)ctx;
+	(void)e;
+	return 0;
+}
+
+static int reject_nothing(void *ctx, const char *source, long line, const char *reason)
+{
+	(void)ctx;
+	(void)source;
+	(void)line;
+	(void)reason;
+	return 0;
+}
+
+/* The limits of an import into p; `check_only` for the pass that writes nothing. */
+static void limits_for(const app *a, const project *p, bool check_only, import_limits *lim)
+{
+	import_limits_default(lim);
+	lim->project = p; /* Label Studio and COCO pre-annotations are mapped onto it */
+	if (a->max_image_pixels)
+		lim->max_image_pixels = a->max_image_pixels;
+	lim->check_only = check_only;
+}
+
+static int parse_failed(int rc, const char *content_type, cl_error *err)
+{
+	if (rc == CL_EMEDIA)
+		return cl_fail(err, CL_EMEDIA, NULL, "unsupported Content-Type \"%s\" for an import",
+			       content_type ? content_type : "");
+	if (rc == CL_ETOOBIG && !err->message[0])
+		return cl_fail(err, CL_ETOOBIG, "import_too_large",
+			       "the import is over its limits (2,000,000 entries, archives that "
+			       "expand to at most 200 times their size, 60 s of processing): "
+			       "nothing was imported");
+	return rc;
+}
+
+int api_import_check(app *a, const project *p, const char *content_type, const char *source,
+		     const void *data, size_t len, cl_error *err)
+{
+	import_limits lim;
+	limits_for(a, p, true, &lim);
+	import_sink sink = {count_nothing, reject_nothing, NULL};
+	return parse_failed(import_parse(content_type, source, data, len, &lim, &sink),
+			    content_type, err);
+}
+
 int api_import(app *a, const project *p, const char *content_type, const char *source,
 	       const void *data, size_t len, json_t *report, cl_error *err)
 {
@@ -114,15 +169,10 @@ int api_import(app *a, const project *p, const char *content_type, const char *s
 	x->report = report;
 	x->err = err;
 	import_limits lim;
-	import_limits_default(&lim);
-	lim.project = p; /* Label Studio and COCO pre-annotations are mapped onto it */
-	if (a->max_image_pixels)
-		lim.max_image_pixels = a->max_image_pixels;
+	limits_for(a, p, false, &lim);
 	import_sink sink = {on_item, on_reject, x};
-	int rc = import_parse(content_type, source, data, len, &lim, &sink);
-	if (rc == CL_EMEDIA)
-		rc = cl_fail(err, CL_EMEDIA, NULL, "unsupported Content-Type \"%s\" for an import",
-			     content_type ? content_type : "");
+	int rc = parse_failed(import_parse(content_type, source, data, len, &lim, &sink),
+			      content_type, err);
 	if (!rc)
 		rc = batch_flush(x);
 	batch_clear(x);
@@ -141,7 +191,12 @@ int api_items_import(http_request *r)
 	}
 	report = api_import_report_new();
 	if (r->files) {
-		/* Parts are typed by their names and bytes, never by what the client claimed. */
+		/* Parts are typed by their names and bytes, never by what the client claimed. All
+		 * of them are checked against the limits before any is written. */
+		for (http_file *f = r->files; f && !rc; f = f->next)
+			if (!import_path_unsafe(f->filename))
+				rc = api_import_check(api_app(r), p, NULL, f->filename, f->data.data,
+						      f->data.len, &r->err);
 		for (http_file *f = r->files; f && !rc; f = f->next) {
 			if (import_path_unsafe(f->filename))
 				report_reject(report, f->filename, 0, "unsafe path");
@@ -151,7 +206,7 @@ int api_items_import(http_request *r)
 		}
 	} else if (r->content_type && !strncasecmp(r->content_type, "multipart/", 10)) {
 		rc = http_fail(r, CL_EINVAL, NULL, "the multipart body holds no files");
-	} else if (!r->body.len) {
+	} else if (!r->upload.len) {
 		rc = http_fail(r, CL_EINVAL, NULL, "the request body is empty");
 	} else {
 		char type[128] = "";
@@ -174,8 +229,9 @@ int api_items_import(http_request *r)
 			rc = http_fail(r, CL_EMEDIA, NULL, "say what the body is with Content-Type");
 		else if (import_path_unsafe(source))
 			report_reject(report, source, 0, "unsafe path");
-		else
-			rc = api_import(api_app(r), p, type, source, r->body.data, r->body.len,
+		else if (!(rc = api_import_check(api_app(r), p, type, source, r->upload.data,
+						 r->upload.len, &r->err)))
+			rc = api_import(api_app(r), p, type, source, r->upload.data, r->upload.len,
 					report, &r->err);
 	}
 	if (!rc) {

@@ -9,10 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 200 {"status":"ok"}; 503 while the store cannot write (its disk is full), so that a
+ * monitor sees it before the callers do. */
 int api_healthz(http_request *r)
 {
-	static const char body[] = "{\"status\":\"ok\"}";
-	http_bytes(r, 200, "application/json", body, sizeof body - 1);
+	static const char ok[] = "{\"status\":\"ok\"}";
+	static const char full[] = "{\"status\":\"unavailable\",\"store\":\"cannot_write\","
+				   "\"message\":\"the store cannot write: its disk is full\"}";
+	if (db_can_write(api_app(r)->db)) {
+		http_bytes(r, 200, "application/json", ok, sizeof ok - 1);
+		return 0;
+	}
+	http_bytes(r, 503, "application/json", full, sizeof full - 1);
+	http_header(r, "Retry-After", "30");
 	return 0;
 }
 

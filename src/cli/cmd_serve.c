@@ -10,6 +10,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,9 +25,10 @@
 
 /* What the command line asks for. */
 typedef struct serve_args {
-	const char *data, *listen, *web, *sync, *sched;
+	const char *data, *listen, *web, *sync, *sched, *tls_cert, *tls_key;
 	bool demo, quiet;
 	long long io_threads, handlers, min_wage, max_image_megapixels;
+	long long per_address, header_timeout;
 } serve_args;
 
 static const char *const sync_words[] = {"full", "normal", NULL};
@@ -50,6 +52,12 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 	    OPT_INT("handlers", &args->handlers, 0, 4096, "N",
 		    "request handler threads (default: 8 per core; 0: handlers\n"
 		    "run on the I/O threads)"),
+	    OPT_INT("max-connections-per-address", &args->per_address, 0, HTTP_MAX_CONNECTIONS, "N",
+		    "connections one client address may hold (default 128;\n"
+		    "0: no limit, for a proxy in front that limits them)"),
+	    OPT_INT("header-timeout", &args->header_timeout, 1, 3600, "SECONDS",
+		    "time a request's whole header may take to arrive, and an\n"
+		    "idle connection may wait for its next request (default 30)"),
 	    OPT_CHOICE("sync", &args->sync, sync_words,
 		       "full (default): a write is answered once the WAL holding it\n"
 		       "is flushed to disk; normal: once committed (survives a\n"
@@ -60,7 +68,12 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 		       "so a woken thread waits for the running one's time slice\n"
 		       "instead of preempting it; normal: the default policy"),
 	    OPT_BOOL("secure-cookies", &a->secure_cookies,
-		     "mark session cookies Secure (behind TLS)"),
+		     "mark session cookies Secure (behind a TLS proxy; implied\n"
+		     "by --tls-cert)"),
+	    OPT_STRING(0, "tls-cert", &args->tls_cert, "FILE",
+		       "serve HTTPS with this certificate chain (PEM); needs\n"
+		       "--tls-key; answers then carry Strict-Transport-Security"),
+	    OPT_STRING(0, "tls-key", &args->tls_key, "FILE", "the certificate's private key (PEM)"),
 	    OPT_INT("min-wage", &args->min_wage, 1, 0, "N",
 		    "hourly minimum wage for the fair-pay check (default 10320)"),
 	    OPT_INT("max-image-megapixels", &args->max_image_megapixels, 1, 1000000, "N",
@@ -120,30 +133,98 @@ static void block_stop_signals(sigset_t *stop)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* A PEM file of serve's, read whole; NULL after logging why. */
+static char *read_pem(const char *path, const char *what)
+{
+	char *pem = fs_read_all(path, 1 << 20);
+	if (!pem)
+		log_error("msg=\"cannot read the TLS %s\" path=\"%s\" error=\"%s\"", what, path,
+			  strerror(errno));
+	return pem;
+}
+
+/* Reads --tls-cert and --tls-key into cfg; 0, or -1 after logging why. */
+static int use_tls(app *a, const serve_args *args, http_config *cfg)
+{
+	if (!args->tls_cert && !args->tls_key)
+		return 0;
+	if (!args->tls_cert || !args->tls_key) {
+		log_error("msg=\"--tls-cert and --tls-key go together\"");
+		return -1;
+	}
+	char *cert = read_pem(args->tls_cert, "certificate");
+	char *key = cert ? read_pem(args->tls_key, "key") : NULL;
+	if (!key) {
+		free(cert);
+		return -1;
+	}
+	cfg->tls_cert_pem = cert;
+	cfg->tls_key_pem = key;
+	a->secure_cookies = true;
+	return 0;
+}
+
+/* After the server stopped (MHD may read them while it runs): the key is wiped. */
+static void forget_tls(http_config *cfg)
+{
+	if (cfg->tls_key_pem) {
+		explicit_bzero((char *)cfg->tls_key_pem, strlen(cfg->tls_key_pem));
+		free((char *)cfg->tls_key_pem);
+	}
+	free((char *)cfg->tls_cert_pem);
+	cfg->tls_cert_pem = cfg->tls_key_pem = NULL;
+}
+
+/* An upload's spool met a full disk: the store's disk, under the data directory. */
+static void spool_disk_full(void *arg)
+{
+	db_disk_full(((app *)arg)->db);
+}
+
 /* Starts the HTTP server on the open store; 0, or -1 after logging why. */
-static int start_http(app *a, const serve_args *args, http_server **srv, char *url, size_t size)
+static int start_http(app *a, const serve_args *args, http_server **srv, http_config *tls,
+		      char *url, size_t size)
 {
 	int handlers = args->handlers < 0 ? 0 : args->handlers == 0 ? -1 : (int)args->handlers;
+	/* Uploads are spooled next to the store, on its disk and under its 0700 folder. */
+	static char spool[sizeof a->data_dir + 16];
+	snprintf(spool, sizeof spool, "%s/uploads", a->data_dir);
+	if (fs_make_dirs(spool)) {
+		log_error("msg=\"cannot make the uploads folder\" dir=\"%s\"", spool);
+		return -1;
+	}
 	http_config cfg = {
 	    .listen = args->listen,
 	    .io_threads = (int)args->io_threads,
 	    .handler_threads = handlers,
+	    .max_per_address = args->per_address < 0 ? 0 : args->per_address == 0 ? -1
+									     : (int)args->per_address,
+	    .header_timeout_s = (int)args->header_timeout,
 	    .routes = api_routes,
 	    .n_routes = api_routes_count,
 	    .authenticate = api_authenticate,
 	    .authorize = api_authorize,
 	    .release = api_release,
 	    .fallback = api_static,
+	    .spool_dir = spool,
+	    .disk_full = spool_disk_full,
 	    .app = a,
 	};
 	cl_error err = {0};
-	if (http_server_start(&cfg, srv, &err)) {
+	/* Each thread that runs requests reads through a connection of its own. */
+	db_set_readers(a->db, http_config_threads(&cfg));
+	if (use_tls(a, args, &cfg))
+		return -1;
+	int rc = http_server_start(&cfg, srv, &err);
+	bool https = cfg.tls_cert_pem != NULL;
+	*tls = cfg;
+	if (rc) {
 		log_error("msg=\"%s\"", err.message);
 		return -1;
 	}
 	const char *colon = strrchr(args->listen, ':');
-	snprintf(url, size, "http://%.*s:%d", colon ? (int)(colon - args->listen) : 0, args->listen,
-		 http_server_port(*srv));
+	snprintf(url, size, "%s://%.*s:%d", https ? "https" : "http",
+		 colon ? (int)(colon - args->listen) : 0, args->listen, http_server_port(*srv));
 	return 0;
 }
 
@@ -185,7 +266,8 @@ int cmd_serve(int argc, char **argv)
 			   .web = CROWDLOOP_WEB_DIR,
 			   .sync = "full",
 			   .sched = "batch",
-			   .handlers = -1};
+			   .handlers = -1,
+			   .per_address = -1};
 	int done = parse(argc, argv, &args, &a);
 	if (done >= 0)
 		return done;
@@ -210,10 +292,13 @@ int cmd_serve(int argc, char **argv)
 	a.limiter = serving_limiter_new();
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 	http_server *srv = NULL;
+	http_config tls = {0};
 	char url[300];
-	if (start_http(&a, &args, &srv, url, sizeof url) || (args.demo && demo_seed(&a, url))) {
+	if (start_http(&a, &args, &srv, &tls, url, sizeof url) ||
+	    (args.demo && demo_seed(&a, url))) {
 		if (srv)
 			http_server_stop(srv, 0);
+		forget_tls(&tls);
 		db_close(a.db);
 		return 1;
 	}
@@ -223,6 +308,7 @@ int cmd_serve(int argc, char **argv)
 	http_server_stop(srv, 10000);
 	serving_registry_free(a.serving);
 	serving_limiter_free(a.limiter);
+	forget_tls(&tls);
 	db_close(a.db);
 	log_buffer(0);
 	log_info("msg=\"stopped\"");

@@ -83,7 +83,7 @@ int review_claim_job(store_tx *tx, void *ctx, cl_error *err)
 		if (!id)
 			return 0;
 		/* A honeypot stands in for real work only while real work is waiting. */
-		id = honeypot_pick(tx, j->ops, p, id, j->now);
+		id = honeypot_pick(tx, j->ops, p, j->user_id, id, j->now);
 		int rc = lease_task(tx, j, id, true, err);
 		if (rc)
 			return rc;

@@ -26,14 +26,43 @@ static char *planted_error(store_tx *tx, const store_ops *s, const project *p, i
 	return text;
 }
 
-int64_t honeypot_pick(store_tx *tx, const store_ops *s, const project *p, int64_t real_id,
-		      int64_t now)
+/* Milliseconds, uniformly within [lo, hi]. */
+static int64_t between(int64_t lo, int64_t hi)
+{
+	return lo + (int64_t)randombytes_uniform((uint32_t)(hi - lo + 1));
+}
+
+/* Whose submission the honeypot passes for, and when it was claimed and submitted: a worker of
+ * the project other than the reviewer, who submitted up to ten minutes ago after about their
+ * mean time on a task. False when the project has no such worker: a honeypot without one would
+ * stand out. */
+static bool cover_of(store_tx *tx, const store_ops *s, int64_t project_id, int64_t reviewer_id,
+		     int64_t now, honeypot_cover *cover)
+{
+	int64_t mean_ms = 0;
+	if (!s->honeypot_worker_draw(tx, project_id, reviewer_id, &cover->worker_id, &mean_ms))
+		return false;
+	if (mean_ms < 1000)
+		mean_ms = 1000;
+	if (mean_ms > 3600 * 1000)
+		mean_ms = 3600 * 1000;
+	cover->submitted_at = now - between(2000, 600 * 1000);
+	cover->claimed_at = cover->submitted_at - between(mean_ms / 2, mean_ms * 3 / 2);
+	return true;
+}
+
+int64_t honeypot_pick(store_tx *tx, const store_ops *s, const project *p, int64_t reviewer_id,
+		      int64_t real_id, int64_t now)
 {
 	quality_settings q;
 	s->quality_settings_load(tx, p->id, &q);
-	int64_t item = gold_chance(q.honeypot_rate) ? s->gold_item_draw(tx, p->id, 0) : 0;
+	honeypot_cover cover;
+	int64_t item = gold_chance(q.honeypot_rate) &&
+			       cover_of(tx, s, p->id, reviewer_id, now, &cover)
+			   ? s->gold_item_draw(tx, p->id, 0)
+			   : 0;
 	char *planted = item ? planted_error(tx, s, p, item) : NULL;
-	int64_t id = planted ? s->honeypot_add(tx, p->id, item, planted, now) : 0;
+	int64_t id = planted ? s->honeypot_add(tx, p->id, item, planted, &cover, now) : 0;
 	free(planted);
 	/* Made submitted, it is work in progress until its review closes it. */
 	if (id && s->budget_live_count(tx, p->id, 0, 1, NULL))

@@ -8,10 +8,11 @@
 
 #include "core/task_loop.h"
 
-/* Maybe makes a honeypot for a reviewer about to claim submitted task `real_id`, at the
- * project's honeypot rate; returns its task id (state submitted) or `real_id`. */
-int64_t honeypot_pick(store_tx *tx, const store_ops *s, const project *p, int64_t real_id,
-		      int64_t now);
+/* Maybe makes a honeypot for reviewer `reviewer_id` about to claim submitted task `real_id`, at
+ * the project's honeypot rate, passing for another worker's submission; returns its task id
+ * (state submitted) or `real_id`. */
+int64_t honeypot_pick(store_tx *tx, const store_ops *s, const project *p, int64_t reviewer_id,
+		      int64_t real_id, int64_t now);
 /* Decides a review of task t (in review by `reviewer_id`) when it is a honeypot: caught (a
  * rejection, or a fix that matches the gold answer) or missed, the task closed as discarded with
  * the decision as its event, the reviewer's fee paid and counted, and their demotion checked.

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
@@ -57,6 +58,9 @@ void import_limits_default(import_limits *lim)
 	lim->max_image_pixels = IMPORT_MAX_IMAGE_PIXELS;
 	lim->max_entry_bytes = 256 * 1024 * 1024;
 	lim->max_entries = 2000000;
+	lim->max_inflate_ratio = 200;
+	lim->max_cpu_ns = 60LL * 1000000000;
+	lim->check_only = false;
 	lim->project = NULL;
 }
 
@@ -99,14 +103,28 @@ int import_utf8_valid(const char *s, size_t len)
 typedef struct import_ctx {
 	import_limits lim;
 	const import_sink *sink;
-	size_t entries; /* items and rejections so far */
+	size_t entries;	      /* items and rejections so far */
+	uint64_t inflated;    /* bytes archives' entries expanded to */
+	uint64_t inflate_max; /* what they may: the archive's size times the ratio */
+	int64_t cpu_start;    /* the thread's CPU time when the parse began */
 } import_ctx;
 
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Every entry counts against the entry limit and the parse's CPU time. */
 static int count_entry(import_ctx *c)
 {
 	if (c->entries >= c->lim.max_entries)
 		return CL_ETOOBIG;
 	c->entries++;
+	if (c->lim.max_cpu_ns > 0 && !(c->entries & 1023) &&
+	    thread_cpu_ns() - c->cpu_start > c->lim.max_cpu_ns)
+		return CL_ETOOBIG;
 	return 0;
 }
 
@@ -703,7 +721,7 @@ static int parse_image(import_ctx *c, const char *source, const unsigned char *d
 	if (w > c->lim.max_image_side || h > c->lim.max_image_side ||
 	    (int64_t)w * h > c->lim.max_image_pixels)
 		return emit_reject(c, source, 0, "image too large");
-	if (!image_decodes(d, n, (int64_t)w * h))
+	if (!c->lim.check_only && !image_decodes(d, n, (int64_t)w * h))
 		return emit_reject(c, source, 0, "undecodable image");
 	import_entry e = {
 	    .source = source,
@@ -827,7 +845,17 @@ static int entry_source(buf *out, const char *archive_source, const char *path)
 
 /* Reads the current entry into `data`. Returns 0, or CL_ENOMEM; sets *why when the entry
  * cannot be read, and *fatal when the archive cannot go on either. */
-static int entry_read(struct archive *a, buf *data, const char **why, bool *fatal)
+/* Whether inflating `got` more bytes keeps the archive within its ratio and the parse within
+ * its CPU time. */
+static bool inflate_within(import_ctx *c, size_t got)
+{
+	c->inflated += got;
+	if (c->inflated > c->inflate_max)
+		return false;
+	return c->lim.max_cpu_ns <= 0 || thread_cpu_ns() - c->cpu_start <= c->lim.max_cpu_ns;
+}
+
+static int entry_read(import_ctx *c, struct archive *a, buf *data, const char **why, bool *fatal)
 {
 	char chunk[64 * 1024];
 	data->len = 0;
@@ -840,6 +868,8 @@ static int entry_read(struct archive *a, buf *data, const char **why, bool *fata
 			*fatal = got == ARCHIVE_FATAL;
 			return 0;
 		}
+		if (!inflate_within(c, (size_t)got))
+			return CL_ETOOBIG;
 		int rc = buf_append(data, chunk, (size_t)got);
 		if (rc == CL_ETOOBIG) {
 			/* The rest is skipped by the next archive_read_next_header(). */
@@ -882,7 +912,7 @@ static int archive_entry_parse(import_ctx *c, struct archive *a, struct archive_
 	    (uint64_t)archive_entry_size(e) > c->lim.max_entry_bytes)
 		return emit_reject(c, source, 0, "entry too large");
 	const char *why = NULL;
-	int rc = entry_read(a, data, &why, fatal);
+	int rc = entry_read(c, a, data, &why, fatal);
 	if (rc)
 		return rc;
 	if (why)
@@ -920,6 +950,7 @@ static int parse_archive(import_ctx *c, const char *source, const unsigned char 
 	archive_read_support_format_zip(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_filter_gzip(a);
+	c->inflate_max = (uint64_t)n * c->lim.max_inflate_ratio;
 	int rc = 0;
 	if (archive_read_open_memory(a, d, n) != ARCHIVE_OK) {
 		rc = emit_reject(c, source, 0, "malformed archive");
@@ -953,7 +984,7 @@ out:
 int import_parse(const char *content_type, const char *source, const unsigned char *data,
 		 size_t len, const import_limits *lim, const import_sink *sink)
 {
-	import_ctx c = {.sink = sink};
+	import_ctx c = {.sink = sink, .cpu_start = thread_cpu_ns()};
 	if (lim)
 		c.lim = *lim;
 	else

@@ -27,6 +27,14 @@ typedef struct import_limits {
 	int64_t max_image_pixels;
 	size_t max_entry_bytes;    /* any one archive entry, before parsing it (256 MiB) */
 	size_t max_entries;        /* items + rejections in one import (2,000,000) */
+	/* What an archive's entries may expand to together, per byte of the archive (200): a
+	 * 4 MB tar.gz of 4 GiB stops at 800 MB. */
+	uint64_t max_inflate_ratio;
+	int64_t max_cpu_ns;        /* CPU time of one parse, archives' inflation included (60 s) */
+	/* A first pass that proves the import within its limits before anything is written:
+	 * entries go to the sink as usual, but images are not decoded (an undecodable image is a
+	 * rejection, never a stop). */
+	bool check_only;
 	/* The project Label Studio and COCO pre-annotations are mapped onto (import_tools.h);
 	 * NULL (the default): converted by their own types, unchecked. Borrowed. */
 	const project *project;

@@ -20,6 +20,9 @@
 #define HTTP_JSON_MAX_DEPTH JSON_READ_MAX_DEPTH /* one limit for every JSON read */
 #define HTTP_MAX_QUERY 16
 #define HTTP_NAME_MAX 64 /* a {name} path segment's bytes, with its NUL */
+#define HTTP_MAX_CONNECTIONS 4096
+#define HTTP_PER_ADDRESS_DEFAULT 128 /* connections per client address */
+#define HTTP_HEADER_TIMEOUT_DEFAULT 30 /* seconds for a request's whole header */
 
 typedef struct http_request http_request;
 typedef int (*http_handler)(http_request *r);
@@ -56,12 +59,20 @@ typedef struct route {
 	const char *answer;
 } route;
 
+/* An upload's bytes, written to an unnamed 0600 file in the spool directory as they arrive
+ * and mapped read-only once the body is complete (spool.c). */
+typedef struct http_spool {
+	int fd;		  /* -1 until the first byte */
+	size_t len, max;
+	const char *data; /* the mapping, NUL-terminated, once complete; NULL when empty */
+} http_spool;
+
 /* One uploaded file of a multipart body. */
 typedef struct http_file {
 	char *field;
 	char *filename;     /* as sent; never used as a path */
 	char *content_type;
-	buf data;
+	http_spool data;
 	struct http_file *next;
 } http_file;
 
@@ -86,7 +97,9 @@ struct http_request {
 	} query[HTTP_MAX_QUERY];
 	int n_query;
 	bool query_overflow;
-	buf body;
+	buf body;		  /* the body of a route without ROUTE_UPLOAD */
+	http_spool upload;	  /* the body of a ROUTE_UPLOAD route that is not multipart */
+	size_t body_read;	  /* bytes of the body read so far, whatever holds them */
 	http_file *files, *files_tail;
 	struct MHD_PostProcessor *pp;
 	size_t body_limit;
@@ -103,6 +116,7 @@ struct http_request {
 	int phase;                /* private to server.c */
 	bool queued;              /* private to server.c */
 	bool admitted;		  /* private to server.c: authenticated and authorized */
+	struct conn_watch *watch; /* private to server.c: its connection's header deadline */
 	http_handler finish;      /* set by http_defer */
 	void *defer_ctx;
 	void (*defer_free)(void *ctx);
@@ -170,6 +184,18 @@ int http_body_json(http_request *r, json_t **out);
 /* The value of a request header (looked up on the connection; valid during the request). */
 const char *http_header_value(const http_request *r, const char *name);
 
+/* ---- upload spools (spool.c) ---- */
+
+/* An empty spool that takes up to `max` bytes. */
+void http_spool_init(http_spool *sp, size_t max);
+/* Appends to the spool's file (made in `dir` on the first byte): 0, CL_ETOOBIG past its max,
+ * CL_EUNAVAIL when the disk is full, CL_EINTERNAL. */
+int http_spool_append(http_spool *sp, const char *dir, const void *data, size_t n);
+/* Maps what was written, for reading through sp->data: 0 or an error. */
+int http_spool_finish(http_spool *sp);
+/* Unmaps and closes; the file goes with its descriptor. */
+void http_spool_release(http_spool *sp);
+
 /* ---- the server (server.c) ---- */
 
 typedef struct http_config {
@@ -177,6 +203,10 @@ typedef struct http_config {
 	int io_threads;           /* MHD thread pool size; 0: the number of cores */
 	int handler_threads;      /* blocking handler pool; 0: 8 per core; -1: none, handlers
 	                           * run on the I/O threads (then size io_threads for it) */
+	int max_per_address;      /* connections one client address may hold; 0: the default
+	                           * (HTTP_PER_ADDRESS_DEFAULT), -1: no limit */
+	int header_timeout_s;     /* seconds a request's whole header may take; 0: the default
+	                           * (HTTP_HEADER_TIMEOUT_DEFAULT) */
 	const route *routes;
 	size_t n_routes;
 	/* Fills r->user from credentials; returns 0, or CL_EUNAUTH. Runs before ROUTE handlers. */
@@ -185,6 +215,13 @@ typedef struct http_config {
 	 * authentication and before the handler, and may leave what it loaded in r->scope.
 	 * Returns 0, or the error to answer (401, 403, 404). */
 	int (*authorize)(http_request *r);
+	/* TLS: the certificate chain and the private key, PEM text (borrowed until start returns);
+	 * NULL: plain HTTP. With TLS every answer carries Strict-Transport-Security. */
+	const char *tls_cert_pem, *tls_key_pem;
+	/* Where uploads are spooled (the data directory's uploads/, 0700); NULL: /tmp. */
+	const char *spool_dir;
+	/* Told (with `app`) when a spool met a full disk, which is the store's disk; may be NULL. */
+	void (*disk_full)(void *app);
 	/* Frees r->scope when a request that has one ends. */
 	void (*release)(http_request *r);
 	/* Answers a GET that matched no route (static files); 0 when it answered. */
@@ -194,6 +231,8 @@ typedef struct http_config {
 
 typedef struct http_server http_server;
 
+/* The threads a server started with `cfg` runs requests on (I/O and handlers). */
+int http_config_threads(const http_config *cfg);
 /* Starts listening; *out owns the daemon and the pools. */
 int http_server_start(const http_config *cfg, http_server **out, cl_error *err);
 /* The port actually bound (useful with port 0). */

@@ -21,6 +21,17 @@ typedef struct route_metrics {
 	uint64_t sum_us;
 } route_metrics;
 
+/* The header deadline (deadline.c): one record per connection, a watcher thread. */
+typedef struct conn_watch conn_watch;
+typedef struct header_watch {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	conn_watch *head;
+	pthread_t thread;
+	int64_t limit_ns;
+	bool stop, started;
+} header_watch;
+
 struct http_server {
 	http_config cfg;
 	struct MHD_Daemon *daemon;
@@ -36,10 +47,25 @@ struct http_server {
 	int suspended;  /* connections waiting on the handler pool */
 	bool stopping;  /* new requests answer 503 and close */
 	route_metrics *metrics; /* n_routes + 1: the last is "no route" */
+	header_watch watch;
+	bool tls; /* answers carry Strict-Transport-Security */
 };
 
 void metrics_init(http_server *s);
 void metrics_release(http_server *s);
 void metrics_observe(http_server *s, int route_index, int status, double seconds);
+
+/* MHD's connection notification: makes and removes a connection's record. */
+void deadline_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			    enum MHD_ConnectionNotificationCode code);
+/* The whole header of a request arrived: no deadline until the request ends. The record, or
+ * NULL when there is none. */
+conn_watch *deadline_header_read(struct MHD_Connection *conn);
+/* A request ended: the next header's deadline runs from now. NULL does nothing. */
+void deadline_request_done(conn_watch *c);
+/* Starts the watcher, which closes connections whose header takes over `seconds`; 0 or -1. */
+int deadline_start(header_watch *w, int seconds);
+/* Stops the watcher (records are freed as MHD closes their connections). */
+void deadline_stop(header_watch *w);
 
 #endif

@@ -98,7 +98,7 @@ void http_error_reply(http_request *r, int code)
 		case CL_EFORBIDDEN: message = "not allowed"; break;
 		case CL_ETOOBIG: message = "too large"; break;
 		case CL_ECONFLICT: message = "conflicts with the current state"; break;
-		case CL_EUNAVAIL: message = "the server is shutting down"; break;
+		case CL_EUNAVAIL: message = "unavailable for now; try again later"; break;
 		default: message = "internal error"; break;
 		}
 	}
@@ -106,13 +106,16 @@ void http_error_reply(http_request *r, int code)
 	if (r->err.code == code && r->err_detail)
 		json_object_update_missing(json_object_get(body, "error"), r->err_detail);
 	http_json(r, cl_err_http_status(code), body);
-	if (code == CL_ERATE && r->response) {
-		/* The real wait when the error says it (a key's rate), else a minute. */
+	if ((code == CL_ERATE || code == CL_EUNAVAIL) && r->response &&
+	    !MHD_get_response_header(r->response, "Retry-After")) {
+		/* The real wait when the error says it (a key's rate), else a minute for a rate and
+		 * half a minute for unavailability. */
 		const json_t *wait = r->err.code == code
 					 ? json_object_get(r->err_detail, "retry_after_s")
 					 : NULL;
 		char secs[24];
-		snprintf(secs, sizeof secs, "%lld", wait ? (long long)json_integer_value(wait) : 60LL);
+		snprintf(secs, sizeof secs, "%lld",
+			 wait ? (long long)json_integer_value(wait) : code == CL_ERATE ? 60LL : 30LL);
 		MHD_add_response_header(r->response, "Retry-After", secs);
 	}
 	if (code == CL_EUNAUTH && r->response)

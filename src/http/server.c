@@ -140,6 +140,19 @@ static void copy_remote(http_request *r)
 	}
 }
 
+static const char *spool_dir(const http_request *r)
+{
+	return r->server->cfg.spool_dir ? r->server->cfg.spool_dir : "/tmp";
+}
+
+/* A spool's error ends the request's reading; a full disk is also the store's news. */
+static void spool_failed(http_request *r, int rc)
+{
+	r->early_error = rc;
+	if (rc == CL_EUNAVAIL && r->server->cfg.disk_full)
+		r->server->cfg.disk_full(r->server->cfg.app);
+}
+
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
 			       const char *filename, const char *content_type,
 			       const char *transfer_encoding, const char *data, uint64_t off,
@@ -158,15 +171,16 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 		f->field = dup_or_null(key);
 		f->filename = dup_or_null(filename);
 		f->content_type = dup_or_null(content_type);
-		buf_init(&f->data, HTTP_UPLOAD_MAX_BYTES);
+		http_spool_init(&f->data, HTTP_UPLOAD_MAX_BYTES);
 		if (r->files_tail)
 			r->files_tail->next = f;
 		else
 			r->files = f;
 		r->files_tail = f;
 	}
-	if (size && buf_append(&f->data, data, size)) {
-		r->early_error = CL_ETOOBIG;
+	int rc = size ? http_spool_append(&f->data, spool_dir(r), data, size) : 0;
+	if (rc) {
+		spool_failed(r, rc);
 		return MHD_NO;
 	}
 	return MHD_YES;
@@ -188,12 +202,13 @@ static void request_free(http_request *r)
 		free(r->query[i].value);
 	}
 	buf_release(&r->body);
+	http_spool_release(&r->upload);
 	for (http_file *f = r->files, *nx; f; f = nx) {
 		nx = f->next;
 		free(f->field);
 		free(f->filename);
 		free(f->content_type);
-		buf_release(&f->data);
+		http_spool_release(&f->data);
 		free(f);
 	}
 	if (r->pp)
@@ -220,6 +235,10 @@ static void add_common_headers(http_request *r)
 			"base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
 	if (!MHD_get_response_header(resp, "Cache-Control"))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	/* A browser that met the server over TLS never tries it in the clear again. */
+	if (r->server->tls)
+		MHD_add_response_header(resp, "Strict-Transport-Security",
+					"max-age=31536000; includeSubDomains");
 }
 
 static void finish_request(http_request *r, int rc);
@@ -232,6 +251,9 @@ static int early_answer(http_request *r)
 				 r->body_limit);
 	if (r->early_error == CL_EINVAL && !r->err.message[0])
 		return http_fail(r, CL_EINVAL, NULL, "malformed multipart body");
+	if (r->early_error == CL_EUNAVAIL && !r->err.message[0])
+		return http_fail(r, CL_EUNAVAIL, "store_full",
+				 "the upload cannot be kept: the disk is full; try again later");
 	return r->early_error;
 }
 
@@ -414,6 +436,7 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 	r->body_limit = r->route && (r->route->flags & ROUTE_UPLOAD) ? HTTP_UPLOAD_MAX_BYTES
 								     : HTTP_JSON_MAX_BYTES;
 	buf_init(&r->body, r->body_limit);
+	http_spool_init(&r->upload, r->body_limit);
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > r->body_limit)
@@ -437,6 +460,38 @@ static bool body_announced(struct MHD_Connection *conn)
 					   MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
+/* Takes a piece of the body: to the multipart parser, the upload's spool or the body's buffer.
+ * Whatever holds it, the body stops at the route's limit. */
+static void read_body(http_request *r, const char *data, size_t n)
+{
+	if (n > r->body_limit - r->body_read) {
+		r->early_error = CL_ETOOBIG;
+		return;
+	}
+	r->body_read += n;
+	if (r->pp) {
+		if (MHD_post_process(r->pp, data, n) != MHD_YES && !r->early_error)
+			r->early_error = CL_EINVAL;
+	} else if (r->route && (r->route->flags & ROUTE_UPLOAD)) {
+		int rc = http_spool_append(&r->upload, spool_dir(r), data, n);
+		if (rc)
+			spool_failed(r, rc);
+	} else if (buf_append(&r->body, data, n)) {
+		r->early_error = CL_ETOOBIG;
+	}
+}
+
+/* The body is all read: the spools are mapped for the handler. 0 or an error. */
+static int body_complete(http_request *r)
+{
+	int rc = http_spool_finish(&r->upload);
+	for (http_file *f = r->files; f && !rc; f = f->next)
+		rc = http_spool_finish(&f->data);
+	if (rc)
+		spool_failed(r, rc);
+	return rc;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **req_cls)
@@ -449,6 +504,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!r)
 			return MHD_NO;
 		*req_cls = r;
+		r->watch = deadline_header_read(conn);
 		__atomic_add_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
 		/* A body is read only for a caller the route admits: a request that announces one
 		 * is refused on its headers (a length over the route's limit, no credentials, no
@@ -474,19 +530,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!r->early_error) {
-			if (r->pp) {
-				if (MHD_post_process(r->pp, upload_data, *upload_data_size) != MHD_YES &&
-				    !r->early_error)
-					r->early_error = CL_EINVAL;
-			} else if (buf_append(&r->body, upload_data, *upload_data_size)) {
-				r->early_error = CL_ETOOBIG;
-			}
-		}
+		if (!r->early_error)
+			read_body(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (r->phase == PHASE_READING) {
+		if (!r->early_error)
+			r->early_error = body_complete(r);
 		if (r->early_error == CL_EINVAL)
 			r->early_error = http_fail(r, CL_EINVAL, NULL, "malformed multipart body");
 		bool stopping = __atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST);
@@ -549,6 +600,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		    r->method, r->path, r->route ? r->route->pattern : "-", status, us / 1000,
 		    us % 1000, r->authed ? (long long)r->user.id : 0LL, r->remote,
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	deadline_request_done(r->watch);
 	request_free(r);
 	*req_cls = NULL;
 	__atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
@@ -604,6 +656,33 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("msg=\"http: %s\"", msg);
 }
 
+static long cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 2 : n;
+}
+
+/* Enough handlers that many writes meet in one group commit, few enough that the cores do not
+ * spend their time switching between them (measured in bench/). */
+static int handler_count(const http_config *cfg)
+{
+	return cfg->handler_threads > 0 ? cfg->handler_threads
+	       : cfg->handler_threads < 0 ? 0 : (int)(8 * cores());
+}
+
+/* The labeling loop's routes run on the I/O threads (ROUTE_ASYNC). Two per core: they rarely
+ * wait on the store now that a claimed task's submit or decision reads nothing, and more of
+ * them switch more (measured in bench/, docs/BENCHMARKS.md run 11). */
+static int io_count(const http_config *cfg)
+{
+	return cfg->io_threads > 0 ? cfg->io_threads : (int)(2 * cores());
+}
+
+int http_config_threads(const http_config *cfg)
+{
+	return handler_count(cfg) + io_count(cfg);
+}
+
 int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 {
 	http_server *s = calloc(1, sizeof *s);
@@ -623,35 +702,45 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 	metrics_init(s);
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_cond_init(&s->pool_wake, NULL);
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	if (cores < 1)
-		cores = 2;
-	/* Enough handlers that many writes meet in one group commit, few enough that the
-	 * cores do not spend their time switching between them (measured in bench/). */
-	s->n_pool = cfg->handler_threads > 0 ? cfg->handler_threads
-		    : cfg->handler_threads < 0 ? 0 : (int)(8 * cores);
+	s->n_pool = handler_count(cfg);
 	s->pool = calloc((size_t)s->n_pool, sizeof *s->pool);
 	for (int i = 0; i < s->n_pool; i++)
 		pthread_create(&s->pool[i], NULL, pool_main, s);
-	/* The labeling loop's routes run on the I/O threads (ROUTE_ASYNC). Two per core: they
-	 * rarely wait on the store now that a claimed task's submit or decision reads nothing,
-	 * and more of them switch more (measured in bench/, docs/BENCHMARKS.md run 11). */
-	unsigned io = (unsigned)(cfg->io_threads > 0 ? cfg->io_threads : 2 * cores);
+	unsigned io = (unsigned)io_count(cfg);
 	/* [::] means every address, IPv4 ones too, as it does for most servers; an IPv6 socket
 	 * is otherwise IPv6 alone. */
 	unsigned family = 0;
+	unsigned per_address = cfg->max_per_address < 0	   ? 0 /* MHD: no limit */
+			       : cfg->max_per_address > 0 ? (unsigned)cfg->max_per_address
+							   : HTTP_PER_ADDRESS_DEFAULT;
+	if (deadline_start(&s->watch, cfg->header_timeout_s > 0 ? cfg->header_timeout_s
+								  : HTTP_HEADER_TIMEOUT_DEFAULT)) {
+		http_server_stop(s, 0);
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the header deadline's thread");
+	}
 	if (sa.ss_family == AF_INET6)
 		family = IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr)
 			     ? MHD_USE_DUAL_STACK
 			     : MHD_USE_IPv6;
+	s->tls = cfg->tls_cert_pem && cfg->tls_key_pem;
+	if (s->tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		http_server_stop(s, 0);
+		return cl_fail(err, CL_EINVAL, NULL, "this libmicrohttpd was built without TLS");
+	}
+	/* Without TLS the key and certificate options are ended early: MHD reads options up to the
+	 * first MHD_OPTION_END. */
 	s->daemon = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-		MHD_USE_ERROR_LOG | MHD_USE_ITC | family,
+		MHD_USE_ERROR_LOG | MHD_USE_ITC | family | (s->tls ? MHD_USE_TLS : 0),
 	    0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, io,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+	    deadline_on_connection, &s->watch, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+	    s->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cfg->tls_cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem, MHD_OPTION_END);
 	if (!s->daemon) {
 		http_server_stop(s, 0);
 		return cl_fail(err, CL_EINTERNAL, NULL, "cannot listen on %s", cfg->listen);
@@ -708,11 +797,17 @@ void http_server_stop(http_server *s, int grace_ms)
 			MHD_stop_daemon(s->daemon);
 		}
 	}
+	/* After MHD: its last notifications take the watcher's lock. */
+	deadline_stop(&s->watch);
 	if (clean) {
 		free(s->pool);
 		metrics_release(s);
 		pthread_mutex_destroy(&s->pool_lock);
 		pthread_cond_destroy(&s->pool_wake);
+		if (s->watch.limit_ns) {
+			pthread_mutex_destroy(&s->watch.lock);
+			pthread_cond_destroy(&s->watch.wake);
+		}
 		free(s);
 	}
 }

@@ -67,5 +67,5 @@ int blob_put(const char *data_dir, const char *hash, const void *data, size_t le
 	return 0;
 fail:
 	log_error("msg=\"cannot write blob\" path=\"%s\" error=\"%s\"", path, strerror(errno));
-	return CL_EINTERNAL;
+	return errno == ENOSPC || errno == EDQUOT ? CL_EUNAVAIL : CL_EINTERNAL;
 }

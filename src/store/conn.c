@@ -25,6 +25,15 @@
  * whole store, are slower with less (1M items in 40 s instead of 30). */
 #define WRITER_CACHE_KIB 16384
 
+/* Read connections, one per thread that reads, share one budget of page cache: each gets the
+ * budget divided by the threads the server said would read (db_set_readers), never less than
+ * READER_CACHE_MIN_KIB. A reader's cache holds pages another reader may hold too, and the
+ * kernel's page cache is behind them all; with a fixed 16 MiB each, ten exports on ten handler
+ * threads took the server from 25 to 115 MB. docs/BENCHMARKS.md states the server's total. */
+#define READERS_CACHE_KIB 65536
+#define READER_CACHE_MIN_KIB 512
+#define CHECKPOINTER_CACHE_KIB 1024
+
 _Atomic uint64_t db_epoch_source;
 
 /* The writer waits for the write lock only while the checkpointer restarts the WAL (a few
@@ -72,7 +81,8 @@ int db_conn_open(const char *path, bool writer, bool durable, db_conn **out)
 		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
 		 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=%d;"
 		 "PRAGMA journal_size_limit=%d;",
-		 durable ? "FULL" : "NORMAL", writer ? WRITER_CACHE_KIB : 16384, writer ? 0 : 1000,
+		 durable ? "FULL" : "NORMAL", writer ? WRITER_CACHE_KIB : CHECKPOINTER_CACHE_KIB,
+		 writer ? 0 : 1000,
 		 WAL_KEEP_BYTES);
 	char *msg = NULL;
 	if (sqlite3_exec(c->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
@@ -374,6 +384,7 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 	pthread_cond_init(&d->wake, NULL);
 	pthread_mutex_init(&d->readers_lock, NULL);
 	pthread_key_create(&d->reader_key, NULL);
+	d->readers_expected = 32; /* until db_set_readers says */
 	if ((rc = db_checkpointer_start(d, err)) || (rc = db_writer_start(d, err)))
 		goto fail;
 	*out = d;
@@ -410,6 +421,25 @@ const char *db_path(const db *d)
 	return d->path;
 }
 
+void db_set_readers(db *d, int threads)
+{
+	d->readers_expected = threads > 0 ? threads : 1;
+}
+
+int db_reader_cache_kib(const db *d)
+{
+	int kib = READERS_CACHE_KIB / (d->readers_expected > 0 ? d->readers_expected : 1);
+	return kib < READER_CACHE_MIN_KIB ? READER_CACHE_MIN_KIB : kib;
+}
+
+/* A reader's share of the readers' cache budget (READERS_CACHE_KIB). */
+static void reader_cache_set(db *d, db_conn *c)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", db_reader_cache_kib(d));
+	db_exec_sql(c, sql);
+}
+
 db_conn *db_reader(db *d)
 {
 	db_conn *c = pthread_getspecific(d->reader_key);
@@ -418,6 +448,7 @@ db_conn *db_reader(db *d)
 	if (db_conn_open(d->path, false, d->durable, &c))
 		abort(); /* the file opened for the writer a moment ago */
 	c->owner = d;
+	reader_cache_set(d, c);
 	pthread_mutex_lock(&d->readers_lock);
 	c->next_reader = d->readers;
 	d->readers = c;
@@ -432,6 +463,7 @@ db_conn *db_conn_open_reader(db *d)
 	if (db_conn_open(d->path, false, d->durable, &c))
 		return NULL;
 	c->owner = d;
+	reader_cache_set(d, c);
 	return c;
 }
 

@@ -27,6 +27,11 @@ const char *db_path(const db *d);
 db_conn *db_reader(db *d);
 /* A connection of its own for a long read (an export stream); close with db_conn_close. */
 db_conn *db_conn_open_reader(db *d);
+/* Says how many threads will read, before they do: the readers' page cache budget is shared
+ * among them (conn.c, READERS_CACHE_KIB). */
+void db_set_readers(db *d, int threads);
+/* The page cache, in KiB, of each read connection. */
+int db_reader_cache_kib(const db *d);
 void db_conn_close(db_conn *c);
 
 /* A number that changes whenever the rows that say who someone is and what they may do (users,

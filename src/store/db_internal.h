@@ -75,6 +75,12 @@ struct db {
 	bool sync_busy, sync_stopping;
 	int wal_fd;
 	_Atomic uint64_t syncs, flush_ns; /* written by the syncer only */
+	/* A write failed for want of disk space (db_can_write), and the space free then: a commit
+	 * clears it once at least DISK_FREED_BYTES more are free. Small commits may still pass on a
+	 * full disk (the WAL reuses its own space), so one passing says nothing. */
+	_Atomic bool disk_full;
+	_Atomic int64_t disk_free_when_full;
+	int readers_expected; /* threads that read, which share the readers' cache budget */
 };
 
 static inline uint64_t monotonic_ns(void)

@@ -82,6 +82,13 @@ typedef struct gold_of_task {
 	task_kind kind;
 } gold_of_task;
 
+/* Whose work a honeypot looks like: a worker of the project other than its reviewer, and when
+ * they would have claimed and submitted it. */
+typedef struct honeypot_cover {
+	int64_t worker_id;
+	int64_t claimed_at, submitted_at;
+} honeypot_cover;
+
 /* The score of one round of a task on a gold item. */
 typedef struct gold_result {
 	int64_t task_id, project_id, item_id, worker_id, at;
@@ -266,7 +273,11 @@ typedef struct store_ops {
 	/* A honeypot: a submitted task on gold item `item_id` with the `planted` annotation (JSON
 	 * text); its task id, 0 on failure. */
 	int64_t (*honeypot_add)(store_tx *tx, int64_t project_id, int64_t item_id,
-				const char *planted, int64_t now);
+				const char *planted, const honeypot_cover *cover, int64_t now);
+	/* A worker of the project who has submitted there, other than `reviewer_id`, at random,
+	 * and their mean time from claim to submit; false when there is none. */
+	bool (*honeypot_worker_draw)(store_tx *tx, int64_t project_id, int64_t reviewer_id,
+				     int64_t *worker_id, int64_t *active_ms);
 	/* The gold answer behind undecided honeypot `task_id`; false when the task is none. */
 	bool (*honeypot_of_task)(store_tx *tx, int64_t task_id, gold_of_task *g);
 	/* Records a reviewer's decision (event type) on a honeypot, caught or missed. */

@@ -74,6 +74,7 @@ const store_ops store_sqlite_ops = {
     .gold_result_get = store_gold_result_get,
     .gold_result_put = store_gold_result_put,
     .honeypot_add = store_honeypot_add,
+    .honeypot_worker_draw = store_honeypot_worker_draw,
     .honeypot_of_task = store_honeypot_of_task,
     .honeypot_decided = store_honeypot_decided,
 

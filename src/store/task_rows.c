@@ -494,7 +494,8 @@ static const struct {
 static const char *const task_pages_of_project[2] =
     TASK_PAGES("tasks_project", "(?2 IS NULL OR t.state = ?2)");
 static const char *const task_pages_of_worker[2] =
-    TASK_PAGES("tasks_worker", "t.worker_id = ?3 AND (?2 IS NULL OR t.state = ?2)");
+    TASK_PAGES("tasks_worker", "t.worker_id = ?3 AND (?2 IS NULL OR t.state = ?2)"
+			       " AND NOT EXISTS (SELECT 1 FROM honeypots h WHERE h.task_id = t.id)");
 
 /* The first and last ids of a project's open or submitted tasks, through the queue index: its
  * priorities one by one (a few), each a seek. */

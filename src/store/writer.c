@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define GROUP_MAX 512
@@ -32,10 +33,54 @@ typedef struct group {
 	bool open;
 } group;
 
-static void wake_jobs(db_job *jobs)
+/* Space to be freed, after a write failed for want of it, before the store says it can write. */
+#define DISK_FREED_BYTES (1 << 20)
+
+/* Bytes free to the server on the store's file system. */
+static int64_t disk_free(const db *d)
 {
+	struct statvfs sv;
+	if (statvfs(d->path, &sv))
+		return 0;
+	return (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
+}
+
+static void disk_is_full(db *d)
+{
+	if (!atomic_exchange(&d->disk_full, true))
+		atomic_store(&d->disk_free_when_full, disk_free(d));
+}
+
+void db_disk_full(db *d)
+{
+	disk_is_full(d);
+}
+
+/* Notes a failure of the last statement on `c` for want of disk space. */
+static void note_full(db *d, db_conn *c)
+{
+	if ((sqlite3_extended_errcode(c->h) & 0xff) == SQLITE_FULL)
+		disk_is_full(d);
+}
+
+/* After a commit that wrote: the store can write again once space was freed. */
+static void note_written(db *d)
+{
+	if (atomic_load(&d->disk_full) &&
+	    disk_free(d) >= atomic_load(&d->disk_free_when_full) + DISK_FREED_BYTES)
+		atomic_store(&d->disk_full, false);
+}
+
+/* Answers each job's caller. A store error while the disk is full is the disk's: the caller
+ * gets 503 store_full (with Retry-After at the edge), not 500. */
+static void wake_jobs(db *d, db_job *jobs)
+{
+	bool full = atomic_load(&d->disk_full);
 	for (db_job *j = jobs, *nx; j; j = nx) {
 		nx = j->next;
+		if (full && j->rc == CL_EINTERNAL)
+			j->rc = cl_fail(j->err, CL_EUNAVAIL, "store_full",
+					"the store cannot write: its disk is full; try again later");
 		j->done(j->done_arg, j->rc);
 		free(j);
 	}
@@ -53,6 +98,7 @@ static void run_alone(db *d, db_job *j)
 	uint64_t epoch = d->writer_epoch;
 	j->rc = j->fn(c, j->ctx, j->err);
 	if (j->rc) {
+		note_full(d, c);
 		run_cached(c, "ROLLBACK TO job");
 		if (d->writer_epoch != epoch)
 			d->writer_epoch = next_epoch();
@@ -115,6 +161,8 @@ static void run_job(db *d, group *g, run *r, db_job *j)
 	}
 	sqlite3_int64 before = sqlite3_total_changes64(c->h);
 	j->rc = j->fn(c, j->ctx, j->err);
+	if (j->rc)
+		note_full(d, c);
 	group_add(r, j);
 	if (j->rc && sqlite3_total_changes64(c->h) != before)
 		run_end(d, g, r, true);
@@ -129,7 +177,7 @@ static void group_run(db *d, group *g, db_job *jobs)
 		if (run_cached(c, "BEGIN IMMEDIATE")) {
 			for (db_job *j = jobs; j; j = j->next)
 				j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
-			wake_jobs(jobs);
+			wake_jobs(d, jobs);
 			return;
 		}
 		g->open = true;
@@ -166,6 +214,7 @@ static db_job *group_commit(db *d, group *g)
 	int failed = run_cached(c, "COMMIT");
 	d->commit_ns += monotonic_ns() - t0;
 	if (failed) {
+		note_full(d, c);
 		db_exec_sql(c, "ROLLBACK");
 		d->writer_epoch = next_epoch();
 		for (db_job *j = jobs; j; j = j->next)
@@ -179,6 +228,8 @@ static db_job *group_commit(db *d, group *g)
 	int cur = 0, hi = 0;
 	sqlite3_db_status(c->h, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1);
 	d->pages += (uint64_t)cur;
+	if (!failed && cur > 0)
+		note_written(d);
 	d->commits++;
 	d->jobs += (uint64_t)g->n;
 	*g = (group){0};
@@ -232,6 +283,8 @@ static int sync_wal(db *d)
 	}
 	uint64_t t0 = monotonic_ns();
 	if (d->wal_fd < 0 || fdatasync(d->wal_fd)) {
+		if (errno == ENOSPC)
+			disk_is_full(d);
 		log_error("msg=\"cannot flush the WAL\" path=\"%s-wal\" error=\"%s\"", d->path,
 			  strerror(errno));
 		return CL_EINTERNAL;
@@ -267,7 +320,7 @@ static void *sync_main(void *arg)
 				if (!j->rc)
 					j->rc = cl_fail(j->err, CL_EINTERNAL, NULL,
 							"the store could not flush to disk");
-		wake_jobs(jobs);
+		wake_jobs(d, jobs);
 		pthread_mutex_lock(&d->lock);
 		d->sync_busy = false;
 		pthread_cond_signal(&d->wake);
@@ -285,7 +338,7 @@ static void commit_locked(db *d, group *g)
 	pthread_mutex_lock(&d->lock);
 	if (!d->durable) {
 		pthread_mutex_unlock(&d->lock);
-		wake_jobs(jobs);
+		wake_jobs(d, jobs);
 		pthread_mutex_lock(&d->lock);
 		return;
 	}
@@ -464,6 +517,11 @@ void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms)
 	d->periodic_ms = period_ms;
 	pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
+}
+
+bool db_can_write(db *d)
+{
+	return !atomic_load(&d->disk_full);
 }
 
 void db_write_stats(db *d, db_stats *out)

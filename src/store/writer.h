@@ -52,6 +52,12 @@ typedef struct db_stats {
 	uint64_t run_ns, commit_ns, flush_ns;
 } db_stats;
 void db_write_stats(db *d, db_stats *out);
+/* False after a write failed for want of disk space, until a later commit writes with at least
+ * 1 MiB more free than there was then. */
+bool db_can_write(db *d);
+/* Says that a file of the store's (an upload's spool, a blob) could not be written for want of
+ * disk space: db_can_write is false from now, as after a failed write of the store's own. */
+void db_disk_full(db *d);
 /* ---- for db_open and db_close (conn.c) ---- */
 
 /* Makes the freshly migrated writer connection the store's: flushes a durable store's WAL,

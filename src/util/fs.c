@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -34,4 +36,22 @@ int fs_make_dirs(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+char *fs_read_all(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return NULL;
+	char *data = malloc(max + 1);
+	size_t n = data ? fread(data, 1, max + 1, f) : 0;
+	int failed = !data || ferror(f);
+	fclose(f);
+	if (failed || n > max) {
+		free(data);
+		errno = failed ? (data ? EIO : ENOMEM) : EFBIG;
+		return NULL;
+	}
+	data[n] = '\0';
+	return data;
 }

@@ -204,7 +204,8 @@ class Server:
          "SELECT s.actor_id, s.project_id, count(*), coalesce(sum(s.at - coalesce((SELECT"
          " max(k.at) FROM events k WHERE k.task_id = s.task_id AND k.type = 'claim'"
          " AND k.actor_id = s.actor_id AND k.at <= s.at), s.at)), 0) FROM events s"
-         " WHERE s.type = 'submit' GROUP BY 1, 2",
+         " WHERE s.type = 'submit' AND s.task_id NOT IN (SELECT task_id FROM honeypots)"
+         " GROUP BY 1, 2",
          "SELECT user_id, project_id, submissions, active_ms FROM worker_counts"
          " WHERE submissions != 0 OR active_ms != 0"),
         ("pay per worker (worker_counts)",
@@ -213,7 +214,8 @@ class Server:
          " ON a.id = e.account_id WHERE x.kind = 'pay' AND a.kind = 'worker' GROUP BY 1, 2",
          "SELECT user_id, project_id, paid FROM worker_counts WHERE paid != 0"),
         ("latest submit per worker (worker_counts)",
-         "SELECT actor_id, project_id, max(at) FROM events WHERE type = 'submit' GROUP BY 1, 2",
+         "SELECT actor_id, project_id, max(at) FROM events WHERE type = 'submit'"
+         " AND task_id NOT IN (SELECT task_id FROM honeypots) GROUP BY 1, 2",
          "SELECT user_id, project_id, last_at FROM worker_counts WHERE last_at != 0"),
         ("tasks submitted per worker (worker_counts)",
          "SELECT a.author_id, t.project_id, count(DISTINCT a.task_id) FROM annotations a"

@@ -159,8 +159,16 @@ class QualityTest(ServerTestCase):
         seen = 0
         for _ in range(3):
             t = rnext(good, pid).json()
-            self.assertIsNone(t["worker_id"])
+            # It passes for the worker's submission: their id, their claim and submit before
+            # the review claim, in the order of their times.
+            self.assertEqual(t["worker_id"], wid)
             self.assertNotEqual(t["annotation"], {"labels": ["pos"]})
+            full = good.get(API + "/tasks/%d" % t["id"]).json()
+            events = [(e["type"], e["actor_id"]) for e in full["events"]]
+            self.assertEqual(events[:2], [("claim", wid), ("submit", wid)], events)
+            self.assertEqual(events[2], ("review_claim", gid), events)
+            times = [e["at"] for e in full["events"]]
+            self.assertEqual(times, sorted(times))
             r = review(good, t["id"], "reject")
             self.assertEqual(r.status, 200, r)
             seen += 1
@@ -182,6 +190,10 @@ class QualityTest(ServerTestCase):
         self.assertEqual(revs[bid]["accuracy"]["k"], 0)
         self.assertIn("careless_reviewer", revs[bid]["flags"])
         self.assertEqual(q["honeypots"], {"decided": 6, "caught": 3})
+        # The worker's own list of tasks holds their six, never a honeypot.
+        mine = self.world.manager.get(API + "/projects/%d/tasks?worker_id=%d&limit=500"
+                                      % (pid, wid)).json()["items"]
+        self.assertEqual(len(mine), 6)
         # Honeypots never count as the project's approved data.
         tasks = sqlite_query(self.server.data_dir, "SELECT count(*) FROM tasks t JOIN honeypots h"
                              " ON h.task_id = t.id WHERE t.state <> 'discarded'")

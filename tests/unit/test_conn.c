@@ -1,5 +1,6 @@
 /* Unit tests of store/conn: the access epoch moves exactly when an access table changes, so
- * memos keyed by it are never stale; memos are per connection and start zeroed. */
+ * memos keyed by it are never stale; memos are per connection and start zeroed; the read
+ * connections share one page cache budget. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,6 +86,36 @@ static void test_memo_is_per_connection_and_zeroed(void **state)
 	db_conn_close(other);
 }
 
+static int cache_kib_of(db_conn *c)
+{
+	sqlite3_stmt *st = db_stmt(c, "PRAGMA cache_size");
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int v = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return v < 0 ? -v : v; /* negative: KiB */
+}
+
+/* However many threads read, their caches together stay within 64 MiB, or 512 KiB each when
+ * there are more than 128 of them. */
+static void test_readers_share_one_cache_budget(void **state)
+{
+	fixture *f = *state;
+	const int threads[] = {1, 20, 160, 1000};
+	for (size_t i = 0; i < sizeof threads / sizeof *threads; i++) {
+		db_set_readers(f->d, threads[i]);
+		db_conn *c = db_conn_open_reader(f->d);
+		int kib = cache_kib_of(c);
+		assert_int_equal(kib, db_reader_cache_kib(f->d));
+		long long total = (long long)kib * threads[i];
+		long long bound = threads[i] * 512LL > 65536 ? threads[i] * 512LL : 65536;
+		assert_true(total <= bound);
+		assert_true(kib >= 512);
+		db_conn_close(c);
+	}
+	db_set_readers(f->d, 20);
+	assert_int_equal(cache_kib_of(db_reader(f->d)), 65536 / 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -92,6 +123,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_memo_is_per_connection_and_zeroed, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_readers_share_one_cache_budget, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
