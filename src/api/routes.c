@@ -10,7 +10,6 @@
 /* Query parameters, for the routes that take some. */
 #define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define QUERY(...) LIST(__VA_ARGS__)
-#define NO_QUERY QUERY(NULL)
 #define PAGE_KEYS "limit", "cursor", "sort"
 #define PAGE QUERY(PAGE_KEYS)
 #define EXPORT QUERY("format", "images", "answers", "pairs")
@@ -116,7 +115,7 @@ const route api_routes[] = {
 	  OPT("priority", INTEGER), OPT("worker_id", INTEGER), NUL("reason", STRING)),
      "200 BulkResult"},
     {"GET", V1 "/projects/{id}/tasks/left", api_tasks_left, ON(PROJECT, ACCESS_LABEL), 0,
-     "how many tasks I may still claim here", NO_QUERY, NULL, "200 TasksLeft"},
+     "how many tasks I may still claim here", NULL, NULL, "200 TasksLeft"},
     {"POST", V1 "/tasks/{id}/submit", api_tasks_submit, ON(TASK_ITEM, ACCESS_LABEL), ROUTE_ASYNC,
      "submit an annotation (\"next\": true also claims the next task)", NULL,
      BODY(REQ("annotation", ANY), OPT("next", BOOLEAN)), "200 Task"},
@@ -138,12 +137,12 @@ const route api_routes[] = {
      "take my submission back before review", NULL, NULL, "200 Task"},
     {"GET", V1 "/tasks/{id}/annotations", api_tasks_annotations,
      ON(TASK, ACCESS_READ_DATA | ACCESS_REVIEW | API_ANY | API_OWN | API_HIDE), 0,
-     "every round's annotation and the reviews between them", NO_QUERY, NULL, "200 TaskRounds"},
+     "every round's annotation and the reviews between them", NULL, NULL, "200 TaskRounds"},
     {"GET", V1 "/tasks/{id}", api_tasks_get, ON(TASK, ACCESS_READ_DATA | API_OWN | API_HIDE), 0,
      "a task with its event history", NULL, NULL, "200 Task"},
 
     {"GET", V1 "/projects/{id}/stats", api_stats, ON(PROJECT, ACCESS_READ_DATA), 0,
-     "progress and quality figures", NO_QUERY, NULL, "200 Stats"},
+     "progress and quality figures", NULL, NULL, "200 Stats"},
     {"GET", V1 "/projects/{id}/export", api_projects_export, ON(PROJECT, ACCESS_READ_DATA), 0,
      "approved annotations, streamed: jsonl, csv, coco, yolo, voc, conll, labelstudio,"
      " preference_pairs, chat, ocr_tsv",

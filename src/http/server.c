@@ -279,6 +279,8 @@ static int admit(http_server *s, http_request *r)
 		return http_fail(r, CL_EINVAL, "unknown_parameter",
 				 "this route takes no query parameter (got \"%.64s\")",
 				 r->query[0].key);
+	if (r->n_query && (rc = http_query_check(r, rt->query)))
+		return rc;
 	if (!(rt->flags & ROUTE_PUBLIC)) {
 		rc = s->cfg.authenticate(r);
 		if (rc && (rt->flags & ROUTE_OPTIONAL_AUTH) && !r->authorization &&
@@ -511,9 +513,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * access), before `100 Continue` and before any of the body is read. The answer is
 		 * queued now, so MHD closes the connection instead of reading the body. A request
 		 * without a body waits for the second call, which keeps connections alive. */
-		if (body_announced(conn) && (r->route || r->early_error) &&
-		    !__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
-			int rc = admit(s, r);
+		if (body_announced(conn) && !__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
+			/* No route takes a body here: nobody may send one. */
+			int rc = r->route ? admit(s, r)
+					  : http_fail(r, CL_ENOTFOUND, NULL, "no route for %s %s",
+						      r->method, r->path);
 			if (rc) {
 				finish_request(r, rc);
 				r->phase = PHASE_DONE;

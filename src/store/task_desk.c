@@ -134,7 +134,7 @@ static json_t *reviews_read(db_conn *c, int64_t task_id)
 		int64_t actor = sqlite3_column_int64(st, 1);
 		json_array_append_new(
 		    out,
-		    json_pack("{s:s,s:o,s:o,s:s?,s:s?,s:i}", "decision", db_col_text(st, 0),
+		    json_pack("{s:s,s:o,s:o,s:s*,s:s*,s:i}", "decision", db_col_text(st, 0),
 			      "reviewer_id", actor ? json_integer(actor) : json_null(), "at",
 			      iso_time(sqlite3_column_int64(st, 2)), "reason",
 			      sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : db_col_text(st, 3),

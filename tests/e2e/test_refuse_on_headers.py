@@ -107,6 +107,12 @@ class RefuseOnHeadersTest(ServerTestCase):
         finally:
             s.close()
 
+    def test_body_to_no_route_refused_before_the_body(self):
+        for path in (API + "/nowhere", "/v2/models/{name}/infer"):
+            status, data = self.head_only("POST", path, BIG, expect=True,
+                                          ctype="application/json", timeout=5)
+            self.assertEqual(status, 404, data[:300])
+
     def test_every_route_refuses_anonymous_bodies_on_the_headers(self):
         doc = self.world.admin.get(API + "/openapi.json").json()
         checked = 0
@@ -114,7 +120,7 @@ class RefuseOnHeadersTest(ServerTestCase):
             for method, op in item.items():
                 if op["x-access"]["access"] == "public":
                     continue
-                path = pattern.replace("{id}", "1")
+                path = pattern.replace("{id}", "1").replace("{name}", "walk")
                 with self.subTest(route="%s %s" % (method.upper(), pattern)):
                     status, data = self.head_only(method.upper(), path, 1000,
                                                   ctype="application/json", timeout=5)

@@ -285,7 +285,8 @@ class ServerTest(unittest.TestCase):
         self.assertGreater(taken, 40)
         tasks = spec["paths"]["/api/v1/projects/{id}/tasks"]["get"]["parameters"]
         self.assertEqual({q["name"] for q in tasks if q["in"] == "query"},
-                         {"limit", "cursor", "sort", "state", "worker_id"})
+                         {"limit", "cursor", "sort", "state", "worker_id", "reviewer_id",
+                          "round", "gold", "label", "q", "from", "to"})
 
     def conforms(self, spec, schema, value, where):
         """Checks `value` against an OpenAPI 3.0 schema: $ref, allOf, type, nullable, enum,
@@ -347,7 +348,7 @@ class ServerTest(unittest.TestCase):
         check("GET", "/api/v1/projects", w.manager.get(API + "/projects"))
         w.add_member(pid, worker_id, "worker")
         w.add_member(pid, reviewer_id, "reviewer")
-        w.import_texts(pid, ["good", "bad", "so so"])
+        w.import_texts(pid, ["good", "bad", "so so", "meh"])
         ann = {"annotation": {"labels": ["pos"]}}
         t = check("POST", "/api/v1/projects/{id}/tasks/next",
                   worker.post(API + "/projects/%d/tasks/next" % pid))
@@ -375,6 +376,20 @@ class ServerTest(unittest.TestCase):
                              {"decision": "approve", "annotation": {"labels": ["neg"]}}))
         check("GET", "/api/v1/tasks/{id}", w.manager.get(API + "/tasks/%d" % rv["id"]))
         check("GET", "/api/v1/projects/{id}/tasks", w.manager.get(API + "/projects/%d/tasks" % pid))
+        # The manager's desk: a task's rounds, a bulk change, what an export will hold, what is
+        # left for a worker, and a submission taken back.
+        check("GET", "/api/v1/tasks/{id}/annotations",
+              w.manager.get(API + "/tasks/%d/annotations" % rv["id"]))
+        check("GET", "/api/v1/projects/{id}/export/summary",
+              w.manager.get(API + "/projects/%d/export/summary" % pid))
+        check("GET", "/api/v1/projects/{id}/tasks/left",
+              worker.get(API + "/projects/%d/tasks/left" % pid))
+        last = worker.post(API + "/projects/%d/tasks/next" % pid).json()
+        check("POST", "/api/v1/projects/{id}/tasks/bulk",
+              w.manager.post(API + "/projects/%d/tasks/bulk" % pid,
+                             {"action": "priority", "priority": 2, "task_ids": [last["id"]]}))
+        self.assertEqual(worker.post(API + "/tasks/%d/submit" % last["id"], ann).status, 200)
+        check("POST", "/api/v1/tasks/{id}/reopen", worker.post(API + "/tasks/%d/reopen" % last["id"]))
         stats = check("GET", "/api/v1/projects/{id}/stats",
                       w.manager.get(API + "/projects/%d/stats" % pid))
         self.assertTrue(stats["workers"])
