@@ -286,8 +286,22 @@ static int save_tx(store_tx *tx, void *ctx, cl_error *err)
 	return j->ops->run_save(tx, j->row, err);
 }
 
-int run_starting(const store *s, run_row *j, cl_error *err)
+typedef struct starting_job {
+	const store_ops *ops;
+	run_row *row;
+} starting_job;
+
+/* Only a job still queued starts: one cancelled while the runner held it in its queue does
+ * not. */
+static int starting_tx(store_tx *tx, void *ctx, cl_error *err)
 {
+	starting_job *sj = ctx;
+	run_row *j = sj->row;
+	int rc = sj->ops->run_load(tx, j->id, j);
+	if (rc)
+		return cl_fail(err, rc, NULL, "job not found");
+	if (strcmp(j->state, "queued"))
+		return cl_fail(err, CL_ECONFLICT, "job_not_queued", "the job is %s", j->state);
 	j->attempt++;
 	snprintf(j->state, sizeof j->state, "running");
 	j->started_at = clock_now_ms();
@@ -295,8 +309,18 @@ int run_starting(const store *s, run_row *j, cl_error *err)
 	j->pid = j->proc_start = 0;
 	j->exit_status = -1;
 	j->end_reason[0] = '\0';
-	save_job sj = {s->ops, j};
-	return s->ops->write(s->db, save_tx, &sj, err);
+	return sj->ops->run_save(tx, j, err);
+}
+
+int run_starting(const store *s, int64_t job_id, run_row *j, cl_error *err)
+{
+	memset(j, 0, sizeof *j);
+	j->id = job_id;
+	starting_job sj = {s->ops, j};
+	int rc = s->ops->write(s->db, starting_tx, &sj, err);
+	if (rc)
+		run_row_release(j);
+	return rc;
 }
 
 int run_started(const store *s, const run_row *j, cl_error *err)

@@ -78,10 +78,10 @@ int run_log_metrics(const store *s, int64_t job_id, const run_metric *m, size_t 
 		    cl_error *err);
 
 /* The runner's transitions. `j` is the job as the runner holds it. */
-/* Records an attempt about to start (running, attempt + 1, no process yet), so that a server
- * killed before the process is recorded finds it running without a process: lost, never run
- * again. */
-int run_starting(const store *s, run_row *j, cl_error *err);
+/* Records an attempt of queued job `job_id` about to start (running, attempt + 1, no process
+ * yet) and loads it into *j, so that a server killed before the process is recorded finds it
+ * running without a process: lost, never run again. CL_ECONFLICT when it is no longer queued. */
+int run_starting(const store *s, int64_t job_id, run_row *j, cl_error *err);
 /* Records the process of the attempt just started (pid, start time, token digest). */
 int run_started(const store *s, const run_row *j, cl_error *err);
 /* Ends an attempt: the job's end state by the rules below, its evaluation and artifacts, in

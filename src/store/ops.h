@@ -337,6 +337,8 @@ typedef struct store_ops {
 	int (*runs_live)(db *d, int64_t after, run_row *out, int max);
 	/* Up to `max` live jobs whose cancel was asked; their count. */
 	int (*runs_cancel_asked)(db *d, int64_t *ids, int max);
+	/* A dataset version as project.json describes it (JSON text, caller frees), NULL: none. */
+	char *(*dataset_description)(db *d, int64_t dataset_id);
 	/* A dataset version's rows on a read snapshot of their own (NULL on failure). */
 	void *(*dataset_rows_open)(db *d, int64_t dataset_id);
 	/* The next row (strings valid until the next call): 1, 0 at the end, or < 0. */

@@ -127,6 +127,7 @@ const store_ops store_sqlite_ops = {
     .run_evaluation = run_rows_evaluation,
     .runs_live = runs_live,
     .runs_cancel_asked = runs_cancel_asked,
+    .dataset_description = run_dataset_description,
     .dataset_rows_open = dataset_rows_open,
     .dataset_rows_next = dataset_rows_next,
     .dataset_rows_close = dataset_rows_close,

@@ -218,6 +218,20 @@ char *run_rows_lineage(db_conn *c, int64_t job_id)
 	return out;
 }
 
+char *run_dataset_description(db *d, int64_t dataset_id)
+{
+	sqlite3_stmt *st = db_stmt(
+	    db_reader(d), "SELECT json_object('kind', v.kind, 'labels', json(v.labels),"
+			  " 'multi_label', json(CASE WHEN p.multi_label THEN 'true' ELSE 'false' END),"
+			  " 'dataset_id', v.id, 'version', v.version, 'project_id', p.id)"
+			  " FROM dataset_versions v JOIN projects p ON p.id = v.project_id"
+			  " WHERE v.id = ?");
+	db_bind_int(st, 1, dataset_id);
+	char *out = db_step(st) == SQLITE_ROW ? dup_col(st, 0) : NULL;
+	sqlite3_reset(st);
+	return out;
+}
+
 char *run_rows_evaluation(db_conn *c, int64_t job_id)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT evaluation FROM jobs WHERE id = ?");

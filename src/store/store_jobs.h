@@ -70,6 +70,10 @@ int runs_live(db *d, int64_t after, run_row *out, int max);
 /* Up to `max` live jobs whose cancel was asked; their count. */
 int runs_cancel_asked(db *d, int64_t *ids, int max);
 
+/* A dataset version as a job's project.json describes it ({"kind","labels","multi_label",...};
+ * malloc'ed), NULL when missing. */
+char *run_dataset_description(db *d, int64_t dataset_id);
+
 /* ---- reads for answers ---- */
 
 /* The org of job `id`, 0 when missing. */
