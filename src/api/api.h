@@ -7,6 +7,7 @@
 
 #include "core/access.h"
 #include "core/project.h"
+#include "core/runs.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -20,6 +21,7 @@ typedef struct app {
 	bool secure_cookies; /* behind TLS: cookies get the Secure flag */
 	int64_t min_wage;    /* per hour, for the fair-pay check; 0: LEDGER_DEFAULT_MIN_WAGE */
 	int64_t max_image_pixels; /* an imported image's pixel budget; 0: IMPORT_MAX_IMAGE_PIXELS */
+	run_limits runs;	  /* what jobs may ask for here, and whether custom ones run */
 } app;
 
 static inline app *api_app(http_request *r)
@@ -47,6 +49,8 @@ enum api_object {
 	API_COURSE,	/* /courses/{id} */
 	API_EXAM,	/* /exams/{id}: an exam attempt */
 	API_PAYOUT,	/* /payouts/{id} (administrators only: nothing to load) */
+	API_JOB,	/* /jobs/{id}: a training job of an org */
+	API_MODEL,	/* /models/{id}: a registered model of an org */
 	API_OBJECT_COUNT
 };
 
@@ -60,6 +64,9 @@ enum api_access {
 	API_STAFF = 1 << 11,	  /* administrators and the owners and managers of any org */
 	API_ORG_MEMBER = 1 << 12, /* administrators and the members of the org */
 	API_ORG_OWNER = 1 << 13,  /* administrators and the owners of the org */
+	API_ORG_ML = 1 << 14,	  /* administrators and the org's owners and engineers (jobs and
+				   * models; on an org, a job or a model) */
+	API_RUN_TOKEN = 1 << 15,  /* a running job's own token may too (its run only) */
 	API_ANY = 1 << 16,	  /* one of the rights listed is enough (else all of them) */
 	API_OWN = 1 << 17,	  /* its owner may too: the task's worker or reviewer, the dataset's
 				   * creator, the course's author, the exam's taker */
@@ -252,5 +259,25 @@ int api_me_qualifications(http_request *r);
 int api_me_matches(http_request *r);
 int api_projects_matches(http_request *r);
 int api_projects_invite(http_request *r);
+
+/* Training jobs and runs (api_jobs.c). */
+int api_jobs_create(http_request *r);
+int api_jobs_list(http_request *r);
+int api_jobs_get(http_request *r);
+int api_jobs_cancel(http_request *r);
+int api_jobs_logs(http_request *r);
+int api_jobs_metrics(http_request *r);
+int api_jobs_metrics_log(http_request *r);
+int api_jobs_artifacts(http_request *r);
+int api_jobs_artifact(http_request *r);
+int api_runs_compare(http_request *r);
+/* The model registry (api_models.c). */
+int api_models_create(http_request *r);
+int api_models_list(http_request *r);
+int api_models_get(http_request *r);
+int api_models_version_add(http_request *r);
+int api_models_versions(http_request *r);
+int api_models_alias_move(http_request *r);
+int api_models_aliases(http_request *r);
 
 #endif

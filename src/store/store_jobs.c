@@ -347,6 +347,11 @@ int64_t store_job_org(db *d, int64_t id)
 	return db_one_int(st);
 }
 
+int64_t store_model_org(db *d, int64_t id)
+{
+	return model_rows_org(db_reader(d), id);
+}
+
 static json_t *time_or_null(int64_t ms)
 {
 	if (!ms)

@@ -99,6 +99,8 @@ bool store_job_artifact(db *d, int64_t job_id, int64_t artifact_id, char sha[65]
  * CL_ENOTFOUND otherwise. */
 int store_run_token(db *d, const char *digest, int64_t *job_id, int64_t *user_id);
 
+/* The org of model `id`, 0 when missing. */
+int64_t store_model_org(db *d, int64_t id);
 /* The Model object with its aliases, NULL when missing. */
 json_t *store_model_get(db *d, int64_t id);
 /* A page of an org's models. */
