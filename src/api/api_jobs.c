@@ -132,9 +132,24 @@ static bool job_ended(log_stream *x)
 	return strcmp(state, "queued") && strcmp(state, "running");
 }
 
+/* A follower of a job still queued opens the log once the job has started. */
+static bool log_open(log_stream *x)
+{
+	char path[1024], state[RUN_STATE_LEN];
+	if (x->fd < 0 && store_job_log(x->db, x->job, path, sizeof path, state) && path[0])
+		x->fd = open(path, O_RDONLY | O_CLOEXEC);
+	return x->fd >= 0;
+}
+
 static ssize_t log_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	log_stream *x = cls;
+	if (!log_open(x)) {
+		if (job_ended(x))
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		usleep(LOG_FOLLOW_WAIT_US);
+		return 0;
+	}
 	ssize_t n = pread(x->fd, out, max, x->base + (off_t)pos);
 	if (n > 0)
 		return n;
@@ -154,7 +169,8 @@ static ssize_t log_read(void *cls, uint64_t pos, char *out, size_t max)
 static void log_free(void *cls)
 {
 	log_stream *x = cls;
-	close(x->fd);
+	if (x->fd >= 0)
+		close(x->fd);
 	free(x);
 }
 
@@ -199,20 +215,20 @@ int api_jobs_logs(http_request *r)
 	char path[1024], state[RUN_STATE_LEN];
 	if (!store_job_log(api_app(r)->db, r->ids[0], path, sizeof path, state))
 		return http_fail(r, CL_ENOTFOUND, NULL, "job not found");
+	bool following = follow && !strcmp(follow, "1");
 	int fd = path[0] ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd < 0 && (!follow || !strcmp(follow, "0") || strcmp(state, "queued"))) {
+	if (fd < 0 && !following) {
 		http_bytes(r, 200, "text/plain; charset=utf-8", "", 0);
 		return 0;
 	}
-	if (fd < 0)
-		return http_fail(r, CL_ECONFLICT, "job_queued", "the job has not started yet");
-	off_t start = lines ? tail_start(fd, lines) : 0;
+	off_t start = lines && fd >= 0 ? tail_start(fd, lines) : 0;
 	log_stream *x = calloc(1, sizeof *x);
 	if (!x) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
 	}
-	*x = (log_stream){api_app(r)->db, r->ids[0], fd, start, follow && !strcmp(follow, "1")};
+	*x = (log_stream){api_app(r)->db, r->ids[0], fd, start, following};
 	r->response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, log_read, x,
 							 log_free);
 	if (!r->response) {
