@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import API, Client, ServerTestCase, main  # noqa: E402
@@ -16,7 +17,7 @@ RELATIONS = ("own", "same_org", "other_org")
 
 
 class RouteAccessTest(ServerTestCase):
-    server_args = ("--allow-signup",)
+    server_args = ("--allow-signup", "--allow-custom-jobs")
 
     @classmethod
     def setUpClass(cls):
@@ -67,9 +68,36 @@ class RouteAccessTest(ServerTestCase):
         held = cls.ok(cls.hw.post(API + "/projects/%d/tasks/next" % p["id"]))
         ds = cls.ok(admin.post(API + "/projects/%d/datasets" % p["id"], {}), 201)
         audit = cls.ok(admin.post(API + "/projects/%d/audits" % p["id"], {"size": 1}), 201)
+        job, artifact, model = cls.trained(org_id, ds["id"])
         return {"project": p["id"], "task": held["id"], "item": rep["item_ids"][0],
                 "dataset": ds["id"], "audit": audit["id"],
-                "audit_task": audit["items"][0]["task_id"], "org": org_id}
+                "audit_task": audit["items"][0]["task_id"], "org": org_id, "job": job,
+                "artifact": artifact, "model": model}
+
+    @classmethod
+    def trained(cls, org_id, dataset_id):
+        """A succeeded job of the org with an output file, and a model with it as version 1.
+        Custom commands are the org's owners' and engineers': an engineer of the org runs it."""
+        admin = cls.world.admin
+        if org_id not in cls.engineers:
+            eng, uid, _ = cls.user("org_engineer")
+            cls.ok(admin.post(API + "/orgs/%d/members" % org_id,
+                              {"user_id": uid, "role": "engineer"}), 201)
+            cls.engineers[org_id] = eng
+        job = cls.ok(cls.engineers[org_id].post(API + "/orgs/%d/jobs" % org_id, {
+            "dataset_id": dataset_id,
+            "command": ["sh", "-c", 'echo walked > "$CROWDLOOP_OUTPUT/out.txt"']}), 201)["id"]
+        for _ in range(300):
+            state = cls.ok(admin.get(API + "/jobs/%d" % job))["state"]
+            if state not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        assert state == "succeeded", state
+        artifact = cls.ok(admin.get(API + "/jobs/%d/artifacts" % job))["items"][0]["id"]
+        model = cls.ok(admin.post(API + "/orgs/%d/models" % org_id,
+                                  {"name": "walk-" + secrets.token_hex(3)}), 201)["id"]
+        cls.ok(admin.post(API + "/models/%d/versions" % model, {"job_id": job}), 201)
+        return job, artifact, model
 
     @classmethod
     def _setup(cls):
@@ -78,6 +106,7 @@ class RouteAccessTest(ServerTestCase):
         cls.hw, cls.hw_id, _ = cls.user("helper_worker")
         cls.hr, cls.hr_id, _ = cls.user("helper_reviewer")
         cls.dummy_id = cls.user("dummy")[1]
+        cls.engineers = {}
         org = w.org["id"]
         clients = {"anonymous": Client(cls.server.port), "admin": w.admin,
                    "manager": w.manager}
@@ -152,10 +181,12 @@ class RouteAccessTest(ServerTestCase):
         obj = access["object"]
         first = {"project": objs["project"], "task": objs["task"], "item": objs["item"],
                  "dataset": objs["dataset"], "audit": objs["audit"], "org": objs["org"],
-                 "course": self.course, "exam": self.exam, "payout": self.payout}.get(obj)
+                 "course": self.course, "exam": self.exam, "payout": self.payout,
+                 "job": objs["job"], "model": objs["model"]}.get(obj)
         if method == "DELETE" and obj == "dataset":
             first = self.fresh_dataset(relation)
-        second = {"audit": objs["audit_task"], "course": self.question}.get(obj)
+        second = {"audit": objs["audit_task"], "course": self.question,
+                  "job": objs["artifact"]}.get(obj)
         if first is not None:
             path = path.replace("{id}", str(first), 1)
         if second is not None:
@@ -202,6 +233,12 @@ class RouteAccessTest(ServerTestCase):
             ("POST", "/courses/{id}/practice/{id}"): {"annotation": {"labels": ["pos"]}},
             ("POST", "/exams/{id}/submit"): {"answers": []},
             ("POST", "/projects/{id}/invites"): {"user_id": self.dummy_id},
+            ("POST", "/orgs/{id}/jobs"): {"dataset_id": objs["dataset"],
+                                          "trainer": "text-linear"},
+            ("POST", "/jobs/{id}/metrics"): {"metrics": [{"key": "walk", "value": 1}]},
+            ("POST", "/orgs/{id}/models"): {"name": "walk-" + tag},
+            ("POST", "/models/{id}/versions"): {"job_id": objs["job"]},
+            ("POST", "/models/{id}/aliases"): {"name": "walk", "version": 1},
         }
         return bodies.get((method, path[len(API):] if path.startswith(API) else path))
 

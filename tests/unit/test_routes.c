@@ -13,7 +13,9 @@
 #include "api/api.h"
 
 #define RIGHTS (ACCESS_SEE | ACCESS_LABEL | ACCESS_REVIEW | ACCESS_READ_DATA | ACCESS_MANAGE)
-#define ROLE_KINDS (API_PUBLIC | API_USER | API_ADMIN | API_STAFF | API_ORG_MEMBER | API_ORG_OWNER)
+#define ROLE_KINDS                                                                                 \
+	(API_PUBLIC | API_USER | API_ADMIN | API_STAFF | API_ORG_MEMBER | API_ORG_OWNER |          \
+	 API_ORG_ML)
 
 static bool in_project(int object)
 {
