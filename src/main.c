@@ -20,6 +20,11 @@ static const struct command {
 	{"gold", cmd_gold, "add gold items (known answers) from a JSONL file"},
 	{"audit", cmd_audit, "sample approved tasks for an audit, record verdicts"},
 	{"payouts", cmd_payouts, "list and decide workers' payout requests (admin)"},
+	{"train", cmd_train, "queue a built-in trainer on a dataset version"},
+	{"jobs", cmd_jobs, "list an org's training jobs"},
+	{"logs", cmd_logs, "print a job's log (-f follows it)"},
+	{"models", cmd_models, "list registered models, or a model's versions"},
+	{"alias", cmd_alias, "point a model's alias at a version: alias MODEL VERSION NAME"},
 	{"permissions", cmd_permissions, NULL},
 };
 

@@ -245,6 +245,52 @@ class CustomJobsTest(ServerTestCase):
         self.assertEqual(cmp["runs"][0]["final_metrics"]["loss"], 0.25)
 
 
+class CliTest(ServerTestCase):
+    """train, jobs, logs, models and alias against the server."""
+    server_args = ("--allow-custom-jobs",)
+
+    def cli(self, *args):
+        import subprocess
+        from harness import BIN
+        env = dict(os.environ, HOME=tempfile.mkdtemp(), CROWDLOOP_TOKEN=self.jw.eng.token,
+                   CROWDLOOP_SERVER="http://127.0.0.1:%d" % self.server.port)
+        return subprocess.run([BIN] + list(args), env=env, capture_output=True, text=True,
+                              timeout=60)
+
+    def test_commands(self):
+        self.jw = JobWorld(self.world)
+        r = self.cli("train", "--dataset", str(self.jw.dataset), "--trainer", "text-linear",
+                     "--param", "word_ngrams=3", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        job = json.loads(r.stdout)
+        self.assertEqual((job["trainer"], job["params"]), ("text-linear", {"word_ngrams": 3}))
+        r = self.cli("train", "--dataset", str(self.jw.dataset), "--trainer", "text-linear",
+                     "--param", "bogus=1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bogus", r.stderr)
+        done = self.jw.submit(["sh", "-c", SCRIPT_OK]).json()["id"]
+        self.jw.wait_end(done)
+        r = self.cli("jobs")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("text-linear", r.stdout)
+        self.assertRegex(r.stdout, r"\n\s*%d\s+succeeded\s+custom: sh" % done)
+        r = self.cli("logs", "-f", str(done))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("run %d done" % done, r.stdout)
+        mid = self.jw.eng.post(API + "/orgs/%d/models" % self.world.org["id"],
+                               {"name": "cli-model"}).json()["id"]
+        self.jw.eng.post(API + "/models/%d/versions" % mid, {"job_id": done})
+        r = self.cli("alias", str(mid), "1", "production")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("production: v1 (was none", r.stdout)
+        r = self.cli("models")
+        self.assertIn("cli-model", r.stdout)
+        self.assertIn("production=v1", r.stdout)
+        r = self.cli("models", str(mid))
+        self.assertIn("3 approved annotations by 1 workers, 1 reviewers", r.stdout)
+        self.assertIn("accuracy 0.9000", r.stdout)
+
+
 class NoCustomJobsTest(ServerTestCase):
     def test_custom_command_refused_without_the_flag(self):
         jw = JobWorld(self.world)
