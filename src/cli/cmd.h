@@ -15,6 +15,7 @@ int cmd_stats(int argc, char **argv);    /* print a project's figures */
 int cmd_gold(int argc, char **argv);     /* add gold items from a JSONL file */
 int cmd_audit(int argc, char **argv);    /* sample an audit, record verdicts, quality line */
 int cmd_payouts(int argc, char **argv);  /* list and decide payouts (admin) */
+int cmd_trainer(int argc, char **argv);  /* run, list and try the built-in trainers */
 int cmd_permissions(int argc, char **argv); /* print docs/PERMISSIONS.md from the route table */
 
 #endif
