@@ -89,8 +89,12 @@ SPAN_WORDS = {
 }
 
 
+# "not good", "very bad": a judgement with its modifier is one span of two words.
+MODIFIERS = {"not", "very", "so", "really"}
+
+
 def spans_of(text):
-    spans, i = [], 0
+    spans, i, previous = [], 0, None
     while i < len(text):
         if text[i].isalnum():
             j = i
@@ -99,8 +103,15 @@ def spans_of(text):
             word = text[i:j].lower()
             for label, words in SPAN_WORDS.items():
                 if word in words:
-                    spans.append({"start": i, "end": j, "label": label})
+                    start = i
+                    if label == "FEELING" and previous and previous[2] in MODIFIERS:
+                        start = previous[0]
+                    spans.append({"start": start, "end": j, "label": label})
+            previous = (i, j, word)
             i = j
+        elif not text[i].isspace():
+            previous = None
+            i += 1
         else:
             i += 1
     return spans
