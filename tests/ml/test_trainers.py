@@ -137,7 +137,20 @@ def refusals(tmp):
     assert r.returncode == 0 and "text-fasttext" in r.stdout and "hash_bits" in r.stdout
 
 
+def langid(tmp):
+    model = os.path.join(BUILD, "langid")
+    subprocess.run(["bash", os.path.join(ROOT, "scripts", "fetch-langid.sh"), model],
+                   check=True, stdout=subprocess.DEVNULL)
+    rc, answers = predict(model, [{"text": "안녕하세요, 만나서 반갑습니다."},
+                                  {"text": "Je ne sais pas ce que je veux."},
+                                  {"text": "Das ist ein kleines Haus am See."}])
+    assert rc == 0
+    assert [a["label"] for a in answers] == ["ko", "fr", "de"], answers
+    assert len(answers[0]["scores"]) == 5 and answers[0]["scores"]["ko"] > 0.9, answers[0]
+
+
 CASES = {
+    "langid": langid,
     "text-linear": lambda tmp: text_class(tmp, "text-linear", "text_linear", 0.75),
     "text-fasttext": lambda tmp: text_class(tmp, "text-fasttext", "text_fasttext", 0.7),
     "image-hog": image_hog,
