@@ -20,6 +20,7 @@ static const struct command {
 	{"gold", cmd_gold, "add gold items (known answers) from a JSONL file"},
 	{"audit", cmd_audit, "sample approved tasks for an audit, record verdicts"},
 	{"payouts", cmd_payouts, "list and decide workers' payout requests (admin)"},
+	{"trainer", cmd_trainer, "train a built-in model on a dataset directory, or predict"},
 	{"train", cmd_train, "queue a built-in trainer on a dataset version"},
 	{"jobs", cmd_jobs, "list an org's training jobs"},
 	{"logs", cmd_logs, "print a job's log (-f follows it)"},
