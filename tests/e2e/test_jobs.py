@@ -291,6 +291,78 @@ class CliTest(ServerTestCase):
         self.assertIn("accuracy 0.9000", r.stdout)
 
 
+class BuiltinJobTest(ServerTestCase):
+    """text-linear on the UCI sentiment sentences (scripts/demo-data.sh) labeled and reviewed
+    through the loop: a dataset version, a built-in job, its evaluation, and a registered
+    version whose lineage counts the approved annotations behind it."""
+    N = 800
+
+    def sentences(self):
+        import subprocess
+        from harness import BIN
+        out = os.path.join(os.path.dirname(os.path.abspath(BIN)), "demo-data")
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        subprocess.run(["bash", os.path.join(root, "scripts", "demo-data.sh"), out], check=True,
+                       stdout=subprocess.DEVNULL)
+        with open(os.path.join(out, "sentences.jsonl")) as f:
+            rows = [json.loads(line) for line in f]
+        return rows[::len(rows) // self.N][:self.N]
+
+    def label_all(self, p, rows):
+        w = self.world
+        worker, wid = w.user("wrk")
+        reviewer, rid = w.user("rev")
+        w.add_member(p, wid, "worker")
+        w.add_member(p, rid, "reviewer")
+        label = {r["text"]: r["meta"]["original_label"] for r in rows}
+        t = worker.post(API + "/projects/%d/tasks/next" % p).json()
+        while t and t.get("id"):
+            ann = {"labels": [label[t["item"]["text"]]]}
+            r = worker.post(API + "/tasks/%d/submit" % t["id"], {"annotation": ann, "next": True})
+            self.assertEqual(r.status, 200, r)
+            t = r.json().get("next")
+        rv = reviewer.post(API + "/projects/%d/reviews/next" % p).json()
+        while rv and rv.get("id"):
+            r = reviewer.post(API + "/tasks/%d/review" % rv["id"],
+                              {"decision": "approve", "next": True})
+            self.assertEqual(r.status, 200, r)
+            rv = r.json().get("next")
+
+    def test_text_linear_on_sentences(self):
+        rows = self.sentences()
+        jw = JobWorld(self.world)
+        p = self.world.project(labels=["positive", "negative"])["id"]
+        body = "".join(json.dumps(r) + "\n" for r in rows)
+        r = self.world.manager.post(API + "/projects/%d/items" % p, body,
+                                    headers={"Content-Type": "application/x-ndjson"})
+        self.assertEqual(r.status, 200, r)
+        self.label_all(p, rows)
+        ds = jw.eng.post(API + "/projects/%d/datasets" % p, {}).json()
+        # Duplicate sentences are one item: every imported item was approved once.
+        self.assertEqual(ds["rows"], r.json()["accepted"], ds)
+        r = jw.eng.post(API + "/orgs/%d/jobs" % self.world.org["id"],
+                        {"dataset_id": ds["id"], "trainer": "text-linear", "cpus": 2})
+        self.assertEqual(r.status, 201, r)
+        jid = r.json()["id"]
+        j = jw.wait_end(jid, 120)
+        log = jw.eng.get(API + "/jobs/%d/logs?tail=30" % jid).body.decode()
+        self.assertEqual(j["state"], "succeeded", log)
+        ev = j["evaluation"]
+        self.assertEqual(ev["trainer"], "text-linear")
+        self.assertGreater(ev["accuracy"], 0.6, ev)
+        self.assertLessEqual(ev["accuracy"], 1.0)
+        self.assertIn("train_seconds", j["final_metrics"])
+        paths = {a["path"] for a in jw.eng.get(API + "/jobs/%d/artifacts" % jid).json()["items"]}
+        self.assertIn("model.json", paths)
+        mid = jw.eng.post(API + "/orgs/%d/models" % self.world.org["id"],
+                          {"name": "sentiment"}).json()["id"]
+        v = jw.eng.post(API + "/models/%d/versions" % mid, {"job_id": jid}).json()
+        self.assertEqual(v["evaluation"]["accuracy"], ev["accuracy"])
+        self.assertEqual(v["lineage"]["approved_annotations"], ds["rows"])
+        self.assertEqual((v["lineage"]["workers"], v["lineage"]["reviewers"]), (1, 1))
+        self.assertEqual(v["lineage"]["dataset"]["id"], ds["id"])
+
+
 class NoCustomJobsTest(ServerTestCase):
     def test_custom_command_refused_without_the_flag(self):
         jw = JobWorld(self.world)
