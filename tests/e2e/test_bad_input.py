@@ -174,6 +174,11 @@ class BadInputTest(ServerTestCase):
         task = self.worker.post(API + "/projects/%d/tasks/next" % p["id"]).json()
         org = self.world.org["id"]
         pid = p["id"]
+        # A job and a model for the training routes' bodies.
+        ds = admin.post(API + "/projects/%d/datasets" % pid, {}).json()["id"]
+        job = admin.post(API + "/orgs/%d/jobs" % org,
+                         {"dataset_id": ds, "trainer": "text-linear"}).json()["id"]
+        model = admin.post(API + "/orgs/%d/models" % org, {"name": "declared"}).json()["id"]
         cases = {
             ("POST", "/api/v1/auth/login"): (Client(self.server.port), "/auth/login",
                                              {"username": "nobody", "password": "secret-pw"}),
@@ -208,6 +213,16 @@ class BadInputTest(ServerTestCase):
                                            "labels": ["a", "b"]}),
             ("POST", "/api/v1/tasks/{id}/submit"): (self.worker, "/tasks/%d/submit" % task["id"],
                                                     {"annotation": {"labels": ["pos"]}}),
+            ("POST", "/api/v1/orgs/{id}/jobs"): (admin, "/orgs/%d/jobs" % org,
+                                                 {"dataset_id": 1, "trainer": "text-linear"}),
+            ("POST", "/api/v1/jobs/{id}/metrics"): (admin, "/jobs/%d/metrics" % job,
+                                                    {"metrics": []}),
+            ("POST", "/api/v1/orgs/{id}/models"): (admin, "/orgs/%d/models" % org,
+                                                   {"name": "declared-model"}),
+            ("POST", "/api/v1/models/{id}/versions"): (admin, "/models/%d/versions" % model,
+                                                       {"job_id": job}),
+            ("POST", "/api/v1/models/{id}/aliases"): (admin, "/models/%d/aliases" % model,
+                                                      {"name": "production", "version": 1}),
         }
         self.assertEqual(set(schemas), set(cases) | set(self.UNREACHED))
         before = table_counts(self.server.data_dir, ("orgs", "users", "projects", "items",
