@@ -271,6 +271,8 @@ int api_jobs_metrics_log(http_request *r);
 int api_jobs_artifacts(http_request *r);
 int api_jobs_artifact(http_request *r);
 int api_runs_compare(http_request *r);
+int api_orgs_quota(http_request *r);
+int api_orgs_quota_set(http_request *r);
 /* The model registry (api_models.c). */
 int api_models_create(http_request *r);
 int api_models_list(http_request *r);

@@ -385,3 +385,43 @@ int api_runs_compare(http_request *r)
 	http_json(r, 200, json_pack("{s:o}", "runs", runs));
 	return 0;
 }
+
+/* ---- an org's quota ---- */
+
+static json_t *quota_json(app *a, int64_t org)
+{
+	run_quota q;
+	a->store.ops->org_quota(a->db, org, &q);
+	return json_pack("{s:I,s:i,s:i,s:i}", "org_id", (json_int_t)org, "max_cpus", q.max_cpus,
+			 "max_gpus", q.max_gpus, "weight", q.weight);
+}
+
+/* GET /orgs/{id}/quota */
+int api_orgs_quota(http_request *r)
+{
+	http_json(r, 200, quota_json(api_app(r), r->ids[0]));
+	return 0;
+}
+
+/* POST /orgs/{id}/quota {"max_cpus", "max_gpus", "weight"} */
+int api_orgs_quota_set(http_request *r)
+{
+	json_t *body = NULL;
+	int rc = http_body_json(r, &body);
+	if (rc)
+		return rc;
+	json_int_t v[3];
+	const char *keys[3] = {"max_cpus", "max_gpus", "weight"};
+	for (int i = 0; i < 3; i++) {
+		v[i] = json_integer_value(json_object_get(body, keys[i]));
+		if (v[i] < -1 || v[i] > 100000)
+			rc = http_fail(r, CL_EINVAL, NULL, "%s is out of range", keys[i]);
+	}
+	json_decref(body);
+	run_quota q = {(int)v[0], (int)v[1], (int)v[2]};
+	if (!rc)
+		rc = run_quota_set(&api_app(r)->store, r->ids[0], &q, &r->err);
+	if (!rc)
+		http_json(r, 200, quota_json(api_app(r), r->ids[0]));
+	return rc;
+}

@@ -40,4 +40,10 @@ typedef struct run_metric {
 	int64_t step, at;
 } run_metric;
 
+/* An org's limits on its running jobs: concurrent cpus and gpus (-1: none) and its fair-share
+ * weight (1 to 1000). */
+typedef struct run_quota {
+	int max_cpus, max_gpus, weight;
+} run_quota;
+
 #endif

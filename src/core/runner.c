@@ -48,6 +48,8 @@ struct runner {
 	active *act;
 	size_t n_act, cap_act;
 	int64_t seen; /* the highest job id taken from the store */
+	int64_t *orgs; /* the orgs whose quotas the scheduler holds */
+	size_t n_orgs, cap_orgs;
 	pthread_t thread;
 	atomic_bool stop;
 };
@@ -293,6 +295,43 @@ static void paths_of(runner *r, active *a, int64_t id, int attempt)
 	snprintf(a->exit_file, sizeof a->exit_file, "%s/exit-%d", a->dir, attempt);
 }
 
+/* Gives the scheduler an org's quota. */
+static void quota_load(runner *r, int64_t org)
+{
+	run_quota q;
+	r->cfg.store.ops->org_quota(r->cfg.store.db, org, &q);
+	sched_org_limits l = {q.max_cpus < 0 ? SCHED_UNLIMITED : q.max_cpus,
+			      q.max_gpus < 0 ? SCHED_UNLIMITED : q.max_gpus, q.weight};
+	if (sched_org_set(r->sched, org, &l))
+		log_warn("msg=\"an org's quota is out of range\" org=%lld", (long long)org);
+}
+
+static void org_known(runner *r, int64_t org)
+{
+	for (size_t i = 0; i < r->n_orgs; i++)
+		if (r->orgs[i] == org)
+			return;
+	if (r->n_orgs == r->cap_orgs) {
+		size_t cap = r->cap_orgs ? r->cap_orgs * 2 : 16;
+		int64_t *n = realloc(r->orgs, cap * sizeof *n);
+		if (!n)
+			return;
+		r->orgs = n;
+		r->cap_orgs = cap;
+	}
+	r->orgs[r->n_orgs++] = org;
+	quota_load(r, org);
+}
+
+/* Before each placement, while jobs wait: a quota set now holds for the next placement. */
+static void quotas_refresh(runner *r)
+{
+	sched_usage u;
+	sched_available(r->sched, &u);
+	for (size_t i = 0; u.queued && i < r->n_orgs; i++)
+		quota_load(r, r->orgs[i]);
+}
+
 static sched_job sched_job_of(const run_row *j)
 {
 	return (sched_job){.id = j->id, .org = j->org_id, .cpus = j->cpus,
@@ -491,6 +530,7 @@ static void start_placed(runner *r, const sched_placement *p)
 
 static void queue_job(runner *r, const run_row *j)
 {
+	org_known(r, j->org_id);
 	sched_job sj = sched_job_of(j);
 	int rc = sched_submit(r->sched, &sj);
 	cl_error err = {0};
@@ -505,6 +545,7 @@ static void adopt_job(runner *r, run_row *j)
 	if (!a)
 		return;
 	paths_of(r, a, j->id, j->attempt);
+	org_known(r, j->org_id);
 	executor_ref ref = {.pid = j->pid, .start_time = (uint64_t)j->proc_start};
 	int64_t left = j->time_limit_ms - (clock_now_ms() - j->started_at);
 	executor_spec spec = {.log_path = a->log_path, .time_limit_ms = left > 1 ? left : 1,
@@ -611,6 +652,7 @@ static void *loop(void *arg)
 	while (!atomic_load(&r->stop)) {
 		take_live(r, false);
 		take_cancels(r);
+		quotas_refresh(r);
 		place(r);
 		poll_active(r);
 		nanosleep(&tick, NULL);
@@ -637,6 +679,7 @@ runner *runner_start(const runner_config *cfg, cl_error *err)
 	if (pthread_create(&r->thread, NULL, loop, r)) {
 		sched_free(r->sched);
 		free(r->act);
+		free(r->orgs);
 		free(r);
 		cl_fail(err, CL_EINTERNAL, NULL, "cannot start the job runner's thread");
 		return NULL;
@@ -653,6 +696,7 @@ void runner_stop(runner *r)
 	for (size_t i = 0; i < r->n_act; i++)
 		r->cfg.exec->release(r->act[i].handle);
 	free(r->act);
+	free(r->orgs);
 	sched_free(r->sched);
 	free(r);
 }

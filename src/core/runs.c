@@ -78,6 +78,18 @@ static int params_write(store_tx *tx, const store_ops *ops, int64_t id, const js
 	return 0;
 }
 
+/* A job its org's quota could never run is refused now, not left queued forever. */
+static int within_quota(const run_quota *q, const run_row *r, cl_error *err)
+{
+	if (q->max_cpus >= 0 && r->cpus > q->max_cpus)
+		return cl_fail(err, CL_EINVAL, "over_quota",
+			       "cpus: the org's quota allows %d at a time", q->max_cpus);
+	if (q->max_gpus >= 0 && r->gpus > q->max_gpus)
+		return cl_fail(err, CL_EINVAL, "over_quota",
+			       "gpus: the org's quota allows %d at a time", q->max_gpus);
+	return 0;
+}
+
 static int submit_tx(store_tx *tx, void *ctx, cl_error *err)
 {
 	submit_job *j = ctx;
@@ -189,6 +201,10 @@ int run_submit(const store *s, const run_limits *lim, const run_request *req, in
 	if (rc)
 		return rc;
 	row_from_request(req, &j.row);
+	run_quota q;
+	s->ops->org_quota(s->db, req->org_id, &q);
+	if ((rc = within_quota(&q, &j.row, err)))
+		return rc;
 	j.row.params = req->params ? json_dumps(req->params, JSON_COMPACT) : strdup("{}");
 	j.row.command = req->command ? json_dumps(req->command, JSON_COMPACT) : NULL;
 	if (!j.row.params || (req->command && !j.row.command))
@@ -198,6 +214,32 @@ int run_submit(const store *s, const run_limits *lim, const run_request *req, in
 	*job_id = j.row.id;
 	run_row_release(&j.row);
 	return rc;
+}
+
+/* ---- quotas ---- */
+
+typedef struct quota_job {
+	const store_ops *ops;
+	int64_t org;
+	const run_quota *q;
+} quota_job;
+
+static int quota_tx(store_tx *tx, void *ctx, cl_error *err)
+{
+	quota_job *j = ctx;
+	return j->ops->org_quota_put(tx, j->org, j->q, err);
+}
+
+int run_quota_set(const store *s, int64_t org_id, const run_quota *q, cl_error *err)
+{
+	if (q->max_cpus < -1 || q->max_cpus > 100000)
+		return cl_fail(err, CL_EINVAL, NULL, "max_cpus must be -1 (none) or 0 to 100000");
+	if (q->max_gpus < -1 || q->max_gpus > 100000)
+		return cl_fail(err, CL_EINVAL, NULL, "max_gpus must be -1 (none) or 0 to 100000");
+	if (q->weight < 1 || q->weight > 1000)
+		return cl_fail(err, CL_EINVAL, NULL, "weight must be 1 to 1000");
+	quota_job j = {s->ops, org_id, q};
+	return s->ops->write(s->db, quota_tx, &j, err);
 }
 
 /* ---- cancel ---- */

@@ -66,7 +66,8 @@ void run_row_release(run_row *j);
 
 /* Checks and queues a job; *job_id its id. 403 "custom_jobs_disabled" or "forbidden" for a
  * custom command not allowed, 404 for a dataset version of another org, 400 naming a bad
- * field (unknown trainer, a kind it does not train, a param, a resource over the node). */
+ * field (unknown trainer, a kind it does not train, a param, a resource over the node), 400
+ * "over_quota" for more cpus or gpus than the org's quota ever allows. */
 int run_submit(const store *s, const run_limits *lim, const run_request *req, int64_t *job_id,
 	       cl_error *err);
 /* Cancels a job: a queued one at once, a running one by asking the runner. 409 "job_ended"
@@ -76,6 +77,10 @@ int run_cancel(const store *s, int64_t job_id, cl_error *err);
  * or a value that is not finite. One transaction. */
 int run_log_metrics(const store *s, int64_t job_id, const run_metric *m, size_t n,
 		    cl_error *err);
+
+/* Sets org `org_id`'s quota: max_cpus and max_gpus -1 (none) or 0 to 100000, weight 1 to 1000
+ * (400 naming the bad one). */
+int run_quota_set(const store *s, int64_t org_id, const run_quota *q, cl_error *err);
 
 /* The runner's transitions. `j` is the job as the runner holds it. */
 /* Records an attempt of queued job `job_id` about to start (running, attempt + 1, no process

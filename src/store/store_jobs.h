@@ -62,7 +62,13 @@ int model_rows_alias_get(db_conn *c, int64_t model_id, const char *name);
 int model_rows_alias_move(db_conn *c, int64_t model_id, const char *name, int from, int version,
 			  int64_t actor, int64_t now, cl_error *err);
 
+/* Sets an org's quota. */
+int run_rows_quota_put(db_conn *c, int64_t org_id, const run_quota *q, cl_error *err);
+
 /* ---- what the runner reads (store_ops slots) ---- */
+
+/* An org's quota; {-1, -1, 1} (none, weight 1) when it has none. */
+void run_quota_read(db *d, int64_t org_id, run_quota *q);
 
 /* Up to `max` live (queued or running) jobs with ids above `after`, oldest first; their count.
  * Rows own their texts. */

@@ -217,6 +217,8 @@ class BadInputTest(ServerTestCase):
                                                  {"dataset_id": 1, "trainer": "text-linear"}),
             ("POST", "/api/v1/jobs/{id}/metrics"): (admin, "/jobs/%d/metrics" % job,
                                                     {"metrics": []}),
+            ("POST", "/api/v1/orgs/{id}/quota"): (admin, "/orgs/%d/quota" % org,
+                                                  {"max_cpus": -1, "max_gpus": -1, "weight": 1}),
             ("POST", "/api/v1/orgs/{id}/models"): (admin, "/orgs/%d/models" % org,
                                                    {"name": "declared-model"}),
             ("POST", "/api/v1/models/{id}/versions"): (admin, "/models/%d/versions" % model,

@@ -159,6 +159,29 @@ class CustomJobsTest(ServerTestCase):
         wait_for(lambda: not pid_alive(child), 15, "the job's child to end")
         self.assertError(self.jw.eng.post(API + "/jobs/%d/cancel" % jid), 409, "job_ended")
 
+    def test_org_quota_holds_jobs_back(self):
+        org = self.world.org["id"]
+        self.assertError(self.jw.eng.post(API + "/orgs/%d/quota" % org, {
+            "max_cpus": 1, "max_gpus": 0, "weight": 1}), 403)
+        r = self.world.admin.post(API + "/orgs/%d/quota" % org,
+                                  {"max_cpus": 1, "max_gpus": -1, "weight": 1})
+        self.assertEqual(r.json(), {"org_id": org, "max_cpus": 1, "max_gpus": -1, "weight": 1})
+        try:
+            self.assertError(self.jw.submit(["true"], cpus=2), 400, "over_quota")
+            d = tempfile.mkdtemp()
+            go = os.path.join(d, "go")
+            first = self.jw.submit(["sh", "-c", "while [ ! -f %s ]; do sleep 0.1; done" % go])
+            first = first.json()["id"]
+            wait_for(lambda: self.jw.job(first)["state"] == "running", 20, "the first job")
+            second = self.jw.submit(["true"]).json()["id"]
+            time.sleep(1)  # several of the runner's looks: the quota holds it back
+            self.assertEqual(self.jw.job(second)["state"], "queued")
+            open(go, "w").close()
+            self.assertEqual(self.jw.wait_end(second)["state"], "succeeded")
+        finally:
+            self.world.admin.post(API + "/orgs/%d/quota" % org,
+                                  {"max_cpus": -1, "max_gpus": -1, "weight": 1})
+
     def test_time_limit(self):
         r = self.jw.submit(["sleep", "300"], time_limit_s=1)
         j = self.jw.wait_end(r.json()["id"], 30)

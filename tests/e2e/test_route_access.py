@@ -237,6 +237,7 @@ class RouteAccessTest(ServerTestCase):
                                           "trainer": "text-linear"},
             ("POST", "/jobs/{id}/metrics"): {"metrics": [{"key": "walk", "value": 1}]},
             ("POST", "/orgs/{id}/models"): {"name": "walk-" + tag},
+            ("POST", "/orgs/{id}/quota"): {"max_cpus": -1, "max_gpus": -1, "weight": 1},
             ("POST", "/models/{id}/versions"): {"job_id": objs["job"]},
             ("POST", "/models/{id}/aliases"): {"name": "walk", "version": 1},
         }

@@ -332,6 +332,9 @@ class ServerTest(unittest.TestCase):
         j = check("GET", "/api/v1/jobs/{id}", eng.get(API + "/jobs/%d" % job["id"]))
         self.assertEqual(j["state"], "succeeded", j)
         check("GET", "/api/v1/orgs/{id}/jobs", eng.get(API + "/orgs/%d/jobs" % org))
+        check("GET", "/api/v1/orgs/{id}/quota", eng.get(API + "/orgs/%d/quota" % org))
+        check("POST", "/api/v1/orgs/{id}/quota", w.admin.post(
+            API + "/orgs/%d/quota" % org, {"max_cpus": -1, "max_gpus": -1, "weight": 2}))
         sleeper = eng.post(API + "/orgs/%d/jobs" % org, {"dataset_id": dataset,
                                                          "command": ["sleep", "30"]}).json()
         check("POST", "/api/v1/jobs/{id}/cancel", eng.post(API + "/jobs/%d/cancel" % sleeper["id"]))

@@ -170,7 +170,24 @@ static int fake_alias_move(store_tx *tx, int64_t model, const char *name, int fr
 	return 0;
 }
 
+static run_quota quota = {-1, -1, 1};
+
+static void fake_quota(db *d, int64_t org, run_quota *q)
+{
+	(void)d, (void)org;
+	*q = quota;
+}
+
+static int fake_quota_put(store_tx *tx, int64_t org, const run_quota *q, cl_error *err)
+{
+	(void)tx, (void)org, (void)err;
+	quota = *q;
+	return 0;
+}
+
 static const store_ops fake_ops = {
+    .org_quota = fake_quota,
+    .org_quota_put = fake_quota_put,
     .write = fake_write,
     .run_insert = fake_insert,
     .run_load = fake_load,
@@ -198,6 +215,7 @@ static int reset(void **state)
 {
 	(void)state;
 	memset(&mem, 0, sizeof mem);
+	quota = (run_quota){-1, -1, 1};
 	return 0;
 }
 
@@ -272,6 +290,22 @@ static void test_builtin_trainers_are_checked_before_queueing(void **state)
 	int64_t id;
 	assert_int_equal(run_submit(&st, &node, &both, &id, &err), CL_EINVAL);
 	json_decref(cmd);
+}
+
+static void test_quotas(void **state)
+{
+	(void)state;
+	cl_error err = {0};
+	run_quota bad[] = {{-2, 0, 1}, {0, 100001, 1}, {1, 1, 0}, {1, 1, 1001}};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(run_quota_set(&st, 1, &bad[i], &err), CL_EINVAL);
+	assert_int_equal(quota.weight, 1);
+	run_quota two = {2, 0, 3};
+	assert_int_equal(run_quota_set(&st, 1, &two, &err), 0);
+	assert_int_equal(submit_builtin("text-linear", NULL, 3, &err), CL_EINVAL);
+	assert_string_equal(err.name, "over_quota");
+	assert_int_equal(mem.n_jobs, 0);
+	assert_int_equal(submit_builtin("text-linear", NULL, 2, &err), 1);
 }
 
 /* ---- ends, retries, cancel ---- */
@@ -495,6 +529,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_custom_commands_need_the_flag_and_the_role, reset),
 	    cmocka_unit_test_setup(test_builtin_trainers_are_checked_before_queueing, reset),
+	    cmocka_unit_test_setup(test_quotas, reset),
 	    cmocka_unit_test_setup(test_an_attempt_ends_by_the_rules, reset),
 	    cmocka_unit_test_setup(test_retries_up_to_max_retries, reset),
 	    cmocka_unit_test_setup(test_cancel, reset),
