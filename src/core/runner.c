@@ -239,6 +239,7 @@ static void finish(runner *r, active *a, const executor_status *st)
 		list[i] = (struct run_artifact){arts.files[i].path, arts.files[i].sha256,
 						arts.files[i].size};
 	e.evaluation = evaluation;
+	e.log_path = a->log_path;
 	e.artifacts = list;
 	e.n_artifacts = list ? arts.n : 0;
 	note(a->log_path, "attempt %d ended: %s, exit status %d", a->attempt,
@@ -489,7 +490,26 @@ static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err
 	return run_started(&r->cfg.store, j, err);
 }
 
-/* Starts a placed job; one that cannot start ends as failed (and may be retried). */
+/* An attempt that could not start ends as failed (and may be retried through the store). A
+ * process started whose start could not be recorded is ended. */
+static void start_failed(runner *r, active *a, const cl_error *err)
+{
+	note(a->log_path, "cannot start: %s", err->message);
+	log_warn("msg=\"cannot start a job\" job=%lld error=\"%s\"", (long long)a->id,
+		 err->message);
+	if (a->handle) {
+		r->cfg.exec->cancel(a->handle);
+		r->cfg.exec->release(a->handle);
+		a->handle = NULL;
+	}
+	executor_status st = {.end = EXECUTOR_EXITED, .exit_code = 127};
+	finish(r, a, &st);
+	sched_finish(r->sched, a->id);
+	if (r->seen >= a->id)
+		r->seen = a->id - 1;
+}
+
+/* Starts a placed job. */
 static void start_placed(runner *r, const sched_placement *p)
 {
 	run_row j;
@@ -498,32 +518,20 @@ static void start_placed(runner *r, const sched_placement *p)
 		sched_finish(r->sched, p->id); /* cancelled while queued */
 		return;
 	}
-	active *a = active_add(r);
-	if (!a) {
-		run_row_release(&j);
-		return;
-	}
-	paths_of(r, a, j.id, j.attempt);
-	int rc = prepare_dirs(r, &j, a, &err);
+	active a;
+	memset(&a, 0, sizeof a);
+	paths_of(r, &a, j.id, j.attempt);
+	int rc = prepare_dirs(r, &j, &a, &err);
 	if (!rc)
-		rc = launch(r, &j, a, p->gpu_mask, &err);
+		rc = launch(r, &j, &a, p->gpu_mask, &err);
 	run_row_release(&j);
-	if (!rc)
-		return;
-	note(a->log_path, "cannot start: %s", err.message);
-	log_warn("msg=\"cannot start a job\" job=%lld error=\"%s\"", (long long)p->id, err.message);
-	executor_status st = {.end = EXECUTOR_EXITED, .exit_code = 127};
-	if (a->handle)
-		r->cfg.exec->cancel(a->handle);
-	size_t i = (size_t)(a - r->act);
-	finish(r, a, &st);
-	if (!a->handle)
-		r->act[i] = r->act[--r->n_act];
-	else
-		active_remove(r, i);
-	sched_finish(r->sched, p->id);
-	/* A retry comes back through the store's queue. */
-	r->seen = r->seen < p->id ? r->seen : p->id - 1;
+	active *slot = rc ? NULL : active_add(r);
+	if (slot)
+		*slot = a;
+	else if (!rc)
+		cl_fail(&err, CL_ENOMEM, NULL, "out of memory");
+	if (!slot)
+		start_failed(r, &a, &err);
 }
 
 /* ---- the store's queue ---- */

@@ -399,6 +399,9 @@ static int finish_tx(store_tx *tx, void *ctx, cl_error *err)
 	j.ended_at = f->requeued ? 0 : clock_now_ms();
 	j.token_digest[0] = '\0';
 	j.pid = j.proc_start = 0;
+	/* An attempt that failed to start has its reason in a log its row does not name yet. */
+	if (e->log_path && !j.log_path[0] && strlen(e->log_path) < sizeof j.log_path)
+		memcpy(j.log_path, e->log_path, strlen(e->log_path) + 1);
 	rc = ops->run_save(tx, &j, err);
 	if (!rc && e->evaluation)
 		rc = ops->run_evaluation_set(tx, j.id, e->evaluation, err);

@@ -54,6 +54,7 @@ typedef struct run_end {
 	enum run_outcome outcome;
 	int exit_code, signal;
 	const char *evaluation; /* JSON text of OUTPUT/evaluation.json, or NULL */
+	const char *log_path;	/* the attempt's log, kept when the job had none recorded */
 	const struct run_artifact {
 		const char *path, *sha256;
 		int64_t size;

@@ -182,6 +182,31 @@ class CustomJobsTest(ServerTestCase):
             self.world.admin.post(API + "/orgs/%d/quota" % org,
                                   {"max_cpus": -1, "max_gpus": -1, "weight": 1})
 
+    def test_a_job_whose_data_is_gone_fails_to_start(self):
+        org = self.world.org["id"]
+        self.world.admin.post(API + "/orgs/%d/quota" % org,
+                              {"max_cpus": 1, "max_gpus": -1, "weight": 1})
+        try:
+            d = tempfile.mkdtemp()
+            go = os.path.join(d, "go")
+            blocker = self.jw.submit(["sh", "-c", "while [ ! -f %s ]; do sleep 0.1; done" % go])
+            blocker = blocker.json()["id"]
+            wait_for(lambda: self.jw.job(blocker)["state"] == "running", 20, "the blocker")
+            old = self.jw.eng.post(API + "/projects/%d/datasets" % self.jw.project, {}).json()
+            self.jw.eng.post(API + "/projects/%d/datasets" % self.jw.project, {})
+            r = self.jw.eng.post(API + "/orgs/%d/jobs" % org,
+                                 {"dataset_id": old["id"], "command": ["true"]})
+            jid = r.json()["id"]
+            r = self.jw.eng.request("DELETE", API + "/datasets/%d" % old["id"])
+            self.assertEqual(r.status, 204, r)
+            open(go, "w").close()
+            j = self.jw.wait_end(jid)
+            self.assertEqual((j["state"], j["attempt"]), ("failed", 1))
+            self.assertIn(b"cannot start", self.jw.eng.get(API + "/jobs/%d/logs" % jid).body)
+        finally:
+            self.world.admin.post(API + "/orgs/%d/quota" % org,
+                                  {"max_cpus": -1, "max_gpus": -1, "weight": 1})
+
     def test_time_limit(self):
         r = self.jw.submit(["sleep", "300"], time_limit_s=1)
         j = self.jw.wait_end(r.json()["id"], 30)
