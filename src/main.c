@@ -21,6 +21,12 @@ static const struct command {
 	{"audit", cmd_audit, "sample approved tasks for an audit, record verdicts"},
 	{"payouts", cmd_payouts, "list and decide workers' payout requests (admin)"},
 	{"predict", cmd_predict, "ask a serving endpoint about images, with its key"},
+	{"trainer", cmd_trainer, "train a built-in model on a dataset directory, or predict"},
+	{"train", cmd_train, "queue a built-in trainer on a dataset version"},
+	{"jobs", cmd_jobs, "list an org's training jobs"},
+	{"logs", cmd_logs, "print a job's log (-f follows it)"},
+	{"models", cmd_models, "list registered models, or a model's versions"},
+	{"alias", cmd_alias, "point a model's alias at a version: alias MODEL VERSION NAME"},
 	{"permissions", cmd_permissions, NULL},
 };
 

@@ -7,6 +7,7 @@
 
 #include "core/access.h"
 #include "core/project.h"
+#include "core/runs.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -22,6 +23,7 @@ typedef struct app {
 	int64_t max_image_pixels; /* an imported image's pixel budget; 0: IMPORT_MAX_IMAGE_PIXELS */
 	struct serving_registry *serving; /* the models endpoints answer with (core/serving.h) */
 	struct serving_limiter *limiter;  /* endpoint keys' rates */
+	run_limits runs;	  /* what jobs may ask for here, and whether custom ones run */
 } app;
 
 static inline app *api_app(http_request *r)
@@ -50,6 +52,8 @@ enum api_object {
 	API_EXAM,	/* /exams/{id}: an exam attempt */
 	API_PAYOUT,	/* /payouts/{id} (administrators only: nothing to load) */
 	API_ENDPOINT,	/* /endpoints/{id}: a serving endpoint of an org */
+	API_JOB,	/* /jobs/{id}: a training job of an org */
+	API_MODEL,	/* /models/{id}: a registered model of an org */
 	API_OBJECT_COUNT
 };
 
@@ -68,6 +72,7 @@ enum api_access {
 	API_KEY = 1 << 15,	  /* an endpoint's API key (Authorization: Bearer clk_...), not a
 				   * session: the key names the org, so {name} is the key's org's
 				   * endpoint; rate limited per key (429) before the handler runs */
+	API_RUN_TOKEN = 1 << 20,  /* a running job's own token may too (its run only) */
 	API_ANY = 1 << 16,	  /* one of the rights listed is enough (else all of them) */
 	API_OWN = 1 << 17,	  /* its owner may too: the task's worker or reviewer, the dataset's
 				   * creator, the course's author, the exam's taker */
@@ -296,5 +301,27 @@ int api_me_qualifications(http_request *r);
 int api_me_matches(http_request *r);
 int api_projects_matches(http_request *r);
 int api_projects_invite(http_request *r);
+
+/* Training jobs and runs (api_jobs.c). */
+int api_jobs_create(http_request *r);
+int api_jobs_list(http_request *r);
+int api_jobs_get(http_request *r);
+int api_jobs_cancel(http_request *r);
+int api_jobs_logs(http_request *r);
+int api_jobs_metrics(http_request *r);
+int api_jobs_metrics_log(http_request *r);
+int api_jobs_artifacts(http_request *r);
+int api_jobs_artifact(http_request *r);
+int api_runs_compare(http_request *r);
+int api_orgs_quota(http_request *r);
+int api_orgs_quota_set(http_request *r);
+/* The model registry (api_models.c). */
+int api_models_create(http_request *r);
+int api_models_list(http_request *r);
+int api_models_get(http_request *r);
+int api_models_version_add(http_request *r);
+int api_models_versions(http_request *r);
+int api_models_alias_move(http_request *r);
+int api_models_aliases(http_request *r);
 
 #endif

@@ -3,6 +3,7 @@
  * same token in an HttpOnly SameSite=Strict cookie plus a CSRF token derived from it. */
 #include "api/api.h"
 #include "core/auth.h"
+#include "store/store_jobs.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -39,8 +40,17 @@ int api_authenticate(http_request *r)
 		return http_fail(r, CL_EUNAUTH, NULL, "invalid or expired token");
 	char digest[AUTH_DIGEST_HEX];
 	auth_token_digest(token, digest);
-	if (store_token_principal(a->db, digest, clock_now_ms(), &r->user))
+	int64_t job_id = 0, owner = 0;
+	if (!store_token_principal(a->db, digest, clock_now_ms(), &r->user)) {
+		r->user.job_id = 0;
+	} else if (!cookie && !store_run_token(a->db, digest, &job_id, &owner)) {
+		/* A running job's own token: it logs into that run only (api_authorize). */
+		memset(&r->user, 0, sizeof r->user);
+		r->user.id = owner;
+		r->user.job_id = job_id;
+	} else {
 		return http_fail(r, CL_EUNAUTH, NULL, "invalid or expired token");
+	}
 	if (cookie && strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
 		char csrf[AUTH_DIGEST_HEX];
 		csrf_of(token, csrf);

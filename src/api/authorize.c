@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "core/task.h"
 #include "store/store_endpoints.h"
+#include "store/store_jobs.h"
 #include "store/store_quality.h"
 
 #include <stdio.h>
@@ -35,6 +36,8 @@ static const struct object_kind {
     [API_EXAM] = {"exam", "exam attempt not found", 0},
     [API_PAYOUT] = {"payout", "payout not found", 0},
     [API_ENDPOINT] = {"endpoint", "endpoint not found", 0},
+    [API_JOB] = {"job", "job not found", 0},
+    [API_MODEL] = {"model", "model not found", 0},
 };
 
 const char *const api_roles[] = {"anonymous", "outsider", "worker", "reviewer", "engineer",
@@ -145,6 +148,12 @@ static int check_org_role(http_request *r, const api_scope *s)
 	return 0;
 }
 
+/* Whether an org role runs jobs, manages models and endpoints. */
+static bool ml_role(const char *org_role)
+{
+	return org_role && (!strcmp(org_role, "owner") || !strcmp(org_role, "engineer"));
+}
+
 static int load_org(http_request *r, api_scope *s)
 {
 	db *d = api_app(r)->db;
@@ -165,6 +174,34 @@ static int load_endpoint(http_request *r, api_scope *s)
 	if (!s->object || (!member && !r->user.is_admin))
 		return missing(r);
 	return check_org_role(r, s);
+}
+
+/* A job or a model: its org's owners and engineers (and administrators) reach it; another
+ * org's answers 404. The org's id is left in s->project.org_id for the handler. */
+static int load_org_object(http_request *r, api_scope *s)
+{
+	db *d = api_app(r)->db;
+	int64_t org = r->route->object == API_JOB ? store_job_org(d, r->ids[0])
+						  : store_model_org(d, r->ids[0]);
+	bool member = org && !store_org_role(d, org, r->user.id, s->org_role);
+	if (!org || (!member && !r->user.is_admin))
+		return missing(r);
+	s->project.org_id = org;
+	if (r->user.is_admin || ml_role(s->org_role))
+		return 0;
+	if (r->route->access & API_HIDE)
+		return missing(r);
+	return http_fail(r, CL_EFORBIDDEN, NULL, "only the org's owners and engineers may do this");
+}
+
+/* A run's token reaches the routes that take it, on its own job only. */
+static int run_token_check(http_request *r)
+{
+	const route *rt = r->route;
+	if ((rt->access & API_RUN_TOKEN) && rt->object == API_JOB && r->ids[0] == r->user.job_id)
+		return 0;
+	return http_fail(r, CL_EFORBIDDEN, "run_token",
+			 "a run's token logs into its own run only");
 }
 
 static int load_course(http_request *r, api_scope *s)
@@ -195,6 +232,8 @@ int api_authorize(http_request *r)
 		return 0;
 	if (!acc)
 		return http_fail(r, CL_EINTERNAL, NULL, "the route declares no access");
+	if (r->user.job_id)
+		return run_token_check(r);
 	if (acc & API_ADMIN)
 		return r->user.is_admin
 			   ? 0
@@ -218,6 +257,8 @@ int api_authorize(http_request *r)
 	case API_ENDPOINT: return load_endpoint(r, s);
 	case API_COURSE: return load_course(r, s);
 	case API_EXAM: return load_exam(r, s);
+	case API_JOB:
+	case API_MODEL: return load_org_object(r, s);
 	default: break;
 	}
 	int rc = load_in_project(r, s);
@@ -287,6 +328,11 @@ int api_access_verdict(const route *rt, const char *role, const char *relation)
 		    strcmp(org_role, "engineer"))
 			return 403;
 		return (acc & API_ORG_OWNER) && !admin && strcmp(org_role, "owner") ? 403 : 0;
+	case API_JOB:
+	case API_MODEL:
+		if (!admin && !org_role)
+			return 404;
+		return admin || ml_role(org_role) ? 0 : (acc & API_HIDE) ? 404 : 403;
 	case API_COURSE: return (acc & API_OWN) && !admin ? 403 : 0;
 	case API_EXAM: return 404; /* someone else's attempt: its taker's own is theirs alone */
 	default: return project_verdict(rt, admin, org_role, member_role);
@@ -340,6 +386,8 @@ void api_access_words(const route *rt, char *out, size_t size)
 		    rt->object == API_COURSE ? "its author or an administrator" : "its own");
 	if (!n)
 		SAY("nothing declared");
+	if (acc & API_RUN_TOKEN)
+		SAY(", or the run's own token");
 	if (acc & API_HIDE)
 		SAY("; else 404");
 	if (acc & API_BODY)

@@ -572,3 +572,19 @@ long client_upload(client *c, const char *path, const char *file, const char *co
 	fclose(u.in);
 	return status;
 }
+
+int client_default_org(client *c, const char *command, long long *org)
+{
+	if (*org)
+		return 0;
+	json_t *page = NULL;
+	long status = client_get_json(c, "/orgs", &page);
+	json_t *items = json_object_get(page, "items");
+	if (client_status_ok(status) && json_array_size(items) == 1)
+		*org = json_integer_value(json_object_get(json_array_get(items, 0), "id"));
+	else if (client_status_ok(status))
+		fprintf(stderr, "crowdloop %s: you are in %zu orgs: say which with --org ID\n",
+			command, json_array_size(items));
+	json_decref(page);
+	return *org ? 0 : -1;
+}

@@ -65,6 +65,10 @@ long client_download(client *c, const char *path, FILE *out, client_progress_fn 
 long client_upload(client *c, const char *path, const char *file, const char *content_type,
 		   int multipart, client_progress_fn progress, void *arg, json_t **answer);
 
+/* The caller's org when `*org` is 0: the only org GET /orgs lists. 0, or -1 after printing why
+ * (none, or several: then --org is needed). `command` names the command in messages. */
+int client_default_org(client *c, const char *command, long long *org);
+
 /* URL-escapes s for a query string; returns a malloc'd string, or NULL without memory. */
 char *client_escape(client *c, const char *s);
 

@@ -16,6 +16,12 @@ int cmd_gold(int argc, char **argv);     /* add gold items from a JSONL file */
 int cmd_audit(int argc, char **argv);    /* sample an audit, record verdicts, quality line */
 int cmd_payouts(int argc, char **argv);  /* list and decide payouts (admin) */
 int cmd_predict(int argc, char **argv);  /* ask a serving endpoint, with its key */
+int cmd_trainer(int argc, char **argv);  /* run, list and try the built-in trainers */
+int cmd_train(int argc, char **argv);    /* queue a built-in trainer on a dataset version */
+int cmd_jobs(int argc, char **argv);     /* list an org's training jobs */
+int cmd_logs(int argc, char **argv);     /* print or follow a job's log */
+int cmd_models(int argc, char **argv);   /* list registered models, or a model's versions */
+int cmd_alias(int argc, char **argv);    /* point a model's alias at a version */
 int cmd_permissions(int argc, char **argv); /* print docs/PERMISSIONS.md from the route table */
 
 #endif

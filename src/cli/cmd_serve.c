@@ -6,6 +6,8 @@
 #include "cli/options.h"
 #include "core/auth.h"
 #include "core/serving.h"
+#include "core/runner.h"
+#include "jobs/node.h"
 #include "core/task_loop.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -25,14 +27,15 @@
 
 /* What the command line asks for. */
 typedef struct serve_args {
-	const char *data, *listen, *web, *sync, *sched, *tls_cert, *tls_key;
+	const char *data, *listen, *web, *sync, *sched, *tls_cert, *tls_key, *executor;
 	bool demo, quiet;
-	long long io_threads, handlers, min_wage, max_image_megapixels;
+	long long io_threads, handlers, min_wage, max_image_megapixels, gpus;
 	long long per_address, header_timeout;
 } serve_args;
 
 static const char *const sync_words[] = {"full", "normal", NULL};
 static const char *const sched_words[] = {"batch", "normal", NULL};
+static const char *const executor_words[] = {"local", NULL};
 
 /* Reads the options into args and a; -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, serve_args *args, app *a)
@@ -80,6 +83,15 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 		    "refuse imported images of more pixels, read from\n"
 		    "their header before decoding (default 50)"),
 	    OPT_BOOL("quiet", &args->quiet, "no log line per request"),
+	    OPT_INT("gpus", &args->gpus, 0, 64, "N",
+		    "declare N GPUs on this node instead of asking NVML\n"
+		    "(0: none; for testing the scheduling without GPUs)"),
+	    OPT_BOOL("allow-custom-jobs", &a->runs.allow_custom,
+		     "let org owners and engineers run their own commands\n"
+		     "as training jobs on this machine"),
+	    OPT_CHOICE("executor", &args->executor, executor_words,
+		       "where jobs run: local (default), processes on this\n"
+		       "machine"),
 	    OPT_END(),
 	};
 	const options_spec spec = {
@@ -228,6 +240,49 @@ static int start_http(app *a, const serve_args *args, http_server **srv, http_co
 	return 0;
 }
 
+static node_info node;
+
+/* Reads this node's cores, memory and GPUs: what a job may ask for. 0, or -1 after logging. */
+static int probe_node(app *a, const serve_args *args)
+{
+	if (node_probe(&node, (int)args->gpus, NODE_NVML_LIBRARY)) {
+		log_error("msg=\"cannot read this machine's cores and memory\"");
+		return -1;
+	}
+	a->runs.cpus = node.cpus;
+	a->runs.gpus = node.gpu_count;
+	a->runs.mem_bytes = (int64_t)node.memory_bytes;
+	return 0;
+}
+
+/* Starts the job runner on the probed node; NULL after logging why. */
+static runner *start_runner(app *a, const serve_args *args, const char *url)
+{
+	static char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	self[n > 0 ? n : 0] = '\0';
+	runner_config cfg = {
+	    .store = a->store,
+	    .data_dir = a->data_dir,
+	    .server_url = url,
+	    .self_exe = self,
+	    .node_name = "local",
+	    .exec = executor_find(args->executor),
+	    .node = {.cpus = node.cpus, .mem_bytes = (int64_t)node.memory_bytes,
+		     .gpus = node.gpu_count},
+	    .grace_ms = 5000,
+	};
+	cl_error err = {0};
+	runner *r = runner_start(&cfg, &err);
+	if (!r)
+		log_error("msg=\"cannot start the job runner\" error=\"%s\"", err.message);
+	else
+		log_info("msg=\"job runner started\" cpus=%d gpus=%d gpu_source=%s executor=%s",
+			 node.cpus, node.gpu_count, node_gpu_source_name(node.gpu_source),
+			 cfg.exec->name);
+	return r;
+}
+
 /* Serves until SIGINT or SIGTERM, writing request log lines in batches, at least every
  * REQUEST_LOG_MS. */
 static void run(const sigset_t *stop)
@@ -266,6 +321,8 @@ int cmd_serve(int argc, char **argv)
 			   .web = CROWDLOOP_WEB_DIR,
 			   .sync = "full",
 			   .sched = "batch",
+			   .executor = "local",
+			   .gpus = -1,
 			   .handlers = -1,
 			   .per_address = -1};
 	int done = parse(argc, argv, &args, &a);
@@ -293,9 +350,11 @@ int cmd_serve(int argc, char **argv)
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 	http_server *srv = NULL;
 	http_config tls = {0};
+	runner *jobs = NULL;
 	char url[300];
-	if (start_http(&a, &args, &srv, &tls, url, sizeof url) ||
-	    (args.demo && demo_seed(&a, url))) {
+	if (probe_node(&a, &args) || start_http(&a, &args, &srv, &tls, url, sizeof url) ||
+	    !(jobs = start_runner(&a, &args, url)) || (args.demo && demo_seed(&a, url))) {
+		runner_stop(jobs);
 		if (srv)
 			http_server_stop(srv, 0);
 		forget_tls(&tls);
@@ -305,6 +364,7 @@ int cmd_serve(int argc, char **argv)
 	log_info("msg=\"listening\" url=%s data=\"%s\"", url, a.data_dir);
 	fprintf(stderr, "crowdloop: listening on %s\n", url);
 	run(&stop);
+	runner_stop(jobs); /* running jobs go on: the next server adopts them */
 	http_server_stop(srv, 10000);
 	serving_registry_free(a.serving);
 	serving_limiter_free(a.limiter);

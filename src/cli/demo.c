@@ -328,13 +328,20 @@ static int make_people(app *a, demo_made *m)
 	return 0;
 }
 
-/* Both projects with their data; the workers and the reviewer join both. */
-static int make_projects(app *a, demo_made *m)
+/* The demo's sentences file. */
+static const char *sentences_path(void)
 {
-	char data[4096];
+	static char data[4096];
 	const char *dir = getenv("CROWDLOOP_DEMO_DATA");
 	snprintf(data, sizeof data, "%s/sentences.jsonl",
 		 dir ? dir : CROWDLOOP_SOURCE_DIR "/build/demo-data");
+	return data;
+}
+
+/* Both projects with their data; the workers and the reviewer join both. */
+static int make_projects(app *a, demo_made *m)
+{
+	const char *data = sentences_path();
 	int rc = make_project(a, m->org_id, text_spec, &m->text) ||
 		 make_project(a, m->org_id, image_spec, &m->image) ||
 		 seed_texts(a, &m->text, data, m->text_report) ||
@@ -413,6 +420,9 @@ static int seed(app *a, const char *logins)
 	int rc = make_people(a, &m) || make_projects(a, &m) ||
 		 seed_quality(a, m.org_id, m.ids[0], m.ids[1], &m.text, &m.image) ||
 		 seed_serving(a, &m);
+	/* A model that did not train leaves the rest of the demo as it is. */
+	if (!rc)
+		demo_train(a, &m.text, sentences_path(), m.ids[0], m.ids[3], m.ids[4]);
 	if (!rc)
 		write_logins(logins, &m);
 	json_decref(m.text_report);

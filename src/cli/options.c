@@ -155,6 +155,17 @@ static int take_choice(const options_spec *spec, const cli_option *o, const char
 	return options_usage_error(spec, "--%s takes %s, not '%s'", o->long_name, words, arg);
 }
 
+/* Appends a repeatable option's argument; a usage error past CLI_LIST_MAX of them. */
+static int take_list(const options_spec *spec, const cli_option *o, const char *arg)
+{
+	cli_list *list = o->value;
+	if (list->n >= CLI_LIST_MAX)
+		return options_usage_error(spec, "--%s is given more than %d times", o->long_name,
+					   CLI_LIST_MAX);
+	list->items[list->n++] = arg;
+	return -1;
+}
+
 /* Stores the option's value; -1 when it was good, else the exit status of a usage error. */
 static int take_value(const options_spec *spec, const cli_option *o, const char *arg)
 {
@@ -163,6 +174,7 @@ static int take_value(const options_spec *spec, const cli_option *o, const char 
 	case OPTION_BOOL: *(bool *)o->value = true; return -1;
 	case OPTION_INT: return take_int(spec, o, arg);
 	case OPTION_CHOICE: return take_choice(spec, o, arg);
+	case OPTION_LIST: return take_list(spec, o, arg);
 	case OPTION_ID:
 		*(long long *)o->value = options_parse_id(arg);
 		if (*(long long *)o->value)

@@ -19,7 +19,15 @@ typedef enum option_type {
 	OPTION_INT,    /* value: long long *, a decimal integer in [min, max] */
 	OPTION_BOOL,   /* value: bool *, set true when the option is given; takes no argument */
 	OPTION_CHOICE, /* value: const char **, one of `choices` */
+	OPTION_LIST,   /* value: cli_list *, every argument given, in order (repeatable) */
 } option_type;
+
+/* The arguments of a repeatable option (OPT_LIST): at most CLI_LIST_MAX, borrowed from argv. */
+#define CLI_LIST_MAX 32
+typedef struct cli_list {
+	const char *items[CLI_LIST_MAX];
+	int n;
+} cli_list;
 
 /* One row of an option table. */
 typedef struct cli_option {
@@ -53,6 +61,10 @@ typedef struct cli_option {
 #define OPT_CHOICE(l, v, words, h)                                                                 \
 	{                                                                                          \
 		OPTION_CHOICE, 0, (l), (v), NULL, (h), 0, 0, (words)                               \
+	}
+#define OPT_LIST(l, v, a, h)                                                                       \
+	{                                                                                          \
+		OPTION_LIST, 0, (l), (v), (a), (h), 0, 0, NULL                                     \
 	}
 #define OPT_END()                                                                                  \
 	{                                                                                          \

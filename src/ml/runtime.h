@@ -24,6 +24,7 @@
 #define CROWDLOOP_ML_RUNTIME_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "util/err.h"
 
@@ -45,5 +46,19 @@ typedef struct ml_runtime {
 
 /* The runtime named `name`, or NULL. */
 const ml_runtime *ml_runtime_find(const char *name);
+
+/* Loads the model in `dir` with the runtime its model.json names, into *rt and *m. */
+int ml_model_open(const char *dir, const ml_runtime **rt, ml_model **m, cl_error *err);
+
+/* For runtimes: <dir>/model.json (a new reference), checked to name `runtime` when not NULL;
+ * NULL with CL_EINVAL in err when it cannot be read or names another. */
+json_t *ml_model_meta(const char *dir, const char *runtime, cl_error *err);
+/* For runtimes: model.json's "labels" as a new array of *n strings (free with
+ * ml_model_labels_free); NULL with err filled when they are missing or bad. */
+char **ml_model_labels(const json_t *meta, int *n, cl_error *err);
+void ml_model_labels_free(char **labels, int n);
+/* For runtimes: the answer {"label","scores"} (or {"labels" (p >= 0.5),"scores"} for
+ * multi-label) from the probabilities p[n] of the classes `labels`; a new object. */
+json_t *ml_scores_json(char *const *labels, const double *p, int n, bool multi_label);
 
 #endif

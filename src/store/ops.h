@@ -13,7 +13,9 @@
 #include <jansson.h>
 
 #include "core/project.h"
+#include "core/export.h"
 #include "core/quality_types.h"
+#include "core/run_types.h"
 #include "core/task_types.h"
 #include "store/db.h"
 #include "util/err.h"
@@ -347,6 +349,67 @@ typedef struct store_ops {
 	void (*quality_settings_read)(db *d, int64_t project_id, quality_settings *s);
 	/* The first course of `s` the user lacks (0 when none) and its name. */
 	int64_t (*course_missing)(db *d, int64_t user_id, const quality_settings *s, char name[256]);
+	/* ---- training jobs (runs) and the model registry ---- */
+	/* Inserts a new job from `j`; sets j->id. */
+	int (*run_insert)(store_tx *tx, run_row *j, cl_error *err);
+	/* Loads job `id` (run_row_release frees its texts); CL_ENOTFOUND when missing. */
+	int (*run_load)(store_tx *tx, int64_t id, run_row *j);
+	/* Writes back a job's state, attempt, process, times, end and token. */
+	int (*run_save)(store_tx *tx, const run_row *j, cl_error *err);
+	/* Marks a running job's cancel as asked, for the runner. */
+	int (*run_cancel_request)(store_tx *tx, int64_t id, cl_error *err);
+	/* Writes a param once; CL_ECONFLICT "param_written" when the key has a value. */
+	int (*run_param_put)(store_tx *tx, int64_t job_id, const char *key, const char *value,
+			     cl_error *err);
+	/* Appends `n` points to a job's metric series. */
+	int (*run_metrics_add)(store_tx *tx, int64_t job_id, const run_metric *m, size_t n,
+			       cl_error *err);
+	/* Records an output file of a job, content-addressed by sha256. */
+	int (*run_artifact_add)(store_tx *tx, int64_t job_id, const char *path, const char *sha256,
+				int64_t size, cl_error *err);
+	/* Keeps a job's evaluation (JSON text). */
+	int (*run_evaluation_set)(store_tx *tx, int64_t job_id, const char *evaluation,
+				  cl_error *err);
+	/* A dataset version's org, project and kind; CL_ENOTFOUND when missing. */
+	int (*run_dataset_of)(store_tx *tx, int64_t dataset_id, int64_t *org_id,
+			      int64_t *project_id, char kind[24]);
+	/* The lineage of a model made from job `job_id` (JSON text, caller frees); NULL: no job. */
+	char *(*run_lineage)(store_tx *tx, int64_t job_id);
+	/* A job's evaluation (JSON text, caller frees) or NULL. */
+	char *(*run_evaluation)(store_tx *tx, int64_t job_id);
+	/* Sets an org's quota. */
+	int (*org_quota_put)(store_tx *tx, int64_t org_id, const run_quota *q, cl_error *err);
+	/* An org's quota ({-1, -1, 1}: none) on the calling thread's connection. */
+	void (*org_quota)(db *d, int64_t org_id, run_quota *q);
+	/* Up to `max` queued or running jobs with ids above `after`, oldest first; their count. */
+	int (*runs_live)(db *d, int64_t after, run_row *out, int max);
+	/* Up to `max` live jobs whose cancel was asked; their count. */
+	int (*runs_cancel_asked)(db *d, int64_t *ids, int max);
+	/* A dataset version as project.json describes it (JSON text, caller frees), NULL: none. */
+	char *(*dataset_description)(db *d, int64_t dataset_id);
+	/* A dataset version's rows on a read snapshot of their own (NULL on failure). */
+	void *(*dataset_rows_open)(db *d, int64_t dataset_id);
+	/* The next row (strings valid until the next call): 1, 0 at the end, or < 0. */
+	int (*dataset_rows_next)(void *rows, export_row *row);
+	void (*dataset_rows_close)(void *rows);
+	/* The file of blob `hash` under `data_dir`; -1 when the name is not a blob's. */
+	int (*blob_file)(const char *data_dir, const char *hash, char *out, size_t size);
+	/* A model's org, 0 when missing. */
+	int64_t (*model_org)(store_tx *tx, int64_t model_id);
+	/* Adds a model; CL_ECONFLICT "model_exists" when the org has the name. */
+	int (*model_insert)(store_tx *tx, int64_t org_id, const char *name, int64_t by, int64_t now,
+			    int64_t *id, cl_error *err);
+	/* Adds a model's next version; *version its number. */
+	int (*model_version_add)(store_tx *tx, int64_t model_id, int64_t job_id, const char *dir,
+				 const char *evaluation, const char *lineage, int64_t by,
+				 int64_t now, int *version, cl_error *err);
+	/* Whether a model has that version. */
+	bool (*model_has_version)(store_tx *tx, int64_t model_id, int version);
+	/* The version an alias points at, 0 when none. */
+	int (*model_alias_get)(store_tx *tx, int64_t model_id, const char *name);
+	/* Points an alias at a version and records the move as an event. */
+	int (*model_alias_move)(store_tx *tx, int64_t model_id, const char *name, int from,
+				int version, int64_t actor, int64_t now, cl_error *err);
 } store_ops;
 
 /* A store: its backend's operations and handle. */

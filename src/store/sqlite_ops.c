@@ -7,7 +7,10 @@
 #include "store/quality_figures.h"
 #include "store/quality_settings.h"
 #include "store/role_events.h"
+#include "store/blobs.h"
 #include "store/store_academy.h"
+#include "store/store_datasets.h"
+#include "store/store_jobs.h"
 #include "store/store_projects.h"
 #include "store/store_ledger.h"
 #include "store/task_desk.h"
@@ -18,6 +21,26 @@
 static void quality_settings_read(db *d, int64_t project_id, quality_settings *s)
 {
 	store_quality_settings_load(db_reader(d), project_id, s);
+}
+
+/* A dataset version's rows for a job's data directory (core/runner.c). */
+static void *dataset_rows_open(db *d, int64_t dataset_id)
+{
+	project p;
+	project_init(&p);
+	store_rows *rows = store_rows_open(d, &p, dataset_id, false);
+	project_release(&p);
+	return rows;
+}
+
+static int dataset_rows_next(void *rows, export_row *row)
+{
+	return store_rows_next(rows, row);
+}
+
+static void dataset_rows_close(void *rows)
+{
+	store_rows_close(rows);
 }
 
 const store_ops store_sqlite_ops = {
@@ -101,4 +124,31 @@ const store_ops store_sqlite_ops = {
     .exam_questions = store_exam_questions,
     .quality_settings_read = quality_settings_read,
     .course_missing = store_academy_missing,
+
+    .run_insert = run_rows_insert,
+    .run_load = run_rows_load,
+    .run_save = run_rows_save,
+    .run_cancel_request = run_rows_cancel_request,
+    .run_param_put = run_rows_param_put,
+    .run_metrics_add = run_rows_metrics_add,
+    .run_artifact_add = run_rows_artifact_add,
+    .run_evaluation_set = run_rows_evaluation_set,
+    .run_dataset_of = run_rows_dataset_of,
+    .run_lineage = run_rows_lineage,
+    .run_evaluation = run_rows_evaluation,
+    .org_quota_put = run_rows_quota_put,
+    .org_quota = run_quota_read,
+    .runs_live = runs_live,
+    .runs_cancel_asked = runs_cancel_asked,
+    .dataset_description = run_dataset_description,
+    .dataset_rows_open = dataset_rows_open,
+    .dataset_rows_next = dataset_rows_next,
+    .dataset_rows_close = dataset_rows_close,
+    .blob_file = blob_path,
+    .model_org = model_rows_org,
+    .model_insert = model_rows_insert,
+    .model_version_add = model_rows_version_add,
+    .model_has_version = model_rows_has_version,
+    .model_alias_get = model_rows_alias_get,
+    .model_alias_move = model_rows_alias_move,
 };

@@ -17,6 +17,7 @@ typedef struct principal {
 	bool is_admin;
 	int64_t token_id;
 	char csrf_digest[65];
+	int64_t job_id; /* a run's token: the job it may log into, and nothing else; else 0 */
 } principal;
 
 /* Creates a user; CL_ECONFLICT when the name is taken. *out_user: the User object. */

@@ -182,6 +182,11 @@ class BadInputTest(ServerTestCase):
         endpoint = admin.post(API + "/orgs/%d/endpoints" % org, {
             "name": "declared-ep", "targets": [{"service": "ocr"}]}).json()
         eid = endpoint["id"]
+        # A job and a model for the training routes' bodies.
+        ds = admin.post(API + "/projects/%d/datasets" % pid, {}).json()["id"]
+        job = admin.post(API + "/orgs/%d/jobs" % org,
+                         {"dataset_id": ds, "trainer": "text-linear"}).json()["id"]
+        model = admin.post(API + "/orgs/%d/models" % org, {"name": "declared"}).json()["id"]
         cases = {
             ("POST", "/api/v1/auth/login"): (Client(self.server.port), "/auth/login",
                                              {"username": "nobody", "password": "secret-pw"}),
@@ -225,6 +230,18 @@ class BadInputTest(ServerTestCase):
             ("PATCH", "/api/v1/endpoints/{id}"): (admin, "/endpoints/%d" % eid, {}),
             ("POST", "/api/v1/endpoints/{id}/keys"): (admin, "/endpoints/%d/keys" % eid,
                                                       {"name": "declared key"}),
+            ("POST", "/api/v1/orgs/{id}/jobs"): (admin, "/orgs/%d/jobs" % org,
+                                                 {"dataset_id": 1, "trainer": "text-linear"}),
+            ("POST", "/api/v1/jobs/{id}/metrics"): (admin, "/jobs/%d/metrics" % job,
+                                                    {"metrics": []}),
+            ("POST", "/api/v1/orgs/{id}/quota"): (admin, "/orgs/%d/quota" % org,
+                                                  {"max_cpus": -1, "max_gpus": -1, "weight": 1}),
+            ("POST", "/api/v1/orgs/{id}/models"): (admin, "/orgs/%d/models" % org,
+                                                   {"name": "declared-model"}),
+            ("POST", "/api/v1/models/{id}/versions"): (admin, "/models/%d/versions" % model,
+                                                       {"job_id": job}),
+            ("POST", "/api/v1/models/{id}/aliases"): (admin, "/models/%d/aliases" % model,
+                                                      {"name": "production", "version": 1}),
         }
         self.assertEqual(set(schemas), set(cases) | set(self.UNREACHED))
         before = table_counts(self.server.data_dir, ("orgs", "users", "projects", "items",

@@ -64,6 +64,21 @@ class DemoTest(unittest.TestCase):
             time.sleep(0.1)
         return s
 
+    def check_model(self, admin):
+        org = admin.get(API + "/orgs").json()["items"][0]["id"]
+        models = admin.get(API + "/orgs/%d/models" % org).json()["items"]
+        self.assertEqual([m["name"] for m in models], ["sentiment"], models)
+        model = admin.get(API + "/models/%d" % models[0]["id"]).json()
+        self.assertEqual(model["aliases"], {"production": 1})
+        v = admin.get(API + "/models/%d/versions" % model["id"]).json()["items"][0]
+        self.assertEqual(v["evaluation"]["trainer"], "text-linear")
+        self.assertTrue(0 <= v["evaluation"]["accuracy"] <= 1, v["evaluation"])
+        lineage = v["lineage"]
+        self.assertGreater(lineage["approved_annotations"], 0)
+        self.assertEqual((lineage["workers"], lineage["reviewers"]), (1, 1))
+        job = admin.get(API + "/jobs/%d" % v["job_id"]).json()
+        self.assertEqual((job["trainer"], job["state"]), ("text-linear", "succeeded"))
+
     def test_demo_seeds_once(self):
         data = os.path.join(self.tmp, "not", "yet", "there")
         s = self.start(data)
@@ -83,7 +98,11 @@ class DemoTest(unittest.TestCase):
             self.assertEqual(len(m.get(API + "/projects/%d/items?limit=100" % image["id"])
                                  .json()["items"]), 100)
             budget = m.get(API + "/projects/%d/budget" % text["id"]).json()
-            self.assertEqual((budget["deposited"], budget["available"]), (2000000, 2000000))
+            # The demo's own labeled and reviewed work is paid from the deposit.
+            self.assertEqual(budget["deposited"], 2000000)
+            self.assertLess(budget["available"], 2000000)
+            # ... and trained the sentiment model, registered at production.
+            self.check_model(s.login("admin", pw["admin"]))
             # Gold answers are the dataset's own labels of the first 20 sentences.
             gold = m.get(API + "/projects/%d/gold?limit=100" % text["id"]).json()["items"]
             truth = {x["text"]: x["meta"]["original_label"] for x in self.sentences}

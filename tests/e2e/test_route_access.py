@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import API, Client, ServerTestCase, main  # noqa: E402
@@ -16,7 +17,7 @@ RELATIONS = ("own", "same_org", "other_org")
 
 
 class RouteAccessTest(ServerTestCase):
-    server_args = ("--allow-signup",)
+    server_args = ("--allow-signup", "--allow-custom-jobs")
 
     @classmethod
     def setUpClass(cls):
@@ -69,10 +70,12 @@ class RouteAccessTest(ServerTestCase):
         audit = cls.ok(admin.post(API + "/projects/%d/audits" % p["id"], {"size": 1}), 201)
         endpoint = cls.endpoint_in(org_id)
         key = cls.ok(admin.post(API + "/endpoints/%d/keys" % endpoint, {"name": "walk"}), 201)
+        job, artifact, model = cls.trained(org_id, ds["id"])
         return {"project": p["id"], "task": held["id"], "item": rep["item_ids"][0],
                 "dataset": ds["id"], "audit": audit["id"],
                 "audit_task": audit["items"][0]["task_id"], "org": org_id,
-                "endpoint": endpoint, "key": key["id"]}
+                "endpoint": endpoint, "key": key["id"], "job": job,
+                "artifact": artifact, "model": model}
 
     @classmethod
     def endpoint_in(cls, org_id):
@@ -81,12 +84,38 @@ class RouteAccessTest(ServerTestCase):
             "name": "walk-" + secrets.token_hex(3), "targets": [{"service": "ocr"}]}), 201)["id"]
 
     @classmethod
+    def trained(cls, org_id, dataset_id):
+        """A succeeded job of the org with an output file, and a model with it as version 1.
+        Custom commands are the org's owners' and engineers': an engineer of the org runs it."""
+        admin = cls.world.admin
+        if org_id not in cls.engineers:
+            eng, uid, _ = cls.user("org_engineer")
+            cls.ok(admin.post(API + "/orgs/%d/members" % org_id,
+                              {"user_id": uid, "role": "engineer"}), 201)
+            cls.engineers[org_id] = eng
+        job = cls.ok(cls.engineers[org_id].post(API + "/orgs/%d/jobs" % org_id, {
+            "dataset_id": dataset_id,
+            "command": ["sh", "-c", 'echo walked > "$CROWDLOOP_OUTPUT/out.txt"']}), 201)["id"]
+        for _ in range(300):
+            state = cls.ok(admin.get(API + "/jobs/%d" % job))["state"]
+            if state not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        assert state == "succeeded", state
+        artifact = cls.ok(admin.get(API + "/jobs/%d/artifacts" % job))["items"][0]["id"]
+        model = cls.ok(admin.post(API + "/orgs/%d/models" % org_id,
+                                  {"name": "walk-" + secrets.token_hex(3)}), 201)["id"]
+        cls.ok(admin.post(API + "/models/%d/versions" % model, {"job_id": job}), 201)
+        return job, artifact, model
+
+    @classmethod
     def _setup(cls):
         w = cls.world
         cls.passwords = {}
         cls.hw, cls.hw_id, _ = cls.user("helper_worker")
         cls.hr, cls.hr_id, _ = cls.user("helper_reviewer")
         cls.dummy_id = cls.user("dummy")[1]
+        cls.engineers = {}
         org = w.org["id"]
         clients = {"anonymous": Client(cls.server.port), "admin": w.admin,
                    "manager": w.manager}
@@ -168,13 +197,14 @@ class RouteAccessTest(ServerTestCase):
         first = {"project": objs["project"], "task": objs["task"], "item": objs["item"],
                  "dataset": objs["dataset"], "audit": objs["audit"], "org": objs["org"],
                  "course": self.course, "exam": self.exam, "payout": self.payout,
-                 "endpoint": objs["endpoint"]}.get(obj)
+                 "endpoint": objs["endpoint"], "job": objs["job"],
+                 "model": objs["model"]}.get(obj)
         if method == "DELETE" and obj == "dataset":
             first = self.fresh_dataset(relation)
         if method == "DELETE" and path == API + "/endpoints/{id}":
             first = self.endpoint_in(objs["org"])
         second = {"audit": objs["audit_task"], "course": self.question,
-                  "endpoint": objs["key"]}.get(obj)
+                  "endpoint": objs["key"], "job": objs["artifact"]}.get(obj)
         if method == "DELETE" and path.endswith("/members/{id}"):
             second = self.fresh_member(relation)
         if first is not None:
@@ -232,6 +262,13 @@ class RouteAccessTest(ServerTestCase):
             ("POST", "/endpoints/{id}/keys"): {"name": "walk " + tag},
             ("POST", "/projects/{id}/tasks/bulk"): {"action": "priority", "priority": 1,
                                                     "task_ids": [objs["task"]]},
+            ("POST", "/orgs/{id}/jobs"): {"dataset_id": objs["dataset"],
+                                          "trainer": "text-linear"},
+            ("POST", "/jobs/{id}/metrics"): {"metrics": [{"key": "walk", "value": 1}]},
+            ("POST", "/orgs/{id}/models"): {"name": "walk-" + tag},
+            ("POST", "/orgs/{id}/quota"): {"max_cpus": -1, "max_gpus": -1, "weight": 1},
+            ("POST", "/models/{id}/versions"): {"job_id": objs["job"]},
+            ("POST", "/models/{id}/aliases"): {"name": "walk", "version": 1},
         }
         return bodies.get((method, path[len(API):] if path.startswith(API) else path))
 

@@ -35,7 +35,7 @@ def metric(text, name, **labels):
 class ServerTest(unittest.TestCase):
 
     def setUp(self):
-        self.server = Server(extra_args=["--allow-signup"])
+        self.server = Server(extra_args=["--allow-signup", "--allow-custom-jobs"])
         self.server.create_admin()
         self.server.start()
 
@@ -320,6 +320,44 @@ class ServerTest(unittest.TestCase):
             for i, v in enumerate(value):
                 self.conforms(spec, schema["items"], v, "%s[%d]" % (where, i))
 
+    def check_jobs(self, w, dataset, check):
+        """Jobs, runs and the registry, as an engineer of the org gets them."""
+        eng, eng_id = w.user("oa_e")
+        w.admin.post(API + "/orgs/%d/members" % w.org["id"], {"user_id": eng_id, "role": "engineer"})
+        org = w.org["id"]
+        job = check("POST", "/api/v1/orgs/{id}/jobs", eng.post(API + "/orgs/%d/jobs" % org, {
+            "dataset_id": dataset, "command": ["sh", "-c", "echo CROWDLOOP_METRIC m=1 step=1; "
+                                               "echo '{}' > \"$CROWDLOOP_OUTPUT/evaluation.json\""]}))
+        for _ in range(300):
+            if eng.get(API + "/jobs/%d" % job["id"]).json()["state"] == "succeeded":
+                break
+            time.sleep(0.1)
+        j = check("GET", "/api/v1/jobs/{id}", eng.get(API + "/jobs/%d" % job["id"]))
+        self.assertEqual(j["state"], "succeeded", j)
+        check("GET", "/api/v1/orgs/{id}/jobs", eng.get(API + "/orgs/%d/jobs" % org))
+        check("GET", "/api/v1/orgs/{id}/quota", eng.get(API + "/orgs/%d/quota" % org))
+        check("POST", "/api/v1/orgs/{id}/quota", w.admin.post(
+            API + "/orgs/%d/quota" % org, {"max_cpus": -1, "max_gpus": -1, "weight": 2}))
+        sleeper = eng.post(API + "/orgs/%d/jobs" % org, {"dataset_id": dataset,
+                                                         "command": ["sleep", "30"]}).json()
+        check("POST", "/api/v1/jobs/{id}/cancel", eng.post(API + "/jobs/%d/cancel" % sleeper["id"]))
+        check("POST", "/api/v1/jobs/{id}/metrics", eng.post(
+            API + "/jobs/%d/metrics" % job["id"], {"metrics": [{"key": "x", "value": 2}]}))
+        check("GET", "/api/v1/jobs/{id}/metrics", eng.get(API + "/jobs/%d/metrics" % job["id"]))
+        check("GET", "/api/v1/jobs/{id}/artifacts", eng.get(API + "/jobs/%d/artifacts" % job["id"]))
+        check("GET", "/api/v1/orgs/{id}/runs",
+              eng.get(API + "/orgs/%d/runs?compare=%d" % (org, job["id"])))
+        m = check("POST", "/api/v1/orgs/{id}/models",
+                  eng.post(API + "/orgs/%d/models" % org, {"name": "oa-model"}))
+        check("GET", "/api/v1/orgs/{id}/models", eng.get(API + "/orgs/%d/models" % org))
+        check("POST", "/api/v1/models/{id}/versions",
+              eng.post(API + "/models/%d/versions" % m["id"], {"job_id": job["id"]}))
+        check("GET", "/api/v1/models/{id}/versions", eng.get(API + "/models/%d/versions" % m["id"]))
+        check("POST", "/api/v1/models/{id}/aliases",
+              eng.post(API + "/models/%d/aliases" % m["id"], {"name": "production", "version": 1}))
+        check("GET", "/api/v1/models/{id}/aliases", eng.get(API + "/models/%d/aliases" % m["id"]))
+        check("GET", "/api/v1/models/{id}", eng.get(API + "/models/%d" % m["id"]))
+
     def test_answers_match_their_openapi_schemas(self):
         # The loop's answers, as a worker, a reviewer and a manager get them, each checked against
         # the schema and status its route declares.
@@ -531,6 +569,7 @@ class ServerTest(unittest.TestCase):
         log = check("GET", "/api/v1/endpoints/{id}/predictions", eng.get(epath + "/predictions"))
         self.assertEqual(len(log["items"]), 2)  # the prediction and its shadow's
         check("GET", "/api/v1/endpoints/{id}/usage", eng.get(epath + "/usage"))
+        self.check_jobs(w, ds["id"], check)
         declared = {(m.upper(), path) for path, ops in spec["paths"].items()
                     for m, op in ops.items()
                     if any("content" in a for code, a in op["responses"].items()

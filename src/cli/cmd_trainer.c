@@ -1,0 +1,163 @@
+/* `crowdloop trainer`: the built-in trainers as a job's process runs them.
+ *   trainer run --trainer NAME --data DIR --output DIR [--param k=v ...] [--cpus N]
+ *   trainer list
+ *   trainer predict --model DIR   (JSON inputs on stdin, one a line; one answer a line out)
+ * `run` trains on the dataset directory's train split and writes the model and
+ * evaluation.json (see ml/train.h); the job system relies on this command line as it is. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/options.h"
+#include "ml/runtime.h"
+#include "ml/train.h"
+#include "util/json_read.h"
+
+/* The longest input line `trainer predict` reads. */
+#define PREDICT_MAX_LINE (16u << 20)
+
+/* {"name": number} from "name=value" words; NULL after printing what is wrong. */
+static json_t *params_of(const cli_list *list)
+{
+	json_t *params = json_object();
+	for (int i = 0; params && i < list->n; i++) {
+		const char *eq = strchr(list->items[i], '=');
+		char *end = NULL, name[64];
+		double v = eq ? strtod(eq + 1, &end) : 0;
+		if (!eq || eq == list->items[i] || (size_t)(eq - list->items[i]) >= sizeof name ||
+		    end == eq + 1 || *end) {
+			fprintf(stderr, "crowdloop trainer: --param takes name=number, not '%.80s'\n",
+				list->items[i]);
+			json_decref(params);
+			return NULL;
+		}
+		snprintf(name, sizeof name, "%.*s", (int)(eq - list->items[i]), list->items[i]);
+		json_object_set_new(params, name, json_real(v));
+	}
+	return params;
+}
+
+static int trainer_run(int argc, char **argv)
+{
+	const char *name = NULL, *data = NULL, *output = NULL;
+	long long cpus = 1;
+	cli_list params = {0};
+	const cli_option opts[] = {
+	    OPT_STRING(0, "trainer", &name, "NAME", "the trainer (see `crowdloop trainer list`)"),
+	    OPT_STRING(0, "data", &data, "DIR", "the dataset: project.json and rows.jsonl"),
+	    OPT_STRING(0, "output", &output, "DIR", "where the model and evaluation.json go"),
+	    OPT_LIST("param", &params, "K=V", "a param of the trainer (repeat for more)"),
+	    OPT_INT("cpus", &cpus, 1, 256, "N", "the most threads to use (default 1)"),
+	    OPT_END(),
+	};
+	const options_spec spec = {
+	    .command = "trainer run",
+	    .synopses = USAGE("--trainer NAME --data DIR --output DIR [--param K=V]... [--cpus N]"),
+	    .about = "Trains on the train split, evaluates on the test split, and writes\n"
+		     "OUTPUT/model.json, the model's files and OUTPUT/evaluation.json.",
+	    .options = opts,
+	};
+	int operand, ret = options_parse(&spec, argc, argv, &operand);
+	if (ret >= 0)
+		return ret;
+	if (!name || !data || !output)
+		return options_usage_error(&spec, "--trainer, --data and --output are required");
+	json_t *p = params_of(&params);
+	if (!p)
+		return 2;
+	cl_error err;
+	ret = ml_train_run(name, data, output, p, (int)cpus, stdout, &err);
+	json_decref(p);
+	if (ret)
+		fprintf(stderr, "crowdloop trainer run: %s\n", err.message);
+	return ret ? 1 : 0;
+}
+
+static int trainer_list(void)
+{
+	for (const ml_trainer *const *t = ml_trainers(); *t; t++) {
+		printf("%s (%s", (*t)->name, (*t)->kinds[0]);
+		for (int k = 1; (*t)->kinds[k]; k++)
+			printf(", %s", (*t)->kinds[k]);
+		printf("): %s\n", (*t)->about);
+		for (const ml_param_spec *p = (*t)->params; p->name; p++)
+			printf("  %-12s %g..%g, default %g: %s\n", p->name, p->min, p->max,
+			       p->fallback, p->about);
+	}
+	return fflush(stdout) ? 1 : 0;
+}
+
+/* Answers one input line on stdout: the answer, or {"error":{...}}. */
+static int predict_line(const ml_runtime *rt, ml_model *m, const char *line, size_t len)
+{
+	json_error_t je;
+	cl_error err = {0};
+	json_t *in = json_read(line, len, 0, &je), *out = NULL;
+	int rc = in ? rt->predict(m, in, &out, &err)
+		    : cl_fail(&err, CL_EINVAL, "bad_json", "%s", je.text);
+	if (rc)
+		out = json_pack("{s:{s:s,s:s}}", "error", "code",
+				err.name[0] ? err.name : cl_err_name(rc), "message", err.message);
+	json_dumpf(out, stdout, JSON_COMPACT);
+	putchar('\n');
+	json_decref(in);
+	json_decref(out);
+	return rc;
+}
+
+static int trainer_predict(int argc, char **argv)
+{
+	const char *dir = NULL;
+	const cli_option opts[] = {
+	    OPT_STRING(0, "model", &dir, "DIR", "the model's directory (its model.json)"),
+	    OPT_END(),
+	};
+	const options_spec spec = {
+	    .command = "trainer predict",
+	    .synopses = USAGE("--model DIR < inputs.jsonl"),
+	    .about = "Reads one JSON input a line ({\"text\":...} or {\"image_path\":...}) and\n"
+		     "prints one answer a line.",
+	    .options = opts,
+	};
+	int operand, ret = options_parse(&spec, argc, argv, &operand), failed = 0;
+	if (ret >= 0)
+		return ret;
+	if (!dir)
+		return options_usage_error(&spec, "--model is required");
+	const ml_runtime *rt;
+	ml_model *m = NULL;
+	cl_error err;
+	if (ml_model_open(dir, &rt, &m, &err)) {
+		fprintf(stderr, "crowdloop trainer predict: %s\n", err.message);
+		return 1;
+	}
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
+	while ((len = getline(&line, &size, stdin)) > 0)
+		if ((size_t)len > PREDICT_MAX_LINE || len > 1)
+			failed |= (size_t)len > PREDICT_MAX_LINE ||
+				  predict_line(rt, m, line, (size_t)len) != 0;
+	free(line);
+	rt->free(m);
+	return failed || fflush(stdout) ? 1 : 0;
+}
+
+int cmd_trainer(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	if (!strcmp(what, "run"))
+		return trainer_run(argc - 1, argv + 1);
+	if (!strcmp(what, "list"))
+		return trainer_list();
+	if (!strcmp(what, "predict"))
+		return trainer_predict(argc - 1, argv + 1);
+	int help = !strcmp(what, "--help") || !strcmp(what, "-h");
+	fprintf(help ? stdout : stderr,
+		"usage: crowdloop trainer run --trainer NAME --data DIR --output DIR "
+		"[--param K=V]... [--cpus N]\n"
+		"       crowdloop trainer list\n"
+		"       crowdloop trainer predict --model DIR < inputs.jsonl\n");
+	return help ? 0 : 2;
+}

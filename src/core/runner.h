@@ -1,0 +1,36 @@
+/* The job runner of `crowdloop serve` (core/runner.c): one thread that replays the store's
+ * queued and running jobs at start (adopting live local processes by pid and start time,
+ * marking dead ones lost: a job never runs twice), places queued jobs with the scheduler,
+ * prepares each attempt (its directory, the dataset version materialised as the trainers'
+ * dataset directory, its environment and a token that logs into its run only), starts it on an
+ * executor, follows its log for metric lines, ends it (evaluation, metrics.jsonl, artifacts)
+ * and retries it by the rules of core/runs.c. Stopping the runner leaves running jobs running,
+ * for the next server to adopt. */
+#ifndef CROWDLOOP_CORE_RUNNER_H
+#define CROWDLOOP_CORE_RUNNER_H
+
+#include "jobs/executor.h"
+#include "jobs/scheduler.h"
+#include "store/ops.h"
+
+typedef struct runner_config {
+	store store;
+	const char *data_dir;	/* jobs under <data_dir>/jobs/<id>, artifacts under artifacts/ */
+	const char *server_url; /* CROWDLOOP_SERVER */
+	const char *self_exe;	/* the server's own executable, for built-in trainers */
+	const char *node_name;
+	const executor *exec;
+	sched_node node;
+	int grace_ms; /* SIGTERM to SIGKILL on cancel; 0: the executor's default */
+	int tick_ms;  /* how often it looks at the store and its jobs; 0: 100 */
+} runner_config;
+
+typedef struct runner runner;
+
+/* Replays the store's live jobs, then starts the runner's thread. NULL (with why in `err`) when
+ * it cannot. Strings of `cfg` are copied. */
+runner *runner_start(const runner_config *cfg, cl_error *err);
+/* Stops the thread (running jobs go on) and frees the runner; NULL is fine. */
+void runner_stop(runner *r);
+
+#endif

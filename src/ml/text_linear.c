@@ -1,0 +1,168 @@
+/* text-linear: logistic regression (liblinear) over hashed word and character n-grams
+ * (ml/features.h), one class against the rest; and its runtime, text_linear. The model
+ * directory holds model.json (labels, multi_label, the feature options) and weights.bin. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml/features.h"
+#include "ml/runtime.h"
+#include "ml/train.h"
+
+/* The longest text a prediction reads. */
+#define TEXT_LINEAR_MAX_TEXT (1u << 20)
+
+static ml_text_opts opts_of(const ml_trainer *t, const json_t *params)
+{
+	return (ml_text_opts){(int)ml_param(t, params, "hash_bits"),
+			      (int)ml_param(t, params, "word_ngrams"),
+			      (int)ml_param(t, params, "char_ngrams")};
+}
+
+/* The train rows' vectors, in order; NULL when out of memory. */
+static ml_fvec *train_vectors(const ml_dataset *d, const ml_text_opts *o)
+{
+	ml_fvec *v = calloc(d->count[ML_TRAIN] + 1, sizeof *v);
+	for (size_t i = 0, n = 0; v && i < d->nrows; i++) {
+		if (d->rows[i].split != ML_TRAIN)
+			continue;
+		if (ml_text_features(d->rows[i].text, o, &v[n++])) {
+			for (size_t j = 0; j < n; j++)
+				ml_fvec_release(&v[j]);
+			free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+static json_t *text_meta(const ml_dataset *d, const ml_text_opts *o)
+{
+	json_t *labels = json_array();
+	for (size_t i = 0; i < d->nlabels; i++)
+		json_array_append_new(labels, json_string(d->labels[i]));
+	return json_pack("{s:s,s:s,s:o,s:b,s:{s:i,s:i,s:i},s:[s]}", "runtime", "text_linear",
+			 "kind", d->kind, "labels", labels, "multi_label", d->multi_label,
+			 "features", "hash_bits", o->hash_bits, "word_ngrams", o->word_ngrams,
+			 "char_ngrams", o->char_ngrams, "files", "weights.bin");
+}
+
+int ml_text_linear_train(const ml_train_job *job, cl_error *err)
+{
+	const ml_dataset *d = job->data;
+	ml_text_opts o = opts_of(job->trainer, job->params);
+	size_t n;
+	char path[PATH_MAX];
+	ml_linear m = {1 << o.hash_bits, (int)d->nlabels, d->multi_label, NULL};
+	ml_fvec *v = train_vectors(d, &o);
+	uint8_t *truth = ml_train_truth(d, ML_TRAIN, &n);
+	struct feature_node **x = calloc(n + 1, sizeof *x);
+	int rc = v && truth && x ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; !rc && i < n; i++)
+		x[i] = v[i].x;
+	if (!rc)
+		rc = ml_linear_train(&m, x, n, truth, ml_param(job->trainer, job->params, "C"),
+				     job->cpus, err);
+	snprintf(path, sizeof path, "%s/weights.bin", job->output);
+	if (!rc && !(rc = ml_linear_save(&m, path, err)))
+		rc = ml_train_write_meta(job->output, text_meta(d, &o), err);
+	for (size_t i = 0; v && i < n; i++)
+		ml_fvec_release(&v[i]);
+	free(v);
+	free(x);
+	free(truth);
+	ml_linear_release(&m);
+	return rc;
+}
+
+/* ---- the runtime ---- */
+
+typedef struct text_linear_model {
+	ml_text_opts opts;
+	ml_linear linear;
+	char **labels;
+	int nlabels;
+} text_linear_model;
+
+static void text_linear_free(ml_model *mm)
+{
+	text_linear_model *m = (text_linear_model *)(void *)mm;
+	if (!m)
+		return;
+	ml_linear_release(&m->linear);
+	ml_model_labels_free(m->labels, m->nlabels);
+	free(m);
+}
+
+static int read_opts(const json_t *meta, ml_text_opts *o, cl_error *err)
+{
+	const json_t *f = json_object_get(meta, "features");
+	o->hash_bits = (int)json_integer_value(json_object_get(f, "hash_bits"));
+	o->word_ngrams = (int)json_integer_value(json_object_get(f, "word_ngrams"));
+	o->char_ngrams = (int)json_integer_value(json_object_get(f, "char_ngrams"));
+	if (o->hash_bits < 12 || o->hash_bits > 24 || o->word_ngrams < 1 || o->word_ngrams > 3 ||
+	    o->char_ngrams < 0 || o->char_ngrams > 6)
+		return cl_fail(err, CL_EINVAL, "bad_model", "model.json: bad features");
+	return CL_OK;
+}
+
+static int text_linear_load(const char *dir, ml_model **out, cl_error *err)
+{
+	char path[PATH_MAX];
+	json_t *meta = ml_model_meta(dir, "text_linear", err);
+	text_linear_model *m = meta ? calloc(1, sizeof *m) : NULL;
+	int rc = !meta ? err->code : m ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	if (!rc)
+		rc = read_opts(meta, &m->opts, err);
+	if (!rc && !(m->labels = ml_model_labels(meta, &m->nlabels, err)))
+		rc = err->code;
+	snprintf(path, sizeof path, "%s/weights.bin", dir);
+	if (!rc)
+		rc = ml_linear_load(&m->linear, path, err);
+	if (!rc && (m->linear.nclass != m->nlabels || m->linear.dim != 1 << m->opts.hash_bits))
+		rc = cl_fail(err, CL_EINVAL, "bad_model", "%s does not match model.json", path);
+	json_decref(meta);
+	if (rc)
+		text_linear_free((ml_model *)(void *)m);
+	else
+		*out = (ml_model *)(void *)m;
+	return rc;
+}
+
+/* The text of a text model's input, checked against the limit. */
+static int input_text(const json_t *in, const char **text, cl_error *err)
+{
+	const json_t *t = json_object_get(in, "text");
+	if (!json_is_string(t))
+		return cl_fail(err, CL_EINVAL, "bad_input", "input.text must be a string");
+	if (json_string_length(t) > TEXT_LINEAR_MAX_TEXT)
+		return cl_fail(err, CL_ETOOBIG, "too_big", "input.text is longer than %u bytes",
+			       TEXT_LINEAR_MAX_TEXT);
+	*text = json_string_value(t);
+	return CL_OK;
+}
+
+static int text_linear_predict(ml_model *mm, const json_t *in, json_t **out, cl_error *err)
+{
+	text_linear_model *m = (text_linear_model *)(void *)mm;
+	const char *text = NULL;
+	ml_fvec v = {0};
+	int rc = input_text(in, &text, err);
+	if (rc)
+		return rc;
+	double *p = malloc((size_t)m->nlabels * sizeof *p);
+	if (!p || ml_text_features(text, &m->opts, &v)) {
+		free(p);
+		ml_fvec_release(&v);
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	}
+	ml_linear_scores(&m->linear, v.x, p);
+	*out = ml_scores_json(m->labels, p, m->nlabels, m->linear.multi_label);
+	free(p);
+	ml_fvec_release(&v);
+	return *out ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+}
+
+const ml_runtime ml_text_linear_runtime = {"text_linear", text_linear_load, text_linear_predict,
+					   text_linear_free};
