@@ -66,16 +66,64 @@ void ml_fvec_release(ml_fvec *v)
 
 /* ---- training ---- */
 
+/* The rows with their columns renumbered 1..used (the bias used + 1): hashed features leave
+ * most of 2^bits columns empty, and liblinear's work per step grows with the columns it is
+ * given, so it sees only the used ones. */
+typedef struct compact {
+	struct feature_node **x; /* owned, with their nodes in `nodes` */
+	struct feature_node *nodes;
+	int *column;		 /* owned: the original column of each new one, 1-based */
+	int used;
+} compact;
+
+static void compact_release(compact *c)
+{
+	free(c->x);
+	free(c->nodes);
+	free(c->column);
+}
+
+static int compact_make(compact *c, struct feature_node *const *x, size_t l, int dim)
+{
+	size_t nnz = 0;
+	int *renumber = calloc((size_t)dim + 2, sizeof *renumber);
+	*c = (compact){0};
+	for (size_t i = 0; renumber && i < l; i++)
+		for (const struct feature_node *f = x[i]; f->index != -1; f++, nnz++)
+			if (f->index <= dim)
+				renumber[f->index] = 1;
+	c->x = malloc((l + 1) * sizeof *c->x);
+	c->nodes = malloc((nnz + l + 1) * sizeof *c->nodes);
+	c->column = malloc(((size_t)dim + 2) * sizeof *c->column);
+	if (!renumber || !c->x || !c->nodes || !c->column)
+		return free(renumber), compact_release(c), -1;
+	for (int j = 1; j <= dim; j++)
+		if (renumber[j]) {
+			renumber[j] = ++c->used;
+			c->column[c->used] = j;
+		}
+	renumber[dim + 1] = c->used + 1; /* the bias */
+	c->column[c->used + 1] = dim + 1;
+	struct feature_node *o = c->nodes;
+	for (size_t i = 0; i < l; i++) {
+		c->x[i] = o;
+		for (const struct feature_node *f = x[i]; f->index != -1; f++)
+			*o++ = (struct feature_node){renumber[f->index], f->value};
+		*o++ = (struct feature_node){-1, 0};
+	}
+	free(renumber);
+	return 0;
+}
+
 typedef struct train_pool {
 	ml_linear *m;
-	struct feature_node *const *x;
+	const compact *c;
 	size_t l;
 	const uint8_t *truth;
 	double C;
 	int first;		/* the first class to train: 1 when class 0 mirrors class 1 */
 	atomic_int next;	/* the next class a thread takes */
 	atomic_int failed;	/* a CL_ code, 0 while all is well */
-	char why[128];
 } train_pool;
 
 static void quiet(const char *s) { (void)s; }
@@ -83,7 +131,7 @@ static void quiet(const char *s) { (void)s; }
 /* Trains class k against the rest into row k of the weights. */
 static int train_class(train_pool *p, int k)
 {
-	int dim = p->m->dim, positives = 0;
+	int dim = p->m->dim, positives = 0, used = p->c->used;
 	float *w = p->m->w + (size_t)k * (size_t)(dim + 1);
 	double *y = malloc(p->l * sizeof *y);
 	if (!y)
@@ -95,7 +143,7 @@ static int train_class(train_pool *p, int k)
 		w[dim] = positives ? 8.0f : -8.0f;
 		return free(y), CL_OK;
 	}
-	struct problem prob = {(int)p->l, dim + 1, y, (struct feature_node **)p->x, 1.0};
+	struct problem prob = {(int)p->l, used + 1, y, p->c->x, 1.0};
 	struct parameter param = {.solver_type = L2R_LR, .eps = 0.01, .C = p->C};
 	struct model *model = train(&prob, &param);
 	free(y);
@@ -103,8 +151,8 @@ static int train_class(train_pool *p, int k)
 		return CL_ENOMEM;
 	/* liblinear's single weight vector favours its first label. */
 	float sign = model->label[0] == 1 ? 1.0f : -1.0f;
-	for (int j = 0; j <= dim; j++)
-		w[j] = sign * (float)model->w[j];
+	for (int j = 0; j <= used; j++)
+		w[p->c->column[j + 1] - 1] = sign * (float)model->w[j];
 	free_and_destroy_model(&model);
 	return CL_OK;
 }
@@ -141,16 +189,18 @@ int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l,
 		    const uint8_t *truth, double C, int threads, cl_error *err)
 {
 	size_t row = (size_t)m->dim + 1;
-	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)))
+	compact c;
+	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)) || compact_make(&c, x, l, m->dim))
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory for %d x %zu weights",
 			       m->nclass, row);
 	set_print_string_function(quiet);
-	train_pool p = {.m = m, .x = x, .l = l, .truth = truth, .C = C};
+	train_pool p = {.m = m, .c = &c, .l = l, .truth = truth, .C = C};
 	/* Two exclusive classes need one model: class 0's weights are class 1's negated. */
 	p.first = m->nclass == 2 && !m->multi_label;
 	atomic_init(&p.next, p.first);
 	atomic_init(&p.failed, 0);
 	int rc = run_pool(&p, threads < 1 ? 1 : threads);
+	compact_release(&c);
 	if (rc)
 		return cl_fail(err, rc, NULL, "training ran out of memory");
 	for (size_t j = 0; p.first && j < row; j++)
