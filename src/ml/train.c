@@ -300,11 +300,18 @@ static int train_and_evaluate(const ml_train_job *job, int (*train)(const ml_tra
 	fprintf(log, "CROWDLOOP_METRIC train_seconds=%.3f step=0\n", t1 - t0);
 	fflush(log);
 	rc = evaluate_model(job->data, job->output, job->cpus, &fig, err);
-	if (!rc) {
+	if (!rc && !job->data->count[ML_TEST]) {
+		/* No test rows measure nothing: the figures say so rather than 0. */
+		json_decref(fig);
+		fig = json_pack("{s:n,s:n,s:{},s:n}", "accuracy", "macro_f1", "per_class",
+				"confusion");
+		rc = fig ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	} else if (!rc) {
 		fprintf(log, "CROWDLOOP_METRIC eval_seconds=%.3f step=0\n", ml_seconds() - t1);
 		print_metrics(log, fig);
-		rc = write_evaluation(job, fig, err);
 	}
+	if (!rc)
+		rc = write_evaluation(job, fig, err);
 	json_decref(fig);
 	fflush(log);
 	return rc;

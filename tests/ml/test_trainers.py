@@ -123,6 +123,15 @@ def refusals(tmp):
                        [{"split": "test", "text": "x", "annotation": {"labels": ["a"]}}])
     r = run("trainer", "run", "--trainer", "text-linear", "--data", data, "--output", out)
     assert r.returncode == 1 and "no train rows" in r.stderr, r.stderr
+    datasets.write_dir(data, {"kind": "text_class", "labels": ["a", "b"]},
+                       [{"split": "train", "text": "x y", "annotation": {"labels": ["a"]}},
+                        {"split": "train", "text": "z", "annotation": {"labels": ["b"]}}])
+    r = run("trainer", "run", "--trainer", "text-linear", "--data", data, "--output", out)
+    assert r.returncode == 0, r.stderr  # no test rows: trained, and nothing measured
+    with open(os.path.join(out, "evaluation.json")) as f:
+        ev = json.load(f)
+    assert ev["accuracy"] is None and ev["rows"] == {"train": 2, "test": 0}, ev
+    assert "test_accuracy" not in r.stdout
     r = run("trainer", "run", "--trainer", "text-linear", "--data", data, "--output", out,
             "--param", "hash_bits=40")
     assert r.returncode == 1 and "params.hash_bits" in r.stderr, r.stderr
