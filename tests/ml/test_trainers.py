@@ -74,6 +74,11 @@ def text_class(tmp, trainer, runtime, floor, *params):
     ev, model, metrics = train(trainer, data, out, *params)
     check_classes(ev, metrics, ["neg", "pos"], floor)
     assert model["runtime"] == runtime and model["labels"] == ["neg", "pos"]
+    for p in params:  # the params given are the ones used and recorded
+        name, value = p.split("=")
+        assert ev["params"][name] == float(value), ev["params"]
+        if runtime == "text_linear" and name in model["features"]:
+            assert model["features"][name] == int(value), model
     rc, answers = predict(out, [{"text": "I love it, excellent quality and a great price."},
                                 {"text": "Awful. It broke after a day, a waste of money."},
                                 {"txt": "no text"}])
@@ -161,6 +166,8 @@ def langid(tmp):
 CASES = {
     "langid": langid,
     "text-linear": lambda tmp: text_class(tmp, "text-linear", "text_linear", 0.75),
+    "text-linear-chars": lambda tmp: text_class(tmp, "text-linear", "text_linear", 0.75,
+                                                "char_ngrams=4", "C=4"),
     "text-fasttext": lambda tmp: text_class(tmp, "text-fasttext", "text_fasttext", 0.7),
     "image-hog": image_hog,
     "spans-linear": spans_linear,
