@@ -29,9 +29,9 @@ def run(*args, stdin=None):
     return subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True)
 
 
-def train(trainer, data, out, *params):
+def train(trainer, data, out, *params, cpus=2):
     args = ["trainer", "run", "--trainer", trainer, "--data", data, "--output", out,
-            "--cpus", "2"]
+            "--cpus", str(cpus)]
     for p in params:
         args += ["--param", p]
     r = run(*args)
@@ -86,6 +86,22 @@ def text_class(tmp, trainer, runtime, floor, *params):
     assert answers[0]["label"] == "pos" and answers[1]["label"] == "neg", answers
     assert abs(sum(answers[0]["scores"].values()) - 1) < 1e-5, answers[0]
     assert answers[2]["error"]["code"] == "bad_input", answers[2]
+
+
+def multi_label(tmp, trainer, *params):
+    """One-vs-rest: sentiment and source site, two labels a sentence. One thread, so that
+    fastText's run is the same every time (its threads race by design)."""
+    data, out = os.path.join(tmp, "data"), os.path.join(tmp, "model")
+    datasets.sentiment_and_source(sentences(), data)
+    ev, model, metrics = train(trainer, data, out, *params, cpus=1)
+    assert model["multi_label"] is True
+    assert ev["accuracy"] > 0.35 and ev["macro_f1"] > 0.65, (ev["accuracy"], ev["macro_f1"])
+    assert min(c["f1"] for c in ev["per_class"].values()) > 0.6, ev["per_class"]
+    assert ev["confusion"] is None
+    rc, answers = predict(out, [{"text": "Excellent phone, the battery lasts and it charges fast."}])
+    assert rc == 0 and "pos" in answers[0]["labels"], answers
+    scores = answers[0]["scores"]
+    assert sum(scores.values()) > 1.2, scores  # each label its own probability
 
 
 def image_hog(tmp):
@@ -169,6 +185,8 @@ CASES = {
     "text-linear-chars": lambda tmp: text_class(tmp, "text-linear", "text_linear", 0.75,
                                                 "char_ngrams=4", "C=4"),
     "text-fasttext": lambda tmp: text_class(tmp, "text-fasttext", "text_fasttext", 0.7),
+    "text-linear-multi": lambda tmp: multi_label(tmp, "text-linear"),
+    "text-fasttext-multi": lambda tmp: multi_label(tmp, "text-fasttext", "epoch=50"),
     "image-hog": image_hog,
     "spans-linear": spans_linear,
     "refusals": refusals,
