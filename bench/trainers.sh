@@ -7,7 +7,9 @@
 #         documents, 25 classes);
 #   image: image-hog on all of Fashion-MNIST (60,000 train, 10,000 test, as PNG files).
 # Each row: test accuracy, train time (crowdloop: its train_seconds metric; the tools: the wall
-# time of their training command) and peak RSS (/usr/bin/time's maximum resident set size).
+# time of their training command), the CPU time of the whole command (user + system; crowdloop's
+# includes reading the data and predicting the test split) and peak RSS (/usr/bin/time's maximum
+# resident set size). On a shared machine the CPU time is the steadier figure.
 # Knobs: BUILD_DIR (build), BENCH_CPUS (2: --cpus and -thread), BENCH_DIR (kept data; default a
 # temporary folder), BENCH_TEXT=0 or BENCH_IMAGE=0 to skip a part.
 set -euo pipefail
@@ -21,12 +23,14 @@ for tool in fasttext liblinear-train liblinear-predict /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench/trainers.sh needs $tool (fasttext, liblinear-tools, time)" >&2; exit 1; }
 done
 
-row() { printf '| %-34s | %8s | %9s | %9s |\n' "$@"; }
-# timed OUT CMD...: runs CMD with its output in OUT.log; sets $wall (s) and $rss (MB).
+row() { printf '| %-50s | %8s | %9s | %7s | %8s |\n' "$@"; }
+# timed OUT CMD...: runs CMD with its output in OUT.log; sets $wall and $cpu (s), $rss (MB).
 timed() {
   local out=$1; shift
-  /usr/bin/time -f '%e %M' -o "$out.time" "$@" >"$out.log" 2>&1
-  read -r wall rss_kb <"$out.time"
+  /usr/bin/time -f '%e %U %S %M' -o "$out.time" "$@" >"$out.log" 2>&1
+  local user sys rss_kb
+  read -r wall user sys rss_kb <"$out.time"
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.1f", u + s}')
   rss=$((rss_kb / 1024))
 }
 # crowdloop NAME TRAINER DATA [PARAMS...]: a crowdloop trainer's row.
@@ -39,14 +43,14 @@ crowdloop() {
   local acc secs
   acc=$(python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["accuracy"])' "$work/$name/evaluation.json")
   secs=$(sed -n 's/^CROWDLOOP_METRIC train_seconds=\([0-9.]*\).*/\1/p' "$work/$name.log")
-  row "crowdloop $trainer ${*:-(defaults)}" "$acc" "$secs" "$rss"
+  row "crowdloop $trainer ${*:-(defaults)}" "$acc" "$secs" "$cpu" "$rss"
 }
 
 text_bench() {
   local c=$work/text
   [ -s "$c/test.svm" ] || apt-cache dumpavail | python3 "$root/bench/text_corpus.py" "$c"
   echo "corpus: $(wc -l <"$c/train.txt") train, $(wc -l <"$c/test.txt") test documents"
-  row "text: who, params" "accuracy" "train (s)" "RSS (MB)"
+  row "text: who, params" "accuracy" "train (s)" "CPU (s)" "RSS (MB)"
   crowdloop text-linear text-linear "$c/data"
   crowdloop text-linear-words text-linear "$c/data" char_ngrams=0
   crowdloop text-fasttext text-fasttext "$c/data"
@@ -58,16 +62,20 @@ text_bench() {
       -thread "$cpus" -verbose 0 ${ft#*:}
     local acc
     acc=$(fasttext test "$work/ft-${ft%%:*}.bin" "$c/test.txt" | awk '/^P@1/{printf "%.4f", $2}')
-    row "fasttext CLI ${ft%%:*} ${ft#*:}" "$acc" "$wall" "$rss"
+    row "fasttext CLI ${ft%%:*} ${ft#*:}" "$acc" "$wall" "$cpu" "$rss"
   done
-  # liblinear untuned (-s 0, C 1), then C chosen by its own 5-fold search (-C), trained again.
+  # liblinear untuned (-s 0, C 1), then tuned: C 10, the value text-linear's default took from
+  # the sentiment sentences, or with BENCH_LL_SEARCH=1 the C of liblinear's own 5-fold search
+  # (-C; slow: over 3 CPU minutes here before it was stopped).
   timed "$work/ll-untuned" liblinear-train -q -s 0 "$c/train.svm" "$work/ll-untuned.model"
-  row "liblinear-train -s 0" "$(ll_accuracy "$work/ll-untuned.model")" "$wall" "$rss"
-  liblinear-train -q -C -s 0 "$c/train.svm" >"$work/ll-search.log"
-  local best
-  best=$(awk '/Best C/{for(i=1;i<=NF;i++) if($i=="C") {print $(i+2); exit}}' "$work/ll-search.log")
+  row "liblinear-train -s 0" "$(ll_accuracy "$work/ll-untuned.model")" "$wall" "$cpu" "$rss"
+  local best=10
+  if [ "${BENCH_LL_SEARCH:-0}" = 1 ]; then
+    liblinear-train -q -C -s 0 "$c/train.svm" >"$work/ll-search.log"
+    best=$(awk '/Best C/{for(i=1;i<=NF;i++) if($i=="C") {print $(i+2); exit}}' "$work/ll-search.log")
+  fi
   timed "$work/ll-tuned" liblinear-train -q -s 0 -c "$best" "$c/train.svm" "$work/ll-tuned.model"
-  row "liblinear-train -s 0 -c $best (searched)" "$(ll_accuracy "$work/ll-tuned.model")" "$wall" "$rss"
+  row "liblinear-train -s 0 -c $best" "$(ll_accuracy "$work/ll-tuned.model")" "$wall" "$cpu" "$rss"
 }
 
 ll_accuracy() {
@@ -78,7 +86,7 @@ ll_accuracy() {
 image_bench() {
   local d=$work/fashion
   [ -s "$d/rows.jsonl" ] || python3 "$root/tests/ml/datasets.py" fashion "$d" 60000 10000
-  row "image: who, params" "accuracy" "train (s)" "RSS (MB)"
+  row "image: who, params" "accuracy" "train (s)" "CPU (s)" "RSS (MB)"
   crowdloop image-hog image-hog "$d"
 }
 
