@@ -12,6 +12,7 @@
 #include <vl/hog.h>
 
 #include "ml/linear.h"
+#include "ml/builtin.h"
 #include "ml/runtime.h"
 #include "ml/train.h"
 
@@ -321,5 +322,5 @@ static int image_hog_predict(ml_model *mm, const json_t *in, json_t **out, cl_er
 	return rc;
 }
 
-const ml_runtime ml_image_hog_runtime = {"image_hog", image_hog_load, image_hog_predict,
+const ml_runtime ml_runtime_image_hog = {"image_hog", image_hog_load, image_hog_predict,
 					 image_hog_free};

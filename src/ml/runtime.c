@@ -7,12 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const ml_runtime ml_text_linear_runtime, ml_image_hog_runtime, ml_spans_linear_runtime,
-    ml_text_fasttext_runtime, ml_langid_fasttext_runtime;
+#include "ml/builtin.h"
 
 static const ml_runtime *const runtimes[] = {
-    &ml_text_linear_runtime,   &ml_text_fasttext_runtime,	  &ml_image_hog_runtime,
-    &ml_spans_linear_runtime,  &ml_langid_fasttext_runtime, NULL,
+    &ml_runtime_text_linear,  &ml_runtime_text_fasttext,   &ml_runtime_image_hog,
+    &ml_runtime_spans_linear, &ml_runtime_langid_fasttext, NULL,
 };
 
 const ml_runtime *ml_runtime_find(const char *name)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ml/features.h"
+#include "ml/builtin.h"
 #include "ml/runtime.h"
 #include "ml/train.h"
 #include "ml/text.h"
@@ -382,5 +383,5 @@ static int spans_predict(ml_model *mm, const json_t *in, json_t **out, cl_error 
 	return rc;
 }
 
-const ml_runtime ml_spans_linear_runtime = {"spans_linear", spans_load, spans_predict,
+const ml_runtime ml_runtime_spans_linear = {"spans_linear", spans_load, spans_predict,
 					    spans_free};

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ml/fasttext_shim.h"
+#include "ml/builtin.h"
 #include "ml/runtime.h"
 #include "ml/text.h"
 #include "ml/train.h"
@@ -191,7 +192,7 @@ static int text_fasttext_predict(ml_model *mm, const json_t *in, json_t **out, c
 	return rc;
 }
 
-const ml_runtime ml_text_fasttext_runtime = {"text_fasttext", text_fasttext_load,
+const ml_runtime ml_runtime_text_fasttext = {"text_fasttext", text_fasttext_load,
 					     text_fasttext_predict, fasttext_model_free};
 
 /* langid: model.json {"runtime":"langid_fasttext","file":"lid.176.ftz"}. */
@@ -230,5 +231,5 @@ static int langid_predict(ml_model *mm, const json_t *in, json_t **out, cl_error
 	return *out ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 }
 
-const ml_runtime ml_langid_fasttext_runtime = {"langid_fasttext", langid_load, langid_predict,
+const ml_runtime ml_runtime_langid_fasttext = {"langid_fasttext", langid_load, langid_predict,
 					       fasttext_model_free};
