@@ -52,7 +52,7 @@ text_bench() {
   echo "corpus: $(wc -l <"$c/train.txt") train, $(wc -l <"$c/test.txt") test documents"
   row "text: who, params" "accuracy" "train (s)" "CPU (s)" "RSS (MB)"
   crowdloop text-linear text-linear "$c/data"
-  crowdloop text-linear-words text-linear "$c/data" char_ngrams=0
+  crowdloop text-linear-chars text-linear "$c/data" char_ngrams=4
   crowdloop text-fasttext text-fasttext "$c/data"
   # fastText untuned (its defaults), then tuned as its tutorial tunes: lr 1.0, 25 epochs, bigrams.
   local ft

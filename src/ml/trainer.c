@@ -26,8 +26,10 @@ static const ml_param_spec fasttext_params[] = {
     {NULL, 0, 0, 0, false, NULL},
 };
 
+/* C 10 for the same reason as text's unit-length vectors: on 15,000 Fashion-MNIST images it
+ * beats C 1 by 1.9 points (0.888 against 0.869; 30 gives 0.888, 100 0.884). */
 static const ml_param_spec hog_params[] = {
-    {"C", 1e-4, 1e4, 1.0, false, "inverse regularisation strength of the logistic regression"},
+    {"C", 1e-4, 1e4, 10.0, false, "inverse regularisation strength of the logistic regression"},
     {"cell_size", 2, 32, 4, true, "HOG cell size in pixels"},
     {"image_size", 16, 256, 28, true, "images are scaled to this square before features"},
     {NULL, 0, 0, 0, false, NULL},
