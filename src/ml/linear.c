@@ -24,7 +24,8 @@ int ml_fvec_add(ml_fvec *v, int index, double value)
 
 static int by_index(const void *a, const void *b)
 {
-	int i = ((const struct feature_node *)a)->index, j = ((const struct feature_node *)b)->index;
+	int i = ((const struct feature_node *)a)->index,
+	    j = ((const struct feature_node *)b)->index;
 	return (i > j) - (i < j);
 }
 
@@ -72,7 +73,7 @@ void ml_fvec_release(ml_fvec *v)
 typedef struct compact {
 	struct feature_node **x; /* owned, with their nodes in `nodes` */
 	struct feature_node *nodes;
-	int *column;		 /* owned: the original column of each new one, 1-based */
+	int *column; /* owned: the original column of each new one, 1-based */
 	int used;
 } compact;
 
@@ -121,12 +122,15 @@ typedef struct train_pool {
 	size_t l;
 	const uint8_t *truth;
 	double C;
-	int first;		/* the first class to train: 1 when class 0 mirrors class 1 */
-	atomic_int next;	/* the next class a thread takes */
-	atomic_int failed;	/* a CL_ code, 0 while all is well */
+	int first;	   /* the first class to train: 1 when class 0 mirrors class 1 */
+	atomic_int next;   /* the next class a thread takes */
+	atomic_int failed; /* a CL_ code, 0 while all is well */
 } train_pool;
 
-static void quiet(const char *s) { (void)s; }
+static void quiet(const char *s)
+{
+	(void)s;
+}
 
 /* Trains class k against the rest into row k of the weights. */
 static int train_class(train_pool *p, int k)
@@ -160,7 +164,8 @@ static int train_class(train_pool *p, int k)
 static void *train_worker(void *arg)
 {
 	train_pool *p = arg;
-	for (int k; !atomic_load(&p->failed) && (k = atomic_fetch_add(&p->next, 1)) < p->m->nclass;) {
+	for (int k;
+	     !atomic_load(&p->failed) && (k = atomic_fetch_add(&p->next, 1)) < p->m->nclass;) {
 		int rc = train_class(p, k);
 		if (rc)
 			atomic_store(&p->failed, rc);
@@ -185,12 +190,13 @@ static int run_pool(train_pool *p, int threads)
 	return atomic_load(&p->failed);
 }
 
-int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l,
-		    const uint8_t *truth, double C, int threads, cl_error *err)
+int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
+		    double C, int threads, cl_error *err)
 {
 	size_t row = (size_t)m->dim + 1;
 	compact c;
-	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)) || compact_make(&c, x, l, m->dim))
+	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)) ||
+	    compact_make(&c, x, l, m->dim))
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory for %d x %zu weights",
 			       m->nclass, row);
 	set_print_string_function(quiet);
@@ -258,7 +264,8 @@ int ml_linear_save(const ml_linear *m, const char *path, cl_error *err)
 		ok = fwrite(&nnz, sizeof nnz, 1, f) == 1;
 		for (uint32_t j = 0; ok && j <= (uint32_t)m->dim; j++)
 			if (w[j] != 0)
-				ok = fwrite(&j, sizeof j, 1, f) == 1 && fwrite(&w[j], sizeof *w, 1, f) == 1;
+				ok = fwrite(&j, sizeof j, 1, f) == 1 &&
+				     fwrite(&w[j], sizeof *w, 1, f) == 1;
 	}
 	if (fclose(f) || !ok)
 		return cl_fail(err, CL_EINTERNAL, NULL, "%s: cannot be written", path);
@@ -293,14 +300,16 @@ int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
 		 head[1] > 0 && head[1] <= 4096;
 	if (ok) {
 		*m = (ml_linear){head[0], head[1], head[2] != 0, NULL};
-		ok = (m->w = calloc((size_t)m->nclass * (size_t)(m->dim + 1), sizeof *m->w)) != NULL;
+		ok =
+		    (m->w = calloc((size_t)m->nclass * (size_t)(m->dim + 1), sizeof *m->w)) != NULL;
 	}
 	for (int k = 0; ok && k < m->nclass; k++)
 		ok = !read_class(f, m->w + (size_t)k * (size_t)(m->dim + 1), m->dim);
 	fclose(f);
 	if (!ok) {
 		ml_linear_release(m);
-		return cl_fail(err, CL_EINVAL, "bad_model", "%s: not a crowdloop linear model", path);
+		return cl_fail(err, CL_EINVAL, "bad_model", "%s: not a crowdloop linear model",
+			       path);
 	}
 	return CL_OK;
 }

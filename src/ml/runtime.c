@@ -67,7 +67,8 @@ char **ml_model_labels(const json_t *meta, int *n, cl_error *err)
 		cl_fail(err, out ? CL_ENOMEM : CL_EINVAL, "bad_model", "model.json: bad labels");
 		return NULL;
 	}
-	json_array_foreach(labels, i, v) {
+	json_array_foreach(labels, i, v)
+	{
 		if (!json_is_string(v) || !(out[i] = strdup(json_string_value(v)))) {
 			ml_model_labels_free(out, (int)i);
 			cl_fail(err, CL_EINVAL, "bad_model", "model.json: labels[%zu] is bad", i);

@@ -30,7 +30,8 @@ static char *fasttext_words(const char *text)
 	for (size_t i = 0; out && i < n; i++) {
 		if (i)
 			out[o++] = ' ';
-		o += ml_lower_utf8(text + t[i].byte_start, t[i].byte_end - t[i].byte_start, out + o);
+		o +=
+		    ml_lower_utf8(text + t[i].byte_start, t[i].byte_end - t[i].byte_start, out + o);
 	}
 	if (out)
 		out[o] = '\0';
@@ -73,10 +74,14 @@ int ml_text_fasttext_train(const ml_train_job *job, cl_error *err)
 	const ml_trainer *t = job->trainer;
 	const json_t *p = job->params;
 	char input[PATH_MAX], model[PATH_MAX], why[200];
-	ml_fasttext_args a = {(int)ml_param(t, p, "epoch"),	  (int)ml_param(t, p, "dim"),
-			      (int)ml_param(t, p, "word_ngrams"), (int)ml_param(t, p, "bucket"),
-			      (int)ml_param(t, p, "min_count"),   job->cpus,
-			      ml_param(t, p, "lr"),		  job->data->multi_label};
+	ml_fasttext_args a = {(int)ml_param(t, p, "epoch"),
+			      (int)ml_param(t, p, "dim"),
+			      (int)ml_param(t, p, "word_ngrams"),
+			      (int)ml_param(t, p, "bucket"),
+			      (int)ml_param(t, p, "min_count"),
+			      job->cpus,
+			      ml_param(t, p, "lr"),
+			      job->data->multi_label};
 	snprintf(input, sizeof input, "%s/train.txt", job->output);
 	snprintf(model, sizeof model, "%s/model.bin", job->output);
 	int rc = write_train_file(job->data, input, err);
@@ -151,12 +156,14 @@ static int input_words(const json_t *in, bool tokenize, char **words, cl_error *
 }
 
 /* fastText answers exp(log(p + 1e-5)): the probability it meant. */
-static double fasttext_p(double got) { return got > 1e-5 ? (got < 1 + 1e-5 ? got - 1e-5 : 1) : 0; }
+static double fasttext_p(double got)
+{
+	return got > 1e-5 ? (got < 1 + 1e-5 ? got - 1e-5 : 1) : 0;
+}
 
 /* fastText's answers as probabilities of the project's labels, summing to 1 unless the model is
  * multi-label. */
-static void project_scores(const fasttext_model *m, const ml_fasttext_label *got, int n,
-			   double *p)
+static void project_scores(const fasttext_model *m, const ml_fasttext_label *got, int n, double *p)
 {
 	double sum = 0;
 	for (int k = 0; k < m->nlabels; k++)
