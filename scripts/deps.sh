@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config python3 libmicrohttpd-dev libjansson-dev
   libsqlite3-dev sqlite3 libsodium-dev libcurl4-openssl-dev libarchive-dev libstb-dev
   libcmocka-dev libmimalloc-dev dataset-fashion-mnist nodejs npm chromium fonts-nanum
-  liblinear-dev libvlfeat-dev libfasttext-dev)
+  liblinear-dev libvlfeat-dev libfasttext-dev liblinear-tools fasttext time)
 
 missing=()
 for p in "${packages[@]}"; do
