@@ -3,6 +3,7 @@ the figures in evaluation.json in a sane range, the CROWDLOOP_METRIC lines, mode
 its runtime, and `crowdloop trainer predict` answering with the saved model. Also the refusals
 of bad input (exit status and message). Usage: test_trainers.py TRAINER, with CROWDLOOP_BIN
 naming the binary and CROWDLOOP_BUILD_DIR a folder for the demo data."""
+import fcntl
 import json
 import os
 import shutil
@@ -20,8 +21,12 @@ BUILD = os.environ.get("CROWDLOOP_BUILD_DIR", os.path.join(ROOT, "build"))
 
 def sentences():
     out = os.path.join(BUILD, "demo-data")
-    subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo-data.sh"), out], check=True,
-                   stdout=subprocess.DEVNULL)
+    os.makedirs(out, exist_ok=True)
+    # CTest runs these cases in parallel: one makes the file while the others wait.
+    with open(os.path.join(out, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo-data.sh"), out],
+                       check=True, stdout=subprocess.DEVNULL)
     return os.path.join(out, "sentences.jsonl")
 
 
