@@ -27,11 +27,12 @@ static const ml_param_spec fasttext_params[] = {
 };
 
 /* C 10 for the same reason as text's unit-length vectors: on 15,000 Fashion-MNIST images it
- * beats C 1 by 1.9 points (0.888 against 0.869; 30 gives 0.888, 100 0.884). */
+ * beats C 1 by 1.9 points (0.888 against 0.869; 30 gives 0.888, 100 0.884). Images scaled to
+ * 32 make 8 x 8 cells of 4 pixels: 0.901 there, against 0.888 at 28 (7 x 7 cells). */
 static const ml_param_spec hog_params[] = {
     {"C", 1e-4, 1e4, 10.0, false, "inverse regularisation strength of the logistic regression"},
     {"cell_size", 2, 32, 4, true, "HOG cell size in pixels"},
-    {"image_size", 16, 256, 28, true, "images are scaled to this square before features"},
+    {"image_size", 16, 256, 32, true, "images are scaled to this square before features"},
     {NULL, 0, 0, 0, false, NULL},
 };
 
