@@ -8,7 +8,7 @@ packages=(build-essential cmake pkg-config python3 libmicrohttpd-dev libjansson-
   libcmocka-dev libmimalloc-dev dataset-fashion-mnist nodejs npm chromium fonts-nanum
   slurm-wlm slurm-client munge
   fonts-dejavu-core libtesseract-dev tesseract-ocr-kor tesseract-ocr-eng openssl
-  liblinear-dev libvlfeat-dev libfasttext-dev)
+  liblinear-dev libvlfeat-dev libfasttext-dev liblinear-tools fasttext time)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -27,7 +27,8 @@ static json_t *params_of(const cli_list *list)
 		double v = eq ? strtod(eq + 1, &end) : 0;
 		if (!eq || eq == list->items[i] || (size_t)(eq - list->items[i]) >= sizeof name ||
 		    end == eq + 1 || *end) {
-			fprintf(stderr, "crowdloop trainer: --param takes name=number, not '%.80s'\n",
+			fprintf(stderr,
+				"crowdloop trainer: --param takes name=number, not '%.80s'\n",
 				list->items[i]);
 			json_decref(params);
 			return NULL;

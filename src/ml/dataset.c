@@ -33,14 +33,16 @@ static int read_labels(ml_dataset *d, const json_t *labels, cl_error *err)
 	size_t i;
 	json_t *v;
 	if (!json_is_array(labels) || !json_array_size(labels))
-		return cl_fail(err, CL_EINVAL, "bad_dataset", "project.json: labels must be a list");
+		return cl_fail(err, CL_EINVAL, "bad_dataset",
+			       "project.json: labels must be a list");
 	if (json_array_size(labels) > ML_DATASET_MAX_LABELS)
 		return cl_fail(err, CL_ETOOBIG, "bad_dataset", "project.json: more than %d labels",
 			       ML_DATASET_MAX_LABELS);
 	d->labels = calloc(json_array_size(labels), sizeof *d->labels);
 	if (!d->labels)
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	json_array_foreach(labels, i, v) {
+	json_array_foreach(labels, i, v)
+	{
 		if (!json_is_string(v) || ml_dataset_label(d, json_string_value(v)) >= 0)
 			return cl_fail(err, CL_EINVAL, "bad_dataset",
 				       "project.json: labels[%zu] must be a new string", i);
@@ -80,11 +82,13 @@ static int row_classes(const ml_dataset *d, ml_row *r, const json_t *labels, cl_
 			       d->multi_label ? "labels" : "one label");
 	if (!(r->labels = calloc(json_array_size(labels), sizeof *r->labels)))
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	json_array_foreach(labels, i, v) {
+	json_array_foreach(labels, i, v)
+	{
 		int k = ml_dataset_label(d, json_string_value(v));
 		if (k < 0)
 			return cl_fail(err, CL_EINVAL, "bad_dataset",
-				       "annotation.labels[%zu] is not one of the project's labels", i);
+				       "annotation.labels[%zu] is not one of the project's labels",
+				       i);
 		r->labels[r->nlabels++] = k;
 	}
 	return CL_OK;
@@ -96,15 +100,19 @@ static int row_spans(const ml_dataset *d, ml_row *r, const json_t *spans, cl_err
 	json_t *s;
 	if (!json_is_array(spans))
 		return cl_fail(err, CL_EINVAL, "bad_dataset", "annotation.spans must be a list");
-	if (json_array_size(spans) && !(r->spans = calloc(json_array_size(spans), sizeof *r->spans)))
+	if (json_array_size(spans) &&
+	    !(r->spans = calloc(json_array_size(spans), sizeof *r->spans)))
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	json_array_foreach(spans, i, s) {
+	json_array_foreach(spans, i, s)
+	{
 		json_int_t start = json_integer_value(json_object_get(s, "start"));
 		json_int_t end = json_integer_value(json_object_get(s, "end"));
 		int k = ml_dataset_label(d, json_string_value(json_object_get(s, "label")));
 		if (k < 0 || start < 0 || end <= start || end > INT_MAX)
-			return cl_fail(err, CL_EINVAL, "bad_dataset", "annotation.spans[%zu] is not a "
-				       "span of the project's labels", i);
+			return cl_fail(err, CL_EINVAL, "bad_dataset",
+				       "annotation.spans[%zu] is not a "
+				       "span of the project's labels",
+				       i);
 		r->spans[r->nspans++] = (ml_span){(int)start, (int)end, k};
 	}
 	return CL_OK;
@@ -137,8 +145,7 @@ static int row_content(const ml_dataset *d, ml_row *r, const json_t *j, const ch
 	return CL_OK;
 }
 
-static int row_read(const ml_dataset *d, ml_row *r, const json_t *j, const char *dir,
-		    cl_error *err)
+static int row_read(const ml_dataset *d, ml_row *r, const json_t *j, const char *dir, cl_error *err)
 {
 	const json_t *a = json_object_get(j, "annotation");
 	int rc = row_content(d, r, j, dir, err);

@@ -23,20 +23,20 @@ typedef struct ml_span {
 
 typedef struct ml_row {
 	ml_split split;
-	char *text;	/* owned; NULL for image kinds */
-	char *image;	/* owned: the image's path joined to the directory; NULL for text kinds */
-	int *labels;	/* owned: class indices of a class annotation, in the order given */
+	char *text;  /* owned; NULL for image kinds */
+	char *image; /* owned: the image's path joined to the directory; NULL for text kinds */
+	int *labels; /* owned: class indices of a class annotation, in the order given */
 	size_t nlabels;
 	ml_span *spans; /* owned: a text_spans annotation */
 	size_t nspans;
 } ml_row;
 
 typedef struct ml_dataset {
-	char kind[32];	/* "text_class", "image_class", "text_spans" */
-	char **labels;	/* owned */
+	char kind[32]; /* "text_class", "image_class", "text_spans" */
+	char **labels; /* owned */
 	size_t nlabels;
 	bool multi_label;
-	ml_row *rows;	/* owned: the rows of the train, validation and test splits */
+	ml_row *rows; /* owned: the rows of the train, validation and test splits */
 	size_t nrows;
 	size_t count[ML_SPLITS];
 } ml_dataset;

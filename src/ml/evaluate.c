@@ -3,7 +3,10 @@
 
 #include <stdlib.h>
 
-static double ratio(long a, long b) { return b ? (double)a / (double)b : 0; }
+static double ratio(long a, long b)
+{
+	return b ? (double)a / (double)b : 0;
+}
 
 ml_prf ml_prf_of(ml_counts c)
 {
@@ -90,8 +93,8 @@ void ml_spans_count(const ml_span *gold, size_t ngold, const ml_span *pred, size
 static json_t *prf_json(ml_counts c, int with_support)
 {
 	ml_prf r = ml_prf_of(c);
-	json_t *o = json_pack("{s:f,s:f,s:f}", "precision", r.precision, "recall", r.recall,
-			      "f1", r.f1);
+	json_t *o =
+	    json_pack("{s:f,s:f,s:f}", "precision", r.precision, "recall", r.recall, "f1", r.f1);
 	if (o && with_support)
 		json_object_set_new(o, "support", json_integer(c.tp + c.fn));
 	return o;
@@ -119,8 +122,8 @@ json_t *ml_eval_classes_json(const ml_confusion *c, char *const *labels)
 			 ml_macro_f1(c), "per_class", per, "confusion", confusion_json(c, labels));
 }
 
-json_t *ml_eval_multi_json(const uint8_t *truth, const uint8_t *pred, size_t n,
-			   char *const *labels, int nlabels)
+json_t *ml_eval_multi_json(const uint8_t *truth, const uint8_t *pred, size_t n, char *const *labels,
+			   int nlabels)
 {
 	long exact = 0;
 	double f1 = 0;
@@ -129,13 +132,15 @@ json_t *ml_eval_multi_json(const uint8_t *truth, const uint8_t *pred, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		int same = 1;
 		for (int k = 0; k < nlabels; k++)
-			same &= truth[i * (size_t)nlabels + (size_t)k] == pred[i * (size_t)nlabels + (size_t)k];
+			same &= truth[i * (size_t)nlabels + (size_t)k] ==
+				pred[i * (size_t)nlabels + (size_t)k];
 		exact += same;
 	}
 	for (int k = 0; k < nlabels; k++) {
 		ml_counts c = {0, 0, 0};
 		for (size_t i = 0; i < n; i++) {
-			int t = truth[i * (size_t)nlabels + (size_t)k], p = pred[i * (size_t)nlabels + (size_t)k];
+			int t = truth[i * (size_t)nlabels + (size_t)k],
+			    p = pred[i * (size_t)nlabels + (size_t)k];
 			c.tp += t && p;
 			c.fp += !t && p;
 			c.fn += t && !p;

@@ -49,8 +49,8 @@ void ml_spans_count(const ml_span *gold, size_t ngold, const ml_span *pred, size
 json_t *ml_eval_classes_json(const ml_confusion *c, char *const *labels);
 /* The same for multi-label classes: truth and pred are n rows of nlabels flags; accuracy is
  * the share of rows whose whole set is right. */
-json_t *ml_eval_multi_json(const uint8_t *truth, const uint8_t *pred, size_t n,
-			   char *const *labels, int nlabels);
+json_t *ml_eval_multi_json(const uint8_t *truth, const uint8_t *pred, size_t n, char *const *labels,
+			   int nlabels);
 /* The same for spans, {"entity":{"precision","recall","f1"},"per_class":{...}}. */
 json_t *ml_eval_spans_json(const ml_counts *per_label, char *const *labels, int nlabels);
 

@@ -12,6 +12,7 @@
 #include <vl/hog.h>
 
 #include "ml/linear.h"
+#include "ml/builtin.h"
 #include "ml/runtime.h"
 #include "ml/train.h"
 
@@ -64,7 +65,8 @@ static int hog_features(const unsigned char *px, int w, int h, const hog_opts *o
 	for (int i = 0; i < s * s; i++)
 		img[i] = scaled[i] / 255.0f;
 	vl_hog_put_image(hog, img, (vl_size)s, (vl_size)s, 1, (vl_size)o->cell_size);
-	if ((int)(vl_hog_get_width(hog) * vl_hog_get_height(hog) * vl_hog_get_dimension(hog)) != dim ||
+	if ((int)(vl_hog_get_width(hog) * vl_hog_get_height(hog) * vl_hog_get_dimension(hog)) !=
+		dim ||
 	    !(f = malloc((size_t)dim * sizeof *f)))
 		goto out;
 	vl_hog_extract(hog, f);
@@ -89,7 +91,8 @@ static int hog_of_bytes(const unsigned char *data, size_t len, const hog_opts *o
 {
 	int w, h, comp;
 	if (len > HOG_MAX_BYTES)
-		return cl_fail(err, CL_ETOOBIG, "too_big", "the image is over %u bytes", HOG_MAX_BYTES);
+		return cl_fail(err, CL_ETOOBIG, "too_big", "the image is over %u bytes",
+			       HOG_MAX_BYTES);
 	if (!stbi_info_from_memory(data, (int)len, &w, &h, &comp))
 		return cl_fail(err, CL_EINVAL, "bad_image", "not an image stb_image decodes");
 	if ((size_t)w * (size_t)h > HOG_MAX_PIXELS)
@@ -178,13 +181,12 @@ static json_t *hog_meta(const ml_dataset *d, const hog_opts *o)
 	json_t *labels = json_array();
 	for (size_t i = 0; i < d->nlabels; i++)
 		json_array_append_new(labels, json_string(d->labels[i]));
-	return json_pack("{s:s,s:s,s:o,s:b,s:i,s:i,s:[s]}", "runtime", "image_hog", "kind",
-			 d->kind, "labels", labels, "multi_label", d->multi_label, "image_size",
+	return json_pack("{s:s,s:s,s:o,s:b,s:i,s:i,s:[s]}", "runtime", "image_hog", "kind", d->kind,
+			 "labels", labels, "multi_label", d->multi_label, "image_size",
 			 o->image_size, "cell_size", o->cell_size, "files", "weights.bin");
 }
 
-static int train_on(const ml_train_job *job, describe_pool *p, const hog_opts *o,
-		    cl_error *err)
+static int train_on(const ml_train_job *job, describe_pool *p, const hog_opts *o, cl_error *err)
 {
 	const ml_dataset *d = job->data;
 	size_t n;
@@ -263,7 +265,8 @@ static int image_hog_load(const char *dir, ml_model **out, cl_error *err)
 		m->opts.cell_size = (int)json_integer_value(json_object_get(meta, "cell_size"));
 		if (m->opts.image_size < 16 || m->opts.image_size > 256 || m->opts.cell_size < 2 ||
 		    m->opts.cell_size * 2 > m->opts.image_size)
-			rc = cl_fail(err, CL_EINVAL, "bad_model", "model.json: bad image_size or cell_size");
+			rc = cl_fail(err, CL_EINVAL, "bad_model",
+				     "model.json: bad image_size or cell_size");
 	}
 	if (!rc && !(m->labels = ml_model_labels(meta, &m->nlabels, err)))
 		rc = err->code;
@@ -292,12 +295,13 @@ static int input_features(const json_t *in, const hog_opts *o, ml_fvec *v, cl_er
 			       "input needs image_path or image_bytes_b64");
 	size_t len = json_string_length(b64), n = 0;
 	if (len / 4 * 3 > HOG_MAX_BYTES)
-		return cl_fail(err, CL_ETOOBIG, "too_big", "the image is over %u bytes", HOG_MAX_BYTES);
+		return cl_fail(err, CL_ETOOBIG, "too_big", "the image is over %u bytes",
+			       HOG_MAX_BYTES);
 	unsigned char *bytes = malloc(len / 4 * 3 + 3);
 	if (!bytes)
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	int rc = sodium_base642bin(bytes, len / 4 * 3 + 3, json_string_value(b64), len, " \n",
-				   &n, NULL, sodium_base64_VARIANT_ORIGINAL)
+	int rc = sodium_base642bin(bytes, len / 4 * 3 + 3, json_string_value(b64), len, " \n", &n,
+				   NULL, sodium_base64_VARIANT_ORIGINAL)
 		     ? cl_fail(err, CL_EINVAL, "bad_input", "image_bytes_b64 is not base64")
 		     : hog_of_bytes(bytes, n, o, v, err);
 	free(bytes);
@@ -321,5 +325,5 @@ static int image_hog_predict(ml_model *mm, const json_t *in, json_t **out, cl_er
 	return rc;
 }
 
-const ml_runtime ml_image_hog_runtime = {"image_hog", image_hog_load, image_hog_predict,
+const ml_runtime ml_runtime_image_hog = {"image_hog", image_hog_load, image_hog_predict,
 					 image_hog_free};

@@ -24,7 +24,8 @@ int ml_fvec_add(ml_fvec *v, int index, double value)
 
 static int by_index(const void *a, const void *b)
 {
-	int i = ((const struct feature_node *)a)->index, j = ((const struct feature_node *)b)->index;
+	int i = ((const struct feature_node *)a)->index,
+	    j = ((const struct feature_node *)b)->index;
 	return (i > j) - (i < j);
 }
 
@@ -66,24 +67,75 @@ void ml_fvec_release(ml_fvec *v)
 
 /* ---- training ---- */
 
+/* The rows with their columns renumbered 1..used (the bias used + 1): hashed features leave
+ * most of 2^bits columns empty, and liblinear's work per step grows with the columns it is
+ * given, so it sees only the used ones. */
+typedef struct compact {
+	struct feature_node **x; /* owned, with their nodes in `nodes` */
+	struct feature_node *nodes;
+	int *column; /* owned: the original column of each new one, 1-based */
+	int used;
+} compact;
+
+static void compact_release(compact *c)
+{
+	free(c->x);
+	free(c->nodes);
+	free(c->column);
+}
+
+static int compact_make(compact *c, struct feature_node *const *x, size_t l, int dim)
+{
+	size_t nnz = 0;
+	int *renumber = calloc((size_t)dim + 2, sizeof *renumber);
+	*c = (compact){0};
+	for (size_t i = 0; renumber && i < l; i++)
+		for (const struct feature_node *f = x[i]; f->index != -1; f++, nnz++)
+			if (f->index <= dim)
+				renumber[f->index] = 1;
+	c->x = malloc((l + 1) * sizeof *c->x);
+	c->nodes = malloc((nnz + l + 1) * sizeof *c->nodes);
+	c->column = malloc(((size_t)dim + 2) * sizeof *c->column);
+	if (!renumber || !c->x || !c->nodes || !c->column)
+		return free(renumber), compact_release(c), -1;
+	for (int j = 1; j <= dim; j++)
+		if (renumber[j]) {
+			renumber[j] = ++c->used;
+			c->column[c->used] = j;
+		}
+	renumber[dim + 1] = c->used + 1; /* the bias */
+	c->column[c->used + 1] = dim + 1;
+	struct feature_node *o = c->nodes;
+	for (size_t i = 0; i < l; i++) {
+		c->x[i] = o;
+		for (const struct feature_node *f = x[i]; f->index != -1; f++)
+			*o++ = (struct feature_node){renumber[f->index], f->value};
+		*o++ = (struct feature_node){-1, 0};
+	}
+	free(renumber);
+	return 0;
+}
+
 typedef struct train_pool {
 	ml_linear *m;
-	struct feature_node *const *x;
+	const compact *c;
 	size_t l;
 	const uint8_t *truth;
 	double C;
-	int first;		/* the first class to train: 1 when class 0 mirrors class 1 */
-	atomic_int next;	/* the next class a thread takes */
-	atomic_int failed;	/* a CL_ code, 0 while all is well */
-	char why[128];
+	int first;	   /* the first class to train: 1 when class 0 mirrors class 1 */
+	atomic_int next;   /* the next class a thread takes */
+	atomic_int failed; /* a CL_ code, 0 while all is well */
 } train_pool;
 
-static void quiet(const char *s) { (void)s; }
+static void quiet(const char *s)
+{
+	(void)s;
+}
 
 /* Trains class k against the rest into row k of the weights. */
 static int train_class(train_pool *p, int k)
 {
-	int dim = p->m->dim, positives = 0;
+	int dim = p->m->dim, positives = 0, used = p->c->used;
 	float *w = p->m->w + (size_t)k * (size_t)(dim + 1);
 	double *y = malloc(p->l * sizeof *y);
 	if (!y)
@@ -95,7 +147,7 @@ static int train_class(train_pool *p, int k)
 		w[dim] = positives ? 8.0f : -8.0f;
 		return free(y), CL_OK;
 	}
-	struct problem prob = {(int)p->l, dim + 1, y, (struct feature_node **)p->x, 1.0};
+	struct problem prob = {(int)p->l, used + 1, y, p->c->x, 1.0};
 	struct parameter param = {.solver_type = L2R_LR, .eps = 0.01, .C = p->C};
 	struct model *model = train(&prob, &param);
 	free(y);
@@ -103,8 +155,8 @@ static int train_class(train_pool *p, int k)
 		return CL_ENOMEM;
 	/* liblinear's single weight vector favours its first label. */
 	float sign = model->label[0] == 1 ? 1.0f : -1.0f;
-	for (int j = 0; j <= dim; j++)
-		w[j] = sign * (float)model->w[j];
+	for (int j = 0; j <= used; j++)
+		w[p->c->column[j + 1] - 1] = sign * (float)model->w[j];
 	free_and_destroy_model(&model);
 	return CL_OK;
 }
@@ -112,7 +164,8 @@ static int train_class(train_pool *p, int k)
 static void *train_worker(void *arg)
 {
 	train_pool *p = arg;
-	for (int k; !atomic_load(&p->failed) && (k = atomic_fetch_add(&p->next, 1)) < p->m->nclass;) {
+	for (int k;
+	     !atomic_load(&p->failed) && (k = atomic_fetch_add(&p->next, 1)) < p->m->nclass;) {
 		int rc = train_class(p, k);
 		if (rc)
 			atomic_store(&p->failed, rc);
@@ -137,20 +190,23 @@ static int run_pool(train_pool *p, int threads)
 	return atomic_load(&p->failed);
 }
 
-int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l,
-		    const uint8_t *truth, double C, int threads, cl_error *err)
+int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
+		    double C, int threads, cl_error *err)
 {
 	size_t row = (size_t)m->dim + 1;
-	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)))
+	compact c;
+	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)) ||
+	    compact_make(&c, x, l, m->dim))
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory for %d x %zu weights",
 			       m->nclass, row);
 	set_print_string_function(quiet);
-	train_pool p = {.m = m, .x = x, .l = l, .truth = truth, .C = C};
+	train_pool p = {.m = m, .c = &c, .l = l, .truth = truth, .C = C};
 	/* Two exclusive classes need one model: class 0's weights are class 1's negated. */
 	p.first = m->nclass == 2 && !m->multi_label;
 	atomic_init(&p.next, p.first);
 	atomic_init(&p.failed, 0);
 	int rc = run_pool(&p, threads < 1 ? 1 : threads);
+	compact_release(&c);
 	if (rc)
 		return cl_fail(err, rc, NULL, "training ran out of memory");
 	for (size_t j = 0; p.first && j < row; j++)
@@ -208,7 +264,8 @@ int ml_linear_save(const ml_linear *m, const char *path, cl_error *err)
 		ok = fwrite(&nnz, sizeof nnz, 1, f) == 1;
 		for (uint32_t j = 0; ok && j <= (uint32_t)m->dim; j++)
 			if (w[j] != 0)
-				ok = fwrite(&j, sizeof j, 1, f) == 1 && fwrite(&w[j], sizeof *w, 1, f) == 1;
+				ok = fwrite(&j, sizeof j, 1, f) == 1 &&
+				     fwrite(&w[j], sizeof *w, 1, f) == 1;
 	}
 	if (fclose(f) || !ok)
 		return cl_fail(err, CL_EINTERNAL, NULL, "%s: cannot be written", path);
@@ -243,14 +300,16 @@ int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
 		 head[1] > 0 && head[1] <= 4096;
 	if (ok) {
 		*m = (ml_linear){head[0], head[1], head[2] != 0, NULL};
-		ok = (m->w = calloc((size_t)m->nclass * (size_t)(m->dim + 1), sizeof *m->w)) != NULL;
+		ok =
+		    (m->w = calloc((size_t)m->nclass * (size_t)(m->dim + 1), sizeof *m->w)) != NULL;
 	}
 	for (int k = 0; ok && k < m->nclass; k++)
 		ok = !read_class(f, m->w + (size_t)k * (size_t)(m->dim + 1), m->dim);
 	fclose(f);
 	if (!ok) {
 		ml_linear_release(m);
-		return cl_fail(err, CL_EINVAL, "bad_model", "%s: not a crowdloop linear model", path);
+		return cl_fail(err, CL_EINVAL, "bad_model", "%s: not a crowdloop linear model",
+			       path);
 	}
 	return CL_OK;
 }

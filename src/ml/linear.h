@@ -28,7 +28,7 @@ int ml_fvec_finish(ml_fvec *v, int dim, bool normalize);
 void ml_fvec_release(ml_fvec *v);
 
 typedef struct ml_linear {
-	int dim;	  /* features 1..dim, the bias is dim + 1 */
+	int dim; /* features 1..dim, the bias is dim + 1 */
 	int nclass;
 	bool multi_label; /* independent probabilities rather than shared ones */
 	float *w;	  /* owned: nclass rows of dim + 1 weights, the bias last */
@@ -37,8 +37,8 @@ typedef struct ml_linear {
 /* Trains `m` (dim, nclass, multi_label set by the caller) on `l` finished vectors x whose
  * classes are truth[i * nclass + k] (1: the row has class k). C is liblinear's cost, threads
  * the most classes trained at once. CL_ENOMEM, or CL_EINVAL naming liblinear's complaint. */
-int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l,
-		    const uint8_t *truth, double C, int threads, cl_error *err);
+int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
+		    double C, int threads, cl_error *err);
 /* The probability of each class for finished vector x into p[nclass]. */
 void ml_linear_scores(const ml_linear *m, const struct feature_node *x, double *p);
 /* The class with the highest of p[nclass]. */

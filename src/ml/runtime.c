@@ -7,14 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml/builtin.h"
 #include "ml/ocr_tesseract.h"
 
-extern const ml_runtime ml_text_linear_runtime, ml_image_hog_runtime, ml_spans_linear_runtime,
-    ml_text_fasttext_runtime, ml_langid_fasttext_runtime;
-
 static const ml_runtime *const runtimes[] = {
-    &ml_text_linear_runtime,   &ml_text_fasttext_runtime,	  &ml_image_hog_runtime,
-    &ml_spans_linear_runtime,  &ml_langid_fasttext_runtime, &ml_runtime_ocr_tesseract, NULL,
+    &ml_runtime_text_linear,  &ml_runtime_text_fasttext,   &ml_runtime_image_hog,
+    &ml_runtime_spans_linear, &ml_runtime_langid_fasttext, &ml_runtime_ocr_tesseract,
+    NULL,
 };
 
 const ml_runtime *ml_runtime_find(const char *name)
@@ -70,7 +69,8 @@ char **ml_model_labels(const json_t *meta, int *n, cl_error *err)
 		cl_fail(err, out ? CL_ENOMEM : CL_EINVAL, "bad_model", "model.json: bad labels");
 		return NULL;
 	}
-	json_array_foreach(labels, i, v) {
+	json_array_foreach(labels, i, v)
+	{
 		if (!json_is_string(v) || !(out[i] = strdup(json_string_value(v)))) {
 			ml_model_labels_free(out, (int)i);
 			cl_fail(err, CL_EINVAL, "bad_model", "model.json: labels[%zu] is bad", i);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ml/features.h"
+#include "ml/builtin.h"
 #include "ml/runtime.h"
 #include "ml/train.h"
 #include "ml/text.h"
@@ -37,7 +38,10 @@ static char *shape_of(const char *s, size_t len)
 	size_t i = 0, o = 0;
 	while (out && i < len) {
 		uint32_t c = ml_utf8_next(s, len, &i);
-		char k = !ml_is_alnum(c) ? '.' : (c >= '0' && c <= '9') ? 'd' : ml_lower(c) != c ? 'X' : 'x';
+		char k = !ml_is_alnum(c)	  ? '.'
+			 : (c >= '0' && c <= '9') ? 'd'
+			 : ml_lower(c) != c	  ? 'X'
+						  : 'x';
 		if (!(o >= 2 && out[o - 1] == k && out[o - 2] == k))
 			out[o++] = k;
 	}
@@ -112,8 +116,8 @@ static size_t affix_len(const char *s, int n, bool suffix)
 static int token_features(const tagged_text *tt, size_t i, const spans_opts *o, ml_fvec *v)
 {
 	const char *w = tt->lower[i];
-	int rc = put(v, o, "w", 0, w, strlen(w)) || put(v, o, "s", 0, tt->shape[i],
-							   strlen(tt->shape[i])) ||
+	int rc = put(v, o, "w", 0, w, strlen(w)) ||
+		 put(v, o, "s", 0, tt->shape[i], strlen(tt->shape[i])) ||
 		 put(v, o, "bias", 0, "", 0);
 	for (int n = 1; !rc && n <= 3; n++) {
 		size_t p = affix_len(w, n, false), s = affix_len(w, n, true);
@@ -141,7 +145,8 @@ static void tags_of(const tagged_text *tt, const ml_span *spans, size_t nspans, 
 		tags[i] = 0;
 		for (size_t s = 0; s < nspans && !tags[i]; s++)
 			if (tt->t[i].start >= spans[s].start && tt->t[i].end <= spans[s].end)
-				tags[i] = (tt->t[i].start == spans[s].start ? 1 : 2) + 2 * spans[s].label;
+				tags[i] =
+				    (tt->t[i].start == spans[s].start ? 1 : 2) + 2 * spans[s].label;
 	}
 }
 
@@ -222,9 +227,9 @@ static json_t *spans_meta(const ml_dataset *d, const spans_opts *o)
 	json_t *labels = json_array();
 	for (size_t i = 0; i < d->nlabels; i++)
 		json_array_append_new(labels, json_string(d->labels[i]));
-	return json_pack("{s:s,s:s,s:o,s:i,s:i,s:[s]}", "runtime", "spans_linear", "kind",
-			 d->kind, "labels", labels, "window", o->window, "hash_bits", o->hash_bits,
-			 "files", "weights.bin");
+	return json_pack("{s:s,s:s,s:o,s:i,s:i,s:[s]}", "runtime", "spans_linear", "kind", d->kind,
+			 "labels", labels, "window", o->window, "hash_bits", o->hash_bits, "files",
+			 "weights.bin");
 }
 
 static int train_tokens(const ml_train_job *job, const token_rows *r, const spans_opts *o,
@@ -303,15 +308,16 @@ static int spans_load(const char *dir, ml_model **out, cl_error *err)
 		m->opts.hash_bits = (int)json_integer_value(json_object_get(meta, "hash_bits"));
 		if (m->opts.window < 0 || m->opts.window > 4 || m->opts.hash_bits < 12 ||
 		    m->opts.hash_bits > 24)
-			rc = cl_fail(err, CL_EINVAL, "bad_model", "model.json: bad window or hash_bits");
+			rc = cl_fail(err, CL_EINVAL, "bad_model",
+				     "model.json: bad window or hash_bits");
 	}
 	if (!rc && !(m->labels = ml_model_labels(meta, &m->nlabels, err)))
 		rc = err->code;
 	snprintf(path, sizeof path, "%s/weights.bin", dir);
 	if (!rc)
 		rc = ml_linear_load(&m->linear, path, err);
-	if (!rc && (m->linear.nclass != 1 + 2 * m->nlabels ||
-		    m->linear.dim != 1 << m->opts.hash_bits))
+	if (!rc &&
+	    (m->linear.nclass != 1 + 2 * m->nlabels || m->linear.dim != 1 << m->opts.hash_bits))
 		rc = cl_fail(err, CL_EINVAL, "bad_model", "%s does not match model.json", path);
 	json_decref(meta);
 	if (rc)
@@ -382,5 +388,4 @@ static int spans_predict(ml_model *mm, const json_t *in, json_t **out, cl_error 
 	return rc;
 }
 
-const ml_runtime ml_spans_linear_runtime = {"spans_linear", spans_load, spans_predict,
-					    spans_free};
+const ml_runtime ml_runtime_spans_linear = {"spans_linear", spans_load, spans_predict, spans_free};

@@ -10,7 +10,10 @@ static locale_t utf8_locale;
 static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
 
 /* C.UTF-8 gives towlower and iswalnum their Unicode tables; without it only ASCII is known. */
-static void utf8_locale_open(void) { utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", 0); }
+static void utf8_locale_open(void)
+{
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", 0);
+}
 
 static locale_t text_locale(void)
 {
@@ -18,8 +21,8 @@ static locale_t text_locale(void)
 	return utf8_locale;
 }
 
-static uint32_t utf8_tail(const unsigned char *p, size_t left, int more, uint32_t c,
-			  uint32_t min, size_t *i)
+static uint32_t utf8_tail(const unsigned char *p, size_t left, int more, uint32_t c, uint32_t min,
+			  size_t *i)
 {
 	if (left < (size_t)more + 1)
 		return (*i)++, 0xFFFD;
@@ -99,8 +102,8 @@ size_t ml_lower_utf8(const char *s, size_t len, char *out)
 static bool is_space(uint32_t c)
 {
 	locale_t l = text_locale();
-	return c <= ' ' || c == 0x7F || (c >= 0x80 && l && iswspace_l((wint_t)c, l)) ||
-	       c == 0xA0 || c == 0x200B || c == 0xFEFF;
+	return c <= ' ' || c == 0x7F || (c >= 0x80 && l && iswspace_l((wint_t)c, l)) || c == 0xA0 ||
+	       c == 0x200B || c == 0xFEFF;
 }
 
 int ml_tokenize(const char *text, size_t len, size_t max, ml_token **out, size_t *n)

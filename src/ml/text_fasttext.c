@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ml/fasttext_shim.h"
+#include "ml/builtin.h"
 #include "ml/runtime.h"
 #include "ml/text.h"
 #include "ml/train.h"
@@ -29,7 +30,8 @@ static char *fasttext_words(const char *text)
 	for (size_t i = 0; out && i < n; i++) {
 		if (i)
 			out[o++] = ' ';
-		o += ml_lower_utf8(text + t[i].byte_start, t[i].byte_end - t[i].byte_start, out + o);
+		o +=
+		    ml_lower_utf8(text + t[i].byte_start, t[i].byte_end - t[i].byte_start, out + o);
 	}
 	if (out)
 		out[o] = '\0';
@@ -72,10 +74,14 @@ int ml_text_fasttext_train(const ml_train_job *job, cl_error *err)
 	const ml_trainer *t = job->trainer;
 	const json_t *p = job->params;
 	char input[PATH_MAX], model[PATH_MAX], why[200];
-	ml_fasttext_args a = {(int)ml_param(t, p, "epoch"),	  (int)ml_param(t, p, "dim"),
-			      (int)ml_param(t, p, "word_ngrams"), (int)ml_param(t, p, "bucket"),
-			      (int)ml_param(t, p, "min_count"),   job->cpus,
-			      ml_param(t, p, "lr"),		  job->data->multi_label};
+	ml_fasttext_args a = {(int)ml_param(t, p, "epoch"),
+			      (int)ml_param(t, p, "dim"),
+			      (int)ml_param(t, p, "word_ngrams"),
+			      (int)ml_param(t, p, "bucket"),
+			      (int)ml_param(t, p, "min_count"),
+			      job->cpus,
+			      ml_param(t, p, "lr"),
+			      job->data->multi_label};
 	snprintf(input, sizeof input, "%s/train.txt", job->output);
 	snprintf(model, sizeof model, "%s/model.bin", job->output);
 	int rc = write_train_file(job->data, input, err);
@@ -150,12 +156,14 @@ static int input_words(const json_t *in, bool tokenize, char **words, cl_error *
 }
 
 /* fastText answers exp(log(p + 1e-5)): the probability it meant. */
-static double fasttext_p(double got) { return got > 1e-5 ? (got < 1 + 1e-5 ? got - 1e-5 : 1) : 0; }
+static double fasttext_p(double got)
+{
+	return got > 1e-5 ? (got < 1 + 1e-5 ? got - 1e-5 : 1) : 0;
+}
 
 /* fastText's answers as probabilities of the project's labels, summing to 1 unless the model is
  * multi-label. */
-static void project_scores(const fasttext_model *m, const ml_fasttext_label *got, int n,
-			   double *p)
+static void project_scores(const fasttext_model *m, const ml_fasttext_label *got, int n, double *p)
 {
 	double sum = 0;
 	for (int k = 0; k < m->nlabels; k++)
@@ -191,7 +199,7 @@ static int text_fasttext_predict(ml_model *mm, const json_t *in, json_t **out, c
 	return rc;
 }
 
-const ml_runtime ml_text_fasttext_runtime = {"text_fasttext", text_fasttext_load,
+const ml_runtime ml_runtime_text_fasttext = {"text_fasttext", text_fasttext_load,
 					     text_fasttext_predict, fasttext_model_free};
 
 /* langid: model.json {"runtime":"langid_fasttext","file":"lid.176.ftz"}. */
@@ -230,5 +238,5 @@ static int langid_predict(ml_model *mm, const json_t *in, json_t **out, cl_error
 	return *out ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 }
 
-const ml_runtime ml_langid_fasttext_runtime = {"langid_fasttext", langid_load, langid_predict,
+const ml_runtime ml_runtime_langid_fasttext = {"langid_fasttext", langid_load, langid_predict,
 					       fasttext_model_free};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ml/features.h"
+#include "ml/builtin.h"
 #include "ml/runtime.h"
 #include "ml/train.h"
 
@@ -164,5 +165,5 @@ static int text_linear_predict(ml_model *mm, const json_t *in, json_t **out, cl_
 	return *out ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 }
 
-const ml_runtime ml_text_linear_runtime = {"text_linear", text_linear_load, text_linear_predict,
+const ml_runtime ml_runtime_text_linear = {"text_linear", text_linear_load, text_linear_predict,
 					   text_linear_free};

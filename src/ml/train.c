@@ -89,12 +89,13 @@ static void read_spans(const ml_dataset *d, const json_t *spans, answer *a)
 	size_t i;
 	json_t *s;
 	a->spans = calloc(json_array_size(spans) + 1, sizeof *a->spans);
-	json_array_foreach(spans, i, s) {
+	json_array_foreach(spans, i, s)
+	{
 		int k = ml_dataset_label(d, json_string_value(json_object_get(s, "label")));
 		if (a->spans && k >= 0)
-			a->spans[a->nspans++] = (ml_span){
-			    (int)json_integer_value(json_object_get(s, "start")),
-			    (int)json_integer_value(json_object_get(s, "end")), k};
+			a->spans[a->nspans++] =
+			    (ml_span){(int)json_integer_value(json_object_get(s, "start")),
+				      (int)json_integer_value(json_object_get(s, "end")), k};
 	}
 }
 
@@ -106,7 +107,8 @@ static void read_answer(const ml_dataset *d, const json_t *out, answer *a)
 		read_spans(d, json_object_get(out, "spans"), a);
 	} else if (d->multi_label) {
 		a->flags = calloc(d->nlabels, 1);
-		json_array_foreach(json_object_get(out, "labels"), i, v) {
+		json_array_foreach(json_object_get(out, "labels"), i, v)
+		{
 			int k = ml_dataset_label(d, json_string_value(v));
 			if (a->flags && k >= 0)
 				a->flags[k] = 1;
@@ -278,18 +280,18 @@ static int write_evaluation(const ml_train_job *job, json_t *fig, cl_error *err)
 	}
 	json_object_set_new(fig, "trainer", json_string(job->trainer->name));
 	json_object_set_new(fig, "params", params);
-	json_object_set_new(fig, "rows", json_pack("{s:I,s:I}", "train",
-						   (json_int_t)job->data->count[ML_TRAIN], "test",
-						   (json_int_t)job->data->count[ML_TEST]));
+	json_object_set_new(fig, "rows",
+			    json_pack("{s:I,s:I}", "train", (json_int_t)job->data->count[ML_TRAIN],
+				      "test", (json_int_t)job->data->count[ML_TEST]));
 	snprintf(path, sizeof path, "%s/evaluation.json", job->output);
 	if (json_dump_file(fig, path, JSON_INDENT(1) | JSON_SORT_KEYS))
 		return cl_fail(err, CL_EINTERNAL, NULL, "%s: cannot be written", path);
 	return CL_OK;
 }
 
-static int train_and_evaluate(const ml_train_job *job, int (*train)(const ml_train_job *,
-								     cl_error *),
-			      FILE *log, cl_error *err)
+static int train_and_evaluate(const ml_train_job *job,
+			      int (*train)(const ml_train_job *, cl_error *), FILE *log,
+			      cl_error *err)
 {
 	json_t *fig = NULL;
 	double t0 = ml_seconds();
@@ -300,11 +302,18 @@ static int train_and_evaluate(const ml_train_job *job, int (*train)(const ml_tra
 	fprintf(log, "CROWDLOOP_METRIC train_seconds=%.3f step=0\n", t1 - t0);
 	fflush(log);
 	rc = evaluate_model(job->data, job->output, job->cpus, &fig, err);
-	if (!rc) {
+	if (!rc && !job->data->count[ML_TEST]) {
+		/* No test rows measure nothing: the figures say so rather than 0. */
+		json_decref(fig);
+		fig = json_pack("{s:n,s:n,s:{},s:n}", "accuracy", "macro_f1", "per_class",
+				"confusion");
+		rc = fig ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	} else if (!rc) {
 		fprintf(log, "CROWDLOOP_METRIC eval_seconds=%.3f step=0\n", ml_seconds() - t1);
 		print_metrics(log, fig);
-		rc = write_evaluation(job, fig, err);
 	}
+	if (!rc)
+		rc = write_evaluation(job, fig, err);
 	json_decref(fig);
 	fflush(log);
 	return rc;
@@ -320,8 +329,10 @@ int ml_train_run(const char *name, const char *data, const char *output, const j
 		return rc;
 	if (!(rc = check_job(t, name, params, &d, err)) && fs_make_dirs(output))
 		rc = cl_fail(err, CL_EINVAL, NULL, "%s: cannot make the output directory", output);
-	fprintf(log, "CROWDLOOP_METRIC train_rows=%zu step=0\nCROWDLOOP_METRIC test_rows=%zu "
-		     "step=0\n", d.count[ML_TRAIN], d.count[ML_TEST]);
+	fprintf(log,
+		"CROWDLOOP_METRIC train_rows=%zu step=0\nCROWDLOOP_METRIC test_rows=%zu "
+		"step=0\n",
+		d.count[ML_TRAIN], d.count[ML_TEST]);
 	ml_train_job job = {t, params, &d, output, cpus < 1 ? 1 : cpus};
 	for (size_t i = 0; !rc && i < sizeof trainers / sizeof trainers[0]; i++)
 		if (!strcmp(trainers[i].name, t->name))

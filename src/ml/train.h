@@ -16,10 +16,10 @@
 /* What one trainer is given. */
 typedef struct ml_train_job {
 	const ml_trainer *trainer;
-	const json_t *params;	 /* checked by ml_trainer_check; NULL: the defaults */
+	const json_t *params; /* checked by ml_trainer_check; NULL: the defaults */
 	const ml_dataset *data;
-	const char *output;	 /* an existing directory */
-	int cpus;		 /* the most threads it may use */
+	const char *output; /* an existing directory */
+	int cpus;	    /* the most threads it may use */
 } ml_train_job;
 
 /* Runs trainer `name` on dataset directory `data` into directory `output` (made when missing),

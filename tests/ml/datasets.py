@@ -42,6 +42,19 @@ def sentiment(sentences, out):
     return len(rows)
 
 
+def sentiment_and_source(sentences, out):
+    """Multi-label: each sentence has its sentiment and the site it came from."""
+    rows = []
+    for line in open(sentences):
+        s = json.loads(line)
+        label = "pos" if s["meta"]["original_label"] == "positive" else "neg"
+        rows.append({"split": split_of(s["text"]), "text": s["text"],
+                     "annotation": {"labels": [label, s["meta"]["source"]]}})
+    write_dir(out, {"kind": "text_class", "labels": ["neg", "pos", "amazon", "imdb", "yelp"],
+                    "multi_label": True}, rows)
+    return len(rows)
+
+
 def png(width, height, pixels):
     """A grayscale PNG of 8-bit pixels."""
     raw = b"".join(b"\0" + pixels[y * width:(y + 1) * width] for y in range(height))

@@ -3,6 +3,7 @@ the figures in evaluation.json in a sane range, the CROWDLOOP_METRIC lines, mode
 its runtime, and `crowdloop trainer predict` answering with the saved model. Also the refusals
 of bad input (exit status and message). Usage: test_trainers.py TRAINER, with CROWDLOOP_BIN
 naming the binary and CROWDLOOP_BUILD_DIR a folder for the demo data."""
+import fcntl
 import json
 import os
 import shutil
@@ -20,8 +21,12 @@ BUILD = os.environ.get("CROWDLOOP_BUILD_DIR", os.path.join(ROOT, "build"))
 
 def sentences():
     out = os.path.join(BUILD, "demo-data")
-    subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo-data.sh"), out], check=True,
-                   stdout=subprocess.DEVNULL)
+    os.makedirs(out, exist_ok=True)
+    # CTest runs these cases in parallel: one makes the file while the others wait.
+    with open(os.path.join(out, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo-data.sh"), out],
+                       check=True, stdout=subprocess.DEVNULL)
     return os.path.join(out, "sentences.jsonl")
 
 
@@ -29,9 +34,9 @@ def run(*args, stdin=None):
     return subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True)
 
 
-def train(trainer, data, out, *params):
+def train(trainer, data, out, *params, cpus=2):
     args = ["trainer", "run", "--trainer", trainer, "--data", data, "--output", out,
-            "--cpus", "2"]
+            "--cpus", str(cpus)]
     for p in params:
         args += ["--param", p]
     r = run(*args)
@@ -74,6 +79,11 @@ def text_class(tmp, trainer, runtime, floor, *params):
     ev, model, metrics = train(trainer, data, out, *params)
     check_classes(ev, metrics, ["neg", "pos"], floor)
     assert model["runtime"] == runtime and model["labels"] == ["neg", "pos"]
+    for p in params:  # the params given are the ones used and recorded
+        name, value = p.split("=")
+        assert ev["params"][name] == float(value), ev["params"]
+        if runtime == "text_linear" and name in model["features"]:
+            assert model["features"][name] == int(value), model
     rc, answers = predict(out, [{"text": "I love it, excellent quality and a great price."},
                                 {"text": "Awful. It broke after a day, a waste of money."},
                                 {"txt": "no text"}])
@@ -81,6 +91,22 @@ def text_class(tmp, trainer, runtime, floor, *params):
     assert answers[0]["label"] == "pos" and answers[1]["label"] == "neg", answers
     assert abs(sum(answers[0]["scores"].values()) - 1) < 1e-5, answers[0]
     assert answers[2]["error"]["code"] == "bad_input", answers[2]
+
+
+def multi_label(tmp, trainer, *params):
+    """One-vs-rest: sentiment and source site, two labels a sentence. One thread, so that
+    fastText's run is the same every time (its threads race by design)."""
+    data, out = os.path.join(tmp, "data"), os.path.join(tmp, "model")
+    datasets.sentiment_and_source(sentences(), data)
+    ev, model, metrics = train(trainer, data, out, *params, cpus=1)
+    assert model["multi_label"] is True
+    assert ev["accuracy"] > 0.35 and ev["macro_f1"] > 0.65, (ev["accuracy"], ev["macro_f1"])
+    assert min(c["f1"] for c in ev["per_class"].values()) > 0.6, ev["per_class"]
+    assert ev["confusion"] is None
+    rc, answers = predict(out, [{"text": "Excellent phone, the battery lasts and it charges fast."}])
+    assert rc == 0 and "pos" in answers[0]["labels"], answers
+    scores = answers[0]["scores"]
+    assert sum(scores.values()) > 1.2, scores  # each label its own probability
 
 
 def image_hog(tmp):
@@ -123,6 +149,15 @@ def refusals(tmp):
                        [{"split": "test", "text": "x", "annotation": {"labels": ["a"]}}])
     r = run("trainer", "run", "--trainer", "text-linear", "--data", data, "--output", out)
     assert r.returncode == 1 and "no train rows" in r.stderr, r.stderr
+    datasets.write_dir(data, {"kind": "text_class", "labels": ["a", "b"]},
+                       [{"split": "train", "text": "x y", "annotation": {"labels": ["a"]}},
+                        {"split": "train", "text": "z", "annotation": {"labels": ["b"]}}])
+    r = run("trainer", "run", "--trainer", "text-linear", "--data", data, "--output", out)
+    assert r.returncode == 0, r.stderr  # no test rows: trained, and nothing measured
+    with open(os.path.join(out, "evaluation.json")) as f:
+        ev = json.load(f)
+    assert ev["accuracy"] is None and ev["rows"] == {"train": 2, "test": 0}, ev
+    assert "test_accuracy" not in r.stdout
     r = run("trainer", "run", "--trainer", "text-linear", "--data", data, "--output", out,
             "--param", "hash_bits=40")
     assert r.returncode == 1 and "params.hash_bits" in r.stderr, r.stderr
@@ -152,7 +187,11 @@ def langid(tmp):
 CASES = {
     "langid": langid,
     "text-linear": lambda tmp: text_class(tmp, "text-linear", "text_linear", 0.75),
+    "text-linear-chars": lambda tmp: text_class(tmp, "text-linear", "text_linear", 0.75,
+                                                "char_ngrams=4", "C=4"),
     "text-fasttext": lambda tmp: text_class(tmp, "text-fasttext", "text_fasttext", 0.7),
+    "text-linear-multi": lambda tmp: multi_label(tmp, "text-linear"),
+    "text-fasttext-multi": lambda tmp: multi_label(tmp, "text-fasttext", "epoch=50"),
     "image-hog": image_hog,
     "spans-linear": spans_linear,
     "refusals": refusals,

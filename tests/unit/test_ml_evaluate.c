@@ -110,8 +110,9 @@ static void test_entity_matching(void **state)
 	NEAR(json_number_value(json_object_get(e, "precision")), 0.25);
 	NEAR(json_number_value(json_object_get(e, "recall")), 0.5);
 	NEAR(json_number_value(json_object_get(e, "f1")), 1.0 / 3);
-	NEAR(json_number_value(json_object_get(json_object_get(json_object_get(j, "per_class"),
-							       "PER"), "precision")), 0.5);
+	NEAR(json_number_value(json_object_get(
+		 json_object_get(json_object_get(j, "per_class"), "PER"), "precision")),
+	     0.5);
 	json_decref(j);
 }
 
@@ -133,12 +134,12 @@ static void test_multi_label(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accuracy_and_classes),
-		cmocka_unit_test(test_macro_skips_absent_class),
-		cmocka_unit_test(test_empty_denominators),
-		cmocka_unit_test(test_classes_json),
-		cmocka_unit_test(test_entity_matching),
-		cmocka_unit_test(test_multi_label),
+	    cmocka_unit_test(test_accuracy_and_classes),
+	    cmocka_unit_test(test_macro_skips_absent_class),
+	    cmocka_unit_test(test_empty_denominators),
+	    cmocka_unit_test(test_classes_json),
+	    cmocka_unit_test(test_entity_matching),
+	    cmocka_unit_test(test_multi_label),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

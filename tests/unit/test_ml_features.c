@@ -59,7 +59,10 @@ static void test_lower_case_and_bad_bytes(void **state)
 	out[n] = '\0';
 	assert_string_equal(out, "äöü σασ straße abc");
 	size_t i = 0;
-	assert_int_equal(ml_utf8_next("\xff" "a", 2, &i), 0xFFFD);
+	assert_int_equal(ml_utf8_next("\xff"
+				      "a",
+				      2, &i),
+			 0xFFFD);
 	assert_int_equal(i, 1);
 	i = 0;
 	assert_int_equal(ml_utf8_next("\xe4\xb8", 2, &i), 0xFFFD); /* cut short */
@@ -118,11 +121,11 @@ static void test_features_ignore_case_and_are_stable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_is_fnv1a),
-		cmocka_unit_test(test_tokens_have_code_point_offsets),
-		cmocka_unit_test(test_lower_case_and_bad_bytes),
-		cmocka_unit_test(test_char_ngrams_count_code_points),
-		cmocka_unit_test(test_features_ignore_case_and_are_stable),
+	    cmocka_unit_test(test_hash_is_fnv1a),
+	    cmocka_unit_test(test_tokens_have_code_point_offsets),
+	    cmocka_unit_test(test_lower_case_and_bad_bytes),
+	    cmocka_unit_test(test_char_ngrams_count_code_points),
+	    cmocka_unit_test(test_features_ignore_case_and_are_stable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,7 +132,8 @@ static void test_dataset_reads_and_refuses(void **state)
 	assert_non_null(strstr(err.message, "not one of the project's labels"));
 	write_file(dir, "project.json", "{\"kind\":\"image_class\",\"labels\":[\"a\"]}");
 	write_file(dir, "rows.jsonl",
-		   "{\"split\":\"train\",\"image\":\"../etc/passwd\",\"annotation\":{\"labels\":[\"a\"]}}\n");
+		   "{\"split\":\"train\",\"image\":\"../etc/"
+		   "passwd\",\"annotation\":{\"labels\":[\"a\"]}}\n");
 	assert_int_equal(ml_dataset_load(dir, &d, &err), CL_EINVAL);
 	assert_non_null(strstr(err.message, "inside the dataset directory"));
 	tmpdir_remove(dir);
@@ -141,9 +142,9 @@ static void test_dataset_reads_and_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_params_checked_and_named),
-		cmocka_unit_test(test_linear_learns_and_round_trips),
-		cmocka_unit_test(test_dataset_reads_and_refuses),
+	    cmocka_unit_test(test_params_checked_and_named),
+	    cmocka_unit_test(test_linear_learns_and_round_trips),
+	    cmocka_unit_test(test_dataset_reads_and_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,6 +126,29 @@ static void test_help_comes_from_the_table(void **state)
 	free(out);
 }
 
+/* A repeatable option keeps every value in order, and refuses more than CLI_LIST_MAX. */
+static void test_list_keeps_every_value(void **state)
+{
+	(void)state;
+	cli_list list = {0};
+	const cli_option opts[] = {OPT_LIST("param", &list, "K=V", "a param"), OPT_END()};
+	const options_spec spec = {.command = "test", .synopses = USAGE("[--param K=V]..."),
+				   .options = opts};
+	char *argv[2 * CLI_LIST_MAX + 4] = {"test", "--param", "a=1", "--param", "b=2"};
+	int operand;
+	assert_int_equal(options_parse(&spec, 5, argv, &operand), -1);
+	assert_int_equal(list.n, 2);
+	assert_string_equal(list.items[0], "a=1");
+	assert_string_equal(list.items[1], "b=2");
+	int argc = 1;
+	for (int i = 0; i <= CLI_LIST_MAX; i++) {
+		argv[argc++] = "--param";
+		argv[argc++] = "c=3";
+	}
+	list.n = 0;
+	assert_int_equal(options_parse(&spec, argc, argv, &operand), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +156,7 @@ int main(void)
 	    cmocka_unit_test(test_help_answers_zero),
 	    cmocka_unit_test(test_usage_errors_answer_two),
 	    cmocka_unit_test(test_help_comes_from_the_table),
+	    cmocka_unit_test(test_list_keeps_every_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
