@@ -247,7 +247,7 @@ static void cancel_ends_the_process(void **state)
 static void gpus_given_one_each(void **state)
 {
 	(void)state;
-	char workdir[2][256], log[2][256], release[300], text[4096], want[64];
+	char workdir[2][256], log[2][256], release[300], text[4096], want[160];
 	snprintf(release, sizeof release, "%s/release", jobs_dir);
 	char script[512];
 	snprintf(script, sizeof script,
