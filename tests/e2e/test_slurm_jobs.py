@@ -176,7 +176,9 @@ class SlurmRestartTest(unittest.TestCase):
             eng = Client(s.port, jw.eng.token)
             for jid in (a, b):
                 self.assertEqual(eng.get(API + "/jobs/%d" % jid).json()["state"], "running")
-            self.assertTrue(slurm_id(b), "the job found by name has its id recorded again")
+            # Found by its name, b has its Slurm id recorded again (the runner replays the
+            # store's jobs as the server starts, beside the first requests).
+            wait_for(lambda: slurm_id(b), 30, "b's Slurm id to be found by name")
             open(go, "w").close()
             for jid in (a, b):
                 j = wait_for(lambda: (lambda j: j if j["state"] not in ("queued", "running")
