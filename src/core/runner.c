@@ -47,6 +47,7 @@ struct runner {
 	runner_config cfg;
 	char data_dir[PATH_BYTES], server_url[512], self_exe[PATH_BYTES], node_name[64];
 	char partition[64];
+	uint32_t tag; /* of the data directory, in cluster job names */
 	sched *sched;
 	active *act;
 	size_t n_act, cap_act;
@@ -452,10 +453,11 @@ static int prepare_dirs(runner *r, const run_row *j, active *a, cl_error *err)
 }
 
 /* The name a cluster knows an attempt by: one per attempt, so that a server that died between
- * submitting and recording finds that attempt and no earlier one. */
-static void job_name_of(const run_row *j, char *out, size_t size)
+ * submitting and recording finds that attempt and no earlier one; and one per data directory
+ * (its tag), as two servers sharing a cluster number their jobs alike. */
+static void job_name_of(const runner *r, const run_row *j, char *out, size_t size)
 {
-	snprintf(out, size, "crowdloop-%lld-%d", (long long)j->id, j->attempt);
+	snprintf(out, size, "crowdloop-%lld-%d-%08x", (long long)j->id, j->attempt, r->tag);
 }
 
 static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err)
@@ -466,7 +468,7 @@ static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err
 	auth_token_digest(token, j->token_digest);
 	snprintf(data, sizeof data, "%s/data", a->dir);
 	snprintf(id, sizeof id, "%lld", (long long)j->id);
-	job_name_of(j, name, sizeof name);
+	job_name_of(r, j, name, sizeof name);
 	/* A cluster gives its own devices: the scheduler's mask means nothing there. */
 	sched_gpu_list(j->gpus && !r->cfg.exec->places ? mask : 0, gpus, sizeof gpus);
 	snprintf(j->gpu_list, sizeof j->gpu_list, "%s", gpus);
@@ -581,7 +583,7 @@ static bool ref_of(runner *r, run_row *j, executor_ref *ref)
 	if (j->pid || ref->cluster_id[0])
 		return true;
 	char name[64];
-	job_name_of(j, name, sizeof name);
+	job_name_of(r, j, name, sizeof name);
 	if (!r->cfg.exec->find || r->cfg.exec->find(name, ref) != CL_OK)
 		return false;
 	snprintf(j->slurm_id, sizeof j->slurm_id, "%s", ref->cluster_id);
@@ -759,6 +761,16 @@ static void *loop(void *arg)
 	return NULL;
 }
 
+/* FNV-1a of the data directory's path: a short tag that tells this server's cluster jobs from
+ * another's. */
+static uint32_t dir_tag(const char *dir)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)dir; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
 /* What the scheduler places on: this machine, or, where the cluster places jobs, a node no
  * quota-held org can fill, so that only the quotas hold jobs back. */
 static sched_node sched_node_of(const runner_config *cfg)
@@ -779,6 +791,7 @@ runner *runner_start(const runner_config *cfg, cl_error *err)
 	}
 	r->cfg = *cfg;
 	snprintf(r->partition, sizeof r->partition, "%s", cfg->partition ? cfg->partition : "");
+	r->tag = dir_tag(cfg->data_dir);
 	if (!r->cfg.tick_ms)
 		r->cfg.tick_ms = 100;
 	snprintf(r->data_dir, sizeof r->data_dir, "%s", cfg->data_dir);

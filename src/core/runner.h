@@ -7,7 +7,7 @@
  * and retries it by the rules of core/runs.c. On an executor that places its own jobs (Slurm)
  * the scheduler holds orgs to their quotas only, the cluster chooses nodes and devices, and the
  * runner records what the cluster chose; a job is found again after a restart by its cluster id,
- * or by its name ("crowdloop-<id>-<attempt>") when the server died before recording the id.
+ * or by its name ("crowdloop-<id>-<attempt>-<tag>", the tag a hash of the data directory) when the server died before recording the id.
  * Stopping the runner leaves running jobs running,
  * for the next server to adopt. */
 #ifndef CROWDLOOP_CORE_RUNNER_H

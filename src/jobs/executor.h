@@ -15,16 +15,16 @@
 
 /* What to run: the same fields for every executor. 0 and NULL mean "none" or the default. */
 typedef struct executor_spec {
-	char *const *argv;	/* argv[0] is looked up in PATH */
-	const char *workdir;	/* the job's directory: must exist */
-	const char *log_path;	/* stdout and stderr, appended */
-	char *const *env;	/* "KEY=VALUE" on top of the server's environment; NULL-ended */
+	char *const *argv;	  /* argv[0] is looked up in PATH */
+	const char *workdir;	  /* the job's directory: must exist */
+	const char *log_path;	  /* stdout and stderr, appended */
+	char *const *env;	  /* "KEY=VALUE" on top of the server's environment; NULL-ended */
 	const char *cuda_devices; /* local: the devices placed; a cluster chooses its own */
-	int cpus, gpus;		/* a cluster's ask (local placement is the scheduler's) */
+	int cpus, gpus;		  /* a cluster's ask (local placement is the scheduler's) */
 	int64_t mem_bytes;
 	int64_t time_limit_ms; /* from the start (for an adopted local job: from adoption) */
 	int64_t grace_ms;      /* SIGTERM to SIGKILL on cancel (local) */
-	const char *job_name;  /* the name a cluster knows the job by ("crowdloop-42-1") */
+	const char *job_name;  /* the name a cluster knows the job by ("crowdloop-42-1-<tag>") */
 	const char *partition; /* a cluster's partition; NULL: its default */
 } executor_spec;
 

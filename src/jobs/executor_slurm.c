@@ -6,6 +6,7 @@
 #include "jobs/slurm.h"
 #include "util/clock.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 typedef struct slurm_handle {
 	slurm_job job;
 	int64_t next_poll_ms; /* monotonic: when scontrol is asked again */
+	bool cancel_wanted;   /* asked; scancel is sent again at each poll until it succeeds */
 } slurm_handle;
 
 static int64_t mono_ms(void)
@@ -96,6 +98,8 @@ static void poll_job(void *handle, executor_status *st)
 	slurm_handle *h = handle;
 	int64_t now = mono_ms();
 	if (h->job.state != SLURM_DONE && now >= h->next_poll_ms) {
+		if (h->cancel_wanted && !h->job.cancel_sent)
+			slurm_cancel(&h->job, NULL);
 		slurm_poll(&h->job);
 		h->next_poll_ms = now + SLURM_POLL_EVERY_MS;
 	}
@@ -111,11 +115,12 @@ static void poll_job(void *handle, executor_status *st)
 	st->signal = h->job.signal;
 }
 
-/* scancel, then a poll soon after; a scancel that fails is tried again by the runner's next
- * cancel request, never taken for an end. */
+/* scancel, then a poll soon after; a scancel that fails (the controller unreachable) is sent
+ * again at the next polls, never taken for an end. */
 static void cancel(void *handle)
 {
 	slurm_handle *h = handle;
+	h->cancel_wanted = true;
 	slurm_cancel(&h->job, NULL);
 	h->next_poll_ms = 0;
 }

@@ -1,6 +1,6 @@
 """Training jobs on Slurm (`serve --executor slurm`) against a real one-node Slurm that this test
 starts with tests/slurm/start.sh (two fake GPUs): a custom job with its log and metrics, a built-in
-trainer, cancel, a GPU given by Slurm's gres and recorded, and a server killed with -9 while jobs
+trainer, cancel, org quotas held before sbatch, a GPU given by Slurm's gres and recorded, and a server killed with -9 while jobs
 run: after the restart each is found again (by its Slurm id, or by its name when the id was never
 recorded) and runs exactly once. Exits 77 (skipped) where Slurm cannot start, except under
 CI=true, where that fails. Slurm's time limits are whole minutes: the unit test covers them."""
@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -21,6 +22,22 @@ SLURM_SCRIPTS = os.environ.get("CROWDLOOP_SLURM_SCRIPTS") or os.path.join(
 SERVER_ARGS = ("--executor", "slurm", "--allow-custom-jobs", "--gpus", "2")
 # Slurm's node has 2 GiB: small jobs, so that several run at once.
 SMALL = {"mem_mb": 64}
+
+
+def squeue_ids(name):
+    """The Slurm ids of the jobs named `name` that the controller keeps, ended ones too."""
+    out = subprocess.run(["squeue", "-h", "-t", "all", "-n", name, "-o", "%i"],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def slurm_name(client, jid):
+    """The name the job's first attempt was submitted to Slurm under, from its log."""
+    import re
+    log = client.get(API + "/jobs/%d/logs" % jid).body.decode()
+    m = re.search(r"submitted to slurm as (crowdloop-%d-1-[0-9a-f]{8}) " % jid, log)
+    assert m, log
+    return m.group(1)
 
 
 def shared_dir():
@@ -52,7 +69,7 @@ class SlurmJobsTest(ServerTestCase):
         self.assertEqual(j["exit_status"], 0)
         self.assertIn("run %d done" % jid, log)
         self.assertRegex(log, r"slurm job \d+")  # it ran under Slurm, not as a local process
-        self.assertIn("submitted to slurm as crowdloop-%d-1" % jid, log)
+        self.assertRegex(log, r"submitted to slurm as crowdloop-%d-1-[0-9a-f]{8} " % jid)
         self.assertEqual(j["node"], "crowdloop-node")
         self.assertEqual(j["evaluation"], {"accuracy": 0.9})
         self.assertEqual(j["final_metrics"], {"loss": 0.25, "acc": 0.9})
@@ -119,6 +136,31 @@ class SlurmJobsTest(ServerTestCase):
         self.assertError(self.jw.eng.post(API + "/jobs/%d/cancel" % jid), 409, "job_ended")
         shutil.rmtree(d, ignore_errors=True)
 
+    def test_org_quota_holds_jobs_back_before_sbatch(self):
+        org = self.world.org["id"]
+        r = self.world.admin.post(API + "/orgs/%d/quota" % org,
+                                  {"max_cpus": 1, "max_gpus": -1, "weight": 1})
+        self.assertEqual(r.status, 200, r)
+        d = shared_dir()
+        go = os.path.join(d, "go")
+        try:
+            first = self.jw.submit(["sh", "-c", "while [ ! -f %s ]; do sleep 0.2; done" % go],
+                                   **SMALL).json()["id"]
+            self.wait_running(first)
+            second = self.jw.submit(["true"], **SMALL).json()["id"]
+            time.sleep(2)  # several of the runner's looks: the quota holds it back
+            self.assertEqual(self.jw.job(second)["state"], "queued")
+            # Held back by the server: never submitted to Slurm, whose node has room for it.
+            self.assertEqual(squeue_ids(slurm_name(self.jw.eng, first).replace(
+                "crowdloop-%d-" % first, "crowdloop-%d-" % second)), [])
+            open(go, "w").close()
+            self.assertEqual(self.jw.wait_end(second, 120)["state"], "succeeded")
+            self.assertEqual(len(squeue_ids(slurm_name(self.jw.eng, second))), 1)
+        finally:
+            self.world.admin.post(API + "/orgs/%d/quota" % org,
+                                  {"max_cpus": -1, "max_gpus": -1, "weight": 1})
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_one_gpu_job_gets_a_slurm_gpu(self):
         r = self.jw.submit(["sh", "-c", 'echo "devices=$CUDA_VISIBLE_DEVICES"; sleep 2'],
                            gpus=1, **SMALL)
@@ -179,6 +221,10 @@ class SlurmRestartTest(unittest.TestCase):
             # Found by its name, b has its Slurm id recorded again (the runner replays the
             # store's jobs as the server starts, beside the first requests).
             wait_for(lambda: slurm_id(b), 30, "b's Slurm id to be found by name")
+            # Both taken up before they go on (an adopted job's log is read from where it stood).
+            for jid in (a, b):
+                wait_for(lambda: b"adopted by a restarted server (slurm job" in
+                         eng.get(API + "/jobs/%d/logs" % jid).body, 30, "job %d's adoption" % jid)
             open(go, "w").close()
             for jid in (a, b):
                 j = wait_for(lambda: (lambda j: j if j["state"] not in ("queued", "running")
@@ -186,18 +232,14 @@ class SlurmRestartTest(unittest.TestCase):
                              120, "job %d to end" % jid)
                 self.assertEqual(j["state"], "succeeded", j)
                 self.assertEqual(j["attempt"], 1)
-                self.assertEqual(j["final_metrics"], {"after": 1.0})
                 log = eng.get(API + "/jobs/%d/logs" % jid).body.decode()
-                self.assertIn("adopted by a restarted server (slurm job", log)
+                self.assertEqual(j["final_metrics"], {"after": 1.0}, log)
             for starts in (by_id, by_name):
                 with open(starts) as f:
                     self.assertEqual(f.read().count("start"), 1, starts)
             # Nothing else was submitted: Slurm knows one job of each name.
             for jid in (a, b):
-                out = subprocess.run(["squeue", "-h", "-t", "all", "-n",
-                                      "crowdloop-%d-1" % jid, "-o", "%i"],
-                                     capture_output=True, text=True, check=True).stdout
-                self.assertEqual(len(out.split()), 1, out)
+                self.assertEqual(len(squeue_ids(slurm_name(eng, jid))), 1)
         finally:
             s.cleanup()
             shutil.rmtree(d, ignore_errors=True)
