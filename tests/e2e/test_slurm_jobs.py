@@ -180,6 +180,37 @@ class SlurmJobsTest(ServerTestCase):
         self.assertIn(b"devices=[]", self.jw.eng.get(API + "/jobs/%d/logs" % jid).body)
 
 
+class SlurmPartitionTest(ServerTestCase):
+    """--slurm-partition reaches sbatch: a partition the cluster lacks fails the job's start,
+    with Slurm's refusal in its log; a partition name that is no name stops serve at once."""
+    server_args = SERVER_ARGS + ("--slurm-partition", "no-such-partition")
+
+    def test_partition_is_passed_to_sbatch(self):
+        jw = JobWorld(self.world)
+        jid = jw.submit(["true"], **SMALL).json()["id"]
+        j = jw.wait_end(jid, 60)
+        log = jw.eng.get(API + "/jobs/%d/logs" % jid).body.decode()
+        self.assertEqual((j["state"], j["attempt"]), ("failed", 1), log)
+        self.assertIn("cannot start", log)
+        self.assertIn("partition", log.lower())
+
+    def test_bad_partition_name_refused(self):
+        from harness import BIN
+        d = tempfile.mkdtemp()
+        try:
+            r = subprocess.run([BIN, "serve", "--data", d, "--listen", "127.0.0.1:0",
+                                "--executor", "slurm", "--slurm-partition", "a;b"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("--slurm-partition", r.stderr)
+            r = subprocess.run([BIN, "serve", "--data", d, "--listen", "127.0.0.1:0",
+                                "--slurm-partition", "debug"],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2, r.stderr)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class SlurmRestartTest(unittest.TestCase):
     """kill -9 of the server while Slurm jobs run: the next server looks them up by Slurm id
     (or by name, for one whose id was never recorded) and never submits one twice."""
