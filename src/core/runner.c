@@ -11,10 +11,10 @@
 #include "util/log.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
