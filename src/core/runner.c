@@ -500,8 +500,16 @@ static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err
 	else
 		note(a->log_path, "attempt %d of job %lld starting on %s (cpus %d, gpus [%s])",
 		     j->attempt, (long long)j->id, r->node_name, j->cpus, gpus);
-	int rc = argv ? r->cfg.exec->start(&a->handle, &spec, &ref, err)
-		      : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	snprintf(j->node, sizeof j->node, "%s", r->node_name);
+	copy_path(j->log_path, sizeof j->log_path, a->log_path);
+	copy_path(j->output_dir, sizeof j->output_dir, a->out_dir);
+	int rc = argv ? 0 : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	/* On a cluster the job may outlive a server that dies before recording its id: its
+	 * token's digest is recorded first, so the job a restart finds by name can still log. */
+	if (!rc && r->cfg.exec->places)
+		rc = run_started(&r->cfg.store, j, err);
+	if (!rc)
+		rc = r->cfg.exec->start(&a->handle, &spec, &ref, err);
 	free(argv);
 	json_decref(words);
 	if (rc)
@@ -509,9 +517,6 @@ static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err
 	j->pid = ref.pid;
 	j->proc_start = (int64_t)ref.start_time;
 	snprintf(j->slurm_id, sizeof j->slurm_id, "%s", ref.cluster_id);
-	snprintf(j->node, sizeof j->node, "%s", r->node_name);
-	copy_path(j->log_path, sizeof j->log_path, a->log_path);
-	copy_path(j->output_dir, sizeof j->output_dir, a->out_dir);
 	return run_started(&r->cfg.store, j, err);
 }
 
