@@ -25,9 +25,12 @@
 /* How long a request's log line may wait to be written with others. */
 #define REQUEST_LOG_MS 200
 
+#define PARTITION_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 /* What the command line asks for. */
 typedef struct serve_args {
 	const char *data, *listen, *web, *sync, *sched, *tls_cert, *tls_key, *executor;
+	const char *partition;
 	bool demo, quiet;
 	long long io_threads, handlers, min_wage, max_image_megapixels, gpus;
 	long long per_address, header_timeout;
@@ -35,7 +38,7 @@ typedef struct serve_args {
 
 static const char *const sync_words[] = {"full", "normal", NULL};
 static const char *const sched_words[] = {"batch", "normal", NULL};
-static const char *const executor_words[] = {"local", NULL};
+static const char *const executor_words[] = {"local", "slurm", NULL};
 
 /* Reads the options into args and a; -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, serve_args *args, app *a)
@@ -91,7 +94,11 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 		     "as training jobs on this machine"),
 	    OPT_CHOICE("executor", &args->executor, executor_words,
 		       "where jobs run: local (default), processes on this\n"
-		       "machine"),
+		       "machine; slurm, submitted with sbatch to the cluster of\n"
+		       "$SLURM_CONF (or /etc/slurm/slurm.conf), which places them;\n"
+		       "the data directory must be at the same path on its nodes"),
+	    OPT_STRING(0, "slurm-partition", &args->partition, "NAME",
+		       "the Slurm partition jobs go to (default: the cluster's)"),
 	    OPT_END(),
 	};
 	const options_spec spec = {
@@ -252,6 +259,7 @@ static int probe_node(app *a, const serve_args *args)
 	a->runs.cpus = node.cpus;
 	a->runs.gpus = node.gpu_count;
 	a->runs.mem_bytes = (int64_t)node.memory_bytes;
+	a->runs.executor = args->executor;
 	return 0;
 }
 
@@ -266,8 +274,9 @@ static runner *start_runner(app *a, const serve_args *args, const char *url)
 	    .data_dir = a->data_dir,
 	    .server_url = url,
 	    .self_exe = self,
-	    .node_name = "local",
+	    .node_name = args->executor,
 	    .exec = executor_find(args->executor),
+	    .partition = args->partition,
 	    .node = {.cpus = node.cpus, .mem_bytes = (int64_t)node.memory_bytes,
 		     .gpus = node.gpu_count},
 	    .grace_ms = 5000,
@@ -328,6 +337,13 @@ int cmd_serve(int argc, char **argv)
 	int done = parse(argc, argv, &args, &a);
 	if (done >= 0)
 		return done;
+	if (args.partition && (strcmp(args.executor, "slurm") || !args.partition[0] ||
+			       strlen(args.partition) > 63 ||
+			       args.partition[strspn(args.partition, PARTITION_CHARS)])) {
+		log_error("msg=\"--slurm-partition goes with --executor slurm and is letters,"
+			  " digits, '.', '_' and '-'\"");
+		return 2;
+	}
 	if (auth_init()) {
 		log_error("msg=\"cannot initialize libsodium\"");
 		return 1;

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +40,14 @@ typedef struct active {
 	char line[LINE_MAX_BYTES];
 	size_t line_len;
 	bool line_too_long, cancel_sent, adopted;
+	char node[64], gpus[RUN_GPU_LIST_LEN]; /* where a cluster placed it, as last recorded */
 } active;
 
 struct runner {
 	runner_config cfg;
 	char data_dir[PATH_BYTES], server_url[512], self_exe[PATH_BYTES], node_name[64];
+	char partition[64];
+	uint32_t tag; /* of the data directory, in cluster job names */
 	sched *sched;
 	active *act;
 	size_t n_act, cap_act;
@@ -448,14 +452,25 @@ static int prepare_dirs(runner *r, const run_row *j, active *a, cl_error *err)
 	return rc;
 }
 
+/* The name a cluster knows an attempt by: one per attempt, so that a server that died between
+ * submitting and recording finds that attempt and no earlier one; and one per data directory
+ * (its tag), as two servers sharing a cluster number their jobs alike. */
+static void job_name_of(const runner *r, const run_row *j, char *out, size_t size)
+{
+	snprintf(out, size, "crowdloop-%lld-%d-%08x", (long long)j->id, j->attempt, r->tag);
+}
+
 static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err)
 {
 	char token[AUTH_TOKEN_LEN], data[PATH_BYTES + 96], id[24], gpus[RUN_GPU_LIST_LEN];
+	char name[64];
 	auth_token_new(token);
 	auth_token_digest(token, j->token_digest);
 	snprintf(data, sizeof data, "%s/data", a->dir);
 	snprintf(id, sizeof id, "%lld", (long long)j->id);
-	sched_gpu_list(j->gpus ? mask : 0, gpus, sizeof gpus);
+	job_name_of(r, j, name, sizeof name);
+	/* A cluster gives its own devices: the scheduler's mask means nothing there. */
+	sched_gpu_list(j->gpus && !r->cfg.exec->places ? mask : 0, gpus, sizeof gpus);
 	snprintf(j->gpu_list, sizeof j->gpu_list, "%s", gpus);
 	env_list env = {0};
 	env_set(&env, "CROWDLOOP_DATASET", data);
@@ -471,22 +486,37 @@ static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err
 			      .log_path = a->log_path,
 			      .env = env.v,
 			      .cuda_devices = gpus,
+			      .cpus = j->cpus,
+			      .gpus = j->gpus,
+			      .mem_bytes = j->mem_bytes,
 			      .time_limit_ms = j->time_limit_ms,
-			      .grace_ms = r->cfg.grace_ms};
+			      .grace_ms = r->cfg.grace_ms,
+			      .job_name = name,
+			      .partition = r->partition[0] ? r->partition : NULL};
 	executor_ref ref;
-	note(a->log_path, "attempt %d of job %lld starting on %s (cpus %d, gpus [%s])", j->attempt,
-	     (long long)j->id, r->node_name, j->cpus, gpus);
-	int rc = argv ? r->cfg.exec->start(&a->handle, &spec, &ref, err)
-		      : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	if (r->cfg.exec->places)
+		note(a->log_path, "attempt %d of job %lld submitted to %s as %s (cpus %d, gpus %d)",
+		     j->attempt, (long long)j->id, r->cfg.exec->name, name, j->cpus, j->gpus);
+	else
+		note(a->log_path, "attempt %d of job %lld starting on %s (cpus %d, gpus [%s])",
+		     j->attempt, (long long)j->id, r->node_name, j->cpus, gpus);
+	snprintf(j->node, sizeof j->node, "%s", r->node_name);
+	copy_path(j->log_path, sizeof j->log_path, a->log_path);
+	copy_path(j->output_dir, sizeof j->output_dir, a->out_dir);
+	int rc = argv ? 0 : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	/* On a cluster the job may outlive a server that dies before recording its id: its
+	 * token's digest is recorded first, so the job a restart finds by name can still log. */
+	if (!rc && r->cfg.exec->places)
+		rc = run_started(&r->cfg.store, j, err);
+	if (!rc)
+		rc = r->cfg.exec->start(&a->handle, &spec, &ref, err);
 	free(argv);
 	json_decref(words);
 	if (rc)
 		return rc;
 	j->pid = ref.pid;
 	j->proc_start = (int64_t)ref.start_time;
-	snprintf(j->node, sizeof j->node, "%s", r->node_name);
-	copy_path(j->log_path, sizeof j->log_path, a->log_path);
-	copy_path(j->output_dir, sizeof j->output_dir, a->out_dir);
+	snprintf(j->slurm_id, sizeof j->slurm_id, "%s", ref.cluster_id);
 	return run_started(&r->cfg.store, j, err);
 }
 
@@ -546,7 +576,49 @@ static void queue_job(runner *r, const run_row *j)
 		log_error("msg=\"cannot refuse a job\" job=%lld", (long long)j->id);
 }
 
-/* A job found running at start: adopted when its process lives, else lost. */
+/* Where a running attempt can be found again: its recorded process or cluster id; on a
+ * cluster, its name when the server died between submitting and recording the id (the id
+ * found is recorded then). false when it is nowhere. */
+static bool ref_of(runner *r, run_row *j, executor_ref *ref)
+{
+	memset(ref, 0, sizeof *ref);
+	ref->pid = j->pid;
+	ref->start_time = (uint64_t)j->proc_start;
+	snprintf(ref->cluster_id, sizeof ref->cluster_id, "%s", j->slurm_id);
+	if (j->pid || ref->cluster_id[0])
+		return true;
+	char name[64];
+	job_name_of(r, j, name, sizeof name);
+	if (!r->cfg.exec->find || r->cfg.exec->find(name, ref) != CL_OK)
+		return false;
+	snprintf(j->slurm_id, sizeof j->slurm_id, "%s", ref->cluster_id);
+	cl_error err = {0};
+	if (run_started(&r->cfg.store, j, &err))
+		log_warn("msg=\"cannot record a found job's id\" job=%lld error=\"%s\"",
+			 (long long)j->id, err.message);
+	log_info("msg=\"job found by name\" job=%lld name=%s id=%s", (long long)j->id, name,
+		 ref->cluster_id);
+	return true;
+}
+
+/* The devices an adopted job holds in the scheduler: its own on this machine; on a cluster,
+ * whichever are free, as the scheduler there counts GPUs against quotas only. */
+static uint64_t adopted_mask(runner *r, const run_row *j)
+{
+	if (!r->cfg.exec->places)
+		return gpu_mask_of(j->gpu_list);
+	sched_usage u;
+	sched_available(r->sched, &u);
+	uint64_t mask = 0;
+	for (int d = 0, n = 0; d < SCHED_MAX_GPUS && n < j->gpus; d++)
+		if (u.gpu_mask & (1ULL << d)) {
+			mask |= 1ULL << d;
+			n++;
+		}
+	return mask;
+}
+
+/* A job found running at start: adopted when its process or cluster job lives, else lost. */
 static void adopt_job(runner *r, run_row *j)
 {
 	active *a = active_add(r);
@@ -554,22 +626,29 @@ static void adopt_job(runner *r, run_row *j)
 		return;
 	paths_of(r, a, j->id, j->attempt);
 	org_known(r, j->org_id);
-	executor_ref ref = {.pid = j->pid, .start_time = (uint64_t)j->proc_start};
+	executor_ref ref;
 	int64_t left = j->time_limit_ms - (clock_now_ms() - j->started_at);
-	executor_spec spec = {.log_path = a->log_path, .time_limit_ms = left > 1 ? left : 1,
-			      .grace_ms = r->cfg.grace_ms};
+	executor_spec spec = {.workdir = a->dir, .log_path = a->log_path,
+			      .time_limit_ms = left > 1 ? left : 1, .grace_ms = r->cfg.grace_ms};
 	sched_job sj = sched_job_of(j);
-	if (j->pid && !r->cfg.exec->adopt(&a->handle, &ref, &spec) &&
-	    !sched_adopt(r->sched, &sj, gpu_mask_of(j->gpu_list))) {
+	if (ref_of(r, j, &ref) && !r->cfg.exec->adopt(&a->handle, &ref, &spec) &&
+	    !sched_adopt(r->sched, &sj, adopted_mask(r, j))) {
 		a->adopted = true;
 		a->log_off = 0;
+		snprintf(a->node, sizeof a->node, "%s", j->node);
+		snprintf(a->gpus, sizeof a->gpus, "%s", j->gpu_list);
 		/* Metric lines already stored stay; the log is read from where it stands. */
 		struct stat st;
 		if (!stat(a->log_path, &st))
 			a->log_off = st.st_size;
-		note(a->log_path, "adopted by a restarted server (pid %lld)", (long long)j->pid);
-		log_info("msg=\"job adopted\" job=%lld pid=%lld", (long long)j->id,
-			 (long long)j->pid);
+		if (ref.cluster_id[0])
+			note(a->log_path, "adopted by a restarted server (%s job %s)",
+			     r->cfg.exec->name, ref.cluster_id);
+		else
+			note(a->log_path, "adopted by a restarted server (pid %lld)",
+			     (long long)j->pid);
+		log_info("msg=\"job adopted\" job=%lld pid=%lld cluster_id=\"%s\"",
+			 (long long)j->id, (long long)j->pid, ref.cluster_id);
 		return;
 	}
 	if (a->handle)
@@ -632,12 +711,31 @@ static void place(runner *r)
 	}
 }
 
+/* Records where a cluster placed a job once it says so (its node, its GPU devices). */
+static void placement_record(runner *r, active *a, const executor_status *st)
+{
+	bool node_new = st->node[0] && strcmp(st->node, a->node);
+	bool gpus_new = st->gpus[0] && strcmp(st->gpus, a->gpus);
+	if (!node_new && !gpus_new)
+		return;
+	snprintf(a->node, sizeof a->node, "%s", st->node[0] ? st->node : a->node);
+	snprintf(a->gpus, sizeof a->gpus, "%s", st->gpus[0] ? st->gpus : a->gpus);
+	cl_error err = {0};
+	if (run_placed(&r->cfg.store, a->id, a->node, a->gpus, &err))
+		log_warn("msg=\"cannot record where a job runs\" job=%lld error=\"%s\"",
+			 (long long)a->id, err.message);
+	else
+		note(a->log_path, "placed by %s on %s (gpus [%s])", r->cfg.exec->name, a->node,
+		     a->gpus);
+}
+
 static void poll_active(runner *r)
 {
 	for (size_t i = 0; i < r->n_act;) {
 		active *a = &r->act[i];
 		executor_status st;
 		r->cfg.exec->poll(a->handle, &st);
+		placement_record(r, a, &st);
 		if (st.end == EXECUTOR_RUNNING) {
 			log_follow(r, a, false);
 			i++;
@@ -668,15 +766,37 @@ static void *loop(void *arg)
 	return NULL;
 }
 
+/* FNV-1a of the data directory's path: a short tag that tells this server's cluster jobs from
+ * another's. */
+static uint32_t dir_tag(const char *dir)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)dir; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+/* What the scheduler places on: this machine, or, where the cluster places jobs, a node no
+ * quota-held org can fill, so that only the quotas hold jobs back. */
+static sched_node sched_node_of(const runner_config *cfg)
+{
+	if (!cfg->exec->places)
+		return cfg->node;
+	return (sched_node){.cpus = 1 << 24, .mem_bytes = INT64_MAX / 4, .gpus = SCHED_MAX_GPUS};
+}
+
 runner *runner_start(const runner_config *cfg, cl_error *err)
 {
 	runner *r = calloc(1, sizeof *r);
-	if (!r || !(r->sched = sched_new(&cfg->node))) {
+	sched_node node = sched_node_of(cfg);
+	if (!r || !(r->sched = sched_new(&node))) {
 		free(r);
 		cl_fail(err, CL_EINVAL, NULL, "cannot make a scheduler for this node");
 		return NULL;
 	}
 	r->cfg = *cfg;
+	snprintf(r->partition, sizeof r->partition, "%s", cfg->partition ? cfg->partition : "");
+	r->tag = dir_tag(cfg->data_dir);
 	if (!r->cfg.tick_ms)
 		r->cfg.tick_ms = 100;
 	snprintf(r->data_dir, sizeof r->data_dir, "%s", cfg->data_dir);

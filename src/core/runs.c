@@ -174,7 +174,7 @@ static int check_what_runs(const run_limits *lim, const run_request *req, submit
 	return ml_trainer_check(j->trainer, req->params, err);
 }
 
-static void row_from_request(const run_request *req, run_row *r)
+static void row_from_request(const run_request *req, const char *executor, run_row *r)
 {
 	r->org_id = req->org_id;
 	r->dataset_id = req->dataset_id;
@@ -187,7 +187,7 @@ static void row_from_request(const run_request *req, run_row *r)
 	r->time_limit_ms = req->time_limit_ms ? req->time_limit_ms : RUN_DEFAULT_TIME_LIMIT_MS;
 	r->exit_status = -1;
 	snprintf(r->state, sizeof r->state, "queued");
-	snprintf(r->executor, sizeof r->executor, "local");
+	snprintf(r->executor, sizeof r->executor, "%s", executor ? executor : "local");
 	r->queued_at = clock_now_ms();
 }
 
@@ -200,7 +200,7 @@ int run_submit(const store *s, const run_limits *lim, const run_request *req, in
 		rc = check_resources(lim, req, err);
 	if (rc)
 		return rc;
-	row_from_request(req, &j.row);
+	row_from_request(req, lim->executor, &j.row);
 	run_quota q;
 	s->ops->org_quota(s->db, req->org_id, &q);
 	if ((rc = within_quota(&q, &j.row, err)))
@@ -349,6 +349,7 @@ static int starting_tx(store_tx *tx, void *ctx, cl_error *err)
 	j->started_at = clock_now_ms();
 	j->ended_at = 0;
 	j->pid = j->proc_start = 0;
+	j->slurm_id[0] = '\0'; /* an earlier attempt's: never the one a restart looks for */
 	j->exit_status = -1;
 	j->end_reason[0] = '\0';
 	return sj->ops->run_save(tx, j, err);
@@ -369,6 +370,37 @@ int run_started(const store *s, const run_row *j, cl_error *err)
 {
 	save_job sj = {s->ops, j};
 	return s->ops->write(s->db, save_tx, &sj, err);
+}
+
+typedef struct placed_job {
+	const store_ops *ops;
+	int64_t id;
+	const char *node, *gpus;
+} placed_job;
+
+static int placed_tx(store_tx *tx, void *ctx, cl_error *err)
+{
+	placed_job *p = ctx;
+	run_row j;
+	int rc = p->ops->run_load(tx, p->id, &j);
+	if (rc)
+		return cl_fail(err, rc, NULL, "job not found");
+	if (!strcmp(j.state, "running")) {
+		if (p->node[0])
+			snprintf(j.node, sizeof j.node, "%s", p->node);
+		if (p->gpus[0])
+			snprintf(j.gpu_list, sizeof j.gpu_list, "%s", p->gpus);
+		rc = p->ops->run_save(tx, &j, err);
+	}
+	run_row_release(&j);
+	return rc;
+}
+
+int run_placed(const store *s, int64_t job_id, const char *node, const char *gpus,
+	       cl_error *err)
+{
+	placed_job p = {s->ops, job_id, node ? node : "", gpus ? gpus : ""};
+	return s->ops->write(s->db, placed_tx, &p, err);
 }
 
 typedef struct finish_job {

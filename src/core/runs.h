@@ -25,6 +25,7 @@ typedef struct run_limits {
 	int cpus, gpus;
 	int64_t mem_bytes;
 	bool allow_custom;
+	const char *executor; /* where jobs run ("local", "slurm"), recorded on each; NULL: local */
 } run_limits;
 
 /* A submission, as the API read it. Borrowed. 0 means the default for a resource. */
@@ -90,6 +91,9 @@ int run_quota_set(const store *s, int64_t org_id, const run_quota *q, cl_error *
 int run_starting(const store *s, int64_t job_id, run_row *j, cl_error *err);
 /* Records the process of the attempt just started (pid, start time, token digest). */
 int run_started(const store *s, const run_row *j, cl_error *err);
+/* Records where a cluster placed a running job: its node and GPU devices ("" or NULL: keep). */
+int run_placed(const store *s, int64_t job_id, const char *node, const char *gpus,
+	       cl_error *err);
 /* Ends an attempt: the job's end state by the rules below, its evaluation and artifacts, in
  * one transaction. *requeued when it goes back in the queue for another attempt. */
 int run_finished(const store *s, int64_t job_id, const run_end *end, bool *requeued,

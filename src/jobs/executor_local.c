@@ -5,12 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* local.h's spec of the fields a process on this machine takes. */
+static local_spec local_of(const executor_spec *spec)
+{
+	return (local_spec){.argv = spec->argv,
+			    .workdir = spec->workdir,
+			    .log_path = spec->log_path,
+			    .env = spec->env,
+			    .cuda_devices = spec->cuda_devices,
+			    .time_limit_ms = spec->time_limit_ms,
+			    .grace_ms = spec->grace_ms};
+}
+
 static int start(void **handle, const executor_spec *spec, executor_ref *ref, cl_error *err)
 {
 	local_job *j = calloc(1, sizeof *j);
 	if (!j)
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	int rc = local_start(j, spec, err);
+	local_spec ls = local_of(spec);
+	int rc = local_start(j, &ls, err);
 	if (rc) {
 		free(j);
 		return rc;
@@ -24,10 +37,13 @@ static int start(void **handle, const executor_spec *spec, executor_ref *ref, cl
 
 static int adopt(void **handle, const executor_ref *ref, const executor_spec *spec)
 {
+	if (ref->pid <= 0)
+		return CL_ENOTFOUND; /* a cluster's job, or one that never started */
 	local_job *j = calloc(1, sizeof *j);
 	if (!j)
 		return CL_ENOMEM;
-	int rc = local_adopt(j, (pid_t)ref->pid, ref->start_time, spec);
+	local_spec ls = local_of(spec);
+	int rc = local_adopt(j, (pid_t)ref->pid, ref->start_time, &ls);
 	if (rc) {
 		free(j);
 		return rc;
@@ -64,9 +80,20 @@ static void release(void *handle)
 	free(handle);
 }
 
-const executor executor_local = {"local", start, adopt, poll_job, cancel, release};
+const executor executor_local = {.name = "local",
+				 .places = false,
+				 .start = start,
+				 .adopt = adopt,
+				 .poll = poll_job,
+				 .cancel = cancel,
+				 .release = release,
+				 .find = NULL};
 
 const executor *executor_find(const char *name)
 {
-	return name && !strcmp(name, "local") ? &executor_local : NULL;
+	if (name && !strcmp(name, "local"))
+		return &executor_local;
+	if (name && !strcmp(name, "slurm"))
+		return &executor_slurm;
+	return NULL;
 }
