@@ -32,3 +32,8 @@ export function metricChart(box, title, series) {
   };
   return new uPlot(opts, data, box);
 }
+
+// New points for a one-series chart drawn by metricChart, without building it again.
+export function setPoints(chart, points) {
+  chart.setData(columns(points));
+}

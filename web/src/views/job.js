@@ -59,12 +59,15 @@ export async function jobView(root, [jobId], ctx) {
       return;
     }
     if (!charts.size) replace(chartsBox);
-    const { metricChart } = await import('../mlcharts.js');
+    const { metricChart, setPoints } = await import('../mlcharts.js');
     for (const key of keys) {
       const points = m.series[key];
       const had = charts.get(key);
-      if (had && had.n === points.length) continue;
-      if (had) { had.chart.destroy(); had.box.remove(); }
+      if (had) {
+        // A running job's series grows: the same chart takes the new points.
+        if (had.n !== points.length) { setPoints(had.chart, points); had.n = points.length; }
+        continue;
+      }
       const box = h('div', { class: 'chart-box', 'data-metric': key });
       chartsBox.appendChild(box);
       charts.set(key, { chart: metricChart(box, key, [{ label: key, points }]), n: points.length, box });
