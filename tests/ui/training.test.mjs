@@ -161,11 +161,13 @@ test('the form queues a built-in trainer with its params from GET /trainers', as
   // A value out of range: the server's 400 names the param, shown under its field.
   await page.waitForSelector('[data-testid=job-params] [data-testid=field-error]:visible');
   await page.fill('[data-testid=param-C]', '5');
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/orgs/${world.org.id}/jobs`));
   await page.click('[data-testid=job-submit]');
+  assert.equal((await answer).status(), 201);
   await page.waitForSelector('[data-testid=toast]:has-text("queued")');
-  const jobs = await engineer.client.ok('GET', `/api/v1/orgs/${world.org.id}/jobs`);
-  const mine = jobs.items.find((j) => j.trainer === 'text-linear');
-  assert.ok(mine, 'the job was queued');
+  const mine = await engineer.client.ok('GET', `/api/v1/jobs/${(await (await answer).json()).id}`);
+  assert.equal(mine.trainer, 'text-linear');
+  assert.equal(mine.dataset_id, dataset.id);
   assert.equal(mine.params.C, 5);
   await page.waitForSelector(`tr[data-job-id="${mine.id}"]`);
   page.assertClean();
@@ -187,4 +189,17 @@ test('the pages speak Korean', async () => {
   assert.equal(await page.textContent('[data-testid=nav-training]'), '학습');
   assert.match(await page.textContent('h1'), /학습 작업/);
   assert.match(await page.textContent(`tr[data-job-id="${done.id}"] [data-testid=job-state]`), /성공/);
+});
+
+test('a comparison of 120 runs draws a row for each, and the chart overlays the first 20', async () => {
+  const many = [];
+  for (let i = 0; i < 120; i++) many.push((await submit(['sh', '-c', `echo "CROWDLOOP_METRIC loss=${i} step=1"`])).id);
+  await waitJob(many[many.length - 1]);
+  const page = await engineerPage(`/o/${world.org.id}/compare?runs=${many.join(',')}`);
+  await page.waitForSelector('[data-testid=compare-table]');
+  assert.equal(await page.$$eval('[data-testid=compare-table] tbody tr', (r) => r.length), 120);
+  assert.match(await page.textContent(`[data-testid=compare-table] tr[data-run-id="${many[119]}"]`), /119/);
+  await page.waitForSelector('[data-testid=compare-chart] canvas');
+  assert.equal(await page.$$eval('[data-testid=compare-chart] .u-legend .u-series', (s) => s.length), 21);
+  page.assertClean();
 });
