@@ -173,6 +173,17 @@ test('the form queues a built-in trainer with its params from GET /trainers', as
   page.assertClean();
 });
 
+test('the cancel button on the queue ends a running job', async () => {
+  const sleeper = await submit(['sleep', '60']);
+  await waitJob(sleeper.id, ['running']);
+  const page = await engineerPage(`/o/${world.org.id}/jobs`);
+  await page.click(`tr[data-job-id="${sleeper.id}"] [data-testid=job-cancel]`);
+  assert.equal((await waitJob(sleeper.id)).state, 'cancelled');
+  await page.waitForSelector(`tr[data-job-id="${sleeper.id}"][data-state=cancelled]`);
+  assert.equal(await page.$(`tr[data-job-id="${sleeper.id}"] [data-testid=job-cancel]`), null);
+  page.assertClean();
+});
+
 test('a worker sees no training link and gets the no-access page', async () => {
   const page = await newPage(browser);
   await login(page, server.base, worker.username, worker.password);
