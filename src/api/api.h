@@ -302,6 +302,8 @@ int api_me_matches(http_request *r);
 int api_projects_matches(http_request *r);
 int api_projects_invite(http_request *r);
 
+/* GET /api/v1/trainers (api_trainers.c): the built-in trainers and their params. */
+int api_trainers(http_request *r);
 /* Training jobs and runs (api_jobs.c). */
 int api_jobs_create(http_request *r);
 int api_jobs_list(http_request *r);

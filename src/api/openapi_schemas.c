@@ -474,6 +474,18 @@ static const char schemas[] =
     "    \"nullable\":true},"
     "   \"note\":{\"type\":\"string\",\"nullable\":true}}}}}},"
     /* Training jobs and the model registry. */
+    /* GET /trainers: api_trainers.c, from ml/trainer.h's table. */
+    "\"Trainers\":{\"type\":\"object\",\"required\":[\"items\"],\"properties\":{"
+    " \"items\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+    "  \"required\":[\"name\",\"kinds\",\"about\",\"params\"],\"properties\":{"
+    "  \"name\":{\"type\":\"string\"},"
+    "  \"kinds\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "  \"about\":{\"type\":\"string\"},"
+    "  \"params\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+    "   \"required\":[\"name\",\"min\",\"max\",\"default\",\"integer\",\"about\"],"
+    "   \"properties\":{\"name\":{\"type\":\"string\"},\"min\":{\"type\":\"number\"},"
+    "   \"max\":{\"type\":\"number\"},\"default\":{\"type\":\"number\"},"
+    "   \"integer\":{\"type\":\"boolean\"},\"about\":{\"type\":\"string\"}}}}}}}}},"
     "\"Job\":{\"type\":\"object\","
     " \"required\":[\"id\",\"org_id\",\"project_id\",\"dataset_id\",\"created_by\",\"kind\","
     "  \"trainer\",\"params\",\"command\",\"format\",\"code_hash\",\"resources\",\"priority\","

@@ -318,6 +318,8 @@ const route api_routes[] = {
     {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY, ROUTE_PUBLIC,
      "inference on a version", NULL, OIP_INFER, NULL},
     /* Training jobs, runs and the model registry (org owners and engineers). */
+    {"GET", V1 "/trainers", api_trainers, USER, 0, "the built-in trainers and their params", NULL,
+     NULL, "200 Trainers"},
     {"POST", V1 "/orgs/{id}/jobs", api_jobs_create, ON(ORG, API_ORG_ENGINEER), 0,
      "submit a training job: a built-in trainer or a custom command on a dataset version", NULL,
      BODY(REQ("dataset_id", INTEGER), OPT("trainer", STRING), OPT("params", OBJECT),

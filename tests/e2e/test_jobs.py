@@ -248,6 +248,22 @@ class CustomJobsTest(ServerTestCase):
         self.assertError(self.jw.eng.post(API + "/jobs/%d/metrics" % jid,
                                           {"metrics": [{"key": "", "value": 1}]}), 400)
 
+    def test_trainers_list_the_table_jobs_are_checked_against(self):
+        r = self.jw.eng.get(API + "/trainers")
+        self.assertEqual(r.status, 200, r)
+        trainers = {t["name"]: t for t in r.json()["items"]}
+        self.assertEqual(set(trainers), {"text-linear", "text-fasttext", "image-hog",
+                                         "spans-linear"})
+        self.assertEqual(trainers["spans-linear"]["kinds"], ["text_spans"])
+        c = {p["name"]: p for p in trainers["text-linear"]["params"]}["C"]
+        self.assertEqual((c["min"], c["max"], c["default"], c["integer"]), (1e-4, 1e4, 10, False))
+        # The listed range is the one a job is refused outside of.
+        body = {"dataset_id": self.jw.dataset, "trainer": "text-linear",
+                "params": {"C": c["max"] * 2}}
+        r = self.jw.eng.post(API + "/orgs/%d/jobs" % self.world.org["id"], body)
+        self.assertError(r, 400, "bad_params")
+        self.assertEqual(Client(self.server.port).get(API + "/trainers").status, 401)
+
     def test_registry_versions_lineage_and_alias_events(self):
         r = self.jw.submit(["sh", "-c", SCRIPT_OK])
         jid = r.json()["id"]

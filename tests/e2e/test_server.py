@@ -454,6 +454,7 @@ class ServerTest(unittest.TestCase):
             "username": "oa_new", "password": "password123"}))
         check("GET", "/api/v1/users", w.admin.get(API + "/users"))
         check("GET", "/api/v1/formats", w.manager.get(API + "/formats"))
+        check("GET", "/api/v1/trainers", w.manager.get(API + "/trainers"))
         org = check("POST", "/api/v1/orgs", w.admin.post(API + "/orgs", {"name": "oa-org"}))
         check("GET", "/api/v1/orgs", w.manager.get(API + "/orgs"))
         check("GET", "/api/v1/orgs/{id}", w.admin.get(API + "/orgs/%d" % org["id"]))

@@ -52,3 +52,14 @@ export const canManage = (me) => !!me && (me.is_admin || (me.orgs || []).some((o
 export const inAnyOrg = (me) => !!me && (me.is_admin || (me.orgs || []).length > 0);
 export const orgRole = (me, orgId) => ((me && me.orgs) || []).find((o) => o.id === orgId)?.role || null;
 export const managesOrg = (me, orgId) => !!me && (me.is_admin || MANAGER_ROLES.has(orgRole(me, orgId)));
+
+// Training jobs and models: an org's owners and engineers, and admins.
+const TRAINING_ROLES = new Set(['owner', 'engineer']);
+export const trainsOrg = (me, orgId) => !!me && (me.is_admin || TRAINING_ROLES.has(orgRole(me, orgId)));
+export const trainsAnyOrg = (me) => !!me && (me.is_admin || (me.orgs || []).some((o) => TRAINING_ROLES.has(o.role)));
+// The error a view throws for a page this role cannot open: the app shows its "no access" page.
+export function noAccess() {
+  const e = new Error('no access');
+  e.status = 403;
+  return e;
+}

@@ -1,10 +1,11 @@
 import '@annotorious/annotorious/annotorious.css';
 import '@recogito/text-annotator/text-annotator.css';
+import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import * as api from './api.js';
 import { h, append, replace, toast, inField } from './dom.js';
 import { t, LANGS, getLang, setLang } from './i18n/index.js';
-import { session, navigate, setRenderer, refreshMe, inAnyOrg, sessionKnown, markSession } from './core.js';
+import { session, navigate, setRenderer, refreshMe, inAnyOrg, trainsAnyOrg, sessionKnown, markSession } from './core.js';
 import { loginView } from './views/login.js';
 import { homeView } from './views/home.js';
 import { labelView } from './views/label.js';
@@ -20,6 +21,9 @@ import { qualityView } from './views/quality/index.js';
 import { settingsView } from './views/settings.js';
 import { datasetsView } from './views/datasets.js';
 import { tasksView } from './views/tasks.js';
+import { trainingHomeView, jobsView, compareView } from './views/training.js';
+import { jobView } from './views/job.js';
+import { modelsView, modelView } from './views/models.js';
 
 
 const routes = [
@@ -41,6 +45,12 @@ const routes = [
   [/^\/academy$/, academyView],
   [/^\/academy\/(\d+)$/, courseView],
   [/^\/earnings$/, earningsView],
+  [/^\/training$/, trainingHomeView],
+  [/^\/o\/(\d+)\/jobs$/, jobsView],
+  [/^\/o\/(\d+)\/compare$/, compareView],
+  [/^\/o\/(\d+)\/models$/, modelsView],
+  [/^\/jobs\/(\d+)$/, jobView],
+  [/^\/models\/(\d+)$/, modelView],
 ];
 
 const app = document.getElementById('app');
@@ -83,6 +93,7 @@ function header(route) {
           link('/academy', t('nav.academy'), 'nav-academy'),
           link('/earnings', t('nav.earnings'), 'nav-earnings'),
           inAnyOrg(me) ? link('/manage', t('nav.manage'), 'nav-manage') : null,
+          trainsAnyOrg(me) ? link('/training', t('nav.training'), 'nav-training') : null,
           me.is_admin ? link('/admin', t('nav.admin'), 'nav-admin') : null) : h('nav'),
         h('div', { class: 'topbar-right' },
           langSel,
