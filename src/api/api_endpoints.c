@@ -8,6 +8,7 @@
 #include "core/endpoint.h"
 #include "core/serving.h"
 #include "store/store_endpoints.h"
+#include "store/store_jobs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,14 +41,61 @@ static int plain_fields(http_request *r, const json_t *body, endpoint_fields *f)
 	return 0;
 }
 
+/* One target with the registry version it names, of the endpoint's org, resolved into *out
+ * (new); other targets as they are. 404 for a version the org does not have. */
+static int target_resolve(http_request *r, int64_t org_id, const json_t *t, json_t **out)
+{
+	int64_t version_id, id = 0;
+	const char *model, *alias;
+	char dir[1100];
+	if (!endpoint_target_names_version(t, &version_id, &model, &alias)) {
+		*out = json_incref((json_t *)t);
+		return 0;
+	}
+	if (!store_model_version_find(api_app(r)->db, org_id, version_id, model, alias, &id, dir,
+				      sizeof dir))
+		return model ? http_fail(r, CL_ENOTFOUND, "model_version_not_found",
+					 "model %.64s has no alias %.64s", model, alias)
+			     : http_fail(r, CL_ENOTFOUND, "model_version_not_found",
+					 "model version %lld not found", (long long)version_id);
+	return endpoint_target_resolve(t, id, dir, out, &r->err);
+}
+
+/* Targets (an array) and shadow with their registry versions resolved: new references. */
+static int targets_resolve(http_request *r, int64_t org, const json_t *targets,
+			   const json_t *shadow, json_t **targets_out, json_t **shadow_out)
+{
+	int rc = 0;
+	*shadow_out = NULL;
+	*targets_out = json_is_array(targets) ? json_array() : json_incref((json_t *)targets);
+	for (size_t i = 0; !rc && json_is_array(targets) && i < json_array_size(targets); i++) {
+		json_t *t = NULL;
+		rc = target_resolve(r, org, json_array_get(targets, i), &t);
+		if (!rc)
+			json_array_append_new(*targets_out, t);
+	}
+	if (!rc && shadow && json_is_object(shadow))
+		rc = target_resolve(r, org, shadow, shadow_out);
+	else if (!rc && shadow)
+		*shadow_out = json_incref((json_t *)shadow);
+	return rc;
+}
+
 /* Checks targets and shadow and loads them: *targets, *shadow (new references) and *d. */
-static int targets_load(http_request *r, const json_t *targets, const json_t *shadow,
-			json_t **targets_out, json_t **shadow_out, serving_deployment **d)
+static int targets_load(http_request *r, int64_t org, const json_t *given,
+			const json_t *given_shadow, json_t **targets_out, json_t **shadow_out,
+			serving_deployment **d)
 {
 	char root[2100];
 	models_root(r, root, sizeof root);
 	*d = NULL;
-	int rc = endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
+	json_t *targets = NULL, *shadow = NULL;
+	int rc = targets_resolve(r, org, given, given_shadow, &targets, &shadow);
+	if (!rc)
+		rc = endpoint_targets_check(targets, shadow, root, targets_out, shadow_out,
+					    &r->err);
+	json_decref(targets);
+	json_decref(shadow);
 	cl_error load = {0};
 	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &load)))
 		rc = http_fail(r, CL_EINVAL, "target_unavailable", "a target does not load: %s",
@@ -64,7 +112,7 @@ int api_endpoints_create(http_request *r)
 	if (!rc)
 		rc = plain_fields(r, body, &f);
 	if (!rc)
-		rc = targets_load(r, json_object_get(body, "targets"),
+		rc = targets_load(r, r->ids[0], json_object_get(body, "targets"),
 				  json_object_get(body, "shadow"), &targets, &shadow, &d);
 	if (!rc) {
 		f.targets = targets;
@@ -107,7 +155,7 @@ static int patch_targets(http_request *r, const json_t *body, json_t **targets, 
 	const json_t *sh = json_object_get(body, "shadow");
 	if (!t && !sh)
 		return 0;
-	return targets_load(r, t ? t : json_object_get(cur, "targets"),
+	return targets_load(r, api_scope_of(r)->org_id, t ? t : json_object_get(cur, "targets"),
 			    sh ? sh : json_object_get(cur, "shadow"), targets, shadow, d);
 }
 

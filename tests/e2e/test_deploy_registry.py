@@ -1,0 +1,184 @@
+"""Serving what the registry holds and what ships: a text-linear model trained by a built-in job
+on sentences labeled and reviewed through the loop, registered, and deployed by its version id
+and by its production alias; it answers a positive sentence on the plain route and as an Open
+Inference Protocol BYTES tensor. Another org's version answers 404. The language-id service
+answers 400 target_unavailable until lid.176.ftz is in the server's models folder, then names
+the language of a Korean and an English sentence."""
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import API, BIN, Client, ServerTestCase, main  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+GOOD = ["great", "wonderful", "excellent", "lovely", "superb", "delightful"]
+BAD = ["terrible", "awful", "boring", "dreadful", "horrible", "dull"]
+THINGS = ["movie", "film", "story", "plot", "cast", "ending", "show"]
+
+
+def sentences():
+    rows = []
+    for i, thing in enumerate(THINGS):
+        for j in range(len(GOOD)):
+            rows.append(("a %s and %s %s" % (GOOD[j], GOOD[(j + i) % 6], thing), "positive"))
+            rows.append(("a %s and %s %s" % (BAD[j], BAD[(j + i) % 6], thing), "negative"))
+    return rows
+
+
+def wait_for(fn, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class RegistryServingTest(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.world
+        cls.eng, eng_id = w.user("engineer")
+        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
+                         {"user_id": eng_id, "role": "engineer"})
+        assert r.status == 201, r
+        cls.model_id, cls.version = cls.train_and_register()
+
+    @classmethod
+    def label_all(cls, p, label):
+        w = cls.world
+        worker, wid = w.user("wrk")
+        reviewer, rid = w.user("rev")
+        w.add_member(p, wid, "worker")
+        w.add_member(p, rid, "reviewer")
+        t = worker.post(API + "/projects/%d/tasks/next" % p).json()
+        while t and t.get("id"):
+            r = worker.post(API + "/tasks/%d/submit" % t["id"],
+                            {"annotation": {"labels": [label[t["item"]["text"]]]}, "next": True})
+            assert r.status == 200, r
+            t = r.json().get("next")
+        rv = reviewer.post(API + "/projects/%d/reviews/next" % p).json()
+        while rv and rv.get("id"):
+            r = reviewer.post(API + "/tasks/%d/review" % rv["id"],
+                              {"decision": "approve", "next": True})
+            assert r.status == 200, r
+            rv = r.json().get("next")
+
+    @classmethod
+    def train_and_register(cls):
+        w = cls.world
+        rows = sentences()
+        p = w.project(labels=["positive", "negative"])["id"]
+        cls.project = p
+        w.import_texts(p, [t for t, _ in rows])
+        cls.label_all(p, dict(rows))
+        ds = cls.eng.post(API + "/projects/%d/datasets" % p, {}).json()
+        r = cls.eng.post(API + "/orgs/%d/jobs" % w.org["id"],
+                         {"dataset_id": ds["id"], "trainer": "text-linear", "cpus": 1})
+        assert r.status == 201, r
+        jid = r.json()["id"]
+        job = wait_for(lambda: (lambda j: j if j["state"] not in ("queued", "running") else None)(
+            cls.eng.get(API + "/jobs/%d" % jid).json()), 120, "the training job")
+        assert job["state"] == "succeeded", job
+        mid = cls.eng.post(API + "/orgs/%d/models" % w.org["id"], {"name": "sentiment"}).json()["id"]
+        v = cls.eng.post(API + "/models/%d/versions" % mid, {"job_id": jid}).json()
+        r = cls.eng.post(API + "/models/%d/aliases" % mid, {"name": "production", "version": 1})
+        assert r.status in (200, 201), r
+        return mid, v
+
+    def deploy(self, name, targets):
+        return self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                             {"name": name, "targets": targets})
+
+    def key_for(self, endpoint_id):
+        r = self.eng.post(API + "/endpoints/%d/keys" % endpoint_id, {"name": "k"})
+        self.assertEqual(r.status, 201, r)
+        return Client(self.server.port, token=r.json()["key"])
+
+    def test_version_deployed_by_id_answers_text(self):
+        self.assertIsInstance(self.version["id"], int)
+        r = self.deploy("sentiment-v", [{"model_version_id": self.version["id"]}])
+        self.assertEqual(r.status, 201, r)
+        t = r.json()["targets"][0]
+        self.assertEqual(t["runtime"], "text_linear")
+        self.assertEqual(t["model_version_id"], self.version["id"])
+        caller = self.key_for(r.json()["id"])
+        r = caller.post(API + "/endpoints/sentiment-v/predict",
+                        {"inputs": [{"text": "a wonderful and lovely film"},
+                                    {"text": "a dull and awful plot"}]})
+        self.assertEqual(r.status, 200, r)
+        out = [p["output"] for p in r.json()["predictions"]]
+        self.assertEqual([o["label"] for o in out], ["positive", "negative"], out)
+        self.assertGreater(out[0]["scores"]["positive"], 0.5)
+        body = {"id": "q1", "inputs": [{"name": "input", "shape": [1], "datatype": "BYTES",
+                                        "data": ["a superb and excellent story"]}]}
+        r = caller.post("/v2/models/sentiment-v/infer", body)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["id"], "q1")
+        answer = json.loads(r.json()["outputs"][0]["data"][0])
+        self.assertEqual(answer["label"], "positive", answer)
+
+    def test_version_deployed_by_alias(self):
+        r = self.deploy("sentiment-prod", [{"model": "sentiment", "alias": "production"}])
+        self.assertEqual(r.status, 201, r)
+        t = r.json()["targets"][0]
+        self.assertEqual((t["model"], t["alias"], t["model_version_id"]),
+                         ("sentiment", "production", self.version["id"]))
+        caller = self.key_for(r.json()["id"])
+        r = caller.post(API + "/endpoints/sentiment-prod/predict",
+                        {"inputs": [{"text": "a delightful and great cast"}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["predictions"][0]["output"]["label"], "positive")
+
+    def test_unknown_or_foreign_versions_are_refused(self):
+        self.assertError(self.deploy("nope-1", [{"model_version_id": 999999}]), 404,
+                         "model_version_not_found")
+        self.assertError(self.deploy("nope-2", [{"model": "sentiment", "alias": "staging"}]),
+                         404, "model_version_not_found")
+        # Another org's engineer cannot deploy this org's version.
+        w = self.world
+        other, oid = w.user("other")
+        org = w.admin.post(API + "/orgs", {"name": "other-org"}).json()
+        r = w.admin.post(API + "/orgs/%d/members" % org["id"], {"user_id": oid, "role": "engineer"})
+        self.assertEqual(r.status, 201, r)
+        r = other.post(API + "/orgs/%d/endpoints" % org["id"],
+                       {"name": "stolen", "targets": [{"model_version_id": self.version["id"]}]})
+        self.assertError(r, 404, "model_version_not_found")
+        r = other.post(API + "/orgs/%d/endpoints" % org["id"],
+                       {"name": "stolen-2", "targets": [{"model": "sentiment"}]})
+        self.assertError(r, 404, "model_version_not_found")
+
+    def test_langid_service(self):
+        r = self.deploy("langid-early", [{"service": "langid"}])
+        self.assertError(r, 400, "target_unavailable")
+        self.assertIn("fetch-langid.sh", r.json()["error"]["message"])
+        self.assertError(self.deploy("langid-opt", [{"service": "langid", "options": {"x": 1}}]),
+                         400)
+        folder = os.path.join(self.server.data_dir, "models", "langid")
+        cached = os.path.join(os.path.dirname(os.path.abspath(BIN)), "langid")
+        subprocess.run(["bash", os.path.join(ROOT, "scripts", "fetch-langid.sh"), cached],
+                       check=True, stdout=subprocess.DEVNULL)
+        os.makedirs(folder, exist_ok=True)
+        for f in ("model.json", "lid.176.ftz"):
+            with open(os.path.join(cached, f), "rb") as src, \
+                    open(os.path.join(folder, f), "wb") as dst:
+                dst.write(src.read())
+        r = self.deploy("langid", [{"service": "langid"}])
+        self.assertEqual(r.status, 201, r)
+        caller = self.key_for(r.json()["id"])
+        r = caller.post(API + "/endpoints/langid/predict",
+                        {"inputs": [{"text": "안녕하세요, 만나서 반갑습니다"},
+                                    {"text": "The weather is lovely today"}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([p["output"]["label"] for p in r.json()["predictions"]], ["ko", "en"])
+
+
+if __name__ == "__main__":
+    main()
