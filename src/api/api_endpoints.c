@@ -6,9 +6,11 @@
 #include "api/api.h"
 #include "core/auth.h"
 #include "core/endpoint.h"
+#include "core/prediction_loop.h"
 #include "core/serving.h"
 #include "store/store_endpoints.h"
 #include "store/store_jobs.h"
+#include "store/store_projects.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +105,29 @@ static int targets_load(http_request *r, int64_t org, const json_t *given,
 	return rc;
 }
 
+/* The body's "feedback" (the loop's project and threshold, or null to stop it) into *f, checked
+ * against the project and the kind of model `targets` serve. */
+static int feedback_fields(http_request *r, int64_t org, const json_t *body,
+			   const json_t *targets, endpoint_fields *f)
+{
+	const json_t *fb = json_object_get(body, "feedback");
+	if (!fb)
+		return 0;
+	f->feedback_given = true;
+	if (json_is_null(fb))
+		return 0;
+	project p = {0};
+	int64_t id = json_integer_value(json_object_get(fb, "project_id"));
+	bool found = id > 0 && !store_project_get(api_app(r)->db, id, &p);
+	char kind[64];
+	bool model = endpoint_model_kind(targets, kind, sizeof kind);
+	int rc = loop_settings_check(fb, found ? &p : NULL, org, model ? kind : NULL,
+				     &f->feedback_project_id, &f->feedback_threshold, &r->err);
+	if (found)
+		project_release(&p);
+	return rc;
+}
+
 int api_endpoints_create(http_request *r)
 {
 	json_t *body = NULL, *out = NULL, *targets = NULL, *shadow = NULL;
@@ -114,6 +139,8 @@ int api_endpoints_create(http_request *r)
 	if (!rc)
 		rc = targets_load(r, r->ids[0], json_object_get(body, "targets"),
 				  json_object_get(body, "shadow"), &targets, &shadow, &d);
+	if (!rc)
+		rc = feedback_fields(r, r->ids[0], body, targets, &f);
 	if (!rc) {
 		f.targets = targets;
 		f.shadow = shadow;
@@ -169,6 +196,10 @@ int api_endpoints_patch(http_request *r)
 		rc = plain_fields(r, body, &f);
 	if (!rc)
 		rc = patch_targets(r, body, &targets, &shadow, &d);
+	if (!rc)
+		rc = feedback_fields(
+		    r, api_scope_of(r)->org_id, body,
+		    targets ? targets : json_object_get(api_scope_of(r)->object, "targets"), &f);
 	if (!rc) {
 		f.targets = targets;
 		/* A change of targets stores the shadow too: json null when there is none. */

@@ -255,3 +255,15 @@ int endpoint_target_resolve(const json_t *t, int64_t version_id, const char *dir
 	json_decref(meta);
 	return 0;
 }
+
+bool endpoint_model_kind(const json_t *targets, char *out, size_t size)
+{
+	const char *dir = json_string_value(json_object_get(json_array_get(targets, 0), "model_dir"));
+	cl_error err = {0};
+	json_t *meta = dir ? ml_model_meta(dir, NULL, &err) : NULL;
+	const char *kind = json_string_value(json_object_get(meta, "kind"));
+	if (kind)
+		snprintf(out, size, "%s", kind);
+	json_decref(meta);
+	return kind != NULL;
+}

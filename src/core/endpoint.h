@@ -54,6 +54,10 @@ int endpoint_target_resolve(const json_t *t, int64_t version_id, const char *dir
 /* What identifies a checked target's loaded model: "ocr:kor+eng", "model:/dir". */
 void endpoint_target_key(const json_t *target, char *out, size_t size);
 
+/* The kind of labeling (model.json's "kind": "text_class", ...) the first of checked targets
+ * answers, into out; false for a built-in service or a model without one. */
+bool endpoint_model_kind(const json_t *targets, char *out, size_t size);
+
 /* Checks a key's rate (requests per second). */
 int endpoint_rate_check(double rate, cl_error *err);
 

@@ -18,6 +18,8 @@ typedef struct endpoint_row {
 	char name[64];
 	bool active;
 	json_t *targets, *shadow; /* owned; shadow NULL when none */
+	int64_t feedback_project_id; /* the loop's project, 0 when none */
+	double feedback_threshold;
 } endpoint_row;
 
 void endpoint_row_release(endpoint_row *e);
@@ -29,6 +31,10 @@ typedef struct endpoint_fields {
 	const json_t *targets;
 	const json_t *shadow; /* json null clears it */
 	int64_t log_limit;
+	/* The loop's project (0 clears it) and threshold, when feedback_given. */
+	bool feedback_given;
+	int64_t feedback_project_id;
+	double feedback_threshold;
 } endpoint_fields;
 
 /* A new endpoint of org `org_id`: *out its Endpoint object. CL_ECONFLICT "endpoint_exists"
@@ -80,6 +86,11 @@ typedef struct prediction_record {
 	const json_t *output; /* NULL on error */
 	const char *error;    /* NULL on success */
 	bool shadow;
+	const char *input_text; /* kept while the endpoint has a feedback project; else NULL */
+	/* The loop (core/prediction_loop.h): the item's meta when this prediction becomes an item
+	 * of project loop_project_id, else NULL. */
+	json_t *loop_meta;
+	int64_t loop_project_id;
 } prediction_record;
 
 /* Logs one prediction (and a shadow's, when shadow->target is set) and counts it in the key's
@@ -92,9 +103,15 @@ json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int l
 			       int64_t *next);
 /* The endpoint of prediction `id` (0 when missing). */
 int64_t store_prediction_endpoint(db *d, int64_t id);
-/* Stores (replaces) feedback on a prediction; *out the Feedback object. */
+/* A prediction's logged output and kept input text (new reference and malloc'd string, NULL
+ * when none); CL_ENOTFOUND. */
+int store_prediction_input(db *d, int64_t id, json_t **output, char **text);
+/* Stores (replaces) feedback on a prediction; *out the Feedback object. With loop_meta (borrowed,
+ * may be NULL), the prediction's kept input text becomes an item of project loop_project_id in
+ * the same transaction, unless the prediction made one already. */
 int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
-		       const json_t *correction, json_t **out, cl_error *err);
+		       const json_t *correction, json_t *loop_meta, int64_t loop_project_id,
+		       json_t **out, cl_error *err);
 /* An endpoint's usage: [{"key_id","day","requests","errors"}] of its keys, newest day first,
  * up to `days` days. */
 json_t *store_endpoint_usage(db *d, int64_t endpoint_id, int days);

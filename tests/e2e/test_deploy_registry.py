@@ -179,6 +179,98 @@ class RegistryServingTest(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual([p["output"]["label"] for p in r.json()["predictions"]], ["ko", "en"])
 
+    # -- the loop back to the crowd -------------------------------------------------------------
+
+    def feedback_project(self, **fields):
+        w = self.world
+        p = w.project(labels=["positive", "negative"], **fields)
+        worker, wid = w.user("loopwrk")
+        w.add_member(p["id"], wid, "worker")
+        return p["id"], worker
+
+    def tasks_of(self, project_id):
+        items = self.world.manager.get(API + "/projects/%d/items?limit=100" % project_id).json()
+        return items["items"]
+
+    def test_doubtful_predictions_and_complaints_become_tasks(self):
+        fp, worker = self.feedback_project()
+        r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                          {"name": "looped", "targets": [{"model": "sentiment"}],
+                           "feedback": {"project_id": fp, "threshold": 0.8}})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["feedback"], {"project_id": fp, "threshold": 0.8})
+        endpoint_id = r.json()["id"]
+        caller = self.key_for(r.json()["id"])
+        r = caller.post(API + "/endpoints/looped/predict",
+                        {"inputs": [{"text": "a superb and wonderful and lovely and great film"},
+                                    {"text": "the thing"}]})
+        self.assertEqual(r.status, 200, r)
+        sure, doubtful = r.json()["predictions"]
+        self.assertGreaterEqual(max(sure["output"]["scores"].values()), 0.8, sure)
+        self.assertLess(max(doubtful["output"]["scores"].values()), 0.8, doubtful)
+        items = self.tasks_of(fp)
+        self.assertEqual([i["text"] for i in items], ["the thing"])
+        meta = items[0]["meta"]
+        self.assertEqual(meta["prediction"], {"endpoint_id": endpoint_id,
+                                              "prediction_id": doubtful["id"],
+                                              "reason": "low_confidence"})
+        self.assertEqual(meta["preannotation"], {"labels": [doubtful["output"]["label"]]})
+        # Negative feedback on the confident answer sends it back too, once.
+        for _ in range(2):
+            r = caller.post(API + "/predictions/%d/feedback" % sure["id"],
+                            {"correct": False, "correction": {"label": "negative"}})
+            self.assertEqual(r.status, 200, r)
+        caller.post(API + "/predictions/%d/feedback" % doubtful["id"], {"correct": False})
+        items = self.tasks_of(fp)
+        self.assertEqual(sorted(i["text"] for i in items),
+                         ["a superb and wonderful and lovely and great film", "the thing"])
+        complaint = [i for i in items if i["meta"]["prediction"]["prediction_id"] == sure["id"]]
+        self.assertEqual(complaint[0]["meta"]["prediction"]["reason"], "negative_feedback")
+        # The worker is shown the model's answer as a suggestion.
+        t = worker.post(API + "/projects/%d/tasks/next" % fp).json()
+        self.assertIn(t["item"]["text"], [i["text"] for i in items])
+        self.assertIn(t["preannotation"]["labels"][0], ("positive", "negative"))
+        # Positive feedback and confident answers make nothing more.
+        r = caller.post(API + "/endpoints/looped/predict",
+                        {"inputs": [{"text": "a dull and awful and boring and horrible show"}]})
+        pid = r.json()["predictions"][0]["id"]
+        caller.post(API + "/predictions/%d/feedback" % pid, {"correct": True})
+        self.assertEqual(len(self.tasks_of(fp)), 2)
+        # Switched off, nothing more comes.
+        r = self.eng.patch(API + "/endpoints/%d" % endpoint_id, {"feedback": None})
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["feedback"])
+        caller.post(API + "/endpoints/looped/predict", {"inputs": [{"text": "a plot"}]})
+        self.assertEqual(len(self.tasks_of(fp)), 2)
+
+    def test_feedback_project_is_checked(self):
+        org = self.world.org["id"]
+        target = [{"model": "sentiment"}]
+
+        def deploy(name, feedback, targets=target):
+            return self.eng.post(API + "/orgs/%d/endpoints" % org,
+                                 {"name": name, "targets": targets, "feedback": feedback})
+        fp, _ = self.feedback_project()
+        self.assertError(deploy("fb-1", {"project_id": 999999}), 404)
+        self.assertError(deploy("fb-2", {"project_id": fp, "threshold": 2}), 400)
+        self.assertError(deploy("fb-3", {"project_id": fp, "extra": 1}), 400)
+        images = self.world.project(kind="image_class", labels=["a", "b"])["id"]
+        r = self.assertError(deploy("fb-4", {"project_id": images}), 400)
+        self.assertIn("image_class", r["message"])
+        r = self.eng.post(API + "/orgs/%d/endpoints" % org, {"name": "fb-ok", "targets": target})
+        self.assertEqual(r.status, 201, r)
+        self.assertIsNone(r.json()["feedback"])
+        # Another org's project answers 404.
+        w = self.world
+        other_org = w.admin.post(API + "/orgs", {"name": "loop-other"}).json()["id"]
+        mgr, mid = w.user("othermgr")
+        w.admin.post(API + "/orgs/%d/members" % other_org, {"user_id": mid, "role": "manager"})
+        op = mgr.post(API + "/projects", {"org_id": other_org, "name": "theirs",
+                                          "kind": "text_class", "labels": ["positive", "negative"],
+                                          "status": "open"})
+        self.assertEqual(op.status, 201, op)
+        self.assertError(deploy("fb-5", {"project_id": op.json()["id"]}), 404)
+
 
 if __name__ == "__main__":
     main()
