@@ -432,12 +432,14 @@ static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, 
 		DB_INT(now));
 	int rc = db_exec_stmt(st, err);
 	free(meta);
-	bool fresh = !rc && sqlite3_changes(db_handle(c));
-	if (rc || !fresh) {
+	if (rc)
+		return rc;
+	if (!sqlite3_changes(db_handle(c))) {
+		/* The project has this text already: the prediction is tied to that item. */
 		st = db_stmt(c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
 		db_bind(st, DB_INT(l->project_id), DB_TEXT(hash));
-		*id = rc ? 0 : db_one_int(st);
-		return rc;
+		*id = db_one_int(st);
+		return 0;
 	}
 	*id = sqlite3_last_insert_rowid(db_handle(c));
 	/* The project's overlap of tasks, slots 0 to overlap - 1. */
