@@ -11,6 +11,7 @@
 #include "store/store_endpoints.h"
 #include "store/store_jobs.h"
 #include "store/store_projects.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,50 @@ int api_endpoints_patch(http_request *r)
 	json_decref(shadow);
 	json_decref(body);
 	return rc;
+}
+
+/* Endpoint `id` re-deployed with its targets resolved anew, when that changes them: the new
+ * revision loads first and is swapped in, as a PATCH does. */
+static int endpoint_refresh(http_request *r, int64_t org, int64_t id)
+{
+	endpoint_row e = {0};
+	json_t *targets = NULL, *shadow = NULL, *out = NULL;
+	serving_deployment *d = NULL;
+	int rc = store_endpoint_row(api_app(r)->db, id, &e);
+	if (!rc)
+		rc = targets_load(r, org, e.targets, e.shadow, &targets, &shadow, &d);
+	bool same = !rc && json_equal(targets, e.targets) &&
+		    (shadow ? json_equal(shadow, e.shadow) : !e.shadow);
+	endpoint_fields f = {.targets = targets, .shadow = shadow ? shadow : json_null()};
+	if (!rc && !same)
+		rc = store_endpoint_update(api_app(r)->db, id, &f, &out, &r->err);
+	if (!rc && !same) {
+		serving_install(api_app(r)->serving, id,
+				json_integer_value(json_object_get(out, "revision")), d);
+		d = NULL;
+	}
+	serving_release(d);
+	json_decref(out);
+	json_decref(targets);
+	json_decref(shadow);
+	endpoint_row_release(&e);
+	return rc;
+}
+
+void api_endpoints_follow_model(http_request *r, int64_t org, const char *model)
+{
+	char needle[128];
+	snprintf(needle, sizeof needle, "\"model\":\"%s\"", model);
+	json_t *ids = store_endpoints_holding(api_app(r)->db, org, needle), *id;
+	size_t i;
+	cl_error kept = r->err;
+	json_array_foreach(ids, i, id)
+		if (endpoint_refresh(r, org, json_integer_value(id)))
+			log_warn("msg=\"an endpoint does not follow its alias\" endpoint=%lld "
+				 "reason=\"%s\"",
+				 (long long)json_integer_value(id), r->err.message);
+	r->err = kept;
+	json_decref(ids);
 }
 
 int api_endpoints_delete(http_request *r)

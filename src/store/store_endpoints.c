@@ -149,6 +149,20 @@ int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row
 	return row_from(st, e);
 }
 
+json_t *store_endpoints_holding(db *d, int64_t org_id, const char *needle)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id FROM endpoints WHERE org_id = ?1"
+						 " AND (instr(targets, ?2) > 0"
+						 "  OR instr(coalesce(shadow, ''), ?2) > 0)"
+						 " ORDER BY id");
+	db_bind(st, DB_INT(org_id), DB_TEXT(needle));
+	json_t *ids = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(ids, json_integer(sqlite3_column_int64(st, 0)));
+	sqlite3_reset(st);
+	return ids;
+}
+
 int store_endpoint_row(db *d, int64_t id, endpoint_row *e)
 {
 	sqlite3_stmt *st =

@@ -53,6 +53,9 @@ int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **
 int store_endpoint_delete(db *d, int64_t id, cl_error *err);
 /* The endpoint of org `org_id` named `name` into *e; CL_ENOTFOUND. */
 int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row *e);
+/* The ids of org `org_id`'s endpoints whose targets or shadow hold `needle` (JSON text such as
+ * "model":"sentiment"), as a new array; callers check each. */
+json_t *store_endpoints_holding(db *d, int64_t org_id, const char *needle);
 /* Endpoint `id` into *e; CL_ENOTFOUND. */
 int store_endpoint_row(db *d, int64_t id, endpoint_row *e);
 

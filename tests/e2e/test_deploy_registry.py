@@ -128,6 +128,7 @@ class RegistryServingTest(ServerTestCase):
     def test_version_deployed_by_alias(self):
         r = self.deploy("sentiment-prod", [{"model": "sentiment", "alias": "production"}])
         self.assertEqual(r.status, 201, r)
+        self.prod_endpoint = r.json()["id"]
         t = r.json()["targets"][0]
         self.assertEqual((t["model"], t["alias"], t["model_version_id"]),
                          ("sentiment", "production", self.version["id"]))
@@ -136,6 +137,25 @@ class RegistryServingTest(ServerTestCase):
                         {"inputs": [{"text": "a delightful and great cast"}]})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["predictions"][0]["output"]["label"], "positive")
+        # Moving the alias re-deploys the endpoint where it points now, and back.
+        eid = self.prod_endpoint
+        v2 = self.eng.post(API + "/models/%d/versions" % self.model_id,
+                           {"job_id": self.version["job_id"]}).json()
+        self.assertEqual(v2["version"], 2, v2)
+        for version, vid, revision in ((2, v2["id"], 2), (1, self.version["id"], 3)):
+            r = self.eng.post(API + "/models/%d/aliases" % self.model_id,
+                              {"name": "production", "version": version})
+            self.assertEqual(r.status, 200, r)
+            e = self.eng.get(API + "/endpoints/%d" % eid).json()
+            self.assertEqual((e["targets"][0]["model_version_id"], e["revision"]),
+                             (vid, revision), e)
+            r = caller.post(API + "/endpoints/sentiment-prod/predict",
+                            {"inputs": [{"text": "a delightful and great cast"}]})
+            self.assertEqual(r.json()["revision"], revision, r)
+        # Another alias of the model moving leaves it where it is.
+        self.eng.post(API + "/models/%d/aliases" % self.model_id,
+                      {"name": "staging", "version": 2})
+        self.assertEqual(self.eng.get(API + "/endpoints/%d" % eid).json()["revision"], 3)
 
     def test_unknown_or_foreign_versions_are_refused(self):
         self.assertError(self.deploy("nope-1", [{"model_version_id": 999999}]), 404,
