@@ -95,8 +95,8 @@ static int targets_load(http_request *r, int64_t org, const json_t *given,
 	json_t *targets = NULL, *shadow = NULL;
 	int rc = targets_resolve(r, org, given, given_shadow, &targets, &shadow);
 	if (!rc)
-		rc = endpoint_targets_check(targets, shadow, root, targets_out, shadow_out,
-					    &r->err);
+		rc =
+		    endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
 	json_decref(targets);
 	json_decref(shadow);
 	cl_error load = {0};
@@ -108,8 +108,8 @@ static int targets_load(http_request *r, int64_t org, const json_t *given,
 
 /* The body's "feedback" (the loop's project and threshold, or null to stop it) into *f, checked
  * against the project and the kind of model `targets` serve. */
-static int feedback_fields(http_request *r, int64_t org, const json_t *body,
-			   const json_t *targets, endpoint_fields *f)
+static int feedback_fields(http_request *r, int64_t org, const json_t *body, const json_t *targets,
+			   endpoint_fields *f)
 {
 	const json_t *fb = json_object_get(body, "feedback");
 	if (!fb)
@@ -256,11 +256,10 @@ void api_endpoints_follow_model(http_request *r, int64_t org, const char *model)
 	json_t *ids = store_endpoints_holding(api_app(r)->db, org, needle), *id;
 	size_t i;
 	cl_error kept = r->err;
-	json_array_foreach(ids, i, id)
-		if (endpoint_refresh(r, org, json_integer_value(id)))
-			log_warn("msg=\"an endpoint does not follow its alias\" endpoint=%lld "
-				 "reason=\"%s\"",
-				 (long long)json_integer_value(id), r->err.message);
+	json_array_foreach(ids, i, id) if (endpoint_refresh(r, org, json_integer_value(id)))
+	    log_warn("msg=\"an endpoint does not follow its alias\" endpoint=%lld "
+		     "reason=\"%s\"",
+		     (long long)json_integer_value(id), r->err.message);
 	r->err = kept;
 	json_decref(ids);
 }

@@ -150,8 +150,8 @@ static json_t *loop_meta_of(db *d, int64_t project_id, int64_t endpoint_id, cons
 
 /* A text input is kept while the endpoint has a feedback project, and a doubtful answer
  * becomes an item of it in the log's own transaction. */
-static void loop_attach(db *d, const endpoint_row *e, const json_t *input,
-			const serving_answer *p, prediction_record *rec)
+static void loop_attach(db *d, const endpoint_row *e, const json_t *input, const serving_answer *p,
+			prediction_record *rec)
 {
 	const char *text = json_string_value(json_object_get(input, "text"));
 	if (!e->feedback_project_id || !text || p->rc)

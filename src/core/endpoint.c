@@ -119,9 +119,9 @@ static int target_check(const json_t *t, const char *models_root, json_t **out, 
 	json_t *v;
 	json_object_foreach((json_t *)t, key, v)
 	{
-		static const char *const members[] = {
-		    "service", "options", "model_dir", "runtime", "model_version_id",
-		    "model",   "alias",   "weight",	   NULL};
+		static const char *const members[] = {"service", "options",	     "model_dir",
+						      "runtime", "model_version_id", "model",
+						      "alias",	 "weight",	     NULL};
 		bool ok = false;
 		for (const char *const *m = members; *m && !ok; m++)
 			ok = !strcmp(*m, key);
@@ -258,7 +258,8 @@ int endpoint_target_resolve(const json_t *t, int64_t version_id, const char *dir
 
 bool endpoint_model_kind(const json_t *targets, char *out, size_t size)
 {
-	const char *dir = json_string_value(json_object_get(json_array_get(targets, 0), "model_dir"));
+	const char *dir =
+	    json_string_value(json_object_get(json_array_get(targets, 0), "model_dir"));
 	cl_error err = {0};
 	json_t *meta = dir ? ml_model_meta(dir, NULL, &err) : NULL;
 	const char *kind = json_string_value(json_object_get(meta, "kind"));

@@ -23,8 +23,7 @@ int loop_settings_check(const json_t *settings, const project *p, int64_t endpoi
 		return cl_fail(err, CL_EINVAL, NULL,
 			       "a feedback project takes an endpoint serving a trained model");
 	if (strcmp(model_kind, task_kind_name(p->kind)))
-		return cl_fail(err, CL_EINVAL, NULL,
-			       "the project labels %s, the model answers %s",
+		return cl_fail(err, CL_EINVAL, NULL, "the project labels %s, the model answers %s",
 			       task_kind_name(p->kind), model_kind);
 	*project_id = json_integer_value(id);
 	*threshold = t ? json_number_value(t) : 0.5;
@@ -37,13 +36,12 @@ static double top_score(const json_t *output)
 	double top = -1;
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)json_object_get(output, "scores"), k, v)
-		if (json_number_value(v) > top)
-			top = json_number_value(v);
+	json_object_foreach((json_t *)json_object_get(output, "scores"), k,
+			    v) if (json_number_value(v) > top) top = json_number_value(v);
 	size_t i;
-	json_array_foreach(json_object_get(output, "spans"), i, v)
-		if (json_number_value(json_object_get(v, "score")) > top)
-			top = json_number_value(json_object_get(v, "score"));
+	json_array_foreach(json_object_get(output, "spans"), i,
+			   v) if (json_number_value(json_object_get(v, "score")) > top) top =
+	    json_number_value(json_object_get(v, "score"));
 	return top < 0 ? 1 : top;
 }
 
@@ -57,11 +55,9 @@ static json_t *spans_of(const json_t *spans)
 {
 	json_t *out = json_array(), *s;
 	size_t i;
-	json_array_foreach(spans, i, s)
-		json_array_append_new(out, json_pack("{s:O,s:O,s:O}", "start",
-						     json_object_get(s, "start"), "end",
-						     json_object_get(s, "end"), "label",
-						     json_object_get(s, "label")));
+	json_array_foreach(spans, i, s) json_array_append_new(
+	    out, json_pack("{s:O,s:O,s:O}", "start", json_object_get(s, "start"), "end",
+			   json_object_get(s, "end"), "label", json_object_get(s, "label")));
 	return out;
 }
 

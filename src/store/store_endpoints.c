@@ -468,8 +468,7 @@ static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, 
 }
 
 /* Makes the prediction's item unless it made one already: at most once per prediction. */
-static int loop_item_make(db_conn *c, const struct loop_item *l, const char *reason,
-			  cl_error *err)
+static int loop_item_make(db_conn *c, const struct loop_item *l, const char *reason, cl_error *err)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM prediction_items WHERE prediction_id = ?");
 	db_bind_int(st, 1, l->prediction_id);
@@ -584,8 +583,8 @@ int store_prediction_input(db *d, int64_t id, json_t **output, char **text)
 	*text = NULL;
 	if (db_step(st) == SQLITE_ROW) {
 		*output = sqlite3_column_type(st, 0) == SQLITE_NULL ? NULL : db_col_json(st, 0);
-		*text = sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL
-								  : strdup(db_col_text(st, 1));
+		*text =
+		    sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL : strdup(db_col_text(st, 1));
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -638,8 +637,7 @@ int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *c
 		       json_t **out, cl_error *err)
 {
 	char *corr = json_text_or_null(correction);
-	struct feedback_put f = {prediction_id, correct,   comment,
-				 corr,		loop_meta, loop_project_id};
+	struct feedback_put f = {prediction_id, correct, comment, corr, loop_meta, loop_project_id};
 	int rc = db_write(d, feedback_put_job, &f, err);
 	free(corr);
 	*out = rc ? NULL

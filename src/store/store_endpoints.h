@@ -17,7 +17,7 @@ typedef struct endpoint_row {
 	int64_t id, org_id, revision, log_limit;
 	char name[64];
 	bool active;
-	json_t *targets, *shadow; /* owned; shadow NULL when none */
+	json_t *targets, *shadow;    /* owned; shadow NULL when none */
 	int64_t feedback_project_id; /* the loop's project, 0 when none */
 	double feedback_threshold;
 } endpoint_row;

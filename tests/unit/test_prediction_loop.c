@@ -63,10 +63,10 @@ static void test_settings(void **state)
 static void test_reason(void **state)
 {
 	(void)state;
-	json_t *sure = json_pack("{s:s,s:{s:f,s:f}}", "label", "pos", "scores", "pos", 0.9, "neg",
-				 0.1);
-	json_t *unsure = json_pack("{s:s,s:{s:f,s:f}}", "label", "pos", "scores", "pos", 0.55,
-				   "neg", 0.45);
+	json_t *sure =
+	    json_pack("{s:s,s:{s:f,s:f}}", "label", "pos", "scores", "pos", 0.9, "neg", 0.1);
+	json_t *unsure =
+	    json_pack("{s:s,s:{s:f,s:f}}", "label", "pos", "scores", "pos", 0.55, "neg", 0.45);
 	json_t *spans = json_pack("{s:[{s:i,s:i,s:s,s:f}]}", "spans", "start", 0, "end", 2, "label",
 				  "pos", "score", 0.3);
 	assert_null(loop_reason(sure, 0.8));

@@ -65,9 +65,11 @@ static const struct {
     {"[{\"service\":\"langid\",\"options\":{\"languages\":\"kor\"}}]", "", "no options"},
     /* A registry version's directory was read from the store: it may lie outside the root. */
     {"[{\"model_dir\":\"/data/jobs/3/output\",\"runtime\":\"text_linear\","
-     "\"model_version_id\":7,\"model\":\"m\",\"alias\":\"production\"}]", "", ""},
+     "\"model_version_id\":7,\"model\":\"m\",\"alias\":\"production\"}]",
+     "", ""},
     {"[{\"model_dir\":\"/data/jobs/3/output\",\"runtime\":\"text_linear\","
-     "\"model_version_id\":null}]", "", "/data/models"},
+     "\"model_version_id\":null}]",
+     "", "/data/models"},
 };
 
 static void test_targets_check(void **state)
