@@ -106,12 +106,11 @@ static int targets_load(http_request *r, int64_t org, const json_t *given,
 	return rc;
 }
 
-/* The body's "feedback" (the loop's project and threshold, or null to stop it) into *f, checked
- * against the project and the kind of model `targets` serve. */
-static int feedback_fields(http_request *r, int64_t org, const json_t *body, const json_t *targets,
+/* "feedback" (the loop's project and threshold, or null to stop it; NULL: unchanged) into *f,
+ * checked against the project and the kind of model `targets` serve. */
+static int feedback_fields(http_request *r, int64_t org, const json_t *fb, const json_t *targets,
 			   endpoint_fields *f)
 {
-	const json_t *fb = json_object_get(body, "feedback");
 	if (!fb)
 		return 0;
 	f->feedback_given = true;
@@ -141,7 +140,7 @@ int api_endpoints_create(http_request *r)
 		rc = targets_load(r, r->ids[0], json_object_get(body, "targets"),
 				  json_object_get(body, "shadow"), &targets, &shadow, &d);
 	if (!rc)
-		rc = feedback_fields(r, r->ids[0], body, targets, &f);
+		rc = feedback_fields(r, r->ids[0], json_object_get(body, "feedback"), targets, &f);
 	if (!rc) {
 		f.targets = targets;
 		f.shadow = shadow;
@@ -187,6 +186,20 @@ static int patch_targets(http_request *r, const json_t *body, json_t **targets, 
 			    sh ? sh : json_object_get(cur, "shadow"), targets, shadow, d);
 }
 
+/* A change's feedback: the body's, or, when the targets change, the current one checked again
+ * against the model they serve now. */
+static int patch_feedback(http_request *r, const json_t *body, const json_t *targets,
+			  endpoint_fields *f)
+{
+	const json_t *cur = api_scope_of(r)->object;
+	const json_t *fb = json_object_get(body, "feedback");
+	const json_t *kept = json_object_get(cur, "feedback");
+	if (!fb && targets && json_is_object(kept))
+		fb = kept;
+	return feedback_fields(r, api_scope_of(r)->org_id, fb,
+			       targets ? targets : json_object_get(cur, "targets"), f);
+}
+
 int api_endpoints_patch(http_request *r)
 {
 	json_t *body = NULL, *out = NULL, *targets = NULL, *shadow = NULL;
@@ -198,9 +211,7 @@ int api_endpoints_patch(http_request *r)
 	if (!rc)
 		rc = patch_targets(r, body, &targets, &shadow, &d);
 	if (!rc)
-		rc = feedback_fields(
-		    r, api_scope_of(r)->org_id, body,
-		    targets ? targets : json_object_get(api_scope_of(r)->object, "targets"), &f);
+		rc = patch_feedback(r, body, targets, &f);
 	if (!rc) {
 		f.targets = targets;
 		/* A change of targets stores the shadow too: json null when there is none. */

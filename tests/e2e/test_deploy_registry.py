@@ -280,6 +280,16 @@ class RegistryServingTest(ServerTestCase):
         r = self.eng.post(API + "/orgs/%d/endpoints" % org, {"name": "fb-ok", "targets": target})
         self.assertEqual(r.status, 201, r)
         self.assertIsNone(r.json()["feedback"])
+        # Targets that change under a kept feedback project are checked against it again.
+        r = deploy("fb-kept", {"project_id": fp})
+        self.assertEqual(r.status, 201, r)
+        path = API + "/endpoints/%d" % r.json()["id"]
+        r = self.assertError(self.eng.patch(path, {"targets": [{"service": "ocr"}]}), 400)
+        self.assertIn("trained model", r["message"])
+        self.assertEqual(self.eng.get(path).json()["targets"][0]["model"], "sentiment")
+        r = self.eng.patch(path, {"targets": [{"service": "ocr"}], "feedback": None})
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["feedback"])
         # Another org's project answers 404.
         w = self.world
         other_org = w.admin.post(API + "/orgs", {"name": "loop-other"}).json()["id"]
