@@ -122,7 +122,8 @@ static int feedback_fields(http_request *r, int64_t org, const json_t *fb, const
 	char kind[64];
 	bool model = endpoint_model_kind(targets, kind, sizeof kind);
 	int rc = loop_settings_check(fb, found ? &p : NULL, org, model ? kind : NULL,
-				     &f->feedback_project_id, &f->feedback_threshold, &r->err);
+				     &f->feedback_project_id, &f->feedback_threshold,
+				     &f->feedback_daily_cap, &r->err);
 	if (found)
 		project_release(&p);
 	return rc;

@@ -17,14 +17,19 @@
 #define LOOP_LOW_CONFIDENCE "low_confidence"
 #define LOOP_NEGATIVE_FEEDBACK "negative_feedback"
 
-/* Checks an endpoint's {"project_id":N,"threshold":T} (T from 0 to 1, default 0.5) against
+/* Items each rule may make per endpoint and UTC day: the default and the most. */
+#define LOOP_DAILY_CAP_DEFAULT 1000
+#define LOOP_DAILY_CAP_MAX 1000000
+
+/* Checks an endpoint's {"project_id":N,"threshold":T,"daily_cap":C} (T from 0 to 1, default
+ * 0.5; C from 1 to LOOP_DAILY_CAP_MAX, default LOOP_DAILY_CAP_DEFAULT, *cap) against
  * the project it names (NULL when the store found none) and the model kind of its first target
  * (model.json's "kind", NULL for a built-in service): another org's or a missing project is
  * CL_ENOTFOUND; a project of another kind than the model's, or a target that is not a trained
  * model, CL_EINVAL. *threshold the threshold. */
 int loop_settings_check(const json_t *settings, const project *p, int64_t endpoint_org,
 			const char *model_kind, int64_t *project_id, double *threshold,
-			cl_error *err);
+			int64_t *cap, cl_error *err);
 
 /* The rule's reason for a prediction's `output` (borrowed): LOOP_LOW_CONFIDENCE when its top
  * score is under `threshold`, else NULL. */

@@ -11,15 +11,16 @@
 
 #define ENDPOINT_COLUMNS                                                                           \
 	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
-	" updated_at, feedback_project_id, feedback_threshold"
+	" updated_at, feedback_project_id, feedback_threshold, feedback_daily_cap"
 
 /* {"project_id","threshold"}, or null without a feedback project. */
 static json_t *feedback_json(sqlite3_stmt *st)
 {
 	if (sqlite3_column_type(st, 11) == SQLITE_NULL)
 		return json_null();
-	return json_pack("{s:I,s:f}", "project_id", (json_int_t)sqlite3_column_int64(st, 11),
-			 "threshold", sqlite3_column_double(st, 12));
+	return json_pack("{s:I,s:f,s:I}", "project_id", (json_int_t)sqlite3_column_int64(st, 11),
+			 "threshold", sqlite3_column_double(st, 12), "daily_cap",
+			 (json_int_t)sqlite3_column_int64(st, 13));
 }
 
 static json_t *endpoint_json(sqlite3_stmt *st)
@@ -62,15 +63,17 @@ static int endpoint_create_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct endpoint_create *a = ctx;
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO endpoints(org_id, name, state, targets, shadow,"
-				      " log_limit, created_by, created_at, updated_at,"
-				      " feedback_project_id, feedback_threshold)"
-				      " VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?)");
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO endpoints(org_id, name, state, targets, shadow,"
+		       " log_limit, created_by, created_at, updated_at,"
+		       " feedback_project_id, feedback_threshold, feedback_daily_cap)"
+		       " VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?)");
 	db_bind(st, DB_INT(a->org_id), DB_TEXT(a->f->name),
 		DB_TEXT(a->f->state ? a->f->state : "active"), DB_TEXT(a->targets),
 		DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(a->user_id), DB_INT(now),
 		DB_INT(now), DB_INT(a->f->feedback_project_id));
 	sqlite3_bind_double(st, 11, a->f->feedback_threshold);
+	db_bind_int(st, 12, a->f->feedback_daily_cap);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -135,6 +138,7 @@ static int row_from(sqlite3_stmt *st, endpoint_row *e)
 		e->log_limit = sqlite3_column_int64(st, 7);
 		e->feedback_project_id = sqlite3_column_int64(st, 11);
 		e->feedback_threshold = sqlite3_column_double(st, 12);
+		e->feedback_daily_cap = sqlite3_column_int64(st, 13);
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -192,13 +196,15 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	       " revision = revision + ?8, updated_at = ?9,"
 	       " feedback_project_id = CASE WHEN ?10 THEN nullif(?11, 0)"
 	       "  ELSE feedback_project_id END,"
-	       " feedback_threshold = CASE WHEN ?10 THEN ?12 ELSE feedback_threshold END"
+	       " feedback_threshold = CASE WHEN ?10 THEN ?12 ELSE feedback_threshold END,"
+	       " feedback_daily_cap = CASE WHEN ?10 THEN ?13 ELSE feedback_daily_cap END"
 	       " WHERE id = ?1");
 	db_bind(st, DB_INT(a->id), DB_TEXT(a->f->name), DB_TEXT(a->f->state), DB_TEXT(a->targets),
 		DB_INT(a->shadow_given), DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(moves),
 		DB_INT(clock_now_ms()), DB_INT(a->f->feedback_given),
 		DB_INT(a->f->feedback_project_id));
 	sqlite3_bind_double(st, 12, a->f->feedback_threshold);
+	db_bind_int(st, 13, a->f->feedback_daily_cap);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -467,14 +473,26 @@ static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, 
 	return rc ? rc : store_project_counted(c, l->project_id, 1, tasks, err);
 }
 
-/* Makes the prediction's item unless it made one already: at most once per prediction. */
+/* Whether the rule made its endpoint's daily cap of items today (UTC). */
+static bool loop_capped(db_conn *c, const struct loop_item *l, const char *reason, int64_t now)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT count(*) >= coalesce((SELECT feedback_daily_cap FROM endpoints"
+		       "  WHERE id = ?1), 0) FROM prediction_items"
+		       " WHERE endpoint_id = ?1 AND reason = ?2 AND created_at >= ?3");
+	db_bind(st, DB_INT(l->endpoint_id), DB_TEXT(reason), DB_INT(now - now % 86400000));
+	return db_one_int(st) != 0;
+}
+
+/* Makes the prediction's item unless it made one already (at most once per prediction) or the
+ * rule's daily cap is reached. */
 static int loop_item_make(db_conn *c, const struct loop_item *l, const char *reason, cl_error *err)
 {
+	int64_t now = clock_now_ms(), item_id = 0;
 	sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM prediction_items WHERE prediction_id = ?");
 	db_bind_int(st, 1, l->prediction_id);
-	if (db_one_int(st) || !l->text)
+	if (db_one_int(st) || !l->text || loop_capped(c, l, reason, now))
 		return 0;
-	int64_t now = clock_now_ms(), item_id = 0;
 	int rc = loop_item_insert(c, l, now, &item_id, err);
 	if (rc)
 		return rc;

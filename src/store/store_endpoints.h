@@ -20,6 +20,7 @@ typedef struct endpoint_row {
 	json_t *targets, *shadow;    /* owned; shadow NULL when none */
 	int64_t feedback_project_id; /* the loop's project, 0 when none */
 	double feedback_threshold;
+	int64_t feedback_daily_cap;
 } endpoint_row;
 
 void endpoint_row_release(endpoint_row *e);
@@ -35,6 +36,7 @@ typedef struct endpoint_fields {
 	bool feedback_given;
 	int64_t feedback_project_id;
 	double feedback_threshold;
+	int64_t feedback_daily_cap;
 } endpoint_fields;
 
 /* A new endpoint of org `org_id`: *out its Endpoint object. CL_ECONFLICT "endpoint_exists"
@@ -111,7 +113,8 @@ int64_t store_prediction_endpoint(db *d, int64_t id);
 int store_prediction_input(db *d, int64_t id, json_t **output, char **text);
 /* Stores (replaces) feedback on a prediction; *out the Feedback object. With loop_meta (borrowed,
  * may be NULL), the prediction's kept input text becomes an item of project loop_project_id in
- * the same transaction, unless the prediction made one already. */
+ * the same transaction, unless the prediction made one already or the rule made the endpoint's
+ * feedback_daily_cap of items today (UTC); the same holds for a logged prediction's loop_meta. */
 int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
 		       const json_t *correction, json_t *loop_meta, int64_t loop_project_id,
 		       json_t **out, cl_error *err);

@@ -218,7 +218,8 @@ class RegistryServingTest(ServerTestCase):
                           {"name": "looped", "targets": [{"model": "sentiment"}],
                            "feedback": {"project_id": fp, "threshold": 0.8}})
         self.assertEqual(r.status, 201, r)
-        self.assertEqual(r.json()["feedback"], {"project_id": fp, "threshold": 0.8})
+        self.assertEqual(r.json()["feedback"],
+                         {"project_id": fp, "threshold": 0.8, "daily_cap": 1000})
         endpoint_id = r.json()["id"]
         caller = self.key_for(r.json()["id"])
         r = caller.post(API + "/endpoints/looped/predict",
@@ -263,6 +264,22 @@ class RegistryServingTest(ServerTestCase):
         caller.post(API + "/endpoints/looped/predict", {"inputs": [{"text": "a plot"}]})
         self.assertEqual(len(self.tasks_of(fp)), 2)
 
+    def test_each_rule_stops_at_its_daily_cap(self):
+        fp, _ = self.feedback_project()
+        r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                          {"name": "capped", "targets": [{"model": "sentiment"}],
+                           "feedback": {"project_id": fp, "threshold": 1, "daily_cap": 2}})
+        self.assertEqual(r.status, 201, r)
+        caller = self.key_for(r.json()["id"])
+        texts = ["the plot %d" % i for i in range(4)]
+        r = caller.post(API + "/endpoints/capped/predict", {"inputs": [{"text": t} for t in texts]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(sorted(i["text"] for i in self.tasks_of(fp)), texts[:2])
+        # Negative feedback is another rule with its own cap.
+        for p in r.json()["predictions"][2:]:
+            caller.post(API + "/predictions/%d/feedback" % p["id"], {"correct": False})
+        self.assertEqual(sorted(i["text"] for i in self.tasks_of(fp)), texts)
+
     def test_feedback_project_is_checked(self):
         org = self.world.org["id"]
         target = [{"model": "sentiment"}]
@@ -274,6 +291,7 @@ class RegistryServingTest(ServerTestCase):
         self.assertError(deploy("fb-1", {"project_id": 999999}), 404)
         self.assertError(deploy("fb-2", {"project_id": fp, "threshold": 2}), 400)
         self.assertError(deploy("fb-3", {"project_id": fp, "extra": 1}), 400)
+        self.assertError(deploy("fb-6", {"project_id": fp, "daily_cap": 0}), 400)
         images = self.world.project(kind="image_class", labels=["a", "b"])["id"]
         r = self.assertError(deploy("fb-4", {"project_id": images}), 400)
         self.assertIn("image_class", r["message"])

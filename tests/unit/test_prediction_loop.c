@@ -24,17 +24,21 @@ static const struct {
 	bool project;
 	int rc;
 	double threshold;
+	int64_t cap;
 } settings_cases[] = {
-    {"{\"project_id\":5,\"threshold\":0.7}", "text_class", 2, true, 0, 0.7},
-    {"{\"project_id\":5}", "text_class", 2, true, 0, 0.5},
-    {"{\"project_id\":5}", "text_class", 3, true, CL_ENOTFOUND, 0},
-    {"{\"project_id\":5}", "text_class", 2, false, CL_ENOTFOUND, 0},
-    {"{\"project_id\":5}", "image_class", 2, true, CL_EINVAL, 0},
-    {"{\"project_id\":5}", NULL, 2, true, CL_EINVAL, 0},
-    {"{\"project_id\":5,\"threshold\":1.5}", "text_class", 2, true, CL_EINVAL, 0},
-    {"{\"project_id\":5,\"threshold\":\"high\"}", "text_class", 2, true, CL_EINVAL, 0},
-    {"{\"project_id\":5,\"rule\":1}", "text_class", 2, true, CL_EINVAL, 0},
-    {"{\"project_id\":\"5\"}", "text_class", 2, true, CL_EINVAL, 0},
+    {"{\"project_id\":5,\"threshold\":0.7}", "text_class", 2, true, 0, 0.7, 1000},
+    {"{\"project_id\":5}", "text_class", 2, true, 0, 0.5, 1000},
+    {"{\"project_id\":5,\"daily_cap\":3}", "text_class", 2, true, 0, 0.5, 3},
+    {"{\"project_id\":5,\"daily_cap\":0}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"daily_cap\":1.5}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5}", "text_class", 3, true, CL_ENOTFOUND, 0, 0},
+    {"{\"project_id\":5}", "text_class", 2, false, CL_ENOTFOUND, 0, 0},
+    {"{\"project_id\":5}", "image_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5}", NULL, 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"threshold\":1.5}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"threshold\":\"high\"}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"rule\":1}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":\"5\"}", "text_class", 2, true, CL_EINVAL, 0, 0},
 };
 
 static void test_settings(void **state)
@@ -43,17 +47,18 @@ static void test_settings(void **state)
 	project p = text_project(KIND_TEXT_CLASS);
 	for (size_t i = 0; i < sizeof settings_cases / sizeof *settings_cases; i++) {
 		json_t *s = json_loads(settings_cases[i].settings, 0, NULL);
-		int64_t id = 0;
+		int64_t id = 0, cap = 0;
 		double t = -1;
 		cl_error err = {0};
 		int rc = loop_settings_check(s, settings_cases[i].project ? &p : NULL,
 					     settings_cases[i].org, settings_cases[i].model_kind,
-					     &id, &t, &err);
+					     &id, &t, &cap, &err);
 		if (rc != settings_cases[i].rc)
 			fail_msg("case %zu: rc %d (%s)", i, rc, err.message);
 		if (!rc) {
 			assert_int_equal(id, 5);
 			assert_true(t == settings_cases[i].threshold);
+			assert_int_equal(cap, settings_cases[i].cap);
 		}
 		json_decref(s);
 	}
