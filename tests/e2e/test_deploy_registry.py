@@ -3,7 +3,10 @@ on sentences labeled and reviewed through the loop, registered, and deployed by 
 and by its production alias; it answers a positive sentence on the plain route and as an Open
 Inference Protocol BYTES tensor. Another org's version answers 404. The language-id service
 answers 400 target_unavailable until lid.176.ftz is in the server's models folder, then names
-the language of a Korean and an English sentence."""
+the language of a Korean and an English sentence. Moving the production alias re-deploys the
+endpoint. The loop: with a feedback project, a doubtful prediction and one given negative
+feedback become items with tasks (once each, up to each rule's daily cap) whose pre-annotation
+is the model's answer, shown to the worker; the project is checked (org, kind, settings)."""
 import json
 import os
 import subprocess
