@@ -175,6 +175,10 @@ int api_member_body(http_request *r, json_t **body, int64_t *user_id, const char
 /* Serving (api_endpoints.c: endpoints, keys, usage, the prediction log; api_inference.c: the
  * Open Inference Protocol v2, the plain predict route and feedback). */
 int api_endpoints_create(http_request *r);
+/* After an alias of model `model` (of org `org`) moved: the org's endpoints that serve the model
+ * by an alias are re-deployed where it points now; one that cannot load keeps serving what it
+ * served (logged). */
+void api_endpoints_follow_model(http_request *r, int64_t org, const char *model);
 int api_endpoints_list(http_request *r);
 int api_endpoints_get(http_request *r);
 int api_endpoints_patch(http_request *r);

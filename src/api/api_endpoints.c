@@ -6,8 +6,12 @@
 #include "api/api.h"
 #include "core/auth.h"
 #include "core/endpoint.h"
+#include "core/prediction_loop.h"
 #include "core/serving.h"
 #include "store/store_endpoints.h"
+#include "store/store_jobs.h"
+#include "store/store_projects.h"
+#include "util/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,18 +44,88 @@ static int plain_fields(http_request *r, const json_t *body, endpoint_fields *f)
 	return 0;
 }
 
+/* One target with the registry version it names, of the endpoint's org, resolved into *out
+ * (new); other targets as they are. 404 for a version the org does not have. */
+static int target_resolve(http_request *r, int64_t org_id, const json_t *t, json_t **out)
+{
+	int64_t version_id, id = 0;
+	const char *model, *alias;
+	char dir[1100];
+	if (!endpoint_target_names_version(t, &version_id, &model, &alias)) {
+		*out = json_incref((json_t *)t);
+		return 0;
+	}
+	if (!store_model_version_find(api_app(r)->db, org_id, version_id, model, alias, &id, dir,
+				      sizeof dir))
+		return model ? http_fail(r, CL_ENOTFOUND, "model_version_not_found",
+					 "model %.64s has no alias %.64s", model, alias)
+			     : http_fail(r, CL_ENOTFOUND, "model_version_not_found",
+					 "model version %lld not found", (long long)version_id);
+	return endpoint_target_resolve(t, id, dir, out, &r->err);
+}
+
+/* Targets (an array) and shadow with their registry versions resolved: new references. */
+static int targets_resolve(http_request *r, int64_t org, const json_t *targets,
+			   const json_t *shadow, json_t **targets_out, json_t **shadow_out)
+{
+	int rc = 0;
+	*shadow_out = NULL;
+	*targets_out = json_is_array(targets) ? json_array() : json_incref((json_t *)targets);
+	for (size_t i = 0; !rc && json_is_array(targets) && i < json_array_size(targets); i++) {
+		json_t *t = NULL;
+		rc = target_resolve(r, org, json_array_get(targets, i), &t);
+		if (!rc)
+			json_array_append_new(*targets_out, t);
+	}
+	if (!rc && shadow && json_is_object(shadow))
+		rc = target_resolve(r, org, shadow, shadow_out);
+	else if (!rc && shadow)
+		*shadow_out = json_incref((json_t *)shadow);
+	return rc;
+}
+
 /* Checks targets and shadow and loads them: *targets, *shadow (new references) and *d. */
-static int targets_load(http_request *r, const json_t *targets, const json_t *shadow,
-			json_t **targets_out, json_t **shadow_out, serving_deployment **d)
+static int targets_load(http_request *r, int64_t org, const json_t *given,
+			const json_t *given_shadow, json_t **targets_out, json_t **shadow_out,
+			serving_deployment **d)
 {
 	char root[2100];
 	models_root(r, root, sizeof root);
 	*d = NULL;
-	int rc = endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
+	json_t *targets = NULL, *shadow = NULL;
+	int rc = targets_resolve(r, org, given, given_shadow, &targets, &shadow);
+	if (!rc)
+		rc =
+		    endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
+	json_decref(targets);
+	json_decref(shadow);
 	cl_error load = {0};
 	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &load)))
 		rc = http_fail(r, CL_EINVAL, "target_unavailable", "a target does not load: %s",
 			       load.message);
+	return rc;
+}
+
+/* "feedback" (the loop's project and threshold, or null to stop it; NULL: unchanged) into *f,
+ * checked against the project and the kind of model `targets` serve. */
+static int feedback_fields(http_request *r, int64_t org, const json_t *fb, const json_t *targets,
+			   endpoint_fields *f)
+{
+	if (!fb)
+		return 0;
+	f->feedback_given = true;
+	if (json_is_null(fb))
+		return 0;
+	project p = {0};
+	int64_t id = json_integer_value(json_object_get(fb, "project_id"));
+	bool found = id > 0 && !store_project_get(api_app(r)->db, id, &p);
+	char kind[64];
+	bool model = endpoint_model_kind(targets, kind, sizeof kind);
+	int rc = loop_settings_check(fb, found ? &p : NULL, org, model ? kind : NULL,
+				     &f->feedback_project_id, &f->feedback_threshold,
+				     &f->feedback_daily_cap, &r->err);
+	if (found)
+		project_release(&p);
 	return rc;
 }
 
@@ -64,8 +138,10 @@ int api_endpoints_create(http_request *r)
 	if (!rc)
 		rc = plain_fields(r, body, &f);
 	if (!rc)
-		rc = targets_load(r, json_object_get(body, "targets"),
+		rc = targets_load(r, r->ids[0], json_object_get(body, "targets"),
 				  json_object_get(body, "shadow"), &targets, &shadow, &d);
+	if (!rc)
+		rc = feedback_fields(r, r->ids[0], json_object_get(body, "feedback"), targets, &f);
 	if (!rc) {
 		f.targets = targets;
 		f.shadow = shadow;
@@ -107,8 +183,22 @@ static int patch_targets(http_request *r, const json_t *body, json_t **targets, 
 	const json_t *sh = json_object_get(body, "shadow");
 	if (!t && !sh)
 		return 0;
-	return targets_load(r, t ? t : json_object_get(cur, "targets"),
+	return targets_load(r, api_scope_of(r)->org_id, t ? t : json_object_get(cur, "targets"),
 			    sh ? sh : json_object_get(cur, "shadow"), targets, shadow, d);
+}
+
+/* A change's feedback: the body's, or, when the targets change, the current one checked again
+ * against the model they serve now. */
+static int patch_feedback(http_request *r, const json_t *body, const json_t *targets,
+			  endpoint_fields *f)
+{
+	const json_t *cur = api_scope_of(r)->object;
+	const json_t *fb = json_object_get(body, "feedback");
+	const json_t *kept = json_object_get(cur, "feedback");
+	if (!fb && targets && json_is_object(kept))
+		fb = kept;
+	return feedback_fields(r, api_scope_of(r)->org_id, fb,
+			       targets ? targets : json_object_get(cur, "targets"), f);
 }
 
 int api_endpoints_patch(http_request *r)
@@ -121,6 +211,8 @@ int api_endpoints_patch(http_request *r)
 		rc = plain_fields(r, body, &f);
 	if (!rc)
 		rc = patch_targets(r, body, &targets, &shadow, &d);
+	if (!rc)
+		rc = patch_feedback(r, body, targets, &f);
 	if (!rc) {
 		f.targets = targets;
 		/* A change of targets stores the shadow too: json null when there is none. */
@@ -139,6 +231,49 @@ int api_endpoints_patch(http_request *r)
 	json_decref(shadow);
 	json_decref(body);
 	return rc;
+}
+
+/* Endpoint `id` re-deployed with its targets resolved anew, when that changes them: the new
+ * revision loads first and is swapped in, as a PATCH does. */
+static int endpoint_refresh(http_request *r, int64_t org, int64_t id)
+{
+	endpoint_row e = {0};
+	json_t *targets = NULL, *shadow = NULL, *out = NULL;
+	serving_deployment *d = NULL;
+	int rc = store_endpoint_row(api_app(r)->db, id, &e);
+	if (!rc)
+		rc = targets_load(r, org, e.targets, e.shadow, &targets, &shadow, &d);
+	bool same = !rc && json_equal(targets, e.targets) &&
+		    (shadow ? json_equal(shadow, e.shadow) : !e.shadow);
+	endpoint_fields f = {.targets = targets, .shadow = shadow ? shadow : json_null()};
+	if (!rc && !same)
+		rc = store_endpoint_update(api_app(r)->db, id, &f, &out, &r->err);
+	if (!rc && !same) {
+		serving_install(api_app(r)->serving, id,
+				json_integer_value(json_object_get(out, "revision")), d);
+		d = NULL;
+	}
+	serving_release(d);
+	json_decref(out);
+	json_decref(targets);
+	json_decref(shadow);
+	endpoint_row_release(&e);
+	return rc;
+}
+
+void api_endpoints_follow_model(http_request *r, int64_t org, const char *model)
+{
+	char needle[128];
+	snprintf(needle, sizeof needle, "\"model\":\"%s\"", model);
+	json_t *ids = store_endpoints_holding(api_app(r)->db, org, needle), *id;
+	size_t i;
+	cl_error kept = r->err;
+	json_array_foreach(ids, i, id) if (endpoint_refresh(r, org, json_integer_value(id)))
+	    log_warn("msg=\"an endpoint does not follow its alias\" endpoint=%lld "
+		     "reason=\"%s\"",
+		     (long long)json_integer_value(id), r->err.message);
+	r->err = kept;
+	json_decref(ids);
 }
 
 int api_endpoints_delete(http_request *r)

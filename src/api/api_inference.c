@@ -8,8 +8,10 @@
 #include "api/api.h"
 #include "core/auth.h"
 #include "core/endpoint.h"
+#include "core/prediction_loop.h"
 #include "core/serving.h"
 #include "store/store_endpoints.h"
+#include "store/store_projects.h"
 #include "util/clock.h"
 
 #include <sodium.h>
@@ -129,6 +131,39 @@ static void record_of(const endpoint_row *e, const api_scope *s, const serving_a
 	};
 }
 
+/* ---- the loop back to the crowd (core/prediction_loop.h) ---- */
+
+/* The meta of the item a prediction makes in the feedback project: new, NULL when the project
+ * cannot be read. */
+static json_t *loop_meta_of(db *d, int64_t project_id, int64_t endpoint_id, const char *text,
+			    const json_t *output, const char *reason)
+{
+	project pr = {0};
+	if (store_project_get(d, project_id, &pr))
+		return NULL;
+	json_t *pre = loop_preannotation(&pr, text, output);
+	json_t *meta = loop_item_meta(pre, endpoint_id, reason);
+	json_decref(pre);
+	project_release(&pr);
+	return meta;
+}
+
+/* A text input is kept while the endpoint has a feedback project, and a doubtful answer
+ * becomes an item of it in the log's own transaction. */
+static void loop_attach(db *d, const endpoint_row *e, const json_t *input, const serving_answer *p,
+			prediction_record *rec)
+{
+	const char *text = json_string_value(json_object_get(input, "text"));
+	if (!e->feedback_project_id || !text || p->rc)
+		return;
+	rec->input_text = text;
+	const char *reason = loop_reason(p->output, e->feedback_threshold);
+	if (!reason)
+		return;
+	rec->loop_meta = loop_meta_of(d, e->feedback_project_id, e->id, text, p->output, reason);
+	rec->loop_project_id = e->feedback_project_id;
+}
+
 /* Answers one input with the endpoint's deployment and logs it. */
 static int predict_one(http_request *r, const endpoint_row *e, const json_t *input,
 		       const char *request_id, prediction_done *out)
@@ -150,7 +185,9 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 	record_of(e, api_scope_of(r), &p, digest, bytes, request_id, &rec);
 	record_of(e, api_scope_of(r), &sh, digest, bytes, request_id, &shadow);
 	shadow.shadow = true;
+	loop_attach(a->db, e, input, &p, &rec);
 	int rc = store_prediction_log(a->db, &rec, &shadow, &out->id, &r->err);
+	json_decref(rec.loop_meta);
 	json_decref(sh.output);
 	if (!rc && p.rc) {
 		r->err = p.err;
@@ -229,24 +266,50 @@ static int feedback_check(http_request *r, const json_t *body)
 	return 0;
 }
 
-/* Turning doubtful predictions and negative feedback into labeling tasks comes later; the
- * feedback is kept with its prediction for it. */
+/* Negative feedback on a prediction of an endpoint with a feedback project: the meta of the item
+ * it makes (new), or NULL. */
+static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *project_id)
+{
+	endpoint_row e = {0};
+	db *d = api_app(r)->db;
+	json_t *meta = NULL, *output = NULL;
+	char *text = NULL;
+	if (correct || store_endpoint_row(d, api_scope_of(r)->key_endpoint_id, &e))
+		return NULL;
+	if (e.feedback_project_id && !store_prediction_input(d, r->ids[0], &output, &text) &&
+	    text && output)
+		meta = loop_meta_of(d, e.feedback_project_id, e.id, text, output,
+				    LOOP_NEGATIVE_FEEDBACK);
+	*project_id = e.feedback_project_id;
+	json_decref(output);
+	free(text);
+	endpoint_row_release(&e);
+	return meta;
+}
+
+/* Feedback is kept with its prediction; negative feedback sends it back to the crowd when the
+ * endpoint has a feedback project. */
 int api_prediction_feedback(http_request *r)
 {
-	json_t *body = NULL, *out = NULL;
+	json_t *body = NULL, *out = NULL, *loop = NULL;
+	int64_t loop_project = 0;
 	int rc = http_body_json(r, &body);
 	if (!rc && store_prediction_endpoint(api_app(r)->db, r->ids[0]) !=
 		       api_scope_of(r)->key_endpoint_id)
 		rc = http_fail(r, CL_ENOTFOUND, NULL, "prediction not found");
 	if (!rc)
 		rc = feedback_check(r, body);
+	bool correct = json_is_true(json_object_get(body, "correct"));
 	if (!rc)
-		rc = store_feedback_put(api_app(r)->db, r->ids[0],
-					json_is_true(json_object_get(body, "correct")),
+		loop = feedback_loop_meta(r, correct, &loop_project);
+	if (!rc)
+		rc = store_feedback_put(api_app(r)->db, r->ids[0], correct,
 					json_string_value(json_object_get(body, "comment")),
-					json_object_get(body, "correction"), &out, &r->err);
+					json_object_get(body, "correction"), loop, loop_project,
+					&out, &r->err);
 	if (!rc)
 		http_json(r, 200, out);
+	json_decref(loop);
 	json_decref(body);
 	return rc;
 }

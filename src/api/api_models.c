@@ -68,6 +68,16 @@ int api_models_versions(http_request *r)
 	return 0;
 }
 
+/* Endpoints serving this model by an alias go where its aliases point now. */
+static void follow_alias(http_request *r)
+{
+	json_t *m = store_model_get(api_app(r)->db, r->ids[0]);
+	const char *name = json_string_value(json_object_get(m, "name"));
+	if (name)
+		api_endpoints_follow_model(r, api_scope_of(r)->project.org_id, name);
+	json_decref(m);
+}
+
 /* POST /models/{id}/aliases {"name", "version"} */
 int api_models_alias_move(http_request *r)
 {
@@ -81,6 +91,8 @@ int api_models_alias_move(http_request *r)
 	if (!rc)
 		rc = registry_alias_move(&api_app(r)->store, r->ids[0], name, (int)version,
 					 r->user.id, &from, &r->err);
+	if (!rc)
+		follow_alias(r);
 	if (!rc)
 		http_json(r, 200,
 			  json_pack("{s:s,s:o,s:I}", "alias", name, "from_version",

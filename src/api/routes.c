@@ -31,7 +31,7 @@
 #define NOTE BODY(NUL("note", STRING))
 #define ENDPOINT_FIELDS                                                                            \
 	BODY(REQ("name", STRING), REQ("targets", ARRAY), NUL("shadow", OBJECT),                   \
-	     OPT("state", STRING), OPT("log_limit", INTEGER))
+	     OPT("state", STRING), OPT("log_limit", INTEGER), NUL("feedback", OBJECT))
 #define OIP_INFER                                                                                  \
 	BODY(OPT("id", STRING), REQ("inputs", ARRAY), OPT("outputs", ARRAY),                      \
 	     OPT("parameters", OBJECT))

@@ -362,6 +362,10 @@ int cmd_serve(int argc, char **argv)
 	}
 	a.store = (store){.ops = &store_sqlite_ops, .db = a.db};
 	a.serving = serving_registry_new(a.max_image_pixels);
+	char langid[sizeof a.data_dir + 16];
+	snprintf(langid, sizeof langid, "%s/models/langid", a.data_dir);
+	if (a.serving)
+		serving_registry_set_langid_dir(a.serving, langid);
 	a.limiter = serving_limiter_new();
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 	http_server *srv = NULL;

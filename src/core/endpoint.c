@@ -9,7 +9,7 @@
 #include "ml/runtime.h"
 
 /* The built-in services a fresh install serves, by name. */
-static const char *const services[] = {"ocr", NULL};
+static const char *const services[] = {"ocr", "langid", NULL};
 
 const char *endpoint_name_problem(const char *name)
 {
@@ -53,9 +53,16 @@ static int service_check(const json_t *t, json_t *out, cl_error *err)
 {
 	const char *s = json_string_value(json_object_get(t, "service"));
 	if (!s || !known_service(s))
-		return cl_fail(err, CL_EINVAL, NULL, "\"service\" is one of: ocr");
+		return cl_fail(err, CL_EINVAL, NULL, "\"service\" is one of: ocr, langid");
 	json_t *opt = NULL;
-	int rc = ocr_options_check(json_object_get(t, "options"), &opt, err);
+	const json_t *given = json_object_get(t, "options");
+	int rc = 0;
+	if (!strcmp(s, "ocr"))
+		rc = ocr_options_check(given, &opt, err);
+	else if (given && !(json_is_object(given) && !json_object_size(given)))
+		rc = cl_fail(err, CL_EINVAL, NULL, "the %s service takes no options", s);
+	else
+		opt = json_object();
 	if (!rc) {
 		json_object_set_new(out, "service", json_string(s));
 		json_object_set_new(out, "options", opt);
@@ -76,7 +83,10 @@ static int model_check(const json_t *t, const char *models_root, json_t *out, cl
 	const json_t *version = json_object_get(t, "model_version_id");
 	if (!dir || dir[0] != '/' || strstr(dir, "/..") || strlen(dir) > 1024)
 		return cl_fail(err, CL_EINVAL, NULL, "\"model_dir\" is an absolute path");
-	if (models_root && !under(dir, models_root))
+	bool registry = version && json_is_integer(version);
+	/* A registry version's directory was read from the store (endpoint_target_resolve), not
+	 * from the caller. */
+	if (models_root && !registry && !under(dir, models_root))
 		return cl_fail(err, CL_EINVAL, NULL, "\"model_dir\" must lie under %s",
 			       models_root);
 	if (!runtime || !ml_runtime_find(runtime))
@@ -88,6 +98,10 @@ static int model_check(const json_t *t, const char *models_root, json_t *out, cl
 	json_object_set_new(out, "model_dir", json_string(dir));
 	json_object_set_new(out, "runtime", json_string(runtime));
 	json_object_set(out, "model_version_id", version ? (json_t *)version : json_null());
+	static const char *const names[] = {"model", "alias", NULL};
+	for (const char *const *n = names; registry && *n; n++)
+		if (json_is_string(json_object_get(t, *n)))
+			json_object_set(out, *n, json_object_get(t, *n));
 	return 0;
 }
 
@@ -106,8 +120,8 @@ static int target_check(const json_t *t, const char *models_root, json_t **out, 
 	json_object_foreach((json_t *)t, key, v)
 	{
 		static const char *const members[] = {"service", "options",	     "model_dir",
-						      "runtime", "model_version_id", "weight",
-						      NULL};
+						      "runtime", "model_version_id", "model",
+						      "alias",	 "weight",	     NULL};
 		bool ok = false;
 		for (const char *const *m = members; *m && !ok; m++)
 			ok = !strcmp(*m, key);
@@ -188,7 +202,9 @@ int endpoint_targets_check(const json_t *targets, const json_t *shadow, const ch
 void endpoint_target_key(const json_t *target, char *out, size_t size)
 {
 	const char *service = json_string_value(json_object_get(target, "service"));
-	if (service)
+	if (service && strcmp(service, "ocr"))
+		snprintf(out, size, "%s", service);
+	else if (service)
 		snprintf(out, size, "%s:%s", service,
 			 json_string_value(
 			     json_object_get(json_object_get(target, "options"), "languages")));
@@ -204,4 +220,51 @@ int endpoint_rate_check(double rate, cl_error *err)
 			       "\"rate_limit\" is from %g to %g requests a second",
 			       ENDPOINT_RATE_MIN, ENDPOINT_RATE_MAX);
 	return 0;
+}
+
+bool endpoint_target_names_version(const json_t *t, int64_t *version_id, const char **model,
+				   const char **alias)
+{
+	const json_t *v = json_object_get(t, "model_version_id");
+	*version_id = json_is_integer(v) ? json_integer_value(v) : 0;
+	*model = json_string_value(json_object_get(t, "model"));
+	*alias = json_string_value(json_object_get(t, "alias"));
+	if (*model && !*alias)
+		*alias = "production";
+	/* An alias is resolved anew on each change: the version id it pointed at goes. */
+	if (*model)
+		*version_id = 0;
+	return *version_id > 0 || *model;
+}
+
+int endpoint_target_resolve(const json_t *t, int64_t version_id, const char *dir, json_t **out,
+			    cl_error *err)
+{
+	json_t *meta = ml_model_meta(dir, NULL, err);
+	const char *runtime = json_string_value(json_object_get(meta, "runtime"));
+	if (!runtime) {
+		json_decref(meta);
+		return cl_fail(err, CL_EINVAL, "target_unavailable",
+			       "model version %lld has no model.json naming its runtime",
+			       (long long)version_id);
+	}
+	*out = json_deep_copy(t);
+	json_object_set_new(*out, "model_dir", json_string(dir));
+	json_object_set_new(*out, "runtime", json_string(runtime));
+	json_object_set_new(*out, "model_version_id", json_integer(version_id));
+	json_decref(meta);
+	return 0;
+}
+
+bool endpoint_model_kind(const json_t *targets, char *out, size_t size)
+{
+	const char *dir =
+	    json_string_value(json_object_get(json_array_get(targets, 0), "model_dir"));
+	cl_error err = {0};
+	json_t *meta = dir ? ml_model_meta(dir, NULL, &err) : NULL;
+	const char *kind = json_string_value(json_object_get(meta, "kind"));
+	if (kind)
+		snprintf(out, size, "%s", kind);
+	json_decref(meta);
+	return kind != NULL;
 }

@@ -29,7 +29,9 @@ const char *endpoint_name_problem(const char *name);
 
 /* Checks and completes an endpoint's targets and shadow (borrowed): each target is
  *   {"service":"ocr","options":{"languages":"kor+eng"},"weight":W} or
+ *   {"service":"langid","weight":W} (fastText's lid.176.ftz, in the server's models folder),
  *   {"model_dir":"/abs/dir","runtime":"ocr_tesseract","model_version_id":N|null,"weight":W}
+ *   (a registry version resolved by endpoint_target_resolve keeps "model" and "alias")
  * with weights (integers 0-100) summing to 100; a lone target's weight defaults to 100. The
  * shadow (may be NULL) is one target without a weight. A model_dir must lie under
  * `models_root` (when not NULL). *targets_out and *shadow_out (NULL when none) are new
@@ -37,8 +39,24 @@ const char *endpoint_name_problem(const char *name);
 int endpoint_targets_check(const json_t *targets, const json_t *shadow, const char *models_root,
 			   json_t **targets_out, json_t **shadow_out, cl_error *err);
 
+/* Whether target `t` names a model registry version: {"model_version_id":N} or
+ * {"model":"name","alias":"production"} (the alias defaults to production; a named model's
+ * alias wins over a version id stored by an earlier resolution). */
+bool endpoint_target_names_version(const json_t *t, int64_t *version_id, const char **model,
+				   const char **alias);
+/* Target `t` (borrowed) completed with the registry version the store found (its id and
+ * artifact directory): model_dir, runtime (read from its model.json) and model_version_id, into
+ * *out (new). CL_EINVAL "target_unavailable" when the directory holds no model.json. Only
+ * these directories escape the models root: they were read from the store, not the caller. */
+int endpoint_target_resolve(const json_t *t, int64_t version_id, const char *dir, json_t **out,
+			    cl_error *err);
+
 /* What identifies a checked target's loaded model: "ocr:kor+eng", "model:/dir". */
 void endpoint_target_key(const json_t *target, char *out, size_t size);
+
+/* The kind of labeling (model.json's "kind": "text_class", ...) the first of checked targets
+ * answers, into out; false for a built-in service or a model without one. */
+bool endpoint_model_kind(const json_t *targets, char *out, size_t size);
 
 /* Checks a key's rate (requests per second). */
 int endpoint_rate_check(double rate, cl_error *err);

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/endpoint.h"
+#include "ml/builtin.h"
 #include "ml/ocr_tesseract.h"
 #include "util/clock.h"
 
@@ -49,6 +51,7 @@ struct serving_registry {
 	pthread_mutex_t lock;
 	pthread_cond_t loaded; /* a slot's loading ended: installed or failed */
 	int64_t max_pixels;
+	char langid_dir[1024]; /* the langid service's model folder; "" when none */
 	loaded_model *models;
 	endpoint_slot *slots;
 };
@@ -62,6 +65,11 @@ serving_registry *serving_registry_new(int64_t max_pixels)
 	pthread_cond_init(&g->loaded, NULL);
 	g->max_pixels = max_pixels;
 	return g;
+}
+
+void serving_registry_set_langid_dir(serving_registry *g, const char *dir)
+{
+	snprintf(g->langid_dir, sizeof g->langid_dir, "%s", dir ? dir : "");
 }
 
 void serving_registry_free(serving_registry *g)
@@ -81,10 +89,25 @@ void serving_registry_free(serving_registry *g)
 
 /* ---- models ---- */
 
+/* The language-id service: lid.176.ftz in the folder scripts/fetch-langid.sh fills. */
+static int langid_open(serving_registry *g, const ml_runtime **rt, ml_model **m, cl_error *err)
+{
+	char path[1100];
+	snprintf(path, sizeof path, "%s/model.json", g->langid_dir);
+	if (!g->langid_dir[0] || access(path, R_OK))
+		return cl_fail(err, CL_EINVAL, "target_unavailable",
+			       "the langid model is not installed (scripts/fetch-langid.sh %s)",
+			       g->langid_dir[0] ? g->langid_dir : "DATA/models/langid");
+	*rt = &ml_runtime_langid_fasttext;
+	return (*rt)->load(g->langid_dir, m, err);
+}
+
 static int model_open(serving_registry *g, const json_t *target, const ml_runtime **rt,
 		      ml_model **m, cl_error *err)
 {
 	const char *service = json_string_value(json_object_get(target, "service"));
+	if (service && !strcmp(service, "langid"))
+		return langid_open(g, rt, m, err);
 	if (service) {
 		ocr_options o;
 		ocr_options_default(&o);

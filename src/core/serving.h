@@ -21,6 +21,9 @@ typedef struct serving_deployment serving_deployment;
 /* A registry whose OCR models keep images within `max_pixels` (0: the default). NULL without
  * memory. */
 serving_registry *serving_registry_new(int64_t max_pixels);
+/* Where the langid service finds its model (model.json and lid.176.ftz): the server's
+ * DATA/models/langid. Without it, or without the files, a langid target does not load. */
+void serving_registry_set_langid_dir(serving_registry *g, const char *dir);
 /* Frees the registry; every deployment must have been released. */
 void serving_registry_free(serving_registry *g);
 

@@ -498,6 +498,23 @@ const migration migrations[] = {
      " from_version INTEGER, to_version INTEGER NOT NULL, actor_id INTEGER NOT NULL,"
      " at INTEGER NOT NULL);"
      "CREATE INDEX alias_events_model ON alias_events(model_id, id);"},
+    {26, "the loop back to the crowd: an endpoint's feedback project and threshold",
+     /* A prediction under the threshold, or given negative feedback, becomes an item and its
+      * tasks in the feedback project (core/prediction_loop.h), at most once: prediction_items
+      * holds the one item each prediction made, and counts each rule's items of the day against
+      * the endpoint's feedback_daily_cap. input_text keeps a text input while the
+      * endpoint has a feedback project, so later feedback can still make the item. */
+     "ALTER TABLE endpoints ADD COLUMN feedback_project_id INTEGER REFERENCES projects(id);"
+     "ALTER TABLE endpoints ADD COLUMN feedback_threshold REAL;"
+     "ALTER TABLE endpoints ADD COLUMN feedback_daily_cap INTEGER;"
+     "ALTER TABLE predictions ADD COLUMN input_text TEXT;"
+     "CREATE TABLE prediction_items(prediction_id INTEGER PRIMARY KEY,"
+     " endpoint_id INTEGER NOT NULL REFERENCES endpoints(id),"
+     " item_id INTEGER NOT NULL REFERENCES items(id),"
+     " reason TEXT NOT NULL CHECK (reason IN ('low_confidence', 'negative_feedback')),"
+     " created_at INTEGER NOT NULL);"
+     "CREATE INDEX prediction_items_endpoint"
+     " ON prediction_items(endpoint_id, reason, created_at);"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -5,25 +5,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/blobs.h"
+#include "store/store_items.h"
 #include "util/clock.h"
 
 #define ENDPOINT_COLUMNS                                                                           \
 	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
-	" updated_at"
+	" updated_at, feedback_project_id, feedback_threshold, feedback_daily_cap"
+
+/* {"project_id","threshold"}, or null without a feedback project. */
+static json_t *feedback_json(sqlite3_stmt *st)
+{
+	if (sqlite3_column_type(st, 11) == SQLITE_NULL)
+		return json_null();
+	return json_pack("{s:I,s:f,s:I}", "project_id", (json_int_t)sqlite3_column_int64(st, 11),
+			 "threshold", sqlite3_column_double(st, 12), "daily_cap",
+			 (json_int_t)sqlite3_column_int64(st, 13));
+}
 
 static json_t *endpoint_json(sqlite3_stmt *st)
 {
 	char created[32], updated[32];
 	clock_iso8601(sqlite3_column_int64(st, 9), created);
 	clock_iso8601(sqlite3_column_int64(st, 10), updated);
-	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:s,s:s}", "id",
+	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:s,s:s,s:o}", "id",
 			 (json_int_t)sqlite3_column_int64(st, 0), "org_id",
 			 (json_int_t)sqlite3_column_int64(st, 1), "name", db_col_text(st, 2),
 			 "state", db_col_text(st, 3), "targets", db_col_json(st, 4), "shadow",
 			 db_col_json(st, 5), "revision", (json_int_t)sqlite3_column_int64(st, 6),
 			 "log_limit", (json_int_t)sqlite3_column_int64(st, 7), "created_by",
 			 (json_int_t)sqlite3_column_int64(st, 8), "created_at", created,
-			 "updated_at", updated);
+			 "updated_at", updated, "feedback", feedback_json(st));
 }
 
 void endpoint_row_release(endpoint_row *e)
@@ -51,13 +63,17 @@ static int endpoint_create_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct endpoint_create *a = ctx;
 	int64_t now = clock_now_ms();
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO endpoints(org_id, name, state, targets, shadow,"
-				      " log_limit, created_by, created_at, updated_at)"
-				      " VALUES (?,?,?,?,?,?,?,?,?)");
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO endpoints(org_id, name, state, targets, shadow,"
+		       " log_limit, created_by, created_at, updated_at,"
+		       " feedback_project_id, feedback_threshold, feedback_daily_cap)"
+		       " VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?)");
 	db_bind(st, DB_INT(a->org_id), DB_TEXT(a->f->name),
 		DB_TEXT(a->f->state ? a->f->state : "active"), DB_TEXT(a->targets),
 		DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(a->user_id), DB_INT(now),
-		DB_INT(now));
+		DB_INT(now), DB_INT(a->f->feedback_project_id));
+	sqlite3_bind_double(st, 11, a->f->feedback_threshold);
+	db_bind_int(st, 12, a->f->feedback_daily_cap);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -120,6 +136,9 @@ static int row_from(sqlite3_stmt *st, endpoint_row *e)
 		e->shadow = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : db_col_json(st, 5);
 		e->revision = sqlite3_column_int64(st, 6);
 		e->log_limit = sqlite3_column_int64(st, 7);
+		e->feedback_project_id = sqlite3_column_int64(st, 11);
+		e->feedback_threshold = sqlite3_column_double(st, 12);
+		e->feedback_daily_cap = sqlite3_column_int64(st, 13);
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -132,6 +151,20 @@ int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row
 						 " WHERE org_id = ? AND name = ?");
 	db_bind(st, DB_INT(org_id), DB_TEXT(name));
 	return row_from(st, e);
+}
+
+json_t *store_endpoints_holding(db *d, int64_t org_id, const char *needle)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id FROM endpoints WHERE org_id = ?1"
+						 " AND (instr(targets, ?2) > 0"
+						 "  OR instr(coalesce(shadow, ''), ?2) > 0)"
+						 " ORDER BY id");
+	db_bind(st, DB_INT(org_id), DB_TEXT(needle));
+	json_t *ids = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(ids, json_integer(sqlite3_column_int64(st, 0)));
+	sqlite3_reset(st);
+	return ids;
 }
 
 int store_endpoint_row(db *d, int64_t id, endpoint_row *e)
@@ -160,10 +193,18 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	    c, "UPDATE endpoints SET name = coalesce(?2, name), state = coalesce(?3, state),"
 	       " targets = coalesce(?4, targets), shadow = CASE WHEN ?5 THEN ?6 ELSE shadow END,"
 	       " log_limit = CASE WHEN ?7 > 0 THEN ?7 ELSE log_limit END,"
-	       " revision = revision + ?8, updated_at = ?9 WHERE id = ?1");
+	       " revision = revision + ?8, updated_at = ?9,"
+	       " feedback_project_id = CASE WHEN ?10 THEN nullif(?11, 0)"
+	       "  ELSE feedback_project_id END,"
+	       " feedback_threshold = CASE WHEN ?10 THEN ?12 ELSE feedback_threshold END,"
+	       " feedback_daily_cap = CASE WHEN ?10 THEN ?13 ELSE feedback_daily_cap END"
+	       " WHERE id = ?1");
 	db_bind(st, DB_INT(a->id), DB_TEXT(a->f->name), DB_TEXT(a->f->state), DB_TEXT(a->targets),
 		DB_INT(a->shadow_given), DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(moves),
-		DB_INT(clock_now_ms()));
+		DB_INT(clock_now_ms()), DB_INT(a->f->feedback_given),
+		DB_INT(a->f->feedback_project_id));
+	sqlite3_bind_double(st, 12, a->f->feedback_threshold);
+	db_bind_int(st, 13, a->f->feedback_daily_cap);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -194,6 +235,7 @@ static int endpoint_delete_job(db_conn *c, void *ctx, cl_error *err)
 	static const char *const deletes[] = {
 	    "DELETE FROM prediction_feedback WHERE prediction_id IN"
 	    " (SELECT id FROM predictions WHERE endpoint_id = ?)",
+	    "DELETE FROM prediction_items WHERE endpoint_id = ?",
 	    "DELETE FROM predictions WHERE endpoint_id = ?",
 	    "DELETE FROM endpoint_usage WHERE key_id IN"
 	    " (SELECT id FROM endpoint_keys WHERE endpoint_id = ?)",
@@ -337,11 +379,12 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	char *out = p->output ? json_dumps(p->output, JSON_COMPACT) : NULL;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO predictions(endpoint_id, key_id, target, shadow,"
 				      " request_id, input_sha256, input_bytes, output, error,"
-				      " latency_us, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+				      " latency_us, created_at, input_text)"
+				      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
 	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->key_id), DB_TEXT(p->target),
 		DB_INT(p->shadow), DB_TEXT(p->request_id), DB_TEXT(p->input_sha256),
 		DB_INT(p->input_bytes), DB_TEXT(out), DB_TEXT(p->error), DB_INT(p->latency_us),
-		DB_INT(now));
+		DB_INT(now), DB_TEXT(p->shadow ? NULL : p->input_text));
 	int rc = db_exec_stmt(st, err);
 	free(out);
 	*id = sqlite3_last_insert_rowid(db_handle(c));
@@ -385,6 +428,86 @@ static int usage_count(db_conn *c, const prediction_record *p, int64_t now, cl_e
 	return db_exec_stmt(st, err);
 }
 
+/* ---- the loop: a prediction's item ---- */
+
+struct loop_item {
+	int64_t project_id, endpoint_id, prediction_id;
+	const char *text;
+	json_t *meta; /* the prediction's id is added here */
+};
+
+/* The text item of the loop's project, made with its tasks when new; *id its id. */
+static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, int64_t *id,
+			    cl_error *err)
+{
+	char hash[65], *meta = NULL;
+	blob_hash(l->text, strlen(l->text), hash);
+	json_object_set_new(json_object_get(l->meta, "prediction"), "prediction_id",
+			    json_integer(l->prediction_id));
+	meta = json_dumps(l->meta, JSON_COMPACT);
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
+				      " meta, created_at) VALUES (?,'text',?,?,?,?)"
+				      " ON CONFLICT(project_id, content_hash) DO NOTHING");
+	db_bind(st, DB_INT(l->project_id), DB_TEXT(hash), DB_TEXT(l->text), DB_TEXT(meta),
+		DB_INT(now));
+	int rc = db_exec_stmt(st, err);
+	free(meta);
+	if (rc)
+		return rc;
+	if (!sqlite3_changes(db_handle(c))) {
+		/* The project has this text already: the prediction is tied to that item. */
+		st = db_stmt(c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
+		db_bind(st, DB_INT(l->project_id), DB_TEXT(hash));
+		*id = db_one_int(st);
+		return 0;
+	}
+	*id = sqlite3_last_insert_rowid(db_handle(c));
+	/* The project's overlap of tasks, slots 0 to overlap - 1. */
+	st = db_stmt(c, "WITH RECURSIVE s(slot) AS (SELECT 0 UNION ALL SELECT slot + 1 FROM s"
+			" WHERE slot + 1 < (SELECT overlap FROM projects WHERE id = ?1))"
+			" INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
+			" SELECT ?1, ?2, slot, 'open', ?3 FROM s");
+	db_bind(st, DB_INT(l->project_id), DB_INT(*id), DB_INT(now));
+	rc = db_exec_stmt(st, err);
+	int64_t tasks = rc ? 0 : sqlite3_changes(db_handle(c));
+	return rc ? rc : store_project_counted(c, l->project_id, 1, tasks, err);
+}
+
+/* Whether the rule made its endpoint's daily cap of items today (UTC). */
+static bool loop_capped(db_conn *c, const struct loop_item *l, const char *reason, int64_t now)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT count(*) >= coalesce((SELECT feedback_daily_cap FROM endpoints"
+		       "  WHERE id = ?1), 0) FROM prediction_items"
+		       " WHERE endpoint_id = ?1 AND reason = ?2 AND created_at >= ?3");
+	db_bind(st, DB_INT(l->endpoint_id), DB_TEXT(reason), DB_INT(now - now % 86400000));
+	return db_one_int(st) != 0;
+}
+
+/* Makes the prediction's item unless it made one already (at most once per prediction) or the
+ * rule's daily cap is reached. */
+static int loop_item_make(db_conn *c, const struct loop_item *l, const char *reason, cl_error *err)
+{
+	int64_t now = clock_now_ms(), item_id = 0;
+	sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM prediction_items WHERE prediction_id = ?");
+	db_bind_int(st, 1, l->prediction_id);
+	if (db_one_int(st) || !l->text || loop_capped(c, l, reason, now))
+		return 0;
+	int rc = loop_item_insert(c, l, now, &item_id, err);
+	if (rc)
+		return rc;
+	st = db_stmt(c, "INSERT INTO prediction_items(prediction_id, endpoint_id, item_id, reason,"
+			" created_at) VALUES (?,?,?,?,?)");
+	db_bind(st, DB_INT(l->prediction_id), DB_INT(l->endpoint_id), DB_INT(item_id),
+		DB_TEXT(reason), DB_INT(now));
+	return db_exec_stmt(st, err);
+}
+
+static const char *loop_reason_of(const json_t *meta)
+{
+	return json_string_value(json_object_get(json_object_get(meta, "prediction"), "reason"));
+}
+
 static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct prediction_log *a = ctx;
@@ -394,6 +517,11 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 		rc = prediction_insert(c, a->shadow, now, &shadow_id, err);
 	if (!rc && a->p->key_id)
 		rc = usage_count(c, a->p, now, err);
+	if (!rc && a->p->loop_meta) {
+		struct loop_item l = {a->p->loop_project_id, a->p->endpoint_id, a->id,
+				      a->p->input_text, a->p->loop_meta};
+		rc = loop_item_make(c, &l, loop_reason_of(a->p->loop_meta), err);
+	}
 	if (!rc)
 		rc = prediction_trim(c, a->p, a->id, err);
 	return rc;
@@ -459,7 +587,48 @@ struct feedback_put {
 	int64_t prediction_id;
 	bool correct;
 	const char *comment, *correction;
+	json_t *loop_meta;
+	int64_t loop_project_id;
 };
+
+int store_prediction_input(db *d, int64_t id, json_t **output, char **text)
+{
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT output, input_text FROM predictions WHERE id = ?");
+	db_bind_int(st, 1, id);
+	int rc = CL_ENOTFOUND;
+	*output = NULL;
+	*text = NULL;
+	if (db_step(st) == SQLITE_ROW) {
+		*output = sqlite3_column_type(st, 0) == SQLITE_NULL ? NULL : db_col_json(st, 0);
+		*text =
+		    sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL : strdup(db_col_text(st, 1));
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The prediction's item for negative feedback, from its kept input text. */
+static int feedback_loop(db_conn *c, const struct feedback_put *f, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT endpoint_id, input_text FROM predictions"
+				      " WHERE id = ? AND input_text IS NOT NULL");
+	db_bind_int(st, 1, f->prediction_id);
+	int rc = 0;
+	if (db_step(st) == SQLITE_ROW) {
+		char *text = strdup(db_col_text(st, 1));
+		struct loop_item l = {f->loop_project_id, sqlite3_column_int64(st, 0),
+				      f->prediction_id, text, f->loop_meta};
+		sqlite3_reset(st);
+		rc = text ? loop_item_make(c, &l, loop_reason_of(f->loop_meta), err)
+			  : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+		free(text);
+		return rc;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
 
 static int feedback_put_job(db_conn *c, void *ctx, cl_error *err)
 {
@@ -476,14 +645,17 @@ static int feedback_put_job(db_conn *c, void *ctx, cl_error *err)
 	int rc = db_exec_stmt(st, err);
 	if (!rc && !sqlite3_changes(db_handle(c)))
 		rc = cl_fail(err, CL_ENOTFOUND, NULL, "prediction not found");
+	if (!rc && f->loop_meta)
+		rc = feedback_loop(c, f, err);
 	return rc;
 }
 
 int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
-		       const json_t *correction, json_t **out, cl_error *err)
+		       const json_t *correction, json_t *loop_meta, int64_t loop_project_id,
+		       json_t **out, cl_error *err)
 {
 	char *corr = json_text_or_null(correction);
-	struct feedback_put f = {prediction_id, correct, comment, corr};
+	struct feedback_put f = {prediction_id, correct, comment, corr, loop_meta, loop_project_id};
 	int rc = db_write(d, feedback_put_job, &f, err);
 	free(corr);
 	*out = rc ? NULL

@@ -17,7 +17,10 @@ typedef struct endpoint_row {
 	int64_t id, org_id, revision, log_limit;
 	char name[64];
 	bool active;
-	json_t *targets, *shadow; /* owned; shadow NULL when none */
+	json_t *targets, *shadow;    /* owned; shadow NULL when none */
+	int64_t feedback_project_id; /* the loop's project, 0 when none */
+	double feedback_threshold;
+	int64_t feedback_daily_cap;
 } endpoint_row;
 
 void endpoint_row_release(endpoint_row *e);
@@ -29,6 +32,11 @@ typedef struct endpoint_fields {
 	const json_t *targets;
 	const json_t *shadow; /* json null clears it */
 	int64_t log_limit;
+	/* The loop's project (0 clears it) and threshold, when feedback_given. */
+	bool feedback_given;
+	int64_t feedback_project_id;
+	double feedback_threshold;
+	int64_t feedback_daily_cap;
 } endpoint_fields;
 
 /* A new endpoint of org `org_id`: *out its Endpoint object. CL_ECONFLICT "endpoint_exists"
@@ -47,6 +55,9 @@ int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **
 int store_endpoint_delete(db *d, int64_t id, cl_error *err);
 /* The endpoint of org `org_id` named `name` into *e; CL_ENOTFOUND. */
 int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row *e);
+/* The ids of org `org_id`'s endpoints whose targets or shadow hold `needle` (JSON text such as
+ * "model":"sentiment"), as a new array; callers check each. */
+json_t *store_endpoints_holding(db *d, int64_t org_id, const char *needle);
 /* Endpoint `id` into *e; CL_ENOTFOUND. */
 int store_endpoint_row(db *d, int64_t id, endpoint_row *e);
 
@@ -80,6 +91,11 @@ typedef struct prediction_record {
 	const json_t *output; /* NULL on error */
 	const char *error;    /* NULL on success */
 	bool shadow;
+	const char *input_text; /* kept while the endpoint has a feedback project; else NULL */
+	/* The loop (core/prediction_loop.h): the item's meta when this prediction becomes an item
+	 * of project loop_project_id, else NULL. */
+	json_t *loop_meta;
+	int64_t loop_project_id;
 } prediction_record;
 
 /* Logs one prediction (and a shadow's, when shadow->target is set) and counts it in the key's
@@ -92,9 +108,16 @@ json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int l
 			       int64_t *next);
 /* The endpoint of prediction `id` (0 when missing). */
 int64_t store_prediction_endpoint(db *d, int64_t id);
-/* Stores (replaces) feedback on a prediction; *out the Feedback object. */
+/* A prediction's logged output and kept input text (new reference and malloc'd string, NULL
+ * when none); CL_ENOTFOUND. */
+int store_prediction_input(db *d, int64_t id, json_t **output, char **text);
+/* Stores (replaces) feedback on a prediction; *out the Feedback object. With loop_meta (borrowed,
+ * may be NULL), the prediction's kept input text becomes an item of project loop_project_id in
+ * the same transaction, unless the prediction made one already or the rule made the endpoint's
+ * feedback_daily_cap of items today (UTC); the same holds for a logged prediction's loop_meta. */
 int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
-		       const json_t *correction, json_t **out, cl_error *err);
+		       const json_t *correction, json_t *loop_meta, int64_t loop_project_id,
+		       json_t **out, cl_error *err);
 /* An endpoint's usage: [{"key_id","day","requests","errors"}] of its keys, newest day first,
  * up to `days` days. */
 json_t *store_endpoint_usage(db *d, int64_t endpoint_id, int days);

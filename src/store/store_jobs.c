@@ -600,7 +600,7 @@ json_t *store_model_versions(db *d, int64_t model_id)
 	sqlite3_stmt *st = db_stmt(
 	    db_reader(d), "SELECT v.version, v.job_id, v.evaluation, v.lineage, v.created_by,"
 			  " v.created_at, (SELECT json_group_array(a.name) FROM model_aliases a"
-			  "  WHERE a.model_id = v.model_id AND a.version = v.version)"
+			  "  WHERE a.model_id = v.model_id AND a.version = v.version), v.id"
 			  " FROM model_versions v WHERE v.model_id = ? ORDER BY v.version");
 	db_bind_int(st, 1, model_id);
 	json_t *a = json_array();
@@ -608,7 +608,9 @@ json_t *store_model_versions(db *d, int64_t model_id)
 		char at[32];
 		clock_iso8601(sqlite3_column_int64(st, 5), at);
 		json_array_append_new(
-		    a, json_pack("{s:i,s:I,s:o,s:o,s:I,s:s,s:o}", "version", sqlite3_column_int(st, 0),
+		    a, json_pack("{s:I,s:i,s:I,s:o,s:o,s:I,s:s,s:o}", "id",
+				 (json_int_t)sqlite3_column_int64(st, 7), "version",
+				 sqlite3_column_int(st, 0),
 				 "job_id", (json_int_t)sqlite3_column_int64(st, 1), "evaluation",
 				 text_json(db_col_text(st, 2)), "lineage",
 				 text_json(db_col_text(st, 3)), "created_by",
@@ -617,6 +619,36 @@ json_t *store_model_versions(db *d, int64_t model_id)
 	}
 	sqlite3_reset(st);
 	return a;
+}
+
+bool store_model_version_find(db *d, int64_t org_id, int64_t version_id, const char *model,
+			      const char *alias, int64_t *id, char *dir, size_t size)
+{
+	sqlite3_stmt *st =
+	    version_id
+		? db_stmt(db_reader(d), "SELECT v.id, v.artifact_dir FROM model_versions v"
+					" JOIN models m ON m.id = v.model_id"
+					" WHERE v.id = ? AND m.org_id = ?")
+		: db_stmt(db_reader(d), "SELECT v.id, v.artifact_dir FROM models m"
+					" JOIN model_aliases a ON a.model_id = m.id AND a.name = ?"
+					" JOIN model_versions v ON v.model_id = m.id"
+					"  AND v.version = a.version"
+					" WHERE m.name = ? AND m.org_id = ?");
+	int i = 1;
+	if (version_id) {
+		db_bind_int(st, i++, version_id);
+	} else {
+		db_bind_text(st, i++, alias);
+		db_bind_text(st, i++, model);
+	}
+	db_bind_int(st, i, org_id);
+	bool found = db_step(st) == SQLITE_ROW;
+	if (found) {
+		*id = sqlite3_column_int64(st, 0);
+		snprintf(dir, size, "%s", db_col_text(st, 1));
+	}
+	sqlite3_reset(st);
+	return found;
 }
 
 json_t *store_alias_events(db *d, int64_t model_id)

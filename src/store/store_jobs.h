@@ -114,6 +114,11 @@ json_t *store_models_list(db *d, int64_t org_id, int64_t cursor, int limit, bool
 			  int64_t *next);
 /* A model's versions with their evaluation and lineage. */
 json_t *store_model_versions(db *d, int64_t model_id);
+/* The registry version of org `org_id` a serving target names: version `version_id`, or (when
+ * version_id is 0) what alias `alias` of model `model` points at. *id and dir (its
+ * artifact_dir); false when the org has no such version. */
+bool store_model_version_find(db *d, int64_t org_id, int64_t version_id, const char *model,
+			      const char *alias, int64_t *id, char *dir, size_t size);
 /* A model's alias moves, oldest first. */
 json_t *store_alias_events(db *d, int64_t model_id);
 

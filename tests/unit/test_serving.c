@@ -61,6 +61,15 @@ static const struct {
     {"[{\"model_dir\":\"/data/models/m\",\"runtime\":\"nope\"}]", "", "\"runtime\""},
     {"[{\"service\":\"ocr\"}]", "{\"service\":\"ocr\",\"weight\":10}", "no \"weight\""},
     {"[{\"service\":\"ocr\"}]", "[1]", "an object"},
+    {"[{\"service\":\"langid\"}]", "", ""},
+    {"[{\"service\":\"langid\",\"options\":{\"languages\":\"kor\"}}]", "", "no options"},
+    /* A registry version's directory was read from the store: it may lie outside the root. */
+    {"[{\"model_dir\":\"/data/jobs/3/output\",\"runtime\":\"text_linear\","
+     "\"model_version_id\":7,\"model\":\"m\",\"alias\":\"production\"}]",
+     "", ""},
+    {"[{\"model_dir\":\"/data/jobs/3/output\",\"runtime\":\"text_linear\","
+     "\"model_version_id\":null}]",
+     "", "/data/models"},
 };
 
 static void test_targets_check(void **state)

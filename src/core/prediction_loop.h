@@ -1,0 +1,48 @@
+/* The loop back to the crowd (prediction_loop.c): which predictions of an endpoint become
+ * labeling work in its feedback project, and with what pre-annotation. A prediction whose top
+ * score is under the endpoint's threshold ("low_confidence"), and one given negative feedback
+ * ("negative_feedback"), becomes an item of the project (deduplicated by content) with its
+ * tasks, the model's answer kept as the item's meta.preannotation, which the task shows the
+ * worker as a suggestion. At most once per prediction. No HTTP, no SQL. */
+#ifndef CROWDLOOP_CORE_PREDICTION_LOOP_H
+#define CROWDLOOP_CORE_PREDICTION_LOOP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/project.h"
+#include "util/err.h"
+
+#define LOOP_LOW_CONFIDENCE "low_confidence"
+#define LOOP_NEGATIVE_FEEDBACK "negative_feedback"
+
+/* Items each rule may make per endpoint and UTC day: the default and the most. */
+#define LOOP_DAILY_CAP_DEFAULT 1000
+#define LOOP_DAILY_CAP_MAX 1000000
+
+/* Checks an endpoint's {"project_id":N,"threshold":T,"daily_cap":C} (T from 0 to 1, default
+ * 0.5; C from 1 to LOOP_DAILY_CAP_MAX, default LOOP_DAILY_CAP_DEFAULT, *cap) against
+ * the project it names (NULL when the store found none) and the model kind of its first target
+ * (model.json's "kind", NULL for a built-in service): another org's or a missing project is
+ * CL_ENOTFOUND; a project of another kind than the model's, or a target that is not a trained
+ * model, CL_EINVAL. *threshold the threshold. */
+int loop_settings_check(const json_t *settings, const project *p, int64_t endpoint_org,
+			const char *model_kind, int64_t *project_id, double *threshold,
+			int64_t *cap, cl_error *err);
+
+/* The rule's reason for a prediction's `output` (borrowed): LOOP_LOW_CONFIDENCE when its top
+ * score is under `threshold`, else NULL. */
+const char *loop_reason(const json_t *output, double threshold);
+
+/* The model's answer as an annotation of project `p` for a text item (new reference): a
+ * class's {"labels":[...]} or spans' {"spans":[{start,end,label}]}; NULL when the answer is not
+ * a valid annotation of the project (a label outside its set), so no suggestion is shown. */
+json_t *loop_preannotation(const project *p, const char *text, const json_t *output);
+
+/* The meta of a loop item (new reference): {"preannotation", "prediction":{"endpoint_id",
+ * "reason"}}; the store adds the prediction's id as it writes it. preannotation (borrowed) may
+ * be NULL. */
+json_t *loop_item_meta(const json_t *preannotation, int64_t endpoint_id, const char *reason);
+
+#endif

@@ -1,0 +1,131 @@
+/* Unit tests of the loop's rules (core/prediction_loop.c) through tables of plain fields: the
+ * feedback settings checked against the project and the model's kind, which answers are
+ * doubtful, and the model's answer as a pre-annotation valid for the project (or none). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "core/prediction_loop.h"
+
+static project text_project(task_kind kind)
+{
+	project p = {.id = 5, .org_id = 2, .kind = kind, .overlap = 1};
+	p.labels = json_pack("[ss]", "pos", "neg");
+	return p;
+}
+
+static const struct {
+	const char *settings, *model_kind;
+	int64_t org;
+	bool project;
+	int rc;
+	double threshold;
+	int64_t cap;
+} settings_cases[] = {
+    {"{\"project_id\":5,\"threshold\":0.7}", "text_class", 2, true, 0, 0.7, 1000},
+    {"{\"project_id\":5}", "text_class", 2, true, 0, 0.5, 1000},
+    {"{\"project_id\":5,\"daily_cap\":3}", "text_class", 2, true, 0, 0.5, 3},
+    {"{\"project_id\":5,\"daily_cap\":0}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"daily_cap\":1.5}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5}", "text_class", 3, true, CL_ENOTFOUND, 0, 0},
+    {"{\"project_id\":5}", "text_class", 2, false, CL_ENOTFOUND, 0, 0},
+    {"{\"project_id\":5}", "image_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5}", NULL, 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"threshold\":1.5}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"threshold\":\"high\"}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"rule\":1}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":\"5\"}", "text_class", 2, true, CL_EINVAL, 0, 0},
+};
+
+static void test_settings(void **state)
+{
+	(void)state;
+	project p = text_project(KIND_TEXT_CLASS);
+	for (size_t i = 0; i < sizeof settings_cases / sizeof *settings_cases; i++) {
+		json_t *s = json_loads(settings_cases[i].settings, 0, NULL);
+		int64_t id = 0, cap = 0;
+		double t = -1;
+		cl_error err = {0};
+		int rc = loop_settings_check(s, settings_cases[i].project ? &p : NULL,
+					     settings_cases[i].org, settings_cases[i].model_kind,
+					     &id, &t, &cap, &err);
+		if (rc != settings_cases[i].rc)
+			fail_msg("case %zu: rc %d (%s)", i, rc, err.message);
+		if (!rc) {
+			assert_int_equal(id, 5);
+			assert_true(t == settings_cases[i].threshold);
+			assert_int_equal(cap, settings_cases[i].cap);
+		}
+		json_decref(s);
+	}
+	json_decref(p.labels);
+}
+
+static void test_reason(void **state)
+{
+	(void)state;
+	json_t *sure =
+	    json_pack("{s:s,s:{s:f,s:f}}", "label", "pos", "scores", "pos", 0.9, "neg", 0.1);
+	json_t *unsure =
+	    json_pack("{s:s,s:{s:f,s:f}}", "label", "pos", "scores", "pos", 0.55, "neg", 0.45);
+	json_t *spans = json_pack("{s:[{s:i,s:i,s:s,s:f}]}", "spans", "start", 0, "end", 2, "label",
+				  "pos", "score", 0.3);
+	assert_null(loop_reason(sure, 0.8));
+	assert_string_equal(loop_reason(unsure, 0.8), LOOP_LOW_CONFIDENCE);
+	assert_null(loop_reason(unsure, 0.5));
+	assert_string_equal(loop_reason(spans, 0.5), LOOP_LOW_CONFIDENCE);
+	assert_null(loop_reason(NULL, 0.9));
+	json_decref(sure);
+	json_decref(unsure);
+	json_decref(spans);
+}
+
+static void test_preannotation(void **state)
+{
+	(void)state;
+	project p = text_project(KIND_TEXT_CLASS);
+	json_t *out = json_pack("{s:s,s:{}}", "label", "neg", "scores");
+	json_t *ann = loop_preannotation(&p, "meh", out);
+	json_t *want = json_pack("{s:[s]}", "labels", "neg");
+	assert_true(json_equal(ann, want));
+	json_decref(ann);
+	json_decref(out);
+	/* A label the project does not have makes no suggestion. */
+	out = json_pack("{s:s}", "label", "maybe");
+	assert_null(loop_preannotation(&p, "meh", out));
+	json_decref(out);
+	json_decref(p.labels);
+	/* Spans lose their scores; a span past the text's end makes none. */
+	p = text_project(KIND_TEXT_SPANS);
+	out = json_pack("{s:[{s:i,s:i,s:s,s:f}]}", "spans", "start", 0, "end", 3, "label", "pos",
+			"score", 0.4);
+	ann = loop_preannotation(&p, "good day", out);
+	json_decref(want);
+	want = json_pack("{s:[{s:i,s:i,s:s}]}", "spans", "start", 0, "end", 3, "label", "pos");
+	assert_true(json_equal(ann, want));
+	json_decref(ann);
+	assert_null(loop_preannotation(&p, "go", out));
+	json_decref(out);
+	json_decref(want);
+	json_decref(p.labels);
+	json_t *meta = loop_item_meta(NULL, 4, LOOP_NEGATIVE_FEEDBACK);
+	assert_null(json_object_get(meta, "preannotation"));
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(meta, "prediction"), "reason")),
+	    LOOP_NEGATIVE_FEEDBACK);
+	json_decref(meta);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_settings),
+	    cmocka_unit_test(test_reason),
+	    cmocka_unit_test(test_preannotation),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
