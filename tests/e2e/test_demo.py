@@ -36,7 +36,7 @@ class DemoTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="crowdloop-demo-")
         self.sentences = []
-        for i in range(30):
+        for i in range(80):
             label = "positive" if i % 3 else "negative"
             self.sentences.append({"text": "demo sentence %d is %s" % (i, label),
                                    "meta": {"source": "test", "original_label": label}})
@@ -121,7 +121,7 @@ class DemoTest(unittest.TestCase):
             text = next(p for p in projects if p["kind"] == "text_class")
             image = next(p for p in projects if p["kind"] == "image_class")
             self.assertEqual(len(m.get(API + "/projects/%d/items?limit=100" % text["id"])
-                                 .json()["items"]), 30)
+                                 .json()["items"]), 80)
             self.assertEqual(len(m.get(API + "/projects/%d/items?limit=100" % image["id"])
                                  .json()["items"]), 100)
             budget = m.get(API + "/projects/%d/budget" % text["id"]).json()
