@@ -1,7 +1,8 @@
 /* The demo's projects of the LLM and transcription kinds. The prompts and responses are the
  * project's own, written for the demo in Korean and English; the transcription images are
  * rendered at seed time from Korean and English proverbs (public domain) with Debian's Nanum
- * font, so nothing here comes from a third party. */
+ * font, so nothing here comes from a third party. The transcription project is pre-filled by
+ * the demo's OCR endpoint "ocr" (seeded before it), so workers correct a draft. */
 #include "cli/demo.h"
 #include "store/store_accounts.h"
 #include "store/store_ledger.h"
@@ -31,7 +32,8 @@ static const char response_spec[] =
 
 static const char transcription_spec[] =
 	"{\"name\":\"Proverbs in print · 속담 전사\",\"kind\":\"image_transcription\","
-	"\"status\":\"open\",\"price\":40,\"reviewer_fee\":8,\"instructions\":\"# Transcription\\n\\n"
+	"\"status\":\"open\",\"price\":40,\"reviewer_fee\":8,\"prefill_endpoint\":\"ocr\","
+	"\"instructions\":\"# Transcription\\n\\n"
 	"Type each line of the image exactly as printed, spaces and punctuation included.\\n\\n"
 	"이미지의 각 줄을 띄어쓰기와 문장 부호까지 그대로 입력하세요.\"}";
 

@@ -99,6 +99,9 @@ class DemoTest(unittest.TestCase):
             else:
                 # a rendered line of text: wider than high, and a real PNG
                 self.assertGreater(t["item"]["width"], t["item"]["height"], t)
+                # pre-filled by the demo's OCR endpoint: the worker corrects a draft
+                self.assertEqual(by_kind[kind]["prefill_endpoint"], "ocr")
+                self.assertTrue(t["preannotation"]["lines"], t)
                 r = worker.get(API + "/items/%d/asset" % t["item_id"])
                 self.assertEqual(r.status, 200, r)
                 self.assertEqual(r.body[:8], b"\x89PNG\r\n\x1a\n")
