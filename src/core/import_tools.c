@@ -569,34 +569,55 @@ static int coco_index(tools_run *x, const char *source)
 
 /* ---- transcription pre-fills: {"image","lines"} a line ---- */
 
-/* The lines of a pre-fill JSONL as an array, one slot a line (null for a blank one, false for
- * a malformed one, reported when the records are read); NULL unless its first record names an image and
- * carries lines, so any other JSONL stays an ordinary import. */
-static json_t *lines_doc(const unsigned char *d, size_t n)
+static bool line_blank(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Whether the first non-blank line of d (the head of a file) is a pre-fill record: an object
+ * with "image" (a string) and "lines" (an array). Only that line is parsed. */
+static bool prefill_head(const char *d, size_t n)
+{
+	const char *p = d, *end = d + n;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (!line_blank(p, len)) {
+			json_t *rec = json_read(p, len, JSON_REJECT_DUPLICATES, NULL);
+			bool yes = json_is_string(json_object_get(rec, "image")) &&
+				   json_is_array(json_object_get(rec, "lines"));
+			json_decref(rec);
+			return yes;
+		}
+		p += len + 1;
+	}
+	return false;
+}
+
+/* The records of a pre-fill JSONL: [{"line": number, "rec": object, or false when the line
+ * is not JSON}], blank lines left out; NULL when it holds more than `max` records. */
+static json_t *lines_doc(const char *d, size_t n, size_t max)
 {
 	json_t *doc = json_array();
-	const char *p = (const char *)d, *end = p + n;
-	bool first = true;
+	const char *p = d, *end = d + n;
+	long line = 0;
 	while (doc && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		bool blank = strspn(p, " \t\r") >= len;
-		json_t *rec = blank ? NULL : json_read(p, len, JSON_REJECT_DUPLICATES, NULL);
-		if (first && rec) {
-			first = false;
-			if (!json_is_string(json_object_get(rec, "image")) ||
-			    !json_is_array(json_object_get(rec, "lines"))) {
-				json_decref(rec);
-				json_decref(doc);
-				return NULL;
-			}
+		line++;
+		if (!line_blank(p, len)) {
+			json_t *rec = json_read(p, len, JSON_REJECT_DUPLICATES, NULL);
+			json_array_append_new(doc, json_pack("{s:I,s:o}", "line", (json_int_t)line,
+							     "rec", rec ? rec : json_false()));
 		}
-		json_array_append_new(doc, rec ? rec : blank ? json_null() : json_false());
+		if (json_array_size(doc) > max) {
+			json_decref(doc);
+			return NULL;
+		}
 		p += len + 1;
-	}
-	if (first) {
-		json_decref(doc);
-		return NULL;
 	}
 	return doc;
 }
@@ -605,20 +626,20 @@ static json_t *lines_doc(const unsigned char *d, size_t n)
 static int lines_index(tools_run *x, const char *source)
 {
 	size_t i;
-	json_t *rec;
+	json_t *slot;
 	int rc = 0;
-	json_array_foreach(x->doc, i, rec)
+	json_array_foreach(x->doc, i, slot)
 	{
+		const json_t *rec = json_object_get(slot, "rec");
+		long line = (long)json_integer_value(json_object_get(slot, "line"));
 		const char *image = json_string_value(json_object_get(rec, "image"));
-		if (json_is_null(rec))
-			continue;
 		if (json_is_false(rec))
-			rc = report(x, source, (long)i + 1, "malformed JSON");
+			rc = report(x, source, line, "malformed JSON");
 		else if (!image || !json_is_array(json_object_get(rec, "lines")))
-			rc = report(x, source, (long)i + 1,
+			rc = report(x, source, line,
 				    "a pre-fill line needs \"image\" (a file name) and \"lines\"");
 		else
-			rc = pending_add(x, base_name(image), NULL, rec, (long)i + 1);
+			rc = pending_add(x, base_name(image), NULL, rec, line);
 		if (rc)
 			break;
 	}
@@ -630,9 +651,9 @@ static int lines_index(tools_run *x, const char *source)
 static int json_load(tools_run *x, const char *source, const unsigned char *d, size_t n)
 {
 	if (is_jsonl_name(source)) {
-		x->doc = lines_doc(d, n);
-		x->tool = x->doc ? TOOL_LINES : TOOL_NONE;
-		return x->doc ? 0 : report(x, source, 0, "not a transcription pre-fill JSONL");
+		x->doc = lines_doc((const char *)d, n, x->lim->max_entries);
+		x->tool = TOOL_LINES;
+		return x->doc ? 0 : CL_ETOOBIG;
 	}
 	json_error_t e;
 	x->doc = json_read((const char *)d, n, JSON_REJECT_DUPLICATES, &e);
@@ -719,6 +740,33 @@ static int entry_bytes(struct archive *a, buf *out)
 	}
 }
 
+/* The first chunk of the current entry (up to 64 KiB) into out. */
+static int entry_head(struct archive *a, buf *out)
+{
+	char chunk[64 * 1024];
+	out->len = 0;
+	la_ssize_t got = archive_read_data(a, chunk, sizeof chunk);
+	if (got < 0)
+		return CL_EINVAL;
+	return buf_append(out, chunk, (size_t)got);
+}
+
+/* The rest of the current entry appended to out, `max` bytes in all at most. */
+static int entry_rest(struct archive *a, buf *out, size_t max)
+{
+	char chunk[64 * 1024];
+	for (;;) {
+		la_ssize_t got = archive_read_data(a, chunk, sizeof chunk);
+		if (got == 0)
+			return buf_append(out, "", 0);
+		if (got < 0 || out->len + (size_t)got > max)
+			return got < 0 ? CL_EINVAL : CL_ETOOBIG;
+		int rc = buf_append(out, chunk, (size_t)got);
+		if (rc)
+			return rc;
+	}
+}
+
 /* Finds the first .json entry that is a Label Studio or COCO file, or .jsonl entry of
  * transcription pre-fills; 1 when there is one. */
 static int archive_find_json(tools_run *x, const unsigned char *d, size_t n, buf *name, buf *data)
@@ -737,11 +785,17 @@ static int archive_find_json(tools_run *x, const unsigned char *d, size_t n, buf
 		if (archive_entry_size_is_set(e) &&
 		    (uint64_t)archive_entry_size(e) > x->lim->max_entry_bytes)
 			continue;
-		if (entry_bytes(w.a, data))
+		/* A JSONL is read whole only when its head is a pre-fill record. */
+		if (jsonl) {
+			if (entry_head(w.a, data) || !prefill_head(data->data, data->len))
+				continue;
+			if (entry_rest(w.a, data, x->lim->max_entry_bytes))
+				break;
+		} else if (entry_bytes(w.a, data)) {
 			break;
-		json_t *doc = jsonl ? lines_doc((const unsigned char *)data->data, data->len)
-				    : json_read(data->data, data->len, 0, NULL);
-		if (doc && (jsonl || tool_of(doc) != TOOL_NONE)) {
+		}
+		json_t *doc = jsonl ? json_true() : json_read(data->data, data->len, 0, NULL);
+		if (jsonl || tool_of(doc) != TOOL_NONE) {
 			name->len = 0;
 			found = !buf_puts(name, path);
 		}
