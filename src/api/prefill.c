@@ -61,13 +61,13 @@ static json_t *answer_of(const json_t *output, int64_t width, int64_t height)
 		int64_t y = json_integer_value(json_array_get(b, 1));
 		int64_t w = json_integer_value(json_array_get(b, 2));
 		int64_t h = json_integer_value(json_array_get(b, 3));
-		if (json_array_size(b) == 4 && x >= 0 && y >= 0 && x < width && y < height && w > 0 &&
-		    h > 0)
-			json_object_set_new(line, "box",
-					    json_pack("{s:I,s:I,s:I,s:I}", "x", (json_int_t)x, "y",
-						      (json_int_t)y, "w",
-						      (json_int_t)(x + w > width ? width - x : w), "h",
-						      (json_int_t)(y + h > height ? height - y : h)));
+		if (json_array_size(b) == 4 && x >= 0 && y >= 0 && x < width && y < height &&
+		    w > 0 && h > 0)
+			json_object_set_new(
+			    line, "box",
+			    json_pack("{s:I,s:I,s:I,s:I}", "x", (json_int_t)x, "y", (json_int_t)y,
+				      "w", (json_int_t)(x + w > width ? width - x : w), "h",
+				      (json_int_t)(y + h > height ? height - y : h)));
 		json_array_append_new(lines, line);
 	}
 	return json_pack("{s:o}", "lines", lines);
@@ -91,7 +91,8 @@ static json_t *read_image(prefill *f, const import_entry *e, char *why, size_t w
 	json_decref(in);
 	json_decref(sh.output);
 	if (!in || p.rc) {
-		snprintf(why, why_size, "no OCR pre-fill: %s", in ? p.err.message : "out of memory");
+		snprintf(why, why_size, "no OCR pre-fill: %s",
+			 in ? p.err.message : "out of memory");
 		json_decref(p.output);
 		return NULL;
 	}

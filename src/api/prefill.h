@@ -17,8 +17,8 @@ typedef struct prefill {
 	app *a;
 	const project *p;
 	endpoint_row e;
-	bool on;	 /* the project pre-fills and its endpoint is there and active */
-	int done;	 /* images read so far */
+	bool on;	/* the project pre-fills and its endpoint is there and active */
+	int done;	/* images read so far */
 	bool over_said; /* the report told of the limit */
 } prefill;
 
