@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "ml/ocr_tesseract.h"
-#include "text_render.h"
+#include "util/text_render.h"
 #include "util/clock.h"
 
 #define NANUM "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"

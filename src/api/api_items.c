@@ -1,6 +1,7 @@
 /* Items: importing raw data (JSONL, CSV, files, archives) into a project with an import report,
  * listing and reading items, and serving their assets with a server-chosen Content-Type. */
 #include "api/api.h"
+#include "api/prefill.h"
 #include "core/import.h"
 #include "store/blobs.h"
 #include "util/json.h"
@@ -26,6 +27,7 @@ typedef struct import_run {
 	size_t n;
 	json_t *report;
 	cl_error *err;
+	prefill pf; /* OCR pre-fill of transcription images */
 } import_run;
 
 static void batch_clear(import_run *x)
@@ -66,6 +68,24 @@ static int on_reject(void *ctx, const char *source, long line, const char *reaso
 	return 0;
 }
 
+/* The entry's meta (a new reference, NULL when none), with the OCR pre-fill of an image
+ * that brought no pre-annotation of its own. */
+static json_t *with_prefill(import_run *x, const import_entry *e)
+{
+	json_t *meta = e->meta ? json_deep_copy(e->meta) : NULL;
+	if (e->type != ITEM_IMAGE || json_object_get(meta, "preannotation"))
+		return meta;
+	char why[400];
+	json_t *ann = prefill_image(&x->pf, e, why, sizeof why);
+	if (why[0])
+		report_reject(x->report, e->source, e->line, why);
+	if (ann && !meta)
+		meta = json_object();
+	if (ann)
+		json_object_set_new(meta, "preannotation", ann);
+	return meta;
+}
+
 static int on_item(void *ctx, const import_entry *e)
 {
 	import_run *x = ctx;
@@ -98,7 +118,9 @@ static int on_item(void *ctx, const import_entry *e)
 		it->height = e->height;
 	}
 	it->source = strdup(e->source ? e->source : "body");
-	it->meta = e->meta && json_object_size(e->meta) ? json_dumps(e->meta, JSON_OUT) : NULL;
+	json_t *meta = with_prefill(x, e);
+	it->meta = meta && json_object_size(meta) ? json_dumps(meta, JSON_OUT) : NULL;
+	json_decref(meta);
 	x->n++;
 	return x->n == IMPORT_BATCH ? batch_flush(x) : 0;
 }
@@ -168,6 +190,10 @@ int api_import(app *a, const project *p, const char *content_type, const char *s
 	x->p = p;
 	x->report = report;
 	x->err = err;
+	char why[200];
+	prefill_open(&x->pf, a, p, why, sizeof why);
+	if (why[0])
+		report_reject(report, "prefill_endpoint", 0, why);
 	import_limits lim;
 	limits_for(a, p, false, &lim);
 	import_sink sink = {on_item, on_reject, x};
@@ -176,6 +202,7 @@ int api_import(app *a, const project *p, const char *content_type, const char *s
 	if (!rc)
 		rc = batch_flush(x);
 	batch_clear(x);
+	prefill_close(&x->pf);
 	free(x);
 	return rc;
 }

@@ -2,8 +2,24 @@
 #include "api/api.h"
 #include "core/project_change.h"
 #include "core/task_desk.h"
+#include "store/store_endpoints.h"
 
 #include <string.h>
+
+/* A transcription project's pre-fill endpoint must be one of its org's endpoints. */
+static int prefill_endpoint_check(http_request *r, const project *p)
+{
+	const char *name = p->llm.prefill_endpoint;
+	endpoint_row e = {0};
+	if (!name[0])
+		return 0;
+	if (store_endpoint_by_name(api_app(r)->db, p->org_id, name, &e))
+		return http_fail(r, CL_EINVAL, NULL,
+				 "prefill_endpoint \"%s\" is not an endpoint of the project's org",
+				 name);
+	endpoint_row_release(&e);
+	return 0;
+}
 
 int api_projects_create(http_request *r)
 {
@@ -32,6 +48,8 @@ int api_projects_create(http_request *r)
 		}
 	}
 	rc = project_apply_json(&p, body, true, &r->err);
+	if (!rc)
+		rc = prefill_endpoint_check(r, &p);
 	if (!rc)
 		rc = store_project_create(a->db, &p, &r->err);
 	if (!rc) {
@@ -111,6 +129,8 @@ int api_projects_patch(http_request *r)
 	int rc = http_body_json(r, &body);
 	if (!rc)
 		rc = project_apply_json(p, body, false, &r->err);
+	if (!rc)
+		rc = prefill_endpoint_check(r, p);
 	if (!rc)
 		rc = project_update(&api_app(r)->store, p, &r->err);
 	if (!rc)

@@ -57,6 +57,7 @@ static const char schemas[] =
     "  \"require_reason\":{\"type\":\"boolean\"},\"rank_all\":{\"type\":\"boolean\"},"
     "  \"length\":{\"type\":\"object\",\"required\":[\"min\",\"max\"],\"properties\":{"
     "    \"min\":{\"type\":\"integer\"},\"max\":{\"type\":\"integer\"}}},"
+    "  \"prefill_endpoint\":{\"type\":\"string\",\"nullable\":true},"
     "  \"my_role\":{\"type\":\"string\"},"
     "  \"can_review\":{\"type\":\"boolean\"},\"can_manage\":{\"type\":\"boolean\"}}},"
 

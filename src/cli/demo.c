@@ -84,7 +84,7 @@ static int make_user(app *a, const char *name, const char *password, bool admin,
 	return 0;
 }
 
-static int make_project(app *a, int64_t org, const char *spec, project *p)
+int demo_project_create(app *a, int64_t org, const char *spec, project *p)
 {
 	cl_error err = {0};
 	json_t *in = json_loads(spec, 0, NULL);
@@ -308,6 +308,7 @@ typedef struct demo_made {
 	project text, image;
 	json_t *text_report, *image_report;
 	char ocr_key[AUTH_TOKEN_LEN + 8]; /* the OCR endpoint's key */
+	demo_kinds kinds;		  /* the LLM and transcription projects */
 } demo_made;
 
 /* The accounts, and the org "Demo Labs" with the manager in it. */
@@ -342,8 +343,8 @@ static const char *sentences_path(void)
 static int make_projects(app *a, demo_made *m)
 {
 	const char *data = sentences_path();
-	int rc = make_project(a, m->org_id, text_spec, &m->text) ||
-		 make_project(a, m->org_id, image_spec, &m->image) ||
+	int rc = demo_project_create(a, m->org_id, text_spec, &m->text) ||
+		 demo_project_create(a, m->org_id, image_spec, &m->image) ||
 		 seed_texts(a, &m->text, data, m->text_report) ||
 		 seed_images(a, &m->image, m->image_report);
 	cl_error err = {0};
@@ -383,6 +384,14 @@ static int seed_serving(app *a, demo_made *m)
 	return rc ? -1 : 0;
 }
 
+/* The LLM and transcription projects, worked by the same workers and reviewer. */
+static int seed_kinds(app *a, demo_made *m)
+{
+	demo_people who = {.org = m->org_id, .manager = m->ids[1], .reviewer = m->ids[4],
+			   .workers = {m->ids[2], m->ids[3]}};
+	return demo_seed_kinds(a, &who, &m->kinds);
+}
+
 /* Writes the logins file (0600, only when it does not exist yet). */
 static void write_logins(const char *path, const demo_made *m)
 {
@@ -395,6 +404,10 @@ static void write_logins(const char *path, const demo_made *m)
 		(long long)json_integer_value(json_object_get(m->text_report, "accepted")));
 	fprintf(f, "  project %lld: %s (%lld images)\n", (long long)m->image.id, m->image.name,
 		(long long)json_integer_value(json_object_get(m->image_report, "accepted")));
+	static const char *const counted[DEMO_KINDS] = {"comparisons", "prompts", "images"};
+	for (int i = 0; i < DEMO_KINDS; i++)
+		fprintf(f, "  project %lld: %s (%lld %s)\n", (long long)m->kinds.ids[i],
+			m->kinds.names[i], m->kinds.items[i], counted[i]);
 	fprintf(f, "  budget: 10,000,000 KRW, 3,000,000 deposited; 20 gold items "
 		   "and the course \"Sentiment basics\" in the academy\n");
 	fprintf(f,
@@ -419,7 +432,7 @@ static int seed(app *a, const char *logins)
 	project_init(&m.image);
 	int rc = make_people(a, &m) || make_projects(a, &m) ||
 		 seed_quality(a, m.org_id, m.ids[0], m.ids[1], &m.text, &m.image) ||
-		 seed_serving(a, &m);
+		 seed_serving(a, &m) || seed_kinds(a, &m);
 	/* A model that did not train leaves the rest of the demo as it is. */
 	if (!rc)
 		demo_train(a, &m.text, sentences_path(), m.ids[0], m.ids[3], m.ids[4]);

@@ -24,7 +24,8 @@
 #include <string.h>
 #include <strings.h>
 
-enum tool { TOOL_NONE, TOOL_LABELSTUDIO, TOOL_COCO };
+/* TOOL_LINES: a JSONL of transcription pre-fills, {"image","lines"} a line, beside the images. */
+enum tool { TOOL_NONE, TOOL_LABELSTUDIO, TOOL_COCO, TOOL_LINES };
 
 /* One import in progress: the records of the JSON, and the outer sink. */
 typedef struct tools_run {
@@ -76,6 +77,13 @@ static bool is_archive(const char *ct, const char *source, const unsigned char *
 		return false;
 	return (n >= 4 && !memcmp(d, "PK\x03\x04", 4)) || (n >= 2 && d[0] == 0x1f && d[1] == 0x8b) ||
 	       (n >= 262 && !memcmp(d + 257, "ustar", 5));
+}
+
+/* A JSONL file by its name. */
+static bool is_jsonl_name(const char *source)
+{
+	const upload_type *t = upload_type_of_name(source);
+	return t && t->parser == UPLOAD_JSONL;
 }
 
 /* A Label Studio or COCO file by its Content-Type, or (with no type or a generic one) its
@@ -310,7 +318,14 @@ static json_t *record_annotation(tools_run *x, const import_entry *e, char *why,
 		return NULL;
 	}
 	json_t *ann = NULL;
-	if (x->tool == TOOL_LABELSTUDIO) {
+	if (x->tool == TOOL_LINES) {
+		if (p->kind != KIND_IMAGE_TRANSCRIPTION) {
+			snprintf(why, n, "transcription pre-fills do not fit a %s project",
+				 task_kind_name(p->kind));
+			return NULL;
+		}
+		ann = json_pack("{s:O}", "lines", json_object_get(x->record, "lines"));
+	} else if (x->tool == TOOL_LABELSTUDIO) {
 		const json_t *res = ls_results(x->record);
 		/* An empty result is an answer for boxes and spans (nothing to mark), none for a
 		 * classification. */
@@ -356,7 +371,10 @@ static int inner_item(void *ctx, const import_entry *e)
 		if (ann)
 			json_object_set_new(meta, "preannotation", ann);
 		else if (why[0]) {
-			int rc = report(x, x->source, x->line, IMPORT_TOOLS_PRE_DROPPED "%s", why);
+			/* An archive's image is reported under its own name. */
+			int rc = report(x, x->source ? x->source : e->source,
+					x->source ? x->line : e->line, IMPORT_TOOLS_PRE_DROPPED "%s",
+					why);
 			if (rc) {
 				json_decref(meta);
 				return rc;
@@ -549,10 +567,94 @@ static int coco_index(tools_run *x, const char *source)
 	return rc;
 }
 
+/* ---- transcription pre-fills: {"image","lines"} a line ---- */
+
+static bool line_blank(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return false;
+	return true;
+}
+
+/* Whether the first non-blank line of d (the head of a file) is a pre-fill record: an object
+ * with "image" (a string) and "lines" (an array). Only that line is parsed. */
+static bool prefill_head(const char *d, size_t n)
+{
+	const char *p = d, *end = d + n;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (!line_blank(p, len)) {
+			json_t *rec = json_read(p, len, JSON_REJECT_DUPLICATES, NULL);
+			bool yes = json_is_string(json_object_get(rec, "image")) &&
+				   json_is_array(json_object_get(rec, "lines"));
+			json_decref(rec);
+			return yes;
+		}
+		p += len + 1;
+	}
+	return false;
+}
+
+/* The records of a pre-fill JSONL: [{"line": number, "rec": object, or false when the line
+ * is not JSON}], blank lines left out; NULL when it holds more than `max` records. */
+static json_t *lines_doc(const char *d, size_t n, size_t max)
+{
+	json_t *doc = json_array();
+	const char *p = d, *end = d + n;
+	long line = 0;
+	while (doc && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		line++;
+		if (!line_blank(p, len)) {
+			json_t *rec = json_read(p, len, JSON_REJECT_DUPLICATES, NULL);
+			json_array_append_new(doc, json_pack("{s:I,s:o}", "line", (json_int_t)line,
+							     "rec", rec ? rec : json_false()));
+		}
+		if (json_array_size(doc) > max) {
+			json_decref(doc);
+			return NULL;
+		}
+		p += len + 1;
+	}
+	return doc;
+}
+
+/* Each pre-fill waits for its image in the archive; a bad line is reported by number. */
+static int lines_index(tools_run *x, const char *source)
+{
+	size_t i;
+	json_t *slot;
+	int rc = 0;
+	json_array_foreach(x->doc, i, slot)
+	{
+		const json_t *rec = json_object_get(slot, "rec");
+		long line = (long)json_integer_value(json_object_get(slot, "line"));
+		const char *image = json_string_value(json_object_get(rec, "image"));
+		if (json_is_false(rec))
+			rc = report(x, source, line, "malformed JSON");
+		else if (!image || !json_is_array(json_object_get(rec, "lines")))
+			rc = report(x, source, line,
+				    "a pre-fill line needs \"image\" (a file name) and \"lines\"");
+		else
+			rc = pending_add(x, base_name(image), NULL, rec, line);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
 /* ---- the JSON ---- */
 
 static int json_load(tools_run *x, const char *source, const unsigned char *d, size_t n)
 {
+	if (is_jsonl_name(source)) {
+		x->doc = lines_doc((const char *)d, n, x->lim->max_entries);
+		x->tool = TOOL_LINES;
+		return x->doc ? 0 : CL_ETOOBIG;
+	}
 	json_error_t e;
 	x->doc = json_read((const char *)d, n, JSON_REJECT_DUPLICATES, &e);
 	if (!x->doc && !json_depth_ok((const char *)d, n, JSON_READ_MAX_DEPTH))
@@ -571,6 +673,8 @@ static int json_records(tools_run *x, const char *source)
 		return ls_parse(x, source);
 	if (x->tool == TOOL_COCO)
 		return coco_index(x, source);
+	if (x->tool == TOOL_LINES)
+		return lines_index(x, source);
 	return 0;
 }
 
@@ -636,7 +740,35 @@ static int entry_bytes(struct archive *a, buf *out)
 	}
 }
 
-/* Finds the first .json entry that is a Label Studio or COCO file; 1 when there is one. */
+/* The first chunk of the current entry (up to 64 KiB) into out. */
+static int entry_head(struct archive *a, buf *out)
+{
+	char chunk[64 * 1024];
+	out->len = 0;
+	la_ssize_t got = archive_read_data(a, chunk, sizeof chunk);
+	if (got < 0)
+		return CL_EINVAL;
+	return buf_append(out, chunk, (size_t)got);
+}
+
+/* The rest of the current entry appended to out, `max` bytes in all at most. */
+static int entry_rest(struct archive *a, buf *out, size_t max)
+{
+	char chunk[64 * 1024];
+	for (;;) {
+		la_ssize_t got = archive_read_data(a, chunk, sizeof chunk);
+		if (got == 0)
+			return buf_append(out, "", 0);
+		if (got < 0 || out->len + (size_t)got > max)
+			return got < 0 ? CL_EINVAL : CL_ETOOBIG;
+		int rc = buf_append(out, chunk, (size_t)got);
+		if (rc)
+			return rc;
+	}
+}
+
+/* Finds the first .json entry that is a Label Studio or COCO file, or .jsonl entry of
+ * transcription pre-fills; 1 when there is one. */
 static int archive_find_json(tools_run *x, const unsigned char *d, size_t n, buf *name, buf *data)
 {
 	archive_walk w = {0};
@@ -646,15 +778,24 @@ static int archive_find_json(tools_run *x, const unsigned char *d, size_t n, buf
 	struct archive_entry *e;
 	while (!found && archive_read_next_header(w.a, &e) == ARCHIVE_OK) {
 		const char *path = entry_path(e);
-		if (entry_skipped(e, path) || !is_tool_json(NULL, path) || import_path_unsafe(path))
+		bool jsonl = is_jsonl_name(path);
+		if (entry_skipped(e, path) || (!jsonl && !is_tool_json(NULL, path)) ||
+		    import_path_unsafe(path))
 			continue;
 		if (archive_entry_size_is_set(e) &&
 		    (uint64_t)archive_entry_size(e) > x->lim->max_entry_bytes)
 			continue;
-		if (entry_bytes(w.a, data))
+		/* A JSONL is read whole only when its head is a pre-fill record. */
+		if (jsonl) {
+			if (entry_head(w.a, data) || !prefill_head(data->data, data->len))
+				continue;
+			if (entry_rest(w.a, data, x->lim->max_entry_bytes))
+				break;
+		} else if (entry_bytes(w.a, data)) {
 			break;
-		json_t *doc = json_read(data->data, data->len, 0, NULL);
-		if (tool_of(doc) != TOOL_NONE) {
+		}
+		json_t *doc = jsonl ? json_true() : json_read(data->data, data->len, 0, NULL);
+		if (jsonl || tool_of(doc) != TOOL_NONE) {
 			name->len = 0;
 			found = !buf_puts(name, path);
 		}

@@ -1,4 +1,6 @@
-/* Imports of other tools' work: Label Studio JSON exports and COCO files become items whose
+/* Imports of other tools' work: Label Studio JSON exports, COCO files and transcription
+ * pre-fills (a .jsonl of {"image": "<file name>", "lines": [{"text", "box"}]} a line, in the
+ * same zip or tar as the images) become items whose
  * annotations are kept as pre-annotations (meta.preannotation, in crowdloop's annotation shape
  * for the project's kind), a starting point for workers to correct. A JSON file alone brings
  * text tasks; images come in the same zip or tar as the JSON and are matched by file name.

@@ -4,6 +4,7 @@
  * only when every field and every rule between fields holds, so a refused input changes
  * nothing. */
 #include "core/project.h"
+#include "core/endpoint.h"
 #include "util/clock.h"
 #include "util/json_write.h"
 #include "util/text.h"
@@ -99,7 +100,7 @@ struct apply {
 	bool has_name, has_kind, has_labels, has_org_id;
 	bool has_lease_minutes, has_lease_seconds, has_review_rate;
 	/* The LLM settings given, by the kinds they apply to. */
-	bool has_preference_setting, has_response_setting, has_scale;
+	bool has_preference_setting, has_response_setting, has_scale, has_prefill;
 	const char *preference_key, *response_key;
 };
 
@@ -451,6 +452,20 @@ static int set_rank_all(struct apply *a, const char *key, const json_t *v, cl_er
 	return get_bool(key, v, &a->next.llm.rank_all, err);
 }
 
+/* The org's endpoint that pre-fills imported transcription images by its OCR: a name, or ""
+ * for none. That the endpoint exists is the API's to check, with the store. */
+static int set_prefill_endpoint(struct apply *a, const char *key, const json_t *v, cl_error *err)
+{
+	const char *name = json_string_value(v);
+	a->has_prefill = true;
+	if (!name)
+		return bad(err, "%s must be an endpoint's name, or \"\" for none", key);
+	if (name[0] && endpoint_name_problem(name))
+		return cl_fail(err, CL_EINVAL, NULL, "%s: %s", key, endpoint_name_problem(name));
+	snprintf(a->next.llm.prefill_endpoint, sizeof a->next.llm.prefill_endpoint, "%s", name);
+	return 0;
+}
+
 /* {"min","max"}: code points of an llm_response answer, 0 <= min <= max, max >= 1. */
 static int set_length(struct apply *a, const char *key, const json_t *v, cl_error *err)
 {
@@ -481,11 +496,15 @@ static json_t *criteria_json(const project_criteria *c)
 
 json_t *project_llm_json(const project_llm *s)
 {
-	return json_pack("{s:o,s:i,s:b,s:b,s:{s:I,s:I},s:o}", "criteria",
-			 criteria_json(&s->criteria), "scale", s->scale, "require_reason",
-			 s->require_reason, "rank_all", s->rank_all, "length", "min",
-			 (json_int_t)s->length_min, "max", (json_int_t)s->length_max, "rubric",
-			 criteria_json(&s->rubric));
+	json_t *o = json_pack("{s:o,s:i,s:b,s:b,s:{s:I,s:I},s:o}", "criteria",
+			      criteria_json(&s->criteria), "scale", s->scale, "require_reason",
+			      s->require_reason, "rank_all", s->rank_all, "length", "min",
+			      (json_int_t)s->length_min, "max", (json_int_t)s->length_max, "rubric",
+			      criteria_json(&s->rubric));
+	/* Only a transcription project ever has one. */
+	if (o && s->prefill_endpoint[0])
+		json_object_set_new(o, "prefill_endpoint", json_string(s->prefill_endpoint));
+	return o;
 }
 
 static void criteria_default(project_criteria *c)
@@ -519,6 +538,8 @@ void project_llm_load(project_llm *s, const json_t *stored)
 		set_rank_all(&a, "rank_all", v, &ignored);
 	if ((v = json_object_get(stored, "length")))
 		set_length(&a, "length", v, &ignored);
+	if ((v = json_object_get(stored, "prefill_endpoint")))
+		set_prefill_endpoint(&a, "prefill_endpoint", v, &ignored);
 	*s = a.next.llm;
 }
 
@@ -534,6 +555,7 @@ const json_field project_fields[] = {
     {"rank_all", JSON_FIELD_BOOLEAN, 0, NULL},
     {"length", JSON_FIELD_OBJECT, 0, NULL},
     {"rubric", JSON_FIELD_ARRAY, 0, NULL},
+    {"prefill_endpoint", JSON_FIELD_STRING, 0, NULL},
     {"multi_label", JSON_FIELD_BOOLEAN, 0, NULL},
     {"instructions", JSON_FIELD_STRING, 0, NULL},
     {"price", JSON_FIELD_INTEGER, 0, NULL},
@@ -579,6 +601,7 @@ static const struct field {
     {"rank_all", set_rank_all},
     {"length", set_length},
     {"rubric", set_rubric},
+    {"prefill_endpoint", set_prefill_endpoint},
 };
 
 static const struct field *field_find(const char *name)
@@ -612,6 +635,8 @@ static int apply_check(const struct apply *a, cl_error *err)
 		return bad(err, "%s applies only to llm_preference", a->preference_key);
 	if (a->has_response_setting && n->kind != KIND_LLM_RESPONSE)
 		return bad(err, "%s applies only to llm_response", a->response_key);
+	if (a->has_prefill && n->kind != KIND_IMAGE_TRANSCRIPTION)
+		return bad(err, "%s", "prefill_endpoint applies only to image_transcription");
 	if (a->has_scale && n->kind != KIND_LLM_PREFERENCE && n->kind != KIND_LLM_RESPONSE)
 		return bad(err, "%s", "scale applies only to llm_preference and llm_response");
 	if (n->review_sample && !(n->review_rate > 0 && n->review_rate <= 1))
@@ -718,6 +743,11 @@ json_t *project_to_json(const project *p)
 	bad_set |= json_object_set_new(o, "created_at", json_string(created));
 	if (project_is_llm(p))
 		bad_set |= json_object_update_new(o, project_llm_json(&p->llm));
+	if (p->kind == KIND_IMAGE_TRANSCRIPTION)
+		bad_set |= json_object_set_new(o, "prefill_endpoint",
+					       p->llm.prefill_endpoint[0]
+						   ? json_string(p->llm.prefill_endpoint)
+						   : json_null());
 	if (bad_set) {
 		json_decref(o);
 		return NULL;

@@ -50,6 +50,8 @@ typedef struct project_llm {
 	bool require_reason;	   /* llm_preference: a reason must be written */
 	bool rank_all;		   /* llm_preference: rank every response, not only pick the best */
 	int64_t length_min, length_max; /* llm_response: the answer's code points */
+	/* image_transcription: the org's endpoint whose OCR pre-fills imported images; "" none */
+	char prefill_endpoint[64];
 } project_llm;
 
 typedef struct project {

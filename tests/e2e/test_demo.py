@@ -1,5 +1,7 @@
 """The demo that `make run` serves: `crowdloop serve --demo` on a data directory whose parents
-do not exist yet seeds the org, both projects, the accounts with generated passwords (kept in a
+do not exist yet seeds the org, both classification projects, the LLM preference, answer
+writing and transcription projects (a dozen items each, the images rendered from text with the
+Nanum font), the accounts with generated passwords (kept in a
 0600 file), the budget, gold items whose answers are the dataset's own labels, and a course
 whose exam is made of them; a second start seeds nothing again."""
 import json
@@ -84,6 +86,31 @@ class DemoTest(unittest.TestCase):
         job = admin.get(API + "/jobs/%d" % v["job_id"]).json()
         self.assertEqual((job["trainer"], job["state"]), ("text-linear", "succeeded"))
 
+    def check_kinds(self, manager, worker, projects):
+        """The LLM and transcription projects hold their items, and a worker claims each."""
+        by_kind = {p["kind"]: p for p in projects}
+        for kind in ("llm_preference", "llm_response", "image_transcription"):
+            pid = by_kind[kind]["id"]
+            items = manager.get(API + "/projects/%d/items?limit=100" % pid).json()["items"]
+            self.assertEqual(len(items), 12, kind)
+            r = worker.post(API + "/projects/%d/tasks/next" % pid)
+            self.assertEqual(r.status, 200, r)
+            t = r.json()
+            if kind == "llm_preference":
+                self.assertEqual(len(t["item"]["data"]["responses"]), 2, t)
+                self.assertEqual(len(t["response_order"]), 2, t)
+            elif kind == "llm_response":
+                self.assertTrue(t["item"]["data"]["prompt"].strip(), t)
+            else:
+                # a rendered line of text: wider than high, and a real PNG
+                self.assertGreater(t["item"]["width"], t["item"]["height"], t)
+                # pre-filled by the demo's OCR endpoint: the worker corrects a draft
+                self.assertEqual(by_kind[kind]["prefill_endpoint"], "ocr")
+                self.assertTrue(t["preannotation"]["lines"], t)
+                r = worker.get(API + "/items/%d/asset" % t["item_id"])
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.body[:8], b"\x89PNG\r\n\x1a\n")
+
     def test_demo_seeds_once(self):
         data = os.path.join(self.tmp, "not", "yet", "there")
         s = self.start(data)
@@ -95,7 +122,10 @@ class DemoTest(unittest.TestCase):
             self.assertEqual(len(set(pw.values())), 5)
             m = s.login("manager", pw["manager"])
             projects = m.get(API + "/projects").json()["items"]
-            self.assertEqual(sorted(p["kind"] for p in projects), ["image_class", "text_class"])
+            self.assertEqual(sorted(p["kind"] for p in projects),
+                             ["image_class", "image_transcription", "llm_preference",
+                              "llm_response", "text_class"])
+            self.check_kinds(m, s.login("worker2", pw["worker2"]), projects)
             text = next(p for p in projects if p["kind"] == "text_class")
             image = next(p for p in projects if p["kind"] == "image_class")
             self.assertEqual(len(m.get(API + "/projects/%d/items?limit=200" % text["id"])
@@ -137,7 +167,7 @@ class DemoTest(unittest.TestCase):
         try:
             self.assertEqual(logins(os.path.join(data, "demo-logins.txt")), pw)
             m = s.login("manager", pw["manager"])
-            self.assertEqual(len(m.get(API + "/projects").json()["items"]), 2)
+            self.assertEqual(len(m.get(API + "/projects").json()["items"]), 5)
             self.assertEqual(len(m.get(API + "/courses").json()["items"]), 1)
         finally:
             s.stop()

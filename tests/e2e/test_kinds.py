@@ -414,6 +414,35 @@ class KindsTest(ServerTestCase):
         self.assertEqual(ag["prefilled"], 1, ag)
         self.assertAlmostEqual(ag["prefill_cer"], 0.1, places=6)
 
+    def test_transcription_prefill_jsonl(self):
+        """A pre-fill JSONL beside the images in one archive: each line names its image and
+        carries the lines the task starts from; a line that does not fit is reported."""
+        p = self.project("image_transcription")
+        pid = p["id"]
+        pre = {"lines": [{"text": "영수증", "box": {"x": 2, "y": 3, "w": 40, "h": 12}},
+                         {"text": "TOTAL 9,900"}]}
+        rows = [dict(pre, image="scans/receipt.png"),
+                {"image": "other.png", "lines": [{"text": "x", "box": {"x": 0, "y": 0,
+                                                                        "w": 500, "h": 5}}]}]
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("prefill.jsonl", "\n".join(json.dumps(x, ensure_ascii=False)
+                                                   for x in rows) + "\n")
+            z.writestr("scans/receipt.png", png_bytes(120, 40, (7, 8, 9)))
+            z.writestr("other.png", png_bytes(120, 40, (9, 8, 7)))
+        r = self.world.manager.post(API + "/projects/%d/items" % pid, buf.getvalue(),
+                                    headers={"Content-Type": "application/zip"})
+        self.assertEqual(r.status, 200, r)
+        rep = r.json()
+        # both images come; the pre-fill that does not fit is the one rejection, by name
+        self.assertEqual((rep["accepted"], rep["rejected"]), (2, 1), rep)
+        self.assertEqual(rep["rejections"], [{
+            "source": "body/other.png",
+            "reason": "pre-annotation not kept: lines[0].box is outside the image (120 x 40)"}])
+        pres = [self.claim(c, pid)["preannotation"] for c in (self.w1, self.w2)]
+        self.assertIn(pre, pres)
+        self.assertIn(None, pres)
+
 
 if __name__ == "__main__":
     main()

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "text_render.h"
+#include "util/text_render.h"
 
 int main(int argc, char **argv)
 {

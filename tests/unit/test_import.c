@@ -82,6 +82,11 @@ static int record_item(void *ctx, const import_entry *e)
 		assert_int_equal(e->line, 0);
 		buf_printf(&r->out, "item image source=%s %dx%d %s len=%zu", e->source, e->width,
 			   e->height, e->mime, e->bytes_len);
+		if (e->meta) {
+			char *m = json_dumps(e->meta, JSON_COMPACT | JSON_SORT_KEYS);
+			buf_printf(&r->out, " meta=%s", m);
+			free(m);
+		}
 	}
 	buf_puts(&r->out, "\n");
 	return ++r->calls == (size_t)r->stop_at ? 42 : 0;
@@ -121,7 +126,8 @@ static void test_fixture(void **state)
 	unsigned char *d = read_fixture(name, &len);
 	recorder r;
 	recorder_init(&r);
-	/* A file named after an LLM kind is imported into a project of that kind. */
+	/* A file named after an LLM kind or image_transcription is imported into a project of
+	 * that kind. */
 	project p;
 	project_init(&p);
 	import_limits lim;
@@ -132,7 +138,12 @@ static void test_fixture(void **state)
 		lim.project = &p;
 		r.whole_text = true;
 	}
-	run(&r, NULL, name, d, len, llm ? &lim : NULL);
+	bool lines = !strncmp(name, "image_transcription", 19);
+	if (lines) {
+		p.kind = KIND_IMAGE_TRANSCRIPTION;
+		lim.project = &p;
+	}
+	run(&r, NULL, name, d, len, llm || lines ? &lim : NULL);
 	project_release(&p);
 
 	char expected[512];

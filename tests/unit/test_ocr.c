@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "ml/ocr_tesseract.h"
-#include "text_render.h"
+#include "util/text_render.h"
 #include "tmpdir.h"
 
 #define NANUM "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"

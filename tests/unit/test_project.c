@@ -518,6 +518,44 @@ static void test_llm_settings(void **state)
 	project_release(&p);
 }
 
+/* prefill_endpoint: an endpoint's name on image_transcription only, kept with the kind's
+ * settings, cleared with "". */
+static void test_prefill_endpoint(void **state)
+{
+	(void)state;
+	project p;
+	project_init(&p);
+	apply_expect(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"image_transcription\","
+		     "\"prefill_endpoint\":\"ocr-main\"}",
+		     true, NULL);
+	assert_string_equal(p.llm.prefill_endpoint, "ocr-main");
+	json_t *j = project_to_json(&p);
+	assert_string_equal(json_string_value(json_object_get(j, "prefill_endpoint")), "ocr-main");
+	json_decref(j);
+	json_t *stored = project_llm_json(&p.llm);
+	project_llm rd;
+	project_llm_load(&rd, stored);
+	json_decref(stored);
+	assert_string_equal(rd.prefill_endpoint, "ocr-main");
+	apply_expect(&p, "{\"prefill_endpoint\":\"Bad Name\"}", false,
+		     "prefill_endpoint: an endpoint name starts with a lowercase letter");
+	apply_expect(&p, "{\"prefill_endpoint\":3}", false, "must be a string");
+	assert_string_equal(p.llm.prefill_endpoint, "ocr-main"); /* nothing changed */
+	apply_expect(&p, "{\"prefill_endpoint\":\"\"}", false, NULL);
+	assert_string_equal(p.llm.prefill_endpoint, "");
+	j = project_to_json(&p);
+	assert_true(json_is_null(json_object_get(j, "prefill_endpoint")));
+	json_decref(j);
+	project_release(&p);
+	project_init(&p);
+	apply_expect(&p,
+		     "{\"org_id\":1,\"name\":\"n\",\"kind\":\"llm_response\","
+		     "\"prefill_endpoint\":\"ocr\"}",
+		     true, "prefill_endpoint applies only to image_transcription");
+	project_release(&p);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -527,6 +565,7 @@ int main(void)
 	    cmocka_unit_test(test_all_or_nothing),  cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_labels_limits),   cmocka_unit_test(test_rules_between_fields),
 	    cmocka_unit_test(test_instructions),    cmocka_unit_test(test_every_status_and_kind),
+	    cmocka_unit_test(test_prefill_endpoint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
 
 #include "core/endpoint.h"
 #include "core/serving.h"
-#include "text_render.h"
+#include "util/text_render.h"
 
 #define DEJAVU "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 

@@ -286,6 +286,24 @@ def main():
     write("empty.zip", zip_bytes([]))
     write("corrupt.zip", b"PK\x03\x04" + b"\x14\x00" + b"\xff" * 60)
     write("truncated.tar.gz", gzip_bytes(tar_bytes([("t.txt", "file", b"t" * 3000)]))[:40])
+    # Transcription pre-fills beside their images: kept, dropped (a box outside the 2x3
+    # image), a malformed line, a record without lines, an image that never comes, and an
+    # image without a pre-fill.
+    prefill = "\n".join([
+        '{"image": "scans/a.png", "lines": [{"text": "합계 12,000원", '
+        '"box": {"x": 0, "y": 0, "w": 2, "h": 1}}, {"text": "RECEIPT"}]}',
+        '{"image": "b.png", "lines": [{"text": "far", "box": {"x": 0, "y": 0, "w": 9, "h": 9}}]}',
+        '',
+        '{"image": "c.png", ',
+        '{"image": "d.png"}',
+        '{"image": "missing.png", "lines": [{"text": "never"}]}',
+    ]).encode() + b"\n"
+    write("image_transcription_prefill.zip", zip_bytes([
+        ("prefill.jsonl", prefill),
+        ("a.png", png(2, 3)),
+        ("b.png", png(2, 3, lambda x, y: (1, 2, 3))),
+        ("e.png", png(2, 3, lambda x, y: (4, 5, 6))),
+    ]))
 
 
 if __name__ == "__main__":

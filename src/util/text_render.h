@@ -1,7 +1,8 @@
 /* Renders lines of text in a TrueType font to a PNG (stb_truetype, stb_image_write), so the OCR
- * tests read images made at test time from the fonts Debian ships (Nanum, DejaVu). */
-#ifndef CROWDLOOP_TESTS_TEXT_RENDER_H
-#define CROWDLOOP_TESTS_TEXT_RENDER_H
+ * tests and the demo's transcription project read images made at run time from the fonts
+ * Debian ships (Nanum, DejaVu). */
+#ifndef CROWDLOOP_UTIL_TEXT_RENDER_H
+#define CROWDLOOP_UTIL_TEXT_RENDER_H
 
 #include "util/buf.h"
 

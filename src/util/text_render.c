@@ -1,6 +1,6 @@
-/* Black-on-white text to PNG for the OCR tests: stb_truetype draws each glyph into an 8-bit
+/* Black-on-white text to PNG for the OCR tests and the demo: stb_truetype draws each glyph into an 8-bit
  * page with a margin around the text, stb_image_write encodes it. */
-#include "text_render.h"
+#include "util/text_render.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,129 @@
+/* OCR pre-fill of imported transcription images: see api/prefill.h. */
+#include "api/prefill.h"
+#include "core/annotation.h"
+#include "core/serving.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void prefill_open(prefill *f, app *a, const project *p, char *why, size_t why_size)
+{
+	*f = (prefill){.a = a, .p = p};
+	why[0] = '\0';
+	const char *name = p->llm.prefill_endpoint;
+	if (p->kind != KIND_IMAGE_TRANSCRIPTION || !name[0])
+		return;
+	const char *problem = NULL;
+	if (store_endpoint_by_name(a->db, p->org_id, name, &f->e))
+		problem = "is not an endpoint of the org";
+	else if (!f->e.active)
+		problem = "is paused";
+	f->on = problem == NULL;
+	if (problem)
+		snprintf(why, why_size, "no OCR pre-fill: endpoint \"%s\" %s", name, problem);
+}
+
+void prefill_close(prefill *f)
+{
+	endpoint_row_release(&f->e);
+}
+
+/* {"image_bytes_b64": ...} of the entry's bytes. */
+static json_t *image_input(const import_entry *e)
+{
+	size_t n = sodium_base64_ENCODED_LEN(e->bytes_len, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = malloc(n);
+	if (!b64)
+		return NULL;
+	sodium_bin2base64(b64, n, e->bytes, e->bytes_len, sodium_base64_VARIANT_ORIGINAL);
+	json_t *in = json_pack("{s:s}", "image_bytes_b64", b64);
+	free(b64);
+	return in;
+}
+
+/* The model's {"lines":[{"text","box":[x,y,w,h]}]} as an answer's lines: blank lines left
+ * out, boxes as {"x","y","w","h"} kept inside the image. */
+static json_t *answer_of(const json_t *output, int64_t width, int64_t height)
+{
+	json_t *lines = json_array();
+	size_t i;
+	json_t *l;
+	json_array_foreach(json_object_get(output, "lines"), i, l)
+	{
+		const char *text = json_string_value(json_object_get(l, "text"));
+		if (!text || strspn(text, " \t\r\n") == strlen(text))
+			continue;
+		json_t *line = json_pack("{s:s}", "text", text);
+		const json_t *b = json_object_get(l, "box");
+		int64_t x = json_integer_value(json_array_get(b, 0));
+		int64_t y = json_integer_value(json_array_get(b, 1));
+		int64_t w = json_integer_value(json_array_get(b, 2));
+		int64_t h = json_integer_value(json_array_get(b, 3));
+		if (json_array_size(b) == 4 && x >= 0 && y >= 0 && x < width && y < height &&
+		    w > 0 && h > 0)
+			json_object_set_new(
+			    line, "box",
+			    json_pack("{s:I,s:I,s:I,s:I}", "x", (json_int_t)x, "y", (json_int_t)y,
+				      "w", (json_int_t)(x + w > width ? width - x : w), "h",
+				      (json_int_t)(y + h > height ? height - y : h)));
+		json_array_append_new(lines, line);
+	}
+	return json_pack("{s:o}", "lines", lines);
+}
+
+/* Reads the image with the endpoint's model; its output (new reference) or NULL with `why`. */
+static json_t *read_image(prefill *f, const import_entry *e, char *why, size_t why_size)
+{
+	serving_deployment *d = NULL;
+	cl_error err = {0};
+	if (serving_acquire(f->a->serving, f->e.id, f->e.revision, f->e.targets, f->e.shadow, &d,
+			    &err)) {
+		snprintf(why, why_size, "no OCR pre-fill: %s", err.message);
+		return NULL;
+	}
+	json_t *in = image_input(e);
+	serving_answer p = {0}, sh = {0};
+	if (in)
+		serving_predict(d, in, randombytes_uniform(100), &p, &sh);
+	serving_release(d);
+	json_decref(in);
+	json_decref(sh.output);
+	if (!in || p.rc) {
+		snprintf(why, why_size, "no OCR pre-fill: %s",
+			 in ? p.err.message : "out of memory");
+		json_decref(p.output);
+		return NULL;
+	}
+	serving_observe(f->a->serving, f->e.id, p.rc, p.latency_us);
+	return p.output;
+}
+
+json_t *prefill_image(prefill *f, const import_entry *e, char *why, size_t why_size)
+{
+	why[0] = '\0';
+	if (!f->on || e->type != ITEM_IMAGE)
+		return NULL;
+	if (f->done >= PREFILL_MAX_IMAGES) {
+		if (!f->over_said)
+			snprintf(why, why_size,
+				 "no OCR pre-fill: an import pre-fills %d images at most, and the "
+				 "rest come without one",
+				 PREFILL_MAX_IMAGES);
+		f->over_said = true;
+		return NULL;
+	}
+	f->done++;
+	json_t *out = read_image(f, e, why, why_size);
+	json_t *ann = out ? answer_of(out, e->width, e->height) : NULL;
+	json_decref(out);
+	item_facts facts = {ITEM_IMAGE, NULL, e->width, e->height, 0};
+	cl_error err = {0};
+	if (ann && annotation_validate(f->p, &facts, ann, &err)) {
+		snprintf(why, why_size, "no OCR pre-fill: %s", err.message);
+		json_decref(ann);
+		ann = NULL;
+	}
+	return ann;
+}
