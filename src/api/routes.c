@@ -6,6 +6,7 @@
 #include "core/quality.h"
 
 #define V1 "/api/v1"
+#define MLFLOW "/api/2.0/mlflow"
 
 /* Query parameters, for the routes that take some. */
 #define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -367,6 +368,65 @@ const route api_routes[] = {
      BODY(REQ("name", STRING), REQ("version", INTEGER)), "200 AliasMove"},
     {"GET", V1 "/models/{id}/aliases", api_models_aliases, ON(MODEL, API_ORG_ENGINEER), 0,
      "a model's aliases and their moves", NULL, NULL, "200 Aliases"},
+
+    /* MLflow's REST tracking API, the subset its clients use: experiments are projects, runs
+     * are jobs; errors in MLflow's shape. Each handler reaches only the orgs where the caller
+     * is an owner or engineer (another org's experiment or run: 404). */
+    {"POST", MLFLOW "/experiments/create", api_mlflow_experiment_create, USER, ROUTE_MLFLOW,
+     "MLflow: the experiment (project) of that name", NULL,
+     BODY(REQ("name", STRING), NUL("artifact_location", STRING), NUL("tags", ARRAY)), NULL},
+    {"GET", MLFLOW "/experiments/get", api_mlflow_experiment_get, USER, ROUTE_MLFLOW,
+     "MLflow: an experiment", QUERY("experiment_id"), NULL, NULL},
+    {"GET", MLFLOW "/experiments/get-by-name", api_mlflow_experiment_by_name, USER, ROUTE_MLFLOW,
+     "MLflow: an experiment by name", QUERY("experiment_name"), NULL, NULL},
+    {"POST", MLFLOW "/experiments/search", api_mlflow_experiments_search, USER, ROUTE_MLFLOW,
+     "MLflow: my experiments", NULL,
+     BODY(NUL("max_results", INTEGER), NUL("page_token", STRING), NUL("view_type", ANY),
+	  NUL("filter", STRING), NUL("order_by", ARRAY)),
+     NULL},
+    {"GET", MLFLOW "/experiments/list", api_mlflow_experiments_search, USER, ROUTE_MLFLOW,
+     "MLflow: my experiments (older clients)", QUERY("view_type"), NULL, NULL},
+    {"POST", MLFLOW "/runs/create", api_mlflow_run_create, USER, ROUTE_MLFLOW,
+     "MLflow: start a run (an external job)", NULL,
+     BODY(REQ("experiment_id", ANY), NUL("start_time", INTEGER), NUL("tags", ARRAY),
+	  NUL("user_id", STRING), NUL("run_name", STRING)),
+     NULL},
+    {"POST", MLFLOW "/runs/update", api_mlflow_run_update, USER, ROUTE_MLFLOW,
+     "MLflow: a run's status and end", NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), OPT("status", STRING),
+	  NUL("end_time", INTEGER), NUL("run_name", STRING)),
+     NULL},
+    {"GET", MLFLOW "/runs/get", api_mlflow_run_get, USER, ROUTE_MLFLOW,
+     "MLflow: a run with its latest metrics, params and tags", QUERY("run_id", "run_uuid"),
+     NULL, NULL},
+    {"POST", MLFLOW "/runs/search", api_mlflow_runs_search, USER, ROUTE_MLFLOW,
+     "MLflow: runs of experiments, by start time", NULL,
+     BODY(REQ("experiment_ids", ARRAY), NUL("filter", STRING), NUL("run_view_type", ANY),
+	  NUL("max_results", INTEGER), NUL("order_by", ARRAY), NUL("page_token", STRING)),
+     NULL},
+    {"POST", MLFLOW "/runs/log-metric", api_mlflow_log_metric, USER, ROUTE_MLFLOW,
+     "MLflow: one metric point", NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), REQ("key", STRING),
+	  REQ("value", NUMBER), NUL("timestamp", INTEGER), NUL("step", INTEGER)),
+     NULL},
+    {"POST", MLFLOW "/runs/log-parameter", api_mlflow_log_param, USER, ROUTE_MLFLOW,
+     "MLflow: a param, written once", NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), REQ("key", STRING),
+	  REQ("value", STRING)),
+     NULL},
+    {"POST", MLFLOW "/runs/set-tag", api_mlflow_set_tag, USER, ROUTE_MLFLOW, "MLflow: a tag",
+     NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), REQ("key", STRING),
+	  REQ("value", STRING)),
+     NULL},
+    {"POST", MLFLOW "/runs/log-batch", api_mlflow_log_batch, USER, ROUTE_MLFLOW,
+     "MLflow: up to 1,000 metrics, 100 params and 100 tags in one transaction", NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), NUL("metrics", ARRAY),
+	  NUL("params", ARRAY), NUL("tags", ARRAY)),
+     NULL},
+    {"GET", MLFLOW "/metrics/get-history", api_mlflow_metric_history, USER, ROUTE_MLFLOW,
+     "MLflow: a metric's points in step order", QUERY("run_id", "run_uuid", "metric_key"), NULL,
+     NULL},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];
