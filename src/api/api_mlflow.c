@@ -2,8 +2,9 @@
  * projects (experiments: an experiment's id is its project's) and jobs (runs: a run created
  * here is a job with executor "external"). The routes take any signed-in user; each handler
  * reaches only experiments and runs of orgs where the caller is an owner or engineer, and
- * answers 404 for any other, as the route table does for /jobs/{id}. Errors come in MLflow's
- * shape (ROUTE_MLFLOW). */
+ * answers 404 for any other, as the route table does for /jobs/{id}. A running job's own token
+ * (MLFLOW_TRACKING_TOKEN in its environment) reaches its own run's routes only. Errors come in
+ * MLflow's shape (ROUTE_MLFLOW). */
 #include "api/api.h"
 #include "core/mlflow.h"
 #include "store/store_accounts.h"
@@ -64,10 +65,11 @@ static json_t *experiment_reached(http_request *r, int64_t id)
 	return NULL;
 }
 
-/* Run `id` when the caller may reach it, else a 404 (returned). */
+/* Run `id` when the caller may reach it (a run's token: its own run only), else a 404. */
 static int run_reached(http_request *r, int64_t id)
 {
-	if (id && ml_member(r, store_job_org(api_app(r)->db, id)))
+	if (r->user.job_id ? id == r->user.job_id
+			   : id && ml_member(r, store_job_org(api_app(r)->db, id)))
 		return 0;
 	return http_fail(r, CL_ENOTFOUND, NULL, "run %lld does not exist", (long long)id);
 }
@@ -271,6 +273,9 @@ int api_mlflow_run_update(http_request *r)
 		rc = mlflow_run_update(&api_app(r)->store, id,
 				       status ? status : "RUNNING",
 				       json_integer_value(json_object_get(body, "end_time")), &r->err);
+	/* A job's own script ending its run as MLflow clients do: the runner owns its status. */
+	if (rc == CL_ECONFLICT && r->user.job_id == id)
+		rc = 0;
 	json_decref(body);
 	if (rc)
 		return rc;

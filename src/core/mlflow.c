@@ -162,8 +162,9 @@ static int update_tx(store_tx *tx, void *ctx, cl_error *err)
 		return cl_fail(err, CL_ENOTFOUND, NULL, "run not found");
 	int rc = 0;
 	if (strcmp(j.executor, "external"))
-		rc = cl_fail(err, CL_EINVAL, NULL,
-			     "only a run created through this API changes status through it");
+		rc = cl_fail(err, CL_ECONFLICT, "run_managed",
+			     "crowdloop's runner owns this run's status: only a run created "
+			     "through this API changes status through it");
 	else {
 		bool ends = strcmp(u->state, "running") && strcmp(u->state, "queued");
 		snprintf(j.state, sizeof j.state, "%s", u->state);

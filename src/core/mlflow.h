@@ -37,8 +37,8 @@ typedef struct mlflow_batch {
 int mlflow_run_create(const store *s, int64_t org_id, int64_t project_id, int64_t user_id,
 		      int64_t start_ms, const mlflow_batch *tags, int64_t *job_id, cl_error *err);
 /* Moves an external run to MLflow status `status` (RUNNING, SCHEDULED, FINISHED, FAILED,
- * KILLED), ended at `end_ms` (0: now, for an end). 400 for another status or a job that is not
- * an external run. */
+ * KILLED), ended at `end_ms` (0: now, for an end). 400 for another status; 409 "run_managed"
+ * for a job the runner runs (not an external run). */
 int mlflow_run_update(const store *s, int64_t job_id, const char *status, int64_t end_ms,
 		      cl_error *err);
 /* Writes a batch into a job: at most MLFLOW_BATCH_* of each, keys 1 to RUN_KEY_MAX

@@ -8,6 +8,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import API, ServerTestCase, World, main  # noqa: E402
+from test_jobs import JobWorld  # noqa: E402
 
 ML = "/api/2.0/mlflow"
 
@@ -172,6 +173,42 @@ class MlflowTest(ServerTestCase):
                                    self.project["name"]), 404, "RESOURCE_DOES_NOT_EXIST")
         self.assertEqual(self.eng.get(ML + "/runs/get?run_id=" + rid).json()["run"]["info"]
                          ["status"], "RUNNING")
+
+
+# A custom job logging through MLflow's routes with what its environment gives it, as an MLflow
+# client would: its run, its token; then the same token tried on another run and an experiment.
+JOB_SCRIPT = r'''
+set -e
+call() { curl -s -o /dev/null -w "$1=%{http_code} " -X POST -H "Content-Type: application/json" \
+  -H "Authorization: Bearer $MLFLOW_TRACKING_TOKEN" -d "$3" "$MLFLOW_TRACKING_URI/api/2.0/mlflow/$2"; }
+call batch runs/log-batch "{\"run_id\":\"$MLFLOW_RUN_ID\",\"metrics\":[{\"key\":\"loss\",\"value\":0.5,\"timestamp\":1,\"step\":1}],\"params\":[{\"key\":\"via\",\"value\":\"mlflow\"}]}"
+call end runs/update "{\"run_id\":\"$MLFLOW_RUN_ID\",\"status\":\"FINISHED\"}"
+call other runs/log-metric "{\"run_id\":\"$OTHER_RUN\",\"key\":\"x\",\"value\":1,\"timestamp\":1}"
+call create runs/create "{\"experiment_id\":\"$MLFLOW_EXPERIMENT_ID\"}"
+echo
+'''
+
+
+class MlflowRunTokenTest(ServerTestCase):
+    server_args = ("--allow-custom-jobs",)
+
+    def test_a_job_logs_into_its_own_run_only(self):
+        jw = JobWorld(self.world)
+        other = jw.eng.post(ML + "/runs/create", {"experiment_id": str(jw.project)})
+        other_id = other.json()["run"]["info"]["run_id"]
+        r = jw.submit(["env", "OTHER_RUN=" + other_id, "sh", "-c", JOB_SCRIPT])
+        self.assertEqual(r.status, 201, r)
+        jid = r.json()["id"]
+        job = jw.wait_end(jid)
+        log = jw.eng.get(API + "/jobs/%d/logs" % jid).body.decode()
+        self.assertIn("batch=200 end=200 other=404 create=403", log)
+        self.assertEqual(job["state"], "succeeded")
+        self.assertEqual(job["final_metrics"], {"loss": 0.5})
+        run = jw.eng.get(ML + "/runs/get?run_id=%d" % jid).json()["run"]
+        self.assertEqual(run["data"]["params"], [{"key": "via", "value": "mlflow"}])
+        self.assertEqual(run["info"]["experiment_id"], str(jw.project))
+        self.assertEqual(jw.eng.get(ML + "/metrics/get-history?run_id=%s&metric_key=x" %
+                                    other_id).json()["metrics"], [])
 
 
 if __name__ == "__main__":
