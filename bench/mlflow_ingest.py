@@ -5,12 +5,13 @@ an engineer, a project and one run per client thread; each thread posts log-batc
 over one keep-alive connection for --seconds. Prints points/s and calls/s, and checks the
 count the server stored against the count it answered.
 
-    python3 bench/mlflow_ingest.py [--threads 2] [--seconds 10] [--points 1000]
+    python3 bench/mlflow_ingest.py [--threads 2] [--seconds 10] [--points 1000] [--sync full]
 """
 import argparse
 import http.client
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -32,8 +33,22 @@ def batch_bodies(run_id, points, n_bodies=16):
     return bodies
 
 
+def server_durations(log_path):
+    """The server's own time (dur_ms) of each log-batch call, sorted."""
+    durs = []
+    with open(log_path) as f:
+        for line in f:
+            if "runs/log-batch" in line and "dur_ms=" in line:
+                durs.append(float(line.split("dur_ms=")[1].split()[0]))
+    return sorted(durs)
+
+
 def client_loop(port, token, bodies, seconds, out):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.connect()
+    # http.client sends the headers and the body apart: without this, Nagle's algorithm and
+    # the server's delayed ACK hold each body back by tens of milliseconds.
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
     calls, deadline, i = 0, time.monotonic() + seconds, 0
     while time.monotonic() < deadline:
@@ -54,8 +69,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--points", type=int, default=1000)
+    ap.add_argument("--sync", choices=("full", "normal"), default="full",
+                    help="the server's --sync: full answers a write once its WAL is on disk")
     args = ap.parse_args()
-    server = Server()
+    server = Server(extra_args=["--sync", args.sync])
     try:
         server.create_admin()
         server.start()
@@ -84,10 +101,14 @@ def main():
         calls = sum(out)
         points = calls * args.points
         stored = sqlite_query(server.data_dir, "SELECT count(*) FROM job_metrics")[0][0]
-        print("threads=%d points_per_call=%d calls=%d seconds=%.2f" %
-              (args.threads, args.points, calls, elapsed))
+        print("sync=%s threads=%d points_per_call=%d calls=%d seconds=%.2f" %
+              (args.sync, args.threads, args.points, calls, elapsed))
         print("points/s=%.0f calls/s=%.1f stored=%d (answered %d)" %
               (points / elapsed, calls / elapsed, stored, points))
+        durs = server_durations(server.log_path)
+        if durs:
+            print("server time per call (dur_ms in its log): median %.2f ms, p90 %.2f ms" %
+                  (durs[len(durs) // 2], durs[len(durs) * 9 // 10]))
     finally:
         server.cleanup()
 

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEARCH_MAX 1000		/* runs or experiments in one answer */
+#define SEARCH_MAX 1000 /* runs or experiments in one answer */
 #define SEARCH_DEFAULT 1000
 #define SEARCH_EXPERIMENTS_MAX 100 /* experiment ids in one run search */
-#define HISTORY_MAX 100000	/* points in one history */
+#define HISTORY_MAX 100000	   /* points in one history */
 
 /* An MLflow id: a decimal string (or a JSON integer), > 0; 0 when it is not one. */
 static int64_t id_of(const json_t *v)
@@ -148,7 +148,8 @@ int api_mlflow_experiment_by_name(http_request *r)
 		return http_fail(r, CL_EINVAL, NULL, "experiment_name is required");
 	int64_t id = store_mlflow_experiment_named(api_app(r)->db, r->user.id, name);
 	if (!id)
-		return http_fail(r, CL_ENOTFOUND, NULL, "experiment \"%.64s\" does not exist", name);
+		return http_fail(r, CL_ENOTFOUND, NULL, "experiment \"%.64s\" does not exist",
+				 name);
 	return experiment_answer(r, id);
 }
 
@@ -189,8 +190,8 @@ int api_mlflow_experiments_search(http_request *r)
 	json_decref(body);
 	if (rc)
 		return rc;
-	json_t *list = store_mlflow_experiments(api_app(r)->db, r->user.id, r->user.is_admin,
-						after, limit);
+	json_t *list =
+	    store_mlflow_experiments(api_app(r)->db, r->user.id, r->user.is_admin, after, limit);
 	size_t n = json_array_size(list);
 	int64_t last = n ? id_of(json_object_get(json_array_get(list, n - 1), "experiment_id")) : 0;
 	json_t *answer = json_pack("{s:o}", "experiments", list);
@@ -220,8 +221,8 @@ static int pairs_of(http_request *r, const json_t *list, const char *what, size_
 					  json_string_value(json_object_get(o, "value"))};
 		if (!(*out)[i].key || !(*out)[i].value)
 			return http_fail(r, CL_EINVAL, NULL,
-					 "%s[%zu] must be {\"key\": string, \"value\": string}", what,
-					 i);
+					 "%s[%zu] must be {\"key\": string, \"value\": string}",
+					 what, i);
 	}
 	return 0;
 }
@@ -270,9 +271,9 @@ int api_mlflow_run_update(http_request *r)
 	rc = body_run(r, body, &id);
 	const char *status = json_string_value(json_object_get(body, "status"));
 	if (!rc)
-		rc = mlflow_run_update(&api_app(r)->store, id,
-				       status ? status : "RUNNING",
-				       json_integer_value(json_object_get(body, "end_time")), &r->err);
+		rc = mlflow_run_update(&api_app(r)->store, id, status ? status : "RUNNING",
+				       json_integer_value(json_object_get(body, "end_time")),
+				       &r->err);
 	/* A job's own script ending its run as MLflow clients do: the runner owns its status. */
 	if (rc == CL_ECONFLICT && r->user.job_id == id)
 		rc = 0;
@@ -508,7 +509,8 @@ int api_mlflow_metric_history(http_request *r)
 		rc = http_fail(r, CL_EINVAL, NULL, "metric_key is required");
 	if (rc)
 		return rc;
-	http_json(r, 200, json_pack("{s:o}", "metrics",
-				    store_mlflow_history(api_app(r)->db, id, key, HISTORY_MAX)));
+	http_json(r, 200,
+		  json_pack("{s:o}", "metrics",
+			    store_mlflow_history(api_app(r)->db, id, key, HISTORY_MAX)));
 	return 0;
 }

@@ -67,7 +67,8 @@ static int batch_check(const mlflow_batch *b, cl_error *err)
 		if (rc)
 			return rc;
 		if (!isfinite(b->metrics[i].value))
-			return cl_fail(err, CL_EINVAL, NULL, "metrics[%zu].value must be finite", i);
+			return cl_fail(err, CL_EINVAL, NULL, "metrics[%zu].value must be finite",
+				       i);
 	}
 	int rc = pairs_check("params", b->params, b->n_params, MLFLOW_PARAM_VALUE_MAX, err);
 	return rc ? rc : pairs_check("tags", b->tags, b->n_tags, MLFLOW_TAG_VALUE_MAX, err);
@@ -93,8 +94,8 @@ static int log_tx(store_tx *tx, void *ctx, cl_error *err)
 {
 	log_job *j = ctx;
 	const mlflow_batch *b = j->b;
-	int rc = b->n_metrics ? j->ops->run_metrics_add(tx, j->id, b->metrics, b->n_metrics, err)
-			      : 0;
+	int rc =
+	    b->n_metrics ? j->ops->run_metrics_add(tx, j->id, b->metrics, b->n_metrics, err) : 0;
 	for (size_t i = 0; !rc && i < b->n_params; i++)
 		rc = param_tx(j, tx, &b->params[i], err);
 	for (size_t i = 0; !rc && i < b->n_tags; i++)
@@ -121,8 +122,9 @@ static int create_tx(store_tx *tx, void *ctx, cl_error *err)
 {
 	create_job *c = ctx;
 	int rc = c->ops->run_insert(tx, &c->row, err);
+	/* The insert writes a queued job's columns: started_at and the state come with a save. */
 	if (!rc)
-		rc = c->ops->run_save(tx, &c->row, err); /* started_at: insert knows only queued_at */
+		rc = c->ops->run_save(tx, &c->row, err);
 	log_job lj = {c->ops, c->row.id, c->tags};
 	return rc ? rc : log_tx(tx, &lj, err);
 }
@@ -135,8 +137,8 @@ int mlflow_run_create(const store *s, int64_t org_id, int64_t project_id, int64_
 		return rc;
 	create_job c = {.ops = s->ops, .tags = tags};
 	run_row *j = &c.row;
-	*j = (run_row){.org_id = org_id, .project_id = project_id, .created_by = user_id,
-		       .exit_status = -1};
+	*j = (run_row){
+	    .org_id = org_id, .project_id = project_id, .created_by = user_id, .exit_status = -1};
 	snprintf(j->kind, sizeof j->kind, "custom");
 	snprintf(j->executor, sizeof j->executor, "external");
 	snprintf(j->state, sizeof j->state, "running");

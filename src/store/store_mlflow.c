@@ -12,8 +12,9 @@
 
 int64_t store_mlflow_experiment_named(db *d, int64_t user_id, const char *name)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id FROM projects WHERE name = ?"
-						 " AND org_id IN (" ML_ORGS ") ORDER BY id LIMIT 1");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT id FROM projects WHERE name = ?"
+				  " AND org_id IN (" ML_ORGS ") ORDER BY id LIMIT 1");
 	db_bind(st, DB_TEXT(name), DB_INT(user_id));
 	return db_one_int(st);
 }
@@ -43,10 +44,11 @@ json_t *store_mlflow_experiment(db *d, int64_t id, int64_t *org_id)
 
 json_t *store_mlflow_experiments(db *d, int64_t user_id, bool admin, int64_t after, int limit)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id, name, created_at FROM projects"
-						 " WHERE id > ?1 AND (?2 OR org_id IN (SELECT org_id"
-						 " FROM org_members WHERE user_id = ?3 AND role IN"
-						 " ('owner', 'engineer'))) ORDER BY id LIMIT ?4");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT id, name, created_at FROM projects"
+				  " WHERE id > ?1 AND (?2 OR org_id IN (SELECT org_id"
+				  " FROM org_members WHERE user_id = ?3 AND role IN"
+				  " ('owner', 'engineer'))) ORDER BY id LIMIT ?4");
 	db_bind(st, DB_INT(after), DB_INT(admin), DB_INT(user_id), DB_INT(limit));
 	json_t *list = json_array();
 	while (db_step(st) == SQLITE_ROW)
@@ -80,10 +82,11 @@ static json_t *metric_json(sqlite3_stmt *st)
  * latest metrics. */
 static json_t *latest_metrics(db *d, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(
-	    db_reader(d), "SELECT key, value, at, step FROM (SELECT key, value, at, step,"
-			  " row_number() OVER (PARTITION BY key ORDER BY step DESC, rowid DESC) AS n"
-			  " FROM job_metrics WHERE job_id = ?) WHERE n = 1 ORDER BY key");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d),
+		    "SELECT key, value, at, step FROM (SELECT key, value, at, step,"
+		    " row_number() OVER (PARTITION BY key ORDER BY step DESC, rowid DESC) AS n"
+		    " FROM job_metrics WHERE job_id = ?) WHERE n = 1 ORDER BY key");
 	db_bind_int(st, 1, id);
 	json_t *list = json_array();
 	while (db_step(st) == SQLITE_ROW)
@@ -98,11 +101,11 @@ static json_t *run_info(sqlite3_stmt *st)
 	snprintf(id, sizeof id, "%lld", (long long)sqlite3_column_int64(st, 0));
 	snprintf(exp, sizeof exp, "%lld", (long long)sqlite3_column_int64(st, 1));
 	int64_t end = sqlite3_column_int64(st, 4);
-	json_t *info = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "run_id", id, "run_uuid", id,
-				 "experiment_id", exp, "user_id", db_col_text(st, 5), "status",
-				 db_col_text(st, 2), "start_time",
-				 (json_int_t)sqlite3_column_int64(st, 3), "artifact_uri", "",
-				 "lifecycle_stage", "active");
+	json_t *info =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "run_id", id, "run_uuid", id,
+		      "experiment_id", exp, "user_id", db_col_text(st, 5), "status",
+		      db_col_text(st, 2), "start_time", (json_int_t)sqlite3_column_int64(st, 3),
+		      "artifact_uri", "", "lifecycle_stage", "active");
 	if (end)
 		json_object_set_new(info, "end_time", json_integer(end));
 	return info;
@@ -110,10 +113,10 @@ static json_t *run_info(sqlite3_stmt *st)
 
 json_t *store_mlflow_run(db *d, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT j.id, j.project_id, j.state, coalesce(j.started_at,"
-				   " j.queued_at), coalesce(j.ended_at, 0), u.username FROM jobs j"
-				   " JOIN users u ON u.id = j.created_by WHERE j.id = ?");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT j.id, j.project_id, j.state, coalesce(j.started_at,"
+				  " j.queued_at), coalesce(j.ended_at, 0), u.username FROM jobs j"
+				  " JOIN users u ON u.id = j.created_by WHERE j.id = ?");
 	db_bind_int(st, 1, id);
 	json_t *info = db_step(st) == SQLITE_ROW ? run_info(st) : NULL;
 	sqlite3_reset(st);
@@ -122,7 +125,8 @@ json_t *store_mlflow_run(db *d, int64_t id)
 	json_t *data = json_pack(
 	    "{s:o,s:o,s:o}", "metrics", latest_metrics(d, id), "params",
 	    pairs_of(d, "SELECT key, value FROM job_params WHERE job_id = ? ORDER BY key", id),
-	    "tags", pairs_of(d, "SELECT key, value FROM job_tags WHERE job_id = ? ORDER BY key", id));
+	    "tags",
+	    pairs_of(d, "SELECT key, value FROM job_tags WHERE job_id = ? ORDER BY key", id));
 	return json_pack("{s:o,s:o}", "info", info, "data", data);
 }
 
@@ -153,9 +157,10 @@ int store_mlflow_run_ids(db *d, const int64_t *projects, int n_projects, bool ol
 
 json_t *store_mlflow_history(db *d, int64_t job_id, const char *key, int limit)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT key, value, at, step FROM job_metrics"
-						 " WHERE job_id = ? AND key = ? ORDER BY step, rowid"
-						 " LIMIT ?");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT key, value, at, step FROM job_metrics"
+				  " WHERE job_id = ? AND key = ? ORDER BY step, rowid"
+				  " LIMIT ?");
 	db_bind(st, DB_INT(job_id), DB_TEXT(key), DB_INT(limit));
 	json_t *list = json_array();
 	while (db_step(st) == SQLITE_ROW)

@@ -59,8 +59,7 @@ static int fake_metrics(store_tx *tx, int64_t id, const run_metric *m, size_t n,
 	return 0;
 }
 
-static int fake_param(store_tx *tx, int64_t id, const char *key, const char *value,
-		      cl_error *err)
+static int fake_param(store_tx *tx, int64_t id, const char *key, const char *value, cl_error *err)
 {
 	(void)tx, (void)id, (void)value;
 	for (int i = 0; i < mem.n_params; i++)
@@ -96,8 +95,10 @@ static int setup(void **state)
 static void test_status_names(void **state)
 {
 	(void)state;
-	const char *pairs[][2] = {{"RUNNING", "running"},    {"SCHEDULED", "queued"},
-				  {"FINISHED", "succeeded"}, {"FAILED", "failed"},
+	const char *pairs[][2] = {{"RUNNING", "running"},
+				  {"SCHEDULED", "queued"},
+				  {"FINISHED", "succeeded"},
+				  {"FAILED", "failed"},
 				  {"KILLED", "cancelled"}};
 	for (size_t i = 0; i < 5; i++) {
 		assert_string_equal(mlflow_state_of(pairs[i][0]), pairs[i][1]);
