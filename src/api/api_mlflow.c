@@ -157,9 +157,10 @@ int api_mlflow_experiment_by_name(http_request *r)
 static int page_of(http_request *r, const json_t *max, const json_t *token, int *limit,
 		   int64_t *from)
 {
-	*limit = max ? (int)json_integer_value(max) : SEARCH_DEFAULT;
-	if (max && (!json_is_integer(max) || *limit < 1 || *limit > SEARCH_MAX))
+	json_int_t asked = max ? json_integer_value(max) : SEARCH_DEFAULT;
+	if (max && (!json_is_integer(max) || asked < 1 || asked > SEARCH_MAX))
 		return http_fail(r, CL_EINVAL, NULL, "max_results must be 1 to %d", SEARCH_MAX);
+	*limit = (int)asked;
 	const char *t = json_string_value(token);
 	char *end;
 	*from = t && *t ? strtoll(t, &end, 10) : 0;

@@ -134,6 +134,16 @@ class MlflowTest(ServerTestCase):
         self.assertEqual(len(seen), len(set(seen)))
         self.mlflow_error(self.eng.post(ML + "/runs/search", {"experiment_ids": []}), 400,
                           "INVALID_PARAMETER_VALUE")
+        for bad in (0, 1001, 2 ** 32 + 1):
+            self.mlflow_error(self.eng.post(ML + "/runs/search", {
+                "experiment_ids": [str(self.project["id"])], "max_results": bad}), 400,
+                "INVALID_PARAMETER_VALUE")
+        self.mlflow_error(self.eng.post(ML + "/runs/search", {
+            "experiment_ids": [str(self.project["id"])], "page_token": "x"}), 400,
+            "INVALID_PARAMETER_VALUE")
+        self.mlflow_error(self.eng.post(ML + "/runs/search", {
+            "experiment_ids": [str(self.project["id"])], "filter": "metrics.x > 1"}), 400,
+            "INVALID_PARAMETER_VALUE")
         self.mlflow_error(self.eng.post(ML + "/runs/search", {
             "experiment_ids": [str(self.project["id"])], "order_by": ["metrics.x DESC"]}), 400,
             "INVALID_PARAMETER_VALUE")
