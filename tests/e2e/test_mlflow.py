@@ -7,7 +7,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, ServerTestCase, World, main  # noqa: E402
+from harness import API, Client, Server, ServerTestCase, World, main  # noqa: E402
 from test_jobs import JobWorld  # noqa: E402
 
 ML = "/api/2.0/mlflow"
@@ -219,6 +219,39 @@ class MlflowRunTokenTest(ServerTestCase):
         self.assertEqual(run["info"]["experiment_id"], str(jw.project))
         self.assertEqual(jw.eng.get(ML + "/metrics/get-history?run_id=%s&metric_key=x" %
                                     other_id).json()["metrics"], [])
+
+
+class MlflowRestartTest(unittest.TestCase):
+    """A run logged from outside has no process: a server killed with -9 and started again
+    leaves it running (not lost), and it is logged into and ended as before."""
+
+    def test_external_run_survives_a_restart(self):
+        s = Server()
+        s.create_admin()
+        s.start()
+        try:
+            w = World(s)
+            eng, eng_id = w.user("engineer")
+            w.admin.post(API + "/orgs/%d/members" % w.org["id"],
+                         {"user_id": eng_id, "role": "engineer"})
+            p = w.project()
+            rid = eng.post(ML + "/runs/create", {"experiment_id": str(p["id"])}).json()[
+                "run"]["info"]["run_id"]
+            s.kill9()
+            s.start()
+            eng = Client(s.port, eng.token)
+            # The runner has looked at the store's live jobs by the time a request is answered
+            # twice over; the run is still the client's.
+            for _ in range(2):
+                self.assertEqual(eng.get(API + "/jobs/" + rid).json()["state"], "running")
+            r = eng.post(ML + "/runs/log-metric", {"run_id": rid, "key": "x", "value": 2.0,
+                                                   "timestamp": 1})
+            self.assertEqual(r.status, 200, r)
+            r = eng.post(ML + "/runs/update", {"run_id": rid, "status": "KILLED"})
+            self.assertEqual(r.json()["run_info"]["status"], "KILLED", r)
+            self.assertEqual(eng.get(API + "/jobs/" + rid).json()["state"], "cancelled")
+        finally:
+            s.cleanup()
 
 
 if __name__ == "__main__":
