@@ -16,3 +16,10 @@ if [ ! -d node_modules ] || [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp
 fi
 
 npm run --silent build
+
+# The MLflow client test's own packages (tests/mlflow), from their lockfile.
+cd ../tests/mlflow
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "crowdloop: installing the MLflow client test's packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

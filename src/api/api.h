@@ -319,6 +319,20 @@ int api_jobs_metrics_log(http_request *r);
 int api_jobs_artifacts(http_request *r);
 int api_jobs_artifact(http_request *r);
 int api_runs_compare(http_request *r);
+/* MLflow's tracking API (api_mlflow.c). */
+int api_mlflow_experiment_create(http_request *r);
+int api_mlflow_experiment_get(http_request *r);
+int api_mlflow_experiment_by_name(http_request *r);
+int api_mlflow_experiments_search(http_request *r);
+int api_mlflow_run_create(http_request *r);
+int api_mlflow_run_update(http_request *r);
+int api_mlflow_run_get(http_request *r);
+int api_mlflow_runs_search(http_request *r);
+int api_mlflow_log_metric(http_request *r);
+int api_mlflow_log_param(http_request *r);
+int api_mlflow_set_tag(http_request *r);
+int api_mlflow_log_batch(http_request *r);
+int api_mlflow_metric_history(http_request *r);
 int api_orgs_quota(http_request *r);
 int api_orgs_quota_set(http_request *r);
 /* The model registry (api_models.c). */

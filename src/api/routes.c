@@ -6,6 +6,7 @@
 #include "core/quality.h"
 
 #define V1 "/api/v1"
+#define MLFLOW "/api/2.0/mlflow"
 
 /* Query parameters, for the routes that take some. */
 #define LIST(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -43,6 +44,9 @@
 #define KEY ON(NONE, API_KEY)
 #define USER ON(NONE, API_USER)
 #define ADMIN ON(NONE, API_ADMIN)
+/* MLflow's routes name their experiment or run in the query or body: the handler checks it. */
+#define MLFLOW_EXPERIMENT ON(NONE, API_USER | API_BODY), ROUTE_MLFLOW
+#define MLFLOW_RUN ON(NONE, API_USER | API_BODY | API_RUN_TOKEN), ROUTE_MLFLOW
 
 const route api_routes[] = {
     {"GET", "/healthz", api_healthz, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE, "liveness", NULL, NULL,
@@ -369,6 +373,65 @@ const route api_routes[] = {
      BODY(REQ("name", STRING), REQ("version", INTEGER)), "200 AliasMove"},
     {"GET", V1 "/models/{id}/aliases", api_models_aliases, ON(MODEL, API_ORG_ENGINEER), 0,
      "a model's aliases and their moves", NULL, NULL, "200 Aliases"},
+
+    /* MLflow's REST tracking API, the subset its clients use: experiments are projects, runs
+     * are jobs; errors in MLflow's shape. Each handler reaches only the orgs where the caller
+     * is an owner or engineer (another org's experiment or run: 404). */
+    {"POST", MLFLOW "/experiments/create", api_mlflow_experiment_create, MLFLOW_EXPERIMENT,
+     "MLflow: the experiment (project) of that name", NULL,
+     BODY(REQ("name", STRING), NUL("artifact_location", STRING), NUL("tags", ARRAY)), NULL},
+    {"GET", MLFLOW "/experiments/get", api_mlflow_experiment_get, MLFLOW_EXPERIMENT,
+     "MLflow: an experiment", QUERY("experiment_id"), NULL, NULL},
+    {"GET", MLFLOW "/experiments/get-by-name", api_mlflow_experiment_by_name, MLFLOW_EXPERIMENT,
+     "MLflow: an experiment by name", QUERY("experiment_name"), NULL, NULL},
+    {"POST", MLFLOW "/experiments/search", api_mlflow_experiments_search, MLFLOW_EXPERIMENT,
+     "MLflow: my experiments", NULL,
+     BODY(NUL("max_results", INTEGER), NUL("page_token", STRING), NUL("view_type", ANY),
+	  NUL("filter", STRING), NUL("order_by", ARRAY)),
+     NULL},
+    {"GET", MLFLOW "/experiments/list", api_mlflow_experiments_search, MLFLOW_EXPERIMENT,
+     "MLflow: my experiments (older clients)", QUERY("view_type"), NULL, NULL},
+    {"POST", MLFLOW "/runs/create", api_mlflow_run_create, MLFLOW_EXPERIMENT,
+     "MLflow: start a run (an external job)", NULL,
+     BODY(REQ("experiment_id", ANY), NUL("start_time", INTEGER), NUL("tags", ARRAY),
+	  NUL("user_id", STRING), NUL("run_name", STRING)),
+     NULL},
+    {"POST", MLFLOW "/runs/update", api_mlflow_run_update, MLFLOW_RUN,
+     "MLflow: a run's status and end", NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), OPT("status", STRING),
+	  NUL("end_time", INTEGER), NUL("run_name", STRING)),
+     NULL},
+    {"GET", MLFLOW "/runs/get", api_mlflow_run_get, MLFLOW_RUN,
+     "MLflow: a run with its latest metrics, params and tags", QUERY("run_id", "run_uuid"),
+     NULL, NULL},
+    {"POST", MLFLOW "/runs/search", api_mlflow_runs_search, MLFLOW_EXPERIMENT,
+     "MLflow: runs of experiments, by start time", NULL,
+     BODY(REQ("experiment_ids", ARRAY), NUL("filter", STRING), NUL("run_view_type", ANY),
+	  NUL("max_results", INTEGER), NUL("order_by", ARRAY), NUL("page_token", STRING)),
+     NULL},
+    {"POST", MLFLOW "/runs/log-metric", api_mlflow_log_metric, MLFLOW_RUN,
+     "MLflow: one metric point", NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), REQ("key", STRING),
+	  REQ("value", NUMBER), NUL("timestamp", INTEGER), NUL("step", INTEGER)),
+     NULL},
+    {"POST", MLFLOW "/runs/log-parameter", api_mlflow_log_param, MLFLOW_RUN,
+     "MLflow: a param, written once", NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), REQ("key", STRING),
+	  REQ("value", STRING)),
+     NULL},
+    {"POST", MLFLOW "/runs/set-tag", api_mlflow_set_tag, MLFLOW_RUN, "MLflow: a tag",
+     NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), REQ("key", STRING),
+	  REQ("value", STRING)),
+     NULL},
+    {"POST", MLFLOW "/runs/log-batch", api_mlflow_log_batch, MLFLOW_RUN,
+     "MLflow: up to 1,000 metrics, 100 params and 100 tags in one transaction", NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), NUL("metrics", ARRAY),
+	  NUL("params", ARRAY), NUL("tags", ARRAY)),
+     NULL},
+    {"GET", MLFLOW "/metrics/get-history", api_mlflow_metric_history, MLFLOW_RUN,
+     "MLflow: a metric's points in step order", QUERY("run_id", "run_uuid", "metric_key"), NULL,
+     NULL},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -419,14 +419,19 @@ static char **argv_of(runner *r, const run_row *j, const active *a, json_t **wor
 	return argv;
 }
 
+#define ENV_MAX 12 /* the variables a job gets, below */
+
+/* NULL-terminated: v[n] stays NULL. */
 typedef struct env_list {
-	char *v[8];
-	char store[8][PATH_BYTES + 160];
+	char *v[ENV_MAX + 1];
+	char store[ENV_MAX][PATH_BYTES + 160];
 	int n;
 } env_list;
 
 static void env_set(env_list *e, const char *key, const char *value)
 {
+	if (e->n >= ENV_MAX)
+		return;
 	snprintf(e->store[e->n], sizeof e->store[e->n], "%s=%s", key, value);
 	e->v[e->n] = e->store[e->n];
 	e->n++;
@@ -479,6 +484,13 @@ static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err
 	env_set(&env, "CROWDLOOP_RUN_ID", id);
 	env_set(&env, "CROWDLOOP_SERVER", r->server_url);
 	env_set(&env, "CROWDLOOP_TOKEN", token);
+	/* MLflow's clients log into this same run with the same token. */
+	char project[24];
+	snprintf(project, sizeof project, "%lld", (long long)j->project_id);
+	env_set(&env, "MLFLOW_TRACKING_URI", r->server_url);
+	env_set(&env, "MLFLOW_TRACKING_TOKEN", token);
+	env_set(&env, "MLFLOW_RUN_ID", id);
+	env_set(&env, "MLFLOW_EXPERIMENT_ID", project);
 	json_t *words = NULL;
 	char **argv = argv_of(r, j, a, &words);
 	executor_spec spec = {.argv = argv,

@@ -34,6 +34,7 @@ enum route_flags {
 	ROUTE_OPTIONAL_AUTH = 1 << 4, /* authenticates when credentials come, else anonymous */
 	ROUTE_ASYNC = 1 << 6,	      /* runs on the I/O thread and never blocks: work it waits for
 				       * ends through http_defer/http_wake */
+	ROUTE_MLFLOW = 1 << 7,	      /* errors in MLflow's shape: {"error_code", "message"} */
 };
 
 typedef struct route {

@@ -87,6 +87,23 @@ int http_fail(http_request *r, int code, const char *name, const char *fmt, ...)
 	return code;
 }
 
+/* MLflow's error code for ours: its clients branch on these names. */
+static const char *mlflow_error_code(int code)
+{
+	switch (code) {
+	case CL_ENOTFOUND: return "RESOURCE_DOES_NOT_EXIST";
+	case CL_EUNAUTH: return "UNAUTHENTICATED";
+	case CL_EFORBIDDEN: return "PERMISSION_DENIED";
+	case CL_ECONFLICT: return "RESOURCE_ALREADY_EXISTS";
+	case CL_ETOOBIG: return "RESOURCE_LIMIT_EXCEEDED";
+	case CL_ERATE: return "REQUEST_LIMIT_EXCEEDED";
+	case CL_EUNAVAIL: return "TEMPORARILY_UNAVAILABLE";
+	case CL_EINTERNAL:
+	case CL_ENOMEM: return "INTERNAL_ERROR";
+	default: return "INVALID_PARAMETER_VALUE";
+	}
+}
+
 void http_error_reply(http_request *r, int code)
 {
 	const char *name = r->err.code == code && r->err.name[0] ? r->err.name : cl_err_name(code);
@@ -102,8 +119,13 @@ void http_error_reply(http_request *r, int code)
 		default: message = "internal error"; break;
 		}
 	}
-	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", name, "message", message);
-	if (r->err.code == code && r->err_detail)
+	json_t *body;
+	if (r->route && (r->route->flags & ROUTE_MLFLOW))
+		body = json_pack("{s:s,s:s}", "error_code", mlflow_error_code(code), "message",
+				 message);
+	else
+		body = json_pack("{s:{s:s,s:s}}", "error", "code", name, "message", message);
+	if (r->err.code == code && r->err_detail && json_object_get(body, "error"))
 		json_object_update_missing(json_object_get(body, "error"), r->err_detail);
 	http_json(r, cl_err_http_status(code), body);
 	if ((code == CL_ERATE || code == CL_EUNAVAIL) && r->response &&

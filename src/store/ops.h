@@ -361,6 +361,9 @@ typedef struct store_ops {
 	/* Writes a param once; CL_ECONFLICT "param_written" when the key has a value. */
 	int (*run_param_put)(store_tx *tx, int64_t job_id, const char *key, const char *value,
 			     cl_error *err);
+	/* Sets a job's tag `key` to `value` (a tag, unlike a param, may change). */
+	int (*run_tag_put)(store_tx *tx, int64_t job_id, const char *key, const char *value,
+			   cl_error *err);
 	/* Appends `n` points to a job's metric series. */
 	int (*run_metrics_add)(store_tx *tx, int64_t job_id, const run_metric *m, size_t n,
 			       cl_error *err);

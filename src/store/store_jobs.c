@@ -139,6 +139,15 @@ int run_rows_param_put(db_conn *c, int64_t job_id, const char *key, const char *
 	return rc;
 }
 
+int run_rows_tag_put(db_conn *c, int64_t job_id, const char *key, const char *value,
+		     cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO job_tags(job_id, key, value) VALUES (?,?,?)"
+				      " ON CONFLICT (job_id, key) DO UPDATE SET value = excluded.value");
+	db_bind(st, DB_INT(job_id), DB_TEXT(key), DB_TEXT(value));
+	return db_exec_stmt(st, err);
+}
+
 int run_rows_metrics_add(db_conn *c, int64_t job_id, const run_metric *m, size_t n,
 			 cl_error *err)
 {
@@ -336,6 +345,7 @@ int runs_live(db *d, int64_t after, run_row *out, int max)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " RUN_COLUMNS " FROM jobs"
 						 " WHERE state IN ('queued', 'running') AND id > ?"
+						 " AND executor != 'external'"
 						 " ORDER BY id LIMIT ?");
 	db_bind(st, DB_INT(after), DB_INT(max));
 	int n = 0;
@@ -349,7 +359,7 @@ int runs_cancel_asked(db *d, int64_t *ids, int max)
 {
 	sqlite3_stmt *st =
 	    db_stmt(db_reader(d), "SELECT id FROM jobs WHERE state IN ('queued', 'running')"
-				  " AND cancel_requested = 1 ORDER BY id LIMIT ?");
+				  " AND executor != 'external' AND cancel_requested = 1 ORDER BY id LIMIT ?");
 	db_bind_int(st, 1, max);
 	int n = 0;
 	while (n < max && db_step(st) == SQLITE_ROW)

@@ -14,6 +14,7 @@ from harness import API, Client, ServerTestCase, main  # noqa: E402
 
 ROLES = ("anonymous", "outsider", "worker", "reviewer", "engineer", "manager", "owner", "admin")
 RELATIONS = ("own", "same_org", "other_org")
+MLFLOW = "/api/2.0/mlflow/"
 
 
 class RouteAccessTest(ServerTestCase):
@@ -314,7 +315,12 @@ class RouteAccessTest(ServerTestCase):
             self.assertNotIn(r.status, refused, "%s as %s (%s): %r" % (path, role, relation, r))
         else:
             self.assertEqual(r.status, want, "%s as %s (%s): %r" % (path, role, relation, r))
-            self.assertError(r, want)
+            if path.startswith(MLFLOW):
+                # MLflow's routes answer in MLflow's shape; which runs and experiments a
+                # caller reaches is the handlers' (tests/e2e/test_mlflow.py walks it).
+                self.assertTrue(r.json().get("error_code") and r.json().get("message"), r)
+            else:
+                self.assertError(r, want)
 
     def test_owners_pass_where_the_table_says_its_own(self):
         """The walk calls on objects others own; "own" routes let their owner in as well:
