@@ -8,20 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *image_extension(const char *mime)
-{
-	if (!mime)
-		return "bin";
-	if (!strcmp(mime, "image/png"))
-		return "png";
-	if (!strcmp(mime, "image/jpeg"))
-		return "jpg";
-	if (!strcmp(mime, "image/gif"))
-		return "gif";
-	if (!strcmp(mime, "image/webp"))
-		return "webp";
-	return "bin";
-}
+#include "core/export.h"
 
 static int copy_file(const char *from, const char *to)
 {
@@ -53,7 +40,7 @@ static int row_write(const store *s, const export_row *row, const char *data_dir
 	if (!rc && row->type == ITEM_IMAGE) {
 		char rel[64], blob[4096], to[4096];
 		snprintf(rel, sizeof rel, "images/%lld.%s", (long long)row->item_id,
-			 image_extension(row->mime));
+			 export_image_extension(row->mime));
 		snprintf(to, sizeof to, "%s/%s", dir, rel);
 		if (!row->blob || s->ops->blob_file(data_dir, row->blob, blob, sizeof blob) ||
 		    copy_file(blob, to))

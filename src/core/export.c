@@ -194,18 +194,14 @@ static int csv_field(buf *out, const char *s)
 	return csv_field_n(out, s, strlen(s));
 }
 
-static const char *mime_ext(const char *mime)
+const char *export_image_extension(const char *mime)
 {
-	if (!mime)
-		return "bin";
-	if (!strcmp(mime, "image/png"))
-		return "png";
-	if (!strcmp(mime, "image/jpeg"))
-		return "jpg";
-	if (!strcmp(mime, "image/gif"))
-		return "gif";
-	if (!strcmp(mime, "image/bmp"))
-		return "bmp";
+	static const char *const known[][2] = {{"image/png", "png"},   {"image/jpeg", "jpg"},
+					       {"image/gif", "gif"},   {"image/bmp", "bmp"},
+					       {"image/webp", "webp"}};
+	for (size_t i = 0; mime && i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(mime, known[i][0]))
+			return known[i][1];
 	return "bin";
 }
 
@@ -519,7 +515,7 @@ static int coco_image(export_writer *w, const export_row *r, buf *out)
 	rc = rc ? rc : buf_puts(out, ",\"file_name\":\"");
 	rc = rc ? rc : buf_put_int(out, r->item_id);
 	rc = rc ? rc : buf_append(out, ".", 1);
-	rc = rc ? rc : buf_puts(out, mime_ext(r->mime));
+	rc = rc ? rc : buf_puts(out, export_image_extension(r->mime));
 	rc = rc ? rc : buf_puts(out, "\",\"width\":");
 	rc = rc ? rc : buf_put_int(out, r->width);
 	rc = rc ? rc : buf_puts(out, ",\"height\":");
@@ -615,9 +611,9 @@ static int put_image(export_writer *w, const export_row *r, const char *dir, boo
 	row_stem(r, stem);
 	if (by_split)
 		snprintf(name, sizeof name, "%s/%s/%s.%s", dir, r->split ? r->split : "train", stem,
-			 mime_ext(r->mime));
+			 export_image_extension(r->mime));
 	else
-		snprintf(name, sizeof name, "%s/%s.%s", dir, stem, mime_ext(r->mime));
+		snprintf(name, sizeof name, "%s/%s.%s", dir, stem, export_image_extension(r->mime));
 	return archive_put(w, name, w->blob.data, w->blob.len, r->approved_at, true);
 }
 
@@ -664,7 +660,7 @@ static int voc_row(export_writer *w, const export_row *r)
 		return CL_EINTERNAL;
 	char stem[48], file[96], name[160];
 	row_stem(r, stem);
-	snprintf(file, sizeof file, "%s.%s", stem, mime_ext(r->mime));
+	snprintf(file, sizeof file, "%s.%s", stem, export_image_extension(r->mime));
 	buf *b = &w->entry;
 	b->len = 0;
 	int rc = buf_printf(b, "<annotation>\n\t<folder>JPEGImages</folder>\n"
@@ -858,10 +854,10 @@ static int ls_row(export_writer *w, const export_row *r, buf *out)
 		/* The image's file name is its content hash: unique, and what an import of this
 		 * JSON with the images beside it matches (the URL stays in meta.asset). */
 		if (r->content_hash && r->content_hash[0])
-			snprintf(file, sizeof file, "%.64s.%s", r->content_hash, mime_ext(r->mime));
+			snprintf(file, sizeof file, "%.64s.%s", r->content_hash, export_image_extension(r->mime));
 		else
 			snprintf(file, sizeof file, "%lld.%s", (long long)r->item_id,
-				 mime_ext(r->mime));
+				 export_image_extension(r->mime));
 		data = json_pack("{s:s}", "image", file);
 	}
 	json_t *meta = json_pack("{s:I,s:i,s:s}", "item_id", (json_int_t)r->item_id, "slot",

@@ -88,6 +88,8 @@ bool export_format_is_archive(export_format f);
 /* The Content-Type and file extension of a format ("application/zip", "zip"). */
 const char *export_content_type(export_format f);
 const char *export_extension(export_format f);
+/* The file extension of an image by its MIME type ("png"), "bin" when unknown. */
+const char *export_image_extension(const char *mime);
 
 typedef struct export_options {
 	export_format format;
