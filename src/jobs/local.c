@@ -167,9 +167,14 @@ static int cgroup_open(local_job *job, const local_spec *spec)
 
 /* ---- the environment ---- */
 
+/* Whether a server's entry stays out of a job's environment: one the spec sets, or the server's
+ * own settings (CROWDLOOP_*, MLFLOW_*), which may hold secrets such as the first admin's
+ * password; a job gets those the spec gives it. */
 static int env_overridden(const char *entry, char *const *env, const char *cuda)
 {
 	size_t key = strcspn(entry, "=");
+	if (!strncmp(entry, "CROWDLOOP_", 10) || !strncmp(entry, "MLFLOW_", 7))
+		return 1;
 	if (cuda && key == strlen("CUDA_VISIBLE_DEVICES") &&
 	    !strncmp(entry, "CUDA_VISIBLE_DEVICES", key))
 		return 1;
@@ -179,7 +184,8 @@ static int env_overridden(const char *entry, char *const *env, const char *cuda)
 	return 0;
 }
 
-/* The server's environment less what the spec sets, then the spec's; one allocation holding
+/* The server's environment less what the spec sets and its own settings, then the spec's; one
+ * allocation holding
  * the pointers and the CUDA_VISIBLE_DEVICES entry. NULL when out of memory. */
 static char **env_build(const local_spec *spec)
 {

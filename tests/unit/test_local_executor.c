@@ -137,13 +137,17 @@ static void test_environment_and_limits(void **state)
 	local_spec spec = {
 	    .env = env, .cuda_devices = "1,3", .as_bytes = 1ll << 30, .cpu_seconds = 7};
 	setenv("CUDA_VISIBLE_DEVICES", "0,1,2,3", 1);
+	/* The server's own settings stay out of the job. */
+	setenv("CROWDLOOP_ADMIN_PASSWORD", "secret", 1);
 	run_shell(&job, &spec,
-		  "echo \"$CUDA_VISIBLE_DEVICES|$FOO|$HOME|$(pwd)\"; ulimit -v; ulimit -t");
+		  "echo \"$CUDA_VISIBLE_DEVICES|$FOO|$HOME|$(pwd)|$CROWDLOOP_ADMIN_PASSWORD\"; "
+		  "ulimit -v; ulimit -t");
 	wait_done(&job);
 	unsetenv("CUDA_VISIBLE_DEVICES");
+	unsetenv("CROWDLOOP_ADMIN_PASSWORD");
 	assert_int_equal(job.exit_code, 0);
 	char want[256];
-	snprintf(want, sizeof want, "1,3|bar|/job-home|%s\n1048576\n7\n", dir);
+	snprintf(want, sizeof want, "1,3|bar|/job-home|%s|\n1048576\n7\n", dir);
 	assert_string_equal(read_all(log_path), want);
 }
 
