@@ -2,6 +2,7 @@
  * manage the project), audits and their verdicts, the quality figures with Wilson intervals,
  * consolidated answers and agreement, promotions and demotions, and my own figures. */
 #include "api/api.h"
+#include "core/agreement.h"
 #include "core/annotation.h"
 #include "core/audit.h"
 #include "core/gold.h"
@@ -226,7 +227,7 @@ int api_quality_figures(http_request *r)
 	/* The quality page shows llm_preference's position bias: how often the first response
 	 * shown was the one chosen (the agreement figures count it). */
 	if (q && p->kind == KIND_LLM_PREFERENCE) {
-		json_t *ag = store_agreement(api_app(r)->db, p);
+		json_t *ag = agreement_report(&api_app(r)->store, p);
 		json_t *bias = json_object_get(ag, "first_shown_chosen");
 		json_object_set(q, "position_bias", bias ? bias : json_null());
 		json_decref(ag);
@@ -249,7 +250,7 @@ int api_consensus(http_request *r)
 
 int api_agreement(http_request *r)
 {
-	http_json(r, 200, store_agreement(api_app(r)->db, &api_scope_of(r)->project));
+	http_json(r, 200, agreement_report(&api_app(r)->store, &api_scope_of(r)->project));
 	return 0;
 }
 

@@ -135,6 +135,18 @@ typedef struct task_query {
 
 /* The row operations of one backend. Every slot that takes a store_tx runs inside a job's
  * transaction; the others read on the calling thread's own connection. */
+/* One approved item (gold left out) with its approved annotations in slot order, as
+ * each_approved_item hands it: everything is borrowed for the call. */
+typedef struct approved_item {
+	int64_t item_id;
+	json_t *const *anns;
+	const int64_t *workers; /* who made each annotation; 0 for none */
+	size_t k;
+	const json_t *meta; /* the item's meta, when asked for; else NULL */
+} approved_item;
+
+typedef void approved_item_fn(const approved_item *item, void *ctx);
+
 typedef struct store_ops {
 	/* ---- the writer ---- */
 	/* Runs `job` in a transaction and waits until it is durable; returns the job's result. */
@@ -413,6 +425,13 @@ typedef struct store_ops {
 	/* Points an alias at a version and records the move as an event. */
 	int (*model_alias_move)(store_tx *tx, int64_t model_id, const char *name, int from,
 				int version, int64_t actor, int64_t now, cl_error *err);
+
+	/* ---- reads for figures, outside any transaction ---- */
+	/* Calls fn for each of a project's approved items in item order, in one read snapshot. */
+	void (*each_approved_item)(db *d, int64_t project_id, bool with_meta, approved_item_fn *fn,
+				   void *ctx);
+	/* A user's name into out ("" when unknown). */
+	void (*user_name)(db *d, int64_t user_id, char *out, size_t size);
 } store_ops;
 
 /* A store: its backend's operations and handle. */

@@ -1,6 +1,7 @@
 /* SQLite's store operations: the table core's use cases call (store/ops.h), each slot the SQLite
  * function that does it. */
 #include "store/ops.h"
+#include "store/consensus.h"
 #include "store/audits.h"
 #include "store/gold.h"
 #include "store/honeypots.h"
@@ -152,4 +153,6 @@ const store_ops store_sqlite_ops = {
     .model_has_version = model_rows_has_version,
     .model_alias_get = model_rows_alias_get,
     .model_alias_move = model_rows_alias_move,
+    .each_approved_item = store_each_approved_item,
+    .user_name = store_user_name,
 };

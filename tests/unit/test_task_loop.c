@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/task_json.h"
+#include "core/agreement.h"
 #include "core/task.h"
 #include "core/task_loop.h"
 #include "store/store.h"
@@ -1004,7 +1005,8 @@ static void test_agreement_counts_every_worker(void **state)
 		assert_int_equal(submit(f, id, w), 0);
 		review_steps(f, id, TASK_APPROVE);
 	}
-	json_t *o = store_agreement(f->d, &f->p);
+	store s = store_of(f->d);
+	json_t *o = agreement_report(&s, &f->p);
 	assert_non_null(o);
 	/* The fixture's three items have one task each. */
 	assert_int_equal(json_integer_value(json_object_get(o, "items")), ITEMS + 3);
