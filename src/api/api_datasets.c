@@ -69,9 +69,7 @@ int api_datasets_diff(http_request *r)
 {
 	json_t *other = NULL;
 	int64_t against = 0, limit = 0, other_project = 0;
-	int rc = http_query_check(r, NULL);
-	if (!rc)
-		rc = http_query_id(r, "against", &against);
+	int rc = http_query_id(r, "against", &against);
 	if (!rc)
 		rc = http_query_id(r, "limit", &limit);
 	if (!rc && !against)
@@ -215,9 +213,6 @@ static int pairs_option(http_request *r, export_format f, bool *all_pairs)
 static int export_answer(http_request *r, const project *p, int64_t dataset_id, task_kind kind,
 			 const json_t *labels)
 {
-	int rc = http_query_check(r, NULL);
-	if (rc)
-		return rc;
 	const char *name = http_query(r, "format");
 	export_format f = EXPORT_JSONL;
 	if (name && export_format_parse(name, &f))
@@ -249,7 +244,8 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 					    : "answers must be consolidated or all");
 	bool all_answers = answers && !strcmp(answers, "all");
 	bool all_pairs;
-	if ((rc = pairs_option(r, f, &all_pairs)))
+	int rc = pairs_option(r, f, &all_pairs);
+	if (rc)
 		return rc;
 
 	export_stream *x = calloc(1, sizeof *x);

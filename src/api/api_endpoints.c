@@ -336,9 +336,7 @@ int api_endpoint_keys_revoke(http_request *r)
 int api_endpoint_usage(http_request *r)
 {
 	int64_t days = 0;
-	int rc = http_query_check(r, NULL);
-	if (!rc)
-		rc = http_query_id(r, "days", &days);
+	int rc = http_query_id(r, "days", &days);
 	if (!rc && days > USAGE_DAYS_MAX)
 		rc = http_fail(r, CL_EINVAL, NULL, "days is at most %d", USAGE_DAYS_MAX);
 	if (!days)

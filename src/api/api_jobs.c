@@ -203,9 +203,6 @@ static off_t tail_start(int fd, long lines)
 /* GET /jobs/{id}/logs?tail=N&follow=1 */
 int api_jobs_logs(http_request *r)
 {
-	int rc = http_query_check(r, NULL);
-	if (rc)
-		return rc;
 	const char *tail = http_query(r, "tail"), *follow = http_query(r, "follow");
 	long lines = 0;
 	if (tail && (sscanf(tail, "%ld", &lines) != 1 || lines < 1 || lines > LOG_TAIL_MAX))
@@ -245,9 +242,6 @@ int api_jobs_logs(http_request *r)
 /* GET /jobs/{id}/metrics?key=K */
 int api_jobs_metrics(http_request *r)
 {
-	int rc = http_query_check(r, NULL);
-	if (rc)
-		return rc;
 	const char *key = http_query(r, "key");
 	db *d = api_app(r)->db;
 	http_json(r, 200,
@@ -349,9 +343,6 @@ int api_jobs_artifact(http_request *r)
 /* GET /orgs/{id}/runs?compare=1,2,3: each run's trainer, params, state and final metrics. */
 int api_runs_compare(http_request *r)
 {
-	int rc = http_query_check(r, NULL);
-	if (rc)
-		return rc;
 	const char *list = http_query(r, "compare");
 	if (!list || !*list)
 		return http_fail(r, CL_EINVAL, NULL, "compare must list job ids: compare=1,2,3");
