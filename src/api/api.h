@@ -73,6 +73,9 @@ enum api_access {
 				   * session: the key names the org, so {name} is the key's org's
 				   * endpoint; rate limited per key (429) before the handler runs */
 	API_RUN_TOKEN = 1 << 20,  /* a running job's own token may too (its run only) */
+	API_MEMBER_SESSION = 1 << 21, /* with API_KEY: a session of a member of an org with an
+				       * endpoint named {name} may call it too, rate limited per
+				       * user (ENDPOINT_SESSION_RATE a second) */
 	API_ANY = 1 << 16,	  /* one of the rights listed is enough (else all of them) */
 	API_OWN = 1 << 17,	  /* its owner may too: the task's worker or reviewer, the dataset's
 				   * creator, the course's author, the exam's taker */
@@ -188,6 +191,7 @@ int api_endpoint_keys_list(http_request *r);
 int api_endpoint_keys_revoke(http_request *r);
 int api_endpoint_usage(http_request *r);
 int api_endpoint_predictions(http_request *r);
+int api_endpoint_stats(http_request *r);
 int api_endpoint_predict(http_request *r);
 int api_prediction_feedback(http_request *r);
 int api_oip_live(http_request *r);
@@ -197,7 +201,9 @@ int api_oip_model(http_request *r);
 int api_oip_model_ready(http_request *r);
 int api_oip_infer(http_request *r);
 /* Checks an endpoint key from the Authorization header and takes a request from its rate
- * (authorize.c calls it for API_KEY routes): 401 without a live key, 429 over its rate. */
+ * (authorize.c calls it for API_KEY routes): 401 without a live key, 429 over its rate. On an
+ * API_MEMBER_SESSION route, a session instead of a key must be a member's of the endpoint's
+ * org (404 otherwise) and takes from the user's own rate. */
 int api_key_authorize(http_request *r, api_scope *s);
 
 /* Handlers, by file. */

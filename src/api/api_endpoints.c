@@ -353,3 +353,29 @@ int api_endpoint_predictions(http_request *r)
 {
 	return api_list_page(r, store_predictions_list, r->ids[0]);
 }
+
+/* The histogram's buckets as [{"le","count"}] (cumulative, as Prometheus's), "+Inf" last. */
+static json_t *latency_json(const serving_stats *st)
+{
+	json_t *buckets = json_array();
+	for (int i = 0; i < SERVING_BUCKETS; i++)
+		json_array_append_new(buckets,
+				      json_pack("{s:f,s:I}", "le", serving_bucket_bounds[i],
+						"count", (json_int_t)st->buckets[i]));
+	json_array_append_new(
+	    buckets, json_pack("{s:s,s:I}", "le", "+Inf", "count", (json_int_t)st->requests));
+	return buckets;
+}
+
+/* What /metrics says of one endpoint, as JSON for its page: counted by this server since it
+ * started. */
+int api_endpoint_stats(http_request *r)
+{
+	serving_stats st;
+	serving_stats_of(api_app(r)->serving, r->ids[0], &st);
+	http_json(r, 200,
+		  json_pack("{s:I,s:I,s:I,s:f,s:o}", "endpoint_id", (json_int_t)r->ids[0],
+			    "requests", (json_int_t)st.requests, "errors", (json_int_t)st.errors,
+			    "seconds", st.seconds, "latency", latency_json(&st)));
+	return 0;
+}

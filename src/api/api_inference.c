@@ -26,11 +26,48 @@
 
 /* ---- the key (dispatch, before the handler) ---- */
 
+/* Takes a request from `bucket`'s rate: 0, or 429 with the wait. */
+static int rate_take(http_request *r, int64_t bucket, double rate, const char *who)
+{
+	int64_t wait = serving_limiter_take(api_app(r)->limiter, bucket, rate, clock_now_ms());
+	if (!wait)
+		return 0;
+	http_fail(r, CL_ERATE, "rate_limited", "%s may make %g requests a second", who, rate);
+	json_decref(r->err_detail);
+	r->err_detail = json_pack("{s:I}", "retry_after_s", (json_int_t)((wait + 999) / 1000));
+	return CL_ERATE;
+}
+
+/* A member's session: the endpoint {name} of one of the caller's orgs, the user's own rate
+ * (a bucket apart from every key's: users count down from -1). */
+static int member_authorize(http_request *r, api_scope *s)
+{
+	int rc = api_authenticate(r);
+	if (rc)
+		return rc;
+	if (r->user.job_id)
+		return http_fail(r, CL_EFORBIDDEN, "run_token",
+				 "a run's token logs into its own run only");
+	rc = store_endpoint_of_member(api_app(r)->db, r->user.id, r->name, &s->key_org_id,
+				      &s->key_endpoint_id);
+	if (rc == CL_ECONFLICT)
+		return http_fail(r, CL_ECONFLICT, "endpoint_ambiguous",
+				 "two of your orgs have an endpoint \"%s\": call with its key",
+				 r->name);
+	if (rc)
+		return http_fail(r, CL_ENOTFOUND, NULL, "endpoint \"%s\" not found", r->name);
+	return rate_take(r, -r->user.id, ENDPOINT_SESSION_RATE, "a member's session");
+}
+
 int api_key_authorize(http_request *r, api_scope *s)
 {
 	const char *h = r->authorization;
 	size_t prefix = strlen(ENDPOINT_KEY_PREFIX);
-	if (!h || strncasecmp(h, "Bearer ", 7) || strncmp(h + 7, ENDPOINT_KEY_PREFIX, prefix))
+	bool key =
+	    h && !strncasecmp(h, "Bearer ", 7) && !strncmp(h + 7, ENDPOINT_KEY_PREFIX, prefix);
+	if (!key && (r->route->access & API_MEMBER_SESSION) && (h || r->session_cookie))
+		return member_authorize(r, s);
+	if (!key)
 		return http_fail(
 		    r, CL_EUNAUTH, NULL,
 		    "call with an endpoint key: Authorization: Bearer " ENDPOINT_KEY_PREFIX "...");
@@ -44,13 +81,7 @@ int api_key_authorize(http_request *r, api_scope *s)
 	s->key_id = k.id;
 	s->key_endpoint_id = k.endpoint_id;
 	s->key_org_id = k.org_id;
-	int64_t wait = serving_limiter_take(api_app(r)->limiter, k.id, k.rate, clock_now_ms());
-	if (!wait)
-		return 0;
-	http_fail(r, CL_ERATE, "rate_limited", "this key may make %g requests a second", k.rate);
-	json_decref(r->err_detail);
-	r->err_detail = json_pack("{s:I}", "retry_after_s", (json_int_t)((wait + 999) / 1000));
-	return CL_ERATE;
+	return rate_take(r, k.id, k.rate, "this key");
 }
 
 /* The endpoint the path names, in the key's org, into *e: 404 when missing, 403 when the key is

@@ -314,9 +314,12 @@ int api_access_verdict(const route *rt, const char *role, const char *relation)
 	role_in(role, relation, &org_role, &member_role);
 	if (acc & API_PUBLIC)
 		return 0;
-	/* A session is not an endpoint key. */
-	if (!strcmp(role, "anonymous") || !acc || (acc & API_KEY))
+	/* A session is not an endpoint key; where a member's session may call, the path names an
+	 * endpoint of the caller's org by name, and no one else's finds one. */
+	if (!strcmp(role, "anonymous") || !acc || ((acc & API_KEY) && !(acc & API_MEMBER_SESSION)))
 		return 401;
+	if (acc & API_KEY)
+		return org_role ? 0 : 404;
 	if (acc & API_ADMIN)
 		return admin ? 0 : 403;
 	if ((acc & API_STAFF) && !admin && strcmp(role, "owner") && strcmp(role, "manager"))
@@ -376,7 +379,8 @@ void api_access_words(const route *rt, char *out, size_t size)
 	else if (acc & API_ORG_ENGINEER)
 		SAY("org owners and engineers");
 	else if (acc & API_KEY)
-		SAY("an endpoint's API key");
+		SAY("an endpoint's API key%s",
+		    (acc & API_MEMBER_SESSION) ? ", or a session of a member of its org" : "");
 	else if (acc & API_ORG_MEMBER)
 		SAY("org members");
 	else if (in_project(rt->object) && (acc & RIGHTS_MASK))

@@ -42,6 +42,8 @@
 #define PUBLIC ON(NONE, API_PUBLIC)
 #define ENGINEERS(object) ON(object, API_ORG_ENGINEER)
 #define KEY ON(NONE, API_KEY)
+/* An endpoint's key, or the session of a member of the endpoint's org. */
+#define KEY_OR_MEMBER ON(NONE, API_KEY | API_MEMBER_SESSION)
 #define USER ON(NONE, API_USER)
 #define ADMIN ON(NONE, API_ADMIN)
 /* MLflow's routes name their experiment or run in the query or body: the handler checks it. */
@@ -292,9 +294,13 @@ const route api_routes[] = {
      "requests and errors per key and day", QUERY("days"), NULL, "200 EndpointUsage"},
     {"GET", V1 "/endpoints/{id}/predictions", api_endpoint_predictions, ENGINEERS(ENDPOINT), 0,
      "the prediction log, with feedback", PAGE, NULL, "200 Prediction[]"},
+    {"GET", V1 "/endpoints/{id}/stats", api_endpoint_stats, ENGINEERS(ENDPOINT), 0,
+     "requests, errors and the latency histogram since the server started", NULL, NULL,
+     "200 EndpointStats"},
 
-    /* Calling an endpoint with its key: {name} is an endpoint of the key's org. */
-    {"POST", V1 "/endpoints/{name}/predict", api_endpoint_predict, KEY, ROUTE_PUBLIC,
+    /* Calling an endpoint with its key ({name} is an endpoint of the key's org) or as a member of
+	 * its org (an endpoint of one's own org). */
+    {"POST", V1 "/endpoints/{name}/predict", api_endpoint_predict, KEY_OR_MEMBER, ROUTE_PUBLIC,
      "predict: {\"inputs\":[{\"image_bytes_b64\"}|{\"text\"}]}", NULL,
      BODY(REQ("inputs", ARRAY)), "200 Predictions"},
     {"POST", V1 "/predictions/{id}/feedback", api_prediction_feedback, KEY, ROUTE_PUBLIC,
@@ -309,17 +315,17 @@ const route api_routes[] = {
      "inference server readiness", NULL, NULL, NULL},
     {"GET", "/v2", api_oip_server, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE,
      "inference server metadata", NULL, NULL, NULL},
-    {"GET", "/v2/models/{name}", api_oip_model, KEY, ROUTE_PUBLIC, "model metadata", NULL, NULL,
+    {"GET", "/v2/models/{name}", api_oip_model, KEY_OR_MEMBER, ROUTE_PUBLIC, "model metadata", NULL, NULL,
      NULL},
-    {"GET", "/v2/models/{name}/versions/{id}", api_oip_model, KEY, ROUTE_PUBLIC,
+    {"GET", "/v2/models/{name}/versions/{id}", api_oip_model, KEY_OR_MEMBER, ROUTE_PUBLIC,
      "model metadata of a version (the endpoint's revision)", NULL, NULL, NULL},
-    {"GET", "/v2/models/{name}/ready", api_oip_model_ready, KEY, ROUTE_PUBLIC, "model readiness",
+    {"GET", "/v2/models/{name}/ready", api_oip_model_ready, KEY_OR_MEMBER, ROUTE_PUBLIC, "model readiness",
      NULL, NULL, NULL},
-    {"GET", "/v2/models/{name}/versions/{id}/ready", api_oip_model_ready, KEY, ROUTE_PUBLIC,
+    {"GET", "/v2/models/{name}/versions/{id}/ready", api_oip_model_ready, KEY_OR_MEMBER, ROUTE_PUBLIC,
      "model readiness of a version", NULL, NULL, NULL},
-    {"POST", "/v2/models/{name}/infer", api_oip_infer, KEY, ROUTE_PUBLIC, "inference", NULL,
+    {"POST", "/v2/models/{name}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC, "inference", NULL,
      OIP_INFER, NULL},
-    {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY, ROUTE_PUBLIC,
+    {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC,
      "inference on a version", NULL, OIP_INFER, NULL},
     /* Training jobs, runs and the model registry (org owners and engineers). */
     {"GET", V1 "/trainers", api_trainers, USER, 0, "the built-in trainers and their params", NULL,

@@ -16,6 +16,8 @@
 #define ENDPOINT_RATE_DEFAULT 10.0
 #define ENDPOINT_RATE_MIN 0.01
 #define ENDPOINT_RATE_MAX 100000.0
+/* Requests a second a member of the org may make with a session (the web playground). */
+#define ENDPOINT_SESSION_RATE 10.0
 /* Predictions kept per endpoint: the default, and the most allowed. */
 #define ENDPOINT_LOG_DEFAULT 10000
 #define ENDPOINT_LOG_MAX 1000000

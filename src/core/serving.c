@@ -398,6 +398,16 @@ void serving_observe(serving_registry *g, int64_t endpoint_id, int rc, int64_t l
 	pthread_mutex_unlock(&g->lock);
 }
 
+void serving_stats_of(serving_registry *g, int64_t endpoint_id, serving_stats *out)
+{
+	*out = (serving_stats){0};
+	pthread_mutex_lock(&g->lock);
+	for (endpoint_slot *s = g->slots; s; s = s->next)
+		if (s->endpoint_id == endpoint_id)
+			*out = s->stats;
+	pthread_mutex_unlock(&g->lock);
+}
+
 void serving_stats_each(serving_registry *g,
 			void (*fn)(void *ctx, int64_t endpoint_id, const serving_stats *st),
 			void *ctx)

@@ -76,6 +76,9 @@ typedef struct serving_stats {
 
 /* Counts one answer of endpoint `endpoint_id` (an error when rc is not 0). */
 void serving_observe(serving_registry *g, int64_t endpoint_id, int rc, int64_t latency_us);
+/* Endpoint `endpoint_id`'s figures since the server started into *out (zeros when it has had
+ * no request). */
+void serving_stats_of(serving_registry *g, int64_t endpoint_id, serving_stats *out);
 /* Calls fn for every endpoint this server answered for, with a copy of its figures. */
 void serving_stats_each(serving_registry *g,
 			void (*fn)(void *ctx, int64_t endpoint_id, const serving_stats *st),

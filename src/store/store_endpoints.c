@@ -153,6 +153,25 @@ int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row
 	return row_from(st, e);
 }
 
+int store_endpoint_of_member(db *d, int64_t user_id, const char *name, int64_t *org_id,
+			     int64_t *endpoint_id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT e.org_id, e.id FROM endpoints e"
+						 " JOIN org_members m ON m.org_id = e.org_id"
+						 " WHERE m.user_id = ? AND e.name = ?"
+						 " ORDER BY e.org_id LIMIT 2");
+	db_bind(st, DB_INT(user_id), DB_TEXT(name));
+	int found = 0;
+	while (db_step(st) == SQLITE_ROW && found < 2) {
+		if (!found++) {
+			*org_id = sqlite3_column_int64(st, 0);
+			*endpoint_id = sqlite3_column_int64(st, 1);
+		}
+	}
+	sqlite3_reset(st);
+	return !found ? CL_ENOTFOUND : found > 1 ? CL_ECONFLICT : 0;
+}
+
 json_t *store_endpoints_holding(db *d, int64_t org_id, const char *needle)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT id FROM endpoints WHERE org_id = ?1"
@@ -377,10 +396,12 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 			     cl_error *err)
 {
 	char *out = p->output ? json_dumps(p->output, JSON_COMPACT) : NULL;
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO predictions(endpoint_id, key_id, target, shadow,"
-				      " request_id, input_sha256, input_bytes, output, error,"
-				      " latency_us, created_at, input_text)"
-				      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+	/* A member's session calls without a key: key_id 0 is stored as NULL. */
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO predictions(endpoint_id, key_id, target, shadow,"
+		       " request_id, input_sha256, input_bytes, output, error,"
+		       " latency_us, created_at, input_text)"
+		       " VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
 	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->key_id), DB_TEXT(p->target),
 		DB_INT(p->shadow), DB_TEXT(p->request_id), DB_TEXT(p->input_sha256),
 		DB_INT(p->input_bytes), DB_TEXT(out), DB_TEXT(p->error), DB_INT(p->latency_us),
@@ -548,23 +569,33 @@ static json_t *prediction_json(sqlite3_stmt *st)
 			    "correction",
 			    sqlite3_column_type(st, 13) == SQLITE_NULL ? json_null()
 								       : db_col_json(st, 13));
-	return json_pack(
-	    "{s:I,s:I,s:s,s:b,s:s?,s:s,s:I,s:o,s:s?,s:I,s:s,s:o}", "id",
-	    (json_int_t)sqlite3_column_int64(st, 0), "key_id",
-	    (json_int_t)sqlite3_column_int64(st, 1), "target", db_col_text(st, 2), "shadow",
-	    sqlite3_column_int(st, 3), "request_id",
-	    sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : db_col_text(st, 4), "input_sha256",
-	    db_col_text(st, 5), "input_bytes", (json_int_t)sqlite3_column_int64(st, 6), "output",
-	    db_col_json(st, 7), "error",
-	    sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : db_col_text(st, 8), "latency_us",
-	    (json_int_t)sqlite3_column_int64(st, 9), "created_at", at, "feedback", fb);
+	/* The item it became in the endpoint's feedback project, and why. */
+	json_t *item = sqlite3_column_type(st, 14) == SQLITE_NULL
+			   ? json_null()
+			   : json_pack("{s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 14),
+				       "reason", db_col_text(st, 15));
+	/* A member's session calls without a key. */
+	json_t *key = sqlite3_column_type(st, 1) == SQLITE_NULL
+			  ? json_null()
+			  : json_integer(sqlite3_column_int64(st, 1));
+	return json_pack("{s:I,s:o,s:s,s:b,s:s?,s:s,s:I,s:o,s:s?,s:I,s:s,s:o,s:o}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "key_id", key, "target",
+			 db_col_text(st, 2), "shadow", sqlite3_column_int(st, 3), "request_id",
+			 sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : db_col_text(st, 4),
+			 "input_sha256", db_col_text(st, 5), "input_bytes",
+			 (json_int_t)sqlite3_column_int64(st, 6), "output", db_col_json(st, 7),
+			 "error",
+			 sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : db_col_text(st, 8),
+			 "latency_us", (json_int_t)sqlite3_column_int64(st, 9), "created_at", at,
+			 "feedback", fb, "item", item);
 }
 
 #define PREDICTION_LIST_QUERY                                                                      \
 	"SELECT p.id, p.key_id, p.target, p.shadow, p.request_id, p.input_sha256,"                 \
 	" p.input_bytes, p.output, p.error, p.latency_us, p.created_at, f.correct, f.comment,"     \
-	" f.correction FROM predictions p LEFT JOIN prediction_feedback f"                         \
-	" ON f.prediction_id = p.id WHERE p.endpoint_id = ?1"
+	" f.correction, pi.item_id, pi.reason FROM predictions p"                                  \
+	" LEFT JOIN prediction_feedback f ON f.prediction_id = p.id"                               \
+	" LEFT JOIN prediction_items pi ON pi.prediction_id = p.id WHERE p.endpoint_id = ?1"
 
 json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
 			       int64_t *next)

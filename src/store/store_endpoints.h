@@ -55,6 +55,10 @@ int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **
 int store_endpoint_delete(db *d, int64_t id, cl_error *err);
 /* The endpoint of org `org_id` named `name` into *e; CL_ENOTFOUND. */
 int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row *e);
+/* The endpoint named `name` of an org user `user_id` is a member of, into *org_id and
+ * *endpoint_id; CL_ENOTFOUND when none, CL_ECONFLICT when two of the user's orgs have one. */
+int store_endpoint_of_member(db *d, int64_t user_id, const char *name, int64_t *org_id,
+			     int64_t *endpoint_id);
 /* The ids of org `org_id`'s endpoints whose targets or shadow hold `needle` (JSON text such as
  * "model":"sentiment"), as a new array; callers check each. */
 json_t *store_endpoints_holding(db *d, int64_t org_id, const char *needle);

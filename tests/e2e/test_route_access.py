@@ -70,12 +70,14 @@ class RouteAccessTest(ServerTestCase):
         ds = cls.ok(admin.post(API + "/projects/%d/datasets" % p["id"], {}), 201)
         audit = cls.ok(admin.post(API + "/projects/%d/audits" % p["id"], {"size": 1}), 201)
         endpoint = cls.endpoint_in(org_id)
+        endpoint_name = cls.ok(admin.get(API + "/endpoints/%d" % endpoint))["name"]
         key = cls.ok(admin.post(API + "/endpoints/%d/keys" % endpoint, {"name": "walk"}), 201)
         job, artifact, model = cls.trained(org_id, ds["id"])
         return {"project": p["id"], "task": held["id"], "item": rep["item_ids"][0],
                 "dataset": ds["id"], "audit": audit["id"],
                 "audit_task": audit["items"][0]["task_id"], "org": org_id,
-                "endpoint": endpoint, "key": key["id"], "job": job,
+                "endpoint": endpoint, "endpoint_name": endpoint_name, "key": key["id"],
+                "job": job,
                 "artifact": artifact, "model": model}
 
     @classmethod
@@ -215,6 +217,9 @@ class RouteAccessTest(ServerTestCase):
         if access["access"] == "an endpoint's API key":
             # Called with a session, never a key: the path's names matter to no one.
             path = path.replace("{name}", "walk").replace("{id}", "1")
+        elif access["access"].startswith("an endpoint's API key"):
+            # A member's session names the endpoint of the relation's org; its revision is 1.
+            path = path.replace("{name}", objs["endpoint_name"]).replace("{id}", "1")
         self.assertNotIn("{", path, (method, path))
         return path
 

@@ -80,8 +80,11 @@ static void test_verdicts(void **state)
 		for (const char *const *rel = api_relations; *rel; rel++) {
 			assert_int_equal(api_access_verdict(rt, "anonymous", *rel), pub ? 0 : 401);
 			int admin = api_access_verdict(rt, "admin", *rel);
-			/* A key route takes no session, an administrator's neither. */
+			/* A key route takes no session, an administrator's neither; one that takes a
+			 * member's session finds no endpoint of that name in an org not one's own. */
+			bool member_session = rt->access & API_MEMBER_SESSION;
 			assert_int_equal(admin, rt->object == API_EXAM	  ? 404
+						: member_session	  ? 404
 						: (rt->access & API_KEY) ? 401
 									 : 0);
 			int outsider = api_access_verdict(rt, "outsider", *rel);
@@ -144,15 +147,23 @@ static void test_known_answers(void **state)
 	assert_int_equal(api_access_verdict(org, "manager", "own"), 403);
 	assert_int_equal(api_access_verdict(org, "owner", "own"), 0);
 	assert_int_equal(api_access_verdict(org, "worker", "own"), 404);
-	/* Endpoints are their org's owners' and engineers'; calling one takes its key. */
+	/* Endpoints are their org's owners' and engineers'. */
 	const route *ep = find("PATCH", "/api/v1/endpoints/{id}");
 	assert_int_equal(api_access_verdict(ep, "engineer", "own"), 0);
 	assert_int_equal(api_access_verdict(ep, "owner", "own"), 0);
 	assert_int_equal(api_access_verdict(ep, "manager", "own"), 403);
 	assert_int_equal(api_access_verdict(ep, "worker", "own"), 404);
 	assert_int_equal(api_access_verdict(ep, "engineer", "other_org"), 404);
+	/* Calling one takes its key, or a session of a member of its org. */
 	const route *infer = find("POST", "/v2/models/{name}/infer");
-	assert_int_equal(api_access_verdict(infer, "owner", "own"), 401);
+	assert_int_equal(api_access_verdict(infer, "owner", "own"), 0);
+	assert_int_equal(api_access_verdict(infer, "engineer", "same_org"), 0);
+	assert_int_equal(api_access_verdict(infer, "manager", "own"), 0);
+	assert_int_equal(api_access_verdict(infer, "owner", "other_org"), 404);
+	assert_int_equal(api_access_verdict(infer, "worker", "own"), 404);
+	assert_int_equal(api_access_verdict(infer, "anonymous", "own"), 401);
+	const route *feedback = find("POST", "/api/v1/predictions/{id}/feedback");
+	assert_int_equal(api_access_verdict(feedback, "owner", "own"), 401);
 	const route *users = find("GET", "/api/v1/users");
 	assert_int_equal(api_access_verdict(users, "owner", "own"), 403);
 }
