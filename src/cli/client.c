@@ -372,6 +372,16 @@ long client_post_json(client *c, const char *path, const json_t *body, json_t **
 	return status;
 }
 
+long client_send_json(client *c, const char *method, const char *path, const json_t *body,
+		      json_t **answer)
+{
+	/* POST's machinery with another verb: the handle is reused, so the verb is reset after. */
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	long status = client_post_json(c, path, body, answer);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
+	return status;
+}
+
 int client_status_ok(long status)
 {
 	return status >= 200 && status <= 299;
@@ -587,4 +597,19 @@ int client_default_org(client *c, const char *command, long long *org)
 			command, json_array_size(items));
 	json_decref(page);
 	return *org ? 0 : -1;
+}
+
+long long client_endpoint_id(client *c, long long org, const char *name)
+{
+	char path[96];
+	json_t *page = NULL, *e;
+	size_t i;
+	snprintf(path, sizeof path, "/orgs/%lld/endpoints?limit=500", org);
+	long long id = client_status_ok(client_get_json(c, path, &page)) ? 0 : -1;
+	json_array_foreach(json_object_get(page, "items"), i, e) {
+		if (!strcmp(json_string_value(json_object_get(e, "name")), name))
+			id = json_integer_value(json_object_get(e, "id"));
+	}
+	json_decref(page);
+	return id;
 }

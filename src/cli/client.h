@@ -44,6 +44,9 @@ void client_drop_token(client *c);
  * ("crowdloop: 404 not_found: project not found"). `body` is borrowed. */
 long client_get_json(client *c, const char *path, json_t **answer);
 long client_post_json(client *c, const char *path, const json_t *body, json_t **answer);
+/* The same with another method ("PATCH", "DELETE"); `body` may be NULL for none. */
+long client_send_json(client *c, const char *method, const char *path, const json_t *body,
+		      json_t **answer);
 
 /* Whether an HTTP status is a success (2xx); 0 (no answer) is not. */
 int client_status_ok(long status);
@@ -68,6 +71,10 @@ long client_upload(client *c, const char *path, const char *file, const char *co
 /* The caller's org when `*org` is 0: the only org GET /orgs lists. 0, or -1 after printing why
  * (none, or several: then --org is needed). `command` names the command in messages. */
 int client_default_org(client *c, const char *command, long long *org);
+
+/* The id of org `org`'s endpoint named `name`: 0 when it has none, -1 when the list failed
+ * (the reason printed). */
+long long client_endpoint_id(client *c, long long org, const char *name);
 
 /* URL-escapes s for a query string; returns a malloc'd string, or NULL without memory. */
 char *client_escape(client *c, const char *s);

@@ -22,6 +22,8 @@ int cmd_jobs(int argc, char **argv);     /* list an org's training jobs */
 int cmd_logs(int argc, char **argv);     /* print or follow a job's log */
 int cmd_models(int argc, char **argv);   /* list registered models, or a model's versions */
 int cmd_alias(int argc, char **argv);    /* point a model's alias at a version */
+int cmd_deploy(int argc, char **argv);   /* deploy or switch a serving endpoint */
+int cmd_keys(int argc, char **argv);     /* list, create or revoke an endpoint's keys */
 int cmd_permissions(int argc, char **argv); /* print docs/PERMISSIONS.md from the route table */
 
 #endif
