@@ -330,7 +330,9 @@ static long perform_json(client *c, json_t **answer)
 }
 
 /* A GET (body_text NULL) or a POST of JSON text; see client_get_json. */
-static long request_json(client *c, const char *path, const char *body_text, json_t **answer)
+/* A GET without a body, else a POST, or `method` (not NULL) with POST's body. */
+static long request_json(client *c, const char *method, const char *path, const char *body_text,
+			 json_t **answer)
 {
 	struct curl_slist *headers = NULL;
 	long status = 0;
@@ -338,6 +340,8 @@ static long request_json(client *c, const char *path, const char *body_text, jso
 		*answer = NULL;
 	if (prepare(c, path, &headers, body_text ? "application/json" : NULL) == 0) {
 		curl_easy_setopt(c->curl, body_text ? CURLOPT_POST : CURLOPT_HTTPGET, 1L);
+		if (method)
+			curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
 		if (body_text) {
 			curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body_text);
 			curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -351,10 +355,16 @@ static long request_json(client *c, const char *path, const char *body_text, jso
 
 long client_get_json(client *c, const char *path, json_t **answer)
 {
-	return request_json(c, path, NULL, answer);
+	return request_json(c, NULL, path, NULL, answer);
 }
 
 long client_post_json(client *c, const char *path, const json_t *body, json_t **answer)
+{
+	return client_send_json(c, NULL, path, body, answer);
+}
+
+long client_send_json(client *c, const char *method, const char *path, const json_t *body,
+		      json_t **answer)
 {
 	char *text = body ? json_dumps(body, JSON_OUT) : NULL;
 	if (body && !text) {
@@ -363,7 +373,7 @@ long client_post_json(client *c, const char *path, const json_t *body, json_t **
 		print_no_memory();
 		return 0;
 	}
-	long status = request_json(c, path, text ? text : "", answer);
+	long status = request_json(c, method, path, text ? text : "", answer);
 	if (text) {
 		/* Login bodies carry a password. */
 		explicit_bzero(text, strlen(text));
@@ -372,15 +382,6 @@ long client_post_json(client *c, const char *path, const json_t *body, json_t **
 	return status;
 }
 
-long client_send_json(client *c, const char *method, const char *path, const json_t *body,
-		      json_t **answer)
-{
-	/* POST's machinery with another verb: the handle is reused, so the verb is reset after. */
-	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
-	long status = client_post_json(c, path, body, answer);
-	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
-	return status;
-}
 
 int client_status_ok(long status)
 {

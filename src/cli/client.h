@@ -44,7 +44,8 @@ void client_drop_token(client *c);
  * ("crowdloop: 404 not_found: project not found"). `body` is borrowed. */
 long client_get_json(client *c, const char *path, json_t **answer);
 long client_post_json(client *c, const char *path, const json_t *body, json_t **answer);
-/* The same with another method ("PATCH", "DELETE"); `body` may be NULL for none. */
+/* The same with another method ("PATCH", "DELETE"; NULL for POST); `body` may be NULL for an
+ * empty one. */
 long client_send_json(client *c, const char *method, const char *path, const json_t *body,
 		      json_t **answer);
 

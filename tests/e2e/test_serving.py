@@ -230,8 +230,10 @@ class ServingTests(ServerTestCase):
         self.assertError(Client(self.server.port).post("/v2/models/ocr-main/infer", body), 401)
         self.assertError(Client(self.server.port, token="clk_nope").post(
             "/v2/models/ocr-main/infer", body), 401)
-        # A session is not a key.
-        self.assertError(self.engineer.post("/v2/models/ocr-main/infer", body), 401)
+        # A session is no key: only a member of the endpoint's org may call with one
+        # (tests/e2e/test_serving_members.py), anyone else finds no endpoint.
+        outsider, _ = self.world.user("outsider")
+        self.assertError(outsider.post("/v2/models/ocr-main/infer", body), 404)
         other = self.deploy("ocr-other")
         other_key = self.make_key(other["id"])
         self.assertError(self.caller(other_key).post("/v2/models/ocr-main/infer", body), 403)
