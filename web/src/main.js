@@ -24,6 +24,7 @@ import { tasksView } from './views/tasks.js';
 import { trainingHomeView, jobsView, compareView } from './views/training.js';
 import { jobView } from './views/job.js';
 import { modelsView, modelView } from './views/models.js';
+import { servingHomeView, endpointsView, endpointView, playgroundView, inboxView } from './views/serving.js';
 
 
 const routes = [
@@ -51,6 +52,11 @@ const routes = [
   [/^\/o\/(\d+)\/models$/, modelsView],
   [/^\/jobs\/(\d+)$/, jobView],
   [/^\/models\/(\d+)$/, modelView],
+  [/^\/serving$/, servingHomeView],
+  [/^\/o\/(\d+)\/endpoints$/, endpointsView],
+  [/^\/endpoints\/(\d+)$/, endpointView],
+  [/^\/endpoints\/(\d+)\/playground$/, playgroundView],
+  [/^\/endpoints\/(\d+)\/feedback$/, inboxView],
 ];
 
 const app = document.getElementById('app');
@@ -94,6 +100,7 @@ function header(route) {
           link('/earnings', t('nav.earnings'), 'nav-earnings'),
           inAnyOrg(me) ? link('/manage', t('nav.manage'), 'nav-manage') : null,
           trainsAnyOrg(me) ? link('/training', t('nav.training'), 'nav-training') : null,
+          trainsAnyOrg(me) ? link('/serving', t('nav.serving'), 'nav-serving') : null,
           me.is_admin ? link('/admin', t('nav.admin'), 'nav-admin') : null) : h('nav'),
         h('div', { class: 'topbar-right' },
           langSel,

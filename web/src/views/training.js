@@ -44,7 +44,7 @@ export function givenText(j) {
 }
 
 // The orgs whose training the user may see: from /me, or every org for an admin.
-async function trainingOrgs(me) {
+export async function trainingOrgs(me) {
   if (me.is_admin) return api.list('/orgs', 500).catch(() => []);
   return (me.orgs || []).filter((o) => trainsOrg(me, o.id));
 }
@@ -71,7 +71,8 @@ export async function orgGate(orgId) {
 export function trainingTabs(orgId, active) {
   const tab = (href, key, testid) => h('a', { href, class: 'btn btn-sm' + (active === key ? ' btn-primary' : ''), 'data-testid': testid }, t(key));
   return h('div', { class: 'card-actions' },
-    tab('/o/' + orgId + '/jobs', 'jobs.title', 'tab-jobs'), tab('/o/' + orgId + '/models', 'models.title', 'tab-models'));
+    tab('/o/' + orgId + '/jobs', 'jobs.title', 'tab-jobs'), tab('/o/' + orgId + '/models', 'models.title', 'tab-models'),
+    tab('/o/' + orgId + '/endpoints', 'serving.title', 'tab-serving'));
 }
 
 // /o/{org}/jobs: the queue.
