@@ -127,7 +127,8 @@ static void print_targets(const json_t *targets)
 			printf(" %s:%s", model, json_string_value(json_object_get(t, "alias")));
 		else
 			printf(" version-id %lld", (long long)json_integer_value(version));
-		printf("=%lld", (long long)json_integer_value(json_object_get(t, "weight")));
+		if (json_is_integer(json_object_get(t, "weight"))) /* a shadow has none */
+			printf("=%lld", (long long)json_integer_value(json_object_get(t, "weight")));
 	}
 }
 

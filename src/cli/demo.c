@@ -5,6 +5,7 @@
 #include "core/auth.h"
 #include "core/endpoint.h"
 #include "store/store_endpoints.h"
+#include "store/store_jobs.h"
 #include "store/store_quality.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -307,7 +308,8 @@ typedef struct demo_made {
 	int64_t org_id;
 	project text, image;
 	json_t *text_report, *image_report;
-	char ocr_key[AUTH_TOKEN_LEN + 8]; /* the OCR endpoint's key */
+	char ocr_key[AUTH_TOKEN_LEN + 8];	/* the OCR endpoint's key */
+	char sentiment_key[AUTH_TOKEN_LEN + 8]; /* the sentiment endpoint's; "" when none */
 	demo_kinds kinds;		  /* the LLM and transcription projects */
 } demo_made;
 
@@ -356,32 +358,72 @@ static int make_projects(app *a, demo_made *m)
 	return rc;
 }
 
-/* The OCR service deployed as the endpoint "ocr" of the demo org, with a key, so a fresh demo
- * answers curl at once. */
-static int seed_serving(app *a, demo_made *m)
+/* A target as a caller gives it, with the registry version it names resolved (new). */
+static int demo_target_resolve(app *a, int64_t org, const json_t *t, json_t **out,
+			       cl_error *err)
 {
-	json_t *want = json_pack("[{s:s}]", "service", "ocr"), *targets = NULL, *shadow = NULL,
-	       *out = NULL, *key = NULL;
+	int64_t version_id, id = 0;
+	const char *model, *alias;
+	char dir[1100];
+	if (!endpoint_target_names_version(t, &version_id, &model, &alias)) {
+		*out = json_incref((json_t *)t);
+		return 0;
+	}
+	if (!store_model_version_find(a->db, org, version_id, model, alias, &id, dir, sizeof dir))
+		return cl_fail(err, CL_ENOTFOUND, NULL, "model %s has no alias %s", model, alias);
+	return endpoint_target_resolve(t, id, dir, out, err);
+}
+
+/* Endpoint `name` of the demo org serving the one target `want` (borrowed), with a key of 50
+ * requests a second into key_out, so a fresh demo answers curl at once; 0, or -1 after logging
+ * why. */
+static int demo_endpoint(app *a, demo_made *m, const char *name, const json_t *want,
+			 char key_out[AUTH_TOKEN_LEN + 8])
+{
+	json_t *given = NULL, *targets = NULL, *shadow = NULL, *out = NULL, *key = NULL;
 	cl_error err = {0};
-	int rc = endpoint_targets_check(want, NULL, NULL, &targets, &shadow, &err);
-	endpoint_fields f = {.name = "ocr", .targets = targets, .log_limit = ENDPOINT_LOG_DEFAULT};
+	int rc = demo_target_resolve(a, m->org_id, want, &given, &err);
+	json_t *list = rc ? NULL : json_pack("[o]", given);
+	if (!rc)
+		rc = endpoint_targets_check(list, NULL, NULL, &targets, &shadow, &err);
+	endpoint_fields f = {.name = name, .targets = targets, .log_limit = ENDPOINT_LOG_DEFAULT};
 	if (!rc)
 		rc = store_endpoint_create(a->db, m->org_id, m->ids[0], &f, &out, &err);
 	char token[AUTH_TOKEN_LEN], digest[AUTH_DIGEST_HEX], prefix[16];
 	auth_token_new(token);
-	snprintf(m->ocr_key, sizeof m->ocr_key, ENDPOINT_KEY_PREFIX "%s", token);
-	auth_token_digest(m->ocr_key, digest);
-	snprintf(prefix, sizeof prefix, "%.10s", m->ocr_key);
+	snprintf(key_out, AUTH_TOKEN_LEN + 8, ENDPOINT_KEY_PREFIX "%s", token);
+	auth_token_digest(key_out, digest);
+	snprintf(prefix, sizeof prefix, "%.10s", key_out);
 	if (!rc)
 		rc = store_key_create(a->db, json_integer_value(json_object_get(out, "id")),
 				      m->ids[0], "demo", prefix, digest, 50, &key, &err);
-	if (rc)
-		log_error("msg=\"demo: serving seeding failed\" error=\"%s\"", err.message);
+	if (rc) {
+		log_error("msg=\"demo: serving seeding failed\" endpoint=%s error=\"%s\"", name,
+			  err.message);
+		key_out[0] = '\0';
+	}
 	json_decref(key);
 	json_decref(out);
 	json_decref(targets);
-	json_decref(want);
+	json_decref(list);
 	return rc ? -1 : 0;
+}
+
+/* The OCR service deployed as the endpoint "ocr". */
+static int seed_serving(app *a, demo_made *m)
+{
+	json_t *want = json_pack("{s:s}", "service", "ocr");
+	int rc = demo_endpoint(a, m, "ocr", want, m->ocr_key);
+	json_decref(want);
+	return rc;
+}
+
+/* The trained sentiment model deployed as the endpoint "sentiment", by its production alias. */
+static void seed_sentiment(app *a, demo_made *m)
+{
+	json_t *want = json_pack("{s:s,s:s}", "model", "sentiment", "alias", "production");
+	demo_endpoint(a, m, "sentiment", want, m->sentiment_key);
+	json_decref(want);
 }
 
 /* The LLM and transcription projects, worked by the same workers and reviewer. */
@@ -416,6 +458,14 @@ static void write_logins(const char *path, const demo_made *m)
 		"      -d \"{\\\"inputs\\\":[{\\\"image_bytes_b64\\\":\\\"$(base64 -w0 page.png)\\\"}]}\" \\\n"
 		"      URL/api/v1/endpoints/ocr/predict\n",
 		m->ocr_key, m->ocr_key);
+	if (m->sentiment_key[0])
+		fprintf(f,
+			"  endpoint \"sentiment\" (the trained model's production alias), key %s:\n"
+			"    curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' "
+			"\\\n"
+			"      -d '{\"inputs\":[{\"text\":\"A wonderful phone, I love it\"}]}' \\\n"
+			"      URL/api/v1/endpoints/sentiment/predict\n",
+			m->sentiment_key, m->sentiment_key);
 	fprintf(f, "Logins (username / password):\n");
 	for (int i = 0; i < N_ACCOUNTS; i++)
 		fprintf(f, "  %-9s %-17s %s\n", account_names[i], m->passwords[i],
@@ -434,8 +484,8 @@ static int seed(app *a, const char *logins)
 		 seed_quality(a, m.org_id, m.ids[0], m.ids[1], &m.text, &m.image) ||
 		 seed_serving(a, &m) || seed_kinds(a, &m);
 	/* A model that did not train leaves the rest of the demo as it is. */
-	if (!rc)
-		demo_train(a, &m.text, sentences_path(), m.ids[0], m.ids[3], m.ids[4]);
+	if (!rc && !demo_train(a, &m.text, sentences_path(), m.ids[0], m.ids[3], m.ids[4]))
+		seed_sentiment(a, &m);
 	if (!rc)
 		write_logins(logins, &m);
 	json_decref(m.text_report);
@@ -454,8 +504,14 @@ int demo_seed(app *a, const char *url)
 		return -1;
 	fprintf(stderr, "\n==== crowdloop demo ====\nOpen %s/ in a browser and log in.\n", url);
 	char line[512];
-	while (fgets(line, sizeof line, f))
-		fputs(line, stderr);
+	while (fgets(line, sizeof line, f)) {
+		/* The file says URL, the server's address when it was seeded; this run's is known. */
+		char *at = strstr(line, "URL/api/");
+		if (at)
+			fprintf(stderr, "%.*s%s%s", (int)(at - line), line, url, at + 3);
+		else
+			fputs(line, stderr);
+	}
 	fclose(f);
 	fprintf(stderr, "(kept in %s)\n========================\n\n", logins);
 	return 0;

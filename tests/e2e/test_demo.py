@@ -160,6 +160,19 @@ class DemoTest(unittest.TestCase):
             caller = Client(s.port, token=key)
             self.assertEqual(caller.get("/v2/models/ocr/ready").status, 200)
             self.assertEqual(caller.get("/v2/models/ocr").json()["name"], "ocr")
+            # The trained model is deployed as "sentiment" with a key of its own, and the
+            # call the logins file prints answers.
+            with open(path) as f:
+                text_of_file = f.read()
+            key = re.search(r'endpoint "sentiment" \(.*\), key (clk_\S+):', text_of_file).group(1)
+            self.assertIn("/api/v1/endpoints/sentiment/predict", text_of_file)
+            r = Client(s.port, token=key).post(API + "/endpoints/sentiment/predict", {
+                "inputs": [{"text": "A wonderful phone, I love it"}]})
+            self.assertEqual(r.status, 200, r)
+            self.assertIn(r.json()["predictions"][0]["output"]["label"], ("positive", "negative"))
+            # A member of the demo org calls it with the session too.
+            self.assertEqual(m.post(API + "/endpoints/sentiment/predict", {
+                "inputs": [{"text": "awful"}]}).status, 200)
         finally:
             s.stop()
         # A second start finds the demo and seeds nothing again.
