@@ -250,6 +250,12 @@ class RegistryServingTest(ServerTestCase):
                          ["a superb and wonderful and lovely and great film", "the thing"])
         complaint = [i for i in items if i["meta"]["prediction"]["prediction_id"] == sure["id"]]
         self.assertEqual(complaint[0]["meta"]["prediction"]["reason"], "negative_feedback")
+        # The log names the item each prediction became (the feedback inbox reads it).
+        log = self.eng.get(API + "/endpoints/%d/predictions" % endpoint_id).json()["items"]
+        became = {p["id"]: p["item"] for p in log}
+        self.assertEqual(became[sure["id"]], {"id": complaint[0]["id"],
+                                              "reason": "negative_feedback"})
+        self.assertEqual(became[doubtful["id"]]["reason"], "low_confidence")
         # The worker is shown the model's answer as a suggestion.
         t = worker.post(API + "/projects/%d/tasks/next" % fp).json()
         self.assertIn(t["item"]["text"], [i["text"] for i in items])

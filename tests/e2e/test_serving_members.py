@@ -55,8 +55,17 @@ class MemberSessionTests(ServerTestCase):
         log = self.engineer.get(API + "/endpoints/%d/predictions" % self.endpoint["id"]).json()
         logged = [p for p in log["items"] if p["id"] == pid]
         self.assertEqual(len(logged), 1, log)
-        # A session's call is no key's: it counts in no key's usage.
+        # A session's call is no key's: it counts in no key's usage, and in the endpoint's
+        # stats like any other.
         self.assertIsNone(logged[0]["key_id"])
+        self.assertEqual(self.engineer.get(API + "/endpoints/%d/usage" % self.endpoint["id"])
+                         .json()["usage"], [])
+        stats = self.engineer.get(API + "/endpoints/%d/stats" % self.endpoint["id"]).json()
+        self.assertGreaterEqual(stats["requests"], 1)
+        self.assertEqual(stats["latency"][-1], {"le": "+Inf", "count": stats["requests"]})
+        self.assertGreater(stats["seconds"], 0)
+        self.assertError(self.world.manager.get(API + "/endpoints/%d/stats"
+                                                % self.endpoint["id"]), 403)
 
     def test_a_member_calls_the_open_inference_protocol(self):
         meta = self.engineer.get("/v2/models/%s" % self.name)
