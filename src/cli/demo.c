@@ -310,6 +310,7 @@ typedef struct demo_made {
 	json_t *text_report, *image_report;
 	char ocr_key[AUTH_TOKEN_LEN + 8];	/* the OCR endpoint's key */
 	char sentiment_key[AUTH_TOKEN_LEN + 8]; /* the sentiment endpoint's; "" when none */
+	char langid_key[AUTH_TOKEN_LEN + 8];	/* the langid endpoint's; "" when none */
 	demo_kinds kinds;		  /* the LLM and transcription projects */
 } demo_made;
 
@@ -409,12 +410,20 @@ static int demo_endpoint(app *a, demo_made *m, const char *name, const json_t *w
 	return rc ? -1 : 0;
 }
 
-/* The OCR service deployed as the endpoint "ocr". */
+/* The OCR service deployed as the endpoint "ocr", and the language-id service as "langid" when
+ * its model is in the data folder (make run fetches it there). */
 static int seed_serving(app *a, demo_made *m)
 {
 	json_t *want = json_pack("{s:s}", "service", "ocr");
 	int rc = demo_endpoint(a, m, "ocr", want, m->ocr_key);
 	json_decref(want);
+	char model[sizeof a->data_dir + 32];
+	snprintf(model, sizeof model, "%s/models/langid/model.json", a->data_dir);
+	if (!rc && !access(model, R_OK)) {
+		want = json_pack("{s:s}", "service", "langid");
+		demo_endpoint(a, m, "langid", want, m->langid_key);
+		json_decref(want);
+	}
 	return rc;
 }
 
@@ -458,6 +467,14 @@ static void write_logins(const char *path, const demo_made *m)
 		"      -d \"{\\\"inputs\\\":[{\\\"image_bytes_b64\\\":\\\"$(base64 -w0 page.png)\\\"}]}\" \\\n"
 		"      URL/api/v1/endpoints/ocr/predict\n",
 		m->ocr_key, m->ocr_key);
+	if (m->langid_key[0])
+		fprintf(f,
+			"  endpoint \"langid\" (fastText's language identification), key %s:\n"
+			"    curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' "
+			"\\\n"
+			"      -d '{\"inputs\":[{\"text\":\"오늘은 날씨가 좋네요\"}]}' \\\n"
+			"      URL/api/v1/endpoints/langid/predict\n",
+			m->langid_key, m->langid_key);
 	if (m->sentiment_key[0])
 		fprintf(f,
 			"  endpoint \"sentiment\" (the trained model's production alias), key %s:\n"

