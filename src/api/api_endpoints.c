@@ -99,6 +99,9 @@ static int targets_load(http_request *r, int64_t org, const json_t *given,
 		    endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
 	json_decref(targets);
 	json_decref(shadow);
+	if (!rc)
+		rc = endpoint_servers_allowed(*targets_out, *shadow_out, api_app(r)->runs.allow_custom,
+					      api_scope_of(r)->org_role, &r->err);
 	cl_error load = {0};
 	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &load)))
 		rc = http_fail(r, CL_EINVAL, "target_unavailable", "a target does not load: %s",
@@ -129,6 +132,32 @@ static int feedback_fields(http_request *r, int64_t org, const json_t *fb, const
 	return rc;
 }
 
+/* An endpoint's answer `e` (borrowed) with, when it serves custom model servers, "servers": each
+ * one's process as now ({"target": index or "shadow", "state", "pid", "port", "restarts",
+ * "log"}). A new reference. */
+static json_t *with_servers(http_request *r, json_t *e)
+{
+	json_t *out = json_deep_copy(e), *list = json_array(), *t;
+	size_t i;
+	json_array_foreach(json_object_get(e, "targets"), i, t)
+	{
+		json_t *st = serving_server_status(api_app(r)->serving, t);
+		if (st)
+			json_object_set_new(st, "target", json_integer((json_int_t)i));
+		if (st)
+			json_array_append_new(list, st);
+	}
+	json_t *sh = serving_server_status(api_app(r)->serving, json_object_get(e, "shadow"));
+	if (sh) {
+		json_object_set_new(sh, "target", json_string("shadow"));
+		json_array_append_new(list, sh);
+	}
+	if (json_array_size(list))
+		json_object_set(out, "servers", list);
+	json_decref(list);
+	return out;
+}
+
 int api_endpoints_create(http_request *r)
 {
 	json_t *body = NULL, *out = NULL, *targets = NULL, *shadow = NULL;
@@ -154,7 +183,8 @@ int api_endpoints_create(http_request *r)
 		serving_install(api_app(r)->serving, json_integer_value(json_object_get(out, "id")),
 				json_integer_value(json_object_get(out, "revision")), d);
 		d = NULL;
-		http_json(r, 201, out);
+		http_json(r, 201, with_servers(r, out));
+		json_decref(out);
 	}
 	serving_release(d);
 	json_decref(targets);
@@ -170,7 +200,7 @@ int api_endpoints_list(http_request *r)
 
 int api_endpoints_get(http_request *r)
 {
-	http_json(r, 200, json_incref(api_scope_of(r)->object));
+	http_json(r, 200, with_servers(r, api_scope_of(r)->object));
 	return 0;
 }
 
@@ -225,7 +255,8 @@ int api_endpoints_patch(http_request *r)
 		d = NULL;
 	}
 	if (!rc)
-		http_json(r, 200, out);
+		http_json(r, 200, with_servers(r, out));
+	json_decref(out);
 	serving_release(d);
 	json_decref(targets);
 	json_decref(shadow);

@@ -24,6 +24,13 @@ serving_registry *serving_registry_new(int64_t max_pixels);
 /* Where the langid service finds its model (model.json and lid.176.ftz): the server's
  * DATA/models/langid. Without it, or without the files, a langid target does not load. */
 void serving_registry_set_langid_dir(serving_registry *g, const char *dir);
+/* The supervisor that runs custom model server targets (core/model_servers.h); without one, such
+ * a target does not load. The caller frees it after the registry. */
+struct model_servers;
+void serving_registry_set_servers(serving_registry *g, struct model_servers *servers);
+/* What the endpoint's answer shows of a custom model server target (borrowed): its process
+ * (model_servers_status, new), or NULL for another target or none running. */
+json_t *serving_server_status(serving_registry *g, const json_t *target);
 /* Frees the registry; every deployment must have been released. */
 void serving_registry_free(serving_registry *g);
 
