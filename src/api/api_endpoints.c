@@ -243,6 +243,9 @@ int api_endpoints_patch(http_request *r)
 		rc = patch_targets(r, body, &targets, &shadow, &d);
 	if (!rc)
 		rc = patch_feedback(r, body, targets, &f);
+	/* New model servers take the traffic only once ready: the old targets answer meanwhile. */
+	if (!rc && d)
+		rc = serving_wait_ready(d, &r->err);
 	if (!rc) {
 		f.targets = targets;
 		/* A change of targets stores the shadow too: json null when there is none. */
@@ -276,6 +279,8 @@ static int endpoint_refresh(http_request *r, int64_t org, int64_t id)
 		rc = targets_load(r, org, e.targets, e.shadow, &targets, &shadow, &d);
 	bool same = !rc && json_equal(targets, e.targets) &&
 		    (shadow ? json_equal(shadow, e.shadow) : !e.shadow);
+	if (!rc && !same)
+		rc = serving_wait_ready(d, &r->err);
 	endpoint_fields f = {.targets = targets, .shadow = shadow ? shadow : json_null()};
 	if (!rc && !same)
 		rc = store_endpoint_update(api_app(r)->db, id, &f, &out, &r->err);

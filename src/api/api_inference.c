@@ -396,8 +396,10 @@ int api_oip_model_ready(http_request *r)
 		return rc;
 	serving_deployment *d = NULL;
 	cl_error err = {0};
-	bool ready = e.active && !serving_acquire(api_app(r)->serving, e.id, e.revision, e.targets,
-						  e.shadow, &d, &err);
+	bool ready = e.active &&
+		     !serving_acquire(api_app(r)->serving, e.id, e.revision, e.targets, e.shadow,
+				      &d, &err) &&
+		     serving_ready(d);
 	serving_release(d);
 	http_json(r, ready ? 200 : 503, json_pack("{s:s,s:b}", "name", e.name, "ready", ready));
 	endpoint_row_release(&e);

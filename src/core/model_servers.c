@@ -248,6 +248,32 @@ int model_servers_infer(managed_server *s, const json_t *input, json_t **out, cl
 	return oip_remote_infer(port, s->model_name, input, s->timeout_ms, out, err);
 }
 
+bool model_servers_ready(managed_server *s)
+{
+	pthread_mutex_lock(&s->ms->lock);
+	bool ready = s->proc.state == MODEL_SERVER_READY;
+	pthread_mutex_unlock(&s->ms->lock);
+	return ready;
+}
+
+bool model_servers_wait_ready(managed_server *s)
+{
+	pthread_mutex_lock(&s->ms->lock);
+	int64_t until = now_ms() + s->proc.ready_timeout_ms + 2 * TICK_MS;
+	pthread_mutex_unlock(&s->ms->lock);
+	for (;;) {
+		pthread_mutex_lock(&s->ms->lock);
+		enum model_server_state st = s->proc.state;
+		pthread_mutex_unlock(&s->ms->lock);
+		if (st == MODEL_SERVER_READY)
+			return true;
+		if ((st != MODEL_SERVER_STARTING && st != MODEL_SERVER_BACKOFF) || now_ms() >= until)
+			return false;
+		struct timespec tick = {0, TICK_MS * 1000000L};
+		nanosleep(&tick, NULL);
+	}
+}
+
 json_t *model_servers_status(model_servers *ms, const char *key)
 {
 	json_t *st = NULL;

@@ -10,6 +10,7 @@
 #define CROWDLOOP_CORE_MODEL_SERVERS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "util/err.h"
 
@@ -32,6 +33,12 @@ void model_servers_close(managed_server *s);
 /* Answers `input` (borrowed) with the server: *out new. CL_EUNAVAIL "model_not_ready" while it
  * is not ready; else as oip_remote_infer. */
 int model_servers_infer(managed_server *s, const json_t *input, json_t **out, cl_error *err);
+
+/* Whether it takes traffic now. */
+bool model_servers_ready(managed_server *s);
+/* Blocks until it is ready (true), or until its readiness deadline has passed or it was
+ * stopped (false). */
+bool model_servers_wait_ready(managed_server *s);
 
 /* What the endpoint's answer shows of the open server known by `key`: {"state","pid","port",
  * "restarts","log"} (new), or NULL when none is open. */

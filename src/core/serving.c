@@ -394,6 +394,32 @@ void serving_forget(serving_registry *g, int64_t endpoint_id)
 	serving_release(old);
 }
 
+/* Calls `fn` on each of the deployment's custom model servers until one answers false. */
+static bool servers_all(serving_deployment *d, bool (*fn)(managed_server *s))
+{
+	bool ok = true;
+	for (int i = 0; ok && i < d->n; i++)
+		if (d->targets[i].m->rt == &server_runtime)
+			ok = fn((managed_server *)d->targets[i].m->model);
+	if (ok && d->shadow && d->shadow->rt == &server_runtime)
+		ok = fn((managed_server *)d->shadow->model);
+	return ok;
+}
+
+bool serving_ready(serving_deployment *d)
+{
+	return servers_all(d, model_servers_ready);
+}
+
+int serving_wait_ready(serving_deployment *d, cl_error *err)
+{
+	if (servers_all(d, model_servers_wait_ready))
+		return 0;
+	return cl_fail(err, CL_EUNAVAIL, "model_not_ready",
+		       "a model server of the new targets did not become ready in its "
+		       "ready_timeout_s; the endpoint is unchanged");
+}
+
 /* ---- answering ---- */
 
 static void answer(loaded_model *m, const json_t *input, serving_answer *a)

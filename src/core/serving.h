@@ -11,6 +11,7 @@
 #define CROWDLOOP_CORE_SERVING_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -50,6 +51,12 @@ int serving_acquire(serving_registry *g, int64_t endpoint_id, int64_t revision,
 		    const json_t *targets, const json_t *shadow, serving_deployment **out,
 		    cl_error *err);
 void serving_release(serving_deployment *d);
+/* Whether every custom model server of the deployment is ready (true when it has none). */
+bool serving_ready(serving_deployment *d);
+/* Blocks until every custom model server of a loaded deployment is ready: 0, or CL_EUNAVAIL
+ * "model_not_ready" once one passed its ready_timeout_s. A switch waits for it before the swap,
+ * so the old targets answer meanwhile. */
+int serving_wait_ready(serving_deployment *d, cl_error *err);
 /* Drops an endpoint's deployment (a deleted endpoint). */
 void serving_forget(serving_registry *g, int64_t endpoint_id);
 

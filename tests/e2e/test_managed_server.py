@@ -9,6 +9,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -142,6 +143,37 @@ class ManagedServerTests(ServerTestCase):
         self.assertEqual(r.status, 204, r)
         wait_for("the model server's process to end", lambda: not pid_running(s["pid"]))
 
+    def test_a_switch_waits_for_the_new_server_and_drains_the_old(self):
+        e = self.deploy("custom-switch", server_target(env={"MODEL_NAME": "tiny", "RUN": "a"}))
+        old = self.wait_state(e["id"], "ready")
+        key = self.key_for(e["id"]).token
+        statuses, stop = [], threading.Event()
+
+        def load():
+            c = Client(self.server.port, token=key)
+            while not stop.is_set():
+                statuses.append(self.predict(c, "custom-switch", "good").status)
+            c.close()
+
+        t = threading.Thread(target=load)
+        t.start()
+        try:
+            wait_for("requests before the switch", lambda: len(statuses) >= 5)
+            r = self.engineer.patch(API + "/endpoints/%d" % e["id"], {"targets": [
+                server_target(env={"MODEL_NAME": "tiny", "RUN": "b"})]})
+            self.assertEqual(r.status, 200, r)
+            # The answer comes once the new server is ready: it already takes the traffic.
+            new = r.json()["servers"][0]
+            self.assertEqual(new["state"], "ready")
+            self.assertNotEqual(new["pid"], old["pid"])
+            n = len(statuses)
+            wait_for("requests after the switch", lambda: len(statuses) >= n + 5)
+        finally:
+            stop.set()
+            t.join()
+        self.assertEqual(set(statuses), {200}, "a request failed during the switch")
+        wait_for("the old model server's process to end", lambda: not pid_running(old["pid"]))
+
     def test_bad_targets_answer_400(self):
         org = self.world.org["id"]
         for target, words in [({"command": "python3 x.py"}, "command"),
@@ -158,6 +190,24 @@ class ManagedServerTests(ServerTestCase):
         r = self.world.manager.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
                          {"name": "custom-mgr", "targets": [server_target()]})
         self.assertError(r, 403)
+
+
+class ShutdownTests(ServerTestCase):
+    """Stopping crowdloop stops the model servers it runs."""
+    server_args = ("--allow-custom-jobs",)
+
+    def test_server_shutdown_stops_model_servers(self):
+        w = self.world
+        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
+                         {"user_id": w.manager_id, "role": "owner"})
+        self.assertEqual(r.status, 201, r)
+        r = w.manager.post(API + "/orgs/%d/endpoints" % w.org["id"],
+                           {"name": "custom-stop", "targets": [server_target()]})
+        self.assertEqual(r.status, 201, r)
+        pid = r.json()["servers"][0]["pid"]
+        self.assertTrue(pid_running(pid))
+        self.assertEqual(self.server.stop(), 0)
+        self.assertFalse(pid_running(pid))
 
 
 class WithoutCustomJobsTests(ServerTestCase):
