@@ -292,7 +292,7 @@ static int target_check(const json_t *t, const char *models_root, json_t **out, 
 	bool model = !server && json_object_get(t, "model_dir") != NULL;
 	if (service + server + model != 1)
 		return cl_fail(err, CL_EINVAL, NULL,
-			       "a target names one of a \"service\", a \"model_dir\" or a "
+			       "a target names either a \"service\", a \"model_dir\" or a "
 			       "\"command\"");
 	const char *key;
 	json_t *v;
