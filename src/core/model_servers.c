@@ -4,6 +4,7 @@
  * run outside the lock too. */
 #include "core/model_servers.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -95,6 +96,26 @@ static void *supervise(void *arg)
 	return NULL;
 }
 
+/* Model servers an earlier server left running (it was killed): their endpoints start new ones. */
+static void end_leftovers(const char *root)
+{
+	DIR *d = opendir(root);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char dir[1400];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
+		int pid = model_server_end_leftover(dir);
+		if (pid)
+			log_warn("msg=\"ended a model server an earlier server left running\" pid=%d "
+				 "dir=\"%s\"",
+				 pid, dir);
+	}
+	if (d)
+		closedir(d);
+}
+
 model_servers *model_servers_new(const char *data_dir, cl_error *err)
 {
 	model_servers *ms = calloc(1, sizeof *ms);
@@ -106,6 +127,7 @@ model_servers *model_servers_new(const char *data_dir, cl_error *err)
 	snprintf(ms->root, sizeof ms->root, "%s/serving", data_dir);
 	if (mkdir(ms->root, 0700) && errno != EEXIST)
 		log_warn("msg=\"cannot make the model servers' folder\" dir=\"%s\"", ms->root);
+	end_leftovers(ms->root);
 	pthread_mutex_init(&ms->lock, NULL);
 	if (pthread_create(&ms->thread, NULL, supervise, ms)) {
 		pthread_mutex_destroy(&ms->lock);
@@ -129,6 +151,7 @@ void model_servers_free(model_servers *ms)
 	pthread_mutex_unlock(&ms->lock);
 	pthread_join(ms->thread, NULL);
 	pthread_mutex_destroy(&ms->lock);
+	oip_remote_global_cleanup();
 	free(ms);
 }
 

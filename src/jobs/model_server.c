@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,50 @@ static char **env_of(const model_server *s, int port)
 	return v;
 }
 
+/* <workdir>/server.pid: the process's pid and start time, so a server that was killed before
+ * it could stop its model servers has the next one end them (model_server_end_leftover). */
+static void pid_file_path(const char *workdir, char *out, size_t size)
+{
+	snprintf(out, size, "%s/server.pid", workdir);
+}
+
+static void pid_file_write(const model_server *s)
+{
+	char path[1100];
+	pid_file_path(s->workdir, path, sizeof path);
+	FILE *f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "%d %llu\n", (int)s->job.pid, (unsigned long long)s->job.start_time);
+	fclose(f);
+}
+
+static void pid_file_remove(const model_server *s)
+{
+	char path[1100];
+	pid_file_path(s->workdir, path, sizeof path);
+	unlink(path);
+}
+
+int model_server_end_leftover(const char *workdir)
+{
+	char path[1100];
+	pid_file_path(workdir, path, sizeof path);
+	FILE *f = fopen(path, "re");
+	int pid = 0;
+	unsigned long long start = 0;
+	local_proc p;
+	bool read = f && fscanf(f, "%d %llu", &pid, &start) == 2;
+	if (f)
+		fclose(f);
+	unlink(path);
+	/* Only the very process that was started: a pid the kernel gave to another since is left. */
+	if (!read || pid <= 1 || local_proc_read(pid, &p) || p.start_time != start || p.pgrp != pid)
+		return 0;
+	kill(-pid, SIGKILL);
+	return pid;
+}
+
 int model_server_start(model_server *s, int64_t now_ms, cl_error *err)
 {
 	if (mkdir(s->workdir, 0700) && errno != EEXIST)
@@ -186,6 +231,7 @@ int model_server_start(model_server *s, int64_t now_ms, cl_error *err)
 	strv_free(env);
 	if (rc)
 		return rc;
+	pid_file_write(s);
 	s->port = port;
 	s->state = MODEL_SERVER_STARTING;
 	s->ready_by_ms = now_ms + s->ready_timeout_ms;
@@ -196,6 +242,7 @@ int model_server_start(model_server *s, int64_t now_ms, cl_error *err)
 /* It died (or could not start): wait, then start again. */
 static void died(model_server *s, int64_t now_ms)
 {
+	pid_file_remove(s);
 	s->failures++;
 	s->state = MODEL_SERVER_BACKOFF;
 	s->next_start_ms = now_ms + model_server_backoff_ms(s->failures);
@@ -210,8 +257,10 @@ static bool running(const model_server *s)
 
 bool model_server_step(model_server *s, int64_t now_ms)
 {
-	if (s->state == MODEL_SERVER_STOPPING && local_poll(&s->job) == LOCAL_DONE)
+	if (s->state == MODEL_SERVER_STOPPING && local_poll(&s->job) == LOCAL_DONE) {
 		s->state = MODEL_SERVER_STOPPED;
+		pid_file_remove(s);
+	}
 	if (running(s) && local_poll(&s->job) == LOCAL_DONE)
 		died(s, now_ms);
 	if (s->state == MODEL_SERVER_BACKOFF && now_ms >= s->next_start_ms) {

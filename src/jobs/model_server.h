@@ -73,6 +73,11 @@ void model_server_probed(model_server *s, int port, bool ready, int64_t now_ms);
  * server waiting to restart is stopped at once. */
 void model_server_stop(model_server *s);
 
+/* Ends (SIGKILL to its group) the process an earlier server left running in `workdir`, as its
+ * server.pid names it, when that process still is the one started (pid and start time): its
+ * pid, or 0 when there was none. */
+int model_server_end_leftover(const char *workdir);
+
 /* The state's name ("ready", ...). */
 const char *model_server_state_name(enum model_server_state st);
 /* How long to wait before starting again after `failures` deaths in a row (1, 2, ...):

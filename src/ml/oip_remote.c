@@ -14,6 +14,11 @@ int oip_remote_global_init(void)
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : CL_EINTERNAL;
 }
 
+void oip_remote_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
 /* ---- the shapes ---- */
 
 json_t *oip_remote_request(const json_t *input)

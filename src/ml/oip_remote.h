@@ -22,6 +22,8 @@
 
 /* Readies libcurl; call once from the main thread before any other thread uses it. */
 int oip_remote_global_init(void);
+/* Undoes it, once no thread uses libcurl. */
+void oip_remote_global_cleanup(void);
 
 /* Whether GET http://127.0.0.1:port/v2/health/ready answers 200 within timeout_ms. */
 bool oip_remote_ready(int port, int64_t timeout_ms);

@@ -13,7 +13,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, Client, ServerTestCase, main  # noqa: E402
+from harness import API, Client, Server, ServerTestCase, main  # noqa: E402
 
 MODEL_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oip_model_server.py")
 
@@ -208,6 +208,41 @@ class ShutdownTests(ServerTestCase):
         self.assertTrue(pid_running(pid))
         self.assertEqual(self.server.stop(), 0)
         self.assertFalse(pid_running(pid))
+
+
+class KilledServerTests(ServerTestCase):
+    """A crowdloop killed with SIGKILL cannot stop its model servers: the next one on the same
+    data directory ends them, and its endpoint starts a new one."""
+    server_args = ("--allow-custom-jobs",)
+
+    def test_the_next_server_ends_what_a_killed_one_left(self):
+        w = self.world
+        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
+                         {"user_id": w.manager_id, "role": "engineer"})
+        self.assertEqual(r.status, 201, r)
+        r = w.manager.post(API + "/orgs/%d/endpoints" % w.org["id"],
+                           {"name": "custom-left", "targets": [server_target()]})
+        self.assertEqual(r.status, 201, r)
+        e = r.json()
+        r = w.manager.post(API + "/endpoints/%d/keys" % e["id"], {"name": "k", "rate_limit": 100})
+        self.assertEqual(r.status, 201, r)
+        key = r.json()["key"]
+        pid = e["servers"][0]["pid"]
+        self.server.kill9()
+        self.assertTrue(pid_running(pid))  # its own process group: the kill did not reach it
+        s2 = Server(data_dir=self.server.data_dir, admin_password=self.server.admin_password,
+                    extra_args=["--allow-custom-jobs"])
+        s2.start()
+        try:
+            wait_for("the leftover model server to end", lambda: not pid_running(pid))
+            caller = Client(s2.port, token=key)
+            r = wait_for("the endpoint's new model server to answer", lambda: (
+                lambda r: r if r.status == 200 else None)(caller.post(
+                    API + "/endpoints/custom-left/predict", {"inputs": [{"text": "good"}]})))
+            self.assertEqual(r.json()["predictions"][0]["output"]["label"], "pos")
+            caller.close()
+        finally:
+            s2.stop()
 
 
 class WithoutCustomJobsTests(ServerTestCase):
