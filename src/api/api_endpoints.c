@@ -100,7 +100,8 @@ static int targets_load(http_request *r, int64_t org, const json_t *given,
 	json_decref(targets);
 	json_decref(shadow);
 	if (!rc)
-		rc = endpoint_servers_allowed(*targets_out, *shadow_out, api_app(r)->runs.allow_custom,
+		rc = endpoint_servers_allowed(*targets_out, *shadow_out,
+					      api_app(r)->runs.allow_custom,
 					      api_scope_of(r)->org_role, &r->err);
 	cl_error load = {0};
 	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &load)))

@@ -234,7 +234,8 @@ static int server_check(const json_t *t, const char *models_root, json_t *out, c
 		return rc;
 	json_object_set(out, "command", json_object_get(t, "command"));
 	json_object_set_new(out, "env", env ? json_deep_copy(env) : json_object());
-	json_object_set_new(out, "model_name", json_string(name ? json_string_value(name) : "model"));
+	json_object_set_new(out, "model_name",
+			    json_string(name ? json_string_value(name) : "model"));
 	return 0;
 }
 
@@ -299,8 +300,8 @@ static int target_check(const json_t *t, const char *models_root, json_t **out, 
 	json_object_foreach((json_t *)t, key, v)
 	{
 		static const char *const members[] = {
-		    "service", "options", "model_dir", "runtime",    "model_version_id",
-		    "model",   "alias",	  "weight",    "command",    "env",
+		    "service",	  "options",	     "model_dir", "runtime", "model_version_id",
+		    "model",	  "alias",	     "weight",	  "command", "env",
 		    "model_name", "ready_timeout_s", "timeout_s", NULL};
 		bool ok = false;
 		for (const char *const *m = members; *m && !ok; m++)

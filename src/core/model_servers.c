@@ -108,9 +108,10 @@ static void end_leftovers(const char *root)
 		snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
 		int pid = model_server_end_leftover(dir);
 		if (pid)
-			log_warn("msg=\"ended a model server an earlier server left running\" pid=%d "
-				 "dir=\"%s\"",
-				 pid, dir);
+			log_warn(
+			    "msg=\"ended a model server an earlier server left running\" pid=%d "
+			    "dir=\"%s\"",
+			    pid, dir);
 	}
 	if (d)
 		closedir(d);
@@ -203,6 +204,11 @@ static int spec_of(const json_t *target, char **env, const char **argv, model_se
 int model_servers_open(model_servers *ms, const char *key, const json_t *target,
 		       managed_server **out, cl_error *err)
 {
+	pthread_mutex_lock(&ms->lock);
+	bool stopping = ms->stopping;
+	pthread_mutex_unlock(&ms->lock);
+	if (stopping)
+		return cl_fail(err, CL_EUNAVAIL, NULL, "the server is stopping");
 	managed_server *s = calloc(1, sizeof *s);
 	if (!s)
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
@@ -216,7 +222,8 @@ int model_servers_open(model_servers *ms, const char *key, const json_t *target,
 	int rc = spec_of(target, env, argv, &spec);
 	spec.workdir = workdir;
 	if (rc)
-		rc = cl_fail(err, CL_EINVAL, NULL, "a model server's \"command\" has 1 to %d strings",
+		rc = cl_fail(err, CL_EINVAL, NULL,
+			     "a model server's \"command\" has 1 to %d strings",
 			     MODEL_SERVER_MAX_ARGS);
 	if (!rc)
 		rc = model_server_init(&s->proc, &spec, err);
@@ -290,7 +297,8 @@ bool model_servers_wait_ready(managed_server *s)
 		pthread_mutex_unlock(&s->ms->lock);
 		if (st == MODEL_SERVER_READY)
 			return true;
-		if ((st != MODEL_SERVER_STARTING && st != MODEL_SERVER_BACKOFF) || now_ms() >= until)
+		if ((st != MODEL_SERVER_STARTING && st != MODEL_SERVER_BACKOFF) ||
+		    now_ms() >= until)
 			return false;
 		struct timespec tick = {0, TICK_MS * 1000000L};
 		nanosleep(&tick, NULL);

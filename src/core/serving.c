@@ -52,7 +52,7 @@ struct serving_registry {
 	pthread_mutex_t lock;
 	pthread_cond_t loaded; /* a slot's loading ended: installed or failed */
 	int64_t max_pixels;
-	char langid_dir[1024]; /* the langid service's model folder; "" when none */
+	char langid_dir[1024];	/* the langid service's model folder; "" when none */
 	model_servers *servers; /* custom model servers' supervisor; NULL: none run here */
 	loaded_model *models;
 	endpoint_slot *slots;

@@ -47,15 +47,18 @@ int model_server_init(model_server *s, const model_server_spec *spec, cl_error *
 	s->state = MODEL_SERVER_STOPPED;
 	if (!spec->argv || !spec->argv[0] || !spec->workdir ||
 	    strlen(spec->workdir) >= sizeof s->workdir - 16)
-		return cl_fail(err, CL_EINVAL, NULL, "a model server needs a command and a directory");
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "a model server needs a command and a directory");
 	bool ok_argv, ok_env = true;
 	s->argv = strv_copy(spec->argv, MODEL_SERVER_MAX_ARGS, &ok_argv);
 	if (spec->env)
 		s->env = strv_copy(spec->env, MODEL_SERVER_MAX_ENV, &ok_env);
 	if (!ok_argv || !ok_env) {
 		model_server_release(s);
-		return cl_fail(err, CL_EINVAL, NULL, "a model server has at most %d arguments and %d "
-				"variables", MODEL_SERVER_MAX_ARGS, MODEL_SERVER_MAX_ENV);
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "a model server has at most %d arguments and %d "
+			       "variables",
+			       MODEL_SERVER_MAX_ARGS, MODEL_SERVER_MAX_ENV);
 	}
 	snprintf(s->workdir, sizeof s->workdir, "%s", spec->workdir);
 	snprintf(s->log_path, sizeof s->log_path, "%s/server.log", spec->workdir);
@@ -205,7 +208,8 @@ int model_server_end_leftover(const char *workdir)
 	if (f)
 		fclose(f);
 	unlink(path);
-	/* Only the very process that was started: a pid the kernel gave to another since is left. */
+	/* Only the very process that was started: a pid the kernel gave to another since is left.
+	 */
 	if (!read || pid <= 1 || local_proc_read(pid, &p) || p.start_time != start || p.pgrp != pid)
 		return 0;
 	kill(-pid, SIGKILL);
@@ -220,11 +224,15 @@ int model_server_start(model_server *s, int64_t now_ms, cl_error *err)
 	int port = model_server_free_port();
 	char **argv = port ? argv_of(s, port) : NULL;
 	char **env = argv ? env_of(s, port) : NULL;
-	int rc = env ? 0 : cl_fail(err, CL_EINTERNAL, "model_server_start",
-				   port ? "out of memory, or an argument too long"
-					: "no free loopback port");
-	local_spec spec = {.argv = argv, .workdir = s->workdir, .log_path = s->log_path,
-			   .env = env, .grace_ms = MODEL_SERVER_GRACE_MS};
+	int rc = env ? 0
+		     : cl_fail(err, CL_EINTERNAL, "model_server_start",
+			       port ? "out of memory, or an argument too long"
+				    : "no free loopback port");
+	local_spec spec = {.argv = argv,
+			   .workdir = s->workdir,
+			   .log_path = s->log_path,
+			   .env = env,
+			   .grace_ms = MODEL_SERVER_GRACE_MS};
 	if (!rc)
 		rc = local_start(&s->job, &spec, err);
 	strv_free(argv);
@@ -285,7 +293,7 @@ void model_server_probed(model_server *s, int port, bool ready, int64_t now_ms)
 		return;
 	}
 	s->next_probe_ms = now_ms + (s->state == MODEL_SERVER_NOT_READY ? PROBE_NOT_READY_EVERY_MS
-									 : PROBE_EVERY_MS);
+									: PROBE_EVERY_MS);
 }
 
 void model_server_stop(model_server *s)

@@ -35,10 +35,10 @@ enum model_server_state {
 
 /* How to run one. Strings are copied by model_server_init. */
 typedef struct model_server_spec {
-	const char *const *argv; /* NULL-ended; "{port}" and "{model_dir}" are replaced */
-	const char *const *env;	 /* "KEY=VALUE", NULL-ended, or NULL */
-	const char *workdir;	 /* made when missing */
-	const char *model_dir;	 /* its model's files (MODEL_DIR), or NULL */
+	const char *const *argv;  /* NULL-ended; "{port}" and "{model_dir}" are replaced */
+	const char *const *env;	  /* "KEY=VALUE", NULL-ended, or NULL */
+	const char *workdir;	  /* made when missing */
+	const char *model_dir;	  /* its model's files (MODEL_DIR), or NULL */
 	int64_t ready_timeout_ms; /* from each start to being ready */
 } model_server_spec;
 

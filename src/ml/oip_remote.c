@@ -114,8 +114,8 @@ static CURLcode call(const char *url, const char *body, int64_t timeout_ms, answ
 	CURL *h = curl_easy_init();
 	if (!h)
 		return CURLE_OUT_OF_MEMORY;
-	struct curl_slist *hdr = body ? curl_slist_append(NULL, "Content-Type: application/json")
-				      : NULL;
+	struct curl_slist *hdr =
+	    body ? curl_slist_append(NULL, "Content-Type: application/json") : NULL;
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
@@ -153,7 +153,8 @@ int oip_remote_infer(int port, const char *model, const json_t *input, int64_t t
 	char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (!body)
-		return cl_fail(err, CL_EINVAL, NULL, "an input holds \"text\" or \"image_bytes_b64\"");
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "an input holds \"text\" or \"image_bytes_b64\"");
 	char url[256];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/v2/models/%s/infer", port, model);
 	answer_buf b = {0};

@@ -62,7 +62,8 @@ static void test_answers_map_to_labels_and_scores(void **state)
 			  "\"shape\":[2],\"data\":[0.25,0.75]}]}");
 	json_t *out = oip_remote_output(a);
 	assert_string_equal(json_string_value(json_object_get(out, "label")), "neg");
-	assert_true(json_real_value(json_object_get(json_object_get(out, "scores"), "pos")) == 0.25);
+	assert_true(json_real_value(json_object_get(json_object_get(out, "scores"), "pos")) ==
+		    0.25);
 	json_decref(out);
 	json_decref(a);
 	a = parse("{\"outputs\":[{\"name\":\"label\",\"data\":[\"cat\"]}]}");
@@ -111,10 +112,12 @@ static void test_server_targets_check(void **state)
 	assert_int_equal(endpoint_servers_allowed(out, NULL, true, "engineer", &err), 0);
 	json_decref(out);
 	json_decref(targets);
-	const char *bad[] = {"[{\"command\":\"srv\"}]", "[{\"command\":[\"\"]}]",
+	const char *bad[] = {"[{\"command\":\"srv\"}]",
+			     "[{\"command\":[\"\"]}]",
 			     "[{\"command\":[\"s\"],\"env\":{\"PORT\":\"1\"}}]",
 			     "[{\"command\":[\"s\"],\"model_dir\":\"/etc\"}]",
-			     "[{\"command\":[\"s\"],\"timeout_s\":301}]", NULL};
+			     "[{\"command\":[\"s\"],\"timeout_s\":301}]",
+			     NULL};
 	for (const char **b = bad; *b; b++) {
 		targets = parse(*b);
 		assert_int_equal(
