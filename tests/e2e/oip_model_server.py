@@ -2,7 +2,8 @@
 only, for the managed model server tests. Usage: oip_model_server.py PORT [--never-ready].
 
 It serves one text classifier under $MODEL_NAME (default "model"): a text holding "good" is
-"pos", any other "neg", answered as the tensors "labels" (BYTES) and "scores" (FP32). Every
+"pos", any other "neg", answered as the tensors "labels" (BYTES) and "scores" (FP32). With
+$MODEL_DIR holding labels.json (two labels), those are its labels instead. Every
 request is logged on stderr (the log crowdloop keeps), so a test can see what reached it."""
 import json
 import os
@@ -11,6 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODEL = os.environ.get("MODEL_NAME", "model")
 NEVER_READY = "--never-ready" in sys.argv
+LABELS = ["pos", "neg"]
+if os.environ.get("MODEL_DIR") and os.path.exists(os.path.join(os.environ["MODEL_DIR"],
+                                                               "labels.json")):
+    with open(os.path.join(os.environ["MODEL_DIR"], "labels.json")) as f:
+        LABELS = json.load(f)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -38,7 +44,7 @@ class Handler(BaseHTTPRequestHandler):
         text = body["inputs"][0]["data"][0]
         pos = 0.9 if "good" in text else 0.2
         self.answer(200, {"model_name": MODEL, "id": body.get("id", ""), "outputs": [
-            {"name": "labels", "shape": [2], "datatype": "BYTES", "data": ["pos", "neg"]},
+            {"name": "labels", "shape": [2], "datatype": "BYTES", "data": LABELS},
             {"name": "scores", "shape": [2], "datatype": "FP32", "data": [pos, 1 - pos]}]})
 
 

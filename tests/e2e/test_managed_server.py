@@ -174,6 +174,22 @@ class ManagedServerTests(ServerTestCase):
         self.assertEqual(set(statuses), {200}, "a request failed during the switch")
         wait_for("the old model server's process to end", lambda: not pid_running(old["pid"]))
 
+    def test_a_model_directory_is_handed_to_the_server(self):
+        d = os.path.join(self.server.data_dir, "models", "yes-no")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "labels.json"), "w") as f:
+            f.write('["yes", "no"]')
+        e = self.deploy("custom-dir", server_target(model_dir=d))
+        self.assertEqual(e["targets"][0]["model_dir"], d)
+        self.wait_state(e["id"], "ready")
+        r = self.predict(self.key_for(e["id"]), "custom-dir", "good")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["predictions"][0]["output"]["label"], "yes")
+        # Outside the server's models folder, a directory is refused.
+        r = self.engineer.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                               {"name": "custom-etc", "targets": [server_target(model_dir="/etc")]})
+        self.assertIn("model_dir", self.assertError(r, 400)["message"])
+
     def test_bad_targets_answer_400(self):
         org = self.world.org["id"]
         for target, words in [({"command": "python3 x.py"}, "command"),
