@@ -323,6 +323,26 @@ int api_endpoints_delete(http_request *r)
 	return rc;
 }
 
+void api_endpoints_start_servers(app *a)
+{
+	json_t *ids = store_endpoints_with_servers(a->db), *id;
+	size_t i;
+	json_array_foreach(ids, i, id)
+	{
+		endpoint_row e = {0};
+		serving_deployment *d = NULL;
+		cl_error err = {0};
+		if (!store_endpoint_row(a->db, json_integer_value(id), &e) &&
+		    serving_acquire(a->serving, e.id, e.revision, e.targets, e.shadow, &d, &err))
+			log_warn("msg=\"an endpoint's model servers do not start\" endpoint=%lld "
+				 "reason=\"%s\"",
+				 (long long)e.id, err.message);
+		serving_release(d);
+		endpoint_row_release(&e);
+	}
+	json_decref(ids);
+}
+
 /* ---- keys ---- */
 
 int api_endpoint_keys_create(http_request *r)

@@ -371,8 +371,12 @@ int cmd_serve(int argc, char **argv)
 	model_servers *servers = model_servers_new(a.data_dir, &err);
 	if (!servers)
 		log_warn("msg=\"custom model servers cannot run\" reason=\"%s\"", err.message);
-	if (a.serving)
+	/* Without --allow-custom-jobs no model server runs; the supervisor still ends those a killed
+	 * server left. */
+	if (a.serving && a.runs.allow_custom) {
 		serving_registry_set_servers(a.serving, servers);
+		api_endpoints_start_servers(&a);
+	}
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 	http_server *srv = NULL;
 	http_config tls = {0};

@@ -228,7 +228,7 @@ class ShutdownTests(ServerTestCase):
 
 class KilledServerTests(ServerTestCase):
     """A crowdloop killed with SIGKILL cannot stop its model servers: the next one on the same
-    data directory ends them, and its endpoint starts a new one."""
+    data directory ends them and starts its active endpoints' servers anew."""
     server_args = ("--allow-custom-jobs",)
 
     def test_the_next_server_ends_what_a_killed_one_left(self):
@@ -251,6 +251,10 @@ class KilledServerTests(ServerTestCase):
         s2.start()
         try:
             wait_for("the leftover model server to end", lambda: not pid_running(pid))
+            # The endpoint's server started with crowdloop, before any request.
+            r = s2.admin().get(API + "/endpoints/%d" % e["id"])
+            self.assertEqual(r.status, 200, r)
+            self.assertNotEqual(r.json()["servers"][0]["pid"], pid)
             caller = Client(s2.port, token=key)
             r = wait_for("the endpoint's new model server to answer", lambda: (
                 lambda r: r if r.status == 200 else None)(caller.post(
@@ -259,6 +263,17 @@ class KilledServerTests(ServerTestCase):
             caller.close()
         finally:
             s2.stop()
+        # Started again without --allow-custom-jobs, it runs no model server.
+        s3 = Server(data_dir=self.server.data_dir, admin_password=self.server.admin_password)
+        s3.start()
+        try:
+            caller = Client(s3.port, token=key)
+            r = caller.post(API + "/endpoints/custom-left/predict", {"inputs": [{"text": "good"}]})
+            self.assertError(r, 503, "model_unavailable")
+            self.assertNotIn("servers", s3.admin().get(API + "/endpoints/%d" % e["id"]).json())
+            caller.close()
+        finally:
+            s3.stop()
 
 
 class WithoutCustomJobsTests(ServerTestCase):
