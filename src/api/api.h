@@ -182,6 +182,9 @@ int api_endpoints_create(http_request *r);
  * by an alias are re-deployed where it points now; one that cannot load keeps serving what it
  * served (logged). */
 void api_endpoints_follow_model(http_request *r, int64_t org, const char *model);
+/* Loads the deployments of the active endpoints served by custom model servers, so their
+ * processes start with the server rather than at their first request. */
+void api_endpoints_start_servers(app *a);
 int api_endpoints_list(http_request *r);
 int api_endpoints_get(http_request *r);
 int api_endpoints_patch(http_request *r);

@@ -99,6 +99,10 @@ static int targets_load(http_request *r, int64_t org, const json_t *given,
 		    endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
 	json_decref(targets);
 	json_decref(shadow);
+	if (!rc)
+		rc = endpoint_servers_allowed(*targets_out, *shadow_out,
+					      api_app(r)->runs.allow_custom,
+					      api_scope_of(r)->org_role, &r->err);
 	cl_error load = {0};
 	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &load)))
 		rc = http_fail(r, CL_EINVAL, "target_unavailable", "a target does not load: %s",
@@ -129,6 +133,32 @@ static int feedback_fields(http_request *r, int64_t org, const json_t *fb, const
 	return rc;
 }
 
+/* An endpoint's answer `e` (borrowed) with, when it serves custom model servers, "servers": each
+ * one's process as now ({"target": index or "shadow", "state", "pid", "port", "restarts",
+ * "log"}). A new reference. */
+static json_t *with_servers(http_request *r, json_t *e)
+{
+	json_t *out = json_deep_copy(e), *list = json_array(), *t;
+	size_t i;
+	json_array_foreach(json_object_get(e, "targets"), i, t)
+	{
+		json_t *st = serving_server_status(api_app(r)->serving, t);
+		if (st)
+			json_object_set_new(st, "target", json_integer((json_int_t)i));
+		if (st)
+			json_array_append_new(list, st);
+	}
+	json_t *sh = serving_server_status(api_app(r)->serving, json_object_get(e, "shadow"));
+	if (sh) {
+		json_object_set_new(sh, "target", json_string("shadow"));
+		json_array_append_new(list, sh);
+	}
+	if (json_array_size(list))
+		json_object_set(out, "servers", list);
+	json_decref(list);
+	return out;
+}
+
 int api_endpoints_create(http_request *r)
 {
 	json_t *body = NULL, *out = NULL, *targets = NULL, *shadow = NULL;
@@ -154,7 +184,8 @@ int api_endpoints_create(http_request *r)
 		serving_install(api_app(r)->serving, json_integer_value(json_object_get(out, "id")),
 				json_integer_value(json_object_get(out, "revision")), d);
 		d = NULL;
-		http_json(r, 201, out);
+		http_json(r, 201, with_servers(r, out));
+		json_decref(out);
 	}
 	serving_release(d);
 	json_decref(targets);
@@ -170,7 +201,7 @@ int api_endpoints_list(http_request *r)
 
 int api_endpoints_get(http_request *r)
 {
-	http_json(r, 200, json_incref(api_scope_of(r)->object));
+	http_json(r, 200, with_servers(r, api_scope_of(r)->object));
 	return 0;
 }
 
@@ -213,6 +244,9 @@ int api_endpoints_patch(http_request *r)
 		rc = patch_targets(r, body, &targets, &shadow, &d);
 	if (!rc)
 		rc = patch_feedback(r, body, targets, &f);
+	/* New model servers take the traffic only once ready: the old targets answer meanwhile. */
+	if (!rc && d)
+		rc = serving_wait_ready(d, &r->err);
 	if (!rc) {
 		f.targets = targets;
 		/* A change of targets stores the shadow too: json null when there is none. */
@@ -225,7 +259,8 @@ int api_endpoints_patch(http_request *r)
 		d = NULL;
 	}
 	if (!rc)
-		http_json(r, 200, out);
+		http_json(r, 200, with_servers(r, out));
+	json_decref(out);
 	serving_release(d);
 	json_decref(targets);
 	json_decref(shadow);
@@ -245,6 +280,8 @@ static int endpoint_refresh(http_request *r, int64_t org, int64_t id)
 		rc = targets_load(r, org, e.targets, e.shadow, &targets, &shadow, &d);
 	bool same = !rc && json_equal(targets, e.targets) &&
 		    (shadow ? json_equal(shadow, e.shadow) : !e.shadow);
+	if (!rc && !same)
+		rc = serving_wait_ready(d, &r->err);
 	endpoint_fields f = {.targets = targets, .shadow = shadow ? shadow : json_null()};
 	if (!rc && !same)
 		rc = store_endpoint_update(api_app(r)->db, id, &f, &out, &r->err);
@@ -284,6 +321,26 @@ int api_endpoints_delete(http_request *r)
 		http_no_content(r);
 	}
 	return rc;
+}
+
+void api_endpoints_start_servers(app *a)
+{
+	json_t *ids = store_endpoints_with_servers(a->db), *id;
+	size_t i;
+	json_array_foreach(ids, i, id)
+	{
+		endpoint_row e = {0};
+		serving_deployment *d = NULL;
+		cl_error err = {0};
+		if (!store_endpoint_row(a->db, json_integer_value(id), &e) &&
+		    serving_acquire(a->serving, e.id, e.revision, e.targets, e.shadow, &d, &err))
+			log_warn("msg=\"an endpoint's model servers do not start\" endpoint=%lld "
+				 "reason=\"%s\"",
+				 (long long)e.id, err.message);
+		serving_release(d);
+		endpoint_row_release(&e);
+	}
+	json_decref(ids);
 }
 
 /* ---- keys ---- */

@@ -427,8 +427,10 @@ int api_oip_model_ready(http_request *r)
 		return rc;
 	serving_deployment *d = NULL;
 	cl_error err = {0};
-	bool ready = e.active && !serving_acquire(api_app(r)->serving, e.id, e.revision, e.targets,
-						  e.shadow, &d, &err);
+	bool ready = e.active &&
+		     !serving_acquire(api_app(r)->serving, e.id, e.revision, e.targets, e.shadow,
+				      &d, &err) &&
+		     serving_ready(d);
 	serving_release(d);
 	http_json(r, ready ? 200 : 503, json_pack("{s:s,s:b}", "name", e.name, "ready", ready));
 	endpoint_row_release(&e);
@@ -561,6 +563,18 @@ static json_t *json_tensor(const json_t *output)
 	return t;
 }
 
+/* A model's answer as tensors: OCR's lines as three, a model server's own tensors as they came
+ * ({"outputs":[...]}, ml/oip_remote.h), any other as one JSON tensor. */
+static json_t *answer_tensors(const json_t *output)
+{
+	const json_t *raw = json_object_get(output, "outputs");
+	if (json_object_get(output, "lines"))
+		return ocr_tensors(output);
+	if (json_is_array(raw) && json_object_size(output) == 1)
+		return json_incref((json_t *)raw);
+	return json_tensor(output);
+}
+
 static json_t *infer_answer(const endpoint_row *e, const char *request_id,
 			    const prediction_done *done)
 {
@@ -570,8 +584,7 @@ static json_t *infer_answer(const endpoint_row *e, const char *request_id,
 	return json_pack("{s:s,s:s,s:s,s:{s:I,s:s},s:o}", "model_name", e->name, "model_version",
 			 version, "id", request_id ? request_id : id, "parameters", "prediction_id",
 			 (json_int_t)done->id, "target", done->target, "outputs",
-			 json_object_get(done->output, "lines") ? ocr_tensors(done->output)
-								: json_tensor(done->output));
+			 answer_tensors(done->output));
 }
 
 int api_oip_infer(http_request *r)

@@ -384,8 +384,13 @@ static const char schemas[] =
     "  \"below_min_wage\":{\"type\":\"boolean\"},"
     "  \"suggested_price\":{\"type\":\"integer\",\"nullable\":true}}},"
 
-    /* Serving. A target is a built-in service or a model directory with its runtime. */
+    /* Serving. A target is a built-in service, a model directory with its runtime, or a custom
+     * model server run as a managed process. */
     "\"ServingTarget\":{\"type\":\"object\",\"properties\":{"
+    "  \"command\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "  \"env\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"string\"}},"
+    "  \"model_name\":{\"type\":\"string\"},"
+    "  \"ready_timeout_s\":{\"type\":\"integer\"},\"timeout_s\":{\"type\":\"integer\"},"
     "  \"service\":{\"type\":\"string\",\"enum\":[\"ocr\",\"langid\"]},"
     "  \"options\":{\"type\":\"object\",\"properties\":{"
     "    \"languages\":{\"type\":\"string\",\"enum\":[\"kor+eng\",\"eng+kor\",\"kor\","
@@ -397,6 +402,12 @@ static const char schemas[] =
     "\"EndpointFeedback\":{\"type\":\"object\",\"required\":[\"project_id\","
     "  \"threshold\",\"daily_cap\"],\"properties\":{\"project_id\":{\"type\":\"integer\"},"
     "  \"threshold\":{\"type\":\"number\"},\"daily_cap\":{\"type\":\"integer\"}}},"
+    "\"ModelServerStatus\":{\"type\":\"object\",\"properties\":{"
+    "  \"target\":{\"oneOf\":[{\"type\":\"integer\"},{\"type\":\"string\"}]},"
+    "  \"state\":{\"type\":\"string\",\"enum\":[\"starting\",\"ready\",\"not_ready\","
+    "    \"backoff\",\"stopping\",\"stopped\"]},"
+    "  \"pid\":{\"type\":\"integer\"},\"port\":{\"type\":\"integer\"},"
+    "  \"restarts\":{\"type\":\"integer\"},\"log\":{\"type\":\"string\"}}},"
     "\"Endpoint\":{\"type\":\"object\",\"required\":[\"id\",\"org_id\",\"name\","
     "  \"state\",\"targets\",\"shadow\",\"revision\",\"log_limit\",\"created_by\","
     "  \"created_at\",\"updated_at\",\"feedback\"],\"properties\":{"
@@ -410,6 +421,8 @@ static const char schemas[] =
     "  \"shadow\":{\"allOf\":[{\"$ref\":\"#/components/schemas/ServingTarget\"}],"
     "    \"nullable\":true},"
     "  \"revision\":{\"type\":\"integer\"},\"log_limit\":{\"type\":\"integer\"},"
+    "  \"servers\":{\"type\":\"array\",\"items\":{"
+    "    \"$ref\":\"#/components/schemas/ModelServerStatus\"}},"
     "  \"created_by\":{\"type\":\"integer\"},"
     "  \"created_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
     "  \"updated_at\":{\"type\":\"string\",\"format\":\"date-time\"}}},"

@@ -5,6 +5,7 @@
 #include "cli/demo.h"
 #include "cli/options.h"
 #include "core/auth.h"
+#include "core/model_servers.h"
 #include "core/serving.h"
 #include "core/runner.h"
 #include "jobs/node.h"
@@ -367,6 +368,15 @@ int cmd_serve(int argc, char **argv)
 	if (a.serving)
 		serving_registry_set_langid_dir(a.serving, langid);
 	a.limiter = serving_limiter_new();
+	model_servers *servers = model_servers_new(a.data_dir, &err);
+	if (!servers)
+		log_warn("msg=\"custom model servers cannot run\" reason=\"%s\"", err.message);
+	/* Without --allow-custom-jobs no model server runs; the supervisor still ends those a killed
+	 * server left. */
+	if (a.serving && a.runs.allow_custom) {
+		serving_registry_set_servers(a.serving, servers);
+		api_endpoints_start_servers(&a);
+	}
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 	http_server *srv = NULL;
 	http_config tls = {0};
@@ -378,6 +388,8 @@ int cmd_serve(int argc, char **argv)
 		if (srv)
 			http_server_stop(srv, 0);
 		forget_tls(&tls);
+		serving_registry_free(a.serving);
+		model_servers_free(servers);
 		db_close(a.db);
 		return 1;
 	}
@@ -387,6 +399,7 @@ int cmd_serve(int argc, char **argv)
 	runner_stop(jobs); /* running jobs go on: the next server adopts them */
 	http_server_stop(srv, 10000);
 	serving_registry_free(a.serving);
+	model_servers_free(servers); /* each drained and stopped, SIGKILL after its grace */
 	serving_limiter_free(a.limiter);
 	forget_tls(&tls);
 	db_close(a.db);

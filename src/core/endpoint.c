@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "ml/runtime.h"
 
 /* The built-in services a fresh install serves, by name. */
@@ -105,23 +107,202 @@ static int model_check(const json_t *t, const char *models_root, json_t *out, cl
 	return 0;
 }
 
+/* ---- custom model servers ---- */
+
+static int command_check(const json_t *cmd, cl_error *err)
+{
+	size_t n = json_array_size(cmd), i;
+	json_t *a;
+	if (!json_is_array(cmd) || !n || n > ENDPOINT_SERVER_MAX_ARGS)
+		return cl_fail(err, CL_EINVAL, NULL, "\"command\" is an array of 1 to %d strings",
+			       ENDPOINT_SERVER_MAX_ARGS);
+	json_array_foreach(cmd, i, a)
+	{
+		if (!json_is_string(a) || (!i && !json_string_length(a)) ||
+		    strlen(json_string_value(a)) != json_string_length(a) ||
+		    json_string_length(a) > ENDPOINT_SERVER_MAX_TEXT)
+			return cl_fail(err, CL_EINVAL, NULL,
+				       "command[%zu] is a string of up to %d bytes without NUL", i,
+				       ENDPOINT_SERVER_MAX_TEXT);
+	}
+	return 0;
+}
+
+static bool env_name_ok(const char *k)
+{
+	if (!*k || (*k >= '0' && *k <= '9') || !strcmp(k, "PORT") || !strcmp(k, "MODEL_DIR"))
+		return false;
+	for (; *k; k++)
+		if (!((*k >= 'A' && *k <= 'Z') || (*k >= 'a' && *k <= 'z') ||
+		      (*k >= '0' && *k <= '9') || *k == '_'))
+			return false;
+	return strlen(k) <= 128;
+}
+
+static int env_check(const json_t *env, cl_error *err)
+{
+	const char *k;
+	json_t *v;
+	if (env && (!json_is_object(env) || json_object_size(env) > ENDPOINT_SERVER_MAX_ENV))
+		return cl_fail(err, CL_EINVAL, NULL, "\"env\" is an object of up to %d strings",
+			       ENDPOINT_SERVER_MAX_ENV);
+	json_object_foreach((json_t *)env, k, v)
+	{
+		if (!env_name_ok(k))
+			return cl_fail(err, CL_EINVAL, NULL,
+				       "\"env\" names variables of letters, digits and '_' "
+				       "(PORT and MODEL_DIR are the server's), not \"%.64s\"",
+				       k);
+		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
+		    json_string_length(v) > ENDPOINT_SERVER_MAX_TEXT)
+			return cl_fail(err, CL_EINVAL, NULL,
+				       "env.%.64s is a string of up to %d bytes without NUL", k,
+				       ENDPOINT_SERVER_MAX_TEXT);
+	}
+	return 0;
+}
+
+/* The name the server answers under in /v2/models/{name}/infer: a URL path segment. */
+static int model_name_check(const json_t *name, cl_error *err)
+{
+	const char *s = json_string_value(name);
+	size_t n = s ? strlen(s) : 0;
+	bool ok = name ? s && n && n <= 64 : true;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		     (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.';
+	return ok ? 0
+		  : cl_fail(err, CL_EINVAL, NULL,
+			    "\"model_name\" has 1 to 64 letters, digits, '-', '_' or '.'");
+}
+
+/* An integer member from 1 to max, with its default, into out. */
+static int seconds_check(const json_t *t, const char *name, int def, int max, json_t *out,
+			 cl_error *err)
+{
+	const json_t *v = json_object_get(t, name);
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max))
+		return cl_fail(err, CL_EINVAL, NULL, "\"%s\" is from 1 to %d seconds", name, max);
+	json_object_set_new(out, name, json_integer(v ? json_integer_value(v) : def));
+	return 0;
+}
+
+/* A model server's optional model directory: under the models root, or a registry version's. */
+static int server_dir_check(const json_t *t, const char *models_root, json_t *out, cl_error *err)
+{
+	const char *dir = json_string_value(json_object_get(t, "model_dir"));
+	const json_t *version = json_object_get(t, "model_version_id");
+	if (!json_object_get(t, "model_dir"))
+		return version && !json_is_null(version)
+			   ? cl_fail(err, CL_EINVAL, NULL,
+				     "a model server's registry version is resolved by the server")
+			   : 0;
+	if (!dir || dir[0] != '/' || strstr(dir, "/..") || strlen(dir) > 1024)
+		return cl_fail(err, CL_EINVAL, NULL, "\"model_dir\" is an absolute path");
+	bool registry = json_is_integer(version) && json_integer_value(version) > 0;
+	if (models_root && !registry && !under(dir, models_root))
+		return cl_fail(err, CL_EINVAL, NULL, "\"model_dir\" must lie under %s",
+			       models_root);
+	json_object_set_new(out, "model_dir", json_string(dir));
+	json_object_set(out, "model_version_id", version ? (json_t *)version : json_null());
+	static const char *const names[] = {"model", "alias", NULL};
+	for (const char *const *n = names; registry && *n; n++)
+		if (json_is_string(json_object_get(t, *n)))
+			json_object_set(out, *n, json_object_get(t, *n));
+	return 0;
+}
+
+static int server_check(const json_t *t, const char *models_root, json_t *out, cl_error *err)
+{
+	const json_t *env = json_object_get(t, "env");
+	const json_t *name = json_object_get(t, "model_name");
+	if (json_object_get(t, "runtime") || json_object_get(t, "options"))
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "a model server's target takes no \"runtime\" or \"options\"");
+	int rc = command_check(json_object_get(t, "command"), err);
+	if (!rc)
+		rc = env_check(env, err);
+	if (!rc)
+		rc = model_name_check(name, err);
+	if (!rc)
+		rc = seconds_check(t, "ready_timeout_s", 60, 600, out, err);
+	if (!rc)
+		rc = seconds_check(t, "timeout_s", 30, 300, out, err);
+	if (!rc)
+		rc = server_dir_check(t, models_root, out, err);
+	if (rc)
+		return rc;
+	json_object_set(out, "command", json_object_get(t, "command"));
+	json_object_set_new(out, "env", env ? json_deep_copy(env) : json_object());
+	json_object_set_new(out, "model_name",
+			    json_string(name ? json_string_value(name) : "model"));
+	return 0;
+}
+
+bool endpoint_target_is_server(const json_t *target)
+{
+	return json_object_get(target, "command") != NULL;
+}
+
+static bool has_server(const json_t *targets, const json_t *shadow)
+{
+	for (size_t i = 0; i < json_array_size(targets); i++)
+		if (endpoint_target_is_server(json_array_get(targets, i)))
+			return true;
+	return shadow && endpoint_target_is_server(shadow);
+}
+
+int endpoint_servers_allowed(const json_t *targets, const json_t *shadow, bool allow_custom,
+			     const char *org_role, cl_error *err)
+{
+	if (!has_server(targets, shadow))
+		return 0;
+	if (!allow_custom)
+		return cl_fail(err, CL_EFORBIDDEN, "custom_jobs_disabled",
+			       "this server does not run custom model servers "
+			       "(--allow-custom-jobs)");
+	if (!org_role || (strcmp(org_role, "owner") && strcmp(org_role, "engineer")))
+		return cl_fail(err, CL_EFORBIDDEN, NULL,
+			       "only the org's owners and engineers may deploy a model server");
+	return 0;
+}
+
+/* "server:" and the SHA-256 of the target's JSON less its weight: two endpoints with the same
+ * command, environment and model share one process. */
+static void server_key(const json_t *target, char *out, size_t size)
+{
+	json_t *copy = json_deep_copy(target);
+	json_object_del(copy, "weight");
+	char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	unsigned char d[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+	crypto_hash_sha256(d, (const unsigned char *)(text ? text : ""), text ? strlen(text) : 0);
+	sodium_bin2hex(hex, sizeof hex, d, sizeof d);
+	snprintf(out, size, "server:%s", hex);
+	free(text);
+	json_decref(copy);
+}
+
 /* One target, into a new object; its weight is left to the caller. */
 static int target_check(const json_t *t, const char *models_root, json_t **out, cl_error *err)
 {
 	if (!json_is_object(t))
 		return cl_fail(err, CL_EINVAL, NULL, "a target is an object");
 	bool service = json_object_get(t, "service") != NULL;
-	bool model = json_object_get(t, "model_dir") != NULL;
-	if (service == model)
+	bool server = json_object_get(t, "command") != NULL;
+	bool model = !server && json_object_get(t, "model_dir") != NULL;
+	if (service + server + model != 1)
 		return cl_fail(err, CL_EINVAL, NULL,
-			       "a target names either a \"service\" or a \"model_dir\"");
+			       "a target names either a \"service\", a \"model_dir\" or a "
+			       "\"command\"");
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)t, key, v)
 	{
-		static const char *const members[] = {"service", "options",	     "model_dir",
-						      "runtime", "model_version_id", "model",
-						      "alias",	 "weight",	     NULL};
+		static const char *const members[] = {
+		    "service",	  "options",	     "model_dir", "runtime", "model_version_id",
+		    "model",	  "alias",	     "weight",	  "command", "env",
+		    "model_name", "ready_timeout_s", "timeout_s", NULL};
 		bool ok = false;
 		for (const char *const *m = members; *m && !ok; m++)
 			ok = !strcmp(*m, key);
@@ -130,7 +311,9 @@ static int target_check(const json_t *t, const char *models_root, json_t **out, 
 				       key);
 	}
 	*out = json_object();
-	int rc = service ? service_check(t, *out, err) : model_check(t, models_root, *out, err);
+	int rc = service  ? service_check(t, *out, err)
+		 : server ? server_check(t, models_root, *out, err)
+			  : model_check(t, models_root, *out, err);
 	if (rc) {
 		json_decref(*out);
 		*out = NULL;
@@ -202,7 +385,9 @@ int endpoint_targets_check(const json_t *targets, const json_t *shadow, const ch
 void endpoint_target_key(const json_t *target, char *out, size_t size)
 {
 	const char *service = json_string_value(json_object_get(target, "service"));
-	if (service && strcmp(service, "ocr"))
+	if (endpoint_target_is_server(target))
+		server_key(target, out, size);
+	else if (service && strcmp(service, "ocr"))
 		snprintf(out, size, "%s", service);
 	else if (service)
 		snprintf(out, size, "%s:%s", service,
@@ -240,6 +425,13 @@ bool endpoint_target_names_version(const json_t *t, int64_t *version_id, const c
 int endpoint_target_resolve(const json_t *t, int64_t version_id, const char *dir, json_t **out,
 			    cl_error *err)
 {
+	if (endpoint_target_is_server(t)) {
+		/* A model server reads its version's files itself: no model.json is needed. */
+		*out = json_deep_copy(t);
+		json_object_set_new(*out, "model_dir", json_string(dir));
+		json_object_set_new(*out, "model_version_id", json_integer(version_id));
+		return 0;
+	}
 	json_t *meta = ml_model_meta(dir, NULL, err);
 	const char *runtime = json_string_value(json_object_get(meta, "runtime"));
 	if (!runtime) {

@@ -21,6 +21,10 @@
 /* Predictions kept per endpoint: the default, and the most allowed. */
 #define ENDPOINT_LOG_DEFAULT 10000
 #define ENDPOINT_LOG_MAX 1000000
+/* A custom model server's command and environment: the most strings, and the most bytes of one. */
+#define ENDPOINT_SERVER_MAX_ARGS 64
+#define ENDPOINT_SERVER_MAX_ENV 64
+#define ENDPOINT_SERVER_MAX_TEXT 4096
 /* The prefix of every endpoint key, so a key is told from a session token at a glance. */
 #define ENDPOINT_KEY_PREFIX "clk_"
 
@@ -33,7 +37,10 @@ const char *endpoint_name_problem(const char *name);
  *   {"service":"ocr","options":{"languages":"kor+eng"},"weight":W} or
  *   {"service":"langid","weight":W} (fastText's lid.176.ftz, in the server's models folder),
  *   {"model_dir":"/abs/dir","runtime":"ocr_tesseract","model_version_id":N|null,"weight":W}
- *   (a registry version resolved by endpoint_target_resolve keeps "model" and "alias")
+ *   (a registry version resolved by endpoint_target_resolve keeps "model" and "alias"), or a
+ *   custom model server (core/model_servers.h) {"command":["argv",...,"{port}"],"env":{...},
+ *   "model_name":"model","ready_timeout_s":60,"timeout_s":30,"model_dir":...|absent,
+ *   "model_version_id":N|null,"weight":W} (its model directory optional, as a model's)
  * with weights (integers 0-100) summing to 100; a lone target's weight defaults to 100. The
  * shadow (may be NULL) is one target without a weight. A model_dir must lie under
  * `models_root` (when not NULL). *targets_out and *shadow_out (NULL when none) are new
@@ -53,7 +60,16 @@ bool endpoint_target_names_version(const json_t *t, int64_t *version_id, const c
 int endpoint_target_resolve(const json_t *t, int64_t version_id, const char *dir, json_t **out,
 			    cl_error *err);
 
-/* What identifies a checked target's loaded model: "ocr:kor+eng", "model:/dir". */
+/* Whether a checked target is a custom model server ({"command":[...]}). */
+bool endpoint_target_is_server(const json_t *target);
+/* Who may deploy custom model servers among targets and shadow: with `allow_custom` (the
+ * server's --allow-custom-jobs, as custom training jobs) and by an org owner or engineer.
+ * CL_EFORBIDDEN "custom_jobs_disabled" or "forbidden"; 0 when none is a model server. */
+int endpoint_servers_allowed(const json_t *targets, const json_t *shadow, bool allow_custom,
+			     const char *org_role, cl_error *err);
+
+/* What identifies a checked target's loaded model: "ocr:kor+eng", "model:/dir",
+ * "server:<SHA-256 of the target less its weight>". */
 void endpoint_target_key(const json_t *target, char *out, size_t size);
 
 /* The kind of labeling (model.json's "kind": "text_class", ...) the first of checked targets

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/endpoint.h"
+#include "core/model_servers.h"
 #include "ml/builtin.h"
 #include "ml/ocr_tesseract.h"
 #include "util/clock.h"
@@ -51,7 +52,8 @@ struct serving_registry {
 	pthread_mutex_t lock;
 	pthread_cond_t loaded; /* a slot's loading ended: installed or failed */
 	int64_t max_pixels;
-	char langid_dir[1024]; /* the langid service's model folder; "" when none */
+	char langid_dir[1024];	/* the langid service's model folder; "" when none */
+	model_servers *servers; /* custom model servers' supervisor; NULL: none run here */
 	loaded_model *models;
 	endpoint_slot *slots;
 };
@@ -70,6 +72,20 @@ serving_registry *serving_registry_new(int64_t max_pixels)
 void serving_registry_set_langid_dir(serving_registry *g, const char *dir)
 {
 	snprintf(g->langid_dir, sizeof g->langid_dir, "%s", dir ? dir : "");
+}
+
+void serving_registry_set_servers(serving_registry *g, model_servers *servers)
+{
+	g->servers = servers;
+}
+
+json_t *serving_server_status(serving_registry *g, const json_t *target)
+{
+	char key[160];
+	if (!g->servers || !endpoint_target_is_server(target))
+		return NULL;
+	endpoint_target_key(target, key, sizeof key);
+	return model_servers_status(g->servers, key);
 }
 
 void serving_registry_free(serving_registry *g)
@@ -102,10 +118,37 @@ static int langid_open(serving_registry *g, const ml_runtime **rt, ml_model **m,
 	return (*rt)->load(g->langid_dir, m, err);
 }
 
+/* A custom model server behind the runtime table: its "model" is the managed server. */
+static int server_predict(ml_model *m, const json_t *input, json_t **out, cl_error *err)
+{
+	return model_servers_infer((managed_server *)m, input, out, err);
+}
+
+static void server_free(ml_model *m)
+{
+	model_servers_close((managed_server *)m);
+}
+
+static const ml_runtime server_runtime = {"model_server", NULL, server_predict, server_free};
+
+static int server_open(serving_registry *g, const json_t *target, const ml_runtime **rt,
+		       ml_model **m, cl_error *err)
+{
+	char key[160];
+	if (!g->servers)
+		return cl_fail(err, CL_EINVAL, "target_unavailable",
+			       "this server runs no custom model servers");
+	endpoint_target_key(target, key, sizeof key);
+	*rt = &server_runtime;
+	return model_servers_open(g->servers, key, target, (managed_server **)m, err);
+}
+
 static int model_open(serving_registry *g, const json_t *target, const ml_runtime **rt,
 		      ml_model **m, cl_error *err)
 {
 	const char *service = json_string_value(json_object_get(target, "service"));
+	if (endpoint_target_is_server(target))
+		return server_open(g, target, rt, m, err);
 	if (service && !strcmp(service, "langid"))
 		return langid_open(g, rt, m, err);
 	if (service) {
@@ -349,6 +392,32 @@ void serving_forget(serving_registry *g, int64_t endpoint_id)
 	pthread_cond_broadcast(&g->loaded);
 	pthread_mutex_unlock(&g->lock);
 	serving_release(old);
+}
+
+/* Calls `fn` on each of the deployment's custom model servers until one answers false. */
+static bool servers_all(serving_deployment *d, bool (*fn)(managed_server *s))
+{
+	bool ok = true;
+	for (int i = 0; ok && i < d->n; i++)
+		if (d->targets[i].m->rt == &server_runtime)
+			ok = fn((managed_server *)d->targets[i].m->model);
+	if (ok && d->shadow && d->shadow->rt == &server_runtime)
+		ok = fn((managed_server *)d->shadow->model);
+	return ok;
+}
+
+bool serving_ready(serving_deployment *d)
+{
+	return servers_all(d, model_servers_ready);
+}
+
+int serving_wait_ready(serving_deployment *d, cl_error *err)
+{
+	if (servers_all(d, model_servers_wait_ready))
+		return 0;
+	return cl_fail(err, CL_EUNAVAIL, "model_not_ready",
+		       "a model server of the new targets did not become ready in its "
+		       "ready_timeout_s; the endpoint is unchanged");
 }
 
 /* ---- answering ---- */

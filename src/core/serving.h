@@ -11,6 +11,7 @@
 #define CROWDLOOP_CORE_SERVING_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -24,6 +25,13 @@ serving_registry *serving_registry_new(int64_t max_pixels);
 /* Where the langid service finds its model (model.json and lid.176.ftz): the server's
  * DATA/models/langid. Without it, or without the files, a langid target does not load. */
 void serving_registry_set_langid_dir(serving_registry *g, const char *dir);
+/* The supervisor that runs custom model server targets (core/model_servers.h); without one, such
+ * a target does not load. The caller frees it after the registry. */
+struct model_servers;
+void serving_registry_set_servers(serving_registry *g, struct model_servers *servers);
+/* What the endpoint's answer shows of a custom model server target (borrowed): its process
+ * (model_servers_status, new), or NULL for another target or none running. */
+json_t *serving_server_status(serving_registry *g, const json_t *target);
 /* Frees the registry; every deployment must have been released. */
 void serving_registry_free(serving_registry *g);
 
@@ -43,6 +51,12 @@ int serving_acquire(serving_registry *g, int64_t endpoint_id, int64_t revision,
 		    const json_t *targets, const json_t *shadow, serving_deployment **out,
 		    cl_error *err);
 void serving_release(serving_deployment *d);
+/* Whether every custom model server of the deployment is ready (true when it has none). */
+bool serving_ready(serving_deployment *d);
+/* Blocks until every custom model server of a loaded deployment is ready: 0, or CL_EUNAVAIL
+ * "model_not_ready" once one passed its ready_timeout_s. A switch waits for it before the swap,
+ * so the old targets answer meanwhile. */
+int serving_wait_ready(serving_deployment *d, cl_error *err);
 /* Drops an endpoint's deployment (a deleted endpoint). */
 void serving_forget(serving_registry *g, int64_t endpoint_id);
 

@@ -186,6 +186,20 @@ json_t *store_endpoints_holding(db *d, int64_t org_id, const char *needle)
 	return ids;
 }
 
+json_t *store_endpoints_with_servers(db *d)
+{
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT id FROM endpoints WHERE state = 'active'"
+				  " AND (instr(targets, '\"command\":') > 0"
+				  "  OR instr(coalesce(shadow, ''), '\"command\":') > 0)"
+				  " ORDER BY id");
+	json_t *ids = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(ids, json_integer(sqlite3_column_int64(st, 0)));
+	sqlite3_reset(st);
+	return ids;
+}
+
 int store_endpoint_row(db *d, int64_t id, endpoint_row *e)
 {
 	sqlite3_stmt *st =

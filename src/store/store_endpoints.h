@@ -62,6 +62,9 @@ int store_endpoint_of_member(db *d, int64_t user_id, const char *name, int64_t *
 /* The ids of org `org_id`'s endpoints whose targets or shadow hold `needle` (JSON text such as
  * "model":"sentiment"), as a new array; callers check each. */
 json_t *store_endpoints_holding(db *d, int64_t org_id, const char *needle);
+/* The ids of the active endpoints of every org whose targets or shadow hold a custom model
+ * server, as a new array: a starting server starts their processes. */
+json_t *store_endpoints_with_servers(db *d);
 /* Endpoint `id` into *e; CL_ENOTFOUND. */
 int store_endpoint_row(db *d, int64_t id, endpoint_row *e);
 
