@@ -23,6 +23,7 @@ typedef struct app {
 	int64_t max_image_pixels; /* an imported image's pixel budget; 0: IMPORT_MAX_IMAGE_PIXELS */
 	struct serving_registry *serving; /* the models endpoints answer with (core/serving.h) */
 	struct serving_limiter *limiter;  /* endpoint keys' rates */
+	struct work_queue *shadows;	  /* shadow targets' answers, off the request path */
 	run_limits runs;	  /* what jobs may ask for here, and whether custom ones run */
 } app;
 

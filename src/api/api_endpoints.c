@@ -121,9 +121,12 @@ static int feedback_fields(http_request *r, int64_t org, const json_t *fb, const
 	bool found = id > 0 && !store_project_get(api_app(r)->db, id, &p);
 	char kind[64];
 	bool model = endpoint_model_kind(targets, kind, sizeof kind);
-	int rc = loop_settings_check(fb, found ? &p : NULL, org, model ? kind : NULL,
-				     &f->feedback_project_id, &f->feedback_threshold,
-				     &f->feedback_daily_cap, &r->err);
+	loop_settings ls = {0};
+	int rc = loop_settings_check(fb, found ? &p : NULL, org, model ? kind : NULL, &ls, &r->err);
+	f->feedback_project_id = ls.project_id;
+	f->feedback_threshold = ls.threshold;
+	f->feedback_daily_cap = ls.daily_cap;
+	f->feedback_canary_share = ls.canary_share;
 	if (found)
 		project_release(&p);
 	return rc;

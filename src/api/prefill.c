@@ -84,12 +84,11 @@ static json_t *read_image(prefill *f, const import_entry *e, char *why, size_t w
 		return NULL;
 	}
 	json_t *in = image_input(e);
-	serving_answer p = {0}, sh = {0};
+	serving_answer p = {0};
 	if (in)
-		serving_predict(d, in, randombytes_uniform(100), &p, &sh);
+		serving_predict(d, in, randombytes_uniform(100), &p);
 	serving_release(d);
 	json_decref(in);
-	json_decref(sh.output);
 	if (!in || p.rc) {
 		snprintf(why, why_size, "no OCR pre-fill: %s",
 			 in ? p.err.message : "out of memory");

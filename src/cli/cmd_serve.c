@@ -1,6 +1,7 @@
 /* `crowdloop serve`: opens the store, starts the HTTP server and runs until SIGINT or SIGTERM,
  * then lets requests in flight finish and closes the store cleanly. */
 #include "api/api.h"
+#include "api/shadow.h"
 #include "cli/cmd.h"
 #include "cli/demo.h"
 #include "cli/options.h"
@@ -11,6 +12,7 @@
 #include "core/task_loop.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/work_queue.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -367,6 +369,7 @@ int cmd_serve(int argc, char **argv)
 	if (a.serving)
 		serving_registry_set_langid_dir(a.serving, langid);
 	a.limiter = serving_limiter_new();
+	a.shadows = shadow_queue_new(&a);
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 	http_server *srv = NULL;
 	http_config tls = {0};
@@ -377,6 +380,7 @@ int cmd_serve(int argc, char **argv)
 		runner_stop(jobs);
 		if (srv)
 			http_server_stop(srv, 0);
+		work_queue_free(a.shadows);
 		forget_tls(&tls);
 		db_close(a.db);
 		return 1;
@@ -386,6 +390,7 @@ int cmd_serve(int argc, char **argv)
 	run(&stop);
 	runner_stop(jobs); /* running jobs go on: the next server adopts them */
 	http_server_stop(srv, 10000);
+	work_queue_free(a.shadows);
 	serving_registry_free(a.serving);
 	serving_limiter_free(a.limiter);
 	forget_tls(&tls);

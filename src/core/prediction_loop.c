@@ -5,33 +5,45 @@
 
 #include "core/annotation.h"
 
-/* The settings' own shape: members, threshold and cap, into *threshold and *cap. */
-static int settings_shape(const json_t *settings, double *threshold, int64_t *cap, cl_error *err)
+/* A number member from 0 to 1, or `fallback` when missing. */
+static int share_member(const json_t *settings, const char *name, double fallback, double *out,
+			cl_error *err)
 {
-	const json_t *t = json_object_get(settings, "threshold");
+	const json_t *v = json_object_get(settings, name);
+	if (v && (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1))
+		return cl_fail(err, CL_EINVAL, NULL, "\"%s\" is a number from 0 to 1", name);
+	*out = v ? json_number_value(v) : fallback;
+	return 0;
+}
+
+/* The settings' own shape: members, threshold, cap and canary share. */
+static int settings_shape(const json_t *settings, loop_settings *out, cl_error *err)
+{
+	static const char *const known[] = {"project_id", "threshold", "daily_cap",
+					    "canary_share"};
+	size_t members = 0;
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+		members += json_object_get(settings, known[i]) != NULL;
 	const json_t *c = json_object_get(settings, "daily_cap");
 	if (!json_is_object(settings) ||
 	    !json_is_integer(json_object_get(settings, "project_id")) ||
-	    json_object_size(settings) > 1u + (t != NULL) + (c != NULL))
-		return cl_fail(
-		    err, CL_EINVAL, NULL,
-		    "\"feedback\" is {\"project_id\",\"threshold\"?,\"daily_cap\"?} or null");
-	if (t && (!json_is_number(t) || json_number_value(t) < 0 || json_number_value(t) > 1))
-		return cl_fail(err, CL_EINVAL, NULL, "\"threshold\" is a number from 0 to 1");
+	    json_object_size(settings) > members)
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "\"feedback\" is {\"project_id\",\"threshold\"?,\"daily_cap\"?,"
+			       "\"canary_share\"?} or null");
 	if (c && (!json_is_integer(c) || json_integer_value(c) < 1 ||
 		  json_integer_value(c) > LOOP_DAILY_CAP_MAX))
 		return cl_fail(err, CL_EINVAL, NULL, "\"daily_cap\" is an integer from 1 to %d",
 			       LOOP_DAILY_CAP_MAX);
-	*threshold = t ? json_number_value(t) : 0.5;
-	*cap = c ? json_integer_value(c) : LOOP_DAILY_CAP_DEFAULT;
-	return 0;
+	out->daily_cap = c ? json_integer_value(c) : LOOP_DAILY_CAP_DEFAULT;
+	int rc = share_member(settings, "threshold", 0.5, &out->threshold, err);
+	return rc ? rc : share_member(settings, "canary_share", 0, &out->canary_share, err);
 }
 
 int loop_settings_check(const json_t *settings, const project *p, int64_t endpoint_org,
-			const char *model_kind, int64_t *project_id, double *threshold,
-			int64_t *cap, cl_error *err)
+			const char *model_kind, loop_settings *out, cl_error *err)
 {
-	int rc = settings_shape(settings, threshold, cap, err);
+	int rc = settings_shape(settings, out, err);
 	if (rc)
 		return rc;
 	if (!p || p->org_id != endpoint_org)
@@ -42,8 +54,52 @@ int loop_settings_check(const json_t *settings, const project *p, int64_t endpoi
 	if (strcmp(model_kind, task_kind_name(p->kind)))
 		return cl_fail(err, CL_EINVAL, NULL, "the project labels %s, the model answers %s",
 			       task_kind_name(p->kind), model_kind);
-	*project_id = json_integer_value(json_object_get(settings, "project_id"));
+	out->project_id = json_integer_value(json_object_get(settings, "project_id"));
 	return 0;
+}
+
+bool loop_canary_sampled(double canary_share, unsigned draw)
+{
+	return (double)draw < canary_share * 1000000.0;
+}
+
+/* An answer's top label: its "label", the first of its "labels", or the best of its
+ * "scores"; NULL when it has none. */
+static const char *top_label(const json_t *output)
+{
+	const char *label = json_string_value(json_object_get(output, "label"));
+	if (label)
+		return label;
+	if ((label = json_string_value(json_array_get(json_object_get(output, "labels"), 0))))
+		return label;
+	double top = -1;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)json_object_get(output, "scores"), k, v)
+	{
+		if (json_number_value(v) > top) {
+			top = json_number_value(v);
+			label = k;
+		}
+	}
+	return label;
+}
+
+static json_t *spans_of(const json_t *spans);
+
+const char *loop_canary_reason(const json_t *production, const json_t *canary)
+{
+	if (!production || !canary)
+		return NULL;
+	const char *a = top_label(production), *b = top_label(canary);
+	if (a || b)
+		return a && b && !strcmp(a, b) ? NULL : LOOP_CANARY_DISAGREEMENT;
+	json_t *sa = spans_of(json_object_get(production, "spans"));
+	json_t *sb = spans_of(json_object_get(canary, "spans"));
+	bool same = json_equal(sa, sb);
+	json_decref(sa);
+	json_decref(sb);
+	return same ? NULL : LOOP_CANARY_DISAGREEMENT;
 }
 
 /* The highest of an answer's scores, or of its spans' scores; 1 when it has none. */

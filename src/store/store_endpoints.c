@@ -11,16 +11,19 @@
 
 #define ENDPOINT_COLUMNS                                                                           \
 	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
-	" updated_at, feedback_project_id, feedback_threshold, feedback_daily_cap"
+	" updated_at, feedback_project_id, feedback_threshold, feedback_daily_cap,"                \
+	" coalesce(feedback_canary_share, 0)"
 
-/* {"project_id","threshold"}, or null without a feedback project. */
+/* {"project_id","threshold","daily_cap","canary_share"}, or null without a feedback project. */
 static json_t *feedback_json(sqlite3_stmt *st)
 {
 	if (sqlite3_column_type(st, 11) == SQLITE_NULL)
 		return json_null();
-	return json_pack("{s:I,s:f,s:I}", "project_id", (json_int_t)sqlite3_column_int64(st, 11),
-			 "threshold", sqlite3_column_double(st, 12), "daily_cap",
-			 (json_int_t)sqlite3_column_int64(st, 13));
+	return json_pack("{s:I,s:f,s:I,s:f}", "project_id",
+			 (json_int_t)sqlite3_column_int64(st, 11), "threshold",
+			 sqlite3_column_double(st, 12), "daily_cap",
+			 (json_int_t)sqlite3_column_int64(st, 13), "canary_share",
+			 sqlite3_column_double(st, 14));
 }
 
 static json_t *endpoint_json(sqlite3_stmt *st)
@@ -66,14 +69,15 @@ static int endpoint_create_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO endpoints(org_id, name, state, targets, shadow,"
 		       " log_limit, created_by, created_at, updated_at,"
-		       " feedback_project_id, feedback_threshold, feedback_daily_cap)"
-		       " VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?)");
+		       " feedback_project_id, feedback_threshold, feedback_daily_cap,"
+		       " feedback_canary_share) VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?,?)");
 	db_bind(st, DB_INT(a->org_id), DB_TEXT(a->f->name),
 		DB_TEXT(a->f->state ? a->f->state : "active"), DB_TEXT(a->targets),
 		DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(a->user_id), DB_INT(now),
 		DB_INT(now), DB_INT(a->f->feedback_project_id));
 	sqlite3_bind_double(st, 11, a->f->feedback_threshold);
 	db_bind_int(st, 12, a->f->feedback_daily_cap);
+	sqlite3_bind_double(st, 13, a->f->feedback_canary_share);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -139,6 +143,7 @@ static int row_from(sqlite3_stmt *st, endpoint_row *e)
 		e->feedback_project_id = sqlite3_column_int64(st, 11);
 		e->feedback_threshold = sqlite3_column_double(st, 12);
 		e->feedback_daily_cap = sqlite3_column_int64(st, 13);
+		e->feedback_canary_share = sqlite3_column_double(st, 14);
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -197,7 +202,8 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	       " feedback_project_id = CASE WHEN ?10 THEN nullif(?11, 0)"
 	       "  ELSE feedback_project_id END,"
 	       " feedback_threshold = CASE WHEN ?10 THEN ?12 ELSE feedback_threshold END,"
-	       " feedback_daily_cap = CASE WHEN ?10 THEN ?13 ELSE feedback_daily_cap END"
+	       " feedback_daily_cap = CASE WHEN ?10 THEN ?13 ELSE feedback_daily_cap END,"
+	       " feedback_canary_share = CASE WHEN ?10 THEN ?14 ELSE feedback_canary_share END"
 	       " WHERE id = ?1");
 	db_bind(st, DB_INT(a->id), DB_TEXT(a->f->name), DB_TEXT(a->f->state), DB_TEXT(a->targets),
 		DB_INT(a->shadow_given), DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(moves),
@@ -205,6 +211,7 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 		DB_INT(a->f->feedback_project_id));
 	sqlite3_bind_double(st, 12, a->f->feedback_threshold);
 	db_bind_int(st, 13, a->f->feedback_daily_cap);
+	sqlite3_bind_double(st, 14, a->f->feedback_canary_share);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -515,7 +522,7 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 	int rc = prediction_insert(c, a->p, now, &a->id, err);
 	if (!rc && a->shadow && a->shadow->target && a->shadow->target[0])
 		rc = prediction_insert(c, a->shadow, now, &shadow_id, err);
-	if (!rc && a->p->key_id)
+	if (!rc && a->p->key_id && !a->p->shadow)
 		rc = usage_count(c, a->p, now, err);
 	if (!rc && a->p->loop_meta) {
 		struct loop_item l = {a->p->loop_project_id, a->p->endpoint_id, a->id,

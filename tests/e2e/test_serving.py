@@ -323,17 +323,56 @@ class ServingTests(ServerTestCase):
         self.assertGreaterEqual(len(kept), 3)
         self.assertEqual(kept, sorted(ids)[-len(kept):])
 
+    def shadow_counts(self):
+        """The shadow queue's counters from /metrics."""
+        text = self.engineer.get("/metrics").body.decode()
+        counts = {}
+        for line in text.splitlines():
+            if line.startswith("crowdloop_shadow_"):
+                name, value = line.split()
+                counts[name[len("crowdloop_shadow_"):].replace("_total", "")] = int(float(value))
+        return counts
+
+    def wait_for(self, check, what):
+        for _ in range(400):
+            got = check()
+            if got:
+                return got
+            threading.Event().wait(0.05)
+        self.fail("waited in vain for " + what)
+
     def test_shadow_answers_are_logged_never_returned(self):
         ep = self.deploy("ocr-shadow", shadow={"service": "ocr", "options": {"languages": "eng"}})
-        c = self.caller(self.make_key(ep["id"]))
-        r = c.post(API + "/endpoints/ocr-shadow/predict",
-                   {"inputs": [{"image_bytes_b64": b64(self.english)}]})
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual(len(r.json()["predictions"]), 1)
-        self.assertEqual(r.json()["predictions"][0]["target"], "ocr:kor+eng")
-        log = self.engineer.get(API + "/endpoints/%d/predictions" % ep["id"]).json()["items"]
-        self.assertEqual(sorted((p["target"], p["shadow"]) for p in log),
+        c = self.caller(self.make_key(ep["id"], rate_limit=1000))
+        before = self.shadow_counts()
+        calls = 5
+        for _ in range(calls):
+            r = c.post(API + "/endpoints/ocr-shadow/predict",
+                       {"inputs": [{"image_bytes_b64": b64(self.english)}]})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(len(r.json()["predictions"]), 1)
+            # Only the primary answers; the shadow's target never shows.
+            self.assertEqual(r.json()["predictions"][0]["target"], "ocr:kor+eng")
+            self.assertNotIn("ocr:eng", json.dumps(r.json()))
+        # Every call queued its shadow answer (or dropped it, counted); the queue's thread
+        # logs what it queued, after the answers came back.
+        after = self.wait_for(lambda: (lambda n: n if n["done"] - before["done"] >=
+                                       n["queued"] - before["queued"] else None)(
+            self.shadow_counts()), "the shadow queue to drain")
+        queued = after["queued"] - before["queued"]
+        self.assertEqual(queued + after["dropped"] - before["dropped"], calls)
+
+        def logged():
+            log = self.engineer.get(API + "/endpoints/%d/predictions" % ep["id"]).json()
+            shadows = [p for p in log["items"] if p["shadow"]]
+            return log["items"] if len(shadows) >= queued else None
+        log = self.wait_for(logged, "the shadow's answers in the log")
+        self.assertEqual(sorted({(p["target"], p["shadow"]) for p in log}),
                          [("ocr:eng", True), ("ocr:kor+eng", False)])
+        self.assertEqual(sum(1 for p in log if not p["shadow"]), calls)
+        self.assertEqual(sum(1 for p in log if p["shadow"]), queued)
+        shadow = next(p for p in log if p["shadow"])
+        self.assertIn("Open", json.dumps(shadow["output"]))
 
     # -- switching under load -----------------------------------------------------------------
 

@@ -25,20 +25,25 @@ static const struct {
 	int rc;
 	double threshold;
 	int64_t cap;
+	double share;
 } settings_cases[] = {
-    {"{\"project_id\":5,\"threshold\":0.7}", "text_class", 2, true, 0, 0.7, 1000},
-    {"{\"project_id\":5}", "text_class", 2, true, 0, 0.5, 1000},
-    {"{\"project_id\":5,\"daily_cap\":3}", "text_class", 2, true, 0, 0.5, 3},
-    {"{\"project_id\":5,\"daily_cap\":0}", "text_class", 2, true, CL_EINVAL, 0, 0},
-    {"{\"project_id\":5,\"daily_cap\":1.5}", "text_class", 2, true, CL_EINVAL, 0, 0},
-    {"{\"project_id\":5}", "text_class", 3, true, CL_ENOTFOUND, 0, 0},
-    {"{\"project_id\":5}", "text_class", 2, false, CL_ENOTFOUND, 0, 0},
-    {"{\"project_id\":5}", "image_class", 2, true, CL_EINVAL, 0, 0},
-    {"{\"project_id\":5}", NULL, 2, true, CL_EINVAL, 0, 0},
-    {"{\"project_id\":5,\"threshold\":1.5}", "text_class", 2, true, CL_EINVAL, 0, 0},
-    {"{\"project_id\":5,\"threshold\":\"high\"}", "text_class", 2, true, CL_EINVAL, 0, 0},
-    {"{\"project_id\":5,\"rule\":1}", "text_class", 2, true, CL_EINVAL, 0, 0},
-    {"{\"project_id\":\"5\"}", "text_class", 2, true, CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"threshold\":0.7}", "text_class", 2, true, 0, 0.7, 1000, 0},
+    {"{\"project_id\":5}", "text_class", 2, true, 0, 0.5, 1000, 0},
+    {"{\"project_id\":5,\"daily_cap\":3}", "text_class", 2, true, 0, 0.5, 3, 0},
+    {"{\"project_id\":5,\"daily_cap\":0}", "text_class", 2, true, CL_EINVAL, 0, 0, 0},
+    {"{\"project_id\":5,\"daily_cap\":1.5}", "text_class", 2, true, CL_EINVAL, 0, 0, 0},
+    {"{\"project_id\":5}", "text_class", 3, true, CL_ENOTFOUND, 0, 0, 0},
+    {"{\"project_id\":5}", "text_class", 2, false, CL_ENOTFOUND, 0, 0, 0},
+    {"{\"project_id\":5}", "image_class", 2, true, CL_EINVAL, 0, 0, 0},
+    {"{\"project_id\":5}", NULL, 2, true, CL_EINVAL, 0, 0, 0},
+    {"{\"project_id\":5,\"threshold\":1.5}", "text_class", 2, true, CL_EINVAL, 0, 0, 0},
+    {"{\"project_id\":5,\"threshold\":\"high\"}", "text_class", 2, true, CL_EINVAL, 0, 0, 0},
+    {"{\"project_id\":5,\"rule\":1}", "text_class", 2, true, CL_EINVAL, 0, 0, 0},
+    {"{\"project_id\":\"5\"}", "text_class", 2, true, CL_EINVAL, 0, 0, 0},
+    {"{\"project_id\":5,\"canary_share\":0.25}", "text_class", 2, true, 0, 0.5, 1000, 0.25},
+    {"{\"project_id\":5,\"canary_share\":1}", "text_class", 2, true, 0, 0.5, 1000, 1},
+    {"{\"project_id\":5,\"canary_share\":1.1}", "text_class", 2, true, CL_EINVAL, 0, 0, 0},
+    {"{\"project_id\":5,\"canary_share\":\"all\"}", "text_class", 2, true, CL_EINVAL, 0, 0, 0},
 };
 
 static void test_settings(void **state)
@@ -47,18 +52,18 @@ static void test_settings(void **state)
 	project p = text_project(KIND_TEXT_CLASS);
 	for (size_t i = 0; i < sizeof settings_cases / sizeof *settings_cases; i++) {
 		json_t *s = json_loads(settings_cases[i].settings, 0, NULL);
-		int64_t id = 0, cap = 0;
-		double t = -1;
+		loop_settings ls = {0};
 		cl_error err = {0};
 		int rc = loop_settings_check(s, settings_cases[i].project ? &p : NULL,
 					     settings_cases[i].org, settings_cases[i].model_kind,
-					     &id, &t, &cap, &err);
+					     &ls, &err);
 		if (rc != settings_cases[i].rc)
 			fail_msg("case %zu: rc %d (%s)", i, rc, err.message);
 		if (!rc) {
-			assert_int_equal(id, 5);
-			assert_true(t == settings_cases[i].threshold);
-			assert_int_equal(cap, settings_cases[i].cap);
+			assert_int_equal(ls.project_id, 5);
+			assert_true(ls.threshold == settings_cases[i].threshold);
+			assert_int_equal(ls.daily_cap, settings_cases[i].cap);
+			assert_true(ls.canary_share == settings_cases[i].share);
 		}
 		json_decref(s);
 	}
@@ -82,6 +87,46 @@ static void test_reason(void **state)
 	json_decref(sure);
 	json_decref(unsure);
 	json_decref(spans);
+}
+
+/* Production's answer, the canary's, and whether they disagree. */
+static const struct {
+	const char *production, *canary;
+	bool disagree;
+} canary_cases[] = {
+    {"{\"label\":\"pos\",\"scores\":{\"pos\":0.9}}", "{\"label\":\"pos\"}", false},
+    {"{\"label\":\"pos\"}", "{\"label\":\"neg\"}", true},
+    {"{\"scores\":{\"pos\":0.6,\"neg\":0.4}}", "{\"scores\":{\"pos\":0.3,\"neg\":0.7}}",
+     true},
+    {"{\"labels\":[\"neg\"]}", "{\"scores\":{\"pos\":0.3,\"neg\":0.7}}", false},
+    {"{\"label\":\"pos\"}", "{\"spans\":[]}", true},
+    {"{\"spans\":[{\"start\":0,\"end\":2,\"label\":\"A\",\"score\":0.9}]}",
+     "{\"spans\":[{\"start\":0,\"end\":2,\"label\":\"A\",\"score\":0.4}]}", false},
+    {"{\"spans\":[{\"start\":0,\"end\":2,\"label\":\"A\"}]}",
+     "{\"spans\":[{\"start\":0,\"end\":3,\"label\":\"A\"}]}", true},
+    {"{\"label\":\"pos\"}", NULL, false},
+};
+
+static void test_canary(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof canary_cases / sizeof *canary_cases; i++) {
+		json_t *prod = json_loads(canary_cases[i].production, 0, NULL);
+		json_t *can = canary_cases[i].canary ? json_loads(canary_cases[i].canary, 0, NULL)
+						     : NULL;
+		const char *reason = loop_canary_reason(prod, can);
+		if (canary_cases[i].disagree != (reason != NULL))
+			fail_msg("case %zu: %s", i, reason ? reason : "agree");
+		if (reason)
+			assert_string_equal(reason, LOOP_CANARY_DISAGREEMENT);
+		json_decref(prod);
+		json_decref(can);
+	}
+	/* The share samples draws out of a million: none at 0, all at 1. */
+	assert_false(loop_canary_sampled(0, 0));
+	assert_true(loop_canary_sampled(1, 999999));
+	assert_true(loop_canary_sampled(0.25, 249999));
+	assert_false(loop_canary_sampled(0.25, 250000));
 }
 
 static void test_preannotation(void **state)
@@ -126,6 +171,7 @@ int main(void)
 	    cmocka_unit_test(test_settings),
 	    cmocka_unit_test(test_reason),
 	    cmocka_unit_test(test_preannotation),
+	    cmocka_unit_test(test_canary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
