@@ -75,11 +75,17 @@ class RegistryServingTest(ServerTestCase):
             rv = r.json().get("next")
 
     @classmethod
-    def train_and_register(cls):
+    def train_and_register(cls, name="sentiment", flip=False):
+        """A text-linear model trained on the sentences (their labels swapped when `flip`),
+        registered as version 1 of model `name` with the alias production."""
         w = cls.world
         rows = sentences()
+        if flip:
+            swap = {"positive": "negative", "negative": "positive"}
+            rows = [(t, swap[label]) for t, label in rows]
         p = w.project(labels=["positive", "negative"])["id"]
-        cls.project = p
+        if not flip:
+            cls.project = p
         w.import_texts(p, [t for t, _ in rows])
         cls.label_all(p, dict(rows))
         ds = cls.eng.post(API + "/projects/%d/datasets" % p, {}).json()
@@ -90,7 +96,7 @@ class RegistryServingTest(ServerTestCase):
         job = wait_for(lambda: (lambda j: j if j["state"] not in ("queued", "running") else None)(
             cls.eng.get(API + "/jobs/%d" % jid).json()), 120, "the training job")
         assert job["state"] == "succeeded", job
-        mid = cls.eng.post(API + "/orgs/%d/models" % w.org["id"], {"name": "sentiment"}).json()["id"]
+        mid = cls.eng.post(API + "/orgs/%d/models" % w.org["id"], {"name": name}).json()["id"]
         v = cls.eng.post(API + "/models/%d/versions" % mid, {"job_id": jid}).json()
         r = cls.eng.post(API + "/models/%d/aliases" % mid, {"name": "production", "version": 1})
         assert r.status in (200, 201), r
@@ -222,7 +228,8 @@ class RegistryServingTest(ServerTestCase):
                            "feedback": {"project_id": fp, "threshold": 0.8}})
         self.assertEqual(r.status, 201, r)
         self.assertEqual(r.json()["feedback"],
-                         {"project_id": fp, "threshold": 0.8, "daily_cap": 1000})
+                         {"project_id": fp, "threshold": 0.8, "daily_cap": 1000,
+                          "canary_share": 0})
         endpoint_id = r.json()["id"]
         caller = self.key_for(r.json()["id"])
         r = caller.post(API + "/endpoints/looped/predict",
@@ -266,6 +273,48 @@ class RegistryServingTest(ServerTestCase):
         self.assertIsNone(r.json()["feedback"])
         caller.post(API + "/endpoints/looped/predict", {"inputs": [{"text": "a plot"}]})
         self.assertEqual(len(self.tasks_of(fp)), 2)
+
+    def test_canary_disagreement_becomes_tasks_with_production_answer(self):
+        # A canary trained on swapped labels disagrees with production on every sentence.
+        _, flipped = self.train_and_register("sentiment-flipped", flip=True)
+        fp, worker = self.feedback_project()
+        targets = [{"model_version_id": self.version["id"], "weight": 70},
+                   {"model_version_id": flipped["id"], "weight": 30}]
+        r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                          {"name": "canaried", "targets": targets,
+                           "feedback": {"project_id": fp, "threshold": 0, "canary_share": 1}})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["feedback"]["canary_share"], 1)
+        endpoint_id = r.json()["id"]
+        caller = self.key_for(endpoint_id)
+        texts = ["a wonderful and lovely film", "a dull and awful plot",
+                 "a superb and excellent story", "a boring and horrible cast"]
+        want = {texts[0]: "positive", texts[1]: "negative", texts[2]: "positive",
+                texts[3]: "negative"}
+        r = caller.post(API + "/endpoints/canaried/predict",
+                        {"inputs": [{"text": t} for t in texts]})
+        self.assertEqual(r.status, 200, r)
+        preds = r.json()["predictions"]
+        # One answer per input, from the target the split drew.
+        self.assertEqual(len(preds), len(texts))
+        for p in preds:
+            self.assertIn("label", p["output"])
+        items = {i["text"]: i for i in self.tasks_of(fp)}
+        self.assertEqual(sorted(items), sorted(texts))
+        for t, item in items.items():
+            self.assertEqual(item["meta"]["prediction"]["reason"], "canary_disagreement")
+            # Production's answer is the suggestion, whichever target answered the caller.
+            self.assertEqual(item["meta"]["preannotation"], {"labels": [want[t]]}, t)
+        # The same texts again make no new items (deduplicated by content).
+        caller.post(API + "/endpoints/canaried/predict", {"inputs": [{"text": texts[0]}]})
+        self.assertEqual(len(self.tasks_of(fp)), len(texts))
+        # With the share at 0 the canary is never asked: nothing new comes.
+        r = self.eng.patch(API + "/endpoints/%d" % endpoint_id,
+                           {"feedback": {"project_id": fp, "threshold": 0, "canary_share": 0}})
+        self.assertEqual(r.status, 200, r)
+        caller.post(API + "/endpoints/canaried/predict",
+                    {"inputs": [{"text": "a delightful and great show"}]})
+        self.assertEqual(len(self.tasks_of(fp)), len(texts))
 
     def test_each_rule_stops_at_its_daily_cap(self):
         fp, _ = self.feedback_project()
