@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/prediction_loop.h"
+#include "core/preannotation_stats.h"
 
 static project text_project(task_kind kind)
 {
@@ -129,6 +130,36 @@ static void test_canary(void **state)
 	assert_false(loop_canary_sampled(0.25, 250000));
 }
 
+/* Figures of first submissions: time with and without a suggestion, accepted vs changed. */
+static void test_preannotation_stats(void **state)
+{
+	(void)state;
+	preannotation_stats s = {0};
+	json_t *o = preannotation_stats_finish(&s);
+	assert_true(json_is_null(json_object_get(json_object_get(o, "with"), "mean_seconds")));
+	assert_true(json_is_null(json_object_get(o, "changed_rate")));
+	json_decref(o);
+	/* Member order is no change; another label is; an unknown time still counts the choice. */
+	preannotation_stats_add(&s, 1000, "{\"spans\":[{\"start\":0,\"end\":1,\"label\":\"A\"}]}",
+				"{\"spans\":[{\"label\":\"A\",\"end\":1,\"start\":0}]}");
+	preannotation_stats_add(&s, 3000, "{\"labels\":[\"pos\"]}", "{\"labels\":[\"neg\"]}");
+	preannotation_stats_add(&s, -1, "{\"labels\":[\"pos\"]}", "{\"labels\":[\"pos\"]}");
+	preannotation_stats_add(&s, 8000, NULL, "{\"labels\":[\"pos\"]}");
+	preannotation_stats_add(&s, 2000, NULL, "{\"labels\":[\"neg\"]}");
+	preannotation_stats_add(&s, 4000, NULL, "{\"labels\":[\"neg\"]}");
+	o = preannotation_stats_finish(&s);
+	const json_t *with = json_object_get(o, "with"), *without = json_object_get(o, "without");
+	assert_int_equal(json_integer_value(json_object_get(with, "tasks")), 2);
+	assert_true(json_real_value(json_object_get(with, "mean_seconds")) == 2.0);
+	assert_true(json_real_value(json_object_get(with, "median_seconds")) == 2.0);
+	assert_int_equal(json_integer_value(json_object_get(without, "tasks")), 3);
+	assert_true(json_real_value(json_object_get(without, "median_seconds")) == 4.0);
+	assert_int_equal(json_integer_value(json_object_get(o, "accepted")), 2);
+	assert_int_equal(json_integer_value(json_object_get(o, "changed")), 1);
+	assert_true(json_real_value(json_object_get(o, "changed_rate")) == 1.0 / 3.0);
+	json_decref(o);
+}
+
 static void test_preannotation(void **state)
 {
 	(void)state;
@@ -172,6 +203,7 @@ int main(void)
 	    cmocka_unit_test(test_reason),
 	    cmocka_unit_test(test_preannotation),
 	    cmocka_unit_test(test_canary),
+	    cmocka_unit_test(test_preannotation_stats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
