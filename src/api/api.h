@@ -239,6 +239,9 @@ int api_tasks_annotations(http_request *r);
 int api_tasks_reopen(http_request *r);
 int api_tasks_left(http_request *r);
 int api_stats(http_request *r);
+/* Batch pre-annotation runs of a project (api/preannotate.h). */
+int api_preannotations_create(http_request *r);
+int api_preannotations_list(http_request *r);
 int api_healthz(http_request *r);
 int api_metrics(http_request *r);
 int api_openapi(http_request *r);

@@ -1,6 +1,7 @@
 /* `crowdloop serve`: opens the store, starts the HTTP server and runs until SIGINT or SIGTERM,
  * then lets requests in flight finish and closes the store cleanly. */
 #include "api/api.h"
+#include "api/preannotate.h"
 #include "api/shadow.h"
 #include "cli/cmd.h"
 #include "cli/demo.h"
@@ -282,6 +283,8 @@ static runner *start_runner(app *a, const serve_args *args, const char *url)
 	    .node = {.cpus = node.cpus, .mem_bytes = (int64_t)node.memory_bytes,
 		     .gpus = node.gpu_count},
 	    .grace_ms = 5000,
+	    .between = preannotate_step,
+	    .between_ctx = a,
 	};
 	cl_error err = {0};
 	runner *r = runner_start(&cfg, &err);

@@ -531,7 +531,16 @@ const migration migrations[] = {
      "DROP TABLE prediction_items;"
      "ALTER TABLE prediction_items_new RENAME TO prediction_items;"
      "CREATE INDEX prediction_items_endpoint"
-     " ON prediction_items(endpoint_id, reason, created_at);"},
+     " ON prediction_items(endpoint_id, reason, created_at);"
+     "CREATE TABLE preannotation_runs(id INTEGER PRIMARY KEY,"
+     " project_id INTEGER NOT NULL REFERENCES projects(id), endpoint_id INTEGER NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),"
+     " total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0,"
+     " skipped INTEGER NOT NULL DEFAULT 0, cursor INTEGER NOT NULL DEFAULT 0, error TEXT,"
+     " created_by INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE INDEX preannotation_runs_project ON preannotation_runs(project_id, id);"
+     "CREATE INDEX preannotation_runs_live ON preannotation_runs(id)"
+     " WHERE state IN ('queued', 'running');"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -316,6 +316,46 @@ class RegistryServingTest(ServerTestCase):
                     {"inputs": [{"text": "a delightful and great show"}]})
         self.assertEqual(len(self.tasks_of(fp)), len(texts))
 
+    def test_batch_preannotation_of_open_items(self):
+        w = self.world
+        r = self.deploy("batch-sentiment", [{"model_version_id": self.version["id"]}])
+        self.assertEqual(r.status, 201, r)
+        p = w.project(labels=["positive", "negative"])["id"]
+        want = {"a wonderful and lovely film": "positive", "a dull and awful plot": "negative",
+                "a superb and excellent story": "positive",
+                "a boring and horrible cast": "negative"}
+        w.import_texts(p, list(want))
+        path = API + "/projects/%d/preannotations" % p
+        # Bad starts name the problem.
+        r = w.manager.post(path, {"endpoint": "no-such-endpoint"})
+        self.assertEqual(r.status, 404, r)
+        self.assertIn("no-such-endpoint", r.json()["error"]["message"])
+        r = w.manager.post(path, {})
+        self.assertEqual(r.status, 400, r)
+        img = w.project(kind="image_class", labels=["a", "b"])["id"]
+        r = w.manager.post(API + "/projects/%d/preannotations" % img,
+                           {"endpoint": "batch-sentiment"})
+        self.assertEqual(r.status, 400, r)
+        worker, wid = w.user("batchwrk")
+        w.add_member(p, wid, "worker")
+        self.assertEqual(worker.post(path, {"endpoint": "batch-sentiment"}).status, 403)
+        # The run answers at once, queued; the runner's thread does the predictions.
+        r = w.manager.post(path, {"endpoint": "batch-sentiment"})
+        self.assertEqual(r.status, 201, r)
+        run = r.json()
+        self.assertEqual((run["total"], run["done"]), (4, 0))
+        self.assertIn(run["state"], ("queued", "running", "done"))
+        done = wait_for(lambda: (lambda runs: runs[0] if runs[0]["state"] in ("done", "failed")
+                                 else None)(w.manager.get(path).json()["items"]),
+                        60, "the pre-annotation run")
+        self.assertEqual(done["id"], run["id"])
+        self.assertEqual((done["state"], done["done"], done["skipped"]), ("done", 4, 0), done)
+        items = self.tasks_of(p)
+        self.assertEqual({i["text"]: i["meta"]["preannotation"] for i in items},
+                         {t: {"labels": [label]} for t, label in want.items()})
+        t = worker.post(API + "/projects/%d/tasks/next" % p).json()
+        self.assertEqual(t["preannotation"], {"labels": [want[t["item"]["text"]]]})
+
     def test_each_rule_stops_at_its_daily_cap(self):
         fp, _ = self.feedback_project()
         r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
