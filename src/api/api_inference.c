@@ -10,8 +10,10 @@
 #include "api/shadow.h"
 #include "core/auth.h"
 #include "core/endpoint.h"
+#include "core/import.h"
 #include "core/prediction_loop.h"
 #include "core/serving.h"
+#include "store/blobs.h"
 #include "store/store_endpoints.h"
 #include "store/store_projects.h"
 #include "util/clock.h"
@@ -135,15 +137,44 @@ static void record_of(const endpoint_row *e, const api_scope *s, const serving_a
 
 /* ---- the loop back to the crowd (core/prediction_loop.h) ---- */
 
-/* The meta of the item a prediction makes in the feedback project: new, NULL when the project
- * cannot be read. */
+/* An image input the loop keeps: stored as a blob, as an import stores an image. */
+typedef struct loop_image {
+	char hash[65];
+	const char *mime;
+	int width, height;
+} loop_image;
+
+/* Decodes an image input, checks it as an import would and stores its bytes; false when it is
+ * not an image an import would take. */
+static bool loop_image_store(app *a, const char *b64, loop_image *im)
+{
+	size_t len = strlen(b64), max = len / 4 * 3 + 3, n = 0;
+	unsigned char *bytes = malloc(max);
+	bool ok = bytes && !sodium_base642bin(bytes, max, b64, len, " \r\n", &n, NULL,
+					      sodium_base64_VARIANT_ORIGINAL);
+	import_limits lim;
+	import_limits_default(&lim);
+	if (a->max_image_pixels > 0)
+		lim.max_image_pixels = a->max_image_pixels;
+	ok = ok && (im->mime = import_image_facts(&lim, bytes, n, &im->width, &im->height));
+	if (ok) {
+		blob_hash(bytes, n, im->hash);
+		ok = !blob_put(a->data_dir, im->hash, bytes, n);
+	}
+	free(bytes);
+	return ok;
+}
+
+/* The meta of the item a prediction makes in the feedback project, from a text input or an
+ * image (`im`): new, NULL when the project cannot be read. */
 static json_t *loop_meta_of(db *d, int64_t project_id, int64_t endpoint_id, const char *text,
-			    const json_t *output, const char *reason)
+			    const loop_image *im, const json_t *output, const char *reason)
 {
 	project pr = {0};
 	if (store_project_get(d, project_id, &pr))
 		return NULL;
-	json_t *pre = loop_preannotation(&pr, text, output);
+	json_t *pre = im ? loop_preannotation_image(&pr, im->width, im->height, output)
+			 : loop_preannotation(&pr, text, output);
 	json_t *meta = loop_item_meta(pre, endpoint_id, reason);
 	json_decref(pre);
 	project_release(&pr);
@@ -159,23 +190,32 @@ typedef struct loop_answers {
 
 /* A text input is kept while the endpoint has a feedback project, and a doubtful answer (low
  * confidence, or production and canary disagreeing) becomes an item of it in the log's own
- * transaction, production's answer its pre-annotation. */
-static void loop_attach(db *d, const endpoint_row *e, const json_t *input, const loop_answers *l,
-			prediction_record *rec)
+ * transaction, production's answer its pre-annotation. An image input becomes an image item,
+ * its bytes stored first (`im` holds what the record points to). */
+static void loop_attach(app *a, const endpoint_row *e, const json_t *input, const loop_answers *l,
+			prediction_record *rec, loop_image *im)
 {
 	const char *text = json_string_value(json_object_get(input, "text"));
+	const char *b64 = json_string_value(json_object_get(input, "image_bytes_b64"));
 	const serving_answer *p = l->returned;
-	if (!e->feedback_project_id || !text || p->rc)
+	if (!e->feedback_project_id || (!text && !b64) || p->rc)
 		return;
 	rec->input_text = text;
 	const json_t *suggested = p->output;
 	const char *reason = loop_reason(p->output, e->feedback_threshold);
 	if (!reason && (reason = loop_canary_reason(l->production, l->canary)))
 		suggested = l->production;
-	if (!reason)
+	if (!reason || (!text && !loop_image_store(a, b64, im)))
 		return;
-	rec->loop_meta = loop_meta_of(d, e->feedback_project_id, e->id, text, suggested, reason);
+	rec->loop_meta = loop_meta_of(a->db, e->feedback_project_id, e->id, text, text ? NULL : im,
+				      suggested, reason);
 	rec->loop_project_id = e->feedback_project_id;
+	if (!text) {
+		rec->loop_blob = im->hash;
+		rec->loop_mime = im->mime;
+		rec->loop_width = im->width;
+		rec->loop_height = im->height;
+	}
 }
 
 /* On a sampled share of a canary split's requests the other target answers too: *other its
@@ -220,7 +260,8 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 	if (serving_has_shadow(d))
 		shadow_queue_push(a, d, input, &rec);
 	serving_release(d);
-	loop_attach(a->db, e, input, &l, &rec);
+	loop_image im = {0};
+	loop_attach(a, e, input, &l, &rec, &im);
 	int rc = store_prediction_log(a->db, &rec, NULL, &out->id, &r->err);
 	json_decref(rec.loop_meta);
 	json_decref(other.output);
@@ -313,7 +354,7 @@ static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *projec
 		return NULL;
 	if (e.feedback_project_id && !store_prediction_input(d, r->ids[0], &output, &text) &&
 	    text && output)
-		meta = loop_meta_of(d, e.feedback_project_id, e.id, text, output,
+		meta = loop_meta_of(d, e.feedback_project_id, e.id, text, NULL, output,
 				    LOOP_NEGATIVE_FEEDBACK);
 	*project_id = e.feedback_project_id;
 	json_decref(output);

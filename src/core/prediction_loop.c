@@ -102,9 +102,27 @@ const char *loop_canary_reason(const json_t *production, const json_t *canary)
 	return same ? NULL : LOOP_CANARY_DISAGREEMENT;
 }
 
-/* The highest of an answer's scores, or of its spans' scores; 1 when it has none. */
+/* How sure an OCR answer is: its least sure line's confidence (0 when it read no line). */
+static double lines_certainty(const json_t *lines)
+{
+	double low = json_array_size(lines) ? 1 : 0;
+	size_t i;
+	json_t *l;
+	json_array_foreach(lines, i, l)
+	{
+		double c = json_number_value(json_object_get(l, "confidence"));
+		if (c < low)
+			low = c;
+	}
+	return low;
+}
+
+/* The highest of an answer's scores, or of its spans' scores, or an OCR answer's certainty;
+ * 1 when it has none. */
 static double top_score(const json_t *output)
 {
+	if (json_is_array(json_object_get(output, "lines")))
+		return lines_certainty(json_object_get(output, "lines"));
 	double top = -1;
 	const char *k;
 	json_t *v;
@@ -155,6 +173,52 @@ json_t *loop_preannotation(const project *p, const char *text, const json_t *out
 	else if (p->kind == KIND_TEXT_SPANS && json_is_array(json_object_get(output, "spans")))
 		ann = json_pack("{s:o}", "spans", spans_of(json_object_get(output, "spans")));
 	item_facts item = {.type = ITEM_TEXT, .text = text};
+	cl_error err = {0};
+	if (ann && annotation_validate(p, &item, ann, &err)) {
+		json_decref(ann);
+		ann = NULL;
+	}
+	return ann;
+}
+
+json_t *loop_ocr_lines(const json_t *output, int64_t width, int64_t height)
+{
+	json_t *lines = json_array();
+	size_t i;
+	json_t *l;
+	json_array_foreach(json_object_get(output, "lines"), i, l)
+	{
+		const char *text = json_string_value(json_object_get(l, "text"));
+		if (!text || strspn(text, " \t\r\n") == strlen(text))
+			continue;
+		json_t *line = json_pack("{s:s}", "text", text);
+		const json_t *b = json_object_get(l, "box");
+		int64_t x = json_integer_value(json_array_get(b, 0));
+		int64_t y = json_integer_value(json_array_get(b, 1));
+		int64_t w = json_integer_value(json_array_get(b, 2));
+		int64_t h = json_integer_value(json_array_get(b, 3));
+		if (json_array_size(b) == 4 && x >= 0 && y >= 0 && x < width && y < height &&
+		    w > 0 && h > 0)
+			json_object_set_new(
+			    line, "box",
+			    json_pack("{s:I,s:I,s:I,s:I}", "x", (json_int_t)x, "y", (json_int_t)y,
+				      "w", (json_int_t)(x + w > width ? width - x : w), "h",
+				      (json_int_t)(y + h > height ? height - y : h)));
+		json_array_append_new(lines, line);
+	}
+	return json_pack("{s:o}", "lines", lines);
+}
+
+json_t *loop_preannotation_image(const project *p, int64_t width, int64_t height,
+				 const json_t *output)
+{
+	json_t *ann = NULL;
+	const json_t *label = json_object_get(output, "label");
+	if (p->kind == KIND_IMAGE_TRANSCRIPTION && json_is_array(json_object_get(output, "lines")))
+		ann = loop_ocr_lines(output, width, height);
+	else if (p->kind == KIND_IMAGE_CLASS && json_is_string(label))
+		ann = json_pack("{s:[O]}", "labels", label);
+	item_facts item = {.type = ITEM_IMAGE, .width = width, .height = height};
 	cl_error err = {0};
 	if (ann && annotation_validate(p, &item, ann, &err)) {
 		json_decref(ann);

@@ -49,13 +49,24 @@ bool loop_canary_sampled(double canary_share, unsigned draw);
 const char *loop_canary_reason(const json_t *production, const json_t *canary);
 
 /* The rule's reason for a prediction's `output` (borrowed): LOOP_LOW_CONFIDENCE when its top
- * score is under `threshold`, else NULL. */
+ * score (an OCR answer: its least confident line's confidence, 0 without lines) is under
+ * `threshold`, else NULL. */
 const char *loop_reason(const json_t *output, double threshold);
 
 /* The model's answer as an annotation of project `p` for a text item (new reference): a
  * class's {"labels":[...]} or spans' {"spans":[{start,end,label}]}; NULL when the answer is not
  * a valid annotation of the project (a label outside its set), so no suggestion is shown. */
 json_t *loop_preannotation(const project *p, const char *text, const json_t *output);
+
+/* The model's answer as an annotation of project `p` for an image item of width × height: an
+ * OCR answer's lines as an image_transcription's {"lines":[{"text","box"}]} (core/annotation.h;
+ * blank lines left out, boxes kept inside the image), a class as image_class's {"labels"};
+ * NULL when not a valid annotation of the project. */
+json_t *loop_preannotation_image(const project *p, int64_t width, int64_t height,
+				 const json_t *output);
+/* An OCR answer's {"lines":[{"text","box":[x,y,w,h]}]} as a transcription's lines (new
+ * reference): blank lines left out, boxes as {"x","y","w","h"} kept inside the image. */
+json_t *loop_ocr_lines(const json_t *output, int64_t width, int64_t height);
 
 /* The meta of a loop item (new reference): {"preannotation", "prediction":{"endpoint_id",
  * "reason"}}; the store adds the prediction's id as it writes it. preannotation (borrowed) may

@@ -441,26 +441,47 @@ struct loop_item {
 	int64_t project_id, endpoint_id, prediction_id;
 	const char *text;
 	json_t *meta; /* the prediction's id is added here */
+	const char *blob, *mime; /* an image item's, else NULL */
+	int width, height;
 };
+
+/* Inserts the item, text or image, unless the project has its content: 0 and no change then. */
+static int loop_item_row(db_conn *c, const struct loop_item *l, const char *hash,
+			 const char *meta, int64_t now, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
+				      " blob, mime, width, height, meta, created_at)"
+				      " VALUES (?,?,?,?,?,?,?,?,?,?)"
+				      " ON CONFLICT(project_id, content_hash) DO NOTHING");
+	db_bind(st, DB_INT(l->project_id), DB_TEXT(l->blob ? "image" : "text"), DB_TEXT(hash),
+		DB_TEXT(l->blob ? NULL : l->text), DB_TEXT(l->blob), DB_TEXT(l->mime));
+	if (l->blob) {
+		db_bind_int(st, 7, l->width);
+		db_bind_int(st, 8, l->height);
+	}
+	db_bind_text(st, 9, meta);
+	db_bind_int(st, 10, now);
+	return db_exec_stmt(st, err);
+}
 
 /* The text item of the loop's project, made with its tasks when new; *id its id. */
 static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, int64_t *id,
 			    cl_error *err)
 {
 	char hash[65], *meta = NULL;
-	blob_hash(l->text, strlen(l->text), hash);
+	/* Deduplicated by content: a text's hash, an image's bytes' (its blob's name). */
+	if (l->blob)
+		snprintf(hash, sizeof hash, "%s", l->blob);
+	else
+		blob_hash(l->text, strlen(l->text), hash);
 	json_object_set_new(json_object_get(l->meta, "prediction"), "prediction_id",
 			    json_integer(l->prediction_id));
 	meta = json_dumps(l->meta, JSON_COMPACT);
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
-				      " meta, created_at) VALUES (?,'text',?,?,?,?)"
-				      " ON CONFLICT(project_id, content_hash) DO NOTHING");
-	db_bind(st, DB_INT(l->project_id), DB_TEXT(hash), DB_TEXT(l->text), DB_TEXT(meta),
-		DB_INT(now));
-	int rc = db_exec_stmt(st, err);
+	int rc = loop_item_row(c, l, hash, meta, now, err);
 	free(meta);
 	if (rc)
 		return rc;
+	sqlite3_stmt *st;
 	if (!sqlite3_changes(db_handle(c))) {
 		/* The project has this text already: the prediction is tied to that item. */
 		st = db_stmt(c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
@@ -498,7 +519,7 @@ static int loop_item_make(db_conn *c, const struct loop_item *l, const char *rea
 	int64_t now = clock_now_ms(), item_id = 0;
 	sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM prediction_items WHERE prediction_id = ?");
 	db_bind_int(st, 1, l->prediction_id);
-	if (db_one_int(st) || !l->text || loop_capped(c, l, reason, now))
+	if (db_one_int(st) || (!l->text && !l->blob) || loop_capped(c, l, reason, now))
 		return 0;
 	int rc = loop_item_insert(c, l, now, &item_id, err);
 	if (rc)
@@ -526,7 +547,8 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 		rc = usage_count(c, a->p, now, err);
 	if (!rc && a->p->loop_meta) {
 		struct loop_item l = {a->p->loop_project_id, a->p->endpoint_id, a->id,
-				      a->p->input_text, a->p->loop_meta};
+				      a->p->input_text, a->p->loop_meta, a->p->loop_blob,
+				      a->p->loop_mime, a->p->loop_width, a->p->loop_height};
 		rc = loop_item_make(c, &l, loop_reason_of(a->p->loop_meta), err);
 	}
 	if (!rc)
@@ -626,7 +648,7 @@ static int feedback_loop(db_conn *c, const struct feedback_put *f, cl_error *err
 	if (db_step(st) == SQLITE_ROW) {
 		char *text = strdup(db_col_text(st, 1));
 		struct loop_item l = {f->loop_project_id, sqlite3_column_int64(st, 0),
-				      f->prediction_id, text, f->loop_meta};
+				      f->prediction_id, text, f->loop_meta, NULL, NULL, 0, 0};
 		sqlite3_reset(st);
 		rc = text ? loop_item_make(c, &l, loop_reason_of(f->loop_meta), err)
 			  : cl_fail(err, CL_ENOMEM, NULL, "out of memory");

@@ -98,6 +98,10 @@ typedef struct prediction_record {
 	 * of project loop_project_id, else NULL. */
 	json_t *loop_meta;
 	int64_t loop_project_id;
+	/* An image input the loop's item is made of: its blob (stored already), MIME type and
+	 * size; NULL blob for a text input. */
+	const char *loop_blob, *loop_mime;
+	int loop_width, loop_height;
 } prediction_record;
 
 /* Logs one prediction (and a shadow's, when shadow->target is set) and counts it in the key's

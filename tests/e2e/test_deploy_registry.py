@@ -395,7 +395,8 @@ class RegistryServingTest(ServerTestCase):
         self.assertEqual(r.status, 201, r)
         path = API + "/endpoints/%d" % r.json()["id"]
         r = self.assertError(self.eng.patch(path, {"targets": [{"service": "ocr"}]}), 400)
-        self.assertIn("trained model", r["message"])
+        # The OCR service answers transcriptions: not this text_class project's kind.
+        self.assertIn("image_transcription", r["message"])
         self.assertEqual(self.eng.get(path).json()["targets"][0]["model"], "sentiment")
         r = self.eng.patch(path, {"targets": [{"service": "ocr"}], "feedback": None})
         self.assertEqual(r.status, 200, r)

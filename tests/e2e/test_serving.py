@@ -374,6 +374,41 @@ class ServingTests(ServerTestCase):
         shadow = next(p for p in log if p["shadow"])
         self.assertIn("Open", json.dumps(shadow["output"]))
 
+    # -- the loop: images back to the crowd ----------------------------------------------------
+
+    def test_doubtful_ocr_reads_become_image_items_with_their_lines(self):
+        w = self.world
+        r = w.manager.post(API + "/projects", {"org_id": w.org["id"], "name": "ocr-loop-p",
+                                               "kind": "image_transcription", "status": "open"})
+        self.assertEqual(r.status, 201, r)
+        p = r.json()["id"]
+        ep = self.deploy("ocr-loop", feedback={"project_id": p, "threshold": 1})
+        self.assertEqual(ep["feedback"]["project_id"], p)
+        c = self.caller(self.make_key(ep["id"], rate_limit=1000))
+        for _ in range(2):  # the same image twice makes one item
+            r = c.post(API + "/endpoints/ocr-loop/predict",
+                       {"inputs": [{"image_bytes_b64": b64(self.english)}]})
+            self.assertEqual(r.status, 200, r)
+        pred = r.json()["predictions"][0]
+        items = w.manager.get(API + "/projects/%d/items?limit=10" % p).json()["items"]
+        self.assertEqual(len(items), 1, items)
+        item = items[0]
+        self.assertEqual(item["type"], "image")
+        self.assertEqual(item["meta"]["prediction"]["reason"], "low_confidence")
+        lines = item["meta"]["preannotation"]["lines"]
+        self.assertIn("Open", " ".join(l["text"] for l in lines))
+        self.assertEqual(len(lines), len([l for l in pred["output"]["lines"]
+                                          if l["text"].strip()]))
+        # The image's bytes are the item's asset, as an import stores them.
+        r = w.manager.get(API + "/items/%d/asset" % item["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, self.english)
+        # A text project does not take an OCR endpoint's answers.
+        texts = w.project()["id"]
+        r = self.engineer.patch(API + "/endpoints/%d" % ep["id"],
+                                {"feedback": {"project_id": texts}})
+        self.assertEqual(r.status, 400, r)
+
     # -- switching under load -----------------------------------------------------------------
 
     def test_switching_targets_under_load_loses_no_request(self):

@@ -85,6 +85,15 @@ static void test_reason(void **state)
 	assert_null(loop_reason(unsure, 0.5));
 	assert_string_equal(loop_reason(spans, 0.5), LOOP_LOW_CONFIDENCE);
 	assert_null(loop_reason(NULL, 0.9));
+	/* OCR: the least confident line decides; a page with no line is doubtful. */
+	json_t *page = json_pack("{s:[{s:s,s:f},{s:s,s:f}]}", "lines", "text", "a", "confidence",
+				 0.95, "text", "b", "confidence", 0.4);
+	assert_string_equal(loop_reason(page, 0.5), LOOP_LOW_CONFIDENCE);
+	assert_null(loop_reason(page, 0.3));
+	json_decref(page);
+	page = json_pack("{s:[]}", "lines");
+	assert_string_equal(loop_reason(page, 0.1), LOOP_LOW_CONFIDENCE);
+	json_decref(page);
 	json_decref(sure);
 	json_decref(unsure);
 	json_decref(spans);
@@ -160,6 +169,36 @@ static void test_preannotation_stats(void **state)
 	json_decref(o);
 }
 
+/* Image answers: OCR lines for a transcription project (boxes kept inside the image, blank
+ * lines left out), a class for an image_class project, nothing for a label it lacks. */
+static void test_preannotation_image(void **state)
+{
+	(void)state;
+	project p = {.id = 5, .org_id = 2, .kind = KIND_IMAGE_TRANSCRIPTION, .overlap = 1};
+	json_t *out = json_pack("{s:[{s:s,s:[iiii],s:f},{s:s,s:[iiii],s:f}]}", "lines", "text",
+				"Hello", "box", 10, 5, 500, 40, "confidence", 0.9, "text", "  ", "box",
+				0, 0, 5, 5, "confidence", 0.1);
+	json_t *ann = loop_preannotation_image(&p, 200, 100, out);
+	json_t *want = json_pack("{s:[{s:s,s:{s:i,s:i,s:i,s:i}}]}", "lines", "text", "Hello", "box",
+				 "x", 10, "y", 5, "w", 190, "h", 40);
+	assert_true(json_equal(ann, want));
+	json_decref(ann);
+	json_decref(want);
+	json_decref(out);
+	p = text_project(KIND_IMAGE_CLASS);
+	out = json_pack("{s:s}", "label", "neg");
+	ann = loop_preannotation_image(&p, 10, 10, out);
+	want = json_pack("{s:[s]}", "labels", "neg");
+	assert_true(json_equal(ann, want));
+	json_decref(ann);
+	json_decref(want);
+	json_decref(out);
+	out = json_pack("{s:s}", "label", "cat");
+	assert_null(loop_preannotation_image(&p, 10, 10, out));
+	json_decref(out);
+	json_decref(p.labels);
+}
+
 static void test_preannotation(void **state)
 {
 	(void)state;
@@ -204,6 +243,7 @@ int main(void)
 	    cmocka_unit_test(test_preannotation),
 	    cmocka_unit_test(test_canary),
 	    cmocka_unit_test(test_preannotation_stats),
+	    cmocka_unit_test(test_preannotation_image),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
