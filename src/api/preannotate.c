@@ -2,9 +2,11 @@
 #include "api/preannotate.h"
 #include "core/prediction_loop.h"
 #include "core/serving.h"
+#include "store/blobs.h"
 #include "store/store_endpoints.h"
 #include "store/store_preannotate.h"
 #include "store/store_projects.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 #include <sodium.h>
@@ -17,7 +19,8 @@
 /* The kinds a model's answer pre-annotates (core/prediction_loop.h loop_preannotation). */
 static bool kind_takes_preannotation(task_kind k)
 {
-	return k == KIND_TEXT_CLASS || k == KIND_TEXT_SPANS;
+	return k == KIND_TEXT_CLASS || k == KIND_TEXT_SPANS || k == KIND_IMAGE_CLASS ||
+	       k == KIND_IMAGE_TRANSCRIPTION;
 }
 
 int api_preannotations_create(http_request *r)
@@ -29,7 +32,8 @@ int api_preannotations_create(http_request *r)
 	const char *name = json_string_value(json_object_get(body, "endpoint"));
 	if (!rc && !kind_takes_preannotation(p->kind))
 		rc = http_fail(r, CL_EINVAL, NULL,
-			       "batch pre-annotation takes a text_class or text_spans project, not %s",
+			       "batch pre-annotation takes a text_class, text_spans, image_class or"
+			       " image_transcription project, not %s",
 			       task_kind_name(p->kind));
 	if (!rc && store_endpoint_by_name(api_app(r)->db, p->org_id, name, &e))
 		rc = http_fail(r, CL_ENOTFOUND, NULL, "endpoint \"%.64s\" not found", name);
@@ -55,17 +59,46 @@ int api_preannotations_list(http_request *r)
 
 /* ---- the runner's step ---- */
 
-/* The pre-annotation of a text item by deployment `d`, or NULL (skipped). */
-static json_t *predict_item(serving_deployment *d, const project *p, const preannotation_item *it)
+/* {"image_bytes_b64"} of an image item's blob; NULL when it cannot be read. */
+static json_t *image_input(app *a, const char *blob)
 {
-	if (!it->text)
+	char path[2300];
+	size_t n = 0;
+	if (blob_path(a->data_dir, blob, path, sizeof path))
 		return NULL;
-	json_t *in = json_pack("{s:s}", "text", it->content);
-	serving_answer a;
-	serving_answer_target(d, serving_production(d), in, &a);
+	char *bytes = fs_read_all_n(path, PREANNOTATE_MAX_IMAGE_BYTES, &n);
+	if (!bytes)
+		return NULL;
+	size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = malloc(len);
+	json_t *in = NULL;
+	if (b64) {
+		sodium_bin2base64(b64, len, (const unsigned char *)bytes, n,
+				  sodium_base64_VARIANT_ORIGINAL);
+		in = json_pack("{s:s}", "image_bytes_b64", b64);
+	}
+	free(b64);
+	free(bytes);
+	return in;
+}
+
+/* The pre-annotation of an item by deployment `d`'s production target, or NULL (skipped). */
+static json_t *predict_item(app *a, serving_deployment *d, const project *p,
+			    const preannotation_item *it)
+{
+	json_t *in = it->text	 ? json_pack("{s:s}", "text", it->content)
+		     : it->image ? image_input(a, it->content)
+				 : NULL;
+	if (!in)
+		return NULL;
+	serving_answer ans;
+	serving_answer_target(d, serving_production(d), in, &ans);
 	json_decref(in);
-	json_t *pre = a.rc ? NULL : loop_preannotation(p, it->content, a.output);
-	json_decref(a.output);
+	json_t *pre = NULL;
+	if (!ans.rc)
+		pre = it->text ? loop_preannotation(p, it->content, ans.output)
+			       : loop_preannotation_image(p, it->width, it->height, ans.output);
+	json_decref(ans.output);
 	return pre;
 }
 
@@ -80,7 +113,7 @@ static int step_slice(app *a, const preannotation_run *run, const project *p,
 				  &n);
 	int64_t cursor = run->cursor;
 	for (int i = 0; i < n; i++) {
-		results[i] = (preannotation_result){items[i].id, predict_item(d, p, &items[i])};
+		results[i] = (preannotation_result){items[i].id, predict_item(a, d, p, &items[i])};
 		cursor = items[i].id;
 	}
 	int rc = store_preannotation_apply(a->db, run->id, results, n, cursor,

@@ -10,6 +10,8 @@
 
 /* Items one step predicts at most: a slice keeps the runner's other work going. */
 #define PREANNOTATE_SLICE 32
+/* An image item's bytes a run reads at most (an import's own limit). */
+#define PREANNOTATE_MAX_IMAGE_BYTES (32u << 20)
 
 /* One step of the oldest waiting run; `ctx` is the app. */
 void preannotate_step(void *ctx);

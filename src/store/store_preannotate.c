@@ -96,16 +96,20 @@ int store_preannotation_run_next(db *d, preannotation_run *run)
 int store_preannotation_items(db *d, int64_t project_id, int64_t after, preannotation_item *out,
 			      int max, int *n)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT i.id, i.type, i.text FROM items i"
-						 " WHERE i.project_id = ? AND i.id > ? AND " OPEN_ITEM
-						 " ORDER BY i.id LIMIT ?");
+	sqlite3_stmt *st = db_stmt(db_reader(d),
+				   "SELECT i.id, i.type, i.text, i.blob, i.width, i.height FROM items i"
+				   " WHERE i.project_id = ? AND i.id > ? AND " OPEN_ITEM
+				   " ORDER BY i.id LIMIT ?");
 	db_bind(st, DB_INT(project_id), DB_INT(after), DB_INT(max));
 	*n = 0;
 	while (*n < max && db_step(st) == SQLITE_ROW) {
-		bool text = !strcmp(db_col_text(st, 1), "text") &&
-			    sqlite3_column_type(st, 2) != SQLITE_NULL;
-		out[*n] = (preannotation_item){sqlite3_column_int64(st, 0), text,
-					       text ? strdup(db_col_text(st, 2)) : NULL};
+		const char *type = db_col_text(st, 1);
+		bool text = !strcmp(type, "text") && sqlite3_column_type(st, 2) != SQLITE_NULL;
+		bool image = !strcmp(type, "image") && sqlite3_column_type(st, 3) != SQLITE_NULL;
+		const char *content = text ? db_col_text(st, 2) : image ? db_col_text(st, 3) : NULL;
+		out[*n] = (preannotation_item){sqlite3_column_int64(st, 0), text, image,
+					       content ? strdup(content) : NULL,
+					       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)};
 		(*n)++;
 	}
 	sqlite3_reset(st);

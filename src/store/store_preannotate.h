@@ -28,8 +28,10 @@ int store_preannotation_run_next(db *d, preannotation_run *run);
 /* An open item of the run's project after its cursor. */
 typedef struct preannotation_item {
 	int64_t id;
-	bool text; /* a text item (else an image or another type) */
-	char *content; /* the text, malloc'd; NULL for other types */
+	bool text;	 /* a text item */
+	bool image;	 /* an image item: content is its blob's name */
+	char *content;	 /* the text or the blob's name, malloc'd; NULL for other types */
+	int64_t width, height; /* an image's */
 } preannotation_item;
 /* Up to `max` open items of `project_id` with ids above `after`, in id order; *n how many. */
 int store_preannotation_items(db *d, int64_t project_id, int64_t after, preannotation_item *out,

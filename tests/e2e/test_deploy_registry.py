@@ -332,10 +332,11 @@ class RegistryServingTest(ServerTestCase):
         self.assertIn("no-such-endpoint", r.json()["error"]["message"])
         r = w.manager.post(path, {})
         self.assertEqual(r.status, 400, r)
-        img = w.project(kind="image_class", labels=["a", "b"])["id"]
-        r = w.manager.post(API + "/projects/%d/preannotations" % img,
+        boxes = w.project(kind="image_bbox", labels=["a", "b"])["id"]
+        r = w.manager.post(API + "/projects/%d/preannotations" % boxes,
                            {"endpoint": "batch-sentiment"})
         self.assertEqual(r.status, 400, r)
+        self.assertIn("image_bbox", r.json()["error"]["message"])
         worker, wid = w.user("batchwrk")
         w.add_member(p, wid, "worker")
         self.assertEqual(worker.post(path, {"endpoint": "batch-sentiment"}).status, 403)

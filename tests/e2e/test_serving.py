@@ -14,7 +14,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, BIN, Client, ServerTestCase, main  # noqa: E402
+from harness import API, BIN, Client, ServerTestCase, main, multipart  # noqa: E402
 
 RENDER = os.environ.get("CROWDLOOP_RENDER_TEXT") or os.path.join(
     os.path.dirname(BIN), "crowdloop-render-text")
@@ -408,6 +408,29 @@ class ServingTests(ServerTestCase):
         r = self.engineer.patch(API + "/endpoints/%d" % ep["id"],
                                 {"feedback": {"project_id": texts}})
         self.assertEqual(r.status, 400, r)
+
+    def test_batch_preannotation_reads_a_projects_images(self):
+        w = self.world
+        r = w.manager.post(API + "/projects", {"org_id": w.org["id"], "name": "ocr-batch-p",
+                                               "kind": "image_transcription", "status": "open"})
+        self.assertEqual(r.status, 201, r)
+        p = r.json()["id"]
+        body, ctype = multipart([("file", "open.png", "image/png", self.english),
+                                 ("file", "hello.png", "image/png", self.page)])
+        r = w.manager.post(API + "/projects/%d/items" % p, body, headers={"Content-Type": ctype})
+        self.assertEqual(r.status, 200, r)
+        path = API + "/projects/%d/preannotations" % p
+        r = w.manager.post(path, {"endpoint": "ocr-main"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["total"], 2)
+        run = self.wait_for(lambda: (lambda x: x if x["state"] in ("done", "failed") else None)(
+            w.manager.get(path).json()["items"][0]), "the pre-annotation run")
+        self.assertEqual((run["state"], run["done"], run["skipped"]), ("done", 2, 0), run)
+        items = w.manager.get(API + "/projects/%d/items?limit=10" % p).json()["items"]
+        read = sorted(" ".join(l["text"] for l in i["meta"]["preannotation"]["lines"])
+                      for i in items)
+        self.assertTrue(any("Open" in x for x in read), read)
+        self.assertTrue(any("crowdloop" in x for x in read), read)
 
     # -- switching under load -----------------------------------------------------------------
 
