@@ -85,7 +85,7 @@ static int targets_resolve(http_request *r, int64_t org, const json_t *targets,
 }
 
 /* Checks targets and shadow and loads them: *targets, *shadow (new references) and *d. */
-static int targets_load(http_request *r, int64_t org, const json_t *given,
+int api_targets_load(http_request *r, int64_t org, const json_t *given,
 			const json_t *given_shadow, json_t **targets_out, json_t **shadow_out,
 			serving_deployment **d)
 {
@@ -141,7 +141,7 @@ int api_endpoints_create(http_request *r)
 	if (!rc)
 		rc = plain_fields(r, body, &f);
 	if (!rc)
-		rc = targets_load(r, r->ids[0], json_object_get(body, "targets"),
+		rc = api_targets_load(r, r->ids[0], json_object_get(body, "targets"),
 				  json_object_get(body, "shadow"), &targets, &shadow, &d);
 	if (!rc)
 		rc = feedback_fields(r, r->ids[0], json_object_get(body, "feedback"), targets, &f);
@@ -186,7 +186,7 @@ static int patch_targets(http_request *r, const json_t *body, json_t **targets, 
 	const json_t *sh = json_object_get(body, "shadow");
 	if (!t && !sh)
 		return 0;
-	return targets_load(r, api_scope_of(r)->org_id, t ? t : json_object_get(cur, "targets"),
+	return api_targets_load(r, api_scope_of(r)->org_id, t ? t : json_object_get(cur, "targets"),
 			    sh ? sh : json_object_get(cur, "shadow"), targets, shadow, d);
 }
 
@@ -245,7 +245,7 @@ static int endpoint_refresh(http_request *r, int64_t org, int64_t id)
 	serving_deployment *d = NULL;
 	int rc = store_endpoint_row(api_app(r)->db, id, &e);
 	if (!rc)
-		rc = targets_load(r, org, e.targets, e.shadow, &targets, &shadow, &d);
+		rc = api_targets_load(r, org, e.targets, e.shadow, &targets, &shadow, &d);
 	bool same = !rc && json_equal(targets, e.targets) &&
 		    (shadow ? json_equal(shadow, e.shadow) : !e.shadow);
 	endpoint_fields f = {.targets = targets, .shadow = shadow ? shadow : json_null()};

@@ -158,8 +158,10 @@ const route api_routes[] = {
      QUERY("answers", "for"), NULL, "200 ExportSummary"},
     {"POST", V1 "/projects/{id}/preannotations", api_preannotations_create,
      ON(PROJECT, ACCESS_MANAGE), 0,
-     "start a batch pre-annotation of the project's open items with an endpoint of its org",
-     NULL, BODY(REQ("endpoint", STRING)), "201 PreannotationRun"},
+     "start a batch pre-annotation of the project's open items with an endpoint or a model"
+     " version of its org",
+     NULL, BODY(OPT("endpoint", STRING), OPT("model_version_id", INTEGER)),
+     "201 PreannotationRun"},
     {"GET", V1 "/projects/{id}/preannotations", api_preannotations_list,
      ON(PROJECT, ACCESS_MANAGE), 0, "the project's batch pre-annotation runs and their progress",
      NULL, NULL, "200 PreannotationRuns"},

@@ -8,30 +8,40 @@
 
 #define RUN_COLUMNS                                                                                \
 	"id, project_id, endpoint_id, state, total, done, skipped, error, created_by,"            \
-	" created_at, updated_at"
+	" created_at, updated_at, model_version_id"
 
 /* An item with a task still open: the work a pre-annotation can still help. */
 #define OPEN_ITEM "EXISTS (SELECT 1 FROM tasks t WHERE t.item_id = i.id AND t.state = 'open')"
+
+static json_t *db_col_int_or_null(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
+							  : json_integer(sqlite3_column_int64(st, i));
+}
 
 static json_t *run_json(sqlite3_stmt *st)
 {
 	char created[32], updated[32];
 	clock_iso8601(sqlite3_column_int64(st, 9), created);
 	clock_iso8601(sqlite3_column_int64(st, 10), updated);
-	return json_pack("{s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:s?,s:I,s:s,s:s}", "id",
+	json_t *o = json_pack("{s:I,s:I,s:o,s:o,s:s,s:I,s:I,s:I,s:s?,s:I,s:s,s:s}", "id",
 			 (json_int_t)sqlite3_column_int64(st, 0), "project_id",
 			 (json_int_t)sqlite3_column_int64(st, 1), "endpoint_id",
-			 (json_int_t)sqlite3_column_int64(st, 2), "state", db_col_text(st, 3),
+			 db_col_int_or_null(st, 2), "model_version_id", db_col_int_or_null(st, 11),
+			 "state", db_col_text(st, 3),
 			 "total", (json_int_t)sqlite3_column_int64(st, 4), "done",
 			 (json_int_t)sqlite3_column_int64(st, 5), "skipped",
 			 (json_int_t)sqlite3_column_int64(st, 6), "error",
 			 (const char *)sqlite3_column_text(st, 7), "created_by",
 			 (json_int_t)sqlite3_column_int64(st, 8), "created_at", created, "updated_at",
 			 updated);
+	return o;
 }
 
 struct run_create {
-	int64_t project_id, endpoint_id, user_id, id;
+	int64_t project_id;
+	const preannotation_model *m;
+	int64_t user_id, id;
 };
 
 static int run_create_job(db_conn *c, void *ctx, cl_error *err)
@@ -40,19 +50,20 @@ static int run_create_job(db_conn *c, void *ctx, cl_error *err)
 	int64_t now = clock_now_ms();
 	sqlite3_stmt *st = db_stmt(
 	    c, "INSERT INTO preannotation_runs(project_id, endpoint_id, state, total, created_by,"
-	       " created_at, updated_at) SELECT ?1, ?2, 'queued', count(*), ?3, ?4, ?4"
+	       " created_at, updated_at, model_version_id, targets)"
+	       " SELECT ?1, nullif(?2, 0), 'queued', count(*), ?3, ?4, ?4, nullif(?5, 0), ?6"
 	       " FROM items i WHERE i.project_id = ?1 AND " OPEN_ITEM);
-	db_bind(st, DB_INT(a->project_id), DB_INT(a->endpoint_id), DB_INT(a->user_id),
-		DB_INT(now));
+	db_bind(st, DB_INT(a->project_id), DB_INT(a->m->endpoint_id), DB_INT(a->user_id),
+		DB_INT(now), DB_INT(a->m->model_version_id), DB_TEXT(a->m->targets));
 	int rc = db_exec_stmt(st, err);
 	a->id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
 }
 
-int store_preannotation_run_create(db *d, int64_t project_id, int64_t endpoint_id,
+int store_preannotation_run_create(db *d, int64_t project_id, const preannotation_model *m,
 				   int64_t user_id, json_t **out, cl_error *err)
 {
-	struct run_create a = {project_id, endpoint_id, user_id, 0};
+	struct run_create a = {project_id, m, user_id, 0};
 	*out = NULL;
 	int rc = db_write(d, run_create_job, &a, err);
 	if (rc)
@@ -81,12 +92,15 @@ json_t *store_preannotation_runs(db *d, int64_t project_id)
 int store_preannotation_run_next(db *d, preannotation_run *run)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT id, project_id, endpoint_id, cursor FROM preannotation_runs"
+				   "SELECT id, project_id, endpoint_id, cursor, targets"
+				   " FROM preannotation_runs"
 				   " WHERE state IN ('queued', 'running') ORDER BY id LIMIT 1");
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
-		*run = (preannotation_run){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-					   sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3)};
+		*run = (preannotation_run){
+		    sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		    sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : db_col_json(st, 4)};
 		rc = 0;
 	}
 	sqlite3_reset(st);

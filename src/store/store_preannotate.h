@@ -11,9 +11,15 @@
 #include "store/db.h"
 #include "util/err.h"
 
-/* A new queued run of project `project_id` with endpoint `endpoint_id`; its total is the
- * project's open items now. *out its PreannotationRun object. */
-int store_preannotation_run_create(db *d, int64_t project_id, int64_t endpoint_id,
+/* What a run predicts with: an endpoint, or a model version's checked targets (JSON text). */
+typedef struct preannotation_model {
+	int64_t endpoint_id; /* 0 when a model version */
+	int64_t model_version_id;
+	const char *targets;
+} preannotation_model;
+/* A new queued run of project `project_id` with model `m`; its total is the project's open
+ * items now. *out its PreannotationRun object. */
+int store_preannotation_run_create(db *d, int64_t project_id, const preannotation_model *m,
 				   int64_t user_id, json_t **out, cl_error *err);
 /* A project's runs, newest first (at most 100). */
 json_t *store_preannotation_runs(db *d, int64_t project_id);
@@ -21,8 +27,9 @@ json_t *store_preannotation_runs(db *d, int64_t project_id);
 /* The oldest run still to do. */
 typedef struct preannotation_run {
 	int64_t id, project_id, endpoint_id, cursor;
+	json_t *targets; /* a model version's checked targets (owned), NULL with an endpoint */
 } preannotation_run;
-/* 0 and *run, or CL_ENOTFOUND when no run waits. */
+/* 0 and *run (json_decref its targets), or CL_ENOTFOUND when no run waits. */
 int store_preannotation_run_next(db *d, preannotation_run *run);
 
 /* An open item of the run's project after its cursor. */

@@ -357,6 +357,28 @@ class RegistryServingTest(ServerTestCase):
         t = worker.post(API + "/projects/%d/tasks/next" % p).json()
         self.assertEqual(t["preannotation"], {"labels": [want[t["item"]["text"]]]})
 
+    def test_batch_preannotation_with_a_model_version(self):
+        w = self.world
+        p = w.project(labels=["positive", "negative"])["id"]
+        want = {"a lovely and superb show": "positive", "a dreadful and dull ending": "negative"}
+        w.import_texts(p, list(want))
+        path = API + "/projects/%d/preannotations" % p
+        r = w.manager.post(path, {"endpoint": "x", "model_version_id": self.version["id"]})
+        self.assertEqual(r.status, 400, r)
+        r = w.manager.post(path, {"model_version_id": 999999})
+        self.assertEqual(r.status, 404, r)
+        r = w.manager.post(path, {"model_version_id": self.version["id"]})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual((r.json()["model_version_id"], r.json()["endpoint_id"]),
+                         (self.version["id"], None))
+        done = wait_for(lambda: (lambda runs: runs[0] if runs[0]["state"] in ("done", "failed")
+                                 else None)(w.manager.get(path).json()["items"]),
+                        60, "the pre-annotation run")
+        self.assertEqual((done["state"], done["done"]), ("done", 2), done)
+        items = self.tasks_of(p)
+        self.assertEqual({i["text"]: i["meta"]["preannotation"] for i in items},
+                         {t: {"labels": [label]} for t, label in want.items()})
+
     def test_each_rule_stops_at_its_daily_cap(self):
         fp, _ = self.feedback_project()
         r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
