@@ -55,7 +55,8 @@ static void shadow_run(void *ctx, void *p)
 
 struct work_queue *shadow_queue_new(app *a)
 {
-	return work_queue_new(SHADOW_QUEUE_MAX, shadow_run, shadow_job_free, a);
+	return work_queue_new(SHADOW_QUEUE_MAX, SHADOW_QUEUE_MAX_BYTES, shadow_run, shadow_job_free,
+			      a);
 }
 
 bool shadow_queue_push(app *a, serving_deployment *d, const json_t *input,
@@ -75,5 +76,5 @@ bool shadow_queue_push(app *a, serving_deployment *d, const json_t *input,
 			  .input_bytes = primary->input_bytes,
 			  .request_id = primary->request_id ? strdup(primary->request_id) : NULL};
 	snprintf(j->digest, sizeof j->digest, "%s", primary->input_sha256);
-	return work_queue_push(a->shadows, j);
+	return work_queue_push_weighted(a->shadows, j, (size_t)primary->input_bytes);
 }

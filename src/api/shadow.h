@@ -10,8 +10,10 @@
 #include "core/serving.h"
 #include "store/store_endpoints.h"
 
-/* Shadow answers waiting at most: past it they are dropped. */
+/* Shadow answers waiting at most, and the bytes of their inputs together: past either they
+ * are dropped, so a burst of large images cannot hold the server's memory. */
 #define SHADOW_QUEUE_MAX 256
+#define SHADOW_QUEUE_MAX_BYTES (64u << 20)
 
 /* The server's shadow queue, its thread started; NULL on failure. */
 struct work_queue *shadow_queue_new(app *a);

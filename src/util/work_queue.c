@@ -13,7 +13,9 @@ struct work_queue {
 	work_free_fn *drop;
 	void *ctx;
 	void **ring;
+	size_t *weights; /* each waiting job's, beside it in the ring */
 	size_t capacity, head, waiting;
+	size_t max_weight, weight;
 	bool running; /* the thread runs a job now */
 	bool stop;
 	uint64_t queued, done, dropped;
@@ -27,6 +29,7 @@ static void *next_job(work_queue *q)
 	if (q->stop)
 		return NULL;
 	void *job = q->ring[q->head];
+	q->weight -= q->weights[q->head];
 	q->head = (q->head + 1) % q->capacity;
 	q->waiting--;
 	q->running = true;
@@ -50,16 +53,25 @@ static void *work_loop(void *arg)
 	return NULL;
 }
 
-work_queue *work_queue_new(size_t capacity, work_run_fn *run, work_free_fn *drop, void *ctx)
+work_queue *work_queue_new(size_t capacity, size_t max_weight, work_run_fn *run,
+			   work_free_fn *drop, void *ctx)
 {
 	work_queue *q = calloc(1, sizeof *q);
 	void **ring = capacity ? calloc(capacity, sizeof *ring) : NULL;
-	if (!q || !ring) {
+	size_t *weights = capacity ? calloc(capacity, sizeof *weights) : NULL;
+	if (!q || !ring || !weights) {
 		free(q);
 		free(ring);
+		free(weights);
 		return NULL;
 	}
-	*q = (work_queue){.run = run, .drop = drop, .ctx = ctx, .ring = ring, .capacity = capacity};
+	*q = (work_queue){.run = run,
+			  .drop = drop,
+			  .ctx = ctx,
+			  .ring = ring,
+			  .weights = weights,
+			  .capacity = capacity,
+			  .max_weight = max_weight};
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->ready, NULL);
 	pthread_cond_init(&q->idle, NULL);
@@ -68,6 +80,7 @@ work_queue *work_queue_new(size_t capacity, work_run_fn *run, work_free_fn *drop
 		pthread_cond_destroy(&q->ready);
 		pthread_mutex_destroy(&q->lock);
 		free(q->ring);
+		free(q->weights);
 		free(q);
 		return NULL;
 	}
@@ -89,15 +102,25 @@ void work_queue_free(work_queue *q)
 	pthread_cond_destroy(&q->ready);
 	pthread_mutex_destroy(&q->lock);
 	free(q->ring);
+	free(q->weights);
 	free(q);
 }
 
 bool work_queue_push(work_queue *q, void *job)
 {
+	return work_queue_push_weighted(q, job, 0);
+}
+
+bool work_queue_push_weighted(work_queue *q, void *job, size_t weight)
+{
 	pthread_mutex_lock(&q->lock);
-	bool room = !q->stop && q->waiting < q->capacity;
+	bool room = !q->stop && q->waiting < q->capacity &&
+		    (!q->max_weight || weight <= q->max_weight - q->weight);
 	if (room) {
-		q->ring[(q->head + q->waiting) % q->capacity] = job;
+		size_t at = (q->head + q->waiting) % q->capacity;
+		q->ring[at] = job;
+		q->weights[at] = weight;
+		q->weight += weight;
 		q->waiting++;
 		q->queued++;
 		pthread_cond_signal(&q->ready);
@@ -113,7 +136,7 @@ bool work_queue_push(work_queue *q, void *job)
 void work_queue_counts_get(work_queue *q, work_queue_counts *out)
 {
 	pthread_mutex_lock(&q->lock);
-	*out = (work_queue_counts){q->queued, q->done, q->dropped, q->waiting};
+	*out = (work_queue_counts){q->queued, q->done, q->dropped, q->waiting, q->weight};
 	pthread_mutex_unlock(&q->lock);
 }
 

@@ -61,7 +61,7 @@ static void test_slow_job_never_blocks_a_push(void **state)
 	(void)state;
 	gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 	freed = 0;
-	work_queue *q = work_queue_new(2, gated_run, count_free, &g);
+	work_queue *q = work_queue_new(2, 0, gated_run, count_free, &g);
 	assert_non_null(q);
 	/* Job 1 starts and hangs; jobs 2 and 3 fill the queue; 4 and 5 are dropped, and every
 	 * push returned while job 1 still hangs. */
@@ -103,7 +103,7 @@ static void test_free_drops_waiting_jobs(void **state)
 	(void)state;
 	gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 	freed = 0;
-	work_queue *q = work_queue_new(4, gated_run, count_free, &g);
+	work_queue *q = work_queue_new(4, 0, gated_run, count_free, &g);
 	assert_true(work_queue_push(q, job_of(1)));
 	wait_started(&g);
 	assert_true(work_queue_push(q, job_of(2)));
@@ -118,11 +118,47 @@ static void test_free_drops_waiting_jobs(void **state)
 	assert_true(g.ran >= 1);
 }
 
+static void open_gate(gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->open = true;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void test_weight_bounds_what_waits(void **state)
+{
+	(void)state;
+	gate g = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	freed = 0;
+	work_queue *q = work_queue_new(8, 100, gated_run, count_free, &g);
+	/* The running job's weight no longer counts: only what waits. */
+	assert_true(work_queue_push_weighted(q, job_of(1), 100));
+	wait_started(&g);
+	assert_true(work_queue_push_weighted(q, job_of(2), 60));
+	assert_false(work_queue_push_weighted(q, job_of(3), 41));
+	assert_true(work_queue_push_weighted(q, job_of(4), 40));
+	assert_false(work_queue_push_weighted(q, job_of(5), 1));
+	assert_false(work_queue_push_weighted(q, job_of(6), 101));
+	work_queue_counts c;
+	work_queue_counts_get(q, &c);
+	assert_int_equal(c.weight, 100);
+	assert_int_equal(c.dropped, 3);
+	open_gate(&g);
+	work_queue_drain(q);
+	work_queue_counts_get(q, &c);
+	assert_int_equal(c.weight, 0);
+	assert_int_equal(g.ran, 3);
+	assert_int_equal(g.order[2], 4);
+	work_queue_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_slow_job_never_blocks_a_push),
 	    cmocka_unit_test(test_free_drops_waiting_jobs),
+	    cmocka_unit_test(test_weight_bounds_what_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
