@@ -87,10 +87,25 @@ static const char *top_label(const json_t *output)
 
 static json_t *spans_of(const json_t *spans);
 
+/* Whether two OCR answers read the same lines, in order. */
+static bool same_lines(const json_t *a, const json_t *b)
+{
+	if (json_array_size(a) != json_array_size(b))
+		return false;
+	for (size_t i = 0; i < json_array_size(a); i++)
+		if (!json_equal(json_object_get(json_array_get(a, i), "text"),
+				json_object_get(json_array_get(b, i), "text")))
+			return false;
+	return true;
+}
+
 const char *loop_canary_reason(const json_t *production, const json_t *canary)
 {
 	if (!production || !canary)
 		return NULL;
+	const json_t *la = json_object_get(production, "lines"), *lb = json_object_get(canary, "lines");
+	if (json_is_array(la) || json_is_array(lb))
+		return same_lines(la, lb) ? NULL : LOOP_CANARY_DISAGREEMENT;
 	const char *a = top_label(production), *b = top_label(canary);
 	if (a || b)
 		return a && b && !strcmp(a, b) ? NULL : LOOP_CANARY_DISAGREEMENT;

@@ -45,7 +45,7 @@ int loop_settings_check(const json_t *settings, const project *p, int64_t endpoi
 bool loop_canary_sampled(double canary_share, unsigned draw);
 
 /* LOOP_CANARY_DISAGREEMENT when the production answer's top label differs from the canary's
- * (for spans: their spans differ), else NULL. Answers that failed (NULL) never disagree. */
+ * (for spans: their spans differ; for OCR: the text of their lines), else NULL. Answers that failed (NULL) never disagree. */
 const char *loop_canary_reason(const json_t *production, const json_t *canary);
 
 /* The rule's reason for a prediction's `output` (borrowed): LOOP_LOW_CONFIDENCE when its top

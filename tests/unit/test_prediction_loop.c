@@ -115,6 +115,10 @@ static const struct {
     {"{\"spans\":[{\"start\":0,\"end\":2,\"label\":\"A\"}]}",
      "{\"spans\":[{\"start\":0,\"end\":3,\"label\":\"A\"}]}", true},
     {"{\"label\":\"pos\"}", NULL, false},
+    {"{\"lines\":[{\"text\":\"Hello\",\"confidence\":0.9}]}",
+     "{\"lines\":[{\"text\":\"Hello\",\"confidence\":0.5}]}", false},
+    {"{\"lines\":[{\"text\":\"Hello\"}]}", "{\"lines\":[{\"text\":\"Hell0\"}]}", true},
+    {"{\"lines\":[{\"text\":\"Hello\"}]}", "{\"lines\":[]}", true},
 };
 
 static void test_canary(void **state)
