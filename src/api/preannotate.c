@@ -24,8 +24,7 @@ static bool kind_takes_preannotation(task_kind k)
 }
 
 /* The run's endpoint, of the project's org and active: its id into m. */
-static int run_endpoint(http_request *r, const project *p, const char *name,
-			preannotation_model *m)
+static int run_endpoint(http_request *r, const project *p, const char *name, preannotation_model *m)
 {
 	endpoint_row e = {0};
 	if (store_endpoint_by_name(api_app(r)->db, p->org_id, name, &e))
@@ -144,8 +143,8 @@ static json_t *predict_item(app *a, serving_deployment *d, const project *p,
 }
 
 /* Predicts one slice of the run's items and writes it. */
-static int step_slice(app *a, const preannotation_run *run, const project *p,
-		      serving_deployment *d, bool *finished, cl_error *err)
+static int step_slice(app *a, const preannotation_run *run, const project *p, serving_deployment *d,
+		      bool *finished, cl_error *err)
 {
 	preannotation_item items[PREANNOTATE_SLICE];
 	preannotation_result results[PREANNOTATE_SLICE];

@@ -7,7 +7,7 @@
 #include "util/clock.h"
 
 #define RUN_COLUMNS                                                                                \
-	"id, project_id, endpoint_id, state, total, done, skipped, error, created_by,"            \
+	"id, project_id, endpoint_id, state, total, done, skipped, error, created_by,"             \
 	" created_at, updated_at, model_version_id"
 
 /* An item with a task still open: the work a pre-annotation can still help. */
@@ -15,8 +15,9 @@
 
 static json_t *db_col_int_or_null(sqlite3_stmt *st, int i)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
-							  : json_integer(sqlite3_column_int64(st, i));
+	return sqlite3_column_type(st, i) == SQLITE_NULL
+		   ? json_null()
+		   : json_integer(sqlite3_column_int64(st, i));
 }
 
 static json_t *run_json(sqlite3_stmt *st)
@@ -24,17 +25,16 @@ static json_t *run_json(sqlite3_stmt *st)
 	char created[32], updated[32];
 	clock_iso8601(sqlite3_column_int64(st, 9), created);
 	clock_iso8601(sqlite3_column_int64(st, 10), updated);
-	json_t *o = json_pack("{s:I,s:I,s:o,s:o,s:s,s:I,s:I,s:I,s:s?,s:I,s:s,s:s}", "id",
-			 (json_int_t)sqlite3_column_int64(st, 0), "project_id",
-			 (json_int_t)sqlite3_column_int64(st, 1), "endpoint_id",
-			 db_col_int_or_null(st, 2), "model_version_id", db_col_int_or_null(st, 11),
-			 "state", db_col_text(st, 3),
-			 "total", (json_int_t)sqlite3_column_int64(st, 4), "done",
-			 (json_int_t)sqlite3_column_int64(st, 5), "skipped",
-			 (json_int_t)sqlite3_column_int64(st, 6), "error",
-			 (const char *)sqlite3_column_text(st, 7), "created_by",
-			 (json_int_t)sqlite3_column_int64(st, 8), "created_at", created, "updated_at",
-			 updated);
+	json_t *o = json_pack(
+	    "{s:I,s:I,s:o,s:o,s:s,s:I,s:I,s:I,s:s?,s:I,s:s,s:s}", "id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "project_id",
+	    (json_int_t)sqlite3_column_int64(st, 1), "endpoint_id", db_col_int_or_null(st, 2),
+	    "model_version_id", db_col_int_or_null(st, 11), "state", db_col_text(st, 3), "total",
+	    (json_int_t)sqlite3_column_int64(st, 4), "done",
+	    (json_int_t)sqlite3_column_int64(st, 5), "skipped",
+	    (json_int_t)sqlite3_column_int64(st, 6), "error",
+	    (const char *)sqlite3_column_text(st, 7), "created_by",
+	    (json_int_t)sqlite3_column_int64(st, 8), "created_at", created, "updated_at", updated);
 	return o;
 }
 
@@ -79,8 +79,9 @@ int store_preannotation_run_create(db *d, int64_t project_id, const preannotatio
 
 json_t *store_preannotation_runs(db *d, int64_t project_id)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " RUN_COLUMNS " FROM preannotation_runs"
-						 " WHERE project_id = ? ORDER BY id DESC LIMIT 100");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT " RUN_COLUMNS " FROM preannotation_runs"
+				  " WHERE project_id = ? ORDER BY id DESC LIMIT 100");
 	db_bind_int(st, 1, project_id);
 	json_t *runs = json_array();
 	while (db_step(st) == SQLITE_ROW)
@@ -91,10 +92,10 @@ json_t *store_preannotation_runs(db *d, int64_t project_id)
 
 int store_preannotation_run_next(db *d, preannotation_run *run)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT id, project_id, endpoint_id, cursor, targets"
-				   " FROM preannotation_runs"
-				   " WHERE state IN ('queued', 'running') ORDER BY id LIMIT 1");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d), "SELECT id, project_id, endpoint_id, cursor, targets"
+				  " FROM preannotation_runs"
+				  " WHERE state IN ('queued', 'running') ORDER BY id LIMIT 1");
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
 		*run = (preannotation_run){
@@ -110,10 +111,10 @@ int store_preannotation_run_next(db *d, preannotation_run *run)
 int store_preannotation_items(db *d, int64_t project_id, int64_t after, preannotation_item *out,
 			      int max, int *n)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d),
-				   "SELECT i.id, i.type, i.text, i.blob, i.width, i.height FROM items i"
-				   " WHERE i.project_id = ? AND i.id > ? AND " OPEN_ITEM
-				   " ORDER BY i.id LIMIT ?");
+	sqlite3_stmt *st =
+	    db_stmt(db_reader(d),
+		    "SELECT i.id, i.type, i.text, i.blob, i.width, i.height FROM items i"
+		    " WHERE i.project_id = ? AND i.id > ? AND " OPEN_ITEM " ORDER BY i.id LIMIT ?");
 	db_bind(st, DB_INT(project_id), DB_INT(after), DB_INT(max));
 	*n = 0;
 	while (*n < max && db_step(st) == SQLITE_ROW) {
@@ -121,9 +122,12 @@ int store_preannotation_items(db *d, int64_t project_id, int64_t after, preannot
 		bool text = !strcmp(type, "text") && sqlite3_column_type(st, 2) != SQLITE_NULL;
 		bool image = !strcmp(type, "image") && sqlite3_column_type(st, 3) != SQLITE_NULL;
 		const char *content = text ? db_col_text(st, 2) : image ? db_col_text(st, 3) : NULL;
-		out[*n] = (preannotation_item){sqlite3_column_int64(st, 0), text, image,
+		out[*n] = (preannotation_item){sqlite3_column_int64(st, 0),
+					       text,
+					       image,
 					       content ? strdup(content) : NULL,
-					       sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)};
+					       sqlite3_column_int64(st, 4),
+					       sqlite3_column_int64(st, 5)};
 		(*n)++;
 	}
 	sqlite3_reset(st);
@@ -162,8 +166,8 @@ static int run_apply_job(db_conn *c, void *ctx, cl_error *err)
 	return rc ? rc : db_exec_stmt(st, err);
 }
 
-int store_preannotation_apply(db *d, int64_t run_id, const preannotation_result *results,
-			      int n, int64_t cursor, bool finished, cl_error *err)
+int store_preannotation_apply(db *d, int64_t run_id, const preannotation_result *results, int n,
+			      int64_t cursor, bool finished, cl_error *err)
 {
 	struct run_apply a = {run_id, cursor, results, n, finished};
 	return db_write(d, run_apply_job, &a, err);

@@ -35,9 +35,9 @@ int store_preannotation_run_next(db *d, preannotation_run *run);
 /* An open item of the run's project after its cursor. */
 typedef struct preannotation_item {
 	int64_t id;
-	bool text;	 /* a text item */
-	bool image;	 /* an image item: content is its blob's name */
-	char *content;	 /* the text or the blob's name, malloc'd; NULL for other types */
+	bool text;	       /* a text item */
+	bool image;	       /* an image item: content is its blob's name */
+	char *content;	       /* the text or the blob's name, malloc'd; NULL for other types */
 	int64_t width, height; /* an image's */
 } preannotation_item;
 /* Up to `max` open items of `project_id` with ids above `after`, in id order; *n how many. */
@@ -52,8 +52,8 @@ typedef struct preannotation_result {
 /* Writes a slice in one transaction: each answer as its item's meta.preannotation, the run's
  * cursor moved to `cursor`, its counts, and its state: "done" when `finished`, else
  * "running". */
-int store_preannotation_apply(db *d, int64_t run_id, const preannotation_result *results,
-			      int n, int64_t cursor, bool finished, cl_error *err);
+int store_preannotation_apply(db *d, int64_t run_id, const preannotation_result *results, int n,
+			      int64_t cursor, bool finished, cl_error *err);
 /* Ends a run as "failed" with `why`. */
 int store_preannotation_fail(db *d, int64_t run_id, const char *why, cl_error *err);
 

@@ -53,8 +53,8 @@ static void *work_loop(void *arg)
 	return NULL;
 }
 
-work_queue *work_queue_new(size_t capacity, size_t max_weight, work_run_fn *run,
-			   work_free_fn *drop, void *ctx)
+work_queue *work_queue_new(size_t capacity, size_t max_weight, work_run_fn *run, work_free_fn *drop,
+			   void *ctx)
 {
 	work_queue *q = calloc(1, sizeof *q);
 	void **ring = capacity ? calloc(capacity, sizeof *ring) : NULL;

@@ -18,8 +18,8 @@ typedef void work_free_fn(void *job);
 /* A queue of at most `capacity` waiting jobs, weighing at most `max_weight` together (0: no
  * bound; a job's weight is what the caller says, such as its bytes), and its started thread;
  * NULL on failure. */
-work_queue *work_queue_new(size_t capacity, size_t max_weight, work_run_fn *run,
-			   work_free_fn *drop, void *ctx);
+work_queue *work_queue_new(size_t capacity, size_t max_weight, work_run_fn *run, work_free_fn *drop,
+			   void *ctx);
 /* Stops the thread once the job it runs ends, frees the jobs still waiting, and the queue. */
 void work_queue_free(work_queue *q);
 
