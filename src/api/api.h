@@ -11,6 +11,8 @@
 #include "http/http.h"
 #include "store/store.h"
 
+struct serving_deployment;
+
 /* What every handler reaches through r->app. */
 typedef struct app {
 	db *db;
@@ -23,6 +25,7 @@ typedef struct app {
 	int64_t max_image_pixels; /* an imported image's pixel budget; 0: IMPORT_MAX_IMAGE_PIXELS */
 	struct serving_registry *serving; /* the models endpoints answer with (core/serving.h) */
 	struct serving_limiter *limiter;  /* endpoint keys' rates */
+	struct work_queue *shadows;	  /* shadow targets' answers, off the request path */
 	run_limits runs;	  /* what jobs may ask for here, and whether custom ones run */
 } app;
 
@@ -247,6 +250,14 @@ int api_tasks_annotations(http_request *r);
 int api_tasks_reopen(http_request *r);
 int api_tasks_left(http_request *r);
 int api_stats(http_request *r);
+/* Checks an endpoint's targets and shadow (registry versions of org `org` resolved) and loads
+ * them (api_endpoints.c): *targets, *shadow (new references) and *d; 400 or 404 naming the
+ * problem. */
+int api_targets_load(http_request *r, int64_t org, const json_t *given, const json_t *given_shadow,
+		     json_t **targets_out, json_t **shadow_out, struct serving_deployment **d);
+/* Batch pre-annotation runs of a project (api/preannotate.h). */
+int api_preannotations_create(http_request *r);
+int api_preannotations_list(http_request *r);
 int api_healthz(http_request *r);
 int api_metrics(http_request *r);
 int api_openapi(http_request *r);

@@ -85,7 +85,7 @@ static int targets_resolve(http_request *r, int64_t org, const json_t *targets,
 }
 
 /* Checks targets and shadow and loads them: *targets, *shadow (new references) and *d. */
-static int targets_load(http_request *r, int64_t org, const json_t *given,
+int api_targets_load(http_request *r, int64_t org, const json_t *given,
 			const json_t *given_shadow, json_t **targets_out, json_t **shadow_out,
 			serving_deployment **d)
 {
@@ -125,9 +125,12 @@ static int feedback_fields(http_request *r, int64_t org, const json_t *fb, const
 	bool found = id > 0 && !store_project_get(api_app(r)->db, id, &p);
 	char kind[64];
 	bool model = endpoint_model_kind(targets, kind, sizeof kind);
-	int rc = loop_settings_check(fb, found ? &p : NULL, org, model ? kind : NULL,
-				     &f->feedback_project_id, &f->feedback_threshold,
-				     &f->feedback_daily_cap, &r->err);
+	loop_settings ls = {0};
+	int rc = loop_settings_check(fb, found ? &p : NULL, org, model ? kind : NULL, &ls, &r->err);
+	f->feedback_project_id = ls.project_id;
+	f->feedback_threshold = ls.threshold;
+	f->feedback_daily_cap = ls.daily_cap;
+	f->feedback_canary_share = ls.canary_share;
 	if (found)
 		project_release(&p);
 	return rc;
@@ -168,7 +171,7 @@ int api_endpoints_create(http_request *r)
 	if (!rc)
 		rc = plain_fields(r, body, &f);
 	if (!rc)
-		rc = targets_load(r, r->ids[0], json_object_get(body, "targets"),
+		rc = api_targets_load(r, r->ids[0], json_object_get(body, "targets"),
 				  json_object_get(body, "shadow"), &targets, &shadow, &d);
 	if (!rc)
 		rc = feedback_fields(r, r->ids[0], json_object_get(body, "feedback"), targets, &f);
@@ -214,7 +217,7 @@ static int patch_targets(http_request *r, const json_t *body, json_t **targets, 
 	const json_t *sh = json_object_get(body, "shadow");
 	if (!t && !sh)
 		return 0;
-	return targets_load(r, api_scope_of(r)->org_id, t ? t : json_object_get(cur, "targets"),
+	return api_targets_load(r, api_scope_of(r)->org_id, t ? t : json_object_get(cur, "targets"),
 			    sh ? sh : json_object_get(cur, "shadow"), targets, shadow, d);
 }
 
@@ -277,7 +280,7 @@ static int endpoint_refresh(http_request *r, int64_t org, int64_t id)
 	serving_deployment *d = NULL;
 	int rc = store_endpoint_row(api_app(r)->db, id, &e);
 	if (!rc)
-		rc = targets_load(r, org, e.targets, e.shadow, &targets, &shadow, &d);
+		rc = api_targets_load(r, org, e.targets, e.shadow, &targets, &shadow, &d);
 	bool same = !rc && json_equal(targets, e.targets) &&
 		    (shadow ? json_equal(shadow, e.shadow) : !e.shadow);
 	if (!rc && !same)

@@ -3,13 +3,17 @@
  * its org, so /v2/models/{name} is the key's org's endpoint `name`, and a key answers only for
  * its own endpoint (403 for another of its org). Dispatch checked the key and took a request
  * from its rate (api_key_authorize) before the body was read. Every prediction is logged
- * (with the shadow target's, which is never answered) and counted in the key's usage.
+ * and counted in the key's usage; a shadow target's answer is logged from the shadow queue
+ * (api/shadow.h), never returned.
  * Callers send image bytes or text, never a server path. */
 #include "api/api.h"
+#include "api/shadow.h"
 #include "core/auth.h"
 #include "core/endpoint.h"
+#include "core/import.h"
 #include "core/prediction_loop.h"
 #include "core/serving.h"
+#include "store/blobs.h"
 #include "store/store_endpoints.h"
 #include "store/store_projects.h"
 #include "util/clock.h"
@@ -164,38 +168,106 @@ static void record_of(const endpoint_row *e, const api_scope *s, const serving_a
 
 /* ---- the loop back to the crowd (core/prediction_loop.h) ---- */
 
-/* The meta of the item a prediction makes in the feedback project: new, NULL when the project
- * cannot be read. */
+/* An image input the loop keeps: stored as a blob, as an import stores an image. */
+typedef struct loop_image {
+	char hash[65];
+	const char *mime;
+	int width, height;
+} loop_image;
+
+/* Decodes an image input, checks it as an import would and stores its bytes; false when it is
+ * not an image an import would take. */
+static bool loop_image_store(app *a, const char *b64, loop_image *im)
+{
+	size_t len = strlen(b64), max = len / 4 * 3 + 3, n = 0;
+	unsigned char *bytes = malloc(max);
+	bool ok = bytes && !sodium_base642bin(bytes, max, b64, len, " \r\n", &n, NULL,
+					      sodium_base64_VARIANT_ORIGINAL);
+	import_limits lim;
+	import_limits_default(&lim);
+	if (a->max_image_pixels > 0)
+		lim.max_image_pixels = a->max_image_pixels;
+	ok = ok && (im->mime = import_image_facts(&lim, bytes, n, &im->width, &im->height));
+	if (ok) {
+		blob_hash(bytes, n, im->hash);
+		ok = !blob_put(a->data_dir, im->hash, bytes, n);
+	}
+	free(bytes);
+	return ok;
+}
+
+/* The meta of the item a prediction makes in the feedback project, from a text input or an
+ * image (`im`): new, NULL when the project cannot be read. */
 static json_t *loop_meta_of(db *d, int64_t project_id, int64_t endpoint_id, const char *text,
-			    const json_t *output, const char *reason)
+			    const loop_image *im, const json_t *output, const char *reason)
 {
 	project pr = {0};
 	if (store_project_get(d, project_id, &pr))
 		return NULL;
-	json_t *pre = loop_preannotation(&pr, text, output);
+	json_t *pre = im ? loop_preannotation_image(&pr, im->width, im->height, output)
+			 : loop_preannotation(&pr, text, output);
 	json_t *meta = loop_item_meta(pre, endpoint_id, reason);
 	json_decref(pre);
 	project_release(&pr);
 	return meta;
 }
 
-/* A text input is kept while the endpoint has a feedback project, and a doubtful answer
- * becomes an item of it in the log's own transaction. */
-static void loop_attach(db *d, const endpoint_row *e, const json_t *input, const serving_answer *p,
-			prediction_record *rec)
+/* The answers a prediction's rules look at: the one returned, and, on a sampled canary
+ * request, production's and the canary's. */
+typedef struct loop_answers {
+	const serving_answer *returned;
+	const json_t *production, *canary; /* NULL unless both answered */
+} loop_answers;
+
+/* A text input is kept while the endpoint has a feedback project, and a doubtful answer (low
+ * confidence, or production and canary disagreeing) becomes an item of it in the log's own
+ * transaction, production's answer its pre-annotation. An image input becomes an image item,
+ * its bytes stored first (`im` holds what the record points to). */
+static void loop_attach(app *a, const endpoint_row *e, const json_t *input, const loop_answers *l,
+			prediction_record *rec, loop_image *im)
 {
 	const char *text = json_string_value(json_object_get(input, "text"));
-	if (!e->feedback_project_id || !text || p->rc)
+	const char *b64 = json_string_value(json_object_get(input, "image_bytes_b64"));
+	const serving_answer *p = l->returned;
+	if (!e->feedback_project_id || (!text && !b64) || p->rc)
 		return;
 	rec->input_text = text;
+	const json_t *suggested = p->output;
 	const char *reason = loop_reason(p->output, e->feedback_threshold);
-	if (!reason)
+	if (!reason && (reason = loop_canary_reason(l->production, l->canary)))
+		suggested = l->production;
+	if (!reason || (!text && !loop_image_store(a, b64, im)))
 		return;
-	rec->loop_meta = loop_meta_of(d, e->feedback_project_id, e->id, text, p->output, reason);
+	rec->loop_meta = loop_meta_of(a->db, e->feedback_project_id, e->id, text, text ? NULL : im,
+				      suggested, reason);
 	rec->loop_project_id = e->feedback_project_id;
+	if (!text) {
+		rec->loop_blob = im->hash;
+		rec->loop_mime = im->mime;
+		rec->loop_width = im->width;
+		rec->loop_height = im->height;
+	}
 }
 
-/* Answers one input with the endpoint's deployment and logs it. */
+/* On a sampled share of a canary split's requests the other target answers too: *other its
+ * answer (target empty when not asked), *l what the rules compare. */
+static void canary_compare(const endpoint_row *e, serving_deployment *d, int drawn,
+			   const json_t *input, serving_answer *other, loop_answers *l)
+{
+	memset(other, 0, sizeof *other);
+	if (!e->feedback_project_id || serving_target_count(d) != 2 ||
+	    !loop_canary_sampled(e->feedback_canary_share, randombytes_uniform(1000000)))
+		return;
+	serving_answer_target(d, 1 - drawn, input, other);
+	if (other->rc || l->returned->rc)
+		return;
+	bool drawn_is_production = serving_production(d) == drawn;
+	l->production = drawn_is_production ? l->returned->output : other->output;
+	l->canary = drawn_is_production ? other->output : l->returned->output;
+}
+
+/* Answers one input with the endpoint's deployment and logs it; the shadow's answer is
+ * queued (api/shadow.h), never waited for. */
 static int predict_one(http_request *r, const endpoint_row *e, const json_t *input,
 		       const char *request_id, prediction_done *out)
 {
@@ -205,21 +277,25 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 	if (serving_acquire(a->serving, e->id, e->revision, e->targets, e->shadow, &d, &load))
 		return http_fail(r, CL_EUNAVAIL, "model_unavailable",
 				 "the endpoint's model cannot be loaded: %s", load.message);
-	serving_answer p, sh;
-	serving_predict(d, input, randombytes_uniform(100), &p, &sh);
-	serving_release(d);
+	serving_answer p, other;
+	int drawn = serving_draw(d, randombytes_uniform(100));
+	serving_answer_target(d, drawn, input, &p);
+	loop_answers l = {.returned = &p};
+	canary_compare(e, d, drawn, input, &other, &l);
 	serving_observe(a->serving, e->id, p.rc, p.latency_us);
 	char digest[65];
 	int64_t bytes;
 	input_digest(input, digest, &bytes);
-	prediction_record rec, shadow;
+	prediction_record rec;
 	record_of(e, api_scope_of(r), &p, digest, bytes, request_id, &rec);
-	record_of(e, api_scope_of(r), &sh, digest, bytes, request_id, &shadow);
-	shadow.shadow = true;
-	loop_attach(a->db, e, input, &p, &rec);
-	int rc = store_prediction_log(a->db, &rec, &shadow, &out->id, &r->err);
+	if (serving_has_shadow(d))
+		shadow_queue_push(a, d, input, &rec);
+	serving_release(d);
+	loop_image im = {0};
+	loop_attach(a, e, input, &l, &rec, &im);
+	int rc = store_prediction_log(a->db, &rec, NULL, &out->id, &r->err);
 	json_decref(rec.loop_meta);
-	json_decref(sh.output);
+	json_decref(other.output);
 	if (!rc && p.rc) {
 		r->err = p.err;
 		rc = p.rc;
@@ -309,7 +385,7 @@ static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *projec
 		return NULL;
 	if (e.feedback_project_id && !store_prediction_input(d, r->ids[0], &output, &text) &&
 	    text && output)
-		meta = loop_meta_of(d, e.feedback_project_id, e.id, text, output,
+		meta = loop_meta_of(d, e.feedback_project_id, e.id, text, NULL, output,
 				    LOOP_NEGATIVE_FEEDBACK);
 	*project_id = e.feedback_project_id;
 	json_decref(output);

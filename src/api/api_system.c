@@ -4,6 +4,7 @@
 #include "core/serving.h"
 #include "core/task.h"
 #include "core/upload_type.h"
+#include "util/work_queue.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,30 @@ static void endpoint_metrics(void *ctx, int64_t id, const serving_stats *st)
 		   (long long)id, (unsigned long long)st->requests);
 }
 
+/* The shadow queue (api/shadow.h): answers queued, logged and dropped, and waiting now. */
+static void shadow_metrics(app *a, buf *out)
+{
+	if (!a->shadows)
+		return;
+	work_queue_counts c;
+	work_queue_counts_get(a->shadows, &c);
+	buf_printf(out,
+		   "# HELP crowdloop_shadow_queued_total Shadow answers queued.\n"
+		   "# TYPE crowdloop_shadow_queued_total counter\n"
+		   "crowdloop_shadow_queued_total %llu\n"
+		   "# HELP crowdloop_shadow_done_total Shadow answers made and logged.\n"
+		   "# TYPE crowdloop_shadow_done_total counter\n"
+		   "crowdloop_shadow_done_total %llu\n"
+		   "# HELP crowdloop_shadow_dropped_total Shadow answers dropped: the queue was full.\n"
+		   "# TYPE crowdloop_shadow_dropped_total counter\n"
+		   "crowdloop_shadow_dropped_total %llu\n"
+		   "# HELP crowdloop_shadow_waiting Shadow answers waiting in the queue.\n"
+		   "# TYPE crowdloop_shadow_waiting gauge\n"
+		   "crowdloop_shadow_waiting %zu\n",
+		   (unsigned long long)c.queued, (unsigned long long)c.done,
+		   (unsigned long long)c.dropped, c.waiting);
+}
+
 /* Each endpoint's predictions by this server: counts, errors and a latency histogram (the
  * model's time, by endpoint id). */
 static void serving_metrics(app *a, buf *out)
@@ -56,6 +81,7 @@ static void serving_metrics(app *a, buf *out)
 		      "# HELP crowdloop_endpoint_seconds The model's time per prediction.\n"
 		      "# TYPE crowdloop_endpoint_seconds histogram\n");
 	serving_stats_each(a->serving, endpoint_metrics, out);
+	shadow_metrics(a, out);
 }
 
 int api_metrics(http_request *r)

@@ -1,6 +1,7 @@
 /* OCR pre-fill of imported transcription images: see api/prefill.h. */
 #include "api/prefill.h"
 #include "core/annotation.h"
+#include "core/prediction_loop.h"
 #include "core/serving.h"
 
 #include <sodium.h>
@@ -43,35 +44,6 @@ static json_t *image_input(const import_entry *e)
 	return in;
 }
 
-/* The model's {"lines":[{"text","box":[x,y,w,h]}]} as an answer's lines: blank lines left
- * out, boxes as {"x","y","w","h"} kept inside the image. */
-static json_t *answer_of(const json_t *output, int64_t width, int64_t height)
-{
-	json_t *lines = json_array();
-	size_t i;
-	json_t *l;
-	json_array_foreach(json_object_get(output, "lines"), i, l)
-	{
-		const char *text = json_string_value(json_object_get(l, "text"));
-		if (!text || strspn(text, " \t\r\n") == strlen(text))
-			continue;
-		json_t *line = json_pack("{s:s}", "text", text);
-		const json_t *b = json_object_get(l, "box");
-		int64_t x = json_integer_value(json_array_get(b, 0));
-		int64_t y = json_integer_value(json_array_get(b, 1));
-		int64_t w = json_integer_value(json_array_get(b, 2));
-		int64_t h = json_integer_value(json_array_get(b, 3));
-		if (json_array_size(b) == 4 && x >= 0 && y >= 0 && x < width && y < height &&
-		    w > 0 && h > 0)
-			json_object_set_new(
-			    line, "box",
-			    json_pack("{s:I,s:I,s:I,s:I}", "x", (json_int_t)x, "y", (json_int_t)y,
-				      "w", (json_int_t)(x + w > width ? width - x : w), "h",
-				      (json_int_t)(y + h > height ? height - y : h)));
-		json_array_append_new(lines, line);
-	}
-	return json_pack("{s:o}", "lines", lines);
-}
 
 /* Reads the image with the endpoint's model; its output (new reference) or NULL with `why`. */
 static json_t *read_image(prefill *f, const import_entry *e, char *why, size_t why_size)
@@ -84,12 +56,11 @@ static json_t *read_image(prefill *f, const import_entry *e, char *why, size_t w
 		return NULL;
 	}
 	json_t *in = image_input(e);
-	serving_answer p = {0}, sh = {0};
+	serving_answer p = {0};
 	if (in)
-		serving_predict(d, in, randombytes_uniform(100), &p, &sh);
+		serving_predict(d, in, randombytes_uniform(100), &p);
 	serving_release(d);
 	json_decref(in);
-	json_decref(sh.output);
 	if (!in || p.rc) {
 		snprintf(why, why_size, "no OCR pre-fill: %s",
 			 in ? p.err.message : "out of memory");
@@ -116,7 +87,7 @@ json_t *prefill_image(prefill *f, const import_entry *e, char *why, size_t why_s
 	}
 	f->done++;
 	json_t *out = read_image(f, e, why, why_size);
-	json_t *ann = out ? answer_of(out, e->width, e->height) : NULL;
+	json_t *ann = out ? loop_ocr_lines(out, e->width, e->height) : NULL;
 	json_decref(out);
 	item_facts facts = {ITEM_IMAGE, NULL, e->width, e->height, 0};
 	cl_error err = {0};

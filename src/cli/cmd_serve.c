@@ -1,6 +1,8 @@
 /* `crowdloop serve`: opens the store, starts the HTTP server and runs until SIGINT or SIGTERM,
  * then lets requests in flight finish and closes the store cleanly. */
 #include "api/api.h"
+#include "api/preannotate.h"
+#include "api/shadow.h"
 #include "cli/cmd.h"
 #include "cli/demo.h"
 #include "cli/options.h"
@@ -12,6 +14,7 @@
 #include "core/task_loop.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/work_queue.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -281,6 +284,8 @@ static runner *start_runner(app *a, const serve_args *args, const char *url)
 	    .node = {.cpus = node.cpus, .mem_bytes = (int64_t)node.memory_bytes,
 		     .gpus = node.gpu_count},
 	    .grace_ms = 5000,
+	    .between = preannotate_step,
+	    .between_ctx = a,
 	};
 	cl_error err = {0};
 	runner *r = runner_start(&cfg, &err);
@@ -377,6 +382,7 @@ int cmd_serve(int argc, char **argv)
 		serving_registry_set_servers(a.serving, servers);
 		api_endpoints_start_servers(&a);
 	}
+	a.shadows = shadow_queue_new(&a);
 	db_set_periodic(a.db, task_leases_expire, (void *)&store_sqlite_ops, 1000);
 	http_server *srv = NULL;
 	http_config tls = {0};
@@ -387,6 +393,7 @@ int cmd_serve(int argc, char **argv)
 		runner_stop(jobs);
 		if (srv)
 			http_server_stop(srv, 0);
+		work_queue_free(a.shadows);
 		forget_tls(&tls);
 		serving_registry_free(a.serving);
 		model_servers_free(servers);
@@ -398,6 +405,7 @@ int cmd_serve(int argc, char **argv)
 	run(&stop);
 	runner_stop(jobs); /* running jobs go on: the next server adopts them */
 	http_server_stop(srv, 10000);
+	work_queue_free(a.shadows);
 	serving_registry_free(a.serving);
 	model_servers_free(servers); /* each drained and stopped, SIGKILL after its grace */
 	serving_limiter_free(a.limiter);

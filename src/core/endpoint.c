@@ -450,6 +450,13 @@ int endpoint_target_resolve(const json_t *t, int64_t version_id, const char *dir
 
 bool endpoint_model_kind(const json_t *targets, char *out, size_t size)
 {
+	/* The OCR service reads lines: an image_transcription project's answers. */
+	const char *service =
+	    json_string_value(json_object_get(json_array_get(targets, 0), "service"));
+	if (service && !strcmp(service, "ocr")) {
+		snprintf(out, size, "%s", "image_transcription");
+		return true;
+	}
 	const char *dir =
 	    json_string_value(json_object_get(json_array_get(targets, 0), "model_dir"));
 	cl_error err = {0};

@@ -706,6 +706,18 @@ static bool image_decodes(const unsigned char *d, size_t n, int64_t pixels)
 	return px != NULL;
 }
 
+const char *import_image_facts(const import_limits *lim, const unsigned char *d, size_t n,
+			       int *width, int *height)
+{
+	int comp;
+	const char *mime = n <= lim->max_image_bytes && n <= INT_MAX ? image_mime(d, n) : NULL;
+	if (!mime || !stbi_info_from_memory(d, (int)n, width, height, &comp) ||
+	    *width > lim->max_image_side || *height > lim->max_image_side ||
+	    (int64_t)*width * *height > lim->max_image_pixels)
+		return NULL;
+	return mime;
+}
+
 /* Size limits first (the header alone says how big the pixels are: a small file may hold a
  * huge image), then a full decode. */
 static int parse_image(import_ctx *c, const char *source, const unsigned char *d, size_t n)

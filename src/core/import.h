@@ -96,5 +96,9 @@ bool import_path_unsafe(const char *name);
 /* Validates UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF): 1 when `s` is valid,
  * 0 when not. */
 int import_utf8_valid(const char *s, size_t len);
+/* The MIME type of image bytes an import would take (within `lim`'s sizes, its header
+ * readable), with *width and *height; NULL when it would reject them. */
+const char *import_image_facts(const import_limits *lim, const unsigned char *d, size_t n,
+			       int *width, int *height);
 
 #endif

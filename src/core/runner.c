@@ -773,6 +773,8 @@ static void *loop(void *arg)
 		quotas_refresh(r);
 		place(r);
 		poll_active(r);
+		if (r->cfg.between)
+			r->cfg.between(r->cfg.between_ctx);
 		nanosleep(&tick, NULL);
 	}
 	return NULL;

@@ -28,6 +28,10 @@ typedef struct runner_config {
 	const char *partition;	/* where a cluster executor submits; NULL: its default */
 	int grace_ms; /* SIGTERM to SIGKILL on cancel; 0: the executor's default */
 	int tick_ms;  /* how often it looks at the store and its jobs; 0: 100 */
+	/* Other work the runner's thread does a step of each tick (batch pre-annotation,
+	 * api/preannotate.h), off every HTTP thread; NULL: none. */
+	void (*between)(void *ctx);
+	void *between_ctx;
 } runner_config;
 
 typedef struct runner runner;

@@ -431,8 +431,7 @@ static void answer(loaded_model *m, const json_t *input, serving_answer *a)
 	a->latency_us = (clock_mono_ns() - t0) / 1000;
 }
 
-int serving_predict(serving_deployment *d, const json_t *input, unsigned draw,
-		    serving_answer *primary, serving_answer *shadow)
+int serving_draw(const serving_deployment *d, unsigned draw)
 {
 	int i = 0;
 	for (int acc = 0; i < d->n - 1; i++) {
@@ -440,10 +439,52 @@ int serving_predict(serving_deployment *d, const json_t *input, unsigned draw,
 		if ((int)draw < acc)
 			break;
 	}
-	answer(d->targets[i].m, input, primary);
-	memset(shadow, 0, sizeof *shadow);
-	if (d->shadow)
-		answer(d->shadow, input, shadow);
+	return i;
+}
+
+int serving_production(const serving_deployment *d)
+{
+	int best = 0;
+	for (int i = 1; i < d->n; i++)
+		if (d->targets[i].weight > d->targets[best].weight)
+			best = i;
+	return best;
+}
+
+int serving_target_count(const serving_deployment *d)
+{
+	return d->n;
+}
+
+bool serving_has_shadow(const serving_deployment *d)
+{
+	return d->shadow != NULL;
+}
+
+void serving_retain(serving_deployment *d)
+{
+	atomic_fetch_add(&d->refs, 1);
+}
+
+void serving_answer_target(serving_deployment *d, int i, const json_t *input, serving_answer *a)
+{
+	answer(d->targets[i < 0 || i >= d->n ? 0 : i].m, input, a);
+}
+
+int serving_answer_shadow(serving_deployment *d, const json_t *input, serving_answer *a)
+{
+	if (!d->shadow) {
+		memset(a, 0, sizeof *a);
+		return CL_ENOTFOUND;
+	}
+	answer(d->shadow, input, a);
+	return a->rc;
+}
+
+int serving_predict(serving_deployment *d, const json_t *input, unsigned draw,
+		    serving_answer *primary)
+{
+	answer(d->targets[serving_draw(d, draw)].m, input, primary);
 	return primary->rc;
 }
 

@@ -70,11 +70,25 @@ typedef struct serving_answer {
 	cl_error err;
 } serving_answer;
 
-/* Answers `input` with the target the traffic split draws (`draw` in [0, 100): callers pass a
- * random number), and, when the deployment has a shadow, the shadow's answer in *shadow
- * (shadow->target empty when none). Returns the primary's result. */
+/* The index of the target the traffic split draws (`draw` in [0, 100): callers pass a random
+ * number). */
+int serving_draw(const serving_deployment *d, unsigned draw);
+/* The production target: the one with the most traffic (the first of equals); the others of a
+ * split are canaries. */
+int serving_production(const serving_deployment *d);
+int serving_target_count(const serving_deployment *d);
+bool serving_has_shadow(const serving_deployment *d);
+/* Another reference to `d` (a job that outlives the request holds one); release it with
+ * serving_release. */
+void serving_retain(serving_deployment *d);
+/* Answers `input` with target `i`. */
+void serving_answer_target(serving_deployment *d, int i, const json_t *input, serving_answer *a);
+/* Answers `input` with the shadow; CL_ENOTFOUND (a->target empty) when there is none. The
+ * shadow never answers on a request's own thread (api/shadow.c queues it). */
+int serving_answer_shadow(serving_deployment *d, const json_t *input, serving_answer *a);
+/* Answers `input` with the target the traffic split draws. Returns the answer's result. */
 int serving_predict(serving_deployment *d, const json_t *input, unsigned draw,
-		    serving_answer *primary, serving_answer *shadow);
+		    serving_answer *primary);
 
 /* ---- per-endpoint figures for /metrics ---- */
 

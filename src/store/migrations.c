@@ -515,6 +515,33 @@ const migration migrations[] = {
      " created_at INTEGER NOT NULL);"
      "CREATE INDEX prediction_items_endpoint"
      " ON prediction_items(endpoint_id, reason, created_at);"},
+    {27, "the rest of the loop: canary disagreement, image items, batch pre-annotation",
+     /* An endpoint's share of canary requests both targets answer; prediction_items takes the
+      * canary rule's reason (the table is made again: SQLite cannot change a CHECK). Batch
+      * pre-annotation runs of a project (core/preannotate.h) with their progress. */
+     "ALTER TABLE endpoints ADD COLUMN feedback_canary_share REAL;"
+     "CREATE TABLE prediction_items_new(prediction_id INTEGER PRIMARY KEY,"
+     " endpoint_id INTEGER NOT NULL REFERENCES endpoints(id),"
+     " item_id INTEGER NOT NULL REFERENCES items(id),"
+     " reason TEXT NOT NULL CHECK (reason IN ('low_confidence', 'negative_feedback',"
+     "  'canary_disagreement')),"
+     " created_at INTEGER NOT NULL);"
+     "INSERT INTO prediction_items_new SELECT prediction_id, endpoint_id, item_id, reason,"
+     " created_at FROM prediction_items;"
+     "DROP TABLE prediction_items;"
+     "ALTER TABLE prediction_items_new RENAME TO prediction_items;"
+     "CREATE INDEX prediction_items_endpoint"
+     " ON prediction_items(endpoint_id, reason, created_at);"
+     "CREATE TABLE preannotation_runs(id INTEGER PRIMARY KEY,"
+     " project_id INTEGER NOT NULL REFERENCES projects(id), endpoint_id INTEGER,"
+     " model_version_id INTEGER, targets TEXT,"
+     " state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),"
+     " total INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0,"
+     " skipped INTEGER NOT NULL DEFAULT 0, cursor INTEGER NOT NULL DEFAULT 0, error TEXT,"
+     " created_by INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE INDEX preannotation_runs_project ON preannotation_runs(project_id, id);"
+     "CREATE INDEX preannotation_runs_live ON preannotation_runs(id)"
+     " WHERE state IN ('queued', 'running');"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

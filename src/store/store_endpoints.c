@@ -11,16 +11,19 @@
 
 #define ENDPOINT_COLUMNS                                                                           \
 	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
-	" updated_at, feedback_project_id, feedback_threshold, feedback_daily_cap"
+	" updated_at, feedback_project_id, feedback_threshold, feedback_daily_cap,"                \
+	" coalesce(feedback_canary_share, 0)"
 
-/* {"project_id","threshold"}, or null without a feedback project. */
+/* {"project_id","threshold","daily_cap","canary_share"}, or null without a feedback project. */
 static json_t *feedback_json(sqlite3_stmt *st)
 {
 	if (sqlite3_column_type(st, 11) == SQLITE_NULL)
 		return json_null();
-	return json_pack("{s:I,s:f,s:I}", "project_id", (json_int_t)sqlite3_column_int64(st, 11),
-			 "threshold", sqlite3_column_double(st, 12), "daily_cap",
-			 (json_int_t)sqlite3_column_int64(st, 13));
+	return json_pack("{s:I,s:f,s:I,s:f}", "project_id",
+			 (json_int_t)sqlite3_column_int64(st, 11), "threshold",
+			 sqlite3_column_double(st, 12), "daily_cap",
+			 (json_int_t)sqlite3_column_int64(st, 13), "canary_share",
+			 sqlite3_column_double(st, 14));
 }
 
 static json_t *endpoint_json(sqlite3_stmt *st)
@@ -66,14 +69,15 @@ static int endpoint_create_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO endpoints(org_id, name, state, targets, shadow,"
 		       " log_limit, created_by, created_at, updated_at,"
-		       " feedback_project_id, feedback_threshold, feedback_daily_cap)"
-		       " VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?)");
+		       " feedback_project_id, feedback_threshold, feedback_daily_cap,"
+		       " feedback_canary_share) VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?,?)");
 	db_bind(st, DB_INT(a->org_id), DB_TEXT(a->f->name),
 		DB_TEXT(a->f->state ? a->f->state : "active"), DB_TEXT(a->targets),
 		DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(a->user_id), DB_INT(now),
 		DB_INT(now), DB_INT(a->f->feedback_project_id));
 	sqlite3_bind_double(st, 11, a->f->feedback_threshold);
 	db_bind_int(st, 12, a->f->feedback_daily_cap);
+	sqlite3_bind_double(st, 13, a->f->feedback_canary_share);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -139,6 +143,7 @@ static int row_from(sqlite3_stmt *st, endpoint_row *e)
 		e->feedback_project_id = sqlite3_column_int64(st, 11);
 		e->feedback_threshold = sqlite3_column_double(st, 12);
 		e->feedback_daily_cap = sqlite3_column_int64(st, 13);
+		e->feedback_canary_share = sqlite3_column_double(st, 14);
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -230,7 +235,8 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	       " feedback_project_id = CASE WHEN ?10 THEN nullif(?11, 0)"
 	       "  ELSE feedback_project_id END,"
 	       " feedback_threshold = CASE WHEN ?10 THEN ?12 ELSE feedback_threshold END,"
-	       " feedback_daily_cap = CASE WHEN ?10 THEN ?13 ELSE feedback_daily_cap END"
+	       " feedback_daily_cap = CASE WHEN ?10 THEN ?13 ELSE feedback_daily_cap END,"
+	       " feedback_canary_share = CASE WHEN ?10 THEN ?14 ELSE feedback_canary_share END"
 	       " WHERE id = ?1");
 	db_bind(st, DB_INT(a->id), DB_TEXT(a->f->name), DB_TEXT(a->f->state), DB_TEXT(a->targets),
 		DB_INT(a->shadow_given), DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(moves),
@@ -238,6 +244,7 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 		DB_INT(a->f->feedback_project_id));
 	sqlite3_bind_double(st, 12, a->f->feedback_threshold);
 	db_bind_int(st, 13, a->f->feedback_daily_cap);
+	sqlite3_bind_double(st, 14, a->f->feedback_canary_share);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -469,26 +476,47 @@ struct loop_item {
 	int64_t project_id, endpoint_id, prediction_id;
 	const char *text;
 	json_t *meta; /* the prediction's id is added here */
+	const char *blob, *mime; /* an image item's, else NULL */
+	int width, height;
 };
+
+/* Inserts the item, text or image, unless the project has its content: 0 and no change then. */
+static int loop_item_row(db_conn *c, const struct loop_item *l, const char *hash,
+			 const char *meta, int64_t now, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
+				      " blob, mime, width, height, meta, created_at)"
+				      " VALUES (?,?,?,?,?,?,?,?,?,?)"
+				      " ON CONFLICT(project_id, content_hash) DO NOTHING");
+	db_bind(st, DB_INT(l->project_id), DB_TEXT(l->blob ? "image" : "text"), DB_TEXT(hash),
+		DB_TEXT(l->blob ? NULL : l->text), DB_TEXT(l->blob), DB_TEXT(l->mime));
+	if (l->blob) {
+		db_bind_int(st, 7, l->width);
+		db_bind_int(st, 8, l->height);
+	}
+	db_bind_text(st, 9, meta);
+	db_bind_int(st, 10, now);
+	return db_exec_stmt(st, err);
+}
 
 /* The text item of the loop's project, made with its tasks when new; *id its id. */
 static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, int64_t *id,
 			    cl_error *err)
 {
 	char hash[65], *meta = NULL;
-	blob_hash(l->text, strlen(l->text), hash);
+	/* Deduplicated by content: a text's hash, an image's bytes' (its blob's name). */
+	if (l->blob)
+		snprintf(hash, sizeof hash, "%s", l->blob);
+	else
+		blob_hash(l->text, strlen(l->text), hash);
 	json_object_set_new(json_object_get(l->meta, "prediction"), "prediction_id",
 			    json_integer(l->prediction_id));
 	meta = json_dumps(l->meta, JSON_COMPACT);
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
-				      " meta, created_at) VALUES (?,'text',?,?,?,?)"
-				      " ON CONFLICT(project_id, content_hash) DO NOTHING");
-	db_bind(st, DB_INT(l->project_id), DB_TEXT(hash), DB_TEXT(l->text), DB_TEXT(meta),
-		DB_INT(now));
-	int rc = db_exec_stmt(st, err);
+	int rc = loop_item_row(c, l, hash, meta, now, err);
 	free(meta);
 	if (rc)
 		return rc;
+	sqlite3_stmt *st;
 	if (!sqlite3_changes(db_handle(c))) {
 		/* The project has this text already: the prediction is tied to that item. */
 		st = db_stmt(c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
@@ -526,7 +554,7 @@ static int loop_item_make(db_conn *c, const struct loop_item *l, const char *rea
 	int64_t now = clock_now_ms(), item_id = 0;
 	sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM prediction_items WHERE prediction_id = ?");
 	db_bind_int(st, 1, l->prediction_id);
-	if (db_one_int(st) || !l->text || loop_capped(c, l, reason, now))
+	if (db_one_int(st) || (!l->text && !l->blob) || loop_capped(c, l, reason, now))
 		return 0;
 	int rc = loop_item_insert(c, l, now, &item_id, err);
 	if (rc)
@@ -550,11 +578,12 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 	int rc = prediction_insert(c, a->p, now, &a->id, err);
 	if (!rc && a->shadow && a->shadow->target && a->shadow->target[0])
 		rc = prediction_insert(c, a->shadow, now, &shadow_id, err);
-	if (!rc && a->p->key_id)
+	if (!rc && a->p->key_id && !a->p->shadow)
 		rc = usage_count(c, a->p, now, err);
 	if (!rc && a->p->loop_meta) {
 		struct loop_item l = {a->p->loop_project_id, a->p->endpoint_id, a->id,
-				      a->p->input_text, a->p->loop_meta};
+				      a->p->input_text, a->p->loop_meta, a->p->loop_blob,
+				      a->p->loop_mime, a->p->loop_width, a->p->loop_height};
 		rc = loop_item_make(c, &l, loop_reason_of(a->p->loop_meta), err);
 	}
 	if (!rc)
@@ -664,7 +693,7 @@ static int feedback_loop(db_conn *c, const struct feedback_put *f, cl_error *err
 	if (db_step(st) == SQLITE_ROW) {
 		char *text = strdup(db_col_text(st, 1));
 		struct loop_item l = {f->loop_project_id, sqlite3_column_int64(st, 0),
-				      f->prediction_id, text, f->loop_meta};
+				      f->prediction_id, text, f->loop_meta, NULL, NULL, 0, 0};
 		sqlite3_reset(st);
 		rc = text ? loop_item_make(c, &l, loop_reason_of(f->loop_meta), err)
 			  : cl_fail(err, CL_ENOMEM, NULL, "out of memory");

@@ -21,6 +21,7 @@ typedef struct endpoint_row {
 	int64_t feedback_project_id; /* the loop's project, 0 when none */
 	double feedback_threshold;
 	int64_t feedback_daily_cap;
+	double feedback_canary_share; /* the share of canary requests both targets answer */
 } endpoint_row;
 
 void endpoint_row_release(endpoint_row *e);
@@ -37,6 +38,7 @@ typedef struct endpoint_fields {
 	int64_t feedback_project_id;
 	double feedback_threshold;
 	int64_t feedback_daily_cap;
+	double feedback_canary_share;
 } endpoint_fields;
 
 /* A new endpoint of org `org_id`: *out its Endpoint object. CL_ECONFLICT "endpoint_exists"
@@ -103,6 +105,10 @@ typedef struct prediction_record {
 	 * of project loop_project_id, else NULL. */
 	json_t *loop_meta;
 	int64_t loop_project_id;
+	/* An image input the loop's item is made of: its blob (stored already), MIME type and
+	 * size; NULL blob for a text input. */
+	const char *loop_blob, *loop_mime;
+	int loop_width, loop_height;
 } prediction_record;
 
 /* Logs one prediction (and a shadow's, when shadow->target is set) and counts it in the key's

@@ -142,6 +142,29 @@ json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
 	return o;
 }
 
+void store_preannotation_rows(db *d, int64_t project_id,
+			      void (*fn)(void *ctx, int64_t ms, const char *pre, const char *ann),
+			      void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(
+	    db_reader(d),
+	    "SELECT a.created_at - coalesce((SELECT max(e.at) FROM events e"
+	    "  WHERE e.task_id = a.task_id AND e.type = 'claim' AND e.actor_id = a.author_id"
+	    "  AND e.at <= a.created_at), a.created_at + 1),"
+	    " json_extract(i.meta, '$.preannotation'), a.data"
+	    " FROM tasks t JOIN annotations a ON a.task_id = t.id AND a.round = 1"
+	    "  AND a.source = 'submit'"
+	    " JOIN items i ON i.id = t.item_id WHERE t.project_id = ?"
+	    "  AND json_valid(coalesce(i.meta, '{}'))");
+	db_bind_int(st, 1, project_id);
+	while (db_step(st) == SQLITE_ROW)
+		fn(ctx, sqlite3_column_int64(st, 0),
+		   sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL
+							     : (const char *)sqlite3_column_text(st, 1),
+		   (const char *)sqlite3_column_text(st, 2));
+	sqlite3_reset(st);
+}
+
 void store_task_state_counts(db *d, int64_t counts[8])
 {
 	memset(counts, 0, 8 * sizeof counts[0]);

@@ -10,6 +10,12 @@
 #include "store/db.h"
 
 json_t *store_project_stats(db *d, int64_t project_id, int64_t now);
+/* Walks a project's first submissions (round 1): fn gets each one's time from its claim to its
+ * submission (-1 when no claim was logged), its item's meta.preannotation (JSON text, NULL
+ * when none) and the submitted annotation (JSON text). */
+void store_preannotation_rows(db *d, int64_t project_id,
+			      void (*fn)(void *ctx, int64_t ms, const char *pre, const char *ann),
+			      void *ctx);
 /* Counts of tasks by state across all projects, for /metrics. */
 void store_task_state_counts(db *d, int64_t counts[8]);
 

@@ -55,3 +55,29 @@ char *fs_read_all(const char *path, size_t max)
 	data[n] = '\0';
 	return data;
 }
+
+char *fs_read_all_n(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rbe");
+	struct stat st;
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) || st.st_size < 0 || (unsigned long long)st.st_size > max) {
+		fclose(f);
+		errno = EFBIG;
+		return NULL;
+	}
+	size_t size = (size_t)st.st_size;
+	char *data = malloc(size + 1);
+	size_t n = data ? fread(data, 1, size, f) : 0;
+	int failed = !data || ferror(f) || n != size;
+	fclose(f);
+	if (failed) {
+		free(data);
+		errno = data ? EIO : ENOMEM;
+		return NULL;
+	}
+	data[n] = '\0';
+	*len = n;
+	return data;
+}

@@ -243,6 +243,8 @@ class BadInputTest(ServerTestCase):
                                                        {"job_id": job}),
             ("POST", "/api/v1/models/{id}/aliases"): (admin, "/models/%d/aliases" % model,
                                                       {"name": "production", "version": 1}),
+            ("POST", "/api/v1/projects/{id}/preannotations"): (
+                admin, "/projects/%d/preannotations" % pid, {"endpoint": "declared-ep"}),
         }
         # MLflow's routes (full paths: they live outside /api/v1), refused in MLflow's shape.
         run = {"run_id": str(job)}

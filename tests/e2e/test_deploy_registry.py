@@ -75,11 +75,17 @@ class RegistryServingTest(ServerTestCase):
             rv = r.json().get("next")
 
     @classmethod
-    def train_and_register(cls):
+    def train_and_register(cls, name="sentiment", flip=False):
+        """A text-linear model trained on the sentences (their labels swapped when `flip`),
+        registered as version 1 of model `name` with the alias production."""
         w = cls.world
         rows = sentences()
+        if flip:
+            swap = {"positive": "negative", "negative": "positive"}
+            rows = [(t, swap[label]) for t, label in rows]
         p = w.project(labels=["positive", "negative"])["id"]
-        cls.project = p
+        if not flip:
+            cls.project = p
         w.import_texts(p, [t for t, _ in rows])
         cls.label_all(p, dict(rows))
         ds = cls.eng.post(API + "/projects/%d/datasets" % p, {}).json()
@@ -90,7 +96,7 @@ class RegistryServingTest(ServerTestCase):
         job = wait_for(lambda: (lambda j: j if j["state"] not in ("queued", "running") else None)(
             cls.eng.get(API + "/jobs/%d" % jid).json()), 120, "the training job")
         assert job["state"] == "succeeded", job
-        mid = cls.eng.post(API + "/orgs/%d/models" % w.org["id"], {"name": "sentiment"}).json()["id"]
+        mid = cls.eng.post(API + "/orgs/%d/models" % w.org["id"], {"name": name}).json()["id"]
         v = cls.eng.post(API + "/models/%d/versions" % mid, {"job_id": jid}).json()
         r = cls.eng.post(API + "/models/%d/aliases" % mid, {"name": "production", "version": 1})
         assert r.status in (200, 201), r
@@ -222,7 +228,8 @@ class RegistryServingTest(ServerTestCase):
                            "feedback": {"project_id": fp, "threshold": 0.8}})
         self.assertEqual(r.status, 201, r)
         self.assertEqual(r.json()["feedback"],
-                         {"project_id": fp, "threshold": 0.8, "daily_cap": 1000})
+                         {"project_id": fp, "threshold": 0.8, "daily_cap": 1000,
+                          "canary_share": 0})
         endpoint_id = r.json()["id"]
         caller = self.key_for(r.json()["id"])
         r = caller.post(API + "/endpoints/looped/predict",
@@ -273,6 +280,111 @@ class RegistryServingTest(ServerTestCase):
         caller.post(API + "/endpoints/looped/predict", {"inputs": [{"text": "a plot"}]})
         self.assertEqual(len(self.tasks_of(fp)), 2)
 
+    def test_canary_disagreement_becomes_tasks_with_production_answer(self):
+        # A canary trained on swapped labels disagrees with production on every sentence.
+        _, flipped = self.train_and_register("sentiment-flipped", flip=True)
+        fp, worker = self.feedback_project()
+        targets = [{"model_version_id": self.version["id"], "weight": 70},
+                   {"model_version_id": flipped["id"], "weight": 30}]
+        r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                          {"name": "canaried", "targets": targets,
+                           "feedback": {"project_id": fp, "threshold": 0, "canary_share": 1}})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["feedback"]["canary_share"], 1)
+        endpoint_id = r.json()["id"]
+        caller = self.key_for(endpoint_id)
+        texts = ["a wonderful and lovely film", "a dull and awful plot",
+                 "a superb and excellent story", "a boring and horrible cast"]
+        want = {texts[0]: "positive", texts[1]: "negative", texts[2]: "positive",
+                texts[3]: "negative"}
+        r = caller.post(API + "/endpoints/canaried/predict",
+                        {"inputs": [{"text": t} for t in texts]})
+        self.assertEqual(r.status, 200, r)
+        preds = r.json()["predictions"]
+        # One answer per input, from the target the split drew.
+        self.assertEqual(len(preds), len(texts))
+        for p in preds:
+            self.assertIn("label", p["output"])
+        items = {i["text"]: i for i in self.tasks_of(fp)}
+        self.assertEqual(sorted(items), sorted(texts))
+        for t, item in items.items():
+            self.assertEqual(item["meta"]["prediction"]["reason"], "canary_disagreement")
+            # Production's answer is the suggestion, whichever target answered the caller.
+            self.assertEqual(item["meta"]["preannotation"], {"labels": [want[t]]}, t)
+        # The same texts again make no new items (deduplicated by content).
+        caller.post(API + "/endpoints/canaried/predict", {"inputs": [{"text": texts[0]}]})
+        self.assertEqual(len(self.tasks_of(fp)), len(texts))
+        # With the share at 0 the canary is never asked: nothing new comes.
+        r = self.eng.patch(API + "/endpoints/%d" % endpoint_id,
+                           {"feedback": {"project_id": fp, "threshold": 0, "canary_share": 0}})
+        self.assertEqual(r.status, 200, r)
+        caller.post(API + "/endpoints/canaried/predict",
+                    {"inputs": [{"text": "a delightful and great show"}]})
+        self.assertEqual(len(self.tasks_of(fp)), len(texts))
+
+    def test_batch_preannotation_of_open_items(self):
+        w = self.world
+        r = self.deploy("batch-sentiment", [{"model_version_id": self.version["id"]}])
+        self.assertEqual(r.status, 201, r)
+        p = w.project(labels=["positive", "negative"])["id"]
+        want = {"a wonderful and lovely film": "positive", "a dull and awful plot": "negative",
+                "a superb and excellent story": "positive",
+                "a boring and horrible cast": "negative"}
+        w.import_texts(p, list(want))
+        path = API + "/projects/%d/preannotations" % p
+        # Bad starts name the problem.
+        r = w.manager.post(path, {"endpoint": "no-such-endpoint"})
+        self.assertEqual(r.status, 404, r)
+        self.assertIn("no-such-endpoint", r.json()["error"]["message"])
+        r = w.manager.post(path, {})
+        self.assertEqual(r.status, 400, r)
+        boxes = w.project(kind="image_bbox", labels=["a", "b"])["id"]
+        r = w.manager.post(API + "/projects/%d/preannotations" % boxes,
+                           {"endpoint": "batch-sentiment"})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("image_bbox", r.json()["error"]["message"])
+        worker, wid = w.user("batchwrk")
+        w.add_member(p, wid, "worker")
+        self.assertEqual(worker.post(path, {"endpoint": "batch-sentiment"}).status, 403)
+        # The run answers at once, queued; the runner's thread does the predictions.
+        r = w.manager.post(path, {"endpoint": "batch-sentiment"})
+        self.assertEqual(r.status, 201, r)
+        run = r.json()
+        self.assertEqual((run["total"], run["done"]), (4, 0))
+        self.assertIn(run["state"], ("queued", "running", "done"))
+        done = wait_for(lambda: (lambda runs: runs[0] if runs[0]["state"] in ("done", "failed")
+                                 else None)(w.manager.get(path).json()["items"]),
+                        60, "the pre-annotation run")
+        self.assertEqual(done["id"], run["id"])
+        self.assertEqual((done["state"], done["done"], done["skipped"]), ("done", 4, 0), done)
+        items = self.tasks_of(p)
+        self.assertEqual({i["text"]: i["meta"]["preannotation"] for i in items},
+                         {t: {"labels": [label]} for t, label in want.items()})
+        t = worker.post(API + "/projects/%d/tasks/next" % p).json()
+        self.assertEqual(t["preannotation"], {"labels": [want[t["item"]["text"]]]})
+
+    def test_batch_preannotation_with_a_model_version(self):
+        w = self.world
+        p = w.project(labels=["positive", "negative"])["id"]
+        want = {"a lovely and superb show": "positive", "a dreadful and dull ending": "negative"}
+        w.import_texts(p, list(want))
+        path = API + "/projects/%d/preannotations" % p
+        r = w.manager.post(path, {"endpoint": "x", "model_version_id": self.version["id"]})
+        self.assertEqual(r.status, 400, r)
+        r = w.manager.post(path, {"model_version_id": 999999})
+        self.assertEqual(r.status, 404, r)
+        r = w.manager.post(path, {"model_version_id": self.version["id"]})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual((r.json()["model_version_id"], r.json()["endpoint_id"]),
+                         (self.version["id"], None))
+        done = wait_for(lambda: (lambda runs: runs[0] if runs[0]["state"] in ("done", "failed")
+                                 else None)(w.manager.get(path).json()["items"]),
+                        60, "the pre-annotation run")
+        self.assertEqual((done["state"], done["done"]), ("done", 2), done)
+        items = self.tasks_of(p)
+        self.assertEqual({i["text"]: i["meta"]["preannotation"] for i in items},
+                         {t: {"labels": [label]} for t, label in want.items()})
+
     def test_each_rule_stops_at_its_daily_cap(self):
         fp, _ = self.feedback_project()
         r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
@@ -312,7 +424,8 @@ class RegistryServingTest(ServerTestCase):
         self.assertEqual(r.status, 201, r)
         path = API + "/endpoints/%d" % r.json()["id"]
         r = self.assertError(self.eng.patch(path, {"targets": [{"service": "ocr"}]}), 400)
-        self.assertIn("trained model", r["message"])
+        # The OCR service answers transcriptions: not this text_class project's kind.
+        self.assertIn("image_transcription", r["message"])
         self.assertEqual(self.eng.get(path).json()["targets"][0]["model"], "sentiment")
         r = self.eng.patch(path, {"targets": [{"service": "ocr"}], "feedback": None})
         self.assertEqual(r.status, 200, r)

@@ -572,8 +572,20 @@ class ServerTest(unittest.TestCase):
         check("POST", "/api/v1/predictions/{id}/feedback", caller.post(
             API + "/predictions/%d/feedback" % pred["predictions"][0]["id"],
             {"correct": True, "comment": "fine"}))
-        log = check("GET", "/api/v1/endpoints/{id}/predictions", eng.get(epath + "/predictions"))
-        self.assertEqual(len(log["items"]), 2)  # the prediction and its shadow's
+        # The prediction and its shadow's, which its queue logs after the answer.
+        for _ in range(200):
+            log = check("GET", "/api/v1/endpoints/{id}/predictions",
+                        eng.get(epath + "/predictions"))
+            if len(log["items"]) >= 2:
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(log["items"]), 2)
+        run = check("POST", "/api/v1/projects/{id}/preannotations",
+                    w.manager.post(API + "/projects/%d/preannotations" % pid,
+                                   {"endpoint": "oa-ocr"}))
+        runs = check("GET", "/api/v1/projects/{id}/preannotations",
+                     w.manager.get(API + "/projects/%d/preannotations" % pid))
+        self.assertEqual(runs["items"][0]["id"], run["id"])
         check("GET", "/api/v1/endpoints/{id}/usage", eng.get(epath + "/usage"))
         self.check_jobs(w, ds["id"], check)
         declared = {(m.upper(), path) for path, ops in spec["paths"].items()

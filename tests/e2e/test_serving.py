@@ -14,7 +14,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, BIN, Client, ServerTestCase, main  # noqa: E402
+from harness import API, BIN, Client, ServerTestCase, main, multipart  # noqa: E402
 
 RENDER = os.environ.get("CROWDLOOP_RENDER_TEXT") or os.path.join(
     os.path.dirname(BIN), "crowdloop-render-text")
@@ -325,17 +325,114 @@ class ServingTests(ServerTestCase):
         self.assertGreaterEqual(len(kept), 3)
         self.assertEqual(kept, sorted(ids)[-len(kept):])
 
+    def shadow_counts(self):
+        """The shadow queue's counters from /metrics."""
+        text = self.engineer.get("/metrics").body.decode()
+        counts = {}
+        for line in text.splitlines():
+            if line.startswith("crowdloop_shadow_"):
+                name, value = line.split()
+                counts[name[len("crowdloop_shadow_"):].replace("_total", "")] = int(float(value))
+        return counts
+
+    def wait_for(self, check, what):
+        for _ in range(400):
+            got = check()
+            if got:
+                return got
+            threading.Event().wait(0.05)
+        self.fail("waited in vain for " + what)
+
     def test_shadow_answers_are_logged_never_returned(self):
         ep = self.deploy("ocr-shadow", shadow={"service": "ocr", "options": {"languages": "eng"}})
-        c = self.caller(self.make_key(ep["id"]))
-        r = c.post(API + "/endpoints/ocr-shadow/predict",
-                   {"inputs": [{"image_bytes_b64": b64(self.english)}]})
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual(len(r.json()["predictions"]), 1)
-        self.assertEqual(r.json()["predictions"][0]["target"], "ocr:kor+eng")
-        log = self.engineer.get(API + "/endpoints/%d/predictions" % ep["id"]).json()["items"]
-        self.assertEqual(sorted((p["target"], p["shadow"]) for p in log),
+        c = self.caller(self.make_key(ep["id"], rate_limit=1000))
+        before = self.shadow_counts()
+        calls = 5
+        for _ in range(calls):
+            r = c.post(API + "/endpoints/ocr-shadow/predict",
+                       {"inputs": [{"image_bytes_b64": b64(self.english)}]})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(len(r.json()["predictions"]), 1)
+            # Only the primary answers; the shadow's target never shows.
+            self.assertEqual(r.json()["predictions"][0]["target"], "ocr:kor+eng")
+            self.assertNotIn("ocr:eng", json.dumps(r.json()))
+        # Every call queued its shadow answer (or dropped it, counted); the queue's thread
+        # logs what it queued, after the answers came back.
+        after = self.wait_for(lambda: (lambda n: n if n["done"] - before["done"] >=
+                                       n["queued"] - before["queued"] else None)(
+            self.shadow_counts()), "the shadow queue to drain")
+        queued = after["queued"] - before["queued"]
+        self.assertEqual(queued + after["dropped"] - before["dropped"], calls)
+
+        def logged():
+            log = self.engineer.get(API + "/endpoints/%d/predictions" % ep["id"]).json()
+            shadows = [p for p in log["items"] if p["shadow"]]
+            return log["items"] if len(shadows) >= queued else None
+        log = self.wait_for(logged, "the shadow's answers in the log")
+        self.assertEqual(sorted({(p["target"], p["shadow"]) for p in log}),
                          [("ocr:eng", True), ("ocr:kor+eng", False)])
+        self.assertEqual(sum(1 for p in log if not p["shadow"]), calls)
+        self.assertEqual(sum(1 for p in log if p["shadow"]), queued)
+        shadow = next(p for p in log if p["shadow"])
+        self.assertIn("Open", json.dumps(shadow["output"]))
+
+    # -- the loop: images back to the crowd ----------------------------------------------------
+
+    def test_doubtful_ocr_reads_become_image_items_with_their_lines(self):
+        w = self.world
+        r = w.manager.post(API + "/projects", {"org_id": w.org["id"], "name": "ocr-loop-p",
+                                               "kind": "image_transcription", "status": "open"})
+        self.assertEqual(r.status, 201, r)
+        p = r.json()["id"]
+        ep = self.deploy("ocr-loop", feedback={"project_id": p, "threshold": 1})
+        self.assertEqual(ep["feedback"]["project_id"], p)
+        c = self.caller(self.make_key(ep["id"], rate_limit=1000))
+        for _ in range(2):  # the same image twice makes one item
+            r = c.post(API + "/endpoints/ocr-loop/predict",
+                       {"inputs": [{"image_bytes_b64": b64(self.english)}]})
+            self.assertEqual(r.status, 200, r)
+        pred = r.json()["predictions"][0]
+        items = w.manager.get(API + "/projects/%d/items?limit=10" % p).json()["items"]
+        self.assertEqual(len(items), 1, items)
+        item = items[0]
+        self.assertEqual(item["type"], "image")
+        self.assertEqual(item["meta"]["prediction"]["reason"], "low_confidence")
+        lines = item["meta"]["preannotation"]["lines"]
+        self.assertIn("Open", " ".join(l["text"] for l in lines))
+        self.assertEqual(len(lines), len([l for l in pred["output"]["lines"]
+                                          if l["text"].strip()]))
+        # The image's bytes are the item's asset, as an import stores them.
+        r = w.manager.get(API + "/items/%d/asset" % item["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, self.english)
+        # A text project does not take an OCR endpoint's answers.
+        texts = w.project()["id"]
+        r = self.engineer.patch(API + "/endpoints/%d" % ep["id"],
+                                {"feedback": {"project_id": texts}})
+        self.assertEqual(r.status, 400, r)
+
+    def test_batch_preannotation_reads_a_projects_images(self):
+        w = self.world
+        r = w.manager.post(API + "/projects", {"org_id": w.org["id"], "name": "ocr-batch-p",
+                                               "kind": "image_transcription", "status": "open"})
+        self.assertEqual(r.status, 201, r)
+        p = r.json()["id"]
+        body, ctype = multipart([("file", "open.png", "image/png", self.english),
+                                 ("file", "hello.png", "image/png", self.page)])
+        r = w.manager.post(API + "/projects/%d/items" % p, body, headers={"Content-Type": ctype})
+        self.assertEqual(r.status, 200, r)
+        path = API + "/projects/%d/preannotations" % p
+        r = w.manager.post(path, {"endpoint": "ocr-main"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["total"], 2)
+        run = self.wait_for(lambda: (lambda x: x if x["state"] in ("done", "failed") else None)(
+            w.manager.get(path).json()["items"][0]), "the pre-annotation run")
+        self.assertEqual((run["state"], run["done"], run["skipped"]), ("done", 2, 0), run)
+        items = w.manager.get(API + "/projects/%d/items?limit=10" % p).json()["items"]
+        read = sorted(" ".join(l["text"] for l in i["meta"]["preannotation"]["lines"])
+                      for i in items)
+        self.assertTrue(any("Open" in x for x in read), read)
+        self.assertTrue(any("crowdloop" in x for x in read), read)
 
     # -- switching under load -----------------------------------------------------------------
 

@@ -58,7 +58,8 @@ export async function dashboardView(root, [pid], ctx) {
   const rejectBox = h('section', { class: 'card' });
   const escBox = h('section', { class: 'card' });
   const membersBox = h('section', { class: 'card' });
-  root.append(figs, stateBox, h('div', { class: 'grid-2' }, chartBox, escBox), workersBox, rejectBox, membersBox);
+  const preBox = h('section', { class: 'card', 'data-testid': 'preannotation-stats' });
+  root.append(figs, stateBox, h('div', { class: 'grid-2' }, chartBox, escBox), preBox, workersBox, rejectBox, membersBox);
 
   let names = {};
   async function load(withMembers) {
@@ -81,6 +82,7 @@ export async function dashboardView(root, [pid], ctx) {
     drawFigures(stats);
     drawStates(stats);
     await drawChart(stats);
+    drawPreannotation(stats.preannotation);
     drawWorkers(stats);
     drawRework(rework.items || [], names);
     drawEscalated(escalated.items || [], names);
@@ -101,6 +103,27 @@ export async function dashboardView(root, [pid], ctx) {
         : fmtPercent(s.first_pass_approval_rate)),
       figure('last_hour', t('dash.lastHour'), fmtNumber(s.approved_last_hour)),
       figure('reviews', t('dash.reviews'), fmtNumber(s.reviews)));
+  }
+  // What the model's suggestions save: time per task with and without one, and how often the
+  // worker changed it. Hidden until a task with a suggestion was submitted.
+  function drawPreannotation(p) {
+    if (!p || !(p.with && p.with.tasks) && !(p.accepted + p.changed)) {
+      preBox.hidden = true;
+      return;
+    }
+    preBox.hidden = false;
+    const secs = (x) => x == null ? '—' : t('dash.seconds', { n: fmtNumber(Math.round(x * 10) / 10) });
+    const row = (key, d) => h('tr', { 'data-row': key },
+      h('th', null, t('dash.pre.' + key)), h('td', { class: 'num' }, fmtNumber(d.tasks)),
+      h('td', { class: 'num' }, secs(d.mean_seconds)), h('td', { class: 'num' }, secs(d.median_seconds)));
+    replace(preBox, h('h2', null, t('dash.pre.title')),
+      h('table', { class: 'table' },
+        h('thead', null, h('tr', null, h('th', null, ''), h('th', null, t('dash.tasks')),
+          h('th', null, t('dash.pre.mean')), h('th', null, t('dash.pre.median')))),
+        h('tbody', null, row('with', p.with), row('without', p.without))),
+      h('p', { 'data-testid': 'preannotation-changed' }, t('dash.pre.changed', {
+        accepted: fmtNumber(p.accepted), changed: fmtNumber(p.changed),
+        rate: p.changed_rate == null ? '—' : fmtPercent(p.changed_rate) })));
   }
   function drawStates(s) {
     const tasks = s.tasks || {};
