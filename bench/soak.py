@@ -6,8 +6,8 @@ at a fixed rate for a set time: workers claim and submit, reviewers claim and ap
 a manager exports the project and reads its statistics and tasks, and an API key calls the
 built-in OCR endpoint. Items are imported as the load needs them, so imports run all along.
 Every interval it prints one line: the server's resident memory, open descriptors and threads
-(from /proc), requests and errors of the interval, and p50/p99 latency of the interval's
-requests per group. At the end, the first and last figures side by side."""
+(from /proc), the store's size on disk, requests and errors of the interval, and p50/p99
+latency of the interval's requests per group. At the end, the first and last figures side by side."""
 import argparse
 import json
 import os
@@ -216,11 +216,17 @@ class Soak:
 
     # -- figures -----------------------------------------------------------------------------
 
+    def store_mb(self):
+        """The store's size (database and WAL): what SQLite's page caches can fill up to."""
+        d = self.server.data_dir
+        return sum(os.path.getsize(os.path.join(d, n)) for n in os.listdir(d)
+                   if n.startswith("crowdloop.db")) // (1024 * 1024)
+
     def line(self, minute):
         lat, err = self.stats.take()
         f = proc_figures(self.server.proc.pid)
         parts = ["%5.1f min" % minute, "rss %d MB" % f["VmRSS"], "fds %d" % f["fds"],
-                 "threads %d" % f["Threads"]]
+                 "threads %d" % f["Threads"], "store %d MB" % self.store_mb()]
         for group in ("claim", "submit", "review_claim", "review", "export", "read", "predict",
                       "import"):
             v = lat.get(group, [])

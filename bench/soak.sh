@@ -4,8 +4,8 @@
 # latency per request group every minute (bench/soak.py does the work and says what the load is).
 # What it is for: memory, descriptors or threads that grow with time under ordinary traffic, which
 # the short benchmarks never run long enough to show. Options: --minutes N (60), --interval S (60),
-# --rate R (claims per second over all workers, 20: about half of what bench/run.sh's Python-free
-# load generator reaches on a small VM would be far more, this is a steady working day's pace),
+# --rate R (claims per second over all workers, 20: a steady pace that a 2-core VM sustains
+# alongside its other work, far under bench/run.sh's rates, so that what grows is time, not load),
 # --workers N (8), --reviewers N (4), --export-every S (10), --predict-every S (2),
 # --serve-arg ARG (repeatable: extra `crowdloop serve` options). BUILD_DIR (build) names the
 # build whose crowdloop it runs; CROWDLOOP_BIN overrides it.
