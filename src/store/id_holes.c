@@ -10,9 +10,9 @@ static const char *const kind_names[] = {"task", "item"};
 
 void id_holes_start(db_conn *c, id_holes *h, int64_t project_id, id_hole_kind kind)
 {
-	sqlite3_stmt *st = db_stmt(c, kind == ID_HOLE_TASK
-					  ? "SELECT coalesce(max(id), 0) + 1 FROM tasks"
-					  : "SELECT coalesce(max(id), 0) + 1 FROM items");
+	sqlite3_stmt *st =
+	    db_stmt(c, kind == ID_HOLE_TASK ? "SELECT coalesce(max(id), 0) + 1 FROM tasks"
+					    : "SELECT coalesce(max(id), 0) + 1 FROM items");
 	quality_settings q;
 	store_quality_settings_load(c, project_id, &q);
 	double rate = 2 * q.gold_rate;
@@ -40,9 +40,8 @@ int id_holes_keep(db_conn *c, id_holes *h, int64_t id, int64_t reserved, cl_erro
 	return db_exec_stmt(st, err);
 }
 
-/* The first reserved id from `from` up (`up`) or down, below `to` / above it; 0: none. */
-static int64_t hole_from(db_conn *c, int64_t project_id, id_hole_kind kind, int64_t from,
-			 bool up)
+/* The project's first reserved id at or above `from` (`up`), or its last one below it; 0: none. */
+static int64_t hole_from(db_conn *c, int64_t project_id, id_hole_kind kind, int64_t from, bool up)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, up ? "SELECT id FROM id_holes WHERE project_id = ?1 AND kind = ?2"

@@ -161,11 +161,8 @@ fail:
 int store_items_insert(db *d, int64_t project_id, int overlap, const item_new *items, size_t n,
 		       json_t *report, cl_error *err)
 {
-	struct items_insert a = {.project_id = project_id,
-				 .overlap = overlap,
-				 .items = items,
-				 .n = n,
-				 .report = report};
+	struct items_insert a = {
+	    .project_id = project_id, .overlap = overlap, .items = items, .n = n, .report = report};
 	return db_write(d, items_insert_job, &a, err);
 }
 
