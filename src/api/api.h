@@ -7,6 +7,7 @@
 
 #include "core/access.h"
 #include "core/project.h"
+#include "core/quality.h"
 #include "core/runs.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -23,6 +24,7 @@ typedef struct app {
 	bool secure_cookies; /* behind TLS: cookies get the Secure flag */
 	int64_t min_wage;    /* per hour, for the fair-pay check; 0: LEDGER_DEFAULT_MIN_WAGE */
 	int64_t max_image_pixels; /* an imported image's pixel budget; 0: IMPORT_MAX_IMAGE_PIXELS */
+	quality_report report;	  /* how a worker's own gold figures are shown; 0s: the defaults */
 	struct serving_registry *serving; /* the models endpoints answer with (core/serving.h) */
 	struct serving_limiter *limiter;  /* endpoint keys' rates */
 	struct work_queue *shadows;	  /* shadow targets' answers, off the request path */
@@ -243,6 +245,7 @@ int api_reviews_next(http_request *r);
 int api_tasks_review(http_request *r);
 int api_tasks_resolve(http_request *r);
 int api_tasks_get(http_request *r);
+int api_tasks_asset(http_request *r);
 int api_tasks_list(http_request *r);
 int api_projects_export_summary(http_request *r);
 int api_tasks_bulk(http_request *r);

@@ -8,6 +8,7 @@
 #include "core/gold.h"
 #include "store/blobs.h"
 #include "store/store_quality.h"
+#include "util/clock.h"
 #include "util/json.h"
 
 #include <stdlib.h>
@@ -261,6 +262,8 @@ int api_role_changes(http_request *r)
 
 int api_me_quality(http_request *r)
 {
-	http_json(r, 200, store_quality_me(api_app(r)->db, r->user.id));
+	quality_report rule = quality_report_rule(api_app(r)->report);
+	int64_t cutoff = quality_report_cutoff(rule, clock_now_ms());
+	http_json(r, 200, store_quality_me(api_app(r)->db, r->user.id, cutoff, rule.batch));
 	return 0;
 }

@@ -216,6 +216,13 @@ out:
 	return rc;
 }
 
+/* The task's item, to those who hold or held the task as to staff: the one way a worker or
+ * reviewer fetches an image, so that gold items are never looked up by id. */
+int api_tasks_asset(http_request *r)
+{
+	return api_item_asset_send(r, api_scope_of(r)->task.item_id);
+}
+
 int api_tasks_get(http_request *r)
 {
 	task_view v;

@@ -102,11 +102,12 @@ const route api_routes[] = {
      "import data: JSONL, CSV, files, archives", NULL, NULL, "200 ImportReport"},
     {"GET", V1 "/projects/{id}/items", api_items_list, ON(PROJECT, ACCESS_READ_DATA), 0,
      "a project's items", QUERY(PAGE_KEYS, "type"), NULL, "200 Item[]"},
-    {"GET", V1 "/items/{id}", api_items_get, ON(ITEM, ACCESS_READ_DATA | API_OWN | API_HIDE), 0,
+    /* Org staff only: a worker or reviewer sees items only through their tasks (the task's
+     * item and GET /tasks/{id}/asset), so that no item, gold or real, is looked up by id. */
+    {"GET", V1 "/items/{id}", api_items_get, ON(ITEM, ACCESS_READ_DATA | API_HIDE), 0,
      "an item", NULL, NULL, "200 Item"},
-    {"GET", V1 "/items/{id}/asset", api_items_asset,
-     ON(ITEM, ACCESS_READ_DATA | API_OWN | API_HIDE), 0, "an item's image or text", NULL, NULL,
-     NULL},
+    {"GET", V1 "/items/{id}/asset", api_items_asset, ON(ITEM, ACCESS_READ_DATA | API_HIDE), 0,
+     "an item's image or text", NULL, NULL, NULL},
 
     {"POST", V1 "/projects/{id}/tasks/next", api_tasks_next, ON(PROJECT, ACCESS_LABEL), ROUTE_ASYNC,
      "lease my next task", NULL, NULL, "200 Task"},
@@ -146,6 +147,9 @@ const route api_routes[] = {
      "every round's annotation and the reviews between them", NULL, NULL, "200 TaskRounds"},
     {"GET", V1 "/tasks/{id}", api_tasks_get, ON(TASK, ACCESS_READ_DATA | API_OWN | API_HIDE), 0,
      "a task with its event history", NULL, NULL, "200 Task"},
+    {"GET", V1 "/tasks/{id}/asset", api_tasks_asset,
+     ON(TASK, ACCESS_READ_DATA | API_OWN | API_HIDE), 0, "the image or text of a task's item",
+     NULL, NULL, NULL},
 
     {"GET", V1 "/projects/{id}/stats", api_stats, ON(PROJECT, ACCESS_READ_DATA), 0,
      "progress and quality figures", NULL, NULL, "200 Stats"},

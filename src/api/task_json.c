@@ -44,8 +44,15 @@ static int put_stored(buf *b, int rc, const char *json)
 	return put(b, rc, json ? json : "null");
 }
 
+/* The slot as shown: its place among the item's overlap. A gold item is answered in a new slot
+ * by every worker who gets it, past the overlap, which would tell its tasks apart. */
+static int64_t slot_shown(const task_view *v, const project *p)
+{
+	return p && p->overlap > 0 && v->slot >= p->overlap ? v->slot % p->overlap : v->slot;
+}
+
 /* The task's own fields, leaving the object open for the details. */
-static int fields_write(buf *b, const task_view *v)
+static int fields_write(buf *b, const task_view *v, const project *p)
 {
 	int rc = put(b, 0, "{\"id\":");
 	rc = put_id(b, rc, v->id);
@@ -54,7 +61,7 @@ static int fields_write(buf *b, const task_view *v)
 	rc = put(b, rc, ",\"item_id\":");
 	rc = put_id(b, rc, v->item_id);
 	rc = put(b, rc, ",\"slot\":");
-	rc = put_int(b, rc, v->slot);
+	rc = put_int(b, rc, slot_shown(v, p));
 	rc = put(b, rc, ",\"state\":");
 	rc = put_string(b, rc, task_state_name(v->state));
 	rc = put(b, rc, ",\"round\":");
@@ -165,7 +172,7 @@ static int events_write(buf *b, const task_view *v)
 
 int task_json_write(buf *b, const task_view *v, const project *p)
 {
-	int rc = fields_write(b, v);
+	int rc = fields_write(b, v, p);
 	if (!rc && v->detail != TASK_BARE && v->has_item)
 		rc = item_write(b, v, p);
 	if (!rc && v->detail == TASK_WITH_HISTORY)

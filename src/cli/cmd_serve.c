@@ -37,7 +37,7 @@ typedef struct serve_args {
 	const char *partition;
 	bool demo, quiet;
 	long long io_threads, handlers, min_wage, max_image_megapixels, gpus;
-	long long per_address, header_timeout;
+	long long per_address, header_timeout, report_batch, report_period;
 } serve_args;
 
 static const char *const sync_words[] = {"full", "normal", NULL};
@@ -89,6 +89,12 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 	    OPT_INT("max-image-megapixels", &args->max_image_megapixels, 1, 1000000, "N",
 		    "refuse imported images of more pixels, read from\n"
 		    "their header before decoding (default 50)"),
+	    OPT_INT("gold-report-batch", &args->report_batch, 1, 1000, "N",
+		    "a worker's own gold figures (and a reviewer's honeypot\n"
+		    "figures) count whole batches of N answers only (default 5)"),
+	    OPT_INT("gold-report-period", &args->report_period, 1, 86400, "S",
+		    "and only answers given before the start of the current\n"
+		    "period of S seconds (default 3600)"),
 	    OPT_BOOL("quiet", &args->quiet, "no log line per request"),
 	    OPT_INT("gpus", &args->gpus, 0, 64, "N",
 		    "declare N GPUs on this node instead of asking NVML\n"
@@ -117,6 +123,10 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 		a->min_wage = args->min_wage;
 	if (args->max_image_megapixels > 0)
 		a->max_image_pixels = args->max_image_megapixels * 1000000;
+	if (args->report_batch > 0)
+		a->report.batch = (int)args->report_batch;
+	if (args->report_period > 0)
+		a->report.period_ms = args->report_period * 1000;
 	return done;
 }
 

@@ -16,9 +16,9 @@ bool gold_chance(double rate)
 }
 
 int64_t gold_task_add(store_tx *tx, const store_ops *s, int64_t project_id, int64_t item_id,
-		      task_state state, int64_t now)
+		      task_state state, int64_t now, int64_t near)
 {
-	int64_t id = s->task_add(tx, project_id, item_id, state, now);
+	int64_t id = s->task_add(tx, project_id, item_id, state, now, near);
 	if (id && task_state_live(state) && s->budget_live_count(tx, project_id, 0, 1, NULL))
 		return 0;
 	return id;
@@ -32,7 +32,8 @@ int64_t gold_pick(store_tx *tx, const store_ops *s, const project *p, int64_t wo
 	int64_t item = gold_chance(q.gold_rate) ? s->gold_item_draw(tx, p->id, worker_id) : 0;
 	if (!item)
 		return open_id;
-	int64_t id = gold_task_add(tx, s, p->id, item, TASK_OPEN, now);
+	/* Its id next to the real task it stands in for, as that one's would be. */
+	int64_t id = gold_task_add(tx, s, p->id, item, TASK_OPEN, now, open_id);
 	return id ? id : open_id;
 }
 

@@ -12,9 +12,10 @@
 /* True with probability `rate` (none at 0). */
 bool gold_chance(double rate);
 /* A task of a new slot of item `item_id` in `state`, counted in the work in progress when that
- * state is live; its id, 0 when it could not be made. */
+ * state is live, with an id next to task `near` among the project's real ones (0: anywhere);
+ * its id, 0 when it could not be made. */
 int64_t gold_task_add(store_tx *tx, const store_ops *s, int64_t project_id, int64_t item_id,
-		      task_state state, int64_t now);
+		      task_state state, int64_t now, int64_t near);
 /* Maybe swaps the open task `open_id` a worker is about to claim for a new task on a gold item
  * they have not seen, at the project's gold rate; returns the task to claim. */
 int64_t gold_pick(store_tx *tx, const store_ops *s, const project *p, int64_t worker_id,

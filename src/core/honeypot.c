@@ -56,12 +56,13 @@ int64_t honeypot_pick(store_tx *tx, const store_ops *s, const project *p, int64_
 {
 	quality_settings q;
 	s->quality_settings_load(tx, p->id, &q);
-	honeypot_cover cover;
+	honeypot_cover cover = {0};
 	int64_t item = gold_chance(q.honeypot_rate) &&
 			       cover_of(tx, s, p->id, reviewer_id, now, &cover)
 			   ? s->gold_item_draw(tx, p->id, 0)
 			   : 0;
 	char *planted = item ? planted_error(tx, s, p, item) : NULL;
+	cover.stands_for = real_id;
 	int64_t id = planted ? s->honeypot_add(tx, p->id, item, planted, &cover, now) : 0;
 	free(planted);
 	/* Made submitted, it is work in progress until its review closes it. */

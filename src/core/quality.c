@@ -7,6 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+quality_report quality_report_rule(quality_report r)
+{
+	if (r.batch <= 0)
+		r.batch = QUALITY_REPORT_BATCH;
+	if (r.period_ms <= 0)
+		r.period_ms = QUALITY_REPORT_PERIOD_MS;
+	return r;
+}
+
+int64_t quality_report_cutoff(quality_report r, int64_t now)
+{
+	r = quality_report_rule(r);
+	return now - now % r.period_ms;
+}
+
 quality_interval quality_wilson(long k, long n, double z)
 {
 	quality_interval q = {.k = k, .n = n};

@@ -24,6 +24,23 @@
 /* Edit distances fill at most this many cells: past it, a band around the diagonal. */
 #define QUALITY_CER_MAX_CELLS 25000000
 
+/* What a worker is shown of their own gold answers (and a reviewer of their honeypots), so
+ * that no figure tells which task was gold or whether that one answer was right: only whole
+ * batches of `batch` answers, given before the start of the current period of `period_ms`.
+ * A figure then changes at most once a period, over at least `batch` answers. */
+typedef struct quality_report {
+	int batch;	   /* 0: QUALITY_REPORT_BATCH */
+	int64_t period_ms; /* 0: QUALITY_REPORT_PERIOD_MS */
+} quality_report;
+
+#define QUALITY_REPORT_BATCH 5
+#define QUALITY_REPORT_PERIOD_MS 3600000
+
+/* The settings with defaults filled in, and the time before which answers may count (the start
+ * of the period `now` lies in). */
+quality_report quality_report_rule(quality_report r);
+int64_t quality_report_cutoff(quality_report r, int64_t now);
+
 /* A proportion k/n with its Wilson score interval. */
 typedef struct quality_interval {
 	long k, n;

@@ -1,6 +1,7 @@
 /* Gold items in SQL: known answers a manager adds, the draw of one for a claim, a task of a new
  * slot, and the scores of submissions; core/gold.c decides when, and how a score is made. */
 #include "store/gold.h"
+#include "store/id_holes.h"
 #include "store/quality_settings.h"
 #include "store/store_items.h"
 #include "store/store_ledger.h"
@@ -13,18 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The task takes a reserved id next to `near`, the task it stands in for, so that its id falls
+ * among the real tasks a worker gets (store/id_holes.h); the table's next id when none is left. */
 int64_t store_gold_slot_task(db_conn *c, int64_t project_id, int64_t item_id, task_state state,
-			     int64_t now)
+			     int64_t now, int64_t near)
 {
+	int64_t id = id_hole_take(c, project_id, ID_HOLE_TASK, near);
 	sqlite3_stmt *st =
-	    db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state,"
-		       " updated_at) VALUES (?1, ?2, (SELECT coalesce(max(slot), -1) + 1"
-		       " FROM tasks WHERE item_id = ?2), ?3, ?4)");
+	    db_stmt(c, "INSERT INTO tasks(id, project_id, item_id, slot, state,"
+		       " updated_at) VALUES (nullif(?5, 0), ?1, ?2, (SELECT coalesce(max(slot), -1)"
+		       " + 1 FROM tasks WHERE item_id = ?2), ?3, ?4)");
 	db_bind(st, DB_INT(project_id), DB_INT(item_id), DB_TEXT(task_state_names[state]),
-		DB_INT(now));
+		DB_INT(now), DB_INT(id));
 	if (db_exec_stmt(st, NULL))
 		return 0;
-	int64_t id = sqlite3_last_insert_rowid(db_handle(c));
+	id = sqlite3_last_insert_rowid(db_handle(c));
 	if (store_project_counted(c, project_id, 0, 1, NULL))
 		return 0;
 	return id;
@@ -158,13 +162,15 @@ static int gold_add_job(db_conn *c, void *ctx, cl_error *err)
 					       "items[%zu]: item %lld is not in this project", i,
 					       (long long)item);
 		} else {
+			/* Among the imported items, not after them (store/id_holes.h). */
+			int64_t hole = id_hole_take(c, j->p->id, ID_HOLE_ITEM, 0);
 			sqlite3_stmt *st =
-			    db_stmt(c, "INSERT INTO items(project_id, type, content_hash,"
-				       " text, meta, created_at) VALUES (?,'text',?,?,"
-				       "'{}',?) ON CONFLICT(project_id, content_hash)"
+			    db_stmt(c, "INSERT INTO items(id, project_id, type, content_hash,"
+				       " text, meta, created_at) VALUES (nullif(?, 0),?,'text',"
+				       "?,?,'{}',?) ON CONFLICT(project_id, content_hash)"
 				       " DO NOTHING");
-			db_bind(st, DB_INT(j->p->id), DB_TEXT(g->hash), DB_TEXT(g->text),
-				DB_INT(now));
+			db_bind(st, DB_INT(hole), DB_INT(j->p->id), DB_TEXT(g->hash),
+				DB_TEXT(g->text), DB_INT(now));
 			int rc = db_exec_stmt(st, err);
 			if (rc)
 				return rc;

@@ -33,9 +33,10 @@ json_t *store_gold_answer(db *d, int64_t item_id);
 /* A gold item of the project at random that `user_id` has no slot of (0: any); 0: none. */
 int64_t store_gold_item_draw(db_conn *c, int64_t project_id, int64_t user_id);
 /* A new task of item `item_id` in `state`, in the item's next slot, counted in the project's
- * totals; its id, or 0 when it could not be made. */
+ * totals, with a reserved id next to task `near` (store/id_holes.h); its id, or 0 when it could
+ * not be made. */
 int64_t store_gold_slot_task(db_conn *c, int64_t project_id, int64_t item_id, task_state state,
-			     int64_t now);
+			     int64_t now, int64_t near);
 /* The gold answer behind a task's item (store_ops.gold_of_task), or behind an undecided
  * honeypot (store_ops.honeypot_of_task). */
 bool store_gold_of_task(db_conn *c, int64_t task_id, gold_of_task *g);

@@ -37,7 +37,8 @@ static int cover_history(db_conn *c, int64_t project_id, int64_t task_id,
 int64_t store_honeypot_add(db_conn *c, int64_t project_id, int64_t item_id, const char *planted,
 			   const honeypot_cover *cover, int64_t now)
 {
-	int64_t id = store_gold_slot_task(c, project_id, item_id, TASK_SUBMITTED, now);
+	int64_t id =
+	    store_gold_slot_task(c, project_id, item_id, TASK_SUBMITTED, now, cover->stands_for);
 	if (!id || cover_history(c, project_id, id, cover))
 		return 0;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO annotations(task_id, round, author_id, source,"

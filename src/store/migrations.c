@@ -542,6 +542,13 @@ const migration migrations[] = {
      "CREATE INDEX preannotation_runs_project ON preannotation_runs(project_id, id);"
      "CREATE INDEX preannotation_runs_live ON preannotation_runs(id)"
      " WHERE state IN ('queued', 'running');"},
+    {28, "reserved task and item ids that gold fills, so that gold is not told by its ids",
+     /* Gold tasks are made at claim time and gold text items when a manager adds them, after
+      * the real ones: with ids after theirs, a worker could tell gold by its ids alone. Imports
+      * leave ids free between their rows; gold takes one (store/id_holes.h). */
+     "CREATE TABLE id_holes(project_id INTEGER NOT NULL,"
+     " kind TEXT NOT NULL CHECK (kind IN ('task', 'item')), id INTEGER NOT NULL,"
+     " PRIMARY KEY (project_id, kind, id)) WITHOUT ROWID;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -35,7 +35,7 @@ typedef struct task_row {
 
 /* Who holds or held a task, for authorization. */
 typedef struct task_ref {
-	int64_t id, project_id, worker_id, reviewer_id;
+	int64_t id, project_id, worker_id, reviewer_id, item_id;
 	task_state state;
 } task_ref;
 
@@ -85,10 +85,12 @@ typedef struct gold_of_task {
 } gold_of_task;
 
 /* Whose work a honeypot looks like: a worker of the project other than its reviewer, and when
- * they would have claimed and submitted it. */
+ * they would have claimed and submitted it; and the real task it stands in for, next to which
+ * its id is taken. */
 typedef struct honeypot_cover {
 	int64_t worker_id;
 	int64_t claimed_at, submitted_at;
+	int64_t stands_for;
 } honeypot_cover;
 
 /* The score of one round of a task on a gold item. */
@@ -273,9 +275,10 @@ typedef struct store_ops {
 	/* A gold item of the project at random that `worker_id` has no slot of (0: any); 0: none.
 	 */
 	int64_t (*gold_item_draw)(store_tx *tx, int64_t project_id, int64_t worker_id);
-	/* A new task for a new slot of item `item_id`, in `state`; its id, 0 on failure. */
+	/* A new task for a new slot of item `item_id`, in `state`, with an id next to task `near`
+	 * among the project's (0: anywhere); its id, 0 on failure. */
 	int64_t (*task_add)(store_tx *tx, int64_t project_id, int64_t item_id, task_state state,
-			    int64_t now);
+			    int64_t now, int64_t near);
 	/* The gold answer of task `task_id`'s item; false when the item is not gold. */
 	bool (*gold_of_task)(store_tx *tx, int64_t task_id, gold_of_task *g);
 	/* The gold answer of an item (JSON text, caller frees), NULL when not gold. */

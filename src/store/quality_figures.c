@@ -193,21 +193,26 @@ json_t *store_quality_figures(db *d, const project *p)
 	return o;
 }
 
-json_t *store_quality_me(db *d, int64_t user_id)
+json_t *store_quality_me(db *d, int64_t user_id, int64_t cutoff, int batch)
 {
 	db_conn *c = db_reader(d);
 	json_t *kinds = json_object();
-	sqlite3_stmt *st = db_stmt(c, "SELECT kind, count(*), coalesce(sum(correct), 0)"
-				      " FROM gold_results WHERE worker_id = ? GROUP BY kind");
-	db_bind_int(st, 1, user_id);
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT kind, count(*), coalesce(sum(correct), 0) FROM (SELECT kind, correct,"
+	       " row_number() OVER (PARTITION BY kind ORDER BY at, task_id, round) AS k,"
+	       " count(*) OVER (PARTITION BY kind) AS n FROM gold_results"
+	       " WHERE worker_id = ?1 AND at < ?2) WHERE k <= n - n % ?3 GROUP BY kind");
+	db_bind(st, DB_INT(user_id), DB_INT(cutoff), DB_INT(batch));
 	while (db_step(st) == SQLITE_ROW)
 		json_object_set_new(
 		    kinds, db_col_text(st, 0),
 		    interval((long)sqlite3_column_int64(st, 2), (long)sqlite3_column_int64(st, 1)));
 	sqlite3_reset(st);
-	st = db_stmt(c, "SELECT count(*), count(*) FILTER (WHERE outcome = 'caught') FROM honeypots"
-			" WHERE reviewer_id = ? AND outcome IS NOT NULL");
-	db_bind_int(st, 1, user_id);
+	st = db_stmt(c, "SELECT count(*), count(*) FILTER (WHERE outcome = 'caught') FROM (SELECT"
+			" outcome, row_number() OVER (ORDER BY decided_at, task_id) AS k,"
+			" count(*) OVER () AS n FROM honeypots WHERE reviewer_id = ?1"
+			" AND outcome IS NOT NULL AND decided_at < ?2) WHERE k <= n - n % ?3");
+	db_bind(st, DB_INT(user_id), DB_INT(cutoff), DB_INT(batch));
 	long hn, hk;
 	two_counts(st, &hn, &hk);
 	st = db_stmt(c, "SELECT count(verdict), count(*) FILTER (WHERE verdict = 'correct')"

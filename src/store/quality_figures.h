@@ -12,8 +12,10 @@
 
 /* The project's quality figures (docs/API.md, Quality). */
 json_t *store_quality_figures(db *d, const project *p);
-/* The caller's own figures across projects: gold accuracy per kind, reviewer accuracy. */
-json_t *store_quality_me(db *d, int64_t user_id);
+/* The caller's own figures across projects: gold accuracy per kind, reviewer accuracy. Gold
+ * answers and honeypots count only as given before `cutoff`, in whole batches of `batch` taken
+ * in the order they were given (core/quality.h, quality_report). */
+json_t *store_quality_me(db *d, int64_t user_id, int64_t cutoff, int batch);
 /* A reviewer's checks in a project: honeypots decided (*hp) and caught, audited approvals
  * (*audits) and passed. */
 void store_reviewer_checks(db_conn *c, int64_t project_id, int64_t reviewer, long *hp, long *caught,

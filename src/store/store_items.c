@@ -1,5 +1,6 @@
 /* Items: imported raw data and the tasks each one starts with. */
 #include "store/store_items.h"
+#include "store/id_holes.h"
 #include "store/store_ledger.h"
 #include "util/clock.h"
 
@@ -38,6 +39,7 @@ struct items_insert {
 	const item_new *items;
 	size_t n;
 	json_t *report;
+	id_holes item_ids, task_ids; /* ids with places left free for gold between them */
 };
 
 static json_t *entry_ref(const item_new *it, int64_t item_id)
@@ -61,12 +63,13 @@ int store_project_counted(db_conn *c, int64_t project_id, int64_t items, int64_t
 
 /* Inserts item `it` of the job's project; *item_id its id, or 0 when an item with its content
  * hash is there already. */
-static int item_insert(db_conn *c, const struct items_insert *a, const item_new *it, int64_t now,
+static int item_insert(db_conn *c, struct items_insert *a, const item_new *it, int64_t now,
 		       int64_t *item_id, cl_error *err)
 {
+	int64_t reserved, id = id_holes_next(&a->item_ids, &reserved);
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
-				      " blob, mime, width, height, meta, created_at)"
-				      " VALUES (?,?,?,?,?,?,?,?,?,?)"
+				      " blob, mime, width, height, meta, created_at, id)"
+				      " VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 				      " ON CONFLICT(project_id, content_hash) DO NOTHING");
 	db_bind(st, DB_INT(a->project_id), DB_TEXT(item_type_name(it->type)), DB_TEXT(it->hash),
 		DB_TEXT(it->text), DB_TEXT(it->blob), DB_TEXT(it->mime));
@@ -76,22 +79,28 @@ static int item_insert(db_conn *c, const struct items_insert *a, const item_new 
 	}
 	db_bind_text(st, 9, it->meta);
 	db_bind_int(st, 10, now);
+	db_bind_int(st, 11, id);
 	int rc = db_exec_stmt(st, err);
-	*item_id =
-	    !rc && sqlite3_changes(db_handle(c)) ? sqlite3_last_insert_rowid(db_handle(c)) : 0;
+	*item_id = !rc && sqlite3_changes(db_handle(c)) ? id : 0;
+	if (*item_id)
+		rc = id_holes_keep(c, &a->item_ids, id, reserved, err);
 	return rc;
 }
 
 /* Makes the job's `overlap` open tasks of a new item. */
-static int item_tasks(db_conn *c, const struct items_insert *a, int64_t item_id, int64_t now,
+static int item_tasks(db_conn *c, struct items_insert *a, int64_t item_id, int64_t now,
 		      cl_error *err)
 {
 	for (int slot = 0; slot < a->overlap; slot++) {
+		int64_t reserved, id = id_holes_next(&a->task_ids, &reserved);
 		sqlite3_stmt *st =
-		    db_stmt(c, "INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
-			       " VALUES (?,?,?,'open',?)");
-		db_bind(st, DB_INT(a->project_id), DB_INT(item_id), DB_INT(slot), DB_INT(now));
+		    db_stmt(c, "INSERT INTO tasks(id, project_id, item_id, slot, state, updated_at)"
+			       " VALUES (?,?,?,?,'open',?)");
+		db_bind(st, DB_INT(id), DB_INT(a->project_id), DB_INT(item_id), DB_INT(slot),
+			DB_INT(now));
 		int rc = db_exec_stmt(st, err);
+		if (!rc)
+			rc = id_holes_keep(c, &a->task_ids, id, reserved, err);
 		if (rc)
 			return rc;
 	}
@@ -113,6 +122,8 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 	/* Report arrays are appended to only after the whole job succeeded, so a rollback leaves
 	 * no ids of rows that do not exist. */
 	json_t *new_ids = json_array(), *new_dups = json_array();
+	id_holes_start(c, &a->item_ids, a->project_id, ID_HOLE_ITEM);
+	id_holes_start(c, &a->task_ids, a->project_id, ID_HOLE_TASK);
 	for (size_t i = 0; i < a->n; i++) {
 		const item_new *it = &a->items[i];
 		int64_t item_id;
@@ -150,7 +161,8 @@ fail:
 int store_items_insert(db *d, int64_t project_id, int overlap, const item_new *items, size_t n,
 		       json_t *report, cl_error *err)
 {
-	struct items_insert a = {project_id, overlap, items, n, report};
+	struct items_insert a = {
+	    .project_id = project_id, .overlap = overlap, .items = items, .n = n, .report = report};
 	return db_write(d, items_insert_job, &a, err);
 }
 
@@ -202,10 +214,3 @@ json_t *store_items_list(db *d, int64_t project_id, const char *type, int64_t cu
 	return db_page(st, limit, item_json, next);
 }
 
-bool store_item_worked_by(db *d, int64_t item_id, int64_t user_id)
-{
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT EXISTS(SELECT 1 FROM tasks WHERE item_id = ?1"
-						 " AND (worker_id = ?2 OR reviewer_id = ?2))");
-	db_bind(st, DB_INT(item_id), DB_INT(user_id));
-	return db_one_int(st) != 0;
-}

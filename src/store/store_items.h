@@ -41,7 +41,5 @@ json_t *store_items_list(db *d, int64_t project_id, const char *type, int64_t cu
 int store_project_counted(db_conn *c, int64_t project_id, int64_t items, int64_t tasks,
 			  cl_error *err);
 
-/* Whether `user_id` labels or reviews, or did, a task of item `item_id`. */
-bool store_item_worked_by(db *d, int64_t item_id, int64_t user_id);
 
 #endif

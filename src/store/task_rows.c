@@ -378,7 +378,8 @@ bool task_rows_view_read(db *d, int64_t id, task_detail detail, task_view *v)
 }
 
 #define TASK_REF_COLUMNS                                                                           \
-	"t.id, t.project_id, coalesce(t.worker_id, 0), coalesce(t.reviewer_id, 0), t.state"
+	"t.id, t.project_id, coalesce(t.worker_id, 0), coalesce(t.reviewer_id, 0), t.state,"    \
+	" t.item_id"
 
 int task_rows_ref(db *d, int64_t task_id, task_ref *t)
 {
@@ -392,6 +393,7 @@ int task_rows_ref(db *d, int64_t task_id, task_ref *t)
 		t->worker_id = sqlite3_column_int64(st, 2);
 		t->reviewer_id = sqlite3_column_int64(st, 3);
 		rc = state_parse(db_col_text(st, 4), &t->state);
+		t->item_id = sqlite3_column_int64(st, 5);
 	}
 	sqlite3_reset(st);
 	return rc;

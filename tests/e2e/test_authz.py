@@ -274,7 +274,9 @@ class AuthzTest(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["my_role"], "worker")
         self.assertEqual(w.get(API + "/tasks/%d" % t).status, 200)
-        self.assertEqual(w.get(API + "/items/%d" % self.task["item_id"]).status, 200)
+        # its item through the task, never by id (gold items would be told apart by that)
+        self.assertEqual(w.get(API + "/tasks/%d/asset" % t).status, 200)
+        self.assertEqual(w.get(API + "/items/%d" % self.task["item_id"]).status, 404)
 
     def test_worker_cannot_touch_others_task(self):
         """A worker of the project may not act on a task leased to someone else."""

@@ -110,7 +110,7 @@ class DemoTest(unittest.TestCase):
                 # pre-filled by the demo's OCR endpoint: the worker corrects a draft
                 self.assertEqual(by_kind[kind]["prefill_endpoint"], "ocr")
                 self.assertTrue(t["preannotation"]["lines"], t)
-                r = worker.get(API + "/items/%d/asset" % t["item_id"])
+                r = worker.get(API + "/tasks/%d/asset" % t["id"])
                 self.assertEqual(r.status, 200, r)
                 self.assertEqual(r.body[:8], b"\x89PNG\r\n\x1a\n")
 

@@ -63,19 +63,21 @@ class QualityTest(ServerTestCase):
     # -- gold ---------------------------------------------------------------------------
 
     def test_items_only_through_own_tasks(self):
-        """A worker reads an item, a gold one or any, only through a task of theirs: looking
-        gold items up by id would tell them which tasks are gold."""
+        """A worker reads an item, a gold one or any, only through a task of theirs (the task's
+        item and GET /tasks/{id}/asset), never by id: looking gold items up by id would tell
+        them which tasks are gold."""
         (w, wid) = self.users[2]
         p = self.proj(workers=[wid], texts=["an item to label", "another item"])
         pid = p["id"]
         gold_ids = self.gold(pid, [{"text": "a gold sentence by id", "answer": {"labels": ["pos"]}}])
         t = nxt(w, pid).json()
         mine = t["item_id"]
+        self.assertEqual(w.get(API + "/tasks/%d/asset" % t["id"]).body.decode(),
+                         t["item"]["text"])
         items = [i["id"] for i in self.world.manager.get(
             API + "/projects/%d/items" % pid).json()["items"]]
         for path in ("/items/%d", "/items/%d/asset"):
-            self.assertEqual(w.get(API + path % mine).status, 200)
-            for other in gold_ids + [i for i in items if i != mine]:
+            for other in gold_ids + items:
                 with self.subTest(path=path, item=other):
                     self.assertError(w.get(API + path % other), 404)
                     self.assertEqual(self.world.manager.get(API + path % other).status, 200)

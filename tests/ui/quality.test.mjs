@@ -22,7 +22,9 @@ const api = (client, method, path, body) => client.ok(method, '/api/v1' + path, 
 const text = (page, sel) => page.textContent(sel).then((s) => s.trim());
 
 before(async () => {
-  ({ server, world } = await startWorld());
+  // A worker's own gold figures in batches of one answer, given before the current second (by
+  // default five answers, before the current hour), so that the earnings page shows one.
+  ({ server, world } = await startWorld({ extraArgs: ['--gold-report-batch', '1', '--gold-report-period', '1'] }));
   workers = [await world.user('w1'), await world.user('w2'), await world.user('w3')];
   browser = await launchBrowser();
 });
@@ -183,7 +185,12 @@ test('a worker sees their gold accuracy after answering a gold task', async () =
   const task = await api(w.client, 'POST', `/projects/${goldProject.id}/tasks/next`);
   assert.equal(task.item.text, GOLD_TEXT);
   await api(w.client, 'POST', `/tasks/${task.id}/submit`, { annotation: { labels: ['pos'] } });
-  const mine = await api(w.client, 'GET', '/me/quality');
+  // Reported once the period the answer was given in is over.
+  let mine = await api(w.client, 'GET', '/me/quality');
+  for (let i = 0; i < 100 && !mine.gold_accuracy.text_class; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    mine = await api(w.client, 'GET', '/me/quality');
+  }
   assert.deepEqual([mine.gold_accuracy.text_class.k, mine.gold_accuracy.text_class.n], [1, 1]);
 
   await wp.reload();

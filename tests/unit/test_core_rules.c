@@ -267,6 +267,28 @@ static void test_demotion_only_of_reviewers_under_threshold(void **state)
 	assert_string_equal(fk.new_role, "worker");
 }
 
+/* A worker's own gold figures: defaults filled in, and answers counted only from before the
+ * start of the period `now` lies in. */
+static void test_gold_report_cutoff(void **state)
+{
+	(void)state;
+	static const struct {
+		quality_report set;
+		int64_t now, cutoff;
+		int batch;
+	} cases[] = {
+	    {{0, 0}, 7200000 + 59 * 60000, 7200000, QUALITY_REPORT_BATCH}, /* 02:59 -> 02:00 */
+	    {{0, 0}, 7200000, 7200000, QUALITY_REPORT_BATCH},		   /* on the hour */
+	    {{2, 1000}, 12345, 12000, 2},
+	    {{1, 60000}, 59999, 0, 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		quality_report r = quality_report_rule(cases[i].set);
+		assert_int_equal(r.batch, cases[i].batch);
+		assert_int_equal(quality_report_cutoff(cases[i].set, cases[i].now), cases[i].cutoff);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +296,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_pay_once_per_task_and_round, reset),
 	    cmocka_unit_test_setup(test_promotion_thresholds, reset),
 	    cmocka_unit_test_setup(test_demotion_only_of_reviewers_under_threshold, reset),
+	    cmocka_unit_test(test_gold_report_cutoff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

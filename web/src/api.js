@@ -118,7 +118,10 @@ export function upload(path, body, { contentType, onProgress, signal } = {}) {
   });
 }
 
+// An item's image by its id is for org staff; a task's comes through the task, the only way
+// workers and reviewers see an image (they never look items up by id).
 export const assetUrl = (itemId) => '/api/v1/items/' + encodeURIComponent(itemId) + '/asset';
+export const taskAssetUrl = (taskId) => '/api/v1/tasks/' + encodeURIComponent(taskId) + '/asset';
 
 // The upload types and export formats the server accepts (GET /formats), fetched once per page
 // load: {uploads: [{content_type, extensions, description}], exports: [{name, content_type,

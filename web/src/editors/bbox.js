@@ -23,7 +23,7 @@ function toAnnotation(box) {
 
 export async function createBoxEditor(host, side, task, opts) {
   const { labels } = task.project;
-  const img = opts.preloaded || await loadImage(task.item.id);
+  const img = opts.preloaded || await loadImage(task);
   const W = img.naturalWidth || task.item.width;
   const H = img.naturalHeight || task.item.height;
   img.className = 'bbox-image';

@@ -9,7 +9,7 @@ export async function createClassEditor(host, side, task, opts) {
   let selected = new Set();
   let view = null;
   if (task.item.type === 'image') {
-    const image = opts.preloaded || await loadImage(task.item.id);
+    const image = opts.preloaded || await loadImage(task);
     image.className = 'bbox-image class-image';
     image.dataset.testid = 'task-image';
     view = imageViewport(host, image, image.naturalWidth || task.item.width, image.naturalHeight || task.item.height);

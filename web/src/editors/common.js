@@ -1,6 +1,6 @@
 import { h, labelColor } from '../dom.js';
 import { t } from '../i18n/index.js';
-import { assetUrl } from '../api.js';
+import { assetUrl, taskAssetUrl } from '../api.js';
 
 // Keys for labels in order: 1-9, 0, then the letters a-z, leaving out those an editor keeps
 // for itself (the box editor's 0 fits the image); labels past the last key have none.
@@ -71,12 +71,14 @@ export function keyIndex(e, keys) {
   return k == null ? -1 : keys.indexOf(k);
 }
 
-export function loadImage(itemId) {
+// The image of a task through the task; an item drawn without one (a manager's gold item) by
+// the item's own route.
+export function loadImage(task) {
   const img = new Image();
   img.decoding = 'async';
   img.alt = '';
   img.draggable = false;
-  img.src = assetUrl(itemId);
+  img.src = Number.isInteger(task.id) ? taskAssetUrl(task.id) : assetUrl(task.item.id);
   return img.decode().then(() => img, () => {
     if (img.complete && img.naturalWidth) return img;
     throw new Error(t('label.imageFailed'));

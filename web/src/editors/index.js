@@ -47,7 +47,7 @@ export function preload(task) {
   if (MODULES[kind]) jobs.push(MODULES[kind]());
   let image = null;
   if (task.item && task.item.type === 'image') {
-    jobs.push(import('./common.js').then((m) => m.loadImage(task.item.id)).then((img) => { image = img; }));
+    jobs.push(import('./common.js').then((m) => m.loadImage(task)).then((img) => { image = img; }));
   }
   return Promise.all(jobs).then(() => image, () => null);
 }

@@ -35,7 +35,7 @@ function boxAnnotation(id, box) {
 }
 
 export async function createTranscriptionEditor(host, side, task, opts) {
-  const img = opts.preloaded || await loadImage(task.item.id);
+  const img = opts.preloaded || await loadImage(task);
   const W = img.naturalWidth || task.item.width;
   const H = img.naturalHeight || task.item.height;
   img.className = 'bbox-image';

@@ -132,7 +132,7 @@ export async function tasksView(root, [pid], ctx) {
     replace(detail,
       h('h2', null, t('tasks.detail', { id }), ' ', badge(t('state.' + task.state), task.state)),
       item.type === 'text' || item.text != null ? h('blockquote', { class: 'item-text', 'data-testid': 'detail-text' }, item.text || '')
-        : h('img', { class: 'detail-image', src: api.assetUrl(task.item_id), alt: t('tasks.image', { id: task.item_id }) }),
+        : h('img', { class: 'detail-image', src: api.taskAssetUrl(task.id), alt: t('tasks.image', { id: task.item_id }) }),
       roundsView(rounds, names),
       task.state === 'escalated' && manager ? h('div', { class: 'card-actions' }, h('a', { class: 'btn', href: '/tasks/' + id + '/resolve' }, t('dash.resolve'))) : null);
     detail.scrollIntoView({ block: 'nearest' });
