@@ -280,6 +280,8 @@ static runner *start_runner(app *a, const serve_args *args, const char *url)
 	    .node = {.cpus = node.cpus, .mem_bytes = (int64_t)node.memory_bytes,
 		     .gpus = node.gpu_count},
 	    .grace_ms = 5000,
+	    .every_second = api_pipeline_tick,
+	    .every_second_ctx = a,
 	};
 	cl_error err = {0};
 	runner *r = runner_start(&cfg, &err);

@@ -767,12 +767,17 @@ static void *loop(void *arg)
 {
 	runner *r = arg;
 	const struct timespec tick = {0, (long)r->cfg.tick_ms * 1000000L};
+	int since_second = 0;
 	while (!atomic_load(&r->stop)) {
 		take_live(r, false);
 		take_cancels(r);
 		quotas_refresh(r);
 		place(r);
 		poll_active(r);
+		if (r->cfg.every_second && (since_second += r->cfg.tick_ms) >= 1000) {
+			since_second = 0;
+			r->cfg.every_second(r->cfg.every_second_ctx);
+		}
 		nanosleep(&tick, NULL);
 	}
 	return NULL;

@@ -28,6 +28,10 @@ typedef struct runner_config {
 	const char *partition;	/* where a cluster executor submits; NULL: its default */
 	int grace_ms; /* SIGTERM to SIGKILL on cancel; 0: the executor's default */
 	int tick_ms;  /* how often it looks at the store and its jobs; 0: 100 */
+	/* Called on the runner's thread about once a second (the retraining pipeline's trigger,
+	 * core/pipeline.h), never on an HTTP thread; NULL: nothing. */
+	void (*every_second)(void *ctx);
+	void *every_second_ctx;
 } runner_config;
 
 typedef struct runner runner;
