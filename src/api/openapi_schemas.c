@@ -167,7 +167,9 @@ static const char schemas[] =
     "    per label; and the labels of all splits\"},"
     "  \"note\":{\"type\":\"string\"},\"created_by\":{\"type\":\"integer\","
     "    \"nullable\":true},"
-    "  \"created_at\":{\"type\":\"string\",\"format\":\"date-time\"}}},"
+    "  \"created_at\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "  \"test_from\":{\"type\":\"integer\",\"nullable\":true,\"description\":\"the version"
+    "    whose test split this one keeps (the retraining pipeline's), null: split by hash\"}}},"
 
     "\"Stats\":{\"type\":\"object\",\"required\":[\"project_id\",\"items\",\"tasks\","
     "  \"total_tasks\",\"approved_last_hour\",\"approved_per_hour\","

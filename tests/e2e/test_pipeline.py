@@ -180,6 +180,9 @@ class PipelineTest(ServerTestCase):
                            " item_hash NOT IN (SELECT item_hash FROM dataset_rows WHERE"
                            " dataset_id = %d)" % (run2["dataset_id"], run1["dataset_id"]))
         self.assertEqual(new, [("train",)])
+        self.assertIsNone(self.eng.get(API + "/datasets/%d" % run1["dataset_id"]).json()["test_from"])
+        self.assertEqual(self.eng.get(API + "/datasets/%d" % run2["dataset_id"]).json()["test_from"],
+                         run1["dataset_id"])
         # The decision follows the figures on those items.
         self.assertEqual(run2["production_version"], 1)
         self.assertAlmostEqual(run2["production_figure"], run1["figure"], places=6)
