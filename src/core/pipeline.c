@@ -341,8 +341,21 @@ static int64_t model_of(const store *s, const pipeline_run_row *run, const char 
 	return id;
 }
 
-/* Production's figure on this run's test split into f: comparable when production's job
- * trained on a version with the same test items. */
+/* Production's model (job `job`'s output) evaluated on the run's test items. */
+static bool evaluate_here(const store *s, int64_t job, const pipeline_run_row *run, double *out)
+{
+	job_job j = {.ops = s->ops, .id = job};
+	cl_error err = {0};
+	if (!job || s->ops->write(s->db, job_tx, &j, &err))
+		return false;
+	bool ok = j.row.output_dir[0] &&
+		  pipeline_evaluate_on(s, j.row.output_dir, run->dataset_id, run->metric, out);
+	run_row_release(&j.row);
+	return ok;
+}
+
+/* Production's figure on this run's test split into f: its own evaluation when its job
+ * trained on a version with the same test items, else measured here. */
 static void production_figures(const store *s, const pipeline_run_row *run, int64_t model_id,
 			       pipeline_figures *f, int *version)
 {
@@ -361,6 +374,9 @@ static void production_figures(const store *s, const pipeline_run_row *run, int6
 			      s->ops->dataset_test_base(s->db, run->dataset_id) &&
 	    pipeline_figure_of(evaluation, run->metric, &f->production);
 	free(evaluation);
+	if (!f->production_comparable)
+		f->production_comparable = f->production_here =
+		    evaluate_here(s, job, run, &f->production);
 }
 
 /* Records the comparison and acts on the decision. */
@@ -371,18 +387,18 @@ static void decide_step(const pipeline_env *env, const pipeline_run_row *run,
 	const store *s = env->store;
 	pipeline_decision d = pipeline_decide(f);
 	json_t *figures = json_pack(
-	    "{s:f,s:o,s:o,s:f,s:b,s:s}", "candidate", f->candidate, "production",
+	    "{s:f,s:o,s:o,s:f,s:b,s:b,s:s}", "candidate", f->candidate, "production",
 	    f->production_comparable ? json_real(f->production) : json_null(),
 	    "production_version", prod_version ? json_integer(prod_version) : json_null(),
-	    "margin", f->margin, "comparable", f->production_comparable, "decision",
-	    pipeline_decision_name(d));
+	    "margin", f->margin, "comparable", f->production_comparable, "production_evaluated_here",
+	    f->production_here, "decision", pipeline_decision_name(d));
 	json_t *set = json_pack("{s:o,s:o}", "production_version",
 				prod_version ? json_integer(prod_version) : json_null(),
 				"production_figure",
 				f->production_comparable ? json_real(f->production) : json_null());
 	const char *why = d == PIPELINE_KEEP ? "the new version does not beat production by the margin"
 			  : f->has_production && !f->production_comparable
-			      ? "production was evaluated on other test items: a person decides"
+			      ? "production cannot be evaluated on these test items: a person decides"
 			      : "";
 	if (d == PIPELINE_KEEP)
 		json_object_set_new(set, "state", json_string("kept"));
@@ -426,8 +442,8 @@ static void evaluate_step(const pipeline_env *env, const pipeline_run_row *run,
 	free(text);
 	const char *model = json_string_value(json_object_get(settings, "model"));
 	f.margin = json_number_value(json_object_get(settings, "margin"));
-	f.approve_mode = one_of(json_string_value(json_object_get(settings, "mode")), "approve",
-				"approve");
+	const char *mode = json_string_value(json_object_get(settings, "mode"));
+	f.approve_mode = mode && !strcmp(mode, "approve");
 	int64_t model_id = model ? model_of(s, run, model, job->created_by) : 0;
 	int version = 0, prod_version = 0;
 	cl_error err = {0};

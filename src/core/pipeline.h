@@ -22,7 +22,8 @@
 #define PIPELINE_ALIAS "production"
 
 /* What the pipeline compares: the new version's figure, and production's where there is one.
- * A production version whose test split is not this run's has no comparable figure. */
+ * A production version trained on other test items is evaluated on this run's (a single-label
+ * text classifier's), else it has no comparable figure. */
 typedef struct pipeline_figures {
 	double candidate;
 	bool has_production;	    /* the model has a production version */
@@ -30,6 +31,7 @@ typedef struct pipeline_figures {
 	double production;
 	double margin;
 	bool approve_mode; /* a person decides every promotion */
+	bool production_here; /* production's figure was measured on these test items by the run */
 } pipeline_figures;
 
 typedef enum pipeline_decision {
@@ -47,6 +49,12 @@ const char *pipeline_decision_name(pipeline_decision d);
 /* The figure `metric` ("accuracy", "macro_f1") of an evaluation (JSON text); false when it has
  * none. */
 bool pipeline_figure_of(const char *evaluation, const char *metric, double *out);
+
+/* Evaluates the model in `dir` (a single-label text classifier) on the test rows of dataset
+ * version `dataset_id`: *figure its `metric`. false when it cannot (another kind of model, no
+ * test row it could score). Runs the model in process (core/pipeline_eval.c). */
+bool pipeline_evaluate_on(const store *s, const char *dir, int64_t dataset_id, const char *metric,
+			  double *figure);
 
 /* Checks settings for a project of kind `kind` (docs/API.md, "Pipeline"), filling defaults;
  * *out the settings as stored (new). 400 naming the bad field. */

@@ -6,7 +6,8 @@ pipeline (an alias event by "pipeline"). More approvals start a second run whose
 the first version's test items (new items go to train only) and whose promotion is decided by
 the figures against production's on those items; an endpoint following `production` follows a
 promotion. A run whose training job fails (cancelled) stops at that step and leaves production as it was. In
-approve mode a run waits, and a person's approval moves the alias. Settings are checked."""
+approve mode a run waits, and a person's approval moves the alias. A production trained on a
+version of its own is evaluated on the run's test items. Settings are checked."""
 import os
 import subprocess
 import sys
@@ -222,6 +223,35 @@ class PipelineTest(ServerTestCase):
         run4 = self.wait_run(p, 4)
         self.assertEqual(run4["state"], "kept", run4)
         self.assertEqual(self.production(model["id"])["aliases"]["production"], 2)
+
+    def test_production_trained_elsewhere_is_evaluated_on_the_runs_test_items(self):
+        """Production made by hand from a version of its own is evaluated on the run's test
+        items; the same recipe on the same data scores the same there, and equal keeps it."""
+        p = self.new_project()
+        self.label_and_approve(p, self.rows[1300:1500])
+        ds = self.eng.post(API + "/projects/%d/datasets" % p, {}).json()
+        r = self.eng.post(API + "/orgs/%d/jobs" % self.world.org["id"],
+                          {"dataset_id": ds["id"], "trainer": "text-linear", "cpus": 1})
+        self.assertEqual(r.status, 201, r)
+        job = wait_for(lambda: (lambda j: j if j["state"] not in ("queued", "running") else None)(
+            self.eng.get(API + "/jobs/%d" % r.json()["id"]).json()), timeout=120)
+        self.assertEqual(job["state"], "succeeded", job)
+        mid = self.eng.post(API + "/orgs/%d/models" % self.world.org["id"],
+                            {"name": "sentiment-c"}).json()["id"]
+        self.assertEqual(self.eng.post(API + "/models/%d/versions" % mid,
+                                       {"job_id": job["id"]}).status, 201)
+        self.assertEqual(self.eng.post(API + "/models/%d/aliases" % mid,
+                                       {"name": "production", "version": 1}).status, 200)
+        self.settings(p, threshold=100, model="sentiment-c")
+        run = self.wait_run(p, 1)
+        compare = next(s for s in run["steps"] if s["step"] == "compare")["figures"]
+        self.assertTrue(compare["production_evaluated_here"], compare)
+        self.assertTrue(compare["comparable"], compare)
+        own = self.eng.get(API + "/models/%d/versions" % mid).json()["items"][0]["evaluation"]
+        self.assertAlmostEqual(compare["production"], own["accuracy"], places=6)
+        self.assertAlmostEqual(run["figure"], own["accuracy"], places=6)
+        self.assertEqual(run["state"], "kept", run)
+        self.assertEqual(self.production(mid)["aliases"]["production"], 1)
 
     def test_approve_mode_waits_for_a_person(self):
         p = self.new_project()
