@@ -51,8 +51,8 @@ static int decide(http_request *r, bool approve)
 	const project *p = &api_scope_of(r)->project;
 	int64_t org = 0;
 	char model[65];
-	int rc = pipeline_decide_by(&api_app(r)->store, p->id, r->ids[1], approve, r->user.id,
-				    &org, model, &r->err);
+	int rc = pipeline_decide_by(&api_app(r)->store, p->id, r->ids[1], approve, r->user.id, &org,
+				    model, &r->err);
 	if (!rc && approve && *model)
 		api_endpoints_follow_model(r, org, model);
 	if (!rc)
@@ -89,7 +89,7 @@ void api_pipeline_promoted(void *ctx, int64_t org_id, const char *model)
 void api_pipeline_tick(void *ctx)
 {
 	app *a = ctx;
-	pipeline_env env = {.store = &a->store, .limits = &a->runs,
-			    .promoted = api_pipeline_promoted, .ctx = a};
+	pipeline_env env = {
+	    .store = &a->store, .limits = &a->runs, .promoted = api_pipeline_promoted, .ctx = a};
 	pipeline_tick(&env);
 }

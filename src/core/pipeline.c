@@ -16,9 +16,9 @@
 
 pipeline_decision pipeline_decide(const pipeline_figures *f)
 {
-	bool better = !f->has_production ||
-		      (f->production_comparable && f->candidate > f->production &&
-		       f->candidate - f->production >= f->margin - 1e-12);
+	bool better =
+	    !f->has_production || (f->production_comparable && f->candidate > f->production &&
+				   f->candidate - f->production >= f->margin - 1e-12);
 	if (f->has_production && !f->production_comparable)
 		return PIPELINE_WAIT;
 	if (!better)
@@ -147,8 +147,13 @@ static int step_tx(store_tx *tx, void *ctx, cl_error *err)
 static void step(const store *s, int64_t run_id, const char *name, const char *state,
 		 json_t *figures, const char *reason, json_t *set)
 {
-	step_job j = {.ops = s->ops, .run_id = run_id, .step = name, .state = state,
-		      .reason = reason, .figures = figures, .set = set};
+	step_job j = {.ops = s->ops,
+		      .run_id = run_id,
+		      .step = name,
+		      .state = state,
+		      .reason = reason,
+		      .figures = figures,
+		      .set = set};
 	cl_error err = {0};
 	if (s->ops->write(s->db, step_tx, &j, &err))
 		log_warn("msg=\"a pipeline step was not recorded\" run=%lld step=%s error=\"%s\"",
@@ -173,9 +178,9 @@ typedef struct load_job {
 static int load_tx(store_tx *tx, void *ctx, cl_error *err)
 {
 	load_job *j = ctx;
-	return j->ops->pipeline_run_load(tx, j->id, j->out) ? cl_fail(err, CL_ENOTFOUND, NULL,
-								       "run not found")
-							     : 0;
+	return j->ops->pipeline_run_load(tx, j->id, j->out)
+		   ? cl_fail(err, CL_ENOTFOUND, NULL, "run not found")
+		   : 0;
 }
 
 /* Reads run `id` in a transaction of its own; non-zero when missing. */
@@ -216,8 +221,8 @@ static int dataset_step(const store *s, int64_t run_id, int64_t project_id, int6
 	return 0;
 }
 
-static void train_step(const pipeline_env *env, int64_t run_id, const json_t *c,
-		       int64_t dataset_id, int64_t org_id)
+static void train_step(const pipeline_env *env, int64_t run_id, const json_t *c, int64_t dataset_id,
+		       int64_t org_id)
 {
 	const json_t *settings = json_object_get(c, "settings");
 	run_request req = {
@@ -250,8 +255,10 @@ static void start_if_due(const pipeline_env *env, const json_t *c)
 		return;
 	json_t *figures = json_pack("{s:I,s:I}", "approved", (json_int_t)approved,
 				    "approved_since_last_run", (json_int_t)since);
-	step_job j = {.ops = s->ops, .project_id = json_integer_value(json_object_get(c, "project_id")),
-		      .approved = approved, .figures = figures,
+	step_job j = {.ops = s->ops,
+		      .project_id = json_integer_value(json_object_get(c, "project_id")),
+		      .approved = approved,
+		      .figures = figures,
 		      .metric = json_string_value(json_object_get(settings, "metric"))};
 	cl_error err = {0};
 	int rc = s->ops->write(s->db, start_tx, &j, &err);
@@ -281,8 +288,8 @@ typedef struct promote_job {
 static int promote_in(store_tx *tx, promote_job *j, cl_error *err)
 {
 	if (!j->ops->model_has_version(tx, j->model_id, j->version))
-		return cl_fail(err, CL_ENOTFOUND, "version_not_found", "the model has no version %d",
-			       j->version);
+		return cl_fail(err, CL_ENOTFOUND, "version_not_found",
+			       "the model has no version %d", j->version);
 	int from = j->ops->model_alias_get(tx, j->model_id, PIPELINE_ALIAS);
 	int rc = j->ops->model_alias_move(tx, j->model_id, PIPELINE_ALIAS, from, j->version,
 					  j->actor, clock_now_ms(), err);
@@ -315,9 +322,9 @@ typedef struct job_job {
 static int job_tx(store_tx *tx, void *ctx, cl_error *err)
 {
 	job_job *j = ctx;
-	return j->ops->run_load(tx, j->id, &j->row) ? cl_fail(err, CL_ENOTFOUND, NULL,
-							       "the run's job is gone")
-						     : 0;
+	return j->ops->run_load(tx, j->id, &j->row)
+		   ? cl_fail(err, CL_ENOTFOUND, NULL, "the run's job is gone")
+		   : 0;
 }
 
 static int alias_tx(store_tx *tx, void *ctx, cl_error *err)
@@ -329,8 +336,7 @@ static int alias_tx(store_tx *tx, void *ctx, cl_error *err)
 }
 
 /* The model the settings name, made when the org has none by that name; 0 after failing. */
-static int64_t model_of(const store *s, const pipeline_run_row *run, const char *name,
-			int64_t by)
+static int64_t model_of(const store *s, const pipeline_run_row *run, const char *name, int64_t by)
 {
 	int64_t id = s->ops->model_find(s->db, run->org_id, name);
 	cl_error err = {0};
@@ -369,10 +375,10 @@ static void production_figures(const store *s, const pipeline_run_row *run, int6
 	int64_t dataset_id = 0;
 	int64_t job = s->ops->model_version_job(s->db, model_id, a.alias);
 	char *evaluation = s->ops->job_evaluation(s->db, job, &dataset_id);
-	f->production_comparable =
-	    dataset_id && s->ops->dataset_test_base(s->db, dataset_id) ==
-			      s->ops->dataset_test_base(s->db, run->dataset_id) &&
-	    pipeline_figure_of(evaluation, run->metric, &f->production);
+	f->production_comparable = dataset_id &&
+				   s->ops->dataset_test_base(s->db, dataset_id) ==
+				       s->ops->dataset_test_base(s->db, run->dataset_id) &&
+				   pipeline_figure_of(evaluation, run->metric, &f->production);
 	free(evaluation);
 	if (!f->production_comparable)
 		f->production_comparable = f->production_here =
@@ -380,26 +386,26 @@ static void production_figures(const store *s, const pipeline_run_row *run, int6
 }
 
 /* Records the comparison and acts on the decision. */
-static void decide_step(const pipeline_env *env, const pipeline_run_row *run,
-			pipeline_figures *f, int64_t model_id, int version, int prod_version,
-			const char *model)
+static void decide_step(const pipeline_env *env, const pipeline_run_row *run, pipeline_figures *f,
+			int64_t model_id, int version, int prod_version, const char *model)
 {
 	const store *s = env->store;
 	pipeline_decision d = pipeline_decide(f);
 	json_t *figures = json_pack(
 	    "{s:f,s:o,s:o,s:f,s:b,s:b,s:s}", "candidate", f->candidate, "production",
-	    f->production_comparable ? json_real(f->production) : json_null(),
-	    "production_version", prod_version ? json_integer(prod_version) : json_null(),
-	    "margin", f->margin, "comparable", f->production_comparable, "production_evaluated_here",
-	    f->production_here, "decision", pipeline_decision_name(d));
-	json_t *set = json_pack("{s:o,s:o}", "production_version",
-				prod_version ? json_integer(prod_version) : json_null(),
-				"production_figure",
-				f->production_comparable ? json_real(f->production) : json_null());
-	const char *why = d == PIPELINE_KEEP ? "the new version does not beat production by the margin"
-			  : f->has_production && !f->production_comparable
-			      ? "production cannot be evaluated on these test items: a person decides"
-			      : "";
+	    f->production_comparable ? json_real(f->production) : json_null(), "production_version",
+	    prod_version ? json_integer(prod_version) : json_null(), "margin", f->margin,
+	    "comparable", f->production_comparable, "production_evaluated_here", f->production_here,
+	    "decision", pipeline_decision_name(d));
+	json_t *set =
+	    json_pack("{s:o,s:o}", "production_version",
+		      prod_version ? json_integer(prod_version) : json_null(), "production_figure",
+		      f->production_comparable ? json_real(f->production) : json_null());
+	const char *why =
+	    d == PIPELINE_KEEP ? "the new version does not beat production by the margin"
+	    : f->has_production && !f->production_comparable
+		? "production cannot be evaluated on these test items: a person decides"
+		: "";
 	if (d == PIPELINE_KEEP)
 		json_object_set_new(set, "state", json_string("kept"));
 	if (d == PIPELINE_KEEP)
@@ -412,8 +418,8 @@ static void decide_step(const pipeline_env *env, const pipeline_run_row *run,
 	}
 	if (d == PIPELINE_KEEP)
 		return;
-	promote_job p = {.ops = s->ops, .run_id = run->id, .model_id = model_id,
-			 .version = version};
+	promote_job p = {
+	    .ops = s->ops, .run_id = run->id, .model_id = model_id, .version = version};
 	cl_error err = {0};
 	if (s->ops->write(s->db, promote_tx, &p, &err))
 		fail(s, run->id, "promote", err.message);
@@ -422,8 +428,7 @@ static void decide_step(const pipeline_env *env, const pipeline_run_row *run,
 }
 
 /* A succeeded job: its figure, the model's new version, the comparison. */
-static void evaluate_step(const pipeline_env *env, const pipeline_run_row *run,
-			  const run_row *job)
+static void evaluate_step(const pipeline_env *env, const pipeline_run_row *run, const run_row *job)
 {
 	const store *s = env->store;
 	int64_t dataset_id = 0;
@@ -449,8 +454,8 @@ static void evaluate_step(const pipeline_env *env, const pipeline_run_row *run,
 	cl_error err = {0};
 	if (!model)
 		fail(s, run->id, "register", "the pipeline's settings name no model");
-	else if (model_id && registry_version_add(s, model_id, job->id, job->created_by, &version,
-						  &err))
+	else if (model_id &&
+		 registry_version_add(s, model_id, job->id, job->created_by, &version, &err))
 		fail(s, run->id, "register", err.message);
 	else if (model_id) {
 		step(s, run->id, "register", "done",
@@ -527,8 +532,11 @@ static int person_tx(store_tx *tx, void *ctx, cl_error *err)
 int pipeline_decide_by(const store *s, int64_t project_id, int64_t run_id, bool approve,
 		       int64_t user_id, int64_t *org_id, char model[65], cl_error *err)
 {
-	promote_job j = {.ops = s->ops, .run_id = run_id, .project_id = project_id,
-			 .actor = user_id, .approve = approve};
+	promote_job j = {.ops = s->ops,
+			 .run_id = run_id,
+			 .project_id = project_id,
+			 .actor = user_id,
+			 .approve = approve};
 	int rc = s->ops->write(s->db, person_tx, &j, err);
 	*org_id = j.run.org_id;
 	char *text = rc ? NULL : s->ops->pipeline_settings(s->db, project_id);

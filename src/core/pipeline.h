@@ -30,7 +30,7 @@ typedef struct pipeline_figures {
 	bool production_comparable; /* evaluated on the same test items */
 	double production;
 	double margin;
-	bool approve_mode; /* a person decides every promotion */
+	bool approve_mode;    /* a person decides every promotion */
 	bool production_here; /* production's figure was measured on these test items by the run */
 } pipeline_figures;
 

@@ -30,7 +30,8 @@ static int label_index(const scoring *sc, const char *label)
 static void score_row(scoring *sc, const export_row *row)
 {
 	json_t *ann = json_loads(row->annotation, 0, NULL);
-	int truth = label_index(sc, json_string_value(json_array_get(json_object_get(ann, "labels"), 0)));
+	int truth =
+	    label_index(sc, json_string_value(json_array_get(json_object_get(ann, "labels"), 0)));
 	json_decref(ann);
 	json_t *input = json_pack("{s:s}", "text", row->text), *out = NULL;
 	cl_error err = {0};
@@ -84,7 +85,7 @@ bool pipeline_evaluate_on(const store *s, const char *dir, int64_t dataset_id, c
 	bool ok = sc.rows > 0;
 	if (ok)
 		*figure = strcmp(metric, "macro_f1") ? ml_accuracy(&sc.confusion)
-						      : ml_macro_f1(&sc.confusion);
+						     : ml_macro_f1(&sc.confusion);
 	scoring_close(&sc);
 	return ok;
 }

@@ -70,14 +70,12 @@ int pipeline_rows_run_start(db_conn *c, int64_t project_id, int64_t approved, co
 	st = db_stmt(c, "UPDATE pipeline_settings SET last_approved = ? WHERE project_id = ?");
 	db_bind(st, DB_INT(approved), DB_INT(project_id));
 	rc = db_exec_stmt(st, err);
-	return rc ? rc
-		  : step_insert(c, *run_id, "trigger", "done", figures, NULL, 0, now, err);
+	return rc ? rc : step_insert(c, *run_id, "trigger", "done", figures, NULL, 0, now, err);
 }
 
 /* One column of a run set from a JSON value (integer, real, string or null). Column names come
  * from the fixed list below, never from the caller's text. */
-static int column_set(db_conn *c, int64_t run_id, const char *sql, const json_t *v,
-		      cl_error *err)
+static int column_set(db_conn *c, int64_t run_id, const char *sql, const json_t *v, cl_error *err)
 {
 	sqlite3_stmt *st = db_stmt(c, sql);
 	if (json_is_integer(v))
@@ -90,13 +88,16 @@ static int column_set(db_conn *c, int64_t run_id, const char *sql, const json_t 
 	return db_exec_stmt(st, err);
 }
 
-#define RUN_SET(col) {col, "UPDATE pipeline_runs SET " col " = ? WHERE id = ?"}
+#define RUN_SET(col)                                                                               \
+	{                                                                                          \
+		col, "UPDATE pipeline_runs SET " col " = ? WHERE id = ?"                           \
+	}
 static const struct {
 	const char *name, *sql;
 } run_columns[] = {
-    RUN_SET("state"),	    RUN_SET("dataset_id"),	   RUN_SET("job_id"),
-    RUN_SET("model_id"),    RUN_SET("model_version"),	   RUN_SET("figure"),
-    RUN_SET("reason"),	    RUN_SET("production_version"), RUN_SET("production_figure"),
+    RUN_SET("state"),	 RUN_SET("dataset_id"),		RUN_SET("job_id"),
+    RUN_SET("model_id"), RUN_SET("model_version"),	RUN_SET("figure"),
+    RUN_SET("reason"),	 RUN_SET("production_version"), RUN_SET("production_figure"),
     RUN_SET("ended_at"),
 };
 
@@ -138,9 +139,10 @@ static int settings_put_job(db_conn *c, void *ctx, cl_error *err)
 {
 	struct settings_put *a = ctx;
 	sqlite3_stmt *st = db_stmt(
-	    c, "INSERT INTO pipeline_settings(project_id, settings, updated_by, updated_at)"
-	       " VALUES (?,?,?,?) ON CONFLICT(project_id) DO UPDATE SET settings = excluded.settings,"
-	       " updated_by = excluded.updated_by, updated_at = excluded.updated_at");
+	    c,
+	    "INSERT INTO pipeline_settings(project_id, settings, updated_by, updated_at)"
+	    " VALUES (?,?,?,?) ON CONFLICT(project_id) DO UPDATE SET settings = excluded.settings,"
+	    " updated_by = excluded.updated_by, updated_at = excluded.updated_at");
 	db_bind(st, DB_INT(a->project_id), DB_TEXT(a->settings), DB_INT(a->user), DB_INT(a->now));
 	return db_exec_stmt(st, err);
 }
@@ -176,8 +178,8 @@ json_t *pipeline_rows_candidates(db *d)
 
 json_t *pipeline_rows_running(db *d)
 {
-	sqlite3_stmt *st =
-	    db_stmt(db_reader(d), "SELECT id FROM pipeline_runs WHERE state = 'running' ORDER BY id");
+	sqlite3_stmt *st = db_stmt(
+	    db_reader(d), "SELECT id FROM pipeline_runs WHERE state = 'running' ORDER BY id");
 	json_t *out = json_array();
 	while (db_step(st) == SQLITE_ROW)
 		json_array_append_new(out, json_integer(sqlite3_column_int64(st, 0)));
@@ -269,14 +271,15 @@ char *pipeline_rows_job_evaluation(db *d, int64_t job_id, int64_t *dataset_id)
 
 static json_t *int_or_null(sqlite3_stmt *st, int i)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
-							  : json_integer(sqlite3_column_int64(st, i));
+	return sqlite3_column_type(st, i) == SQLITE_NULL
+		   ? json_null()
+		   : json_integer(sqlite3_column_int64(st, i));
 }
 
 static json_t *real_or_null(sqlite3_stmt *st, int i)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
-							  : json_real(sqlite3_column_double(st, i));
+							 : json_real(sqlite3_column_double(st, i));
 }
 
 static json_t *run_steps(db_conn *c, int64_t run_id)
@@ -299,11 +302,11 @@ static json_t *run_steps(db_conn *c, int64_t run_id)
 
 static json_t *run_json(sqlite3_stmt *st)
 {
-	json_t *o = json_pack(
-	    "{s:I,s:s,s:I,s:s,s:s,s:I}", "id", (json_int_t)sqlite3_column_int64(st, 0), "state",
-	    db_col_text(st, 1), "approved", (json_int_t)sqlite3_column_int64(st, 2), "metric",
-	    db_col_text(st, 3), "reason", db_col_text(st, 4), "started_at",
-	    (json_int_t)sqlite3_column_int64(st, 5));
+	json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:s,s:I}", "id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "state", db_col_text(st, 1),
+			      "approved", (json_int_t)sqlite3_column_int64(st, 2), "metric",
+			      db_col_text(st, 3), "reason", db_col_text(st, 4), "started_at",
+			      (json_int_t)sqlite3_column_int64(st, 5));
 	json_object_set_new(o, "ended_at", int_or_null(st, 6));
 	json_object_set_new(o, "dataset_id", int_or_null(st, 7));
 	json_object_set_new(o, "job_id", int_or_null(st, 8));
@@ -320,9 +323,10 @@ json_t *pipeline_rows_history(db *d, int64_t project_id, int limit)
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	sqlite3_stmt *st = db_stmt(
-	    c, "SELECT id, state, approved, metric, reason, started_at, ended_at, dataset_id, job_id,"
-	       " model_id, model_version, figure, production_version, production_figure"
-	       " FROM pipeline_runs WHERE project_id = ? ORDER BY id DESC LIMIT ?");
+	    c,
+	    "SELECT id, state, approved, metric, reason, started_at, ended_at, dataset_id, job_id,"
+	    " model_id, model_version, figure, production_version, production_figure"
+	    " FROM pipeline_runs WHERE project_id = ? ORDER BY id DESC LIMIT ?");
 	db_bind(st, DB_INT(project_id), DB_INT(limit));
 	json_t *out = json_array();
 	while (db_step(st) == SQLITE_ROW)

@@ -25,23 +25,40 @@ static void test_the_rule(void **state)
 	} cases[] = {
 	    {{.candidate = 0.80, .has_production = false}, PIPELINE_PROMOTE},
 	    {{.candidate = 0.80, .has_production = false, .approve_mode = true}, PIPELINE_WAIT},
-	    {{.candidate = 0.85, .has_production = true, .production_comparable = true,
-	      .production = 0.80, .margin = 0.02},
+	    {{.candidate = 0.85,
+	      .has_production = true,
+	      .production_comparable = true,
+	      .production = 0.80,
+	      .margin = 0.02},
 	     PIPELINE_PROMOTE},
-	    {{.candidate = 0.82, .has_production = true, .production_comparable = true,
-	      .production = 0.80, .margin = 0.02},
+	    {{.candidate = 0.82,
+	      .has_production = true,
+	      .production_comparable = true,
+	      .production = 0.80,
+	      .margin = 0.02},
 	     PIPELINE_PROMOTE}, /* exactly the margin */
-	    {{.candidate = 0.81, .has_production = true, .production_comparable = true,
-	      .production = 0.80, .margin = 0.02},
+	    {{.candidate = 0.81,
+	      .has_production = true,
+	      .production_comparable = true,
+	      .production = 0.80,
+	      .margin = 0.02},
 	     PIPELINE_KEEP},
-	    {{.candidate = 0.80, .has_production = true, .production_comparable = true,
-	      .production = 0.80, .margin = 0},
+	    {{.candidate = 0.80,
+	      .has_production = true,
+	      .production_comparable = true,
+	      .production = 0.80,
+	      .margin = 0},
 	     PIPELINE_KEEP}, /* equal never promotes */
-	    {{.candidate = 0.70, .has_production = true, .production_comparable = true,
+	    {{.candidate = 0.70,
+	      .has_production = true,
+	      .production_comparable = true,
 	      .production = 0.80},
 	     PIPELINE_KEEP},
-	    {{.candidate = 0.90, .has_production = true, .production_comparable = true,
-	      .production = 0.80, .approve_mode = true},
+	    {{.candidate = 0.90,
+	      .has_production = true,
+	      .production_comparable = true,
+	      .production = 0.80,
+	      .approve_mode = true},
 	     PIPELINE_WAIT},
 	    {{.candidate = 0.90, .has_production = true, .production_comparable = false},
 	     PIPELINE_WAIT},
@@ -142,8 +159,7 @@ static int fake_param_put(store_tx *tx, int64_t job, const char *key, const char
 	return 0;
 }
 
-static int fake_dataset_of(store_tx *tx, int64_t id, int64_t *org, int64_t *project,
-			   char kind[24])
+static int fake_dataset_of(store_tx *tx, int64_t id, int64_t *org, int64_t *project, char kind[24])
 {
 	(void)tx;
 	if (id < 1 || id > mem.n_datasets)
@@ -223,7 +239,8 @@ static int fake_run_load(store_tx *tx, int64_t id, pipeline_run_row *out)
 
 static bool live(void)
 {
-	return mem.run.id && (!strcmp(mem.run.state, "running") || !strcmp(mem.run.state, "waiting"));
+	return mem.run.id &&
+	       (!strcmp(mem.run.state, "running") || !strcmp(mem.run.state, "waiting"));
 }
 
 static int fake_run_start(store_tx *tx, int64_t project_id, int64_t approved, const char *metric,
@@ -418,8 +435,8 @@ static void assert_steps(const char *const *want)
 	int n = 0;
 	for (; want[n]; n++)
 		if (n >= mem.n_steps || strcmp(mem.steps[n], want[n]))
-			fail_msg("step %d: got %s, want %s", n, n < mem.n_steps ? mem.steps[n] : "-",
-				 want[n]);
+			fail_msg("step %d: got %s, want %s", n,
+				 n < mem.n_steps ? mem.steps[n] : "-", want[n]);
 	assert_int_equal(mem.n_steps, n);
 }
 
