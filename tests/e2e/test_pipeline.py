@@ -8,6 +8,8 @@ the figures against production's on those items; an endpoint following `producti
 promotion. A run whose training job fails (cancelled) stops at that step and leaves production as it was. In
 approve mode a run waits, and a person's approval moves the alias. A production trained on a
 version of its own is evaluated on the run's test items. Settings are checked."""
+import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -15,19 +17,22 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, ServerTestCase, main, sqlite_query, wait_for  # noqa: E402
-
-import json  # noqa: E402
+from harness import API, BIN, ServerTestCase, main, sqlite_query, wait_for  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-BUILD = os.environ.get("CROWDLOOP_BUILD_DIR", os.path.join(ROOT, "build"))
+# The build directory of the binary under test holds the demo data, as for the trainer tests.
+BUILD = os.environ.get("CROWDLOOP_BUILD_DIR") or os.path.dirname(os.path.abspath(BIN))
 FINAL = ("promoted", "kept", "rejected", "failed", "waiting")
 
 
 def sentences():
     out = os.path.join(BUILD, "demo-data")
-    subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo-data.sh"), out], check=True,
-                   stdout=subprocess.DEVNULL)
+    os.makedirs(out, exist_ok=True)
+    # Tests run in parallel: one makes the file while the others wait.
+    with open(os.path.join(out, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["bash", os.path.join(ROOT, "scripts", "demo-data.sh"), out],
+                       check=True, stdout=subprocess.DEVNULL)
     rows = []
     with open(os.path.join(out, "sentences.jsonl")) as f:
         for line in f:
