@@ -243,6 +243,9 @@ class BadInputTest(ServerTestCase):
                                                        {"job_id": job}),
             ("POST", "/api/v1/models/{id}/aliases"): (admin, "/models/%d/aliases" % model,
                                                       {"name": "production", "version": 1}),
+            ("PUT", "/api/v1/projects/{id}/pipeline"): (
+                m, "/projects/%d/pipeline" % pid,
+                {"trainer": "text-linear", "model": "declared", "enabled": False}),
         }
         # MLflow's routes (full paths: they live outside /api/v1), refused in MLflow's shape.
         run = {"run_id": str(job)}
