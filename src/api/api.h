@@ -191,6 +191,18 @@ void api_endpoints_follow_model(http_request *r, int64_t org, const char *model)
  * processes start with the server rather than at their first request. */
 void api_endpoints_start_servers(app *a);
 int api_endpoints_list(http_request *r);
+
+/* The retraining pipeline (api_pipeline.c). */
+int api_pipeline_get(http_request *r);
+int api_pipeline_put(http_request *r);
+int api_pipeline_approve(http_request *r);
+int api_pipeline_reject(http_request *r);
+/* The pipeline's turn on the job runner's thread (runner_config.every_second; ctx: the app):
+ * starts due runs and moves live ones on; endpoints follow what it promotes. */
+void api_pipeline_tick(void *ctx);
+/* Endpoints of org `org_id` serving `model` by an alias follow its move, off any request
+ * (ctx: the app). */
+void api_pipeline_promoted(void *ctx, int64_t org_id, const char *model);
 int api_endpoints_get(http_request *r);
 int api_endpoints_patch(http_request *r);
 int api_endpoints_delete(http_request *r);

@@ -296,6 +296,8 @@ static runner *start_runner(app *a, const serve_args *args, const char *url)
 	    .grace_ms = 5000,
 	    .between = preannotate_step,
 	    .between_ctx = a,
+	    .every_second = api_pipeline_tick,
+	    .every_second_ctx = a,
 	};
 	cl_error err = {0};
 	runner *r = runner_start(&cfg, &err);

@@ -767,6 +767,7 @@ static void *loop(void *arg)
 {
 	runner *r = arg;
 	const struct timespec tick = {0, (long)r->cfg.tick_ms * 1000000L};
+	int since_second = 0;
 	while (!atomic_load(&r->stop)) {
 		take_live(r, false);
 		take_cancels(r);
@@ -775,6 +776,10 @@ static void *loop(void *arg)
 		poll_active(r);
 		if (r->cfg.between)
 			r->cfg.between(r->cfg.between_ctx);
+		if (r->cfg.every_second && (since_second += r->cfg.tick_ms) >= 1000) {
+			since_second = 0;
+			r->cfg.every_second(r->cfg.every_second_ctx);
+		}
 		nanosleep(&tick, NULL);
 	}
 	return NULL;

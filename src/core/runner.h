@@ -32,6 +32,10 @@ typedef struct runner_config {
 	 * api/preannotate.h), off every HTTP thread; NULL: none. */
 	void (*between)(void *ctx);
 	void *between_ctx;
+	/* Called on the runner's thread about once a second (the retraining pipeline's trigger,
+	 * core/pipeline.h), never on an HTTP thread; NULL: nothing. */
+	void (*every_second)(void *ctx);
+	void *every_second_ctx;
 } runner_config;
 
 typedef struct runner runner;

@@ -549,6 +549,37 @@ const migration migrations[] = {
      "CREATE TABLE id_holes(project_id INTEGER NOT NULL,"
      " kind TEXT NOT NULL CHECK (kind IN ('task', 'item')), id INTEGER NOT NULL,"
      " PRIMARY KEY (project_id, kind, id)) WITHOUT ROWID;"},
+    {29, "the automated retraining pipeline: settings, runs and their steps",
+     /* A project's pipeline (core/pipeline.h): its settings as one JSON object, the version
+      * whose test split every later version keeps (base_dataset_id), and the approved count
+      * its last run started at. A version made by the pipeline names that base in test_from:
+      * its items keep the base's splits, new items go to train. At most one live run (running
+      * or waiting for a person) per project; steps are append-only events. */
+     "ALTER TABLE dataset_versions ADD COLUMN test_from INTEGER REFERENCES dataset_versions(id);"
+     "CREATE INDEX dataset_rows_item ON dataset_rows(dataset_id, item_hash);"
+     "CREATE TABLE pipeline_settings(project_id INTEGER PRIMARY KEY REFERENCES projects(id),"
+     " settings TEXT NOT NULL, base_dataset_id INTEGER REFERENCES dataset_versions(id),"
+     " last_approved INTEGER NOT NULL DEFAULT 0,"
+     " updated_by INTEGER NOT NULL REFERENCES users(id), updated_at INTEGER NOT NULL);"
+     "CREATE TABLE pipeline_runs(id INTEGER PRIMARY KEY,"
+     " project_id INTEGER NOT NULL REFERENCES projects(id),"
+     " state TEXT NOT NULL CHECK (state IN ('running','waiting','promoted','kept','rejected',"
+     "  'failed')),"
+     " approved INTEGER NOT NULL, dataset_id INTEGER, job_id INTEGER, model_id INTEGER,"
+     " model_version INTEGER, metric TEXT NOT NULL, figure REAL, production_version INTEGER,"
+     " production_figure REAL, reason TEXT NOT NULL DEFAULT '', started_at INTEGER NOT NULL,"
+     " ended_at INTEGER);"
+     "CREATE UNIQUE INDEX pipeline_runs_live ON pipeline_runs(project_id)"
+     " WHERE state IN ('running','waiting');"
+     "CREATE INDEX pipeline_runs_project ON pipeline_runs(project_id, id);"
+     "CREATE TABLE pipeline_steps(id INTEGER PRIMARY KEY,"
+     " run_id INTEGER NOT NULL REFERENCES pipeline_runs(id), step TEXT NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN ('done','failed','waiting')),"
+     " figures TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '',"
+     " actor_id INTEGER, at INTEGER NOT NULL);"
+     "CREATE INDEX pipeline_steps_run ON pipeline_steps(run_id, id);"
+     "CREATE TRIGGER pipeline_steps_no_update BEFORE UPDATE ON pipeline_steps"
+     " BEGIN SELECT RAISE(ABORT, 'pipeline steps are append-only'); END;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -149,6 +149,12 @@ typedef struct approved_item {
 
 typedef void approved_item_fn(const approved_item *item, void *ctx);
 
+/* A retraining pipeline's run as its use cases read it (0 and "" where not yet known). */
+typedef struct pipeline_run_row {
+	int64_t id, project_id, org_id, dataset_id, job_id, model_id, model_version;
+	char state[16], metric[16];
+} pipeline_run_row;
+
 typedef struct store_ops {
 	/* ---- the writer ---- */
 	/* Runs `job` in a transaction and waits until it is durable; returns the job's result. */
@@ -428,6 +434,49 @@ typedef struct store_ops {
 	/* Points an alias at a version and records the move as an event. */
 	int (*model_alias_move)(store_tx *tx, int64_t model_id, const char *name, int from,
 				int version, int64_t actor, int64_t now, cl_error *err);
+
+	/* ---- the retraining pipeline (store/store_pipeline.c) ---- */
+	/* Loads run `id` with its project's org; CL_ENOTFOUND when missing. */
+	int (*pipeline_run_load)(store_tx *tx, int64_t id, pipeline_run_row *out);
+	/* Starts a run of a project at `approved` approved tasks (its settings remember the count)
+	 * with its "trigger" step; CL_ECONFLICT when the project has a live run. */
+	int (*pipeline_run_start)(store_tx *tx, int64_t project_id, int64_t approved,
+				  const char *metric, const char *figures, int64_t now,
+				  int64_t *run_id, cl_error *err);
+	/* Appends a step event (figures: JSON object text; actor 0: the pipeline) and sets the
+	 * run's columns named in `set` (state, dataset_id, job_id, model_id, model_version, figure,
+	 * production_version, production_figure, reason); a state other than running or waiting
+	 * ends the run. */
+	int (*pipeline_step)(store_tx *tx, int64_t run_id, const char *step, const char *state,
+			     const char *figures, const char *reason, int64_t actor,
+			     const json_t *set, int64_t now, cl_error *err);
+	/* A project's pipeline settings (JSON text, caller frees); NULL when it has none. */
+	char *(*pipeline_settings)(db *d, int64_t project_id);
+	/* Writes a project's settings (JSON text) as set by `user`. */
+	int (*pipeline_settings_put)(db *d, int64_t project_id, const char *settings, int64_t user,
+				     int64_t now, cl_error *err);
+	/* Enabled pipelines with no live run and their approved count: [{"project_id","approved",
+	 * "last_approved","user_id","settings"}], the caller compares with the threshold. */
+	json_t *(*pipeline_candidates)(db *d);
+	/* The ids of the runs in state running. */
+	json_t *(*pipeline_runs_running)(db *d);
+	/* The version whose test split a project's pipeline keeps (0: none yet); and setting it. */
+	int64_t (*pipeline_base)(db *d, int64_t project_id);
+	int (*pipeline_base_set)(db *d, int64_t project_id, int64_t dataset_id, cl_error *err);
+	/* Snapshots a project's approved tasks as a version whose known items keep their split in
+	 * version `test_from` (0: split by hash) and new items go to train; *id the version. */
+	int (*pipeline_dataset_make)(db *d, int64_t project_id, int64_t test_from, int64_t user,
+				     int64_t *id, cl_error *err);
+	/* The version whose test split dataset version `id` has (its test_from, else itself). */
+	int64_t (*dataset_test_base)(db *d, int64_t id);
+	/* An org's model by name, 0 when missing. */
+	int64_t (*model_find)(db *d, int64_t org_id, const char *name);
+	/* The job that made a model's version, 0 when missing. */
+	int64_t (*model_version_job)(db *d, int64_t model_id, int version);
+	/* A job's dataset version and evaluation (JSON text, caller frees; NULL when none). */
+	char *(*job_evaluation)(db *d, int64_t job_id, int64_t *dataset_id);
+	/* A project's runs with their steps, newest first (at most `limit`). */
+	json_t *(*pipeline_history)(db *d, int64_t project_id, int limit);
 
 	/* ---- reads for figures, outside any transaction ---- */
 	/* Calls fn for each of a project's approved items in item order, in one read snapshot. */

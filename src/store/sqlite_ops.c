@@ -15,6 +15,7 @@
 #include "store/store_projects.h"
 #include "store/store_ledger.h"
 #include "store/task_desk.h"
+#include "store/store_pipeline.h"
 #include "store/task_rows.h"
 #include "store/worker_counts.h"
 
@@ -153,6 +154,21 @@ const store_ops store_sqlite_ops = {
     .model_has_version = model_rows_has_version,
     .model_alias_get = model_rows_alias_get,
     .model_alias_move = model_rows_alias_move,
+    .pipeline_run_load = pipeline_rows_run_load,
+    .pipeline_run_start = pipeline_rows_run_start,
+    .pipeline_step = pipeline_rows_step,
+    .pipeline_settings = pipeline_rows_settings,
+    .pipeline_settings_put = pipeline_rows_settings_put,
+    .pipeline_candidates = pipeline_rows_candidates,
+    .pipeline_runs_running = pipeline_rows_running,
+    .pipeline_base = pipeline_rows_base,
+    .pipeline_base_set = pipeline_rows_base_set,
+    .pipeline_dataset_make = pipeline_rows_dataset_make,
+    .dataset_test_base = pipeline_rows_dataset_test_base,
+    .model_find = pipeline_rows_model_find,
+    .model_version_job = pipeline_rows_model_version_job,
+    .job_evaluation = pipeline_rows_job_evaluation,
+    .pipeline_history = pipeline_rows_history,
     .each_approved_item = store_each_approved_item,
     .user_name = store_user_name,
 };

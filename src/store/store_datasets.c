@@ -13,7 +13,7 @@
 
 #define DATASET_COLUMNS                                                                            \
 	"id, project_id, version, kind, labels, ratio_train, ratio_validation, ratio_test,"        \
-	" content_hash, rows, items, counts, note, created_by, created_at"
+	" content_hash, rows, items, counts, note, created_by, created_at, test_from"
 
 static json_t *json_text_col(sqlite3_stmt *st, int col, json_t *fallback)
 {
@@ -25,11 +25,13 @@ static json_t *json_text_col(sqlite3_stmt *st, int col, json_t *fallback)
 	return fallback;
 }
 
+/* A version's answer; test_from names the version whose test split it keeps (the retraining
+ * pipeline's), null when its split is by hash. */
 static json_t *dataset_json(sqlite3_stmt *st)
 {
 	char at[32];
 	clock_iso8601(sqlite3_column_int64(st, 14), at);
-	return json_pack("{s:I,s:I,s:i,s:s,s:o,s:{s:f,s:f,s:f},s:s,s:I,s:I,s:o,s:s,s:I,s:s}", "id",
+	json_t *o = json_pack("{s:I,s:I,s:i,s:s,s:o,s:{s:f,s:f,s:f},s:s,s:I,s:I,s:o,s:s,s:I,s:s}", "id",
 			 (json_int_t)sqlite3_column_int64(st, 0), "project_id",
 			 (json_int_t)sqlite3_column_int64(st, 1), "version",
 			 sqlite3_column_int(st, 2), "kind", db_col_text(st, 3), "labels",
@@ -40,6 +42,10 @@ static json_t *dataset_json(sqlite3_stmt *st)
 			 (json_int_t)sqlite3_column_int64(st, 10), "counts",
 			 json_text_col(st, 11, json_object()), "note", db_col_text(st, 12),
 			 "created_by", (json_int_t)sqlite3_column_int64(st, 13), "created_at", at);
+	json_object_set_new(o, "test_from", sqlite3_column_type(st, 15) == SQLITE_NULL
+						? json_null()
+						: json_integer(sqlite3_column_int64(st, 15)));
+	return o;
 }
 
 /* ---- reading approved rows ----
@@ -311,6 +317,7 @@ struct dataset_create {
 	const char *note;
 	int64_t user_id;
 	int64_t id;
+	int64_t test_from; /* the version whose splits known items keep; 0: split by hash */
 };
 
 /* counts = {"train":{"rows","items","labels":{}},"validation":…,"test":…,"labels":{}} */
@@ -343,12 +350,14 @@ static int version_insert(db_conn *c, struct dataset_create *a, const char *labe
 
 	st = db_stmt(c,
 		     "INSERT INTO dataset_versions(project_id, version, kind, labels, ratio_train,"
-		     " ratio_validation, ratio_test, note, created_by, created_at)"
-		     " VALUES (?,?,?,?,?,?,?,?,?,?)");
+		     " ratio_validation, ratio_test, note, created_by, created_at, test_from)"
+		     " VALUES (?,?,?,?,?,?,?,?,?,?,?)");
 	db_bind(st, DB_INT(p->id), DB_INT(version), DB_TEXT(task_kind_name(p->kind)),
 		DB_TEXT(labels), DB_REAL(a->ratios->train), DB_REAL(a->ratios->validation),
 		DB_REAL(a->ratios->test), DB_TEXT(a->note ? a->note : ""), DB_INT(a->user_id),
 		DB_INT(now));
+	if (a->test_from)
+		db_bind_int(st, 11, a->test_from);
 	int rc = db_exec_stmt(st, err);
 	if (!rc)
 		a->id = sqlite3_last_insert_rowid(db_handle(c));
@@ -395,6 +404,23 @@ static int row_insert(db_conn *c, int64_t dataset_id, const export_row *r, datas
 	return db_exec_stmt(st, err);
 }
 
+/* The split of an item: the one it has in version a->test_from when that version holds it (so
+ * the test split stays the same items), train for an item that version never saw; else by its
+ * hash. */
+static dataset_split split_of(db_conn *c, const struct dataset_create *a, const char *item_hash)
+{
+	if (!a->test_from)
+		return dataset_split_of(item_hash, a->ratios);
+	sqlite3_stmt *st = db_stmt(c, "SELECT split FROM dataset_rows WHERE dataset_id = ?"
+				      " AND item_hash = ? LIMIT 1");
+	db_bind(st, DB_INT(a->test_from), DB_TEXT(item_hash));
+	dataset_split split = SPLIT_TRAIN;
+	if (db_step(st) == SQLITE_ROW && dataset_split_parse(db_col_text(st, 0), &split))
+		split = SPLIT_TRAIN;
+	sqlite3_reset(st);
+	return split;
+}
+
 /* Copies project p's approved rows into version a, hashing them into h and counting them into
  * counts; *rows and *items their numbers. */
 static int rows_copy(db_conn *c, struct dataset_create *a, dataset_hasher *h, json_t *counts,
@@ -413,7 +439,7 @@ static int rows_copy(db_conn *c, struct dataset_create *a, dataset_hasher *h, js
 				    "task %lld has an unreadable annotation", (long long)r.task_id);
 			break;
 		}
-		dataset_split split = dataset_split_of(r.content_hash, a->ratios);
+		dataset_split split = split_of(c, a, r.content_hash);
 		dataset_hasher_row(h, r.content_hash, r.slot, split, canon);
 		row_counted(counts, split, &r, canon, last_hash, items);
 		rc = row_insert(c, a->id, &r, split, canon, err);
@@ -462,7 +488,7 @@ out:
 int store_dataset_create(db *d, const project *p, const dataset_ratios *ratios, const char *note,
 			 int64_t user_id, json_t **out, cl_error *err)
 {
-	struct dataset_create a = {p, ratios, note, user_id, 0};
+	struct dataset_create a = {p, ratios, note, user_id, 0, 0};
 	*out = NULL;
 	int rc = db_write(d, dataset_create_job, &a, err);
 	if (rc)
@@ -470,6 +496,17 @@ int store_dataset_create(db *d, const project *p, const dataset_ratios *ratios, 
 	int64_t project_id;
 	*out = store_dataset_get(d, a.id, &project_id);
 	return *out ? 0 : cl_fail(err, CL_EINTERNAL, NULL, "the new version cannot be read");
+}
+
+int store_dataset_create_pinned(db *d, const project *p, int64_t test_from, const char *note,
+				int64_t user_id, int64_t *id, cl_error *err)
+{
+	dataset_ratios ratios;
+	dataset_ratios_default(&ratios);
+	struct dataset_create a = {p, &ratios, note, user_id, 0, test_from};
+	int rc = db_write(d, dataset_create_job, &a, err);
+	*id = rc ? 0 : a.id;
+	return rc;
 }
 
 json_t *store_dataset_get(db *d, int64_t id, int64_t *project_id)

@@ -20,6 +20,11 @@
  * Dataset object (docs/API.md). */
 int store_dataset_create(db *d, const project *p, const dataset_ratios *ratios, const char *note,
 			 int64_t user_id, json_t **out, cl_error *err);
+/* The same, with every item version `test_from` holds in the split it has there and new items
+ * in train (0: by hash, default ratios), so that versions share one test split; *id the new
+ * version. */
+int store_dataset_create_pinned(db *d, const project *p, int64_t test_from, const char *note,
+				int64_t user_id, int64_t *id, cl_error *err);
 /* The Dataset object of a version and its project id; NULL when missing. */
 json_t *store_dataset_get(db *d, int64_t id, int64_t *project_id);
 /* A page of a project's versions by id. */

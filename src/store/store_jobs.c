@@ -665,7 +665,8 @@ json_t *store_alias_events(db *d, int64_t model_id)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d),
 				   "SELECT e.id, e.name, e.from_version, e.to_version, e.actor_id,"
-				   " coalesce(u.username, ''), e.at FROM alias_events e"
+				   " coalesce(u.username, CASE WHEN e.actor_id = 0 THEN 'pipeline' ELSE '' END),"
+				   " e.at FROM alias_events e"
 				   " LEFT JOIN users u ON u.id = e.actor_id WHERE e.model_id = ?"
 				   " ORDER BY e.id");
 	db_bind_int(st, 1, model_id);

@@ -245,6 +245,9 @@ class BadInputTest(ServerTestCase):
                                                       {"name": "production", "version": 1}),
             ("POST", "/api/v1/projects/{id}/preannotations"): (
                 admin, "/projects/%d/preannotations" % pid, {"endpoint": "declared-ep"}),
+            ("PUT", "/api/v1/projects/{id}/pipeline"): (
+                m, "/projects/%d/pipeline" % pid,
+                {"trainer": "text-linear", "model": "declared", "enabled": False}),
         }
         # MLflow's routes (full paths: they live outside /api/v1), refused in MLflow's shape.
         run = {"run_id": str(job)}

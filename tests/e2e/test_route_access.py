@@ -73,12 +73,30 @@ class RouteAccessTest(ServerTestCase):
         endpoint_name = cls.ok(admin.get(API + "/endpoints/%d" % endpoint))["name"]
         key = cls.ok(admin.post(API + "/endpoints/%d/keys" % endpoint, {"name": "walk"}), 201)
         job, artifact, model = cls.trained(org_id, ds["id"])
+        run = cls.pipeline_run(p["id"])
         return {"project": p["id"], "task": held["id"], "item": rep["item_ids"][0],
+                "pipeline_run": run,
                 "dataset": ds["id"], "audit": audit["id"],
                 "audit_task": audit["items"][0]["task_id"], "org": org_id,
                 "endpoint": endpoint, "endpoint_name": endpoint_name, "key": key["id"],
                 "job": job,
                 "artifact": artifact, "model": model}
+
+    @classmethod
+    def pipeline_run(cls, project_id):
+        """A run of the project's retraining pipeline (whatever its end), the pipeline then
+        switched off."""
+        admin, url = cls.world.admin, API + "/projects/%d/pipeline" % project_id
+        settings = {"trainer": "text-linear", "model": "walk-pipeline", "threshold": 1}
+        cls.ok(admin.request("PUT", url, settings))
+        for _ in range(300):
+            runs = cls.ok(admin.get(url))["runs"]
+            if runs:
+                break
+            time.sleep(0.1)
+        assert runs, "the pipeline started no run"
+        cls.ok(admin.request("PUT", url, dict(settings, enabled=False)))
+        return runs[0]["id"]
 
     @classmethod
     def endpoint_in(cls, org_id):
@@ -208,6 +226,8 @@ class RouteAccessTest(ServerTestCase):
             first = self.endpoint_in(objs["org"])
         second = {"audit": objs["audit_task"], "course": self.question,
                   "endpoint": objs["key"], "job": objs["artifact"]}.get(obj)
+        if "/pipeline/runs/" in path:
+            second = objs["pipeline_run"]
         if method == "DELETE" and path.endswith("/members/{id}"):
             second = self.fresh_member(relation)
         if first is not None:
@@ -275,6 +295,8 @@ class RouteAccessTest(ServerTestCase):
             ("POST", "/orgs/{id}/quota"): {"max_cpus": -1, "max_gpus": -1, "weight": 1},
             ("POST", "/models/{id}/versions"): {"job_id": objs["job"]},
             ("POST", "/models/{id}/aliases"): {"name": "walk", "version": 1},
+            ("PUT", "/projects/{id}/pipeline"): {"trainer": "text-linear", "model": "walk-pipeline",
+                                                 "enabled": False},
         }
         return bodies.get((method, path[len(API):] if path.startswith(API) else path))
 

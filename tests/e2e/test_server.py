@@ -363,6 +363,55 @@ class ServerTest(unittest.TestCase):
         check("GET", "/api/v1/models/{id}/aliases", eng.get(API + "/models/%d/aliases" % m["id"]))
         check("GET", "/api/v1/models/{id}", eng.get(API + "/models/%d" % m["id"]))
 
+    def check_pipeline(self, w, check):
+        """The retraining pipeline in approve mode: a run that waits is rejected, the next one
+        (no production yet) waits too and is approved."""
+        good = ["great", "wonderful", "excellent", "lovely", "superb", "delightful"]
+        bad = ["terrible", "awful", "boring", "dreadful", "horrible", "dull"]
+        things = ["movie", "film", "story", "plot", "cast", "ending", "show"]
+        rows = [("a %s and %s %s" % (words[i], words[j], thing), label)
+                for thing in things for i in range(6) for j in range(6) if i != j
+                for words, label in ((good, "pos"), (bad, "neg"))]
+        label = dict(rows)
+        pid = w.project()["id"]
+        worker, worker_id = w.user("oa_pw")
+        w.add_member(pid, worker_id, "worker")
+
+        def approve_all(texts):
+            w.import_texts(pid, texts)
+            t = worker.post(API + "/projects/%d/tasks/next" % pid).json()
+            while t and t.get("id"):
+                t = worker.post(API + "/tasks/%d/submit" % t["id"], {
+                    "annotation": {"labels": [label[t["item"]["text"]]]}, "next": True}).json()
+                t = t.get("next")
+            rv = w.manager.post(API + "/projects/%d/reviews/next" % pid).json()
+            while rv and rv.get("id"):
+                rv = w.manager.post(API + "/tasks/%d/review" % rv["id"],
+                                    {"decision": "approve", "next": True}).json().get("next")
+
+        def waiting(n):
+            for _ in range(600):
+                runs = w.manager.get(API + "/projects/%d/pipeline" % pid).json()["runs"]
+                if len(runs) == n and runs[0]["state"] == "waiting":
+                    return runs[0]
+                time.sleep(0.1)
+            self.fail("no run %d waits: %s" % (n, runs))
+
+        approve_all([t for t, _ in rows[:120]])
+        url = API + "/projects/%d/pipeline" % pid
+        check("PUT", "/api/v1/projects/{id}/pipeline", w.manager.request("PUT", url, {
+            "threshold": 100, "trainer": "text-linear", "model": "oa-pipeline", "mode": "approve"}))
+        run = waiting(1)
+        check("GET", "/api/v1/projects/{id}/pipeline", w.manager.get(url))
+        check("POST", "/api/v1/projects/{id}/pipeline/runs/{id}/reject",
+              w.manager.post(url + "/runs/%d/reject" % run["id"]))
+        w.manager.request("PUT", url, {"threshold": 50, "trainer": "text-linear",
+                                       "model": "oa-pipeline", "mode": "approve"})
+        approve_all([t for t, _ in rows[120:180]])
+        run = waiting(2)
+        check("POST", "/api/v1/projects/{id}/pipeline/runs/{id}/approve",
+              w.manager.post(url + "/runs/%d/approve" % run["id"]))
+
     def test_answers_match_their_openapi_schemas(self):
         # The loop's answers, as a worker, a reviewer and a manager get them, each checked against
         # the schema and status its route declares.
@@ -588,6 +637,7 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(runs["items"][0]["id"], run["id"])
         check("GET", "/api/v1/endpoints/{id}/usage", eng.get(epath + "/usage"))
         self.check_jobs(w, ds["id"], check)
+        self.check_pipeline(w, check)
         declared = {(m.upper(), path) for path, ops in spec["paths"].items()
                     for m, op in ops.items()
                     if any("content" in a for code, a in op["responses"].items()

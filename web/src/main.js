@@ -20,6 +20,7 @@ import { earningsView, payoutsAdminView } from './views/earnings.js';
 import { qualityView } from './views/quality/index.js';
 import { settingsView } from './views/settings.js';
 import { datasetsView } from './views/datasets.js';
+import { pipelineView } from './views/pipeline.js';
 import { tasksView } from './views/tasks.js';
 import { trainingHomeView, jobsView, compareView } from './views/training.js';
 import { jobView } from './views/job.js';
@@ -37,6 +38,7 @@ const routes = [
   [/^\/p\/(\d+)\/quality$/, qualityView],
   [/^\/p\/(\d+)\/settings$/, settingsView],
   [/^\/p\/(\d+)\/datasets$/, datasetsView],
+  [/^\/p\/(\d+)\/pipeline$/, pipelineView],
   [/^\/p\/(\d+)\/tasks$/, tasksView],
   [/^\/tasks\/(\d+)\/resolve$/, resolveView, { wide: true }],
   [/^\/manage$/, manageView],

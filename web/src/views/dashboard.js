@@ -3,7 +3,7 @@
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber, fmtPercent, fmtTime, fmtHour, fmtMoney } from '../i18n/index.js';
-import { session, managesOrg, fullMe } from '../core.js';
+import { session, managesOrg, orgRole, fullMe } from '../core.js';
 import { figure, MIN_SAMPLE } from '../widgets.js';
 import { kindName } from './home.js';
 import { templateText } from './taskview.js';
@@ -17,7 +17,9 @@ export async function dashboardView(root, [pid], ctx) {
   ctx.onCleanup(() => chart && chart.destroy());
   const project = await api.get('/projects/' + pid, { signal: ctx.signal });
   if (!ctx.alive) return;
-  const manager = managesOrg(await fullMe(), project.org_id);
+  const me = await fullMe();
+  const manager = managesOrg(me, project.org_id);
+  const trains = manager || orgRole(me, project.org_id) === 'engineer';
 
   const statusBadge = h('span', { class: 'badge badge-status-' + project.status, 'data-testid': 'project-status' }, t('status.' + project.status));
   const statusBtns = manager ? STATUSES.map((s) => h('button', {
@@ -46,6 +48,7 @@ export async function dashboardView(root, [pid], ctx) {
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/settings', 'data-testid': 'to-settings' }, t('settings.link')) : null,
       h('a', { class: 'btn', href: '/p/' + pid + '/tasks', 'data-testid': 'to-tasks' }, t('tasks.link')),
       h('a', { class: 'btn', href: '/p/' + pid + '/datasets', 'data-testid': 'to-datasets' }, t('datasets.link')),
+      trains ? h('a', { class: 'btn', href: '/p/' + pid + '/pipeline', 'data-testid': 'to-pipeline' }, t('pipeline.link')) : null,
       h('a', { class: 'btn', href: '/p/' + pid + '/quality', 'data-testid': 'to-quality' }, t('quality.title')),
       exportControl(pid, project.kind, ctx),
       manager ? h('a', { class: 'btn', href: '/p/' + pid + '/review' }, t('home.review')) : null,
