@@ -33,7 +33,8 @@ int task_rows_load(db_conn *c, int64_t id, task_row *t)
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, project_id, item_id, coalesce(worker_id, 0),"
 				      " coalesce(reviewer_id, 0), coalesce(lease_until, 0),"
 				      " coalesce(annotation_id, 0), round, rejections, state,"
-				      " coalesce(claimed_at, 0) FROM tasks WHERE id = ?");
+				      " coalesce(claimed_at, 0), coalesce(first_pass, 0) FROM tasks"
+				      " WHERE id = ?");
 	db_bind_int(st, 1, id);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
@@ -48,6 +49,7 @@ int task_rows_load(db_conn *c, int64_t id, task_row *t)
 		t->rejections = sqlite3_column_int(st, 8);
 		rc = state_parse(db_col_text(st, 9), &t->state);
 		t->claimed_at = sqlite3_column_int64(st, 10);
+		t->first_pass = sqlite3_column_int(st, 11) != 0;
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -66,7 +68,7 @@ int task_rows_event_add(db_conn *c, const task_row *t, int64_t actor, task_actio
 	    "resolve_approve", "discard",
 	    "revoke",	       "withdraw",
 	    "priority",	       "reopen",
-	    "reassign",
+	    "reassign",	       "rework_approved",
 	};
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
 				      " from_state, to_state, payload) VALUES (?,?,?,?,?,?,?,?)");

@@ -177,6 +177,54 @@ class DeskTests(ServerTestCase):
         self.assertError(self.bulk(pid, {"action": "reassign", "task_ids": [other["id"]],
                                          "worker_id": outsider_id}), 400)
 
+    def balance(self, c):
+        items = c.get(API + "/me/balance").json()["balances"]
+        return items[0]["balance"] if items else 0
+
+    def test_bulk_rework_reverses_pay(self):
+        w = self.world
+        pid = self.project(["rework me", "leave me"], price=70)
+        r = w.admin.post(API + "/orgs/%d/funds" % w.org["id"], {"amount": 1000})
+        self.assertEqual(r.status, 201, r)
+        r = w.manager.post(API + "/projects/%d/deposits" % pid, {"amount": 1000})
+        self.assertEqual(r.status, 201, r)
+        before = self.balance(self.worker)
+        a = self.claim(self.worker, pid)
+        self.submit(self.worker, a["id"], "pos")
+        self.review(a["id"], "approve")
+        self.assertEqual(self.balance(self.worker), before + 70)
+        self.assertError(self.bulk(pid, {"action": "rework", "task_ids": [a["id"]]}), 400)
+        other = [t for t in self.tasks(pid) if t != a["id"]][0]
+        r = self.bulk(pid, {"action": "rework", "task_ids": [a["id"], other],
+                            "reason": "the fox is not positive"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["changed"], 1)
+        self.assertEqual([s["code"] for s in r.json()["skipped"]], ["conflict"])
+        # Back to its worker as rejected with the reason; the pay reversed by a posting of its
+        # own, the pay's row kept.
+        got = w.manager.get(API + "/tasks/%d" % a["id"]).json()
+        self.assertEqual(got["state"], "rework", got)
+        self.assertEqual(self.balance(self.worker), before)
+        kinds = [e["kind"] for e in list_all(self.worker, API + "/me/ledger")
+                 if e["task_id"] == a["id"]]
+        self.assertEqual(sorted(kinds), ["pay", "pay_reversal"])
+        budget = w.manager.get(API + "/projects/%d/budget" % pid).json()
+        self.assertEqual(budget["balance"], 1000)
+        self.assertEqual(budget["paid_to_workers"], 0)
+        self.assertTrue(w.admin.get(API + "/ledger/check").json()["ok"])
+        again = self.claim(self.worker, pid)
+        self.assertEqual(again["id"], a["id"])
+        self.assertEqual(again["last_rejection"]["reason"], "the fox is not positive")
+        self.submit(self.worker, a["id"], "neg")
+        self.review(a["id"], "approve")
+        self.assertEqual(self.balance(self.worker), before + 70)
+        # An approved task whose pay was paid out is named and left as it is.
+        r = self.worker.post(API + "/me/payouts", {"amount": self.balance(self.worker)})
+        self.assertEqual(r.status, 201, r)
+        r = self.bulk(pid, {"action": "rework", "task_ids": [a["id"]], "reason": "again"})
+        self.assertEqual([s["code"] for s in r.json()["skipped"]], ["paid_out"])
+        self.assertEqual(w.manager.get(API + "/tasks/%d" % a["id"]).json()["state"], "approved")
+
     def test_bulk_release_of_a_review(self):
         pid = self.project(["reviewed"])
         t = self.claim(self.worker, pid)

@@ -655,6 +655,7 @@ export default {
   'tasks.action.priority': 'Set priority',
   'tasks.priority': 'Priority',
   'tasks.action.reassign': 'Reassign to another worker',
+  'tasks.action.rework': 'Reopen approved for rework (pay reversed)',
   'tasks.newWorker': 'New worker',
   'tasks.reason': 'Reason (kept in each task\'s history)',
   'tasks.applyBulk': 'Apply',

@@ -655,6 +655,7 @@ export default {
   'tasks.action.priority': '우선순위 지정',
   'tasks.priority': '우선순위',
   'tasks.action.reassign': '다른 작업자에게 재배정',
+  'tasks.action.rework': '승인된 작업 재작업 요청 (지급 취소)',
   'tasks.newWorker': '새 작업자',
   'tasks.reason': '사유 (각 작업 이력에 남습니다)',
   'tasks.applyBulk': '적용',

@@ -2,7 +2,8 @@
 // gold or not, the item's text and the date of the last change, paged by cursor, newest or
 // oldest first; open a task to see its item and every round's answer with the reviews between
 // them; and, for managers, bulk actions on a selection (end the leases, take out of the work,
-// change the priority), each refused where the task's state does not allow it.
+// change the priority, send approved work back for rework with its pay reversed), each refused
+// where the task's state does not allow it.
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber } from '../i18n/index.js';
@@ -13,7 +14,7 @@ import { STATES } from './dashboard.js';
 import { loadRounds, roundsView } from './rounds.js';
 
 const FILTERS = ['state', 'worker_id', 'reviewer_id', 'label', 'round', 'gold', 'q', 'from', 'to', 'sort'];
-const ACTIONS = ['release', 'discard', 'priority', 'reassign'];
+const ACTIONS = ['release', 'discard', 'priority', 'reassign', 'rework'];
 
 export async function tasksView(root, [pid], ctx) {
   const [project, me] = await Promise.all([api.get('/projects/' + pid, { signal: ctx.signal }), fullMe()]);
@@ -150,6 +151,8 @@ export async function tasksView(root, [pid], ctx) {
     action.addEventListener('change', () => {
       priority.hidden = action.value !== 'priority';
       worker.hidden = action.value !== 'reassign';
+      // Sending approved work back is a rejection: the worker must learn why.
+      reason.required = action.value === 'rework';
     });
     const el = h('form', {
       class: 'card inline-form bulk-bar', 'data-testid': 'bulk-bar',
