@@ -547,15 +547,20 @@ static bool queue_start(db_conn *c, int64_t project_id, const char *state, bool 
 	"  AND instr(lower(i.text), lower(?10)) > 0))"                                             \
 	" AND (?11 = 0 OR t.updated_at >= ?11) AND (?12 = 0 OR t.updated_at < ?12)"                \
 	" ORDER BY t.id " dir " LIMIT ?5"
-/* The project's tasks in id order; or, for gold items only (a few in a thousand), the tasks of
- * the project's gold items, found through their items and sorted: a walk of the whole project
- * would read a thousand tasks for each one it keeps. */
+/* The project's tasks in id order, every filter checked on each. */
 #define WALK_PROJECT "tasks t INDEXED BY tasks_project"
-#define WALK_GOLD "gold_items g CROSS JOIN tasks t ON t.item_id = g.item_id AND g.project_id = ?1"
-static const char *const task_pages_filtered[2][2] = {
-    {TASK_FILTERED(WALK_PROJECT, ">", "ASC"), TASK_FILTERED(WALK_PROJECT, "<", "DESC")},
-    {TASK_FILTERED(WALK_GOLD, ">", "ASC"), TASK_FILTERED(WALK_GOLD, "<", "DESC")},
-};
+static const char *const task_pages_filtered[2] = {TASK_FILTERED(WALK_PROJECT, ">", "ASC"),
+						   TASK_FILTERED(WALK_PROJECT, "<", "DESC")};
+/* One task by id, every filter checked on it (LIMIT ?5 is 1). */
+static const char *const task_filtered_one = TASK_FILTERED("tasks t", "=", "ASC");
+/* For gold items only (a few in a thousand): the ids of the tasks of the project's gold items,
+ * from the indexes alone and sorted; only the rows of a page are then read. A walk of the whole
+ * project read a thousand tasks for each one it kept, and reading every gold task's row and
+ * answer before sorting them cost a random read each (2.2 s at 1M tasks, cold). */
+#define GOLD_IDS(op, dir)                                                                          \
+	"SELECT t.id FROM gold_items g CROSS JOIN tasks t ON t.item_id = g.item_id"                \
+	" WHERE g.project_id = ?1 AND t.id " op " ?2 ORDER BY t.id " dir
+static const char *const gold_task_ids[2] = {GOLD_IDS(">", "ASC"), GOLD_IDS("<", "DESC")};
 
 static bool query_filtered(const task_query *q)
 {
@@ -574,6 +579,35 @@ static void filters_bind(sqlite3_stmt *st, const task_query *q)
 	db_bind_text(st, 10, q->text);
 	db_bind_int(st, 11, q->from);
 	db_bind_int(st, 12, q->to);
+}
+
+/* A page of the gold items' tasks (q->gold == 1) into v (room for q->limit + 1): their ids
+ * in order, then each one's row with every filter, until the page is full. */
+static int gold_page(db_conn *c, const task_query *q, int64_t from, task_view *v,
+		     int64_t *next)
+{
+	sqlite3_stmt *ids = db_stmt(c, gold_task_ids[q->desc]);
+	db_bind(ids, DB_INT(q->project_id), DB_INT(from));
+	int n = 0;
+	while (db_step(ids) == SQLITE_ROW) {
+		sqlite3_stmt *st = db_stmt(c, task_filtered_one);
+		filters_bind(st, q);
+		db_bind_int(st, 1, q->project_id);
+		db_bind_text(st, 2, q->state);
+		db_bind_int(st, 3, q->worker_id);
+		db_bind_int(st, 4, sqlite3_column_int64(ids, 0));
+		db_bind_int(st, 5, 1);
+		bool hit = db_step(st) == SQLITE_ROW;
+		if (hit && n == q->limit)
+			*next = v[n - 1].id;
+		else if (hit)
+			view_read(st, &v[n++]);
+		sqlite3_reset(st);
+		if (*next)
+			break;
+	}
+	sqlite3_reset(ids);
+	return n;
 }
 
 int task_rows_page(db *d, const task_query *q, task_view **out, int64_t *next)
@@ -600,9 +634,15 @@ int task_rows_page(db *d, const task_query *q, task_view **out, int64_t *next)
 	    (!strcmp(q->state, "open") || !strcmp(q->state, "submitted")))
 		empty = !queue_start(c, q->project_id, q->state, q->desc, &from);
 	if (query_filtered(q)) {
-		sql = task_pages_filtered[q->gold == 1][q->desc];
+		sql = task_pages_filtered[q->desc];
 		empty = false;
 		from = q->cursor ? q->cursor : (q->desc ? INT64_MAX : 0);
+	}
+	if (query_filtered(q) && q->gold == 1) {
+		int n = gold_page(c, q, from, v, next);
+		db_read_end(c);
+		*out = v;
+		return n;
 	}
 	sqlite3_stmt *st = db_stmt(c, sql);
 	if (query_filtered(q))

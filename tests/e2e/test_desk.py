@@ -177,6 +177,62 @@ class DeskTests(ServerTestCase):
         self.assertError(self.bulk(pid, {"action": "reassign", "task_ids": [other["id"]],
                                          "worker_id": outsider_id}), 400)
 
+    def test_gold_filter_pages_in_order(self):
+        pid = self.project(["g%d" % i for i in range(7)])
+        every = self.tasks(pid)
+        items = {t["id"]: t["item_id"] for t in list_all(self.world.manager,
+                                                          API + "/projects/%d/tasks" % pid)}
+        gold = [every[i] for i in (0, 2, 3, 5, 6)]
+        r = self.world.manager.post(API + "/projects/%d/gold" % pid, {"items": [
+            {"item_id": items[t], "answer": {"labels": ["pos"]}} for t in gold]})
+        self.assertEqual(r.status, 200, r)
+        path = API + "/projects/%d/tasks?gold=true" % pid
+        self.assertEqual([t["id"] for t in list_all(self.world.manager, path, limit=2)], gold)
+        self.assertEqual([t["id"] for t in list_all(self.world.manager, path + "&sort=-id",
+                                                    limit=2)], gold[::-1])
+        a = self.claim(self.worker, pid)
+        self.assertEqual([t["id"] for t in list_all(
+            self.world.manager, path + "&state=assigned", limit=2)],
+            [a["id"]] if a["id"] in gold else [])
+        self.assertEqual(self.tasks(pid, "gold=false"), [every[1], every[4]])
+
+    def test_bulk_by_filter(self):
+        pid = self.project(["apple pie", "apple tart", "banana bread", "cherry cake"])
+        # A dry run counts what the filter matches, and changes nothing.
+        body = {"action": "priority", "priority": 9, "filter": {"q": "apple"}}
+        r = self.bulk(pid, dict(body, dry_run=True))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["matching"], 2)
+        self.assertEqual(sqlite_query(self.server.data_dir,
+                                      "SELECT count(*) FROM tasks WHERE project_id = %d"
+                                      " AND priority = 9" % pid), [(0,)])
+        r = self.bulk(pid, body)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["matching"], r.json()["changed"]), (2, 2))
+        apples = self.tasks(pid, "q=apple")
+        self.assertEqual(sorted(sqlite_query(
+            self.server.data_dir, "SELECT id FROM tasks WHERE project_id = %d AND priority = 9"
+            % pid)), [(i,) for i in apples])
+        # The filter's fields are the browser's, checked as its query is.
+        r = self.bulk(pid, {"action": "discard", "filter": {"state": "open", "gold": False,
+                                                             "round": 0}})
+        self.assertEqual(r.json()["changed"], 4, r)
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {"colour": "red"}}), 400)
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {"round": -1}}), 400)
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {"state": "open"},
+                                         "task_ids": apples}), 400)
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {"state": "open"}}), 400)
+
+    def test_bulk_by_filter_is_capped(self):
+        pid = self.project(["many %d" % i for i in range(1001)])
+        e = self.assertError(self.bulk(pid, {"action": "discard", "filter": {"q": "many"},
+                                             "dry_run": True}), 400)
+        self.assertIn("more than 1000", e["message"])
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {}}), 400)
+        self.assertEqual(len(self.tasks(pid, "state=discarded")), 0)
+        r = self.bulk(pid, {"action": "discard", "filter": {"q": "many 1"}, "dry_run": True})
+        self.assertEqual(r.json()["matching"], 1 + 10 + 100 + 1, r)  # 1, 1x, 1xx, 1000
+
     def balance(self, c):
         items = c.get(API + "/me/balance").json()["balances"]
         return items[0]["balance"] if items else 0

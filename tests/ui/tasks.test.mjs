@@ -117,6 +117,30 @@ test('the manager filters, opens a task with its rounds, and discards a selectio
   page.assertClean();
 });
 
+test('the manager applies a bulk action to all tasks matching the filter, confirming the count', async () => {
+  const own = await world.project({ labels: ['pos', 'neg'] });
+  await world.importTexts(own.id, ['red apple', 'green apple', 'yellow banana']);
+  const page = await newPage(browser);
+  await login(page, server.base, world.managerUser.username, world.managerUser.password, `/p/${own.id}/tasks`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=task-table] tbody tr').length === 3);
+  await page.fill('[data-testid=f-q]', 'apple');
+  await page.click('[data-testid=filters-apply]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=task-table] tbody tr').length === 2);
+  await page.check('[data-testid=bulk-all-matching]');
+  await page.selectOption('[data-testid=bulk-action]', 'discard');
+  // The first press counts, the second applies to the count it names.
+  await page.click('[data-testid=bulk-apply]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]').dataset.matching === '2');
+  assert.equal(await page.textContent('[data-testid=bulk-apply]'), 'Apply to all 2 matching');
+  assert.equal((await world.manager.ok('GET', `${API}/projects/${own.id}/tasks?state=discarded`)).items.length, 0);
+  await page.click('[data-testid=bulk-apply]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]').dataset.changed === '2');
+  const discarded = (await world.manager.ok('GET', `${API}/projects/${own.id}/tasks?state=discarded`)).items;
+  assert.equal(discarded.length, 2);
+  assert.equal(await page.textContent('[data-testid=bulk-apply]'), 'Apply');
+  page.assertClean();
+});
+
 test('a worker sees how many tasks are left and takes back a submission', async () => {
   const page = await newPage(browser);
   await login(page, server.base, worker.username, worker.password, `/p/${project.id}/label`);

@@ -659,6 +659,8 @@ export default {
   'tasks.newWorker': 'New worker',
   'tasks.reason': 'Reason (kept in each task\'s history)',
   'tasks.applyBulk': 'Apply',
+  'tasks.allMatching': 'All tasks matching the filter',
+  'tasks.confirmAll': 'Apply to all {n} matching',
   'tasks.bulkDone': '{n} changed, {k} left as they were (their state does not allow it)',
   'rounds.title': 'Rounds',
   'rounds.round': 'Round {n}',

@@ -659,6 +659,8 @@ export default {
   'tasks.newWorker': '새 작업자',
   'tasks.reason': '사유 (각 작업 이력에 남습니다)',
   'tasks.applyBulk': '적용',
+  'tasks.allMatching': '필터에 맞는 모든 작업',
+  'tasks.confirmAll': '맞는 {n}건 모두에 적용',
   'tasks.bulkDone': '{n}건 변경, {k}건은 상태상 그대로 둠',
   'rounds.title': '회차',
   'rounds.round': '{n}회차',
