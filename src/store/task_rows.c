@@ -561,6 +561,17 @@ static const char *const task_filtered_one = TASK_FILTERED("tasks t", "=", "ASC"
 	"SELECT t.id FROM gold_items g CROSS JOIN tasks t ON t.item_id = g.item_id"                \
 	" WHERE g.project_id = ?1 AND t.id " op " ?2 ORDER BY t.id " dir
 static const char *const gold_task_ids[2] = {GOLD_IDS(">", "ASC"), GOLD_IDS("<", "DESC")};
+/* For a piece of text (?3, 3 characters or more): the ids of the project's tasks whose item
+ * holds it, through the trigram index (migration 27); the point check then applies the filter
+ * itself, so the answer is the walk's. */
+#define TEXT_IDS(op, dir)                                                                          \
+	"SELECT t.id FROM items_text f CROSS JOIN tasks t ON t.item_id = f.rowid"                  \
+	" WHERE items_text MATCH '\"' || replace(?3, '\"', '\"\"') || '\"'"                       \
+	" AND t.project_id = ?1 AND t.id " op " ?2 ORDER BY t.id " dir
+static const char *const text_task_ids[2] = {TEXT_IDS(">", "ASC"), TEXT_IDS("<", "DESC")};
+/* The most items a text may match for the index to drive the page: past it the match is
+ * common, and the project's walk finds a page sooner than sorting every match. */
+#define TEXT_INDEX_MAX_MATCHES 5000
 
 static bool query_filtered(const task_query *q)
 {
@@ -581,13 +592,32 @@ static void filters_bind(sqlite3_stmt *st, const task_query *q)
 	db_bind_int(st, 12, q->to);
 }
 
-/* A page of the gold items' tasks (q->gold == 1) into v (room for q->limit + 1): their ids
- * in order, then each one's row with every filter, until the page is full. */
-static int gold_page(db_conn *c, const task_query *q, int64_t from, task_view *v,
-		     int64_t *next)
+/* Whether the index should drive a text search: a piece of 3 characters or more (the trigram
+ * index cannot answer less) that few items hold. */
+static bool text_indexed(db_conn *c, const char *text)
 {
-	sqlite3_stmt *ids = db_stmt(c, gold_task_ids[q->desc]);
+	size_t chars = 0;
+	for (const char *p = text; p && *p; p++)
+		chars += (*p & 0xC0) != 0x80;
+	if (chars < 3)
+		return false;
+	sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM (SELECT 1 FROM items_text"
+				      " WHERE items_text MATCH '\"' || replace(?1, '\"', '\"\"') || '\"'"
+				      " LIMIT ?2)");
+	db_bind(st, DB_TEXT(text), DB_INT(TEXT_INDEX_MAX_MATCHES + 1));
+	return db_one_int(st) <= TEXT_INDEX_MAX_MATCHES;
+}
+
+/* A page of tasks found by id (the gold items' tasks, or those whose text matched) into v
+ * (room for q->limit + 1): their ids in order, then each one's row with every filter, until
+ * the page is full. */
+static int page_by_ids(db_conn *c, const task_query *q, const char *ids_sql, int64_t from,
+		       task_view *v, int64_t *next)
+{
+	sqlite3_stmt *ids = db_stmt(c, ids_sql);
 	db_bind(ids, DB_INT(q->project_id), DB_INT(from));
+	if (ids_sql == text_task_ids[0] || ids_sql == text_task_ids[1])
+		db_bind_text(ids, 3, q->text);
 	int n = 0;
 	while (db_step(ids) == SQLITE_ROW) {
 		sqlite3_stmt *st = db_stmt(c, task_filtered_one);
@@ -638,8 +668,12 @@ int task_rows_page(db *d, const task_query *q, task_view **out, int64_t *next)
 		empty = false;
 		from = q->cursor ? q->cursor : (q->desc ? INT64_MAX : 0);
 	}
-	if (query_filtered(q) && q->gold == 1) {
-		int n = gold_page(c, q, from, v, next);
+	const char *ids_sql = !query_filtered(q) ? NULL
+			      : q->gold == 1	 ? gold_task_ids[q->desc]
+			      : q->text && text_indexed(c, q->text) ? text_task_ids[q->desc]
+								    : NULL;
+	if (ids_sql) {
+		int n = page_by_ids(c, q, ids_sql, from, v, next);
 		db_read_end(c);
 		*out = v;
 		return n;

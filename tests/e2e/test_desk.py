@@ -196,6 +196,23 @@ class DeskTests(ServerTestCase):
             [a["id"]] if a["id"] in gold else [])
         self.assertEqual(self.tasks(pid, "gold=false"), [every[1], every[4]])
 
+    def test_text_search_through_the_index(self):
+        pid = self.project(["Red fox %d" % i for i in range(5)] + ["빨간 여우", "blue whale",
+                                                                   'say "red"'])
+        every = self.tasks(pid)
+        path = API + "/projects/%d/tasks?q=" % pid
+        # Three characters or more through the index, fewer by reading the texts: one answer.
+        self.assertEqual([t["id"] for t in list_all(self.world.manager, path + "RED", limit=2)],
+                         every[:5] + every[7:])
+        self.assertEqual(self.tasks(pid, "q=ox%202"), [every[2]])
+        self.assertEqual(self.tasks(pid, "q=%EC%97%AC%EC%9A%B0"), [every[5]])  # 여우
+        self.assertEqual(self.tasks(pid, "q=%EB%B9%A8%EA%B0%84%20%EC%97%AC"), [every[5]])
+        self.assertEqual(self.tasks(pid, "q=%22red%22"), [every[7]])
+        self.assertEqual(self.tasks(pid, "q=red&sort=-id"), (every[:5] + every[7:])[::-1])
+        # Items imported later are found in the same way.
+        self.world.import_texts(pid, ["late red kite"])
+        self.assertEqual(len(self.tasks(pid, "q=red%20kite")), 1)
+
     def test_bulk_by_filter(self):
         pid = self.project(["apple pie", "apple tart", "banana bread", "cherry cake"])
         # A dry run counts what the filter matches, and changes nothing.
