@@ -2,6 +2,7 @@
 #include "api/prefill.h"
 #include "core/annotation.h"
 #include "core/serving.h"
+#include "util/log.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -73,6 +74,55 @@ static json_t *answer_of(const json_t *output, int64_t width, int64_t height)
 	return json_pack("{s:o}", "lines", lines);
 }
 
+/* The SHA-256 of an input's sorted compact JSON and its size, as the inference routes log it. */
+static void input_digest(const json_t *in, char hex[65], int64_t *bytes)
+{
+	char *text = json_dumps(in, JSON_COMPACT | JSON_SORT_KEYS);
+	unsigned char d[crypto_hash_sha256_BYTES];
+	size_t n = text ? strlen(text) : 0;
+	crypto_hash_sha256(d, (const unsigned char *)(text ? text : ""), n);
+	sodium_bin2hex(hex, 65, d, sizeof d);
+	*bytes = (int64_t)n;
+	free(text);
+}
+
+static void record_of(const prefill *f, const serving_answer *a, const char *digest, int64_t bytes,
+		      const char *request_id, prediction_record *rec)
+{
+	*rec = (prediction_record){
+	    .endpoint_id = f->e.id,
+	    .latency_us = a->latency_us,
+	    .log_limit = f->e.log_limit,
+	    .target = a->target,
+	    .request_id = request_id,
+	    .input_sha256 = digest,
+	    .input_bytes = bytes,
+	    .output = a->rc ? NULL : a->output,
+	    .error = a->rc ? a->err.message : NULL,
+	};
+}
+
+/* A pre-fill is a prediction like any other: it goes into the endpoint's prediction log (with
+ * the shadow's, when the endpoint has one), its request id naming the project it pre-filled.
+ * No API key made it: it counts in no key's usage. */
+static void log_prediction(prefill *f, const json_t *in, const serving_answer *p,
+			   const serving_answer *sh)
+{
+	char digest[65], request_id[48];
+	int64_t bytes, id;
+	input_digest(in, digest, &bytes);
+	snprintf(request_id, sizeof request_id, "prefill:project:%lld", (long long)f->p->id);
+	prediction_record rec, shadow;
+	record_of(f, p, digest, bytes, request_id, &rec);
+	record_of(f, sh, digest, bytes, request_id, &shadow);
+	shadow.shadow = true;
+	cl_error err = {0};
+	if (store_prediction_log(f->a->db, &rec, &shadow, &id, &err))
+		log_warn(
+		    "msg=\"prefill: the prediction was not logged\" endpoint=%lld error=\"%s\"",
+		    (long long)f->e.id, err.message);
+}
+
 /* Reads the image with the endpoint's model; its output (new reference) or NULL with `why`. */
 static json_t *read_image(prefill *f, const import_entry *e, char *why, size_t why_size)
 {
@@ -88,6 +138,8 @@ static json_t *read_image(prefill *f, const import_entry *e, char *why, size_t w
 	if (in)
 		serving_predict(d, in, randombytes_uniform(100), &p, &sh);
 	serving_release(d);
+	if (in)
+		log_prediction(f, in, &p, &sh);
 	json_decref(in);
 	json_decref(sh.output);
 	if (!in || p.rc) {

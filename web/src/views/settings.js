@@ -6,7 +6,7 @@
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber, toMinor, currencyDigits } from '../i18n/index.js';
-import { managesOrg, fullMe } from '../core.js';
+import { managesOrg, trainsOrg, fullMe } from '../core.js';
 import { field, fieldError, checkNumbers, serverFieldError, table } from '../widgets.js';
 import { kindName } from './home.js';
 import { kindSettings, LABEL_FREE_KINDS } from './kindsettings.js';
@@ -84,6 +84,16 @@ function projectForm(project, hasTasks, ctx) {
     visibility.value = p.visibility || 'private';
     kindFields.fill(p);
     sync();
+    loadEndpoints();
+  }
+  // An OCR pre-fill is chosen among the org's endpoints by those who may list them (owners and
+  // engineers); a manager types the name.
+  function loadEndpoints() {
+    if (p.kind !== 'image_transcription') return;
+    if (!trainsOrg(me, p.org_id)) { kindFields.endpoints(null); return; }
+    api.list('/orgs/' + p.org_id + '/endpoints', 500)
+      .then((list) => { if (ctx.alive) kindFields.endpoints(list.map((e) => e.name)); })
+      .catch(() => kindFields.endpoints(null));
   }
   function sync() { rateField.hidden = policy.value !== 'sample'; }
 
