@@ -141,6 +141,35 @@ test('the manager applies a bulk action to all tasks matching the filter, confir
   page.assertClean();
 });
 
+test('the manager sends an approved task back for rework with a reason, which its worker reads', async () => {
+  const own = await world.project({ labels: ['pos', 'neg'] });
+  await world.addMember(own.id, worker.id, 'worker');
+  await world.addMember(own.id, reviewer.id, 'reviewer');
+  await world.importTexts(own.id, ['to be redone']);
+  const t = await worker.client.ok('POST', `${API}/projects/${own.id}/tasks/next`);
+  await worker.client.ok('POST', `${API}/tasks/${t.id}/submit`, { annotation: { labels: ['pos'] } });
+  await reviewer.client.ok('POST', `${API}/projects/${own.id}/reviews/next`);
+  await reviewer.client.ok('POST', `${API}/tasks/${t.id}/review`, { decision: 'approve' });
+  const page = await newPage(browser);
+  await login(page, server.base, world.managerUser.username, world.managerUser.password, `/p/${own.id}/tasks`);
+  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=approved]`);
+  await page.click(`tr[data-task-id="${t.id}"] [data-testid=select-task]`);
+  await page.selectOption('[data-testid=bulk-action]', 'rework');
+  // The reason is required: the form does not go without it.
+  await page.click('[data-testid=bulk-apply]');
+  assert.equal((await world.manager.ok('GET', `${API}/tasks/${t.id}`)).state, 'approved');
+  await page.fill('[data-testid=bulk-reason]', 'the text is negative');
+  await page.click('[data-testid=bulk-apply]');
+  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=rework]`);
+  await page.click(`tr[data-task-id="${t.id}"] [data-testid=open-task]`);
+  await page.waitForSelector('[data-testid=task-detail] [data-decision=rework_approved]');
+  assert.match(await page.textContent('[data-testid=task-detail] [data-decision=rework_approved]'), /Sent back for rework/);
+  const again = await worker.client.ok('POST', `${API}/projects/${own.id}/tasks/next`);
+  assert.equal(again.id, t.id);
+  assert.equal(again.last_rejection.reason, 'the text is negative');
+  page.assertClean();
+});
+
 test('a worker sees how many tasks are left and takes back a submission', async () => {
   const page = await newPage(browser);
   await login(page, server.base, worker.username, worker.password, `/p/${project.id}/label`);

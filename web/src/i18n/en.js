@@ -677,6 +677,7 @@ export default {
   'rounds.decision.resolve_approve': 'Approved by a manager',
   'rounds.decision.discard': 'Discarded',
   'rounds.decision.withdraw': 'Discarded by a manager',
+  'rounds.decision.rework_approved': 'Sent back for rework by a manager (pay reversed)',
   'dash.remove': 'Remove',
   'dash.removeSure': 'Remove {name}? Click again',
   'dash.removed': '{name} removed; their tasks went back to the queue',

@@ -677,6 +677,7 @@ export default {
   'rounds.decision.resolve_approve': '관리자 승인',
   'rounds.decision.discard': '폐기',
   'rounds.decision.withdraw': '관리자 폐기',
+  'rounds.decision.rework_approved': '관리자 재작업 요청 (지급 취소)',
   'dash.remove': '제외',
   'dash.removeSure': '{name} 님을 제외할까요? 한 번 더 누르세요',
   'dash.removed': '{name} 님을 제외했습니다. 작업은 대기열로 돌아갔습니다',

@@ -30,10 +30,10 @@ export function kindSettings(prefix) {
   const maxLen = h('input', { type: 'number', min: 1, max: MAX_LENGTH, step: 1, 'data-testid': tid('length-max') });
   const rubric = h('textarea', { rows: 4, 'data-testid': tid('rubric'), placeholder: DEFAULT_CRITERIA.join('\n') });
   // The org's endpoints when the user may list them; else the name typed (the server checks it).
-  const prefillSelect = h('select', { 'data-testid': tid('prefill-endpoint') });
-  const prefillText = h('input', { maxlength: 63, 'data-testid': tid('prefill-endpoint-name'), hidden: true });
+  const prefillSelect = h('select', { 'data-testid': tid('prefill-endpoint'), hidden: true });
+  const prefillText = h('input', { maxlength: 63, 'data-testid': tid('prefill-endpoint-name') });
   let prefillInitial = '';
-  let prefillListed = true;
+  let prefillListed = false; // until endpoints() gives the list
   const prefillValue = () => (prefillListed ? prefillSelect.value : prefillText.value.trim());
   const prefillOptions = (names, current) => {
     const all = [...new Set([...names, ...(current ? [current] : [])])];

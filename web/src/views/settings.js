@@ -29,13 +29,13 @@ export async function settingsView(root, [pid], ctx) {
   root.appendChild(h('div', { class: 'page-head' },
     h('div', null, h('h1', null, t('settings.title')), h('p', { class: 'muted', 'data-testid': 'settings-project' }, project.name, ' · ', kindName(project.kind))),
     h('a', { class: 'btn', href: '/p/' + pid }, t('upload.toDashboard'))));
-  root.appendChild(projectForm(project, stats.total_tasks > 0, ctx));
+  root.appendChild(projectForm(project, me, stats.total_tasks > 0, ctx));
   const members = h('section', { class: 'card', 'data-testid': 'settings-members' });
   root.appendChild(members);
   await drawMembers(members, pid, me, ctx);
 }
 
-function projectForm(project, hasTasks, ctx) {
+function projectForm(project, me, hasTasks, ctx) {
   const p = { ...project };
   const digits = currencyDigits(p.currency);
   const major = (minor) => String((minor || 0) / 10 ** digits);
