@@ -192,6 +192,20 @@ void api_endpoints_follow_model(http_request *r, int64_t org, const char *model)
 void api_endpoints_start_servers(app *a);
 int api_endpoints_list(http_request *r);
 
+int api_endpoints_get(http_request *r);
+int api_endpoints_patch(http_request *r);
+int api_endpoints_delete(http_request *r);
+int api_endpoint_keys_create(http_request *r);
+int api_endpoint_keys_list(http_request *r);
+int api_endpoint_keys_revoke(http_request *r);
+int api_endpoint_usage(http_request *r);
+int api_endpoint_predictions(http_request *r);
+int api_endpoint_stats(http_request *r);
+int api_endpoint_predict(http_request *r);
+/* The SHA-256 (hex) of an input's sorted compact JSON and its size, as the prediction log keeps
+ * them. */
+void api_input_digest(const json_t *in, char hex[65], int64_t *bytes);
+
 /* The retraining pipeline (api_pipeline.c). */
 int api_pipeline_get(http_request *r);
 int api_pipeline_put(http_request *r);
@@ -203,16 +217,6 @@ void api_pipeline_tick(void *ctx);
 /* Endpoints of org `org_id` serving `model` by an alias follow its move, off any request
  * (ctx: the app). */
 void api_pipeline_promoted(void *ctx, int64_t org_id, const char *model);
-int api_endpoints_get(http_request *r);
-int api_endpoints_patch(http_request *r);
-int api_endpoints_delete(http_request *r);
-int api_endpoint_keys_create(http_request *r);
-int api_endpoint_keys_list(http_request *r);
-int api_endpoint_keys_revoke(http_request *r);
-int api_endpoint_usage(http_request *r);
-int api_endpoint_predictions(http_request *r);
-int api_endpoint_stats(http_request *r);
-int api_endpoint_predict(http_request *r);
 int api_prediction_feedback(http_request *r);
 int api_oip_live(http_request *r);
 int api_oip_ready(http_request *r);

@@ -136,8 +136,7 @@ typedef struct prediction_done {
 	json_t *output; /* owned */
 } prediction_done;
 
-/* The input's SHA-256 (its compact JSON) and size, for the log. */
-static void input_digest(const json_t *in, char hex[65], int64_t *bytes)
+void api_input_digest(const json_t *in, char hex[65], int64_t *bytes)
 {
 	char *text = json_dumps(in, JSON_COMPACT | JSON_SORT_KEYS);
 	unsigned char d[crypto_hash_sha256_BYTES];
@@ -285,7 +284,7 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 	serving_observe(a->serving, e->id, p.rc, p.latency_us);
 	char digest[65];
 	int64_t bytes;
-	input_digest(input, digest, &bytes);
+	api_input_digest(input, digest, &bytes);
 	prediction_record rec;
 	record_of(e, api_scope_of(r), &p, digest, bytes, request_id, &rec);
 	if (serving_has_shadow(d))

@@ -258,11 +258,60 @@ static json_t *tasks_page(app *a, const task_query *q, int64_t *next)
 	return items;
 }
 
-/* A date or a time of the query, "2026-12-06" or "2026-12-06T09:30:00Z", as ms; a date alone
- * that ends a range (`end_of_day`) holds that whole day. */
-static int query_time(http_request *r, const char *key, bool end_of_day, int64_t *out)
+/* Where the task browser's filters are read from: the request's query, or the "filter" object
+ * of a bulk call, whose numbers and booleans read as the query would spell them. */
+typedef struct filter_src {
+	http_request *r;
+	const json_t *obj; /* NULL: the query */
+	char num[4][24];
+	int used;
+} filter_src;
+
+/* The filter's value of `key` as text; NULL when absent, "" for a value of the wrong type (which
+ * every parser refuses). */
+static const char *filter_get(filter_src *f, const char *key)
 {
-	const char *v = http_query(r, key);
+	if (!f->obj)
+		return http_query(f->r, key);
+	const json_t *v = json_object_get(f->obj, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_boolean(v))
+		return json_is_true(v) ? "true" : "false";
+	if (!json_is_integer(v) || f->used == 4)
+		return "";
+	snprintf(f->num[f->used], sizeof f->num[0], "%lld", (long long)json_integer_value(v));
+	return f->num[f->used++];
+}
+
+/* How a message names key: as a query parameter or as a field of the filter. */
+static const char *filter_what(const filter_src *f)
+{
+	return f->obj ? "filter field" : "query parameter";
+}
+
+static int filter_id(filter_src *f, const char *key, int64_t *out)
+{
+	const char *v = filter_get(f, key);
+	char *end;
+	*out = 0;
+	if (!v)
+		return 0;
+	long long id = strtoll(v, &end, 10);
+	if (!*v || *end || id <= 0)
+		return http_fail(f->r, CL_EINVAL, NULL, "%s %s must be a positive integer",
+				 filter_what(f), key);
+	*out = id;
+	return 0;
+}
+
+/* A date or a time of the filter, "2026-12-06" or "2026-12-06T09:30:00Z", as ms; a date alone
+ * that ends a range (`end_of_day`) holds that whole day. */
+static int query_time(filter_src *f, const char *key, bool end_of_day, int64_t *out)
+{
+	const char *v = filter_get(f, key);
 	*out = 0;
 	if (!v)
 		return 0;
@@ -274,56 +323,70 @@ static int query_time(http_request *r, const char *key, bool end_of_day, int64_t
 		     : sscanf(v, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &used);
 	if (n != (time ? 6 : 3) || v[used] || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
 	    tm.tm_mday > 31 || tm.tm_year < 1970)
-		return http_fail(r, CL_EINVAL, NULL,
-				 "query parameter %s must be a date (2026-12-06) or a UTC time"
+		return http_fail(f->r, CL_EINVAL, NULL,
+				 "%s %s must be a date (2026-12-06) or a UTC time"
 				 " (2026-12-06T09:30:00Z)",
-				 key);
+				 filter_what(f), key);
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	*out = (int64_t)timegm(&tm) * 1000 + (end_of_day && !time ? 86400000 : 0);
 	return 0;
 }
 
-/* A short text filter of the query; NULL when absent. */
-static int query_text(http_request *r, const char *key, const char **out)
+/* A short text filter; NULL when absent. */
+static int query_text(filter_src *f, const char *key, const char **out)
 {
-	*out = http_query(r, key);
+	*out = filter_get(f, key);
 	if (*out && (!**out || strlen(*out) > 200))
-		return http_fail(r, CL_EINVAL, NULL, "query parameter %s must be 1 to 200 bytes",
-				 key);
+		return http_fail(f->r, CL_EINVAL, NULL, "%s %s must be 1 to 200 bytes",
+				 filter_what(f), key);
 	return 0;
 }
 
-/* The task browser's filters besides the state and the worker. */
-static int query_filters(http_request *r, task_query *q)
+static int query_round(filter_src *f, task_query *q)
 {
-	const char *round = http_query(r, "round"), *gold = http_query(r, "gold");
-	int rc = http_query_id(r, "reviewer_id", &q->reviewer_id);
-	if (!rc && round) {
-		char *end;
-		long v = strtol(round, &end, 10);
-		if (*end || !*round || v < 0 || v > 1000)
-			rc = http_fail(r, CL_EINVAL, NULL,
-				       "query parameter round must be 0 to 1000");
-		q->by_round = true;
-		q->round = (int)v;
-	}
+	const char *round = filter_get(f, "round");
+	if (!round)
+		return 0;
+	char *end;
+	long v = strtol(round, &end, 10);
+	q->by_round = true;
+	q->round = (int)v;
+	if (*end || !*round || v < 0 || v > 1000)
+		return http_fail(f->r, CL_EINVAL, NULL, "%s round must be 0 to 1000",
+				 filter_what(f));
+	return 0;
+}
+
+/* The task browser's filters: the state, the worker and the rest. */
+static int query_filters(filter_src *f, task_query *q)
+{
+	const char *gold = filter_get(f, "gold");
+	task_state s;
+	q->state = filter_get(f, "state");
+	if (q->state && task_state_parse(q->state, &s))
+		return http_fail(f->r, CL_EINVAL, NULL, "unknown state filter \"%.32s\"", q->state);
+	int rc = filter_id(f, "worker_id", &q->worker_id);
+	if (!rc)
+		rc = filter_id(f, "reviewer_id", &q->reviewer_id);
+	if (!rc)
+		rc = query_round(f, q);
 	if (!rc && gold) {
 		q->gold = !strcmp(gold, "true") ? 1 : !strcmp(gold, "false") ? 2 : -1;
 		if (q->gold < 0)
-			rc = http_fail(r, CL_EINVAL, NULL,
-				       "query parameter gold must be true or false");
+			rc = http_fail(f->r, CL_EINVAL, NULL, "%s gold must be true or false",
+				       filter_what(f));
 	}
 	if (!rc)
-		rc = query_text(r, "label", &q->label);
+		rc = query_text(f, "label", &q->label);
 	if (!rc)
-		rc = query_text(r, "q", &q->text);
+		rc = query_text(f, "q", &q->text);
 	if (!rc)
-		rc = query_time(r, "from", false, &q->from);
+		rc = query_time(f, "from", false, &q->from);
 	if (!rc)
-		rc = query_time(r, "to", true, &q->to);
+		rc = query_time(f, "to", true, &q->to);
 	if (!rc && q->from && q->to && q->from >= q->to)
-		rc = http_fail(r, CL_EINVAL, NULL,
+		rc = http_fail(f->r, CL_EINVAL, NULL,
 			       "the range's \"from\" must come before its \"to\"");
 	return rc;
 }
@@ -333,15 +396,10 @@ int api_tasks_list(http_request *r)
 	project *p = &api_scope_of(r)->project;
 	int64_t next;
 	task_query q = {.project_id = p->id};
+	filter_src f = {.r = r};
 	int rc = http_page(r, NULL, &q.cursor, &q.limit, &q.desc);
 	if (!rc)
-		rc = http_query_id(r, "worker_id", &q.worker_id);
-	q.state = http_query(r, "state");
-	task_state s;
-	if (!rc && q.state && task_state_parse(q.state, &s))
-		rc = http_fail(r, CL_EINVAL, NULL, "unknown state filter \"%.32s\"", q.state);
-	if (!rc)
-		rc = query_filters(r, &q);
+		rc = query_filters(&f, &q);
 	if (!rc)
 		http_json_page(r, tasks_page(api_app(r), &q, &next), &next);
 	return rc;
@@ -369,6 +427,71 @@ static int bulk_ids(http_request *r, const json_t *list, int64_t **ids, int *n)
 	return 0;
 }
 
+/* The keys a bulk call's "filter" may hold: the task browser's. */
+static const char *const filter_keys[] = {"state", "worker_id", "reviewer_id", "label", "round",
+					  "gold", "q", "from", "to", NULL};
+
+static int filter_keys_check(http_request *r, const json_t *filter)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)filter, key, v)
+	{
+		bool known = false;
+		for (int i = 0; filter_keys[i] && !known; i++)
+			known = !strcmp(key, filter_keys[i]);
+		if (!known)
+			return http_fail(r, CL_EINVAL, NULL, "unknown filter field \"%.32s\"", key);
+	}
+	return 0;
+}
+
+/* The ids of every task the browser's filter matches ("all N matching"), into *ids (caller
+ * frees): 400 when more than TASK_BULK_MAX match, found before any task changes. */
+static int bulk_ids_of_filter(http_request *r, const json_t *filter, int64_t **ids, int *n)
+{
+	app *a = api_app(r);
+	filter_src f = {.r = r, .obj = filter};
+	task_query q = {.project_id = r->ids[0], .limit = 200};
+	*n = 0;
+	int rc = filter_keys_check(r, filter);
+	if (!rc)
+		rc = query_filters(&f, &q);
+	if (rc)
+		return rc;
+	if (!(*ids = calloc(TASK_BULK_MAX + 1, sizeof **ids)))
+		return CL_ENOMEM;
+	do {
+		task_view *v = NULL;
+		int64_t next = 0;
+		int k = a->store.ops->tasks_page(a->db, &q, &v, &next);
+		for (int i = 0; i < k; i++) {
+			if (*n <= TASK_BULK_MAX)
+				(*ids)[(*n)++] = v[i].id;
+			task_view_release(&v[i]);
+		}
+		free(v);
+		if (k < 0)
+			return http_fail(r, CL_ENOMEM, NULL, "the tasks do not fit in memory");
+		q.cursor = next;
+	} while (q.cursor && *n <= TASK_BULK_MAX);
+	if (*n > TASK_BULK_MAX)
+		return http_fail(r, CL_EINVAL, "too_many_tasks",
+				 "the filter matches more than %d tasks: narrow it", TASK_BULK_MAX);
+	return 0;
+}
+
+/* The tasks a bulk call names: its "task_ids", or every task its "filter" matches. */
+static int bulk_targets(http_request *r, const json_t *body, int64_t **ids, int *n)
+{
+	const json_t *list = json_object_get(body, "task_ids"),
+		     *filter = json_object_get(body, "filter");
+	if (!list == !filter)
+		return http_fail(r, CL_EINVAL, NULL,
+				 "give either \"task_ids\" or a \"filter\", not both");
+	return list ? bulk_ids(r, list, ids, n) : bulk_ids_of_filter(r, filter, ids, n);
+}
+
 int api_tasks_bulk(http_request *r)
 {
 	json_t *body = NULL;
@@ -377,9 +500,20 @@ int api_tasks_bulk(http_request *r)
 	task_bulk_result res = {0};
 	int rc = http_body_json(r, &body);
 	if (!rc)
-		rc = bulk_ids(r, json_object_get(body, "task_ids"), &ids, &b.n);
+		rc = bulk_targets(r, body, &ids, &b.n);
 	if (rc)
 		goto out;
+	/* A dry run says how many tasks the call names, for the browser to confirm. */
+	if (json_is_true(json_object_get(body, "dry_run"))) {
+		http_json(r, 200, json_pack("{s:s,s:i}", "action",
+					    json_string_value(json_object_get(body, "action")),
+					    "matching", b.n));
+		goto out;
+	}
+	if (!b.n) {
+		rc = http_fail(r, CL_EINVAL, NULL, "the filter matches no task");
+		goto out;
+	}
 	task_bulk_action_parse(json_string_value(json_object_get(body, "action")), &b.action);
 	json_t *priority = json_object_get(body, "priority");
 	if (b.action == TASK_BULK_PRIORITY && !json_is_integer(priority)) {
@@ -400,9 +534,9 @@ int api_tasks_bulk(http_request *r)
 	rc = task_bulk_run(&api_app(r)->store, &b, &res, &r->err);
 	if (!rc)
 		http_json(r, 200,
-			  json_pack("{s:s,s:i,s:o}", "action",
-				    json_string_value(json_object_get(body, "action")), "changed",
-				    res.changed, "skipped", res.skipped));
+			  json_pack("{s:s,s:i,s:i,s:o}", "action",
+				    json_string_value(json_object_get(body, "action")), "matching",
+				    b.n, "changed", res.changed, "skipped", res.skipped));
 out:
 	free(ids);
 	json_decref(body);

@@ -61,9 +61,11 @@ static const char schemas[] =
     "  \"my_role\":{\"type\":\"string\"},"
     "  \"can_review\":{\"type\":\"boolean\"},\"can_manage\":{\"type\":\"boolean\"}}},"
 
-    "\"BulkResult\":{\"type\":\"object\",\"required\":[\"action\",\"changed\",\"skipped\"],"
+    "\"BulkResult\":{\"type\":\"object\",\"required\":[\"action\",\"matching\"],"
     " \"properties\":{"
-    "  \"action\":{\"type\":\"string\",\"enum\":[\"release\",\"discard\",\"priority\",\"reassign\"]},"
+    "  \"action\":{\"type\":\"string\",\"enum\":[\"release\",\"discard\",\"priority\",\"reassign\","
+    "\"rework\"]},"
+    "  \"matching\":{\"type\":\"integer\"},"
     "  \"changed\":{\"type\":\"integer\"},"
     "  \"skipped\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
     "   \"required\":[\"id\",\"code\",\"message\"],\"properties\":{"

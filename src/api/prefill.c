@@ -3,6 +3,7 @@
 #include "core/annotation.h"
 #include "core/prediction_loop.h"
 #include "core/serving.h"
+#include "util/log.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -45,6 +46,39 @@ static json_t *image_input(const import_entry *e)
 }
 
 
+static void record_of(const prefill *f, const serving_answer *a, const char *digest, int64_t bytes,
+		      const char *request_id, prediction_record *rec)
+{
+	*rec = (prediction_record){
+	    .endpoint_id = f->e.id,
+	    .latency_us = a->latency_us,
+	    .log_limit = f->e.log_limit,
+	    .target = a->target,
+	    .request_id = request_id,
+	    .input_sha256 = digest,
+	    .input_bytes = bytes,
+	    .output = a->rc ? NULL : a->output,
+	    .error = a->rc ? a->err.message : NULL,
+	};
+}
+
+/* A pre-fill is a prediction like any other: it goes into the endpoint's prediction log, its
+ * request id naming the project it pre-filled. No API key made it: it counts in no key's usage. */
+static void log_prediction(prefill *f, const json_t *in, const serving_answer *p)
+{
+	char digest[65], request_id[48];
+	int64_t bytes, id;
+	api_input_digest(in, digest, &bytes);
+	snprintf(request_id, sizeof request_id, "prefill:project:%lld", (long long)f->p->id);
+	prediction_record rec;
+	record_of(f, p, digest, bytes, request_id, &rec);
+	cl_error err = {0};
+	if (store_prediction_log(f->a->db, &rec, NULL, &id, &err))
+		log_warn(
+		    "msg=\"prefill: the prediction was not logged\" endpoint=%lld error=\"%s\"",
+		    (long long)f->e.id, err.message);
+}
+
 /* Reads the image with the endpoint's model; its output (new reference) or NULL with `why`. */
 static json_t *read_image(prefill *f, const import_entry *e, char *why, size_t why_size)
 {
@@ -60,6 +94,8 @@ static json_t *read_image(prefill *f, const import_entry *e, char *why, size_t w
 	if (in)
 		serving_predict(d, in, randombytes_uniform(100), &p);
 	serving_release(d);
+	if (in)
+		log_prediction(f, in, &p);
 	json_decref(in);
 	if (!in || p.rc) {
 		snprintf(why, why_size, "no OCR pre-fill: %s",

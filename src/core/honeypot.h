@@ -8,6 +8,16 @@
 
 #include "core/task_loop.h"
 
+/* A copy of `gold` (an answer of a project of `kind` with `labels`) with one plausible error
+ * planted (a new reference), or NULL when none can be made. The classic kinds as
+ * quality_plant_error; llm_preference swaps the preferred response with another (the ranking's
+ * first two, their ratings with them; a tie gets a winner); llm_response drops a sentence, or
+ * alters one (a digit, two words swapped) when there is one sentence; image_transcription alters
+ * characters of a line (look-alikes, a Hangul syllable's vowel), enough of them that the text
+ * no longer passes as the gold one. `pick` (any number, e.g. random) chooses where. */
+json_t *honeypot_plant_error(task_kind kind, const json_t *gold, const json_t *labels,
+			     uint32_t pick);
+
 /* Maybe makes a honeypot for reviewer `reviewer_id` about to claim submitted task `real_id`, at
  * the project's honeypot rate, passing for another worker's submission; returns its task id
  * (state submitted) or `real_id`. */

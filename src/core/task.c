@@ -7,7 +7,7 @@
 static const char *const action_events[TASK_ACTION_COUNT] = {
     "claim",   "submit",   "release",  "lease_expired", "review_claim",	   "review_lease_expired",
     "approve", "fix",	   "reject",   "auto_approve",	"resolve_approve", "discard",
-    "revoke",  "withdraw", "priority", "reopen", "reassign",
+    "revoke",  "withdraw", "priority", "reopen", "reassign", "rework_approved",
 };
 
 const char *task_state_name(task_state s)
@@ -66,6 +66,11 @@ static int manager_transition(task_state from, task_action a, task_state *to)
 		if (from != TASK_ASSIGNED && from != TASK_REWORK)
 			return -1;
 		*to = from;
+		return 0;
+	case TASK_REWORK_APPROVED:
+		if (from != TASK_APPROVED)
+			return -1;
+		*to = TASK_REWORK;
 		return 0;
 	default: return -1;
 	}

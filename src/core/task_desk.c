@@ -2,6 +2,7 @@
  * transition of the state machine (core/task.c) with its event, through core/task_job.c as
  * every change of the labeling loop. */
 #include "core/task_desk.h"
+#include "core/pay.h"
 #include "core/task_job.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -10,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const bulk_action_names[] = {"release", "discard", "priority", "reassign"};
+static const char *const bulk_action_names[] = {"release", "discard", "priority", "reassign",
+						"rework"};
 
 int task_bulk_action_parse(const char *name, task_bulk_action *out)
 {
@@ -25,7 +27,7 @@ int task_bulk_action_parse(const char *name, task_bulk_action *out)
 static task_action bulk_task_action(task_bulk_action a)
 {
 	static const task_action actions[] = {TASK_REVOKE, TASK_WITHDRAW, TASK_PRIORITY,
-					      TASK_REASSIGN};
+					      TASK_REASSIGN, TASK_REWORK_APPROVED};
 	return actions[a];
 }
 
@@ -54,6 +56,43 @@ static int reassign(store_tx *tx, task_job *j, const task_bulk *b, task_row *t, 
 					    j->now + (int64_t)b->lease_seconds * 1000, j->now, err);
 }
 
+/* The rejection the worker finds on the task, as a reviewer's would read (caller frees). */
+static char *rework_rejection(const task_job *j, const task_row *t, const char *reason)
+{
+	char at[32];
+	clock_iso8601(j->now, at);
+	json_t *rej = json_pack("{s:s,s:I,s:s,s:i}", "reason", reason, "reviewer_id",
+				(json_int_t)j->user_id, "at", at, "round", t->round);
+	char *text = json_dumps(rej, JSON_OUT);
+	json_decref(rej);
+	return text;
+}
+
+/* Sends approved t back to its worker as rejected with the manager's reason: the pay of its
+ * approval is reversed by a posting of its own, and paid again on the next approval. Dataset
+ * versions hold copies of what they froze: they do not change. */
+static int rework_approved(store_tx *tx, task_job *j, const task_bulk *b, task_row *t,
+			   json_t *payload, cl_error *err)
+{
+	task_state to;
+	json_object_set_new(payload, "round", json_integer(t->round));
+	json_object_set_new(payload, "annotation_id", json_integer(t->annotation_id));
+	int rc = task_job_transition_json(tx, j, t, j->user_id, TASK_REWORK_APPROVED, false,
+					  payload, &to, err);
+	char *text = rc ? NULL : rework_rejection(j, t, b->reason);
+	if (!rc)
+		rc = j->ops->task_rejected(tx, t, text, j->now, err);
+	free(text);
+	int64_t reversed = 0;
+	if (!rc)
+		rc = pay_reverse(tx, j->ops, t->project_id, t->id, t->worker_id, j->now, &reversed,
+				 err);
+	worker_delta d = {.approved = -1, .first_pass = -t->first_pass, .paid = -reversed};
+	if (!rc && t->worker_id)
+		rc = j->ops->worker_count(tx, t->worker_id, t->project_id, &d, err);
+	return rc;
+}
+
 static int bulk_one(store_tx *tx, task_job *j, const task_bulk *b, task_row *t, cl_error *err)
 {
 	json_t *payload = json_object();
@@ -63,6 +102,8 @@ static int bulk_one(store_tx *tx, task_job *j, const task_bulk *b, task_row *t, 
 		return revoke(tx, j, t, payload, err);
 	if (b->action == TASK_BULK_REASSIGN)
 		return reassign(tx, j, b, t, payload, err);
+	if (b->action == TASK_BULK_REWORK)
+		return rework_approved(tx, j, b, t, payload, err);
 	task_state to;
 	if (b->action == TASK_BULK_PRIORITY)
 		json_object_set_new(payload, "priority", json_integer(b->priority));
@@ -123,12 +164,26 @@ static int bulk_job(store_tx *tx, void *ctx, cl_error *err)
 			     "the new worker has a task of this item already");
 			continue;
 		}
+		cl_error why;
+		if (b->action == TASK_BULK_REWORK &&
+		    pay_reverse_check(tx, c->ops, t.project_id, t.id, t.worker_id, &why)) {
+			skip(c->res->skipped, t.id, why.name, why.message);
+			continue;
+		}
 		int rc = bulk_one(tx, &j, b, &t, err);
 		if (rc)
 			return rc;
 		c->res->changed++;
 	}
 	return 0;
+}
+
+/* Whether s holds more than blanks. */
+static bool has_content(const char *s)
+{
+	while (s && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+		s++;
+	return s && *s;
 }
 
 /* The call itself, before any task is read. */
@@ -144,6 +199,9 @@ static int bulk_check(const task_bulk *b, cl_error *err)
 	if (b->reason && strlen(b->reason) > TASK_REASON_MAX)
 		return cl_fail(err, CL_EINVAL, NULL, "\"reason\" is longer than %d bytes",
 			       TASK_REASON_MAX);
+	if (b->action == TASK_BULK_REWORK && !has_content(b->reason))
+		return cl_fail(err, CL_EINVAL, "reason_required",
+			       "\"reason\" is required to send approved tasks back for rework");
 	return 0;
 }
 

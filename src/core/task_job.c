@@ -37,12 +37,13 @@ static int live_count(store_tx *tx, const task_job *j, const task_row *t, task_a
 		      task_state to, cl_error *err)
 {
 	bool was = task_state_live(t->state), is = task_state_live(to);
+	/* A manager's sending back of an approved task counts as a rejection too. */
+	bool rejects = a == TASK_REJECT || a == TASK_REWORK_APPROVED;
 	int rc = 0;
-	if (was && (!is || a == TASK_REJECT))
+	if (was && (!is || rejects))
 		rc = j->ops->budget_live_count(tx, t->project_id, t->rejections, -1, err);
-	if (!rc && is && (!was || a == TASK_REJECT))
-		rc = j->ops->budget_live_count(tx, t->project_id,
-					       t->rejections + (a == TASK_REJECT), 1, err);
+	if (!rc && is && (!was || rejects))
+		rc = j->ops->budget_live_count(tx, t->project_id, t->rejections + rejects, 1, err);
 	return rc;
 }
 

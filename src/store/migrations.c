@@ -580,6 +580,24 @@ const migration migrations[] = {
      "CREATE INDEX pipeline_steps_run ON pipeline_steps(run_id, id);"
      "CREATE TRIGGER pipeline_steps_no_update BEFORE UPDATE ON pipeline_steps"
      " BEGIN SELECT RAISE(ABORT, 'pipeline steps are append-only'); END;"},
+    {30, "item text is indexed for the task browser's text search",
+     /* The browser's text filter read every item's text until it had a page (0.6 s at 100k
+      * tasks with 11 matches). A trigram index (FTS5, external content: the text stays in
+      * items) finds a piece of 3 characters or more; triggers keep it in the transaction that
+      * writes the item, imports included. */
+     "CREATE VIRTUAL TABLE items_text USING fts5(text, content='items', content_rowid='id',"
+     " tokenize='trigram');"
+     "INSERT INTO items_text(items_text) VALUES ('rebuild');"
+     "CREATE TRIGGER items_text_insert AFTER INSERT ON items WHEN new.text IS NOT NULL BEGIN"
+     " INSERT INTO items_text(rowid, text) VALUES (new.id, new.text); END;"
+     "CREATE TRIGGER items_text_delete AFTER DELETE ON items WHEN old.text IS NOT NULL BEGIN"
+     " INSERT INTO items_text(items_text, rowid, text) VALUES ('delete', old.id, old.text);"
+     " END;"
+     "CREATE TRIGGER items_text_update AFTER UPDATE OF text ON items BEGIN"
+     " INSERT INTO items_text(items_text, rowid, text)"
+     "  SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;"
+     " INSERT INTO items_text(rowid, text) SELECT new.id, new.text WHERE new.text IS NOT NULL;"
+     " END;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

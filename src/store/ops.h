@@ -31,6 +31,7 @@ typedef struct task_row {
 	int64_t claimed_at; /* the worker's latest claim; 0 when unknown */
 	int round, rejections;
 	task_state state;
+	bool first_pass; /* approved without a rejection (an approved task's) */
 } task_row;
 
 /* Who holds or held a task, for authorization. */
@@ -111,10 +112,11 @@ typedef struct project_pay {
 
 /* A payment from a funded project's account to a person's, once per idempotency key. */
 typedef struct ledger_payment {
-	const char *kind; /* "pay", "fee" */
+	const char *kind; /* "pay", "fee", "pay_reversal" */
 	int64_t project_id, task_id, person, amount;
 	const char *currency;
 	const char *idem;
+	bool reverse; /* from the person's account back to the project's: a reversal */
 } ledger_payment;
 
 /* A filter of a project's task list. */
@@ -274,6 +276,8 @@ typedef struct store_ops {
 	 * (unfunded) or the key was paid before; CL_ECONFLICT when the project cannot cover it. */
 	int (*payment_post)(store_tx *tx, const ledger_payment *pay, int64_t now, int64_t *paid,
 			    cl_error *err);
+	/* Whether a transaction with idempotency key `idem` was posted; *amount what it moved. */
+	bool (*payment_find)(store_tx *tx, const char *idem, int64_t *amount);
 
 	/* ---- quality: gold, honeypots ---- */
 	/* The project's quality settings (defaults when none were saved). */

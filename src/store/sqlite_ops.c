@@ -90,6 +90,7 @@ const store_ops store_sqlite_ops = {
     .live_work = store_live_work,
     .budget_live_count = store_ledger_live,
     .payment_post = store_payment_post,
+    .payment_find = store_payment_find,
 
     .quality_settings_load = store_quality_settings_load,
     .gold_item_draw = store_gold_item_draw,

@@ -427,6 +427,8 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 		DB_INT(p->shadow), DB_TEXT(p->request_id), DB_TEXT(p->input_sha256),
 		DB_INT(p->input_bytes), DB_TEXT(out), DB_TEXT(p->error), DB_INT(p->latency_us),
 		DB_INT(now), DB_TEXT(p->shadow ? NULL : p->input_text));
+	if (!p->key_id) /* made by the server itself (an OCR pre-fill), with no key */
+		sqlite3_bind_null(st, 2);
 	int rc = db_exec_stmt(st, err);
 	free(out);
 	*id = sqlite3_last_insert_rowid(db_handle(c));

@@ -188,7 +188,10 @@ int store_payment_post(db_conn *c, const ledger_payment *pay, int64_t now, int64
 		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
 	ledger_txn t;
 	ledger_txn_init(&t, pay->kind);
-	ledger_move(&t, from, to, pay->amount);
+	if (pay->reverse)
+		ledger_move(&t, to, from, pay->amount);
+	else
+		ledger_move(&t, from, to, pay->amount);
 	post_ref r = {.idem = pay->idem,
 		      .project_id = pay->project_id,
 		      .task_id = pay->task_id,
@@ -197,6 +200,17 @@ int store_payment_post(db_conn *c, const ledger_payment *pay, int64_t now, int64
 	if (rc == 0)
 		*paid = pay->amount;
 	return rc < 0 ? rc : 0;
+}
+
+bool store_payment_find(db_conn *c, const char *idem, int64_t *amount)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT max(e.amount) FROM ledger_txns x"
+				      " JOIN ledger_entries e ON e.txn_id = x.id WHERE x.idem = ?");
+	db_bind(st, DB_TEXT(idem));
+	bool found = db_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+	*amount = found ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return found;
 }
 
 /* ---- deposits ---- */

@@ -24,6 +24,7 @@ void store_live_work(db_conn *c, int64_t project_id, int max_rounds, int64_t *ta
 		     int64_t *reviews);
 int store_payment_post(db_conn *c, const ledger_payment *pay, int64_t now, int64_t *paid,
 		       cl_error *err);
+bool store_payment_find(db_conn *c, const char *idem, int64_t *amount);
 /* Counts `delta` tasks with `rejections` rejections into (or out of) the project's work in
  * progress (task_state_live), which the budget check reads. Every change of a task's state
  * between live and not, or of a live task's rejections, goes through here in its job. */

@@ -33,7 +33,8 @@ int task_rows_load(db_conn *c, int64_t id, task_row *t)
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, project_id, item_id, coalesce(worker_id, 0),"
 				      " coalesce(reviewer_id, 0), coalesce(lease_until, 0),"
 				      " coalesce(annotation_id, 0), round, rejections, state,"
-				      " coalesce(claimed_at, 0) FROM tasks WHERE id = ?");
+				      " coalesce(claimed_at, 0), coalesce(first_pass, 0) FROM tasks"
+				      " WHERE id = ?");
 	db_bind_int(st, 1, id);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
@@ -48,6 +49,7 @@ int task_rows_load(db_conn *c, int64_t id, task_row *t)
 		t->rejections = sqlite3_column_int(st, 8);
 		rc = state_parse(db_col_text(st, 9), &t->state);
 		t->claimed_at = sqlite3_column_int64(st, 10);
+		t->first_pass = sqlite3_column_int(st, 11) != 0;
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -66,7 +68,7 @@ int task_rows_event_add(db_conn *c, const task_row *t, int64_t actor, task_actio
 	    "resolve_approve", "discard",
 	    "revoke",	       "withdraw",
 	    "priority",	       "reopen",
-	    "reassign",
+	    "reassign",	       "rework_approved",
 	};
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
 				      " from_state, to_state, payload) VALUES (?,?,?,?,?,?,?,?)");
@@ -547,15 +549,31 @@ static bool queue_start(db_conn *c, int64_t project_id, const char *state, bool 
 	"  AND instr(lower(i.text), lower(?10)) > 0))"                                             \
 	" AND (?11 = 0 OR t.updated_at >= ?11) AND (?12 = 0 OR t.updated_at < ?12)"                \
 	" ORDER BY t.id " dir " LIMIT ?5"
-/* The project's tasks in id order; or, for gold items only (a few in a thousand), the tasks of
- * the project's gold items, found through their items and sorted: a walk of the whole project
- * would read a thousand tasks for each one it keeps. */
+/* The project's tasks in id order, every filter checked on each. */
 #define WALK_PROJECT "tasks t INDEXED BY tasks_project"
-#define WALK_GOLD "gold_items g CROSS JOIN tasks t ON t.item_id = g.item_id AND g.project_id = ?1"
-static const char *const task_pages_filtered[2][2] = {
-    {TASK_FILTERED(WALK_PROJECT, ">", "ASC"), TASK_FILTERED(WALK_PROJECT, "<", "DESC")},
-    {TASK_FILTERED(WALK_GOLD, ">", "ASC"), TASK_FILTERED(WALK_GOLD, "<", "DESC")},
-};
+static const char *const task_pages_filtered[2] = {TASK_FILTERED(WALK_PROJECT, ">", "ASC"),
+						   TASK_FILTERED(WALK_PROJECT, "<", "DESC")};
+/* One task by id, every filter checked on it (LIMIT ?5 is 1). */
+static const char *const task_filtered_one = TASK_FILTERED("tasks t", "=", "ASC");
+/* For gold items only (a few in a thousand): the ids of the tasks of the project's gold items,
+ * from the indexes alone and sorted; only the rows of a page are then read. A walk of the whole
+ * project read a thousand tasks for each one it kept, and reading every gold task's row and
+ * answer before sorting them cost a random read each (2.2 s at 1M tasks, cold). */
+#define GOLD_IDS(op, dir)                                                                          \
+	"SELECT t.id FROM gold_items g CROSS JOIN tasks t ON t.item_id = g.item_id"                \
+	" WHERE g.project_id = ?1 AND t.id " op " ?2 ORDER BY t.id " dir
+static const char *const gold_task_ids[2] = {GOLD_IDS(">", "ASC"), GOLD_IDS("<", "DESC")};
+/* For a piece of text (?3, 3 characters or more): the ids of the project's tasks whose item
+ * holds it, through the trigram index (migration 27); the point check then applies the filter
+ * itself, so the answer is the walk's. */
+#define TEXT_IDS(op, dir)                                                                          \
+	"SELECT t.id FROM items_text f CROSS JOIN tasks t ON t.item_id = f.rowid"                  \
+	" WHERE items_text MATCH '\"' || replace(?3, '\"', '\"\"') || '\"'"                       \
+	" AND t.project_id = ?1 AND t.id " op " ?2 ORDER BY t.id " dir
+static const char *const text_task_ids[2] = {TEXT_IDS(">", "ASC"), TEXT_IDS("<", "DESC")};
+/* The most items a text may match for the index to drive the page: past it the match is
+ * common, and the project's walk finds a page sooner than sorting every match. */
+#define TEXT_INDEX_MAX_MATCHES 5000
 
 static bool query_filtered(const task_query *q)
 {
@@ -574,6 +592,54 @@ static void filters_bind(sqlite3_stmt *st, const task_query *q)
 	db_bind_text(st, 10, q->text);
 	db_bind_int(st, 11, q->from);
 	db_bind_int(st, 12, q->to);
+}
+
+/* Whether the index should drive a text search: a piece of 3 characters or more (the trigram
+ * index cannot answer less) that few items hold. */
+static bool text_indexed(db_conn *c, const char *text)
+{
+	size_t chars = 0;
+	for (const char *p = text; p && *p; p++)
+		chars += (*p & 0xC0) != 0x80;
+	if (chars < 3)
+		return false;
+	sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM (SELECT 1 FROM items_text"
+				      " WHERE items_text MATCH '\"' || replace(?1, '\"', '\"\"') || '\"'"
+				      " LIMIT ?2)");
+	db_bind(st, DB_TEXT(text), DB_INT(TEXT_INDEX_MAX_MATCHES + 1));
+	return db_one_int(st) <= TEXT_INDEX_MAX_MATCHES;
+}
+
+/* A page of tasks found by id (the gold items' tasks, or those whose text matched) into v
+ * (room for q->limit + 1): their ids in order, then each one's row with every filter, until
+ * the page is full. */
+static int page_by_ids(db_conn *c, const task_query *q, const char *ids_sql, int64_t from,
+		       task_view *v, int64_t *next)
+{
+	sqlite3_stmt *ids = db_stmt(c, ids_sql);
+	db_bind(ids, DB_INT(q->project_id), DB_INT(from));
+	if (ids_sql == text_task_ids[0] || ids_sql == text_task_ids[1])
+		db_bind_text(ids, 3, q->text);
+	int n = 0;
+	while (db_step(ids) == SQLITE_ROW) {
+		sqlite3_stmt *st = db_stmt(c, task_filtered_one);
+		filters_bind(st, q);
+		db_bind_int(st, 1, q->project_id);
+		db_bind_text(st, 2, q->state);
+		db_bind_int(st, 3, q->worker_id);
+		db_bind_int(st, 4, sqlite3_column_int64(ids, 0));
+		db_bind_int(st, 5, 1);
+		bool hit = db_step(st) == SQLITE_ROW;
+		if (hit && n == q->limit)
+			*next = v[n - 1].id;
+		else if (hit)
+			view_read(st, &v[n++]);
+		sqlite3_reset(st);
+		if (*next)
+			break;
+	}
+	sqlite3_reset(ids);
+	return n;
 }
 
 int task_rows_page(db *d, const task_query *q, task_view **out, int64_t *next)
@@ -600,9 +666,19 @@ int task_rows_page(db *d, const task_query *q, task_view **out, int64_t *next)
 	    (!strcmp(q->state, "open") || !strcmp(q->state, "submitted")))
 		empty = !queue_start(c, q->project_id, q->state, q->desc, &from);
 	if (query_filtered(q)) {
-		sql = task_pages_filtered[q->gold == 1][q->desc];
+		sql = task_pages_filtered[q->desc];
 		empty = false;
 		from = q->cursor ? q->cursor : (q->desc ? INT64_MAX : 0);
+	}
+	const char *ids_sql = !query_filtered(q) ? NULL
+			      : q->gold == 1	 ? gold_task_ids[q->desc]
+			      : q->text && text_indexed(c, q->text) ? text_task_ids[q->desc]
+								    : NULL;
+	if (ids_sql) {
+		int n = page_by_ids(c, q, ids_sql, from, v, next);
+		db_read_end(c);
+		*out = v;
+		return n;
 	}
 	sqlite3_stmt *st = db_stmt(c, sql);
 	if (query_filtered(q))

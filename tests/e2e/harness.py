@@ -211,7 +211,8 @@ class Server:
         ("pay per worker (worker_counts)",
          "SELECT x.user_id, x.project_id, sum(e.amount) FROM ledger_txns x"
          " JOIN ledger_entries e ON e.txn_id = x.id JOIN ledger_accounts a"
-         " ON a.id = e.account_id WHERE x.kind = 'pay' AND a.kind = 'worker' GROUP BY 1, 2",
+         " ON a.id = e.account_id WHERE x.kind IN ('pay', 'pay_reversal') AND a.kind = 'worker'"
+         " GROUP BY 1, 2 HAVING sum(e.amount) != 0",
          "SELECT user_id, project_id, paid FROM worker_counts WHERE paid != 0"),
         ("latest submit per worker (worker_counts)",
          "SELECT actor_id, project_id, max(at) FROM events WHERE type = 'submit'"

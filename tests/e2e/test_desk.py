@@ -177,6 +177,127 @@ class DeskTests(ServerTestCase):
         self.assertError(self.bulk(pid, {"action": "reassign", "task_ids": [other["id"]],
                                          "worker_id": outsider_id}), 400)
 
+    def test_gold_filter_pages_in_order(self):
+        pid = self.project(["g%d" % i for i in range(7)])
+        every = self.tasks(pid)
+        items = {t["id"]: t["item_id"] for t in list_all(self.world.manager,
+                                                          API + "/projects/%d/tasks" % pid)}
+        gold = [every[i] for i in (0, 2, 3, 5, 6)]
+        r = self.world.manager.post(API + "/projects/%d/gold" % pid, {"items": [
+            {"item_id": items[t], "answer": {"labels": ["pos"]}} for t in gold]})
+        self.assertEqual(r.status, 200, r)
+        path = API + "/projects/%d/tasks?gold=true" % pid
+        self.assertEqual([t["id"] for t in list_all(self.world.manager, path, limit=2)], gold)
+        self.assertEqual([t["id"] for t in list_all(self.world.manager, path + "&sort=-id",
+                                                    limit=2)], gold[::-1])
+        a = self.claim(self.worker, pid)
+        self.assertEqual([t["id"] for t in list_all(
+            self.world.manager, path + "&state=assigned", limit=2)],
+            [a["id"]] if a["id"] in gold else [])
+        self.assertEqual(self.tasks(pid, "gold=false"), [every[1], every[4]])
+
+    def test_text_search_through_the_index(self):
+        pid = self.project(["Red fox %d" % i for i in range(5)] + ["빨간 여우", "blue whale",
+                                                                   'say "red"'])
+        every = self.tasks(pid)
+        path = API + "/projects/%d/tasks?q=" % pid
+        # Three characters or more through the index, fewer by reading the texts: one answer.
+        self.assertEqual([t["id"] for t in list_all(self.world.manager, path + "RED", limit=2)],
+                         every[:5] + every[7:])
+        self.assertEqual(self.tasks(pid, "q=ox%202"), [every[2]])
+        self.assertEqual(self.tasks(pid, "q=%EC%97%AC%EC%9A%B0"), [every[5]])  # 여우
+        self.assertEqual(self.tasks(pid, "q=%EB%B9%A8%EA%B0%84%20%EC%97%AC"), [every[5]])
+        self.assertEqual(self.tasks(pid, "q=%22red%22"), [every[7]])
+        self.assertEqual(self.tasks(pid, "q=red&sort=-id"), (every[:5] + every[7:])[::-1])
+        # Items imported later are found in the same way.
+        self.world.import_texts(pid, ["late red kite"])
+        self.assertEqual(len(self.tasks(pid, "q=red%20kite")), 1)
+
+    def test_bulk_by_filter(self):
+        pid = self.project(["apple pie", "apple tart", "banana bread", "cherry cake"])
+        # A dry run counts what the filter matches, and changes nothing.
+        body = {"action": "priority", "priority": 9, "filter": {"q": "apple"}}
+        r = self.bulk(pid, dict(body, dry_run=True))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["matching"], 2)
+        self.assertEqual(sqlite_query(self.server.data_dir,
+                                      "SELECT count(*) FROM tasks WHERE project_id = %d"
+                                      " AND priority = 9" % pid), [(0,)])
+        r = self.bulk(pid, body)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["matching"], r.json()["changed"]), (2, 2))
+        apples = self.tasks(pid, "q=apple")
+        self.assertEqual(sorted(sqlite_query(
+            self.server.data_dir, "SELECT id FROM tasks WHERE project_id = %d AND priority = 9"
+            % pid)), [(i,) for i in apples])
+        # The filter's fields are the browser's, checked as its query is.
+        r = self.bulk(pid, {"action": "discard", "filter": {"state": "open", "gold": False,
+                                                             "round": 0}})
+        self.assertEqual(r.json()["changed"], 4, r)
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {"colour": "red"}}), 400)
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {"round": -1}}), 400)
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {"state": "open"},
+                                         "task_ids": apples}), 400)
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {"state": "open"}}), 400)
+
+    def test_bulk_by_filter_is_capped(self):
+        pid = self.project(["many %d" % i for i in range(1001)])
+        e = self.assertError(self.bulk(pid, {"action": "discard", "filter": {"q": "many"},
+                                             "dry_run": True}), 400)
+        self.assertIn("more than 1000", e["message"])
+        self.assertError(self.bulk(pid, {"action": "discard", "filter": {}}), 400)
+        self.assertEqual(len(self.tasks(pid, "state=discarded")), 0)
+        r = self.bulk(pid, {"action": "discard", "filter": {"q": "many 1"}, "dry_run": True})
+        self.assertEqual(r.json()["matching"], 1 + 10 + 100 + 1, r)  # 1, 1x, 1xx, 1000
+
+    def balance(self, c):
+        items = c.get(API + "/me/balance").json()["balances"]
+        return items[0]["balance"] if items else 0
+
+    def test_bulk_rework_reverses_pay(self):
+        w = self.world
+        pid = self.project(["rework me", "leave me"], price=70)
+        r = w.admin.post(API + "/orgs/%d/funds" % w.org["id"], {"amount": 1000})
+        self.assertEqual(r.status, 201, r)
+        r = w.manager.post(API + "/projects/%d/deposits" % pid, {"amount": 1000})
+        self.assertEqual(r.status, 201, r)
+        before = self.balance(self.worker)
+        a = self.claim(self.worker, pid)
+        self.submit(self.worker, a["id"], "pos")
+        self.review(a["id"], "approve")
+        self.assertEqual(self.balance(self.worker), before + 70)
+        self.assertError(self.bulk(pid, {"action": "rework", "task_ids": [a["id"]]}), 400)
+        other = [t for t in self.tasks(pid) if t != a["id"]][0]
+        r = self.bulk(pid, {"action": "rework", "task_ids": [a["id"], other],
+                            "reason": "the fox is not positive"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["changed"], 1)
+        self.assertEqual([s["code"] for s in r.json()["skipped"]], ["conflict"])
+        # Back to its worker as rejected with the reason; the pay reversed by a posting of its
+        # own, the pay's row kept.
+        got = w.manager.get(API + "/tasks/%d" % a["id"]).json()
+        self.assertEqual(got["state"], "rework", got)
+        self.assertEqual(self.balance(self.worker), before)
+        kinds = [e["kind"] for e in list_all(self.worker, API + "/me/ledger")
+                 if e["task_id"] == a["id"]]
+        self.assertEqual(sorted(kinds), ["pay", "pay_reversal"])
+        budget = w.manager.get(API + "/projects/%d/budget" % pid).json()
+        self.assertEqual(budget["balance"], 1000)
+        self.assertEqual(budget["paid_to_workers"], 0)
+        self.assertTrue(w.admin.get(API + "/ledger/check").json()["ok"])
+        again = self.claim(self.worker, pid)
+        self.assertEqual(again["id"], a["id"])
+        self.assertEqual(again["last_rejection"]["reason"], "the fox is not positive")
+        self.submit(self.worker, a["id"], "neg")
+        self.review(a["id"], "approve")
+        self.assertEqual(self.balance(self.worker), before + 70)
+        # An approved task whose pay was paid out is named and left as it is.
+        r = self.worker.post(API + "/me/payouts", {"amount": self.balance(self.worker)})
+        self.assertEqual(r.status, 201, r)
+        r = self.bulk(pid, {"action": "rework", "task_ids": [a["id"]], "reason": "again"})
+        self.assertEqual([s["code"] for s in r.json()["skipped"]], ["paid_out"])
+        self.assertEqual(w.manager.get(API + "/tasks/%d" % a["id"]).json()["state"], "approved")
+
     def test_bulk_release_of_a_review(self):
         pid = self.project(["reviewed"])
         t = self.claim(self.worker, pid)

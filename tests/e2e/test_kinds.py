@@ -246,6 +246,64 @@ class KindsTest(ServerTestCase):
         me = [x for x in q["workers"] if x["user_id"] == self.w2_id][0]
         self.assertEqual((me["gold_accuracy"]["k"], me["gold_accuracy"]["n"]), (1, 2), me)
 
+    def honeypot_caught(self, pid, gold_answer, compare):
+        """The review claim is a honeypot of the gold item: a planted error passing for w1's
+        submission, which compare(planted) finds; a rejection catches it."""
+        m = self.world.manager
+        r = m.patch(API + "/projects/%d/quality-settings" % pid, {"honeypot_rate": 1.0})
+        self.assertEqual(r.status, 200, r)
+        t = self.r1.post(API + "/projects/%d/reviews/next" % pid).json()
+        self.assertEqual(t["worker_id"], self.w1_id, t)
+        self.assertNotEqual(t["annotation"], gold_answer)
+        compare(t["annotation"])
+        r = self.r1.post(API + "/tasks/%d/review" % t["id"],
+                         {"decision": "reject", "reason": "wrong"})
+        self.assertEqual(r.status, 200, r)
+        q = m.get(API + "/projects/%d/quality" % pid).json()
+        self.assertEqual(q["honeypots"], {"decided": 1, "caught": 1}, q)
+
+    def test_preference_honeypot(self):
+        pid = self.project("llm_preference", criteria=[{"name": "h"}])["id"]
+        self.import_jsonl(pid, [{"prompt": "real", "responses": ["x", "y"]}])
+        doc = json.dumps({"prompt": "gold", "responses": [
+            {"id": "good", "text": "right"}, {"id": "bad", "text": "wrong"}]})
+        gold = {"best": "good", "order": ["bad", "good"],
+                "ratings": {"good": {"h": 5}, "bad": {"h": 1}}}
+        r = self.world.manager.post(API + "/projects/%d/gold" % pid,
+                                    {"items": [{"text": doc, "answer": gold}]})
+        self.assertEqual(r.status, 200, r)
+        t = self.claim(self.w1, pid)
+        self.assertEqual(self.submit(self.w1, t["id"], {
+            "best": "a", "order": t["response_order"],
+            "ratings": {"a": {"h": 4}, "b": {"h": 2}}}).status, 200)
+
+        def swapped(planted):
+            self.assertEqual(planted["best"], "bad")
+            self.assertEqual(planted["ratings"], {"good": {"h": 1}, "bad": {"h": 5}})
+        self.honeypot_caught(pid, gold, swapped)
+
+    def test_transcription_honeypot(self):
+        pid = self.project("image_transcription")["id"]
+        body, ctype = multipart([("file", "a.png", "image/png", png_bytes(120, 40)),
+                                 ("file", "b.png", "image/png", png_bytes(121, 40))])
+        r = self.world.manager.post(API + "/projects/%d/items" % pid, body,
+                                    headers={"Content-Type": ctype})
+        self.assertEqual(r.json()["accepted"], 2, r)
+        gold_item = r.json()["item_ids"][0]
+        gold = {"lines": [{"text": "영수증 합계 12,000원"}, {"text": "THANK YOU"}]}
+        r = self.world.manager.post(API + "/projects/%d/gold" % pid,
+                                    {"items": [{"item_id": gold_item, "answer": gold}]})
+        self.assertEqual(r.status, 200, r)
+        t = self.claim(self.w1, pid)
+        self.assertEqual(self.submit(self.w1, t["id"], {"lines": [{"text": "x"}]}).status, 200)
+
+        def altered(planted):
+            self.assertEqual(len(planted["lines"]), 2)
+            changed = sum(a != b for x, y in zip(planted["lines"], gold["lines"])
+                          for a, b in zip(x["text"], y["text"]))
+            self.assertGreaterEqual(changed, 2, planted)
+        self.honeypot_caught(pid, gold, altered)
+
     def test_preference_pairs_import(self):
         p = self.project("llm_preference", rank_all=True, require_reason=True)
         rep = self.import_jsonl(p["id"], [

@@ -84,6 +84,16 @@ class PrefillTest(ServerTestCase):
         t = self.w1.post(API + "/projects/%d/tasks/next" % p["id"]).json()
         lines = t["preannotation"]["lines"]
         self.assertEqual([x["text"] for x in lines], ["Hello crowdloop"], t)
+        # The pre-fill is in the endpoint's prediction log like any prediction.
+        eid = [e for e in self.world.admin.get(
+            API + "/orgs/%d/endpoints" % self.world.org["id"]).json()["items"]
+            if e["name"] == "ocr-prefill"][0]["id"]
+        logged = [x for x in self.world.admin.get(
+            API + "/endpoints/%d/predictions" % eid).json()["items"]
+            if x["request_id"] == "prefill:project:%d" % p["id"]]
+        self.assertEqual(len(logged), 1, logged)
+        self.assertEqual([x["text"] for x in logged[0]["output"]["lines"]], ["Hello crowdloop"])
+        self.assertIsNone(logged[0]["error"])
         box = lines[0]["box"]
         self.assertTrue(0 <= box["x"] and box["x"] + box["w"] <= t["item"]["width"], box)
         self.assertTrue(0 <= box["y"] and box["y"] + box["h"] <= t["item"]["height"], box)

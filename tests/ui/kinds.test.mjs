@@ -124,8 +124,40 @@ test('the create form offers the three kinds with their settings', async () => {
   await page.goto(server.base + '/manage/new');
   await page.check('[data-testid=f-kind-image_transcription]');
   assert.equal(await page.isVisible('[data-testid=f-labels]'), false);
-  assert.equal(await page.isVisible('[data-testid=f-kind-settings]'), false);
+  // Its one setting: the OCR endpoint that pre-fills imported images, none by default.
+  assert.equal(await page.isVisible('[data-testid=f-ocr-settings]'), true);
+  assert.equal(await page.isVisible('[data-testid=f-scale]'), false);
+  await page.fill('[data-testid=f-name]', 'receipts from the form');
+  await page.click('[data-testid=create-submit]');
+  await page.waitForURL(/\/p\/\d+\/upload$/);
+  p = await getProject(page.url());
+  assert.equal(p.kind, 'image_transcription');
+  assert.equal(p.prefill_endpoint, null);
   page.assertClean();
+});
+
+test('the settings page chooses the OCR pre-fill endpoint among the org\'s endpoints', async () => {
+  await world.admin.ok('POST', `/api/v1/orgs/${world.org.id}/endpoints`, { name: 'ocr-ui', targets: [{ service: 'ocr' }] });
+  const page = await newPage(browser, { locale: 'en-US' });
+  // The admin may list the org's endpoints: a choice among them.
+  await login(page, server.base, 'admin', server.adminPassword, `/p/${ocr.id}/settings`);
+  await page.waitForSelector('[data-testid=s-prefill-endpoint] option[value=ocr-ui]', { state: 'attached' });
+  assert.equal(await page.inputValue('[data-testid=s-prefill-endpoint]'), '');
+  await page.selectOption('[data-testid=s-prefill-endpoint]', 'ocr-ui');
+  await page.click('[data-testid=settings-save]');
+  await page.waitForSelector('[data-testid=toast]');
+  assert.equal((await world.manager.ok('GET', '/api/v1/projects/' + ocr.id)).prefill_endpoint, 'ocr-ui');
+  page.assertClean();
+  // A manager may not list them: the name, typed; emptied, the pre-fill is off.
+  const mpage = await newPage(browser, { locale: 'en-US' });
+  await login(mpage, server.base, world.managerUser.username, world.managerUser.password, `/p/${ocr.id}/settings`);
+  await mpage.waitForSelector('[data-testid=s-prefill-endpoint-name]');
+  assert.equal(await mpage.inputValue('[data-testid=s-prefill-endpoint-name]'), 'ocr-ui');
+  await mpage.fill('[data-testid=s-prefill-endpoint-name]', '');
+  await mpage.click('[data-testid=settings-save]');
+  await mpage.waitForSelector('[data-testid=toast]');
+  assert.equal((await world.manager.ok('GET', '/api/v1/projects/' + ocr.id)).prefill_endpoint, null);
+  mpage.assertClean();
 });
 
 async function getProject(url) {
@@ -542,7 +574,8 @@ test('the manager\'s pages of each new kind open cleanly, in Korean', async () =
       await page.waitForSelector(sel);
       await assertInert(page);
     }
-    assert.equal(await page.isVisible('[data-testid=s-kind-settings]'), p.kind !== 'image_transcription', p.kind);
+    assert.equal(await page.isVisible('[data-testid=s-kind-settings]'), true, p.kind);
+    assert.equal(await page.isVisible('[data-testid=s-ocr-settings]'), p.kind === 'image_transcription', p.kind);
     assert.equal(await page.isVisible('[data-testid=s-labels]'), false, p.kind);
   }
   assert.match(await page.textContent('[data-testid=settings-project]'), /· 이미지 전사$/);

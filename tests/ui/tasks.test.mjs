@@ -117,6 +117,59 @@ test('the manager filters, opens a task with its rounds, and discards a selectio
   page.assertClean();
 });
 
+test('the manager applies a bulk action to all tasks matching the filter, confirming the count', async () => {
+  const own = await world.project({ labels: ['pos', 'neg'] });
+  await world.importTexts(own.id, ['red apple', 'green apple', 'yellow banana']);
+  const page = await newPage(browser);
+  await login(page, server.base, world.managerUser.username, world.managerUser.password, `/p/${own.id}/tasks`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=task-table] tbody tr').length === 3);
+  await page.fill('[data-testid=f-q]', 'apple');
+  await page.click('[data-testid=filters-apply]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=task-table] tbody tr').length === 2);
+  await page.check('[data-testid=bulk-all-matching]');
+  await page.selectOption('[data-testid=bulk-action]', 'discard');
+  // The first press counts, the second applies to the count it names.
+  await page.click('[data-testid=bulk-apply]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]').dataset.matching === '2');
+  assert.equal(await page.textContent('[data-testid=bulk-apply]'), 'Apply to all 2 matching');
+  assert.equal((await world.manager.ok('GET', `${API}/projects/${own.id}/tasks?state=discarded`)).items.length, 0);
+  await page.click('[data-testid=bulk-apply]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]').dataset.changed === '2');
+  const discarded = (await world.manager.ok('GET', `${API}/projects/${own.id}/tasks?state=discarded`)).items;
+  assert.equal(discarded.length, 2);
+  assert.equal(await page.textContent('[data-testid=bulk-apply]'), 'Apply');
+  page.assertClean();
+});
+
+test('the manager sends an approved task back for rework with a reason, which its worker reads', async () => {
+  const own = await world.project({ labels: ['pos', 'neg'] });
+  await world.addMember(own.id, worker.id, 'worker');
+  await world.addMember(own.id, reviewer.id, 'reviewer');
+  await world.importTexts(own.id, ['to be redone']);
+  const t = await worker.client.ok('POST', `${API}/projects/${own.id}/tasks/next`);
+  await worker.client.ok('POST', `${API}/tasks/${t.id}/submit`, { annotation: { labels: ['pos'] } });
+  await reviewer.client.ok('POST', `${API}/projects/${own.id}/reviews/next`);
+  await reviewer.client.ok('POST', `${API}/tasks/${t.id}/review`, { decision: 'approve' });
+  const page = await newPage(browser);
+  await login(page, server.base, world.managerUser.username, world.managerUser.password, `/p/${own.id}/tasks`);
+  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=approved]`);
+  await page.click(`tr[data-task-id="${t.id}"] [data-testid=select-task]`);
+  await page.selectOption('[data-testid=bulk-action]', 'rework');
+  // The reason is required: the form does not go without it.
+  await page.click('[data-testid=bulk-apply]');
+  assert.equal((await world.manager.ok('GET', `${API}/tasks/${t.id}`)).state, 'approved');
+  await page.fill('[data-testid=bulk-reason]', 'the text is negative');
+  await page.click('[data-testid=bulk-apply]');
+  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=rework]`);
+  await page.click(`tr[data-task-id="${t.id}"] [data-testid=open-task]`);
+  await page.waitForSelector('[data-testid=task-detail] [data-decision=rework_approved]');
+  assert.match(await page.textContent('[data-testid=task-detail] [data-decision=rework_approved]'), /Sent back for rework/);
+  const again = await worker.client.ok('POST', `${API}/projects/${own.id}/tasks/next`);
+  assert.equal(again.id, t.id);
+  assert.equal(again.last_rejection.reason, 'the text is negative');
+  page.assertClean();
+});
+
 test('a worker sees how many tasks are left and takes back a submission', async () => {
   const page = await newPage(browser);
   await login(page, server.base, worker.username, worker.password, `/p/${project.id}/label`);

@@ -22,6 +22,10 @@ static struct fake {
 	ledger_payment posted;
 	char posted_idem[64];
 	int payments;
+	struct {
+		char idem[64];
+		int64_t amount;
+	} book[8]; /* what was posted, by key */
 	quality_settings settings;
 	char role[16];
 	bool barred;
@@ -69,9 +73,24 @@ static int fake_payment_post(store_tx *tx, const ledger_payment *pay, int64_t no
 		return cl_fail(err, CL_ECONFLICT, "insufficient_funds", "not enough");
 	fk.posted = *pay;
 	snprintf(fk.posted_idem, sizeof fk.posted_idem, "%s", pay->idem);
+	if (fk.payments < 8) {
+		snprintf(fk.book[fk.payments].idem, sizeof fk.book[0].idem, "%s", pay->idem);
+		fk.book[fk.payments].amount = pay->amount;
+	}
 	fk.payments++;
 	*paid = pay->amount;
 	return 0;
+}
+
+static bool fake_payment_find(store_tx *tx, const char *idem, int64_t *amount)
+{
+	(void)tx;
+	for (int i = 0; i < fk.payments && i < 8; i++)
+		if (!strcmp(fk.book[i].idem, idem)) {
+			*amount = fk.book[i].amount;
+			return true;
+		}
+	return false;
 }
 
 static void fake_settings(store_tx *tx, int64_t project_id, quality_settings *s)
@@ -151,6 +170,7 @@ static const store_ops fake_ops = {
     .account_balance = fake_account_balance,
     .live_work = fake_live_work,
     .payment_post = fake_payment_post,
+    .payment_find = fake_payment_find,
     .quality_settings_load = fake_settings,
     .member_role = fake_member_role,
     .member_role_set = fake_member_role_set,
@@ -219,6 +239,38 @@ static void test_pay_once_per_task_and_round(void **state)
 	fk.balance = 50;
 	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 44, 5, 0, &paid, &err), CL_ECONFLICT);
 	assert_string_equal(err.name, "budget_exhausted");
+}
+
+/* A reversal posts the latest approval's pay back under a key of its own, and the next approval
+ * pays again; pay the worker no longer holds is not reversed. */
+static void test_pay_reversal_and_pay_again(void **state)
+{
+	(void)state;
+	cl_error err = {0};
+	int64_t paid = -1, reversed = -1;
+	fk.balance = 1000;
+	fk.funded = true;
+	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 42, 5, 0, &paid, &err), 0);
+	assert_int_equal(pay_reverse_check(NULL, &fake_ops, 7, 42, 5, &err), 0);
+	assert_int_equal(pay_reverse(NULL, &fake_ops, 7, 42, 5, 0, &reversed, &err), 0);
+	assert_int_equal(reversed, 100);
+	assert_string_equal(fk.posted_idem, "pay_reversal:42:0");
+	assert_string_equal(fk.posted.kind, "pay_reversal");
+	assert_true(fk.posted.reverse);
+	/* Approved again: paid again, once. */
+	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 42, 5, 0, &paid, &err), 0);
+	assert_int_equal(paid, 100);
+	assert_string_equal(fk.posted_idem, "pay:42:1");
+	assert_false(fk.posted.reverse);
+	/* The worker holds less than the pay now: refused by name. */
+	fk.balance = 99;
+	assert_int_equal(pay_reverse_check(NULL, &fake_ops, 7, 42, 5, &err), CL_ECONFLICT);
+	assert_string_equal(err.name, "paid_out");
+	/* Never paid: nothing to reverse, and no posting. */
+	int before = fk.payments;
+	assert_int_equal(pay_reverse(NULL, &fake_ops, 7, 77, 5, 0, &reversed, &err), 0);
+	assert_int_equal(reversed, 0);
+	assert_int_equal(fk.payments, before);
 }
 
 static void test_promotion_thresholds(void **state)
@@ -294,6 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_claim_check_reserves_work_in_progress, reset),
 	    cmocka_unit_test_setup(test_pay_once_per_task_and_round, reset),
+	    cmocka_unit_test_setup(test_pay_reversal_and_pay_again, reset),
 	    cmocka_unit_test_setup(test_promotion_thresholds, reset),
 	    cmocka_unit_test_setup(test_demotion_only_of_reviewers_under_threshold, reset),
 	    cmocka_unit_test(test_gold_report_cutoff),

@@ -17,6 +17,7 @@
 #include "core/task_desk.h"
 #include "core/task_loop.h"
 #include "store/store.h"
+#include "store/store_ledger.h"
 #include "tmpdir.h"
 
 typedef struct fixture {
@@ -53,6 +54,7 @@ static void project_make(fixture *f)
 	f->p.kind = KIND_TEXT_CLASS;
 	f->p.max_rounds = 2;
 	f->p.lease_seconds = 60;
+	f->p.price = 100; /* paid only once funded */
 	f->p.overlap = 1;
 	assert_int_equal(store_project_create(f->d, &f->p, &err), 0);
 }
@@ -252,6 +254,139 @@ static void test_member_removal_ends_leases(void **state)
 	assert_int_equal(task_member_remove(&f->s, f->p.id, f->w1, f->mgr, &err), CL_ENOTFOUND);
 }
 
+/* A worker's balance in the org's currency (0 without an account). */
+static int64_t balance_of(fixture *f, int64_t user_id)
+{
+	json_t *me = store_ledger_me(f->d, user_id);
+	json_t *first = json_array_get(json_object_get(me, "balances"), 0);
+	int64_t b = first ? json_integer_value(json_object_get(first, "balance")) : 0;
+	json_decref(me);
+	return b;
+}
+
+/* Funds the project with `amount`: the org first, then the project from it. */
+static void fund(fixture *f, int64_t amount)
+{
+	cl_error err;
+	json_t *out = NULL;
+	assert_int_equal(store_ledger_fund_org(f->d, f->p.org_id, amount, f->mgr, "t", &out, &err),
+			 0);
+	json_decref(out);
+	out = NULL;
+	assert_int_equal(store_ledger_deposit(f->d, f->p.id, amount, f->mgr, "t", &out, &err), 0);
+	json_decref(out);
+}
+
+/* w1 labels a task, w2 reviews it and approves; the task's id. */
+static int64_t approved_task(fixture *f)
+{
+	int64_t id = claim(f, f->w1);
+	assert_int_equal(submit(f, id, f->w1), 0);
+	task_change *tc = NULL;
+	assert_int_equal(review_claim_start(&f->s, &f->p, f->w2, &tc), 0);
+	cl_error err;
+	assert_int_equal(task_change_wait(tc, &err), 0);
+	task_change_free(tc);
+	review_decision dec = {.action = TASK_APPROVE};
+	tc = NULL;
+	int rc = task_review_start(&f->s, &f->p, id, f->w2, &dec, &tc, &err);
+	assert_int_equal(run(rc, &tc), 0);
+	assert_int_equal(state_of(f, id), TASK_APPROVED);
+	return id;
+}
+
+static task_bulk_result rework(fixture *f, int64_t *ids, int n, const char *reason, int want_rc)
+{
+	task_bulk b = {.project_id = f->p.id,
+		       .user_id = f->mgr,
+		       .action = TASK_BULK_REWORK,
+		       .reason = reason,
+		       .ids = ids,
+		       .n = n};
+	task_bulk_result res = {0};
+	cl_error err;
+	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), want_rc);
+	return res;
+}
+
+static void test_rework_reverses_pay_and_pays_again(void **state)
+{
+	fixture *f = *state;
+	fund(f, 1000);
+	int64_t id = approved_task(f);
+	assert_int_equal(balance_of(f, f->w1), 100);
+	int64_t ids[] = {id, f->ids[3]};
+	/* A reason is required, and a wrong call changes nothing. */
+	rework(f, ids, 1, "  ", CL_EINVAL);
+	assert_int_equal(state_of(f, id), TASK_APPROVED);
+	/* The approved task goes back with the reason; the open one is named and left. */
+	task_bulk_result res = rework(f, ids, 2, "the label is wrong", 0);
+	assert_int_equal(res.changed, 1);
+	assert_int_equal(json_array_size(res.skipped), 1);
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, id), TASK_REWORK);
+	assert_int_equal(balance_of(f, f->w1), 0);
+	json_t *proj = store_ledger_project(f->d, &f->p);
+	assert_int_equal(json_integer_value(json_object_get(proj, "balance")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(proj, "paid_to_workers")), 0);
+	json_decref(proj);
+	/* The reason reads as the worker's rejection in the task's rounds. */
+	json_t *rounds = store_sqlite_ops.task_rounds(f->d, id);
+	json_t *reviews = json_object_get(rounds, "reviews");
+	json_t *last = json_array_get(reviews, json_array_size(reviews) - 1);
+	assert_string_equal(json_string_value(json_object_get(last, "decision")),
+			    "rework_approved");
+	assert_string_equal(json_string_value(json_object_get(last, "reason")),
+			    "the label is wrong");
+	json_decref(rounds);
+	/* The ledger kept both postings: it balances, and the next approval pays again. */
+	json_t *check = store_ledger_check(f->d);
+	assert_true(json_is_true(json_object_get(check, "ok")));
+	json_decref(check);
+	assert_int_equal(claim(f, f->w1), id);
+	assert_int_equal(submit(f, id, f->w1), 0);
+	task_change *tc = NULL;
+	cl_error err;
+	assert_int_equal(review_claim_start(&f->s, &f->p, f->w2, &tc), 0);
+	assert_int_equal(task_change_wait(tc, &err), 0);
+	task_change_free(tc);
+	review_decision dec = {.action = TASK_APPROVE};
+	tc = NULL;
+	int rc = task_review_start(&f->s, &f->p, id, f->w2, &dec, &tc, &err);
+	assert_int_equal(run(rc, &tc), 0);
+	assert_int_equal(balance_of(f, f->w1), 100);
+}
+
+static void test_rework_skips_pay_already_paid_out(void **state)
+{
+	fixture *f = *state;
+	fund(f, 1000);
+	int64_t id = approved_task(f);
+	cl_error err;
+	json_t *out = NULL;
+	assert_int_equal(store_payout_request(f->d, f->w1, "KRW", 100, &out, &err), 0);
+	json_decref(out);
+	int64_t ids[] = {id};
+	task_bulk_result res = rework(f, ids, 1, "wrong", 0);
+	assert_int_equal(res.changed, 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "paid_out");
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, id), TASK_APPROVED);
+}
+
+static void test_rework_of_unpaid_work(void **state)
+{
+	fixture *f = *state;
+	int64_t id = approved_task(f); /* unfunded: nothing was paid, nothing is reversed */
+	int64_t ids[] = {id};
+	task_bulk_result res = rework(f, ids, 1, "wrong", 0);
+	assert_int_equal(res.changed, 1);
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, id), TASK_REWORK);
+	assert_int_equal(balance_of(f, f->w1), 0);
+}
+
 static int page_count(fixture *f, task_query q)
 {
 	task_view *v = NULL;
@@ -290,6 +425,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_a_wrong_call_changes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_before_review_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_removal_ends_leases, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rework_reverses_pay_and_pays_again, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rework_skips_pay_already_paid_out, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rework_of_unpaid_work, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_filters, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

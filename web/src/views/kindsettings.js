@@ -1,6 +1,7 @@
 // The settings of the kinds that have them, as fields shared by the create form and the
 // settings page: llm_preference's criteria, scale, required reason and full ranking;
-// llm_response's length range, rubric and its scale. image_transcription has none.
+// llm_response's length range, rubric and its scale; image_transcription's OCR endpoint that
+// pre-fills imported images, chosen among the org's endpoints.
 import { h } from '../dom.js';
 import { t } from '../i18n/index.js';
 import { field } from '../widgets.js';
@@ -28,6 +29,18 @@ export function kindSettings(prefix) {
   const minLen = h('input', { type: 'number', min: 0, max: MAX_LENGTH, step: 1, 'data-testid': tid('length-min') });
   const maxLen = h('input', { type: 'number', min: 1, max: MAX_LENGTH, step: 1, 'data-testid': tid('length-max') });
   const rubric = h('textarea', { rows: 4, 'data-testid': tid('rubric'), placeholder: DEFAULT_CRITERIA.join('\n') });
+  // The org's endpoints when the user may list them; else the name typed (the server checks it).
+  const prefillSelect = h('select', { 'data-testid': tid('prefill-endpoint'), hidden: true });
+  const prefillText = h('input', { maxlength: 63, 'data-testid': tid('prefill-endpoint-name') });
+  let prefillInitial = '';
+  let prefillListed = false; // until endpoints() gives the list
+  const prefillValue = () => (prefillListed ? prefillSelect.value : prefillText.value.trim());
+  const prefillOptions = (names, current) => {
+    const all = [...new Set([...names, ...(current ? [current] : [])])];
+    prefillSelect.replaceChildren(h('option', { value: '' }, t('kinds.prefillNone')), ...all.map((n) => h('option', { value: n }, n)));
+    prefillSelect.value = current || '';
+  };
+  const ocr = field(t('kinds.prefillEndpoint'), h('div', null, prefillSelect, prefillText), t('kinds.prefillHint'), { 'data-testid': tid('ocr-settings') });
 
   const scaleField = field(t('kinds.scale'), scale, t('kinds.scaleHint'));
   // Left: the lists and the range; right: the scale and the switches.
@@ -39,7 +52,7 @@ export function kindSettings(prefix) {
     h('div', { class: 'grid-2' }, field(t('kinds.lengthMin'), minLen), field(t('kinds.lengthMax'), maxLen, t('kinds.lengthHint'))),
     field(t('kinds.rubric'), rubric, t('kinds.rubricHint')));
   const el = h('fieldset', { 'data-testid': tid('kind-settings') }, h('legend', null, t('kinds.settings')),
-    h('div', { class: 'grid-2' }, h('div', null, pref, resp), h('div', null, scaleField, prefChecks)));
+    h('div', { class: 'grid-2' }, h('div', null, pref, resp, ocr), h('div', null, scaleField, prefChecks)));
   let kind = null;
 
   return {
@@ -49,7 +62,9 @@ export function kindSettings(prefix) {
     // Shows the fields of this kind (none for the others).
     sync(k) {
       kind = k;
-      el.hidden = !LLM_KINDS.includes(k);
+      el.hidden = !LLM_KINDS.includes(k) && k !== 'image_transcription';
+      scaleField.hidden = !LLM_KINDS.includes(k);
+      ocr.hidden = k !== 'image_transcription';
       pref.hidden = k !== 'llm_preference';
       prefChecks.hidden = k !== 'llm_preference';
       resp.hidden = k !== 'llm_response';
@@ -65,6 +80,16 @@ export function kindSettings(prefix) {
       minLen.value = length.min != null ? String(length.min) : '';
       maxLen.value = length.max != null ? String(length.max) : '';
       rubric.value = names(get('rubric')).join('\n');
+      prefillInitial = get('prefill_endpoint') || '';
+      prefillText.value = prefillInitial;
+      prefillOptions([], prefillInitial);
+    },
+    // The org's endpoints to choose from (names), or null when the user may not list them.
+    endpoints(list, current = prefillInitial) {
+      prefillListed = Array.isArray(list);
+      prefillSelect.hidden = !prefillListed;
+      prefillText.hidden = prefillListed;
+      if (prefillListed) prefillOptions(list, current);
     },
     // A problem with the fields as typed, as a message key (the field focused), or null.
     check() {
@@ -89,6 +114,8 @@ export function kindSettings(prefix) {
         const list = lineList(rubric);
         body.rubric = (list.length ? list : DEFAULT_CRITERIA).map((name) => ({ name }));
         body.scale = +scale.value;
+      } else if (kind === 'image_transcription' && prefillValue() !== prefillInitial) {
+        body.prefill_endpoint = prefillValue(); // '' turns the pre-fill off
       }
       return body;
     },

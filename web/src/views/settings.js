@@ -6,7 +6,7 @@
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber, toMinor, currencyDigits } from '../i18n/index.js';
-import { managesOrg, fullMe } from '../core.js';
+import { managesOrg, trainsOrg, fullMe } from '../core.js';
 import { field, fieldError, checkNumbers, serverFieldError, table } from '../widgets.js';
 import { kindName } from './home.js';
 import { kindSettings, LABEL_FREE_KINDS } from './kindsettings.js';
@@ -29,13 +29,13 @@ export async function settingsView(root, [pid], ctx) {
   root.appendChild(h('div', { class: 'page-head' },
     h('div', null, h('h1', null, t('settings.title')), h('p', { class: 'muted', 'data-testid': 'settings-project' }, project.name, ' · ', kindName(project.kind))),
     h('a', { class: 'btn', href: '/p/' + pid }, t('upload.toDashboard'))));
-  root.appendChild(projectForm(project, stats.total_tasks > 0, ctx));
+  root.appendChild(projectForm(project, me, stats.total_tasks > 0, ctx));
   const members = h('section', { class: 'card', 'data-testid': 'settings-members' });
   root.appendChild(members);
   await drawMembers(members, pid, me, ctx);
 }
 
-function projectForm(project, hasTasks, ctx) {
+function projectForm(project, me, hasTasks, ctx) {
   const p = { ...project };
   const digits = currencyDigits(p.currency);
   const major = (minor) => String((minor || 0) / 10 ** digits);
@@ -84,6 +84,16 @@ function projectForm(project, hasTasks, ctx) {
     visibility.value = p.visibility || 'private';
     kindFields.fill(p);
     sync();
+    loadEndpoints();
+  }
+  // An OCR pre-fill is chosen among the org's endpoints by those who may list them (owners and
+  // engineers); a manager types the name.
+  function loadEndpoints() {
+    if (p.kind !== 'image_transcription') return;
+    if (!trainsOrg(me, p.org_id)) { kindFields.endpoints(null); return; }
+    api.list('/orgs/' + p.org_id + '/endpoints', 500)
+      .then((list) => { if (ctx.alive) kindFields.endpoints(list.map((e) => e.name)); })
+      .catch(() => kindFields.endpoints(null));
   }
   function sync() { rateField.hidden = policy.value !== 'sample'; }
 

@@ -2,7 +2,8 @@
 // gold or not, the item's text and the date of the last change, paged by cursor, newest or
 // oldest first; open a task to see its item and every round's answer with the reviews between
 // them; and, for managers, bulk actions on a selection (end the leases, take out of the work,
-// change the priority), each refused where the task's state does not allow it.
+// change the priority, send approved work back for rework with its pay reversed), each refused
+// where the task's state does not allow it.
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber } from '../i18n/index.js';
@@ -13,7 +14,7 @@ import { STATES } from './dashboard.js';
 import { loadRounds, roundsView } from './rounds.js';
 
 const FILTERS = ['state', 'worker_id', 'reviewer_id', 'label', 'round', 'gold', 'q', 'from', 'to', 'sort'];
-const ACTIONS = ['release', 'discard', 'priority', 'reassign'];
+const ACTIONS = ['release', 'discard', 'priority', 'reassign', 'rework'];
 
 export async function tasksView(root, [pid], ctx) {
   const [project, me] = await Promise.all([api.get('/projects/' + pid, { signal: ctx.signal }), fullMe()]);
@@ -147,36 +148,57 @@ export async function tasksView(root, [pid], ctx) {
     const reason = h('input', { maxlength: 2000, class: 'inline-input', 'data-testid': 'bulk-reason', placeholder: t('tasks.reason'), 'aria-label': t('tasks.reason') });
     const label = h('span', { class: 'muted small', 'data-testid': 'bulk-count' });
     const go = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'bulk-apply', disabled: true }, t('tasks.applyBulk'));
+    // "All N matching": the filter instead of a selection, counted by a dry run and confirmed
+    // by a second press that names the count.
+    let matching = null;
+    const unconfirm = () => { matching = null; go.textContent = t('tasks.applyBulk'); go.disabled = !selected.size && !allMatching.checked; };
+    const allMatching = h('input', { type: 'checkbox', 'data-testid': 'bulk-all-matching', onchange: unconfirm });
+    const filterOf = () => { const q = query(); q.delete('sort'); return Object.fromEntries(q); };
+    for (const el of [action, priority, worker]) el.addEventListener('change', unconfirm);
     action.addEventListener('change', () => {
       priority.hidden = action.value !== 'priority';
       worker.hidden = action.value !== 'reassign';
+      // Sending approved work back is a rejection: the worker must learn why.
+      reason.required = action.value === 'rework';
     });
     const el = h('form', {
       class: 'card inline-form bulk-bar', 'data-testid': 'bulk-bar',
       onsubmit: async (e) => {
         e.preventDefault();
-        if (!selected.size) return;
-        const body = { action: action.value, task_ids: [...selected] };
+        if (!selected.size && !allMatching.checked) return;
+        const body = { action: action.value };
+        if (allMatching.checked) body.filter = filterOf(); else body.task_ids = [...selected];
         if (action.value === 'priority') body.priority = Number(priority.value);
         if (action.value === 'reassign') body.worker_id = Number(worker.value);
         if (reason.value.trim()) body.reason = reason.value.trim();
         go.disabled = true;
         try {
+          if (allMatching.checked && matching === null) {
+            const dry = await api.post('/projects/' + pid + '/tasks/bulk', { ...body, dry_run: true });
+            matching = dry.matching;
+            el.dataset.matching = String(matching);
+            go.textContent = t('tasks.confirmAll', { n: fmtNumber(matching) });
+            go.disabled = !matching;
+            return;
+          }
           const r = await api.post('/projects/' + pid + '/tasks/bulk', body);
+          allMatching.checked = false;
+          unconfirm();
           const skipped = r.skipped || [];
           toast(t('tasks.bulkDone', { n: fmtNumber(r.changed), k: fmtNumber(skipped.length) }), skipped.length && !r.changed ? 'error' : 'ok');
           el.dataset.changed = String(r.changed);
           el.dataset.skipped = String(skipped.length);
           await load();
-        } catch (err) { toast(err.message); }
-        go.disabled = !selected.size;
+        } catch (err) { toast(err.message); unconfirm(); return; }
+        go.disabled = !selected.size && !allMatching.checked;
       },
-    }, label, action, priority, worker, reason, go);
+    }, label, h('label', { class: 'small' }, allMatching, ' ', t('tasks.allMatching')), action, priority, worker, reason, go);
     return {
       el,
       count(n) {
         label.textContent = t('tasks.selected', { n: fmtNumber(n) });
-        go.disabled = !n;
+        if (matching !== null) unconfirm(); // the list changed: count again
+        go.disabled = !n && !allMatching.checked;
       },
     };
   }
