@@ -331,6 +331,7 @@ int api_mlflow_runs_search(http_request *r);
 int api_mlflow_log_metric(http_request *r);
 int api_mlflow_log_param(http_request *r);
 int api_mlflow_set_tag(http_request *r);
+int api_mlflow_delete_tag(http_request *r);
 int api_mlflow_log_batch(http_request *r);
 int api_mlflow_metric_history(http_request *r);
 int api_orgs_quota(http_request *r);

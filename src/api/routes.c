@@ -378,7 +378,7 @@ const route api_routes[] = {
      * are jobs; errors in MLflow's shape. Each handler reaches only the orgs where the caller
      * is an owner or engineer (another org's experiment or run: 404). */
     {"POST", MLFLOW "/experiments/create", api_mlflow_experiment_create, MLFLOW_EXPERIMENT,
-     "MLflow: the experiment (project) of that name", NULL,
+     "MLflow: the experiment (project) of that name, made as a draft when there is none", NULL,
      BODY(REQ("name", STRING), NUL("artifact_location", STRING), NUL("tags", ARRAY)), NULL},
     {"GET", MLFLOW "/experiments/get", api_mlflow_experiment_get, MLFLOW_EXPERIMENT,
      "MLflow: an experiment", QUERY("experiment_id"), NULL, NULL},
@@ -405,7 +405,7 @@ const route api_routes[] = {
      "MLflow: a run with its latest metrics, params and tags", QUERY("run_id", "run_uuid"),
      NULL, NULL},
     {"POST", MLFLOW "/runs/search", api_mlflow_runs_search, MLFLOW_EXPERIMENT,
-     "MLflow: runs of experiments, by start time", NULL,
+     "MLflow: runs of experiments, filtered and ordered", NULL,
      BODY(REQ("experiment_ids", ARRAY), NUL("filter", STRING), NUL("run_view_type", ANY),
 	  NUL("max_results", INTEGER), NUL("order_by", ARRAY), NUL("page_token", STRING)),
      NULL},
@@ -424,6 +424,9 @@ const route api_routes[] = {
      BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), REQ("key", STRING),
 	  REQ("value", STRING)),
      NULL},
+    {"POST", MLFLOW "/runs/delete-tag", api_mlflow_delete_tag, MLFLOW_RUN,
+     "MLflow: remove a tag", NULL,
+     BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), REQ("key", STRING)), NULL},
     {"POST", MLFLOW "/runs/log-batch", api_mlflow_log_batch, MLFLOW_RUN,
      "MLflow: up to 1,000 metrics, 100 params and 100 tags in one transaction", NULL,
      BODY(OPT("run_id", STRING), OPT("run_uuid", STRING), NUL("metrics", ARRAY),

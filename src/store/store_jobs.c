@@ -148,6 +148,16 @@ int run_rows_tag_put(db_conn *c, int64_t job_id, const char *key, const char *va
 	return db_exec_stmt(st, err);
 }
 
+int run_rows_tag_delete(db_conn *c, int64_t job_id, const char *key, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "DELETE FROM job_tags WHERE job_id = ? AND key = ?");
+	db_bind(st, DB_INT(job_id), DB_TEXT(key));
+	int rc = db_exec_stmt(st, err);
+	if (!rc && !sqlite3_changes(db_handle(c)))
+		rc = cl_fail(err, CL_ENOTFOUND, NULL, "the run has no tag \"%.64s\"", key);
+	return rc;
+}
+
 int run_rows_metrics_add(db_conn *c, int64_t job_id, const run_metric *m, size_t n,
 			 cl_error *err)
 {

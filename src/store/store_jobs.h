@@ -29,6 +29,7 @@ int run_rows_param_put(db_conn *c, int64_t job_id, const char *key, const char *
 /* Sets a tag of a job, replacing its value. */
 int run_rows_tag_put(db_conn *c, int64_t job_id, const char *key, const char *value,
 		     cl_error *err);
+int run_rows_tag_delete(db_conn *c, int64_t job_id, const char *key, cl_error *err);
 /* Appends `n` metric points to job `job_id`'s series, through one prepared statement. */
 int run_rows_metrics_add(db_conn *c, int64_t job_id, const run_metric *m, size_t n,
 			 cl_error *err);
