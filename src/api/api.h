@@ -310,6 +310,7 @@ int api_projects_invite(http_request *r);
 int api_trainers(http_request *r);
 /* Training jobs and runs (api_jobs.c). */
 int api_jobs_create(http_request *r);
+int api_jobs_code_upload(http_request *r);
 int api_jobs_list(http_request *r);
 int api_jobs_get(http_request *r);
 int api_jobs_cancel(http_request *r);

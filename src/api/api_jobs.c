@@ -3,6 +3,7 @@
  * logged in batches by a client or by the job's own token), artifacts, and the comparison of
  * runs' final metrics. */
 #include "api/api.h"
+#include "core/code_bundle.h"
 #include "core/runs.h"
 #include "jobs/artifacts.h"
 #include "store/store_jobs.h"
@@ -59,6 +60,7 @@ int api_jobs_create(http_request *r)
 	    .params = json_object_get(body, "params"),
 	    .command = json_object_get(body, "command"),
 	    .format = json_string_value(json_object_get(body, "format")),
+	    .code_sha256 = json_string_value(json_object_get(body, "code_sha256")),
 	    .cpus = (int)cpus,
 	    .gpus = (int)gpus,
 	    .priority = (int)priority,
@@ -75,6 +77,31 @@ int api_jobs_create(http_request *r)
 	if (!job)
 		return http_fail(r, CL_EINTERNAL, NULL, "cannot read the new job");
 	http_json(r, 201, job);
+	return 0;
+}
+
+/* POST /orgs/{id}/code: the body is the tar.gz itself. Only those who may run custom commands
+ * upload one, as only they may run it. */
+int api_jobs_code_upload(http_request *r)
+{
+	app *a = api_app(r);
+	const char *role = api_scope_of(r)->org_role;
+	if (!a->runs.allow_custom)
+		return http_fail(r, CL_EFORBIDDEN, "custom_jobs_disabled",
+				 "this server does not run custom commands (--allow-custom-jobs)");
+	if (!r->user.is_admin && strcmp(role, "owner") && strcmp(role, "engineer"))
+		return http_fail(r, CL_EFORBIDDEN, NULL,
+				 "only the org's owners and engineers upload code");
+	if (r->files || !r->upload.len)
+		return http_fail(r, CL_EINVAL, NULL, "the body must be the bundle (a tar.gz) alone");
+	char sha[65];
+	size_t files = 0;
+	int rc = code_bundle_store(a->data_dir, r->upload.data, r->upload.len, sha, &files,
+				   &r->err);
+	if (rc)
+		return rc;
+	http_json(r, 201, json_pack("{s:s,s:I,s:I}", "sha256", sha, "size",
+				    (json_int_t)r->upload.len, "entries", (json_int_t)files));
 	return 0;
 }
 
@@ -383,8 +410,9 @@ static json_t *quota_json(app *a, int64_t org)
 {
 	run_quota q;
 	a->store.ops->org_quota(a->db, org, &q);
-	return json_pack("{s:I,s:i,s:i,s:i}", "org_id", (json_int_t)org, "max_cpus", q.max_cpus,
-			 "max_gpus", q.max_gpus, "weight", q.weight);
+	return json_pack("{s:I,s:i,s:i,s:I,s:i}", "org_id", (json_int_t)org, "max_cpus",
+			 q.max_cpus, "max_gpus", q.max_gpus, "max_mem_mb", (json_int_t)q.max_mem_mb,
+			 "weight", q.weight);
 }
 
 /* GET /orgs/{id}/quota */
@@ -394,7 +422,8 @@ int api_orgs_quota(http_request *r)
 	return 0;
 }
 
-/* POST /orgs/{id}/quota {"max_cpus", "max_gpus", "weight"} */
+/* POST /orgs/{id}/quota {"max_cpus", "max_gpus", "weight", "max_mem_mb"?}: the quota whole
+ * (no max_mem_mb: none). */
 int api_orgs_quota_set(http_request *r)
 {
 	json_t *body = NULL;
@@ -408,8 +437,9 @@ int api_orgs_quota_set(http_request *r)
 		if (v[i] < -1 || v[i] > 100000)
 			rc = http_fail(r, CL_EINVAL, NULL, "%s is out of range", keys[i]);
 	}
+	json_t *mem = json_object_get(body, "max_mem_mb");
+	run_quota q = {(int)v[0], (int)v[1], (int)v[2], mem ? json_integer_value(mem) : -1};
 	json_decref(body);
-	run_quota q = {(int)v[0], (int)v[1], (int)v[2]};
 	if (!rc)
 		rc = run_quota_set(&api_app(r)->store, r->ids[0], &q, &r->err);
 	if (!rc)

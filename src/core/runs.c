@@ -2,6 +2,7 @@
  * cancel, the end of an attempt (its state, a retry, its evaluation and artifacts in the same
  * transaction), lost jobs and metric batches. */
 #include "core/runs.h"
+#include "core/code_bundle.h"
 #include "ml/trainer.h"
 #include "util/clock.h"
 
@@ -87,6 +88,10 @@ static int within_quota(const run_quota *q, const run_row *r, cl_error *err)
 	if (q->max_gpus >= 0 && r->gpus > q->max_gpus)
 		return cl_fail(err, CL_EINVAL, "over_quota",
 			       "gpus: the org's quota allows %d at a time", q->max_gpus);
+	if (q->max_mem_mb >= 0 && r->mem_bytes > q->max_mem_mb << 20)
+		return cl_fail(err, CL_EINVAL, "over_quota",
+			       "mem_mb: the org's quota allows %lld at a time",
+			       (long long)q->max_mem_mb);
 	return 0;
 }
 
@@ -150,6 +155,19 @@ static int check_resources(const run_limits *lim, const run_request *req, cl_err
 	return 0;
 }
 
+/* A command's code bundle: one uploaded to this server (POST /orgs/{id}/code). */
+static int check_code(const run_limits *lim, const run_request *req, run_row *row,
+		      cl_error *err)
+{
+	if (!req->code_sha256)
+		return 0;
+	if (!lim->data_dir || !code_bundle_exists(lim->data_dir, req->code_sha256))
+		return cl_fail(err, CL_EINVAL, "unknown_code",
+			       "code_sha256 names no uploaded code bundle (POST /orgs/{id}/code)");
+	snprintf(row->code_hash, sizeof row->code_hash, "%s", req->code_sha256);
+	return 0;
+}
+
 /* The trainer or the command, checked; the row's kind and what it runs. */
 static int check_what_runs(const run_limits *lim, const run_request *req, submit_job *j,
 			   cl_error *err)
@@ -164,8 +182,11 @@ static int check_what_runs(const run_limits *lim, const run_request *req, submit
 			return cl_fail(err, CL_EINVAL, NULL,
 				       "format must be crowdloop (project.json and rows.jsonl)");
 		snprintf(j->row.format, sizeof j->row.format, "crowdloop");
-		return custom_allowed(lim, req, err);
+		int rc = custom_allowed(lim, req, err);
+		return rc ? rc : check_code(lim, req, &j->row, err);
 	}
+	if (req->code_sha256)
+		return cl_fail(err, CL_EINVAL, NULL, "code_sha256 goes with a command only");
 	if (!(j->trainer = ml_trainer_find(req->trainer)))
 		return cl_fail(err, CL_EINVAL, "unknown_trainer", "unknown trainer \"%.32s\"",
 			       req->trainer);
@@ -236,6 +257,9 @@ int run_quota_set(const store *s, int64_t org_id, const run_quota *q, cl_error *
 		return cl_fail(err, CL_EINVAL, NULL, "max_cpus must be -1 (none) or 0 to 100000");
 	if (q->max_gpus < -1 || q->max_gpus > 100000)
 		return cl_fail(err, CL_EINVAL, NULL, "max_gpus must be -1 (none) or 0 to 100000");
+	if (q->max_mem_mb < -1 || q->max_mem_mb > RUN_QUOTA_MEM_MB_MAX)
+		return cl_fail(err, CL_EINVAL, NULL, "max_mem_mb must be -1 (none) or 0 to %lld",
+			       (long long)RUN_QUOTA_MEM_MB_MAX);
 	if (q->weight < 1 || q->weight > 1000)
 		return cl_fail(err, CL_EINVAL, NULL, "weight must be 1 to 1000");
 	quota_job j = {s->ops, org_id, q};

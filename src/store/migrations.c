@@ -515,6 +515,8 @@ const migration migrations[] = {
      " created_at INTEGER NOT NULL);"
      "CREATE INDEX prediction_items_endpoint"
      " ON prediction_items(endpoint_id, reason, created_at);"},
+    {27, "an org's quota holds its running jobs' memory too, in MiB (-1: none)",
+     "ALTER TABLE org_quotas ADD COLUMN max_mem_mb INTEGER NOT NULL DEFAULT -1;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

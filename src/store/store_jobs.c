@@ -332,8 +332,9 @@ int model_rows_alias_move(db_conn *c, int64_t model_id, const char *name, int fr
 int run_rows_quota_put(db_conn *c, int64_t org_id, const run_quota *q, cl_error *err)
 {
 	sqlite3_stmt *st = db_stmt(c, "INSERT OR REPLACE INTO org_quotas(org_id, max_cpus, max_gpus,"
-				      " weight) VALUES (?,?,?,?)");
-	db_bind(st, DB_INT(org_id), DB_INT(q->max_cpus), DB_INT(q->max_gpus), DB_INT(q->weight));
+				      " weight, max_mem_mb) VALUES (?,?,?,?,?)");
+	db_bind(st, DB_INT(org_id), DB_INT(q->max_cpus), DB_INT(q->max_gpus), DB_INT(q->weight),
+		DB_INT(q->max_mem_mb));
 	return db_exec_stmt(st, err);
 }
 
@@ -341,13 +342,13 @@ int run_rows_quota_put(db_conn *c, int64_t org_id, const run_quota *q, cl_error 
 
 void run_quota_read(db *d, int64_t org_id, run_quota *q)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT max_cpus, max_gpus, weight FROM org_quotas"
-						 " WHERE org_id = ?");
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT max_cpus, max_gpus, weight, max_mem_mb"
+						 " FROM org_quotas WHERE org_id = ?");
 	db_bind_int(st, 1, org_id);
-	*q = (run_quota){-1, -1, 1};
+	*q = (run_quota){-1, -1, 1, -1};
 	if (db_step(st) == SQLITE_ROW)
 		*q = (run_quota){sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
-				 sqlite3_column_int(st, 2)};
+				 sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3)};
 	sqlite3_reset(st);
 }
 

@@ -165,7 +165,8 @@ class CustomJobsTest(ServerTestCase):
             "max_cpus": 1, "max_gpus": 0, "weight": 1}), 403)
         r = self.world.admin.post(API + "/orgs/%d/quota" % org,
                                   {"max_cpus": 1, "max_gpus": -1, "weight": 1})
-        self.assertEqual(r.json(), {"org_id": org, "max_cpus": 1, "max_gpus": -1, "weight": 1})
+        self.assertEqual(r.json(), {"org_id": org, "max_cpus": 1, "max_gpus": -1,
+                                    "max_mem_mb": -1, "weight": 1})
         try:
             self.assertError(self.jw.submit(["true"], cpus=2), 400, "over_quota")
             d = tempfile.mkdtemp()
@@ -178,6 +179,28 @@ class CustomJobsTest(ServerTestCase):
             self.assertEqual(self.jw.job(second)["state"], "queued")
             open(go, "w").close()
             self.assertEqual(self.jw.wait_end(second)["state"], "succeeded")
+        finally:
+            self.world.admin.post(API + "/orgs/%d/quota" % org,
+                                  {"max_cpus": -1, "max_gpus": -1, "weight": 1})
+
+    def test_org_memory_quota(self):
+        """Memory is part of the quota: a job asking more than it ever allows is refused at
+        submission, one within it queues (the scheduler's unit test walks the holding back)."""
+        org = self.world.org["id"]
+        r = self.world.admin.post(API + "/orgs/%d/quota" % org, {
+            "max_cpus": -1, "max_gpus": -1, "weight": 1, "max_mem_mb": 1536})
+        self.assertEqual(r.json()["max_mem_mb"], 1536, r)
+        self.assertEqual(self.jw.eng.get(API + "/orgs/%d/quota" % org).json()["max_mem_mb"],
+                         1536)
+        try:
+            r = self.jw.submit(["true"], mem_mb=2048)
+            self.assertError(r, 400, "over_quota")
+            self.assertIn("mem_mb", r.json()["error"]["message"])
+            r = self.jw.submit(["true"], mem_mb=1024)
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(self.jw.wait_end(r.json()["id"])["state"], "succeeded")
+            self.assertError(self.world.admin.post(API + "/orgs/%d/quota" % org, {
+                "max_cpus": -1, "max_gpus": -1, "weight": 1, "max_mem_mb": -5}), 400)
         finally:
             self.world.admin.post(API + "/orgs/%d/quota" % org,
                                   {"max_cpus": -1, "max_gpus": -1, "weight": 1})
