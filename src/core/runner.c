@@ -3,6 +3,8 @@
  * them. */
 #include "core/runner.h"
 #include "core/code_bundle.h"
+#include "core/dataset_dir.h"
+#include "core/export.h"
 #include "core/auth.h"
 #include "core/runs.h"
 #include "jobs/artifacts.h"
@@ -423,12 +425,12 @@ static char **argv_of(runner *r, const run_row *j, const active *a, json_t **wor
 	return argv;
 }
 
-#define ENV_MAX 12 /* the variables a job gets, below */
+#define ENV_MAX 14 /* the variables a job gets, below */
 
 /* NULL-terminated: v[n] stays NULL. */
 typedef struct env_list {
 	char *v[ENV_MAX + 1];
-	char store[ENV_MAX][PATH_BYTES + 160];
+	char store[ENV_MAX][2 * PATH_BYTES];
 	int n;
 } env_list;
 
@@ -459,6 +461,15 @@ static int code_extract(runner *r, const run_row *j, active *a, cl_error *err)
 	return rc;
 }
 
+/* Where a custom job finds its version in the export format it asked for: export.<ext> in
+ * its dataset directory. */
+static void export_file_of(const run_row *j, const char *data, char *out, size_t size)
+{
+	export_format f = EXPORT_JSONL;
+	export_format_parse(j->format, &f);
+	snprintf(out, size, "%s/export.%s", data, export_extension(f));
+}
+
 static int prepare_dirs(runner *r, const run_row *j, active *a, cl_error *err)
 {
 	char data[PATH_BYTES + 96];
@@ -474,6 +485,12 @@ static int prepare_dirs(runner *r, const run_row *j, active *a, cl_error *err)
 	if (!access(done, F_OK))
 		return 0;
 	rc = dataset_dir_write(&r->cfg.store, j->dataset_id, r->data_dir, data, err);
+	if (!rc && j->format[0] && strcmp(j->format, "crowdloop")) {
+		char file[PATH_BYTES + 160];
+		export_file_of(j, data, file, sizeof file);
+		rc = dataset_export_write(&r->cfg.store, j->dataset_id, r->data_dir, j->format,
+					  file, err);
+	}
 	if (!rc) {
 		int fd = open(done, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd >= 0)
@@ -505,6 +522,11 @@ static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err
 	env_list env = {0};
 	env_set(&env, "CROWDLOOP_DATASET", data);
 	env_set(&env, "CROWDLOOP_FORMAT", j->format[0] ? j->format : "crowdloop");
+	char file[PATH_BYTES + 160];
+	if (j->format[0] && strcmp(j->format, "crowdloop")) {
+		export_file_of(j, data, file, sizeof file);
+		env_set(&env, "CROWDLOOP_DATASET_FILE", file);
+	}
 	env_set(&env, "CROWDLOOP_OUTPUT", a->out_dir);
 	env_set(&env, "CROWDLOOP_RUN_ID", id);
 	env_set(&env, "CROWDLOOP_SERVER", r->server_url);

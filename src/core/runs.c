@@ -3,6 +3,7 @@
  * transaction), lost jobs and metric batches. */
 #include "core/runs.h"
 #include "core/code_bundle.h"
+#include "core/export.h"
 #include "ml/trainer.h"
 #include "util/clock.h"
 
@@ -50,6 +51,18 @@ typedef struct submit_job {
 
 /* The dataset version must be of the caller's org (else it is not found) and of a kind the
  * trainer takes. */
+/* A custom job's export format must hold its version's kind, as an export's must. */
+static int format_fits(const char *format, const char *kind_name, cl_error *err)
+{
+	export_format f;
+	task_kind kind;
+	if (!format[0] || !strcmp(format, "crowdloop") || export_format_parse(format, &f) ||
+	    task_kind_parse(kind_name, &kind) || export_format_supports(f, kind))
+		return 0;
+	return cl_fail(err, CL_EINVAL, "unsupported_format", "%s cannot hold %s annotations",
+		       format, kind_name);
+}
+
 static int dataset_fits(store_tx *tx, const store_ops *ops, submit_job *j, cl_error *err)
 {
 	int64_t org = 0;
@@ -60,7 +73,7 @@ static int dataset_fits(store_tx *tx, const store_ops *ops, submit_job *j, cl_er
 	if (j->trainer && !ml_trainer_takes(j->trainer, kind))
 		return cl_fail(err, CL_EINVAL, "trainer_kind", "%s does not train %s projects",
 			       j->trainer->name, kind);
-	return 0;
+	return format_fits(j->row.format, kind, err);
 }
 
 /* Params are written once, beside the job, each as its JSON text. */
@@ -178,10 +191,14 @@ static int check_what_runs(const run_limits *lim, const run_request *req, submit
 		return cl_fail(err, CL_EINVAL, NULL, "params must be an object");
 	if (req->command) {
 		snprintf(j->row.kind, sizeof j->row.kind, "custom");
-		if (req->format && strcmp(req->format, "crowdloop"))
-			return cl_fail(err, CL_EINVAL, NULL,
-				       "format must be crowdloop (project.json and rows.jsonl)");
-		snprintf(j->row.format, sizeof j->row.format, "crowdloop");
+		export_format f;
+		if (req->format && strcmp(req->format, "crowdloop") &&
+		    export_format_parse(req->format, &f))
+			return cl_fail(err, CL_EINVAL, "unknown_format",
+				       "format must be crowdloop (project.json and rows.jsonl) or an "
+				       "export format of GET /formats");
+		snprintf(j->row.format, sizeof j->row.format, "%s",
+			 req->format ? req->format : "crowdloop");
 		int rc = custom_allowed(lim, req, err);
 		return rc ? rc : check_code(lim, req, &j->row, err);
 	}

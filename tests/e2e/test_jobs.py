@@ -183,6 +183,30 @@ class CustomJobsTest(ServerTestCase):
             self.world.admin.post(API + "/orgs/%d/quota" % org,
                                   {"max_cpus": -1, "max_gpus": -1, "weight": 1})
 
+    def test_dataset_in_the_format_asked(self):
+        """A custom job asking for csv or labelstudio finds the version in it beside the
+        dataset directory; a format that cannot hold the kind, or none known, is 400."""
+        script = ('test "$CROWDLOOP_FORMAT" = "$1" && test -f "$CROWDLOOP_DATASET/rows.jsonl"'
+                  ' && echo "file=$(basename "$CROWDLOOP_DATASET_FILE")"'
+                  ' && echo "lines=$(wc -l < "$CROWDLOOP_DATASET_FILE")"'
+                  ' && cat "$CROWDLOOP_DATASET_FILE"')
+        for fmt, name in (("csv", "export.csv"), ("labelstudio", "export.json")):
+            r = self.jw.submit(["sh", "-c", script, "sh", fmt], format=fmt)
+            self.assertEqual(r.status, 201, r)
+            jid = r.json()["id"]
+            j = self.jw.wait_end(jid)
+            log = self.jw.eng.get(API + "/jobs/%d/logs" % jid).body.decode()
+            self.assertEqual(j["state"], "succeeded", log)
+            self.assertIn("file=" + name, log)
+            self.assertIn("good movie", log)
+            if fmt == "csv":
+                self.assertIn("lines=4", log)  # a header and 3 rows
+            else:
+                self.assertEqual(log.count('"good movie"') + log.count('"bad movie"') +
+                                 log.count('"fine film"'), 3, log)
+        self.assertError(self.jw.submit(["true"], format="coco"), 400, "unsupported_format")
+        self.assertError(self.jw.submit(["true"], format="nope"), 400, "unknown_format")
+
     def test_org_memory_quota(self):
         """Memory is part of the quota: a job asking more than it ever allows is refused at
         submission, one within it queues (the scheduler's unit test walks the holding back)."""
