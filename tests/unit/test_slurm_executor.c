@@ -105,7 +105,7 @@ static void scontrol_show(int64_t id, command_result *res)
 	char text[24];
 	snprintf(text, sizeof text, "%lld", (long long)id);
 	char *argv[] = {"scontrol", "show", "job", "-o", text, NULL};
-	command_call call = {argv, -1, 30000};
+	command_call call = {argv, -1, 30000, NULL};
 	assert_int_equal(command_run(&call, res, NULL), CL_OK);
 	assert_int_equal(res->status, 0);
 }
