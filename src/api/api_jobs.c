@@ -18,7 +18,7 @@
 
 #define LOG_TAIL_MAX 10000	       /* lines */
 #define LOG_TAIL_BYTES (1 << 20)       /* read back from the end to find them */
-#define LOG_FOLLOW_WAIT_US 50000       /* a follower's wait for the log to grow */
+#define LOG_FOLLOW_WAIT_MS 50          /* a follower's wait for the log to grow */
 #define METRICS_READ_MAX 100000	       /* points in one answer */
 #define COMPARE_MAX 1000	       /* runs in one comparison */
 
@@ -144,6 +144,7 @@ int api_jobs_cancel(http_request *r)
 /* ---- the log ---- */
 
 typedef struct log_stream {
+	http_request *r; /* lives while its answer is sent */
 	db *db;
 	int64_t job;
 	int fd;
@@ -168,14 +169,19 @@ static bool log_open(log_stream *x)
 	return x->fd >= 0;
 }
 
+/* Nothing to send yet: the connection waits, suspended, and no I/O thread with it. */
+static ssize_t log_wait(log_stream *x)
+{
+	return http_stream_wait(x->r, LOG_FOLLOW_WAIT_MS) ? MHD_CONTENT_READER_END_OF_STREAM : 0;
+}
+
 static ssize_t log_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	log_stream *x = cls;
 	if (!log_open(x)) {
 		if (job_ended(x))
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		usleep(LOG_FOLLOW_WAIT_US);
-		return 0;
+		return log_wait(x);
 	}
 	ssize_t n = pread(x->fd, out, max, x->base + (off_t)pos);
 	if (n > 0)
@@ -189,8 +195,7 @@ static ssize_t log_read(void *cls, uint64_t pos, char *out, size_t max)
 		n = pread(x->fd, out, max, x->base + (off_t)pos);
 		return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;
 	}
-	usleep(LOG_FOLLOW_WAIT_US);
-	return 0;
+	return log_wait(x);
 }
 
 static void log_free(void *cls)
@@ -252,7 +257,7 @@ int api_jobs_logs(http_request *r)
 			close(fd);
 		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
 	}
-	*x = (log_stream){api_app(r)->db, r->ids[0], fd, start, following};
+	*x = (log_stream){r, api_app(r)->db, r->ids[0], fd, start, following};
 	r->response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, log_read, x,
 							 log_free);
 	if (!r->response) {
