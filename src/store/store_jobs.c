@@ -567,31 +567,26 @@ int store_run_token(db *d, const char *digest, int64_t *job_id, int64_t *user_id
 	return rc;
 }
 
+/* The Model object of the row at st (MODEL_COLUMNS), aliases included: one shape for a model
+ * alone and for every model of a list, so a list needs no request per model. */
 static json_t *model_json(sqlite3_stmt *st)
 {
 	char at[32];
 	clock_iso8601(sqlite3_column_int64(st, 4), at);
-	return json_pack("{s:I,s:I,s:s,s:I,s:s,s:i}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-			 "org_id", (json_int_t)sqlite3_column_int64(st, 1), "name",
-			 db_col_text(st, 2), "created_by", (json_int_t)sqlite3_column_int64(st, 3),
-			 "created_at", at, "latest_version", sqlite3_column_int(st, 5));
+	json_t *aliases = text_json(db_col_text(st, 6));
+	return json_pack("{s:I,s:I,s:s,s:I,s:s,s:i,s:o}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "org_id",
+			 (json_int_t)sqlite3_column_int64(st, 1), "name", db_col_text(st, 2),
+			 "created_by", (json_int_t)sqlite3_column_int64(st, 3), "created_at", at,
+			 "latest_version", sqlite3_column_int(st, 5), "aliases",
+			 json_is_object(aliases) ? aliases : (json_decref(aliases), json_object()));
 }
 
 #define MODEL_COLUMNS                                                                              \
 	"m.id, m.org_id, m.name, m.created_by, m.created_at,"                                      \
-	" (SELECT coalesce(max(version), 0) FROM model_versions v WHERE v.model_id = m.id)"
-
-static json_t *aliases_of(db *d, int64_t model_id)
-{
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT name, version FROM model_aliases"
-						 " WHERE model_id = ? ORDER BY name");
-	db_bind_int(st, 1, model_id);
-	json_t *o = json_object();
-	while (db_step(st) == SQLITE_ROW)
-		json_object_set_new(o, db_col_text(st, 0), json_integer(sqlite3_column_int(st, 1)));
-	sqlite3_reset(st);
-	return o;
-}
+	" (SELECT coalesce(max(version), 0) FROM model_versions v WHERE v.model_id = m.id),"       \
+	" (SELECT json_group_object(a.name, a.version) FROM model_aliases a"                       \
+	"  WHERE a.model_id = m.id)"
 
 json_t *store_model_get(db *d, int64_t id)
 {
@@ -600,8 +595,6 @@ json_t *store_model_get(db *d, int64_t id)
 	db_bind_int(st, 1, id);
 	json_t *o = db_step(st) == SQLITE_ROW ? model_json(st) : NULL;
 	sqlite3_reset(st);
-	if (o)
-		json_object_set_new(o, "aliases", aliases_of(d, id));
 	return o;
 }
 

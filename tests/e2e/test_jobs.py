@@ -348,6 +348,11 @@ class CustomJobsTest(ServerTestCase):
                                           {"name": "production", "version": 9}), 404)
         a = self.jw.eng.get(API + "/models/%d/aliases" % mid).json()
         self.assertEqual(a["aliases"], {"production": 2})
+        # The list carries each model's aliases, as the model itself does.
+        listed = self.jw.eng.get(API + "/orgs/%d/models" % org).json()["items"]
+        self.assertEqual([m["aliases"] for m in listed if m["id"] == mid], [{"production": 2}])
+        self.assertEqual(self.jw.eng.get(API + "/models/%d" % mid).json()["aliases"],
+                         {"production": 2})
         self.assertEqual([(e["from_version"], e["to_version"], e["actor_id"])
                           for e in a["events"]],
                          [(None, 1, self.jw.eng_id), (1, 2, self.jw.eng_id)])
