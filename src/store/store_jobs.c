@@ -609,30 +609,46 @@ json_t *store_models_list(db *d, int64_t org_id, int64_t cursor, int limit, bool
 			     model_json, next);
 }
 
+/* The ModelVersion object of the row at st (VERSION_COLUMNS): one shape for a version alone
+ * and for every version of a model. */
+static json_t *version_json(sqlite3_stmt *st)
+{
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, 5), at);
+	return json_pack("{s:I,s:i,s:I,s:o,s:o,s:I,s:s,s:o}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 7), "version",
+			 sqlite3_column_int(st, 0), "job_id",
+			 (json_int_t)sqlite3_column_int64(st, 1), "evaluation",
+			 text_json(db_col_text(st, 2)), "lineage", text_json(db_col_text(st, 3)),
+			 "created_by", (json_int_t)sqlite3_column_int64(st, 4), "created_at", at,
+			 "aliases", text_json(db_col_text(st, 6)));
+}
+
+#define VERSION_COLUMNS                                                                            \
+	"v.version, v.job_id, v.evaluation, v.lineage, v.created_by, v.created_at,"                \
+	" (SELECT json_group_array(a.name) FROM model_aliases a"                                   \
+	"  WHERE a.model_id = v.model_id AND a.version = v.version), v.id"
+
 json_t *store_model_versions(db *d, int64_t model_id)
 {
-	sqlite3_stmt *st = db_stmt(
-	    db_reader(d), "SELECT v.version, v.job_id, v.evaluation, v.lineage, v.created_by,"
-			  " v.created_at, (SELECT json_group_array(a.name) FROM model_aliases a"
-			  "  WHERE a.model_id = v.model_id AND a.version = v.version), v.id"
-			  " FROM model_versions v WHERE v.model_id = ? ORDER BY v.version");
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " VERSION_COLUMNS " FROM model_versions v"
+						 " WHERE v.model_id = ? ORDER BY v.version");
 	db_bind_int(st, 1, model_id);
 	json_t *a = json_array();
-	while (db_step(st) == SQLITE_ROW) {
-		char at[32];
-		clock_iso8601(sqlite3_column_int64(st, 5), at);
-		json_array_append_new(
-		    a, json_pack("{s:I,s:i,s:I,s:o,s:o,s:I,s:s,s:o}", "id",
-				 (json_int_t)sqlite3_column_int64(st, 7), "version",
-				 sqlite3_column_int(st, 0),
-				 "job_id", (json_int_t)sqlite3_column_int64(st, 1), "evaluation",
-				 text_json(db_col_text(st, 2)), "lineage",
-				 text_json(db_col_text(st, 3)), "created_by",
-				 (json_int_t)sqlite3_column_int64(st, 4), "created_at", at,
-				 "aliases", text_json(db_col_text(st, 6))));
-	}
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(a, version_json(st));
 	sqlite3_reset(st);
 	return a;
+}
+
+json_t *store_model_version(db *d, int64_t model_id, int version)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " VERSION_COLUMNS " FROM model_versions v"
+						 " WHERE v.model_id = ? AND v.version = ?");
+	db_bind(st, DB_INT(model_id), DB_INT(version));
+	json_t *o = db_step(st) == SQLITE_ROW ? version_json(st) : NULL;
+	sqlite3_reset(st);
+	return o;
 }
 
 bool store_model_version_find(db *d, int64_t org_id, int64_t version_id, const char *model,

@@ -118,6 +118,8 @@ json_t *store_models_list(db *d, int64_t org_id, int64_t cursor, int limit, bool
 			  int64_t *next);
 /* A model's versions with their evaluation and lineage. */
 json_t *store_model_versions(db *d, int64_t model_id);
+/* Version `version` of a model in the same shape; NULL when missing. */
+json_t *store_model_version(db *d, int64_t model_id, int version);
 /* The registry version of org `org_id` a serving target names: version `version_id`, or (when
  * version_id is 0) what alias `alias` of model `model` points at. *id and dir (its
  * artifact_dir); false when the org has no such version. */
