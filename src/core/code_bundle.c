@@ -58,11 +58,9 @@ static int entry_bytes(struct archive *a, int64_t *inflated, cl_error *err)
 	la_ssize_t got;
 	while ((got = archive_read_data(a, chunk, sizeof chunk)) > 0)
 		if ((*inflated += got) > CODE_BUNDLE_MAX_INFLATED)
-			return cl_fail(err, CL_ETOOBIG, NULL,
-				       "the bundle inflates past %lld bytes",
+			return cl_fail(err, CL_ETOOBIG, NULL, "the bundle inflates past %lld bytes",
 				       (long long)CODE_BUNDLE_MAX_INFLATED);
-	return got < 0 ? cl_fail(err, CL_EINVAL, NULL, "the bundle is not a readable tar.gz")
-		       : 0;
+	return got < 0 ? cl_fail(err, CL_EINVAL, NULL, "the bundle is not a readable tar.gz") : 0;
 }
 
 static int bundle_check(const void *d, size_t n, size_t *files, cl_error *err)
@@ -79,8 +77,9 @@ static int bundle_check(const void *d, size_t n, size_t *files, cl_error *err)
 	*files = 0;
 	while (!rc && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		if (++*files > CODE_BUNDLE_MAX_ENTRIES)
-			rc = cl_fail(err, CL_ETOOBIG, NULL, "a code bundle holds at most %d entries",
-				     CODE_BUNDLE_MAX_ENTRIES);
+			rc =
+			    cl_fail(err, CL_ETOOBIG, NULL, "a code bundle holds at most %d entries",
+				    CODE_BUNDLE_MAX_ENTRIES);
 		if (!rc)
 			rc = entry_check(e, err);
 		if (!rc)
@@ -113,8 +112,8 @@ static int write_whole(const char *path, const void *d, size_t n, cl_error *err)
 	return cl_fail(err, CL_EINTERNAL, NULL, "cannot store the code bundle");
 }
 
-int code_bundle_store(const char *data_dir, const void *d, size_t n, char sha[65],
-		      size_t *files, cl_error *err)
+int code_bundle_store(const char *data_dir, const void *d, size_t n, char sha[65], size_t *files,
+		      cl_error *err)
 {
 	int rc = bundle_check(d, n, files, err);
 	if (rc)

@@ -18,8 +18,8 @@
 /* Checks bundle d[0..n) and stores it under data_dir; its sha256 (hex) in sha, its file count
  * in *files. 400 naming the first bad entry, 413 past the limits. Storing the same bundle
  * again is harmless. */
-int code_bundle_store(const char *data_dir, const void *d, size_t n, char sha[65],
-		      size_t *files, cl_error *err);
+int code_bundle_store(const char *data_dir, const void *d, size_t n, char sha[65], size_t *files,
+		      cl_error *err);
 /* Whether bundle `sha` (64 lowercase hex digits) is stored under data_dir. */
 bool code_bundle_exists(const char *data_dir, const char *sha);
 /* Extracts stored bundle `sha` into folder `dest`, which exists; no file outside it is

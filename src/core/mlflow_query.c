@@ -30,8 +30,8 @@ static const struct {
 	const char *name;
 	mlflow_field field;
 } prefixes[] = {
-    {"metrics", MLFLOW_METRIC}, {"metric", MLFLOW_METRIC},	  {"params", MLFLOW_PARAM},
-    {"param", MLFLOW_PARAM},	{"tags", MLFLOW_TAG},		  {"tag", MLFLOW_TAG},
+    {"metrics", MLFLOW_METRIC},	   {"metric", MLFLOW_METRIC},	 {"params", MLFLOW_PARAM},
+    {"param", MLFLOW_PARAM},	   {"tags", MLFLOW_TAG},	 {"tag", MLFLOW_TAG},
     {"attributes", MLFLOW_STATUS}, {"attribute", MLFLOW_STATUS}, {"attr", MLFLOW_STATUS},
     {"run", MLFLOW_STATUS},
 };
@@ -82,7 +82,7 @@ static int field_of(cursor *c, mlflow_field *field, char key[MLFLOW_QUERY_KEY_MA
 			return rc;
 		return attribute_of(key, field) ? bad(c, "attributes are status, start_time and "
 							 "end_time, not this one")
-					       : 0;
+						: 0;
 	}
 	/* A bare attribute, as MLflow's order_by takes "start_time". */
 	int rc = key_of(c, key);
@@ -221,8 +221,9 @@ int mlflow_order_parse(const char *entry, mlflow_query *q, cl_error *err)
 		return cl_fail(err, CL_EINVAL, NULL,
 			       "order_by: \"%.64s\" must be a field then ASC or DESC", entry);
 	if (o->field == MLFLOW_STATUS)
-		return cl_fail(err, CL_EINVAL, NULL,
-			       "order_by: runs sort by metrics, params, tags, start_time or end_time");
+		return cl_fail(
+		    err, CL_EINVAL, NULL,
+		    "order_by: runs sort by metrics, params, tags, start_time or end_time");
 	q->n_orders++;
 	return 0;
 }

@@ -24,7 +24,14 @@ typedef enum mlflow_field {
 } mlflow_field;
 
 /* The comparisons a clause may make. */
-typedef enum mlflow_op { MLFLOW_EQ, MLFLOW_NE, MLFLOW_LT, MLFLOW_LE, MLFLOW_GT, MLFLOW_GE } mlflow_op;
+typedef enum mlflow_op {
+	MLFLOW_EQ,
+	MLFLOW_NE,
+	MLFLOW_LT,
+	MLFLOW_LE,
+	MLFLOW_GT,
+	MLFLOW_GE
+} mlflow_op;
 
 /* One clause: `field.key op value`; a number for metrics and times, text otherwise. */
 typedef struct mlflow_clause {
