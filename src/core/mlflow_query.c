@@ -62,8 +62,9 @@ static int key_of(cursor *c, char key[MLFLOW_QUERY_KEY_MAX + 1])
 		key[n++] = *c->p++;
 	}
 	key[n] = 0;
-	if (quote && *c->p++ != quote)
+	if (quote && *c->p != quote)
 		return bad(c, "an unclosed quote");
+	c->p += quote != 0; /* past the closing quote, never past the end */
 	return n ? 0 : bad(c, "a key expected");
 }
 
@@ -122,8 +123,9 @@ static int value_of(cursor *c, mlflow_clause *cl)
 			cl->text[n++] = *c->p++;
 		}
 		cl->text[n] = 0;
-		if (*c->p++ != quote)
+		if (*c->p != quote)
 			return bad(c, "an unclosed quote");
+		c->p++;
 		return 0;
 	}
 	char *end;

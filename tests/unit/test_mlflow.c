@@ -222,7 +222,7 @@ static void test_filter_parse(void **state)
 	    "metrics.x > 'a'", "params.lr > '1'", "params.lr = 1", "metrics.x ~ 1",
 	    "metrics.x > 1 or metrics.y < 2", "metrics.x > 1 and", "colour = 'red'",
 	    "attributes.status = 'DONE'", "attributes.owner = 'me'", "tags.x = 'open",
-	    "metrics. > 1",
+	    "metrics. > 1", "tags.`x = 1",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err = (cl_error){0};
