@@ -39,7 +39,7 @@ static sched *make_sched(const sched_node *node, int orgs, int quotas)
 {
 	sched *s = sched_new(node);
 	for (int o = 0; s && quotas && o < orgs; o += 2)
-		sched_org_set(s, o, &(sched_org_limits){16, 2, 1 + o % 3});
+		sched_org_set(s, o, &(sched_org_limits){16, 2, 1 + o % 3, SCHED_UNLIMITED});
 	return s;
 }
 

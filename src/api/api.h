@@ -349,6 +349,7 @@ int api_projects_invite(http_request *r);
 int api_trainers(http_request *r);
 /* Training jobs and runs (api_jobs.c). */
 int api_jobs_create(http_request *r);
+int api_jobs_code_upload(http_request *r);
 int api_jobs_list(http_request *r);
 int api_jobs_get(http_request *r);
 int api_jobs_cancel(http_request *r);
@@ -370,6 +371,7 @@ int api_mlflow_runs_search(http_request *r);
 int api_mlflow_log_metric(http_request *r);
 int api_mlflow_log_param(http_request *r);
 int api_mlflow_set_tag(http_request *r);
+int api_mlflow_delete_tag(http_request *r);
 int api_mlflow_log_batch(http_request *r);
 int api_mlflow_metric_history(http_request *r);
 int api_orgs_quota(http_request *r);

@@ -3,6 +3,7 @@
  * logged in batches by a client or by the job's own token), artifacts, and the comparison of
  * runs' final metrics. */
 #include "api/api.h"
+#include "core/code_bundle.h"
 #include "core/runs.h"
 #include "jobs/artifacts.h"
 #include "store/store_jobs.h"
@@ -17,7 +18,7 @@
 
 #define LOG_TAIL_MAX 10000	       /* lines */
 #define LOG_TAIL_BYTES (1 << 20)       /* read back from the end to find them */
-#define LOG_FOLLOW_WAIT_US 50000       /* a follower's wait for the log to grow */
+#define LOG_FOLLOW_WAIT_MS 50          /* a follower's wait for the log to grow */
 #define METRICS_READ_MAX 100000	       /* points in one answer */
 #define COMPARE_MAX 1000	       /* runs in one comparison */
 
@@ -59,6 +60,7 @@ int api_jobs_create(http_request *r)
 	    .params = json_object_get(body, "params"),
 	    .command = json_object_get(body, "command"),
 	    .format = json_string_value(json_object_get(body, "format")),
+	    .code_sha256 = json_string_value(json_object_get(body, "code_sha256")),
 	    .cpus = (int)cpus,
 	    .gpus = (int)gpus,
 	    .priority = (int)priority,
@@ -75,6 +77,31 @@ int api_jobs_create(http_request *r)
 	if (!job)
 		return http_fail(r, CL_EINTERNAL, NULL, "cannot read the new job");
 	http_json(r, 201, job);
+	return 0;
+}
+
+/* POST /orgs/{id}/code: the body is the tar.gz itself. Only those who may run custom commands
+ * upload one, as only they may run it. */
+int api_jobs_code_upload(http_request *r)
+{
+	app *a = api_app(r);
+	const char *role = api_scope_of(r)->org_role;
+	if (!a->runs.allow_custom)
+		return http_fail(r, CL_EFORBIDDEN, "custom_jobs_disabled",
+				 "this server does not run custom commands (--allow-custom-jobs)");
+	if (!r->user.is_admin && strcmp(role, "owner") && strcmp(role, "engineer"))
+		return http_fail(r, CL_EFORBIDDEN, NULL,
+				 "only the org's owners and engineers upload code");
+	if (r->files || !r->upload.len)
+		return http_fail(r, CL_EINVAL, NULL, "the body must be the bundle (a tar.gz) alone");
+	char sha[65];
+	size_t files = 0;
+	int rc = code_bundle_store(a->data_dir, r->upload.data, r->upload.len, sha, &files,
+				   &r->err);
+	if (rc)
+		return rc;
+	http_json(r, 201, json_pack("{s:s,s:I,s:I}", "sha256", sha, "size",
+				    (json_int_t)r->upload.len, "entries", (json_int_t)files));
 	return 0;
 }
 
@@ -117,6 +144,7 @@ int api_jobs_cancel(http_request *r)
 /* ---- the log ---- */
 
 typedef struct log_stream {
+	http_request *r; /* lives while its answer is sent */
 	db *db;
 	int64_t job;
 	int fd;
@@ -141,14 +169,19 @@ static bool log_open(log_stream *x)
 	return x->fd >= 0;
 }
 
+/* Nothing to send yet: the connection waits, suspended, and no I/O thread with it. */
+static ssize_t log_wait(log_stream *x)
+{
+	return http_stream_wait(x->r, LOG_FOLLOW_WAIT_MS) ? MHD_CONTENT_READER_END_OF_STREAM : 0;
+}
+
 static ssize_t log_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	log_stream *x = cls;
 	if (!log_open(x)) {
 		if (job_ended(x))
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		usleep(LOG_FOLLOW_WAIT_US);
-		return 0;
+		return log_wait(x);
 	}
 	ssize_t n = pread(x->fd, out, max, x->base + (off_t)pos);
 	if (n > 0)
@@ -162,8 +195,7 @@ static ssize_t log_read(void *cls, uint64_t pos, char *out, size_t max)
 		n = pread(x->fd, out, max, x->base + (off_t)pos);
 		return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;
 	}
-	usleep(LOG_FOLLOW_WAIT_US);
-	return 0;
+	return log_wait(x);
 }
 
 static void log_free(void *cls)
@@ -225,7 +257,7 @@ int api_jobs_logs(http_request *r)
 			close(fd);
 		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
 	}
-	*x = (log_stream){api_app(r)->db, r->ids[0], fd, start, following};
+	*x = (log_stream){r, api_app(r)->db, r->ids[0], fd, start, following};
 	r->response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, log_read, x,
 							 log_free);
 	if (!r->response) {
@@ -383,8 +415,9 @@ static json_t *quota_json(app *a, int64_t org)
 {
 	run_quota q;
 	a->store.ops->org_quota(a->db, org, &q);
-	return json_pack("{s:I,s:i,s:i,s:i}", "org_id", (json_int_t)org, "max_cpus", q.max_cpus,
-			 "max_gpus", q.max_gpus, "weight", q.weight);
+	return json_pack("{s:I,s:i,s:i,s:I,s:i}", "org_id", (json_int_t)org, "max_cpus",
+			 q.max_cpus, "max_gpus", q.max_gpus, "max_mem_mb", (json_int_t)q.max_mem_mb,
+			 "weight", q.weight);
 }
 
 /* GET /orgs/{id}/quota */
@@ -394,7 +427,8 @@ int api_orgs_quota(http_request *r)
 	return 0;
 }
 
-/* POST /orgs/{id}/quota {"max_cpus", "max_gpus", "weight"} */
+/* POST /orgs/{id}/quota {"max_cpus", "max_gpus", "weight", "max_mem_mb"?}: the quota whole
+ * (no max_mem_mb: none). */
 int api_orgs_quota_set(http_request *r)
 {
 	json_t *body = NULL;
@@ -408,8 +442,9 @@ int api_orgs_quota_set(http_request *r)
 		if (v[i] < -1 || v[i] > 100000)
 			rc = http_fail(r, CL_EINVAL, NULL, "%s is out of range", keys[i]);
 	}
+	json_t *mem = json_object_get(body, "max_mem_mb");
+	run_quota q = {(int)v[0], (int)v[1], (int)v[2], mem ? json_integer_value(mem) : -1};
 	json_decref(body);
-	run_quota q = {(int)v[0], (int)v[1], (int)v[2]};
 	if (!rc)
 		rc = run_quota_set(&api_app(r)->store, r->ids[0], &q, &r->err);
 	if (!rc)

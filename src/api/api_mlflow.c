@@ -10,6 +10,7 @@
 #include "store/store_accounts.h"
 #include "store/store_jobs.h"
 #include "store/store_mlflow.h"
+#include "store/store_projects.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -106,9 +107,51 @@ static int experiment_answer(http_request *r, int64_t id)
 	return 0;
 }
 
-/* POST experiments/create {"name"}: an experiment is a crowdloop project, made with its
- * labels and settings through /api/v1/projects; create answers the id of the caller's project
- * of that name, and 404 naming the mapping when there is none. */
+#define ORGS_MAX 64 /* orgs read to pick an experiment's org */
+
+/* The org a new experiment goes in: its tag crowdloop.org_id, or the caller's one org where
+ * they run jobs; 400 when they run jobs in several and no tag names one. */
+static int experiment_org(http_request *r, const json_t *tags, int64_t *org)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(tags, i, t)
+	{
+		const char *key = json_string_value(json_object_get(t, "key"));
+		if (!key || strcmp(key, "crowdloop.org_id"))
+			continue;
+		*org = id_of(json_object_get(t, "value"));
+		return ml_member(r, *org) ? 0
+					  : http_fail(r, CL_ENOTFOUND, NULL,
+						      "tag crowdloop.org_id names no org of yours");
+	}
+	int64_t orgs[ORGS_MAX];
+	int n = store_mlflow_orgs(api_app(r)->db, r->user.id, orgs, ORGS_MAX);
+	if (n == 1) {
+		*org = orgs[0];
+		return 0;
+	}
+	return http_fail(r, CL_EINVAL, NULL,
+			 n ? "you run jobs in several orgs: name one with the tag crowdloop.org_id"
+			   : "only an org's owner or engineer creates experiments");
+}
+
+/* Makes the draft project of experiment `name` in org `org`; *id its id. */
+static int experiment_make(http_request *r, int64_t org, const char *name, int64_t *id)
+{
+	project p;
+	project_init(&p);
+	int rc = mlflow_experiment_project(&p, org, name, &r->err);
+	if (!rc)
+		rc = store_project_create(api_app(r)->db, &p, &r->err);
+	*id = p.id;
+	project_release(&p);
+	return rc;
+}
+
+/* POST experiments/create {"name", "tags"?}: an experiment is a crowdloop project. The
+ * caller's project of that name answers its id; else a draft project of that name is made in
+ * the caller's org (the tag crowdloop.org_id picks it when they run jobs in several). */
 int api_mlflow_experiment_create(http_request *r)
 {
 	json_t *body = NULL;
@@ -116,12 +159,12 @@ int api_mlflow_experiment_create(http_request *r)
 	if (rc)
 		return rc;
 	const char *name = json_string_value(json_object_get(body, "name"));
-	int64_t id = name ? store_mlflow_experiment_named(api_app(r)->db, r->user.id, name) : 0;
+	int64_t id = name ? store_mlflow_experiment_named(api_app(r)->db, r->user.id, name) : 0,
+		org = 0;
 	if (!id)
-		rc = http_fail(r, CL_ENOTFOUND, NULL,
-			       "an experiment is a crowdloop project: create project \"%.64s\" in "
-			       "an org where you are an owner or engineer first",
-			       name ? name : "");
+		rc = experiment_org(r, json_object_get(body, "tags"), &org);
+	if (!id && !rc)
+		rc = experiment_make(r, org, name, &id);
 	json_decref(body);
 	if (rc)
 		return rc;
@@ -316,28 +359,37 @@ static int search_experiments(http_request *r, const json_t *list, int64_t *ids,
 	return 0;
 }
 
-/* Start time, newest first, unless order_by asks for "start_time ASC" or "attributes.start_time
- * ASC"; any other order is 400. */
-static int search_order(http_request *r, const json_t *order, bool *oldest_first)
+/* The search's filter and order_by read into q; 400 naming what is wrong. */
+static int search_query(http_request *r, const json_t *body, mlflow_query *q)
 {
-	*oldest_first = false;
-	size_t n = json_array_size(order);
-	const char *o = n == 1 ? json_string_value(json_array_get(order, 0)) : NULL;
-	if (!order || json_is_null(order) || (json_is_array(order) && n == 0))
-		return 0;
-	if (o && !strncmp(o, "attributes.", 11))
-		o += 11;
-	if (o && (!strcmp(o, "start_time") || !strcmp(o, "start_time DESC")))
-		return 0;
-	if (o && !strcmp(o, "start_time ASC")) {
-		*oldest_first = true;
-		return 0;
+	int rc = mlflow_filter_parse(json_string_value(json_object_get(body, "filter")), q,
+				     &r->err);
+	const json_t *order = json_object_get(body, "order_by");
+	size_t i;
+	json_t *o;
+	json_array_foreach(order, i, o)
+	{
+		if (!rc && !json_is_string(o))
+			rc = http_fail(r, CL_EINVAL, NULL, "order_by[%zu] must be a string", i);
+		if (!rc)
+			rc = mlflow_order_parse(json_string_value(o), q, &r->err);
 	}
-	return http_fail(r, CL_EINVAL, NULL,
-			 "order_by may only be [\"start_time ASC\"] or [\"start_time DESC\"]");
+	return rc;
 }
 
-/* POST runs/search {"experiment_ids", "max_results"?, "order_by"?, "page_token"?} */
+/* Answers the runs of a page, the next page's token when the page is full. */
+static int search_answer(http_request *r, const int64_t *ids, int n, int limit, int64_t from)
+{
+	json_t *runs = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(runs, run_json(r, ids[i]));
+	json_t *answer = json_pack("{s:o}", "runs", runs);
+	page_token(answer, n, limit, from + n);
+	http_json(r, 200, answer);
+	return 0;
+}
+
+/* POST runs/search {"experiment_ids", "filter"?, "max_results"?, "order_by"?, "page_token"?} */
 int api_mlflow_runs_search(http_request *r)
 {
 	json_t *body = NULL;
@@ -346,32 +398,25 @@ int api_mlflow_runs_search(http_request *r)
 		return rc;
 	int64_t exps[SEARCH_EXPERIMENTS_MAX], from = 0, *ids = NULL;
 	int n_exps = 0, limit = 0;
-	bool oldest_first = false;
-	const char *filter = json_string_value(json_object_get(body, "filter"));
-	rc = search_experiments(r, json_object_get(body, "experiment_ids"), exps, &n_exps);
+	mlflow_query *q = calloc(1, sizeof *q);
+	rc = q ? search_experiments(r, json_object_get(body, "experiment_ids"), exps, &n_exps)
+	       : http_fail(r, CL_ENOMEM, NULL, "out of memory");
 	if (!rc)
-		rc = search_order(r, json_object_get(body, "order_by"), &oldest_first);
+		rc = search_query(r, body, q);
 	if (!rc)
 		rc = page_of(r, json_object_get(body, "max_results"),
 			     json_object_get(body, "page_token"), &limit, &from);
-	if (!rc && filter && *filter)
-		rc = http_fail(r, CL_EINVAL, NULL, "filter is not supported: search by experiment");
 	if (!rc && !(ids = calloc((size_t)limit, sizeof *ids)))
 		rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
 	json_decref(body);
-	if (rc) {
-		free(ids);
-		return rc;
-	}
-	int n = store_mlflow_run_ids(api_app(r)->db, exps, n_exps, oldest_first, from, limit, ids);
-	json_t *runs = json_array();
-	for (int i = 0; i < n; i++)
-		json_array_append_new(runs, run_json(r, ids[i]));
+	if (!rc)
+		rc = search_answer(r, ids,
+				   store_mlflow_run_ids(api_app(r)->db, exps, n_exps, q, from,
+							limit, ids),
+				   limit, from);
 	free(ids);
-	json_t *answer = json_pack("{s:o}", "runs", runs);
-	page_token(answer, n, limit, from + n);
-	http_json(r, 200, answer);
-	return 0;
+	free(q);
+	return rc;
 }
 
 /* Writes a batch into the run the body names, then answers {}. */
@@ -446,6 +491,24 @@ int api_mlflow_log_param(http_request *r)
 int api_mlflow_set_tag(http_request *r)
 {
 	return log_pair(r, false);
+}
+
+/* POST runs/delete-tag {"run_id", "key"} */
+int api_mlflow_delete_tag(http_request *r)
+{
+	json_t *body = NULL;
+	int rc = http_body_json(r, &body);
+	if (rc)
+		return rc;
+	int64_t id = 0;
+	rc = body_run(r, body, &id);
+	if (!rc)
+		rc = mlflow_tag_delete(&api_app(r)->store, id,
+				       json_string_value(json_object_get(body, "key")), &r->err);
+	if (!rc)
+		http_json(r, 200, json_object());
+	json_decref(body);
+	return rc;
 }
 
 /* The metrics of a log-batch; at most MLFLOW_BATCH_METRICS, checked before any is read. */

@@ -53,10 +53,8 @@ int api_models_version_add(http_request *r)
 	json_decref(body);
 	if (rc)
 		return rc;
-	json_t *versions = store_model_versions(api_app(r)->db, r->ids[0]);
-	json_t *v = json_array_get(versions, (size_t)version - 1);
-	http_json(r, 201, v ? json_incref(v) : json_pack("{s:i}", "version", version));
-	json_decref(versions);
+	json_t *v = store_model_version(api_app(r)->db, r->ids[0], version);
+	http_json(r, 201, v ? v : json_pack("{s:i}", "version", version));
 	return 0;
 }
 

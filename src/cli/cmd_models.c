@@ -31,19 +31,14 @@ static int list_models(client *c, long long org, bool as_json)
 		json_dumpf(page, stdout, JSON_INDENT(2));
 		putchar('\n');
 	}
+	/* The list carries each model's aliases: one request for them all. */
 	json_array_foreach(as_json ? NULL : json_object_get(page, "items"), i, m) {
-		char path2[64];
-		json_t *full = NULL;
-		snprintf(path2, sizeof path2, "/models/%lld",
-			 (long long)json_integer_value(json_object_get(m, "id")));
-		client_get_json(c, path2, &full);
 		printf("%-6lld %-32s latest v%lld  ",
 		       (long long)json_integer_value(json_object_get(m, "id")),
 		       json_string_value(json_object_get(m, "name")),
 		       (long long)json_integer_value(json_object_get(m, "latest_version")));
-		print_aliases(json_object_get(full, "aliases"));
+		print_aliases(json_object_get(m, "aliases"));
 		putchar('\n');
-		json_decref(full);
 	}
 	json_decref(page);
 	return 0;

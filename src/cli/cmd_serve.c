@@ -274,6 +274,7 @@ static int probe_node(app *a, const serve_args *args)
 	a->runs.gpus = node.gpu_count;
 	a->runs.mem_bytes = (int64_t)node.memory_bytes;
 	a->runs.executor = args->executor;
+	a->runs.data_dir = a->data_dir;
 	return 0;
 }
 

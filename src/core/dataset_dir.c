@@ -96,3 +96,106 @@ int dataset_dir_write(const store *s, int64_t dataset_id, const char *data_dir, 
 		return cl_fail(err, rc, NULL, "cannot write %s", path);
 	return rows_write(s, dataset_id, data_dir, dir, err);
 }
+
+/* ---- one export file ---- */
+
+/* The rows of a version, as an export writer pulls them; rewound by opening them again. */
+typedef struct version_rows {
+	const store *s;
+	int64_t dataset_id;
+	const char *data_dir;
+	void *rows;
+} version_rows;
+
+static int version_next(void *ctx, export_row *row)
+{
+	version_rows *v = ctx;
+	return v->rows ? v->s->ops->dataset_rows_next(v->rows, row) : CL_EINTERNAL;
+}
+
+static int version_rewind(void *ctx)
+{
+	version_rows *v = ctx;
+	if (v->rows)
+		v->s->ops->dataset_rows_close(v->rows);
+	v->rows = v->s->ops->dataset_rows_open(v->s->db, v->dataset_id);
+	return v->rows ? 0 : CL_EINTERNAL;
+}
+
+static int version_blob(void *ctx, const export_row *row, buf *out)
+{
+	version_rows *v = ctx;
+	char path[4096];
+	if (!row->blob || v->s->ops->blob_file(v->data_dir, row->blob, path, sizeof path))
+		return CL_ENOTFOUND;
+	FILE *f = fopen(path, "rbe");
+	char chunk[64 * 1024];
+	size_t n;
+	int rc = f ? 0 : CL_ENOTFOUND;
+	out->len = 0;
+	while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		rc = buf_append(out, chunk, n);
+	if (f)
+		fclose(f);
+	return rc;
+}
+
+/* Steps the writer into file f to the end. */
+static int export_pump(export_writer *w, FILE *f)
+{
+	buf piece;
+	buf_init(&piece, 0);
+	int more;
+	do {
+		piece.len = 0;
+		more = export_writer_step(w, &piece);
+		if (more >= 0 && piece.len && fwrite(piece.data, 1, piece.len, f) != piece.len)
+			more = CL_EINTERNAL;
+	} while (more > 0);
+	buf_release(&piece);
+	return more;
+}
+
+/* The export options of a version from its description (project.json). */
+static int options_of(const json_t *d, const char *format, export_options *o, cl_error *err)
+{
+	*o = (export_options){0};
+	if (export_format_parse(format, &o->format) ||
+	    task_kind_parse(json_string_value(json_object_get(d, "kind")), &o->kind))
+		return cl_fail(err, CL_EINVAL, NULL, "unknown format \"%.32s\"", format);
+	if (!export_format_supports(o->format, o->kind))
+		return cl_fail(err, CL_EINVAL, "unsupported_format", "%s cannot hold %s annotations",
+			       format, task_kind_name(o->kind));
+	o->labels = json_object_get(d, "labels");
+	o->with_images = export_format_is_archive(o->format);
+	return 0;
+}
+
+int dataset_export_write(const store *s, int64_t dataset_id, const char *data_dir,
+			 const char *format, const char *path, cl_error *err)
+{
+	char *text = s->ops->dataset_description(s->db, dataset_id);
+	json_t *d = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	if (!d)
+		return cl_fail(err, CL_ENOTFOUND, NULL, "dataset version %lld not found",
+			       (long long)dataset_id);
+	export_options o;
+	version_rows v = {s, dataset_id, data_dir, NULL};
+	export_source src = {version_next, version_rewind, version_blob, &v};
+	export_writer *w = NULL;
+	int rc = options_of(d, format, &o, err);
+	if (!rc && (version_rewind(&v) || export_writer_new(&o, &src, &w)))
+		rc = cl_fail(err, CL_EINTERNAL, NULL, "cannot start the %s export", format);
+	FILE *f = rc ? NULL : fopen(path, "we");
+	if (!rc && (!f || export_pump(w, f) < 0))
+		rc = cl_fail(err, CL_EINTERNAL, NULL, "cannot write the %s export: %s", format,
+			     w ? export_writer_error(w) : "");
+	if (f && fclose(f) && !rc)
+		rc = cl_fail(err, CL_EINTERNAL, NULL, "cannot write %s", path);
+	export_writer_free(w);
+	if (v.rows)
+		s->ops->dataset_rows_close(v.rows);
+	json_decref(d);
+	return rc;
+}

@@ -13,4 +13,10 @@
 int dataset_dir_write(const store *s, int64_t dataset_id, const char *data_dir, const char *dir,
 		      cl_error *err);
 
+/* Writes version `dataset_id` as one file `path` in export format `format` (a row of
+ * core/export.h's formats table that fits the version's kind), image archives with their
+ * images. CL_EINVAL when the format does not fit, CL_EINTERNAL on I/O failure. */
+int dataset_export_write(const store *s, int64_t dataset_id, const char *data_dir,
+			 const char *format, const char *path, cl_error *err);
+
 #endif

@@ -188,3 +188,36 @@ int mlflow_run_update(const store *s, int64_t job_id, const char *status, int64_
 	update_job u = {s->ops, job_id, state, end_ms};
 	return s->ops->write(s->db, update_tx, &u, err);
 }
+
+/* An experiment made through MLflow is a draft project of the org: of a kind that needs no
+ * labels (llm_response), so that nothing is made up for it; a manager shapes it later. */
+int mlflow_experiment_project(project *p, int64_t org_id, const char *name, cl_error *err)
+{
+	json_t *in = json_pack("{s:I,s:s?,s:s,s:s}", "org_id", (json_int_t)org_id, "name", name,
+			       "kind", "llm_response", "status", "draft");
+	int rc = in ? project_apply_json(p, in, true, err)
+		    : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	json_decref(in);
+	return rc;
+}
+
+typedef struct tag_delete_job {
+	const store_ops *ops;
+	int64_t id;
+	const char *key;
+} tag_delete_job;
+
+static int tag_delete_tx(store_tx *tx, void *ctx, cl_error *err)
+{
+	tag_delete_job *t = ctx;
+	return t->ops->run_tag_delete(tx, t->id, t->key, err);
+}
+
+int mlflow_tag_delete(const store *s, int64_t job_id, const char *key, cl_error *err)
+{
+	int rc = key_check("tags", 0, key, err);
+	if (rc)
+		return rc;
+	tag_delete_job t = {s->ops, job_id, key};
+	return s->ops->write(s->db, tag_delete_tx, &t, err);
+}

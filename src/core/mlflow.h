@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/mlflow_query.h"
+#include "core/project.h"
 #include "core/run_types.h"
 #include "store/ops.h"
 
@@ -45,10 +47,24 @@ int mlflow_run_update(const store *s, int64_t job_id, const char *status, int64_
  * characters, finite values; a param written again with another value is 400. One
  * transaction, all or nothing. */
 int mlflow_log(const store *s, int64_t job_id, const mlflow_batch *b, cl_error *err);
+/* Removes a run's tag `key`; 404 when the run has no such tag. One transaction. */
+int mlflow_tag_delete(const store *s, int64_t job_id, const char *key, cl_error *err);
 
 /* The MLflow status of a crowdloop job state. */
 const char *mlflow_status_of(const char *state);
 /* The crowdloop job state of an MLflow status, NULL when unknown. */
 const char *mlflow_state_of(const char *status);
+
+/* Reads MLflow's filter syntax, the subset `metrics.k <op> n`, `params.k = 'v'`,
+ * `tags.k = 'v'` (or !=), `attributes.status = 'FINISHED'` and start_time/end_time against a
+ * number, joined by "and", into q's clauses. NULL or blank: no clause. 400 naming what is
+ * wrong otherwise. */
+int mlflow_filter_parse(const char *filter, mlflow_query *q, cl_error *err);
+/* Reads one order_by entry ("metrics.loss DESC", "params.lr", "start_time ASC") into q. */
+int mlflow_order_parse(const char *entry, mlflow_query *q, cl_error *err);
+
+/* Fills p (from project_init) as the project an MLflow experiment `name` of org `org_id`
+ * makes: a draft with no labels. 400 naming a bad name. */
+int mlflow_experiment_project(project *p, int64_t org_id, const char *name, cl_error *err);
 
 #endif

@@ -40,10 +40,11 @@ typedef struct run_metric {
 	int64_t step, at;
 } run_metric;
 
-/* An org's limits on its running jobs: concurrent cpus and gpus (-1: none) and its fair-share
- * weight (1 to 1000). */
+/* An org's limits on its running jobs: concurrent cpus, gpus and memory in MiB (-1: none) and
+ * its fair-share weight (1 to 1000). */
 typedef struct run_quota {
 	int max_cpus, max_gpus, weight;
+	int64_t max_mem_mb;
 } run_quota;
 
 #endif

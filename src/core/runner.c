@@ -2,6 +2,9 @@
  * cancel requests from the store, places jobs with the scheduler, starts, follows and ends
  * them. */
 #include "core/runner.h"
+#include "core/code_bundle.h"
+#include "core/dataset_dir.h"
+#include "core/export.h"
 #include "core/auth.h"
 #include "core/runs.h"
 #include "jobs/artifacts.h"
@@ -305,8 +308,11 @@ static void quota_load(runner *r, int64_t org)
 {
 	run_quota q;
 	r->cfg.store.ops->org_quota(r->cfg.store.db, org, &q);
-	sched_org_limits l = {q.max_cpus < 0 ? SCHED_UNLIMITED : q.max_cpus,
-			      q.max_gpus < 0 ? SCHED_UNLIMITED : q.max_gpus, q.weight};
+	sched_org_limits l = {
+	    .max_cpus = q.max_cpus < 0 ? SCHED_UNLIMITED : q.max_cpus,
+	    .max_gpus = q.max_gpus < 0 ? SCHED_UNLIMITED : q.max_gpus,
+	    .max_mem_bytes = q.max_mem_mb < 0 ? SCHED_UNLIMITED : q.max_mem_mb << 20,
+	    .weight = q.weight};
 	if (sched_org_set(r->sched, org, &l))
 		log_warn("msg=\"an org's quota is out of range\" org=%lld", (long long)org);
 }
@@ -419,12 +425,12 @@ static char **argv_of(runner *r, const run_row *j, const active *a, json_t **wor
 	return argv;
 }
 
-#define ENV_MAX 12 /* the variables a job gets, below */
+#define ENV_MAX 14 /* the variables a job gets, below */
 
 /* NULL-terminated: v[n] stays NULL. */
 typedef struct env_list {
 	char *v[ENV_MAX + 1];
-	char store[ENV_MAX][PATH_BYTES + 160];
+	char store[ENV_MAX][2 * PATH_BYTES];
 	int n;
 } env_list;
 
@@ -437,18 +443,54 @@ static void env_set(env_list *e, const char *key, const char *value)
 	e->n++;
 }
 
+/* A custom job's code bundle, extracted once into its working directory (a retry finds it
+ * there, as the command may have changed its files). */
+static int code_extract(runner *r, const run_row *j, active *a, cl_error *err)
+{
+	char done[PATH_BYTES + 128];
+	snprintf(done, sizeof done, "%s/.code-complete", a->dir);
+	if (!j->code_hash[0] || !access(done, F_OK))
+		return 0;
+	int rc = code_bundle_extract(r->data_dir, j->code_hash, a->dir, err);
+	int fd = rc ? -1 : open(done, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	if (!rc)
+		note(a->log_path, "code bundle %.12s extracted into the working directory",
+		     j->code_hash);
+	return rc;
+}
+
+/* Where a custom job finds its version in the export format it asked for: export.<ext> in
+ * its dataset directory. */
+static void export_file_of(const run_row *j, const char *data, char *out, size_t size)
+{
+	export_format f = EXPORT_JSONL;
+	export_format_parse(j->format, &f);
+	snprintf(out, size, "%s/export.%s", data, export_extension(f));
+}
+
 static int prepare_dirs(runner *r, const run_row *j, active *a, cl_error *err)
 {
 	char data[PATH_BYTES + 96];
 	snprintf(data, sizeof data, "%s/data", a->dir);
 	if (fs_make_dirs(a->out_dir))
 		return cl_fail(err, CL_EINTERNAL, NULL, "cannot make %s", a->out_dir);
+	int rc = code_extract(r, j, a, err);
+	if (rc)
+		return rc;
 	/* A retry finds its data in place: a version never changes. */
 	char done[PATH_BYTES + 128];
 	snprintf(done, sizeof done, "%s/.complete", data);
 	if (!access(done, F_OK))
 		return 0;
-	int rc = dataset_dir_write(&r->cfg.store, j->dataset_id, r->data_dir, data, err);
+	rc = dataset_dir_write(&r->cfg.store, j->dataset_id, r->data_dir, data, err);
+	if (!rc && j->format[0] && strcmp(j->format, "crowdloop")) {
+		char file[PATH_BYTES + 160];
+		export_file_of(j, data, file, sizeof file);
+		rc = dataset_export_write(&r->cfg.store, j->dataset_id, r->data_dir, j->format,
+					  file, err);
+	}
 	if (!rc) {
 		int fd = open(done, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd >= 0)
@@ -480,6 +522,11 @@ static int launch(runner *r, run_row *j, active *a, uint64_t mask, cl_error *err
 	env_list env = {0};
 	env_set(&env, "CROWDLOOP_DATASET", data);
 	env_set(&env, "CROWDLOOP_FORMAT", j->format[0] ? j->format : "crowdloop");
+	char file[PATH_BYTES + 160];
+	if (j->format[0] && strcmp(j->format, "crowdloop")) {
+		export_file_of(j, data, file, sizeof file);
+		env_set(&env, "CROWDLOOP_DATASET_FILE", file);
+	}
 	env_set(&env, "CROWDLOOP_OUTPUT", a->out_dir);
 	env_set(&env, "CROWDLOOP_RUN_ID", id);
 	env_set(&env, "CROWDLOOP_SERVER", r->server_url);

@@ -2,6 +2,8 @@
  * cancel, the end of an attempt (its state, a retry, its evaluation and artifacts in the same
  * transaction), lost jobs and metric batches. */
 #include "core/runs.h"
+#include "core/code_bundle.h"
+#include "core/export.h"
 #include "ml/trainer.h"
 #include "util/clock.h"
 
@@ -49,6 +51,18 @@ typedef struct submit_job {
 
 /* The dataset version must be of the caller's org (else it is not found) and of a kind the
  * trainer takes. */
+/* A custom job's export format must hold its version's kind, as an export's must. */
+static int format_fits(const char *format, const char *kind_name, cl_error *err)
+{
+	export_format f;
+	task_kind kind;
+	if (!format[0] || !strcmp(format, "crowdloop") || export_format_parse(format, &f) ||
+	    task_kind_parse(kind_name, &kind) || export_format_supports(f, kind))
+		return 0;
+	return cl_fail(err, CL_EINVAL, "unsupported_format", "%s cannot hold %s annotations",
+		       format, kind_name);
+}
+
 static int dataset_fits(store_tx *tx, const store_ops *ops, submit_job *j, cl_error *err)
 {
 	int64_t org = 0;
@@ -59,7 +73,7 @@ static int dataset_fits(store_tx *tx, const store_ops *ops, submit_job *j, cl_er
 	if (j->trainer && !ml_trainer_takes(j->trainer, kind))
 		return cl_fail(err, CL_EINVAL, "trainer_kind", "%s does not train %s projects",
 			       j->trainer->name, kind);
-	return 0;
+	return format_fits(j->row.format, kind, err);
 }
 
 /* Params are written once, beside the job, each as its JSON text. */
@@ -87,6 +101,10 @@ static int within_quota(const run_quota *q, const run_row *r, cl_error *err)
 	if (q->max_gpus >= 0 && r->gpus > q->max_gpus)
 		return cl_fail(err, CL_EINVAL, "over_quota",
 			       "gpus: the org's quota allows %d at a time", q->max_gpus);
+	if (q->max_mem_mb >= 0 && r->mem_bytes > q->max_mem_mb << 20)
+		return cl_fail(err, CL_EINVAL, "over_quota",
+			       "mem_mb: the org's quota allows %lld at a time",
+			       (long long)q->max_mem_mb);
 	return 0;
 }
 
@@ -150,6 +168,19 @@ static int check_resources(const run_limits *lim, const run_request *req, cl_err
 	return 0;
 }
 
+/* A command's code bundle: one uploaded to this server (POST /orgs/{id}/code). */
+static int check_code(const run_limits *lim, const run_request *req, run_row *row,
+		      cl_error *err)
+{
+	if (!req->code_sha256)
+		return 0;
+	if (!lim->data_dir || !code_bundle_exists(lim->data_dir, req->code_sha256))
+		return cl_fail(err, CL_EINVAL, "unknown_code",
+			       "code_sha256 names no uploaded code bundle (POST /orgs/{id}/code)");
+	snprintf(row->code_hash, sizeof row->code_hash, "%s", req->code_sha256);
+	return 0;
+}
+
 /* The trainer or the command, checked; the row's kind and what it runs. */
 static int check_what_runs(const run_limits *lim, const run_request *req, submit_job *j,
 			   cl_error *err)
@@ -160,12 +191,19 @@ static int check_what_runs(const run_limits *lim, const run_request *req, submit
 		return cl_fail(err, CL_EINVAL, NULL, "params must be an object");
 	if (req->command) {
 		snprintf(j->row.kind, sizeof j->row.kind, "custom");
-		if (req->format && strcmp(req->format, "crowdloop"))
-			return cl_fail(err, CL_EINVAL, NULL,
-				       "format must be crowdloop (project.json and rows.jsonl)");
-		snprintf(j->row.format, sizeof j->row.format, "crowdloop");
-		return custom_allowed(lim, req, err);
+		export_format f;
+		if (req->format && strcmp(req->format, "crowdloop") &&
+		    export_format_parse(req->format, &f))
+			return cl_fail(err, CL_EINVAL, "unknown_format",
+				       "format must be crowdloop (project.json and rows.jsonl) or an "
+				       "export format of GET /formats");
+		snprintf(j->row.format, sizeof j->row.format, "%s",
+			 req->format ? req->format : "crowdloop");
+		int rc = custom_allowed(lim, req, err);
+		return rc ? rc : check_code(lim, req, &j->row, err);
 	}
+	if (req->code_sha256)
+		return cl_fail(err, CL_EINVAL, NULL, "code_sha256 goes with a command only");
 	if (!(j->trainer = ml_trainer_find(req->trainer)))
 		return cl_fail(err, CL_EINVAL, "unknown_trainer", "unknown trainer \"%.32s\"",
 			       req->trainer);
@@ -236,6 +274,9 @@ int run_quota_set(const store *s, int64_t org_id, const run_quota *q, cl_error *
 		return cl_fail(err, CL_EINVAL, NULL, "max_cpus must be -1 (none) or 0 to 100000");
 	if (q->max_gpus < -1 || q->max_gpus > 100000)
 		return cl_fail(err, CL_EINVAL, NULL, "max_gpus must be -1 (none) or 0 to 100000");
+	if (q->max_mem_mb < -1 || q->max_mem_mb > RUN_QUOTA_MEM_MB_MAX)
+		return cl_fail(err, CL_EINVAL, NULL, "max_mem_mb must be -1 (none) or 0 to %lld",
+			       (long long)RUN_QUOTA_MEM_MB_MAX);
 	if (q->weight < 1 || q->weight > 1000)
 		return cl_fail(err, CL_EINVAL, NULL, "weight must be 1 to 1000");
 	quota_job j = {s->ops, org_id, q};

@@ -26,6 +26,7 @@ typedef struct run_limits {
 	int64_t mem_bytes;
 	bool allow_custom;
 	const char *executor; /* where jobs run ("local", "slurm"), recorded on each; NULL: local */
+	const char *data_dir; /* where code bundles are stored (core/code_bundle.h) */
 } run_limits;
 
 /* A submission, as the API read it. Borrowed. 0 means the default for a resource. */
@@ -37,6 +38,7 @@ typedef struct run_request {
 	const json_t *params;	 /* the trainer's params, or NULL */
 	const json_t *command;	 /* a custom command: array of strings, or NULL */
 	const char *format;	 /* the dataset format a custom command asks for, or NULL */
+	const char *code_sha256; /* an uploaded code bundle a custom command runs beside, or NULL */
 	int cpus, gpus, priority, max_retries;
 	int64_t mem_bytes, time_limit_ms;
 } run_request;
@@ -80,7 +82,10 @@ int run_cancel(const store *s, int64_t job_id, cl_error *err);
 int run_log_metrics(const store *s, int64_t job_id, const run_metric *m, size_t n,
 		    cl_error *err);
 
-/* Sets org `org_id`'s quota: max_cpus and max_gpus -1 (none) or 0 to 100000, weight 1 to 1000
+#define RUN_QUOTA_MEM_MB_MAX ((int64_t)1 << 30) /* an org's memory quota, in MiB: 1 PiB */
+
+/* Sets org `org_id`'s quota: max_cpus and max_gpus -1 (none) or 0 to 100000, max_mem_mb -1 or
+ * 0 to RUN_QUOTA_MEM_MB_MAX, weight 1 to 1000
  * (400 naming the bad one). */
 int run_quota_set(const store *s, int64_t org_id, const run_quota *q, cl_error *err);
 

@@ -142,6 +142,10 @@ void http_defer(http_request *r, http_handler finish, void *ctx, void (*free_ctx
 /* From any thread once the work is done (`rc` is kept in r->wake_rc): finish(r) then runs on
  * an I/O thread, and its result answers the request as a handler's would. */
 void http_wake(void *r, int rc);
+/* For a streamed answer's content reader that has nothing to send yet: suspends r's connection
+ * for `ms` milliseconds, after which MHD calls the reader again; the reader returns 0. No I/O
+ * thread waits meanwhile. CL_EUNAVAIL when the server is stopping: end the stream. */
+int http_stream_wait(http_request *r, int ms);
 
 /* ---- answering (response.c) ---- */
 

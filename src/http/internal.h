@@ -32,6 +32,23 @@ typedef struct header_watch {
 	bool stop, started;
 } header_watch;
 
+/* Streamed answers waiting for more (stream_wait.c): their connections, suspended, and when
+ * each wait is over; one thread resumes them. */
+typedef struct stream_waits {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct MHD_Connection **conn;
+	int64_t *due; /* clock_mono_ns() */
+	size_t n;
+	int *suspended; /* the server's count of suspended connections */
+	bool stop, started;
+} stream_waits;
+
+int stream_waits_start(stream_waits *w, int *suspended);
+/* Resumes every waiting connection and ends the thread. */
+void stream_waits_stop(stream_waits *w);
+
 struct http_server {
 	http_config cfg;
 	struct MHD_Daemon *daemon;
@@ -49,6 +66,7 @@ struct http_server {
 	route_metrics *metrics; /* n_routes + 1: the last is "no route" */
 	header_watch watch;
 	bool tls; /* answers carry Strict-Transport-Security */
+	stream_waits waits;
 };
 
 void metrics_init(http_server *s);

@@ -717,6 +717,10 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 	unsigned per_address = cfg->max_per_address < 0	   ? 0 /* MHD: no limit */
 			       : cfg->max_per_address > 0 ? (unsigned)cfg->max_per_address
 							   : HTTP_PER_ADDRESS_DEFAULT;
+	if (stream_waits_start(&s->waits, &s->suspended)) {
+		http_server_stop(s, 0);
+		return cl_fail(err, CL_EINTERNAL, NULL, "cannot start the streams' thread");
+	}
 	if (deadline_start(&s->watch, cfg->header_timeout_s > 0 ? cfg->header_timeout_s
 								  : HTTP_HEADER_TIMEOUT_DEFAULT)) {
 		http_server_stop(s, 0);
@@ -787,6 +791,7 @@ void http_server_stop(http_server *s, int grace_ms)
 	pthread_mutex_unlock(&s->pool_lock);
 	for (int i = 0; i < s->n_pool; i++)
 		pthread_join(s->pool[i], NULL);
+	stream_waits_stop(&s->waits);
 	if (s->daemon) {
 		int64_t until = clock_mono_ns() + (int64_t)5000 * 1000000;
 		while (__atomic_load_n(&s->suspended, __ATOMIC_SEQ_CST) > 0 &&

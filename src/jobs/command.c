@@ -119,7 +119,8 @@ static int spawn(const command_call *call, int out_w, int err_w, pid_t *pid)
 	int rc = EINVAL;
 	if (actions_init(&fa, out_w, err_w, pass) == 0) {
 		if (attr_init(&attr) == 0) {
-			rc = posix_spawnp(pid, call->argv[0], &fa, &attr, call->argv, environ);
+			rc = posix_spawnp(pid, call->argv[0], &fa, &attr, call->argv,
+					  call->envp ? call->envp : environ);
 			posix_spawnattr_destroy(&attr);
 		}
 		posix_spawn_file_actions_destroy(&fa);

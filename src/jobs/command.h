@@ -21,6 +21,7 @@ typedef struct command_call {
 	char *const *argv;  /* argv[0] is looked up in PATH */
 	int pass_fd;	    /* given to the command as its fd 3 (e.g. a pipe to read); -1: none */
 	int64_t timeout_ms; /* killed (the whole group) after this long; 0: never */
+	char *const *envp;  /* its environment; NULL: the server's */
 } command_call;
 
 /* How a command ended and what it said. Fixed buffers: nothing to free. */

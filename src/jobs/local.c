@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jobs/job_env.h"
 #include "util/clock.h"
 
 extern char **environ;
@@ -165,54 +166,6 @@ static int cgroup_open(local_job *job, const local_spec *spec)
 	return fd;
 }
 
-/* ---- the environment ---- */
-
-/* Whether a server's entry stays out of a job's environment: one the spec sets, or the server's
- * own settings (CROWDLOOP_*, MLFLOW_*), which may hold secrets such as the first admin's
- * password; a job gets those the spec gives it. */
-static int env_overridden(const char *entry, char *const *env, const char *cuda)
-{
-	size_t key = strcspn(entry, "=");
-	if (!strncmp(entry, "CROWDLOOP_", 10) || !strncmp(entry, "MLFLOW_", 7))
-		return 1;
-	if (cuda && key == strlen("CUDA_VISIBLE_DEVICES") &&
-	    !strncmp(entry, "CUDA_VISIBLE_DEVICES", key))
-		return 1;
-	for (size_t i = 0; env && env[i]; i++)
-		if (strcspn(env[i], "=") == key && !strncmp(env[i], entry, key))
-			return 1;
-	return 0;
-}
-
-/* The server's environment less what the spec sets and its own settings, then the spec's; one
- * allocation holding
- * the pointers and the CUDA_VISIBLE_DEVICES entry. NULL when out of memory. */
-static char **env_build(const local_spec *spec)
-{
-	size_t n = 0, extra = 0;
-	while (environ[n])
-		n++;
-	while (spec->env && spec->env[extra])
-		extra++;
-	size_t cuda_len = spec->cuda_devices ? strlen(spec->cuda_devices) + 32 : 0;
-	char **envp = malloc((n + extra + 2) * sizeof *envp + cuda_len);
-	if (!envp)
-		return NULL;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!env_overridden(environ[i], spec->env, spec->cuda_devices))
-			envp[k++] = environ[i];
-	for (size_t i = 0; i < extra; i++)
-		envp[k++] = spec->env[i];
-	if (spec->cuda_devices) {
-		char *cuda = (char *)(envp + n + extra + 2);
-		snprintf(cuda, cuda_len, "CUDA_VISIBLE_DEVICES=%s", spec->cuda_devices);
-		envp[k++] = cuda;
-	}
-	envp[k] = NULL;
-	return envp;
-}
-
 /* ---- the child ---- */
 
 static void child_say(int fd, const char *text)
@@ -305,7 +258,7 @@ int local_start(local_job *job, const local_spec *spec, cl_error *err)
 		return cl_fail(err, CL_EINTERNAL, "job_log", "%s: %s", spec->log_path,
 			       strerror(errno));
 	int cgfd = cgroup_open(job, spec);
-	char **envp = env_build(spec);
+	char **envp = job_env_build(environ, spec->env, spec->cuda_devices);
 	pid_t pid = envp ? spawn(spec, envp, logfd, cgfd) : -1;
 	int saved = errno;
 	free(envp);

@@ -31,6 +31,7 @@ typedef struct org {
 	sched_usage held; /* what its running jobs hold, and its counts */
 	int32_t head[LEVELS], tail[LEVELS];
 	int res_cpus, res_gpus; /* quota reserved in this pass by its blocked heads */
+	int64_t res_mem;
 	int blocked;		/* blocked at the level being placed */
 } org;
 
@@ -164,7 +165,7 @@ static int32_t org_get(sched *s, int64_t id)
 	org *o = &s->orgs[s->norgs];
 	memset(o, 0, sizeof *o);
 	o->id = id;
-	o->lim = (sched_org_limits){SCHED_UNLIMITED, SCHED_UNLIMITED, 1};
+	o->lim = (sched_org_limits){SCHED_UNLIMITED, SCHED_UNLIMITED, 1, SCHED_UNLIMITED};
 	for (int l = 0; l < LEVELS; l++)
 		o->head[l] = o->tail[l] = NONE;
 	return (int32_t)s->norgs++;
@@ -245,7 +246,7 @@ static void release(sched *s, int32_t i)
 
 /* ---- checks ---- */
 
-static int limit_ok(int limit, int want)
+static int limit_ok(int64_t limit, int64_t want)
 {
 	return limit == SCHED_UNLIMITED || want <= limit;
 }
@@ -257,13 +258,15 @@ static int ask_ok(const sched *s, const org *o, const sched_job *a)
 		return 0;
 	if (a->cpus > s->node.cpus || a->mem_bytes > s->node.mem_bytes || a->gpus > s->node.gpus)
 		return 0;
-	return !o || (limit_ok(o->lim.max_cpus, a->cpus) && limit_ok(o->lim.max_gpus, a->gpus));
+	return !o || (limit_ok(o->lim.max_cpus, a->cpus) && limit_ok(o->lim.max_gpus, a->gpus) &&
+		      limit_ok(o->lim.max_mem_bytes, a->mem_bytes));
 }
 
 static int quota_room(const org *o, const sched_job *a)
 {
 	return limit_ok(o->lim.max_cpus, o->held.cpus + o->res_cpus + a->cpus) &&
-	       limit_ok(o->lim.max_gpus, o->held.gpus + o->res_gpus + a->gpus);
+	       limit_ok(o->lim.max_gpus, o->held.gpus + o->res_gpus + a->gpus) &&
+	       limit_ok(o->lim.max_mem_bytes, o->held.mem_bytes + o->res_mem + a->mem_bytes);
 }
 
 static int node_room(const avail *p, const sched_job *a)
@@ -326,7 +329,8 @@ void sched_free(sched *s)
 
 int sched_org_set(sched *s, int64_t id, const sched_org_limits *lim)
 {
-	if (lim->max_cpus < SCHED_UNLIMITED || lim->max_gpus < SCHED_UNLIMITED || lim->weight < 1 ||
+	if (lim->max_cpus < SCHED_UNLIMITED || lim->max_gpus < SCHED_UNLIMITED ||
+	    lim->max_mem_bytes < SCHED_UNLIMITED || lim->weight < 1 ||
 	    lim->weight > 1000)
 		return CL_EINVAL;
 	int32_t i = org_get(s, id);
@@ -446,6 +450,7 @@ static int offer(sched *s, avail *p, org *o, int level)
 		o->blocked = 1;
 		o->res_cpus += a->cpus;
 		o->res_gpus += a->gpus;
+		o->res_mem += a->mem_bytes;
 		if (quota)
 			avail_reserve(p, a);
 		return 0;
@@ -474,8 +479,10 @@ static size_t place_level(sched *s, avail *p, int level, sched_placement *out, s
 size_t sched_place(sched *s, sched_placement *out, size_t max)
 {
 	avail p = {s->free.cpus, s->free.mem_bytes, s->free.gpus};
-	for (size_t k = 0; k < s->norgs; k++)
+	for (size_t k = 0; k < s->norgs; k++) {
 		s->orgs[k].res_cpus = s->orgs[k].res_gpus = 0;
+		s->orgs[k].res_mem = 0;
+	}
 	size_t n = 0;
 	/* Every job asks for a cpu: once none is left, nothing more can start. */
 	for (int level = SCHED_PRIORITY_MAX; level >= 0 && n < max && p.cpus > 0; level--)

@@ -31,11 +31,13 @@ typedef struct sched_node {
 	int gpus; /* 0 to SCHED_MAX_GPUS; devices 0..gpus-1 */
 } sched_node;
 
-/* An org's limits: concurrent cpus and gpus of its running jobs, and its fair-share weight. */
+/* An org's limits: concurrent cpus, gpus and memory of its running jobs, and its fair-share
+ * weight. */
 typedef struct sched_org_limits {
-	int max_cpus; /* SCHED_UNLIMITED or >= 0 */
-	int max_gpus; /* SCHED_UNLIMITED or >= 0 */
-	int weight;   /* 1 to 1000; an org of weight 2 is owed twice the share of one of weight 1 */
+	int max_cpus;	       /* SCHED_UNLIMITED or >= 0 */
+	int max_gpus;	       /* SCHED_UNLIMITED or >= 0 */
+	int weight;	       /* 1 to 1000; weight 2 is owed twice the share of weight 1 */
+	int64_t max_mem_bytes; /* SCHED_UNLIMITED or >= 0 */
 } sched_org_limits;
 
 /* What a job asks for. `id` is the caller's (the store's job id), unique among live jobs. */

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "jobs/command.h"
+#include "jobs/job_env.h"
+
+extern char **environ;
 
 #define SCRIPT_NAME "crowdloop-slurm.sh"
 #define EXIT_PREFIX "crowdloop-exit."
@@ -43,19 +46,24 @@ static void first_line(char *out, size_t size, const char *text)
 
 /* Runs `argv` with the commands' time limit into a result allocated here (free it); NULL with
  * `err` filled when it could not run or did not end. */
-static command_result *run(char *const *argv, int pass_fd, cl_error *err)
+static command_result *run_in(char *const *argv, int pass_fd, char *const *envp, cl_error *err)
 {
 	command_result *res = malloc(sizeof *res);
 	if (!res) {
 		cl_fail(err, CL_ENOMEM, "out_of_memory", "no memory for %s's answer", argv[0]);
 		return NULL;
 	}
-	command_call call = {argv, pass_fd, SLURM_COMMAND_TIMEOUT_MS};
+	command_call call = {argv, pass_fd, SLURM_COMMAND_TIMEOUT_MS, envp};
 	if (command_run(&call, res, err) != CL_OK) {
 		free(res);
 		return NULL;
 	}
 	return res;
+}
+
+static command_result *run(char *const *argv, int pass_fd, cl_error *err)
+{
+	return run_in(argv, pass_fd, NULL, err);
 }
 
 /* ---- reading scontrol ---- */
@@ -558,7 +566,12 @@ int slurm_start(slurm_job *job, const slurm_spec *spec, cl_error *err)
 		file_rc = script_write(opts.script);
 	}
 	int env_fd = file_rc ? -1 : env_pipe(spec, err);
-	command_result *res = env_fd >= 0 ? run(argv, env_fd, err) : NULL;
+	/* sbatch's --export=ALL hands its own environment on: the job's, as a local job's. */
+	char **envp = env_fd >= 0 ? job_env_build(environ, spec->env, NULL) : NULL;
+	if (env_fd >= 0 && !envp)
+		cl_fail(err, CL_ENOMEM, "out_of_memory", "no memory for the job's environment");
+	command_result *res = envp ? run_in(argv, env_fd, envp, err) : NULL;
+	free(envp);
 	if (file_rc)
 		rc = cl_fail(err, CL_EINTERNAL, "job_start", "%s: %s", failed_path,
 			     strerror(file_rc));

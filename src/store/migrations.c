@@ -598,6 +598,8 @@ const migration migrations[] = {
      "  SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;"
      " INSERT INTO items_text(rowid, text) SELECT new.id, new.text WHERE new.text IS NOT NULL;"
      " END;"},
+    {31, "an org's quota holds its running jobs' memory too, in MiB (-1: none)",
+     "ALTER TABLE org_quotas ADD COLUMN max_mem_mb INTEGER NOT NULL DEFAULT -1;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -389,6 +389,8 @@ typedef struct store_ops {
 	/* Sets a job's tag `key` to `value` (a tag, unlike a param, may change). */
 	int (*run_tag_put)(store_tx *tx, int64_t job_id, const char *key, const char *value,
 			   cl_error *err);
+	/* Removes a job's tag `key`; CL_ENOTFOUND when it has none. */
+	int (*run_tag_delete)(store_tx *tx, int64_t job_id, const char *key, cl_error *err);
 	/* Appends `n` points to a job's metric series. */
 	int (*run_metrics_add)(store_tx *tx, int64_t job_id, const run_metric *m, size_t n,
 			       cl_error *err);

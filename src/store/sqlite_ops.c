@@ -135,6 +135,7 @@ const store_ops store_sqlite_ops = {
     .run_param_put = run_rows_param_put,
     .run_metrics_add = run_rows_metrics_add,
     .run_tag_put = run_rows_tag_put,
+    .run_tag_delete = run_rows_tag_delete,
     .run_artifact_add = run_rows_artifact_add,
     .run_evaluation_set = run_rows_evaluation_set,
     .run_dataset_of = run_rows_dataset_of,

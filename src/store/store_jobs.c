@@ -148,6 +148,16 @@ int run_rows_tag_put(db_conn *c, int64_t job_id, const char *key, const char *va
 	return db_exec_stmt(st, err);
 }
 
+int run_rows_tag_delete(db_conn *c, int64_t job_id, const char *key, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "DELETE FROM job_tags WHERE job_id = ? AND key = ?");
+	db_bind(st, DB_INT(job_id), DB_TEXT(key));
+	int rc = db_exec_stmt(st, err);
+	if (!rc && !sqlite3_changes(db_handle(c)))
+		rc = cl_fail(err, CL_ENOTFOUND, NULL, "the run has no tag \"%.64s\"", key);
+	return rc;
+}
+
 int run_rows_metrics_add(db_conn *c, int64_t job_id, const run_metric *m, size_t n,
 			 cl_error *err)
 {
@@ -322,8 +332,9 @@ int model_rows_alias_move(db_conn *c, int64_t model_id, const char *name, int fr
 int run_rows_quota_put(db_conn *c, int64_t org_id, const run_quota *q, cl_error *err)
 {
 	sqlite3_stmt *st = db_stmt(c, "INSERT OR REPLACE INTO org_quotas(org_id, max_cpus, max_gpus,"
-				      " weight) VALUES (?,?,?,?)");
-	db_bind(st, DB_INT(org_id), DB_INT(q->max_cpus), DB_INT(q->max_gpus), DB_INT(q->weight));
+				      " weight, max_mem_mb) VALUES (?,?,?,?,?)");
+	db_bind(st, DB_INT(org_id), DB_INT(q->max_cpus), DB_INT(q->max_gpus), DB_INT(q->weight),
+		DB_INT(q->max_mem_mb));
 	return db_exec_stmt(st, err);
 }
 
@@ -331,13 +342,13 @@ int run_rows_quota_put(db_conn *c, int64_t org_id, const run_quota *q, cl_error 
 
 void run_quota_read(db *d, int64_t org_id, run_quota *q)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT max_cpus, max_gpus, weight FROM org_quotas"
-						 " WHERE org_id = ?");
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT max_cpus, max_gpus, weight, max_mem_mb"
+						 " FROM org_quotas WHERE org_id = ?");
 	db_bind_int(st, 1, org_id);
-	*q = (run_quota){-1, -1, 1};
+	*q = (run_quota){-1, -1, 1, -1};
 	if (db_step(st) == SQLITE_ROW)
 		*q = (run_quota){sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
-				 sqlite3_column_int(st, 2)};
+				 sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3)};
 	sqlite3_reset(st);
 }
 
@@ -556,31 +567,26 @@ int store_run_token(db *d, const char *digest, int64_t *job_id, int64_t *user_id
 	return rc;
 }
 
+/* The Model object of the row at st (MODEL_COLUMNS), aliases included: one shape for a model
+ * alone and for every model of a list, so a list needs no request per model. */
 static json_t *model_json(sqlite3_stmt *st)
 {
 	char at[32];
 	clock_iso8601(sqlite3_column_int64(st, 4), at);
-	return json_pack("{s:I,s:I,s:s,s:I,s:s,s:i}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-			 "org_id", (json_int_t)sqlite3_column_int64(st, 1), "name",
-			 db_col_text(st, 2), "created_by", (json_int_t)sqlite3_column_int64(st, 3),
-			 "created_at", at, "latest_version", sqlite3_column_int(st, 5));
+	json_t *aliases = text_json(db_col_text(st, 6));
+	return json_pack("{s:I,s:I,s:s,s:I,s:s,s:i,s:o}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "org_id",
+			 (json_int_t)sqlite3_column_int64(st, 1), "name", db_col_text(st, 2),
+			 "created_by", (json_int_t)sqlite3_column_int64(st, 3), "created_at", at,
+			 "latest_version", sqlite3_column_int(st, 5), "aliases",
+			 json_is_object(aliases) ? aliases : (json_decref(aliases), json_object()));
 }
 
 #define MODEL_COLUMNS                                                                              \
 	"m.id, m.org_id, m.name, m.created_by, m.created_at,"                                      \
-	" (SELECT coalesce(max(version), 0) FROM model_versions v WHERE v.model_id = m.id)"
-
-static json_t *aliases_of(db *d, int64_t model_id)
-{
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT name, version FROM model_aliases"
-						 " WHERE model_id = ? ORDER BY name");
-	db_bind_int(st, 1, model_id);
-	json_t *o = json_object();
-	while (db_step(st) == SQLITE_ROW)
-		json_object_set_new(o, db_col_text(st, 0), json_integer(sqlite3_column_int(st, 1)));
-	sqlite3_reset(st);
-	return o;
-}
+	" (SELECT coalesce(max(version), 0) FROM model_versions v WHERE v.model_id = m.id),"       \
+	" (SELECT json_group_object(a.name, a.version) FROM model_aliases a"                       \
+	"  WHERE a.model_id = m.id)"
 
 json_t *store_model_get(db *d, int64_t id)
 {
@@ -589,8 +595,6 @@ json_t *store_model_get(db *d, int64_t id)
 	db_bind_int(st, 1, id);
 	json_t *o = db_step(st) == SQLITE_ROW ? model_json(st) : NULL;
 	sqlite3_reset(st);
-	if (o)
-		json_object_set_new(o, "aliases", aliases_of(d, id));
 	return o;
 }
 
@@ -605,30 +609,46 @@ json_t *store_models_list(db *d, int64_t org_id, int64_t cursor, int limit, bool
 			     model_json, next);
 }
 
+/* The ModelVersion object of the row at st (VERSION_COLUMNS): one shape for a version alone
+ * and for every version of a model. */
+static json_t *version_json(sqlite3_stmt *st)
+{
+	char at[32];
+	clock_iso8601(sqlite3_column_int64(st, 5), at);
+	return json_pack("{s:I,s:i,s:I,s:o,s:o,s:I,s:s,s:o}", "id",
+			 (json_int_t)sqlite3_column_int64(st, 7), "version",
+			 sqlite3_column_int(st, 0), "job_id",
+			 (json_int_t)sqlite3_column_int64(st, 1), "evaluation",
+			 text_json(db_col_text(st, 2)), "lineage", text_json(db_col_text(st, 3)),
+			 "created_by", (json_int_t)sqlite3_column_int64(st, 4), "created_at", at,
+			 "aliases", text_json(db_col_text(st, 6)));
+}
+
+#define VERSION_COLUMNS                                                                            \
+	"v.version, v.job_id, v.evaluation, v.lineage, v.created_by, v.created_at,"                \
+	" (SELECT json_group_array(a.name) FROM model_aliases a"                                   \
+	"  WHERE a.model_id = v.model_id AND a.version = v.version), v.id"
+
 json_t *store_model_versions(db *d, int64_t model_id)
 {
-	sqlite3_stmt *st = db_stmt(
-	    db_reader(d), "SELECT v.version, v.job_id, v.evaluation, v.lineage, v.created_by,"
-			  " v.created_at, (SELECT json_group_array(a.name) FROM model_aliases a"
-			  "  WHERE a.model_id = v.model_id AND a.version = v.version), v.id"
-			  " FROM model_versions v WHERE v.model_id = ? ORDER BY v.version");
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " VERSION_COLUMNS " FROM model_versions v"
+						 " WHERE v.model_id = ? ORDER BY v.version");
 	db_bind_int(st, 1, model_id);
 	json_t *a = json_array();
-	while (db_step(st) == SQLITE_ROW) {
-		char at[32];
-		clock_iso8601(sqlite3_column_int64(st, 5), at);
-		json_array_append_new(
-		    a, json_pack("{s:I,s:i,s:I,s:o,s:o,s:I,s:s,s:o}", "id",
-				 (json_int_t)sqlite3_column_int64(st, 7), "version",
-				 sqlite3_column_int(st, 0),
-				 "job_id", (json_int_t)sqlite3_column_int64(st, 1), "evaluation",
-				 text_json(db_col_text(st, 2)), "lineage",
-				 text_json(db_col_text(st, 3)), "created_by",
-				 (json_int_t)sqlite3_column_int64(st, 4), "created_at", at,
-				 "aliases", text_json(db_col_text(st, 6))));
-	}
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(a, version_json(st));
 	sqlite3_reset(st);
 	return a;
+}
+
+json_t *store_model_version(db *d, int64_t model_id, int version)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " VERSION_COLUMNS " FROM model_versions v"
+						 " WHERE v.model_id = ? AND v.version = ?");
+	db_bind(st, DB_INT(model_id), DB_INT(version));
+	json_t *o = db_step(st) == SQLITE_ROW ? version_json(st) : NULL;
+	sqlite3_reset(st);
+	return o;
 }
 
 bool store_model_version_find(db *d, int64_t org_id, int64_t version_id, const char *model,

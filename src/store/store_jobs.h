@@ -29,6 +29,7 @@ int run_rows_param_put(db_conn *c, int64_t job_id, const char *key, const char *
 /* Sets a tag of a job, replacing its value. */
 int run_rows_tag_put(db_conn *c, int64_t job_id, const char *key, const char *value,
 		     cl_error *err);
+int run_rows_tag_delete(db_conn *c, int64_t job_id, const char *key, cl_error *err);
 /* Appends `n` metric points to job `job_id`'s series, through one prepared statement. */
 int run_rows_metrics_add(db_conn *c, int64_t job_id, const run_metric *m, size_t n,
 			 cl_error *err);
@@ -117,6 +118,8 @@ json_t *store_models_list(db *d, int64_t org_id, int64_t cursor, int limit, bool
 			  int64_t *next);
 /* A model's versions with their evaluation and lineage. */
 json_t *store_model_versions(db *d, int64_t model_id);
+/* Version `version` of a model in the same shape; NULL when missing. */
+json_t *store_model_version(db *d, int64_t model_id, int version);
 /* The registry version of org `org_id` a serving target names: version `version_id`, or (when
  * version_id is 0) what alias `alias` of model `model` points at. *id and dir (its
  * artifact_dir); false when the org has no such version. */

@@ -2,6 +2,7 @@
  * run's "status" is the job's state here: the API names it in MLflow's words (core/mlflow.h). */
 #include "store/store_mlflow.h"
 #include "store/conn.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,70 @@ json_t *store_mlflow_run(db *d, int64_t id)
 	return json_pack("{s:o,s:o}", "info", info, "data", data);
 }
 
-int store_mlflow_run_ids(db *d, const int64_t *projects, int n_projects, bool oldest_first,
+/* A search's statement: fixed text, each value a bound parameter, gathered in order. */
+typedef struct search_sql {
+	buf text;
+	db_value values[2 * MLFLOW_QUERY_CLAUSES + MLFLOW_QUERY_ORDERS + 4];
+	int n;
+} search_sql;
+
+static void bind_next(search_sql *s, db_value v)
+{
+	s->values[s->n++] = v;
+}
+
+/* The SQL value a field names for run j, binding its key where it has one. */
+static void field_sql(search_sql *s, mlflow_field field, const char *key)
+{
+	static const char *const sql[] = {
+	    [MLFLOW_METRIC] = "(SELECT m.value FROM job_metrics m WHERE m.job_id = j.id AND"
+			      " m.key = ? ORDER BY m.step DESC, m.rowid DESC LIMIT 1)",
+	    [MLFLOW_PARAM] = "(SELECT p.value FROM job_params p WHERE p.job_id = j.id AND"
+			     " p.key = ?)",
+	    [MLFLOW_TAG] = "(SELECT t.value FROM job_tags t WHERE t.job_id = j.id AND t.key = ?)",
+	    [MLFLOW_STATUS] = "j.state",
+	    [MLFLOW_START_TIME] = "coalesce(j.started_at, j.queued_at)",
+	    [MLFLOW_END_TIME] = "j.ended_at",
+	};
+	buf_puts(&s->text, sql[field]);
+	if (field == MLFLOW_METRIC || field == MLFLOW_PARAM || field == MLFLOW_TAG)
+		bind_next(s, DB_TEXT(key));
+}
+
+/* Each mlflow_op as SQL spells it, indexed by it. */
+static const char *const op_sql[] = {"=", "!=", "<", "<=", ">", ">="};
+
+static void clause_sql(search_sql *s, const mlflow_clause *c)
+{
+	buf_puts(&s->text, " AND ");
+	field_sql(s, c->field, c->key);
+	buf_printf(&s->text, " %s ?", op_sql[c->op]);
+	bind_next(s, c->is_number ? DB_REAL(c->number) : DB_TEXT(c->text));
+}
+
+/* Runs without the value sort last either way, as MLflow's do. */
+static void order_sql(search_sql *s, const mlflow_order *o)
+{
+	field_sql(s, o->field, o->key);
+	buf_puts(&s->text, " IS NULL, ");
+	field_sql(s, o->field, o->key);
+	buf_puts(&s->text, o->ascending ? " ASC, " : " DESC, ");
+}
+
+static void search_text(search_sql *s, const char *projects, const mlflow_query *q)
+{
+	buf_puts(&s->text, "SELECT j.id FROM jobs j WHERE j.project_id IN"
+			   " (SELECT value FROM json_each(?))");
+	bind_next(s, DB_TEXT(projects));
+	for (int i = 0; i < q->n_clauses; i++)
+		clause_sql(s, &q->clauses[i]);
+	buf_puts(&s->text, " ORDER BY ");
+	for (int i = 0; i < q->n_orders; i++)
+		order_sql(s, &q->orders[i]);
+	buf_puts(&s->text, "coalesce(j.started_at, j.queued_at) DESC, j.id DESC LIMIT ? OFFSET ?");
+}
+
+int store_mlflow_run_ids(db *d, const int64_t *projects, int n_projects, const mlflow_query *q,
 			 int64_t offset, int limit, int64_t *ids)
 {
 	json_t *list = json_array();
@@ -138,19 +202,22 @@ int store_mlflow_run_ids(db *d, const int64_t *projects, int n_projects, bool ol
 		json_array_append_new(list, json_integer(projects[i]));
 	char *text = json_dumps(list, JSON_COMPACT);
 	json_decref(list);
-#define RUNS_OF "SELECT id FROM jobs WHERE project_id IN (SELECT value FROM json_each(?1))"
-	sqlite3_stmt *st =
-	    oldest_first
-		? db_stmt(db_reader(d), RUNS_OF " ORDER BY coalesce(started_at, queued_at), id"
-						" LIMIT ?2 OFFSET ?3")
-		: db_stmt(db_reader(d), RUNS_OF " ORDER BY coalesce(started_at, queued_at) DESC,"
-						" id DESC LIMIT ?2 OFFSET ?3");
-#undef RUNS_OF
-	db_bind(st, DB_TEXT(text), DB_INT(limit), DB_INT(offset));
+	search_sql s = {0};
+	buf_init(&s.text, 64 * 1024);
+	search_text(&s, text, q);
+	bind_next(&s, DB_INT(limit));
+	bind_next(&s, DB_INT(offset));
+	sqlite3_stmt *st = NULL;
 	int n = 0;
-	while (n < limit && db_step(st) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	/* Its text changes with the query, so it is prepared here, not cached. */
+	if (s.text.data &&
+	    sqlite3_prepare_v2(db_handle(db_reader(d)), s.text.data, -1, &st, NULL) == SQLITE_OK) {
+		db_bind_values(st, s.values, s.n);
+		while (n < limit && db_step(st) == SQLITE_ROW)
+			ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	buf_release(&s.text);
 	free(text);
 	return n;
 }
@@ -167,4 +234,15 @@ json_t *store_mlflow_history(db *d, int64_t job_id, const char *key, int limit)
 		json_array_append_new(list, metric_json(st));
 	sqlite3_reset(st);
 	return list;
+}
+
+int store_mlflow_orgs(db *d, int64_t user_id, int64_t *orgs, int max)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), ML_ORGS " ORDER BY org_id LIMIT ?");
+	db_bind(st, DB_INT(user_id), DB_INT(max));
+	int n = 0;
+	while (n < max && db_step(st) == SQLITE_ROW)
+		orgs[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
 }

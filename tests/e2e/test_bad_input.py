@@ -259,6 +259,7 @@ class BadInputTest(ServerTestCase):
                            ("runs/log-metric", dict(run, key="k", value=1.0)),
                            ("runs/log-parameter", dict(run, key="k", value="v")),
                            ("runs/set-tag", dict(run, key="k", value="v")),
+                           ("runs/delete-tag", dict(run, key="k")),
                            ("runs/log-batch", run)):
             cases[("POST", MLFLOW + name)] = (admin, MLFLOW + name, base)
         self.assertEqual(set(schemas), set(cases) | set(self.UNREACHED))

@@ -165,7 +165,8 @@ class CustomJobsTest(ServerTestCase):
             "max_cpus": 1, "max_gpus": 0, "weight": 1}), 403)
         r = self.world.admin.post(API + "/orgs/%d/quota" % org,
                                   {"max_cpus": 1, "max_gpus": -1, "weight": 1})
-        self.assertEqual(r.json(), {"org_id": org, "max_cpus": 1, "max_gpus": -1, "weight": 1})
+        self.assertEqual(r.json(), {"org_id": org, "max_cpus": 1, "max_gpus": -1,
+                                    "max_mem_mb": -1, "weight": 1})
         try:
             self.assertError(self.jw.submit(["true"], cpus=2), 400, "over_quota")
             d = tempfile.mkdtemp()
@@ -178,6 +179,52 @@ class CustomJobsTest(ServerTestCase):
             self.assertEqual(self.jw.job(second)["state"], "queued")
             open(go, "w").close()
             self.assertEqual(self.jw.wait_end(second)["state"], "succeeded")
+        finally:
+            self.world.admin.post(API + "/orgs/%d/quota" % org,
+                                  {"max_cpus": -1, "max_gpus": -1, "weight": 1})
+
+    def test_dataset_in_the_format_asked(self):
+        """A custom job asking for csv or labelstudio finds the version in it beside the
+        dataset directory; a format that cannot hold the kind, or none known, is 400."""
+        script = ('test "$CROWDLOOP_FORMAT" = "$1" && test -f "$CROWDLOOP_DATASET/rows.jsonl"'
+                  ' && echo "file=$(basename "$CROWDLOOP_DATASET_FILE")"'
+                  ' && echo "lines=$(wc -l < "$CROWDLOOP_DATASET_FILE")"'
+                  ' && cat "$CROWDLOOP_DATASET_FILE"')
+        for fmt, name in (("csv", "export.csv"), ("labelstudio", "export.json")):
+            r = self.jw.submit(["sh", "-c", script, "sh", fmt], format=fmt)
+            self.assertEqual(r.status, 201, r)
+            jid = r.json()["id"]
+            j = self.jw.wait_end(jid)
+            log = self.jw.eng.get(API + "/jobs/%d/logs" % jid).body.decode()
+            self.assertEqual(j["state"], "succeeded", log)
+            self.assertIn("file=" + name, log)
+            self.assertIn("good movie", log)
+            if fmt == "csv":
+                self.assertIn("lines=4", log)  # a header and 3 rows
+            else:
+                self.assertEqual(log.count('"good movie"') + log.count('"bad movie"') +
+                                 log.count('"fine film"'), 3, log)
+        self.assertError(self.jw.submit(["true"], format="coco"), 400, "unsupported_format")
+        self.assertError(self.jw.submit(["true"], format="nope"), 400, "unknown_format")
+
+    def test_org_memory_quota(self):
+        """Memory is part of the quota: a job asking more than it ever allows is refused at
+        submission, one within it queues (the scheduler's unit test walks the holding back)."""
+        org = self.world.org["id"]
+        r = self.world.admin.post(API + "/orgs/%d/quota" % org, {
+            "max_cpus": -1, "max_gpus": -1, "weight": 1, "max_mem_mb": 1536})
+        self.assertEqual(r.json()["max_mem_mb"], 1536, r)
+        self.assertEqual(self.jw.eng.get(API + "/orgs/%d/quota" % org).json()["max_mem_mb"],
+                         1536)
+        try:
+            r = self.jw.submit(["true"], mem_mb=2048)
+            self.assertError(r, 400, "over_quota")
+            self.assertIn("mem_mb", r.json()["error"]["message"])
+            r = self.jw.submit(["true"], mem_mb=1024)
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(self.jw.wait_end(r.json()["id"])["state"], "succeeded")
+            self.assertError(self.world.admin.post(API + "/orgs/%d/quota" % org, {
+                "max_cpus": -1, "max_gpus": -1, "weight": 1, "max_mem_mb": -5}), 400)
         finally:
             self.world.admin.post(API + "/orgs/%d/quota" % org,
                                   {"max_cpus": -1, "max_gpus": -1, "weight": 1})
@@ -301,6 +348,11 @@ class CustomJobsTest(ServerTestCase):
                                           {"name": "production", "version": 9}), 404)
         a = self.jw.eng.get(API + "/models/%d/aliases" % mid).json()
         self.assertEqual(a["aliases"], {"production": 2})
+        # The list carries each model's aliases, as the model itself does.
+        listed = self.jw.eng.get(API + "/orgs/%d/models" % org).json()["items"]
+        self.assertEqual([m["aliases"] for m in listed if m["id"] == mid], [{"production": 2}])
+        self.assertEqual(self.jw.eng.get(API + "/models/%d" % mid).json()["aliases"],
+                         {"production": 2})
         self.assertEqual([(e["from_version"], e["to_version"], e["actor_id"])
                           for e in a["events"]],
                          [(None, 1, self.jw.eng_id), (1, 2, self.jw.eng_id)])

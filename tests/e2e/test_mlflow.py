@@ -47,10 +47,106 @@ class MlflowTest(ServerTestCase):
         self.assertEqual(r.json()["experiment"]["experiment_id"], str(p["id"]))
         r = self.eng.post(ML + "/experiments/create", {"name": p["name"]})
         self.assertEqual(r.json()["experiment_id"], str(p["id"]), r)
-        self.mlflow_error(self.eng.post(ML + "/experiments/create", {"name": "no such"}), 404,
-                          "RESOURCE_DOES_NOT_EXIST")
         r = self.eng.post(ML + "/experiments/search", {"max_results": 10})
         self.assertIn(str(p["id"]), [e["experiment_id"] for e in r.json()["experiments"]])
+
+    def test_experiment_created(self):
+        """create makes a draft project in the engineer's one org; get-by-name finds it; its
+        runs are listed under it and not under another experiment."""
+        name = "exp-created-%d" % os.getpid()
+        r = self.eng.post(ML + "/experiments/create", {"name": name})
+        self.assertEqual(r.status, 200, r)
+        exp = r.json()["experiment_id"]
+        self.assertNotEqual(exp, str(self.project["id"]))
+        r = self.eng.get(ML + "/experiments/get-by-name?experiment_name=" + name)
+        self.assertEqual(r.json()["experiment"]["experiment_id"], exp, r)
+        self.assertEqual(self.eng.post(ML + "/experiments/create", {"name": name}).json()
+                         ["experiment_id"], exp)
+        r = self.eng.post(ML + "/runs/create", {"experiment_id": exp})
+        self.assertEqual(r.status, 200, r)
+        rid = r.json()["run"]["info"]["run_id"]
+        self.assertEqual(r.json()["run"]["info"]["experiment_id"], exp)
+        runs = self.eng.post(ML + "/runs/search", {"experiment_ids": [exp]}).json()["runs"]
+        self.assertEqual([x["info"]["run_id"] for x in runs], [rid])
+        other = self.eng.post(ML + "/runs/search",
+                              {"experiment_ids": [str(self.project["id"])]}).json()
+        self.assertNotIn(rid, [x["info"]["run_id"] for x in other.get("runs", [])])
+        project = self.world.admin.get(API + "/projects/" + exp).json()
+        self.assertEqual((project["name"], project["status"], project["org_id"]),
+                         (name, "draft", self.world.org["id"]))
+        # A user who runs jobs nowhere creates nothing.
+        worker, _ = self.world.user("worker")
+        self.mlflow_error(worker.post(ML + "/experiments/create", {"name": name + "-w"}), 400,
+                          "INVALID_PARAMETER_VALUE")
+        self.mlflow_error(worker.get(ML + "/experiments/get-by-name?experiment_name=" +
+                                     name + "-w"), 404, "RESOURCE_DOES_NOT_EXIST")
+
+    def test_search_filter_and_order(self):
+        """filter keeps the runs whose latest metric, param, tag and status match; order_by
+        sorts by a metric; max_results and page_token walk the order."""
+        exp = self.eng.post(ML + "/experiments/create",
+                            {"name": "exp-search-%d" % os.getpid()}).json()["experiment_id"]
+        runs = {}
+        for i, (acc, lr, state) in enumerate([(0.9, "0.1", "FINISHED"), (0.7, "0.1", "FINISHED"),
+                                              (0.8, "0.2", "FINISHED"), (0.95, "0.1", "FAILED")]):
+            rid = self.eng.post(ML + "/runs/create", {"experiment_id": exp}).json()["run"][
+                "info"]["run_id"]
+            self.eng.post(ML + "/runs/log-batch", {
+                "run_id": rid, "params": [{"key": "lr", "value": lr}],
+                "tags": [{"key": "team", "value": "a" if i % 2 else "b"}],
+                "metrics": [{"key": "acc", "value": 0.1, "timestamp": 1, "step": 0},
+                            {"key": "acc", "value": acc, "timestamp": 2, "step": 1}]})
+            self.eng.post(ML + "/runs/update", {"run_id": rid, "status": state})
+            runs[acc] = rid
+
+        def search(**body):
+            body["experiment_ids"] = [exp]
+            r = self.eng.post(ML + "/runs/search", body)
+            self.assertEqual(r.status, 200, r)
+            return r.json()
+
+        def ids(**body):
+            return [x["info"]["run_id"] for x in search(**body).get("runs", [])]
+
+        self.assertEqual(ids(filter="metrics.acc > 0.75 and params.lr = '0.1' and "
+                                    "attributes.status = 'FINISHED'",
+                             order_by=["metrics.acc DESC"]), [runs[0.9]])
+        self.assertEqual(ids(filter="metrics.acc >= 0.8", order_by=["metrics.acc ASC"]),
+                         [runs[0.8], runs[0.9], runs[0.95]])
+        self.assertEqual(ids(filter="tags.team = 'a'", order_by=["metrics.acc DESC"]),
+                         [runs[0.95], runs[0.7]])
+        self.assertEqual(ids(filter="params.lr != '0.1'"), [runs[0.8]])
+        self.assertEqual(ids(filter="metrics.missing > 0"), [])
+        ordered = [runs[a] for a in (0.95, 0.9, 0.8, 0.7)]
+        seen, token = [], None
+        while True:
+            body = {"max_results": 3, "order_by": ["metrics.acc DESC"]}
+            if token:
+                body["page_token"] = token
+            page = search(**body)
+            seen += [x["info"]["run_id"] for x in page.get("runs", [])]
+            token = page.get("next_page_token")
+            if not token:
+                break
+        self.assertEqual(seen, ordered)
+
+    def test_delete_tag(self):
+        rid = self.new_run()
+        r = self.eng.post(ML + "/runs/set-tag", {"run_id": rid, "key": "gone", "value": "1"})
+        self.assertEqual(r.status, 200, r)
+        r = self.eng.post(ML + "/runs/delete-tag", {"run_id": rid, "key": "gone"})
+        self.assertEqual(r.status, 200, r)
+        tags = self.eng.get(ML + "/runs/get?run_id=" + rid).json()["run"]["data"]["tags"]
+        self.assertNotIn("gone", [t["key"] for t in tags])
+        self.assertIn("source", [t["key"] for t in tags])
+        self.mlflow_error(self.eng.post(ML + "/runs/delete-tag", {"run_id": rid, "key": "gone"}),
+                          404, "RESOURCE_DOES_NOT_EXIST")
+        other = World(self.server)
+        oeng, oid = other.user("engineer")
+        other.admin.post(API + "/orgs/%d/members" % other.org["id"],
+                         {"user_id": oid, "role": "engineer"})
+        self.mlflow_error(oeng.post(ML + "/runs/delete-tag", {"run_id": rid, "key": "source"}),
+                          404, "RESOURCE_DOES_NOT_EXIST")
 
     def test_run_logged_and_seen_by_crowdloop(self):
         rid = self.new_run()
@@ -141,12 +237,11 @@ class MlflowTest(ServerTestCase):
         self.mlflow_error(self.eng.post(ML + "/runs/search", {
             "experiment_ids": [str(self.project["id"])], "page_token": "x"}), 400,
             "INVALID_PARAMETER_VALUE")
-        self.mlflow_error(self.eng.post(ML + "/runs/search", {
-            "experiment_ids": [str(self.project["id"])], "filter": "metrics.x > 1"}), 400,
-            "INVALID_PARAMETER_VALUE")
-        self.mlflow_error(self.eng.post(ML + "/runs/search", {
-            "experiment_ids": [str(self.project["id"])], "order_by": ["metrics.x DESC"]}), 400,
-            "INVALID_PARAMETER_VALUE")
+        for body in ({"filter": "metrics.x > 'a'"}, {"filter": "metrics.x > 1 or params.y = 'z'"},
+                     {"filter": "attributes.status = 'DONE'"}, {"order_by": ["metrics.x up"]}):
+            body["experiment_ids"] = [str(self.project["id"])]
+            self.mlflow_error(self.eng.post(ML + "/runs/search", body), 400,
+                              "INVALID_PARAMETER_VALUE")
 
     def test_bad_input(self):
         self.mlflow_error(self.eng.get(ML + "/runs/get?run_id=abc"), 400,

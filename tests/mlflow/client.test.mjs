@@ -183,3 +183,43 @@ test('errors reach the client in MLflow\'s shape', async () => {
   assert.equal(unauth.status, 401);
   assert.equal(unauth.data.error_code, 'UNAUTHENTICATED');
 });
+
+test('an experiment created by the client holds its runs, searched by filter and order', async () => {
+  const name = 'exp-' + token();
+  const { experiment_id } = await client.Experiments.create({ name });
+  assert.notEqual(experiment_id, String(project.id));
+  assert.equal((await client.Experiments.get({ experiment_id })).experiment.name, name);
+  const made = {};
+  for (const [acc, lr] of [[0.6, '0.1'], [0.9, '0.1'], [0.8, '0.3']]) {
+    const { run } = await client.Runs.create({ experiment_id, start_time: Date.now() });
+    await client.Runs.logBatch({
+      run_id: run.info.run_id,
+      metrics: [{ key: 'acc', value: acc, timestamp: Date.now(), step: 1 }],
+      params: [{ key: 'lr', value: lr }],
+      tags: [{ key: 'keep', value: 'no' }],
+    });
+    await client.Runs.update({ run_id: run.info.run_id, status: 'FINISHED', end_time: Date.now() });
+    made[acc] = run.info.run_id;
+  }
+  const ids = async (args) => ((await client.Runs.search({ experiment_ids: [experiment_id], ...args })).runs ?? [])
+    .map((r) => r.info.run_id);
+  assert.deepEqual(await ids({ filter: "params.lr = '0.1' and metrics.acc > 0.5", order_by: ['metrics.acc DESC'] }),
+    [made[0.9], made[0.6]]);
+  assert.deepEqual(await ids({ filter: "attributes.status = 'FINISHED'", order_by: ['metrics.acc ASC'], max_results: 2 }),
+    [made[0.6], made[0.8]]);
+  const page = await client.Runs.search({ experiment_ids: [experiment_id], order_by: ['metrics.acc ASC'], max_results: 2 });
+  const rest = await client.Runs.search({
+    experiment_ids: [experiment_id], order_by: ['metrics.acc ASC'], max_results: 2, page_token: page.next_page_token,
+  });
+  assert.deepEqual(rest.runs.map((r) => r.info.run_id), [made[0.9]]);
+  const bad = await mlflowError(client.Runs.search({ experiment_ids: [experiment_id], filter: 'metrics.acc >> 1' }));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.data.error_code, 'INVALID_PARAMETER_VALUE');
+
+  await client.Runs.deleteTag({ run_id: made[0.8], key: 'keep' });
+  const tags = (await client.Runs.get({ run_id: made[0.8] })).run.data.tags;
+  assert.ok(!tags.some((t) => t.key === 'keep'));
+  // crowdloop's own routes: the experiment is a draft project of the org.
+  const p = await eng.ok('GET', `/api/v1/jobs/${made[0.9]}`);
+  assert.equal(p.project_id, Number(experiment_id));
+});

@@ -22,7 +22,7 @@ static command_result res;
 
 static int run(char *const *argv, int pass_fd, int64_t timeout_ms, cl_error *err)
 {
-	command_call call = {argv, pass_fd, timeout_ms};
+	command_call call = {argv, pass_fd, timeout_ms, NULL};
 	return command_run(&call, &res, err);
 }
 

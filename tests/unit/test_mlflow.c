@@ -192,6 +192,65 @@ static void test_param_written_once(void **state)
 	assert_string_equal(err.name, "param_written");
 }
 
+/* The filter subset reads into clauses: fields, keys (quoted too), operators, numbers and
+ * strings, a status in crowdloop's words; anything else is 400 naming the problem. */
+static void test_filter_parse(void **state)
+{
+	(void)state;
+	mlflow_query q = {0};
+	cl_error err = {0};
+	assert_int_equal(mlflow_filter_parse("metrics.acc >= 0.5 and params.lr = '0.1' AND "
+					     "tags.`my tag` != \"x\" and attributes.status = "
+					     "'FINISHED'",
+					     &q, &err),
+			 0);
+	assert_int_equal(q.n_clauses, 4);
+	assert_int_equal(q.clauses[0].field, MLFLOW_METRIC);
+	assert_string_equal(q.clauses[0].key, "acc");
+	assert_int_equal(q.clauses[0].op, MLFLOW_GE);
+	assert_true(q.clauses[0].is_number && q.clauses[0].number == 0.5);
+	assert_int_equal(q.clauses[1].field, MLFLOW_PARAM);
+	assert_string_equal(q.clauses[1].text, "0.1");
+	assert_int_equal(q.clauses[2].field, MLFLOW_TAG);
+	assert_string_equal(q.clauses[2].key, "my tag");
+	assert_int_equal(q.clauses[2].op, MLFLOW_NE);
+	assert_int_equal(q.clauses[3].field, MLFLOW_STATUS);
+	assert_string_equal(q.clauses[3].text, "succeeded");
+	assert_int_equal(mlflow_filter_parse("  ", &q, &err), 0);
+	assert_int_equal(q.n_clauses, 0);
+	static const char *const bad[] = {
+	    "metrics.x > 'a'", "params.lr > '1'", "params.lr = 1", "metrics.x ~ 1",
+	    "metrics.x > 1 or metrics.y < 2", "metrics.x > 1 and", "colour = 'red'",
+	    "attributes.status = 'DONE'", "attributes.owner = 'me'", "tags.x = 'open",
+	    "metrics. > 1", "tags.`x = 1",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err = (cl_error){0};
+		assert_int_equal(mlflow_filter_parse(bad[i], &q, &err), CL_EINVAL);
+		assert_true(err.message[0]);
+	}
+}
+
+static void test_order_parse(void **state)
+{
+	(void)state;
+	mlflow_query q = {0};
+	cl_error err = {0};
+	assert_int_equal(mlflow_order_parse("metrics.loss DESC", &q, &err), 0);
+	assert_int_equal(mlflow_order_parse("start_time", &q, &err), 0);
+	assert_int_equal(mlflow_order_parse("attributes.end_time ASC", &q, &err), 0);
+	assert_int_equal(q.n_orders, 3);
+	assert_int_equal(q.orders[0].field, MLFLOW_METRIC);
+	assert_false(q.orders[0].ascending);
+	assert_int_equal(q.orders[1].field, MLFLOW_START_TIME);
+	assert_true(q.orders[1].ascending);
+	assert_int_equal(q.orders[2].field, MLFLOW_END_TIME);
+	assert_int_equal(mlflow_order_parse("metrics.loss sideways", &q, &err), CL_EINVAL);
+	assert_int_equal(mlflow_order_parse("attributes.status", &q, &err), CL_EINVAL);
+	assert_int_equal(mlflow_order_parse("colour", &q, &err), CL_EINVAL);
+	assert_int_equal(q.n_orders, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +258,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_limits_before_any_write, setup),
 	    cmocka_unit_test_setup(test_create_and_update, setup),
 	    cmocka_unit_test_setup(test_param_written_once, setup),
+	    cmocka_unit_test(test_filter_parse),
+	    cmocka_unit_test(test_order_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,7 +173,7 @@ static int fake_dataset_of(store_tx *tx, int64_t id, int64_t *org, int64_t *proj
 static void fake_quota(db *d, int64_t org, run_quota *q)
 {
 	(void)d, (void)org;
-	*q = (run_quota){-1, -1, 1};
+	*q = (run_quota){.max_cpus = -1, .max_gpus = -1, .weight = 1, .max_mem_mb = -1};
 }
 
 static char *fake_text(store_tx *tx, int64_t job)

@@ -170,7 +170,7 @@ static int fake_alias_move(store_tx *tx, int64_t model, const char *name, int fr
 	return 0;
 }
 
-static run_quota quota = {-1, -1, 1};
+static run_quota quota = {-1, -1, 1, -1};
 
 static void fake_quota(db *d, int64_t org, run_quota *q)
 {
@@ -215,7 +215,7 @@ static int reset(void **state)
 {
 	(void)state;
 	memset(&mem, 0, sizeof mem);
-	quota = (run_quota){-1, -1, 1};
+	quota = (run_quota){-1, -1, 1, -1};
 	return 0;
 }
 
@@ -296,15 +296,22 @@ static void test_quotas(void **state)
 {
 	(void)state;
 	cl_error err = {0};
-	run_quota bad[] = {{-2, 0, 1}, {0, 100001, 1}, {1, 1, 0}, {1, 1, 1001}};
+	run_quota bad[] = {{-2, 0, 1, -1},  {0, 100001, 1, -1}, {1, 1, 0, -1},
+			   {1, 1, 1001, -1}, {1, 1, 1, -2},	  {1, 1, 1, RUN_QUOTA_MEM_MB_MAX + 1}};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		assert_int_equal(run_quota_set(&st, 1, &bad[i], &err), CL_EINVAL);
 	assert_int_equal(quota.weight, 1);
-	run_quota two = {2, 0, 3};
+	run_quota two = {2, 0, 3, 512};
 	assert_int_equal(run_quota_set(&st, 1, &two, &err), 0);
 	assert_int_equal(submit_builtin("text-linear", NULL, 3, &err), CL_EINVAL);
 	assert_string_equal(err.name, "over_quota");
+	/* A job asks 1 GiB by default: over a quota of 512 MiB. */
+	assert_int_equal(submit_builtin("text-linear", NULL, 2, &err), CL_EINVAL);
+	assert_string_equal(err.name, "over_quota");
+	assert_non_null(strstr(err.message, "mem_mb"));
 	assert_int_equal(mem.n_jobs, 0);
+	two.max_mem_mb = 1024;
+	assert_int_equal(run_quota_set(&st, 1, &two, &err), 0);
 	assert_int_equal(submit_builtin("text-linear", NULL, 2, &err), 1);
 }
 

@@ -27,11 +27,14 @@ typedef struct tjob {
 static tjob jobs[MAXJOBS];
 static int njobs;
 static const sched_node node = {16, 64 * GIB, 4};
-static const sched_org_limits quotas[NORGS] = {{8, 2, 1},
-					       {SCHED_UNLIMITED, 1, 2},
-					       {6, SCHED_UNLIMITED, 1},
-					       {SCHED_UNLIMITED, SCHED_UNLIMITED, 1},
-					       {4, 0, 3}};
+static const sched_org_limits quotas[NORGS] = {
+    {8, 2, 1, 24 * GIB},
+    {SCHED_UNLIMITED, 1, 2, SCHED_UNLIMITED},
+    {6, SCHED_UNLIMITED, 1, 12 * GIB},
+    {SCHED_UNLIMITED, SCHED_UNLIMITED, 1, SCHED_UNLIMITED},
+    {4, 0, 3, 40 * GIB}};
+
+enum held_what { HELD_CPUS, HELD_GPUS, HELD_MEM };
 
 static uint64_t rng_state;
 
@@ -48,16 +51,21 @@ static int rnd(int n)
 	return (int)(rng() % (uint64_t)n);
 }
 
-static int64_t org_held(int org, int gpus)
+static int64_t ask_of(const sched_job *a, enum held_what what)
+{
+	return what == HELD_GPUS ? a->gpus : what == HELD_MEM ? a->mem_bytes : a->cpus;
+}
+
+static int64_t org_held(int org, enum held_what what)
 {
 	int64_t sum = 0;
 	for (int i = 0; i < njobs; i++)
 		if (jobs[i].state == SCHED_RUNNING && jobs[i].ask.org == org)
-			sum += gpus ? jobs[i].ask.gpus : jobs[i].ask.cpus;
+			sum += ask_of(&jobs[i].ask, what);
 	return sum;
 }
 
-static int quota_allows(int limit, int64_t want)
+static int quota_allows(int64_t limit, int64_t want)
 {
 	return limit == SCHED_UNLIMITED || want <= limit;
 }
@@ -88,6 +96,7 @@ static void check_holdings(const sched *s)
 	for (int o = 0; o < NORGS; o++) {
 		assert_true(quota_allows(quotas[o].max_cpus, org_held(o, 0)));
 		assert_true(quota_allows(quotas[o].max_gpus, org_held(o, 1)));
+		assert_true(quota_allows(quotas[o].max_mem_bytes, org_held(o, HELD_MEM)));
 	}
 }
 
@@ -112,13 +121,16 @@ static int is_head(int i)
 static int quota_eligible(int h)
 {
 	int64_t org = jobs[h].ask.org, cpus = org_held((int)org, 0), gpus = org_held((int)org, 1);
+	int64_t mem = org_held((int)org, HELD_MEM);
 	for (int p = jobs[h].ask.priority + 1; p <= SCHED_PRIORITY_MAX; p++)
 		if (heads[org][p] >= 0) {
 			cpus += jobs[heads[org][p]].ask.cpus;
 			gpus += jobs[heads[org][p]].ask.gpus;
+			mem += jobs[heads[org][p]].ask.mem_bytes;
 		}
 	return quota_allows(quotas[org].max_cpus, cpus + jobs[h].ask.cpus) &&
-	       quota_allows(quotas[org].max_gpus, gpus + jobs[h].ask.gpus);
+	       quota_allows(quotas[org].max_gpus, gpus + jobs[h].ask.gpus) &&
+	       quota_allows(quotas[org].max_mem_bytes, mem + jobs[h].ask.mem_bytes);
 }
 
 /* A job placed at out[k] had room beyond every waiting, eligible head of a higher priority, in
@@ -153,18 +165,22 @@ static void check_quota_order(const sched_placement *out, size_t n, size_t k)
 {
 	const sched_job *l = &jobs[out[k].id].ask;
 	int64_t cpus = org_held((int)l->org, 0), gpus = org_held((int)l->org, 1);
+	int64_t mem = org_held((int)l->org, HELD_MEM);
 	for (size_t m = k + 1; m < n; m++)
 		if (jobs[out[m].id].ask.org == l->org) {
 			cpus -= jobs[out[m].id].ask.cpus;
 			gpus -= jobs[out[m].id].ask.gpus;
+			mem -= jobs[out[m].id].ask.mem_bytes;
 		}
 	for (int p = l->priority + 1; p <= SCHED_PRIORITY_MAX; p++)
 		if (heads[l->org][p] >= 0) {
 			cpus += jobs[heads[l->org][p]].ask.cpus;
 			gpus += jobs[heads[l->org][p]].ask.gpus;
+			mem += jobs[heads[l->org][p]].ask.mem_bytes;
 		}
 	assert_true(quota_allows(quotas[l->org].max_cpus, cpus));
 	assert_true(quota_allows(quotas[l->org].max_gpus, gpus));
+	assert_true(quota_allows(quotas[l->org].max_mem_bytes, mem));
 }
 
 /* One pass: each placement was queued, FIFO within its org and priority, then the invariants. */
@@ -209,7 +225,8 @@ static void submit_random(sched *s)
 	sched_job a = {
 	    njobs, org, 1 + rnd(6), (int64_t)rnd(20) * GIB, rnd(4) == 0 ? rnd(gmax + 1) : 0,
 	    rnd(4)};
-	if (!quota_allows(quotas[org].max_cpus, a.cpus)) {
+	if (!quota_allows(quotas[org].max_cpus, a.cpus) ||
+	    !quota_allows(quotas[org].max_mem_bytes, a.mem_bytes)) {
 		assert_int_equal(sched_submit(s, &a), CL_EINVAL);
 		return;
 	}
@@ -326,7 +343,7 @@ static void test_fair_share(void **state)
 	sched_free(s);
 
 	s = sched_new(&(sched_node){8, 16 * GIB, 0});
-	assert_int_equal(sched_org_set(s, 200, &(sched_org_limits){-1, -1, 3}), CL_OK);
+	assert_int_equal(sched_org_set(s, 200, &(sched_org_limits){-1, -1, 3, -1}), CL_OK);
 	for (int i = 0; i < 8; i++) {
 		submit(s, 10 + i, 100, 1, 0, 3);
 		submit(s, 20 + i, 200, 1, 0, 3);
@@ -382,7 +399,7 @@ static void test_quota_and_gpus(void **state)
 	(void)state;
 	sched *s = sched_new(&(sched_node){16, 16 * GIB, 4});
 	sched_placement out[64];
-	assert_int_equal(sched_org_set(s, 5, &(sched_org_limits){16, 2, 1}), CL_OK);
+	assert_int_equal(sched_org_set(s, 5, &(sched_org_limits){16, 2, 1, -1}), CL_OK);
 	for (int i = 0; i < 3; i++)
 		submit(s, 1 + i, 5, 1, 1, 2);
 	submit(s, 9, 6, 1, 2, 0);
@@ -401,12 +418,35 @@ static void test_quota_and_gpus(void **state)
 	sched_free(s);
 }
 
+/* Memory is an org's quota as cpus are: a job over it is refused, and jobs that fit one by one
+ * but not together run one after the other, while another org's job takes the free room. */
+static void test_memory_quota(void **state)
+{
+	(void)state;
+	sched *s = sched_new(&(sched_node){16, 64 * GIB, 0});
+	assert_int_equal(sched_org_set(s, 1, &(sched_org_limits){-1, -1, 1, 8 * GIB}), CL_OK);
+	assert_int_equal(sched_submit(s, &(sched_job){1, 1, 1, 9 * GIB, 0, 0}), CL_EINVAL);
+	assert_int_equal(sched_submit(s, &(sched_job){2, 1, 1, 6 * GIB, 0, 0}), CL_OK);
+	assert_int_equal(sched_submit(s, &(sched_job){3, 1, 1, 6 * GIB, 0, 0}), CL_OK);
+	assert_int_equal(sched_submit(s, &(sched_job){4, 2, 1, 6 * GIB, 0, 0}), CL_OK);
+	sched_placement out[4];
+	assert_int_equal(sched_place(s, out, 4), 2);
+	assert_int_equal(sched_job_state(s, 2), SCHED_RUNNING);
+	assert_int_equal(sched_job_state(s, 3), SCHED_QUEUED);
+	assert_int_equal(sched_job_state(s, 4), SCHED_RUNNING);
+	assert_int_equal(sched_finish(s, 2), CL_OK);
+	assert_int_equal(sched_place(s, out, 4), 1);
+	assert_int_equal(out[0].id, 3);
+	sched_free(s);
+}
+
 static void test_refusals_and_adopt(void **state)
 {
 	(void)state;
 	sched *s = sched_new(&(sched_node){4, GIB, 2});
-	assert_int_equal(sched_org_set(s, 1, &(sched_org_limits){2, 0, 1}), CL_OK);
-	assert_int_equal(sched_org_set(s, 1, &(sched_org_limits){2, 0, 0}), CL_EINVAL);
+	assert_int_equal(sched_org_set(s, 1, &(sched_org_limits){2, 0, 1, -1}), CL_OK);
+	assert_int_equal(sched_org_set(s, 1, &(sched_org_limits){2, 0, 0, -1}), CL_EINVAL);
+	assert_int_equal(sched_org_set(s, 1, &(sched_org_limits){2, 0, 1, -2}), CL_EINVAL);
 	sched_job bad[] = {{1, 2, 0, 0, 0, 0}, {1, 2, 5, 0, 0, 0},  {1, 2, 1, 2 * GIB, 0, 0},
 			   {1, 2, 1, 0, 3, 0}, {1, 2, 1, 0, 0, 10}, {1, 1, 3, 0, 0, 0},
 			   {1, 1, 1, 0, 1, 0}};
@@ -460,6 +500,7 @@ int main(void)
 	    cmocka_unit_test(test_random_invariants),  cmocka_unit_test(test_deterministic),
 	    cmocka_unit_test(test_priority_then_fifo), cmocka_unit_test(test_fair_share),
 	    cmocka_unit_test(test_no_starvation),      cmocka_unit_test(test_quota_and_gpus),
+	    cmocka_unit_test(test_memory_quota),
 	    cmocka_unit_test(test_refusals_and_adopt), cmocka_unit_test(test_many_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,7 +105,7 @@ static void scontrol_show(int64_t id, command_result *res)
 	char text[24];
 	snprintf(text, sizeof text, "%lld", (long long)id);
 	char *argv[] = {"scontrol", "show", "job", "-o", text, NULL};
-	command_call call = {argv, -1, 30000};
+	command_call call = {argv, -1, 30000, NULL};
 	assert_int_equal(command_run(&call, res, NULL), CL_OK);
 	assert_int_equal(res->status, 0);
 }
@@ -139,6 +139,7 @@ static void job_followed_to_its_exit(void **state)
 	char *argv[] = {"sh",
 			"-c",
 			"printf '%s|' \"$@\"; echo; echo \"run=$CROWDLOOP_RUN\"; "
+			"echo \"secret=[${CROWDLOOP_SERVER_SECRET-unset}]\"; "
 			"echo \"cuda=[${CUDA_VISIBLE_DEVICES-unset}]\"; echo oops >&2; exit 0",
 			"sh",
 			"a b",
@@ -156,7 +157,10 @@ static void job_followed_to_its_exit(void **state)
 			   .cpus = 2,
 			   .mem_bytes = 100 << 20};
 	slurm_job job;
+	/* The server's own settings stay out of the job, as a local job's do. */
+	setenv("CROWDLOOP_SERVER_SECRET", "hidden", 1);
 	assert_int_equal(slurm_start(&job, &spec, NULL), CL_OK);
+	unsetenv("CROWDLOOP_SERVER_SECRET");
 	wait_state(&job, SLURM_DONE, 60000);
 	assert_int_equal(job.end, SLURM_EXITED);
 	assert_int_equal(job.exit_code, 0);
@@ -173,6 +177,7 @@ static void job_followed_to_its_exit(void **state)
 	/* Arguments reach the command as they are: no shell, and none taken for sbatch's. */
 	assert_non_null(strstr(text, "a b|$(id)|'q';|--time=99|\n"));
 	assert_non_null(strstr(text, "run=a,b c=d\n"));
+	assert_non_null(strstr(text, "secret=[unset]\n"));
 	assert_non_null(strstr(text, "cuda=[]\n")); /* a job without GPUs sees none */
 	assert_non_null(strstr(text, "oops\n"));
 	struct stat st;
