@@ -47,7 +47,9 @@ def sentences():
     return unique
 
 
-class PipelineTest(ServerTestCase):
+class PipelineWorld(ServerTestCase):
+    """A server with an engineer, a worker and a reviewer, the sentiment sentences, and the
+    steps the pipeline's tests take (test_whole_loop.py takes them too)."""
 
     @classmethod
     def setUpClass(cls):
@@ -120,6 +122,9 @@ class PipelineTest(ServerTestCase):
 
     def production(self, model_id):
         return self.eng.get(API + "/models/%d/aliases" % model_id).json()
+
+
+class PipelineTest(PipelineWorld):
 
     def test_settings_are_checked(self):
         p = self.new_project()
