@@ -6,6 +6,8 @@
 #include "core/annotation.h"
 #include "core/audit.h"
 #include "core/gold.h"
+#include "core/label_check.h"
+#include "store/audits.h"
 #include "store/blobs.h"
 #include "store/store_quality.h"
 #include "util/json.h"
@@ -263,4 +265,60 @@ int api_me_quality(http_request *r)
 {
 	http_json(r, 200, store_quality_me(api_app(r)->db, r->user.id));
 	return 0;
+}
+
+/* ---- label checks ---- */
+
+#define LABEL_CHECKS_MAX_LIST 100
+
+int api_label_checks_start(http_request *r)
+{
+	json_t *body = NULL;
+	int rc = http_body_json(r, &body);
+	if (rc)
+		return rc;
+	const api_scope *sc = api_scope_of(r);
+	json_int_t cpus = json_integer_value(json_object_get(body, "cpus"));
+	const json_t *threshold = json_object_get(body, "threshold");
+	label_check_request req = {
+	    .org_id = sc->project.org_id,
+	    .user_id = r->user.id,
+	    .project_id = r->ids[0],
+	    .dataset_id = json_integer_value(json_object_get(body, "dataset_id")),
+	    .org_role = sc->org_role,
+	    .kind = task_kind_name(sc->project.kind),
+	    .trainer = json_string_value(json_object_get(body, "trainer")),
+	    .params = json_object_get(body, "params"),
+	    .folds = (int)json_integer_value(json_object_get(body, "folds")),
+	    .cpus = cpus > 0 && cpus <= 64 ? (int)cpus : 1,
+	    .threshold = threshold ? json_number_value(threshold) : 0,
+	};
+	int64_t id = 0;
+	if (json_object_get(body, "folds") && !req.folds)
+		rc = http_fail(r, CL_EINVAL, "bad_folds", "folds must be 2 to 20");
+	else if (threshold && !req.threshold)
+		rc = http_fail(r, CL_EINVAL, "bad_threshold", "threshold must be 0.5 to 1");
+	else if (json_object_get(body, "cpus") && (cpus < 1 || cpus > 64))
+		rc = http_fail(r, CL_EINVAL, NULL, "cpus must be 1 to 64");
+	else
+		rc = label_check_start(&api_app(r)->store, &api_app(r)->runs, &req,
+				       sc->project.multi_label, &id, &r->err);
+	if (!rc)
+		http_json(r, 202, json_pack("{s:I,s:s}", "job_id", (json_int_t)id, "state", "queued"));
+	json_decref(body);
+	return rc;
+}
+
+int api_label_checks_list(http_request *r)
+{
+	int64_t limit = 0;
+	int rc = http_query_id(r, "limit", &limit);
+	if (!rc && limit > LABEL_CHECKS_MAX_LIST)
+		rc = http_fail(r, CL_EINVAL, NULL, "limit must be 1 to %d", LABEL_CHECKS_MAX_LIST);
+	if (!rc)
+		http_json_page(r,
+			       store_label_checks_list(api_app(r)->db, r->ids[0],
+						       limit ? (int)limit : 20),
+			       NULL);
+	return rc;
 }
