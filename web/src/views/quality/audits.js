@@ -75,5 +75,5 @@ export function auditsSection(page) {
     ], a.items, { testid: 'audit-items', attrs: (x) => ({ 'data-task-id': x.task_id, 'data-verdict': x.verdict || '' }) }));
   }
 
-  return { auditsBox, auditBox, load: () => loadAudits() };
+  return { auditsBox, auditBox, load: () => loadAudits(), open: (id) => openAudit(id) };
 }
