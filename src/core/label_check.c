@@ -93,14 +93,14 @@ static audit_flag *flags_of(const json_t *ev, size_t *n)
 		json_int_t item = json_integer_value(json_object_get(f, "item_id"));
 		if (!flags || *n == LABEL_CHECK_MAX_FLAGS || !label || item <= 0)
 			continue;
-		flags[(*n)++] = (audit_flag){item, label,
-					     json_number_value(json_object_get(f, "confidence"))};
+		flags[(*n)++] =
+		    (audit_flag){item, label, json_number_value(json_object_get(f, "confidence"))};
 	}
 	return flags;
 }
 
-int label_check_record(store_tx *tx, const store_ops *ops, const run_row *j,
-		       const char *evaluation, cl_error *err)
+int label_check_record(store_tx *tx, const store_ops *ops, const run_row *j, const char *evaluation,
+		       cl_error *err)
 {
 	json_t *ev = json_loads(evaluation ? evaluation : "", 0, NULL);
 	size_t n;

@@ -40,7 +40,7 @@ int label_check_start(const store *s, const run_limits *lim, const label_check_r
 bool label_check_is(const run_row *j);
 /* Inside the transaction that records a check's success: its evaluation's flags into an audit
  * of the job's project. Bad evaluation text records nothing. */
-int label_check_record(store_tx *tx, const store_ops *ops, const run_row *j,
-		       const char *evaluation, cl_error *err);
+int label_check_record(store_tx *tx, const store_ops *ops, const run_row *j, const char *evaluation,
+		       cl_error *err);
 
 #endif

@@ -96,8 +96,7 @@ static int by_confidence(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-int ml_flags_of(const ml_dataset *d, const double *p, double threshold, ml_flag **out,
-		size_t *n)
+int ml_flags_of(const ml_dataset *d, const double *p, double threshold, ml_flag **out, size_t *n)
 {
 	*n = 0;
 	*out = calloc(d->nrows + 1, sizeof **out);
@@ -149,11 +148,11 @@ static json_t *flags_json(const ml_dataset *d, const ml_flag *f, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < n && i < ML_CHECK_MAX_FLAGS; i++)
-		json_array_append_new(
-		    a, json_pack("{s:I,s:s,s:s,s:f}", "item_id",
-				 (json_int_t)d->rows[f[i].row].item_id, "label",
-				 d->labels[f[i].label], "model_label", d->labels[f[i].model_label],
-				 "confidence", f[i].confidence));
+		json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:f}", "item_id",
+						   (json_int_t)d->rows[f[i].row].item_id, "label",
+						   d->labels[f[i].label], "model_label",
+						   d->labels[f[i].model_label], "confidence",
+						   f[i].confidence));
 	return a;
 }
 
@@ -176,11 +175,11 @@ static int write_result(const ml_train_job *job, int folds, double threshold, co
 	if (ml_flags_of(d, p, threshold, &f, &n))
 		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 	double agreement = agreement_of(d, p);
-	json_t *out = json_pack("{s:s,s:s,s:o,s:i,s:f,s:I,s:f,s:I,s:o}", "check", "labels",
-				"trainer", job->trainer->name, "params", params_json(job), "folds",
-				folds, "threshold", threshold, "rows", (json_int_t)d->nrows,
-				"agreement", agreement, "flagged", (json_int_t)n, "flags",
-				flags_json(d, f, n));
+	json_t *out =
+	    json_pack("{s:s,s:s,s:o,s:i,s:f,s:I,s:f,s:I,s:o}", "check", "labels", "trainer",
+		      job->trainer->name, "params", params_json(job), "folds", folds, "threshold",
+		      threshold, "rows", (json_int_t)d->nrows, "agreement", agreement, "flagged",
+		      (json_int_t)n, "flags", flags_json(d, f, n));
 	free(f);
 	fprintf(log,
 		"CROWDLOOP_METRIC check_rows=%zu step=0\nCROWDLOOP_METRIC check_agreement=%.6f "
@@ -208,9 +207,8 @@ static int check_args(const ml_trainer *t, const char *name, const json_t *param
 	return ml_trainer_check(t, params, err);
 }
 
-int ml_label_check_run(const char *name, const char *data, const char *output,
-		       const json_t *params, int folds, double threshold, int cpus, FILE *log,
-		       cl_error *err)
+int ml_label_check_run(const char *name, const char *data, const char *output, const json_t *params,
+		       int folds, double threshold, int cpus, FILE *log, cl_error *err)
 {
 	const ml_trainer *t = ml_trainer_find(name);
 	ml_dataset d;

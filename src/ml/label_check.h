@@ -45,14 +45,12 @@ int ml_out_of_fold(const ml_train_job *job, int folds, double *p, cl_error *err)
 
 /* The rows whose label the probabilities p contradict with at least `threshold`, into *out (to
  * free()), ordered by confidence; *n of them. -1 when out of memory. */
-int ml_flags_of(const ml_dataset *d, const double *p, double threshold, ml_flag **out,
-		size_t *n);
+int ml_flags_of(const ml_dataset *d, const double *p, double threshold, ml_flag **out, size_t *n);
 
 /* Runs the check of trainer `name` (params borrowed) on dataset directory `data` into
  * `output`/evaluation.json, with `folds` folds and `threshold`, on at most `cpus` threads;
  * metric lines on `log`. CL_EINVAL naming the problem. */
-int ml_label_check_run(const char *name, const char *data, const char *output,
-		       const json_t *params, int folds, double threshold, int cpus, FILE *log,
-		       cl_error *err);
+int ml_label_check_run(const char *name, const char *data, const char *output, const json_t *params,
+		       int folds, double threshold, int cpus, FILE *log, cl_error *err);
 
 #endif

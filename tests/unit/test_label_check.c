@@ -63,7 +63,8 @@ static void test_kinds_and_jobs(void **state)
 	assert_string_equal(label_check_trainer("text_class"), "text-linear");
 	assert_string_equal(label_check_trainer("image_class"), "image-hog");
 	assert_null(label_check_trainer("text_spans"));
-	char check[] = "{\"C\":10,\"check_folds\":5,\"check_threshold\":0.9}", train[] = "{\"C\":10}";
+	char check[] = "{\"C\":10,\"check_folds\":5,\"check_threshold\":0.9}",
+	     train[] = "{\"C\":10}";
 	run_row j = {.params = check};
 	assert_true(label_check_is(&j));
 	j.params = train;
