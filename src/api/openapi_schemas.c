@@ -512,8 +512,9 @@ static const char schemas[] =
     "   \"model_label\":{\"type\":\"string\"},\"confidence\":{\"type\":\"number\"}}}},"
     "  \"audit_id\":{\"type\":\"integer\",\"nullable\":true},"
     "  \"audited\":{\"type\":\"integer\"}}},"
-    "\"LabelCheckStarted\":{\"type\":\"object\",\"required\":[\"job_id\",\"state\"],"
-    " \"properties\":{\"job_id\":{\"type\":\"integer\"},\"state\":{\"type\":\"string\"}}},"
+    "\"LabelCheckStarted\":{\"type\":\"object\",\"required\":[\"job_id\",\"dataset_id\",\"state\"],"
+    " \"properties\":{\"job_id\":{\"type\":\"integer\"},\"dataset_id\":{\"type\":\"integer\"},"
+    "  \"state\":{\"type\":\"string\"}}},"
     /* Training jobs and the model registry. */
     /* GET /trainers: api_trainers.c, from ml/trainer.h's table. */
     "\"Trainers\":{\"type\":\"object\",\"required\":[\"items\"],\"properties\":{"

@@ -226,7 +226,7 @@ const route api_routes[] = {
     {"POST", V1 "/projects/{id}/label-checks", api_label_checks_start, ON(PROJECT, ACCESS_MANAGE),
      0, "start a label check: cross-validate a built-in trainer, audit what it contradicts",
      NULL,
-     BODY(REQ("dataset_id", INTEGER), OPT("trainer", STRING), OPT("params", OBJECT),
+     BODY(OPT("dataset_id", INTEGER), OPT("trainer", STRING), OPT("params", OBJECT),
 	  OPT("folds", INTEGER), OPT("threshold", NUMBER), OPT("cpus", INTEGER)),
      "202 LabelCheckStarted"},
     {"GET", V1 "/projects/{id}/label-checks", api_label_checks_list, ON(PROJECT, ACCESS_MANAGE),

@@ -51,6 +51,12 @@ static int check_request(const label_check_request *req, bool multi_label, const
 	return CL_OK;
 }
 
+int label_check_validate(const label_check_request *req, bool multi_label, cl_error *err)
+{
+	const char *trainer = req->trainer ? req->trainer : label_check_trainer(req->kind);
+	return check_request(req, multi_label, trainer ? trainer : "", err);
+}
+
 int label_check_start(const store *s, const run_limits *lim, const label_check_request *req,
 		      bool multi_label, int64_t *job_id, cl_error *err)
 {

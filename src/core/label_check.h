@@ -31,6 +31,9 @@ typedef struct label_check_request {
 
 /* The built-in trainer a check of task kind `kind` uses by default, or NULL when none. */
 const char *label_check_trainer(const char *kind);
+/* The settings' check that label_check_start makes first, for a caller with work to do before
+ * it (making the version to check): 400 as below. */
+int label_check_validate(const label_check_request *req, bool multi_label, cl_error *err);
 /* Checks and queues a check of dataset version req->dataset_id (of req->project_id, else 404);
  * *job_id its job. 400 naming a bad field: folds (2 to 20), threshold (0.5 to 1), a trainer
  * without cross-validation, a kind without a check, a multi-label project. */

@@ -1,5 +1,5 @@
 """Label error detection against a real server: a manager starts a label check of a dataset
-version, the runner cross-validates text-linear over its approved annotations, and the one
+version (or of a new version of the project as it is), the runner cross-validates text-linear over its approved annotations, and the one
 label planted wrong comes back as a flag and as a task of an audit with reason
 `model_disagrees`, the model's label and its probability; a second check flags nothing new
 (deduplicated); bad settings answer 400 naming them and another org's dataset 404."""
@@ -92,12 +92,27 @@ class LabelCheckTest(ServerTestCase):
         self.assertEqual(check["flagged"], 1, check)
         self.assertEqual((check["audit_id"], check["audited"]), (None, 0), check)
 
+    def test_3_without_a_version_the_project_as_it_is_now_is_checked(self):
+        r = self.world.manager.post(API + "/projects/%d/label-checks" % self.project,
+                                    {"threshold": 0.6, "folds": 4})
+        self.assertEqual(r.status, 202, r)
+        self.assertNotEqual(r.json()["dataset_id"], self.dataset)
+        check = self.finished(r.json()["job_id"])
+        self.assertEqual((check["state"], check["dataset_id"], check["rows"]),
+                         ("succeeded", r.json()["dataset_id"], 41), check)
+        self.assertEqual([f["item_id"] for f in check["flags"]], [self.planted_item], check)
+
     def test_bad_settings_answer_400(self):
         self.assertError(self.start(folds=1), 400, "bad_folds")
         self.assertError(self.start(threshold=0.2), 400, "bad_threshold")
         self.assertError(self.start(trainer="text-fasttext"), 400, "bad_trainer")
-        self.assertError(self.world.manager.post(
-            API + "/projects/%d/label-checks" % self.project, {}), 400)
+        self.assertError(self.start(dataset_id=0), 400)
+        self.assertError(self.start(cpus=0), 400)
+        spans = self.world.project(kind="text_spans", labels=["A"])
+        r = self.world.manager.post(API + "/projects/%d/label-checks" % spans["id"], {})
+        self.assertError(r, 400, "bad_kind")
+        versions = self.world.manager.get(API + "/projects/%d/datasets" % spans["id"]).json()
+        self.assertEqual(versions["items"], [])  # refused before a version was made
 
     def test_another_projects_dataset_is_not_found(self):
         other = self.world.project()
