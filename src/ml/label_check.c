@@ -186,7 +186,8 @@ static int write_result(const ml_train_job *job, int folds, double threshold, co
 		"step=0\nCROWDLOOP_METRIC check_flagged=%zu step=0\n",
 		d->nrows, agreement, n);
 	snprintf(path, sizeof path, "%s/evaluation.json", job->output);
-	int rc = out ? json_dump_file(out, path, JSON_INDENT(1)) : -1;
+	/* Compact: the runner keeps an evaluation of up to 1 MiB, and the flags must fit in it. */
+	int rc = out ? json_dump_file(out, path, JSON_COMPACT) : -1;
 	json_decref(out);
 	return rc ? cl_fail(err, CL_EINTERNAL, NULL, "%s: cannot be written", path) : CL_OK;
 }
