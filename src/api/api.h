@@ -320,6 +320,9 @@ int api_gold_add(http_request *r);
 int api_gold_list(http_request *r);
 int api_audits_create(http_request *r);
 int api_audits_list(http_request *r);
+/* Label checks (api_quality.c). */
+int api_label_checks_start(http_request *r);
+int api_label_checks_list(http_request *r);
 int api_audits_get(http_request *r);
 int api_audits_verdict(http_request *r);
 int api_quality_figures(http_request *r);

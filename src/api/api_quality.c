@@ -6,7 +6,10 @@
 #include "core/annotation.h"
 #include "core/audit.h"
 #include "core/gold.h"
+#include "core/label_check.h"
+#include "store/audits.h"
 #include "store/blobs.h"
+#include "store/store_datasets.h"
 #include "store/store_quality.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -266,4 +269,91 @@ int api_me_quality(http_request *r)
 	int64_t cutoff = quality_report_cutoff(rule, clock_now_ms());
 	http_json(r, 200, store_quality_me(api_app(r)->db, r->user.id, cutoff, rule.batch));
 	return 0;
+}
+
+/* ---- label checks ---- */
+
+#define LABEL_CHECKS_MAX_LIST 100
+
+/* A check of the project as it is now: a new dataset version (default splits) to check. */
+static int new_version(http_request *r, int64_t *dataset_id)
+{
+	dataset_ratios ratios;
+	json_t *out = NULL;
+	int rc = dataset_ratios_parse(NULL, &ratios, &r->err);
+	if (!rc)
+		rc = store_dataset_create(api_app(r)->db, &api_scope_of(r)->project, &ratios,
+					  "label check", r->user.id, &out, &r->err);
+	*dataset_id = rc ? 0 : json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	return rc;
+}
+
+/* The fields the route table's types let through but whose values are wrong; 400 naming one. */
+static int label_check_fields(http_request *r, const json_t *body)
+{
+	const json_t *folds = json_object_get(body, "folds"), *cpus = json_object_get(body, "cpus");
+	const json_t *threshold = json_object_get(body, "threshold");
+	const json_t *dataset = json_object_get(body, "dataset_id");
+	if (folds && json_integer_value(folds) == 0)
+		return http_fail(r, CL_EINVAL, "bad_folds", "folds must be 2 to 20");
+	if (threshold && json_number_value(threshold) == 0)
+		return http_fail(r, CL_EINVAL, "bad_threshold", "threshold must be 0.5 to 1");
+	if (cpus && (json_integer_value(cpus) < 1 || json_integer_value(cpus) > 64))
+		return http_fail(r, CL_EINVAL, NULL, "cpus must be 1 to 64");
+	if (dataset && json_integer_value(dataset) < 1)
+		return http_fail(r, CL_EINVAL, NULL, "dataset_id must be a dataset version's id");
+	return 0;
+}
+
+int api_label_checks_start(http_request *r)
+{
+	json_t *body = NULL;
+	int rc = http_body_json(r, &body);
+	if (rc || (rc = label_check_fields(r, body))) {
+		json_decref(body);
+		return rc;
+	}
+	const api_scope *sc = api_scope_of(r);
+	json_int_t cpus = json_integer_value(json_object_get(body, "cpus"));
+	label_check_request req = {
+	    .org_id = sc->project.org_id,
+	    .user_id = r->user.id,
+	    .project_id = r->ids[0],
+	    .dataset_id = json_integer_value(json_object_get(body, "dataset_id")),
+	    .org_role = sc->org_role,
+	    .kind = task_kind_name(sc->project.kind),
+	    .trainer = json_string_value(json_object_get(body, "trainer")),
+	    .params = json_object_get(body, "params"),
+	    .folds = (int)json_integer_value(json_object_get(body, "folds")),
+	    .cpus = cpus ? (int)cpus : 1,
+	    .threshold = json_number_value(json_object_get(body, "threshold")),
+	};
+	int64_t id = 0;
+	rc = label_check_validate(&req, sc->project.multi_label, &r->err);
+	if (!rc && !req.dataset_id)
+		rc = new_version(r, &req.dataset_id);
+	if (!rc)
+		rc = label_check_start(&api_app(r)->store, &api_app(r)->runs, &req,
+				       sc->project.multi_label, &id, &r->err);
+	if (!rc)
+		http_json(r, 202,
+			  json_pack("{s:I,s:I,s:s}", "job_id", (json_int_t)id, "dataset_id",
+				    (json_int_t)req.dataset_id, "state", "queued"));
+	json_decref(body);
+	return rc;
+}
+
+int api_label_checks_list(http_request *r)
+{
+	int64_t limit = 0;
+	int rc = http_query_id(r, "limit", &limit);
+	if (!rc && limit > LABEL_CHECKS_MAX_LIST)
+		rc = http_fail(r, CL_EINVAL, NULL, "limit must be 1 to %d", LABEL_CHECKS_MAX_LIST);
+	if (!rc)
+		http_json_page(r,
+			       store_label_checks_list(api_app(r)->db, r->ids[0],
+						       limit ? (int)limit : 20),
+			       NULL);
+	return rc;
 }

@@ -2,6 +2,7 @@
  *   trainer run --trainer NAME --data DIR --output DIR [--param k=v ...] [--cpus N]
  *   trainer list
  *   trainer predict --model DIR   (JSON inputs on stdin, one a line; one answer a line out)
+ *   trainer check --trainer NAME --data DIR --output DIR [--folds K] [--threshold P] ...
  * `run` trains on the dataset directory's train split and writes the model and
  * evaluation.json (see ml/train.h); the job system relies on this command line as it is. */
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "cli/cmd.h"
 #include "cli/options.h"
+#include "ml/label_check.h"
 #include "ml/runtime.h"
 #include "ml/train.h"
 #include "util/json_read.h"
@@ -145,6 +147,56 @@ static int trainer_predict(int argc, char **argv)
 	return failed || fflush(stdout) ? 1 : 0;
 }
 
+/* --threshold's value, a probability; -1 when it is not a number. */
+static double threshold_of(const char *s)
+{
+	char *end = NULL;
+	double v = s ? strtod(s, &end) : ML_CHECK_DEFAULT_THRESHOLD;
+	return s && (end == s || *end) ? -1 : v;
+}
+
+static int trainer_check(int argc, char **argv)
+{
+	const char *name = NULL, *data = NULL, *output = NULL, *threshold = NULL;
+	long long cpus = 1, folds = ML_CHECK_DEFAULT_FOLDS;
+	cli_list params = {0};
+	const cli_option opts[] = {
+	    OPT_STRING(0, "trainer", &name, "NAME", "text-linear or image-hog"),
+	    OPT_STRING(0, "data", &data, "DIR", "the dataset: project.json and rows.jsonl"),
+	    OPT_STRING(0, "output", &output, "DIR", "where evaluation.json goes"),
+	    OPT_LIST("param", &params, "K=V", "a param of the trainer (repeat for more)"),
+	    OPT_INT("folds", &folds, ML_CHECK_MIN_FOLDS, ML_CHECK_MAX_FOLDS, "K",
+		    "cross-validation folds (default 5)"),
+	    OPT_STRING(0, "threshold", &threshold, "P",
+		       "the model's least probability to flag a label (default 0.9)"),
+	    OPT_INT("cpus", &cpus, 1, 256, "N", "the most threads to use (default 1)"),
+	    OPT_END(),
+	};
+	const options_spec spec = {
+	    .command = "trainer check",
+	    .synopses = USAGE("--trainer NAME --data DIR --output DIR [--folds K] [--threshold P] "
+			      "[--param K=V]... [--cpus N]"),
+	    .about = "Cross-validates the trainer over every row and writes the rows whose label\n"
+		     "the model contradicts to OUTPUT/evaluation.json.",
+	    .options = opts,
+	};
+	int operand, ret = options_parse(&spec, argc, argv, &operand);
+	if (ret >= 0)
+		return ret;
+	if (!name || !data || !output)
+		return options_usage_error(&spec, "--trainer, --data and --output are required");
+	json_t *p = params_of(&params);
+	if (!p)
+		return 2;
+	cl_error err;
+	ret = ml_label_check_run(name, data, output, p, (int)folds, threshold_of(threshold),
+				 (int)cpus, stdout, &err);
+	json_decref(p);
+	if (ret)
+		fprintf(stderr, "crowdloop trainer check: %s\n", err.message);
+	return ret ? 1 : 0;
+}
+
 int cmd_trainer(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -154,11 +206,15 @@ int cmd_trainer(int argc, char **argv)
 		return trainer_list();
 	if (!strcmp(what, "predict"))
 		return trainer_predict(argc - 1, argv + 1);
+	if (!strcmp(what, "check"))
+		return trainer_check(argc - 1, argv + 1);
 	int help = !strcmp(what, "--help") || !strcmp(what, "-h");
 	fprintf(help ? stdout : stderr,
 		"usage: crowdloop trainer run --trainer NAME --data DIR --output DIR "
 		"[--param K=V]... [--cpus N]\n"
 		"       crowdloop trainer list\n"
-		"       crowdloop trainer predict --model DIR < inputs.jsonl\n");
+		"       crowdloop trainer predict --model DIR < inputs.jsonl\n"
+		"       crowdloop trainer check --trainer NAME --data DIR --output DIR "
+		"[--folds K] [--threshold P]\n");
 	return help ? 0 : 2;
 }

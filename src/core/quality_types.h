@@ -23,6 +23,14 @@ typedef struct quality_settings {
 	double demote_below;   /* reviewer accuracy under which a reviewer is demoted */
 } quality_settings;
 
+/* An approved annotation a label check's model contradicts: the item, the model's label and its
+ * probability (core/label_check.h). Strings are borrowed. */
+typedef struct audit_flag {
+	int64_t item_id;
+	const char *model_label;
+	double confidence;
+} audit_flag;
+
 /* What promotion looks at for one worker in one project. */
 typedef struct quality_worker_figures {
 	long approved, first_pass, gold_n, gold_correct;

@@ -384,6 +384,17 @@ static void copy_path(char *out, size_t size, const char *s)
 	out[n] = '\0';
 }
 
+/* A label check's settings as `trainer check` takes them (core/label_check.h). */
+static void check_words(json_t *w, const json_t *params)
+{
+	char folds[24], threshold[32];
+	snprintf(folds, sizeof folds, "%lld",
+		 (long long)json_integer_value(json_object_get(params, "check_folds")));
+	snprintf(threshold, sizeof threshold, "%.17g",
+		 json_number_value(json_object_get(params, "check_threshold")));
+	extend(w, json_pack("[s,s,s,s]", "--folds", folds, "--threshold", threshold));
+}
+
 /* The command an attempt runs: a built-in trainer through the server's own executable, or the
  * custom command; wrapped by a shell that notes its exit status for a later server that may
  * adopt it. `words` owns the strings. */
@@ -403,13 +414,19 @@ static char **argv_of(runner *r, const run_row *j, const active *a, json_t **wor
 		snprintf(data, sizeof data, "%s/data", a->dir);
 		snprintf(cpus, sizeof cpus, "%d", j->cpus);
 		json_t *p = json_loads(j->params ? j->params : "{}", 0, NULL);
-		extend(w, json_pack("[s,s,s,s,s,s,s,s]", r->self_exe, "trainer", "run",
-				    "--trainer", j->trainer, "--data", data, "--output"));
+		const json_t *folds = json_object_get(p, "check_folds");
+		extend(w, json_pack("[s,s,s,s,s,s,s,s]", r->self_exe, "trainer",
+				    folds ? "check" : "run", "--trainer", j->trainer, "--data", data,
+				    "--output"));
 		json_array_append_new(w, json_string(a->out_dir));
+		if (folds)
+			check_words(w, p);
 		const char *key;
 		json_t *v;
 		json_object_foreach(p, key, v) {
 			char kv[160];
+			if (!strncmp(key, "check_", 6))
+				continue;
 			snprintf(kv, sizeof kv, "%s=%g", key, json_number_value(v));
 			json_array_append_new(w, json_string("--param"));
 			json_array_append_new(w, json_string(kv));

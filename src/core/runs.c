@@ -4,6 +4,7 @@
 #include "core/runs.h"
 #include "core/code_bundle.h"
 #include "core/export.h"
+#include "core/label_check.h"
 #include "ml/trainer.h"
 #include "util/clock.h"
 
@@ -68,7 +69,7 @@ static int dataset_fits(store_tx *tx, const store_ops *ops, submit_job *j, cl_er
 	int64_t org = 0;
 	char kind[24];
 	if (ops->run_dataset_of(tx, j->req->dataset_id, &org, &j->row.project_id, kind) ||
-	    org != j->req->org_id)
+	    org != j->req->org_id || (j->req->project_id && j->req->project_id != j->row.project_id))
 		return cl_fail(err, CL_ENOTFOUND, NULL, "dataset version not found");
 	if (j->trainer && !ml_trainer_takes(j->trainer, kind))
 		return cl_fail(err, CL_EINVAL, "trainer_kind", "%s does not train %s projects",
@@ -229,6 +230,19 @@ static void row_from_request(const run_request *req, const char *executor, run_r
 	r->queued_at = clock_now_ms();
 }
 
+/* The params stored on the job: the trainer's, and a label check's settings beside them. */
+static char *params_text(const run_request *req)
+{
+	json_t *p = req->params ? json_deep_copy(req->params) : json_object();
+	if (p && req->check_folds) {
+		json_object_set_new(p, "check_folds", json_integer(req->check_folds));
+		json_object_set_new(p, "check_threshold", json_real(req->check_threshold));
+	}
+	char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	return text;
+}
+
 int run_submit(const store *s, const run_limits *lim, const run_request *req, int64_t *job_id,
 	       cl_error *err)
 {
@@ -243,7 +257,7 @@ int run_submit(const store *s, const run_limits *lim, const run_request *req, in
 	s->ops->org_quota(s->db, req->org_id, &q);
 	if ((rc = within_quota(&q, &j.row, err)))
 		return rc;
-	j.row.params = req->params ? json_dumps(req->params, JSON_COMPACT) : strdup("{}");
+	j.row.params = params_text(req);
 	j.row.command = req->command ? json_dumps(req->command, JSON_COMPACT) : NULL;
 	if (!j.row.params || (req->command && !j.row.command))
 		rc = cl_fail(err, CL_ENOMEM, NULL, "out of memory");
@@ -481,6 +495,8 @@ static int finish_tx(store_tx *tx, void *ctx, cl_error *err)
 	for (size_t i = 0; !rc && i < e->n_artifacts; i++)
 		rc = ops->run_artifact_add(tx, j.id, e->artifacts[i].path, e->artifacts[i].sha256,
 					   e->artifacts[i].size, err);
+	if (!rc && !strcmp(j.state, "succeeded") && label_check_is(&j))
+		rc = label_check_record(tx, ops, &j, e->evaluation, err);
 	run_row_release(&j);
 	return rc;
 }

@@ -41,6 +41,9 @@ typedef struct run_request {
 	const char *code_sha256; /* an uploaded code bundle a custom command runs beside, or NULL */
 	int cpus, gpus, priority, max_retries;
 	int64_t mem_bytes, time_limit_ms;
+	int64_t project_id;	/* the project the dataset version must be of; 0: any */
+	int check_folds;	/* a label check (core/label_check.h): its folds; 0: training */
+	double check_threshold; /* a label check's threshold */
 } run_request;
 
 /* How an attempt ended, as the executor saw it. */

@@ -202,7 +202,8 @@ static int read_line(ml_dataset *d, const char *line, size_t len, const char *di
 	int split = split_of(j), rc = CL_OK;
 	if (split >= 0 && !(rc = grow_rows(d, cap, err))) {
 		ml_row *r = &d->rows[d->nrows];
-		*r = (ml_row){.split = (ml_split)split};
+		*r = (ml_row){.split = (ml_split)split,
+			      .item_id = json_integer_value(json_object_get(j, "item_id"))};
 		rc = row_read(d, r, j, dir, err);
 		if (rc)
 			row_release(r);

@@ -23,6 +23,7 @@ typedef struct ml_span {
 
 typedef struct ml_row {
 	ml_split split;
+	long long item_id; /* the row's "item_id", 0 when it has none */
 	char *text;  /* owned; NULL for image kinds */
 	char *image; /* owned: the image's path joined to the directory; NULL for text kinds */
 	int *labels; /* owned: class indices of a class annotation, in the order given */

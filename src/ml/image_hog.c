@@ -13,6 +13,7 @@
 
 #include "ml/linear.h"
 #include "ml/builtin.h"
+#include "ml/label_check.h"
 #include "ml/runtime.h"
 #include "ml/train.h"
 
@@ -231,6 +232,28 @@ int ml_image_hog_train(const ml_train_job *job, cl_error *err)
 	for (size_t i = 0; p.v && i < p.n; i++)
 		ml_fvec_release(&p.v[i]);
 	free(p.v);
+	free(p.rows);
+	return rc;
+}
+
+/* ---- every row's vector, for the label check (ml/label_check.h) ---- */
+
+int ml_image_hog_vectors(const ml_train_job *job, ml_fvec *v, int *dim, cl_error *err)
+{
+	const ml_dataset *d = job->data;
+	hog_opts o = {(int)ml_param(job->trainer, job->params, "image_size"),
+		      (int)ml_param(job->trainer, job->params, "cell_size")};
+	if (o.cell_size * 2 > o.image_size)
+		return cl_fail(err, CL_EINVAL, "bad_params",
+			       "params.cell_size must be at most half of image_size");
+	describe_pool p = {.n = d->nrows, .o = &o, .v = v};
+	p.rows = calloc(p.n + 1, sizeof *p.rows);
+	if (!p.rows)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; i < d->nrows; i++)
+		p.rows[i] = &d->rows[i];
+	*dim = hog_dim(&o);
+	int rc = describe_all(&p, job->cpus, err);
 	free(p.rows);
 	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "ml/features.h"
 #include "ml/builtin.h"
+#include "ml/label_check.h"
 #include "ml/runtime.h"
 #include "ml/train.h"
 
@@ -167,3 +168,15 @@ static int text_linear_predict(ml_model *mm, const json_t *in, json_t **out, cl_
 
 const ml_runtime ml_runtime_text_linear = {"text_linear", text_linear_load, text_linear_predict,
 					   text_linear_free};
+
+/* ---- every row's vector, for the label check (ml/label_check.h) ---- */
+
+int ml_text_linear_vectors(const ml_train_job *job, ml_fvec *v, int *dim, cl_error *err)
+{
+	ml_text_opts o = opts_of(job->trainer, job->params);
+	*dim = 1 << o.hash_bits;
+	for (size_t i = 0; i < job->data->nrows; i++)
+		if (ml_text_features(job->data->rows[i].text, &o, &v[i]))
+			return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	return CL_OK;
+}

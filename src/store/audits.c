@@ -63,13 +63,13 @@ static json_t *audit_head(sqlite3_stmt *st)
 {
 	char at[32];
 	clock_iso8601(sqlite3_column_int64(st, 4), at);
-	return json_pack("{s:I,s:I,s:I,s:I,s:s,s:I,s:I}", "id",
+	return json_pack("{s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:o}", "id",
 			 (json_int_t)sqlite3_column_int64(st, 0), "project_id",
 			 (json_int_t)sqlite3_column_int64(st, 1), "size",
 			 (json_int_t)sqlite3_column_int64(st, 2), "created_by",
 			 (json_int_t)sqlite3_column_int64(st, 3), "created_at", at, "decided",
 			 (json_int_t)sqlite3_column_int64(st, 5), "correct",
-			 (json_int_t)sqlite3_column_int64(st, 6));
+			 (json_int_t)sqlite3_column_int64(st, 6), "job_id", id_or_null(st, 7));
 }
 
 /* One task of an audit, from a row of store_audit_get's item query. */
@@ -89,6 +89,11 @@ static json_t *audit_item_json(sqlite3_stmt *st)
 		      id_or_null(st, 7), "reviewer_id", id_or_null(st, 8));
 	json_object_set_new(e, "verdict", text_or_null(st, 9));
 	json_object_set_new(e, "note", text_or_null(st, 10));
+	json_object_set_new(e, "reason", text_or_null(st, 11));
+	json_object_set_new(e, "model_label", text_or_null(st, 12));
+	json_object_set_new(e, "confidence", sqlite3_column_type(st, 13) == SQLITE_NULL
+						 ? json_null()
+						 : json_real(sqlite3_column_double(st, 13)));
 	return e;
 }
 
@@ -100,7 +105,7 @@ json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id)
 	    db_stmt(c, "SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"
 		       " (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"
 		       " (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"
-		       "  AND verdict = 'correct') FROM audits a WHERE a.id = ?");
+		       "  AND verdict = 'correct'), a.job_id FROM audits a WHERE a.id = ?");
 	db_bind_int(st, 1, audit_id);
 	json_t *o = NULL;
 	if (db_step(st) == SQLITE_ROW) {
@@ -112,7 +117,8 @@ json_t *store_audit_get(db *d, int64_t audit_id, int64_t *project_id)
 		goto out;
 	json_t *items = json_array();
 	st = db_stmt(c, "SELECT ai.task_id, t.item_id, i.type, i.text, i.width, i.height, a.data,"
-			" ai.worker_id, ai.reviewer_id, ai.verdict, ai.note FROM audit_items ai"
+			" ai.worker_id, ai.reviewer_id, ai.verdict, ai.note, ai.reason, ai.model_label,"
+			" ai.confidence FROM audit_items ai"
 			" JOIN tasks t ON t.id = ai.task_id JOIN items i ON i.id = t.item_id"
 			" LEFT JOIN annotations a ON a.id = t.annotation_id"
 			" WHERE ai.audit_id = ? ORDER BY ai.task_id");
@@ -130,7 +136,7 @@ out:
 	"SELECT a.id, a.project_id, a.size, a.created_by, a.created_at,"                           \
 	" (SELECT count(verdict) FROM audit_items i WHERE i.audit_id = a.id),"                     \
 	" (SELECT count(*) FROM audit_items i WHERE i.audit_id = a.id"                             \
-	"  AND verdict = 'correct') FROM audits a WHERE a.project_id = ?1"
+	"  AND verdict = 'correct'), a.job_id FROM audits a WHERE a.project_id = ?1"
 
 json_t *store_audits_list(db *d, int64_t project_id, int64_t cursor, int limit, bool desc,
 			  int64_t *next)
@@ -160,4 +166,91 @@ int store_audit_verdict_set(db_conn *c, int64_t audit_id, int64_t task_id, bool 
 		return cl_fail(err, CL_ENOTFOUND, NULL, "task %lld is not in this audit",
 			       (long long)task_id);
 	return 0;
+}
+
+/* ---- a label check's flags (core/label_check.h) ---- */
+
+/* Adds the approved task of one flagged item; *added 1 when it did. */
+static int flag_add(db_conn *c, int64_t audit_id, int64_t project_id, const audit_flag *f,
+		    int *added, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(
+	    c, "INSERT INTO audit_items(audit_id, task_id, project_id, worker_id, reviewer_id,"
+	       " reason, model_label, confidence)"
+	       " SELECT ?1, t.id, t.project_id, t.worker_id, t.reviewer_id, 'model_disagrees', ?2, ?3"
+	       " FROM tasks t WHERE t.project_id = ?4 AND t.item_id = ?5 AND t.state = 'approved'"
+	       " AND NOT EXISTS (SELECT 1 FROM audit_items a WHERE a.task_id = t.id)"
+	       " AND NOT EXISTS (SELECT 1 FROM audit_items a JOIN tasks u ON u.id = a.task_id"
+	       "  WHERE u.item_id = t.item_id AND a.reason = 'model_disagrees')"
+	       " ORDER BY t.id DESC LIMIT 1");
+	db_bind(st, DB_INT(audit_id), DB_TEXT(f->model_label), DB_REAL(f->confidence),
+		DB_INT(project_id), DB_INT(f->item_id));
+	int rc = db_exec_stmt(st, err);
+	*added += !rc && sqlite3_changes(db_handle(c)) > 0;
+	return rc;
+}
+
+int store_audit_flags_add(db_conn *c, int64_t project_id, int64_t job_id, int64_t created_by,
+			  int64_t now, const audit_flag *flags, size_t n, int64_t *audit_id,
+			  int *added, cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO audits(project_id, size, created_by, created_at,"
+				      " job_id) VALUES (?,0,?,?,?)");
+	db_bind(st, DB_INT(project_id), DB_INT(created_by), DB_INT(now), DB_INT(job_id));
+	int rc = db_exec_stmt(st, err);
+	*added = 0;
+	*audit_id = rc ? 0 : sqlite3_last_insert_rowid(db_handle(c));
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = flag_add(c, *audit_id, project_id, &flags[i], added, err);
+	if (rc)
+		return rc;
+	st = db_stmt(c, *added ? "UPDATE audits SET size = ?1 WHERE id = ?2"
+			       : "DELETE FROM audits WHERE id = ?2 AND ?1 = 0");
+	db_bind(st, DB_INT(*added), DB_INT(*audit_id));
+	if (!*added)
+		*audit_id = 0;
+	return db_exec_stmt(st, err);
+}
+
+static json_t *or_null(json_t *v) { return v ? v : json_null(); }
+
+/* One label check from a row of store_label_checks_list's query. */
+static json_t *label_check_json(sqlite3_stmt *st)
+{
+	json_t *params = db_col_json(st, 4), *ev = db_col_json(st, 5);
+	json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:O,s:O}", "job_id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "state", db_col_text(st, 1),
+			      "dataset_id", (json_int_t)sqlite3_column_int64(st, 2), "trainer",
+			      db_col_text(st, 3), "folds",
+			      or_null(json_object_get(params, "check_folds")), "threshold",
+			      or_null(json_object_get(params, "check_threshold")));
+	static const char *const figures[] = {"rows", "agreement", "flagged", "flags"};
+	for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
+		json_t *v = json_object_get(ev, figures[i]);
+		json_object_set(o, figures[i], or_null(v));
+	}
+	json_object_set_new(o, "audit_id", id_or_null(st, 6));
+	json_object_set_new(o, "audited", json_integer(sqlite3_column_int64(st, 7)));
+	json_decref(params);
+	json_decref(ev);
+	return o;
+}
+
+json_t *store_label_checks_list(db *d, int64_t project_id, int limit)
+{
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT j.id, j.state, coalesce(j.dataset_id, 0), coalesce(j.trainer, ''), j.params,"
+	       " j.evaluation, a.id, coalesce(a.size, 0) FROM jobs j"
+	       " LEFT JOIN audits a ON a.job_id = j.id"
+	       " WHERE j.project_id = ? AND json_extract(j.params, '$.check_folds') IS NOT NULL"
+	       " ORDER BY j.id DESC LIMIT ?");
+	db_bind(st, DB_INT(project_id), DB_INT(limit));
+	json_t *list = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(list, label_check_json(st));
+	sqlite3_reset(st);
+	db_read_end(c);
+	return list;
 }

@@ -600,6 +600,16 @@ const migration migrations[] = {
      " END;"},
     {31, "an org's quota holds its running jobs' memory too, in MiB (-1: none)",
      "ALTER TABLE org_quotas ADD COLUMN max_mem_mb INTEGER NOT NULL DEFAULT -1;"},
+    {32, "label error detection: the audits a label check makes and why each task is in one",
+     /* A label check (core/label_check.h) puts the approved tasks whose label its model
+      * contradicts in an audit of their own (job_id: the check's job); reason says why a task
+      * is audited ('model_disagrees', NULL for a manager's sample), with the model's label and
+      * probability. */
+     "ALTER TABLE audits ADD COLUMN job_id INTEGER REFERENCES jobs(id);"
+     "ALTER TABLE audit_items ADD COLUMN reason TEXT;"
+     "ALTER TABLE audit_items ADD COLUMN model_label TEXT;"
+     "ALTER TABLE audit_items ADD COLUMN confidence REAL;"
+     "CREATE INDEX audits_job ON audits(job_id) WHERE job_id IS NOT NULL;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -340,6 +340,12 @@ typedef struct store_ops {
 	int (*audit_verdict_set)(store_tx *tx, int64_t audit_id, int64_t task_id, bool correct,
 				 const char *note, int64_t auditor_id, int64_t now,
 				 int64_t *project_id, int64_t *reviewer_id, cl_error *err);
+	/* Opens an audit of project_id made by label-check job `job_id` and puts in it the
+	 * approved task of each flagged item, skipping a task already in an audit and an item a
+	 * check flagged before; *audit_id (0 when no task was added: no audit is left) and *added. */
+	int (*audit_flags_add)(store_tx *tx, int64_t project_id, int64_t job_id,
+			       int64_t created_by, int64_t now, const audit_flag *flags, size_t n,
+			       int64_t *audit_id, int *added, cl_error *err);
 
 	/* ---- projects ---- */
 	/* A project's labels (new reference) and whether any of its tasks was labeled;

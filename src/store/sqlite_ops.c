@@ -113,6 +113,7 @@ const store_ops store_sqlite_ops = {
     .promotion_barred = store_promotion_barred,
     .role_event_add = store_role_event_add,
     .audit_verdict_set = store_audit_verdict_set,
+    .audit_flags_add = store_audit_flags_add,
 
     .project_labels = store_project_labels,
     .project_save = store_project_save,

@@ -274,6 +274,7 @@ class RouteAccessTest(ServerTestCase):
             ("POST", "/projects/{id}/gold"): {"items": [{"text": "gold " + tag,
                                                          "answer": {"labels": ["pos"]}}]},
             ("POST", "/projects/{id}/audits"): {"size": 1},
+            ("POST", "/projects/{id}/label-checks"): {"dataset_id": objs["dataset"]},
             ("POST", "/audits/{id}/tasks/{id}"): {"verdict": "correct"},
             ("POST", "/courses"): {"kind": "text_class", "name": "c " + tag,
                                    "labels": ["a", "b"]},

@@ -1,5 +1,6 @@
 // The quality page's audits: a manager samples approved tasks and gives each a verdict; the
-// list of audits, a page at a time, and the one opened with its tasks.
+// list of audits, a page at a time, and the one opened with its tasks. A label check's audit
+// (POST /projects/{id}/label-checks) holds the approved tasks its model disagrees with.
 import * as api from '../../api.js';
 import { h, replace, toast } from '../../dom.js';
 import { t, fmtNumber, fmtTime } from '../../i18n/index.js';
@@ -21,6 +22,7 @@ export function auditsSection(page) {
       { label: t('common.created'), cell: (a) => fmtTime(a.created_at) },
       { label: t('quality.decided'), num: true, cell: (a) => fmtNumber(a.decided) + ' / ' + fmtNumber(a.size) },
       { label: t('quality.correct'), num: true, cell: (a) => fmtNumber(a.correct) },
+      { label: t('quality.auditSource'), cell: (a) => (a.job_id ? t('quality.labelCheckNo', { id: a.job_id }) : t('quality.sample')) },
       { label: '', cell: (a) => h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'audit-open', onclick: () => openAudit(a.id) }, t('quality.openAudit')) },
     ], audits, auditPage, { testid: 'audits', attrs: (a) => ({ 'data-audit-id': a.id }), empty: t('quality.noAudits') });
     const size = h('input', { type: 'number', min: 1, max: 10000, value: '20', 'data-testid': 'audit-size', class: 'inline-input' });
@@ -65,11 +67,13 @@ export function auditsSection(page) {
       { label: t('dash.task'), cell: (x) => '#' + x.task_id },
       { label: t('quality.item'), class: 'reason-cell', cell: (x) => (x.item.type === 'text' ? x.item.text : t('quality.image', { w: x.item.width, h: x.item.height })) },
       { label: t('quality.answer'), cell: (x) => summarize(project.kind, x.annotation) },
+      // A label check's flag: what its cross-validated model says instead, and how sure it is.
+      { label: t('quality.modelSays'), cell: (x) => (x.reason === 'model_disagrees' ? x.model_label + ' (' + fmtNumber(Math.round(x.confidence * 100)) + '%)' : '—') },
       { label: t('dash.worker'), cell: (x) => nameOf(x.worker_id) },
       { label: t('quality.reviewer'), cell: (x) => nameOf(x.reviewer_id) },
       { label: t('quality.verdict'), cell: verdictCell },
     ], a.items, { testid: 'audit-items', attrs: (x) => ({ 'data-task-id': x.task_id, 'data-verdict': x.verdict || '' }) }));
   }
 
-  return { auditsBox, auditBox, load: () => loadAudits() };
+  return { auditsBox, auditBox, load: () => loadAudits(), open: (id) => openAudit(id) };
 }

@@ -1,7 +1,8 @@
 // A project's quality page, built from one module per section: the overview (estimated
 // quality from audits with its Wilson interval, gold accuracy per worker, reviewer accuracy
 // from honeypots and audits, agreement), the budget with a deposit form, fair pay, consolidated
-// answers when items overlap, gold items with a form to add one, audits with their verdicts,
+// answers when items overlap, gold items with a form to add one, label checks, audits with
+// their verdicts,
 // role changes, the quality settings, and workers ranked for the project with an invite.
 import * as api from '../../api.js';
 import { h, append } from '../../dom.js';
@@ -14,6 +15,7 @@ import { rolesSection } from './roles.js';
 import { consensusSection } from './consensus.js';
 import { goldSection } from './gold.js';
 import { auditsSection } from './audits.js';
+import { labelChecksSection } from './label_checks.js';
 import { settingsSection } from './settings.js';
 import { matchesSection } from './matches.js';
 
@@ -41,14 +43,15 @@ export async function qualityView(root, [pid], ctx) {
   const consensus = project.overlap > 1 ? consensusSection(page) : null;
   const gold = manager ? goldSection(page) : null;
   const audits = auditsSection(page);
+  const checks = labelChecksSection(page, audits.open);
   const settings = settingsSection(page);
   const matches = manager ? matchesSection(page) : null;
 
   append(root, [overview.figs, overview.workersBox, overview.reviewersBox,
     h('div', { class: 'grid-2 align-start' }, overview.agreementBox, budget.el), pay.el,
-    consensus && consensus.el, gold && gold.el, audits.auditsBox, audits.auditBox, roles.el, settings.el,
+    consensus && consensus.el, gold && gold.el, checks && checks.el, audits.auditsBox, audits.auditBox, roles.el, settings.el,
     matches && matches.el]);
 
   await Promise.all([page.reloadFigures(), audits.load(), settings.load(), matches && matches.load(),
-    consensus && consensus.load(), gold && gold.load()]);
+    consensus && consensus.load(), gold && gold.load(), checks && checks.load()]);
 }
