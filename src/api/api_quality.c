@@ -5,6 +5,7 @@
 #include "core/agreement.h"
 #include "core/annotation.h"
 #include "core/audit.h"
+#include "core/consensus.h"
 #include "core/gold.h"
 #include "store/blobs.h"
 #include "store/store_quality.h"
@@ -244,7 +245,7 @@ int api_consensus(http_request *r)
 	bool desc;
 	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
-		http_json_page(r, store_consensus(api_app(r)->db, p, cursor, limit, &next), &next);
+		http_json_page(r, consensus_page(&api_app(r)->store, p, cursor, limit, &next), &next);
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 /* Pay on approval and per review, and the budget check that keeps a funded project from handing
- * out work it cannot pay for. The ledger's arithmetic is core/ledger.c's; the postings are the
- * store's. */
+ * out work it cannot pay for. The ledger's arithmetic is core/ledger.c's; each payment is a
+ * transaction built here, which the store writes. */
 #include "core/pay.h"
 #include "core/ledger.h"
 
@@ -14,7 +14,7 @@ int pay_claim_check(store_tx *tx, const store_ops *s, const project *p, cl_error
 	if (s->project_pay(tx, p->id, &pp))
 		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
 	int64_t balance;
-	if (!s->account_balance(tx, "project", p->id, pp.currency, &balance))
+	if (!s->account_find(tx, "project", p->id, pp.currency, &balance))
 		return 0; /* unfunded: not metered */
 	int64_t tasks, reviews, held, one, need;
 	s->live_work(tx, p->id, pp.max_rounds, &tasks, &reviews);
@@ -26,15 +26,39 @@ int pay_claim_check(store_tx *tx, const store_ops *s, const project *p, cl_error
 	return 0;
 }
 
-/* Posts one payment; `what` names the work paid for when the budget cannot cover it. */
-static int pay(store_tx *tx, const store_ops *s, const ledger_payment *p, const char *what,
+/* A payment from a funded project's account to a person's, once per idempotency key. */
+typedef struct payment {
+	const char *kind; /* "pay", "fee" */
+	int64_t project_id, task_id, person, amount;
+	const char *currency;
+	const char *idem;
+} payment;
+
+/* Posts one payment: *paid its amount, or 0 when the project has no account (unfunded) or the
+ * key was paid before; `what` names the work paid for when the budget cannot cover it. */
+static int pay(store_tx *tx, const store_ops *s, const payment *p, const char *what,
 	       int64_t now, int64_t *paid, cl_error *err)
 {
-	int rc = s->payment_post(tx, p, now, paid, err);
+	int64_t from = s->account_find(tx, "project", p->project_id, p->currency, NULL);
+	if (!from)
+		return 0;
+	int64_t to = s->account_open(tx, "worker", p->person, p->currency, now);
+	if (!to)
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+	ledger_txn t;
+	ledger_txn_init(&t, p->kind);
+	ledger_move(&t, from, to, p->amount);
+	ledger_post_ref r = {.idem = p->idem,
+			     .project_id = p->project_id,
+			     .task_id = p->task_id,
+			     .user_id = p->person};
+	int rc = ledger_post(tx, s, &t, &r, now, NULL, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
 			       "the project's budget cannot pay for this %s", what);
-	return rc;
+	if (rc == 0)
+		*paid = p->amount;
+	return rc < 0 ? rc : 0;
 }
 
 int pay_approval(store_tx *tx, const store_ops *s, int64_t project_id, int64_t task_id,
@@ -46,7 +70,7 @@ int pay_approval(store_tx *tx, const store_ops *s, int64_t project_id, int64_t t
 		return 0;
 	char idem[48];
 	snprintf(idem, sizeof idem, "pay:%lld", (long long)task_id);
-	ledger_payment p = {"pay", project_id, task_id, worker_id, pp.price, pp.currency, idem};
+	payment p = {"pay", project_id, task_id, worker_id, pp.price, pp.currency, idem};
 	return pay(tx, s, &p, "approval", now, paid, err);
 }
 
@@ -59,6 +83,6 @@ int pay_review(store_tx *tx, const store_ops *s, int64_t project_id, int64_t tas
 		return 0;
 	char idem[64];
 	snprintf(idem, sizeof idem, "fee:%lld:%d", (long long)task_id, round);
-	ledger_payment p = {"fee", project_id, task_id, reviewer_id, pp.fee, pp.currency, idem};
+	payment p = {"fee", project_id, task_id, reviewer_id, pp.fee, pp.currency, idem};
 	return pay(tx, s, &p, "review", now, paid, err);
 }

@@ -12,9 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An existing account's id and balance; 0 when it does not exist. */
-static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const char *currency,
-			    int64_t *balance)
+int64_t store_account_find(db_conn *c, const char *kind, int64_t owner, const char *currency,
+			   int64_t *balance)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, balance FROM ledger_accounts WHERE kind = ?"
 				      " AND owner_id = ? AND currency = ?");
@@ -31,12 +30,12 @@ static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const c
 	return id;
 }
 
-/* The account for (kind, owner, currency), made when missing; 0 on a store error. Looked up
- * first: it nearly always exists, and an insert that conflicts costs more than the lookup. */
-static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *currency,
-		       int64_t now)
+/* Looked up first: it nearly always exists, and an insert that conflicts costs more than the
+ * lookup. */
+int64_t store_account_open(db_conn *c, const char *kind, int64_t owner, const char *currency,
+			   int64_t now)
 {
-	int64_t id = account_find(c, kind, owner, currency, NULL);
+	int64_t id = store_account_find(c, kind, owner, currency, NULL);
 	if (id)
 		return id;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_accounts(kind, owner_id, currency,"
@@ -45,23 +44,13 @@ static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *
 	db_bind(st, DB_TEXT(kind), DB_INT(owner), DB_TEXT(currency), DB_INT(now));
 	if (db_exec_stmt(st, NULL))
 		return 0;
-	return account_find(c, kind, owner, currency, NULL);
+	return store_account_find(c, kind, owner, currency, NULL);
 }
 
-typedef struct post_ref {
-	const char *idem;
-	int64_t project_id, task_id, user_id, actor_id;
-	const char *memo;
-} post_ref;
-
-/* Posts a checked transaction. Returns 0 (with *txn_id), 1 when a transaction with the same
- * idempotency key exists (nothing posted), CL_ECONFLICT "insufficient_funds" when an account
- * would go below zero, or another error. The caller's job rolls back on failure. */
-static int post(db_conn *c, const ledger_txn *t, const post_ref *r, int64_t now, int64_t *txn_id,
-		cl_error *err)
+/* The caller's job rolls back on failure. */
+int store_txn_post(db_conn *c, const ledger_txn *t, const ledger_post_ref *r, int64_t now,
+		   int64_t *txn_id, cl_error *err)
 {
-	if (ledger_check(t))
-		return cl_fail(err, CL_EINTERNAL, NULL, "unbalanced ledger transaction");
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_txns(kind, project_id, task_id, user_id,"
 				      " actor_id, idem, memo, created_at) VALUES (?,?,?,?,?,?,?,?)"
 				      " ON CONFLICT(idem) DO NOTHING");
@@ -170,39 +159,11 @@ int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta,
 	    (int64_t[]){project_id, rejections, delta}, 3, err);
 }
 
-bool store_account_balance(db_conn *c, const char *kind, int64_t owner, const char *currency,
-			   int64_t *balance)
-{
-	return account_find(c, kind, owner, currency, balance) != 0;
-}
-
-int store_payment_post(db_conn *c, const ledger_payment *pay, int64_t now, int64_t *paid,
-		       cl_error *err)
-{
-	*paid = 0;
-	int64_t from = account_find(c, "project", pay->project_id, pay->currency, NULL);
-	if (!from)
-		return 0;
-	int64_t to = account(c, "worker", pay->person, pay->currency, now);
-	if (!to)
-		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
-	ledger_txn t;
-	ledger_txn_init(&t, pay->kind);
-	ledger_move(&t, from, to, pay->amount);
-	post_ref r = {.idem = pay->idem,
-		      .project_id = pay->project_id,
-		      .task_id = pay->task_id,
-		      .user_id = pay->person};
-	int rc = post(c, &t, &r, now, NULL, err);
-	if (rc == 0)
-		*paid = pay->amount;
-	return rc < 0 ? rc : 0;
-}
-
 /* ---- deposits ---- */
 
-static json_t *txn_json(db_conn *c, int64_t id)
+json_t *store_ledger_txn_json(db *d, int64_t id)
 {
+	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, kind, project_id, task_id, user_id, actor_id,"
 				      " memo, created_at FROM ledger_txns WHERE id = ?");
 	db_bind_int(st, 1, id);
@@ -242,75 +203,15 @@ static json_t *txn_json(db_conn *c, int64_t id)
 	return o;
 }
 
-struct money_job {
-	int64_t org_id, project_id, user_id, payout_id, actor, amount;
-	const char *memo, *currency;
-	bool approve;
-	int64_t txn, out_id;
-};
-
-static int fund_org_job(db_conn *c, void *ctx, cl_error *err)
+bool store_org_currency(db_conn *c, int64_t org_id, char currency[8])
 {
-	struct money_job *j = ctx;
-	int64_t now = clock_now_ms();
 	sqlite3_stmt *st = db_stmt(c, "SELECT currency FROM orgs WHERE id = ?");
-	db_bind_int(st, 1, j->org_id);
-	char cur[8] = "";
+	db_bind_int(st, 1, org_id);
+	currency[0] = 0;
 	if (db_step(st) == SQLITE_ROW)
-		snprintf(cur, sizeof cur, "%s", db_col_text(st, 0));
+		snprintf(currency, 8, "%s", db_col_text(st, 0));
 	sqlite3_reset(st);
-	if (!cur[0])
-		return cl_fail(err, CL_ENOTFOUND, NULL, "organization not found");
-	int64_t ext = account(c, "external", 0, cur, now),
-		org = account(c, "org", j->org_id, cur, now);
-	ledger_txn t;
-	ledger_txn_init(&t, "fund");
-	if (!ext || !org || ledger_move(&t, ext, org, j->amount))
-		return cl_fail(err, CL_EINVAL, NULL, "\"amount\" must be 1..%lld",
-			       (long long)LEDGER_MAX_AMOUNT);
-	post_ref r = {.actor_id = j->actor, .memo = j->memo};
-	return post(c, &t, &r, now, &j->txn, err);
-}
-
-int store_ledger_fund_org(db *d, int64_t org_id, int64_t amount, int64_t actor, const char *memo,
-			  json_t **out, cl_error *err)
-{
-	struct money_job j = {.org_id = org_id, .amount = amount, .actor = actor, .memo = memo};
-	int rc = db_write(d, fund_org_job, &j, err);
-	*out = rc ? NULL : txn_json(db_reader(d), j.txn);
-	return rc;
-}
-
-static int deposit_job(db_conn *c, void *ctx, cl_error *err)
-{
-	struct money_job *j = ctx;
-	int64_t now = clock_now_ms();
-	project_pay pp;
-	if (store_project_pay(c, j->project_id, &pp))
-		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
-	int64_t org = account(c, "org", pp.org_id, pp.currency, now);
-	int64_t prj = account(c, "project", j->project_id, pp.currency, now);
-	ledger_txn t;
-	ledger_txn_init(&t, "deposit");
-	if (!org || !prj || ledger_move(&t, org, prj, j->amount))
-		return cl_fail(err, CL_EINVAL, NULL, "\"amount\" must be 1..%lld",
-			       (long long)LEDGER_MAX_AMOUNT);
-	post_ref r = {.project_id = j->project_id, .actor_id = j->actor, .memo = j->memo};
-	int rc = post(c, &t, &r, now, &j->txn, err);
-	if (rc == CL_ECONFLICT)
-		return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
-			       "the organization's budget holds less than that");
-	return rc;
-}
-
-int store_ledger_deposit(db *d, int64_t project_id, int64_t amount, int64_t actor, const char *memo,
-			 json_t **out, cl_error *err)
-{
-	struct money_job j = {
-	    .project_id = project_id, .amount = amount, .actor = actor, .memo = memo};
-	int rc = db_write(d, deposit_job, &j, err);
-	*out = rc ? NULL : txn_json(db_reader(d), j.txn);
-	return rc;
+	return currency[0] != 0;
 }
 
 json_t *store_ledger_org(db *d, int64_t org_id)
@@ -339,7 +240,7 @@ json_t *store_ledger_project(db *d, const project *p)
 	if (store_project_pay(c, p->id, &pp))
 		goto out;
 	int64_t balance, held = 0;
-	int64_t acct = account_find(c, "project", p->id, pp.currency, &balance);
+	int64_t acct = store_account_find(c, "project", p->id, pp.currency, &balance);
 	int64_t tasks, reviews;
 	store_live_work(c, p->id, pp.max_rounds, &tasks, &reviews);
 	ledger_reserve(tasks, reviews, pp.price, pp.fee, &held);
@@ -581,93 +482,49 @@ static json_t *payout_json(db_conn *c, int64_t id)
 	return o;
 }
 
-static int payout_request_job(db_conn *c, void *ctx, cl_error *err)
+json_t *store_payout_get(db *d, int64_t id)
 {
-	struct money_job *j = ctx;
-	int64_t now = clock_now_ms();
-	int64_t balance;
-	int64_t from = account_find(c, "worker", j->user_id, j->currency, &balance);
-	if (!from || balance < j->amount)
-		return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
-			       "your balance in %s is %lld", j->currency, (long long)balance);
-	int64_t hold = account(c, "payout_hold", 0, j->currency, now);
-	ledger_txn t;
-	ledger_txn_init(&t, "payout_request");
-	if (!hold || ledger_move(&t, from, hold, j->amount))
-		return cl_fail(err, CL_EINVAL, NULL, "\"amount\" must be 1..%lld",
-			       (long long)LEDGER_MAX_AMOUNT);
+	return payout_json(db_reader(d), id);
+}
+
+int store_payout_add(db_conn *c, int64_t user_id, const char *currency, int64_t amount,
+		     int64_t now, int64_t *id, cl_error *err)
+{
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO payouts(user_id, currency, amount, status,"
 				      " requested_at) VALUES (?,?,?,'requested',?)");
-	db_bind(st, DB_INT(j->user_id), DB_TEXT(j->currency), DB_INT(j->amount), DB_INT(now));
+	db_bind(st, DB_INT(user_id), DB_TEXT(currency), DB_INT(amount), DB_INT(now));
 	int rc = db_exec_stmt(st, err);
-	if (rc)
-		return rc;
-	j->out_id = sqlite3_last_insert_rowid(db_handle(c));
-	char idem[48];
-	snprintf(idem, sizeof idem, "payout:%lld", (long long)j->out_id);
-	post_ref r = {.idem = idem, .user_id = j->user_id, .actor_id = j->user_id};
-	return post(c, &t, &r, now, NULL, err);
-}
-
-int store_payout_request(db *d, int64_t user_id, const char *currency, int64_t amount, json_t **out,
-			 cl_error *err)
-{
-	struct money_job j = {.user_id = user_id, .currency = currency, .amount = amount};
-	int rc = db_write(d, payout_request_job, &j, err);
-	*out = rc ? NULL : payout_json(db_reader(d), j.out_id);
+	if (!rc)
+		*id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
 }
 
-static int payout_decide_job(db_conn *c, void *ctx, cl_error *err)
+int store_payout_load(db_conn *c, int64_t id, payout_row *p)
 {
-	struct money_job *j = ctx;
-	int64_t now = clock_now_ms();
 	sqlite3_stmt *st = db_stmt(c, "SELECT user_id, currency, amount, status FROM payouts"
 				      " WHERE id = ?");
-	db_bind_int(st, 1, j->payout_id);
-	int64_t user = 0, amount = 0;
-	char cur[8] = "", status[16] = "";
+	db_bind_int(st, 1, id);
+	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
-		user = sqlite3_column_int64(st, 0);
-		snprintf(cur, sizeof cur, "%s", db_col_text(st, 1));
-		amount = sqlite3_column_int64(st, 2);
-		snprintf(status, sizeof status, "%s", db_col_text(st, 3));
+		p->user_id = sqlite3_column_int64(st, 0);
+		snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 1));
+		p->amount = sqlite3_column_int64(st, 2);
+		snprintf(p->status, sizeof p->status, "%s", db_col_text(st, 3));
+		rc = 0;
 	}
 	sqlite3_reset(st);
-	if (!user)
-		return cl_fail(err, CL_ENOTFOUND, NULL, "payout not found");
-	if (strcmp(status, "requested"))
-		return cl_fail(err, CL_ECONFLICT, "payout_decided", "the payout is already %s",
-			       status);
-	int64_t hold = account(c, "payout_hold", 0, cur, now);
-	int64_t to =
-	    j->approve ? account(c, "payouts", 0, cur, now) : account(c, "worker", user, cur, now);
-	ledger_txn t;
-	ledger_txn_init(&t, j->approve ? "payout" : "payout_rejected");
-	if (!hold || !to || ledger_move(&t, hold, to, amount))
-		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
-	char idem[48];
-	snprintf(idem, sizeof idem, "payout_decision:%lld", (long long)j->payout_id);
-	post_ref r = {.idem = idem, .user_id = user, .actor_id = j->actor, .memo = j->memo};
-	int rc = post(c, &t, &r, now, NULL, err);
-	if (rc)
-		return rc < 0 ? rc
-			      : cl_fail(err, CL_ECONFLICT, "payout_decided", "already decided");
-	st = db_stmt(c, "UPDATE payouts SET status = ?, note = ?, decided_at = ?, decided_by = ?"
-			" WHERE id = ?");
-	db_bind(st, DB_TEXT(j->approve ? "approved" : "rejected"), DB_TEXT(j->memo), DB_INT(now),
-		DB_INT(j->actor), DB_INT(j->payout_id));
-	return db_exec_stmt(st, err);
+	return rc;
 }
 
-int store_payout_decide(db *d, int64_t payout_id, int64_t admin_id, bool approve, const char *note,
-			json_t **out, cl_error *err)
+int store_payout_decided(db_conn *c, int64_t id, bool approve, const char *note, int64_t actor,
+			 int64_t now, cl_error *err)
 {
-	struct money_job j = {
-	    .payout_id = payout_id, .actor = admin_id, .approve = approve, .memo = note};
-	int rc = db_write(d, payout_decide_job, &j, err);
-	*out = rc ? NULL : payout_json(db_reader(d), payout_id);
-	return rc;
+	sqlite3_stmt *st =
+	    db_stmt(c, "UPDATE payouts SET status = ?, note = ?, decided_at = ?, decided_by = ?"
+		       " WHERE id = ?");
+	db_bind(st, DB_TEXT(approve ? "approved" : "rejected"), DB_TEXT(note), DB_INT(now),
+		DB_INT(actor), DB_INT(id));
+	return db_exec_stmt(st, err);
 }
 
 json_t *store_payouts_list(db *d, const char *status, int64_t user_id, int64_t cursor, int limit,

@@ -15,6 +15,7 @@
 
 #include "api/task_json.h"
 #include "core/agreement.h"
+#include "core/consensus.h"
 #include "core/task.h"
 #include "core/task_loop.h"
 #include "store/store.h"
@@ -918,7 +919,8 @@ static void report_steps(fixture *f, long out[REPORTS])
 		else if (i == 4)
 			got[i] = loop_list(f->d, f->p.id, "open", 2);
 		else
-			got[i] = store_consensus(f->d, &f->p, 0, 2, &(int64_t){0});
+			got[i] = consensus_page(&(store){&store_sqlite_ops, f->d}, &f->p, 0, 2,
+						&(int64_t){0});
 		out[i] = reader_steps(f->d) - before;
 		if (i)
 			assert_non_null(got[i]);
@@ -970,7 +972,8 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 	int seen = 0;
 	do {
 		int64_t next = 0;
-		json_t *page = store_consensus(f->d, &f->p, cursor, 7, &next);
+		json_t *page = consensus_page(&(store){&store_sqlite_ops, f->d}, &f->p, cursor, 7,
+					      &next);
 		size_t i;
 		json_t *c;
 		json_array_foreach(page, i, c)
