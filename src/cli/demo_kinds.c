@@ -4,6 +4,7 @@
  * font, so nothing here comes from a third party. The transcription project is pre-filled by
  * the demo's OCR endpoint "ocr" (seeded before it), so workers correct a draft. */
 #include "cli/demo.h"
+#include "core/import_job.h"
 #include "core/ledger.h"
 #include "store/store_accounts.h"
 #include "store/store_ledger.h"
@@ -161,7 +162,7 @@ int demo_seed_kinds(app *a, const demo_people *who, demo_kinds *out)
 						      transcription_spec};
 	int rc = 0;
 	for (int i = 0; !rc && i < DEMO_KINDS; i++) {
-		json_t *report = api_import_report_new();
+		json_t *report = import_report_new();
 		project p;
 		rc = demo_project_create(a, who->org, specs[i], &p);
 		if (!rc) {

@@ -127,6 +127,19 @@ typedef struct task_query {
 	int64_t from, to;  /* 0: open; else last changed in [from, to), ms */
 } task_query;
 
+/* One item ready to insert: its content hash (hex) and either text or a stored blob. */
+typedef struct item_new {
+	item_type type;
+	char hash[65];
+	const char *text;
+	const char *blob; /* blob name under the data dir (the hash) */
+	const char *mime;
+	int width, height;
+	const char *meta; /* JSON object text or NULL */
+	const char *source;
+	long line;
+} item_new;
+
 /* The row operations of one backend. Every slot that takes a store_tx runs inside a job's
  * transaction; the others read on the calling thread's own connection. */
 /* One approved item (gold left out) with its approved annotations in slot order, as
@@ -453,6 +466,18 @@ typedef struct store_ops {
 	/* Seals version `id`: its content hash, numbers of rows and items, counts (JSON text). */
 	int (*dataset_version_seal)(store_tx *tx, int64_t id, const char *digest, int64_t rows,
 				    int64_t items, const char *counts, cl_error *err);
+	/* ---- items ---- */
+	/* Inserts items of a project with `overlap` tasks each, skipping those whose hash exists,
+	 * in one transaction of its own; adds to report's item_ids, duplicate_entries, accepted
+	 * and duplicates. */
+	int (*items_insert)(db *d, int64_t project_id, int overlap, const item_new *items, size_t n,
+			    json_t *report, cl_error *err);
+	/* The hex SHA-256 of bytes: an item's content hash and a blob's name. */
+	void (*content_hash)(const void *data, size_t len, char out[65]);
+	/* Stores bytes as blob `hash` under `data_dir` (nothing when present): 0, CL_EUNAVAIL when
+	 * the disk is full (the store then refuses writes until it has room), or CL_EINTERNAL. */
+	int (*blob_put)(db *d, const char *data_dir, const char *hash, const void *data,
+			size_t len);
 	/* The file of blob `hash` under `data_dir`; -1 when the name is not a blob's. */
 	int (*blob_file)(const char *data_dir, const char *hash, char *out, size_t size);
 	/* A model's org, 0 when missing. */

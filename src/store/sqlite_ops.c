@@ -11,6 +11,7 @@
 #include "store/blobs.h"
 #include "store/store_academy.h"
 #include "store/store_datasets.h"
+#include "store/store_items.h"
 #include "store/store_jobs.h"
 #include "store/store_projects.h"
 #include "store/store_ledger.h"
@@ -38,6 +39,16 @@ static void *approved_rows_open(db *d, int64_t project_id, rows_order order)
 static void *approved_rows_open_tx(store_tx *tx, int64_t project_id, rows_order order)
 {
 	return store_rows_open_tx(tx, project_id, order);
+}
+
+/* A blob written for an import; a full disk also stops the store's writes until it has room. */
+static int blob_put_noting_disk(db *d, const char *data_dir, const char *hash, const void *data,
+				size_t len)
+{
+	int rc = blob_put(data_dir, hash, data, len);
+	if (rc == CL_EUNAVAIL)
+		db_disk_full(d);
+	return rc;
 }
 
 static int dataset_rows_rewind(void *rows)
@@ -168,6 +179,9 @@ const store_ops store_sqlite_ops = {
     .dataset_row_add = store_dataset_row_add,
     .dataset_version_seal = store_dataset_version_seal,
     .dataset_rows_close = dataset_rows_close,
+    .items_insert = store_items_insert,
+    .content_hash = blob_hash,
+    .blob_put = blob_put_noting_disk,
     .blob_file = blob_path,
     .model_org = model_rows_org,
     .model_insert = model_rows_insert,
