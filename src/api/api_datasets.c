@@ -5,6 +5,7 @@
  * store error) aborts the chunked answer so the client sees a broken stream, never a clean end
  * of a cut file. */
 #include "api/api.h"
+#include "core/export.h"
 #include "core/dataset.h"
 #include "store/blobs.h"
 #include "util/log.h"

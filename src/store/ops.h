@@ -12,8 +12,8 @@
 
 #include <jansson.h>
 
-#include "core/project.h"
-#include "core/export.h"
+#include "core/project_types.h"
+#include "core/export_types.h"
 #include "core/dataset_types.h"
 #include "core/ledger_types.h"
 #include "core/quality_types.h"
