@@ -5,6 +5,7 @@
 #include "core/ledger.h"
 #include "store/store_quality.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MEMO_MAX 500
@@ -68,19 +69,25 @@ int api_projects_deposit(http_request *r)
 
 int api_projects_budget(http_request *r)
 {
-	json_t *o = store_ledger_project(api_app(r)->db, &api_scope_of(r)->project);
-	if (!o)
+	const project *p = &api_scope_of(r)->project;
+	project_budget b;
+	if (store_ledger_budget(api_app(r)->db, p->id, &b))
 		return http_fail(r, CL_ENOTFOUND, NULL, "project not found");
-	http_json(r, 200, o);
+	http_json(r, 200, ledger_budget_json(p->id, &b));
 	return 0;
 }
 
 int api_projects_fair_pay(http_request *r)
 {
 	app *a = api_app(r);
-	http_json(r, 200,
-		  store_fair_pay(a->db, &api_scope_of(r)->project,
-				 a->min_wage > 0 ? a->min_wage : LEDGER_DEFAULT_MIN_WAGE));
+	const project *p = &api_scope_of(r)->project;
+	size_t n;
+	fair_pay_row *rows = store_fair_pay_rows(a->db, p->id, &n);
+	if (!rows)
+		return http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
+	http_json(r, 200, ledger_fair_pay_json(p, rows, n,
+					       a->min_wage > 0 ? a->min_wage : LEDGER_DEFAULT_MIN_WAGE));
+	free(rows);
 	return 0;
 }
 

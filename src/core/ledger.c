@@ -6,6 +6,7 @@
 #include "util/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -230,4 +231,79 @@ int ledger_payout_decide(const store *s, int64_t payout_id, int64_t admin_id, bo
 	money_job j = {.ops = s->ops, .payout_id = payout_id, .actor = admin_id,
 		       .approve = approve, .memo = note};
 	return s->ops->write(s->db, payout_decide_job, &j, err);
+}
+
+/* ---- the reports: a project's budget, fair pay ---- */
+
+json_t *ledger_budget_json(int64_t project_id, const project_budget *b)
+{
+	int64_t held = 0;
+	ledger_reserve(b->live_tasks, b->live_reviews, b->price, b->fee, &held);
+	json_t *o = json_pack("{s:I,s:s,s:b,s:I,s:I,s:I}", "project_id", (json_int_t)project_id,
+			      "currency", b->currency, "funded", b->funded, "balance",
+			      (json_int_t)b->balance, "reserved", (json_int_t)held, "available",
+			      (json_int_t)(b->balance > held ? b->balance - held : 0));
+	json_object_set_new(o, "paid_to_workers", json_integer(b->paid_to_workers));
+	json_object_set_new(o, "paid_to_reviewers", json_integer(b->paid_to_reviewers));
+	json_object_set_new(o, "deposited", json_integer(b->deposited));
+	return o;
+}
+
+static int fair_pay_row_cmp(const void *a, const void *b)
+{
+	const fair_pay_row *x = a, *y = b;
+	return x->hourly < y->hourly ? -1 : x->hourly > y->hourly;
+}
+
+static json_t *fair_pay_row_json(const fair_pay_row *r)
+{
+	return json_pack("{s:I,s:s,s:f,s:I,s:I,s:I,s:I}", "user_id", (json_int_t)r->user,
+			 "username", r->name, "active_seconds", (double)r->active_ms / 1000.0,
+			 "submissions", (json_int_t)r->submissions, "approved",
+			 (json_int_t)r->approved, "earned", (json_int_t)r->earned, "hourly",
+			 (json_int_t)r->hourly);
+}
+
+/* The median hourly earnings of the `timed` workers with time on record (sorted in place) into
+ * o, against the minimum wage, with the price that would pay the median worker that much. */
+static void fair_pay_median(json_t *o, fair_pay_row *timed_rows, size_t timed, const project *p,
+			    int64_t min_wage)
+{
+	if (!timed) {
+		json_object_set_new(o, "median_hourly", json_null());
+		json_object_set_new(o, "below_min_wage", json_false());
+		json_object_set_new(o, "suggested_price", json_null());
+		return;
+	}
+	qsort(timed_rows, timed, sizeof *timed_rows, fair_pay_row_cmp);
+	const fair_pay_row *m = &timed_rows[(timed - 1) / 2];
+	bool below = m->hourly < min_wage;
+	json_object_set_new(o, "median_hourly", json_integer(m->hourly));
+	json_object_set_new(o, "below_min_wage", json_boolean(below));
+	/* The price at which the median worker's pace earns the minimum wage; with nothing
+	 * approved yet, their submissions stand in for approvals. */
+	int64_t tasks = m->approved ? m->approved : m->submissions;
+	int64_t suggest = ledger_suggest_price(min_wage, m->active_ms, tasks);
+	json_object_set_new(o, "suggested_price",
+			    below && suggest > p->price ? json_integer(suggest) : json_null());
+}
+
+json_t *ledger_fair_pay_json(const project *p, fair_pay_row *rows, size_t n, int64_t min_wage)
+{
+	json_t *workers = json_array();
+	size_t timed = 0;
+	for (size_t i = 0; i < n; i++) {
+		fair_pay_row *r = &rows[i];
+		/* Funded projects pay through the ledger; others owe approved x price. */
+		r->earned = r->funded ? r->paid : r->approved * p->price;
+		r->hourly = ledger_hourly(r->earned, r->active_ms);
+		json_array_append_new(workers, fair_pay_row_json(r));
+		if (r->active_ms > 0)
+			rows[timed++] = *r;
+	}
+	json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:o}", "project_id", (json_int_t)p->id, "currency",
+			      p->currency, "min_wage", (json_int_t)min_wage, "price",
+			      (json_int_t)p->price, "workers", workers);
+	fair_pay_median(o, rows, timed, p, min_wage);
+	return o;
 }

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/ledger_types.h"
+#include "core/project.h"
 #include "store/ops.h"
 
 /* An empty transaction of `kind`. */
@@ -31,6 +34,14 @@ int64_t ledger_suggest_price(int64_t min_wage, int64_t active_ms, int64_t tasks)
 /* The median of v (sorted in place); the lower of the middle two for an even count; 0 when
  * n == 0. */
 int64_t ledger_median(int64_t *v, size_t n);
+
+/* A project's budget as GET /projects/{id}/budget answers it, what its work in progress holds
+ * back reserved (a new reference). */
+json_t *ledger_budget_json(int64_t project_id, const project_budget *b);
+/* The fair-pay report of project p over its workers' rows (each one's earnings and hourly
+ * rate worked out in place, the rows reordered): every worker, and the median hourly rate
+ * against `min_wage` with the price that would pay it (a new reference). */
+json_t *ledger_fair_pay_json(const project *p, fair_pay_row *rows, size_t n, int64_t min_wage);
 
 /* Posts transaction t, checked first (an unbalanced one is a bug: CL_EINTERNAL), about r:
  * 0 with *txn_id (may be NULL), 1 when r's idempotency key was posted before (nothing

@@ -3,6 +3,7 @@
 #ifndef CROWDLOOP_CORE_LEDGER_TYPES_H
 #define CROWDLOOP_CORE_LEDGER_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LEDGER_MAX_ENTRIES 8
@@ -36,5 +37,22 @@ typedef struct payout_row {
 	int64_t user_id, amount;
 	char currency[8], status[16];
 } payout_row;
+
+/* A project's budget as the store reads it, in one snapshot: its account (funded or not),
+ * the work in progress the budget holds money for, and what it paid and received. */
+typedef struct project_budget {
+	bool funded;
+	int64_t balance, live_tasks, live_reviews, price, fee;
+	int64_t paid_to_workers, paid_to_reviewers, deposited;
+	char currency[8];
+} project_budget;
+
+/* One worker's figures in a project for the fair-pay report; `earned` and `hourly` are
+ * core's to work out. */
+typedef struct fair_pay_row {
+	int64_t user, active_ms, submissions, approved, paid, earned, hourly;
+	bool funded; /* the project has an account: its pay went through the ledger */
+	char name[72];
+} fair_pay_row;
 
 #endif

@@ -4,7 +4,6 @@
  * at claim time, payouts, and the figures that read it, fair pay among them: each worker's
  * effective hourly earnings against a minimum wage. */
 #include "store/store_ledger.h"
-#include "core/ledger.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -231,23 +230,21 @@ json_t *store_ledger_org(db *d, int64_t org_id)
 	return o;
 }
 
-json_t *store_ledger_project(db *d, const project *p)
+int store_ledger_budget(db *d, int64_t project_id, project_budget *b)
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	project_pay pp;
-	json_t *o = NULL;
-	if (store_project_pay(c, p->id, &pp))
+	memset(b, 0, sizeof *b);
+	int rc = store_project_pay(c, project_id, &pp);
+	if (rc)
 		goto out;
-	int64_t balance, held = 0;
-	int64_t acct = store_account_find(c, "project", p->id, pp.currency, &balance);
-	int64_t tasks, reviews;
-	store_live_work(c, p->id, pp.max_rounds, &tasks, &reviews);
-	ledger_reserve(tasks, reviews, pp.price, pp.fee, &held);
-	o = json_pack("{s:I,s:s,s:b,s:I,s:I,s:I}", "project_id", (json_int_t)p->id, "currency",
-		      pp.currency, "funded", acct != 0, "balance", (json_int_t)balance, "reserved",
-		      (json_int_t)held, "available",
-		      (json_int_t)(balance > held ? balance - held : 0));
+	snprintf(b->currency, sizeof b->currency, "%s", pp.currency);
+	b->price = pp.price;
+	b->fee = pp.fee;
+	int64_t acct = store_account_find(c, "project", project_id, pp.currency, &b->balance);
+	b->funded = acct != 0;
+	store_live_work(c, project_id, pp.max_rounds, &b->live_tasks, &b->live_reviews);
 	/* Pay and fees as the approvals and decisions counted them, per person; deposits, few,
 	 * from the ledger, through the project's deposit transactions (by the account's entries,
 	 * which the planner prefers, it would read every pay and fee). */
@@ -257,20 +254,16 @@ json_t *store_ledger_project(db *d, const project *p)
 	       " (SELECT coalesce(sum(e.amount), 0) FROM ledger_txns t CROSS JOIN ledger_entries e"
 	       "  ON e.txn_id = t.id WHERE t.project_id = ?1 AND t.kind = 'deposit'"
 	       "  AND +e.account_id = ?2)");
-	db_bind(st, DB_INT(p->id), DB_INT(acct));
-	int64_t pay = 0, fee = 0, dep = 0;
+	db_bind(st, DB_INT(project_id), DB_INT(acct));
 	if (db_step(st) == SQLITE_ROW) {
-		pay = sqlite3_column_int64(st, 0);
-		fee = sqlite3_column_int64(st, 1);
-		dep = sqlite3_column_int64(st, 2);
+		b->paid_to_workers = sqlite3_column_int64(st, 0);
+		b->paid_to_reviewers = sqlite3_column_int64(st, 1);
+		b->deposited = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
-	json_object_set_new(o, "paid_to_workers", json_integer(pay));
-	json_object_set_new(o, "paid_to_reviewers", json_integer(fee));
-	json_object_set_new(o, "deposited", json_integer(dep));
 out:
 	db_read_end(c);
-	return o;
+	return rc;
 }
 
 json_t *store_ledger_me(db *d, int64_t user_id)
@@ -566,37 +559,25 @@ int store_payout_owner(db *d, int64_t payout_id, int64_t *user_id)
 }
 /* ---- fair pay ---- */
 
-typedef struct pay_row {
-	int64_t user, active_ms, submissions, approved, earned, hourly;
-	char name[72];
-} pay_row;
-
-static int pay_row_cmp(const void *a, const void *b)
+/* Each worker's figures as their jobs counted them (worker_counts): submissions, their time
+ * from each claim to its submit, approvals and what the ledger paid them. */
+fair_pay_row *store_fair_pay_rows(db *d, int64_t project_id, size_t *n)
 {
-	const pay_row *x = a, *y = b;
-	return x->hourly < y->hourly ? -1 : x->hourly > y->hourly;
-}
-
-/* Each worker's row of fair pay in project p, as their jobs counted them (worker_counts); *n
- * their count. NULL when memory runs out: every worker or no report, as a median of some would
- * mislead. */
-static pay_row *pay_rows(db_conn *c, const project *p, size_t *n)
-{
-	/* Each worker's submissions, their time from each claim to its submit, approvals and what
-	 * the ledger paid them. */
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
 	sqlite3_stmt *st = db_stmt(
 	    c, "SELECT w.user_id, u.username, w.submissions, w.active_ms, w.approved, w.paid,"
 	       " EXISTS(SELECT 1 FROM ledger_accounts a WHERE a.kind = 'project'"
 	       "  AND a.owner_id = ?1)"
 	       " FROM worker_counts w JOIN users u ON u.id = w.user_id"
 	       " WHERE w.project_id = ?1 AND w.submissions > 0 ORDER BY w.user_id");
-	db_bind_int(st, 1, p->id);
+	db_bind_int(st, 1, project_id);
 	size_t cap = 64;
 	*n = 0;
-	pay_row *rows = malloc(cap * sizeof *rows);
+	fair_pay_row *rows = malloc(cap * sizeof *rows);
 	while (rows && db_step(st) == SQLITE_ROW) {
 		if (*n == cap) {
-			pay_row *bigger = realloc(rows, 2 * cap * sizeof *rows);
+			fair_pay_row *bigger = realloc(rows, 2 * cap * sizeof *rows);
 			if (!bigger) {
 				free(rows);
 				rows = NULL;
@@ -605,74 +586,17 @@ static pay_row *pay_rows(db_conn *c, const project *p, size_t *n)
 			rows = bigger;
 			cap *= 2;
 		}
-		pay_row *r = &rows[(*n)++];
+		fair_pay_row *r = &rows[(*n)++];
+		memset(r, 0, sizeof *r);
 		r->user = sqlite3_column_int64(st, 0);
 		snprintf(r->name, sizeof r->name, "%s", db_col_text(st, 1));
 		r->submissions = sqlite3_column_int64(st, 2);
 		r->active_ms = sqlite3_column_int64(st, 3);
 		r->approved = sqlite3_column_int64(st, 4);
-		/* Funded projects pay through the ledger; others owe approved x price. */
-		r->earned = sqlite3_column_int(st, 6) ? sqlite3_column_int64(st, 5)
-						      : r->approved * p->price;
-		r->hourly = ledger_hourly(r->earned, r->active_ms);
+		r->paid = sqlite3_column_int64(st, 5);
+		r->funded = sqlite3_column_int(st, 6) != 0;
 	}
 	sqlite3_reset(st);
-	return rows;
-}
-
-static json_t *pay_row_json(const pay_row *r)
-{
-	return json_pack("{s:I,s:s,s:f,s:I,s:I,s:I,s:I}", "user_id", (json_int_t)r->user,
-			 "username", r->name, "active_seconds", (double)r->active_ms / 1000.0,
-			 "submissions", (json_int_t)r->submissions, "approved",
-			 (json_int_t)r->approved, "earned", (json_int_t)r->earned, "hourly",
-			 (json_int_t)r->hourly);
-}
-
-/* The median hourly earnings of the `timed` workers with time on record (sorted in place) into
- * o, against the minimum wage, with the price that would pay the median worker that much. */
-static void pay_median(json_t *o, pay_row *timed_rows, size_t timed, const project *p,
-		       int64_t min_wage)
-{
-	if (!timed) {
-		json_object_set_new(o, "median_hourly", json_null());
-		json_object_set_new(o, "below_min_wage", json_false());
-		json_object_set_new(o, "suggested_price", json_null());
-		return;
-	}
-	qsort(timed_rows, timed, sizeof *timed_rows, pay_row_cmp);
-	const pay_row *m = &timed_rows[(timed - 1) / 2];
-	bool below = m->hourly < min_wage;
-	json_object_set_new(o, "median_hourly", json_integer(m->hourly));
-	json_object_set_new(o, "below_min_wage", json_boolean(below));
-	/* The price at which the median worker's pace earns the minimum wage; with nothing
-	 * approved yet, their submissions stand in for approvals. */
-	int64_t tasks = m->approved ? m->approved : m->submissions;
-	int64_t suggest = ledger_suggest_price(min_wage, m->active_ms, tasks);
-	json_object_set_new(o, "suggested_price",
-			    below && suggest > p->price ? json_integer(suggest) : json_null());
-}
-
-json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
-{
-	db_conn *c = db_reader(d);
-	db_read_begin(c);
-	size_t n;
-	pay_row *rows = pay_rows(c, p, &n);
 	db_read_end(c);
-	if (!rows)
-		return NULL;
-	json_t *workers = json_array();
-	size_t timed = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(workers, pay_row_json(&rows[i]));
-		if (rows[i].active_ms > 0)
-			rows[timed++] = rows[i];
-	}
-	json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:o}", "project_id", (json_int_t)p->id, "currency",
-			      p->currency, "min_wage", (json_int_t)min_wage, "price",
-			      (json_int_t)p->price, "workers", workers);
-	pay_median(o, rows, timed, p, min_wage);
-	free(rows);
-	return o;
+	return rows;
 }

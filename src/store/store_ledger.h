@@ -49,9 +49,8 @@ int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta,
 json_t *store_ledger_txn_json(db *d, int64_t id);
 /* {"org_id","currency","balance"}. */
 json_t *store_ledger_org(db *d, int64_t org_id);
-/* {"project_id","currency","funded","balance","reserved","available","paid_to_workers",
- * "paid_to_reviewers","deposited"}. */
-json_t *store_ledger_project(db *d, const project *p);
+/* A project's budget in one read snapshot; CL_ENOTFOUND when the project is missing. */
+int store_ledger_budget(db *d, int64_t project_id, project_budget *b);
 /* My balances per currency with what is on hold for payouts. */
 json_t *store_ledger_me(db *d, int64_t user_id);
 /* A page of the ledger lines of my account(s): newest first. */
@@ -70,7 +69,8 @@ json_t *store_payouts_list(db *d, const char *status, int64_t user_id, int64_t c
 /* The owner of a payout; CL_ENOTFOUND when missing. */
 int store_payout_owner(db *d, int64_t payout_id, int64_t *user_id);
 
-/* Effective hourly earnings per worker and the project's flag against `min_wage`. */
-json_t *store_fair_pay(db *d, const project *p, int64_t min_wage);
+/* Each worker of the project who submitted there, by id: a new array of *n rows (free()),
+ * NULL when memory runs out (every worker or no report, as a median of some would mislead). */
+fair_pay_row *store_fair_pay_rows(db *d, int64_t project_id, size_t *n);
 
 #endif
