@@ -165,16 +165,10 @@ int api_only_keys(http_request *r, const json_t *o, const char *const *allowed);
  * whole seconds (the route's real wait, not the server's default); returns 0. */
 int api_rate_limited(http_request *r, int64_t wait_ms, const char *message);
 
-/* A new, empty import report. */
-json_t *api_import_report_new(void);
-/* Imports one upload into a project (parse, dedupe, store, tasks), adding to `report`. Used by
- * the import route and the demo seeding. */
+/* Writes one upload into a project through core's import (core/import_job.h), with the
+ * project's OCR pre-fill, adding to `report` (core's import_report_new). The demo's seeding. */
 int api_import(app *a, const project *p, const char *content_type, const char *source,
 	       const void *data, size_t len, json_t *report, cl_error *err);
-/* Parses one upload without writing anything: 0 when api_import would not stop at a limit
- * (entries, archive expansion, CPU time), so that an import is all or nothing. */
-int api_import_check(app *a, const project *p, const char *content_type, const char *source,
-		     const void *data, size_t len, cl_error *err);
 
 /* Parses a membership body {user_id|username, role}; the route's declared body (api/routes.c)
  * holds the roles it takes. */

@@ -6,6 +6,7 @@
 #include "core/gold.h"
 #include "core/academy.h"
 #include "core/annotation.h"
+#include "core/quality.h"
 #include "store/store_quality.h"
 #include "util/json.h"
 

@@ -5,6 +5,8 @@
  * store error) aborts the chunked answer so the client sees a broken stream, never a clean end
  * of a cut file. */
 #include "api/api.h"
+#include "core/export.h"
+#include "core/dataset.h"
 #include "store/blobs.h"
 #include "util/log.h"
 
@@ -34,8 +36,11 @@ int api_datasets_create(http_request *r)
 		rc = http_fail(r, CL_EINVAL, NULL, "\"note\" must be a string up to 1000 bytes");
 		goto out;
 	}
-	rc = store_dataset_create(api_app(r)->db, &api_scope_of(r)->project, &ratios,
-				  note ? json_string_value(note) : "", r->user.id, &out, &r->err);
+	int64_t id;
+	rc = dataset_seal(&api_app(r)->store, &api_scope_of(r)->project, &ratios,
+			  note ? json_string_value(note) : "", r->user.id, &id, &r->err);
+	if (!rc && !(out = store_dataset_get(api_app(r)->db, id, &(int64_t){0})))
+		rc = http_fail(r, CL_EINTERNAL, NULL, "the new version cannot be read");
 	if (!rc) {
 		http_json(r, 201, out);
 		out = NULL;
@@ -106,6 +111,7 @@ int api_datasets_delete(http_request *r)
 typedef struct export_stream {
 	char data_dir[2048];
 	store_rows *rows;
+	dataset_rows cons; /* the rows, an item's consolidated into one when the export asks */
 	export_writer *w;
 	buf pending;
 	size_t sent;
@@ -113,14 +119,21 @@ typedef struct export_stream {
 	char what[64];
 } export_stream;
 
+static int store_next(void *rows, export_row *row)
+{
+	return store_rows_next(rows, row);
+}
+
 static int source_next(void *ctx, export_row *row)
 {
-	return store_rows_next(((export_stream *)ctx)->rows, row);
+	return dataset_rows_next(&((export_stream *)ctx)->cons, row);
 }
 
 static int source_rewind(void *ctx)
 {
-	return store_rows_rewind(((export_stream *)ctx)->rows);
+	export_stream *x = ctx;
+	dataset_rows_rewind(&x->cons);
+	return store_rows_rewind(x->rows);
 }
 
 static int source_blob(void *ctx, const export_row *row, buf *out)
@@ -191,6 +204,7 @@ static void export_free(void *cls)
 	export_stream *x = cls;
 	export_writer_free(x->w);
 	store_rows_close(x->rows);
+	dataset_rows_release(&x->cons);
 	buf_release(&x->pending);
 	free(x);
 }
@@ -255,7 +269,12 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 	snprintf(x->what, sizeof x->what, "%s-%lld.%s", dataset_id ? "dataset" : "project",
 		 (long long)(dataset_id ? dataset_id : p->id), export_format_name(f));
 	buf_init(&x->pending, 0);
-	x->rows = store_rows_open(api_app(r)->db, p, dataset_id, all_answers);
+	/* A version's rows are already what it sealed: one per item when consolidated. */
+	bool grouped = !dataset_id && dataset_export_grouped(p, all_answers);
+	x->rows = dataset_id ? store_dataset_rows_open(api_app(r)->db, dataset_id)
+			     : store_rows_open(api_app(r)->db, p->id,
+					       grouped ? ROWS_BY_ITEM : ROWS_BY_TASK);
+	dataset_rows_init(&x->cons, p, grouped, store_next, x->rows);
 	export_options o = {.format = f,
 			    .kind = kind,
 			    .labels = labels,

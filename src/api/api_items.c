@@ -2,7 +2,7 @@
  * listing and reading items, and serving their assets with a server-chosen Content-Type. */
 #include "api/api.h"
 #include "api/prefill.h"
-#include "core/import.h"
+#include "core/import_job.h"
 #include "store/blobs.h"
 #include "util/json.h"
 #include "util/json_read.h"
@@ -15,258 +15,124 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Request bodies and imported files share one nesting limit. */
-
-#define IMPORT_BATCH 10000
-
-/* An import in progress: entries are batched into store transactions. */
-typedef struct import_run {
+/* The OCR pre-fill of imported images (api/prefill.c), as core's import opens it for each
+ * upload it writes. */
+typedef struct import_prefill_ctx {
 	app *a;
 	const project *p;
-	item_new batch[IMPORT_BATCH];
-	size_t n;
-	json_t *report;
-	cl_error *err;
-	prefill pf; /* OCR pre-fill of transcription images */
-} import_run;
+	prefill pf;
+} import_prefill_ctx;
 
-static void batch_clear(import_run *x)
+static void prefill_start(void *ctx, char *why, size_t why_size)
 {
-	for (size_t i = 0; i < x->n; i++) {
-		free((char *)x->batch[i].text);
-		free((char *)x->batch[i].blob);
-		free((char *)x->batch[i].mime);
-		free((char *)x->batch[i].meta);
-		free((char *)x->batch[i].source);
-	}
-	x->n = 0;
+	import_prefill_ctx *c = ctx;
+	prefill_open(&c->pf, c->a, c->p, why, why_size);
 }
 
-static int batch_flush(import_run *x)
+static json_t *prefill_entry(void *ctx, const import_entry *e, char *why, size_t why_size)
 {
-	if (!x->n)
-		return 0;
-	int rc = store_items_insert(x->a->db, x->p->id, x->p->overlap, x->batch, x->n, x->report,
-				    x->err);
-	batch_clear(x);
-	return rc;
+	return prefill_image(&((import_prefill_ctx *)ctx)->pf, e, why, why_size);
 }
 
-static void report_reject(json_t *report, const char *source, long line, const char *reason)
+static void prefill_end(void *ctx)
 {
-	json_t *o = json_pack("{s:s,s:s}", "source", source ? source : "body", "reason", reason);
-	if (line > 0)
-		json_object_set_new(o, "line", json_integer(line));
-	json_t *list = json_object_get(report, "rejections");
-	json_array_append_new(list, o);
-	json_object_set_new(report, "rejected", json_integer((json_int_t)json_array_size(list)));
+	prefill_close(&((import_prefill_ctx *)ctx)->pf);
 }
 
-static int on_reject(void *ctx, const char *source, long line, const char *reason)
-{
-	report_reject(((import_run *)ctx)->report, source, line, reason);
-	return 0;
-}
+static const import_prefill api_prefill = {prefill_start, prefill_entry, prefill_end};
 
-/* The entry's meta (a new reference, NULL when none), with the OCR pre-fill of an image
- * that brought no pre-annotation of its own. */
-static json_t *with_prefill(import_run *x, const import_entry *e)
+/* Where an import into p goes, pre-filling through c. */
+static import_target import_target_of(app *a, const project *p, import_prefill_ctx *c)
 {
-	json_t *meta = e->meta ? json_deep_copy(e->meta) : NULL;
-	if (e->type != ITEM_IMAGE || json_object_get(meta, "preannotation"))
-		return meta;
-	char why[400];
-	json_t *ann = prefill_image(&x->pf, e, why, sizeof why);
-	if (why[0])
-		report_reject(x->report, e->source, e->line, why);
-	if (ann && !meta)
-		meta = json_object();
-	if (ann)
-		json_object_set_new(meta, "preannotation", ann);
-	return meta;
-}
-
-static int on_item(void *ctx, const import_entry *e)
-{
-	import_run *x = ctx;
-	if (e->type != task_kind_item_type(x->p->kind)) {
-		char reason[96];
-		snprintf(reason, sizeof reason, "wrong item type for project (%s in a %s project)",
-			 item_type_name(e->type), task_kind_name(x->p->kind));
-		return on_reject(ctx, e->source, e->line, reason);
-	}
-	item_new *it = &x->batch[x->n];
-	memset(it, 0, sizeof *it);
-	it->type = e->type;
-	it->line = e->line;
-	if (e->type == ITEM_TEXT) {
-		blob_hash(e->text, e->text_len, it->hash);
-		it->text = strndup(e->text, e->text_len);
-	} else {
-		blob_hash(e->bytes, e->bytes_len, it->hash);
-		int rc = blob_put(x->a->data_dir, it->hash, e->bytes, e->bytes_len);
-		if (rc == CL_EUNAVAIL)
-			db_disk_full(x->a->db);
-		if (rc == CL_EUNAVAIL)
-			return cl_fail(x->err, rc, "store_full",
-				       "the store cannot write: its disk is full; try again later");
-		if (rc)
-			return cl_fail(x->err, CL_EINTERNAL, NULL, "cannot store an image");
-		it->blob = strdup(it->hash);
-		it->mime = strdup(e->mime);
-		it->width = e->width;
-		it->height = e->height;
-	}
-	it->source = strdup(e->source ? e->source : "body");
-	json_t *meta = with_prefill(x, e);
-	it->meta = meta && json_object_size(meta) ? json_dumps(meta, JSON_OUT) : NULL;
-	json_decref(meta);
-	x->n++;
-	return x->n == IMPORT_BATCH ? batch_flush(x) : 0;
-}
-
-json_t *api_import_report_new(void)
-{
-	return json_pack("{s:i,s:i,s:i,s:[],s:[],s:[]}", "accepted", 0, "duplicates", 0,
-			 "rejected", 0, "item_ids", "duplicate_entries", "rejections");
-}
-
-static int count_nothing(void *ctx, const import_entry *e)
-{
-	(void)ctx;
-	(void)e;
-	return 0;
-}
-
-static int reject_nothing(void *ctx, const char *source, long line, const char *reason)
-{
-	(void)ctx;
-	(void)source;
-	(void)line;
-	(void)reason;
-	return 0;
-}
-
-/* The limits of an import into p; `check_only` for the pass that writes nothing. */
-static void limits_for(const app *a, const project *p, bool check_only, import_limits *lim)
-{
-	import_limits_default(lim);
-	lim->project = p; /* Label Studio and COCO pre-annotations are mapped onto it */
-	if (a->max_image_pixels)
-		lim->max_image_pixels = a->max_image_pixels;
-	lim->check_only = check_only;
-}
-
-static int parse_failed(int rc, const char *content_type, cl_error *err)
-{
-	if (rc == CL_EMEDIA)
-		return cl_fail(err, CL_EMEDIA, NULL, "unsupported Content-Type \"%s\" for an import",
-			       content_type ? content_type : "");
-	if (rc == CL_ETOOBIG && !err->message[0])
-		return cl_fail(err, CL_ETOOBIG, "import_too_large",
-			       "the import is over its limits (2,000,000 entries, archives that "
-			       "expand to at most 200 times their size, 60 s of processing): "
-			       "nothing was imported");
-	return rc;
-}
-
-int api_import_check(app *a, const project *p, const char *content_type, const char *source,
-		     const void *data, size_t len, cl_error *err)
-{
-	import_limits lim;
-	limits_for(a, p, true, &lim);
-	import_sink sink = {count_nothing, reject_nothing, NULL};
-	return parse_failed(import_parse(content_type, source, data, len, &lim, &sink),
-			    content_type, err);
+	*c = (import_prefill_ctx){.a = a, .p = p};
+	return (import_target){.s = &a->store,
+			       .data_dir = a->data_dir,
+			       .p = p,
+			       .max_image_pixels = a->max_image_pixels,
+			       .prefill = &api_prefill,
+			       .prefill_ctx = c};
 }
 
 int api_import(app *a, const project *p, const char *content_type, const char *source,
 	       const void *data, size_t len, json_t *report, cl_error *err)
 {
-	import_run *x = calloc(1, sizeof *x);
-	if (!x)
-		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	x->a = a;
-	x->p = p;
-	x->report = report;
-	x->err = err;
-	char why[200];
-	prefill_open(&x->pf, a, p, why, sizeof why);
-	if (why[0])
-		report_reject(report, "prefill_endpoint", 0, why);
-	import_limits lim;
-	limits_for(a, p, false, &lim);
-	import_sink sink = {on_item, on_reject, x};
-	int rc = parse_failed(import_parse(content_type, source, data, len, &lim, &sink),
-			      content_type, err);
-	if (!rc)
-		rc = batch_flush(x);
-	batch_clear(x);
-	prefill_close(&x->pf);
-	free(x);
-	return rc;
+	import_prefill_ctx c;
+	import_target t = import_target_of(a, p, &c);
+	return import_write(&t, content_type, source, data, len, report, err);
+}
+
+/* The request's files as core's import reads them: a new array of *n (NULL when out of
+ * memory). */
+static import_file *request_files(const http_request *r, size_t *n)
+{
+	*n = 0;
+	for (const http_file *f = r->files; f; f = f->next)
+		(*n)++;
+	import_file *files = calloc(*n ? *n : 1, sizeof *files);
+	size_t i = 0;
+	for (const http_file *f = r->files; files && f; f = f->next)
+		files[i++] = (import_file){f->filename, f->data.data, f->data.len};
+	return files;
+}
+
+/* The body's media type without parameters into type ("" when none), and the source the
+ * report names it by: `Content-Disposition: attachment; filename="x.jsonl"` names it (only a
+ * label), else "body". */
+static void body_type_and_source(const http_request *r, char type[128], char source[256])
+{
+	type[0] = '\0';
+	if (r->content_type) {
+		snprintf(type, 128, "%s", r->content_type);
+		type[strcspn(type, "; ")] = '\0';
+	}
+	snprintf(source, 256, "body");
+	const char *fn =
+	    r->content_disposition ? strstr(r->content_disposition, "filename=\"") : NULL;
+	if (fn) {
+		snprintf(source, 256, "%s", fn + 10);
+		source[strcspn(source, "\"")] = '\0';
+		if (!source[0])
+			snprintf(source, 256, "body");
+	}
+}
+
+/* Imports what the request carries into t's project, adding to report. */
+static int import_request(http_request *r, const import_target *t, json_t *report)
+{
+	if (r->files) {
+		/* Parts are typed by their names and bytes, never by what the client claimed. */
+		size_t n;
+		import_file *files = request_files(r, &n);
+		int rc = files ? import_files(t, files, n, report, &r->err)
+			       : http_fail(r, CL_ENOMEM, NULL, "out of memory");
+		free(files);
+		return rc;
+	}
+	if (r->content_type && !strncasecmp(r->content_type, "multipart/", 10))
+		return http_fail(r, CL_EINVAL, NULL, "the multipart body holds no files");
+	if (!r->upload.len)
+		return http_fail(r, CL_EINVAL, NULL, "the request body is empty");
+	char type[128], source[256];
+	body_type_and_source(r, type, source);
+	if (!type[0])
+		return http_fail(r, CL_EMEDIA, NULL, "say what the body is with Content-Type");
+	return import_upload(t, type, source, r->upload.data, r->upload.len, report, &r->err);
 }
 
 int api_items_import(http_request *r)
 {
 	const project *p = &api_scope_of(r)->project;
-	json_t *report = NULL;
-	int rc = 0;
-	if (!strcmp(p->status, "closed")) {
-		rc = http_fail(r, CL_ECONFLICT, NULL, "the project is closed");
-		goto out;
-	}
-	report = api_import_report_new();
-	if (r->files) {
-		/* Parts are typed by their names and bytes, never by what the client claimed. All
-		 * of them are checked against the limits before any is written. */
-		for (http_file *f = r->files; f && !rc; f = f->next)
-			if (!import_path_unsafe(f->filename))
-				rc = api_import_check(api_app(r), p, NULL, f->filename, f->data.data,
-						      f->data.len, &r->err);
-		for (http_file *f = r->files; f && !rc; f = f->next) {
-			if (import_path_unsafe(f->filename))
-				report_reject(report, f->filename, 0, "unsafe path");
-			else
-				rc = api_import(api_app(r), p, NULL, f->filename, f->data.data,
-						f->data.len, report, &r->err);
-		}
-	} else if (r->content_type && !strncasecmp(r->content_type, "multipart/", 10)) {
-		rc = http_fail(r, CL_EINVAL, NULL, "the multipart body holds no files");
-	} else if (!r->upload.len) {
-		rc = http_fail(r, CL_EINVAL, NULL, "the request body is empty");
-	} else {
-		char type[128] = "";
-		if (r->content_type) {
-			snprintf(type, sizeof type, "%s", r->content_type);
-			type[strcspn(type, "; ")] = '\0';
-		}
-		/* `Content-Disposition: attachment; filename="x.jsonl"` names the source in the
-		 * report; the name is only a label, and an unsafe one is refused like an upload's. */
-		char source[256] = "body";
-		const char *fn = r->content_disposition ? strstr(r->content_disposition, "filename=\"")
-							: NULL;
-		if (fn) {
-			snprintf(source, sizeof source, "%s", fn + 10);
-			source[strcspn(source, "\"")] = '\0';
-			if (!source[0])
-				snprintf(source, sizeof source, "body");
-		}
-		if (!type[0])
-			rc = http_fail(r, CL_EMEDIA, NULL, "say what the body is with Content-Type");
-		else if (import_path_unsafe(source))
-			report_reject(report, source, 0, "unsafe path");
-		else if (!(rc = api_import_check(api_app(r), p, type, source, r->upload.data,
-						 r->upload.len, &r->err)))
-			rc = api_import(api_app(r), p, type, source, r->upload.data, r->upload.len,
-					report, &r->err);
-	}
-	if (!rc) {
+	int rc = import_project_open(p, &r->err);
+	if (rc)
+		return rc;
+	json_t *report = import_report_new();
+	import_prefill_ctx c;
+	import_target t = import_target_of(api_app(r), p, &c);
+	rc = import_request(r, &t, report);
+	if (!rc)
 		http_json(r, 200, report);
-		report = NULL;
-	}
-out:
-	json_decref(report);
+	else
+		json_decref(report);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include "core/ledger.h"
 #include "store/store_quality.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MEMO_MAX 500
@@ -29,15 +30,15 @@ static int amount_body(http_request *r, json_t **body, int64_t *amount, const ch
 
 int api_orgs_fund(http_request *r)
 {
-	json_t *body = NULL, *out = NULL;
-	int64_t amount;
+	json_t *body = NULL;
+	int64_t amount, txn;
 	const char *memo = NULL;
 	int rc = amount_body(r, &body, &amount, &memo);
 	if (!rc)
-		rc = store_ledger_fund_org(api_app(r)->db, r->ids[0], amount, r->user.id, memo, &out,
-					   &r->err);
+		rc = ledger_fund_org(&api_app(r)->store, r->ids[0], amount, r->user.id, memo, &txn,
+				     &r->err);
 	if (!rc)
-		http_json(r, 201, out);
+		http_json(r, 201, store_ledger_txn_json(api_app(r)->db, txn));
 	json_decref(body);
 	return rc;
 }
@@ -53,34 +54,40 @@ int api_orgs_budget(http_request *r)
 
 int api_projects_deposit(http_request *r)
 {
-	json_t *body = NULL, *out = NULL;
-	int64_t amount;
+	json_t *body = NULL;
+	int64_t amount, txn;
 	const char *memo = NULL;
 	int rc = amount_body(r, &body, &amount, &memo);
 	if (!rc)
-		rc = store_ledger_deposit(api_app(r)->db, r->ids[0], amount, r->user.id, memo, &out,
-					  &r->err);
+		rc = ledger_deposit(&api_app(r)->store, r->ids[0], amount, r->user.id, memo, &txn,
+				    &r->err);
 	if (!rc)
-		http_json(r, 201, out);
+		http_json(r, 201, store_ledger_txn_json(api_app(r)->db, txn));
 	json_decref(body);
 	return rc;
 }
 
 int api_projects_budget(http_request *r)
 {
-	json_t *o = store_ledger_project(api_app(r)->db, &api_scope_of(r)->project);
-	if (!o)
+	const project *p = &api_scope_of(r)->project;
+	project_budget b;
+	if (store_ledger_budget(api_app(r)->db, p->id, &b))
 		return http_fail(r, CL_ENOTFOUND, NULL, "project not found");
-	http_json(r, 200, o);
+	http_json(r, 200, ledger_budget_json(p->id, &b));
 	return 0;
 }
 
 int api_projects_fair_pay(http_request *r)
 {
 	app *a = api_app(r);
-	http_json(r, 200,
-		  store_fair_pay(a->db, &api_scope_of(r)->project,
-				 a->min_wage > 0 ? a->min_wage : LEDGER_DEFAULT_MIN_WAGE));
+	const project *p = &api_scope_of(r)->project;
+	size_t n;
+	fair_pay_row *rows = store_fair_pay_rows(a->db, p->id, &n);
+	if (!rows)
+		return http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
+	http_json(r, 200, ledger_fair_pay_json(p, rows, n,
+					       a->min_wage > 0 ? a->min_wage : LEDGER_DEFAULT_MIN_WAGE));
+	free(rows);
 	return 0;
 }
 
@@ -97,7 +104,7 @@ int api_me_ledger(http_request *r)
 
 int api_me_payout_request(http_request *r)
 {
-	json_t *body = NULL, *out = NULL;
+	json_t *body = NULL;
 	int64_t amount = 0;
 	char currency[8] = "";
 	int rc = http_body_json(r, &body);
@@ -134,9 +141,11 @@ int api_me_payout_request(http_request *r)
 			goto out;
 		}
 	}
-	rc = store_payout_request(api_app(r)->db, r->user.id, currency, amount, &out, &r->err);
+	int64_t payout;
+	rc = ledger_payout_request(&api_app(r)->store, r->user.id, currency, amount, &payout,
+				   &r->err);
 	if (!rc)
-		http_json(r, 201, out);
+		http_json(r, 201, store_payout_get(api_app(r)->db, payout));
 out:
 	json_decref(body);
 	return rc;
@@ -172,7 +181,7 @@ int api_payouts_list(http_request *r)
 
 static int payout_decide(http_request *r, bool approve)
 {
-	json_t *body = NULL, *out = NULL;
+	json_t *body = NULL;
 	const char *note = NULL;
 	int rc = 0;
 	if (r->body.len) {
@@ -185,10 +194,10 @@ static int payout_decide(http_request *r, bool approve)
 				       MEMO_MAX);
 	}
 	if (!rc)
-		rc = store_payout_decide(api_app(r)->db, r->ids[0], r->user.id, approve, note, &out,
-					 &r->err);
+		rc = ledger_payout_decide(&api_app(r)->store, r->ids[0], r->user.id, approve, note,
+					  &r->err);
 	if (!rc)
-		http_json(r, 200, out);
+		http_json(r, 200, store_payout_get(api_app(r)->db, r->ids[0]));
 	json_decref(body);
 	return rc;
 }

@@ -5,6 +5,8 @@
 #include "core/agreement.h"
 #include "core/annotation.h"
 #include "core/audit.h"
+#include "core/consensus.h"
+#include "core/dataset.h"
 #include "core/gold.h"
 #include "core/label_check.h"
 #include "store/audits.h"
@@ -248,7 +250,7 @@ int api_consensus(http_request *r)
 	bool desc;
 	int rc = http_page(r, NULL, &cursor, &limit, &desc);
 	if (!rc)
-		http_json_page(r, store_consensus(api_app(r)->db, p, cursor, limit, &next), &next);
+		http_json_page(r, consensus_page(&api_app(r)->store, p, cursor, limit, &next), &next);
 	return rc;
 }
 
@@ -279,14 +281,9 @@ int api_me_quality(http_request *r)
 static int new_version(http_request *r, int64_t *dataset_id)
 {
 	dataset_ratios ratios;
-	json_t *out = NULL;
-	int rc = dataset_ratios_parse(NULL, &ratios, &r->err);
-	if (!rc)
-		rc = store_dataset_create(api_app(r)->db, &api_scope_of(r)->project, &ratios,
-					  "label check", r->user.id, &out, &r->err);
-	*dataset_id = rc ? 0 : json_integer_value(json_object_get(out, "id"));
-	json_decref(out);
-	return rc;
+	dataset_ratios_default(&ratios);
+	return dataset_seal(&api_app(r)->store, &api_scope_of(r)->project, &ratios, "label check",
+			    r->user.id, dataset_id, &r->err);
 }
 
 /* The fields the route table's types let through but whose values are wrong; 400 naming one. */

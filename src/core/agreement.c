@@ -194,8 +194,8 @@ json_t *agreement_report(const store *s, const project *p)
 {
 	agree_tally t = {.p = p,
 			 .classes = p->kind == KIND_TEXT_CLASS || p->kind == KIND_IMAGE_CLASS};
-	s->ops->each_approved_item(s->db, p->id, p->kind == KIND_IMAGE_TRANSCRIPTION, agree_item,
-				   &t);
+	approved_walk w = {.limit = -1, .with_meta = p->kind == KIND_IMAGE_TRANSCRIPTION};
+	s->ops->each_approved_item(s->db, p->id, &w, agree_item, &t);
 	json_t *o = json_pack("{s:I,s:s,s:I,s:I}", "project_id", (json_int_t)p->id, "kind",
 			      task_kind_name(p->kind), "items", (json_int_t)t.items,
 			      "items_with_overlap", (json_int_t)t.overlapped);

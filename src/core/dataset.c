@@ -2,6 +2,8 @@
  * version and the label counts. Pure functions over strings and JSON, unit-tested in
  * tests/unit/test_dataset.c. */
 #include "core/dataset.h"
+#include "core/quality.h"
+#include "util/clock.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -174,4 +176,307 @@ void dataset_count_labels(const json_t *annotation, json_t *counts)
 		count_one(counts, v);
 	count_parts(json_object_get(annotation, "boxes"), counts);
 	count_parts(json_object_get(annotation, "spans"), counts);
+}
+
+/* ---- approved rows, an item's consolidated into one ---- */
+
+#define MAX_PER_ITEM 64
+
+bool dataset_export_grouped(const project *p, bool all_answers)
+{
+	return p->overlap > 1 && !all_answers;
+}
+
+void dataset_rows_init(dataset_rows *x, const project *p, bool group,
+		       int (*next)(void *ctx, export_row *row), void *ctx)
+{
+	memset(x, 0, sizeof *x);
+	x->next = next;
+	x->ctx = ctx;
+	x->group = group;
+	x->kind = p->kind;
+	x->multi_label = p->multi_label;
+}
+
+static void rows_clear(dataset_rows *x)
+{
+	char **owned[] = {&x->text, &x->blob, &x->mime, &x->hash, &x->split, &x->annotation};
+	for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) {
+		free(*owned[i]);
+		*owned[i] = NULL;
+	}
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Copies the item of r, the first row of a group, since reading on moves the store's rows. */
+static int rows_keep_item(dataset_rows *x, const export_row *r)
+{
+	rows_clear(x);
+	x->text = dup_or_null(r->text);
+	x->blob = dup_or_null(r->blob);
+	x->mime = dup_or_null(r->mime);
+	x->hash = dup_or_null(r->content_hash);
+	x->split = dup_or_null(r->split);
+	return (r->text && !x->text) || (r->blob && !x->blob) || !x->hash ? CL_ENOMEM : 0;
+}
+
+/* Reads the annotations of r's item into anns (up to MAX_PER_ITEM, *n of them), folding each
+ * row's task, round and time into r; leaves the next item's first row read ahead. */
+static int rows_read_group(dataset_rows *x, export_row *r, json_t **anns, size_t *n)
+{
+	int err = 0, rc;
+	export_row one = x->next_row;
+	do {
+		if (one.item_id != r->item_id) {
+			x->next_row = one;
+			break;
+		}
+		json_t *a = json_loads(one.annotation, 0, NULL);
+		if (!a)
+			err = CL_EINTERNAL;
+		else if (*n < MAX_PER_ITEM)
+			anns[(*n)++] = a;
+		else
+			json_decref(a);
+		if (one.task_id < r->task_id)
+			r->task_id = one.task_id;
+		if (one.round > r->round)
+			r->round = one.round;
+		if (one.approved_at > r->approved_at)
+			r->approved_at = one.approved_at;
+	} while ((rc = x->next(x->ctx, &one)) == 1);
+	x->ahead = rc == 1 ? 1 : -1;
+	return err ? err : rc < 0 ? rc : 0;
+}
+
+/* The next group of rows sharing an item, consolidated into one. */
+static int rows_next_group(dataset_rows *x, export_row *r)
+{
+	if (x->ahead < 0)
+		return 0;
+	int rc = x->ahead ? 1 : x->next(x->ctx, &x->next_row);
+	if (rc <= 0)
+		return rc;
+	*r = x->next_row;
+	if ((rc = rows_keep_item(x, r)))
+		return rc;
+	json_t *anns[MAX_PER_ITEM];
+	size_t n = 0;
+	int err = rows_read_group(x, r, anns, &n);
+	double agreement = 0;
+	json_t *cons =
+	    err ? NULL : quality_consolidate(x->kind, x->multi_label, anns, n, &agreement);
+	for (size_t i = 0; i < n; i++)
+		json_decref(anns[i]);
+	x->annotation = cons ? json_dumps(cons, JSON_OUT | JSON_SORT_KEYS) : NULL;
+	json_decref(cons);
+	if (err || !x->annotation)
+		return err ? err : CL_EINTERNAL;
+	r->text = x->text;
+	r->blob = x->blob;
+	r->mime = x->mime;
+	r->content_hash = x->hash;
+	r->split = x->split;
+	r->annotation = x->annotation;
+	r->slot = 0;
+	r->worker_id = 0;
+	r->reviewer_id = 0;
+	r->annotators = (int)n;
+	r->agreement = n > 1 ? agreement : -1;
+	return 1;
+}
+
+int dataset_rows_next(dataset_rows *x, export_row *r)
+{
+	return x->group ? rows_next_group(x, r) : x->next(x->ctx, r);
+}
+
+void dataset_rows_rewind(dataset_rows *x)
+{
+	x->ahead = 0;
+}
+
+void dataset_rows_release(dataset_rows *x)
+{
+	rows_clear(x);
+}
+
+/* ---- sealing a version ---- */
+
+typedef struct seal_job {
+	const store_ops *ops;
+	const project *p;
+	const dataset_ratios *ratios;
+	const char *note;
+	int64_t user_id, id;
+	int64_t test_from; /* the version whose splits known items keep; 0: split by hash */
+	dataset_hasher h;
+	json_t *counts;
+	int64_t rows, items;
+	char last_hash[65];
+} seal_job;
+
+/* counts = {"train":{"rows","items","labels":{}},"validation":…,"test":…,"labels":{}} */
+static json_t *counts_new(void)
+{
+	json_t *c = json_object();
+	for (int s = 0; s < SPLIT_COUNT; s++)
+		json_object_set_new(c, dataset_split_name((dataset_split)s),
+				    json_pack("{s:i,s:i,s:{}}", "rows", 0, "items", 0, "labels"));
+	json_object_set_new(c, "labels", json_object());
+	return c;
+}
+
+static void counts_bump(json_t *split, const char *key)
+{
+	json_object_set_new(split, key,
+			    json_integer(json_integer_value(json_object_get(split, key)) + 1));
+}
+
+/* Counts row r (its canonical annotation `canon`) into its split's counts and the labels';
+ * a row of a new item (rows come in item hash order) counts that item too. */
+static void seal_count(seal_job *j, dataset_split split, const export_row *r, const char *canon)
+{
+	json_t *sc = json_object_get(j->counts, dataset_split_name(split));
+	counts_bump(sc, "rows");
+	if (strcmp(j->last_hash, r->content_hash)) {
+		counts_bump(sc, "items");
+		j->items++;
+		snprintf(j->last_hash, sizeof j->last_hash, "%s", r->content_hash);
+	}
+	json_t *ann = json_loads(canon, 0, NULL);
+	dataset_count_labels(ann, json_object_get(sc, "labels"));
+	dataset_count_labels(ann, json_object_get(j->counts, "labels"));
+	json_decref(ann);
+}
+
+/* The split of an item: the one it has in version j->test_from when that version holds it (so
+ * the test split stays the same items), train for an item that version never saw; else by its
+ * content hash. */
+static dataset_split split_of(store_tx *tx, const seal_job *j, const char *item_hash)
+{
+	if (!j->test_from)
+		return dataset_split_of(item_hash, j->ratios);
+	char name[16];
+	dataset_split split = SPLIT_TRAIN;
+	if (!j->ops->dataset_row_split(tx, j->test_from, item_hash, name) ||
+	    dataset_split_parse(name, &split))
+		split = SPLIT_TRAIN;
+	return split;
+}
+
+/* Seals one row: its split, its place in the hash and the counts, its copy in the version. */
+static int seal_row(store_tx *tx, seal_job *j, const export_row *r, cl_error *err)
+{
+	char *canon = dataset_canonical_json(r->annotation);
+	if (!canon)
+		return cl_fail(err, CL_EINTERNAL, NULL, "task %lld has an unreadable annotation",
+			       (long long)r->task_id);
+	dataset_split split = split_of(tx, j, r->content_hash);
+	dataset_hasher_row(&j->h, r->content_hash, r->slot, split, canon);
+	seal_count(j, split, r, canon);
+	int rc =
+	    j->ops->dataset_row_add(tx, j->id, r, dataset_split_name(split), canon, err);
+	free(canon);
+	if (!rc)
+		j->rows++;
+	return rc;
+}
+
+/* The store's rows as dataset_rows reads them. */
+typedef struct store_source {
+	const store_ops *ops;
+	void *rows;
+} store_source;
+
+static int rows_of_store(void *ctx, export_row *row)
+{
+	store_source *src = ctx;
+	return src->ops->dataset_rows_next(src->rows, row);
+}
+
+/* Copies the project's approved rows into the version, in (item hash, slot) order, the order
+ * the content hash is defined over. */
+static int seal_rows(store_tx *tx, seal_job *j, cl_error *err)
+{
+	void *raw = j->ops->approved_rows_open_tx(tx, j->p->id, ROWS_BY_HASH);
+	if (!raw)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	store_source src = {j->ops, raw};
+	dataset_rows rd;
+	dataset_rows_init(&rd, j->p, j->p->overlap > 1, rows_of_store, &src);
+	export_row r;
+	int step, rc = 0;
+	while (!rc && (step = dataset_rows_next(&rd, &r)) == 1)
+		rc = seal_row(tx, j, &r, err);
+	dataset_rows_release(&rd);
+	j->ops->dataset_rows_close(raw);
+	if (!rc && step < 0)
+		rc = cl_fail(err, CL_EINTERNAL, NULL, "reading the approved tasks failed");
+	return rc;
+}
+
+static int seal_job_run(store_tx *tx, void *ctx, cl_error *err)
+{
+	seal_job *j = ctx;
+	const project *p = j->p;
+	char *labels = json_dumps(p->labels, JSON_OUT);
+	char *counts_text = NULL;
+	j->counts = counts_new();
+	j->rows = j->items = 0;
+	j->last_hash[0] = 0;
+	dataset_version v = {.project_id = p->id,
+			     .user_id = j->user_id,
+			     .kind = task_kind_name(p->kind),
+			     .labels = labels,
+			     .note = j->note,
+			     .ratios = *j->ratios,
+			     .test_from = j->test_from};
+	int rc = labels ? 0 : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	if (rc || (rc = j->ops->dataset_version_add(tx, &v, clock_now_ms(), &j->id, err)))
+		goto out;
+	dataset_hasher_init(&j->h, p->kind, labels);
+	if ((rc = seal_rows(tx, j, err)))
+		goto out;
+	char digest[65];
+	dataset_hasher_final(&j->h, digest);
+	counts_text = json_dumps(j->counts, JSON_OUT);
+	rc = counts_text ? j->ops->dataset_version_seal(tx, j->id, digest, j->rows, j->items,
+							counts_text, err)
+			 : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+out:
+	free(labels);
+	free(counts_text);
+	json_decref(j->counts);
+	j->counts = NULL;
+	return rc;
+}
+
+static int seal(const store *s, seal_job *j, int64_t *id, cl_error *err)
+{
+	j->ops = s->ops;
+	int rc = s->ops->write(s->db, seal_job_run, j, err);
+	*id = rc ? 0 : j->id;
+	return rc;
+}
+
+int dataset_seal(const store *s, const project *p, const dataset_ratios *ratios,
+		 const char *note, int64_t user_id, int64_t *id, cl_error *err)
+{
+	seal_job j = {.p = p, .ratios = ratios, .note = note, .user_id = user_id};
+	return seal(s, &j, id, err);
+}
+
+int dataset_seal_pinned(const store *s, const project *p, int64_t test_from, const char *note,
+			int64_t user_id, int64_t *id, cl_error *err)
+{
+	dataset_ratios ratios;
+	dataset_ratios_default(&ratios);
+	seal_job j = {
+	    .p = p, .ratios = &ratios, .note = note, .user_id = user_id, .test_from = test_from};
+	return seal(s, &j, id, err);
 }

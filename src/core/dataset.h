@@ -9,20 +9,11 @@
 #include <sodium.h>
 #include <stdint.h>
 
+#include "core/dataset_types.h"
 #include "core/project.h"
+#include "store/ops.h"
 #include "util/err.h"
 
-typedef enum dataset_split {
-	SPLIT_TRAIN,
-	SPLIT_VALIDATION,
-	SPLIT_TEST,
-	SPLIT_COUNT,
-} dataset_split;
-
-/* The fractions of items in each split; they sum to 1 (within 1e-9). */
-typedef struct dataset_ratios {
-	double train, validation, test;
-} dataset_ratios;
 
 /* 0.8 / 0.1 / 0.1. */
 void dataset_ratios_default(dataset_ratios *r);
@@ -60,5 +51,44 @@ void dataset_hasher_final(dataset_hasher *h, char out[65]);
 /* Adds an annotation's labels to `counts` ({"label": n}, borrowed): one per chosen class, box or
  * span. Unknown shapes add nothing. */
 void dataset_count_labels(const json_t *annotation, json_t *counts);
+
+/* Project p's approved rows as an export reads them: `raw` gives the store's rows, and when
+ * `group` (p asks for k > 1 annotations per item and the rows come an item at a time, in slot
+ * order) an item's rows come out as one row with their consolidated answer. Strings are valid
+ * until the next call. */
+typedef struct dataset_rows {
+	int (*next)(void *ctx, export_row *row); /* the store's rows */
+	void *ctx;
+	bool group;
+	task_kind kind;
+	bool multi_label;
+	int ahead;	     /* 1: `next_row` holds the next item's first row; -1: no more */
+	export_row next_row; /* its strings are the store's until `next` is called again */
+	/* A group's item, copied since reading past it moves the store's rows on. */
+	char *text, *blob, *mime, *hash, *split, *annotation;
+} dataset_rows;
+
+/* Whether a live export of p consolidates each finished item's rows into one: when p asks for
+ * k > 1 annotations per item, unless every annotator's own answer is asked for. */
+bool dataset_export_grouped(const project *p, bool all_answers);
+
+void dataset_rows_init(dataset_rows *x, const project *p, bool group,
+		       int (*next)(void *ctx, export_row *row), void *ctx);
+/* Fills *r: 1, 0 at the end, or a negative code. */
+int dataset_rows_next(dataset_rows *x, export_row *r);
+/* Forgets the row read ahead: call it when the store's rows start again. */
+void dataset_rows_rewind(dataset_rows *x);
+void dataset_rows_release(dataset_rows *x);
+
+/* Seals project p's approved work (gold left out, items still worked on left out) as its next
+ * version in one transaction: each row gets its split from its item's content hash, an item's
+ * rows one consolidated row when p asks for k > 1 annotations, the version its content hash and
+ * counts. *id: the new version. */
+int dataset_seal(const store *s, const project *p, const dataset_ratios *ratios,
+		 const char *note, int64_t user_id, int64_t *id, cl_error *err);
+/* The same with every item version `test_from` holds in the split it has there and new items in
+ * train (0: by hash, default ratios), so that versions share one test split. */
+int dataset_seal_pinned(const store *s, const project *p, int64_t test_from, const char *note,
+			int64_t user_id, int64_t *id, cl_error *err);
 
 #endif

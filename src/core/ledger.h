@@ -4,27 +4,15 @@
 #ifndef CROWDLOOP_CORE_LEDGER_H
 #define CROWDLOOP_CORE_LEDGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEDGER_MAX_ENTRIES 8
-#define LEDGER_MAX_AMOUNT 1000000000000000LL /* 10^15 minor units per move */
-/* No account's balance passes ±10^17 minor units (the external account's negative balance
- * bounds all money ever funded in a currency), so a balance plus a move, and the sums the
- * ledger check takes, stay exact in 64-bit integers. The store enforces both bounds. */
-#define LEDGER_MAX_BALANCE 100000000000000000LL
-#define LEDGER_DEFAULT_MIN_WAGE 10320        /* KRW per hour */
+#include <jansson.h>
 
-typedef struct ledger_entry {
-	int64_t account;
-	int64_t amount; /* credit > 0, debit < 0 */
-} ledger_entry;
-
-typedef struct ledger_txn {
-	const char *kind; /* "deposit", "pay", "fee", "payout_request", ... (borrowed) */
-	ledger_entry e[LEDGER_MAX_ENTRIES];
-	int n;
-} ledger_txn;
+#include "core/ledger_types.h"
+#include "core/project.h"
+#include "store/ops.h"
 
 /* An empty transaction of `kind`. */
 void ledger_txn_init(ledger_txn *t, const char *kind);
@@ -46,5 +34,34 @@ int64_t ledger_suggest_price(int64_t min_wage, int64_t active_ms, int64_t tasks)
 /* The median of v (sorted in place); the lower of the middle two for an even count; 0 when
  * n == 0. */
 int64_t ledger_median(int64_t *v, size_t n);
+
+/* A project's budget as GET /projects/{id}/budget answers it, what its work in progress holds
+ * back reserved (a new reference). */
+json_t *ledger_budget_json(int64_t project_id, const project_budget *b);
+/* The fair-pay report of project p over its workers' rows (each one's earnings and hourly
+ * rate worked out in place, the rows reordered): every worker, and the median hourly rate
+ * against `min_wage` with the price that would pay it (a new reference). */
+json_t *ledger_fair_pay_json(const project *p, fair_pay_row *rows, size_t n, int64_t min_wage);
+
+/* Posts transaction t, checked first (an unbalanced one is a bug: CL_EINTERNAL), about r:
+ * 0 with *txn_id (may be NULL), 1 when r's idempotency key was posted before (nothing
+ * posted), CL_ECONFLICT "insufficient_funds" when an account would go below zero. */
+int ledger_post(store_tx *tx, const store_ops *s, const ledger_txn *t, const ledger_post_ref *r,
+		int64_t now, int64_t *txn_id, cl_error *err);
+
+/* The use cases of money moved by people, each one transaction; *txn_id / *payout_id what it
+ * made, for the answer. Money into an org's budget from outside (admin): external -> org. */
+int ledger_fund_org(const store *s, int64_t org_id, int64_t amount, int64_t actor,
+		    const char *memo, int64_t *txn_id, cl_error *err);
+/* Org budget -> project budget (CL_ECONFLICT "insufficient_funds" when the org lacks it). */
+int ledger_deposit(const store *s, int64_t project_id, int64_t amount, int64_t actor,
+		   const char *memo, int64_t *txn_id, cl_error *err);
+/* A worker asks for `amount` of their balance in `currency`: worker -> payout hold. */
+int ledger_payout_request(const store *s, int64_t user_id, const char *currency, int64_t amount,
+			  int64_t *payout_id, cl_error *err);
+/* An admin approves (hold -> paid out) or rejects (hold -> worker) a requested payout;
+ * CL_ECONFLICT "payout_decided" when it was decided before. */
+int ledger_payout_decide(const store *s, int64_t payout_id, int64_t admin_id, bool approve,
+			 const char *note, cl_error *err);
 
 #endif

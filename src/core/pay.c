@@ -1,6 +1,6 @@
 /* Pay on approval and per review, and the budget check that keeps a funded project from handing
- * out work it cannot pay for. The ledger's arithmetic is core/ledger.c's; the postings are the
- * store's. */
+ * out work it cannot pay for. The ledger's arithmetic is core/ledger.c's; each payment is a
+ * transaction built here, which the store writes. */
 #include "core/pay.h"
 #include "core/ledger.h"
 
@@ -14,7 +14,7 @@ int pay_claim_check(store_tx *tx, const store_ops *s, const project *p, cl_error
 	if (s->project_pay(tx, p->id, &pp))
 		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
 	int64_t balance;
-	if (!s->account_balance(tx, "project", p->id, pp.currency, &balance))
+	if (!s->account_find(tx, "project", p->id, pp.currency, &balance))
 		return 0; /* unfunded: not metered */
 	int64_t tasks, reviews, held, one, need;
 	s->live_work(tx, p->id, pp.max_rounds, &tasks, &reviews);
@@ -26,15 +26,47 @@ int pay_claim_check(store_tx *tx, const store_ops *s, const project *p, cl_error
 	return 0;
 }
 
-/* Posts one payment; `what` names the work paid for when the budget cannot cover it. */
-static int pay(store_tx *tx, const store_ops *s, const ledger_payment *p, const char *what,
+/* A payment from a funded project's account to a person's, once per idempotency key; a reversal
+ * moves it back from the person's account to the project's. */
+typedef struct payment {
+	const char *kind; /* "pay", "fee", "pay_reversal" */
+	int64_t project_id, task_id, person, amount;
+	const char *currency;
+	const char *idem;
+	bool reverse;
+} payment;
+
+/* Posts one payment: *paid its amount, or 0 when the project has no account (unfunded) or the
+ * key was paid before; `what` names the work paid for when the budget cannot cover it. */
+static int pay(store_tx *tx, const store_ops *s, const payment *p, const char *what,
 	       int64_t now, int64_t *paid, cl_error *err)
 {
-	int rc = s->payment_post(tx, p, now, paid, err);
+	int64_t from = s->account_find(tx, "project", p->project_id, p->currency, NULL);
+	if (!from)
+		return 0;
+	int64_t to = s->account_open(tx, "worker", p->person, p->currency, now);
+	if (!to)
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+	ledger_txn t;
+	ledger_txn_init(&t, p->kind);
+	if (p->reverse)
+		ledger_move(&t, to, from, p->amount);
+	else
+		ledger_move(&t, from, to, p->amount);
+	ledger_post_ref r = {.idem = p->idem,
+			     .project_id = p->project_id,
+			     .task_id = p->task_id,
+			     .user_id = p->person};
+	int rc = ledger_post(tx, s, &t, &r, now, NULL, err);
+	if (rc == CL_ECONFLICT && p->reverse)
+		return cl_fail(err, CL_ECONFLICT, "paid_out",
+			       "the worker's balance no longer holds this task's pay");
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "budget_exhausted",
 			       "the project's budget cannot pay for this %s", what);
-	return rc;
+	if (rc == 0)
+		*paid = p->amount;
+	return rc < 0 ? rc : 0;
 }
 
 /* How many times the pay of task_id was reversed: its approvals after the first are paid under
@@ -70,13 +102,7 @@ int pay_approval(store_tx *tx, const store_ops *s, int64_t project_id, int64_t t
 		return 0;
 	char idem[64];
 	pay_key(idem, sizeof idem, task_id, pay_reversals(tx, s, task_id));
-	ledger_payment p = {.kind = "pay",
-			    .project_id = project_id,
-			    .task_id = task_id,
-			    .person = worker_id,
-			    .amount = pp.price,
-			    .currency = pp.currency,
-			    .idem = idem};
+	payment p = {"pay", project_id, task_id, worker_id, pp.price, pp.currency, idem, false};
 	return pay(tx, s, &p, "approval", now, paid, err);
 }
 
@@ -94,7 +120,7 @@ int pay_reverse_check(store_tx *tx, const store_ops *s, int64_t project_id, int6
 	if (!worker_id || s->project_pay(tx, project_id, &pp) ||
 	    !s->payment_find(tx, idem, &amount))
 		return 0;
-	if (!s->account_balance(tx, "worker", worker_id, pp.currency, &balance) || balance < amount)
+	if (!s->account_find(tx, "worker", worker_id, pp.currency, &balance) || balance < amount)
 		return cl_fail(err, CL_ECONFLICT, "paid_out",
 			       "the worker's balance no longer holds this task's pay");
 	return 0;
@@ -117,15 +143,8 @@ int pay_reverse(store_tx *tx, const store_ops *s, int64_t project_id, int64_t ta
 	if (!s->payment_find(tx, paid_key, &amount))
 		return 0; /* never paid (a free or unfunded project then): nothing to reverse */
 	snprintf(idem, sizeof idem, "pay_reversal:%lld:%d", (long long)task_id, n);
-	ledger_payment p = {.kind = "pay_reversal",
-			    .project_id = project_id,
-			    .task_id = task_id,
-			    .person = worker_id,
-			    .amount = amount,
-			    .currency = pp.currency,
-			    .idem = idem,
-			    .reverse = true};
-	return s->payment_post(tx, &p, now, reversed, err);
+	payment p = {"pay_reversal", project_id, task_id, worker_id, amount, pp.currency, idem, true};
+	return pay(tx, s, &p, "reversal", now, reversed, err);
 }
 
 int pay_review(store_tx *tx, const store_ops *s, int64_t project_id, int64_t task_id, int round,
@@ -137,12 +156,6 @@ int pay_review(store_tx *tx, const store_ops *s, int64_t project_id, int64_t tas
 		return 0;
 	char idem[64];
 	snprintf(idem, sizeof idem, "fee:%lld:%d", (long long)task_id, round);
-	ledger_payment p = {.kind = "fee",
-			    .project_id = project_id,
-			    .task_id = task_id,
-			    .person = reviewer_id,
-			    .amount = pp.fee,
-			    .currency = pp.currency,
-			    .idem = idem};
+	payment p = {"fee", project_id, task_id, reviewer_id, pp.fee, pp.currency, idem, false};
 	return pay(tx, s, &p, "review", now, paid, err);
 }

@@ -2,6 +2,8 @@
  * runner's thread moves on step by step (trigger, dataset, train, evaluate, compare, then
  * promote, wait or keep). */
 #include "core/pipeline.h"
+#include "core/dataset.h"
+#include "core/project.h"
 #include "core/registry.h"
 #include "ml/trainer.h"
 #include "util/clock.h"
@@ -209,7 +211,14 @@ static int dataset_step(const store *s, int64_t run_id, int64_t project_id, int6
 {
 	int64_t base = s->ops->pipeline_base(s->db, project_id);
 	cl_error err = {0};
-	if (s->ops->pipeline_dataset_make(s->db, project_id, base, user, dataset_id, &err) ||
+	project p;
+	project_init(&p);
+	int rc = s->ops->project_get(s->db, project_id, &p)
+		     ? cl_fail(&err, CL_ENOTFOUND, NULL, "project not found")
+		     : dataset_seal_pinned(s, &p, base, "made by the pipeline", user, dataset_id,
+					   &err);
+	project_release(&p);
+	if (rc ||
 	    (!base && s->ops->pipeline_base_set(s->db, project_id, *dataset_id, &err))) {
 		fail(s, run_id, "dataset", err.message);
 		return -1;

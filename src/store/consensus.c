@@ -1,10 +1,8 @@
 /* Consensus rows in SQL: the approved annotations of each item, walked for core's agreement
- * report (core/agreement.c), and the consolidated answer of each item for the consensus page. */
+ * report (core/agreement.c) and consensus page (core/consensus.c), which consolidate them. */
 #include "store/consensus.h"
-#include "core/quality.h"
 #include "store/store_accounts.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 /* The approved annotations of one item, with their workers. */
@@ -49,80 +47,43 @@ static sqlite3_stmt *approved_items(db_conn *c, int64_t project_id, int64_t afte
 	return st;
 }
 
-json_t *store_consensus(db *d, const project *p, int64_t cursor, int limit, int64_t *next)
+/* An item's text or meta column into a new JSON value (meta) or a borrowed string (text) of
+ * statement st bound to the item; NULL when the column is. */
+static const char *item_column(sqlite3_stmt *st, int64_t item_id)
 {
-	db_conn *c = db_reader(d);
-	db_read_begin(c);
-	sqlite3_stmt *st = approved_items(c, p->id, cursor, limit + 1);
-	sqlite3_stmt *text = db_stmt(c, "SELECT text FROM items WHERE id = ?");
-	int64_t *ids = calloc((size_t)limit + 1, sizeof *ids);
-	int64_t last_task = 0;
-	int n = 0;
-	while (ids && n <= limit && db_step(st) == SQLITE_ROW) {
-		if (n < limit)
-			last_task = sqlite3_column_int64(st, 0);
-		ids[n++] = sqlite3_column_int64(st, 1);
-	}
 	sqlite3_reset(st);
-	*next = 0;
-	if (n > limit) {
-		n = limit;
-		*next = last_task;
-	}
-	json_t *items = json_array();
-	for (int i = 0; i < n; i++) {
-		json_t *anns[MAX_PER_ITEM];
-		int64_t workers[MAX_PER_ITEM];
-		size_t k = item_annotations(c, ids[i], anns, workers, MAX_PER_ITEM);
-		double agreement = 0;
-		json_t *cons = quality_consolidate(p->kind, p->multi_label, anns, k, &agreement);
-		json_t *who = json_array();
-		for (size_t q = 0; q < k; q++)
-			json_array_append_new(who, json_integer(workers[q]));
-		json_t *o =
-		    json_pack("{s:I,s:I,s:b,s:o,s:o}", "item_id", (json_int_t)ids[i], "annotations",
-			      (json_int_t)k, "complete", (int)k >= p->overlap, "workers", who,
-			      "consolidated", cons ? cons : json_null());
-		json_object_set_new(o, "agreement", k > 1 ? json_real(agreement) : json_null());
-		db_bind_int(text, 1, ids[i]);
-		json_object_set_new(o, "text",
-				    db_step(text) == SQLITE_ROW &&
-					    sqlite3_column_type(text, 0) != SQLITE_NULL
-					? json_string(db_col_text(text, 0))
-					: json_null());
-		sqlite3_reset(text);
-		json_array_append_new(items, o);
-		for (size_t q = 0; q < k; q++)
-			json_decref(anns[q]);
-	}
-	free(ids);
-	db_read_end(c);
-	return items;
+	db_bind_int(st, 1, item_id);
+	if (db_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
+		return NULL;
+	return db_col_text(st, 0);
 }
 
-void store_each_approved_item(db *d, int64_t project_id, bool with_meta, approved_item_fn *fn,
-			      void *ctx)
+void store_each_approved_item(db *d, int64_t project_id, const approved_walk *w,
+			      approved_item_fn *fn, void *ctx)
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
-	sqlite3_stmt *st = approved_items(c, project_id, 0, -1);
-	sqlite3_stmt *meta = with_meta ? db_stmt(c, "SELECT meta FROM items WHERE id = ?") : NULL;
+	sqlite3_stmt *st = approved_items(c, project_id, w->after, w->limit);
+	sqlite3_stmt *meta = w->with_meta ? db_stmt(c, "SELECT meta FROM items WHERE id = ?") : NULL;
+	sqlite3_stmt *text = w->with_text ? db_stmt(c, "SELECT text FROM items WHERE id = ?") : NULL;
 	while (db_step(st) == SQLITE_ROW) {
 		json_t *anns[MAX_PER_ITEM];
 		int64_t who[MAX_PER_ITEM];
-		approved_item it = {.item_id = sqlite3_column_int64(st, 1), .anns = anns,
+		approved_item it = {.item_id = sqlite3_column_int64(st, 1),
+				    .first_task = sqlite3_column_int64(st, 0),
+				    .anns = anns,
 				    .workers = who};
 		it.k = item_annotations(c, it.item_id, anns, who, MAX_PER_ITEM);
-		json_t *m = NULL;
-		if (meta) {
-			db_bind_int(meta, 1, it.item_id);
-			if (db_step(meta) == SQLITE_ROW && sqlite3_column_type(meta, 0) != SQLITE_NULL)
-				m = json_loads(db_col_text(meta, 0), 0, NULL);
-			sqlite3_reset(meta);
-		}
-		it.meta = m;
+		const char *m = meta ? item_column(meta, it.item_id) : NULL;
+		json_t *mj = m ? json_loads(m, 0, NULL) : NULL;
+		it.meta = mj;
+		it.text = text ? item_column(text, it.item_id) : NULL;
 		fn(&it, ctx);
-		json_decref(m);
+		json_decref(mj);
+		if (meta)
+			sqlite3_reset(meta);
+		if (text)
+			sqlite3_reset(text);
 		for (size_t a = 0; a < it.k; a++)
 			json_decref(anns[a]);
 	}

@@ -2,6 +2,7 @@
  * slot, and the scores of submissions; core/gold.c decides when, and how a score is made. */
 #include "store/gold.h"
 #include "store/id_holes.h"
+#include "store/store_projects.h"
 #include "store/quality_settings.h"
 #include "store/store_items.h"
 #include "store/store_ledger.h"
@@ -77,10 +78,7 @@ static bool gold_row_read(sqlite3_stmt *st, gold_of_task *g)
 	bool found = db_step(st) == SQLITE_ROW;
 	if (found) {
 		g->answer = strdup(db_col_text(st, 0));
-		g->kind = KIND_TEXT_CLASS;
-		for (int k = 0; task_kind_names[k]; k++)
-			if (!strcmp(task_kind_names[k], db_col_text(st, 1)))
-				g->kind = (task_kind)k;
+		g->kind = store_kind_of(db_col_text(st, 1));
 		g->project_id = sqlite3_column_int64(st, 2);
 		g->item_id = sqlite3_column_int64(st, 3);
 	}

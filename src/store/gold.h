@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/project.h"
+#include "core/project_types.h"
 #include "store/db.h"
 #include "store/ops.h"
 #include "util/err.h"

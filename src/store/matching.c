@@ -1,6 +1,7 @@
 /* Matching in SQL: open projects ranked for a worker, and workers ranked for a project, from each
  * worker's history on the project's kind, its pay, and the courses it requires. */
 #include "store/matching.h"
+#include "store/store_projects.h"
 #include "store/quality_settings.h"
 #include "store/store_ledger.h"
 #include "util/clock.h"
@@ -164,8 +165,7 @@ typedef struct figures_memo {
 
 static const kind_figures *figures_of(db_conn *c, int64_t user, const char *kind, figures_memo *m)
 {
-	task_kind k = KIND_TEXT_CLASS;
-	task_kind_parse(kind, &k); /* a project's kind always parses */
+	task_kind k = store_kind_of(kind);
 	if (!m->known[k]) {
 		figures_for_kind(c, user, kind, &m->of[k]);
 		m->known[k] = true;
@@ -279,7 +279,7 @@ json_t *store_matches_for_project(db *d, const project *p)
 	int64_t now = clock_now_ms();
 	quality_settings s;
 	store_quality_settings_load(c, p->id, &s);
-	const char *kind = task_kind_name(p->kind);
+	const char *kind = task_kind_names[p->kind];
 	/* Candidates: whoever has labeled this kind anywhere, or holds a required course. */
 	sqlite3_stmt *st = db_stmt(
 	    c, "SELECT u.id FROM users u WHERE u.id IN (SELECT w.user_id FROM worker_counts w"

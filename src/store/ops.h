@@ -12,8 +12,10 @@
 
 #include <jansson.h>
 
-#include "core/project.h"
-#include "core/export.h"
+#include "core/project_types.h"
+#include "core/export_types.h"
+#include "core/dataset_types.h"
+#include "core/ledger_types.h"
 #include "core/quality_types.h"
 #include "core/run_types.h"
 #include "core/task_types.h"
@@ -110,15 +112,6 @@ typedef struct project_pay {
 	char currency[8];
 } project_pay;
 
-/* A payment from a funded project's account to a person's, once per idempotency key. */
-typedef struct ledger_payment {
-	const char *kind; /* "pay", "fee", "pay_reversal" */
-	int64_t project_id, task_id, person, amount;
-	const char *currency;
-	const char *idem;
-	bool reverse; /* from the person's account back to the project's: a reversal */
-} ledger_payment;
-
 /* A filter of a project's task list. */
 typedef struct task_query {
 	int64_t project_id;
@@ -137,17 +130,39 @@ typedef struct task_query {
 	int64_t from, to;  /* 0: open; else last changed in [from, to), ms */
 } task_query;
 
+/* One item ready to insert: its content hash (hex) and either text or a stored blob. */
+typedef struct item_new {
+	item_type type;
+	char hash[65];
+	const char *text;
+	const char *blob; /* blob name under the data dir (the hash) */
+	const char *mime;
+	int width, height;
+	const char *meta; /* JSON object text or NULL */
+	const char *source;
+	long line;
+} item_new;
+
 /* The row operations of one backend. Every slot that takes a store_tx runs inside a job's
  * transaction; the others read on the calling thread's own connection. */
 /* One approved item (gold left out) with its approved annotations in slot order, as
  * each_approved_item hands it: everything is borrowed for the call. */
 typedef struct approved_item {
 	int64_t item_id;
+	int64_t first_task; /* the item's first approved task: a page's cursor */
 	json_t *const *anns;
 	const int64_t *workers; /* who made each annotation; 0 for none */
 	size_t k;
 	const json_t *meta; /* the item's meta, when asked for; else NULL */
+	const char *text;   /* the item's text, when asked for (NULL for images); else NULL */
 } approved_item;
+
+/* Which approved items a walk visits and what it reads of each besides its annotations. */
+typedef struct approved_walk {
+	int64_t after; /* after the item whose first approved task this is; 0: from the start */
+	int limit;     /* at most this many items; -1: all */
+	bool with_meta, with_text;
+} approved_walk;
 
 typedef void approved_item_fn(const approved_item *item, void *ctx);
 
@@ -156,6 +171,19 @@ typedef struct pipeline_run_row {
 	int64_t id, project_id, org_id, dataset_id, job_id, model_id, model_version;
 	char state[16], metric[16];
 } pipeline_run_row;
+
+/* The order of a project's approved rows (gold left out). ROWS_BY_TASK: every approved task
+ * by id. ROWS_BY_ITEM and ROWS_BY_HASH: only items none of whose tasks is still worked on, an
+ * item's rows together in slot order, items by id or by content hash (a version's order). */
+typedef enum rows_order { ROWS_BY_TASK, ROWS_BY_ITEM, ROWS_BY_HASH } rows_order;
+
+/* A new dataset version as core's seal describes it (strings borrowed). */
+typedef struct dataset_version {
+	int64_t project_id, user_id;
+	const char *kind, *labels, *note; /* labels: the project's labels, JSON text */
+	dataset_ratios ratios;
+	int64_t test_from; /* the version whose splits its known items keep; 0: split by hash */
+} dataset_version;
 
 typedef struct store_ops {
 	/* ---- the writer ---- */
@@ -262,9 +290,13 @@ typedef struct store_ops {
 	/* ---- pay (ledger) ---- */
 	/* What project `id` pays; CL_ENOTFOUND when missing. */
 	int (*project_pay)(store_tx *tx, int64_t id, project_pay *pp);
-	/* The balance of the (kind, owner, currency) account; false when it does not exist. */
-	bool (*account_balance)(store_tx *tx, const char *kind, int64_t owner, const char *currency,
-				int64_t *balance);
+	/* The (kind, owner, currency) account's id and balance (may be NULL); 0 when it does not
+	 * exist. */
+	int64_t (*account_find)(store_tx *tx, const char *kind, int64_t owner,
+				const char *currency, int64_t *balance);
+	/* The (kind, owner, currency) account's id, made when missing; 0 on a store error. */
+	int64_t (*account_open)(store_tx *tx, const char *kind, int64_t owner,
+				const char *currency, int64_t now);
 	/* The project's live tasks, and the review fees they may still cost under max_rounds. */
 	void (*live_work)(store_tx *tx, int64_t project_id, int max_rounds, int64_t *tasks,
 			  int64_t *reviews);
@@ -272,10 +304,22 @@ typedef struct store_ops {
 	 * progress, which the budget holds money for. */
 	int (*budget_live_count)(store_tx *tx, int64_t project_id, int rejections, int delta,
 				 cl_error *err);
-	/* Posts a payment: 0 with *paid its amount; 0 with *paid 0 when the project has no account
-	 * (unfunded) or the key was paid before; CL_ECONFLICT when the project cannot cover it. */
-	int (*payment_post)(store_tx *tx, const ledger_payment *pay, int64_t now, int64_t *paid,
-			    cl_error *err);
+	/* Writes transaction t (balanced: core checked it) about r: 0 with *txn_id (may be NULL);
+	 * 1 when r's idempotency key was posted before (nothing written); CL_ECONFLICT
+	 * "insufficient_funds" when an account would go below zero, CL_EINVAL "balance_limit"
+	 * past LEDGER_MAX_BALANCE. */
+	int (*txn_post)(store_tx *tx, const ledger_txn *t, const ledger_post_ref *r, int64_t now,
+			int64_t *txn_id, cl_error *err);
+	/* An org's currency; false when the org does not exist. */
+	bool (*org_currency)(store_tx *tx, int64_t org_id, char currency[8]);
+	/* A new payout request of `amount` in `currency` by `user_id`; *id its id. */
+	int (*payout_add)(store_tx *tx, int64_t user_id, const char *currency, int64_t amount,
+			  int64_t now, int64_t *id, cl_error *err);
+	/* Payout `id`; CL_ENOTFOUND when missing. */
+	int (*payout_load)(store_tx *tx, int64_t id, payout_row *p);
+	/* Payout `id` approved or rejected by `actor` with `note`. */
+	int (*payout_decided)(store_tx *tx, int64_t id, bool approve, const char *note,
+			      int64_t actor, int64_t now, cl_error *err);
 	/* Whether a transaction with idempotency key `idem` was posted; *amount what it moved. */
 	bool (*payment_find)(store_tx *tx, const char *idem, int64_t *amount);
 
@@ -425,9 +469,40 @@ typedef struct store_ops {
 	char *(*dataset_description)(db *d, int64_t dataset_id);
 	/* A dataset version's rows on a read snapshot of their own (NULL on failure). */
 	void *(*dataset_rows_open)(db *d, int64_t dataset_id);
-	/* The next row (strings valid until the next call): 1, 0 at the end, or < 0. */
+	/* A project's approved rows in `order` on a read snapshot of their own (NULL on failure). */
+	void *(*approved_rows_open)(db *d, int64_t project_id, rows_order order);
+	/* The same inside a job's transaction. */
+	void *(*approved_rows_open_tx)(store_tx *tx, int64_t project_id, rows_order order);
+	/* The next row of either (strings valid until the next call): 1, 0 at the end, or < 0. */
 	int (*dataset_rows_next)(void *rows, export_row *row);
+	/* Back to the first row of the same snapshot. */
+	int (*dataset_rows_rewind)(void *rows);
 	void (*dataset_rows_close)(void *rows);
+	/* Adds version v's row, numbered after its project's last; *id its id. */
+	int (*dataset_version_add)(store_tx *tx, const dataset_version *v, int64_t now, int64_t *id,
+				   cl_error *err);
+	/* Adds row r of version `dataset_id` in `split` with its canonical annotation `canon`. */
+	int (*dataset_row_add)(store_tx *tx, int64_t dataset_id, const export_row *r,
+			       const char *split, const char *canon, cl_error *err);
+	/* The split (a name, at most 15 bytes) the item of content hash `item_hash` has in version
+	 * `dataset_id`; false when the version does not hold it. */
+	bool (*dataset_row_split)(store_tx *tx, int64_t dataset_id, const char *item_hash,
+				  char split[16]);
+	/* Seals version `id`: its content hash, numbers of rows and items, counts (JSON text). */
+	int (*dataset_version_seal)(store_tx *tx, int64_t id, const char *digest, int64_t rows,
+				    int64_t items, const char *counts, cl_error *err);
+	/* ---- items ---- */
+	/* Inserts items of a project with `overlap` tasks each, skipping those whose hash exists,
+	 * in one transaction of its own; adds to report's item_ids, duplicate_entries, accepted
+	 * and duplicates. */
+	int (*items_insert)(db *d, int64_t project_id, int overlap, const item_new *items, size_t n,
+			    json_t *report, cl_error *err);
+	/* The hex SHA-256 of bytes: an item's content hash and a blob's name. */
+	void (*content_hash)(const void *data, size_t len, char out[65]);
+	/* Stores bytes as blob `hash` under `data_dir` (nothing when present): 0, CL_EUNAVAIL when
+	 * the disk is full (the store then refuses writes until it has room), or CL_EINTERNAL. */
+	int (*blob_put)(db *d, const char *data_dir, const char *hash, const void *data,
+			size_t len);
 	/* The file of blob `hash` under `data_dir`; -1 when the name is not a blob's. */
 	int (*blob_file)(const char *data_dir, const char *hash, char *out, size_t size);
 	/* A model's org, 0 when missing. */
@@ -475,10 +550,8 @@ typedef struct store_ops {
 	/* The version whose test split a project's pipeline keeps (0: none yet); and setting it. */
 	int64_t (*pipeline_base)(db *d, int64_t project_id);
 	int (*pipeline_base_set)(db *d, int64_t project_id, int64_t dataset_id, cl_error *err);
-	/* Snapshots a project's approved tasks as a version whose known items keep their split in
-	 * version `test_from` (0: split by hash) and new items go to train; *id the version. */
-	int (*pipeline_dataset_make)(db *d, int64_t project_id, int64_t test_from, int64_t user,
-				     int64_t *id, cl_error *err);
+	/* Loads project `id` (release with project_release); CL_ENOTFOUND when missing. */
+	int (*project_get)(db *d, int64_t id, project *p);
 	/* The version whose test split dataset version `id` has (its test_from, else itself). */
 	int64_t (*dataset_test_base)(db *d, int64_t id);
 	/* An org's model by name, 0 when missing. */
@@ -491,9 +564,10 @@ typedef struct store_ops {
 	json_t *(*pipeline_history)(db *d, int64_t project_id, int limit);
 
 	/* ---- reads for figures, outside any transaction ---- */
-	/* Calls fn for each of a project's approved items in item order, in one read snapshot. */
-	void (*each_approved_item)(db *d, int64_t project_id, bool with_meta, approved_item_fn *fn,
-				   void *ctx);
+	/* Calls fn for each of a project's approved items that walk `w` names, in item order, in
+	 * one read snapshot. */
+	void (*each_approved_item)(db *d, int64_t project_id, const approved_walk *w,
+				   approved_item_fn *fn, void *ctx);
 	/* A user's name into out ("" when unknown). */
 	void (*user_name)(db *d, int64_t user_id, char *out, size_t size);
 } store_ops;

@@ -2,6 +2,7 @@
  * and each worker's and reviewer's figures with their flags; and a user's own figures across
  * projects. The intervals come from core/quality.c. */
 #include "store/quality_figures.h"
+#include "core/quality.h" /* Wilson intervals of the figures: still to move out */
 #include "store/quality_settings.h"
 
 #include <stdio.h>

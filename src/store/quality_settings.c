@@ -1,6 +1,7 @@
 /* A project's quality settings in SQL (project_quality): loaded on every claim, submit and
  * approval, so memoized per connection; saved whole after a partial change. */
 #include "store/quality_settings.h"
+#include "core/quality.h" /* the settings' JSON and checks: still to move out */
 #include "util/json.h"
 
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/quality.h"
+#include "core/quality_types.h"
 #include "store/db.h"
 #include "util/err.h"
 

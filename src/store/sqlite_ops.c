@@ -11,6 +11,7 @@
 #include "store/blobs.h"
 #include "store/store_academy.h"
 #include "store/store_datasets.h"
+#include "store/store_items.h"
 #include "store/store_jobs.h"
 #include "store/store_projects.h"
 #include "store/store_ledger.h"
@@ -28,11 +29,32 @@ static void quality_settings_read(db *d, int64_t project_id, quality_settings *s
 /* A dataset version's rows for a job's data directory (core/runner.c). */
 static void *dataset_rows_open(db *d, int64_t dataset_id)
 {
-	project p;
-	project_init(&p);
-	store_rows *rows = store_rows_open(d, &p, dataset_id, false);
-	project_release(&p);
-	return rows;
+	return store_dataset_rows_open(d, dataset_id);
+}
+
+static void *approved_rows_open(db *d, int64_t project_id, rows_order order)
+{
+	return store_rows_open(d, project_id, order);
+}
+
+static void *approved_rows_open_tx(store_tx *tx, int64_t project_id, rows_order order)
+{
+	return store_rows_open_tx(tx, project_id, order);
+}
+
+/* A blob written for an import; a full disk also stops the store's writes until it has room. */
+static int blob_put_noting_disk(db *d, const char *data_dir, const char *hash, const void *data,
+				size_t len)
+{
+	int rc = blob_put(data_dir, hash, data, len);
+	if (rc == CL_EUNAVAIL)
+		db_disk_full(d);
+	return rc;
+}
+
+static int dataset_rows_rewind(void *rows)
+{
+	return store_rows_rewind(rows);
 }
 
 static int dataset_rows_next(void *rows, export_row *row)
@@ -86,10 +108,15 @@ const store_ops store_sqlite_ops = {
     .task_facts_remember = task_rows_facts_remember,
 
     .project_pay = store_project_pay,
-    .account_balance = store_account_balance,
+    .account_find = store_account_find,
+    .account_open = store_account_open,
     .live_work = store_live_work,
     .budget_live_count = store_ledger_live,
-    .payment_post = store_payment_post,
+    .txn_post = store_txn_post,
+    .org_currency = store_org_currency,
+    .payout_add = store_payout_add,
+    .payout_load = store_payout_load,
+    .payout_decided = store_payout_decided,
     .payment_find = store_payment_find,
 
     .quality_settings_load = store_quality_settings_load,
@@ -148,8 +175,18 @@ const store_ops store_sqlite_ops = {
     .runs_cancel_asked = runs_cancel_asked,
     .dataset_description = run_dataset_description,
     .dataset_rows_open = dataset_rows_open,
+    .approved_rows_open = approved_rows_open,
+    .approved_rows_open_tx = approved_rows_open_tx,
     .dataset_rows_next = dataset_rows_next,
+    .dataset_rows_rewind = dataset_rows_rewind,
+    .dataset_version_add = store_dataset_version_add,
+    .dataset_row_add = store_dataset_row_add,
+    .dataset_row_split = store_dataset_row_split,
+    .dataset_version_seal = store_dataset_version_seal,
     .dataset_rows_close = dataset_rows_close,
+    .items_insert = store_items_insert,
+    .content_hash = blob_hash,
+    .blob_put = blob_put_noting_disk,
     .blob_file = blob_path,
     .model_org = model_rows_org,
     .model_insert = model_rows_insert,
@@ -166,7 +203,7 @@ const store_ops store_sqlite_ops = {
     .pipeline_runs_running = pipeline_rows_running,
     .pipeline_base = pipeline_rows_base,
     .pipeline_base_set = pipeline_rows_base_set,
-    .pipeline_dataset_make = pipeline_rows_dataset_make,
+    .project_get = store_project_get,
     .dataset_test_base = pipeline_rows_dataset_test_base,
     .model_find = pipeline_rows_model_find,
     .model_version_job = pipeline_rows_model_version_job,

@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/dataset.h"
-#include "core/export.h"
-#include "core/project.h"
+#include "core/dataset_types.h"
+#include "core/export_types.h"
+#include "core/project_types.h"
 #include "store/db.h"
 #include "store/ops.h"
 #include "store/store_accounts.h"

@@ -2,6 +2,7 @@
  * leave the store except to score), exam attempts with a retry cooldown after a failure, and
  * the qualifications passing grants. */
 #include "store/store_academy.h"
+#include "store/store_projects.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -87,7 +88,7 @@ static int course_create_job(db_conn *c, void *ctx, cl_error *err)
 	    db_stmt(c, "INSERT INTO courses(kind, name, lesson, labels, multi_label,"
 		       " pass_score, exam_size, cooldown_seconds, created_by, created_at)"
 		       " VALUES (?,?,?,?,?,?,?,?,?,?)");
-	db_bind(st, DB_TEXT(task_kind_name(j->in->kind)), DB_TEXT(j->in->name),
+	db_bind(st, DB_TEXT(task_kind_names[j->in->kind]), DB_TEXT(j->in->name),
 		DB_TEXT(j->in->lesson), DB_TEXT(j->in->labels), DB_INT(j->in->multi_label),
 		DB_REAL(j->in->pass_score), DB_INT(j->in->exam_size),
 		DB_INT(j->in->cooldown_seconds), DB_INT(j->actor), DB_INT(clock_now_ms()));
@@ -144,7 +145,7 @@ int store_course_project(db *d, int64_t course_id, project *p)
 	db_bind_int(st, 1, course_id);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
-		task_kind_parse(db_col_text(st, 0), &p->kind);
+		p->kind = store_kind_of(db_col_text(st, 0));
 		json_decref(p->labels);
 		p->labels = json_loads(db_col_text(st, 1), 0, NULL);
 		if (!p->labels)

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/project.h"
-#include "core/quality.h"
+#include "core/project_types.h"
+#include "core/quality_types.h"
 #include "store/db.h"
 #include "util/err.h"
 

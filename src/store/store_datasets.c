@@ -1,7 +1,5 @@
-/* Dataset versions: the snapshot job that copies a project's approved annotations into sealed
- * rows (split by item hash, canonical annotation text, content hash, counts), reading versions,
- * their diff and deletion, and the row cursor every export reads from. */
-#include "core/quality.h"
+/* Dataset versions: the rows core's seal (core/dataset.c) writes, reading versions, their diff
+ * and deletion, and the row cursor every export and every seal reads from. */
 #include "store/store_datasets.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -13,7 +11,7 @@
 
 #define DATASET_COLUMNS                                                                            \
 	"id, project_id, version, kind, labels, ratio_train, ratio_validation, ratio_test,"        \
-	" content_hash, rows, items, counts, note, created_by, created_at, test_from"
+	" content_hash, rows, items, counts, note, created_by, created_at"
 
 static json_t *json_text_col(sqlite3_stmt *st, int col, json_t *fallback)
 {
@@ -25,13 +23,11 @@ static json_t *json_text_col(sqlite3_stmt *st, int col, json_t *fallback)
 	return fallback;
 }
 
-/* A version's answer; test_from names the version whose test split it keeps (the retraining
- * pipeline's), null when its split is by hash. */
 static json_t *dataset_json(sqlite3_stmt *st)
 {
 	char at[32];
 	clock_iso8601(sqlite3_column_int64(st, 14), at);
-	json_t *o = json_pack("{s:I,s:I,s:i,s:s,s:o,s:{s:f,s:f,s:f},s:s,s:I,s:I,s:o,s:s,s:I,s:s}", "id",
+	return json_pack("{s:I,s:I,s:i,s:s,s:o,s:{s:f,s:f,s:f},s:s,s:I,s:I,s:o,s:s,s:I,s:s}", "id",
 			 (json_int_t)sqlite3_column_int64(st, 0), "project_id",
 			 (json_int_t)sqlite3_column_int64(st, 1), "version",
 			 sqlite3_column_int(st, 2), "kind", db_col_text(st, 3), "labels",
@@ -42,10 +38,6 @@ static json_t *dataset_json(sqlite3_stmt *st)
 			 (json_int_t)sqlite3_column_int64(st, 10), "counts",
 			 json_text_col(st, 11, json_object()), "note", db_col_text(st, 12),
 			 "created_by", (json_int_t)sqlite3_column_int64(st, 13), "created_at", at);
-	json_object_set_new(o, "test_from", sqlite3_column_type(st, 15) == SQLITE_NULL
-						? json_null()
-						: json_integer(sqlite3_column_int64(st, 15)));
-	return o;
 }
 
 /* ---- reading approved rows ----
@@ -71,16 +63,8 @@ static json_t *dataset_json(sqlite3_stmt *st)
 	" AND NOT EXISTS (SELECT 1 FROM tasks u WHERE u.item_id = t.item_id"                       \
 	" AND u.state NOT IN ('approved', 'discarded'))"
 
-#define MAX_PER_ITEM 64
-
 typedef struct row_reader {
 	sqlite3_stmt *st;
-	bool group; /* consolidate the rows of each item */
-	task_kind kind;
-	bool multi_label;
-	int ahead; /* 1: st holds the next group's first row; -1: st is done */
-	/* A group's item, copied since reading past it moves the statement on. */
-	char *text, *blob, *mime, *hash, *split, *annotation;
 } row_reader;
 
 static const char *text_or_null(sqlite3_stmt *st, int col)
@@ -118,90 +102,8 @@ static void row_from_stmt(sqlite3_stmt *st, export_row *r)
 	}
 }
 
-static void reader_clear(row_reader *x)
-{
-	char **owned[] = {&x->text, &x->blob, &x->mime, &x->hash, &x->split, &x->annotation};
-	for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) {
-		free(*owned[i]);
-		*owned[i] = NULL;
-	}
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-/* The next group of rows sharing an item, consolidated into one. Rows of an item arrive
- * together in slot order (the statements order by item, then slot). */
-static int reader_next_group(row_reader *x, export_row *r)
-{
-	int rc = x->ahead ? (x->ahead > 0 ? SQLITE_ROW : SQLITE_DONE) : db_step(x->st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return CL_EINTERNAL;
-	reader_clear(x);
-	row_from_stmt(x->st, r);
-	x->text = dup_or_null(r->text);
-	x->blob = dup_or_null(r->blob);
-	x->mime = dup_or_null(r->mime);
-	x->hash = dup_or_null(r->content_hash);
-	x->split = dup_or_null(r->split);
-	if ((r->text && !x->text) || (r->blob && !x->blob) || !x->hash)
-		return CL_ENOMEM;
-	json_t *anns[MAX_PER_ITEM];
-	size_t n = 0;
-	int err = 0;
-	do {
-		export_row one;
-		row_from_stmt(x->st, &one);
-		if (one.item_id != r->item_id)
-			break;
-		json_t *a = json_loads(one.annotation, 0, NULL);
-		if (!a)
-			err = CL_EINTERNAL;
-		else if (n < MAX_PER_ITEM)
-			anns[n++] = a;
-		else
-			json_decref(a);
-		if (one.task_id < r->task_id)
-			r->task_id = one.task_id;
-		if (one.round > r->round)
-			r->round = one.round;
-		if (one.approved_at > r->approved_at)
-			r->approved_at = one.approved_at;
-	} while ((rc = db_step(x->st)) == SQLITE_ROW);
-	x->ahead = rc == SQLITE_ROW ? 1 : -1;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = CL_EINTERNAL;
-	double agreement = 0;
-	json_t *cons =
-	    err ? NULL : quality_consolidate(x->kind, x->multi_label, anns, n, &agreement);
-	for (size_t i = 0; i < n; i++)
-		json_decref(anns[i]);
-	x->annotation = cons ? json_dumps(cons, JSON_OUT | JSON_SORT_KEYS) : NULL;
-	json_decref(cons);
-	if (err || !x->annotation)
-		return err ? err : CL_EINTERNAL;
-	r->text = x->text;
-	r->blob = x->blob;
-	r->mime = x->mime;
-	r->content_hash = x->hash;
-	r->split = x->split;
-	r->annotation = x->annotation;
-	r->slot = 0;
-	r->worker_id = 0;
-	r->reviewer_id = 0;
-	r->annotators = (int)n;
-	r->agreement = n > 1 ? agreement : -1;
-	return 1;
-}
-
 static int reader_next(row_reader *x, export_row *r)
 {
-	if (x->group)
-		return reader_next_group(x, r);
 	int rc = db_step(x->st);
 	if (rc == SQLITE_DONE)
 		return 0;
@@ -214,7 +116,6 @@ static int reader_next(row_reader *x, export_row *r)
 static void reader_rewind(row_reader *x)
 {
 	sqlite3_reset(x->st);
-	x->ahead = 0;
 }
 
 static void reader_close(row_reader *x)
@@ -222,7 +123,6 @@ static void reader_close(row_reader *x)
 	/* db_stmt hands out statements reset and cleared; leave this one reset for reuse. */
 	if (x->st)
 		sqlite3_reset(x->st);
-	reader_clear(x);
 }
 
 /* Whether a project's items carry gold answers: when none do, the export statement skips the
@@ -236,33 +136,27 @@ static bool project_has_gold(db_conn *c, int64_t project_id)
 	return yes;
 }
 
-/* Opens the approved rows of project p on connection c. `by_hash` orders them by item content
- * hash (the order a version's hash is defined over), else by task id, or by item id when they
- * are consolidated. `all_answers` keeps every approved annotation of an item apart. */
-static void reader_open_project(row_reader *x, db_conn *c, const project *p, bool by_hash,
-				bool all_answers)
+/* Opens the approved rows of project `project_id` on connection c in `order`. */
+static void reader_open_project(row_reader *x, db_conn *c, int64_t project_id, rows_order order)
 {
 	memset(x, 0, sizeof *x);
-	x->group = p->overlap > 1 && !all_answers;
-	x->kind = p->kind;
-	x->multi_label = p->multi_label;
 	/* Items first (CROSS JOIN fixes the order: an index of items gives it), then each item's
 	 * tasks by slot: the rows arrive grouped without a sort, however many there are. */
-	if (by_hash)
+	if (order == ROWS_BY_HASH)
 		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_ITEMS " WHERE i.project_id = ?"
 				   " AND t.state = 'approved'" ROW_NOT_GOLD ROW_FINISHED
 				   " ORDER BY i.content_hash, t.slot");
-	else if (x->group)
+	else if (order == ROWS_BY_ITEM)
 		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_ITEMS " WHERE i.project_id = ?"
 				   " AND t.state = 'approved'" ROW_NOT_GOLD ROW_FINISHED
 				   " ORDER BY i.id, t.slot");
-	else if (project_has_gold(c, p->id))
+	else if (project_has_gold(c, project_id))
 		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_TASKS " WHERE t.project_id = ?"
 				   " AND t.state = 'approved'" ROW_NOT_GOLD " ORDER BY t.id");
 	else
 		x->st = db_stmt(c, "SELECT " ROW_COLUMNS ROW_FROM_TASKS " WHERE t.project_id = ?"
 				   " AND t.state = 'approved' ORDER BY t.id");
-	db_bind_int(x->st, 1, p->id);
+	db_bind_int(x->st, 1, project_id);
 }
 
 /* ---- what an export holds, before it is made ---- */
@@ -309,42 +203,14 @@ json_t *store_export_summary(db *d, const project *p, bool snapshot, bool all_an
 			 (json_int_t)approved, "consolidated", group, "left_out", list);
 }
 
-/* ---- the snapshot ---- */
+/* ---- the snapshot's rows (core/dataset.c seals a version through them) ---- */
 
-struct dataset_create {
-	const project *p;
-	const dataset_ratios *ratios;
-	const char *note;
-	int64_t user_id;
-	int64_t id;
-	int64_t test_from; /* the version whose splits known items keep; 0: split by hash */
-};
-
-/* counts = {"train":{"rows","items","labels":{}},"validation":…,"test":…,"labels":{}} */
-static json_t *counts_new(void)
+int store_dataset_version_add(db_conn *c, const dataset_version *v, int64_t now, int64_t *id,
+			      cl_error *err)
 {
-	json_t *c = json_object();
-	for (int s = 0; s < SPLIT_COUNT; s++)
-		json_object_set_new(c, dataset_split_name((dataset_split)s),
-				    json_pack("{s:i,s:i,s:{}}", "rows", 0, "items", 0, "labels"));
-	json_object_set_new(c, "labels", json_object());
-	return c;
-}
-
-static void counts_bump(json_t *split, const char *key)
-{
-	json_object_set_new(split, key,
-			    json_integer(json_integer_value(json_object_get(split, key)) + 1));
-}
-
-/* Inserts version a's row, numbered after the project's last, as made at `now`; a->id its id. */
-static int version_insert(db_conn *c, struct dataset_create *a, const char *labels, int64_t now,
-			  cl_error *err)
-{
-	const project *p = a->p;
 	sqlite3_stmt *st = db_stmt(c, "SELECT coalesce(max(version), 0) + 1 FROM dataset_versions"
 				      " WHERE project_id = ?");
-	db_bind_int(st, 1, p->id);
+	db_bind_int(st, 1, v->project_id);
 	int version = db_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
 	sqlite3_reset(st);
 
@@ -352,46 +218,26 @@ static int version_insert(db_conn *c, struct dataset_create *a, const char *labe
 		     "INSERT INTO dataset_versions(project_id, version, kind, labels, ratio_train,"
 		     " ratio_validation, ratio_test, note, created_by, created_at, test_from)"
 		     " VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-	db_bind(st, DB_INT(p->id), DB_INT(version), DB_TEXT(task_kind_name(p->kind)),
-		DB_TEXT(labels), DB_REAL(a->ratios->train), DB_REAL(a->ratios->validation),
-		DB_REAL(a->ratios->test), DB_TEXT(a->note ? a->note : ""), DB_INT(a->user_id),
-		DB_INT(now));
-	if (a->test_from)
-		db_bind_int(st, 11, a->test_from);
+	db_bind(st, DB_INT(v->project_id), DB_INT(version), DB_TEXT(v->kind), DB_TEXT(v->labels),
+		DB_REAL(v->ratios.train), DB_REAL(v->ratios.validation), DB_REAL(v->ratios.test),
+		DB_TEXT(v->note ? v->note : ""), DB_INT(v->user_id), DB_INT(now));
+	if (v->test_from) /* else NULL: a version of its own splits */
+		db_bind_int(st, 11, v->test_from);
 	int rc = db_exec_stmt(st, err);
 	if (!rc)
-		a->id = sqlite3_last_insert_rowid(db_handle(c));
+		*id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
 }
 
-/* Counts row r (its canonical annotation `canon`) into its split's counts and the labels';
- * a row of a new item (rows come in item hash order) counts that item too. */
-static void row_counted(json_t *counts, dataset_split split, const export_row *r, const char *canon,
-			char last_hash[65], int64_t *items)
-{
-	json_t *sc = json_object_get(counts, dataset_split_name(split));
-	counts_bump(sc, "rows");
-	if (strcmp(last_hash, r->content_hash)) {
-		counts_bump(sc, "items");
-		(*items)++;
-		snprintf(last_hash, 65, "%s", r->content_hash);
-	}
-	json_t *ann = json_loads(canon, 0, NULL);
-	dataset_count_labels(ann, json_object_get(sc, "labels"));
-	dataset_count_labels(ann, json_object_get(counts, "labels"));
-	json_decref(ann);
-}
-
-/* Inserts row r of version `dataset_id` in `split`, with its canonical annotation `canon`. */
-static int row_insert(db_conn *c, int64_t dataset_id, const export_row *r, dataset_split split,
-		      const char *canon, cl_error *err)
+int store_dataset_row_add(db_conn *c, int64_t dataset_id, const export_row *r, const char *split,
+			  const char *canon, cl_error *err)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO dataset_rows(dataset_id, task_id, item_id, slot, item_hash,"
 		       " split, annotation, worker_id, reviewer_id, round, approved_at,"
 		       " annotators, agreement) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	db_bind(st, DB_INT(dataset_id), DB_INT(r->task_id), DB_INT(r->item_id), DB_INT(r->slot),
-		DB_TEXT(r->content_hash), DB_TEXT(dataset_split_name(split)), DB_TEXT(canon));
+		DB_TEXT(r->content_hash), DB_TEXT(split), DB_TEXT(canon));
 	if (r->worker_id)
 		db_bind_int(st, 8, r->worker_id);
 	if (r->reviewer_id)
@@ -404,109 +250,25 @@ static int row_insert(db_conn *c, int64_t dataset_id, const export_row *r, datas
 	return db_exec_stmt(st, err);
 }
 
-/* The split of an item: the one it has in version a->test_from when that version holds it (so
- * the test split stays the same items), train for an item that version never saw; else by its
- * hash. */
-static dataset_split split_of(db_conn *c, const struct dataset_create *a, const char *item_hash)
+bool store_dataset_row_split(db_conn *c, int64_t dataset_id, const char *item_hash,
+			     char split[16])
 {
-	if (!a->test_from)
-		return dataset_split_of(item_hash, a->ratios);
 	sqlite3_stmt *st = db_stmt(c, "SELECT split FROM dataset_rows WHERE dataset_id = ?"
 				      " AND item_hash = ? LIMIT 1");
-	db_bind(st, DB_INT(a->test_from), DB_TEXT(item_hash));
-	dataset_split split = SPLIT_TRAIN;
-	if (db_step(st) == SQLITE_ROW && dataset_split_parse(db_col_text(st, 0), &split))
-		split = SPLIT_TRAIN;
+	db_bind(st, DB_INT(dataset_id), DB_TEXT(item_hash));
+	bool found = db_step(st) == SQLITE_ROW;
+	snprintf(split, 16, "%s", found ? db_col_text(st, 0) : "");
 	sqlite3_reset(st);
-	return split;
+	return found;
 }
 
-/* Copies project p's approved rows into version a, hashing them into h and counting them into
- * counts; *rows and *items their numbers. */
-static int rows_copy(db_conn *c, struct dataset_create *a, dataset_hasher *h, json_t *counts,
-		     int64_t *rows, int64_t *items, cl_error *err)
+int store_dataset_version_seal(db_conn *c, int64_t id, const char *digest, int64_t rows,
+			       int64_t items, const char *counts, cl_error *err)
 {
-	char last_hash[65] = "";
-	row_reader rd;
-	reader_open_project(&rd, c, a->p, true, false);
-	export_row r;
-	int step, rc = 0;
-	while ((step = reader_next(&rd, &r)) == 1) {
-		char *canon = dataset_canonical_json(r.annotation);
-		if (!canon) {
-			rc =
-			    cl_fail(err, CL_EINTERNAL, NULL,
-				    "task %lld has an unreadable annotation", (long long)r.task_id);
-			break;
-		}
-		dataset_split split = split_of(c, a, r.content_hash);
-		dataset_hasher_row(h, r.content_hash, r.slot, split, canon);
-		row_counted(counts, split, &r, canon, last_hash, items);
-		rc = row_insert(c, a->id, &r, split, canon, err);
-		free(canon);
-		if (rc)
-			break;
-		(*rows)++;
-	}
-	reader_close(&rd);
-	if (!rc && step < 0)
-		rc = cl_fail(err, CL_EINTERNAL, NULL, "reading the approved tasks failed");
-	return rc;
-}
-
-static int dataset_create_job(db_conn *c, void *ctx, cl_error *err)
-{
-	struct dataset_create *a = ctx;
-	const project *p = a->p;
-	char *labels = json_dumps(p->labels, JSON_OUT);
-	json_t *counts = counts_new();
-	char *counts_text = NULL;
-	int rc = labels ? 0 : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	if (rc || (rc = version_insert(c, a, labels, clock_now_ms(), err)))
-		goto out;
-	/* Rows in (item hash, slot) order, the order the content hash is defined over. */
-	dataset_hasher h;
-	dataset_hasher_init(&h, p->kind, labels);
-	int64_t rows = 0, items = 0;
-	if ((rc = rows_copy(c, a, &h, counts, &rows, &items, err)))
-		goto out;
-	char digest[65];
-	dataset_hasher_final(&h, digest);
-	counts_text = json_dumps(counts, JSON_OUT);
 	sqlite3_stmt *st = db_stmt(c, "UPDATE dataset_versions SET content_hash = ?, rows = ?,"
 				      " items = ?, counts = ? WHERE id = ?");
-	db_bind(st, DB_TEXT(digest), DB_INT(rows), DB_INT(items), DB_TEXT(counts_text),
-		DB_INT(a->id));
-	rc = db_exec_stmt(st, err);
-out:
-	free(labels);
-	free(counts_text);
-	json_decref(counts);
-	return rc;
-}
-
-int store_dataset_create(db *d, const project *p, const dataset_ratios *ratios, const char *note,
-			 int64_t user_id, json_t **out, cl_error *err)
-{
-	struct dataset_create a = {p, ratios, note, user_id, 0, 0};
-	*out = NULL;
-	int rc = db_write(d, dataset_create_job, &a, err);
-	if (rc)
-		return rc;
-	int64_t project_id;
-	*out = store_dataset_get(d, a.id, &project_id);
-	return *out ? 0 : cl_fail(err, CL_EINTERNAL, NULL, "the new version cannot be read");
-}
-
-int store_dataset_create_pinned(db *d, const project *p, int64_t test_from, const char *note,
-				int64_t user_id, int64_t *id, cl_error *err)
-{
-	dataset_ratios ratios;
-	dataset_ratios_default(&ratios);
-	struct dataset_create a = {p, &ratios, note, user_id, 0, test_from};
-	int rc = db_write(d, dataset_create_job, &a, err);
-	*id = rc ? 0 : a.id;
-	return rc;
+	db_bind(st, DB_TEXT(digest), DB_INT(rows), DB_INT(items), DB_TEXT(counts), DB_INT(id));
+	return db_exec_stmt(st, err);
 }
 
 json_t *store_dataset_get(db *d, int64_t id, int64_t *project_id)
@@ -641,10 +403,11 @@ json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit)
 
 struct store_rows {
 	db_conn *c;
+	bool own; /* c is the cursor's own connection (else a job's transaction) */
 	row_reader rd;
 };
 
-store_rows *store_rows_open(db *d, const project *p, int64_t dataset_id, bool all_answers)
+static store_rows *rows_new(db *d)
 {
 	store_rows *x = calloc(1, sizeof *x);
 	if (!x)
@@ -654,21 +417,43 @@ store_rows *store_rows_open(db *d, const project *p, int64_t dataset_id, bool al
 		free(x);
 		return NULL;
 	}
+	x->own = true;
 	/* One read transaction for the cursor's life: a second pass sees the same rows. */
 	db_read_begin(x->c);
-	if (dataset_id > 0) {
-		/* A version's rows are already what it sealed: one per item when consolidated. */
-		x->rd.st =
-		    db_stmt(x->c, "SELECT r.task_id, r.item_id, r.slot, i.type, i.text, i.blob,"
-				  " i.mime, i.width, i.height, r.item_hash, r.annotation,"
-				  " r.worker_id, r.reviewer_id, r.round, r.approved_at, r.split,"
-				  " r.annotators, r.agreement"
-				  " FROM dataset_rows r JOIN items i ON i.id = r.item_id"
-				  " WHERE r.dataset_id = ? ORDER BY r.task_id");
-		db_bind_int(x->rd.st, 1, dataset_id);
-	} else {
-		reader_open_project(&x->rd, x->c, p, false, all_answers);
-	}
+	return x;
+}
+
+store_rows *store_rows_open(db *d, int64_t project_id, rows_order order)
+{
+	store_rows *x = rows_new(d);
+	if (x)
+		reader_open_project(&x->rd, x->c, project_id, order);
+	return x;
+}
+
+store_rows *store_rows_open_tx(db_conn *c, int64_t project_id, rows_order order)
+{
+	store_rows *x = calloc(1, sizeof *x);
+	if (!x)
+		return NULL;
+	x->c = c;
+	reader_open_project(&x->rd, c, project_id, order);
+	return x;
+}
+
+store_rows *store_dataset_rows_open(db *d, int64_t dataset_id)
+{
+	store_rows *x = rows_new(d);
+	if (!x)
+		return NULL;
+	/* A version's rows are already what it sealed: one per item when consolidated. */
+	x->rd.st = db_stmt(x->c, "SELECT r.task_id, r.item_id, r.slot, i.type, i.text, i.blob,"
+				 " i.mime, i.width, i.height, r.item_hash, r.annotation,"
+				 " r.worker_id, r.reviewer_id, r.round, r.approved_at, r.split,"
+				 " r.annotators, r.agreement"
+				 " FROM dataset_rows r JOIN items i ON i.id = r.item_id"
+				 " WHERE r.dataset_id = ? ORDER BY r.task_id");
+	db_bind_int(x->rd.st, 1, dataset_id);
 	return x;
 }
 
@@ -688,7 +473,9 @@ void store_rows_close(store_rows *x)
 	if (!x)
 		return;
 	reader_close(&x->rd);
-	db_read_end(x->c);
-	db_conn_close(x->c);
+	if (x->own) {
+		db_read_end(x->c);
+		db_conn_close(x->c);
+	}
 	free(x);
 }

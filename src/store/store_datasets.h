@@ -9,22 +9,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/dataset.h"
-#include "core/export.h"
-#include "core/project.h"
+#include "core/project_types.h"
 #include "store/db.h"
+#include "store/ops.h"
 #include "util/err.h"
 
-/* Snapshots project p's approved tasks as its next version, in one write job: each row gets its
- * split from its item's content hash, the version its content hash and counts. *out: the
- * Dataset object (docs/API.md). */
-int store_dataset_create(db *d, const project *p, const dataset_ratios *ratios, const char *note,
-			 int64_t user_id, json_t **out, cl_error *err);
-/* The same, with every item version `test_from` holds in the split it has there and new items
- * in train (0: by hash, default ratios), so that versions share one test split; *id the new
- * version. */
-int store_dataset_create_pinned(db *d, const project *p, int64_t test_from, const char *note,
-				int64_t user_id, int64_t *id, cl_error *err);
+/* The rows core's seal writes (store/ops.h documents each as its slot). */
+int store_dataset_version_add(db_conn *c, const dataset_version *v, int64_t now, int64_t *id,
+			      cl_error *err);
+int store_dataset_row_add(db_conn *c, int64_t dataset_id, const export_row *r, const char *split,
+			  const char *canon, cl_error *err);
+bool store_dataset_row_split(db_conn *c, int64_t dataset_id, const char *item_hash,
+			     char split[16]);
+int store_dataset_version_seal(db_conn *c, int64_t id, const char *digest, int64_t rows,
+			       int64_t items, const char *counts, cl_error *err);
 /* The Dataset object of a version and its project id; NULL when missing. */
 json_t *store_dataset_get(db *d, int64_t id, int64_t *project_id);
 /* A page of a project's versions by id. */
@@ -43,12 +41,14 @@ json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit);
  * reasons that leave something out (new reference; NULL out of memory). */
 json_t *store_export_summary(db *d, const project *p, bool snapshot, bool all_answers);
 
-/* A read snapshot of export rows on a connection of its own: a version's rows when
- * dataset_id > 0, else project p's approved work without its gold items: one consolidated row
- * per finished item when p asks for k > 1 annotations per item (unless `all_answers`), else one
- * row per approved task. */
+/* A read snapshot of export rows on a connection of its own: project p's approved work in
+ * `order` (store/ops.h, rows_order), or a version's rows (store_dataset_rows_open); core's
+ * dataset_rows consolidates an item's rows. */
 typedef struct store_rows store_rows;
-store_rows *store_rows_open(db *d, const project *p, int64_t dataset_id, bool all_answers);
+store_rows *store_rows_open(db *d, int64_t project_id, rows_order order);
+store_rows *store_dataset_rows_open(db *d, int64_t dataset_id);
+/* The same rows in a job's transaction on c (closing leaves c alone). */
+store_rows *store_rows_open_tx(db_conn *c, int64_t project_id, rows_order order);
 /* Fills *row (strings valid until the next call): 1, 0 at the end, or a negative code. */
 int store_rows_next(store_rows *c, export_row *row);
 /* Back to the first row of the same snapshot. */

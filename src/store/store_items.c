@@ -71,7 +71,7 @@ static int item_insert(db_conn *c, struct items_insert *a, const item_new *it, i
 				      " blob, mime, width, height, meta, created_at, id)"
 				      " VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 				      " ON CONFLICT(project_id, content_hash) DO NOTHING");
-	db_bind(st, DB_INT(a->project_id), DB_TEXT(item_type_name(it->type)), DB_TEXT(it->hash),
+	db_bind(st, DB_INT(a->project_id), DB_TEXT(it->type == ITEM_IMAGE ? "image" : "text"), DB_TEXT(it->hash),
 		DB_TEXT(it->text), DB_TEXT(it->blob), DB_TEXT(it->mime));
 	if (it->type == ITEM_IMAGE) {
 		db_bind_int(st, 7, it->width);

@@ -7,22 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/project.h"
+#include "core/project_types.h"
 #include "store/db.h"
+#include "store/ops.h"
 #include "util/err.h"
-
-/* One item ready to insert: its content hash (hex) and either text or a stored blob. */
-typedef struct item_new {
-	item_type type;
-	char hash[65];
-	const char *text;
-	const char *blob; /* blob name under the data dir (the hash) */
-	const char *mime;
-	int width, height;
-	const char *meta; /* JSON object text or NULL */
-	const char *source;
-	long line;
-} item_new;
 
 /* Inserts items of a project with `overlap` tasks each, skipping ones whose hash exists; one
  * transaction. Appends to report: item_ids and duplicate_entries, and bumps accepted/duplicates. */

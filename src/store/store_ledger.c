@@ -4,7 +4,6 @@
  * at claim time, payouts, and the figures that read it, fair pay among them: each worker's
  * effective hourly earnings against a minimum wage. */
 #include "store/store_ledger.h"
-#include "core/ledger.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -12,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An existing account's id and balance; 0 when it does not exist. */
-static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const char *currency,
-			    int64_t *balance)
+int64_t store_account_find(db_conn *c, const char *kind, int64_t owner, const char *currency,
+			   int64_t *balance)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, balance FROM ledger_accounts WHERE kind = ?"
 				      " AND owner_id = ? AND currency = ?");
@@ -31,12 +29,12 @@ static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const c
 	return id;
 }
 
-/* The account for (kind, owner, currency), made when missing; 0 on a store error. Looked up
- * first: it nearly always exists, and an insert that conflicts costs more than the lookup. */
-static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *currency,
-		       int64_t now)
+/* Looked up first: it nearly always exists, and an insert that conflicts costs more than the
+ * lookup. */
+int64_t store_account_open(db_conn *c, const char *kind, int64_t owner, const char *currency,
+			   int64_t now)
 {
-	int64_t id = account_find(c, kind, owner, currency, NULL);
+	int64_t id = store_account_find(c, kind, owner, currency, NULL);
 	if (id)
 		return id;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_accounts(kind, owner_id, currency,"
@@ -45,23 +43,13 @@ static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *
 	db_bind(st, DB_TEXT(kind), DB_INT(owner), DB_TEXT(currency), DB_INT(now));
 	if (db_exec_stmt(st, NULL))
 		return 0;
-	return account_find(c, kind, owner, currency, NULL);
+	return store_account_find(c, kind, owner, currency, NULL);
 }
 
-typedef struct post_ref {
-	const char *idem;
-	int64_t project_id, task_id, user_id, actor_id;
-	const char *memo;
-} post_ref;
-
-/* Posts a checked transaction. Returns 0 (with *txn_id), 1 when a transaction with the same
- * idempotency key exists (nothing posted), CL_ECONFLICT "insufficient_funds" when an account
- * would go below zero, or another error. The caller's job rolls back on failure. */
-static int post(db_conn *c, const ledger_txn *t, const post_ref *r, int64_t now, int64_t *txn_id,
-		cl_error *err)
+/* The caller's job rolls back on failure. */
+int store_txn_post(db_conn *c, const ledger_txn *t, const ledger_post_ref *r, int64_t now,
+		   int64_t *txn_id, cl_error *err)
 {
-	if (ledger_check(t))
-		return cl_fail(err, CL_EINTERNAL, NULL, "unbalanced ledger transaction");
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_txns(kind, project_id, task_id, user_id,"
 				      " actor_id, idem, memo, created_at) VALUES (?,?,?,?,?,?,?,?)"
 				      " ON CONFLICT(idem) DO NOTHING");
@@ -170,38 +158,6 @@ int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta,
 	    (int64_t[]){project_id, rejections, delta}, 3, err);
 }
 
-bool store_account_balance(db_conn *c, const char *kind, int64_t owner, const char *currency,
-			   int64_t *balance)
-{
-	return account_find(c, kind, owner, currency, balance) != 0;
-}
-
-int store_payment_post(db_conn *c, const ledger_payment *pay, int64_t now, int64_t *paid,
-		       cl_error *err)
-{
-	*paid = 0;
-	int64_t from = account_find(c, "project", pay->project_id, pay->currency, NULL);
-	if (!from)
-		return 0;
-	int64_t to = account(c, "worker", pay->person, pay->currency, now);
-	if (!to)
-		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
-	ledger_txn t;
-	ledger_txn_init(&t, pay->kind);
-	if (pay->reverse)
-		ledger_move(&t, to, from, pay->amount);
-	else
-		ledger_move(&t, from, to, pay->amount);
-	post_ref r = {.idem = pay->idem,
-		      .project_id = pay->project_id,
-		      .task_id = pay->task_id,
-		      .user_id = pay->person};
-	int rc = post(c, &t, &r, now, NULL, err);
-	if (rc == 0)
-		*paid = pay->amount;
-	return rc < 0 ? rc : 0;
-}
-
 bool store_payment_find(db_conn *c, const char *idem, int64_t *amount)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT max(e.amount) FROM ledger_txns x"
@@ -215,8 +171,9 @@ bool store_payment_find(db_conn *c, const char *idem, int64_t *amount)
 
 /* ---- deposits ---- */
 
-static json_t *txn_json(db_conn *c, int64_t id)
+json_t *store_ledger_txn_json(db *d, int64_t id)
 {
+	db_conn *c = db_reader(d);
 	sqlite3_stmt *st = db_stmt(c, "SELECT id, kind, project_id, task_id, user_id, actor_id,"
 				      " memo, created_at FROM ledger_txns WHERE id = ?");
 	db_bind_int(st, 1, id);
@@ -256,75 +213,15 @@ static json_t *txn_json(db_conn *c, int64_t id)
 	return o;
 }
 
-struct money_job {
-	int64_t org_id, project_id, user_id, payout_id, actor, amount;
-	const char *memo, *currency;
-	bool approve;
-	int64_t txn, out_id;
-};
-
-static int fund_org_job(db_conn *c, void *ctx, cl_error *err)
+bool store_org_currency(db_conn *c, int64_t org_id, char currency[8])
 {
-	struct money_job *j = ctx;
-	int64_t now = clock_now_ms();
 	sqlite3_stmt *st = db_stmt(c, "SELECT currency FROM orgs WHERE id = ?");
-	db_bind_int(st, 1, j->org_id);
-	char cur[8] = "";
+	db_bind_int(st, 1, org_id);
+	currency[0] = 0;
 	if (db_step(st) == SQLITE_ROW)
-		snprintf(cur, sizeof cur, "%s", db_col_text(st, 0));
+		snprintf(currency, 8, "%s", db_col_text(st, 0));
 	sqlite3_reset(st);
-	if (!cur[0])
-		return cl_fail(err, CL_ENOTFOUND, NULL, "organization not found");
-	int64_t ext = account(c, "external", 0, cur, now),
-		org = account(c, "org", j->org_id, cur, now);
-	ledger_txn t;
-	ledger_txn_init(&t, "fund");
-	if (!ext || !org || ledger_move(&t, ext, org, j->amount))
-		return cl_fail(err, CL_EINVAL, NULL, "\"amount\" must be 1..%lld",
-			       (long long)LEDGER_MAX_AMOUNT);
-	post_ref r = {.actor_id = j->actor, .memo = j->memo};
-	return post(c, &t, &r, now, &j->txn, err);
-}
-
-int store_ledger_fund_org(db *d, int64_t org_id, int64_t amount, int64_t actor, const char *memo,
-			  json_t **out, cl_error *err)
-{
-	struct money_job j = {.org_id = org_id, .amount = amount, .actor = actor, .memo = memo};
-	int rc = db_write(d, fund_org_job, &j, err);
-	*out = rc ? NULL : txn_json(db_reader(d), j.txn);
-	return rc;
-}
-
-static int deposit_job(db_conn *c, void *ctx, cl_error *err)
-{
-	struct money_job *j = ctx;
-	int64_t now = clock_now_ms();
-	project_pay pp;
-	if (store_project_pay(c, j->project_id, &pp))
-		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
-	int64_t org = account(c, "org", pp.org_id, pp.currency, now);
-	int64_t prj = account(c, "project", j->project_id, pp.currency, now);
-	ledger_txn t;
-	ledger_txn_init(&t, "deposit");
-	if (!org || !prj || ledger_move(&t, org, prj, j->amount))
-		return cl_fail(err, CL_EINVAL, NULL, "\"amount\" must be 1..%lld",
-			       (long long)LEDGER_MAX_AMOUNT);
-	post_ref r = {.project_id = j->project_id, .actor_id = j->actor, .memo = j->memo};
-	int rc = post(c, &t, &r, now, &j->txn, err);
-	if (rc == CL_ECONFLICT)
-		return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
-			       "the organization's budget holds less than that");
-	return rc;
-}
-
-int store_ledger_deposit(db *d, int64_t project_id, int64_t amount, int64_t actor, const char *memo,
-			 json_t **out, cl_error *err)
-{
-	struct money_job j = {
-	    .project_id = project_id, .amount = amount, .actor = actor, .memo = memo};
-	int rc = db_write(d, deposit_job, &j, err);
-	*out = rc ? NULL : txn_json(db_reader(d), j.txn);
-	return rc;
+	return currency[0] != 0;
 }
 
 json_t *store_ledger_org(db *d, int64_t org_id)
@@ -344,23 +241,21 @@ json_t *store_ledger_org(db *d, int64_t org_id)
 	return o;
 }
 
-json_t *store_ledger_project(db *d, const project *p)
+int store_ledger_budget(db *d, int64_t project_id, project_budget *b)
 {
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	project_pay pp;
-	json_t *o = NULL;
-	if (store_project_pay(c, p->id, &pp))
+	memset(b, 0, sizeof *b);
+	int rc = store_project_pay(c, project_id, &pp);
+	if (rc)
 		goto out;
-	int64_t balance, held = 0;
-	int64_t acct = account_find(c, "project", p->id, pp.currency, &balance);
-	int64_t tasks, reviews;
-	store_live_work(c, p->id, pp.max_rounds, &tasks, &reviews);
-	ledger_reserve(tasks, reviews, pp.price, pp.fee, &held);
-	o = json_pack("{s:I,s:s,s:b,s:I,s:I,s:I}", "project_id", (json_int_t)p->id, "currency",
-		      pp.currency, "funded", acct != 0, "balance", (json_int_t)balance, "reserved",
-		      (json_int_t)held, "available",
-		      (json_int_t)(balance > held ? balance - held : 0));
+	snprintf(b->currency, sizeof b->currency, "%s", pp.currency);
+	b->price = pp.price;
+	b->fee = pp.fee;
+	int64_t acct = store_account_find(c, "project", project_id, pp.currency, &b->balance);
+	b->funded = acct != 0;
+	store_live_work(c, project_id, pp.max_rounds, &b->live_tasks, &b->live_reviews);
 	/* Pay and fees as the approvals and decisions counted them, per person; deposits, few,
 	 * from the ledger, through the project's deposit transactions (by the account's entries,
 	 * which the planner prefers, it would read every pay and fee). */
@@ -370,20 +265,16 @@ json_t *store_ledger_project(db *d, const project *p)
 	       " (SELECT coalesce(sum(e.amount), 0) FROM ledger_txns t CROSS JOIN ledger_entries e"
 	       "  ON e.txn_id = t.id WHERE t.project_id = ?1 AND t.kind = 'deposit'"
 	       "  AND +e.account_id = ?2)");
-	db_bind(st, DB_INT(p->id), DB_INT(acct));
-	int64_t pay = 0, fee = 0, dep = 0;
+	db_bind(st, DB_INT(project_id), DB_INT(acct));
 	if (db_step(st) == SQLITE_ROW) {
-		pay = sqlite3_column_int64(st, 0);
-		fee = sqlite3_column_int64(st, 1);
-		dep = sqlite3_column_int64(st, 2);
+		b->paid_to_workers = sqlite3_column_int64(st, 0);
+		b->paid_to_reviewers = sqlite3_column_int64(st, 1);
+		b->deposited = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
-	json_object_set_new(o, "paid_to_workers", json_integer(pay));
-	json_object_set_new(o, "paid_to_reviewers", json_integer(fee));
-	json_object_set_new(o, "deposited", json_integer(dep));
 out:
 	db_read_end(c);
-	return o;
+	return rc;
 }
 
 json_t *store_ledger_me(db *d, int64_t user_id)
@@ -595,93 +486,49 @@ static json_t *payout_json(db_conn *c, int64_t id)
 	return o;
 }
 
-static int payout_request_job(db_conn *c, void *ctx, cl_error *err)
+json_t *store_payout_get(db *d, int64_t id)
 {
-	struct money_job *j = ctx;
-	int64_t now = clock_now_ms();
-	int64_t balance;
-	int64_t from = account_find(c, "worker", j->user_id, j->currency, &balance);
-	if (!from || balance < j->amount)
-		return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
-			       "your balance in %s is %lld", j->currency, (long long)balance);
-	int64_t hold = account(c, "payout_hold", 0, j->currency, now);
-	ledger_txn t;
-	ledger_txn_init(&t, "payout_request");
-	if (!hold || ledger_move(&t, from, hold, j->amount))
-		return cl_fail(err, CL_EINVAL, NULL, "\"amount\" must be 1..%lld",
-			       (long long)LEDGER_MAX_AMOUNT);
+	return payout_json(db_reader(d), id);
+}
+
+int store_payout_add(db_conn *c, int64_t user_id, const char *currency, int64_t amount,
+		     int64_t now, int64_t *id, cl_error *err)
+{
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO payouts(user_id, currency, amount, status,"
 				      " requested_at) VALUES (?,?,?,'requested',?)");
-	db_bind(st, DB_INT(j->user_id), DB_TEXT(j->currency), DB_INT(j->amount), DB_INT(now));
+	db_bind(st, DB_INT(user_id), DB_TEXT(currency), DB_INT(amount), DB_INT(now));
 	int rc = db_exec_stmt(st, err);
-	if (rc)
-		return rc;
-	j->out_id = sqlite3_last_insert_rowid(db_handle(c));
-	char idem[48];
-	snprintf(idem, sizeof idem, "payout:%lld", (long long)j->out_id);
-	post_ref r = {.idem = idem, .user_id = j->user_id, .actor_id = j->user_id};
-	return post(c, &t, &r, now, NULL, err);
-}
-
-int store_payout_request(db *d, int64_t user_id, const char *currency, int64_t amount, json_t **out,
-			 cl_error *err)
-{
-	struct money_job j = {.user_id = user_id, .currency = currency, .amount = amount};
-	int rc = db_write(d, payout_request_job, &j, err);
-	*out = rc ? NULL : payout_json(db_reader(d), j.out_id);
+	if (!rc)
+		*id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
 }
 
-static int payout_decide_job(db_conn *c, void *ctx, cl_error *err)
+int store_payout_load(db_conn *c, int64_t id, payout_row *p)
 {
-	struct money_job *j = ctx;
-	int64_t now = clock_now_ms();
 	sqlite3_stmt *st = db_stmt(c, "SELECT user_id, currency, amount, status FROM payouts"
 				      " WHERE id = ?");
-	db_bind_int(st, 1, j->payout_id);
-	int64_t user = 0, amount = 0;
-	char cur[8] = "", status[16] = "";
+	db_bind_int(st, 1, id);
+	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
-		user = sqlite3_column_int64(st, 0);
-		snprintf(cur, sizeof cur, "%s", db_col_text(st, 1));
-		amount = sqlite3_column_int64(st, 2);
-		snprintf(status, sizeof status, "%s", db_col_text(st, 3));
+		p->user_id = sqlite3_column_int64(st, 0);
+		snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 1));
+		p->amount = sqlite3_column_int64(st, 2);
+		snprintf(p->status, sizeof p->status, "%s", db_col_text(st, 3));
+		rc = 0;
 	}
 	sqlite3_reset(st);
-	if (!user)
-		return cl_fail(err, CL_ENOTFOUND, NULL, "payout not found");
-	if (strcmp(status, "requested"))
-		return cl_fail(err, CL_ECONFLICT, "payout_decided", "the payout is already %s",
-			       status);
-	int64_t hold = account(c, "payout_hold", 0, cur, now);
-	int64_t to =
-	    j->approve ? account(c, "payouts", 0, cur, now) : account(c, "worker", user, cur, now);
-	ledger_txn t;
-	ledger_txn_init(&t, j->approve ? "payout" : "payout_rejected");
-	if (!hold || !to || ledger_move(&t, hold, to, amount))
-		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
-	char idem[48];
-	snprintf(idem, sizeof idem, "payout_decision:%lld", (long long)j->payout_id);
-	post_ref r = {.idem = idem, .user_id = user, .actor_id = j->actor, .memo = j->memo};
-	int rc = post(c, &t, &r, now, NULL, err);
-	if (rc)
-		return rc < 0 ? rc
-			      : cl_fail(err, CL_ECONFLICT, "payout_decided", "already decided");
-	st = db_stmt(c, "UPDATE payouts SET status = ?, note = ?, decided_at = ?, decided_by = ?"
-			" WHERE id = ?");
-	db_bind(st, DB_TEXT(j->approve ? "approved" : "rejected"), DB_TEXT(j->memo), DB_INT(now),
-		DB_INT(j->actor), DB_INT(j->payout_id));
-	return db_exec_stmt(st, err);
+	return rc;
 }
 
-int store_payout_decide(db *d, int64_t payout_id, int64_t admin_id, bool approve, const char *note,
-			json_t **out, cl_error *err)
+int store_payout_decided(db_conn *c, int64_t id, bool approve, const char *note, int64_t actor,
+			 int64_t now, cl_error *err)
 {
-	struct money_job j = {
-	    .payout_id = payout_id, .actor = admin_id, .approve = approve, .memo = note};
-	int rc = db_write(d, payout_decide_job, &j, err);
-	*out = rc ? NULL : payout_json(db_reader(d), payout_id);
-	return rc;
+	sqlite3_stmt *st =
+	    db_stmt(c, "UPDATE payouts SET status = ?, note = ?, decided_at = ?, decided_by = ?"
+		       " WHERE id = ?");
+	db_bind(st, DB_TEXT(approve ? "approved" : "rejected"), DB_TEXT(note), DB_INT(now),
+		DB_INT(actor), DB_INT(id));
+	return db_exec_stmt(st, err);
 }
 
 json_t *store_payouts_list(db *d, const char *status, int64_t user_id, int64_t cursor, int limit,
@@ -723,37 +570,25 @@ int store_payout_owner(db *d, int64_t payout_id, int64_t *user_id)
 }
 /* ---- fair pay ---- */
 
-typedef struct pay_row {
-	int64_t user, active_ms, submissions, approved, earned, hourly;
-	char name[72];
-} pay_row;
-
-static int pay_row_cmp(const void *a, const void *b)
+/* Each worker's figures as their jobs counted them (worker_counts): submissions, their time
+ * from each claim to its submit, approvals and what the ledger paid them. */
+fair_pay_row *store_fair_pay_rows(db *d, int64_t project_id, size_t *n)
 {
-	const pay_row *x = a, *y = b;
-	return x->hourly < y->hourly ? -1 : x->hourly > y->hourly;
-}
-
-/* Each worker's row of fair pay in project p, as their jobs counted them (worker_counts); *n
- * their count. NULL when memory runs out: every worker or no report, as a median of some would
- * mislead. */
-static pay_row *pay_rows(db_conn *c, const project *p, size_t *n)
-{
-	/* Each worker's submissions, their time from each claim to its submit, approvals and what
-	 * the ledger paid them. */
+	db_conn *c = db_reader(d);
+	db_read_begin(c);
 	sqlite3_stmt *st = db_stmt(
 	    c, "SELECT w.user_id, u.username, w.submissions, w.active_ms, w.approved, w.paid,"
 	       " EXISTS(SELECT 1 FROM ledger_accounts a WHERE a.kind = 'project'"
 	       "  AND a.owner_id = ?1)"
 	       " FROM worker_counts w JOIN users u ON u.id = w.user_id"
 	       " WHERE w.project_id = ?1 AND w.submissions > 0 ORDER BY w.user_id");
-	db_bind_int(st, 1, p->id);
+	db_bind_int(st, 1, project_id);
 	size_t cap = 64;
 	*n = 0;
-	pay_row *rows = malloc(cap * sizeof *rows);
+	fair_pay_row *rows = malloc(cap * sizeof *rows);
 	while (rows && db_step(st) == SQLITE_ROW) {
 		if (*n == cap) {
-			pay_row *bigger = realloc(rows, 2 * cap * sizeof *rows);
+			fair_pay_row *bigger = realloc(rows, 2 * cap * sizeof *rows);
 			if (!bigger) {
 				free(rows);
 				rows = NULL;
@@ -762,74 +597,17 @@ static pay_row *pay_rows(db_conn *c, const project *p, size_t *n)
 			rows = bigger;
 			cap *= 2;
 		}
-		pay_row *r = &rows[(*n)++];
+		fair_pay_row *r = &rows[(*n)++];
+		memset(r, 0, sizeof *r);
 		r->user = sqlite3_column_int64(st, 0);
 		snprintf(r->name, sizeof r->name, "%s", db_col_text(st, 1));
 		r->submissions = sqlite3_column_int64(st, 2);
 		r->active_ms = sqlite3_column_int64(st, 3);
 		r->approved = sqlite3_column_int64(st, 4);
-		/* Funded projects pay through the ledger; others owe approved x price. */
-		r->earned = sqlite3_column_int(st, 6) ? sqlite3_column_int64(st, 5)
-						      : r->approved * p->price;
-		r->hourly = ledger_hourly(r->earned, r->active_ms);
+		r->paid = sqlite3_column_int64(st, 5);
+		r->funded = sqlite3_column_int(st, 6) != 0;
 	}
 	sqlite3_reset(st);
-	return rows;
-}
-
-static json_t *pay_row_json(const pay_row *r)
-{
-	return json_pack("{s:I,s:s,s:f,s:I,s:I,s:I,s:I}", "user_id", (json_int_t)r->user,
-			 "username", r->name, "active_seconds", (double)r->active_ms / 1000.0,
-			 "submissions", (json_int_t)r->submissions, "approved",
-			 (json_int_t)r->approved, "earned", (json_int_t)r->earned, "hourly",
-			 (json_int_t)r->hourly);
-}
-
-/* The median hourly earnings of the `timed` workers with time on record (sorted in place) into
- * o, against the minimum wage, with the price that would pay the median worker that much. */
-static void pay_median(json_t *o, pay_row *timed_rows, size_t timed, const project *p,
-		       int64_t min_wage)
-{
-	if (!timed) {
-		json_object_set_new(o, "median_hourly", json_null());
-		json_object_set_new(o, "below_min_wage", json_false());
-		json_object_set_new(o, "suggested_price", json_null());
-		return;
-	}
-	qsort(timed_rows, timed, sizeof *timed_rows, pay_row_cmp);
-	const pay_row *m = &timed_rows[(timed - 1) / 2];
-	bool below = m->hourly < min_wage;
-	json_object_set_new(o, "median_hourly", json_integer(m->hourly));
-	json_object_set_new(o, "below_min_wage", json_boolean(below));
-	/* The price at which the median worker's pace earns the minimum wage; with nothing
-	 * approved yet, their submissions stand in for approvals. */
-	int64_t tasks = m->approved ? m->approved : m->submissions;
-	int64_t suggest = ledger_suggest_price(min_wage, m->active_ms, tasks);
-	json_object_set_new(o, "suggested_price",
-			    below && suggest > p->price ? json_integer(suggest) : json_null());
-}
-
-json_t *store_fair_pay(db *d, const project *p, int64_t min_wage)
-{
-	db_conn *c = db_reader(d);
-	db_read_begin(c);
-	size_t n;
-	pay_row *rows = pay_rows(c, p, &n);
 	db_read_end(c);
-	if (!rows)
-		return NULL;
-	json_t *workers = json_array();
-	size_t timed = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(workers, pay_row_json(&rows[i]));
-		if (rows[i].active_ms > 0)
-			rows[timed++] = rows[i];
-	}
-	json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:o}", "project_id", (json_int_t)p->id, "currency",
-			      p->currency, "min_wage", (json_int_t)min_wage, "price",
-			      (json_int_t)p->price, "workers", workers);
-	pay_median(o, rows, timed, p, min_wage);
-	free(rows);
-	return o;
+	return rows;
 }

@@ -214,21 +214,6 @@ int pipeline_rows_base_set(db *d, int64_t project_id, int64_t dataset_id, cl_err
 	return db_write(d, base_set_job, &a, err);
 }
 
-int pipeline_rows_dataset_make(db *d, int64_t project_id, int64_t test_from, int64_t user,
-			       int64_t *id, cl_error *err)
-{
-	project p;
-	project_init(&p);
-	int rc = store_project_get(d, project_id, &p);
-	if (rc)
-		rc = cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
-	else
-		rc = store_dataset_create_pinned(d, &p, test_from, "made by the pipeline", user, id,
-						 err);
-	project_release(&p);
-	return rc;
-}
-
 int64_t pipeline_rows_dataset_test_base(db *d, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT coalesce(test_from, id)"

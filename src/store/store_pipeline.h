@@ -23,8 +23,6 @@ json_t *pipeline_rows_candidates(db *d);
 json_t *pipeline_rows_running(db *d);
 int64_t pipeline_rows_base(db *d, int64_t project_id);
 int pipeline_rows_base_set(db *d, int64_t project_id, int64_t dataset_id, cl_error *err);
-int pipeline_rows_dataset_make(db *d, int64_t project_id, int64_t test_from, int64_t user,
-			       int64_t *id, cl_error *err);
 int64_t pipeline_rows_dataset_test_base(db *d, int64_t id);
 int64_t pipeline_rows_model_find(db *d, int64_t org_id, const char *name);
 int64_t pipeline_rows_model_version_job(db *d, int64_t model_id, int version);

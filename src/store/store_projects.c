@@ -1,5 +1,6 @@
 /* Projects: settings rows, the caller's roles in them, and the lists a user sees. */
 #include "store/store_projects.h"
+#include "core/project.h" /* the settings' JSON and the memo's copies: still to move out */
 #include "util/clock.h"
 #include "util/json.h"
 
@@ -14,13 +15,21 @@
 /* The first column after PROJECT_COLUMNS. */
 #define PC 19
 
+task_kind store_kind_of(const char *name)
+{
+	for (int k = 0; name && task_kind_names[k]; k++)
+		if (!strcmp(task_kind_names[k], name))
+			return (task_kind)k;
+	return KIND_TEXT_CLASS;
+}
+
 /* Fills p from a row of PROJECT_COLUMNS; p must be project_init'ed. */
 static void project_from_row(sqlite3_stmt *st, project *p)
 {
 	p->id = sqlite3_column_int64(st, 0);
 	p->org_id = sqlite3_column_int64(st, 1);
 	snprintf(p->name, sizeof p->name, "%s", db_col_text(st, 2));
-	task_kind_parse(db_col_text(st, 3), &p->kind);
+	p->kind = store_kind_of(db_col_text(st, 3));
 	json_decref(p->labels);
 	p->labels = json_loads(db_col_text(st, 4), 0, NULL);
 	if (!p->labels)
@@ -47,7 +56,7 @@ static void project_from_row(sqlite3_stmt *st, project *p)
 /* Binds the settings to parameters 1 to 15 (labels and kind_settings: JSON text). */
 static void bind_settings(sqlite3_stmt *st, const project *p, char *labels, char *kind_settings)
 {
-	db_bind(st, DB_TEXT(p->name), DB_TEXT(task_kind_name(p->kind)), DB_TEXT(labels),
+	db_bind(st, DB_TEXT(p->name), DB_TEXT(task_kind_names[p->kind]), DB_TEXT(labels),
 		DB_INT(p->multi_label), DB_TEXT(p->instructions ? p->instructions : ""),
 		DB_INT(p->price), DB_INT(p->reviewer_fee), DB_INT(p->review_sample),
 		DB_REAL(p->review_rate), DB_INT(p->overlap), DB_INT(p->lease_seconds),

@@ -7,12 +7,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/project.h"
+#include "core/project_types.h"
 #include "store/db.h"
 #include "store/store_accounts.h"
 #include "util/err.h"
 
 /* Inserts p (p->id and p->created_at are set). */
+/* The kind a stored name gives (a kinds column always holds one of task_kind_names);
+ * KIND_TEXT_CLASS for anything else. */
+task_kind store_kind_of(const char *name);
 int store_project_create(db *d, project *p, cl_error *err);
 /* Loads a project and a user's org role and project member role (empty when none) in one
  * read; CL_ENOTFOUND when missing. */

@@ -6,7 +6,7 @@
 #ifndef CROWDLOOP_STORE_STORE_QUALITY_H
 #define CROWDLOOP_STORE_STORE_QUALITY_H
 
-#include "core/quality.h"
+#include "core/quality_types.h"
 #include "store/audits.h"
 #include "store/consensus.h"
 #include "store/gold.h"

@@ -117,15 +117,23 @@ class Server:
         os.unlink(pw)
 
     def start(self):
+        self.spawn()
+        return self.wait_ready()
+
+    def spawn(self):
+        """Starts the server process; a subclass that runs it differently overrides this."""
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--data", self.data_dir, "--listen", "127.0.0.1:%d" % self.port]
             + self.extra_args, stdout=self.log, stderr=self.log)
-        deadline = time.time() + 30
+
+    def wait_ready(self, timeout=30):
+        """Waits until /healthz answers 200 through this server's own client."""
+        deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("server exited: " + self.tail())
-            c = Client(self.port, timeout=2)
+            c = self.client(timeout=2)
             try:
                 if c.get("/healthz").status == 200:
                     return self
@@ -143,15 +151,16 @@ class Server:
         except OSError:
             return ""
 
-    def client(self, token=None):
-        return Client(self.port, token)
+    def client(self, token=None, timeout=60):
+        """A client of this server; a subclass that speaks otherwise (TLS) overrides this."""
+        return Client(self.port, token, timeout=timeout)
 
     def login(self, username, password):
-        c = Client(self.port)
+        c = self.client()
         r = c.post("/api/v1/auth/login", {"username": username, "password": password})
         c.close()
         assert r.status == 200, r
-        return Client(self.port, r.json()["token"])
+        return self.client(r.json()["token"])
 
     def admin(self):
         return self.login("admin", self.admin_password)

@@ -8,7 +8,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -35,35 +34,8 @@ class TlsClient(Client):
 
 
 class TlsServer(Server):
-    def start(self):
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--data", self.data_dir, "--listen", "127.0.0.1:%d" % self.port]
-            + self.extra_args, stdout=self.log, stderr=self.log)
-        until = time.time() + 30
-        while time.time() < until:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited: " + self.tail())
-            c = self.client()
-            try:
-                if c.get("/healthz").status == 200:
-                    return self
-            except OSError:
-                pass
-            finally:
-                c.close()
-            time.sleep(0.05)
-        raise RuntimeError("server did not start: " + self.tail())
-
-    def client(self, token=None):
-        return TlsClient(self.port, token)
-
-    def login(self, username, password):
-        c = self.client()
-        r = c.post("/api/v1/auth/login", {"username": username, "password": password})
-        c.close()
-        assert r.status == 200, r
-        return self.client(r.json()["token"])
+    def client(self, token=None, timeout=60):
+        return TlsClient(self.port, token, timeout=timeout)
 
 
 @unittest.skipUnless(shutil.which("openssl"), "the openssl CLI makes the test's certificate")

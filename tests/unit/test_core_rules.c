@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/ledger.h"
 #include "core/pay.h"
 #include "core/quality.h"
 #include "core/roles.h"
@@ -19,8 +20,8 @@ static struct fake {
 	project_pay pay;
 	bool funded;
 	int64_t balance, live_tasks, live_reviews;
-	ledger_payment posted;
-	char posted_idem[64];
+	char posted_kind[16], posted_idem[64];
+	int64_t posted_to, posted_amount;
 	int payments;
 	struct {
 		char idem[64];
@@ -43,15 +44,24 @@ static int fake_project_pay(store_tx *tx, int64_t id, project_pay *pp)
 	return 0;
 }
 
-static bool fake_account_balance(store_tx *tx, const char *kind, int64_t owner,
+/* The project's account is 1 when funded; a person's account is their id plus 100. */
+static int64_t fake_account_find(store_tx *tx, const char *kind, int64_t owner,
 				 const char *currency, int64_t *balance)
 {
 	(void)tx;
-	(void)kind;
-	(void)owner;
 	(void)currency;
-	*balance = fk.balance;
-	return fk.funded;
+	if (balance)
+		*balance = fk.balance;
+	if (!strcmp(kind, "project"))
+		return fk.funded ? 1 : 0;
+	return owner + 100;
+}
+
+static int64_t fake_account_open(store_tx *tx, const char *kind, int64_t owner,
+				 const char *currency, int64_t now)
+{
+	(void)now;
+	return fake_account_find(tx, kind, owner, currency, NULL);
 }
 
 static void fake_live_work(store_tx *tx, int64_t project_id, int max_rounds, int64_t *tasks,
@@ -64,21 +74,27 @@ static void fake_live_work(store_tx *tx, int64_t project_id, int max_rounds, int
 	*reviews = fk.live_reviews;
 }
 
-static int fake_payment_post(store_tx *tx, const ledger_payment *pay, int64_t now, int64_t *paid,
-			     cl_error *err)
+/* Records a transaction of one move out of the project's account (1), or back into it. */
+static int fake_txn_post(store_tx *tx, const ledger_txn *t, const ledger_post_ref *r, int64_t now,
+			 int64_t *txn_id, cl_error *err)
 {
 	(void)tx;
 	(void)now;
-	if (pay->amount > fk.balance)
+	(void)txn_id;
+	assert_int_equal(t->n, 2);
+	int credit = t->e[0].amount > 0 ? 0 : 1;
+	assert_true(t->e[0].account == 1 || t->e[1].account == 1);
+	if (t->e[credit].amount > fk.balance)
 		return cl_fail(err, CL_ECONFLICT, "insufficient_funds", "not enough");
-	fk.posted = *pay;
-	snprintf(fk.posted_idem, sizeof fk.posted_idem, "%s", pay->idem);
+	snprintf(fk.posted_kind, sizeof fk.posted_kind, "%s", t->kind);
+	snprintf(fk.posted_idem, sizeof fk.posted_idem, "%s", r->idem);
+	fk.posted_to = t->e[credit].account;
+	fk.posted_amount = t->e[credit].amount;
 	if (fk.payments < 8) {
-		snprintf(fk.book[fk.payments].idem, sizeof fk.book[0].idem, "%s", pay->idem);
-		fk.book[fk.payments].amount = pay->amount;
+		snprintf(fk.book[fk.payments].idem, sizeof fk.book[0].idem, "%s", r->idem);
+		fk.book[fk.payments].amount = t->e[credit].amount;
 	}
 	fk.payments++;
-	*paid = pay->amount;
 	return 0;
 }
 
@@ -167,9 +183,10 @@ static int fake_role_event(store_tx *tx, int64_t project_id, int64_t user_id, co
 
 static const store_ops fake_ops = {
     .project_pay = fake_project_pay,
-    .account_balance = fake_account_balance,
+    .account_find = fake_account_find,
+    .account_open = fake_account_open,
     .live_work = fake_live_work,
-    .payment_post = fake_payment_post,
+    .txn_post = fake_txn_post,
     .payment_find = fake_payment_find,
     .quality_settings_load = fake_settings,
     .member_role = fake_member_role,
@@ -223,14 +240,17 @@ static void test_pay_once_per_task_and_round(void **state)
 	cl_error err = {0};
 	int64_t paid = -1;
 	fk.balance = 1000;
+	fk.funded = true;
 	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 42, 5, 0, &paid, &err), 0);
 	assert_int_equal(paid, 100);
 	assert_string_equal(fk.posted_idem, "pay:42");
-	assert_string_equal(fk.posted.kind, "pay");
-	assert_int_equal(fk.posted.person, 5);
+	assert_string_equal(fk.posted_kind, "pay");
+	assert_int_equal(fk.posted_to, 105);
+	assert_int_equal(fk.posted_amount, 100);
 	assert_int_equal(pay_review(NULL, &fake_ops, 7, 42, 2, 9, 0, &paid, &err), 0);
 	assert_int_equal(paid, 10);
 	assert_string_equal(fk.posted_idem, "fee:42:2");
+	assert_int_equal(fk.posted_to, 109);
 	/* No worker (a honeypot's author), nothing to pay. */
 	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 43, 0, 0, &paid, &err), 0);
 	assert_int_equal(paid, 0);
@@ -239,6 +259,12 @@ static void test_pay_once_per_task_and_round(void **state)
 	fk.balance = 50;
 	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 44, 5, 0, &paid, &err), CL_ECONFLICT);
 	assert_string_equal(err.name, "budget_exhausted");
+	/* An unfunded project is not metered: nothing is posted, nothing paid. */
+	fk.funded = false;
+	fk.balance = 1000;
+	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 45, 5, 0, &paid, &err), 0);
+	assert_int_equal(paid, 0);
+	assert_int_equal(fk.payments, 2);
 }
 
 /* A reversal posts the latest approval's pay back under a key of its own, and the next approval
@@ -255,13 +281,13 @@ static void test_pay_reversal_and_pay_again(void **state)
 	assert_int_equal(pay_reverse(NULL, &fake_ops, 7, 42, 5, 0, &reversed, &err), 0);
 	assert_int_equal(reversed, 100);
 	assert_string_equal(fk.posted_idem, "pay_reversal:42:0");
-	assert_string_equal(fk.posted.kind, "pay_reversal");
-	assert_true(fk.posted.reverse);
+	assert_string_equal(fk.posted_kind, "pay_reversal");
+	assert_int_equal(fk.posted_to, 1); /* back into the project's account */
 	/* Approved again: paid again, once. */
 	assert_int_equal(pay_approval(NULL, &fake_ops, 7, 42, 5, 0, &paid, &err), 0);
 	assert_int_equal(paid, 100);
 	assert_string_equal(fk.posted_idem, "pay:42:1");
-	assert_false(fk.posted.reverse);
+	assert_int_equal(fk.posted_to, 105); /* the worker's */
 	/* The worker holds less than the pay now: refused by name. */
 	fk.balance = 99;
 	assert_int_equal(pay_reverse_check(NULL, &fake_ops, 7, 42, 5, &err), CL_ECONFLICT);

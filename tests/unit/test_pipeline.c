@@ -315,12 +315,47 @@ static int fake_base_set(db *d, int64_t project_id, int64_t dataset_id, cl_error
 	return 0;
 }
 
-static int fake_dataset_make(db *d, int64_t project_id, int64_t test_from, int64_t user,
-			     int64_t *id, cl_error *err)
+/* A project of one label, and a version sealed over no rows: the pipeline's steps only need its
+ * id and the version whose test split it keeps. */
+static int fake_project_get(db *d, int64_t id, project *p)
 {
-	(void)d, (void)project_id, (void)user, (void)err;
+	(void)d;
+	p->id = id;
+	p->org_id = 1;
+	p->kind = KIND_TEXT_CLASS;
+	return 0;
+}
+
+static void *fake_rows_open(store_tx *tx, int64_t project_id, rows_order order)
+{
+	(void)tx, (void)project_id, (void)order;
+	return &mem;
+}
+
+static int fake_rows_next(void *rows, export_row *row)
+{
+	(void)rows, (void)row;
+	return 0;
+}
+
+static void fake_rows_close(void *rows)
+{
+	(void)rows;
+}
+
+static int fake_dataset_version_add(store_tx *tx, const dataset_version *v, int64_t now, int64_t *id,
+			    cl_error *err)
+{
+	(void)tx, (void)now, (void)err;
 	*id = ++mem.n_datasets;
-	mem.dataset_base[*id] = test_from ? test_from : *id;
+	mem.dataset_base[*id] = v->test_from ? v->test_from : *id;
+	return 0;
+}
+
+static int fake_version_seal(store_tx *tx, int64_t id, const char *digest, int64_t rows,
+			     int64_t items, const char *counts, cl_error *err)
+{
+	(void)tx, (void)id, (void)digest, (void)rows, (void)items, (void)counts, (void)err;
 	return 0;
 }
 
@@ -372,7 +407,12 @@ static const store_ops fake_ops = {
     .pipeline_runs_running = fake_running,
     .pipeline_base = fake_base,
     .pipeline_base_set = fake_base_set,
-    .pipeline_dataset_make = fake_dataset_make,
+    .project_get = fake_project_get,
+    .approved_rows_open_tx = fake_rows_open,
+    .dataset_rows_next = fake_rows_next,
+    .dataset_rows_close = fake_rows_close,
+    .dataset_version_add = fake_dataset_version_add,
+    .dataset_version_seal = fake_version_seal,
     .dataset_test_base = fake_test_base,
     .model_find = fake_model_find,
     .model_version_job = fake_version_job,

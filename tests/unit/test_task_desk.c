@@ -17,93 +17,13 @@
 #include "core/task_desk.h"
 #include "core/task_loop.h"
 #include "store/store.h"
+#include "core/ledger.h"
 #include "store/store_ledger.h"
-#include "tmpdir.h"
-
-typedef struct fixture {
-	char dir[64];
-	db *d;
-	store s;
-	project p;
-	int64_t w1, w2, mgr;
-	int64_t ids[4];
-} fixture;
-
-static int64_t user(db *d, const char *name)
-{
-	json_t *u = NULL;
-	cl_error err;
-	assert_int_equal(store_user_create(d, name, "x", false, &u, &err), 0);
-	int64_t id = json_integer_value(json_object_get(u, "id"));
-	json_decref(u);
-	return id;
-}
-
-static void project_make(fixture *f)
-{
-	cl_error err = {0};
-	json_t *org = NULL;
-	assert_int_equal(store_org_create(f->d, "org", "KRW", &org, &err), 0);
-	project_init(&f->p);
-	f->p.org_id = json_integer_value(json_object_get(org, "id"));
-	json_decref(org);
-	json_decref(f->p.labels);
-	f->p.labels = json_pack("[s,s]", "a", "b");
-	snprintf(f->p.name, sizeof f->p.name, "p");
-	snprintf(f->p.status, sizeof f->p.status, "open");
-	f->p.kind = KIND_TEXT_CLASS;
-	f->p.max_rounds = 2;
-	f->p.lease_seconds = 60;
-	f->p.price = 100; /* paid only once funded */
-	f->p.overlap = 1;
-	assert_int_equal(store_project_create(f->d, &f->p, &err), 0);
-}
+#include "loop_fixture.h"
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof *f);
-	assert_int_equal(tmpdir_make(f->dir, sizeof f->dir, "unit"), 0);
-	cl_error err = {0};
-	assert_int_equal(db_open(f->dir, false, &f->d, &err), 0);
-	f->s = (store){.ops = &store_sqlite_ops, .db = f->d};
-	project_make(f);
-	item_new items[4];
-	memset(items, 0, sizeof items);
-	const char *texts[] = {"one", "two", "three", "four"};
-	for (int i = 0; i < 4; i++) {
-		items[i].type = ITEM_TEXT;
-		snprintf(items[i].hash, sizeof items[i].hash, "hash%d", i);
-		items[i].text = texts[i];
-	}
-	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
-				   "item_ids", "duplicate_entries");
-	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, 4, report, &err), 0);
-	json_decref(report);
-	f->w1 = user(f->d, "w1");
-	f->w2 = user(f->d, "w2");
-	f->mgr = user(f->d, "mgr");
-	/* The project's tasks, in id order. */
-	task_query q = {.project_id = f->p.id, .limit = 10};
-	task_view *v = NULL;
-	int64_t next;
-	assert_int_equal(store_sqlite_ops.tasks_page(f->d, &q, &v, &next), 4);
-	for (int i = 0; i < 4; i++) {
-		f->ids[i] = v[i].id;
-		task_view_release(&v[i]);
-	}
-	free(v);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	db_close(f->d);
-	project_release(&f->p);
-	assert_int_equal(tmpdir_remove(f->dir), 0);
-	free(f);
-	return 0;
+	return fixture_open(state, 4, "mgr");
 }
 
 /* Runs a prepared change and frees it; `rc` is the result of preparing *tcp (a pointer: C
@@ -268,13 +188,9 @@ static int64_t balance_of(fixture *f, int64_t user_id)
 static void fund(fixture *f, int64_t amount)
 {
 	cl_error err;
-	json_t *out = NULL;
-	assert_int_equal(store_ledger_fund_org(f->d, f->p.org_id, amount, f->mgr, "t", &out, &err),
-			 0);
-	json_decref(out);
-	out = NULL;
-	assert_int_equal(store_ledger_deposit(f->d, f->p.id, amount, f->mgr, "t", &out, &err), 0);
-	json_decref(out);
+	int64_t txn;
+	assert_int_equal(ledger_fund_org(&f->s, f->p.org_id, amount, f->mgr, "t", &txn, &err), 0);
+	assert_int_equal(ledger_deposit(&f->s, f->p.id, amount, f->mgr, "t", &txn, &err), 0);
 }
 
 /* w1 labels a task, w2 reviews it and approves; the task's id. */
@@ -326,10 +242,10 @@ static void test_rework_reverses_pay_and_pays_again(void **state)
 	json_decref(res.skipped);
 	assert_int_equal(state_of(f, id), TASK_REWORK);
 	assert_int_equal(balance_of(f, f->w1), 0);
-	json_t *proj = store_ledger_project(f->d, &f->p);
-	assert_int_equal(json_integer_value(json_object_get(proj, "balance")), 1000);
-	assert_int_equal(json_integer_value(json_object_get(proj, "paid_to_workers")), 0);
-	json_decref(proj);
+	project_budget budget;
+	assert_int_equal(store_ledger_budget(f->d, f->p.id, &budget), 0);
+	assert_int_equal(budget.balance, 1000);
+	assert_int_equal(budget.paid_to_workers, 0);
 	/* The reason reads as the worker's rejection in the task's rounds. */
 	json_t *rounds = store_sqlite_ops.task_rounds(f->d, id);
 	json_t *reviews = json_object_get(rounds, "reviews");
@@ -363,9 +279,8 @@ static void test_rework_skips_pay_already_paid_out(void **state)
 	fund(f, 1000);
 	int64_t id = approved_task(f);
 	cl_error err;
-	json_t *out = NULL;
-	assert_int_equal(store_payout_request(f->d, f->w1, "KRW", 100, &out, &err), 0);
-	json_decref(out);
+	int64_t payout;
+	assert_int_equal(ledger_payout_request(&f->s, f->w1, "KRW", 100, &payout, &err), 0);
 	int64_t ids[] = {id};
 	task_bulk_result res = rework(f, ids, 1, "wrong", 0);
 	assert_int_equal(res.changed, 0);

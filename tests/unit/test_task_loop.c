@@ -15,18 +15,13 @@
 
 #include "api/task_json.h"
 #include "core/agreement.h"
+#include "core/consensus.h"
 #include "core/task.h"
 #include "core/task_loop.h"
 #include "store/store.h"
 #include "store/store_quality.h"
-#include "tmpdir.h"
+#include "loop_fixture.h"
 
-typedef struct fixture {
-	char dir[64];
-	db *d;
-	project p;
-	int64_t w1, w2, rv;
-} fixture;
 
 /* The loop's use cases through the real path (start, run on the writer, wait, answer as the
  * API writes it), as blocking calls for the tests. */
@@ -128,64 +123,9 @@ static json_t *loop_list(db *d, int64_t project_id, const char *state, int limit
 	return items;
 }
 
-static int64_t user(db *d, const char *name)
-{
-	json_t *u = NULL;
-	cl_error err;
-	assert_int_equal(store_user_create(d, name, "x", false, &u, &err), 0);
-	int64_t id = json_integer_value(json_object_get(u, "id"));
-	json_decref(u);
-	return id;
-}
-
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof *f);
-	assert_int_equal(tmpdir_make(f->dir, sizeof f->dir, "unit"), 0);
-	cl_error err = {0};
-	assert_int_equal(db_open(f->dir, false, &f->d, &err), 0);
-	json_t *org = NULL;
-	assert_int_equal(store_org_create(f->d, "org", "KRW", &org, &err), 0);
-	project_init(&f->p);
-	f->p.org_id = json_integer_value(json_object_get(org, "id"));
-	json_decref(org);
-	json_decref(f->p.labels);
-	f->p.labels = json_pack("[s,s]", "a", "b");
-	snprintf(f->p.name, sizeof f->p.name, "p");
-	snprintf(f->p.status, sizeof f->p.status, "open");
-	f->p.kind = KIND_TEXT_CLASS;
-	f->p.max_rounds = 2;
-	f->p.lease_seconds = 60;
-	f->p.overlap = 1;
-	assert_int_equal(store_project_create(f->d, &f->p, &err), 0);
-	item_new items[3];
-	memset(items, 0, sizeof items);
-	const char *texts[] = {"one", "two", "three"};
-	for (int i = 0; i < 3; i++) {
-		items[i].type = ITEM_TEXT;
-		snprintf(items[i].hash, sizeof items[i].hash, "hash%d", i);
-		items[i].text = texts[i];
-	}
-	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
-				   "item_ids", "duplicate_entries");
-	assert_int_equal(store_items_insert(f->d, f->p.id, 1, items, 3, report, &err), 0);
-	assert_int_equal(json_integer_value(json_object_get(report, "accepted")), 3);
-	json_decref(report);
-	f->w1 = user(f->d, "w1");
-	f->w2 = user(f->d, "w2");
-	f->rv = user(f->d, "rv");
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fixture *f = *state;
-	db_close(f->d);
-	project_release(&f->p);
-	assert_int_equal(tmpdir_remove(f->dir), 0);
-	free(f);
-	return 0;
+	return fixture_open(state, 3, "rv");
 }
 
 static int64_t next_task(fixture *f, int64_t user_id, const char *want_state)
@@ -918,7 +858,8 @@ static void report_steps(fixture *f, long out[REPORTS])
 		else if (i == 4)
 			got[i] = loop_list(f->d, f->p.id, "open", 2);
 		else
-			got[i] = store_consensus(f->d, &f->p, 0, 2, &(int64_t){0});
+			got[i] = consensus_page(&(store){&store_sqlite_ops, f->d}, &f->p, 0, 2,
+						&(int64_t){0});
 		out[i] = reader_steps(f->d) - before;
 		if (i)
 			assert_non_null(got[i]);
@@ -970,7 +911,8 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 	int seen = 0;
 	do {
 		int64_t next = 0;
-		json_t *page = store_consensus(f->d, &f->p, cursor, 7, &next);
+		json_t *page = consensus_page(&(store){&store_sqlite_ops, f->d}, &f->p, cursor, 7,
+					      &next);
 		size_t i;
 		json_t *c;
 		json_array_foreach(page, i, c)
