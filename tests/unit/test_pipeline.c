@@ -323,6 +323,7 @@ static int fake_project_get(db *d, int64_t id, project *p)
 	p->id = id;
 	p->org_id = 1;
 	p->kind = KIND_TEXT_CLASS;
+	p->labels = json_pack("[s]", "a"); /* project_release frees it */
 	return 0;
 }
 
