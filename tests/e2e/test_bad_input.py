@@ -248,6 +248,8 @@ class BadInputTest(ServerTestCase):
             ("PUT", "/api/v1/projects/{id}/pipeline"): (
                 m, "/projects/%d/pipeline" % pid,
                 {"trainer": "text-linear", "model": "declared", "enabled": False}),
+            ("POST", "/api/v1/projects/{id}/label-checks"): (
+                m, "/projects/%d/label-checks" % pid, {"folds": 5}),
         }
         # MLflow's routes (full paths: they live outside /api/v1), refused in MLflow's shape.
         run = {"run_id": str(job)}

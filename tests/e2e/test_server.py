@@ -3,6 +3,7 @@ move with the traffic, the OpenAPI document covering every documented route, and
 that lets requests in flight finish and closes the store cleanly."""
 import base64
 import http.client
+import io
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sqlite3
 import sys
+import tarfile
 import threading
 import time
 import unittest
@@ -636,6 +638,21 @@ class ServerTest(unittest.TestCase):
                      w.manager.get(API + "/projects/%d/preannotations" % pid))
         self.assertEqual(runs["items"][0]["id"], run["id"])
         check("GET", "/api/v1/endpoints/{id}/usage", eng.get(epath + "/usage"))
+        check("GET", "/api/v1/endpoints/{id}/stats", eng.get(epath + "/stats"))
+        # A label check of the project as it is now, and the list of its checks.
+        check("POST", "/api/v1/projects/{id}/label-checks",
+              w.manager.post(API + "/projects/%d/label-checks" % pid, {"folds": 2}))
+        check("GET", "/api/v1/projects/{id}/label-checks",
+              w.manager.get(API + "/projects/%d/label-checks" % pid))
+        # A code bundle of one file.
+        bundle = io.BytesIO()
+        with tarfile.open(fileobj=bundle, mode="w:gz") as tar:
+            info = tarfile.TarInfo("train.sh")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"ls\n"))
+        check("POST", "/api/v1/orgs/{id}/code", eng.post(
+            API + "/orgs/%d/code" % w.org["id"], bundle.getvalue(),
+            headers={"Content-Type": "application/gzip"}))
         self.check_jobs(w, ds["id"], check)
         self.check_pipeline(w, check)
         declared = {(m.upper(), path) for path, ops in spec["paths"].items()
