@@ -70,13 +70,19 @@ static char *rework_rejection(const task_job *j, const task_row *t, const char *
 }
 
 /* The approval of t undone in the worker's figures and pay: its pay reversed by a posting of
- * its own (paid again on the next approval), its approval no longer counted. */
-static int approval_undo(store_tx *tx, task_job *j, const task_row *t, cl_error *err)
+ * its own (paid again on the next approval), its approval no longer counted; `redecided` when
+ * the next decision counts as the task's first again (a task reviewed again has no more
+ * rejections than before), so it is not counted twice. */
+static int approval_undo(store_tx *tx, task_job *j, const task_row *t, bool redecided,
+			 cl_error *err)
 {
 	int64_t reversed = 0;
 	int rc =
 	    pay_reverse(tx, j->ops, t->project_id, t->id, t->worker_id, j->now, &reversed, err);
-	worker_delta d = {.approved = -1, .first_pass = -t->first_pass, .paid = -reversed};
+	worker_delta d = {.approved = -1,
+			  .first_pass = -t->first_pass,
+			  .decided = -(redecided && t->rejections == 0),
+			  .paid = -reversed};
 	if (!rc && t->worker_id)
 		rc = j->ops->worker_count(tx, t->worker_id, t->project_id, &d, err);
 	return rc;
@@ -97,7 +103,7 @@ static int rework_approved(store_tx *tx, task_job *j, const task_bulk *b, task_r
 	if (!rc)
 		rc = j->ops->task_rejected(tx, t, text, j->now, err);
 	free(text);
-	return rc ? rc : approval_undo(tx, j, t, err);
+	return rc ? rc : approval_undo(tx, j, t, false, err);
 }
 
 /* Puts approved t back in the review queue with the manager's reason, its answer as it was: a
@@ -115,7 +121,7 @@ static int review_again(store_tx *tx, task_job *j, task_row *t, json_t *payload,
 					  &to, err);
 	if (!rc)
 		rc = j->ops->task_review_again(tx, t, j->now, err);
-	return rc ? rc : approval_undo(tx, j, t, err);
+	return rc ? rc : approval_undo(tx, j, t, true, err);
 }
 
 /* The actions that undo an approval: they need a reason, and the pay they reverse. */
