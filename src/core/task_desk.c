@@ -106,10 +106,10 @@ static int rework_approved(store_tx *tx, task_job *j, const task_bulk *b, task_r
 	return rc ? rc : approval_undo(tx, j, t, false, err);
 }
 
-/* Puts approved t back in the review queue with the manager's reason, its answer as it was: a
- * reviewer other than the one who approved it (while the project has another) decides it
- * again; an approval pays again, a rejection sends it to rework as any. Its approval's pay is
- * reversed as for a rework. */
+/* Puts approved t back in the review queue with the manager's reason, its answer as it was:
+ * the reviewer who approved it skips it while a member reviewer who has not approved it is
+ * there to decide it with fresh eyes; an approval pays again, a rejection sends it to rework
+ * as any. Its approval's pay is reversed as for a rework. */
 static int review_again(store_tx *tx, task_job *j, task_row *t, json_t *payload, cl_error *err)
 {
 	task_state to;
@@ -120,7 +120,9 @@ static int review_again(store_tx *tx, task_job *j, task_row *t, json_t *payload,
 	int rc = task_job_transition_json(tx, j, t, j->user_id, TASK_REVIEW_AGAIN, false, payload,
 					  &to, err);
 	if (!rc)
-		rc = j->ops->task_review_again(tx, t, j->now, err);
+		rc = j->ops->task_returned(tx, t, true, j->now, err);
+	if (!rc && t->reviewer_id)
+		rc = j->ops->task_skip_add(tx, t->id, t->reviewer_id, j->now, err);
 	return rc ? rc : approval_undo(tx, j, t, true, err);
 }
 

@@ -80,7 +80,6 @@ const store_ops store_sqlite_ops = {
     .task_approved = task_rows_approved,
     .task_rejected = task_rows_rejected,
     .task_returned = task_rows_returned,
-    .task_review_again = task_rows_review_again,
     .task_discarded = task_rows_discarded,
     .task_skip_add = task_rows_skip_add,
     .task_submitted_before = task_rows_submitted_before,

@@ -171,15 +171,6 @@ int task_rows_returned(db_conn *c, const task_row *t, bool review, int64_t now, 
 	return db_exec_stmt(st, err);
 }
 
-int task_rows_review_again(db_conn *c, const task_row *t, int64_t now, cl_error *err)
-{
-	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = 'submitted', updated_at = ?,"
-				      " lease_until = NULL WHERE id = ?");
-	db_bind_int(st, 1, now);
-	db_bind_int(st, 2, t->id);
-	return db_exec_stmt(st, err);
-}
-
 int task_rows_discarded(db_conn *c, const task_row *t, int64_t now, cl_error *err)
 {
 	sqlite3_stmt *st = db_stmt(c, "UPDATE tasks SET state = 'discarded',"
@@ -262,9 +253,12 @@ int64_t task_rows_review_waiting_for(db_conn *c, int64_t project_id, int64_t rev
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT t.id FROM tasks t WHERE t.project_id = ?1 AND t.state = 'submitted'"
-		       " AND t.worker_id <> ?2 AND (t.reviewer_id IS NULL OR t.reviewer_id <> ?2"
+		       " AND t.worker_id <> ?2 AND (NOT EXISTS (SELECT 1 FROM task_skips k"
+		       " WHERE k.task_id = t.id AND k.user_id = ?2)"
 		       " OR NOT EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = ?1"
-		       " AND m.role = 'reviewer' AND m.user_id <> ?2 AND m.user_id <> t.worker_id))"
+		       " AND m.role = 'reviewer' AND m.user_id <> ?2 AND m.user_id <> t.worker_id"
+		       " AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id"
+		       " AND s.user_id = m.user_id)))"
 		       " ORDER BY t.priority DESC, t.id LIMIT 1");
 	db_bind(st, DB_INT(project_id), DB_INT(reviewer_id));
 	return db_one_int(st);

@@ -27,7 +27,6 @@ int64_t task_rows_rework_of(db_conn *c, int64_t project_id, int64_t worker_id);
 int64_t task_rows_lease_of(db_conn *c, int64_t project_id, int64_t worker_id, int64_t now);
 int64_t task_rows_open_for(db_conn *c, int64_t project_id, int64_t worker_id);
 int64_t task_rows_review_lease_of(db_conn *c, int64_t project_id, int64_t reviewer_id, int64_t now);
-int task_rows_review_again(db_conn *c, const task_row *t, int64_t now, cl_error *err);
 int64_t task_rows_review_waiting_for(db_conn *c, int64_t project_id, int64_t reviewer_id);
 int task_rows_leases_expired(db_conn *c, int64_t now, int64_t *ids, int max);
 int64_t task_rows_tx_changes(db_conn *c);

@@ -376,6 +376,17 @@ static void test_review_again_reverses_pay_and_another_reviewer_decides(void **s
 	assert_int_equal(review_claim(f, f->w2), 0);
 	assert_int_equal(review_claim(f, f->w1), 0);
 	assert_int_equal(review_claim(f, f->rv), id);
+	/* Still so once the new reviewer's lease has ended. */
+	task_bulk release = {.project_id = f->p.id,
+			     .user_id = f->mgr,
+			     .action = TASK_BULK_RELEASE,
+			     .ids = &id,
+			     .n = 1};
+	assert_int_equal(task_bulk_run(&f->s, &release, &res, &err), 0);
+	assert_int_equal(res.changed, 1);
+	json_decref(res.skipped);
+	assert_int_equal(review_claim(f, f->w2), 0);
+	assert_int_equal(review_claim(f, f->rv), id);
 	assert_int_equal(decide(f, id, f->rv, TASK_APPROVE), 0);
 	assert_int_equal(state_of(f, id), TASK_APPROVED);
 	assert_int_equal(balance_of(f, f->w1), 100);
