@@ -64,7 +64,7 @@ static const char schemas[] =
     "\"BulkResult\":{\"type\":\"object\",\"required\":[\"action\",\"matching\"],"
     " \"properties\":{"
     "  \"action\":{\"type\":\"string\",\"enum\":[\"release\",\"discard\",\"priority\",\"reassign\","
-    "\"rework\"]},"
+    "\"rework\",\"review_again\"]},"
     "  \"matching\":{\"type\":\"integer\"},"
     "  \"changed\":{\"type\":\"integer\"},"
     "  \"skipped\":{\"type\":\"array\",\"items\":{\"type\":\"object\","

@@ -117,10 +117,11 @@ const route api_routes[] = {
 	   "to"),
      NULL, "200 Task[]"},
     {"POST", V1 "/projects/{id}/tasks/bulk", api_tasks_bulk, ON(PROJECT, ACCESS_MANAGE), 0,
-     "release, discard, reprioritize, reassign or send back for rework many tasks in one"
-     " transaction",
+     "release, discard, reprioritize, reassign, send back for rework or have reviewed again"
+     " many tasks in one transaction",
      NULL,
-     BODY(ONE_OF("action", "release", "discard", "priority", "reassign", "rework"),
+     BODY(ONE_OF("action", "release", "discard", "priority", "reassign", "rework",
+		    "review_again"),
 	  OPT("task_ids", ARRAY), OPT("filter", OBJECT), OPT("dry_run", BOOLEAN),
 	  OPT("priority", INTEGER), OPT("worker_id", INTEGER), NUL("reason", STRING)),
      "200 BulkResult"},

@@ -154,8 +154,14 @@ int pay_review(store_tx *tx, const store_ops *s, int64_t project_id, int64_t tas
 	project_pay pp;
 	if (!reviewer_id || s->project_pay(tx, project_id, &pp) || pp.fee <= 0)
 		return 0;
+	/* A round reviewed again after its approval's pay was reversed is a review of its own:
+	 * "fee:T:R" for the first, "fee:T:R:N" after the Nth reversal. */
 	char idem[64];
-	snprintf(idem, sizeof idem, "fee:%lld:%d", (long long)task_id, round);
+	int n = round ? pay_reversals(tx, s, task_id) : 0;
+	if (n)
+		snprintf(idem, sizeof idem, "fee:%lld:%d:%d", (long long)task_id, round, n);
+	else
+		snprintf(idem, sizeof idem, "fee:%lld:%d", (long long)task_id, round);
 	payment p = {"fee", project_id, task_id, reviewer_id, pp.fee, pp.currency, idem, false};
 	return pay(tx, s, &p, "review", now, paid, err);
 }

@@ -8,6 +8,7 @@ static const char *const action_events[TASK_ACTION_COUNT] = {
     "claim",   "submit",   "release",  "lease_expired", "review_claim",	   "review_lease_expired",
     "approve", "fix",	   "reject",   "auto_approve",	"resolve_approve", "discard",
     "revoke",  "withdraw", "priority", "reopen", "reassign", "rework_approved",
+    "review_again",
 };
 
 const char *task_state_name(task_state s)
@@ -71,6 +72,11 @@ static int manager_transition(task_state from, task_action a, task_state *to)
 		if (from != TASK_APPROVED)
 			return -1;
 		*to = TASK_REWORK;
+		return 0;
+	case TASK_REVIEW_AGAIN:
+		if (from != TASK_APPROVED)
+			return -1;
+		*to = TASK_SUBMITTED;
 		return 0;
 	default: return -1;
 	}

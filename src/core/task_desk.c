@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char *const bulk_action_names[] = {"release", "discard", "priority", "reassign",
-						"rework"};
+						"rework",  "review_again"};
 
 int task_bulk_action_parse(const char *name, task_bulk_action *out)
 {
@@ -27,7 +27,8 @@ int task_bulk_action_parse(const char *name, task_bulk_action *out)
 static task_action bulk_task_action(task_bulk_action a)
 {
 	static const task_action actions[] = {TASK_REVOKE, TASK_WITHDRAW, TASK_PRIORITY,
-					      TASK_REASSIGN, TASK_REWORK_APPROVED};
+					      TASK_REASSIGN, TASK_REWORK_APPROVED,
+					      TASK_REVIEW_AGAIN};
 	return actions[a];
 }
 
@@ -68,6 +69,25 @@ static char *rework_rejection(const task_job *j, const task_row *t, const char *
 	return text;
 }
 
+/* The approval of t undone in the worker's figures and pay: its pay reversed by a posting of
+ * its own (paid again on the next approval), its approval no longer counted; `redecided` when
+ * the next decision counts as the task's first again (a task reviewed again has no more
+ * rejections than before), so it is not counted twice. */
+static int approval_undo(store_tx *tx, task_job *j, const task_row *t, bool redecided,
+			 cl_error *err)
+{
+	int64_t reversed = 0;
+	int rc =
+	    pay_reverse(tx, j->ops, t->project_id, t->id, t->worker_id, j->now, &reversed, err);
+	worker_delta d = {.approved = -1,
+			  .first_pass = -t->first_pass,
+			  .decided = -(redecided && t->rejections == 0),
+			  .paid = -reversed};
+	if (!rc && t->worker_id)
+		rc = j->ops->worker_count(tx, t->worker_id, t->project_id, &d, err);
+	return rc;
+}
+
 /* Sends approved t back to its worker as rejected with the manager's reason: the pay of its
  * approval is reversed by a posting of its own, and paid again on the next approval. Dataset
  * versions hold copies of what they froze: they do not change. */
@@ -83,14 +103,33 @@ static int rework_approved(store_tx *tx, task_job *j, const task_bulk *b, task_r
 	if (!rc)
 		rc = j->ops->task_rejected(tx, t, text, j->now, err);
 	free(text);
-	int64_t reversed = 0;
+	return rc ? rc : approval_undo(tx, j, t, false, err);
+}
+
+/* Puts approved t back in the review queue with the manager's reason, its answer as it was:
+ * the reviewer who approved it skips it while a member reviewer who has not approved it is
+ * there to decide it with fresh eyes; an approval pays again, a rejection sends it to rework
+ * as any. Its approval's pay is reversed as for a rework. */
+static int review_again(store_tx *tx, task_job *j, task_row *t, json_t *payload, cl_error *err)
+{
+	task_state to;
+	json_object_set_new(payload, "round", json_integer(t->round));
+	json_object_set_new(payload, "annotation_id", json_integer(t->annotation_id));
+	json_object_set_new(payload, "reviewer_id",
+			    t->reviewer_id ? json_integer(t->reviewer_id) : json_null());
+	int rc = task_job_transition_json(tx, j, t, j->user_id, TASK_REVIEW_AGAIN, false, payload,
+					  &to, err);
 	if (!rc)
-		rc = pay_reverse(tx, j->ops, t->project_id, t->id, t->worker_id, j->now, &reversed,
-				 err);
-	worker_delta d = {.approved = -1, .first_pass = -t->first_pass, .paid = -reversed};
-	if (!rc && t->worker_id)
-		rc = j->ops->worker_count(tx, t->worker_id, t->project_id, &d, err);
-	return rc;
+		rc = j->ops->task_returned(tx, t, true, j->now, err);
+	if (!rc && t->reviewer_id)
+		rc = j->ops->task_skip_add(tx, t->id, t->reviewer_id, j->now, err);
+	return rc ? rc : approval_undo(tx, j, t, true, err);
+}
+
+/* The actions that undo an approval: they need a reason, and the pay they reverse. */
+static bool reverses_pay(task_bulk_action a)
+{
+	return a == TASK_BULK_REWORK || a == TASK_BULK_REVIEW_AGAIN;
 }
 
 static int bulk_one(store_tx *tx, task_job *j, const task_bulk *b, task_row *t, cl_error *err)
@@ -104,6 +143,8 @@ static int bulk_one(store_tx *tx, task_job *j, const task_bulk *b, task_row *t, 
 		return reassign(tx, j, b, t, payload, err);
 	if (b->action == TASK_BULK_REWORK)
 		return rework_approved(tx, j, b, t, payload, err);
+	if (b->action == TASK_BULK_REVIEW_AGAIN)
+		return review_again(tx, j, t, payload, err);
 	task_state to;
 	if (b->action == TASK_BULK_PRIORITY)
 		json_object_set_new(payload, "priority", json_integer(b->priority));
@@ -165,7 +206,7 @@ static int bulk_job(store_tx *tx, void *ctx, cl_error *err)
 			continue;
 		}
 		cl_error why;
-		if (b->action == TASK_BULK_REWORK &&
+		if (reverses_pay(b->action) &&
 		    pay_reverse_check(tx, c->ops, t.project_id, t.id, t.worker_id, &why)) {
 			skip(c->res->skipped, t.id, why.name, why.message);
 			continue;
@@ -199,9 +240,11 @@ static int bulk_check(const task_bulk *b, cl_error *err)
 	if (b->reason && strlen(b->reason) > TASK_REASON_MAX)
 		return cl_fail(err, CL_EINVAL, NULL, "\"reason\" is longer than %d bytes",
 			       TASK_REASON_MAX);
-	if (b->action == TASK_BULK_REWORK && !has_content(b->reason))
+	if (reverses_pay(b->action) && !has_content(b->reason))
 		return cl_fail(err, CL_EINVAL, "reason_required",
-			       "\"reason\" is required to send approved tasks back for rework");
+			       b->action == TASK_BULK_REWORK
+				   ? "\"reason\" is required to send approved tasks back for rework"
+				   : "\"reason\" is required to have approved tasks reviewed again");
 	return 0;
 }
 

@@ -21,6 +21,7 @@ typedef enum task_bulk_action {
 	TASK_BULK_PRIORITY, /* a new priority: open, submitted, rework */
 	TASK_BULK_REASSIGN, /* to another worker of the project: assigned (a new lease), rework */
 	TASK_BULK_REWORK,   /* approved -> rework with the reason, the worker's pay reversed */
+	TASK_BULK_REVIEW_AGAIN, /* approved -> submitted for another reviewer, the pay reversed */
 } task_bulk_action;
 
 /* One bulk call: what to do to which tasks of which project, by whom. */
@@ -30,7 +31,7 @@ typedef struct task_bulk {
 	int priority;	    /* TASK_BULK_PRIORITY */
 	int64_t worker_id;  /* TASK_BULK_REASSIGN: a member of the project */
 	int lease_seconds;  /* TASK_BULK_REASSIGN: the project's lease */
-	const char *reason; /* kept in each event; required by TASK_BULK_REWORK */
+	const char *reason; /* kept in each event; required by rework, review again */
 	const int64_t *ids;
 	int n;
 } task_bulk;
@@ -42,14 +43,15 @@ typedef struct task_bulk_result {
 	json_t *skipped;
 } task_bulk_result;
 
-/* Parses an action's name ("release", "discard", "priority", "reassign", "rework"); -1 when
- * unknown. */
+/* Parses an action's name ("release", "discard", "priority", "reassign", "rework",
+ * "review_again"); -1 when unknown. */
 int task_bulk_action_parse(const char *name, task_bulk_action *out);
 /* Runs a bulk call in one transaction: tasks the action does not fit (their state, another
  * project's, missing; for a reassignment, an item the new worker has a slot of already; for a
- * rework, pay the worker no longer holds) are skipped and named, the rest changed. CL_EINVAL
- * (err set) when the call itself is wrong: too many tasks, a priority out of bounds, a reason
- * too long or missing for a rework, a new worker who is not a member. */
+ * rework or a review again, pay the worker no longer holds) are skipped and named, the rest
+ * changed. CL_EINVAL (err set) when the call itself is wrong: too many tasks, a priority out of
+ * bounds, a reason too long or missing for a rework or a review again, a new worker who is not
+ * a member. */
 int task_bulk_run(const store *s, const task_bulk *b, task_bulk_result *res, cl_error *err);
 
 /* Removes `user_id` from project `project_id`'s members, by `actor`; their leases there end

@@ -34,6 +34,7 @@ typedef enum task_action {
 	TASK_REOPEN,	      /* submitted -> assigned: its worker takes the submission back */
 	TASK_REASSIGN,	      /* assigned|rework -> the same state, for another worker */
 	TASK_REWORK_APPROVED, /* approved -> rework: a manager sends it back, its pay reversed */
+	TASK_REVIEW_AGAIN,    /* approved -> submitted: a manager has it reviewed again, pay reversed */
 	TASK_ACTION_COUNT
 } task_action;
 

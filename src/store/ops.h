@@ -223,7 +223,8 @@ typedef struct store_ops {
 			     cl_error *err);
 	/* t discarded by a manager. */
 	int (*task_discarded)(store_tx *tx, const task_row *t, int64_t now, cl_error *err);
-	/* Remembers that `user_id` gave task `task_id` back: it is not offered to them again. */
+	/* Remembers that `user_id` gave task `task_id` back, or approved it before it was sent to
+	 * review again: it is not offered to them again while it may go to someone else. */
 	int (*task_skip_add)(store_tx *tx, int64_t task_id, int64_t user_id, int64_t now,
 			     cl_error *err);
 	/* Whether `user_id` submitted task `task_id` before. */
@@ -240,7 +241,9 @@ typedef struct store_ops {
 	/* The reviewer's live review lease in the project. */
 	int64_t (*review_lease_of)(store_tx *tx, int64_t project_id, int64_t reviewer_id,
 				   int64_t now);
-	/* The first submitted task by priority then age whose worker is not `reviewer_id`. */
+	/* The first submitted task by priority then age whose worker is not `reviewer_id`, nor
+	 * one `reviewer_id` is to skip (task_skip_add) while a member reviewer of the project,
+	 * its worker aside, is not. */
 	int64_t (*review_waiting_for)(store_tx *tx, int64_t project_id, int64_t reviewer_id);
 	/* Up to `max` tasks whose lease ran out by `now` (a worker's or a reviewer's). */
 	int (*leases_expired)(store_tx *tx, int64_t now, int64_t *ids, int max);

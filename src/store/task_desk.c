@@ -127,7 +127,7 @@ static json_t *reviews_read(db_conn *c, int64_t task_id)
 		       "  AND a.source IN ('submit', 'honeypot')), 0)"
 		       " FROM events e WHERE e.task_id = ? AND e.type IN ('approve', 'fix',"
 		       " 'reject', 'auto_approve', 'resolve_approve', 'discard', 'withdraw',"
-		       " 'rework_approved')"
+		       " 'rework_approved', 'review_again')"
 		       " ORDER BY e.id");
 	db_bind(st, DB_INT(task_id));
 	json_t *out = json_array();

@@ -69,6 +69,7 @@ int task_rows_event_add(db_conn *c, const task_row *t, int64_t actor, task_actio
 	    "revoke",	       "withdraw",
 	    "priority",	       "reopen",
 	    "reassign",	       "rework_approved",
+	    "review_again",
 	};
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO events(project_id, task_id, actor_id, at, type,"
 				      " from_state, to_state, payload) VALUES (?,?,?,?,?,?,?,?)");
@@ -251,8 +252,14 @@ int64_t task_rows_review_lease_of(db_conn *c, int64_t project_id, int64_t review
 int64_t task_rows_review_waiting_for(db_conn *c, int64_t project_id, int64_t reviewer_id)
 {
 	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT id FROM tasks WHERE project_id = ? AND state = 'submitted'"
-		       " AND worker_id <> ? ORDER BY priority DESC, id LIMIT 1");
+	    db_stmt(c, "SELECT t.id FROM tasks t WHERE t.project_id = ?1 AND t.state = 'submitted'"
+		       " AND t.worker_id <> ?2 AND (NOT EXISTS (SELECT 1 FROM task_skips k"
+		       " WHERE k.task_id = t.id AND k.user_id = ?2)"
+		       " OR NOT EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = ?1"
+		       " AND m.role = 'reviewer' AND m.user_id <> ?2 AND m.user_id <> t.worker_id"
+		       " AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id"
+		       " AND s.user_id = m.user_id)))"
+		       " ORDER BY t.priority DESC, t.id LIMIT 1");
 	db_bind(st, DB_INT(project_id), DB_INT(reviewer_id));
 	return db_one_int(st);
 }

@@ -298,6 +298,65 @@ class DeskTests(ServerTestCase):
         self.assertEqual([s["code"] for s in r.json()["skipped"]], ["paid_out"])
         self.assertEqual(w.manager.get(API + "/tasks/%d" % a["id"]).json()["state"], "approved")
 
+    def test_bulk_review_again_reverses_pay_for_another_reviewer(self):
+        w = self.world
+        second, second_id = w.user("reviewer2")
+        pid = self.project(["look again", "leave me"], price=70, reviewer_fee=5)
+        w.add_member(pid, second_id, "reviewer")
+        r = w.admin.post(API + "/orgs/%d/funds" % w.org["id"], {"amount": 1000})
+        self.assertEqual(r.status, 201, r)
+        r = w.manager.post(API + "/projects/%d/deposits" % pid, {"amount": 1000})
+        self.assertEqual(r.status, 201, r)
+        before = self.balance(self.worker)
+        a = self.claim(self.worker, pid)
+        self.submit(self.worker, a["id"], "pos")
+        self.review(a["id"], "approve")
+        self.assertEqual(self.balance(self.worker), before + 70)
+        # A reason is required.
+        r = self.bulk(pid, {"action": "review_again", "task_ids": [a["id"]], "reason": " "})
+        self.assertError(r, 400)
+        other = [t for t in self.tasks(pid) if t != a["id"]][0]
+        r = self.bulk(pid, {"action": "review_again", "task_ids": [a["id"], other],
+                            "reason": "the fox may be negative"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["action"], r.json()["changed"]), ("review_again", 1))
+        self.assertEqual([s["code"] for s in r.json()["skipped"]], ["conflict"])
+        # Waiting for review again with its answer as it was; the pay reversed, and the task
+        # is live work for the budget again.
+        got = w.manager.get(API + "/tasks/%d" % a["id"]).json()
+        self.assertEqual(got["state"], "submitted", got)
+        self.assertEqual(self.balance(self.worker), before)
+        kinds = [e["kind"] for e in list_all(self.worker, API + "/me/ledger")
+                 if e["task_id"] == a["id"]]
+        self.assertEqual(sorted(kinds), ["pay", "pay_reversal"])
+        budget = w.manager.get(API + "/projects/%d/budget" % pid).json()
+        self.assertEqual(budget["paid_to_workers"], 0)
+        self.assertTrue(w.admin.get(API + "/ledger/check").json()["ok"])
+        rounds = w.manager.get(API + "/tasks/%d/annotations" % a["id"]).json()
+        self.assertEqual([(v["decision"], v.get("reason")) for v in rounds["reviews"]][-1],
+                         ("review_again", "the fox may be negative"))
+        # The reviewer who approved it is passed over for the other one, whose approval pays
+        # the worker again and earns them the fee of their own review.
+        r = self.reviewer.post(API + "/projects/%d/reviews/next" % pid)
+        self.assertEqual(r.status, 204, r)
+        r = second.post(API + "/projects/%d/reviews/next" % pid)
+        self.assertEqual(r.json()["id"], a["id"], r)
+        r = second.post(API + "/tasks/%d/review" % a["id"], {"decision": "approve"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.balance(self.worker), before + 70)
+        self.assertEqual(self.balance(second), 5)
+        # Again: every reviewer has approved it once, so any of them may decide it now, and a
+        # rejection sends it to rework.
+        r = self.bulk(pid, {"action": "review_again", "task_ids": [a["id"]], "reason": "once more"})
+        self.assertEqual(r.json()["changed"], 1, r)
+        self.review(a["id"], "reject", "it is negative")
+        self.assertEqual(w.manager.get(API + "/tasks/%d" % a["id"]).json()["state"], "rework")
+        self.assertEqual(self.balance(self.worker), before)
+        again = self.claim(self.worker, pid)
+        self.assertEqual(again["id"], a["id"])
+        self.assertEqual(again["last_rejection"]["reason"], "it is negative")
+        self.assertTrue(w.admin.get(API + "/ledger/check").json()["ok"])
+
     def test_bulk_release_of_a_review(self):
         pid = self.project(["reviewed"])
         t = self.claim(self.worker, pid)

@@ -170,6 +170,42 @@ test('the manager sends an approved task back for rework with a reason, which it
   page.assertClean();
 });
 
+test('the manager sends an approved task to review again; the bulk menu names it in Korean and English', async () => {
+  const own = await world.project({ labels: ['pos', 'neg'] });
+  await world.addMember(own.id, worker.id, 'worker');
+  await world.addMember(own.id, reviewer.id, 'reviewer');
+  await world.importTexts(own.id, ['to be looked at again']);
+  const t = await worker.client.ok('POST', `${API}/projects/${own.id}/tasks/next`);
+  await worker.client.ok('POST', `${API}/tasks/${t.id}/submit`, { annotation: { labels: ['pos'] } });
+  await reviewer.client.ok('POST', `${API}/projects/${own.id}/reviews/next`);
+  await reviewer.client.ok('POST', `${API}/tasks/${t.id}/review`, { decision: 'approve' });
+  const page = await newPage(browser);
+  await login(page, server.base, world.managerUser.username, world.managerUser.password, `/p/${own.id}/tasks`);
+  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=approved]`);
+  assert.equal(await page.textContent('[data-testid=bulk-action] option[value=review_again]'), 'Send approved to review again (pay reversed)');
+  await page.click(`tr[data-task-id="${t.id}"] [data-testid=select-task]`);
+  await page.selectOption('[data-testid=bulk-action]', 'review_again');
+  // The reason is required: the form does not go without it.
+  await page.click('[data-testid=bulk-apply]');
+  assert.equal((await world.manager.ok('GET', `${API}/tasks/${t.id}`)).state, 'approved');
+  await page.fill('[data-testid=bulk-reason]', 'check the sentiment again');
+  await page.click('[data-testid=bulk-apply]');
+  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=submitted]`);
+  await page.click(`tr[data-task-id="${t.id}"] [data-testid=open-task]`);
+  await page.waitForSelector('[data-testid=task-detail] [data-decision=review_again]');
+  assert.match(await page.textContent('[data-testid=task-detail] [data-decision=review_again]'), /Sent to review again/);
+  // The only reviewer of the project, who approved it, reviews it again.
+  const claimed = await reviewer.client.ok('POST', `${API}/projects/${own.id}/reviews/next`);
+  assert.equal(claimed.id, t.id);
+  page.assertClean();
+  const ko = await newPage(browser);
+  await login(ko, server.base, world.managerUser.username, world.managerUser.password, `/p/${own.id}/tasks`);
+  await ko.selectOption('[data-testid=lang]', 'ko');
+  await ko.waitForFunction(() => document.querySelector('[data-testid=bulk-action] option[value=review_again]')?.textContent === '승인된 작업 재검수 요청 (지급 취소)');
+  await ko.selectOption('[data-testid=lang]', 'en');
+  ko.assertClean();
+});
+
 test('a worker sees how many tasks are left and takes back a submission', async () => {
   const page = await newPage(browser);
   await login(page, server.base, worker.username, worker.password, `/p/${project.id}/label`);

@@ -41,6 +41,7 @@ static const struct {
 	{TASK_ASSIGNED, TASK_REASSIGN, false, TASK_ASSIGNED},
 	{TASK_REWORK, TASK_REASSIGN, false, TASK_REWORK},
 	{TASK_APPROVED, TASK_REWORK_APPROVED, false, TASK_REWORK},
+	{TASK_APPROVED, TASK_REVIEW_AGAIN, false, TASK_SUBMITTED},
 };
 
 static bool is_allowed(task_state s, task_action a, task_state *to, bool exhausted)
@@ -73,16 +74,17 @@ static void test_every_pair(void **state)
 				}
 			}
 	/* Non-reject rows count twice (exhausted is ignored for them). */
-	assert_int_equal(allowed_count, 25 * 2 + 2);
+	assert_int_equal(allowed_count, 26 * 2 + 2);
 }
 
 static void test_terminal_states_are_final(void **state)
 {
 	(void)state;
 	task_state to;
-	/* An approved task leaves its state only when a manager sends it back for rework. */
+	/* An approved task leaves its state only when a manager sends it back for rework or for
+	 * review again. */
 	for (int a = 0; a < TASK_ACTION_COUNT; a++) {
-		if (a != TASK_REWORK_APPROVED)
+		if (a != TASK_REWORK_APPROVED && a != TASK_REVIEW_AGAIN)
 			assert_int_equal(task_transition(TASK_APPROVED, (task_action)a, false, &to),
 					 -1);
 		assert_int_equal(task_transition(TASK_DISCARDED, (task_action)a, false, &to), -1);

@@ -302,6 +302,132 @@ static void test_rework_of_unpaid_work(void **state)
 	assert_int_equal(balance_of(f, f->w1), 0);
 }
 
+static task_bulk_result review_again(fixture *f, int64_t *ids, int n, const char *reason,
+				     int want_rc)
+{
+	task_bulk b = {.project_id = f->p.id,
+		       .user_id = f->mgr,
+		       .action = TASK_BULK_REVIEW_AGAIN,
+		       .reason = reason,
+		       .ids = ids,
+		       .n = n};
+	task_bulk_result res = {0};
+	cl_error err;
+	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), want_rc);
+	return res;
+}
+
+/* The task a review claim by `reviewer_id` hands them (0: none). */
+static int64_t review_claim(fixture *f, int64_t reviewer_id)
+{
+	task_change *tc = NULL;
+	cl_error err;
+	assert_int_equal(review_claim_start(&f->s, &f->p, reviewer_id, &tc), 0);
+	assert_int_equal(task_change_wait(tc, &err), 0);
+	int64_t id = task_change_view(tc) ? task_change_view(tc)->id : 0;
+	task_change_free(tc);
+	return id;
+}
+
+static int decide(fixture *f, int64_t id, int64_t reviewer_id, task_action action)
+{
+	review_decision dec = {.action = action, .reason = "the box is off"};
+	task_change *tc = NULL;
+	cl_error err;
+	int rc = task_review_start(&f->s, &f->p, id, reviewer_id, &dec, &tc, &err);
+	return run(rc, &tc);
+}
+
+static void test_review_again_reverses_pay_and_another_reviewer_decides(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	fund(f, 1000);
+	int64_t id = approved_task(f); /* approved by w2 */
+	assert_int_equal(store_project_member_set(f->d, f->p.id, f->w2, "reviewer", &err), 0);
+	assert_int_equal(store_project_member_set(f->d, f->p.id, f->rv, "reviewer", &err), 0);
+	assert_int_equal(balance_of(f, f->w1), 100);
+	int64_t ids[] = {id, f->ids[3]};
+	/* A reason is required, and a wrong call changes nothing. */
+	review_again(f, ids, 1, "", CL_EINVAL);
+	assert_int_equal(state_of(f, id), TASK_APPROVED);
+	/* The approved task waits for review again; the open one is named and left. */
+	task_bulk_result res = review_again(f, ids, 2, "check the boxes again", 0);
+	assert_int_equal(res.changed, 1);
+	assert_int_equal(json_array_size(res.skipped), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "conflict");
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, id), TASK_SUBMITTED);
+	assert_int_equal(balance_of(f, f->w1), 0);
+	project_budget budget;
+	assert_int_equal(store_ledger_budget(f->d, f->p.id, &budget), 0);
+	assert_int_equal(budget.paid_to_workers, 0);
+	/* The event carries the manager's reason in the task's rounds. */
+	json_t *rounds = store_sqlite_ops.task_rounds(f->d, id);
+	json_t *reviews = json_object_get(rounds, "reviews");
+	json_t *last = json_array_get(reviews, json_array_size(reviews) - 1);
+	assert_string_equal(json_string_value(json_object_get(last, "decision")), "review_again");
+	assert_string_equal(json_string_value(json_object_get(last, "reason")),
+			    "check the boxes again");
+	json_decref(rounds);
+	/* Not back to the reviewer who approved it while another reviewer is there, nor to its
+	 * worker; the other reviewer approves, and the worker is paid again. */
+	assert_int_equal(review_claim(f, f->w2), 0);
+	assert_int_equal(review_claim(f, f->w1), 0);
+	assert_int_equal(review_claim(f, f->rv), id);
+	/* Still so once the new reviewer's lease has ended. */
+	task_bulk release = {.project_id = f->p.id,
+			     .user_id = f->mgr,
+			     .action = TASK_BULK_RELEASE,
+			     .ids = &id,
+			     .n = 1};
+	assert_int_equal(task_bulk_run(&f->s, &release, &res, &err), 0);
+	assert_int_equal(res.changed, 1);
+	json_decref(res.skipped);
+	assert_int_equal(review_claim(f, f->w2), 0);
+	assert_int_equal(review_claim(f, f->rv), id);
+	assert_int_equal(decide(f, id, f->rv, TASK_APPROVE), 0);
+	assert_int_equal(state_of(f, id), TASK_APPROVED);
+	assert_int_equal(balance_of(f, f->w1), 100);
+	json_t *check = store_ledger_check(f->d);
+	assert_true(json_is_true(json_object_get(check, "ok")));
+	json_decref(check);
+}
+
+static void test_review_again_by_the_only_reviewer_may_reject(void **state)
+{
+	fixture *f = *state;
+	fund(f, 1000);
+	int64_t id = approved_task(f);
+	int64_t ids[] = {id};
+	json_decref(review_again(f, ids, 1, "look again", 0).skipped);
+	/* No other reviewer: the one who approved it reviews it again, and a rejection sends it
+	 * to its worker's rework with nothing paid. */
+	assert_int_equal(review_claim(f, f->w2), id);
+	assert_int_equal(decide(f, id, f->w2, TASK_REJECT), 0);
+	assert_int_equal(state_of(f, id), TASK_REWORK);
+	assert_int_equal(balance_of(f, f->w1), 0);
+	assert_int_equal(claim(f, f->w1), id);
+}
+
+static void test_review_again_skips_pay_already_paid_out(void **state)
+{
+	fixture *f = *state;
+	fund(f, 1000);
+	int64_t id = approved_task(f);
+	cl_error err;
+	int64_t payout;
+	assert_int_equal(ledger_payout_request(&f->s, f->w1, "KRW", 100, &payout, &err), 0);
+	int64_t ids[] = {id};
+	task_bulk_result res = review_again(f, ids, 1, "wrong", 0);
+	assert_int_equal(res.changed, 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "paid_out");
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, id), TASK_APPROVED);
+}
+
 static int page_count(fixture *f, task_query q)
 {
 	task_view *v = NULL;
@@ -345,6 +471,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rework_skips_pay_already_paid_out, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_rework_of_unpaid_work, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_review_again_reverses_pay_and_another_reviewer_decides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_review_again_by_the_only_reviewer_may_reject,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_review_again_skips_pay_already_paid_out, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_filters, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,7 +42,7 @@ function partsList(parts) {
 
 function reviewLine(r, names) {
   return h('div', { class: 'round-review', 'data-decision': r.decision },
-    h('span', { class: 'badge badge-' + (r.decision === 'reject' || r.decision === 'rework_approved' ? 'reject' : 'approved') }, t('rounds.decision.' + r.decision)),
+    h('span', { class: 'badge badge-' + (r.decision === 'reject' || r.decision === 'rework_approved' || r.decision === 'review_again' ? 'reject' : 'approved') }, t('rounds.decision.' + r.decision)),
     ' ', r.reviewer_id ? names[r.reviewer_id] || '#' + r.reviewer_id : '',
     r.reason_template ? h('span', { class: 'badge badge-reject' }, templateText(r.reason_template)) : null,
     r.reason ? h('span', { class: 'round-reason', 'data-testid': 'round-reason' }, ' ', r.reason) : null,

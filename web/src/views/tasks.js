@@ -2,7 +2,8 @@
 // gold or not, the item's text and the date of the last change, paged by cursor, newest or
 // oldest first; open a task to see its item and every round's answer with the reviews between
 // them; and, for managers, bulk actions on a selection (end the leases, take out of the work,
-// change the priority, send approved work back for rework with its pay reversed), each refused
+// change the priority, send approved work back for rework or to another reviewer with its pay
+// reversed), each refused
 // where the task's state does not allow it.
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
@@ -14,7 +15,7 @@ import { STATES } from './dashboard.js';
 import { loadRounds, roundsView } from './rounds.js';
 
 const FILTERS = ['state', 'worker_id', 'reviewer_id', 'label', 'round', 'gold', 'q', 'from', 'to', 'sort'];
-const ACTIONS = ['release', 'discard', 'priority', 'reassign', 'rework'];
+const ACTIONS = ['release', 'discard', 'priority', 'reassign', 'rework', 'review_again'];
 
 export async function tasksView(root, [pid], ctx) {
   const [project, me] = await Promise.all([api.get('/projects/' + pid, { signal: ctx.signal }), fullMe()]);
@@ -158,8 +159,9 @@ export async function tasksView(root, [pid], ctx) {
     action.addEventListener('change', () => {
       priority.hidden = action.value !== 'priority';
       worker.hidden = action.value !== 'reassign';
-      // Sending approved work back is a rejection: the worker must learn why.
-      reason.required = action.value === 'rework';
+      // Undoing an approval (back for rework, or to another reviewer) takes the worker's pay
+      // back: the worker and the next reviewer must learn why.
+      reason.required = action.value === 'rework' || action.value === 'review_again';
     });
     const el = h('form', {
       class: 'card inline-form bulk-bar', 'data-testid': 'bulk-bar',
