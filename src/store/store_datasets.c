@@ -11,7 +11,7 @@
 
 #define DATASET_COLUMNS                                                                            \
 	"id, project_id, version, kind, labels, ratio_train, ratio_validation, ratio_test,"        \
-	" content_hash, rows, items, counts, note, created_by, created_at"
+	" content_hash, rows, items, counts, note, created_by, created_at, test_from"
 
 static json_t *json_text_col(sqlite3_stmt *st, int col, json_t *fallback)
 {
@@ -23,11 +23,13 @@ static json_t *json_text_col(sqlite3_stmt *st, int col, json_t *fallback)
 	return fallback;
 }
 
+/* A version's answer; test_from names the version whose test split it keeps (the retraining
+ * pipeline's), null when its split is by hash. */
 static json_t *dataset_json(sqlite3_stmt *st)
 {
 	char at[32];
 	clock_iso8601(sqlite3_column_int64(st, 14), at);
-	return json_pack("{s:I,s:I,s:i,s:s,s:o,s:{s:f,s:f,s:f},s:s,s:I,s:I,s:o,s:s,s:I,s:s}", "id",
+	json_t *o = json_pack("{s:I,s:I,s:i,s:s,s:o,s:{s:f,s:f,s:f},s:s,s:I,s:I,s:o,s:s,s:I,s:s}", "id",
 			 (json_int_t)sqlite3_column_int64(st, 0), "project_id",
 			 (json_int_t)sqlite3_column_int64(st, 1), "version",
 			 sqlite3_column_int(st, 2), "kind", db_col_text(st, 3), "labels",
@@ -38,6 +40,10 @@ static json_t *dataset_json(sqlite3_stmt *st)
 			 (json_int_t)sqlite3_column_int64(st, 10), "counts",
 			 json_text_col(st, 11, json_object()), "note", db_col_text(st, 12),
 			 "created_by", (json_int_t)sqlite3_column_int64(st, 13), "created_at", at);
+	json_object_set_new(o, "test_from", sqlite3_column_type(st, 15) == SQLITE_NULL
+						? json_null()
+						: json_integer(sqlite3_column_int64(st, 15)));
+	return o;
 }
 
 /* ---- reading approved rows ----
