@@ -12,6 +12,9 @@
 #include "store/store.h"
 
 /* What every handler reaches through r->app. */
+struct import_progress;
+struct import_runs;
+
 typedef struct app {
 	db *db;
 	store store; /* the same store, through its operations (store/ops.h) */
@@ -24,7 +27,13 @@ typedef struct app {
 	struct serving_registry *serving; /* the models endpoints answer with (core/serving.h) */
 	struct serving_limiter *limiter;  /* endpoint keys' rates */
 	run_limits runs;	  /* what jobs may ask for here, and whether custom ones run */
+	struct import_runs *imports; /* background imports (core/import_runs.h); NULL: none run */
+	/* An import whose upload is larger runs in the background (202); 0: API_IMPORT_BACKGROUND */
+	size_t import_background_bytes;
 } app;
+
+/* The default size above which an import runs in the background: 8 MiB. */
+#define API_IMPORT_BACKGROUND (8u << 20)
 
 static inline app *api_app(http_request *r)
 {
@@ -166,10 +175,33 @@ json_t *api_import_report_new(void);
  * the import route and the demo seeding. */
 int api_import(app *a, const project *p, const char *content_type, const char *source,
 	       const void *data, size_t len, json_t *report, cl_error *err);
+/* One upload of an import: its bytes, what it says it is (NULL: found from its name and bytes)
+ * and its name in the report. */
+typedef struct import_part {
+	const char *content_type;
+	const char *source;
+	const void *data;
+	size_t len;
+} import_part;
+/* Imports uploads all or nothing: every item is parsed and held (progress in `pr`, which may be
+ * NULL, and stopped by its cancel), `before_store` may still refuse, then all are stored in one
+ * transaction. A background import's work (api_imports.c). */
+int api_import_whole(app *a, const project *p, const import_part *parts, size_t n,
+		     struct import_progress *pr, int (*before_store)(void *arg, cl_error *err),
+		     void *arg,
+		     json_t *report, cl_error *err);
 /* Parses one upload without writing anything: 0 when api_import would not stop at a limit
  * (entries, archive expansion, CPU time), so that an import is all or nothing. */
 int api_import_check(app *a, const project *p, const char *content_type, const char *source,
 		     const void *data, size_t len, cl_error *err);
+
+/* Background imports (api_imports.c): starts the request's import in the background and
+ * answers 202 with its Import object; the upload's spooled files go with it. */
+int api_imports_start(http_request *r);
+/* True when the request's upload is over the background size and background imports run. */
+bool api_imports_wanted(http_request *r);
+int api_imports_get(http_request *r);
+int api_imports_cancel(http_request *r);
 
 /* Parses a membership body {user_id|username, role}; the route's declared body (api/routes.c)
  * holds the roles it takes. */

@@ -23,8 +23,9 @@
 typedef struct import_run {
 	app *a;
 	const project *p;
-	item_new batch[IMPORT_BATCH];
-	size_t n;
+	item_new *batch;
+	size_t n, cap;
+	bool hold; /* every item held until the end, stored in one transaction */
 	json_t *report;
 	cl_error *err;
 	prefill pf; /* OCR pre-fill of transcription images */
@@ -86,6 +87,17 @@ static json_t *with_prefill(import_run *x, const import_entry *e)
 	return meta;
 }
 
+static int batch_grow(import_run *x)
+{
+	size_t cap = x->cap ? x->cap * 2 : 1024;
+	item_new *b = realloc(x->batch, cap * sizeof *b);
+	if (!b)
+		return CL_ENOMEM;
+	x->batch = b;
+	x->cap = cap;
+	return 0;
+}
+
 static int on_item(void *ctx, const import_entry *e)
 {
 	import_run *x = ctx;
@@ -95,6 +107,8 @@ static int on_item(void *ctx, const import_entry *e)
 			 item_type_name(e->type), task_kind_name(x->p->kind));
 		return on_reject(ctx, e->source, e->line, reason);
 	}
+	if (x->n == x->cap && batch_grow(x))
+		return cl_fail(x->err, CL_ENOMEM, NULL, "out of memory");
 	item_new *it = &x->batch[x->n];
 	memset(it, 0, sizeof *it);
 	it->type = e->type;
@@ -122,7 +136,7 @@ static int on_item(void *ctx, const import_entry *e)
 	it->meta = meta && json_object_size(meta) ? json_dumps(meta, JSON_OUT) : NULL;
 	json_decref(meta);
 	x->n++;
-	return x->n == IMPORT_BATCH ? batch_flush(x) : 0;
+	return !x->hold && x->n == IMPORT_BATCH ? batch_flush(x) : 0;
 }
 
 json_t *api_import_report_new(void)
@@ -180,30 +194,75 @@ int api_import_check(app *a, const project *p, const char *content_type, const c
 			    content_type, err);
 }
 
-int api_import(app *a, const project *p, const char *content_type, const char *source,
-	       const void *data, size_t len, json_t *report, cl_error *err)
+static import_run *run_open(app *a, const project *p, bool hold, json_t *report, cl_error *err)
 {
 	import_run *x = calloc(1, sizeof *x);
 	if (!x)
-		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+		return NULL;
 	x->a = a;
 	x->p = p;
+	x->hold = hold;
 	x->report = report;
 	x->err = err;
 	char why[200];
 	prefill_open(&x->pf, a, p, why, sizeof why);
 	if (why[0])
 		report_reject(report, "prefill_endpoint", 0, why);
-	import_limits lim;
-	limits_for(a, p, false, &lim);
-	import_sink sink = {on_item, on_reject, x};
-	int rc = parse_failed(import_parse(content_type, source, data, len, &lim, &sink),
-			      content_type, err);
-	if (!rc)
-		rc = batch_flush(x);
+	return x;
+}
+
+static void run_close(import_run *x)
+{
 	batch_clear(x);
 	prefill_close(&x->pf);
+	free(x->batch);
 	free(x);
+}
+
+static int run_part(import_run *x, const import_part *part, import_progress *pr)
+{
+	import_limits lim;
+	limits_for(x->a, x->p, false, &lim);
+	lim.progress = pr;
+	import_sink sink = {on_item, on_reject, x};
+	return parse_failed(import_parse(part->content_type, part->source, part->data, part->len,
+					 &lim, &sink),
+			    part->content_type, x->err);
+}
+
+int api_import(app *a, const project *p, const char *content_type, const char *source,
+	       const void *data, size_t len, json_t *report, cl_error *err)
+{
+	import_run *x = run_open(a, p, false, report, err);
+	if (!x)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	import_part part = {content_type, source, data, len};
+	int rc = run_part(x, &part, NULL);
+	if (!rc)
+		rc = batch_flush(x);
+	run_close(x);
+	return rc;
+}
+
+int api_import_whole(app *a, const project *p, const import_part *parts, size_t n,
+		     struct import_progress *pr, int (*before_store)(void *arg, cl_error *err),
+		     void *arg, json_t *report, cl_error *err)
+{
+	import_run *x = run_open(a, p, true, report, err);
+	if (!x)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (import_path_unsafe(parts[i].source))
+			report_reject(report, parts[i].source, 0, "unsafe path");
+		else
+			rc = run_part(x, &parts[i], pr);
+	}
+	if (!rc && before_store)
+		rc = before_store(arg, err);
+	if (!rc)
+		rc = batch_flush(x);
+	run_close(x);
 	return rc;
 }
 
@@ -214,6 +273,10 @@ int api_items_import(http_request *r)
 	int rc = 0;
 	if (!strcmp(p->status, "closed")) {
 		rc = http_fail(r, CL_ECONFLICT, NULL, "the project is closed");
+		goto out;
+	}
+	if (api_imports_wanted(r)) {
+		rc = api_imports_start(r);
 		goto out;
 	}
 	report = api_import_report_new();
