@@ -5,6 +5,7 @@
 #include "store/checkpointer.h"
 #include "store/db_internal.h"
 #include "store/migrations.h"
+#include "store/faults.h"
 #include "store/wal_vfs.h"
 
 #include <fcntl.h>
@@ -129,8 +130,13 @@ sqlite3_stmt *db_stmt(db_conn *c, const char *sql)
 		}
 		if (!c->cache[slot].sql) {
 			sqlite3_stmt *st = NULL;
-			if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-					       NULL) != SQLITE_OK) {
+			int rc = SQLITE_NOMEM;
+			/* Memory short for a moment is asked for again; what stays short ends the
+			 * process like a bug, since no caller is ready for a missing statement. */
+			for (int try = 0; try < 3 && rc == SQLITE_NOMEM; try++)
+				rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+							&st, NULL);
+			if (rc != SQLITE_OK) {
 				log_error("msg=\"prepare failed\" error=\"%s\" sql=\"%.120s\"",
 					  sqlite3_errmsg(c->h), sql);
 				abort(); /* SQL text is ours: a bad statement is a bug */
@@ -329,6 +335,7 @@ void *db_conn_memo(db_conn *c, db_memo which, size_t size, void (*release)(void 
 static void sqlite_configure(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	store_faults_install(); /* a test build's counted allocator; nothing otherwise */
 	if (wal_vfs_register())
 		log_error("msg=\"cannot register the WAL-gathering VFS\"");
 }
