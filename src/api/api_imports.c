@@ -156,7 +156,11 @@ int api_imports_start(http_request *r)
 	int rc = import_runs_start(api_app(r)->imports, &req, &id, &r->err);
 	if (rc)
 		return rc;
-	http_json(r, 202, import_runs_get(api_app(r)->imports, p->id, id));
+	json_t *o = import_runs_get(api_app(r)->imports, p->id, id);
+	/* Forgotten already only if a thousand others ended meanwhile; its id still says where. */
+	http_json(
+	    r, 202,
+	    o ? o : json_pack("{s:I,s:I}", "id", (json_int_t)id, "project_id", (json_int_t)p->id));
 	return 0;
 }
 
