@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An existing account's id and balance; 0 when it does not exist. */
+/* An existing account's id and balance; 0 when it does not exist, -1 when the store failed. */
 static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const char *currency,
 			    int64_t *balance)
 {
@@ -22,10 +22,13 @@ static int64_t account_find(db_conn *c, const char *kind, int64_t owner, const c
 	int64_t id = 0;
 	if (balance)
 		*balance = 0;
-	if (db_step(st) == SQLITE_ROW) {
+	int rc = db_step(st);
+	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
 		if (balance)
 			*balance = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		id = -1; /* not "no account": a payment must not be skipped for it */
 	}
 	sqlite3_reset(st);
 	return id;
@@ -38,14 +41,15 @@ static int64_t account(db_conn *c, const char *kind, int64_t owner, const char *
 {
 	int64_t id = account_find(c, kind, owner, currency, NULL);
 	if (id)
-		return id;
+		return id > 0 ? id : 0;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_accounts(kind, owner_id, currency,"
 				      " created_at) VALUES (?,?,?,?)"
 				      " ON CONFLICT(kind, owner_id, currency) DO NOTHING");
 	db_bind(st, DB_TEXT(kind), DB_INT(owner), DB_TEXT(currency), DB_INT(now));
 	if (db_exec_stmt(st, NULL))
 		return 0;
-	return account_find(c, kind, owner, currency, NULL);
+	id = account_find(c, kind, owner, currency, NULL);
+	return id > 0 ? id : 0;
 }
 
 typedef struct post_ref {
@@ -173,7 +177,7 @@ int store_ledger_live(db_conn *c, int64_t project_id, int rejections, int delta,
 bool store_account_balance(db_conn *c, const char *kind, int64_t owner, const char *currency,
 			   int64_t *balance)
 {
-	return account_find(c, kind, owner, currency, balance) != 0;
+	return account_find(c, kind, owner, currency, balance) > 0;
 }
 
 int store_payment_post(db_conn *c, const ledger_payment *pay, int64_t now, int64_t *paid,
@@ -181,6 +185,8 @@ int store_payment_post(db_conn *c, const ledger_payment *pay, int64_t now, int64
 {
 	*paid = 0;
 	int64_t from = account_find(c, "project", pay->project_id, pay->currency, NULL);
+	if (from < 0)
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
 	if (!from)
 		return 0;
 	int64_t to = account(c, "worker", pay->person, pay->currency, now);
@@ -344,7 +350,7 @@ json_t *store_ledger_project(db *d, const project *p)
 	store_live_work(c, p->id, pp.max_rounds, &tasks, &reviews);
 	ledger_reserve(tasks, reviews, pp.price, pp.fee, &held);
 	o = json_pack("{s:I,s:s,s:b,s:I,s:I,s:I}", "project_id", (json_int_t)p->id, "currency",
-		      pp.currency, "funded", acct != 0, "balance", (json_int_t)balance, "reserved",
+		      pp.currency, "funded", acct > 0, "balance", (json_int_t)balance, "reserved",
 		      (json_int_t)held, "available",
 		      (json_int_t)(balance > held ? balance - held : 0));
 	/* Pay and fees as the approvals and decisions counted them, per person; deposits, few,
@@ -587,6 +593,8 @@ static int payout_request_job(db_conn *c, void *ctx, cl_error *err)
 	int64_t now = clock_now_ms();
 	int64_t balance;
 	int64_t from = account_find(c, "worker", j->user_id, j->currency, &balance);
+	if (from < 0)
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
 	if (!from || balance < j->amount)
 		return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
 			       "your balance in %s is %lld", j->currency, (long long)balance);
