@@ -11,7 +11,7 @@ LISTEN  ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 FUZZERS := json_body import annotation
 
-.PHONY: all deps build langid build-asan web run test test-release test-asan bench fuzz clean
+.PHONY: all deps build langid build-asan web run test test-release test-asan bench fuzz faults clean
 
 all: build
 
@@ -50,6 +50,13 @@ test-asan: build-asan web
 
 test: test-release test-asan
 
+# Store fault injection (src/store/faults.h): the whole loop failing at every Nth WAL write, WAL
+# flush and SQLite allocation, in a build of its own (tests/faults).
+faults: deps
+	@cmake -S . -B build-faults -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCROWDLOOP_FAULTS=ON >/dev/null
+	@cmake --build build-faults -j $(JOBS) --target test_store_faults
+	cd build-faults && ctest --output-on-failure -L slow -R faults
+
 bench: build
 	bash bench/run.sh
 
@@ -70,4 +77,4 @@ fuzz: deps
 	done
 
 clean:
-	rm -rf build build-asan build-fuzz web/dist
+	rm -rf build build-asan build-fuzz build-faults web/dist

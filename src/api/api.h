@@ -15,6 +15,10 @@
 struct serving_deployment;
 
 /* What every handler reaches through r->app. */
+struct import_file;
+struct import_progress;
+struct import_runs;
+
 typedef struct app {
 	db *db;
 	store store; /* the same store, through its operations (store/ops.h) */
@@ -29,7 +33,13 @@ typedef struct app {
 	struct serving_limiter *limiter;  /* endpoint keys' rates */
 	struct work_queue *shadows;	  /* shadow targets' answers, off the request path */
 	run_limits runs;	  /* what jobs may ask for here, and whether custom ones run */
+	struct import_runs *imports; /* background imports (core/import_runs.h); NULL: none run */
+	/* An import whose upload is larger runs in the background (202); 0: API_IMPORT_BACKGROUND */
+	size_t import_background_bytes;
 } app;
+
+/* The default size above which an import runs in the background: 8 MiB. */
+#define API_IMPORT_BACKGROUND (8u << 20)
 
 static inline app *api_app(http_request *r)
 {
@@ -169,6 +179,23 @@ int api_rate_limited(http_request *r, int64_t wait_ms, const char *message);
  * project's OCR pre-fill, adding to `report` (core's import_report_new). The demo's seeding. */
 int api_import(app *a, const project *p, const char *content_type, const char *source,
 	       const void *data, size_t len, json_t *report, cl_error *err);
+/* Imports uploads into a project all or nothing (core's import_whole) with the project's OCR
+ * pre-fill: a background import's work (api_imports.c). */
+int api_import_whole(app *a, const project *p, const struct import_file *files, size_t n,
+		     struct import_progress *pr, int (*before_store)(void *arg, cl_error *err),
+		     void *arg, json_t *report, cl_error *err);
+/* The body's media type without parameters into type ("" when none), and the source the
+ * report names it by: `Content-Disposition: attachment; filename="x.jsonl"` names it (only a
+ * label), else "body". */
+void api_body_type_and_source(const http_request *r, char type[128], char source[256]);
+
+/* Background imports (api_imports.c): starts the request's import in the background and
+ * answers 202 with its Import object; the upload's spooled files go with it. */
+int api_imports_start(http_request *r);
+/* True when the request's upload is over the background size and background imports run. */
+bool api_imports_wanted(http_request *r);
+int api_imports_get(http_request *r);
+int api_imports_cancel(http_request *r);
 
 /* Parses a membership body {user_id|username, role}; the route's declared body (api/routes.c)
  * holds the roles it takes. */

@@ -61,6 +61,15 @@ int api_import(app *a, const project *p, const char *content_type, const char *s
 	return import_write(&t, content_type, source, data, len, report, err);
 }
 
+int api_import_whole(app *a, const project *p, const import_file *files, size_t n,
+		     import_progress *pr, int (*before_store)(void *arg, cl_error *err), void *arg,
+		     json_t *report, cl_error *err)
+{
+	import_prefill_ctx c;
+	import_target t = import_target_of(a, p, &c);
+	return import_whole(&t, files, n, pr, before_store, arg, report, err);
+}
+
 /* The request's files as core's import reads them: a new array of *n (NULL when out of
  * memory). */
 static import_file *request_files(const http_request *r, size_t *n)
@@ -71,14 +80,11 @@ static import_file *request_files(const http_request *r, size_t *n)
 	import_file *files = calloc(*n ? *n : 1, sizeof *files);
 	size_t i = 0;
 	for (const http_file *f = r->files; files && f; f = f->next)
-		files[i++] = (import_file){f->filename, f->data.data, f->data.len};
+		files[i++] = (import_file){f->filename, f->data.data, f->data.len, NULL};
 	return files;
 }
 
-/* The body's media type without parameters into type ("" when none), and the source the
- * report names it by: `Content-Disposition: attachment; filename="x.jsonl"` names it (only a
- * label), else "body". */
-static void body_type_and_source(const http_request *r, char type[128], char source[256])
+void api_body_type_and_source(const http_request *r, char type[128], char source[256])
 {
 	type[0] = '\0';
 	if (r->content_type) {
@@ -113,7 +119,7 @@ static int import_request(http_request *r, const import_target *t, json_t *repor
 	if (!r->upload.len)
 		return http_fail(r, CL_EINVAL, NULL, "the request body is empty");
 	char type[128], source[256];
-	body_type_and_source(r, type, source);
+	api_body_type_and_source(r, type, source);
 	if (!type[0])
 		return http_fail(r, CL_EMEDIA, NULL, "say what the body is with Content-Type");
 	return import_upload(t, type, source, r->upload.data, r->upload.len, report, &r->err);
@@ -125,6 +131,8 @@ int api_items_import(http_request *r)
 	int rc = import_project_open(p, &r->err);
 	if (rc)
 		return rc;
+	if (api_imports_wanted(r))
+		return api_imports_start(r);
 	json_t *report = import_report_new();
 	import_prefill_ctx c;
 	import_target t = import_target_of(api_app(r), p, &c);

@@ -133,6 +133,23 @@ static const char schemas[] =
     "    \"source\":{\"type\":\"string\"},\"line\":{\"type\":\"integer\"},"
     "    \"reason\":{\"type\":\"string\"}}}}}},"
 
+    /* GET /projects/{id}/imports/{id}: core/import_runs.c. */
+    "\"Import\":{\"type\":\"object\",\"required\":[\"id\",\"project_id\",\"state\","
+    "  \"progress\",\"created_at\"],\"properties\":{"
+    "  \"id\":{\"type\":\"integer\"},\"project_id\":{\"type\":\"integer\"},"
+    "  \"state\":{\"type\":\"string\",\"enum\":[\"queued\",\"running\",\"storing\","
+    "    \"done\",\"failed\",\"cancelled\"]},"
+    "  \"cancelling\":{\"type\":\"boolean\"},"
+    "  \"progress\":{\"type\":\"object\",\"required\":[\"bytes_total\",\"bytes_read\","
+    "    \"lines_read\",\"items\",\"rejected\"],\"properties\":{"
+    "    \"bytes_total\":{\"type\":\"integer\"},\"bytes_read\":{\"type\":\"integer\"},"
+    "    \"lines_read\":{\"type\":\"integer\"},\"items\":{\"type\":\"integer\"},"
+    "    \"rejected\":{\"type\":\"integer\"}}},"
+    "  \"created_at\":{\"type\":\"string\"},\"ended_at\":{\"type\":\"string\"},"
+    "  \"report\":{\"$ref\":\"#/components/schemas/ImportReport\"},"
+    "  \"error\":{\"type\":\"object\",\"properties\":{"
+    "    \"code\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"}}}}},"
+
     /* GET /formats: api_formats.c, from core/upload_type.h and core/export.h. */
     "\"Formats\":{\"type\":\"object\",\"required\":[\"uploads\",\"exports\"],\"properties\":{"
     "  \"uploads\":{\"type\":\"array\",\"items\":{\"type\":\"object\","

@@ -99,7 +99,12 @@ const route api_routes[] = {
      ON(PROJECT, ACCESS_MANAGE), 0, "remove a worker or reviewer; their leases end", NULL, NULL,
      NULL},
     {"POST", V1 "/projects/{id}/items", api_items_import, ON(PROJECT, ACCESS_MANAGE), ROUTE_UPLOAD,
-     "import data: JSONL, CSV, files, archives", NULL, NULL, "200 ImportReport"},
+     "import data: JSONL, CSV, files, archives; a large upload in the background (202)", NULL,
+     NULL, "200 ImportReport"},
+    {"GET", V1 "/projects/{id}/imports/{id}", api_imports_get, ON(PROJECT, ACCESS_MANAGE), 0,
+     "a background import: state, progress, report or error", NULL, NULL, "200 Import"},
+    {"DELETE", V1 "/projects/{id}/imports/{id}", api_imports_cancel, ON(PROJECT, ACCESS_MANAGE),
+     0, "cancel a background import: nothing of it is kept", NULL, NULL, "200 Import"},
     {"GET", V1 "/projects/{id}/items", api_items_list, ON(PROJECT, ACCESS_READ_DATA), 0,
      "a project's items", QUERY(PAGE_KEYS, "type"), NULL, "200 Item[]"},
     /* Org staff only: a worker or reviewer sees items only through their tasks (the task's

@@ -7,6 +7,7 @@
 #include "cli/demo.h"
 #include "cli/options.h"
 #include "core/auth.h"
+#include "core/import_runs.h"
 #include "core/model_servers.h"
 #include "core/serving.h"
 #include "core/runner.h"
@@ -37,7 +38,7 @@ typedef struct serve_args {
 	const char *partition;
 	bool demo, quiet;
 	long long io_threads, handlers, min_wage, max_image_megapixels, gpus;
-	long long per_address, header_timeout, report_batch, report_period;
+	long long per_address, header_timeout, report_batch, report_period, background_import_kb;
 } serve_args;
 
 static const char *const sync_words[] = {"full", "normal", NULL};
@@ -95,6 +96,9 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 	    OPT_INT("gold-report-period", &args->report_period, 1, 86400, "S",
 		    "and only answers given before the start of the current\n"
 		    "period of S seconds (default 3600)"),
+	    OPT_INT("background-import-kb", &args->background_import_kb, 1, 1 << 20, "N",
+		    "an import of a larger upload runs in the background and\n"
+		    "answers 202 with its progress (default 8192)"),
 	    OPT_BOOL("quiet", &args->quiet, "no log line per request"),
 	    OPT_INT("gpus", &args->gpus, 0, 64, "N",
 		    "declare N GPUs on this node instead of asking NVML\n"
@@ -127,6 +131,8 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 		a->report.batch = (int)args->report_batch;
 	if (args->report_period > 0)
 		a->report.period_ms = args->report_period * 1000;
+	if (args->background_import_kb > 0)
+		a->import_background_bytes = (size_t)args->background_import_kb * 1024;
 	return done;
 }
 
@@ -386,6 +392,9 @@ int cmd_serve(int argc, char **argv)
 	if (a.serving)
 		serving_registry_set_langid_dir(a.serving, langid);
 	a.limiter = serving_limiter_new();
+	a.imports = import_runs_new();
+	if (!a.imports)
+		log_warn("msg=\"background imports cannot run: large imports run in their request\"");
 	model_servers *servers = model_servers_new(a.data_dir, &err);
 	if (!servers)
 		log_warn("msg=\"custom model servers cannot run\" reason=\"%s\"", err.message);
@@ -407,6 +416,7 @@ int cmd_serve(int argc, char **argv)
 		if (srv)
 			http_server_stop(srv, 0);
 		work_queue_free(a.shadows);
+		import_runs_free(a.imports);
 		forget_tls(&tls);
 		serving_registry_free(a.serving);
 		model_servers_free(servers);
@@ -419,6 +429,7 @@ int cmd_serve(int argc, char **argv)
 	runner_stop(jobs); /* running jobs go on: the next server adopts them */
 	http_server_stop(srv, 10000);
 	work_queue_free(a.shadows);
+	import_runs_free(a.imports); /* running imports are cancelled: nothing of them is kept */
 	serving_registry_free(a.serving);
 	model_servers_free(servers); /* each drained and stopped, SIGKILL after its grace */
 	serving_limiter_free(a.limiter);

@@ -62,6 +62,7 @@ void import_limits_default(import_limits *lim)
 	lim->max_cpu_ns = 60LL * 1000000000;
 	lim->check_only = false;
 	lim->project = NULL;
+	lim->progress = NULL;
 }
 
 int import_utf8_valid(const char *s, size_t len)
@@ -119,6 +120,8 @@ static int64_t thread_cpu_ns(void)
 /* Every entry counts against the entry limit and the parse's CPU time. */
 static int count_entry(import_ctx *c)
 {
+	if (c->lim.progress && atomic_load(&c->lim.progress->cancel))
+		return CL_ECONFLICT;
 	if (c->entries >= c->lim.max_entries)
 		return CL_ETOOBIG;
 	c->entries++;
@@ -128,11 +131,30 @@ static int count_entry(import_ctx *c)
 	return 0;
 }
 
+/* Counts an entry of `line`, an item or a rejection, in the watched progress. */
+static void progress_entry(import_ctx *c, long line, bool item)
+{
+	import_progress *pr = c->lim.progress;
+	if (!pr)
+		return;
+	if (line > 0)
+		atomic_store_explicit(&pr->lines_read, line, memory_order_relaxed);
+	atomic_fetch_add_explicit(item ? &pr->items : &pr->rejected, 1, memory_order_relaxed);
+}
+
+static void progress_bytes(import_ctx *c, size_t pos)
+{
+	if (c->lim.progress)
+		atomic_store_explicit(&c->lim.progress->bytes_read, (long long)pos,
+				      memory_order_relaxed);
+}
+
 static int emit_reject(import_ctx *c, const char *source, long line, const char *reason)
 {
 	int rc = count_entry(c);
 	if (rc)
 		return rc;
+	progress_entry(c, line, false);
 	return c->sink->reject(c->sink->ctx, source, line, reason);
 }
 
@@ -141,6 +163,7 @@ static int emit_item(import_ctx *c, const import_entry *e)
 	int rc = count_entry(c);
 	if (rc)
 		return rc;
+	progress_entry(c, e->line, true);
 	return c->sink->item(c->sink->ctx, e);
 }
 
@@ -353,6 +376,7 @@ static int parse_jsonl(import_ctx *c, const char *source, const unsigned char *d
 		const unsigned char *nl = memchr(s, '\n', n - pos);
 		size_t len = nl ? (size_t)(nl - s) : n - pos;
 		pos += len + (nl ? 1 : 0);
+		progress_bytes(c, pos);
 		if (len && s[len - 1] == '\r')
 			len--;
 		if (ascii_blank(s, len))
@@ -592,6 +616,7 @@ static int parse_csv(import_ctx *c, const char *source, const unsigned char *d, 
 		goto out;
 	}
 	while ((rc = csv_read(&r, &rec)) == 1) {
+		progress_bytes(c, r.pos);
 		if (rec.blank)
 			continue;
 		rc = csv_row(c, source, &rec, names, hdr.count, text_col);
@@ -1007,8 +1032,11 @@ int import_parse(const char *content_type, const char *source, const unsigned ch
 		data = (const unsigned char *)"";
 	/* Label Studio and COCO imports, and archives that hold one, are import_tools.c's. */
 	int tools = import_tools_parse(content_type, source, data, len, &c.lim, sink);
-	if (tools != IMPORT_TOOLS_NOT_MINE)
+	if (tools != IMPORT_TOOLS_NOT_MINE) {
+		if (!tools)
+			progress_bytes(&c, len);
 		return tools;
+	}
 	upload_parser f = format_of_type(content_type);
 	if (f == UPLOAD_NONE)
 		f = format_of_name(source);
@@ -1016,5 +1044,8 @@ int import_parse(const char *content_type, const char *source, const unsigned ch
 		f = format_of_bytes(data, len);
 	if (f == UPLOAD_NONE)
 		return CL_EMEDIA;
-	return parse_format(&c, f, source, data, len);
+	int rc = parse_format(&c, f, source, data, len);
+	if (!rc)
+		progress_bytes(&c, len);
+	return rc;
 }

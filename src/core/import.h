@@ -5,6 +5,7 @@
 #define CROWDLOOP_CORE_IMPORT_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,16 @@
  * each holds its whole pixel buffer (up to 4 bytes a pixel) while it decodes. */
 #define IMPORT_HEAVY_PIXELS (1LL << 20)
 #define IMPORT_HEAVY_DECODES 2
+
+/* What a parse has read so far, read by others while it runs (a background import's progress),
+ * and the flag that stops it. */
+typedef struct import_progress {
+	atomic_llong bytes_read; /* of the file being parsed: JSONL and CSV as they go, others whole */
+	atomic_llong lines_read; /* the line of the last entry */
+	atomic_llong items;	 /* entries taken as items */
+	atomic_llong rejected;	 /* entries refused with a reason */
+	atomic_bool cancel;	 /* set by another thread: the parse stops at its next entry */
+} import_progress;
 
 typedef struct import_limits {
 	size_t max_text_bytes;     /* longer text is rejected: "text too long" (64 KiB) */
@@ -38,6 +49,9 @@ typedef struct import_limits {
 	/* The project Label Studio and COCO pre-annotations are mapped onto (import_tools.h);
 	 * NULL (the default): converted by their own types, unchecked. Borrowed. */
 	const project *project;
+	/* Where the parse reports its progress and reads its cancel (CL_ECONFLICT once set);
+	 * NULL: nobody watches. Borrowed. */
+	import_progress *progress;
 } import_limits;
 
 /* The defaults listed above. */

@@ -9,11 +9,12 @@
 
 #define IMPORT_BATCH 10000
 
-/* An import in progress: entries are batched into store transactions. */
+/* An import in progress: entries are batched into store transactions, or all held for one. */
 typedef struct import_run {
 	const import_target *t;
-	item_new batch[IMPORT_BATCH];
-	size_t n;
+	item_new *batch;
+	size_t n, cap;
+	bool hold; /* every item held until the end, written in one transaction */
 	json_t *report;
 	cl_error *err;
 } import_run;
@@ -62,6 +63,17 @@ static int batch_flush(import_run *x)
 					 x->report, x->err);
 	batch_clear(x);
 	return rc;
+}
+
+static int batch_grow(import_run *x)
+{
+	size_t cap = x->cap ? x->cap * 2 : 1024;
+	item_new *b = realloc(x->batch, cap * sizeof *b);
+	if (!b)
+		return CL_ENOMEM;
+	x->batch = b;
+	x->cap = cap;
+	return 0;
 }
 
 static int on_reject(void *ctx, const char *source, long line, const char *reason)
@@ -116,6 +128,8 @@ static int on_item(void *ctx, const import_entry *e)
 			 item_type_name(e->type), task_kind_name(p->kind));
 		return on_reject(ctx, e->source, e->line, reason);
 	}
+	if (x->n == x->cap && batch_grow(x))
+		return cl_fail(x->err, CL_ENOMEM, NULL, "out of memory");
 	item_new *it = &x->batch[x->n];
 	memset(it, 0, sizeof *it);
 	it->type = e->type;
@@ -133,7 +147,7 @@ static int on_item(void *ctx, const import_entry *e)
 	it->meta = meta && json_object_size(meta) ? json_dumps(meta, JSON_OUT) : NULL;
 	json_decref(meta);
 	x->n++;
-	return x->n == IMPORT_BATCH ? batch_flush(x) : 0;
+	return !x->hold && x->n == IMPORT_BATCH ? batch_flush(x) : 0;
 }
 
 static int count_nothing(void *ctx, const import_entry *e)
@@ -187,32 +201,74 @@ static int import_check(const import_target *t, const char *content_type, const 
 			    content_type, err);
 }
 
-int import_write(const import_target *t, const char *content_type, const char *source,
-		 const void *data, size_t len, json_t *report, cl_error *err)
+static import_run *run_open(const import_target *t, bool hold, json_t *report, cl_error *err)
 {
 	import_run *x = calloc(1, sizeof *x);
 	if (!x)
-		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	x->t = t;
-	x->report = report;
-	x->err = err;
+		return NULL;
+	*x = (import_run){.t = t, .hold = hold, .report = report, .err = err};
 	if (t->prefill) {
 		char why[200] = "";
 		t->prefill->open(t->prefill_ctx, why, sizeof why);
 		if (why[0])
 			import_report_reject(report, "prefill_endpoint", 0, why);
 	}
+	return x;
+}
+
+static void run_close(import_run *x)
+{
+	batch_clear(x);
+	if (x->t->prefill)
+		x->t->prefill->close(x->t->prefill_ctx);
+	free(x->batch);
+	free(x);
+}
+
+/* Parses one upload into x, reporting to pr (may be NULL). */
+static int run_part(import_run *x, const import_file *f, import_progress *pr)
+{
 	import_limits lim;
-	limits_for(t, false, &lim);
+	limits_for(x->t, false, &lim);
+	lim.progress = pr;
 	import_sink sink = {on_item, on_reject, x};
-	int rc = parse_failed(import_parse(content_type, source, data, len, &lim, &sink),
-			      content_type, err);
+	return parse_failed(import_parse(f->content_type, f->name, f->data, f->len, &lim, &sink),
+			    f->content_type, x->err);
+}
+
+int import_write(const import_target *t, const char *content_type, const char *source,
+		 const void *data, size_t len, json_t *report, cl_error *err)
+{
+	import_run *x = run_open(t, false, report, err);
+	if (!x)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	import_file f = {source, data, len, content_type};
+	int rc = run_part(x, &f, NULL);
 	if (!rc)
 		rc = batch_flush(x);
-	batch_clear(x);
-	if (t->prefill)
-		t->prefill->close(t->prefill_ctx);
-	free(x);
+	run_close(x);
+	return rc;
+}
+
+int import_whole(const import_target *t, const import_file *files, size_t n,
+		 import_progress *pr, int (*before_store)(void *arg, cl_error *err), void *arg,
+		 json_t *report, cl_error *err)
+{
+	import_run *x = run_open(t, true, report, err);
+	if (!x)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (import_path_unsafe(files[i].name))
+			import_report_reject(report, files[i].name, 0, "unsafe path");
+		else
+			rc = run_part(x, &files[i], pr);
+	}
+	if (!rc && before_store)
+		rc = before_store(arg, err);
+	if (!rc)
+		rc = batch_flush(x);
+	run_close(x);
 	return rc;
 }
 
@@ -233,13 +289,14 @@ int import_files(const import_target *t, const import_file *files, size_t n, jso
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++)
 		if (!import_path_unsafe(files[i].name))
-			rc = import_check(t, NULL, files[i].name, files[i].data, files[i].len, err);
+			rc = import_check(t, files[i].content_type, files[i].name, files[i].data,
+					  files[i].len, err);
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (import_path_unsafe(files[i].name))
 			import_report_reject(report, files[i].name, 0, "unsafe path");
 		else
-			rc = import_write(t, NULL, files[i].name, files[i].data, files[i].len,
-					  report, err);
+			rc = import_write(t, files[i].content_type, files[i].name, files[i].data,
+					  files[i].len, report, err);
 	}
 	return rc;
 }

@@ -39,6 +39,7 @@ typedef struct import_file {
 	const char *name;
 	const void *data;
 	size_t len;
+	const char *content_type; /* NULL: typed by its name and bytes */
 } import_file;
 
 /* A new, empty import report:
@@ -58,6 +59,12 @@ int import_upload(const import_target *t, const char *content_type, const char *
  * checked against the limits before any is written. */
 int import_files(const import_target *t, const import_file *files, size_t n, json_t *report,
 		 cl_error *err);
+/* Imports uploads all or nothing, a background import's work: every entry is parsed and held
+ * (progress in `pr`, which may be NULL, and stopped by its cancel), `before_store` (may be NULL)
+ * may still refuse, then all are written in one transaction. An unsafe name is a rejection. */
+int import_whole(const import_target *t, const import_file *files, size_t n,
+		 import_progress *pr, int (*before_store)(void *arg, cl_error *err), void *arg,
+		 json_t *report, cl_error *err);
 /* Writes one upload's entries without the check first (the demo's own data). */
 int import_write(const import_target *t, const char *content_type, const char *source,
 		 const void *data, size_t len, json_t *report, cl_error *err);

@@ -172,6 +172,8 @@ static int payout_request_job(store_tx *tx, void *ctx, cl_error *err)
 	int64_t now = clock_now_ms();
 	int64_t balance;
 	int64_t from = j->ops->account_find(tx, "worker", j->user_id, j->currency, &balance);
+	if (from < 0)
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
 	if (!from || balance < j->amount)
 		return cl_fail(err, CL_ECONFLICT, "insufficient_funds",
 			       "your balance in %s is %lld", j->currency, (long long)balance);

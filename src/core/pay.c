@@ -13,8 +13,10 @@ int pay_claim_check(store_tx *tx, const store_ops *s, const project *p, cl_error
 	project_pay pp;
 	if (s->project_pay(tx, p->id, &pp))
 		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
-	int64_t balance;
-	if (!s->account_find(tx, "project", p->id, pp.currency, &balance))
+	int64_t balance, account = s->account_find(tx, "project", p->id, pp.currency, &balance);
+	if (account < 0)
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
+	if (!account)
 		return 0; /* unfunded: not metered */
 	int64_t tasks, reviews, held, one, need;
 	s->live_work(tx, p->id, pp.max_rounds, &tasks, &reviews);
@@ -42,6 +44,8 @@ static int pay(store_tx *tx, const store_ops *s, const payment *p, const char *w
 	       int64_t now, int64_t *paid, cl_error *err)
 {
 	int64_t from = s->account_find(tx, "project", p->project_id, p->currency, NULL);
+	if (from < 0) /* a failed lookup is not "unfunded": the payment must not be skipped */
+		return cl_fail(err, CL_EINTERNAL, NULL, "store error");
 	if (!from)
 		return 0;
 	int64_t to = s->account_open(tx, "worker", p->person, p->currency, now);
@@ -120,7 +124,7 @@ int pay_reverse_check(store_tx *tx, const store_ops *s, int64_t project_id, int6
 	if (!worker_id || s->project_pay(tx, project_id, &pp) ||
 	    !s->payment_find(tx, idem, &amount))
 		return 0;
-	if (!s->account_find(tx, "worker", worker_id, pp.currency, &balance) || balance < amount)
+	if (s->account_find(tx, "worker", worker_id, pp.currency, &balance) <= 0 || balance < amount)
 		return cl_fail(err, CL_ECONFLICT, "paid_out",
 			       "the worker's balance no longer holds this task's pay");
 	return 0;

@@ -5,6 +5,7 @@
 #include "store/checkpointer.h"
 #include "store/db_internal.h"
 #include "store/migrations.h"
+#include "store/faults.h"
 #include "store/wal_vfs.h"
 
 #include <fcntl.h>
@@ -82,8 +83,7 @@ int db_conn_open(const char *path, bool writer, bool durable, db_conn **out)
 		 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=%d;"
 		 "PRAGMA journal_size_limit=%d;",
 		 durable ? "FULL" : "NORMAL", writer ? WRITER_CACHE_KIB : CHECKPOINTER_CACHE_KIB,
-		 writer ? 0 : 1000,
-		 WAL_KEEP_BYTES);
+		 writer ? 0 : 1000, WAL_KEEP_BYTES);
 	char *msg = NULL;
 	if (sqlite3_exec(c->h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		log_error("msg=\"cannot configure database\" error=\"%s\"", msg ? msg : "?");
@@ -129,8 +129,13 @@ sqlite3_stmt *db_stmt(db_conn *c, const char *sql)
 		}
 		if (!c->cache[slot].sql) {
 			sqlite3_stmt *st = NULL;
-			if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-					       NULL) != SQLITE_OK) {
+			int rc = SQLITE_NOMEM;
+			/* Memory short for a moment is asked for again; what stays short ends the
+			 * process like a bug, since no caller is ready for a missing statement. */
+			for (int try = 0; try < 3 && rc == SQLITE_NOMEM; try++)
+				rc = sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+							&st, NULL);
+			if (rc != SQLITE_OK) {
 				log_error("msg=\"prepare failed\" error=\"%s\" sql=\"%.120s\"",
 					  sqlite3_errmsg(c->h), sql);
 				abort(); /* SQL text is ours: a bad statement is a bug */
@@ -144,8 +149,19 @@ sqlite3_stmt *db_stmt(db_conn *c, const char *sql)
 	abort();
 }
 
+/* A text bound on this thread that could not be copied (no memory): the next step on the
+ * thread fails instead of writing NULL in its place. */
+static _Thread_local bool bind_failed;
+
 int db_step(sqlite3_stmt *st)
 {
+	if (bind_failed) {
+		bind_failed = false;
+		log_error(
+		    "msg=\"a value could not be bound\" error=\"out of memory\" sql=\"%.120s\"",
+		    sqlite3_sql(st));
+		return SQLITE_NOMEM;
+	}
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT)
 		log_error("msg=\"sqlite step failed\" rc=%d error=\"%s\" sql=\"%.120s\"", rc,
@@ -208,9 +224,9 @@ json_t *db_owned_page(sqlite3_stmt *st, int64_t owner, int64_t cursor, int limit
 
 void db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
+	if (s && sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		bind_failed = true;
+	else if (!s)
 		sqlite3_bind_null(st, i);
 }
 
@@ -329,6 +345,7 @@ void *db_conn_memo(db_conn *c, db_memo which, size_t size, void (*release)(void 
 static void sqlite_configure(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	store_faults_install(); /* a test build's counted allocator; nothing otherwise */
 	if (wal_vfs_register())
 		log_error("msg=\"cannot register the WAL-gathering VFS\"");
 }
@@ -445,8 +462,13 @@ db_conn *db_reader(db *d)
 	db_conn *c = pthread_getspecific(d->reader_key);
 	if (c)
 		return c;
-	if (db_conn_open(d->path, false, d->durable, &c))
-		abort(); /* the file opened for the writer a moment ago */
+	/* The file opened for the writer a moment ago: only memory short for a moment fails
+	 * this, and it is asked for again before the process gives up. */
+	int rc = CL_EINTERNAL;
+	for (int try = 0; try < 3 && rc; try++)
+		rc = db_conn_open(d->path, false, d->durable, &c);
+	if (rc)
+		abort();
 	c->owner = d;
 	reader_cache_set(d, c);
 	pthread_mutex_lock(&d->readers_lock);

@@ -294,7 +294,7 @@ typedef struct store_ops {
 	/* What project `id` pays; CL_ENOTFOUND when missing. */
 	int (*project_pay)(store_tx *tx, int64_t id, project_pay *pp);
 	/* The (kind, owner, currency) account's id and balance (may be NULL); 0 when it does not
-	 * exist. */
+	 * exist, -1 when the store failed (never to be read as "no account"). */
 	int64_t (*account_find)(store_tx *tx, const char *kind, int64_t owner,
 				const char *currency, int64_t *balance);
 	/* The (kind, owner, currency) account's id, made when missing; 0 on a store error. */

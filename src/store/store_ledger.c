@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An existing account's id and balance; 0 when it does not exist, -1 when the store failed. */
 int64_t store_account_find(db_conn *c, const char *kind, int64_t owner, const char *currency,
 			   int64_t *balance)
 {
@@ -20,10 +21,13 @@ int64_t store_account_find(db_conn *c, const char *kind, int64_t owner, const ch
 	int64_t id = 0;
 	if (balance)
 		*balance = 0;
-	if (db_step(st) == SQLITE_ROW) {
+	int rc = db_step(st);
+	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
 		if (balance)
 			*balance = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		id = -1; /* not "no account": a payment must not be skipped for it */
 	}
 	sqlite3_reset(st);
 	return id;
@@ -36,14 +40,15 @@ int64_t store_account_open(db_conn *c, const char *kind, int64_t owner, const ch
 {
 	int64_t id = store_account_find(c, kind, owner, currency, NULL);
 	if (id)
-		return id;
+		return id > 0 ? id : 0;
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO ledger_accounts(kind, owner_id, currency,"
 				      " created_at) VALUES (?,?,?,?)"
 				      " ON CONFLICT(kind, owner_id, currency) DO NOTHING");
 	db_bind(st, DB_TEXT(kind), DB_INT(owner), DB_TEXT(currency), DB_INT(now));
 	if (db_exec_stmt(st, NULL))
 		return 0;
-	return store_account_find(c, kind, owner, currency, NULL);
+	id = store_account_find(c, kind, owner, currency, NULL);
+	return id > 0 ? id : 0;
 }
 
 /* The caller's job rolls back on failure. */
@@ -254,7 +259,7 @@ int store_ledger_budget(db *d, int64_t project_id, project_budget *b)
 	b->price = pp.price;
 	b->fee = pp.fee;
 	int64_t acct = store_account_find(c, "project", project_id, pp.currency, &b->balance);
-	b->funded = acct != 0;
+	b->funded = acct > 0;
 	store_live_work(c, project_id, pp.max_rounds, &b->live_tasks, &b->live_reviews);
 	/* Pay and fees as the approvals and decisions counted them, per person; deposits, few,
 	 * from the ledger, through the project's deposit transactions (by the account's entries,

@@ -10,6 +10,7 @@
  * group. Anything else done to the WAL file (a read, a truncation, its size, closing it) first
  * writes what is buffered. Every other file passes through to the platform's VFS untouched. */
 #include "store/wal_vfs.h"
+#include "store/faults.h"
 #include "util/err.h"
 
 #include <pthread.h>
@@ -42,8 +43,10 @@ static int wal_flush(wal_file *w)
 	int rc = SQLITE_OK;
 	for (size_t done = 0; rc == SQLITE_OK && done < w->len; done += WAL_WRITE_MAX) {
 		size_t n = w->len - done < WAL_WRITE_MAX ? w->len - done : WAL_WRITE_MAX;
-		rc = w->real->pMethods->xWrite(w->real, w->buf + done, (int)n,
-					       w->off + (sqlite3_int64)done);
+		rc = store_fault_hit(STORE_FAULT_WRITE)
+			 ? SQLITE_IOERR_WRITE
+			 : w->real->pMethods->xWrite(w->real, w->buf + done, (int)n,
+						     w->off + (sqlite3_int64)done);
 	}
 	w->len = 0;
 	return rc;
@@ -101,7 +104,9 @@ static int wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 o
 	if (rc != SQLITE_OK)
 		return rc;
 	if (!wal_room(w, n))
-		return w->real->pMethods->xWrite(w->real, data, amt, ofst);
+		return store_fault_hit(STORE_FAULT_WRITE)
+			   ? SQLITE_IOERR_WRITE
+			   : w->real->pMethods->xWrite(w->real, data, amt, ofst);
 	memcpy(w->buf, data, n);
 	w->len = n;
 	w->off = ofst;
@@ -119,6 +124,8 @@ static int wal_truncate(sqlite3_file *f, sqlite3_int64 size)
 static int wal_sync(sqlite3_file *f, int flags)
 {
 	(void)flags;
+	if (store_fault_hit(STORE_FAULT_SYNC))
+		return SQLITE_IOERR_FSYNC;
 	return wal_flush((wal_file *)f);
 }
 

@@ -6,6 +6,7 @@
  * once. One writer means SQLite never answers "database is locked" to a request, and the
  * commit cost is shared by the whole group. */
 #include "store/db_internal.h"
+#include "store/faults.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -282,7 +283,10 @@ static int sync_wal(db *d)
 		d->wal_fd = open(wal, O_RDWR | O_CLOEXEC);
 	}
 	uint64_t t0 = monotonic_ns();
-	if (d->wal_fd < 0 || fdatasync(d->wal_fd)) {
+	bool fault = store_fault_hit(STORE_FAULT_SYNC);
+	if (fault)
+		errno = EIO;
+	if (fault || d->wal_fd < 0 || fdatasync(d->wal_fd)) {
 		if (errno == ENOSPC)
 			disk_is_full(d);
 		log_error("msg=\"cannot flush the WAL\" path=\"%s-wal\" error=\"%s\"", d->path,

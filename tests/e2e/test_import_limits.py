@@ -26,6 +26,9 @@ def jsonl(texts):
 
 
 class ImportLimits(ServerTestCase):
+    # Imports of every size answer in their request here (background imports:
+    # test_background_imports.py).
+    server_args = ("--background-import-kb", "1048576")
 
     def post(self, pid, body, ctype):
         return self.world.manager.post(API + "/projects/%d/items" % pid, body,

@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, Client, ServerTestCase, main  # noqa: E402
+from harness import API, Client, ServerTestCase, main, wait_for  # noqa: E402
 
 ROLES = ("anonymous", "outsider", "worker", "reviewer", "engineer", "manager", "owner", "admin")
 RELATIONS = ("own", "same_org", "other_org")
@@ -18,7 +18,8 @@ MLFLOW = "/api/2.0/mlflow/"
 
 
 class RouteAccessTest(ServerTestCase):
-    server_args = ("--allow-signup", "--allow-custom-jobs")
+    # An upload over 1 KiB is imported in the background, so that a project has imports to read.
+    server_args = ("--allow-signup", "--allow-custom-jobs", "--background-import-kb", "1")
 
     @classmethod
     def setUpClass(cls):
@@ -137,6 +138,7 @@ class RouteAccessTest(ServerTestCase):
         cls.hr, cls.hr_id, _ = cls.user("helper_reviewer")
         cls.dummy_id = cls.user("dummy")[1]
         cls.engineers = {}
+        cls.imports = {}  # project id -> an ended background import of it
         org = w.org["id"]
         clients = {"anonymous": Client(cls.server.port), "admin": w.admin,
                    "manager": w.manager}
@@ -211,6 +213,22 @@ class RouteAccessTest(ServerTestCase):
         self.assertEqual(r.status, 201, r)
         return self.dummy_id
 
+    def import_in(self, relation):
+        """A background import of the relation's project, made by an admin, once it ended."""
+        pid = self.objects(relation)["project"]
+        if pid in self.imports:
+            return self.imports[pid]
+        body = "".join('{"text":"walk import %d"}\n' % i for i in range(100))
+        r = self.world.admin.post(API + "/projects/%d/items" % pid, body,
+                                  headers={"Content-Type": "application/x-ndjson"})
+        self.assertEqual(r.status, 202, r)
+        iid = r.json()["id"]
+        path = API + "/projects/%d/imports/%d" % (pid, iid)
+        self.assertTrue(wait_for(lambda: self.world.admin.get(path).json()["state"] in
+                                 ("done", "failed", "cancelled"), timeout=60))
+        self.imports[pid] = iid
+        return iid
+
     def path_for(self, method, path, access, relation):
         """The path with its ids: the object of the relation, then the sub-object."""
         objs = self.objects(relation)
@@ -230,6 +248,8 @@ class RouteAccessTest(ServerTestCase):
             second = objs["pipeline_run"]
         if method == "DELETE" and path.endswith("/members/{id}"):
             second = self.fresh_member(relation)
+        if path.endswith("/imports/{id}"):
+            second = self.import_in(relation)
         if first is not None:
             path = path.replace("{id}", str(first), 1)
         if second is not None:

@@ -62,6 +62,9 @@ def chunks(head, filler, size, tail=b""):
 
 
 class UploadSpool(ServerTestCase):
+    # Imports of every size answer in their request here (background imports:
+    # test_background_imports.py).
+    server_args = ("--background-import-kb", "1048576")
 
     def post(self, pid, body, size, ctype):
         c = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=120)

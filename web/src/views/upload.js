@@ -86,10 +86,13 @@ export async function uploadView(root, [pid], ctx) {
           if (total && loaded >= total) { barText.textContent = t('upload.processing'); sentAll = true; }
         },
       });
+      // A large upload is imported in the background (202): its progress is read until it ends.
+      const done = r.state ? await follow(r) : r;
+      if (!done) return;
       bar.value = 100;
       bar.dataset.done = 'true';
       barText.textContent = t('upload.finished');
-      showReport(r);
+      showReport(done);
     } catch (e) {
       if (!ctx.alive) return;
       if (e.name === 'AbortError') {
@@ -109,6 +112,37 @@ export async function uploadView(root, [pid], ctx) {
       sendFilesBtn.disabled = !files.length;
       if (sendPasteBtn) sendPasteBtn.disabled = false;
     }
+  }
+
+  // Follows background import `imp` until it ends: its report once done; null when cancelled;
+  // throws its error when it failed. The cancel button cancels it on the server.
+  async function follow(imp) {
+    const path = '/projects/' + pid + '/imports/' + imp.id;
+    bar.dataset.import = String(imp.id);
+    sending = { abort: () => api.request('DELETE', path).catch(() => {}) };
+    for (;;) {
+      showImport(imp);
+      if (imp.state === 'done') return imp.report;
+      if (imp.state === 'failed') throw new Error(imp.error ? imp.error.message : t('upload.importFailed'));
+      if (imp.state === 'cancelled') {
+        bar.value = 0;
+        bar.dataset.done = 'cancelled';
+        barText.textContent = t('upload.importCancelled');
+        replace(report);
+        return null;
+      }
+      if (imp.state === 'storing') cancelBtn.disabled = true;
+      await new Promise((ok) => setTimeout(ok, 400));
+      if (!ctx.alive) return null;
+      imp = await api.get(path);
+    }
+  }
+  function showImport(imp) {
+    const pr = imp.progress;
+    if (pr.bytes_total) bar.value = Math.round((pr.bytes_read / pr.bytes_total) * 100);
+    barText.textContent = imp.state === 'queued' ? t('upload.importQueued')
+      : imp.state === 'storing' ? t('upload.importStoring', { items: fmtNumber(pr.items) })
+        : t('upload.importing', { read: fmtBytes(pr.bytes_read), total: fmtBytes(pr.bytes_total), lines: fmtNumber(pr.lines_read), items: fmtNumber(pr.items), rejected: fmtNumber(pr.rejected) });
   }
 
   function sendFiles() {
