@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/task_json.h"
+#include "core/ledger.h"
 #include "core/task_loop.h"
 #include "store/faults.h"
 #include "store/store.h"
@@ -102,21 +103,18 @@ static int step_import(world *w)
 
 static int step_fund(world *w)
 {
+	store s = store_of(w->d);
 	cl_error err = {0};
-	json_t *out = NULL;
-	int rc =
-	    store_ledger_fund_org(w->d, w->p.org_id, 10 * PRICE, w->admin, "funds", &out, &err);
-	json_decref(out);
-	return rc;
+	int64_t txn;
+	return ledger_fund_org(&s, w->p.org_id, 10 * PRICE, w->admin, "funds", &txn, &err);
 }
 
 static int step_deposit(world *w)
 {
+	store s = store_of(w->d);
 	cl_error err = {0};
-	json_t *out = NULL;
-	int rc = store_ledger_deposit(w->d, w->p.id, 10 * PRICE, w->admin, "budget", &out, &err);
-	json_decref(out);
-	return rc;
+	int64_t txn;
+	return ledger_deposit(&s, w->p.id, 10 * PRICE, w->admin, "budget", &txn, &err);
 }
 
 static int step_claim(world *w, int64_t *task_id)
