@@ -37,7 +37,8 @@ def metric(text, name, **labels):
 class ServerTest(unittest.TestCase):
 
     def setUp(self):
-        self.server = Server(extra_args=["--allow-signup", "--allow-custom-jobs"])
+        self.server = Server(extra_args=["--allow-signup", "--allow-custom-jobs",
+                                         "--background-import-kb", "1024"])
         self.server.create_admin()
         self.server.start()
 
@@ -639,6 +640,14 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(runs["items"][0]["id"], run["id"])
         check("GET", "/api/v1/endpoints/{id}/usage", eng.get(epath + "/usage"))
         check("GET", "/api/v1/endpoints/{id}/stats", eng.get(epath + "/stats"))
+        # An import over the background size, read and cancelled while it runs.
+        big = "".join(json.dumps({"text": "bulk %d" % i}) + "\n" for i in range(1000000))
+        r = w.manager.post(API + "/projects/%d/items" % pid, big.encode(),
+                           headers={"Content-Type": "application/x-ndjson"})
+        self.assertEqual(r.status, 202, r)
+        ipath = API + "/projects/%d/imports/%d" % (pid, r.json()["id"])
+        check("GET", "/api/v1/projects/{id}/imports/{id}", w.manager.get(ipath))
+        check("DELETE", "/api/v1/projects/{id}/imports/{id}", w.manager.request("DELETE", ipath))
         # A label check of the project as it is now, and the list of its checks.
         check("POST", "/api/v1/projects/{id}/label-checks",
               w.manager.post(API + "/projects/%d/label-checks" % pid, {"folds": 2}))
