@@ -154,7 +154,7 @@ static int step_approve(world *w, int64_t task_id)
 /* The export's rows: the approved tasks, read as GET /projects/{id}/export reads them. */
 static int step_export(world *w, int *rows)
 {
-	store_rows *c = store_rows_open(w->d, &w->p, 0, false);
+	store_rows *c = store_rows_open(w->d, w->p.id, ROWS_BY_TASK);
 	if (!c)
 		return CL_ENOMEM;
 	export_row row;
