@@ -99,10 +99,13 @@ int api_targets_load(http_request *r, int64_t org, const json_t *given,
 		    endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
 	json_decref(targets);
 	json_decref(shadow);
+	/* Without a caller's scope this is the server's own refresh (an alias moved by the
+	 * pipeline) of what an owner or engineer deployed: the server's switch still holds. */
+	const api_scope *scope = api_scope_of(r);
 	if (!rc)
 		rc = endpoint_servers_allowed(*targets_out, *shadow_out,
 					      api_app(r)->runs.allow_custom,
-					      api_scope_of(r)->org_role, &r->err);
+					      scope ? scope->org_role : "owner", &r->err);
 	cl_error load = {0};
 	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &load)))
 		rc = http_fail(r, CL_EINVAL, "target_unavailable", "a target does not load: %s",
