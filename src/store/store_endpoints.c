@@ -435,14 +435,20 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	return rc;
 }
 
-/* Keeps the endpoint's newest log_limit predictions. It runs on inserts whose id is a multiple
- * of PREDICTION_TRIM_EVERY (the OFFSET walks log_limit index entries), so an endpoint's log
- * overshoots its limit by about that many of its own rows times the endpoints sharing the
- * inserts. */
+/* Keeps the endpoint's newest log_limit predictions. The OFFSET walks log_limit index entries,
+ * so it runs on inserts whose id is a multiple of log_limit / PREDICTION_TRIM_SHARE (at least
+ * PREDICTION_TRIM_EVERY): each prediction pays for about PREDICTION_TRIM_SHARE entries, not
+ * log_limit / 16 (at the default 10,000, trimming every 16th took half the writer's time per
+ * prediction), and an endpoint's log overshoots its limit by about a 64th of it (at least 16 of
+ * its own rows) times the endpoints sharing the inserts. */
 #define PREDICTION_TRIM_EVERY 16
+#define PREDICTION_TRIM_SHARE 64
 static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, cl_error *err)
 {
-	if (id % PREDICTION_TRIM_EVERY)
+	int64_t every = p->log_limit / PREDICTION_TRIM_SHARE;
+	if (every < PREDICTION_TRIM_EVERY)
+		every = PREDICTION_TRIM_EVERY;
+	if (id % every)
 		return 0;
 	static const char *const trims[] = {
 	    "DELETE FROM prediction_feedback WHERE prediction_id IN (SELECT id FROM predictions"
