@@ -18,9 +18,9 @@ for tool in tesseract /usr/bin/time; do
 		{ echo "bench/ocr_cli.sh needs $tool (packages tesseract-ocr, time)" >&2; exit 1; }
 done
 cmake --build "$build" --target crowdloop-ocr-bench >/dev/null
-export OMP_THREAD_LIMIT=1
-
+# Before OMP_THREAD_LIMIT, which nproc obeys.
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $(tesseract --version 2>&1 | head -1)"
+export OMP_THREAD_LIMIT=1
 "$build/crowdloop-ocr-bench" "$pages" --png "$work/page.png" >"$work/inproc.out" 2>"$work/inproc.err"
 cat "$work/inproc.out"
 # "... X ms a page, ...; Y CPU ms a page, ..."
