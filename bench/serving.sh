@@ -11,14 +11,14 @@
 #     sentences, sent in turn), BENCH_DURATION (10) s, with the endpoint's feedback rule off
 #     (`"feedback": null`) and on (`{"project_id", "threshold": BENCH_THRESHOLD (0.9)}`: a
 #     prediction whose top score is under it becomes an item of the project, up to the rule's
-#     daily cap of 1,000), BENCH_RUNS (2) runs of each, alternating, each after
+#     daily cap of 1,000), BENCH_RUNS (3) runs of each, alternating, each after
 #     BENCH_WARMUP (1) s of unmeasured requests.
 # Every prediction is written to the prediction log in both cases (the log cannot be switched
 # off); with the rule on the input's text is kept with it too and a doubtful one looks up (and,
 # under the cap, makes) its item in the same transaction.
 # Prints predictions/s and p50/p99 per run, the median run of each case, predictions/s ÷
-# healthz requests/s, the rule's cost (on ÷ off) and the server's CPU share, with the load
-# average before each run. Knobs (environment): BUILD_DIR (build), BENCH_CONNECTIONS,
+# healthz requests/s, the rule's cost (on ÷ off), the server's CPU share and its CPU time per
+# prediction (the steadier figure on a shared machine), with the load average before each run. Knobs (environment): BUILD_DIR (build), BENCH_CONNECTIONS,
 # BENCH_DURATION, BENCH_HEALTHZ_DURATION, BENCH_WARMUP, BENCH_RUNS, BENCH_THRESHOLD,
 # BENCH_SERVE_ARGS (extra `crowdloop serve` options), BENCH_KEEP=1 to keep the data directory.
 set -euo pipefail
@@ -30,7 +30,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 DURATION=${BENCH_DURATION:-10}
 HEALTHZ_DURATION=${BENCH_HEALTHZ_DURATION:-5}
 WARMUP=${BENCH_WARMUP:-1}
-RUNS=${BENCH_RUNS:-2}
+RUNS=${BENCH_RUNS:-3}
 THRESHOLD=${BENCH_THRESHOLD:-0.9}
 read -r -a SERVE_ARGS <<<"${BENCH_SERVE_ARGS:-}"
 BIN=$BUILD_DIR/crowdloop
@@ -281,17 +281,18 @@ main() {
 	echo
 	echo "== summary ($CONNECTIONS connections, one sentence a request; p50/p99 in ms) =="
 	echo "healthz ceiling: $healthz requests/s"
-	echo "| feedback rule | predictions/s (runs) | p50 | p99 | server CPU % | ÷ healthz |"
-	echo "|---|---|---|---|---|---|"
+	echo "| feedback rule | predictions/s (runs) | p50 | p99 | server CPU % | server CPU µs a prediction | ÷ healthz |"
+	echo "|---|---|---|---|---|---|---|"
 	local rule rps p50 p99 cpu non2xx runs
 	declare -A MED
 	for rule in off on; do
 		read -r rps p50 p99 cpu non2xx <<<"$(median_of "$rule")"
 		MED[$rule]=$rps
 		runs=$(for i in $(seq "$RUNS"); do printf '%s ' "${FIG[$rule.$i]%% *}"; done)
-		printf '| %s | %s (%s) | %.2f | %.2f | %s | %s |\n' "$rule" "$rps" "${runs% }" \
+		printf '| %s | %s (%s) | %.2f | %.2f | %s | %s | %s |\n' "$rule" "$rps" "${runs% }" \
 			"$(awk -v u="$p50" 'BEGIN { print u / 1000 }')" \
 			"$(awk -v u="$p99" 'BEGIN { print u / 1000 }')" "$cpu" \
+			"$(awk -v c="$cpu" -v r="$rps" 'BEGIN { if (r > 0) printf "%.0f", c * 10000 / r; else print "?" }')" \
 			"$(awk -v a="$rps" -v h="$healthz" 'BEGIN { if (h > 0) printf "%.3f", a / h; else print "?" }')"
 		[ "$rule" = off ] && echo "target ≥ 20,000 predictions/s with p99 < 5 ms (rule off): $(awk -v r="$rps" -v p="$p99" \
 			'BEGIN { printf "%s", (r >= 20000 && p < 5000) ? "met" : "NOT met" }')" >"$DATA/target"
