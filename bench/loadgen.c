@@ -6,7 +6,9 @@
  * between simulated workers (tasks/next, then submit) and reviewers (reviews/next, then approve),
  * each connection with its own bearer token, and counts full cycles (approvals). With `--chained`
  * each submit and approval asks for the next task in the same request ("next": true), so a worker
- * or reviewer goes back to tasks/next or reviews/next only when that came back empty. Every round
+ * or reviewer goes back to tasks/next or reviews/next only when that came back empty. `--predict
+ * NAME` POSTs /api/v1/endpoints/NAME/predict with an endpoint key (`--key`) on every connection,
+ * the bodies taken in turn from `--body FILE` (one JSON body a line). Every round
  * trip lands in a per-route log-linear histogram that is exact to the microsecond below 2 ms and
  * within 0.1% above; at the end it prints rates, p50/p99/max per route, non-2xx answers by status
  * and errors, plus one `RESULT key=value ...` line for scripts. Every loop is bounded: the run
@@ -33,6 +35,8 @@
 #define OUT_CAP 2048
 #define IN_CAP_MAX ((size_t)8 << 20)
 #define MAX_TOKEN 512
+#define MAX_BODY 1400 /* a --predict body, so that it fits OUT_CAP with its headers */
+#define MAX_BODIES 100000
 #define CONNECT_PHASE_NS (5 * 1000000000ULL)
 #define RECONNECT_DELAY_NS (20 * 1000000ULL)
 
@@ -43,7 +47,7 @@
 #define HIST_MAX_MSB 40
 #define HIST_BUCKETS (2 * HIST_SUB + (HIST_MAX_MSB - HIST_SUB_BITS) * HIST_SUB)
 
-enum route { R_HEALTHZ, R_TASK_NEXT, R_SUBMIT, R_REVIEW_NEXT, R_REVIEW, R_COUNT };
+enum route { R_HEALTHZ, R_TASK_NEXT, R_SUBMIT, R_REVIEW_NEXT, R_REVIEW, R_PREDICT, R_COUNT };
 
 static const char *const route_names[R_COUNT] = {
     "GET /healthz",
@@ -51,14 +55,15 @@ static const char *const route_names[R_COUNT] = {
     "POST /tasks/{id}/submit",
     "POST /projects/{id}/reviews/next",
     "POST /tasks/{id}/review",
+    "POST /endpoints/{name}/predict",
 };
 
 /* Short names for the RESULT line. */
 static const char *const route_keys[R_COUNT] = {
-    "healthz", "task_next", "submit", "review_next", "review",
+    "healthz", "task_next", "submit", "review_next", "review", "predict",
 };
 
-enum role { ROLE_HEALTHZ, ROLE_WORKER, ROLE_REVIEWER };
+enum role { ROLE_HEALTHZ, ROLE_WORKER, ROLE_REVIEWER, ROLE_PREDICT };
 
 enum cstate {
 	C_READY,      /* connected, nothing in flight (connect phase only) */
@@ -98,6 +103,8 @@ struct response {
 
 struct options {
 	int healthz, cycles, chained;
+	const char *predict; /* the endpoint's name for --predict */
+	const char *key, *body_file;
 	struct in_addr host;
 	int port;
 	int connections;
@@ -124,6 +131,11 @@ struct stats {
 
 static struct options opt;
 static volatile sig_atomic_t stop_flag;
+
+/* --predict's request bodies, one a line of --body's file, and the next one each thread sends. */
+static char **bodies;
+static int nbodies;
+static __thread unsigned next_body;
 
 /* Each thread's own connections, epoll set and counts. */
 static __thread struct conn *conns;
@@ -171,7 +183,8 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fputs("usage: crowdloop-loadgen --port PORT [--host 127.0.0.1] (--healthz | --cycles)\n"
+	fputs("usage: crowdloop-loadgen --port PORT [--host 127.0.0.1]\n"
+	      "         (--healthz | --cycles | --predict NAME)\n"
 	      "         [--connections 64] [--threads 2] [--duration 10] [--warmup 0] [--timeout "
 	      "10]\n"
 	      "  --cycles also needs: --project ID --workers-file F --reviewers-file F\n"
@@ -179,7 +192,9 @@ static void usage(FILE *f)
 	      "         [--max-cycles N (stop after N approvals, 0: no limit)]\n"
 	      "         [--chained (submit and approve with \"next\": true)]\n"
 	      "  --warmup ends early once a fifth of --max-cycles are done, so that a fast run\n"
-	      "  still measures most of them; --mark FILE creates FILE when measuring starts\n",
+	      "  still measures most of them; --mark FILE creates FILE when measuring starts\n"
+	      "  --predict NAME also needs: --key clk_... --body FILE (one JSON body a line,\n"
+	      "         each under 1.5 KB, sent in turn)\n",
 	      f);
 }
 
@@ -283,6 +298,12 @@ static int parse_args(int argc, char **argv)
 			if (parse_ll(v, 0, 10000, &n))
 				goto bad;
 			opt.backoff_ms = (long)n;
+		} else if (strcmp(a, "--predict") == 0) {
+			opt.predict = v;
+		} else if (strcmp(a, "--key") == 0) {
+			opt.key = v;
+		} else if (strcmp(a, "--body") == 0) {
+			opt.body_file = v;
 		} else if (strcmp(a, "--mark") == 0) {
 			opt.mark_file = v;
 		} else if (strcmp(a, "--max-cycles") == 0) {
@@ -299,8 +320,15 @@ static int parse_args(int argc, char **argv)
 		fprintf(stderr, "loadgen: bad value for %s: %s\n", a, v);
 		return -1;
 	}
-	if (opt.healthz + opt.cycles != 1 || !opt.port) {
+	if (opt.healthz + opt.cycles + !!opt.predict != 1 || !opt.port) {
 		usage(stderr);
+		return -1;
+	}
+	/* With MAX_BODY, the bounds keep a predict request inside OUT_CAP. */
+	if (opt.predict && (!opt.key || !opt.body_file || strlen(opt.key) > 128 ||
+			    strlen(opt.predict) > 64)) {
+		fprintf(stderr, "loadgen: --predict needs --key (at most 128 characters) and --body; "
+				"the name is at most 64 characters\n");
 		return -1;
 	}
 	if (opt.cycles) {
@@ -366,6 +394,55 @@ static int load_tokens(const char *path, char ***out)
 	fclose(f);
 	if (!n) {
 		fprintf(stderr, "loadgen: %s holds no token\n", path);
+		free(list);
+		return -1;
+	}
+	*out = list;
+	return n;
+fail:
+	fclose(f);
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return -1;
+}
+
+/* Reads --predict's bodies, one JSON body a line (blank lines skipped, at most MAX_BODIES), each
+ * short enough for a request with its headers in OUT_CAP; returns the count or -1. */
+static int load_bodies(const char *path, char ***out)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char **list = NULL;
+	int n = 0, cap = 0;
+	char line[MAX_BODY + 2];
+	while (n < MAX_BODIES && fgets(line, sizeof line, f)) {
+		size_t len = strlen(line);
+		if (len == sizeof line - 1 && line[len - 1] != '\n') {
+			fprintf(stderr, "loadgen: %s: a body longer than %d bytes\n", path, MAX_BODY);
+			goto fail;
+		}
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (!len)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **p = realloc(list, (size_t)cap * sizeof *p);
+			if (!p)
+				goto fail;
+			list = p;
+		}
+		if (!(list[n] = strdup(line)))
+			goto fail;
+		n++;
+	}
+	fclose(f);
+	if (!n) {
+		fprintf(stderr, "loadgen: %s holds no body\n", path);
 		free(list);
 		return -1;
 	}
@@ -525,6 +602,14 @@ static void build_request(struct conn *c)
 		c->route = R_HEALTHZ;
 		n = snprintf(c->out, OUT_CAP, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
 			     opt.port);
+	} else if (c->role == ROLE_PREDICT) {
+		const char *body = bodies[next_body++ % (unsigned)nbodies];
+		c->route = R_PREDICT;
+		n = snprintf(c->out, OUT_CAP,
+			     "POST /api/v1/endpoints/%s/predict HTTP/1.1\r\n"
+			     "Host: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+			     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			     opt.predict, opt.port, opt.key, strlen(body), body);
 	} else {
 		snprintf(hdr, sizeof hdr, auth_fmt, opt.port, c->token);
 		int worker = c->role == ROLE_WORKER;
@@ -861,7 +946,8 @@ static void on_response(struct conn *c, const struct response *r, uint64_t done)
 
 	record(c->route, st, c->sent_at, done);
 	switch (c->route) {
-	case R_HEALTHZ: break;
+	case R_HEALTHZ:
+	case R_PREDICT: break;
 	case R_TASK_NEXT:
 	case R_REVIEW_NEXT:
 		if (st == 200) {
@@ -1057,6 +1143,9 @@ static void report(double elapsed, double cpu)
 
 	if (opt.healthz)
 		printf("mode healthz: %d connections, %.2f s measured\n", opt.connections, elapsed);
+	else if (opt.predict)
+		printf("mode predict: endpoint %s, %d connections, %d bodies, %.2f s measured\n",
+		       opt.predict, opt.connections, nbodies, elapsed);
 	else
 		printf("mode cycles%s: %d connections (%d workers, %d reviewers), project %lld, "
 		       "%.2f s measured\n",
@@ -1104,7 +1193,7 @@ static void report(double elapsed, double cpu)
 	printf("RESULT mode=%s chained=%d connections=%d elapsed_s=%.3f requests=%llu rps=%.1f "
 	       "cycles=%llu "
 	       "cycles_per_s=%.1f non2xx=%llu errors=%llu loadgen_cpu_pct=%.0f",
-	       opt.healthz ? "healthz" : "cycles", opt.chained, opt.connections, elapsed,
+	       opt.healthz ? "healthz" : opt.predict ? "predict" : "cycles", opt.chained, opt.connections, elapsed,
 	       (unsigned long long)total, rps, (unsigned long long)merged.cycles, cps,
 	       (unsigned long long)non2xx,
 	       (unsigned long long)(merged.errs.connect + merged.errs.reset + merged.errs.timeout +
@@ -1235,6 +1324,9 @@ int main(int argc, char **argv)
 					"connections will share users\n");
 	}
 
+	if (opt.predict && (nbodies = load_bodies(opt.body_file, &bodies)) < 0)
+		return 2;
+
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1260,6 +1352,8 @@ int main(int argc, char **argv)
 		c->fd = -1;
 		if (opt.healthz) {
 			c->role = ROLE_HEALTHZ;
+		} else if (opt.predict) {
+			c->role = ROLE_PREDICT;
 		} else if (i < workers) {
 			c->role = ROLE_WORKER;
 			c->token = wtok[i % nw];
@@ -1313,6 +1407,9 @@ int main(int argc, char **argv)
 		free(rtok[i]);
 	free(wtok);
 	free(rtok);
+	for (int i = 0; i < nbodies; i++)
+		free(bodies[i]);
+	free(bodies);
 	for (int t = 0; t < threads; t++)
 		free(shards[t].conns);
 	free(shards);

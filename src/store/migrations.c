@@ -610,6 +610,15 @@ const migration migrations[] = {
      "ALTER TABLE audit_items ADD COLUMN model_label TEXT;"
      "ALTER TABLE audit_items ADD COLUMN confidence REAL;"
      "CREATE INDEX audits_job ON audits(job_id) WHERE job_id IS NOT NULL;"},
+    {33, "the loop's items counted per endpoint, rule and UTC day, for its daily cap",
+     /* made: the day's prediction_items rows of the rule (day: the UTC day's first ms), kept
+      * in the transaction that adds one, so the cap is one lookup, not a count. */
+     "CREATE TABLE prediction_loop_days(endpoint_id INTEGER NOT NULL, reason TEXT NOT NULL,"
+     " day INTEGER NOT NULL, made INTEGER NOT NULL, PRIMARY KEY (endpoint_id, reason, day))"
+     " WITHOUT ROWID;"
+     "INSERT INTO prediction_loop_days(endpoint_id, reason, day, made)"
+     " SELECT endpoint_id, reason, created_at - created_at % 86400000, count(*)"
+     " FROM prediction_items GROUP BY 1, 2, 3;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

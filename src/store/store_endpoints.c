@@ -276,6 +276,7 @@ static int endpoint_delete_job(db_conn *c, void *ctx, cl_error *err)
 	    "DELETE FROM prediction_feedback WHERE prediction_id IN"
 	    " (SELECT id FROM predictions WHERE endpoint_id = ?)",
 	    "DELETE FROM prediction_items WHERE endpoint_id = ?",
+	    "DELETE FROM prediction_loop_days WHERE endpoint_id = ?",
 	    "DELETE FROM predictions WHERE endpoint_id = ?",
 	    "DELETE FROM endpoint_usage WHERE key_id IN"
 	    " (SELECT id FROM endpoint_keys WHERE endpoint_id = ?)",
@@ -435,14 +436,20 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	return rc;
 }
 
-/* Keeps the endpoint's newest log_limit predictions. It runs on inserts whose id is a multiple
- * of PREDICTION_TRIM_EVERY (the OFFSET walks log_limit index entries), so an endpoint's log
- * overshoots its limit by about that many of its own rows times the endpoints sharing the
- * inserts. */
+/* Keeps the endpoint's newest log_limit predictions. The OFFSET walks log_limit index entries,
+ * so it runs on inserts whose id is a multiple of log_limit / PREDICTION_TRIM_SHARE (at least
+ * PREDICTION_TRIM_EVERY): each prediction pays for about PREDICTION_TRIM_SHARE entries, not
+ * log_limit / 16 (at the default 10,000, trimming every 16th took half the writer's time per
+ * prediction), and an endpoint's log overshoots its limit by about a 64th of it (at least 16 of
+ * its own rows) times the endpoints sharing the inserts. */
 #define PREDICTION_TRIM_EVERY 16
+#define PREDICTION_TRIM_SHARE 64
 static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, cl_error *err)
 {
-	if (id % PREDICTION_TRIM_EVERY)
+	int64_t every = p->log_limit / PREDICTION_TRIM_SHARE;
+	if (every < PREDICTION_TRIM_EVERY)
+		every = PREDICTION_TRIM_EVERY;
+	if (id % every)
 		return 0;
 	static const char *const trims[] = {
 	    "DELETE FROM prediction_feedback WHERE prediction_id IN (SELECT id FROM predictions"
@@ -538,15 +545,28 @@ static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, 
 	return rc ? rc : store_project_counted(c, l->project_id, 1, tasks, err);
 }
 
-/* Whether the rule made its endpoint's daily cap of items today (UTC). */
+/* Whether the rule made its endpoint's daily cap of items today (UTC). The day's count is
+ * kept in prediction_loop_days: counting the day's prediction_items rows walked up to the cap's
+ * index entries for every doubtful prediction. */
 static bool loop_capped(db_conn *c, const struct loop_item *l, const char *reason, int64_t now)
 {
 	sqlite3_stmt *st =
-	    db_stmt(c, "SELECT count(*) >= coalesce((SELECT feedback_daily_cap FROM endpoints"
-		       "  WHERE id = ?1), 0) FROM prediction_items"
-		       " WHERE endpoint_id = ?1 AND reason = ?2 AND created_at >= ?3");
+	    db_stmt(c, "SELECT coalesce((SELECT made FROM prediction_loop_days"
+		       "  WHERE endpoint_id = ?1 AND reason = ?2 AND day = ?3), 0)"
+		       " >= coalesce((SELECT feedback_daily_cap FROM endpoints WHERE id = ?1), 0)");
 	db_bind(st, DB_INT(l->endpoint_id), DB_TEXT(reason), DB_INT(now - now % 86400000));
 	return db_one_int(st) != 0;
+}
+
+/* Counts a row of prediction_items in its rule's day, in the same transaction. */
+static int loop_day_count(db_conn *c, const struct loop_item *l, const char *reason, int64_t now,
+			  cl_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO prediction_loop_days(endpoint_id, reason, day,"
+				      " made) VALUES (?1, ?2, ?3, 1) ON CONFLICT"
+				      " (endpoint_id, reason, day) DO UPDATE SET made = made + 1");
+	db_bind(st, DB_INT(l->endpoint_id), DB_TEXT(reason), DB_INT(now - now % 86400000));
+	return db_exec_stmt(st, err);
 }
 
 /* Makes the prediction's item unless it made one already (at most once per prediction) or the
@@ -565,7 +585,8 @@ static int loop_item_make(db_conn *c, const struct loop_item *l, const char *rea
 			" created_at) VALUES (?,?,?,?,?)");
 	db_bind(st, DB_INT(l->prediction_id), DB_INT(l->endpoint_id), DB_INT(item_id),
 		DB_TEXT(reason), DB_INT(now));
-	return db_exec_stmt(st, err);
+	rc = db_exec_stmt(st, err);
+	return rc ? rc : loop_day_count(c, l, reason, now, err);
 }
 
 static const char *loop_reason_of(const json_t *meta)

@@ -509,11 +509,17 @@ json_t *store_job_metrics(db *d, int64_t id, const char *key, int limit)
 
 json_t *store_job_final_metrics(db *d, int64_t id)
 {
-	/* The last point of each series: the highest step, the latest logged among equals. */
+	/* The last point of each series: the highest step, the latest logged among equals. The
+	 * keys are stepped through job_metrics_key (the next key after each) and each key's last
+	 * point is that index's last entry for it, so the cost follows the series, not their
+	 * points: a window over every point took 4/5 of a 1,000-run comparison. */
 	sqlite3_stmt *st = db_stmt(
-	    db_reader(d), "SELECT key, value FROM (SELECT key, value, row_number() OVER"
-			  " (PARTITION BY key ORDER BY step DESC, rowid DESC) AS n"
-			  " FROM job_metrics WHERE job_id = ?) WHERE n = 1 ORDER BY key");
+	    db_reader(d),
+	    "WITH RECURSIVE k(key) AS (SELECT min(key) FROM job_metrics WHERE job_id = ?1"
+	    " UNION ALL SELECT (SELECT min(key) FROM job_metrics WHERE job_id = ?1 AND key > k.key)"
+	    " FROM k WHERE k.key IS NOT NULL)"
+	    " SELECT key, (SELECT value FROM job_metrics WHERE job_id = ?1 AND key = k.key"
+	    " ORDER BY step DESC, rowid DESC LIMIT 1) FROM k WHERE key IS NOT NULL ORDER BY key");
 	db_bind_int(st, 1, id);
 	json_t *o = json_object();
 	while (db_step(st) == SQLITE_ROW)

@@ -292,6 +292,13 @@ class CustomJobsTest(ServerTestCase):
         self.assertError(r, 413, "batch_too_big")
         m = self.jw.eng.get(API + "/jobs/%d/metrics?key=k" % jid).json()
         self.assertEqual(len(m["series"]["k"]), 1000)
+        # Each series' last point: its highest step, the later logged of two at that step.
+        r = self.jw.eng.post(API + "/jobs/%d/metrics" % jid, {"metrics": [
+            {"key": "k", "value": 7, "step": 999}, {"key": "a", "value": 2, "step": 5},
+            {"key": "a", "value": 3, "step": 4}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.jw.eng.get(API + "/jobs/%d" % jid).json()["final_metrics"],
+                         {"a": 2.0, "k": 7.0, "tok": 1.0})
         self.assertError(self.jw.eng.post(API + "/jobs/%d/metrics" % jid,
                                           {"metrics": [{"key": "", "value": 1}]}), 400)
 

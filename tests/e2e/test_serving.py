@@ -325,6 +325,30 @@ class ServingTests(ServerTestCase):
         self.assertGreaterEqual(len(kept), 3)
         self.assertEqual(kept, sorted(ids)[-len(kept):])
 
+    def test_a_long_log_is_trimmed_in_steps_of_a_64th(self):
+        # A limit of 1,280 is trimmed every 20th insert (a 64th of it), so that each prediction
+        # does not walk the whole limit's index entries: at most 20 over, never under.
+        ep = self.deploy("ocr-long-log", log_limit=1280)
+        c = self.caller(self.make_key(ep["id"], rate_limit=1000))
+        body = {"inputs": [{"image_bytes_b64": b64(self.tiny)}] * 16}
+        ids = []
+        for _ in range(88):
+            r = c.post(API + "/endpoints/ocr-long-log/predict", body)
+            self.assertEqual(r.status, 200, r)
+            ids.extend(p["id"] for p in r.json()["predictions"])
+        kept, cursor = [], None
+        while True:
+            url = API + "/endpoints/%d/predictions?limit=500" % ep["id"]
+            page = self.engineer.get(url + ("&cursor=" + cursor if cursor else "")).json()
+            kept.extend(p["id"] for p in page["items"])
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        self.assertEqual(len(ids), 1408)
+        self.assertLessEqual(len(kept), 1280 + 20)
+        self.assertGreaterEqual(len(kept), 1280)
+        self.assertEqual(sorted(kept), sorted(ids)[-len(kept):])
+
     def shadow_counts(self):
         """The shadow queue's counters from /metrics."""
         text = self.engineer.get("/metrics").body.decode()

@@ -1,0 +1,306 @@
+#!/usr/bin/env bash
+# The serving benchmark (figures in docs/BENCHMARKS.md, "Serving"). Builds crowdloop and
+# crowdloop-loadgen, trains the built-in text-linear model offline (`crowdloop trainer run`) on
+# the UCI sentiment sentences of scripts/demo-data.sh (4/5 train, 1/5 test by position), starts a
+# real `crowdloop serve` on a fresh data directory and a free loopback port, deploys the model
+# from <data>/models/sentiment as the endpoint `sentiment`, makes an endpoint key with a rate
+# limit of 100,000 requests a second and a text_class project for the loop, then measures on
+# BENCH_CONNECTIONS (64) keep-alive connections:
+#   - the HTTP ceiling: GET /healthz for BENCH_HEALTHZ_DURATION (5) s;
+#   - POST /api/v1/endpoints/sentiment/predict with the key, one sentence a request (the test
+#     sentences, sent in turn), BENCH_DURATION (10) s, with the endpoint's feedback rule off
+#     (`"feedback": null`) and on (`{"project_id", "threshold": BENCH_THRESHOLD (0.9)}`: a
+#     prediction whose top score is under it becomes an item of the project, up to the rule's
+#     daily cap of 1,000), BENCH_RUNS (3) runs of each, alternating, each after
+#     BENCH_WARMUP (1) s of unmeasured requests.
+# Every prediction is written to the prediction log in both cases (the log cannot be switched
+# off); with the rule on the input's text is kept with it too and a doubtful one looks up (and,
+# under the cap, makes) its item in the same transaction.
+# Prints predictions/s and p50/p99 per run, the median run of each case, predictions/s ÷
+# healthz requests/s, the rule's cost (on ÷ off), the server's CPU share and its CPU time per
+# prediction (the steadier figure on a shared machine), with the load average before each run. Knobs (environment): BUILD_DIR (build), BENCH_CONNECTIONS,
+# BENCH_DURATION, BENCH_HEALTHZ_DURATION, BENCH_WARMUP, BENCH_RUNS, BENCH_THRESHOLD,
+# BENCH_SERVE_ARGS (extra `crowdloop serve` options), BENCH_KEEP=1 to keep the data directory.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+DURATION=${BENCH_DURATION:-10}
+HEALTHZ_DURATION=${BENCH_HEALTHZ_DURATION:-5}
+WARMUP=${BENCH_WARMUP:-1}
+RUNS=${BENCH_RUNS:-3}
+THRESHOLD=${BENCH_THRESHOLD:-0.9}
+read -r -a SERVE_ARGS <<<"${BENCH_SERVE_ARGS:-}"
+BIN=$BUILD_DIR/crowdloop
+LOADGEN=$BUILD_DIR/crowdloop-loadgen
+SERVER_PID=
+DATA=
+
+log() { printf '[serving %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+stop_server() {
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	SERVER_PID=
+}
+
+cleanup() {
+	stop_server
+	if [ -n "$DATA" ]; then
+		if [ "${BENCH_KEEP:-0}" = 1 ]; then log "kept: $DATA"; else rm -rf "$DATA"; fi
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Field KEY of a loadgen RESULT line ($2); empty when absent.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# utime + stime of the server in seconds.
+server_cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+		"/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
+}
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+build() {
+	if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+		cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null \
+			|| die "cmake configure failed"
+	fi
+	cmake --build "$BUILD_DIR" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null \
+		|| die "build failed (compiler output above)"
+	[ -x "$BIN" ] && [ -x "$LOADGEN" ] || die "build did not produce $BIN and $LOADGEN"
+}
+
+# The sentiment sentences as a trainer's dataset ($DATA/train-data) and the test sentences as
+# predict bodies ($DATA/bodies.jsonl).
+prepare_data() {
+	bash "$ROOT/scripts/demo-data.sh" "$BUILD_DIR/demo-data" >/dev/null \
+		|| die "scripts/demo-data.sh failed (it needs npm)"
+	python3 - "$BUILD_DIR/demo-data/sentences.jsonl" "$DATA" <<'PY'
+import json, os, sys
+src, data = sys.argv[1], sys.argv[2]
+seen, rows = set(), []
+for line in open(src):
+    s = json.loads(line)
+    if s["text"] and s["text"] not in seen:
+        seen.add(s["text"])
+        rows.append((s["text"], s["meta"]["original_label"]))
+os.makedirs(data + "/train-data", exist_ok=True)
+with open(data + "/train-data/project.json", "w") as f:
+    json.dump({"kind": "text_class", "labels": ["negative", "positive"], "multi_label": False}, f)
+with open(data + "/train-data/rows.jsonl", "w") as f, open(data + "/bodies.jsonl", "w") as b:
+    for i, (text, label) in enumerate(rows):
+        split = "test" if i % 5 == 0 else "train"
+        f.write(json.dumps({"item_id": i + 1, "split": split, "text": text,
+                            "annotation": {"labels": [label]}}) + "\n")
+        body = json.dumps({"inputs": [{"text": text}]})
+        if split == "test" and len(body) <= 1400:
+            b.write(body + "\n")
+PY
+}
+
+# Starts a server on $DATA: sets PORT and SERVER_PID.
+start_server() {
+	python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$DATA/admin.pw"
+	chmod 600 "$DATA/admin.pw"
+	timeout 60 "$BIN" admin create --data "$DATA" --username admin \
+		--password-file "$DATA/admin.pw" >"$DATA/admin-create.log" 2>&1 \
+		|| die "admin create failed: $(tail -5 "$DATA/admin-create.log")"
+	PORT=$(free_port)
+	"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" ${SERVE_ARGS[@]+"${SERVE_ARGS[@]}"} \
+		>"$DATA/server.log" 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 300); do
+		kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -5 "$DATA/server.log")"
+		if curl -fsS -m 2 "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
+			log "server pid $SERVER_PID on 127.0.0.1:$PORT, data $DATA"
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "server did not answer /healthz within 30 s"
+}
+
+# Over HTTP: an org, a manager and the loop's project, the endpoint and its key. Writes
+# $DATA/endpoint_id, $DATA/project_id, $DATA/key and $DATA/admin.tok.
+deploy() {
+	timeout 120 python3 - "$PORT" "$DATA" <<'PY'
+import http.client, json, secrets, sys
+port, data = int(sys.argv[1]), sys.argv[2]
+
+def call(method, path, body=None, token=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        hdrs = {"Authorization": "Bearer " + token} if token else {}
+        if body is not None:
+            body = json.dumps(body)
+            hdrs["Content-Type"] = "application/json"
+        c.request(method, "/api/v1" + path, body=body, headers=hdrs)
+        r = c.getresponse()
+        raw = r.read()
+        return r.status, (json.loads(raw) if raw else None)
+    finally:
+        c.close()
+
+def ok(expect, res, what):
+    if res[0] != expect:
+        sys.exit("deploy: %s: HTTP %d %r" % (what, res[0], res[1]))
+    return res[1]
+
+def login(name, pw):
+    return ok(200, call("POST", "/auth/login", {"username": name, "password": pw}),
+              "login " + name)["token"]
+
+admin = login("admin", open(data + "/admin.pw").read().strip())
+org = ok(201, call("POST", "/orgs", {"name": "bench"}, admin), "create org")
+pw = secrets.token_urlsafe(12)
+mgr = ok(201, call("POST", "/users", {"username": "bench_manager", "password": pw}, admin),
+         "create manager")
+ok(201, call("POST", "/orgs/%d/members" % org["id"], {"user_id": mgr["id"], "role": "manager"},
+             admin), "add manager")
+manager = login("bench_manager", pw)
+project = ok(201, call("POST", "/projects", {
+    "org_id": org["id"], "name": "doubtful", "kind": "text_class",
+    "labels": ["negative", "positive"], "status": "open"}, manager), "create project")
+meta = json.load(open(data + "/models/sentiment/model.json"))
+ep = ok(201, call("POST", "/orgs/%d/endpoints" % org["id"], {
+    "name": "sentiment", "targets": [{"model_dir": data + "/models/sentiment",
+                                      "runtime": meta["runtime"]}]}, admin), "create endpoint")
+key = ok(201, call("POST", "/endpoints/%d/keys" % ep["id"], {"name": "bench",
+                                                              "rate_limit": 100000}, admin),
+         "create key")
+for name, value in (("endpoint_id", ep["id"]), ("project_id", project["id"]),
+                    ("key", key["key"]), ("admin.tok", admin)):
+    with open("%s/%s" % (data, name), "w") as f:
+        f.write("%s\n" % value)
+PY
+}
+
+# Sets the endpoint's feedback rule: $1 = on or off.
+set_rule() {
+	local body='{"feedback":null}'
+	[ "$1" = on ] && body="{\"feedback\":{\"project_id\":$(cat "$DATA/project_id"),\"threshold\":$THRESHOLD}}"
+	curl -fsS -m 30 -X PATCH -H "Authorization: Bearer $(cat "$DATA/admin.tok")" \
+		-H 'Content-Type: application/json' -d "$body" \
+		"http://127.0.0.1:$PORT/api/v1/endpoints/$(cat "$DATA/endpoint_id")" >/dev/null \
+		|| die "cannot switch the feedback rule $1"
+}
+
+# Runs the loadgen with the given arguments; prints its report, leaves the RESULT line in
+# LAST_RESULT and the server's CPU share of one core in LAST_CPU.
+loadgen() {
+	local out cpu0 cpu1
+	echo "\$ crowdloop-loadgen --port $PORT $*" | sed 's/clk_[A-Za-z0-9_-]*/clk_…/'
+	echo "load average before the run: $(loadavg)"
+	cpu0=$(server_cpu_s)
+	out=$(timeout $(( ${DURATION%.*} + ${HEALTHZ_DURATION%.*} + ${WARMUP%.*} + 60 )) \
+		"$LOADGEN" --port "$PORT" "$@") || { printf '%s\n' "$out"; die "loadgen failed"; }
+	cpu1=$(server_cpu_s)
+	printf '%s\n' "$out" | grep -v '^RESULT '
+	LAST_RESULT=$(printf '%s\n' "$out" | grep '^RESULT ' | tail -1)
+	LAST_CPU=$(awk -v a="$cpu0" -v b="$cpu1" -v t="$(field elapsed_s "$LAST_RESULT")" \
+		-v w="$WARMUP" 'BEGIN { printf "%.0f", (t > 0 ? 100 * (b - a) / (t + w) : 0) }')
+	echo "server: CPU $LAST_CPU% of one core"
+}
+
+declare -A FIG
+
+predict_case() {
+	local rule=$1 run=$2
+	set_rule "$rule"
+	echo
+	echo "== predict, feedback rule $rule (run $run): $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s =="
+	loadgen --predict sentiment --key "$(cat "$DATA/key")" --body "$DATA/bodies.jsonl" \
+		--connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION"
+	local r=$LAST_RESULT
+	[ "$(field non2xx "$r")" = 0 ] || log "warning: $(field non2xx "$r") non-2xx answers"
+	FIG[$rule.$run]="$(field rps "$r") $(field predict_p50_us "$r") $(field predict_p99_us "$r") $LAST_CPU $(field non2xx "$r")"
+}
+
+# The run with the median predictions/s of case $1: "rps p50 p99 cpu non2xx".
+median_of() {
+	local i
+	for i in $(seq "$RUNS"); do echo "${FIG[$1.$i]}"; done | sort -n |
+		awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'
+}
+
+main() {
+	command -v curl >/dev/null || die "curl is needed"
+	log "building in $BUILD_DIR"
+	build
+	DATA=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-serving-XXXXXX")
+	echo "crowdloop serving benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
+		"$(uname -sr); build: $BUILD_DIR ($(sed -n 's/^CMAKE_BUILD_TYPE:[^=]*=//p' "$BUILD_DIR/CMakeCache.txt"))"
+	echo "source: commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(
+		[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] \
+			&& echo ' with uncommitted changes')"
+	prepare_data
+	log "training text-linear on $(wc -l <"$DATA/train-data/rows.jsonl") sentences"
+	timeout 600 "$BIN" trainer run --trainer text-linear --data "$DATA/train-data" \
+		--output "$DATA/models/sentiment" --cpus 2 >"$DATA/train.log" 2>&1 \
+		|| die "training failed: $(tail -5 "$DATA/train.log")"
+	echo "model: text-linear, test accuracy $(python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["accuracy"])' "$DATA/models/sentiment/evaluation.json")," \
+		"$(wc -l <"$DATA/bodies.jsonl") test sentences as bodies"
+	start_server
+	deploy
+
+	echo
+	echo "== healthz ceiling: $CONNECTIONS connections, ${HEALTHZ_DURATION} s =="
+	loadgen --healthz --connections "$CONNECTIONS" --duration "$HEALTHZ_DURATION"
+	local healthz
+	healthz=$(field rps "$LAST_RESULT")
+
+	local i
+	for i in $(seq "$RUNS"); do
+		predict_case off "$i"
+		predict_case on "$i"
+	done
+	local made
+	made=$(curl -fsS -m 30 -H "Authorization: Bearer $(cat "$DATA/admin.tok")" \
+		"http://127.0.0.1:$PORT/api/v1/projects/$(cat "$DATA/project_id")/stats" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["items"])' 2>/dev/null || echo "?")
+
+	echo
+	echo "== summary ($CONNECTIONS connections, one sentence a request; p50/p99 in ms) =="
+	echo "healthz ceiling: $healthz requests/s"
+	echo "| feedback rule | predictions/s (runs) | p50 | p99 | server CPU % | server CPU µs a prediction | ÷ healthz |"
+	echo "|---|---|---|---|---|---|---|"
+	local rule rps p50 p99 cpu non2xx runs
+	declare -A MED
+	for rule in off on; do
+		read -r rps p50 p99 cpu non2xx <<<"$(median_of "$rule")"
+		MED[$rule]=$rps
+		runs=$(for i in $(seq "$RUNS"); do printf '%s ' "${FIG[$rule.$i]%% *}"; done)
+		printf '| %s | %s (%s) | %.2f | %.2f | %s | %s | %s |\n' "$rule" "$rps" "${runs% }" \
+			"$(awk -v u="$p50" 'BEGIN { print u / 1000 }')" \
+			"$(awk -v u="$p99" 'BEGIN { print u / 1000 }')" "$cpu" \
+			"$(awk -v c="$cpu" -v r="$rps" 'BEGIN { if (r > 0) printf "%.0f", c * 10000 / r; else print "?" }')" \
+			"$(awk -v a="$rps" -v h="$healthz" 'BEGIN { if (h > 0) printf "%.3f", a / h; else print "?" }')"
+		[ "$rule" = off ] && echo "target ≥ 20,000 predictions/s with p99 < 5 ms (rule off): $(awk -v r="$rps" -v p="$p99" \
+			'BEGIN { printf "%s", (r >= 20000 && p < 5000) ? "met" : "NOT met" }')" >"$DATA/target"
+	done
+	cat "$DATA/target"
+	echo "rule on ÷ off predictions/s: $(awk -v a="${MED[on]}" -v b="${MED[off]}" \
+		'BEGIN { if (b > 0) printf "%.3f (target ≥ 0.90: %s)", a / b, (a / b >= 0.9) ? "met" : "NOT met"; else print "?" }')"
+	echo "the loop's project holds $made items made by the rule (daily cap 1,000)"
+}
+
+main "$@"
