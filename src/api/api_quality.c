@@ -9,6 +9,7 @@
 #include "core/dataset.h"
 #include "core/gold.h"
 #include "core/label_check.h"
+#include "core/quality_settings.h"
 #include "store/audits.h"
 #include "store/blobs.h"
 #include "store/store_datasets.h"
@@ -33,7 +34,7 @@ int api_quality_settings_patch(http_request *r)
 	json_t *body = NULL, *out = NULL;
 	int rc = http_body_json(r, &body);
 	if (!rc)
-		rc = store_quality_settings_put(api_app(r)->db, r->ids[0], body, &out, &r->err);
+		rc = quality_settings_put(&api_app(r)->store, r->ids[0], body, &out, &r->err);
 	if (!rc)
 		http_json(r, 200, out);
 	json_decref(body);

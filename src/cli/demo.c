@@ -6,6 +6,7 @@
 #include "core/auth.h"
 #include "core/endpoint.h"
 #include "core/ledger.h"
+#include "core/quality_settings.h"
 #include "store/store_endpoints.h"
 #include "store/store_jobs.h"
 #include "store/store_quality.h"
@@ -226,7 +227,7 @@ static int add_gold(app *a, const project *text, int64_t manager_id, json_t *ite
 	json_decref(report);
 	json_t *settings = json_pack("{s:f,s:f}", "gold_rate", 0.05, "honeypot_rate", 0.05);
 	if (!rc)
-		rc = store_quality_settings_put(a->db, text->id, settings, &out, err);
+		rc = quality_settings_put(&a->store, text->id, settings, &out, err);
 	json_decref(settings);
 	json_decref(out);
 	return rc;

@@ -329,6 +329,11 @@ typedef struct store_ops {
 	/* ---- quality: gold, honeypots ---- */
 	/* The project's quality settings (defaults when none were saved). */
 	void (*quality_settings_load)(store_tx *tx, int64_t project_id, quality_settings *s);
+	/* Writes project_id's quality settings (their JSON text, checked by core). */
+	int (*quality_settings_save)(store_tx *tx, int64_t project_id, const char *settings,
+				     cl_error *err);
+	/* Whether course `id` exists. */
+	bool (*course_exists)(store_tx *tx, int64_t id);
 	/* A gold item of the project at random that `worker_id` has no slot of (0: any); 0: none.
 	 */
 	int64_t (*gold_item_draw)(store_tx *tx, int64_t project_id, int64_t worker_id);

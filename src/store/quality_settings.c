@@ -50,43 +50,19 @@ json_t *store_quality_settings_get(db *d, int64_t project_id)
 	return quality_settings_to_json(&s);
 }
 
-struct settings_job {
-	int64_t project_id;
-	const json_t *in;
-	quality_settings s;
-};
-
-static int settings_put_job(db_conn *c, void *ctx, cl_error *err)
+int store_quality_settings_save(db_conn *c, int64_t project_id, const char *settings,
+				cl_error *err)
 {
-	struct settings_job *j = ctx;
-	store_quality_settings_load(c, j->project_id, &j->s);
-	int rc = quality_settings_apply_json(&j->s, j->in, err);
-	if (rc)
-		return rc;
-	for (int i = 0; i < j->s.n_required; i++) {
-		sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM courses WHERE id = ?");
-		db_bind_int(st, 1, j->s.required_courses[i]);
-		if (!db_one_int(st))
-			return cl_fail(err, CL_EINVAL, "unknown_course",
-				       "course %lld does not exist",
-				       (long long)j->s.required_courses[i]);
-	}
-	json_t *o = quality_settings_to_json(&j->s);
-	char *text = json_dumps(o, JSON_OUT);
-	json_decref(o);
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO project_quality(project_id, settings) VALUES (?,?)"
 		       " ON CONFLICT(project_id) DO UPDATE SET settings = excluded.settings");
-	db_bind(st, DB_INT(j->project_id), DB_TEXT(text));
-	free(text);
+	db_bind(st, DB_INT(project_id), DB_TEXT(settings));
 	return db_exec_stmt(st, err);
 }
 
-int store_quality_settings_put(db *d, int64_t project_id, const json_t *in, json_t **out,
-			       cl_error *err)
+bool store_course_exists(db_conn *c, int64_t id)
 {
-	struct settings_job j = {.project_id = project_id, .in = in};
-	int rc = db_write(d, settings_put_job, &j, err);
-	*out = rc ? NULL : quality_settings_to_json(&j.s);
-	return rc;
+	sqlite3_stmt *st = db_stmt(c, "SELECT count(*) FROM courses WHERE id = ?");
+	db_bind_int(st, 1, id);
+	return db_one_int(st) != 0;
 }

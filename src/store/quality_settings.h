@@ -14,8 +14,9 @@
 /* The project's settings (defaults when none were saved), on any connection. */
 void store_quality_settings_load(db_conn *c, int64_t project_id, quality_settings *s);
 json_t *store_quality_settings_get(db *d, int64_t project_id);
-/* Applies a partial QualitySettings object and saves; *out the whole settings. */
-int store_quality_settings_put(db *d, int64_t project_id, const json_t *in, json_t **out,
-			       cl_error *err);
+/* The rows core's quality_settings_put writes and reads (store/ops.h documents each). */
+int store_quality_settings_save(db_conn *c, int64_t project_id, const char *settings,
+				cl_error *err);
+bool store_course_exists(db_conn *c, int64_t id);
 
 #endif

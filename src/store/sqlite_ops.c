@@ -120,6 +120,8 @@ const store_ops store_sqlite_ops = {
     .payment_find = store_payment_find,
 
     .quality_settings_load = store_quality_settings_load,
+    .quality_settings_save = store_quality_settings_save,
+    .course_exists = store_course_exists,
     .gold_item_draw = store_gold_item_draw,
     .task_add = store_gold_slot_task,
     .gold_of_task = store_gold_of_task,

@@ -16,6 +16,7 @@
 #include "api/task_json.h"
 #include "core/agreement.h"
 #include "core/consensus.h"
+#include "core/quality_settings.h"
 #include "core/task.h"
 #include "core/task_loop.h"
 #include "store/store.h"
@@ -621,7 +622,7 @@ static void set_rates(fixture *f, double gold, double honeypot)
 	json_t *in = json_pack("{s:f,s:f}", "gold_rate", gold, "honeypot_rate", honeypot);
 	json_t *saved = NULL;
 	cl_error err;
-	assert_int_equal(store_quality_settings_put(f->d, f->p.id, in, &saved, &err), 0);
+	assert_int_equal(quality_settings_put(&f->s, f->p.id, in, &saved, &err), 0);
 	json_decref(in);
 	json_decref(saved);
 }
@@ -739,7 +740,7 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
 	cl_error err;
 	/* Promotion stays out of reach, so every approval looks at the worker's figures. */
 	json_t *settings = json_pack("{s:i}", "promote_min_approved", 1000000), *saved = NULL;
-	assert_int_equal(store_quality_settings_put(f->d, f->p.id, settings, &saved, &err), 0);
+	assert_int_equal(quality_settings_put(&f->s, f->p.id, settings, &saved, &err), 0);
 	json_decref(settings);
 	json_decref(saved);
 
