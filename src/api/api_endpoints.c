@@ -134,6 +134,8 @@ static int feedback_fields(http_request *r, int64_t org, const json_t *fb, const
 	f->feedback_threshold = ls.threshold;
 	f->feedback_daily_cap = ls.daily_cap;
 	f->feedback_canary_share = ls.canary_share;
+	f->feedback_image_budget = ls.image_budget_kb * 1024;
+	f->feedback_image_days = ls.image_days;
 	if (found)
 		project_release(&p);
 	return rc;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define PREDICT_MAX_INPUTS 16
 #define FEEDBACK_COMMENT_MAX 2000
@@ -172,6 +173,9 @@ typedef struct loop_image {
 	char hash[65];
 	const char *mime;
 	int width, height;
+	size_t bytes;
+	bool stored;
+	char kept_mime[64]; /* a kept image's type, read back from the log */
 } loop_image;
 
 /* Decodes an image input, checks it as an import would and stores its bytes; false when it is
@@ -192,6 +196,8 @@ static bool loop_image_store(app *a, const char *b64, loop_image *im)
 		ok = !blob_put(a->data_dir, im->hash, bytes, n);
 	}
 	free(bytes);
+	im->bytes = n;
+	im->stored = ok;
 	return ok;
 }
 
@@ -209,6 +215,23 @@ static json_t *loop_meta_of(db *d, int64_t project_id, int64_t endpoint_id, cons
 	json_decref(pre);
 	project_release(&pr);
 	return meta;
+}
+
+/* An image input is kept (within the endpoint's budget, core/prediction_loop.h) so that
+ * negative feedback can still make its item. */
+static void loop_image_keep(app *a, const endpoint_row *e, const char *b64,
+			    prediction_record *rec, loop_image *im)
+{
+	if (e->feedback_image_budget <= 0 || !loop_image_store(a, b64, im))
+		return;
+	rec->keep_blob = im->hash;
+	rec->keep_mime = im->mime;
+	rec->keep_width = im->width;
+	rec->keep_height = im->height;
+	rec->keep_bytes = (int64_t)im->bytes;
+	rec->image_budget = e->feedback_image_budget;
+	rec->image_days = e->feedback_image_days;
+	rec->data_dir = a->data_dir;
 }
 
 /* The answers a prediction's rules look at: the one returned, and, on a sampled canary
@@ -231,11 +254,13 @@ static void loop_attach(app *a, const endpoint_row *e, const json_t *input, cons
 	if (!e->feedback_project_id || (!text && !b64) || p->rc)
 		return;
 	rec->input_text = text;
+	if (b64 && !text)
+		loop_image_keep(a, e, b64, rec, im);
 	const json_t *suggested = p->output;
 	const char *reason = loop_reason(p->output, e->feedback_threshold);
 	if (!reason && (reason = loop_canary_reason(l->production, l->canary)))
 		suggested = l->production;
-	if (!reason || (!text && !loop_image_store(a, b64, im)))
+	if (!reason || (!text && !im->stored && !loop_image_store(a, b64, im)))
 		return;
 	rec->loop_meta = loop_meta_of(a->db, e->feedback_project_id, e->id, text, text ? NULL : im,
 				      suggested, reason);
@@ -372,21 +397,50 @@ static int feedback_check(http_request *r, const json_t *body)
 	return 0;
 }
 
+#define FEEDBACK_IMAGE_GONE                                                                        \
+	"feedback recorded; no item was made: the prediction's input image is no longer kept (the "  \
+	"endpoint's feedback image_budget_kb or image_days let it go)"
+
+/* The kept input image of an image prediction, into *im: false when it had none, or when it
+ * was let go (*gone then). */
+static bool feedback_image(app *a, int64_t prediction_id, loop_image *im, bool *gone)
+{
+	prediction_image kept;
+	char path[4096];
+	*gone = false;
+	if (store_prediction_image(a->db, prediction_id, &kept) || !kept.had_image)
+		return false;
+	*gone = !kept.blob[0] || blob_path(a->data_dir, kept.blob, path, sizeof path) ||
+		access(path, R_OK);
+	if (*gone)
+		return false;
+	snprintf(im->hash, sizeof im->hash, "%s", kept.blob);
+	snprintf(im->kept_mime, sizeof im->kept_mime, "%s", kept.mime);
+	im->mime = im->kept_mime;
+	im->width = kept.width;
+	im->height = kept.height;
+	return true;
+}
+
 /* Negative feedback on a prediction of an endpoint with a feedback project: the meta of the item
- * it makes (new), or NULL. */
-static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *project_id)
+ * it makes (new), or NULL; *why says why none when its input image is gone. */
+static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *project_id,
+				  const char **why)
 {
 	endpoint_row e = {0};
-	db *d = api_app(r)->db;
+	app *a = api_app(r);
 	json_t *meta = NULL, *output = NULL;
 	char *text = NULL;
-	if (correct || store_endpoint_row(d, api_scope_of(r)->key_endpoint_id, &e))
+	loop_image im = {0};
+	bool gone = false;
+	if (correct || store_endpoint_row(a->db, api_scope_of(r)->key_endpoint_id, &e))
 		return NULL;
-	if (e.feedback_project_id && !store_prediction_input(d, r->ids[0], &output, &text) &&
-	    text && output)
-		meta = loop_meta_of(d, e.feedback_project_id, e.id, text, NULL, output,
-				    LOOP_NEGATIVE_FEEDBACK);
+	if (e.feedback_project_id && !store_prediction_input(a->db, r->ids[0], &output, &text) &&
+	    output && (text || feedback_image(a, r->ids[0], &im, &gone)))
+		meta = loop_meta_of(a->db, e.feedback_project_id, e.id, text, text ? NULL : &im,
+				    output, LOOP_NEGATIVE_FEEDBACK);
 	*project_id = e.feedback_project_id;
+	*why = e.feedback_project_id && gone ? FEEDBACK_IMAGE_GONE : NULL;
 	json_decref(output);
 	free(text);
 	endpoint_row_release(&e);
@@ -406,13 +460,16 @@ int api_prediction_feedback(http_request *r)
 	if (!rc)
 		rc = feedback_check(r, body);
 	bool correct = json_is_true(json_object_get(body, "correct"));
+	const char *why = NULL;
 	if (!rc)
-		loop = feedback_loop_meta(r, correct, &loop_project);
+		loop = feedback_loop_meta(r, correct, &loop_project, &why);
 	if (!rc)
 		rc = store_feedback_put(api_app(r)->db, r->ids[0], correct,
 					json_string_value(json_object_get(body, "comment")),
 					json_object_get(body, "correction"), loop, loop_project,
 					&out, &r->err);
+	if (!rc && why && json_is_null(json_object_get(out, "item")))
+		json_object_set_new(out, "no_item", json_string(why));
 	if (!rc)
 		http_json(r, 200, out);
 	json_decref(loop);

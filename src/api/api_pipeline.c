@@ -89,7 +89,10 @@ void api_pipeline_promoted(void *ctx, int64_t org_id, const char *model)
 void api_pipeline_tick(void *ctx)
 {
 	app *a = ctx;
-	pipeline_env env = {
-	    .store = &a->store, .limits = &a->runs, .promoted = api_pipeline_promoted, .ctx = a};
+	pipeline_env env = {.store = &a->store,
+			    .data_dir = a->data_dir,
+			    .limits = &a->runs,
+			    .promoted = api_pipeline_promoted,
+			    .ctx = a};
 	pipeline_tick(&env);
 }

@@ -195,13 +195,37 @@ static int run_load(const store *s, int64_t id, pipeline_run_row *out)
 
 /* ---- starting a run: trigger, dataset, train ---- */
 
+/* Closes the project's run that waits for a person, as MLflow and Kubeflow users expect of a
+ * newer run: it is `superseded`, its model version stays registered and is never promoted.
+ * *closed its id, 0 when none waited. */
+static int supersede_waiting(store_tx *tx, const step_job *j, int64_t *closed, cl_error *err)
+{
+	*closed = j->ops->pipeline_run_waiting(tx, j->project_id);
+	if (!*closed)
+		return 0;
+	json_t *set = json_pack("{s:s,s:s}", "state", "superseded", "reason", PIPELINE_SUPERSEDED);
+	int rc = j->ops->pipeline_step(tx, *closed, "approval", "done", "{\"superseded\":true}",
+				       PIPELINE_SUPERSEDED, 0, set, clock_now_ms(), err);
+	json_decref(set);
+	return rc;
+}
+
+/* Starts the run, superseding a run that waits for a person, in one transaction. */
 static int start_tx(store_tx *tx, void *ctx, cl_error *err)
 {
 	step_job *j = ctx;
-	char *figures = json_dumps(j->figures, JSON_COMPACT);
-	int rc = j->ops->pipeline_run_start(tx, j->project_id, j->approved, j->metric, figures,
-					    clock_now_ms(), &j->run_id, err);
-	free(figures);
+	int64_t closed = 0;
+	int rc = supersede_waiting(tx, j, &closed, err);
+	if (rc)
+		return rc;
+	json_t *figures = json_deep_copy(j->figures);
+	if (closed)
+		json_object_set_new(figures, "supersedes", json_integer(closed));
+	char *text = json_dumps(figures, JSON_COMPACT);
+	rc = j->ops->pipeline_run_start(tx, j->project_id, j->approved, j->metric, text,
+					clock_now_ms(), &j->run_id, err);
+	free(text);
+	json_decref(figures);
 	return rc;
 }
 
@@ -357,23 +381,27 @@ static int64_t model_of(const store *s, const pipeline_run_row *run, const char 
 }
 
 /* Production's model (job `job`'s output) evaluated on the run's test items. */
-static bool evaluate_here(const store *s, int64_t job, const pipeline_run_row *run, double *out)
+static bool evaluate_here(const pipeline_env *env, int64_t job, const pipeline_run_row *run,
+			  double *out)
 {
+	const store *s = env->store;
 	job_job j = {.ops = s->ops, .id = job};
 	cl_error err = {0};
 	if (!job || s->ops->write(s->db, job_tx, &j, &err))
 		return false;
 	bool ok = j.row.output_dir[0] &&
-		  pipeline_evaluate_on(s, j.row.output_dir, run->dataset_id, run->metric, out);
+		  pipeline_evaluate_on(s, env->data_dir, j.row.output_dir, run->dataset_id,
+				       run->metric, out);
 	run_row_release(&j.row);
 	return ok;
 }
 
 /* Production's figure on this run's test split into f: its own evaluation when its job
  * trained on a version with the same test items, else measured here. */
-static void production_figures(const store *s, const pipeline_run_row *run, int64_t model_id,
-			       pipeline_figures *f, int *version)
+static void production_figures(const pipeline_env *env, const pipeline_run_row *run,
+			       int64_t model_id, pipeline_figures *f, int *version)
 {
+	const store *s = env->store;
 	job_job a = {.ops = s->ops, .model_id = model_id};
 	cl_error err = {0};
 	s->ops->write(s->db, alias_tx, &a, &err);
@@ -391,7 +419,7 @@ static void production_figures(const store *s, const pipeline_run_row *run, int6
 	free(evaluation);
 	if (!f->production_comparable)
 		f->production_comparable = f->production_here =
-		    evaluate_here(s, job, run, &f->production);
+		    evaluate_here(env, job, run, &f->production);
 }
 
 /* Records the comparison and acts on the decision. */
@@ -472,7 +500,7 @@ static void evaluate_step(const pipeline_env *env, const pipeline_run_row *run, 
 		     json_pack("{s:I,s:i}", "model_id", (json_int_t)model_id, "model_version",
 			       version));
 		pipeline_run_row now = *run;
-		production_figures(s, &now, model_id, &f, &prod_version);
+		production_figures(env, &now, model_id, &f, &prod_version);
 		decide_step(env, &now, &f, model_id, version, prod_version, model);
 	}
 	json_decref(settings);

@@ -6,7 +6,9 @@
  * new version (an alias move by the pipeline) only when it beats production by the margin, or,
  * in `approve` mode, waits for a person. Each step is an event row; a failed step ends the run
  * with its reason and never touches production. The runner's thread drives it
- * (pipeline_tick), never an HTTP thread; the store allows one live run per project. */
+ * (pipeline_tick), never an HTTP thread; the store allows one live run per project. A run
+ * that waits for a person does not block the pipeline: the next trigger supersedes it (closed
+ * `superseded`, its version registered, not promoted) and starts. */
 #ifndef CROWDLOOP_CORE_PIPELINE_H
 #define CROWDLOOP_CORE_PIPELINE_H
 
@@ -20,10 +22,12 @@
 #define PIPELINE_THRESHOLD_MAX 1000000
 #define PIPELINE_MARGIN_MAX 1.0
 #define PIPELINE_ALIAS "production"
+/* The reason of a run that waited for a person when the next run started. */
+#define PIPELINE_SUPERSEDED "superseded by a newer run before a person decided"
 
 /* What the pipeline compares: the new version's figure, and production's where there is one.
- * A production version trained on other test items is evaluated on this run's (a single-label
- * text classifier's), else it has no comparable figure. */
+ * A production version trained on other test items is evaluated on this run's (a built-in
+ * classifier's: text or images), else it has no comparable figure. */
 typedef struct pipeline_figures {
 	double candidate;
 	bool has_production;	    /* the model has a production version */
@@ -50,11 +54,13 @@ const char *pipeline_decision_name(pipeline_decision d);
  * none. */
 bool pipeline_figure_of(const char *evaluation, const char *metric, double *out);
 
-/* Evaluates the model in `dir` (a single-label text classifier) on the test rows of dataset
- * version `dataset_id`: *figure its `metric`. false when it cannot (another kind of model, no
- * test row it could score). Runs the model in process (core/pipeline_eval.c). */
-bool pipeline_evaluate_on(const store *s, const char *dir, int64_t dataset_id, const char *metric,
-			  double *figure);
+/* Evaluates the model in `dir` (a built-in classifier: text, single- or multi-label, or
+ * images, whose blobs are under `data_dir`) on the test rows of dataset version `dataset_id`:
+ * *figure its `metric`, as the trainers' evaluation computes it. false when it cannot
+ * (another kind of model, no test row it could score). Runs the model in process
+ * (core/pipeline_eval.c). */
+bool pipeline_evaluate_on(const store *s, const char *data_dir, const char *dir,
+			  int64_t dataset_id, const char *metric, double *figure);
 
 /* Checks settings for a project of kind `kind` (docs/API.md, "Pipeline"), filling defaults;
  * *out the settings as stored (new). 400 naming the bad field. */
@@ -64,6 +70,7 @@ int pipeline_settings_check(const json_t *in, const char *kind, json_t **out, cl
  * moved an alias (endpoints following it redeploy). */
 typedef struct pipeline_env {
 	const store *store;
+	const char *data_dir; /* where the store's blobs are: images for evaluation */
 	const run_limits *limits;
 	void (*promoted)(void *ctx, int64_t org_id, const char *model);
 	void *ctx;

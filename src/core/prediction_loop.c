@@ -16,11 +16,33 @@ static int share_member(const json_t *settings, const char *name, double fallbac
 	return 0;
 }
 
-/* The settings' own shape: members, threshold, cap and canary share. */
+/* An integer member from `min` to `max`, or `fallback` when missing. */
+static int int_member(const json_t *settings, const char *name, int64_t min, int64_t max,
+		      int64_t fallback, int64_t *out, cl_error *err)
+{
+	const json_t *v = json_object_get(settings, name);
+	if (v && (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max))
+		return cl_fail(err, CL_EINVAL, NULL, "\"%s\" is an integer from %lld to %lld", name,
+			       (long long)min, (long long)max);
+	*out = v ? json_integer_value(v) : fallback;
+	return 0;
+}
+
+/* How much of its input images the endpoint keeps for feedback. */
+static int image_members(const json_t *settings, loop_settings *out, cl_error *err)
+{
+	int rc = int_member(settings, "image_budget_kb", 0, LOOP_IMAGE_BUDGET_KB_MAX,
+			    LOOP_IMAGE_BUDGET_KB_DEFAULT, &out->image_budget_kb, err);
+	return rc ? rc
+		  : int_member(settings, "image_days", 1, LOOP_IMAGE_DAYS_MAX,
+			       LOOP_IMAGE_DAYS_DEFAULT, &out->image_days, err);
+}
+
+/* The settings' own shape: members, threshold, cap, canary share and kept images. */
 static int settings_shape(const json_t *settings, loop_settings *out, cl_error *err)
 {
-	static const char *const known[] = {"project_id", "threshold", "daily_cap",
-					    "canary_share"};
+	static const char *const known[] = {"project_id",   "threshold",       "daily_cap",
+					    "canary_share", "image_budget_kb", "image_days"};
 	size_t members = 0;
 	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
 		members += json_object_get(settings, known[i]) != NULL;
@@ -30,14 +52,16 @@ static int settings_shape(const json_t *settings, loop_settings *out, cl_error *
 	    json_object_size(settings) > members)
 		return cl_fail(err, CL_EINVAL, NULL,
 			       "\"feedback\" is {\"project_id\",\"threshold\"?,\"daily_cap\"?,"
-			       "\"canary_share\"?} or null");
+			       "\"canary_share\"?,\"image_budget_kb\"?,\"image_days\"?} or null");
 	if (c && (!json_is_integer(c) || json_integer_value(c) < 1 ||
 		  json_integer_value(c) > LOOP_DAILY_CAP_MAX))
 		return cl_fail(err, CL_EINVAL, NULL, "\"daily_cap\" is an integer from 1 to %d",
 			       LOOP_DAILY_CAP_MAX);
 	out->daily_cap = c ? json_integer_value(c) : LOOP_DAILY_CAP_DEFAULT;
 	int rc = share_member(settings, "threshold", 0.5, &out->threshold, err);
-	return rc ? rc : share_member(settings, "canary_share", 0, &out->canary_share, err);
+	if (!rc)
+		rc = share_member(settings, "canary_share", 0, &out->canary_share, err);
+	return rc ? rc : image_members(settings, out, err);
 }
 
 int loop_settings_check(const json_t *settings, const project *p, int64_t endpoint_org,

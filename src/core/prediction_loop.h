@@ -23,17 +23,28 @@
 #define LOOP_DAILY_CAP_DEFAULT 1000
 #define LOOP_DAILY_CAP_MAX 1000000
 
+/* The input images an endpoint with a feedback project keeps, so that negative feedback can
+ * still make an image item: at most this many KiB (0 keeps none) and this many days, the oldest
+ * dropped first. The defaults and the most. */
+#define LOOP_IMAGE_BUDGET_KB_DEFAULT (256 * 1024)
+#define LOOP_IMAGE_BUDGET_KB_MAX (64 * 1024 * 1024)
+#define LOOP_IMAGE_DAYS_DEFAULT 7
+#define LOOP_IMAGE_DAYS_MAX 365
+
 /* An endpoint's loop settings, checked. */
 typedef struct loop_settings {
 	int64_t project_id;
-	double threshold;    /* a top score under it is doubtful */
-	int64_t daily_cap;   /* items each rule may make a day */
-	double canary_share; /* of the requests to a canary split, the share both targets answer */
+	double threshold;	 /* a top score under it is doubtful */
+	int64_t daily_cap;	 /* items each rule may make a day */
+	double canary_share;	 /* of the requests to a canary split, the share both targets answer */
+	int64_t image_budget_kb; /* the input images kept, in KiB */
+	int64_t image_days;	 /* and for how long */
 } loop_settings;
 
-/* Checks an endpoint's {"project_id":N,"threshold":T,"daily_cap":C,"canary_share":S} (T from 0
- * to 1, default 0.5; C from 1 to LOOP_DAILY_CAP_MAX, default LOOP_DAILY_CAP_DEFAULT; S from 0
- * to 1, default 0) against the project it names (NULL when the store found none) and the model
+/* Checks an endpoint's {"project_id":N,"threshold":T,"daily_cap":C,"canary_share":S,
+ * "image_budget_kb":K,"image_days":D} (T from 0 to 1, default 0.5; C from 1 to
+ * LOOP_DAILY_CAP_MAX, default LOOP_DAILY_CAP_DEFAULT; S from 0 to 1, default 0; K from 0 to
+ * LOOP_IMAGE_BUDGET_KB_MAX and D from 1 to LOOP_IMAGE_DAYS_MAX, their defaults above) against the project it names (NULL when the store found none) and the model
  * kind of its first target (model.json's "kind", NULL for a built-in service): another org's
  * or a missing project is CL_ENOTFOUND; a project of another kind than the model's, or a
  * target that is not a trained model, CL_EINVAL. */

@@ -31,6 +31,12 @@ int blob_path(const char *data_dir, const char *hash, char *out, size_t size)
 	return 0;
 }
 
+int blob_remove(const char *data_dir, const char *hash)
+{
+	char path[4096];
+	return blob_path(data_dir, hash, path, sizeof path) || unlink(path) ? -1 : 0;
+}
+
 int blob_put(const char *data_dir, const char *hash, const void *data, size_t len)
 {
 	char path[4096], dir[4096], tmp[4200];

@@ -619,6 +619,48 @@ const migration migrations[] = {
      "INSERT INTO prediction_loop_days(endpoint_id, reason, day, made)"
      " SELECT endpoint_id, reason, created_at - created_at % 86400000, count(*)"
      " FROM prediction_items GROUP BY 1, 2, 3;"},
+    {34, "a pipeline run waiting for a person is superseded by the next trigger",
+     /* A run that waits for approval when the next run starts is closed as 'superseded' (its
+      * model version stays registered, never promoted): pipeline_runs is made again with that
+      * state, as SQLite cannot change a CHECK. Its steps refer to it by name, so their foreign
+      * keys are checked at the commit, after the rename. */
+     "PRAGMA defer_foreign_keys = ON;"
+     "CREATE TABLE pipeline_runs_new(id INTEGER PRIMARY KEY,"
+     " project_id INTEGER NOT NULL REFERENCES projects(id),"
+     " state TEXT NOT NULL CHECK (state IN ('running','waiting','promoted','kept','rejected',"
+     "  'failed','superseded')),"
+     " approved INTEGER NOT NULL, dataset_id INTEGER, job_id INTEGER, model_id INTEGER,"
+     " model_version INTEGER, metric TEXT NOT NULL, figure REAL, production_version INTEGER,"
+     " production_figure REAL, reason TEXT NOT NULL DEFAULT '', started_at INTEGER NOT NULL,"
+     " ended_at INTEGER);"
+     "INSERT INTO pipeline_runs_new SELECT id, project_id, state, approved, dataset_id, job_id,"
+     " model_id, model_version, metric, figure, production_version, production_figure, reason,"
+     " started_at, ended_at FROM pipeline_runs;"
+     "DROP TABLE pipeline_runs;"
+     "ALTER TABLE pipeline_runs_new RENAME TO pipeline_runs;"
+     "CREATE UNIQUE INDEX pipeline_runs_live ON pipeline_runs(project_id)"
+     " WHERE state IN ('running','waiting');"
+     "CREATE INDEX pipeline_runs_project ON pipeline_runs(project_id, id);"},
+    {35, "an endpoint with a feedback project keeps its input images, within a budget",
+     /* An image prediction of an endpoint with a feedback project keeps its input as a blob
+      * (input_blob, with its type, size and bytes), so negative feedback can make an image
+      * item later, as input_text does for text. The endpoint keeps at most
+      * feedback_image_budget bytes of them for feedback_image_days, the oldest let go first
+      * (input_blob NULL, input_blob_bytes kept: the answer to feedback says the image is
+      * gone); a blob no item and no kept prediction names is removed. */
+     "ALTER TABLE endpoints ADD COLUMN feedback_image_budget INTEGER NOT NULL"
+     " DEFAULT 268435456;"
+     "ALTER TABLE endpoints ADD COLUMN feedback_image_days INTEGER NOT NULL DEFAULT 7;"
+     "ALTER TABLE predictions ADD COLUMN input_blob TEXT;"
+     "ALTER TABLE predictions ADD COLUMN input_mime TEXT;"
+     "ALTER TABLE predictions ADD COLUMN input_width INTEGER;"
+     "ALTER TABLE predictions ADD COLUMN input_height INTEGER;"
+     "ALTER TABLE predictions ADD COLUMN input_blob_bytes INTEGER;"
+     "CREATE INDEX predictions_kept_images ON predictions(endpoint_id, id)"
+     " WHERE input_blob IS NOT NULL;"
+     "CREATE INDEX predictions_input_blob ON predictions(input_blob)"
+     " WHERE input_blob IS NOT NULL;"
+     "CREATE INDEX items_blob ON items(blob) WHERE blob IS NOT NULL;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

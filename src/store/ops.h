@@ -538,6 +538,8 @@ typedef struct store_ops {
 	int (*pipeline_run_start)(store_tx *tx, int64_t project_id, int64_t approved,
 				  const char *metric, const char *figures, int64_t now,
 				  int64_t *run_id, cl_error *err);
+	/* The project's run waiting for a person, 0 when none. */
+	int64_t (*pipeline_run_waiting)(store_tx *tx, int64_t project_id);
 	/* Appends a step event (figures: JSON object text; actor 0: the pipeline) and sets the
 	 * run's columns named in `set` (state, dataset_id, job_id, model_id, model_version, figure,
 	 * production_version, production_figure, reason); a state other than running or waiting
@@ -550,7 +552,8 @@ typedef struct store_ops {
 	/* Writes a project's settings (JSON text) as set by `user`. */
 	int (*pipeline_settings_put)(db *d, int64_t project_id, const char *settings, int64_t user,
 				     int64_t now, cl_error *err);
-	/* Enabled pipelines with no live run and their approved count: [{"project_id","approved",
+	/* Enabled pipelines with no running run (one waiting for a person may be superseded)
+	 * and their approved count: [{"project_id","approved",
 	 * "last_approved","user_id","settings"}], the caller compares with the threshold. */
 	json_t *(*pipeline_candidates)(db *d);
 	/* The ids of the runs in state running. */

@@ -198,6 +198,7 @@ const store_ops store_sqlite_ops = {
     .model_alias_move = model_rows_alias_move,
     .pipeline_run_load = pipeline_rows_run_load,
     .pipeline_run_start = pipeline_rows_run_start,
+    .pipeline_run_waiting = pipeline_rows_run_waiting,
     .pipeline_step = pipeline_rows_step,
     .pipeline_settings = pipeline_rows_settings,
     .pipeline_settings_put = pipeline_rows_settings_put,

@@ -12,18 +12,21 @@
 #define ENDPOINT_COLUMNS                                                                           \
 	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
 	" updated_at, feedback_project_id, feedback_threshold, feedback_daily_cap,"                \
-	" coalesce(feedback_canary_share, 0)"
+	" coalesce(feedback_canary_share, 0), feedback_image_budget, feedback_image_days"
 
-/* {"project_id","threshold","daily_cap","canary_share"}, or null without a feedback project. */
+/* {"project_id","threshold","daily_cap","canary_share","image_budget_kb","image_days"}, or
+ * null without a feedback project. */
 static json_t *feedback_json(sqlite3_stmt *st)
 {
 	if (sqlite3_column_type(st, 11) == SQLITE_NULL)
 		return json_null();
-	return json_pack("{s:I,s:f,s:I,s:f}", "project_id",
+	return json_pack("{s:I,s:f,s:I,s:f,s:I,s:I}", "project_id",
 			 (json_int_t)sqlite3_column_int64(st, 11), "threshold",
 			 sqlite3_column_double(st, 12), "daily_cap",
 			 (json_int_t)sqlite3_column_int64(st, 13), "canary_share",
-			 sqlite3_column_double(st, 14));
+			 sqlite3_column_double(st, 14), "image_budget_kb",
+			 (json_int_t)(sqlite3_column_int64(st, 15) / 1024), "image_days",
+			 (json_int_t)sqlite3_column_int64(st, 16));
 }
 
 static json_t *endpoint_json(sqlite3_stmt *st)
@@ -70,7 +73,8 @@ static int endpoint_create_job(db_conn *c, void *ctx, cl_error *err)
 	    db_stmt(c, "INSERT INTO endpoints(org_id, name, state, targets, shadow,"
 		       " log_limit, created_by, created_at, updated_at,"
 		       " feedback_project_id, feedback_threshold, feedback_daily_cap,"
-		       " feedback_canary_share) VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?,?)");
+		       " feedback_canary_share, feedback_image_budget, feedback_image_days)"
+		       " VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?,?,?,?)");
 	db_bind(st, DB_INT(a->org_id), DB_TEXT(a->f->name),
 		DB_TEXT(a->f->state ? a->f->state : "active"), DB_TEXT(a->targets),
 		DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(a->user_id), DB_INT(now),
@@ -78,6 +82,8 @@ static int endpoint_create_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_bind_double(st, 11, a->f->feedback_threshold);
 	db_bind_int(st, 12, a->f->feedback_daily_cap);
 	sqlite3_bind_double(st, 13, a->f->feedback_canary_share);
+	db_bind_int(st, 14, a->f->feedback_image_budget);
+	db_bind_int(st, 15, a->f->feedback_image_days);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -144,6 +150,8 @@ static int row_from(sqlite3_stmt *st, endpoint_row *e)
 		e->feedback_threshold = sqlite3_column_double(st, 12);
 		e->feedback_daily_cap = sqlite3_column_int64(st, 13);
 		e->feedback_canary_share = sqlite3_column_double(st, 14);
+		e->feedback_image_budget = sqlite3_column_int64(st, 15);
+		e->feedback_image_days = sqlite3_column_int64(st, 16);
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -236,7 +244,9 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	       "  ELSE feedback_project_id END,"
 	       " feedback_threshold = CASE WHEN ?10 THEN ?12 ELSE feedback_threshold END,"
 	       " feedback_daily_cap = CASE WHEN ?10 THEN ?13 ELSE feedback_daily_cap END,"
-	       " feedback_canary_share = CASE WHEN ?10 THEN ?14 ELSE feedback_canary_share END"
+	       " feedback_canary_share = CASE WHEN ?10 THEN ?14 ELSE feedback_canary_share END,"
+	       " feedback_image_budget = CASE WHEN ?10 THEN ?15 ELSE feedback_image_budget END,"
+	       " feedback_image_days = CASE WHEN ?10 THEN ?16 ELSE feedback_image_days END"
 	       " WHERE id = ?1");
 	db_bind(st, DB_INT(a->id), DB_TEXT(a->f->name), DB_TEXT(a->f->state), DB_TEXT(a->targets),
 		DB_INT(a->shadow_given), DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(moves),
@@ -245,6 +255,8 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_bind_double(st, 12, a->f->feedback_threshold);
 	db_bind_int(st, 13, a->f->feedback_daily_cap);
 	sqlite3_bind_double(st, 14, a->f->feedback_canary_share);
+	db_bind_int(st, 15, a->f->feedback_image_budget);
+	db_bind_int(st, 16, a->f->feedback_image_days);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -422,12 +434,21 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO predictions(endpoint_id, key_id, target, shadow,"
 		       " request_id, input_sha256, input_bytes, output, error,"
-		       " latency_us, created_at, input_text)"
-		       " VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+		       " latency_us, created_at, input_text, input_blob, input_mime, input_width,"
+		       " input_height, input_blob_bytes)"
+		       " VALUES (?1, NULLIF(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		       " ?14, ?15, ?16, ?17)");
 	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->key_id), DB_TEXT(p->target),
 		DB_INT(p->shadow), DB_TEXT(p->request_id), DB_TEXT(p->input_sha256),
 		DB_INT(p->input_bytes), DB_TEXT(out), DB_TEXT(p->error), DB_INT(p->latency_us),
 		DB_INT(now), DB_TEXT(p->shadow ? NULL : p->input_text));
+	if (p->keep_blob && !p->shadow) {
+		db_bind_text(st, 13, p->keep_blob);
+		db_bind_text(st, 14, p->keep_mime);
+		db_bind_int(st, 15, p->keep_width);
+		db_bind_int(st, 16, p->keep_height);
+		db_bind_int(st, 17, p->keep_bytes);
+	}
 	if (!p->key_id) /* made by the server itself (an OCR pre-fill), with no key */
 		sqlite3_bind_null(st, 2);
 	int rc = db_exec_stmt(st, err);
@@ -477,6 +498,66 @@ static int usage_count(db_conn *c, const prediction_record *p, int64_t now, cl_e
 				      " SET requests = requests + 1, errors = errors + ?3");
 	db_bind(st, DB_INT(p->key_id), DB_TEXT(day), DB_INT(p->error != NULL));
 	return db_exec_stmt(st, err);
+}
+
+/* ---- the input images kept for feedback ---- */
+
+/* Removes the blobs of `let_go` (hashes) that no item and no kept prediction names. */
+static void kept_blobs_remove(db_conn *c, const char *data_dir, json_t *let_go)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(let_go, i, h)
+	{
+		sqlite3_stmt *st =
+		    db_stmt(c, "SELECT EXISTS (SELECT 1 FROM items WHERE blob = ?1)"
+			       " OR EXISTS (SELECT 1 FROM predictions WHERE input_blob = ?1)");
+		db_bind_text(st, 1, json_string_value(h));
+		if (!db_one_int(st))
+			blob_remove(data_dir, json_string_value(h));
+	}
+}
+
+/* The endpoint's kept images older than its days, and the oldest of those past its budget
+ * counted from the newest: [[id, blob]]. */
+static json_t *kept_images_over(db_conn *c, const prediction_record *p, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT id, input_blob FROM (SELECT id, input_blob, created_at,"
+	       " sum(input_blob_bytes) OVER (ORDER BY id DESC) AS newer FROM predictions"
+	       " WHERE endpoint_id = ?1 AND input_blob IS NOT NULL)"
+	       " WHERE newer > ?3 OR created_at < ?2");
+	db_bind(st, DB_INT(p->endpoint_id), DB_INT(now - p->image_days * 86400000),
+		DB_INT(p->image_budget));
+	json_t *over = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(over, json_pack("[I,s]", (json_int_t)sqlite3_column_int64(st, 0),
+						      db_col_text(st, 1)));
+	sqlite3_reset(st);
+	return over;
+}
+
+/* Lets go of the endpoint's kept images older than its days, then of the oldest while they
+ * weigh more than its budget: a prediction keeps its row, its input_blob goes, and so does
+ * the blob when nothing else names it. */
+static int kept_images_trim(db_conn *c, const prediction_record *p, int64_t now, cl_error *err)
+{
+	json_t *over = kept_images_over(c, p, now), *let_go = json_array(), *v;
+	size_t i;
+	int rc = 0;
+	json_array_foreach(over, i, v)
+	{
+		sqlite3_stmt *st = db_stmt(c, "UPDATE predictions SET input_blob = NULL WHERE id = ?");
+		db_bind_int(st, 1, json_integer_value(json_array_get(v, 0)));
+		if ((rc = db_exec_stmt(st, err)))
+			break;
+		json_array_append(let_go, json_array_get(v, 1));
+	}
+	if (!rc)
+		kept_blobs_remove(c, p->data_dir, let_go);
+	json_decref(let_go);
+	json_decref(over);
+	return rc;
 }
 
 /* ---- the loop: a prediction's item ---- */
@@ -609,6 +690,9 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 				      a->p->loop_mime, a->p->loop_width, a->p->loop_height};
 		rc = loop_item_make(c, &l, loop_reason_of(a->p->loop_meta), err);
 	}
+	/* After the item: a blob an item names stays. */
+	if (!rc && a->p->keep_blob)
+		rc = kept_images_trim(c, a->p, now, err);
 	if (!rc)
 		rc = prediction_trim(c, a->p, a->id, err);
 	return rc;
@@ -706,21 +790,52 @@ int store_prediction_input(db *d, int64_t id, json_t **output, char **text)
 	return rc;
 }
 
-/* The prediction's item for negative feedback, from its kept input text. */
+int store_prediction_image(db *d, int64_t id, prediction_image *out)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT input_blob, input_mime, input_width,"
+						 " input_height, input_blob_bytes IS NOT NULL"
+						 " FROM predictions WHERE id = ?");
+	db_bind_int(st, 1, id);
+	int rc = CL_ENOTFOUND;
+	memset(out, 0, sizeof *out);
+	if (db_step(st) == SQLITE_ROW) {
+		snprintf(out->blob, sizeof out->blob, "%s", db_col_text(st, 0));
+		snprintf(out->mime, sizeof out->mime, "%s", db_col_text(st, 1));
+		out->width = sqlite3_column_int(st, 2);
+		out->height = sqlite3_column_int(st, 3);
+		out->had_image = sqlite3_column_int(st, 4);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The prediction's item for negative feedback, from its kept input text or image. */
 static int feedback_loop(db_conn *c, const struct feedback_put *f, cl_error *err)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT endpoint_id, input_text FROM predictions"
-				      " WHERE id = ? AND input_text IS NOT NULL");
+	sqlite3_stmt *st = db_stmt(c, "SELECT endpoint_id, input_text, input_blob, input_mime,"
+				      " input_width, input_height FROM predictions WHERE id = ?"
+				      " AND (input_text IS NOT NULL OR input_blob IS NOT NULL)");
 	db_bind_int(st, 1, f->prediction_id);
 	int rc = 0;
 	if (db_step(st) == SQLITE_ROW) {
-		char *text = strdup(db_col_text(st, 1));
-		struct loop_item l = {f->loop_project_id, sqlite3_column_int64(st, 0),
-				      f->prediction_id, text, f->loop_meta, NULL, NULL, 0, 0};
+		bool image = sqlite3_column_type(st, 1) == SQLITE_NULL;
+		char *text = strdup(db_col_text(st, image ? 2 : 1));
+		char *mime = strdup(db_col_text(st, 3));
+		struct loop_item l = {f->loop_project_id,
+				      sqlite3_column_int64(st, 0),
+				      f->prediction_id,
+				      image ? NULL : text,
+				      f->loop_meta,
+				      image ? text : NULL,
+				      image ? mime : NULL,
+				      sqlite3_column_int(st, 4),
+				      sqlite3_column_int(st, 5)};
 		sqlite3_reset(st);
-		rc = text ? loop_item_make(c, &l, loop_reason_of(f->loop_meta), err)
-			  : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+		rc = text && mime ? loop_item_make(c, &l, loop_reason_of(f->loop_meta), err)
+				  : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 		free(text);
+		free(mime);
 		return rc;
 	}
 	sqlite3_reset(st);
@@ -747,6 +862,20 @@ static int feedback_put_job(db_conn *c, void *ctx, cl_error *err)
 	return rc;
 }
 
+/* {"id","reason"}: the item prediction `id` became, or JSON null. */
+static json_t *prediction_item_json(db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT item_id, reason FROM prediction_items"
+						 " WHERE prediction_id = ?");
+	db_bind_int(st, 1, id);
+	json_t *item = db_step(st) == SQLITE_ROW
+			   ? json_pack("{s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+				       "reason", db_col_text(st, 1))
+			   : json_null();
+	sqlite3_reset(st);
+	return item;
+}
+
 int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
 		       const json_t *correction, json_t *loop_meta, int64_t loop_project_id,
 		       json_t **out, cl_error *err)
@@ -756,9 +885,10 @@ int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *c
 	int rc = db_write(d, feedback_put_job, &f, err);
 	free(corr);
 	*out = rc ? NULL
-		  : json_pack("{s:I,s:b,s:s?,s:O?}", "prediction_id", (json_int_t)prediction_id,
+		  : json_pack("{s:I,s:b,s:s?,s:O?,s:o}", "prediction_id", (json_int_t)prediction_id,
 			      "correct", correct, "comment", comment, "correction",
-			      correction && !json_is_null(correction) ? correction : NULL);
+			      correction && !json_is_null(correction) ? correction : NULL, "item",
+			      prediction_item_json(d, prediction_id));
 	return rc;
 }
 

@@ -22,6 +22,7 @@ typedef struct endpoint_row {
 	double feedback_threshold;
 	int64_t feedback_daily_cap;
 	double feedback_canary_share; /* the share of canary requests both targets answer */
+	int64_t feedback_image_budget, feedback_image_days; /* input images kept: bytes, days */
 } endpoint_row;
 
 void endpoint_row_release(endpoint_row *e);
@@ -39,6 +40,7 @@ typedef struct endpoint_fields {
 	double feedback_threshold;
 	int64_t feedback_daily_cap;
 	double feedback_canary_share;
+	int64_t feedback_image_budget, feedback_image_days;
 } endpoint_fields;
 
 /* A new endpoint of org `org_id`: *out its Endpoint object. CL_ECONFLICT "endpoint_exists"
@@ -109,6 +111,12 @@ typedef struct prediction_record {
 	 * size; NULL blob for a text input. */
 	const char *loop_blob, *loop_mime;
 	int loop_width, loop_height;
+	/* An image input kept for later feedback (stored already as blob keep_blob under
+	 * data_dir, keep_bytes long), else NULL; the endpoint keeps image_budget bytes of them
+	 * for image_days, the oldest let go first. */
+	const char *keep_blob, *keep_mime, *data_dir;
+	int keep_width, keep_height;
+	int64_t keep_bytes, image_budget, image_days;
 } prediction_record;
 
 /* Logs one prediction (and a shadow's, when shadow->target is set) and counts it in the key's
@@ -124,7 +132,16 @@ int64_t store_prediction_endpoint(db *d, int64_t id);
 /* A prediction's logged output and kept input text (new reference and malloc'd string, NULL
  * when none); CL_ENOTFOUND. */
 int store_prediction_input(db *d, int64_t id, json_t **output, char **text);
-/* Stores (replaces) feedback on a prediction; *out the Feedback object. With loop_meta (borrowed,
+/* A prediction's kept input image: blob NULL when it had none or it was let go. */
+typedef struct prediction_image {
+	char blob[65], mime[64];
+	int width, height;
+	bool had_image; /* the input was an image kept for feedback at the time */
+} prediction_image;
+/* Reads prediction `id`'s kept image into *out; CL_ENOTFOUND. */
+int store_prediction_image(db *d, int64_t id, prediction_image *out);
+/* Stores (replaces) feedback on a prediction; *out the Feedback object (with "item", the item
+ * the prediction became, or null). With loop_meta (borrowed,
  * may be NULL), the prediction's kept input text becomes an item of project loop_project_id in
  * the same transaction, unless the prediction made one already or the rule made the endpoint's
  * feedback_daily_cap of items today (UTC); the same holds for a logged prediction's loop_meta. */

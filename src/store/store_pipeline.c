@@ -73,6 +73,14 @@ int pipeline_rows_run_start(db_conn *c, int64_t project_id, int64_t approved, co
 	return rc ? rc : step_insert(c, *run_id, "trigger", "done", figures, NULL, 0, now, err);
 }
 
+int64_t pipeline_rows_run_waiting(db_conn *c, int64_t project_id)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM pipeline_runs WHERE project_id = ?"
+				      " AND state = 'waiting'");
+	db_bind_int(st, 1, project_id);
+	return db_one_int(st);
+}
+
 /* One column of a run set from a JSON value (integer, real, string or null). Column names come
  * from the fixed list below, never from the caller's text. */
 static int column_set(db_conn *c, int64_t run_id, const char *sql, const json_t *v, cl_error *err)
@@ -162,7 +170,7 @@ json_t *pipeline_rows_candidates(db *d)
 	    " AND t.state = 'approved'), s.last_approved, s.updated_by, s.settings"
 	    " FROM pipeline_settings s WHERE json_extract(s.settings, '$.enabled') = 1"
 	    " AND NOT EXISTS (SELECT 1 FROM pipeline_runs r WHERE r.project_id = s.project_id"
-	    " AND r.state IN ('running','waiting'))");
+	    " AND r.state = 'running')");
 	json_t *out = json_array();
 	while (db_step(st) == SQLITE_ROW)
 		json_array_append_new(

@@ -13,6 +13,7 @@
 int pipeline_rows_run_load(db_conn *c, int64_t id, pipeline_run_row *out);
 int pipeline_rows_run_start(db_conn *c, int64_t project_id, int64_t approved, const char *metric,
 			    const char *figures, int64_t now, int64_t *run_id, cl_error *err);
+int64_t pipeline_rows_run_waiting(db_conn *c, int64_t project_id);
 int pipeline_rows_step(db_conn *c, int64_t run_id, const char *step, const char *state,
 		       const char *figures, const char *reason, int64_t actor, const json_t *set,
 		       int64_t now, cl_error *err);

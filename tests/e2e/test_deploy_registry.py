@@ -229,7 +229,7 @@ class RegistryServingTest(ServerTestCase):
         self.assertEqual(r.status, 201, r)
         self.assertEqual(r.json()["feedback"],
                          {"project_id": fp, "threshold": 0.8, "daily_cap": 1000,
-                          "canary_share": 0})
+                          "canary_share": 0, "image_budget_kb": 262144, "image_days": 7})
         endpoint_id = r.json()["id"]
         caller = self.key_for(r.json()["id"])
         r = caller.post(API + "/endpoints/looped/predict",

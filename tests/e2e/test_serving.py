@@ -5,6 +5,7 @@ Keys: none or a revoked one answers 401, another endpoint's 403, another org can
 endpoint (404), a low rate answers 429 with Retry-After. Every prediction is logged and counted;
 feedback is stored with it. Switching the endpoint's target while requests run loses none."""
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -434,6 +435,86 @@ class ServingTests(ServerTestCase):
         r = self.engineer.patch(API + "/endpoints/%d" % ep["id"],
                                 {"feedback": {"project_id": texts}})
         self.assertEqual(r.status, 400, r)
+
+    def test_negative_feedback_on_a_kept_image_makes_an_item(self):
+        """An image prediction keeps its input while the endpoint has a feedback project, within
+        its image budget: negative feedback makes an image item with the OCR lines as its
+        pre-annotation; once the budget let the image go, feedback is recorded and says why no
+        item was made."""
+        w = self.world
+        r = w.manager.post(API + "/projects", {"org_id": w.org["id"], "name": "ocr-fb-p",
+                                               "kind": "image_transcription", "status": "open"})
+        self.assertEqual(r.status, 201, r)
+        p = r.json()["id"]
+        big = render(DEJAVU, "Open inference", "Feedback loop", "Budget test line")
+        small = render(DEJAVU, "Kept images", "are let go", "oldest first")
+        budget_kb = max(len(big), len(small)) // 1024 + 1
+        self.assertLess(budget_kb * 1024, len(big) + len(small))  # one of them fits, not both
+        # Threshold 0: no answer is doubtful, so only feedback makes items.
+        ep = self.deploy("ocr-fb", feedback={"project_id": p, "threshold": 0,
+                                             "image_budget_kb": budget_kb, "image_days": 3})
+        self.assertEqual((ep["feedback"]["image_budget_kb"], ep["feedback"]["image_days"]),
+                         (budget_kb, 3))
+        r = self.engineer.patch(API + "/endpoints/%d" % ep["id"],
+                                {"feedback": {"project_id": p, "image_days": 0}})
+        self.assertError(r, 400)
+        self.assertIn("image_days", r.json()["error"]["message"])
+        c = self.caller(self.make_key(ep["id"], rate_limit=1000))
+
+        def predict(png):
+            r = c.post(API + "/endpoints/ocr-fb/predict", {"inputs": [{"image_bytes_b64": b64(png)}]})
+            self.assertEqual(r.status, 200, r)
+            return r.json()["predictions"][0]
+
+        def items():
+            return w.manager.get(API + "/projects/%d/items?limit=10" % p).json()["items"]
+
+        first = predict(big)
+        self.assertEqual(items(), [])
+        r = c.post(API + "/predictions/%d/feedback" % first["id"],
+                   {"correct": False, "comment": "misread"})
+        self.assertEqual(r.status, 200, r)
+        made = r.json()["item"]
+        self.assertEqual(made["reason"], "negative_feedback", r.json())
+        self.assertNotIn("no_item", r.json())
+        [item] = items()
+        self.assertEqual((item["id"], item["type"]), (made["id"], "image"))
+        self.assertEqual(item["meta"]["prediction"],
+                         {"endpoint_id": ep["id"], "prediction_id": first["id"],
+                          "reason": "negative_feedback"})
+        lines = item["meta"]["preannotation"]["lines"]
+        self.assertIn("Open", " ".join(l["text"] for l in lines))
+        r = w.manager.get(API + "/items/%d/asset" % item["id"])
+        self.assertEqual((r.status, r.body), (200, big))
+
+        # The budget holds one image: each new one lets the oldest go.
+        second = predict(small)
+        third = predict(big)
+        r = c.post(API + "/predictions/%d/feedback" % second["id"], {"correct": False})
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["item"], r.json())
+        self.assertIn("no longer kept", r.json()["no_item"])
+        self.assertFalse(r.json()["correct"])
+        log = self.engineer.get(API + "/endpoints/%d/predictions?limit=10" % ep["id"]).json()
+        logged = {x["id"]: x for x in log["items"]}
+        self.assertFalse(logged[second["id"]]["feedback"]["correct"])
+        self.assertIsNone(logged[second["id"]]["item"])
+
+        def blob(png):
+            h = hashlib.sha256(png).hexdigest()
+            return os.path.join(self.server.data_dir, "blobs", h[:2], h[2:])
+        # The let-go image's file is gone; the one an item names stays.
+        self.assertFalse(os.path.exists(blob(small)))
+        self.assertTrue(os.path.exists(blob(big)))
+        # The newest is kept; the same bytes as the first are tied to its item.
+        r = c.post(API + "/predictions/%d/feedback" % third["id"], {"correct": False})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["item"]["id"], item["id"], r.json())
+        self.assertEqual(len(items()), 1)
+        # Positive feedback makes nothing and needs no image.
+        r = c.post(API + "/predictions/%d/feedback" % second["id"], {"correct": True})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn("no_item", r.json())
 
     def test_batch_preannotation_reads_a_projects_images(self):
         w = self.world

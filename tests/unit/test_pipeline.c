@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "core/pipeline.h"
+#include "ml/train.h"
+#include "tmpdir.h"
 
 /* ---- the rule ---- */
 
@@ -121,6 +123,8 @@ static struct {
 	int versions, alias, alias_moves;
 	int64_t alias_actor;
 	int promoted_calls;
+	char ended[40]; /* the last run to end: "id:state:reason-prefix" */
+	char trigger_figures[128]; /* the latest run's trigger figures */
 } mem;
 
 static int fake_write(db *d, store_job_fn job, void *ctx, cl_error *err)
@@ -243,10 +247,19 @@ static bool live(void)
 	       (!strcmp(mem.run.state, "running") || !strcmp(mem.run.state, "waiting"));
 }
 
+static int64_t fake_run_waiting(store_tx *tx, int64_t project_id)
+{
+	(void)tx;
+	return mem.run.id && mem.run.project_id == project_id && !strcmp(mem.run.state, "waiting")
+		   ? mem.run.id
+		   : 0;
+}
+
 static int fake_run_start(store_tx *tx, int64_t project_id, int64_t approved, const char *metric,
 			  const char *figures, int64_t now, int64_t *run_id, cl_error *err)
 {
-	(void)tx, (void)figures, (void)now;
+	(void)tx, (void)now;
+	snprintf(mem.trigger_figures, sizeof mem.trigger_figures, "%s", figures);
 	if (live())
 		return cl_fail(err, CL_ECONFLICT, NULL, "a run is live");
 	int64_t id = mem.run.id + 1;
@@ -270,6 +283,9 @@ static int fake_step(store_tx *tx, int64_t run_id, const char *step, const char 
 	const char *to = json_string_value(json_object_get(set, "state"));
 	if (to)
 		snprintf(mem.run.state, sizeof mem.run.state, "%s", to);
+	if (to && strcmp(to, "running") && strcmp(to, "waiting"))
+		snprintf(mem.ended, sizeof mem.ended, "%lld:%s:%.10s", (long long)run_id, to,
+			 reason ? reason : "");
 	static const char *const keys[] = {"dataset_id", "job_id", "model_id", "model_version"};
 	int64_t *cols[] = {&mem.run.dataset_id, &mem.run.job_id, &mem.run.model_id,
 			   &mem.run.model_version};
@@ -288,7 +304,7 @@ static char *fake_settings(db *d, int64_t project_id)
 static json_t *fake_candidates(db *d)
 {
 	(void)d;
-	if (live())
+	if (mem.run.id && !strcmp(mem.run.state, "running"))
 		return json_array();
 	return json_pack("[{s:i,s:I,s:I,s:i,s:o}]", "project_id", 10, "approved",
 			 (json_int_t)mem.approved, "last_approved", (json_int_t)mem.last_approved,
@@ -333,9 +349,33 @@ static void *fake_rows_open(store_tx *tx, int64_t project_id, rows_order order)
 	return &mem;
 }
 
+/* The test rows of a version production is evaluated on (pipeline_evaluate_on). */
+static struct {
+	export_row rows[64];
+	char text[64][96], annotation[64][96], blob[64][32];
+	int n, at;
+} evalset;
+
+static void *fake_dataset_rows_open(db *d, int64_t dataset_id)
+{
+	(void)d, (void)dataset_id;
+	evalset.at = 0;
+	return &evalset;
+}
+
+/* The approved rows a version is sealed over: none; a version's rows: evalset's. */
 static int fake_rows_next(void *rows, export_row *row)
 {
-	(void)rows, (void)row;
+	if (rows != &evalset || evalset.at >= evalset.n)
+		return 0;
+	*row = evalset.rows[evalset.at++];
+	return 1;
+}
+
+/* A blob's file: the name itself under data_dir (the test's dataset directory). */
+static int fake_blob_file(const char *data_dir, const char *hash, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", data_dir, hash);
 	return 0;
 }
 
@@ -402,6 +442,7 @@ static const store_ops fake_ops = {
     .model_alias_move = fake_alias_move,
     .pipeline_run_load = fake_run_load,
     .pipeline_run_start = fake_run_start,
+    .pipeline_run_waiting = fake_run_waiting,
     .pipeline_step = fake_step,
     .pipeline_settings = fake_settings,
     .pipeline_candidates = fake_candidates,
@@ -411,6 +452,8 @@ static const store_ops fake_ops = {
     .project_get = fake_project_get,
     .approved_rows_open_tx = fake_rows_open,
     .dataset_rows_next = fake_rows_next,
+    .dataset_rows_open = fake_dataset_rows_open,
+    .blob_file = fake_blob_file,
     .dataset_rows_close = fake_rows_close,
     .dataset_version_add = fake_dataset_version_add,
     .dataset_version_seal = fake_version_seal,
@@ -555,10 +598,6 @@ static void test_approve_mode_waits_for_a_person(void **state)
 	one_run("succeeded", 0.8);
 	assert_string_equal(mem.run.state, "waiting");
 	assert_int_equal(mem.alias, 0);
-	/* No new run while one waits. */
-	mem.approved += 10;
-	pipeline_tick(&env);
-	assert_int_equal(mem.run.id, 1);
 	int64_t org = 0;
 	char model[65];
 	cl_error err = {0};
@@ -578,6 +617,42 @@ static void test_approve_mode_waits_for_a_person(void **state)
 	assert_int_equal(mem.alias, 1);
 }
 
+static void test_a_new_trigger_supersedes_a_waiting_run(void **state)
+{
+	(void)state;
+	settings("approve", 0);
+	one_run("succeeded", 0.8);
+	assert_string_equal(mem.run.state, "waiting");
+	assert_int_equal(mem.versions, 1);
+	/* Ten more approvals while it waits: the next run starts and closes the waiting one. */
+	mem.approved += 10;
+	pipeline_tick(&env);
+	assert_int_equal(mem.run.id, 2);
+	assert_string_equal(mem.run.state, "running");
+	assert_string_equal(mem.ended, "1:superseded:superseded");
+	assert_non_null(strstr(mem.trigger_figures, "\"supersedes\":1"));
+	/* Its version stays registered and production never moved. */
+	assert_int_equal(mem.versions, 1);
+	assert_int_equal(mem.alias, 0);
+	assert_int_equal(mem.alias_moves, 0);
+	/* A person's decision on it is too late. */
+	int64_t org = 0;
+	char model[65];
+	cl_error err = {0};
+	mem.run.id = 1; /* the fake keeps one run: look at the first as it was left */
+	snprintf(mem.run.state, sizeof mem.run.state, "superseded");
+	assert_int_equal(pipeline_decide_by(&st, 10, 1, true, 42, &org, model, &err), CL_ECONFLICT);
+	assert_string_equal(err.name, "not_waiting");
+	assert_int_equal(mem.alias, 0);
+	mem.run.id = 2;
+	snprintf(mem.run.state, sizeof mem.run.state, "running");
+	/* The new run decides by its own figures. */
+	job_end("succeeded", "{\"accuracy\":0.9}");
+	pipeline_tick(&env);
+	assert_string_equal(mem.run.state, "waiting");
+	assert_int_equal(mem.versions, 2);
+}
+
 static void test_production_on_other_test_items_waits(void **state)
 {
 	(void)state;
@@ -595,6 +670,142 @@ static void test_production_on_other_test_items_waits(void **state)
 	assert_int_equal(mem.alias, 2);
 }
 
+/* ---- production evaluated in process, each kind of built-in classifier ---- */
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A test row of evalset, and the same row in the dataset's rows.jsonl (`rows`). */
+static void add_test_row(FILE *rows, const char *text, const char *image, const char *labels)
+{
+	int i = evalset.n++;
+	assert_true(i < 64);
+	snprintf(evalset.annotation[i], sizeof evalset.annotation[i], "{\"labels\":[%s]}", labels);
+	evalset.rows[i] = (export_row){.split = "test", .annotation = evalset.annotation[i]};
+	if (text) {
+		snprintf(evalset.text[i], sizeof evalset.text[i], "%s", text);
+		evalset.rows[i].text = evalset.text[i];
+		evalset.rows[i].type = ITEM_TEXT;
+	} else {
+		snprintf(evalset.blob[i], sizeof evalset.blob[i], "%s", image);
+		evalset.rows[i].blob = evalset.blob[i];
+		evalset.rows[i].type = ITEM_IMAGE;
+	}
+	fprintf(rows, "{\"split\":\"test\",\"%s\":\"%s\",\"annotation\":%s}\n",
+		text ? "text" : "image", text ? text : image, evalset.annotation[i]);
+}
+
+/* Trains `trainer` on `data` into data/model and checks that production's figures measured by
+ * the run on the same test rows are the job's own evaluation's, metric by metric. */
+static void assert_scored_as_trained(const char *trainer, const char *data)
+{
+	char model[128];
+	snprintf(model, sizeof model, "%s/model", data);
+	FILE *log = fopen("/dev/null", "w");
+	cl_error err = {0};
+	assert_int_equal(ml_train_run(trainer, data, model, NULL, 1, log, &err), 0);
+	fclose(log);
+	char path[160];
+	snprintf(path, sizeof path, "%s/evaluation.json", model);
+	json_t *own = json_load_file(path, 0, NULL);
+	assert_non_null(own);
+	static const char *const metrics[] = {"accuracy", "macro_f1"};
+	for (int i = 0; i < 2; i++) {
+		double figure = -1;
+		assert_true(pipeline_evaluate_on(&st, data, model, 1, metrics[i], &figure));
+		double want = json_number_value(json_object_get(own, metrics[i]));
+		if (figure < want - 1e-9 || figure > want + 1e-9)
+			fail_msg("%s %s: measured %f, the job's own %f", trainer, metrics[i], figure,
+				 want);
+	}
+	json_decref(own);
+}
+
+/* Labels a, b, c by the words wa, wb, wc; a few test rows labelled against their words, so
+ * the figures are not all 1. */
+static void test_multi_label_text_is_evaluated_here(void **state)
+{
+	(void)state;
+	char dir[64], text[96], labels[32];
+	assert_int_equal(tmpdir_make(dir, sizeof dir, "pipeline-multi"), 0);
+	write_text(dir, "project.json",
+		   "{\"kind\":\"text_class\",\"labels\":[\"a\",\"b\",\"c\"],\"multi_label\":true}");
+	char path[128];
+	snprintf(path, sizeof path, "%s/rows.jsonl", dir);
+	FILE *rows = fopen(path, "w");
+	assert_non_null(rows);
+	evalset.n = 0;
+	for (int i = 0; i < 120; i++) {
+		int set = i % 7 + 1, shown = i >= 96 && i % 5 == 0 ? (set % 7) + 1 : set;
+		snprintf(text, sizeof text, "row %d %s %s %s filler", i, set & 1 ? "wa" : "x",
+			 set & 2 ? "wb" : "y", set & 4 ? "wc" : "z");
+		snprintf(labels, sizeof labels, "%s%s%s%s%s", shown & 1 ? "\"a\"" : "",
+			 shown & 1 && shown & 6 ? "," : "", shown & 2 ? "\"b\"" : "",
+			 shown & 2 && shown & 4 ? "," : "", shown & 4 ? "\"c\"" : "");
+		if (i < 96)
+			fprintf(rows, "{\"split\":\"train\",\"text\":\"%s\",\"annotation\":"
+				      "{\"labels\":[%s]}}\n",
+				text, labels);
+		else
+			add_test_row(rows, text, NULL, labels);
+	}
+	fclose(rows);
+	assert_scored_as_trained("text-linear", dir);
+	tmpdir_remove(dir);
+}
+
+/* A 16 × 16 grey image of stripes, horizontal or vertical, with a little noise. */
+static void write_stripes(const char *dir, const char *name, bool horizontal, unsigned seed)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	fprintf(f, "P5\n16 16\n255\n");
+	for (int y = 0; y < 16; y++)
+		for (int x = 0; x < 16; x++) {
+			seed = seed * 1103515245u + 12345u;
+			int on = ((horizontal ? y : x) / 2) % 2;
+			fputc((on ? 200 : 40) + (int)(seed >> 16) % 40, f);
+		}
+	fclose(f);
+}
+
+static void test_image_classes_are_evaluated_here(void **state)
+{
+	(void)state;
+	char dir[64], name[32], path[128];
+	assert_int_equal(tmpdir_make(dir, sizeof dir, "pipeline-image"), 0);
+	write_text(dir, "project.json", "{\"kind\":\"image_class\",\"labels\":[\"h\",\"v\"]}");
+	snprintf(path, sizeof path, "%s/rows.jsonl", dir);
+	FILE *rows = fopen(path, "w");
+	assert_non_null(rows);
+	evalset.n = 0;
+	for (int i = 0; i < 48; i++) {
+		bool horizontal = i % 2;
+		/* Two test images labelled against their stripes. */
+		const char *label = (i == 41 || i == 44) != horizontal ? "\"h\"" : "\"v\"";
+		snprintf(name, sizeof name, "i%d.pgm", i);
+		write_stripes(dir, name, horizontal, (unsigned)i);
+		if (i < 36)
+			fprintf(rows, "{\"split\":\"train\",\"image\":\"%s\",\"annotation\":"
+				      "{\"labels\":[%s]}}\n",
+				name, label);
+		else
+			add_test_row(rows, NULL, name, label);
+	}
+	fclose(rows);
+	assert_scored_as_trained("image-hog", dir);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,7 +817,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_worse_or_equal_keeps_production, reset),
 	    cmocka_unit_test_setup(test_a_failed_step_leaves_production, reset),
 	    cmocka_unit_test_setup(test_approve_mode_waits_for_a_person, reset),
+	    cmocka_unit_test_setup(test_a_new_trigger_supersedes_a_waiting_run, reset),
 	    cmocka_unit_test_setup(test_production_on_other_test_items_waits, reset),
+	    cmocka_unit_test(test_multi_label_text_is_evaluated_here),
+	    cmocka_unit_test(test_image_classes_are_evaluated_here),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

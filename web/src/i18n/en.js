@@ -1004,7 +1004,7 @@ export default {
 
   'pipeline.link': 'Retraining pipeline',
   'pipeline.title': 'Retraining pipeline',
-  'pipeline.about': 'When enough new annotations are approved, the pipeline makes a dataset version with the same test items, trains it with the production recipe, and promotes the new model to production only when it beats the current one by the margin on those items.',
+  'pipeline.about': 'When enough new annotations are approved, the pipeline makes a dataset version with the same test items, trains it with the production recipe, and promotes the new model to production only when it beats the current one by the margin on those items. A run that waits for approval is superseded when the next run starts: its version stays registered, production is not touched.',
   'pipeline.settings': 'Settings',
   'pipeline.enabled': 'Run automatically',
   'pipeline.threshold': 'New approved annotations per run',
@@ -1037,6 +1037,7 @@ export default {
   'pipeline.state.promoted': 'promoted',
   'pipeline.state.kept': 'production kept',
   'pipeline.state.rejected': 'rejected',
+  'pipeline.state.superseded': 'superseded by a newer run',
   'pipeline.state.failed': 'failed',
   'pipeline.step': 'Step',
   'pipeline.step.trigger': 'trigger',

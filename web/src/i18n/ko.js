@@ -1004,7 +1004,7 @@ export default {
 
   'pipeline.link': '재학습 파이프라인',
   'pipeline.title': '재학습 파이프라인',
-  'pipeline.about': '새로 승인된 주석이 충분히 모이면 파이프라인이 같은 테스트 항목으로 데이터셋 버전을 만들고, 운영 레시피로 학습한 뒤, 그 항목에서 현재 모델보다 여유분 이상 나을 때만 새 모델을 운영(production)으로 올립니다.',
+  'pipeline.about': '새로 승인된 주석이 충분히 모이면 파이프라인이 같은 테스트 항목으로 데이터셋 버전을 만들고, 운영 레시피로 학습한 뒤, 그 항목에서 현재 모델보다 여유분 이상 나을 때만 새 모델을 운영(production)으로 올립니다. 승인을 기다리는 실행은 다음 실행이 시작되면 대체됩니다: 그 버전은 등록된 채 남고 운영은 바뀌지 않습니다.',
   'pipeline.settings': '설정',
   'pipeline.enabled': '자동 실행',
   'pipeline.threshold': '실행당 새 승인 주석 수',
@@ -1037,6 +1037,7 @@ export default {
   'pipeline.state.promoted': '승격됨',
   'pipeline.state.kept': '운영 유지',
   'pipeline.state.rejected': '거절됨',
+  'pipeline.state.superseded': '새 실행으로 대체됨',
   'pipeline.state.failed': '실패',
   'pipeline.step': '단계',
   'pipeline.step.trigger': '시작 조건',
