@@ -622,9 +622,9 @@ const migration migrations[] = {
     {34, "a pipeline run waiting for a person is superseded by the next trigger",
      /* A run that waits for approval when the next run starts is closed as 'superseded' (its
       * model version stays registered, never promoted): pipeline_runs is made again with that
-      * state, as SQLite cannot change a CHECK. Its steps refer to it by name, so their foreign
-      * keys are checked at the commit, after the rename. */
-     "PRAGMA defer_foreign_keys = ON;"
+      * state, as SQLite cannot change a CHECK, and pipeline_steps with it, made to refer to the
+      * new table before the old one goes (dropping a parent of rows fails their foreign
+      * keys); renaming the new table renames the reference. */
      "CREATE TABLE pipeline_runs_new(id INTEGER PRIMARY KEY,"
      " project_id INTEGER NOT NULL REFERENCES projects(id),"
      " state TEXT NOT NULL CHECK (state IN ('running','waiting','promoted','kept','rejected',"
@@ -636,11 +636,23 @@ const migration migrations[] = {
      "INSERT INTO pipeline_runs_new SELECT id, project_id, state, approved, dataset_id, job_id,"
      " model_id, model_version, metric, figure, production_version, production_figure, reason,"
      " started_at, ended_at FROM pipeline_runs;"
+     "CREATE TABLE pipeline_steps_new(id INTEGER PRIMARY KEY,"
+     " run_id INTEGER NOT NULL REFERENCES pipeline_runs_new(id), step TEXT NOT NULL,"
+     " state TEXT NOT NULL CHECK (state IN ('done','failed','waiting')),"
+     " figures TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '',"
+     " actor_id INTEGER, at INTEGER NOT NULL);"
+     "INSERT INTO pipeline_steps_new SELECT id, run_id, step, state, figures, reason, actor_id,"
+     " at FROM pipeline_steps;"
+     "DROP TABLE pipeline_steps;"
      "DROP TABLE pipeline_runs;"
      "ALTER TABLE pipeline_runs_new RENAME TO pipeline_runs;"
+     "ALTER TABLE pipeline_steps_new RENAME TO pipeline_steps;"
      "CREATE UNIQUE INDEX pipeline_runs_live ON pipeline_runs(project_id)"
      " WHERE state IN ('running','waiting');"
-     "CREATE INDEX pipeline_runs_project ON pipeline_runs(project_id, id);"},
+     "CREATE INDEX pipeline_runs_project ON pipeline_runs(project_id, id);"
+     "CREATE INDEX pipeline_steps_run ON pipeline_steps(run_id, id);"
+     "CREATE TRIGGER pipeline_steps_no_update BEFORE UPDATE ON pipeline_steps"
+     " BEGIN SELECT RAISE(ABORT, 'pipeline steps are append-only'); END;"},
     {35, "an endpoint with a feedback project keeps its input images, within a budget",
      /* An image prediction of an endpoint with a feedback project keeps its input as a blob
       * (input_blob, with its type, size and bytes), so negative feedback can make an image
