@@ -22,7 +22,7 @@ from harness import API, BIN, ServerTestCase, main, sqlite_query, wait_for  # no
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # The build directory of the binary under test holds the demo data, as for the trainer tests.
 BUILD = os.environ.get("CROWDLOOP_BUILD_DIR") or os.path.dirname(os.path.abspath(BIN))
-FINAL = ("promoted", "kept", "rejected", "failed", "waiting")
+FINAL = ("promoted", "kept", "rejected", "failed", "waiting", "superseded")
 
 
 def sentences():
@@ -282,6 +282,33 @@ class PipelineTest(PipelineWorld):
         self.assertTrue(aliases["events"][-1]["actor"].startswith("manager"))
         self.assertError(self.world.manager.post(url + "/approve"), 409, "not_waiting")
         self.assertEqual(self.runs(p)[0]["state"], "promoted")
+
+    def test_a_new_run_supersedes_one_waiting_for_a_person(self):
+        """A run left waiting does not block the pipeline: the next trigger closes it as
+        superseded (its version registered, production untouched) and runs."""
+        p = self.new_project()
+        self.assertGreaterEqual(len(self.rows), 1760)
+        self.label_and_approve(p, self.rows[1500:1650])
+        self.settings(p, threshold=100, model="sentiment-d", mode="approve")
+        first = self.wait_run(p, 1)
+        self.assertEqual(first["state"], "waiting", first)
+        self.label_and_approve(p, self.rows[1650:1760])
+        second = self.wait_run(p, 2)
+        first = next(r for r in self.runs(p) if r["id"] == first["id"])
+        self.assertEqual(first["state"], "superseded", first)
+        self.assertEqual(self.steps(first)[-1], ("approval", "done"))
+        self.assertIn("superseded", first["reason"])
+        self.assertIsNotNone(first["ended_at"])
+        trigger = next(s for s in second["steps"] if s["step"] == "trigger")
+        self.assertEqual(trigger["figures"]["supersedes"], first["id"])
+        self.assertEqual(second["state"], "waiting", second)
+        url = API + "/projects/%d/pipeline/runs/%d" % (p, first["id"])
+        self.assertError(self.world.manager.post(url + "/approve"), 409, "not_waiting")
+        model = self.model("sentiment-d")
+        versions = self.eng.get(API + "/models/%d/versions" % model["id"]).json()["items"]
+        self.assertEqual(sorted(v["version"] for v in versions),
+                         [first["model_version"], second["model_version"]])
+        self.assertNotIn("production", self.production(model["id"])["aliases"])
 
 
 if __name__ == "__main__":
