@@ -7,17 +7,21 @@ the first version's test items (new items go to train only) and whose promotion 
 the figures against production's on those items; an endpoint following `production` follows a
 promotion. A run whose training job fails (cancelled) stops at that step and leaves production as it was. In
 approve mode a run waits, and a person's approval moves the alias. A production trained on a
-version of its own is evaluated on the run's test items. Settings are checked."""
+version of its own is evaluated on the run's test items, for an image classifier too. A run left
+waiting is superseded by the next one. Settings are checked."""
 import fcntl
 import json
 import os
+import random
+import struct
 import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, BIN, ServerTestCase, main, sqlite_query, wait_for  # noqa: E402
+from harness import (API, BIN, ServerTestCase, main, multipart, sqlite_query,  # noqa: E402
+                     wait_for)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # The build directory of the binary under test holds the demo data, as for the trainer tests.
@@ -309,6 +313,74 @@ class PipelineTest(PipelineWorld):
         self.assertEqual(sorted(v["version"] for v in versions),
                          [first["model_version"], second["model_version"]])
         self.assertNotIn("production", self.production(model["id"])["aliases"])
+
+    def test_an_image_classifier_in_production_is_evaluated_on_the_runs_test_items(self):
+        """As the text case above, with image-hog on stripes: production made by hand is
+        evaluated in process on the run's test images, the figure its own evaluation's."""
+        w = self.world
+        p = w.project(kind="image_class", labels=["h", "v"])["id"]
+        w.add_member(p, self.worker_id, "worker")
+        w.add_member(p, self.reviewer_id, "reviewer")
+        rnd = random.Random(7)
+        files = [("file", "s%d.png" % i, "image/png", stripes_png(i % 2 == 0, rnd))
+                 for i in range(80)]
+        body, ctype = multipart(files)
+        r = w.manager.post(API + "/projects/%d/items" % p, body, headers={"Content-Type": ctype})
+        self.assertEqual(r.status, 200, r)
+        self.label_and_approve_images(p)
+        ds = self.eng.post(API + "/projects/%d/datasets" % p, {}).json()
+        r = self.eng.post(API + "/orgs/%d/jobs" % w.org["id"],
+                          {"dataset_id": ds["id"], "trainer": "image-hog", "cpus": 1})
+        self.assertEqual(r.status, 201, r)
+        job = wait_for(lambda: (lambda j: j if j["state"] not in ("queued", "running") else None)(
+            self.eng.get(API + "/jobs/%d" % r.json()["id"]).json()), timeout=120)
+        self.assertEqual(job["state"], "succeeded", job)
+        mid = self.eng.post(API + "/orgs/%d/models" % w.org["id"], {"name": "stripes"}).json()["id"]
+        self.assertEqual(self.eng.post(API + "/models/%d/versions" % mid,
+                                       {"job_id": job["id"]}).status, 201)
+        self.assertEqual(self.eng.post(API + "/models/%d/aliases" % mid,
+                                       {"name": "production", "version": 1}).status, 200)
+        self.settings(p, threshold=50, trainer="image-hog", model="stripes")
+        run = self.wait_run(p, 1)
+        compare = next(s for s in run["steps"] if s["step"] == "compare")["figures"]
+        self.assertTrue(compare["production_evaluated_here"], compare)
+        self.assertTrue(compare["comparable"], compare)
+        own = self.eng.get(API + "/models/%d/versions" % mid).json()["items"][0]["evaluation"]
+        self.assertAlmostEqual(compare["production"], own["accuracy"], places=6)
+        self.assertEqual(run["state"], "kept", run)
+
+    def label_and_approve_images(self, p):
+        """Labels each stripes image by its width (h: 32, v: 33), then approves them."""
+        t = self.worker.post(API + "/projects/%d/tasks/next" % p).json()
+        while t and t.get("id"):
+            label = "h" if t["item"]["width"] == 32 else "v"
+            r = self.worker.post(API + "/tasks/%d/submit" % t["id"],
+                                 {"annotation": {"labels": [label]}, "next": True})
+            self.assertEqual(r.status, 200, r)
+            t = r.json().get("next")
+        rv = self.reviewer.post(API + "/projects/%d/reviews/next" % p).json()
+        while rv and rv.get("id"):
+            r = self.reviewer.post(API + "/tasks/%d/review" % rv["id"],
+                                   {"decision": "approve", "next": True})
+            self.assertEqual(r.status, 200, r)
+            rv = r.json().get("next")
+
+
+def stripes_png(horizontal, rnd):
+    """A grey PNG of stripes with noise: horizontal ones 32 wide, vertical ones 33."""
+    import zlib
+    width, height = (32, 32) if horizontal else (33, 32)
+    rows = b"".join(
+        b"\x00" + bytes((200 if ((y if horizontal else x) // 3) % 2 else 50) + rnd.randrange(40)
+                        for x in range(width))
+        for y in range(height))
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 if __name__ == "__main__":
