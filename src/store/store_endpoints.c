@@ -465,6 +465,25 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
  * its own rows) times the endpoints sharing the inserts. */
 #define PREDICTION_TRIM_EVERY 16
 #define PREDICTION_TRIM_SHARE 64
+
+static void kept_blobs_remove(db_conn *c, const char *data_dir, json_t *let_go);
+
+/* The kept images of the predictions the trim takes, to remove after it (when the record says
+ * where blobs are: an endpoint that keeps images). */
+static json_t *trimmed_images(db_conn *c, const prediction_record *p)
+{
+	json_t *out = json_array();
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT input_blob FROM predictions WHERE endpoint_id = ?1 AND input_blob IS NOT NULL"
+	       " AND id <= (SELECT id FROM predictions WHERE endpoint_id = ?1"
+	       " ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->log_limit));
+	while (p->data_dir && db_step(st) == SQLITE_ROW)
+		json_array_append_new(out, json_string(db_col_text(st, 0)));
+	sqlite3_reset(st);
+	return out;
+}
+
 static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, cl_error *err)
 {
 	int64_t every = p->log_limit / PREDICTION_TRIM_SHARE;
@@ -480,11 +499,15 @@ static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, c
 	    " WHERE endpoint_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
 	};
 	int rc = 0;
+	json_t *images = trimmed_images(c, p);
 	for (size_t i = 0; !rc && i < 2; i++) {
 		sqlite3_stmt *st = db_stmt(c, trims[i]);
 		db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->log_limit));
 		rc = db_exec_stmt(st, err);
 	}
+	if (!rc)
+		kept_blobs_remove(c, p->data_dir, images);
+	json_decref(images);
 	return rc;
 }
 
