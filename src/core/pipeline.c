@@ -34,10 +34,18 @@ const char *pipeline_decision_name(pipeline_decision d)
 	return names[d];
 }
 
+/* A member, or spans' entity F1 in {"entity":{"f1"}}. */
+const json_t *pipeline_figure_in(const json_t *evaluation, const char *metric)
+{
+	if (!strcmp(metric, PIPELINE_ENTITY_F1))
+		return json_object_get(json_object_get(evaluation, "entity"), "f1");
+	return json_object_get(evaluation, metric);
+}
+
 bool pipeline_figure_of(const char *evaluation, const char *metric, double *out)
 {
 	json_t *e = evaluation ? json_loads(evaluation, 0, NULL) : NULL;
-	json_t *v = json_object_get(e, metric);
+	const json_t *v = pipeline_figure_in(e, metric);
 	bool ok = json_is_number(v) && isfinite(json_number_value(v));
 	if (ok)
 		*out = json_number_value(v);
@@ -68,6 +76,19 @@ static int recipe_check(const json_t *in, const char *kind, cl_error *err)
 	return ml_trainer_check(t, params, err);
 }
 
+/* A metric the project's kind is scored by: spans by entity F1, classes by accuracy or
+ * macro-F1. */
+static int metric_check(const json_t *metric, const char *kind, cl_error *err)
+{
+	bool spans = kind && !strcmp(kind, "text_spans");
+	const char *m = json_string_value(metric);
+	if (spans && metric && !(m && !strcmp(m, PIPELINE_ENTITY_F1)))
+		return cl_fail(err, CL_EINVAL, NULL, "\"metric\" of a text_spans project is entity_f1");
+	if (!spans && metric && !one_of(m, "accuracy", "macro_f1"))
+		return cl_fail(err, CL_EINVAL, NULL, "\"metric\" is accuracy or macro_f1");
+	return 0;
+}
+
 static int figures_check(const json_t *in, cl_error *err)
 {
 	const json_t *threshold = json_object_get(in, "threshold");
@@ -79,9 +100,6 @@ static int figures_check(const json_t *in, cl_error *err)
 	if (margin && (!json_is_number(margin) || !(json_number_value(margin) >= 0) ||
 		       json_number_value(margin) > PIPELINE_MARGIN_MAX))
 		return cl_fail(err, CL_EINVAL, NULL, "\"margin\" is from 0 to 1");
-	const json_t *metric = json_object_get(in, "metric");
-	if (metric && !one_of(json_string_value(metric), "accuracy", "macro_f1"))
-		return cl_fail(err, CL_EINVAL, NULL, "\"metric\" is accuracy or macro_f1");
 	const json_t *mode = json_object_get(in, "mode");
 	if (mode && !one_of(json_string_value(mode), "auto", "approve"))
 		return cl_fail(err, CL_EINVAL, NULL, "\"mode\" is auto or approve");
@@ -113,14 +131,18 @@ int pipeline_settings_check(const json_t *in, const char *kind, json_t **out, cl
 		rc = recipe_check(in, kind, err);
 	if (!rc)
 		rc = figures_check(in, err);
+	if (!rc)
+		rc = metric_check(json_object_get(in, "metric"), kind, err);
 	if (rc)
 		return rc;
+	bool spans = !strcmp(kind, "text_spans");
 	*out = json_pack("{s:o,s:o,s:s,s:o,s:s,s:o,s:o,s:o}", "enabled",
 			 member_or(in, "enabled", json_true()), "threshold",
 			 member_or(in, "threshold", json_integer(50)), "trainer",
 			 json_string_value(json_object_get(in, "trainer")), "params",
 			 member_or(in, "params", json_object()), "model", model, "metric",
-			 member_or(in, "metric", json_string("accuracy")), "margin",
+			 member_or(in, "metric", json_string(spans ? PIPELINE_ENTITY_F1 : "accuracy")),
+			 "margin",
 			 member_or(in, "margin", json_real(0)), "mode",
 			 member_or(in, "mode", json_string("auto")));
 	return 0;

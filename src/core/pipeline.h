@@ -22,6 +22,8 @@
 #define PIPELINE_THRESHOLD_MAX 1000000
 #define PIPELINE_MARGIN_MAX 1.0
 #define PIPELINE_ALIAS "production"
+/* The metric of a text_spans project: the trainers' entity-level F1 ({"entity":{"f1"}}). */
+#define PIPELINE_ENTITY_F1 "entity_f1"
 /* The reason of a run that waited for a person when the next run started. */
 #define PIPELINE_SUPERSEDED "superseded by a newer run before a person decided"
 
@@ -50,12 +52,14 @@ typedef enum pipeline_decision {
 pipeline_decision pipeline_decide(const pipeline_figures *f);
 /* "promote", "wait", "keep". */
 const char *pipeline_decision_name(pipeline_decision d);
-/* The figure `metric` ("accuracy", "macro_f1") of an evaluation (JSON text); false when it has
- * none. */
+/* The figure `metric` ("accuracy", "macro_f1", "entity_f1") of an evaluation (JSON text);
+ * false when it has none. */
 bool pipeline_figure_of(const char *evaluation, const char *metric, double *out);
+/* Where `metric` is in an evaluation object (borrowed), NULL when it has none. */
+const json_t *pipeline_figure_in(const json_t *evaluation, const char *metric);
 
-/* Evaluates the model in `dir` (a built-in classifier: text, single- or multi-label, or
- * images, whose blobs are under `data_dir`) on the test rows of dataset version `dataset_id`:
+/* Evaluates the model in `dir` (a built-in model: a text classifier, single- or multi-label,
+ * an image classifier, whose blobs are under `data_dir`, or a span tagger) on the test rows of dataset version `dataset_id`:
  * *figure its `metric`, as the trainers' evaluation computes it. false when it cannot
  * (another kind of model, no test row it could score). Runs the model in process
  * (core/pipeline_eval.c). */

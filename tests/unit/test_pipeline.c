@@ -86,6 +86,17 @@ static void test_settings_are_checked(void **state)
 	assert_true(json_is_true(json_object_get(out, "enabled")));
 	json_decref(out);
 	assert_int_equal(pipeline_settings_check(ok, "image_class", &out, &err), CL_EINVAL);
+	/* Spans are scored by entity F1, and only by it. */
+	json_t *spans = json_pack("{s:s,s:s}", "trainer", "spans-linear", "model", "ner");
+	assert_int_equal(pipeline_settings_check(spans, "text_spans", &out, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(out, "metric")), "entity_f1");
+	json_decref(out);
+	json_object_set_new(spans, "metric", json_string("accuracy"));
+	assert_int_equal(pipeline_settings_check(spans, "text_spans", &out, &err), CL_EINVAL);
+	assert_non_null(strstr(err.message, "entity_f1"));
+	json_object_set_new(ok, "metric", json_string("entity_f1"));
+	assert_int_equal(pipeline_settings_check(ok, "text_class", &out, &err), CL_EINVAL);
+	json_decref(spans);
 	static const char *const bad[] = {
 	    "{\"trainer\":\"text-linear\",\"model\":\"m\",\"threshold\":0}",
 	    "{\"trainer\":\"text-linear\",\"model\":\"m\",\"margin\":2}",
@@ -352,7 +363,7 @@ static void *fake_rows_open(store_tx *tx, int64_t project_id, rows_order order)
 /* The test rows of a version production is evaluated on (pipeline_evaluate_on). */
 static struct {
 	export_row rows[64];
-	char text[64][96], annotation[64][96], blob[64][32];
+	char text[64][96], annotation[64][96], blob[64][32], spans[64][160];
 	int n, at;
 } evalset;
 
@@ -704,7 +715,15 @@ static void add_test_row(FILE *rows, const char *text, const char *image, const 
 
 /* Trains `trainer` on `data` into data/model and checks that production's figures measured by
  * the run on the same test rows are the job's own evaluation's, metric by metric. */
+static void assert_scored_as(const char *trainer, const char *data, const char *const *metrics);
+
 static void assert_scored_as_trained(const char *trainer, const char *data)
+{
+	static const char *const metrics[] = {"accuracy", "macro_f1", NULL};
+	assert_scored_as(trainer, data, metrics);
+}
+
+static void assert_scored_as(const char *trainer, const char *data, const char *const *metrics)
 {
 	char model[128];
 	snprintf(model, sizeof model, "%s/model", data);
@@ -716,11 +735,10 @@ static void assert_scored_as_trained(const char *trainer, const char *data)
 	snprintf(path, sizeof path, "%s/evaluation.json", model);
 	json_t *own = json_load_file(path, 0, NULL);
 	assert_non_null(own);
-	static const char *const metrics[] = {"accuracy", "macro_f1"};
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; metrics[i]; i++) {
 		double figure = -1;
 		assert_true(pipeline_evaluate_on(&st, data, model, 1, metrics[i], &figure));
-		double want = json_number_value(json_object_get(own, metrics[i]));
+		double want = json_number_value(pipeline_figure_in(own, metrics[i]));
 		if (figure < want - 1e-9 || figure > want + 1e-9)
 			fail_msg("%s %s: measured %f, the job's own %f", trainer, metrics[i], figure,
 				 want);
@@ -758,6 +776,49 @@ static void test_multi_label_text_is_evaluated_here(void **state)
 	}
 	fclose(rows);
 	assert_scored_as_trained("text-linear", dir);
+	tmpdir_remove(dir);
+}
+
+/* Names tagged PER and cities tagged LOC in one sentence shape; a few test rows tag a city as
+ * a person, so the figure is not 1. */
+static void test_spans_are_evaluated_here(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"Alice", "Bruno", "Chen", "Dmitri", "Eva", "Farah"};
+	static const char *const cities[] = {"Paris", "Oslo", "Lima", "Seoul", "Cairo", "Quito"};
+	char dir[64], path[128], text[96], ann[160];
+	assert_int_equal(tmpdir_make(dir, sizeof dir, "pipeline-spans"), 0);
+	write_text(dir, "project.json", "{\"kind\":\"text_spans\",\"labels\":[\"PER\",\"LOC\"]}");
+	snprintf(path, sizeof path, "%s/rows.jsonl", dir);
+	FILE *rows = fopen(path, "w");
+	assert_non_null(rows);
+	evalset.n = 0;
+	for (int i = 0; i < 90; i++) {
+		const char *who = names[i % 6], *where = cities[(i / 6) % 6];
+		int n = snprintf(text, sizeof text, "%s flew to %s on day %d", who, where, i);
+		assert_true(n > 0);
+		int at = (int)strlen(who) + 9; /* " flew to " */
+		snprintf(ann, sizeof ann,
+			 "{\"spans\":[{\"start\":0,\"end\":%d,\"label\":\"PER\"},"
+			 "{\"start\":%d,\"end\":%d,\"label\":\"%s\"}]}",
+			 (int)strlen(who), at, at + (int)strlen(where),
+			 i >= 72 && i % 4 == 0 ? "PER" : "LOC");
+		if (i < 72) {
+			fprintf(rows, "{\"split\":\"train\",\"text\":\"%s\",\"annotation\":%s}\n",
+				text, ann);
+			continue;
+		}
+		int k = evalset.n++;
+		snprintf(evalset.text[k], sizeof evalset.text[k], "%s", text);
+		snprintf(evalset.spans[k], sizeof evalset.spans[k], "%s", ann);
+		evalset.rows[k] = (export_row){.split = "test", .type = ITEM_TEXT,
+					       .text = evalset.text[k], .annotation = evalset.spans[k]};
+		fprintf(rows, "{\"split\":\"test\",\"text\":\"%s\",\"annotation\":%s}\n", text,
+			ann);
+	}
+	fclose(rows);
+	static const char *const metrics[] = {"entity_f1", NULL};
+	assert_scored_as("spans-linear", dir, metrics);
 	tmpdir_remove(dir);
 }
 
@@ -821,6 +882,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_production_on_other_test_items_waits, reset),
 	    cmocka_unit_test(test_multi_label_text_is_evaluated_here),
 	    cmocka_unit_test(test_image_classes_are_evaluated_here),
+	    cmocka_unit_test(test_spans_are_evaluated_here),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

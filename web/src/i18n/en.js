@@ -1016,6 +1016,7 @@ export default {
   'pipeline.metric': 'Metric',
   'pipeline.metric.accuracy': 'accuracy',
   'pipeline.metric.macro_f1': 'macro-F1',
+  'pipeline.metric.entity_f1': 'entity F1',
   'pipeline.margin': 'Margin',
   'pipeline.marginHint': 'How much better than production (0 to 1) a new model must be.',
   'pipeline.mode': 'Promotion',

@@ -1016,6 +1016,7 @@ export default {
   'pipeline.metric': '지표',
   'pipeline.metric.accuracy': '정확도',
   'pipeline.metric.macro_f1': '매크로 F1',
+  'pipeline.metric.entity_f1': '개체 F1',
   'pipeline.margin': '여유분',
   'pipeline.marginHint': '새 모델이 운영 모델보다 얼마나(0~1) 나아야 하는지.',
   'pipeline.mode': '승격',

@@ -35,13 +35,15 @@ export async function pipelineView(root, [pid], ctx) {
   }
 
   function drawSettings(s) {
-    s = s || { enabled: true, threshold: 50, trainer: (trainers[0] || {}).name, params: {}, model: '', metric: 'accuracy', margin: 0, mode: 'auto' };
+    // Spans are scored by entity F1; classes by accuracy or macro-F1.
+    const metrics = project.kind === 'text_spans' ? ['entity_f1'] : ['accuracy', 'macro_f1'];
+    s = s || { enabled: true, threshold: 50, trainer: (trainers[0] || {}).name, params: {}, model: '', metric: metrics[0], margin: 0, mode: 'auto' };
     const enabled = h('input', { type: 'checkbox', 'data-testid': 'pipeline-enabled', checked: s.enabled });
     const threshold = h('input', { type: 'number', min: 1, max: 1000000, required: true, value: s.threshold, 'data-testid': 'pipeline-threshold' });
     const trainer = h('select', { 'data-testid': 'pipeline-trainer' }, trainers.map((tr) => h('option', { value: tr.name, selected: tr.name === s.trainer }, tr.name)));
     const params = h('textarea', { rows: 2, 'data-testid': 'pipeline-params' }, JSON.stringify(s.params || {}));
     const model = h('input', { required: true, maxlength: 64, pattern: '[A-Za-z0-9_.\\-]+', value: s.model, placeholder: 'sentiment', 'data-testid': 'pipeline-model' });
-    const metric = h('select', { 'data-testid': 'pipeline-metric' }, ['accuracy', 'macro_f1'].map((m) => h('option', { value: m, selected: m === s.metric }, t('pipeline.metric.' + m))));
+    const metric = h('select', { 'data-testid': 'pipeline-metric' }, metrics.map((m) => h('option', { value: m, selected: m === s.metric }, t('pipeline.metric.' + m))));
     const margin = h('input', { type: 'number', min: 0, max: 1, step: 'any', value: s.margin, 'data-testid': 'pipeline-margin' });
     const mode = h('select', { 'data-testid': 'pipeline-mode' }, ['auto', 'approve'].map((m) => h('option', { value: m, selected: m === s.mode }, t('pipeline.mode.' + m))));
     const form = h('form', {
