@@ -401,6 +401,10 @@ static int feedback_check(http_request *r, const json_t *body)
 	"feedback recorded; no item was made: the prediction's input image is no longer kept (the "  \
 	"endpoint's feedback image_budget_kb or image_days let it go)"
 
+#define FEEDBACK_NO_INPUT                                                                          \
+	"feedback recorded; no item was made: the prediction's input was not kept (it was logged "  \
+	"before the endpoint had a feedback project, or the endpoint keeps no images)"
+
 /* The kept input image of an image prediction, into *im: false when it had none, or when it
  * was let go (*gone then). */
 static bool feedback_image(app *a, int64_t prediction_id, loop_image *im, bool *gone)
@@ -423,7 +427,7 @@ static bool feedback_image(app *a, int64_t prediction_id, loop_image *im, bool *
 }
 
 /* Negative feedback on a prediction of an endpoint with a feedback project: the meta of the item
- * it makes (new), or NULL; *why says why none when its input image is gone. */
+ * it makes (new), or NULL; *why says why none when its input was not kept or is gone. */
 static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *project_id,
 				  const char **why)
 {
@@ -435,12 +439,13 @@ static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *projec
 	bool gone = false;
 	if (correct || store_endpoint_row(a->db, api_scope_of(r)->key_endpoint_id, &e))
 		return NULL;
-	if (e.feedback_project_id && !store_prediction_input(a->db, r->ids[0], &output, &text) &&
-	    output && (text || feedback_image(a, r->ids[0], &im, &gone)))
+	bool answered = e.feedback_project_id &&
+			!store_prediction_input(a->db, r->ids[0], &output, &text) && output;
+	if (answered && (text || feedback_image(a, r->ids[0], &im, &gone)))
 		meta = loop_meta_of(a->db, e.feedback_project_id, e.id, text, text ? NULL : &im,
 				    output, LOOP_NEGATIVE_FEEDBACK);
 	*project_id = e.feedback_project_id;
-	*why = e.feedback_project_id && gone ? FEEDBACK_IMAGE_GONE : NULL;
+	*why = gone ? FEEDBACK_IMAGE_GONE : answered && !text && !im.hash[0] ? FEEDBACK_NO_INPUT : NULL;
 	json_decref(output);
 	free(text);
 	endpoint_row_release(&e);

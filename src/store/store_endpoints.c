@@ -281,9 +281,31 @@ int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **
 	return rc;
 }
 
+struct endpoint_delete {
+	int64_t id;
+	const char *data_dir;
+};
+
+static void kept_blobs_remove(db_conn *c, const char *data_dir, json_t *let_go);
+
+/* The endpoint's kept input images (blob names). */
+static json_t *endpoint_kept_images(db_conn *c, int64_t id)
+{
+	json_t *out = json_array();
+	sqlite3_stmt *st = db_stmt(c, "SELECT DISTINCT input_blob FROM predictions"
+				      " WHERE endpoint_id = ? AND input_blob IS NOT NULL");
+	db_bind_int(st, 1, id);
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(out, json_string(db_col_text(st, 0)));
+	sqlite3_reset(st);
+	return out;
+}
+
 static int endpoint_delete_job(db_conn *c, void *ctx, cl_error *err)
 {
-	int64_t id = *(int64_t *)ctx;
+	const struct endpoint_delete *a = ctx;
+	int64_t id = a->id;
+	json_t *images = endpoint_kept_images(c, id);
 	static const char *const deletes[] = {
 	    "DELETE FROM prediction_feedback WHERE prediction_id IN"
 	    " (SELECT id FROM predictions WHERE endpoint_id = ?)",
@@ -303,12 +325,16 @@ static int endpoint_delete_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	if (!rc && !sqlite3_changes(db_handle(c)))
 		rc = cl_fail(err, CL_ENOTFOUND, NULL, "endpoint not found");
+	if (!rc)
+		kept_blobs_remove(c, a->data_dir, images);
+	json_decref(images);
 	return rc;
 }
 
-int store_endpoint_delete(db *d, int64_t id, cl_error *err)
+int store_endpoint_delete(db *d, int64_t id, const char *data_dir, cl_error *err)
 {
-	return db_write(d, endpoint_delete_job, &id, err);
+	struct endpoint_delete a = {id, data_dir};
+	return db_write(d, endpoint_delete_job, &a, err);
 }
 
 /* ---- keys ---- */
@@ -465,8 +491,6 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
  * its own rows) times the endpoints sharing the inserts. */
 #define PREDICTION_TRIM_EVERY 16
 #define PREDICTION_TRIM_SHARE 64
-
-static void kept_blobs_remove(db_conn *c, const char *data_dir, json_t *let_go);
 
 /* The kept images of the predictions the trim takes, to remove after it (when the record says
  * where blobs are: an endpoint that keeps images). */

@@ -55,8 +55,9 @@ json_t *store_endpoints_list(db *d, int64_t org_id, int64_t cursor, int limit, b
 /* Changes an endpoint: a change of its targets or shadow moves its revision. *out: the
  * Endpoint object after. CL_ENOTFOUND, CL_ECONFLICT "endpoint_exists". */
 int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **out, cl_error *err);
-/* Deletes an endpoint with its keys, usage, predictions and feedback. */
-int store_endpoint_delete(db *d, int64_t id, cl_error *err);
+/* Deletes an endpoint with its keys, usage, predictions and feedback, and the files of its kept
+ * input images that nothing else names (blobs under data_dir). */
+int store_endpoint_delete(db *d, int64_t id, const char *data_dir, cl_error *err);
 /* The endpoint of org `org_id` named `name` into *e; CL_ENOTFOUND. */
 int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row *e);
 /* The endpoint named `name` of an org user `user_id` is a member of, into *org_id and

@@ -516,6 +516,29 @@ class ServingTests(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertNotIn("no_item", r.json())
 
+        # An image predicted before the endpoint had a feedback project was never kept; a
+        # deleted endpoint takes its kept images along.
+        ep2 = self.deploy("ocr-fb2")
+        c2 = self.caller(self.make_key(ep2["id"], rate_limit=1000))
+        early, later = render(DEJAVU, "Before the loop"), render(DEJAVU, "After the loop")
+        r = c2.post(API + "/endpoints/ocr-fb2/predict", {"inputs": [{"image_bytes_b64": b64(early)}]})
+        self.assertEqual(r.status, 200, r)
+        before = r.json()["predictions"][0]
+        r = self.engineer.patch(API + "/endpoints/%d" % ep2["id"],
+                                {"feedback": {"project_id": p, "threshold": 0}})
+        self.assertEqual(r.status, 200, r)
+        r = c2.post(API + "/predictions/%d/feedback" % before["id"], {"correct": False})
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["item"])
+        self.assertIn("input was not kept", r.json()["no_item"])
+        r = c2.post(API + "/endpoints/ocr-fb2/predict", {"inputs": [{"image_bytes_b64": b64(later)}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(os.path.exists(blob(later)))
+        self.assertFalse(os.path.exists(blob(early)))
+        r = self.engineer.request("DELETE", API + "/endpoints/%d" % ep2["id"])
+        self.assertEqual(r.status, 204, r)
+        self.assertFalse(os.path.exists(blob(later)))
+
     def test_batch_preannotation_reads_a_projects_images(self):
         w = self.world
         r = w.manager.post(API + "/projects", {"org_id": w.org["id"], "name": "ocr-batch-p",

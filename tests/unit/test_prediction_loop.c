@@ -71,6 +71,43 @@ static void test_settings(void **state)
 	json_decref(p.labels);
 }
 
+/* How much of its input images an endpoint keeps: KiB from 0 (none) and days from 1. */
+static const struct {
+	const char *settings;
+	int rc;
+	int64_t kb, days;
+} image_cases[] = {
+    {"{\"project_id\":5}", 0, LOOP_IMAGE_BUDGET_KB_DEFAULT, LOOP_IMAGE_DAYS_DEFAULT},
+    {"{\"project_id\":5,\"image_budget_kb\":0,\"image_days\":1}", 0, 0, 1},
+    {"{\"project_id\":5,\"image_budget_kb\":67108864,\"image_days\":365}", 0, 67108864, 365},
+    {"{\"project_id\":5,\"image_budget_kb\":67108865}", CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"image_budget_kb\":-1}", CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"image_budget_kb\":1.5}", CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"image_days\":0}", CL_EINVAL, 0, 0},
+    {"{\"project_id\":5,\"image_days\":366}", CL_EINVAL, 0, 0},
+};
+
+static void test_image_settings(void **state)
+{
+	(void)state;
+	project p = text_project(KIND_TEXT_CLASS);
+	for (size_t i = 0; i < sizeof image_cases / sizeof *image_cases; i++) {
+		json_t *s = json_loads(image_cases[i].settings, 0, NULL);
+		loop_settings ls = {0};
+		cl_error err = {0};
+		int rc = loop_settings_check(s, &p, 2, "text_class", &ls, &err);
+		if (rc != image_cases[i].rc)
+			fail_msg("case %zu: rc %d (%s)", i, rc, err.message);
+		if (rc)
+			assert_non_null(strstr(err.message, "image_"));
+		else if (ls.image_budget_kb != image_cases[i].kb || ls.image_days != image_cases[i].days)
+			fail_msg("case %zu: %lld KiB, %lld days", i, (long long)ls.image_budget_kb,
+				 (long long)ls.image_days);
+		json_decref(s);
+	}
+	json_decref(p.labels);
+}
+
 static void test_reason(void **state)
 {
 	(void)state;
@@ -243,6 +280,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_settings),
+	    cmocka_unit_test(test_image_settings),
 	    cmocka_unit_test(test_reason),
 	    cmocka_unit_test(test_preannotation),
 	    cmocka_unit_test(test_canary),
