@@ -323,8 +323,7 @@ void api_endpoints_follow_model(http_request *r, int64_t org, const char *model)
 
 int api_endpoints_delete(http_request *r)
 {
-	int rc = store_endpoint_delete(api_app(r)->db, r->ids[0], api_app(r)->data_dir,
-					&r->err);
+	int rc = store_endpoint_delete(api_app(r)->db, r->ids[0], api_app(r)->data_dir, &r->err);
 	if (!rc) {
 		serving_forget(api_app(r)->serving, r->ids[0]);
 		http_no_content(r);

@@ -219,8 +219,8 @@ static json_t *loop_meta_of(db *d, int64_t project_id, int64_t endpoint_id, cons
 
 /* An image input is kept (within the endpoint's budget, core/prediction_loop.h) so that
  * negative feedback can still make its item. */
-static void loop_image_keep(app *a, const endpoint_row *e, const char *b64,
-			    prediction_record *rec, loop_image *im)
+static void loop_image_keep(app *a, const endpoint_row *e, const char *b64, prediction_record *rec,
+			    loop_image *im)
 {
 	if (e->feedback_image_budget <= 0 || !loop_image_store(a, b64, im))
 		return;
@@ -398,11 +398,12 @@ static int feedback_check(http_request *r, const json_t *body)
 }
 
 #define FEEDBACK_IMAGE_GONE                                                                        \
-	"feedback recorded; no item was made: the prediction's input image is no longer kept (the "  \
+	"feedback recorded; no item was made: the prediction's input image is no longer kept "     \
+	"(the "                                                                                    \
 	"endpoint's feedback image_budget_kb or image_days let it go)"
 
 #define FEEDBACK_NO_INPUT                                                                          \
-	"feedback recorded; no item was made: the prediction's input was not kept (it was logged "  \
+	"feedback recorded; no item was made: the prediction's input was not kept (it was logged " \
 	"before the endpoint had a feedback project, or the endpoint keeps no images)"
 
 /* The kept input image of an image prediction, into *im: false when it had none, or when it
@@ -445,7 +446,9 @@ static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *projec
 		meta = loop_meta_of(a->db, e.feedback_project_id, e.id, text, text ? NULL : &im,
 				    output, LOOP_NEGATIVE_FEEDBACK);
 	*project_id = e.feedback_project_id;
-	*why = gone ? FEEDBACK_IMAGE_GONE : answered && !text && !im.hash[0] ? FEEDBACK_NO_INPUT : NULL;
+	*why = gone				  ? FEEDBACK_IMAGE_GONE
+	       : answered && !text && !im.hash[0] ? FEEDBACK_NO_INPUT
+						  : NULL;
 	json_decref(output);
 	free(text);
 	endpoint_row_release(&e);

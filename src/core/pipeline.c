@@ -83,7 +83,8 @@ static int metric_check(const json_t *metric, const char *kind, cl_error *err)
 	bool spans = kind && !strcmp(kind, "text_spans");
 	const char *m = json_string_value(metric);
 	if (spans && metric && !(m && !strcmp(m, PIPELINE_ENTITY_F1)))
-		return cl_fail(err, CL_EINVAL, NULL, "\"metric\" of a text_spans project is entity_f1");
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "\"metric\" of a text_spans project is entity_f1");
 	if (!spans && metric && !one_of(m, "accuracy", "macro_f1"))
 		return cl_fail(err, CL_EINVAL, NULL, "\"metric\" is accuracy or macro_f1");
 	return 0;
@@ -136,15 +137,14 @@ int pipeline_settings_check(const json_t *in, const char *kind, json_t **out, cl
 	if (rc)
 		return rc;
 	bool spans = !strcmp(kind, "text_spans");
-	*out = json_pack("{s:o,s:o,s:s,s:o,s:s,s:o,s:o,s:o}", "enabled",
-			 member_or(in, "enabled", json_true()), "threshold",
-			 member_or(in, "threshold", json_integer(50)), "trainer",
-			 json_string_value(json_object_get(in, "trainer")), "params",
-			 member_or(in, "params", json_object()), "model", model, "metric",
-			 member_or(in, "metric", json_string(spans ? PIPELINE_ENTITY_F1 : "accuracy")),
-			 "margin",
-			 member_or(in, "margin", json_real(0)), "mode",
-			 member_or(in, "mode", json_string("auto")));
+	*out = json_pack(
+	    "{s:o,s:o,s:s,s:o,s:s,s:o,s:o,s:o}", "enabled", member_or(in, "enabled", json_true()),
+	    "threshold", member_or(in, "threshold", json_integer(50)), "trainer",
+	    json_string_value(json_object_get(in, "trainer")), "params",
+	    member_or(in, "params", json_object()), "model", model, "metric",
+	    member_or(in, "metric", json_string(spans ? PIPELINE_ENTITY_F1 : "accuracy")), "margin",
+	    member_or(in, "margin", json_real(0)), "mode",
+	    member_or(in, "mode", json_string("auto")));
 	return 0;
 }
 
@@ -411,9 +411,8 @@ static bool evaluate_here(const pipeline_env *env, int64_t job, const pipeline_r
 	cl_error err = {0};
 	if (!job || s->ops->write(s->db, job_tx, &j, &err))
 		return false;
-	bool ok = j.row.output_dir[0] &&
-		  pipeline_evaluate_on(s, env->data_dir, j.row.output_dir, run->dataset_id,
-				       run->metric, out);
+	bool ok = j.row.output_dir[0] && pipeline_evaluate_on(s, env->data_dir, j.row.output_dir,
+							      run->dataset_id, run->metric, out);
 	run_row_release(&j.row);
 	return ok;
 }

@@ -59,12 +59,12 @@ bool pipeline_figure_of(const char *evaluation, const char *metric, double *out)
 const json_t *pipeline_figure_in(const json_t *evaluation, const char *metric);
 
 /* Evaluates the model in `dir` (a built-in model: a text classifier, single- or multi-label,
- * an image classifier, whose blobs are under `data_dir`, or a span tagger) on the test rows of dataset version `dataset_id`:
- * *figure its `metric`, as the trainers' evaluation computes it. false when it cannot
- * (another kind of model, no test row it could score). Runs the model in process
- * (core/pipeline_eval.c). */
-bool pipeline_evaluate_on(const store *s, const char *data_dir, const char *dir,
-			  int64_t dataset_id, const char *metric, double *figure);
+ * an image classifier, whose blobs are under `data_dir`, or a span tagger) on the test rows of
+ * dataset version `dataset_id`: *figure its `metric`, as the trainers' evaluation computes it.
+ * false when it cannot (another kind of model, no test row it could score). Runs the model in
+ * process (core/pipeline_eval.c). */
+bool pipeline_evaluate_on(const store *s, const char *data_dir, const char *dir, int64_t dataset_id,
+			  const char *metric, double *figure);
 
 /* Checks settings for a project of kind `kind` (docs/API.md, "Pipeline"), filling defaults;
  * *out the settings as stored (new). 400 naming the bad field. */

@@ -68,7 +68,8 @@ static void add_sets(scoring *sc, const json_t *truth, const json_t *out)
 	size_t n = (size_t)sc->n;
 	if ((size_t)sc->rows == sc->cap) {
 		size_t cap = sc->cap ? sc->cap * 2 : 64;
-		uint8_t *t = realloc(sc->truth, cap * n), *p = t ? realloc(sc->pred, cap * n) : NULL;
+		uint8_t *t = realloc(sc->truth, cap * n),
+			*p = t ? realloc(sc->pred, cap * n) : NULL;
 		if (t)
 			sc->truth = t;
 		if (!p)
@@ -103,8 +104,9 @@ static ml_span *spans_of(const scoring *sc, const json_t *spans, size_t *n)
 	{
 		int k = label_index(sc, json_string_value(json_object_get(v, "label")));
 		if (out && k >= 0)
-			out[(*n)++] = (ml_span){(int)json_integer_value(json_object_get(v, "start")),
-						(int)json_integer_value(json_object_get(v, "end")), k};
+			out[(*n)++] =
+			    (ml_span){(int)json_integer_value(json_object_get(v, "start")),
+				      (int)json_integer_value(json_object_get(v, "end")), k};
 	}
 	return out;
 }
@@ -192,13 +194,13 @@ static bool scoring_figure(const scoring *sc, const char *metric, double *figure
 	bool accuracy = !strcmp(metric, "accuracy"), macro_f1 = !strcmp(metric, "macro_f1");
 	if (!sc->multi && !sc->spans) {
 		if (accuracy || macro_f1)
-			*figure = accuracy ? ml_accuracy(&sc->confusion)
-					   : ml_macro_f1(&sc->confusion);
+			*figure =
+			    accuracy ? ml_accuracy(&sc->confusion) : ml_macro_f1(&sc->confusion);
 		return accuracy || macro_f1;
 	}
 	json_t *e = sc->spans ? ml_eval_spans_json(sc->per_label, sc->labels, sc->n)
-			      : ml_eval_multi_json(sc->truth, sc->pred, (size_t)sc->rows, sc->labels,
-						   sc->n);
+			      : ml_eval_multi_json(sc->truth, sc->pred, (size_t)sc->rows,
+						   sc->labels, sc->n);
 	const json_t *v = pipeline_figure_in(e, metric);
 	bool ok = json_is_number(v);
 	if (ok)
@@ -207,8 +209,8 @@ static bool scoring_figure(const scoring *sc, const char *metric, double *figure
 	return ok;
 }
 
-bool pipeline_evaluate_on(const store *s, const char *data_dir, const char *dir,
-			  int64_t dataset_id, const char *metric, double *figure)
+bool pipeline_evaluate_on(const store *s, const char *data_dir, const char *dir, int64_t dataset_id,
+			  const char *metric, double *figure)
 {
 	scoring sc = {.s = s, .data_dir = data_dir};
 	void *rows = scoring_open(&sc, dir) ? s->ops->dataset_rows_open(s->db, dataset_id) : NULL;

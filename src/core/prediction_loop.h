@@ -34,9 +34,9 @@
 /* An endpoint's loop settings, checked. */
 typedef struct loop_settings {
 	int64_t project_id;
-	double threshold;	 /* a top score under it is doubtful */
-	int64_t daily_cap;	 /* items each rule may make a day */
-	double canary_share;	 /* of the requests to a canary split, the share both targets answer */
+	double threshold;    /* a top score under it is doubtful */
+	int64_t daily_cap;   /* items each rule may make a day */
+	double canary_share; /* of the requests to a canary split, the share both targets answer */
 	int64_t image_budget_kb; /* the input images kept, in KiB */
 	int64_t image_days;	 /* and for how long */
 } loop_settings;
@@ -44,10 +44,11 @@ typedef struct loop_settings {
 /* Checks an endpoint's {"project_id":N,"threshold":T,"daily_cap":C,"canary_share":S,
  * "image_budget_kb":K,"image_days":D} (T from 0 to 1, default 0.5; C from 1 to
  * LOOP_DAILY_CAP_MAX, default LOOP_DAILY_CAP_DEFAULT; S from 0 to 1, default 0; K from 0 to
- * LOOP_IMAGE_BUDGET_KB_MAX and D from 1 to LOOP_IMAGE_DAYS_MAX, their defaults above) against the project it names (NULL when the store found none) and the model
- * kind of its first target (model.json's "kind", NULL for a built-in service): another org's
- * or a missing project is CL_ENOTFOUND; a project of another kind than the model's, or a
- * target that is not a trained model, CL_EINVAL. */
+ * LOOP_IMAGE_BUDGET_KB_MAX and D from 1 to LOOP_IMAGE_DAYS_MAX, their defaults above) against the
+ * project it names (NULL when the store found none) and the model kind of its first target
+ * (model.json's "kind", NULL for a built-in service): another org's or a missing project is
+ * CL_ENOTFOUND; a project of another kind than the model's, or a target that is not a trained
+ * model, CL_EINVAL. */
 int loop_settings_check(const json_t *settings, const project *p, int64_t endpoint_org,
 			const char *model_kind, loop_settings *out, cl_error *err);
 

@@ -20,13 +20,12 @@ static json_t *feedback_json(sqlite3_stmt *st)
 {
 	if (sqlite3_column_type(st, 11) == SQLITE_NULL)
 		return json_null();
-	return json_pack("{s:I,s:f,s:I,s:f,s:I,s:I}", "project_id",
-			 (json_int_t)sqlite3_column_int64(st, 11), "threshold",
-			 sqlite3_column_double(st, 12), "daily_cap",
-			 (json_int_t)sqlite3_column_int64(st, 13), "canary_share",
-			 sqlite3_column_double(st, 14), "image_budget_kb",
-			 (json_int_t)(sqlite3_column_int64(st, 15) / 1024), "image_days",
-			 (json_int_t)sqlite3_column_int64(st, 16));
+	return json_pack(
+	    "{s:I,s:f,s:I,s:f,s:I,s:I}", "project_id", (json_int_t)sqlite3_column_int64(st, 11),
+	    "threshold", sqlite3_column_double(st, 12), "daily_cap",
+	    (json_int_t)sqlite3_column_int64(st, 13), "canary_share", sqlite3_column_double(st, 14),
+	    "image_budget_kb", (json_int_t)(sqlite3_column_int64(st, 15) / 1024), "image_days",
+	    (json_int_t)sqlite3_column_int64(st, 16));
 }
 
 static json_t *endpoint_json(sqlite3_stmt *st)
@@ -498,9 +497,10 @@ static json_t *trimmed_images(db_conn *c, const prediction_record *p)
 {
 	json_t *out = json_array();
 	sqlite3_stmt *st = db_stmt(
-	    c, "SELECT input_blob FROM predictions WHERE endpoint_id = ?1 AND input_blob IS NOT NULL"
-	       " AND id <= (SELECT id FROM predictions WHERE endpoint_id = ?1"
-	       " ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+	    c,
+	    "SELECT input_blob FROM predictions WHERE endpoint_id = ?1 AND input_blob IS NOT NULL"
+	    " AND id <= (SELECT id FROM predictions WHERE endpoint_id = ?1"
+	    " ORDER BY id DESC LIMIT 1 OFFSET ?2)");
 	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->log_limit));
 	while (p->data_dir && db_step(st) == SQLITE_ROW)
 		json_array_append_new(out, json_string(db_col_text(st, 0)));
@@ -569,17 +569,18 @@ static void kept_blobs_remove(db_conn *c, const char *data_dir, json_t *let_go)
  * counted from the newest: [[id, blob]]. */
 static json_t *kept_images_over(db_conn *c, const prediction_record *p, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(
-	    c, "SELECT id, input_blob FROM (SELECT id, input_blob, created_at,"
-	       " sum(input_blob_bytes) OVER (ORDER BY id DESC) AS newer FROM predictions"
-	       " WHERE endpoint_id = ?1 AND input_blob IS NOT NULL)"
-	       " WHERE newer > ?3 OR created_at < ?2");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT id, input_blob FROM (SELECT id, input_blob, created_at,"
+		       " sum(input_blob_bytes) OVER (ORDER BY id DESC) AS newer FROM predictions"
+		       " WHERE endpoint_id = ?1 AND input_blob IS NOT NULL)"
+		       " WHERE newer > ?3 OR created_at < ?2");
 	db_bind(st, DB_INT(p->endpoint_id), DB_INT(now - p->image_days * 86400000),
 		DB_INT(p->image_budget));
 	json_t *over = json_array();
 	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(over, json_pack("[I,s]", (json_int_t)sqlite3_column_int64(st, 0),
-						      db_col_text(st, 1)));
+		json_array_append_new(over,
+				      json_pack("[I,s]", (json_int_t)sqlite3_column_int64(st, 0),
+						db_col_text(st, 1)));
 	sqlite3_reset(st);
 	return over;
 }
@@ -594,7 +595,8 @@ static int kept_images_trim(db_conn *c, const prediction_record *p, int64_t now,
 	int rc = 0;
 	json_array_foreach(over, i, v)
 	{
-		sqlite3_stmt *st = db_stmt(c, "UPDATE predictions SET input_blob = NULL WHERE id = ?");
+		sqlite3_stmt *st =
+		    db_stmt(c, "UPDATE predictions SET input_blob = NULL WHERE id = ?");
 		db_bind_int(st, 1, json_integer_value(json_array_get(v, 0)));
 		if ((rc = db_exec_stmt(st, err)))
 			break;

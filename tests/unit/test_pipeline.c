@@ -134,7 +134,7 @@ static struct {
 	int versions, alias, alias_moves;
 	int64_t alias_actor;
 	int promoted_calls;
-	char ended[40]; /* the last run to end: "id:state:reason-prefix" */
+	char ended[40];		   /* the last run to end: "id:state:reason-prefix" */
 	char trigger_figures[128]; /* the latest run's trigger figures */
 } mem;
 
@@ -740,8 +740,8 @@ static void assert_scored_as(const char *trainer, const char *data, const char *
 		assert_true(pipeline_evaluate_on(&st, data, model, 1, metrics[i], &figure));
 		double want = json_number_value(pipeline_figure_in(own, metrics[i]));
 		if (figure < want - 1e-9 || figure > want + 1e-9)
-			fail_msg("%s %s: measured %f, the job's own %f", trainer, metrics[i], figure,
-				 want);
+			fail_msg("%s %s: measured %f, the job's own %f", trainer, metrics[i],
+				 figure, want);
 	}
 	json_decref(own);
 }
@@ -768,8 +768,9 @@ static void test_multi_label_text_is_evaluated_here(void **state)
 			 shown & 1 && shown & 6 ? "," : "", shown & 2 ? "\"b\"" : "",
 			 shown & 2 && shown & 4 ? "," : "", shown & 4 ? "\"c\"" : "");
 		if (i < 96)
-			fprintf(rows, "{\"split\":\"train\",\"text\":\"%s\",\"annotation\":"
-				      "{\"labels\":[%s]}}\n",
+			fprintf(rows,
+				"{\"split\":\"train\",\"text\":\"%s\",\"annotation\":"
+				"{\"labels\":[%s]}}\n",
 				text, labels);
 		else
 			add_test_row(rows, text, NULL, labels);
@@ -811,8 +812,10 @@ static void test_spans_are_evaluated_here(void **state)
 		int k = evalset.n++;
 		snprintf(evalset.text[k], sizeof evalset.text[k], "%s", text);
 		snprintf(evalset.spans[k], sizeof evalset.spans[k], "%s", ann);
-		evalset.rows[k] = (export_row){.split = "test", .type = ITEM_TEXT,
-					       .text = evalset.text[k], .annotation = evalset.spans[k]};
+		evalset.rows[k] = (export_row){.split = "test",
+					       .type = ITEM_TEXT,
+					       .text = evalset.text[k],
+					       .annotation = evalset.spans[k]};
 		fprintf(rows, "{\"split\":\"test\",\"text\":\"%s\",\"annotation\":%s}\n", text,
 			ann);
 	}
@@ -856,8 +859,9 @@ static void test_image_classes_are_evaluated_here(void **state)
 		snprintf(name, sizeof name, "i%d.pgm", i);
 		write_stripes(dir, name, horizontal, (unsigned)i);
 		if (i < 36)
-			fprintf(rows, "{\"split\":\"train\",\"image\":\"%s\",\"annotation\":"
-				      "{\"labels\":[%s]}}\n",
+			fprintf(rows,
+				"{\"split\":\"train\",\"image\":\"%s\",\"annotation\":"
+				"{\"labels\":[%s]}}\n",
 				name, label);
 		else
 			add_test_row(rows, NULL, name, label);

@@ -100,7 +100,8 @@ static void test_image_settings(void **state)
 			fail_msg("case %zu: rc %d (%s)", i, rc, err.message);
 		if (rc)
 			assert_non_null(strstr(err.message, "image_"));
-		else if (ls.image_budget_kb != image_cases[i].kb || ls.image_days != image_cases[i].days)
+		else if (ls.image_budget_kb != image_cases[i].kb ||
+			 ls.image_days != image_cases[i].days)
 			fail_msg("case %zu: %lld KiB, %lld days", i, (long long)ls.image_budget_kb,
 				 (long long)ls.image_days);
 		json_decref(s);
