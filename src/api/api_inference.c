@@ -407,8 +407,9 @@ static int feedback_check(http_request *r, const json_t *body)
 	"before the endpoint had a feedback project, or the endpoint keeps no images)"
 
 /* The kept input image of an image prediction, into *im: false when it had none, or when it
- * was let go (*gone then). */
-static bool feedback_image(app *a, int64_t prediction_id, loop_image *im, bool *gone)
+ * was let go or is older than the endpoint keeps images (*gone then). */
+static bool feedback_image(app *a, const endpoint_row *e, int64_t prediction_id, loop_image *im,
+			   bool *gone)
 {
 	prediction_image kept;
 	char path[4096];
@@ -416,7 +417,8 @@ static bool feedback_image(app *a, int64_t prediction_id, loop_image *im, bool *
 	if (store_prediction_image(a->db, prediction_id, &kept) || !kept.had_image)
 		return false;
 	*gone = !kept.blob[0] || blob_path(a->data_dir, kept.blob, path, sizeof path) ||
-		access(path, R_OK);
+		access(path, R_OK) ||
+		clock_now_ms() - kept.created_at > e->feedback_image_days * 86400000;
 	if (*gone)
 		return false;
 	snprintf(im->hash, sizeof im->hash, "%s", kept.blob);
@@ -442,7 +444,7 @@ static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *projec
 		return NULL;
 	bool answered = e.feedback_project_id &&
 			!store_prediction_input(a->db, r->ids[0], &output, &text) && output;
-	if (answered && (text || feedback_image(a, r->ids[0], &im, &gone)))
+	if (answered && (text || feedback_image(a, &e, r->ids[0], &im, &gone)))
 		meta = loop_meta_of(a->db, e.feedback_project_id, e.id, text, text ? NULL : &im,
 				    output, LOOP_NEGATIVE_FEEDBACK);
 	*project_id = e.feedback_project_id;

@@ -842,8 +842,8 @@ int store_prediction_input(db *d, int64_t id, json_t **output, char **text)
 int store_prediction_image(db *d, int64_t id, prediction_image *out)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT input_blob, input_mime, input_width,"
-						 " input_height, input_blob_bytes IS NOT NULL"
-						 " FROM predictions WHERE id = ?");
+						 " input_height, input_blob_bytes IS NOT NULL,"
+						 " created_at FROM predictions WHERE id = ?");
 	db_bind_int(st, 1, id);
 	int rc = CL_ENOTFOUND;
 	memset(out, 0, sizeof *out);
@@ -853,6 +853,7 @@ int store_prediction_image(db *d, int64_t id, prediction_image *out)
 		out->width = sqlite3_column_int(st, 2);
 		out->height = sqlite3_column_int(st, 3);
 		out->had_image = sqlite3_column_int(st, 4);
+		out->created_at = sqlite3_column_int64(st, 5);
 		rc = 0;
 	}
 	sqlite3_reset(st);

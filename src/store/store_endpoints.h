@@ -137,7 +137,8 @@ int store_prediction_input(db *d, int64_t id, json_t **output, char **text);
 typedef struct prediction_image {
 	char blob[65], mime[64];
 	int width, height;
-	bool had_image; /* the input was an image kept for feedback at the time */
+	bool had_image;	    /* the input was an image kept for feedback at the time */
+	int64_t created_at; /* the prediction's time, ms since the epoch */
 } prediction_image;
 /* Reads prediction `id`'s kept image into *out; CL_ENOTFOUND. */
 int store_prediction_image(db *d, int64_t id, prediction_image *out);
