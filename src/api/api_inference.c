@@ -399,8 +399,7 @@ static int feedback_check(http_request *r, const json_t *body)
 
 #define FEEDBACK_IMAGE_GONE                                                                        \
 	"feedback recorded; no item was made: the prediction's input image is no longer kept "     \
-	"(the "                                                                                    \
-	"endpoint's feedback image_budget_kb or image_days let it go)"
+	"(the endpoint's feedback image_budget_kb or image_days let it go)"
 
 #define FEEDBACK_NO_INPUT                                                                          \
 	"feedback recorded; no item was made: the prediction's input was not kept (it was logged " \
