@@ -37,12 +37,12 @@ static json_t *worker_json(const quality_worker_line *w)
 
 static json_t *reviewer_json(const quality_reviewer_line *r)
 {
-	json_t *o = json_pack(
-	    "{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "user_id", (json_int_t)r->user_id, "username",
-	    r->username, "role", r->role, "reviews", (json_int_t)r->reviews, "honeypots",
-	    (json_int_t)r->honeypots, "honeypots_caught", (json_int_t)r->caught, "audits",
-	    (json_int_t)r->audits, "audits_passed", (json_int_t)r->passed, "accuracy",
-	    quality_interval_json(&r->accuracy));
+	json_t *o =
+	    json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "user_id", (json_int_t)r->user_id,
+		      "username", r->username, "role", r->role, "reviews", (json_int_t)r->reviews,
+		      "honeypots", (json_int_t)r->honeypots, "honeypots_caught",
+		      (json_int_t)r->caught, "audits", (json_int_t)r->audits, "audits_passed",
+		      (json_int_t)r->passed, "accuracy", quality_interval_json(&r->accuracy));
 	json_object_set_new(o, "flags", flags(r->careless, "careless_reviewer"));
 	return o;
 }
@@ -54,13 +54,13 @@ json_t *quality_figures_json(const quality_figures *f)
 		json_array_append_new(workers, worker_json(&f->workers[i]));
 	for (size_t i = 0; i < f->n_reviewers; i++)
 		json_array_append_new(reviewers, reviewer_json(&f->reviewers[i]));
-	return json_pack(
-	    "{s:I,s:o,s:o,s:{s:I,s:o},s:{s:I,s:I},s:o,s:o}", "project_id", (json_int_t)f->project_id,
-	    "estimated_quality", quality_interval_json(&f->estimated_quality), "summary",
-	    summary(&f->estimated_quality), "gold", "items", (json_int_t)f->gold_items, "accuracy",
-	    quality_interval_json(&f->gold_accuracy), "honeypots", "decided",
-	    (json_int_t)f->honeypots_n, "caught", (json_int_t)f->honeypots_k, "workers", workers,
-	    "reviewers", reviewers);
+	return json_pack("{s:I,s:o,s:o,s:{s:I,s:o},s:{s:I,s:I},s:o,s:o}", "project_id",
+			 (json_int_t)f->project_id, "estimated_quality",
+			 quality_interval_json(&f->estimated_quality), "summary",
+			 summary(&f->estimated_quality), "gold", "items", (json_int_t)f->gold_items,
+			 "accuracy", quality_interval_json(&f->gold_accuracy), "honeypots",
+			 "decided", (json_int_t)f->honeypots_n, "caught",
+			 (json_int_t)f->honeypots_k, "workers", workers, "reviewers", reviewers);
 }
 
 json_t *quality_me_json(const quality_me *m)
@@ -69,6 +69,6 @@ json_t *quality_me_json(const quality_me *m)
 	for (int i = 0; i < m->n_kinds; i++)
 		json_object_set_new(kinds, m->kinds[i].kind,
 				    quality_interval_json(&m->kinds[i].accuracy));
-	return json_pack("{s:I,s:o,s:o}", "user_id", (json_int_t)m->user_id, "gold_accuracy",
-			 kinds, "reviewer_accuracy", quality_interval_json(&m->reviewer_accuracy));
+	return json_pack("{s:I,s:o,s:o}", "user_id", (json_int_t)m->user_id, "gold_accuracy", kinds,
+			 "reviewer_accuracy", quality_interval_json(&m->reviewer_accuracy));
 }

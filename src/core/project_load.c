@@ -151,9 +151,8 @@ int project_get_for(const store *s, int64_t id, int64_t user_id, project *p, cha
 {
 	store_tx *reader = s->ops->reader(s->db);
 	uint64_t epoch = s->ops->access_epoch ? s->ops->access_epoch(reader) : 0;
-	project_memo *m = epoch ? s->ops->memo(reader, DB_MEMO_PROJECTS, sizeof *m,
-						 project_memo_release)
-				: NULL;
+	project_memo *m =
+	    epoch ? s->ops->memo(reader, DB_MEMO_PROJECTS, sizeof *m, project_memo_release) : NULL;
 	unsigned i =
 	    (unsigned)((uint64_t)id * 2654435761u ^ (uint64_t)user_id) % PROJECT_MEMO_SLOTS;
 	if (m && m->slot[i].epoch == epoch && m->slot[i].p.id == id &&

@@ -28,7 +28,8 @@ static void judge_reviewer(quality_reviewer_line *r, const quality_settings *s)
 {
 	long checks = r->honeypots + r->audits;
 	r->accuracy = wilson(r->caught + r->passed, checks);
-	r->careless = checks >= s->demote_min_checks && checks > 0 && r->accuracy.p < s->demote_below;
+	r->careless =
+	    checks >= s->demote_min_checks && checks > 0 && r->accuracy.p < s->demote_below;
 }
 
 void quality_figures_judge(quality_figures *f, const quality_settings *s)
@@ -62,8 +63,7 @@ void quality_me_judge(quality_me *m)
 {
 	for (int i = 0; i < m->n_kinds; i++)
 		m->kinds[i].accuracy = wilson(m->kinds[i].k, m->kinds[i].n);
-	m->reviewer_accuracy =
-	    wilson(m->honeypots_k + m->audits_k, m->honeypots_n + m->audits_n);
+	m->reviewer_accuracy = wilson(m->honeypots_k + m->audits_k, m->honeypots_n + m->audits_n);
 }
 
 void quality_me_read(const store *st, int64_t user_id, int64_t cutoff, int batch, quality_me *m)

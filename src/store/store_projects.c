@@ -1,8 +1,6 @@
 /* Projects: their rows (core/project_load.c decodes and encodes them), the caller's roles in
  * them, and the lists a user sees, each item made by the caller's project_json_fn. */
 #include "store/store_projects.h"
-#include "util/clock.h"
-#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -24,13 +24,14 @@ static struct fake {
 	const char *settings; /* the stored JSON text, NULL: none saved */
 	int settings_reads;
 	uint64_t epoch;
-	unsigned char memo[2][1 << 20]; /* DB_MEMO_PROJECTS, DB_MEMO_QUALITY */
+	_Alignas(
+	    max_align_t) unsigned char memo[2][1 << 20]; /* DB_MEMO_PROJECTS, DB_MEMO_QUALITY */
 	void (*release[2])(void *mem);
 	project_row row;
 	int row_reads;
 	char saved_labels[256], saved_kind[32], saved_settings[1024];
 	int64_t saved_price;
-} *fk;
+} * fk;
 
 static store_tx *fake_reader(db *d)
 {
@@ -159,8 +160,8 @@ static void test_figures_intervals_and_flags(void **state)
 {
 	(void)state;
 	quality_worker_line workers[3] = {
-	    {.user_id = 1, .gold_n = 8, .gold_k = 1},  /* wrong on 7 of 8: flagged */
-	    {.user_id = 2, .gold_n = 7, .gold_k = 0},  /* too few to be sure */
+	    {.user_id = 1, .gold_n = 8, .gold_k = 1},	/* wrong on 7 of 8: flagged */
+	    {.user_id = 2, .gold_n = 7, .gold_k = 0},	/* too few to be sure */
 	    {.user_id = 3, .gold_n = 20, .gold_k = 19}, /* fine */
 	};
 	quality_reviewer_line reviewers[3] = {
@@ -168,8 +169,13 @@ static void test_figures_intervals_and_flags(void **state)
 	    {.user_id = 5, .honeypots = 2, .caught = 0, .audits = 2, .passed = 0}, /* 4 checks */
 	    {.user_id = 6, .honeypots = 5, .caught = 5},
 	};
-	quality_figures f = {.audits_n = 10, .audits_k = 9, .gold_n = 4, .gold_k = 2,
-			     .workers = workers, .n_workers = 3, .reviewers = reviewers,
+	quality_figures f = {.audits_n = 10,
+			     .audits_k = 9,
+			     .gold_n = 4,
+			     .gold_k = 2,
+			     .workers = workers,
+			     .n_workers = 3,
+			     .reviewers = reviewers,
 			     .n_reviewers = 3};
 	quality_settings s;
 	quality_settings_init(&s); /* 5 checks, under 0.8 */
@@ -195,8 +201,8 @@ static void test_figures_intervals_and_flags(void **state)
 static void test_my_figures_intervals(void **state)
 {
 	(void)state;
-	quality_me m = {.n_kinds = 1, .honeypots_n = 4, .honeypots_k = 3, .audits_n = 6,
-			.audits_k = 6};
+	quality_me m = {
+	    .n_kinds = 1, .honeypots_n = 4, .honeypots_k = 3, .audits_n = 6, .audits_k = 6};
 	snprintf(m.kinds[0].kind, sizeof m.kinds[0].kind, "text_class");
 	m.kinds[0].n = 10;
 	m.kinds[0].k = 5;
@@ -273,7 +279,8 @@ static void test_project_decoded_from_its_row(void **state)
 	assert_string_equal(p.currency, "EUR");
 	assert_int_equal(p.llm.scale, 7);
 	assert_true(p.llm.require_reason);
-	/* A kind that is none, labels and settings that do not parse: text_class, none, defaults. */
+	/* A kind that is none, labels and settings that do not parse: text_class, none, defaults.
+	 */
 	project_row bad = a_row;
 	bad.kind = "nope";
 	bad.labels = "[";
@@ -341,7 +348,8 @@ static void test_project_with_roles_kept_for_one_epoch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_settings_decode_over_the_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_settings_decode_over_the_defaults, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_settings_kept_for_one_epoch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_figures_intervals_and_flags, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_my_figures_intervals, setup, teardown),
