@@ -3,6 +3,7 @@
  * same token in an HttpOnly SameSite=Strict cookie plus a CSRF token derived from it. */
 #include "api/api.h"
 #include "core/auth.h"
+#include "core/project_load.h"
 #include "store/store_jobs.h"
 #include "util/clock.h"
 
@@ -205,7 +206,8 @@ int api_me(http_request *r)
 	}
 	json_object_set_new(me, "orgs", orgs);
 	json_object_set_new(me, "projects",
-			    store_my_projects(a->db, r->user.id, 0, ME_LIST_MAX, false, &next));
+			    store_my_projects(a->db, r->user.id, 0, ME_LIST_MAX, false,
+					      project_row_json, &next));
 	if (r->via_cookie && r->session_cookie) {
 		char csrf[AUTH_DIGEST_HEX];
 		csrf_of(r->session_cookie, csrf);
@@ -215,9 +217,16 @@ int api_me(http_request *r)
 	return 0;
 }
 
+/* The projects I work in, each as the Project answer shows it. */
+static json_t *my_projects(db *d, int64_t user_id, int64_t cursor, int limit, bool desc,
+			   int64_t *next)
+{
+	return store_my_projects(d, user_id, cursor, limit, desc, project_row_json, next);
+}
+
 int api_me_projects(http_request *r)
 {
-	return api_list_page(r, store_my_projects, r->user.id);
+	return api_list_page(r, my_projects, r->user.id);
 }
 
 int api_users_create(http_request *r)

@@ -1,6 +1,7 @@
 /* Shared by the handlers: the access check of a project a body names, list pages, the
  * unknown-key check and the answer of a throttled request. */
 #include "api/api.h"
+#include "core/project_load.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,7 +10,7 @@ int api_project_access(http_request *r, int64_t id, unsigned need, project *p, u
 {
 	app *a = api_app(r);
 	char org_role[16], member_role[16];
-	if (store_project_get_for(a->db, id, r->user.id, p, org_role, member_role))
+	if (project_get_for(&a->store, id, r->user.id, p, org_role, member_role))
 		return http_fail(r, CL_ENOTFOUND, NULL, "project not found");
 	unsigned got = access_project(r->user.is_admin, org_role[0] ? org_role : NULL,
 				      member_role[0] ? member_role : NULL, p->is_public, p->status);

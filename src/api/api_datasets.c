@@ -302,6 +302,26 @@ static int export_answer(http_request *r, const project *p, int64_t dataset_id, 
 	return 0;
 }
 
+/* A reason an export leaves approved tasks out, listed when it leaves some. */
+static void left_out(json_t *list, const char *reason, int64_t tasks)
+{
+	if (tasks)
+		json_array_append_new(
+		    list, json_pack("{s:s,s:I}", "reason", reason, "tasks", (json_int_t)tasks));
+}
+
+/* {"rows","approved","consolidated","left_out":[{"reason":"gold"|"unfinished_overlap","tasks"}]}
+ * with only the reasons that leave something out (NULL out of memory). */
+static json_t *export_summary_json(const export_summary *s)
+{
+	json_t *list = json_array();
+	left_out(list, "gold", s->gold_left_out);
+	if (s->finished_only)
+		left_out(list, "unfinished_overlap", s->unfinished_left_out);
+	return json_pack("{s:I,s:I,s:b,s:o}", "rows", (json_int_t)s->rows, "approved",
+			 (json_int_t)s->approved, "consolidated", s->consolidated, "left_out", list);
+}
+
 int api_projects_export_summary(http_request *r)
 {
 	const char *answers = http_query(r, "answers"), *of = http_query(r, "for");
@@ -313,8 +333,10 @@ int api_projects_export_summary(http_request *r)
 	if (snapshot && answers && !strcmp(answers, "all"))
 		return http_fail(r, CL_EINVAL, NULL,
 				 "a dataset version holds consolidated answers only");
-	json_t *out = store_export_summary(api_app(r)->db, &api_scope_of(r)->project, snapshot,
-					   answers && !strcmp(answers, "all"));
+	export_summary sum;
+	dataset_export_summary_read(&api_app(r)->store, &api_scope_of(r)->project, snapshot,
+				    answers && !strcmp(answers, "all"), &sum);
+	json_t *out = export_summary_json(&sum);
 	if (!out)
 		return http_fail(r, CL_ENOMEM, NULL, "the answer does not fit in memory");
 	http_json(r, 200, out);

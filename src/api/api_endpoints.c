@@ -7,6 +7,7 @@
 #include "core/auth.h"
 #include "core/endpoint.h"
 #include "core/prediction_loop.h"
+#include "core/project_load.h"
 #include "core/serving.h"
 #include "store/store_endpoints.h"
 #include "store/store_jobs.h"
@@ -125,7 +126,7 @@ static int feedback_fields(http_request *r, int64_t org, const json_t *fb, const
 		return 0;
 	project p = {0};
 	int64_t id = json_integer_value(json_object_get(fb, "project_id"));
-	bool found = id > 0 && !store_project_get(api_app(r)->db, id, &p);
+	bool found = id > 0 && !project_get(&api_app(r)->store, id, &p);
 	char kind[64];
 	bool model = endpoint_model_kind(targets, kind, sizeof kind);
 	loop_settings ls = {0};

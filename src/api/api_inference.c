@@ -11,6 +11,7 @@
 #include "core/auth.h"
 #include "core/endpoint.h"
 #include "core/import.h"
+#include "core/project_load.h"
 #include "core/prediction_loop.h"
 #include "core/serving.h"
 #include "store/blobs.h"
@@ -203,11 +204,11 @@ static bool loop_image_store(app *a, const char *b64, loop_image *im)
 
 /* The meta of the item a prediction makes in the feedback project, from a text input or an
  * image (`im`): new, NULL when the project cannot be read. */
-static json_t *loop_meta_of(db *d, int64_t project_id, int64_t endpoint_id, const char *text,
+static json_t *loop_meta_of(const store *s, int64_t project_id, int64_t endpoint_id, const char *text,
 			    const loop_image *im, const json_t *output, const char *reason)
 {
 	project pr = {0};
-	if (store_project_get(d, project_id, &pr))
+	if (project_get(s, project_id, &pr))
 		return NULL;
 	json_t *pre = im ? loop_preannotation_image(&pr, im->width, im->height, output)
 			 : loop_preannotation(&pr, text, output);
@@ -262,7 +263,7 @@ static void loop_attach(app *a, const endpoint_row *e, const json_t *input, cons
 		suggested = l->production;
 	if (!reason || (!text && !im->stored && !loop_image_store(a, b64, im)))
 		return;
-	rec->loop_meta = loop_meta_of(a->db, e->feedback_project_id, e->id, text, text ? NULL : im,
+	rec->loop_meta = loop_meta_of(&a->store, e->feedback_project_id, e->id, text, text ? NULL : im,
 				      suggested, reason);
 	rec->loop_project_id = e->feedback_project_id;
 	if (!text) {
@@ -444,7 +445,7 @@ static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *projec
 	bool answered = e.feedback_project_id &&
 			!store_prediction_input(a->db, r->ids[0], &output, &text) && output;
 	if (answered && (text || feedback_image(a, &e, r->ids[0], &im, &gone)))
-		meta = loop_meta_of(a->db, e.feedback_project_id, e.id, text, text ? NULL : &im,
+		meta = loop_meta_of(&a->store, e.feedback_project_id, e.id, text, text ? NULL : &im,
 				    output, LOOP_NEGATIVE_FEEDBACK);
 	*project_id = e.feedback_project_id;
 	*why = gone				  ? FEEDBACK_IMAGE_GONE

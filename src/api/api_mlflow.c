@@ -7,6 +7,7 @@
  * MLflow's shape (ROUTE_MLFLOW). */
 #include "api/api.h"
 #include "core/mlflow.h"
+#include "core/project_load.h"
 #include "store/store_accounts.h"
 #include "store/store_jobs.h"
 #include "store/store_mlflow.h"
@@ -143,7 +144,7 @@ static int experiment_make(http_request *r, int64_t org, const char *name, int64
 	project_init(&p);
 	int rc = mlflow_experiment_project(&p, org, name, &r->err);
 	if (!rc)
-		rc = store_project_create(api_app(r)->db, &p, &r->err);
+		rc = project_create(&api_app(r)->store, &p, &r->err);
 	*id = p.id;
 	project_release(&p);
 	return rc;

@@ -1,6 +1,7 @@
 /* Projects: create, list, read, change settings, members. */
 #include "api/api.h"
 #include "core/project_change.h"
+#include "core/project_load.h"
 #include "core/task_desk.h"
 #include "store/store_endpoints.h"
 
@@ -51,7 +52,7 @@ int api_projects_create(http_request *r)
 	if (!rc)
 		rc = prefill_endpoint_check(r, &p);
 	if (!rc)
-		rc = store_project_create(a->db, &p, &r->err);
+		rc = project_create(&a->store, &p, &r->err);
 	if (!rc) {
 		json_t *o = project_to_json(&p);
 		json_object_set_new(o, "my_role", json_string(r->user.is_admin ? "admin" : role));
@@ -102,7 +103,7 @@ int api_projects_list(http_request *r)
 	if (kind && task_kind_parse(kind, &k))
 		return http_fail(r, CL_EINVAL, NULL, "unknown kind filter \"%.32s\"", kind);
 	json_t *items = store_projects_list(api_app(r)->db, &r->user, status, kind, org_id, cursor,
-					    limit, desc, &next);
+					    limit, desc, project_row_json, &next);
 	my_roles(items, r->user.is_admin);
 	http_json_page(r, items, &next);
 	return 0;

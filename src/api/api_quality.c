@@ -9,7 +9,10 @@
 #include "core/dataset.h"
 #include "core/gold.h"
 #include "core/label_check.h"
+#include "core/quality.h"
+#include "core/quality_figures.h"
 #include "core/quality_settings.h"
+#include "api/quality_json.h"
 #include "store/audits.h"
 #include "store/blobs.h"
 #include "store/store_datasets.h"
@@ -25,7 +28,9 @@
 
 int api_quality_settings_get(http_request *r)
 {
-	http_json(r, 200, store_quality_settings_get(api_app(r)->db, r->ids[0]));
+	quality_settings s;
+	quality_settings_read(&api_app(r)->store, r->ids[0], &s);
+	http_json(r, 200, quality_settings_to_json(&s));
 	return 0;
 }
 
@@ -230,7 +235,12 @@ int api_audits_verdict(http_request *r)
 int api_quality_figures(http_request *r)
 {
 	const project *p = &api_scope_of(r)->project;
-	json_t *q = store_quality_figures(api_app(r)->db, p);
+	quality_figures f;
+	int rc = quality_figures_read(&api_app(r)->store, p->id, &f);
+	json_t *q = rc ? NULL : quality_figures_json(&f);
+	quality_figures_release(&f);
+	if (!q)
+		return http_fail(r, CL_ENOMEM, NULL, "the figures do not fit in memory");
 	/* The quality page shows llm_preference's position bias: how often the first response
 	 * shown was the one chosen (the agreement figures count it). */
 	if (q && p->kind == KIND_LLM_PREFERENCE) {
@@ -270,7 +280,9 @@ int api_me_quality(http_request *r)
 {
 	quality_report rule = quality_report_rule(api_app(r)->report);
 	int64_t cutoff = quality_report_cutoff(rule, clock_now_ms());
-	http_json(r, 200, store_quality_me(api_app(r)->db, r->user.id, cutoff, rule.batch));
+	quality_me m;
+	quality_me_read(&api_app(r)->store, r->user.id, cutoff, rule.batch, &m);
+	http_json(r, 200, quality_me_json(&m));
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  * it loaded in r->scope for the handler. The same declaration makes the OpenAPI document's
  * x-access member and docs/PERMISSIONS.md, through api_access_verdict. */
 #include "api/api.h"
+#include "core/project_load.h"
 #include "core/task.h"
 #include "store/store_endpoints.h"
 #include "store/store_jobs.h"
@@ -61,8 +62,8 @@ static int missing(http_request *r)
 /* Loads project `id` with the caller's roles and rights into s. */
 static int load_project(http_request *r, api_scope *s, int64_t id)
 {
-	if (store_project_get_for(api_app(r)->db, id, r->user.id, &s->project, s->org_role,
-				  s->member_role))
+	if (project_get_for(&api_app(r)->store, id, r->user.id, &s->project, s->org_role,
+			    s->member_role))
 		return missing(r);
 	s->rights = access_project(r->user.is_admin, s->org_role[0] ? s->org_role : NULL,
 				   s->member_role[0] ? s->member_role : NULL, s->project.is_public,

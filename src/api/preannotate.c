@@ -1,5 +1,6 @@
 /* Batch pre-annotation: see api/preannotate.h. */
 #include "api/preannotate.h"
+#include "core/project_load.h"
 #include "core/prediction_loop.h"
 #include "core/serving.h"
 #include "store/blobs.h"
@@ -182,7 +183,7 @@ static const char *step_prepare(app *a, const preannotation_run *run, project *p
 				serving_deployment **d, char *why, size_t why_size)
 {
 	endpoint_row e = {0};
-	if (store_project_get(a->db, run->project_id, p))
+	if (project_get(&a->store, run->project_id, p))
 		return "the project is gone";
 	if (run->targets)
 		return version_prepare(a, run, d, why, why_size);

@@ -6,6 +6,7 @@
 #include "core/auth.h"
 #include "core/endpoint.h"
 #include "core/ledger.h"
+#include "core/project_load.h"
 #include "core/quality_settings.h"
 #include "store/store_endpoints.h"
 #include "store/store_jobs.h"
@@ -96,7 +97,7 @@ int demo_project_create(app *a, int64_t org, const char *spec, project *p)
 		return -1;
 	project_init(p);
 	json_object_set_new(in, "org_id", json_integer(org));
-	int rc = project_apply_json(p, in, true, &err) || store_project_create(a->db, p, &err);
+	int rc = project_apply_json(p, in, true, &err) || project_create(&a->store, p, &err);
 	json_decref(in);
 	if (rc)
 		log_error("msg=\"demo: cannot create project\" error=\"%s\"", err.message);

@@ -2,6 +2,7 @@
 #include "core/academy.h"
 #include "core/annotation.h"
 #include "core/quality.h"
+#include "core/quality_settings.h"
 #include "util/clock.h"
 
 struct exam_job {
@@ -138,6 +139,6 @@ int64_t academy_gate(const store *s, const project *p, int64_t user_id, bool man
 	if (manages)
 		return 0;
 	quality_settings q;
-	s->ops->quality_settings_read(s->db, p->id, &q);
+	quality_settings_read(s, p->id, &q);
 	return s->ops->course_missing(s->db, user_id, &q, name);
 }

@@ -187,6 +187,30 @@ bool dataset_export_grouped(const project *p, bool all_answers)
 	return p->overlap > 1 && !all_answers;
 }
 
+void dataset_export_summary(const export_counts *c, const project *p, bool snapshot,
+			    bool all_answers, export_summary *out)
+{
+	bool group = dataset_export_grouped(p, all_answers);
+	bool finished_only = snapshot || group;
+	int64_t unfinished = finished_only ? c->unfinished : 0;
+	*out = (export_summary){
+	    .rows = group ? c->items : c->approved - c->gold - unfinished,
+	    .approved = c->approved,
+	    .gold_left_out = c->gold,
+	    .unfinished_left_out = unfinished,
+	    .consolidated = group,
+	    .finished_only = finished_only,
+	};
+}
+
+void dataset_export_summary_read(const store *s, const project *p, bool snapshot,
+				 bool all_answers, export_summary *out)
+{
+	export_counts c;
+	s->ops->export_counts(s->db, p->id, &c);
+	dataset_export_summary(&c, p, snapshot, all_answers, out);
+}
+
 void dataset_rows_init(dataset_rows *x, const project *p, bool group,
 		       int (*next)(void *ctx, export_row *row), void *ctx)
 {

@@ -72,6 +72,15 @@ typedef struct dataset_rows {
  * k > 1 annotations per item, unless every annotator's own answer is asked for. */
 bool dataset_export_grouped(const project *p, bool all_answers);
 
+/* What a live export (`snapshot` false) or a new version of p would hold, from the store's
+ * counts: consolidated when dataset_export_grouped; only finished items when consolidated or a
+ * snapshot; gold never. */
+void dataset_export_summary(const export_counts *c, const project *p, bool snapshot,
+			    bool all_answers, export_summary *out);
+/* The same, counted now on the calling thread's connection. */
+void dataset_export_summary_read(const store *s, const project *p, bool snapshot,
+				 bool all_answers, export_summary *out);
+
 void dataset_rows_init(dataset_rows *x, const project *p, bool group,
 		       int (*next)(void *ctx, export_row *row), void *ctx);
 /* Fills *r: 1, 0 at the end, or a negative code. */

@@ -3,9 +3,25 @@
 #ifndef CROWDLOOP_CORE_EXPORT_TYPES_H
 #define CROWDLOOP_CORE_EXPORT_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/project_types.h"
+
+/* A project's approved tasks as the store counts them for an export's summary: all of them, those
+ * of gold items, those of other items still worked on (unfinished), and the finished items (not
+ * gold) they are of. */
+typedef struct export_counts {
+	int64_t approved, gold, unfinished, items;
+} export_counts;
+
+/* What an export or a dataset version would hold (core/dataset.c, dataset_export_summary):
+ * its rows, whether an item's answers are consolidated into one, and the approved tasks it leaves
+ * out, gold and (when only finished items go in) unfinished. */
+typedef struct export_summary {
+	int64_t rows, approved, gold_left_out, unfinished_left_out;
+	bool consolidated, finished_only;
+} export_summary;
 
 /* One approved annotation with its item. Strings are borrowed until the next row. */
 typedef struct export_row {

@@ -3,6 +3,7 @@
  * quality_gold_score; correct when it scores 1). */
 #include "core/gold.h"
 #include "core/quality.h"
+#include "core/quality_settings.h"
 #include "core/task.h"
 
 #include <sodium.h>
@@ -28,7 +29,7 @@ int64_t gold_pick(store_tx *tx, const store_ops *s, const project *p, int64_t wo
 		  int64_t open_id, int64_t now)
 {
 	quality_settings q;
-	s->quality_settings_load(tx, p->id, &q);
+	quality_settings_of(s, tx, p->id, &q);
 	int64_t item = gold_chance(q.gold_rate) ? s->gold_item_draw(tx, p->id, worker_id) : 0;
 	if (!item)
 		return open_id;

@@ -5,6 +5,7 @@
 #include "core/gold.h"
 #include "core/pay.h"
 #include "core/quality.h"
+#include "core/quality_settings.h"
 #include "core/roles.h"
 #include "util/json.h"
 
@@ -321,7 +322,7 @@ int64_t honeypot_pick(store_tx *tx, const store_ops *s, const project *p, int64_
 		      int64_t real_id, int64_t now)
 {
 	quality_settings q;
-	s->quality_settings_load(tx, p->id, &q);
+	quality_settings_of(s, tx, p->id, &q);
 	honeypot_cover cover = {0};
 	int64_t item = gold_chance(q.honeypot_rate) &&
 			       cover_of(tx, s, p->id, reviewer_id, now, &cover)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/mlflow_query.h"
+#include "core/mlflow_query_types.h"
 #include "core/project.h"
 #include "core/run_types.h"
 #include "store/ops.h"

@@ -4,6 +4,7 @@
 #include "core/pipeline.h"
 #include "core/dataset.h"
 #include "core/project.h"
+#include "core/project_load.h"
 #include "core/registry.h"
 #include "ml/trainer.h"
 #include "util/clock.h"
@@ -259,7 +260,7 @@ static int dataset_step(const store *s, int64_t run_id, int64_t project_id, int6
 	cl_error err = {0};
 	project p;
 	project_init(&p);
-	int rc = s->ops->project_get(s->db, project_id, &p)
+	int rc = project_get(s, project_id, &p)
 		     ? cl_fail(&err, CL_ENOTFOUND, NULL, "project not found")
 		     : dataset_seal_pinned(s, &p, base, "made by the pipeline", user, dataset_id,
 					   &err);

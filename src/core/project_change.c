@@ -1,5 +1,6 @@
 /* A project's settings saved, with the rule that labels in use stay. */
 #include "core/project_change.h"
+#include "core/project_load.h"
 
 struct update_job {
 	const store_ops *ops;
@@ -29,7 +30,7 @@ static int update_job(store_tx *tx, void *ctx, cl_error *err)
 	const char *dropped = labeled ? label_dropped(j->p, old) : NULL;
 	int rc = dropped ? cl_fail(err, CL_ECONFLICT, "labels_in_use",
 				   "label \"%s\" is in use and cannot be removed", dropped)
-			 : j->ops->project_save(tx, j->p, err);
+			 : project_save(j->ops, tx, j->p, err);
 	json_decref(old);
 	return rc;
 }

@@ -73,6 +73,24 @@ typedef struct project {
 	project_llm llm;
 } project;
 
+/* A project's row as the store reads and writes it (core/project_load.c decodes and encodes
+ * it): its columns, the kind as its name, labels and the kind settings as their stored JSON text,
+ * and the caller's roles when it was read for one. Strings are borrowed: the row the store hands
+ * a project_row_fn lives for that call. */
+typedef struct project_row {
+	int64_t id, org_id, price, reviewer_fee, created_at;
+	const char *name, *kind, *labels, *instructions, *status, *currency, *kind_settings;
+	bool multi_label, review_sample, is_public;
+	double review_rate;
+	int overlap, lease_seconds, max_rounds;
+	const char *org_role, *member_role; /* NULL when none, or not read */
+} project_row;
+
+/* What is done with a project's row the store read. */
+typedef void project_row_fn(const project_row *row, void *ctx);
+/* A list's item made of a project's row (new reference). */
+typedef json_t *project_json_fn(const project_row *row);
+
 /* The kinds' names in task_kind order, NULL-ended. */
 extern const char *const task_kind_names[];
 

@@ -41,12 +41,6 @@ typedef struct quality_report {
 quality_report quality_report_rule(quality_report r);
 int64_t quality_report_cutoff(quality_report r, int64_t now);
 
-/* A proportion k/n with its Wilson score interval. */
-typedef struct quality_interval {
-	long k, n;
-	double p, lo, hi; /* all 0 when n == 0 */
-} quality_interval;
-
 /* The Wilson score interval of k successes in n trials at `z` (QUALITY_Z95 for 95%). */
 quality_interval quality_wilson(long k, long n, double z);
 /* The interval as JSON {"k","n","p","lo","hi"} with p/lo/hi null when n == 0 (new reference). */

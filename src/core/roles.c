@@ -2,6 +2,7 @@
  * quality_should_demote), read against the worker's counted figures. */
 #include "core/roles.h"
 #include "core/quality.h"
+#include "core/quality_settings.h"
 #include "util/json.h"
 
 #include <stdlib.h>
@@ -44,7 +45,7 @@ int role_promote_check(store_tx *tx, const store_ops *s, int64_t project_id, int
 	if (!strcmp(role, "reviewer"))
 		return 0;
 	quality_settings q;
-	s->quality_settings_load(tx, project_id, &q);
+	quality_settings_of(s, tx, project_id, &q);
 	/* Org staff review already; a demoted reviewer is not promoted back automatically. */
 	if (!q.auto_promote || s->promotion_barred(tx, project_id, worker_id))
 		return 0;
@@ -66,7 +67,7 @@ int role_demote_check(store_tx *tx, const store_ops *s, int64_t project_id, int6
 	if (strcmp(role, "reviewer"))
 		return 0; /* org staff and plain workers have no reviewer role to lose */
 	quality_settings q;
-	s->quality_settings_load(tx, project_id, &q);
+	quality_settings_of(s, tx, project_id, &q);
 	long hp, caught, audits, passed;
 	s->reviewer_checks(tx, project_id, reviewer_id, &hp, &caught, &audits, &passed);
 	if (!quality_should_demote(&q, hp + audits, caught + passed))

@@ -13,9 +13,7 @@ void id_holes_start(db_conn *c, id_holes *h, int64_t project_id, id_hole_kind ki
 	sqlite3_stmt *st =
 	    db_stmt(c, kind == ID_HOLE_TASK ? "SELECT coalesce(max(id), 0) + 1 FROM tasks"
 					    : "SELECT coalesce(max(id), 0) + 1 FROM items");
-	quality_settings q;
-	store_quality_settings_load(c, project_id, &q);
-	double rate = 2 * q.gold_rate;
+	double rate = 2 * store_quality_gold_rate(c, project_id);
 	rate = rate < 0.125 ? 0.125 : rate > 0.5 ? 0.5 : rate;
 	*h = (id_holes){.project_id = project_id,
 			.kind = kind,

@@ -2,7 +2,7 @@
  * worker's history on the project's kind, its pay, and the courses it requires. */
 #include "store/matching.h"
 #include "store/store_projects.h"
-#include "store/quality_settings.h"
+#include "core/quality_types.h"
 #include "store/store_ledger.h"
 #include "util/clock.h"
 
@@ -120,6 +120,25 @@ static bool holds_course(db_conn *c, int64_t user, int64_t course)
 	return db_one_int(st) > 0;
 }
 
+/* The courses a project requires, as its stored quality settings name them (core writes every
+ * member of them; none when none were saved). */
+typedef struct required_courses {
+	int64_t id[QUALITY_MAX_COURSES];
+	int n;
+} required_courses;
+
+static void required_courses_of(db_conn *c, int64_t project_id, required_courses *r)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT j.value FROM project_quality q,"
+				      " json_each(q.settings, '$.required_courses') j"
+				      " WHERE q.project_id = ?");
+	db_bind_int(st, 1, project_id);
+	r->n = 0;
+	while (r->n < QUALITY_MAX_COURSES && db_step(st) == SQLITE_ROW)
+		r->id[r->n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+}
+
 /* An open project a worker may take, as the ranking reads it. */
 typedef struct project_cand {
 	int64_t id, price, open;
@@ -134,12 +153,12 @@ static double project_score(db_conn *c, int64_t user, const project_cand *k, con
 	double score = 0.85 * fit(f, now, why);
 	double pay = max_price ? (double)k->price / (double)max_price : 0;
 	score += 0.15 * pay;
-	quality_settings s;
-	store_quality_settings_load(c, k->id, &s);
+	required_courses s;
+	required_courses_of(c, k->id, &s);
 	json_t *missing = json_array();
-	for (int q = 0; q < s.n_required; q++)
-		if (!holds_course(c, user, s.required_courses[q]))
-			json_array_append_new(missing, json_integer(s.required_courses[q]));
+	for (int q = 0; q < s.n; q++)
+		if (!holds_course(c, user, s.id[q]))
+			json_array_append_new(missing, json_integer(s.id[q]));
 	bool qualified = json_array_size(missing) == 0;
 	if (!qualified)
 		score *= 0.1; /* listed, but after everything the worker can take now */
@@ -256,15 +275,15 @@ json_t *store_matches_for_worker(db *d, const principal *pr)
 }
 
 /* A worker's fit for a project of `kind` (figures into `why` when not NULL). */
-static double worker_score(db_conn *c, int64_t user, const char *kind, const quality_settings *s,
+static double worker_score(db_conn *c, int64_t user, const char *kind, const required_courses *s,
 			   int64_t now, json_t *why)
 {
 	kind_figures f;
 	figures_for_kind(c, user, kind, &f);
 	double score = fit(&f, now, why);
 	bool qualified = true;
-	for (int q = 0; q < s->n_required && qualified; q++)
-		qualified = holds_course(c, user, s->required_courses[q]);
+	for (int q = 0; q < s->n && qualified; q++)
+		qualified = holds_course(c, user, s->id[q]);
 	if (!qualified)
 		score *= 0.5;
 	if (why)
@@ -277,8 +296,8 @@ json_t *store_matches_for_project(db *d, const project *p)
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
 	int64_t now = clock_now_ms();
-	quality_settings s;
-	store_quality_settings_load(c, p->id, &s);
+	required_courses s;
+	required_courses_of(c, p->id, &s);
 	const char *kind = task_kind_names[p->kind];
 	/* Candidates: whoever has labeled this kind anywhere, or holds a required course. */
 	sqlite3_stmt *st = db_stmt(

@@ -186,6 +186,17 @@ typedef struct dataset_version {
 } dataset_version;
 
 typedef struct store_ops {
+	/* ---- memos of the rows that say who may do what (projects, their quality settings) ---- */
+	/* The calling thread's read connection, for the row operations a read outside a job makes.
+	 */
+	store_tx *(*reader)(db *d);
+	/* A number that changes whenever those rows may have changed as tx sees them; 0 when tx
+	 * cannot tell: then keep no memo (store/conn.h, db_access_epoch). */
+	uint64_t (*access_epoch)(store_tx *tx);
+	/* tx's connection's memo `which`: `size` zeroed bytes on first use (NULL out of memory);
+	 * `release` (may be NULL) frees what it holds when the connection closes. */
+	void *(*memo)(store_tx *tx, db_memo which, size_t size, void (*release)(void *mem));
+
 	/* ---- the writer ---- */
 	/* Runs `job` in a transaction and waits until it is durable; returns the job's result. */
 	int (*write)(db *d, store_job_fn job, void *ctx, cl_error *err);
@@ -327,8 +338,9 @@ typedef struct store_ops {
 	bool (*payment_find)(store_tx *tx, const char *idem, int64_t *amount);
 
 	/* ---- quality: gold, honeypots ---- */
-	/* The project's quality settings (defaults when none were saved). */
-	void (*quality_settings_load)(store_tx *tx, int64_t project_id, quality_settings *s);
+	/* The project's stored quality settings: their JSON text (caller frees), NULL when none
+	 * were saved (core/quality_settings.c decodes them). */
+	char *(*quality_settings_row)(store_tx *tx, int64_t project_id);
 	/* Writes project_id's quality settings (their JSON text, checked by core). */
 	int (*quality_settings_save)(store_tx *tx, int64_t project_id, const char *settings,
 				     cl_error *err);
@@ -403,8 +415,8 @@ typedef struct store_ops {
 	/* A project's labels (new reference) and whether any of its tasks was labeled;
 	 * CL_ENOTFOUND when missing. */
 	int (*project_labels)(store_tx *tx, int64_t project_id, json_t **labels, bool *labeled);
-	/* Writes every setting of p back. */
-	int (*project_save)(store_tx *tx, const project *p, cl_error *err);
+	/* Writes every setting of row r back (core/project_load.c encodes it). */
+	int (*project_save)(store_tx *tx, const project_row *r, cl_error *err);
 
 	/* ---- the academy ---- */
 	/* A course's exam size, retry cooldown and pass score; CL_ENOTFOUND when missing. */
@@ -428,8 +440,6 @@ typedef struct store_ops {
 	int (*course_project)(db *d, int64_t course_id, project *p);
 	/* An attempt's questions with their answers: [{"id","item","answer"}] (new reference). */
 	json_t *(*exam_questions)(db *d, int64_t attempt_id);
-	/* A project's quality settings, read on the calling thread's connection. */
-	void (*quality_settings_read)(db *d, int64_t project_id, quality_settings *s);
 	/* The first course of `s` the user lacks (0 when none) and its name. */
 	int64_t (*course_missing)(db *d, int64_t user_id, const quality_settings *s, char name[256]);
 	/* ---- training jobs (runs) and the model registry ---- */
@@ -483,6 +493,9 @@ typedef struct store_ops {
 	void *(*approved_rows_open_tx)(store_tx *tx, int64_t project_id, rows_order order);
 	/* The next row of either (strings valid until the next call): 1, 0 at the end, or < 0. */
 	int (*dataset_rows_next)(void *rows, export_row *row);
+	/* A project's approved tasks counted for an export's summary, on the calling thread's
+	 * connection: all, of gold items, of items still worked on, and finished items. */
+	void (*export_counts)(db *d, int64_t project_id, export_counts *out);
 	/* Back to the first row of the same snapshot. */
 	int (*dataset_rows_rewind)(void *rows);
 	void (*dataset_rows_close)(void *rows);
@@ -561,8 +574,13 @@ typedef struct store_ops {
 	/* The version whose test split a project's pipeline keeps (0: none yet); and setting it. */
 	int64_t (*pipeline_base)(db *d, int64_t project_id);
 	int (*pipeline_base_set)(db *d, int64_t project_id, int64_t dataset_id, cl_error *err);
-	/* Loads project `id` (release with project_release); CL_ENOTFOUND when missing. */
-	int (*project_get)(db *d, int64_t id, project *p);
+	/* Hands fn project `id`'s row on the calling thread's connection, with user_id's org and
+	 * member roles when user_id is not 0; CL_ENOTFOUND when missing. */
+	int (*project_row)(db *d, int64_t id, int64_t user_id, project_row_fn *fn, void *ctx);
+	/* Inserts row r (created_at set) of its org in a transaction of its own: *id the new
+	 * project's, and the org's currency; CL_ENOTFOUND when the org is missing. */
+	int (*project_insert)(db *d, const project_row *r, int64_t *id, char currency[8],
+			      cl_error *err);
 	/* The version whose test split dataset version `id` has (its test_from, else itself). */
 	int64_t (*dataset_test_base)(db *d, int64_t id);
 	/* An org's model by name, 0 when missing. */
@@ -579,6 +597,11 @@ typedef struct store_ops {
 	 * one read snapshot. */
 	void (*each_approved_item)(db *d, int64_t project_id, const approved_walk *w,
 				   approved_item_fn *fn, void *ctx);
+	/* The counts of project_id's quality figures in one read snapshot: 0, or CL_ENOMEM. */
+	int (*quality_counts)(db *d, int64_t project_id, quality_figures *f);
+	/* The counts of a user's own figures: gold answers and honeypots given before `cutoff`, in
+	 * whole batches of `batch`, and audits of their approvals. */
+	void (*quality_me_counts)(db *d, int64_t user_id, int64_t cutoff, int batch, quality_me *m);
 	/* A user's name into out ("" when unknown). */
 	void (*user_name)(db *d, int64_t user_id, char *out, size_t size);
 } store_ops;

@@ -1,53 +1,29 @@
-/* A project's quality settings in SQL (project_quality): loaded on every claim, submit and
- * approval, so memoized per connection; saved whole after a partial change. */
+/* A project's quality settings in SQL (project_quality): one JSON text per project, written whole
+ * by core, which also decodes it (and keeps the decoded settings in the connection's memo). */
 #include "store/quality_settings.h"
-#include "core/quality.h" /* the settings' JSON and checks: still to move out */
-#include "util/json.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-/* Settings by project, memoized per connection (db_access_epoch): claims, submits and
- * approvals read them in every job. */
-#define QUALITY_MEMO_SLOTS 64
-struct quality_memo {
-	struct {
-		uint64_t epoch;
-		int64_t project_id;
-		quality_settings s;
-	} slot[QUALITY_MEMO_SLOTS];
-};
-
-void store_quality_settings_load(db_conn *c, int64_t project_id, quality_settings *s)
+char *store_quality_settings_row(db_conn *c, int64_t project_id)
 {
-	uint64_t epoch = db_access_epoch(c);
-	struct quality_memo *m = db_conn_memo(c, DB_MEMO_QUALITY, sizeof *m, NULL);
-	unsigned i = (unsigned)((uint64_t)project_id % QUALITY_MEMO_SLOTS);
-	if (m && epoch && m->slot[i].epoch == epoch && m->slot[i].project_id == project_id) {
-		*s = m->slot[i].s;
-		return;
-	}
-	quality_settings_init(s);
 	sqlite3_stmt *st = db_stmt(c, "SELECT settings FROM project_quality WHERE project_id = ?");
 	db_bind_int(st, 1, project_id);
-	if (db_step(st) == SQLITE_ROW) {
-		json_t *j = json_loads(db_col_text(st, 0), 0, NULL);
-		if (j)
-			quality_settings_apply_json(s, j, NULL);
-		json_decref(j);
-	}
+	char *text = db_step(st) == SQLITE_ROW ? strdup(db_col_text(st, 0)) : NULL;
 	sqlite3_reset(st);
-	if (m && epoch) {
-		m->slot[i].epoch = epoch;
-		m->slot[i].project_id = project_id;
-		m->slot[i].s = *s;
-	}
+	return text;
 }
 
-json_t *store_quality_settings_get(db *d, int64_t project_id)
+/* Core writes every member, so the stored text holds gold_rate when there is a row. */
+double store_quality_gold_rate(db_conn *c, int64_t project_id)
 {
-	quality_settings s;
-	store_quality_settings_load(db_reader(d), project_id, &s);
-	return quality_settings_to_json(&s);
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT coalesce(json_extract(settings, '$.gold_rate'), 0)"
+		       " FROM project_quality WHERE project_id = ?");
+	db_bind_int(st, 1, project_id);
+	double rate = db_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : 0;
+	sqlite3_reset(st);
+	return rate;
 }
 
 int store_quality_settings_save(db_conn *c, int64_t project_id, const char *settings,

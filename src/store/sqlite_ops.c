@@ -20,12 +20,6 @@
 #include "store/task_rows.h"
 #include "store/worker_counts.h"
 
-/* The project's quality settings on the calling thread's read connection. */
-static void quality_settings_read(db *d, int64_t project_id, quality_settings *s)
-{
-	store_quality_settings_load(db_reader(d), project_id, s);
-}
-
 /* A dataset version's rows for a job's data directory (core/runner.c). */
 static void *dataset_rows_open(db *d, int64_t dataset_id)
 {
@@ -68,6 +62,10 @@ static void dataset_rows_close(void *rows)
 }
 
 const store_ops store_sqlite_ops = {
+    .reader = db_reader,
+    .access_epoch = db_access_epoch,
+    .memo = db_conn_memo,
+
     .write = db_write,
     .write_async_rerunnable = db_write_async_rerunnable,
     .tx_changes = task_rows_tx_changes,
@@ -119,7 +117,7 @@ const store_ops store_sqlite_ops = {
     .payout_decided = store_payout_decided,
     .payment_find = store_payment_find,
 
-    .quality_settings_load = store_quality_settings_load,
+    .quality_settings_row = store_quality_settings_row,
     .quality_settings_save = store_quality_settings_save,
     .course_exists = store_course_exists,
     .gold_item_draw = store_gold_item_draw,
@@ -155,7 +153,6 @@ const store_ops store_sqlite_ops = {
     .qualification_add = store_qualification_add,
     .course_project = store_course_project,
     .exam_questions = store_exam_questions,
-    .quality_settings_read = quality_settings_read,
     .course_missing = store_academy_missing,
 
     .run_insert = run_rows_insert,
@@ -181,6 +178,7 @@ const store_ops store_sqlite_ops = {
     .approved_rows_open_tx = approved_rows_open_tx,
     .dataset_rows_next = dataset_rows_next,
     .dataset_rows_rewind = dataset_rows_rewind,
+    .export_counts = store_export_counts,
     .dataset_version_add = store_dataset_version_add,
     .dataset_row_add = store_dataset_row_add,
     .dataset_row_split = store_dataset_row_split,
@@ -206,12 +204,15 @@ const store_ops store_sqlite_ops = {
     .pipeline_runs_running = pipeline_rows_running,
     .pipeline_base = pipeline_rows_base,
     .pipeline_base_set = pipeline_rows_base_set,
-    .project_get = store_project_get,
+    .project_row = store_project_row,
+    .project_insert = store_project_insert,
     .dataset_test_base = pipeline_rows_dataset_test_base,
     .model_find = pipeline_rows_model_find,
     .model_version_job = pipeline_rows_model_version_job,
     .job_evaluation = pipeline_rows_job_evaluation,
     .pipeline_history = pipeline_rows_history,
     .each_approved_item = store_each_approved_item,
+    .quality_counts = store_quality_counts,
+    .quality_me_counts = store_quality_me_counts,
     .user_name = store_user_name,
 };

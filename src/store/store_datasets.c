@@ -167,19 +167,11 @@ static void reader_open_project(row_reader *x, db_conn *c, int64_t project_id, r
 
 /* ---- what an export holds, before it is made ---- */
 
-static json_t *left_out(json_t *list, const char *reason, int64_t tasks)
-{
-	if (tasks)
-		json_array_append_new(
-		    list, json_pack("{s:s,s:I}", "reason", reason, "tasks", (json_int_t)tasks));
-	return list;
-}
-
-json_t *store_export_summary(db *d, const project *p, bool snapshot, bool all_answers)
+void store_export_counts(db *d, int64_t project_id, export_counts *out)
 {
 	db_conn *c = db_reader(d);
-	/* The same conditions as the reader's: gold items never; an item's approved tasks only
-	 * once none of its tasks is still worked on, where rows are consolidated or sealed. */
+	/* The same conditions as the reader's: gold items, and items one of whose tasks is still
+	 * worked on (an export of finished items only leaves their tasks out). */
 	sqlite3_stmt *st = db_stmt(
 	    c,
 	    "WITH a AS (SELECT t.item_id, EXISTS (SELECT 1 FROM gold_items g"
@@ -190,23 +182,15 @@ json_t *store_export_summary(db *d, const project *p, bool snapshot, bool all_an
 	    "  AND t.state = 'approved')"
 	    " SELECT count(*), coalesce(sum(gold), 0), coalesce(sum(NOT gold AND NOT finished), 0),"
 	    " count(DISTINCT iif(NOT gold AND finished, item_id, NULL)) FROM a");
-	db_bind_int(st, 1, p->id);
-	int64_t approved = 0, gold = 0, unfinished = 0, items = 0;
+	db_bind_int(st, 1, project_id);
+	*out = (export_counts){0};
 	if (db_step(st) == SQLITE_ROW) {
-		approved = sqlite3_column_int64(st, 0);
-		gold = sqlite3_column_int64(st, 1);
-		unfinished = sqlite3_column_int64(st, 2);
-		items = sqlite3_column_int64(st, 3);
+		out->approved = sqlite3_column_int64(st, 0);
+		out->gold = sqlite3_column_int64(st, 1);
+		out->unfinished = sqlite3_column_int64(st, 2);
+		out->items = sqlite3_column_int64(st, 3);
 	}
 	sqlite3_reset(st);
-	bool group = p->overlap > 1 && !all_answers;
-	bool finished_only = snapshot || group;
-	int64_t rows = group ? items : approved - gold - (finished_only ? unfinished : 0);
-	json_t *list = left_out(json_array(), "gold", gold);
-	if (finished_only)
-		left_out(list, "unfinished_overlap", unfinished);
-	return json_pack("{s:I,s:I,s:b,s:o}", "rows", (json_int_t)rows, "approved",
-			 (json_int_t)approved, "consolidated", group, "left_out", list);
 }
 
 /* ---- the snapshot's rows (core/dataset.c seals a version through them) ---- */

@@ -35,11 +35,9 @@ int store_dataset_delete(db *d, int64_t id, cl_error *err);
  * entries in each of "added", "removed", "changed", with full counts. */
 json_t *store_dataset_diff(db *d, int64_t id, int64_t against, int limit);
 
-/* What project p's export would hold (`snapshot`: a new dataset version, else the live export
- * with `all_answers` or not), counted as the reader below reads it: {"rows","approved",
- * "consolidated","left_out":[{"reason":"gold"|"unfinished_overlap","tasks"}]} with only the
- * reasons that leave something out (new reference; NULL out of memory). */
-json_t *store_export_summary(db *d, const project *p, bool snapshot, bool all_answers);
+/* Project project_id's approved tasks counted for an export's summary (store_ops.export_counts;
+ * core/dataset.c decides what they make). */
+void store_export_counts(db *d, int64_t project_id, export_counts *out);
 
 /* A read snapshot of export rows on a connection of its own: project p's approved work in
  * `order` (store/ops.h, rows_order), or a version's rows (store_dataset_rows_open); core's

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/mlflow_query.h"
+#include "core/mlflow_query_types.h"
 #include "store/db.h"
 
 /* The project named `name` in an org where user `user_id` is an owner or engineer (the lowest

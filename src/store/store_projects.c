@@ -1,8 +1,6 @@
-/* Projects: settings rows, the caller's roles in them, and the lists a user sees. */
+/* Projects: their rows (core/project_load.c decodes and encodes them), the caller's roles in
+ * them, and the lists a user sees, each item made by the caller's project_json_fn. */
 #include "store/store_projects.h"
-#include "core/project.h" /* the settings' JSON and the memo's copies: still to move out */
-#include "util/clock.h"
-#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,123 +21,119 @@ task_kind store_kind_of(const char *name)
 	return KIND_TEXT_CLASS;
 }
 
-/* Fills p from a row of PROJECT_COLUMNS; p must be project_init'ed. */
-static void project_from_row(sqlite3_stmt *st, project *p)
+/* A column's text, or NULL for NULL. */
+static const char *text_or_null(sqlite3_stmt *st, int i)
 {
-	p->id = sqlite3_column_int64(st, 0);
-	p->org_id = sqlite3_column_int64(st, 1);
-	snprintf(p->name, sizeof p->name, "%s", db_col_text(st, 2));
-	p->kind = store_kind_of(db_col_text(st, 3));
-	json_decref(p->labels);
-	p->labels = json_loads(db_col_text(st, 4), 0, NULL);
-	if (!p->labels)
-		p->labels = json_array();
-	p->multi_label = sqlite3_column_int(st, 5);
-	free(p->instructions);
-	p->instructions = strdup(db_col_text(st, 6));
-	p->price = sqlite3_column_int64(st, 7);
-	p->reviewer_fee = sqlite3_column_int64(st, 8);
-	p->review_sample = sqlite3_column_int(st, 9);
-	p->review_rate = sqlite3_column_double(st, 10);
-	p->overlap = sqlite3_column_int(st, 11);
-	p->lease_seconds = sqlite3_column_int(st, 12);
-	p->max_rounds = sqlite3_column_int(st, 13);
-	snprintf(p->status, sizeof p->status, "%s", db_col_text(st, 14));
-	p->is_public = sqlite3_column_int(st, 15);
-	p->created_at = sqlite3_column_int64(st, 16);
-	snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 17));
-	json_t *kind_settings = json_loads(db_col_text(st, 18), 0, NULL);
-	project_llm_load(&p->llm, kind_settings);
-	json_decref(kind_settings);
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : db_col_text(st, i);
 }
 
-/* Binds the settings to parameters 1 to 15 (labels and kind_settings: JSON text). */
-static void bind_settings(sqlite3_stmt *st, const project *p, char *labels, char *kind_settings)
+/* The row of PROJECT_COLUMNS st is on (strings borrowed until st moves); no roles. */
+static void row_of(sqlite3_stmt *st, project_row *r)
 {
-	db_bind(st, DB_TEXT(p->name), DB_TEXT(task_kind_names[p->kind]), DB_TEXT(labels),
-		DB_INT(p->multi_label), DB_TEXT(p->instructions ? p->instructions : ""),
-		DB_INT(p->price), DB_INT(p->reviewer_fee), DB_INT(p->review_sample),
-		DB_REAL(p->review_rate), DB_INT(p->overlap), DB_INT(p->lease_seconds),
-		DB_INT(p->max_rounds), DB_TEXT(p->status), DB_INT(p->is_public),
-		DB_TEXT(kind_settings ? kind_settings : "{}"));
+	*r = (project_row){
+	    .id = sqlite3_column_int64(st, 0),
+	    .org_id = sqlite3_column_int64(st, 1),
+	    .name = db_col_text(st, 2),
+	    .kind = db_col_text(st, 3),
+	    .labels = db_col_text(st, 4),
+	    .multi_label = sqlite3_column_int(st, 5),
+	    .instructions = db_col_text(st, 6),
+	    .price = sqlite3_column_int64(st, 7),
+	    .reviewer_fee = sqlite3_column_int64(st, 8),
+	    .review_sample = sqlite3_column_int(st, 9),
+	    .review_rate = sqlite3_column_double(st, 10),
+	    .overlap = sqlite3_column_int(st, 11),
+	    .lease_seconds = sqlite3_column_int(st, 12),
+	    .max_rounds = sqlite3_column_int(st, 13),
+	    .status = db_col_text(st, 14),
+	    .is_public = sqlite3_column_int(st, 15),
+	    .created_at = sqlite3_column_int64(st, 16),
+	    .currency = db_col_text(st, 17),
+	    .kind_settings = db_col_text(st, 18),
+	};
 }
 
-/* The LLM settings as stored JSON text (caller frees; NULL when out of memory). */
-static char *kind_settings_text(const project *p)
+/* Binds the settings to parameters 1 to 15. */
+static void bind_settings(sqlite3_stmt *st, const project_row *r)
 {
-	json_t *o = project_llm_json(&p->llm);
-	char *s = o ? json_dumps(o, JSON_OUT) : NULL;
-	json_decref(o);
-	return s;
+	db_bind(st, DB_TEXT(r->name), DB_TEXT(r->kind), DB_TEXT(r->labels),
+		DB_INT(r->multi_label), DB_TEXT(r->instructions ? r->instructions : ""),
+		DB_INT(r->price), DB_INT(r->reviewer_fee), DB_INT(r->review_sample),
+		DB_REAL(r->review_rate), DB_INT(r->overlap), DB_INT(r->lease_seconds),
+		DB_INT(r->max_rounds), DB_TEXT(r->status), DB_INT(r->is_public),
+		DB_TEXT(r->kind_settings ? r->kind_settings : "{}"));
 }
 
-static int project_create_job(db_conn *c, void *ctx, cl_error *err)
+typedef struct insert_job {
+	const project_row *row;
+	int64_t id;
+	char currency[8];
+} insert_job;
+
+static int project_insert_job(db_conn *c, void *ctx, cl_error *err)
 {
-	project *p = ctx;
+	insert_job *j = ctx;
 	sqlite3_stmt *st = db_stmt(c, "SELECT currency FROM orgs WHERE id = ?");
-	db_bind_int(st, 1, p->org_id);
+	db_bind_int(st, 1, j->row->org_id);
 	if (db_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return cl_fail(err, CL_ENOTFOUND, NULL, "organization not found");
 	}
-	snprintf(p->currency, sizeof p->currency, "%s", db_col_text(st, 0));
+	snprintf(j->currency, sizeof j->currency, "%s", db_col_text(st, 0));
 	sqlite3_reset(st);
-	char *labels = json_dumps(p->labels, JSON_OUT);
-	char *kind_settings = kind_settings_text(p);
-	p->created_at = clock_now_ms();
 	st = db_stmt(
 	    c, "INSERT INTO projects(name, kind, labels, multi_label, instructions, price,"
 	       " reviewer_fee, review_sample, review_rate, overlap, lease_seconds, max_rounds,"
 	       " status, is_public, kind_settings, org_id, created_at)"
 	       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-	bind_settings(st, p, labels, kind_settings);
-	db_bind_int(st, 16, p->org_id);
-	db_bind_int(st, 17, p->created_at);
+	bind_settings(st, j->row);
+	db_bind_int(st, 16, j->row->org_id);
+	db_bind_int(st, 17, j->row->created_at);
 	int rc = db_exec_stmt(st, err);
-	free(labels);
-	free(kind_settings);
 	if (!rc)
-		p->id = sqlite3_last_insert_rowid(db_handle(c));
+		j->id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
 }
 
-int store_project_create(db *d, project *p, cl_error *err)
+int store_project_insert(db *d, const project_row *r, int64_t *id, char currency[8],
+			 cl_error *err)
 {
-	return db_write(d, project_create_job, p, err);
+	insert_job j = {.row = r};
+	int rc = db_write(d, project_insert_job, &j, err);
+	if (!rc) {
+		*id = j.id;
+		memcpy(currency, j.currency, sizeof j.currency);
+	}
+	return rc;
 }
 
-/* A project with one user's roles in it, memoized per connection (db_access_epoch). */
-#define PROJECT_MEMO_SLOTS 256
-struct project_memo {
-	struct {
-		uint64_t epoch;
-		int64_t user_id;
-		project p; /* owns its labels and instructions */
-		char org_role[16], member_role[16];
-	} slot[PROJECT_MEMO_SLOTS];
-};
-
-static void project_memo_release(void *mem)
+/* Hands fn the row st is on, with the roles in columns PC and PC + 1 when `roles`. */
+static int hand_row(sqlite3_stmt *st, bool roles, project_row_fn *fn, void *ctx)
 {
-	struct project_memo *m = mem;
-	for (int i = 0; i < PROJECT_MEMO_SLOTS; i++)
-		project_release(&m->slot[i].p);
+	int rc = CL_ENOTFOUND;
+	if (db_step(st) == SQLITE_ROW) {
+		project_row r;
+		row_of(st, &r);
+		if (roles) {
+			r.org_role = text_or_null(st, PC + 0);
+			r.member_role = text_or_null(st, PC + 1);
+		}
+		fn(&r, ctx);
+		rc = 0;
+	}
+	sqlite3_reset(st);
+	return rc;
 }
 
-int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char org_role[16],
-			  char member_role[16])
+int store_project_row(db *d, int64_t id, int64_t user_id, project_row_fn *fn, void *ctx)
 {
 	db_conn *c = db_reader(d);
-	uint64_t epoch = db_access_epoch(c);
-	struct project_memo *m = db_conn_memo(c, DB_MEMO_PROJECTS, sizeof *m, project_memo_release);
-	unsigned i =
-	    (unsigned)((uint64_t)id * 2654435761u ^ (uint64_t)user_id) % PROJECT_MEMO_SLOTS;
-	if (m && epoch && m->slot[i].epoch == epoch && m->slot[i].p.id == id &&
-	    m->slot[i].user_id == user_id) {
-		project_copy(p, &m->slot[i].p);
-		memcpy(org_role, m->slot[i].org_role, 16);
-		memcpy(member_role, m->slot[i].member_role, 16);
-		return 0;
+	if (!user_id) {
+		sqlite3_stmt *st = db_stmt(c, "SELECT " PROJECT_COLUMNS
+					      " FROM projects p JOIN orgs o ON o.id = p.org_id"
+					      " WHERE p.id = ?");
+		db_bind_int(st, 1, id);
+		return hand_row(st, false, fn, ctx);
 	}
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT " PROJECT_COLUMNS ", om.role, pm.role"
@@ -148,40 +142,7 @@ int store_project_get_for(db *d, int64_t id, int64_t user_id, project *p, char o
 		       " LEFT JOIN project_members pm ON pm.project_id = p.id"
 		       " AND pm.user_id = ?2 WHERE p.id = ?1");
 	db_bind(st, DB_INT(id), DB_INT(user_id));
-	int rc = CL_ENOTFOUND;
-	org_role[0] = member_role[0] = '\0';
-	if (db_step(st) == SQLITE_ROW) {
-		project_from_row(st, p);
-		if (sqlite3_column_type(st, PC + 0) != SQLITE_NULL)
-			snprintf(org_role, 16, "%s", db_col_text(st, PC + 0));
-		if (sqlite3_column_type(st, PC + 1) != SQLITE_NULL)
-			snprintf(member_role, 16, "%s", db_col_text(st, PC + 1));
-		rc = 0;
-	}
-	sqlite3_reset(st);
-	if (!rc && m && epoch) {
-		project_copy(&m->slot[i].p, p);
-		m->slot[i].epoch = epoch;
-		m->slot[i].user_id = user_id;
-		memcpy(m->slot[i].org_role, org_role, 16);
-		memcpy(m->slot[i].member_role, member_role, 16);
-	}
-	return rc;
-}
-
-int store_project_get(db *d, int64_t id, project *p)
-{
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " PROJECT_COLUMNS
-						 " FROM projects p JOIN orgs o ON o.id = p.org_id"
-						 " WHERE p.id = ?");
-	db_bind_int(st, 1, id);
-	int rc = CL_ENOTFOUND;
-	if (db_step(st) == SQLITE_ROW) {
-		project_from_row(st, p);
-		rc = 0;
-	}
-	sqlite3_reset(st);
-	return rc;
+	return hand_row(st, true, fn, ctx);
 }
 
 int store_project_labels(db_conn *c, int64_t project_id, json_t **labels, bool *labeled)
@@ -200,21 +161,16 @@ int store_project_labels(db_conn *c, int64_t project_id, json_t **labels, bool *
 	return rc;
 }
 
-int store_project_save(db_conn *c, const project *p, cl_error *err)
+int store_project_save(db_conn *c, const project_row *r, cl_error *err)
 {
-	char *labels = json_dumps(p->labels, JSON_OUT);
-	char *kind_settings = kind_settings_text(p);
 	sqlite3_stmt *st =
 	    db_stmt(c, "UPDATE projects SET name=?, kind=?, labels=?, multi_label=?, instructions=?,"
 		       " price=?, reviewer_fee=?, review_sample=?, review_rate=?, overlap=?,"
 		       " lease_seconds=?, max_rounds=?, status=?, is_public=?, kind_settings=?"
 		       " WHERE id = ?");
-	bind_settings(st, p, labels, kind_settings);
-	db_bind_int(st, 16, p->id);
-	int rc = db_exec_stmt(st, err);
-	free(labels);
-	free(kind_settings);
-	return rc;
+	bind_settings(st, r);
+	db_bind_int(st, 16, r->id);
+	return db_exec_stmt(st, err);
 }
 
 void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user_id,
@@ -229,7 +185,8 @@ void store_project_roles(db *d, int64_t project_id, int64_t org_id, int64_t user
 }
 
 json_t *store_projects_list(db *d, const principal *pr, const char *status, const char *kind,
-			    int64_t org_id, int64_t cursor, int limit, bool desc, int64_t *next)
+			    int64_t org_id, int64_t cursor, int limit, bool desc,
+			    project_json_fn *to_json, int64_t *next)
 {
 	db_conn *c = db_reader(d);
 	/* Visible: an admin sees all; others their orgs', their memberships and public ones. */
@@ -250,23 +207,22 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
 	json_t *items = json_array();
 	*next = 0;
 	int n = 0;
-	project p;
-	project_init(&p);
+	int64_t last = 0;
 	while (db_step(st) == SQLITE_ROW) {
 		if (n++ == limit) {
-			*next = p.id;
+			*next = last;
 			break;
 		}
-		project_from_row(st, &p);
-		json_t *o = project_to_json(&p);
-		const char *om = (const char *)sqlite3_column_text(st, PC + 0);
-		const char *pm = (const char *)sqlite3_column_text(st, PC + 1);
+		project_row r;
+		row_of(st, &r);
+		last = r.id;
+		json_t *o = to_json(&r);
 		/* The caller's roles as stored; the API names the strongest (my_role). */
+		const char *om = text_or_null(st, PC + 0), *pm = text_or_null(st, PC + 1);
 		json_object_set_new(o, "org_role", om ? json_string(om) : json_null());
 		json_object_set_new(o, "member_role", pm ? json_string(pm) : json_null());
 		json_array_append_new(items, o);
 	}
-	project_release(&p);
 	sqlite3_reset(st);
 	return items;
 }
@@ -275,13 +231,12 @@ json_t *store_projects_list(db *d, const principal *pr, const char *status, cons
  * for review through the project's review backlog and the tasks in review (read once for all
  * projects), my work in hand through the live work's index: none of them reads a row per task
  * I ever did. */
-static json_t *my_project_json(sqlite3_stmt *st)
+static json_t *my_project_json(sqlite3_stmt *st, project_json_fn *to_json)
 {
-	project p;
-	project_init(&p);
-	project_from_row(st, &p);
-	json_t *o = project_to_json(&p);
-	const char *pm = (const char *)sqlite3_column_text(st, PC + 0);
+	project_row r;
+	row_of(st, &r);
+	json_t *o = to_json(&r);
+	const char *pm = text_or_null(st, PC + 0);
 	int64_t approved = sqlite3_column_int64(st, PC + 1);
 	int64_t reviews = sqlite3_column_int64(st, PC + 5);
 	json_object_set_new(o, "my_role", json_string(pm ? pm : "worker"));
@@ -291,8 +246,7 @@ static json_t *my_project_json(sqlite3_stmt *st)
 				      "pending_review", (json_int_t)sqlite3_column_int64(st, PC + 3),
 				      "in_progress", (json_int_t)sqlite3_column_int64(st, PC + 4),
 				      "earnings",
-				      (json_int_t)(approved * p.price + reviews * p.reviewer_fee)));
-	project_release(&p);
+				      (json_int_t)(approved * r.price + reviews * r.reviewer_fee)));
 	return o;
 }
 
@@ -316,8 +270,23 @@ static json_t *my_project_json(sqlite3_stmt *st)
 	"   AND (pm.role IS NOT NULL OR p.is_public)"
 
 json_t *store_my_projects(db *d, int64_t user_id, int64_t cursor, int limit, bool desc,
-			  int64_t *next)
+			  project_json_fn *to_json, int64_t *next)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, MY_PROJECTS, "p.id"));
-	return db_owned_page(st, user_id, cursor, limit, desc, my_project_json, next);
+	db_bind(st, DB_INT(user_id), DB_INT(cursor ? cursor : (desc ? INT64_MAX : 0)),
+		DB_INT(limit + 1)); /* one more row: whether another page follows */
+	json_t *items = json_array();
+	int64_t last = 0;
+	int n = 0;
+	*next = 0;
+	while (db_step(st) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*next = last;
+			break;
+		}
+		last = sqlite3_column_int64(st, 0);
+		json_array_append_new(items, my_project_json(st, to_json));
+	}
+	sqlite3_reset(st);
+	return items;
 }

@@ -17,6 +17,7 @@
 
 #include "api/task_json.h"
 #include "core/ledger.h"
+#include "core/project_load.h"
 #include "core/task_loop.h"
 #include "store/faults.h"
 #include "store/store.h"
@@ -202,7 +203,7 @@ static void world_make(world *w)
 	assert_int_equal(store_org_create(w->d, "org", "KRW", &org, &err), 0);
 	json_decref(org);
 	world_project(w);
-	assert_int_equal(store_project_create(w->d, &w->p, &err), 0);
+	assert_int_equal(project_create(&(store){&store_sqlite_ops, w->d}, &w->p, &err), 0);
 	w->admin = user(w->d, "admin", true);
 	w->worker = user(w->d, "worker", false);
 	w->reviewer = user(w->d, "reviewer", false);

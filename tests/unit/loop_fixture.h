@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/project_load.h"
 #include "store/store.h"
 #include "tmpdir.h"
 
@@ -55,7 +56,7 @@ static inline void fixture_project(fixture *f)
 	f->p.lease_seconds = 60;
 	f->p.price = 100; /* paid only once funded */
 	f->p.overlap = 1;
-	assert_int_equal(store_project_create(f->d, &f->p, &err), 0);
+	assert_int_equal(project_create(&(store){&store_sqlite_ops, f->d}, &f->p, &err), 0);
 }
 
 /* `n` items "one", "two", ... and their tasks' ids in f->ids. */

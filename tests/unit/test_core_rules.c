@@ -109,11 +109,15 @@ static bool fake_payment_find(store_tx *tx, const char *idem, int64_t *amount)
 	return false;
 }
 
-static void fake_settings(store_tx *tx, int64_t project_id, quality_settings *s)
+/* The settings as the store keeps them: the JSON text core wrote. */
+static char *fake_settings(store_tx *tx, int64_t project_id)
 {
 	(void)tx;
 	(void)project_id;
-	*s = fk.settings;
+	json_t *o = quality_settings_to_json(&fk.settings);
+	char *text = json_dumps(o, 0);
+	json_decref(o);
+	return text;
 }
 
 static void fake_member_role(store_tx *tx, int64_t project_id, int64_t user_id, char role[16])
@@ -188,7 +192,7 @@ static const store_ops fake_ops = {
     .live_work = fake_live_work,
     .txn_post = fake_txn_post,
     .payment_find = fake_payment_find,
-    .quality_settings_load = fake_settings,
+    .quality_settings_row = fake_settings,
     .member_role = fake_member_role,
     .member_role_set = fake_member_role_set,
     .promotion_barred = fake_barred,

@@ -344,13 +344,10 @@ static int fake_base_set(db *d, int64_t project_id, int64_t dataset_id, cl_error
 
 /* A project of one label, and a version sealed over no rows: the pipeline's steps only need its
  * id and the version whose test split it keeps. */
-static int fake_project_get(db *d, int64_t id, project *p)
+static int fake_project_row(db *d, int64_t id, int64_t user_id, project_row_fn *fn, void *ctx)
 {
-	(void)d;
-	p->id = id;
-	p->org_id = 1;
-	p->kind = KIND_TEXT_CLASS;
-	p->labels = json_pack("[s]", "a"); /* project_release frees it */
+	(void)d, (void)user_id;
+	fn(&(project_row){.id = id, .org_id = 1, .kind = "text_class", .labels = "[\"a\"]"}, ctx);
 	return 0;
 }
 
@@ -460,7 +457,7 @@ static const store_ops fake_ops = {
     .pipeline_runs_running = fake_running,
     .pipeline_base = fake_base,
     .pipeline_base_set = fake_base_set,
-    .project_get = fake_project_get,
+    .project_row = fake_project_row,
     .approved_rows_open_tx = fake_rows_open,
     .dataset_rows_next = fake_rows_next,
     .dataset_rows_open = fake_dataset_rows_open,

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/quality_json.h"
 #include "api/task_json.h"
 #include "core/agreement.h"
 #include "core/consensus.h"
+#include "core/quality_figures.h"
 #include "core/quality_settings.h"
 #include "core/task.h"
 #include "core/task_loop.h"
@@ -842,6 +844,18 @@ static void test_approvals_do_not_grow_with_the_workers_history(void **state)
  * (statistics and the metrics), a worker's projects and matches, the quality report, and the
  * first page of the project's open tasks. */
 enum { REPORTS = 6 };
+/* The project's quality figures as their answer shows them. */
+static json_t *figures_json(fixture *f)
+{
+	quality_figures q;
+	json_t *o = NULL;
+	if (!quality_figures_read(&(store){&store_sqlite_ops, f->d}, f->p.id, &q))
+		o = quality_figures_json(&q);
+	quality_figures_release(&q);
+	return o;
+}
+
+
 static void report_steps(fixture *f, long out[REPORTS])
 {
 	principal me = {.id = f->w1};
@@ -853,11 +867,12 @@ static void report_steps(fixture *f, long out[REPORTS])
 		if (i == 0)
 			store_task_state_counts(f->d, counts);
 		else if (i == 1)
-			got[i] = store_my_projects(f->d, f->w1, 0, 50, false, &(int64_t){0});
+			got[i] = store_my_projects(f->d, f->w1, 0, 50, false, project_row_json,
+						   &(int64_t){0});
 		else if (i == 2)
 			got[i] = store_matches_for_worker(f->d, &me);
 		else if (i == 3)
-			got[i] = store_quality_figures(f->d, &f->p);
+			got[i] = figures_json(f);
 		else if (i == 4)
 			got[i] = loop_list(f->d, f->p.id, "open", 2);
 		else
@@ -902,7 +917,8 @@ static void test_reports_do_not_grow_with_the_project(void **state)
 	assert_int_equal(
 	    counts[TASK_OPEN],
 	    read_int(f->d, "SELECT count(*) FROM tasks WHERE state = 'open' AND ?1", 1));
-	json_t *mine = store_my_projects(f->d, f->w1, 0, 50, false, &(int64_t){0});
+	json_t *mine = store_my_projects(f->d, f->w1, 0, 50, false, project_row_json,
+						   &(int64_t){0});
 	json_t *fig = json_object_get(json_array_get(mine, 0), "my_figures");
 	assert_int_equal(json_integer_value(json_object_get(fig, "approved")), N);
 	json_decref(mine);
@@ -990,14 +1006,15 @@ static void test_my_projects_and_members_page_in_the_store(void **state)
 		snprintf(q.status, sizeof q.status, "open");
 		q.kind = KIND_TEXT_CLASS;
 		q.is_public = true;
-		assert_int_equal(store_project_create(f->d, &q, &err), 0);
+		assert_int_equal(project_create(&(store){&store_sqlite_ops, f->d}, &q, &err), 0);
 		project_release(&q);
 	}
 	int64_t cursor = 0, last = 0;
 	int seen = 0;
 	do {
 		int64_t next = 0;
-		json_t *page = store_my_projects(f->d, f->w1, cursor, 500, false, &next);
+		json_t *page =
+		    store_my_projects(f->d, f->w1, cursor, 500, false, project_row_json, &next);
 		size_t i;
 		json_t *o;
 		json_array_foreach(page, i, o)

@@ -1,8 +1,8 @@
 /* A runs/search of MLflow's tracking API read into plain fields (core/mlflow_query.c): the
  * filter's clauses and the order, which the store turns into bound SQL (store_mlflow.c). Types
  * only, so the store may include it: core/mlflow.h declares the parser. */
-#ifndef CROWDLOOP_CORE_MLFLOW_QUERY_H
-#define CROWDLOOP_CORE_MLFLOW_QUERY_H
+#ifndef CROWDLOOP_CORE_MLFLOW_QUERY_TYPES_H
+#define CROWDLOOP_CORE_MLFLOW_QUERY_TYPES_H
 
 #include <stdbool.h>
 
