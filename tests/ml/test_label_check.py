@@ -58,18 +58,16 @@ def refusals(tmp):
             for i in range(12)]
     datasets.write_dir(data, {"kind": "text_class", "labels": ["a", "b"]}, rows)
     args = ["trainer", "check", "--data", data, "--output", out]
-    r = run(*args, "--trainer", "text-fasttext")
-    assert r.returncode == 1 and "text-linear or image-hog" in r.stderr, r.stderr
+    r = run(*args, "--trainer", "no-such-trainer")
+    assert r.returncode == 1 and "no trainer named" in r.stderr, r.stderr
     r = run(*args, "--trainer", "image-hog")
     assert r.returncode == 1 and "text_class" in r.stderr, r.stderr
     r = run(*args, "--trainer", "text-linear", "--threshold", "0.2")
     assert r.returncode == 1 and "threshold" in r.stderr, r.stderr
     r = run(*args, "--trainer", "text-linear", "--folds", "1")
     assert r.returncode == 2, r.stderr
-    datasets.write_dir(data, {"kind": "text_class", "labels": ["a", "b"], "multi_label": True},
-                       rows)
-    r = run(*args, "--trainer", "text-linear")
-    assert r.returncode == 1 and "one-label" in r.stderr, r.stderr
+    r = run(*args, "--trainer", "spans-linear")
+    assert r.returncode == 1 and "text_class" in r.stderr, r.stderr
     datasets.write_dir(data, {"kind": "text_class", "labels": ["a", "b"]}, rows[:5])
     r = run(*args, "--trainer", "text-linear")
     assert r.returncode == 1 and "at least 10 rows" in r.stderr, r.stderr
