@@ -1,17 +1,18 @@
-// The quality page's label checks (manager, one-label text or image projects): a check of a
-// dataset version cross-validates a built-in model over its approved labels and audits the ones
-// the model contradicts at the threshold's confidence; the list of checks with their figures,
-// each with a button that opens the audit it made.
+// The quality page's label checks (manager; text or image class projects, one-label or
+// multi-label, and text spans): a check of a dataset version cross-validates a built-in model
+// over its approved labels and audits the ones the model contradicts at the threshold's
+// confidence; the list of checks with their figures, each with a button that opens the audit it
+// made (whose items say what the model says: a label, a changed label set, or spans).
 import * as api from '../../api.js';
 import { h, replace, toast } from '../../dom.js';
 import { t, fmtNumber } from '../../i18n/index.js';
 import { table, badge } from '../../widgets.js';
 
-const CHECKED_KINDS = ['text_class', 'image_class'];
+const CHECKED_KINDS = ['text_class', 'image_class', 'text_spans'];
 
 export function labelChecksSection(page, openAudit) {
   const { pid, project, manager, ctx } = page;
-  if (!manager || !CHECKED_KINDS.includes(project.kind) || project.multi_label) return null;
+  if (!manager || !CHECKED_KINDS.includes(project.kind)) return null;
   const el = h('section', { class: 'card table-card', 'data-testid': 'label-checks' });
   const version = h('select', { 'data-testid': 'label-check-dataset' });
   const threshold = h('input', { type: 'number', min: 0.5, max: 1, step: 0.05, value: '0.9', class: 'inline-input', 'data-testid': 'label-check-threshold' });
