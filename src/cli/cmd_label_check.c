@@ -27,7 +27,7 @@ static void print_json(const json_t *v)
 	putchar('\n');
 }
 
-static const char *const cols[] = {"JOB",	"STATE",   "DATASET", "TRAINER",
+static const char *const cols[] = {"JOB",	"STATE",     "DATASET", "TRAINER",
 				   "THRESHOLD", "AGREEMENT", "FLAGGED", "AUDIT"};
 static const int widths[] = {6, 9, 7, 13, 9, 9, 9, 6};
 #define NCOLS (sizeof cols / sizeof cols[0])
@@ -43,7 +43,7 @@ static void print_cells(char cell[NCOLS][64])
 static void print_check_row(const json_t *c)
 {
 	static const char *const keys[] = {"job_id",	"state",     "dataset_id", "trainer",
-					   "threshold", "agreement", "flagged",    "audit_id"};
+					   "threshold", "agreement", "flagged",	   "audit_id"};
 	char cell[NCOLS][64];
 	for (size_t k = 0; k < NCOLS; k++) {
 		const char *text = terminal_json_text(json_object_get(c, keys[k]), cell[k], 64);
@@ -143,7 +143,8 @@ static json_t *start_body(const check_args *a)
 	if (a->threshold) {
 		double t = strtod(a->threshold, &end);
 		if (!*a->threshold || *end) {
-			fprintf(stderr, "crowdloop label-check: --threshold is a number, 0.5 to 1\n");
+			fprintf(stderr,
+				"crowdloop label-check: --threshold is a number, 0.5 to 1\n");
 			json_decref(body);
 			return NULL;
 		}
@@ -193,8 +194,8 @@ static int start(client *c, const check_args *a)
 /* A usage error of the options' combination, or NULL. */
 static const char *misuse(const check_args *a)
 {
-	bool settings = a->trainer || a->params || a->threshold || a->dataset || a->folds ||
-			a->cpus;
+	bool settings =
+	    a->trainer || a->params || a->threshold || a->dataset || a->folds || a->cpus;
 	if (!a->project)
 		return "give the --project";
 	if (a->start && a->show)
@@ -228,10 +229,11 @@ int cmd_label_check(int argc, char **argv)
 	};
 	const options_spec spec = {
 	    .command = "label-check",
-	    .synopses = USAGE("--project ID [--json]",
-			      "--project ID --start [--dataset ID] [--trainer NAME] [--params JSON]\n"
-			      "                             [--folds K] [--threshold P] [--cpus N]",
-			      "--project ID --show JOB [--json]"),
+	    .synopses =
+		USAGE("--project ID [--json]",
+		      "--project ID --start [--dataset ID] [--trainer NAME] [--params JSON]\n"
+		      "                             [--folds K] [--threshold P] [--cpus N]",
+		      "--project ID --show JOB [--json]"),
 	    .about = "Lists a project's label checks, starts one, or prints one with its flags.\n"
 		     "A check cross-validates a built-in model over the approved annotations\n"
 		     "and puts the ones it contradicts at the threshold in an audit.",

@@ -57,8 +57,8 @@ static void print_settings(const json_t *s)
 	free(params);
 }
 
-static const char *const run_cols[] = {"RUN", "STATE", "APPROVED", "JOB", "VERSION", "FIGURE",
-				       "PRODUCTION", "REASON"};
+static const char *const run_cols[] = {"RUN",	  "STATE",  "APPROVED",	  "JOB",
+				       "VERSION", "FIGURE", "PRODUCTION", "REASON"};
 static const int run_widths[] = {6, 9, 8, 6, 7, 8, 10, 30};
 #define RUN_NCOLS (sizeof run_cols / sizeof run_cols[0])
 
@@ -72,9 +72,9 @@ static void print_row(char cell[RUN_NCOLS][64])
 
 static void print_run_row(const json_t *r)
 {
-	static const char *const keys[] = {"id",	    "state",  "approved",
-					   "job_id",	    "model_version", "figure",
-					   "production_figure", "reason"};
+	static const char *const keys[] = {
+	    "id",    "state", "approved", "job_id", "model_version", "figure", "production_figure",
+	    "reason"};
 	char cell[RUN_NCOLS][64];
 	for (size_t k = 0; k < RUN_NCOLS; k++) {
 		const char *text = terminal_json_text(json_object_get(r, keys[k]), cell[k], 64);
@@ -103,11 +103,14 @@ static void print_pipeline(const json_t *p, long long project)
 /* The run `id` of the pipeline's answer, or NULL. */
 static const json_t *run_of(const json_t *p, long long id)
 {
-	const json_t *r;
+	const json_t *r, *found = NULL;
 	size_t i;
-	json_array_foreach(json_object_get(p, "runs"), i, r) if (json_integer_value(
-	    json_object_get(r, "id")) == id) return r;
-	return NULL;
+	json_array_foreach(json_object_get(p, "runs"), i, r)
+	{
+		if (json_integer_value(json_object_get(r, "id")) == id)
+			found = r;
+	}
+	return found;
 }
 
 static void print_run(const json_t *r)
@@ -169,7 +172,8 @@ static int decide(client *c, const pipeline_args *a)
 	if (client_status_ok(status) && a->as_json)
 		print_json(answer);
 	else if (client_status_ok(status))
-		printf("run %lld: %s\n", (long long)json_integer_value(json_object_get(answer, "run_id")),
+		printf("run %lld: %s\n",
+		       (long long)json_integer_value(json_object_get(answer, "run_id")),
 		       json_string_value(json_object_get(answer, "state")));
 	json_decref(answer);
 	return client_status_ok(status) ? 0 : 1;
@@ -275,11 +279,12 @@ int cmd_pipeline(int argc, char **argv)
 	};
 	const options_spec spec = {
 	    .command = "pipeline",
-	    .synopses = USAGE("--project ID [--json]", "--project ID --run RUN [--json]",
-			      "--project ID --approve RUN | --reject RUN",
-			      "--project ID [--trainer NAME] [--model NAME] [--params JSON]\n"
-			      "                          [--threshold N] [--metric M] [--margin X] [--mode M] "
-			      "[--enable|--disable]"),
+	    .synopses = USAGE(
+		"--project ID [--json]", "--project ID --run RUN [--json]",
+		"--project ID --approve RUN | --reject RUN",
+		"--project ID [--trainer NAME] [--model NAME] [--params JSON]\n"
+		"                          [--threshold N] [--metric M] [--margin X] [--mode M] "
+		"[--enable|--disable]"),
 	    .about = "Prints a project's retraining pipeline, its settings and its runs; prints\n"
 		     "one run with its steps; decides a run waiting for a person; or sets the\n"
 		     "settings (those not given stay as they were; trainer and model are\n"

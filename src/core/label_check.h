@@ -2,10 +2,11 @@
  * runner: `crowdloop trainer check` cross-validates a built-in trainer over a dataset version's
  * approved annotations (ml/label_check.h) and lists the items whose annotation the model
  * contradicts with at least the threshold's probability (a one-label or multi-label class
- * project's labels, a text_spans project's token labels). When the job succeeds, the same transaction that
- * records its end puts each flagged item's approved task in an audit of the project (reason
- * `model_disagrees`, with the model's label and probability), an item never twice. The job's
- * params carry the check's settings beside the trainer's: check_folds and check_threshold. */
+ * project's labels, a text_spans project's token labels). When the job succeeds, the same
+ * transaction that records its end puts each flagged item's approved task in an audit of the
+ * project (reason `model_disagrees`, with the model's label and probability), an item never twice.
+ * The job's params carry the check's settings beside the trainer's: check_folds and
+ * check_threshold. */
 #ifndef CROWDLOOP_CORE_LABEL_CHECK_H
 #define CROWDLOOP_CORE_LABEL_CHECK_H
 

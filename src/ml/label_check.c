@@ -39,8 +39,14 @@ static vectors_fn vectors_of(const ml_trainer *t)
 	return NULL;
 }
 
-static bool is_spans(const ml_trainer *t) { return !strcmp(t->name, "spans-linear"); }
-static bool is_fasttext(const ml_trainer *t) { return !strcmp(t->name, "text-fasttext"); }
+static bool is_spans(const ml_trainer *t)
+{
+	return !strcmp(t->name, "spans-linear");
+}
+static bool is_fasttext(const ml_trainer *t)
+{
+	return !strcmp(t->name, "text-fasttext");
+}
 
 int ml_fold_of(long long item_id, size_t index, int folds)
 {
@@ -403,8 +409,8 @@ static int find_classes(const ml_train_job *job, int folds, double threshold, ch
 {
 	const ml_dataset *d = job->data;
 	double *p = calloc(d->nrows * d->nlabels + 1, sizeof *p);
-	int rc = p ? ml_out_of_fold(job, folds, p, err)
-		   : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	int rc =
+	    p ? ml_out_of_fold(job, folds, p, err) : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 	if (!rc && ml_flags_of(d, p, threshold, &found->f, &found->n))
 		rc = cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 	if (!rc)

@@ -214,7 +214,10 @@ static int rows_grow(token_rows *r, size_t more)
 }
 
 /* The label of tag `tag` (-1 for O). */
-static int label_of_tag(int tag) { return tag ? (tag - 1) / 2 : -1; }
+static int label_of_tag(int tag)
+{
+	return tag ? (tag - 1) / 2 : -1;
+}
 
 static int add_text(token_rows *r, const ml_row *row, size_t index, const spans_opts *o)
 {
@@ -225,8 +228,8 @@ static int add_text(token_rows *r, const ml_row *row, size_t index, const spans_
 	if (!rc)
 		tags_of(&tt, row->spans, row->nspans, r->tags + r->n);
 	for (size_t i = 0; !rc && r->guesses && i < tt.n; i++)
-		r->g[r->n + i] = (ml_token_guess){index, tt.t[i].start, tt.t[i].end,
-						  label_of_tag(r->tags[r->n + i]), -1, 0};
+		r->g[r->n + i] = (ml_token_guess){
+		    index, tt.t[i].start, tt.t[i].end, label_of_tag(r->tags[r->n + i]), -1, 0};
 	for (size_t i = 0; !rc && i < tt.n; i++)
 		rc = token_features(&tt, i, o, &r->v[r->n + i]);
 	if (!rc)
@@ -313,8 +316,7 @@ static void guess_of(const double *p, int nlabels, ml_token_guess *g)
 }
 
 /* Trains on the tokens of rows outside fold f and guesses the tokens of the rows inside it. */
-static int spans_fold(const ml_train_job *job, token_rows *r, const int *fold, int f,
-		      cl_error *err)
+static int spans_fold(const ml_train_job *job, token_rows *r, const int *fold, int f, cl_error *err)
 {
 	int nlabels = (int)job->data->nlabels, nclass = 1 + 2 * nlabels;
 	ml_linear m = {1 << (int)ml_param(job->trainer, job->params, "hash_bits"), nclass, false,

@@ -227,8 +227,7 @@ static int fasttext_row_scores(fasttext_model *m, const ml_row *r, ml_fasttext_l
 	return 0;
 }
 
-int ml_text_fasttext_fold(const ml_train_job *job, const int *fold, int f, double *p,
-			  cl_error *err)
+int ml_text_fasttext_fold(const ml_train_job *job, const int *fold, int f, double *p, cl_error *err)
 {
 	const ml_dataset *d = job->data;
 	char path[PATH_MAX], why[200];

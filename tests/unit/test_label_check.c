@@ -96,8 +96,8 @@ static void test_span_flags_merge_tokens(void **state)
 	 * outside every span, LOC to the model but under the threshold. Row 1: its first token is
 	 * LOC (1) to the annotation and nothing to the model; the next continues in another row. */
 	ml_token_guess g[] = {
-	    {0, 0, 3, -1, -1, 0.9},  {0, 4, 8, 0, 0, 0.9},   {0, 9, 14, 0, 1, 0.96},
-	    {0, 15, 20, 0, 1, 0.9},  {0, 21, 25, -1, 1, 0.6}, {1, 0, 5, 1, -1, 0.99},
+	    {0, 0, 3, -1, -1, 0.9}, {0, 4, 8, 0, 0, 0.9},    {0, 9, 14, 0, 1, 0.96},
+	    {0, 15, 20, 0, 1, 0.9}, {0, 21, 25, -1, 1, 0.6}, {1, 0, 5, 1, -1, 0.99},
 	    {2, 0, 5, 1, -1, 0.97},
 	};
 	ml_flag *f;
@@ -133,7 +133,8 @@ static void write_dataset(const char *dir, const char *project, json_t *rows)
 	assert_non_null(f = fopen(path, "w"));
 	size_t i;
 	json_t *row;
-	json_array_foreach(rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		json_dumpf(row, f, JSON_COMPACT);
 		fputc('\n', f);
 	}
@@ -167,8 +168,8 @@ static json_t *check_run(const char *name, const char *project, json_t *rows, co
 
 static json_int_t first_flag_item(const json_t *ev)
 {
-	return json_integer_value(json_object_get(json_array_get(json_object_get(ev, "flags"), 0),
-						  "item_id"));
+	return json_integer_value(
+	    json_object_get(json_array_get(json_object_get(ev, "flags"), 0), "item_id"));
 }
 
 /* 60 texts of two topics, item `planted` given the other topic's label. Item ids are 1 up. */
@@ -229,8 +230,8 @@ static void test_check_fasttext(void **state)
 static json_t *span_rows(json_int_t planted)
 {
 	static const char *const names[] = {"Kim", "Lee", "Park", "Choi", "Jung"};
-	static const char *const cities[] = {"Seoul", "Busan", "Daegu", "Incheon", "Ulsan",
-					     "Gwangju"};
+	static const char *const cities[] = {"Seoul",	"Busan", "Daegu",
+					     "Incheon", "Ulsan", "Gwangju"};
 	json_t *rows = json_array();
 	for (json_int_t i = 1; i <= 60; i++) {
 		const char *name = names[i % 5], *city = cities[i % 6];
@@ -249,9 +250,9 @@ static json_t *span_rows(json_int_t planted)
 static void test_check_spans(void **state)
 {
 	(void)state;
-	json_t *ev = check_run("spans-linear",
-			       "{\"kind\":\"text_spans\",\"labels\":[\"PER\",\"LOC\"]}",
-			       span_rows(13), NULL, 0.7);
+	json_t *ev =
+	    check_run("spans-linear", "{\"kind\":\"text_spans\",\"labels\":[\"PER\",\"LOC\"]}",
+		      span_rows(13), NULL, 0.7);
 	assert_int_equal(json_integer_value(json_object_get(ev, "flagged")), 1);
 	assert_int_equal(first_flag_item(ev), 13);
 	const json_t *flag = json_array_get(json_object_get(ev, "flags"), 0);
