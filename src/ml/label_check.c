@@ -129,31 +129,44 @@ static bool has_label(const ml_row *r, int k)
 	return false;
 }
 
-/* A multi-label row's contradictions: each label whose own probability says otherwise. */
+/* A multi-label row's contradictions: each label whose own probability says otherwise, into
+ * out (or only counted in *n when out is NULL). */
 static void multi_flags(const ml_dataset *d, size_t i, const double *pi, double threshold,
 			ml_flag *out, size_t *n)
 {
 	for (int k = 0; k < (int)d->nlabels; k++) {
 		bool given = has_label(&d->rows[i], k);
-		if (given && pi[k] < 1 - threshold)
-			out[(*n)++] = (ml_flag){i, k, -1, 1 - pi[k], 0, 0};
-		else if (!given && pi[k] >= threshold)
-			out[(*n)++] = (ml_flag){i, -1, k, pi[k], 0, 0};
+		if (given && pi[k] < 1 - threshold && out)
+			out[*n] = (ml_flag){i, k, -1, 1 - pi[k], 0, 0};
+		else if (!given && pi[k] >= threshold && out)
+			out[*n] = (ml_flag){i, -1, k, pi[k], 0, 0};
+		*n += given ? pi[k] < 1 - threshold : pi[k] >= threshold;
 	}
+}
+
+/* How many contradictions ml_flags_of will find: a multi-label row may have several. */
+static size_t flags_count(const ml_dataset *d, const double *p, double threshold)
+{
+	size_t n = d->multi_label ? 0 : d->nrows;
+	for (size_t i = 0; d->multi_label && i < d->nrows; i++)
+		multi_flags(d, i, p + i * d->nlabels, threshold, NULL, &n);
+	return n;
 }
 
 int ml_flags_of(const ml_dataset *d, const double *p, double threshold, ml_flag **out, size_t *n)
 {
 	*n = 0;
-	*out = calloc(d->nrows * (d->multi_label ? d->nlabels : 1) + 1, sizeof **out);
+	*out = calloc(flags_count(d, p, threshold) + 1, sizeof **out);
 	if (!*out)
 		return -1;
 	for (size_t i = 0; i < d->nrows; i++) {
 		const double *pi = p + i * d->nlabels;
-		int model = ml_argmax(pi, (int)d->nlabels), label = d->rows[i].labels[0];
-		if (d->multi_label)
+		if (d->multi_label) {
 			multi_flags(d, i, pi, threshold, *out, n);
-		else if (model != label && pi[model] >= threshold)
+			continue;
+		}
+		int model = ml_argmax(pi, (int)d->nlabels), label = d->rows[i].labels[0];
+		if (model != label && pi[model] >= threshold)
 			(*out)[(*n)++] = (ml_flag){i, label, model, pi[model], 0, 0};
 	}
 	qsort(*out, *n, sizeof **out, by_confidence);
@@ -281,6 +294,10 @@ static json_t *row_flag(const ml_dataset *d, const ml_flag *f, bool spans)
 static void flag_join(const ml_dataset *d, json_t *o, const ml_flag *f, bool spans)
 {
 	char part[200];
+	const char *list = spans ? "spans" : "labels";
+	if ((spans || d->multi_label) &&
+	    json_array_size(json_object_get(o, list)) >= ML_CHECK_MAX_DETAILS)
+		return; /* the surest ones are in: the audit shows the whole annotation */
 	if (spans) {
 		json_array_append_new(json_object_get(o, "spans"),
 				      json_pack("{s:i,s:i,s:o,s:o,s:f}", "start", f->start, "end",
@@ -305,25 +322,41 @@ static void flag_join(const ml_dataset *d, json_t *o, const ml_flag *f, bool spa
 	}
 }
 
+/* The flags of the rows in `order` (surest first) while they fit the bounds, into a. */
+static void flags_fitting(json_t *a, json_t *const *of_row, const size_t *order, size_t n)
+{
+	size_t bytes = 0;
+	for (size_t i = 0; i < n && i < ML_CHECK_MAX_FLAGS; i++) {
+		json_t *o = of_row[order[i]];
+		bytes += json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
+		if (bytes > ML_CHECK_MAX_FLAG_BYTES)
+			break;
+		json_array_append(a, o);
+	}
+}
+
 /* One flag per row out of the contradictions f[n] (surest first): the rows' flags in that order,
- * at most ML_CHECK_MAX_FLAGS; *flagged counts the rows. */
+ * as many as the bounds let in; *flagged counts the rows. */
 static json_t *flags_json(const ml_dataset *d, const ml_flag *f, size_t n, bool spans,
 			  size_t *flagged)
 {
 	json_t *a = json_array(), **of_row = calloc(d->nrows + 1, sizeof *of_row);
+	size_t *order = calloc(d->nrows + 1, sizeof *order);
 	*flagged = 0;
-	for (size_t i = 0; of_row && i < n; i++) {
+	for (size_t i = 0; of_row && order && i < n; i++) {
 		json_t **o = &of_row[f[i].row];
 		if (!*o) {
 			*o = row_flag(d, &f[i], spans);
-			if ((*flagged)++ < ML_CHECK_MAX_FLAGS)
-				json_array_append(a, *o);
+			order[(*flagged)++] = f[i].row;
 		}
 		flag_join(d, *o, &f[i], spans);
 	}
+	if (of_row && order)
+		flags_fitting(a, of_row, order, *flagged);
 	for (size_t i = 0; of_row && i < d->nrows; i++)
 		json_decref(of_row[i]);
 	free(of_row);
+	free(order);
 	return a;
 }
 

@@ -15,11 +15,12 @@
  *    "confidence"}, ...]}
  *
  * one flag per item, ordered by confidence (its surest disagreement's), at most
- * ML_CHECK_MAX_FLAGS of them (`flagged` counts all). A one-label flag names the two labels; a
- * multi-label flag's "label" is the given set ("a, b"), its "model_label" what the model would
- * change ("c; not a"), and "labels": [{"label","given","confidence"}]; a spans flag's "label"
- * and "model_label" sum up its "spans": [{"start","end","label","model_label","confidence"}]
- * (code points; a label null where there is no span). */
+ * ML_CHECK_MAX_FLAGS of them in ML_CHECK_MAX_FLAG_BYTES (`flagged` counts all). A one-label flag
+ * names the two labels; a multi-label flag's "label" is the given set ("a, b"), its "model_label"
+ * what the model would change ("c; not a"), and "labels": [{"label","given","confidence"}]; a spans
+ * flag's "label" and "model_label" sum up its "spans":
+ * [{"start","end","label","model_label","confidence"}] (code points; a label null where there is no
+ * span). */
 #ifndef CROWDLOOP_ML_LABEL_CHECK_H
 #define CROWDLOOP_ML_LABEL_CHECK_H
 
@@ -33,6 +34,10 @@
 #define ML_CHECK_DEFAULT_FOLDS 5
 #define ML_CHECK_DEFAULT_THRESHOLD 0.9
 #define ML_CHECK_MAX_FLAGS 5000
+/* The most labels or spans one flag lists, and the most bytes the flags take in
+ * evaluation.json: the runner keeps an evaluation of up to 1 MiB. */
+#define ML_CHECK_MAX_DETAILS 20
+#define ML_CHECK_MAX_FLAG_BYTES (900u << 10)
 
 /* One contradiction in a row: what the annotation says and what the model says (label indices,
  * -1 for none: a multi-label label absent, a token outside every span), the model's
