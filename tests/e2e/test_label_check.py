@@ -12,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import API, ServerTestCase, main  # noqa: E402
+import test_server  # noqa: E402
 
 GOOD = ["good great lovely film %d" % i for i in range(20)]
 BAD = ["bad awful boring film %d" % i for i in range(20)]
@@ -181,6 +182,7 @@ def trip_spans(text):
 
 class LabelCheckKindsTest(ServerTestCase):
     """A check of each other kind: its planted error flagged and audited."""
+    conforms = test_server.ServerTest.conforms
 
     def check(self, project_id, **body):
         m = self.world.manager
@@ -188,6 +190,12 @@ class LabelCheckKindsTest(ServerTestCase):
         self.assertEqual(r.status, 202, r)
         c = check_done(m, project_id, r.json()["job_id"])
         self.assertEqual(c["state"], "succeeded", c)
+        # The flags of every kind are what the OpenAPI document declares.
+        spec = m.get(API + "/openapi.json").json()
+        route = spec["paths"]["/api/v1/projects/{id}/label-checks"]["get"]
+        schema = route["responses"]["200"]["content"]["application/json"]["schema"]
+        page = m.get(API + "/projects/%d/label-checks" % project_id).json()
+        self.conforms(spec, schema, page, "label checks")
         return c
 
     def audited(self, check):
