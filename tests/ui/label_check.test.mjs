@@ -75,6 +75,7 @@ test('a manager checks the labels of a version and opens the audit of what the m
   const row = (await mp.textContent('[data-testid=label-check-table] tr[data-state=succeeded]')).replace(/\s+/g, ' ');
   assert.match(row, /60%/);
   assert.match(row, /1 \/ 41/);
+  assert.match(row, /text-linear/); // a text project's own trainer, the select's first
   await mp.click('[data-testid=label-check-audit]');
   await mp.waitForSelector('[data-testid=audit-items] tr[data-task-id]');
   const items = (await mp.textContent('[data-testid=audit-items]')).replace(/\s+/g, ' ');
@@ -108,5 +109,20 @@ test('a spans project checks its spans, and the audit names the span the model c
   await mp.waitForSelector('[data-testid=audit-items] tr[data-task-id]');
   const items = (await mp.textContent('[data-testid=audit-items]')).replace(/\s+/g, ' ');
   assert.match(items, /LOC at 13-18 \(\d+%\)/);
+  await mp.close();
+});
+
+test('a text project may be checked with fastText, chosen on the page', async () => {
+  const p = await world.project();
+  await api(world.manager, 'POST', `/projects/${p.id}/datasets`, {});
+  const mp = await newPage(browser);
+  await login(mp, server.base, world.managerUser.username, world.managerUser.password, `/p/${p.id}/quality`);
+  await mp.waitForSelector('[data-testid=label-check-form]');
+  await mp.selectOption('[data-testid=label-check-trainer]', 'text-fasttext');
+  await mp.click('[data-testid=label-check-form] button[type=submit]');
+  await mp.waitForSelector('[data-testid=label-check-table] tr[data-job-id]');
+  const checks = await api(world.manager, 'GET', `/projects/${p.id}/label-checks`);
+  assert.equal(checks.items[0].trainer, 'text-fasttext');
+  assert.match(await mp.textContent('[data-testid=label-check-table] tr[data-job-id]'), /text-fasttext/);
   await mp.close();
 });
