@@ -51,15 +51,16 @@ def score(result, planted):
 
 
 def make_data(kind, sentences, data, images=3000):
-    if kind == "text":
+    """The data set of `kind` ("text", "fasttext": the sentences; "image") and its trainer."""
+    if kind in ("text", "fasttext"):
         datasets.sentiment(sentences, data)
-        return "text-linear"
+        return "text-linear" if kind == "text" else "text-fasttext"
     datasets.fashion(data, images, 0)
     return "image-hog"
 
 
 def simulate(bin_path, kind, sentences, tmp, share, threshold, images=3000):
-    """The figures of one simulation of `kind` ("text" or "image")."""
+    """The figures of one simulation of `kind` ("text", "fasttext" or "image")."""
     data, out = os.path.join(tmp, kind + "-data"), os.path.join(tmp, kind + "-out")
     trainer = make_data(kind, sentences, data, images)
     planted = plant(data, share)
