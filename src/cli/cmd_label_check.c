@@ -66,8 +66,10 @@ static int list(client *c, const check_args *a)
 {
 	json_t *page = NULL, *check;
 	size_t i;
-	if (!client_status_ok(get_checks(c, a->project, &page)))
+	if (!client_status_ok(get_checks(c, a->project, &page))) {
+		json_decref(page); /* the server's error */
 		return 1;
+	}
 	if (a->as_json) {
 		print_json(page);
 	} else {
@@ -117,8 +119,10 @@ static int show(client *c, const check_args *a)
 {
 	json_t *page = NULL, *check, *found = NULL;
 	size_t i;
-	if (!client_status_ok(get_checks(c, a->project, &page)))
+	if (!client_status_ok(get_checks(c, a->project, &page))) {
+		json_decref(page); /* the server's error */
 		return 1;
+	}
 	json_array_foreach(json_object_get(page, "items"), i, check)
 	{
 		if (json_integer_value(json_object_get(check, "job_id")) == a->show)
