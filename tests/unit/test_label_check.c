@@ -190,13 +190,13 @@ static json_t *topic_rows(json_int_t planted)
 	return rows;
 }
 
-static void test_check_multi_label_text(void **state)
+/* A multi-label check by `trainer` of the topics with item 10 planted. */
+static void check_multi_label(const char *trainer, const char *params)
 {
-	(void)state;
 	json_t *ev = check_run(
-	    "text-linear",
+	    trainer,
 	    "{\"kind\":\"text_class\",\"labels\":[\"sports\",\"politics\"],\"multi_label\":true}",
-	    topic_rows(10), NULL, 0.7);
+	    topic_rows(10), params, 0.7);
 	const json_t *flags = json_object_get(ev, "flags");
 	assert_int_equal(json_integer_value(json_object_get(ev, "flagged")), 1);
 	assert_int_equal(first_flag_item(ev), 10);
@@ -209,6 +209,18 @@ static void test_check_multi_label_text(void **state)
 	assert_int_equal(json_array_size(json_object_get(flag, "labels")), 2);
 	assert_true(json_number_value(json_object_get(flag, "confidence")) >= 0.7);
 	json_decref(ev);
+}
+
+static void test_check_multi_label_text(void **state)
+{
+	(void)state;
+	check_multi_label("text-linear", NULL);
+}
+
+static void test_check_multi_label_fasttext(void **state)
+{
+	(void)state;
+	check_multi_label("text-fasttext", "{\"epoch\":50,\"dim\":10}");
 }
 
 static void test_check_fasttext(void **state)
@@ -295,6 +307,7 @@ int main(void)
 	    cmocka_unit_test(test_kinds_and_jobs),
 	    cmocka_unit_test(test_check_multi_label_text),
 	    cmocka_unit_test(test_check_fasttext),
+	    cmocka_unit_test(test_check_multi_label_fasttext),
 	    cmocka_unit_test(test_check_spans),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
