@@ -1,8 +1,9 @@
 /* `crowdloop label-check --project ID`: a project's label checks (GET
  * /projects/{id}/label-checks), newest first; `--start` starts one (POST, of `--dataset` or of a
  * new version of the project as it is, with --trainer, --params, --folds, --threshold, --cpus);
- * `--show JOB` prints one check with its flags: the items whose approved annotation the
- * cross-validated model contradicts, which the check put in an audit. */
+ * `--wait` waits for the started check to end and prints it; `--show JOB` prints one check with
+ * its flags: the items whose approved annotation the cross-validated model contradicts, which
+ * the check put in an audit. */
 #include "cli/client.h"
 #include "cli/cmd.h"
 #include "cli/options.h"
@@ -10,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The most checks a listing asks for (the route's own bound). */
 #define LABEL_CHECK_LIST_LIMIT 100
@@ -18,7 +20,7 @@
 typedef struct check_args {
 	const char *server, *trainer, *params, *threshold;
 	long long project, dataset, show, folds, cpus;
-	bool start, as_json;
+	bool start, wait, as_json;
 } check_args;
 
 static void print_json(const json_t *v)
@@ -114,29 +116,58 @@ static void print_check(const json_t *c)
 	json_array_foreach(json_object_get(c, "flags"), i, f) print_flag(f);
 }
 
-/* The project's check `job`, printed; the exit status. */
-static int show(client *c, const check_args *a)
+/* The project's check `job` (a new reference) into *found, NULL when it has none; 1 after
+ * printing the server's error, else 0. */
+static int find_check(client *c, long long project, long long job, json_t **found)
 {
-	json_t *page = NULL, *check, *found = NULL;
+	json_t *page = NULL, *check;
 	size_t i;
-	if (!client_status_ok(get_checks(c, a->project, &page))) {
+	*found = NULL;
+	if (!client_status_ok(get_checks(c, project, &page))) {
 		json_decref(page); /* the server's error */
 		return 1;
 	}
 	json_array_foreach(json_object_get(page, "items"), i, check)
 	{
-		if (json_integer_value(json_object_get(check, "job_id")) == a->show)
-			found = check;
+		if (json_integer_value(json_object_get(check, "job_id")) == job)
+			*found = json_incref(check);
 	}
+	json_decref(page);
+	return 0;
+}
+
+/* The project's check `job`, printed; the exit status. */
+static int show(client *c, const check_args *a, long long job)
+{
+	json_t *found = NULL;
+	if (find_check(c, a->project, job, &found))
+		return 1;
 	if (!found)
 		fprintf(stderr, "crowdloop label-check: project %lld has no label check %lld\n",
-			a->project, a->show);
+			a->project, job);
 	else if (a->as_json)
 		print_json(found);
 	else
 		print_check(found);
-	json_decref(page);
+	json_decref(found);
 	return found ? 0 : 1;
+}
+
+/* Waits for check `job` to end (asking every second), then prints it; 0 when it succeeded. */
+static int wait_check(client *c, const check_args *a, long long job)
+{
+	for (;;) {
+		json_t *check = NULL;
+		if (find_check(c, a->project, job, &check) || !check)
+			return show(c, a, job);
+		const char *state = json_string_value(json_object_get(check, "state"));
+		bool ended = state && strcmp(state, "queued") && strcmp(state, "running");
+		bool succeeded = state && !strcmp(state, "succeeded");
+		json_decref(check);
+		if (ended)
+			return show(c, a, job) || !succeeded;
+		sleep(1);
+	}
 }
 
 /* The start's body from the options; NULL after printing why. */
@@ -183,16 +214,18 @@ static int start(client *c, const check_args *a)
 	snprintf(path, sizeof path, "/projects/%lld/label-checks", a->project);
 	if (body)
 		status = client_post_json(c, path, body, &answer);
-	if (client_status_ok(status) && a->as_json)
+	long long job = json_integer_value(json_object_get(answer, "job_id"));
+	if (client_status_ok(status) && a->as_json && !a->wait)
 		print_json(answer);
 	else if (client_status_ok(status))
-		printf("label check %lld of dataset %lld: %s\n",
-		       (long long)json_integer_value(json_object_get(answer, "job_id")),
-		       (long long)json_integer_value(json_object_get(answer, "dataset_id")),
-		       json_string_value(json_object_get(answer, "state")));
+		fprintf(a->wait ? stderr : stdout, "label check %lld of dataset %lld: %s\n", job,
+			(long long)json_integer_value(json_object_get(answer, "dataset_id")),
+			json_string_value(json_object_get(answer, "state")));
 	json_decref(body);
 	json_decref(answer);
-	return client_status_ok(status) ? 0 : 1;
+	if (!client_status_ok(status))
+		return 1;
+	return a->wait ? wait_check(c, a, job) : 0;
 }
 
 /* A usage error of the options' combination, or NULL. */
@@ -204,9 +237,9 @@ static const char *misuse(const check_args *a)
 		return "give the --project";
 	if (a->start && a->show)
 		return "--start or --show, not both";
-	if (settings && !a->start)
-		return "--dataset, --trainer, --params, --folds, --threshold and --cpus go with "
-		       "--start";
+	if ((settings || a->wait) && !a->start)
+		return "--dataset, --trainer, --params, --folds, --threshold, --cpus and --wait go "
+		       "with --start";
 	return NULL;
 }
 
@@ -217,6 +250,9 @@ int cmd_label_check(int argc, char **argv)
 	    OPT_SERVER(&a.server),
 	    OPT_PROJECT(&a.project),
 	    OPT_BOOL("start", &a.start, "start a label check"),
+	    OPT_BOOL("wait", &a.wait,
+		     "wait for the started check to end and print it\n(exit status 1 unless it "
+		     "succeeded)"),
 	    OPT_ID("show", &a.show, "JOB", "print a check with its flags"),
 	    OPT_ID("dataset", &a.dataset, "ID",
 		   "the dataset version to check (default: a new one of\nthe project as it is)"),
@@ -252,7 +288,7 @@ int cmd_label_check(int argc, char **argv)
 	client c;
 	ret = 1;
 	if (!client_open(&c, a.server, 1))
-		ret = a.start ? start(&c, &a) : a.show ? show(&c, &a) : list(&c, &a);
+		ret = a.start ? start(&c, &a) : a.show ? show(&c, &a, a.show) : list(&c, &a);
 	client_close(&c);
 	return ret;
 }

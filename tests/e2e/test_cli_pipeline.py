@@ -121,6 +121,15 @@ class CliPipelineTest(ServerTestCase):
         self.assertIn("flagged 1, audit %d (1 tasks)" % check["audit_id"], out)
         self.assertRegex(out, r"item %d: pos -> neg \(0\.\d\d\)" % done[PLANTED][1])
 
+        # --wait: the second check of the same version ends, flags the same item, audits nothing.
+        out, err = self.cli(m, "label-check", "--project", p, "--start", "--folds", 4,
+                            "--threshold", "0.6", "--dataset", check["dataset_id"], "--wait")
+        self.assertRegex(err, r"^label check \d+ of dataset %d: queued\n$" % check["dataset_id"])
+        self.assertRegex(out, r"^label check \d+: succeeded, dataset %d" % check["dataset_id"])
+        self.assertIn("flagged 1, audit - (0 tasks)", out)
+        self.assertRegex(out, r"item %d: pos -> neg" % done[PLANTED][1])
+        self.cli(m, "label-check", "--project", p, "--wait", expect=2)
+
         _, err = self.cli(m, "label-check", "--project", p, "--start", "--threshold", "0.2",
                           expect=1)
         self.assertIn("bad_threshold", err)
