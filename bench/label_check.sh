@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Label error detection on real data with planted wrong labels (figures in docs/BENCHMARKS.md,
-# "Label error detection"): 8% of the rows of the sentiment sentences (text-linear) and of
-# 3,000 Fashion-MNIST images (image-hog) get another label at random; `crowdloop trainer check`
+# "Label error detection"): 8% of the rows of the sentiment sentences (text-linear, and
+# text-fasttext; multi-label with their site; their spans with spans-linear) and of 3,000
+# Fashion-MNIST images (image-hog) get another label at random; `crowdloop trainer check`
 # (5 folds) runs once with threshold 0.5, and the precision and recall of the flags are printed
 # for each threshold from its flags (a flag at a higher threshold is one over it).
 # Knobs: BUILD_DIR (build), BENCH_SHARE (0.08), BENCH_IMAGES (3000).
@@ -20,7 +21,7 @@ import label_check_sim as sim
 work, share = os.environ["WORK"], float(os.environ["SHARE"])
 print("| set | trainer | rows | planted | out-of-fold agreement | threshold | flagged | precision | recall | seconds |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-for kind in ("text", "image"):
+for kind in ("text", "fasttext", "multi", "spans", "image"):
     data, out = os.path.join(work, kind), os.path.join(work, kind + "-out")
     trainer = sim.make_data(kind, os.path.join(work, "demo", "sentences.jsonl"), data,
                             int(os.environ["IMAGES"]))
@@ -32,6 +33,6 @@ for kind in ("text", "image"):
         kept = dict(result, flags=[f for f in result["flags"] if f["confidence"] >= threshold])
         f = sim.score(kept, planted)
         print("| %s | %s | %d | %d | %.3f | %.2f | %d | %.3f | %.3f | %.1f |" % (
-            kind, trainer, f["rows"], f["planted"], f["agreement"], threshold, f["flagged"],
+            {"fasttext": "text"}.get(kind, kind), trainer, f["rows"], f["planted"], f["agreement"], threshold, f["flagged"],
             f["precision"], f["recall"], seconds))
 PY

@@ -29,6 +29,8 @@ static const struct command {
 	{"alias", cmd_alias, "point a model's alias at a version: alias MODEL VERSION NAME"},
 	{"deploy", cmd_deploy, "deploy an endpoint, or switch it to new targets"},
 	{"keys", cmd_keys, "list, create or revoke an endpoint's API keys"},
+	{"pipeline", cmd_pipeline, "show or set a project's retraining pipeline, decide its runs"},
+	{"label-check", cmd_label_check, "start, list or show a project's label checks"},
 	{"permissions", cmd_permissions, NULL},
 };
 

@@ -340,12 +340,11 @@ int api_label_checks_start(http_request *r)
 	    .threshold = json_number_value(json_object_get(body, "threshold")),
 	};
 	int64_t id = 0;
-	rc = label_check_validate(&req, sc->project.multi_label, &r->err);
+	rc = label_check_validate(&req, &r->err);
 	if (!rc && !req.dataset_id)
 		rc = new_version(r, &req.dataset_id);
 	if (!rc)
-		rc = label_check_start(&api_app(r)->store, &api_app(r)->runs, &req,
-				       sc->project.multi_label, &id, &r->err);
+		rc = label_check_start(&api_app(r)->store, &api_app(r)->runs, &req, &id, &r->err);
 	if (!rc)
 		http_json(r, 202,
 			  json_pack("{s:I,s:I,s:s}", "job_id", (json_int_t)id, "dataset_id",

@@ -24,6 +24,8 @@ int cmd_models(int argc, char **argv);   /* list registered models, or a model's
 int cmd_alias(int argc, char **argv);    /* point a model's alias at a version */
 int cmd_deploy(int argc, char **argv);   /* deploy or switch a serving endpoint */
 int cmd_keys(int argc, char **argv);     /* list, create or revoke an endpoint's keys */
+int cmd_pipeline(int argc, char **argv); /* show, set and decide a project's retraining pipeline */
+int cmd_label_check(int argc, char **argv); /* start, list and show a project's label checks */
 int cmd_permissions(int argc, char **argv); /* print docs/PERMISSIONS.md from the route table */
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml/trainer.h"
 #include "util/clock.h"
 
 static const struct {
@@ -12,7 +13,12 @@ static const struct {
 } check_trainers[] = {
     {"text_class", "text-linear"},
     {"image_class", "image-hog"},
+    {"text_spans", "spans-linear"},
 };
+
+/* The trainers that predict out of fold (ml/label_check.h): each kind's, and fastText for text. */
+static const char *const check_with[] = {"text-linear", "text-fasttext", "image-hog",
+					 "spans-linear"};
 
 const char *label_check_trainer(const char *kind)
 {
@@ -22,28 +28,29 @@ const char *label_check_trainer(const char *kind)
 	return NULL;
 }
 
-/* Only the linear trainers predict out of fold (ml/label_check.h). */
 static bool checks_with(const char *trainer)
 {
-	for (size_t i = 0; i < sizeof check_trainers / sizeof check_trainers[0]; i++)
-		if (!strcmp(check_trainers[i].trainer, trainer))
+	for (size_t i = 0; i < sizeof check_with / sizeof check_with[0]; i++)
+		if (!strcmp(check_with[i], trainer))
 			return true;
 	return false;
 }
 
-static int check_request(const label_check_request *req, bool multi_label, const char *trainer,
-			 cl_error *err)
+static int check_request(const label_check_request *req, const char *trainer, cl_error *err)
 {
 	if (!label_check_trainer(req->kind))
 		return cl_fail(err, CL_EINVAL, "bad_kind",
-			       "label checks take text_class and image_class projects, not %s",
+			       "label checks take text_class, image_class and text_spans "
+			       "projects, not %s",
 			       req->kind);
-	if (multi_label)
-		return cl_fail(err, CL_EINVAL, "bad_kind",
-			       "label checks take one-label projects only");
 	if (!checks_with(trainer))
 		return cl_fail(err, CL_EINVAL, "bad_trainer",
-			       "trainer must be text-linear or image-hog, not \"%.32s\"", trainer);
+			       "trainer must be text-linear, text-fasttext, image-hog or "
+			       "spans-linear, not \"%.32s\"",
+			       trainer);
+	if (!ml_trainer_takes(ml_trainer_find(trainer), req->kind))
+		return cl_fail(err, CL_EINVAL, "trainer_kind", "%s does not train %s projects",
+			       trainer, req->kind);
 	if (req->folds && (req->folds < 2 || req->folds > 20))
 		return cl_fail(err, CL_EINVAL, "bad_folds", "folds must be 2 to 20");
 	if (req->threshold != 0 && !(req->threshold >= 0.5 && req->threshold <= 1))
@@ -51,17 +58,17 @@ static int check_request(const label_check_request *req, bool multi_label, const
 	return CL_OK;
 }
 
-int label_check_validate(const label_check_request *req, bool multi_label, cl_error *err)
+int label_check_validate(const label_check_request *req, cl_error *err)
 {
 	const char *trainer = req->trainer ? req->trainer : label_check_trainer(req->kind);
-	return check_request(req, multi_label, trainer ? trainer : "", err);
+	return check_request(req, trainer ? trainer : "", err);
 }
 
 int label_check_start(const store *s, const run_limits *lim, const label_check_request *req,
-		      bool multi_label, int64_t *job_id, cl_error *err)
+		      int64_t *job_id, cl_error *err)
 {
 	const char *trainer = req->trainer ? req->trainer : label_check_trainer(req->kind);
-	int rc = check_request(req, multi_label, trainer ? trainer : "", err);
+	int rc = check_request(req, trainer ? trainer : "", err);
 	if (rc)
 		return rc;
 	run_request run = {

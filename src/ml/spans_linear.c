@@ -11,6 +11,7 @@
 
 #include "ml/features.h"
 #include "ml/builtin.h"
+#include "ml/label_check.h"
 #include "ml/runtime.h"
 #include "ml/train.h"
 #include "ml/text.h"
@@ -184,6 +185,8 @@ static size_t spans_of_tags(const tagged_text *tt, const int *tags, const double
 typedef struct token_rows {
 	ml_fvec *v;
 	int *tags;
+	ml_token_guess *g; /* with `guesses` (the label check): each token's row and offsets */
+	bool guesses;
 	size_t n, cap;
 } token_rows;
 
@@ -201,12 +204,22 @@ static int rows_grow(token_rows *r, size_t more)
 	if (!tags)
 		return -1;
 	r->tags = tags;
+	ml_token_guess *g = r->guesses ? realloc(r->g, cap * sizeof *g) : NULL;
+	if (r->guesses && !g)
+		return -1;
+	r->g = g;
 	memset(r->v + r->cap, 0, (cap - r->cap) * sizeof *v);
 	r->cap = cap;
 	return 0;
 }
 
-static int add_text(token_rows *r, const ml_row *row, const spans_opts *o)
+/* The label of tag `tag` (-1 for O). */
+static int label_of_tag(int tag)
+{
+	return tag ? (tag - 1) / 2 : -1;
+}
+
+static int add_text(token_rows *r, const ml_row *row, size_t index, const spans_opts *o)
 {
 	tagged_text tt;
 	if (tagged_read(row->text, &tt))
@@ -214,12 +227,25 @@ static int add_text(token_rows *r, const ml_row *row, const spans_opts *o)
 	int rc = rows_grow(r, tt.n);
 	if (!rc)
 		tags_of(&tt, row->spans, row->nspans, r->tags + r->n);
+	for (size_t i = 0; !rc && r->guesses && i < tt.n; i++)
+		r->g[r->n + i] = (ml_token_guess){
+		    index, tt.t[i].start, tt.t[i].end, label_of_tag(r->tags[r->n + i]), -1, 0};
 	for (size_t i = 0; !rc && i < tt.n; i++)
 		rc = token_features(&tt, i, o, &r->v[r->n + i]);
 	if (!rc)
 		r->n += tt.n;
 	tagged_release(&tt);
 	return rc;
+}
+
+static void token_rows_release(token_rows *r)
+{
+	for (size_t i = 0; i < r->cap; i++)
+		ml_fvec_release(&r->v[i]);
+	free(r->v);
+	free(r->tags);
+	free(r->g);
+	*r = (token_rows){0};
 }
 
 static json_t *spans_meta(const ml_dataset *d, const spans_opts *o)
@@ -265,16 +291,83 @@ int ml_spans_linear_train(const ml_train_job *job, cl_error *err)
 	token_rows r = {0};
 	int rc = CL_OK;
 	for (size_t i = 0; !rc && i < d->nrows; i++)
-		if (d->rows[i].split == ML_TRAIN && add_text(&r, &d->rows[i], &o))
+		if (d->rows[i].split == ML_TRAIN && add_text(&r, &d->rows[i], i, &o))
 			rc = cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 	if (!rc && !r.n)
 		rc = cl_fail(err, CL_EINVAL, "bad_dataset", "the train rows hold no tokens");
 	if (!rc)
 		rc = train_tokens(job, &r, &o, err);
-	for (size_t i = 0; i < r.cap; i++)
-		ml_fvec_release(&r.v[i]);
-	free(r.v);
-	free(r.tags);
+	token_rows_release(&r);
+	return rc;
+}
+
+/* ---- the label check's out-of-fold guesses (ml/label_check.h) ---- */
+
+/* Token i's guess from the tag probabilities p: a label's is its B's and its I's together. */
+static void guess_of(const double *p, int nlabels, ml_token_guess *g)
+{
+	g->model_label = -1;
+	g->confidence = p[0];
+	for (int k = 0; k < nlabels; k++)
+		if (p[1 + 2 * k] + p[2 + 2 * k] > g->confidence) {
+			g->model_label = k;
+			g->confidence = p[1 + 2 * k] + p[2 + 2 * k];
+		}
+}
+
+/* Trains on the tokens of rows outside fold f and guesses the tokens of the rows inside it. */
+static int spans_fold(const ml_train_job *job, token_rows *r, const int *fold, int f, cl_error *err)
+{
+	int nlabels = (int)job->data->nlabels, nclass = 1 + 2 * nlabels;
+	ml_linear m = {1 << (int)ml_param(job->trainer, job->params, "hash_bits"), nclass, false,
+		       NULL};
+	uint8_t *truth = calloc(r->n * (size_t)nclass + 1, 1);
+	struct feature_node **x = calloc(r->n + 1, sizeof *x);
+	double *p = calloc((size_t)nclass, sizeof *p);
+	size_t l = 0;
+	int rc = truth && x && p ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; !rc && i < r->n; i++)
+		if (fold[r->g[i].row] != f) {
+			truth[l * (size_t)nclass + (size_t)r->tags[i]] = 1;
+			x[l++] = r->v[i].x;
+		}
+	if (!rc && l)
+		rc = ml_linear_train(&m, x, l, truth, ml_param(job->trainer, job->params, "C"),
+				     job->cpus, err);
+	for (size_t i = 0; !rc && l && i < r->n; i++)
+		if (fold[r->g[i].row] == f) {
+			ml_linear_scores(&m, r->v[i].x, p);
+			guess_of(p, nlabels, &r->g[i]);
+		}
+	ml_linear_release(&m);
+	free(truth);
+	free(x);
+	free(p);
+	return rc;
+}
+
+int ml_spans_out_of_fold(const ml_train_job *job, int folds, ml_token_guess **out, size_t *n,
+			 cl_error *err)
+{
+	const ml_dataset *d = job->data;
+	spans_opts o = {(int)ml_param(job->trainer, job->params, "window"),
+			(int)ml_param(job->trainer, job->params, "hash_bits")};
+	token_rows r = {.guesses = true};
+	int *fold = calloc(d->nrows + 1, sizeof *fold);
+	int rc = fold ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; !rc && i < d->nrows; i++) {
+		fold[i] = ml_fold_of(d->rows[i].item_id, i, folds);
+		if (add_text(&r, &d->rows[i], i, &o))
+			rc = cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	}
+	for (int f = 0; !rc && f < folds; f++)
+		rc = spans_fold(job, &r, fold, f, err);
+	*out = rc ? NULL : r.g;
+	*n = rc ? 0 : r.n;
+	if (!rc)
+		r.g = NULL;
+	token_rows_release(&r);
+	free(fold);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include "ml/fasttext_shim.h"
 #include "ml/builtin.h"
+#include "ml/label_check.h"
 #include "ml/runtime.h"
 #include "ml/text.h"
 #include "ml/train.h"
@@ -39,7 +40,9 @@ static char *fasttext_words(const char *text)
 	return out;
 }
 
-static int write_train_file(const ml_dataset *d, const char *path, cl_error *err)
+/* Writes the rows to train on: the train split, or with `fold` the rows outside fold `skip`. */
+static int write_train_file(const ml_dataset *d, const int *fold, int skip, const char *path,
+			    cl_error *err)
 {
 	FILE *f = fopen(path, "w");
 	if (!f)
@@ -47,7 +50,7 @@ static int write_train_file(const ml_dataset *d, const char *path, cl_error *err
 	int ok = 1;
 	for (size_t i = 0; ok && i < d->nrows; i++) {
 		const ml_row *r = &d->rows[i];
-		if (r->split != ML_TRAIN)
+		if (fold ? fold[i] == skip : r->split != ML_TRAIN)
 			continue;
 		char *words = fasttext_words(r->text);
 		for (size_t k = 0; words && k < r->nlabels; k++)
@@ -69,11 +72,13 @@ static json_t *fasttext_meta(const ml_dataset *d)
 			 "labels", labels, "multi_label", d->multi_label, "files", "model.bin");
 }
 
-int ml_text_fasttext_train(const ml_train_job *job, cl_error *err)
+/* Trains fastText on job's rows (the train split, or those outside fold f) into `model`. */
+static int fasttext_fit(const ml_train_job *job, const int *fold, int f, const char *model,
+			cl_error *err)
 {
 	const ml_trainer *t = job->trainer;
 	const json_t *p = job->params;
-	char input[PATH_MAX], model[PATH_MAX], why[200];
+	char input[PATH_MAX], why[200];
 	ml_fasttext_args a = {(int)ml_param(t, p, "epoch"),
 			      (int)ml_param(t, p, "dim"),
 			      (int)ml_param(t, p, "word_ngrams"),
@@ -83,11 +88,18 @@ int ml_text_fasttext_train(const ml_train_job *job, cl_error *err)
 			      ml_param(t, p, "lr"),
 			      job->data->multi_label};
 	snprintf(input, sizeof input, "%s/train.txt", job->output);
-	snprintf(model, sizeof model, "%s/model.bin", job->output);
-	int rc = write_train_file(job->data, input, err);
+	int rc = write_train_file(job->data, fold, f, input, err);
 	if (!rc && ml_fasttext_train(input, model, &a, why, sizeof why))
 		rc = cl_fail(err, CL_EINVAL, "train_failed", "%s", why);
 	unlink(input);
+	return rc;
+}
+
+int ml_text_fasttext_train(const ml_train_job *job, cl_error *err)
+{
+	char model[PATH_MAX];
+	snprintf(model, sizeof model, "%s/model.bin", job->output);
+	int rc = fasttext_fit(job, NULL, 0, model, err);
 	return rc ? rc : ml_train_write_meta(job->output, fasttext_meta(job->data), err);
 }
 
@@ -196,6 +208,43 @@ static int text_fasttext_predict(ml_model *mm, const json_t *in, json_t **out, c
 	free(words);
 	free(got);
 	free(p);
+	return rc;
+}
+
+/* The probabilities of row r's labels by model m (the project's labels) into p. */
+static int fasttext_row_scores(fasttext_model *m, const ml_row *r, ml_fasttext_label *got,
+			       double *p)
+{
+	char *words = fasttext_words(r->text);
+	for (char *c = words; c && *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	int n = words ? ml_fasttext_predict(m->ft, words, 0, got, m->nlabels) : -1;
+	free(words);
+	if (n < 0)
+		return -1;
+	project_scores(m, got, n, p);
+	return 0;
+}
+
+int ml_text_fasttext_fold(const ml_train_job *job, const int *fold, int f, double *p, cl_error *err)
+{
+	const ml_dataset *d = job->data;
+	char path[PATH_MAX], why[200];
+	snprintf(path, sizeof path, "%s/fold.bin", job->output);
+	int rc = fasttext_fit(job, fold, f, path, err);
+	fasttext_model m = {NULL, NULL, (int)d->nlabels, d->multi_label};
+	if (!rc && !(m.ft = ml_fasttext_load(path, why, sizeof why)))
+		rc = cl_fail(err, CL_EINVAL, "train_failed", "%s", why);
+	unlink(path);
+	ml_fasttext_label *got = rc ? NULL : calloc(d->nlabels + 1, sizeof *got);
+	if (!rc && !got)
+		rc = cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	for (size_t i = 0; !rc && i < d->nrows; i++)
+		if (fold[i] == f && fasttext_row_scores(&m, &d->rows[i], got, p + i * d->nlabels))
+			rc = cl_fail(err, CL_ENOMEM, NULL, "fastText could not predict");
+	free(got);
+	ml_fasttext_free(m.ft);
 	return rc;
 }
 
