@@ -188,7 +188,8 @@ int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row
 {
 	db_conn *c = db_reader(d);
 	uint64_t epoch = db_access_epoch(c);
-	struct endpoint_memo *m = db_conn_memo(c, DB_MEMO_ENDPOINTS, sizeof *m, endpoint_memo_release);
+	struct endpoint_memo *m =
+	    db_conn_memo(c, DB_MEMO_ENDPOINTS, sizeof *m, endpoint_memo_release);
 	unsigned i = text_hash(name, (uint64_t)org_id) % ENDPOINT_MEMO_SLOTS;
 	if (m && epoch && m->slot[i].epoch == epoch && m->slot[i].e.org_id == org_id &&
 	    !strcmp(m->slot[i].e.name, name)) {

@@ -23,7 +23,8 @@ static int add_user_and_org(db_conn *c, void *ctx, cl_error *err)
 	int rc = db_exec_stmt(st, err);
 	if (rc)
 		return rc;
-	st = db_stmt(c, "INSERT INTO orgs(id, name, currency, created_at) VALUES (1, 'acme', 'USD', 0)");
+	st = db_stmt(
+	    c, "INSERT INTO orgs(id, name, currency, created_at) VALUES (1, 'acme', 'USD', 0)");
 	return db_exec_stmt(st, err);
 }
 
