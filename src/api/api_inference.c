@@ -203,12 +203,15 @@ static bool loop_image_store(app *a, const char *b64, loop_image *im)
 }
 
 /* The meta of the item a prediction makes in the feedback project, from a text input or an
- * image (`im`): new, NULL when the project cannot be read. */
+ * image (`im`): new, NULL when the project cannot be read. The project comes from core's memo
+ * of projects (as no one's: user 0), current until the project changes: every doubtful
+ * prediction needs it. */
 static json_t *loop_meta_of(const store *s, int64_t project_id, int64_t endpoint_id, const char *text,
 			    const loop_image *im, const json_t *output, const char *reason)
 {
 	project pr = {0};
-	if (project_get(s, project_id, &pr))
+	char org_role[16], member_role[16];
+	if (project_get_for(s, project_id, 0, &pr, org_role, member_role))
 		return NULL;
 	json_t *pre = im ? loop_preannotation_image(&pr, im->width, im->height, output)
 			 : loop_preannotation(&pr, text, output);

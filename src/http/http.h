@@ -117,6 +117,7 @@ struct http_request {
 	int phase;                /* private to server.c */
 	bool queued;              /* private to server.c */
 	bool admitted;		  /* private to server.c: authenticated and authorized */
+	bool held;		  /* private to server.c: counted in the server's suspended */
 	struct conn_watch *watch; /* private to server.c: its connection's header deadline */
 	http_handler finish;      /* set by http_defer */
 	void *defer_ctx;

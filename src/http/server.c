@@ -327,6 +327,26 @@ static void finish_request(http_request *r, int rc)
 	add_common_headers(r);
 }
 
+/* ---- suspended connections ---- */
+
+/* A stop waits until no connection is counted as suspended. Each request counts once and is
+ * uncounted once: on the call that answers it after its resumption, or, when the client went
+ * away while it was suspended and MHD closes the connection without calling again, when it
+ * completes. Both run on the connection's I/O thread. */
+static void hold_count(http_server *s, http_request *r)
+{
+	r->held = true;
+	__atomic_add_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
+}
+
+static void hold_uncount(http_server *s, http_request *r)
+{
+	if (!r->held)
+		return;
+	r->held = false;
+	__atomic_sub_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
+}
+
 /* ---- handler pool ---- */
 
 static void *pool_main(void *arg)
@@ -383,7 +403,7 @@ void http_defer(http_request *r, http_handler finish, void *ctx, void (*free_ctx
 	r->defer_ctx = ctx;
 	r->defer_free = free_ctx;
 	r->phase = PHASE_RUNNING;
-	__atomic_add_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
+	hold_count(s, r);
 	MHD_suspend_connection(r->conn);
 }
 
@@ -559,10 +579,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_queue_response(conn, (unsigned)r->status, r->response);
 		} else {
 			r->phase = PHASE_RUNNING;
-			__atomic_add_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
+			hold_count(s, r);
 			MHD_suspend_connection(conn);
 			if (pool_push(s, r)) {
-				__atomic_sub_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
+				hold_uncount(s, r);
 				MHD_resume_connection(conn);
 				return MHD_NO;
 			}
@@ -572,9 +592,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		   atomic_load_explicit(&r->woken, memory_order_acquire)) {
 		finish_request(r, r->finish(r));
 		r->phase = PHASE_DONE;
-		__atomic_sub_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
+		hold_uncount(s, r);
 	} else if (r->phase == PHASE_DONE && !r->queued) {
-		__atomic_sub_fetch(&s->suspended, 1, __ATOMIC_SEQ_CST);
+		hold_uncount(s, r);
 	}
 	if (r->phase == PHASE_RUNNING)
 		return MHD_YES;
@@ -604,6 +624,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		    r->method, r->path, r->route ? r->route->pattern : "-", status, us / 1000,
 		    us % 1000, r->authed ? (long long)r->user.id : 0LL, r->remote,
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	/* The client went away while the request was suspended: no call answers it. */
+	hold_uncount(s, r);
 	deadline_request_done(r->watch);
 	request_free(r);
 	*req_cls = NULL;

@@ -48,6 +48,8 @@ typedef enum {
 	DB_MEMO_QUALITY,
 	DB_MEMO_PAY,
 	DB_MEMO_TASK_FACTS,
+	DB_MEMO_ENDPOINTS,
+	DB_MEMO_KEYS,
 	DB_MEMO_COUNT
 } db_memo;
 /* The connection's memo `which`: `size` zeroed bytes on first use (NULL when out of memory);

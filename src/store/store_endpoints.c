@@ -157,12 +157,63 @@ static int row_from(sqlite3_stmt *st, endpoint_row *e)
 	return rc;
 }
 
+/* Endpoints by org and name, memoized per connection (db_access_epoch: endpoints are an
+ * access table): every prediction reads its endpoint, and a query then rereads its pages from
+ * the file after each write of the prediction log. */
+#define ENDPOINT_MEMO_SLOTS 64
+struct endpoint_memo {
+	struct {
+		uint64_t epoch;
+		endpoint_row e; /* owns its targets and shadow */
+	} slot[ENDPOINT_MEMO_SLOTS];
+};
+
+static void endpoint_memo_release(void *mem)
+{
+	struct endpoint_memo *m = mem;
+	for (int i = 0; i < ENDPOINT_MEMO_SLOTS; i++)
+		endpoint_row_release(&m->slot[i].e);
+}
+
+static unsigned text_hash(const char *text, uint64_t seed)
+{
+	uint64_t h = 1469598103934665603u ^ seed;
+	for (const char *s = text; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return (unsigned)(h ^ h >> 32);
+}
+
+/* *to shares from's targets and shadow. */
+static void endpoint_row_copy(endpoint_row *to, const endpoint_row *from)
+{
+	*to = *from;
+	json_incref(to->targets);
+	json_incref(to->shadow);
+}
+
 int store_endpoint_by_name(db *d, int64_t org_id, const char *name, endpoint_row *e)
 {
-	sqlite3_stmt *st = db_stmt(db_reader(d), "SELECT " ENDPOINT_COLUMNS " FROM endpoints"
-						 " WHERE org_id = ? AND name = ?");
+	db_conn *c = db_reader(d);
+	uint64_t epoch = db_access_epoch(c);
+	struct endpoint_memo *m =
+	    db_conn_memo(c, DB_MEMO_ENDPOINTS, sizeof *m, endpoint_memo_release);
+	unsigned i = text_hash(name, (uint64_t)org_id) % ENDPOINT_MEMO_SLOTS;
+	if (m && epoch && m->slot[i].epoch == epoch && m->slot[i].e.org_id == org_id &&
+	    !strcmp(m->slot[i].e.name, name)) {
+		endpoint_row_copy(e, &m->slot[i].e);
+		return 0;
+	}
+	sqlite3_stmt *st = db_stmt(c, "SELECT " ENDPOINT_COLUMNS " FROM endpoints"
+				      " WHERE org_id = ? AND name = ?");
 	db_bind(st, DB_INT(org_id), DB_TEXT(name));
-	return row_from(st, e);
+	int rc = row_from(st, e);
+	/* A name longer than the row keeps is never memoized: it cannot match a slot's. */
+	if (!rc && m && epoch && !strcmp(e->name, name)) {
+		endpoint_row_release(&m->slot[i].e);
+		endpoint_row_copy(&m->slot[i].e, e);
+		m->slot[i].epoch = epoch;
+	}
+	return rc;
 }
 
 int store_endpoint_of_member(db *d, int64_t user_id, const char *name, int64_t *org_id,
@@ -424,13 +475,31 @@ int store_key_revoke(db *d, int64_t endpoint_id, int64_t key_id, cl_error *err)
 	return db_write(d, key_revoke_job, &k, err);
 }
 
+/* Live keys by digest, memoized per connection (db_access_epoch: keys and endpoints are
+ * access tables), as a session's token is: a key is checked on every prediction. */
+#define KEY_MEMO_SLOTS 128
+struct key_memo {
+	struct {
+		uint64_t epoch;
+		char digest[65];
+		endpoint_key k;
+	} slot[KEY_MEMO_SLOTS];
+};
+
 int store_key_find(db *d, const char *digest, endpoint_key *out)
 {
-	sqlite3_stmt *st =
-	    db_stmt(db_reader(d), "SELECT k.id, k.endpoint_id, e.org_id,"
-				  " k.rate_limit FROM endpoint_keys k JOIN endpoints e"
-				  " ON e.id = k.endpoint_id WHERE k.key_hash = ?"
-				  " AND k.revoked_at IS NULL");
+	db_conn *c = db_reader(d);
+	uint64_t epoch = db_access_epoch(c);
+	struct key_memo *m = db_conn_memo(c, DB_MEMO_KEYS, sizeof *m, NULL);
+	unsigned i = text_hash(digest, 0) % KEY_MEMO_SLOTS;
+	if (m && epoch && m->slot[i].epoch == epoch && !strcmp(m->slot[i].digest, digest)) {
+		*out = m->slot[i].k;
+		return 0;
+	}
+	sqlite3_stmt *st = db_stmt(c, "SELECT k.id, k.endpoint_id, e.org_id,"
+				      " k.rate_limit FROM endpoint_keys k JOIN endpoints e"
+				      " ON e.id = k.endpoint_id WHERE k.key_hash = ?"
+				      " AND k.revoked_at IS NULL");
 	db_bind_text(st, 1, digest);
 	int rc = CL_ENOTFOUND;
 	if (db_step(st) == SQLITE_ROW) {
@@ -441,6 +510,11 @@ int store_key_find(db *d, const char *digest, endpoint_key *out)
 		rc = 0;
 	}
 	sqlite3_reset(st);
+	if (!rc && m && epoch && strlen(digest) < sizeof m->slot[i].digest) {
+		m->slot[i].epoch = epoch;
+		snprintf(m->slot[i].digest, sizeof m->slot[i].digest, "%s", digest);
+		m->slot[i].k = *out;
+	}
 	return rc;
 }
 

@@ -21,10 +21,12 @@
 
 #define GROUP_MAX 512
 
-/* The tables whose rows decide who someone is and what they may do in a project. */
-static const char *const access_tables[] = {"users",	       "tokens",   "orgs",
-					    "org_members",     "projects", "project_members",
-					    "project_quality", "courses",  "qualifications"};
+/* The tables whose rows decide who someone is and what they may do in a project, and, for
+ * an endpoint key, which endpoint it calls and how. */
+static const char *const access_tables[] = {"users",	       "tokens",       "orgs",
+					    "org_members",     "projects",     "project_members",
+					    "project_quality", "courses",      "qualifications",
+					    "endpoints",       "endpoint_keys"};
 
 /* The group the writer is building: its jobs ran inside one open transaction, which one
  * COMMIT will make theirs. */
