@@ -123,8 +123,9 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 	/* Report arrays are appended to only after the whole job succeeded, so a rollback leaves
 	 * no ids of rows that do not exist. */
 	json_t *new_ids = json_array(), *new_dups = json_array();
-	id_holes_start(c, &a->item_ids, a->project_id, ID_HOLE_ITEM);
-	id_holes_start(c, &a->task_ids, a->project_id, ID_HOLE_TASK);
+	if (id_holes_start(c, &a->item_ids, a->project_id, ID_HOLE_ITEM, err) ||
+	    id_holes_start(c, &a->task_ids, a->project_id, ID_HOLE_TASK, err))
+		goto fail;
 	for (size_t i = 0; i < a->n; i++) {
 		const item_new *it = &a->items[i];
 		int64_t item_id;
