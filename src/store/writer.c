@@ -250,7 +250,9 @@ static db_job *group_commit(db *d, group *g)
 	d->commit_ns += monotonic_ns() - t0;
 	if (failed) {
 		note_full(d, c);
-		db_exec_sql(c, "ROLLBACK");
+		/* A COMMIT that failed writing may have rolled the transaction back already. */
+		if (!sqlite3_get_autocommit(c->h))
+			db_exec_sql(c, "ROLLBACK");
 		d->writer_epoch = next_epoch();
 		for (db_job *j = jobs; j; j = j->next)
 			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "commit failed");
