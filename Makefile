@@ -11,7 +11,8 @@ LISTEN  ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 FUZZERS := json_body import annotation
 
-.PHONY: all deps build langid build-asan web run test test-release test-asan bench fuzz faults clean
+.PHONY: all deps build langid build-asan web run test test-release test-asan bench fuzz faults \
+	build-faults faults-sampled clean
 
 all: build
 
@@ -48,14 +49,21 @@ test-asan: build-asan web
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE slow
 
-test: test-release test-asan
+test: test-release test-asan faults-sampled
 
 # Store fault injection (src/store/faults.h): the whole loop failing at every Nth WAL write, WAL
-# flush and SQLite allocation, in a build of its own (tests/faults).
-faults: deps
+# flush and SQLite allocation, in a build of its own (tests/faults). `make faults` sweeps every N
+# (15 to 20 minutes); `make test` runs the sampled sweep (the first 200 N of each kind and 200
+# more spread over the rest: a few minutes).
+build-faults: deps
 	@cmake -S . -B build-faults -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCROWDLOOP_FAULTS=ON >/dev/null
 	@cmake --build build-faults -j $(JOBS) --target test_store_faults
+
+faults: build-faults
 	cd build-faults && ctest --output-on-failure -L slow -R faults
+
+faults-sampled: build-faults
+	cd build-faults && ctest --output-on-failure -L faults_sampled
 
 bench: build
 	bash bench/run.sh

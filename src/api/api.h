@@ -180,10 +180,11 @@ int api_rate_limited(http_request *r, int64_t wait_ms, const char *message);
 int api_import(app *a, const project *p, const char *content_type, const char *source,
 	       const void *data, size_t len, json_t *report, cl_error *err);
 /* Imports uploads into a project all or nothing (core's import_whole) with the project's OCR
- * pre-fill: a background import's work (api_imports.c). */
+ * pre-fill: a background import's work (api_imports.c), whose `record` (may be NULL) turns done
+ * with the items. */
 int api_import_whole(app *a, const project *p, const struct import_file *files, size_t n,
 		     struct import_progress *pr, int (*before_store)(void *arg, cl_error *err),
-		     void *arg, json_t *report, cl_error *err);
+		     void *arg, const import_record *record, json_t *report, cl_error *err);
 /* The body's media type without parameters into type ("" when none), and the source the
  * report names it by: `Content-Disposition: attachment; filename="x.jsonl"` names it (only a
  * label), else "body". */

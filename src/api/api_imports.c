@@ -46,7 +46,8 @@ static int bg_work(import_job *job, void *ctx, import_progress *pr, json_t *repo
 	json_t *fresh = import_report_new();
 	json_object_update(report, fresh);
 	json_decref(fresh);
-	return api_import_whole(b->a, &b->p, b->parts, b->n, pr, bg_storing, job, report, err);
+	return api_import_whole(b->a, &b->p, b->parts, b->n, pr, bg_storing, job,
+				import_job_record(job), report, err);
 }
 
 /* The request's upload size: the body's, or its files' together. */

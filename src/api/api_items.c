@@ -63,10 +63,11 @@ int api_import(app *a, const project *p, const char *content_type, const char *s
 
 int api_import_whole(app *a, const project *p, const import_file *files, size_t n,
 		     import_progress *pr, int (*before_store)(void *arg, cl_error *err), void *arg,
-		     json_t *report, cl_error *err)
+		     const import_record *record, json_t *report, cl_error *err)
 {
 	import_prefill_ctx c;
 	import_target t = import_target_of(a, p, &c);
+	t.record = record;
 	return import_whole(&t, files, n, pr, before_store, arg, report, err);
 }
 

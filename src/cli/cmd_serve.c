@@ -392,7 +392,7 @@ int cmd_serve(int argc, char **argv)
 	if (a.serving)
 		serving_registry_set_langid_dir(a.serving, langid);
 	a.limiter = serving_limiter_new();
-	a.imports = import_runs_new();
+	a.imports = import_runs_new(&a.store);
 	if (!a.imports)
 		log_warn("msg=\"background imports cannot run: large imports run in their request\"");
 	model_servers *servers = model_servers_new(a.data_dir, &err);

@@ -65,6 +65,17 @@ static int batch_flush(import_run *x)
 	return rc;
 }
 
+/* The held items and the import's record turned done, in one transaction (even with no
+ * item: the record ends all the same). */
+static int record_flush(import_run *x)
+{
+	const import_target *t = x->t;
+	int rc = t->s->ops->import_items_insert(t->s->db, t->record, t->p->overlap, x->batch, x->n,
+						x->report, x->err);
+	batch_clear(x);
+	return rc;
+}
+
 static int batch_grow(import_run *x)
 {
 	size_t cap = x->cap ? x->cap * 2 : 1024;
@@ -267,7 +278,7 @@ int import_whole(const import_target *t, const import_file *files, size_t n,
 	if (!rc && before_store)
 		rc = before_store(arg, err);
 	if (!rc)
-		rc = batch_flush(x);
+		rc = t->record ? record_flush(x) : batch_flush(x);
 	run_close(x);
 	return rc;
 }

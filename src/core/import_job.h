@@ -32,6 +32,10 @@ typedef struct import_target {
 	int64_t max_image_pixels; /* 0: the default */
 	const import_prefill *prefill; /* NULL: no pre-fill */
 	void *prefill_ctx;
+	/* A background import's record (core/import_runs.h), NULL for others: import_whole
+	 * stores the items and turns it done in one transaction. Filled by the time of
+	 * before_store. */
+	const import_record *record;
 } import_target;
 
 /* One file of an upload. */

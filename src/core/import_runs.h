@@ -1,13 +1,18 @@
 /* Background imports: an upload too large to import while its request waits is queued here and
  * imported by a small pool of threads of its own, off the HTTP threads, all or nothing as any
  * import. The caller gives the work (parse and store: the api layer's) and what it owns; this
- * file keeps each import's state, progress and report, and its cancel. Imports live in memory:
- * a server that stops cancels those still running (nothing of them is kept), and a restarted
- * one knows none of them. */
+ * file keeps each import's state, progress and report, and its cancel, in memory while it runs
+ * and as a record in the store at each change of state, so that its end is known after a
+ * restart. A record turns done in the transaction that stores the import's items. A server
+ * that stops cancels the imports still running (nothing of them is kept); one killed leaves
+ * them queued, running or storing, and the next start fails them ("interrupted"): their upload
+ * was an unnamed spool file, gone with the process, and an upload that killed the server would
+ * kill it again were it run at every start. */
 #ifndef CROWDLOOP_CORE_IMPORT_RUNS_H
 #define CROWDLOOP_CORE_IMPORT_RUNS_H
 
 #include "core/import.h"
+#include "store/ops.h"
 #include "util/err.h"
 
 #include <jansson.h>
@@ -39,8 +44,9 @@ typedef struct import_request {
 	void (*free_ctx)(void *ctx); /* releases the upload (the spooled file is removed) */
 } import_request;
 
-/* Starts the pool; NULL when out of memory or threads. */
-import_runs *import_runs_new(void);
+/* Starts the pool, its records in store `s` (NULL: in memory only); the imports a killed server
+ * left unended are failed first. NULL when out of memory or threads. */
+import_runs *import_runs_new(const store *s);
 /* Cancels every import, waits for the running ones to stop, and frees everything. NULL is
  * fine. */
 void import_runs_free(import_runs *rs);
@@ -60,5 +66,8 @@ int import_runs_cancel(import_runs *rs, int64_t project_id, int64_t id, cl_error
 /* Called by the work before it writes: 0 and the import is "storing", from when on it can no
  * longer be cancelled; CL_ECONFLICT when it was cancelled first. */
 int import_job_storing(import_job *job, cl_error *err);
+/* The import's record as its items' transaction turns it done (import_target.record): filled
+ * by import_job_storing; NULL when the imports keep no records. */
+const import_record *import_job_record(import_job *job);
 
 #endif

@@ -19,6 +19,12 @@
 #define HTTP_UPLOAD_MAX_BYTES (256u << 20)  /* 256 MiB */
 #define HTTP_JSON_MAX_DEPTH JSON_READ_MAX_DEPTH /* one limit for every JSON read */
 #define HTTP_MAX_QUERY 16
+/* A request's target (path and query) and its header fields together: over them the server
+ * answers 414 and 431 itself, in JSON, before anything reads them. MHD's per-connection pool
+ * (server.c) holds more, so that these limits, not MHD's, are met first. */
+#define HTTP_URI_MAX (8 * 1024)
+#define HTTP_HEADERS_MAX (16 * 1024)
+#define HTTP_HEADER_FIELDS_MAX 100 /* header fields, however short */
 #define HTTP_NAME_MAX 64 /* a {name} path segment's bytes, with its NUL */
 #define HTTP_MAX_CONNECTIONS 4096
 #define HTTP_PER_ADDRESS_DEFAULT 128 /* connections per client address */
@@ -82,7 +88,7 @@ struct http_request {
 	const route *route;
 	int route_index;          /* -1 when no route matched */
 	const char *method;       /* borrowed from MHD for the request's life */
-	char path[1024];
+	char path[1024];	  /* a longer path is refused (414) */
 	int64_t ids[2];
 	int n_ids;
 	char name[HTTP_NAME_MAX]; /* the route's {name} segment, "" when it has none */
@@ -105,6 +111,7 @@ struct http_request {
 	struct MHD_PostProcessor *pp;
 	size_t body_limit;
 	int early_error;          /* found while reading the body (CL_ETOOBIG) */
+	bool head_refused;        /* target or header fields over their limits (early_error) */
 
 	principal user;           /* valid when authed */
 	bool authed;

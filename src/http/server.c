@@ -23,8 +23,12 @@
 #include <unistd.h>
 
 /* MHD's per-connection pool: request line, headers and read buffer (bodies stream through it).
- * MHD zeroes it for every request, so a larger one costs every request. */
-#define CONNECTION_MEMORY (8 * 1024)
+ * MHD answers a request line or header that does not fit with its own HTML 414 or 431, so the
+ * pool holds more than the server's limits (HTTP_URI_MAX, HTTP_HEADERS_MAX, and MHD's own
+ * bookkeeping of each header) and the server meets them first, in JSON. MHD zeroes the pool
+ * between a connection's requests: 32 KiB cost a kept-alive connection 32 KiB resident (128 MiB
+ * at the 4,096 connections' limit, docs/SECURITY.md) and a request a memset of it. */
+#define CONNECTION_MEMORY (32 * 1024)
 
 enum phase { PHASE_READING, PHASE_RUNNING, PHASE_DONE };
 
@@ -417,6 +421,48 @@ void http_wake(void *arg, int rc)
 
 /* ---- MHD callbacks ---- */
 
+static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	(void)kind;
+	size_t *n = cls;
+	/* "key=value&" in a query, "Key: value\r\n" in a header: two bytes of framing. */
+	*n += (key ? strlen(key) : 0) + (value ? strlen(value) : 0) + 2;
+	return MHD_YES;
+}
+
+/* Bytes of the connection's values of `kind`, as sent (near enough: MHD unescaped them), and
+ * their count in *count when not NULL. */
+static size_t values_size(struct MHD_Connection *conn, enum MHD_ValueKind kind, int *count)
+{
+	size_t n = 0;
+	int k = MHD_get_connection_values(conn, kind, add_size, &n);
+	if (count)
+		*count = k;
+	return n;
+}
+
+/* The request's target and header fields against the server's limits, before anything reads
+ * them (a longer path than r->path holds would otherwise be cut and routed). 0, or the error
+ * (414, 431) in r->err. */
+static int head_check(http_request *r, const char *url)
+{
+	size_t path = strlen(url);
+	size_t target = path + values_size(r->conn, MHD_GET_ARGUMENT_KIND, NULL);
+	if (path >= sizeof r->path || target > HTTP_URI_MAX)
+		return http_fail(r, CL_EURI, NULL,
+				 "the request target is over %d bytes (its path over %zu)",
+				 HTTP_URI_MAX, sizeof r->path - 1);
+	int fields = 0;
+	size_t headers = values_size(r->conn, MHD_HEADER_KIND, &fields);
+	if (headers > HTTP_HEADERS_MAX || fields > HTTP_HEADER_FIELDS_MAX)
+		return http_fail(r, CL_EHEADERS, NULL,
+				 "the request's header fields are over %d bytes together or over "
+				 "%d in number",
+				 HTTP_HEADERS_MAX, HTTP_HEADER_FIELDS_MAX);
+	return 0;
+}
+
 static http_request *request_new(http_server *s, struct MHD_Connection *conn, const char *url,
 				 const char *method)
 {
@@ -430,7 +476,9 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 	r->start_ns = clock_mono_ns();
 	r->route_index = -1;
 	snprintf(r->path, sizeof r->path, "%s", url);
-	for (size_t i = 0; i < s->cfg.n_routes; i++) {
+	r->early_error = head_check(r, url);
+	r->head_refused = r->early_error != 0;
+	for (size_t i = 0; i < s->cfg.n_routes && !r->head_refused; i++) {
 		const route *rt = &s->cfg.routes[i];
 		if (strcmp(rt->method, method) &&
 		    !(!strcmp(method, "HEAD") && !strcmp(rt->method, "GET")))
@@ -461,7 +509,7 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 	http_spool_init(&r->upload, r->body_limit);
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > r->body_limit)
+	if (!r->early_error && cl && strtoull(cl, NULL, 10) > r->body_limit)
 		r->early_error = CL_ETOOBIG;
 	if (!r->early_error && r->route && (r->route->flags & ROUTE_UPLOAD) && r->content_type &&
 	    !strncasecmp(r->content_type, "multipart/form-data", 19)) {
@@ -533,11 +581,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * access), before `100 Continue` and before any of the body is read. The answer is
 		 * queued now, so MHD closes the connection instead of reading the body. A request
 		 * without a body waits for the second call, which keeps connections alive. */
-		if (body_announced(conn) && !__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
-			/* No route takes a body here: nobody may send one. */
-			int rc = r->route ? admit(s, r)
-					  : http_fail(r, CL_ENOTFOUND, NULL, "no route for %s %s",
-						      r->method, r->path);
+		if (r->head_refused ||
+		    (body_announced(conn) && !__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST))) {
+			/* A target or header over the limits is answered at once; no route takes a
+			 * body here: nobody may send one. */
+			int rc = r->head_refused ? r->early_error
+				 : r->route	 ? admit(s, r)
+						 : http_fail(r, CL_ENOTFOUND, NULL,
+							     "no route for %s %s", r->method,
+							     r->path);
 			if (rc) {
 				finish_request(r, rc);
 				r->phase = PHASE_DONE;

@@ -8,7 +8,8 @@
 
 static const char *const kind_names[] = {"task", "item"};
 
-void id_holes_start(db_conn *c, id_holes *h, int64_t project_id, id_hole_kind kind)
+int id_holes_start(db_conn *c, id_holes *h, int64_t project_id, id_hole_kind kind,
+		   cl_error *err)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, kind == ID_HOLE_TASK ? "SELECT coalesce(max(id), 0) + 1 FROM tasks"
@@ -19,6 +20,10 @@ void id_holes_start(db_conn *c, id_holes *h, int64_t project_id, id_hole_kind ki
 			.kind = kind,
 			.next = db_one_int(st),
 			.chance = (uint32_t)(rate * 1e6)};
+	/* The first free id is 1 at least: 0 is the query's failure (out of memory), not an id
+	 * to hand out. */
+	return h->next > 0 ? 0 : cl_fail(err, CL_EINTERNAL, NULL, "the next %s id cannot be read",
+					 kind_names[kind]);
 }
 
 int64_t id_holes_next(id_holes *h, int64_t *reserved)

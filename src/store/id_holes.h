@@ -22,8 +22,10 @@ typedef struct id_holes {
 } id_holes;
 
 /* Starts handing out ids of `kind` after the table's last row, reserving places at the
- * project's rate (twice its gold rate, from 1 in 8 to 1 in 2). */
-void id_holes_start(db_conn *c, id_holes *h, int64_t project_id, id_hole_kind kind);
+ * project's rate (twice its gold rate, from 1 in 8 to 1 in 2). CL_EINTERNAL when the last row's
+ * id cannot be read. */
+int id_holes_start(db_conn *c, id_holes *h, int64_t project_id, id_hole_kind kind,
+		   cl_error *err);
 /* The id for the next row, maybe reserving the one before it (*reserved, 0 when none). The
  * reservation is recorded by id_holes_keep once the row is in, so that a reserved id always
  * lies below a row and the table's own next id never reaches it. */

@@ -673,6 +673,17 @@ const migration migrations[] = {
      "CREATE INDEX predictions_input_blob ON predictions(input_blob)"
      " WHERE input_blob IS NOT NULL;"
      "CREATE INDEX items_blob ON items(blob) WHERE blob IS NOT NULL;"},
+    {36, "background imports keep their record, so that their end is known after a restart",
+     /* An import's state, progress and end (core/import_runs.c); it turns done in the
+      * transaction that stores its items. One a stopped server left queued, running or
+      * storing is failed at the next start (nothing of it was stored). */
+     "CREATE TABLE imports(id INTEGER PRIMARY KEY,"
+     " project_id INTEGER NOT NULL REFERENCES projects(id),"
+     " state TEXT NOT NULL CHECK (state IN ('queued','running','storing','done','failed',"
+     "  'cancelled')),"
+     " bytes_total INTEGER NOT NULL, progress TEXT NOT NULL DEFAULT '{}', report TEXT,"
+     " error_code TEXT, error_message TEXT, created_at INTEGER NOT NULL, ended_at INTEGER);"
+     "CREATE INDEX imports_unended ON imports(state) WHERE ended_at IS NULL;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -143,6 +143,17 @@ typedef struct item_new {
 	long line;
 } item_new;
 
+/* A background import's record as its use case writes it (core/import_runs.c); strings
+ * borrowed. */
+typedef struct import_record {
+	int64_t id, project_id;
+	const char *state;	  /* queued, running, storing, done, failed, cancelled */
+	const char *progress;	  /* its progress, JSON text */
+	const char *error_code;	  /* why it failed; NULL when it did not */
+	const char *error_message;
+	int64_t ended_at; /* 0: not ended */
+} import_record;
+
 /* The row operations of one backend. Every slot that takes a store_tx runs inside a job's
  * transaction; the others read on the calling thread's own connection. */
 /* One approved item (gold left out) with its approved annotations in slot order, as
@@ -518,6 +529,22 @@ typedef struct store_ops {
 	 * and duplicates. */
 	int (*items_insert)(db *d, int64_t project_id, int overlap, const item_new *items, size_t n,
 			    json_t *report, cl_error *err);
+	/* items_insert for background import `rec`, whose record turns done (with the report and
+	 * rec's progress and end) in the same transaction; n may be 0. */
+	int (*import_items_insert)(db *d, const import_record *rec, int overlap,
+				   const item_new *items, size_t n, json_t *report, cl_error *err);
+	/* A new queued import record of project_id; *id its id. */
+	int (*import_insert)(db *d, int64_t project_id, int64_t bytes_total, int64_t created_at,
+			     int64_t *id, cl_error *err);
+	/* Writes an import record's state, progress, error and end (not done: see above); an
+	 * ended record is left as it is. */
+	int (*import_update)(db *d, const import_record *rec, cl_error *err);
+	/* The Import object from project_id's record `id` (a new reference), NULL when none. */
+	json_t *(*import_get)(db *d, int64_t project_id, int64_t id);
+	/* Fails every record still queued, running or storing with code and message; *n how
+	 * many. */
+	int (*imports_interrupted)(db *d, const char *code, const char *message, int64_t now,
+				   int *n, cl_error *err);
 	/* The hex SHA-256 of bytes: an item's content hash and a blob's name. */
 	void (*content_hash)(const void *data, size_t len, char out[65]);
 	/* Stores bytes as blob `hash` under `data_dir` (nothing when present): 0, CL_EUNAVAIL when

@@ -11,6 +11,7 @@
 #include "store/blobs.h"
 #include "store/store_academy.h"
 #include "store/store_datasets.h"
+#include "store/store_imports.h"
 #include "store/store_items.h"
 #include "store/store_jobs.h"
 #include "store/store_projects.h"
@@ -185,6 +186,11 @@ const store_ops store_sqlite_ops = {
     .dataset_version_seal = store_dataset_version_seal,
     .dataset_rows_close = dataset_rows_close,
     .items_insert = store_items_insert,
+    .import_items_insert = store_import_items_insert,
+    .import_insert = store_import_insert,
+    .import_update = store_import_update,
+    .import_get = store_import_get,
+    .imports_interrupted = store_imports_interrupted,
     .content_hash = blob_hash,
     .blob_put = blob_put_noting_disk,
     .blob_file = blob_path,

@@ -1,5 +1,6 @@
 /* Items: imported raw data and the tasks each one starts with. */
 #include "store/store_items.h"
+#include "store/store_imports.h"
 #include "store/id_holes.h"
 #include "store/store_ledger.h"
 #include "util/clock.h"
@@ -122,8 +123,9 @@ static int items_insert_job(db_conn *c, void *ctx, cl_error *err)
 	/* Report arrays are appended to only after the whole job succeeded, so a rollback leaves
 	 * no ids of rows that do not exist. */
 	json_t *new_ids = json_array(), *new_dups = json_array();
-	id_holes_start(c, &a->item_ids, a->project_id, ID_HOLE_ITEM);
-	id_holes_start(c, &a->task_ids, a->project_id, ID_HOLE_TASK);
+	if (id_holes_start(c, &a->item_ids, a->project_id, ID_HOLE_ITEM, err) ||
+	    id_holes_start(c, &a->task_ids, a->project_id, ID_HOLE_TASK, err))
+		goto fail;
 	for (size_t i = 0; i < a->n; i++) {
 		const item_new *it = &a->items[i];
 		int64_t item_id;
@@ -164,6 +166,30 @@ int store_items_insert(db *d, int64_t project_id, int overlap, const item_new *i
 	struct items_insert a = {
 	    .project_id = project_id, .overlap = overlap, .items = items, .n = n, .report = report};
 	return db_write(d, items_insert_job, &a, err);
+}
+
+struct import_items {
+	struct items_insert items;
+	const import_record *rec;
+};
+
+static int import_items_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct import_items *a = ctx;
+	int rc = items_insert_job(c, &a->items, err);
+	return rc ? rc : store_import_row_done(c, a->rec, a->items.report, err);
+}
+
+int store_import_items_insert(db *d, const import_record *rec, int overlap, const item_new *items,
+			      size_t n, json_t *report, cl_error *err)
+{
+	struct import_items a = {{.project_id = rec->project_id,
+				  .overlap = overlap,
+				  .items = items,
+				  .n = n,
+				  .report = report},
+				 rec};
+	return db_write(d, import_items_job, &a, err);
 }
 
 json_t *store_item_get(db *d, int64_t id, int64_t *project_id)

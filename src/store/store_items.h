@@ -16,6 +16,10 @@
  * transaction. Appends to report: item_ids and duplicate_entries, and bumps accepted/duplicates. */
 int store_items_insert(db *d, int64_t project_id, int overlap, const item_new *items, size_t n,
 		       json_t *report, cl_error *err);
+/* store_items_insert for background import `rec` (store/store_imports.h): its record turns
+ * done in the same transaction. */
+int store_import_items_insert(db *d, const import_record *rec, int overlap, const item_new *items,
+			      size_t n, json_t *report, cl_error *err);
 /* An Item object; *project_id set. NULL when missing. */
 json_t *store_item_get(db *d, int64_t id, int64_t *project_id);
 /* What the asset route needs; CL_ENOTFOUND when missing. Strings copied into the buffers. */

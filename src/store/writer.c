@@ -89,6 +89,23 @@ static void wake_jobs(db *d, db_job *jobs)
 	}
 }
 
+/* Whether SQLite rolled the group's whole transaction back by itself: an I/O error, a full
+ * disk, or memory that ran out mid-statement undo the transaction, its savepoints with it. No
+ * job of the group was committed then, and no savepoint is left to roll back or release. */
+static bool group_lost(db *d)
+{
+	if (!sqlite3_get_autocommit(d->writer->h))
+		return false;
+	d->writer_epoch = next_epoch(); /* what was memoized from the group is stale */
+	return true;
+}
+
+static int fail_lost(db_job *j)
+{
+	return cl_fail(j->err, CL_EINTERNAL, NULL,
+		       "store unavailable: the store rolled the transaction back");
+}
+
 /* Runs job `j` in a savepoint of its own: when it fails, what it wrote is undone, and whatever
  * was memoized from it is stale. */
 static void run_alone(db *d, db_job *j)
@@ -100,8 +117,14 @@ static void run_alone(db *d, db_job *j)
 	}
 	uint64_t epoch = d->writer_epoch;
 	j->rc = j->fn(c, j->ctx, j->err);
-	if (j->rc) {
+	if (j->rc)
 		note_full(d, c);
+	if (group_lost(d)) {
+		if (!j->rc)
+			j->rc = fail_lost(j);
+		return;
+	}
+	if (j->rc) {
 		run_cached(c, "ROLLBACK TO job");
 		if (d->writer_epoch != epoch)
 			d->writer_epoch = next_epoch();
@@ -133,18 +156,19 @@ static void run_end(db *d, group *g, run *r, bool undo)
 	db_conn *c = d->writer;
 	if (!r->open)
 		return;
-	if (undo) {
+	/* The run's savepoint went with a transaction SQLite rolled back: so did its jobs. */
+	bool lost = group_lost(d);
+	if (!lost && undo) {
 		run_cached(c, "ROLLBACK TO run");
 		d->writer_epoch = next_epoch();
 	}
-	run_cached(c, "RELEASE run");
-	/* Gone when SQLite rolled the whole transaction back (I/O error, full disk). */
-	bool lost = sqlite3_get_autocommit(c->h);
+	if (!lost)
+		run_cached(c, "RELEASE run");
 	for (db_job *j = r->head, *nx; j; j = nx) {
 		nx = j->next;
-		if (undo && lost)
-			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
-		else if (undo)
+		if (lost && !j->rc)
+			j->rc = fail_lost(j);
+		else if (undo && !lost)
 			run_alone(d, j);
 		group_add(g, j);
 	}
@@ -167,7 +191,7 @@ static void run_job(db *d, group *g, run *r, db_job *j)
 	if (j->rc)
 		note_full(d, c);
 	group_add(r, j);
-	if (j->rc && sqlite3_total_changes64(c->h) != before)
+	if (j->rc && (sqlite3_total_changes64(c->h) != before || sqlite3_get_autocommit(c->h)))
 		run_end(d, g, r, true);
 }
 
@@ -192,7 +216,7 @@ static void group_run(db *d, group *g, db_job *jobs)
 		 * will fail its jobs, and the rest must not run outside it. */
 		if (sqlite3_get_autocommit(c->h)) {
 			run_end(d, g, &r, false);
-			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "store unavailable");
+			j->rc = fail_lost(j);
 			group_add(g, j);
 			continue;
 		}
@@ -213,12 +237,24 @@ static db_job *group_commit(db *d, group *g)
 {
 	db_conn *c = d->writer;
 	db_job *jobs = g->head;
+	if (group_lost(d)) {
+		/* Nothing to commit: SQLite rolled the transaction back, and every job with it. */
+		for (db_job *j = jobs; j; j = j->next)
+			if (!j->rc)
+				j->rc = fail_lost(j);
+		d->commits++;
+		d->jobs += (uint64_t)g->n;
+		*g = (group){0};
+		return jobs;
+	}
 	uint64_t t0 = monotonic_ns();
 	int failed = run_cached(c, "COMMIT");
 	d->commit_ns += monotonic_ns() - t0;
 	if (failed) {
 		note_full(d, c);
-		db_exec_sql(c, "ROLLBACK");
+		/* A COMMIT that failed writing may have rolled the transaction back already. */
+		if (!sqlite3_get_autocommit(c->h))
+			db_exec_sql(c, "ROLLBACK");
 		d->writer_epoch = next_epoch();
 		for (db_job *j = jobs; j; j = j->next)
 			j->rc = cl_fail(j->err, CL_EINTERNAL, NULL, "commit failed");

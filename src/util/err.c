@@ -36,6 +36,8 @@ static const struct {
 	{CL_EINTERNAL, "internal", 500},
 	{CL_EUNAVAIL, "unavailable", 503},
 	{CL_ENOMEM, "internal", 500},
+	{CL_EURI, "uri_too_long", 414},
+	{CL_EHEADERS, "headers_too_large", 431},
 };
 
 const char *cl_err_name(int code)

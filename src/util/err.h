@@ -17,6 +17,8 @@ enum cl_err {
 	CL_EINTERNAL = -10,    /* bug or I/O failure: 500 */
 	CL_EUNAVAIL = -11,     /* shutting down or overloaded: 503 */
 	CL_ENOMEM = -12,       /* out of memory: 500 */
+	CL_EURI = -13,         /* request target over the server's limit: 414 */
+	CL_EHEADERS = -14,     /* request header fields over the server's limit: 431 */
 };
 
 /* A failure with its machine code ("lease_expired") and a message for people. Functions that

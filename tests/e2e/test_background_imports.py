@@ -4,10 +4,12 @@ import; a cancel leaves nothing, a failure keeps nothing, and the spooled upload
 end."""
 import json
 import os
+import shutil
 import sys
+import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import API, ServerTestCase, main, wait_for  # noqa: E402
+from harness import API, Server, ServerTestCase, World, main, wait_for  # noqa: E402
 
 ENDED = ("done", "failed", "cancelled")
 
@@ -144,6 +146,95 @@ class BackgroundImports(ServerTestCase):
         worker, _ = self.world.user("stranger")
         self.assertError(self.get(p["id"], iid, worker), 404)
         self.follow(p["id"], iid)
+
+
+class ImportsAfterARestart(unittest.TestCase):
+    """An import's record outlives the server: one that ended answers as it ended after a
+    restart, and one the server was killed in the middle of is failed ("interrupted") at the
+    next start, with none of its items kept."""
+
+    ARGS = ["--background-import-kb", "64"]
+
+    def setUp(self):
+        self.server = Server(extra_args=self.ARGS)
+        self.server.create_admin()
+        self.server.start()
+        self.world = World(self.server)
+
+    def tearDown(self):
+        self.server.cleanup()
+        shutil.rmtree(self.server.data_dir, ignore_errors=True)
+
+    def post(self, pid, texts):
+        return self.world.manager.post(API + "/projects/%d/items" % pid, jsonl(texts),
+                                       headers={"Content-Type": "application/x-ndjson"})
+
+    def get(self, pid, iid):
+        return self.world.manager.get(API + "/projects/%d/imports/%d" % (pid, iid))
+
+    def item_count(self, pid):
+        r = self.world.manager.get(API + "/projects/%d/items?limit=1" % pid)
+        self.assertEqual(r.status, 200, r)
+        return len(r.json()["items"])
+
+    def restart_after_kill9(self):
+        self.server.kill9()
+        s = Server(data_dir=self.server.data_dir, admin_password=self.server.admin_password,
+                   extra_args=self.ARGS)
+        s.own_dir = False
+        s.start()
+        self.server = s
+        # The manager's token outlives the server; the new one listens on a port of its own.
+        self.world.manager = s.client(self.world.manager.token)
+
+    def test_records_answer_after_a_kill(self):
+        small, big = self.world.project(), self.world.project()
+        r = self.post(small["id"], ("small %d" % i for i in range(5000)))
+        self.assertEqual(r.status, 202, r)
+        done_id = r.json()["id"]
+        self.assertTrue(wait_for(lambda: self.get(small["id"], done_id).json()["state"] == "done",
+                                 timeout=120))
+        done = self.get(small["id"], done_id).json()
+        r = self.post(big["id"], ("big %d" % i for i in range(1500000)))
+        self.assertEqual(r.status, 202, r)
+        big_id = r.json()["id"]
+        self.assertTrue(wait_for(lambda: self.get(big["id"], big_id).json()["progress"]
+                                 ["lines_read"] > 0, timeout=120))
+        self.assertNotIn(self.get(big["id"], big_id).json()["state"], ENDED)
+
+        self.restart_after_kill9()
+
+        r = self.get(big["id"], big_id)
+        self.assertEqual(r.status, 200, r)
+        end = r.json()
+        self.assertEqual(end["state"], "failed", end)
+        self.assertEqual(end["error"]["code"], "interrupted", end)
+        self.assertIn("nothing of it was kept", end["error"]["message"])
+        self.assertIn("ended_at", end)
+        self.assertEqual(end["progress"]["bytes_total"], len(jsonl("big %d" % i
+                                                                  for i in range(1500000))))
+        self.assertEqual(self.item_count(big["id"]), 0)
+        # Its upload was an unnamed file: nothing of it stays on disk.
+        uploads = os.path.join(self.server.data_dir, "uploads")
+        self.assertEqual(os.listdir(uploads) if os.path.isdir(uploads) else [], [])
+        # The one that ended answers as it did before the kill.
+        again = self.get(small["id"], done_id)
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.json(), done)
+        self.assertEqual(again.json()["report"]["accepted"], 5000)
+        # Ended: neither can be cancelled; another project's id is not found.
+        r = self.world.manager.request("DELETE", API + "/projects/%d/imports/%d"
+                                       % (big["id"], big_id))
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(self.get(small["id"], big_id).status, 404)
+        # A new import takes an id of its own and runs.
+        r = self.post(big["id"], ("after %d" % i for i in range(5000)))
+        self.assertEqual(r.status, 202, r)
+        self.assertGreater(r.json()["id"], big_id)
+        new_id = r.json()["id"]
+        self.assertTrue(wait_for(lambda: self.get(big["id"], new_id).json()["state"] == "done",
+                                 timeout=120))
+        self.assertEqual(self.item_count(big["id"]), 1)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
  * what the loop does of each (a build with CROWDLOOP_FAULTS). Each step that fails answers an
  * error and is done again; afterwards the file passes PRAGMA integrity_check, the ledger its own
  * check, and the tasks the state machine's invariants, and the loop's result is whole: one
- * approved task, paid once, in the export. */
+ * approved task, paid once, in the export. The store's log of each run must not show the writer
+ * meeting a transaction SQLite rolled back by itself with savepoint or commit statements. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/task_json.h"
 #include "core/ledger.h"
@@ -23,6 +25,7 @@
 #include "store/store.h"
 #include "store/store_ledger.h"
 #include "tmpdir.h"
+#include "util/log.h"
 
 #define PRICE 100
 
@@ -277,11 +280,65 @@ static void check_invariants(world *w)
 			 PRICE);
 }
 
+/* The log (stderr) of the run under way, kept in an unnamed file, and stderr's own descriptor;
+ * -1 when none is kept. */
+static int captured = -1, stderr_saved = -1;
+static char captured_text[1 << 20];
+
+static void log_capture(void)
+{
+	char path[] = "/tmp/crowdloop-faults-log-XXXXXX";
+	captured = mkstemp(path);
+	assert_true(captured >= 0);
+	unlink(path);
+	stderr_saved = dup(STDERR_FILENO);
+	dup2(captured, STDERR_FILENO);
+}
+
+/* Gives stderr back; the run's log in captured_text. */
+static void log_release(void)
+{
+	log_flush();
+	dup2(stderr_saved, STDERR_FILENO);
+	close(stderr_saved);
+	ssize_t got = pread(captured, captured_text, sizeof captured_text - 1, 0);
+	captured_text[got > 0 ? got : 0] = '\0';
+	close(captured);
+	captured = stderr_saved = -1;
+}
+
+/* After a test: a run that failed an assertion left its log captured; its end (the failure's
+ * message with it) goes to stderr. */
+static int log_teardown(void **state)
+{
+	(void)state;
+	if (captured < 0)
+		return 0;
+	log_release();
+	size_t n = strlen(captured_text);
+	fputs(captured_text + (n > 16384 ? n - 16384 : 0), stderr);
+	return 0;
+}
+
+/* Gives stderr back and fails when the run's log shows a statement on a savepoint or a
+ * transaction that SQLite had already rolled back (store/writer.c, group_lost). */
+static void log_check(store_fault kind, long n)
+{
+	log_release();
+	const char *text = captured_text;
+	static const char *const lost[] = {"no such savepoint", "no transaction is active"};
+	for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++)
+		if (strstr(text, lost[i]))
+			fail_msg("fault %d at %ld: the writer met a rolled back transaction: %.300s",
+				 (int)kind, n, strstr(text, lost[i]));
+}
+
 /* The loop with the `n`th call of `kind` failing (0: none); returns the loop's calls of it. */
 static long run(const world *tpl, store_fault kind, long n)
 {
 	world w;
 	world_copy(tpl, &w);
+	log_capture();
 	store_faults_arm(kind, n ? n : -1);
 	int failures = 0;
 	int64_t task = 0, reviewed = 0;
@@ -303,6 +360,7 @@ static long run(const world *tpl, store_fault kind, long n)
 	long count = store_faults_count(kind);
 	bool fired = store_faults_fired();
 	store_faults_disarm();
+	log_check(kind, n);
 	/* A write or a flush that failed failed its step; an allocation SQLite can do without
 	 * (a cache's) may fail unseen. */
 	if (fired && kind != STORE_FAULT_ALLOC)
@@ -314,6 +372,17 @@ static long run(const world *tpl, store_fault kind, long n)
 	return count;
 }
 
+/* Whether the sweep fails the loop at its nth call of `count`: every n, or with
+ * CROWDLOOP_FAULTS_SAMPLE=K (make test's sampled variant) the first K and K more spread evenly
+ * over the rest, so that its time stays bounded however long the loop grows. */
+static bool swept(long n, long count, long sample)
+{
+	if (sample <= 0 || n <= sample)
+		return true;
+	long step = (count - sample + sample - 1) / sample;
+	return step <= 1 || (n - sample) % step == 0;
+}
+
 static void every_n(store_fault kind)
 {
 	world tpl;
@@ -322,12 +391,17 @@ static void every_n(store_fault kind)
 	assert_true(count > 0);
 	/* CROWDLOOP_FAULTS_FROM=N starts at N, to look at one failure again. */
 	const char *from = getenv("CROWDLOOP_FAULTS_FROM");
+	const char *sample = getenv("CROWDLOOP_FAULTS_SAMPLE");
+	long runs = 0;
 	for (long n = from ? atol(from) : 1; n <= count; n++) {
+		if (!swept(n, count, sample ? atol(sample) : 0))
+			continue;
 		if (getenv("CROWDLOOP_FAULTS_FROM"))
 			print_message("fault %d at %ld of %ld\n", (int)kind, n, count);
 		run(&tpl, kind, n);
+		runs++;
 	}
-	print_message("%ld runs\n", count);
+	print_message("%ld runs of %ld calls\n", runs, count);
 	project_release(&tpl.p);
 	assert_int_equal(tmpdir_remove(tpl.dir), 0);
 }
@@ -353,9 +427,9 @@ static void test_every_allocation_fails_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_every_wal_write_fails_once),
-	    cmocka_unit_test(test_every_wal_flush_fails_once),
-	    cmocka_unit_test(test_every_allocation_fails_once),
+	    cmocka_unit_test_teardown(test_every_wal_write_fails_once, log_teardown),
+	    cmocka_unit_test_teardown(test_every_wal_flush_fails_once, log_teardown),
+	    cmocka_unit_test_teardown(test_every_allocation_fails_once, log_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,20 @@
-/* Unit tests of store/writer: a durable store answers a write only once its WAL is flushed, and
- * rerunnable jobs that share a savepoint still fail alone. */
+/* Unit tests of store/writer: a durable store answers a write only once its WAL is flushed,
+ * rerunnable jobs that share a savepoint still fail alone, and a transaction SQLite rolled back
+ * by itself fails its whole group. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
 
 #include "db_fixture.h"
 
@@ -76,6 +83,7 @@ static int create_marks(db_conn *c, void *ctx, cl_error *err)
 typedef struct mark_job {
 	const char *name;
 	bool fail_after_write, fail_before_write;
+	bool lose_transaction; /* after writing, the transaction is rolled back under the writer */
 	int runs;
 	db_wait w;
 	cl_error err;
@@ -90,9 +98,21 @@ static int mark(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO marks(name) VALUES (?)");
 	db_bind_text(st, 1, m->name);
 	int rc = db_exec_stmt(st, err);
+	if (!rc && m->lose_transaction) {
+		/* What SQLite does by itself when memory runs out mid-statement: the whole
+		 * transaction, its savepoints with it, is rolled back. */
+		sqlite3_exec(db_handle(c), "ROLLBACK", NULL, NULL, NULL);
+		rc = cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	}
 	if (!rc && m->fail_after_write)
 		rc = cl_fail(err, CL_ECONFLICT, NULL, "failed after writing");
 	return rc;
+}
+
+static int clear_marks(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)ctx;
+	return db_exec_stmt(db_stmt(c, "DELETE FROM marks"), err);
 }
 
 static sem_t gate_entered, gate_open;
@@ -156,10 +176,102 @@ static void test_rerunnable_jobs_fail_alone(void **state)
 	sem_destroy(&gate_entered);
 }
 
+/* The marks in the table, in order, as "a,b" ("" when none). */
+static void marks_are(fixture *f, const char *want)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(f->d), "SELECT coalesce(group_concat(name, ','), '')"
+						    " FROM (SELECT name FROM marks ORDER BY name)");
+	assert_int_equal(db_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), want);
+	sqlite3_reset(st);
+}
+
+/* Runs `n` mark jobs in one group behind a gate, stderr kept in `log` (size bytes); rc[i] each
+ * one's result. */
+static void run_group(fixture *f, mark_job *jobs, const bool *rerunnable, int n, int *rc,
+		      char *log, size_t size)
+{
+	cl_error err;
+	char path[] = "/tmp/crowdloop-writer-log-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	int saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	sem_init(&gate_entered, 0, 0);
+	sem_init(&gate_open, 0, 0);
+	db_wait gate;
+	db_wait_init(&gate);
+	assert_int_equal(db_write_async(f->d, wait_at_gate, NULL, &err, db_wait_done, &gate), 0);
+	sem_wait(&gate_entered);
+	for (int i = 0; i < n; i++) {
+		db_wait_init(&jobs[i].w);
+		int q = rerunnable[i] ? db_write_async_rerunnable(f->d, mark, &jobs[i], &jobs[i].err,
+								  db_wait_done, &jobs[i].w)
+				      : db_write_async(f->d, mark, &jobs[i], &jobs[i].err,
+						       db_wait_done, &jobs[i].w);
+		assert_int_equal(q, 0);
+	}
+	sem_post(&gate_open);
+	assert_int_equal(db_wait_for(&gate), 0);
+	for (int i = 0; i < n; i++)
+		rc[i] = db_wait_for(&jobs[i].w);
+	log_flush();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ssize_t got = pread(fd, log, size - 1, 0);
+	log[got > 0 ? got : 0] = '\0';
+	close(fd);
+	sem_destroy(&gate_open);
+	sem_destroy(&gate_entered);
+}
+
+/* A job after which SQLite rolled the transaction back fails the jobs of its group that ran
+ * before it (their writes went with it) and those after it, alone or in a run, without touching
+ * savepoints that are gone ("no such savepoint"); the writer then goes on. */
+static void test_a_rolled_back_transaction_fails_its_group(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	assert_int_equal(db_write(f->d, create_marks, NULL, &err), 0);
+	static const struct {
+		bool rerunnable[4];
+	} cases[] = {
+	    {{false, false, false, false}}, /* each in a savepoint of its own */
+	    {{true, true, true, true}},	    /* all in one run */
+	    {{true, false, true, false}},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		mark_job jobs[4] = {
+		    {.name = "a"},
+		    {.name = "b"},
+		    {.name = "c", .lose_transaction = true},
+		    {.name = "d"},
+		};
+		int rc[4];
+		char log[8192];
+		run_group(f, jobs, cases[k].rerunnable, 4, rc, log, sizeof log);
+		for (int i = 0; i < 4; i++)
+			assert_int_not_equal(rc[i], 0);
+		assert_int_equal(rc[2], CL_ENOMEM);
+		assert_non_null(strstr(jobs[0].err.message, "rolled the transaction back"));
+		assert_null(strstr(log, "no such savepoint"));
+		assert_null(strstr(log, "transaction control failed"));
+		marks_are(f, "");
+		/* The writer goes on. */
+		mark_job e = {.name = "e"};
+		assert_int_equal(db_write(f->d, mark, &e, &err), 0);
+		marks_are(f, "e");
+		assert_int_equal(db_write(f->d, clear_marks, NULL, &err), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_rerunnable_jobs_fail_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_a_rolled_back_transaction_fails_its_group, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_durable_writes_are_flushed_before_the_answer,
 					    setup_durable, teardown),
 	};
