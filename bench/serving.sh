@@ -35,24 +35,10 @@ THRESHOLD=${BENCH_THRESHOLD:-0.9}
 read -r -a SERVE_ARGS <<<"${BENCH_SERVE_ARGS:-}"
 BIN=$BUILD_DIR/crowdloop
 LOADGEN=$BUILD_DIR/crowdloop-loadgen
-SERVER_PID=
 DATA=
-
-log() { printf '[serving %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-stop_server() {
-	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		for _ in $(seq 100); do
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	SERVER_PID=
-}
+PORT=
+BENCH_TAG=serving
+. "$ROOT/bench/lib.sh"
 
 cleanup() {
 	stop_server
@@ -63,28 +49,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Field KEY of a loadgen RESULT line ($2); empty when absent.
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
-# utime + stime of the server in seconds.
-server_cpu_s() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
-		"/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
-}
-
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 build() {
-	if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-		cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null \
-			|| die "cmake configure failed"
-	fi
-	cmake --build "$BUILD_DIR" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null \
-		|| die "build failed (compiler output above)"
+	build_targets "$BUILD_DIR" crowdloop crowdloop-loadgen
 	[ -x "$BIN" ] && [ -x "$LOADGEN" ] || die "build did not produce $BIN and $LOADGEN"
 }
 
@@ -114,28 +82,6 @@ with open(data + "/train-data/rows.jsonl", "w") as f, open(data + "/bodies.jsonl
         if split == "test" and len(body) <= 1400:
             b.write(body + "\n")
 PY
-}
-
-# Starts a server on $DATA: sets PORT and SERVER_PID.
-start_server() {
-	python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$DATA/admin.pw"
-	chmod 600 "$DATA/admin.pw"
-	timeout 60 "$BIN" admin create --data "$DATA" --username admin \
-		--password-file "$DATA/admin.pw" >"$DATA/admin-create.log" 2>&1 \
-		|| die "admin create failed: $(tail -5 "$DATA/admin-create.log")"
-	PORT=$(free_port)
-	"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" ${SERVE_ARGS[@]+"${SERVE_ARGS[@]}"} \
-		>"$DATA/server.log" 2>&1 &
-	SERVER_PID=$!
-	for _ in $(seq 300); do
-		kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -5 "$DATA/server.log")"
-		if curl -fsS -m 2 "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
-			log "server pid $SERVER_PID on 127.0.0.1:$PORT, data $DATA"
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "server did not answer /healthz within 30 s"
 }
 
 # Over HTTP: an org, a manager and the loop's project, the endpoint and its key. Writes
@@ -259,7 +205,8 @@ main() {
 		|| die "training failed: $(tail -5 "$DATA/train.log")"
 	echo "model: text-linear, test accuracy $(python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["accuracy"])' "$DATA/models/sentiment/evaluation.json")," \
 		"$(wc -l <"$DATA/bodies.jsonl") test sentences as bodies"
-	start_server
+	admin_create "$DATA"
+	serve_data "$DATA"
 	deploy
 
 	echo
