@@ -211,11 +211,13 @@ static int64_t approved_task(fixture *f)
 	return id;
 }
 
-static task_bulk_result rework(fixture *f, int64_t *ids, int n, const char *reason, int want_rc)
+/* A bulk call of the manager's with `action` and `reason` on ids that returns want_rc. */
+static task_bulk_result bulk(fixture *f, task_bulk_action action, int64_t *ids, int n,
+			     const char *reason, int want_rc)
 {
 	task_bulk b = {.project_id = f->p.id,
 		       .user_id = f->mgr,
-		       .action = TASK_BULK_REWORK,
+		       .action = action,
 		       .reason = reason,
 		       .ids = ids,
 		       .n = n};
@@ -225,40 +227,81 @@ static task_bulk_result rework(fixture *f, int64_t *ids, int n, const char *reas
 	return res;
 }
 
-static void test_rework_reverses_pay_and_pays_again(void **state)
+static task_bulk_result rework(fixture *f, int64_t *ids, int n, const char *reason, int want_rc)
 {
-	fixture *f = *state;
+	return bulk(f, TASK_BULK_REWORK, ids, n, reason, want_rc);
+}
+
+static task_bulk_result review_again(fixture *f, int64_t *ids, int n, const char *reason,
+				     int want_rc)
+{
+	return bulk(f, TASK_BULK_REVIEW_AGAIN, ids, n, reason, want_rc);
+}
+
+/* Bulk `action` with a reason on a funded, approved task and an open one: the approved task
+ * changes to `to`, the open one is named and left, the worker's pay is reversed by a posting of
+ * its own and the task's rounds end with `decision` and the reason. Returns the task. */
+static int64_t undo_approval(fixture *f, task_bulk_action action, task_state to,
+			     const char *decision)
+{
 	fund(f, 1000);
 	int64_t id = approved_task(f);
 	assert_int_equal(balance_of(f, f->w1), 100);
 	int64_t ids[] = {id, f->ids[3]};
 	/* A reason is required, and a wrong call changes nothing. */
-	rework(f, ids, 1, "  ", CL_EINVAL);
+	bulk(f, action, ids, 1, "  ", CL_EINVAL);
 	assert_int_equal(state_of(f, id), TASK_APPROVED);
-	/* The approved task goes back with the reason; the open one is named and left. */
-	task_bulk_result res = rework(f, ids, 2, "the label is wrong", 0);
+	task_bulk_result res = bulk(f, action, ids, 2, "the label is wrong", 0);
 	assert_int_equal(res.changed, 1);
 	assert_int_equal(json_array_size(res.skipped), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "conflict");
 	json_decref(res.skipped);
-	assert_int_equal(state_of(f, id), TASK_REWORK);
+	assert_int_equal(state_of(f, id), to);
 	assert_int_equal(balance_of(f, f->w1), 0);
 	project_budget budget;
 	assert_int_equal(store_ledger_budget(f->d, f->p.id, &budget), 0);
-	assert_int_equal(budget.balance, 1000);
 	assert_int_equal(budget.paid_to_workers, 0);
-	/* The reason reads as the worker's rejection in the task's rounds. */
+	/* The reason reads as the decision in the task's rounds. */
 	json_t *rounds = store_sqlite_ops.task_rounds(f->d, id);
 	json_t *reviews = json_object_get(rounds, "reviews");
 	json_t *last = json_array_get(reviews, json_array_size(reviews) - 1);
-	assert_string_equal(json_string_value(json_object_get(last, "decision")),
-			    "rework_approved");
+	assert_string_equal(json_string_value(json_object_get(last, "decision")), decision);
 	assert_string_equal(json_string_value(json_object_get(last, "reason")),
 			    "the label is wrong");
 	json_decref(rounds);
-	/* The ledger kept both postings: it balances, and the next approval pays again. */
+	/* The ledger kept both postings: it balances. */
 	json_t *check = store_ledger_check(f->d);
 	assert_true(json_is_true(json_object_get(check, "ok")));
 	json_decref(check);
+	return id;
+}
+
+/* An approved task whose pay was paid out is named and left as it is by `action`. */
+static void assert_paid_out_is_left(fixture *f, task_bulk_action action)
+{
+	fund(f, 1000);
+	int64_t id = approved_task(f);
+	cl_error err;
+	int64_t payout;
+	assert_int_equal(ledger_payout_request(&f->s, f->w1, "KRW", 100, &payout, &err), 0);
+	int64_t ids[] = {id};
+	task_bulk_result res = bulk(f, action, ids, 1, "wrong", 0);
+	assert_int_equal(res.changed, 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "paid_out");
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, id), TASK_APPROVED);
+}
+
+static void test_rework_reverses_pay_and_pays_again(void **state)
+{
+	fixture *f = *state;
+	int64_t id = undo_approval(f, TASK_BULK_REWORK, TASK_REWORK, "rework_approved");
+	project_budget budget;
+	assert_int_equal(store_ledger_budget(f->d, f->p.id, &budget), 0);
+	assert_int_equal(budget.balance, 1000);
+	/* The next approval pays again. */
 	assert_int_equal(claim(f, f->w1), id);
 	assert_int_equal(submit(f, id, f->w1), 0);
 	task_change *tc = NULL;
@@ -275,19 +318,7 @@ static void test_rework_reverses_pay_and_pays_again(void **state)
 
 static void test_rework_skips_pay_already_paid_out(void **state)
 {
-	fixture *f = *state;
-	fund(f, 1000);
-	int64_t id = approved_task(f);
-	cl_error err;
-	int64_t payout;
-	assert_int_equal(ledger_payout_request(&f->s, f->w1, "KRW", 100, &payout, &err), 0);
-	int64_t ids[] = {id};
-	task_bulk_result res = rework(f, ids, 1, "wrong", 0);
-	assert_int_equal(res.changed, 0);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "paid_out");
-	json_decref(res.skipped);
-	assert_int_equal(state_of(f, id), TASK_APPROVED);
+	assert_paid_out_is_left(*state, TASK_BULK_REWORK);
 }
 
 static void test_rework_of_unpaid_work(void **state)
@@ -300,21 +331,6 @@ static void test_rework_of_unpaid_work(void **state)
 	json_decref(res.skipped);
 	assert_int_equal(state_of(f, id), TASK_REWORK);
 	assert_int_equal(balance_of(f, f->w1), 0);
-}
-
-static task_bulk_result review_again(fixture *f, int64_t *ids, int n, const char *reason,
-				     int want_rc)
-{
-	task_bulk b = {.project_id = f->p.id,
-		       .user_id = f->mgr,
-		       .action = TASK_BULK_REVIEW_AGAIN,
-		       .reason = reason,
-		       .ids = ids,
-		       .n = n};
-	task_bulk_result res = {0};
-	cl_error err;
-	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), want_rc);
-	return res;
 }
 
 /* The task a review claim by `reviewer_id` hands them (0: none). */
@@ -342,35 +358,11 @@ static void test_review_again_reverses_pay_and_another_reviewer_decides(void **s
 {
 	fixture *f = *state;
 	cl_error err;
-	fund(f, 1000);
-	int64_t id = approved_task(f); /* approved by w2 */
+	task_bulk_result res;
+	/* Approved by w2. */
 	assert_int_equal(store_project_member_set(f->d, f->p.id, f->w2, "reviewer", &err), 0);
 	assert_int_equal(store_project_member_set(f->d, f->p.id, f->rv, "reviewer", &err), 0);
-	assert_int_equal(balance_of(f, f->w1), 100);
-	int64_t ids[] = {id, f->ids[3]};
-	/* A reason is required, and a wrong call changes nothing. */
-	review_again(f, ids, 1, "", CL_EINVAL);
-	assert_int_equal(state_of(f, id), TASK_APPROVED);
-	/* The approved task waits for review again; the open one is named and left. */
-	task_bulk_result res = review_again(f, ids, 2, "check the boxes again", 0);
-	assert_int_equal(res.changed, 1);
-	assert_int_equal(json_array_size(res.skipped), 1);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "conflict");
-	json_decref(res.skipped);
-	assert_int_equal(state_of(f, id), TASK_SUBMITTED);
-	assert_int_equal(balance_of(f, f->w1), 0);
-	project_budget budget;
-	assert_int_equal(store_ledger_budget(f->d, f->p.id, &budget), 0);
-	assert_int_equal(budget.paid_to_workers, 0);
-	/* The event carries the manager's reason in the task's rounds. */
-	json_t *rounds = store_sqlite_ops.task_rounds(f->d, id);
-	json_t *reviews = json_object_get(rounds, "reviews");
-	json_t *last = json_array_get(reviews, json_array_size(reviews) - 1);
-	assert_string_equal(json_string_value(json_object_get(last, "decision")), "review_again");
-	assert_string_equal(json_string_value(json_object_get(last, "reason")),
-			    "check the boxes again");
-	json_decref(rounds);
+	int64_t id = undo_approval(f, TASK_BULK_REVIEW_AGAIN, TASK_SUBMITTED, "review_again");
 	/* Not back to the reviewer who approved it while another reviewer is there, nor to its
 	 * worker; the other reviewer approves, and the worker is paid again. */
 	assert_int_equal(review_claim(f, f->w2), 0);
@@ -413,19 +405,7 @@ static void test_review_again_by_the_only_reviewer_may_reject(void **state)
 
 static void test_review_again_skips_pay_already_paid_out(void **state)
 {
-	fixture *f = *state;
-	fund(f, 1000);
-	int64_t id = approved_task(f);
-	cl_error err;
-	int64_t payout;
-	assert_int_equal(ledger_payout_request(&f->s, f->w1, "KRW", 100, &payout, &err), 0);
-	int64_t ids[] = {id};
-	task_bulk_result res = review_again(f, ids, 1, "wrong", 0);
-	assert_int_equal(res.changed, 0);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "paid_out");
-	json_decref(res.skipped);
-	assert_int_equal(state_of(f, id), TASK_APPROVED);
+	assert_paid_out_is_left(*state, TASK_BULK_REVIEW_AGAIN);
 }
 
 static int page_count(fixture *f, task_query q)
