@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "core/task.h"
 #include "core/task_desk.h"
 #include "core/task_loop.h"
+#include "store/conn.h"
 #include "store/store.h"
 #include "core/ledger.h"
 #include "store/store_ledger.h"
@@ -408,6 +410,53 @@ static void test_review_again_skips_pay_already_paid_out(void **state)
 	assert_paid_out_is_left(*state, TASK_BULK_REVIEW_AGAIN);
 }
 
+/* The worker's count of decided tasks in the fixture's project (worker_counts.decided). */
+static int64_t decided_of(fixture *f, int64_t worker)
+{
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db_reader(f->d)),
+					    "SELECT decided FROM worker_counts"
+					    " WHERE user_id = ? AND project_id = ?",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, worker);
+	sqlite3_bind_int64(st, 2, f->p.id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* A task's first decision counts once as decided, whatever comes after it: reviewed again and
+ * decided again, or reviewed again and discarded before anyone decides it. */
+static void test_review_again_keeps_the_task_decided(void **state)
+{
+	fixture *f = *state;
+	int64_t again = approved_task(f);
+	int64_t ids[] = {again};
+	assert_int_equal(decided_of(f, f->w1), 1);
+	json_decref(review_again(f, ids, 1, "look again", 0).skipped);
+	assert_int_equal(decided_of(f, f->w1), 1);
+	assert_int_equal(review_claim(f, f->w2), again);
+	assert_int_equal(decide(f, again, f->w2, TASK_APPROVE), 0);
+	assert_int_equal(decided_of(f, f->w1), 1);
+
+	json_decref(review_again(f, ids, 1, "look again", 0).skipped);
+	assert_int_equal(state_of(f, again), TASK_SUBMITTED);
+	task_bulk discard = {.project_id = f->p.id,
+			     .user_id = f->mgr,
+			     .action = TASK_BULK_DISCARD,
+			     .ids = ids,
+			     .n = 1};
+	task_bulk_result res = {0};
+	cl_error err;
+	assert_int_equal(task_bulk_run(&f->s, &discard, &res, &err), 0);
+	assert_int_equal(res.changed, 1);
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, again), TASK_DISCARDED);
+	assert_int_equal(decided_of(f, f->w1), 1);
+}
+
 static int page_count(fixture *f, task_query q)
 {
 	task_view *v = NULL;
@@ -455,6 +504,8 @@ int main(void)
 		test_review_again_reverses_pay_and_another_reviewer_decides, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_review_again_by_the_only_reviewer_may_reject,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_review_again_keeps_the_task_decided, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_review_again_skips_pay_already_paid_out, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_filters, setup, teardown),
