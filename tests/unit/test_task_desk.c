@@ -487,6 +487,47 @@ static void test_browser_filters(void **state)
 	assert_int_equal(page_count(f, (task_query){.gold = 2, .state = "open"}), 3);
 }
 
+static int exec_sql_job(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)err;
+	return sqlite3_exec(db_handle(c), ctx, NULL, NULL, NULL) == SQLITE_OK ? 0 : CL_EINTERNAL;
+}
+
+/* The gold-only filter pages through the gold tasks' own index: it finds the task of an item
+ * made gold after it, and a task made for a gold item afterwards, in id order. */
+static void test_gold_filter_follows_gold_items_and_their_tasks(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO gold_items(item_id, project_id, answer, created_at)"
+		 " SELECT item_id, project_id, '{\"labels\":[\"a\"]}', 0 FROM tasks WHERE id = %lld",
+		 (long long)f->ids[1]);
+	assert_int_equal(db_write(f->d, exec_sql_job, sql, &err), 0);
+	assert_int_equal(page_count(f, (task_query){.gold = 1}), 1);
+	assert_int_equal(page_count(f, (task_query){.gold = 2}), 3);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
+		 " SELECT project_id, item_id, 1, 'open', 0 FROM tasks WHERE id = %lld",
+		 (long long)f->ids[1]);
+	assert_int_equal(db_write(f->d, exec_sql_job, sql, &err), 0);
+	task_view *v = NULL;
+	int64_t next;
+	task_query q = {.project_id = f->p.id, .gold = 1, .limit = 1};
+	assert_int_equal(store_sqlite_ops.tasks_page(f->d, &q, &v, &next), 1);
+	assert_int_equal(v[0].id, f->ids[1]);
+	assert_int_equal(next, f->ids[1]);
+	task_view_release(&v[0]);
+	free(v);
+	q.cursor = next;
+	assert_int_equal(store_sqlite_ops.tasks_page(f->d, &q, &v, &next), 1);
+	assert_true(v[0].id > f->ids[1]);
+	assert_int_equal(next, 0);
+	task_view_release(&v[0]);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +550,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_review_again_skips_pay_already_paid_out, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gold_filter_follows_gold_items_and_their_tasks,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
