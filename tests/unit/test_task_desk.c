@@ -413,18 +413,11 @@ static void test_review_again_skips_pay_already_paid_out(void **state)
 /* The worker's count of decided tasks in the fixture's project (worker_counts.decided). */
 static int64_t decided_of(fixture *f, int64_t worker)
 {
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db_reader(f->d)),
-					    "SELECT decided FROM worker_counts"
-					    " WHERE user_id = ? AND project_id = ?",
-					    -1, &st, NULL),
-			 SQLITE_OK);
-	sqlite3_bind_int64(st, 1, worker);
-	sqlite3_bind_int64(st, 2, f->p.id);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	char sql[128];
+	snprintf(sql, sizeof sql,
+		 "SELECT decided FROM worker_counts WHERE user_id = ?1 AND project_id = %lld",
+		 (long long)f->p.id);
+	return read_int(f->d, sql, worker);
 }
 
 /* A task's first decision counts once as decided, whatever comes after it: reviewed again and
@@ -485,12 +478,6 @@ static void test_browser_filters(void **state)
 	assert_int_equal(page_count(f, (task_query){.to = 1}), 0);
 	/* A filter and then none on the same cached statement: the round's binding is gone. */
 	assert_int_equal(page_count(f, (task_query){.gold = 2, .state = "open"}), 3);
-}
-
-static int exec_sql_job(db_conn *c, void *ctx, cl_error *err)
-{
-	(void)err;
-	return sqlite3_exec(db_handle(c), ctx, NULL, NULL, NULL) == SQLITE_OK ? 0 : CL_EINTERNAL;
 }
 
 /* The gold-only filter pages through the gold tasks' own index: it finds the task of an item
