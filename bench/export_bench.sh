@@ -19,16 +19,8 @@ printf '%-10s %-6s %12s %10s %14s %12s\n' annotations format seconds MB annotati
 for N in $SIZES; do
 	DIR=$(mktemp -d /tmp/crowdloop-bench-XXXXXX)
 	admin_create "$DIR"
-	PW=$(cat "$DIR/admin.pw")
 	serve_data "$DIR"
-	TOKEN=$(curl -sf "$URL/auth/login" -H 'Content-Type: application/json' \
-		-d "{\"username\":\"admin\",\"password\":\"$PW\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-	AUTH="Authorization: Bearer $TOKEN"
-	ORG=$(curl -sf "$URL/orgs" -H "$AUTH" -H 'Content-Type: application/json' -d '{"name":"bench"}' |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-	PID=$(curl -sf "$URL/projects" -H "$AUTH" -H 'Content-Type: application/json' \
-		-d "{\"org_id\":$ORG,\"name\":\"bench\",\"kind\":\"image_bbox\",\"labels\":[\"cat\",\"dog\"]}" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	admin_project "$DIR" image_bbox '["cat","dog"]'
 	stop_server
 	python3 - "$DIR/crowdloop.db" "$PID" "$N" <<'PY'
 import sqlite3, sys

@@ -64,6 +64,24 @@ serve_data() {
 	log "server pid $SERVER_PID on 127.0.0.1:$PORT, data $1"
 }
 
+# Field $1 of the JSON object on stdin.
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+
+# Over HTTP as the admin of data directory $1 (its server running): an org and a project of
+# kind $2 with labels $3 (a JSON array). Sets AUTH (the admin's header) and PID (the project).
+admin_project() {
+	local url=http://127.0.0.1:$PORT/api/v1 token org
+	token=$(curl -sf "$url/auth/login" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$(cat "$1/admin.pw")\"}" | json_field token) \
+		|| die "admin login failed"
+	AUTH="Authorization: Bearer $token"
+	org=$(curl -sf "$url/orgs" -H "$AUTH" -H 'Content-Type: application/json' \
+		-d '{"name":"bench"}' | json_field id) || die "cannot create the org"
+	PID=$(curl -sf "$url/projects" -H "$AUTH" -H 'Content-Type: application/json' \
+		-d "{\"org_id\":$org,\"name\":\"bench\",\"kind\":\"$2\",\"labels\":$3}" |
+		json_field id) || die "cannot create the project"
+}
+
 # Stops the server: TERM, then KILL after 10 s.
 stop_server() {
 	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then

@@ -121,40 +121,16 @@ start_server() {
 # Seeds the running server with ITEMS items ($1): writes $DATA/project_id, workers.tok,
 # reviewers.tok.
 seed() {
-	timeout 3600 python3 - "$PORT" "$DATA" "$1" "$USERS" "$CHUNK" "$PRICE" "$FEE" <<'PY'
-import http.client, json, secrets, sys, time
+	PYTHONPATH="$ROOT/bench" timeout 3600 python3 - "$PORT" "$DATA" "$1" "$USERS" "$CHUNK" "$PRICE" "$FEE" <<'PY'
+import json, secrets, sys, time
 from concurrent.futures import ThreadPoolExecutor
+from bench_api import Api
 
 port, data, items, users, chunk = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), \
     int(sys.argv[4]), int(sys.argv[5])
 price, fee = int(sys.argv[6]), int(sys.argv[7])
-
-def call(method, path, body=None, token=None, ctype="application/json", timeout=120):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        hdrs = {}
-        if token:
-            hdrs["Authorization"] = "Bearer " + token
-        if body is not None:
-            if not isinstance(body, (bytes, str)):
-                body = json.dumps(body)
-            hdrs["Content-Type"] = ctype
-        c.request(method, "/api/v1" + path, body=body, headers=hdrs)
-        r = c.getresponse()
-        raw = r.read()
-        return r.status, (json.loads(raw) if raw else None)
-    finally:
-        c.close()
-
-def ok(expect, res, what):
-    status, body = res
-    if status != expect:
-        sys.exit("seed: %s: HTTP %d %r" % (what, status, body))
-    return body
-
-def login(name, pw):
-    return ok(200, call("POST", "/auth/login", {"username": name, "password": pw}),
-              "login " + name)["token"]
+api = Api(port, "seed")
+call, ok, login = api.call, api.ok, api.login
 
 t0 = time.time()
 with open(data + "/admin.pw") as f:

@@ -87,32 +87,13 @@ PY
 # Over HTTP: an org, a manager and the loop's project, the endpoint and its key. Writes
 # $DATA/endpoint_id, $DATA/project_id, $DATA/key and $DATA/admin.tok.
 deploy() {
-	timeout 120 python3 - "$PORT" "$DATA" <<'PY'
-import http.client, json, secrets, sys
+	PYTHONPATH="$ROOT/bench" timeout 120 python3 - "$PORT" "$DATA" <<'PY'
+import json, secrets, sys
+from bench_api import Api
+
 port, data = int(sys.argv[1]), sys.argv[2]
-
-def call(method, path, body=None, token=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        hdrs = {"Authorization": "Bearer " + token} if token else {}
-        if body is not None:
-            body = json.dumps(body)
-            hdrs["Content-Type"] = "application/json"
-        c.request(method, "/api/v1" + path, body=body, headers=hdrs)
-        r = c.getresponse()
-        raw = r.read()
-        return r.status, (json.loads(raw) if raw else None)
-    finally:
-        c.close()
-
-def ok(expect, res, what):
-    if res[0] != expect:
-        sys.exit("deploy: %s: HTTP %d %r" % (what, res[0], res[1]))
-    return res[1]
-
-def login(name, pw):
-    return ok(200, call("POST", "/auth/login", {"username": name, "password": pw}),
-              "login " + name)["token"]
+api = Api(port, "deploy")
+call, ok, login = api.call, api.ok, api.login
 
 admin = login("admin", open(data + "/admin.pw").read().strip())
 org = ok(201, call("POST", "/orgs", {"name": "bench"}, admin), "create org")

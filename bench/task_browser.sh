@@ -18,8 +18,6 @@ PORT=${PORT:-18778}
 URL=http://127.0.0.1:$PORT/api/v1
 . "$ROOT/bench/lib.sh"
 
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-
 FILTERS=(
 	""
 	"state=open"
@@ -39,14 +37,8 @@ printf '%-9s %-32s %10s %10s %6s\n' tasks filter median_ms max_ms rows
 for N in $SIZES; do
 	DIR=$(mktemp -d /tmp/crowdloop-bench-XXXXXX)
 	admin_create "$DIR"
-	PW=$(cat "$DIR/admin.pw")
 	serve_data "$DIR"
-	TOKEN=$(curl -sf "$URL/auth/login" -H 'Content-Type: application/json' \
-		-d "{\"username\":\"admin\",\"password\":\"$PW\"}" | json token)
-	AUTH="Authorization: Bearer $TOKEN"
-	ORG=$(curl -sf "$URL/orgs" -H "$AUTH" -H 'Content-Type: application/json' -d '{"name":"bench"}' | json id)
-	PID=$(curl -sf "$URL/projects" -H "$AUTH" -H 'Content-Type: application/json' \
-		-d "{\"org_id\":$ORG,\"name\":\"bench\",\"kind\":\"text_class\",\"labels\":[\"pos\",\"neg\"]}" | json id)
+	admin_project "$DIR" text_class '["pos","neg"]'
 	stop_server
 	python3 - "$DIR/crowdloop.db" "$PID" "$N" <<'PY'
 import sqlite3, sys
