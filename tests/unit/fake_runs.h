@@ -158,7 +158,7 @@ static inline int fake_version_add(store_tx *tx, int64_t model, int64_t job, con
 				   int64_t now, int *version, cl_error *err)
 {
 	(void)tx, (void)dir, (void)evaluation, (void)lineage, (void)by, (void)now;
-	if (jobs_mem.versions[model] == FAKE_RUNS_MAX - 1)
+	if (model < 1 || model >= FAKE_RUNS_MAX || jobs_mem.versions[model] == FAKE_RUNS_MAX - 1)
 		return cl_fail(err, CL_EINTERNAL, NULL, "the fake store is full");
 	*version = ++jobs_mem.versions[model];
 	jobs_mem.version_job[model][*version] = (int)job;
@@ -168,7 +168,8 @@ static inline int fake_version_add(store_tx *tx, int64_t model, int64_t job, con
 static inline bool fake_has_version(store_tx *tx, int64_t model, int version)
 {
 	(void)tx;
-	return version >= 1 && version <= jobs_mem.versions[model];
+	return model >= 1 && model < FAKE_RUNS_MAX && version >= 1 &&
+	       version <= jobs_mem.versions[model];
 }
 
 static inline int fake_alias_get(store_tx *tx, int64_t model, const char *name)
