@@ -603,8 +603,8 @@ static int cycle_request(struct conn *c)
 				"Content-Length: 0\r\n\r\n",
 				opt.project, worker ? "tasks" : "reviews", hdr);
 	}
-	const char *body = opt.chained ? (worker ? submit_next : approve_next)
-				       : (worker ? submit : approve);
+	const char *body =
+	    opt.chained ? (worker ? submit_next : approve_next) : (worker ? submit : approve);
 	c->route = worker ? R_SUBMIT : R_REVIEW;
 	return snprintf(c->out, OUT_CAP,
 			"POST /api/v1/tasks/%lld/%s HTTP/1.1\r\n%s"

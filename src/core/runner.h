@@ -7,9 +7,9 @@
  * and retries it by the rules of core/runs.c. On an executor that places its own jobs (Slurm)
  * the scheduler holds orgs to their quotas only, the cluster chooses nodes and devices, and the
  * runner records what the cluster chose; a job is found again after a restart by its cluster id,
- * or by its name ("crowdloop-<id>-<attempt>-<tag>", the tag a hash of the data directory) when the server died before recording the id.
- * Stopping the runner leaves running jobs running,
- * for the next server to adopt. */
+ * or by its name ("crowdloop-<id>-<attempt>-<tag>", the tag a hash of the data directory) when the
+ * server died before recording the id. Stopping the runner leaves running jobs running, for the
+ * next server to adopt. */
 #ifndef CROWDLOOP_CORE_RUNNER_H
 #define CROWDLOOP_CORE_RUNNER_H
 
@@ -34,13 +34,14 @@ typedef struct runner_config {
 	const char *self_exe;	/* the server's own executable, for built-in trainers */
 	const char *node_name;
 	const executor *exec;
-	sched_node node;	/* this machine; unused where the executor's cluster places jobs */
-	const char *partition;	/* where a cluster executor submits; NULL: its default */
-	int grace_ms; /* SIGTERM to SIGKILL on cancel; 0: the executor's default */
-	int tick_ms;  /* how often it looks at the store and its jobs; 0: 100 */
+	sched_node node;       /* this machine; unused where the executor's cluster places jobs */
+	const char *partition; /* where a cluster executor submits; NULL: its default */
+	int grace_ms;	       /* SIGTERM to SIGKILL on cancel; 0: the executor's default */
+	int tick_ms;	       /* how often it looks at the store and its jobs; 0: 100 */
 	/* Other work the runner's thread takes a step of between its jobs, in this order, never
 	 * on an HTTP thread (batch pre-annotation each tick, api/preannotate.h; the retraining
-	 * pipeline's trigger each second, core/pipeline.h). The list ends at the first NULL step. */
+	 * pipeline's trigger each second, core/pipeline.h). The list ends at the first NULL step.
+	 */
 	runner_hook hooks[RUNNER_MAX_HOOKS];
 } runner_config;
 

@@ -15,17 +15,17 @@
 #define FAKE_RUNS_MAX 32
 
 static struct {
-	run_row jobs[FAKE_RUNS_MAX]; /* job id i at jobs[i - 1] */
+	run_row jobs[FAKE_RUNS_MAX];	     /* job id i at jobs[i - 1] */
 	char evaluation[FAKE_RUNS_MAX][128]; /* each job's; "" reads as {} */
 	int n_jobs;
 	char params[FAKE_RUNS_MAX][2][32]; /* job id and key of each param written */
 	int n_params;
 	size_t metrics;
 	int n_artifacts;
-	int n_datasets;			      /* datasets 1..n_datasets exist */
-	int64_t dataset_org[FAKE_RUNS_MAX];   /* each dataset's org (0: org 1); project 10 × org */
-	int64_t model_org[FAKE_RUNS_MAX];     /* each model's org; 0: no such model */
-	int versions[FAKE_RUNS_MAX];	      /* how many versions each model has */
+	int n_datasets;			    /* datasets 1..n_datasets exist */
+	int64_t dataset_org[FAKE_RUNS_MAX]; /* each dataset's org (0: org 1); project 10 × org */
+	int64_t model_org[FAKE_RUNS_MAX];   /* each model's org; 0: no such model */
+	int versions[FAKE_RUNS_MAX];	    /* how many versions each model has */
 	int version_job[FAKE_RUNS_MAX][FAKE_RUNS_MAX]; /* [model][version]: the job it came from */
 	int alias, alias_from, alias_moves;	       /* the one alias, of any model and name */
 	int64_t alias_actor;

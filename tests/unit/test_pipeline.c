@@ -231,8 +231,8 @@ static void fake_rows_close(void *rows)
 	(void)rows;
 }
 
-static int fake_dataset_version_add(store_tx *tx, const dataset_version *v, int64_t now, int64_t *id,
-			    cl_error *err)
+static int fake_dataset_version_add(store_tx *tx, const dataset_version *v, int64_t now,
+				    int64_t *id, cl_error *err)
 {
 	(void)tx, (void)now, (void)err;
 	*id = ++jobs_mem.n_datasets;
@@ -262,7 +262,8 @@ static int64_t fake_model_find(db *d, int64_t org_id, const char *name)
 static int64_t fake_version_job(db *d, int64_t model_id, int version)
 {
 	(void)d, (void)model_id;
-	return version >= 1 && version <= jobs_mem.versions[1] ? jobs_mem.version_job[1][version] : 0;
+	return version >= 1 && version <= jobs_mem.versions[1] ? jobs_mem.version_job[1][version]
+							       : 0;
 }
 
 static char *fake_job_evaluation(db *d, int64_t job_id, int64_t *dataset_id)
@@ -462,7 +463,8 @@ static void test_production_on_other_test_items_waits(void **state)
 	/* Production now points at a version trained on a version with its own test split. */
 	int64_t dataset = ++jobs_mem.n_datasets;
 	mem.dataset_base[dataset] = dataset;
-	jobs_mem.jobs[jobs_mem.n_jobs] = (run_row){.id = jobs_mem.n_jobs + 1, .dataset_id = dataset};
+	jobs_mem.jobs[jobs_mem.n_jobs] =
+	    (run_row){.id = jobs_mem.n_jobs + 1, .dataset_id = dataset};
 	snprintf(jobs_mem.evaluation[jobs_mem.n_jobs], sizeof jobs_mem.evaluation[0],
 		 "{\"accuracy\":0.5}");
 	jobs_mem.n_jobs++;

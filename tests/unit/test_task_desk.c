@@ -487,10 +487,11 @@ static void test_gold_filter_follows_gold_items_and_their_tasks(void **state)
 	fixture *f = *state;
 	cl_error err;
 	char sql[512];
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO gold_items(item_id, project_id, answer, created_at)"
-		 " SELECT item_id, project_id, '{\"labels\":[\"a\"]}', 0 FROM tasks WHERE id = %lld",
-		 (long long)f->ids[1]);
+	snprintf(
+	    sql, sizeof sql,
+	    "INSERT INTO gold_items(item_id, project_id, answer, created_at)"
+	    " SELECT item_id, project_id, '{\"labels\":[\"a\"]}', 0 FROM tasks WHERE id = %lld",
+	    (long long)f->ids[1]);
 	assert_int_equal(db_write(f->d, exec_sql_job, sql, &err), 0);
 	assert_int_equal(page_count(f, (task_query){.gold = 1}), 1);
 	assert_int_equal(page_count(f, (task_query){.gold = 2}), 3);
