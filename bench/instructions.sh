@@ -44,7 +44,9 @@ seed=$(sed -n 's/.*kept: \([^ ]*\).*/\1/p' "$log" | tail -1)
 mv "$seed" "$WORK/run"
 
 PORT=$(free_port)
-CROWDLOOP_QUIET_REQUESTS=1 valgrind --tool=callgrind --callgrind-out-file="$OUT" \
+# OMP_THREAD_LIMIT set: else the server runs itself again to set it (cmd_serve.c), which under
+# valgrind starts the tool's own binary, not crowdloop.
+CROWDLOOP_QUIET_REQUESTS=1 OMP_THREAD_LIMIT=1 valgrind --tool=callgrind --callgrind-out-file="$OUT" \
 	"$BUILD_DIR/crowdloop" serve --data "$WORK/run" --listen "127.0.0.1:$PORT" \
 	>"$WORK/server.log" 2>&1 &
 VPID=$!
