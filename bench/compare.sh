@@ -27,8 +27,8 @@ read -r -a ARGS_B <<<"${COMPARE_ARGS_B:-}"
 CHAINED=()
 [ "${COMPARE_CHAINED:-0}" = 1 ] && CHAINED=(--chained)
 
-log() { printf '[compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH_TAG=compare
+. "$ROOT/bench/lib.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-compare-XXXXXX")
 PIDS=()
@@ -41,11 +41,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 for b in "$A" "$B"; do
-	if [ ! -f "$b/CMakeCache.txt" ]; then
-		cmake -S "$ROOT" -B "$b" -DCMAKE_BUILD_TYPE=Release >/dev/null || die "configure $b failed"
-	fi
-	cmake --build "$b" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null \
-		|| die "build of $b failed"
+	build_targets "$b" crowdloop crowdloop-loadgen
 done
 
 SEED=${COMPARE_SEED:-$WORK/seed}
@@ -58,23 +54,17 @@ fi
 cp -a "$SEED" "$WORK/a"
 cp -a "$SEED" "$WORK/b"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 # Starts build $1's server on store $2 with environment settings $3 (one word, spaces between)
 # and options $4...; prints "PID PORT".
 serve() {
 	local bin=$1/crowdloop data=$2 vars=$3 p
 	shift 3
-	p=$(port)
+	p=$(free_port)
 	# shellcheck disable=SC2086 # the settings are words
 	env $vars "$bin" serve --data "$data" --listen "127.0.0.1:$p" "$@" >"$data/server.log" 2>&1 &
 	local pid=$!
-	for _ in $(seq 300); do
-		kill -0 "$pid" 2>/dev/null || die "server exited: $(tail -5 "$data/server.log")"
-		curl -fsS -m 2 "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && { echo "$pid $p"; return; }
-		sleep 0.1
-	done
-	die "server on $data did not answer /healthz"
+	wait_healthz "$pid" "$p" "$data/server.log"
+	echo "$pid $p"
 }
 read -r PID_A PORT_A < <(serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
 PIDS+=("$PID_A")

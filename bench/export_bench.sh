@@ -6,37 +6,22 @@
 #
 #   bench/export_bench.sh [BUILD_DIR] [SIZES...]     e.g. bench/export_bench.sh build 100000 1000000
 set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 shift || true
 SIZES=${*:-100000 1000000}
 BIN=$(cd "$BUILD" && pwd)/crowdloop
 PORT=${PORT:-18777}
 URL=http://127.0.0.1:$PORT/api/v1
-
-serve() {
-	"$BIN" serve --data "$1" --listen 127.0.0.1:$PORT >"$1/server.log" 2>&1 &
-	SERVER=$!
-	for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && return; sleep 0.1; done
-	echo "server did not start" >&2; exit 1
-}
-stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
+. "$ROOT/bench/lib.sh"
 
 printf '%-10s %-6s %12s %10s %14s %12s\n' annotations format seconds MB annotations/s peak_RSS_MB
 for N in $SIZES; do
 	DIR=$(mktemp -d /tmp/crowdloop-bench-XXXXXX)
-	PW=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
-	printf '%s\n' "$PW" >"$DIR/pw"
-	"$BIN" admin create --data "$DIR" --username admin --password-file "$DIR/pw" >/dev/null
-	serve "$DIR"
-	TOKEN=$(curl -sf "$URL/auth/login" -H 'Content-Type: application/json' \
-		-d "{\"username\":\"admin\",\"password\":\"$PW\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-	AUTH="Authorization: Bearer $TOKEN"
-	ORG=$(curl -sf "$URL/orgs" -H "$AUTH" -H 'Content-Type: application/json' -d '{"name":"bench"}' |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-	PID=$(curl -sf "$URL/projects" -H "$AUTH" -H 'Content-Type: application/json' \
-		-d "{\"org_id\":$ORG,\"name\":\"bench\",\"kind\":\"image_bbox\",\"labels\":[\"cat\",\"dog\"]}" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-	stop
+	admin_create "$DIR"
+	serve_data "$DIR"
+	admin_project "$DIR" image_bbox '["cat","dog"]'
+	stop_server
 	python3 - "$DIR/crowdloop.db" "$PID" "$N" <<'PY'
 import sqlite3, sys
 db, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -58,12 +43,12 @@ with c:
 c.close()
 PY
 	for FMT in jsonl coco; do
-		serve "$DIR"
+		serve_data "$DIR"
 		START=$(date +%s.%N)
 		BYTES=$(curl -sf -H "$AUTH" "$URL/projects/$PID/export?format=$FMT" -o /dev/null -w '%{size_download}')
 		END=$(date +%s.%N)
-		HWM=$(awk '/VmHWM/ {print $2}' /proc/$SERVER/status)
-		stop
+		HWM=$(awk '/VmHWM/ {print $2}' /proc/$SERVER_PID/status)
+		stop_server
 		python3 -c "
 s = $END - $START
 print('%-10d %-6s %12.2f %10.1f %14.0f %12.1f' % ($N, '$FMT', s, $BYTES / 1e6, $N / s, $HWM / 1024))"

@@ -18,6 +18,8 @@ CYCLES=${CYCLES:-1500}
 chained=()
 [ "${CHAINED:-0}" = 1 ] && chained=(--chained)
 TOP=${TOP:-25}
+BENCH_TAG=instructions
+. "$ROOT/bench/lib.sh"
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is needed" >&2; exit 1; }
 command -v callgrind_annotate >/dev/null || { echo "instructions.sh: callgrind_annotate is needed" >&2; exit 1; }
 
@@ -41,15 +43,15 @@ seed=$(sed -n 's/.*kept: \([^ ]*\).*/\1/p' "$log" | tail -1)
 [ -d "$seed" ] || { echo "instructions.sh: no seeded store in $log" >&2; exit 1; }
 mv "$seed" "$WORK/run"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-CROWDLOOP_QUIET_REQUESTS=1 valgrind --tool=callgrind --callgrind-out-file="$OUT" \
+PORT=$(free_port)
+# OMP_THREAD_LIMIT set: else the server runs itself again to set it (cmd_serve.c), which under
+# valgrind starts the tool's own binary, not crowdloop.
+CROWDLOOP_QUIET_REQUESTS=1 OMP_THREAD_LIMIT=1 valgrind --tool=callgrind --callgrind-out-file="$OUT" \
 	"$BUILD_DIR/crowdloop" serve --data "$WORK/run" --listen "127.0.0.1:$PORT" \
 	>"$WORK/server.log" 2>&1 &
 VPID=$!
-for _ in $(seq 600); do
-	curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-	sleep 0.2
-done
+# Valgrind starts the server slowly.
+wait_healthz "$VPID" "$PORT" "$WORK/server.log" 120
 result=$("$BUILD_DIR/crowdloop-loadgen" --port "$PORT" --cycles ${chained[@]+"${chained[@]}"} --connections 16 --reviewers 8 \
 	--duration 900 --max-cycles "$CYCLES" --warmup 0 --project "$(cat "$WORK/run/project_id")" \
 	--workers-file "$WORK/run/workers.tok" --reviewers-file "$WORK/run/reviewers.tok" | grep '^RESULT')

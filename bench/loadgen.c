@@ -347,9 +347,42 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
-/* Reads one token a line (blank lines skipped) into a NULL-terminated array; returns the count
- * or -1. */
-static int load_tokens(const char *path, char ***out)
+/* What load_lines reads: one thing a line of a file. */
+struct line_kind {
+	const char *what; /* "token", "body": for the messages */
+	size_t max_len;	  /* the longest line, at most MAX_LINE */
+	int max_lines;
+	int token; /* trailing blanks dropped; control and space bytes refused */
+};
+
+#define MAX_LINE (MAX_BODY > MAX_TOKEN ? MAX_BODY : MAX_TOKEN)
+
+static const struct line_kind token_lines = {"token", MAX_TOKEN, MAX_CONNS, 1};
+/* A --predict body must fit a request with its headers in OUT_CAP. */
+static const struct line_kind body_lines = {"body", MAX_BODY, MAX_BODIES, 0};
+
+/* The length of line once its end is dropped (its newline, and for a token trailing blanks). */
+static size_t line_trim(char *line, const struct line_kind *k)
+{
+	size_t len = strlen(line);
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+		       (k->token && (line[len - 1] == ' ' || line[len - 1] == '\t'))))
+		line[--len] = '\0';
+	return len;
+}
+
+/* Whether a token holds a control or space byte, which no header may carry. */
+static int token_bad(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] <= ' ' || (unsigned char)line[i] >= 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Reads one k->what a line (blank lines skipped, at most k->max_lines) into a NULL-terminated
+ * array; returns the count or -1. */
+static int load_lines(const char *path, const struct line_kind *k, char ***out)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -358,26 +391,19 @@ static int load_tokens(const char *path, char ***out)
 	}
 	char **list = NULL;
 	int n = 0, cap = 0;
-	char line[MAX_TOKEN + 2];
-	while (n < MAX_CONNS && fgets(line, sizeof line, f)) {
-		size_t len = strlen(line);
-		if (len == sizeof line - 1 && line[len - 1] != '\n') {
-			fprintf(stderr, "loadgen: %s: token longer than %d bytes\n", path,
-				MAX_TOKEN);
+	char line[MAX_LINE + 2];
+	while (n < k->max_lines && fgets(line, sizeof line, f)) {
+		if (strcspn(line, "\r\n") > k->max_len) {
+			fprintf(stderr, "loadgen: %s: a %s longer than %zu bytes\n", path, k->what,
+				k->max_len);
 			goto fail;
 		}
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
-			       line[len - 1] == ' ' || line[len - 1] == '\t'))
-			line[--len] = '\0';
+		size_t len = line_trim(line, k);
 		if (!len)
 			continue;
-		for (size_t i = 0; i < len; i++) {
-			unsigned char ch = (unsigned char)line[i];
-			if (ch <= ' ' || ch >= 0x7f) {
-				fprintf(stderr, "loadgen: %s: token with a control or space byte\n",
-					path);
-				goto fail;
-			}
+		if (k->token && token_bad(line, len)) {
+			fprintf(stderr, "loadgen: %s: token with a control or space byte\n", path);
+			goto fail;
 		}
 		if (n + 1 >= cap) {
 			cap = cap ? cap * 2 : 64;
@@ -386,63 +412,13 @@ static int load_tokens(const char *path, char ***out)
 				goto fail;
 			list = p;
 		}
-		list[n] = strdup(line);
-		if (!list[n])
+		if (!(list[n] = strdup(line)))
 			goto fail;
 		list[++n] = NULL;
 	}
 	fclose(f);
 	if (!n) {
-		fprintf(stderr, "loadgen: %s holds no token\n", path);
-		free(list);
-		return -1;
-	}
-	*out = list;
-	return n;
-fail:
-	fclose(f);
-	for (int i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-	return -1;
-}
-
-/* Reads --predict's bodies, one JSON body a line (blank lines skipped, at most MAX_BODIES), each
- * short enough for a request with its headers in OUT_CAP; returns the count or -1. */
-static int load_bodies(const char *path, char ***out)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "loadgen: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	char **list = NULL;
-	int n = 0, cap = 0;
-	char line[MAX_BODY + 2];
-	while (n < MAX_BODIES && fgets(line, sizeof line, f)) {
-		size_t len = strlen(line);
-		if (len == sizeof line - 1 && line[len - 1] != '\n') {
-			fprintf(stderr, "loadgen: %s: a body longer than %d bytes\n", path, MAX_BODY);
-			goto fail;
-		}
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (!len)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **p = realloc(list, (size_t)cap * sizeof *p);
-			if (!p)
-				goto fail;
-			list = p;
-		}
-		if (!(list[n] = strdup(line)))
-			goto fail;
-		n++;
-	}
-	fclose(f);
-	if (!n) {
-		fprintf(stderr, "loadgen: %s holds no body\n", path);
+		fprintf(stderr, "loadgen: %s holds no %s\n", path, k->what);
 		free(list);
 		return -1;
 	}
@@ -587,50 +563,66 @@ static void start_connect(struct conn *c)
 	c->deadline = now_ns() + (uint64_t)(opt.timeout * 1e9);
 }
 
-/* Builds the connection's next request from its role and leased task. */
-static void build_request(struct conn *c)
+/* The request builders, one a role: each writes the connection's next request into c->out and
+ * sets c->route; returns snprintf's count. */
+static int healthz_request(struct conn *c)
+{
+	c->route = R_HEALTHZ;
+	return snprintf(c->out, OUT_CAP, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+			opt.port);
+}
+
+/* The next of --body's bodies, in turn. */
+static int predict_request(struct conn *c)
+{
+	const char *body = bodies[next_body++ % (unsigned)nbodies];
+	c->route = R_PREDICT;
+	return snprintf(c->out, OUT_CAP,
+			"POST /api/v1/endpoints/%s/predict HTTP/1.1\r\n"
+			"Host: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+			"Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			opt.predict, opt.port, opt.key, strlen(body), body);
+}
+
+/* A worker's or reviewer's: the next task to lease, or the decision on the leased one. */
+static int cycle_request(struct conn *c)
 {
 	static const char approve[] = "{\"decision\":\"approve\"}";
 	static const char submit[] = "{\"annotation\":{\"labels\":[\"pos\"]}}";
 	static const char approve_next[] = "{\"decision\":\"approve\",\"next\":true}";
 	static const char submit_next[] = "{\"annotation\":{\"labels\":[\"pos\"]},\"next\":true}";
-	const char *auth_fmt = "Host: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n";
 	char hdr[MAX_TOKEN + 128];
-	int n;
+	int worker = c->role == ROLE_WORKER;
 
-	if (c->role == ROLE_HEALTHZ) {
-		c->route = R_HEALTHZ;
-		n = snprintf(c->out, OUT_CAP, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
-			     opt.port);
-	} else if (c->role == ROLE_PREDICT) {
-		const char *body = bodies[next_body++ % (unsigned)nbodies];
-		c->route = R_PREDICT;
-		n = snprintf(c->out, OUT_CAP,
-			     "POST /api/v1/endpoints/%s/predict HTTP/1.1\r\n"
-			     "Host: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
-			     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-			     opt.predict, opt.port, opt.key, strlen(body), body);
-	} else {
-		snprintf(hdr, sizeof hdr, auth_fmt, opt.port, c->token);
-		int worker = c->role == ROLE_WORKER;
-		if (!c->task_id) {
-			c->route = worker ? R_TASK_NEXT : R_REVIEW_NEXT;
-			n = snprintf(c->out, OUT_CAP,
-				     "POST /api/v1/projects/%lld/%s/next HTTP/1.1\r\n%s"
-				     "Content-Length: 0\r\n\r\n",
-				     opt.project, worker ? "tasks" : "reviews", hdr);
-		} else {
-			const char *body = opt.chained ? (worker ? submit_next : approve_next)
-						       : (worker ? submit : approve);
-			size_t blen = strlen(body);
-			c->route = worker ? R_SUBMIT : R_REVIEW;
-			n = snprintf(
-			    c->out, OUT_CAP,
-			    "POST /api/v1/tasks/%lld/%s HTTP/1.1\r\n%s"
-			    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-			    c->task_id, worker ? "submit" : "review", hdr, blen, body);
-		}
+	snprintf(hdr, sizeof hdr, "Host: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n", opt.port,
+		 c->token);
+	if (!c->task_id) {
+		c->route = worker ? R_TASK_NEXT : R_REVIEW_NEXT;
+		return snprintf(c->out, OUT_CAP,
+				"POST /api/v1/projects/%lld/%s/next HTTP/1.1\r\n%s"
+				"Content-Length: 0\r\n\r\n",
+				opt.project, worker ? "tasks" : "reviews", hdr);
 	}
+	const char *body =
+	    opt.chained ? (worker ? submit_next : approve_next) : (worker ? submit : approve);
+	c->route = worker ? R_SUBMIT : R_REVIEW;
+	return snprintf(c->out, OUT_CAP,
+			"POST /api/v1/tasks/%lld/%s HTTP/1.1\r\n%s"
+			"Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+			c->task_id, worker ? "submit" : "review", hdr, strlen(body), body);
+}
+
+static int (*const request_builders[])(struct conn *) = {
+    [ROLE_HEALTHZ] = healthz_request,
+    [ROLE_WORKER] = cycle_request,
+    [ROLE_REVIEWER] = cycle_request,
+    [ROLE_PREDICT] = predict_request,
+};
+
+/* Builds the connection's next request with its role's builder. */
+static void build_request(struct conn *c)
+{
+	int n = request_builders[c->role](c);
 	c->out_len = n > 0 && n < OUT_CAP ? (size_t)n : 0;
 	c->out_off = 0;
 }
@@ -1315,16 +1307,16 @@ int main(int argc, char **argv)
 	int reviewers = opt.cycles ? opt.reviewers : 0;
 	int workers = opt.cycles ? total_conns - reviewers : 0;
 	if (opt.cycles) {
-		if (workers && (nw = load_tokens(opt.workers_file, &wtok)) < 0)
+		if (workers && (nw = load_lines(opt.workers_file, &token_lines, &wtok)) < 0)
 			return 2;
-		if (reviewers && (nr = load_tokens(opt.reviewers_file, &rtok)) < 0)
+		if (reviewers && (nr = load_lines(opt.reviewers_file, &token_lines, &rtok)) < 0)
 			return 2;
 		if ((workers && nw < workers) || (reviewers && nr < reviewers))
 			fprintf(stderr, "loadgen: warning: fewer tokens than connections; "
 					"connections will share users\n");
 	}
 
-	if (opt.predict && (nbodies = load_bodies(opt.body_file, &bodies)) < 0)
+	if (opt.predict && (nbodies = load_lines(opt.body_file, &body_lines, &bodies)) < 0)
 		return 2;
 
 	struct sigaction sa = {.sa_handler = on_signal};

@@ -57,24 +57,9 @@ LARGE=$(human "$LARGE_ITEMS")
 
 BIN=$BUILD_DIR/crowdloop
 LOADGEN=$BUILD_DIR/crowdloop-loadgen
-SERVER_PID=
 DATA_DIRS=()
-
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-stop_server() {
-	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		for _ in $(seq 100); do
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	SERVER_PID=
-}
+BENCH_TAG=bench
+. "$ROOT/bench/lib.sh"
 
 cleanup() {
 	stop_server
@@ -86,13 +71,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Field KEY of a loadgen RESULT line ($2); empty when absent.
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # The store writer's group commits, write jobs, WAL pages and WAL flushes so far, and the
 # seconds it spent running jobs, committing and flushing, from /metrics:
@@ -125,84 +103,34 @@ server_rss_mib() {
 	awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?"
 }
 
-# utime + stime of the server in seconds.
-server_cpu_s() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
-		"/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
-}
-
 # Builds what the benchmark runs.
 build() {
-	if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-		cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null \
-			|| die "cmake configure failed"
-	fi
-	cmake --build "$BUILD_DIR" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null \
-		|| die "build failed (compiler output above)"
+	build_targets "$BUILD_DIR" crowdloop crowdloop-loadgen
 	[ -x "$BIN" ] && [ -x "$LOADGEN" ] || die "build did not produce $BIN and $LOADGEN"
 }
 
-# Starts a server on a fresh data directory: sets DATA, PORT, SERVER_PID.
+# Starts a server on a fresh data directory and a free port: sets DATA, PORT, SERVER_PID.
 start_server() {
 	DATA=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-bench-XXXXXX")
 	DATA_DIRS+=("$DATA")
-	python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$DATA/admin.pw"
-	chmod 600 "$DATA/admin.pw"
-	timeout 60 "$BIN" admin create --data "$DATA" --username admin \
-		--password-file "$DATA/admin.pw" >"$DATA/admin-create.log" 2>&1 \
-		|| die "admin create failed: $(tail -5 "$DATA/admin-create.log")"
-	PORT=$(free_port)
-	"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" ${SERVE_ARGS[@]+"${SERVE_ARGS[@]}"} \
-		>"$DATA/server.log" 2>&1 &
-	SERVER_PID=$!
-	for _ in $(seq 300); do
-		kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -5 "$DATA/server.log")"
-		if curl -fsS -m 2 "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
-			log "server pid $SERVER_PID on 127.0.0.1:$PORT, data $DATA"
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "server did not answer /healthz within 30 s"
+	admin_create "$DATA"
+	PORT=
+	serve_data "$DATA"
 }
 
 # Seeds the running server with ITEMS items ($1): writes $DATA/project_id, workers.tok,
 # reviewers.tok.
 seed() {
-	timeout 3600 python3 - "$PORT" "$DATA" "$1" "$USERS" "$CHUNK" "$PRICE" "$FEE" <<'PY'
-import http.client, json, secrets, sys, time
+	PYTHONPATH="$ROOT/bench" timeout 3600 python3 - "$PORT" "$DATA" "$1" "$USERS" "$CHUNK" "$PRICE" "$FEE" <<'PY'
+import json, secrets, sys, time
 from concurrent.futures import ThreadPoolExecutor
+from bench_api import Api
 
 port, data, items, users, chunk = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), \
     int(sys.argv[4]), int(sys.argv[5])
 price, fee = int(sys.argv[6]), int(sys.argv[7])
-
-def call(method, path, body=None, token=None, ctype="application/json", timeout=120):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        hdrs = {}
-        if token:
-            hdrs["Authorization"] = "Bearer " + token
-        if body is not None:
-            if not isinstance(body, (bytes, str)):
-                body = json.dumps(body)
-            hdrs["Content-Type"] = ctype
-        c.request(method, "/api/v1" + path, body=body, headers=hdrs)
-        r = c.getresponse()
-        raw = r.read()
-        return r.status, (json.loads(raw) if raw else None)
-    finally:
-        c.close()
-
-def ok(expect, res, what):
-    status, body = res
-    if status != expect:
-        sys.exit("seed: %s: HTTP %d %r" % (what, status, body))
-    return body
-
-def login(name, pw):
-    return ok(200, call("POST", "/auth/login", {"username": name, "password": pw}),
-              "login " + name)["token"]
+api = Api(port, "seed")
+call, ok, login = api.call, api.ok, api.login
 
 t0 = time.time()
 with open(data + "/admin.pw") as f:

@@ -35,24 +35,10 @@ THRESHOLD=${BENCH_THRESHOLD:-0.9}
 read -r -a SERVE_ARGS <<<"${BENCH_SERVE_ARGS:-}"
 BIN=$BUILD_DIR/crowdloop
 LOADGEN=$BUILD_DIR/crowdloop-loadgen
-SERVER_PID=
 DATA=
-
-log() { printf '[serving %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-stop_server() {
-	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		for _ in $(seq 100); do
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	SERVER_PID=
-}
+PORT=
+BENCH_TAG=serving
+. "$ROOT/bench/lib.sh"
 
 cleanup() {
 	stop_server
@@ -63,28 +49,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Field KEY of a loadgen RESULT line ($2); empty when absent.
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
-# utime + stime of the server in seconds.
-server_cpu_s() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
-		"/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
-}
-
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 build() {
-	if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-		cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null \
-			|| die "cmake configure failed"
-	fi
-	cmake --build "$BUILD_DIR" -j "$(nproc)" --target crowdloop crowdloop-loadgen >/dev/null \
-		|| die "build failed (compiler output above)"
+	build_targets "$BUILD_DIR" crowdloop crowdloop-loadgen
 	[ -x "$BIN" ] && [ -x "$LOADGEN" ] || die "build did not produce $BIN and $LOADGEN"
 }
 
@@ -116,57 +84,16 @@ with open(data + "/train-data/rows.jsonl", "w") as f, open(data + "/bodies.jsonl
 PY
 }
 
-# Starts a server on $DATA: sets PORT and SERVER_PID.
-start_server() {
-	python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$DATA/admin.pw"
-	chmod 600 "$DATA/admin.pw"
-	timeout 60 "$BIN" admin create --data "$DATA" --username admin \
-		--password-file "$DATA/admin.pw" >"$DATA/admin-create.log" 2>&1 \
-		|| die "admin create failed: $(tail -5 "$DATA/admin-create.log")"
-	PORT=$(free_port)
-	"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT" ${SERVE_ARGS[@]+"${SERVE_ARGS[@]}"} \
-		>"$DATA/server.log" 2>&1 &
-	SERVER_PID=$!
-	for _ in $(seq 300); do
-		kill -0 "$SERVER_PID" 2>/dev/null || die "server exited: $(tail -5 "$DATA/server.log")"
-		if curl -fsS -m 2 "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
-			log "server pid $SERVER_PID on 127.0.0.1:$PORT, data $DATA"
-			return 0
-		fi
-		sleep 0.1
-	done
-	die "server did not answer /healthz within 30 s"
-}
-
 # Over HTTP: an org, a manager and the loop's project, the endpoint and its key. Writes
 # $DATA/endpoint_id, $DATA/project_id, $DATA/key and $DATA/admin.tok.
 deploy() {
-	timeout 120 python3 - "$PORT" "$DATA" <<'PY'
-import http.client, json, secrets, sys
+	PYTHONPATH="$ROOT/bench" timeout 120 python3 - "$PORT" "$DATA" <<'PY'
+import json, secrets, sys
+from bench_api import Api
+
 port, data = int(sys.argv[1]), sys.argv[2]
-
-def call(method, path, body=None, token=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        hdrs = {"Authorization": "Bearer " + token} if token else {}
-        if body is not None:
-            body = json.dumps(body)
-            hdrs["Content-Type"] = "application/json"
-        c.request(method, "/api/v1" + path, body=body, headers=hdrs)
-        r = c.getresponse()
-        raw = r.read()
-        return r.status, (json.loads(raw) if raw else None)
-    finally:
-        c.close()
-
-def ok(expect, res, what):
-    if res[0] != expect:
-        sys.exit("deploy: %s: HTTP %d %r" % (what, res[0], res[1]))
-    return res[1]
-
-def login(name, pw):
-    return ok(200, call("POST", "/auth/login", {"username": name, "password": pw}),
-              "login " + name)["token"]
+api = Api(port, "deploy")
+call, ok, login = api.call, api.ok, api.login
 
 admin = login("admin", open(data + "/admin.pw").read().strip())
 org = ok(201, call("POST", "/orgs", {"name": "bench"}, admin), "create org")
@@ -259,7 +186,8 @@ main() {
 		|| die "training failed: $(tail -5 "$DATA/train.log")"
 	echo "model: text-linear, test accuracy $(python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["accuracy"])' "$DATA/models/sentiment/evaluation.json")," \
 		"$(wc -l <"$DATA/bodies.jsonl") test sentences as bodies"
-	start_server
+	admin_create "$DATA"
+	serve_data "$DATA"
 	deploy
 
 	echo

@@ -9,21 +9,14 @@
 #   SKIP_TEXT=1 bench/task_browser.sh build 1000000  without the text search, which reads every
 #                                                    item's text (seconds at a million)
 set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
 shift || true
 SIZES=${*:-1000000}
 BIN=$(cd "$BUILD" && pwd)/crowdloop
 PORT=${PORT:-18778}
 URL=http://127.0.0.1:$PORT/api/v1
-
-serve() {
-	"$BIN" serve --data "$1" --listen 127.0.0.1:$PORT >"$1/server.log" 2>&1 &
-	SERVER=$!
-	for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && return; sleep 0.1; done
-	echo "server did not start" >&2; exit 1
-}
-stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+. "$ROOT/bench/lib.sh"
 
 FILTERS=(
 	""
@@ -43,17 +36,10 @@ FILTERS=(
 printf '%-9s %-32s %10s %10s %6s\n' tasks filter median_ms max_ms rows
 for N in $SIZES; do
 	DIR=$(mktemp -d /tmp/crowdloop-bench-XXXXXX)
-	PW=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
-	printf '%s\n' "$PW" >"$DIR/pw"
-	"$BIN" admin create --data "$DIR" --username admin --password-file "$DIR/pw" >/dev/null
-	serve "$DIR"
-	TOKEN=$(curl -sf "$URL/auth/login" -H 'Content-Type: application/json' \
-		-d "{\"username\":\"admin\",\"password\":\"$PW\"}" | json token)
-	AUTH="Authorization: Bearer $TOKEN"
-	ORG=$(curl -sf "$URL/orgs" -H "$AUTH" -H 'Content-Type: application/json' -d '{"name":"bench"}' | json id)
-	PID=$(curl -sf "$URL/projects" -H "$AUTH" -H 'Content-Type: application/json' \
-		-d "{\"org_id\":$ORG,\"name\":\"bench\",\"kind\":\"text_class\",\"labels\":[\"pos\",\"neg\"]}" | json id)
-	stop
+	admin_create "$DIR"
+	serve_data "$DIR"
+	admin_project "$DIR" text_class '["pos","neg"]'
+	stop_server
 	python3 - "$DIR/crowdloop.db" "$PID" "$N" <<'PY'
 import sqlite3, sys
 db, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -84,7 +70,7 @@ with c:
     c.execute("ANALYZE")
 c.close()
 PY
-	serve "$DIR"
+	serve_data "$DIR"
 	for F in "${FILTERS[@]}"; do
 		Q="$URL/projects/$PID/tasks?limit=50${F:+&$F}"
 		ROWS=$(curl -sf -H "$AUTH" "$Q" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
@@ -94,6 +80,6 @@ import sys
 t = sorted(float(x) * 1000 for x in '''$TIMES'''.split())
 print('%-9d %-32s %10.1f %10.1f %6d' % ($N, '''${F:-(none)}''', t[len(t) // 2], t[-1], $ROWS))"
 	done
-	stop
+	stop_server
 	rm -rf "$DIR"
 done

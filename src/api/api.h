@@ -233,7 +233,7 @@ int api_pipeline_get(http_request *r);
 int api_pipeline_put(http_request *r);
 int api_pipeline_approve(http_request *r);
 int api_pipeline_reject(http_request *r);
-/* The pipeline's turn on the job runner's thread (runner_config.every_second; ctx: the app):
+/* The pipeline's turn on the job runner's thread (a runner_config hook, each second; ctx: the app):
  * starts due runs and moves live ones on; endpoints follow what it promotes. */
 void api_pipeline_tick(void *ctx);
 /* Endpoints of org `org_id` serving `model` by an alias follow its move, off any request

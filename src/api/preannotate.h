@@ -1,6 +1,6 @@
 /* Batch pre-annotation (api/preannotate.c): the routes that start a run over a project's open
  * items with one of its org's endpoints and read its progress, and the step the job runner's
- * thread takes each tick (core/runner.h's `between`): a slice of the oldest run's items
+ * thread takes each tick (one of core/runner.h's hooks): a slice of the oldest run's items
  * predicted and written as their meta.preannotation, which the tasks show workers as a
  * suggestion. No HTTP thread ever waits for a model here. */
 #ifndef CROWDLOOP_API_PREANNOTATE_H

@@ -301,10 +301,8 @@ static runner *start_runner(app *a, const serve_args *args, const char *url)
 	    .node = {.cpus = node.cpus, .mem_bytes = (int64_t)node.memory_bytes,
 		     .gpus = node.gpu_count},
 	    .grace_ms = 5000,
-	    .between = preannotate_step,
-	    .between_ctx = a,
-	    .every_second = api_pipeline_tick,
-	    .every_second_ctx = a,
+	    .hooks = {{.step = preannotate_step, .ctx = a},
+		      {.step = api_pipeline_tick, .ctx = a, .every_ms = 1000}},
 	};
 	cl_error err = {0};
 	runner *r = runner_start(&cfg, &err);

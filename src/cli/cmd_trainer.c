@@ -5,6 +5,7 @@
  *   trainer check --trainer NAME --data DIR --output DIR [--folds K] [--threshold P] ...
  * `run` trains on the dataset directory's train split and writes the model and
  * evaluation.json (see ml/train.h); the job system relies on this command line as it is. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,40 +42,87 @@ static json_t *params_of(const cli_list *list)
 	return params;
 }
 
-static int trainer_run(int argc, char **argv)
+/* The command line of `trainer run` or `trainer check`: the same options, check's two more. */
+typedef struct trainer_command {
+	const char *command;	  /* "trainer run" */
+	const char *trainer_help; /* --trainer's help line */
+	const char *synopsis;
+	const char *about;
+	bool checks; /* takes --folds and --threshold */
+} trainer_command;
+
+/* What such a command line asked for. */
+typedef struct trainer_args {
+	const char *name, *data, *output, *threshold;
+	long long cpus, folds;
+	json_t *params; /* the caller's, freed by trainer_finish */
+} trainer_args;
+
+/* The index of --folds in trainer_args_parse's table: the first of check's own options. */
+enum { TRAINER_CHECK_OPTIONS = 5 };
+
+/* Reads the command line of c into *a. Returns -1 when the command should go on (a->params
+ * set), else the exit status (the help printed, or a usage error). */
+static int trainer_args_parse(const trainer_command *c, int argc, char **argv, trainer_args *a)
 {
-	const char *name = NULL, *data = NULL, *output = NULL;
-	long long cpus = 1;
 	cli_list params = {0};
-	const cli_option opts[] = {
-	    OPT_STRING(0, "trainer", &name, "NAME", "the trainer (see `crowdloop trainer list`)"),
-	    OPT_STRING(0, "data", &data, "DIR", "the dataset: project.json and rows.jsonl"),
-	    OPT_STRING(0, "output", &output, "DIR", "where the model and evaluation.json go"),
+	*a = (trainer_args){.cpus = 1, .folds = ML_CHECK_DEFAULT_FOLDS};
+	cli_option opts[] = {
+	    OPT_STRING(0, "trainer", &a->name, "NAME", c->trainer_help),
+	    OPT_STRING(0, "data", &a->data, "DIR", "the dataset: project.json and rows.jsonl"),
+	    OPT_STRING(0, "output", &a->output, "DIR",
+		       c->checks ? "where evaluation.json goes"
+				 : "where the model and evaluation.json go"),
 	    OPT_LIST("param", &params, "K=V", "a param of the trainer (repeat for more)"),
-	    OPT_INT("cpus", &cpus, 1, 256, "N", "the most threads to use (default 1)"),
+	    OPT_INT("cpus", &a->cpus, 1, 256, "N", "the most threads to use (default 1)"),
+	    OPT_INT("folds", &a->folds, ML_CHECK_MIN_FOLDS, ML_CHECK_MAX_FOLDS, "K",
+		    "cross-validation folds (default 5)"),
+	    OPT_STRING(0, "threshold", &a->threshold, "P",
+		       "the model's least probability to flag a label (default 0.9)"),
 	    OPT_END(),
 	};
+	if (!c->checks)
+		opts[TRAINER_CHECK_OPTIONS] = (cli_option)OPT_END();
 	const options_spec spec = {
-	    .command = "trainer run",
-	    .synopses = USAGE("--trainer NAME --data DIR --output DIR [--param K=V]... [--cpus N]"),
-	    .about = "Trains on the train split, evaluates on the test split, and writes\n"
-		     "OUTPUT/model.json, the model's files and OUTPUT/evaluation.json.",
+	    .command = c->command,
+	    .synopses = USAGE(c->synopsis),
+	    .about = c->about,
 	    .options = opts,
 	};
 	int operand, ret = options_parse(&spec, argc, argv, &operand);
 	if (ret >= 0)
 		return ret;
-	if (!name || !data || !output)
+	if (!a->name || !a->data || !a->output)
 		return options_usage_error(&spec, "--trainer, --data and --output are required");
-	json_t *p = params_of(&params);
-	if (!p)
-		return 2;
-	cl_error err;
-	ret = ml_train_run(name, data, output, p, (int)cpus, stdout, &err);
-	json_decref(p);
+	a->params = params_of(&params);
+	return a->params ? -1 : 2;
+}
+
+/* The exit status of a run or check that returned ret, its error said on stderr. */
+static int trainer_finish(const trainer_command *c, trainer_args *a, int ret, const cl_error *err)
+{
+	json_decref(a->params);
 	if (ret)
-		fprintf(stderr, "crowdloop trainer run: %s\n", err.message);
+		fprintf(stderr, "crowdloop %s: %s\n", c->command, err->message);
 	return ret ? 1 : 0;
+}
+
+static int trainer_run(int argc, char **argv)
+{
+	static const trainer_command run = {
+	    .command = "trainer run",
+	    .trainer_help = "the trainer (see `crowdloop trainer list`)",
+	    .synopsis = "--trainer NAME --data DIR --output DIR [--param K=V]... [--cpus N]",
+	    .about = "Trains on the train split, evaluates on the test split, and writes\n"
+		     "OUTPUT/model.json, the model's files and OUTPUT/evaluation.json.",
+	};
+	trainer_args a;
+	int ret = trainer_args_parse(&run, argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	cl_error err;
+	ret = ml_train_run(a.name, a.data, a.output, a.params, (int)a.cpus, stdout, &err);
+	return trainer_finish(&run, &a, ret, &err);
 }
 
 static int trainer_list(void)
@@ -157,44 +205,23 @@ static double threshold_of(const char *s)
 
 static int trainer_check(int argc, char **argv)
 {
-	const char *name = NULL, *data = NULL, *output = NULL, *threshold = NULL;
-	long long cpus = 1, folds = ML_CHECK_DEFAULT_FOLDS;
-	cli_list params = {0};
-	const cli_option opts[] = {
-	    OPT_STRING(0, "trainer", &name, "NAME", "text-linear or image-hog"),
-	    OPT_STRING(0, "data", &data, "DIR", "the dataset: project.json and rows.jsonl"),
-	    OPT_STRING(0, "output", &output, "DIR", "where evaluation.json goes"),
-	    OPT_LIST("param", &params, "K=V", "a param of the trainer (repeat for more)"),
-	    OPT_INT("folds", &folds, ML_CHECK_MIN_FOLDS, ML_CHECK_MAX_FOLDS, "K",
-		    "cross-validation folds (default 5)"),
-	    OPT_STRING(0, "threshold", &threshold, "P",
-		       "the model's least probability to flag a label (default 0.9)"),
-	    OPT_INT("cpus", &cpus, 1, 256, "N", "the most threads to use (default 1)"),
-	    OPT_END(),
-	};
-	const options_spec spec = {
+	static const trainer_command check = {
 	    .command = "trainer check",
-	    .synopses = USAGE("--trainer NAME --data DIR --output DIR [--folds K] [--threshold P] "
-			      "[--param K=V]... [--cpus N]"),
+	    .trainer_help = "text-linear or image-hog",
+	    .synopsis = "--trainer NAME --data DIR --output DIR [--folds K] [--threshold P] "
+			"[--param K=V]... [--cpus N]",
 	    .about = "Cross-validates the trainer over every row and writes the rows whose label\n"
 		     "the model contradicts to OUTPUT/evaluation.json.",
-	    .options = opts,
+	    .checks = true,
 	};
-	int operand, ret = options_parse(&spec, argc, argv, &operand);
+	trainer_args a;
+	int ret = trainer_args_parse(&check, argc, argv, &a);
 	if (ret >= 0)
 		return ret;
-	if (!name || !data || !output)
-		return options_usage_error(&spec, "--trainer, --data and --output are required");
-	json_t *p = params_of(&params);
-	if (!p)
-		return 2;
 	cl_error err;
-	ret = ml_label_check_run(name, data, output, p, (int)folds, threshold_of(threshold),
-				 (int)cpus, stdout, &err);
-	json_decref(p);
-	if (ret)
-		fprintf(stderr, "crowdloop trainer check: %s\n", err.message);
-	return ret ? 1 : 0;
+	ret = ml_label_check_run(a.name, a.data, a.output, a.params, (int)a.folds,
+				 threshold_of(a.threshold), (int)a.cpus, stdout, &err);
+	return trainer_finish(&check, &a, ret, &err);
 }
 
 int cmd_trainer(int argc, char **argv)

@@ -72,7 +72,7 @@ static int reject(store_tx *tx, task_job *j, task_row *t, cl_error *err)
 	if (!rc && t->worker_id)
 		rc = j->ops->worker_count(
 		    tx, t->worker_id, t->project_id,
-		    &(worker_delta){.rejected = 1, .decided = t->rejections == 0}, err);
+		    &(worker_delta){.rejected = 1, .decided = task_job_first_decision(t)}, err);
 	return rc;
 }
 

@@ -827,23 +827,28 @@ static void poll_active(runner *r)
 	}
 }
 
+void runner_hooks_tick(const runner_hook *hooks, int since_ms[], int tick_ms)
+{
+	for (int i = 0; i < RUNNER_MAX_HOOKS && hooks[i].step; i++) {
+		if ((since_ms[i] += tick_ms) < hooks[i].every_ms)
+			continue;
+		since_ms[i] = 0;
+		hooks[i].step(hooks[i].ctx);
+	}
+}
+
 static void *loop(void *arg)
 {
 	runner *r = arg;
 	const struct timespec tick = {0, (long)r->cfg.tick_ms * 1000000L};
-	int since_second = 0;
+	int since_ms[RUNNER_MAX_HOOKS] = {0};
 	while (!atomic_load(&r->stop)) {
 		take_live(r, false);
 		take_cancels(r);
 		quotas_refresh(r);
 		place(r);
 		poll_active(r);
-		if (r->cfg.between)
-			r->cfg.between(r->cfg.between_ctx);
-		if (r->cfg.every_second && (since_second += r->cfg.tick_ms) >= 1000) {
-			since_second = 0;
-			r->cfg.every_second(r->cfg.every_second_ctx);
-		}
+		runner_hooks_tick(r->cfg.hooks, since_ms, r->cfg.tick_ms);
 		nanosleep(&tick, NULL);
 	}
 	return NULL;

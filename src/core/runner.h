@@ -7,15 +7,25 @@
  * and retries it by the rules of core/runs.c. On an executor that places its own jobs (Slurm)
  * the scheduler holds orgs to their quotas only, the cluster chooses nodes and devices, and the
  * runner records what the cluster chose; a job is found again after a restart by its cluster id,
- * or by its name ("crowdloop-<id>-<attempt>-<tag>", the tag a hash of the data directory) when the server died before recording the id.
- * Stopping the runner leaves running jobs running,
- * for the next server to adopt. */
+ * or by its name ("crowdloop-<id>-<attempt>-<tag>", the tag a hash of the data directory) when the
+ * server died before recording the id. Stopping the runner leaves running jobs running, for the
+ * next server to adopt. */
 #ifndef CROWDLOOP_CORE_RUNNER_H
 #define CROWDLOOP_CORE_RUNNER_H
 
 #include "jobs/executor.h"
 #include "jobs/scheduler.h"
 #include "store/ops.h"
+
+/* Work the runner's thread does besides its jobs: step(ctx) each tick, or about every
+ * every_ms milliseconds. */
+typedef struct runner_hook {
+	void (*step)(void *ctx);
+	void *ctx;
+	int every_ms; /* 0: each tick */
+} runner_hook;
+
+#define RUNNER_MAX_HOOKS 4
 
 typedef struct runner_config {
 	store store;
@@ -24,18 +34,15 @@ typedef struct runner_config {
 	const char *self_exe;	/* the server's own executable, for built-in trainers */
 	const char *node_name;
 	const executor *exec;
-	sched_node node;	/* this machine; unused where the executor's cluster places jobs */
-	const char *partition;	/* where a cluster executor submits; NULL: its default */
-	int grace_ms; /* SIGTERM to SIGKILL on cancel; 0: the executor's default */
-	int tick_ms;  /* how often it looks at the store and its jobs; 0: 100 */
-	/* Other work the runner's thread does a step of each tick (batch pre-annotation,
-	 * api/preannotate.h), off every HTTP thread; NULL: none. */
-	void (*between)(void *ctx);
-	void *between_ctx;
-	/* Called on the runner's thread about once a second (the retraining pipeline's trigger,
-	 * core/pipeline.h), never on an HTTP thread; NULL: nothing. */
-	void (*every_second)(void *ctx);
-	void *every_second_ctx;
+	sched_node node;       /* this machine; unused where the executor's cluster places jobs */
+	const char *partition; /* where a cluster executor submits; NULL: its default */
+	int grace_ms;	       /* SIGTERM to SIGKILL on cancel; 0: the executor's default */
+	int tick_ms;	       /* how often it looks at the store and its jobs; 0: 100 */
+	/* Other work the runner's thread takes a step of between its jobs, in this order, never
+	 * on an HTTP thread (batch pre-annotation each tick, api/preannotate.h; the retraining
+	 * pipeline's trigger each second, core/pipeline.h). The list ends at the first NULL step.
+	 */
+	runner_hook hooks[RUNNER_MAX_HOOKS];
 } runner_config;
 
 typedef struct runner runner;
@@ -45,5 +52,10 @@ typedef struct runner runner;
 runner *runner_start(const runner_config *cfg, cl_error *err);
 /* Stops the thread (running jobs go on) and frees the runner; NULL is fine. */
 void runner_stop(runner *r);
+
+/* One tick of the hooks (a list of RUNNER_MAX_HOOKS at most, ended by a NULL step), tick_ms after
+ * the last: steps each one whose period is over. since_ms[i] holds hook i's milliseconds since
+ * its last step, zeroed by the caller before the first tick. */
+void runner_hooks_tick(const runner_hook *hooks, int since_ms[], int tick_ms);
 
 #endif

@@ -70,19 +70,15 @@ static char *rework_rejection(const task_job *j, const task_row *t, const char *
 }
 
 /* The approval of t undone in the worker's figures and pay: its pay reversed by a posting of
- * its own (paid again on the next approval), its approval no longer counted; `redecided` when
- * the next decision counts as the task's first again (a task reviewed again has no more
- * rejections than before), so it is not counted twice. */
-static int approval_undo(store_tx *tx, task_job *j, const task_row *t, bool redecided,
-			 cl_error *err)
+ * its own (paid again on the next approval), its approval no longer counted. The task stays
+ * decided: it was, and its next decision is not its first (task_job_first_decision), so a
+ * discard before that decision leaves the count as it is. */
+static int approval_undo(store_tx *tx, task_job *j, const task_row *t, cl_error *err)
 {
 	int64_t reversed = 0;
 	int rc =
 	    pay_reverse(tx, j->ops, t->project_id, t->id, t->worker_id, j->now, &reversed, err);
-	worker_delta d = {.approved = -1,
-			  .first_pass = -t->first_pass,
-			  .decided = -(redecided && t->rejections == 0),
-			  .paid = -reversed};
+	worker_delta d = {.approved = -1, .first_pass = -t->first_pass, .paid = -reversed};
 	if (!rc && t->worker_id)
 		rc = j->ops->worker_count(tx, t->worker_id, t->project_id, &d, err);
 	return rc;
@@ -103,7 +99,7 @@ static int rework_approved(store_tx *tx, task_job *j, const task_bulk *b, task_r
 	if (!rc)
 		rc = j->ops->task_rejected(tx, t, text, j->now, err);
 	free(text);
-	return rc ? rc : approval_undo(tx, j, t, false, err);
+	return rc ? rc : approval_undo(tx, j, t, err);
 }
 
 /* Puts approved t back in the review queue with the manager's reason, its answer as it was:
@@ -123,7 +119,7 @@ static int review_again(store_tx *tx, task_job *j, task_row *t, json_t *payload,
 		rc = j->ops->task_returned(tx, t, true, j->now, err);
 	if (!rc && t->reviewer_id)
 		rc = j->ops->task_skip_add(tx, t->id, t->reviewer_id, j->now, err);
-	return rc ? rc : approval_undo(tx, j, t, true, err);
+	return rc ? rc : approval_undo(tx, j, t, err);
 }
 
 /* The actions that undo an approval: they need a reason, and the pay they reverse. */

@@ -45,6 +45,10 @@ int task_job_check_holder(const task_job *j, const task_row *t, bool review, cl_
  * a look at their promotion. */
 int task_job_approve(store_tx *tx, task_job *j, const task_row *t, bool first_pass,
 		     int64_t annotation_id, cl_error *err);
+/* Whether a decision on t is its first, which counts the task as decided for its worker (once,
+ * whatever follows): never rejected, nor approved before (an approval undone by a review again
+ * leaves the task decided). */
+bool task_job_first_decision(const task_row *t);
 
 /* Whether a sampled review policy lets this submission through without a reviewer (a coin
  * toss at the project's review rate; always false under full review). */

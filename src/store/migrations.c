@@ -684,6 +684,24 @@ const migration migrations[] = {
      " bytes_total INTEGER NOT NULL, progress TEXT NOT NULL DEFAULT '{}', report TEXT,"
      " error_code TEXT, error_message TEXT, created_at INTEGER NOT NULL, ended_at INTEGER);"
      "CREATE INDEX imports_unended ON imports(state) WHERE ended_at IS NULL;"},
+    {37, "the tasks of gold items are listed per project in id order",
+     /* The task browser's gold-only filter pages through this index: a page reads its first
+      * ids in order, where finding every gold task by its item and sorting them read one random
+      * index page per gold item (a thousand at a million tasks). Kept by triggers in the
+      * transactions that make a gold item or a task; neither is ever deleted, nor does a task
+      * change its item or project. */
+     "CREATE TABLE gold_tasks(project_id INTEGER NOT NULL, task_id INTEGER NOT NULL,"
+     " PRIMARY KEY (project_id, task_id)) WITHOUT ROWID;"
+     "INSERT INTO gold_tasks(project_id, task_id)"
+     " SELECT t.project_id, t.id FROM gold_items g JOIN tasks t ON t.item_id = g.item_id;"
+     "CREATE TRIGGER gold_tasks_of_item AFTER INSERT ON gold_items BEGIN"
+     " INSERT OR IGNORE INTO gold_tasks(project_id, task_id)"
+     "  SELECT project_id, id FROM tasks WHERE item_id = new.item_id;"
+     " END;"
+     "CREATE TRIGGER gold_tasks_of_task AFTER INSERT ON tasks"
+     " WHEN EXISTS (SELECT 1 FROM gold_items WHERE item_id = new.item_id) BEGIN"
+     " INSERT OR IGNORE INTO gold_tasks(project_id, task_id) VALUES (new.project_id, new.id);"
+     " END;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

@@ -254,9 +254,10 @@ class DeskTests(ServerTestCase):
         items = c.get(API + "/me/balance").json()["balances"]
         return items[0]["balance"] if items else 0
 
-    def test_bulk_rework_reverses_pay(self):
+    def funded_approved_task(self, pid):
+        """Funds project pid with 1000, then a task of it submitted by the worker and approved
+        by the reviewer, which pays 70; returns the task and the worker's balance before."""
         w = self.world
-        pid = self.project(["rework me", "leave me"], price=70)
         r = w.admin.post(API + "/orgs/%d/funds" % w.org["id"], {"amount": 1000})
         self.assertEqual(r.status, 201, r)
         r = w.manager.post(API + "/projects/%d/deposits" % pid, {"amount": 1000})
@@ -266,25 +267,40 @@ class DeskTests(ServerTestCase):
         self.submit(self.worker, a["id"], "pos")
         self.review(a["id"], "approve")
         self.assertEqual(self.balance(self.worker), before + 70)
-        self.assertError(self.bulk(pid, {"action": "rework", "task_ids": [a["id"]]}), 400)
-        other = [t for t in self.tasks(pid) if t != a["id"]][0]
-        r = self.bulk(pid, {"action": "rework", "task_ids": [a["id"], other],
-                            "reason": "the fox is not positive"})
+        return a, before
+
+    def undo_approval(self, pid, action, task_id, reason, to):
+        """Bulk `action` with `reason` on approved task_id and another task of pid: the approved
+        one goes to state `to` with its pay reversed by a posting of its own, the pay's row kept;
+        the other is named and left."""
+        w = self.world
+        self.assertError(self.bulk(pid, {"action": action, "task_ids": [task_id],
+                                         "reason": " "}), 400)
+        before = self.balance(self.worker)
+        other = [t for t in self.tasks(pid) if t != task_id][0]
+        r = self.bulk(pid, {"action": action, "task_ids": [task_id, other], "reason": reason})
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json()["changed"], 1)
+        self.assertEqual((r.json()["action"], r.json()["changed"]), (action, 1))
         self.assertEqual([s["code"] for s in r.json()["skipped"]], ["conflict"])
-        # Back to its worker as rejected with the reason; the pay reversed by a posting of its
-        # own, the pay's row kept.
-        got = w.manager.get(API + "/tasks/%d" % a["id"]).json()
-        self.assertEqual(got["state"], "rework", got)
-        self.assertEqual(self.balance(self.worker), before)
+        got = w.manager.get(API + "/tasks/%d" % task_id).json()
+        self.assertEqual(got["state"], to, got)
+        self.assertEqual(self.balance(self.worker), before - 70)
         kinds = [e["kind"] for e in list_all(self.worker, API + "/me/ledger")
-                 if e["task_id"] == a["id"]]
+                 if e["task_id"] == task_id]
         self.assertEqual(sorted(kinds), ["pay", "pay_reversal"])
         budget = w.manager.get(API + "/projects/%d/budget" % pid).json()
-        self.assertEqual(budget["balance"], 1000)
         self.assertEqual(budget["paid_to_workers"], 0)
         self.assertTrue(w.admin.get(API + "/ledger/check").json()["ok"])
+        return budget
+
+    def test_bulk_rework_reverses_pay(self):
+        w = self.world
+        pid = self.project(["rework me", "leave me"], price=70)
+        a, before = self.funded_approved_task(pid)
+        self.assertError(self.bulk(pid, {"action": "rework", "task_ids": [a["id"]]}), 400)
+        # Back to its worker as rejected with the reason.
+        budget = self.undo_approval(pid, "rework", a["id"], "the fox is not positive", "rework")
+        self.assertEqual(budget["balance"], 1000)
         again = self.claim(self.worker, pid)
         self.assertEqual(again["id"], a["id"])
         self.assertEqual(again["last_rejection"]["reason"], "the fox is not positive")
@@ -303,35 +319,9 @@ class DeskTests(ServerTestCase):
         second, second_id = w.user("reviewer2")
         pid = self.project(["look again", "leave me"], price=70, reviewer_fee=5)
         w.add_member(pid, second_id, "reviewer")
-        r = w.admin.post(API + "/orgs/%d/funds" % w.org["id"], {"amount": 1000})
-        self.assertEqual(r.status, 201, r)
-        r = w.manager.post(API + "/projects/%d/deposits" % pid, {"amount": 1000})
-        self.assertEqual(r.status, 201, r)
-        before = self.balance(self.worker)
-        a = self.claim(self.worker, pid)
-        self.submit(self.worker, a["id"], "pos")
-        self.review(a["id"], "approve")
-        self.assertEqual(self.balance(self.worker), before + 70)
-        # A reason is required.
-        r = self.bulk(pid, {"action": "review_again", "task_ids": [a["id"]], "reason": " "})
-        self.assertError(r, 400)
-        other = [t for t in self.tasks(pid) if t != a["id"]][0]
-        r = self.bulk(pid, {"action": "review_again", "task_ids": [a["id"], other],
-                            "reason": "the fox may be negative"})
-        self.assertEqual(r.status, 200, r)
-        self.assertEqual((r.json()["action"], r.json()["changed"]), ("review_again", 1))
-        self.assertEqual([s["code"] for s in r.json()["skipped"]], ["conflict"])
-        # Waiting for review again with its answer as it was; the pay reversed, and the task
-        # is live work for the budget again.
-        got = w.manager.get(API + "/tasks/%d" % a["id"]).json()
-        self.assertEqual(got["state"], "submitted", got)
-        self.assertEqual(self.balance(self.worker), before)
-        kinds = [e["kind"] for e in list_all(self.worker, API + "/me/ledger")
-                 if e["task_id"] == a["id"]]
-        self.assertEqual(sorted(kinds), ["pay", "pay_reversal"])
-        budget = w.manager.get(API + "/projects/%d/budget" % pid).json()
-        self.assertEqual(budget["paid_to_workers"], 0)
-        self.assertTrue(w.admin.get(API + "/ledger/check").json()["ok"])
+        a, before = self.funded_approved_task(pid)
+        # Waiting for review again with its answer as it was, and live work for the budget.
+        self.undo_approval(pid, "review_again", a["id"], "the fox may be negative", "submitted")
         rounds = w.manager.get(API + "/tasks/%d/annotations" % a["id"]).json()
         self.assertEqual([(v["decision"], v.get("reason")) for v in rounds["reviews"]][-1],
                          ("review_again", "the fox may be negative"))

@@ -141,29 +141,47 @@ test('the manager applies a bulk action to all tasks matching the filter, confir
   page.assertClean();
 });
 
-test('the manager sends an approved task back for rework with a reason, which its worker reads', async () => {
+// A project of one task, submitted by its worker and approved by its reviewer.
+async function approvedTask(text) {
   const own = await world.project({ labels: ['pos', 'neg'] });
   await world.addMember(own.id, worker.id, 'worker');
   await world.addMember(own.id, reviewer.id, 'reviewer');
-  await world.importTexts(own.id, ['to be redone']);
+  await world.importTexts(own.id, [text]);
   const t = await worker.client.ok('POST', `${API}/projects/${own.id}/tasks/next`);
   await worker.client.ok('POST', `${API}/tasks/${t.id}/submit`, { annotation: { labels: ['pos'] } });
   await reviewer.client.ok('POST', `${API}/projects/${own.id}/reviews/next`);
   await reviewer.client.ok('POST', `${API}/tasks/${t.id}/review`, { decision: 'approve' });
+  return { own, t };
+}
+
+// The manager's task browser of project `own`, with approved task t shown.
+async function browserWithApproved(own, t) {
   const page = await newPage(browser);
   await login(page, server.base, world.managerUser.username, world.managerUser.password, `/p/${own.id}/tasks`);
   await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=approved]`);
+  return page;
+}
+
+// The manager undoes t's approval with bulk `action`: the form does not go without a reason,
+// then goes with `reason`; the row shows state `to` and the task's detail the decision, `said`.
+async function undoApproval(page, t, action, reason, to, said) {
   await page.click(`tr[data-task-id="${t.id}"] [data-testid=select-task]`);
-  await page.selectOption('[data-testid=bulk-action]', 'rework');
-  // The reason is required: the form does not go without it.
+  await page.selectOption('[data-testid=bulk-action]', action);
   await page.click('[data-testid=bulk-apply]');
   assert.equal((await world.manager.ok('GET', `${API}/tasks/${t.id}`)).state, 'approved');
-  await page.fill('[data-testid=bulk-reason]', 'the text is negative');
+  await page.fill('[data-testid=bulk-reason]', reason);
   await page.click('[data-testid=bulk-apply]');
-  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=rework]`);
+  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=${to}]`);
   await page.click(`tr[data-task-id="${t.id}"] [data-testid=open-task]`);
-  await page.waitForSelector('[data-testid=task-detail] [data-decision=rework_approved]');
-  assert.match(await page.textContent('[data-testid=task-detail] [data-decision=rework_approved]'), /Sent back for rework/);
+  const decision = `[data-testid=task-detail] [data-decision=${action === 'rework' ? 'rework_approved' : action}]`;
+  await page.waitForSelector(decision);
+  assert.match(await page.textContent(decision), said);
+}
+
+test('the manager sends an approved task back for rework with a reason, which its worker reads', async () => {
+  const { own, t } = await approvedTask('to be redone');
+  const page = await browserWithApproved(own, t);
+  await undoApproval(page, t, 'rework', 'the text is negative', 'rework', /Sent back for rework/);
   const again = await worker.client.ok('POST', `${API}/projects/${own.id}/tasks/next`);
   assert.equal(again.id, t.id);
   assert.equal(again.last_rejection.reason, 'the text is negative');
@@ -171,62 +189,13 @@ test('the manager sends an approved task back for rework with a reason, which it
 });
 
 test('the manager sends an approved task to review again; the bulk menu names it in Korean and English', async () => {
-  const own = await world.project({ labels: ['pos', 'neg'] });
-  await world.addMember(own.id, worker.id, 'worker');
-  await world.addMember(own.id, reviewer.id, 'reviewer');
-  await world.importTexts(own.id, ['to be looked at again']);
-  const t = await worker.client.ok('POST', `${API}/projects/${own.id}/tasks/next`);
-  await worker.client.ok('POST', `${API}/tasks/${t.id}/submit`, { annotation: { labels: ['pos'] } });
-  await reviewer.client.ok('POST', `${API}/projects/${own.id}/reviews/next`);
-  await reviewer.client.ok('POST', `${API}/tasks/${t.id}/review`, { decision: 'approve' });
-  const page = await newPage(browser);
-  await login(page, server.base, world.managerUser.username, world.managerUser.password, `/p/${own.id}/tasks`);
-  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=approved]`);
+  const { own, t } = await approvedTask('to be looked at again');
+  const page = await browserWithApproved(own, t);
   assert.equal(await page.textContent('[data-testid=bulk-action] option[value=review_again]'), 'Send approved to review again (pay reversed)');
-  await page.click(`tr[data-task-id="${t.id}"] [data-testid=select-task]`);
-  await page.selectOption('[data-testid=bulk-action]', 'review_again');
-  // The reason is required: the form does not go without it.
-  await page.click('[data-testid=bulk-apply]');
-  assert.equal((await world.manager.ok('GET', `${API}/tasks/${t.id}`)).state, 'approved');
-  await page.fill('[data-testid=bulk-reason]', 'check the sentiment again');
-  await page.click('[data-testid=bulk-apply]');
-  await page.waitForSelector(`tr[data-task-id="${t.id}"][data-state=submitted]`);
-  await page.click(`tr[data-task-id="${t.id}"] [data-testid=open-task]`);
-  await page.waitForSelector('[data-testid=task-detail] [data-decision=review_again]');
-  assert.match(await page.textContent('[data-testid=task-detail] [data-decision=review_again]'), /Sent to review again/);
+  await undoApproval(page, t, 'review_again', 'check the sentiment again', 'submitted', /Sent to review again/);
   // The only reviewer of the project, who approved it, reviews it again.
   const claimed = await reviewer.client.ok('POST', `${API}/projects/${own.id}/reviews/next`);
   assert.equal(claimed.id, t.id);
-  page.assertClean();
-  const ko = await newPage(browser);
-  await login(ko, server.base, world.managerUser.username, world.managerUser.password, `/p/${own.id}/tasks`);
-  await ko.selectOption('[data-testid=lang]', 'ko');
-  await ko.waitForFunction(() => document.querySelector('[data-testid=bulk-action] option[value=review_again]')?.textContent === '승인된 작업 재검수 요청 (지급 취소)');
-  await ko.selectOption('[data-testid=lang]', 'en');
-  ko.assertClean();
-});
-
-test('a worker sees how many tasks are left and takes back a submission', async () => {
-  const page = await newPage(browser);
-  await login(page, server.base, worker.username, worker.password, `/p/${project.id}/label`);
-  const first = await waitTask(page);
-  await page.waitForFunction(() => document.querySelector('[data-testid=left-count]').dataset.left === '2');
-  assert.equal(await page.textContent('[data-testid=left-count]'), '2 left for me');
-  assert.equal(await page.isVisible('[data-testid=reopen]'), false);
-  await page.keyboard.press('1');
-  await page.keyboard.press('Control+Enter');
-  const second = await waitTask(page, first);
-  assert.notEqual(second, first);
-  await page.waitForFunction(() => document.querySelector('[data-testid=left-count]').dataset.left === '1');
-  await page.click('[data-testid=reopen]');
-  assert.equal(await waitTask(page, second), first);
-  // The answer handed in comes back to be changed.
-  assert.equal(await page.getAttribute('.label-btn[data-label=pos]', 'aria-pressed'), 'true');
-  await page.keyboard.press('2');
-  await page.keyboard.press('Control+Enter');
-  assert.equal(await waitTask(page, first), second);
-  const rounds = await world.manager.ok('GET', `${API}/tasks/${first}/annotations`);
-  assert.deepEqual(rounds.annotations.map((a) => [a.source, a.annotation.labels[0]]), [['withdrawn', 'pos'], ['submit', 'neg']]);
   page.assertClean();
 });
 

@@ -106,6 +106,26 @@ static inline int fixture_open(void **state, int n_items, const char *third)
 	return 0;
 }
 
+/* A reader's one integer answer to `sql` with `a` bound to ?1. */
+static inline int64_t read_int(db *d, const char *sql, int64_t a)
+{
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db_reader(d)), sql, -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, a);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A write job that runs the SQL text ctx as it is (a test's own rows). */
+static inline int exec_sql_job(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)err;
+	return sqlite3_exec(db_handle(c), ctx, NULL, NULL, NULL) == SQLITE_OK ? 0 : CL_EINTERNAL;
+}
+
 static inline int teardown(void **state)
 {
 	fixture *f = *state;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/pipeline.h"
+#include "fake_runs.h"
 #include "ml/train.h"
 #include "tmpdir.h"
 
@@ -115,9 +116,7 @@ static void test_settings_are_checked(void **state)
 	json_decref(ok);
 }
 
-/* ---- an in-memory store ---- */
-
-#define MAX 16
+/* ---- an in-memory store: the jobs and models of fake_runs.h, and the pipeline's rows ---- */
 
 static struct {
 	char settings[512];
@@ -125,125 +124,13 @@ static struct {
 	pipeline_run_row run; /* the latest run; id 0: none */
 	char steps[32][40];
 	int n_steps;
-	run_row jobs[MAX];
-	char evaluation[MAX][128];
-	int n_jobs;
-	int64_t dataset_base[MAX];
-	int n_datasets;
-	int version_job[MAX];
-	int versions, alias, alias_moves;
-	int64_t alias_actor;
+	int64_t dataset_base[FAKE_RUNS_MAX];
 	int promoted_calls;
 	char ended[40];		   /* the last run to end: "id:state:reason-prefix" */
 	char trigger_figures[128]; /* the latest run's trigger figures */
 } mem;
 
-static int fake_write(db *d, store_job_fn job, void *ctx, cl_error *err)
-{
-	(void)d;
-	return job(NULL, ctx, err);
-}
-
-static run_row *job_of(int64_t id)
-{
-	return id >= 1 && id <= mem.n_jobs ? &mem.jobs[id - 1] : NULL;
-}
-
-static int fake_insert(store_tx *tx, run_row *j, cl_error *err)
-{
-	(void)tx, (void)err;
-	j->id = ++mem.n_jobs;
-	mem.jobs[j->id - 1] = *j;
-	mem.jobs[j->id - 1].params = mem.jobs[j->id - 1].command = NULL;
-	return 0;
-}
-
-static int fake_load(store_tx *tx, int64_t id, run_row *j)
-{
-	(void)tx;
-	if (!job_of(id))
-		return CL_ENOTFOUND;
-	*j = *job_of(id);
-	return 0;
-}
-
-static int fake_param_put(store_tx *tx, int64_t job, const char *key, const char *value,
-			  cl_error *err)
-{
-	(void)tx, (void)job, (void)key, (void)value, (void)err;
-	return 0;
-}
-
-static int fake_dataset_of(store_tx *tx, int64_t id, int64_t *org, int64_t *project, char kind[24])
-{
-	(void)tx;
-	if (id < 1 || id > mem.n_datasets)
-		return CL_ENOTFOUND;
-	*org = 1;
-	*project = 10;
-	snprintf(kind, 24, "text_class");
-	return 0;
-}
-
-static void fake_quota(db *d, int64_t org, run_quota *q)
-{
-	(void)d, (void)org;
-	*q = (run_quota){.max_cpus = -1, .max_gpus = -1, .weight = 1, .max_mem_mb = -1};
-}
-
-static char *fake_text(store_tx *tx, int64_t job)
-{
-	(void)tx, (void)job;
-	return strdup("{}");
-}
-
-static char *fake_evaluation(store_tx *tx, int64_t job)
-{
-	(void)tx;
-	return job_of(job) ? strdup(mem.evaluation[job - 1]) : NULL;
-}
-
-static int64_t fake_model_org(store_tx *tx, int64_t id)
-{
-	(void)tx;
-	return id == 1 ? 1 : 0;
-}
-
-static int fake_version_add(store_tx *tx, int64_t model, int64_t job, const char *dir,
-			    const char *evaluation, const char *lineage, int64_t by, int64_t now,
-			    int *version, cl_error *err)
-{
-	(void)tx, (void)model, (void)dir, (void)evaluation, (void)lineage, (void)by, (void)now;
-	(void)err;
-	*version = ++mem.versions;
-	mem.version_job[*version] = (int)job;
-	return 0;
-}
-
-static bool fake_has_version(store_tx *tx, int64_t model, int version)
-{
-	(void)tx, (void)model;
-	return version >= 1 && version <= mem.versions;
-}
-
-static int fake_alias_get(store_tx *tx, int64_t model, const char *name)
-{
-	(void)tx, (void)model;
-	assert_string_equal(name, "production");
-	return mem.alias;
-}
-
-static int fake_alias_move(store_tx *tx, int64_t model, const char *name, int from, int version,
-			   int64_t actor, int64_t now, cl_error *err)
-{
-	(void)tx, (void)model, (void)name, (void)from, (void)now, (void)err;
-	mem.alias = version;
-	mem.alias_actor = actor;
-	mem.alias_moves++;
-	return 0;
-}
-
-static int fake_run_load(store_tx *tx, int64_t id, pipeline_run_row *out)
+static int fake_pipeline_run_load(store_tx *tx, int64_t id, pipeline_run_row *out)
 {
 	(void)tx;
 	if (!mem.run.id || id != mem.run.id)
@@ -392,11 +279,11 @@ static void fake_rows_close(void *rows)
 	(void)rows;
 }
 
-static int fake_dataset_version_add(store_tx *tx, const dataset_version *v, int64_t now, int64_t *id,
-			    cl_error *err)
+static int fake_dataset_version_add(store_tx *tx, const dataset_version *v, int64_t now,
+				    int64_t *id, cl_error *err)
 {
 	(void)tx, (void)now, (void)err;
-	*id = ++mem.n_datasets;
+	*id = ++jobs_mem.n_datasets;
 	mem.dataset_base[*id] = v->test_from ? v->test_from : *id;
 	return 0;
 }
@@ -411,7 +298,7 @@ static int fake_version_seal(store_tx *tx, int64_t id, const char *digest, int64
 static int64_t fake_test_base(db *d, int64_t id)
 {
 	(void)d;
-	return id >= 1 && id <= mem.n_datasets ? mem.dataset_base[id] : 0;
+	return id >= 1 && id <= jobs_mem.n_datasets ? mem.dataset_base[id] : 0;
 }
 
 static int64_t fake_model_find(db *d, int64_t org_id, const char *name)
@@ -423,32 +310,21 @@ static int64_t fake_model_find(db *d, int64_t org_id, const char *name)
 static int64_t fake_version_job(db *d, int64_t model_id, int version)
 {
 	(void)d, (void)model_id;
-	return version >= 1 && version <= mem.versions ? mem.version_job[version] : 0;
+	return version >= 1 && version <= jobs_mem.versions[1] ? jobs_mem.version_job[1][version]
+							       : 0;
 }
 
 static char *fake_job_evaluation(db *d, int64_t job_id, int64_t *dataset_id)
 {
 	(void)d;
-	run_row *j = job_of(job_id);
+	run_row *j = fake_job(job_id);
 	*dataset_id = j ? j->dataset_id : 0;
-	return j ? strdup(mem.evaluation[job_id - 1]) : NULL;
+	return j ? strdup(jobs_mem.evaluation[job_id - 1]) : NULL;
 }
 
 static const store_ops fake_ops = {
-    .write = fake_write,
-    .org_quota = fake_quota,
-    .run_insert = fake_insert,
-    .run_load = fake_load,
-    .run_param_put = fake_param_put,
-    .run_dataset_of = fake_dataset_of,
-    .run_lineage = fake_text,
-    .run_evaluation = fake_evaluation,
-    .model_org = fake_model_org,
-    .model_version_add = fake_version_add,
-    .model_has_version = fake_has_version,
-    .model_alias_get = fake_alias_get,
-    .model_alias_move = fake_alias_move,
-    .pipeline_run_load = fake_run_load,
+    FAKE_RUNS_OPS,
+    .pipeline_run_load = fake_pipeline_run_load,
     .pipeline_run_start = fake_run_start,
     .pipeline_run_waiting = fake_run_waiting,
     .pipeline_step = fake_step,
@@ -496,6 +372,8 @@ static int reset(void **state)
 {
 	(void)state;
 	memset(&mem, 0, sizeof mem);
+	fake_runs_reset();
+	jobs_mem.model_org[1] = 1; /* the pipeline's model, `sentiment`, is org 1's model 1 */
 	settings("auto", 0.02);
 	return 0;
 }
@@ -504,9 +382,9 @@ static int reset(void **state)
 static void job_end(const char *state, const char *evaluation)
 {
 	int64_t i = mem.run.job_id - 1;
-	assert_true(i >= 0 && i < mem.n_jobs && i < MAX);
-	snprintf(mem.jobs[i].state, sizeof mem.jobs[i].state, "%s", state);
-	snprintf(mem.evaluation[i], sizeof mem.evaluation[i], "%s", evaluation);
+	assert_true(i >= 0 && i < jobs_mem.n_jobs);
+	snprintf(jobs_mem.jobs[i].state, sizeof jobs_mem.jobs[i].state, "%s", state);
+	snprintf(jobs_mem.evaluation[i], sizeof jobs_mem.evaluation[i], "%s", evaluation);
 }
 
 /* Ten more approvals, a tick that starts a run, the job ending as `job_state` with
@@ -545,8 +423,8 @@ static void test_the_first_version_is_promoted(void **state)
 	(void)state;
 	one_run("succeeded", 0.8);
 	assert_string_equal(mem.run.state, "promoted");
-	assert_int_equal(mem.alias, 1);
-	assert_int_equal(mem.alias_actor, 0); /* the pipeline */
+	assert_int_equal(jobs_mem.alias, 1);
+	assert_int_equal(jobs_mem.alias_actor, 0); /* the pipeline */
 	assert_int_equal(mem.promoted_calls, 1);
 	assert_int_equal(mem.base, 1);
 	assert_steps((const char *const[]){"trigger:done", "dataset:done", "train:done",
@@ -560,7 +438,7 @@ static void test_better_by_the_margin_is_promoted(void **state)
 	one_run("succeeded", 0.8);
 	one_run("succeeded", 0.83);
 	assert_string_equal(mem.run.state, "promoted");
-	assert_int_equal(mem.alias, 2);
+	assert_int_equal(jobs_mem.alias, 2);
 	/* The second version keeps the first's test split. */
 	assert_int_equal(fake_test_base(NULL, mem.run.dataset_id), 1);
 }
@@ -575,8 +453,8 @@ static void test_worse_or_equal_keeps_production(void **state)
 	assert_string_equal(mem.run.state, "kept");
 	one_run("succeeded", 0.5);
 	assert_string_equal(mem.run.state, "kept");
-	assert_int_equal(mem.alias, 1);
-	assert_int_equal(mem.alias_moves, 1);
+	assert_int_equal(jobs_mem.alias, 1);
+	assert_int_equal(jobs_mem.alias_moves, 1);
 }
 
 static void test_a_failed_step_leaves_production(void **state)
@@ -587,8 +465,8 @@ static void test_a_failed_step_leaves_production(void **state)
 	assert_string_equal(mem.run.state, "failed");
 	assert_steps((const char *const[]){"trigger:done", "dataset:done", "train:done",
 					   "train:failed", NULL});
-	assert_int_equal(mem.alias, 1);
-	assert_int_equal(mem.alias_moves, 1);
+	assert_int_equal(jobs_mem.alias, 1);
+	assert_int_equal(jobs_mem.alias_moves, 1);
 	/* An evaluation without the metric fails the evaluate step. */
 	mem.approved += 10;
 	pipeline_tick(&env);
@@ -596,7 +474,7 @@ static void test_a_failed_step_leaves_production(void **state)
 	pipeline_tick(&env);
 	assert_string_equal(mem.run.state, "failed");
 	assert_string_equal(mem.steps[mem.n_steps - 1], "evaluate:failed");
-	assert_int_equal(mem.alias, 1);
+	assert_int_equal(jobs_mem.alias, 1);
 }
 
 static void test_approve_mode_waits_for_a_person(void **state)
@@ -605,14 +483,14 @@ static void test_approve_mode_waits_for_a_person(void **state)
 	settings("approve", 0);
 	one_run("succeeded", 0.8);
 	assert_string_equal(mem.run.state, "waiting");
-	assert_int_equal(mem.alias, 0);
+	assert_int_equal(jobs_mem.alias, 0);
 	int64_t org = 0;
 	char model[65];
 	cl_error err = {0};
 	assert_int_equal(pipeline_decide_by(&st, 11, 1, true, 42, &org, model, &err), CL_ENOTFOUND);
 	assert_int_equal(pipeline_decide_by(&st, 10, 1, true, 42, &org, model, &err), 0);
-	assert_int_equal(mem.alias, 1);
-	assert_int_equal(mem.alias_actor, 42);
+	assert_int_equal(jobs_mem.alias, 1);
+	assert_int_equal(jobs_mem.alias_actor, 42);
 	assert_string_equal(mem.run.state, "promoted");
 	assert_string_equal(model, "sentiment");
 	assert_int_equal(pipeline_decide_by(&st, 10, 1, true, 42, &org, model, &err), CL_ECONFLICT);
@@ -622,7 +500,7 @@ static void test_approve_mode_waits_for_a_person(void **state)
 	assert_string_equal(mem.run.state, "waiting");
 	assert_int_equal(pipeline_decide_by(&st, 10, mem.run.id, false, 42, &org, model, &err), 0);
 	assert_string_equal(mem.run.state, "rejected");
-	assert_int_equal(mem.alias, 1);
+	assert_int_equal(jobs_mem.alias, 1);
 }
 
 static void test_a_new_trigger_supersedes_a_waiting_run(void **state)
@@ -631,7 +509,7 @@ static void test_a_new_trigger_supersedes_a_waiting_run(void **state)
 	settings("approve", 0);
 	one_run("succeeded", 0.8);
 	assert_string_equal(mem.run.state, "waiting");
-	assert_int_equal(mem.versions, 1);
+	assert_int_equal(jobs_mem.versions[1], 1);
 	/* Ten more approvals while it waits: the next run starts and closes the waiting one. */
 	mem.approved += 10;
 	pipeline_tick(&env);
@@ -640,9 +518,9 @@ static void test_a_new_trigger_supersedes_a_waiting_run(void **state)
 	assert_string_equal(mem.ended, "1:superseded:superseded");
 	assert_non_null(strstr(mem.trigger_figures, "\"supersedes\":1"));
 	/* Its version stays registered and production never moved. */
-	assert_int_equal(mem.versions, 1);
-	assert_int_equal(mem.alias, 0);
-	assert_int_equal(mem.alias_moves, 0);
+	assert_int_equal(jobs_mem.versions[1], 1);
+	assert_int_equal(jobs_mem.alias, 0);
+	assert_int_equal(jobs_mem.alias_moves, 0);
 	/* A person's decision on it is too late. */
 	int64_t org = 0;
 	char model[65];
@@ -651,14 +529,14 @@ static void test_a_new_trigger_supersedes_a_waiting_run(void **state)
 	snprintf(mem.run.state, sizeof mem.run.state, "superseded");
 	assert_int_equal(pipeline_decide_by(&st, 10, 1, true, 42, &org, model, &err), CL_ECONFLICT);
 	assert_string_equal(err.name, "not_waiting");
-	assert_int_equal(mem.alias, 0);
+	assert_int_equal(jobs_mem.alias, 0);
 	mem.run.id = 2;
 	snprintf(mem.run.state, sizeof mem.run.state, "running");
 	/* The new run decides by its own figures. */
 	job_end("succeeded", "{\"accuracy\":0.9}");
 	pipeline_tick(&env);
 	assert_string_equal(mem.run.state, "waiting");
-	assert_int_equal(mem.versions, 2);
+	assert_int_equal(jobs_mem.versions[1], 2);
 }
 
 static void test_production_on_other_test_items_waits(void **state)
@@ -666,16 +544,18 @@ static void test_production_on_other_test_items_waits(void **state)
 	(void)state;
 	one_run("succeeded", 0.8);
 	/* Production now points at a version trained on a version with its own test split. */
-	mem.n_datasets++;
-	mem.dataset_base[mem.n_datasets] = mem.n_datasets;
-	mem.jobs[mem.n_jobs] = (run_row){.id = mem.n_jobs + 1, .dataset_id = mem.n_datasets};
-	snprintf(mem.evaluation[mem.n_jobs], sizeof mem.evaluation[0], "{\"accuracy\":0.5}");
-	mem.n_jobs++;
-	mem.version_job[++mem.versions] = mem.n_jobs;
-	mem.alias = mem.versions;
+	int64_t dataset = ++jobs_mem.n_datasets;
+	mem.dataset_base[dataset] = dataset;
+	jobs_mem.jobs[jobs_mem.n_jobs] =
+	    (run_row){.id = jobs_mem.n_jobs + 1, .dataset_id = dataset};
+	snprintf(jobs_mem.evaluation[jobs_mem.n_jobs], sizeof jobs_mem.evaluation[0],
+		 "{\"accuracy\":0.5}");
+	jobs_mem.n_jobs++;
+	jobs_mem.version_job[1][++jobs_mem.versions[1]] = jobs_mem.n_jobs;
+	jobs_mem.alias = jobs_mem.versions[1];
 	one_run("succeeded", 0.9);
 	assert_string_equal(mem.run.state, "waiting");
-	assert_int_equal(mem.alias, 2);
+	assert_int_equal(jobs_mem.alias, 2);
 }
 
 /* ---- production evaluated in process, each kind of built-in classifier ---- */

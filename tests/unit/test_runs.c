@@ -17,195 +17,12 @@
 #include "core/runs.h"
 #include "jobs/artifacts.h"
 #include "jobs/metric_lines.h"
+#include "fake_runs.h"
 #include "tmpdir.h"
 
-/* ---- an in-memory store of jobs and models ---- */
+/* ---- the in-memory store of jobs and models (fake_runs.h) ---- */
 
-#define MAX_ROWS 32
-
-static struct {
-	run_row jobs[MAX_ROWS];
-	int n_jobs;
-	char params[MAX_ROWS][4][32];
-	int n_params;
-	size_t metrics;
-	int n_artifacts;
-	int64_t model_org[MAX_ROWS];
-	int versions[MAX_ROWS];
-	int alias_version, alias_from, alias_moves;
-} mem;
-
-static int fake_write(db *d, store_job_fn job, void *ctx, cl_error *err)
-{
-	(void)d;
-	return job(NULL, ctx, err);
-}
-
-static run_row *find(int64_t id)
-{
-	return id >= 1 && id <= mem.n_jobs ? &mem.jobs[id - 1] : NULL;
-}
-
-static int fake_insert(store_tx *tx, run_row *j, cl_error *err)
-{
-	(void)tx, (void)err;
-	j->id = ++mem.n_jobs;
-	mem.jobs[j->id - 1] = *j;
-	mem.jobs[j->id - 1].params = mem.jobs[j->id - 1].command = NULL;
-	return 0;
-}
-
-static int fake_load(store_tx *tx, int64_t id, run_row *j)
-{
-	(void)tx;
-	run_row *r = find(id);
-	if (!r)
-		return CL_ENOTFOUND;
-	*j = *r;
-	return 0;
-}
-
-static int fake_save(store_tx *tx, const run_row *j, cl_error *err)
-{
-	(void)tx, (void)err;
-	*find(j->id) = *j;
-	return 0;
-}
-
-static int fake_cancel_request(store_tx *tx, int64_t id, cl_error *err)
-{
-	(void)tx, (void)err;
-	find(id)->cancel_requested = 1;
-	return 0;
-}
-
-static int fake_param_put(store_tx *tx, int64_t job, const char *key, const char *value,
-			  cl_error *err)
-{
-	(void)tx, (void)value;
-	for (int i = 0; i < mem.n_params; i++)
-		if (atoll(mem.params[i][0]) == job && !strcmp(mem.params[i][1], key))
-			return cl_fail(err, CL_ECONFLICT, "param_written", "written");
-	snprintf(mem.params[mem.n_params][0], 32, "%lld", (long long)job);
-	snprintf(mem.params[mem.n_params++][1], 32, "%s", key);
-	return 0;
-}
-
-static int fake_metrics_add(store_tx *tx, int64_t job, const run_metric *m, size_t n,
-			    cl_error *err)
-{
-	(void)tx, (void)job, (void)m, (void)err;
-	mem.metrics += n;
-	return 0;
-}
-
-static int fake_artifact_add(store_tx *tx, int64_t job, const char *path, const char *sha,
-			     int64_t size, cl_error *err)
-{
-	(void)tx, (void)job, (void)path, (void)sha, (void)size, (void)err;
-	mem.n_artifacts++;
-	return 0;
-}
-
-static int fake_evaluation_set(store_tx *tx, int64_t job, const char *e, cl_error *err)
-{
-	(void)tx, (void)job, (void)e, (void)err;
-	return 0;
-}
-
-/* Dataset 1 is org 1's text_class version, dataset 2 org 2's. */
-static int fake_dataset_of(store_tx *tx, int64_t id, int64_t *org, int64_t *project,
-			   char kind[24])
-{
-	(void)tx;
-	if (id != 1 && id != 2)
-		return CL_ENOTFOUND;
-	*org = id;
-	*project = 10 * id;
-	snprintf(kind, 24, "text_class");
-	return 0;
-}
-
-static char *fake_text(store_tx *tx, int64_t job)
-{
-	(void)tx;
-	return find(job) ? strdup("{}") : NULL;
-}
-
-static int64_t fake_model_org(store_tx *tx, int64_t id)
-{
-	(void)tx;
-	return id >= 1 && id < MAX_ROWS ? mem.model_org[id] : 0;
-}
-
-static int fake_version_add(store_tx *tx, int64_t model, int64_t job, const char *dir,
-			    const char *evaluation, const char *lineage, int64_t by, int64_t now,
-			    int *version, cl_error *err)
-{
-	(void)tx, (void)job, (void)dir, (void)evaluation, (void)lineage, (void)by, (void)now;
-	(void)err;
-	*version = ++mem.versions[model];
-	return 0;
-}
-
-static bool fake_has_version(store_tx *tx, int64_t model, int version)
-{
-	(void)tx;
-	return version >= 1 && version <= mem.versions[model];
-}
-
-static int fake_alias_get(store_tx *tx, int64_t model, const char *name)
-{
-	(void)tx, (void)model, (void)name;
-	return mem.alias_version;
-}
-
-static int fake_alias_move(store_tx *tx, int64_t model, const char *name, int from, int version,
-			   int64_t actor, int64_t now, cl_error *err)
-{
-	(void)tx, (void)model, (void)name, (void)actor, (void)now, (void)err;
-	mem.alias_from = from;
-	mem.alias_version = version;
-	mem.alias_moves++;
-	return 0;
-}
-
-static run_quota quota = {-1, -1, 1, -1};
-
-static void fake_quota(db *d, int64_t org, run_quota *q)
-{
-	(void)d, (void)org;
-	*q = quota;
-}
-
-static int fake_quota_put(store_tx *tx, int64_t org, const run_quota *q, cl_error *err)
-{
-	(void)tx, (void)org, (void)err;
-	quota = *q;
-	return 0;
-}
-
-static const store_ops fake_ops = {
-    .org_quota = fake_quota,
-    .org_quota_put = fake_quota_put,
-    .write = fake_write,
-    .run_insert = fake_insert,
-    .run_load = fake_load,
-    .run_save = fake_save,
-    .run_cancel_request = fake_cancel_request,
-    .run_param_put = fake_param_put,
-    .run_metrics_add = fake_metrics_add,
-    .run_artifact_add = fake_artifact_add,
-    .run_evaluation_set = fake_evaluation_set,
-    .run_dataset_of = fake_dataset_of,
-    .run_lineage = fake_text,
-    .run_evaluation = fake_text,
-    .model_org = fake_model_org,
-    .model_version_add = fake_version_add,
-    .model_has_version = fake_has_version,
-    .model_alias_get = fake_alias_get,
-    .model_alias_move = fake_alias_move,
-};
+static const store_ops fake_ops = {FAKE_RUNS_OPS};
 
 static const store st = {&fake_ops, NULL};
 static const run_limits node = {.cpus = 4, .gpus = 1, .mem_bytes = 8LL << 30,
@@ -214,8 +31,10 @@ static const run_limits node = {.cpus = 4, .gpus = 1, .mem_bytes = 8LL << 30,
 static int reset(void **state)
 {
 	(void)state;
-	memset(&mem, 0, sizeof mem);
-	quota = (run_quota){-1, -1, 1, -1};
+	fake_runs_reset();
+	/* Dataset 1 is org 1's text_class version, dataset 2 org 2's. */
+	jobs_mem.n_datasets = 2;
+	jobs_mem.dataset_org[2] = 2;
 	return 0;
 }
 
@@ -248,11 +67,11 @@ static void test_custom_commands_need_the_flag_and_the_role(void **state)
 	assert_string_equal(err.name, "custom_jobs_disabled");
 	assert_int_equal(submit_custom(&node, "manager", 1, 0, &err), CL_EFORBIDDEN);
 	assert_int_equal(submit_custom(&node, "", 1, 0, &err), CL_EFORBIDDEN);
-	assert_int_equal(mem.n_jobs, 0);
+	assert_int_equal(jobs_mem.n_jobs, 0);
 	assert_int_equal(submit_custom(&node, "engineer", 1, 0, &err), 1);
 	assert_int_equal(submit_custom(&node, "owner", 1, 0, &err), 2);
-	assert_string_equal(mem.jobs[0].state, "queued");
-	assert_string_equal(mem.jobs[0].kind, "custom");
+	assert_string_equal(jobs_mem.jobs[0].state, "queued");
+	assert_string_equal(jobs_mem.jobs[0].kind, "custom");
 	/* Another org's dataset version is not found. */
 	assert_int_equal(submit_custom(&node, "owner", 2, 0, &err), CL_ENOTFOUND);
 	assert_int_equal(submit_custom(&node, "owner", 9, 0, &err), CL_ENOTFOUND);
@@ -280,9 +99,9 @@ static void test_builtin_trainers_are_checked_before_queueing(void **state)
 			 CL_EINVAL);
 	assert_non_null(strstr(err.message, "bogus"));
 	assert_int_equal(submit_builtin("text-linear", NULL, 5, &err), CL_EINVAL);
-	assert_int_equal(mem.n_jobs, 0);
+	assert_int_equal(jobs_mem.n_jobs, 0);
 	assert_int_equal(submit_builtin("text-linear", NULL, 4, &err), 1);
-	assert_string_equal(mem.jobs[0].trainer, "text-linear");
+	assert_string_equal(jobs_mem.jobs[0].trainer, "text-linear");
 	/* Neither, or both, of a trainer and a command. */
 	json_t *cmd = command();
 	run_request both = {.org_id = 1, .org_role = "owner", .dataset_id = 1,
@@ -300,7 +119,7 @@ static void test_quotas(void **state)
 			   {1, 1, 1001, -1}, {1, 1, 1, -2},	  {1, 1, 1, RUN_QUOTA_MEM_MB_MAX + 1}};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		assert_int_equal(run_quota_set(&st, 1, &bad[i], &err), CL_EINVAL);
-	assert_int_equal(quota.weight, 1);
+	assert_int_equal(jobs_mem.quota.weight, 1);
 	run_quota two = {2, 0, 3, 512};
 	assert_int_equal(run_quota_set(&st, 1, &two, &err), 0);
 	assert_int_equal(submit_builtin("text-linear", NULL, 3, &err), CL_EINVAL);
@@ -309,7 +128,7 @@ static void test_quotas(void **state)
 	assert_int_equal(submit_builtin("text-linear", NULL, 2, &err), CL_EINVAL);
 	assert_string_equal(err.name, "over_quota");
 	assert_non_null(strstr(err.message, "mem_mb"));
-	assert_int_equal(mem.n_jobs, 0);
+	assert_int_equal(jobs_mem.n_jobs, 0);
 	two.max_mem_mb = 1024;
 	assert_int_equal(run_quota_set(&st, 1, &two, &err), 0);
 	assert_int_equal(submit_builtin("text-linear", NULL, 2, &err), 1);
@@ -338,7 +157,7 @@ static void start_and_end(int64_t id, enum run_outcome o, int code, bool *requeu
 	cl_error err = {0};
 	run_row j;
 	assert_int_equal(run_starting(&st, id, &j, &err), 0);
-	assert_string_equal(find(id)->state, "running");
+	assert_string_equal(fake_job(id)->state, "running");
 	run_end e = {.outcome = o, .exit_code = code};
 	assert_int_equal(run_finished(&st, id, &e, requeued, &err), 0);
 }
@@ -351,12 +170,12 @@ static void test_retries_up_to_max_retries(void **state)
 	int id = submit_custom(&node, "owner", 1, 1, &err);
 	start_and_end(id, RUN_EXITED, 1, &requeued);
 	assert_true(requeued);
-	assert_string_equal(find(id)->state, "queued");
+	assert_string_equal(fake_job(id)->state, "queued");
 	start_and_end(id, RUN_EXITED, 1, &requeued);
 	assert_false(requeued);
-	assert_string_equal(find(id)->state, "failed");
-	assert_int_equal(find(id)->attempt, 2);
-	assert_int_equal(find(id)->exit_status, 1);
+	assert_string_equal(fake_job(id)->state, "failed");
+	assert_int_equal(fake_job(id)->attempt, 2);
+	assert_int_equal(fake_job(id)->exit_status, 1);
 	/* An ended job never starts again. */
 	run_row j;
 	assert_int_equal(run_starting(&st, id, &j, &err), CL_ECONFLICT);
@@ -368,7 +187,7 @@ static void test_cancel(void **state)
 	cl_error err = {0};
 	int queued = submit_custom(&node, "owner", 1, 3, &err);
 	assert_int_equal(run_cancel(&st, queued, &err), 0);
-	assert_string_equal(find(queued)->state, "cancelled");
+	assert_string_equal(fake_job(queued)->state, "cancelled");
 	run_row j;
 	assert_int_equal(run_starting(&st, queued, &j, &err), CL_ECONFLICT);
 	assert_int_equal(run_cancel(&st, queued, &err), CL_ECONFLICT);
@@ -377,13 +196,13 @@ static void test_cancel(void **state)
 	int running = submit_custom(&node, "owner", 1, 3, &err);
 	assert_int_equal(run_starting(&st, running, &j, &err), 0);
 	assert_int_equal(run_cancel(&st, running, &err), 0);
-	assert_string_equal(find(running)->state, "running");
-	assert_int_equal(find(running)->cancel_requested, 1);
+	assert_string_equal(fake_job(running)->state, "running");
+	assert_int_equal(fake_job(running)->cancel_requested, 1);
 	bool requeued;
 	run_end e = {.outcome = RUN_CANCELLED};
 	assert_int_equal(run_finished(&st, running, &e, &requeued, &err), 0);
 	assert_false(requeued); /* a cancelled job is not retried, whatever max_retries says */
-	assert_string_equal(find(running)->state, "cancelled");
+	assert_string_equal(fake_job(running)->state, "cancelled");
 }
 
 static void test_success_keeps_artifacts_and_refusal_is_not_retried(void **state)
@@ -397,12 +216,12 @@ static void test_success_keeps_artifacts_and_refusal_is_not_retried(void **state
 	run_end e = {.outcome = RUN_EXITED, .artifacts = arts, .n_artifacts = 2};
 	bool requeued;
 	assert_int_equal(run_finished(&st, id, &e, &requeued, &err), 0);
-	assert_string_equal(find(id)->state, "succeeded");
-	assert_int_equal(mem.n_artifacts, 2);
+	assert_string_equal(fake_job(id)->state, "succeeded");
+	assert_int_equal(jobs_mem.n_artifacts, 2);
 	int refused = submit_custom(&node, "owner", 1, 5, &err);
 	assert_int_equal(run_refused(&st, refused, &err), 0);
-	assert_string_equal(find(refused)->state, "failed");
-	assert_string_equal(find(refused)->end_reason, "refused");
+	assert_string_equal(fake_job(refused)->state, "failed");
+	assert_string_equal(fake_job(refused)->end_reason, "refused");
 }
 
 static void test_metric_batches(void **state)
@@ -413,15 +232,15 @@ static void test_metric_batches(void **state)
 	for (int i = 0; i <= RUN_METRIC_BATCH_MAX; i++)
 		m[i] = (run_metric){"loss", 1.0 / (i + 1), i, 0};
 	assert_int_equal(run_log_metrics(&st, 1, m, RUN_METRIC_BATCH_MAX + 1, &err), CL_ETOOBIG);
-	assert_int_equal(mem.metrics, 0);
+	assert_int_equal(jobs_mem.metrics, 0);
 	assert_int_equal(run_log_metrics(&st, 1, m, RUN_METRIC_BATCH_MAX, &err), 0);
-	assert_int_equal(mem.metrics, RUN_METRIC_BATCH_MAX);
+	assert_int_equal(jobs_mem.metrics, RUN_METRIC_BATCH_MAX);
 	m[3].value = NAN;
 	assert_int_equal(run_log_metrics(&st, 1, m, 10, &err), CL_EINVAL);
 	m[3].value = 1;
 	m[4].key = "";
 	assert_int_equal(run_log_metrics(&st, 1, m, 10, &err), CL_EINVAL);
-	assert_int_equal(mem.metrics, RUN_METRIC_BATCH_MAX);
+	assert_int_equal(jobs_mem.metrics, RUN_METRIC_BATCH_MAX);
 	free(m);
 }
 
@@ -436,8 +255,8 @@ static void test_versions_come_from_succeeded_runs_of_the_org(void **state)
 	start_and_end(ok, RUN_EXITED, 0, &requeued);
 	int bad = submit_custom(&node, "owner", 1, 0, &err);
 	start_and_end(bad, RUN_EXITED, 2, &requeued);
-	mem.model_org[1] = 1; /* model 1 is org 1's, model 2 org 2's */
-	mem.model_org[2] = 2;
+	jobs_mem.model_org[1] = 1; /* model 1 is org 1's, model 2 org 2's */
+	jobs_mem.model_org[2] = 2;
 	int version = 0, from = -1;
 	assert_int_equal(registry_version_add(&st, 1, bad, 7, &version, &err), CL_ECONFLICT);
 	assert_string_equal(err.name, "job_not_succeeded");
@@ -447,13 +266,13 @@ static void test_versions_come_from_succeeded_runs_of_the_org(void **state)
 	assert_int_equal(registry_alias_move(&st, 1, "production", 2, 7, &from, &err),
 			 CL_ENOTFOUND);
 	assert_int_equal(registry_alias_move(&st, 1, "bad name!", 1, 7, &from, &err), CL_EINVAL);
-	assert_int_equal(mem.alias_moves, 0);
+	assert_int_equal(jobs_mem.alias_moves, 0);
 	assert_int_equal(registry_alias_move(&st, 1, "production", 1, 7, &from, &err), 0);
 	assert_int_equal(from, 0);
 	assert_int_equal(registry_version_add(&st, 1, ok, 7, &version, &err), 0);
 	assert_int_equal(registry_alias_move(&st, 1, "production", 2, 7, &from, &err), 0);
 	assert_int_equal(from, 1);
-	assert_int_equal(mem.alias_moves, 2);
+	assert_int_equal(jobs_mem.alias_moves, 2);
 }
 
 /* ---- metric lines ---- */

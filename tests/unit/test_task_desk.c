@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "core/task.h"
 #include "core/task_desk.h"
 #include "core/task_loop.h"
+#include "store/conn.h"
 #include "store/store.h"
 #include "core/ledger.h"
 #include "store/store_ledger.h"
@@ -211,11 +213,13 @@ static int64_t approved_task(fixture *f)
 	return id;
 }
 
-static task_bulk_result rework(fixture *f, int64_t *ids, int n, const char *reason, int want_rc)
+/* A bulk call of the manager's with `action` and `reason` on ids that returns want_rc. */
+static task_bulk_result bulk(fixture *f, task_bulk_action action, int64_t *ids, int n,
+			     const char *reason, int want_rc)
 {
 	task_bulk b = {.project_id = f->p.id,
 		       .user_id = f->mgr,
-		       .action = TASK_BULK_REWORK,
+		       .action = action,
 		       .reason = reason,
 		       .ids = ids,
 		       .n = n};
@@ -225,40 +229,81 @@ static task_bulk_result rework(fixture *f, int64_t *ids, int n, const char *reas
 	return res;
 }
 
-static void test_rework_reverses_pay_and_pays_again(void **state)
+static task_bulk_result rework(fixture *f, int64_t *ids, int n, const char *reason, int want_rc)
 {
-	fixture *f = *state;
+	return bulk(f, TASK_BULK_REWORK, ids, n, reason, want_rc);
+}
+
+static task_bulk_result review_again(fixture *f, int64_t *ids, int n, const char *reason,
+				     int want_rc)
+{
+	return bulk(f, TASK_BULK_REVIEW_AGAIN, ids, n, reason, want_rc);
+}
+
+/* Bulk `action` with a reason on a funded, approved task and an open one: the approved task
+ * changes to `to`, the open one is named and left, the worker's pay is reversed by a posting of
+ * its own and the task's rounds end with `decision` and the reason. Returns the task. */
+static int64_t undo_approval(fixture *f, task_bulk_action action, task_state to,
+			     const char *decision)
+{
 	fund(f, 1000);
 	int64_t id = approved_task(f);
 	assert_int_equal(balance_of(f, f->w1), 100);
 	int64_t ids[] = {id, f->ids[3]};
 	/* A reason is required, and a wrong call changes nothing. */
-	rework(f, ids, 1, "  ", CL_EINVAL);
+	bulk(f, action, ids, 1, "  ", CL_EINVAL);
 	assert_int_equal(state_of(f, id), TASK_APPROVED);
-	/* The approved task goes back with the reason; the open one is named and left. */
-	task_bulk_result res = rework(f, ids, 2, "the label is wrong", 0);
+	task_bulk_result res = bulk(f, action, ids, 2, "the label is wrong", 0);
 	assert_int_equal(res.changed, 1);
 	assert_int_equal(json_array_size(res.skipped), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "conflict");
 	json_decref(res.skipped);
-	assert_int_equal(state_of(f, id), TASK_REWORK);
+	assert_int_equal(state_of(f, id), to);
 	assert_int_equal(balance_of(f, f->w1), 0);
 	project_budget budget;
 	assert_int_equal(store_ledger_budget(f->d, f->p.id, &budget), 0);
-	assert_int_equal(budget.balance, 1000);
 	assert_int_equal(budget.paid_to_workers, 0);
-	/* The reason reads as the worker's rejection in the task's rounds. */
+	/* The reason reads as the decision in the task's rounds. */
 	json_t *rounds = store_sqlite_ops.task_rounds(f->d, id);
 	json_t *reviews = json_object_get(rounds, "reviews");
 	json_t *last = json_array_get(reviews, json_array_size(reviews) - 1);
-	assert_string_equal(json_string_value(json_object_get(last, "decision")),
-			    "rework_approved");
+	assert_string_equal(json_string_value(json_object_get(last, "decision")), decision);
 	assert_string_equal(json_string_value(json_object_get(last, "reason")),
 			    "the label is wrong");
 	json_decref(rounds);
-	/* The ledger kept both postings: it balances, and the next approval pays again. */
+	/* The ledger kept both postings: it balances. */
 	json_t *check = store_ledger_check(f->d);
 	assert_true(json_is_true(json_object_get(check, "ok")));
 	json_decref(check);
+	return id;
+}
+
+/* An approved task whose pay was paid out is named and left as it is by `action`. */
+static void assert_paid_out_is_left(fixture *f, task_bulk_action action)
+{
+	fund(f, 1000);
+	int64_t id = approved_task(f);
+	cl_error err;
+	int64_t payout;
+	assert_int_equal(ledger_payout_request(&f->s, f->w1, "KRW", 100, &payout, &err), 0);
+	int64_t ids[] = {id};
+	task_bulk_result res = bulk(f, action, ids, 1, "wrong", 0);
+	assert_int_equal(res.changed, 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "paid_out");
+	json_decref(res.skipped);
+	assert_int_equal(state_of(f, id), TASK_APPROVED);
+}
+
+static void test_rework_reverses_pay_and_pays_again(void **state)
+{
+	fixture *f = *state;
+	int64_t id = undo_approval(f, TASK_BULK_REWORK, TASK_REWORK, "rework_approved");
+	project_budget budget;
+	assert_int_equal(store_ledger_budget(f->d, f->p.id, &budget), 0);
+	assert_int_equal(budget.balance, 1000);
+	/* The next approval pays again. */
 	assert_int_equal(claim(f, f->w1), id);
 	assert_int_equal(submit(f, id, f->w1), 0);
 	task_change *tc = NULL;
@@ -275,19 +320,7 @@ static void test_rework_reverses_pay_and_pays_again(void **state)
 
 static void test_rework_skips_pay_already_paid_out(void **state)
 {
-	fixture *f = *state;
-	fund(f, 1000);
-	int64_t id = approved_task(f);
-	cl_error err;
-	int64_t payout;
-	assert_int_equal(ledger_payout_request(&f->s, f->w1, "KRW", 100, &payout, &err), 0);
-	int64_t ids[] = {id};
-	task_bulk_result res = rework(f, ids, 1, "wrong", 0);
-	assert_int_equal(res.changed, 0);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "paid_out");
-	json_decref(res.skipped);
-	assert_int_equal(state_of(f, id), TASK_APPROVED);
+	assert_paid_out_is_left(*state, TASK_BULK_REWORK);
 }
 
 static void test_rework_of_unpaid_work(void **state)
@@ -300,21 +333,6 @@ static void test_rework_of_unpaid_work(void **state)
 	json_decref(res.skipped);
 	assert_int_equal(state_of(f, id), TASK_REWORK);
 	assert_int_equal(balance_of(f, f->w1), 0);
-}
-
-static task_bulk_result review_again(fixture *f, int64_t *ids, int n, const char *reason,
-				     int want_rc)
-{
-	task_bulk b = {.project_id = f->p.id,
-		       .user_id = f->mgr,
-		       .action = TASK_BULK_REVIEW_AGAIN,
-		       .reason = reason,
-		       .ids = ids,
-		       .n = n};
-	task_bulk_result res = {0};
-	cl_error err;
-	assert_int_equal(task_bulk_run(&f->s, &b, &res, &err), want_rc);
-	return res;
 }
 
 /* The task a review claim by `reviewer_id` hands them (0: none). */
@@ -342,35 +360,11 @@ static void test_review_again_reverses_pay_and_another_reviewer_decides(void **s
 {
 	fixture *f = *state;
 	cl_error err;
-	fund(f, 1000);
-	int64_t id = approved_task(f); /* approved by w2 */
+	task_bulk_result res;
+	/* Approved by w2. */
 	assert_int_equal(store_project_member_set(f->d, f->p.id, f->w2, "reviewer", &err), 0);
 	assert_int_equal(store_project_member_set(f->d, f->p.id, f->rv, "reviewer", &err), 0);
-	assert_int_equal(balance_of(f, f->w1), 100);
-	int64_t ids[] = {id, f->ids[3]};
-	/* A reason is required, and a wrong call changes nothing. */
-	review_again(f, ids, 1, "", CL_EINVAL);
-	assert_int_equal(state_of(f, id), TASK_APPROVED);
-	/* The approved task waits for review again; the open one is named and left. */
-	task_bulk_result res = review_again(f, ids, 2, "check the boxes again", 0);
-	assert_int_equal(res.changed, 1);
-	assert_int_equal(json_array_size(res.skipped), 1);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "conflict");
-	json_decref(res.skipped);
-	assert_int_equal(state_of(f, id), TASK_SUBMITTED);
-	assert_int_equal(balance_of(f, f->w1), 0);
-	project_budget budget;
-	assert_int_equal(store_ledger_budget(f->d, f->p.id, &budget), 0);
-	assert_int_equal(budget.paid_to_workers, 0);
-	/* The event carries the manager's reason in the task's rounds. */
-	json_t *rounds = store_sqlite_ops.task_rounds(f->d, id);
-	json_t *reviews = json_object_get(rounds, "reviews");
-	json_t *last = json_array_get(reviews, json_array_size(reviews) - 1);
-	assert_string_equal(json_string_value(json_object_get(last, "decision")), "review_again");
-	assert_string_equal(json_string_value(json_object_get(last, "reason")),
-			    "check the boxes again");
-	json_decref(rounds);
+	int64_t id = undo_approval(f, TASK_BULK_REVIEW_AGAIN, TASK_SUBMITTED, "review_again");
 	/* Not back to the reviewer who approved it while another reviewer is there, nor to its
 	 * worker; the other reviewer approves, and the worker is paid again. */
 	assert_int_equal(review_claim(f, f->w2), 0);
@@ -413,19 +407,47 @@ static void test_review_again_by_the_only_reviewer_may_reject(void **state)
 
 static void test_review_again_skips_pay_already_paid_out(void **state)
 {
+	assert_paid_out_is_left(*state, TASK_BULK_REVIEW_AGAIN);
+}
+
+/* The worker's count of decided tasks in the fixture's project (worker_counts.decided). */
+static int64_t decided_of(fixture *f, int64_t worker)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql,
+		 "SELECT decided FROM worker_counts WHERE user_id = ?1 AND project_id = %lld",
+		 (long long)f->p.id);
+	return read_int(f->d, sql, worker);
+}
+
+/* A task's first decision counts once as decided, whatever comes after it: reviewed again and
+ * decided again, or reviewed again and discarded before anyone decides it. */
+static void test_review_again_keeps_the_task_decided(void **state)
+{
 	fixture *f = *state;
-	fund(f, 1000);
-	int64_t id = approved_task(f);
+	int64_t again = approved_task(f);
+	int64_t ids[] = {again};
+	assert_int_equal(decided_of(f, f->w1), 1);
+	json_decref(review_again(f, ids, 1, "look again", 0).skipped);
+	assert_int_equal(decided_of(f, f->w1), 1);
+	assert_int_equal(review_claim(f, f->w2), again);
+	assert_int_equal(decide(f, again, f->w2, TASK_APPROVE), 0);
+	assert_int_equal(decided_of(f, f->w1), 1);
+
+	json_decref(review_again(f, ids, 1, "look again", 0).skipped);
+	assert_int_equal(state_of(f, again), TASK_SUBMITTED);
+	task_bulk discard = {.project_id = f->p.id,
+			     .user_id = f->mgr,
+			     .action = TASK_BULK_DISCARD,
+			     .ids = ids,
+			     .n = 1};
+	task_bulk_result res = {0};
 	cl_error err;
-	int64_t payout;
-	assert_int_equal(ledger_payout_request(&f->s, f->w1, "KRW", 100, &payout, &err), 0);
-	int64_t ids[] = {id};
-	task_bulk_result res = review_again(f, ids, 1, "wrong", 0);
-	assert_int_equal(res.changed, 0);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(res.skipped, 0), "code")), "paid_out");
+	assert_int_equal(task_bulk_run(&f->s, &discard, &res, &err), 0);
+	assert_int_equal(res.changed, 1);
 	json_decref(res.skipped);
-	assert_int_equal(state_of(f, id), TASK_APPROVED);
+	assert_int_equal(state_of(f, again), TASK_DISCARDED);
+	assert_int_equal(decided_of(f, f->w1), 1);
 }
 
 static int page_count(fixture *f, task_query q)
@@ -458,6 +480,42 @@ static void test_browser_filters(void **state)
 	assert_int_equal(page_count(f, (task_query){.gold = 2, .state = "open"}), 3);
 }
 
+/* The gold-only filter pages through the gold tasks' own index: it finds the task of an item
+ * made gold after it, and a task made for a gold item afterwards, in id order. */
+static void test_gold_filter_follows_gold_items_and_their_tasks(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	char sql[512];
+	snprintf(
+	    sql, sizeof sql,
+	    "INSERT INTO gold_items(item_id, project_id, answer, created_at)"
+	    " SELECT item_id, project_id, '{\"labels\":[\"a\"]}', 0 FROM tasks WHERE id = %lld",
+	    (long long)f->ids[1]);
+	assert_int_equal(db_write(f->d, exec_sql_job, sql, &err), 0);
+	assert_int_equal(page_count(f, (task_query){.gold = 1}), 1);
+	assert_int_equal(page_count(f, (task_query){.gold = 2}), 3);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO tasks(project_id, item_id, slot, state, updated_at)"
+		 " SELECT project_id, item_id, 1, 'open', 0 FROM tasks WHERE id = %lld",
+		 (long long)f->ids[1]);
+	assert_int_equal(db_write(f->d, exec_sql_job, sql, &err), 0);
+	task_view *v = NULL;
+	int64_t next;
+	task_query q = {.project_id = f->p.id, .gold = 1, .limit = 1};
+	assert_int_equal(store_sqlite_ops.tasks_page(f->d, &q, &v, &next), 1);
+	assert_int_equal(v[0].id, f->ids[1]);
+	assert_int_equal(next, f->ids[1]);
+	task_view_release(&v[0]);
+	free(v);
+	q.cursor = next;
+	assert_int_equal(store_sqlite_ops.tasks_page(f->d, &q, &v, &next), 1);
+	assert_true(v[0].id > f->ids[1]);
+	assert_int_equal(next, 0);
+	task_view_release(&v[0]);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,9 +533,13 @@ int main(void)
 		test_review_again_reverses_pay_and_another_reviewer_decides, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_review_again_by_the_only_reviewer_may_reject,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_review_again_keeps_the_task_decided, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_review_again_skips_pay_already_paid_out, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_browser_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gold_filter_follows_gold_items_and_their_tasks,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -719,18 +719,6 @@ static void worker_figures_of(db *d, int64_t worker, int64_t project, long out[F
 	sqlite3_finalize(st);
 }
 
-/* A reader's one integer answer to `sql` with `a` bound to ?1. */
-static int64_t read_int(db *d, const char *sql, int64_t a)
-{
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(db_reader(d)), sql, -1, &st, NULL),
-			 SQLITE_OK);
-	sqlite3_bind_int64(st, 1, a);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
 
 /* Every approval asks whether its worker is due for promotion. While the worker is not, that
  * must not cost more the more they have done: the 300th approval takes the steps of the 10th.
@@ -1051,11 +1039,6 @@ static void test_my_projects_and_members_page_in_the_store(void **state)
 			 steps[1]);
 }
 
-static int exec_sql_job(db_conn *c, void *ctx, cl_error *err)
-{
-	(void)err;
-	return sqlite3_exec(db_handle(c), ctx, NULL, NULL, NULL) == SQLITE_OK ? 0 : CL_EINTERNAL;
-}
 
 /* A project's ranking reads every candidate, not the first by id: among 2,500 workers who
  * labeled its kind, the best is the newest, and it leads; the answer holds the best 500. */

@@ -1,0 +1,97 @@
+# Shell functions the benchmarks share: sourced (`. "$ROOT/bench/lib.sh"`), never run.
+# A script sets BIN (the crowdloop binary) and may set BENCH_TAG (the log lines' prefix) and the
+# array SERVE_ARGS (extra `crowdloop serve` options) before calling them. The server they start
+# is SERVER_PID, listening on 127.0.0.1:$PORT.
+SERVER_PID=
+
+log() { printf '[%s %s] %s\n' "${BENCH_TAG:-bench}" "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Field KEY of a loadgen RESULT line ($2); empty when absent.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+# utime + stime of the server in seconds.
+server_cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+		"/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
+}
+
+# Builds the targets $2... in build directory $1 (configured as Release when new).
+build_targets() {
+	local dir=$1
+	shift
+	if [ ! -f "$dir/CMakeCache.txt" ]; then
+		cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release >/dev/null \
+			|| die "cmake configure of $dir failed"
+	fi
+	cmake --build "$dir" -j "$(nproc)" --target "$@" >/dev/null \
+		|| die "build of $dir failed (compiler output above)"
+}
+
+# Waits until the server of process $1 answers GET /healthz on port $2, at most $4 seconds
+# (30); dies with the end of its log $3 when it exits or does not answer in time.
+wait_healthz() {
+	local pid=$1 port=$2 server_log=$3 tries=$(( ${4:-30} * 10 ))
+	for _ in $(seq "$tries"); do
+		kill -0 "$pid" 2>/dev/null || die "server exited: $(tail -5 "$server_log")"
+		curl -fsS -m 2 "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "server did not answer /healthz within $(( tries / 10 )) s"
+}
+
+# Creates the user admin in data directory $1, its password in $1/admin.pw.
+admin_create() {
+	python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$1/admin.pw"
+	chmod 600 "$1/admin.pw"
+	timeout 60 "$BIN" admin create --data "$1" --username admin \
+		--password-file "$1/admin.pw" >"$1/admin-create.log" 2>&1 \
+		|| die "admin create failed: $(tail -5 "$1/admin-create.log")"
+}
+
+# Starts `crowdloop serve` on data directory $1 and port $PORT (a free one when PORT is empty),
+# its output in $1/server.log, and waits until it answers: sets PORT and SERVER_PID.
+serve_data() {
+	PORT=${PORT:-$(free_port)}
+	"$BIN" serve --data "$1" --listen "127.0.0.1:$PORT" ${SERVE_ARGS[@]+"${SERVE_ARGS[@]}"} \
+		>"$1/server.log" 2>&1 &
+	SERVER_PID=$!
+	wait_healthz "$SERVER_PID" "$PORT" "$1/server.log"
+	log "server pid $SERVER_PID on 127.0.0.1:$PORT, data $1"
+}
+
+# Field $1 of the JSON object on stdin.
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+
+# Over HTTP as the admin of data directory $1 (its server running): an org and a project of
+# kind $2 with labels $3 (a JSON array). Sets AUTH (the admin's header) and PID (the project).
+admin_project() {
+	local url=http://127.0.0.1:$PORT/api/v1 token org
+	token=$(curl -sf "$url/auth/login" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$(cat "$1/admin.pw")\"}" | json_field token) \
+		|| die "admin login failed"
+	AUTH="Authorization: Bearer $token"
+	org=$(curl -sf "$url/orgs" -H "$AUTH" -H 'Content-Type: application/json' \
+		-d '{"name":"bench"}' | json_field id) || die "cannot create the org"
+	PID=$(curl -sf "$url/projects" -H "$AUTH" -H 'Content-Type: application/json' \
+		-d "{\"org_id\":$org,\"name\":\"bench\",\"kind\":\"$2\",\"labels\":$3}" |
+		json_field id) || die "cannot create the project"
+}
+
+# Stops the server: TERM, then KILL after 10 s.
+stop_server() {
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	SERVER_PID=
+}
