@@ -2,9 +2,9 @@
  * [--truth FILE]` renders a page of Korean and English lines (Nanum Gothic) at start, then times
  * making an engine (the model load the server does once) and reading the page PAGES times
  * (default 20) on one engine, in wall and CPU time (the mean and the fastest read), with the
- * OpenMP regions a read ran on its own thread (ocr_tesseract.c). The pages, of different density: "six" (six
- * lines, Korean and English alternating, 40 px: the default), "two" (a Korean and an English
- * line, 40 px), "dense" (twelve lines of a Korean document with English lines among them,
+ * OpenMP regions a read ran on its own thread (ocr_tesseract.c). The pages, of different density:
+ * "six" (six lines, Korean and English alternating, 40 px: the default), "two" (a Korean and an
+ * English line, 40 px), "dense" (twelve lines of a Korean document with English lines among them,
  * 32 px). `--png FILE` also writes the page there and `--truth FILE` its lines, so that
  * bench/ocr_cli.sh reads the same page with the `tesseract` command and scores both readings.
  * The lines of the first reading go to stderr. Run with OMP_THREAD_LIMIT=1, as the server runs. */

@@ -203,18 +203,18 @@ static void libgomp_resolve(void)
 {
 	libgomp.parallel = (void (*)(void (*)(void *), void *, unsigned, unsigned))dlsym(
 	    RTLD_NEXT, "GOMP_parallel");
-	libgomp.parallel_sections =
-	    (void (*)(void (*)(void *), void *, unsigned, unsigned, unsigned))dlsym(
-		RTLD_NEXT, "GOMP_parallel_sections");
+	libgomp.parallel_sections = (void (*)(void (*)(void *), void *, unsigned, unsigned,
+					      unsigned))dlsym(RTLD_NEXT, "GOMP_parallel_sections");
 	libgomp.sections_next = (unsigned (*)(void))dlsym(RTLD_NEXT, "GOMP_sections_next");
 	libgomp.sections_end_nowait = (void (*)(void))dlsym(RTLD_NEXT, "GOMP_sections_end_nowait");
 }
 
-static _Thread_local bool serial_read;	      /* inside recognize_serially() */
+static _Thread_local bool serial_read;	       /* inside recognize_serially() */
 static _Thread_local unsigned serial_sections; /* sections left in a serial sections region */
 static _Thread_local unsigned serial_section;  /* the next section's number (from 1) */
 static _Thread_local uint64_t read_regions;    /* regions this read ran itself */
-static atomic_uint_fast64_t serial_regions;   /* all reads' regions, for ocr_tesseract_serial_regions */
+/* All reads' regions, for ocr_tesseract_serial_regions(). */
+static atomic_uint_fast64_t serial_regions;
 
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned threads, unsigned flags)
 {
