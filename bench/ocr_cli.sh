@@ -1,47 +1,94 @@
 #!/usr/bin/env bash
 # In-process OCR against the `tesseract` command (figures in docs/BENCHMARKS.md, "OCR against the
-# command line"). crowdloop-ocr-bench renders a page of six Korean and English lines, writes it
-# as a PNG and reads it BENCH_PAGES (10) times on one engine made once, as the server does; then
-# the same PNG is read BENCH_PAGES times by `tesseract page.png - -l kor+eng`, one process per
-# image as a customer without a server would run it (each loads the kor+eng model again). Both
-# run on one thread (OMP_THREAD_LIMIT=1). Prints images/s of one stream (wall time) and images
-# per CPU second (user + system time: the per-core figure, steadier on a shared machine) of
-# both, and the ratios. Knobs: BUILD_DIR (build), BENCH_PAGES.
+# command line"). For each page of BENCH_SET (default "six two dense": six Korean and English
+# lines, two lines, a dense page of twelve), crowdloop-ocr-bench renders the page, writes it as a
+# PNG with its true lines and reads it BENCH_PAGES (10) times on one engine made once, as the
+# server does; then the same PNG is read BENCH_PAGES times by `tesseract page.png - -l kor+eng`,
+# one process per image as a customer without a server would run it (each loads the kor+eng
+# model again). Both on one thread (OMP_THREAD_LIMIT=1). Prints, a page a row, images per CPU
+# second (user + system time: the per-core figure, steadier on a shared machine) and images/s of
+# one stream (wall time) of both, their ratios, the fastest image's CPU time of both (the one
+# other processes slowed least: steadier on a loaded machine), each reading's character error
+# rate against the page's true lines and whether the two readings are the same text; then the
+# set's totals.
+# Knobs: BUILD_DIR (build), BENCH_PAGES, BENCH_SET, OCR_BENCH (another crowdloop-ocr-bench to
+# time, e.g. one built from an older runtime for a before/after; default: BUILD_DIR's, built).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath "${BUILD_DIR:-$root/build}")
 pages=${BENCH_PAGES:-10}
+set_names=${BENCH_SET:-six two dense}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for tool in tesseract /usr/bin/time; do
+for tool in tesseract /usr/bin/time python3; do
 	command -v "$tool" >/dev/null ||
-		{ echo "bench/ocr_cli.sh needs $tool (packages tesseract-ocr, time)" >&2; exit 1; }
+		{ echo "bench/ocr_cli.sh needs $tool (packages tesseract-ocr, time, python3)" >&2; exit 1; }
 done
-cmake --build "$build" --target crowdloop-ocr-bench >/dev/null
+bench=${OCR_BENCH:-$build/crowdloop-ocr-bench}
+[ -n "${OCR_BENCH:-}" ] || cmake --build "$build" --target crowdloop-ocr-bench >/dev/null
 # Before OMP_THREAD_LIMIT, which nproc obeys.
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $(tesseract --version 2>&1 | head -1)"
 export OMP_THREAD_LIMIT=1
-"$build/crowdloop-ocr-bench" "$pages" --png "$work/page.png" >"$work/inproc.out" 2>"$work/inproc.err"
-cat "$work/inproc.out"
-# "... X ms a page, ...; Y CPU ms a page, ..."
-read -r in_ms in_cpu_ms < <(sed -n 's/.*: \([0-9.]*\) ms a page.*; \([0-9.]*\) CPU ms a page.*/\1 \2/p' "$work/inproc.out")
 
-echo "load average before the command line: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/time -f '%e %U %S' -o "$work/cli.time" bash -c '
-	for i in $(seq "$1"); do tesseract "$2/page.png" - -l kor+eng >"$2/cli.$i.txt" 2>/dev/null; done
-' _ "$pages" "$work"
-read -r wall user sys <"$work/cli.time"
-# The command must read the page as the runtime does: its first line, spaces aside.
-first=$(head -1 "$work/inproc.err" | tr -d ' ')
-grep -q . "$work/cli.1.txt" && [ "$(head -1 "$work/cli.1.txt" | tr -d ' ')" = "$first" ] ||
-	echo "note: tesseract's first line differs from the runtime's: $(head -1 "$work/cli.1.txt")"
-awk -v n="$pages" -v in_ms="$in_ms" -v in_cpu="$in_cpu_ms" -v wall="$wall" -v cpu="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" 'BEGIN {
-	in_rate = 1000 / in_ms; in_core = 1000 / in_cpu
-	cli_rate = n / wall; cli_core = n / cpu
-	printf "tesseract command: %d images in %.2f s wall, %.2f CPU s: %.1f ms an image\n", n, wall, cpu, 1000 * wall / n
-	printf "| reader | images/s (one stream) | images per CPU second |\n|---|---|---|\n"
-	printf "| in-process runtime (engine kept) | %.2f | %.2f |\n", in_rate, in_core
-	printf "| `tesseract page.png - -l kor+eng` per image | %.2f | %.2f |\n", cli_rate, cli_core
-	printf "ratio in-process ÷ command: %.2f× a stream, %.2f× per core (target ≥ 3×: %s)\n",
-		in_rate / cli_rate, in_core / cli_core, (in_core / cli_core >= 3) ? "met" : "NOT met"
-}'
+# Character error rate of a reading against the true lines (edit distance over the truth's
+# characters, lines joined by newlines, blank lines and outer spaces dropped), and whether two
+# readings are the same text: "CER_A CER_B same|differs".
+score() {
+	python3 - "$@" <<'PY'
+import sys
+def lines(path):
+    return "\n".join(l.strip() for l in open(path, encoding="utf-8") if l.strip())
+def dist(a, b):
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+truth, a, b = (lines(p) for p in sys.argv[1:4])
+print("%.4f %.4f %s" % (dist(truth, a) / len(truth), dist(truth, b) / len(truth),
+                        "same" if a == b else "differs"))
+PY
+}
+
+# One page: "name in_cpu_ms in_ms cli_cpu_ms cli_ms in_fastest_ms cli_fastest_ms cer_in cer_cli
+# same|differs" (CPU and wall milliseconds an image, means; the fastest image's CPU ms).
+bench_page() {
+	local name=$1 dir=$work/$1
+	mkdir -p "$dir"
+	"$bench" "$pages" --page "$name" --png "$dir/page.png" \
+		--truth "$dir/truth.txt" >"$dir/inproc.out" 2>"$dir/inproc.txt"
+	# "... X ms a page, ...; Y CPU ms a page, ...; fastest read Z CPU ms; ..."
+	local in_ms in_cpu in_fastest
+	read -r in_ms in_cpu in_fastest < <(sed -n 's/.*: \([0-9.]*\) ms a page.*; \([0-9.]*\) CPU ms a page.*fastest read \([0-9.]*\) CPU ms.*/\1 \2 \3/p' "$dir/inproc.out")
+	for i in $(seq "$pages"); do
+		/usr/bin/time -a -f '%e %U %S' -o "$dir/cli.time" \
+			tesseract "$dir/page.png" - -l kor+eng >"$dir/cli.$i.txt" 2>/dev/null
+	done
+	echo "$name $in_cpu $in_ms $(awk '{ w += $1; c = $2 + $3; t += c; if (!n++ || c < f) f = c }
+		END { printf "%.1f %.1f", 1000 * t / n, 1000 * w / n }' "$dir/cli.time") $in_fastest \
+		$(awk '{ c = $2 + $3; if (!n++ || c < f) f = c } END { printf "%.1f", 1000 * f }' "$dir/cli.time") \
+		$(score "$dir/truth.txt" "$dir/inproc.txt" "$dir/cli.1.txt")"
+}
+
+for name in $set_names; do
+	echo "page $name: load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+	bench_page "$name"
+done >"$work/rows"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v n="$pages" '
+BEGIN {
+	print "| page | in-process CPU ms | command CPU ms | ratio per core | ratio a stream | fastest: in-process / command CPU ms (ratio) | CER in-process | CER command | readings |"
+	print "|---|---|---|---|---|---|---|---|---|"
+}
+{
+	printf "| %s | %.1f | %.1f | %.2f× | %.2f× | %.1f / %.1f (%.2f×) | %.4f | %.4f | %s |\n",
+		$1, $2, $4, $4 / $2, $5 / $3, $6, $7, $7 / $6, $8, $9, $10
+	in_cpu += $2; cli_cpu += $4; in_ms += $3; cli_ms += $5; in_f += $6; cli_f += $7; k++
+}
+END {
+	printf "set of %d pages, each read %d times: %.2f images per CPU second in-process, %.2f by the command\n",
+		k, n, 1000 * k / in_cpu, 1000 * k / cli_cpu
+	printf "ratio in-process ÷ command: %.2f× per core (%.2f× of the fastest reads), %.2f× a stream (target ≥ 3× per core: %s)\n",
+		cli_cpu / in_cpu, cli_f / in_f, cli_ms / in_ms, (cli_cpu / in_cpu >= 3) ? "met" : "NOT met"
+}' "$work/rows"

@@ -5,9 +5,11 @@
  * making one costs about 300 ms, reading a page about 180 ms. */
 #include "ml/ocr_tesseract.h"
 
+#include <dlfcn.h>
 #include <leptonica/allheaders.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stb_image.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +176,106 @@ static int ocr_load(const char *dir, ml_model **out, cl_error *err)
 	return rc ? rc : ocr_tesseract_open(&o, out, err);
 }
 
+/* ---- Tesseract's OpenMP regions, run on the reading thread ----
+ * Debian's libtesseract is built with OpenMP and opens a parallel region for every LSTM time
+ * step. Even with one thread (OMP_THREAD_LIMIT=1) libgomp makes a team for each and ends it
+ * with a futex wake-up: about 30,000 system calls a six-line page, a third of its CPU time.
+ * During a read this thread runs the regions itself, as a Tesseract built without OpenMP does
+ * (the server's parallelism is one engine per prediction, never threads inside one). These
+ * definitions take the place of libgomp's for the whole process, so any other caller (vlfeat's
+ * regions) is passed on to libgomp unchanged. libtesseract uses only these four entry points. */
+
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned threads, unsigned flags);
+void GOMP_parallel_sections(void (*fn)(void *), void *data, unsigned threads, unsigned count,
+			    unsigned flags);
+unsigned GOMP_sections_next(void);
+void GOMP_sections_end_nowait(void);
+
+static struct {
+	void (*parallel)(void (*)(void *), void *, unsigned, unsigned);
+	void (*parallel_sections)(void (*)(void *), void *, unsigned, unsigned, unsigned);
+	unsigned (*sections_next)(void);
+	void (*sections_end_nowait)(void);
+} libgomp;
+static pthread_once_t libgomp_once = PTHREAD_ONCE_INIT;
+
+static void libgomp_resolve(void)
+{
+	libgomp.parallel = (void (*)(void (*)(void *), void *, unsigned, unsigned))dlsym(
+	    RTLD_NEXT, "GOMP_parallel");
+	libgomp.parallel_sections = (void (*)(void (*)(void *), void *, unsigned, unsigned,
+					      unsigned))dlsym(RTLD_NEXT, "GOMP_parallel_sections");
+	libgomp.sections_next = (unsigned (*)(void))dlsym(RTLD_NEXT, "GOMP_sections_next");
+	libgomp.sections_end_nowait = (void (*)(void))dlsym(RTLD_NEXT, "GOMP_sections_end_nowait");
+}
+
+static _Thread_local bool serial_read;	       /* inside recognize_serially() */
+static _Thread_local unsigned serial_sections; /* sections left in a serial sections region */
+static _Thread_local unsigned serial_section;  /* the next section's number (from 1) */
+static _Thread_local uint64_t read_regions;    /* regions this read ran itself */
+/* All reads' regions, for ocr_tesseract_serial_regions(). */
+static atomic_uint_fast64_t serial_regions;
+
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned threads, unsigned flags)
+{
+	pthread_once(&libgomp_once, libgomp_resolve);
+	if (!serial_read && libgomp.parallel) {
+		libgomp.parallel(fn, data, threads, flags);
+		return;
+	}
+	read_regions += serial_read;
+	fn(data); /* a team of one: omp_get_num_threads() answers 1 outside a team */
+}
+
+void GOMP_parallel_sections(void (*fn)(void *), void *data, unsigned threads, unsigned count,
+			    unsigned flags)
+{
+	pthread_once(&libgomp_once, libgomp_resolve);
+	if (!serial_read && libgomp.parallel_sections) {
+		libgomp.parallel_sections(fn, data, threads, count, flags);
+		return;
+	}
+	unsigned left = serial_sections, next = serial_section; /* an enclosing region's */
+	serial_sections = count;
+	serial_section = 1;
+	read_regions += serial_read;
+	fn(data); /* asks GOMP_sections_next for 1..count, then 0 */
+	serial_sections = left;
+	serial_section = next;
+}
+
+unsigned GOMP_sections_next(void)
+{
+	if (!serial_read && libgomp.sections_next)
+		return libgomp.sections_next();
+	if (!serial_sections)
+		return 0;
+	serial_sections--;
+	return serial_section++;
+}
+
+void GOMP_sections_end_nowait(void)
+{
+	if (!serial_read && libgomp.sections_end_nowait)
+		libgomp.sections_end_nowait();
+}
+
+uint64_t ocr_tesseract_serial_regions(void)
+{
+	return atomic_load_explicit(&serial_regions, memory_order_relaxed);
+}
+
+/* TessBaseAPIRecognize with its OpenMP regions run on this thread; 0 or Tesseract's -1. */
+static int recognize_serially(TessBaseAPI *api)
+{
+	serial_read = true;
+	int rc = TessBaseAPIRecognize(api, NULL);
+	serial_read = false;
+	atomic_fetch_add_explicit(&serial_regions, read_regions, memory_order_relaxed);
+	read_regions = 0;
+	return rc;
+}
+
 /* ---- reading an image ---- */
 
 /* An image's encoded bytes, owned. */
@@ -296,7 +398,7 @@ static int ocr_predict(ml_model *m, const json_t *input, json_t **out, cl_error 
 		rc = engine_take(m, &e, err);
 	if (!rc) {
 		TessBaseAPISetImage2(e->api, pix);
-		if (TessBaseAPIRecognize(e->api, NULL))
+		if (recognize_serially(e->api))
 			rc = cl_fail(err, CL_EINVAL, NULL, "the image cannot be read as text");
 		else
 			*out = lines_json(e->api);

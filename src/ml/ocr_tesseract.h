@@ -2,8 +2,8 @@
  * their boxes and confidences, from an image's bytes or path. A model holds a pool of engines,
  * one per thread that is predicting at the time (an engine's init reads the language data, about
  * 300 ms, so engines are kept and reused); predict() is safe from several threads at once.
- * OpenMP inside Tesseract must be held to one thread per engine (OMP_THREAD_LIMIT=1, read when
- * the process starts: `crowdloop serve` sets it for itself). */
+ * A read runs Tesseract's OpenMP regions on its own thread (ocr_tesseract.c defines libgomp's
+ * entry points for that), so an engine uses one thread whatever OMP_THREAD_LIMIT says. */
 #ifndef CROWDLOOP_ML_OCR_TESSERACT_H
 #define CROWDLOOP_ML_OCR_TESSERACT_H
 
@@ -30,5 +30,9 @@ int ocr_tesseract_open(const ocr_options *o, ml_model **out, cl_error *err);
 /* The runtime's table: load() reads model.json {"runtime":"ocr_tesseract","languages":"eng",
  * "max_pixels":N} (each member optional). */
 extern const ml_runtime ml_runtime_ocr_tesseract;
+
+/* How many of Tesseract's OpenMP regions the reads so far ran on their own thread (all models):
+ * tests and the benchmark see that Tesseract's calls reach this file, not libgomp. */
+uint64_t ocr_tesseract_serial_regions(void);
 
 #endif

@@ -1,13 +1,15 @@
 /* Unit tests of the OCR runtime (ml/ocr_tesseract.c) on images rendered here from Debian's
  * Nanum and DejaVu fonts: Korean and English lines read back as written, with boxes inside the
  * page; the pixel budget refuses an image on its header; a bad input names the problem; a model
- * loads from a model directory through the runtimes' table; several threads share one model. */
+ * loads from a model directory through the runtimes' table; several threads share one model;
+ * Tesseract's OpenMP regions run on the reading thread during a read and reach libgomp outside. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <sodium.h>
@@ -186,6 +188,57 @@ static void test_threads_share_a_model(void **state)
 	json_decref(in);
 }
 
+/* libgomp's entry points as ocr_tesseract.c defines them. */
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned threads, unsigned flags);
+void GOMP_parallel_sections(void (*fn)(void *), void *data, unsigned threads, unsigned count,
+			    unsigned flags);
+unsigned GOMP_sections_next(void);
+void GOMP_sections_end_nowait(void);
+
+/* libgomp's omp_get_level, found at run time (libtesseract loads libgomp): 1 inside a region
+ * libgomp runs, 0 in one run on the calling thread. */
+static int (*omp_level)(void);
+
+/* Records the nesting level libgomp sees, as the region's body. */
+static void record_level(void *arg)
+{
+	*(int *)arg = omp_level();
+}
+
+/* Marks each section it is given, as the body of `#pragma omp parallel sections` does. */
+static void mark_sections(void *arg)
+{
+	for (unsigned s; (s = GOMP_sections_next());)
+		*(unsigned *)arg |= 1u << s;
+	GOMP_sections_end_nowait();
+}
+
+static void test_openmp_regions_run_on_the_reading_thread(void **state)
+{
+	(void)state;
+	const char *const lines[] = {"Serial regions", NULL};
+	json_t *in = rendered_input(DEJAVU, lines), *out = NULL;
+	cl_error err = {0};
+	uint64_t before = ocr_tesseract_serial_regions();
+	assert_int_equal(ml_runtime_ocr_tesseract.predict(shared_model, in, &out, &err), 0);
+	assert_string_equal(line_text(out, 0), "Serial regions");
+	/* Tesseract's LSTM opened its regions here, not in libgomp: hundreds a line. */
+	uint64_t during = ocr_tesseract_serial_regions() - before;
+	assert_true(during > 100);
+	/* Outside a read a region goes to libgomp (a team of one, level 1) and counts nothing. */
+	omp_level = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_level");
+	assert_non_null(omp_level);
+	int level = -1;
+	unsigned seen = 0;
+	GOMP_parallel(record_level, &level, 1, 0);
+	GOMP_parallel_sections(mark_sections, &seen, 1, 3, 0);
+	assert_int_equal(level, 1);
+	assert_int_equal(seen, 0xe); /* sections 1, 2 and 3 */
+	assert_true(ocr_tesseract_serial_regions() - before == during);
+	json_decref(in);
+	json_decref(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +247,7 @@ int main(void)
 	    cmocka_unit_test(test_pixel_budget_and_bad_inputs),
 	    cmocka_unit_test(test_loads_from_model_dir),
 	    cmocka_unit_test(test_threads_share_a_model),
+	    cmocka_unit_test(test_openmp_regions_run_on_the_reading_thread),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
