@@ -13,6 +13,7 @@
 #include "store/store_projects.h"
 #include "util/clock.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #define SEARCH_DEFAULT 1000
 #define SEARCH_EXPERIMENTS_MAX 100 /* experiment ids in one run search */
 #define HISTORY_MAX 100000	   /* points in one history */
+#define METRIC_SHAPE                                                                               \
+	"{\"key\": string, \"value\": number, \"timestamp\": integer, \"step\"?: integer}"
 
 /* An MLflow id: a decimal string (or a JSON integer), > 0; 0 when it is not one. */
 static int64_t id_of(const json_t *v)
@@ -473,18 +476,20 @@ static int log_act(http_request *r, ml_call *c)
 	return rc;
 }
 
-/* One metric point of MLflow's shape: {"key", "value", "timestamp", "step"?}. */
-static int metric_of(http_request *r, const char *what, const json_t *o, run_metric *m)
+/* One metric point of MLflow's shape: {"key", "value", "timestamp", "step"?}; `what` names it
+ * in an error, with its index `at` when it is one of a list (at >= 0). The name is written
+ * only for an error: a batch reads up to MLFLOW_BATCH_METRICS of them. */
+static int metric_of(http_request *r, const char *what, ptrdiff_t at, const json_t *o,
+		     run_metric *m)
 {
 	json_t *v = json_object_get(o, "value"), *t = json_object_get(o, "timestamp");
 	json_t *step = json_object_get(o, "step");
 	m->key = json_string_value(json_object_get(o, "key"));
 	if (!json_is_object(o) || !m->key || !json_is_number(v) || (t && !json_is_integer(t)) ||
 	    (step && !json_is_integer(step)))
-		return http_fail(r, CL_EINVAL, NULL,
-				 "%s must be {\"key\": string, \"value\": number, \"timestamp\":"
-				 " integer, \"step\"?: integer}",
-				 what);
+		return at < 0 ? http_fail(r, CL_EINVAL, NULL, "%s must be " METRIC_SHAPE, what)
+			      : http_fail(r, CL_EINVAL, NULL, "%s[%td] must be " METRIC_SHAPE, what,
+					  at);
 	m->value = json_number_value(v);
 	m->at = t ? json_integer_value(t) : clock_now_ms();
 	m->step = step ? json_integer_value(step) : 0;
@@ -495,7 +500,7 @@ static int metric_of(http_request *r, const char *what, const json_t *o, run_met
 static int log_metric_check(http_request *r, ml_call *c)
 {
 	ml_log *l = c->ctx;
-	return metric_of(r, "the metric", c->body, &l->metric);
+	return metric_of(r, "the metric", -1, c->body, &l->metric);
 }
 
 /* POST runs/log-metric {"run_id", "key", "value", "timestamp", "step"?} */
@@ -564,10 +569,8 @@ static int batch_metrics(http_request *r, const json_t *list, run_metric **out, 
 	*out = calloc(*n ? *n : 1, sizeof **out);
 	if (!*out)
 		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
-	char what[32];
 	for (size_t i = 0; i < *n; i++) {
-		snprintf(what, sizeof what, "metrics[%zu]", i);
-		int rc = metric_of(r, what, json_array_get(list, i), &(*out)[i]);
+		int rc = metric_of(r, "metrics", (ptrdiff_t)i, json_array_get(list, i), &(*out)[i]);
 		if (rc)
 			return rc;
 	}
