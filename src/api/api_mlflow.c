@@ -14,6 +14,7 @@
 #include "store/store_projects.h"
 #include "util/clock.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@
 #define SEARCH_DEFAULT 1000
 #define SEARCH_EXPERIMENTS_MAX 100 /* experiment ids in one run search */
 #define HISTORY_MAX 100000	   /* points in one history */
+#define METRIC_SHAPE                                                                               \
+	"{\"key\": string, \"value\": number, \"timestamp\": integer, \"step\"?: integer}"
 
 /* An MLflow id: a decimal string (or a JSON integer), > 0; 0 when it is not one. */
 static int64_t id_of(const json_t *v)
@@ -84,6 +87,51 @@ static int body_run(http_request *r, const json_t *body, int64_t *id)
 	if (!*id)
 		return http_fail(r, CL_EINVAL, NULL, "run_id must name a run");
 	return run_reached(r, *id);
+}
+
+/* A body handler's call: its body, what its own check read, the object the body names. */
+typedef struct ml_call {
+	json_t *body;
+	int64_t id;  /* the run or the experiment the body names, reached by the caller */
+	int64_t org; /* an experiment's org */
+	void *ctx;   /* the handler's own: what its check reads the body into */
+} ml_call;
+
+typedef int (*ml_step)(http_request *r, ml_call *c);
+
+typedef enum { ML_RUN, ML_EXPERIMENT } ml_target;
+
+/* The experiment a body names (experiment_id), when the caller may reach it, else 400/404. */
+static int body_experiment(http_request *r, const json_t *body, int64_t *id, int64_t *org)
+{
+	*id = id_of(json_object_get(body, "experiment_id"));
+	if (!*id)
+		return http_fail(r, CL_EINVAL, NULL, "experiment_id must name an experiment");
+	json_t *e = store_mlflow_experiment(api_app(r)->db, *id, org);
+	json_decref(e);
+	if (e && ml_member(r, *org))
+		return 0;
+	return http_fail(r, CL_ENOTFOUND, NULL, "experiment %lld does not exist", (long long)*id);
+}
+
+/* The prologue every body handler shares: parses the body, lets `check` (when there is one)
+ * read and judge it, reaches the run or experiment it names, then runs `act`, which writes
+ * the answer. The check goes first so a bad body answers 400 whatever run it names. */
+static int ml_body_call(http_request *r, ml_target target, ml_step check, ml_step act, void *ctx)
+{
+	ml_call c = {.ctx = ctx};
+	int rc = http_body_json(r, &c.body);
+	if (rc)
+		return rc;
+	if (check)
+		rc = check(r, &c);
+	if (!rc)
+		rc = target == ML_RUN ? body_run(r, c.body, &c.id)
+				      : body_experiment(r, c.body, &c.id, &c.org);
+	if (!rc)
+		rc = act(r, &c);
+	json_decref(c.body);
+	return rc;
 }
 
 /* The Run object with its status in MLflow's words. */
@@ -272,63 +320,53 @@ static int pairs_of(http_request *r, const json_t *list, const char *what, size_
 	return 0;
 }
 
+/* runs/create's act: the run made in the experiment reached, with the body's tags. */
+static int run_create_act(http_request *r, ml_call *c)
+{
+	mlflow_batch tags = {0};
+	mlflow_pair *pairs = NULL;
+	int64_t job = 0;
+	int rc = pairs_of(r, json_object_get(c->body, "tags"), "tags", MLFLOW_BATCH_TAGS, &pairs,
+			  &tags.n_tags);
+	tags.tags = pairs;
+	if (!rc)
+		rc = mlflow_run_create(&api_app(r)->store, c->org, c->id, r->user.id,
+				       json_integer_value(json_object_get(c->body, "start_time")),
+				       &tags, &job, &r->err);
+	free(pairs);
+	if (!rc)
+		http_json(r, 200, json_pack("{s:o}", "run", run_json(r, job)));
+	return rc;
+}
+
 /* POST runs/create {"experiment_id", "start_time"?, "tags"?} */
 int api_mlflow_run_create(http_request *r)
 {
-	json_t *body = NULL;
-	int rc = http_body_json(r, &body);
+	return ml_body_call(r, ML_EXPERIMENT, NULL, run_create_act, NULL);
+}
+
+/* runs/update's act: the run moved to the body's status, then its info. */
+static int run_update_act(http_request *r, ml_call *c)
+{
+	const char *status = json_string_value(json_object_get(c->body, "status"));
+	int rc =
+	    mlflow_run_update(&api_app(r)->store, c->id, status ? status : "RUNNING",
+			      json_integer_value(json_object_get(c->body, "end_time")), &r->err);
+	/* A job's own script ending its run as MLflow clients do: the runner owns its status. */
+	if (rc == CL_ECONFLICT && r->user.job_id == c->id)
+		rc = 0;
 	if (rc)
 		return rc;
-	int64_t exp = id_of(json_object_get(body, "experiment_id")), job = 0, org = 0;
-	json_t *e = exp ? store_mlflow_experiment(api_app(r)->db, exp, &org) : NULL;
-	json_decref(e);
-	mlflow_batch tags = {0};
-	mlflow_pair *pairs = NULL;
-	if (!exp)
-		rc = http_fail(r, CL_EINVAL, NULL, "experiment_id must name an experiment");
-	else if (!e || !ml_member(r, org))
-		rc = http_fail(r, CL_ENOTFOUND, NULL, "experiment %lld does not exist",
-			       (long long)exp);
-	if (!rc)
-		rc = pairs_of(r, json_object_get(body, "tags"), "tags", MLFLOW_BATCH_TAGS, &pairs,
-			      &tags.n_tags);
-	tags.tags = pairs;
-	json_t *start = json_object_get(body, "start_time");
-	if (!rc)
-		rc = mlflow_run_create(&api_app(r)->store, org, exp, r->user.id,
-				       json_integer_value(start), &tags, &job, &r->err);
-	free(pairs);
-	json_decref(body);
-	if (rc)
-		return rc;
-	http_json(r, 200, json_pack("{s:o}", "run", run_json(r, job)));
+	json_t *run = run_json(r, c->id);
+	http_json(r, 200, json_pack("{s:O}", "run_info", json_object_get(run, "info")));
+	json_decref(run);
 	return 0;
 }
 
 /* POST runs/update {"run_id", "status", "end_time"?} */
 int api_mlflow_run_update(http_request *r)
 {
-	json_t *body = NULL;
-	int rc = http_body_json(r, &body);
-	if (rc)
-		return rc;
-	int64_t id = 0;
-	rc = body_run(r, body, &id);
-	const char *status = json_string_value(json_object_get(body, "status"));
-	if (!rc)
-		rc = mlflow_run_update(&api_app(r)->store, id, status ? status : "RUNNING",
-				       json_integer_value(json_object_get(body, "end_time")),
-				       &r->err);
-	/* A job's own script ending its run as MLflow clients do: the runner owns its status. */
-	if (rc == CL_ECONFLICT && r->user.job_id == id)
-		rc = 0;
-	json_decref(body);
-	if (rc)
-		return rc;
-	json_t *run = run_json(r, id);
-	http_json(r, 200, json_pack("{s:O}", "run_info", json_object_get(run, "info")));
-	json_decref(run);
-	return 0;
+	return ml_body_call(r, ML_RUN, NULL, run_update_act, NULL);
 }
 
 /* GET runs/get?run_id= */
@@ -363,8 +401,8 @@ static int search_experiments(http_request *r, const json_t *list, int64_t *ids,
 /* The search's filter and order_by read into q; 400 naming what is wrong. */
 static int search_query(http_request *r, const json_t *body, mlflow_query *q)
 {
-	int rc = mlflow_filter_parse(json_string_value(json_object_get(body, "filter")), q,
-				     &r->err);
+	int rc =
+	    mlflow_filter_parse(json_string_value(json_object_get(body, "filter")), q, &r->err);
 	const json_t *order = json_object_get(body, "order_by");
 	size_t i;
 	json_t *o;
@@ -411,77 +449,86 @@ int api_mlflow_runs_search(http_request *r)
 		rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
 	json_decref(body);
 	if (!rc)
-		rc = search_answer(r, ids,
-				   store_mlflow_run_ids(api_app(r)->db, exps, n_exps, q, from,
-							limit, ids),
-				   limit, from);
+		rc = search_answer(
+		    r, ids, store_mlflow_run_ids(api_app(r)->db, exps, n_exps, q, from, limit, ids),
+		    limit, from);
 	free(ids);
 	free(q);
 	return rc;
 }
 
-/* Writes a batch into the run the body names, then answers {}. */
-static int log_answer(http_request *r, const json_t *body, const mlflow_batch *b)
+/* What a log call's check reads its body into, and what the batch it writes points at. */
+typedef struct ml_log {
+	mlflow_batch b;
+	run_metric metric;   /* log-metric's one point */
+	mlflow_pair pair;    /* log-param's or set-tag's one pair */
+	run_metric *metrics; /* log-batch's lists, freed by its handler */
+	mlflow_pair *params, *tags;
+} ml_log;
+
+/* The act of every log call: writes the batch its check read into the run reached, then
+ * answers {}. */
+static int log_act(http_request *r, ml_call *c)
 {
-	int64_t id = 0;
-	int rc = body_run(r, body, &id);
-	if (!rc)
-		rc = mlflow_log(&api_app(r)->store, id, b, &r->err);
+	const ml_log *l = c->ctx;
+	int rc = mlflow_log(&api_app(r)->store, c->id, &l->b, &r->err);
 	if (!rc)
 		http_json(r, 200, json_object());
 	return rc;
 }
 
-/* One metric point of MLflow's shape: {"key", "value", "timestamp", "step"?}. */
-static int metric_of(http_request *r, const char *what, const json_t *o, run_metric *m)
+/* One metric point of MLflow's shape: {"key", "value", "timestamp", "step"?}; `what` names it
+ * in an error, with its index `at` when it is one of a list (at >= 0). The name is written
+ * only for an error: a batch reads up to MLFLOW_BATCH_METRICS of them. */
+static int metric_of(http_request *r, const char *what, ptrdiff_t at, const json_t *o,
+		     run_metric *m)
 {
 	json_t *v = json_object_get(o, "value"), *t = json_object_get(o, "timestamp");
 	json_t *step = json_object_get(o, "step");
 	m->key = json_string_value(json_object_get(o, "key"));
 	if (!json_is_object(o) || !m->key || !json_is_number(v) || (t && !json_is_integer(t)) ||
 	    (step && !json_is_integer(step)))
-		return http_fail(r, CL_EINVAL, NULL,
-				 "%s must be {\"key\": string, \"value\": number, \"timestamp\":"
-				 " integer, \"step\"?: integer}",
-				 what);
+		return at < 0 ? http_fail(r, CL_EINVAL, NULL, "%s must be " METRIC_SHAPE, what)
+			      : http_fail(r, CL_EINVAL, NULL, "%s[%td] must be " METRIC_SHAPE, what,
+					  at);
 	m->value = json_number_value(v);
 	m->at = t ? json_integer_value(t) : clock_now_ms();
 	m->step = step ? json_integer_value(step) : 0;
 	return 0;
 }
 
+/* log-metric's check: the body is the one point. */
+static int log_metric_check(http_request *r, ml_call *c)
+{
+	ml_log *l = c->ctx;
+	return metric_of(r, "the metric", -1, c->body, &l->metric);
+}
+
 /* POST runs/log-metric {"run_id", "key", "value", "timestamp", "step"?} */
 int api_mlflow_log_metric(http_request *r)
 {
-	json_t *body = NULL;
-	int rc = http_body_json(r, &body);
-	if (rc)
-		return rc;
-	run_metric m;
-	mlflow_batch b = {.metrics = &m, .n_metrics = 1};
-	rc = metric_of(r, "the metric", body, &m);
-	if (!rc)
-		rc = log_answer(r, body, &b);
-	json_decref(body);
-	return rc;
+	ml_log l = {.b.n_metrics = 1};
+	l.b.metrics = &l.metric;
+	return ml_body_call(r, ML_RUN, log_metric_check, log_act, &l);
+}
+
+/* log-parameter and set-tag's check: the body's key and value, the batch's one pair. */
+static int log_pair_check(http_request *r, ml_call *c)
+{
+	ml_log *l = c->ctx;
+	l->pair = (mlflow_pair){json_string_value(json_object_get(c->body, "key")),
+				json_string_value(json_object_get(c->body, "value"))};
+	if (!l->pair.key || !l->pair.value)
+		return http_fail(r, CL_EINVAL, NULL, "key and value must be strings");
+	return 0;
 }
 
 /* log-parameter and set-tag: {"run_id", "key", "value"} */
 static int log_pair(http_request *r, bool param)
 {
-	json_t *body = NULL;
-	int rc = http_body_json(r, &body);
-	if (rc)
-		return rc;
-	mlflow_pair p = {json_string_value(json_object_get(body, "key")),
-			 json_string_value(json_object_get(body, "value"))};
-	mlflow_batch b = {.params = &p, .n_params = param, .tags = &p, .n_tags = !param};
-	if (!p.key || !p.value)
-		rc = http_fail(r, CL_EINVAL, NULL, "key and value must be strings");
-	else
-		rc = log_answer(r, body, &b);
-	json_decref(body);
-	return rc;
+	ml_log l = {.b.n_params = param, .b.n_tags = !param};
+	l.b.params = l.b.tags = &l.pair;
+	return ml_body_call(r, ML_RUN, log_pair_check, log_act, &l);
 }
 
 int api_mlflow_log_param(http_request *r)
@@ -494,22 +541,20 @@ int api_mlflow_set_tag(http_request *r)
 	return log_pair(r, false);
 }
 
+/* delete-tag's act: the tag the body's key names goes, then {}. */
+static int delete_tag_act(http_request *r, ml_call *c)
+{
+	int rc = mlflow_tag_delete(&api_app(r)->store, c->id,
+				   json_string_value(json_object_get(c->body, "key")), &r->err);
+	if (!rc)
+		http_json(r, 200, json_object());
+	return rc;
+}
+
 /* POST runs/delete-tag {"run_id", "key"} */
 int api_mlflow_delete_tag(http_request *r)
 {
-	json_t *body = NULL;
-	int rc = http_body_json(r, &body);
-	if (rc)
-		return rc;
-	int64_t id = 0;
-	rc = body_run(r, body, &id);
-	if (!rc)
-		rc = mlflow_tag_delete(&api_app(r)->store, id,
-				       json_string_value(json_object_get(body, "key")), &r->err);
-	if (!rc)
-		http_json(r, 200, json_object());
-	json_decref(body);
-	return rc;
+	return ml_body_call(r, ML_RUN, NULL, delete_tag_act, NULL);
 }
 
 /* The metrics of a log-batch; at most MLFLOW_BATCH_METRICS, checked before any is read. */
@@ -525,42 +570,41 @@ static int batch_metrics(http_request *r, const json_t *list, run_metric **out, 
 	*out = calloc(*n ? *n : 1, sizeof **out);
 	if (!*out)
 		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
-	char what[32];
 	for (size_t i = 0; i < *n; i++) {
-		snprintf(what, sizeof what, "metrics[%zu]", i);
-		int rc = metric_of(r, what, json_array_get(list, i), &(*out)[i]);
+		int rc = metric_of(r, "metrics", (ptrdiff_t)i, json_array_get(list, i), &(*out)[i]);
 		if (rc)
 			return rc;
 	}
 	return 0;
 }
 
+/* log-batch's check: its metrics, params and tags read into the batch, each list's limit
+ * checked before it is read. */
+static int log_batch_check(http_request *r, ml_call *c)
+{
+	ml_log *l = c->ctx;
+	int rc =
+	    batch_metrics(r, json_object_get(c->body, "metrics"), &l->metrics, &l->b.n_metrics);
+	if (!rc)
+		rc = pairs_of(r, json_object_get(c->body, "params"), "params", MLFLOW_BATCH_PARAMS,
+			      &l->params, &l->b.n_params);
+	if (!rc)
+		rc = pairs_of(r, json_object_get(c->body, "tags"), "tags", MLFLOW_BATCH_TAGS,
+			      &l->tags, &l->b.n_tags);
+	l->b.metrics = l->metrics;
+	l->b.params = l->params;
+	l->b.tags = l->tags;
+	return rc;
+}
+
 /* POST runs/log-batch {"run_id", "metrics"?, "params"?, "tags"?}: one transaction. */
 int api_mlflow_log_batch(http_request *r)
 {
-	json_t *body = NULL;
-	int rc = http_body_json(r, &body);
-	if (rc)
-		return rc;
-	run_metric *m = NULL;
-	mlflow_pair *params = NULL, *tags = NULL;
-	mlflow_batch b = {0};
-	rc = batch_metrics(r, json_object_get(body, "metrics"), &m, &b.n_metrics);
-	if (!rc)
-		rc = pairs_of(r, json_object_get(body, "params"), "params", MLFLOW_BATCH_PARAMS,
-			      &params, &b.n_params);
-	if (!rc)
-		rc = pairs_of(r, json_object_get(body, "tags"), "tags", MLFLOW_BATCH_TAGS, &tags,
-			      &b.n_tags);
-	b.metrics = m;
-	b.params = params;
-	b.tags = tags;
-	if (!rc)
-		rc = log_answer(r, body, &b);
-	free(m);
-	free(params);
-	free(tags);
-	json_decref(body);
+	ml_log l = {0};
+	int rc = ml_body_call(r, ML_RUN, log_batch_check, log_act, &l);
+	free(l.metrics);
+	free(l.params);
+	free(l.tags);
 	return rc;
 }
 

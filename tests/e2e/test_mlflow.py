@@ -212,6 +212,26 @@ class MlflowTest(ServerTestCase):
         r = self.eng.post(ML + "/runs/log-batch", {"run_id": rid, "metrics": [point] * 1000})
         self.assertEqual(r.status, 200, r)
 
+    def test_batch_points_stored_each_and_in_order(self):
+        # 2 * 64 + 22 points of two interleaved series: the store writes them by statements of
+        # 64 rows and the rest one by one; every point comes back, each series in step order.
+        rid = self.new_run()
+        points = [{"key": "loss" if i % 2 else "acc", "value": i / 8.0, "timestamp": 1000 + i,
+                   "step": i // 2} for i in range(150)]
+        r = self.eng.post(ML + "/runs/log-batch", {"run_id": rid, "metrics": points})
+        self.assertEqual(r.status, 200, r)
+        for key in ("acc", "loss"):
+            h = self.eng.get(ML + "/metrics/get-history?run_id=%s&metric_key=%s" %
+                             (rid, key)).json()["metrics"]
+            want = [(p["step"], p["value"], p["timestamp"]) for p in points if p["key"] == key]
+            self.assertEqual([(m["step"], m["value"], m["timestamp"]) for m in h], want)
+        # A bad point's answer names its index.
+        bad = points[:3] + [{"key": "x", "value": "nan", "timestamp": 1}]
+        body = self.mlflow_error(self.eng.post(ML + "/runs/log-batch",
+                                               {"run_id": rid, "metrics": bad}),
+                                 400, "INVALID_PARAMETER_VALUE")
+        self.assertIn("metrics[3] must be", body["message"])
+
     def test_search_pages(self):
         ids = [self.new_run() for _ in range(3)]
         seen, token = [], None
