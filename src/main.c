@@ -1,8 +1,12 @@
 /* crowdloop: one binary for the server, its local admin commands and the API client. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd.h"
+#ifdef CROWDLOOP_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 static const struct command {
 	const char *name;
@@ -43,8 +47,22 @@ static void usage(FILE *out)
 	fprintf(out, "\n`crowdloop <command> --help` describes a command's options.\n");
 }
 
+/* mimalloc gives freed pages back to the kernel a moment after they are freed; a request that
+ * parses a large body (an MLflow batch, an import) then faults them back in on the next call, and
+ * madvise and those faults were a third of the server's time under metric ingest
+ * (docs/BENCHMARKS.md, MLflow). Holding them 5 s costs a little resident memory, no more than a
+ * few seconds' worth of what the load itself frees. The environment still wins. */
+static void allocator_tune(void)
+{
+#ifdef CROWDLOOP_MIMALLOC
+	if (!getenv("MIMALLOC_DECOMMIT_DELAY") && !getenv("MIMALLOC_RESET_DELAY"))
+		mi_option_set(mi_option_decommit_delay, 5000);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+	allocator_tune();
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
