@@ -1,0 +1,516 @@
+/* One-vs-rest logistic regression by Newton-CG, every class at once (ml/newton.h).
+ *
+ * The classes' numbers sit side by side in blocks of 8 floats (v8f): a row's scores, a column's
+ * weights, a row's curvature. A pass over the rows (X v) or over the columns (X^T u) thus reads
+ * each stored feature once for 8 classes; the passes are the only work split between threads
+ * (rows or columns in contiguous ranges, each result written by one thread), and every sum over
+ * many terms runs on one thread in a fixed order, so the weights do not depend on the thread
+ * count. The method is liblinear's: Newton steps solved by conjugate gradients preconditioned by
+ * the Hessian's diagonal (mixed with the identity, 0.01 of it), the same stopping rule, and
+ * liblinear 2.4's backtracking line search in place of the trust region. */
+#include "ml/newton.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef float v8f __attribute__((vector_size(32)));
+#define LANES 8
+#define MAX_THREADS 64
+#define MAX_NEWTON 200
+#define MAX_CG 500
+#define MAX_LINE_SEARCH 20
+#define CG_TOLERANCE 0.1
+#define PRECONDITION 0.01f
+#define ARMIJO 0.01
+
+/* The passes over the data are compiled twice on x86-64: for AVX2 machines and for any. */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define NEWTON_SIMD __attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+#endif
+#ifndef NEWTON_SIMD
+#define NEWTON_SIMD
+#endif
+
+/* A sparse matrix by rows (or by columns): entries at[i]..at[i + 1] of idx and val. */
+typedef struct sparse {
+	size_t *at;
+	int *idx;
+	float *val;
+} sparse;
+
+typedef struct solver {
+	sparse byrow, bycol;
+	size_t l;
+	int d, B, lanes, threads;
+	float C;
+	v8f *y, *z, *dc, *u, *xs;     /* by row: label, X w, C * curvature, scratch, X s */
+	v8f *w, *g, *m, *s, *r, *q, *p, *hp; /* by column */
+	v8f *blocks;			     /* B: one number a class */
+	int *column;			     /* d: each used column's original number - 1 */
+	double *f, *gnorm, *tol, *rz, *step; /* by class */
+	unsigned char *done, *cg;	     /* by class */
+} solver;
+
+static const v8f zero8;
+
+/* ---- the matrices ---- */
+
+static void sparse_release(sparse *a)
+{
+	free(a->at);
+	free(a->idx);
+	free(a->val);
+}
+
+static int sparse_alloc(sparse *a, size_t n, size_t nnz)
+{
+	a->at = calloc(n + 1, sizeof *a->at);
+	a->idx = malloc((nnz + 1) * sizeof *a->idx);
+	a->val = malloc((nnz + 1) * sizeof *a->val);
+	return a->at && a->idx && a->val ? 0 : -1;
+}
+
+/* The columns the rows use, numbered 0..d-1 in order (column[] their original numbers):
+ * hashed features leave most columns empty, and the work on weights grows with the columns. */
+static int columns_number(solver *s, struct feature_node *const *x, int cols, int **renumber,
+			  size_t *nnz)
+{
+	*renumber = calloc((size_t)cols + 1, sizeof **renumber);
+	if (!*renumber)
+		return -1;
+	*nnz = 0;
+	for (size_t i = 0; i < s->l; i++)
+		for (const struct feature_node *f = x[i]; f->index != -1; f++)
+			if (f->index >= 1 && f->index <= cols)
+				(*renumber)[f->index] = 1, ++*nnz;
+	for (int j = 1; j <= cols; j++)
+		if ((*renumber)[j])
+			s->d++;
+	if (!(s->column = malloc(((size_t)s->d + 1) * sizeof *s->column)))
+		return -1;
+	for (int j = 1, o = 0; j <= cols; j++)
+		if ((*renumber)[j]) {
+			s->column[o] = j - 1;
+			(*renumber)[j] = ++o;
+		}
+	return 0;
+}
+
+/* The rows as floats by row and by column, in the used columns' numbers. */
+static int matrices_make(solver *s, struct feature_node *const *x, int cols)
+{
+	size_t nnz;
+	int *renumber = NULL;
+	if (columns_number(s, x, cols, &renumber, &nnz) || sparse_alloc(&s->byrow, s->l, nnz) ||
+	    sparse_alloc(&s->bycol, (size_t)s->d, nnz))
+		return free(renumber), -1;
+	size_t o = 0;
+	for (size_t i = 0; i < s->l; i++) {
+		for (const struct feature_node *f = x[i]; f->index != -1; f++)
+			if (f->index >= 1 && f->index <= cols) {
+				int j = renumber[f->index] - 1;
+				s->byrow.idx[o] = j;
+				s->byrow.val[o++] = (float)f->value;
+				s->bycol.at[j + 1]++;
+			}
+		s->byrow.at[i + 1] = o;
+	}
+	free(renumber);
+	for (int j = 0; j < s->d; j++)
+		s->bycol.at[j + 1] += s->bycol.at[j];
+	size_t *next = malloc(((size_t)s->d + 1) * sizeof *next);
+	if (!next)
+		return -1;
+	memcpy(next, s->bycol.at, ((size_t)s->d + 1) * sizeof *next);
+	for (size_t i = 0; i < s->l; i++)
+		for (size_t n = s->byrow.at[i]; n < s->byrow.at[i + 1]; n++) {
+			size_t c = next[s->byrow.idx[n]]++;
+			s->bycol.idx[c] = (int)i;
+			s->bycol.val[c] = s->byrow.val[n];
+		}
+	free(next);
+	return 0;
+}
+
+/* ---- the passes, split between threads ---- */
+
+typedef struct pass {
+	const v8f *in;	 /* by column for X v, by row for X^T u */
+	const v8f *plus; /* optional, added to X^T u */
+	v8f *out;
+	bool squares; /* X^T u with each entry squared (the Hessian's diagonal) */
+} pass;
+
+typedef void range_fn(const solver *s, const pass *a, size_t begin, size_t end);
+
+typedef struct part {
+	const solver *s;
+	const pass *a;
+	range_fn *fn;
+	size_t begin, end;
+} part;
+
+static void *part_run(void *arg)
+{
+	part *p = arg;
+	p->fn(p->s, p->a, p->begin, p->end);
+	return NULL;
+}
+
+/* Runs fn over 0..n in one contiguous range a thread; a thread that cannot start runs here. */
+static void in_parallel(const solver *s, range_fn *fn, const pass *a, size_t n)
+{
+	part parts[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	bool started[MAX_THREADS] = {false};
+	int t = s->threads;
+	for (int i = 0; i < t; i++)
+		parts[i] = (part){s, a, fn, n * (size_t)i / (size_t)t, n * (size_t)(i + 1) / (size_t)t};
+	for (int i = 1; i < t; i++)
+		started[i] = !pthread_create(&tid[i], NULL, part_run, &parts[i]);
+	part_run(&parts[0]);
+	for (int i = 1; i < t; i++)
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			part_run(&parts[i]);
+}
+
+/* out (by row) = X in (by column), rows begin..end. */
+NEWTON_SIMD static void rows_times(const solver *s, const pass *a, size_t begin, size_t end)
+{
+	const sparse *x = &s->byrow;
+	for (size_t i = begin; i < end; i++)
+		for (int b = 0; b < s->B; b++) {
+			v8f acc = zero8;
+			for (size_t n = x->at[i]; n < x->at[i + 1]; n++)
+				acc += x->val[n] * a->in[(size_t)x->idx[n] * (size_t)s->B + (size_t)b];
+			a->out[i * (size_t)s->B + (size_t)b] = acc;
+		}
+}
+
+/* out (by column) = plus + X^T in (in by row; each entry squared when a->squares). */
+NEWTON_SIMD static void columns_times(const solver *s, const pass *a, size_t begin, size_t end)
+{
+	const sparse *x = &s->bycol;
+	for (size_t j = begin; j < end; j++)
+		for (int b = 0; b < s->B; b++) {
+			v8f acc = zero8;
+			size_t o = j * (size_t)s->B + (size_t)b;
+			for (size_t n = x->at[j]; n < x->at[j + 1]; n++) {
+				float v = a->squares ? x->val[n] * x->val[n] : x->val[n];
+				acc += v * a->in[(size_t)x->idx[n] * (size_t)s->B + (size_t)b];
+			}
+			a->out[o] = a->plus ? a->plus[o] + acc : acc;
+		}
+}
+
+static void rows_pass(const solver *s, const v8f *in, v8f *out)
+{
+	pass a = {in, NULL, out, false};
+	in_parallel(s, rows_times, &a, s->l);
+}
+
+static void columns_pass(const solver *s, const v8f *in, const v8f *plus, v8f *out,
+			 bool squares)
+{
+	pass a = {in, plus, out, squares};
+	in_parallel(s, columns_times, &a, (size_t)s->d);
+}
+
+/* ---- sums by class ---- */
+
+/* out[k] = sum over columns of a * b, class by class (in float 256 columns at a time). */
+static void lane_dots(const solver *s, const v8f *a, const v8f *b, double *out)
+{
+	for (int blk = 0; blk < s->B; blk++) {
+		double tot[LANES] = {0};
+		v8f acc = zero8;
+		for (int j = 0; j < s->d; j++) {
+			size_t o = (size_t)j * (size_t)s->B + (size_t)blk;
+			acc += a[o] * b[o];
+			if ((j & 255) == 255 || j == s->d - 1) {
+				for (int q = 0; q < LANES; q++)
+					tot[q] += acc[q];
+				acc = zero8;
+			}
+		}
+		for (int q = 0; q < LANES; q++)
+			out[blk * LANES + q] = tot[q];
+	}
+}
+
+/* v (one number a class) as B blocks of floats, into s->blocks. */
+static const v8f *blocks_of(solver *s, const double *v)
+{
+	for (int b = 0; b < s->B; b++)
+		for (int q = 0; q < LANES; q++)
+			s->blocks[b][q] = (float)v[b * LANES + q];
+	return s->blocks;
+}
+
+/* log(1 + exp(-t)) and the sigmoid of t, without overflow. */
+static float logistic_loss(float t, float *sigma)
+{
+	float e = expf(-fabsf(t));
+	*sigma = t >= 0 ? 1 / (1 + e) : e / (1 + e);
+	return (t >= 0 ? 0 : -t) + log1pf(e);
+}
+
+/* f = 0.5 w.w + C sum loss, with the row terms of the gradient (u) and the curvature (dc) at
+ * the current scores z; then g = w + X^T u and the preconditioner m. */
+static void function_gradient(solver *s)
+{
+	size_t rows = s->l * (size_t)s->B;
+	double *loss = s->step; /* free here: only the line search uses it */
+	memset(loss, 0, (size_t)s->lanes * sizeof *loss);
+	for (size_t i = 0; i < rows; i++) {
+		int blk = (int)(i % (size_t)s->B);
+		for (int q = 0; q < LANES; q++) {
+			float y = s->y[i][q], sigma;
+			loss[blk * LANES + q] += logistic_loss(y * s->z[i][q], &sigma);
+			s->u[i][q] = s->C * (sigma - 1) * y;
+			s->dc[i][q] = s->C * sigma * (1 - sigma);
+		}
+	}
+	lane_dots(s, s->w, s->w, s->f);
+	for (int k = 0; k < s->lanes; k++)
+		s->f[k] = 0.5 * s->f[k] + s->C * loss[k];
+	columns_pass(s, s->u, s->w, s->g, false);
+	columns_pass(s, s->dc, NULL, s->m, true);
+	size_t cols = (size_t)s->d * (size_t)s->B;
+	for (size_t o = 0; o < cols; o++)
+		s->m[o] = (1 - PRECONDITION) + PRECONDITION * (1 + s->m[o]);
+	lane_dots(s, s->g, s->g, s->gnorm);
+	for (int k = 0; k < s->lanes; k++)
+		s->gnorm[k] = sqrt(s->gnorm[k]);
+}
+
+/* ---- the Newton step ---- */
+
+/* hp = p + X^T (dc X p), the Hessian times p. */
+static void hessian_times(solver *s)
+{
+	rows_pass(s, s->p, s->xs);
+	size_t rows = s->l * (size_t)s->B;
+	for (size_t i = 0; i < rows; i++)
+		s->xs[i] *= s->dc[i];
+	columns_pass(s, s->xs, s->p, s->hp, false);
+}
+
+/* Conjugate gradients on H s = -g for the classes not done, until each one's preconditioned
+ * residual is a tenth of where it began. */
+static void newton_direction(solver *s)
+{
+	size_t cols = (size_t)s->d * (size_t)s->B;
+	double *cgtol = malloc((size_t)s->lanes * sizeof *cgtol),
+	       *php = malloc((size_t)s->lanes * sizeof *php);
+	double *alpha = s->step, *rz_new = php;
+	for (size_t o = 0; o < cols; o++) {
+		s->s[o] = zero8;
+		s->r[o] = -s->g[o];
+		s->q[o] = s->r[o] / s->m[o];
+		s->p[o] = s->q[o];
+	}
+	lane_dots(s, s->r, s->q, s->rz);
+	for (int k = 0; k < s->lanes; k++) {
+		cgtol[k] = CG_TOLERANCE * sqrt(s->rz[k]);
+		s->cg[k] = !s->done[k];
+	}
+	for (int it = 0; it < MAX_CG; it++) {
+		int any = 0;
+		for (int k = 0; k < s->lanes; k++)
+			any |= s->cg[k] = s->cg[k] && sqrt(s->rz[k]) > cgtol[k];
+		if (!any)
+			break;
+		hessian_times(s);
+		lane_dots(s, s->p, s->hp, php);
+		for (int k = 0; k < s->lanes; k++)
+			alpha[k] = s->cg[k] && php[k] > 0 ? s->rz[k] / php[k] : 0;
+		const v8f *a_of = blocks_of(s, alpha);
+		for (size_t o = 0; o < cols; o++) {
+			v8f a = a_of[o % (size_t)s->B];
+			s->s[o] += a * s->p[o];
+			s->r[o] -= a * s->hp[o];
+			s->q[o] = s->r[o] / s->m[o];
+		}
+		lane_dots(s, s->r, s->q, rz_new);
+		for (int k = 0; k < s->lanes; k++) {
+			alpha[k] = s->cg[k] && s->rz[k] > 0 ? rz_new[k] / s->rz[k] : 0; /* beta */
+			if (s->cg[k])
+				s->rz[k] = rz_new[k];
+		}
+		const v8f *beta = blocks_of(s, alpha);
+		for (size_t o = 0; o < cols; o++)
+			s->p[o] = s->q[o] + beta[o % (size_t)s->B] * s->p[o];
+	}
+	free(cgtol);
+	free(php);
+}
+
+/* Halves each class's step from 1 until f falls by at least ARMIJO of the slope; a class
+ * whose step cannot is done. Moves w and z by the steps taken. */
+static void line_search(solver *s, double *work)
+{
+	double *ww = work, *ws = ww + s->lanes, *ss = ws + s->lanes, *gs = ss + s->lanes,
+	       *loss = gs + s->lanes;
+	unsigned char *open = s->cg;
+	rows_pass(s, s->s, s->xs);
+	lane_dots(s, s->w, s->w, ww);
+	lane_dots(s, s->w, s->s, ws);
+	lane_dots(s, s->s, s->s, ss);
+	lane_dots(s, s->g, s->s, gs);
+	for (int k = 0; k < s->lanes; k++) {
+		s->step[k] = s->done[k] ? 0 : 1;
+		open[k] = !s->done[k];
+	}
+	for (int t = 0; t < MAX_LINE_SEARCH; t++) {
+		int any = 0;
+		memset(loss, 0, (size_t)s->lanes * sizeof *loss);
+		for (size_t i = 0; i < s->l * (size_t)s->B; i++) {
+			int blk = (int)(i % (size_t)s->B);
+			for (int q = 0; q < LANES; q++) {
+				int k = blk * LANES + q;
+				float sigma, a = (float)s->step[k];
+				if (open[k])
+					loss[k] += logistic_loss(
+					    s->y[i][q] * (s->z[i][q] + a * s->xs[i][q]), &sigma);
+			}
+		}
+		for (int k = 0; k < s->lanes; k++) {
+			double a = s->step[k];
+			if (!open[k])
+				continue;
+			double f = 0.5 * (ww[k] + 2 * a * ws[k] + a * a * ss[k]) + s->C * loss[k];
+			if (f - s->f[k] <= ARMIJO * a * gs[k])
+				open[k] = 0;
+			else
+				s->step[k] = a / 2;
+			any |= open[k];
+		}
+		if (!any)
+			break;
+	}
+	for (int k = 0; k < s->lanes; k++)
+		if (open[k]) /* no step lowers f enough: as good as it gets */
+			s->step[k] = 0, s->done[k] = 1;
+	size_t cols = (size_t)s->d * (size_t)s->B;
+	const v8f *step = blocks_of(s, s->step);
+	for (size_t o = 0; o < cols; o++)
+		s->w[o] += step[o % (size_t)s->B] * s->s[o];
+	for (size_t i = 0; i < s->l * (size_t)s->B; i++)
+		s->z[i] += step[i % (size_t)s->B] * s->xs[i];
+}
+
+/* ---- the whole ---- */
+
+static void solver_release(solver *s)
+{
+	sparse_release(&s->byrow);
+	sparse_release(&s->bycol);
+	v8f *vecs[] = {s->y, s->z, s->dc, s->u, s->xs, s->w, s->g, s->m, s->s, s->r, s->q,
+		       s->p, s->hp};
+	for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++)
+		free(vecs[i]);
+	double *nums[] = {s->f, s->gnorm, s->tol, s->rz, s->step};
+	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
+		free(nums[i]);
+	free(s->done);
+	free(s->cg);
+	free(s->blocks);
+	free(s->column);
+}
+
+static v8f *vectors(size_t n)
+{
+	return aligned_alloc(sizeof(v8f), (n ? n : 1) * sizeof(v8f));
+}
+
+static int solver_alloc(solver *s)
+{
+	size_t rows = s->l * (size_t)s->B, cols = (size_t)s->d * (size_t)s->B,
+	       lanes = (size_t)s->lanes;
+	v8f **byrow[] = {&s->y, &s->z, &s->dc, &s->u, &s->xs};
+	v8f **bycol[] = {&s->w, &s->g, &s->m, &s->s, &s->r, &s->q, &s->p, &s->hp};
+	double **nums[] = {&s->f, &s->gnorm, &s->tol, &s->rz, &s->step};
+	int ok = 1;
+	for (size_t i = 0; i < sizeof byrow / sizeof *byrow; i++)
+		ok &= (*byrow[i] = vectors(rows)) != NULL;
+	for (size_t i = 0; i < sizeof bycol / sizeof *bycol; i++)
+		ok &= (*bycol[i] = vectors(cols)) != NULL;
+	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
+		ok &= (*nums[i] = calloc(lanes, sizeof(double))) != NULL;
+	ok &= (s->done = calloc(lanes, 1)) != NULL;
+	ok &= (s->cg = calloc(lanes, 1)) != NULL;
+	ok &= (s->blocks = vectors((size_t)s->B)) != NULL;
+	return ok ? 0 : -1;
+}
+
+/* Labels by row (0 in the lanes of padding and skipped classes: they have no gradient), and
+ * each class's stopping tolerance. */
+static void labels_set(solver *s, const ml_newton_problem *p)
+{
+	for (int k = 0; k < s->lanes; k++) {
+		size_t pos = 0;
+		bool on = k < p->classes && !(p->skip && p->skip[k]);
+		for (size_t i = 0; i < s->l; i++) {
+			signed char y = on ? p->y[i * (size_t)p->classes + (size_t)k] : 0;
+			s->y[i * (size_t)s->B + (size_t)(k / LANES)][k % LANES] = y;
+			pos += y > 0;
+		}
+		size_t fewer = pos < s->l - pos ? pos : s->l - pos;
+		s->tol[k] = p->eps * (double)(fewer > 1 ? fewer : 1) / (double)s->l;
+		s->done[k] = !on;
+	}
+}
+
+static void weights_out(const solver *s, const ml_newton_problem *p, float *w)
+{
+	for (int k = 0; k < p->classes; k++)
+		for (int j = 0; j < s->d; j++)
+			w[(size_t)k * (size_t)p->cols + (size_t)s->column[j]] =
+			    s->w[(size_t)j * (size_t)s->B + (size_t)(k / LANES)][k % LANES];
+}
+
+int ml_newton_train(const ml_newton_problem *p, float *w)
+{
+	solver s = {.l = p->l, .C = (float)p->C};
+	s.B = (p->classes + LANES - 1) / LANES;
+	s.lanes = s.B * LANES;
+	s.threads = p->threads < 1 ? 1 : p->threads > MAX_THREADS ? MAX_THREADS : p->threads;
+	double *work = malloc(5 * (size_t)s.lanes * sizeof *work), *gnorm0 = NULL;
+	int rc = -1;
+	if (!work || matrices_make(&s, p->x, p->cols) || solver_alloc(&s) ||
+	    !(gnorm0 = malloc((size_t)s.lanes * sizeof *gnorm0)))
+		goto out;
+	labels_set(&s, p);
+	memset(s.w, 0, (size_t)s.d * (size_t)s.B * sizeof *s.w);
+	memset(s.z, 0, s.l * (size_t)s.B * sizeof *s.z);
+	function_gradient(&s);
+	memcpy(gnorm0, s.gnorm, (size_t)s.lanes * sizeof *gnorm0);
+	for (int it = 0; it < MAX_NEWTON; it++) {
+		int any = 0;
+		for (int k = 0; k < s.lanes; k++) {
+			s.done[k] = s.done[k] || s.gnorm[k] <= s.tol[k] * gnorm0[k];
+			any |= !s.done[k];
+		}
+		if (!any)
+			break;
+		newton_direction(&s);
+		line_search(&s, work);
+		function_gradient(&s);
+	}
+	weights_out(&s, p, w);
+	rc = 0;
+out:
+	solver_release(&s);
+	free(work);
+	free(gnorm0);
+	return rc;
+}
