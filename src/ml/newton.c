@@ -52,6 +52,7 @@ typedef struct solver {
 	v8f *y, *z, *dc, *u, *xs;     /* by row: label, X w, C * curvature, scratch, X s */
 	v8f *w, *g, *m, *s, *r, *q, *p, *hp; /* by column */
 	v8f *blocks;			     /* B: one number a class */
+	v8f *partial;			     /* chunks of columns * B: their sums */
 	int *column;			     /* d: each used column's original number - 1 */
 	double *f, *gnorm, *tol, *rz, *step; /* by class */
 	unsigned char *done, *cg;	     /* by class */
@@ -76,11 +77,25 @@ static int sparse_alloc(sparse *a, size_t n, size_t nnz)
 	return a->at && a->idx && a->val ? 0 : -1;
 }
 
-/* The columns the rows use, numbered 0..d-1 in order (column[] their original numbers):
- * hashed features leave most columns empty, and the work on weights grows with the columns. */
+typedef struct column_count {
+	int column, count;
+} column_count;
+
+static int by_count(const void *a, const void *b)
+{
+	const column_count *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return (x->column > y->column) - (x->column < y->column);
+}
+
+/* The columns the rows use, numbered 0..d-1 from the most used (column[] their original
+ * numbers - 1): hashed features leave most columns empty, the work on weights grows with the
+ * columns, and the frequent ones side by side share the cache's lines. */
 static int columns_number(solver *s, struct feature_node *const *x, int cols, int **renumber,
 			  size_t *nnz)
 {
+	column_count *used = NULL;
 	*renumber = calloc((size_t)cols + 1, sizeof **renumber);
 	if (!*renumber)
 		return -1;
@@ -88,17 +103,21 @@ static int columns_number(solver *s, struct feature_node *const *x, int cols, in
 	for (size_t i = 0; i < s->l; i++)
 		for (const struct feature_node *f = x[i]; f->index != -1; f++)
 			if (f->index >= 1 && f->index <= cols)
-				(*renumber)[f->index] = 1, ++*nnz;
+				(*renumber)[f->index]++, ++*nnz;
 	for (int j = 1; j <= cols; j++)
-		if ((*renumber)[j])
-			s->d++;
-	if (!(s->column = malloc(((size_t)s->d + 1) * sizeof *s->column)))
+		s->d += (*renumber)[j] > 0;
+	if (!(s->column = malloc(((size_t)s->d + 1) * sizeof *s->column)) ||
+	    !(used = malloc(((size_t)s->d + 1) * sizeof *used)))
 		return -1;
 	for (int j = 1, o = 0; j <= cols; j++)
-		if ((*renumber)[j]) {
-			s->column[o] = j - 1;
-			(*renumber)[j] = ++o;
-		}
+		if ((*renumber)[j])
+			used[o++] = (column_count){j, (*renumber)[j]};
+	qsort(used, (size_t)s->d, sizeof *used, by_count);
+	for (int o = 0; o < s->d; o++) {
+		s->column[o] = used[o].column - 1;
+		(*renumber)[used[o].column] = o + 1;
+	}
+	free(used);
 	return 0;
 }
 
@@ -140,11 +159,16 @@ static int matrices_make(solver *s, struct feature_node *const *x, int cols)
 
 /* ---- the passes, split between threads ---- */
 
+/* What a pass reads and writes: the data passes use in, plus, out and squares; the sweeps over
+ * the weights use the rest. */
 typedef struct pass {
 	const v8f *in;	 /* by column for X v, by row for X^T u */
 	const v8f *plus; /* optional, added to X^T u */
 	v8f *out;
-	bool squares; /* X^T u with each entry squared (the Hessian's diagonal) */
+	bool squares;	 /* X^T u with each entry squared (the Hessian's diagonal) */
+	const v8f *a, *b; /* sweeps: the vectors of a dot product */
+	const v8f *step; /* sweeps: B blocks, one number a class */
+	v8f *partial;	 /* sweeps: each chunk's B blocks of sums */
 } pass;
 
 typedef void range_fn(const solver *s, const pass *a, size_t begin, size_t end);
@@ -169,7 +193,7 @@ static void in_parallel(const solver *s, range_fn *fn, const pass *a, size_t n)
 	part parts[MAX_THREADS];
 	pthread_t tid[MAX_THREADS];
 	bool started[MAX_THREADS] = {false};
-	int t = s->threads;
+	int t = n < (size_t)s->threads ? (int)(n ? n : 1) : s->threads;
 	for (int i = 0; i < t; i++)
 		parts[i] = (part){s, a, fn, n * (size_t)i / (size_t)t, n * (size_t)(i + 1) / (size_t)t};
 	for (int i = 1; i < t; i++)
@@ -182,68 +206,167 @@ static void in_parallel(const solver *s, range_fn *fn, const pass *a, size_t n)
 			part_run(&parts[i]);
 }
 
+/* Up to 4 blocks of one row of X times in: the blocks stay in registers, and the row's entries
+ * (and the columns they point at, 4 blocks side by side) are read once for all of them. */
+static inline __attribute__((always_inline)) void row_blocks(const sparse *x, size_t i,
+							     const v8f *in, size_t B, size_t b0,
+							     int nb, v8f *out)
+{
+	v8f acc[4] = {zero8, zero8, zero8, zero8};
+	for (size_t n = x->at[i]; n < x->at[i + 1]; n++) {
+		const v8f *v = in + (size_t)x->idx[n] * B + b0;
+		for (int k = 0; k < nb; k++)
+			acc[k] += x->val[n] * v[k];
+	}
+	for (int k = 0; k < nb; k++)
+		out[k] = acc[k];
+}
+
 /* out (by row) = X in (by column), rows begin..end. */
 NEWTON_SIMD static void rows_times(const solver *s, const pass *a, size_t begin, size_t end)
 {
-	const sparse *x = &s->byrow;
+	size_t B = (size_t)s->B;
 	for (size_t i = begin; i < end; i++)
-		for (int b = 0; b < s->B; b++) {
-			v8f acc = zero8;
-			for (size_t n = x->at[i]; n < x->at[i + 1]; n++)
-				acc += x->val[n] * a->in[(size_t)x->idx[n] * (size_t)s->B + (size_t)b];
-			a->out[i * (size_t)s->B + (size_t)b] = acc;
+		for (size_t b0 = 0; b0 < B; b0 += 4) {
+			v8f *out = a->out + i * B + b0;
+			if (B - b0 >= 4)
+				row_blocks(&s->byrow, i, a->in, B, b0, 4, out);
+			else if (B - b0 == 3)
+				row_blocks(&s->byrow, i, a->in, B, b0, 3, out);
+			else if (B - b0 == 2)
+				row_blocks(&s->byrow, i, a->in, B, b0, 2, out);
+			else
+				row_blocks(&s->byrow, i, a->in, B, b0, 1, out);
 		}
+}
+
+/* Column j's entries (squared when `squares`) times in, for up to 4 blocks. */
+static inline __attribute__((always_inline)) void column_blocks(const sparse *x, size_t j,
+								const v8f *in, size_t B,
+								size_t b0, int nb, bool squares,
+								v8f *acc)
+{
+	for (int k = 0; k < nb; k++)
+		acc[k] = zero8;
+	for (size_t n = x->at[j]; n < x->at[j + 1]; n++) {
+		const v8f *v = in + (size_t)x->idx[n] * B + b0;
+		float e = squares ? x->val[n] * x->val[n] : x->val[n];
+		for (int k = 0; k < nb; k++)
+			acc[k] += e * v[k];
+	}
+}
+
+static inline __attribute__((always_inline)) void column_group(const sparse *x, size_t j,
+							       const v8f *in, size_t B,
+							       size_t b0, int nb, bool squares,
+							       v8f *acc)
+{
+	if (squares)
+		column_blocks(x, j, in, B, b0, nb, true, acc);
+	else
+		column_blocks(x, j, in, B, b0, nb, false, acc);
 }
 
 /* out (by column) = plus + X^T in (in by row; each entry squared when a->squares). */
 NEWTON_SIMD static void columns_times(const solver *s, const pass *a, size_t begin, size_t end)
 {
-	const sparse *x = &s->bycol;
+	size_t B = (size_t)s->B;
 	for (size_t j = begin; j < end; j++)
-		for (int b = 0; b < s->B; b++) {
-			v8f acc = zero8;
-			size_t o = j * (size_t)s->B + (size_t)b;
-			for (size_t n = x->at[j]; n < x->at[j + 1]; n++) {
-				float v = a->squares ? x->val[n] * x->val[n] : x->val[n];
-				acc += v * a->in[(size_t)x->idx[n] * (size_t)s->B + (size_t)b];
+		for (size_t b0 = 0; b0 < B; b0 += 4) {
+			v8f acc[4];
+			int nb = B - b0 >= 4 ? 4 : (int)(B - b0), k = 0;
+			if (nb == 4)
+				k = 4, column_group(&s->bycol, j, a->in, B, b0, 4, a->squares, acc);
+			else if (nb >= 2)
+				k = 2, column_group(&s->bycol, j, a->in, B, b0, 2, a->squares, acc);
+			for (; k < nb; k++)
+				column_group(&s->bycol, j, a->in, B, b0 + (size_t)k, 1, a->squares,
+					     &acc[k]);
+			for (int k = 0; k < nb; k++) {
+				size_t o = j * B + b0 + (size_t)k;
+				a->out[o] = a->plus ? a->plus[o] + acc[k] : acc[k];
 			}
-			a->out[o] = a->plus ? a->plus[o] + acc : acc;
 		}
 }
 
 static void rows_pass(const solver *s, const v8f *in, v8f *out)
 {
-	pass a = {in, NULL, out, false};
+	pass a = {.in = in, .out = out};
 	in_parallel(s, rows_times, &a, s->l);
 }
 
 static void columns_pass(const solver *s, const v8f *in, const v8f *plus, v8f *out,
 			 bool squares)
 {
-	pass a = {in, plus, out, squares};
+	pass a = {.in = in, .plus = plus, .out = out, .squares = squares};
 	in_parallel(s, columns_times, &a, (size_t)s->d);
 }
 
-/* ---- sums by class ---- */
+/* ---- sweeps over the weights, in chunks of columns ---- */
 
-/* out[k] = sum over columns of a * b, class by class (in float 256 columns at a time). */
+/* The columns of a chunk: sums over a chunk are made in float, chunks are added in double
+ * in their order, so a sum does not depend on which thread made which chunk. */
+#define CHUNK 256
+
+static size_t chunks(const solver *s)
+{
+	return ((size_t)s->d + CHUNK - 1) / CHUNK;
+}
+
+/* out[k] = the sum of the chunks' partial sums, class by class. */
+static void partials_add(const solver *s, const v8f *partial, double *out)
+{
+	memset(out, 0, (size_t)s->lanes * sizeof *out);
+	for (size_t c = 0; c < chunks(s); c++)
+		for (int b = 0; b < s->B; b++)
+			for (int q = 0; q < LANES; q++)
+				out[b * LANES + q] += partial[c * (size_t)s->B + (size_t)b][q];
+}
+
+static void dots_chunks(const solver *s, const pass *a, size_t begin, size_t end)
+{
+	size_t B = (size_t)s->B, cols = (size_t)s->d * B;
+	for (size_t c = begin; c < end; c++) {
+		v8f *acc = a->partial + c * B;
+		for (size_t b = 0; b < B; b++)
+			acc[b] = zero8;
+		for (size_t o = c * CHUNK * B; o < (c + 1) * CHUNK * B && o < cols; o++)
+			acc[o % B] += a->a[o] * a->b[o];
+	}
+}
+
+/* out[k] = a . b over the columns, class by class. */
 static void lane_dots(const solver *s, const v8f *a, const v8f *b, double *out)
 {
-	for (int blk = 0; blk < s->B; blk++) {
-		double tot[LANES] = {0};
-		v8f acc = zero8;
-		for (int j = 0; j < s->d; j++) {
-			size_t o = (size_t)j * (size_t)s->B + (size_t)blk;
-			acc += a[o] * b[o];
-			if ((j & 255) == 255 || j == s->d - 1) {
-				for (int q = 0; q < LANES; q++)
-					tot[q] += acc[q];
-				acc = zero8;
-			}
+	pass p = {.a = a, .b = b, .partial = s->partial};
+	in_parallel(s, dots_chunks, &p, chunks(s));
+	partials_add(s, s->partial, out);
+}
+
+/* The step of conjugate gradients: s += alpha p, r -= alpha hp, q = r / m, with r . q. */
+static void cg_step_chunks(const solver *s, const pass *a, size_t begin, size_t end)
+{
+	size_t B = (size_t)s->B, cols = (size_t)s->d * B;
+	for (size_t c = begin; c < end; c++) {
+		v8f *acc = a->partial + c * B;
+		for (size_t b = 0; b < B; b++)
+			acc[b] = zero8;
+		for (size_t o = c * CHUNK * B; o < (c + 1) * CHUNK * B && o < cols; o++) {
+			v8f alpha = a->step[o % B];
+			s->s[o] += alpha * s->p[o];
+			s->r[o] -= alpha * s->hp[o];
+			s->q[o] = s->r[o] / s->m[o];
+			acc[o % B] += s->r[o] * s->q[o];
 		}
-		for (int q = 0; q < LANES; q++)
-			out[blk * LANES + q] = tot[q];
 	}
+}
+
+/* p = q + beta p. */
+static void direction_chunks(const solver *s, const pass *a, size_t begin, size_t end)
+{
+	size_t B = (size_t)s->B, cols = (size_t)s->d * B;
+	for (size_t o = begin * CHUNK * B; o < end * CHUNK * B && o < cols; o++)
+		s->p[o] = s->q[o] + a->step[o % B] * s->p[o];
 }
 
 /* v (one number a class) as B blocks of floats, into s->blocks. */
@@ -333,22 +456,16 @@ static void newton_direction(solver *s)
 		lane_dots(s, s->p, s->hp, php);
 		for (int k = 0; k < s->lanes; k++)
 			alpha[k] = s->cg[k] && php[k] > 0 ? s->rz[k] / php[k] : 0;
-		const v8f *a_of = blocks_of(s, alpha);
-		for (size_t o = 0; o < cols; o++) {
-			v8f a = a_of[o % (size_t)s->B];
-			s->s[o] += a * s->p[o];
-			s->r[o] -= a * s->hp[o];
-			s->q[o] = s->r[o] / s->m[o];
-		}
-		lane_dots(s, s->r, s->q, rz_new);
+		pass step = {.step = blocks_of(s, alpha), .partial = s->partial};
+		in_parallel(s, cg_step_chunks, &step, chunks(s));
+		partials_add(s, s->partial, rz_new);
 		for (int k = 0; k < s->lanes; k++) {
 			alpha[k] = s->cg[k] && s->rz[k] > 0 ? rz_new[k] / s->rz[k] : 0; /* beta */
 			if (s->cg[k])
 				s->rz[k] = rz_new[k];
 		}
-		const v8f *beta = blocks_of(s, alpha);
-		for (size_t o = 0; o < cols; o++)
-			s->p[o] = s->q[o] + beta[o % (size_t)s->B] * s->p[o];
+		pass beta = {.step = blocks_of(s, alpha)};
+		in_parallel(s, direction_chunks, &beta, chunks(s));
 	}
 	free(cgtol);
 	free(php);
@@ -424,6 +541,7 @@ static void solver_release(solver *s)
 	free(s->done);
 	free(s->cg);
 	free(s->blocks);
+	free(s->partial);
 	free(s->column);
 }
 
@@ -449,6 +567,7 @@ static int solver_alloc(solver *s)
 	ok &= (s->done = calloc(lanes, 1)) != NULL;
 	ok &= (s->cg = calloc(lanes, 1)) != NULL;
 	ok &= (s->blocks = vectors((size_t)s->B)) != NULL;
+	ok &= (s->partial = vectors(chunks(s) * (size_t)s->B)) != NULL;
 	return ok ? 0 : -1;
 }
 
