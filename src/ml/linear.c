@@ -9,16 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+int ml_fvec_reserve(ml_fvec *v, size_t n)
+{
+	if (n + 2 <= v->cap)
+		return 0;
+	struct feature_node *x = realloc(v->x, (n + 2) * sizeof *x);
+	if (!x)
+		return -1;
+	v->x = x;
+	v->cap = n + 2;
+	return 0;
+}
+
 int ml_fvec_add(ml_fvec *v, int index, double value)
 {
-	if (v->n + 2 >= v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct feature_node *x = realloc(v->x, cap * sizeof *x);
-		if (!x)
-			return -1;
-		v->x = x;
-		v->cap = cap;
-	}
+	if (v->n + 2 >= v->cap && ml_fvec_reserve(v, v->cap ? v->cap * 2 : 64))
+		return -1;
 	v->x[v->n++] = (struct feature_node){index, value};
 	return 0;
 }
@@ -47,9 +53,17 @@ static double merge_repeats(ml_fvec *v)
 	return norm;
 }
 
+static bool sorted(const ml_fvec *v)
+{
+	for (size_t i = 1; i < v->n; i++)
+		if (v->x[i - 1].index > v->x[i].index)
+			return false;
+	return true;
+}
+
 int ml_fvec_finish(ml_fvec *v, int dim, bool normalize)
 {
-	if (v->n)
+	if (!sorted(v)) /* dense features (HOG) come in order: no sort */
 		qsort(v->x, v->n, sizeof *v->x, by_index);
 	double norm = sqrt(merge_repeats(v));
 	for (size_t i = 0; normalize && norm > 0 && i < v->n; i++)

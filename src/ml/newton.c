@@ -50,7 +50,7 @@ typedef struct solver {
 	int d, B, lanes, threads;
 	float C;
 	v8f *y, *z, *dc, *u, *xs;     /* by row: label, X w, C * curvature, scratch, X s */
-	v8f *w, *g, *m, *s, *r, *q, *p, *hp; /* by column */
+	v8f *w, *g, *m, *s, *r, *p, *hp;     /* by column (m: 1 / the preconditioner) */
 	v8f *blocks;			     /* B: one number a class */
 	v8f *partial;			     /* chunks of columns * B: their sums */
 	int *column;			     /* d: each used column's original number - 1 */
@@ -343,7 +343,7 @@ static void lane_dots(const solver *s, const v8f *a, const v8f *b, double *out)
 	partials_add(s, s->partial, out);
 }
 
-/* The step of conjugate gradients: s += alpha p, r -= alpha hp, q = r / m, with r . q. */
+/* The step of conjugate gradients: s += alpha p, r -= alpha hp, with r . (r / preconditioner). */
 static void cg_step_chunks(const solver *s, const pass *a, size_t begin, size_t end)
 {
 	size_t B = (size_t)s->B, cols = (size_t)s->d * B;
@@ -355,18 +355,17 @@ static void cg_step_chunks(const solver *s, const pass *a, size_t begin, size_t 
 			v8f alpha = a->step[o % B];
 			s->s[o] += alpha * s->p[o];
 			s->r[o] -= alpha * s->hp[o];
-			s->q[o] = s->r[o] / s->m[o];
-			acc[o % B] += s->r[o] * s->q[o];
+			acc[o % B] += s->r[o] * (s->r[o] * s->m[o]);
 		}
 	}
 }
 
-/* p = q + beta p. */
+/* p = r / preconditioner + beta p. */
 static void direction_chunks(const solver *s, const pass *a, size_t begin, size_t end)
 {
 	size_t B = (size_t)s->B, cols = (size_t)s->d * B;
 	for (size_t o = begin * CHUNK * B; o < end * CHUNK * B && o < cols; o++)
-		s->p[o] = s->q[o] + a->step[o % B] * s->p[o];
+		s->p[o] = s->r[o] * s->m[o] + a->step[o % B] * s->p[o];
 }
 
 /* v (one number a class) as B blocks of floats, into s->blocks. */
@@ -409,7 +408,7 @@ static void function_gradient(solver *s)
 	columns_pass(s, s->dc, NULL, s->m, true);
 	size_t cols = (size_t)s->d * (size_t)s->B;
 	for (size_t o = 0; o < cols; o++)
-		s->m[o] = (1 - PRECONDITION) + PRECONDITION * (1 + s->m[o]);
+		s->m[o] = 1 / ((1 - PRECONDITION) + PRECONDITION * (1 + s->m[o]));
 	lane_dots(s, s->g, s->g, s->gnorm);
 	for (int k = 0; k < s->lanes; k++)
 		s->gnorm[k] = sqrt(s->gnorm[k]);
@@ -438,10 +437,9 @@ static void newton_direction(solver *s)
 	for (size_t o = 0; o < cols; o++) {
 		s->s[o] = zero8;
 		s->r[o] = -s->g[o];
-		s->q[o] = s->r[o] / s->m[o];
-		s->p[o] = s->q[o];
+		s->p[o] = s->r[o] * s->m[o];
 	}
-	lane_dots(s, s->r, s->q, s->rz);
+	lane_dots(s, s->r, s->p, s->rz);
 	for (int k = 0; k < s->lanes; k++) {
 		cgtol[k] = CG_TOLERANCE * sqrt(s->rz[k]);
 		s->cg[k] = !s->done[k];
@@ -531,7 +529,7 @@ static void solver_release(solver *s)
 {
 	sparse_release(&s->byrow);
 	sparse_release(&s->bycol);
-	v8f *vecs[] = {s->y, s->z, s->dc, s->u, s->xs, s->w, s->g, s->m, s->s, s->r, s->q,
+	v8f *vecs[] = {s->y, s->z, s->dc, s->u, s->xs, s->w, s->g, s->m, s->s, s->r,
 		       s->p, s->hp};
 	for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++)
 		free(vecs[i]);
@@ -555,7 +553,7 @@ static int solver_alloc(solver *s)
 	size_t rows = s->l * (size_t)s->B, cols = (size_t)s->d * (size_t)s->B,
 	       lanes = (size_t)s->lanes;
 	v8f **byrow[] = {&s->y, &s->z, &s->dc, &s->u, &s->xs};
-	v8f **bycol[] = {&s->w, &s->g, &s->m, &s->s, &s->r, &s->q, &s->p, &s->hp};
+	v8f **bycol[] = {&s->w, &s->g, &s->m, &s->s, &s->r, &s->p, &s->hp};
 	double **nums[] = {&s->f, &s->gnorm, &s->tol, &s->rz, &s->step};
 	int ok = 1;
 	for (size_t i = 0; i < sizeof byrow / sizeof *byrow; i++)
