@@ -49,7 +49,7 @@ typedef struct solver {
 	size_t l;
 	int d, B, lanes, threads;
 	float C;
-	v8f *y, *z, *dc, *u, *xs;     /* by row: label, X w, C * curvature, scratch, X s */
+	v8f *y, *z, *dc, *u, *xs;	     /* by row: label, X w, C * curvature, scratch, X s */
 	v8f *w, *g, *m, *s, *r, *p, *hp;     /* by column (m: 1 / the preconditioner) */
 	v8f *blocks;			     /* B: one number a class */
 	v8f *partial;			     /* chunks of columns * B: their sums */
@@ -165,10 +165,10 @@ typedef struct pass {
 	const v8f *in;	 /* by column for X v, by row for X^T u */
 	const v8f *plus; /* optional, added to X^T u */
 	v8f *out;
-	bool squares;	 /* X^T u with each entry squared (the Hessian's diagonal) */
+	bool squares;	  /* X^T u with each entry squared (the Hessian's diagonal) */
 	const v8f *a, *b; /* sweeps: the vectors of a dot product */
-	const v8f *step; /* sweeps: B blocks, one number a class */
-	v8f *partial;	 /* sweeps: each chunk's B blocks of sums */
+	const v8f *step;  /* sweeps: B blocks, one number a class */
+	v8f *partial;	  /* sweeps: each chunk's B blocks of sums */
 } pass;
 
 typedef void range_fn(const solver *s, const pass *a, size_t begin, size_t end);
@@ -195,7 +195,8 @@ static void in_parallel(const solver *s, range_fn *fn, const pass *a, size_t n)
 	bool started[MAX_THREADS] = {false};
 	int t = n < (size_t)s->threads ? (int)(n ? n : 1) : s->threads;
 	for (int i = 0; i < t; i++)
-		parts[i] = (part){s, a, fn, n * (size_t)i / (size_t)t, n * (size_t)(i + 1) / (size_t)t};
+		parts[i] =
+		    (part){s, a, fn, n * (size_t)i / (size_t)t, n * (size_t)(i + 1) / (size_t)t};
 	for (int i = 1; i < t; i++)
 		started[i] = !pthread_create(&tid[i], NULL, part_run, &parts[i]);
 	part_run(&parts[0]);
@@ -208,9 +209,8 @@ static void in_parallel(const solver *s, range_fn *fn, const pass *a, size_t n)
 
 /* Up to 4 blocks of one row of X times in: the blocks stay in registers, and the row's entries
  * (and the columns they point at, 4 blocks side by side) are read once for all of them. */
-static inline __attribute__((always_inline)) void row_blocks(const sparse *x, size_t i,
-							     const v8f *in, size_t B, size_t b0,
-							     int nb, v8f *out)
+static inline __attribute__((always_inline)) void
+row_blocks(const sparse *x, size_t i, const v8f *in, size_t B, size_t b0, int nb, v8f *out)
 {
 	v8f acc[4] = {zero8, zero8, zero8, zero8};
 	for (size_t n = x->at[i]; n < x->at[i + 1]; n++) {
@@ -242,9 +242,8 @@ NEWTON_SIMD static void rows_times(const solver *s, const pass *a, size_t begin,
 
 /* Column j's entries (squared when `squares`) times in, for up to 4 blocks. */
 static inline __attribute__((always_inline)) void column_blocks(const sparse *x, size_t j,
-								const v8f *in, size_t B,
-								size_t b0, int nb, bool squares,
-								v8f *acc)
+								const v8f *in, size_t B, size_t b0,
+								int nb, bool squares, v8f *acc)
 {
 	for (int k = 0; k < nb; k++)
 		acc[k] = zero8;
@@ -257,9 +256,8 @@ static inline __attribute__((always_inline)) void column_blocks(const sparse *x,
 }
 
 static inline __attribute__((always_inline)) void column_group(const sparse *x, size_t j,
-							       const v8f *in, size_t B,
-							       size_t b0, int nb, bool squares,
-							       v8f *acc)
+							       const v8f *in, size_t B, size_t b0,
+							       int nb, bool squares, v8f *acc)
 {
 	if (squares)
 		column_blocks(x, j, in, B, b0, nb, true, acc);
@@ -295,8 +293,7 @@ static void rows_pass(const solver *s, const v8f *in, v8f *out)
 	in_parallel(s, rows_times, &a, s->l);
 }
 
-static void columns_pass(const solver *s, const v8f *in, const v8f *plus, v8f *out,
-			 bool squares)
+static void columns_pass(const solver *s, const v8f *in, const v8f *plus, v8f *out, bool squares)
 {
 	pass a = {.in = in, .plus = plus, .out = out, .squares = squares};
 	in_parallel(s, columns_times, &a, (size_t)s->d);
@@ -529,8 +526,7 @@ static void solver_release(solver *s)
 {
 	sparse_release(&s->byrow);
 	sparse_release(&s->bycol);
-	v8f *vecs[] = {s->y, s->z, s->dc, s->u, s->xs, s->w, s->g, s->m, s->s, s->r,
-		       s->p, s->hp};
+	v8f *vecs[] = {s->y, s->z, s->dc, s->u, s->xs, s->w, s->g, s->m, s->s, s->r, s->p, s->hp};
 	for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++)
 		free(vecs[i]);
 	double *nums[] = {s->f, s->gnorm, s->tol, s->rz, s->step};

@@ -16,7 +16,7 @@ typedef struct ml_newton_problem {
 	size_t l;
 	int cols;
 	int classes;
-	const signed char *y; /* l * classes: +1 when row i has class k, else -1 */
+	const signed char *y;	   /* l * classes: +1 when row i has class k, else -1 */
 	const unsigned char *skip; /* classes: 1 for a class not to train (its weights stay 0) */
 	double C;
 	double eps; /* liblinear's: stop at |grad| <= eps * max(min(pos, neg), 1) / l * |grad0| */

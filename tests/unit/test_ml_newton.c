@@ -142,7 +142,8 @@ static void test_same_weights_whatever_the_threads(void **state)
 	(void)state;
 	data d;
 	data_make(&d);
-	float *one = calloc(CLASSES * COLS, sizeof *one), *three = calloc(CLASSES * COLS, sizeof *three);
+	float *one = calloc(CLASSES * COLS, sizeof *one),
+	      *three = calloc(CLASSES * COLS, sizeof *three);
 	newton_train(&d, 1, NULL, one);
 	newton_train(&d, 3, NULL, three);
 	assert_memory_equal(one, three, CLASSES * COLS * sizeof *one);
