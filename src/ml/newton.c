@@ -602,6 +602,10 @@ int ml_newton_train(const ml_newton_problem *p, float *w)
 	if (!work || matrices_make(&s, p->x, p->cols) || solver_alloc(&s) ||
 	    !(gnorm0 = malloc((size_t)s.lanes * sizeof *gnorm0)))
 		goto out;
+	if (!s.l) { /* nothing to learn from: the weights stay 0 */
+		rc = 0;
+		goto out;
+	}
 	labels_set(&s, p);
 	memset(s.w, 0, (size_t)s.d * (size_t)s.B * sizeof *s.w);
 	memset(s.z, 0, s.l * (size_t)s.B * sizeof *s.z);
