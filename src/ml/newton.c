@@ -26,6 +26,10 @@ typedef float v8f __attribute__((vector_size(32)));
 #define CG_TOLERANCE 0.1
 #define PRECONDITION 0.01f
 #define ARMIJO 0.01
+/* Products by X^T are made from the rows, in this many fixed blocks of rows (so that the sums
+ * do not depend on the threads), when the blocks' sums take at most FUSED_MAX blocks of 8. */
+#define ROW_BLOCKS 32
+#define FUSED_MAX (1u << 19)
 
 /* The passes over the data are compiled twice on x86-64: for AVX2 machines and for any. */
 #if defined(__x86_64__) && defined(__has_attribute)
@@ -49,11 +53,13 @@ typedef struct solver {
 	size_t l;
 	int d, B, lanes, threads;
 	float C;
-	v8f *y, *z, *dc, *u, *xs;	     /* by row: label, X w, C * curvature, scratch, X s */
-	v8f *w, *g, *m, *s, *r, *p, *hp;     /* by column (m: 1 / the preconditioner) */
-	v8f *blocks;			     /* B: one number a class */
-	v8f *partial;			     /* chunks of columns * B: their sums */
-	int *column;			     /* d: each used column's original number - 1 */
+	v8f *y, *z, *dc, *u, *xs;	 /* by row: label, X w, C * curvature, scratch, X s */
+	v8f *w, *g, *m, *s, *r, *p, *hp; /* by column (m: 1 / the preconditioner) */
+	v8f *blocks;			 /* B: one number a class */
+	v8f *partial;			 /* chunks of columns * B: their sums */
+	int *column;			 /* d: each used column's original number - 1 */
+	bool fused;   /* X^T products from the rows into ROW_BLOCKS sums (few columns) */
+	v8f *scatter; /* fused: ROW_BLOCKS * d * B sums */
 	double *f, *gnorm, *tol, *rz, *step; /* by class */
 	unsigned char *done, *cg;	     /* by class */
 } solver;
@@ -121,26 +127,13 @@ static int columns_number(solver *s, struct feature_node *const *x, int cols, in
 	return 0;
 }
 
-/* The rows as floats by row and by column, in the used columns' numbers. */
-static int matrices_make(solver *s, struct feature_node *const *x, int cols)
+/* The rows by column, from the rows by row. */
+static int by_column(solver *s, size_t nnz)
 {
-	size_t nnz;
-	int *renumber = NULL;
-	if (columns_number(s, x, cols, &renumber, &nnz) || sparse_alloc(&s->byrow, s->l, nnz) ||
-	    sparse_alloc(&s->bycol, (size_t)s->d, nnz))
-		return free(renumber), -1;
-	size_t o = 0;
-	for (size_t i = 0; i < s->l; i++) {
-		for (const struct feature_node *f = x[i]; f->index != -1; f++)
-			if (f->index >= 1 && f->index <= cols) {
-				int j = renumber[f->index] - 1;
-				s->byrow.idx[o] = j;
-				s->byrow.val[o++] = (float)f->value;
-				s->bycol.at[j + 1]++;
-			}
-		s->byrow.at[i + 1] = o;
-	}
-	free(renumber);
+	if (sparse_alloc(&s->bycol, (size_t)s->d, nnz))
+		return -1;
+	for (size_t n = 0; n < nnz; n++)
+		s->bycol.at[s->byrow.idx[n] + 1]++;
 	for (int j = 0; j < s->d; j++)
 		s->bycol.at[j + 1] += s->bycol.at[j];
 	size_t *next = malloc(((size_t)s->d + 1) * sizeof *next);
@@ -157,6 +150,28 @@ static int matrices_make(solver *s, struct feature_node *const *x, int cols)
 	return 0;
 }
 
+/* The rows as floats by row, and by column unless the products by X^T are made from the rows
+ * (s->fused), in the used columns' numbers. */
+static int matrices_make(solver *s, struct feature_node *const *x, int cols)
+{
+	size_t nnz;
+	int *renumber = NULL;
+	if (columns_number(s, x, cols, &renumber, &nnz) || sparse_alloc(&s->byrow, s->l, nnz))
+		return free(renumber), -1;
+	s->fused = (size_t)s->d * (size_t)s->B * ROW_BLOCKS <= FUSED_MAX;
+	size_t o = 0;
+	for (size_t i = 0; i < s->l; i++) {
+		for (const struct feature_node *f = x[i]; f->index != -1; f++)
+			if (f->index >= 1 && f->index <= cols) {
+				s->byrow.idx[o] = renumber[f->index] - 1;
+				s->byrow.val[o++] = (float)f->value;
+			}
+		s->byrow.at[i + 1] = o;
+	}
+	free(renumber);
+	return s->fused ? 0 : by_column(s, nnz);
+}
+
 /* ---- the passes, split between threads ---- */
 
 /* What a pass reads and writes: the data passes use in, plus, out and squares; the sweeps over
@@ -166,6 +181,7 @@ typedef struct pass {
 	const v8f *plus; /* optional, added to X^T u */
 	v8f *out;
 	bool squares;	  /* X^T u with each entry squared (the Hessian's diagonal) */
+	bool hessian;	  /* fused: X^T (dc X in), in by column */
 	const v8f *a, *b; /* sweeps: the vectors of a dot product */
 	const v8f *step;  /* sweeps: B blocks, one number a class */
 	v8f *partial;	  /* sweeps: each chunk's B blocks of sums */
@@ -293,10 +309,55 @@ static void rows_pass(const solver *s, const v8f *in, v8f *out)
 	in_parallel(s, rows_times, &a, s->l);
 }
 
+/* Row blocks begin..end of X^T in (or of X^T (dc X in) when a->hessian) into each block's own
+ * sums in s->scatter: the weights of few columns stay in the cache while the rows stream by,
+ * and the rows are read once for both products of the Hessian's. */
+NEWTON_SIMD static void rows_scatter(const solver *s, const pass *a, size_t begin, size_t end)
+{
+	const sparse *x = &s->byrow;
+	size_t B = (size_t)s->B, dB = (size_t)s->d * B;
+	for (size_t rb = begin; rb < end; rb++) {
+		v8f *acc = s->scatter + rb * dB;
+		memset(acc, 0, dB * sizeof *acc);
+		for (size_t i = s->l * rb / ROW_BLOCKS; i < s->l * (rb + 1) / ROW_BLOCKS; i++)
+			for (size_t b = 0; b < B; b++) {
+				v8f c = zero8; /* a->in is by column for the Hessian, else by row */
+				for (size_t n = x->at[i]; a->hessian && n < x->at[i + 1]; n++)
+					c += x->val[n] * a->in[(size_t)x->idx[n] * B + b];
+				c = a->hessian ? c * s->dc[i * B + b] : a->in[i * B + b];
+				for (size_t n = x->at[i]; n < x->at[i + 1]; n++) {
+					float e = a->squares ? x->val[n] * x->val[n] : x->val[n];
+					acc[(size_t)x->idx[n] * B + b] += e * c;
+				}
+			}
+	}
+}
+
+/* out = plus + the row blocks' sums, added in the blocks' order. */
+static void scatter_sum(const solver *s, const pass *a, size_t begin, size_t end)
+{
+	size_t dB = (size_t)s->d * (size_t)s->B;
+	for (size_t o = begin; o < end; o++) {
+		v8f t = a->plus ? a->plus[o] : zero8;
+		for (size_t rb = 0; rb < ROW_BLOCKS; rb++)
+			t += s->scatter[rb * dB + o];
+		a->out[o] = t;
+	}
+}
+
+static void scatter_pass(const solver *s, const pass *a)
+{
+	in_parallel(s, rows_scatter, a, ROW_BLOCKS);
+	in_parallel(s, scatter_sum, a, (size_t)s->d * (size_t)s->B);
+}
+
 static void columns_pass(const solver *s, const v8f *in, const v8f *plus, v8f *out, bool squares)
 {
 	pass a = {.in = in, .plus = plus, .out = out, .squares = squares};
-	in_parallel(s, columns_times, &a, (size_t)s->d);
+	if (s->fused)
+		scatter_pass(s, &a);
+	else
+		in_parallel(s, columns_times, &a, (size_t)s->d);
 }
 
 /* ---- sweeps over the weights, in chunks of columns ---- */
@@ -416,6 +477,11 @@ static void function_gradient(solver *s)
 /* hp = p + X^T (dc X p), the Hessian times p. */
 static void hessian_times(solver *s)
 {
+	if (s->fused) {
+		pass a = {.in = s->p, .plus = s->p, .out = s->hp, .hessian = true};
+		scatter_pass(s, &a);
+		return;
+	}
 	rows_pass(s, s->p, s->xs);
 	size_t rows = s->l * (size_t)s->B;
 	for (size_t i = 0; i < rows; i++)
@@ -536,6 +602,7 @@ static void solver_release(solver *s)
 	free(s->cg);
 	free(s->blocks);
 	free(s->partial);
+	free(s->scatter);
 	free(s->column);
 }
 
@@ -562,6 +629,7 @@ static int solver_alloc(solver *s)
 	ok &= (s->cg = calloc(lanes, 1)) != NULL;
 	ok &= (s->blocks = vectors((size_t)s->B)) != NULL;
 	ok &= (s->partial = vectors(chunks(s) * (size_t)s->B)) != NULL;
+	ok &= !s->fused || (s->scatter = vectors(ROW_BLOCKS * cols)) != NULL;
 	return ok ? 0 : -1;
 }
 
