@@ -71,7 +71,10 @@ static int hog_features(const unsigned char *px, int w, int h, const hog_opts *o
 	    !(f = malloc((size_t)dim * sizeof *f)))
 		goto out;
 	vl_hog_extract(hog, f);
-	rc = 0;
+	size_t nonzero = 0;
+	for (int j = 0; j < dim; j++)
+		nonzero += f[j] != 0;
+	rc = ml_fvec_reserve(v, nonzero); /* one allocation of the size it needs */
 	for (int j = 0; !rc && j < dim; j++)
 		if (f[j] != 0)
 			rc = ml_fvec_add(v, j + 1, f[j]);

@@ -1,23 +1,30 @@
-/* One-vs-rest logistic regression over liblinear, its probabilities and its file. */
+/* One-vs-rest logistic regression (liblinear's problem, solved by ml/newton.h), its
+ * probabilities and its file. */
 #include "ml/linear.h"
 
+#include "ml/newton.h"
+
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+int ml_fvec_reserve(ml_fvec *v, size_t n)
+{
+	if (n + 2 <= v->cap)
+		return 0;
+	struct feature_node *x = realloc(v->x, (n + 2) * sizeof *x);
+	if (!x)
+		return -1;
+	v->x = x;
+	v->cap = n + 2;
+	return 0;
+}
+
 int ml_fvec_add(ml_fvec *v, int index, double value)
 {
-	if (v->n + 2 >= v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct feature_node *x = realloc(v->x, cap * sizeof *x);
-		if (!x)
-			return -1;
-		v->x = x;
-		v->cap = cap;
-	}
+	if (v->n + 2 >= v->cap && ml_fvec_reserve(v, v->cap ? v->cap * 2 : 64))
+		return -1;
 	v->x[v->n++] = (struct feature_node){index, value};
 	return 0;
 }
@@ -46,9 +53,17 @@ static double merge_repeats(ml_fvec *v)
 	return norm;
 }
 
+static bool sorted(const ml_fvec *v)
+{
+	for (size_t i = 1; i < v->n; i++)
+		if (v->x[i - 1].index > v->x[i].index)
+			return false;
+	return true;
+}
+
 int ml_fvec_finish(ml_fvec *v, int dim, bool normalize)
 {
-	if (v->n)
+	if (!sorted(v)) /* dense features (HOG) come in order: no sort */
 		qsort(v->x, v->n, sizeof *v->x, by_index);
 	double norm = sqrt(merge_repeats(v));
 	for (size_t i = 0; normalize && norm > 0 && i < v->n; i++)
@@ -67,150 +82,44 @@ void ml_fvec_release(ml_fvec *v)
 
 /* ---- training ---- */
 
-/* The rows with their columns renumbered 1..used (the bias used + 1): hashed features leave
- * most of 2^bits columns empty, and liblinear's work per step grows with the columns it is
- * given, so it sees only the used ones. */
-typedef struct compact {
-	struct feature_node **x; /* owned, with their nodes in `nodes` */
-	struct feature_node *nodes;
-	int *column; /* owned: the original column of each new one, 1-based */
-	int used;
-} compact;
-
-static void compact_release(compact *c)
+/* Row i's label for class k of the problem: +1 or -1. Counts each class's positives. */
+static signed char *labels_of(const ml_linear *m, size_t l, const uint8_t *truth, size_t *pos)
 {
-	free(c->x);
-	free(c->nodes);
-	free(c->column);
-}
-
-static int compact_make(compact *c, struct feature_node *const *x, size_t l, int dim)
-{
-	size_t nnz = 0;
-	int *renumber = calloc((size_t)dim + 2, sizeof *renumber);
-	*c = (compact){0};
-	for (size_t i = 0; renumber && i < l; i++)
-		for (const struct feature_node *f = x[i]; f->index != -1; f++, nnz++)
-			if (f->index <= dim)
-				renumber[f->index] = 1;
-	c->x = malloc((l + 1) * sizeof *c->x);
-	c->nodes = malloc((nnz + l + 1) * sizeof *c->nodes);
-	c->column = malloc(((size_t)dim + 2) * sizeof *c->column);
-	if (!renumber || !c->x || !c->nodes || !c->column)
-		return free(renumber), compact_release(c), -1;
-	for (int j = 1; j <= dim; j++)
-		if (renumber[j]) {
-			renumber[j] = ++c->used;
-			c->column[c->used] = j;
-		}
-	renumber[dim + 1] = c->used + 1; /* the bias */
-	c->column[c->used + 1] = dim + 1;
-	struct feature_node *o = c->nodes;
-	for (size_t i = 0; i < l; i++) {
-		c->x[i] = o;
-		for (const struct feature_node *f = x[i]; f->index != -1; f++)
-			*o++ = (struct feature_node){renumber[f->index], f->value};
-		*o++ = (struct feature_node){-1, 0};
+	signed char *y = malloc(l * (size_t)m->nclass + 1);
+	for (size_t i = 0; y && i < l * (size_t)m->nclass; i++) {
+		y[i] = truth[i] ? 1 : -1;
+		pos[i % (size_t)m->nclass] += truth[i] != 0;
 	}
-	free(renumber);
-	return 0;
-}
-
-typedef struct train_pool {
-	ml_linear *m;
-	const compact *c;
-	size_t l;
-	const uint8_t *truth;
-	double C;
-	int first;	   /* the first class to train: 1 when class 0 mirrors class 1 */
-	atomic_int next;   /* the next class a thread takes */
-	atomic_int failed; /* a CL_ code, 0 while all is well */
-} train_pool;
-
-static void quiet(const char *s)
-{
-	(void)s;
-}
-
-/* Trains class k against the rest into row k of the weights. */
-static int train_class(train_pool *p, int k)
-{
-	int dim = p->m->dim, positives = 0, used = p->c->used;
-	float *w = p->m->w + (size_t)k * (size_t)(dim + 1);
-	double *y = malloc(p->l * sizeof *y);
-	if (!y)
-		return CL_ENOMEM;
-	for (size_t i = 0; i < p->l; i++)
-		positives += (y[i] = p->truth[i * (size_t)p->m->nclass + (size_t)k] ? 1 : -1) > 0;
-	if (positives == 0 || (size_t)positives == p->l) {
-		/* One side only: liblinear learns nothing; the bias alone says which. */
-		w[dim] = positives ? 8.0f : -8.0f;
-		return free(y), CL_OK;
-	}
-	struct problem prob = {(int)p->l, used + 1, y, p->c->x, 1.0};
-	struct parameter param = {.solver_type = L2R_LR, .eps = 0.01, .C = p->C};
-	struct model *model = train(&prob, &param);
-	free(y);
-	if (!model)
-		return CL_ENOMEM;
-	/* liblinear's single weight vector favours its first label. */
-	float sign = model->label[0] == 1 ? 1.0f : -1.0f;
-	for (int j = 0; j <= used; j++)
-		w[p->c->column[j + 1] - 1] = sign * (float)model->w[j];
-	free_and_destroy_model(&model);
-	return CL_OK;
-}
-
-static void *train_worker(void *arg)
-{
-	train_pool *p = arg;
-	for (int k;
-	     !atomic_load(&p->failed) && (k = atomic_fetch_add(&p->next, 1)) < p->m->nclass;) {
-		int rc = train_class(p, k);
-		if (rc)
-			atomic_store(&p->failed, rc);
-	}
-	return NULL;
-}
-
-static int run_pool(train_pool *p, int threads)
-{
-	pthread_t tid[64];
-	int started = 0, todo = p->m->nclass - p->first;
-	if (threads > todo)
-		threads = todo;
-	if (threads > 64)
-		threads = 64;
-	for (int t = 1; t < threads; t++)
-		if (!pthread_create(&tid[started], NULL, train_worker, p))
-			started++;
-	train_worker(p);
-	for (int t = 0; t < started; t++)
-		pthread_join(tid[t], NULL);
-	return atomic_load(&p->failed);
+	return y;
 }
 
 int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
 		    double C, int threads, cl_error *err)
 {
-	size_t row = (size_t)m->dim + 1;
-	compact c;
-	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)) ||
-	    compact_make(&c, x, l, m->dim))
-		return cl_fail(err, CL_ENOMEM, NULL, "out of memory for %d x %zu weights",
-			       m->nclass, row);
-	set_print_string_function(quiet);
-	train_pool p = {.m = m, .c = &c, .l = l, .truth = truth, .C = C};
+	size_t row = (size_t)m->dim + 1, *pos = calloc((size_t)m->nclass, sizeof *pos);
+	unsigned char *skip = calloc((size_t)m->nclass, 1);
+	signed char *y = pos ? labels_of(m, l, truth, pos) : NULL;
 	/* Two exclusive classes need one model: class 0's weights are class 1's negated. */
-	p.first = m->nclass == 2 && !m->multi_label;
-	atomic_init(&p.next, p.first);
-	atomic_init(&p.failed, 0);
-	int rc = run_pool(&p, threads < 1 ? 1 : threads);
-	compact_release(&c);
-	if (rc)
-		return cl_fail(err, rc, NULL, "training ran out of memory");
-	for (size_t j = 0; p.first && j < row; j++)
+	bool mirror = m->nclass == 2 && !m->multi_label;
+	int rc = CL_OK;
+	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)) || !skip || !y)
+		rc = CL_ENOMEM;
+	/* A class with one side only learns nothing; its bias alone says which side. */
+	for (int k = 0; !rc && k < m->nclass; k++)
+		skip[k] = (mirror && k == 0) || pos[k] == 0 || pos[k] == l;
+	ml_newton_problem p = {x, l, m->dim + 1, m->nclass, y, skip, C, 0.01, threads};
+	if (!rc && ml_newton_train(&p, m->w))
+		rc = CL_ENOMEM;
+	for (int k = 0; !rc && k < m->nclass; k++)
+		if (pos[k] == 0 || pos[k] == l)
+			m->w[(size_t)k * row + (size_t)m->dim] = pos[k] ? 8.0f : -8.0f;
+	for (size_t j = 0; !rc && mirror && j < row; j++)
 		m->w[j] = -m->w[row + j];
+	free(pos);
+	free(skip);
+	free(y);
+	if (rc)
+		return cl_fail(err, rc, NULL, "out of memory for %d x %zu weights", m->nclass, row);
 	return CL_OK;
 }
 
@@ -255,18 +164,23 @@ int ml_linear_save(const ml_linear *m, const char *path, cl_error *err)
 	if (!f)
 		return cl_fail(err, CL_EINTERNAL, NULL, "%s: cannot be written", path);
 	int32_t head[3] = {m->dim, m->nclass, m->multi_label};
-	int ok = fwrite(magic, sizeof magic, 1, f) == 1 && fwrite(head, sizeof head, 1, f) == 1;
+	/* A class's (index, weight) pairs are written at once: one call a weight was most of the
+	 * time of saving a text model's millions. */
+	uint32_t *pairs = malloc(((size_t)m->dim + 1) * 2 * sizeof *pairs);
+	int ok =
+	    pairs && fwrite(magic, sizeof magic, 1, f) == 1 && fwrite(head, sizeof head, 1, f) == 1;
 	for (int k = 0; ok && k < m->nclass; k++) {
 		const float *w = m->w + (size_t)k * (size_t)(m->dim + 1);
 		uint32_t nnz = 0;
-		for (int j = 0; j <= m->dim; j++)
-			nnz += w[j] != 0;
-		ok = fwrite(&nnz, sizeof nnz, 1, f) == 1;
-		for (uint32_t j = 0; ok && j <= (uint32_t)m->dim; j++)
-			if (w[j] != 0)
-				ok = fwrite(&j, sizeof j, 1, f) == 1 &&
-				     fwrite(&w[j], sizeof *w, 1, f) == 1;
+		for (uint32_t j = 0; j <= (uint32_t)m->dim; j++)
+			if (w[j] != 0) {
+				pairs[2 * nnz] = j;
+				memcpy(&pairs[2 * nnz++ + 1], &w[j], sizeof *w);
+			}
+		ok = fwrite(&nnz, sizeof nnz, 1, f) == 1 &&
+		     fwrite(pairs, 2 * sizeof *pairs, nnz, f) == nnz;
 	}
+	free(pairs);
 	if (fclose(f) || !ok)
 		return cl_fail(err, CL_EINTERNAL, NULL, "%s: cannot be written", path);
 	return CL_OK;

@@ -1,8 +1,8 @@
-/* Linear models over sparse features, trained with liblinear's logistic regression (-s 0) one
+/* Linear models over sparse features, trained as liblinear's logistic regression (-s 0) one
  * class against the rest, so that every class has its own probability: classes of one-label
  * projects share their probabilities (the sigmoids normalised, as liblinear does), each class of
- * a multi-label project has its own. Training runs up to `threads` classes at once (liblinear
- * itself is single-threaded); a trained model is read-only, so predicting is thread-safe. */
+ * a multi-label project has its own. Training (ml/newton.h) takes every class at once on up to
+ * `threads` threads; a trained model is read-only, so predicting is thread-safe. */
 #ifndef CROWDLOOP_ML_LINEAR_H
 #define CROWDLOOP_ML_LINEAR_H
 
@@ -19,6 +19,8 @@ typedef struct ml_fvec {
 	size_t n, cap;
 } ml_fvec;
 
+/* Makes room for n features (and the bias and end mark) at once; -1 when out of memory. */
+int ml_fvec_reserve(ml_fvec *v, size_t n);
 /* Appends feature `index` (1-based) with `value`; -1 when out of memory. */
 int ml_fvec_add(ml_fvec *v, int index, double value);
 /* Sorts by index, sums repeated indices, scales to unit length when `normalize`, appends the
@@ -36,7 +38,7 @@ typedef struct ml_linear {
 
 /* Trains `m` (dim, nclass, multi_label set by the caller) on `l` finished vectors x whose
  * classes are truth[i * nclass + k] (1: the row has class k). C is liblinear's cost, threads
- * the most classes trained at once. CL_ENOMEM, or CL_EINVAL naming liblinear's complaint. */
+ * the most threads the training uses. CL_ENOMEM when out of memory. */
 int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
 		    double C, int threads, cl_error *err);
 /* The probability of each class for finished vector x into p[nclass]. */

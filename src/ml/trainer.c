@@ -45,15 +45,15 @@ static const ml_param_spec spans_params[] = {
 
 static const ml_trainer text_linear = {
     "text-linear", {"text_class", NULL}, linear_params,
-    "logistic regression (liblinear) over hashed word and character n-grams"};
+    "logistic regression (liblinear's problem) over hashed word and character n-grams"};
 static const ml_trainer text_fasttext = {
     "text-fasttext", {"text_class", NULL}, fasttext_params, "fastText supervised"};
 static const ml_trainer image_hog = {
     "image-hog", {"image_class", NULL}, hog_params,
-    "HOG features (vlfeat) and logistic regression (liblinear)"};
+    "HOG features (vlfeat) and logistic regression (liblinear's problem)"};
 static const ml_trainer spans_linear = {
     "spans-linear", {"text_spans", NULL}, spans_params,
-    "token classification (liblinear) over window features, decoded to BIO spans"};
+    "token classification (liblinear's problem) over window features, decoded to BIO spans"};
 
 static const ml_trainer *const trainers[] = {&text_linear, &text_fasttext, &image_hog,
 					     &spans_linear, NULL};
