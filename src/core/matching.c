@@ -106,8 +106,7 @@ int matching_rank_projects(const matching_projects *rows, int64_t now, project_m
 	return 0;
 }
 
-int matching_rank_workers(const matching_workers *rows, int64_t now, worker_match **top,
-			  size_t *n)
+int matching_rank_workers(const matching_workers *rows, int64_t now, worker_match **top, size_t *n)
 {
 	*n = 0;
 	*top = rows->n ? malloc(rows->n * sizeof **top) : NULL;

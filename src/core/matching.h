@@ -79,8 +79,7 @@ void match_worker(const matching_worker *w, const matching_courses *required, in
 int matching_rank_projects(const matching_projects *rows, int64_t now, project_match **top,
 			   size_t *n);
 /* Ranks rows' workers the same way. */
-int matching_rank_workers(const matching_workers *rows, int64_t now, worker_match **top,
-			  size_t *n);
+int matching_rank_workers(const matching_workers *rows, int64_t now, worker_match **top, size_t *n);
 
 /* Open projects ranked for user_id: 0, or CL_ENOMEM (release out either way). */
 int matching_for_worker(const store *st, int64_t user_id, int64_t now, project_matches *out);

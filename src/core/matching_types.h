@@ -28,7 +28,7 @@ typedef struct matching_courses {
 
 /* An open project a worker may take. */
 typedef struct matching_project {
-	int64_t id, price, open; /* open: its open tasks */
+	int64_t id, price, open;			 /* open: its open tasks */
 	char name[804], kind[16], currency[8], role[16]; /* role: the worker's, "" when none */
 	task_kind kind_of;
 	matching_courses courses;

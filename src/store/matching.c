@@ -132,14 +132,14 @@ int store_matching_projects(db *d, int64_t user_id, matching_projects *m)
  * in id order. */
 static int workers_of(db_conn *c, int64_t project_id, const char *kind, matching_workers *m)
 {
-	sqlite3_stmt *st = db_stmt(
-	    c, "SELECT u.id, u.username, coalesce(pm.role, '') FROM users u"
-	       " LEFT JOIN project_members pm ON pm.project_id = ?2 AND pm.user_id = u.id"
-	       " WHERE u.id IN (SELECT w.user_id FROM worker_counts w"
-	       " JOIN projects q ON q.id = w.project_id WHERE q.kind = ?1"
-	       " AND w.submissions > 0"
-	       " UNION SELECT user_id FROM qualifications q JOIN courses c"
-	       " ON c.id = q.course_id WHERE c.kind = ?1) ORDER BY u.id");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT u.id, u.username, coalesce(pm.role, '') FROM users u"
+		       " LEFT JOIN project_members pm ON pm.project_id = ?2 AND pm.user_id = u.id"
+		       " WHERE u.id IN (SELECT w.user_id FROM worker_counts w"
+		       " JOIN projects q ON q.id = w.project_id WHERE q.kind = ?1"
+		       " AND w.submissions > 0"
+		       " UNION SELECT user_id FROM qualifications q JOIN courses c"
+		       " ON c.id = q.course_id WHERE c.kind = ?1) ORDER BY u.id");
 	db_bind(st, DB_TEXT(kind), DB_INT(project_id));
 	size_t cap = 0;
 	int rc = 0;

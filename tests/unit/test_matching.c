@@ -25,9 +25,13 @@ static void assert_near(double got, double want)
 
 /* Eight of ten gold answers right, three of four approvals first time, a minute a task, last
  * worked ten days ago. */
-static const matching_history seasoned = {.gold_n = 10, .gold_k = 8, .approved = 4,
-					  .first_pass = 3, .submissions = 4,
-					  .active_ms = 4 * 60000, .last_at = NOW - 10 * DAY_MS};
+static const matching_history seasoned = {.gold_n = 10,
+					  .gold_k = 8,
+					  .approved = 4,
+					  .first_pass = 3,
+					  .submissions = 4,
+					  .active_ms = 4 * 60000,
+					  .last_at = NOW - 10 * DAY_MS};
 
 static void test_fit_of_a_newcomer_is_even(void **state)
 {
@@ -115,8 +119,7 @@ static void test_worker_rank_halves_the_unqualified(void **state)
 				{.id = 2, .history = seasoned, .held = {true, true}},
 				{.id = 9}};
 	snprintf(w[1].member_role, sizeof w[1].member_role, "worker");
-	matching_workers rows = {.of = w, .n = 3,
-				 .required = {.id = {3, 4}, .n = 2}};
+	matching_workers rows = {.of = w, .n = 3, .required = {.id = {3, 4}, .n = 2}};
 	worker_match *top;
 	size_t n;
 	assert_int_equal(matching_rank_workers(&rows, NOW, &top, &n), 0);
