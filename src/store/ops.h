@@ -16,6 +16,7 @@
 #include "core/export_types.h"
 #include "core/dataset_types.h"
 #include "core/ledger_types.h"
+#include "core/matching_types.h"
 #include "core/quality_types.h"
 #include "core/run_types.h"
 #include "core/task_types.h"
@@ -629,6 +630,13 @@ typedef struct store_ops {
 	/* The counts of a user's own figures: gold answers and honeypots given before `cutoff`, in
 	 * whole batches of `batch`, and audits of their approvals. */
 	void (*quality_me_counts)(db *d, int64_t user_id, int64_t cutoff, int batch, quality_me *m);
+	/* The open projects user_id may take, with their required courses (and which user_id
+	 * holds) and user_id's history on each of their kinds, in one read snapshot: 0, or
+	 * CL_ENOMEM with nothing owned. */
+	int (*matching_projects)(db *d, int64_t user_id, matching_projects *m);
+	/* The workers who may fit project_id (of `kind`) with their history on it, their role in it
+	 * and which of its required courses they hold, in one read snapshot: 0, or CL_ENOMEM. */
+	int (*matching_workers)(db *d, int64_t project_id, task_kind kind, matching_workers *m);
 	/* A user's name into out ("" when unknown). */
 	void (*user_name)(db *d, int64_t user_id, char *out, size_t size);
 } store_ops;

@@ -5,6 +5,7 @@
 #include "store/audits.h"
 #include "store/gold.h"
 #include "store/honeypots.h"
+#include "store/matching.h"
 #include "store/quality_figures.h"
 #include "store/quality_settings.h"
 #include "store/role_events.h"
@@ -220,5 +221,7 @@ const store_ops store_sqlite_ops = {
     .each_approved_item = store_each_approved_item,
     .quality_counts = store_quality_counts,
     .quality_me_counts = store_quality_me_counts,
+    .matching_projects = store_matching_projects,
+    .matching_workers = store_matching_workers,
     .user_name = store_user_name,
 };

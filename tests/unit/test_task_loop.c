@@ -17,12 +17,14 @@
 #include "api/task_json.h"
 #include "core/agreement.h"
 #include "core/consensus.h"
+#include "core/matching.h"
 #include "core/quality_figures.h"
 #include "core/quality_settings.h"
 #include "core/task.h"
 #include "core/task_loop.h"
 #include "store/store.h"
 #include "store/store_quality.h"
+#include "util/clock.h"
 #include "loop_fixture.h"
 
 
@@ -843,10 +845,19 @@ static json_t *figures_json(fixture *f)
 	return o;
 }
 
+/* A worker's matches, ranked: how many are answered (NULL when they could not be). */
+static json_t *matches_json(fixture *f)
+{
+	project_matches m;
+	json_t *o = NULL;
+	if (!matching_for_worker(&(store){&store_sqlite_ops, f->d}, f->w1, clock_now_ms(), &m))
+		o = json_integer((json_int_t)m.n);
+	project_matches_release(&m);
+	return o;
+}
 
 static void report_steps(fixture *f, long out[REPORTS])
 {
-	principal me = {.id = f->w1};
 	json_t *got[REPORTS];
 	int64_t counts[8];
 	for (int i = 0; i < REPORTS; i++) {
@@ -858,7 +869,7 @@ static void report_steps(fixture *f, long out[REPORTS])
 			got[i] = store_my_projects(f->d, f->w1, 0, 50, false, project_row_json,
 						   &(int64_t){0});
 		else if (i == 2)
-			got[i] = store_matches_for_worker(f->d, &me);
+			got[i] = matches_json(f);
 		else if (i == 3)
 			got[i] = figures_json(f);
 		else if (i == 4)
@@ -1058,23 +1069,20 @@ static void test_matches_rank_every_candidate(void **state)
 		 (long long)f->p.id);
 	assert_int_equal(db_write(f->d, exec_sql_job, sql, &err), 0);
 	int64_t best = read_int(f->d, "SELECT id FROM users WHERE username = 'cand2500' AND ?1", 1);
-	json_t *ranked = store_matches_for_project(f->d, &f->p);
-	assert_non_null(ranked);
-	assert_int_equal(json_array_size(ranked), 500);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(ranked, 0), "user_id")),
-			 best);
-	assert_string_equal(
-	    json_string_value(json_object_get(json_array_get(ranked, 0), "username")), "cand2500");
+	worker_matches ranked;
+	assert_int_equal(matching_for_project(&(store){&store_sqlite_ops, f->d}, f->p.id, f->p.kind,
+					      clock_now_ms(), &ranked),
+			 0);
+	assert_int_equal(ranked.rows.n, 2500);
+	assert_int_equal(ranked.n, 500);
+	assert_int_equal(ranked.top[0].worker->id, best);
+	assert_string_equal(ranked.top[0].worker->username, "cand2500");
 	double last = 2;
-	size_t i;
-	json_t *o;
-	json_array_foreach(ranked, i, o)
-	{
-		double score = json_real_value(json_object_get(o, "score"));
-		assert_true(score <= last);
-		last = score;
+	for (size_t i = 0; i < ranked.n; i++) {
+		assert_true(ranked.top[i].score <= last);
+		last = ranked.top[i].score;
 	}
-	json_decref(ranked);
+	worker_matches_release(&ranked);
 }
 
 /* Role changes page by id both ways, only the project's own. */
