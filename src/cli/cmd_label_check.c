@@ -23,37 +23,12 @@ typedef struct check_args {
 	bool start, wait, as_json;
 } check_args;
 
-static void print_json(const json_t *v)
-{
-	json_dumpf(v, stdout, JSON_INDENT(2));
-	putchar('\n');
-}
-
-static const char *const cols[] = {"JOB",	"STATE",     "DATASET", "TRAINER",
-				   "THRESHOLD", "AGREEMENT", "FLAGGED", "AUDIT"};
-static const int widths[] = {6, 9, 7, 13, 9, 9, 9, 6};
-#define NCOLS (sizeof cols / sizeof cols[0])
-
-static void print_cells(char cell[NCOLS][64])
-{
-	for (size_t k = 0; k < NCOLS; k++) {
-		terminal_fput_cell(stdout, cell[k], widths[k], k != 1 && k != 3);
-		fputs(k + 1 < NCOLS ? "  " : "\n", stdout);
-	}
-}
-
-static void print_check_row(const json_t *c)
-{
-	static const char *const keys[] = {"job_id",	"state",     "dataset_id", "trainer",
-					   "threshold", "agreement", "flagged",	   "audit_id"};
-	char cell[NCOLS][64];
-	for (size_t k = 0; k < NCOLS; k++) {
-		const char *text = terminal_json_text(json_object_get(c, keys[k]), cell[k], 64);
-		if (text != cell[k])
-			snprintf(cell[k], 64, "%s", text);
-	}
-	print_cells(cell);
-}
+static const terminal_column columns[] = {
+    {"JOB", "job_id", 6, 0},	      {"STATE", "state", 9, 1},
+    {"DATASET", "dataset_id", 7, 0},  {"TRAINER", "trainer", 13, 1},
+    {"THRESHOLD", "threshold", 9, 0}, {"AGREEMENT", "agreement", 9, 0},
+    {"FLAGGED", "flagged", 9, 0},     {"AUDIT", "audit_id", 6, 0}};
+#define NCOLS (sizeof columns / sizeof columns[0])
 
 /* GET the project's checks into *page; the HTTP status. */
 static long get_checks(client *c, long long project, json_t **page)
@@ -73,13 +48,11 @@ static int list(client *c, const check_args *a)
 		return 1;
 	}
 	if (a->as_json) {
-		print_json(page);
+		terminal_print_json(page);
 	} else {
-		char cell[NCOLS][64];
-		for (size_t k = 0; k < NCOLS; k++)
-			snprintf(cell[k], 64, "%s", cols[k]);
-		print_cells(cell);
-		json_array_foreach(json_object_get(page, "items"), i, check) print_check_row(check);
+		terminal_table_head(stdout, columns, NCOLS);
+		json_array_foreach(json_object_get(page, "items"), i, check)
+		    terminal_table_row(stdout, columns, NCOLS, check);
 	}
 	json_decref(page);
 	return 0;
@@ -146,7 +119,7 @@ static int show(client *c, const check_args *a, long long job)
 		fprintf(stderr, "crowdloop label-check: project %lld has no label check %lld\n",
 			a->project, job);
 	else if (a->as_json)
-		print_json(found);
+		terminal_print_json(found);
 	else
 		print_check(found);
 	json_decref(found);
@@ -216,7 +189,7 @@ static int start(client *c, const check_args *a)
 		status = client_post_json(c, path, body, &answer);
 	long long job = json_integer_value(json_object_get(answer, "job_id"));
 	if (client_status_ok(status) && a->as_json && !a->wait)
-		print_json(answer);
+		terminal_print_json(answer);
 	else if (client_status_ok(status))
 		fprintf(a->wait ? stderr : stdout, "label check %lld of dataset %lld: %s\n", job,
 			(long long)json_integer_value(json_object_get(answer, "dataset_id")),

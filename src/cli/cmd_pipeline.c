@@ -22,12 +22,6 @@ typedef struct pipeline_args {
 	bool enable, disable, as_json;
 } pipeline_args;
 
-static void print_json(const json_t *v)
-{
-	json_dumpf(v, stdout, JSON_INDENT(2));
-	putchar('\n');
-}
-
 /* Whether the command line sets a setting. */
 static bool sets_settings(const pipeline_args *a)
 {
@@ -57,32 +51,15 @@ static void print_settings(const json_t *s)
 	free(params);
 }
 
-static const char *const run_cols[] = {"RUN",	  "STATE",  "APPROVED",	  "JOB",
-				       "VERSION", "FIGURE", "PRODUCTION", "REASON"};
-static const int run_widths[] = {6, 9, 8, 6, 7, 8, 10, 30};
-#define RUN_NCOLS (sizeof run_cols / sizeof run_cols[0])
-
-static void print_row(char cell[RUN_NCOLS][64])
-{
-	for (size_t k = 0; k < RUN_NCOLS; k++) {
-		terminal_fput_cell(stdout, cell[k], run_widths[k], k != 1 && k != 7);
-		fputs(k + 1 < RUN_NCOLS ? "  " : "\n", stdout);
-	}
-}
-
-static void print_run_row(const json_t *r)
-{
-	static const char *const keys[] = {
-	    "id",    "state", "approved", "job_id", "model_version", "figure", "production_figure",
-	    "reason"};
-	char cell[RUN_NCOLS][64];
-	for (size_t k = 0; k < RUN_NCOLS; k++) {
-		const char *text = terminal_json_text(json_object_get(r, keys[k]), cell[k], 64);
-		if (text != cell[k])
-			snprintf(cell[k], 64, "%s", text);
-	}
-	print_row(cell);
-}
+static const terminal_column run_columns[] = {{"RUN", "id", 6, 0},
+					      {"STATE", "state", 9, 1},
+					      {"APPROVED", "approved", 8, 0},
+					      {"JOB", "job_id", 6, 0},
+					      {"VERSION", "model_version", 7, 0},
+					      {"FIGURE", "figure", 8, 0},
+					      {"PRODUCTION", "production_figure", 10, 0},
+					      {"REASON", "reason", 30, 1}};
+#define RUN_NCOLS (sizeof run_columns / sizeof run_columns[0])
 
 static void print_pipeline(const json_t *p, long long project)
 {
@@ -93,11 +70,9 @@ static void print_pipeline(const json_t *p, long long project)
 		print_settings(settings);
 	else
 		printf("not set\n");
-	char cell[RUN_NCOLS][64];
-	for (size_t k = 0; k < RUN_NCOLS; k++)
-		snprintf(cell[k], 64, "%s", run_cols[k]);
-	print_row(cell);
-	json_array_foreach(json_object_get(p, "runs"), i, r) print_run_row(r);
+	terminal_table_head(stdout, run_columns, RUN_NCOLS);
+	json_array_foreach(json_object_get(p, "runs"), i, r)
+	    terminal_table_row(stdout, run_columns, RUN_NCOLS, r);
 }
 
 /* The run `id` of the pipeline's answer, or NULL. */
@@ -149,7 +124,7 @@ static int show(client *c, const pipeline_args *a)
 			fprintf(stderr, "crowdloop pipeline: project %lld has no run %lld\n",
 				a->project, a->run);
 		else if (a->as_json)
-			print_json(r);
+			terminal_print_json(r);
 		else if (a->run)
 			print_run(r);
 		else
@@ -170,7 +145,7 @@ static int decide(client *c, const pipeline_args *a)
 		 a->approve ? a->approve : a->reject, verb);
 	long status = client_post_json(c, path, NULL, &answer);
 	if (client_status_ok(status) && a->as_json)
-		print_json(answer);
+		terminal_print_json(answer);
 	else if (client_status_ok(status))
 		printf("run %lld: %s\n",
 		       (long long)json_integer_value(json_object_get(answer, "run_id")),
@@ -231,7 +206,7 @@ static int set(client *c, const pipeline_args *a)
 		status = client_send_json(c, "PUT", path, body, &answer);
 	}
 	if (client_status_ok(status) && a->as_json) {
-		print_json(answer);
+		terminal_print_json(answer);
 	} else if (client_status_ok(status)) {
 		printf("pipeline of project %lld ", a->project);
 		print_settings(json_object_get(answer, "settings"));

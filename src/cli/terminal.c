@@ -144,6 +144,42 @@ const char *terminal_json_text(const json_t *v, char *tmp, size_t size)
 	return tmp;
 }
 
+static void table_line(FILE *out, const terminal_column *cols, size_t n, const char *const *text)
+{
+	for (size_t k = 0; k < n; k++) {
+		terminal_fput_cell(out, text[k], cols[k].width, !cols[k].left);
+		fputs(k + 1 < n ? "  " : "\n", out);
+	}
+}
+
+/* The most columns a table has: wider than any terminal. */
+#define TABLE_MAX_COLUMNS 16
+
+void terminal_table_head(FILE *out, const terminal_column *cols, size_t n)
+{
+	const char *text[TABLE_MAX_COLUMNS];
+	n = n < TABLE_MAX_COLUMNS ? n : TABLE_MAX_COLUMNS;
+	for (size_t k = 0; k < n; k++)
+		text[k] = cols[k].title;
+	table_line(out, cols, n, text);
+}
+
+void terminal_table_row(FILE *out, const terminal_column *cols, size_t n, const json_t *object)
+{
+	const char *text[TABLE_MAX_COLUMNS];
+	char tmp[TABLE_MAX_COLUMNS][64];
+	n = n < TABLE_MAX_COLUMNS ? n : TABLE_MAX_COLUMNS;
+	for (size_t k = 0; k < n; k++)
+		text[k] = terminal_json_text(json_object_get(object, cols[k].key), tmp[k], 64);
+	table_line(out, cols, n, text);
+}
+
+void terminal_print_json(const json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2));
+	putchar('\n');
+}
+
 /* ---- progress line ---- */
 
 void terminal_progress_init(terminal_progress *p, const char *label, int enabled)

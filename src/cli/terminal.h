@@ -21,6 +21,21 @@ int terminal_text_width(const char *s);
  * formatted into tmp, "true"/"false", or "-" for null or a missing value. */
 const char *terminal_json_text(const json_t *v, char *tmp, size_t size);
 
+/* A column of a table of JSON objects: its heading, the member it shows, its width, and
+ * whether its text is left aligned (numbers are right aligned). */
+typedef struct terminal_column {
+	const char *title, *key;
+	int width;
+	int left;
+} terminal_column;
+
+/* The headings of a table's n columns, one line on out. */
+void terminal_table_head(FILE *out, const terminal_column *cols, size_t n);
+/* Object's members as one line of the table. */
+void terminal_table_row(FILE *out, const terminal_column *cols, size_t n, const json_t *object);
+/* v as indented JSON and a newline, on stdout: what `--json` prints. */
+void terminal_print_json(const json_t *v);
+
 /* A one-line progress display on stderr, drawn at most ten times a second. */
 typedef struct terminal_progress {
 	const char *label; /* borrowed */
