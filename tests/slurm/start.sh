@@ -28,12 +28,19 @@ else
 fi
 export PATH=$PATH:/usr/sbin
 
-# Two ports nothing listens on, so that two runs (build and build-asan) never meet.
+# Two ports nothing uses, so that two runs (build and build-asan) never meet: drawn below the
+# kernel's ephemeral range (32768 and up), where the many short connections of the other tests
+# take their local ports, and checked free on every address, as slurmctld binds them.
 read -r ctld_port slurmd_port < <(python3 - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
+import random, socket
+socks = []
+while len(socks) < 2:
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", random.randrange(20000, 32000)))
+        socks.append(s)
+    except OSError:
+        s.close()
 print(*(s.getsockname()[1] for s in socks))
 PY
 )
