@@ -43,7 +43,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: crowdloop <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (commands[i].help)
-			fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
+			fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\n`crowdloop <command> --help` describes a command's options.\n");
 }
 

@@ -5,6 +5,7 @@
 #include "cli/client.h"
 #include "cli/cmd.h"
 #include "cli/options.h"
+#include "cli/terminal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +27,12 @@ static int list_keys(client *c, long long endpoint, bool as_json)
 	json_t *page = NULL, *k;
 	size_t i;
 	snprintf(path, sizeof path, "/endpoints/%lld/keys?limit=500", endpoint);
-	if (!client_status_ok(client_get_json(c, path, &page)))
+	if (!client_status_ok(client_get_json(c, path, &page))) {
+		json_decref(page); /* the server's error */
 		return 1;
-	if (as_json) {
-		json_dumpf(page, stdout, JSON_INDENT(2));
-		putchar('\n');
 	}
+	if (as_json)
+		terminal_print_json(page);
 	json_array_foreach(as_json ? NULL : json_object_get(page, "items"), i, k) print_key(k);
 	json_decref(page);
 	return 0;
