@@ -66,7 +66,7 @@ awk -v t="$total" -v c="$cycles" 'BEGIN { if (c > 0) printf "instructions per cy
 echo
 echo "most expensive functions, inclusive (Ir per cycle):"
 callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | grep -E '^ *[0-9,]+ \(' \
-	| grep -v -e 'PROGRAM TOTALS' -e 'start_thread' -e 'clone' | awk '!seen[$NF]++' | head -"$TOP" \
+	| grep -v -e 'PROGRAM TOTALS' -e 'start_thread' -e 'clone' | awk -v top="$TOP" '!seen[$NF]++ && ++n <= top' \
 	| awk -v c="$cycles" '{ n = $1; gsub(",", "", n); line = $0
 		sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", line); printf "%10.0f  %s\n", n / c, line }'
 echo
