@@ -2,7 +2,6 @@
 #include "store/store_stats.h"
 #include "store/store_ledger.h"
 #include "core/task_types.h"
-#include "util/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,32 +28,27 @@
 	" UNION ALL SELECT state, count(*) FROM tasks INDEXED BY tasks_settled"                    \
 	"  WHERE " where " (state = 'escalated' OR state = 'discarded') GROUP BY state"
 
-/* The project's tasks by state ("tasks") and their total ("total_tasks"), into o. */
-static void stats_tasks(db_conn *c, int64_t project_id, json_t *o)
+/* The project's tasks by state and their total. */
+static void stats_tasks(db_conn *c, int64_t project_id, project_stats *out)
 {
-	json_t *states = json_object();
-	for (int s = 0; s < TASK_STATE_COUNT; s++)
-		json_object_set_new(states, task_state_names[s], json_integer(0));
-	int64_t total = 0;
 	sqlite3_stmt *st = db_stmt(c, STATE_COUNTS("project_id = ?1 AND"));
 	db_bind_int(st, 1, project_id);
 	while (db_step(st) == SQLITE_ROW) {
-		json_object_set_new(states, db_col_text(st, 0),
-				    json_integer(sqlite3_column_int64(st, 1)));
-		total += sqlite3_column_int64(st, 1);
+		for (int s = 0; s < TASK_STATE_COUNT; s++)
+			if (!strcmp(db_col_text(st, 0), task_state_names[s]))
+				out->tasks[s] = sqlite3_column_int64(st, 1);
+		out->total_tasks += sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	json_object_set_new(o, "tasks", states);
-	json_object_set_new(o, "total_tasks", json_integer(total));
 }
 
 #define HOUR_MS (3600 * 1000)
 
 /* Approvals per hour over the last day before `now`, from the event log. */
-static json_t *stats_per_hour(db_conn *c, int64_t project_id, int64_t now)
+static void stats_per_hour(db_conn *c, int64_t project_id, int64_t now, project_stats *out)
 {
 	int64_t hour = HOUR_MS, since = (now / hour - 23) * hour;
-	int64_t buckets[24] = {0};
+	out->hours_since = since;
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT at / 3600000, count(*) FROM events WHERE project_id = ?"
 		       " AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
@@ -64,26 +58,16 @@ static json_t *stats_per_hour(db_conn *c, int64_t project_id, int64_t now)
 	while (db_step(st) == SQLITE_ROW) {
 		int64_t b = sqlite3_column_int64(st, 0) - since / hour;
 		if (b >= 0 && b < 24)
-			buckets[b] = sqlite3_column_int64(st, 1);
+			out->approved_per_hour[b] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
-	json_t *per_hour = json_array();
-	for (int i = 0; i < 24; i++) {
-		char at[32];
-		clock_iso8601(since + i * hour, at);
-		json_array_append_new(per_hour, json_pack("{s:s,s:I}", "hour", at, "approved",
-							  (json_int_t)buckets[i]));
-	}
-	return per_hour;
 }
 
 /* Per worker: the outcomes of their work, and the reviews they did, as each job counted them
- * (worker_counts, review_counts), into o with the project's first-pass rate. That rate is over
- * tasks that had a decision: approved ones and rejected ones not yet approved. */
-static void stats_workers(db_conn *c, int64_t project_id, json_t *o)
+ * (worker_counts, review_counts). */
+static int stats_workers(db_conn *c, int64_t project_id, project_stats *out)
 {
-	json_t *workers = json_array();
-	int64_t decided_all = 0, first_pass_all = 0;
+	size_t cap = 0;
 	sqlite3_stmt *st = db_stmt(
 	    c, "SELECT w.id, u.username, sum(w.submitted), sum(w.approved),"
 	       " sum(w.rejected), sum(w.first_pass), sum(w.reviews), sum(w.decided) FROM ("
@@ -95,51 +79,56 @@ static void stats_workers(db_conn *c, int64_t project_id, json_t *o)
 	       "   WHERE project_id = ?1 AND decisions > 0"
 	       " ) w JOIN users u ON u.id = w.id GROUP BY w.id ORDER BY w.id");
 	db_bind_int(st, 1, project_id);
-	while (db_step(st) == SQLITE_ROW) {
-		decided_all += sqlite3_column_int64(st, 7);
-		first_pass_all += sqlite3_column_int64(st, 5);
-		json_array_append_new(
-		    workers,
-		    json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I}", "user_id",
-			      (json_int_t)sqlite3_column_int64(st, 0), "username",
-			      db_col_text(st, 1), "submitted",
-			      (json_int_t)sqlite3_column_int64(st, 2), "approved",
-			      (json_int_t)sqlite3_column_int64(st, 3), "rejected",
-			      (json_int_t)sqlite3_column_int64(st, 4), "first_pass_approved",
-			      (json_int_t)sqlite3_column_int64(st, 5), "reviews_done",
-			      (json_int_t)sqlite3_column_int64(st, 6)));
+	int rc = 0;
+	while (!rc && db_step(st) == SQLITE_ROW) {
+		if (out->n_workers == cap) {
+			size_t n = cap ? cap * 2 : 16;
+			stats_worker *w = realloc(out->workers, n * sizeof *w);
+			if (!w) {
+				rc = -1;
+				break;
+			}
+			out->workers = w;
+			cap = n;
+		}
+		stats_worker *w = &out->workers[out->n_workers++];
+		w->user_id = sqlite3_column_int64(st, 0);
+		snprintf(w->username, sizeof w->username, "%s", db_col_text(st, 1));
+		w->submitted = sqlite3_column_int64(st, 2);
+		w->approved = sqlite3_column_int64(st, 3);
+		w->rejected = sqlite3_column_int64(st, 4);
+		w->first_pass = sqlite3_column_int64(st, 5);
+		w->reviews = sqlite3_column_int64(st, 6);
+		w->decided = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_reset(st);
-	json_object_set_new(o, "workers", workers);
-	json_object_set_new(o, "first_pass_approval_rate",
-			    decided_all ? json_real((double)first_pass_all / (double)decided_all)
-					: json_null());
+	return rc;
 }
 
-json_t *store_project_stats(db *d, int64_t project_id, int64_t now)
+int store_project_stats(db *d, int64_t project_id, int64_t now, project_stats *out)
 {
+	*out = (project_stats){0};
 	db_conn *c = db_reader(d);
 	db_read_begin(c);
-	json_t *o = json_pack("{s:I}", "project_id", (json_int_t)project_id);
 	sqlite3_stmt *st = db_stmt(c, "SELECT items FROM project_counts WHERE project_id = ?");
 	db_bind_int(st, 1, project_id);
-	json_object_set_new(o, "items", json_integer(db_one_int(st)));
-	stats_tasks(c, project_id, o);
-	json_object_set_new(o, "approved_per_hour", stats_per_hour(c, project_id, now));
+	out->items = db_one_int(st);
+	stats_tasks(c, project_id, out);
+	stats_per_hour(c, project_id, now, out);
 	st =
 	    db_stmt(c, "SELECT count(*) FROM events WHERE project_id = ?"
 		       " AND type IN ('approve','fix','auto_approve','resolve_approve') AND at >= ?"
 		       " AND type NOT IN ('claim','review_claim')");
 	db_bind(st, DB_INT(project_id), DB_INT(now - HOUR_MS));
-	json_object_set_new(o, "approved_last_hour", json_integer(db_one_int(st)));
+	out->approved_last_hour = db_one_int(st);
 	/* Review decisions (approve, fix, reject) as each decision's job counted them. */
 	st = db_stmt(c,
 		     "SELECT coalesce(sum(decisions), 0) FROM review_counts WHERE project_id = ?");
 	db_bind_int(st, 1, project_id);
-	json_object_set_new(o, "reviews", json_integer(db_one_int(st)));
-	stats_workers(c, project_id, o);
+	out->reviews = db_one_int(st);
+	int rc = stats_workers(c, project_id, out);
 	db_read_end(c);
-	return o;
+	return rc;
 }
 
 void store_preannotation_rows(db *d, int64_t project_id,

@@ -1,15 +1,17 @@
-/* Figures in SQL (store_stats.c): a project's statistics and the task counts by state for
- * /metrics. JSON answers are new references. */
+/* Figures in SQL (store_stats.c): a project's statistics as counted, and the task counts by
+ * state for /metrics. */
 #ifndef CROWDLOOP_STORE_STORE_STATS_H
 #define CROWDLOOP_STORE_STORE_STATS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/stats_types.h"
 #include "store/db.h"
 
-json_t *store_project_stats(db *d, int64_t project_id, int64_t now);
+/* A project's counted statistics as of `now` into *out (its workers to free); 0, or -1 when
+ * memory ran out. */
+int store_project_stats(db *d, int64_t project_id, int64_t now, project_stats *out);
 /* Walks a project's first submissions (round 1): fn gets each one's time from its claim to its
  * submission (-1 when no claim was logged), its item's meta.preannotation (JSON text, NULL
  * when none) and the submitted annotation (JSON text). */
