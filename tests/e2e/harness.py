@@ -310,10 +310,7 @@ class World:
         r = self.admin.post("/api/v1/orgs", {"name": "org-" + secrets.token_hex(3)})
         assert r.status == 201, r
         self.org = r.json()
-        self.manager, self.manager_id = self.user("manager")
-        r = self.admin.post("/api/v1/orgs/%d/members" % self.org["id"],
-                            {"user_id": self.manager_id, "role": "manager"})
-        assert r.status == 201, r
+        self.manager, self.manager_id = self.org_user("manager", "manager")
 
     def user(self, prefix, is_admin=False):
         name = "%s_%s" % (prefix, secrets.token_hex(3))
@@ -323,6 +320,14 @@ class World:
         assert r.status == 201, r
         c = self.s.login(name, pw)
         return c, r.json()["id"]
+
+    def org_user(self, prefix, role):
+        """A new user with `role` in the org: (their logged-in client, their id)."""
+        c, uid = self.user(prefix)
+        r = self.admin.post("/api/v1/orgs/%d/members" % self.org["id"],
+                            {"user_id": uid, "role": role})
+        assert r.status == 201, r
+        return c, uid
 
     def project(self, **fields):
         body = {"org_id": self.org["id"], "name": "p-" + secrets.token_hex(3),

@@ -24,10 +24,7 @@ class CliPipelineTest(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         w = cls.world
-        cls.eng, eng_id = w.user("engineer")
-        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
-                         {"user_id": eng_id, "role": "engineer"})
-        assert r.status == 201, r
+        cls.eng, eng_id = w.org_user("engineer", "engineer")
 
     def cli(self, user, *args, expect=0):
         env = {k: v for k, v in os.environ.items() if not k.startswith("CROWDLOOP_")}

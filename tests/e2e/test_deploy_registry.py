@@ -48,10 +48,7 @@ class RegistryServingTest(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         w = cls.world
-        cls.eng, eng_id = w.user("engineer")
-        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
-                         {"user_id": eng_id, "role": "engineer"})
-        assert r.status == 201, r
+        cls.eng, eng_id = w.org_user("engineer", "engineer")
         cls.model_id, cls.version = cls.train_and_register()
 
     @classmethod

@@ -51,10 +51,7 @@ class ManagedServerTests(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         w = cls.world
-        cls.engineer, eng_id = w.user("engineer")
-        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
-                         {"user_id": eng_id, "role": "engineer"})
-        assert r.status == 201, r
+        cls.engineer, eng_id = w.org_user("engineer", "engineer")
 
     def deploy(self, name, target):
         r = self.engineer.post(API + "/orgs/%d/endpoints" % self.world.org["id"],

@@ -18,10 +18,7 @@ class MlflowTest(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         w = cls.world
-        cls.eng, eng_id = w.user("engineer")
-        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
-                         {"user_id": eng_id, "role": "engineer"})
-        assert r.status == 201, r
+        cls.eng, eng_id = w.org_user("engineer", "engineer")
         cls.project = w.project()
 
     def mlflow_error(self, r, status, code):

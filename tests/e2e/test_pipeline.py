@@ -59,10 +59,7 @@ class PipelineWorld(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         w = cls.world
-        cls.eng, eng_id = w.user("engineer")
-        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
-                         {"user_id": eng_id, "role": "engineer"})
-        assert r.status == 201, r
+        cls.eng, eng_id = w.org_user("engineer", "engineer")
         cls.worker, cls.worker_id = w.user("wrk")
         cls.reviewer, cls.reviewer_id = w.user("rev")
         cls.rows = sentences()

@@ -49,10 +49,7 @@ class ServingTests(ServerTestCase):
     def setUpClass(cls):
         super().setUpClass()
         w = cls.world
-        cls.engineer, eng_id = w.user("engineer")
-        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
-                         {"user_id": eng_id, "role": "engineer"})
-        assert r.status == 201, r
+        cls.engineer, eng_id = w.org_user("engineer", "engineer")
         cls.page = render(NANUM, "안녕하세요 세계", "Hello crowdloop")
         cls.english = render(DEJAVU, "Open inference")
         cls.tiny = render(DEJAVU, "ok")
