@@ -279,6 +279,20 @@ class Server:
                 raise AssertionError("the server reported a sanitizer finding:\n"
                                      + log[log.index(marker) - 200:][:6000])
 
+    def spooled_uploads(self):
+        """Files the server holds open under its uploads folder (spooled request bodies)."""
+        fd_dir = "/proc/%d/fd" % self.proc.pid
+        uploads = os.path.join(self.data_dir, "uploads")
+        found = []
+        for fd in os.listdir(fd_dir):
+            try:
+                target = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if target.startswith(uploads):
+                found.append(target)
+        return found
+
     def kill9(self):
         self.proc.kill()
         self.proc.wait()

@@ -48,19 +48,6 @@ class BackgroundImports(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         return len(r.json()["items"])
 
-    def spooled_files(self):
-        fd_dir = "/proc/%d/fd" % self.server.proc.pid
-        uploads = os.path.join(self.server.data_dir, "uploads")
-        found = []
-        for fd in os.listdir(fd_dir):
-            try:
-                target = os.readlink(os.path.join(fd_dir, fd))
-            except OSError:
-                continue
-            if target.startswith(uploads):
-                found.append(target)
-        return found
-
     def test_a_small_import_answers_in_its_request(self):
         p = self.world.project()
         r = self.post(p["id"], jsonl(["small %d" % i for i in range(10)]))
@@ -90,7 +77,7 @@ class BackgroundImports(ServerTestCase):
         self.assertEqual(end["report"]["rejections"],
                          [{"source": "body", "line": n + 1, "reason": "empty text"}])
         self.assertEqual(len(end["report"]["item_ids"]), n)
-        self.assertEqual(self.spooled_files(), [])
+        self.assertEqual(self.server.spooled_uploads(), [])
         # An import that ended cannot be cancelled.
         self.assertError(self.cancel(p["id"], started["id"]), 409, "import_not_cancellable")
 
@@ -106,7 +93,7 @@ class BackgroundImports(ServerTestCase):
         self.assertEqual(end["state"], "cancelled", end)
         self.assertNotIn("report", end)
         self.assertEqual(self.item_count(p["id"]), 0)
-        self.assertEqual(self.spooled_files(), [])
+        self.assertEqual(self.server.spooled_uploads(), [])
 
     def test_a_failure_keeps_nothing(self):
         p = self.world.project()
@@ -120,7 +107,7 @@ class BackgroundImports(ServerTestCase):
         self.assertEqual(end["error"]["code"], "import_too_large", end)
         self.assertIn("nothing was imported", end["error"]["message"])
         self.assertEqual(self.item_count(p["id"]), 0)
-        self.assertEqual(self.spooled_files(), [])
+        self.assertEqual(self.server.spooled_uploads(), [])
 
     def test_a_multipart_upload_runs_in_the_background(self):
         from harness import multipart

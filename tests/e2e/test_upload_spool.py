@@ -76,20 +76,6 @@ class UploadSpool(ServerTestCase):
         c.close()
         return r.status, data
 
-    def spooled_files(self):
-        """Files the server holds open under its uploads folder."""
-        fd_dir = "/proc/%d/fd" % self.server.proc.pid
-        uploads = os.path.join(self.server.data_dir, "uploads")
-        found = []
-        for fd in os.listdir(fd_dir):
-            try:
-                target = os.readlink(os.path.join(fd_dir, fd))
-            except OSError:
-                continue
-            if target.startswith(uploads):
-                found.append(target)
-        return found
-
     def check(self, pid, body, size, ctype):
         with PeakAnon(self.server.proc.pid) as peak:
             status, data = self.post(pid, body, size, ctype)
@@ -99,9 +85,9 @@ class UploadSpool(ServerTestCase):
                             % peak.grown_kib())
         # The request ends (and its spool closes) once MHD has sent the answer.
         until = time.time() + 10
-        while self.spooled_files() and time.time() < until:
+        while self.server.spooled_uploads() and time.time() < until:
             time.sleep(0.05)
-        self.assertEqual(self.spooled_files(), [])
+        self.assertEqual(self.server.spooled_uploads(), [])
         return data
 
     def test_a_large_body_is_spooled(self):
