@@ -62,10 +62,7 @@ def main():
         server.create_admin()
         server.start()
         w = World(server)
-        eng, eng_id = w.user("engineer")
-        r = w.admin.post(API + "/orgs/%d/members" % w.org["id"],
-                         {"user_id": eng_id, "role": "engineer"})
-        assert r.status == 201, r
+        eng, eng_id = w.org_user("engineer", "engineer")
         project = w.project()
         t0 = time.monotonic()
         ids = make_runs(eng, project["id"], args.runs, args.keys, args.steps)
