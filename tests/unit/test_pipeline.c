@@ -571,6 +571,13 @@ static void write_text(const char *dir, const char *name, const char *text)
 }
 
 /* A test row of evalset, and the same row in the dataset's rows.jsonl (`rows`). */
+/* A training row of the data set: a text or an image file with its labels (JSON strings). */
+static void add_train_row(FILE *rows, const char *text, const char *image, const char *labels)
+{
+	fprintf(rows, "{\"split\":\"train\",\"%s\":\"%s\",\"annotation\":{\"labels\":[%s]}}\n",
+		text ? "text" : "image", text ? text : image, labels);
+}
+
 static void add_test_row(FILE *rows, const char *text, const char *image, const char *labels)
 {
 	int i = evalset.n++;
@@ -645,10 +652,7 @@ static void test_multi_label_text_is_evaluated_here(void **state)
 			 shown & 1 && shown & 6 ? "," : "", shown & 2 ? "\"b\"" : "",
 			 shown & 2 && shown & 4 ? "," : "", shown & 4 ? "\"c\"" : "");
 		if (i < 96)
-			fprintf(rows,
-				"{\"split\":\"train\",\"text\":\"%s\",\"annotation\":"
-				"{\"labels\":[%s]}}\n",
-				text, labels);
+			add_train_row(rows, text, NULL, labels);
 		else
 			add_test_row(rows, text, NULL, labels);
 	}
@@ -736,10 +740,7 @@ static void test_image_classes_are_evaluated_here(void **state)
 		snprintf(name, sizeof name, "i%d.pgm", i);
 		write_stripes(dir, name, horizontal, (unsigned)i);
 		if (i < 36)
-			fprintf(rows,
-				"{\"split\":\"train\",\"image\":\"%s\",\"annotation\":"
-				"{\"labels\":[%s]}}\n",
-				name, label);
+			add_train_row(rows, NULL, name, label);
 		else
 			add_test_row(rows, NULL, name, label);
 	}
