@@ -304,14 +304,16 @@ static int migrate(db_conn *c, cl_error *err)
 		if (db_exec_sql(c, "BEGIN IMMEDIATE"))
 			return cl_fail(err, CL_EINTERNAL, NULL, "cannot begin migration");
 		if (db_exec_sql(c, m->sql)) {
-			db_exec_sql(c, "ROLLBACK");
+			if (!sqlite3_get_autocommit(c->h))
+				db_exec_sql(c, "ROLLBACK");
 			return cl_fail(err, CL_EINTERNAL, NULL, "migration %d failed", m->version);
 		}
 		st = db_stmt(c, "INSERT INTO schema_migrations(version, applied_at) "
 				"VALUES (?, strftime('%s','now'))");
 		db_bind_int(st, 1, m->version);
 		if (db_exec_stmt(st, err) || db_exec_sql(c, "COMMIT")) {
-			db_exec_sql(c, "ROLLBACK");
+			if (!sqlite3_get_autocommit(c->h))
+				db_exec_sql(c, "ROLLBACK");
 			return cl_fail(err, CL_EINTERNAL, NULL, "migration %d failed", m->version);
 		}
 		log_info("msg=\"migration applied\" version=%d name=\"%s\"", m->version, m->name);
@@ -496,5 +498,8 @@ void db_read_begin(db_conn *c)
 
 void db_read_end(db_conn *c)
 {
-	run_cached(c, "COMMIT");
+	/* A statement that failed for want of memory or I/O may have ended the read already:
+	 * SQLite rolls a transaction back itself then. */
+	if (!sqlite3_get_autocommit(c->h))
+		run_cached(c, "COMMIT");
 }

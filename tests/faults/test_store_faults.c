@@ -327,10 +327,15 @@ static void log_check(store_fault kind, long n)
 	log_release();
 	const char *text = captured_text;
 	static const char *const lost[] = {"no such savepoint", "no transaction is active"};
-	for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++)
-		if (strstr(text, lost[i]))
-			fail_msg("fault %d at %ld: the writer met a rolled back transaction: %.300s",
-				 (int)kind, n, strstr(text, lost[i]));
+	for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++) {
+		const char *at = strstr(text, lost[i]);
+		if (!at)
+			continue;
+		/* The lines before it say which statement failed first. */
+		const char *from = at - text > 2000 ? at - 2000 : text;
+		fail_msg("fault %d at %ld: the writer met a rolled back transaction:\n%.2300s",
+			 (int)kind, n, from);
+	}
 }
 
 /* The loop with the `n`th call of `kind` failing (0: none); returns the loop's calls of it. */
