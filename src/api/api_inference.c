@@ -409,6 +409,10 @@ static int feedback_check(http_request *r, const json_t *body)
 	"feedback recorded; no item was made: the prediction's input was not kept (it was logged " \
 	"before the endpoint had a feedback project, or the endpoint keeps no images)"
 
+#define FEEDBACK_CAPPED                                                                            \
+	"feedback recorded; no item was made: the negative_feedback rule reached the endpoint's "    \
+	"daily_cap of items for today (UTC)"
+
 /* The kept input image of an image prediction, into *im: false when it had none, or when it
  * was let go or is older than the endpoint keeps images (*gone then). */
 static bool feedback_image(app *a, const endpoint_row *e, int64_t prediction_id, loop_image *im,
@@ -474,13 +478,16 @@ int api_prediction_feedback(http_request *r)
 		rc = feedback_check(r, body);
 	bool correct = json_is_true(json_object_get(body, "correct"));
 	const char *why = NULL;
+	bool capped = false;
 	if (!rc)
 		loop = feedback_loop_meta(r, correct, &loop_project, &why);
 	if (!rc)
 		rc = store_feedback_put(api_app(r)->db, r->ids[0], correct,
 					json_string_value(json_object_get(body, "comment")),
 					json_object_get(body, "correction"), loop, loop_project,
-					&out, &r->err);
+					&out, &capped, &r->err);
+	if (!why && capped)
+		why = FEEDBACK_CAPPED;
 	if (!rc && why && json_is_null(json_object_get(out, "item")))
 		json_object_set_new(out, "no_item", json_string(why));
 	if (!rc)

@@ -774,14 +774,20 @@ static int loop_day_count(db_conn *c, const struct loop_item *l, const char *rea
 }
 
 /* Makes the prediction's item unless it made one already (at most once per prediction) or the
- * rule's daily cap is reached. */
-static int loop_item_make(db_conn *c, const struct loop_item *l, const char *reason, cl_error *err)
+ * rule's daily cap is reached (*capped then, when capped is not NULL). */
+static int loop_item_make(db_conn *c, const struct loop_item *l, const char *reason, bool *capped,
+			  cl_error *err)
 {
 	int64_t now = clock_now_ms(), item_id = 0;
 	sqlite3_stmt *st = db_stmt(c, "SELECT 1 FROM prediction_items WHERE prediction_id = ?");
 	db_bind_int(st, 1, l->prediction_id);
-	if (db_one_int(st) || (!l->text && !l->blob) || loop_capped(c, l, reason, now))
+	if (db_one_int(st) || (!l->text && !l->blob))
 		return 0;
+	if (loop_capped(c, l, reason, now)) {
+		if (capped)
+			*capped = true;
+		return 0;
+	}
 	int rc = loop_item_insert(c, l, now, &item_id, err);
 	if (rc)
 		return rc;
@@ -811,7 +817,7 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 		struct loop_item l = {a->p->loop_project_id, a->p->endpoint_id, a->id,
 				      a->p->input_text, a->p->loop_meta, a->p->loop_blob,
 				      a->p->loop_mime, a->p->loop_width, a->p->loop_height};
-		rc = loop_item_make(c, &l, loop_reason_of(a->p->loop_meta), err);
+		rc = loop_item_make(c, &l, loop_reason_of(a->p->loop_meta), NULL, err);
 	}
 	/* After the item: a blob an item names stays. */
 	if (!rc && a->p->keep_blob)
@@ -893,6 +899,7 @@ struct feedback_put {
 	const char *comment, *correction;
 	json_t *loop_meta;
 	int64_t loop_project_id;
+	bool capped; /* the rule made its daily cap: no item */
 };
 
 int store_prediction_input(db *d, int64_t id, json_t **output, char **text)
@@ -935,7 +942,7 @@ int store_prediction_image(db *d, int64_t id, prediction_image *out)
 }
 
 /* The prediction's item for negative feedback, from its kept input text or image. */
-static int feedback_loop(db_conn *c, const struct feedback_put *f, cl_error *err)
+static int feedback_loop(db_conn *c, struct feedback_put *f, cl_error *err)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT endpoint_id, input_text, input_blob, input_mime,"
 				      " input_width, input_height FROM predictions WHERE id = ?"
@@ -956,7 +963,8 @@ static int feedback_loop(db_conn *c, const struct feedback_put *f, cl_error *err
 				      sqlite3_column_int(st, 4),
 				      sqlite3_column_int(st, 5)};
 		sqlite3_reset(st);
-		rc = text && mime ? loop_item_make(c, &l, loop_reason_of(f->loop_meta), err)
+		rc = text && mime ? loop_item_make(c, &l, loop_reason_of(f->loop_meta), &f->capped,
+						   err)
 				  : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 		free(text);
 		free(mime);
@@ -1002,12 +1010,13 @@ static json_t *prediction_item_json(db *d, int64_t id)
 
 int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
 		       const json_t *correction, json_t *loop_meta, int64_t loop_project_id,
-		       json_t **out, cl_error *err)
+		       json_t **out, bool *capped, cl_error *err)
 {
 	char *corr = json_text_or_null(correction);
-	struct feedback_put f = {prediction_id, correct, comment, corr, loop_meta, loop_project_id};
+	struct feedback_put f = {prediction_id, correct, comment, corr, loop_meta, loop_project_id, false};
 	int rc = db_write(d, feedback_put_job, &f, err);
 	free(corr);
+	*capped = !rc && f.capped;
 	*out = rc ? NULL
 		  : json_pack("{s:I,s:b,s:s?,s:O?,s:o}", "prediction_id", (json_int_t)prediction_id,
 			      "correct", correct, "comment", comment, "correction",

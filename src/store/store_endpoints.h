@@ -146,10 +146,11 @@ int store_prediction_image(db *d, int64_t id, prediction_image *out);
  * the prediction became, or null). With loop_meta (borrowed,
  * may be NULL), the prediction's kept input text becomes an item of project loop_project_id in
  * the same transaction, unless the prediction made one already or the rule made the endpoint's
- * feedback_daily_cap of items today (UTC); the same holds for a logged prediction's loop_meta. */
+ * feedback_daily_cap of items today (UTC: *capped then); the same holds for a logged
+ * prediction's loop_meta. */
 int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
 		       const json_t *correction, json_t *loop_meta, int64_t loop_project_id,
-		       json_t **out, cl_error *err);
+		       json_t **out, bool *capped, cl_error *err);
 /* An endpoint's usage: [{"key_id","day","requests","errors"}] of its keys, newest day first,
  * up to `days` days. */
 json_t *store_endpoint_usage(db *d, int64_t endpoint_id, int days);

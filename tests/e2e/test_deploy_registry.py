@@ -389,14 +389,25 @@ class RegistryServingTest(ServerTestCase):
                            "feedback": {"project_id": fp, "threshold": 1, "daily_cap": 2}})
         self.assertEqual(r.status, 201, r)
         caller = self.key_for(r.json()["id"])
-        texts = ["the plot %d" % i for i in range(4)]
+        texts = ["the plot %d" % i for i in range(5)]
         r = caller.post(API + "/endpoints/capped/predict", {"inputs": [{"text": t} for t in texts]})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(sorted(i["text"] for i in self.tasks_of(fp)), texts[:2])
         # Negative feedback is another rule with its own cap.
-        for p in r.json()["predictions"][2:]:
-            caller.post(API + "/predictions/%d/feedback" % p["id"], {"correct": False})
-        self.assertEqual(sorted(i["text"] for i in self.tasks_of(fp)), texts)
+        preds = r.json()["predictions"]
+        for p in preds[2:4]:
+            r = caller.post(API + "/predictions/%d/feedback" % p["id"], {"correct": False})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["item"]["reason"], "negative_feedback", r.json())
+            self.assertNotIn("no_item", r.json())
+        self.assertEqual(sorted(i["text"] for i in self.tasks_of(fp)), texts[:4])
+        # Past the cap the feedback is recorded and says why no item was made.
+        r = caller.post(API + "/predictions/%d/feedback" % preds[4]["id"], {"correct": False})
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["item"], r.json())
+        self.assertFalse(r.json()["correct"])
+        self.assertIn("daily_cap", r.json()["no_item"])
+        self.assertEqual(len(self.tasks_of(fp)), 4)
 
     def test_feedback_project_is_checked(self):
         org = self.world.org["id"]
