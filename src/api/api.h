@@ -231,6 +231,7 @@ void api_input_digest(const json_t *in, char hex[65], int64_t *bytes);
 /* The retraining pipeline (api_pipeline.c). */
 int api_pipeline_get(http_request *r);
 int api_pipeline_put(http_request *r);
+int api_pipeline_trigger(http_request *r);
 int api_pipeline_approve(http_request *r);
 int api_pipeline_reject(http_request *r);
 /* The pipeline's turn on the job runner's thread (a runner_config hook, each second; ctx: the app):

@@ -46,6 +46,30 @@ int api_pipeline_put(http_request *r)
 	return rc;
 }
 
+/* POST /projects/{id}/pipeline/runs: a run now, by the caller; its steps go on the runner's
+ * thread. */
+int api_pipeline_trigger(http_request *r)
+{
+	const store *s = &api_app(r)->store;
+	int64_t project_id = api_scope_of(r)->project.id, run_id = 0;
+	int rc = pipeline_trigger(s, project_id, r->user.id, &run_id, &r->err);
+	if (rc)
+		return rc;
+	/* Newest first: the new run, unless the runner ended it and started another already. */
+	json_t *runs = s->ops->pipeline_history(s->db, project_id, 8), *run, *found = NULL;
+	size_t i;
+	json_array_foreach(runs, i, run)
+	{
+		if (json_integer_value(json_object_get(run, "id")) == run_id)
+			found = run;
+	}
+	http_json(r, 201,
+		  found ? json_incref(found)
+			: json_pack("{s:I,s:s}", "id", (json_int_t)run_id, "state", "running"));
+	json_decref(runs);
+	return 0;
+}
+
 static int decide(http_request *r, bool approve)
 {
 	const project *p = &api_scope_of(r)->project;

@@ -3,7 +3,8 @@
  * with its steps; `--approve RUN` / `--reject RUN` decide a run that waits for a person; any of
  * the settings' options (--trainer, --model, --params, --threshold, --metric, --margin, --mode,
  * --enable, --disable) sets them (PUT), the settings not given kept as they were. The server
- * starts runs itself: there is no run to start by hand. */
+ * starts runs itself; `crowdloop pipeline trigger --project ID` starts one now (POST
+ * /projects/{id}/pipeline/runs). */
 #include "cli/client.h"
 #include "cli/cmd.h"
 #include "cli/options.h"
@@ -19,7 +20,7 @@ static const char *const modes[] = {"auto", "approve", NULL};
 typedef struct pipeline_args {
 	const char *server, *trainer, *model, *params, *metric, *margin, *mode;
 	long long project, run, approve, reject, threshold;
-	bool enable, disable, as_json;
+	bool enable, disable, as_json, trigger;
 } pipeline_args;
 
 /* Whether the command line sets a setting. */
@@ -154,6 +155,23 @@ static int decide(client *c, const pipeline_args *a)
 	return client_status_ok(status) ? 0 : 1;
 }
 
+/* POST /projects/{id}/pipeline/runs: a run now; the exit status. */
+static int trigger(client *c, const pipeline_args *a)
+{
+	char path[64];
+	json_t *answer = NULL;
+	snprintf(path, sizeof path, "/projects/%lld/pipeline/runs", a->project);
+	long status = client_post_json(c, path, NULL, &answer);
+	if (client_status_ok(status) && a->as_json)
+		terminal_print_json(answer);
+	else if (client_status_ok(status))
+		printf("run %lld: %s (triggered)\n",
+		       (long long)json_integer_value(json_object_get(answer, "id")),
+		       json_string_value(json_object_get(answer, "state")));
+	json_decref(answer);
+	return client_status_ok(status) ? 0 : 1;
+}
+
 /* The command line's settings over the current ones (a copy of `was`, or new); NULL after
  * printing why. */
 static json_t *settings_body(const pipeline_args *a, const json_t *was)
@@ -220,11 +238,12 @@ static int set(client *c, const pipeline_args *a)
 /* A usage error of the options' combination, or NULL. */
 static const char *misuse(const pipeline_args *a)
 {
-	int actions = (a->run != 0) + (a->approve != 0) + (a->reject != 0) + sets_settings(a);
+	int actions = (a->run != 0) + (a->approve != 0) + (a->reject != 0) + sets_settings(a) +
+		      a->trigger;
 	if (!a->project)
 		return "give the --project";
 	if (actions > 1)
-		return "one of --run, --approve, --reject or the settings";
+		return "one of trigger, --run, --approve, --reject or the settings";
 	if (a->enable && a->disable)
 		return "--enable or --disable, not both";
 	return NULL;
@@ -256,7 +275,7 @@ int cmd_pipeline(int argc, char **argv)
 	    .command = "pipeline",
 	    .synopses = USAGE(
 		"--project ID [--json]", "--project ID --run RUN [--json]",
-		"--project ID --approve RUN | --reject RUN",
+		"--project ID --approve RUN | --reject RUN", "trigger --project ID [--json]",
 		"--project ID [--trainer NAME] [--model NAME] [--params JSON]\n"
 		"                          [--threshold N] [--metric M] [--margin X] [--mode M] "
 		"[--enable|--disable]"),
@@ -264,19 +283,24 @@ int cmd_pipeline(int argc, char **argv)
 		     "one run with its steps; decides a run waiting for a person; or sets the\n"
 		     "settings (those not given stay as they were; trainer and model are\n"
 		     "needed the first time). The server starts runs itself once enough\n"
-		     "annotations have been approved.",
+		     "annotations have been approved; `trigger` starts one now.",
+	    .operands = -1,
 	    .options = opts,
 	};
 	int operand, ret = options_parse(&spec, argc, argv, &operand);
 	if (ret >= 0)
 		return ret;
+	a.trigger = argc - operand == 1 && !strcmp(argv[operand], "trigger");
+	if (operand < argc && !a.trigger)
+		return options_usage_error(&spec, "the only subcommand is trigger");
 	const char *why = misuse(&a);
 	if (why)
 		return options_usage_error(&spec, "%s", why);
 	client c;
 	ret = 1;
 	if (!client_open(&c, a.server, 1))
-		ret = a.approve || a.reject ? decide(&c, &a)
+		ret = a.trigger		    ? trigger(&c, &a)
+		      : a.approve || a.reject ? decide(&c, &a)
 		      : sets_settings(&a)   ? set(&c, &a)
 					    : show(&c, &a);
 	client_close(&c);

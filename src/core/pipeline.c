@@ -245,7 +245,7 @@ static int start_tx(store_tx *tx, void *ctx, cl_error *err)
 	if (closed)
 		json_object_set_new(figures, "supersedes", json_integer(closed));
 	char *text = json_dumps(figures, JSON_COMPACT);
-	rc = j->ops->pipeline_run_start(tx, j->project_id, j->approved, j->metric, text,
+	rc = j->ops->pipeline_run_start(tx, j->project_id, j->approved, j->metric, text, j->actor,
 					clock_now_ms(), &j->run_id, err);
 	free(text);
 	json_decref(figures);
@@ -300,6 +300,21 @@ static void train_step(const pipeline_env *env, int64_t run_id, const json_t *c,
 	     json_pack("{s:I}", "job_id", (json_int_t)job_id));
 }
 
+/* The dataset and training steps of started run `run_id`, for candidate `c` (an element of
+ * ops->pipeline_candidates). */
+static void first_steps(const pipeline_env *env, int64_t run_id, int64_t project_id,
+			const json_t *c)
+{
+	const store *s = env->store;
+	pipeline_run_row run;
+	int64_t dataset_id = 0;
+	if (dataset_step(s, run_id, project_id, json_integer_value(json_object_get(c, "user_id")),
+			 &dataset_id))
+		return;
+	if (!run_load(s, run_id, &run))
+		train_step(env, run_id, c, dataset_id, run.org_id);
+}
+
 /* Starts a run of candidate `c` (an element of ops->pipeline_candidates) when it is due. */
 static void start_if_due(const pipeline_env *env, const json_t *c)
 {
@@ -309,8 +324,8 @@ static void start_if_due(const pipeline_env *env, const json_t *c)
 	int64_t since = approved - json_integer_value(json_object_get(c, "last_approved"));
 	if (since < json_integer_value(json_object_get(settings, "threshold")))
 		return;
-	json_t *figures = json_pack("{s:I,s:I}", "approved", (json_int_t)approved,
-				    "approved_since_last_run", (json_int_t)since);
+	json_t *figures = json_pack("{s:I,s:I,s:s}", "approved", (json_int_t)approved,
+				    "approved_since_last_run", (json_int_t)since, "trigger", "auto");
 	step_job j = {.ops = s->ops,
 		      .project_id = json_integer_value(json_object_get(c, "project_id")),
 		      .approved = approved,
@@ -321,13 +336,35 @@ static void start_if_due(const pipeline_env *env, const json_t *c)
 	json_decref(figures);
 	if (rc)
 		return; /* a live run already holds the project */
-	pipeline_run_row run;
-	int64_t dataset_id = 0;
-	if (dataset_step(s, j.run_id, j.project_id,
-			 json_integer_value(json_object_get(c, "user_id")), &dataset_id))
+	first_steps(env, j.run_id, j.project_id, c);
+}
+
+typedef struct candidate_job {
+	const store_ops *ops;
+	int64_t project_id;
+	json_t *out;
+} candidate_job;
+
+static int candidate_tx(store_tx *tx, void *ctx, cl_error *err)
+{
+	candidate_job *j = ctx;
+	j->out = j->ops->pipeline_candidate(tx, j->project_id);
+	return j->out ? 0 : cl_fail(err, CL_ENOTFOUND, NULL, "the pipeline's settings are gone");
+}
+
+/* A run a person triggered (pipeline_trigger) has its trigger step only: the runner's thread
+ * takes its dataset and training steps, never the request's. */
+static void start_triggered(const pipeline_env *env, const pipeline_run_row *run)
+{
+	const store *s = env->store;
+	candidate_job j = {.ops = s->ops, .project_id = run->project_id};
+	cl_error err = {0};
+	if (s->ops->write(s->db, candidate_tx, &j, &err)) {
+		fail(s, run->id, "dataset", err.message);
 		return;
-	if (!run_load(s, j.run_id, &run))
-		train_step(env, j.run_id, c, dataset_id, run.org_id);
+	}
+	first_steps(env, run->id, run->project_id, j.out);
+	json_decref(j.out);
 }
 
 /* ---- following a run: evaluate, register, compare, decide ---- */
@@ -535,6 +572,10 @@ static void follow(const pipeline_env *env, int64_t id)
 	pipeline_run_row run;
 	if (run_load(s, id, &run) || strcmp(run.state, "running"))
 		return;
+	if (!run.dataset_id && !run.job_id) {
+		start_triggered(env, &run);
+		return;
+	}
 	if (!run.job_id) {
 		fail(s, id, "train", "the run stopped before its job was queued");
 		return;
@@ -565,6 +606,45 @@ void pipeline_tick(const pipeline_env *env)
 	json_t *due = env->store->ops->pipeline_candidates(env->store->db);
 	json_array_foreach(due, i, v) start_if_due(env, v);
 	json_decref(due);
+}
+
+/* ---- a person's trigger ---- */
+
+/* Starts a manual run in one transaction: the settings as they are, the approved count, the
+ * run with its trigger step by the person (a run waiting for a person superseded, as by the
+ * automatic trigger). */
+static int trigger_tx(store_tx *tx, void *ctx, cl_error *err)
+{
+	step_job *j = ctx;
+	json_t *c = j->ops->pipeline_candidate(tx, j->project_id);
+	if (!c)
+		return cl_fail(err, CL_ECONFLICT, "no_pipeline",
+			       "the project has no pipeline: set it first (PUT its pipeline)");
+	j->approved = json_integer_value(json_object_get(c, "approved"));
+	int64_t since = j->approved - json_integer_value(json_object_get(c, "last_approved"));
+	json_t *figures = json_pack("{s:I,s:I,s:s}", "approved", (json_int_t)j->approved,
+				    "approved_since_last_run", (json_int_t)since, "trigger",
+				    "manual");
+	j->figures = figures;
+	j->metric = json_string_value(json_object_get(json_object_get(c, "settings"), "metric"));
+	int rc = start_tx(tx, j, err);
+	if (rc == CL_ECONFLICT)
+		rc = cl_fail(err, CL_ECONFLICT, "pipeline_running",
+			     "a run of the project's pipeline is running: trigger again once it ended");
+	j->figures = NULL;
+	j->metric = NULL;
+	json_decref(figures);
+	json_decref(c);
+	return rc;
+}
+
+int pipeline_trigger(const store *s, int64_t project_id, int64_t user_id, int64_t *run_id,
+		     cl_error *err)
+{
+	step_job j = {.ops = s->ops, .project_id = project_id, .actor = user_id};
+	int rc = s->ops->write(s->db, trigger_tx, &j, err);
+	*run_id = rc ? 0 : j.run_id;
+	return rc;
 }
 
 /* ---- a person's decision ---- */

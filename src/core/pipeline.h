@@ -83,6 +83,14 @@ typedef struct pipeline_env {
 /* Starts the runs that are due and moves the live ones on by one step each. */
 void pipeline_tick(const pipeline_env *env);
 
+/* A person starts a run of project `project_id` now (its trigger step says "trigger":"manual",
+ * by user_id), whatever the approvals since the last run and whether the pipeline is enabled;
+ * a run waiting for a person is superseded as by the automatic trigger. The runner's thread
+ * takes the run's steps from the dataset on. 409 "no_pipeline" when the project has no
+ * settings, 409 "pipeline_running" while a run is running. *run_id the new run. */
+int pipeline_trigger(const store *s, int64_t project_id, int64_t user_id, int64_t *run_id,
+		     cl_error *err);
+
 /* A person decides waiting run `run_id` of project `project_id`: approve moves production to
  * its version; reject keeps production. 404 for a run of another project, 409 "not_waiting"
  * for a run that waits for nobody. *org_id and model (64 bytes) name what moved. */

@@ -575,10 +575,11 @@ typedef struct store_ops {
 	/* Loads run `id` with its project's org; CL_ENOTFOUND when missing. */
 	int (*pipeline_run_load)(store_tx *tx, int64_t id, pipeline_run_row *out);
 	/* Starts a run of a project at `approved` approved tasks (its settings remember the count)
-	 * with its "trigger" step; CL_ECONFLICT when the project has a live run. */
+	 * with its "trigger" step by `actor` (0: the pipeline); CL_ECONFLICT when the project has
+	 * a live run. */
 	int (*pipeline_run_start)(store_tx *tx, int64_t project_id, int64_t approved,
-				  const char *metric, const char *figures, int64_t now,
-				  int64_t *run_id, cl_error *err);
+				  const char *metric, const char *figures, int64_t actor,
+				  int64_t now, int64_t *run_id, cl_error *err);
 	/* The project's run waiting for a person, 0 when none. */
 	int64_t (*pipeline_run_waiting)(store_tx *tx, int64_t project_id);
 	/* Appends a step event (figures: JSON object text; actor 0: the pipeline) and sets the
@@ -597,6 +598,9 @@ typedef struct store_ops {
 	 * and their approved count: [{"project_id","approved",
 	 * "last_approved","user_id","settings"}], the caller compares with the threshold. */
 	json_t *(*pipeline_candidates)(db *d);
+	/* One project's pipeline as pipeline_candidates gives it, enabled or not, whatever its
+	 * runs; NULL when it has no settings. */
+	json_t *(*pipeline_candidate)(store_tx *tx, int64_t project_id);
 	/* The ids of the runs in state running. */
 	json_t *(*pipeline_runs_running)(db *d);
 	/* The version whose test split a project's pipeline keeps (0: none yet); and setting it. */

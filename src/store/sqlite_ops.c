@@ -208,6 +208,7 @@ const store_ops store_sqlite_ops = {
     .pipeline_settings = pipeline_rows_settings,
     .pipeline_settings_put = pipeline_rows_settings_put,
     .pipeline_candidates = pipeline_rows_candidates,
+    .pipeline_candidate = pipeline_rows_candidate,
     .pipeline_runs_running = pipeline_rows_running,
     .pipeline_base = pipeline_rows_base,
     .pipeline_base_set = pipeline_rows_base_set,

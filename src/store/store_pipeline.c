@@ -57,7 +57,8 @@ static int step_insert(db_conn *c, int64_t run_id, const char *step, const char 
 }
 
 int pipeline_rows_run_start(db_conn *c, int64_t project_id, int64_t approved, const char *metric,
-			    const char *figures, int64_t now, int64_t *run_id, cl_error *err)
+			    const char *figures, int64_t actor, int64_t now, int64_t *run_id,
+			    cl_error *err)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO pipeline_runs(project_id, state, approved, metric, started_at)"
@@ -70,7 +71,7 @@ int pipeline_rows_run_start(db_conn *c, int64_t project_id, int64_t approved, co
 	st = db_stmt(c, "UPDATE pipeline_settings SET last_approved = ? WHERE project_id = ?");
 	db_bind(st, DB_INT(approved), DB_INT(project_id));
 	rc = db_exec_stmt(st, err);
-	return rc ? rc : step_insert(c, *run_id, "trigger", "done", figures, NULL, 0, now, err);
+	return rc ? rc : step_insert(c, *run_id, "trigger", "done", figures, NULL, actor, now, err);
 }
 
 int64_t pipeline_rows_run_waiting(db_conn *c, int64_t project_id)
@@ -162,24 +163,39 @@ int pipeline_rows_settings_put(db *d, int64_t project_id, const char *settings, 
 	return db_write(d, settings_put_job, &a, err);
 }
 
+#define CANDIDATE_COLUMNS                                                                          \
+	"SELECT s.project_id, (SELECT count(*) FROM tasks t WHERE t.project_id = s.project_id"     \
+	" AND t.state = 'approved'), s.last_approved, s.updated_by, s.settings"                    \
+	" FROM pipeline_settings s"
+
+static json_t *candidate_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:o}", "project_id",
+			 (json_int_t)sqlite3_column_int64(st, 0), "approved",
+			 (json_int_t)sqlite3_column_int64(st, 1), "last_approved",
+			 (json_int_t)sqlite3_column_int64(st, 2), "user_id",
+			 (json_int_t)sqlite3_column_int64(st, 3), "settings", db_col_json(st, 4));
+}
+
 json_t *pipeline_rows_candidates(db *d)
 {
 	sqlite3_stmt *st = db_stmt(
 	    db_reader(d),
-	    "SELECT s.project_id, (SELECT count(*) FROM tasks t WHERE t.project_id = s.project_id"
-	    " AND t.state = 'approved'), s.last_approved, s.updated_by, s.settings"
-	    " FROM pipeline_settings s WHERE json_extract(s.settings, '$.enabled') = 1"
-	    " AND NOT EXISTS (SELECT 1 FROM pipeline_runs r WHERE r.project_id = s.project_id"
-	    " AND r.state = 'running')");
+	    CANDIDATE_COLUMNS " WHERE json_extract(s.settings, '$.enabled') = 1"
+			      " AND NOT EXISTS (SELECT 1 FROM pipeline_runs r"
+			      " WHERE r.project_id = s.project_id AND r.state = 'running')");
 	json_t *out = json_array();
 	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(
-		    out, json_pack("{s:I,s:I,s:I,s:I,s:o}", "project_id",
-				   (json_int_t)sqlite3_column_int64(st, 0), "approved",
-				   (json_int_t)sqlite3_column_int64(st, 1), "last_approved",
-				   (json_int_t)sqlite3_column_int64(st, 2), "user_id",
-				   (json_int_t)sqlite3_column_int64(st, 3), "settings",
-				   db_col_json(st, 4)));
+		json_array_append_new(out, candidate_json(st));
+	sqlite3_reset(st);
+	return out;
+}
+
+json_t *pipeline_rows_candidate(db_conn *c, int64_t project_id)
+{
+	sqlite3_stmt *st = db_stmt(c, CANDIDATE_COLUMNS " WHERE s.project_id = ?");
+	db_bind_int(st, 1, project_id);
+	json_t *out = db_step(st) == SQLITE_ROW ? candidate_json(st) : NULL;
 	sqlite3_reset(st);
 	return out;
 }

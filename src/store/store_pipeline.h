@@ -12,7 +12,8 @@
 
 int pipeline_rows_run_load(db_conn *c, int64_t id, pipeline_run_row *out);
 int pipeline_rows_run_start(db_conn *c, int64_t project_id, int64_t approved, const char *metric,
-			    const char *figures, int64_t now, int64_t *run_id, cl_error *err);
+			    const char *figures, int64_t actor, int64_t now, int64_t *run_id,
+			    cl_error *err);
 int64_t pipeline_rows_run_waiting(db_conn *c, int64_t project_id);
 int pipeline_rows_step(db_conn *c, int64_t run_id, const char *step, const char *state,
 		       const char *figures, const char *reason, int64_t actor, const json_t *set,
@@ -21,6 +22,7 @@ char *pipeline_rows_settings(db *d, int64_t project_id);
 int pipeline_rows_settings_put(db *d, int64_t project_id, const char *settings, int64_t user,
 			       int64_t now, cl_error *err);
 json_t *pipeline_rows_candidates(db *d);
+json_t *pipeline_rows_candidate(db_conn *c, int64_t project_id);
 json_t *pipeline_rows_running(db *d);
 int64_t pipeline_rows_base(db *d, int64_t project_id);
 int pipeline_rows_base_set(db *d, int64_t project_id, int64_t dataset_id, cl_error *err);

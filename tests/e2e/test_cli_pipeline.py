@@ -3,7 +3,8 @@ project's pipeline from the command line (then changes one setting, the others k
 approvals start a run that waits for a person in approve mode, the command lists it, prints its
 steps and approves it (production moves), and a second decision is refused with the server's
 error. A manager starts a label check from the command line, lists it and prints its flags: the
-planted wrong label. Bad options are usage errors (exit 2), bad values the server's 400 (exit 1).
+planted wrong label. `crowdloop pipeline trigger` starts a run now. Bad options are usage errors
+(exit 2), bad values the server's 400 (exit 1).
 """
 import json
 import os
@@ -80,6 +81,50 @@ class CliPipelineTest(ServerTestCase):
         self.assertIn("not_waiting", err)
         _, err = self.cli(self.eng, "pipeline", "--project", p, "--run", 99999, expect=1)
         self.assertIn("no run 99999", err)
+
+    def test_pipeline_trigger_starts_a_run_now(self):
+        """`crowdloop pipeline trigger` (POST /projects/{id}/pipeline/runs) starts a run below
+        the threshold, by the caller, as `manual`; while it runs another is 409; the runner takes
+        it to its end as any run."""
+        p = self.world.project()["id"]
+        url = API + "/projects/%d/pipeline/runs" % p
+        _, err = self.cli(self.eng, "pipeline", "trigger", "--project", p, expect=1)
+        self.assertIn("no_pipeline", err)
+        self.cli(self.eng, "pipeline", "--project", p, "--trainer", "text-linear",
+                 "--model", "cli-trigger", "--threshold", 100000)
+        label_all(self.world, p, GOOD + BAD + [PLANTED], sentiment)
+        self.assertEqual(self.eng.get(API + "/projects/%d/pipeline" % p).json()["runs"], [])
+        worker, wid = self.world.user("trigger-worker")
+        self.assertError(worker.post(url), 404)  # not a member: the project is hidden
+        self.world.add_member(p, wid, "worker")
+        self.assertError(worker.post(url), 403)
+
+        out, _ = self.cli(self.eng, "pipeline", "trigger", "--project", p)
+        self.assertRegex(out, r"^run \d+: running \(triggered\)\n$")
+        run_id = int(out.split()[1].rstrip(":"))
+        # One run at a time: the next trigger waits for this one to end.
+        _, err = self.cli(self.eng, "pipeline", "trigger", "--project", p, expect=1)
+        self.assertIn("pipeline_running", err)
+        self.assertError(self.world.manager.post(url), 409, "pipeline_running")
+
+        def ended():
+            runs = self.eng.get(API + "/projects/%d/pipeline" % p).json()["runs"]
+            return runs[0] if runs[0]["state"] not in ("running",) else None
+        run = wait_for(ended, timeout=180, what="the triggered run")
+        self.assertEqual((run["id"], run["state"]), (run_id, "promoted"), run)
+        self.assertEqual([s["step"] for s in run["steps"]][:3], ["trigger", "dataset", "train"])
+        trigger = run["steps"][0]
+        self.assertEqual(trigger["figures"]["trigger"], "manual")
+        self.assertEqual(trigger["figures"]["approved"], run["approved"])
+        self.assertGreater(run["approved"], 0)
+        self.assertTrue(trigger["by"].startswith("engineer"), trigger)
+        # Once it ended the API starts another; --json prints the run.
+        r = self.world.manager.post(url)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual((r.json()["state"], r.json()["steps"][0]["figures"]["trigger"]),
+                         ("running", "manual"))
+        self.assertTrue(r.json()["steps"][0]["by"].startswith("manager"), r.json())
+        self.cli(self.eng, "pipeline", "trigger", "now", "--project", p, expect=2)
 
     def test_pipeline_refuses_bad_settings(self):
         p = self.world.project()["id"]

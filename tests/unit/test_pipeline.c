@@ -128,6 +128,8 @@ static struct {
 	int promoted_calls;
 	char ended[40];		   /* the last run to end: "id:state:reason-prefix" */
 	char trigger_figures[128]; /* the latest run's trigger figures */
+	int64_t trigger_actor;	   /* and who triggered it (0: the pipeline) */
+	bool no_settings;	   /* the project has no pipeline settings */
 } mem;
 
 static int fake_pipeline_run_load(store_tx *tx, int64_t id, pipeline_run_row *out)
@@ -154,10 +156,12 @@ static int64_t fake_run_waiting(store_tx *tx, int64_t project_id)
 }
 
 static int fake_run_start(store_tx *tx, int64_t project_id, int64_t approved, const char *metric,
-			  const char *figures, int64_t now, int64_t *run_id, cl_error *err)
+			  const char *figures, int64_t actor, int64_t now, int64_t *run_id,
+			  cl_error *err)
 {
 	(void)tx, (void)now;
 	snprintf(mem.trigger_figures, sizeof mem.trigger_figures, "%s", figures);
+	mem.trigger_actor = actor;
 	if (live())
 		return cl_fail(err, CL_ECONFLICT, NULL, "a run is live");
 	int64_t id = mem.run.id + 1;
@@ -205,6 +209,16 @@ static json_t *fake_candidates(db *d)
 	if (mem.run.id && !strcmp(mem.run.state, "running"))
 		return json_array();
 	return json_pack("[{s:i,s:I,s:I,s:i,s:o}]", "project_id", 10, "approved",
+			 (json_int_t)mem.approved, "last_approved", (json_int_t)mem.last_approved,
+			 "user_id", 7, "settings", json_loads(mem.settings, 0, NULL));
+}
+
+static json_t *fake_candidate(store_tx *tx, int64_t project_id)
+{
+	(void)tx;
+	if (mem.no_settings || project_id != 10)
+		return NULL;
+	return json_pack("{s:i,s:I,s:I,s:i,s:o}", "project_id", 10, "approved",
 			 (json_int_t)mem.approved, "last_approved", (json_int_t)mem.last_approved,
 			 "user_id", 7, "settings", json_loads(mem.settings, 0, NULL));
 }
@@ -330,6 +344,7 @@ static const store_ops fake_ops = {
     .pipeline_step = fake_step,
     .pipeline_settings = fake_settings,
     .pipeline_candidates = fake_candidates,
+    .pipeline_candidate = fake_candidate,
     .pipeline_runs_running = fake_running,
     .pipeline_base = fake_base,
     .pipeline_base_set = fake_base_set,
@@ -537,6 +552,46 @@ static void test_a_new_trigger_supersedes_a_waiting_run(void **state)
 	pipeline_tick(&env);
 	assert_string_equal(mem.run.state, "waiting");
 	assert_int_equal(jobs_mem.versions[1], 2);
+}
+
+static void test_a_person_triggers_a_run(void **state)
+{
+	(void)state;
+	mem.approved = 3; /* below the threshold: the runner starts nothing by itself */
+	pipeline_tick(&env);
+	assert_int_equal(mem.run.id, 0);
+	int64_t run_id = 0;
+	cl_error err = {0};
+	assert_int_equal(pipeline_trigger(&st, 10, 42, &run_id, &err), 0);
+	assert_int_equal(run_id, 1);
+	assert_string_equal(mem.run.state, "running");
+	assert_non_null(strstr(mem.trigger_figures, "\"trigger\":\"manual\""));
+	assert_non_null(strstr(mem.trigger_figures, "\"approved_since_last_run\":3"));
+	assert_int_equal(mem.trigger_actor, 42);
+	/* The request only starts it: the steps are the runner's. */
+	assert_steps((const char *const[]){"trigger:done", NULL});
+	assert_int_equal(pipeline_trigger(&st, 10, 42, &run_id, &err), CL_ECONFLICT);
+	assert_string_equal(err.name, "pipeline_running");
+	pipeline_tick(&env);
+	assert_steps((const char *const[]){"trigger:done", "dataset:done", "train:done", NULL});
+	assert_int_equal(mem.run.job_id, 1);
+	job_end("succeeded", "{\"accuracy\":0.8}");
+	pipeline_tick(&env);
+	assert_string_equal(mem.run.state, "promoted");
+	assert_int_equal(jobs_mem.alias, 1);
+	/* Once it ended another may be triggered; the automatic trigger says it is automatic. */
+	assert_int_equal(pipeline_trigger(&st, 10, 42, &run_id, &err), 0);
+	assert_int_equal(run_id, 2);
+	mem.run.id = 0; /* forget it: the fake keeps one run */
+	mem.approved += 10;
+	pipeline_tick(&env);
+	assert_non_null(strstr(mem.trigger_figures, "\"trigger\":\"auto\""));
+	assert_int_equal(mem.trigger_actor, 0);
+	/* A project without settings has no pipeline to trigger. */
+	mem.run.id = 0;
+	mem.no_settings = true;
+	assert_int_equal(pipeline_trigger(&st, 10, 42, &run_id, &err), CL_ECONFLICT);
+	assert_string_equal(err.name, "no_pipeline");
 }
 
 static void test_production_on_other_test_items_waits(void **state)
@@ -761,6 +816,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_a_failed_step_leaves_production, reset),
 	    cmocka_unit_test_setup(test_approve_mode_waits_for_a_person, reset),
 	    cmocka_unit_test_setup(test_a_new_trigger_supersedes_a_waiting_run, reset),
+	    cmocka_unit_test_setup(test_a_person_triggers_a_run, reset),
 	    cmocka_unit_test_setup(test_production_on_other_test_items_waits, reset),
 	    cmocka_unit_test(test_multi_label_text_is_evaluated_here),
 	    cmocka_unit_test(test_image_classes_are_evaluated_here),
