@@ -12,6 +12,7 @@
 #include "store/store_endpoints.h"
 #include "store/store_jobs.h"
 #include "store/store_projects.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #include <stdio.h>
@@ -353,6 +354,17 @@ void api_endpoints_start_servers(app *a)
 }
 
 /* ---- keys ---- */
+
+void api_kept_images_tick(void *ctx)
+{
+	app *a = ctx;
+	cl_error err = {0};
+	int n = 0;
+	if (store_kept_images_sweep(a->db, a->data_dir, clock_now_ms(), &n, &err))
+		log_warn("msg=\"kept images were not swept\" error=\"%s\"", err.message);
+	else if (n)
+		log_info("msg=\"kept images let go\" images=%d", n);
+}
 
 int api_endpoint_keys_create(http_request *r)
 {

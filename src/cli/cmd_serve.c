@@ -302,7 +302,8 @@ static runner *start_runner(app *a, const serve_args *args, const char *url)
 		     .gpus = node.gpu_count},
 	    .grace_ms = 5000,
 	    .hooks = {{.step = preannotate_step, .ctx = a},
-		      {.step = api_pipeline_tick, .ctx = a, .every_ms = 1000}},
+		      {.step = api_pipeline_tick, .ctx = a, .every_ms = 1000},
+		      {.step = api_kept_images_tick, .ctx = a, .every_ms = 2000}},
 	};
 	cl_error err = {0};
 	runner *r = runner_start(&cfg, &err);

@@ -42,9 +42,12 @@ int import_project_open(const project *p, cl_error *err)
 	return 0;
 }
 
+/* Frees the batch's items, after their transaction (or without one): their blobs' holds go. */
 static void batch_clear(import_run *x)
 {
 	for (size_t i = 0; i < x->n; i++) {
+		if (x->batch[i].blob && x->t->s->ops->blob_release)
+			x->t->s->ops->blob_release(x->batch[i].blob);
 		free((char *)x->batch[i].text);
 		free((char *)x->batch[i].blob);
 		free((char *)x->batch[i].mime);

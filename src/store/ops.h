@@ -552,6 +552,10 @@ typedef struct store_ops {
 	 * the disk is full (the store then refuses writes until it has room), or CL_EINTERNAL. */
 	int (*blob_put)(db *d, const char *data_dir, const char *hash, const void *data,
 			size_t len);
+	/* Releases the hold blob_put took on `hash` (store/blobs.h): call it once the transaction
+	 * that names the blob has ended, so that letting go of the same bytes elsewhere never
+	 * removes the file of a reference on its way. NULL is fine. */
+	void (*blob_release)(const char *hash);
 	/* The file of blob `hash` under `data_dir`; -1 when the name is not a blob's. */
 	int (*blob_file)(const char *data_dir, const char *hash, char *out, size_t size);
 	/* A model's org, 0 when missing. */

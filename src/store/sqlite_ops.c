@@ -194,6 +194,7 @@ const store_ops store_sqlite_ops = {
     .imports_interrupted = store_imports_interrupted,
     .content_hash = blob_hash,
     .blob_put = blob_put_noting_disk,
+    .blob_release = blob_release,
     .blob_file = blob_path,
     .model_org = model_rows_org,
     .model_insert = model_rows_insert,

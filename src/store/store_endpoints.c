@@ -333,10 +333,11 @@ int store_endpoint_update(db *d, int64_t id, const endpoint_fields *f, json_t **
 
 struct endpoint_delete {
 	int64_t id;
-	const char *data_dir;
+	json_t *let_go; /* the blobs its commit leaves unnamed */
 };
 
-static void kept_blobs_remove(db_conn *c, const char *data_dir, json_t *let_go);
+static void kept_blobs_unnamed(db_conn *c, const json_t *images, json_t *let_go);
+static void kept_blobs_let_go(db *d, const char *data_dir, const json_t *let_go);
 
 /* The endpoint's kept input images (blob names). */
 static json_t *endpoint_kept_images(db_conn *c, int64_t id)
@@ -353,7 +354,7 @@ static json_t *endpoint_kept_images(db_conn *c, int64_t id)
 
 static int endpoint_delete_job(db_conn *c, void *ctx, cl_error *err)
 {
-	const struct endpoint_delete *a = ctx;
+	struct endpoint_delete *a = ctx;
 	int64_t id = a->id;
 	json_t *images = endpoint_kept_images(c, id);
 	static const char *const deletes[] = {
@@ -376,15 +377,19 @@ static int endpoint_delete_job(db_conn *c, void *ctx, cl_error *err)
 	if (!rc && !sqlite3_changes(db_handle(c)))
 		rc = cl_fail(err, CL_ENOTFOUND, NULL, "endpoint not found");
 	if (!rc)
-		kept_blobs_remove(c, a->data_dir, images);
+		kept_blobs_unnamed(c, images, a->let_go);
 	json_decref(images);
 	return rc;
 }
 
 int store_endpoint_delete(db *d, int64_t id, const char *data_dir, cl_error *err)
 {
-	struct endpoint_delete a = {id, data_dir};
-	return db_write(d, endpoint_delete_job, &a, err);
+	struct endpoint_delete a = {id, json_array()};
+	int rc = db_write(d, endpoint_delete_job, &a, err);
+	if (!rc)
+		kept_blobs_let_go(d, data_dir, a.let_go);
+	json_decref(a.let_go);
+	return rc;
 }
 
 /* ---- keys ---- */
@@ -523,6 +528,7 @@ int store_key_find(db *d, const char *digest, endpoint_key *out)
 struct prediction_log {
 	const prediction_record *p, *shadow;
 	int64_t id;
+	json_t *let_go; /* the kept images its commit leaves unnamed */
 };
 
 static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now, int64_t *id,
@@ -582,7 +588,8 @@ static json_t *trimmed_images(db_conn *c, const prediction_record *p)
 	return out;
 }
 
-static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, cl_error *err)
+static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, json_t *let_go,
+			   cl_error *err)
 {
 	int64_t every = p->log_limit / PREDICTION_TRIM_SHARE;
 	if (every < PREDICTION_TRIM_EVERY)
@@ -604,7 +611,7 @@ static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, c
 		rc = db_exec_stmt(st, err);
 	}
 	if (!rc)
-		kept_blobs_remove(c, p->data_dir, images);
+		kept_blobs_unnamed(c, images, let_go);
 	json_decref(images);
 	return rc;
 }
@@ -623,20 +630,43 @@ static int usage_count(db_conn *c, const prediction_record *p, int64_t now, cl_e
 
 /* ---- the input images kept for feedback ---- */
 
-/* Removes the blobs of `let_go` (hashes) that no item and no kept prediction names. */
-static void kept_blobs_remove(db_conn *c, const char *data_dir, json_t *let_go)
+#define BLOB_NAMED_SQL                                                                             \
+	"SELECT EXISTS (SELECT 1 FROM items WHERE blob = ?1)"                                      \
+	" OR EXISTS (SELECT 1 FROM predictions WHERE input_blob = ?1)"
+
+/* Appends to `let_go` the blobs of `images` (hashes) that no item and no kept prediction names
+ * any more in this transaction: the decision. Their files go after its commit. */
+static void kept_blobs_unnamed(db_conn *c, const json_t *images, json_t *let_go)
 {
 	size_t i;
 	json_t *h;
-	json_array_foreach(let_go, i, h)
+	json_array_foreach(images, i, h)
 	{
-		sqlite3_stmt *st =
-		    db_stmt(c, "SELECT EXISTS (SELECT 1 FROM items WHERE blob = ?1)"
-			       " OR EXISTS (SELECT 1 FROM predictions WHERE input_blob = ?1)");
+		sqlite3_stmt *st = db_stmt(c, BLOB_NAMED_SQL);
 		db_bind_text(st, 1, json_string_value(h));
 		if (!db_one_int(st))
-			blob_remove(data_dir, json_string_value(h));
+			json_array_append(let_go, h);
 	}
+}
+
+/* Whether a committed row names blob `hash` (store/blobs.h's blob_named_fn; ctx the db). */
+static bool blob_named(void *ctx, const char *hash)
+{
+	sqlite3_stmt *st = db_stmt(db_reader(ctx), BLOB_NAMED_SQL);
+	db_bind_text(st, 1, hash);
+	return db_one_int(st) != 0;
+}
+
+/* Removes the files of `let_go` after the commit that left them unnamed, unless a reference
+ * came meanwhile or is on its way (blob_let_go, store/blobs.h). A failed commit removes
+ * nothing: its rows still name them. */
+static void kept_blobs_let_go(db *d, const char *data_dir, const json_t *let_go)
+{
+	size_t i;
+	json_t *h;
+	if (!data_dir)
+		return;
+	json_array_foreach(let_go, i, h) blob_let_go(data_dir, json_string_value(h), blob_named, d);
 }
 
 /* The endpoint's kept images older than its days, and the oldest of those past its budget
@@ -662,9 +692,10 @@ static json_t *kept_images_over(db_conn *c, const prediction_record *p, int64_t 
 /* Lets go of the endpoint's kept images older than its days, then of the oldest while they
  * weigh more than its budget: a prediction keeps its row, its input_blob goes, and so does
  * the blob when nothing else names it. */
-static int kept_images_trim(db_conn *c, const prediction_record *p, int64_t now, cl_error *err)
+static int kept_images_trim(db_conn *c, const prediction_record *p, int64_t now, json_t *let_go,
+			    cl_error *err)
 {
-	json_t *over = kept_images_over(c, p, now), *let_go = json_array(), *v;
+	json_t *over = kept_images_over(c, p, now), *images = json_array(), *v;
 	size_t i;
 	int rc = 0;
 	json_array_foreach(over, i, v)
@@ -674,12 +705,95 @@ static int kept_images_trim(db_conn *c, const prediction_record *p, int64_t now,
 		db_bind_int(st, 1, json_integer_value(json_array_get(v, 0)));
 		if ((rc = db_exec_stmt(st, err)))
 			break;
-		json_array_append(let_go, json_array_get(v, 1));
+		json_array_append(images, json_array_get(v, 1));
 	}
 	if (!rc)
-		kept_blobs_remove(c, p->data_dir, let_go);
-	json_decref(let_go);
+		kept_blobs_unnamed(c, images, let_go);
+	json_decref(images);
 	json_decref(over);
+	return rc;
+}
+
+/* ---- the sweep of kept images ---- */
+
+/* Whether endpoint ?1's kept image (in a query over predictions) is to go at time ?2: past the
+ * endpoint's days, or the endpoint keeps none any more (no feedback project, no budget). */
+#define KEPT_IMAGE_PAST                                                                            \
+	"(SELECT e.feedback_project_id IS NULL OR e.feedback_image_budget <= 0"                    \
+	" OR predictions.created_at < ?2 - e.feedback_image_days * 86400000"                       \
+	" FROM endpoints e WHERE e.id = ?1)"
+
+/* The endpoints with a kept image to let go at `now`, read cheaply each tick: their oldest kept
+ * image (ids grow with time) tells. */
+static json_t *kept_images_due(db_conn *c, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT e.id FROM endpoints e JOIN predictions p ON p.id = (SELECT id FROM predictions"
+	       " WHERE endpoint_id = e.id AND input_blob IS NOT NULL ORDER BY id LIMIT 1)"
+	       " WHERE e.feedback_project_id IS NULL OR e.feedback_image_budget <= 0"
+	       " OR p.created_at < ?1 - e.feedback_image_days * 86400000");
+	db_bind_int(st, 1, now);
+	json_t *out = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(out, json_integer(sqlite3_column_int64(st, 0)));
+	sqlite3_reset(st);
+	return out;
+}
+
+struct kept_sweep {
+	int64_t now;
+	const json_t *due;
+	json_t *let_go; /* the blobs the commit leaves unnamed */
+	int n;		/* the images let go */
+};
+
+/* Lets go of an endpoint's kept images that are to go, as decided in this transaction. */
+static int kept_images_expire(db_conn *c, struct kept_sweep *a, int64_t endpoint_id, cl_error *err)
+{
+	json_t *images = json_array();
+	sqlite3_stmt *st = db_stmt(c, "SELECT DISTINCT input_blob FROM predictions"
+				      " WHERE endpoint_id = ?1 AND input_blob IS NOT NULL"
+				      " AND " KEPT_IMAGE_PAST);
+	db_bind(st, DB_INT(endpoint_id), DB_INT(a->now));
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(images, json_string(db_col_text(st, 0)));
+	sqlite3_reset(st);
+	st = db_stmt(c, "UPDATE predictions SET input_blob = NULL WHERE endpoint_id = ?1"
+			" AND input_blob IS NOT NULL AND " KEPT_IMAGE_PAST);
+	db_bind(st, DB_INT(endpoint_id), DB_INT(a->now));
+	int rc = db_exec_stmt(st, err);
+	if (!rc) {
+		a->n += sqlite3_changes(db_handle(c));
+		kept_blobs_unnamed(c, images, a->let_go);
+	}
+	json_decref(images);
+	return rc;
+}
+
+static int kept_sweep_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct kept_sweep *a = ctx;
+	size_t i;
+	json_t *id;
+	int rc = 0;
+	json_array_foreach(a->due, i, id)
+	{
+		if ((rc = kept_images_expire(c, a, json_integer_value(id), err)))
+			break;
+	}
+	return rc;
+}
+
+int store_kept_images_sweep(db *d, const char *data_dir, int64_t now, int *n, cl_error *err)
+{
+	json_t *due = kept_images_due(db_reader(d), now);
+	struct kept_sweep a = {now, due, json_array(), 0};
+	int rc = json_array_size(due) ? db_write(d, kept_sweep_job, &a, err) : 0;
+	if (!rc)
+		kept_blobs_let_go(d, data_dir, a.let_go);
+	*n = rc ? 0 : a.n;
+	json_decref(a.let_go);
+	json_decref(due);
 	return rc;
 }
 
@@ -821,18 +935,23 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 	}
 	/* After the item: a blob an item names stays. */
 	if (!rc && a->p->keep_blob)
-		rc = kept_images_trim(c, a->p, now, err);
+		rc = kept_images_trim(c, a->p, now, a->let_go, err);
 	if (!rc)
-		rc = prediction_trim(c, a->p, a->id, err);
+		rc = prediction_trim(c, a->p, a->id, a->let_go, err);
 	return rc;
 }
 
 int store_prediction_log(db *d, const prediction_record *p, const prediction_record *shadow,
 			 int64_t *id, cl_error *err)
 {
-	struct prediction_log a = {p, shadow, 0};
+	struct prediction_log a = {p, shadow, 0, json_array()};
 	int rc = db_write(d, prediction_log_job, &a, err);
 	*id = a.id;
+	/* The image blob_put stored for this record is named (or not) for good now. */
+	blob_release(p->keep_blob ? p->keep_blob : p->loop_blob);
+	if (!rc)
+		kept_blobs_let_go(d, p->data_dir, a.let_go);
+	json_decref(a.let_go);
 	return rc;
 }
 

@@ -109,7 +109,8 @@ typedef struct prediction_record {
 	json_t *loop_meta;
 	int64_t loop_project_id;
 	/* An image input the loop's item is made of: its blob (stored already), MIME type and
-	 * size; NULL blob for a text input. */
+	 * size; NULL blob for a text input. The hold blob_put took on keep_blob, else on
+	 * loop_blob (store/blobs.h), is released by store_prediction_log after its commit. */
 	const char *loop_blob, *loop_mime;
 	int loop_width, loop_height;
 	/* An image input kept for later feedback (stored already as blob keep_blob under
@@ -125,6 +126,12 @@ typedef struct prediction_record {
  * trimmed to its log_limit. */
 int store_prediction_log(db *d, const prediction_record *p, const prediction_record *shadow,
 			 int64_t *id, cl_error *err);
+/* Lets go of the kept input images that are to go at `now` whatever is logged: those older
+ * than their endpoint's feedback image_days, and all of an endpoint that keeps none any more
+ * (its feedback project cleared, its image budget 0), in one transaction; their files (blobs
+ * under data_dir) go after its commit when nothing else names them. A cheap read when nothing
+ * is due: the job runner's thread calls it every few seconds. *n the images let go. */
+int store_kept_images_sweep(db *d, const char *data_dir, int64_t now, int *n, cl_error *err);
 /* A page of an endpoint's predictions, newest first by default. */
 json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
 			       int64_t *next);
