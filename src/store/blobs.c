@@ -38,23 +38,35 @@ int blob_path(const char *data_dir, const char *hash, char *out, size_t size)
 
 /* ---- holds: the blobs written for references not yet committed ---- */
 
-/* A few at a time (the images of requests and imports in flight): a short array. */
+/* An import holds up to a whole upload's images (10,000 a batch, or all of a background
+ * import's): a hash table of chains, keyed by the hash's first hex digits. */
 typedef struct blob_hold {
-	char hash[65];
+	struct blob_hold *next;
 	int count;
+	char hash[65];
 } blob_hold;
 
-static pthread_mutex_t holds_lock = PTHREAD_MUTEX_INITIALIZER;
-static blob_hold *holds;
-static size_t holds_n, holds_cap;
+#define HOLD_BUCKETS 4096
 
-/* The hold of `hash`, or NULL; under holds_lock. */
-static blob_hold *hold_find(const char *hash)
+static pthread_mutex_t holds_lock = PTHREAD_MUTEX_INITIALIZER;
+static blob_hold *holds[HOLD_BUCKETS];
+
+/* The chain of `hash` (hex: its first three digits pick the bucket). */
+static blob_hold **hold_chain(const char *hash)
 {
-	for (size_t i = 0; i < holds_n; i++)
-		if (!strcmp(holds[i].hash, hash))
-			return &holds[i];
-	return NULL;
+	unsigned b = 0;
+	for (int i = 0; i < 3 && hash[i]; i++)
+		b = b * 16 + (unsigned)(hash[i] <= '9' ? hash[i] - '0' : (hash[i] | 0x20) - 'a' + 10);
+	return &holds[b % HOLD_BUCKETS];
+}
+
+/* Where the hold of `hash` is linked (*result NULL when none); under holds_lock. */
+static blob_hold **hold_find(const char *hash)
+{
+	blob_hold **at = hold_chain(hash);
+	while (*at && strcmp((*at)->hash, hash))
+		at = &(*at)->next;
+	return at;
 }
 
 /* Takes a hold of `hash`; CL_ENOMEM when it cannot. */
@@ -62,22 +74,11 @@ static int hold_take(const char *hash)
 {
 	int rc = 0;
 	pthread_mutex_lock(&holds_lock);
-	blob_hold *h = hold_find(hash);
-	if (!h && holds_n == holds_cap) {
-		size_t cap = holds_cap ? holds_cap * 2 : 16;
-		blob_hold *grown = realloc(holds, cap * sizeof *grown);
-		if (grown) {
-			holds = grown;
-			holds_cap = cap;
-		}
-	}
-	if (!h && holds_n < holds_cap) {
-		h = &holds[holds_n++];
-		snprintf(h->hash, sizeof h->hash, "%s", hash);
-		h->count = 0;
-	}
-	if (h)
-		h->count++;
+	blob_hold **at = hold_find(hash);
+	if (!*at && (*at = calloc(1, sizeof **at)))
+		snprintf((*at)->hash, sizeof (*at)->hash, "%s", hash);
+	if (*at)
+		(*at)->count++;
 	else
 		rc = CL_ENOMEM;
 	pthread_mutex_unlock(&holds_lock);
@@ -89,9 +90,11 @@ void blob_release(const char *hash)
 	if (!hash)
 		return;
 	pthread_mutex_lock(&holds_lock);
-	blob_hold *h = hold_find(hash);
-	if (h && --h->count == 0)
-		*h = holds[--holds_n];
+	blob_hold **at = hold_find(hash), *h = *at;
+	if (h && --h->count == 0) {
+		*at = h->next;
+		free(h);
+	}
 	pthread_mutex_unlock(&holds_lock);
 }
 
@@ -103,7 +106,7 @@ int blob_let_go(const char *data_dir, const char *hash, blob_named_fn *named, vo
 	/* Under the lock a put of the same bytes either held the hash already (and its row may
 	 * be on its way: keep the file) or comes after the unlink and writes the file again. */
 	pthread_mutex_lock(&holds_lock);
-	bool keep = hold_find(hash) || named(ctx, hash);
+	bool keep = *hold_find(hash) || named(ctx, hash);
 	int removed = !keep && unlink(path) == 0;
 	pthread_mutex_unlock(&holds_lock);
 	return removed;
