@@ -1,7 +1,8 @@
 /* Unit tests of the store's endpoints and keys as every prediction reads them: memoized per
  * read connection and access epoch (store_endpoints.c), so a second read on the same thread
  * comes from the memo, and a change of the endpoint (paused, retargeted, renamed) or of its key
- * (revoked) is seen by the very next read. */
+ * (revoked) is seen by the very next read. The input images an endpoint keeps are let go with
+ * their files after the commit, sparing bytes put meanwhile for another reference. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,11 @@
 #include <string.h>
 
 #include "db_fixture.h"
+#include "store/blobs.h"
 #include "store/store_endpoints.h"
+#include "util/clock.h"
+
+#include <unistd.h>
 
 #define DIGEST "0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a090807060504030201000"
 
@@ -120,12 +125,79 @@ static void test_a_revoked_key_is_gone_at_once(void **state)
 	assert_int_equal(store_key_find(f->d, DIGEST, &k), CL_ENOTFOUND);
 }
 
+/* Prediction of an image the endpoint keeps: `bytes` put as a blob (held until the log releases
+ * it), then logged with keep_blob within `budget` bytes; the blob's name into `hash`. */
+static void image_logged(fixture *f, int64_t endpoint_id, const char *bytes, int64_t budget,
+			 char hash[65])
+{
+	size_t n = strlen(bytes);
+	blob_hash(bytes, n, hash);
+	assert_int_equal(blob_put(f->dir, hash, bytes, n), 0);
+	prediction_record rec = {.endpoint_id = endpoint_id,
+				 .log_limit = 100,
+				 .target = "ocr",
+				 .input_sha256 = DIGEST,
+				 .input_bytes = (int64_t)n,
+				 .keep_blob = hash,
+				 .keep_mime = "image/png",
+				 .keep_width = 1,
+				 .keep_height = 1,
+				 .keep_bytes = (int64_t)n,
+				 .image_budget = budget,
+				 .image_days = 7,
+				 .data_dir = f->dir};
+	int64_t id;
+	cl_error err;
+	assert_int_equal(store_prediction_log(f->d, &rec, NULL, &id, &err), 0);
+}
+
+static bool blob_exists(fixture *f, const char *hash)
+{
+	char path[4096];
+	return !blob_path(f->dir, hash, path, sizeof path) && access(path, F_OK) == 0;
+}
+
+/* The kept images' files go after the commit that lets them go, unless the same bytes were put
+ * for a reference on its way (an upload not yet committed); the sweep lets go of them without
+ * another image being logged. */
+static void test_kept_images_let_go_spare_bytes_put_meanwhile(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	assert_int_equal(db_write(f->d, add_user_and_org, NULL, &err), 0);
+	int64_t endpoint_id = endpoint_made(f, "ocr");
+	const char *a = "image a, 24 bytes long..", *b = "image b, 24 bytes long..",
+		   *c = "image c, 24 bytes long..";
+	char ha[65], hb[65], hc[65];
+	int64_t budget = 36; /* one image and a half: each new one lets the oldest go */
+	image_logged(f, endpoint_id, a, budget, ha);
+	assert_true(blob_exists(f, ha));
+	/* An upload puts a's bytes; its item is not committed yet when b lets a go. */
+	assert_int_equal(blob_put(f->dir, ha, a, strlen(a)), 0);
+	image_logged(f, endpoint_id, b, budget, hb);
+	assert_true(blob_exists(f, ha));
+	blob_release(ha);
+	/* Nothing holds b when c lets it go: its file goes with the commit. */
+	image_logged(f, endpoint_id, c, budget, hc);
+	assert_false(blob_exists(f, hb));
+	assert_true(blob_exists(f, hc));
+	/* The endpoint has no feedback project (its loop was cleared): the sweep lets c go. */
+	int n = 0;
+	assert_int_equal(store_kept_images_sweep(f->d, f->dir, clock_now_ms(), &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_false(blob_exists(f, hc));
+	assert_int_equal(store_kept_images_sweep(f->d, f->dir, clock_now_ms(), &n, &err), 0);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_endpoint_reads_follow_every_change, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_revoked_key_is_gone_at_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kept_images_let_go_spare_bytes_put_meanwhile, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
