@@ -1,13 +1,15 @@
 /* What one in-process OCR read costs: `crowdloop-ocr-bench [PAGES] [--page NAME] [--png FILE]
- * [--truth FILE]` renders a page of Korean and English lines (Nanum Gothic) at start, then times
- * making an engine (the model load the server does once) and reading the page PAGES times
- * (default 20) on one engine, in wall and CPU time (the mean and the fastest read), with the
- * OpenMP regions a read ran on its own thread (ocr_tesseract.c). The pages, of different density:
- * "six" (six lines, Korean and English alternating, 40 px: the default), "two" (a Korean and an
- * English line, 40 px), "dense" (twelve lines of a Korean document with English lines among them,
- * 32 px). `--png FILE` also writes the page there and `--truth FILE` its lines, so that
+ * [--truth FILE] [--languages L]` renders a page of Korean and English lines (Nanum Gothic) at
+ * start, then times making an engine (the model load the server does once) and reading the page
+ * PAGES times (default 20) on one engine, in wall and CPU time (the mean and the fastest read),
+ * with the OpenMP regions a read ran on its own thread (ocr_tesseract.c). The pages, of different
+ * density: "six" (six lines, Korean and English alternating, 40 px: the default), "two" (a Korean
+ * and an English line, 40 px), "dense" (twelve lines of a Korean document with English lines among
+ * them, 32 px). `--png FILE` also writes the page there and `--truth FILE` its lines, so that
  * bench/ocr_cli.sh reads the same page with the `tesseract` command and scores both readings.
- * The lines of the first reading go to stderr. Run with OMP_THREAD_LIMIT=1, as the server runs. */
+ * `--languages` names the Tesseract model (default OCR_LANGUAGES_DEFAULT, "Hangul"; "kor+eng" the
+ * two language models). The lines of the first reading go to stderr. Run with OMP_THREAD_LIMIT=1,
+ * as the server runs. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,13 +132,15 @@ static json_t *page_input(const bench_page *p, const char *png_path)
 int main(int argc, char **argv)
 {
 	int pages = 20;
-	const char *png_path = NULL, *truth_path = NULL;
+	const char *png_path = NULL, *truth_path = NULL, *languages = OCR_LANGUAGES_DEFAULT;
 	const bench_page *page = &pages_set[0];
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--png") && i + 1 < argc)
 			png_path = argv[++i];
 		else if (!strcmp(argv[i], "--truth") && i + 1 < argc)
 			truth_path = argv[++i];
+		else if (!strcmp(argv[i], "--languages") && i + 1 < argc)
+			languages = argv[++i];
 		else if (!strcmp(argv[i], "--page") && i + 1 < argc)
 			page = page_find(argv[++i]);
 		else
@@ -153,6 +157,7 @@ int main(int argc, char **argv)
 	json_t *in = page_input(page, png_path);
 	ocr_options o;
 	ocr_options_default(&o);
+	snprintf(o.languages, sizeof o.languages, "%s", languages);
 	ml_model *m = NULL;
 	cl_error err = {0};
 	int64_t t0 = clock_mono_ns();

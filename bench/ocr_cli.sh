@@ -3,21 +3,31 @@
 # command line"). For each page of BENCH_SET (default "six two dense": six Korean and English
 # lines, two lines, a dense page of twelve), crowdloop-ocr-bench renders the page, writes it as a
 # PNG with its true lines and reads it BENCH_PAGES (10) times on one engine made once, as the
-# server does; then the same PNG is read BENCH_PAGES times by `tesseract page.png - -l kor+eng`,
-# one process per image as a customer without a server would run it (each loads the kor+eng
-# model again). Both on one thread (OMP_THREAD_LIMIT=1). Prints, a page a row, images per CPU
-# second (user + system time: the per-core figure, steadier on a shared machine) and images/s of
-# one stream (wall time) of both, their ratios, the fastest image's CPU time of both (the one
-# other processes slowed least: steadier on a loaded machine), each reading's character error
-# rate against the page's true lines and whether the two readings are the same text; then the
+# server does, with the model BENCH_LANGUAGES (default Hangul, the runtime's default: Tesseract's
+# Hangul script model); then the same PNG is read BENCH_PAGES times by the command with the same
+# model and settings (`tesseract page.png - -l Hangul -c preserve_interword_spaces=1`, as the
+# runtime sets for a script model), and BENCH_PAGES times by `tesseract page.png - -l kor+eng`
+# (the two language models, what a customer reading Korean and English would run), one process
+# per image as a customer without a server would run it (each loads its model again). All on one
+# thread (OMP_THREAD_LIMIT=1). Prints, a page a row, images per CPU second (user + system time:
+# the per-core figure, steadier on a shared machine) and images/s of one stream (wall time) of
+# the in-process reader and the same-model command, their ratios, the fastest image's CPU time
+# of both (the one other processes slowed least: steadier on a loaded machine), the kor+eng
+# command's CPU time and the ratio to it, each reading's character error rate against the page's
+# true lines and whether the in-process and same-model readings are the same text; then the
 # set's totals.
-# Knobs: BUILD_DIR (build), BENCH_PAGES, BENCH_SET, OCR_BENCH (another crowdloop-ocr-bench to
-# time, e.g. one built from an older runtime for a before/after; default: BUILD_DIR's, built).
+# Knobs: BUILD_DIR (build), BENCH_PAGES, BENCH_SET, BENCH_LANGUAGES (Hangul; kor+eng for the
+# in-process reader with the language models), OCR_BENCH (another crowdloop-ocr-bench to time,
+# e.g. one built from an older runtime for a before/after; default: BUILD_DIR's, built).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath "${BUILD_DIR:-$root/build}")
 pages=${BENCH_PAGES:-10}
 set_names=${BENCH_SET:-six two dense}
+langs=${BENCH_LANGUAGES:-Hangul}
+# The command's arguments for the same model and settings as the runtime's.
+same_model=(-l "$langs")
+[[ $langs == [A-Z]* ]] && same_model+=(-c preserve_interword_spaces=1)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for tool in tesseract /usr/bin/time python3; do
@@ -51,24 +61,47 @@ print("%.4f %.4f %s" % (dist(truth, a) / len(truth), dist(truth, b) / len(truth)
 PY
 }
 
+# Reads the page BENCH_PAGES times with `tesseract page.png - ARGS...`, one process each: the
+# readings in DIR/PREFIX.N.txt, "wall user system" seconds a line in DIR/PREFIX.time.
+cli_reads() {
+	local dir=$1 prefix=$2
+	shift 2
+	for i in $(seq "$pages"); do
+		/usr/bin/time -a -f '%e %U %S' -o "$dir/$prefix.time" \
+			tesseract "$dir/page.png" - "$@" >"$dir/$prefix.$i.txt" 2>/dev/null
+	done
+}
+
+# "cpu_ms wall_ms fastest_cpu_ms" of an image (means; the fastest image's CPU ms) from a .time.
+cli_figures() {
+	awk '{ w += $1; c = $2 + $3; t += c; if (!n++ || c < f) f = c }
+		END { printf "%.1f %.1f %.1f\n", 1000 * t / n, 1000 * w / n, 1000 * f }' "$1"
+}
+
 # One page: "name in_cpu_ms in_ms cli_cpu_ms cli_ms in_fastest_ms cli_fastest_ms cer_in cer_cli
-# same|differs" (CPU and wall milliseconds an image, means; the fastest image's CPU ms).
+# same|differs kor_cpu_ms kor_fastest_ms cer_kor" (CPU and wall milliseconds an image, means; the
+# fastest image's CPU ms; cli: the command with the same model, kor: the command with kor+eng).
 bench_page() {
 	local name=$1 dir=$work/$1
 	mkdir -p "$dir"
-	"$bench" "$pages" --page "$name" --png "$dir/page.png" \
+	"$bench" "$pages" --page "$name" --languages "$langs" --png "$dir/page.png" \
 		--truth "$dir/truth.txt" >"$dir/inproc.out" 2>"$dir/inproc.txt"
 	# "... X ms a page, ...; Y CPU ms a page, ...; fastest read Z CPU ms; ..."
-	local in_ms in_cpu in_fastest
+	local in_ms in_cpu in_fastest cli_cpu cli_ms cli_fastest kor_cpu kor_ms kor_fastest
 	read -r in_ms in_cpu in_fastest < <(sed -n 's/.*: \([0-9.]*\) ms a page.*; \([0-9.]*\) CPU ms a page.*fastest read \([0-9.]*\) CPU ms.*/\1 \2 \3/p' "$dir/inproc.out")
-	for i in $(seq "$pages"); do
-		/usr/bin/time -a -f '%e %U %S' -o "$dir/cli.time" \
-			tesseract "$dir/page.png" - -l kor+eng >"$dir/cli.$i.txt" 2>/dev/null
-	done
-	echo "$name $in_cpu $in_ms $(awk '{ w += $1; c = $2 + $3; t += c; if (!n++ || c < f) f = c }
-		END { printf "%.1f %.1f", 1000 * t / n, 1000 * w / n }' "$dir/cli.time") $in_fastest \
-		$(awk '{ c = $2 + $3; if (!n++ || c < f) f = c } END { printf "%.1f", 1000 * f }' "$dir/cli.time") \
-		$(score "$dir/truth.txt" "$dir/inproc.txt" "$dir/cli.1.txt")"
+	cli_reads "$dir" cli "${same_model[@]}"
+	read -r cli_cpu cli_ms cli_fastest < <(cli_figures "$dir/cli.time")
+	if [ "$langs" = kor+eng ]; then
+		cp "$dir/cli.time" "$dir/kor.time"
+		cp "$dir/cli.1.txt" "$dir/kor.1.txt"
+	else
+		cli_reads "$dir" kor -l kor+eng
+	fi
+	read -r kor_cpu kor_ms kor_fastest < <(cli_figures "$dir/kor.time")
+	local cer
+	read -r -a cer < <(score "$dir/truth.txt" "$dir/inproc.txt" "$dir/cli.1.txt")
+	echo "$name $in_cpu $in_ms $cli_cpu $cli_ms $in_fastest $cli_fastest ${cer[*]}" \
+		"$kor_cpu $kor_fastest $(score "$dir/truth.txt" "$dir/kor.1.txt" "$dir/kor.1.txt" | cut -d' ' -f1)"
 }
 
 for name in $set_names; do
@@ -76,19 +109,23 @@ for name in $set_names; do
 	bench_page "$name"
 done >"$work/rows"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-awk -v n="$pages" '
+awk -v n="$pages" -v langs="$langs" '
 BEGIN {
-	print "| page | in-process CPU ms | command CPU ms | ratio per core | ratio a stream | fastest: in-process / command CPU ms (ratio) | CER in-process | CER command | readings |"
-	print "|---|---|---|---|---|---|---|---|---|"
+	printf "in-process and the same-model command: -l %s; the last columns: the command with -l kor+eng\n", langs
+	print "| page | in-process CPU ms | command CPU ms | ratio per core | ratio a stream | fastest: in-process / command CPU ms (ratio) | CER in-process | CER command | readings | kor+eng command CPU ms | ratio per core to it | fastest: kor+eng command CPU ms (ratio) | CER kor+eng command |"
+	print "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 }
 {
-	printf "| %s | %.1f | %.1f | %.2f× | %.2f× | %.1f / %.1f (%.2f×) | %.4f | %.4f | %s |\n",
-		$1, $2, $4, $4 / $2, $5 / $3, $6, $7, $7 / $6, $8, $9, $10
-	in_cpu += $2; cli_cpu += $4; in_ms += $3; cli_ms += $5; in_f += $6; cli_f += $7; k++
+	printf "| %s | %.1f | %.1f | %.2f× | %.2f× | %.1f / %.1f (%.2f×) | %.4f | %.4f | %s | %.1f | %.2f× | %.1f (%.2f×) | %.4f |\n",
+		$1, $2, $4, $4 / $2, $5 / $3, $6, $7, $7 / $6, $8, $9, $10, $11, $11 / $2, $12, $12 / $6, $13
+	in_cpu += $2; cli_cpu += $4; in_ms += $3; cli_ms += $5; in_f += $6; cli_f += $7
+	kor_cpu += $11; kor_f += $12; k++
 }
 END {
-	printf "set of %d pages, each read %d times: %.2f images per CPU second in-process, %.2f by the command\n",
-		k, n, 1000 * k / in_cpu, 1000 * k / cli_cpu
-	printf "ratio in-process ÷ command: %.2f× per core (%.2f× of the fastest reads), %.2f× a stream (target ≥ 3× per core: %s)\n",
+	printf "set of %d pages, each read %d times: %.2f images per CPU second in-process, %.2f by the command with the same model, %.2f by the command with kor+eng\n",
+		k, n, 1000 * k / in_cpu, 1000 * k / cli_cpu, 1000 * k / kor_cpu
+	printf "ratio in-process ÷ same-model command: %.2f× per core (%.2f× of the fastest reads), %.2f× a stream (target ≥ 3× per core: %s)\n",
 		cli_cpu / in_cpu, cli_f / in_f, cli_ms / in_ms, (cli_cpu / in_cpu >= 3) ? "met" : "NOT met"
+	printf "ratio in-process ÷ kor+eng command: %.2f× per core (%.2f× of the fastest reads)\n",
+		kor_cpu / in_cpu, kor_f / in_f
 }' "$work/rows"

@@ -7,7 +7,7 @@ packages=(build-essential cmake pkg-config python3 libmicrohttpd-dev libjansson-
   libsqlite3-dev sqlite3 libsodium-dev libcurl4-openssl-dev libarchive-dev libstb-dev
   libcmocka-dev libmimalloc-dev dataset-fashion-mnist nodejs npm chromium fonts-nanum
   slurm-wlm slurm-client munge
-  fonts-dejavu-core libtesseract-dev tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng openssl
+  fonts-dejavu-core libtesseract-dev tesseract-ocr tesseract-ocr-kor tesseract-ocr-eng tesseract-ocr-script-hang openssl
   liblinear-dev libvlfeat-dev libfasttext-dev liblinear-tools fasttext time)
 
 missing=()

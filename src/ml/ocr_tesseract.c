@@ -32,7 +32,7 @@ struct ml_model {
 void ocr_options_default(ocr_options *o)
 {
 	memset(o, 0, sizeof *o);
-	snprintf(o->languages, sizeof o->languages, "kor+eng");
+	snprintf(o->languages, sizeof o->languages, OCR_LANGUAGES_DEFAULT);
 	o->max_pixels = OCR_MAX_PIXELS_DEFAULT;
 }
 
@@ -43,6 +43,13 @@ static void engine_free(ocr_engine *e)
 	TessBaseAPIEnd(e->api);
 	TessBaseAPIDelete(e->api);
 	free(e);
+}
+
+/* Tesseract's script models ("Hangul": Hangul and Latin in one LSTM) are named with a capital,
+ * its language models ("kor", "eng") without. */
+static bool script_model(const char *languages)
+{
+	return *languages >= 'A' && *languages <= 'Z';
 }
 
 static int engine_new(const ocr_options *o, ocr_engine **out, cl_error *err)
@@ -61,6 +68,10 @@ static int engine_new(const ocr_options *o, ocr_engine **out, cl_error *err)
 			       o->languages);
 	}
 	TessBaseAPISetPageSegMode(e->api, PSM_AUTO);
+	/* A script model's reading of Korean puts a space between the syllables of a word ("크 라
+	 * 우 드"); keeping the spaces the LSTM itself read gives the words whole. */
+	if (script_model(o->languages))
+		TessBaseAPISetVariable(e->api, "preserve_interword_spaces", "1");
 	*out = e;
 	return 0;
 }
@@ -94,7 +105,8 @@ static bool languages_ok(const char *s)
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || *s == '+' || *s == '_'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '+' ||
+		      *s == '_'))
 			return false;
 	return true;
 }
@@ -103,7 +115,8 @@ int ocr_tesseract_open(const ocr_options *o, ml_model **out, cl_error *err)
 {
 	*out = NULL;
 	if (!languages_ok(o->languages))
-		return cl_fail(err, CL_EINVAL, NULL, "OCR languages must look like \"kor+eng\"");
+		return cl_fail(err, CL_EINVAL, NULL,
+			       "OCR languages must look like \"Hangul\" or \"kor+eng\"");
 	/* Leptonica reports unreadable images on stderr; the caller gets the error instead. */
 	setMsgSeverity(L_SEVERITY_NONE);
 	ml_model *m = calloc(1, sizeof *m);

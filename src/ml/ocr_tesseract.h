@@ -16,12 +16,18 @@
 /* The most bytes of an encoded image (32 MiB). */
 #define OCR_MAX_IMAGE_BYTES (32u << 20)
 
+/* Tesseract's script model for Korean (Debian's tesseract-ocr-script-hang): Hangul and Latin in
+ * one LSTM, so a line is read once, where "kor+eng" reads a doubtful line again with the other
+ * language's model. A third less CPU a page, and the same text or better (docs/BENCHMARKS.md). */
+#define OCR_LANGUAGES_DEFAULT "Hangul"
+
 typedef struct ocr_options {
-	char languages[64]; /* Tesseract's "kor+eng" (the default), "eng", "kor" */
+	/* Tesseract's "Hangul" (the default), "kor+eng", "eng+kor", "kor", "eng" */
+	char languages[64];
 	int64_t max_pixels; /* width × height, checked on the header before decoding; 0: default */
 } ocr_options;
 
-/* "kor+eng" and the default budget. */
+/* OCR_LANGUAGES_DEFAULT and the default budget. */
 void ocr_options_default(ocr_options *o);
 /* A model with these options (no directory needed); CL_EINVAL naming a language that is not
  * installed, CL_ENOMEM. The first engine is made here, so a bad language fails at load. */

@@ -1,8 +1,9 @@
 /* Unit tests of the OCR runtime (ml/ocr_tesseract.c) on images rendered here from Debian's
  * Nanum and DejaVu fonts: Korean and English lines read back as written, with boxes inside the
- * page; the pixel budget refuses an image on its header; a bad input names the problem; a model
- * loads from a model directory through the runtimes' table; several threads share one model;
- * Tesseract's OpenMP regions run on the reading thread during a read and reach libgomp outside. */
+ * page, by the default script model and by kor+eng; the pixel budget refuses an image on its
+ * header; a bad input names the problem; a model loads from a model directory through the runtimes'
+ * table; several threads share one model; Tesseract's OpenMP regions run on the reading thread
+ * during a read and reach libgomp outside. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,6 +85,42 @@ static void test_reads_korean_and_english(void **state)
 	assert_true(conf > 0.5 && conf <= 1.0);
 	json_decref(in);
 	json_decref(out);
+}
+
+/* Reads `lines` (Nanum Gothic) with a model of `languages` and checks each line comes back. */
+static void reads_back(const char *languages, const char *const *lines)
+{
+	ocr_options o;
+	ocr_options_default(&o);
+	snprintf(o.languages, sizeof o.languages, "%s", languages);
+	ml_model *m = NULL;
+	cl_error err = {0};
+	assert_int_equal(ocr_tesseract_open(&o, &m, &err), 0);
+	json_t *in = rendered_input(NANUM, lines), *out = NULL;
+	assert_int_equal(ml_runtime_ocr_tesseract.predict(m, in, &out, &err), 0);
+	size_t n = 0;
+	for (; lines[n]; n++)
+		assert_string_equal(line_text(out, n), lines[n]);
+	assert_int_equal(json_array_size(json_object_get(out, "lines")), n);
+	ml_runtime_ocr_tesseract.free(m);
+	json_decref(in);
+	json_decref(out);
+}
+
+/* The default is the Hangul script model, whose words stay whole (read without
+ * preserve_interword_spaces it gives "크 라 우 드 데이터 라 벨 링 플랫폼"); the two language
+ * models stay selectable and read the same page. */
+static void test_script_model_keeps_words_and_kor_eng_stays(void **state)
+{
+	(void)state;
+	ocr_options o;
+	ocr_options_default(&o);
+	assert_string_equal(o.languages, "Hangul");
+	const char *const lines[] = {"크라우드 데이터 라벨링 플랫폼",
+				     "Crowd data labeling platform", "한국어와 영어 문자 인식",
+				     NULL};
+	reads_back("Hangul", lines);
+	reads_back("kor+eng", lines);
 }
 
 static void test_reads_dejavu_english(void **state)
@@ -243,6 +280,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reads_korean_and_english),
+	    cmocka_unit_test(test_script_model_keeps_words_and_kor_eng_stays),
 	    cmocka_unit_test(test_reads_dejavu_english),
 	    cmocka_unit_test(test_pixel_budget_and_bad_inputs),
 	    cmocka_unit_test(test_loads_from_model_dir),
