@@ -443,7 +443,7 @@ static const char schemas[] =
     "  \"ready_timeout_s\":{\"type\":\"integer\"},\"timeout_s\":{\"type\":\"integer\"},"
     "  \"service\":{\"type\":\"string\",\"enum\":[\"ocr\",\"langid\"]},"
     "  \"options\":{\"type\":\"object\",\"properties\":{"
-    "    \"languages\":{\"type\":\"string\",\"enum\":[\"kor+eng\",\"eng+kor\",\"kor\","
+    "    \"languages\":{\"type\":\"string\",\"enum\":[\"Hangul\",\"kor+eng\",\"eng+kor\",\"kor\","
     "    \"eng\"]}}},"
     "  \"model_dir\":{\"type\":\"string\"},\"runtime\":{\"type\":\"string\"},"
     "  \"model_version_id\":{\"type\":\"integer\",\"nullable\":true},"

@@ -35,20 +35,22 @@ static bool known_service(const char *s)
 	return false;
 }
 
-/* {"languages":"kor+eng"}: the OCR service's options, with the default spelled out. */
+/* {"languages":"Hangul"}: the OCR service's options, with the default spelled out. Hangul is
+ * Tesseract's script model (Hangul and Latin in one network): a line is read once, where
+ * "kor+eng" reads a doubtful line again with the other language. */
 static int ocr_options_check(const json_t *opt, json_t **out, cl_error *err)
 {
 	const json_t *lang = json_object_get(opt, "languages");
 	if (opt && (!json_is_object(opt) || json_object_size(opt) > (lang ? 1u : 0u)))
 		return cl_fail(err, CL_EINVAL, NULL, "the ocr service takes only \"languages\"");
-	const char *l = lang ? json_string_value(lang) : "kor+eng";
-	static const char *const allowed[] = {"kor+eng", "eng+kor", "kor", "eng", NULL};
+	const char *l = lang ? json_string_value(lang) : "Hangul";
+	static const char *const allowed[] = {"Hangul", "kor+eng", "eng+kor", "kor", "eng", NULL};
 	for (const char *const *a = allowed; l && *a; a++)
 		if (!strcmp(*a, l)) {
 			*out = json_pack("{s:s}", "languages", l);
 			return 0;
 		}
-	return cl_fail(err, CL_EINVAL, NULL, "\"languages\" is one of kor+eng, eng+kor, kor, eng");
+	return cl_fail(err, CL_EINVAL, NULL, "\"languages\" is one of Hangul, kor+eng, eng+kor, kor, eng");
 }
 
 static int service_check(const json_t *t, json_t *out, cl_error *err)

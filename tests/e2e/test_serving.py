@@ -85,7 +85,7 @@ class ServingTests(ServerTestCase):
         e = self.endpoint
         self.assertEqual(e["name"], "ocr-main")
         self.assertEqual(e["state"], "active")
-        self.assertEqual(e["targets"], [{"service": "ocr", "options": {"languages": "kor+eng"},
+        self.assertEqual(e["targets"], [{"service": "ocr", "options": {"languages": "Hangul"},
                                          "weight": 100}])
         self.assertIsNone(e["shadow"])
         org = self.world.org["id"]
@@ -175,7 +175,7 @@ class ServingTests(ServerTestCase):
         p = r.json()["predictions"][0]
         self.assertEqual([l["text"] for l in p["output"]["lines"]], ["Open inference"])
         self.assertEqual(len(p["output"]["lines"][0]["box"]), 4)
-        self.assertEqual(p["target"], "ocr:kor+eng")
+        self.assertEqual(p["target"], "ocr:Hangul")
         self.assertGreater(p["id"], 0)
 
     def test_cli_predict(self):
@@ -376,7 +376,7 @@ class ServingTests(ServerTestCase):
             self.assertEqual(r.status, 200, r)
             self.assertEqual(len(r.json()["predictions"]), 1)
             # Only the primary answers; the shadow's target never shows.
-            self.assertEqual(r.json()["predictions"][0]["target"], "ocr:kor+eng")
+            self.assertEqual(r.json()["predictions"][0]["target"], "ocr:Hangul")
             self.assertNotIn("ocr:eng", json.dumps(r.json()))
         # Every call queued its shadow answer (or dropped it, counted); the queue's thread
         # logs what it queued, after the answers came back.
@@ -392,7 +392,7 @@ class ServingTests(ServerTestCase):
             return log["items"] if len(shadows) >= queued else None
         log = self.wait_for(logged, "the shadow's answers in the log")
         self.assertEqual(sorted({(p["target"], p["shadow"]) for p in log}),
-                         [("ocr:eng", True), ("ocr:kor+eng", False)])
+                         [("ocr:Hangul", False), ("ocr:eng", True)])
         self.assertEqual(sum(1 for p in log if not p["shadow"]), calls)
         self.assertEqual(sum(1 for p in log if p["shadow"]), queued)
         shadow = next(p for p in log if p["shadow"])

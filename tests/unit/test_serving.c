@@ -108,7 +108,7 @@ static void test_targets_check(void **state)
 	assert_int_equal(endpoint_targets_check(t, NULL, NULL, &to, &so, &err), 0);
 	char key[64];
 	endpoint_target_key(json_array_get(to, 0), key, sizeof key);
-	assert_string_equal(key, "ocr:kor+eng");
+	assert_string_equal(key, "ocr:Hangul");
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(to, 0), "weight")), 100);
 	json_decref(t);
 	json_decref(to);
