@@ -18,6 +18,7 @@
 #include "store/store_endpoints.h"
 #include "store/store_projects.h"
 #include "util/clock.h"
+#include "util/json_write.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -138,15 +139,41 @@ typedef struct prediction_done {
 	json_t *output; /* owned */
 } prediction_done;
 
+/* An input of one string member ({"text"} or {"image_bytes_b64"}, what callers send) as
+ * json_dumps writes it sorted and compact, without its cycle checks and key sorting: 0, or -1
+ * for any other input. */
+static int one_string_json(const json_t *in, buf *out)
+{
+	const char *key;
+	json_t *v;
+	int rc = json_object_size(in) == 1 ? 0 : -1;
+	json_object_foreach((json_t *)in, key, v)
+	{
+		if (rc || !json_is_string(v))
+			return -1;
+		rc = buf_append(out, "{", 1);
+		rc = rc ? rc : json_write_string(out, key, strlen(key));
+		rc = rc ? rc : buf_append(out, ":", 1);
+		rc = rc ? rc : json_write_string(out, json_string_value(v), json_string_length(v));
+		rc = rc ? rc : buf_append(out, "}", 1);
+	}
+	return rc ? -1 : 0;
+}
+
 void api_input_digest(const json_t *in, char hex[65], int64_t *bytes)
 {
-	char *text = json_dumps(in, JSON_COMPACT | JSON_SORT_KEYS);
+	buf one;
+	buf_init(&one, 0);
+	bool one_string = !one_string_json(in, &one);
+	char *text = one_string ? NULL : json_dumps(in, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *json = one_string ? one.data : text ? text : "";
+	size_t n = one_string ? one.len : strlen(json);
 	unsigned char d[crypto_hash_sha256_BYTES];
-	size_t n = text ? strlen(text) : 0;
-	crypto_hash_sha256(d, (const unsigned char *)(text ? text : ""), n);
+	crypto_hash_sha256(d, (const unsigned char *)json, n);
 	sodium_bin2hex(hex, 65, d, sizeof d);
 	*bytes = (int64_t)n;
 	free(text);
+	buf_release(&one);
 }
 
 static void record_of(const endpoint_row *e, const api_scope *s, const serving_answer *a,
