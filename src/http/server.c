@@ -1,10 +1,10 @@
 /* libmicrohttpd glue: reads each request (headers, query, body with limits, multipart parts),
  * matches the route, then either runs the handler on the I/O thread (ROUTE_INLINE, and
  * ROUTE_ASYNC, whose handler may suspend the connection until work on another thread is done:
- * http_defer/http_wake) or suspends the connection and hands the request to the handler pool,
- * whose threads may block on the store's group commit; the finished request resumes its
- * connection and MHD sends the answer. The first call for a request only sets *req_cls, which
- * keeps connections alive. */
+ * http_defer/http_wake, or hand the request to the pool after all: http_pool) or suspends the
+ * connection and hands the request to the handler pool, whose threads may block on the store's
+ * group commit; the finished request resumes its connection and MHD sends the answer. The
+ * first call for a request only sets *req_cls, which keeps connections alive. */
 #include "http/http.h"
 #include "http/internal.h"
 #include "util/clock.h"
