@@ -328,8 +328,8 @@ typedef struct prediction_slot {
 	serving_answer p;     /* the answer returned: p.output owned until handed on */
 	serving_answer other; /* a sampled canary request's other answer, owned */
 	char digest[65];
-	loop_image im;	      /* an image input the loop keeps (rec points into it) */
-	int64_t id;	      /* once logged */
+	loop_image im; /* an image input the loop keeps (rec points into it) */
+	int64_t id;    /* once logged */
 } prediction_slot;
 
 static void prediction_slot_release(prediction_slot *s)
@@ -361,8 +361,7 @@ static void predict_answer(app *a, const api_scope *scope, const endpoint_row *e
 
 /* What a prediction answers once its log write ended with `logged`: its output moved into
  * *out, or its error (the log's, else the model's). Releases the slot. */
-static int prediction_outcome(http_request *r, int logged, prediction_slot *s,
-			      prediction_done *out)
+static int prediction_outcome(http_request *r, int logged, prediction_slot *s, prediction_done *out)
 {
 	int rc = logged;
 	if (!rc && s->p.rc) {
@@ -408,8 +407,8 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 
 /* A request answered on its I/O thread, while its predictions wait for the writer. */
 typedef struct predict_async {
-	json_t *body;	       /* the request's: inputs and request_id point into it */
-	json_t *input;	       /* the inference route's one input; NULL on the plain route */
+	json_t *body;		/* the request's: inputs and request_id point into it */
+	json_t *input;		/* the inference route's one input; NULL on the plain route */
 	const char *request_id; /* the inference request's id, or NULL */
 	endpoint_row e;
 	prediction_batch log; /* log.n slots were answered; the last may have failed */
@@ -504,13 +503,13 @@ static int predict_async_log(http_request *r, predict_async *pa, http_handler fi
 }
 
 /* Prediction i of a logged request, into *done: 0, or the error the request answers. */
-static int predict_async_outcome(http_request *r, predict_async *pa, int i,
-				 prediction_done *done)
+static int predict_async_outcome(http_request *r, predict_async *pa, int i, prediction_done *done)
 {
 	if (r->wake_rc) {
 		r->err = pa->err;
-		return r->err.code ? r->wake_rc
-				   : http_fail(r, r->wake_rc, NULL, "the prediction was not logged");
+		return r->err.code
+			   ? r->wake_rc
+			   : http_fail(r, r->wake_rc, NULL, "the prediction was not logged");
 	}
 	pa->slots[i].id = pa->log.ids[i];
 	return prediction_outcome(r, 0, &pa->slots[i], done);

@@ -129,8 +129,7 @@ static void server_free(ml_model *m)
 	model_servers_close((managed_server *)m);
 }
 
-static const ml_runtime server_runtime = {"model_server", NULL, server_predict, server_free,
-					  false};
+static const ml_runtime server_runtime = {"model_server", NULL, server_predict, server_free, false};
 
 static int server_open(serving_registry *g, const json_t *target, const ml_runtime **rt,
 		       ml_model **m, cl_error *err)

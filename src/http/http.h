@@ -127,7 +127,7 @@ struct http_request {
 	bool held;		  /* private to server.c: counted in the server's suspended */
 	struct conn_watch *watch; /* private to server.c: its connection's header deadline */
 	http_handler finish;      /* set by http_defer */
-	http_handler pooled;      /* set by http_pool: what the handler pool runs instead */
+	http_handler pooled;	  /* set by http_pool: what the handler pool runs instead */
 	void *defer_ctx;
 	void (*defer_free)(void *ctx);
 	int wake_rc;

@@ -648,8 +648,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			dispatch(s, r);
 			if (r->finish)
 				return MHD_YES; /* deferred: http_wake resumes the connection */
+			/* It may block after all (http_pool): the handler pool runs it. */
 			if (r->pooled)
-				return pool_hand(s, conn, r); /* it may block after all: http_pool */
+				return pool_hand(s, conn, r);
 			if (stopping)
 				MHD_add_response_header(r->response, MHD_HTTP_HEADER_CONNECTION, "close");
 			r->phase = PHASE_DONE;

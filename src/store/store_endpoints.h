@@ -138,7 +138,7 @@ typedef struct prediction_batch {
 	const prediction_record *recs[PREDICTION_BATCH_MAX]; /* borrowed, n of them */
 	int n;
 	int64_t ids[PREDICTION_BATCH_MAX]; /* the predictions' ids, once logged */
-	json_t *let_go; /* the store's: kept images the commit leaves unnamed */
+	json_t *let_go;			   /* the store's: kept images the commit leaves unnamed */
 } prediction_batch;
 /* Logs b's records as store_prediction_log logs one, all in one transaction, without waiting:
  * done(arg, rc) runs on a store thread once they are durable (ids filled) or failed (err set).

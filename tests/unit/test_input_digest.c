@@ -39,7 +39,9 @@ static void test_text_inputs(void **state)
 {
 	(void)state;
 	static const char *const texts[] = {
-	    "", "plain words", "quote \" and backslash \\ and slash /",
+	    "",
+	    "plain words",
+	    "quote \" and backslash \\ and slash /",
 	    "tab\there, newline\nthere, cr\r, bs\b, ff\f, nul-free \x01\x1f\x7f",
 	    "한국어 텍스트 and emoji \xf0\x9f\x98\x80, line sep \xe2\x80\xa8",
 	};
