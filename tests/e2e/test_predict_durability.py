@@ -1,7 +1,8 @@
 """A prediction's log row is durable before its answer: a text model (answered on the server's
 I/O thread, its log handed to the store's writer) is called on many connections at once, over
 the plain predict route and the Open Inference Protocol, and the server is killed with SIGKILL
-while the calls run. Every prediction id a caller was answered is in the log the store kept."""
+while the calls run. Every prediction id a caller was answered is in the log the store kept.
+A text model's shadow, answered off the request's thread, is logged and never returned."""
 import json
 import os
 import subprocess
@@ -40,12 +41,18 @@ def train_tiny(data_dir):
 
 class PredictionDurabilityTest(ServerTestCase):
 
-    def deploy(self):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.model = train_tiny(cls.server.data_dir)
+
+    def deploy(self, name="tiny", shadow=None):
         w = self.world
-        model = train_tiny(self.server.data_dir)
-        r = w.admin.post(API + "/orgs/%d/endpoints" % w.org["id"],
-                         {"name": "tiny", "targets": [{"model_dir": model,
-                                                       "runtime": "text_linear"}]})
+        target = {"model_dir": self.model, "runtime": "text_linear"}
+        body = {"name": name, "targets": [target]}
+        if shadow:
+            body["shadow"] = target
+        r = w.admin.post(API + "/orgs/%d/endpoints" % w.org["id"], body)
         self.assertEqual(r.status, 201, r)
         key = w.admin.post(API + "/endpoints/%d/keys" % r.json()["id"],
                            {"name": "k", "rate_limit": 100000})
@@ -76,6 +83,27 @@ class PredictionDurabilityTest(ServerTestCase):
                 with lock:
                     answered.append(pid)
             i += CALLERS
+
+    def test_a_text_models_shadow_is_logged_never_returned(self):
+        endpoint_id, key = self.deploy("tiny-shadow", shadow=True)
+        c = Client(self.server.port, token=key)
+        r = c.post(API + "/endpoints/tiny-shadow/predict", {"inputs": [{"text": "a good day"}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(len(r.json()["predictions"]), 1)
+        r = c.post("/v2/models/tiny-shadow/infer",
+                   {"id": "shadowed", "inputs": [{"name": "input", "shape": [1],
+                                                  "datatype": "BYTES", "data": ["a sad day"]}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["id"], "shadowed")
+        sql = ("SELECT shadow, request_id FROM predictions WHERE endpoint_id = %d ORDER BY id"
+               % endpoint_id)
+        deadline = time.time() + 30
+        while len(sqlite_query(self.server.data_dir, sql)) < 4 and time.time() < deadline:
+            time.sleep(0.05)
+        rows = sqlite_query(self.server.data_dir, sql)
+        self.assertEqual(sorted(rows, key=repr),
+                         sorted([(0, None), (1, None), (0, "shadowed"), (1, "shadowed")],
+                                key=repr))
 
     def test_every_answered_prediction_survives_a_kill(self):
         endpoint_id, key = self.deploy()
