@@ -18,6 +18,7 @@
 #include "store/store_endpoints.h"
 #include "store/store_projects.h"
 #include "util/clock.h"
+#include "util/json_write.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -138,15 +139,41 @@ typedef struct prediction_done {
 	json_t *output; /* owned */
 } prediction_done;
 
+/* An input of one string member ({"text"} or {"image_bytes_b64"}, what callers send) as
+ * json_dumps writes it sorted and compact, without its cycle checks and key sorting: 0, or -1
+ * for any other input. */
+static int one_string_json(const json_t *in, buf *out)
+{
+	const char *key;
+	json_t *v;
+	int rc = json_object_size(in) == 1 ? 0 : -1;
+	json_object_foreach((json_t *)in, key, v)
+	{
+		if (rc || !json_is_string(v))
+			return -1;
+		rc = buf_append(out, "{", 1);
+		rc = rc ? rc : json_write_string(out, key, strlen(key));
+		rc = rc ? rc : buf_append(out, ":", 1);
+		rc = rc ? rc : json_write_string(out, json_string_value(v), json_string_length(v));
+		rc = rc ? rc : buf_append(out, "}", 1);
+	}
+	return rc ? -1 : 0;
+}
+
 void api_input_digest(const json_t *in, char hex[65], int64_t *bytes)
 {
-	char *text = json_dumps(in, JSON_COMPACT | JSON_SORT_KEYS);
+	buf one;
+	buf_init(&one, 0);
+	bool one_string = !one_string_json(in, &one);
+	char *text = one_string ? NULL : json_dumps(in, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *json = one_string ? one.data : text ? text : "";
+	size_t n = one_string ? one.len : strlen(json);
 	unsigned char d[crypto_hash_sha256_BYTES];
-	size_t n = text ? strlen(text) : 0;
-	crypto_hash_sha256(d, (const unsigned char *)(text ? text : ""), n);
+	crypto_hash_sha256(d, (const unsigned char *)json, n);
 	sodium_bin2hex(hex, 65, d, sizeof d);
 	*bytes = (int64_t)n;
 	free(text);
+	buf_release(&one);
 }
 
 static void record_of(const endpoint_row *e, const api_scope *s, const serving_answer *a,
@@ -294,8 +321,65 @@ static void canary_compare(const endpoint_row *e, serving_deployment *d, int dra
 	l->canary = drawn_is_production ? other->output : l->returned->output;
 }
 
-/* Answers one input with the endpoint's deployment and logs it; the shadow's answer is
+/* One input's prediction and its log record: what the record points to lives here, so that
+ * the record may wait for the writer. A slot does not move once filled. */
+typedef struct prediction_slot {
+	prediction_record rec;
+	serving_answer p;     /* the answer returned: p.output owned until handed on */
+	serving_answer other; /* a sampled canary request's other answer, owned */
+	char digest[65];
+	loop_image im; /* an image input the loop keeps (rec points into it) */
+	int64_t id;    /* once logged */
+} prediction_slot;
+
+static void prediction_slot_release(prediction_slot *s)
+{
+	json_decref(s->rec.loop_meta);
+	json_decref(s->other.output);
+	json_decref(s->p.output);
+	s->rec.loop_meta = s->other.output = s->p.output = NULL;
+}
+
+/* Answers one input with deployment `d` and fills its log record in *s; the shadow's answer is
  * queued (api/shadow.h), never waited for. */
+static void predict_answer(app *a, const api_scope *scope, const endpoint_row *e,
+			   serving_deployment *d, const json_t *input, const char *request_id,
+			   prediction_slot *s)
+{
+	int64_t bytes;
+	int drawn = serving_draw(d, randombytes_uniform(100));
+	serving_answer_target(d, drawn, input, &s->p);
+	loop_answers l = {.returned = &s->p};
+	canary_compare(e, d, drawn, input, &s->other, &l);
+	serving_observe(a->serving, e->id, s->p.rc, s->p.latency_us);
+	api_input_digest(input, s->digest, &bytes);
+	record_of(e, scope, &s->p, s->digest, bytes, request_id, &s->rec);
+	if (serving_has_shadow(d))
+		shadow_queue_push(a, d, input, &s->rec);
+	loop_attach(a, e, input, &l, &s->rec, &s->im);
+}
+
+/* What a prediction answers once its log write ended with `logged`: its output moved into
+ * *out, or its error (the log's, else the model's). Releases the slot. */
+static int prediction_outcome(http_request *r, int logged, prediction_slot *s, prediction_done *out)
+{
+	int rc = logged;
+	if (!rc && s->p.rc) {
+		r->err = s->p.err;
+		rc = s->p.rc;
+	}
+	if (!rc) {
+		out->id = s->id;
+		snprintf(out->target, sizeof out->target, "%s", s->p.target);
+		out->output = s->p.output;
+		s->p.output = NULL;
+	}
+	prediction_slot_release(s);
+	return rc;
+}
+
+/* Answers one input with the endpoint's deployment and logs it, waiting for the writer (a
+ * handler pool's thread). */
 static int predict_one(http_request *r, const endpoint_row *e, const json_t *input,
 		       const char *request_id, prediction_done *out)
 {
@@ -305,39 +389,140 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 	if (serving_acquire(a->serving, e->id, e->revision, e->targets, e->shadow, &d, &load))
 		return http_fail(r, CL_EUNAVAIL, "model_unavailable",
 				 "the endpoint's model cannot be loaded: %s", load.message);
-	serving_answer p, other;
-	int drawn = serving_draw(d, randombytes_uniform(100));
-	serving_answer_target(d, drawn, input, &p);
-	loop_answers l = {.returned = &p};
-	canary_compare(e, d, drawn, input, &other, &l);
-	serving_observe(a->serving, e->id, p.rc, p.latency_us);
-	char digest[65];
-	int64_t bytes;
-	api_input_digest(input, digest, &bytes);
-	prediction_record rec;
-	record_of(e, api_scope_of(r), &p, digest, bytes, request_id, &rec);
-	if (serving_has_shadow(d))
-		shadow_queue_push(a, d, input, &rec);
+	prediction_slot s = {0};
+	predict_answer(a, api_scope_of(r), e, d, input, request_id, &s);
 	serving_release(d);
-	loop_image im = {0};
-	loop_attach(a, e, input, &l, &rec, &im);
-	int rc = store_prediction_log(a->db, &rec, NULL, &out->id, &r->err);
-	json_decref(rec.loop_meta);
-	json_decref(other.output);
-	if (!rc && p.rc) {
-		r->err = p.err;
-		rc = p.rc;
+	int rc = store_prediction_log(a->db, &s.rec, NULL, &s.id, &r->err);
+	return prediction_outcome(r, rc, &s, out);
+}
+
+/* ---- answering on the I/O thread ----
+ * A text model of a quick runtime (ml_runtime.quick) answers in microseconds: its request is
+ * answered on the I/O thread, the predictions made at once and their log handed to the writer
+ * without waiting; the answer goes out when the log is durable (ROUTE_ASYNC). Any other
+ * request goes to the handler pool (http_pool), where predict_one waits. */
+
+/* Bodies above this go to the pool: a long text costs its model more than microseconds. */
+#define PREDICT_QUICK_MAX_BYTES (16 * 1024)
+
+/* A request answered on its I/O thread, while its predictions wait for the writer. */
+typedef struct predict_async {
+	json_t *body;		/* the request's: inputs and request_id point into it */
+	json_t *input;		/* the inference route's one input; NULL on the plain route */
+	const char *request_id; /* the inference request's id, or NULL */
+	endpoint_row e;
+	prediction_batch log; /* log.n slots were answered; the last may have failed */
+	cl_error err;
+	db *db;
+	int logged; /* the log's result, once the writer called back */
+	prediction_slot slots[];
+} predict_async;
+
+static void predict_async_free(void *ctx)
+{
+	predict_async *pa = ctx;
+	store_predictions_logged(pa->db, &pa->log, pa->logged);
+	for (int i = 0; i < pa->log.n; i++)
+		prediction_slot_release(&pa->slots[i]);
+	endpoint_row_release(&pa->e);
+	json_decref(pa->input);
+	json_decref(pa->body);
+	free(pa);
+}
+
+/* Whether `in` holds nothing but a text. */
+static bool text_input(const json_t *in)
+{
+	return json_is_object(in) && json_object_size(in) == 1 &&
+	       json_is_string(json_object_get(in, "text"));
+}
+
+/* The endpoint's deployment when it is loaded and quick and every input is a text (a
+ * reference), else NULL: the request then goes to the pool. */
+static serving_deployment *quick_deployment(http_request *r, const endpoint_row *e,
+					    const json_t *const *inputs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!text_input(inputs[i]))
+			return NULL;
+	serving_deployment *d = serving_loaded(api_app(r)->serving, e->id, e->revision);
+	if (d && !serving_quick(d)) {
+		serving_release(d);
+		d = NULL;
 	}
-	if (rc) {
-		json_decref(p.output);
-		return rc;
+	return d;
+}
+
+/* A new context for n predictions, taking the body and the endpoint row; NULL without memory
+ * (then nothing is taken). */
+static predict_async *predict_async_new(size_t n, json_t *body, endpoint_row *e)
+{
+	predict_async *pa = calloc(1, sizeof *pa + n * sizeof pa->slots[0]);
+	if (!pa)
+		return NULL;
+	pa->body = body;
+	pa->e = *e;
+	*e = (endpoint_row){0};
+	return pa;
+}
+
+/* Answers the inputs with `d` (released here), stopping at the first that fails, whose error
+ * is the answer once its log is written. */
+static void predict_async_answer(http_request *r, predict_async *pa, serving_deployment *d,
+				 const json_t *const *inputs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		prediction_slot *s = &pa->slots[i];
+		predict_answer(api_app(r), api_scope_of(r), &pa->e, d, inputs[i], pa->request_id,
+			       s);
+		pa->log.recs[pa->log.n++] = &s->rec;
+		if (s->p.rc)
+			break;
 	}
-	snprintf(out->target, sizeof out->target, "%s", p.target);
-	out->output = p.output;
-	return 0;
+	serving_release(d);
+}
+
+/* The writer's call once the log is durable or failed (a store thread): wakes the request. */
+static void predict_async_logged(void *arg, int rc)
+{
+	http_request *r = arg;
+	((predict_async *)r->defer_ctx)->logged = rc;
+	http_wake(r, rc);
+}
+
+/* Hands the predictions' log to the writer: `finish` answers when it is durable. */
+static int predict_async_log(http_request *r, predict_async *pa, http_handler finish)
+{
+	http_defer(r, finish, pa, predict_async_free);
+	pa->db = api_app(r)->db;
+	pa->logged = CL_EUNAVAIL; /* until the writer says otherwise */
+	int rc = store_predictions_log_async(pa->db, &pa->log, &pa->err, predict_async_logged, r);
+	if (rc)
+		http_wake(r, rc);
+	return HTTP_DEFERRED;
+}
+
+/* Prediction i of a logged request, into *done: 0, or the error the request answers. */
+static int predict_async_outcome(http_request *r, predict_async *pa, int i, prediction_done *done)
+{
+	if (r->wake_rc) {
+		r->err = pa->err;
+		return r->err.code
+			   ? r->wake_rc
+			   : http_fail(r, r->wake_rc, NULL, "the prediction was not logged");
+	}
+	pa->slots[i].id = pa->log.ids[i];
+	return prediction_outcome(r, 0, &pa->slots[i], done);
 }
 
 /* ---- the plain route ---- */
+
+/* A prediction as the plain route answers it (its output stolen). */
+static json_t *prediction_json(prediction_done *done)
+{
+	return json_pack("{s:I,s:s,s:o}", "id", (json_int_t)done->id, "target", done->target,
+			 "output", done->output);
+}
 
 static int predict_inputs(http_request *r, const endpoint_row *e, const json_t *inputs,
 			  json_t *answers)
@@ -350,37 +535,88 @@ static int predict_inputs(http_request *r, const endpoint_row *e, const json_t *
 			rc = predict_one(r, e, in, NULL, &done);
 		if (rc)
 			return rc;
-		json_array_append_new(answers,
-				      json_pack("{s:I,s:s,s:o}", "id", (json_int_t)done.id,
-						"target", done.target, "output", done.output));
+		json_array_append_new(answers, prediction_json(&done));
 	}
 	return 0;
 }
 
-int api_endpoint_predict(http_request *r)
+/* What both ways of answering check first: the body, its inputs, the endpoint (into *e). */
+static int predict_request(http_request *r, json_t **body, endpoint_row *e)
 {
-	json_t *body = NULL, *answers = json_array();
-	endpoint_row e = {0};
-	int rc = http_body_json(r, &body);
-	const json_t *inputs = json_object_get(body, "inputs");
+	int rc = http_body_json(r, body);
+	const json_t *inputs = json_object_get(*body, "inputs");
 	if (!rc && (!json_array_size(inputs) || json_array_size(inputs) > PREDICT_MAX_INPUTS))
 		rc = http_fail(r, CL_EINVAL, NULL, "\"inputs\" holds 1 to %d inputs",
 			       PREDICT_MAX_INPUTS);
 	if (!rc)
-		rc = key_endpoint(r, &e);
-	if (!rc && !e.active)
+		rc = key_endpoint(r, e);
+	if (!rc && !e->active)
 		rc = http_fail(r, CL_EUNAVAIL, "endpoint_paused", "the endpoint is paused");
+	return rc;
+}
+
+static json_t *predict_answer_json(const endpoint_row *e, json_t *answers)
+{
+	return json_pack("{s:s,s:I,s:o}", "endpoint", e->name, "revision", (json_int_t)e->revision,
+			 "predictions", answers);
+}
+
+/* The plain route on a handler pool's thread: each input answered and logged in turn. */
+static int predict_pooled(http_request *r)
+{
+	json_t *body = NULL, *answers = json_array();
+	endpoint_row e = {0};
+	int rc = predict_request(r, &body, &e);
 	if (!rc)
-		rc = predict_inputs(r, &e, inputs, answers);
-	if (!rc) {
-		http_json(r, 200,
-			  json_pack("{s:s,s:I,s:O}", "endpoint", e.name, "revision",
-				    (json_int_t)e.revision, "predictions", answers));
-	}
+		rc = predict_inputs(r, &e, json_object_get(body, "inputs"), answers);
+	if (!rc)
+		http_json(r, 200, predict_answer_json(&e, json_incref(answers)));
 	endpoint_row_release(&e);
 	json_decref(answers);
 	json_decref(body);
 	return rc;
+}
+
+/* The plain route's answer once its log is durable. */
+static int predict_finish(http_request *r)
+{
+	predict_async *pa = r->defer_ctx;
+	json_t *answers = json_array();
+	int rc = 0;
+	for (int i = 0; !rc && i < pa->log.n; i++) {
+		prediction_done done = {0};
+		rc = predict_async_outcome(r, pa, i, &done);
+		if (!rc)
+			json_array_append_new(answers, prediction_json(&done));
+	}
+	if (!rc)
+		http_json(r, 200, predict_answer_json(&pa->e, json_incref(answers)));
+	json_decref(answers);
+	return rc;
+}
+
+int api_endpoint_predict(http_request *r)
+{
+	json_t *body = NULL;
+	endpoint_row e = {0};
+	if (r->body.len > PREDICT_QUICK_MAX_BYTES)
+		return http_pool(r, predict_pooled);
+	int rc = predict_request(r, &body, &e);
+	const json_t *list = json_object_get(body, "inputs");
+	const json_t *inputs[PREDICT_MAX_INPUTS];
+	size_t n = rc ? 0 : json_array_size(list);
+	for (size_t i = 0; i < n; i++)
+		inputs[i] = json_array_get(list, i);
+	serving_deployment *d = rc ? NULL : quick_deployment(r, &e, inputs, n);
+	predict_async *pa = d ? predict_async_new(n, body, &e) : NULL;
+	if (!pa) {
+		serving_release(d);
+		endpoint_row_release(&e);
+		json_decref(body);
+		return rc ? rc : http_pool(r, predict_pooled);
+	}
+	predict_async_answer(r, pa, d, inputs, n);
+	return predict_async_log(r, pa, predict_finish);
 }
 
 /* ---- feedback ---- */
@@ -739,22 +975,32 @@ static json_t *infer_answer(const endpoint_row *e, const char *request_id,
 			 answer_tensors(done->output));
 }
 
-int api_oip_infer(http_request *r)
+/* What both ways of answering check first: the body, its id, the endpoint (into *e) and the
+ * model's input (new, into *input). */
+static int infer_request(http_request *r, json_t **body, endpoint_row *e, json_t **input)
+{
+	oip_binary bin;
+	int rc = infer_body(r, body, &bin);
+	const char *request_id = json_string_value(json_object_get(*body, "id"));
+	if (!rc && request_id && strlen(request_id) > 128)
+		rc = http_fail(r, CL_EINVAL, NULL, "\"id\" is up to 128 bytes");
+	if (!rc)
+		rc = key_endpoint(r, e);
+	if (!rc && !e->active)
+		rc = http_fail(r, CL_EUNAVAIL, "endpoint_paused", "the endpoint is paused");
+	if (!rc)
+		rc = oip_input(r, e, json_object_get(*body, "inputs"), &bin, input);
+	return rc;
+}
+
+/* The inference route on a handler pool's thread. */
+static int infer_pooled(http_request *r)
 {
 	json_t *body = NULL, *input = NULL;
 	endpoint_row e = {0};
 	prediction_done done = {0};
-	oip_binary bin;
-	int rc = infer_body(r, &body, &bin);
+	int rc = infer_request(r, &body, &e, &input);
 	const char *request_id = json_string_value(json_object_get(body, "id"));
-	if (!rc && request_id && strlen(request_id) > 128)
-		rc = http_fail(r, CL_EINVAL, NULL, "\"id\" is up to 128 bytes");
-	if (!rc)
-		rc = key_endpoint(r, &e);
-	if (!rc && !e.active)
-		rc = http_fail(r, CL_EUNAVAIL, "endpoint_paused", "the endpoint is paused");
-	if (!rc)
-		rc = oip_input(r, &e, json_object_get(body, "inputs"), &bin, &input);
 	if (!rc)
 		rc = predict_one(r, &e, input, request_id, &done);
 	if (!rc)
@@ -764,4 +1010,39 @@ int api_oip_infer(http_request *r)
 	endpoint_row_release(&e);
 	json_decref(body);
 	return rc;
+}
+
+/* The inference route's answer once its log is durable. */
+static int infer_finish(http_request *r)
+{
+	predict_async *pa = r->defer_ctx;
+	prediction_done done = {0};
+	int rc = predict_async_outcome(r, pa, 0, &done);
+	if (!rc)
+		http_json(r, 200, infer_answer(&pa->e, pa->request_id, &done));
+	json_decref(done.output);
+	return rc;
+}
+
+int api_oip_infer(http_request *r)
+{
+	json_t *body = NULL, *input = NULL;
+	endpoint_row e = {0};
+	if (r->body.len > PREDICT_QUICK_MAX_BYTES)
+		return http_pool(r, infer_pooled);
+	int rc = infer_request(r, &body, &e, &input);
+	const json_t *inputs[1] = {input};
+	serving_deployment *d = rc ? NULL : quick_deployment(r, &e, inputs, 1);
+	predict_async *pa = d ? predict_async_new(1, body, &e) : NULL;
+	if (!pa) {
+		serving_release(d);
+		endpoint_row_release(&e);
+		json_decref(input);
+		json_decref(body);
+		return rc ? rc : http_pool(r, infer_pooled);
+	}
+	pa->input = input;
+	pa->request_id = json_string_value(json_object_get(body, "id"));
+	predict_async_answer(r, pa, d, inputs, 1);
+	return predict_async_log(r, pa, infer_finish);
 }

@@ -331,7 +331,7 @@ const route api_routes[] = {
 
     /* Calling an endpoint with its key ({name} is an endpoint of the key's org) or as a member of
 	 * its org (an endpoint of one's own org). */
-    {"POST", V1 "/endpoints/{name}/predict", api_endpoint_predict, KEY_OR_MEMBER, ROUTE_PUBLIC,
+    {"POST", V1 "/endpoints/{name}/predict", api_endpoint_predict, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC,
      "predict: {\"inputs\":[{\"image_bytes_b64\"}|{\"text\"}]}", NULL,
      BODY(REQ("inputs", ARRAY)), "200 Predictions"},
     {"POST", V1 "/predictions/{id}/feedback", api_prediction_feedback, KEY, ROUTE_PUBLIC,
@@ -354,9 +354,9 @@ const route api_routes[] = {
      NULL, NULL, NULL},
     {"GET", "/v2/models/{name}/versions/{id}/ready", api_oip_model_ready, KEY_OR_MEMBER, ROUTE_PUBLIC,
      "model readiness of a version", NULL, NULL, NULL},
-    {"POST", "/v2/models/{name}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC, "inference", NULL,
+    {"POST", "/v2/models/{name}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC, "inference", NULL,
      OIP_INFER, NULL},
-    {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC,
+    {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC,
      "inference on a version", NULL, OIP_INFER, NULL},
     /* Training jobs, runs and the model registry (org owners and engineers). */
     {"GET", V1 "/trainers", api_trainers, USER, 0, "the built-in trainers and their params", NULL,

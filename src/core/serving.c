@@ -129,7 +129,7 @@ static void server_free(ml_model *m)
 	model_servers_close((managed_server *)m);
 }
 
-static const ml_runtime server_runtime = {"model_server", NULL, server_predict, server_free};
+static const ml_runtime server_runtime = {"model_server", NULL, server_predict, server_free, false};
 
 static int server_open(serving_registry *g, const json_t *target, const ml_runtime **rt,
 		       ml_model **m, cl_error *err)
@@ -375,6 +375,27 @@ int serving_acquire(serving_registry *g, int64_t endpoint_id, int64_t revision,
 	serving_install(g, endpoint_id, revision, d);
 	*out = d;
 	return 0;
+}
+
+serving_deployment *serving_loaded(serving_registry *g, int64_t endpoint_id, int64_t revision)
+{
+	serving_deployment *d = NULL;
+	pthread_mutex_lock(&g->lock);
+	endpoint_slot *s = slot_find(g, endpoint_id);
+	if (s && s->d && (s->revision >= revision || s->loading >= revision)) {
+		d = s->d;
+		atomic_fetch_add(&d->refs, 1);
+	}
+	pthread_mutex_unlock(&g->lock);
+	return d;
+}
+
+bool serving_quick(const serving_deployment *d)
+{
+	for (int i = 0; i < d->n; i++)
+		if (!d->targets[i].m->rt->quick)
+			return false;
+	return true;
 }
 
 void serving_forget(serving_registry *g, int64_t endpoint_id)

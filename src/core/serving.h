@@ -51,6 +51,13 @@ int serving_acquire(serving_registry *g, int64_t endpoint_id, int64_t revision,
 		    const json_t *targets, const json_t *shadow, serving_deployment **out,
 		    cl_error *err);
 void serving_release(serving_deployment *d);
+/* serving_acquire's deployment when it is loaded already (a reference), NULL when the request
+ * would have to load it or wait for its load: never blocks on a model's loading. */
+serving_deployment *serving_loaded(serving_registry *g, int64_t endpoint_id, int64_t revision);
+/* Whether every target answers in microseconds without blocking (ml_runtime.quick): then a
+ * request's thread that must not block may answer with it. The shadow does not count: it
+ * never answers on a request's thread. */
+bool serving_quick(const serving_deployment *d);
 /* Whether every custom model server of the deployment is ready (true when it has none). */
 bool serving_ready(serving_deployment *d);
 /* Blocks until every custom model server of a loaded deployment is ready: 0, or CL_EUNAVAIL

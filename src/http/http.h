@@ -127,6 +127,7 @@ struct http_request {
 	bool held;		  /* private to server.c: counted in the server's suspended */
 	struct conn_watch *watch; /* private to server.c: its connection's header deadline */
 	http_handler finish;      /* set by http_defer */
+	http_handler pooled;	  /* set by http_pool: what the handler pool runs instead */
 	void *defer_ctx;
 	void (*defer_free)(void *ctx);
 	int wake_rc;
@@ -150,6 +151,11 @@ void http_defer(http_request *r, http_handler finish, void *ctx, void (*free_ctx
 /* From any thread once the work is done (`rc` is kept in r->wake_rc): finish(r) then runs on
  * an I/O thread, and its result answers the request as a handler's would. */
 void http_wake(void *r, int rc);
+/* For a ROUTE_ASYNC handler that finds its work may block after all (a slow model, a large
+ * body): the request goes to the handler pool, where `handler` runs instead of the route's
+ * handler, as a pooled route's would. Returns HTTP_DEFERRED for the handler to return; without
+ * a pool, runs `handler` here and returns its result. */
+int http_pool(http_request *r, http_handler handler);
 /* For a streamed answer's content reader that has nothing to send yet: suspends r's connection
  * for `ms` milliseconds, after which MHD calls the reader again; the reader returns 0. No I/O
  * thread waits meanwhile. CL_EUNAVAIL when the server is stopping: end the stream. */

@@ -1,10 +1,10 @@
 /* libmicrohttpd glue: reads each request (headers, query, body with limits, multipart parts),
  * matches the route, then either runs the handler on the I/O thread (ROUTE_INLINE, and
  * ROUTE_ASYNC, whose handler may suspend the connection until work on another thread is done:
- * http_defer/http_wake) or suspends the connection and hands the request to the handler pool,
- * whose threads may block on the store's group commit; the finished request resumes its
- * connection and MHD sends the answer. The first call for a request only sets *req_cls, which
- * keeps connections alive. */
+ * http_defer/http_wake, or hand the request to the pool after all: http_pool) or suspends the
+ * connection and hands the request to the handler pool, whose threads may block on the store's
+ * group commit; the finished request resumes its connection and MHD sends the answer. The
+ * first call for a request only sets *req_cls, which keeps connections alive. */
 #include "http/http.h"
 #include "http/internal.h"
 #include "util/clock.h"
@@ -310,7 +310,7 @@ static void dispatch(http_server *s, http_request *r)
 	} else {
 		rc = admit(s, r);
 		if (!rc)
-			rc = r->route->handler(r);
+			rc = (r->pooled ? r->pooled : r->route->handler)(r);
 		if (rc == HTTP_DEFERRED)
 			return;
 	}
@@ -419,7 +419,31 @@ void http_wake(void *arg, int rc)
 	MHD_resume_connection(r->conn);
 }
 
+int http_pool(http_request *r, http_handler handler)
+{
+	const http_server *s = r->server;
+	if (!s->n_pool)
+		return handler(r);
+	r->pooled = handler;
+	return HTTP_DEFERRED;
+}
+
 /* ---- MHD callbacks ---- */
+
+/* Suspends the request's connection and queues it for the handler pool: MHD_YES, or MHD_NO
+ * (the connection closes) without memory. */
+static enum MHD_Result pool_hand(http_server *s, struct MHD_Connection *conn, http_request *r)
+{
+	r->phase = PHASE_RUNNING;
+	hold_count(s, r);
+	MHD_suspend_connection(conn);
+	if (pool_push(s, r)) {
+		hold_uncount(s, r);
+		MHD_resume_connection(conn);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
 
 static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
 				const char *value)
@@ -624,21 +648,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			dispatch(s, r);
 			if (r->finish)
 				return MHD_YES; /* deferred: http_wake resumes the connection */
+			/* It may block after all (http_pool): the handler pool runs it. */
+			if (r->pooled)
+				return pool_hand(s, conn, r);
 			if (stopping)
 				MHD_add_response_header(r->response, MHD_HTTP_HEADER_CONNECTION, "close");
 			r->phase = PHASE_DONE;
 			r->queued = true;
 			return MHD_queue_response(conn, (unsigned)r->status, r->response);
 		} else {
-			r->phase = PHASE_RUNNING;
-			hold_count(s, r);
-			MHD_suspend_connection(conn);
-			if (pool_push(s, r)) {
-				hold_uncount(s, r);
-				MHD_resume_connection(conn);
-				return MHD_NO;
-			}
-			return MHD_YES;
+			return pool_hand(s, conn, r);
 		}
 	} else if (r->phase == PHASE_RUNNING && r->finish &&
 		   atomic_load_explicit(&r->woken, memory_order_acquire)) {

@@ -352,4 +352,4 @@ static int image_hog_predict(ml_model *mm, const json_t *in, json_t **out, cl_er
 }
 
 const ml_runtime ml_runtime_image_hog = {"image_hog", image_hog_load, image_hog_predict,
-					 image_hog_free};
+					 image_hog_free, false};

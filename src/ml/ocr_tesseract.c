@@ -422,4 +422,5 @@ static int ocr_predict(ml_model *m, const json_t *input, json_t **out, cl_error 
 	return rc;
 }
 
-const ml_runtime ml_runtime_ocr_tesseract = {"ocr_tesseract", ocr_load, ocr_predict, ocr_free};
+const ml_runtime ml_runtime_ocr_tesseract = {"ocr_tesseract", ocr_load, ocr_predict, ocr_free,
+					     false};

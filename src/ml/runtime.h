@@ -42,6 +42,9 @@ typedef struct ml_runtime {
 	int (*predict)(ml_model *m, const json_t *input, json_t **out, cl_error *err);
 	/* Frees the model; NULL is fine. */
 	void (*free)(ml_model *m);
+	/* Whether predict answers a text in microseconds, touching no file, process or network:
+	 * serving may then run it on an HTTP I/O thread (core/serving.h, serving_quick). */
+	bool quick;
 } ml_runtime;
 
 /* The runtime named `name`, or NULL. */

@@ -481,4 +481,5 @@ static int spans_predict(ml_model *mm, const json_t *in, json_t **out, cl_error 
 	return rc;
 }
 
-const ml_runtime ml_runtime_spans_linear = {"spans_linear", spans_load, spans_predict, spans_free};
+const ml_runtime ml_runtime_spans_linear = {"spans_linear", spans_load, spans_predict, spans_free,
+					    true};

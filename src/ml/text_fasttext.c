@@ -249,7 +249,7 @@ int ml_text_fasttext_fold(const ml_train_job *job, const int *fold, int f, doubl
 }
 
 const ml_runtime ml_runtime_text_fasttext = {"text_fasttext", text_fasttext_load,
-					     text_fasttext_predict, fasttext_model_free};
+					     text_fasttext_predict, fasttext_model_free, true};
 
 /* langid: model.json {"runtime":"langid_fasttext","file":"lid.176.ftz"}. */
 static int langid_load(const char *dir, ml_model **out, cl_error *err)
@@ -288,4 +288,4 @@ static int langid_predict(ml_model *mm, const json_t *in, json_t **out, cl_error
 }
 
 const ml_runtime ml_runtime_langid_fasttext = {"langid_fasttext", langid_load, langid_predict,
-					       fasttext_model_free};
+					       fasttext_model_free, true};

@@ -167,7 +167,7 @@ static int text_linear_predict(ml_model *mm, const json_t *in, json_t **out, cl_
 }
 
 const ml_runtime ml_runtime_text_linear = {"text_linear", text_linear_load, text_linear_predict,
-					   text_linear_free};
+					   text_linear_free, true};
 
 /* ---- every row's vector, for the label check (ml/label_check.h) ---- */
 

@@ -995,6 +995,41 @@ static json_t *prediction_json(sqlite3_stmt *st)
 	" LEFT JOIN prediction_feedback f ON f.prediction_id = p.id"                               \
 	" LEFT JOIN prediction_items pi ON pi.prediction_id = p.id WHERE p.endpoint_id = ?1"
 
+/* The records of a batch in one transaction, in order; ids[i] the id of recs[i]. */
+static int prediction_batch_job(db_conn *c, void *ctx, cl_error *err)
+{
+	prediction_batch *b = ctx;
+	int rc = 0;
+	for (int i = 0; !rc && i < b->n; i++) {
+		struct prediction_log a = {b->recs[i], NULL, 0, b->let_go};
+		rc = prediction_log_job(c, &a, err);
+		b->ids[i] = a.id;
+	}
+	return rc;
+}
+
+int store_predictions_log_async(db *d, prediction_batch *b, cl_error *err, db_done_fn done,
+				void *arg)
+{
+	b->let_go = json_array();
+	return db_write_async(d, prediction_batch_job, b, err, done, arg);
+}
+
+void store_predictions_logged(db *d, prediction_batch *b, int rc)
+{
+	const char *data_dir = NULL;
+	for (int i = 0; i < b->n; i++) {
+		const prediction_record *p = b->recs[i];
+		/* The image blob_put stored for this record is named (or not) for good now. */
+		blob_release(p->keep_blob ? p->keep_blob : p->loop_blob);
+		data_dir = p->data_dir ? p->data_dir : data_dir;
+	}
+	if (!rc)
+		kept_blobs_let_go(d, data_dir, b->let_go);
+	json_decref(b->let_go);
+	b->let_go = NULL;
+}
+
 json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
 			       int64_t *next)
 {

@@ -132,6 +132,24 @@ int store_prediction_log(db *d, const prediction_record *p, const prediction_rec
  * under data_dir) go after its commit when nothing else names them. A cheap read when nothing
  * is due: the job runner's thread calls it every few seconds. *n the images let go. */
 int store_kept_images_sweep(db *d, const char *data_dir, int64_t now, int *n, cl_error *err);
+/* A request's predictions, logged together (store_predictions_log_async). */
+#define PREDICTION_BATCH_MAX 16
+typedef struct prediction_batch {
+	const prediction_record *recs[PREDICTION_BATCH_MAX]; /* borrowed, n of them */
+	int n;
+	int64_t ids[PREDICTION_BATCH_MAX]; /* the predictions' ids, once logged */
+	json_t *let_go;			   /* the store's: kept images the commit leaves unnamed */
+} prediction_batch;
+/* Logs b's records as store_prediction_log logs one, all in one transaction, without waiting:
+ * done(arg, rc) runs on a store thread once they are durable (ids filled) or failed (err set).
+ * b, its records and err must live until then, and store_predictions_logged must follow.
+ * CL_EUNAVAIL when the store is closing (done never runs then). */
+int store_predictions_log_async(db *d, prediction_batch *b, cl_error *err, db_done_fn done,
+				void *arg);
+/* What follows a batch's commit (or its failure, `rc`), as store_prediction_log does it after
+ * its own: the records' image holds released, the kept images' files the commit left unnamed
+ * removed (rarely any: only a trim of an endpoint's image predictions leaves some). */
+void store_predictions_logged(db *d, prediction_batch *b, int rc);
 /* A page of an endpoint's predictions, newest first by default. */
 json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
 			       int64_t *next);

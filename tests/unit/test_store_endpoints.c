@@ -190,6 +190,60 @@ static void test_kept_images_let_go_spare_bytes_put_meanwhile(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* A record of a prediction of `endpoint_id` through a member's session (no key). */
+static prediction_record record(int64_t endpoint_id, const json_t *output)
+{
+	return (prediction_record){.endpoint_id = endpoint_id,
+				   .latency_us = 7,
+				   .log_limit = 100,
+				   .target = "text_linear:/m",
+				   .input_sha256 = DIGEST,
+				   .input_bytes = 12,
+				   .output = output};
+}
+
+static size_t logged(fixture *f, int64_t endpoint_id)
+{
+	int64_t next = 0;
+	json_t *page = store_predictions_list(f->d, endpoint_id, 0, 50, true, &next);
+	size_t n = json_array_size(page);
+	json_decref(page);
+	return n;
+}
+
+/* A request's predictions go to the writer together: done once they are durable, with their
+ * ids in order; when one of them cannot be written none is. */
+static void test_a_batch_is_logged_in_one_transaction(void **state)
+{
+	fixture *f = *state;
+	cl_error err = {0};
+	assert_int_equal(db_write(f->d, add_user_and_org, NULL, &err), 0);
+	int64_t endpoint_id = endpoint_made(f, "ocr");
+	json_t *output = json_pack("{s:s}", "label", "pos");
+	prediction_record recs[3] = {record(endpoint_id, output), record(endpoint_id, output),
+				     record(endpoint_id, output)};
+	prediction_batch b = {.recs = {&recs[0], &recs[1], &recs[2]}, .n = 3};
+	db_wait w;
+	db_wait_init(&w);
+	assert_int_equal(store_predictions_log_async(f->d, &b, &err, db_wait_done, &w), 0);
+	assert_int_equal(db_wait_for(&w), 0);
+	store_predictions_logged(f->d, &b, 0);
+	assert_true(b.ids[0] > 0 && b.ids[1] == b.ids[0] + 1 && b.ids[2] == b.ids[1] + 1);
+	assert_int_equal(store_prediction_endpoint(f->d, b.ids[2]), endpoint_id);
+	assert_int_equal(logged(f, endpoint_id), 3);
+
+	/* The second names no endpoint: the first is rolled back with it. */
+	recs[1].endpoint_id = 999;
+	prediction_batch bad = {.recs = {&recs[0], &recs[1]}, .n = 2};
+	db_wait_init(&w);
+	assert_int_equal(store_predictions_log_async(f->d, &bad, &err, db_wait_done, &w), 0);
+	int rc = db_wait_for(&w);
+	assert_int_not_equal(rc, 0);
+	store_predictions_logged(f->d, &bad, rc);
+	assert_int_equal(logged(f, endpoint_id), 3);
+	json_decref(output);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +251,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_revoked_key_is_gone_at_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kept_images_let_go_spare_bytes_put_meanwhile, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_a_batch_is_logged_in_one_transaction, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
