@@ -93,34 +93,78 @@ static signed char *labels_of(const ml_linear *m, size_t l, const uint8_t *truth
 	return y;
 }
 
-int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
-		    double C, int threads, cl_error *err)
+/* With m->cols, the bias column among them even when no row used it (no rows at all). */
+static int used_with_bias(ml_linear *m)
 {
-	size_t row = (size_t)m->dim + 1, *pos = calloc((size_t)m->nclass, sizeof *pos);
+	if (m->ncols && m->cols[m->ncols - 1] == m->dim)
+		return 0;
+	size_t n = (size_t)m->ncols + 1;
+	int *cols = realloc(m->cols, n * sizeof *cols);
+	float *w = cols ? calloc((size_t)m->nclass * n, sizeof *w) : NULL;
+	if (cols)
+		m->cols = cols;
+	if (!w)
+		return -1;
+	cols[n - 1] = m->dim;
+	for (size_t k = 0; k < (size_t)m->nclass; k++)
+		memcpy(w + k * n, m->w + k * (n - 1), (n - 1) * sizeof *w);
+	free(m->w);
+	m->w = w;
+	m->ncols = (int)n;
+	return 0;
+}
+
+/* The weights of every class, dense or of the used columns only. */
+static int weights_train(ml_linear *m, const ml_newton_problem *p, bool used)
+{
+	if (!used)
+		return (m->w = calloc((size_t)m->nclass * (size_t)(m->dim + 1), sizeof *m->w)) &&
+			       !ml_newton_train(p, m->w)
+			   ? 0
+			   : -1;
+	return ml_newton_train_used(p, &m->cols, &m->ncols, &m->w) || used_with_bias(m) ? -1 : 0;
+}
+
+static int linear_train(ml_linear *m, struct feature_node *const *x, size_t l,
+			const uint8_t *truth, double C, int threads, bool used, cl_error *err)
+{
+	size_t *pos = calloc((size_t)m->nclass, sizeof *pos);
 	unsigned char *skip = calloc((size_t)m->nclass, 1);
 	signed char *y = pos ? labels_of(m, l, truth, pos) : NULL;
 	/* Two exclusive classes need one model: class 0's weights are class 1's negated. */
 	bool mirror = m->nclass == 2 && !m->multi_label;
-	int rc = CL_OK;
-	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)) || !skip || !y)
-		rc = CL_ENOMEM;
+	int rc = skip && y ? CL_OK : CL_ENOMEM;
 	/* A class with one side only learns nothing; its bias alone says which side. */
 	for (int k = 0; !rc && k < m->nclass; k++)
 		skip[k] = (mirror && k == 0) || pos[k] == 0 || pos[k] == l;
 	ml_newton_problem p = {x, l, m->dim + 1, m->nclass, y, skip, C, 0.01, threads};
-	if (!rc && ml_newton_train(&p, m->w))
+	if (!rc && weights_train(m, &p, used))
 		rc = CL_ENOMEM;
+	size_t row = used ? (size_t)m->ncols : (size_t)m->dim + 1; /* the bias last either way */
 	for (int k = 0; !rc && k < m->nclass; k++)
 		if (pos[k] == 0 || pos[k] == l)
-			m->w[(size_t)k * row + (size_t)m->dim] = pos[k] ? 8.0f : -8.0f;
+			m->w[(size_t)k * row + row - 1] = pos[k] ? 8.0f : -8.0f;
 	for (size_t j = 0; !rc && mirror && j < row; j++)
 		m->w[j] = -m->w[row + j];
 	free(pos);
 	free(skip);
 	free(y);
 	if (rc)
-		return cl_fail(err, rc, NULL, "out of memory for %d x %zu weights", m->nclass, row);
+		return cl_fail(err, rc, NULL, "out of memory for %d x %d weights", m->nclass,
+			       m->dim + 1);
 	return CL_OK;
+}
+
+int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
+		    double C, int threads, cl_error *err)
+{
+	return linear_train(m, x, l, truth, C, threads, false, err);
+}
+
+int ml_linear_train_used(ml_linear *m, struct feature_node *const *x, size_t l,
+			 const uint8_t *truth, double C, int threads, cl_error *err)
+{
+	return linear_train(m, x, l, truth, C, threads, true, err);
 }
 
 /* ---- prediction ---- */
@@ -134,11 +178,37 @@ static double dot(const float *w, const struct feature_node *x, int dim)
 	return s;
 }
 
+static int by_int(const void *a, const void *b)
+{
+	int i = *(const int *)a, j = *(const int *)b;
+	return (i > j) - (i < j);
+}
+
+/* The same over the used columns' weights: a column not among them weighs 0. */
+static double dot_used(const ml_linear *m, const float *w, const struct feature_node *x)
+{
+	double s = 0;
+	for (; x->index != -1; x++) {
+		int j = x->index - 1;
+		const int *at = bsearch(&j, m->cols, (size_t)m->ncols, sizeof j, by_int);
+		if (at)
+			s += w[at - m->cols] * x->value;
+	}
+	return s;
+}
+
+static double class_dot(const ml_linear *m, int k, const struct feature_node *x)
+{
+	if (m->cols)
+		return dot_used(m, m->w + (size_t)k * (size_t)m->ncols, x);
+	return dot(m->w + (size_t)k * (size_t)(m->dim + 1), x, m->dim);
+}
+
 void ml_linear_scores(const ml_linear *m, const struct feature_node *x, double *p)
 {
 	double sum = 0;
 	for (int k = 0; k < m->nclass; k++) {
-		p[k] = 1 / (1 + exp(-dot(m->w + (size_t)k * (size_t)(m->dim + 1), x, m->dim)));
+		p[k] = 1 / (1 + exp(-class_dot(m, k, x)));
 		sum += p[k];
 	}
 	for (int k = 0; !m->multi_label && sum > 0 && k < m->nclass; k++)
@@ -158,25 +228,34 @@ int ml_argmax(const double *p, int nclass)
 
 static const char magic[8] = "CLLIN01";
 
+/* Class k's non-zero weights as (index, weight) pairs; returns how many. */
+static uint32_t class_pairs(const ml_linear *m, int k, uint32_t *pairs)
+{
+	uint32_t nnz = 0;
+	size_t row = m->cols ? (size_t)m->ncols : (size_t)m->dim + 1;
+	const float *w = m->w + (size_t)k * row;
+	for (size_t j = 0; j < row; j++)
+		if (w[j] != 0) {
+			pairs[2 * nnz] = m->cols ? (uint32_t)m->cols[j] : (uint32_t)j;
+			memcpy(&pairs[2 * nnz++ + 1], &w[j], sizeof *w);
+		}
+	return nnz;
+}
+
 int ml_linear_save(const ml_linear *m, const char *path, cl_error *err)
 {
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return cl_fail(err, CL_EINTERNAL, NULL, "%s: cannot be written", path);
 	int32_t head[3] = {m->dim, m->nclass, m->multi_label};
+	size_t row = m->cols ? (size_t)m->ncols : (size_t)m->dim + 1;
 	/* A class's (index, weight) pairs are written at once: one call a weight was most of the
 	 * time of saving a text model's millions. */
-	uint32_t *pairs = malloc(((size_t)m->dim + 1) * 2 * sizeof *pairs);
+	uint32_t *pairs = malloc(row * 2 * sizeof *pairs);
 	int ok =
 	    pairs && fwrite(magic, sizeof magic, 1, f) == 1 && fwrite(head, sizeof head, 1, f) == 1;
 	for (int k = 0; ok && k < m->nclass; k++) {
-		const float *w = m->w + (size_t)k * (size_t)(m->dim + 1);
-		uint32_t nnz = 0;
-		for (uint32_t j = 0; j <= (uint32_t)m->dim; j++)
-			if (w[j] != 0) {
-				pairs[2 * nnz] = j;
-				memcpy(&pairs[2 * nnz++ + 1], &w[j], sizeof *w);
-			}
+		uint32_t nnz = class_pairs(m, k, pairs);
 		ok = fwrite(&nnz, sizeof nnz, 1, f) == 1 &&
 		     fwrite(pairs, 2 * sizeof *pairs, nnz, f) == nnz;
 	}
@@ -213,7 +292,7 @@ int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
 		 fread(head, sizeof head, 1, f) == 1 && head[0] > 0 && head[0] <= (1 << 24) &&
 		 head[1] > 0 && head[1] <= 4096;
 	if (ok) {
-		*m = (ml_linear){head[0], head[1], head[2] != 0, NULL};
+		*m = (ml_linear){head[0], head[1], head[2] != 0, NULL, NULL, 0};
 		ok =
 		    (m->w = calloc((size_t)m->nclass * (size_t)(m->dim + 1), sizeof *m->w)) != NULL;
 	}
@@ -231,5 +310,8 @@ int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
 void ml_linear_release(ml_linear *m)
 {
 	free(m->w);
+	free(m->cols);
 	m->w = NULL;
+	m->cols = NULL;
+	m->ncols = 0;
 }

@@ -96,6 +96,12 @@ static int by_count(const void *a, const void *b)
 	return (x->column > y->column) - (x->column < y->column);
 }
 
+static int by_column_number(const void *a, const void *b)
+{
+	const column_count *x = a, *y = b;
+	return (x->column > y->column) - (x->column < y->column);
+}
+
 /* The columns the rows use, numbered 0..d-1 from the most used (column[] their original
  * numbers - 1): hashed features leave most columns empty, the work on weights grows with the
  * columns, and the frequent ones side by side share the cache's lines. */
@@ -678,7 +684,56 @@ static void weights_out(const solver *s, const ml_newton_problem *p, float *w)
 			    s->w[(size_t)j * (size_t)s->B + (size_t)(k / LANES)][k % LANES];
 }
 
-int ml_newton_train(const ml_newton_problem *p, float *w)
+/* The used columns in ascending order (used[], 0-based) and each one's place in that order
+ * (at[j] for the solver's column j). */
+static int used_ascending(const solver *s, int *used, int *at)
+{
+	column_count *c = malloc(((size_t)s->d + 1) * sizeof *c);
+	if (!c)
+		return -1;
+	for (int j = 0; j < s->d; j++)
+		c[j] = (column_count){s->column[j], j};
+	qsort(c, (size_t)s->d, sizeof *c, by_column_number);
+	for (int o = 0; o < s->d; o++) {
+		used[o] = c[o].column;
+		at[c[o].count] = o;
+	}
+	free(c);
+	return 0;
+}
+
+static void weights_used_out(const solver *s, const ml_newton_problem *p, const int *at,
+			     float *w)
+{
+	for (int k = 0; k < p->classes; k++)
+		for (int j = 0; j < s->d; j++)
+			w[(size_t)k * (size_t)s->d + (size_t)at[j]] =
+			    s->w[(size_t)j * (size_t)s->B + (size_t)(k / LANES)][k % LANES];
+}
+
+static int weights_used(const solver *s, const ml_newton_problem *p, int **used, int *n_used,
+			float **w)
+{
+	int *at = malloc(((size_t)s->d + 1) * sizeof *at);
+	*used = malloc(((size_t)s->d + 1) * sizeof **used);
+	*w = malloc(((size_t)s->d * (size_t)p->classes + 1) * sizeof **w);
+	if (!at || !*used || !*w || used_ascending(s, *used, at)) {
+		free(at);
+		free(*used);
+		free(*w);
+		*used = NULL;
+		*w = NULL;
+		return -1;
+	}
+	weights_used_out(s, p, at, *w);
+	*n_used = s->d;
+	free(at);
+	return 0;
+}
+
+/* The solve; the weights go out dense into w, or into the used columns' (*used, *w_used). */
+static int newton_solve(const ml_newton_problem *p, float *w, int **used, int *n_used,
+			float **w_used)
 {
 	solver s = {.l = p->l, .C = (float)p->C};
 	s.B = (p->classes + LANES - 1) / LANES;
@@ -690,7 +745,7 @@ int ml_newton_train(const ml_newton_problem *p, float *w)
 	    !(gnorm0 = malloc((size_t)s.lanes * sizeof *gnorm0)))
 		goto out;
 	if (!s.l) { /* nothing to learn from: the weights stay 0 */
-		rc = 0;
+		rc = w ? 0 : weights_used(&s, p, used, n_used, w_used);
 		goto out;
 	}
 	labels_set(&s, p);
@@ -710,11 +765,27 @@ int ml_newton_train(const ml_newton_problem *p, float *w)
 		line_search(&s, work);
 		function_gradient(&s);
 	}
-	weights_out(&s, p, w);
-	rc = 0;
+	if (w) {
+		weights_out(&s, p, w);
+		rc = 0;
+	} else
+		rc = weights_used(&s, p, used, n_used, w_used);
 out:
 	solver_release(&s);
 	free(work);
 	free(gnorm0);
 	return rc;
+}
+
+int ml_newton_train(const ml_newton_problem *p, float *w)
+{
+	return newton_solve(p, w, NULL, NULL, NULL);
+}
+
+int ml_newton_train_used(const ml_newton_problem *p, int **used, int *n_used, float **w)
+{
+	*used = NULL;
+	*w = NULL;
+	*n_used = 0;
+	return newton_solve(p, NULL, used, n_used, w);
 }

@@ -56,7 +56,7 @@ int ml_text_linear_train(const ml_train_job *job, cl_error *err)
 	ml_text_opts o = opts_of(job->trainer, job->params);
 	size_t n;
 	char path[PATH_MAX];
-	ml_linear m = {1 << o.hash_bits, (int)d->nlabels, d->multi_label, NULL};
+	ml_linear m = {1 << o.hash_bits, (int)d->nlabels, d->multi_label, NULL, NULL, 0};
 	ml_fvec *v = train_vectors(d, &o);
 	uint8_t *truth = ml_train_truth(d, ML_TRAIN, &n);
 	struct feature_node **x = calloc(n + 1, sizeof *x);
@@ -64,7 +64,7 @@ int ml_text_linear_train(const ml_train_job *job, cl_error *err)
 	for (size_t i = 0; !rc && i < n; i++)
 		x[i] = v[i].x;
 	if (!rc)
-		rc = ml_linear_train(&m, x, n, truth, ml_param(job->trainer, job->params, "C"),
+		rc = ml_linear_train_used(&m, x, n, truth, ml_param(job->trainer, job->params, "C"),
 				     job->cpus, err);
 	snprintf(path, sizeof path, "%s/weights.bin", job->output);
 	if (!rc && !(rc = ml_linear_save(&m, path, err)))
