@@ -56,6 +56,7 @@ typedef struct solver {
 	float C;
 	v8f *y, *z, *dc, *u, *xs;	 /* by row: label, X w, C * curvature, scratch, X s */
 	v8f *w, *g, *m, *s, *r, *p, *hp; /* by column (m: 1 / the preconditioner) */
+	v8f *sp;			 /* by column: the packed classes' steps */
 	v8f *blocks;			 /* B: one number a class */
 	v8f *partial;			 /* chunks of columns * B: their sums */
 	int *column;			 /* d: each used column's original number - 1 */
@@ -496,45 +497,127 @@ static void hessian_times(solver *s)
 	columns_pass(s, s->xs, s->p, s->hp, false);
 }
 
+/* ---- the classes still in conjugate gradients, packed ----
+ *
+ * Classes leave conjugate gradients at different steps (on package descriptions a quarter of the
+ * lanes' work was for classes already done), and a pass costs the same for a lane done as for
+ * one still working. So when the classes left fit in fewer blocks, they move into them: the
+ * vectors of conjugate gradients are rewritten in place with fewer blocks a row or column, and
+ * the passes run on a copy of the solver that has those fewer blocks. Each class's numbers are
+ * computed as before, lane by lane in the same order, so the weights do not change. */
+
+typedef struct packing {
+	int *from; /* lanes: the class in each lane of the packed solver, -1 for padding */
+	int *keep; /* lanes: scratch of classes_pack */
+	v8f *old;  /* the blocks of one row or column before packing */
+} packing;
+
+/* Rewrites n rows (or columns) of B0 blocks in place as rows of the B1 blocks that keep[]
+ * says (keep[lane] the old lane, -1: zero). The new rows are no longer, so row i's new place
+ * ends before row i + 1's old one begins. */
+static void vector_pack(v8f *v, size_t n, int B0, int B1, const int *keep, v8f *old)
+{
+	for (size_t i = 0; i < n; i++) {
+		memcpy(old, v + i * (size_t)B0, (size_t)B0 * sizeof *old);
+		for (int k = 0; k < B1 * LANES; k++)
+			v[i * (size_t)B1 + (size_t)(k / LANES)][k % LANES] =
+			    keep[k] < 0 ? 0 : old[keep[k] / LANES][keep[k] % LANES];
+	}
+}
+
+static void numbers_pack(double *x, int lanes, const int *keep)
+{
+	for (int k = 0; k < lanes; k++)
+		x[k] = keep[k] < 0 ? 0 : x[keep[k]];
+}
+
+/* The packed solver's step directions into the whole one's (s->s), class by class. */
+static void steps_unpack(const solver *q, solver *s, const packing *pk)
+{
+	for (size_t j = 0; j < (size_t)s->d; j++)
+		for (int k = 0; k < q->lanes; k++)
+			if (pk->from[k] >= 0)
+				s->s[j * (size_t)s->B + (size_t)(pk->from[k] / LANES)]
+				    [pk->from[k] % LANES] = q->s[j * (size_t)q->B + (size_t)(k / LANES)]
+								[k % LANES];
+}
+
+/* Moves the classes still working (q->cg) into the fewest blocks. */
+static void classes_pack(solver *q, solver *s, packing *pk, double *cgtol)
+{
+	int *keep = pk->keep, active = 0;
+	for (int k = 0; k < q->lanes; k++)
+		if (q->cg[k])
+			keep[active++] = k;
+	int B1 = (active + LANES - 1) / LANES;
+	if (B1 >= q->B)
+		return;
+	steps_unpack(q, s, pk); /* the classes leaving have their final steps */
+	for (int k = active; k < B1 * LANES; k++)
+		keep[k] = -1;
+	size_t cols = (size_t)q->d, rows = q->l;
+	v8f *by_col[] = {q->s, q->r, q->p, q->m};
+	for (size_t i = 0; i < sizeof by_col / sizeof *by_col; i++)
+		vector_pack(by_col[i], cols, q->B, B1, keep, pk->old);
+	vector_pack(q->dc, rows, q->B, B1, keep, pk->old);
+	for (int k = 0; k < B1 * LANES; k++) {
+		pk->from[k] = keep[k] < 0 ? -1 : pk->from[keep[k]];
+		q->cg[k] = keep[k] >= 0;
+	}
+	numbers_pack(q->rz, B1 * LANES, keep);
+	numbers_pack(cgtol, B1 * LANES, keep);
+	q->B = B1;
+	q->lanes = B1 * LANES;
+}
+
 /* Conjugate gradients on H s = -g for the classes not done, until each one's preconditioned
- * residual is a tenth of where it began. */
-static void newton_direction(solver *s)
+ * residual is a tenth of where it began. The iterations run on q, a copy of s whose vectors
+ * (s->dc and s->m among them, made again by function_gradient before their next use) shrink
+ * as classes finish; the steps come back into s->s. */
+static void newton_direction(solver *s, packing *pk)
 {
 	size_t cols = (size_t)s->d * (size_t)s->B;
 	double *cgtol = malloc((size_t)s->lanes * sizeof *cgtol),
 	       *php = malloc((size_t)s->lanes * sizeof *php);
-	double *alpha = s->step, *rz_new = php;
+	solver q = *s;
+	q.s = s->sp;
+	double *alpha = q.step, *rz_new = php;
 	for (size_t o = 0; o < cols; o++) {
+		q.s[o] = zero8;
 		s->s[o] = zero8;
-		s->r[o] = -s->g[o];
-		s->p[o] = s->r[o] * s->m[o];
+		q.r[o] = -q.g[o];
+		q.p[o] = q.r[o] * q.m[o];
 	}
-	lane_dots(s, s->r, s->p, s->rz);
-	for (int k = 0; k < s->lanes; k++) {
-		cgtol[k] = CG_TOLERANCE * sqrt(s->rz[k]);
-		s->cg[k] = !s->done[k];
+	for (int k = 0; k < s->lanes; k++)
+		pk->from[k] = k;
+	lane_dots(&q, q.r, q.p, q.rz);
+	for (int k = 0; k < q.lanes; k++) {
+		cgtol[k] = CG_TOLERANCE * sqrt(q.rz[k]);
+		q.cg[k] = !q.done[k];
 	}
 	for (int it = 0; it < MAX_CG; it++) {
 		int any = 0;
-		for (int k = 0; k < s->lanes; k++)
-			any |= s->cg[k] = s->cg[k] && sqrt(s->rz[k]) > cgtol[k];
+		for (int k = 0; k < q.lanes; k++)
+			any |= q.cg[k] = q.cg[k] && sqrt(q.rz[k]) > cgtol[k];
 		if (!any)
 			break;
-		hessian_times(s);
-		lane_dots(s, s->p, s->hp, php);
-		for (int k = 0; k < s->lanes; k++)
-			alpha[k] = s->cg[k] && php[k] > 0 ? s->rz[k] / php[k] : 0;
-		pass step = {.step = blocks_of(s, alpha), .partial = s->partial};
-		in_parallel(s, cg_step_chunks, &step, chunks(s));
-		partials_add(s, s->partial, rz_new);
-		for (int k = 0; k < s->lanes; k++) {
-			alpha[k] = s->cg[k] && s->rz[k] > 0 ? rz_new[k] / s->rz[k] : 0; /* beta */
-			if (s->cg[k])
-				s->rz[k] = rz_new[k];
+		classes_pack(&q, s, pk, cgtol);
+		hessian_times(&q);
+		lane_dots(&q, q.p, q.hp, php);
+		for (int k = 0; k < q.lanes; k++)
+			alpha[k] = q.cg[k] && php[k] > 0 ? q.rz[k] / php[k] : 0;
+		pass step = {.step = blocks_of(&q, alpha), .partial = q.partial};
+		in_parallel(&q, cg_step_chunks, &step, chunks(&q));
+		partials_add(&q, q.partial, rz_new);
+		for (int k = 0; k < q.lanes; k++) {
+			alpha[k] = q.cg[k] && q.rz[k] > 0 ? rz_new[k] / q.rz[k] : 0; /* beta */
+			if (q.cg[k])
+				q.rz[k] = rz_new[k];
 		}
-		pass beta = {.step = blocks_of(s, alpha)};
-		in_parallel(s, direction_chunks, &beta, chunks(s));
+		pass beta = {.step = blocks_of(&q, alpha)};
+		in_parallel(&q, direction_chunks, &beta, chunks(&q));
 	}
+	steps_unpack(&q, s, pk);
 	free(cgtol);
 	free(php);
 }
@@ -599,7 +682,8 @@ static void solver_release(solver *s)
 {
 	sparse_release(&s->byrow);
 	sparse_release(&s->bycol);
-	v8f *vecs[] = {s->y, s->z, s->dc, s->u, s->xs, s->w, s->g, s->m, s->s, s->r, s->p, s->hp};
+	v8f *vecs[] = {s->y,	s->z, s->dc, s->u, s->xs, s->w,
+		       s->g,	s->m, s->s,  s->r, s->p,  s->hp, s->sp};
 	for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++)
 		free(vecs[i]);
 	double *nums[] = {s->f, s->gnorm, s->tol, s->rz, s->step};
@@ -641,7 +725,7 @@ static int solver_alloc(solver *s)
 	size_t rows = s->l * (size_t)s->B, cols = (size_t)s->d * (size_t)s->B,
 	       lanes = (size_t)s->lanes;
 	v8f **byrow[] = {&s->y, &s->z, &s->dc, &s->u, &s->xs};
-	v8f **bycol[] = {&s->w, &s->g, &s->m, &s->s, &s->r, &s->p, &s->hp};
+	v8f **bycol[] = {&s->w, &s->g, &s->m, &s->s, &s->r, &s->p, &s->hp, &s->sp};
 	double **nums[] = {&s->f, &s->gnorm, &s->tol, &s->rz, &s->step};
 	int ok = 1;
 	for (size_t i = 0; i < sizeof byrow / sizeof *byrow; i++)
@@ -740,9 +824,11 @@ static int newton_solve(const ml_newton_problem *p, float *w, int **used, int *n
 	s.lanes = s.B * LANES;
 	s.threads = p->threads < 1 ? 1 : p->threads > MAX_THREADS ? MAX_THREADS : p->threads;
 	double *work = malloc(5 * (size_t)s.lanes * sizeof *work), *gnorm0 = NULL;
+	packing pk = {malloc((size_t)s.lanes * sizeof(int)), malloc((size_t)s.lanes * sizeof(int)),
+		      vectors((size_t)s.B)};
 	int rc = -1;
-	if (!work || matrices_make(&s, p->x, p->cols) || solver_alloc(&s) ||
-	    !(gnorm0 = malloc((size_t)s.lanes * sizeof *gnorm0)))
+	if (!work || !pk.from || !pk.keep || !pk.old || matrices_make(&s, p->x, p->cols) ||
+	    solver_alloc(&s) || !(gnorm0 = malloc((size_t)s.lanes * sizeof *gnorm0)))
 		goto out;
 	if (!s.l) { /* nothing to learn from: the weights stay 0 */
 		rc = w ? 0 : weights_used(&s, p, used, n_used, w_used);
@@ -761,7 +847,7 @@ static int newton_solve(const ml_newton_problem *p, float *w, int **used, int *n
 		}
 		if (!any)
 			break;
-		newton_direction(&s);
+		newton_direction(&s, &pk);
 		line_search(&s, work);
 		function_gradient(&s);
 	}
@@ -774,6 +860,9 @@ out:
 	solver_release(&s);
 	free(work);
 	free(gnorm0);
+	free(pk.from);
+	free(pk.keep);
+	free(pk.old);
 	return rc;
 }
 
