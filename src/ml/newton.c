@@ -193,6 +193,8 @@ typedef struct pass {
 	const v8f *a, *b; /* sweeps: the vectors of a dot product */
 	const v8f *step;  /* sweeps: B blocks, one number a class */
 	v8f *partial;	  /* sweeps: each chunk's B blocks of sums */
+	const int *keep;  /* packing: the old lane of each new one */
+	int B0, B1;	  /* packing: blocks a row before and after */
 } pass;
 
 typedef void range_fn(const solver *s, const pass *a, size_t begin, size_t end);
@@ -503,26 +505,37 @@ static void hessian_times(solver *s)
  * lanes' work was for classes already done), and a pass costs the same for a lane done as for
  * one still working. So when the classes left fit in fewer blocks, they move into them: the
  * vectors of conjugate gradients are rewritten in place with fewer blocks a row or column, and
- * the passes run on a copy of the solver that has those fewer blocks. Each class's numbers are
+ * the passes run on a copy of the solver that has those fewer blocks (whose vectors trade
+ * buffers with its scratch ones as they are packed). Each class's numbers are
  * computed as before, lane by lane in the same order, so the weights do not change. */
 
 typedef struct packing {
 	int *from; /* lanes: the class in each lane of the packed solver, -1 for padding */
 	int *keep; /* lanes: scratch of classes_pack */
-	v8f *old;  /* the blocks of one row or column before packing */
 } packing;
 
-/* Rewrites n rows (or columns) of B0 blocks in place as rows of the B1 blocks that keep[]
- * says (keep[lane] the old lane, -1: zero). The new rows are no longer, so row i's new place
- * ends before row i + 1's old one begins. */
-static void vector_pack(v8f *v, size_t n, int B0, int B1, const int *keep, v8f *old)
+/* Rows (or columns) begin..end of a->in, B0 blocks each, into a->out with the B1 blocks of
+ * the lanes a->keep says (-1: zero). */
+NEWTON_SIMD static void lanes_pack(const solver *s, const pass *a, size_t begin, size_t end)
 {
-	for (size_t i = 0; i < n; i++) {
-		memcpy(old, v + i * (size_t)B0, (size_t)B0 * sizeof *old);
-		for (int k = 0; k < B1 * LANES; k++)
-			v[i * (size_t)B1 + (size_t)(k / LANES)][k % LANES] =
-			    keep[k] < 0 ? 0 : old[keep[k] / LANES][keep[k] % LANES];
-	}
+	(void)s;
+	size_t n0 = (size_t)a->B0 * LANES, n1 = (size_t)a->B1 * LANES;
+	const float *in = (const float *)a->in;
+	float *out = (float *)a->out;
+	for (size_t i = begin; i < end; i++)
+		for (size_t k = 0; k < n1; k++)
+			out[i * n1 + k] = a->keep[k] < 0 ? 0 : in[i * n0 + (size_t)a->keep[k]];
+}
+
+/* Packs n rows of *v into the scratch *spare, which then holds *v's place (and *v becomes
+ * the scratch): the vectors trade buffers rather than copy them back. */
+static void vector_pack(const solver *q, v8f **v, v8f **spare, size_t n, int B1, const int *keep)
+{
+	pass a = {.in = *v, .out = *spare, .keep = keep, .B0 = q->B, .B1 = B1};
+	in_parallel(q, lanes_pack, &a, n);
+	v8f *t = *v;
+	*v = *spare;
+	*spare = t;
 }
 
 static void numbers_pack(double *x, int lanes, const int *keep)
@@ -531,35 +544,43 @@ static void numbers_pack(double *x, int lanes, const int *keep)
 		x[k] = keep[k] < 0 ? 0 : x[keep[k]];
 }
 
-/* The packed solver's step directions into the whole one's (s->s), class by class. */
-static void steps_unpack(const solver *q, solver *s, const packing *pk)
+/* The packed solver's step directions into the whole one's (s->s) for its classes that no
+ * longer work (all of them when `all`). */
+static void steps_unpack(const solver *q, solver *s, const packing *pk, bool all)
 {
-	for (size_t j = 0; j < (size_t)s->d; j++)
-		for (int k = 0; k < q->lanes; k++)
-			if (pk->from[k] >= 0)
-				s->s[j * (size_t)s->B + (size_t)(pk->from[k] / LANES)]
-				    [pk->from[k] % LANES] = q->s[j * (size_t)q->B + (size_t)(k / LANES)]
-								[k % LANES];
+	int *lanes = pk->keep, n = 0;
+	for (int k = 0; k < q->lanes; k++)
+		if (pk->from[k] >= 0 && (all || !q->cg[k]))
+			lanes[n++] = k;
+	for (size_t j = 0; n && j < (size_t)s->d; j++) {
+		const float *from = (const float *)(q->s + j * (size_t)q->B);
+		float *to = (float *)(s->s + j * (size_t)s->B);
+		for (int i = 0; i < n; i++)
+			to[pk->from[lanes[i]]] = from[lanes[i]];
+	}
 }
 
 /* Moves the classes still working (q->cg) into the fewest blocks. */
 static void classes_pack(solver *q, solver *s, packing *pk, double *cgtol)
 {
-	int *keep = pk->keep, active = 0;
+	int active = 0;
 	for (int k = 0; k < q->lanes; k++)
-		if (q->cg[k])
-			keep[active++] = k;
+		active += q->cg[k];
 	int B1 = (active + LANES - 1) / LANES;
 	if (B1 >= q->B)
 		return;
-	steps_unpack(q, s, pk); /* the classes leaving have their final steps */
+	steps_unpack(q, s, pk, false); /* the classes leaving have their final steps */
+	int *keep = pk->keep;
+	active = 0;
+	for (int k = 0; k < q->lanes; k++)
+		if (q->cg[k])
+			keep[active++] = k;
 	for (int k = active; k < B1 * LANES; k++)
 		keep[k] = -1;
-	size_t cols = (size_t)q->d, rows = q->l;
-	v8f *by_col[] = {q->s, q->r, q->p, q->m};
+	v8f **by_col[] = {&q->s, &q->r, &q->p, &q->m};
 	for (size_t i = 0; i < sizeof by_col / sizeof *by_col; i++)
-		vector_pack(by_col[i], cols, q->B, B1, keep, pk->old);
-	vector_pack(q->dc, rows, q->B, B1, keep, pk->old);
+		vector_pack(q, by_col[i], &q->hp, (size_t)q->d, B1, keep);
+	vector_pack(q, &q->dc, &q->xs, q->l, B1, keep);
 	for (int k = 0; k < B1 * LANES; k++) {
 		pk->from[k] = keep[k] < 0 ? -1 : pk->from[keep[k]];
 		q->cg[k] = keep[k] >= 0;
@@ -617,7 +638,7 @@ static void newton_direction(solver *s, packing *pk)
 		pass beta = {.step = blocks_of(&q, alpha)};
 		in_parallel(&q, direction_chunks, &beta, chunks(&q));
 	}
-	steps_unpack(&q, s, pk);
+	steps_unpack(&q, s, pk, true);
 	free(cgtol);
 	free(php);
 }
@@ -824,10 +845,9 @@ static int newton_solve(const ml_newton_problem *p, float *w, int **used, int *n
 	s.lanes = s.B * LANES;
 	s.threads = p->threads < 1 ? 1 : p->threads > MAX_THREADS ? MAX_THREADS : p->threads;
 	double *work = malloc(5 * (size_t)s.lanes * sizeof *work), *gnorm0 = NULL;
-	packing pk = {malloc((size_t)s.lanes * sizeof(int)), malloc((size_t)s.lanes * sizeof(int)),
-		      vectors((size_t)s.B)};
+	packing pk = {malloc((size_t)s.lanes * sizeof(int)), malloc((size_t)s.lanes * sizeof(int))};
 	int rc = -1;
-	if (!work || !pk.from || !pk.keep || !pk.old || matrices_make(&s, p->x, p->cols) ||
+	if (!work || !pk.from || !pk.keep || matrices_make(&s, p->x, p->cols) ||
 	    solver_alloc(&s) || !(gnorm0 = malloc((size_t)s.lanes * sizeof *gnorm0)))
 		goto out;
 	if (!s.l) { /* nothing to learn from: the weights stay 0 */
@@ -862,7 +882,6 @@ out:
 	free(gnorm0);
 	free(pk.from);
 	free(pk.keep);
-	free(pk.old);
 	return rc;
 }
 
