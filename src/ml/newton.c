@@ -97,12 +97,6 @@ static int by_count(const void *a, const void *b)
 	return (x->column > y->column) - (x->column < y->column);
 }
 
-static int by_column_number(const void *a, const void *b)
-{
-	const column_count *x = a, *y = b;
-	return (x->column > y->column) - (x->column < y->column);
-}
-
 /* The columns the rows use, numbered 0..d-1 from the most used (column[] their original
  * numbers - 1): hashed features leave most columns empty, the work on weights grows with the
  * columns, and the frequent ones side by side share the cache's lines. */
@@ -454,7 +448,8 @@ static float logistic_loss(float t, float *sigma)
 }
 
 /* f = 0.5 w.w + C sum loss, with the row terms of the gradient (u) and the curvature (dc) at
- * the current scores z; then g = w + X^T u and the preconditioner m. */
+ * the current scores z; then g = w + X^T u and the preconditioner m. Classes done are left
+ * out (their terms 0): nothing reads their numbers again. */
 static void function_gradient(solver *s)
 {
 	size_t rows = s->l * (size_t)s->B;
@@ -464,6 +459,10 @@ static void function_gradient(solver *s)
 		int blk = (int)(i % (size_t)s->B);
 		for (int q = 0; q < LANES; q++) {
 			float y = s->y[i][q], sigma;
+			if (s->done[blk * LANES + q]) { /* padding, skipped or converged: unused */
+				s->u[i][q] = s->dc[i][q] = 0;
+				continue;
+			}
 			loss[blk * LANES + q] += logistic_loss(y * s->z[i][q], &sigma);
 			s->u[i][q] = s->C * (sigma - 1) * y;
 			s->dc[i][q] = s->C * sigma * (1 - sigma);
@@ -790,20 +789,20 @@ static void weights_out(const solver *s, const ml_newton_problem *p, float *w)
 }
 
 /* The used columns in ascending order (used[], 0-based) and each one's place in that order
- * (at[j] for the solver's column j). */
-static int used_ascending(const solver *s, int *used, int *at)
+ * (at[j] for the solver's column j): a walk over all the columns, cheaper than a sort. */
+static int used_ascending(const solver *s, int cols, int *used, int *at)
 {
-	column_count *c = malloc(((size_t)s->d + 1) * sizeof *c);
-	if (!c)
+	int *place = calloc((size_t)cols + 1, sizeof *place);
+	if (!place)
 		return -1;
 	for (int j = 0; j < s->d; j++)
-		c[j] = (column_count){s->column[j], j};
-	qsort(c, (size_t)s->d, sizeof *c, by_column_number);
-	for (int o = 0; o < s->d; o++) {
-		used[o] = c[o].column;
-		at[c[o].count] = o;
-	}
-	free(c);
+		place[s->column[j]] = j + 1;
+	for (int c = 0, o = 0; c < cols; c++)
+		if (place[c]) {
+			used[o] = c;
+			at[place[c] - 1] = o++;
+		}
+	free(place);
 	return 0;
 }
 
@@ -822,7 +821,7 @@ static int weights_used(const solver *s, const ml_newton_problem *p, int **used,
 	int *at = malloc(((size_t)s->d + 1) * sizeof *at);
 	*used = malloc(((size_t)s->d + 1) * sizeof **used);
 	*w = malloc(((size_t)s->d * (size_t)p->classes + 1) * sizeof **w);
-	if (!at || !*used || !*w || used_ascending(s, *used, at)) {
+	if (!at || !*used || !*w || used_ascending(s, p->cols, *used, at)) {
 		free(at);
 		free(*used);
 		free(*w);
