@@ -306,7 +306,9 @@ static inline __attribute__((always_inline)) void column_group(const sparse *x, 
 NEWTON_SIMD static void columns_times(const solver *s, const pass *a, size_t begin, size_t end)
 {
 	size_t B = (size_t)s->B;
-	for (size_t j = begin; j < end; j++)
+	for (size_t j = begin; j < end; j++) {
+		if (j + PREFETCH_ROWS < end) /* the rows of column j + 2, as for rows_times */
+			prefetch_row(&s->bycol, j + PREFETCH_ROWS, a->in, B);
 		for (size_t b0 = 0; b0 < B; b0 += 4) {
 			v8f acc[4];
 			int nb = B - b0 >= 4 ? 4 : (int)(B - b0), k = 0;
@@ -322,6 +324,7 @@ NEWTON_SIMD static void columns_times(const solver *s, const pass *a, size_t beg
 				a->out[o] = a->plus ? a->plus[o] + acc[k] : acc[k];
 			}
 		}
+	}
 }
 
 static void rows_pass(const solver *s, const v8f *in, v8f *out)
