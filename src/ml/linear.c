@@ -184,31 +184,28 @@ static int by_int(const void *a, const void *b)
 	return (i > j) - (i < j);
 }
 
-/* The same over the used columns' weights: a column not among them weighs 0. */
-static double dot_used(const ml_linear *m, const float *w, const struct feature_node *x)
+/* Every class's w.x over the used columns' weights (a column not among them weighs 0): each
+ * feature's column found once for all classes, the sums in the order of dot's. */
+static void dots_used(const ml_linear *m, const struct feature_node *x, double *z)
 {
-	double s = 0;
+	for (int k = 0; k < m->nclass; k++)
+		z[k] = 0;
 	for (; x->index != -1; x++) {
 		int j = x->index - 1;
 		const int *at = bsearch(&j, m->cols, (size_t)m->ncols, sizeof j, by_int);
-		if (at)
-			s += w[at - m->cols] * x->value;
+		for (size_t k = 0; at && k < (size_t)m->nclass; k++)
+			z[k] += m->w[k * (size_t)m->ncols + (size_t)(at - m->cols)] * x->value;
 	}
-	return s;
-}
-
-static double class_dot(const ml_linear *m, int k, const struct feature_node *x)
-{
-	if (m->cols)
-		return dot_used(m, m->w + (size_t)k * (size_t)m->ncols, x);
-	return dot(m->w + (size_t)k * (size_t)(m->dim + 1), x, m->dim);
 }
 
 void ml_linear_scores(const ml_linear *m, const struct feature_node *x, double *p)
 {
 	double sum = 0;
+	if (m->cols)
+		dots_used(m, x, p);
 	for (int k = 0; k < m->nclass; k++) {
-		p[k] = 1 / (1 + exp(-class_dot(m, k, x)));
+		double z = m->cols ? p[k] : dot(m->w + (size_t)k * (size_t)(m->dim + 1), x, m->dim);
+		p[k] = 1 / (1 + exp(-z));
 		sum += p[k];
 	}
 	for (int k = 0; !m->multi_label && sum > 0 && k < m->nclass; k++)
@@ -265,19 +262,83 @@ int ml_linear_save(const ml_linear *m, const char *path, cl_error *err)
 	return CL_OK;
 }
 
-static int read_class(FILE *f, float *w, int dim)
+/* One class's (index, weight) pairs as the file holds them, checked against dim. */
+static int class_read(FILE *f, int dim, uint32_t *n, uint32_t **pairs)
 {
-	uint32_t nnz, j;
-	float v;
-	if (fread(&nnz, sizeof nnz, 1, f) != 1 || nnz > (uint32_t)dim + 1)
+	if (fread(n, sizeof *n, 1, f) != 1 || *n > (uint32_t)dim + 1)
 		return -1;
-	for (uint32_t i = 0; i < nnz; i++) {
-		if (fread(&j, sizeof j, 1, f) != 1 || fread(&v, sizeof v, 1, f) != 1 ||
-		    j > (uint32_t)dim)
+	if (!(*pairs = malloc(((size_t)*n * 2 + 1) * sizeof **pairs)) ||
+	    fread(*pairs, 2 * sizeof **pairs, *n, f) != *n)
+		return -1;
+	for (uint32_t i = 0; i < *n; i++)
+		if ((*pairs)[2 * i] > (uint32_t)dim)
 			return -1;
-		w[j] = v;
-	}
 	return 0;
+}
+
+static void weight_put(float *w, const uint32_t *pair)
+{
+	memcpy(w, pair + 1, sizeof *w);
+}
+
+static int weights_dense(ml_linear *m, uint32_t *const *pairs, const uint32_t *n)
+{
+	size_t row = (size_t)m->dim + 1;
+	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)))
+		return -1;
+	for (size_t k = 0; k < (size_t)m->nclass; k++)
+		for (uint32_t i = 0; i < n[k]; i++)
+			weight_put(m->w + k * row + pairs[k][2 * i], pairs[k] + 2 * i);
+	return 0;
+}
+
+/* The weights of the columns some class uses (m->cols), for a file whose classes use few. */
+static int weights_of_used(ml_linear *m, uint32_t *const *pairs, const uint32_t *n)
+{
+	int *place = calloc((size_t)m->dim + 1, sizeof *place);
+	if (!place)
+		return -1;
+	for (size_t k = 0; k < (size_t)m->nclass; k++)
+		for (uint32_t i = 0; i < n[k]; i++)
+			place[pairs[k][2 * i]] = 1;
+	for (int c = 0; c <= m->dim; c++)
+		if (place[c])
+			place[c] = ++m->ncols;
+	m->cols = malloc(((size_t)m->ncols + 1) * sizeof *m->cols);
+	m->w = calloc((size_t)m->nclass * (size_t)m->ncols + 1, sizeof *m->w);
+	for (int c = 0; m->cols && c <= m->dim; c++)
+		if (place[c])
+			m->cols[place[c] - 1] = c;
+	for (size_t k = 0; m->cols && m->w && k < (size_t)m->nclass; k++)
+		for (uint32_t i = 0; i < n[k]; i++)
+			weight_put(m->w + k * (size_t)m->ncols + (size_t)place[pairs[k][2 * i]] - 1,
+				   pairs[k] + 2 * i);
+	free(place);
+	return m->cols && m->w ? 0 : -1;
+}
+
+/* Every class's pairs, then the weights: dense, or of the used columns when the classes use
+ * under a quarter of them (hashed text: 2^20 columns, a tenth used), so that a loaded text
+ * model takes the memory of its file rather than of every column. */
+static int classes_read(FILE *f, ml_linear *m)
+{
+	uint32_t *n = calloc((size_t)m->nclass, sizeof *n), **pairs = calloc((size_t)m->nclass,
+									      sizeof *pairs);
+	size_t total = 0;
+	int rc = n && pairs ? 0 : -1;
+	for (int k = 0; !rc && k < m->nclass; k++) {
+		rc = class_read(f, m->dim, &n[k], &pairs[k]);
+		total += n[k];
+	}
+	if (!rc)
+		rc = total * 4 < (size_t)m->nclass * ((size_t)m->dim + 1)
+			 ? weights_of_used(m, pairs, n)
+			 : weights_dense(m, pairs, n);
+	for (int k = 0; pairs && k < m->nclass; k++)
+		free(pairs[k]);
+	free(pairs);
+	free(n);
+	return rc;
 }
 
 int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
@@ -293,11 +354,8 @@ int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
 		 head[1] > 0 && head[1] <= 4096;
 	if (ok) {
 		*m = (ml_linear){head[0], head[1], head[2] != 0, NULL, NULL, 0};
-		ok =
-		    (m->w = calloc((size_t)m->nclass * (size_t)(m->dim + 1), sizeof *m->w)) != NULL;
+		ok = !classes_read(f, m);
 	}
-	for (int k = 0; ok && k < m->nclass; k++)
-		ok = !read_class(f, m->w + (size_t)k * (size_t)(m->dim + 1), m->dim);
 	fclose(f);
 	if (!ok) {
 		ml_linear_release(m);

@@ -79,6 +79,7 @@ static void test_linear_learns_and_round_trips(void **state)
 	snprintf(path, sizeof path, "%s/w.bin", dir);
 	assert_int_equal(ml_linear_save(&m, path, &err), CL_OK);
 	assert_int_equal(ml_linear_load(&back, path, &err), CL_OK);
+	assert_null(back.cols); /* every column used: dense */
 	for (int i = 0; i < 3; i++) {
 		ml_linear_scores(&m, x[i], p);
 		ml_linear_scores(&back, x[i], q);
@@ -103,9 +104,11 @@ static void file_read(const char *path, char *buf, size_t cap, size_t *n)
 	fclose(f);
 }
 
-/* Trains nclass classes on rows of features 2, 5 or 7 of dim 9 (class i % 3 of 3; the third
+/* Trains nclass classes on rows of features 2, 5 or 7 of dim 99 (class i % 3 of 3; the third
  * class never appears when nclass is 4, so it learns only its bias) both ways: the used
- * columns' model scores every row as the dense one does and writes the same file. */
+ * columns' model scores every row as the dense one does and writes the same file, which loads
+ * back as a used columns' model (its classes use under a quarter of the columns) scoring the
+ * same again. */
 static void linear_used_as_dense(int nclass, bool multi_label)
 {
 	struct feature_node rows[6][3], *x[6];
@@ -114,24 +117,17 @@ static void linear_used_as_dense(int nclass, bool multi_label)
 	for (int i = 0; i < 6; i++) {
 		int k = i % (nclass == 2 ? 2 : 3);
 		rows[i][0] = (struct feature_node){feature[k], 1.0};
-		rows[i][1] = (struct feature_node){10, 1.0}; /* the bias of dim 9 */
+		rows[i][1] = (struct feature_node){100, 1.0}; /* the bias of dim 99 */
 		rows[i][2] = (struct feature_node){-1, 0};
 		x[i] = rows[i];
 		truth[i * nclass + (k == 2 && nclass == 4 ? 3 : k)] = 1;
 	}
 	cl_error err;
-	ml_linear dense = {9, nclass, multi_label, NULL, NULL, 0}, used = dense;
+	ml_linear dense = {99, nclass, multi_label, NULL, NULL, 0}, used = dense, back;
 	assert_int_equal(ml_linear_train(&dense, x, 6, truth, 10, 2, &err), CL_OK);
 	assert_int_equal(ml_linear_train_used(&used, x, 6, truth, 10, 2, &err), CL_OK);
 	assert_int_equal(used.ncols, nclass == 2 ? 3 : 4); /* features 2, 5 (7), the bias */
-	assert_int_equal(used.cols[used.ncols - 1], 9);
-	double p[4], q[4];
-	for (int i = 0; i < 6; i++) {
-		ml_linear_scores(&dense, x[i], p);
-		ml_linear_scores(&used, x[i], q);
-		for (int k = 0; k < nclass; k++)
-			assert_true(p[k] == q[k]);
-	}
+	assert_int_equal(used.cols[used.ncols - 1], 99);
 	char dir[64], a[96], b[96], fa[4096], fb[4096];
 	size_t na, nb;
 	assert_int_equal(tmpdir_make(dir, sizeof dir, "ml-linear-used"), 0);
@@ -143,8 +139,20 @@ static void linear_used_as_dense(int nclass, bool multi_label)
 	file_read(b, fb, sizeof fb, &nb);
 	assert_int_equal(na, nb);
 	assert_memory_equal(fa, fb, na);
+	assert_int_equal(ml_linear_load(&back, b, &err), CL_OK);
+	assert_non_null(back.cols);
+	assert_int_equal(back.dim, 99);
+	double p[4], q[4], r[4];
+	for (int i = 0; i < 6; i++) {
+		ml_linear_scores(&dense, x[i], p);
+		ml_linear_scores(&used, x[i], q);
+		ml_linear_scores(&back, x[i], r);
+		for (int k = 0; k < nclass; k++)
+			assert_true(p[k] == q[k] && p[k] == r[k]);
+	}
 	ml_linear_release(&dense);
 	ml_linear_release(&used);
+	ml_linear_release(&back);
 	tmpdir_remove(dir);
 }
 
