@@ -22,12 +22,18 @@ static ml_text_opts opts_of(const ml_trainer *t, const json_t *params)
 			      (int)ml_param(t, params, "char_ngrams")};
 }
 
+/* The pool's first size: 64 features a row, more than the package descriptions' rows take
+ * (about 16). The pages past the end of the rows are never touched, so the room costs
+ * address space only, and the pool seldom has to move as it grows. */
+#define POOL_PER_ROW 64
+
 /* Appends the finished vector v (its end mark too) to the pool; -1 when out of memory. */
-static int pool_add(struct feature_node **pool, size_t *used, size_t *cap, const ml_fvec *v)
+static int pool_add(struct feature_node **pool, size_t *used, size_t *cap, size_t rows,
+		    const ml_fvec *v)
 {
 	size_t len = v->n + 1;
 	if (*used + len > *cap) {
-		size_t want = *cap ? *cap * 2 : 1u << 16;
+		size_t want = *cap ? *cap * 2 : (rows + 1) * POOL_PER_ROW;
 		while (want < *used + len)
 			want *= 2;
 		struct feature_node *p = realloc(*pool, want * sizeof *p);
@@ -56,7 +62,7 @@ static struct feature_node *train_vectors(const ml_dataset *d, const ml_text_opt
 			continue;
 		at[r++] = used;
 		rc = ml_text_features(d->rows[i].text, o, &v) ||
-		     pool_add(&pool, &used, &cap, &v);
+		     pool_add(&pool, &used, &cap, n, &v);
 	}
 	for (size_t j = 0; !rc && j < r; j++)
 		x[j] = pool + at[j];
