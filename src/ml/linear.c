@@ -125,8 +125,8 @@ static int weights_train(ml_linear *m, const ml_newton_problem *p, bool used)
 	return ml_newton_train_used(p, &m->cols, &m->ncols, &m->w) || used_with_bias(m) ? -1 : 0;
 }
 
-static int linear_train(ml_linear *m, struct feature_node *const *x, size_t l,
-			const uint8_t *truth, double C, int threads, bool used, cl_error *err)
+static int linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
+			double C, int threads, bool used, cl_error *err)
 {
 	size_t *pos = calloc((size_t)m->nclass, sizeof *pos);
 	unsigned char *skip = calloc((size_t)m->nclass, 1);
@@ -322,8 +322,8 @@ static int weights_of_used(ml_linear *m, uint32_t *const *pairs, const uint32_t 
  * model takes the memory of its file rather than of every column. */
 static int classes_read(FILE *f, ml_linear *m)
 {
-	uint32_t *n = calloc((size_t)m->nclass, sizeof *n), **pairs = calloc((size_t)m->nclass,
-									      sizeof *pairs);
+	uint32_t *n = calloc((size_t)m->nclass, sizeof *n),
+		 **pairs = calloc((size_t)m->nclass, sizeof *pairs);
 	size_t total = 0;
 	int rc = n && pairs ? 0 : -1;
 	for (int k = 0; !rc && k < m->nclass; k++) {

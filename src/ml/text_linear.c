@@ -61,8 +61,8 @@ static struct feature_node *train_vectors(const ml_dataset *d, const ml_text_opt
 		if (d->rows[i].split != ML_TRAIN)
 			continue;
 		at[r++] = used;
-		rc = ml_text_features(d->rows[i].text, o, &v) ||
-		     pool_add(&pool, &used, &cap, n, &v);
+		rc =
+		    ml_text_features(d->rows[i].text, o, &v) || pool_add(&pool, &used, &cap, n, &v);
 	}
 	for (size_t j = 0; !rc && j < r; j++)
 		x[j] = pool + at[j];

@@ -204,7 +204,8 @@ static void wide_make(wide *d)
 		for (int j = 0; j < WIDE_PER_ROW; j++) {
 			int col = j % 2 ? (int)(next_random(&seed) % 20000) * 2 + 2
 					: 40001 + c * 500 + (int)(next_random(&seed) % 500);
-			*o++ = (struct feature_node){col, 0.25 + (double)(next_random(&seed) % 100) / 200};
+			*o++ = (struct feature_node){
+			    col, 0.25 + (double)(next_random(&seed) % 100) / 200};
 		}
 		qsort(d->x[i], WIDE_PER_ROW, sizeof *o, by_index);
 		*o++ = (struct feature_node){WIDE_COLS, 1.0};
