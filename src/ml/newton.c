@@ -808,9 +808,9 @@ static void weights_out(const solver *s, const ml_newton_problem *p, float *w)
 			    s->w[(size_t)j * (size_t)s->B + (size_t)(k / LANES)][k % LANES];
 }
 
-/* The used columns in ascending order (used[], 0-based) and each one's place in that order
- * (at[j] for the solver's column j): a walk over all the columns, cheaper than a sort. */
-static int used_ascending(const solver *s, int cols, int *used, int *at)
+/* The used columns in ascending order (used[], 0-based) and the solver's number of each
+ * (solver_column[o] for used[o]): a walk over all the columns, cheaper than a sort. */
+static int used_ascending(const solver *s, int cols, int *used, int *solver_column)
 {
 	int *place = calloc((size_t)cols + 1, sizeof *place);
 	if (!place)
@@ -820,37 +820,41 @@ static int used_ascending(const solver *s, int cols, int *used, int *at)
 	for (int c = 0, o = 0; c < cols; c++)
 		if (place[c]) {
 			used[o] = c;
-			at[place[c] - 1] = o++;
+			solver_column[o++] = place[c] - 1;
 		}
 	free(place);
 	return 0;
 }
 
-static void weights_used_out(const solver *s, const ml_newton_problem *p, const int *at, float *w)
+/* Column by column in the output's order: each column's classes are read together and every
+ * class's row is written in order. */
+static void weights_used_out(const solver *s, const ml_newton_problem *p, const int *solver_column,
+			     float *w)
 {
-	for (int k = 0; k < p->classes; k++)
-		for (int j = 0; j < s->d; j++)
-			w[(size_t)k * (size_t)s->d + (size_t)at[j]] =
-			    s->w[(size_t)j * (size_t)s->B + (size_t)(k / LANES)][k % LANES];
+	for (size_t o = 0; o < (size_t)s->d; o++) {
+		const float *col = (const float *)(s->w + (size_t)solver_column[o] * (size_t)s->B);
+		for (size_t k = 0; k < (size_t)p->classes; k++)
+			w[k * (size_t)s->d + o] = col[k];
+	}
 }
 
 static int weights_used(const solver *s, const ml_newton_problem *p, int **used, int *n_used,
 			float **w)
 {
-	int *at = malloc(((size_t)s->d + 1) * sizeof *at);
+	int *order = malloc(((size_t)s->d + 1) * sizeof *order);
 	*used = malloc(((size_t)s->d + 1) * sizeof **used);
 	*w = malloc(((size_t)s->d * (size_t)p->classes + 1) * sizeof **w);
-	if (!at || !*used || !*w || used_ascending(s, p->cols, *used, at)) {
-		free(at);
+	if (!order || !*used || !*w || used_ascending(s, p->cols, *used, order)) {
+		free(order);
 		free(*used);
 		free(*w);
 		*used = NULL;
 		*w = NULL;
 		return -1;
 	}
-	weights_used_out(s, p, at, *w);
+	weights_used_out(s, p, order, *w);
 	*n_used = s->d;
-	free(at);
+	free(order);
 	return 0;
 }
 
