@@ -93,34 +93,78 @@ static signed char *labels_of(const ml_linear *m, size_t l, const uint8_t *truth
 	return y;
 }
 
-int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
-		    double C, int threads, cl_error *err)
+/* With m->cols, the bias column among them even when no row used it (no rows at all). */
+static int used_with_bias(ml_linear *m)
 {
-	size_t row = (size_t)m->dim + 1, *pos = calloc((size_t)m->nclass, sizeof *pos);
+	if (m->ncols && m->cols[m->ncols - 1] == m->dim)
+		return 0;
+	size_t n = (size_t)m->ncols + 1;
+	int *cols = realloc(m->cols, n * sizeof *cols);
+	float *w = cols ? calloc((size_t)m->nclass * n, sizeof *w) : NULL;
+	if (cols)
+		m->cols = cols;
+	if (!w)
+		return -1;
+	cols[n - 1] = m->dim;
+	for (size_t k = 0; k < (size_t)m->nclass; k++)
+		memcpy(w + k * n, m->w + k * (n - 1), (n - 1) * sizeof *w);
+	free(m->w);
+	m->w = w;
+	m->ncols = (int)n;
+	return 0;
+}
+
+/* The weights of every class, dense or of the used columns only. */
+static int weights_train(ml_linear *m, const ml_newton_problem *p, bool used)
+{
+	if (!used)
+		return (m->w = calloc((size_t)m->nclass * (size_t)(m->dim + 1), sizeof *m->w)) &&
+			       !ml_newton_train(p, m->w)
+			   ? 0
+			   : -1;
+	return ml_newton_train_used(p, &m->cols, &m->ncols, &m->w) || used_with_bias(m) ? -1 : 0;
+}
+
+static int linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
+			double C, int threads, bool used, cl_error *err)
+{
+	size_t *pos = calloc((size_t)m->nclass, sizeof *pos);
 	unsigned char *skip = calloc((size_t)m->nclass, 1);
 	signed char *y = pos ? labels_of(m, l, truth, pos) : NULL;
 	/* Two exclusive classes need one model: class 0's weights are class 1's negated. */
 	bool mirror = m->nclass == 2 && !m->multi_label;
-	int rc = CL_OK;
-	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)) || !skip || !y)
-		rc = CL_ENOMEM;
+	int rc = skip && y ? CL_OK : CL_ENOMEM;
 	/* A class with one side only learns nothing; its bias alone says which side. */
 	for (int k = 0; !rc && k < m->nclass; k++)
 		skip[k] = (mirror && k == 0) || pos[k] == 0 || pos[k] == l;
 	ml_newton_problem p = {x, l, m->dim + 1, m->nclass, y, skip, C, 0.01, threads};
-	if (!rc && ml_newton_train(&p, m->w))
+	if (!rc && weights_train(m, &p, used))
 		rc = CL_ENOMEM;
+	size_t row = used ? (size_t)m->ncols : (size_t)m->dim + 1; /* the bias last either way */
 	for (int k = 0; !rc && k < m->nclass; k++)
 		if (pos[k] == 0 || pos[k] == l)
-			m->w[(size_t)k * row + (size_t)m->dim] = pos[k] ? 8.0f : -8.0f;
+			m->w[(size_t)k * row + row - 1] = pos[k] ? 8.0f : -8.0f;
 	for (size_t j = 0; !rc && mirror && j < row; j++)
 		m->w[j] = -m->w[row + j];
 	free(pos);
 	free(skip);
 	free(y);
 	if (rc)
-		return cl_fail(err, rc, NULL, "out of memory for %d x %zu weights", m->nclass, row);
+		return cl_fail(err, rc, NULL, "out of memory for %d x %d weights", m->nclass,
+			       m->dim + 1);
 	return CL_OK;
+}
+
+int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
+		    double C, int threads, cl_error *err)
+{
+	return linear_train(m, x, l, truth, C, threads, false, err);
+}
+
+int ml_linear_train_used(ml_linear *m, struct feature_node *const *x, size_t l,
+			 const uint8_t *truth, double C, int threads, cl_error *err)
+{
+	return linear_train(m, x, l, truth, C, threads, true, err);
 }
 
 /* ---- prediction ---- */
@@ -134,11 +178,34 @@ static double dot(const float *w, const struct feature_node *x, int dim)
 	return s;
 }
 
+static int by_int(const void *a, const void *b)
+{
+	int i = *(const int *)a, j = *(const int *)b;
+	return (i > j) - (i < j);
+}
+
+/* Every class's w.x over the used columns' weights (a column not among them weighs 0): each
+ * feature's column found once for all classes, the sums in the order of dot's. */
+static void dots_used(const ml_linear *m, const struct feature_node *x, double *z)
+{
+	for (int k = 0; k < m->nclass; k++)
+		z[k] = 0;
+	for (; x->index != -1; x++) {
+		int j = x->index - 1;
+		const int *at = bsearch(&j, m->cols, (size_t)m->ncols, sizeof j, by_int);
+		for (size_t k = 0; at && k < (size_t)m->nclass; k++)
+			z[k] += m->w[k * (size_t)m->ncols + (size_t)(at - m->cols)] * x->value;
+	}
+}
+
 void ml_linear_scores(const ml_linear *m, const struct feature_node *x, double *p)
 {
 	double sum = 0;
+	if (m->cols)
+		dots_used(m, x, p);
 	for (int k = 0; k < m->nclass; k++) {
-		p[k] = 1 / (1 + exp(-dot(m->w + (size_t)k * (size_t)(m->dim + 1), x, m->dim)));
+		double z = m->cols ? p[k] : dot(m->w + (size_t)k * (size_t)(m->dim + 1), x, m->dim);
+		p[k] = 1 / (1 + exp(-z));
 		sum += p[k];
 	}
 	for (int k = 0; !m->multi_label && sum > 0 && k < m->nclass; k++)
@@ -158,25 +225,34 @@ int ml_argmax(const double *p, int nclass)
 
 static const char magic[8] = "CLLIN01";
 
+/* Class k's non-zero weights as (index, weight) pairs; returns how many. */
+static uint32_t class_pairs(const ml_linear *m, int k, uint32_t *pairs)
+{
+	uint32_t nnz = 0;
+	size_t row = m->cols ? (size_t)m->ncols : (size_t)m->dim + 1;
+	const float *w = m->w + (size_t)k * row;
+	for (size_t j = 0; j < row; j++)
+		if (w[j] != 0) {
+			pairs[2 * nnz] = m->cols ? (uint32_t)m->cols[j] : (uint32_t)j;
+			memcpy(&pairs[2 * nnz++ + 1], &w[j], sizeof *w);
+		}
+	return nnz;
+}
+
 int ml_linear_save(const ml_linear *m, const char *path, cl_error *err)
 {
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return cl_fail(err, CL_EINTERNAL, NULL, "%s: cannot be written", path);
 	int32_t head[3] = {m->dim, m->nclass, m->multi_label};
+	size_t row = m->cols ? (size_t)m->ncols : (size_t)m->dim + 1;
 	/* A class's (index, weight) pairs are written at once: one call a weight was most of the
 	 * time of saving a text model's millions. */
-	uint32_t *pairs = malloc(((size_t)m->dim + 1) * 2 * sizeof *pairs);
+	uint32_t *pairs = malloc(row * 2 * sizeof *pairs);
 	int ok =
 	    pairs && fwrite(magic, sizeof magic, 1, f) == 1 && fwrite(head, sizeof head, 1, f) == 1;
 	for (int k = 0; ok && k < m->nclass; k++) {
-		const float *w = m->w + (size_t)k * (size_t)(m->dim + 1);
-		uint32_t nnz = 0;
-		for (uint32_t j = 0; j <= (uint32_t)m->dim; j++)
-			if (w[j] != 0) {
-				pairs[2 * nnz] = j;
-				memcpy(&pairs[2 * nnz++ + 1], &w[j], sizeof *w);
-			}
+		uint32_t nnz = class_pairs(m, k, pairs);
 		ok = fwrite(&nnz, sizeof nnz, 1, f) == 1 &&
 		     fwrite(pairs, 2 * sizeof *pairs, nnz, f) == nnz;
 	}
@@ -186,19 +262,83 @@ int ml_linear_save(const ml_linear *m, const char *path, cl_error *err)
 	return CL_OK;
 }
 
-static int read_class(FILE *f, float *w, int dim)
+/* One class's (index, weight) pairs as the file holds them, checked against dim. */
+static int class_read(FILE *f, int dim, uint32_t *n, uint32_t **pairs)
 {
-	uint32_t nnz, j;
-	float v;
-	if (fread(&nnz, sizeof nnz, 1, f) != 1 || nnz > (uint32_t)dim + 1)
+	if (fread(n, sizeof *n, 1, f) != 1 || *n > (uint32_t)dim + 1)
 		return -1;
-	for (uint32_t i = 0; i < nnz; i++) {
-		if (fread(&j, sizeof j, 1, f) != 1 || fread(&v, sizeof v, 1, f) != 1 ||
-		    j > (uint32_t)dim)
+	if (!(*pairs = malloc(((size_t)*n * 2 + 1) * sizeof **pairs)) ||
+	    fread(*pairs, 2 * sizeof **pairs, *n, f) != *n)
+		return -1;
+	for (uint32_t i = 0; i < *n; i++)
+		if ((*pairs)[2 * i] > (uint32_t)dim)
 			return -1;
-		w[j] = v;
-	}
 	return 0;
+}
+
+static void weight_put(float *w, const uint32_t *pair)
+{
+	memcpy(w, pair + 1, sizeof *w);
+}
+
+static int weights_dense(ml_linear *m, uint32_t *const *pairs, const uint32_t *n)
+{
+	size_t row = (size_t)m->dim + 1;
+	if (!(m->w = calloc((size_t)m->nclass * row, sizeof *m->w)))
+		return -1;
+	for (size_t k = 0; k < (size_t)m->nclass; k++)
+		for (uint32_t i = 0; i < n[k]; i++)
+			weight_put(m->w + k * row + pairs[k][2 * i], pairs[k] + 2 * i);
+	return 0;
+}
+
+/* The weights of the columns some class uses (m->cols), for a file whose classes use few. */
+static int weights_of_used(ml_linear *m, uint32_t *const *pairs, const uint32_t *n)
+{
+	int *place = calloc((size_t)m->dim + 1, sizeof *place);
+	if (!place)
+		return -1;
+	for (size_t k = 0; k < (size_t)m->nclass; k++)
+		for (uint32_t i = 0; i < n[k]; i++)
+			place[pairs[k][2 * i]] = 1;
+	for (int c = 0; c <= m->dim; c++)
+		if (place[c])
+			place[c] = ++m->ncols;
+	m->cols = malloc(((size_t)m->ncols + 1) * sizeof *m->cols);
+	m->w = calloc((size_t)m->nclass * (size_t)m->ncols + 1, sizeof *m->w);
+	for (int c = 0; m->cols && c <= m->dim; c++)
+		if (place[c])
+			m->cols[place[c] - 1] = c;
+	for (size_t k = 0; m->cols && m->w && k < (size_t)m->nclass; k++)
+		for (uint32_t i = 0; i < n[k]; i++)
+			weight_put(m->w + k * (size_t)m->ncols + (size_t)place[pairs[k][2 * i]] - 1,
+				   pairs[k] + 2 * i);
+	free(place);
+	return m->cols && m->w ? 0 : -1;
+}
+
+/* Every class's pairs, then the weights: dense, or of the used columns when the classes use
+ * under a quarter of them (hashed text: 2^20 columns, a tenth used), so that a loaded text
+ * model takes the memory of its file rather than of every column. */
+static int classes_read(FILE *f, ml_linear *m)
+{
+	uint32_t *n = calloc((size_t)m->nclass, sizeof *n),
+		 **pairs = calloc((size_t)m->nclass, sizeof *pairs);
+	size_t total = 0;
+	int rc = n && pairs ? 0 : -1;
+	for (int k = 0; !rc && k < m->nclass; k++) {
+		rc = class_read(f, m->dim, &n[k], &pairs[k]);
+		total += n[k];
+	}
+	if (!rc)
+		rc = total * 4 < (size_t)m->nclass * ((size_t)m->dim + 1)
+			 ? weights_of_used(m, pairs, n)
+			 : weights_dense(m, pairs, n);
+	for (int k = 0; pairs && k < m->nclass; k++)
+		free(pairs[k]);
+	free(pairs);
+	free(n);
+	return rc;
 }
 
 int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
@@ -213,12 +353,9 @@ int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
 		 fread(head, sizeof head, 1, f) == 1 && head[0] > 0 && head[0] <= (1 << 24) &&
 		 head[1] > 0 && head[1] <= 4096;
 	if (ok) {
-		*m = (ml_linear){head[0], head[1], head[2] != 0, NULL};
-		ok =
-		    (m->w = calloc((size_t)m->nclass * (size_t)(m->dim + 1), sizeof *m->w)) != NULL;
+		*m = (ml_linear){head[0], head[1], head[2] != 0, NULL, NULL, 0};
+		ok = !classes_read(f, m);
 	}
-	for (int k = 0; ok && k < m->nclass; k++)
-		ok = !read_class(f, m->w + (size_t)k * (size_t)(m->dim + 1), m->dim);
 	fclose(f);
 	if (!ok) {
 		ml_linear_release(m);
@@ -231,5 +368,8 @@ int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
 void ml_linear_release(ml_linear *m)
 {
 	free(m->w);
+	free(m->cols);
 	m->w = NULL;
+	m->cols = NULL;
+	m->ncols = 0;
 }

@@ -33,7 +33,11 @@ typedef struct ml_linear {
 	int dim; /* features 1..dim, the bias is dim + 1 */
 	int nclass;
 	bool multi_label; /* independent probabilities rather than shared ones */
-	float *w;	  /* owned: nclass rows of dim + 1 weights, the bias last */
+	float *w;	  /* owned: nclass rows of dim + 1 weights, the bias last; or, with
+			     cols, nclass rows of ncols weights */
+	int *cols;	  /* owned, optional: the columns w holds (0-based, ascending, the bias
+			     dim among them); every other weight is 0 */
+	int ncols;
 } ml_linear;
 
 /* Trains `m` (dim, nclass, multi_label set by the caller) on `l` finished vectors x whose
@@ -41,6 +45,10 @@ typedef struct ml_linear {
  * the most threads the training uses. CL_ENOMEM when out of memory. */
 int ml_linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
 		    double C, int threads, cl_error *err);
+/* The same training with the weights of the used columns only (m->cols): for hashed features,
+ * whose rows use few of the columns. */
+int ml_linear_train_used(ml_linear *m, struct feature_node *const *x, size_t l,
+			 const uint8_t *truth, double C, int threads, cl_error *err);
 /* The probability of each class for finished vector x into p[nclass]. */
 void ml_linear_scores(const ml_linear *m, const struct feature_node *x, double *p);
 /* The class with the highest of p[nclass]. */

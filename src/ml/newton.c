@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef float v8f __attribute__((vector_size(32)));
 #define LANES 8
@@ -55,6 +56,7 @@ typedef struct solver {
 	float C;
 	v8f *y, *z, *dc, *u, *xs;	 /* by row: label, X w, C * curvature, scratch, X s */
 	v8f *w, *g, *m, *s, *r, *p, *hp; /* by column (m: 1 / the preconditioner) */
+	v8f *sp;			 /* by column: the packed classes' steps */
 	v8f *blocks;			 /* B: one number a class */
 	v8f *partial;			 /* chunks of columns * B: their sums */
 	int *column;			 /* d: each used column's original number - 1 */
@@ -185,6 +187,8 @@ typedef struct pass {
 	const v8f *a, *b; /* sweeps: the vectors of a dot product */
 	const v8f *step;  /* sweeps: B blocks, one number a class */
 	v8f *partial;	  /* sweeps: each chunk's B blocks of sums */
+	const int *keep;  /* packing: the old lane of each new one */
+	int B0, B1;	  /* packing: blocks a row before and after */
 } pass;
 
 typedef void range_fn(const solver *s, const pass *a, size_t begin, size_t end);
@@ -238,11 +242,27 @@ row_blocks(const sparse *x, size_t i, const v8f *in, size_t B, size_t b0, int nb
 		out[k] = acc[k];
 }
 
+/* How many rows ahead a pass asks for the columns a row will read: the reads are at random
+ * over megabytes, and asked early they are in the cache when the row comes. */
+#define PREFETCH_ROWS 2
+
+static inline __attribute__((always_inline)) void prefetch_row(const sparse *x, size_t i,
+							       const v8f *in, size_t B)
+{
+	for (size_t n = x->at[i]; n < x->at[i + 1]; n++) {
+		const char *v = (const char *)(in + (size_t)x->idx[n] * B);
+		for (size_t c = 0; c < B * sizeof(v8f); c += 64)
+			__builtin_prefetch(v + c);
+	}
+}
+
 /* out (by row) = X in (by column), rows begin..end. */
 NEWTON_SIMD static void rows_times(const solver *s, const pass *a, size_t begin, size_t end)
 {
 	size_t B = (size_t)s->B;
-	for (size_t i = begin; i < end; i++)
+	for (size_t i = begin; i < end; i++) {
+		if (i + PREFETCH_ROWS < end)
+			prefetch_row(&s->byrow, i + PREFETCH_ROWS, a->in, B);
 		for (size_t b0 = 0; b0 < B; b0 += 4) {
 			v8f *out = a->out + i * B + b0;
 			if (B - b0 >= 4)
@@ -254,6 +274,7 @@ NEWTON_SIMD static void rows_times(const solver *s, const pass *a, size_t begin,
 			else
 				row_blocks(&s->byrow, i, a->in, B, b0, 1, out);
 		}
+	}
 }
 
 /* Column j's entries (squared when `squares`) times in, for up to 4 blocks. */
@@ -285,7 +306,9 @@ static inline __attribute__((always_inline)) void column_group(const sparse *x, 
 NEWTON_SIMD static void columns_times(const solver *s, const pass *a, size_t begin, size_t end)
 {
 	size_t B = (size_t)s->B;
-	for (size_t j = begin; j < end; j++)
+	for (size_t j = begin; j < end; j++) {
+		if (j + PREFETCH_ROWS < end) /* the rows of column j + 2, as for rows_times */
+			prefetch_row(&s->bycol, j + PREFETCH_ROWS, a->in, B);
 		for (size_t b0 = 0; b0 < B; b0 += 4) {
 			v8f acc[4];
 			int nb = B - b0 >= 4 ? 4 : (int)(B - b0), k = 0;
@@ -301,6 +324,7 @@ NEWTON_SIMD static void columns_times(const solver *s, const pass *a, size_t beg
 				a->out[o] = a->plus ? a->plus[o] + acc[k] : acc[k];
 			}
 		}
+	}
 }
 
 static void rows_pass(const solver *s, const v8f *in, v8f *out)
@@ -444,7 +468,8 @@ static float logistic_loss(float t, float *sigma)
 }
 
 /* f = 0.5 w.w + C sum loss, with the row terms of the gradient (u) and the curvature (dc) at
- * the current scores z; then g = w + X^T u and the preconditioner m. */
+ * the current scores z; then g = w + X^T u and the preconditioner m. Classes done are left
+ * out (their terms 0): nothing reads their numbers again. */
 static void function_gradient(solver *s)
 {
 	size_t rows = s->l * (size_t)s->B;
@@ -454,6 +479,10 @@ static void function_gradient(solver *s)
 		int blk = (int)(i % (size_t)s->B);
 		for (int q = 0; q < LANES; q++) {
 			float y = s->y[i][q], sigma;
+			if (s->done[blk * LANES + q]) { /* padding, skipped or converged: unused */
+				s->u[i][q] = s->dc[i][q] = 0;
+				continue;
+			}
 			loss[blk * LANES + q] += logistic_loss(y * s->z[i][q], &sigma);
 			s->u[i][q] = s->C * (sigma - 1) * y;
 			s->dc[i][q] = s->C * sigma * (1 - sigma);
@@ -489,45 +518,146 @@ static void hessian_times(solver *s)
 	columns_pass(s, s->xs, s->p, s->hp, false);
 }
 
+/* ---- the classes still in conjugate gradients, packed ----
+ *
+ * Classes leave conjugate gradients at different steps (on package descriptions, 13 of the 25
+ * classes on average were still working in a step), and a pass costs the same for a lane done
+ * as for one still working. So when the classes left fit in fewer blocks, they move into them:
+ * the vectors of conjugate gradients are rewritten with fewer blocks a row or column (into the
+ * scratch vectors, whose buffers they then take), and the passes run on a copy of the solver
+ * that has those fewer blocks. Each class's numbers are computed as before, lane by lane in the
+ * same order, so the weights do not change. */
+
+typedef struct packing {
+	int *from; /* lanes: the class in each lane of the packed solver, -1 for padding */
+	int *keep; /* lanes: scratch of classes_pack */
+} packing;
+
+/* Rows (or columns) begin..end of a->in, B0 blocks each, into a->out with the B1 blocks of
+ * the lanes a->keep says (-1: zero). */
+NEWTON_SIMD static void lanes_pack(const solver *s, const pass *a, size_t begin, size_t end)
+{
+	(void)s;
+	size_t n0 = (size_t)a->B0 * LANES, n1 = (size_t)a->B1 * LANES;
+	const float *in = (const float *)a->in;
+	float *out = (float *)a->out;
+	for (size_t i = begin; i < end; i++)
+		for (size_t k = 0; k < n1; k++)
+			out[i * n1 + k] = a->keep[k] < 0 ? 0 : in[i * n0 + (size_t)a->keep[k]];
+}
+
+/* Packs n rows of *v into the scratch *spare, which then holds *v's place (and *v becomes
+ * the scratch): the vectors trade buffers rather than copy them back. */
+static void vector_pack(const solver *q, v8f **v, v8f **spare, size_t n, int B1, const int *keep)
+{
+	pass a = {.in = *v, .out = *spare, .keep = keep, .B0 = q->B, .B1 = B1};
+	in_parallel(q, lanes_pack, &a, n);
+	v8f *t = *v;
+	*v = *spare;
+	*spare = t;
+}
+
+static void numbers_pack(double *x, int lanes, const int *keep)
+{
+	for (int k = 0; k < lanes; k++)
+		x[k] = keep[k] < 0 ? 0 : x[keep[k]];
+}
+
+/* The packed solver's step directions into the whole one's (s->s) for its classes that no
+ * longer work (all of them when `all`). */
+static void steps_unpack(const solver *q, solver *s, const packing *pk, bool all)
+{
+	int *lanes = pk->keep, n = 0;
+	for (int k = 0; k < q->lanes; k++)
+		if (pk->from[k] >= 0 && (all || !q->cg[k]))
+			lanes[n++] = k;
+	for (size_t j = 0; n && j < (size_t)s->d; j++) {
+		const float *from = (const float *)(q->s + j * (size_t)q->B);
+		float *to = (float *)(s->s + j * (size_t)s->B);
+		for (int i = 0; i < n; i++)
+			to[pk->from[lanes[i]]] = from[lanes[i]];
+	}
+}
+
+/* Moves the classes still working (q->cg) into the fewest blocks. */
+static void classes_pack(solver *q, solver *s, packing *pk, double *cgtol)
+{
+	int active = 0;
+	for (int k = 0; k < q->lanes; k++)
+		active += q->cg[k];
+	int B1 = (active + LANES - 1) / LANES;
+	if (B1 >= q->B)
+		return;
+	steps_unpack(q, s, pk, false); /* the classes leaving have their final steps */
+	int *keep = pk->keep;
+	active = 0;
+	for (int k = 0; k < q->lanes; k++)
+		if (q->cg[k])
+			keep[active++] = k;
+	for (int k = active; k < B1 * LANES; k++)
+		keep[k] = -1;
+	v8f **by_col[] = {&q->s, &q->r, &q->p, &q->m};
+	for (size_t i = 0; i < sizeof by_col / sizeof *by_col; i++)
+		vector_pack(q, by_col[i], &q->hp, (size_t)q->d, B1, keep);
+	vector_pack(q, &q->dc, &q->xs, q->l, B1, keep);
+	for (int k = 0; k < B1 * LANES; k++) {
+		pk->from[k] = keep[k] < 0 ? -1 : pk->from[keep[k]];
+		q->cg[k] = keep[k] >= 0;
+	}
+	numbers_pack(q->rz, B1 * LANES, keep);
+	numbers_pack(cgtol, B1 * LANES, keep);
+	q->B = B1;
+	q->lanes = B1 * LANES;
+}
+
 /* Conjugate gradients on H s = -g for the classes not done, until each one's preconditioned
- * residual is a tenth of where it began. */
-static void newton_direction(solver *s)
+ * residual is a tenth of where it began. The iterations run on q, a copy of s whose vectors
+ * (s->dc and s->m among them, made again by function_gradient before their next use) shrink
+ * as classes finish; the steps come back into s->s. */
+static void newton_direction(solver *s, packing *pk)
 {
 	size_t cols = (size_t)s->d * (size_t)s->B;
 	double *cgtol = malloc((size_t)s->lanes * sizeof *cgtol),
 	       *php = malloc((size_t)s->lanes * sizeof *php);
-	double *alpha = s->step, *rz_new = php;
+	solver q = *s;
+	q.s = s->sp;
+	double *alpha = q.step, *rz_new = php;
 	for (size_t o = 0; o < cols; o++) {
+		q.s[o] = zero8;
 		s->s[o] = zero8;
-		s->r[o] = -s->g[o];
-		s->p[o] = s->r[o] * s->m[o];
+		q.r[o] = -q.g[o];
+		q.p[o] = q.r[o] * q.m[o];
 	}
-	lane_dots(s, s->r, s->p, s->rz);
-	for (int k = 0; k < s->lanes; k++) {
-		cgtol[k] = CG_TOLERANCE * sqrt(s->rz[k]);
-		s->cg[k] = !s->done[k];
+	for (int k = 0; k < s->lanes; k++)
+		pk->from[k] = k;
+	lane_dots(&q, q.r, q.p, q.rz);
+	for (int k = 0; k < q.lanes; k++) {
+		cgtol[k] = CG_TOLERANCE * sqrt(q.rz[k]);
+		q.cg[k] = !q.done[k];
 	}
 	for (int it = 0; it < MAX_CG; it++) {
 		int any = 0;
-		for (int k = 0; k < s->lanes; k++)
-			any |= s->cg[k] = s->cg[k] && sqrt(s->rz[k]) > cgtol[k];
+		for (int k = 0; k < q.lanes; k++)
+			any |= q.cg[k] = q.cg[k] && sqrt(q.rz[k]) > cgtol[k];
 		if (!any)
 			break;
-		hessian_times(s);
-		lane_dots(s, s->p, s->hp, php);
-		for (int k = 0; k < s->lanes; k++)
-			alpha[k] = s->cg[k] && php[k] > 0 ? s->rz[k] / php[k] : 0;
-		pass step = {.step = blocks_of(s, alpha), .partial = s->partial};
-		in_parallel(s, cg_step_chunks, &step, chunks(s));
-		partials_add(s, s->partial, rz_new);
-		for (int k = 0; k < s->lanes; k++) {
-			alpha[k] = s->cg[k] && s->rz[k] > 0 ? rz_new[k] / s->rz[k] : 0; /* beta */
-			if (s->cg[k])
-				s->rz[k] = rz_new[k];
+		classes_pack(&q, s, pk, cgtol);
+		hessian_times(&q);
+		lane_dots(&q, q.p, q.hp, php);
+		for (int k = 0; k < q.lanes; k++)
+			alpha[k] = q.cg[k] && php[k] > 0 ? q.rz[k] / php[k] : 0;
+		pass step = {.step = blocks_of(&q, alpha), .partial = q.partial};
+		in_parallel(&q, cg_step_chunks, &step, chunks(&q));
+		partials_add(&q, q.partial, rz_new);
+		for (int k = 0; k < q.lanes; k++) {
+			alpha[k] = q.cg[k] && q.rz[k] > 0 ? rz_new[k] / q.rz[k] : 0; /* beta */
+			if (q.cg[k])
+				q.rz[k] = rz_new[k];
 		}
-		pass beta = {.step = blocks_of(s, alpha)};
-		in_parallel(s, direction_chunks, &beta, chunks(s));
+		pass beta = {.step = blocks_of(&q, alpha)};
+		in_parallel(&q, direction_chunks, &beta, chunks(&q));
 	}
+	steps_unpack(&q, s, pk, true);
 	free(cgtol);
 	free(php);
 }
@@ -592,7 +722,8 @@ static void solver_release(solver *s)
 {
 	sparse_release(&s->byrow);
 	sparse_release(&s->bycol);
-	v8f *vecs[] = {s->y, s->z, s->dc, s->u, s->xs, s->w, s->g, s->m, s->s, s->r, s->p, s->hp};
+	v8f *vecs[] = {s->y, s->z, s->dc, s->u, s->xs, s->w, s->g,
+		       s->m, s->s, s->r,  s->p, s->hp, s->sp};
 	for (size_t i = 0; i < sizeof vecs / sizeof *vecs; i++)
 		free(vecs[i]);
 	double *nums[] = {s->f, s->gnorm, s->tol, s->rz, s->step};
@@ -606,9 +737,27 @@ static void solver_release(solver *s)
 	free(s->column);
 }
 
+/* Vectors of 2 MB or more sit on huge pages where the system offers them: a pass reads the
+ * columns' weights at random, and with 4 KB pages most of its reads missed the TLB, besides one
+ * page fault each 4 KB on first touch. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *big_alloc(size_t bytes, size_t align)
+{
+	if (bytes < HUGE_PAGE)
+		return aligned_alloc(align, (bytes + align - 1) / align * align);
+	bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	void *p = aligned_alloc(HUGE_PAGE, bytes);
+#ifdef MADV_HUGEPAGE
+	if (p)
+		madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
 static v8f *vectors(size_t n)
 {
-	return aligned_alloc(sizeof(v8f), (n ? n : 1) * sizeof(v8f));
+	return big_alloc((n ? n : 1) * sizeof(v8f), sizeof(v8f));
 }
 
 static int solver_alloc(solver *s)
@@ -616,7 +765,7 @@ static int solver_alloc(solver *s)
 	size_t rows = s->l * (size_t)s->B, cols = (size_t)s->d * (size_t)s->B,
 	       lanes = (size_t)s->lanes;
 	v8f **byrow[] = {&s->y, &s->z, &s->dc, &s->u, &s->xs};
-	v8f **bycol[] = {&s->w, &s->g, &s->m, &s->s, &s->r, &s->p, &s->hp};
+	v8f **bycol[] = {&s->w, &s->g, &s->m, &s->s, &s->r, &s->p, &s->hp, &s->sp};
 	double **nums[] = {&s->f, &s->gnorm, &s->tol, &s->rz, &s->step};
 	int ok = 1;
 	for (size_t i = 0; i < sizeof byrow / sizeof *byrow; i++)
@@ -659,19 +808,72 @@ static void weights_out(const solver *s, const ml_newton_problem *p, float *w)
 			    s->w[(size_t)j * (size_t)s->B + (size_t)(k / LANES)][k % LANES];
 }
 
-int ml_newton_train(const ml_newton_problem *p, float *w)
+/* The used columns in ascending order (used[], 0-based) and the solver's number of each
+ * (solver_column[o] for used[o]): a walk over all the columns, cheaper than a sort. */
+static int used_ascending(const solver *s, int cols, int *used, int *solver_column)
+{
+	int *place = calloc((size_t)cols + 1, sizeof *place);
+	if (!place)
+		return -1;
+	for (int j = 0; j < s->d; j++)
+		place[s->column[j]] = j + 1;
+	for (int c = 0, o = 0; c < cols; c++)
+		if (place[c]) {
+			used[o] = c;
+			solver_column[o++] = place[c] - 1;
+		}
+	free(place);
+	return 0;
+}
+
+/* Column by column in the output's order: each column's classes are read together and every
+ * class's row is written in order. */
+static void weights_used_out(const solver *s, const ml_newton_problem *p, const int *solver_column,
+			     float *w)
+{
+	for (size_t o = 0; o < (size_t)s->d; o++) {
+		const float *col = (const float *)(s->w + (size_t)solver_column[o] * (size_t)s->B);
+		for (size_t k = 0; k < (size_t)p->classes; k++)
+			w[k * (size_t)s->d + o] = col[k];
+	}
+}
+
+static int weights_used(const solver *s, const ml_newton_problem *p, int **used, int *n_used,
+			float **w)
+{
+	int *order = malloc(((size_t)s->d + 1) * sizeof *order);
+	*used = malloc(((size_t)s->d + 1) * sizeof **used);
+	*w = malloc(((size_t)s->d * (size_t)p->classes + 1) * sizeof **w);
+	if (!order || !*used || !*w || used_ascending(s, p->cols, *used, order)) {
+		free(order);
+		free(*used);
+		free(*w);
+		*used = NULL;
+		*w = NULL;
+		return -1;
+	}
+	weights_used_out(s, p, order, *w);
+	*n_used = s->d;
+	free(order);
+	return 0;
+}
+
+/* The solve; the weights go out dense into w, or into the used columns' (*used, *w_used). */
+static int newton_solve(const ml_newton_problem *p, float *w, int **used, int *n_used,
+			float **w_used)
 {
 	solver s = {.l = p->l, .C = (float)p->C};
 	s.B = (p->classes + LANES - 1) / LANES;
 	s.lanes = s.B * LANES;
 	s.threads = p->threads < 1 ? 1 : p->threads > MAX_THREADS ? MAX_THREADS : p->threads;
 	double *work = malloc(5 * (size_t)s.lanes * sizeof *work), *gnorm0 = NULL;
+	packing pk = {malloc((size_t)s.lanes * sizeof(int)), malloc((size_t)s.lanes * sizeof(int))};
 	int rc = -1;
-	if (!work || matrices_make(&s, p->x, p->cols) || solver_alloc(&s) ||
+	if (!work || !pk.from || !pk.keep || matrices_make(&s, p->x, p->cols) || solver_alloc(&s) ||
 	    !(gnorm0 = malloc((size_t)s.lanes * sizeof *gnorm0)))
 		goto out;
 	if (!s.l) { /* nothing to learn from: the weights stay 0 */
-		rc = 0;
+		rc = w ? 0 : weights_used(&s, p, used, n_used, w_used);
 		goto out;
 	}
 	labels_set(&s, p);
@@ -687,15 +889,33 @@ int ml_newton_train(const ml_newton_problem *p, float *w)
 		}
 		if (!any)
 			break;
-		newton_direction(&s);
+		newton_direction(&s, &pk);
 		line_search(&s, work);
 		function_gradient(&s);
 	}
-	weights_out(&s, p, w);
-	rc = 0;
+	if (w) {
+		weights_out(&s, p, w);
+		rc = 0;
+	} else
+		rc = weights_used(&s, p, used, n_used, w_used);
 out:
 	solver_release(&s);
 	free(work);
 	free(gnorm0);
+	free(pk.from);
+	free(pk.keep);
 	return rc;
+}
+
+int ml_newton_train(const ml_newton_problem *p, float *w)
+{
+	return newton_solve(p, w, NULL, NULL, NULL);
+}
+
+int ml_newton_train_used(const ml_newton_problem *p, int **used, int *n_used, float **w)
+{
+	*used = NULL;
+	*w = NULL;
+	*n_used = 0;
+	return newton_solve(p, NULL, used, n_used, w);
 }

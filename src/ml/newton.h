@@ -26,5 +26,10 @@ typedef struct ml_newton_problem {
 /* Trains every class not skipped into w (classes rows of cols weights, column j + 1's weight
  * at w[k * cols + j]). -1 when out of memory, else 0. */
 int ml_newton_train(const ml_newton_problem *p, float *w);
+/* The same training, with the weights of the columns some row uses only: *used (to free) holds
+ * those *n_used columns, 0-based and ascending, and *w (to free) classes rows of *n_used
+ * weights, column used[j]'s at w[k * *n_used + j]; hashed text uses a tenth of its columns, and
+ * a dense matrix of all of them was a large part of its training. -1 when out of memory. */
+int ml_newton_train_used(const ml_newton_problem *p, int **used, int *n_used, float **w);
 
 #endif

@@ -263,7 +263,7 @@ static int train_tokens(const ml_train_job *job, const token_rows *r, const span
 {
 	int nclass = 1 + 2 * (int)job->data->nlabels;
 	char path[PATH_MAX];
-	ml_linear m = {1 << o->hash_bits, nclass, false, NULL};
+	ml_linear m = {1 << o->hash_bits, nclass, false, NULL, NULL, 0};
 	uint8_t *truth = calloc(r->n * (size_t)nclass + 1, 1);
 	struct feature_node **x = calloc(r->n + 1, sizeof *x);
 	int rc = truth && x ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
@@ -318,9 +318,9 @@ static void guess_of(const double *p, int nlabels, ml_token_guess *g)
 /* Trains on the tokens of rows outside fold f and guesses the tokens of the rows inside it. */
 static int spans_fold(const ml_train_job *job, token_rows *r, const int *fold, int f, cl_error *err)
 {
-	int nlabels = (int)job->data->nlabels, nclass = 1 + 2 * nlabels;
-	ml_linear m = {1 << (int)ml_param(job->trainer, job->params, "hash_bits"), nclass, false,
-		       NULL};
+	int nlabels = (int)job->data->nlabels, nclass = 1 + 2 * nlabels,
+	    bits = (int)ml_param(job->trainer, job->params, "hash_bits");
+	ml_linear m = {1 << bits, nclass, false, NULL, NULL, 0};
 	uint8_t *truth = calloc(r->n * (size_t)nclass + 1, 1);
 	struct feature_node **x = calloc(r->n + 1, sizeof *x);
 	double *p = calloc((size_t)nclass, sizeof *p);

@@ -22,21 +22,59 @@ static ml_text_opts opts_of(const ml_trainer *t, const json_t *params)
 			      (int)ml_param(t, params, "char_ngrams")};
 }
 
-/* The train rows' vectors, in order; NULL when out of memory. */
-static ml_fvec *train_vectors(const ml_dataset *d, const ml_text_opts *o)
+/* The pool's first size: 64 features a row, more than the package descriptions' rows take
+ * (about 16). The pages past the end of the rows are never touched, so the room costs
+ * address space only, and the pool seldom has to move as it grows. */
+#define POOL_PER_ROW 64
+
+/* Appends the finished vector v (its end mark too) to the pool; -1 when out of memory. */
+static int pool_add(struct feature_node **pool, size_t *used, size_t *cap, size_t rows,
+		    const ml_fvec *v)
 {
-	ml_fvec *v = calloc(d->count[ML_TRAIN] + 1, sizeof *v);
-	for (size_t i = 0, n = 0; v && i < d->nrows; i++) {
+	size_t len = v->n + 1;
+	if (*used + len > *cap) {
+		size_t want = *cap ? *cap * 2 : (rows + 1) * POOL_PER_ROW;
+		while (want < *used + len)
+			want *= 2;
+		struct feature_node *p = realloc(*pool, want * sizeof *p);
+		if (!p)
+			return -1;
+		*pool = p;
+		*cap = want;
+	}
+	memcpy(*pool + *used, v->x, len * sizeof **pool);
+	*used += len;
+	return 0;
+}
+
+/* The n train rows' vectors into x[], in order, one after another in the returned block (to
+ * free): each row's made in one scratch vector and copied at its size, rather than a vector
+ * of its own grown by doubling. NULL when out of memory. */
+static struct feature_node *train_vectors(const ml_dataset *d, const ml_text_opts *o,
+					  struct feature_node **x, size_t n)
+{
+	ml_fvec v = {0};
+	struct feature_node *pool = NULL;
+	size_t used = 0, cap = 0, r = 0, *at = malloc((n + 1) * sizeof *at);
+	int rc = at ? 0 : -1;
+	for (size_t i = 0; !rc && i < d->nrows && r < n; i++) {
 		if (d->rows[i].split != ML_TRAIN)
 			continue;
-		if (ml_text_features(d->rows[i].text, o, &v[n++])) {
-			for (size_t j = 0; j < n; j++)
-				ml_fvec_release(&v[j]);
-			free(v);
-			return NULL;
-		}
+		at[r++] = used;
+		rc =
+		    ml_text_features(d->rows[i].text, o, &v) || pool_add(&pool, &used, &cap, n, &v);
 	}
-	return v;
+	for (size_t j = 0; !rc && j < r; j++)
+		x[j] = pool + at[j];
+	ml_fvec_release(&v);
+	free(at);
+	if (!rc && !pool) /* no train rows */
+		pool = malloc(sizeof *pool);
+	if (rc) {
+		free(pool);
+		return NULL;
+	}
+	return pool;
 }
 
 static json_t *text_meta(const ml_dataset *d, const ml_text_opts *o)
@@ -56,22 +94,18 @@ int ml_text_linear_train(const ml_train_job *job, cl_error *err)
 	ml_text_opts o = opts_of(job->trainer, job->params);
 	size_t n;
 	char path[PATH_MAX];
-	ml_linear m = {1 << o.hash_bits, (int)d->nlabels, d->multi_label, NULL};
-	ml_fvec *v = train_vectors(d, &o);
+	ml_linear m = {1 << o.hash_bits, (int)d->nlabels, d->multi_label, NULL, NULL, 0};
 	uint8_t *truth = ml_train_truth(d, ML_TRAIN, &n);
 	struct feature_node **x = calloc(n + 1, sizeof *x);
-	int rc = v && truth && x ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
-	for (size_t i = 0; !rc && i < n; i++)
-		x[i] = v[i].x;
+	struct feature_node *pool = truth && x ? train_vectors(d, &o, x, n) : NULL;
+	int rc = pool ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 	if (!rc)
-		rc = ml_linear_train(&m, x, n, truth, ml_param(job->trainer, job->params, "C"),
-				     job->cpus, err);
+		rc = ml_linear_train_used(&m, x, n, truth, ml_param(job->trainer, job->params, "C"),
+					  job->cpus, err);
 	snprintf(path, sizeof path, "%s/weights.bin", job->output);
 	if (!rc && !(rc = ml_linear_save(&m, path, err)))
 		rc = ml_train_write_meta(job->output, text_meta(d, &o), err);
-	for (size_t i = 0; v && i < n; i++)
-		ml_fvec_release(&v[i]);
-	free(v);
+	free(pool);
 	free(x);
 	free(truth);
 	ml_linear_release(&m);

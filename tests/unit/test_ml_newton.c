@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,12 +172,92 @@ static void test_skipped_class_stays_zero(void **state)
 	free(d.nodes);
 }
 
+/* Hashed text's shape: many columns (the products by X^T then go by columns, not through the
+ * row blocks), each row a few of them, and most columns unused. */
+#define WIDE_ROWS 1500
+#define WIDE_COLS 60001 /* the bias last */
+#define WIDE_PER_ROW 12
+
+typedef struct wide {
+	struct feature_node *nodes;
+	struct feature_node *x[WIDE_ROWS];
+	signed char y[WIDE_ROWS * CLASSES];
+} wide;
+
+static int by_index(const void *a, const void *b)
+{
+	const struct feature_node *x = a, *y = b;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Row i has class i % CLASSES: half its features from its class's own 500 columns, half from
+ * anywhere in the even columns below 40,000 (so the odd ones and those above stay unused). */
+static void wide_make(wide *d)
+{
+	uint64_t seed = 7;
+	d->nodes = malloc(WIDE_ROWS * (WIDE_PER_ROW + 2) * sizeof *d->nodes);
+	assert_non_null(d->nodes);
+	struct feature_node *o = d->nodes;
+	for (int i = 0; i < WIDE_ROWS; i++) {
+		int c = i % CLASSES;
+		d->x[i] = o;
+		for (int j = 0; j < WIDE_PER_ROW; j++) {
+			int col = j % 2 ? (int)(next_random(&seed) % 20000) * 2 + 2
+					: 40001 + c * 500 + (int)(next_random(&seed) % 500);
+			*o++ = (struct feature_node){
+			    col, 0.25 + (double)(next_random(&seed) % 100) / 200};
+		}
+		qsort(d->x[i], WIDE_PER_ROW, sizeof *o, by_index);
+		*o++ = (struct feature_node){WIDE_COLS, 1.0};
+		*o++ = (struct feature_node){-1, 0};
+		for (int k = 0; k < CLASSES; k++)
+			d->y[i * CLASSES + k] = k == c ? 1 : -1;
+	}
+}
+
+/* The used columns' weights are the dense weights of those columns, whatever the threads, and
+ * every other column's dense weight is 0: the wide problem on 1 thread dense, on 3 used. */
+static void test_used_columns_are_the_dense_weights(void **state)
+{
+	(void)state;
+	wide d;
+	wide_make(&d);
+	float *dense = calloc((size_t)CLASSES * WIDE_COLS, sizeof *dense), *w = NULL;
+	int *used = NULL, n = 0;
+	ml_newton_problem p = {d.x, WIDE_ROWS, WIDE_COLS, CLASSES, d.y, NULL, C_COST, 0.01, 1};
+	assert_int_equal(ml_newton_train(&p, dense), 0);
+	p.threads = 3;
+	assert_int_equal(ml_newton_train_used(&p, &used, &n, &w), 0);
+	assert_true(n > 10000 && n < WIDE_COLS);
+	assert_int_equal(used[n - 1], WIDE_COLS - 1); /* the bias */
+	int next = 0, nonzero = 0;
+	for (int j = 0; j < WIDE_COLS; j++) {
+		bool is_used = next < n && used[next] == j;
+		for (int k = 0; k < CLASSES; k++) {
+			float want = dense[(size_t)k * WIDE_COLS + (size_t)j];
+			if (is_used)
+				assert_true(w[(size_t)k * (size_t)n + (size_t)next] == want);
+			else
+				assert_true(want == 0.0f);
+			nonzero += want != 0.0f;
+		}
+		next += is_used;
+	}
+	assert_int_equal(next, n);
+	assert_true(nonzero > 10000); /* and it learnt something */
+	free(dense);
+	free(used);
+	free(w);
+	free(d.nodes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_solves_liblinears_problem),
 	    cmocka_unit_test(test_same_weights_whatever_the_threads),
 	    cmocka_unit_test(test_skipped_class_stays_zero),
+	    cmocka_unit_test(test_used_columns_are_the_dense_weights),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

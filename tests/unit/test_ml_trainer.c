@@ -66,7 +66,7 @@ static void test_linear_learns_and_round_trips(void **state)
 		truth[i * 3 + k] = 1;
 	}
 	cl_error err;
-	ml_linear m = {4, 3, false, NULL}, back;
+	ml_linear m = {4, 3, false, NULL, NULL, 0}, back;
 	assert_int_equal(ml_linear_train(&m, x, 6, truth, 10, 2, &err), CL_OK);
 	double p[3], q[3];
 	for (int i = 0; i < 3; i++) {
@@ -79,6 +79,7 @@ static void test_linear_learns_and_round_trips(void **state)
 	snprintf(path, sizeof path, "%s/w.bin", dir);
 	assert_int_equal(ml_linear_save(&m, path, &err), CL_OK);
 	assert_int_equal(ml_linear_load(&back, path, &err), CL_OK);
+	assert_null(back.cols); /* every column used: dense */
 	for (int i = 0; i < 3; i++) {
 		ml_linear_scores(&m, x[i], p);
 		ml_linear_scores(&back, x[i], q);
@@ -93,6 +94,74 @@ static void test_linear_learns_and_round_trips(void **state)
 	ml_linear_release(&m);
 	ml_linear_release(&back);
 	tmpdir_remove(dir);
+}
+
+static void file_read(const char *path, char *buf, size_t cap, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	*n = fread(buf, 1, cap, f);
+	fclose(f);
+}
+
+/* Trains nclass classes on rows of features 2, 5 or 7 of dim 99 (class i % 3 of 3; the third
+ * class never appears when nclass is 4, so it learns only its bias) both ways: the used
+ * columns' model scores every row as the dense one does and writes the same file, which loads
+ * back as a used columns' model (its classes use under a quarter of the columns) scoring the
+ * same again. */
+static void linear_used_as_dense(int nclass, bool multi_label)
+{
+	struct feature_node rows[6][3], *x[6];
+	uint8_t truth[6 * 4] = {0};
+	static const int feature[3] = {2, 5, 7};
+	for (int i = 0; i < 6; i++) {
+		int k = i % (nclass == 2 ? 2 : 3);
+		rows[i][0] = (struct feature_node){feature[k], 1.0};
+		rows[i][1] = (struct feature_node){100, 1.0}; /* the bias of dim 99 */
+		rows[i][2] = (struct feature_node){-1, 0};
+		x[i] = rows[i];
+		truth[i * nclass + (k == 2 && nclass == 4 ? 3 : k)] = 1;
+	}
+	cl_error err;
+	ml_linear dense = {99, nclass, multi_label, NULL, NULL, 0}, used = dense, back;
+	assert_int_equal(ml_linear_train(&dense, x, 6, truth, 10, 2, &err), CL_OK);
+	assert_int_equal(ml_linear_train_used(&used, x, 6, truth, 10, 2, &err), CL_OK);
+	assert_int_equal(used.ncols, nclass == 2 ? 3 : 4); /* features 2, 5 (7), the bias */
+	assert_int_equal(used.cols[used.ncols - 1], 99);
+	char dir[64], a[96], b[96], fa[4096], fb[4096];
+	size_t na, nb;
+	assert_int_equal(tmpdir_make(dir, sizeof dir, "ml-linear-used"), 0);
+	snprintf(a, sizeof a, "%s/dense.bin", dir);
+	snprintf(b, sizeof b, "%s/used.bin", dir);
+	assert_int_equal(ml_linear_save(&dense, a, &err), CL_OK);
+	assert_int_equal(ml_linear_save(&used, b, &err), CL_OK);
+	file_read(a, fa, sizeof fa, &na);
+	file_read(b, fb, sizeof fb, &nb);
+	assert_int_equal(na, nb);
+	assert_memory_equal(fa, fb, na);
+	assert_int_equal(ml_linear_load(&back, b, &err), CL_OK);
+	assert_non_null(back.cols);
+	assert_int_equal(back.dim, 99);
+	double p[4], q[4], r[4];
+	for (int i = 0; i < 6; i++) {
+		ml_linear_scores(&dense, x[i], p);
+		ml_linear_scores(&used, x[i], q);
+		ml_linear_scores(&back, x[i], r);
+		for (int k = 0; k < nclass; k++)
+			assert_true(p[k] == q[k] && p[k] == r[k]);
+	}
+	ml_linear_release(&dense);
+	ml_linear_release(&used);
+	ml_linear_release(&back);
+	tmpdir_remove(dir);
+}
+
+static void test_linear_used_columns_as_dense(void **state)
+{
+	(void)state;
+	linear_used_as_dense(3, false);
+	linear_used_as_dense(2, false); /* one class mirrors the other */
+	linear_used_as_dense(4, true);	/* class 2 has no rows: its bias alone */
 }
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -144,6 +213,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_params_checked_and_named),
 	    cmocka_unit_test(test_linear_learns_and_round_trips),
+	    cmocka_unit_test(test_linear_used_columns_as_dense),
 	    cmocka_unit_test(test_dataset_reads_and_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
