@@ -414,6 +414,9 @@ class ServerTest(unittest.TestCase):
         run = waiting(2)
         check("POST", "/api/v1/projects/{id}/pipeline/runs/{id}/approve",
               w.manager.post(url + "/runs/%d/approve" % run["id"]))
+        # A run started by a person, now.
+        started = check("POST", "/api/v1/projects/{id}/pipeline/runs", w.manager.post(url + "/runs"))
+        self.assertEqual(started["steps"][0]["figures"]["trigger"], "manual")
 
     def test_answers_match_their_openapi_schemas(self):
         # The loop's answers, as a worker, a reviewer and a manager get them, each checked against
