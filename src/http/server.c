@@ -60,32 +60,33 @@ static bool route_match(const char *pattern, const char *path, int64_t ids[2], i
 {
 	int n = 0;
 	while (*pattern && *path) {
+		/* Literal bytes first: this runs over every route tried, for every request. */
+		if (*pattern != '{') {
+			if (*pattern++ != *path++)
+				return false;
+			continue;
+		}
 		if (!strncmp(pattern, "{name}", 6)) {
 			pattern += 6;
 			if (!name_match(&path, name))
 				return false;
 			continue;
 		}
-		if (*pattern == '{') {
-			while (*pattern && *pattern != '}')
-				pattern++;
-			if (*pattern)
-				pattern++;
-			int64_t v = 0;
-			int digits = 0;
-			while (*path >= '0' && *path <= '9') {
-				if (v > (INT64_MAX - 9) / 10)
-					return false;
-				v = v * 10 + (*path++ - '0');
-				digits++;
-			}
-			if (!digits || v <= 0 || (*path && *path != '/') || n >= 2)
+		while (*pattern && *pattern != '}')
+			pattern++;
+		if (*pattern)
+			pattern++;
+		int64_t v = 0;
+		int digits = 0;
+		while (*path >= '0' && *path <= '9') {
+			if (v > (INT64_MAX - 9) / 10)
 				return false;
-			ids[n++] = v;
-			continue;
+			v = v * 10 + (*path++ - '0');
+			digits++;
 		}
-		if (*pattern++ != *path++)
+		if (!digits || v <= 0 || (*path && *path != '/') || n >= 2)
 			return false;
+		ids[n++] = v;
 	}
 	*n_ids = n;
 	return !*pattern && !*path;
