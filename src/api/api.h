@@ -111,7 +111,7 @@ typedef struct api_scope {
 	int64_t key_id, key_endpoint_id, key_org_id; /* API_KEY: the caller's key */
 	bool finished;	      /* API_EXAM: already scored */
 	/* The object's project (a course's own settings for API_COURSE). Last: a scope is zeroed
-	 * up to it, and the project is read whole over it on the routes whose object lies in one. */
+	 * up to it, and a route whose object lies in a project reads the project whole. */
 	project project;
 } api_scope;
 

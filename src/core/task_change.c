@@ -13,7 +13,7 @@
 struct task_change {
 	const store *s;
 	task_job j;
-	task_job next; /* the chained claim (j.then), when there is one */
+	task_job next;	  /* the chained claim (j.then), when there is one */
 	char *annotation; /* copies of what the job reads, with p */
 	review_decision dec;
 	char *reason, *reason_template, *fix;
