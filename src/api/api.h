@@ -100,7 +100,6 @@ enum api_access {
 
 /* What dispatch loaded for the handler (r->scope), by the route's object. */
 typedef struct api_scope {
-	project project;      /* the object's project (a course's own settings for API_COURSE) */
 	unsigned rights;      /* the caller's rights in it (ACCESS_*) */
 	char org_role[16];    /* the caller's role in the project's org or the org; "" when none */
 	char member_role[16]; /* the caller's role among the project's members; "" when none */
@@ -111,6 +110,9 @@ typedef struct api_scope {
 	int64_t org_id;	      /* API_ENDPOINT: the endpoint's org */
 	int64_t key_id, key_endpoint_id, key_org_id; /* API_KEY: the caller's key */
 	bool finished;	      /* API_EXAM: already scored */
+	/* The object's project (a course's own settings for API_COURSE). Last: a scope is zeroed
+	 * up to it, and a route whose object lies in a project reads the project whole. */
+	project project;
 } api_scope;
 
 /* The object a route's authorization loaded; NULL on a route without one. */

@@ -10,6 +10,7 @@
 #include "store/store_jobs.h"
 #include "store/store_quality.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,21 @@ static int load_exam(http_request *r, api_scope *s)
 	return 0;
 }
 
+/* A scope zeroed but for its project, which the routes of an object in a project read whole
+ * (project_get_for) and the others start from its defaults: every request zeroes less. */
+static api_scope *scope_new(const route *rt)
+{
+	api_scope *s = malloc(sizeof *s);
+	if (!s)
+		return NULL;
+	memset(s, 0, offsetof(api_scope, project));
+	s->project.labels = NULL;
+	s->project.instructions = NULL;
+	if ((rt->access & API_KEY) || !in_project(rt->object))
+		project_init(&s->project);
+	return s;
+}
+
 int api_authorize(http_request *r)
 {
 	const route *rt = r->route;
@@ -247,10 +263,9 @@ int api_authorize(http_request *r)
 				 "do this");
 	if (rt->object == API_NONE && !(acc & API_KEY))
 		return 0;
-	api_scope *s = calloc(1, sizeof *s);
+	api_scope *s = scope_new(rt);
 	if (!s)
 		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
-	project_init(&s->project);
 	r->scope = s;
 	if (acc & API_KEY)
 		return api_key_authorize(r, s);

@@ -55,6 +55,7 @@ struct runner {
 	active *act;
 	size_t n_act, cap_act;
 	int64_t seen; /* the highest job id taken from the store */
+	run_row *live; /* LIVE_BATCH rows that take_live reads into, made at its first call */
 	int64_t *orgs; /* the orgs whose quotas the scheduler holds */
 	size_t n_orgs, cap_orgs;
 	pthread_t thread;
@@ -741,9 +742,10 @@ static void adopt_job(runner *r, run_row *j)
 /* Takes the store's live jobs above r->seen: at start, running ones too. */
 static void take_live(runner *r, bool at_start)
 {
-	run_row *rows = calloc(LIVE_BATCH, sizeof *rows);
-	if (!rows)
+	/* Once, not every tick: the store's read writes each row it hands back whole. */
+	if (!r->live && !(r->live = malloc(LIVE_BATCH * sizeof *r->live)))
 		return;
+	run_row *rows = r->live;
 	int n;
 	do {
 		n = r->cfg.store.ops->runs_live(r->cfg.store.db, r->seen, rows, LIVE_BATCH);
@@ -757,7 +759,6 @@ static void take_live(runner *r, bool at_start)
 			run_row_release(j);
 		}
 	} while (n == LIVE_BATCH);
-	free(rows);
 }
 
 static void take_cancels(runner *r)
@@ -896,6 +897,7 @@ runner *runner_start(const runner_config *cfg, cl_error *err)
 		sched_free(r->sched);
 		free(r->act);
 		free(r->orgs);
+		free(r->live);
 		free(r);
 		cl_fail(err, CL_EINTERNAL, NULL, "cannot start the job runner's thread");
 		return NULL;
@@ -913,6 +915,7 @@ void runner_stop(runner *r)
 		r->cfg.exec->release(r->act[i].handle);
 	free(r->act);
 	free(r->orgs);
+	free(r->live);
 	sched_free(r->sched);
 	free(r);
 }

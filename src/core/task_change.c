@@ -6,15 +6,15 @@
 #include "core/task_job.h"
 #include "util/clock.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct task_change {
 	const store *s;
 	task_job j;
-	task_job next; /* the chained claim (j.then), when there is one */
-	project p;     /* copies of what the job reads */
-	char *annotation;
+	task_job next;	  /* the chained claim (j.then), when there is one */
+	char *annotation; /* copies of what the job reads, with p */
 	review_decision dec;
 	char *reason, *reason_template, *fix;
 	json_t *rubric; /* the decision's rubric scores, own copy */
@@ -22,6 +22,9 @@ struct task_change {
 	int rc;
 	db_done_fn done;
 	void *done_arg;
+	/* The project the job reads (j.p), copied whole when it has one. Last: a change is zeroed
+	 * up to it. */
+	project p;
 };
 
 /* The longest item text whose facts are kept for the requests that follow a claim. */
@@ -73,11 +76,13 @@ static int job_run(store_tx *tx, void *ctx, cl_error *err)
 static task_change *change_new(const store *s, const project *p, int64_t task_id, int64_t user_id,
 			       task_detail detail, store_job_fn fn)
 {
-	task_change *tc = calloc(1, sizeof *tc);
+	task_change *tc = malloc(sizeof *tc);
 	if (!tc)
 		return NULL;
+	memset(tc, 0, offsetof(task_change, p));
+	tc->p.labels = NULL;
+	tc->p.instructions = NULL;
 	tc->s = s;
-	project_init(&tc->p);
 	if (p) {
 		project_copy(&tc->p, p);
 		tc->j.p = &tc->p;

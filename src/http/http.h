@@ -21,9 +21,10 @@
 #define HTTP_MAX_QUERY 16
 /* A request's target (path and query) and its header fields together: over them the server
  * answers 414 and 431 itself, in JSON, before anything reads them. MHD's per-connection pool
- * (server.c) holds more, so that these limits, not MHD's, are met first. */
-#define HTTP_URI_MAX (8 * 1024)
-#define HTTP_HEADERS_MAX (16 * 1024)
+ * (server.c) holds more, so that these limits, not MHD's, are met first. What real clients need:
+ * a 4 KiB target is common, and nginx's default holds a header line to 8 KiB. */
+#define HTTP_URI_MAX (4 * 1024)
+#define HTTP_HEADERS_MAX (8 * 1024)
 #define HTTP_HEADER_FIELDS_MAX 100 /* header fields, however short */
 #define HTTP_NAME_MAX 64 /* a {name} path segment's bytes, with its NUL */
 #define HTTP_MAX_CONNECTIONS 4096

@@ -491,7 +491,8 @@ typedef struct store_ops {
 	int (*org_quota_put)(store_tx *tx, int64_t org_id, const run_quota *q, cl_error *err);
 	/* An org's quota ({-1, -1, 1}: none) on the calling thread's connection. */
 	void (*org_quota)(db *d, int64_t org_id, run_quota *q);
-	/* Up to `max` queued or running jobs with ids above `after`, oldest first; their count. */
+	/* Up to `max` queued or running jobs with ids above `after`, oldest first, each row written
+	 * whole (`out` need not be zeroed); their count. */
 	int (*runs_live)(db *d, int64_t after, run_row *out, int max);
 	/* Up to `max` live jobs whose cancel was asked; their count. */
 	int (*runs_cancel_asked)(db *d, int64_t *ids, int max);

@@ -50,22 +50,44 @@ def request(target=b"/healthz", headers=(), method=b"GET", body=b""):
 
 
 KIB = 1024
+URI_MAX = 4 * KIB  # HTTP_URI_MAX: a request target's bytes
+HEADERS_MAX = 8 * KIB  # HTTP_HEADERS_MAX: header fields' bytes together
+
+
+def query_of(size):
+    """A /healthz target of `size` bytes as the server counts them (its path, then each query
+    argument's key and value and two bytes)."""
+    return b"/healthz?q=" + b"a" * (size - len(b"/healthz") - len(b"q") - 2)
+
+
+def fields_of(size):
+    """Header fields of `size` bytes together as the server counts them (each field's name and
+    value and two bytes), the request's Host included."""
+    return [b"X-F: " + b"f" * (size - len(b"Host127.0.0.1") - 2 - len(b"X-F") - 2)]
+
 
 # Over the server's limits, within what libmicrohttpd holds: the server answers, in JSON.
 OURS = [
-    ("a query over 8 KiB", request(b"/healthz?q=" + b"a" * (9 * KIB)), 414, "uri_too_long"),
+    ("a target one byte over 4 KiB", request(query_of(URI_MAX + 1)), 414, "uri_too_long"),
+    ("a query over 4 KiB", request(b"/healthz?q=" + b"a" * (5 * KIB)), 414, "uri_too_long"),
     ("a path over 1 KiB", request(b"/api/v1/" + b"p" * (2 * KIB)), 414, "uri_too_long"),
     ("a path cut to a route's", request(b"/api/v1/tasks/" + b"0" * 1100 + b"1/events"), 414,
      "uri_too_long"),
-    ("one header over 16 KiB", request(headers=[b"X-Big: " + b"b" * (17 * KIB)]), 431,
+    ("header fields one byte over 8 KiB", request(headers=fields_of(HEADERS_MAX + 1)), 431,
      "headers_too_large"),
-    ("many headers over 16 KiB", request(headers=[b"X-H%d: %s" % (i, b"h" * 200)
-                                                  for i in range(90)]), 431, "headers_too_large"),
+    ("one header over 8 KiB", request(headers=[b"X-Big: " + b"b" * (9 * KIB)]), 431,
+     "headers_too_large"),
+    ("many headers over 8 KiB", request(headers=[b"X-H%d: %s" % (i, b"h" * 200)
+                                                 for i in range(45)]), 431, "headers_too_large"),
     ("over 100 header fields", request(headers=[b"a:b"] * 150), 431, "headers_too_large"),
-    ("a body behind a header over 16 KiB",
+    ("a body behind a header over 8 KiB",
      request(b"/api/v1/auth/login", [b"Content-Type: application/json", b"Content-Length: 2",
-                                     b"X-Big: " + b"b" * (17 * KIB)], b"POST", b"{}"),
+                                     b"X-Big: " + b"b" * (9 * KIB)], b"POST", b"{}"),
      431, "headers_too_large"),
+    ("a target over 4 KiB beside header fields at 8 KiB",
+     request(query_of(URI_MAX + 1), fields_of(HEADERS_MAX)), 414, "uri_too_long"),
+    ("header fields over 8 KiB behind a target at 4 KiB",
+     request(query_of(URI_MAX), fields_of(HEADERS_MAX + 1)), 431, "headers_too_large"),
 ]
 
 # libmicrohttpd 0.9.75 answers these itself, in HTML, before calling the server
@@ -84,6 +106,9 @@ MHDS = [
     ("a request line over its pool", request(b"/healthz?q=" + b"a" * (40 * KIB)), 414),
     ("header fields over its pool", request(headers=[b"X-Big: " + b"b" * (40 * KIB)]), 431),
     ("header fields whose bookkeeping is over its pool", request(headers=[b"a:b"] * 1500), 431),
+    ("a target at 4 KiB beside 100 header fields of nearly 8 KiB: with the fields' bookkeeping "
+     "over its pool", request(query_of(URI_MAX),
+                              [b"X-%02d: %s" % (i, b"h" * 75) for i in range(99)]), 431),
 ]
 
 
@@ -106,8 +131,13 @@ class Framing(ServerTestCase):
 
     def test_within_the_limits_is_served(self):
         for what, raw in [
-                ("a 6 KiB query", request(b"/healthz?" + b"q" * (6 * KIB))),
-                ("a 12 KiB header", request(headers=[b"X-Fine: " + b"f" * (12 * KIB)]))]:
+                ("a 3 KiB query", request(b"/healthz?" + b"q" * (3 * KIB))),
+                ("a 6 KiB header", request(headers=[b"X-Fine: " + b"f" * (6 * KIB)])),
+                ("a target of 4 KiB", request(query_of(URI_MAX))),
+                ("header fields of 8 KiB", request(headers=fields_of(HEADERS_MAX))),
+                ("both at their limits", request(query_of(URI_MAX), fields_of(HEADERS_MAX))),
+                ("100 header fields of nearly 8 KiB",
+                 request(headers=[b"X-%02d: %s" % (i, b"h" * 75) for i in range(99)]))]:
             with self.subTest(what):
                 got, headers, body = exchange(self.server.port, raw)
                 # Read and routed: /healthz takes no query (400 in JSON), or answers 200.
