@@ -235,8 +235,7 @@ static api_scope *scope_new(const route *rt)
 	if (!s)
 		return NULL;
 	memset(s, 0, offsetof(api_scope, project));
-	s->project.labels = NULL;
-	s->project.instructions = NULL;
+	project_own_nothing(&s->project);
 	if ((rt->access & API_KEY) || !in_project(rt->object))
 		project_init(&s->project);
 	return s;

@@ -25,6 +25,13 @@ const char *item_type_name(item_type type);
 void project_init(project *p);
 /* Frees what the project owns. */
 void project_release(project *p);
+/* Marks that `p` owns nothing, leaving its other fields as they are: for a struct zeroed only up
+ * to its project, which project_copy or a read fills next (and project_release may free). */
+static inline void project_own_nothing(project *p)
+{
+	p->labels = NULL;
+	p->instructions = NULL;
+}
 /* Makes `to` (project_init'ed or released) a copy of `from` with references of its own. */
 void project_copy(project *to, const project *from);
 

@@ -80,8 +80,7 @@ static task_change *change_new(const store *s, const project *p, int64_t task_id
 	if (!tc)
 		return NULL;
 	memset(tc, 0, offsetof(task_change, p));
-	tc->p.labels = NULL;
-	tc->p.instructions = NULL;
+	project_own_nothing(&tc->p);
 	tc->s = s;
 	if (p) {
 		project_copy(&tc->p, p);
