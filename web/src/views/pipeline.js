@@ -1,6 +1,7 @@
 // A project's retraining pipeline: its settings (when to run, the production recipe, the model,
 // the metric and margin, auto or approve), and its history: each run with its steps and their
-// figures, the decision, and approve/reject for a run that waits for a person.
+// figures, the decision, and approve/reject for a run that waits for a person; "Run now" starts
+// a run at once, whatever the approvals since the last one.
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtTime } from '../i18n/index.js';
@@ -9,14 +10,21 @@ import { field, table, badge } from '../widgets.js';
 
 const pct = (x) => (typeof x === 'number' ? (x * 100).toFixed(1) + '%' : '—');
 
+// The pipeline's routes, reading and writing alike, are for the org's owners, managers and
+// engineers, and admins: whoever may open the page may also start a run.
+const runsPipeline = (me, orgId) => managesOrg(me, orgId) || orgRole(me, orgId) === 'engineer';
+
 // /p/{id}/pipeline
 export async function pipelineView(root, [pid], ctx) {
   const [project, me] = await Promise.all([api.get('/projects/' + pid, { signal: ctx.signal }), fullMe()]);
   if (!ctx.alive) return;
-  if (!managesOrg(me, project.org_id) && orgRole(me, project.org_id) !== 'engineer') throw noAccess();
+  if (!runsPipeline(me, project.org_id)) throw noAccess();
   document.title = t('pipeline.title') + ' · crowdloop';
   const settingsBox = h('section', { class: 'card', 'data-testid': 'pipeline-settings' });
-  const historyBox = h('section', { class: 'card', 'data-testid': 'pipeline-history' });
+  const runsBox = h('div', { 'data-testid': 'pipeline-runs' });
+  const runNow = runNowControl();
+  const historyBox = h('section', { class: 'card', 'data-testid': 'pipeline-history' },
+    h('h2', null, t('pipeline.history')), runNow.el, runsBox);
   root.append(h('div', { class: 'page-head' },
     h('div', null, h('h1', null, t('pipeline.title')), h('p', { class: 'muted' }, project.name)),
     h('a', { class: 'btn', href: '/p/' + pid }, t('upload.toDashboard'))),
@@ -30,8 +38,49 @@ export async function pipelineView(root, [pid], ctx) {
     const p = await api.get('/projects/' + pid + '/pipeline', { signal: ctx.signal });
     if (!ctx.alive) return;
     if (!settingsBox.firstChild) drawSettings(p.settings);
+    runNow.follow(p.settings, p.runs || []);
     const text = JSON.stringify(p.runs);
     if (text !== shown) { shown = text; drawHistory(p.runs || []); }
+  }
+
+  // "Run now": off until the pipeline is set, while a run is running and while its own request
+  // is out. The server's refusal (another person's run started first, say) shows beside it
+  // until that run has ended.
+  function runNowControl() {
+    let set = false;
+    let running = false;
+    let sending = false;
+    const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'pipeline-run-error' });
+    const button = h('button', {
+      type: 'button', class: 'btn btn-primary', 'data-testid': 'pipeline-run-now', title: t('pipeline.runNowHint'), disabled: true,
+      onclick: async () => {
+        sending = true;
+        update();
+        replace(error);
+        try {
+          const run = await api.post('/projects/' + pid + '/pipeline/runs');
+          running = true;
+          toast(t('pipeline.started', { n: run.id }), 'ok');
+        } catch (err) {
+          if (err.code === 'pipeline_running') running = true;
+          replace(error, err.message);
+        }
+        sending = false;
+        update();
+        await load().catch(() => {});
+      },
+    }, t('pipeline.runNow'));
+    const update = () => { button.disabled = !set || running || sending; };
+    return {
+      el: h('div', { class: 'inline-form' }, button, error),
+      follow(settings, runs) {
+        const wasRunning = running;
+        set = !!settings;
+        running = runs.some((r) => r.state === 'running');
+        if (wasRunning && !running && !sending) replace(error);
+        update();
+      },
+    };
   }
 
   function drawSettings(s) {
@@ -103,8 +152,7 @@ export async function pipelineView(root, [pid], ctx) {
   }
 
   function drawHistory(runs) {
-    replace(historyBox, h('h2', null, t('pipeline.history')),
-      runs.length ? runs.map(runCard) : h('p', { class: 'muted', 'data-testid': 'pipeline-empty' }, t('pipeline.none')));
+    replace(runsBox, runs.length ? runs.map(runCard) : h('p', { class: 'muted', 'data-testid': 'pipeline-empty' }, t('pipeline.none')));
   }
 
   await load();
