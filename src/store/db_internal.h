@@ -39,6 +39,7 @@ typedef struct db_job {
 	void *done_arg;
 	cl_error own_err; /* for a job nobody waits on (the periodic one) */
 	bool rerunnable;  /* may run again after a rollback (db_write_async_rerunnable) */
+	db_group_fn merged; /* its part merged over the group before the commit, or NULL */
 	struct db_job *next;
 } db_job;
 

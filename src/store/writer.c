@@ -231,6 +231,41 @@ static void group_run(db *d, group *g, db_job *jobs)
 	run_end(d, g, &r, false);
 }
 
+/* Runs each merged part of the group's jobs (db_write_async_merged) once, with the jobs of it
+ * that succeeded: 0, or the first failure (the group is then to roll back). */
+static int group_merge(db *d, group *g)
+{
+	db_group_fn *done = NULL; /* the parts run so far */
+	void **ctxs = NULL;
+	int ndone = 0, rc = 0;
+	for (db_job *j = g->head; !rc && j; j = j->next) {
+		if (!j->merged || j->rc)
+			continue;
+		bool seen = false;
+		for (int i = 0; i < ndone; i++)
+			seen = seen || done[i] == j->merged;
+		if (seen)
+			continue;
+		if (!ctxs) {
+			ctxs = malloc((size_t)g->n * sizeof *ctxs);
+			done = malloc((size_t)g->n * sizeof *done);
+			if (!ctxs || !done) {
+				rc = CL_ENOMEM;
+				break;
+			}
+		}
+		int n = 0;
+		for (db_job *k = j; k; k = k->next)
+			if (k->merged == j->merged && !k->rc)
+				ctxs[n++] = k->ctx;
+		done[ndone++] = j->merged;
+		rc = j->merged(d->writer, ctxs, n, j->err);
+	}
+	free(ctxs);
+	free(done);
+	return rc;
+}
+
 /* Commits the group and returns its jobs, their results final (a failed commit fails them
  * all). */
 static db_job *group_commit(db *d, group *g)
@@ -248,7 +283,9 @@ static db_job *group_commit(db *d, group *g)
 		return jobs;
 	}
 	uint64_t t0 = monotonic_ns();
-	int failed = run_cached(c, "COMMIT");
+	int failed = group_merge(d, g);
+	if (!failed)
+		failed = run_cached(c, "COMMIT");
 	d->commit_ns += monotonic_ns() - t0;
 	if (failed) {
 		note_full(d, c);
@@ -513,7 +550,7 @@ int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err)
 }
 
 static int queue_job(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg,
-		     bool rerunnable)
+		     bool rerunnable, db_group_fn merged)
 {
 	db_job *j = calloc(1, sizeof *j);
 	if (!j)
@@ -523,7 +560,8 @@ static int queue_job(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn
 		      .err = err,
 		      .done = done,
 		      .done_arg = arg,
-		      .rerunnable = rerunnable};
+		      .rerunnable = rerunnable,
+		      .merged = merged};
 	pthread_mutex_lock(&d->lock);
 	if (d->stopping) {
 		pthread_mutex_unlock(&d->lock);
@@ -542,13 +580,19 @@ static int queue_job(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn
 
 int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg)
 {
-	return queue_job(d, fn, ctx, err, done, arg, false);
+	return queue_job(d, fn, ctx, err, done, arg, false, NULL);
 }
 
 int db_write_async_rerunnable(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done,
 			      void *arg)
 {
-	return queue_job(d, fn, ctx, err, done, arg, true);
+	return queue_job(d, fn, ctx, err, done, arg, true, NULL);
+}
+
+int db_write_async_merged(db *d, db_write_fn fn, db_group_fn merged, void *ctx, cl_error *err,
+			  db_done_fn done, void *arg)
+{
+	return queue_job(d, fn, ctx, err, done, arg, true, merged);
 }
 
 void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms)
