@@ -8,6 +8,7 @@
 #include "store/blobs.h"
 #include "store/store_items.h"
 #include "util/clock.h"
+#include "util/json_write.h"
 
 #define ENDPOINT_COLUMNS                                                                           \
 	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
@@ -535,7 +536,17 @@ struct prediction_log {
 static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now, int64_t *id,
 			     cl_error *err)
 {
-	char *out = p->output ? json_dumps(p->output, JSON_COMPACT) : NULL;
+	/* As the answer wrote it (util/json_write.h: json_dumps' text without its cycle checks). */
+	buf text;
+	buf_init(&text, 0);
+	const char *out = NULL;
+	if (p->output) {
+		if (json_write(&text, p->output)) {
+			buf_release(&text);
+			return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+		}
+		out = text.data;
+	}
 	/* A member's session calls without a key: key_id 0 is stored as NULL. */
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO predictions(endpoint_id, key_id, target, shadow,"
@@ -558,7 +569,7 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	if (!p->key_id) /* made by the server itself (an OCR pre-fill), with no key */
 		sqlite3_bind_null(st, 2);
 	int rc = db_exec_stmt(st, err);
-	free(out);
+	buf_release(&text);
 	*id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
 }
