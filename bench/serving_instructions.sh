@@ -23,9 +23,11 @@ command -v callgrind_control >/dev/null || die "callgrind_control is needed"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-sinstr-XXXXXX")
 VPID=
+seed=
 cleanup() {
 	[ -n "$VPID" ] && kill -TERM "$VPID" 2>/dev/null && wait "$VPID" 2>/dev/null || true
 	rm -rf "$WORK"
+	[ -n "$seed" ] && rm -rf "$seed"
 }
 trap cleanup EXIT
 
@@ -37,14 +39,14 @@ BUILD_DIR=$(abs "${BUILDS[0]}") BENCH_KEEP=1 BENCH_RUNS=1 BENCH_DURATION=1 BENCH
 	|| { tail -20 "$seed_log" >&2; exit 1; }
 seed=$(sed -n 's/.*kept: \([^ ]*\).*/\1/p' "$seed_log" | tail -1)
 [ -d "$seed" ] || die "no seeded data directory in $seed_log"
-mv "$seed" "$WORK/seed"
 
 echo "crowdloop instructions a prediction, $(date -u +%Y-%m-%dT%H:%M:%SZ), rule $RULE," \
 	"$CONNECTIONS connections, ${DURATION} s"
 for b in "${BUILDS[@]}"; do
 	dir=$(abs "$b")
 	rm -rf "$WORK/run"
-	cp -a "$WORK/seed" "$WORK/run"
+	# The endpoint's model stays where the seeding trained it (its path is in the store).
+	cp -a "$seed" "$WORK/run"
 	rm -f "$WORK/run/server.log"
 	PORT=$(free_port)
 	out=$WORK/callgrind.out
@@ -68,6 +70,7 @@ for b in "${BUILDS[@]}"; do
 	wait "$VPID" 2>/dev/null || true
 	VPID=
 	n=$(field requests "$result")
+	[ "$(field non2xx "$result")" = 0 ] || die "$b: $(field non2xx "$result") non-2xx answers"
 	total=0
 	for f in "$out"*; do
 		t=$(callgrind_annotate "$f" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
@@ -75,5 +78,5 @@ for b in "${BUILDS[@]}"; do
 	done
 	rm -f "$out"*
 	awk -v b="$b" -v t="$total" -v n="$n" \
-		'BEGIN { printf "%s: %d predictions, %.0f instructions a prediction\n", b, n, n > 0 ? t / n : 0 }'
+		'BEGIN { printf "%s: %d predictions, %.0f instructions a prediction\n", b, n, (n > 0 ? t / n : 0) }'
 done
