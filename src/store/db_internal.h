@@ -51,6 +51,7 @@ struct db {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	db_job *head, *tail;
+	int queued; /* jobs from head to tail */
 	bool stopping;
 	db_write_fn periodic;
 	void *periodic_ctx;

@@ -20,6 +20,10 @@
 #include <unistd.h>
 
 #define GROUP_MAX 512
+/* While the syncer flushes, the writer is woken once every WAKE_BATCH queued jobs instead of
+ * once a job: a flush's worth of small jobs (predictions) woke it dozens of times a group.
+ * The end of the flush wakes it for the rest. */
+#define WAKE_BATCH 8
 
 /* The tables whose rows decide who someone is and what they may do in a project, and, for
  * an endpoint key, which endpoint it calls and how. */
@@ -471,6 +475,7 @@ static void *writer_main(void *arg)
 		int n = 0;
 		for (db_job *j = jobs; j && g.n + n < GROUP_MAX; j = j->next, n++)
 			last = j;
+		d->queued -= n;
 		if (last) {
 			d->head = last->next;
 			if (!d->head)
@@ -573,7 +578,9 @@ static int queue_job(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn
 	else
 		d->head = j;
 	d->tail = j;
-	pthread_cond_signal(&d->wake);
+	d->queued++;
+	if (!d->sync_busy || d->queued % WAKE_BATCH == 0)
+		pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
