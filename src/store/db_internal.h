@@ -37,8 +37,8 @@ typedef struct db_job {
 	int rc;
 	db_done_fn done; /* told the outcome once the job is durable; the job is then freed */
 	void *done_arg;
-	cl_error own_err; /* for a job nobody waits on (the periodic one) */
-	bool rerunnable;  /* may run again after a rollback (db_write_async_rerunnable) */
+	cl_error own_err;   /* for a job nobody waits on (the periodic one) */
+	bool rerunnable;    /* may run again after a rollback (db_write_async_rerunnable) */
 	db_group_fn merged; /* its part merged over the group before the commit, or NULL */
 	struct db_job *next;
 } db_job;

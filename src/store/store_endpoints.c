@@ -529,7 +529,7 @@ int store_key_find(db *d, const char *digest, endpoint_key *out)
 struct prediction_log {
 	const prediction_record *p, *shadow;
 	int64_t id;
-	json_t *let_go;	    /* the kept images its commit leaves unnamed */
+	json_t *let_go;	   /* the kept images its commit leaves unnamed */
 	bool usage_merged; /* its key's usage is counted with its group's (usage_merge) */
 };
 

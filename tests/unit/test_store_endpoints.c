@@ -270,8 +270,8 @@ static void test_a_batch_counts_its_key_usage(void **state)
 	for (int i = 0; i < BATCHES; i++) {
 		b[i] = (prediction_batch){.recs = {&recs[0], &recs[1], &recs[2]}, .n = 3};
 		db_wait_init(&w[i]);
-		assert_int_equal(store_predictions_log_async(f->d, &b[i], &err, db_wait_done, &w[i]),
-				 0);
+		assert_int_equal(
+		    store_predictions_log_async(f->d, &b[i], &err, db_wait_done, &w[i]), 0);
 	}
 	for (int i = 0; i < BATCHES; i++) {
 		assert_int_equal(db_wait_for(&w[i]), 0);

@@ -301,8 +301,8 @@ static void run_merged_group(fixture *f, mark_job *jobs, const bool *merged, int
 		db_wait_init(&jobs[i].w);
 		int q = merged[i] ? db_write_async_merged(f->d, mark, mark_merged, &jobs[i],
 							  &jobs[i].err, db_wait_done, &jobs[i].w)
-				  : db_write_async(f->d, mark, &jobs[i], &jobs[i].err,
-						   db_wait_done, &jobs[i].w);
+				  : db_write_async(f->d, mark, &jobs[i], &jobs[i].err, db_wait_done,
+						   &jobs[i].w);
 		assert_int_equal(q, 0);
 	}
 	sem_post(&gate_open);
