@@ -37,8 +37,9 @@ typedef struct db_job {
 	int rc;
 	db_done_fn done; /* told the outcome once the job is durable; the job is then freed */
 	void *done_arg;
-	cl_error own_err; /* for a job nobody waits on (the periodic one) */
-	bool rerunnable;  /* may run again after a rollback (db_write_async_rerunnable) */
+	cl_error own_err;   /* for a job nobody waits on (the periodic one) */
+	bool rerunnable;    /* may run again after a rollback (db_write_async_rerunnable) */
+	db_group_fn merged; /* its part merged over the group before the commit, or NULL */
 	struct db_job *next;
 } db_job;
 
@@ -50,6 +51,7 @@ struct db {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	db_job *head, *tail;
+	int queued; /* jobs from head to tail */
 	bool stopping;
 	db_write_fn periodic;
 	void *periodic_ctx;

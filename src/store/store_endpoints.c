@@ -8,6 +8,7 @@
 #include "store/blobs.h"
 #include "store/store_items.h"
 #include "util/clock.h"
+#include "util/json_write.h"
 
 #define ENDPOINT_COLUMNS                                                                           \
 	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
@@ -528,13 +529,24 @@ int store_key_find(db *d, const char *digest, endpoint_key *out)
 struct prediction_log {
 	const prediction_record *p, *shadow;
 	int64_t id;
-	json_t *let_go; /* the kept images its commit leaves unnamed */
+	json_t *let_go;	   /* the kept images its commit leaves unnamed */
+	bool usage_merged; /* its key's usage is counted with its group's (usage_merge) */
 };
 
 static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now, int64_t *id,
 			     cl_error *err)
 {
-	char *out = p->output ? json_dumps(p->output, JSON_COMPACT) : NULL;
+	/* As the answer wrote it (util/json_write.h: json_dumps' text without its cycle checks). */
+	buf text;
+	buf_init(&text, 0);
+	const char *out = NULL;
+	if (p->output) {
+		if (json_write(&text, p->output)) {
+			buf_release(&text);
+			return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+		}
+		out = text.data;
+	}
 	/* A member's session calls without a key: key_id 0 is stored as NULL. */
 	sqlite3_stmt *st =
 	    db_stmt(c, "INSERT INTO predictions(endpoint_id, key_id, target, shadow,"
@@ -557,7 +569,7 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	if (!p->key_id) /* made by the server itself (an OCR pre-fill), with no key */
 		sqlite3_bind_null(st, 2);
 	int rc = db_exec_stmt(st, err);
-	free(out);
+	buf_release(&text);
 	*id = sqlite3_last_insert_rowid(db_handle(c));
 	return rc;
 }
@@ -925,7 +937,7 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 	int rc = prediction_insert(c, a->p, now, &a->id, err);
 	if (!rc && a->shadow && a->shadow->target && a->shadow->target[0])
 		rc = prediction_insert(c, a->shadow, now, &shadow_id, err);
-	if (!rc && a->p->key_id && !a->p->shadow)
+	if (!rc && a->p->key_id && !a->p->shadow && !a->usage_merged)
 		rc = usage_count(c, a->p, now, err);
 	if (!rc && a->p->loop_meta) {
 		struct loop_item l = {a->p->loop_project_id, a->p->endpoint_id, a->id,
@@ -944,7 +956,7 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 int store_prediction_log(db *d, const prediction_record *p, const prediction_record *shadow,
 			 int64_t *id, cl_error *err)
 {
-	struct prediction_log a = {p, shadow, 0, json_array()};
+	struct prediction_log a = {p, shadow, 0, json_array(), false};
 	int rc = db_write(d, prediction_log_job, &a, err);
 	*id = a.id;
 	/* The image blob_put stored for this record is named (or not) for good now. */
@@ -995,16 +1007,83 @@ static json_t *prediction_json(sqlite3_stmt *st)
 	" LEFT JOIN prediction_feedback f ON f.prediction_id = p.id"                               \
 	" LEFT JOIN prediction_items pi ON pi.prediction_id = p.id WHERE p.endpoint_id = ?1"
 
-/* The records of a batch in one transaction, in order; ids[i] the id of recs[i]. */
+/* The records of a batch in one transaction, in order; ids[i] the id of recs[i]. Rerunnable:
+ * all it hands back (ids, let_go, logged_at) is set anew each run. The keys' usage is counted
+ * by usage_merge, once for the writer's whole group. */
 static int prediction_batch_job(db_conn *c, void *ctx, cl_error *err)
 {
 	prediction_batch *b = ctx;
 	int rc = 0;
+	json_array_clear(b->let_go);
+	b->logged_at = clock_now_ms();
 	for (int i = 0; !rc && i < b->n; i++) {
-		struct prediction_log a = {b->recs[i], NULL, 0, b->let_go};
+		struct prediction_log a = {b->recs[i], NULL, 0, b->let_go, true};
 		rc = prediction_log_job(c, &a, err);
 		b->ids[i] = a.id;
 	}
+	return rc;
+}
+
+/* A key's requests and errors of a day, from a group's batches. */
+struct usage_count {
+	int64_t key_id, day; /* day: its first millisecond (UTC) */
+	int64_t requests, errors;
+};
+
+static int usage_count_order(const void *x, const void *y)
+{
+	const struct usage_count *a = x, *b = y;
+	if (a->key_id != b->key_id)
+		return a->key_id < b->key_id ? -1 : 1;
+	return a->day < b->day ? -1 : a->day > b->day;
+}
+
+/* Adds one key's day to endpoint_usage; a key deleted in the same group counts nothing. */
+static int usage_add(db_conn *c, const struct usage_count *u, cl_error *err)
+{
+	char day[32];
+	clock_iso8601(u->day, day);
+	day[10] = '\0';
+	sqlite3_stmt *st =
+	    db_stmt(c, "INSERT INTO endpoint_usage(key_id, day, requests, errors)"
+		       " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM endpoint_keys WHERE id = ?1)"
+		       " ON CONFLICT (key_id, day) DO UPDATE"
+		       " SET requests = requests + ?3, errors = errors + ?4");
+	db_bind(st, DB_INT(u->key_id), DB_TEXT(day), DB_INT(u->requests), DB_INT(u->errors));
+	return db_exec_stmt(st, err);
+}
+
+/* The usage of every key that a group's logged batches called with: one row written per key and
+ * day instead of one per prediction. */
+static int usage_merge(db_conn *c, void *const *ctxs, int n, cl_error *err)
+{
+	size_t cap = 0, m = 0;
+	for (int i = 0; i < n; i++)
+		cap += (size_t)((const prediction_batch *)ctxs[i])->n;
+	struct usage_count *u = malloc((cap ? cap : 1) * sizeof *u);
+	if (!u)
+		return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+	for (int i = 0; i < n; i++) {
+		const prediction_batch *b = ctxs[i];
+		for (int k = 0; k < b->n; k++) {
+			const prediction_record *p = b->recs[k];
+			if (p->key_id && !p->shadow)
+				u[m++] = (struct usage_count){p->key_id,
+							      b->logged_at - b->logged_at % 86400000,
+							      1, p->error != NULL};
+		}
+	}
+	qsort(u, m, sizeof *u, usage_count_order);
+	int rc = 0;
+	for (size_t i = 0, j; !rc && i < m; i = j) {
+		struct usage_count sum = u[i];
+		for (j = i + 1; j < m && !usage_count_order(&u[j], &sum); j++) {
+			sum.requests += u[j].requests;
+			sum.errors += u[j].errors;
+		}
+		rc = usage_add(c, &sum, err);
+	}
+	free(u);
 	return rc;
 }
 
@@ -1012,7 +1091,7 @@ int store_predictions_log_async(db *d, prediction_batch *b, cl_error *err, db_do
 				void *arg)
 {
 	b->let_go = json_array();
-	return db_write_async(d, prediction_batch_job, b, err, done, arg);
+	return db_write_async_merged(d, prediction_batch_job, usage_merge, b, err, done, arg);
 }
 
 void store_predictions_logged(db *d, prediction_batch *b, int rc)

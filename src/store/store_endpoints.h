@@ -139,8 +139,10 @@ typedef struct prediction_batch {
 	int n;
 	int64_t ids[PREDICTION_BATCH_MAX]; /* the predictions' ids, once logged */
 	json_t *let_go;			   /* the store's: kept images the commit leaves unnamed */
+	int64_t logged_at;		   /* the store's: when the writer logged them */
 } prediction_batch;
-/* Logs b's records as store_prediction_log logs one, all in one transaction, without waiting:
+/* Logs b's records as store_prediction_log logs one, all in one transaction, without waiting
+ * (the keys' usage counted once for all the batches of the writer's group, in its commit):
  * done(arg, rc) runs on a store thread once they are durable (ids filled) or failed (err set).
  * b, its records and err must live until then, and store_predictions_logged must follow.
  * CL_EUNAVAIL when the store is closing (done never runs then). */

@@ -20,6 +20,10 @@
 #include <unistd.h>
 
 #define GROUP_MAX 512
+/* While the syncer flushes, the writer is woken once every WAKE_BATCH queued jobs instead of
+ * once a job: a flush's worth of small jobs (predictions) woke it dozens of times a group.
+ * The end of the flush wakes it for the rest. */
+#define WAKE_BATCH 8
 
 /* The tables whose rows decide who someone is and what they may do in a project, and, for
  * an endpoint key, which endpoint it calls and how. */
@@ -231,6 +235,41 @@ static void group_run(db *d, group *g, db_job *jobs)
 	run_end(d, g, &r, false);
 }
 
+/* Runs each merged part of the group's jobs (db_write_async_merged) once, with the jobs of it
+ * that succeeded: 0, or the first failure (the group is then to roll back). */
+static int group_merge(db *d, group *g)
+{
+	db_group_fn *done = NULL; /* the parts run so far */
+	void **ctxs = NULL;
+	int ndone = 0, rc = 0;
+	for (db_job *j = g->head; !rc && j; j = j->next) {
+		if (!j->merged || j->rc)
+			continue;
+		bool seen = false;
+		for (int i = 0; i < ndone; i++)
+			seen = seen || done[i] == j->merged;
+		if (seen)
+			continue;
+		if (!ctxs) {
+			ctxs = malloc((size_t)g->n * sizeof *ctxs);
+			done = malloc((size_t)g->n * sizeof *done);
+			if (!ctxs || !done) {
+				rc = CL_ENOMEM;
+				break;
+			}
+		}
+		int n = 0;
+		for (db_job *k = j; k; k = k->next)
+			if (k->merged == j->merged && !k->rc)
+				ctxs[n++] = k->ctx;
+		done[ndone++] = j->merged;
+		rc = j->merged(d->writer, ctxs, n, j->err);
+	}
+	free(ctxs);
+	free(done);
+	return rc;
+}
+
 /* Commits the group and returns its jobs, their results final (a failed commit fails them
  * all). */
 static db_job *group_commit(db *d, group *g)
@@ -248,7 +287,9 @@ static db_job *group_commit(db *d, group *g)
 		return jobs;
 	}
 	uint64_t t0 = monotonic_ns();
-	int failed = run_cached(c, "COMMIT");
+	int failed = group_merge(d, g);
+	if (!failed)
+		failed = run_cached(c, "COMMIT");
 	d->commit_ns += monotonic_ns() - t0;
 	if (failed) {
 		note_full(d, c);
@@ -434,6 +475,7 @@ static void *writer_main(void *arg)
 		int n = 0;
 		for (db_job *j = jobs; j && g.n + n < GROUP_MAX; j = j->next, n++)
 			last = j;
+		d->queued -= n;
 		if (last) {
 			d->head = last->next;
 			if (!d->head)
@@ -513,7 +555,7 @@ int db_write(db *d, db_write_fn fn, void *ctx, cl_error *err)
 }
 
 static int queue_job(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg,
-		     bool rerunnable)
+		     bool rerunnable, db_group_fn merged)
 {
 	db_job *j = calloc(1, sizeof *j);
 	if (!j)
@@ -523,7 +565,8 @@ static int queue_job(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn
 		      .err = err,
 		      .done = done,
 		      .done_arg = arg,
-		      .rerunnable = rerunnable};
+		      .rerunnable = rerunnable,
+		      .merged = merged};
 	pthread_mutex_lock(&d->lock);
 	if (d->stopping) {
 		pthread_mutex_unlock(&d->lock);
@@ -535,20 +578,28 @@ static int queue_job(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn
 	else
 		d->head = j;
 	d->tail = j;
-	pthread_cond_signal(&d->wake);
+	d->queued++;
+	if (!d->sync_busy || d->queued % WAKE_BATCH == 0)
+		pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 }
 
 int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done, void *arg)
 {
-	return queue_job(d, fn, ctx, err, done, arg, false);
+	return queue_job(d, fn, ctx, err, done, arg, false, NULL);
 }
 
 int db_write_async_rerunnable(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done,
 			      void *arg)
 {
-	return queue_job(d, fn, ctx, err, done, arg, true);
+	return queue_job(d, fn, ctx, err, done, arg, true, NULL);
+}
+
+int db_write_async_merged(db *d, db_write_fn fn, db_group_fn merged, void *ctx, cl_error *err,
+			  db_done_fn done, void *arg)
+{
+	return queue_job(d, fn, ctx, err, done, arg, true, merged);
 }
 
 void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms)

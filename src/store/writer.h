@@ -30,6 +30,15 @@ int db_write_async(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn d
  * together and each runs again in a savepoint of its own. */
 int db_write_async_rerunnable(db *d, db_write_fn fn, void *ctx, cl_error *err, db_done_fn done,
 			      void *arg);
+/* A part of many jobs' writes that the writer merges over their group (db_write_async_merged):
+ * it runs once a group, just before the commit, with the ctx of each of the group's jobs queued
+ * with it that succeeded, ctxs[0] to ctxs[n - 1], in their order. */
+typedef int (*db_group_fn)(db_conn *c, void *const *ctxs, int n, cl_error *err);
+/* Like db_write_async_rerunnable, for a job with a part that many jobs merge: one counter's
+ * UPDATE a group instead of one a job, in the same commit, as durable as the job's own writes.
+ * When `merged` fails, the whole group rolls back and each of its jobs fails. */
+int db_write_async_merged(db *d, db_write_fn fn, db_group_fn merged, void *ctx, cl_error *err,
+			  db_done_fn done, void *arg);
 /* Waiting for a db_write_async job (db_write is one): init, pass db_wait_done and the db_wait
  * as done/arg, then db_wait_for returns the job's result. */
 typedef struct db_wait {

@@ -244,6 +244,49 @@ static void test_a_batch_is_logged_in_one_transaction(void **state)
 	json_decref(output);
 }
 
+/* The usage of the key a group's batches called with: every prediction counted (errors too), in
+ * one row a day, whether the batches share a group or not. */
+static void test_a_batch_counts_its_key_usage(void **state)
+{
+	fixture *f = *state;
+	cl_error err = {0};
+	assert_int_equal(db_write(f->d, add_user_and_org, NULL, &err), 0);
+	int64_t endpoint_id = endpoint_made(f, "ocr");
+	json_t *out = NULL;
+	assert_int_equal(
+	    store_key_create(f->d, endpoint_id, 1, "k", "clk_0f0e", DIGEST, 5.0, &out, &err), 0);
+	int64_t key_id = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	json_t *output = json_pack("{s:s}", "label", "pos");
+	enum { BATCHES = 8 };
+	prediction_record recs[3] = {record(endpoint_id, output), record(endpoint_id, output),
+				     record(endpoint_id, output)};
+	recs[2].output = NULL;
+	recs[2].error = "the model failed";
+	for (int i = 0; i < 3; i++)
+		recs[i].key_id = key_id;
+	prediction_batch b[BATCHES];
+	db_wait w[BATCHES];
+	for (int i = 0; i < BATCHES; i++) {
+		b[i] = (prediction_batch){.recs = {&recs[0], &recs[1], &recs[2]}, .n = 3};
+		db_wait_init(&w[i]);
+		assert_int_equal(
+		    store_predictions_log_async(f->d, &b[i], &err, db_wait_done, &w[i]), 0);
+	}
+	for (int i = 0; i < BATCHES; i++) {
+		assert_int_equal(db_wait_for(&w[i]), 0);
+		store_predictions_logged(f->d, &b[i], 0);
+	}
+	json_t *usage = store_endpoint_usage(f->d, endpoint_id, 1);
+	assert_int_equal(json_array_size(usage), 1);
+	json_t *day = json_array_get(usage, 0);
+	assert_int_equal(json_integer_value(json_object_get(day, "key_id")), key_id);
+	assert_int_equal(json_integer_value(json_object_get(day, "requests")), 3 * BATCHES);
+	assert_int_equal(json_integer_value(json_object_get(day, "errors")), BATCHES);
+	json_decref(usage);
+	json_decref(output);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +297,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_batch_is_logged_in_one_transaction, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_a_batch_counts_its_key_usage, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

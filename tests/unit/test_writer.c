@@ -1,6 +1,7 @@
 /* Unit tests of store/writer: a durable store answers a write only once its WAL is flushed,
- * rerunnable jobs that share a savepoint still fail alone, and a transaction SQLite rolled back
- * by itself fails its whole group. */
+ * rerunnable jobs that share a savepoint still fail alone, a transaction SQLite rolled back
+ * by itself fails its whole group, and a merged part runs once a group with the jobs that
+ * succeeded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -266,10 +267,102 @@ static void test_a_rolled_back_transaction_fails_its_group(void **state)
 	}
 }
 
+/* ---- merged parts (db_write_async_merged) ---- */
+
+static int merged_calls;
+static bool merged_fails;
+
+/* Marks "m:" and the names of the jobs it merges, in order. */
+static int mark_merged(db_conn *c, void *const *ctxs, int n, cl_error *err)
+{
+	merged_calls++;
+	if (merged_fails)
+		return cl_fail(err, CL_ECONFLICT, NULL, "the merged part failed");
+	char name[64] = "m:";
+	for (int i = 0; i < n; i++)
+		strncat(name, ((const mark_job *)ctxs[i])->name, sizeof name - strlen(name) - 1);
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO marks(name) VALUES (?)");
+	db_bind_text(st, 1, name);
+	return db_exec_stmt(st, err);
+}
+
+/* Queues the jobs behind a gate, so that they run in one group: jobs[i] merged when
+ * merged[i]. */
+static void run_merged_group(fixture *f, mark_job *jobs, const bool *merged, int n, int *rc)
+{
+	cl_error err;
+	sem_init(&gate_entered, 0, 0);
+	sem_init(&gate_open, 0, 0);
+	db_wait gate;
+	db_wait_init(&gate);
+	assert_int_equal(db_write_async(f->d, wait_at_gate, NULL, &err, db_wait_done, &gate), 0);
+	sem_wait(&gate_entered);
+	for (int i = 0; i < n; i++) {
+		db_wait_init(&jobs[i].w);
+		int q = merged[i] ? db_write_async_merged(f->d, mark, mark_merged, &jobs[i],
+							  &jobs[i].err, db_wait_done, &jobs[i].w)
+				  : db_write_async(f->d, mark, &jobs[i], &jobs[i].err, db_wait_done,
+						   &jobs[i].w);
+		assert_int_equal(q, 0);
+	}
+	sem_post(&gate_open);
+	assert_int_equal(db_wait_for(&gate), 0);
+	for (int i = 0; i < n; i++)
+		rc[i] = db_wait_for(&jobs[i].w);
+	sem_destroy(&gate_open);
+	sem_destroy(&gate_entered);
+}
+
+/* The merged part runs once for the group, in its transaction, with the merged jobs that
+ * succeeded (a failed one, even one that ran twice, is left out); when it fails, the whole
+ * group fails and nothing of it is committed. */
+static void test_a_merged_part_runs_once_a_group(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	assert_int_equal(db_write(f->d, create_marks, NULL, &err), 0);
+	mark_job jobs[5] = {
+	    {.name = "a"},
+	    {.name = "b", .fail_after_write = true},
+	    {.name = "c", .fail_before_write = true},
+	    {.name = "p"},
+	    {.name = "d"},
+	};
+	const bool merged[5] = {true, true, true, false, true};
+	int rc[5];
+	merged_calls = 0;
+	merged_fails = false;
+	run_merged_group(f, jobs, merged, 5, rc);
+	assert_int_equal(rc[0], 0);
+	assert_int_equal(rc[1], CL_ECONFLICT);
+	assert_int_equal(rc[2], CL_ECONFLICT);
+	assert_int_equal(rc[3], 0);
+	assert_int_equal(rc[4], 0);
+	assert_int_equal(merged_calls, 1);
+	marks_are(f, "a,d,m:ad,p");
+	assert_int_equal(db_write(f->d, clear_marks, NULL, &err), 0);
+
+	mark_job more[3] = {{.name = "a"}, {.name = "p"}, {.name = "d"}};
+	const bool merged2[3] = {true, false, true};
+	merged_calls = 0;
+	merged_fails = true;
+	run_merged_group(f, more, merged2, 3, rc);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rc[i], CL_EINTERNAL);
+	assert_int_equal(merged_calls, 1);
+	marks_are(f, "");
+	/* The writer goes on. */
+	merged_fails = false;
+	mark_job e = {.name = "e"};
+	assert_int_equal(db_write(f->d, mark, &e, &err), 0);
+	marks_are(f, "e");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_rerunnable_jobs_fail_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_a_merged_part_runs_once_a_group, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_a_rolled_back_transaction_fails_its_group, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_durable_writes_are_flushed_before_the_answer,
