@@ -46,6 +46,18 @@ static int64_t endpoint_made(fixture *f, const char *service)
 	return id;
 }
 
+/* Key "k" (rate limit 5 a second) of endpoint `endpoint_id`, by user 1; its id. */
+static int64_t key_made(fixture *f, int64_t endpoint_id)
+{
+	cl_error err;
+	json_t *out = NULL;
+	assert_int_equal(
+	    store_key_create(f->d, endpoint_id, 1, "k", "clk_0f0e", DIGEST, 5.0, &out, &err), 0);
+	int64_t id = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	return id;
+}
+
 /* Reads endpoint `name` of org 1 twice (the second from the memo) and checks both agree;
  * CL_ENOTFOUND when missing. */
 static int read_twice(fixture *f, const char *name, endpoint_row *e)
@@ -107,11 +119,7 @@ static void test_a_revoked_key_is_gone_at_once(void **state)
 	cl_error err;
 	assert_int_equal(db_write(f->d, add_user_and_org, NULL, &err), 0);
 	int64_t endpoint_id = endpoint_made(f, "ocr");
-	json_t *out = NULL;
-	assert_int_equal(
-	    store_key_create(f->d, endpoint_id, 1, "k", "clk_0f0e", DIGEST, 5.0, &out, &err), 0);
-	int64_t key_id = json_integer_value(json_object_get(out, "id"));
-	json_decref(out);
+	int64_t key_id = key_made(f, endpoint_id);
 	endpoint_key k = {0};
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(store_key_find(f->d, DIGEST, &k), 0);
@@ -252,11 +260,7 @@ static void test_a_batch_counts_its_key_usage(void **state)
 	cl_error err = {0};
 	assert_int_equal(db_write(f->d, add_user_and_org, NULL, &err), 0);
 	int64_t endpoint_id = endpoint_made(f, "ocr");
-	json_t *out = NULL;
-	assert_int_equal(
-	    store_key_create(f->d, endpoint_id, 1, "k", "clk_0f0e", DIGEST, 5.0, &out, &err), 0);
-	int64_t key_id = json_integer_value(json_object_get(out, "id"));
-	json_decref(out);
+	int64_t key_id = key_made(f, endpoint_id);
 	json_t *output = json_pack("{s:s}", "label", "pos");
 	enum { BATCHES = 8 };
 	prediction_record recs[3] = {record(endpoint_id, output), record(endpoint_id, output),

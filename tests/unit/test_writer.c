@@ -127,36 +127,88 @@ static int wait_at_gate(db_conn *c, void *ctx, cl_error *err)
 	return 0;
 }
 
-static void test_rerunnable_jobs_fail_alone(void **state)
+static int merged_calls;
+static bool merged_fails;
+
+/* Marks "m:" and the names of the jobs it merges, in order. */
+static int mark_merged(db_conn *c, void *const *ctxs, int n, cl_error *err)
 {
-	fixture *f = *state;
+	merged_calls++;
+	if (merged_fails)
+		return cl_fail(err, CL_ECONFLICT, NULL, "the merged part failed");
+	char name[64] = "m:";
+	for (int i = 0; i < n; i++)
+		strncat(name, ((const mark_job *)ctxs[i])->name, sizeof name - strlen(name) - 1);
+	sqlite3_stmt *st = db_stmt(c, "INSERT INTO marks(name) VALUES (?)");
+	db_bind_text(st, 1, name);
+	return db_exec_stmt(st, err);
+}
+
+/* How a gated job is queued. */
+typedef enum { QUEUE_PLAIN, QUEUE_RERUNNABLE, QUEUE_MERGED } queue_how;
+
+/* Queues the `n` mark jobs behind a gate, so that they run in one group and in one run: they are
+ * queued only once the writer runs the gate, so none joins the gate's batch; jobs[i] as how(i).
+ * rc[i] each one's result. */
+static void run_gated(fixture *f, mark_job *jobs, queue_how (*how)(const bool *, int),
+		      const bool *flags, int n, int *rc)
+{
 	cl_error err;
-	assert_int_equal(db_write(f->d, create_marks, NULL, &err), 0);
-	/* Hold the writer so that the four jobs queue up and run in one group, in one run: they
-	 * are queued only once the writer runs the gate, so none of them joins the gate's batch. */
 	sem_init(&gate_entered, 0, 0);
 	sem_init(&gate_open, 0, 0);
 	db_wait gate;
 	db_wait_init(&gate);
 	assert_int_equal(db_write_async(f->d, wait_at_gate, NULL, &err, db_wait_done, &gate), 0);
 	sem_wait(&gate_entered);
+	for (int i = 0; i < n; i++) {
+		mark_job *j = &jobs[i];
+		db_wait_init(&j->w);
+		int q;
+		switch (how(flags, i)) {
+		case QUEUE_RERUNNABLE:
+			q = db_write_async_rerunnable(f->d, mark, j, &j->err, db_wait_done, &j->w);
+			break;
+		case QUEUE_MERGED:
+			q = db_write_async_merged(f->d, mark, mark_merged, j, &j->err, db_wait_done,
+						  &j->w);
+			break;
+		default:
+			q = db_write_async(f->d, mark, j, &j->err, db_wait_done, &j->w);
+		}
+		assert_int_equal(q, 0);
+	}
+	sem_post(&gate_open);
+	assert_int_equal(db_wait_for(&gate), 0);
+	for (int i = 0; i < n; i++)
+		rc[i] = db_wait_for(&jobs[i].w);
+	sem_destroy(&gate_open);
+	sem_destroy(&gate_entered);
+}
+
+static queue_how rerunnable_if(const bool *rerunnable, int i)
+{
+	return rerunnable[i] ? QUEUE_RERUNNABLE : QUEUE_PLAIN;
+}
+
+static queue_how merged_if(const bool *merged, int i)
+{
+	return merged[i] ? QUEUE_MERGED : QUEUE_PLAIN;
+}
+
+static void test_rerunnable_jobs_fail_alone(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	assert_int_equal(db_write(f->d, create_marks, NULL, &err), 0);
 	mark_job jobs[4] = {
 	    {.name = "a"},
 	    {.name = "b", .fail_after_write = true},
 	    {.name = "c", .fail_before_write = true},
 	    {.name = "d"},
 	};
-	for (int i = 0; i < 4; i++) {
-		db_wait_init(&jobs[i].w);
-		assert_int_equal(db_write_async_rerunnable(f->d, mark, &jobs[i], &jobs[i].err,
-							   db_wait_done, &jobs[i].w),
-				 0);
-	}
-	sem_post(&gate_open);
-	assert_int_equal(db_wait_for(&gate), 0);
+	static const bool rerunnable[4] = {true, true, true, true};
 	int rc[4];
-	for (int i = 0; i < 4; i++)
-		rc[i] = db_wait_for(&jobs[i].w);
+	run_gated(f, jobs, rerunnable_if, rerunnable, 4, rc);
 	assert_int_equal(rc[0], 0);
 	assert_int_equal(rc[1], CL_ECONFLICT);
 	assert_string_equal(jobs[1].err.message, "failed after writing");
@@ -173,8 +225,6 @@ static void test_rerunnable_jobs_fail_alone(void **state)
 	assert_int_equal(db_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "a,d");
 	sqlite3_reset(st);
-	sem_destroy(&gate_open);
-	sem_destroy(&gate_entered);
 }
 
 /* The marks in the table, in order, as "a,b" ("" when none). */
@@ -192,39 +242,19 @@ static void marks_are(fixture *f, const char *want)
 static void run_group(fixture *f, mark_job *jobs, const bool *rerunnable, int n, int *rc,
 		      char *log, size_t size)
 {
-	cl_error err;
 	char path[] = "/tmp/crowdloop-writer-log-XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	unlink(path);
 	int saved = dup(STDERR_FILENO);
 	dup2(fd, STDERR_FILENO);
-	sem_init(&gate_entered, 0, 0);
-	sem_init(&gate_open, 0, 0);
-	db_wait gate;
-	db_wait_init(&gate);
-	assert_int_equal(db_write_async(f->d, wait_at_gate, NULL, &err, db_wait_done, &gate), 0);
-	sem_wait(&gate_entered);
-	for (int i = 0; i < n; i++) {
-		db_wait_init(&jobs[i].w);
-		int q = rerunnable[i] ? db_write_async_rerunnable(f->d, mark, &jobs[i], &jobs[i].err,
-								  db_wait_done, &jobs[i].w)
-				      : db_write_async(f->d, mark, &jobs[i], &jobs[i].err,
-						       db_wait_done, &jobs[i].w);
-		assert_int_equal(q, 0);
-	}
-	sem_post(&gate_open);
-	assert_int_equal(db_wait_for(&gate), 0);
-	for (int i = 0; i < n; i++)
-		rc[i] = db_wait_for(&jobs[i].w);
+	run_gated(f, jobs, rerunnable_if, rerunnable, n, rc);
 	log_flush();
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 	ssize_t got = pread(fd, log, size - 1, 0);
 	log[got > 0 ? got : 0] = '\0';
 	close(fd);
-	sem_destroy(&gate_open);
-	sem_destroy(&gate_entered);
 }
 
 /* A job after which SQLite rolled the transaction back fails the jobs of its group that ran
@@ -269,50 +299,6 @@ static void test_a_rolled_back_transaction_fails_its_group(void **state)
 
 /* ---- merged parts (db_write_async_merged) ---- */
 
-static int merged_calls;
-static bool merged_fails;
-
-/* Marks "m:" and the names of the jobs it merges, in order. */
-static int mark_merged(db_conn *c, void *const *ctxs, int n, cl_error *err)
-{
-	merged_calls++;
-	if (merged_fails)
-		return cl_fail(err, CL_ECONFLICT, NULL, "the merged part failed");
-	char name[64] = "m:";
-	for (int i = 0; i < n; i++)
-		strncat(name, ((const mark_job *)ctxs[i])->name, sizeof name - strlen(name) - 1);
-	sqlite3_stmt *st = db_stmt(c, "INSERT INTO marks(name) VALUES (?)");
-	db_bind_text(st, 1, name);
-	return db_exec_stmt(st, err);
-}
-
-/* Queues the jobs behind a gate, so that they run in one group: jobs[i] merged when
- * merged[i]. */
-static void run_merged_group(fixture *f, mark_job *jobs, const bool *merged, int n, int *rc)
-{
-	cl_error err;
-	sem_init(&gate_entered, 0, 0);
-	sem_init(&gate_open, 0, 0);
-	db_wait gate;
-	db_wait_init(&gate);
-	assert_int_equal(db_write_async(f->d, wait_at_gate, NULL, &err, db_wait_done, &gate), 0);
-	sem_wait(&gate_entered);
-	for (int i = 0; i < n; i++) {
-		db_wait_init(&jobs[i].w);
-		int q = merged[i] ? db_write_async_merged(f->d, mark, mark_merged, &jobs[i],
-							  &jobs[i].err, db_wait_done, &jobs[i].w)
-				  : db_write_async(f->d, mark, &jobs[i], &jobs[i].err, db_wait_done,
-						   &jobs[i].w);
-		assert_int_equal(q, 0);
-	}
-	sem_post(&gate_open);
-	assert_int_equal(db_wait_for(&gate), 0);
-	for (int i = 0; i < n; i++)
-		rc[i] = db_wait_for(&jobs[i].w);
-	sem_destroy(&gate_open);
-	sem_destroy(&gate_entered);
-}
-
 /* The merged part runs once for the group, in its transaction, with the merged jobs that
  * succeeded (a failed one, even one that ran twice, is left out); when it fails, the whole
  * group fails and nothing of it is committed. */
@@ -332,7 +318,7 @@ static void test_a_merged_part_runs_once_a_group(void **state)
 	int rc[5];
 	merged_calls = 0;
 	merged_fails = false;
-	run_merged_group(f, jobs, merged, 5, rc);
+	run_gated(f, jobs, merged_if, merged, 5, rc);
 	assert_int_equal(rc[0], 0);
 	assert_int_equal(rc[1], CL_ECONFLICT);
 	assert_int_equal(rc[2], CL_ECONFLICT);
@@ -346,7 +332,7 @@ static void test_a_merged_part_runs_once_a_group(void **state)
 	const bool merged2[3] = {true, false, true};
 	merged_calls = 0;
 	merged_fails = true;
-	run_merged_group(f, more, merged2, 3, rc);
+	run_gated(f, more, merged_if, merged2, 3, rc);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(rc[i], CL_EINTERNAL);
 	assert_int_equal(merged_calls, 1);
