@@ -518,15 +518,30 @@ static int predict_async_outcome(http_request *r, predict_async *pa, int i, pred
 
 /* ---- the plain route ---- */
 
-/* A prediction as the plain route answers it (its output stolen). */
-static json_t *prediction_json(prediction_done *done)
+/* The plain route's answer up to its predictions, written straight into its text (both ways of
+ * answering write the same bytes, without building a tree). */
+static int answer_open(buf *b, const endpoint_row *e)
 {
-	return json_pack("{s:I,s:s,s:o}", "id", (json_int_t)done->id, "target", done->target,
-			 "output", done->output);
+	int rc = buf_puts(b, "{\"endpoint\":");
+	rc = rc ? rc : json_write_string(b, e->name, strlen(e->name));
+	rc = rc ? rc : buf_puts(b, ",\"revision\":");
+	rc = rc ? rc : buf_put_int(b, (long long)e->revision);
+	return rc ? rc : buf_puts(b, ",\"predictions\":[");
 }
 
-static int predict_inputs(http_request *r, const endpoint_row *e, const json_t *inputs,
-			  json_t *answers)
+/* Prediction i of the plain route's answer (after a comma unless the first). */
+static int prediction_write(buf *b, int i, const prediction_done *done)
+{
+	int rc = buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
+	rc = rc ? rc : buf_put_int(b, (long long)done->id);
+	rc = rc ? rc : buf_puts(b, ",\"target\":");
+	rc = rc ? rc : json_write_string(b, done->target, strlen(done->target));
+	rc = rc ? rc : buf_puts(b, ",\"output\":");
+	rc = rc ? rc : json_write(b, done->output);
+	return rc ? rc : buf_puts(b, "}");
+}
+
+static int predict_inputs(http_request *r, const endpoint_row *e, const json_t *inputs, buf *b)
 {
 	for (size_t i = 0; i < json_array_size(inputs); i++) {
 		const json_t *in = json_array_get(inputs, i);
@@ -534,9 +549,11 @@ static int predict_inputs(http_request *r, const endpoint_row *e, const json_t *
 		prediction_done done = {0};
 		if (!rc)
 			rc = predict_one(r, e, in, NULL, &done);
+		if (!rc && prediction_write(b, (int)i, &done))
+			rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
+		json_decref(done.output);
 		if (rc)
 			return rc;
-		json_array_append_new(answers, prediction_json(&done));
 	}
 	return 0;
 }
@@ -556,66 +573,50 @@ static int predict_request(http_request *r, json_t **body, endpoint_row *e)
 	return rc;
 }
 
-static json_t *predict_answer_json(const endpoint_row *e, json_t *answers)
+/* Ends the plain route's answer in `b` and sends it, unless `rc` says it failed. */
+static int answer_close(http_request *r, buf *b, int rc)
 {
-	return json_pack("{s:s,s:I,s:o}", "endpoint", e->name, "revision", (json_int_t)e->revision,
-			 "predictions", answers);
+	if (!rc && buf_puts(b, "]}"))
+		rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
+	if (!rc)
+		http_json_text(r, 200, b);
+	buf_release(b);
+	return rc;
 }
 
 /* The plain route on a handler pool's thread: each input answered and logged in turn. */
 static int predict_pooled(http_request *r)
 {
-	json_t *body = NULL, *answers = json_array();
+	json_t *body = NULL;
 	endpoint_row e = {0};
+	buf b;
+	buf_init(&b, 0);
 	int rc = predict_request(r, &body, &e);
+	if (!rc && answer_open(&b, &e))
+		rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
 	if (!rc)
-		rc = predict_inputs(r, &e, json_object_get(body, "inputs"), answers);
-	if (!rc)
-		http_json(r, 200, predict_answer_json(&e, json_incref(answers)));
+		rc = predict_inputs(r, &e, json_object_get(body, "inputs"), &b);
+	rc = answer_close(r, &b, rc);
 	endpoint_row_release(&e);
-	json_decref(answers);
 	json_decref(body);
 	return rc;
 }
 
-/* A prediction as the plain route answers it, written as prediction_json's tree would be. */
-static int prediction_write(buf *b, const prediction_done *done)
-{
-	int rc = buf_puts(b, "{\"id\":");
-	rc = rc ? rc : buf_put_int(b, (long long)done->id);
-	rc = rc ? rc : buf_puts(b, ",\"target\":");
-	rc = rc ? rc : json_write_string(b, done->target, strlen(done->target));
-	rc = rc ? rc : buf_puts(b, ",\"output\":");
-	rc = rc ? rc : json_write(b, done->output);
-	return rc ? rc : buf_puts(b, "}");
-}
-
-/* The plain route's answer once its log is durable, written straight into its text (the same
- * bytes as predict_answer_json's tree, without building one). */
+/* The plain route's answer once its log is durable. */
 static int predict_finish(http_request *r)
 {
 	predict_async *pa = r->defer_ctx;
 	buf b;
 	buf_init(&b, 0);
-	int rc = buf_puts(&b, "{\"endpoint\":");
-	rc = rc ? rc : json_write_string(&b, pa->e.name, strlen(pa->e.name));
-	rc = rc ? rc : buf_puts(&b, ",\"revision\":");
-	rc = rc ? rc : buf_put_int(&b, (long long)pa->e.revision);
-	rc = rc ? rc : buf_puts(&b, ",\"predictions\":[");
-	rc = rc ? http_fail(r, rc, NULL, "out of memory") : 0;
+	int rc = answer_open(&b, &pa->e) ? http_fail(r, CL_ENOMEM, NULL, "out of memory") : 0;
 	for (int i = 0; !rc && i < pa->log.n; i++) {
 		prediction_done done = {0};
 		rc = predict_async_outcome(r, pa, i, &done);
-		if (!rc && ((i && buf_puts(&b, ",")) || prediction_write(&b, &done)))
+		if (!rc && prediction_write(&b, i, &done))
 			rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
 		json_decref(done.output);
 	}
-	if (!rc && buf_puts(&b, "]}"))
-		rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
-	if (!rc)
-		http_json_text(r, 200, &b);
-	buf_release(&b);
-	return rc;
+	return answer_close(r, &b, rc);
 }
 
 int api_endpoint_predict(http_request *r)
