@@ -8,7 +8,8 @@
 # for BENCH_SECONDS (15) on CONNECTIONS (8) connections and prints the server's instructions a
 # prediction (its stop included). Threads run one at a time under valgrind, so the writer's
 # groups are smaller than in a real run: the figure is for comparing builds. RULE (off) sets the
-# endpoint's feedback rule (on: threshold 0.9, as serving.sh).
+# endpoint's feedback rule (on: threshold 0.9, as serving.sh). CALLGRIND_KEEP=<folder> keeps each
+# run's callgrind files there (<run>-<rule>.out*), for callgrind_annotate --inclusive=yes.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,6 +77,11 @@ for b in "${BUILDS[@]}"; do
 		t=$(callgrind_annotate "$f" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
 		total=$((total + ${t:-0}))
 	done
+	if [ -n "${CALLGRIND_KEEP:-}" ]; then
+		mkdir -p "$CALLGRIND_KEEP"
+		run=$((${run:-0} + 1))
+		for f in "$out"*; do cp "$f" "$CALLGRIND_KEEP/$run-$RULE.${f##*/}"; done
+	fi
 	rm -f "$out"*
 	awk -v b="$b" -v t="$total" -v n="$n" \
 		'BEGIN { printf "%s: %d predictions, %.0f instructions a prediction\n", b, n, (n > 0 ? t / n : 0) }'

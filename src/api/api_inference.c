@@ -275,7 +275,8 @@ typedef struct loop_answers {
 /* A text input is kept while the endpoint has a feedback project, and a doubtful answer (low
  * confidence, or production and canary disagreeing) becomes an item of it in the log's own
  * transaction, production's answer its pre-annotation. An image input becomes an image item,
- * its bytes stored first (`im` holds what the record points to). */
+ * its bytes stored first (`im` holds what the record points to). A rule at its daily cap makes
+ * no item. */
 static void loop_attach(app *a, const endpoint_row *e, const json_t *input, const loop_answers *l,
 			prediction_record *rec, loop_image *im)
 {
@@ -291,7 +292,10 @@ static void loop_attach(app *a, const endpoint_row *e, const json_t *input, cons
 	const char *reason = loop_reason(p->output, e->feedback_threshold);
 	if (!reason && (reason = loop_canary_reason(l->production, l->canary)))
 		suggested = l->production;
-	if (!reason || (!text && !im->stored && !loop_image_store(a, b64, im)))
+	/* Past the rule's cap for the day (the day's usual case under steady traffic) the item
+	 * would not be made: its pre-annotation is not built and the writer looks nothing up. */
+	if (!reason || store_loop_capped(a->db, e->id, reason, clock_now_ms()) ||
+	    (!text && !im->stored && !loop_image_store(a, b64, im)))
 		return;
 	rec->loop_meta = loop_meta_of(&a->store, e->feedback_project_id, e->id, text, text ? NULL : im,
 				      suggested, reason);

@@ -557,8 +557,15 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 		       " ?14, ?15, ?16, ?17)");
 	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->key_id), DB_TEXT(p->target),
 		DB_INT(p->shadow), DB_TEXT(p->request_id), DB_TEXT(p->input_sha256),
-		DB_INT(p->input_bytes), DB_TEXT(out), DB_TEXT(p->error), DB_INT(p->latency_us),
-		DB_INT(now), DB_TEXT(p->shadow ? NULL : p->input_text));
+		DB_INT(p->input_bytes), DB_TEXT(NULL), DB_TEXT(p->error), DB_INT(p->latency_us),
+		DB_INT(now));
+	/* The output and the kept input text are bound where they are (both outlive the statement's
+	 * run; db_stmt clears the bindings before its next use): SQLite copies each straight into
+	 * the row, not first into a copy of its own. */
+	if (out)
+		sqlite3_bind_text(st, 8, out, (int)text.len, SQLITE_STATIC);
+	if (p->input_text && !p->shadow)
+		sqlite3_bind_text(st, 12, p->input_text, -1, SQLITE_STATIC);
 	if (p->keep_blob && !p->shadow) {
 		db_bind_text(st, 13, p->keep_blob);
 		db_bind_text(st, 14, p->keep_mime);
@@ -875,17 +882,59 @@ static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, 
 	return rc ? rc : store_project_counted(c, l->project_id, 1, tasks, err);
 }
 
-/* Whether the rule made its endpoint's daily cap of items today (UTC). The day's count is
- * kept in prediction_loop_days: counting the day's prediction_items rows walked up to the cap's
- * index entries for every doubtful prediction. */
-static bool loop_capped(db_conn *c, const struct loop_item *l, const char *reason, int64_t now)
+#define DAY_MS 86400000
+
+/* Whether rule `reason` made its endpoint's daily cap of items on `day` (its first millisecond,
+ * UTC). The day's count is kept in prediction_loop_days: counting the day's prediction_items rows
+ * walked up to the cap's index entries for every doubtful prediction. */
+static bool loop_day_capped(db_conn *c, int64_t endpoint_id, const char *reason, int64_t day)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c, "SELECT coalesce((SELECT made FROM prediction_loop_days"
 		       "  WHERE endpoint_id = ?1 AND reason = ?2 AND day = ?3), 0)"
 		       " >= coalesce((SELECT feedback_daily_cap FROM endpoints WHERE id = ?1), 0)");
-	db_bind(st, DB_INT(l->endpoint_id), DB_TEXT(reason), DB_INT(now - now % 86400000));
+	db_bind(st, DB_INT(endpoint_id), DB_TEXT(reason), DB_INT(day));
 	return db_one_int(st) != 0;
+}
+
+static bool loop_capped(db_conn *c, const struct loop_item *l, const char *reason, int64_t now)
+{
+	return loop_day_capped(c, l->endpoint_id, reason, now - now % DAY_MS);
+}
+
+/* The rules seen at their daily cap, memoized per read connection: a day's count only grows, so
+ * once a committed count has reached the cap, the rest of the day's doubtful predictions skip
+ * their item without a lookup. The stamp (db_access_epoch: endpoints are an access table)
+ * forgets it when an endpoint changes (its cap, its rule, its deletion, which takes its counts),
+ * the day's start when the day ends; a restart starts from an empty memo. A rule under its cap
+ * is never memoized: its count moves with every item. */
+#define LOOP_CAP_MEMO_SLOTS 32
+struct loop_cap_memo {
+	struct {
+		uint64_t epoch;
+		int64_t endpoint_id, day;
+		char reason[24];
+	} slot[LOOP_CAP_MEMO_SLOTS];
+};
+
+bool store_loop_capped(db *d, int64_t endpoint_id, const char *reason, int64_t now)
+{
+	db_conn *c = db_reader(d);
+	uint64_t epoch = db_access_epoch(c);
+	int64_t day = now - now % DAY_MS;
+	struct loop_cap_memo *m = db_conn_memo(c, DB_MEMO_LOOP_CAPS, sizeof *m, NULL);
+	unsigned i = text_hash(reason, (uint64_t)endpoint_id) % LOOP_CAP_MEMO_SLOTS;
+	if (m && epoch && m->slot[i].epoch == epoch && m->slot[i].endpoint_id == endpoint_id &&
+	    m->slot[i].day == day && !strcmp(m->slot[i].reason, reason))
+		return true;
+	bool capped = loop_day_capped(c, endpoint_id, reason, day);
+	if (capped && m && epoch && strlen(reason) < sizeof m->slot[i].reason) {
+		m->slot[i].epoch = epoch;
+		m->slot[i].endpoint_id = endpoint_id;
+		m->slot[i].day = day;
+		snprintf(m->slot[i].reason, sizeof m->slot[i].reason, "%s", reason);
+	}
+	return capped;
 }
 
 /* Counts a row of prediction_items in its rule's day, in the same transaction. */
@@ -895,7 +944,7 @@ static int loop_day_count(db_conn *c, const struct loop_item *l, const char *rea
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO prediction_loop_days(endpoint_id, reason, day,"
 				      " made) VALUES (?1, ?2, ?3, 1) ON CONFLICT"
 				      " (endpoint_id, reason, day) DO UPDATE SET made = made + 1");
-	db_bind(st, DB_INT(l->endpoint_id), DB_TEXT(reason), DB_INT(now - now % 86400000));
+	db_bind(st, DB_INT(l->endpoint_id), DB_TEXT(reason), DB_INT(now - now % DAY_MS));
 	return db_exec_stmt(st, err);
 }
 

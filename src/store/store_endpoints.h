@@ -178,6 +178,11 @@ int store_prediction_image(db *d, int64_t id, prediction_image *out);
 int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *comment,
 		       const json_t *correction, json_t *loop_meta, int64_t loop_project_id,
 		       json_t **out, bool *capped, cl_error *err);
+/* Whether rule `reason` of endpoint `endpoint_id` has made the endpoint's daily cap of items on
+ * the UTC day of `now` (ms), as committed: a prediction it answers needs no item then (the
+ * writer still holds every item to the cap). Memoized per read connection once capped, until
+ * the day or the endpoint changes. */
+bool store_loop_capped(db *d, int64_t endpoint_id, const char *reason, int64_t now);
 /* An endpoint's usage: [{"key_id","day","requests","errors"}] of its keys, newest day first,
  * up to `days` days. */
 json_t *store_endpoint_usage(db *d, int64_t endpoint_id, int days);

@@ -393,6 +393,10 @@ class RegistryServingTest(ServerTestCase):
         r = caller.post(API + "/endpoints/capped/predict", {"inputs": [{"text": t} for t in texts]})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(sorted(i["text"] for i in self.tasks_of(fp)), texts[:2])
+        # A later request finds the rule at its cap (its doubtful answers make nothing).
+        r2 = caller.post(API + "/endpoints/capped/predict", {"inputs": [{"text": "the cast"}]})
+        self.assertEqual(r2.status, 200, r2)
+        self.assertEqual(sorted(i["text"] for i in self.tasks_of(fp)), texts[:2])
         # Negative feedback is another rule with its own cap.
         preds = r.json()["predictions"]
         for p in preds[2:4]:

@@ -291,6 +291,80 @@ static void test_a_batch_counts_its_key_usage(void **state)
 	json_decref(output);
 }
 
+/* Sets endpoint 1's daily cap (ctx: the cap) and its low-confidence count of day 0 and day 1
+ * (ms 0 and 86400000, UTC) to what ctx says: {cap, made on day 0, made on day 1}. */
+static int loop_counts_set(db_conn *c, void *ctx, cl_error *err)
+{
+	const int64_t *v = ctx;
+	sqlite3_stmt *st = db_stmt(c, "UPDATE endpoints SET feedback_daily_cap = ? WHERE id = 1");
+	db_bind_int(st, 1, v[0]);
+	int rc = db_exec_stmt(st, err);
+	for (int day = 0; !rc && day < 2; day++) {
+		st = db_stmt(c, "INSERT INTO prediction_loop_days(endpoint_id, reason, day, made)"
+				" VALUES (1, 'low_confidence', ?1, ?2) ON CONFLICT"
+				" (endpoint_id, reason, day) DO UPDATE SET made = ?2");
+		db_bind(st, DB_INT((int64_t)day * 86400000), DB_INT(v[1 + day]));
+		rc = db_exec_stmt(st, err);
+	}
+	return rc;
+}
+
+/* Adds one to endpoint 1's low-confidence count of day 0, as an item made does (no endpoint
+ * change, so the access epoch stays). */
+static int loop_count_one(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)ctx;
+	sqlite3_stmt *st = db_stmt(c, "UPDATE prediction_loop_days SET made = made + 1"
+				      " WHERE endpoint_id = 1 AND reason = 'low_confidence' AND day = 0");
+	return db_exec_stmt(st, err);
+}
+
+/* Sets endpoint 1's low-confidence count of day 0 to 0 without changing the endpoint. */
+static int loop_count_zero(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)ctx;
+	sqlite3_stmt *st = db_stmt(c, "UPDATE prediction_loop_days SET made = 0"
+				      " WHERE endpoint_id = 1 AND reason = 'low_confidence' AND day = 0");
+	return db_exec_stmt(st, err);
+}
+
+/* The rule at its daily cap is memoized per reader (every doubtful prediction of the rest of the
+ * day asks), yet never says capped under the cap: not before the count reaches it, not on the
+ * next day, not once the cap is raised, not for another rule. */
+static void test_a_capped_rule_is_memoized_for_its_day_only(void **state)
+{
+	fixture *f = *state;
+	cl_error err = {0};
+	assert_int_equal(db_write(f->d, add_user_and_org, NULL, &err), 0);
+	assert_int_equal(endpoint_made(f, "ocr"), 1);
+	const int64_t noon = 43200000, next_day = 86400000 + 1000;
+	int64_t counts[3] = {3, 1, 0};
+	assert_int_equal(db_write(f->d, loop_counts_set, counts, &err), 0);
+	/* Under the cap, asked twice at each count: nothing memoized lets the third item past. */
+	assert_false(store_loop_capped(f->d, 1, "low_confidence", noon));
+	assert_false(store_loop_capped(f->d, 1, "low_confidence", noon));
+	assert_int_equal(db_write(f->d, loop_count_one, NULL, &err), 0);
+	assert_false(store_loop_capped(f->d, 1, "low_confidence", noon));
+	assert_int_equal(db_write(f->d, loop_count_one, NULL, &err), 0);
+	assert_true(store_loop_capped(f->d, 1, "low_confidence", noon));
+	assert_true(store_loop_capped(f->d, 1, "low_confidence", noon + 1));
+	/* Another rule counts for itself. */
+	assert_false(store_loop_capped(f->d, 1, "canary_disagreement", noon));
+	/* The next day starts from its own count. */
+	assert_false(store_loop_capped(f->d, 1, "low_confidence", next_day));
+	/* A raised cap is seen by the next prediction: the endpoint's change moves the epoch. */
+	counts[0] = 4;
+	counts[1] = 3;
+	assert_int_equal(db_write(f->d, loop_counts_set, counts, &err), 0);
+	assert_false(store_loop_capped(f->d, 1, "low_confidence", noon));
+	assert_int_equal(db_write(f->d, loop_count_one, NULL, &err), 0);
+	assert_true(store_loop_capped(f->d, 1, "low_confidence", noon));
+	/* Once capped, the memo answers without reading the count: set below the cap behind its
+	 * back (never so in use: a day's count only grows), the day still reads as capped. */
+	assert_int_equal(db_write(f->d, loop_count_zero, NULL, &err), 0);
+	assert_true(store_loop_capped(f->d, 1, "low_confidence", noon));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +376,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_a_batch_is_logged_in_one_transaction, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_batch_counts_its_key_usage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_a_capped_rule_is_memoized_for_its_day_only, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
