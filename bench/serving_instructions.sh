@@ -4,9 +4,9 @@
 # can be compared on a busy machine. Seeds a data directory with bench/serving.sh (a short run,
 # kept: the trained model, the endpoint `sentiment`, its key and the test sentences), then for
 # each build of BUILD_DIRS (space-separated, default build) in turn starts `crowdloop serve` on a
-# copy of it under callgrind, zeroes the counts once it answers, sends predictions with the key
-# for BENCH_SECONDS (15) on CONNECTIONS (8) connections and prints the server's instructions a
-# prediction (its stop included). Threads run one at a time under valgrind, so the writer's
+# copy of it under callgrind, zeroes the counts once it has answered a first prediction (the
+# model's load), sends predictions with the key for BENCH_SECONDS (15) on CONNECTIONS (8)
+# connections and prints the server's instructions a prediction (its stop included). Threads run one at a time under valgrind, so the writer's
 # groups are smaller than in a real run: the figure is for comparing builds. RULE (off) sets the
 # endpoint's feedback rule (on: threshold 0.9, as serving.sh). CALLGRIND_KEEP=<folder> keeps each
 # run's callgrind files there (<run>-<rule>.out*), for callgrind_annotate --inclusive=yes.
@@ -63,6 +63,12 @@ for b in "${BUILDS[@]}"; do
 		-H 'Content-Type: application/json' -d "$body" \
 		"http://127.0.0.1:$PORT/api/v1/endpoints/$(cat "$WORK/run/endpoint_id")" >/dev/null \
 		|| die "cannot set the feedback rule"
+	# One prediction before the counts are zeroed: the model loads on the first call, which is
+	# no prediction's steady cost.
+	curl -fsS -m 120 -X POST -H "Authorization: Bearer $(cat "$WORK/run/key")" \
+		-H 'Content-Type: application/json' --data-binary "$(head -1 "$WORK/run/bodies.jsonl")" \
+		"http://127.0.0.1:$PORT/api/v1/endpoints/sentiment/predict" >/dev/null \
+		|| die "the first prediction failed"
 	callgrind_control -z "$VPID" >/dev/null
 	result=$("$dir/crowdloop-loadgen" --port "$PORT" --predict sentiment \
 		--key "$(cat "$WORK/run/key")" --body "$WORK/run/bodies.jsonl" \

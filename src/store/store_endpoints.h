@@ -180,8 +180,9 @@ int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *c
 		       json_t **out, bool *capped, cl_error *err);
 /* Whether rule `reason` of endpoint `endpoint_id` has made the endpoint's daily cap of items on
  * the UTC day of `now` (ms), as committed: a prediction it answers needs no item then (the
- * writer still holds every item to the cap). Memoized per read connection once capped, until
- * the day or the endpoint changes. */
+ * writer still holds every item to the cap; a prediction answered in a capped day's last
+ * instant and written in the next makes none either). Memoized per read connection once
+ * capped, until the day or the endpoint changes. */
 bool store_loop_capped(db *d, int64_t endpoint_id, const char *reason, int64_t now);
 /* An endpoint's usage: [{"key_id","day","requests","errors"}] of its keys, newest day first,
  * up to `days` days. */
