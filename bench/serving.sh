@@ -14,8 +14,9 @@
 #     daily cap of 1,000), BENCH_RUNS (3) runs of each, alternating, each after
 #     BENCH_WARMUP (1) s of unmeasured requests.
 # Every prediction is written to the prediction log in both cases (the log cannot be switched
-# off); with the rule on the input's text is kept with it too and a doubtful one looks up (and,
-# under the cap, makes) its item in the same transaction.
+# off); with the rule on the input's text is kept with it too and a doubtful one makes its item in
+# the same transaction while the rule is under its daily cap (past it, nothing: the first run's
+# doubtful sentences reach the cap within its first second).
 # Prints predictions/s and p50/p99 per run, the median run of each case, predictions/s ÷
 # healthz requests/s, the rule's cost (on ÷ off), the server's CPU share and its CPU time per
 # prediction (the steadier figure on a shared machine), with the load average before each run. Knobs (environment): BUILD_DIR (build), BENCH_CONNECTIONS,

@@ -905,9 +905,9 @@ static bool loop_capped(db_conn *c, const struct loop_item *l, const char *reaso
 /* The rules seen at their daily cap, memoized per read connection: a day's count only grows, so
  * once a committed count has reached the cap, the rest of the day's doubtful predictions skip
  * their item without a lookup. The stamp (db_access_epoch: endpoints are an access table)
- * forgets it when an endpoint changes (its cap, its rule, its deletion, which takes its counts),
- * the day's start when the day ends; a restart starts from an empty memo. A rule under its cap
- * is never memoized: its count moves with every item. */
+ * forgets it when an endpoint changes (its cap, its rule, its deletion, which takes its counts);
+ * the key holds the day, so the next day asks the store again; a restart starts from an empty
+ * memo. A rule under its cap is never memoized: its count moves with every item. */
 #define LOOP_CAP_MEMO_SLOTS 32
 struct loop_cap_memo {
 	struct {
