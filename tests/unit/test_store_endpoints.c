@@ -314,8 +314,9 @@ static int loop_counts_set(db_conn *c, void *ctx, cl_error *err)
 static int loop_count_one(db_conn *c, void *ctx, cl_error *err)
 {
 	(void)ctx;
-	sqlite3_stmt *st = db_stmt(c, "UPDATE prediction_loop_days SET made = made + 1"
-				      " WHERE endpoint_id = 1 AND reason = 'low_confidence' AND day = 0");
+	sqlite3_stmt *st =
+	    db_stmt(c, "UPDATE prediction_loop_days SET made = made + 1"
+		       " WHERE endpoint_id = 1 AND reason = 'low_confidence' AND day = 0");
 	return db_exec_stmt(st, err);
 }
 
@@ -323,8 +324,9 @@ static int loop_count_one(db_conn *c, void *ctx, cl_error *err)
 static int loop_count_zero(db_conn *c, void *ctx, cl_error *err)
 {
 	(void)ctx;
-	sqlite3_stmt *st = db_stmt(c, "UPDATE prediction_loop_days SET made = 0"
-				      " WHERE endpoint_id = 1 AND reason = 'low_confidence' AND day = 0");
+	sqlite3_stmt *st =
+	    db_stmt(c, "UPDATE prediction_loop_days SET made = 0"
+		       " WHERE endpoint_id = 1 AND reason = 'low_confidence' AND day = 0");
 	return db_exec_stmt(st, err);
 }
 
