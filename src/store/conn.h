@@ -51,6 +51,7 @@ typedef enum {
 	DB_MEMO_ENDPOINTS,
 	DB_MEMO_KEYS,
 	DB_MEMO_LOOP_CAPS,
+	DB_MEMO_TRIMS,
 	DB_MEMO_COUNT
 } db_memo;
 /* The connection's memo `which`: `size` zeroed bytes on first use (NULL when out of memory);

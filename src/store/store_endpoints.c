@@ -581,26 +581,104 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	return rc;
 }
 
-/* Keeps the endpoint's newest log_limit predictions. The OFFSET walks log_limit index entries,
- * so it runs on inserts whose id is a multiple of log_limit / PREDICTION_TRIM_SHARE (at least
- * PREDICTION_TRIM_EVERY): each prediction pays for about PREDICTION_TRIM_SHARE entries, not
- * log_limit / 16 (at the default 10,000, trimming every 16th took half the writer's time per
- * prediction), and an endpoint's log overshoots its limit by about a 64th of it (at least 16 of
- * its own rows) times the endpoints sharing the inserts. */
+/* Keeps the endpoint's newest log_limit predictions, trimmed once every log_limit /
+ * PREDICTION_TRIM_SHARE (at least PREDICTION_TRIM_EVERY) of its inserts: its log overshoots the
+ * limit by at most that step (two after a trim a failed job undid). The cut (the newest id to delete) is found once a trim and, after
+ * the first, from the last trim's (below), so a trim walks the index entries of the rows it
+ * deletes, not log_limit of them: at the default 10,000 two walks of the limit were a fifth of a
+ * prediction's instructions. */
 #define PREDICTION_TRIM_EVERY 16
 #define PREDICTION_TRIM_SHARE 64
 
-/* The kept images of the predictions the trim takes, to remove after it (when the record says
- * where blobs are: an endpoint that keeps images). */
-static json_t *trimmed_images(db_conn *c, const prediction_record *p)
+/* The writer's trims, per endpoint: the inserts since the last (a trigger: an insert undone by a
+ * rollback trims a row early, a trim undone a step late; a group's shared savepoint undone moves
+ * the epoch, and the next insert trims), and what the last left: every row up to `cut` gone, exactly
+ * `limit` rows in (cut, newest]. Only inserts (with higher ids) and trims change an endpoint's
+ * rows, so the next cut is as many rows past `cut` as were inserted past `newest`. The access
+ * epoch stamps it: it moves at a rollback and at a change of an endpoint (its deletion takes its
+ * rows and may give its id to the next); a transaction that did not commit leaves a row at or
+ * under `cut` or takes `newest`, checked too before the memo is trusted (two seeks). An endpoint
+ * looks in TRIM_PROBES slots from its own; one that finds none evicts the first and trims at
+ * once, so endpoints sharing slots still trim. */
+#define TRIM_MEMO_SLOTS 64
+#define TRIM_PROBES 4
+typedef struct trim_slot {
+	uint64_t epoch;
+	int64_t endpoint_id, since, limit, cut, newest;
+} trim_slot;
+struct trim_memo {
+	trim_slot slot[TRIM_MEMO_SLOTS];
+};
+
+/* The endpoint's slot, taken (its trigger set to trim now) when it had none; NULL without
+ * memory. */
+static trim_slot *trim_slot_of(db_conn *c, int64_t endpoint_id, int64_t every)
+{
+	struct trim_memo *m = db_conn_memo(c, DB_MEMO_TRIMS, sizeof *m, NULL);
+	if (!m)
+		return NULL;
+	unsigned home = (unsigned)((uint64_t)endpoint_id % TRIM_MEMO_SLOTS);
+	trim_slot *free_slot = NULL;
+	for (unsigned k = 0; k < TRIM_PROBES; k++) {
+		trim_slot *t = &m->slot[(home + k) % TRIM_MEMO_SLOTS];
+		if (t->endpoint_id == endpoint_id)
+			return t;
+		if (!t->endpoint_id && !free_slot)
+			free_slot = t;
+	}
+	trim_slot *t = free_slot ? free_slot : &m->slot[home];
+	*t = (trim_slot){.endpoint_id = endpoint_id, .since = every - 1};
+	return t;
+}
+
+static bool trim_memo_holds(db_conn *c, const trim_slot *t)
+{
+	sqlite3_stmt *st = db_stmt(
+	    c, "SELECT NOT EXISTS (SELECT 1 FROM predictions WHERE endpoint_id = ?1 AND id <= ?2)"
+	       " AND EXISTS (SELECT 1 FROM predictions WHERE id = ?3 AND endpoint_id = ?1)");
+	db_bind(st, DB_INT(t->endpoint_id), DB_INT(t->cut), DB_INT(t->newest));
+	return db_one_int(st) != 0;
+}
+
+/* The id of the `n`th row (from 1) of the endpoint after `after`, 0 when there are fewer. */
+static int64_t trim_nth_after(db_conn *c, int64_t endpoint_id, int64_t after, int64_t n)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM predictions WHERE endpoint_id = ?1 AND id > ?2"
+				      " ORDER BY id LIMIT 1 OFFSET ?3");
+	db_bind(st, DB_INT(endpoint_id), DB_INT(after), DB_INT(n - 1));
+	return db_one_int(st);
+}
+
+/* The trim's cut (0: nothing to delete) and the endpoint's newest id now; `t` (may be NULL) is
+ * what the last trim left. */
+static int64_t trim_cut(db_conn *c, const prediction_record *p, const trim_slot *t,
+			int64_t *newest)
+{
+	sqlite3_stmt *st = db_stmt(c, "SELECT max(id) FROM predictions WHERE endpoint_id = ?1");
+	db_bind(st, DB_INT(p->endpoint_id));
+	*newest = db_one_int(st);
+	uint64_t epoch = db_access_epoch(c);
+	if (t && t->cut && epoch && t->epoch == epoch && t->limit == p->log_limit &&
+	    trim_memo_holds(c, t)) {
+		st = db_stmt(c, "SELECT count(*) FROM predictions WHERE endpoint_id = ?1 AND id > ?2");
+		db_bind(st, DB_INT(p->endpoint_id), DB_INT(t->newest));
+		int64_t added = db_one_int(st);
+		return added ? trim_nth_after(c, p->endpoint_id, t->cut, added) : t->cut;
+	}
+	st = db_stmt(c, "SELECT id FROM predictions WHERE endpoint_id = ?1"
+			" ORDER BY id DESC LIMIT 1 OFFSET ?2");
+	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->log_limit));
+	return db_one_int(st);
+}
+
+/* The kept images of the predictions up to `cut`, to remove after the trim (when the record
+ * says where blobs are: an endpoint that keeps images). */
+static json_t *trimmed_images(db_conn *c, const prediction_record *p, int64_t cut)
 {
 	json_t *out = json_array();
-	sqlite3_stmt *st = db_stmt(
-	    c,
-	    "SELECT input_blob FROM predictions WHERE endpoint_id = ?1 AND input_blob IS NOT NULL"
-	    " AND id <= (SELECT id FROM predictions WHERE endpoint_id = ?1"
-	    " ORDER BY id DESC LIMIT 1 OFFSET ?2)");
-	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->log_limit));
+	sqlite3_stmt *st = db_stmt(c, "SELECT input_blob FROM predictions WHERE endpoint_id = ?1"
+				      " AND input_blob IS NOT NULL AND id <= ?2");
+	db_bind(st, DB_INT(p->endpoint_id), DB_INT(cut));
 	while (p->data_dir && db_step(st) == SQLITE_ROW)
 		json_array_append_new(out, json_string(db_col_text(st, 0)));
 	sqlite3_reset(st);
@@ -613,24 +691,32 @@ static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, j
 	int64_t every = p->log_limit / PREDICTION_TRIM_SHARE;
 	if (every < PREDICTION_TRIM_EVERY)
 		every = PREDICTION_TRIM_EVERY;
-	if (id % every)
+	trim_slot *t = trim_slot_of(c, p->endpoint_id, every);
+	/* A moved epoch may be a rollback that undid the last trim: trim now. */
+	if (t ? ++t->since < every && t->epoch == db_access_epoch(c) : id % every)
+		return 0;
+	if (t)
+		t->since = 0;
+	int64_t newest, cut = trim_cut(c, p, t, &newest);
+	if (!cut)
 		return 0;
 	static const char *const trims[] = {
 	    "DELETE FROM prediction_feedback WHERE prediction_id IN (SELECT id FROM predictions"
-	    " WHERE endpoint_id = ?1 AND id <= (SELECT id FROM predictions WHERE endpoint_id = ?1"
-	    " ORDER BY id DESC LIMIT 1 OFFSET ?2))",
-	    "DELETE FROM predictions WHERE endpoint_id = ?1 AND id <= (SELECT id FROM predictions"
-	    " WHERE endpoint_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	    " WHERE endpoint_id = ?1 AND id <= ?2)",
+	    "DELETE FROM predictions WHERE endpoint_id = ?1 AND id <= ?2",
 	};
 	int rc = 0;
-	json_t *images = trimmed_images(c, p);
+	json_t *images = trimmed_images(c, p, cut);
 	for (size_t i = 0; !rc && i < 2; i++) {
 		sqlite3_stmt *st = db_stmt(c, trims[i]);
-		db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->log_limit));
+		db_bind(st, DB_INT(p->endpoint_id), DB_INT(cut));
 		rc = db_exec_stmt(st, err);
 	}
-	if (!rc)
+	if (!rc) {
 		kept_blobs_unnamed(c, images, let_go);
+		if (t)
+			*t = (trim_slot){db_access_epoch(c), p->endpoint_id, 0, p->log_limit, cut, newest};
+	}
 	json_decref(images);
 	return rc;
 }

@@ -219,6 +219,104 @@ static size_t logged(fixture *f, int64_t endpoint_id)
 	return n;
 }
 
+/* The ids an endpoint's log keeps, oldest first, into `ids` (up to `max`); how many. */
+static size_t kept_ids(fixture *f, int64_t endpoint_id, int64_t *ids, size_t max)
+{
+	size_t n = 0;
+	int64_t cursor = 0, next = 0;
+	do {
+		json_t *page = store_predictions_list(f->d, endpoint_id, cursor, 50, false, &next);
+		for (size_t i = 0; i < json_array_size(page) && n < max; i++)
+			ids[n++] = json_integer_value(json_object_get(json_array_get(page, i), "id"));
+		json_decref(page);
+		cursor = next;
+	} while (next && n < max);
+	return n;
+}
+
+/* Logs one prediction of `endpoint_id` with log limit `limit` and appends its id to `ids`. */
+static void log_one(fixture *f, int64_t endpoint_id, int64_t limit, int64_t *ids, size_t *n)
+{
+	json_t *output = json_pack("{s:s}", "label", "pos");
+	prediction_record rec = record(endpoint_id, output);
+	rec.log_limit = limit;
+	cl_error err;
+	assert_int_equal(store_prediction_log(f->d, &rec, NULL, &ids[*n], &err), 0);
+	(*n)++;
+	json_decref(output);
+}
+
+/* The log keeps exactly a suffix of what was logged, never under its limit and at most a trim's
+ * step over it (16 at these limits), however the endpoints share the inserts; two steps after a
+ * trim that a failed batch undid. */
+static void assert_log_kept(fixture *f, int64_t endpoint_id, int64_t limit, const int64_t *ids,
+			    size_t n)
+{
+	int64_t kept[400];
+	size_t k = kept_ids(f, endpoint_id, kept, 400);
+	size_t least = n < (size_t)limit ? n : (size_t)limit;
+	assert_true(k >= least);
+	assert_true(k <= (size_t)limit + 2 * 16);
+	for (size_t i = 0; i < k; i++)
+		assert_int_equal(kept[i], ids[n - k + i]);
+}
+
+/* Two endpoints' predictions interleaved (their ids shared), trims remembered from one to the
+ * next: after a limit lowered, a batch rolled back after its trim and an endpoint deleted and
+ * made again, every log still keeps exactly its newest rows. */
+static void test_the_log_is_trimmed_to_its_newest_rows(void **state)
+{
+	fixture *f = *state;
+	cl_error err = {0};
+	assert_int_equal(db_write(f->d, add_user_and_org, NULL, &err), 0);
+	int64_t a = endpoint_made(f, "ocr"), b = 0;
+	json_t *targets = json_pack("[{s:s}]", "service", "langid"), *out = NULL;
+	endpoint_fields fields = {.name = "lid", .targets = targets, .log_limit = 100};
+	assert_int_equal(store_endpoint_create(f->d, 1, 1, &fields, &out, &err), 0);
+	b = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	static int64_t ids_a[2000], ids_b[2000];
+	size_t na = 0, nb = 0;
+	int64_t limit_a = 40;
+	for (int i = 0; i < 600; i++) {
+		if (i == 300)
+			limit_a = 25; /* a lower limit: the remembered cut no longer fits */
+		log_one(f, a, limit_a, ids_a, &na);
+		assert_log_kept(f, a, limit_a, ids_a, na);
+		if (i % 3 == 0) {
+			log_one(f, b, 30, ids_b, &nb);
+			assert_log_kept(f, b, 30, ids_b, nb);
+		}
+		if (i % 50 == 7) {
+			/* Trims may run in the first record's job; the second names no endpoint. */
+			json_t *o = json_pack("{s:s}", "label", "pos");
+			prediction_record recs[2] = {record(a, o), record(999, o)};
+			recs[0].log_limit = limit_a;
+			prediction_batch bad = {.recs = {&recs[0], &recs[1]}, .n = 2};
+			db_wait w;
+			db_wait_init(&w);
+			assert_int_equal(store_predictions_log_async(f->d, &bad, &err, db_wait_done, &w),
+					 0);
+			int rc = db_wait_for(&w);
+			assert_int_not_equal(rc, 0);
+			store_predictions_logged(f->d, &bad, rc);
+			json_decref(o);
+			assert_log_kept(f, a, limit_a, ids_a, na);
+		}
+	}
+	/* Deleted and made again (its rows gone, its id perhaps given again): trimmed anew. */
+	assert_int_equal(store_endpoint_delete(f->d, b, NULL, &err), 0);
+	assert_int_equal(store_endpoint_create(f->d, 1, 1, &fields, &out, &err), 0);
+	b = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	nb = 0;
+	for (int i = 0; i < 100; i++) {
+		log_one(f, b, 30, ids_b, &nb);
+		assert_log_kept(f, b, 30, ids_b, nb);
+	}
+	json_decref(targets);
+}
+
 /* A request's predictions go to the writer together: done once they are durable, with their
  * ids in order; when one of them cannot be written none is. */
 static void test_a_batch_is_logged_in_one_transaction(void **state)
@@ -378,6 +476,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_a_batch_is_logged_in_one_transaction, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_batch_counts_its_key_usage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_the_log_is_trimmed_to_its_newest_rows, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_capped_rule_is_memoized_for_its_day_only, setup,
 					    teardown),
 	};
