@@ -131,12 +131,27 @@ set_rule() {
 		|| die "cannot switch the feedback rule $1"
 }
 
+# The store's counters from /metrics, as "commits jobs syncs flush_s restarts restart_s".
+store_counters() {
+	curl -fsS -m 5 "http://127.0.0.1:$PORT/metrics" | awk '
+		$1 == "crowdloop_db_commits_total" { c = $2 }
+		$1 == "crowdloop_db_write_jobs_total" { j = $2 }
+		$1 == "crowdloop_db_syncs_total" { s = $2 }
+		$1 == "crowdloop_db_flush_seconds_total" { f = $2 }
+		$1 == "crowdloop_db_wal_restarts_total" { r = $2 }
+		$1 == "crowdloop_db_wal_restart_seconds_total" { rs = $2 }
+		END { print c + 0, j + 0, s + 0, f + 0, r + 0, rs + 0 }'
+}
+
 # Runs the loadgen with the given arguments; prints its report, leaves the RESULT line in
-# LAST_RESULT and the server's CPU share of one core in LAST_CPU.
+# LAST_RESULT and the server's CPU share of one core in LAST_CPU; then the store's groups,
+# flushes and WAL restarts over the run (warm-up included): a restart holds the writer off,
+# and the predictions in flight meanwhile are much of the tail (docs/BENCHMARKS.md).
 loadgen() {
-	local out cpu0 cpu1
+	local out cpu0 cpu1 st0 st1
 	echo "\$ crowdloop-loadgen --port $PORT $*" | sed 's/clk_[A-Za-z0-9_-]*/clk_…/'
 	echo "load average before the run: $(loadavg)"
+	st0=$(store_counters)
 	cpu0=$(server_cpu_s)
 	out=$(timeout $(( ${DURATION%.*} + ${HEALTHZ_DURATION%.*} + ${WARMUP%.*} + 60 )) \
 		"$LOADGEN" --port "$PORT" "$@") || { printf '%s\n' "$out"; die "loadgen failed"; }
@@ -146,6 +161,13 @@ loadgen() {
 	LAST_CPU=$(awk -v a="$cpu0" -v b="$cpu1" -v t="$(field elapsed_s "$LAST_RESULT")" \
 		-v w="$WARMUP" 'BEGIN { printf "%.0f", (t > 0 ? 100 * (b - a) / (t + w) : 0) }')
 	echo "server: CPU $LAST_CPU% of one core"
+	st1=$(store_counters)
+	awk -v a="$st0" -v b="$st1" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		c = y[1] - x[1]; s = y[3] - x[3]; r = y[5] - x[5]
+		printf "store: %d group commits of %.1f jobs, %d flushes of %.2f ms, %d WAL restarts of %.1f ms\n",
+			c, c ? (y[2] - x[2]) / c : 0, s, s ? 1000 * (y[4] - x[4]) / s : 0,
+			r, r ? 1000 * (y[6] - x[6]) / r : 0 }'
 }
 
 declare -A FIG

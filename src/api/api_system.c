@@ -119,8 +119,16 @@ int api_metrics(http_request *r)
 		   "crowdloop_db_writer_commit_seconds_total %.6f\n"
 		   "# HELP crowdloop_db_flush_seconds_total Time spent flushing the WAL to disk.\n"
 		   "# TYPE crowdloop_db_flush_seconds_total counter\n"
-		   "crowdloop_db_flush_seconds_total %.6f\n",
-		   (double)st.run_ns / 1e9, (double)st.commit_ns / 1e9, (double)st.flush_ns / 1e9);
+		   "crowdloop_db_flush_seconds_total %.6f\n"
+		   "# HELP crowdloop_db_wal_restarts_total Restarts of the WAL by the checkpointer, "
+		   "each holding the write lock.\n# TYPE crowdloop_db_wal_restarts_total counter\n"
+		   "crowdloop_db_wal_restarts_total %llu\n"
+		   "# HELP crowdloop_db_wal_restart_seconds_total Time those restarts took, the "
+		   "writer waiting while one holds the lock.\n"
+		   "# TYPE crowdloop_db_wal_restart_seconds_total counter\n"
+		   "crowdloop_db_wal_restart_seconds_total %.6f\n",
+		   (double)st.run_ns / 1e9, (double)st.commit_ns / 1e9, (double)st.flush_ns / 1e9,
+		   (unsigned long long)st.wal_restarts, (double)st.wal_restart_ns / 1e9);
 	serving_metrics(api_app(r), &out);
 	http_bytes(r, 200, "text/plain; version=0.0.4", out.data, out.len);
 	buf_release(&out);

@@ -51,9 +51,16 @@ static void *checkpoint_main(void *arg)
 		 * lock while it waits, so its wait is cut short (checkpoint_busy): when readers
 		 * keep it out, it gives up (after 10 ms) and tries again at the next round rather
 		 * than stall the writer. */
-		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES)
+		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES) {
+			uint64_t t0 = monotonic_ns();
 			rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
 						       SQLITE_CHECKPOINT_RESTART, &log, &done);
+			/* Counted because the writer waits while it holds the lock: the requests
+			 * in flight then are much of the serving benchmark's tail
+			 * (docs/BENCHMARKS.md, "Serving"). */
+			d->wal_restarts++;
+			d->wal_restart_ns += monotonic_ns() - t0;
+		}
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_warn("msg=\"checkpoint failed\" rc=%d", rc);
 		pthread_mutex_lock(&d->lock);

@@ -77,6 +77,8 @@ struct db {
 	bool sync_busy, sync_stopping;
 	int wal_fd;
 	_Atomic uint64_t syncs, flush_ns; /* written by the syncer only */
+	/* Written by the checkpointer only: its RESTART checkpoints and their time. */
+	_Atomic uint64_t wal_restarts, wal_restart_ns;
 	/* A write failed for want of disk space (db_can_write), and the space free then: a commit
 	 * clears it once at least DISK_FREED_BYTES more are free. Small commits may still pass on a
 	 * full disk (the WAL reuses its own space), so one passing says nothing. */

@@ -626,6 +626,8 @@ void db_write_stats(db *d, db_stats *out)
 	out->run_ns = d->run_ns;
 	out->commit_ns = d->commit_ns;
 	out->flush_ns = d->flush_ns;
+	out->wal_restarts = d->wal_restarts;
+	out->wal_restart_ns = d->wal_restart_ns;
 }
 
 int db_writer_adopt(db *d, cl_error *err)

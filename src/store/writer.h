@@ -59,6 +59,9 @@ typedef struct db_stats {
 	/* Nanoseconds the writer spent running jobs and committing groups, and the syncer
 	 * flushing the WAL: the writer is the one thread every change passes through. */
 	uint64_t run_ns, commit_ns, flush_ns;
+	/* The checkpointer's restarts of the WAL (each holds the write lock: no group commits
+	 * meanwhile) and the nanoseconds they took. */
+	uint64_t wal_restarts, wal_restart_ns;
 } db_stats;
 void db_write_stats(db *d, db_stats *out);
 /* False after a write failed for want of disk space, until a later commit writes with at least

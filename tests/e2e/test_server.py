@@ -90,6 +90,9 @@ class ServerTest(unittest.TestCase):
                      "crowdloop_db_writer_commit_seconds_total",
                      "crowdloop_db_flush_seconds_total"):
             self.assertGreater(metric(after, name), metric(before, name), name)
+        # The checkpointer's WAL restarts are counted (none in so small a store).
+        self.assertIn("\ncrowdloop_db_wal_restarts_total 0\n", after)
+        self.assertIn("\ncrowdloop_db_wal_restart_seconds_total 0.000000\n", after)
 
         # Request lines are written in batches, at least every 200 ms.
         deadline = time.monotonic() + 5

@@ -64,6 +64,9 @@ static void test_wal_stays_bounded(void **state)
 	/* Each row takes two pages of its own (8 KiB in 4 KiB pages). */
 	assert_true(s1.pages - s0.pages >= 2 * 20000);
 	assert_true(s1.commits - s0.commits >= 1 && s1.commits - s0.commits <= 20000);
+	/* Over 300 MiB of WAL past a 16 MiB threshold: restarted, and each restart counted. */
+	assert_true(s1.wal_restarts > s0.wal_restarts);
+	assert_true(s1.wal_restart_ns > s0.wal_restart_ns);
 	/* The restart threshold (16 MiB) plus what arrives while readers keep a restart out: on
 	 * a busy machine, several rounds of the checkpointer (106 MiB was seen under the
 	 * sanitizers, 178 MiB beside a parallel test run). Never starting over would pass
