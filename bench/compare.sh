@@ -66,6 +66,19 @@ serve() {
 	wait_healthz "$pid" "$p" "$data/server.log"
 	echo "$pid $p"
 }
+# Opens store $2 with build $1's server once and stops it. The store is seeded by A, so a newer B
+# migrates it on its first start (tens of MB of WAL on a large store), and its checkpointer would
+# copy that WAL into the database during B's first bursts; settled, both start from a checkpointed
+# store of their own schema.
+settle() {
+	local pid port
+	read -r pid port < <(serve "$1" "$2" "")
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+settle "$A" "$WORK/a"
+settle "$B" "$WORK/b"
+
 read -r PID_A PORT_A < <(serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
 PIDS+=("$PID_A")
 read -r PID_B PORT_B < <(serve "$B" "$WORK/b" "${COMPARE_ENV_B:-}" ${ARGS_B[@]+"${ARGS_B[@]}"})

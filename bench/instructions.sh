@@ -8,7 +8,8 @@
 # at a time under valgrind, so group commits hold about one job: commit costs weigh more than
 # in a real run. Knobs: BUILD_DIR (default build), CYCLES (1500), TOP (25 functions),
 # CHAINED (1: submit and approve with "next": true), OUT (callgrind file, default a temporary
-# one, kept and named at the end).
+# one, kept and named at the end), FROM_LOAD (1: the counters are zeroed once the server
+# answers, so the figures leave out its start and are per request of the load alone).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +53,7 @@ CROWDLOOP_QUIET_REQUESTS=1 OMP_THREAD_LIMIT=1 valgrind --tool=callgrind --callgr
 VPID=$!
 # Valgrind starts the server slowly.
 wait_healthz "$VPID" "$PORT" "$WORK/server.log" 120
+[ "${FROM_LOAD:-0}" = 1 ] && callgrind_control --zero "$VPID" >/dev/null 2>&1
 result=$("$BUILD_DIR/crowdloop-loadgen" --port "$PORT" --cycles ${chained[@]+"${chained[@]}"} --connections 16 --reviewers 8 \
 	--duration 900 --max-cycles "$CYCLES" --warmup 0 --project "$(cat "$WORK/run/project_id")" \
 	--workers-file "$WORK/run/workers.tok" --reviewers-file "$WORK/run/reviewers.tok" | grep '^RESULT')
@@ -61,7 +63,9 @@ VPID=
 cycles=$(sed -n 's/.* cycles=\([0-9]*\).*/\1/p' <<<"$result")
 total=$(callgrind_annotate "$OUT" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
 echo "crowdloop instructions per cycle, $(date -u +%Y-%m-%dT%H:%M:%SZ), source $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
-echo "cycles: $cycles; server instructions (callgrind Ir, start and stop included): $total"
+counted="start and stop included"
+[ "${FROM_LOAD:-0}" = 1 ] && counted="from the load's start, stop included"
+echo "cycles: $cycles; server instructions (callgrind Ir, $counted): $total"
 awk -v t="$total" -v c="$cycles" 'BEGIN { if (c > 0) printf "instructions per cycle: %.0f (per request: %.0f)\n", t / c, t / c / 4 }'
 echo
 echo "most expensive functions, inclusive (Ir per cycle):"
