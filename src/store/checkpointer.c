@@ -10,7 +10,7 @@
 /* Passive rounds before a restart bring what is left of the WAL under this many frames (a few
  * groups), at most CATCH_UP_ROUNDS of them (restart_ahead). */
 #define RESTART_LEFT_FRAMES 64
-#define CATCH_UP_ROUNDS 8
+#define CATCH_UP_ROUNDS 4
 
 /* The checkpointer's busy handler: CHECKPOINT_BUSY_WAITS waits of 100 us, then SQLITE_BUSY. */
 #define CHECKPOINT_BUSY_WAITS 100
@@ -32,10 +32,14 @@ static int checkpoint_busy(void *ctx, int count)
  * copies and syncs only those. */
 static int restart_ahead(sqlite3 *h, int *log, int *done)
 {
-	int rc = SQLITE_OK;
-	for (int r = 0; r < CATCH_UP_ROUNDS && rc == SQLITE_OK && *log - *done > RESTART_LEFT_FRAMES;
-	     r++)
+	int rc = SQLITE_OK, before = -1;
+	/* A round that copies nothing (readers hold it back) ends the catching up. */
+	for (int r = 0; r < CATCH_UP_ROUNDS && rc == SQLITE_OK && *done > before &&
+			*log - *done > RESTART_LEFT_FRAMES;
+	     r++) {
+		before = *done;
 		rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, log, done);
+	}
 	sqlite3_file *f = NULL;
 	if (rc == SQLITE_OK &&
 	    sqlite3_file_control(h, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f &&
@@ -78,7 +82,9 @@ static void *checkpoint_main(void *arg)
 		 * lock while it waits, so its wait is cut short (checkpoint_busy): when readers
 		 * keep it out, it gives up (after 10 ms) and tries again at the next round rather
 		 * than stall the writer. */
-		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES)
+		/* A WAL twice the threshold (readers kept the last restarts out, or the writer
+		 * outruns the copying) is restarted at once, to stay bounded. */
+		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES && log <= 2 * WAL_RESTART_FRAMES)
 			rc = restart_ahead(d->checkpointer->h, &log, &done);
 		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES) {
 			uint64_t t0 = monotonic_ns();
