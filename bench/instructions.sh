@@ -66,7 +66,11 @@ echo "crowdloop instructions per cycle, $(date -u +%Y-%m-%dT%H:%M:%SZ), source $
 counted="start and stop included"
 [ "${FROM_LOAD:-0}" = 1 ] && counted="from the load's start, stop included"
 echo "cycles: $cycles; server instructions (callgrind Ir, $counted): $total"
-awk -v t="$total" -v c="$cycles" 'BEGIN { if (c > 0) printf "instructions per cycle: %.0f (per request: %.0f)\n", t / c, t / c / 4 }'
+# A cycle is four requests (claim, submit, claim the review, approve), two when chained (the
+# submit and the approval each answer the next task).
+per_cycle=4
+[ "${CHAINED:-0}" = 1 ] && per_cycle=2
+awk -v t="$total" -v c="$cycles" -v r="$per_cycle" 'BEGIN { if (c > 0) printf "instructions per cycle: %.0f (per request: %.0f)\n", t / c, t / c / r }'
 echo
 echo "most expensive functions, inclusive (Ir per cycle):"
 callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | grep -E '^ *[0-9,]+ \(' \
