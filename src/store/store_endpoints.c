@@ -581,22 +581,21 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	return rc;
 }
 
-/* Keeps the endpoint's newest log_limit predictions, trimmed once every log_limit /
- * PREDICTION_TRIM_SHARE (at least PREDICTION_TRIM_EVERY) of its inserts: its log overshoots the
- * limit by at most that step (two after a trim a failed job undid). The cut (the newest id to delete) is found once a trim and, after
- * the first, from the last trim's (below), so a trim walks the index entries of the rows it
- * deletes, not log_limit of them: at the default 10,000 two walks of the limit were a fifth of a
- * prediction's instructions. */
+/* Keeps the endpoint's newest log_limit predictions, trimmed once every PREDICTION_TRIM_EVERY of
+ * its inserts: its log overshoots the limit by at most that step (two after a trim a failed job
+ * undid). The cut (the newest id to delete) is found once a trim and, after the first, from the
+ * last trim's (below), so a trim walks the index entries of the rows it deletes, not log_limit of
+ * them: at the default 10,000, two walks of the limit every 156th insert were a fifth of a
+ * prediction's instructions; small steps also spread the deletes over the writer's groups. */
 #define PREDICTION_TRIM_EVERY 16
-#define PREDICTION_TRIM_SHARE 64
 
 /* The writer's trims, per endpoint: the inserts since the last (a trigger: an insert undone by a
  * rollback trims a row early, a trim undone a step late; a group's shared savepoint undone moves
- * the epoch, and the next insert trims), and what the last left: every row up to `cut` gone, exactly
- * `limit` rows in (cut, newest]. Only inserts (with higher ids) and trims change an endpoint's
- * rows, so the next cut is as many rows past `cut` as were inserted past `newest`. The access
- * epoch stamps it: it moves at a rollback and at a change of an endpoint (its deletion takes its
- * rows and may give its id to the next); a transaction that did not commit leaves a row at or
+ * the epoch, and the next insert trims), and what the last left: every row up to `cut` gone,
+ * exactly `limit` rows in (cut, newest]. Only inserts (with higher ids) and trims change an
+ * endpoint's rows, so the next cut is as many rows past `cut` as were inserted past `newest`. The
+ * access epoch stamps it: it moves at a rollback and at a change of an endpoint (its deletion takes
+ * its rows and may give its id to the next); a transaction that did not commit leaves a row at or
  * under `cut` or takes `newest`, checked too before the memo is trusted (two seeks). An endpoint
  * looks in TRIM_PROBES slots from its own; one that finds none evicts the first and trims at
  * once, so endpoints sharing slots still trim. */
@@ -643,16 +642,16 @@ static bool trim_memo_holds(db_conn *c, const trim_slot *t)
 /* The id of the `n`th row (from 1) of the endpoint after `after`, 0 when there are fewer. */
 static int64_t trim_nth_after(db_conn *c, int64_t endpoint_id, int64_t after, int64_t n)
 {
-	sqlite3_stmt *st = db_stmt(c, "SELECT id FROM predictions WHERE endpoint_id = ?1 AND id > ?2"
-				      " ORDER BY id LIMIT 1 OFFSET ?3");
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT id FROM predictions WHERE endpoint_id = ?1 AND id > ?2"
+		       " ORDER BY id LIMIT 1 OFFSET ?3");
 	db_bind(st, DB_INT(endpoint_id), DB_INT(after), DB_INT(n - 1));
 	return db_one_int(st);
 }
 
 /* The trim's cut (0: nothing to delete) and the endpoint's newest id now; `t` (may be NULL) is
  * what the last trim left. */
-static int64_t trim_cut(db_conn *c, const prediction_record *p, const trim_slot *t,
-			int64_t *newest)
+static int64_t trim_cut(db_conn *c, const prediction_record *p, const trim_slot *t, int64_t *newest)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT max(id) FROM predictions WHERE endpoint_id = ?1");
 	db_bind(st, DB_INT(p->endpoint_id));
@@ -660,7 +659,8 @@ static int64_t trim_cut(db_conn *c, const prediction_record *p, const trim_slot 
 	uint64_t epoch = db_access_epoch(c);
 	if (t && t->cut && epoch && t->epoch == epoch && t->limit == p->log_limit &&
 	    trim_memo_holds(c, t)) {
-		st = db_stmt(c, "SELECT count(*) FROM predictions WHERE endpoint_id = ?1 AND id > ?2");
+		st = db_stmt(c,
+			     "SELECT count(*) FROM predictions WHERE endpoint_id = ?1 AND id > ?2");
 		db_bind(st, DB_INT(p->endpoint_id), DB_INT(t->newest));
 		int64_t added = db_one_int(st);
 		return added ? trim_nth_after(c, p->endpoint_id, t->cut, added) : t->cut;
@@ -688,9 +688,7 @@ static json_t *trimmed_images(db_conn *c, const prediction_record *p, int64_t cu
 static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, json_t *let_go,
 			   cl_error *err)
 {
-	int64_t every = p->log_limit / PREDICTION_TRIM_SHARE;
-	if (every < PREDICTION_TRIM_EVERY)
-		every = PREDICTION_TRIM_EVERY;
+	const int64_t every = PREDICTION_TRIM_EVERY;
 	trim_slot *t = trim_slot_of(c, p->endpoint_id, every);
 	/* A moved epoch may be a rollback that undid the last trim: trim now. */
 	if (t ? ++t->since < every && t->epoch == db_access_epoch(c) : id % every)
@@ -715,7 +713,8 @@ static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, j
 	if (!rc) {
 		kept_blobs_unnamed(c, images, let_go);
 		if (t)
-			*t = (trim_slot){db_access_epoch(c), p->endpoint_id, 0, p->log_limit, cut, newest};
+			*t = (trim_slot){
+			    db_access_epoch(c), p->endpoint_id, 0, p->log_limit, cut, newest};
 	}
 	json_decref(images);
 	return rc;
@@ -833,10 +832,11 @@ static int kept_images_trim(db_conn *c, const prediction_record *p, int64_t now,
 static json_t *kept_images_due(db_conn *c, int64_t now)
 {
 	sqlite3_stmt *st = db_stmt(
-	    c, "SELECT e.id FROM endpoints e JOIN predictions p ON p.id = (SELECT id FROM predictions"
-	       " WHERE endpoint_id = e.id AND input_blob IS NOT NULL ORDER BY id LIMIT 1)"
-	       " WHERE e.feedback_project_id IS NULL OR e.feedback_image_budget <= 0"
-	       " OR p.created_at < ?1 - e.feedback_image_days * 86400000");
+	    c,
+	    "SELECT e.id FROM endpoints e JOIN predictions p ON p.id = (SELECT id FROM predictions"
+	    " WHERE endpoint_id = e.id AND input_blob IS NOT NULL ORDER BY id LIMIT 1)"
+	    " WHERE e.feedback_project_id IS NULL OR e.feedback_image_budget <= 0"
+	    " OR p.created_at < ?1 - e.feedback_image_days * 86400000");
 	db_bind_int(st, 1, now);
 	json_t *out = json_array();
 	while (db_step(st) == SQLITE_ROW)
@@ -907,14 +907,14 @@ int store_kept_images_sweep(db *d, const char *data_dir, int64_t now, int *n, cl
 struct loop_item {
 	int64_t project_id, endpoint_id, prediction_id;
 	const char *text;
-	json_t *meta; /* the prediction's id is added here */
+	json_t *meta;		 /* the prediction's id is added here */
 	const char *blob, *mime; /* an image item's, else NULL */
 	int width, height;
 };
 
 /* Inserts the item, text or image, unless the project has its content: 0 and no change then. */
-static int loop_item_row(db_conn *c, const struct loop_item *l, const char *hash,
-			 const char *meta, int64_t now, cl_error *err)
+static int loop_item_row(db_conn *c, const struct loop_item *l, const char *hash, const char *meta,
+			 int64_t now, cl_error *err)
 {
 	sqlite3_stmt *st = db_stmt(c, "INSERT INTO items(project_id, type, content_hash, text,"
 				      " blob, mime, width, height, meta, created_at)"
@@ -1076,8 +1076,8 @@ static int prediction_log_job(db_conn *c, void *ctx, cl_error *err)
 		rc = usage_count(c, a->p, now, err);
 	if (!rc && a->p->loop_meta) {
 		struct loop_item l = {a->p->loop_project_id, a->p->endpoint_id, a->id,
-				      a->p->input_text, a->p->loop_meta, a->p->loop_blob,
-				      a->p->loop_mime, a->p->loop_width, a->p->loop_height};
+				      a->p->input_text,	     a->p->loop_meta,	a->p->loop_blob,
+				      a->p->loop_mime,	     a->p->loop_width,	a->p->loop_height};
 		rc = loop_item_make(c, &l, loop_reason_of(a->p->loop_meta), NULL, err);
 	}
 	/* After the item: a blob an item names stays. */
@@ -1179,11 +1179,11 @@ static int usage_add(db_conn *c, const struct usage_count *u, cl_error *err)
 	char day[32];
 	clock_iso8601(u->day, day);
 	day[10] = '\0';
-	sqlite3_stmt *st =
-	    db_stmt(c, "INSERT INTO endpoint_usage(key_id, day, requests, errors)"
-		       " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM endpoint_keys WHERE id = ?1)"
-		       " ON CONFLICT (key_id, day) DO UPDATE"
-		       " SET requests = requests + ?3, errors = errors + ?4");
+	sqlite3_stmt *st = db_stmt(
+	    c, "INSERT INTO endpoint_usage(key_id, day, requests, errors)"
+	       " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM endpoint_keys WHERE id = ?1)"
+	       " ON CONFLICT (key_id, day) DO UPDATE"
+	       " SET requests = requests + ?3, errors = errors + ?4");
 	db_bind(st, DB_INT(u->key_id), DB_TEXT(day), DB_INT(u->requests), DB_INT(u->errors));
 	return db_exec_stmt(st, err);
 }
@@ -1203,9 +1203,9 @@ static int usage_merge(db_conn *c, void *const *ctxs, int n, cl_error *err)
 		for (int k = 0; k < b->n; k++) {
 			const prediction_record *p = b->recs[k];
 			if (p->key_id && !p->shadow)
-				u[m++] = (struct usage_count){p->key_id,
-							      b->logged_at - b->logged_at % 86400000,
-							      1, p->error != NULL};
+				u[m++] = (struct usage_count){
+				    p->key_id, b->logged_at - b->logged_at % 86400000, 1,
+				    p->error != NULL};
 		}
 	}
 	qsort(u, m, sizeof *u, usage_count_order);
@@ -1331,9 +1331,9 @@ static int feedback_loop(db_conn *c, struct feedback_put *f, cl_error *err)
 				      sqlite3_column_int(st, 4),
 				      sqlite3_column_int(st, 5)};
 		sqlite3_reset(st);
-		rc = text && mime ? loop_item_make(c, &l, loop_reason_of(f->loop_meta), &f->capped,
-						   err)
-				  : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
+		rc = text && mime
+			 ? loop_item_make(c, &l, loop_reason_of(f->loop_meta), &f->capped, err)
+			 : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 		free(text);
 		free(mime);
 		return rc;
@@ -1381,7 +1381,8 @@ int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *c
 		       json_t **out, bool *capped, cl_error *err)
 {
 	char *corr = json_text_or_null(correction);
-	struct feedback_put f = {prediction_id, correct, comment, corr, loop_meta, loop_project_id, false};
+	struct feedback_put f = {prediction_id, correct,	 comment, corr,
+				 loop_meta,	loop_project_id, false};
 	int rc = db_write(d, feedback_put_job, &f, err);
 	free(corr);
 	*capped = !rc && f.capped;

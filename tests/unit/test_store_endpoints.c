@@ -227,7 +227,8 @@ static size_t kept_ids(fixture *f, int64_t endpoint_id, int64_t *ids, size_t max
 	do {
 		json_t *page = store_predictions_list(f->d, endpoint_id, cursor, 50, false, &next);
 		for (size_t i = 0; i < json_array_size(page) && n < max; i++)
-			ids[n++] = json_integer_value(json_object_get(json_array_get(page, i), "id"));
+			ids[n++] =
+			    json_integer_value(json_object_get(json_array_get(page, i), "id"));
 		json_decref(page);
 		cursor = next;
 	} while (next && n < max);
@@ -295,8 +296,8 @@ static void test_the_log_is_trimmed_to_its_newest_rows(void **state)
 			prediction_batch bad = {.recs = {&recs[0], &recs[1]}, .n = 2};
 			db_wait w;
 			db_wait_init(&w);
-			assert_int_equal(store_predictions_log_async(f->d, &bad, &err, db_wait_done, &w),
-					 0);
+			assert_int_equal(
+			    store_predictions_log_async(f->d, &bad, &err, db_wait_done, &w), 0);
 			int rc = db_wait_for(&w);
 			assert_int_not_equal(rc, 0);
 			store_predictions_logged(f->d, &bad, rc);
@@ -471,8 +472,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_endpoint_reads_follow_every_change, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_revoked_key_is_gone_at_once, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_kept_images_let_go_spare_bytes_put_meanwhile, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_kept_images_let_go_spare_bytes_put_meanwhile,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_a_batch_is_logged_in_one_transaction, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_batch_counts_its_key_usage, setup, teardown),
