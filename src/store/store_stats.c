@@ -1,7 +1,7 @@
 /* A project's figures: counts by state, throughput, first-pass approval, per worker. */
 #include "store/store_stats.h"
 #include "store/store_ledger.h"
-#include "core/task_types.h"
+#include "store/task_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +33,10 @@ static void stats_tasks(db_conn *c, int64_t project_id, project_stats *out)
 {
 	sqlite3_stmt *st = db_stmt(c, STATE_COUNTS("project_id = ?1 AND"));
 	db_bind_int(st, 1, project_id);
+	task_state s;
 	while (db_step(st) == SQLITE_ROW) {
-		for (int s = 0; s < TASK_STATE_COUNT; s++)
-			if (!strcmp(db_col_text(st, 0), task_state_names[s]))
-				out->tasks[s] = sqlite3_column_int64(st, 1);
+		if (!task_rows_state_parse(db_col_text(st, 0), &s))
+			out->tasks[s] = sqlite3_column_int64(st, 1);
 		out->total_tasks += sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
@@ -158,10 +158,9 @@ void store_task_state_counts(db *d, int64_t counts[8])
 {
 	memset(counts, 0, 8 * sizeof counts[0]);
 	sqlite3_stmt *st = db_stmt(db_reader(d), STATE_COUNTS(""));
-	while (db_step(st) == SQLITE_ROW) {
-		for (int s = 0; s < TASK_STATE_COUNT && s < 8; s++)
-			if (!strcmp(db_col_text(st, 0), task_state_names[s]))
-				counts[s] = sqlite3_column_int64(st, 1);
-	}
+	task_state s;
+	while (db_step(st) == SQLITE_ROW)
+		if (!task_rows_state_parse(db_col_text(st, 0), &s) && s < 8)
+			counts[s] = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int state_parse(const char *name, task_state *out)
+int task_rows_state_parse(const char *name, task_state *out)
 {
 	for (int i = 0; i < TASK_STATE_COUNT; i++)
 		if (!strcmp(name, task_state_names[i])) {
@@ -47,7 +47,7 @@ int task_rows_load(db_conn *c, int64_t id, task_row *t)
 		t->annotation_id = sqlite3_column_int64(st, 6);
 		t->round = sqlite3_column_int(st, 7);
 		t->rejections = sqlite3_column_int(st, 8);
-		rc = state_parse(db_col_text(st, 9), &t->state);
+		rc = task_rows_state_parse(db_col_text(st, 9), &t->state);
 		t->claimed_at = sqlite3_column_int64(st, 10);
 		t->first_pass = sqlite3_column_int(st, 11) != 0;
 	}
@@ -302,7 +302,7 @@ static void view_read(sqlite3_stmt *st, task_view *v)
 	v->project_id = sqlite3_column_int64(st, 1);
 	v->item_id = sqlite3_column_int64(st, 2);
 	v->slot = sqlite3_column_int(st, 3);
-	state_parse(db_col_text(st, 4), &v->state);
+	task_rows_state_parse(db_col_text(st, 4), &v->state);
 	v->round = sqlite3_column_int(st, 5);
 	v->worker_id = sqlite3_column_int64(st, 6);
 	v->reviewer_id = sqlite3_column_int64(st, 7);
@@ -401,7 +401,7 @@ int task_rows_ref(db *d, int64_t task_id, task_ref *t)
 		t->project_id = sqlite3_column_int64(st, 1);
 		t->worker_id = sqlite3_column_int64(st, 2);
 		t->reviewer_id = sqlite3_column_int64(st, 3);
-		rc = state_parse(db_col_text(st, 4), &t->state);
+		rc = task_rows_state_parse(db_col_text(st, 4), &t->state);
 		t->item_id = sqlite3_column_int64(st, 5);
 	}
 	sqlite3_reset(st);

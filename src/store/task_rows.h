@@ -5,6 +5,8 @@
 
 #include "store/ops.h"
 
+/* The state a tasks row names in its `state` column; CL_EINTERNAL for a name that is none. */
+int task_rows_state_parse(const char *name, task_state *out);
 int task_rows_load(db_conn *c, int64_t id, task_row *t);
 int task_rows_event_add(db_conn *c, const task_row *t, int64_t actor, task_action a, task_state to,
 			const char *payload, int64_t now, cl_error *err);

@@ -408,24 +408,14 @@ static int loop_counts_set(db_conn *c, void *ctx, cl_error *err)
 	return rc;
 }
 
-/* Adds one to endpoint 1's low-confidence count of day 0, as an item made does (no endpoint
- * change, so the access epoch stays). */
-static int loop_count_one(db_conn *c, void *ctx, cl_error *err)
+/* Sets endpoint 1's low-confidence count of day 0 to `*made` without changing the endpoint (as
+ * an item made counts it: the access epoch stays). */
+static int loop_count_made(db_conn *c, void *ctx, cl_error *err)
 {
-	(void)ctx;
 	sqlite3_stmt *st =
-	    db_stmt(c, "UPDATE prediction_loop_days SET made = made + 1"
+	    db_stmt(c, "UPDATE prediction_loop_days SET made = ?"
 		       " WHERE endpoint_id = 1 AND reason = 'low_confidence' AND day = 0");
-	return db_exec_stmt(st, err);
-}
-
-/* Sets endpoint 1's low-confidence count of day 0 to 0 without changing the endpoint. */
-static int loop_count_zero(db_conn *c, void *ctx, cl_error *err)
-{
-	(void)ctx;
-	sqlite3_stmt *st =
-	    db_stmt(c, "UPDATE prediction_loop_days SET made = 0"
-		       " WHERE endpoint_id = 1 AND reason = 'low_confidence' AND day = 0");
+	db_bind_int(st, 1, *(const int64_t *)ctx);
 	return db_exec_stmt(st, err);
 }
 
@@ -444,9 +434,9 @@ static void test_a_capped_rule_is_memoized_for_its_day_only(void **state)
 	/* Under the cap, asked twice at each count: nothing memoized lets the third item past. */
 	assert_false(store_loop_capped(f->d, 1, "low_confidence", noon));
 	assert_false(store_loop_capped(f->d, 1, "low_confidence", noon));
-	assert_int_equal(db_write(f->d, loop_count_one, NULL, &err), 0);
+	assert_int_equal(db_write(f->d, loop_count_made, &(int64_t){2}, &err), 0);
 	assert_false(store_loop_capped(f->d, 1, "low_confidence", noon));
-	assert_int_equal(db_write(f->d, loop_count_one, NULL, &err), 0);
+	assert_int_equal(db_write(f->d, loop_count_made, &(int64_t){3}, &err), 0);
 	assert_true(store_loop_capped(f->d, 1, "low_confidence", noon));
 	assert_true(store_loop_capped(f->d, 1, "low_confidence", noon + 1));
 	/* Another rule counts for itself. */
@@ -458,11 +448,11 @@ static void test_a_capped_rule_is_memoized_for_its_day_only(void **state)
 	counts[1] = 3;
 	assert_int_equal(db_write(f->d, loop_counts_set, counts, &err), 0);
 	assert_false(store_loop_capped(f->d, 1, "low_confidence", noon));
-	assert_int_equal(db_write(f->d, loop_count_one, NULL, &err), 0);
+	assert_int_equal(db_write(f->d, loop_count_made, &(int64_t){4}, &err), 0);
 	assert_true(store_loop_capped(f->d, 1, "low_confidence", noon));
 	/* Once capped, the memo answers without reading the count: set below the cap behind its
 	 * back (never so in use: a day's count only grows), the day still reads as capped. */
-	assert_int_equal(db_write(f->d, loop_count_zero, NULL, &err), 0);
+	assert_int_equal(db_write(f->d, loop_count_made, &(int64_t){0}, &err), 0);
 	assert_true(store_loop_capped(f->d, 1, "low_confidence", noon));
 }
 
