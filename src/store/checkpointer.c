@@ -7,10 +7,6 @@
 
 /* WAL frames (pages) past which the checkpointer restarts the WAL: 4096 frames = 16 MiB. */
 #define WAL_RESTART_FRAMES 4096
-/* Passive rounds before a restart bring what is left of the WAL under this many frames (a few
- * groups), at most CATCH_UP_ROUNDS of them (restart_ahead). */
-#define RESTART_LEFT_FRAMES 64
-#define CATCH_UP_ROUNDS 4
 
 /* The checkpointer's busy handler: CHECKPOINT_BUSY_WAITS waits of 100 us, then SQLITE_BUSY. */
 #define CHECKPOINT_BUSY_WAITS 100
@@ -22,33 +18,6 @@ static int checkpoint_busy(void *ctx, int count)
 	struct timespec ts = {0, 100 * 1000};
 	nanosleep(&ts, NULL);
 	return 1;
-}
-
-/* Does before a RESTART what it would otherwise do holding the write lock. A passive checkpoint
- * that stops short of the WAL's end (under traffic, nearly all of them) writes its pages into the
- * database file without syncing it; the RESTART, which reaches the end, then synced the 16 MiB
- * or so of them while the writer waited (4 ms and more: the serving benchmark's tail). Passive
- * rounds first copy all but a few groups' frames, then the file is synced here, so the restart
- * copies and syncs only those. */
-static int restart_ahead(sqlite3 *h, int *log, int *done)
-{
-	int rc = SQLITE_OK, before = -1;
-	/* A round that copies nothing (readers hold it back) ends the catching up. */
-	for (int r = 0; r < CATCH_UP_ROUNDS && rc == SQLITE_OK && *done > before &&
-			*log - *done > RESTART_LEFT_FRAMES;
-	     r++) {
-		before = *done;
-		rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, log, done);
-	}
-	sqlite3_file *f = NULL;
-	if (rc == SQLITE_OK &&
-	    sqlite3_file_control(h, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f &&
-	    f->pMethods)
-		rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
-	/* What the writer committed during the sync, copied too. */
-	if (rc == SQLITE_OK)
-		rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_PASSIVE, log, done);
-	return rc;
 }
 
 /* Copies the WAL back into the database file from a connection of its own, so the writer
@@ -82,10 +51,6 @@ static void *checkpoint_main(void *arg)
 		 * lock while it waits, so its wait is cut short (checkpoint_busy): when readers
 		 * keep it out, it gives up (after 10 ms) and tries again at the next round rather
 		 * than stall the writer. */
-		/* A WAL twice the threshold (readers kept the last restarts out, or the writer
-		 * outruns the copying) is restarted at once, to stay bounded. */
-		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES && log <= 2 * WAL_RESTART_FRAMES)
-			rc = restart_ahead(d->checkpointer->h, &log, &done);
 		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES) {
 			uint64_t t0 = monotonic_ns();
 			rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
