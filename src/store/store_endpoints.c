@@ -592,18 +592,20 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 /* The writer's trims, per endpoint: the inserts since the last (a trigger: an insert undone by a
  * rollback trims a row early, a trim undone a step late; a group's shared savepoint undone moves
  * the epoch, and the next insert trims), and what the last left: every row up to `cut` gone,
- * exactly `limit` rows in (cut, newest]. Only inserts (with higher ids) and trims change an
- * endpoint's rows, so the next cut is as many rows past `cut` as were inserted past `newest`. The
- * access epoch stamps it: it moves at a rollback and at a change of an endpoint (its deletion takes
- * its rows and may give its id to the next); a transaction that did not commit leaves a row at or
- * under `cut` or takes `newest`, checked too before the memo is trusted (two seeks). An endpoint
- * looks in TRIM_PROBES slots from its own; one that finds none evicts the first and trims at
- * once, so endpoints sharing slots still trim. */
+ * exactly `kept` rows (at most the limit) in (cut, newest]. Only inserts (with higher ids) and
+ * trims change an endpoint's rows, so the next count is `kept` plus the rows inserted past
+ * `newest`, and the next cut as many rows past `cut` as that count is over the limit: a log still
+ * under its limit is counted from the memo too, not walked whole each trim. The access epoch
+ * stamps it: it moves at a rollback and at a change of an endpoint (its deletion takes its rows
+ * and may give its id to the next); a transaction that did not commit leaves a row at or under
+ * `cut` or takes `newest`, checked too before the memo is trusted (two seeks). An endpoint looks
+ * in TRIM_PROBES slots from its own; one that finds none evicts the first and trims at once, so
+ * endpoints sharing slots still trim. */
 #define TRIM_MEMO_SLOTS 64
 #define TRIM_PROBES 4
 typedef struct trim_slot {
 	uint64_t epoch;
-	int64_t endpoint_id, since, limit, cut, newest;
+	int64_t endpoint_id, since, kept, cut, newest;
 } trim_slot;
 struct trim_memo {
 	trim_slot slot[TRIM_MEMO_SLOTS];
@@ -630,8 +632,12 @@ static trim_slot *trim_slot_of(db_conn *c, int64_t endpoint_id, int64_t every)
 	return t;
 }
 
+/* Whether what the last trim left (`t`, may be NULL) still describes the endpoint's rows. */
 static bool trim_memo_holds(db_conn *c, const trim_slot *t)
 {
+	uint64_t epoch = db_access_epoch(c);
+	if (!t || !t->newest || !epoch || t->epoch != epoch)
+		return false;
 	sqlite3_stmt *st = db_stmt(
 	    c, "SELECT NOT EXISTS (SELECT 1 FROM predictions WHERE endpoint_id = ?1 AND id <= ?2)"
 	       " AND EXISTS (SELECT 1 FROM predictions WHERE id = ?3 AND endpoint_id = ?1)");
@@ -649,26 +655,41 @@ static int64_t trim_nth_after(db_conn *c, int64_t endpoint_id, int64_t after, in
 	return db_one_int(st);
 }
 
-/* The trim's cut (0: nothing to delete) and the endpoint's newest id now; `t` (may be NULL) is
- * what the last trim left. */
-static int64_t trim_cut(db_conn *c, const prediction_record *p, const trim_slot *t, int64_t *newest)
+/* How many rows the endpoint has after id `after`. */
+static int64_t trim_count_after(db_conn *c, int64_t endpoint_id, int64_t after)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT count(*) FROM predictions WHERE endpoint_id = ?1 AND id > ?2");
+	db_bind(st, DB_INT(endpoint_id), DB_INT(after));
+	return db_one_int(st);
+}
+
+/* What this trim leaves (`next`: its cut, the rows it keeps, the endpoint's newest id), from what
+ * the last left (`t`, may be NULL) when that still holds (true), else from the log itself: a walk
+ * of at most its limit from the newest, then a count when the log is under it. */
+static bool trim_next(db_conn *c, const prediction_record *p, const trim_slot *t, trim_slot *next)
 {
 	sqlite3_stmt *st = db_stmt(c, "SELECT max(id) FROM predictions WHERE endpoint_id = ?1");
 	db_bind(st, DB_INT(p->endpoint_id));
-	*newest = db_one_int(st);
-	uint64_t epoch = db_access_epoch(c);
-	if (t && t->cut && epoch && t->epoch == epoch && t->limit == p->log_limit &&
-	    trim_memo_holds(c, t)) {
-		st = db_stmt(c,
-			     "SELECT count(*) FROM predictions WHERE endpoint_id = ?1 AND id > ?2");
-		db_bind(st, DB_INT(p->endpoint_id), DB_INT(t->newest));
-		int64_t added = db_one_int(st);
-		return added ? trim_nth_after(c, p->endpoint_id, t->cut, added) : t->cut;
+	next->newest = db_one_int(st);
+	if (trim_memo_holds(c, t)) {
+		int64_t rows = t->kept + trim_count_after(c, p->endpoint_id, t->newest);
+		next->cut = t->cut;
+		next->kept = rows;
+		if (rows <= p->log_limit)
+			return true;
+		next->cut = trim_nth_after(c, p->endpoint_id, t->cut, rows - p->log_limit);
+		next->kept = p->log_limit;
+		if (!next->cut) /* fewer rows than counted: forget the memo, trim from the log */
+			next->newest = 0;
+		return next->cut != 0;
 	}
 	st = db_stmt(c, "SELECT id FROM predictions WHERE endpoint_id = ?1"
 			" ORDER BY id DESC LIMIT 1 OFFSET ?2");
 	db_bind(st, DB_INT(p->endpoint_id), DB_INT(p->log_limit));
-	return db_one_int(st);
+	next->cut = db_one_int(st);
+	next->kept = next->cut ? p->log_limit : trim_count_after(c, p->endpoint_id, 0);
+	return false;
 }
 
 /* The kept images of the predictions up to `cut`, to remove after the trim (when the record
@@ -695,26 +716,30 @@ static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, j
 		return 0;
 	if (t)
 		t->since = 0;
-	int64_t newest, cut = trim_cut(c, p, t, &newest);
-	if (!cut)
+	trim_slot next = {.epoch = db_access_epoch(c), .endpoint_id = p->endpoint_id};
+	/* Nothing past the last cut: nothing to delete, the count remembered. */
+	int64_t last_cut = trim_next(c, p, t, &next) ? t->cut : 0;
+	if (next.cut <= last_cut) {
+		if (t)
+			*t = next;
 		return 0;
+	}
 	static const char *const trims[] = {
 	    "DELETE FROM prediction_feedback WHERE prediction_id IN (SELECT id FROM predictions"
 	    " WHERE endpoint_id = ?1 AND id <= ?2)",
 	    "DELETE FROM predictions WHERE endpoint_id = ?1 AND id <= ?2",
 	};
 	int rc = 0;
-	json_t *images = trimmed_images(c, p, cut);
+	json_t *images = trimmed_images(c, p, next.cut);
 	for (size_t i = 0; !rc && i < 2; i++) {
 		sqlite3_stmt *st = db_stmt(c, trims[i]);
-		db_bind(st, DB_INT(p->endpoint_id), DB_INT(cut));
+		db_bind(st, DB_INT(p->endpoint_id), DB_INT(next.cut));
 		rc = db_exec_stmt(st, err);
 	}
 	if (!rc) {
 		kept_blobs_unnamed(c, images, let_go);
 		if (t)
-			*t = (trim_slot){
-			    db_access_epoch(c), p->endpoint_id, 0, p->log_limit, cut, newest};
+			*t = next;
 	}
 	json_decref(images);
 	return rc;

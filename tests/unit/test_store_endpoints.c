@@ -247,24 +247,30 @@ static void log_one(fixture *f, int64_t endpoint_id, int64_t limit, int64_t *ids
 	json_decref(output);
 }
 
-/* The log keeps exactly a suffix of what was logged, never under its limit and at most a trim's
- * step over it (16 at these limits), however the endpoints share the inserts; two steps after a
- * trim that a failed batch undid. */
-static void assert_log_kept(fixture *f, int64_t endpoint_id, int64_t limit, const int64_t *ids,
-			    size_t n)
+/* The log keeps exactly a suffix of what was logged, never under its limit (or the `rows` it
+ * may hold, when fewer) and at most a trim's step over it (16 at these limits), however the
+ * endpoints share the inserts; two steps after a trim that a failed batch undid. */
+static void assert_log_holds(fixture *f, int64_t endpoint_id, int64_t limit, const int64_t *ids,
+			     size_t n, size_t rows)
 {
 	int64_t kept[400];
 	size_t k = kept_ids(f, endpoint_id, kept, 400);
-	size_t least = n < (size_t)limit ? n : (size_t)limit;
+	size_t least = rows < (size_t)limit ? rows : (size_t)limit;
 	assert_true(k >= least);
 	assert_true(k <= (size_t)limit + 2 * 16);
 	for (size_t i = 0; i < k; i++)
 		assert_int_equal(kept[i], ids[n - k + i]);
 }
 
+static void assert_log_kept(fixture *f, int64_t endpoint_id, int64_t limit, const int64_t *ids,
+			    size_t n)
+{
+	assert_log_holds(f, endpoint_id, limit, ids, n, n);
+}
+
 /* Two endpoints' predictions interleaved (their ids shared), trims remembered from one to the
- * next: after a limit lowered, a batch rolled back after its trim and an endpoint deleted and
- * made again, every log still keeps exactly its newest rows. */
+ * next: under the limit, after a limit lowered and raised, a batch rolled back after its trim and
+ * an endpoint deleted and made again, every log still keeps exactly its newest rows. */
 static void test_the_log_is_trimmed_to_its_newest_rows(void **state)
 {
 	fixture *f = *state;
@@ -279,11 +285,19 @@ static void test_the_log_is_trimmed_to_its_newest_rows(void **state)
 	static int64_t ids_a[2000], ids_b[2000];
 	size_t na = 0, nb = 0;
 	int64_t limit_a = 40;
+	size_t rows_a = 0; /* the rows a's log may hold: all but those trimmed before the raise */
 	for (int i = 0; i < 600; i++) {
 		if (i == 300)
 			limit_a = 25; /* a lower limit: the remembered cut no longer fits */
+		if (i == 450) {
+			/* A higher one: the log grows under it, counted from the memo. */
+			int64_t kept[400];
+			rows_a = kept_ids(f, a, kept, 400);
+			limit_a = 60;
+		}
 		log_one(f, a, limit_a, ids_a, &na);
-		assert_log_kept(f, a, limit_a, ids_a, na);
+		rows_a++;
+		assert_log_holds(f, a, limit_a, ids_a, na, i < 450 ? na : rows_a);
 		if (i % 3 == 0) {
 			log_one(f, b, 30, ids_b, &nb);
 			assert_log_kept(f, b, 30, ids_b, nb);
@@ -302,7 +316,7 @@ static void test_the_log_is_trimmed_to_its_newest_rows(void **state)
 			assert_int_not_equal(rc, 0);
 			store_predictions_logged(f->d, &bad, rc);
 			json_decref(o);
-			assert_log_kept(f, a, limit_a, ids_a, na);
+			assert_log_holds(f, a, limit_a, ids_a, na, i < 450 ? na : rows_a);
 		}
 	}
 	/* Deleted and made again (its rows gone, its id perhaps given again): trimmed anew. */
