@@ -5,6 +5,7 @@
 #include "ml/newton.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,27 @@ static bool sorted(const ml_fvec *v)
 	return true;
 }
 
+/* Up to this many features are sorted in place by insertion (a text's few dozen n-grams: a
+ * fraction of qsort's calls through a comparison function); more by qsort. Both are stable, so
+ * repeated indices are summed in the same order either way. */
+#define FVEC_INSERTION_MAX 64
+
+static void insertion_sort(struct feature_node *x, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct feature_node f = x[i];
+		size_t j = i;
+		for (; j > 0 && x[j - 1].index > f.index; j--)
+			x[j] = x[j - 1];
+		x[j] = f;
+	}
+}
+
 int ml_fvec_finish(ml_fvec *v, int dim, bool normalize)
 {
-	if (!sorted(v)) /* dense features (HOG) come in order: no sort */
+	if (v->n <= FVEC_INSERTION_MAX)
+		insertion_sort(v->x, v->n);
+	else if (!sorted(v)) /* dense features (HOG) come in order: no sort */
 		qsort(v->x, v->n, sizeof *v->x, by_index);
 	double norm = sqrt(merge_repeats(v));
 	for (size_t i = 0; normalize && norm > 0 && i < v->n; i++)
@@ -178,10 +197,19 @@ static double dot(const float *w, const struct feature_node *x, int dim)
 	return s;
 }
 
-static int by_int(const void *a, const void *b)
+/* The position of column j in cols[from, n) (ascending), or -1: a binary search without a
+ * comparison function's call a step. */
+static ptrdiff_t col_at(const int *cols, ptrdiff_t from, ptrdiff_t n, int j)
 {
-	int i = *(const int *)a, j = *(const int *)b;
-	return (i > j) - (i < j);
+	ptrdiff_t lo = from, hi = n;
+	while (lo < hi) {
+		ptrdiff_t mid = lo + (hi - lo) / 2;
+		if (cols[mid] < j)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && cols[lo] == j ? lo : -1;
 }
 
 /* Every class's w.x over the used columns' weights (a column not among them weighs 0): each
@@ -190,11 +218,18 @@ static void dots_used(const ml_linear *m, const struct feature_node *x, double *
 {
 	for (int k = 0; k < m->nclass; k++)
 		z[k] = 0;
-	for (; x->index != -1; x++) {
-		int j = x->index - 1;
-		const int *at = bsearch(&j, m->cols, (size_t)m->ncols, sizeof j, by_int);
-		for (size_t k = 0; at && k < (size_t)m->nclass; k++)
-			z[k] += m->w[k * (size_t)m->ncols + (size_t)(at - m->cols)] * x->value;
+	/* A finished vector is sorted by index: each column is searched for after the last one
+	 * found (from the start again if an index comes out of order or again). */
+	ptrdiff_t from = 0;
+	for (int last = -1; x->index != -1; last = x->index, x++) {
+		if (x->index <= last)
+			from = 0;
+		ptrdiff_t at = col_at(m->cols, from, m->ncols, x->index - 1);
+		if (at < 0)
+			continue;
+		from = at + 1;
+		for (size_t k = 0; k < (size_t)m->nclass; k++)
+			z[k] += m->w[k * (size_t)m->ncols + (size_t)at] * x->value;
 	}
 }
 

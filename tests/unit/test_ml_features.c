@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ml/features.h"
+#include "ml/linear.h"
 #include "ml/text.h"
 
 static void test_hash_is_fnv1a(void **state)
@@ -118,6 +119,114 @@ static void test_features_ignore_case_and_are_stable(void **state)
 	ml_fvec_release(&b);
 }
 
+/* A deterministic generator for the cases below (no state shared with other tests). */
+static uint32_t next_rand(uint32_t *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 8;
+}
+
+/* A vector of n random features (indices from 1 to dim, repeats among them, values that sum
+ * differently in another order), finished; *expect the same finished as before: a stable sort
+ * by index, repeats summed in their order, unit length, the bias and the end mark. */
+static void random_vector(uint32_t *seed, size_t n, int dim, ml_fvec *v, ml_fvec *expect)
+{
+	*v = (ml_fvec){0};
+	*expect = (ml_fvec){0};
+	for (size_t i = 0; i < n; i++) {
+		int index = 1 + (int)(next_rand(seed) % (uint32_t)dim);
+		double value = 0.1 + (double)(next_rand(seed) % 1000) / 7.0;
+		assert_int_equal(ml_fvec_add(v, index, value), 0);
+		assert_int_equal(ml_fvec_add(expect, index, value), 0);
+	}
+	/* The reference: a stable sort by index (glibc's qsort is a merge sort, stable). */
+	for (size_t i = 1; i < expect->n; i++)
+		for (size_t j = i; j > 0 && expect->x[j - 1].index > expect->x[j].index; j--) {
+			struct feature_node t = expect->x[j];
+			expect->x[j] = expect->x[j - 1];
+			expect->x[j - 1] = t;
+		}
+	size_t o = 0;
+	double norm = 0;
+	for (size_t i = 0; i < expect->n; i++) {
+		if (o && expect->x[o - 1].index == expect->x[i].index)
+			expect->x[o - 1].value += expect->x[i].value;
+		else
+			expect->x[o++] = expect->x[i];
+	}
+	expect->n = o;
+	for (size_t i = 0; i < o; i++)
+		norm += expect->x[i].value * expect->x[i].value;
+	for (size_t i = 0; i < o; i++)
+		expect->x[i].value /= sqrt(norm);
+	assert_int_equal(ml_fvec_add(expect, dim + 1, 1.0), 0);
+	expect->x[expect->n] = (struct feature_node){-1, 0};
+	assert_int_equal(ml_fvec_finish(v, dim, true), 0);
+}
+
+/* Finishing sorts by index and sums repeats exactly as a stable sort would, for vectors short
+ * enough to be sorted in place and longer ones. */
+static void test_finished_vectors_are_sorted_and_merged(void **state)
+{
+	(void)state;
+	uint32_t seed = 7;
+	for (size_t n = 0; n <= 200; n += (n < 80 ? 1 : 20)) {
+		ml_fvec v, expect;
+		random_vector(&seed, n, n < 40 ? 50 : 4000, &v, &expect);
+		assert_int_equal(v.n, expect.n);
+		for (size_t i = 0; i <= v.n; i++) {
+			assert_int_equal(v.x[i].index, expect.x[i].index);
+			assert_true(v.x[i].value == expect.x[i].value);
+		}
+		ml_fvec_release(&v);
+		ml_fvec_release(&expect);
+	}
+}
+
+/* A model that keeps only its used columns scores a vector as the same model with every
+ * weight: each feature's column is found, or weighs 0; also for a vector out of order and one
+ * with a repeated index, which a finished vector never is. */
+static void test_used_columns_score_as_every_weight(void **state)
+{
+	(void)state;
+	enum { dim = 300, nclass = 3 };
+	uint32_t seed = 11;
+	ml_linear full = {.dim = dim, .nclass = nclass}, used = {.dim = dim, .nclass = nclass};
+	full.w = calloc((size_t)nclass * (dim + 1), sizeof *full.w);
+	used.cols = calloc(dim + 1, sizeof *used.cols);
+	used.w = calloc((size_t)nclass * (dim + 1), sizeof *used.w);
+	assert_non_null(full.w);
+	for (int j = 0; j <= dim; j++)
+		if (j == dim || next_rand(&seed) % 3 == 0) /* every third column, and the bias */
+			used.cols[used.ncols++] = j;
+	for (int c = 0; c < used.ncols; c++)
+		for (int k = 0; k < nclass; k++) {
+			float w = (float)((int)(next_rand(&seed) % 2001) - 1000) / 250.0f;
+			full.w[k * (dim + 1) + used.cols[c]] = w;
+			used.w[k * used.ncols + c] = w;
+		}
+	for (int round = 0; round < 60; round++) {
+		ml_fvec v, expect;
+		random_vector(&seed, (size_t)round, dim, &v, &expect);
+		if (round % 10 == 9 && v.n > 3) { /* out of order, then a repeat */
+			struct feature_node t = v.x[0];
+			v.x[0] = v.x[v.n - 2];
+			v.x[v.n - 2] = t;
+			v.x[2] = v.x[1];
+		}
+		double p_full[nclass], p_used[nclass];
+		ml_linear_scores(&full, v.x, p_full);
+		ml_linear_scores(&used, v.x, p_used);
+		for (int k = 0; k < nclass; k++)
+			assert_true(fabs(p_full[k] - p_used[k]) < 1e-12);
+		ml_fvec_release(&v);
+		ml_fvec_release(&expect);
+	}
+	free(full.w);
+	free(used.w);
+	free(used.cols);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +235,8 @@ int main(void)
 	    cmocka_unit_test(test_lower_case_and_bad_bytes),
 	    cmocka_unit_test(test_char_ngrams_count_code_points),
 	    cmocka_unit_test(test_features_ignore_case_and_are_stable),
+	    cmocka_unit_test(test_finished_vectors_are_sorted_and_merged),
+	    cmocka_unit_test(test_used_columns_score_as_every_weight),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
