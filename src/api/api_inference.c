@@ -137,7 +137,15 @@ typedef struct prediction_done {
 	int64_t id;
 	char target[160];
 	json_t *output; /* owned */
+	buf text;	/* owned: the output's text, as the log has it (empty: not written yet) */
 } prediction_done;
+
+static void prediction_done_release(prediction_done *d)
+{
+	json_decref(d->output);
+	d->output = NULL;
+	buf_release(&d->text);
+}
 
 /* An input of one string member ({"text"} or {"image_bytes_b64"}, what callers send) as
  * json_dumps writes it sorted and compact, without its cycle checks and key sorting: 0, or -1
@@ -332,6 +340,7 @@ typedef struct prediction_slot {
 	serving_answer p;     /* the answer returned: p.output owned until handed on */
 	serving_answer other; /* a sampled canary request's other answer, owned */
 	char digest[65];
+	buf text;      /* p.output's text, written once for the log and the answer */
 	loop_image im; /* an image input the loop keeps (rec points into it) */
 	int64_t id;    /* once logged */
 } prediction_slot;
@@ -342,6 +351,20 @@ static void prediction_slot_release(prediction_slot *s)
 	json_decref(s->other.output);
 	json_decref(s->p.output);
 	s->rec.loop_meta = s->other.output = s->p.output = NULL;
+	buf_release(&s->text);
+}
+
+/* The answer's output written into the slot's text, which the log takes as it is: the answer
+ * sends the same bytes, so they are written once. Without memory the log writes its own. */
+static void prediction_text(prediction_slot *s)
+{
+	buf_init(&s->text, 0);
+	if (s->p.rc || json_write(&s->text, s->p.output)) {
+		buf_release(&s->text);
+		return;
+	}
+	s->rec.output_text = s->text.data;
+	s->rec.output_len = s->text.len;
 }
 
 /* Answers one input with deployment `d` and fills its log record in *s; the shadow's answer is
@@ -359,6 +382,7 @@ static void predict_answer(app *a, const api_scope *scope, const endpoint_row *e
 	serving_observe(a->serving, e->id, s->p.rc, s->p.latency_us);
 	api_input_digest(input, s->digest, &bytes);
 	record_of(e, scope, &s->p, s->digest, bytes, request_id, &s->rec);
+	prediction_text(s);
 	if (serving_has_shadow(d))
 		shadow_queue_push(a, d, input, &s->rec);
 	loop_attach(a, e, input, &l, &s->rec, &s->im);
@@ -378,6 +402,8 @@ static int prediction_outcome(http_request *r, int logged, prediction_slot *s, p
 		snprintf(out->target, sizeof out->target, "%s", s->p.target);
 		out->output = s->p.output;
 		s->p.output = NULL;
+		out->text = s->text;
+		buf_init(&s->text, 0);
 	}
 	prediction_slot_release(s);
 	return rc;
@@ -541,7 +567,10 @@ static int prediction_write(buf *b, int i, const prediction_done *done)
 	rc = rc ? rc : buf_puts(b, ",\"target\":");
 	rc = rc ? rc : json_write_string(b, done->target, strlen(done->target));
 	rc = rc ? rc : buf_puts(b, ",\"output\":");
-	rc = rc ? rc : json_write(b, done->output);
+	if (done->text.len)
+		rc = rc ? rc : buf_append(b, done->text.data, done->text.len);
+	else
+		rc = rc ? rc : json_write(b, done->output);
 	return rc ? rc : buf_puts(b, "}");
 }
 
@@ -555,7 +584,7 @@ static int predict_inputs(http_request *r, const endpoint_row *e, const json_t *
 			rc = predict_one(r, e, in, NULL, &done);
 		if (!rc && prediction_write(b, (int)i, &done))
 			rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
-		json_decref(done.output);
+		prediction_done_release(&done);
 		if (rc)
 			return rc;
 	}
@@ -618,7 +647,7 @@ static int predict_finish(http_request *r)
 		rc = predict_async_outcome(r, pa, i, &done);
 		if (!rc && prediction_write(&b, i, &done))
 			rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
-		json_decref(done.output);
+		prediction_done_release(&done);
 	}
 	return answer_close(r, &b, rc);
 }
@@ -1033,7 +1062,7 @@ static int infer_pooled(http_request *r)
 		rc = predict_one(r, &e, input, request_id, &done);
 	if (!rc)
 		http_json(r, 200, infer_answer(&e, request_id, &done));
-	json_decref(done.output);
+	prediction_done_release(&done);
 	json_decref(input);
 	endpoint_row_release(&e);
 	json_decref(body);
@@ -1048,7 +1077,7 @@ static int infer_finish(http_request *r)
 	int rc = predict_async_outcome(r, pa, 0, &done);
 	if (!rc)
 		http_json(r, 200, infer_answer(&pa->e, pa->request_id, &done));
-	json_decref(done.output);
+	prediction_done_release(&done);
 	return rc;
 }
 

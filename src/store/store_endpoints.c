@@ -539,13 +539,15 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	/* As the answer wrote it (util/json_write.h: json_dumps' text without its cycle checks). */
 	buf text;
 	buf_init(&text, 0);
-	const char *out = NULL;
-	if (p->output) {
+	const char *out = p->output ? p->output_text : NULL;
+	size_t out_len = p->output_len;
+	if (!out && p->output) {
 		if (json_write(&text, p->output)) {
 			buf_release(&text);
 			return cl_fail(err, CL_ENOMEM, NULL, "out of memory");
 		}
 		out = text.data;
+		out_len = text.len;
 	}
 	/* A member's session calls without a key: key_id 0 is stored as NULL. */
 	sqlite3_stmt *st =
@@ -563,7 +565,7 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	 * run; db_stmt clears the bindings before its next use): SQLite copies each straight into
 	 * the row, not first into a copy of its own. */
 	if (out)
-		sqlite3_bind_text(st, 8, out, (int)text.len, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, out, (int)out_len, SQLITE_STATIC);
 	if (p->input_text && !p->shadow)
 		sqlite3_bind_text(st, 12, p->input_text, -1, SQLITE_STATIC);
 	if (p->keep_blob && !p->shadow) {

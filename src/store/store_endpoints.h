@@ -101,7 +101,11 @@ typedef struct prediction_record {
 	const char *input_sha256;
 	int64_t input_bytes;
 	const json_t *output; /* NULL on error */
-	const char *error;    /* NULL on success */
+	/* The output's text as util/json_write.h writes it, when the caller wrote it already (the
+	 * answer's own bytes, so that it is written once); NULL: the store writes it. */
+	const char *output_text;
+	size_t output_len;
+	const char *error; /* NULL on success */
 	bool shadow;
 	const char *input_text; /* kept while the endpoint has a feedback project; else NULL */
 	/* The loop (core/prediction_loop.h): the item's meta when this prediction becomes an item
