@@ -489,6 +489,16 @@ static int head_check(http_request *r, const char *url)
 	return 0;
 }
 
+/* Whether a route of `route_method` takes a request of `method` (HEAD: a GET route too). The
+ * first bytes first: the route table is walked for every request, and most of its routes'
+ * methods differ there. */
+static bool method_fits(const char *route_method, const char *method, bool head)
+{
+	if (route_method[0] == method[0] && !strcmp(route_method, method))
+		return true;
+	return head && !strcmp(route_method, "GET");
+}
+
 static http_request *request_new(http_server *s, struct MHD_Connection *conn, const char *url,
 				 const char *method)
 {
@@ -504,10 +514,10 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 	snprintf(r->path, sizeof r->path, "%s", url);
 	r->early_error = head_check(r, url);
 	r->head_refused = r->early_error != 0;
+	bool head = !strcmp(method, "HEAD");
 	for (size_t i = 0; i < s->cfg.n_routes && !r->head_refused; i++) {
 		const route *rt = &s->cfg.routes[i];
-		if (strcmp(rt->method, method) &&
-		    !(!strcmp(method, "HEAD") && !strcmp(rt->method, "GET")))
+		if (!method_fits(rt->method, method, head))
 			continue;
 		if (route_match(rt->pattern, r->path, r->ids, &r->n_ids, r->name)) {
 			r->route = rt;
