@@ -195,7 +195,7 @@ static int train_on(const ml_train_job *job, describe_pool *p, const hog_opts *o
 	const ml_dataset *d = job->data;
 	size_t n;
 	char path[PATH_MAX];
-	ml_linear m = {hog_dim(o), (int)d->nlabels, d->multi_label, NULL, NULL, 0};
+	ml_linear m = {hog_dim(o), (int)d->nlabels, d->multi_label, NULL, NULL, 0, NULL};
 	uint8_t *truth = ml_train_truth(d, ML_TRAIN, &n);
 	struct feature_node **x = calloc(n + 1, sizeof *x);
 	int rc = truth && x ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");

@@ -63,7 +63,7 @@ static int fold_run(const ml_train_job *job, const ml_fvec *v, const int *fold, 
 {
 	const ml_dataset *d = job->data;
 	size_t nc = d->nlabels, l = 0;
-	ml_linear m = {dim, (int)nc, d->multi_label, NULL, NULL, 0};
+	ml_linear m = {dim, (int)nc, d->multi_label, NULL, NULL, 0, NULL};
 	struct feature_node **x = calloc(d->nrows + 1, sizeof *x);
 	uint8_t *truth = calloc(d->nrows * nc + 1, 1);
 	int rc = x && truth ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");

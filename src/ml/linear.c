@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,12 +213,95 @@ static ptrdiff_t col_at(const int *cols, ptrdiff_t from, ptrdiff_t n, int j)
 	return lo < n && cols[lo] == j ? lo : -1;
 }
 
+/* The used columns by hash (open addressing, at most half full), and their weights in the
+ * order of the slots' `at`: nclass of them side by side, so that a feature's are one read. */
+struct ml_linear_index {
+	uint32_t shift;
+	struct {
+		int32_t col, at; /* col -1: an empty slot */
+	} *slot;
+	float *w;
+};
+
+static uint32_t index_home(const struct ml_linear_index *ix, int col)
+{
+	return ((uint32_t)col * 2654435761u) >> ix->shift;
+}
+
+/* Column col's place among the used ones (its weights at w[at * nclass]), or -1. */
+static int32_t index_at(const struct ml_linear_index *ix, int col)
+{
+	uint32_t mask = (UINT32_MAX >> ix->shift);
+	for (uint32_t h = index_home(ix, col);; h = (h + 1) & mask) {
+		if (ix->slot[h].col == col)
+			return ix->slot[h].at;
+		if (ix->slot[h].col < 0)
+			return -1;
+	}
+}
+
+static void index_free(struct ml_linear_index *ix)
+{
+	if (ix) {
+		free(ix->slot);
+		free(ix->w);
+		free(ix);
+	}
+}
+
+/* The index of a model of used columns; NULL without memory (cols is searched then). */
+static struct ml_linear_index *index_build(const ml_linear *m)
+{
+	uint32_t bits = 1;
+	while (bits < 30 && (1u << bits) < 2u * (uint32_t)m->ncols)
+		bits++;
+	struct ml_linear_index *ix = calloc(1, sizeof *ix);
+	if (!ix)
+		return NULL;
+	ix->shift = 32 - bits;
+	ix->slot = malloc(((size_t)1 << bits) * sizeof *ix->slot);
+	ix->w = malloc((size_t)m->ncols * (size_t)m->nclass * sizeof *ix->w + 1);
+	if (!ix->slot || !ix->w) {
+		index_free(ix);
+		return NULL;
+	}
+	for (size_t h = 0; h < ((size_t)1 << bits); h++)
+		ix->slot[h].col = -1;
+	uint32_t mask = UINT32_MAX >> ix->shift;
+	for (int32_t c = 0; c < m->ncols; c++) {
+		uint32_t h = index_home(ix, m->cols[c]);
+		while (ix->slot[h].col >= 0)
+			h = (h + 1) & mask;
+		ix->slot[h].col = m->cols[c];
+		ix->slot[h].at = c;
+		for (size_t k = 0; k < (size_t)m->nclass; k++)
+			ix->w[(size_t)c * (size_t)m->nclass + k] = m->w[k * (size_t)m->ncols + (size_t)c];
+	}
+	return ix;
+}
+
+/* dots_used through the model's index: the same sums in the same order. */
+static void dots_indexed(const ml_linear *m, const struct feature_node *x, double *z)
+{
+	const struct ml_linear_index *ix = m->index;
+	for (; x->index != -1; x++) {
+		int32_t at = index_at(ix, x->index - 1);
+		const float *w = ix->w + (size_t)at * (size_t)m->nclass;
+		for (size_t k = 0; at >= 0 && k < (size_t)m->nclass; k++)
+			z[k] += w[k] * x->value;
+	}
+}
+
 /* Every class's w.x over the used columns' weights (a column not among them weighs 0): each
  * feature's column found once for all classes, the sums in the order of dot's. */
 static void dots_used(const ml_linear *m, const struct feature_node *x, double *z)
 {
 	for (int k = 0; k < m->nclass; k++)
 		z[k] = 0;
+	if (m->index) {
+		dots_indexed(m, x, z);
+		return;
+	}
 	/* A finished vector is sorted by index: each column is searched for after the last one
 	 * found (from the start again if an index comes out of order or again). */
 	ptrdiff_t from = 0;
@@ -388,9 +472,11 @@ int ml_linear_load(ml_linear *m, const char *path, cl_error *err)
 		 fread(head, sizeof head, 1, f) == 1 && head[0] > 0 && head[0] <= (1 << 24) &&
 		 head[1] > 0 && head[1] <= 4096;
 	if (ok) {
-		*m = (ml_linear){head[0], head[1], head[2] != 0, NULL, NULL, 0};
+		*m = (ml_linear){head[0], head[1], head[2] != 0, NULL, NULL, 0, NULL};
 		ok = !classes_read(f, m);
 	}
+	if (ok && m->cols)
+		m->index = index_build(m);
 	fclose(f);
 	if (!ok) {
 		ml_linear_release(m);
@@ -404,7 +490,9 @@ void ml_linear_release(ml_linear *m)
 {
 	free(m->w);
 	free(m->cols);
+	index_free(m->index);
 	m->w = NULL;
 	m->cols = NULL;
+	m->index = NULL;
 	m->ncols = 0;
 }

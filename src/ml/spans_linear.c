@@ -263,7 +263,7 @@ static int train_tokens(const ml_train_job *job, const token_rows *r, const span
 {
 	int nclass = 1 + 2 * (int)job->data->nlabels;
 	char path[PATH_MAX];
-	ml_linear m = {1 << o->hash_bits, nclass, false, NULL, NULL, 0};
+	ml_linear m = {1 << o->hash_bits, nclass, false, NULL, NULL, 0, NULL};
 	uint8_t *truth = calloc(r->n * (size_t)nclass + 1, 1);
 	struct feature_node **x = calloc(r->n + 1, sizeof *x);
 	int rc = truth && x ? CL_OK : cl_fail(err, CL_ENOMEM, NULL, "out of memory");
@@ -320,7 +320,7 @@ static int spans_fold(const ml_train_job *job, token_rows *r, const int *fold, i
 {
 	int nlabels = (int)job->data->nlabels, nclass = 1 + 2 * nlabels,
 	    bits = (int)ml_param(job->trainer, job->params, "hash_bits");
-	ml_linear m = {1 << bits, nclass, false, NULL, NULL, 0};
+	ml_linear m = {1 << bits, nclass, false, NULL, NULL, 0, NULL};
 	uint8_t *truth = calloc(r->n * (size_t)nclass + 1, 1);
 	struct feature_node **x = calloc(r->n + 1, sizeof *x);
 	double *p = calloc((size_t)nclass, sizeof *p);

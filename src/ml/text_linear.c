@@ -94,7 +94,7 @@ int ml_text_linear_train(const ml_train_job *job, cl_error *err)
 	ml_text_opts o = opts_of(job->trainer, job->params);
 	size_t n;
 	char path[PATH_MAX];
-	ml_linear m = {1 << o.hash_bits, (int)d->nlabels, d->multi_label, NULL, NULL, 0};
+	ml_linear m = {1 << o.hash_bits, (int)d->nlabels, d->multi_label, NULL, NULL, 0, NULL};
 	uint8_t *truth = ml_train_truth(d, ML_TRAIN, &n);
 	struct feature_node **x = calloc(n + 1, sizeof *x);
 	struct feature_node *pool = truth && x ? train_vectors(d, &o, x, n) : NULL;

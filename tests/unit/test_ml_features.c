@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ml/features.h"
 #include "ml/linear.h"
@@ -185,7 +186,8 @@ static void test_finished_vectors_are_sorted_and_merged(void **state)
 
 /* A model that keeps only its used columns scores a vector as the same model with every
  * weight: each feature's column is found, or weighs 0; also for a vector out of order and one
- * with a repeated index, which a finished vector never is. */
+ * with a repeated index, which a finished vector never is; and so does the same model saved
+ * and loaded again, which finds its columns through its index. */
 static void test_used_columns_score_as_every_weight(void **state)
 {
 	(void)state;
@@ -197,7 +199,7 @@ static void test_used_columns_score_as_every_weight(void **state)
 	used.w = calloc((size_t)nclass * (dim + 1), sizeof *used.w);
 	assert_non_null(full.w);
 	for (int j = 0; j <= dim; j++)
-		if (j == dim || next_rand(&seed) % 3 == 0) /* every third column, and the bias */
+		if (j == dim || next_rand(&seed) % 8 == 0) /* an eighth of them, and the bias */
 			used.cols[used.ncols++] = j;
 	for (int c = 0; c < used.ncols; c++)
 		for (int k = 0; k < nclass; k++) {
@@ -205,6 +207,17 @@ static void test_used_columns_score_as_every_weight(void **state)
 			full.w[k * (dim + 1) + used.cols[c]] = w;
 			used.w[k * used.ncols + c] = w;
 		}
+	char path[] = "/tmp/crowdloop-test-linear-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	cl_error err = {0};
+	ml_linear loaded;
+	assert_int_equal(ml_linear_save(&used, path, &err), 0);
+	assert_int_equal(ml_linear_load(&loaded, path, &err), 0);
+	unlink(path);
+	assert_non_null(loaded.cols);
+	assert_non_null(loaded.index);
 	for (int round = 0; round < 60; round++) {
 		ml_fvec v, expect;
 		random_vector(&seed, (size_t)round, dim, &v, &expect);
@@ -214,17 +227,21 @@ static void test_used_columns_score_as_every_weight(void **state)
 			v.x[v.n - 2] = t;
 			v.x[2] = v.x[1];
 		}
-		double p_full[nclass], p_used[nclass];
+		double p_full[nclass], p_used[nclass], p_loaded[nclass];
 		ml_linear_scores(&full, v.x, p_full);
 		ml_linear_scores(&used, v.x, p_used);
-		for (int k = 0; k < nclass; k++)
+		ml_linear_scores(&loaded, v.x, p_loaded);
+		for (int k = 0; k < nclass; k++) {
 			assert_true(fabs(p_full[k] - p_used[k]) < 1e-12);
+			assert_true(p_loaded[k] == p_used[k]);
+		}
 		ml_fvec_release(&v);
 		ml_fvec_release(&expect);
 	}
 	free(full.w);
 	free(used.w);
 	free(used.cols);
+	ml_linear_release(&loaded);
 }
 
 int main(void)

@@ -66,7 +66,7 @@ static void test_linear_learns_and_round_trips(void **state)
 		truth[i * 3 + k] = 1;
 	}
 	cl_error err;
-	ml_linear m = {4, 3, false, NULL, NULL, 0}, back;
+	ml_linear m = {4, 3, false, NULL, NULL, 0, NULL}, back;
 	assert_int_equal(ml_linear_train(&m, x, 6, truth, 10, 2, &err), CL_OK);
 	double p[3], q[3];
 	for (int i = 0; i < 3; i++) {
@@ -123,7 +123,7 @@ static void linear_used_as_dense(int nclass, bool multi_label)
 		truth[i * nclass + (k == 2 && nclass == 4 ? 3 : k)] = 1;
 	}
 	cl_error err;
-	ml_linear dense = {99, nclass, multi_label, NULL, NULL, 0}, used = dense, back;
+	ml_linear dense = {99, nclass, multi_label, NULL, NULL, 0, NULL}, used = dense, back;
 	assert_int_equal(ml_linear_train(&dense, x, 6, truth, 10, 2, &err), CL_OK);
 	assert_int_equal(ml_linear_train_used(&used, x, 6, truth, 10, 2, &err), CL_OK);
 	assert_int_equal(used.ncols, nclass == 2 ? 3 : 4); /* features 2, 5 (7), the bias */
