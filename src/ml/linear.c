@@ -286,8 +286,10 @@ static void dots_indexed(const ml_linear *m, const struct feature_node *x, doubl
 	const struct ml_linear_index *ix = m->index;
 	for (; x->index != -1; x++) {
 		int32_t at = index_at(ix, x->index - 1);
+		if (at < 0)
+			continue;
 		const float *w = ix->w + (size_t)at * (size_t)m->nclass;
-		for (size_t k = 0; at >= 0 && k < (size_t)m->nclass; k++)
+		for (size_t k = 0; k < (size_t)m->nclass; k++)
 			z[k] += w[k] * x->value;
 	}
 }
