@@ -4,7 +4,6 @@
 
 #include <math.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,103 +79,12 @@ int json_write_number(buf *out, double v)
 	return buf_puts(out, s);
 }
 
-/* |v|'s 15 significant digits, correctly rounded (half to even, as printf), into *digits
- * (10^14 to 10^15 - 1) and its decimal exponent into *exp, for a v with 10^-4 <= |v| < 10^15:
- * |v| = m * 2^q with q < 0, and m * 10^(14 - exp) fits 128 bits. False for any other v. */
-static bool digits15(double v, uint64_t *digits, int *exp)
-{
-	static const uint64_t ten[] = {1,
-				       10,
-				       100,
-				       1000,
-				       10000,
-				       100000,
-				       1000000,
-				       10000000,
-				       100000000,
-				       1000000000,
-				       10000000000ULL,
-				       100000000000ULL,
-				       1000000000000ULL,
-				       10000000000000ULL,
-				       100000000000000ULL,
-				       1000000000000000ULL,
-				       10000000000000000ULL,
-				       100000000000000000ULL,
-				       1000000000000000000ULL};
-	double a = fabs(v);
-	int q;
-	if (!(a >= 1e-4 && a < 1e15))
-		return false;
-	uint64_t m = (uint64_t)ldexp(frexp(a, &q), 53); /* a = m * 2^(q - 53) */
-	q -= 53;
-	if (q >= 0 || q < -120)
-		return false;
-	/* log10 may be one off near a power of ten: the digits' count corrects it. */
-	for (int e = (int)floor(log10(a)), tries = 0; tries < 3 && e >= -4 && e <= 14; tries++) {
-		unsigned __int128 n = (unsigned __int128)m * ten[14 - e];
-		unsigned __int128 d = n >> -q, r = n - (d << -q);
-		unsigned __int128 half = (unsigned __int128)1 << (-q - 1);
-		if (d < ten[14] || d >= ten[15]) {
-			e += d < ten[14] ? -1 : 1;
-			continue;
-		}
-		if (r > half || (r == half && (d & 1)))
-			d++;
-		if (d == ten[15]) { /* 999...9.5 rounds up to the next power of ten */
-			d = ten[14];
-			e++;
-		}
-		*digits = (uint64_t)d;
-		*exp = e;
-		return e <= 14;
-	}
-	return false;
-}
-
-/* v as printf's "%.15g" writes it, into s (48 bytes); its length. Reals of the usual range
- * (scores, coordinates) are written from digits15, without printf (7,000 instructions for a
- * prediction's two scores); every other one by snprintf. */
-static int format_g15(char s[48], double v)
-{
-	uint64_t d;
-	int e;
-	if (!digits15(v, &d, &e))
-		return snprintf(s, 48, "%.15g", v);
-	char dig[15];
-	for (int i = 14; i >= 0; i--, d /= 10)
-		dig[i] = (char)('0' + d % 10);
-	int last = 14; /* the last digit written: trailing zeros go */
-	while (last > 0 && dig[last] == '0')
-		last--;
-	int n = 0;
-	if (v < 0)
-		s[n++] = '-';
-	if (e < 0) {
-		s[n++] = '0';
-		s[n++] = '.';
-		for (int i = -1; i > e; i--)
-			s[n++] = '0';
-		for (int i = 0; i <= last; i++)
-			s[n++] = dig[i];
-	} else {
-		for (int i = 0; i <= e; i++)
-			s[n++] = dig[i];
-		if (last > e)
-			s[n++] = '.';
-		for (int i = e + 1; i <= last; i++)
-			s[n++] = dig[i];
-	}
-	s[n] = '\0';
-	return n;
-}
-
 /* A real as jansson writes it with JSON_REAL_PRECISION(15): "%.15g", ".0" added when that
  * reads as an integer, and the exponent without '+' or leading zeros ("1e20", "1.5e-7"). */
 static int write_real(buf *out, double v)
 {
 	char s[48];
-	int n = format_g15(s, v);
+	int n = snprintf(s, sizeof s, "%.15g", v);
 	if (n < 0 || (size_t)n >= sizeof s - 3)
 		return CL_EINVAL;
 	if (!strchr(s, '.') && !strchr(s, 'e')) {

@@ -167,60 +167,6 @@ static void test_random_trees_as_jansson_writes_them(void **state)
 		assert_same_as_jansson(random_value(0));
 }
 
-/* A real's text, json_write's and jansson's ("%.15g", JSON_REAL_PRECISION(15)), equal. */
-static void assert_real_as_jansson(double v)
-{
-	json_t *r = json_real(v);
-	char *want = json_dumps(r, JSON_OUT | JSON_ENCODE_ANY);
-	buf b;
-	buf_init(&b, 0);
-	assert_int_equal(json_write(&b, r), 0);
-	if (strcmp(b.data, want))
-		fail_msg("%.17g: wrote %s, jansson %s", v, b.data, want);
-	buf_release(&b);
-	free(want);
-	json_decref(r);
-}
-
-/* Reals of every range (json_write formats 1e-4 <= |v| < 1e15 itself, the rest with printf),
- * decimal-looking ones, exact ties at the 15th digit (rounded half to even), the neighbours of
- * powers of ten and of 9.99...95, and sigmoid scores: each written as jansson writes it. */
-static void test_reals_as_jansson_writes_them(void **state)
-{
-	(void)state;
-	for (int i = 0; i < 200000; i++) {
-		double v = ldexp((double)(next_random() >> 11), (int)(next_random() % 120) - 90);
-		assert_real_as_jansson(next_random() % 2 ? v : -v);
-		static const double pow10[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
-					       1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16};
-		double k = (double)(next_random() % 10000000000000000ULL);
-		assert_real_as_jansson(k / pow10[next_random() % 16]);
-		/* Ties: an odd 16-digit-or-fewer numerator over 2, 4 or 8, under 1e15. */
-		double t = (double)((next_random() % 2000000000000000ULL) | 1) /
-			   (double)(2 << (next_random() % 3));
-		assert_real_as_jansson(t);
-		double z = (double)(int64_t)(next_random() % 4000001 - 2000000) / 100000.0;
-		assert_real_as_jansson(1 / (1 + exp(-z)));
-	}
-	for (int e = -6; e <= 16; e++) {
-		double p = pow(10, e), nines = 9.9999999999999995 * pow(10, e - 1);
-		for (int step = -4; step <= 4; step++) {
-			double a = p, b = nines;
-			for (int j = 0; j < abs(step); j++) {
-				a = nextafter(a, step < 0 ? 0 : INFINITY);
-				b = nextafter(b, step < 0 ? 0 : INFINITY);
-			}
-			assert_real_as_jansson(a);
-			assert_real_as_jansson(b);
-		}
-	}
-	assert_real_as_jansson(123456789012345.5);
-	assert_real_as_jansson(123456789012344.5);
-	assert_real_as_jansson(0.5);
-	assert_real_as_jansson(1e-4);
-	assert_real_as_jansson(999999999999999.9);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,7 +174,6 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_values_as_jansson_writes_them),
 		cmocka_unit_test(test_random_trees_as_jansson_writes_them),
-		cmocka_unit_test(test_reals_as_jansson_writes_them),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
