@@ -87,10 +87,6 @@ int http_page(http_request *r, const char *const *allowed, int64_t *cursor, int 
 	return 0;
 }
 
-/* Bodies up to this are tried with json_read_simple first: one that turns out not to be plain
- * costs a second read, bounded by this. */
-#define HTTP_JSON_SIMPLE_MAX (16 * 1024)
-
 int http_body_json(http_request *r, json_t **out)
 {
 	*out = NULL;
@@ -98,16 +94,11 @@ int http_body_json(http_request *r, json_t **out)
 		return http_fail(r, CL_EMEDIA, NULL, "send the body as application/json");
 	if (!r->body.len)
 		return http_fail(r, CL_EINVAL, "malformed_json", "the request body is empty");
-	/* A small body of plain strings (a prediction's) is read without jansson's reader. */
-	json_t *v = r->body.len <= HTTP_JSON_SIMPLE_MAX
-			? json_read_simple(r->body.data, r->body.len, HTTP_JSON_MAX_DEPTH)
-			: NULL;
-	if (!v && !json_depth_ok(r->body.data, r->body.len, HTTP_JSON_MAX_DEPTH))
+	if (!json_depth_ok(r->body.data, r->body.len, HTTP_JSON_MAX_DEPTH))
 		return http_fail(r, CL_EINVAL, "too_deep", "JSON nesting is deeper than %d",
 				 HTTP_JSON_MAX_DEPTH);
 	json_error_t e;
-	if (!v)
-		v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &e);
+	json_t *v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &e);
 	if (!v)
 		return http_fail(r, CL_EINVAL, "malformed_json", "malformed JSON at line %d column %d: %s",
 				 e.line, e.column, e.text);

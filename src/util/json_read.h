@@ -21,12 +21,4 @@ bool json_depth_ok(const char *s, size_t len, int max);
  * so. Returns a new reference. */
 json_t *json_read(const char *s, size_t len, size_t flags, json_error_t *e);
 
-/* A JSON object of objects, arrays and plain strings (printable ASCII, no escapes), nested at
- * most `max` deep, such as a prediction's body ({"inputs":[{"text":"..."}]}), parsed without
- * jansson's reader, which takes each byte through a stream and a buffer of its own: the tree
- * json_loadb(s, len, JSON_REJECT_DUPLICATES) would return. NULL for any other text, valid or
- * not (a number, an escape, a duplicate key, bytes past ASCII, a syntax error): the caller then
- * reads it with jansson, which answers as it always did. */
-json_t *json_read_simple(const char *s, size_t len, int max);
-
 #endif
