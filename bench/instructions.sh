@@ -9,7 +9,10 @@
 # in a real run. Knobs: BUILD_DIR (default build), CYCLES (1500), TOP (25 functions),
 # CHAINED (1: submit and approve with "next": true), OUT (callgrind file, default a temporary
 # one, kept and named at the end), FROM_LOAD (1: the counters are zeroed once the server
-# answers, so the figures leave out its start and are per request of the load alone).
+# answers, so the figures leave out its start and are per request of the load alone), CACHE_SIM
+# (1: callgrind simulates the caches too, `--cache-sim=yes`, and the figures add D1 and LL misses
+# per request and the functions with the most D1 misses: no hardware counters needed; the
+# simulated cache is one for all threads, as valgrind runs them one at a time).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +21,8 @@ case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 CYCLES=${CYCLES:-1500}
 chained=()
 [ "${CHAINED:-0}" = 1 ] && chained=(--chained)
+cache_sim=()
+[ "${CACHE_SIM:-0}" = 1 ] && cache_sim=(--cache-sim=yes)
 TOP=${TOP:-25}
 BENCH_TAG=instructions
 . "$ROOT/bench/lib.sh"
@@ -47,7 +52,7 @@ mv "$seed" "$WORK/run"
 PORT=$(free_port)
 # OMP_THREAD_LIMIT set: else the server runs itself again to set it (cmd_serve.c), which under
 # valgrind starts the tool's own binary, not crowdloop.
-CROWDLOOP_QUIET_REQUESTS=1 OMP_THREAD_LIMIT=1 valgrind --tool=callgrind --callgrind-out-file="$OUT" \
+CROWDLOOP_QUIET_REQUESTS=1 OMP_THREAD_LIMIT=1 valgrind --tool=callgrind ${cache_sim[@]+"${cache_sim[@]}"} --callgrind-out-file="$OUT" \
 	"$BUILD_DIR/crowdloop" serve --data "$WORK/run" --listen "127.0.0.1:$PORT" \
 	>"$WORK/server.log" 2>&1 &
 VPID=$!
@@ -71,9 +76,29 @@ echo "cycles: $cycles; server instructions (callgrind Ir, $counted): $total"
 per_cycle=4
 [ "${CHAINED:-0}" = 1 ] && per_cycle=2
 awk -v t="$total" -v c="$cycles" -v r="$per_cycle" 'BEGIN { if (c > 0) printf "instructions per cycle: %.0f (per request: %.0f)\n", t / c, t / c / r }'
+# The cache simulation's events per request, counted as the calls of api_authenticate (each
+# labeling request makes one; the load makes more requests than its whole cycles: reviewers'
+# claims that find nothing, submits of an unfinished cycle), and the functions that miss most.
+if [ "${CACHE_SIM:-0}" = 1 ]; then
+	requests=$(callgrind_annotate --threshold=100 --tree=caller --show=Ir "$OUT" 2>/dev/null \
+		| grep -B3 '\* .*:api_authenticate ' | grep -o '([0-9,]*x)' | tr -d '(),x' \
+		| awk '{ s += $1 } END { print s + 0 }')
+	echo "requests (calls of api_authenticate): $requests; per request:"
+	callgrind_annotate "$OUT" 2>/dev/null | awk -v r="$requests" '
+		/^Events shown/ { for (i = 3; i <= NF; i++) ev[i - 2] = $i; n = NF - 2 }
+		/PROGRAM TOTALS/ { gsub(/\([^)]*\)/, ""); for (i = 1; i <= n; i++) { x = $i; gsub(",", "", x)
+			v = r > 0 ? x / r : 0; sep = i < n ? ", " : "\n"; printf "%s %.1f%s", ev[i], v, sep } }'
+	for ev in D1mr D1mw; do
+		echo "most $ev, exclusive (per request):"
+		callgrind_annotate --threshold=100 --show="$ev" --sort="$ev" "$OUT" 2>/dev/null \
+			| grep -E '^ *[0-9,]+ \(' | grep -v -e 'PROGRAM TOTALS' -e 'start_thread' -e 'clone' \
+			| head -n "$TOP" | awk -v r="$requests" '{ n = $1; gsub(",", "", n); line = $0
+				sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", line); printf "%8.1f  %s\n", n / r, line }'
+	done
+fi
 echo
 echo "most expensive functions, inclusive (Ir per cycle):"
-callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | grep -E '^ *[0-9,]+ \(' \
+callgrind_annotate --inclusive=yes --show=Ir "$OUT" 2>/dev/null | grep -E '^ *[0-9,]+ \(' \
 	| grep -v -e 'PROGRAM TOTALS' -e 'start_thread' -e 'clone' | awk -v top="$TOP" '!seen[$NF]++ && ++n <= top' \
 	| awk -v c="$cycles" '{ n = $1; gsub(",", "", n); line = $0
 		sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", line); printf "%10.0f  %s\n", n / c, line }'

@@ -146,18 +146,9 @@ int task_transition(task_state from, task_action a, bool rounds_exhausted, task_
 
 void task_view_release(task_view *v)
 {
-	free(v->rejection);
-	free(v->annotation);
-	free(v->item.type);
-	free(v->item.text);
-	free(v->item.mime);
-	free(v->item.meta);
-	for (size_t i = 0; i < v->n_events; i++) {
-		task_view_event *e = &v->events[i];
-		free(e->type);
-		free(e->from);
-		free(e->to);
-		free(e->payload);
+	for (task_view_text *b = v->texts, *next; b; b = next) {
+		next = b->next;
+		free(b);
 	}
 	free(v->events);
 	*v = (task_view){0};

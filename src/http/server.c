@@ -26,9 +26,9 @@
  * MHD answers a request line or header that does not fit with its own HTML 414 or 431, so the
  * pool holds more than the server's limits (HTTP_URI_MAX, HTTP_HEADERS_MAX, and MHD's own
  * bookkeeping of each header) and the server meets them first, in JSON (test_framing.py sends
- * each at and over them). MHD zeroes the pool between a connection's requests, and the part of
- * its read buffer a request did not use: each KiB of pool is a KiB and a half of memset per
- * request, and a KiB resident per kept-alive connection (docs/SECURITY.md). */
+ * each at and over them). Each KiB of pool is a KiB resident per kept-alive connection
+ * (docs/SECURITY.md); MHD 0.9.75 would also zero a KiB and a half of it per request, which the
+ * server's own pool functions skip (mhd_pool.c). */
 #define CONNECTION_MEMORY (16 * 1024)
 
 enum phase { PHASE_READING, PHASE_RUNNING, PHASE_DONE };

@@ -57,8 +57,17 @@ typedef struct task_view_event {
 	char *type, *from, *to, *payload; /* payload: stored JSON text or NULL */
 } task_view_event;
 
+/* A block of a task_view's strings. A view is read on the store's writer and freed on the I/O
+ * thread that answers with it: its strings are packed in one block (a large one gets its own),
+ * one allocation to hand across threads rather than one a string. */
+typedef struct task_view_text {
+	struct task_view_text *next;
+	size_t used, size;
+	char bytes[];
+} task_view_text;
+
 /* A task as an answer shows it: its own fields and, by `detail`, its item and its events. Strings
- * are owned (task_view_release); stored JSON texts go into answers as they are. */
+ * live in `texts` (task_view_release frees them); stored JSON texts go into answers as they are. */
 typedef struct task_view {
 	int64_t id, project_id, item_id, worker_id, reviewer_id, lease_until, approved_at;
 	int slot, round;
@@ -72,6 +81,7 @@ typedef struct task_view {
 	} item;
 	task_view_event *events; /* TASK_WITH_HISTORY */
 	size_t n_events;
+	task_view_text *texts; /* the blocks every string above points into */
 } task_view;
 
 /* What one job adds to a worker's figures in a project; `at`, when set, is a submit's time. */

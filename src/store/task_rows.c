@@ -4,6 +4,7 @@
 #include "store/task_rows.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,49 @@ int64_t task_rows_tx_changes(db_conn *c)
 
 /* ---- views ---- */
 
+/* The first block of a view's strings: a claim's and a review claim's fit in it. A string over
+ * half of it gets a block of its own, linked behind, so the first keeps its room. */
+#define VIEW_TEXT_BLOCK 1024
+
+static char *view_text_alloc(task_view *v, size_t n)
+{
+	task_view_text *b = v->texts;
+	if (b && b->size - b->used >= n) {
+		char *p = b->bytes + b->used;
+		b->used += n;
+		return p;
+	}
+	size_t size = n > VIEW_TEXT_BLOCK / 2 ? n : VIEW_TEXT_BLOCK;
+	task_view_text *nb = malloc(offsetof(task_view_text, bytes) + size);
+	if (!nb)
+		return NULL;
+	nb->size = size;
+	nb->used = n;
+	if (b && size == n) {
+		nb->next = b->next;
+		b->next = nb;
+	} else {
+		nb->next = b;
+		v->texts = nb;
+	}
+	return nb->bytes;
+}
+
+/* Column `col` copied among v's strings; NULL for NULL (and without memory, as strdup). */
+static char *view_dup(task_view *v, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	const char *text = db_col_text(st, col);
+	size_t len = (size_t)sqlite3_column_bytes(st, col);
+	char *p = view_text_alloc(v, len + 1);
+	if (p) {
+		memcpy(p, text, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
 #define TASK_COLUMNS                                                                               \
 	"t.id, t.project_id, t.item_id, t.slot, t.state, t.round, t.worker_id, t.reviewer_id,"     \
 	" t.lease_until, t.rejection, a.data, t.approved_at"
@@ -307,8 +351,8 @@ static void view_read(sqlite3_stmt *st, task_view *v)
 	v->worker_id = sqlite3_column_int64(st, 6);
 	v->reviewer_id = sqlite3_column_int64(st, 7);
 	v->lease_until = sqlite3_column_int64(st, 8);
-	v->rejection = col_dup(st, 9);
-	v->annotation = col_dup(st, 10);
+	v->rejection = view_dup(v, st, 9);
+	v->annotation = view_dup(v, st, 10);
 	v->approved_at = sqlite3_column_int64(st, 11);
 }
 
@@ -319,12 +363,12 @@ static void item_read(db_conn *c, task_view *v)
 	db_bind_int(st, 1, v->item_id);
 	if (db_step(st) == SQLITE_ROW) {
 		v->has_item = true;
-		v->item.type = col_dup(st, 0);
-		v->item.text = col_dup(st, 1);
-		v->item.mime = col_dup(st, 2);
+		v->item.type = view_dup(v, st, 0);
+		v->item.text = view_dup(v, st, 1);
+		v->item.mime = view_dup(v, st, 2);
 		v->item.width = sqlite3_column_int64(st, 3);
 		v->item.height = sqlite3_column_int64(st, 4);
-		v->item.meta = col_dup(st, 5);
+		v->item.meta = view_dup(v, st, 5);
 	}
 	sqlite3_reset(st);
 }
@@ -349,10 +393,10 @@ static void events_read(db_conn *c, task_view *v)
 		    .id = sqlite3_column_int64(st, 0),
 		    .at = sqlite3_column_int64(st, 1),
 		    .actor_id = sqlite3_column_int64(st, 2),
-		    .type = col_dup(st, 3),
-		    .from = col_dup(st, 4),
-		    .to = col_dup(st, 5),
-		    .payload = col_dup(st, 6),
+		    .type = view_dup(v, st, 3),
+		    .from = view_dup(v, st, 4),
+		    .to = view_dup(v, st, 5),
+		    .payload = view_dup(v, st, 6),
 		};
 	}
 	sqlite3_reset(st);

@@ -556,16 +556,64 @@ static void test_prefill_endpoint(void **state)
 	project_release(&p);
 }
 
+/* A copy answers every field as the original, the LLM settings included, though it writes only
+ * the bytes in use: copied over a project of other values, nothing of those shows through. */
+static void test_copy(void **state)
+{
+	(void)state;
+	project from, to;
+	project_init(&from);
+	apply_expect(&from,
+		     "{\"org_id\":4,\"name\":\"Preferences\",\"kind\":\"llm_preference\","
+		     "\"scale\":7,\"criteria\":[{\"name\":\"honesty\"},{\"name\":\"tone\"}],"
+		     "\"rank_all\":true,\"instructions\":\"Pick one\",\"overlap\":2}",
+		     true, NULL);
+	from.id = 42;
+	project_init(&to);
+	apply_expect(&to,
+		     "{\"org_id\":9,\"name\":\"A much longer name than the original one\","
+		     "\"kind\":\"llm_preference\",\"criteria\":[{\"name\":\"a\"},{\"name\":\"b\"},"
+		     "{\"name\":\"clarity of the whole answer\"}],\"require_reason\":true}",
+		     true, NULL);
+	project_copy(&to, &from);
+	assert_int_equal(to.id, 42);
+	assert_int_equal(to.org_id, 4);
+	assert_string_equal(to.name, "Preferences");
+	assert_int_equal(to.kind, KIND_LLM_PREFERENCE);
+	assert_int_equal(to.overlap, 2);
+	assert_string_equal(to.status, from.status);
+	assert_string_equal(to.currency, from.currency);
+	assert_string_equal(to.instructions, "Pick one");
+	assert_ptr_not_equal(to.instructions, from.instructions);
+	assert_ptr_equal(to.labels, from.labels);
+	assert_int_equal(to.llm.scale, 7);
+	assert_true(to.llm.rank_all && !to.llm.require_reason);
+	assert_int_equal(to.llm.criteria.n, 2);
+	assert_string_equal(to.llm.criteria.name[0], "honesty");
+	assert_string_equal(to.llm.criteria.name[1], "tone");
+	assert_int_equal(to.llm.rubric.n, from.llm.rubric.n);
+	assert_string_equal(to.llm.rubric.name[2], from.llm.rubric.name[2]);
+	assert_int_equal(to.llm.length_max, from.llm.length_max);
+	assert_string_equal(to.llm.prefill_endpoint, from.llm.prefill_endpoint);
+	/* Both answer the same JSON. */
+	json_t *a = project_to_json(&from), *b = project_to_json(&to);
+	assert_true(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	project_release(&to);
+	project_release(&from);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_llm_settings),    cmocka_unit_test(test_kind_names),
-	    cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_create_full),
-	    cmocka_unit_test(test_create_requires), cmocka_unit_test(test_field_errors),
-	    cmocka_unit_test(test_all_or_nothing),  cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_labels_limits),   cmocka_unit_test(test_rules_between_fields),
-	    cmocka_unit_test(test_instructions),    cmocka_unit_test(test_every_status_and_kind),
-	    cmocka_unit_test(test_prefill_endpoint),
+	    cmocka_unit_test(test_llm_settings),     cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_defaults),	     cmocka_unit_test(test_create_full),
+	    cmocka_unit_test(test_create_requires),  cmocka_unit_test(test_field_errors),
+	    cmocka_unit_test(test_all_or_nothing),   cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_labels_limits),    cmocka_unit_test(test_rules_between_fields),
+	    cmocka_unit_test(test_instructions),     cmocka_unit_test(test_every_status_and_kind),
+	    cmocka_unit_test(test_prefill_endpoint), cmocka_unit_test(test_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -370,6 +370,38 @@ static void test_answers_carry_what_was_stored(void **state)
 	json_decref(t);
 }
 
+/* A view's strings are packed in blocks (store/ops.h, task_view_text): a text and a meta too
+ * large for the first block get blocks of their own, and every string still reads whole. */
+static void test_answers_carry_strings_of_any_size(void **state)
+{
+	fixture *f = *state;
+	char text[3000], src[700], meta[800];
+	memset(text, 't', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	memset(src, 's', sizeof src - 1);
+	src[sizeof src - 1] = '\0';
+	snprintf(meta, sizeof meta, "{\"src\":\"%s\"}", src);
+	item_new it = {.type = ITEM_TEXT, .text = text, .meta = meta};
+	snprintf(it.hash, sizeof it.hash, "hash-sizes");
+	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
+				   "item_ids", "duplicate_entries");
+	cl_error err;
+	assert_int_equal(store_items_insert(f->d, f->p.id, 1, &it, 1, report, &err), 0);
+	json_decref(report);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(submit(f, next_task(f, f->w1, "assigned"), f->w1), 0);
+	json_t *t = NULL;
+	assert_int_equal(loop_next(f->d, &f->p, f->w1, &t, &err), 0);
+	assert_non_null(t);
+	json_t *item = json_object_get(t, "item");
+	assert_string_equal(json_string_value(json_object_get(item, "type")), "text");
+	assert_string_equal(json_string_value(json_object_get(item, "text")), text);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(item, "meta"), "src")), src);
+	assert_string_equal(json_string_value(json_object_get(t, "state")), "assigned");
+	json_decref(t);
+}
+
 static void test_lease_expiry_returns_task(void **state)
 {
 	fixture *f = *state;
@@ -1175,6 +1207,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reject_rework_escalate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lease_expiry_returns_task, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_answers_carry_what_was_stored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_answers_carry_strings_of_any_size, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_task_facts_of_claimed_tasks_read_nothing, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_loop_queries_never_scan, setup, teardown),
