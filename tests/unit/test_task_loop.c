@@ -297,6 +297,18 @@ static void test_reject_rework_escalate(void **state)
 	json_decref(t);
 }
 
+/* Inserts `n` items into the fixture's project, `overlap` tasks each; how many were accepted. */
+static json_int_t insert_items(fixture *f, int overlap, const item_new *items, size_t n)
+{
+	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
+				   "item_ids", "duplicate_entries");
+	cl_error err;
+	assert_int_equal(store_items_insert(f->d, f->p.id, overlap, items, n, report, &err), 0);
+	json_int_t accepted = json_integer_value(json_object_get(report, "accepted"));
+	json_decref(report);
+	return accepted;
+}
+
 /* Answers are written as text from the stored rows: every kind of value must come back as it
  * went in, escapes and stored JSON included. */
 static void test_answers_carry_what_was_stored(void **state)
@@ -307,11 +319,8 @@ static void test_answers_carry_what_was_stored(void **state)
 		       .text = text,
 		       .meta = "{\"src\":\"x\",\"preannotation\":{\"labels\":[\"b\"]}}"};
 	snprintf(it.hash, sizeof it.hash, "hash-answers");
-	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
-				   "item_ids", "duplicate_entries");
+	insert_items(f, 1, &it, 1);
 	cl_error err;
-	assert_int_equal(store_items_insert(f->d, f->p.id, 1, &it, 1, report, &err), 0);
-	json_decref(report);
 	free(f->p.instructions);
 	f->p.instructions = strdup("# Rules\n\"quote\" and \\");
 	/* The three fixture items come first; the fourth is ours. */
@@ -383,11 +392,8 @@ static void test_answers_carry_strings_of_any_size(void **state)
 	snprintf(meta, sizeof meta, "{\"src\":\"%s\"}", src);
 	item_new it = {.type = ITEM_TEXT, .text = text, .meta = meta};
 	snprintf(it.hash, sizeof it.hash, "hash-sizes");
-	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
-				   "item_ids", "duplicate_entries");
+	insert_items(f, 1, &it, 1);
 	cl_error err;
-	assert_int_equal(store_items_insert(f->d, f->p.id, 1, &it, 1, report, &err), 0);
-	json_decref(report);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(submit(f, next_task(f, f->w1, "assigned"), f->w1), 0);
 	json_t *t = NULL;
@@ -579,13 +585,7 @@ static void add_items_overlapped(fixture *f, const char *prefix, int n, int over
 		snprintf(texts[i], sizeof texts[i], "text %d", i);
 		items[i].text = texts[i];
 	}
-	json_t *report = json_pack("{s:i,s:i,s:[],s:[]}", "accepted", 0, "duplicates", 0,
-				   "item_ids", "duplicate_entries");
-	cl_error err;
-	assert_int_equal(store_items_insert(f->d, f->p.id, overlap, items, (size_t)n, report, &err),
-			 0);
-	assert_int_equal(json_integer_value(json_object_get(report, "accepted")), n);
-	json_decref(report);
+	assert_int_equal(insert_items(f, overlap, items, (size_t)n), n);
 	free(texts);
 	free(items);
 }
