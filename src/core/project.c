@@ -771,6 +771,15 @@ static void criteria_copy(project_criteria *to, const project_criteria *from)
  * from the reading connection's memo into each request's scope and again into its change: the
  * copy writes only the bytes in use (the name up to its end, the criteria named), so each copy
  * touches a few cache lines, not forty. What lies past them is never read. */
+/* The spans project_copy copies, with the name and the two criteria lists between them, cover
+ * the whole struct: a field added between them would not be copied. */
+_Static_assert(offsetof(project, kind) == offsetof(project, name) + sizeof(((project *)0)->name),
+	       "project_copy: a field between name and kind");
+_Static_assert(offsetof(project_llm, criteria) == 0 &&
+		   offsetof(project_llm, rubric) == sizeof(project_criteria) &&
+		   offsetof(project_llm, scale) == 2 * sizeof(project_criteria),
+	       "project_copy: a field before or between the criteria lists");
+
 void project_copy(project *to, const project *from)
 {
 	project_release(to);
