@@ -145,6 +145,10 @@ static int weights_train(ml_linear *m, const ml_newton_problem *p, bool used)
 	return ml_newton_train_used(p, &m->cols, &m->ncols, &m->w) || used_with_bias(m) ? -1 : 0;
 }
 
+struct ml_linear_index;
+static struct ml_linear_index *index_build(const ml_linear *m);
+static void index_free(struct ml_linear_index *ix);
+
 static int linear_train(ml_linear *m, struct feature_node *const *x, size_t l, const uint8_t *truth,
 			double C, int threads, bool used, cl_error *err)
 {
@@ -172,6 +176,10 @@ static int linear_train(ml_linear *m, struct feature_node *const *x, size_t l, c
 	if (rc)
 		return cl_fail(err, rc, NULL, "out of memory for %d x %d weights", m->nclass,
 			       m->dim + 1);
+	if (used) {
+		index_free(m->index);
+		m->index = index_build(m);
+	}
 	return CL_OK;
 }
 
@@ -198,11 +206,11 @@ static double dot(const float *w, const struct feature_node *x, int dim)
 	return s;
 }
 
-/* The position of column j in cols[from, n) (ascending), or -1: a binary search without a
+/* The position of column j in cols[0, n) (ascending), or -1: a binary search without a
  * comparison function's call a step. */
-static ptrdiff_t col_at(const int *cols, ptrdiff_t from, ptrdiff_t n, int j)
+static ptrdiff_t col_at(const int *cols, ptrdiff_t n, int j)
 {
-	ptrdiff_t lo = from, hi = n;
+	ptrdiff_t lo = 0, hi = n;
 	while (lo < hi) {
 		ptrdiff_t mid = lo + (hi - lo) / 2;
 		if (cols[mid] < j)
@@ -304,16 +312,10 @@ static void dots_used(const ml_linear *m, const struct feature_node *x, double *
 		dots_indexed(m, x, z);
 		return;
 	}
-	/* A finished vector is sorted by index: each column is searched for after the last one
-	 * found (from the start again if an index comes out of order or again). */
-	ptrdiff_t from = 0;
-	for (int last = -1; x->index != -1; last = x->index, x++) {
-		if (x->index <= last)
-			from = 0;
-		ptrdiff_t at = col_at(m->cols, from, m->ncols, x->index - 1);
+	for (; x->index != -1; x++) {
+		ptrdiff_t at = col_at(m->cols, m->ncols, x->index - 1);
 		if (at < 0)
 			continue;
-		from = at + 1;
 		for (size_t k = 0; k < (size_t)m->nclass; k++)
 			z[k] += m->w[k * (size_t)m->ncols + (size_t)at] * x->value;
 	}

@@ -38,9 +38,10 @@ typedef struct ml_linear {
 	int *cols;	  /* owned, optional: the columns w holds (0-based, ascending, the bias
 			     dim among them); every other weight is 0 */
 	int ncols;
-	/* Owned, optional: a loaded model's used columns by hash, each with its classes'
-	 * weights side by side, for scoring (a search of cols touches a dozen cache lines a
-	 * feature, this one or two); NULL: cols is searched. */
+	/* Owned, optional: the used columns by hash, each with its classes' weights side by
+	 * side, for scoring (a search of cols touches a dozen cache lines a feature, this one
+	 * or two); made once the weights are final (trained or loaded), so they are not
+	 * changed after; NULL: cols is searched. */
 	struct ml_linear_index *index;
 } ml_linear;
 
