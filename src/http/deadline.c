@@ -25,6 +25,8 @@ struct conn_watch {
 	_Atomic int64_t since_ns; /* when the server began to wait for the header */
 	_Atomic bool awaiting;	  /* a header is awaited (no request in progress) */
 	bool shut;		  /* the watcher shut it down (under the lock) */
+	/* Its peer's address as text, made once here rather than for each of its requests. */
+	char remote[HTTP_REMOTE_MAX];
 };
 
 static void watch_link(header_watch *w, conn_watch *c)
@@ -61,6 +63,7 @@ void deadline_on_connection(void *cls, struct MHD_Connection *conn, void **socke
 		if (!c)
 			return;
 		c->fd = ci->connect_fd;
+		peer_text(conn, c->remote);
 		c->since_ns = clock_mono_ns();
 		c->awaiting = true;
 		watch_link(w, c);
@@ -79,6 +82,11 @@ conn_watch *deadline_header_read(struct MHD_Connection *conn)
 	if (c)
 		atomic_store_explicit(&c->awaiting, false, memory_order_relaxed);
 	return c;
+}
+
+const char *deadline_remote(const conn_watch *c)
+{
+	return c->remote;
 }
 
 void deadline_request_done(conn_watch *c)

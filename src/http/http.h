@@ -27,6 +27,7 @@
 #define HTTP_HEADERS_MAX (8 * 1024)
 #define HTTP_HEADER_FIELDS_MAX 100 /* header fields, however short */
 #define HTTP_NAME_MAX 64 /* a {name} path segment's bytes, with its NUL */
+#define HTTP_REMOTE_MAX 64 /* a client address as text, with its NUL */
 #define HTTP_MAX_CONNECTIONS 4096
 #define HTTP_PER_ADDRESS_DEFAULT 128 /* connections per client address */
 #define HTTP_HEADER_TIMEOUT_DEFAULT 30 /* seconds for a request's whole header */
@@ -99,7 +100,7 @@ struct http_request {
 	char *content_type;
 	char *content_encoding;
 	char *content_disposition;
-	char remote[64];
+	char remote[HTTP_REMOTE_MAX];
 	struct {
 		char *key, *value;
 	} query[HTTP_MAX_QUERY];

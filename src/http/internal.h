@@ -49,8 +49,35 @@ int stream_waits_start(stream_waits *w, int *suspended);
 /* Resumes every waiting connection and ends the thread. */
 void stream_waits_stop(stream_waits *w);
 
+/* The route table by method and literal start (route_index.c). */
+typedef struct route_bucket route_bucket;
+typedef struct route_index {
+	int *routes; /* the table's indices, grouped by bucket */
+	route_bucket *buckets; /* sorted by key */
+	size_t n_buckets;
+} route_index;
+
+/* 0, or -1 without memory or for a pattern whose literal start is too long to index. */
+int route_index_build(route_index *ix, const route *routes, size_t n);
+void route_index_release(route_index *ix);
+
+/* The routes a request could match, from up to ROUTE_CANDIDATE_LISTS buckets: the table's
+ * indices in ascending order, so the first that matches is the table's first match. */
+#define ROUTE_CANDIDATE_LISTS 8
+typedef struct route_candidates {
+	const int *list[ROUTE_CANDIDATE_LISTS];
+	size_t left[ROUTE_CANDIDATE_LISTS];
+	int lists;
+} route_candidates;
+
+void route_candidates_start(route_candidates *c, const route_index *ix, const char *method,
+			    const char *path, bool head);
+/* The next candidate's index in the table, -1 after the last. */
+int route_candidates_next(route_candidates *c);
+
 struct http_server {
 	http_config cfg;
+	route_index routes;
 	struct MHD_Daemon *daemon;
 	int port;
 	bool log_requests;
@@ -79,6 +106,10 @@ void deadline_on_connection(void *cls, struct MHD_Connection *conn, void **socke
 /* The whole header of a request arrived: no deadline until the request ends. The record, or
  * NULL when there is none. */
 conn_watch *deadline_header_read(struct MHD_Connection *conn);
+/* The record's peer address, as peer_text made it when the connection started. */
+const char *deadline_remote(const conn_watch *c);
+/* The connection's peer address as the log and the login throttle name it ("?" unknown). */
+void peer_text(struct MHD_Connection *conn, char out[HTTP_REMOTE_MAX]);
 /* A request ended: the next header's deadline runs from now. NULL does nothing. */
 void deadline_request_done(conn_watch *c);
 /* Starts the watcher, which closes connections whose header takes over `seconds`; 0 or -1. */

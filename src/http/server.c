@@ -124,26 +124,35 @@ static void copy_cookie(http_request *r)
 	r->session_cookie = dup_or_null(cookie);
 }
 
-static void copy_remote(http_request *r)
+void peer_text(struct MHD_Connection *conn, char out[HTTP_REMOTE_MAX])
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(r->remote, sizeof r->remote, "?");
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, HTTP_REMOTE_MAX, "?");
 	if (!ci || !ci->client_addr)
 		return;
 	const struct sockaddr *sa = ci->client_addr;
 	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->remote,
-			  sizeof r->remote);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+			  HTTP_REMOTE_MAX);
 	else if (sa->sa_family == AF_INET6) {
 		/* An IPv4 client of a dual-stack socket ([::]) as its IPv4 address, so the login
 		 * throttle and the log name it as they do on an IPv4 socket. */
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
 		if (IN6_IS_ADDR_V4MAPPED(a))
-			inet_ntop(AF_INET, &a->s6_addr[12], r->remote, sizeof r->remote);
+			inet_ntop(AF_INET, &a->s6_addr[12], out, HTTP_REMOTE_MAX);
 		else
-			inet_ntop(AF_INET6, a, r->remote, sizeof r->remote);
+			inet_ntop(AF_INET6, a, out, HTTP_REMOTE_MAX);
 	}
+}
+
+/* The connection's record has the address already; without one it is made again. */
+static void copy_remote(http_request *r)
+{
+	if (r->watch)
+		memcpy(r->remote, deadline_remote(r->watch), sizeof r->remote);
+	else
+		peer_text(r->conn, r->remote);
 }
 
 static const char *spool_dir(const http_request *r)
@@ -489,16 +498,6 @@ static int head_check(http_request *r, const char *url)
 	return 0;
 }
 
-/* Whether a route of `route_method` takes a request of `method` (HEAD: a GET route too). The
- * first bytes first: the route table is walked for every request, and most of its routes'
- * methods differ there. */
-static bool method_fits(const char *route_method, const char *method, bool head)
-{
-	if (route_method[0] == method[0] && !strcmp(route_method, method))
-		return true;
-	return head && !strcmp(route_method, "GET");
-}
-
 static http_request *request_new(http_server *s, struct MHD_Connection *conn, const char *url,
 				 const char *method)
 {
@@ -511,17 +510,19 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 	r->server = s;
 	r->start_ns = clock_mono_ns();
 	r->route_index = -1;
-	snprintf(r->path, sizeof r->path, "%s", url);
+	r->watch = deadline_header_read(conn);
+	size_t path_len = strnlen(url, sizeof r->path - 1); /* a longer one is refused below */
+	memcpy(r->path, url, path_len);
+	r->path[path_len] = '\0';
 	r->early_error = head_check(r, url);
 	r->head_refused = r->early_error != 0;
-	bool head = !strcmp(method, "HEAD");
-	for (size_t i = 0; i < s->cfg.n_routes && !r->head_refused; i++) {
+	route_candidates c;
+	route_candidates_start(&c, &s->routes, method, r->path, !strcmp(method, "HEAD"));
+	for (int i; !r->head_refused && (i = route_candidates_next(&c)) >= 0;) {
 		const route *rt = &s->cfg.routes[i];
-		if (!method_fits(rt->method, method, head))
-			continue;
 		if (route_match(rt->pattern, r->path, r->ids, &r->n_ids, r->name)) {
 			r->route = rt;
-			r->route_index = (int)i;
+			r->route_index = i;
 			break;
 		}
 	}
@@ -610,7 +611,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!r)
 			return MHD_NO;
 		*req_cls = r;
-		r->watch = deadline_header_read(conn);
 		__atomic_add_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
 		/* A body is read only for a caller the route admits: a request that announces one
 		 * is refused on its headers (a length over the route's limit, no credentials, no
@@ -804,6 +804,8 @@ int http_server_start(const http_config *cfg, http_server **out, cl_error *err)
 		s->log_requests = false;
 	struct sockaddr_storage sa;
 	int rc = parse_listen(cfg->listen, &sa, err);
+	if (!rc && route_index_build(&s->routes, cfg->routes, cfg->n_routes))
+		rc = cl_fail(err, CL_EINTERNAL, NULL, "cannot index the route table");
 	if (rc) {
 		free(s);
 		return rc;
@@ -915,6 +917,7 @@ void http_server_stop(http_server *s, int grace_ms)
 	deadline_stop(&s->watch);
 	if (clean) {
 		free(s->pool);
+		route_index_release(&s->routes);
 		metrics_release(s);
 		pthread_mutex_destroy(&s->pool_lock);
 		pthread_cond_destroy(&s->pool_wake);
