@@ -59,9 +59,6 @@ struct db {
 	pthread_t checkpoint_thread;
 	db_conn *checkpointer;
 	pthread_cond_t checkpoint_wake;
-	/* The WAL's length in frames after the writer's last commit, and the length at which the
-	 * checkpointer's next round is due (checkpointer.c). */
-	_Atomic int wal_frames, checkpoint_mark;
 	pthread_key_t reader_key;
 	db_conn *readers;
 	pthread_mutex_t readers_lock;
