@@ -767,10 +767,6 @@ static void criteria_copy(project_criteria *to, const project_criteria *from)
 	memcpy(to->name, from->name, (size_t)from->n * sizeof from->name[0]);
 }
 
-/* The room of the name and the criteria is 2 KiB of the project's 2.5, and a project is copied
- * from the reading connection's memo into each request's scope and again into its change: the
- * copy writes only the bytes in use (the name up to its end, the criteria named), so each copy
- * touches a few cache lines, not forty. What lies past them is never read. */
 /* The spans project_copy copies, with the name and the two criteria lists between them, cover
  * the whole struct: a field added between them would not be copied. */
 _Static_assert(offsetof(project, kind) == offsetof(project, name) + sizeof(((project *)0)->name),
@@ -780,6 +776,10 @@ _Static_assert(offsetof(project_llm, criteria) == 0 &&
 		   offsetof(project_llm, scale) == 2 * sizeof(project_criteria),
 	       "project_copy: a field before or between the criteria lists");
 
+/* The room of the name and the criteria is 2 KiB of the project's 2.5, and a project is copied
+ * from the reading connection's memo into each request's scope and again into its change: the
+ * copy writes only the bytes in use (the name up to its end, the criteria named), so each copy
+ * touches a few cache lines, not forty. What lies past them is never read. */
 void project_copy(project *to, const project *from)
 {
 	project_release(to);

@@ -112,12 +112,11 @@ static int bucket_cmp(const void *key, const void *bucket)
 	return strcmp(key, ((const route_bucket *)bucket)->key);
 }
 
-/* Adds the routes of method's bucket for the path's first k segments to the candidates. */
+/* Adds the routes of method's bucket for the path up to `end` (NULL: none) to the candidates. */
 static void candidates_add(route_candidates *c, const route_index *ix, const char *method,
-			   const char *path, int k)
+			   const char *path, const char *end)
 {
 	char key[ROUTE_KEY_MAX];
-	const char *end = segments_end(path, k, false);
 	if (!end || !key_make(key, method, path, end))
 		return;
 	const route_bucket *b = bsearch(key, ix->buckets, ix->n_buckets, sizeof *b, bucket_cmp);
@@ -131,12 +130,18 @@ static void candidates_add(route_candidates *c, const route_index *ix, const cha
 void route_candidates_start(route_candidates *c, const route_index *ix, const char *method,
 			    const char *path, bool head)
 {
+	/* The end of the path's first k segments, each found from the one before: the path is
+	 * walked once, whatever the number of keys tried. */
+	const char *ends[ROUTE_KEY_SEGMENTS + 1];
+	ends[0] = segments_end(path, 0, false);
+	for (int k = 1; k <= ROUTE_KEY_SEGMENTS; k++)
+		ends[k] = ends[k - 1] ? segments_end(ends[k - 1], 1, false) : NULL;
 	c->lists = 0;
 	for (int k = ROUTE_KEY_SEGMENTS; k >= 0; k--) {
-		candidates_add(c, ix, method, path, k);
+		candidates_add(c, ix, method, path, ends[k]);
 		/* HEAD is answered by a GET route too (http.h). */
 		if (head)
-			candidates_add(c, ix, "GET", path, k);
+			candidates_add(c, ix, "GET", path, ends[k]);
 	}
 }
 
