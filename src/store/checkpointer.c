@@ -1,5 +1,5 @@
 /* The store's checkpointer: a thread that copies the WAL back into the database file from a
- * connection of its own, and restarts the WAL when it grows past a size. */
+ * connection of its own, and has the WAL restarted when it grows past a size. */
 #include "store/checkpointer.h"
 #include "store/db_internal.h"
 
@@ -7,10 +7,10 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-/* WAL frames (pages) past which the checkpointer restarts the WAL: 4096 frames = 16 MiB. */
+/* WAL frames (pages) past which the WAL is restarted: 4096 frames = 16 MiB. */
 #define WAL_RESTART_FRAMES 4096
 
-/* The checkpointer's busy handler: CHECKPOINT_BUSY_WAITS waits of 100 us, then SQLITE_BUSY. */
+/* The busy handler of a RESTART: CHECKPOINT_BUSY_WAITS waits of 100 us, then SQLITE_BUSY. */
 #define CHECKPOINT_BUSY_WAITS 100
 static int checkpoint_busy(void *ctx, int count)
 {
@@ -32,6 +32,36 @@ static void writeback_start(int fd)
 		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
+void db_wal_restart(db *d)
+{
+	db_conn *c = d->writer;
+	sqlite3_busy_handler(c->h, checkpoint_busy, NULL);
+	int log = 0, done = 0;
+	int rc = sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+	db_conn_writer_busy(c);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		log_warn("msg=\"checkpoint failed\" rc=%d", rc);
+}
+
+/* Has the WAL restarted (see below). The writer runs the RESTART between two groups (writer.c):
+ * it then holds the write lock for flushing the WAL, copying the last frames and flushing the
+ * database file, where a RESTART on the checkpointer's connection first had to catch the write
+ * lock between two of the writer's groups (often missing it for all of its 10 ms) and its flush
+ * of the database file also waited for the writeback of the round before (docs/BENCHMARKS.md). */
+static void restart_wal(db *d, int fd)
+{
+	/* The round's pages on disk first, while the writer runs: its flush of the file then holds
+	 * only the pages the RESTART copies. */
+	if (fd >= 0)
+		(void)sync_file_range(fd, 0, 0,
+				      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+					  SYNC_FILE_RANGE_WAIT_AFTER);
+	pthread_mutex_lock(&d->lock);
+	d->restart_wanted = true;
+	pthread_cond_broadcast(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* Copies the WAL back into the database file from a connection of its own, so the writer
  * never stalls on a checkpoint's fsyncs; PASSIVE never blocks the writer or the readers. */
 static void *checkpoint_main(void *arg)
@@ -40,7 +70,6 @@ static void *checkpoint_main(void *arg)
 	prctl(PR_SET_NAME, "cl-checkpoint");
 	/* The writeback needs only the file's pages, so a descriptor for reading serves. */
 	int fd = d->durable ? open(d->path, O_RDONLY | O_CLOEXEC) : -1;
-	sqlite3_busy_handler(d->checkpointer->h, checkpoint_busy, NULL);
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
 		struct timespec until;
@@ -57,9 +86,10 @@ static void *checkpoint_main(void *arg)
 		int log = 0, done = 0;
 		int rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
 						   SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		bool restart = rc == SQLITE_OK && log > WAL_RESTART_FRAMES;
 		/* A WAL twice the threshold means readers keep the restarts out: the writeback
 		 * would only slow the copying while the WAL is to be caught up. */
-		if (rc == SQLITE_OK && done > 0 && log <= 2 * WAL_RESTART_FRAMES)
+		if (rc == SQLITE_OK && done > 0 && log <= 2 * WAL_RESTART_FRAMES && !restart)
 			writeback_start(fd);
 		/* Under steady traffic some reader always holds a snapshot inside the WAL, so the
 		 * writer never gets to start it over and it grows without end (hundreds of MB a
@@ -67,18 +97,10 @@ static void *checkpoint_main(void *arg)
 		 * searches a longer WAL index. Past a size, a RESTART checkpoint waits until
 		 * readers have moved on, and the next commit rewinds the WAL. It holds the write
 		 * lock while it waits, so its wait is cut short (checkpoint_busy): when readers
-		 * keep it out, it gives up (after 10 ms) and tries again at the next round rather
-		 * than stall the writer. */
-		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES) {
-			uint64_t t0 = monotonic_ns();
-			rc = sqlite3_wal_checkpoint_v2(d->checkpointer->h, NULL,
-						       SQLITE_CHECKPOINT_RESTART, &log, &done);
-			/* Counted because the writer waits while it holds the lock: the requests
-			 * in flight then are much of the serving benchmark's tail
-			 * (docs/BENCHMARKS.md, "Serving"). */
-			d->wal_restarts++;
-			d->wal_restart_ns += monotonic_ns() - t0;
-		}
+		 * keep it out, it gives up (after 10 ms) and is asked for again at the next round
+		 * rather than stall the writer. */
+		if (restart)
+			restart_wal(d, fd);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_warn("msg=\"checkpoint failed\" rc=%d", rc);
 		pthread_mutex_lock(&d->lock);

@@ -1,5 +1,5 @@
 /* The store's checkpointer (checkpointer.c): a thread with a connection of its own that copies
- * the WAL back into the database file, so the writer never stalls on a checkpoint. */
+ * the WAL back into the database file, so the writer stalls only for a RESTART's last frames. */
 #ifndef CROWDLOOP_STORE_CHECKPOINTER_H
 #define CROWDLOOP_STORE_CHECKPOINTER_H
 
@@ -7,6 +7,9 @@
 
 /* Opens the checkpointer's connection and starts its thread (db_open). */
 int db_checkpointer_start(db *d, cl_error *err);
+/* A RESTART checkpoint on the writer's connection, between two groups (a durable store's writer
+ * flushes the WAL first), given up after 10 ms of readers in the way. */
+void db_wal_restart(db *d);
 /* Stops the thread (the store must be stopping) and closes its connection (db_close). */
 void db_checkpointer_stop(db *d);
 

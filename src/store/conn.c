@@ -37,10 +37,10 @@
 
 _Atomic uint64_t db_epoch_source;
 
-/* The writer waits for the write lock only while the checkpointer restarts the WAL (a few
- * milliseconds): it tries again every WRITER_BUSY_US, where SQLite's own timeout sleeps 1, 2,
- * then 5 ms and more between tries, stopping every request in flight that long. Like the other
- * connections, it gives up after BUSY_TIMEOUT_MS. */
+/* The writer seldom waits for the write lock (it restarts the WAL itself, checkpointer.c): it
+ * tries again every WRITER_BUSY_US, where SQLite's own timeout sleeps 1, 2, then 5 ms and more
+ * between tries, stopping every request in flight that long. Like the other connections, it
+ * gives up after BUSY_TIMEOUT_MS. */
 #define WRITER_BUSY_US 20
 #define BUSY_TIMEOUT_MS 10000
 static int writer_busy(void *ctx, int count)
@@ -54,6 +54,11 @@ static int writer_busy(void *ctx, int count)
 	struct timespec ts = {0, WRITER_BUSY_US * 1000};
 	nanosleep(&ts, NULL);
 	return 1;
+}
+
+void db_conn_writer_busy(db_conn *c)
+{
+	sqlite3_busy_handler(c->h, writer_busy, &c->busy_since);
 }
 
 int db_conn_open(const char *path, bool writer, bool durable, db_conn **out)
@@ -73,7 +78,7 @@ int db_conn_open(const char *path, bool writer, bool durable, db_conn **out)
 		return CL_EINTERNAL;
 	}
 	if (writer)
-		sqlite3_busy_handler(c->h, writer_busy, &c->busy_since);
+		db_conn_writer_busy(c);
 	else
 		sqlite3_busy_timeout(c->h, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(c->h, 1);
@@ -383,6 +388,7 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 	snprintf(d->path, sizeof d->path, "%s/crowdloop.db", dir);
 	d->durable = durable;
 	d->wal_fd = -1;
+	d->writer_wal_fd = -1;
 	if (store_files_private(d->path)) {
 		cl_fail(err, CL_EINTERNAL, NULL, "cannot create the store at %s", d->path);
 		free(d);

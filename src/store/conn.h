@@ -135,6 +135,9 @@ bool db_one_text(sqlite3_stmt *st, char *out, size_t size);
 /* Opens a connection to the database file at `path`, configured for the writer (`writer`) or a
  * reader; CL_ENOMEM or CL_EINTERNAL (logged). */
 int db_conn_open(const char *path, bool writer, bool durable, db_conn **out);
+/* (Re)installs the writer's busy handler on its connection: short waits for the write lock, up
+ * to the usual timeout. */
+void db_conn_writer_busy(db_conn *c);
 /* Runs SQL text (no rows, no bindings) on a connection; CL_EINTERNAL (logged) on failure. */
 int db_exec_sql(db_conn *c, const char *sql);
 

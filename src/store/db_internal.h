@@ -75,9 +75,12 @@ struct db {
 	pthread_cond_t sync_wake;
 	db_job *unsynced;
 	bool sync_busy, sync_stopping;
+	/* The checkpointer asks the writer to restart the WAL (under `lock`). */
+	bool restart_wanted;
 	int wal_fd;
+	int writer_wal_fd; /* the writer's own, for its RESTART (writer.c) */
 	_Atomic uint64_t syncs, flush_ns; /* written by the syncer only */
-	/* Written by the checkpointer only: its RESTART checkpoints and their time. */
+	/* Written by the writer only: its RESTART checkpoints and their time. */
 	_Atomic uint64_t wal_restarts, wal_restart_ns;
 	/* A write failed for want of disk space (db_can_write), and the space free then: a commit
 	 * clears it once at least DISK_FREED_BYTES more are free. Small commits may still pass on a
