@@ -6,6 +6,7 @@
 #include "store/db_internal.h"
 #include "store/migrations.h"
 #include "store/faults.h"
+#include "store/page_cache.h"
 #include "store/wal_vfs.h"
 
 #include <fcntl.h>
@@ -353,6 +354,7 @@ static void sqlite_configure(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	store_faults_install(); /* a test build's counted allocator; nothing otherwise */
+	page_cache_install();
 	if (wal_vfs_register())
 		log_error("msg=\"cannot register the WAL-gathering VFS\"");
 }
