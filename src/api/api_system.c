@@ -120,7 +120,7 @@ int api_metrics(http_request *r)
 		   "# HELP crowdloop_db_flush_seconds_total Time spent flushing the WAL to disk.\n"
 		   "# TYPE crowdloop_db_flush_seconds_total counter\n"
 		   "crowdloop_db_flush_seconds_total %.6f\n"
-		   "# HELP crowdloop_db_wal_restarts_total Restarts of the WAL by the checkpointer, "
+		   "# HELP crowdloop_db_wal_restarts_total Restarts of the WAL by the store's writer, "
 		   "each holding the write lock.\n# TYPE crowdloop_db_wal_restarts_total counter\n"
 		   "crowdloop_db_wal_restarts_total %llu\n"
 		   "# HELP crowdloop_db_wal_restart_seconds_total Time those restarts took, the "

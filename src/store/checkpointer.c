@@ -10,18 +10,6 @@
 /* WAL frames (pages) past which the WAL is restarted: 4096 frames = 16 MiB. */
 #define WAL_RESTART_FRAMES 4096
 
-/* The busy handler of a RESTART: CHECKPOINT_BUSY_WAITS waits of 100 us, then SQLITE_BUSY. */
-#define CHECKPOINT_BUSY_WAITS 100
-static int checkpoint_busy(void *ctx, int count)
-{
-	(void)ctx;
-	if (count >= CHECKPOINT_BUSY_WAITS)
-		return 0;
-	struct timespec ts = {0, 100 * 1000};
-	nanosleep(&ts, NULL);
-	return 1;
-}
-
 /* Starts writing back the database pages a passive round copied, without waiting. A round that
  * stops short of the WAL's end (under traffic, nearly all of them) leaves them unsynced, and the
  * RESTART, which reaches the end, must sync them all holding the write lock: started early they
@@ -32,15 +20,13 @@ static void writeback_start(int fd)
 		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
-void db_wal_restart(db *d)
+/* Writes back the database pages not yet on disk and waits for them. */
+static void writeback_wait(int fd)
 {
-	db_conn *c = d->writer;
-	sqlite3_busy_handler(c->h, checkpoint_busy, NULL);
-	int log = 0, done = 0;
-	int rc = sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
-	db_conn_writer_busy(c);
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		log_warn("msg=\"checkpoint failed\" rc=%d", rc);
+	if (fd >= 0)
+		(void)sync_file_range(fd, 0, 0,
+				      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+					  SYNC_FILE_RANGE_WAIT_AFTER);
 }
 
 /* Has the WAL restarted (see below). The writer runs the RESTART between two groups (writer.c):
@@ -48,14 +34,11 @@ void db_wal_restart(db *d)
  * database file, where a RESTART on the checkpointer's connection first had to catch the write
  * lock between two of the writer's groups (often missing it for all of its 10 ms) and its flush
  * of the database file also waited for the writeback of the round before (docs/BENCHMARKS.md). */
-static void restart_wal(db *d, int fd)
+static void ask_restart(db *d, int fd)
 {
 	/* The round's pages on disk first, while the writer runs: its flush of the file then holds
 	 * only the pages the RESTART copies. */
-	if (fd >= 0)
-		(void)sync_file_range(fd, 0, 0,
-				      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-					  SYNC_FILE_RANGE_WAIT_AFTER);
+	writeback_wait(fd);
 	pthread_mutex_lock(&d->lock);
 	d->restart_wanted = true;
 	pthread_cond_broadcast(&d->wake);
@@ -96,11 +79,11 @@ static void *checkpoint_main(void *arg)
 		 * minute): every commit then lands on newly allocated file blocks and every reader
 		 * searches a longer WAL index. Past a size, a RESTART checkpoint waits until
 		 * readers have moved on, and the next commit rewinds the WAL. It holds the write
-		 * lock while it waits, so its wait is cut short (checkpoint_busy): when readers
+		 * lock while it waits, so its wait is cut short (writer.c's restart_busy): when readers
 		 * keep it out, it gives up (after 10 ms) and is asked for again at the next round
 		 * rather than stall the writer. */
 		if (restart)
-			restart_wal(d, fd);
+			ask_restart(d, fd);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_warn("msg=\"checkpoint failed\" rc=%d", rc);
 		pthread_mutex_lock(&d->lock);

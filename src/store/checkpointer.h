@@ -7,9 +7,6 @@
 
 /* Opens the checkpointer's connection and starts its thread (db_open). */
 int db_checkpointer_start(db *d, cl_error *err);
-/* A RESTART checkpoint on the writer's connection, between two groups (a durable store's writer
- * flushes the WAL first), given up after 10 ms of readers in the way. */
-void db_wal_restart(db *d);
 /* Stops the thread (the store must be stopping) and closes its connection (db_close). */
 void db_checkpointer_stop(db *d);
 

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 
 static sqlite3_pcache_methods2 inner;
-static _Atomic unsigned long truncations;
 
 typedef struct cache {
 	sqlite3_pcache *inner;
@@ -96,7 +95,6 @@ static void pc_truncate(sqlite3_pcache *p, unsigned limit)
 	cache *c = (cache *)p;
 	if (limit > c->max_key && (!c->spare_held || limit > c->spare))
 		return; /* no page at or past the limit */
-	truncations++;
 	inner.xTruncate(c->inner, limit);
 	if (limit == 0)
 		c->max_key = 0;
@@ -117,11 +115,6 @@ static void pc_shrink(sqlite3_pcache *p)
 {
 	cache *c = (cache *)p;
 	inner.xShrink(c->inner);
-}
-
-unsigned long page_cache_truncations(void)
-{
-	return truncations;
 }
 
 void page_cache_install(void)

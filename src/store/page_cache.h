@@ -5,7 +5,5 @@
 /* Installs it for every connection of the process; call before SQLite initializes (later, SQLite
  * keeps its own and this does nothing). */
 void page_cache_install(void);
-/* Truncations passed on to SQLite's cache since the process started (the others were skipped). */
-unsigned long page_cache_truncations(void);
 
 #endif

@@ -5,7 +5,6 @@
  * all queued jobs, runs each in a SAVEPOINT of one BEGIN IMMEDIATE transaction and commits
  * once. One writer means SQLite never answers "database is locked" to a request, and the
  * commit cost is shared by the whole group. */
-#include "store/checkpointer.h"
 #include "store/db_internal.h"
 #include "store/faults.h"
 
@@ -386,15 +385,35 @@ static int sync_wal(db *d)
 	return 0;
 }
 
-/* A RESTART of the WAL, run by the writer between two groups. A durable store's writer
- * connection "syncs" the WAL by writing what is buffered (wal_vfs.h), so the writer flushes the
- * file first: the syncer may still be flushing the last group, and waiting for it to say so costs
- * more (its wake-up comes after it answers the group's callers). */
+/* The busy handler of a RESTART: RESTART_BUSY_WAITS waits of 100 us for readers, then
+ * SQLITE_BUSY (the checkpointer asks again after its next round). */
+#define RESTART_BUSY_WAITS 100
+static int restart_busy(void *ctx, int count)
+{
+	(void)ctx;
+	if (count >= RESTART_BUSY_WAITS)
+		return 0;
+	struct timespec ts = {0, 100 * 1000};
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* A RESTART of the WAL, run by the writer between two groups when the checkpointer asks
+ * (checkpointer.c). A durable store's writer connection "syncs" the WAL by writing what is
+ * buffered (wal_vfs.h), so the writer flushes the file first: the syncer may still be flushing
+ * the last group, and waiting for it to say so costs more (its wake-up comes after it answers
+ * the group's callers). */
 static void restart_wal(db *d)
 {
 	uint64_t t0 = monotonic_ns();
-	if (!d->durable || !flush_wal(d, &d->writer_wal_fd))
-		db_wal_restart(d);
+	if (!d->durable || !flush_wal(d, &d->writer_wal_fd)) {
+		db_conn *c = d->writer;
+		sqlite3_busy_handler(c->h, restart_busy, NULL);
+		int rc = sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+		db_conn_writer_busy(c);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warn("msg=\"checkpoint failed\" rc=%d", rc);
+	}
 	d->wal_restarts++;
 	d->wal_restart_ns += monotonic_ns() - t0;
 }

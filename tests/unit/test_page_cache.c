@@ -17,7 +17,20 @@
 #define PAGE 4096
 #define SPARE (0x40000000u / PAGE + 1)
 
-static sqlite3_pcache_methods2 layer;
+static sqlite3_pcache_methods2 layer, sqlite_cache;
+static unsigned long truncations; /* passed on to SQLite's own cache */
+
+/* Installed under the layer: SQLite's own truncation, counted. */
+static void counted_truncate(sqlite3_pcache *p, unsigned limit)
+{
+	truncations++;
+	sqlite_cache.xTruncate(p, limit);
+}
+
+static unsigned long page_cache_truncations(void)
+{
+	return truncations;
+}
 
 static sqlite3_pcache_page *fetch(sqlite3_pcache *c, unsigned key)
 {
@@ -112,6 +125,11 @@ static void test_store_stays_whole(void **state)
 
 int main(void)
 {
+	if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &sqlite_cache) != SQLITE_OK)
+		return 1;
+	sqlite3_pcache_methods2 counted = sqlite_cache;
+	counted.xTruncate = counted_truncate;
+	sqlite3_config(SQLITE_CONFIG_PCACHE2, &counted);
 	page_cache_install();
 	if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &layer) != SQLITE_OK ||
 	    sqlite3_initialize() != SQLITE_OK)
