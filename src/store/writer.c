@@ -444,10 +444,13 @@ static void *sync_main(void *arg)
 				if (!j->rc)
 					j->rc = cl_fail(j->err, CL_EINTERNAL, NULL,
 							"the store could not flush to disk");
-		wake_jobs(d, jobs);
+		/* The writer may commit the next group while this one's callers are answered. */
 		pthread_mutex_lock(&d->lock);
 		d->sync_busy = false;
 		pthread_cond_signal(&d->wake);
+		pthread_mutex_unlock(&d->lock);
+		wake_jobs(d, jobs);
+		pthread_mutex_lock(&d->lock);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
