@@ -583,13 +583,25 @@ static int prediction_insert(db_conn *c, const prediction_record *p, int64_t now
 	return rc;
 }
 
-/* Keeps the endpoint's newest log_limit predictions, trimmed once every PREDICTION_TRIM_EVERY of
- * its inserts: its log overshoots the limit by at most that step (two after a trim a failed job
+/* Keeps the endpoint's newest log_limit predictions, trimmed once every trim_step() of its
+ * inserts: its log overshoots the limit by at most that step (two after a trim a failed job
  * undid). The cut (the newest id to delete) is found once a trim and, after the first, from the
  * last trim's (below), so a trim walks the index entries of the rows it deletes, not log_limit of
  * them: at the default 10,000, two walks of the limit every 156th insert were a fifth of a
- * prediction's instructions; small steps also spread the deletes over the writer's groups. */
-#define PREDICTION_TRIM_EVERY 16
+ * prediction's instructions. The step grows with the limit, to a sixteenth of it between 16 and
+ * 64 rows: each trim rewrites the pages at the log's old end (the table's and the index's leaf
+ * and parent, the free list, the file's header), which at every 16th insert was a third of the
+ * WAL a group wrote; larger steps would gather more deletes into one group's commit. */
+#define PREDICTION_TRIM_MIN 16
+#define PREDICTION_TRIM_MAX 64
+
+static int64_t trim_step(int64_t log_limit)
+{
+	int64_t step = log_limit / 16;
+	if (step < PREDICTION_TRIM_MIN)
+		return PREDICTION_TRIM_MIN;
+	return step > PREDICTION_TRIM_MAX ? PREDICTION_TRIM_MAX : step;
+}
 
 /* The writer's trims, per endpoint: the inserts since the last (a trigger: an insert undone by a
  * rollback trims a row early, a trim undone a step late; a group's shared savepoint undone moves
@@ -711,7 +723,7 @@ static json_t *trimmed_images(db_conn *c, const prediction_record *p, int64_t cu
 static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, json_t *let_go,
 			   cl_error *err)
 {
-	const int64_t every = PREDICTION_TRIM_EVERY;
+	const int64_t every = trim_step(p->log_limit);
 	trim_slot *t = trim_slot_of(c, p->endpoint_id, every);
 	/* A moved epoch may be a rollback that undid the last trim: trim now. */
 	if (t ? ++t->since < every && t->epoch == db_access_epoch(c) : id % every)
