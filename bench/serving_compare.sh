@@ -49,7 +49,9 @@ if [ -z "$SEED" ]; then
 		|| die "bench/serving.sh failed: $(tail -5 "$WORK/seed.log")"
 	SEED=$(sed -n 's/.*kept: //p' "$WORK/seed.log" | tail -1)
 fi
-[ -f "$SEED/key" ] && [ -f "$SEED/endpoint_id" ] || die "$SEED is not a kept serving directory"
+if [ ! -f "$SEED/key" ] || [ ! -f "$SEED/endpoint_id" ]; then
+	die "$SEED is not a kept serving directory"
+fi
 for s in a b; do
 	mkdir "$WORK/$s"
 	cp -a "$SEED/crowdloop.db" "$SEED/admin.tok" "$SEED/key" "$SEED/endpoint_id" \
