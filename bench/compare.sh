@@ -30,19 +30,7 @@ CHAINED=()
 BENCH_TAG=compare
 . "$ROOT/bench/lib.sh"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-compare-XXXXXX")
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-for b in "$A" "$B"; do
-	build_targets "$b" crowdloop crowdloop-loadgen
-done
+pair_start compare "$A" "$B"
 
 SEED=${COMPARE_SEED:-$WORK/seed}
 if [ -z "${COMPARE_SEED:-}" ]; then
@@ -54,47 +42,33 @@ fi
 cp -a "$SEED" "$WORK/a"
 cp -a "$SEED" "$WORK/b"
 
-# Starts build $1's server on store $2 with environment settings $3 (one word, spaces between)
-# and options $4...; prints "PID PORT".
-serve() {
-	local bin=$1/crowdloop data=$2 vars=$3 p
-	shift 3
-	p=$(free_port)
-	# shellcheck disable=SC2086 # the settings are words
-	env $vars "$bin" serve --data "$data" --listen "127.0.0.1:$p" "$@" >"$data/server.log" 2>&1 &
-	local pid=$!
-	wait_healthz "$pid" "$p" "$data/server.log"
-	echo "$pid $p"
-}
 # Opens store $2 with build $1's server once and stops it. The store is seeded by A, so a newer B
 # migrates it on its first start (tens of MB of WAL on a large store), and its checkpointer would
 # copy that WAL into the database during B's first bursts; settled, both start from a checkpointed
 # store of their own schema.
 settle() {
 	local pid port
-	read -r pid port < <(serve "$1" "$2" "")
+	read -r pid port < <(pair_serve "$1" "$2" "")
 	kill -TERM "$pid"
 	while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 settle "$A" "$WORK/a"
 settle "$B" "$WORK/b"
 
-read -r PID_A PORT_A < <(serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
+read -r PID_A PORT_A < <(pair_serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
 PIDS+=("$PID_A")
-read -r PID_B PORT_B < <(serve "$B" "$WORK/b" "${COMPARE_ENV_B:-}" ${ARGS_B[@]+"${ARGS_B[@]}"})
+read -r PID_B PORT_B < <(pair_serve "$B" "$WORK/b" "${COMPARE_ENV_B:-}" ${ARGS_B[@]+"${ARGS_B[@]}"})
 PIDS+=("$PID_B")
-
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 # One burst against the server ($1 pid, $2 port, $3 store): "CYCLES_PER_S CPU_US_PER_REQUEST".
 burst() {
 	local c0 c1 out
-	c0=$(cpu_s "$1")
+	c0=$(pid_cpu_s "$1")
 	out=$("$A/crowdloop-loadgen" --port "$2" --cycles ${CHAINED[@]+"${CHAINED[@]}"} \
 		--connections 64 --warmup 0.5 --duration "$BURST" --project "$(cat "$3/project_id")" \
 		--workers-file "$3/workers.tok" --reviewers-file "$3/reviewers.tok" | grep '^RESULT ') \
 		|| die "loadgen failed"
-	c1=$(cpu_s "$1")
+	c1=$(pid_cpu_s "$1")
 	awk -v a="$c0" -v b="$c1" -v t="$BURST" -v r="$out" 'BEGIN {
 		n = split(r, kv, " "); for (i = 1; i <= n; i++) { split(kv[i], x, "="); f[x[1]] = x[2] }
 		# The CPU sample spans the warm-up too; the requests of the whole burst are estimated
@@ -113,9 +87,6 @@ for i in $(seq "$ROUNDS"); do
 	echo "| $i | $ca | $ua | $cb | $ub |"
 	echo "$ca $ua $cb $ub" >>"$WORK/pairs"
 done
-awk '{ r[NR] = $3 / $1; u[NR] = $4 / $2; sa += $1; sb += $3 }
-	function median(v, n,   i, j, t) {
-		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+awk "$AWK_MEDIAN"'{ r[NR] = $3 / $1; u[NR] = $4 / $2; sa += $1; sb += $3 }
 	END { printf "B/A: cycles/s %.3f, server CPU per request %.3f (medians of %d pairs); mean cycles/s A %.0f, B %.0f\n",
 		median(r, NR), median(u, NR), NR, sa / NR, sb / NR }' "$WORK/pairs"

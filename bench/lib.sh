@@ -14,11 +14,13 @@ free_port() {
 # Field KEY of a loadgen RESULT line ($2); empty when absent.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-# utime + stime of the server in seconds.
-server_cpu_s() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
-		"/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
+# utime + stime of process $1 in seconds.
+pid_cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"
 }
+
+# utime + stime of the server in seconds.
+server_cpu_s() { pid_cpu_s "$SERVER_PID" 2>/dev/null || echo 0; }
 
 # Builds the targets $2... in build directory $1 (configured as Release when new).
 build_targets() {
@@ -95,3 +97,42 @@ stop_server() {
 	fi
 	SERVER_PID=
 }
+
+# ---- two builds side by side (bench/compare.sh, bench/serving_compare.sh) ----
+
+# Makes WORK, a fresh directory named after $1, removed at exit with every server of PIDS
+# stopped; builds crowdloop and the load generator in build directories $2 and $3.
+pair_start() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-$1-XXXXXX")
+	PIDS=()
+	trap pair_cleanup EXIT
+	trap 'exit 130' INT TERM
+	build_targets "$2" crowdloop crowdloop-loadgen
+	build_targets "$3" crowdloop crowdloop-loadgen
+}
+
+pair_cleanup() {
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$WORK"
+}
+
+# Starts build $1's server on data directory $2 with environment settings $3 (one word, spaces
+# between) and options $4...; prints "PID PORT".
+pair_serve() {
+	local bin=$1/crowdloop data=$2 vars=$3 p
+	shift 3
+	p=$(free_port)
+	# shellcheck disable=SC2086 # the settings are words
+	env $vars "$bin" serve --data "$data" --listen "127.0.0.1:$p" "$@" >"$data/server.log" 2>&1 &
+	local pid=$!
+	wait_healthz "$pid" "$p" "$data/server.log"
+	echo "$pid $p"
+}
+
+# awk's median(v, n) of v[1..n] (sorting v), to put before a program's text.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+AWK_MEDIAN='function median(v, n,   i, j, t) {
+	for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+'

@@ -25,19 +25,7 @@ RULE=${COMPARE_RULE:-off}
 BENCH_TAG=serving-compare
 . "$ROOT/bench/lib.sh"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-scompare-XXXXXX")
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-for b in "$A" "$B"; do
-	build_targets "$b" crowdloop crowdloop-loadgen
-done
+pair_start scompare "$A" "$B"
 
 # The endpoint's model directory lies inside the seed, which both copies name: it is kept
 # until the end when made here.
@@ -58,16 +46,6 @@ for s in a b; do
 		"$SEED/project_id" "$SEED/bodies.jsonl" "$WORK/$s/"
 done
 
-# Starts build $1's server on data directory $2; prints "PID PORT".
-serve() {
-	local p
-	p=$(free_port)
-	"$1/crowdloop" serve --data "$2" --listen "127.0.0.1:$p" >"$2/server.log" 2>&1 &
-	local pid=$!
-	wait_healthz "$pid" "$p" "$2/server.log"
-	echo "$pid $p"
-}
-
 # Sets the feedback rule of the server on port $1, data directory $2.
 set_rule() {
 	local body='{"feedback":null}'
@@ -78,23 +56,21 @@ set_rule() {
 		|| die "cannot set the feedback rule"
 }
 
-read -r PID_A PORT_A < <(serve "$A" "$WORK/a")
+read -r PID_A PORT_A < <(pair_serve "$A" "$WORK/a" "")
 PIDS+=("$PID_A")
-read -r PID_B PORT_B < <(serve "$B" "$WORK/b")
+read -r PID_B PORT_B < <(pair_serve "$B" "$WORK/b" "")
 PIDS+=("$PID_B")
 set_rule "$PORT_A" "$WORK/a"
 set_rule "$PORT_B" "$WORK/b"
 
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-
 # One burst against the server ($1 pid, $2 port, $3 data): "PER_S P50_MS P99_MS CPU_US".
 burst() {
 	local c0 c1 out
-	c0=$(cpu_s "$1")
+	c0=$(pid_cpu_s "$1")
 	out=$("$A/crowdloop-loadgen" --port "$2" --predict sentiment --key "$(cat "$3/key")" \
 		--body "$3/bodies.jsonl" --connections 64 --warmup 0.5 --duration "$BURST" |
 		grep '^RESULT ') || die "loadgen failed"
-	c1=$(cpu_s "$1")
+	c1=$(pid_cpu_s "$1")
 	[ "$(field non2xx "$out")" = 0 ] || die "non-2xx answers: $out"
 	awk -v a="$c0" -v b="$c1" -v t="$BURST" -v rps="$(field rps "$out")" \
 		-v p50="$(field predict_p50_us "$out")" -v p99="$(field predict_p99_us "$out")" \
@@ -113,10 +89,7 @@ for i in $(seq "$ROUNDS"); do
 	echo "| $i | $ra | $pa / $qa | $ua | $rb | $pb / $qb | $ub |"
 	echo "$ra $pa $qa $ua $rb $pb $qb $ub" >>"$WORK/pairs"
 done
-awk 'function median(v, n,   i, j, t) {
-		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
-	{ r[NR] = $5 / $1; p[NR] = $6 / $2; q[NR] = $7 / $3; u[NR] = $8 / $4; qa[NR] = $3; qb[NR] = $7
+awk "$AWK_MEDIAN"'{ r[NR] = $5 / $1; p[NR] = $6 / $2; q[NR] = $7 / $3; u[NR] = $8 / $4; qa[NR] = $3; qb[NR] = $7
 	  if ($3 < 5) ua5++; if ($7 < 5) ub5++ }
 	END { printf "B/A: predictions/s %.3f, p50 %.3f, p99 %.3f, CPU a prediction %.3f (medians of %d pairs)\n",
 		median(r, NR), median(p, NR), median(q, NR), median(u, NR), NR

@@ -38,7 +38,7 @@
 
 _Atomic uint64_t db_epoch_source;
 
-/* The writer seldom waits for the write lock (it restarts the WAL itself, checkpointer.c): it
+/* The writer seldom waits for the write lock (it restarts the WAL itself, writer.c): it
  * tries again every WRITER_BUSY_US, where SQLite's own timeout sleeps 1, 2, then 5 ms and more
  * between tries, stopping every request in flight that long. Like the other connections, it
  * gives up after BUSY_TIMEOUT_MS. */
