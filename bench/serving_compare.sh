@@ -10,7 +10,9 @@
 # p99 in ms, server CPU µs a prediction) and the medians. Knobs (environment): COMPARE_ROUNDS
 # (pairs, 10), COMPARE_BURST (seconds of predictions a burst after 0.5 s of warm-up, 2),
 # COMPARE_RULE (off, or on: the rule of bench/serving.sh), COMPARE_SEED (a data directory kept
-# by `BENCH_KEEP=1 bash bench/serving.sh`, used instead of making one).
+# by `BENCH_KEEP=1 bash bench/serving.sh`, used instead of making one), COMPARE_ARGS_A /
+# COMPARE_ARGS_B (extra `crowdloop serve` options of each) and COMPARE_ENV_A / COMPARE_ENV_B
+# (environment settings of each, NAME=VALUE words), so one build can be compared with itself.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,9 +58,11 @@ set_rule() {
 		|| die "cannot set the feedback rule"
 }
 
-read -r PID_A PORT_A < <(pair_serve "$A" "$WORK/a" "")
+read -r -a ARGS_A <<<"${COMPARE_ARGS_A:-}"
+read -r -a ARGS_B <<<"${COMPARE_ARGS_B:-}"
+read -r PID_A PORT_A < <(pair_serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
 PIDS+=("$PID_A")
-read -r PID_B PORT_B < <(pair_serve "$B" "$WORK/b" "")
+read -r PID_B PORT_B < <(pair_serve "$B" "$WORK/b" "${COMPARE_ENV_B:-}" ${ARGS_B[@]+"${ARGS_B[@]}"})
 PIDS+=("$PID_B")
 set_rule "$PORT_A" "$WORK/a"
 set_rule "$PORT_B" "$WORK/b"
@@ -78,8 +82,8 @@ burst() {
 			(rps > 0 ? (b - a) * 1e6 / (rps * (t + 0.5)) : 0) }'
 }
 
-echo "A: $A"
-echo "B: $B"
+echo "A: $A ${COMPARE_ENV_A:-} ${COMPARE_ARGS_A:-}"
+echo "B: $B ${COMPARE_ENV_B:-} ${COMPARE_ARGS_B:-}"
 echo "$ROUNDS pairs of ${BURST} s bursts, 64 connections, feedback rule $RULE"
 echo "| pair | A predictions/s | A p50 / p99 ms | A CPU µs | B predictions/s | B p50 / p99 ms | B CPU µs |"
 echo "|---|---|---|---|---|---|---|"
