@@ -8,7 +8,13 @@
  * each submit and approval asks for the next task in the same request ("next": true), so a worker
  * or reviewer goes back to tasks/next or reviews/next only when that came back empty. `--predict
  * NAME` POSTs /api/v1/endpoints/NAME/predict with an endpoint key (`--key`) on every connection,
- * the bodies taken in turn from `--body FILE` (one JSON body a line). Every round
+ * the bodies taken in turn from `--body FILE` (one JSON body a line). By default each connection
+ * sends its next request as soon as the last is answered (the most the server gives, and the
+ * latency at that load); `--rate R` (with --healthz or --predict) paces the connections to R
+ * requests a second in all instead, each connection's requests due at fixed times, and times each
+ * request from when it was due rather than from when it could be sent, so that an answer that
+ * came late and held the next request back counts against that one too (no coordinated
+ * omission): the latency a server gives at that load. Every round
  * trip lands in a per-route log-linear histogram that is exact to the microsecond below 2 ms and
  * within 0.1% above; at the end it prints rates, p50/p99/max per route, non-2xx answers by status
  * and errors, plus one `RESULT key=value ...` line for scripts. Every loop is bounded: the run
@@ -26,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -84,7 +91,9 @@ struct conn {
 	size_t out_len, out_off;
 	char *in;
 	size_t in_len, in_cap;
-	uint64_t sent_at;  /* ns, when the request was issued */
+	int index;	   /* among all the connections, from 0 */
+	uint64_t sent_at;  /* ns, when the request was issued (under --rate, when it was due) */
+	uint64_t due;	   /* ns, under --rate: when the next request is due; 0 before the first */
 	uint64_t wake_at;  /* ns, for C_SLEEPING */
 	uint64_t deadline; /* ns, for C_BUSY and C_CONNECTING */
 };
@@ -116,6 +125,7 @@ struct options {
 	long long max_cycles;
 	const char *mark_file;
 	int threads;
+	double rate; /* requests a second in all; 0: each connection as fast as it is answered */
 };
 
 /* What a thread counts; added to `merged` when it ends. */
@@ -149,6 +159,8 @@ static pthread_mutex_t merged_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint64_t cycles_total;  /* approvals since the start, warm-up included */
 static _Atomic uint64_t measure_start; /* ns; 0 until the measured window opens */
 static double cpu0;		       /* the process's CPU seconds when it opened */
+static uint64_t go_at;		       /* ns: when the connections start their requests */
+static uint64_t rate_gap;	       /* ns between two requests of a connection under --rate */
 static uint64_t warm_end, end_at;      /* ns: the warm-up's end and the run's */
 
 static uint64_t now_ns(void)
@@ -194,7 +206,9 @@ static void usage(FILE *f)
 	      "  --warmup ends early once a fifth of --max-cycles are done, so that a fast run\n"
 	      "  still measures most of them; --mark FILE creates FILE when measuring starts\n"
 	      "  --predict NAME also needs: --key clk_... --body FILE (one JSON body a line,\n"
-	      "         each under 1.5 KB, sent in turn)\n",
+	      "         each under 1.5 KB, sent in turn)\n"
+	      "  --rate R (with --healthz or --predict): R requests a second in all, each\n"
+	      "         timed from when it was due\n",
 	      f);
 }
 
@@ -306,6 +320,9 @@ static int parse_args(int argc, char **argv)
 			opt.body_file = v;
 		} else if (strcmp(a, "--mark") == 0) {
 			opt.mark_file = v;
+		} else if (strcmp(a, "--rate") == 0) {
+			if (parse_seconds(v, 1, 1e7, &opt.rate))
+				goto bad;
 		} else if (strcmp(a, "--max-cycles") == 0) {
 			if (parse_ll(v, 0, INT64_MAX, &n))
 				goto bad;
@@ -329,6 +346,10 @@ static int parse_args(int argc, char **argv)
 			    strlen(opt.predict) > 64)) {
 		fprintf(stderr, "loadgen: --predict needs --key (at most 128 characters) and --body; "
 				"the name is at most 64 characters\n");
+		return -1;
+	}
+	if (opt.rate > 0 && opt.cycles) {
+		fprintf(stderr, "loadgen: --rate goes with --healthz or --predict\n");
 		return -1;
 	}
 	if (opt.cycles) {
@@ -635,11 +656,23 @@ static void issue(struct conn *c)
 		start_connect(c);
 		return;
 	}
+	uint64_t now = now_ns();
+	if (rate_gap) {
+		/* The connections' first requests spread evenly over one gap. */
+		if (!c->due)
+			c->due = go_at + rate_gap * (uint64_t)c->index / (uint64_t)opt.connections;
+		if (c->due > now) {
+			c->state = C_SLEEPING;
+			c->wake_at = c->due;
+			return;
+		}
+	}
 	build_request(c);
 	c->in_len = 0;
 	c->state = C_BUSY;
-	c->sent_at = now_ns();
-	c->deadline = c->sent_at + (uint64_t)(opt.timeout * 1e9);
+	c->sent_at = rate_gap ? c->due : now;
+	c->due += rate_gap;
+	c->deadline = now + (uint64_t)(opt.timeout * 1e9);
 	flush_out(c);
 }
 
@@ -1104,12 +1137,18 @@ static void loop_once(uint64_t until)
 	uint64_t next = run_timers(now);
 	if (until < next)
 		next = until;
-	int tmo = 0;
-	if (next > now) {
-		uint64_t ms = (next - now + 999999) / 1000000;
-		tmo = ms > 1000 ? 1000 : (int)ms;
-	}
-	int n = epoll_wait(epfd, evs, 256, tmo);
+	/* To the nanosecond, as --rate's due times need; whole milliseconds where the kernel has no
+	 * epoll_pwait2. */
+	static _Atomic int coarse;
+	uint64_t wait = next > now ? next - now : 0;
+	if (wait > 1000000000ULL)
+		wait = 1000000000ULL;
+	struct timespec ts = {(time_t)(wait / 1000000000ULL), (long)(wait % 1000000000ULL)};
+	int n = coarse ? -1 : epoll_pwait2(epfd, evs, 256, &ts, NULL);
+	if (n < 0 && errno == ENOSYS)
+		coarse = 1;
+	if (coarse)
+		n = epoll_wait(epfd, evs, 256, (int)((wait + 999999) / 1000000));
 	for (int i = 0; i < n; i++)
 		on_event(evs[i].data.ptr, evs[i].events);
 }
@@ -1143,6 +1182,9 @@ static void report(double elapsed, double cpu)
 		       "%.2f s measured\n",
 		       opt.chained ? " (chained)" : "", opt.connections,
 		       opt.connections - opt.reviewers, opt.reviewers, opt.project, elapsed);
+	if (opt.rate > 0)
+		printf("paced: %.0f requests/s due in all, each timed from when it was due\n",
+		       opt.rate);
 	printf("requests: %llu (%.1f/s), 2xx %llu, non-2xx %llu\n", (unsigned long long)total, rps,
 	       (unsigned long long)ok, (unsigned long long)non2xx);
 	if (opt.cycles)
@@ -1182,10 +1224,10 @@ static void report(double elapsed, double cpu)
 	printf("loadgen cpu: %.2f s (%.0f%% of one core)\n", cpu,
 	       elapsed > 0 ? 100 * cpu / elapsed : 0);
 
-	printf("RESULT mode=%s chained=%d connections=%d elapsed_s=%.3f requests=%llu rps=%.1f "
-	       "cycles=%llu "
+	printf("RESULT mode=%s chained=%d connections=%d rate=%.0f elapsed_s=%.3f requests=%llu "
+	       "rps=%.1f cycles=%llu "
 	       "cycles_per_s=%.1f non2xx=%llu errors=%llu loadgen_cpu_pct=%.0f",
-	       opt.healthz ? "healthz" : opt.predict ? "predict" : "cycles", opt.chained, opt.connections, elapsed,
+	       opt.healthz ? "healthz" : opt.predict ? "predict" : "cycles", opt.chained, opt.connections, opt.rate, elapsed,
 	       (unsigned long long)total, rps, (unsigned long long)merged.cycles, cps,
 	       (unsigned long long)non2xx,
 	       (unsigned long long)(merged.errs.connect + merged.errs.reset + merged.errs.timeout +
@@ -1342,6 +1384,7 @@ int main(int argc, char **argv)
 		struct shard *sh = &shards[i % threads];
 		struct conn *c = &sh->conns[sh->n++];
 		c->fd = -1;
+		c->index = i;
 		if (opt.healthz) {
 			c->role = ROLE_HEALTHZ;
 		} else if (opt.predict) {
@@ -1355,6 +1398,13 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (opt.rate > 0) {
+		rate_gap = (uint64_t)((double)total_conns * 1e9 / opt.rate);
+		if (!rate_gap)
+			rate_gap = 1;
+		/* Wake-ups on time: the threads take this slack from the main one. */
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	}
 	pthread_barrier_init(&connected_all, NULL, (unsigned)threads + 1);
 	pthread_barrier_init(&clock_set, NULL, (unsigned)threads + 1);
 	for (int t = 0; t < threads; t++)
@@ -1373,6 +1423,7 @@ int main(int argc, char **argv)
 			total_conns);
 
 	uint64_t t0 = now_ns();
+	go_at = t0;
 	warm_end = t0 + (uint64_t)(opt.warmup * 1e9);
 	end_at = warm_end + (uint64_t)(opt.duration * 1e9);
 	if (connected && opt.warmup <= 0)

@@ -841,7 +841,8 @@ void runner_hooks_tick(const runner_hook *hooks, int since_ms[], int tick_ms)
 static void *loop(void *arg)
 {
 	runner *r = arg;
-	const struct timespec tick = {0, (long)r->cfg.tick_ms * 1000000L};
+	/* A tick of a second or more needs its seconds apart: nanosleep refuses 10^9 ns and more. */
+	const struct timespec tick = {r->cfg.tick_ms / 1000, (long)(r->cfg.tick_ms % 1000) * 1000000L};
 	int since_ms[RUNNER_MAX_HOOKS] = {0};
 	while (!atomic_load(&r->stop)) {
 		take_live(r, false);

@@ -1,0 +1,166 @@
+/* crowdloop-freezes: how long the machine itself stopped running during a benchmark, as a virtual
+ * machine does when its host throttles it. One thread per CPU, pinned to it and, where allowed, at
+ * the highest real-time priority, wakes every --tick-ms (1) on a fixed grid for --duration
+ * seconds and counts every wake-up that came more than --late-ms (2) after its time. Such a
+ * thread preempts every other thread of the guest at once, so a late wake-up is time the CPU did
+ * not run at all (or ran only the guest kernel with interrupts off). Where real-time priority is
+ * refused (not root), the threads run under the default policy and a late wake-up may also be
+ * the guest's own threads in the way: the report says which. Prints per CPU the freezes, their
+ * total and the longest, how many freezes every CPU had at the same time (their ends within one
+ * tick), and one `RESULT key=value ...` line for scripts. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CPUS 256
+#define MAX_FREEZES 100000
+
+struct probe {
+	pthread_t thread;
+	int cpu;
+	uint64_t count, total_ns, max_ns;
+	uint64_t *ends; /* each freeze's end (ns), for the ones all CPUs had at once */
+	size_t n_ends;
+};
+
+static double duration = 10, tick_ms = 1, late_ms = 2;
+static int realtime;
+
+static uint64_t ns_of(const struct timespec *t)
+{
+	return (uint64_t)t->tv_sec * 1000000000ULL + (uint64_t)t->tv_nsec;
+}
+
+static struct timespec timespec_of(uint64_t ns)
+{
+	return (struct timespec){(time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL)};
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return ns_of(&t);
+}
+
+static void *probe_main(void *arg)
+{
+	struct probe *p = arg;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(p->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+	uint64_t tick = (uint64_t)(tick_ms * 1e6), late = (uint64_t)(late_ms * 1e6);
+	uint64_t due = now_ns(), end = due + (uint64_t)(duration * 1e9);
+	while (due < end) {
+		due += tick;
+		struct timespec t = timespec_of(due);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+			;
+		uint64_t woke = now_ns(), behind = woke - due;
+		if (behind <= late)
+			continue;
+		p->count++;
+		p->total_ns += behind;
+		if (behind > p->max_ns)
+			p->max_ns = behind;
+		if (p->n_ends < MAX_FREEZES)
+			p->ends[p->n_ends++] = woke;
+		due = woke - woke % tick; /* back on the grid, without a burst of catch-up ticks */
+	}
+	return NULL;
+}
+
+/* Freezes of CPU 0 that every other CPU also had, ending within one tick of it. */
+static uint64_t shared_freezes(const struct probe *p, int n)
+{
+	uint64_t tick = (uint64_t)(tick_ms * 1e6), shared = 0;
+	for (size_t i = 0; i < p[0].n_ends; i++) {
+		int all = 1;
+		for (int c = 1; all && c < n; c++) {
+			int found = 0;
+			for (size_t k = 0; !found && k < p[c].n_ends; k++) {
+				uint64_t a = p[0].ends[i], b = p[c].ends[k];
+				found = (a > b ? a - b : b - a) <= tick;
+			}
+			all = found;
+		}
+		shared += (uint64_t)all;
+	}
+	return shared;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		double *to = strcmp(argv[i], "--duration") == 0  ? &duration
+			     : strcmp(argv[i], "--tick-ms") == 0 ? &tick_ms
+			     : strcmp(argv[i], "--late-ms") == 0 ? &late_ms
+								 : NULL;
+		char *end = NULL;
+		if (!to || i + 1 == argc) {
+			fprintf(stderr, "usage: crowdloop-freezes [--duration 10] [--tick-ms 1] "
+					"[--late-ms 2]\n");
+			return -1;
+		}
+		*to = strtod(argv[++i], &end);
+		if (!end || *end || !(*to > 0 && *to <= 86400)) {
+			fprintf(stderr, "crowdloop-freezes: bad value for %s: %s\n", argv[i - 1],
+				argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (parse_args(argc, argv))
+		return 2;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = cpus < 1 ? 1 : cpus > MAX_CPUS ? MAX_CPUS : (int)cpus;
+	struct probe *p = calloc((size_t)n, sizeof *p);
+	if (!p)
+		return 1;
+	/* Threads take the policy of the thread that makes them. */
+	struct sched_param sp = {.sched_priority = sched_get_priority_max(SCHED_FIFO)};
+	realtime = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
+	for (int c = 0; c < n; c++) {
+		p[c].cpu = c;
+		p[c].ends = malloc(MAX_FREEZES * sizeof *p[c].ends);
+		if (!p[c].ends || pthread_create(&p[c].thread, NULL, probe_main, &p[c])) {
+			fprintf(stderr, "crowdloop-freezes: cannot start a probe\n");
+			return 1;
+		}
+	}
+	uint64_t count = 0, total = 0, max = 0;
+	for (int c = 0; c < n; c++) {
+		pthread_join(p[c].thread, NULL);
+		printf("cpu %d: %llu freezes over %.1f ms, %.1f ms in all, the longest %.1f ms\n", c,
+		       (unsigned long long)p[c].count, late_ms, (double)p[c].total_ns / 1e6,
+		       (double)p[c].max_ns / 1e6);
+		count += p[c].count;
+		total += p[c].total_ns;
+		max = p[c].max_ns > max ? p[c].max_ns : max;
+	}
+	uint64_t shared = shared_freezes(p, n);
+	printf("%s; %llu freezes of every CPU at once, in %.1f s\n",
+	       realtime ? "real-time probes: a late wake-up is time the CPU did not run"
+			: "probes under the default policy (real-time refused): a late wake-up may "
+			  "also be the guest's own threads",
+	       (unsigned long long)shared, duration);
+	printf("RESULT cpus=%d realtime=%d seconds=%.1f freezes=%llu frozen_ms_per_cpu=%.1f "
+	       "longest_ms=%.1f shared=%llu\n",
+	       n, realtime, duration, (unsigned long long)count, (double)total / 1e6 / n,
+	       (double)max / 1e6, (unsigned long long)shared);
+	for (int c = 0; c < n; c++)
+		free(p[c].ends);
+	free(p);
+	return 0;
+}
