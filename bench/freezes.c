@@ -77,19 +77,19 @@ static void *probe_main(void *arg)
 	return NULL;
 }
 
-/* Freezes of CPU 0 that every other CPU also had, ending within one tick of it. */
+/* Freezes of CPU 0 that every other CPU also had, ending within one tick of it. Each CPU's ends
+ * are in time order, so one pass a CPU keeps the count linear in the freezes. */
 static uint64_t shared_freezes(const struct probe *p, int n)
 {
 	uint64_t tick = (uint64_t)(tick_ms * 1e6), shared = 0;
+	size_t at[MAX_CPUS] = {0};
 	for (size_t i = 0; i < p[0].n_ends; i++) {
+		uint64_t a = p[0].ends[i];
 		int all = 1;
-		for (int c = 1; all && c < n; c++) {
-			int found = 0;
-			for (size_t k = 0; !found && k < p[c].n_ends; k++) {
-				uint64_t a = p[0].ends[i], b = p[c].ends[k];
-				found = (a > b ? a - b : b - a) <= tick;
-			}
-			all = found;
+		for (int c = 1; c < n; c++) {
+			while (at[c] < p[c].n_ends && p[c].ends[at[c]] + tick < a)
+				at[c]++;
+			all &= at[c] < p[c].n_ends && p[c].ends[at[c]] <= a + tick;
 		}
 		shared += (uint64_t)all;
 	}
