@@ -15,22 +15,16 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -eq 2 ] || { echo "usage: bash bench/compare.sh BUILD_A BUILD_B" >&2; exit 2; }
-abs() { case $1 in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
-A=$(abs "$1")
-B=$(abs "$2")
 ROUNDS=${COMPARE_ROUNDS:-10}
 BURST=${COMPARE_BURST:-3}
 ITEMS=${COMPARE_ITEMS:-400000}
-read -r -a ARGS_A <<<"${COMPARE_ARGS_A:-}"
-read -r -a ARGS_B <<<"${COMPARE_ARGS_B:-}"
 CHAINED=()
 [ "${COMPARE_CHAINED:-0}" = 1 ] && CHAINED=(--chained)
 
 BENCH_TAG=compare
 . "$ROOT/bench/lib.sh"
 
-pair_start compare "$A" "$B"
+pair_start compare "$@"
 
 SEED=${COMPARE_SEED:-$WORK/seed}
 if [ -z "${COMPARE_SEED:-}" ]; then
@@ -55,10 +49,7 @@ settle() {
 settle "$A" "$WORK/a"
 settle "$B" "$WORK/b"
 
-read -r PID_A PORT_A < <(pair_serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
-PIDS+=("$PID_A")
-read -r PID_B PORT_B < <(pair_serve "$B" "$WORK/b" "${COMPARE_ENV_B:-}" ${ARGS_B[@]+"${ARGS_B[@]}"})
-PIDS+=("$PID_B")
+pair_serve_both
 
 # One burst against the server ($1 pid, $2 port, $3 store): "CYCLES_PER_S CPU_US_PER_REQUEST".
 burst() {
@@ -76,8 +67,7 @@ burst() {
 		printf "%s %.1f\n", f["cycles_per_s"], (f["rps"] > 0 ? (b - a) * 1e6 / (f["rps"] * (t + 0.5)) : 0) }'
 }
 
-echo "A: $A ${COMPARE_ENV_A:-} ${COMPARE_ARGS_A:-}"
-echo "B: $B ${COMPARE_ENV_B:-} ${COMPARE_ARGS_B:-}"
+pair_describe
 echo "$ROUNDS pairs of ${BURST} s bursts, 64 connections${CHAINED[*]:+, chained}, $ITEMS items"
 echo "| pair | A cycles/s | A CPU µs/request | B cycles/s | B CPU µs/request |"
 echo "|---|---|---|---|---|"

@@ -100,15 +100,22 @@ stop_server() {
 
 # ---- two builds side by side (bench/compare.sh, bench/serving_compare.sh) ----
 
-# Makes WORK, a fresh directory named after $1, removed at exit with every server of PIDS
-# stopped; builds crowdloop and the load generator in build directories $2 and $3.
+# For a script given two build directories ($2 and $3, relative to the source tree or absolute):
+# sets A and B to them, made absolute, and makes WORK, a fresh directory named after $1, removed
+# at exit with every server of PIDS stopped; builds crowdloop and the load generator in both.
 pair_start() {
+	[ $# -eq 3 ] || { echo "usage: bash bench/${0##*/} BUILD_A BUILD_B" >&2; exit 2; }
+	local dir
+	for dir in A B; do
+		case $2 in /*) printf -v "$dir" '%s' "$2" ;; *) printf -v "$dir" '%s' "$ROOT/$2" ;; esac
+		shift
+	done
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-$1-XXXXXX")
 	PIDS=()
 	trap pair_cleanup EXIT
 	trap 'exit 130' INT TERM
-	build_targets "$2" crowdloop crowdloop-loadgen
-	build_targets "$3" crowdloop crowdloop-loadgen
+	build_targets "$A" crowdloop crowdloop-loadgen
+	build_targets "$B" crowdloop crowdloop-loadgen
 }
 
 pair_cleanup() {
@@ -128,6 +135,24 @@ pair_serve() {
 	local pid=$!
 	wait_healthz "$pid" "$p" "$data/server.log"
 	echo "$pid $p"
+}
+
+# Starts A's server on $WORK/a and B's on $WORK/b, each with its COMPARE_ENV_A / _B settings and
+# COMPARE_ARGS_A / _B options: sets PID_A, PORT_A, PID_B and PORT_B.
+pair_serve_both() {
+	local args_a args_b
+	read -r -a args_a <<<"${COMPARE_ARGS_A:-}"
+	read -r -a args_b <<<"${COMPARE_ARGS_B:-}"
+	read -r PID_A PORT_A < <(pair_serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${args_a[@]+"${args_a[@]}"})
+	PIDS+=("$PID_A")
+	read -r PID_B PORT_B < <(pair_serve "$B" "$WORK/b" "${COMPARE_ENV_B:-}" ${args_b[@]+"${args_b[@]}"})
+	PIDS+=("$PID_B")
+}
+
+# The two builds, with their settings and options, a line each.
+pair_describe() {
+	echo "A: $A ${COMPARE_ENV_A:-} ${COMPARE_ARGS_A:-}"
+	echo "B: $B ${COMPARE_ENV_B:-} ${COMPARE_ARGS_B:-}"
 }
 
 # awk's median(v, n) of v[1..n] (sorting v), to put before a program's text.

@@ -196,31 +196,21 @@ loadgen() {
 
 declare -A FIG
 
+# Run $2 of case $1: the rule off, the rule on, or paced (the rule off, RATE predictions a second).
 predict_case() {
-	local rule=$1 run=$2
+	local case=$1 run=$2 rule=$1 pace=() how=""
+	if [ "$case" = paced ]; then
+		rule=off pace=(--rate "$RATE") how=", paced at $RATE a second"
+	fi
 	set_rule "$rule"
 	echo
-	echo "== predict, feedback rule $rule (run $run): $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s =="
+	echo "== predict, feedback rule $rule$how (run $run): $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s =="
 	loadgen "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { print w + d }')" \
 		--predict sentiment --key "$(cat "$DATA/key")" --body "$DATA/bodies.jsonl" \
-		--connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION"
+		--connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" ${pace[@]+"${pace[@]}"}
 	local r=$LAST_RESULT
 	[ "$(field non2xx "$r")" = 0 ] || log "warning: $(field non2xx "$r") non-2xx answers"
-	FIG[$rule.$run]="$(field rps "$r") $(field predict_p50_us "$r") $(field predict_p99_us "$r") $LAST_CPU $(field non2xx "$r") $LAST_FROZEN"
-}
-
-# The rule off, paced at RATE predictions a second (the case "paced").
-paced_case() {
-	local run=$1
-	set_rule off
-	echo
-	echo "== predict, feedback rule off, paced at $RATE a second (run $run): $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s =="
-	loadgen "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { print w + d }')" \
-		--predict sentiment --key "$(cat "$DATA/key")" --body "$DATA/bodies.jsonl" \
-		--connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" --rate "$RATE"
-	local r=$LAST_RESULT
-	[ "$(field non2xx "$r")" = 0 ] || log "warning: $(field non2xx "$r") non-2xx answers"
-	FIG[paced.$run]="$(field rps "$r") $(field predict_p50_us "$r") $(field predict_p99_us "$r") $LAST_CPU $(field non2xx "$r") $LAST_FROZEN"
+	FIG[$case.$run]="$(field rps "$r") $(field predict_p50_us "$r") $(field predict_p99_us "$r") $LAST_CPU $(field non2xx "$r") $LAST_FROZEN"
 }
 
 # The run with the median predictions/s of case $1 (the median p99 for "paced", whose rate is
@@ -264,7 +254,7 @@ main() {
 	for i in $(seq "$RUNS"); do
 		predict_case off "$i"
 		predict_case on "$i"
-		paced_case "$i"
+		predict_case paced "$i"
 	done
 	local made
 	made=$(curl -fsS -m 30 -H "Authorization: Bearer $(cat "$DATA/admin.tok")" \

@@ -16,10 +16,6 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[ $# -eq 2 ] || { echo "usage: bash bench/serving_compare.sh BUILD_A BUILD_B" >&2; exit 2; }
-abs() { case $1 in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
-A=$(abs "$1")
-B=$(abs "$2")
 ROUNDS=${COMPARE_ROUNDS:-10}
 BURST=${COMPARE_BURST:-2}
 RULE=${COMPARE_RULE:-off}
@@ -27,7 +23,7 @@ RULE=${COMPARE_RULE:-off}
 BENCH_TAG=serving-compare
 . "$ROOT/bench/lib.sh"
 
-pair_start scompare "$A" "$B"
+pair_start scompare "$@"
 
 # The endpoint's model directory lies inside the seed, which both copies name: it is kept
 # until the end when made here.
@@ -58,12 +54,7 @@ set_rule() {
 		|| die "cannot set the feedback rule"
 }
 
-read -r -a ARGS_A <<<"${COMPARE_ARGS_A:-}"
-read -r -a ARGS_B <<<"${COMPARE_ARGS_B:-}"
-read -r PID_A PORT_A < <(pair_serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${ARGS_A[@]+"${ARGS_A[@]}"})
-PIDS+=("$PID_A")
-read -r PID_B PORT_B < <(pair_serve "$B" "$WORK/b" "${COMPARE_ENV_B:-}" ${ARGS_B[@]+"${ARGS_B[@]}"})
-PIDS+=("$PID_B")
+pair_serve_both
 set_rule "$PORT_A" "$WORK/a"
 set_rule "$PORT_B" "$WORK/b"
 
@@ -82,8 +73,7 @@ burst() {
 			(rps > 0 ? (b - a) * 1e6 / (rps * (t + 0.5)) : 0) }'
 }
 
-echo "A: $A ${COMPARE_ENV_A:-} ${COMPARE_ARGS_A:-}"
-echo "B: $B ${COMPARE_ENV_B:-} ${COMPARE_ARGS_B:-}"
+pair_describe
 echo "$ROUNDS pairs of ${BURST} s bursts, 64 connections, feedback rule $RULE"
 echo "| pair | A predictions/s | A p50 / p99 ms | A CPU µs | B predictions/s | B p50 / p99 ms | B CPU µs |"
 echo "|---|---|---|---|---|---|---|"
