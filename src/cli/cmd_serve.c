@@ -39,6 +39,7 @@ typedef struct serve_args {
 	bool demo, quiet;
 	long long io_threads, handlers, min_wage, max_image_megapixels, gpus;
 	long long per_address, header_timeout, report_batch, report_period, background_import_kb;
+	long long commit_interval_us;
 } serve_args;
 
 static const char *const sync_words[] = {"full", "normal", NULL};
@@ -73,6 +74,10 @@ static int parse(int argc, char **argv, serve_args *args, app *a)
 		       "full (default): a write is answered once the WAL holding it\n"
 		       "is flushed to disk; normal: once committed (survives a\n"
 		       "killed process, not a power cut)"),
+	    OPT_INT("commit-interval-us", &args->commit_interval_us, 0, 1000000, "N",
+		    "with --sync full, commit writes at most once every N\n"
+		    "microseconds (default 0: as soon as the last flush ends);\n"
+		    "a light load then shares one flush among more writes"),
 	    OPT_CHOICE("sched", &args->sched, sched_words,
 		       "batch (default): the server's threads (all but the one\n"
 		       "that waits on the disk) run under Linux's SCHED_BATCH policy,\n"
@@ -384,6 +389,7 @@ int cmd_serve(int argc, char **argv)
 		log_error("msg=\"%s\"", err.message);
 		return 1;
 	}
+	db_set_commit_interval(a.db, (unsigned)args.commit_interval_us);
 	a.store = (store){.ops = &store_sqlite_ops, .db = a.db};
 	a.serving = serving_registry_new(a.max_image_pixels);
 	char langid[sizeof a.data_dir + 16];

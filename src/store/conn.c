@@ -408,7 +408,12 @@ int db_open(const char *dir, bool durable, db **out, cl_error *err)
 	if (rc)
 		goto fail;
 	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->wake, NULL);
+	/* The writer's timed waits (writer.c) count on the monotonic clock. */
+	pthread_condattr_t monotonic;
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->wake, &monotonic);
+	pthread_condattr_destroy(&monotonic);
 	pthread_mutex_init(&d->readers_lock, NULL);
 	pthread_key_create(&d->reader_key, NULL);
 	d->readers_expected = 32; /* until db_set_readers says */

@@ -75,6 +75,9 @@ struct db {
 	pthread_cond_t sync_wake;
 	db_job *unsynced;
 	bool sync_busy, sync_stopping;
+	/* The shortest time from one group's commit to the next (db_set_commit_interval; 0: none),
+	 * and when the last one began (under `lock`). */
+	uint64_t commit_interval_ns, last_commit_ns;
 	/* The checkpointer asks the writer to restart the WAL (under `lock`). */
 	bool restart_wanted;
 	int wal_fd;

@@ -463,6 +463,8 @@ static void *sync_main(void *arg)
  * seen the syncer idle), any other answers its callers at once. */
 static void commit_locked(db *d, group *g)
 {
+	if (d->commit_interval_ns)
+		d->last_commit_ns = monotonic_ns();
 	pthread_mutex_unlock(&d->lock);
 	db_job *jobs = group_commit(d, g);
 	pthread_mutex_lock(&d->lock);
@@ -483,17 +485,45 @@ static void periodic_done(void *arg, int rc)
 	(void)rc;
 }
 
-static bool periodic_due(db *d, struct timespec *next)
+static bool periodic_due(db *d, uint64_t *next)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (!d->periodic || now.tv_sec < next->tv_sec ||
-	    (now.tv_sec == next->tv_sec && now.tv_nsec < next->tv_nsec))
+	uint64_t now = monotonic_ns();
+	if (!d->periodic || now < *next)
 		return false;
-	int64_t ns = (int64_t)now.tv_nsec + (int64_t)d->periodic_ms * 1000000;
-	next->tv_sec = now.tv_sec + (time_t)(ns / 1000000000);
-	next->tv_nsec = (long)(ns % 1000000000);
+	*next = now + (uint64_t)d->periodic_ms * 1000000;
 	return true;
+}
+
+/* When the open group may commit at the earliest (under d->lock): at once without a commit
+ * interval or on a store that does not flush. */
+static uint64_t commit_due_ns(const db *d)
+{
+	if (!d->commit_interval_ns || !d->durable)
+		return 0;
+	return d->last_commit_ns + d->commit_interval_ns;
+}
+
+/* Sleeps (holding d->lock) until the writer has something to do: jobs, a stop, an open group
+ * the syncer is free for and whose commit is due, a RESTART wanted between groups, or the
+ * periodic job's time. */
+static void writer_wait(db *d, const group *g, uint64_t next_periodic)
+{
+	for (;;) {
+		bool committable = g->open && !d->sync_busy;
+		uint64_t until = committable ? commit_due_ns(d) : UINT64_MAX;
+		if (d->periodic && next_periodic < until)
+			until = next_periodic;
+		if (d->head || d->stopping || (d->restart_wanted && !g->open) || until == 0)
+			return;
+		if (until == UINT64_MAX) {
+			pthread_cond_wait(&d->wake, &d->lock);
+			continue;
+		}
+		if (monotonic_ns() >= until)
+			return;
+		struct timespec ts = {(time_t)(until / 1000000000), (long)(until % 1000000000)};
+		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+	}
 }
 
 /* The writer: a pipelined group commit. While the syncer flushes one committed group, the
@@ -504,20 +534,11 @@ static void *writer_main(void *arg)
 {
 	db *d = arg;
 	prctl(PR_SET_NAME, "cl-writer");
-	struct timespec next_periodic;
-	clock_gettime(CLOCK_REALTIME, &next_periodic);
+	uint64_t next_periodic = monotonic_ns();
 	group g = {0};
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		while (!d->head && !d->stopping && !(g.open && !d->sync_busy) &&
-		       !(d->restart_wanted && !g.open)) {
-			if (!d->periodic) {
-				pthread_cond_wait(&d->wake, &d->lock);
-				continue;
-			}
-			if (pthread_cond_timedwait(&d->wake, &d->lock, &next_periodic) == ETIMEDOUT)
-				break;
-		}
+		writer_wait(d, &g, next_periodic);
 		db_job *jobs = d->head;
 		db_job *last = NULL;
 		int n = 0;
@@ -553,7 +574,9 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&d->lock);
 		bool full = g.n >= GROUP_MAX;
-		if (g.open && (!d->sync_busy || !d->durable || full || d->stopping)) {
+		uint64_t due = commit_due_ns(d);
+		bool ready = !d->sync_busy && (!due || monotonic_ns() >= due);
+		if (g.open && (ready || !d->durable || full || d->stopping)) {
 			while (d->sync_busy)
 				pthread_cond_wait(&d->wake, &d->lock);
 			commit_locked(d, &g);
@@ -664,6 +687,14 @@ void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms)
 	d->periodic = fn;
 	d->periodic_ctx = ctx;
 	d->periodic_ms = period_ms;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void db_set_commit_interval(db *d, unsigned us)
+{
+	pthread_mutex_lock(&d->lock);
+	d->commit_interval_ns = (uint64_t)us * 1000;
 	pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
 }

@@ -50,6 +50,13 @@ void db_wait_done(void *w, int rc);
 int db_wait_for(db_wait *w);
 /* Registers a job the writer runs about every `period_ms` (lease expiry). One only. */
 void db_set_periodic(db *d, db_write_fn fn, void *ctx, int period_ms);
+/* A durable store commits a group at most once every `us` microseconds (0, the default: as soon
+ * as the syncer has flushed the last one). Writes arriving meanwhile join the open group, so a
+ * light load shares a flush among more writes, for up to `us` more latency each: fewer flushes
+ * a second, which on a virtual machine each cost the host time it may take back by stopping
+ * the guest (docs/BENCHMARKS.md). Under a load whose flushes already come less often, nothing
+ * changes. */
+void db_set_commit_interval(db *d, unsigned us);
 
 /* What the writer did since the store opened: group commits, the write jobs they held, the
  * pages they wrote to the WAL, and the flushes of the WAL that made them durable (one flush

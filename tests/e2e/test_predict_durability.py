@@ -2,7 +2,8 @@
 I/O thread, its log handed to the store's writer) is called on many connections at once, over
 the plain predict route and the Open Inference Protocol, and the server is killed with SIGKILL
 while the calls run. Every prediction id a caller was answered is in the log the store kept.
-A text model's shadow, answered off the request's thread, is logged and never returned."""
+A text model's shadow, answered off the request's thread, is logged and never returned. The
+same with a commit interval, whose commits are spaced by it."""
 import json
 import os
 import subprocess
@@ -127,6 +128,39 @@ class PredictionDurabilityTest(ServerTestCase):
             "SELECT id FROM predictions WHERE endpoint_id = %d" % endpoint_id)}
         self.assertEqual(ids - logged, set(), "answered predictions missing from the log")
         self.server.start()
+
+
+def metric(port, name):
+    """One counter of /metrics."""
+    for line in Client(port).get("/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    raise AssertionError("no %s in /metrics" % name)
+
+
+class CommitIntervalTest(PredictionDurabilityTest):
+    """The same with `serve --commit-interval-us`: the store's commits are spaced by it, and
+    an answered prediction is still durable when the server is killed."""
+    INTERVAL_US = 20000
+    server_args = ("--commit-interval-us", str(INTERVAL_US))
+
+    def test_commits_are_spaced_by_the_interval(self):
+        _, key = self.deploy("tiny-spaced")
+        c = Client(self.server.port, token=key)
+        before = metric(self.server.port, "crowdloop_db_commits_total")
+        t0 = time.monotonic()
+        for i in range(10):
+            r = c.post(API + "/endpoints/tiny-spaced/predict",
+                       {"inputs": [{"text": "a good day %d" % i}]})
+            self.assertEqual(r.status, 200, r)
+        elapsed = time.monotonic() - t0
+        commits = metric(self.server.port, "crowdloop_db_commits_total") - before
+        # Each prediction waits for its log row's commit; ten in turn take ten commits at
+        # least an interval apart (the lease expiry's own commits, once a second, are spaced
+        # the same).
+        self.assertGreaterEqual(commits, 10)
+        self.assertGreaterEqual(elapsed, 9 * self.INTERVAL_US / 1e6)
+        self.assertLessEqual(commits, elapsed / (self.INTERVAL_US / 1e6) + 1)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 /* Unit tests of store/writer: a durable store answers a write only once its WAL is flushed,
- * rerunnable jobs that share a savepoint still fail alone, a transaction SQLite rolled back
- * by itself fails its whole group, and a merged part runs once a group with the jobs that
- * succeeded. */
+ * a commit interval spaces its commits, rerunnable jobs that share a savepoint still fail
+ * alone, a transaction SQLite rolled back by itself fails its whole group, and a merged part
+ * runs once a group with the jobs that succeeded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -69,6 +70,58 @@ static void test_durable_writes_are_flushed_before_the_answer(void **state)
 	sqlite3_stmt *st = db_stmt(db_reader(f->d), "SELECT count(*) FROM filler");
 	assert_int_equal(db_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 450);
+	sqlite3_reset(st);
+}
+
+/* ---- the commit interval ---- */
+
+#define COMMIT_INTERVAL_US 20000
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* With a commit interval a durable store begins a commit at most once an interval: eight
+ * threads writing in turn share groups instead of taking a commit each (without the interval
+ * the same writes take dozens of commits in the same time), and every answered write is in the
+ * file after the store opens again. Set back to 0, a lone thread's writes commit one by one. */
+static void test_a_commit_interval_spaces_the_commits(void **state)
+{
+	fixture *f = *state;
+	cl_error err;
+	assert_int_equal(db_write(f->d, create_table, NULL, &err), 0);
+	db_set_commit_interval(f->d, COMMIT_INTERVAL_US);
+	db_stats s0, s1, s2;
+	db_write_stats(f->d, &s0);
+	uint64_t t0 = now_ns();
+	pthread_t writers[8];
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&writers[i], NULL, durable_writer_main, f), 0);
+	for (int i = 0; i < 8; i++) {
+		void *failed = NULL;
+		pthread_join(writers[i], &failed);
+		assert_null(failed);
+	}
+	uint64_t elapsed = now_ns() - t0;
+	db_write_stats(f->d, &s1);
+	assert_int_equal(s1.jobs - s0.jobs, 400);
+	uint64_t commits = s1.commits - s0.commits;
+	assert_true(commits <= elapsed / (COMMIT_INTERVAL_US * 1000ull) + 1);
+	assert_true(commits < 400 / 2);
+	assert_true(s1.syncs - s0.syncs >= commits);
+	db_set_commit_interval(f->d, 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(db_write(f->d, insert_row, NULL, &err), 0);
+	db_write_stats(f->d, &s2);
+	assert_int_equal(s2.commits - s1.commits, 20);
+	db_close(f->d);
+	assert_int_equal(db_open(f->dir, true, &f->d, &err), 0);
+	sqlite3_stmt *st = db_stmt(db_reader(f->d), "SELECT count(*) FROM filler");
+	assert_int_equal(db_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 420);
 	sqlite3_reset(st);
 }
 
@@ -353,6 +406,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_durable_writes_are_flushed_before_the_answer,
 					    setup_durable, teardown),
+	    cmocka_unit_test_setup_teardown(test_a_commit_interval_spaces_the_commits, setup_durable,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
