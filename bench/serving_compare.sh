@@ -9,7 +9,8 @@
 # medians of the pairs' ratios B/A are the comparison. Prints every pair (predictions/s, p50 and
 # p99 in ms, server CPU µs a prediction) and the medians. Knobs (environment): COMPARE_ROUNDS
 # (pairs, 10), COMPARE_BURST (seconds of predictions a burst after 0.5 s of warm-up, 2),
-# COMPARE_RULE (off, or on: the rule of bench/serving.sh), COMPARE_SEED (a data directory kept
+# COMPARE_RULE (off, or on: the rule of bench/serving.sh), COMPARE_RATE (predictions a second in
+# all, paced as bench/serving.sh's paced case does; unset: as fast as answered), COMPARE_SEED (a data directory kept
 # by `BENCH_KEEP=1 bash bench/serving.sh`, used instead of making one), COMPARE_ARGS_A /
 # COMPARE_ARGS_B (extra `crowdloop serve` options of each) and COMPARE_ENV_A / COMPARE_ENV_B
 # (environment settings of each, NAME=VALUE words), so one build can be compared with itself.
@@ -19,6 +20,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${COMPARE_ROUNDS:-10}
 BURST=${COMPARE_BURST:-2}
 RULE=${COMPARE_RULE:-off}
+PACE=()
+PACE_TEXT="as fast as answered"
+if [ -n "${COMPARE_RATE:-}" ]; then
+	PACE=(--rate "$COMPARE_RATE")
+	PACE_TEXT="paced at $COMPARE_RATE a second"
+fi
 
 BENCH_TAG=serving-compare
 . "$ROOT/bench/lib.sh"
@@ -63,7 +70,8 @@ burst() {
 	local c0 c1 out
 	c0=$(pid_cpu_s "$1")
 	out=$("$A/crowdloop-loadgen" --port "$2" --predict sentiment --key "$(cat "$3/key")" \
-		--body "$3/bodies.jsonl" --connections 64 --warmup 0.5 --duration "$BURST" |
+		--body "$3/bodies.jsonl" --connections 64 --warmup 0.5 --duration "$BURST" \
+		${PACE[@]+"${PACE[@]}"} |
 		grep '^RESULT ') || die "loadgen failed"
 	c1=$(pid_cpu_s "$1")
 	[ "$(field non2xx "$out")" = 0 ] || die "non-2xx answers: $out"
@@ -74,7 +82,7 @@ burst() {
 }
 
 pair_describe
-echo "$ROUNDS pairs of ${BURST} s bursts, 64 connections, feedback rule $RULE"
+echo "$ROUNDS pairs of ${BURST} s bursts, 64 connections, feedback rule $RULE, $PACE_TEXT"
 echo "| pair | A predictions/s | A p50 / p99 ms | A CPU µs | B predictions/s | B p50 / p99 ms | B CPU µs |"
 echo "|---|---|---|---|---|---|---|"
 for i in $(seq "$ROUNDS"); do
