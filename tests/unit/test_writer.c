@@ -30,6 +30,31 @@ static void *durable_writer_main(void *arg)
 	return NULL;
 }
 
+/* 8 threads at once, 50 writes each in turn. */
+static void write_from_eight_threads(fixture *f)
+{
+	pthread_t writers[8];
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&writers[i], NULL, durable_writer_main, f), 0);
+	for (int i = 0; i < 8; i++) {
+		void *failed = NULL;
+		pthread_join(writers[i], &failed);
+		assert_null(failed);
+	}
+}
+
+/* Every acknowledged row is in the file after the store closes and opens again. */
+static void assert_rows_after_reopening(fixture *f, int rows)
+{
+	cl_error err;
+	db_close(f->d);
+	assert_int_equal(db_open(f->dir, true, &f->d, &err), 0);
+	sqlite3_stmt *st = db_stmt(db_reader(f->d), "SELECT count(*) FROM filler");
+	assert_int_equal(db_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), rows);
+	sqlite3_reset(st);
+}
+
 /* A durable store answers a write only after a flush of the WAL that began after its commit:
  * one thread writing in turn sees a flush per write; many threads at once share flushes. */
 static void test_durable_writes_are_flushed_before_the_answer(void **state)
@@ -52,25 +77,12 @@ static void test_durable_writes_are_flushed_before_the_answer(void **state)
 	assert_true(s1.run_ns > s0.run_ns);
 	assert_true(s1.commit_ns > s0.commit_ns);
 	assert_true(s1.flush_ns > s0.flush_ns);
-	pthread_t writers[8];
-	for (int i = 0; i < 8; i++)
-		assert_int_equal(pthread_create(&writers[i], NULL, durable_writer_main, f), 0);
-	for (int i = 0; i < 8; i++) {
-		void *failed = NULL;
-		pthread_join(writers[i], &failed);
-		assert_null(failed);
-	}
+	write_from_eight_threads(f);
 	db_write_stats(f->d, &s2);
 	assert_int_equal(s2.jobs - s1.jobs, 400);
 	assert_true(s2.syncs - s1.syncs >= 1);
 	assert_true(s2.syncs - s1.syncs <= s2.commits - s1.commits);
-	/* Every acknowledged row is in the file after the store closes and opens again. */
-	db_close(f->d);
-	assert_int_equal(db_open(f->dir, true, &f->d, &err), 0);
-	sqlite3_stmt *st = db_stmt(db_reader(f->d), "SELECT count(*) FROM filler");
-	assert_int_equal(db_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 450);
-	sqlite3_reset(st);
+	assert_rows_after_reopening(f, 450);
 }
 
 /* ---- the commit interval ---- */
@@ -97,14 +109,7 @@ static void test_a_commit_interval_spaces_the_commits(void **state)
 	db_stats s0, s1, s2;
 	db_write_stats(f->d, &s0);
 	uint64_t t0 = now_ns();
-	pthread_t writers[8];
-	for (int i = 0; i < 8; i++)
-		assert_int_equal(pthread_create(&writers[i], NULL, durable_writer_main, f), 0);
-	for (int i = 0; i < 8; i++) {
-		void *failed = NULL;
-		pthread_join(writers[i], &failed);
-		assert_null(failed);
-	}
+	write_from_eight_threads(f);
 	uint64_t elapsed = now_ns() - t0;
 	db_write_stats(f->d, &s1);
 	assert_int_equal(s1.jobs - s0.jobs, 400);
@@ -117,12 +122,7 @@ static void test_a_commit_interval_spaces_the_commits(void **state)
 		assert_int_equal(db_write(f->d, insert_row, NULL, &err), 0);
 	db_write_stats(f->d, &s2);
 	assert_int_equal(s2.commits - s1.commits, 20);
-	db_close(f->d);
-	assert_int_equal(db_open(f->dir, true, &f->d, &err), 0);
-	sqlite3_stmt *st = db_stmt(db_reader(f->d), "SELECT count(*) FROM filler");
-	assert_int_equal(db_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 420);
-	sqlite3_reset(st);
+	assert_rows_after_reopening(f, 420);
 }
 
 /* ---- rerunnable jobs ---- */
