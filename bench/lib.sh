@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions the benchmarks share: sourced (`. "$ROOT/bench/lib.sh"`), never run.
 # A script sets BIN (the crowdloop binary) and may set BENCH_TAG (the log lines' prefix) and the
 # array SERVE_ARGS (extra `crowdloop serve` options) before calling them. The server they start
@@ -79,6 +80,7 @@ admin_project() {
 	AUTH="Authorization: Bearer $token"
 	org=$(curl -sf "$url/orgs" -H "$AUTH" -H 'Content-Type: application/json' \
 		-d '{"name":"bench"}' | json_field id) || die "cannot create the org"
+	# shellcheck disable=SC2034 # the project's id, for the script that sourced this file
 	PID=$(curl -sf "$url/projects" -H "$AUTH" -H 'Content-Type: application/json' \
 		-d "{\"org_id\":$org,\"name\":\"bench\",\"kind\":\"$2\",\"labels\":$3}" |
 		json_field id) || die "cannot create the project"
@@ -143,8 +145,10 @@ pair_serve_both() {
 	local args_a args_b
 	read -r -a args_a <<<"${COMPARE_ARGS_A:-}"
 	read -r -a args_b <<<"${COMPARE_ARGS_B:-}"
+	# shellcheck disable=SC2034 # the ports are the sourcing script's
 	read -r PID_A PORT_A < <(pair_serve "$A" "$WORK/a" "${COMPARE_ENV_A:-}" ${args_a[@]+"${args_a[@]}"})
 	PIDS+=("$PID_A")
+	# shellcheck disable=SC2034
 	read -r PID_B PORT_B < <(pair_serve "$B" "$WORK/b" "${COMPARE_ENV_B:-}" ${args_b[@]+"${args_b[@]}"})
 	PIDS+=("$PID_B")
 }

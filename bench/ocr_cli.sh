@@ -87,7 +87,7 @@ bench_page() {
 	"$bench" "$pages" --page "$name" --languages "$langs" --png "$dir/page.png" \
 		--truth "$dir/truth.txt" >"$dir/inproc.out" 2>"$dir/inproc.txt"
 	# "... X ms a page, ...; Y CPU ms a page, ...; fastest read Z CPU ms; ..."
-	local in_ms in_cpu in_fastest cli_cpu cli_ms cli_fastest kor_cpu kor_ms kor_fastest
+	local in_ms in_cpu in_fastest cli_cpu cli_ms cli_fastest kor_cpu kor_fastest
 	read -r in_ms in_cpu in_fastest < <(sed -n 's/.*: \([0-9.]*\) ms a page.*; \([0-9.]*\) CPU ms a page.*fastest read \([0-9.]*\) CPU ms.*/\1 \2 \3/p' "$dir/inproc.out")
 	cli_reads "$dir" cli "${same_model[@]}"
 	read -r cli_cpu cli_ms cli_fastest < <(cli_figures "$dir/cli.time")
@@ -97,7 +97,7 @@ bench_page() {
 	else
 		cli_reads "$dir" kor -l kor+eng
 	fi
-	read -r kor_cpu kor_ms kor_fastest < <(cli_figures "$dir/kor.time")
+	read -r kor_cpu _ kor_fastest < <(cli_figures "$dir/kor.time")
 	local cer
 	read -r -a cer < <(score "$dir/truth.txt" "$dir/inproc.txt" "$dir/cli.1.txt")
 	echo "$name $in_cpu $in_ms $cli_cpu $cli_ms $in_fastest $cli_fastest ${cer[*]}" \

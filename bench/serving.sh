@@ -266,10 +266,10 @@ main() {
 	echo "healthz ceiling: $healthz requests/s"
 	echo "| case | predictions/s (runs) | p50 | p99 (runs) | server CPU % | server CPU µs a prediction | ÷ healthz | machine stopped: ms a CPU / longest |"
 	echo "|---|---|---|---|---|---|---|---|"
-	local rule rps p50 p99 cpu non2xx frozen runs p99s
+	local rule rps p50 p99 cpu frozen runs p99s
 	declare -A MED
 	for rule in off on paced; do
-		read -r rps p50 p99 cpu non2xx frozen <<<"$(median_of "$rule")"
+		read -r rps p50 p99 cpu _ frozen <<<"$(median_of "$rule")"
 		MED[$rule]=$rps
 		runs=$(for i in $(seq "$RUNS"); do printf '%s ' "${FIG[$rule.$i]%% *}"; done)
 		p99s=$(for i in $(seq "$RUNS"); do
