@@ -9,7 +9,8 @@
 # medians of the pairs' ratios B/A are the comparison. Prints every pair (predictions/s, p50 and
 # p99 in ms, server CPU µs a prediction) and the medians. Knobs (environment): COMPARE_ROUNDS
 # (pairs, 10), COMPARE_BURST (seconds of predictions a burst after 0.5 s of warm-up, 2),
-# COMPARE_RULE (off, or on: the rule of bench/serving.sh), COMPARE_RATE (predictions a second in
+# COMPARE_RULE (off, or on: the rule of bench/serving.sh; COMPARE_RULE_A / COMPARE_RULE_B set
+# one side's, so one build with the rule on can be compared with itself off), COMPARE_RATE (predictions a second in
 # all, paced as bench/serving.sh's paced case does; unset: as fast as answered), COMPARE_SEED (a data directory kept
 # by `BENCH_KEEP=1 bash bench/serving.sh`, used instead of making one), COMPARE_ARGS_A /
 # COMPARE_ARGS_B (extra `crowdloop serve` options of each) and COMPARE_ENV_A / COMPARE_ENV_B
@@ -20,6 +21,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${COMPARE_ROUNDS:-10}
 BURST=${COMPARE_BURST:-2}
 RULE=${COMPARE_RULE:-off}
+RULE_A=${COMPARE_RULE_A:-$RULE}
+RULE_B=${COMPARE_RULE_B:-$RULE}
 PACE=()
 PACE_TEXT="as fast as answered"
 if [ -n "${COMPARE_RATE:-}" ]; then
@@ -27,6 +30,7 @@ if [ -n "${COMPARE_RATE:-}" ]; then
 	PACE_TEXT="paced at $COMPARE_RATE a second"
 fi
 
+# shellcheck disable=SC2034 # the log prefix of bench/lib.sh
 BENCH_TAG=serving-compare
 . "$ROOT/bench/lib.sh"
 
@@ -51,10 +55,10 @@ for s in a b; do
 		"$SEED/project_id" "$SEED/bodies.jsonl" "$WORK/$s/"
 done
 
-# Sets the feedback rule of the server on port $1, data directory $2.
+# Sets the feedback rule ($3: on or off) of the server on port $1, data directory $2.
 set_rule() {
 	local body='{"feedback":null}'
-	[ "$RULE" = on ] && body="{\"feedback\":{\"project_id\":$(cat "$2/project_id"),\"threshold\":0.9}}"
+	[ "$3" = on ] && body="{\"feedback\":{\"project_id\":$(cat "$2/project_id"),\"threshold\":0.9}}"
 	curl -fsS -m 30 -X PATCH -H "Authorization: Bearer $(cat "$2/admin.tok")" \
 		-H 'Content-Type: application/json' -d "$body" \
 		"http://127.0.0.1:$1/api/v1/endpoints/$(cat "$2/endpoint_id")" >/dev/null \
@@ -62,8 +66,8 @@ set_rule() {
 }
 
 pair_serve_both
-set_rule "$PORT_A" "$WORK/a"
-set_rule "$PORT_B" "$WORK/b"
+set_rule "$PORT_A" "$WORK/a" "$RULE_A"
+set_rule "$PORT_B" "$WORK/b" "$RULE_B"
 
 # One burst against the server ($1 pid, $2 port, $3 data): "PER_S P50_MS P99_MS CPU_US".
 burst() {
@@ -82,7 +86,7 @@ burst() {
 }
 
 pair_describe
-echo "$ROUNDS pairs of ${BURST} s bursts, 64 connections, feedback rule $RULE, $PACE_TEXT"
+echo "$ROUNDS pairs of ${BURST} s bursts, 64 connections, feedback rule A $RULE_A, B $RULE_B, $PACE_TEXT"
 echo "| pair | A predictions/s | A p50 / p99 ms | A CPU µs | B predictions/s | B p50 / p99 ms | B CPU µs |"
 echo "|---|---|---|---|---|---|---|"
 for i in $(seq "$ROUNDS"); do
