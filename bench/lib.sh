@@ -107,12 +107,13 @@ stop_server() {
 # at exit with every server of PIDS stopped; builds crowdloop and the load generator in both.
 pair_start() {
 	[ $# -eq 3 ] || { echo "usage: bash bench/${0##*/} BUILD_A BUILD_B" >&2; exit 2; }
-	local dir
+	local name=$1 dir
+	shift
 	for dir in A B; do
-		case $2 in /*) printf -v "$dir" '%s' "$2" ;; *) printf -v "$dir" '%s' "$ROOT/$2" ;; esac
+		case $1 in /*) printf -v "$dir" '%s' "$1" ;; *) printf -v "$dir" '%s' "$ROOT/$1" ;; esac
 		shift
 	done
-	WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-$1-XXXXXX")
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/crowdloop-$name-XXXXXX")
 	PIDS=()
 	trap pair_cleanup EXIT
 	trap 'exit 130' INT TERM
