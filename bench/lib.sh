@@ -100,6 +100,17 @@ stop_server() {
 	SERVER_PID=
 }
 
+# Switches the feedback rule of the serving benchmarks' endpoint (a data directory $2 made by
+# bench/serving.sh, its server on port $1) on, with threshold $4 (0.9) and its project, or off.
+set_feedback_rule() {
+	local body='{"feedback":null}'
+	[ "$3" = on ] && body="{\"feedback\":{\"project_id\":$(cat "$2/project_id"),\"threshold\":${4:-0.9}}}"
+	curl -fsS -m 30 -X PATCH -H "Authorization: Bearer $(cat "$2/admin.tok")" \
+		-H 'Content-Type: application/json' -d "$body" \
+		"http://127.0.0.1:$1/api/v1/endpoints/$(cat "$2/endpoint_id")" >/dev/null \
+		|| die "cannot switch the feedback rule $3"
+}
+
 # ---- two builds side by side (bench/compare.sh, bench/serving_compare.sh) ----
 
 # For a script given two build directories ($2 and $3, relative to the source tree or absolute):

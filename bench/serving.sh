@@ -26,10 +26,10 @@
 # off); with the rule on the input's text is kept with it too and a doubtful one makes its item in
 # the same transaction while the rule is under its daily cap (past it, nothing: the first run's
 # doubtful sentences reach the cap within its first second).
-# Prints predictions/s and p50/p99 per run, the median run of each case, the machine's stops, predictions/s ÷
-# healthz requests/s, the rule's cost (on ÷ off), the server's CPU share and its CPU time per
-# prediction (the steadier figure on a shared machine), with the load average before each run. Knobs (environment): BUILD_DIR (build), BENCH_CONNECTIONS,
-# BENCH_DURATION, BENCH_HEALTHZ_DURATION, BENCH_WARMUP, BENCH_RUNS, BENCH_THRESHOLD, BENCH_RATE,
+# Prints predictions/s and p50/p99 per run, the median run of each case, the machine's stops,
+# predictions/s ÷ healthz requests/s, the rule's cost (on ÷ off), the server's CPU share and its
+# CPU time per prediction (the steadier figure on a shared machine), with the load average
+# before each run. Knobs (environment): BUILD_DIR (build), BENCH_CONNECTIONS, BENCH_DURATION, BENCH_HEALTHZ_DURATION, BENCH_WARMUP, BENCH_RUNS, BENCH_THRESHOLD, BENCH_RATE,
 # BENCH_SERVE_ARGS (extra `crowdloop serve` options), BENCH_KEEP=1 to keep the data directory.
 set -euo pipefail
 
@@ -133,16 +133,6 @@ for name, value in (("endpoint_id", ep["id"]), ("project_id", project["id"]),
 PY
 }
 
-# Sets the endpoint's feedback rule: $1 = on or off.
-set_rule() {
-	local body='{"feedback":null}'
-	[ "$1" = on ] && body="{\"feedback\":{\"project_id\":$(cat "$DATA/project_id"),\"threshold\":$THRESHOLD}}"
-	curl -fsS -m 30 -X PATCH -H "Authorization: Bearer $(cat "$DATA/admin.tok")" \
-		-H 'Content-Type: application/json' -d "$body" \
-		"http://127.0.0.1:$PORT/api/v1/endpoints/$(cat "$DATA/endpoint_id")" >/dev/null \
-		|| die "cannot switch the feedback rule $1"
-}
-
 # The store's counters from /metrics, as "commits jobs syncs flush_s restarts restart_s".
 store_counters() {
 	curl -fsS -m 5 "http://127.0.0.1:$PORT/metrics" | awk '
@@ -169,7 +159,7 @@ loadgen() {
 	cpu0=$(server_cpu_s)
 	"$FREEZES" --duration "$seconds" >"$DATA/freezes.out" 2>&1 &
 	probe=$!
-	out=$(timeout $(( ${DURATION%.*} + ${HEALTHZ_DURATION%.*} + ${WARMUP%.*} + 60 )) \
+	out=$(timeout $(( ${seconds%.*} + 60 )) \
 		"$LOADGEN" --port "$PORT" "$@") || { printf '%s\n' "$out"; die "loadgen failed"; }
 	cpu1=$(server_cpu_s)
 	wait "$probe" || true
@@ -202,7 +192,7 @@ predict_case() {
 	if [ "$case" = paced ]; then
 		rule=off pace=(--rate "$RATE") how=", paced at $RATE a second"
 	fi
-	set_rule "$rule"
+	set_feedback_rule "$PORT" "$DATA" "$rule" "$THRESHOLD"
 	echo
 	echo "== predict, feedback rule $rule$how (run $run): $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s =="
 	loadgen "$(awk -v w="$WARMUP" -v d="$DURATION" 'BEGIN { print w + d }')" \

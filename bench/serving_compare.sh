@@ -10,9 +10,10 @@
 # p99 in ms, server CPU µs a prediction) and the medians. Knobs (environment): COMPARE_ROUNDS
 # (pairs, 10), COMPARE_BURST (seconds of predictions a burst after 0.5 s of warm-up, 2),
 # COMPARE_RULE (off, or on: the rule of bench/serving.sh; COMPARE_RULE_A / COMPARE_RULE_B set
-# one side's, so one build with the rule on can be compared with itself off), COMPARE_RATE (predictions a second in
-# all, paced as bench/serving.sh's paced case does; unset: as fast as answered), COMPARE_SEED (a data directory kept
-# by `BENCH_KEEP=1 bash bench/serving.sh`, used instead of making one), COMPARE_ARGS_A /
+# one side's, so one build with the rule on can be compared with itself off), COMPARE_RATE
+# (predictions a second in all, paced as bench/serving.sh's paced case does; unset: as fast as
+# answered), COMPARE_SEED (a data directory kept by `BENCH_KEEP=1 bash bench/serving.sh`, used
+# instead of making one), COMPARE_ARGS_A /
 # COMPARE_ARGS_B (extra `crowdloop serve` options of each) and COMPARE_ENV_A / COMPARE_ENV_B
 # (environment settings of each, NAME=VALUE words), so one build can be compared with itself.
 set -euo pipefail
@@ -55,19 +56,9 @@ for s in a b; do
 		"$SEED/project_id" "$SEED/bodies.jsonl" "$WORK/$s/"
 done
 
-# Sets the feedback rule ($3: on or off) of the server on port $1, data directory $2.
-set_rule() {
-	local body='{"feedback":null}'
-	[ "$3" = on ] && body="{\"feedback\":{\"project_id\":$(cat "$2/project_id"),\"threshold\":0.9}}"
-	curl -fsS -m 30 -X PATCH -H "Authorization: Bearer $(cat "$2/admin.tok")" \
-		-H 'Content-Type: application/json' -d "$body" \
-		"http://127.0.0.1:$1/api/v1/endpoints/$(cat "$2/endpoint_id")" >/dev/null \
-		|| die "cannot set the feedback rule"
-}
-
 pair_serve_both
-set_rule "$PORT_A" "$WORK/a" "$RULE_A"
-set_rule "$PORT_B" "$WORK/b" "$RULE_B"
+set_feedback_rule "$PORT_A" "$WORK/a" "$RULE_A"
+set_feedback_rule "$PORT_B" "$WORK/b" "$RULE_B"
 
 # One burst against the server ($1 pid, $2 port, $3 data): "PER_S P50_MS P99_MS CPU_US".
 burst() {

@@ -503,14 +503,23 @@ static uint64_t commit_due_ns(const db *d)
 	return d->last_commit_ns + d->commit_interval_ns;
 }
 
+/* Whether the open group may commit now (under d->lock): the syncer is free for it and its
+ * commit is due. */
+static bool commit_ready(const db *d)
+{
+	if (d->sync_busy)
+		return false;
+	uint64_t due = commit_due_ns(d);
+	return !due || monotonic_ns() >= due;
+}
+
 /* Sleeps (holding d->lock) until the writer has something to do: jobs, a stop, an open group
  * the syncer is free for and whose commit is due, a RESTART wanted between groups, or the
  * periodic job's time. */
 static void writer_wait(db *d, const group *g, uint64_t next_periodic)
 {
 	for (;;) {
-		bool committable = g->open && !d->sync_busy;
-		uint64_t until = committable ? commit_due_ns(d) : UINT64_MAX;
+		uint64_t until = g->open && !d->sync_busy ? commit_due_ns(d) : UINT64_MAX;
 		if (d->periodic && next_periodic < until)
 			until = next_periodic;
 		if (d->head || d->stopping || (d->restart_wanted && !g->open) || until == 0)
@@ -519,10 +528,9 @@ static void writer_wait(db *d, const group *g, uint64_t next_periodic)
 			pthread_cond_wait(&d->wake, &d->lock);
 			continue;
 		}
-		if (monotonic_ns() >= until)
-			return;
 		struct timespec ts = {(time_t)(until / 1000000000), (long)(until % 1000000000)};
-		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+		if (pthread_cond_timedwait(&d->wake, &d->lock, &ts) == ETIMEDOUT)
+			return;
 	}
 }
 
@@ -574,9 +582,7 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&d->lock);
 		bool full = g.n >= GROUP_MAX;
-		uint64_t due = commit_due_ns(d);
-		bool ready = !d->sync_busy && (!due || monotonic_ns() >= due);
-		if (g.open && (ready || !d->durable || full || d->stopping)) {
+		if (g.open && (commit_ready(d) || !d->durable || full || d->stopping)) {
 			while (d->sync_busy)
 				pthread_cond_wait(&d->wake, &d->lock);
 			commit_locked(d, &g);

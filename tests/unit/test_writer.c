@@ -13,9 +13,9 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 #include "db_fixture.h"
@@ -89,13 +89,6 @@ static void test_durable_writes_are_flushed_before_the_answer(void **state)
 
 #define COMMIT_INTERVAL_US 20000
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* With a commit interval a durable store begins a commit at most once an interval: eight
  * threads writing in turn share groups instead of taking a commit each (without the interval
  * the same writes take dozens of commits in the same time), and every answered write is in the
@@ -108,9 +101,9 @@ static void test_a_commit_interval_spaces_the_commits(void **state)
 	db_set_commit_interval(f->d, COMMIT_INTERVAL_US);
 	db_stats s0, s1, s2;
 	db_write_stats(f->d, &s0);
-	uint64_t t0 = now_ns();
+	int64_t t0 = clock_mono_ns();
 	write_from_eight_threads(f);
-	uint64_t elapsed = now_ns() - t0;
+	uint64_t elapsed = (uint64_t)(clock_mono_ns() - t0);
 	db_write_stats(f->d, &s1);
 	assert_int_equal(s1.jobs - s0.jobs, 400);
 	uint64_t commits = s1.commits - s0.commits;
