@@ -63,9 +63,8 @@ int api_list_page(http_request *r, api_list_fn list, int64_t owner)
 
 int api_rate_limited(http_request *r, int64_t wait_ms, const char *message)
 {
-	json_t *body =
-	    json_pack("{s:{s:s,s:s}}", "error", "code", cl_err_name(CL_ERATE), "message", message);
-	http_json(r, cl_err_http_status(CL_ERATE), body);
+	http_json(r, cl_err_http_status(CL_ERATE),
+		  http_error_body(r, CL_ERATE, cl_err_name(CL_ERATE), message));
 	char secs[24];
 	snprintf(secs, sizeof secs, "%lld", (long long)((wait_ms + 999) / 1000));
 	http_header(r, "Retry-After", secs);

@@ -7,6 +7,7 @@
  * (api/shadow.h), never returned.
  * Callers send image bytes or text, never a server path. */
 #include "api/api.h"
+#include "api/oip_tensor.h"
 #include "api/shadow.h"
 #include "core/auth.h"
 #include "core/endpoint.h"
@@ -439,7 +440,7 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 /* A request answered on its I/O thread, while its predictions wait for the writer. */
 typedef struct predict_async {
 	json_t *body;		/* the request's: inputs and request_id point into it */
-	json_t *input;		/* the inference route's one input; NULL on the plain route */
+	json_t *inputs;		/* the inference route's inputs (an array); NULL on the plain route */
 	const char *request_id; /* the inference request's id, or NULL */
 	endpoint_row e;
 	prediction_batch log; /* log.n slots were answered; the last may have failed */
@@ -456,7 +457,7 @@ static void predict_async_free(void *ctx)
 	for (int i = 0; i < pa->log.n; i++)
 		prediction_slot_release(&pa->slots[i]);
 	endpoint_row_release(&pa->e);
-	json_decref(pa->input);
+	json_decref(pa->inputs);
 	json_decref(pa->body);
 	free(pa);
 }
@@ -807,7 +808,8 @@ int api_oip_ready(http_request *r)
 int api_oip_server(http_request *r)
 {
 	http_json(r, 200,
-		  json_pack("{s:s,s:s,s:[]}", "name", "crowdloop", "version", "1", "extensions"));
+		  json_pack("{s:s,s:s,s:[s]}", "name", "crowdloop", "version", "1", "extensions",
+			    "binary_tensor_data"));
 	return 0;
 }
 
@@ -828,8 +830,8 @@ static bool serves_ocr(const endpoint_row *e)
 	return true;
 }
 
-/* Whether the endpoint's models read images (a BYTES element is then an image's base64), as
- * OCR and the image classifiers do; else text. */
+/* Whether the endpoint's models read images (a BYTES element is then an image), as OCR and the
+ * image classifiers do; else text. */
 static bool takes_images(const endpoint_row *e)
 {
 	const json_t *t = json_array_get(e->targets, 0);
@@ -837,10 +839,36 @@ static bool takes_images(const endpoint_row *e)
 	return target_is_ocr(t) || (runtime && !strncmp(runtime, "image_", 6));
 }
 
+/* Whether the endpoint answers a batch (a tensor of several elements): its models' answers
+ * are one JSON text each, where OCR's lines and a model server's own tensors are one input's. */
+static bool answers_batches(const endpoint_row *e)
+{
+	for (size_t i = 0; i < json_array_size(e->targets); i++) {
+		const json_t *t = json_array_get(e->targets, i);
+		if (target_is_ocr(t) || json_object_get(t, "command"))
+			return false;
+	}
+	return true;
+}
+
 static json_t *tensor_meta(const char *name, const char *type, json_int_t d0, json_int_t d1)
 {
 	json_t *shape = d1 ? json_pack("[II]", d0, d1) : json_pack("[I]", d0);
 	return json_pack("{s:s,s:s,s:o}", "name", name, "datatype", type, "shape", shape);
+}
+
+/* The tensors an endpoint answers, as the model metadata lists them (a new array). A model
+ * server that answers with its own tensors answers those instead. */
+static json_t *outputs_meta(const endpoint_row *e)
+{
+	json_int_t n = answers_batches(e) ? -1 : 1;
+	if (serves_ocr(e))
+		return json_pack("[oooo]", tensor_meta("text", "BYTES", -1, 0),
+				 tensor_meta("boxes", "INT32", -1, 4),
+				 tensor_meta("confidences", "FP32", -1, 0),
+				 tensor_meta("prediction_id", "INT64", 1, 0));
+	return json_pack("[oo]", tensor_meta("output", "BYTES", n, 0),
+			 tensor_meta("prediction_id", "INT64", n, 0));
 }
 
 int api_oip_model(http_request *r)
@@ -851,15 +879,12 @@ int api_oip_model(http_request *r)
 		return rc;
 	char version[24];
 	snprintf(version, sizeof version, "%lld", (long long)e.revision);
-	json_t *outputs = serves_ocr(&e) ? json_pack("[ooo]", tensor_meta("text", "BYTES", -1, 0),
-						     tensor_meta("boxes", "INT32", -1, 4),
-						     tensor_meta("confidences", "FP32", -1, 0))
-					 : json_pack("[o]", tensor_meta("output", "BYTES", 1, 0));
 	http_json(r, 200,
 		  json_pack("{s:s,s:[s],s:s,s:[o],s:o}", "name", e.name, "versions", version,
 			    "platform", "crowdloop", "inputs",
-			    tensor_meta(takes_images(&e) ? "image" : "input", "BYTES", 1, 0),
-			    "outputs", outputs));
+			    tensor_meta(takes_images(&e) ? "image" : "input", "BYTES",
+					answers_batches(&e) ? -1 : 1, 0),
+			    "outputs", outputs_meta(&e)));
 	endpoint_row_release(&e);
 	return 0;
 }
@@ -882,12 +907,21 @@ int api_oip_model_ready(http_request *r)
 	return 0;
 }
 
+/* ---- an inference request ---- */
+
 /* The bytes after an inference request's JSON header (the binary-data extension). */
 typedef struct oip_binary {
 	const char *data;
 	size_t len;
 	bool present; /* the request announced a header length */
 } oip_binary;
+
+/* An error the codec (api/oip_tensor.h) filled, as the request's. */
+static int oip_fail(http_request *r, const cl_error *err)
+{
+	r->err = *err;
+	return err->code;
+}
 
 /* An inference request's JSON: the whole body, or with the binary-data extension the first
  * Inference-Header-Content-Length bytes, the binary data after them in *bin. */
@@ -917,10 +951,43 @@ static int infer_body(http_request *r, json_t **body, oip_binary *bin)
 	return rc;
 }
 
-/* A tensor's binary data (its parameters' binary_data_size, all of what follows the header)
- * as the model's input. */
-static int binary_input(http_request *r, const endpoint_row *e, const json_t *t,
-			const oip_binary *bin, json_t **out)
+/* One element of the input tensor as the model's input, appended to `out`. Sent as binary data
+ * (`raw`) it is the image's or the text's bytes; in JSON, an image's base64, a text, or an
+ * input's JSON text ({"image_bytes_b64"} or {"text"}). */
+static int element_input(http_request *r, const endpoint_row *e, const char *s, size_t n, bool raw,
+			 json_t *out)
+{
+	json_t *in = NULL;
+	if (raw && takes_images(e)) {
+		size_t len = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = malloc(len);
+		if (!b64)
+			return http_fail(r, CL_ENOMEM, NULL, "out of memory");
+		sodium_bin2base64(b64, len, (const unsigned char *)s, n,
+				  sodium_base64_VARIANT_ORIGINAL);
+		in = json_pack("{s:s}", "image_bytes_b64", b64);
+		free(b64);
+	} else if (raw || !n || s[0] != '{') {
+		in = json_pack("{s:s%}", takes_images(e) ? "image_bytes_b64" : "text", s, n);
+		if (!in)
+			return http_fail(r, CL_EINVAL, NULL, "the input text is not UTF-8");
+	} else {
+		json_error_t je;
+		in = json_read(s, n, 0, &je);
+		if (!in)
+			return http_fail(r, CL_EINVAL, NULL, "the input's JSON text: %s", je.text);
+		int rc = caller_input_check(r, in);
+		if (rc) {
+			json_decref(in);
+			return rc;
+		}
+	}
+	return json_array_append_new(out, in) ? http_fail(r, CL_ENOMEM, NULL, "out of memory") : 0;
+}
+
+/* The n elements of the input tensor `t`, sent as binary data after the JSON header. */
+static int binary_elements(http_request *r, const endpoint_row *e, const json_t *t, size_t n,
+			   const oip_binary *bin, json_t *out)
 {
 	const json_t *size = json_object_get(json_object_get(t, "parameters"), "binary_data_size");
 	if (!json_is_integer(size) || (size_t)json_integer_value(size) != bin->len || !bin->len ||
@@ -928,56 +995,115 @@ static int binary_input(http_request *r, const endpoint_row *e, const json_t *t,
 		return http_fail(r, CL_EINVAL, NULL,
 				 "the input's parameters.binary_data_size is the length of the "
 				 "binary data after the JSON header, and it has no \"data\"");
-	if (!takes_images(e)) {
-		*out = json_pack("{s:s%}", "text", bin->data, bin->len);
-		return *out ? 0 : http_fail(r, CL_EINVAL, NULL, "the input text is not UTF-8");
-	}
-	size_t n = sodium_base64_encoded_len(bin->len, sodium_base64_VARIANT_ORIGINAL);
-	char *b64 = malloc(n);
-	if (!b64)
-		return http_fail(r, CL_ENOMEM, NULL, "out of memory");
-	sodium_bin2base64(b64, n, (const unsigned char *)bin->data, bin->len,
-			  sodium_base64_VARIANT_ORIGINAL);
-	*out = json_pack("{s:s}", "image_bytes_b64", b64);
-	free(b64);
-	return 0;
+	oip_element el[PREDICT_MAX_INPUTS];
+	cl_error err = {0};
+	if (oip_bytes_split(bin->data, bin->len, n, el, &err))
+		return oip_fail(r, &err);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = element_input(r, e, el[i].data, el[i].len, true, out);
+	return rc;
 }
 
-/* The model input of an inference request: one BYTES tensor of one element, the image's
- * base64 or an input's JSON text ({"image_bytes_b64"} or {"text"}), or its binary data. A new
- * reference. */
-static int oip_input(http_request *r, const endpoint_row *e, const json_t *inputs,
-		     const oip_binary *bin, json_t **out)
+/* The n elements of the input tensor `t`, in its JSON "data". */
+static int json_elements(http_request *r, const endpoint_row *e, const json_t *t, size_t n,
+			 json_t *out)
+{
+	const json_t *el[PREDICT_MAX_INPUTS];
+	size_t got;
+	cl_error err = {0};
+	if (oip_strings(json_object_get(t, "data"), PREDICT_MAX_INPUTS, el, &got, &err))
+		return oip_fail(r, &err);
+	if (got != n)
+		return http_fail(
+		    r, CL_EINVAL, NULL,
+		    "the input tensor's \"data\" holds %zu elements, its \"shape\" %zu", got, n);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = element_input(r, e, json_string_value(el[i]), json_string_length(el[i]), false,
+				   out);
+	return rc;
+}
+
+/* The model inputs of an inference request (a new array): one BYTES tensor, each of its
+ * elements one input; more than one only where the endpoint answers batches. */
+static int oip_inputs(http_request *r, const endpoint_row *e, const json_t *inputs,
+		      const oip_binary *bin, json_t **out)
 {
 	const json_t *t = json_array_get(inputs, 0);
-	const json_t *data = json_object_get(t, "data");
 	const char *type = json_string_value(json_object_get(t, "datatype"));
+	size_t n;
+	cl_error err = {0};
 	*out = NULL;
 	if (json_array_size(inputs) != 1)
 		return http_fail(r, CL_EINVAL, NULL, "\"inputs\" holds one tensor");
-	if (!json_is_string(json_object_get(t, "name")) ||
-	    !json_is_array(json_object_get(t, "shape")))
+	if (!json_is_string(json_object_get(t, "name")))
 		return http_fail(r, CL_EINVAL, NULL, "a tensor has a \"name\" and a \"shape\"");
+	if (oip_shape_elements(json_object_get(t, "shape"), PREDICT_MAX_INPUTS, &n, &err))
+		return oip_fail(r, &err);
 	if (!type || strcmp(type, "BYTES"))
 		return http_fail(r, CL_EINVAL, NULL, "the input tensor's datatype is BYTES");
-	if (bin->present)
-		return binary_input(r, e, t, bin, out);
-	if (json_array_size(data) != 1 || !json_is_string(json_array_get(data, 0)))
+	if (!n || (n > 1 && !answers_batches(e)))
 		return http_fail(
-		    r, CL_EINVAL, NULL,
-		    "the input tensor's \"data\" holds one string (one image or text)");
-	const char *s = json_string_value(json_array_get(data, 0));
-	size_t n = json_string_length(json_array_get(data, 0));
-	if (s[0] != '{') {
-		*out = json_pack("{s:s%}", takes_images(e) ? "image_bytes_b64" : "text", s, n);
-		return 0;
+		    r, CL_EINVAL, NULL, "the input tensor holds one element%s (one %s)",
+		    answers_batches(e) ? " or more" : "", takes_images(e) ? "image" : "text");
+	*out = json_array();
+	int rc =
+	    bin->present ? binary_elements(r, e, t, n, bin, *out) : json_elements(r, e, t, n, *out);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
 	}
-	json_error_t je;
-	*out = json_read(s, n, 0, &je);
-	if (!*out)
-		return http_fail(r, CL_EINVAL, NULL, "the input's JSON text: %s", je.text);
-	return caller_input_check(r, *out);
+	return rc;
 }
+
+/* The first of the first n tensors (or asked outputs) named `name`, or NULL. */
+static json_t *tensor_find(const json_t *tensors, const char *name, size_t n)
+{
+	for (size_t i = 0; i < n && i < json_array_size(tensors); i++) {
+		const char *its =
+		    json_string_value(json_object_get(json_array_get(tensors, i), "name"));
+		if (its && !strcmp(its, name))
+			return json_array_get(tensors, i);
+	}
+	return NULL;
+}
+
+/* The request's "outputs" and parameters.binary_data_output, checked: each asked output an
+ * object with a "name", once, and a boolean parameters.binary_data if any; the names among the
+ * endpoint's own when it answers its listed tensors (a model server's are known only once it
+ * answers). */
+static int outputs_check(http_request *r, const endpoint_row *e, const json_t *body)
+{
+	const json_t *asked = json_object_get(body, "outputs");
+	const json_t *all =
+	    json_object_get(json_object_get(body, "parameters"), "binary_data_output");
+	if (all && !json_is_boolean(all))
+		return http_fail(r, CL_EINVAL, NULL, "parameters.binary_data_output is a boolean");
+	json_t *known = outputs_meta(e);
+	bool check_names = !json_object_get(json_array_get(e->targets, 0), "command");
+	int rc = 0;
+	for (size_t i = 0; !rc && i < json_array_size(asked); i++) {
+		const json_t *o = json_array_get(asked, i);
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const json_t *bin =
+		    json_object_get(json_object_get(o, "parameters"), "binary_data");
+		if (!name || (bin && !json_is_boolean(bin)))
+			rc = http_fail(r, CL_EINVAL, NULL,
+				       "an asked output is {\"name\", \"parameters\"?: "
+				       "{\"binary_data\"?: boolean}}");
+		else if (tensor_find(asked, name, i))
+			rc = http_fail(r, CL_EINVAL, NULL, "the output \"%.64s\" is asked twice",
+				       name);
+		else if (check_names && !tensor_find(known, name, json_array_size(known)))
+			rc = http_fail(r, CL_EINVAL, NULL, "the model has no output \"%.64s\"",
+				       name);
+	}
+	json_decref(known);
+	return rc;
+}
+
+/* ---- the answer ---- */
 
 /* OCR's lines as three tensors: text (BYTES), boxes (INT32, n × 4), confidences (FP32). */
 static json_t *ocr_tensors(const json_t *output)
@@ -998,43 +1124,118 @@ static json_t *ocr_tensors(const json_t *output)
 			 "datatype", "FP32", "shape", n, "data", conf);
 }
 
-/* Any other model's answer as one BYTES tensor holding its JSON text. */
-static json_t *json_tensor(const json_t *output)
+/* The predictions' ids as the INT64 tensor prediction_id, what feedback names. */
+static json_t *id_tensor(const prediction_done *done, size_t n)
 {
-	char *text = json_dumps(output, JSON_COMPACT);
-	json_t *t = json_pack("[{s:s,s:s,s:[i],s:[s]}]", "name", "output", "datatype", "BYTES",
-			      "shape", 1, "data", text ? text : "null");
-	free(text);
+	json_t *ids = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(ids, json_integer(done[i].id));
+	return json_pack("{s:s,s:s,s:[I],s:o}", "name", "prediction_id", "datatype", "INT64",
+			 "shape", (json_int_t)n, "data", ids);
+}
+
+/* Each answer's JSON text, as the BYTES tensor output. */
+static json_t *json_tensor(const prediction_done *done, size_t n)
+{
+	json_t *texts = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char *text = done[i].text.len ? NULL : json_dumps(done[i].output, JSON_COMPACT);
+		json_array_append_new(texts, done[i].text.len
+						 ? json_stringn(done[i].text.data, done[i].text.len)
+						 : json_string(text ? text : "null"));
+		free(text);
+	}
+	return json_pack("{s:s,s:s,s:[I],s:o}", "name", "output", "datatype", "BYTES", "shape",
+			 (json_int_t)n, "data", texts);
+}
+
+/* The answers as tensors: OCR's lines as three, a model server's own tensors as they came
+ * ({"outputs":[...]}, ml/oip_remote.h), any other as the JSON texts; with the ids but for a
+ * model server's own. */
+static json_t *answer_tensors(const prediction_done *done, size_t n)
+{
+	const json_t *raw = json_object_get(done[0].output, "outputs");
+	if (n == 1 && json_is_array(raw) && json_object_size(done[0].output) == 1)
+		return json_incref((json_t *)raw);
+	json_t *t = n == 1 && json_object_get(done[0].output, "lines")
+			? ocr_tensors(done[0].output)
+			: json_pack("[o]", json_tensor(done, n));
+	json_array_append_new(t, id_tensor(done, n));
 	return t;
 }
 
-/* A model's answer as tensors: OCR's lines as three, a model server's own tensors as they came
- * ({"outputs":[...]}, ml/oip_remote.h), any other as one JSON tensor. */
-static json_t *answer_tensors(const json_t *output)
+/* The asked outputs of `answer` (all when none is asked), each as JSON or as binary data
+ * appended to *bin: its own parameters.binary_data, else the request's binary_data_output. */
+static int outputs_apply(http_request *r, json_t *answer, const json_t *body, buf *bin)
 {
-	const json_t *raw = json_object_get(output, "outputs");
-	if (json_object_get(output, "lines"))
-		return ocr_tensors(output);
-	if (json_is_array(raw) && json_object_size(output) == 1)
-		return json_incref((json_t *)raw);
-	return json_tensor(output);
+	const json_t *asked = json_object_get(body, "outputs");
+	bool all = json_is_true(
+	    json_object_get(json_object_get(body, "parameters"), "binary_data_output"));
+	json_t *outs = json_object_get(answer, "outputs");
+	json_t *kept = asked ? json_array() : json_incref(outs);
+	for (size_t i = 0; asked && i < json_array_size(asked); i++) {
+		const char *name =
+		    json_string_value(json_object_get(json_array_get(asked, i), "name"));
+		json_t *found = tensor_find(outs, name, json_array_size(outs));
+		if (!found) {
+			json_decref(kept);
+			return http_fail(r, CL_EINVAL, NULL, "the model has no output \"%.64s\"",
+					 name);
+		}
+		json_array_append(kept, found);
+	}
+	int rc = 0;
+	cl_error err = {0};
+	for (size_t i = 0; !rc && i < json_array_size(kept); i++) {
+		const json_t *own = json_object_get(
+		    json_object_get(json_array_get(asked, i), "parameters"), "binary_data");
+		if (own ? json_is_true(own) : all)
+			rc = oip_tensor_to_binary(json_array_get(kept, i), bin, &err)
+				 ? oip_fail(r, &err)
+				 : 0;
+	}
+	json_object_set_new(answer, "outputs", kept);
+	return rc;
 }
 
-static json_t *infer_answer(const endpoint_row *e, const char *request_id,
-			    const prediction_done *done)
+/* Sends the answer for `done`, as JSON or, when an output goes as binary data, as the JSON
+ * header then that data (its length in Inference-Header-Content-Length). */
+static int infer_answer(http_request *r, const endpoint_row *e, const json_t *body,
+			const prediction_done *done, size_t n)
 {
+	const char *request_id = json_string_value(json_object_get(body, "id"));
 	char version[24], id[24];
 	snprintf(version, sizeof version, "%lld", (long long)e->revision);
-	snprintf(id, sizeof id, "%lld", (long long)done->id);
-	return json_pack("{s:s,s:s,s:s,s:{s:I,s:s},s:o}", "model_name", e->name, "model_version",
-			 version, "id", request_id ? request_id : id, "parameters", "prediction_id",
-			 (json_int_t)done->id, "target", done->target, "outputs",
-			 answer_tensors(done->output));
+	snprintf(id, sizeof id, "%lld", (long long)done[0].id);
+	json_t *answer = json_pack("{s:s,s:s,s:s,s:{s:I,s:s},s:o}", "model_name", e->name,
+				   "model_version", version, "id", request_id ? request_id : id,
+				   "parameters", "prediction_id", (json_int_t)done[0].id, "target",
+				   done[0].target, "outputs", answer_tensors(done, n));
+	buf bin, head;
+	buf_init(&bin, 0);
+	buf_init(&head, 0);
+	int rc = answer ? outputs_apply(r, answer, body, &bin)
+			: http_fail(r, CL_ENOMEM, NULL, "out of memory");
+	if (!rc && !bin.len) {
+		http_json(r, 200, answer);
+		answer = NULL;
+	} else if (!rc && (json_write(&head, answer) || buf_append(&head, bin.data, bin.len))) {
+		rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
+	} else if (!rc) {
+		char len[24];
+		snprintf(len, sizeof len, "%zu", head.len - bin.len);
+		http_bytes(r, 200, "application/octet-stream", head.data, head.len);
+		http_header(r, "Inference-Header-Content-Length", len);
+	}
+	json_decref(answer);
+	buf_release(&head);
+	buf_release(&bin);
+	return rc;
 }
 
-/* What both ways of answering check first: the body, its id, the endpoint (into *e) and the
- * model's input (new, into *input). */
-static int infer_request(http_request *r, json_t **body, endpoint_row *e, json_t **input)
+/* What both ways of answering check first: the body, its id and outputs, the endpoint (into
+ * *e) and the model's inputs (a new array, into *inputs). */
+static int infer_request(http_request *r, json_t **body, endpoint_row *e, json_t **inputs)
 {
 	oip_binary bin;
 	int rc = infer_body(r, body, &bin);
@@ -1046,24 +1247,28 @@ static int infer_request(http_request *r, json_t **body, endpoint_row *e, json_t
 	if (!rc && !e->active)
 		rc = http_fail(r, CL_EUNAVAIL, "endpoint_paused", "the endpoint is paused");
 	if (!rc)
-		rc = oip_input(r, e, json_object_get(*body, "inputs"), &bin, input);
+		rc = outputs_check(r, e, *body);
+	if (!rc)
+		rc = oip_inputs(r, e, json_object_get(*body, "inputs"), &bin, inputs);
 	return rc;
 }
 
-/* The inference route on a handler pool's thread. */
+/* The inference route on a handler pool's thread: each input answered and logged in turn. */
 static int infer_pooled(http_request *r)
 {
-	json_t *body = NULL, *input = NULL;
+	json_t *body = NULL, *inputs = NULL;
 	endpoint_row e = {0};
-	prediction_done done = {0};
-	int rc = infer_request(r, &body, &e, &input);
+	prediction_done done[PREDICT_MAX_INPUTS] = {0};
+	size_t n = 0;
+	int rc = infer_request(r, &body, &e, &inputs);
 	const char *request_id = json_string_value(json_object_get(body, "id"));
+	for (; !rc && n < json_array_size(inputs); n++)
+		rc = predict_one(r, &e, json_array_get(inputs, n), request_id, &done[n]);
 	if (!rc)
-		rc = predict_one(r, &e, input, request_id, &done);
-	if (!rc)
-		http_json(r, 200, infer_answer(&e, request_id, &done));
-	prediction_done_release(&done);
-	json_decref(input);
+		rc = infer_answer(r, &e, body, done, n);
+	for (size_t i = 0; i < n; i++)
+		prediction_done_release(&done[i]);
+	json_decref(inputs);
 	endpoint_row_release(&e);
 	json_decref(body);
 	return rc;
@@ -1073,33 +1278,39 @@ static int infer_pooled(http_request *r)
 static int infer_finish(http_request *r)
 {
 	predict_async *pa = r->defer_ctx;
-	prediction_done done = {0};
-	int rc = predict_async_outcome(r, pa, 0, &done);
+	prediction_done done[PREDICT_MAX_INPUTS] = {0};
+	int n = 0, rc = 0;
+	for (; !rc && n < pa->log.n; n++)
+		rc = predict_async_outcome(r, pa, n, &done[n]);
 	if (!rc)
-		http_json(r, 200, infer_answer(&pa->e, pa->request_id, &done));
-	prediction_done_release(&done);
+		rc = infer_answer(r, &pa->e, pa->body, done, (size_t)n);
+	for (int i = 0; i < n; i++)
+		prediction_done_release(&done[i]);
 	return rc;
 }
 
 int api_oip_infer(http_request *r)
 {
-	json_t *body = NULL, *input = NULL;
+	json_t *body = NULL, *inputs = NULL;
 	endpoint_row e = {0};
 	if (r->body.len > PREDICT_QUICK_MAX_BYTES)
 		return http_pool(r, infer_pooled);
-	int rc = infer_request(r, &body, &e, &input);
-	const json_t *inputs[1] = {input};
-	serving_deployment *d = rc ? NULL : quick_deployment(r, &e, inputs, 1);
-	predict_async *pa = d ? predict_async_new(1, body, &e) : NULL;
+	int rc = infer_request(r, &body, &e, &inputs);
+	const json_t *list[PREDICT_MAX_INPUTS];
+	size_t n = rc ? 0 : json_array_size(inputs);
+	for (size_t i = 0; i < n; i++)
+		list[i] = json_array_get(inputs, i);
+	serving_deployment *d = rc ? NULL : quick_deployment(r, &e, list, n);
+	predict_async *pa = d ? predict_async_new(n, body, &e) : NULL;
 	if (!pa) {
 		serving_release(d);
 		endpoint_row_release(&e);
-		json_decref(input);
+		json_decref(inputs);
 		json_decref(body);
 		return rc ? rc : http_pool(r, infer_pooled);
 	}
-	pa->input = input;
+	pa->inputs = inputs;
 	pa->request_id = json_string_value(json_object_get(body, "id"));
-	predict_async_answer(r, pa, d, inputs, 1);
+	predict_async_answer(r, pa, d, list, n);
 	return predict_async_log(r, pa, infer_finish);
 }

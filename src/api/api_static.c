@@ -46,12 +46,19 @@ static int serve_file(http_request *r, const char *path, bool immutable)
 	return 0;
 }
 
+/* Whether `path` is `prefix` or under it: the API's own paths, never the browser app's. */
+static bool under_api(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return !strncmp(path, prefix, n) && (!path[n] || path[n] == '/');
+}
+
 int api_static(http_request *r)
 {
 	app *a = api_app(r);
 	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
 		return http_fail(r, CL_ENOTFOUND, NULL, "no route for %s %s", r->method, r->path);
-	if (!strncmp(r->path, "/api/", 5) || !strcmp(r->path, "/api"))
+	if (under_api(r->path, "/api") || under_api(r->path, "/v2"))
 		return http_fail(r, CL_ENOTFOUND, NULL, "no route for %s %s", r->method, r->path);
 	/* Only plain names: no "..", no hidden files, no backslashes. */
 	if (strstr(r->path, "..") || strstr(r->path, "/.") || strchr(r->path, '\\'))

@@ -302,7 +302,10 @@ int api_openapi(http_request *r)
 				       rt->summary ? rt->summary : "", "parameters",
 				       path_params(rt->pattern), "responses", "default",
 				       "description", "error", "content", "application/json",
-				       "schema", "$ref", "#/components/schemas/Error");
+				       "schema", "$ref",
+				       rt->flags & ROUTE_OIP	  ? "#/components/schemas/OipError"
+				       : rt->flags & ROUTE_MLFLOW ? "#/components/schemas/MlflowError"
+								  : "#/components/schemas/Error");
 		answer_schema(json_object_get(op, "responses"), rt->answer);
 		query_params(json_object_get(op, "parameters"), rt->query);
 		if (!(rt->flags & ROUTE_PUBLIC))

@@ -10,6 +10,10 @@ static const char schemas[] =
     "  \"code\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"}}},"
     "\"Error\":{\"type\":\"object\",\"required\":[\"error\"],\"properties\":{"
     "  \"error\":{\"$ref\":\"#/components/schemas/Problem\"}}},"
+    "\"OipError\":{\"type\":\"object\",\"required\":[\"error\"],\"properties\":{"
+    "  \"error\":{\"type\":\"string\"}}},"
+    "\"MlflowError\":{\"type\":\"object\",\"required\":[\"error_code\",\"message\"],"
+    " \"properties\":{\"error_code\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"}}},"
 
     "\"ProjectBrief\":{\"type\":\"object\","
     " \"required\":[\"id\",\"name\",\"kind\",\"labels\",\"multi_label\",\"instructions\"],"

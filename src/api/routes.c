@@ -34,8 +34,8 @@
 	BODY(REQ("name", STRING), REQ("targets", ARRAY), NUL("shadow", OBJECT),                   \
 	     OPT("state", STRING), OPT("log_limit", INTEGER), NUL("feedback", OBJECT))
 #define OIP_INFER                                                                                  \
-	BODY(OPT("id", STRING), REQ("inputs", ARRAY), OPT("outputs", ARRAY),                      \
-	     OPT("parameters", OBJECT))
+	BODY(OPT("id", STRING), OPT("model_name", STRING), REQ("inputs", ARRAY),                   \
+	     OPT("outputs", ARRAY), OPT("parameters", OBJECT))
 
 /* What a route's path names and the access it needs (api.h: api_object, api_access). */
 #define ON(object, access) API_##object, (access)
@@ -340,23 +340,23 @@ const route api_routes[] = {
      "200 Feedback"},
 
     /* The Open Inference Protocol v2 (KServe, Triton). */
-    {"GET", "/v2/health/live", api_oip_live, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE,
+    {"GET", "/v2/health/live", api_oip_live, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE | ROUTE_OIP,
      "inference server liveness", NULL, NULL, NULL},
-    {"GET", "/v2/health/ready", api_oip_ready, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE,
+    {"GET", "/v2/health/ready", api_oip_ready, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE | ROUTE_OIP,
      "inference server readiness", NULL, NULL, NULL},
-    {"GET", "/v2", api_oip_server, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE,
+    {"GET", "/v2", api_oip_server, PUBLIC, ROUTE_PUBLIC | ROUTE_INLINE | ROUTE_OIP,
      "inference server metadata", NULL, NULL, NULL},
-    {"GET", "/v2/models/{name}", api_oip_model, KEY_OR_MEMBER, ROUTE_PUBLIC, "model metadata", NULL, NULL,
+    {"GET", "/v2/models/{name}", api_oip_model, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_OIP, "model metadata", NULL, NULL,
      NULL},
-    {"GET", "/v2/models/{name}/versions/{id}", api_oip_model, KEY_OR_MEMBER, ROUTE_PUBLIC,
+    {"GET", "/v2/models/{name}/versions/{id}", api_oip_model, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_OIP,
      "model metadata of a version (the endpoint's revision)", NULL, NULL, NULL},
-    {"GET", "/v2/models/{name}/ready", api_oip_model_ready, KEY_OR_MEMBER, ROUTE_PUBLIC, "model readiness",
+    {"GET", "/v2/models/{name}/ready", api_oip_model_ready, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_OIP, "model readiness",
      NULL, NULL, NULL},
-    {"GET", "/v2/models/{name}/versions/{id}/ready", api_oip_model_ready, KEY_OR_MEMBER, ROUTE_PUBLIC,
+    {"GET", "/v2/models/{name}/versions/{id}/ready", api_oip_model_ready, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_OIP,
      "model readiness of a version", NULL, NULL, NULL},
-    {"POST", "/v2/models/{name}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC, "inference", NULL,
+    {"POST", "/v2/models/{name}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC | ROUTE_OIP, "inference", NULL,
      OIP_INFER, NULL},
-    {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC,
+    {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC | ROUTE_OIP,
      "inference on a version", NULL, OIP_INFER, NULL},
     /* Training jobs, runs and the model registry (org owners and engineers). */
     {"GET", V1 "/trainers", api_trainers, USER, 0, "the built-in trainers and their params", NULL,

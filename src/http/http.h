@@ -43,6 +43,7 @@ enum route_flags {
 	ROUTE_ASYNC = 1 << 6,	      /* runs on the I/O thread and never blocks: work it waits for
 				       * ends through http_defer/http_wake */
 	ROUTE_MLFLOW = 1 << 7,	      /* errors in MLflow's shape: {"error_code", "message"} */
+	ROUTE_OIP = 1 << 8,	      /* errors in the Open Inference Protocol's: {"error": "..."} */
 };
 
 typedef struct route {
@@ -182,8 +183,11 @@ void http_no_content(http_request *r);
 /* Fills r->err and returns `code`, for `return http_fail(r, CL_ENOTFOUND, NULL, "...")`. */
 int http_fail(http_request *r, int code, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* Turns r->err (or `code` alone) into the JSON error answer. */
+/* Turns r->err (or `code` alone) into the JSON error answer, in the route's shape: this API's
+ * {"error":{"code","message"}}, MLflow's or the Open Inference Protocol's. */
 void http_error_reply(http_request *r, int code);
+/* The error body of `code` in r's route's shape (new), `message` in it. */
+json_t *http_error_body(const http_request *r, int code, const char *name, const char *message);
 /* Adds a header to the answer already set. */
 void http_header(http_request *r, const char *name, const char *value);
 

@@ -104,6 +104,25 @@ static const char *mlflow_error_code(int code)
 	}
 }
 
+/* Whether r's errors take the Open Inference Protocol's shape: its routes', and a path under
+ * /v2 that no route matched. */
+static bool oip_errors(const http_request *r)
+{
+	if (r->route)
+		return r->route->flags & ROUTE_OIP;
+	return !strncmp(r->path, "/v2", 3) && (!r->path[3] || r->path[3] == '/');
+}
+
+json_t *http_error_body(const http_request *r, int code, const char *name, const char *message)
+{
+	if (r->route && (r->route->flags & ROUTE_MLFLOW))
+		return json_pack("{s:s,s:s}", "error_code", mlflow_error_code(code), "message",
+				 message);
+	if (oip_errors(r))
+		return json_pack("{s:s}", "error", message);
+	return json_pack("{s:{s:s,s:s}}", "error", "code", name, "message", message);
+}
+
 void http_error_reply(http_request *r, int code)
 {
 	const char *name = r->err.code == code && r->err.name[0] ? r->err.name : cl_err_name(code);
@@ -119,13 +138,8 @@ void http_error_reply(http_request *r, int code)
 		default: message = "internal error"; break;
 		}
 	}
-	json_t *body;
-	if (r->route && (r->route->flags & ROUTE_MLFLOW))
-		body = json_pack("{s:s,s:s}", "error_code", mlflow_error_code(code), "message",
-				 message);
-	else
-		body = json_pack("{s:{s:s,s:s}}", "error", "code", name, "message", message);
-	if (r->err.code == code && r->err_detail && json_object_get(body, "error"))
+	json_t *body = http_error_body(r, code, name, message);
+	if (r->err.code == code && r->err_detail && json_is_object(json_object_get(body, "error")))
 		json_object_update_missing(json_object_get(body, "error"), r->err_detail);
 	http_json(r, cl_err_http_status(code), body);
 	if ((code == CL_ERATE || code == CL_EUNAVAIL) && r->response &&

@@ -27,10 +27,11 @@ def free_port():
 
 
 class Response:
-    def __init__(self, status, headers, body):
+    def __init__(self, status, headers, body, path=None):
         self.status = status
         self.headers = headers
         self.body = body
+        self.path = path
 
     def json(self):
         return json.loads(self.body) if self.body else None
@@ -74,7 +75,7 @@ class Client:
             try:
                 conn.request(method, path, body=data, headers=hdrs)
                 r = conn.getresponse()
-                return Response(r.status, r.getheaders(), r.read())
+                return Response(r.status, r.getheaders(), r.read(), path)
             except (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine):
                 conn.close()
                 self.conn = None
@@ -401,9 +402,17 @@ class ServerTestCase(unittest.TestCase):
         cls.server.cleanup()
 
     def assertError(self, r, status, code=None):
-        """The response has `status` and a JSON body {"error":{"code","message"}}; returns the
-        error object."""
+        """The response has `status` and a JSON body {"error":{"code","message"}} (under /v2,
+        the Open Inference Protocol's {"error": "message"}); returns the error object (the
+        message)."""
         return assert_error(self, r, status, code)
+
+
+def is_oip_path(path):
+    """Whether a request path is the Open Inference Protocol's (/v2), whose errors are
+    {"error": "message"}."""
+    path = (path or "").split("?", 1)[0]
+    return path == "/v2" or path.startswith("/v2/")
 
 
 def assert_error(tc, r, status, code=None):
@@ -418,6 +427,11 @@ def assert_error(tc, r, status, code=None):
         tc.fail("error body is not JSON: %r" % (r,))
     tc.assertIsInstance(body, dict, r)
     err = body.get("error")
+    if is_oip_path(r.path):
+        tc.assertIsInstance(err, str, r)
+        tc.assertTrue(err, r)
+        tc.assertIsNone(code, "the Open Inference Protocol's errors carry no code")
+        return err
     tc.assertIsInstance(err, dict, r)
     tc.assertIsInstance(err.get("code"), str, r)
     tc.assertTrue(err["code"], r)
@@ -570,3 +584,29 @@ def signup_users(server, prefix, n, threads=2):
 
     with ThreadPoolExecutor(threads) as ex:
         return list(ex.map(one, range(n)))
+
+
+# Two labels and the words that make a sentence one of them: train_tiny's data.
+TINY_WORDS = {"positive": ["good", "great", "lovely", "fine", "happy"],
+              "negative": ["bad", "awful", "poor", "sad", "ugly"]}
+
+
+def train_tiny(data_dir):
+    """A text-linear model trained offline on sentences of TINY_WORDS; its folder."""
+    src, out = os.path.join(data_dir, "tiny-data"), os.path.join(data_dir, "models", "tiny")
+    os.makedirs(src)
+    with open(os.path.join(src, "project.json"), "w") as f:
+        json.dump({"kind": "text_class", "labels": ["negative", "positive"],
+                   "multi_label": False}, f)
+    with open(os.path.join(src, "rows.jsonl"), "w") as f:
+        n = 0
+        for label, words in TINY_WORDS.items():
+            for a in words:
+                for b in words:
+                    n += 1
+                    f.write(json.dumps({"item_id": n, "split": "test" if n % 5 == 0 else "train",
+                                        "text": "a %s and %s day" % (a, b),
+                                        "annotation": {"labels": [label]}}) + "\n")
+    subprocess.run([BIN, "trainer", "run", "--trainer", "text-linear", "--data", src,
+                    "--output", out, "--cpus", "1"], check=True, capture_output=True)
+    return out

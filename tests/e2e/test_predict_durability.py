@@ -4,40 +4,16 @@ the plain predict route and the Open Inference Protocol, and the server is kille
 while the calls run. Every prediction id a caller was answered is in the log the store kept.
 A text model's shadow, answered off the request's thread, is logged and never returned. The
 same with a commit interval, whose commits are spaced by it."""
-import json
 import os
-import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, BIN, Client, ServerTestCase, main, sqlite_query  # noqa: E402
+from harness import (API, TINY_WORDS as WORDS, Client, ServerTestCase,  # noqa: E402
+                     main, sqlite_query, train_tiny)
 
-WORDS = {"positive": ["good", "great", "lovely", "fine", "happy"],
-         "negative": ["bad", "awful", "poor", "sad", "ugly"]}
 CALLERS = 16
-
-
-def train_tiny(data_dir):
-    """A text-linear model trained offline on a few made-up sentences; its folder."""
-    src, out = os.path.join(data_dir, "tiny-data"), os.path.join(data_dir, "models", "tiny")
-    os.makedirs(src)
-    with open(os.path.join(src, "project.json"), "w") as f:
-        json.dump({"kind": "text_class", "labels": ["negative", "positive"],
-                   "multi_label": False}, f)
-    with open(os.path.join(src, "rows.jsonl"), "w") as f:
-        n = 0
-        for label, words in WORDS.items():
-            for a in words:
-                for b in words:
-                    n += 1
-                    f.write(json.dumps({"item_id": n, "split": "test" if n % 5 == 0 else "train",
-                                        "text": "a %s and %s day" % (a, b),
-                                        "annotation": {"labels": [label]}}) + "\n")
-    subprocess.run([BIN, "trainer", "run", "--trainer", "text-linear", "--data", src,
-                    "--output", out, "--cpus", "1"], check=True, capture_output=True)
-    return out
 
 
 class PredictionDurabilityTest(ServerTestCase):

@@ -276,7 +276,12 @@ class ServerTest(unittest.TestCase):
             if "{" in url:
                 continue
             r = w.admin.get(url + "?bogus=1")
-            # MLflow's routes answer in MLflow's shape: {"error_code", "message"}.
+            # MLflow's routes answer in MLflow's shape: {"error_code", "message"}, the Open
+            # Inference Protocol's in its own: {"error": "message"}.
+            if path.startswith("/v2"):
+                self.assertEqual(r.status, 400, path)
+                self.assertIn("bogus", r.json()["error"], path)
+                continue
             mlflow = path.startswith("/api/2.0/mlflow/")
             err = r.json() if mlflow else r.json()["error"]
             self.assertEqual((r.status, err["error_code" if mlflow else "code"]),

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import secrets
+import struct
 import subprocess
 import sys
 import tempfile
@@ -142,30 +143,62 @@ class ServingTests(ServerTestCase):
         self.assertEqual(self.lines_of(r.json())[0], ["Open inference"])
 
     def test_oip_binary_data_extension(self):
-        """The image's bytes after the JSON header, as Triton and KServe send them."""
+        """The image after the JSON header as Triton's and KServe's clients send a BYTES
+        element (its 4-byte little-endian length, then its bytes), and outputs sent back as
+        binary data: INT32 boxes and FP32 confidences little-endian, BYTES texts length first."""
+        data = struct.pack("<I", len(self.english)) + self.english
         header = json.dumps({"id": "bin-1", "inputs": [{
             "name": "image", "shape": [1], "datatype": "BYTES",
-            "parameters": {"binary_data_size": len(self.english)}}]}).encode()
+            "parameters": {"binary_data_size": len(data)}}]}).encode()
         c = self.caller()
-        r = c.post("/v2/models/ocr-main/infer", header + self.english, headers={
+        r = c.post("/v2/models/ocr-main/infer", header + data, headers={
             "Content-Type": "application/octet-stream",
             "Inference-Header-Content-Length": str(len(header))})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["id"], "bin-1")
-        self.assertEqual(self.lines_of(r.json())[0], ["Open inference"])
-        for length, size in ((len(header) + 10 ** 7, len(self.english)),
-                             ("x", len(self.english)),
-                             (len(header), len(self.english) - 1)):
+        text, out = self.lines_of(r.json())
+        self.assertEqual(text, ["Open inference"])
+        # The same read with every output as binary data.
+        r = c.post("/v2/models/ocr-main/infer", {
+            "inputs": infer_body(self.english)["inputs"],
+            "parameters": {"binary_data_output": True}})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), "application/octet-stream")
+        n = int(r.header("Inference-Header-Content-Length"))
+        head, at, got = json.loads(r.body[:n]), n, {}
+        for o in head["outputs"]:
+            self.assertNotIn("data", o)
+            size = o["parameters"]["binary_data_size"]
+            got[o["name"]] = r.body[at:at + size]
+            at += size
+        self.assertEqual(at, len(r.body))
+        self.assertEqual(got["text"], struct.pack("<I", 14) + b"Open inference")
+        self.assertEqual(list(struct.unpack("<4i", got["boxes"])), out["boxes"]["data"])
+        self.assertAlmostEqual(struct.unpack("<f", got["confidences"])[0],
+                               out["confidences"]["data"][0], places=4)
+        self.assertEqual(struct.unpack("<q", got["prediction_id"])[0],
+                         head["parameters"]["prediction_id"])
+        # The whole image without its length, lengths that do not add up, a header length past
+        # the body or not a number, and a size that is not the data's: each 400.
+        for length, payload, size in ((None, self.english, len(self.english)),
+                                      (None, data + b"x", len(data) + 1),
+                                      (len(header) + 10 ** 7, data, len(data)),
+                                      ("x", data, len(data)),
+                                      (None, data, len(data) - 1)):
             with self.subTest(length=length, size=size):
                 h = json.dumps({"inputs": [{
                     "name": "image", "shape": [1], "datatype": "BYTES",
                     "parameters": {"binary_data_size": size}}]}).encode()
-                if length == len(header):
-                    length = len(h)
-                r = c.post("/v2/models/ocr-main/infer", h + self.english, headers={
+                r = c.post("/v2/models/ocr-main/infer", h + payload, headers={
                     "Content-Type": "application/octet-stream",
-                    "Inference-Header-Content-Length": str(length)})
+                    "Inference-Header-Content-Length": str(length or len(h))})
                 self.assertError(r, 400)
+        # OCR reads one image a request: its lines are that image's.
+        two = {"inputs": [{"name": "image", "shape": [2], "datatype": "BYTES",
+                           "data": [b64(self.english), b64(self.tiny)]}]}
+        r = c.post("/v2/models/ocr-main/infer", two)
+        self.assertError(r, 400)
+        self.assertIn("one element", r.json()["error"])
 
     def test_plain_predict_route(self):
         c = self.caller()
