@@ -547,6 +547,33 @@ static int predict_async_outcome(http_request *r, predict_async *pa, int i, pred
 	return prediction_outcome(r, 0, &pa->slots[i], done);
 }
 
+/* Answers a request's inputs on the I/O thread when the endpoint's deployment is loaded and
+ * quick and every input a text, `finish` answering once their log is durable; else hands the
+ * request to the handler pool's `pooled`. Takes the body, the endpoint row and `inputs` (the
+ * inference route's array, or NULL: the body's "inputs"). */
+static int predict_quick(http_request *r, json_t *body, endpoint_row *e, json_t *inputs,
+			 http_handler finish, http_handler pooled)
+{
+	const json_t *array = inputs ? inputs : json_object_get(body, "inputs");
+	const json_t *list[PREDICT_MAX_INPUTS];
+	size_t n = json_array_size(array);
+	for (size_t i = 0; i < n; i++)
+		list[i] = json_array_get(array, i);
+	serving_deployment *d = quick_deployment(r, e, list, n);
+	predict_async *pa = d ? predict_async_new(n, body, e) : NULL;
+	if (!pa) {
+		serving_release(d);
+		endpoint_row_release(e);
+		json_decref(inputs);
+		json_decref(body);
+		return http_pool(r, pooled);
+	}
+	pa->inputs = inputs;
+	pa->request_id = json_string_value(json_object_get(body, "id"));
+	predict_async_answer(r, pa, d, list, n);
+	return predict_async_log(r, pa, finish);
+}
+
 /* ---- the plain route ---- */
 
 /* The plain route's answer up to its predictions, written straight into its text (both ways of
@@ -660,21 +687,12 @@ int api_endpoint_predict(http_request *r)
 	if (r->body.len > PREDICT_QUICK_MAX_BYTES)
 		return http_pool(r, predict_pooled);
 	int rc = predict_request(r, &body, &e);
-	const json_t *list = json_object_get(body, "inputs");
-	const json_t *inputs[PREDICT_MAX_INPUTS];
-	size_t n = rc ? 0 : json_array_size(list);
-	for (size_t i = 0; i < n; i++)
-		inputs[i] = json_array_get(list, i);
-	serving_deployment *d = rc ? NULL : quick_deployment(r, &e, inputs, n);
-	predict_async *pa = d ? predict_async_new(n, body, &e) : NULL;
-	if (!pa) {
-		serving_release(d);
+	if (rc) {
 		endpoint_row_release(&e);
 		json_decref(body);
-		return rc ? rc : http_pool(r, predict_pooled);
+		return rc;
 	}
-	predict_async_answer(r, pa, d, inputs, n);
-	return predict_async_log(r, pa, predict_finish);
+	return predict_quick(r, body, &e, NULL, predict_finish, predict_pooled);
 }
 
 /* ---- feedback ---- */
@@ -1296,21 +1314,11 @@ int api_oip_infer(http_request *r)
 	if (r->body.len > PREDICT_QUICK_MAX_BYTES)
 		return http_pool(r, infer_pooled);
 	int rc = infer_request(r, &body, &e, &inputs);
-	const json_t *list[PREDICT_MAX_INPUTS];
-	size_t n = rc ? 0 : json_array_size(inputs);
-	for (size_t i = 0; i < n; i++)
-		list[i] = json_array_get(inputs, i);
-	serving_deployment *d = rc ? NULL : quick_deployment(r, &e, list, n);
-	predict_async *pa = d ? predict_async_new(n, body, &e) : NULL;
-	if (!pa) {
-		serving_release(d);
+	if (rc) {
 		endpoint_row_release(&e);
 		json_decref(inputs);
 		json_decref(body);
-		return rc ? rc : http_pool(r, infer_pooled);
+		return rc;
 	}
-	pa->inputs = inputs;
-	pa->request_id = json_string_value(json_object_get(body, "id"));
-	predict_async_answer(r, pa, d, list, n);
-	return predict_async_log(r, pa, infer_finish);
+	return predict_quick(r, body, &e, inputs, infer_finish, infer_pooled);
 }

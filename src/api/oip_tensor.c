@@ -31,8 +31,10 @@ int oip_shape_elements(const json_t *shape, size_t max, size_t *count, cl_error 
 	return 0;
 }
 
-static int strings_walk(const json_t *data, int depth, size_t max, const json_t **out, size_t *n,
-			cl_error *err)
+/* Calls `leaf` on each element of a tensor's JSON "data", nested arrays in row-major order. */
+typedef int (*leaf_fn)(const json_t *v, void *ctx, cl_error *err);
+
+static int data_walk(const json_t *data, int depth, leaf_fn leaf, void *ctx, cl_error *err)
 {
 	size_t i;
 	const json_t *v;
@@ -41,20 +43,29 @@ static int strings_walk(const json_t *data, int depth, size_t max, const json_t 
 			       OIP_MAX_DIMS);
 	json_array_foreach(data, i, v)
 	{
-		int rc = 0;
-		if (json_is_array(v))
-			rc = strings_walk(v, depth + 1, max, out, n, err);
-		else if (!json_is_string(v))
-			rc = cl_fail(err, CL_EINVAL, NULL,
-				     "a BYTES tensor's \"data\" holds strings");
-		else if (*n == max)
-			rc = cl_fail(err, CL_EINVAL, NULL,
-				     "a tensor holds at most %zu elements here", max);
-		else
-			out[(*n)++] = v;
+		int rc =
+		    json_is_array(v) ? data_walk(v, depth + 1, leaf, ctx, err) : leaf(v, ctx, err);
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+typedef struct strings_out {
+	size_t max;
+	const json_t **out;
+	size_t *n;
+} strings_out;
+
+static int string_take(const json_t *v, void *ctx, cl_error *err)
+{
+	strings_out *o = ctx;
+	if (!json_is_string(v))
+		return cl_fail(err, CL_EINVAL, NULL, "a BYTES tensor's \"data\" holds strings");
+	if (*o->n == o->max)
+		return cl_fail(err, CL_EINVAL, NULL, "a tensor holds at most %zu elements here",
+			       o->max);
+	o->out[(*o->n)++] = v;
 	return 0;
 }
 
@@ -63,7 +74,8 @@ int oip_strings(const json_t *data, size_t max, const json_t **out, size_t *n, c
 	*n = 0;
 	if (!json_is_array(data))
 		return cl_fail(err, CL_EINVAL, NULL, "a tensor's \"data\" is an array");
-	return strings_walk(data, 1, max, out, n, err);
+	strings_out o = {max, out, n};
+	return data_walk(data, 1, string_take, &o, err);
 }
 
 static uint32_t le32_read(const char *p)
@@ -172,23 +184,18 @@ static int element_put(const dtype *t, const json_t *v, buf *out, cl_error *err)
 		       t->name);
 }
 
-static int data_put(const dtype *t, const json_t *data, int depth, buf *out, cl_error *err)
+typedef struct binary_out {
+	const dtype *t;
+	buf *out;
+} binary_out;
+
+static int element_take(const json_t *v, void *ctx, cl_error *err)
 {
-	size_t i;
-	const json_t *v;
-	if (depth > OIP_MAX_DIMS)
-		return cl_fail(err, CL_EINVAL, NULL, "a tensor's \"data\" nests deeper than %d",
-			       OIP_MAX_DIMS);
-	json_array_foreach(data, i, v)
-	{
-		int rc = json_is_array(v) ? data_put(t, v, depth + 1, out, err)
-					  : element_put(t, v, out, err);
-		if (rc == CL_ENOMEM || rc == CL_ETOOBIG)
-			return cl_fail(err, rc, NULL, "the answer's binary data is too large");
-		if (rc)
-			return rc;
-	}
-	return 0;
+	binary_out *o = ctx;
+	int rc = element_put(o->t, v, o->out, err);
+	if (rc == CL_ENOMEM || rc == CL_ETOOBIG)
+		return cl_fail(err, rc, NULL, "the answer's binary data is too large");
+	return rc;
 }
 
 int oip_tensor_to_binary(json_t *tensor, buf *out, cl_error *err)
@@ -202,7 +209,8 @@ int oip_tensor_to_binary(json_t *tensor, buf *out, cl_error *err)
 	if (!json_is_array(data))
 		return cl_fail(err, CL_EINVAL, NULL, "a tensor's \"data\" is an array");
 	size_t start = out->len;
-	int rc = data_put(t, data, 1, out, err);
+	binary_out o = {t, out};
+	int rc = data_walk(data, 1, element_take, &o, err);
 	if (rc)
 		return rc;
 	json_t *params = json_object_get(tensor, "parameters");
