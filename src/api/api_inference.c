@@ -243,12 +243,18 @@ static bool loop_image_store(app *a, const char *b64, loop_image *im)
  * of projects (as no one's: user 0), current until the project changes: every doubtful
  * prediction needs it. */
 static json_t *loop_meta_of(const store *s, int64_t project_id, int64_t endpoint_id, const char *text,
-			    const loop_image *im, const json_t *output, const char *reason)
+			    const loop_image *im, const json_t *output, const char *reason,
+			    bool *closed)
 {
 	project pr = {0};
 	char org_role[16], member_role[16];
 	if (project_get_for(s, project_id, 0, &pr, org_role, member_role))
 		return NULL;
+	if (!loop_project_open(&pr)) {
+		*closed = true;
+		project_release(&pr);
+		return NULL;
+	}
 	json_t *pre = im ? loop_preannotation_image(&pr, im->width, im->height, output)
 			 : loop_preannotation(&pr, text, output);
 	json_t *meta = loop_item_meta(pre, endpoint_id, reason);
@@ -306,8 +312,9 @@ static void loop_attach(app *a, const endpoint_row *e, const json_t *input, cons
 	if (!reason || store_loop_capped(a->db, e->id, reason, clock_now_ms()) ||
 	    (!text && !im->stored && !loop_image_store(a, b64, im)))
 		return;
+	bool closed = false;
 	rec->loop_meta = loop_meta_of(&a->store, e->feedback_project_id, e->id, text, text ? NULL : im,
-				      suggested, reason);
+				      suggested, reason, &closed);
 	rec->loop_project_id = e->feedback_project_id;
 	if (!text) {
 		rec->loop_blob = im->hash;
@@ -717,6 +724,9 @@ static int feedback_check(http_request *r, const json_t *body)
 	"feedback recorded; no item was made: the prediction's input image is no longer kept "     \
 	"(the endpoint's feedback image_budget_kb or image_days let it go)"
 
+#define FEEDBACK_PROJECT_CLOSED                                                                    \
+	"feedback recorded; no item was made: the endpoint's feedback project is closed"
+
 #define FEEDBACK_NO_INPUT                                                                          \
 	"feedback recorded; no item was made: the prediction's input was not kept (it was logged " \
 	"before the endpoint had a feedback project, or the endpoint keeps no images)"
@@ -758,16 +768,17 @@ static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *projec
 	json_t *meta = NULL, *output = NULL;
 	char *text = NULL;
 	loop_image im = {0};
-	bool gone = false;
+	bool gone = false, closed = false;
 	if (correct || store_endpoint_row(a->db, api_scope_of(r)->key_endpoint_id, &e))
 		return NULL;
 	bool answered = e.feedback_project_id &&
 			!store_prediction_input(a->db, r->ids[0], &output, &text) && output;
 	if (answered && (text || feedback_image(a, &e, r->ids[0], &im, &gone)))
 		meta = loop_meta_of(&a->store, e.feedback_project_id, e.id, text, text ? NULL : &im,
-				    output, LOOP_NEGATIVE_FEEDBACK);
+				    output, LOOP_NEGATIVE_FEEDBACK, &closed);
 	*project_id = e.feedback_project_id;
-	*why = gone				  ? FEEDBACK_IMAGE_GONE
+	*why = closed				  ? FEEDBACK_PROJECT_CLOSED
+	       : gone				  ? FEEDBACK_IMAGE_GONE
 	       : answered && !text && !im.hash[0] ? FEEDBACK_NO_INPUT
 						  : NULL;
 	json_decref(output);

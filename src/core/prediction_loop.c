@@ -72,6 +72,9 @@ int loop_settings_check(const json_t *settings, const project *p, int64_t endpoi
 		return rc;
 	if (!p || p->org_id != endpoint_org)
 		return cl_fail(err, CL_ENOTFOUND, NULL, "project not found");
+	if (!loop_project_open(p))
+		return cl_fail(err, CL_ECONFLICT, "project_closed",
+			       "the feedback project is closed: it takes no new items");
 	if (!model_kind)
 		return cl_fail(err, CL_EINVAL, NULL,
 			       "a feedback project takes an endpoint serving a trained model");
@@ -264,6 +267,11 @@ json_t *loop_preannotation_image(const project *p, int64_t width, int64_t height
 		ann = NULL;
 	}
 	return ann;
+}
+
+bool loop_project_open(const project *p)
+{
+	return strcmp(p->status, "closed") != 0;
 }
 
 json_t *loop_item_meta(const json_t *preannotation, int64_t endpoint_id, const char *reason)

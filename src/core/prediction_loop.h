@@ -80,6 +80,10 @@ json_t *loop_preannotation_image(const project *p, int64_t width, int64_t height
  * reference): blank lines left out, boxes as {"x","y","w","h"} kept inside the image. */
 json_t *loop_ocr_lines(const json_t *output, int64_t width, int64_t height);
 
+/* Whether the project takes the loop's items: a closed one takes no new work (an import
+ * refuses it too). */
+bool loop_project_open(const project *p);
+
 /* The meta of a loop item (new reference): {"preannotation", "prediction":{"endpoint_id",
  * "reason"}}; the store adds the prediction's id as it writes it. preannotation (borrowed) may
  * be NULL. */

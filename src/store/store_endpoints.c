@@ -970,9 +970,9 @@ static int loop_item_row(db_conn *c, const struct loop_item *l, const char *hash
 	return db_exec_stmt(st, err);
 }
 
-/* The text item of the loop's project, made with its tasks when new; *id its id. */
+/* The text item of the loop's project, made with its tasks when new (*made then); *id its id. */
 static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, int64_t *id,
-			    cl_error *err)
+			    bool *made, cl_error *err)
 {
 	char hash[65], *meta = NULL;
 	/* Deduplicated by content: a text's hash, an image's bytes' (its blob's name). */
@@ -993,9 +993,11 @@ static int loop_item_insert(db_conn *c, const struct loop_item *l, int64_t now, 
 		st = db_stmt(c, "SELECT id FROM items WHERE project_id = ? AND content_hash = ?");
 		db_bind(st, DB_INT(l->project_id), DB_TEXT(hash));
 		*id = db_one_int(st);
+		*made = false;
 		return 0;
 	}
 	*id = sqlite3_last_insert_rowid(db_handle(c));
+	*made = true;
 	/* The project's overlap of tasks, slots 0 to overlap - 1. */
 	st = db_stmt(c, "WITH RECURSIVE s(slot) AS (SELECT 0 UNION ALL SELECT slot + 1 FROM s"
 			" WHERE slot + 1 < (SELECT overlap FROM projects WHERE id = ?1))"
@@ -1074,7 +1076,8 @@ static int loop_day_count(db_conn *c, const struct loop_item *l, const char *rea
 }
 
 /* Makes the prediction's item unless it made one already (at most once per prediction) or the
- * rule's daily cap is reached (*capped then, when capped is not NULL). */
+ * rule's daily cap is reached (*capped then, when capped is not NULL); an input the project
+ * holds already ties the prediction to that item and counts nothing against the cap. */
 static int loop_item_make(db_conn *c, const struct loop_item *l, const char *reason, bool *capped,
 			  cl_error *err)
 {
@@ -1088,7 +1091,8 @@ static int loop_item_make(db_conn *c, const struct loop_item *l, const char *rea
 			*capped = true;
 		return 0;
 	}
-	int rc = loop_item_insert(c, l, now, &item_id, err);
+	bool made = false;
+	int rc = loop_item_insert(c, l, now, &item_id, &made, err);
 	if (rc)
 		return rc;
 	st = db_stmt(c, "INSERT INTO prediction_items(prediction_id, endpoint_id, item_id, reason,"
@@ -1096,7 +1100,8 @@ static int loop_item_make(db_conn *c, const struct loop_item *l, const char *rea
 	db_bind(st, DB_INT(l->prediction_id), DB_INT(l->endpoint_id), DB_INT(item_id),
 		DB_TEXT(reason), DB_INT(now));
 	rc = db_exec_stmt(st, err);
-	return rc ? rc : loop_day_count(c, l, reason, now, err);
+	/* The cap bounds the work a rule makes: an input the project holds already makes none. */
+	return rc || !made ? rc : loop_day_count(c, l, reason, now, err);
 }
 
 static const char *loop_reason_of(const json_t *meta)

@@ -413,6 +413,56 @@ class RegistryServingTest(ServerTestCase):
         self.assertIn("daily_cap", r.json()["no_item"])
         self.assertEqual(len(self.tasks_of(fp)), 4)
 
+    def test_repeats_count_nothing_against_the_cap(self):
+        """A doubtful input the project holds already makes no new work, so it leaves the
+        rule's daily cap to new inputs."""
+        fp, _ = self.feedback_project()
+        r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                          {"name": "capped-repeats", "targets": [{"model": "sentiment"}],
+                           "feedback": {"project_id": fp, "threshold": 1, "daily_cap": 2}})
+        self.assertEqual(r.status, 201, r)
+        caller = self.key_for(r.json()["id"])
+        for _ in range(3):
+            r = caller.post(API + "/endpoints/capped-repeats/predict",
+                            {"inputs": [{"text": "the same plot again"}]})
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual([i["text"] for i in self.tasks_of(fp)], ["the same plot again"])
+        r = caller.post(API + "/endpoints/capped-repeats/predict",
+                        {"inputs": [{"text": "a new plot"}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(sorted(i["text"] for i in self.tasks_of(fp)),
+                         ["a new plot", "the same plot again"])
+
+    def test_a_closed_project_takes_no_items(self):
+        """Closed, the feedback project takes no new work from the loop: doubtful predictions
+        and negative feedback make no item (the feedback says why), and no endpoint may name
+        it."""
+        fp, _ = self.feedback_project()
+        r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                          {"name": "closing-loop", "targets": [{"model": "sentiment"}],
+                           "feedback": {"project_id": fp, "threshold": 1}})
+        self.assertEqual(r.status, 201, r)
+        caller = self.key_for(r.json()["id"])
+        path = API + "/endpoints/closing-loop/predict"
+        self.assertEqual(caller.post(path, {"inputs": [{"text": "before it closed"}]}).status,
+                         200)
+        self.assertEqual([i["text"] for i in self.tasks_of(fp)], ["before it closed"])
+        r = self.world.manager.patch(API + "/projects/%d" % fp, {"status": "closed"})
+        self.assertEqual(r.status, 200, r)
+        r = caller.post(path, {"inputs": [{"text": "after it closed"}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([i["text"] for i in self.tasks_of(fp)], ["before it closed"])
+        r = caller.post(API + "/predictions/%d/feedback" % r.json()["predictions"][0]["id"],
+                        {"correct": False})
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["item"], r.json())
+        self.assertIn("closed", r.json()["no_item"])
+        self.assertEqual(len(self.tasks_of(fp)), 1)
+        r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                          {"name": "closed-loop", "targets": [{"model": "sentiment"}],
+                           "feedback": {"project_id": fp}})
+        self.assertError(r, 409, "project_closed")
+
     def test_feedback_project_is_checked(self):
         org = self.world.org["id"]
         target = [{"model": "sentiment"}]
