@@ -425,9 +425,12 @@ static int predict_one(http_request *r, const endpoint_row *e, const json_t *inp
 	app *a = api_app(r);
 	serving_deployment *d = NULL;
 	cl_error load = {0};
-	if (serving_acquire(a->serving, e->id, e->revision, e->targets, e->shadow, &d, &load))
+	if (serving_acquire(a->serving, e->id, e->revision, e->targets, e->shadow, &d, &load)) {
+		/* A model that does not load fails every call: the endpoint's errors show it. */
+		serving_observe(a->serving, e->id, CL_EUNAVAIL, 0);
 		return http_fail(r, CL_EUNAVAIL, "model_unavailable",
 				 "the endpoint's model cannot be loaded: %s", load.message);
+	}
 	prediction_slot s = {0};
 	predict_answer(a, api_scope_of(r), e, d, input, request_id, &s);
 	serving_release(d);
@@ -612,11 +615,8 @@ static int prediction_write(buf *b, int i, const prediction_done *done)
 static int predict_inputs(http_request *r, const endpoint_row *e, const json_t *inputs, buf *b)
 {
 	for (size_t i = 0; i < json_array_size(inputs); i++) {
-		const json_t *in = json_array_get(inputs, i);
-		int rc = caller_input_check(r, in);
 		prediction_done done = {0};
-		if (!rc)
-			rc = predict_one(r, e, in, NULL, &done);
+		int rc = predict_one(r, e, json_array_get(inputs, i), NULL, &done);
 		if (!rc && prediction_write(b, (int)i, &done))
 			rc = http_fail(r, CL_ENOMEM, NULL, "out of memory");
 		prediction_done_release(&done);
@@ -634,6 +634,9 @@ static int predict_request(http_request *r, json_t **body, endpoint_row *e)
 	if (!rc && (!json_array_size(inputs) || json_array_size(inputs) > PREDICT_MAX_INPUTS))
 		rc = http_fail(r, CL_EINVAL, NULL, "\"inputs\" holds 1 to %d inputs",
 			       PREDICT_MAX_INPUTS);
+	/* Every input checked before any is answered: a bad one costs no prediction. */
+	for (size_t i = 0; !rc && i < json_array_size(inputs); i++)
+		rc = caller_input_check(r, json_array_get(inputs, i));
 	if (!rc)
 		rc = key_endpoint(r, e);
 	if (!rc && !e->active)

@@ -270,6 +270,9 @@ class KilledServerTests(ServerTestCase):
             caller = Client(s3.port, token=key)
             r = caller.post(API + "/endpoints/custom-left/predict", {"inputs": [{"text": "good"}]})
             self.assertError(r, 503, "model_unavailable")
+            # A model that does not load is the endpoint's error in /metrics.
+            metrics = Client(s3.port).get("/metrics").body.decode()
+            self.assertIn('crowdloop_endpoint_errors_total{endpoint="%d"} 1\n' % e["id"], metrics)
             self.assertNotIn("servers", s3.admin().get(API + "/endpoints/%d" % e["id"]).json())
             caller.close()
         finally:

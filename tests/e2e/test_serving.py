@@ -254,6 +254,17 @@ class ServingTests(ServerTestCase):
             with self.subTest(body=str(body)[:80]):
                 self.assertError(c.post(path, body), 400)
 
+    def test_a_bad_input_costs_no_prediction(self):
+        """Every input of a request is checked before any is answered: one bad input among
+        good ones answers 400 and logs nothing."""
+        path = API + "/endpoints/%d/predictions?limit=500" % self.endpoint["id"]
+        before = len(self.engineer.get(path).json()["items"])
+        r = self.caller().post(API + "/endpoints/ocr-main/predict", {"inputs": [
+            {"image_bytes_b64": b64(self.tiny)}, {"image_path": "/etc/passwd"}]})
+        self.assertError(r, 400)
+        self.assertIn("image_path", r.json()["error"]["message"])
+        self.assertEqual(len(self.engineer.get(path).json()["items"]), before)
+
     # -- keys ---------------------------------------------------------------------------------
 
     def test_keys_refuse_as_they_should(self):
