@@ -694,7 +694,7 @@ int api_endpoint_predict(http_request *r)
 {
 	json_t *body = NULL;
 	endpoint_row e = {0};
-	if (r->body.len > PREDICT_QUICK_MAX_BYTES)
+	if (r->body_read > PREDICT_QUICK_MAX_BYTES)
 		return http_pool(r, predict_pooled);
 	int rc = predict_request(r, &body, &e);
 	if (rc) {
@@ -960,26 +960,28 @@ static int oip_fail(http_request *r, const cl_error *err)
 static int infer_body(http_request *r, json_t **body, oip_binary *bin)
 {
 	const char *h = http_header_value(r, "Inference-Header-Content-Length");
+	size_t len;
+	const char *data = http_body(r, &len);
 	*bin = (oip_binary){NULL, 0, h != NULL};
 	if (!h)
 		return http_body_json(r, body);
 	char *end;
 	unsigned long long n = strtoull(h, &end, 10);
-	if (!*h || *end || !n || n > r->body.len)
+	if (!*h || *end || !n || n > len)
 		return http_fail(r, CL_EINVAL, NULL,
 				 "Inference-Header-Content-Length is the JSON header's length, at "
 				 "most the body's");
-	if (!json_depth_ok(r->body.data, n, HTTP_JSON_MAX_DEPTH))
+	if (!json_depth_ok(data, n, HTTP_JSON_MAX_DEPTH))
 		return http_fail(r, CL_EINVAL, "too_deep", "JSON nesting is deeper than %d",
 				 HTTP_JSON_MAX_DEPTH);
 	json_error_t je;
-	*body = json_loadb(r->body.data, n, JSON_REJECT_DUPLICATES, &je);
+	*body = json_loadb(data, n, JSON_REJECT_DUPLICATES, &je);
 	int rc = json_is_object(*body)
 		     ? json_fields_check(*body, r->route->body, true, &r->err)
 		     : http_fail(r, CL_EINVAL, "malformed_json", "the JSON header: %s",
 				 *body ? "not an object" : je.text);
-	bin->data = r->body.data + n;
-	bin->len = r->body.len - n;
+	bin->data = data + n;
+	bin->len = len - n;
 	return rc;
 }
 
@@ -1325,7 +1327,7 @@ int api_oip_infer(http_request *r)
 {
 	json_t *body = NULL, *inputs = NULL;
 	endpoint_row e = {0};
-	if (r->body.len > PREDICT_QUICK_MAX_BYTES)
+	if (r->body_read > PREDICT_QUICK_MAX_BYTES)
 		return http_pool(r, infer_pooled);
 	int rc = infer_request(r, &body, &e, &inputs);
 	if (rc) {

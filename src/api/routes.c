@@ -324,14 +324,16 @@ const route api_routes[] = {
     {"GET", V1 "/endpoints/{id}/usage", api_endpoint_usage, ENGINEERS(ENDPOINT), 0,
      "requests and errors per key and day", QUERY("days"), NULL, "200 EndpointUsage"},
     {"GET", V1 "/endpoints/{id}/predictions", api_endpoint_predictions, ENGINEERS(ENDPOINT), 0,
-     "the prediction log, with feedback", PAGE, NULL, "200 Prediction[]"},
+     "the prediction log, with feedback; inbox=1: only those given feedback or made an item",
+     QUERY(PAGE_KEYS, "inbox"), NULL, "200 Prediction[]"},
     {"GET", V1 "/endpoints/{id}/stats", api_endpoint_stats, ENGINEERS(ENDPOINT), 0,
      "requests, errors and the latency histogram since the server started", NULL, NULL,
      "200 EndpointStats"},
 
     /* Calling an endpoint with its key ({name} is an endpoint of the key's org) or as a member of
 	 * its org (an endpoint of one's own org). */
-    {"POST", V1 "/endpoints/{name}/predict", api_endpoint_predict, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC,
+    {"POST", V1 "/endpoints/{name}/predict", api_endpoint_predict, KEY_OR_MEMBER,
+     ROUTE_PUBLIC | ROUTE_ASYNC | ROUTE_LARGE_BODY,
      "predict: {\"inputs\":[{\"image_bytes_b64\"}|{\"text\"}]}", NULL,
      BODY(REQ("inputs", ARRAY)), "200 Predictions"},
     {"POST", V1 "/predictions/{id}/feedback", api_prediction_feedback, KEY, ROUTE_PUBLIC,
@@ -354,9 +356,9 @@ const route api_routes[] = {
      NULL, NULL, NULL},
     {"GET", "/v2/models/{name}/versions/{id}/ready", api_oip_model_ready, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_OIP,
      "model readiness of a version", NULL, NULL, NULL},
-    {"POST", "/v2/models/{name}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC | ROUTE_OIP, "inference", NULL,
+    {"POST", "/v2/models/{name}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC | ROUTE_OIP | ROUTE_LARGE_BODY, "inference", NULL,
      OIP_INFER, NULL},
-    {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC | ROUTE_OIP,
+    {"POST", "/v2/models/{name}/versions/{id}/infer", api_oip_infer, KEY_OR_MEMBER, ROUTE_PUBLIC | ROUTE_ASYNC | ROUTE_OIP | ROUTE_LARGE_BODY,
      "inference on a version", NULL, OIP_INFER, NULL},
     /* Training jobs, runs and the model registry (org owners and engineers). */
     {"GET", V1 "/trainers", api_trainers, USER, 0, "the built-in trainers and their params", NULL,

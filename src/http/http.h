@@ -17,6 +17,8 @@
 
 #define HTTP_JSON_MAX_BYTES (1u << 20)      /* 1 MiB */
 #define HTTP_UPLOAD_MAX_BYTES (256u << 20)  /* 256 MiB */
+/* A ROUTE_LARGE_BODY route's body: an image of 32 MiB, as base64 in JSON. */
+#define HTTP_LARGE_BODY_MAX_BYTES (48u << 20)
 #define HTTP_JSON_MAX_DEPTH JSON_READ_MAX_DEPTH /* one limit for every JSON read */
 #define HTTP_MAX_QUERY 16
 /* A request's target (path and query) and its header fields together: over them the server
@@ -44,6 +46,9 @@ enum route_flags {
 				       * ends through http_defer/http_wake */
 	ROUTE_MLFLOW = 1 << 7,	      /* errors in MLflow's shape: {"error_code", "message"} */
 	ROUTE_OIP = 1 << 8,	      /* errors in the Open Inference Protocol's: {"error": "..."} */
+	ROUTE_LARGE_BODY = 1 << 9,    /* a body whose Content-Length is over HTTP_JSON_MAX_BYTES,
+				       * up to HTTP_LARGE_BODY_MAX_BYTES, goes to a spool as an
+				       * upload's (http_body reads either) */
 };
 
 typedef struct route {
@@ -107,8 +112,9 @@ struct http_request {
 	} query[HTTP_MAX_QUERY];
 	int n_query;
 	bool query_overflow;
-	buf body;		  /* the body of a route without ROUTE_UPLOAD */
-	http_spool upload;	  /* the body of a ROUTE_UPLOAD route that is not multipart */
+	buf body;		  /* the body of a route without ROUTE_UPLOAD (read it with http_body) */
+	http_spool upload;	  /* the body of a ROUTE_UPLOAD route that is not multipart, or a
+				   * large one of a ROUTE_LARGE_BODY route */
 	size_t body_read;	  /* bytes of the body read so far, whatever holds them */
 	http_file *files, *files_tail;
 	struct MHD_PostProcessor *pp;
@@ -193,6 +199,9 @@ void http_header(http_request *r, const char *name, const char *value);
 
 /* ---- reading (request.c) ---- */
 
+/* The body of a route without ROUTE_UPLOAD, wherever it is held (its buffer, or a large one's
+ * spool): its bytes (NUL-terminated; NULL when empty), their number in *len. */
+const char *http_body(const http_request *r, size_t *len);
 /* The query value for key, or NULL. */
 const char *http_query(const http_request *r, const char *key);
 /* 400 naming the first query key not in `allowed` (NULL-terminated; NULL: the route's). */

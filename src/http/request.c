@@ -87,18 +87,27 @@ int http_page(http_request *r, const char *const *allowed, int64_t *cursor, int 
 	return 0;
 }
 
+const char *http_body(const http_request *r, size_t *len)
+{
+	bool spooled = r->upload.len && !(r->route && (r->route->flags & ROUTE_UPLOAD));
+	*len = spooled ? r->upload.len : r->body.len;
+	return spooled ? r->upload.data : r->body.data;
+}
+
 int http_body_json(http_request *r, json_t **out)
 {
+	size_t len;
+	const char *body = http_body(r, &len);
 	*out = NULL;
 	if (r->content_type && strncasecmp(r->content_type, "application/json", 16))
 		return http_fail(r, CL_EMEDIA, NULL, "send the body as application/json");
-	if (!r->body.len)
+	if (!len)
 		return http_fail(r, CL_EINVAL, "malformed_json", "the request body is empty");
-	if (!json_depth_ok(r->body.data, r->body.len, HTTP_JSON_MAX_DEPTH))
+	if (!json_depth_ok(body, len, HTTP_JSON_MAX_DEPTH))
 		return http_fail(r, CL_EINVAL, "too_deep", "JSON nesting is deeper than %d",
 				 HTTP_JSON_MAX_DEPTH);
 	json_error_t e;
-	json_t *v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &e);
+	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
 	if (!v)
 		return http_fail(r, CL_EINVAL, "malformed_json", "malformed JSON at line %d column %d: %s",
 				 e.line, e.column, e.text);

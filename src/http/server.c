@@ -540,12 +540,16 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
 	copy_remote(r);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
 
-	r->body_limit = r->route && (r->route->flags & ROUTE_UPLOAD) ? HTTP_UPLOAD_MAX_BYTES
-								     : HTTP_JSON_MAX_BYTES;
-	buf_init(&r->body, r->body_limit);
-	http_spool_init(&r->upload, r->body_limit);
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	r->body_limit = r->route && (r->route->flags & ROUTE_UPLOAD) ? HTTP_UPLOAD_MAX_BYTES
+								     : HTTP_JSON_MAX_BYTES;
+	/* A large body is announced by its length; it goes to a file, not the heap. */
+	if (r->route && (r->route->flags & ROUTE_LARGE_BODY) && cl &&
+	    strtoull(cl, NULL, 10) > HTTP_JSON_MAX_BYTES)
+		r->body_limit = HTTP_LARGE_BODY_MAX_BYTES;
+	buf_init(&r->body, r->body_limit);
+	http_spool_init(&r->upload, r->body_limit);
 	if (!r->early_error && cl && strtoull(cl, NULL, 10) > r->body_limit)
 		r->early_error = CL_ETOOBIG;
 	if (!r->early_error && r->route && (r->route->flags & ROUTE_UPLOAD) && r->content_type &&
@@ -579,7 +583,8 @@ static void read_body(http_request *r, const char *data, size_t n)
 	if (r->pp) {
 		if (MHD_post_process(r->pp, data, n) != MHD_YES && !r->early_error)
 			r->early_error = CL_EINVAL;
-	} else if (r->route && (r->route->flags & ROUTE_UPLOAD)) {
+	} else if (r->route && ((r->route->flags & ROUTE_UPLOAD) ||
+				r->body_limit == HTTP_LARGE_BODY_MAX_BYTES)) {
 		int rc = http_spool_append(&r->upload, spool_dir(r), data, n);
 		if (rc)
 			spool_failed(r, rc);

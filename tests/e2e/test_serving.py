@@ -9,11 +9,13 @@ import hashlib
 import json
 import os
 import secrets
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import threading
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import API, BIN, Client, ServerTestCase, main, multipart  # noqa: E402
@@ -31,6 +33,16 @@ def render(font, *lines):
         subprocess.run([RENDER, font, "40", out] + list(lines), check=True)
         with open(out, "rb") as f:
             return f.read()
+
+
+def padded(png, size):
+    """The PNG with a private ancillary chunk after its header, `size` bytes over all: decoders
+    skip it, so the image reads as before, as large as a scan."""
+    fill = max(0, size - len(png) - 12)
+    data = bytes((i * 7) % 251 for i in range(fill))
+    chunk = struct.pack(">I", fill) + b"crWd" + data + struct.pack(
+        ">I", zlib.crc32(b"crWd" + data) & 0xFFFFFFFF)
+    return png[:33] + chunk + png[33:]
 
 
 def b64(data):
@@ -253,6 +265,32 @@ class ServingTests(ServerTestCase):
         for body, path in cases:
             with self.subTest(body=str(body)[:80]):
                 self.assertError(c.post(path, body), 400)
+
+    def test_a_scan_larger_than_a_json_body(self):
+        """An image of a few MiB, over the 1 MiB of other JSON bodies, is read on both routes:
+        as base64 in JSON and as the binary data extension's bytes."""
+        big = padded(self.english, 3 << 20)
+        c = self.caller()
+        r = c.post(API + "/endpoints/ocr-main/predict", {"inputs": [{"image_bytes_b64": b64(big)}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([l["text"] for l in r.json()["predictions"][0]["output"]["lines"]],
+                         ["Open inference"])
+        data = struct.pack("<I", len(big)) + big
+        header = json.dumps({"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES",
+                                         "parameters": {"binary_data_size": len(data)}}]}).encode()
+        r = c.post("/v2/models/ocr-main/infer", header + data, headers={
+            "Inference-Header-Content-Length": str(len(header))})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.lines_of(r.json())[0], ["Open inference"])
+        # Past 48 MiB the length is refused on the headers, before a byte of the body.
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        try:
+            s.sendall(("POST /v2/models/ocr-main/infer HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                       "Content-Length: %d\r\n\r\n" % (self.key["key"], 49 << 20)).encode())
+            self.assertIn(b" 413 ", s.recv(4096).split(b"\r\n", 1)[0])
+        finally:
+            s.close()
 
     def test_a_bad_input_costs_no_prediction(self):
         """Every input of a request is checked before any is answered: one bad input among
