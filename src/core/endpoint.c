@@ -452,11 +452,12 @@ int endpoint_target_resolve(const json_t *t, int64_t version_id, const char *dir
 
 bool endpoint_model_kind(const json_t *targets, char *out, size_t size)
 {
-	/* The OCR service reads lines: an image_transcription project's answers. */
+	/* The OCR service reads lines: an image_transcription project's answers; the language-id
+	 * service names a text's language: a text_class project's, its labels the languages. */
 	const char *service =
 	    json_string_value(json_object_get(json_array_get(targets, 0), "service"));
-	if (service && !strcmp(service, "ocr")) {
-		snprintf(out, size, "%s", "image_transcription");
+	if (service) {
+		snprintf(out, size, "%s", !strcmp(service, "ocr") ? "image_transcription" : "text_class");
 		return true;
 	}
 	const char *dir =

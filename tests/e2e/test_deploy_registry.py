@@ -198,12 +198,26 @@ class RegistryServingTest(ServerTestCase):
                 dst.write(src.read())
         r = self.deploy("langid", [{"service": "langid"}])
         self.assertEqual(r.status, 201, r)
-        caller = self.key_for(r.json()["id"])
+        endpoint = r.json()["id"]
+        caller = self.key_for(endpoint)
         r = caller.post(API + "/endpoints/langid/predict",
                         {"inputs": [{"text": "안녕하세요, 만나서 반갑습니다"},
                                     {"text": "The weather is lovely today"}]})
         self.assertEqual(r.status, 200, r)
         self.assertEqual([p["output"]["label"] for p in r.json()["predictions"]], ["ko", "en"])
+        # Its doubtful answers feed a text_class project whose labels are languages, the
+        # language named the pre-annotation.
+        w = self.world
+        fp = w.project(labels=["ko", "en"])["id"]
+        r = self.eng.patch(API + "/endpoints/%d" % endpoint, {
+            "feedback": {"project_id": fp, "threshold": 1}})
+        self.assertEqual(r.status, 200, r)
+        r = caller.post(API + "/endpoints/langid/predict",
+                        {"inputs": [{"text": "오늘은 날씨가 정말 좋네요"}]})
+        self.assertEqual(r.status, 200, r)
+        items = self.tasks_of(fp)
+        self.assertEqual([i["text"] for i in items], ["오늘은 날씨가 정말 좋네요"])
+        self.assertEqual(items[0]["meta"]["preannotation"], {"labels": ["ko"]})
 
     # -- the loop back to the crowd -------------------------------------------------------------
 
