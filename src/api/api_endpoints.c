@@ -429,7 +429,13 @@ int api_endpoint_usage(http_request *r)
 
 int api_endpoint_predictions(http_request *r)
 {
-	return api_list_page(r, store_predictions_list, r->ids[0]);
+	/* inbox=1: the feedback inbox, read from the feedback and the items, not the whole log. */
+	const char *inbox = http_query(r, "inbox");
+	if (inbox && strcmp(inbox, "1") && strcmp(inbox, "0"))
+		return http_fail(r, CL_EINVAL, NULL, "inbox must be 0 or 1");
+	bool filtered = inbox && !strcmp(inbox, "1");
+	return api_list_page(r, filtered ? store_predictions_inbox : store_predictions_list,
+			     r->ids[0]);
 }
 
 /* The histogram's buckets as [{"le","count"}] (cumulative, as Prometheus's), "+Inf" last. */

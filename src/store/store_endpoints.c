@@ -1179,12 +1179,16 @@ static json_t *prediction_json(sqlite3_stmt *st)
 			 "feedback", fb, "item", item);
 }
 
-#define PREDICTION_LIST_QUERY                                                                      \
+/* What prediction_json reads, from predictions p and the joins that follow it. */
+#define PREDICTION_COLUMNS                                                                         \
 	"SELECT p.id, p.key_id, p.target, p.shadow, p.request_id, p.input_sha256,"                 \
 	" p.input_bytes, p.output, p.error, p.latency_us, p.created_at, f.correct, f.comment,"     \
-	" f.correction, pi.item_id, pi.reason FROM predictions p"                                  \
+	" f.correction, pi.item_id, pi.reason"
+#define PREDICTION_JOINS                                                                           \
 	" LEFT JOIN prediction_feedback f ON f.prediction_id = p.id"                               \
-	" LEFT JOIN prediction_items pi ON pi.prediction_id = p.id WHERE p.endpoint_id = ?1"
+	" LEFT JOIN prediction_items pi ON pi.prediction_id = p.id"
+#define PREDICTION_LIST_QUERY                                                                      \
+	PREDICTION_COLUMNS " FROM predictions p" PREDICTION_JOINS " WHERE p.endpoint_id = ?1"
 
 /* The records of a batch in one transaction, in order; ids[i] the id of recs[i]. Rerunnable:
  * all it hands back (ids, let_go, logged_at) is set anew each run. The keys' usage is counted
@@ -1292,6 +1296,37 @@ json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int l
 			       int64_t *next)
 {
 	sqlite3_stmt *st = db_stmt(db_reader(d), DB_PAGE_SQL(desc, PREDICTION_LIST_QUERY, "p.id"));
+	return db_owned_page(st, endpoint_id, cursor, limit, desc, prediction_json, next);
+}
+
+/* An inbox page's predictions p, past cursor ?2 in the page's order (`cmp` "<" and `order`
+ * "DESC" for newest first, else ">" and "ASC"): at most a page (?3) of endpoint ?1's predictions
+ * with feedback, and as many that became an item, each read in id order from its own table,
+ * never from the log, which on a busy endpoint holds many times more rows (CROSS JOIN keeps
+ * SQLite from driving them from the log's index). Both start at the endpoint's oldest kept
+ * prediction: the items of trimmed predictions stay (the loop holds them); the join drops them. */
+#define PREDICTION_INBOX_FROM(cmp, order)                                                          \
+	" FROM (SELECT id FROM (SELECT f.prediction_id AS id FROM prediction_feedback f"           \
+	" CROSS JOIN predictions q ON q.id = f.prediction_id"                                      \
+	" WHERE f.prediction_id >= (SELECT min(id) FROM predictions WHERE endpoint_id = ?1)"       \
+	" AND f.prediction_id " cmp " ?2 AND q.endpoint_id = ?1"                                   \
+	" ORDER BY f.prediction_id " order " LIMIT ?3)"                                            \
+	" UNION SELECT id FROM (SELECT i.prediction_id AS id FROM prediction_items i NOT INDEXED"  \
+	" CROSS JOIN predictions q ON q.id = i.prediction_id"                                      \
+	" WHERE i.prediction_id >= (SELECT min(id) FROM predictions WHERE endpoint_id = ?1)"       \
+	" AND i.prediction_id " cmp " ?2 AND i.endpoint_id = ?1"                                   \
+	" ORDER BY i.prediction_id " order " LIMIT ?3)) x"                                         \
+	" CROSS JOIN predictions p ON p.id = x.id"
+#define PREDICTION_INBOX_QUERY(cmp, order)                                                         \
+	PREDICTION_COLUMNS PREDICTION_INBOX_FROM(cmp, order) PREDICTION_JOINS                      \
+	    " WHERE p.endpoint_id = ?1"
+
+json_t *store_predictions_inbox(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
+				int64_t *next)
+{
+	const char *sql = desc ? DB_PAGE_SQL(true, PREDICTION_INBOX_QUERY("<", "DESC"), "p.id")
+			       : DB_PAGE_SQL(false, PREDICTION_INBOX_QUERY(">", "ASC"), "p.id");
+	sqlite3_stmt *st = db_stmt(db_reader(d), sql);
 	return db_owned_page(st, endpoint_id, cursor, limit, desc, prediction_json, next);
 }
 

@@ -156,9 +156,13 @@ int store_predictions_log_async(db *d, prediction_batch *b, cl_error *err, db_do
  * its own: the records' image holds released, the kept images' files the commit left unnamed
  * removed (rarely any: only a trim of an endpoint's image predictions leaves some). */
 void store_predictions_logged(db *d, prediction_batch *b, int rc);
-/* A page of an endpoint's predictions, newest first by default. */
+/* A page of an endpoint's predictions, in id order (desc: newest first). */
 json_t *store_predictions_list(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
 			       int64_t *next);
+/* A page of the endpoint's inbox: its predictions given feedback or that became an item, as
+ * store_predictions_list pages them; it reads the feedback and the items, not the whole log. */
+json_t *store_predictions_inbox(db *d, int64_t endpoint_id, int64_t cursor, int limit, bool desc,
+				int64_t *next);
 /* The endpoint of prediction `id` (0 when missing). */
 int64_t store_prediction_endpoint(db *d, int64_t id);
 /* A prediction's logged output and kept input text (new reference and malloc'd string, NULL

@@ -3,7 +3,8 @@
 // test time (the OCR lines come back with their boxes drawn over it), creates a key (shown
 // once, and it calls the endpoint) and revokes it (then it answers 401); the overview counts the
 // requests and draws the latency chart; the feedback inbox lists a prediction given negative
-// feedback, its comment as text; the language-id service answers a typed text with its label
+// feedback, its comment as text, and not one without (the server filters: it asks inbox=1); the
+// language-id service answers a typed text with its label
 // and scores. A worker sees no serving link and gets the "no access" page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -128,6 +129,10 @@ test('a key is shown once, calls the endpoint, and once revoked answers 401', as
   const pid = ok.json.predictions[0].id;
   const fb = await caller.post(`/api/v1/predictions/${pid}/feedback`, { correct: false, comment: '<b id=x>bold</b>' });
   assert.equal(fb.status, 200, fb.text);
+  // A later prediction without feedback stays out of the inbox.
+  const later = await call();
+  assert.equal(later.status, 200, later.text);
+  const quiet = later.json.predictions[0].id;
 
   await page.click('[data-testid=key-revoke]');
   await page.click('[data-testid=key-revoke]');
@@ -141,8 +146,13 @@ test('a key is shown once, calls the endpoint, and once revoked answers 401', as
   await page.waitForSelector('[data-testid=usage-table]');
   assert.match(await page.textContent('[data-testid=usage-table]'), /customer-a/);
 
+  const asked = [];
+  page.on('request', (req) => { if (req.url().includes('/predictions')) asked.push(req.url()); });
   await page.click('[data-testid=tab-inbox]');
   await page.waitForSelector(`[data-testid=inbox-table] tr[data-prediction="${pid}"]`);
+  assert.equal(await page.$(`[data-testid=inbox-table] tr[data-prediction="${quiet}"]`), null);
+  assert.equal((await page.$$('[data-testid=inbox-table] tr[data-prediction]')).length, 1);
+  assert.ok(asked.length > 0 && asked.every((u) => /[?&]inbox=1(&|$)/.test(u)), asked.join(' '));
   const row = await page.textContent(`[data-testid=inbox-table] tr[data-prediction="${pid}"]`);
   assert.match(row, /wrong/);
   assert.match(row, /<b id=x>bold<\/b>/);

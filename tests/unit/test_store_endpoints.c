@@ -470,6 +470,147 @@ static void test_a_capped_rule_is_memoized_for_its_day_only(void **state)
 	assert_true(store_loop_capped(f->d, 1, "low_confidence", noon));
 }
 
+/* A project with item 1, for the loop's items to name. */
+static int add_item(db_conn *c, void *ctx, cl_error *err)
+{
+	(void)ctx;
+	sqlite3_stmt *st = db_stmt(
+	    c,
+	    "INSERT INTO projects(id, org_id, name, kind, labels, multi_label, instructions,"
+	    " price, reviewer_fee, review_sample, review_rate, overlap, lease_seconds, max_rounds,"
+	    " status, is_public, created_at) VALUES (1, 1, 'loop', 'text_class', '[]', 0, '', 0,"
+	    " 0, 0, 0, 1, 60, 1, 'active', 0, 0)");
+	int rc = db_exec_stmt(st, err);
+	if (rc)
+		return rc;
+	st = db_stmt(c, "INSERT INTO items(id, project_id, type, content_hash, created_at)"
+			" VALUES (1, 1, 'text', 'h', 0)");
+	return db_exec_stmt(st, err);
+}
+
+/* Feedback on, or an item of, each of `n` predictions of an endpoint (as the loop writes them). */
+struct inbox_marks {
+	int64_t endpoint_id;
+	const int64_t *ids;
+	size_t n;
+	bool feedback; /* else an item */
+};
+
+static int inbox_mark(db_conn *c, void *ctx, cl_error *err)
+{
+	const struct inbox_marks *m = ctx;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < m->n; i++) {
+		sqlite3_stmt *st =
+		    m->feedback
+			? db_stmt(c, "INSERT INTO prediction_feedback(prediction_id, correct,"
+				     " created_at) VALUES (?1, 0, 0)")
+			: db_stmt(c, "INSERT INTO prediction_items(prediction_id, endpoint_id,"
+				     " item_id, reason, created_at)"
+				     " VALUES (?1, ?2, 1, 'negative_feedback', 0)");
+		db_bind(st, DB_INT(m->ids[i]), DB_INT(m->endpoint_id));
+		rc = db_exec_stmt(st, err);
+	}
+	return rc;
+}
+
+/* Every page of an endpoint's inbox of `limit` rows in one order, their ids into `ids`; each row
+ * has its feedback or its item. How many. */
+static size_t inbox_ids(fixture *f, int64_t endpoint_id, int limit, bool desc, int64_t *ids,
+			size_t max)
+{
+	size_t n = 0;
+	int64_t cursor = 0, next = 0;
+	do {
+		json_t *page =
+		    store_predictions_inbox(f->d, endpoint_id, cursor, limit, desc, &next);
+		assert_true(json_array_size(page) <= (size_t)limit);
+		for (size_t i = 0; i < json_array_size(page); i++) {
+			json_t *p = json_array_get(page, i);
+			assert_true(!json_is_null(json_object_get(p, "feedback")) ||
+				    !json_is_null(json_object_get(p, "item")));
+			assert_true(n < max);
+			ids[n++] = json_integer_value(json_object_get(p, "id"));
+		}
+		json_decref(page);
+		cursor = next;
+	} while (next);
+	return n;
+}
+
+/* The inbox pages through exactly the predictions of the endpoint's log that have feedback or
+ * an item (one row for one with both), in either order at any page size, however many other
+ * predictions, of it or of another endpoint with feedback on all of its, lie between; the items
+ * of its trimmed predictions are not listed. */
+static void test_the_inbox_lists_feedback_and_items_only(void **state)
+{
+	fixture *f = *state;
+	cl_error err = {0};
+	assert_int_equal(db_write(f->d, add_user_and_org, NULL, &err), 0);
+	assert_int_equal(db_write(f->d, add_item, NULL, &err), 0);
+	int64_t a = endpoint_made(f, "ocr"), b = 0, c = 0;
+	json_t *targets = json_pack("[{s:s}]", "service", "langid"), *out = NULL;
+	endpoint_fields fields = {.name = "lid", .targets = targets, .log_limit = 1000};
+	assert_int_equal(store_endpoint_create(f->d, 1, 1, &fields, &out, &err), 0);
+	b = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	fields.name = "quiet";
+	assert_int_equal(store_endpoint_create(f->d, 1, 1, &fields, &out, &err), 0);
+	c = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	json_decref(targets);
+
+	static int64_t ids_a[400], ids_b[400], kept[400], got[400];
+	size_t na = 0, nb = 0;
+	for (int i = 0; i < 400; i++) {
+		if (i % 3)
+			log_one(f, a, 60, ids_a, &na);
+		else
+			log_one(f, b, 1000, ids_b, &nb);
+	}
+	log_one(f, c, 1000, got, &(size_t){0});
+	size_t k = kept_ids(f, a, kept, 400);
+	assert_true(k >= 60 && k < na);
+	/* Feedback on every 7th kept prediction of a, an item of every 5th, and of every 5th
+	 * trimmed one (the loop keeps those); feedback on every prediction of b. */
+	int64_t fb[400], items[400];
+	size_t nfb = 0, nitems = 0, ntrimmed = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (i % 7 == 3)
+			fb[nfb++] = kept[i];
+		if (i % 5 == 1)
+			items[nitems++] = kept[i];
+	}
+	for (size_t i = 0; ids_a[i] < kept[0]; i += 5, ntrimmed++)
+		items[nitems++] = ids_a[i];
+	assert_true(ntrimmed > 0);
+	struct inbox_marks marks[] = {
+	    {a, fb, nfb, true}, {a, items, nitems, false}, {b, ids_b, nb, true}};
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+		assert_int_equal(db_write(f->d, inbox_mark, &marks[i], &err), 0);
+
+	int64_t want[400];
+	size_t nwant = 0;
+	for (size_t i = 0; i < k; i++)
+		if (i % 7 == 3 || i % 5 == 1)
+			want[nwant++] = kept[i];
+	assert_true(nwant > 1);
+	static const int limits[] = {1, 2, 5, 500};
+	for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+		size_t n = inbox_ids(f, a, limits[l], false, got, 400);
+		assert_int_equal(n, nwant);
+		assert_memory_equal(got, want, n * sizeof *got);
+		n = inbox_ids(f, a, limits[l], true, got, 400);
+		assert_int_equal(n, nwant);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(got[i], want[n - 1 - i]);
+	}
+	assert_int_equal(inbox_ids(f, b, 50, true, got, 400), nb);
+	/* Predictions, none with feedback or an item: an empty inbox. */
+	assert_int_equal(inbox_ids(f, c, 50, true, got, 400), 0);
+	assert_int_equal(inbox_ids(f, c, 50, false, got, 400), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +625,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_the_log_is_trimmed_to_its_newest_rows, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_a_capped_rule_is_memoized_for_its_day_only, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_the_inbox_lists_feedback_and_items_only, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -990,7 +990,7 @@ export default {
   'serving.noLines': 'No text found.',
   'serving.yourImage': 'Your image',
   'serving.inboxOf': 'Feedback inbox: {name}',
-  'serving.inboxHint': 'Predictions given feedback or sent to the crowd, among the newest {n}.',
+  'serving.inboxHint': 'The newest {n} predictions given feedback or sent to the crowd.',
   'serving.inboxEmpty': 'No feedback yet.',
   'serving.loopProject': 'Doubtful answers and complaints become tasks of project',
   'serving.noLoop': 'This endpoint sends nothing to a labeling project.',

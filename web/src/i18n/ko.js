@@ -990,7 +990,7 @@ export default {
   'serving.noLines': '찾은 글자가 없습니다.',
   'serving.yourImage': '올린 이미지',
   'serving.inboxOf': '피드백함: {name}',
-  'serving.inboxHint': '최근 {n}개의 예측 중 피드백을 받았거나 작업자에게 보낸 것들입니다.',
+  'serving.inboxHint': '피드백을 받았거나 작업자에게 보낸 예측 중 최근 {n}개입니다.',
   'serving.inboxEmpty': '아직 피드백이 없습니다.',
   'serving.loopProject': '애매한 답과 불만은 다음 프로젝트의 작업이 됩니다:',
   'serving.noLoop': '이 엔드포인트는 레이블링 프로젝트로 보내는 것이 없습니다.',

@@ -13,7 +13,8 @@ import { orgGate, trainingTabs, trainingOrgs } from './training.js';
 
 // Images the playground sends: the predict route's body is at most 1 MiB of base64.
 const PLAYGROUND_IMAGE_MAX = 700 * 1024;
-// Predictions the inbox reads, newest first.
+// Predictions the inbox reads, newest first: the server lists only those with feedback or an
+// item (inbox=1), however many predictions without came after them.
 const INBOX_READ = 500;
 
 // "ocr", "langid", "sentiment:production", "version #7": what a target serves, for people.
@@ -359,9 +360,8 @@ export async function playgroundView(root, [id], ctx) {
 // /endpoints/{id}/feedback: predictions with feedback or sent to the crowd, newest first.
 export async function inboxView(root, [id], ctx) {
   const e = await endpointOf(id, ctx);
-  const all = await api.list('/endpoints/' + id + '/predictions', INBOX_READ);
+  const rows = await api.list('/endpoints/' + id + '/predictions?inbox=1&sort=-id', INBOX_READ);
   if (!ctx.alive) return;
-  const rows = all.filter((p) => p.feedback || p.item);
   const project = e.feedback && e.feedback.project_id;
   root.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, t('serving.inboxOf', { name: e.name })), h('p', { class: 'muted' }, t('serving.inboxHint', { n: INBOX_READ })))),
     endpointTabs(e, 'serving.inbox'),
