@@ -86,8 +86,9 @@ static int targets_resolve(http_request *r, int64_t org, const json_t *targets,
 	return rc;
 }
 
-/* Checks targets and shadow and loads them: *targets, *shadow (new references) and *d. */
-int api_targets_load(http_request *r, int64_t org, const json_t *given,
+/* Checks targets and shadow and loads them: *targets, *shadow (new references) and *d; a model
+ * server among them only for `org_role` an owner or engineer. */
+static int targets_load(http_request *r, int64_t org, const char *org_role, const json_t *given,
 			const json_t *given_shadow, json_t **targets_out, json_t **shadow_out,
 			serving_deployment **d)
 {
@@ -101,18 +102,25 @@ int api_targets_load(http_request *r, int64_t org, const json_t *given,
 		    endpoint_targets_check(targets, shadow, root, targets_out, shadow_out, &r->err);
 	json_decref(targets);
 	json_decref(shadow);
-	/* Without a caller's scope this is the server's own refresh (an alias moved by the
-	 * pipeline) of what an owner or engineer deployed: the server's switch still holds. */
-	const api_scope *scope = api_scope_of(r);
 	if (!rc)
 		rc = endpoint_servers_allowed(*targets_out, *shadow_out,
-					      api_app(r)->runs.allow_custom,
-					      scope ? scope->org_role : "owner", &r->err);
+					      api_app(r)->runs.allow_custom, org_role, &r->err);
 	cl_error load = {0};
 	if (!rc && (rc = serving_load(api_app(r)->serving, *targets_out, *shadow_out, d, &load)))
 		rc = http_fail(r, CL_EINVAL, "target_unavailable", "a target does not load: %s",
 			       load.message);
 	return rc;
+}
+
+int api_targets_load(http_request *r, int64_t org, const json_t *given,
+		     const json_t *given_shadow, json_t **targets_out, json_t **shadow_out,
+		     serving_deployment **d)
+{
+	/* Without a caller's scope this is the server's own refresh (an alias moved by the
+	 * pipeline) of what an owner or engineer deployed: the server's switch still holds. */
+	const api_scope *scope = api_scope_of(r);
+	return targets_load(r, org, scope ? scope->org_role : "owner", given, given_shadow,
+			    targets_out, shadow_out, d);
 }
 
 /* "feedback" (the loop's project and threshold, or null to stop it; NULL: unchanged) into *f,
@@ -287,7 +295,9 @@ static int endpoint_refresh(http_request *r, int64_t org, int64_t id)
 	serving_deployment *d = NULL;
 	int rc = store_endpoint_row(api_app(r)->db, id, &e);
 	if (!rc)
-		rc = api_targets_load(r, org, e.targets, e.shadow, &targets, &shadow, &d);
+		/* Whoever moved the alias, the endpoint's model servers were deployed by one of its
+		 * org's owners or engineers: a new version of the same targets needs no more. */
+		rc = targets_load(r, org, "engineer", e.targets, e.shadow, &targets, &shadow, &d);
 	bool same = !rc && json_equal(targets, e.targets) &&
 		    (shadow ? json_equal(shadow, e.shadow) : !e.shadow);
 	if (!rc && !same)

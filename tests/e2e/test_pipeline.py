@@ -25,6 +25,7 @@ from harness import (API, BIN, ServerTestCase, main, multipart, sqlite_query,  #
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # The build directory of the binary under test holds the demo data, as for the trainer tests.
+MODEL_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oip_model_server.py")
 BUILD = os.environ.get("CROWDLOOP_BUILD_DIR") or os.path.dirname(os.path.abspath(BIN))
 FINAL = ("promoted", "kept", "rejected", "failed", "waiting", "superseded")
 
@@ -126,6 +127,49 @@ class PipelineWorld(ServerTestCase):
 
 
 class PipelineTest(PipelineWorld):
+    server_args = ("--allow-custom-jobs",)
+
+    def registered(self, rows, name, versions=1):
+        """A model `name` of `versions` versions of one text-linear job, trained on a new
+        project of `rows` labeled and approved, production at version 1: (its id, the
+        project)."""
+        p = self.new_project()
+        self.label_and_approve(p, rows)
+        ds = self.eng.post(API + "/projects/%d/datasets" % p, {}).json()
+        r = self.eng.post(API + "/orgs/%d/jobs" % self.world.org["id"],
+                          {"dataset_id": ds["id"], "trainer": "text-linear", "cpus": 1})
+        self.assertEqual(r.status, 201, r)
+        job = wait_for(lambda: (lambda j: j if j["state"] not in ("queued", "running") else None)(
+            self.eng.get(API + "/jobs/%d" % r.json()["id"]).json()), timeout=120)
+        self.assertEqual(job["state"], "succeeded", job)
+        mid = self.eng.post(API + "/orgs/%d/models" % self.world.org["id"],
+                            {"name": name}).json()["id"]
+        for _ in range(versions):
+            self.assertEqual(self.eng.post(API + "/models/%d/versions" % mid,
+                                           {"job_id": job["id"]}).status, 201)
+        self.assertEqual(self.eng.post(API + "/models/%d/aliases" % mid,
+                                       {"name": "production", "version": 1}).status, 200)
+        return mid, p
+
+    def test_a_model_server_follows_an_alias_an_admin_moves(self):
+        """An endpoint whose model server serves an alias follows it whoever moves it: one of
+        the org's owners or engineers approved the server when deploying it."""
+        mid, _ = self.registered(self.rows[1020:1100], "served", versions=2)
+        target = {"command": [sys.executable, MODEL_SERVER, "{port}"],
+                  "env": {"MODEL_NAME": "tiny"}, "model_name": "tiny", "ready_timeout_s": 30,
+                  "model": "served", "alias": "production"}
+        r = self.eng.post(API + "/orgs/%d/endpoints" % self.world.org["id"],
+                          {"name": "served-by-a-server", "targets": [target]})
+        self.assertEqual(r.status, 201, r)
+        endpoint = r.json()
+        v1 = endpoint["targets"][0]["model_version_id"]
+        # The admin is no member of the org.
+        r = self.world.admin.post(API + "/models/%d/aliases" % mid,
+                                  {"name": "production", "version": 2})
+        self.assertEqual(r.status, 200, r)
+        moved = wait_for(lambda: self.eng.get(API + "/endpoints/%d" % endpoint["id"]).json()
+                         ["targets"][0]["model_version_id"] != v1, timeout=30)
+        self.assertTrue(moved, self.server.tail())
 
     def test_settings_are_checked(self):
         p = self.new_project()
@@ -238,21 +282,7 @@ class PipelineTest(PipelineWorld):
     def test_production_trained_elsewhere_is_evaluated_on_the_runs_test_items(self):
         """Production made by hand from a version of its own is evaluated on the run's test
         items; the same recipe on the same data scores the same there, and equal keeps it."""
-        p = self.new_project()
-        self.label_and_approve(p, self.rows[1300:1500])
-        ds = self.eng.post(API + "/projects/%d/datasets" % p, {}).json()
-        r = self.eng.post(API + "/orgs/%d/jobs" % self.world.org["id"],
-                          {"dataset_id": ds["id"], "trainer": "text-linear", "cpus": 1})
-        self.assertEqual(r.status, 201, r)
-        job = wait_for(lambda: (lambda j: j if j["state"] not in ("queued", "running") else None)(
-            self.eng.get(API + "/jobs/%d" % r.json()["id"]).json()), timeout=120)
-        self.assertEqual(job["state"], "succeeded", job)
-        mid = self.eng.post(API + "/orgs/%d/models" % self.world.org["id"],
-                            {"name": "sentiment-c"}).json()["id"]
-        self.assertEqual(self.eng.post(API + "/models/%d/versions" % mid,
-                                       {"job_id": job["id"]}).status, 201)
-        self.assertEqual(self.eng.post(API + "/models/%d/aliases" % mid,
-                                       {"name": "production", "version": 1}).status, 200)
+        mid, p = self.registered(self.rows[1300:1500], "sentiment-c")
         self.settings(p, threshold=100, model="sentiment-c")
         run = self.wait_run(p, 1)
         compare = next(s for s in run["steps"] if s["step"] == "compare")["figures"]
