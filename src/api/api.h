@@ -214,11 +214,11 @@ void api_endpoints_follow_model(http_request *r, int64_t org, const char *model)
 /* Loads the deployments of the active endpoints served by custom model servers, so their
  * processes start with the server rather than at their first request. */
 void api_endpoints_start_servers(app *a);
-/* The sweep of the input images endpoints keep for feedback, on the job runner's thread (a
- * runner_config hook; ctx: the app): lets go of those past their endpoint's image_days, and of
+/* The sweeps of the endpoints' logs, on the job runner's thread (a runner_config hook; ctx: the
+ * app): lets go of the input images kept for feedback past their endpoint's image_days, and of
  * every one an endpoint keeps once its feedback project is cleared, whether or not it logs
- * another image. */
-void api_kept_images_tick(void *ctx);
+ * another image; deletes the predictions older than their endpoint's log_days. */
+void api_endpoint_logs_tick(void *ctx);
 int api_endpoints_list(http_request *r);
 
 int api_endpoints_get(http_request *r);

@@ -29,7 +29,7 @@ static void models_root(http_request *r, char *out, size_t size)
 	snprintf(out, size, "%s/models", api_app(r)->data_dir);
 }
 
-/* The plain fields of a create or change body (name, state, log_limit), into *f. */
+/* The plain fields of a create or change body (name, state, log_limit, log_days), into *f. */
 static int plain_fields(http_request *r, const json_t *body, endpoint_fields *f)
 {
 	const char *problem = f->name ? endpoint_name_problem(f->name) : NULL;
@@ -43,6 +43,11 @@ static int plain_fields(http_request *r, const json_t *body, endpoint_fields *f)
 	if (lim && (f->log_limit < 1 || f->log_limit > ENDPOINT_LOG_MAX))
 		return http_fail(r, CL_EINVAL, NULL, "\"log_limit\" is from 1 to %d",
 				 ENDPOINT_LOG_MAX);
+	const json_t *days = json_object_get(body, "log_days");
+	f->log_days = json_is_null(days) ? -1 : days ? json_integer_value(days) : 0;
+	if (days && !json_is_null(days) && (f->log_days < 1 || f->log_days > ENDPOINT_LOG_DAYS_MAX))
+		return http_fail(r, CL_EINVAL, NULL, "\"log_days\" is from 1 to %d, or null",
+				 ENDPOINT_LOG_DAYS_MAX);
 	return 0;
 }
 
@@ -365,7 +370,7 @@ void api_endpoints_start_servers(app *a)
 
 /* ---- keys ---- */
 
-void api_kept_images_tick(void *ctx)
+void api_endpoint_logs_tick(void *ctx)
 {
 	app *a = ctx;
 	cl_error err = {0};
@@ -374,6 +379,11 @@ void api_kept_images_tick(void *ctx)
 		log_warn("msg=\"kept images were not swept\" error=\"%s\"", err.message);
 	else if (n)
 		log_info("msg=\"kept images let go\" images=%d", n);
+	n = 0;
+	if (store_log_age_sweep(a->db, a->data_dir, clock_now_ms(), &n, &err))
+		log_warn("msg=\"old predictions were not swept\" error=\"%s\"", err.message);
+	else if (n)
+		log_info("msg=\"old predictions deleted\" predictions=%d", n);
 }
 
 int api_endpoint_keys_create(http_request *r)

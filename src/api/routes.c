@@ -32,7 +32,8 @@
 #define NOTE BODY(NUL("note", STRING))
 #define ENDPOINT_FIELDS                                                                            \
 	BODY(REQ("name", STRING), REQ("targets", ARRAY), NUL("shadow", OBJECT),                   \
-	     OPT("state", STRING), OPT("log_limit", INTEGER), NUL("feedback", OBJECT))
+	     OPT("state", STRING), OPT("log_limit", INTEGER), NUL("log_days", INTEGER),          \
+	     NUL("feedback", OBJECT))
 #define OIP_INFER                                                                                  \
 	BODY(OPT("id", STRING), OPT("model_name", STRING), REQ("inputs", ARRAY),                   \
 	     OPT("outputs", ARRAY), OPT("parameters", OBJECT))

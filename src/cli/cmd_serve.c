@@ -308,7 +308,7 @@ static runner *start_runner(app *a, const serve_args *args, const char *url)
 	    .grace_ms = 5000,
 	    .hooks = {{.step = preannotate_step, .ctx = a},
 		      {.step = api_pipeline_tick, .ctx = a, .every_ms = 1000},
-		      {.step = api_kept_images_tick, .ctx = a, .every_ms = 2000}},
+		      {.step = api_endpoint_logs_tick, .ctx = a, .every_ms = 2000}},
 	};
 	cl_error err = {0};
 	runner *r = runner_start(&cfg, &err);

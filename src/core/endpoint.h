@@ -21,6 +21,8 @@
 /* Predictions kept per endpoint: the default, and the most allowed. */
 #define ENDPOINT_LOG_DEFAULT 10000
 #define ENDPOINT_LOG_MAX 1000000
+/* The most days a prediction log may be kept for (log_days; 0: no time limit). */
+#define ENDPOINT_LOG_DAYS_MAX 3650
 /* A custom model server's command and environment: the most strings, and the most bytes of one. */
 #define ENDPOINT_SERVER_MAX_ARGS 64
 #define ENDPOINT_SERVER_MAX_ENV 64

@@ -40,8 +40,9 @@ typedef struct runner_config {
 	int tick_ms;	       /* how often it looks at the store and its jobs; 0: 100 */
 	/* Other work the runner's thread takes a step of between its jobs, in this order, never
 	 * on an HTTP thread (batch pre-annotation each tick, api/preannotate.h; the retraining
-	 * pipeline's trigger each second, core/pipeline.h; the sweep of the images endpoints keep
-	 * for feedback every two seconds, api_kept_images_tick). The list ends at the first NULL
+	 * pipeline's trigger each second, core/pipeline.h; the sweeps of the endpoints' logs, their
+	 * kept images and old predictions, every two seconds, api_endpoint_logs_tick). The list
+	 * ends at the first NULL
 	 * step. */
 	runner_hook hooks[RUNNER_MAX_HOOKS];
 } runner_config;

@@ -272,6 +272,15 @@ int64_t db_one_int(sqlite3_stmt *st)
 	return v;
 }
 
+json_t *db_ints(sqlite3_stmt *st)
+{
+	json_t *out = json_array();
+	while (db_step(st) == SQLITE_ROW)
+		json_array_append_new(out, json_integer(sqlite3_column_int64(st, 0)));
+	sqlite3_reset(st);
+	return out;
+}
+
 bool db_one_text(sqlite3_stmt *st, char *out, size_t size)
 {
 	bool found = db_step(st) == SQLITE_ROW;

@@ -126,6 +126,8 @@ json_t *db_col_json(sqlite3_stmt *st, int i);
 /* Steps a bound statement and answers column 0 of its first row as an integer, 0 when there is
  * no row; resets the statement. */
 int64_t db_one_int(sqlite3_stmt *st);
+/* The first column of every row of `st` as integers (a new array); resets st. */
+json_t *db_ints(sqlite3_stmt *st);
 /* Steps a bound statement and copies column 0 of its first row as text into out (`size` bytes,
  * cut to fit; "" when there is no row); resets the statement. True when there was a row. */
 bool db_one_text(sqlite3_stmt *st, char *out, size_t size);

@@ -702,6 +702,10 @@ const migration migrations[] = {
      " WHEN EXISTS (SELECT 1 FROM gold_items WHERE item_id = new.item_id) BEGIN"
      " INSERT OR IGNORE INTO gold_tasks(project_id, task_id) VALUES (new.project_id, new.id);"
      " END;"},
+    {38, "an endpoint's prediction log is kept for a number of days as well as of rows",
+     /* 0: no time limit. Predictions older than that many days go (store_log_age_sweep), in
+      * id order through predictions_endpoint. */
+     "ALTER TABLE endpoints ADD COLUMN log_days INTEGER NOT NULL DEFAULT 0;"},
 };
 
 const size_t migrations_count = sizeof migrations / sizeof migrations[0];

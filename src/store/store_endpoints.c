@@ -13,7 +13,7 @@
 #define ENDPOINT_COLUMNS                                                                           \
 	"id, org_id, name, state, targets, shadow, revision, log_limit, created_by, created_at,"   \
 	" updated_at, feedback_project_id, feedback_threshold, feedback_daily_cap,"                \
-	" coalesce(feedback_canary_share, 0), feedback_image_budget, feedback_image_days"
+	" coalesce(feedback_canary_share, 0), feedback_image_budget, feedback_image_days, log_days"
 
 /* {"project_id","threshold","daily_cap","canary_share","image_budget_kb","image_days"}, or
  * null without a feedback project. */
@@ -34,12 +34,14 @@ static json_t *endpoint_json(sqlite3_stmt *st)
 	char created[32], updated[32];
 	clock_iso8601(sqlite3_column_int64(st, 9), created);
 	clock_iso8601(sqlite3_column_int64(st, 10), updated);
-	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:s,s:s,s:o}", "id",
+	int64_t days = sqlite3_column_int64(st, 17);
+	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:I,s:s,s:s,s:o}", "id",
 			 (json_int_t)sqlite3_column_int64(st, 0), "org_id",
 			 (json_int_t)sqlite3_column_int64(st, 1), "name", db_col_text(st, 2),
 			 "state", db_col_text(st, 3), "targets", db_col_json(st, 4), "shadow",
 			 db_col_json(st, 5), "revision", (json_int_t)sqlite3_column_int64(st, 6),
-			 "log_limit", (json_int_t)sqlite3_column_int64(st, 7), "created_by",
+			 "log_limit", (json_int_t)sqlite3_column_int64(st, 7), "log_days",
+			 days ? json_integer(days) : json_null(), "created_by",
 			 (json_int_t)sqlite3_column_int64(st, 8), "created_at", created,
 			 "updated_at", updated, "feedback", feedback_json(st));
 }
@@ -73,8 +75,8 @@ static int endpoint_create_job(db_conn *c, void *ctx, cl_error *err)
 	    db_stmt(c, "INSERT INTO endpoints(org_id, name, state, targets, shadow,"
 		       " log_limit, created_by, created_at, updated_at,"
 		       " feedback_project_id, feedback_threshold, feedback_daily_cap,"
-		       " feedback_canary_share, feedback_image_budget, feedback_image_days)"
-		       " VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?,?,?,?)");
+		       " feedback_canary_share, feedback_image_budget, feedback_image_days, log_days)"
+		       " VALUES (?,?,?,?,?,?,?,?,?,nullif(?,0),?,?,?,?,?,max(?,0))");
 	db_bind(st, DB_INT(a->org_id), DB_TEXT(a->f->name),
 		DB_TEXT(a->f->state ? a->f->state : "active"), DB_TEXT(a->targets),
 		DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(a->user_id), DB_INT(now),
@@ -84,6 +86,7 @@ static int endpoint_create_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_bind_double(st, 13, a->f->feedback_canary_share);
 	db_bind_int(st, 14, a->f->feedback_image_budget);
 	db_bind_int(st, 15, a->f->feedback_image_days);
+	db_bind_int(st, 16, a->f->log_days);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -297,7 +300,8 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	       " feedback_daily_cap = CASE WHEN ?10 THEN ?13 ELSE feedback_daily_cap END,"
 	       " feedback_canary_share = CASE WHEN ?10 THEN ?14 ELSE feedback_canary_share END,"
 	       " feedback_image_budget = CASE WHEN ?10 THEN ?15 ELSE feedback_image_budget END,"
-	       " feedback_image_days = CASE WHEN ?10 THEN ?16 ELSE feedback_image_days END"
+	       " feedback_image_days = CASE WHEN ?10 THEN ?16 ELSE feedback_image_days END,"
+	       " log_days = CASE WHEN ?17 > 0 THEN ?17 WHEN ?17 < 0 THEN 0 ELSE log_days END"
 	       " WHERE id = ?1");
 	db_bind(st, DB_INT(a->id), DB_TEXT(a->f->name), DB_TEXT(a->f->state), DB_TEXT(a->targets),
 		DB_INT(a->shadow_given), DB_TEXT(a->shadow), DB_INT(a->f->log_limit), DB_INT(moves),
@@ -308,6 +312,7 @@ static int endpoint_update_job(db_conn *c, void *ctx, cl_error *err)
 	sqlite3_bind_double(st, 14, a->f->feedback_canary_share);
 	db_bind_int(st, 15, a->f->feedback_image_budget);
 	db_bind_int(st, 16, a->f->feedback_image_days);
+	db_bind_int(st, 17, a->f->log_days);
 	int rc = db_exec_stmt(st, err);
 	if (rc == CL_ECONFLICT)
 		return cl_fail(err, CL_ECONFLICT, "endpoint_exists",
@@ -706,18 +711,43 @@ static bool trim_next(db_conn *c, const prediction_record *p, const trim_slot *t
 	return false;
 }
 
-/* The kept images of the predictions up to `cut`, to remove after the trim (when the record
- * says where blobs are: an endpoint that keeps images). */
-static json_t *trimmed_images(db_conn *c, const prediction_record *p, int64_t cut)
+/* The kept images of the predictions up to `cut`, to remove after the trim (when data_dir says
+ * where blobs are: an endpoint that keeps images). */
+static json_t *trimmed_images(db_conn *c, int64_t endpoint_id, const char *data_dir, int64_t cut)
 {
 	json_t *out = json_array();
 	sqlite3_stmt *st = db_stmt(c, "SELECT input_blob FROM predictions WHERE endpoint_id = ?1"
 				      " AND input_blob IS NOT NULL AND id <= ?2");
-	db_bind(st, DB_INT(p->endpoint_id), DB_INT(cut));
-	while (p->data_dir && db_step(st) == SQLITE_ROW)
+	db_bind(st, DB_INT(endpoint_id), DB_INT(cut));
+	while (data_dir && db_step(st) == SQLITE_ROW)
 		json_array_append_new(out, json_string(db_col_text(st, 0)));
 	sqlite3_reset(st);
 	return out;
+}
+
+/* Deletes the endpoint's predictions up to id `cut` with their feedback; their kept images go
+ * to `let_go` when nothing else names them. The items they made stay (the loop holds them). */
+static int log_cut(db_conn *c, int64_t endpoint_id, const char *data_dir, int64_t cut,
+		   json_t *let_go, int *deleted, cl_error *err)
+{
+	static const char *const deletes[] = {
+	    "DELETE FROM prediction_feedback WHERE prediction_id IN (SELECT id FROM predictions"
+	    " WHERE endpoint_id = ?1 AND id <= ?2)",
+	    "DELETE FROM predictions WHERE endpoint_id = ?1 AND id <= ?2",
+	};
+	int rc = 0;
+	json_t *images = trimmed_images(c, endpoint_id, data_dir, cut);
+	for (size_t i = 0; !rc && i < 2; i++) {
+		sqlite3_stmt *st = db_stmt(c, deletes[i]);
+		db_bind(st, DB_INT(endpoint_id), DB_INT(cut));
+		rc = db_exec_stmt(st, err);
+	}
+	if (!rc && deleted)
+		*deleted += sqlite3_changes(db_handle(c));
+	if (!rc)
+		kept_blobs_unnamed(c, images, let_go);
+	json_decref(images);
+	return rc;
 }
 
 static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, json_t *let_go,
@@ -738,25 +768,21 @@ static int prediction_trim(db_conn *c, const prediction_record *p, int64_t id, j
 			*t = next;
 		return 0;
 	}
-	static const char *const trims[] = {
-	    "DELETE FROM prediction_feedback WHERE prediction_id IN (SELECT id FROM predictions"
-	    " WHERE endpoint_id = ?1 AND id <= ?2)",
-	    "DELETE FROM predictions WHERE endpoint_id = ?1 AND id <= ?2",
-	};
-	int rc = 0;
-	json_t *images = trimmed_images(c, p, next.cut);
-	for (size_t i = 0; !rc && i < 2; i++) {
-		sqlite3_stmt *st = db_stmt(c, trims[i]);
-		db_bind(st, DB_INT(p->endpoint_id), DB_INT(next.cut));
-		rc = db_exec_stmt(st, err);
-	}
-	if (!rc) {
-		kept_blobs_unnamed(c, images, let_go);
-		if (t)
-			*t = next;
-	}
-	json_decref(images);
+	int rc = log_cut(c, p->endpoint_id, p->data_dir, next.cut, let_go, NULL, err);
+	if (!rc && t)
+		*t = next;
 	return rc;
+}
+
+/* Forgets what the endpoint's last trim left, once other rows of its log went: the next trim
+ * counts from the log itself. */
+static void trim_forget(db_conn *c, int64_t endpoint_id)
+{
+	struct trim_memo *m = db_conn_memo(c, DB_MEMO_TRIMS, sizeof *m, NULL);
+	unsigned home = (unsigned)((uint64_t)endpoint_id % TRIM_MEMO_SLOTS);
+	for (unsigned k = 0; m && k < TRIM_PROBES; k++)
+		if (m->slot[(home + k) % TRIM_MEMO_SLOTS].endpoint_id == endpoint_id)
+			m->slot[(home + k) % TRIM_MEMO_SLOTS].newest = 0;
 }
 
 static int usage_count(db_conn *c, const prediction_record *p, int64_t now, cl_error *err)
@@ -877,11 +903,7 @@ static json_t *kept_images_due(db_conn *c, int64_t now)
 	    " WHERE e.feedback_project_id IS NULL OR e.feedback_image_budget <= 0"
 	    " OR p.created_at < ?1 - e.feedback_image_days * 86400000");
 	db_bind_int(st, 1, now);
-	json_t *out = json_array();
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(out, json_integer(sqlite3_column_int64(st, 0)));
-	sqlite3_reset(st);
-	return out;
+	return db_ints(st);
 }
 
 struct kept_sweep {
@@ -933,6 +955,69 @@ int store_kept_images_sweep(db *d, const char *data_dir, int64_t now, int *n, cl
 	json_t *due = kept_images_due(db_reader(d), now);
 	struct kept_sweep a = {now, due, json_array(), 0};
 	int rc = json_array_size(due) ? db_write(d, kept_sweep_job, &a, err) : 0;
+	if (!rc)
+		kept_blobs_let_go(d, data_dir, a.let_go);
+	*n = rc ? 0 : a.n;
+	json_decref(a.let_go);
+	json_decref(due);
+	return rc;
+}
+
+/* ---- the log's age ---- */
+
+/* The rows of an endpoint's log a sweep looks at, oldest first: its deletes stay a short job. */
+#define LOG_AGE_SLICE 4096
+#define LOG_DAY_MS 86400000
+
+/* The endpoints whose oldest prediction is older than their log_days at `now`. */
+static json_t *log_age_due(db_conn *c, int64_t now)
+{
+	sqlite3_stmt *st =
+	    db_stmt(c, "SELECT e.id FROM endpoints e WHERE e.log_days > 0"
+		       " AND (SELECT p.created_at FROM predictions p WHERE p.endpoint_id = e.id"
+		       "  ORDER BY p.id LIMIT 1) < ?1 - e.log_days * ?2");
+	db_bind(st, DB_INT(now), DB_INT(LOG_DAY_MS));
+	return db_ints(st);
+}
+
+struct age_sweep {
+	int64_t now;
+	const json_t *due;
+	const char *data_dir;
+	json_t *let_go; /* the blobs the commit leaves unnamed */
+	int n;		/* the predictions deleted */
+};
+
+static int age_sweep_job(db_conn *c, void *ctx, cl_error *err)
+{
+	struct age_sweep *a = ctx;
+	size_t i;
+	json_t *id;
+	json_array_foreach(a->due, i, id)
+	{
+		int64_t endpoint_id = json_integer_value(id);
+		/* The newest old row among the oldest of the slice: ids grow with time. */
+		sqlite3_stmt *st = db_stmt(
+		    c, "SELECT max(id) FROM (SELECT id, created_at FROM predictions"
+		       " WHERE endpoint_id = ?1 ORDER BY id LIMIT ?3)"
+		       " WHERE created_at < ?2 - (SELECT log_days FROM endpoints WHERE id = ?1) * ?4");
+		db_bind(st, DB_INT(endpoint_id), DB_INT(a->now), DB_INT(LOG_AGE_SLICE),
+			DB_INT(LOG_DAY_MS));
+		int64_t cut = db_one_int(st);
+		int rc = cut ? log_cut(c, endpoint_id, a->data_dir, cut, a->let_go, &a->n, err) : 0;
+		if (rc)
+			return rc;
+		/* The count its last trim left is no longer the log's. */
+		trim_forget(c, endpoint_id);
+	}
+	return 0;
+}
+
+int store_log_age_sweep(db *d, const char *data_dir, int64_t now, int *n, cl_error *err)
+{
+	json_t *due = log_age_due(db_reader(d), now);
+	struct age_sweep a = {now, due, data_dir, json_array(), 0};
+	int rc = json_array_size(due) ? db_write(d, age_sweep_job, &a, err) : 0;
 	if (!rc)
 		kept_blobs_let_go(d, data_dir, a.let_go);
 	*n = rc ? 0 : a.n;

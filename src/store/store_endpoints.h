@@ -34,6 +34,8 @@ typedef struct endpoint_fields {
 	const json_t *targets;
 	const json_t *shadow; /* json null clears it */
 	int64_t log_limit;
+	int64_t log_days; /* the log's rows kept that many days; 0: unchanged (on a change, else
+			   * none), -1: no time limit */
 	/* The loop's project (0 clears it) and threshold, when feedback_given. */
 	bool feedback_given;
 	int64_t feedback_project_id;
@@ -136,6 +138,10 @@ int store_prediction_log(db *d, const prediction_record *p, const prediction_rec
  * under data_dir) go after its commit when nothing else names them. A cheap read when nothing
  * is due: the job runner's thread calls it every few seconds. *n the images let go. */
 int store_kept_images_sweep(db *d, const char *data_dir, int64_t now, int *n, cl_error *err);
+/* Deletes the predictions (and their feedback; their kept images are let go) older than their
+ * endpoint's log_days at `now`, oldest first, up to a few thousand an endpoint a call: *n of
+ * them. The items they made stay. */
+int store_log_age_sweep(db *d, const char *data_dir, int64_t now, int *n, cl_error *err);
 /* A request's predictions, logged together (store_predictions_log_async). */
 #define PREDICTION_BATCH_MAX 16
 typedef struct prediction_batch {

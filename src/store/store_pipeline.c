@@ -204,11 +204,7 @@ json_t *pipeline_rows_running(db *d)
 {
 	sqlite3_stmt *st = db_stmt(
 	    db_reader(d), "SELECT id FROM pipeline_runs WHERE state = 'running' ORDER BY id");
-	json_t *out = json_array();
-	while (db_step(st) == SQLITE_ROW)
-		json_array_append_new(out, json_integer(sqlite3_column_int64(st, 0)));
-	sqlite3_reset(st);
-	return out;
+	return db_ints(st);
 }
 
 int64_t pipeline_rows_base(db *d, int64_t project_id)

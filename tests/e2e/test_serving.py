@@ -292,6 +292,22 @@ class ServingTests(ServerTestCase):
         finally:
             s.close()
 
+    def test_the_log_kept_for_days(self):
+        """log_days keeps the prediction log for a time as well as a count: set, shown,
+        cleared with null, and checked."""
+        e = self.deploy("ocr-days", log_days=7)
+        self.assertEqual(e["log_days"], 7)
+        self.assertIsNone(self.endpoint["log_days"])
+        path = API + "/endpoints/%d" % e["id"]
+        r = self.engineer.patch(path, {"state": "paused"})
+        self.assertEqual(r.json()["log_days"], 7)
+        r = self.engineer.patch(path, {"log_days": None})
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["log_days"])
+        for bad in (0, 3651, -2, "7"):
+            with self.subTest(log_days=bad):
+                self.assertError(self.engineer.patch(path, {"log_days": bad}), 400)
+
     def test_a_bad_input_costs_no_prediction(self):
         """Every input of a request is checked before any is answered: one bad input among
         good ones answers 400 and logs nothing."""

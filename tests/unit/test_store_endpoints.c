@@ -611,6 +611,67 @@ static void test_the_inbox_lists_feedback_and_items_only(void **state)
 	assert_int_equal(inbox_ids(f, c, 50, false, got, 400), 0);
 }
 
+/* Predictions older than their endpoint's log_days go at the sweep, oldest first; younger ones
+ * and those of an endpoint without log_days stay; and the trims after the sweep count the log
+ * it left, not the one the last trim saw (which would cut rows under the limit). */
+static void test_old_predictions_go_after_log_days(void **state)
+{
+	fixture *f = *state;
+	cl_error err = {0};
+	assert_int_equal(db_write(f->d, add_user_and_org, NULL, &err), 0);
+	json_t *targets = json_pack("[{s:s}]", "service", "langid"), *out = NULL;
+	endpoint_fields aged = {.name = "aged", .targets = targets, .log_limit = 40, .log_days = 2};
+	assert_int_equal(store_endpoint_create(f->d, 1, 1, &aged, &out, &err), 0);
+	int64_t a = json_integer_value(json_object_get(out, "id"));
+	assert_int_equal(json_integer_value(json_object_get(out, "log_days")), 2);
+	json_decref(out);
+	endpoint_fields ageless = {.name = "ageless", .targets = targets, .log_limit = 40};
+	assert_int_equal(store_endpoint_create(f->d, 1, 1, &ageless, &out, &err), 0);
+	int64_t b = json_integer_value(json_object_get(out, "id"));
+	assert_true(json_is_null(json_object_get(out, "log_days")));
+	json_decref(out);
+	static int64_t ids_a[200], ids_b[200];
+	size_t na = 0, nb = 0;
+	for (int i = 0; i < 20; i++) {
+		log_one(f, a, 40, ids_a, &na);
+		log_one(f, b, 40, ids_b, &nb);
+	}
+	usleep(20000);
+	int64_t between = clock_now_ms();
+	usleep(20000);
+	for (int i = 0; i < 20; i++)
+		log_one(f, a, 40, ids_a, &na);
+	const int64_t day = 86400000;
+	int n = -1;
+	assert_int_equal(store_log_age_sweep(f->d, NULL, between + day, &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* Two days after the first twenty: they go, the next twenty stay, b keeps all. */
+	assert_int_equal(store_log_age_sweep(f->d, NULL, between + 2 * day, &n, &err), 0);
+	assert_int_equal(n, 20);
+	int64_t kept[200];
+	assert_int_equal(kept_ids(f, a, kept, 200), 20);
+	assert_int_equal(kept[0], ids_a[20]);
+	assert_int_equal(kept_ids(f, b, kept, 200), 20);
+	assert_int_equal(store_log_age_sweep(f->d, NULL, between + 2 * day, &n, &err), 0);
+	assert_int_equal(n, 0);
+	for (int i = 0; i < 60; i++) {
+		log_one(f, a, 40, ids_a, &na);
+		assert_log_holds(f, a, 40, ids_a, na, 21 + (size_t)i);
+	}
+	/* A change that says nothing of log_days keeps it; null clears it. */
+	endpoint_fields rename = {.name = "aged-still"};
+	assert_int_equal(store_endpoint_update(f->d, a, &rename, &out, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(out, "log_days")), 2);
+	json_decref(out);
+	endpoint_fields clear = {.log_days = -1};
+	assert_int_equal(store_endpoint_update(f->d, a, &clear, &out, &err), 0);
+	assert_true(json_is_null(json_object_get(out, "log_days")));
+	json_decref(out);
+	assert_int_equal(store_log_age_sweep(f->d, NULL, between + 400 * day, &n, &err), 0);
+	assert_int_equal(n, 0);
+	json_decref(targets);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -627,6 +688,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_a_capped_rule_is_memoized_for_its_day_only, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_the_inbox_lists_feedback_and_items_only, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_old_predictions_go_after_log_days, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
