@@ -248,6 +248,7 @@ void api_pipeline_tick(void *ctx);
  * (ctx: the app). */
 void api_pipeline_promoted(void *ctx, int64_t org_id, const char *model);
 int api_prediction_feedback(http_request *r);
+int api_endpoint_feedback(http_request *r);
 int api_oip_live(http_request *r);
 int api_oip_ready(http_request *r);
 int api_oip_server(http_request *r);

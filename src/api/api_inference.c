@@ -707,10 +707,11 @@ int api_endpoint_predict(http_request *r)
 
 /* ---- feedback ---- */
 
-static int feedback_check(http_request *r, const json_t *body)
+/* The feedback's comment and corrected answer (its `answer_field`) within their limits. */
+static int feedback_check(http_request *r, const json_t *body, const char *answer_field)
 {
 	const json_t *comment = json_object_get(body, "comment");
-	const json_t *correction = json_object_get(body, "correction");
+	const json_t *correction = json_object_get(body, answer_field);
 	if (json_string_length(comment) > FEEDBACK_COMMENT_MAX)
 		return http_fail(r, CL_EINVAL, NULL, "\"comment\" is up to %d bytes",
 				 FEEDBACK_COMMENT_MAX);
@@ -718,8 +719,8 @@ static int feedback_check(http_request *r, const json_t *body)
 	size_t n = text ? strlen(text) : 0;
 	free(text);
 	if (n > FEEDBACK_CORRECTION_MAX)
-		return http_fail(r, CL_ETOOBIG, NULL, "\"correction\" is up to %d bytes of JSON",
-				 FEEDBACK_CORRECTION_MAX);
+		return http_fail(r, CL_ETOOBIG, NULL, "\"%s\" is up to %d bytes of JSON",
+				 answer_field, FEEDBACK_CORRECTION_MAX);
 	return 0;
 }
 
@@ -763,8 +764,8 @@ static bool feedback_image(app *a, const endpoint_row *e, int64_t prediction_id,
 
 /* Negative feedback on a prediction of an endpoint with a feedback project: the meta of the item
  * it makes (new), or NULL; *why says why none when its input was not kept or is gone. */
-static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *project_id,
-				  const char **why)
+static json_t *feedback_loop_meta(http_request *r, int64_t endpoint_id, int64_t prediction_id,
+				  bool correct, int64_t *project_id, const char **why)
 {
 	endpoint_row e = {0};
 	app *a = api_app(r);
@@ -772,11 +773,11 @@ static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *projec
 	char *text = NULL;
 	loop_image im = {0};
 	bool gone = false, closed = false;
-	if (correct || store_endpoint_row(a->db, api_scope_of(r)->key_endpoint_id, &e))
+	if (correct || store_endpoint_row(a->db, endpoint_id, &e))
 		return NULL;
 	bool answered = e.feedback_project_id &&
-			!store_prediction_input(a->db, r->ids[0], &output, &text) && output;
-	if (answered && (text || feedback_image(a, &e, r->ids[0], &im, &gone)))
+			!store_prediction_input(a->db, prediction_id, &output, &text) && output;
+	if (answered && (text || feedback_image(a, &e, prediction_id, &im, &gone)))
 		meta = loop_meta_of(&a->store, e.feedback_project_id, e.id, text, text ? NULL : &im,
 				    output, LOOP_NEGATIVE_FEEDBACK, &closed);
 	*project_id = e.feedback_project_id;
@@ -790,27 +791,29 @@ static json_t *feedback_loop_meta(http_request *r, bool correct, int64_t *projec
 	return meta;
 }
 
-/* Feedback is kept with its prediction; negative feedback sends it back to the crowd when the
- * endpoint has a feedback project. */
-int api_prediction_feedback(http_request *r)
+/* Feedback on prediction `prediction_id` of endpoint `endpoint_id`, its corrected answer in the
+ * body's `answer_field`: kept with the prediction; negative feedback sends it back to the crowd
+ * when the endpoint has a feedback project. */
+static int feedback_give(http_request *r, int64_t endpoint_id, int64_t prediction_id,
+			 const json_t *body, const char *answer_field)
 {
-	json_t *body = NULL, *out = NULL, *loop = NULL;
+	json_t *out = NULL, *loop = NULL;
 	int64_t loop_project = 0;
-	int rc = http_body_json(r, &body);
-	if (!rc && store_prediction_endpoint(api_app(r)->db, r->ids[0]) !=
-		       api_scope_of(r)->key_endpoint_id)
+	int rc = 0;
+	if (store_prediction_endpoint(api_app(r)->db, prediction_id) != endpoint_id)
 		rc = http_fail(r, CL_ENOTFOUND, NULL, "prediction not found");
 	if (!rc)
-		rc = feedback_check(r, body);
+		rc = feedback_check(r, body, answer_field);
 	bool correct = json_is_true(json_object_get(body, "correct"));
 	const char *why = NULL;
 	bool capped = false;
 	if (!rc)
-		loop = feedback_loop_meta(r, correct, &loop_project, &why);
+		loop = feedback_loop_meta(r, endpoint_id, prediction_id, correct, &loop_project,
+					  &why);
 	if (!rc)
-		rc = store_feedback_put(api_app(r)->db, r->ids[0], correct,
+		rc = store_feedback_put(api_app(r)->db, prediction_id, correct,
 					json_string_value(json_object_get(body, "comment")),
-					json_object_get(body, "correction"), loop, loop_project,
+					json_object_get(body, answer_field), loop, loop_project,
 					&out, &capped, &r->err);
 	if (!why && capped)
 		why = FEEDBACK_CAPPED;
@@ -819,6 +822,31 @@ int api_prediction_feedback(http_request *r)
 	if (!rc)
 		http_json(r, 200, out);
 	json_decref(loop);
+	return rc;
+}
+
+int api_prediction_feedback(http_request *r)
+{
+	json_t *body = NULL;
+	int rc = http_body_json(r, &body);
+	if (!rc)
+		rc = feedback_give(r, api_scope_of(r)->key_endpoint_id, r->ids[0], body,
+				   "correction");
+	json_decref(body);
+	return rc;
+}
+
+int api_endpoint_feedback(http_request *r)
+{
+	json_t *body = NULL;
+	endpoint_row e = {0};
+	int rc = http_body_json(r, &body);
+	if (!rc)
+		rc = key_endpoint(r, &e);
+	if (!rc)
+		rc = feedback_give(r, e.id, json_integer_value(json_object_get(body, "prediction_id")),
+				   body, "answer");
+	endpoint_row_release(&e);
 	json_decref(body);
 	return rc;
 }

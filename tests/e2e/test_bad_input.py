@@ -156,6 +156,7 @@ class BadInputTest(ServerTestCase):
         ("POST", "/api/v1/courses/{id}/practice/{id}"): "needs a practice question",
         ("POST", "/api/v1/exams/{id}/submit"): "needs an exam attempt",
         ("POST", "/api/v1/endpoints/{name}/predict"): "needs an endpoint key: test_serving",
+        ("POST", "/api/v1/endpoints/{name}/feedback"): "needs an endpoint key: test_serving",
         ("POST", "/api/v1/predictions/{id}/feedback"): "needs an endpoint key: test_serving",
         ("POST", "/v2/models/{name}/infer"): "needs an endpoint key: test_serving",
         ("POST", "/v2/models/{name}/versions/{id}/infer"): "needs an endpoint key: "

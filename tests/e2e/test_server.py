@@ -635,6 +635,10 @@ class ServerTest(unittest.TestCase):
         check("POST", "/api/v1/predictions/{id}/feedback", caller.post(
             API + "/predictions/%d/feedback" % pred["predictions"][0]["id"],
             {"correct": True, "comment": "fine"}))
+        check("POST", "/api/v1/endpoints/{name}/feedback", caller.post(
+            API + "/endpoints/oa-ocr/feedback",
+            {"prediction_id": pred["predictions"][0]["id"], "correct": False,
+             "answer": {"lines": []}}))
         # The prediction and its shadow's, which its queue logs after the answer.
         for _ in range(200):
             log = check("GET", "/api/v1/endpoints/{id}/predictions",

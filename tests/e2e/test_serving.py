@@ -404,6 +404,27 @@ class ServingTests(ServerTestCase):
         # Another endpoint's key cannot give feedback on it.
         self.assertError(self.caller().post(API + "/predictions/%d/feedback" % pid,
                                             {"correct": True}), 404)
+        # The endpoint's own feedback route names the prediction in its body, the corrected
+        # answer as "answer"; a member of the org may give it with a session.
+        r = c.post(API + "/endpoints/ocr-log/feedback",
+                   {"prediction_id": pid, "correct": False, "answer": {"text": "Open it"}})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["prediction_id"], r.json()["correction"]),
+                         (pid, {"text": "Open it"}))
+        r = self.engineer.post(API + "/endpoints/ocr-log/feedback",
+                               {"prediction_id": pid, "correct": True})
+        self.assertEqual(r.status, 200, r)
+        log = self.engineer.get(API + "/endpoints/%d/predictions" % ep["id"]).json()["items"]
+        self.assertTrue([p for p in log if p["id"] == pid][0]["feedback"]["correct"])
+        # Another endpoint's prediction, another endpoint's key, no prediction: 404, 403, 400.
+        other = self.caller().post(API + "/endpoints/ocr-main/predict",
+                                   {"inputs": [{"image_bytes_b64": b64(self.tiny)}]})
+        other_pid = other.json()["predictions"][0]["id"]
+        self.assertError(c.post(API + "/endpoints/ocr-log/feedback",
+                                {"prediction_id": other_pid, "correct": True}), 404)
+        self.assertError(self.caller().post(API + "/endpoints/ocr-log/feedback",
+                                            {"prediction_id": pid, "correct": True}), 403)
+        self.assertError(c.post(API + "/endpoints/ocr-log/feedback", {"correct": True}), 400)
 
     def test_the_log_is_kept_to_its_limit(self):
         ep = self.deploy("ocr-bounded", log_limit=3)
