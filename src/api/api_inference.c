@@ -348,6 +348,7 @@ typedef struct prediction_slot {
 	serving_answer p;     /* the answer returned: p.output owned until handed on */
 	serving_answer other; /* a sampled canary request's other answer, owned */
 	char digest[65];
+	char pair[24]; /* the request id the prediction shares with its shadow's, when it had none */
 	buf text;      /* p.output's text, written once for the log and the answer */
 	loop_image im; /* an image input the loop keeps (rec points into it) */
 	int64_t id;    /* once logged */
@@ -389,6 +390,15 @@ static void predict_answer(app *a, const api_scope *scope, const endpoint_row *e
 	canary_compare(e, d, drawn, input, &s->other, &l);
 	serving_observe(a->serving, e->id, s->p.rc, s->p.latency_us);
 	api_input_digest(input, s->digest, &bytes);
+	/* A shadow's row is told from those of the same input by the request's id: a request
+	 * without one gets one its two rows share. */
+	if (!request_id && serving_has_shadow(d)) {
+		unsigned char draw[8];
+		randombytes_buf(draw, sizeof draw);
+		memcpy(s->pair, "pair-", 5);
+		sodium_bin2hex(s->pair + 5, sizeof s->pair - 5, draw, sizeof draw);
+		request_id = s->pair;
+	}
 	record_of(e, scope, &s->p, s->digest, bytes, request_id, &s->rec);
 	prediction_text(s);
 	if (serving_has_shadow(d))

@@ -517,6 +517,15 @@ class ServingTests(ServerTestCase):
         self.assertEqual(sum(1 for p in log if p["shadow"]), queued)
         shadow = next(p for p in log if p["shadow"])
         self.assertIn("Open", json.dumps(shadow["output"]))
+        # Called without an id, a prediction and its shadow's share one, theirs alone.
+        pairs = {}
+        for p in log:
+            self.assertTrue(p["request_id"].startswith("pair-"), p)
+            pairs.setdefault(p["request_id"], []).append(p["shadow"])
+        self.assertEqual(len(pairs), calls)
+        self.assertEqual(sum(v == [False] or sorted(v) == [False, True]
+                             for v in pairs.values()), calls)
+        self.assertEqual(sum(len(v) == 2 for v in pairs.values()), queued)
 
     # -- the loop: images back to the crowd ----------------------------------------------------
 
