@@ -395,6 +395,12 @@ void endpoint_target_key(const json_t *target, char *out, size_t size)
 		snprintf(out, size, "%s:%s", service,
 			 json_string_value(
 			     json_object_get(json_object_get(target, "options"), "languages")));
+	else if (json_integer_value(json_object_get(target, "model_version_id")) > 0)
+		/* The registry version first: the log names it, and a long folder cut to fit still
+		 * leaves the key whole. */
+		snprintf(out, size, "model:v%lld:%s",
+			 (long long)json_integer_value(json_object_get(target, "model_version_id")),
+			 json_string_value(json_object_get(target, "model_dir")));
 	else
 		snprintf(out, size, "model:%s",
 			 json_string_value(json_object_get(target, "model_dir")));

@@ -70,7 +70,8 @@ bool endpoint_target_is_server(const json_t *target);
 int endpoint_servers_allowed(const json_t *targets, const json_t *shadow, bool allow_custom,
 			     const char *org_role, cl_error *err);
 
-/* What identifies a checked target's loaded model: "ocr:kor+eng", "model:/dir",
+/* What identifies a checked target's loaded model, as the prediction log names it:
+ * "ocr:kor+eng", "model:/dir", "model:v<registry version id>:/dir",
  * "server:<SHA-256 of the target less its weight>". */
 void endpoint_target_key(const json_t *target, char *out, size_t size);
 

@@ -122,6 +122,9 @@ class RegistryServingTest(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         out = [p["output"] for p in r.json()["predictions"]]
         self.assertEqual([o["label"] for o in out], ["positive", "negative"], out)
+        # The log names the registry version that answered.
+        self.assertTrue(r.json()["predictions"][0]["target"].startswith(
+            "model:v%d:" % self.version["id"]), r.json())
         self.assertGreater(out[0]["scores"]["positive"], 0.5)
         body = {"id": "q1", "inputs": [{"name": "input", "shape": [1], "datatype": "BYTES",
                                         "data": ["a superb and excellent story"]}]}
