@@ -1,11 +1,12 @@
 // Serving in the UI against a real server: an org engineer deploys the OCR service from the
 // endpoints page, switches it to a canary split, asks the playground about an image rendered at
-// test time (the OCR lines come back with their boxes drawn over it), creates a key (shown
-// once, and it calls the endpoint) and revokes it (then it answers 401); the overview counts the
-// requests and draws the latency chart; the feedback inbox lists a prediction given negative
-// feedback, its comment as text, and not one without (the server filters: it asks inbox=1); the
-// language-id service answers a typed text with its label
-// and scores. A worker sees no serving link and gets the "no access" page.
+// test time (the OCR lines come back with their boxes drawn over it) and marks the answer wrong
+// (the server stores the feedback), creates a key (shown once, and it calls the endpoint) and
+// revokes it (then it answers 401); the overview counts the requests and draws the latency
+// chart; the feedback inbox lists a prediction given negative feedback, its comment as text,
+// and not one without (the server filters: it asks inbox=1); the language-id service answers a
+// typed text with its label and scores. A worker sees no serving link and gets the "no access"
+// page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -98,6 +99,20 @@ test('deploy OCR, switch to a canary split, read an image in the playground, cou
   });
   assert.ok(box.inside && box.w > 10, JSON.stringify(box));
   await screenshot(page, 'serving-playground');
+
+  // "Wrong" on the answer: the feedback is recorded (with the session), both buttons go off,
+  // and the server keeps it on that prediction.
+  const pid = Number(await page.getAttribute('[data-testid=play-feedback]', 'data-prediction'));
+  assert.ok(pid > 0);
+  await page.click('[data-testid=play-wrong]');
+  await page.waitForFunction(() => /Feedback recorded/.test(document.querySelector('[data-testid=play-feedback-said]').textContent));
+  assert.ok(await page.isDisabled('[data-testid=play-wrong]'));
+  assert.ok(await page.isDisabled('[data-testid=play-correct]'));
+  assert.equal(await page.textContent('[data-testid=play-feedback-error]'), '');
+  const inbox = await engineer.client.ok('GET', `/api/v1/endpoints/${id}/predictions?inbox=1`);
+  const given = inbox.items.find((p) => p.id === pid);
+  assert.ok(given && given.feedback, JSON.stringify(inbox));
+  assert.equal(given.feedback.correct, false);
 
   // The overview counts the call and draws the latency histogram.
   await page.click('[data-testid=tab-endpoint]');

@@ -1001,6 +1001,10 @@ export default {
   'serving.wrong': 'wrong',
   'serving.reason.low_confidence': 'low confidence',
   'serving.reason.negative_feedback': 'negative feedback',
+  'serving.feedbackCorrect': 'Correct',
+  'serving.feedbackWrong': 'Wrong',
+  'serving.feedbackRecorded': 'Feedback recorded',
+  'serving.feedbackItem': 'sent to the crowd as item {id}',
 
   'pipeline.link': 'Retraining pipeline',
   'pipeline.title': 'Retraining pipeline',

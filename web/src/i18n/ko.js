@@ -1001,6 +1001,10 @@ export default {
   'serving.wrong': '틀림',
   'serving.reason.low_confidence': '낮은 신뢰도',
   'serving.reason.negative_feedback': '부정 피드백',
+  'serving.feedbackCorrect': '맞아요',
+  'serving.feedbackWrong': '틀려요',
+  'serving.feedbackRecorded': '피드백을 기록했습니다',
+  'serving.feedbackItem': '작업자에게 {id}번 데이터로 보냈습니다',
 
   'pipeline.link': '재학습 파이프라인',
   'pipeline.title': '재학습 파이프라인',

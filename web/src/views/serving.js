@@ -1,9 +1,10 @@
 // Serving: an org's endpoints (deploy one with its traffic split and shadow), an endpoint's page
 // (its targets, switching them, its requests, errors and latency, its keys and their usage per
 // day), the playground (a text or an image asked of the endpoint with the member's session, the
-// answer drawn: labels with scores, or OCR lines with their boxes over the image) and the
-// feedback inbox (recent predictions given feedback or sent to the crowd, and the items they
-// became). The org's owners and engineers, and admins, come here, as to Training.
+// answer drawn: labels with scores, or OCR lines with their boxes over the image; then marked
+// correct or wrong) and the feedback inbox (recent predictions given feedback or sent to the
+// crowd, and the items they became). The org's owners and engineers, and admins, come here, as
+// to Training.
 import * as api from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { t, fmtNumber, fmtTime } from '../i18n/index.js';
@@ -347,7 +348,7 @@ export async function playgroundView(root, [id], ctx) {
         answerBox.hidden = false;
         replace(answerBox, h('h2', null, t('serving.answer')),
           h('p', { class: 'muted small', 'data-testid': 'play-meta' }, t('serving.answerMeta', { id: p.id, target: p.target, rev: r.revision })),
-          answerView(p.output, image ? image.url : null));
+          answerView(p.output, image ? image.url : null), feedbackButtons(e, p.id));
       } catch (err) { toast(err.message); } finally { ask.disabled = false; }
     },
   }, field(t('serving.text'), text), drop,
@@ -355,6 +356,27 @@ export async function playgroundView(root, [id], ctx) {
     h('button', { type: 'button', class: 'btn', onclick: () => { if (image) URL.revokeObjectURL(image.url); image = null; picked.textContent = ''; fileInput.value = ''; } }, t('serving.clearImage'))));
   root.append(h('div', { class: 'page-head' }, h('div', null, h('h1', null, t('serving.playgroundOf', { name: e.name })), h('p', { class: 'muted' }, t('serving.playgroundHint')))),
     endpointTabs(e, 'serving.playground'), h('section', { class: 'card' }, form), answerBox);
+}
+
+// "Correct" and "Wrong" under one playground answer: the first click posts the feedback with
+// the member's session and disables both; what the server answers (the item the prediction
+// became, or why none was made), or its error, is shown as text.
+function feedbackButtons(e, predictionId) {
+  const said = h('span', { class: 'muted small', role: 'status', 'data-testid': 'play-feedback-said' });
+  const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'play-feedback-error' });
+  const send = async (correct) => {
+    right.disabled = true;
+    wrong.disabled = true;
+    try {
+      const r = await api.post('/endpoints/' + encodeURIComponent(e.name) + '/feedback', { prediction_id: predictionId, correct });
+      replace(said, t('serving.feedbackRecorded'),
+        r.item ? ' · ' + t('serving.feedbackItem', { id: r.item.id }) : r.no_item ? ' · ' + r.no_item : null);
+    } catch (err) { replace(error, err.message); }
+  };
+  const right = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'play-correct', onclick: () => send(true) }, t('serving.feedbackCorrect'));
+  const wrong = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'play-wrong', onclick: () => send(false) }, t('serving.feedbackWrong'));
+  return h('div', { 'data-testid': 'play-feedback', 'data-prediction': predictionId },
+    h('div', { class: 'card-actions' }, said, right, wrong), error);
 }
 
 // /endpoints/{id}/feedback: predictions with feedback or sent to the crowd, newest first.
