@@ -280,6 +280,14 @@ static void loop_image_keep(app *a, const endpoint_row *e, const char *b64, pred
 	rec->data_dir = a->data_dir;
 }
 
+/* Whether the endpoint's feedback project holds an item of this text already. */
+static bool loop_holds_text(app *a, const endpoint_row *e, const char *text)
+{
+	char hash[65];
+	blob_hash(text, strlen(text), hash);
+	return store_loop_holds(a->db, e->feedback_project_id, hash);
+}
+
 /* The answers a prediction's rules look at: the one returned, and, on a sampled canary
  * request, production's and the canary's. */
 typedef struct loop_answers {
@@ -308,8 +316,11 @@ static void loop_attach(app *a, const endpoint_row *e, const json_t *input, cons
 	if (!reason && (reason = loop_canary_reason(l->production, l->canary)))
 		suggested = l->production;
 	/* Past the rule's cap for the day (the day's usual case under steady traffic) the item
-	 * would not be made: its pre-annotation is not built and the writer looks nothing up. */
-	if (!reason || store_loop_capped(a->db, e->id, reason, clock_now_ms()) ||
+	 * would not be made: its pre-annotation is not built and the writer looks nothing up. Nor
+	 * for a text the project holds already (a popular doubtful input): it makes no new work,
+	 * and the prediction stays untied (negative feedback on it ties it). */
+	if (!reason || (text && loop_holds_text(a, e, text)) ||
+	    store_loop_capped(a->db, e->id, reason, clock_now_ms()) ||
 	    (!text && !im->stored && !loop_image_store(a, b64, im)))
 		return;
 	bool closed = false;

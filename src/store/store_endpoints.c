@@ -1149,6 +1149,35 @@ bool store_loop_capped(db *d, int64_t endpoint_id, const char *reason, int64_t n
 	return capped;
 }
 
+/* The contents found held, memoized per read connection: items are never deleted, so once
+ * committed a project holds its content for good, and a popular doubtful input is looked up
+ * once. A content not held is asked again each time: its item may be made meanwhile. */
+#define LOOP_HELD_MEMO_SLOTS 4096
+struct loop_held_memo {
+	struct {
+		int64_t project_id;
+		char hash[65];
+	} slot[LOOP_HELD_MEMO_SLOTS];
+};
+
+bool store_loop_holds(db *d, int64_t project_id, const char *hash)
+{
+	db_conn *c = db_reader(d);
+	struct loop_held_memo *m = db_conn_memo(c, DB_MEMO_LOOP_HELD, sizeof *m, NULL);
+	unsigned i = text_hash(hash, (uint64_t)project_id) % LOOP_HELD_MEMO_SLOTS;
+	if (m && m->slot[i].project_id == project_id && !strcmp(m->slot[i].hash, hash))
+		return true;
+	sqlite3_stmt *st = db_stmt(c, "SELECT EXISTS (SELECT 1 FROM items"
+				      " WHERE project_id = ?1 AND content_hash = ?2)");
+	db_bind(st, DB_INT(project_id), DB_TEXT(hash));
+	bool held = db_one_int(st) != 0;
+	if (held && m && strlen(hash) < sizeof m->slot[i].hash) {
+		m->slot[i].project_id = project_id;
+		snprintf(m->slot[i].hash, sizeof m->slot[i].hash, "%s", hash);
+	}
+	return held;
+}
+
 /* Counts a row of prediction_items in its rule's day, in the same transaction. */
 static int loop_day_count(db_conn *c, const struct loop_item *l, const char *reason, int64_t now,
 			  cl_error *err)

@@ -198,6 +198,9 @@ int store_feedback_put(db *d, int64_t prediction_id, bool correct, const char *c
  * instant and written in the next makes none either). Memoized per read connection once
  * capped, until the day or the endpoint changes. */
 bool store_loop_capped(db *d, int64_t endpoint_id, const char *reason, int64_t now);
+/* Whether project `project_id` holds an item of content `hash` (blob_hash of a text, or an
+ * image's blob name), as committed: a doubtful prediction of it needs no item. */
+bool store_loop_holds(db *d, int64_t project_id, const char *hash);
 /* An endpoint's usage: [{"key_id","day","requests","errors"}] of its keys, newest day first,
  * up to `days` days. */
 json_t *store_endpoint_usage(db *d, int64_t endpoint_id, int days);

@@ -438,12 +438,23 @@ class RegistryServingTest(ServerTestCase):
                           {"name": "capped-repeats", "targets": [{"model": "sentiment"}],
                            "feedback": {"project_id": fp, "threshold": 1, "daily_cap": 2}})
         self.assertEqual(r.status, 201, r)
-        caller = self.key_for(r.json()["id"])
+        endpoint = r.json()["id"]
+        caller = self.key_for(endpoint)
+        ids = []
         for _ in range(3):
             r = caller.post(API + "/endpoints/capped-repeats/predict",
                             {"inputs": [{"text": "the same plot again"}]})
             self.assertEqual(r.status, 200, r)
-        self.assertEqual([i["text"] for i in self.tasks_of(fp)], ["the same plot again"])
+            ids.append(r.json()["predictions"][0]["id"])
+        items = self.tasks_of(fp)
+        self.assertEqual([i["text"] for i in items], ["the same plot again"])
+        # The first made the item; the repeats stay untied until negative feedback ties one.
+        log = {p["id"]: p for p in self.eng.get(
+            API + "/endpoints/%d/predictions" % endpoint).json()["items"]}
+        self.assertEqual([log[i]["item"] and log[i]["item"]["id"] for i in ids],
+                         [items[0]["id"], None, None])
+        r = caller.post(API + "/predictions/%d/feedback" % ids[2], {"correct": False})
+        self.assertEqual(r.json()["item"]["id"], items[0]["id"], r.json())
         r = caller.post(API + "/endpoints/capped-repeats/predict",
                         {"inputs": [{"text": "a new plot"}]})
         self.assertEqual(r.status, 200, r)
