@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #define PREDICT_MAX_INPUTS 16
+/* A request's predictions are logged in one batch. */
+_Static_assert(PREDICT_MAX_INPUTS <= PREDICTION_BATCH_MAX, "a request's inputs fit one batch");
 #define FEEDBACK_COMMENT_MAX 2000
 #define FEEDBACK_CORRECTION_MAX 65536
 
@@ -1164,7 +1166,8 @@ static int outputs_check(http_request *r, const endpoint_row *e, const json_t *b
 	if (all && !json_is_boolean(all))
 		return http_fail(r, CL_EINVAL, NULL, "parameters.binary_data_output is a boolean");
 	json_t *known = outputs_meta(e);
-	bool check_names = !json_object_get(json_array_get(e->targets, 0), "command");
+	/* A model server may answer tensors of its own: its names are known once it answers. */
+	bool check_names = answers_batches(e) || serves_ocr(e);
 	int rc = 0;
 	for (size_t i = 0; !rc && i < json_array_size(asked); i++) {
 		const json_t *o = json_array_get(asked, i);
@@ -1249,7 +1252,8 @@ static json_t *answer_tensors(const prediction_done *done, size_t n)
 
 /* The asked outputs of `answer` (all when none is asked), each as JSON or as binary data
  * appended to *bin: its own parameters.binary_data, else the request's binary_data_output. */
-static int outputs_apply(http_request *r, json_t *answer, const json_t *body, buf *bin)
+static int outputs_apply(http_request *r, json_t *answer, const json_t *body, buf *bin,
+			 bool *binary)
 {
 	const json_t *asked = json_object_get(body, "outputs");
 	bool all = json_is_true(
@@ -1272,10 +1276,10 @@ static int outputs_apply(http_request *r, json_t *answer, const json_t *body, bu
 	for (size_t i = 0; !rc && i < json_array_size(kept); i++) {
 		const json_t *own = json_object_get(
 		    json_object_get(json_array_get(asked, i), "parameters"), "binary_data");
-		if (own ? json_is_true(own) : all)
-			rc = oip_tensor_to_binary(json_array_get(kept, i), bin, &err)
-				 ? oip_fail(r, &err)
-				 : 0;
+		if (!(own ? json_is_true(own) : all))
+			continue;
+		rc = oip_tensor_to_binary(json_array_get(kept, i), bin, &err) ? oip_fail(r, &err) : 0;
+		*binary = true; /* an empty tensor too: its size 0 is said in the header */
 	}
 	json_object_set_new(answer, "outputs", kept);
 	return rc;
@@ -1297,9 +1301,10 @@ static int infer_answer(http_request *r, const endpoint_row *e, const json_t *bo
 	buf bin, head;
 	buf_init(&bin, 0);
 	buf_init(&head, 0);
-	int rc = answer ? outputs_apply(r, answer, body, &bin)
+	bool binary = false;
+	int rc = answer ? outputs_apply(r, answer, body, &bin, &binary)
 			: http_fail(r, CL_ENOMEM, NULL, "out of memory");
-	if (!rc && !bin.len) {
+	if (!rc && !binary) {
 		http_json(r, 200, answer);
 		answer = NULL;
 	} else if (!rc && (json_write(&head, answer) || buf_append(&head, bin.data, bin.len))) {

@@ -3,6 +3,8 @@
 #include "api/oip_tensor.h"
 
 #include <stdint.h>
+#include <float.h>
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -159,13 +161,14 @@ static int element_put(const dtype *t, const json_t *v, buf *out, cl_error *err)
 			return le_put(out, (uint64_t)json_integer_value(v), t->size);
 		break;
 	case KIND_FLOAT:
-		if (json_is_number(v) && t->size == 4) {
+		/* A double past float's range has no FP32 (the conversion is undefined). */
+		if (json_is_number(v) && t->size == 4 && fabs(json_number_value(v)) <= FLT_MAX) {
 			float f = (float)json_number_value(v);
 			uint32_t u;
 			memcpy(&u, &f, sizeof u);
 			return le_put(out, u, 4);
 		}
-		if (json_is_number(v)) {
+		if (json_is_number(v) && t->size == 8) {
 			double d = json_number_value(v);
 			uint64_t u;
 			memcpy(&u, &d, sizeof u);

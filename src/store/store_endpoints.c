@@ -725,19 +725,23 @@ static json_t *trimmed_images(db_conn *c, int64_t endpoint_id, const char *data_
 	return out;
 }
 
-/* Deletes the endpoint's predictions up to id `cut` with their feedback; their kept images go
- * to `let_go` when nothing else names them. The items they made stay (the loop holds them). */
+/* Deletes the endpoint's predictions up to id `cut` with their feedback and their ties to the
+ * items they made; their kept images go to `let_go` when nothing else names them. The items
+ * stay (the loop holds them). Nothing is left naming a deleted prediction: an id SQLite gives
+ * again (the table's largest plus one) starts clean. */
 static int log_cut(db_conn *c, int64_t endpoint_id, const char *data_dir, int64_t cut,
 		   json_t *let_go, int *deleted, cl_error *err)
 {
 	static const char *const deletes[] = {
 	    "DELETE FROM prediction_feedback WHERE prediction_id IN (SELECT id FROM predictions"
 	    " WHERE endpoint_id = ?1 AND id <= ?2)",
+	    "DELETE FROM prediction_items WHERE prediction_id IN (SELECT id FROM predictions"
+	    " WHERE endpoint_id = ?1 AND id <= ?2)",
 	    "DELETE FROM predictions WHERE endpoint_id = ?1 AND id <= ?2",
 	};
 	int rc = 0;
 	json_t *images = trimmed_images(c, endpoint_id, data_dir, cut);
-	for (size_t i = 0; !rc && i < 2; i++) {
+	for (size_t i = 0; !rc && i < 3; i++) {
 		sqlite3_stmt *st = db_stmt(c, deletes[i]);
 		db_bind(st, DB_INT(endpoint_id), DB_INT(cut));
 		rc = db_exec_stmt(st, err);
@@ -996,11 +1000,13 @@ static int age_sweep_job(db_conn *c, void *ctx, cl_error *err)
 	json_array_foreach(a->due, i, id)
 	{
 		int64_t endpoint_id = json_integer_value(id);
-		/* The newest old row among the oldest of the slice: ids grow with time. */
+		/* The newest old row among the oldest of the slice (ids grow with time), short of the
+		 * table's newest row: kept, it keeps SQLite from giving its id again. */
 		sqlite3_stmt *st = db_stmt(
 		    c, "SELECT max(id) FROM (SELECT id, created_at FROM predictions"
 		       " WHERE endpoint_id = ?1 ORDER BY id LIMIT ?3)"
-		       " WHERE created_at < ?2 - (SELECT log_days FROM endpoints WHERE id = ?1) * ?4");
+		       " WHERE created_at < ?2 - (SELECT log_days FROM endpoints WHERE id = ?1) * ?4"
+		       " AND id < (SELECT max(id) FROM predictions)");
 		db_bind(st, DB_INT(endpoint_id), DB_INT(a->now), DB_INT(LOG_AGE_SLICE),
 			DB_INT(LOG_DAY_MS));
 		int64_t cut = db_one_int(st);

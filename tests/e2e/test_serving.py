@@ -18,7 +18,8 @@ import threading
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import API, BIN, Client, ServerTestCase, main, multipart  # noqa: E402
+from harness import (API, BIN, Client, ServerTestCase, main, multipart,  # noqa: E402
+                     png_bytes)
 
 RENDER = os.environ.get("CROWDLOOP_RENDER_TEXT") or os.path.join(
     os.path.dirname(BIN), "crowdloop-render-text")
@@ -190,6 +191,15 @@ class ServingTests(ServerTestCase):
                                out["confidences"]["data"][0], places=4)
         self.assertEqual(struct.unpack("<q", got["prediction_id"])[0],
                          head["parameters"]["prediction_id"])
+        # An image with no line: its empty text still goes as binary data, of 0 bytes.
+        r = c.post("/v2/models/ocr-main/infer", {
+            "inputs": infer_body(png_bytes(40, 20))["inputs"],
+            "outputs": [{"name": "text", "parameters": {"binary_data": True}}]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("Content-Type"), "application/octet-stream")
+        n = int(r.header("Inference-Header-Content-Length"))
+        self.assertEqual(n, len(r.body))
+        self.assertEqual(json.loads(r.body)["outputs"][0]["parameters"]["binary_data_size"], 0)
         # The whole image without its length, lengths that do not add up, a header length past
         # the body or not a number, and a size that is not the data's: each 400.
         for length, payload, size in ((None, self.english, len(self.english)),

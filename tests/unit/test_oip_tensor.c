@@ -186,6 +186,7 @@ static void test_what_a_datatype_cannot_hold(void **state)
 	    "{\"name\":\"x\",\"datatype\":\"INT32\",\"data\":[1.5]}",
 	    "{\"name\":\"x\",\"datatype\":\"BOOL\",\"data\":[1]}",
 	    "{\"name\":\"x\",\"datatype\":\"FP32\",\"data\":[\"1\"]}",
+	    "{\"name\":\"x\",\"datatype\":\"FP32\",\"data\":[1e300]}",
 	    "{\"name\":\"x\",\"datatype\":\"BYTES\",\"data\":[1]}",
 	    "{\"name\":\"x\",\"datatype\":\"FP16\",\"data\":[1.0]}",
 	    "{\"name\":\"x\",\"datatype\":\"BF16\",\"data\":[1.0]}",

@@ -669,6 +669,15 @@ static void test_old_predictions_go_after_log_days(void **state)
 	json_decref(out);
 	assert_int_equal(store_log_age_sweep(f->d, NULL, between + 400 * day, &n, &err), 0);
 	assert_int_equal(n, 0);
+	/* Everything old: all go but the table's newest row, whose id SQLite would give again. */
+	endpoint_fields again = {.log_days = 1};
+	assert_int_equal(store_endpoint_update(f->d, a, &again, &out, &err), 0);
+	json_decref(out);
+	size_t before = kept_ids(f, a, kept, 200);
+	assert_int_equal(store_log_age_sweep(f->d, NULL, between + 400 * day, &n, &err), 0);
+	assert_int_equal(n, (int)before - 1);
+	assert_int_equal(kept_ids(f, a, kept, 200), 1);
+	assert_int_equal(kept[0], ids_a[na - 1]);
 	json_decref(targets);
 }
 
