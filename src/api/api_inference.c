@@ -1018,7 +1018,7 @@ static int infer_body(http_request *r, json_t **body, oip_binary *bin)
 		return http_body_json(r, body);
 	char *end;
 	unsigned long long n = strtoull(h, &end, 10);
-	if (!*h || *end || !n || n > len)
+	if (*h < '0' || *h > '9' || *end || !n || n > len)
 		return http_fail(r, CL_EINVAL, NULL,
 				 "Inference-Header-Content-Length is the JSON header's length, at "
 				 "most the body's");

@@ -215,6 +215,10 @@ class ServingTests(ServerTestCase):
                     "Content-Type": "application/octet-stream",
                     "Inference-Header-Content-Length": str(length or len(h))})
                 self.assertError(r, 400)
+        # The header's length is digits alone: "+N" for the right N is refused too.
+        r = c.post("/v2/models/ocr-main/infer", header + data, headers={
+            "Inference-Header-Content-Length": "+%d" % len(header)})
+        self.assertError(r, 400)
         # OCR reads one image a request: its lines are that image's.
         two = {"inputs": [{"name": "image", "shape": [2], "datatype": "BYTES",
                            "data": [b64(self.english), b64(self.tiny)]}]}

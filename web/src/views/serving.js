@@ -358,9 +358,9 @@ export async function playgroundView(root, [id], ctx) {
     endpointTabs(e, 'serving.playground'), h('section', { class: 'card' }, form), answerBox);
 }
 
-// "Correct" and "Wrong" under one playground answer: the first click posts the feedback with
-// the member's session and disables both; what the server answers (the item the prediction
-// became, or why none was made), or its error, is shown as text.
+// "Correct" and "Wrong" under one playground answer: a click posts the feedback with the
+// member's session and disables both; what the server answers (the item the prediction became,
+// or why none was made) is shown as text, or its error, and the buttons then work again.
 function feedbackButtons(e, predictionId) {
   const said = h('span', { class: 'muted small', role: 'status', 'data-testid': 'play-feedback-said' });
   const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'play-feedback-error' });
@@ -371,7 +371,12 @@ function feedbackButtons(e, predictionId) {
       const r = await api.post('/endpoints/' + encodeURIComponent(e.name) + '/feedback', { prediction_id: predictionId, correct });
       replace(said, t('serving.feedbackRecorded'),
         r.item ? ' · ' + t('serving.feedbackItem', { id: r.item.id }) : r.no_item ? ' · ' + r.no_item : null);
-    } catch (err) { replace(error, err.message); }
+    } catch (err) {
+      // Not recorded: the caller may try again.
+      replace(error, err.message);
+      right.disabled = false;
+      wrong.disabled = false;
+    }
   };
   const right = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'play-correct', onclick: () => send(true) }, t('serving.feedbackCorrect'));
   const wrong = h('button', { type: 'button', class: 'btn btn-sm', 'data-testid': 'play-wrong', onclick: () => send(false) }, t('serving.feedbackWrong'));
