@@ -123,7 +123,7 @@ test('an upload can be cancelled while it is sent, and nothing of it is imported
   await page.$eval('[data-testid=paste-text]', (el, v) => { el.value = v; }, lines.join('\n'));
   await page.click('[data-testid=upload-paste]');
   await page.waitForSelector('[data-testid=upload-cancel]');
-  await page.waitForFunction(() => /KiB|MiB/.test(document.querySelector('[data-testid=upload-progress-text]').textContent));
+  await page.waitForFunction(() => /KiB|MiB/.test(document.querySelector('[data-testid=upload-progress-text]')?.textContent ?? ''));
   await page.click('[data-testid=upload-cancel]');
   await page.waitForSelector('[data-testid=upload-progress][data-done=cancelled]');
   assert.match(await page.textContent('[data-testid=upload-progress-text]'), /cancelled; nothing was imported/);

@@ -105,7 +105,7 @@ test('deploy OCR, switch to a canary split, read an image in the playground, cou
   const pid = Number(await page.getAttribute('[data-testid=play-feedback]', 'data-prediction'));
   assert.ok(pid > 0);
   await page.click('[data-testid=play-wrong]');
-  await page.waitForFunction(() => /Feedback recorded/.test(document.querySelector('[data-testid=play-feedback-said]').textContent));
+  await page.waitForFunction(() => /Feedback recorded/.test(document.querySelector('[data-testid=play-feedback-said]')?.textContent ?? ''));
   assert.ok(await page.isDisabled('[data-testid=play-wrong]'));
   assert.ok(await page.isDisabled('[data-testid=play-correct]'));
   assert.equal(await page.textContent('[data-testid=play-feedback-error]'), '');

@@ -101,7 +101,7 @@ test('the manager filters, opens a task with its rounds, and discards a selectio
   await page.selectOption('[data-testid=bulk-action]', 'priority');
   await page.fill('[data-testid=bulk-priority]', '7');
   await page.click('[data-testid=bulk-apply]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]').dataset.changed === '1');
+  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]')?.dataset.changed === '1');
   // A task held by the worker, handed to the reviewer (a member too).
   const held = await worker.client.ok('POST', `${API}/projects/${project.id}/tasks/next`);
   await page.selectOption('[data-testid=f-state]', 'assigned');
@@ -130,11 +130,11 @@ test('the manager applies a bulk action to all tasks matching the filter, confir
   await page.selectOption('[data-testid=bulk-action]', 'discard');
   // The first press counts, the second applies to the count it names.
   await page.click('[data-testid=bulk-apply]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]').dataset.matching === '2');
+  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]')?.dataset.matching === '2');
   assert.equal(await page.textContent('[data-testid=bulk-apply]'), 'Apply to all 2 matching');
   assert.equal((await world.manager.ok('GET', `${API}/projects/${own.id}/tasks?state=discarded`)).items.length, 0);
   await page.click('[data-testid=bulk-apply]');
-  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]').dataset.changed === '2');
+  await page.waitForFunction(() => document.querySelector('[data-testid=bulk-bar]')?.dataset.changed === '2');
   const discarded = (await world.manager.ok('GET', `${API}/projects/${own.id}/tasks?state=discarded`)).items;
   assert.equal(discarded.length, 2);
   assert.equal(await page.textContent('[data-testid=bulk-apply]'), 'Apply');
@@ -230,7 +230,7 @@ test('the datasets page counts the rows and says what is left out', async () => 
   assert.match(await page.textContent('[data-testid=live-left-out]'), /1 approved annotations are left out until/);
   assert.equal(await page.getAttribute('[data-testid=live-export]', 'data-rows'), '0');
   await page.selectOption('[data-testid=live-answers]', 'all');
-  await page.waitForFunction(() => document.querySelector('[data-testid=live-count]').dataset.rows === '1');
+  await page.waitForFunction(() => document.querySelector('[data-testid=live-count]')?.dataset.rows === '1');
   assert.equal(await page.isVisible('[data-testid=live-left-out]'), false);
   assert.equal(await page.getAttribute('[data-testid=dataset-preview]', 'data-rows'), '0');
   assert.equal(await page.isVisible('[data-testid=dataset-left-out]'), true);

@@ -93,10 +93,10 @@ test('the queue lists the jobs with their state, and the nav leads there', async
 test('a running job\'s log streams in as text, and the page follows it to the end', async () => {
   await waitJob(waiting.id, ['running']);
   const page = await engineerPage(`/jobs/${waiting.id}`);
-  await page.waitForFunction(() => /first line/.test(document.querySelector('[data-testid=job-log]').textContent));
+  await page.waitForFunction(() => /first line/.test(document.querySelector('[data-testid=job-log]')?.textContent ?? ''));
   assert.doesNotMatch(await page.textContent('[data-testid=job-log]'), /second/);
   writeFileSync(release, '');
-  await page.waitForFunction(() => document.querySelector('[data-testid=job-log]').dataset.ended === 'true');
+  await page.waitForFunction(() => document.querySelector('[data-testid=job-log]')?.dataset.ended === 'true');
   const log = await page.textContent('[data-testid=job-log]');
   assert.match(log, /second <b>line<\/b>/);
   // Text only: the markup in the log is never parsed.
